@@ -1,0 +1,1 @@
+"""The ``athanor`` console command."""

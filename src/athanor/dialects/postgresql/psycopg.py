@@ -1,0 +1,109 @@
+"""PostgreSQL through psycopg 3 (the default PostgreSQL driver: ``postgresql://``)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from athanor.dialects.postgresql.base import PostgreSQLDialect
+from athanor.engine.default import ConnectArgs
+
+if TYPE_CHECKING:
+    from athanor.url import URL
+
+_DISCONNECT_MESSAGES = (
+    "server closed the connection unexpectedly",
+    "terminating connection",
+    "connection is closed",
+    "connection already closed",
+    "the connection is lost",
+    "consuming input failed",
+    "could not send data to server",
+    "could not receive data from server",
+    "ssl syscall error",
+    "connection not open",
+)
+_cursor_names = itertools.count(1)
+
+
+class PsycopgDialect(PostgreSQLDialect):
+    """PostgreSQL with psycopg 3, sync."""
+
+    driver: ClassVar[str] = "psycopg"
+    dbapi_module: ClassVar[str] = "psycopg"
+    install_extra: ClassVar[str] = "postgresql"
+    async_variant: ClassVar[str | None] = "postgresql.psycopg_async"
+    default_paramstyle: ClassVar[str] = "pyformat"
+    supports_server_side_cursors: ClassVar[bool] = True
+
+    def create_connect_args(self, url: URL) -> ConnectArgs:
+        params: dict[str, Any] = dict(
+            url.translate_connect_args(username="user", database="dbname")
+        )
+        for key, value in url.query.items():
+            params[key] = value if isinstance(value, str) else value[-1]
+        return [], params
+
+    def connect(self, *cargs: Any, **cparams: Any) -> Any:
+        return self.dbapi.connect(*cargs, **cparams)
+
+    def get_server_version_info(self, dbapi_connection: Any) -> tuple[int, ...]:
+        version: int = dbapi_connection.info.server_version
+        return (version // 10000, version % 10000)
+
+    def do_ping(self, dbapi_connection: Any) -> bool:
+        # Straight through libpq: one round trip, and no transaction is opened by the ping.
+        from psycopg import pq
+
+        result = dbapi_connection.pgconn.exec_(b"SELECT 1")
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            raise self.dbapi.OperationalError(
+                (dbapi_connection.pgconn.error_message or b"ping failed").decode(errors="replace")
+            )
+        return True
+
+    def set_isolation_level(self, dbapi_connection: Any, level: str) -> None:
+        if dbapi_connection.info.transaction_status != self.dbapi.pq.TransactionStatus.IDLE:
+            dbapi_connection.rollback()
+        if level == "AUTOCOMMIT":
+            dbapi_connection.autocommit = True
+            return
+        dbapi_connection.autocommit = False
+        dbapi_connection.isolation_level = getattr(
+            self.dbapi.IsolationLevel, level.replace(" ", "_")
+        )
+
+    def get_isolation_level(self, dbapi_connection: Any) -> str:
+        if dbapi_connection.autocommit:
+            return "AUTOCOMMIT"
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SHOW transaction_isolation")
+            (value,) = cursor.fetchone()
+        finally:
+            cursor.close()
+        return str(value).upper()
+
+    def reset_isolation_level(self, dbapi_connection: Any) -> None:
+        dbapi_connection.autocommit = False
+        dbapi_connection.isolation_level = None
+        if self.isolation_level is not None:
+            self.set_isolation_level(dbapi_connection, self.isolation_level)
+
+    def create_cursor(self, dbapi_connection: Any, server_side: bool) -> Any:
+        if server_side:
+            return dbapi_connection.cursor(name=f"athanor_c{next(_cursor_names)}")
+        return dbapi_connection.cursor()
+
+    def is_disconnect(
+        self, error: BaseException, dbapi_connection: Any = None, cursor: Any = None
+    ) -> bool:
+        if not isinstance(error, self.dbapi.Error):
+            return False
+        if dbapi_connection is not None and (dbapi_connection.closed or dbapi_connection.broken):
+            return True
+        message = str(error).lower()
+        return any(fragment in message for fragment in _DISCONNECT_MESSAGES)
+
+
+dialect = PsycopgDialect

@@ -1,0 +1,99 @@
+"""SQLite through the standard library's ``sqlite3`` module.
+
+athanor opens connections in sqlite3's autocommit mode and emits ``BEGIN`` itself, so
+transactions start exactly when the engine says (the module's own implicit transaction
+handling would otherwise delay or skip them, e.g. around DDL).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from athanor.dialects.sqlite.base import SQLiteDialect
+from athanor.engine.default import ConnectArgs
+
+if TYPE_CHECKING:
+    from athanor.pool import Pool
+    from athanor.url import URL
+
+_MEMORY_NAMES = ("", ":memory:")
+_DISCONNECT_MESSAGES = ("cannot operate on a closed database",)
+_QUERY_OPTIONS: dict[str, Any] = {
+    "timeout": float,
+    "check_same_thread": lambda value: value.lower() in ("1", "true", "yes"),
+    "uri": lambda value: value.lower() in ("1", "true", "yes"),
+    "cached_statements": int,
+}
+
+
+class PySQLiteDialect(SQLiteDialect):
+    """The default SQLite dialect."""
+
+    driver: ClassVar[str] = "pysqlite"
+    dbapi_module: ClassVar[str] = "sqlite3"
+    install_extra: ClassVar[str] = ""
+    async_variant: ClassVar[str | None] = "sqlite.aiosqlite"
+    default_paramstyle: ClassVar[str] = "qmark"
+    requires_explicit_begin: ClassVar[bool] = True
+    isolation_levels: ClassVar[tuple[str, ...]] = ("SERIALIZABLE", "READ UNCOMMITTED", "AUTOCOMMIT")
+
+    @staticmethod
+    def is_memory_url(url: URL) -> bool:
+        """True for ``sqlite://`` and ``sqlite:///:memory:`` (a private database per connection)."""
+        database = url.database or ""
+        return database in _MEMORY_NAMES or "mode=memory" in database
+
+    def create_connect_args(self, url: URL) -> ConnectArgs:
+        database = url.database or ":memory:"
+        params: dict[str, Any] = {"database": database, "isolation_level": None}
+        for key, value in url.query.items():
+            convert = _QUERY_OPTIONS.get(key)
+            if convert is None:
+                from athanor import exc
+
+                raise exc.ArgumentError(
+                    f"Unknown sqlite URL option {key!r}; known options: "
+                    f"{', '.join(sorted(_QUERY_OPTIONS))}"
+                )
+            params[key] = convert(value if isinstance(value, str) else value[-1])
+        if database.startswith("file:"):
+            params.setdefault("uri", True)
+        if not self.is_memory_url(url):
+            # Pooled file connections move between threads; each is used by one at a time.
+            params.setdefault("check_same_thread", False)
+        return [], params
+
+    def get_pool_class(self, url: URL) -> type[Pool]:
+        from athanor.pool import QueuePool, SingletonThreadPool
+
+        return SingletonThreadPool if self.is_memory_url(url) else QueuePool
+
+    def get_server_version_info(self, dbapi_connection: Any) -> tuple[int, ...]:
+        return sqlite3.sqlite_version_info
+
+    def do_begin(self, dbapi_connection: Any) -> None:
+        dbapi_connection.execute("BEGIN")
+
+    def do_ping(self, dbapi_connection: Any) -> bool:
+        dbapi_connection.execute("SELECT 1").fetchall()
+        return True
+
+    def set_isolation_level(self, dbapi_connection: Any, level: str) -> None:
+        # AUTOCOMMIT is handled by the engine (no BEGIN is emitted); the others map to a pragma.
+        uncommitted = 1 if level == "READ UNCOMMITTED" else 0
+        dbapi_connection.execute(f"PRAGMA read_uncommitted = {uncommitted}")
+
+    def get_isolation_level(self, dbapi_connection: Any) -> str:
+        (value,) = dbapi_connection.execute("PRAGMA read_uncommitted").fetchone()
+        return "READ UNCOMMITTED" if value else "SERIALIZABLE"
+
+    def is_disconnect(
+        self, error: BaseException, dbapi_connection: Any = None, cursor: Any = None
+    ) -> bool:
+        return isinstance(error, sqlite3.ProgrammingError) and any(
+            message in str(error).lower() for message in _DISCONNECT_MESSAGES
+        )
+
+
+dialect = PySQLiteDialect

@@ -1,0 +1,37 @@
+"""The engine layer: ``create_engine``, ``Engine``, ``Connection``, transactions and results."""
+
+from athanor.engine.connection import Connection, ExceptionContext
+from athanor.engine.create import create_engine
+from athanor.engine.default import DefaultDialect
+from athanor.engine.engine import Engine, OptionEngine
+from athanor.engine.result import (
+    CursorResult,
+    FrozenResult,
+    MappingResult,
+    Result,
+    ScalarResult,
+)
+from athanor.engine.row import Row, RowMapping
+from athanor.engine.transaction import NestedTransaction, RootTransaction, Transaction
+from athanor.url import URL, make_url
+
+__all__ = [
+    "URL",
+    "Connection",
+    "CursorResult",
+    "DefaultDialect",
+    "Engine",
+    "ExceptionContext",
+    "FrozenResult",
+    "MappingResult",
+    "NestedTransaction",
+    "OptionEngine",
+    "Result",
+    "RootTransaction",
+    "Row",
+    "RowMapping",
+    "ScalarResult",
+    "Transaction",
+    "create_engine",
+    "make_url",
+]

@@ -1,0 +1,714 @@
+"""``Connection``: one checked-out database connection, its transactions and statement execution.
+
+The 2.x "commit as you go" model: the first statement begins a transaction, ``commit()`` or
+``rollback()`` ends it, and closing the connection rolls back whatever was left open before the
+connection goes back to the pool.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from athanor import exc
+from athanor.engine.result import CursorResult
+from athanor.engine.transaction import NestedTransaction, RootTransaction, Transaction
+from athanor.sql.compiler import compile_cached
+from athanor.sql.elements import ClauseElement
+
+if TYPE_CHECKING:
+    from athanor.engine.default import DefaultDialect
+    from athanor.engine.engine import Engine
+    from athanor.pool import PoolProxiedConnection
+
+_EMPTY: Mapping[str, Any] = {}
+_savepoint_ids = itertools.count(1)
+
+ExecuteParams = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+
+
+class ExceptionContext:
+    """What ``handle_error`` listeners see about a failed statement; they may adjust it."""
+
+    def __init__(
+        self,
+        connection: Connection | None,
+        engine: Engine,
+        dialect: DefaultDialect,
+        cursor: Any,
+        statement: str | None,
+        parameters: Any,
+        original_exception: BaseException,
+        athanor_exception: exc.StatementError | None,
+        is_disconnect: bool,
+        is_pre_ping: bool = False,
+    ) -> None:
+        self.connection = connection
+        self.engine = engine
+        self.dialect = dialect
+        self.cursor = cursor
+        self.statement = statement
+        self.parameters = parameters
+        self.original_exception = original_exception
+        self.sqlalchemy_exception = athanor_exception
+        self.chained_exception: BaseException | None = None
+        self.is_disconnect = is_disconnect
+        self.invalidate_pool_on_disconnect = True
+        self.is_pre_ping = is_pre_ping
+        self.execution_context = None
+
+
+class Connection:
+    """A proxy for one pooled driver connection, with transactions and ``execute()``."""
+
+    def __init__(self, engine: Engine, proxied: PoolProxiedConnection | None = None) -> None:
+        self.engine = engine
+        self.dialect: DefaultDialect = engine.dialect
+        self._proxied: PoolProxiedConnection | None = (
+            proxied if proxied is not None else engine.raw_connection()
+        )
+        self._transaction: RootTransaction | None = None
+        self._nested_transaction: NestedTransaction | None = None
+        self._execution_options: Mapping[str, Any] = engine._execution_options
+        self._closed = False
+        self._invalidated = False
+        self._isolation_changed = False
+        self._autocommit = engine._autocommit
+        self._echo = engine.logger.isEnabledFor(logging.INFO)
+        self._dispatch = engine.dispatch
+        if engine._execution_options:
+            self._apply_execution_options(engine._execution_options)
+        if self._dispatch.engine_connect:
+            for fn in self._dispatch.engine_connect:
+                fn(self)
+
+    # --- state -------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True after ``close()``."""
+        return self._closed
+
+    @property
+    def invalidated(self) -> bool:
+        """True when the underlying connection was discarded (disconnect or ``invalidate()``)."""
+        return self._invalidated
+
+    @property
+    def connection(self) -> PoolProxiedConnection:
+        """The pooled driver connection, reconnecting after an invalidation if allowed."""
+        proxied = self._proxied
+        if proxied is not None:
+            return proxied
+        return self._revalidate()
+
+    def _revalidate(self) -> PoolProxiedConnection:
+        if self._closed:
+            raise exc.ResourceClosedError(
+                "This Connection is closed; open a new one with engine.connect()"
+            )
+        if self._transaction is not None:
+            raise exc.PendingRollbackError(
+                "Can't reconnect until the invalidated transaction is rolled back; call "
+                "rollback() on the connection first"
+            )
+        self._proxied = self.engine.raw_connection()
+        self._invalidated = False
+        self._isolation_changed = False
+        self._autocommit = self.engine._autocommit
+        if self._execution_options:
+            self._apply_execution_options(self._execution_options)
+        return self._proxied
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        """A dict that lives as long as the physical connection."""
+        info: dict[Any, Any] = self.connection.info
+        return info
+
+    @property
+    def default_isolation_level(self) -> str | None:
+        """The isolation level the connection had when it was first made."""
+        return self.dialect.default_isolation_level
+
+    def get_isolation_level(self) -> str:
+        """The isolation level in effect now, asked of the database."""
+        try:
+            return self.dialect.get_isolation_level(self.connection.dbapi_connection)
+        except self.dialect.dbapi_error as error:
+            raise self._wrap(error, None, None, None) from error
+
+    # --- execution options ------------------------------------------------------------
+
+    def execution_options(self, **options: Any) -> Connection:
+        """Set execution options on this connection (in place) and return it."""
+        if options:
+            self._execution_options = {**self._execution_options, **options}
+            self._apply_execution_options(options)
+            if self._dispatch.set_connection_execution_options:
+                for fn in self._dispatch.set_connection_execution_options:
+                    fn(self, options)
+        return self
+
+    def get_execution_options(self) -> Mapping[str, Any]:
+        return dict(self._execution_options)
+
+    def _apply_execution_options(self, options: Mapping[str, Any]) -> None:
+        level = options.get("isolation_level")
+        if level is None:
+            return
+        if self._transaction is not None:
+            raise exc.InvalidRequestError(
+                "Cannot change isolation_level while a transaction is in progress; commit() or "
+                "rollback() first, or set it before the first statement"
+            )
+        normalized = self.dialect.normalize_isolation_level(level)
+        dbapi_connection = self.connection.dbapi_connection
+        try:
+            self.dialect.set_isolation_level(dbapi_connection, normalized)
+        except self.dialect.dbapi_error as error:
+            raise self._wrap(error, None, None, None) from error
+        self._isolation_changed = True
+        self._autocommit = normalized == "AUTOCOMMIT"
+
+    # --- transactions -----------------------------------------------------------------
+
+    def begin(self) -> RootTransaction:
+        """Begin the connection's transaction explicitly; use as a context manager."""
+        if self._transaction is not None:
+            raise exc.InvalidRequestError(
+                "A transaction is already begun on this Connection (statements begin one "
+                "automatically); commit() or rollback() it first, or use begin_nested()"
+            )
+        return self._begin_root()
+
+    def _begin_root(self) -> RootTransaction:
+        proxied = self.connection
+        if self._dispatch.begin:
+            for fn in self._dispatch.begin:
+                fn(self)
+        if self._echo:
+            self.engine.logger.info("BEGIN (implicit)")
+        if self.dialect.requires_explicit_begin and not self._autocommit:
+            try:
+                self.dialect.do_begin(proxied.dbapi_connection)
+            except self.dialect.dbapi_error as error:
+                raise self._handle_error(error, "BEGIN", None, None) from error
+        transaction = RootTransaction(self)
+        self._transaction = transaction
+        return transaction
+
+    def begin_nested(self) -> NestedTransaction:
+        """Open a SAVEPOINT (beginning the root transaction first if needed)."""
+        if self._transaction is None:
+            self._begin_root()
+        name = f"athanor_sp_{next(_savepoint_ids)}"
+        if self._dispatch.savepoint:
+            for fn in self._dispatch.savepoint:
+                fn(self, name)
+        self._run_transaction_sql(self.dialect.savepoint_sql(name))
+        nested = NestedTransaction(self, name, self._nested_transaction)
+        self._nested_transaction = nested
+        return nested
+
+    def in_transaction(self) -> bool:
+        return self._transaction is not None
+
+    def in_nested_transaction(self) -> bool:
+        return self._nested_transaction is not None
+
+    def get_transaction(self) -> RootTransaction | None:
+        return self._transaction
+
+    def get_nested_transaction(self) -> NestedTransaction | None:
+        return self._nested_transaction
+
+    def commit(self) -> None:
+        """Commit the transaction in progress, if any."""
+        if self._transaction is not None:
+            self._transaction.commit()
+
+    def rollback(self) -> None:
+        """Roll back the transaction in progress, if any (also clears a failed state)."""
+        if self._transaction is not None:
+            self._transaction.rollback()
+
+    def _commit_impl(self) -> None:
+        if self._dispatch.commit:
+            for fn in self._dispatch.commit:
+                fn(self)
+        if self._echo:
+            self.engine.logger.info("COMMIT")
+        try:
+            self.dialect.do_commit(self.connection.dbapi_connection)
+        except self.dialect.dbapi_error as error:
+            raise self._handle_error(error, "COMMIT", None, None) from error
+
+    def _rollback_impl(self) -> None:
+        if self._dispatch.rollback:
+            for fn in self._dispatch.rollback:
+                fn(self)
+        if self._echo:
+            self.engine.logger.info("ROLLBACK")
+        proxied = self._proxied
+        if proxied is None:
+            return
+        try:
+            self.dialect.do_rollback(proxied.dbapi_connection)
+        except self.dialect.dbapi_error as error:
+            raise self._handle_error(error, "ROLLBACK", None, None) from error
+
+    def _run_transaction_sql(self, sql: str) -> None:
+        proxied = self.connection
+        if self._echo:
+            self.engine.logger.info(sql)
+        cursor = proxied.dbapi_connection.cursor()
+        try:
+            self.dialect.do_execute_no_params(cursor, sql)
+        except self.dialect.dbapi_error as error:
+            raise self._handle_error(error, sql, None, cursor) from error
+        finally:
+            cursor.close()
+
+    def _release_savepoint_impl(self, name: str) -> None:
+        if self._dispatch.release_savepoint:
+            for fn in self._dispatch.release_savepoint:
+                fn(self, name, None)
+        self._run_transaction_sql(self.dialect.release_savepoint_sql(name))
+
+    def _rollback_to_savepoint_impl(self, name: str) -> None:
+        if self._dispatch.rollback_savepoint:
+            for fn in self._dispatch.rollback_savepoint:
+                fn(self, name, None)
+        self._run_transaction_sql(self.dialect.rollback_to_savepoint_sql(name))
+
+    def _release_all_savepoints(self) -> None:
+        while self._nested_transaction is not None:
+            nested = self._nested_transaction
+            if nested.is_active:
+                nested.commit()
+            else:
+                nested._end()
+
+    def _forget_savepoints(self) -> None:
+        while self._nested_transaction is not None:
+            nested = self._nested_transaction
+            nested.is_active = False
+            nested._end()
+
+    # --- execution --------------------------------------------------------------------
+
+    def execute(
+        self,
+        statement: Any,
+        parameters: ExecuteParams = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> CursorResult:
+        """Run a statement (``select()``, ``insert()``, ``text()``, DDL...) and return its result.
+
+        ``parameters`` is a dict for one execution or a list of dicts for executemany.
+        """
+        if not isinstance(statement, ClauseElement):
+            raise exc.ObjectNotExecutableError(statement)
+        options = (
+            {**self._execution_options, **execution_options}
+            if execution_options
+            else self._execution_options
+        )
+        dispatch = self._dispatch
+        if dispatch.before_execute:
+            multiparams, params = _split_params(parameters)
+            for fn in dispatch.before_execute:
+                statement, multiparams, params = fn(self, statement, multiparams, params, options)
+            parameters = _join_params(multiparams, params)
+        dialect = self.dialect
+        compiled, extracted = compile_cached(
+            statement,
+            dialect,
+            self.engine._compiled_cache if options.get("compiled_cache", True) is not None else None,
+        )
+        if parameters is None or isinstance(parameters, Mapping):
+            sql, driver_params = compiled.prepare(extracted, parameters)
+            result = self._run(compiled, sql, driver_params, options, parameters)
+        elif len(parameters) == 1:
+            sql, driver_params = compiled.prepare(extracted, parameters[0])
+            result = self._run(compiled, sql, driver_params, options, parameters[0])
+        elif not parameters:
+            raise exc.ArgumentError("execute() got an empty list of parameter sets")
+        else:
+            result = self._run_many(compiled, compiled.prepare_many(extracted, parameters), options)
+        if dispatch.after_execute:
+            multiparams, params = _split_params(parameters)
+            for fn in dispatch.after_execute:
+                fn(self, statement, multiparams, params, options, result)
+        return result
+
+    def scalar(
+        self,
+        statement: Any,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Run a statement and return the first column of its first row (or None)."""
+        return self.execute(statement, parameters, execution_options=execution_options).scalar()
+
+    def scalars(
+        self,
+        statement: Any,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Run a statement and return a ScalarResult of its first column."""
+        return self.execute(statement, parameters, execution_options=execution_options).scalars()
+
+    def exec_driver_sql(
+        self,
+        statement: str,
+        parameters: Sequence[Any] | Mapping[str, Any] | None = None,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> CursorResult:
+        """Run a SQL string exactly as given, with parameters in the driver's own style."""
+        if not isinstance(statement, str):
+            raise exc.ArgumentError(
+                f"exec_driver_sql() takes a SQL string, got {type(statement).__name__}; use "
+                "execute() for statement objects"
+            )
+        options = (
+            {**self._execution_options, **execution_options}
+            if execution_options
+            else self._execution_options
+        )
+        if (
+            isinstance(parameters, list)
+            and parameters
+            and isinstance(parameters[0], (Mapping, tuple, list))
+        ):
+            if len(parameters) > 1:
+                return self._run_many(None, [(statement, parameters, True)], options)
+            parameters = parameters[0]
+        return self._run(None, statement, parameters, options, None)
+
+    def _cursor_for(self, options: Mapping[str, Any]) -> tuple[Any, bool]:
+        proxied = self._proxied
+        if proxied is None:
+            proxied = self.connection
+        if self._transaction is None:
+            self._begin_root()
+        elif self._transaction._deactivated:
+            raise exc.PendingRollbackError(
+                "This connection's transaction failed earlier; call rollback() before running "
+                "more statements"
+            )
+        server_side = bool(options.get("stream_results")) and (
+            self.dialect.supports_server_side_cursors
+        )
+        try:
+            cursor = self.dialect.create_cursor(proxied.dbapi_connection, server_side)
+        except self.dialect.dbapi_error as error:
+            raise self._handle_error(error, None, None, None) from error
+        return cursor, server_side
+
+    def _run(
+        self,
+        compiled: Any,
+        sql: str,
+        driver_params: Any,
+        options: Mapping[str, Any],
+        user_params: Mapping[str, Any] | None,
+    ) -> CursorResult:
+        cursor, server_side = self._cursor_for(options)
+        dispatch = self._dispatch
+        if dispatch.before_cursor_execute:
+            for fn in dispatch.before_cursor_execute:
+                sql, driver_params = fn(self, cursor, sql, driver_params, compiled, False)
+        if self._echo:
+            self.engine._log_statement(sql, driver_params)
+        dialect = self.dialect
+        try:
+            if driver_params:
+                dialect.do_execute(cursor, sql, driver_params)
+            else:
+                dialect.do_execute_no_params(cursor, sql)
+        except BaseException as error:
+            self._close_cursor_quietly(cursor)
+            if isinstance(error, dialect.dbapi_error):
+                raise self._handle_error(error, sql, driver_params, cursor) from error
+            raise
+        if dispatch.after_cursor_execute:
+            for fn in dispatch.after_cursor_execute:
+                fn(self, cursor, sql, driver_params, compiled, False)
+        try:
+            return self._make_result(compiled, cursor, server_side, options, driver_params)
+        except dialect.dbapi_error as error:
+            self._close_cursor_quietly(cursor)
+            raise self._handle_error(error, sql, driver_params, cursor) from error
+
+    def _run_many(
+        self,
+        compiled: Any,
+        steps: Sequence[tuple[str, Any, bool]],
+        options: Mapping[str, Any],
+    ) -> CursorResult:
+        cursor, _ = self._cursor_for(_EMPTY)
+        dialect = self.dialect
+        dispatch = self._dispatch
+        rowcount = 0
+        returned: list[Any] = []
+        description = None
+        try:
+            for sql, driver_params, is_many in steps:
+                if dispatch.before_cursor_execute:
+                    for fn in dispatch.before_cursor_execute:
+                        sql, driver_params = fn(self, cursor, sql, driver_params, compiled, is_many)
+                if self._echo:
+                    self.engine._log_statement(sql, driver_params, many=is_many)
+                try:
+                    if is_many:
+                        dialect.do_executemany(cursor, sql, driver_params)
+                    else:
+                        dialect.do_execute(cursor, sql, driver_params)
+                except dialect.dbapi_error as error:
+                    raise self._handle_error(error, sql, driver_params, cursor) from error
+                if dispatch.after_cursor_execute:
+                    for fn in dispatch.after_cursor_execute:
+                        fn(self, cursor, sql, driver_params, compiled, is_many)
+                if cursor.description is not None:
+                    description = cursor.description
+                    returned.extend(cursor.fetchall())
+                if cursor.rowcount is not None and cursor.rowcount >= 0:
+                    rowcount += cursor.rowcount
+        finally:
+            self._close_cursor_quietly(cursor)
+        if description is None:
+            return CursorResult(None, keys=(), rowcount=rowcount, returns_rows=False)
+        keys, processors, key_objects = _result_shape(compiled, description)
+        return CursorResult(
+            _ListCursor(returned, description),
+            keys=keys,
+            processors=processors,
+            key_objects=key_objects,
+            rowcount=rowcount,
+        )
+
+    def _make_result(
+        self,
+        compiled: Any,
+        cursor: Any,
+        server_side: bool,
+        options: Mapping[str, Any],
+        driver_params: Any,
+    ) -> CursorResult:
+        description = cursor.description
+        inserted_primary_key = None
+        if compiled is not None and compiled.isinsert:
+            returned_row = None
+            if compiled.implicit_returning_pk and description is not None:
+                returned_row = cursor.fetchone()
+                description = None
+            inserted_primary_key = compiled.inserted_primary_key(
+                driver_params, cursor.lastrowid, returned_row
+            )
+        if description is None:
+            rowcount = cursor.rowcount
+            lastrowid = cursor.lastrowid
+            cursor.close()
+            return CursorResult(
+                None,
+                keys=(),
+                rowcount=rowcount,
+                lastrowid=lastrowid,
+                inserted_primary_key=inserted_primary_key,
+                returns_rows=False,
+            )
+        keys, processors, key_objects = _result_shape(compiled, description)
+        row_logger = self.engine._row_logger if self.engine._echo_rows else None
+        return CursorResult(
+            cursor,
+            keys=keys,
+            processors=processors,
+            key_objects=key_objects,
+            rowcount=cursor.rowcount,
+            lastrowid=cursor.lastrowid,
+            inserted_primary_key=inserted_primary_key,
+            on_close=cursor.close,
+            row_logger=row_logger,
+            yield_per=options.get("yield_per") or options.get("max_row_buffer"),
+            is_server_side=server_side,
+        )
+
+    @staticmethod
+    def _close_cursor_quietly(cursor: Any) -> None:
+        try:
+            cursor.close()
+        except Exception:  # noqa: BLE001 - the cursor may belong to a dead connection
+            return
+
+    # --- errors -----------------------------------------------------------------------
+
+    def _wrap(
+        self, error: BaseException, statement: str | None, params: Any, cursor: Any
+    ) -> exc.StatementError:
+        return exc.DBAPIError.instance(
+            statement,
+            params,
+            error,
+            self.dialect.dbapi_error,
+            hide_parameters=self.engine.hide_parameters,
+        )
+
+    def _handle_error(
+        self, error: BaseException, statement: str | None, params: Any, cursor: Any
+    ) -> BaseException:
+        """Wrap a driver error; on a disconnect invalidate this connection and the older pooled ones."""
+        proxied = self._proxied
+        dbapi_connection = proxied.dbapi_connection if proxied is not None else None
+        is_disconnect = self.dialect.is_disconnect(error, dbapi_connection, cursor)
+        wrapped = exc.DBAPIError.instance(
+            statement,
+            params,
+            error,
+            self.dialect.dbapi_error,
+            hide_parameters=self.engine.hide_parameters,
+            connection_invalidated=is_disconnect,
+        )
+        final: BaseException = wrapped
+        if self._dispatch.handle_error:
+            context = ExceptionContext(
+                self,
+                self.engine,
+                self.dialect,
+                cursor,
+                statement,
+                params,
+                error,
+                wrapped,
+                is_disconnect,
+            )
+            for fn in self._dispatch.handle_error:
+                replacement = fn(context)
+                if replacement is not None:
+                    final = context.chained_exception = replacement
+            is_disconnect = context.is_disconnect
+            if isinstance(wrapped, exc.DBAPIError):
+                wrapped.connection_invalidated = is_disconnect
+        if is_disconnect:
+            self._invalidate_after_disconnect(error)
+        return final
+
+    def _invalidate_after_disconnect(self, error: BaseException) -> None:
+        proxied = self._proxied
+        if proxied is None:
+            return
+        self._proxied = None
+        self._invalidated = True
+        if self._transaction is not None:
+            self._transaction._deactivate()
+        self.engine.pool._invalidate(proxied, error)
+
+    def invalidate(self, exception: BaseException | None = None) -> None:
+        """Discard the underlying connection; the next use of this Connection reconnects."""
+        if self._closed:
+            raise exc.ResourceClosedError("This Connection is closed")
+        proxied = self._proxied
+        if proxied is None:
+            return
+        self._proxied = None
+        self._invalidated = True
+        if self._transaction is not None:
+            self._transaction._deactivate()
+        proxied.invalidate(exception)
+
+    def detach(self) -> None:
+        """Take the physical connection out of the pool; closing will really close it."""
+        self.connection.detach()
+
+    # --- closing ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Roll back anything in progress and return the connection to the pool."""
+        if self._closed:
+            return
+        self._closed = True
+        transaction = self._transaction
+        proxied = self._proxied
+        try:
+            if transaction is not None:
+                transaction.close()
+            if proxied is not None and self._isolation_changed:
+                self.dialect.reset_isolation_level(proxied.dbapi_connection)
+        finally:
+            self._transaction = None
+            self._nested_transaction = None
+            self._proxied = None
+            if proxied is not None:
+                proxied.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "invalidated" if self._invalidated else "open"
+        return f"<Connection {state} {self.engine!r}>"
+
+
+class _ListCursor:
+    """Rows already fetched (from several RETURNING batches) behind a cursor's interface."""
+
+    def __init__(self, rows: list[Any], description: Any) -> None:
+        self.description = description
+        self._rows: Iterator[Any] = iter(rows)
+        self.rowcount = len(rows)
+        self.lastrowid = None
+
+    def fetchone(self) -> Any:
+        return next(self._rows, None)
+
+    def fetchmany(self, size: int = 1) -> list[Any]:
+        return list(itertools.islice(self._rows, size))
+
+    def fetchall(self) -> list[Any]:
+        return list(self._rows)
+
+    def close(self) -> None:
+        self._rows = iter(())
+
+
+def _result_shape(
+    compiled: Any, description: Sequence[Sequence[Any]]
+) -> tuple[Sequence[str], Any, Any]:
+    """Keys, processors and key objects for a result, from the compiled statement if it fits."""
+    if compiled is not None:
+        keys = compiled.result_keys
+        if keys and len(keys) == len(description):
+            return keys, compiled.result_processors, compiled.result_key_objects
+    return [column[0] for column in description], None, None
+
+
+def _split_params(parameters: ExecuteParams) -> tuple[list[Mapping[str, Any]], Mapping[str, Any]]:
+    if parameters is None:
+        return [], {}
+    if isinstance(parameters, Mapping):
+        return [], parameters
+    return list(parameters), {}
+
+
+def _join_params(
+    multiparams: Sequence[Mapping[str, Any]], params: Mapping[str, Any]
+) -> ExecuteParams:
+    if multiparams:
+        return multiparams
+    return params or None

@@ -1,0 +1,206 @@
+"""``create_engine``: check the arguments, pick the dialect and the pool, build the Engine."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from athanor import exc
+from athanor.dialects import load_dialect_class, resolve_key
+from athanor.engine.default import DefaultDialect
+from athanor.engine.engine import Engine
+from athanor.pool import Pool
+from athanor.url import URL, make_url
+
+_ENGINE_ARGUMENTS = frozenset(
+    {
+        "echo",
+        "echo_pool",
+        "future",
+        "pool_size",
+        "max_overflow",
+        "pool_timeout",
+        "pool_recycle",
+        "pool_pre_ping",
+        "pool_reset_on_return",
+        "pool_use_lifo",
+        "poolclass",
+        "pool",
+        "pool_logging_name",
+        "creator",
+        "connect_args",
+        "isolation_level",
+        "execution_options",
+        "hide_parameters",
+        "logging_name",
+        "query_cache_size",
+        "paramstyle",
+        "json_serializer",
+        "json_deserializer",
+        "module",
+        "pool_events",
+    }
+)
+
+# Which create_engine pool arguments each pool class accepts (by its constructor's name).
+_POOL_ARGUMENT_NAMES = {
+    "pool_size": "pool_size",
+    "max_overflow": "max_overflow",
+    "pool_timeout": "timeout",
+    "pool_use_lifo": "use_lifo",
+}
+
+
+def _pool_accepts(poolclass: type[Pool], name: str) -> bool:
+    return name in inspect.signature(poolclass).parameters
+
+
+def _unknown_argument(name: str) -> TypeError:
+    close = difflib.get_close_matches(name, sorted(_ENGINE_ARGUMENTS), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return TypeError(f"create_engine() got an unexpected keyword argument {name!r}{hint}")
+
+
+def create_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create an :class:`Engine` for ``url``; the arguments mirror SQLAlchemy's ``create_engine``."""
+    return _build_engine(url, kwargs, is_async=False)
+
+
+def _build_engine(url: str | URL, kwargs: dict[str, Any], *, is_async: bool) -> Engine:
+    """Shared by ``create_engine`` and ``create_async_engine``: only the dialect lookup differs."""
+    for name in kwargs:
+        if name not in _ENGINE_ARGUMENTS:
+            raise _unknown_argument(name)
+    parsed = make_url(url)
+    dialect_class = _dialect_class_for(parsed, is_async=is_async)
+    dialect_kwargs: dict[str, Any] = {}
+    for name in ("isolation_level", "paramstyle", "json_serializer", "json_deserializer"):
+        if kwargs.get(name) is not None:
+            dialect_kwargs[name] = kwargs[name]
+    if kwargs.get("module") is not None:
+        dialect_kwargs["dbapi"] = kwargs["module"]
+    dialect = dialect_class(**dialect_kwargs)
+
+    cargs, cparams = dialect.create_connect_args(parsed)
+    connect_args = kwargs.get("connect_args") or {}
+    if not isinstance(connect_args, Mapping):
+        raise exc.ArgumentError(
+            f"connect_args must be a dict of driver connect() arguments, got "
+            f"{type(connect_args).__name__}"
+        )
+    cparams.update(connect_args)
+
+    pool = kwargs.get("pool")
+    if pool is None:
+        pool = _make_pool(parsed, dialect, kwargs, cargs, cparams)
+    elif not isinstance(pool, Pool):
+        raise exc.ArgumentError(f"pool= must be a Pool instance, got {type(pool).__name__}")
+
+    return Engine(
+        pool,
+        dialect,
+        parsed,
+        logging_name=kwargs.get("logging_name"),
+        echo=kwargs.get("echo"),
+        hide_parameters=bool(kwargs.get("hide_parameters", False)),
+        query_cache_size=int(kwargs.get("query_cache_size", 500)),
+        execution_options=kwargs.get("execution_options"),
+    )
+
+
+def _dialect_class_for(url: URL, *, is_async: bool) -> type[DefaultDialect]:
+    key = resolve_key(url)
+    dialect_class = load_dialect_class(key)
+    if is_async and not dialect_class.is_async:
+        if dialect_class.async_variant is None:
+            raise exc.ArgumentError(
+                f"The {dialect_class.driver} driver is not async; create_async_engine() needs an "
+                f"async driver such as {_async_examples(dialect_class.name)}"
+            )
+        dialect_class = load_dialect_class(dialect_class.async_variant)
+    elif not is_async and dialect_class.is_async:
+        raise exc.ArgumentError(
+            f"The {dialect_class.driver} driver is async; use create_async_engine() from "
+            f"athanor.ext.asyncio, or a sync driver such as {_sync_example(dialect_class.name)}"
+        )
+    dialect_class.import_dbapi()
+    return dialect_class
+
+
+def _async_examples(backend: str) -> str:
+    return {
+        "sqlite": "sqlite+aiosqlite://",
+        "postgresql": "postgresql+asyncpg:// or postgresql+psycopg://",
+        "mysql": "mysql+asyncmy:// or mysql+aiomysql://",
+    }.get(backend, "the database's async driver")
+
+
+def _sync_example(backend: str) -> str:
+    return {
+        "sqlite": "sqlite://",
+        "postgresql": "postgresql+psycopg://",
+        "mysql": "mysql+pymysql://",
+    }.get(backend, "the database's sync driver")
+
+
+def _make_pool(
+    url: URL,
+    dialect: DefaultDialect,
+    kwargs: Mapping[str, Any],
+    cargs: list[Any],
+    cparams: dict[str, Any],
+) -> Pool:
+    poolclass: type[Pool] = kwargs.get("poolclass") or dialect.get_pool_class(url)
+    if not (isinstance(poolclass, type) and issubclass(poolclass, Pool)):
+        raise exc.ArgumentError(f"poolclass must be a Pool subclass, got {poolclass!r}")
+
+    connect: Callable[..., Any] | None = kwargs.get("creator")
+    if connect is None:
+
+        def connect() -> Any:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except dialect.dbapi_error as error:
+                raise exc.DBAPIError.instance(None, None, error, dialect.dbapi_error) from error
+
+    elif not callable(connect):
+        raise exc.ArgumentError(f"creator must be callable, got {type(connect).__name__}")
+
+    pool_kwargs: dict[str, Any] = {
+        "recycle": kwargs.get("pool_recycle", -1),
+        "echo": kwargs.get("echo_pool", False),
+        "logging_name": kwargs.get("pool_logging_name"),
+        "pre_ping": bool(kwargs.get("pool_pre_ping", False)),
+        "dialect": dialect,
+        "events": kwargs.get("pool_events"),
+    }
+    if "pool_reset_on_return" in kwargs:
+        pool_kwargs["reset_on_return"] = kwargs["pool_reset_on_return"]
+    for engine_name, pool_name in _POOL_ARGUMENT_NAMES.items():
+        if engine_name not in kwargs:
+            continue
+        if not _pool_accepts(poolclass, pool_name):
+            raise exc.ArgumentError(
+                f"{engine_name}={kwargs[engine_name]!r} does not apply to {poolclass.__name__}; "
+                f"remove it, or use poolclass=QueuePool (the default) to get a sized pool"
+            )
+        pool_kwargs[pool_name] = kwargs[engine_name]
+    pool = poolclass(connect, **pool_kwargs)
+    _install_dialect_hooks(pool, dialect)
+    return pool
+
+
+def _install_dialect_hooks(pool: Pool, dialect: DefaultDialect) -> None:
+    """First connection: learn the server version; every connection: per-connection setup."""
+    from athanor import event
+
+    def first_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dialect.initialize(dbapi_connection)
+
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dialect.on_connect(dbapi_connection)
+
+    event.listen(pool, "connect", on_connect, insert=True)
+    event.listen(pool, "first_connect", first_connect, insert=True)

@@ -1,0 +1,243 @@
+"""``DefaultDialect``: the behaviour every dialect shares, and the hooks each driver overrides.
+
+A dialect object knows one database (compiler, types, reflection — in ``dialects/<db>/base.py``)
+through one driver (connect arguments, transactions, disconnect detection — in
+``dialects/<db>/<driver>.py``).  The pool and the engine talk to the driver only through it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from athanor import exc
+
+if TYPE_CHECKING:
+    from athanor.pool import Pool
+    from athanor.url import URL
+
+ConnectArgs = tuple[list[Any], dict[str, Any]]
+
+
+class DefaultDialect:
+    """Shared dialect behaviour; database and driver subclasses fill in the details."""
+
+    name: ClassVar[str] = "default"
+    driver: ClassVar[str] = ""
+    dbapi_module: ClassVar[str] = ""
+    """Import name of the driver module, e.g. ``"psycopg"``."""
+    install_extra: ClassVar[str] = ""
+    """The ``pip install 'athanor[extra]'`` extra that brings the driver."""
+    is_async: ClassVar[bool] = False
+    async_variant: ClassVar[str | None] = None
+    """Registry key of the async flavour of this driver, for ``create_async_engine``."""
+
+    paramstyle: str = "named"
+    default_paramstyle: ClassVar[str] = "named"
+    supports_statement_cache: ClassVar[bool] = True
+    supports_returning: ClassVar[bool] = False
+    supports_multivalues_insert: ClassVar[bool] = True
+    supports_native_boolean: ClassVar[bool] = False
+    supports_native_enum: ClassVar[bool] = False
+    supports_sequences: ClassVar[bool] = False
+    supports_server_side_cursors: ClassVar[bool] = False
+    max_bind_params: ClassVar[int] = 32766
+    requires_explicit_begin: ClassVar[bool] = False
+    """True when the driver does not start transactions by itself (sqlite3 in autocommit mode)."""
+
+    isolation_levels: ClassVar[tuple[str, ...]] = (
+        "SERIALIZABLE",
+        "REPEATABLE READ",
+        "READ COMMITTED",
+        "READ UNCOMMITTED",
+        "AUTOCOMMIT",
+    )
+    engine_arguments: ClassVar[frozenset[str]] = frozenset()
+    """Extra keyword arguments ``create_engine`` passes to this dialect."""
+
+    server_version_info: tuple[int, ...] | None
+    default_isolation_level: str | None
+
+    def __init__(
+        self,
+        *,
+        isolation_level: str | None = None,
+        paramstyle: str | None = None,
+        json_serializer: Callable[[Any], str] | None = None,
+        json_deserializer: Callable[[str], Any] | None = None,
+        dbapi: ModuleType | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:
+            unknown = ", ".join(sorted(kwargs))
+            raise TypeError(f"{type(self).__name__} got unexpected argument(s): {unknown}")
+        self.isolation_level = (
+            self.normalize_isolation_level(isolation_level) if isolation_level else None
+        )
+        self.paramstyle = paramstyle or self.default_paramstyle
+        self.json_serializer = json_serializer
+        self.json_deserializer = json_deserializer
+        self.server_version_info = None
+        self.default_isolation_level = None
+        self._dbapi = dbapi
+
+    # --- the driver module -------------------------------------------------------------
+
+    @classmethod
+    def import_dbapi(cls) -> ModuleType:
+        """Import the driver module, or say which extra installs it."""
+        try:
+            return importlib.import_module(cls.dbapi_module)
+        except ImportError as error:
+            raise exc.NoSuchModuleError(
+                f"The {cls.driver} driver for {cls.name} is not installed "
+                f"({error}); install it with: pip install 'athanor[{cls.install_extra}]'"
+            ) from error
+
+    @property
+    def dbapi(self) -> ModuleType:
+        """The driver module (imported on first use)."""
+        if self._dbapi is None:
+            self._dbapi = self.import_dbapi()
+        return self._dbapi
+
+    @property
+    def dbapi_error(self) -> type[BaseException]:
+        """The driver's base exception class (PEP 249 ``Error``)."""
+        error: type[BaseException] = self.dbapi.Error
+        return error
+
+    # --- connecting --------------------------------------------------------------------
+
+    def create_connect_args(self, url: URL) -> ConnectArgs:
+        """Turn a URL into ``(args, kwargs)`` for the driver's ``connect()``."""
+        params: dict[str, Any] = dict(url.translate_connect_args())
+        params.update(url.query)
+        return [], params
+
+    def connect(self, *cargs: Any, **cparams: Any) -> Any:
+        """Open one driver connection."""
+        return self.dbapi.connect(*cargs, **cparams)
+
+    def on_connect(self, dbapi_connection: Any) -> None:
+        """Prepare a new physical connection (isolation level, session settings)."""
+        if self.isolation_level is not None:
+            self.set_isolation_level(dbapi_connection, self.isolation_level)
+
+    def initialize(self, dbapi_connection: Any) -> None:
+        """Learn about the server on the first connection (version, default isolation)."""
+        self.server_version_info = self.get_server_version_info(dbapi_connection)
+        try:
+            self.default_isolation_level = self.get_default_isolation_level(dbapi_connection)
+        finally:
+            self.do_rollback(dbapi_connection)
+
+    def get_server_version_info(self, dbapi_connection: Any) -> tuple[int, ...] | None:
+        """The server's version as a tuple of ints, or None if unknown."""
+        return None
+
+    def get_pool_class(self, url: URL) -> type[Pool]:
+        """The pool class used when ``create_engine`` is not told one."""
+        from athanor.pool import QueuePool
+
+        return QueuePool
+
+    def get_driver_connection(self, dbapi_connection: Any) -> Any:
+        """The driver's own connection object behind ``dbapi_connection``."""
+        return dbapi_connection
+
+    # --- transactions ------------------------------------------------------------------
+
+    def do_begin(self, dbapi_connection: Any) -> None:
+        """Start a transaction; most drivers begin implicitly, so nothing to do."""
+
+    def do_commit(self, dbapi_connection: Any) -> None:
+        dbapi_connection.commit()
+
+    def do_rollback(self, dbapi_connection: Any) -> None:
+        dbapi_connection.rollback()
+
+    def do_close(self, dbapi_connection: Any) -> None:
+        dbapi_connection.close()
+
+    def do_ping(self, dbapi_connection: Any) -> bool:
+        """Check that a pooled connection is alive; raises the driver's error if it is not."""
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+        finally:
+            cursor.close()
+        return True
+
+    def savepoint_sql(self, name: str) -> str:
+        return f"SAVEPOINT {name}"
+
+    def rollback_to_savepoint_sql(self, name: str) -> str:
+        return f"ROLLBACK TO SAVEPOINT {name}"
+
+    def release_savepoint_sql(self, name: str) -> str:
+        return f"RELEASE SAVEPOINT {name}"
+
+    # --- isolation levels --------------------------------------------------------------
+
+    def normalize_isolation_level(self, level: str) -> str:
+        """Upper-case ``level`` and check the dialect knows it."""
+        normalized = level.replace("_", " ").upper()
+        if normalized not in self.isolation_levels:
+            raise exc.ArgumentError(
+                f"Invalid isolation level {level!r} for {self.name}; "
+                f"valid levels: {', '.join(self.isolation_levels)}"
+            )
+        return normalized
+
+    def set_isolation_level(self, dbapi_connection: Any, level: str) -> None:
+        """Apply ``level`` (already normalized) to the connection."""
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"SET SESSION TRANSACTION ISOLATION LEVEL {level}")
+        finally:
+            cursor.close()
+
+    def get_isolation_level(self, dbapi_connection: Any) -> str:
+        """The connection's current isolation level."""
+        raise NotImplementedError
+
+    def get_default_isolation_level(self, dbapi_connection: Any) -> str | None:
+        return self.get_isolation_level(dbapi_connection)
+
+    def reset_isolation_level(self, dbapi_connection: Any) -> None:
+        """Put a connection back to the engine's isolation level before it returns to the pool."""
+        level = self.isolation_level or self.default_isolation_level
+        if level is not None:
+            self.set_isolation_level(dbapi_connection, level)
+
+    # --- execution ---------------------------------------------------------------------
+
+    def create_cursor(self, dbapi_connection: Any, server_side: bool) -> Any:
+        """A cursor; ``server_side`` asks for a streaming cursor where the driver has one."""
+        return dbapi_connection.cursor()
+
+    def do_execute(self, cursor: Any, statement: str, parameters: Any) -> None:
+        cursor.execute(statement, parameters)
+
+    def do_execute_no_params(self, cursor: Any, statement: str) -> None:
+        cursor.execute(statement)
+
+    def do_executemany(self, cursor: Any, statement: str, parameters: Sequence[Any]) -> None:
+        cursor.executemany(statement, parameters)
+
+    def driver_sql_parameters(self, parameters: Mapping[str, Any] | Sequence[Any]) -> Any:
+        """Parameters for ``exec_driver_sql`` as the driver wants them (passed through)."""
+        return parameters
+
+    # --- errors ------------------------------------------------------------------------
+
+    def is_disconnect(self, error: BaseException, dbapi_connection: Any = None, cursor: Any = None) -> bool:
+        """Tell whether ``error`` means the connection is dead and must be discarded."""
+        return False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}+{self.driver}>"

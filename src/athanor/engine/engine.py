@@ -1,0 +1,277 @@
+"""``Engine``: the per-process factory of connections, holding the dialect, the pool and the caches."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from athanor.engine.connection import Connection
+from athanor.event import EventTarget
+from athanor.pool import Pool, PoolProxiedConnection
+
+if TYPE_CHECKING:
+    from athanor.engine.default import DefaultDialect
+    from athanor.url import URL
+
+_ENGINE_EVENTS: dict[str, tuple[str, ...]] = {
+    "engine_connect": ("conn",),
+    "engine_disposed": ("engine",),
+    "before_execute": ("conn", "clauseelement", "multiparams", "params", "execution_options"),
+    "after_execute": (
+        "conn",
+        "clauseelement",
+        "multiparams",
+        "params",
+        "execution_options",
+        "result",
+    ),
+    "before_cursor_execute": (
+        "conn",
+        "cursor",
+        "statement",
+        "parameters",
+        "context",
+        "executemany",
+    ),
+    "after_cursor_execute": (
+        "conn",
+        "cursor",
+        "statement",
+        "parameters",
+        "context",
+        "executemany",
+    ),
+    "handle_error": ("exception_context",),
+    "begin": ("conn",),
+    "commit": ("conn",),
+    "rollback": ("conn",),
+    "savepoint": ("conn", "name"),
+    "rollback_savepoint": ("conn", "name", "context"),
+    "release_savepoint": ("conn", "name", "context"),
+    "set_connection_execution_options": ("conn", "opts"),
+    "set_engine_execution_options": ("engine", "opts"),
+}
+
+_MAX_LOGGED_PARAMS = 10
+
+
+class CompiledCache(dict[Any, Any]):
+    """The engine's compiled-statement cache: a dict bounded to ``capacity`` entries.
+
+    When full, the oldest tenth of the entries is dropped, which keeps lookups a plain dict
+    access (no bookkeeping on hits).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__()
+        self.capacity = capacity
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if len(self) >= self.capacity:
+            for old in list(self)[: max(1, self.capacity // 10)]:
+                del self[old]
+        super().__setitem__(key, value)
+
+
+def _echo_flag_to_level(echo: bool | str | None) -> int | None:
+    if echo == "debug":
+        return logging.DEBUG
+    if echo:
+        return logging.INFO
+    return None
+
+
+def _ensure_echo_handler(logger: logging.Logger, echo: bool | str | None) -> None:
+    """``echo=True`` shows log lines on stdout even when the application set up no logging."""
+    level = _echo_flag_to_level(echo)
+    if level is None:
+        return
+    logger.setLevel(level)
+    if not any(getattr(handler, "_athanor_echo", False) for handler in logger.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler._athanor_echo = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
+class Engine(EventTarget):
+    """Connects to one database through one pool; create it once per process and share it."""
+
+    _event_signatures: ClassVar[dict[str, tuple[str, ...]]] = _ENGINE_EVENTS
+
+    def __init__(
+        self,
+        pool: Pool,
+        dialect: DefaultDialect,
+        url: URL,
+        *,
+        logging_name: str | None = None,
+        echo: bool | str | None = None,
+        hide_parameters: bool = False,
+        query_cache_size: int = 500,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.pool = pool
+        self.dialect = dialect
+        self.url = url
+        self.logging_name = logging_name
+        self.hide_parameters = hide_parameters
+        self.logger = logging.getLogger(
+            "athanor.engine.Engine" + (f".{logging_name}" if logging_name else "")
+        )
+        self._compiled_cache: CompiledCache | None = (
+            CompiledCache(query_cache_size) if query_cache_size > 0 else None
+        )
+        self._execution_options: Mapping[str, Any] = dict(execution_options or {})
+        self._autocommit = dialect.isolation_level == "AUTOCOMMIT"
+        self._init_dispatch()
+        self.echo = echo
+
+    # --- logging ------------------------------------------------------------------------
+
+    @property
+    def echo(self) -> bool | str | None:
+        """``True`` logs SQL, ``"debug"`` also rows; setting it configures the logger."""
+        return self._echo
+
+    @echo.setter
+    def echo(self, value: bool | str | None) -> None:
+        self._echo = value
+        _ensure_echo_handler(self.logger, value)
+
+    @property
+    def _echo_rows(self) -> bool:
+        return self.logger.isEnabledFor(logging.DEBUG)
+
+    def _row_logger(self, row: Any) -> None:
+        self.logger.debug("Row %r", tuple(row))
+
+    def _log_statement(self, sql: str, params: Any, many: bool = False) -> None:
+        self.logger.info(sql)
+        if self.hide_parameters:
+            self.logger.info("[SQL parameters hidden due to hide_parameters=True]")
+        elif many and isinstance(params, list) and len(params) > _MAX_LOGGED_PARAMS:
+            shown = params[:_MAX_LOGGED_PARAMS]
+            self.logger.info(
+                "[%d parameter sets] %r ... (%d more)", len(params), shown, len(params) - len(shown)
+            )
+        else:
+            self.logger.info("[parameters] %r", params if params is not None else ())
+
+    # --- events -------------------------------------------------------------------------
+
+    @classmethod
+    def _event_redirect(cls, target: Any, identifier: str) -> Any:
+        if identifier in cls._event_signatures:
+            return target
+        if identifier in Pool._event_signatures:
+            return Pool if isinstance(target, type) else target.pool
+        return target
+
+    @classmethod
+    def _adapt_listener(
+        cls, identifier: str, fn: Callable[..., Any], retval: bool
+    ) -> Callable[..., Any]:
+        if retval:
+            return fn
+        if identifier == "before_execute":
+
+            def keep_execute_args(
+                conn: Any, clauseelement: Any, multiparams: Any, params: Any, options: Any
+            ) -> tuple[Any, Any, Any]:
+                fn(conn, clauseelement, multiparams, params, options)
+                return clauseelement, multiparams, params
+
+            return keep_execute_args
+        if identifier == "before_cursor_execute":
+
+            def keep_cursor_args(
+                conn: Any, cursor: Any, statement: Any, parameters: Any, context: Any, many: bool
+            ) -> tuple[Any, Any]:
+                fn(conn, cursor, statement, parameters, context, many)
+                return statement, parameters
+
+            return keep_cursor_args
+        return fn
+
+    # --- connections --------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The database name of the dialect, e.g. ``"postgresql"``."""
+        return self.dialect.name
+
+    @property
+    def driver(self) -> str:
+        """The driver name of the dialect, e.g. ``"psycopg"``."""
+        return self.dialect.driver
+
+    def connect(self) -> Connection:
+        """Check out a connection; use it as a context manager so it goes back to the pool."""
+        return Connection(self)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection inside a transaction: committed at the end, rolled back on error."""
+        with self.connect() as connection, connection.begin():
+            yield connection
+
+    def raw_connection(self) -> PoolProxiedConnection:
+        """A pooled driver connection without the Connection wrapper; ``close()`` returns it."""
+        return self.pool.connect()
+
+    def dispose(self, close: bool = True) -> None:
+        """Replace the pool with a fresh one; ``close=False`` leaves inherited connections alone.
+
+        Use ``close=False`` in a child process after ``fork()``: the parent still owns those
+        connections, the child just stops using them.
+        """
+        if close:
+            self.pool.dispose()
+        self.pool = self.pool.recreate()
+        if self.dispatch.engine_disposed:
+            for fn in self.dispatch.engine_disposed:
+                fn(self)
+
+    def execution_options(self, **options: Any) -> OptionEngine:
+        """A copy of this engine, sharing its pool, whose connections get ``options``."""
+        return OptionEngine(self, options)
+
+    def get_execution_options(self) -> Mapping[str, Any]:
+        return dict(self._execution_options)
+
+    def __repr__(self) -> str:
+        return f"Engine({self.url!r})"
+
+
+class OptionEngine(Engine):
+    """An engine view with extra execution options; shares the pool, dialect and listeners."""
+
+    def __init__(self, parent: Engine, options: Mapping[str, Any]) -> None:
+        if "isolation_level" in options:
+            parent.dialect.normalize_isolation_level(options["isolation_level"])
+        self._parent = parent
+        self.dialect = parent.dialect
+        self.url = parent.url
+        self.logging_name = parent.logging_name
+        self.hide_parameters = parent.hide_parameters
+        self.logger = parent.logger
+        self._compiled_cache = parent._compiled_cache
+        self._execution_options = {**parent._execution_options, **options}
+        self._autocommit = parent._autocommit
+        self._echo = parent._echo
+        self.dispatch = parent.dispatch
+        if self.dispatch.set_engine_execution_options:
+            for fn in self.dispatch.set_engine_execution_options:
+                fn(self, options)
+
+    @property  # type: ignore[override]
+    def pool(self) -> Pool:
+        return self._parent.pool
+
+    @pool.setter
+    def pool(self, value: Pool) -> None:
+        self._parent.pool = value

@@ -1,0 +1,44 @@
+"""The public event functions, named as in SQLAlchemy: ``listen``, ``listens_for``, ``remove``, ``contains``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from athanor.event.registry import add_listener, has_listener, remove_listener
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def listen(target: Any, identifier: str, fn: Callable[..., Any], **options: Any) -> None:
+    """Call ``fn`` whenever ``target`` fires ``identifier``.
+
+    Options: ``retval=True`` (the listener's return value replaces the event's arguments where
+    the event allows it), ``named=True`` (arguments passed by keyword), ``once=True``,
+    ``insert=True`` (run before existing listeners).
+    """
+    unknown = set(options) - {"retval", "named", "once", "insert", "propagate"}
+    if unknown:
+        raise TypeError(f"listen() got unexpected option(s): {', '.join(sorted(unknown))}")
+    options.pop("propagate", None)
+    add_listener(target, identifier, fn, **options)
+
+
+def listens_for(target: Any, identifier: str, **options: Any) -> Callable[[_F], _F]:
+    """Decorator form of :func:`listen`."""
+
+    def decorate(fn: _F) -> _F:
+        listen(target, identifier, fn, **options)
+        return fn
+
+    return decorate
+
+
+def remove(target: Any, identifier: str, fn: Callable[..., Any]) -> None:
+    """Stop calling ``fn`` for ``identifier`` on ``target``."""
+    remove_listener(target, identifier, fn)
+
+
+def contains(target: Any, identifier: str, fn: Callable[..., Any]) -> bool:
+    """Tell whether ``fn`` listens for ``identifier`` on ``target``."""
+    return has_listener(target, identifier, fn)

@@ -1,0 +1,196 @@
+"""Listener storage: per-class and per-instance listener tuples, merged for fast dispatch.
+
+Every event-capable class subclasses :class:`EventTarget` and declares the events it fires
+with their argument names.  Each instance owns a :class:`Dispatch` whose attribute for an
+event is a tuple of callables (empty when nobody listens), so firing code is simply
+``for fn in self.dispatch.checkout: fn(...)`` guarded by ``if self.dispatch.checkout``.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+Listener = Callable[..., Any]
+
+_lock = threading.RLock()
+
+
+class Dispatch:
+    """The merged listeners of one target instance, one tuple attribute per event name."""
+
+    def __init__(self, target: EventTarget) -> None:
+        self._target_ref = weakref.ref(target)
+        self._instance: dict[str, list[tuple[Listener, Listener]]] = {}
+        self.refresh(type(target))
+
+    def refresh(self, cls: type[EventTarget]) -> None:
+        """Recompute each event's tuple from class-level and instance-level listeners."""
+        for name in cls._event_signatures:
+            merged = [wrapped for klass in reversed(cls.__mro__) for wrapped in _class_listeners(klass, name)]
+            merged.extend(wrapped for _, wrapped in self._instance.get(name, ()))
+            setattr(self, name, tuple(merged))
+
+    def __getattr__(self, name: str) -> tuple[Listener, ...]:
+        raise AttributeError(f"no event named {name!r}")
+
+
+_CLASS_REGISTRY: dict[type[Any], dict[str, list[tuple[Listener, Listener]]]] = {}
+
+
+def _class_listeners(klass: type[Any], name: str) -> list[Listener]:
+    return [wrapped for _, wrapped in _CLASS_REGISTRY.get(klass, {}).get(name, ())]
+
+
+class EventTarget:
+    """Mixin for objects that fire events; subclasses set ``_event_signatures``."""
+
+    _event_signatures: ClassVar[dict[str, tuple[str, ...]]] = {}
+    _live_instances: ClassVar[weakref.WeakSet[EventTarget]]
+    dispatch: Dispatch
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._live_instances = weakref.WeakSet()
+
+    def _init_dispatch(self) -> None:
+        """Create this instance's dispatch; call from ``__init__``."""
+        self.dispatch = Dispatch(self)
+        with _lock:
+            type(self)._live_instances.add(self)
+
+    @classmethod
+    def _event_redirect(cls, target: Any, identifier: str) -> Any:
+        """Return the object that really carries ``identifier`` (an engine hands pool events to its pool)."""
+        return target
+
+    @classmethod
+    def _adapt_listener(cls, identifier: str, fn: Listener, retval: bool) -> Listener:
+        """Wrap ``fn`` so that it matches what firing code expects for ``identifier``."""
+        return fn
+
+
+def _resolve(target: Any, identifier: str) -> tuple[Any, type[EventTarget]]:
+    klass = target if isinstance(target, type) else type(target)
+    redirect = getattr(klass, "_event_redirect", None)
+    if redirect is None:
+        raise _no_events(target)
+    resolved = redirect(target, identifier)
+    resolved_class = resolved if isinstance(resolved, type) else type(resolved)
+    if not issubclass(resolved_class, EventTarget):
+        raise _no_events(target)
+    if identifier not in resolved_class._event_signatures:
+        from athanor.exc import InvalidRequestError
+
+        known = ", ".join(sorted(resolved_class._event_signatures))
+        raise InvalidRequestError(
+            f"No such event {identifier!r} for target {target!r}; events available: {known}"
+        )
+    return resolved, resolved_class
+
+
+def _no_events(target: Any) -> Exception:
+    from athanor.exc import InvalidRequestError
+
+    return InvalidRequestError(
+        f"{target!r} does not fire events; listen on an Engine, a Pool, or their classes"
+    )
+
+
+def _wrap_named(names: tuple[str, ...], fn: Listener) -> Listener:
+    def call_named(*args: Any) -> Any:
+        return fn(**dict(zip(names, args, strict=False)))
+
+    return call_named
+
+
+def _wrap_once(fn: Listener) -> Listener:
+    done = threading.Event()
+    once_lock = threading.Lock()
+
+    def call_once(*args: Any) -> Any:
+        with once_lock:
+            if done.is_set():
+                return None
+            done.set()
+        return fn(*args)
+
+    return call_once
+
+
+def add_listener(
+    target: Any,
+    identifier: str,
+    fn: Listener,
+    *,
+    retval: bool = False,
+    named: bool = False,
+    once: bool = False,
+    insert: bool = False,
+) -> None:
+    """Register ``fn`` for ``identifier`` on ``target`` (an instance or a class)."""
+    resolved, resolved_class = _resolve(target, identifier)
+    wrapped = _wrap_named(resolved_class._event_signatures[identifier], fn) if named else fn
+    if once:
+        wrapped = _wrap_once(wrapped)
+    wrapped = resolved_class._adapt_listener(identifier, wrapped, retval)
+    entry = (fn, wrapped)
+    with _lock:
+        if isinstance(resolved, type):
+            bucket = _CLASS_REGISTRY.setdefault(resolved, {}).setdefault(identifier, [])
+        else:
+            bucket = resolved.dispatch._instance.setdefault(identifier, [])
+        if insert:
+            bucket.insert(0, entry)
+        else:
+            bucket.append(entry)
+        _refresh_affected(resolved)
+
+
+def remove_listener(target: Any, identifier: str, fn: Listener) -> None:
+    """Unregister ``fn``; raise ``InvalidRequestError`` if it was never registered."""
+    resolved, _ = _resolve(target, identifier)
+    with _lock:
+        if isinstance(resolved, type):
+            bucket = _CLASS_REGISTRY.get(resolved, {}).get(identifier, [])
+        else:
+            bucket = resolved.dispatch._instance.get(identifier, [])
+        for index, (original, _wrapped) in enumerate(bucket):
+            if original is fn:
+                del bucket[index]
+                break
+        else:
+            from athanor.exc import InvalidRequestError
+
+            raise InvalidRequestError(f"No listener {fn!r} for event {identifier!r} on {target!r}")
+        _refresh_affected(resolved)
+
+
+def has_listener(target: Any, identifier: str, fn: Listener) -> bool:
+    """Tell whether ``fn`` is registered for ``identifier`` on ``target``."""
+    resolved, _ = _resolve(target, identifier)
+    with _lock:
+        if isinstance(resolved, type):
+            bucket = _CLASS_REGISTRY.get(resolved, {}).get(identifier, [])
+        else:
+            bucket = resolved.dispatch._instance.get(identifier, [])
+        return any(original is fn for original, _ in bucket)
+
+
+def _refresh_affected(resolved: Any) -> None:
+    if not isinstance(resolved, type):
+        resolved.dispatch.refresh(type(resolved))
+        return
+    for klass in _all_subclasses(resolved):
+        for instance in list(klass._live_instances):
+            if type(instance) is klass:
+                instance.dispatch.refresh(klass)
+
+
+def _all_subclasses(cls: type[EventTarget]) -> list[type[EventTarget]]:
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found.extend(_all_subclasses(sub))
+    return found

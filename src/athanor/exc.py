@@ -1,0 +1,309 @@
+"""The exception hierarchy raised by athanor.
+
+Driver (DBAPI) exceptions are wrapped in :class:`DBAPIError` subclasses that mirror
+PEP 249 (``IntegrityError``, ``OperationalError``, ...), so application code catches one
+set of classes whatever the database or driver.  The original exception stays on ``.orig``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+_MAX_PARAM_REPR = 300
+
+
+class AthanorError(Exception):
+    """Base class of every error athanor raises."""
+
+
+SQLAlchemyError = AthanorError
+"""Alias kept so that ``except exc.SQLAlchemyError`` keeps working after an import change."""
+
+
+class ArgumentError(AthanorError):
+    """A function or constructor got an argument it cannot use (bad URL, bad option, ...)."""
+
+
+class NoSuchModuleError(ArgumentError):
+    """The dialect or driver named by a URL is unknown or its module is not installed."""
+
+
+class InvalidRequestError(AthanorError):
+    """The operation is not valid in the current state (closed object, wrong use, ...)."""
+
+
+class ResourceClosedError(InvalidRequestError):
+    """The connection, transaction or result was already closed."""
+
+
+class PendingRollbackError(InvalidRequestError):
+    """A transaction failed and must be rolled back before the connection can be used."""
+
+
+class NoResultFound(InvalidRequestError):
+    """A query that must return exactly one row returned none."""
+
+
+class MultipleResultsFound(InvalidRequestError):
+    """A query that must return at most one row returned more."""
+
+
+class NoSuchColumnError(InvalidRequestError, KeyError):
+    """A row has no column of the requested name."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ObjectNotExecutableError(ArgumentError):
+    """An object that is not a statement was passed to ``execute()``."""
+
+    def __init__(self, target: object) -> None:
+        super().__init__(
+            f"Not an executable object: {target!r}; pass a statement such as "
+            "select(...), insert(...) or text('...'), or use exec_driver_sql() for a plain string"
+        )
+        self.target = target
+
+
+class CompileError(AthanorError):
+    """A statement could not be turned into SQL for the chosen dialect."""
+
+
+class UnsupportedCompilationError(CompileError):
+    """The dialect cannot render this construct."""
+
+
+class NoReferenceError(InvalidRequestError):
+    """A foreign key refers to a table or column that cannot be found."""
+
+
+class NoReferencedTableError(NoReferenceError):
+    """A foreign key names a table that is not in the MetaData."""
+
+    def __init__(self, message: str, table_name: str) -> None:
+        super().__init__(message)
+        self.table_name = table_name
+
+
+class NoReferencedColumnError(NoReferenceError):
+    """A foreign key names a column that its table does not have."""
+
+    def __init__(self, message: str, table_name: str, column_name: str) -> None:
+        super().__init__(message)
+        self.table_name = table_name
+        self.column_name = column_name
+
+
+class NoForeignKeysError(ArgumentError):
+    """A join or relationship needs a foreign key between two tables and there is none."""
+
+
+class AmbiguousForeignKeysError(ArgumentError):
+    """More than one foreign key could link two tables; the ON clause must be given."""
+
+
+class CircularDependencyError(AthanorError):
+    """Tables (or rows) depend on each other in a cycle that cannot be ordered."""
+
+
+class NoSuchTableError(InvalidRequestError):
+    """Reflection was asked for a table that does not exist."""
+
+
+class NoInspectionAvailable(InvalidRequestError):
+    """``inspect()`` was given an object it knows nothing about."""
+
+
+class TimeoutError(AthanorError, builtins.TimeoutError):  # noqa: A001
+    """No pooled connection became free within ``pool_timeout`` seconds."""
+
+
+class DisconnectionError(AthanorError):
+    """A connection was found dead; raised by pool listeners to make the pool retry."""
+
+
+class InvalidatePoolError(DisconnectionError):
+    """Like :class:`DisconnectionError`, and also invalidates every other pooled connection."""
+
+
+class AwaitRequired(InvalidRequestError):
+    """An async driver was used from plain synchronous code."""
+
+
+class MissingGreenlet(InvalidRequestError):
+    """Database I/O was attempted outside the async bridge (for example a lazy load)."""
+
+
+def _render_params(params: object) -> str:
+    text = repr(params)
+    if len(text) > _MAX_PARAM_REPR:
+        text = text[:_MAX_PARAM_REPR] + " ... (truncated)"
+    return text
+
+
+class StatementError(AthanorError):
+    """An error raised while executing a statement; carries the SQL and its parameters."""
+
+    def __init__(
+        self,
+        message: str,
+        statement: str | None,
+        params: Sequence[Any] | Mapping[str, Any] | None,
+        orig: BaseException | None,
+        hide_parameters: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.statement = statement
+        self.params = params
+        self.orig = orig
+        self.hide_parameters = hide_parameters
+        self.detail: list[str] = []
+
+    def add_detail(self, text: str) -> None:
+        """Attach an extra line shown after the message."""
+        self.detail.append(text)
+
+    def __str__(self) -> str:
+        lines = [str(self.args[0]) if self.args else ""]
+        lines.extend(self.detail)
+        if self.statement is not None:
+            lines.append(f"[SQL: {self.statement}]")
+            if self.params:
+                if self.hide_parameters:
+                    lines.append("[SQL parameters hidden due to hide_parameters=True]")
+                else:
+                    lines.append(f"[parameters: {_render_params(self.params)}]")
+        return "\n".join(lines)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            self.__class__,
+            (self.args[0] if self.args else "", self.statement, self.params, self.orig),
+        )
+
+
+class DBAPIError(StatementError):
+    """A driver (DBAPI) exception, wrapped; the driver's own exception is ``.orig``."""
+
+    connection_invalidated: bool
+
+    def __init__(
+        self,
+        message: str,
+        statement: str | None,
+        params: Sequence[Any] | Mapping[str, Any] | None,
+        orig: BaseException | None,
+        hide_parameters: bool = False,
+        connection_invalidated: bool = False,
+    ) -> None:
+        super().__init__(message, statement, params, orig, hide_parameters)
+        self.connection_invalidated = connection_invalidated
+
+    @classmethod
+    def instance(
+        cls,
+        statement: str | None,
+        params: Sequence[Any] | Mapping[str, Any] | None,
+        orig: BaseException,
+        dbapi_base_error: type[BaseException] | None,
+        hide_parameters: bool = False,
+        connection_invalidated: bool = False,
+    ) -> StatementError:
+        """Wrap driver exception ``orig`` in the athanor class matching its PEP 249 class."""
+        if isinstance(orig, StatementError):
+            return orig
+        if dbapi_base_error is None or not isinstance(orig, dbapi_base_error):
+            return StatementError(
+                f"({type(orig).__module__}.{type(orig).__name__}) {orig}",
+                statement,
+                params,
+                orig,
+                hide_parameters,
+            )
+        wrapper: type[DBAPIError] = cls
+        for klass in type(orig).__mro__:
+            candidate = _PEP249_CLASSES.get(klass.__name__)
+            if candidate is not None:
+                wrapper = candidate
+                break
+        return wrapper(
+            f"({type(orig).__module__}.{type(orig).__name__}) {orig}",
+            statement,
+            params,
+            orig,
+            hide_parameters,
+            connection_invalidated,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            self.__class__,
+            (
+                self.args[0] if self.args else "",
+                self.statement,
+                self.params,
+                self.orig,
+                self.hide_parameters,
+                self.connection_invalidated,
+            ),
+        )
+
+
+class InterfaceError(DBAPIError):
+    """The driver reported a problem with its own interface (PEP 249 InterfaceError)."""
+
+
+class DatabaseError(DBAPIError):
+    """The database reported an error (PEP 249 DatabaseError)."""
+
+
+class DataError(DatabaseError):
+    """A value could not be processed: out of range, bad format (PEP 249 DataError)."""
+
+
+class OperationalError(DatabaseError):
+    """The database's operation failed: lost connection, lock timeout (PEP 249)."""
+
+
+class IntegrityError(DatabaseError):
+    """A constraint was violated: unique, foreign key, not null (PEP 249 IntegrityError)."""
+
+
+class InternalError(DatabaseError):
+    """The database hit an internal error (PEP 249 InternalError)."""
+
+
+class ProgrammingError(DatabaseError):
+    """Bad SQL, a missing table, a wrong number of parameters (PEP 249 ProgrammingError)."""
+
+
+class NotSupportedError(DatabaseError):
+    """The database does not support the operation (PEP 249 NotSupportedError)."""
+
+
+_PEP249_CLASSES: dict[str, type[DBAPIError]] = {
+    "InterfaceError": InterfaceError,
+    "DatabaseError": DatabaseError,
+    "DataError": DataError,
+    "OperationalError": OperationalError,
+    "IntegrityError": IntegrityError,
+    "InternalError": InternalError,
+    "ProgrammingError": ProgrammingError,
+    "NotSupportedError": NotSupportedError,
+    "Error": DBAPIError,
+}
+
+
+class AthanorWarning(Warning):
+    """Base class of athanor's warnings."""
+
+
+SAWarning = AthanorWarning
+"""Alias of :class:`AthanorWarning` under its SQLAlchemy name."""
+
+
+class ConnectionLeakWarning(AthanorWarning, ResourceWarning):
+    """A pooled connection was garbage-collected without being returned to the pool."""

@@ -1,0 +1,200 @@
+"""Connection behaviour on every backend: execute, commit as you go, begin, savepoints, close."""
+
+from __future__ import annotations
+
+import pytest
+
+import athanor
+from athanor import exc, text
+
+
+@pytest.fixture
+def engine(backend):
+    engine = athanor.create_engine(backend.url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50))"))
+    yield engine
+    engine.dispose()
+
+
+def count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM items")).scalar_one()
+
+
+def test_text_with_named_parameters_round_trips(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("INSERT INTO items (id, name) VALUES (:id, :name)"), {"id": 1, "name": "a"})
+        row = conn.execute(text("SELECT id, name FROM items WHERE id = :id"), {"id": 1}).one()
+        assert row.id == 1
+        assert row.name == "a"
+        assert row._mapping["name"] == "a"
+
+
+def test_executemany_with_a_list_of_dicts(engine) -> None:
+    with engine.begin() as conn:
+        result = conn.execute(
+            text("INSERT INTO items (id, name) VALUES (:id, :name)"),
+            [{"id": i, "name": f"n{i}"} for i in range(25)],
+        )
+        assert result.rowcount == 25
+    assert count(engine) == 25
+
+
+def test_commit_as_you_go(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'kept')"))
+        assert conn.in_transaction()
+        conn.commit()
+        assert not conn.in_transaction()
+        conn.execute(text("INSERT INTO items (id, name) VALUES (2, 'dropped')"))
+        conn.rollback()
+    assert count(engine) == 1
+
+
+def test_close_without_commit_rolls_back(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'lost')"))
+    assert count(engine) == 0
+    assert engine.pool.checkedout() == 0
+
+
+def test_engine_begin_commits_and_rolls_back_on_error(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'ok')"))
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO items (id, name) VALUES (2, 'no')"))
+        raise RuntimeError("boom")
+    assert count(engine) == 1
+    assert engine.pool.checkedout() == 0
+
+
+def test_explicit_begin_block(engine) -> None:
+    with engine.connect() as conn:
+        with conn.begin():
+            conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'x')"))
+        assert not conn.in_transaction()
+        with pytest.raises(exc.InvalidRequestError, match="already begun"):
+            conn.execute(text("SELECT 1"))
+            conn.begin()
+    assert count(engine) == 1
+
+
+def test_savepoints_roll_back_only_their_part(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'outer')"))
+        with pytest.raises(ValueError), conn.begin_nested():
+            conn.execute(text("INSERT INTO items (id, name) VALUES (2, 'inner')"))
+            raise ValueError("undo the savepoint")
+        with conn.begin_nested():
+            conn.execute(text("INSERT INTO items (id, name) VALUES (3, 'kept inner')"))
+        conn.commit()
+    with engine.connect() as conn:
+        ids = conn.execute(text("SELECT id FROM items ORDER BY id")).scalars().all()
+    assert ids == [1, 3]
+
+
+def test_failed_statement_keeps_connection_usable_after_rollback(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'a')"))
+        conn.commit()
+        with pytest.raises(exc.IntegrityError) as caught:
+            conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'dup')"))
+        assert caught.value.orig is not None
+        assert "INSERT INTO items" in str(caught.value)
+        conn.rollback()
+        assert conn.execute(text("SELECT count(*) FROM items")).scalar() == 1
+
+
+def test_programming_error_is_wrapped(engine) -> None:
+    with engine.connect() as conn, pytest.raises(exc.ProgrammingError):
+        conn.execute(text("SELECT * FROM no_such_table"))
+
+
+def test_exec_driver_sql_uses_driver_paramstyle(engine, backend) -> None:
+    marker = "?" if backend.is_sqlite else "%s"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO items (id, name) VALUES ({marker}, {marker})", (7, "seven")
+        )
+        conn.exec_driver_sql(
+            f"INSERT INTO items (id, name) VALUES ({marker}, {marker})", [(8, "a"), (9, "b")]
+        )
+    assert count(engine) == 3
+
+
+def test_executing_a_plain_string_says_to_use_text(engine) -> None:
+    with engine.connect() as conn, pytest.raises(exc.ObjectNotExecutableError, match="text"):
+        conn.execute("SELECT 1")  # type: ignore[arg-type]
+
+
+def test_closed_connection_refuses_use(engine) -> None:
+    conn = engine.connect()
+    conn.close()
+    assert conn.closed
+    with pytest.raises(exc.ResourceClosedError):
+        conn.execute(text("SELECT 1"))
+
+
+def test_isolation_level_execution_option_and_reset(engine, backend) -> None:
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        assert conn.get_isolation_level() == "AUTOCOMMIT" or backend.is_sqlite
+        conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'auto')"))
+    assert count(engine) == 1
+    with engine.connect() as conn:
+        assert conn.get_isolation_level() != "AUTOCOMMIT"
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_read_committed_from_create_engine(backend) -> None:
+    engine = athanor.create_engine(backend.url, isolation_level="READ COMMITTED")
+    with engine.connect() as conn:
+        assert conn.get_isolation_level() == "READ COMMITTED"
+    engine.dispose()
+
+
+def test_stream_results_yields_all_rows(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO items (id, name) VALUES (:id, :name)"),
+            [{"id": i, "name": str(i)} for i in range(300)],
+        )
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=50).execute(
+            text("SELECT id FROM items ORDER BY id")
+        )
+        seen = [row.id for row in result]
+    assert seen == list(range(300))
+
+
+def test_invalidate_reconnects_on_next_use(engine) -> None:
+    with engine.connect() as conn:
+        first = conn.connection.dbapi_connection
+        conn.invalidate()
+        assert conn.invalidated
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+        assert conn.connection.dbapi_connection is not first
+
+
+def test_dispose_and_keep_working(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    engine.dispose()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT 2")).scalar() == 2
+    engine.dispose(close=False)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT 3")).scalar() == 3
+
+
+def test_raw_connection(engine) -> None:
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone()[0] == 1
+        cursor.close()
+    finally:
+        raw.close()
+    assert engine.pool.checkedout() == 0

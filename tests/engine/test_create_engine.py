@@ -1,0 +1,112 @@
+"""create_engine: argument checking, defaults, dialect and pool choice, driver errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import athanor
+from athanor import exc
+from athanor.pool import NullPool, QueuePool, SingletonThreadPool, StaticPool
+
+
+def test_unknown_keyword_is_named_with_a_suggestion() -> None:
+    with pytest.raises(TypeError, match=r"'pool_sise'.*did you mean 'pool_size'"):
+        athanor.create_engine("sqlite://", pool_sise=5)
+
+
+def test_pool_size_with_nullpool_is_refused_with_the_fix() -> None:
+    with pytest.raises(exc.ArgumentError, match=r"pool_size=5 does not apply to NullPool"):
+        athanor.create_engine("sqlite:///x.db", poolclass=NullPool, pool_size=5)
+
+
+def test_future_flag_is_accepted_and_changes_nothing() -> None:
+    engine = athanor.create_engine("sqlite://", future=True)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_memory_sqlite_defaults_to_singleton_thread_pool() -> None:
+    assert isinstance(athanor.create_engine("sqlite://").pool, SingletonThreadPool)
+    assert isinstance(athanor.create_engine("sqlite:///:memory:").pool, SingletonThreadPool)
+
+
+def test_file_sqlite_and_servers_default_to_queue_pool(tmp_path) -> None:
+    engine = athanor.create_engine(f"sqlite:///{tmp_path}/app.db")
+    assert isinstance(engine.pool, QueuePool)
+    assert engine.pool.size() == 5
+    pg = athanor.create_engine("postgresql://app:secret@localhost:5432/appdb")
+    assert isinstance(pg.pool, QueuePool)
+    assert "Pool size: 5" in pg.pool.status()
+
+
+def test_default_drivers_per_backend() -> None:
+    assert athanor.create_engine("postgresql://u@h/db").dialect.driver == "psycopg"
+    assert athanor.create_engine("mysql://u@h/db").dialect.driver == "pymysql"
+    assert athanor.create_engine("mariadb://u@h/db").dialect.driver == "pymysql"
+    assert athanor.create_engine("sqlite://").dialect.driver == "pysqlite"
+    assert athanor.create_engine("postgresql+psycopg://u@h/db").dialect.name == "postgresql"
+
+
+def test_unknown_database_and_driver_are_named() -> None:
+    with pytest.raises(exc.ArgumentError, match=r"Unknown database 'oracle'"):
+        athanor.create_engine("oracle://u@h/db")
+    with pytest.raises(exc.ArgumentError, match=r"Unknown driver 'nosuch' for postgresql"):
+        athanor.create_engine("postgresql+nosuch://u@h/db")
+
+
+def test_async_driver_with_sync_create_engine_says_what_to_use() -> None:
+    with pytest.raises(exc.ArgumentError, match=r"create_async_engine"):
+        athanor.create_engine("postgresql+asyncpg://u@h/db")
+
+
+def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from athanor.dialects.postgresql.psycopg import PsycopgDialect
+
+    monkeypatch.setattr(PsycopgDialect, "dbapi_module", "athanor_no_such_driver_module")
+    with pytest.raises(exc.NoSuchModuleError, match=r"pip install 'athanor\[postgresql\]'"):
+        athanor.create_engine("postgresql://u@h/db")
+
+
+def test_engine_repr_masks_the_password() -> None:
+    engine = athanor.create_engine("postgresql+psycopg://app:s3cr%40t@localhost:5432/appdb")
+    assert "s3cr" not in repr(engine)
+    assert "***" in repr(engine)
+    assert engine.url.password == "s3cr@t"
+
+
+def test_invalid_isolation_level_is_refused() -> None:
+    with pytest.raises(exc.ArgumentError, match=r"Invalid isolation level 'SOMETIMES'"):
+        athanor.create_engine("sqlite://", isolation_level="SOMETIMES")
+
+
+def test_static_pool_and_creator(tmp_path) -> None:
+    import sqlite3
+
+    made: list[sqlite3.Connection] = []
+
+    def creator() -> sqlite3.Connection:
+        connection = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        made.append(connection)
+        return connection
+
+    engine = athanor.create_engine("sqlite://", creator=creator, poolclass=StaticPool)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        conn.commit()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 1
+    assert len(made) == 1
+
+
+def test_connect_args_must_be_a_dict() -> None:
+    with pytest.raises(exc.ArgumentError, match="connect_args must be a dict"):
+        athanor.create_engine("sqlite://", connect_args=["check_same_thread"])
+
+
+def test_execution_options_engine_shares_the_pool(tmp_path) -> None:
+    engine = athanor.create_engine(f"sqlite:///{tmp_path}/a.db")
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    assert autocommit.pool is engine.pool
+    assert autocommit.get_execution_options()["isolation_level"] == "AUTOCOMMIT"
+    assert "isolation_level" not in engine.get_execution_options()

@@ -1,0 +1,171 @@
+"""Engine and pool events as the seeds use them, on every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+import athanor
+from athanor import event, exc, text
+from athanor.engine import Engine
+
+
+@pytest.fixture
+def engine(backend):
+    engine = athanor.create_engine(backend.url)
+    yield engine
+    engine.dispose()
+
+
+def test_connect_and_checkout_listeners_on_the_engine(engine) -> None:
+    calls: list[str] = []
+
+    @event.listens_for(engine, "connect")
+    def receive_connect(dbapi_conn, connection_record):
+        calls.append("connect")
+
+    @event.listens_for(engine, "checkout")
+    def receive_checkout(dbapi_conn, connection_record, connection_proxy):
+        calls.append("checkout")
+
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    assert calls == ["connect", "checkout", "checkout"]
+    assert event.contains(engine, "checkout", receive_checkout)
+    event.remove(engine, "checkout", receive_checkout)
+    assert not event.contains(engine, "checkout", receive_checkout)
+    with engine.connect():
+        pass
+    assert calls.count("checkout") == 2
+
+
+def test_per_connection_settings_through_connect_listener(engine, backend) -> None:
+    @event.listens_for(engine, "connect")
+    def set_setting(dbapi_conn, conn_record):
+        cursor = dbapi_conn.cursor()
+        if backend.name == "postgresql":
+            cursor.execute("SET application_name = 'athanor-events'")
+        elif backend.name == "mysql":
+            cursor.execute("SET @athanor_tenant = 'tenant-1'")
+        else:
+            cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    query = {
+        "postgresql": "SHOW application_name",
+        "mysql": "SELECT @athanor_tenant",
+        "sqlite": "PRAGMA foreign_keys",
+    }[backend.name]
+    expected = {"postgresql": "athanor-events", "mysql": "tenant-1", "sqlite": 1}[backend.name]
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(query).scalar() == expected
+
+
+def test_before_execute_sees_the_seed_signature(engine) -> None:
+    seen: list[tuple] = []
+
+    @event.listens_for(engine, "before_execute")
+    def before_execute(conn, clauseelement, multiparams, params, execution_options):
+        seen.append((clauseelement, multiparams, params, dict(execution_options)))
+
+    statement = text("SELECT :x")
+    with engine.connect() as conn:
+        assert conn.execute(statement, {"x": 5}).scalar() == 5
+    assert seen == [(statement, [], {"x": 5}, {})]
+
+
+def test_before_execute_retval_replaces_the_statement(engine) -> None:
+    def swap(conn, clauseelement, multiparams, params, execution_options):
+        return text("SELECT 42"), multiparams, {}
+
+    event.listen(engine, "before_execute", swap, retval=True)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 42
+
+
+def test_cursor_events_and_transaction_events(engine) -> None:
+    calls: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: calls.append("before_cursor"))
+    event.listen(engine, "after_cursor_execute", lambda *a: calls.append("after_cursor"))
+    event.listen(engine, "begin", lambda conn: calls.append("begin"))
+    event.listen(engine, "commit", lambda conn: calls.append("commit"))
+    event.listen(engine, "rollback", lambda conn: calls.append("rollback"))
+    event.listen(engine, "engine_connect", lambda conn: calls.append("engine_connect"))
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        conn.commit()
+    assert calls == [
+        "engine_connect",
+        "begin",
+        "before_cursor",
+        "after_cursor",
+        "commit",
+    ]
+
+
+def test_savepoint_event(engine) -> None:
+    names: list[str] = []
+    event.listen(engine, "savepoint", lambda conn, name: names.append(name))
+    with engine.connect() as conn:
+        with conn.begin_nested():
+            conn.execute(text("SELECT 1"))
+        conn.rollback()
+    assert len(names) == 1
+    assert names[0].startswith("athanor_sp_")
+
+
+def test_handle_error_listener_sees_the_original_exception(engine) -> None:
+    contexts = []
+    event.listen(engine, "handle_error", contexts.append)
+    with engine.connect() as conn, pytest.raises(exc.DBAPIError):
+        conn.execute(text("SELECT * FROM missing_table_xyz"))
+    assert len(contexts) == 1
+    assert contexts[0].statement.startswith("SELECT * FROM missing_table_xyz")
+    assert contexts[0].is_disconnect is False
+
+
+def test_class_level_listener_applies_to_every_engine(backend) -> None:
+    seen: list[object] = []
+
+    def on_engine_connect(conn):
+        seen.append(conn)
+
+    event.listen(Engine, "engine_connect", on_engine_connect)
+    try:
+        first = athanor.create_engine(backend.url)
+        with first.connect():
+            pass
+        assert len(seen) == 1
+    finally:
+        event.remove(Engine, "engine_connect", on_engine_connect)
+    with first.connect():
+        pass
+    assert len(seen) == 1
+    first.dispose()
+
+
+def test_checkout_listener_raising_disconnection_error_gets_a_fresh_connection(engine) -> None:
+    refused: list[object] = []
+
+    @event.listens_for(engine, "checkout")
+    def refuse_first(dbapi_conn, record, proxy):
+        if not refused:
+            refused.append(dbapi_conn)
+            raise exc.DisconnectionError("simulated stale connection")
+
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+        assert conn.connection.dbapi_connection is not refused[0]
+
+
+def test_engine_disposed_event(engine) -> None:
+    disposed: list[object] = []
+    event.listen(engine, "engine_disposed", disposed.append)
+    engine.dispose()
+    assert disposed == [engine]
+
+
+def test_unknown_event_name_is_refused(engine) -> None:
+    with pytest.raises(exc.InvalidRequestError, match="No such event 'bogus'"):
+        event.listen(engine, "bogus", lambda: None)

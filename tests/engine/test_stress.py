@@ -1,0 +1,93 @@
+"""Many threads on a small pool through the engine: nothing leaks, nothing is shared, no data lost."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import pytest
+
+import athanor
+from athanor import exc, text
+
+THREADS = 32
+ITERATIONS = 25
+
+
+class Boom(Exception):
+    """An application error raised inside a connection block on purpose."""
+
+
+def test_threads_hammering_a_small_pool(backend) -> None:
+    engine = athanor.create_engine(
+        backend.url, pool_size=4, max_overflow=2, pool_timeout=30, pool_pre_ping=True
+    )
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE hits (worker INTEGER, n INTEGER)"))
+    in_use: set[int] = set()
+    guard = threading.Lock()
+    shared: list[int] = []
+    committed = [0] * THREADS
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        rng = random.Random(index)
+        deadline = time.monotonic() + 60
+        for n in range(ITERATIONS):
+            if time.monotonic() > deadline:
+                return
+            try:
+                with engine.connect() as conn:
+                    key = id(conn.connection.dbapi_connection)
+                    with guard:
+                        if key in in_use:
+                            shared.append(key)
+                        in_use.add(key)
+                    try:
+                        conn.execute(
+                            text("INSERT INTO hits (worker, n) VALUES (:w, :n)"),
+                            {"w": index, "n": n},
+                        )
+                        if rng.random() < 0.3:
+                            raise Boom
+                        conn.commit()
+                        committed[index] += 1
+                    finally:
+                        with guard:
+                            in_use.discard(key)
+            except Boom:
+                continue
+            except exc.TimeoutError as error:  # only acceptable if truly exhausted
+                errors.append(error)
+            except BaseException as error:
+                errors.append(error)
+                return
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert shared == []
+    assert engine.pool.checkedout() == 0
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM hits")).scalar_one()
+    assert stored == sum(committed)
+    stats = engine.pool.stats()
+    assert stats.checked_out == 0
+    engine.dispose()
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_exhausted_pool_times_out_with_a_clear_message(backend) -> None:
+    engine = athanor.create_engine(backend.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    with engine.connect():
+        with pytest.raises(exc.TimeoutError) as caught:
+            engine.connect()
+    message = str(caught.value)
+    assert "size 1" in message or "Pool size: 1" in message or "pool_size" in message
+    assert engine.pool.checkedout() == 0
+    engine.dispose()

@@ -1,0 +1,73 @@
+"""Every runnable example in examples/ runs on the databases it is written for."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"athanor_example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_engine_configuration(backend, capsys: pytest.CaptureFixture[str]) -> None:
+    load("engine_configuration").main(backend.url)
+    out = capsys.readouterr().out
+    assert "connected: 1" in out
+    assert "Pool size: 10" in out
+    assert "serverless connection works: True" in out
+    assert "in-memory rows seen by another connection: 1" in out
+
+
+def test_sqlite_local(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    load("sqlite_local").main(str(tmp_path / "app.db"))
+    out = capsys.readouterr().out
+    assert "journal_mode: wal" in out
+    assert "notes written from threads: 4" in out
+    assert "memory database answers: 42" in out
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_server_settings(backend, capsys: pytest.CaptureFixture[str]) -> None:
+    load("server_settings").main(backend.url)
+    out = capsys.readouterr().out
+    if backend.name == "postgresql":
+        assert "search_path: app, public" in out
+    else:
+        assert "sql_mode: STRICT_ALL_TABLES" in out
+        assert "isolation: READ COMMITTED" in out
+        assert "charset: utf8mb4" in out
+
+
+def test_pool_events(backend, capsys: pytest.CaptureFixture[str]) -> None:
+    counts = load("pool_events").main(backend.url)
+    assert counts == {"connect": 1, "checkout": 3, "before_execute": 3}
+    assert "Pool size: 10" in capsys.readouterr().out
+
+
+@pytest.mark.backends("postgresql")
+def test_mini_lab(backend, capsys: pytest.CaptureFixture[str]) -> None:
+    sync_count, async_count = load("mini_lab").main(backend.url)
+    assert (sync_count, async_count) == (1, 2)
+    assert "PostgreSQL" in capsys.readouterr().out
+
+
+def test_async_engine(backend, capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    seen = asyncio.run(load("async_engine").main(backend.async_url()))
+    expected: list[object] = ["/"]
+    if backend.name == "postgresql":
+        expected += ["", "myapp"]
+    assert seen == expected
