@@ -1,3 +1,43 @@
-"""athanor: a fast database toolkit with a SQLAlchemy 2.x-compatible API."""
+"""athanor: a fast database toolkit with a SQLAlchemy 2.x-compatible API.
+
+``import athanor as sa`` gives the same names as ``import sqlalchemy as sa``: engines, the SQL
+expression language, schema objects and types.
+"""
+
+from athanor import event, exc, pool
+from athanor.engine import (
+    URL,
+    Connection,
+    CursorResult,
+    Engine,
+    Result,
+    Row,
+    RowMapping,
+    create_engine,
+    make_url,
+)
+from athanor.engine import reflection as _reflection  # registers inspect() for engines
+from athanor.inspection import inspect
+from athanor.sql import *  # noqa: F403
+from athanor.sql import __all__ as _sql_names
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "URL",
+    "Connection",
+    "CursorResult",
+    "Engine",
+    "Result",
+    "Row",
+    "RowMapping",
+    "create_engine",
+    "event",
+    "exc",
+    "inspect",
+    "make_url",
+    "pool",
+    *_sql_names,
+]
+
+del _reflection

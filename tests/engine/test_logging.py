@@ -35,7 +35,9 @@ def test_hide_parameters_hides_them_in_logs_and_errors(
     with caplog.at_level(logging.INFO, logger="athanor.engine"), engine.connect() as conn:
         conn.execute(text("SELECT :secret"), {"secret": "hunter2-value"})
         with pytest.raises(exc.DBAPIError) as caught:
-            conn.execute(text("SELECT * FROM nowhere_table WHERE x = :secret"), {"secret": "hunter2-value"})
+            conn.execute(
+                text("SELECT * FROM nowhere_table WHERE x = :secret"), {"secret": "hunter2-value"}
+            )
     assert "hunter2-value" not in str(caught.value)
     assert all("hunter2-value" not in record.getMessage() for record in caplog.records)
     engine.dispose()

@@ -76,6 +76,7 @@ class Connection:
         self._closed = False
         self._invalidated = False
         self._isolation_changed = False
+        self._begin_pending = False
         self._autocommit = engine._autocommit
         self._echo = engine.logger.isEnabledFor(logging.INFO)
         self._dispatch = engine.dispatch
@@ -186,20 +187,29 @@ class Connection:
         return self._begin_root()
 
     def _begin_root(self) -> RootTransaction:
-        proxied = self.connection
         if self._dispatch.begin:
             for fn in self._dispatch.begin:
                 fn(self)
         if self._echo:
             self.engine.logger.info("BEGIN (implicit)")
-        if self.dialect.requires_explicit_begin and not self._autocommit:
-            try:
-                self.dialect.do_begin(proxied.dbapi_connection)
-            except self.dialect.dbapi_error as error:
-                raise self._handle_error(error, "BEGIN", None, None) from error
+        self._begin_pending = self.dialect.requires_explicit_begin and not self._autocommit
         transaction = RootTransaction(self)
         self._transaction = transaction
         return transaction
+
+    def _emit_pending_begin(self, sql: str) -> None:
+        """Send BEGIN before the transaction's first statement, for drivers that need it.
+
+        Deferred to the first statement so that statements which must run outside a transaction
+        (SQLite's ``PRAGMA journal_mode=WAL``) still work at the start of ``engine.begin()``.
+        """
+        if not self.dialect.statement_needs_transaction(sql):
+            return
+        self._begin_pending = False
+        try:
+            self.dialect.do_begin(self.connection.dbapi_connection)
+        except self.dialect.dbapi_error as error:
+            raise self._handle_error(error, "BEGIN", None, None) from error
 
     def begin_nested(self) -> NestedTransaction:
         """Open a SAVEPOINT (beginning the root transaction first if needed)."""
@@ -263,6 +273,8 @@ class Connection:
 
     def _run_transaction_sql(self, sql: str) -> None:
         proxied = self.connection
+        if self._begin_pending:
+            self._emit_pending_begin(sql)
         if self._echo:
             self.engine.logger.info(sql)
         cursor = proxied.dbapi_connection.cursor()
@@ -427,6 +439,8 @@ class Connection:
         if dispatch.before_cursor_execute:
             for fn in dispatch.before_cursor_execute:
                 sql, driver_params = fn(self, cursor, sql, driver_params, compiled, False)
+        if self._begin_pending:
+            self._emit_pending_begin(sql)
         if self._echo:
             self.engine._log_statement(sql, driver_params)
         dialect = self.dialect
@@ -466,6 +480,8 @@ class Connection:
                 if dispatch.before_cursor_execute:
                     for fn in dispatch.before_cursor_execute:
                         sql, driver_params = fn(self, cursor, sql, driver_params, compiled, is_many)
+                if self._begin_pending:
+                    self._emit_pending_begin(sql)
                 if self._echo:
                     self.engine._log_statement(sql, driver_params, many=is_many)
                 try:
@@ -512,11 +528,11 @@ class Connection:
                 returned_row = cursor.fetchone()
                 description = None
             inserted_primary_key = compiled.inserted_primary_key(
-                driver_params, cursor.lastrowid, returned_row
+                driver_params, getattr(cursor, "lastrowid", None), returned_row
             )
         if description is None:
             rowcount = cursor.rowcount
-            lastrowid = cursor.lastrowid
+            lastrowid = getattr(cursor, "lastrowid", None)
             cursor.close()
             return CursorResult(
                 None,
@@ -534,7 +550,7 @@ class Connection:
             processors=processors,
             key_objects=key_objects,
             rowcount=cursor.rowcount,
-            lastrowid=cursor.lastrowid,
+            lastrowid=getattr(cursor, "lastrowid", None),
             inserted_primary_key=inserted_primary_key,
             on_close=cursor.close,
             row_logger=row_logger,

@@ -12,7 +12,7 @@ from athanor.dialects import load_dialect_class, resolve_key
 from athanor.engine.default import DefaultDialect
 from athanor.engine.engine import Engine
 from athanor.pool import Pool
-from athanor.url import URL, make_url
+from athanor.url import URL, make_url, mask_password_in_text
 
 _ENGINE_ARGUMENTS = frozenset(
     {
@@ -163,7 +163,9 @@ def _make_pool(
             try:
                 return dialect.connect(*cargs, **cparams)
             except dialect.dbapi_error as error:
-                raise exc.DBAPIError.instance(None, None, error, dialect.dbapi_error) from error
+                wrapped = exc.DBAPIError.instance(None, None, error, dialect.dbapi_error)
+                wrapped.args = (mask_password_in_text(str(wrapped.args[0]), url),)
+                raise wrapped from error
 
     elif not callable(connect):
         raise exc.ArgumentError(f"creator must be callable, got {type(connect).__name__}")

@@ -153,6 +153,10 @@ class DefaultDialect:
     def do_begin(self, dbapi_connection: Any) -> None:
         """Start a transaction; most drivers begin implicitly, so nothing to do."""
 
+    def statement_needs_transaction(self, sql: str) -> bool:
+        """For ``requires_explicit_begin`` drivers: whether ``sql`` must run inside BEGIN."""
+        return True
+
     def do_commit(self, dbapi_connection: Any) -> None:
         dbapi_connection.commit()
 

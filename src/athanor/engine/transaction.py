@@ -80,6 +80,7 @@ class RootTransaction(Transaction):
         finally:
             self.is_active = False
             connection._transaction = None
+            connection._begin_pending = False
 
     def rollback(self) -> None:
         if not (self.is_active or self._deactivated):
@@ -93,6 +94,7 @@ class RootTransaction(Transaction):
             self.is_active = False
             self._deactivated = False
             connection._transaction = None
+            connection._begin_pending = False
 
 
 class NestedTransaction(Transaction):

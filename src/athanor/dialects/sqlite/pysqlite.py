@@ -75,6 +75,10 @@ class PySQLiteDialect(SQLiteDialect):
     def do_begin(self, dbapi_connection: Any) -> None:
         dbapi_connection.execute("BEGIN")
 
+    def statement_needs_transaction(self, sql: str) -> bool:
+        # Pragmas such as journal_mode cannot run inside a transaction.
+        return not sql.lstrip()[:6].upper().startswith("PRAGMA")
+
     def do_ping(self, dbapi_connection: Any) -> bool:
         dbapi_connection.execute("SELECT 1").fetchall()
         return True

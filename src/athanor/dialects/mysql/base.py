@@ -1,0 +1,63 @@
+"""The MySQL/MariaDB dialect: compiler, types, DDL and reflection (driver-independent)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from athanor.dialects.mysql import types as mysql_types
+from athanor.dialects.mysql.compiler import MySQLCompiler, MySQLIdentifierPreparer
+from athanor.dialects.mysql.ddl import MySQLDDLCompiler, MySQLTypeCompiler
+from athanor.dialects.mysql.reflection import MySQLReflection
+from athanor.engine.default import DefaultDialect
+
+
+class MySQLDialect(MySQLReflection, DefaultDialect):
+    """MySQL and MariaDB; RETURNING on INSERT/DELETE with MariaDB 10.5+."""
+
+    name: ClassVar[str] = "mysql"
+    default_paramstyle: ClassVar[str] = "format"
+    statement_compiler: ClassVar[type] = MySQLCompiler
+    ddl_compiler: ClassVar[type] = MySQLDDLCompiler
+    type_compiler: ClassVar[type] = MySQLTypeCompiler
+    preparer: ClassVar[type] = MySQLIdentifierPreparer
+    colspecs: ClassVar[dict[type, type]] = mysql_types.colspecs
+    supports_multivalues_insert: ClassVar[bool] = True
+    supports_native_boolean: ClassVar[bool] = False
+    supports_native_enum: ClassVar[bool] = True
+    supports_native_uuid: ClassVar[bool] = False
+    supports_sequences: ClassVar[bool] = False
+    native_decimal: ClassVar[bool] = True
+    returns_native_bytes: ClassVar[bool] = True
+    implicit_returning_pk: ClassVar[bool] = False
+    update_returning: ClassVar[bool] = False
+    max_bind_params: ClassVar[int] = 65535
+    insertmanyvalues_page_size: ClassVar[int] = 1000
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.identifier_preparer = self.preparer(self)
+        self.is_mariadb: bool | None = None
+
+    def initialize(self, dbapi_connection: Any) -> None:
+        """Learn the server version and whether it is MariaDB (which has RETURNING)."""
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT VERSION()")
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        self.is_mariadb = "mariadb" in str(row[0]).lower() if row else False
+        super().initialize(dbapi_connection)
+
+    @property
+    def supports_returning(self) -> bool:  # type: ignore[override]
+        """RETURNING on INSERT and DELETE: MariaDB 10.5+ (assumed until connected)."""
+        if self.is_mariadb is None:
+            return True
+        version = self.server_version_info
+        return bool(self.is_mariadb and version is not None and tuple(version[:2]) >= (10, 5))
+
+    insert_returning = delete_returning = supports_returning
+
+
+dialect = MySQLDialect

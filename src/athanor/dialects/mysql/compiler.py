@@ -1,0 +1,299 @@
+"""MySQL/MariaDB differences from the generic SQL compiler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from athanor import exc
+from athanor.sql import types as sqltypes
+from athanor.sql.compiler import RESERVED_WORDS, IdentifierPreparer, SQLCompiler
+from athanor.sql.elements import UnaryExpression
+
+MYSQL_RESERVED = RESERVED_WORDS | frozenset(
+    [
+        "accessible",
+        "add",
+        "alter",
+        "before",
+        "bigint",
+        "blob",
+        "by",
+        "call",
+        "cascade",
+        "change",
+        "char",
+        "character",
+        "condition",
+        "continue",
+        "convert",
+        "cursor",
+        "database",
+        "databases",
+        "day_hour",
+        "day_microsecond",
+        "day_minute",
+        "day_second",
+        "dec",
+        "decimal",
+        "declare",
+        "delayed",
+        "delete",
+        "describe",
+        "deterministic",
+        "distinctrow",
+        "div",
+        "double",
+        "drop",
+        "dual",
+        "each",
+        "elseif",
+        "enclosed",
+        "escaped",
+        "exists",
+        "exit",
+        "explain",
+        "float",
+        "float4",
+        "float8",
+        "force",
+        "fulltext",
+        "generated",
+        "get",
+        "high_priority",
+        "hour_microsecond",
+        "hour_minute",
+        "hour_second",
+        "if",
+        "ignore",
+        "index",
+        "infile",
+        "inout",
+        "insensitive",
+        "insert",
+        "int",
+        "int1",
+        "int2",
+        "int3",
+        "int4",
+        "int8",
+        "integer",
+        "interval",
+        "iterate",
+        "key",
+        "keys",
+        "kill",
+        "leave",
+        "linear",
+        "lines",
+        "load",
+        "lock",
+        "long",
+        "longblob",
+        "longtext",
+        "loop",
+        "low_priority",
+        "match",
+        "maxvalue",
+        "mediumblob",
+        "mediumint",
+        "mediumtext",
+        "middleint",
+        "minute_microsecond",
+        "minute_second",
+        "mod",
+        "modifies",
+        "no_write_to_binlog",
+        "numeric",
+        "optimize",
+        "option",
+        "optionally",
+        "out",
+        "outfile",
+        "partition",
+        "precision",
+        "procedure",
+        "purge",
+        "range",
+        "read",
+        "reads",
+        "real",
+        "regexp",
+        "release",
+        "rename",
+        "repeat",
+        "replace",
+        "require",
+        "resignal",
+        "restrict",
+        "return",
+        "revoke",
+        "rlike",
+        "schema",
+        "schemas",
+        "second_microsecond",
+        "sensitive",
+        "separator",
+        "set",
+        "show",
+        "signal",
+        "smallint",
+        "spatial",
+        "specific",
+        "sql",
+        "sqlexception",
+        "sqlstate",
+        "sqlwarning",
+        "sql_big_result",
+        "sql_calc_found_rows",
+        "sql_small_result",
+        "ssl",
+        "starting",
+        "stored",
+        "straight_join",
+        "terminated",
+        "tinyblob",
+        "tinyint",
+        "tinytext",
+        "trigger",
+        "undo",
+        "unlock",
+        "unsigned",
+        "update",
+        "usage",
+        "use",
+        "utc_date",
+        "utc_time",
+        "utc_timestamp",
+        "varbinary",
+        "varchar",
+        "varcharacter",
+        "varying",
+        "virtual",
+        "while",
+        "write",
+        "xor",
+        "year_month",
+        "zerofill",
+        "rank",
+        "row_number",
+        "dense_rank",
+    ]
+)
+
+
+class MySQLIdentifierPreparer(IdentifierPreparer):
+    """Backtick quoting; string literals escape backslashes and NUL as MySQL reads them."""
+
+    reserved_words = MYSQL_RESERVED
+    initial_quote = "`"
+    final_quote = "`"
+
+    def quote_literal(self, value: str) -> str:
+        escaped = value.replace("\\", "\\\\").replace("'", "''").replace("\x00", "\\0")
+        return "'" + escaped + "'"
+
+
+_CAST_NAMES: list[tuple[type, str]] = [
+    (sqltypes.Integer, "SIGNED"),
+    (sqltypes.Boolean, "SIGNED"),
+    (sqltypes.DateTime, "DATETIME"),
+    (sqltypes.Date, "DATE"),
+    (sqltypes.Time, "TIME"),
+    (sqltypes.LargeBinary, "BINARY"),
+    (sqltypes.JSON, "JSON"),
+    (sqltypes.String, "CHAR"),
+]
+
+
+class MySQLCompiler(SQLCompiler):
+    """MySQL: ``LIMIT offset, count``, ``concat()``, ``<=>``, ``VALUES()`` in upserts."""
+
+    def limit_clause(self, select: Any, **kw: Any) -> str:
+        limit = (
+            self.process(select._limit, **kw)
+            if select._limit is not None
+            else "18446744073709551615"
+        )
+        if select._offset is not None:
+            return f" LIMIT {self.process(select._offset, **kw)}, {limit}"
+        return f" LIMIT {limit}"
+
+    def visit_concat_op_binary(self, binary: Any, **kw: Any) -> str:
+        return f"concat({self.process(binary.left, **kw)}, {self.process(binary.right, **kw)})"
+
+    def visit_is_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
+        return f"NOT ({self.process(binary.left, **kw)} <=> {self.process(binary.right, **kw)})"
+
+    def visit_is_not_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
+        return f"{self.process(binary.left, **kw)} <=> {self.process(binary.right, **kw)}"
+
+    def visit_json_getitem_op_binary(self, binary: Any, **kw: Any) -> str:
+        return (
+            f"JSON_EXTRACT({self.process(binary.left, **kw)}, {self.process(binary.right, **kw)})"
+        )
+
+    def visit_nulls_first_op_unary(self, unary: Any, inner: str) -> str:
+        return self._nulls_order(unary, inner, "IS NOT NULL")
+
+    def visit_nulls_last_op_unary(self, unary: Any, inner: str) -> str:
+        return self._nulls_order(unary, inner, "IS NULL")
+
+    def _nulls_order(self, unary: Any, inner: str, test: str) -> str:
+        # MySQL has no NULLS FIRST/LAST: sort on the NULL test first.
+        base = unary.element
+        while isinstance(base, UnaryExpression) and base.modifier is not None:
+            base = base.element
+        return f"{self.process(base)} {test}, {inner}"
+
+    def visit_next_value(self, element: Any, **kw: Any) -> str:
+        raise exc.CompileError("MySQL has no sequences")
+
+    def cast_type(self, type_: Any) -> str:
+        if isinstance(type_, sqltypes.Numeric) and not isinstance(type_, sqltypes.Float):
+            if type_.precision is not None:
+                return f"DECIMAL({type_.precision}, {type_.scale or 0})"
+            return "DECIMAL"
+        if isinstance(type_, sqltypes.Float):
+            return "DOUBLE"
+        for cls, name in _CAST_NAMES:
+            if isinstance(type_, cls):
+                return name
+        return super().cast_type(type_)
+
+    def for_update_clause(self, select: Any, **kw: Any) -> str:
+        fu = select._for_update
+        assert fu is not None
+        text = " LOCK IN SHARE MODE" if fu.read else " FOR UPDATE"
+        if fu.nowait:
+            text += " NOWAIT"
+        if fu.skip_locked:
+            text += " SKIP LOCKED"
+        return text
+
+    def default_values_clause(self) -> str:
+        return " () VALUES ()"
+
+    def update_head(self, table: Any, extra_froms: list[Any], **kw: Any) -> str:
+        head = "UPDATE " + self.preparer.format_table(table)
+        if extra_froms:
+            head += ", " + ", ".join(self.process(f, asfrom=True, **kw) for f in extra_froms)
+        return head
+
+    def update_from_clause(self, table: Any, extra_froms: list[Any], **kw: Any) -> str:
+        return ""
+
+    def delete_extra_from_clause(self, table: Any, extra_froms: list[Any], **kw: Any) -> str:
+        if not extra_froms:
+            return ""
+        froms = [self.preparer.format_table(table)] + [
+            self.process(f, asfrom=True, **kw) for f in extra_froms
+        ]
+        return " USING " + ", ".join(froms)
+
+    def visit_on_duplicate_key_update(self, clause: Any, **kw: Any) -> str:
+        table = self.statement.table
+        sets = [
+            f"{self.preparer.quote(table.c[key].name)} = {self.process(value, **kw)}"
+            for key, value in clause.update
+        ]
+        return "ON DUPLICATE KEY UPDATE " + ", ".join(sets)

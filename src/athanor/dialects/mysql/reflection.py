@@ -1,0 +1,328 @@
+"""Schema reflection for MySQL and MariaDB through ``information_schema``.
+
+MariaDB stores ``JSON`` as ``LONGTEXT`` with a ``CHECK (json_valid(col))`` column constraint;
+such columns are reported as ``JSON`` and that constraint is left out of the check constraints.
+``TINYINT(1)`` (what ``BOOL`` becomes) is reported as ``Boolean``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from athanor.dialects.mysql import types as mytypes
+from athanor.engine.reflection import (
+    DialectReflection,
+    ReflectedDict,
+    parse_quoted_labels,
+    parse_type_string,
+)
+from athanor.sql import types as sqltypes
+
+ischema_names: dict[str, Any] = {
+    "tinyint": mytypes.TINYINT,
+    "smallint": sqltypes.SmallInteger,
+    "mediumint": mytypes.MEDIUMINT,
+    "int": sqltypes.Integer,
+    "integer": sqltypes.Integer,
+    "bigint": sqltypes.BigInteger,
+    "decimal": sqltypes.Numeric,
+    "numeric": sqltypes.Numeric,
+    "float": sqltypes.Float,
+    "double": sqltypes.Double,
+    "bit": sqltypes.Boolean,
+    "varchar": sqltypes.String,
+    "char": sqltypes.CHAR,
+    "tinytext": mytypes.TINYTEXT,
+    "text": sqltypes.Text,
+    "mediumtext": mytypes.MEDIUMTEXT,
+    "longtext": mytypes.LONGTEXT,
+    "binary": sqltypes.BINARY,
+    "varbinary": sqltypes.VARBINARY,
+    "tinyblob": mytypes.TINYBLOB,
+    "blob": sqltypes.LargeBinary,
+    "mediumblob": mytypes.MEDIUMBLOB,
+    "longblob": mytypes.LONGBLOB,
+    "date": sqltypes.Date,
+    "datetime": sqltypes.DateTime,
+    "timestamp": sqltypes.DateTime,
+    "time": sqltypes.Time,
+    "year": mytypes.YEAR,
+    "json": sqltypes.JSON,
+    "enum": sqltypes.Enum,
+    "uuid": sqltypes.Uuid,
+}
+"""MySQL/MariaDB type name -> athanor type class."""
+
+_COLUMNS = """
+SELECT column_name, column_type, is_nullable, column_default, extra, column_comment,
+       generation_expression
+FROM information_schema.columns
+WHERE table_schema = :schema AND table_name = :table
+ORDER BY ordinal_position
+"""
+
+_KEY_COLUMNS = """
+SELECT k.constraint_name, k.column_name, k.referenced_table_schema, k.referenced_table_name,
+       k.referenced_column_name, r.update_rule, r.delete_rule
+FROM information_schema.key_column_usage k
+LEFT JOIN information_schema.referential_constraints r
+  ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name
+  AND r.table_name = k.table_name
+WHERE k.table_schema = :schema AND k.table_name = :table AND k.constraint_name = :name
+ORDER BY k.ordinal_position
+"""
+
+_FOREIGN_KEYS = """
+SELECT k.constraint_name, k.column_name, k.referenced_table_schema, k.referenced_table_name,
+       k.referenced_column_name, r.update_rule, r.delete_rule
+FROM information_schema.key_column_usage k
+JOIN information_schema.referential_constraints r
+  ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name
+  AND r.table_name = k.table_name
+WHERE k.table_schema = :schema AND k.table_name = :table
+  AND k.referenced_table_name IS NOT NULL
+ORDER BY k.constraint_name, k.ordinal_position
+"""
+
+_INDEXES = """
+SELECT index_name, non_unique, column_name, sub_part
+FROM information_schema.statistics
+WHERE table_schema = :schema AND table_name = :table AND index_name <> 'PRIMARY'
+ORDER BY index_name, seq_in_index
+"""
+
+_CHECKS = """
+SELECT c.constraint_name, c.check_clause
+FROM information_schema.table_constraints t
+JOIN information_schema.check_constraints c
+  ON c.constraint_schema = t.constraint_schema AND c.constraint_name = t.constraint_name
+WHERE t.table_schema = :schema AND t.table_name = :table AND t.constraint_type = 'CHECK'
+"""
+# MariaDB names check constraints per table, not per schema, so its rows must match the table.
+_CHECKS_MARIADB = _CHECKS + "AND c.table_name = t.table_name ORDER BY c.constraint_name"
+_CHECKS += "ORDER BY c.constraint_name"
+
+_UNIQUE_NAMES = """
+SELECT constraint_name FROM information_schema.table_constraints
+WHERE table_schema = :schema AND table_name = :table AND constraint_type = 'UNIQUE'
+"""
+
+_TABLES = """
+SELECT table_name FROM information_schema.tables
+WHERE table_schema = :schema AND table_type IN (:kind, :kind2)
+ORDER BY table_name
+"""
+
+# A backquoted plain identifier (outside string literals), written bare so that reflected
+# expressions (CHECK, generated columns) also work on other databases.
+_QUOTED_NAME = re.compile(r"('(?:[^'\\]|\\.|'')*')|`([A-Za-z_][A-Za-z0-9_]*)`")
+_JSON_CHECK = re.compile(r"^json_valid\(`(?P<column>(?:[^`]|``)+)`\)$", re.I)
+_CURRENT_TIMESTAMP = re.compile(r"^current_timestamp(\(\d*\))?$", re.I)
+_FK_NO_ACTION = ("NO ACTION", "RESTRICT")
+
+
+class MySQLReflection(DialectReflection):
+    """Reflection methods of the MySQL/MariaDB dialect (queries on ``information_schema``)."""
+
+    ischema_names = ischema_names
+
+    def get_default_schema_name(self, connection: Any) -> str:
+        value: str = self._fetch(connection, "SELECT DATABASE()")[0][0]
+        return value
+
+    def _is_mariadb(self, connection: Any) -> bool:
+        flag = getattr(self, "is_mariadb", None)
+        if flag is None:
+            version: str = self._fetch(connection, "SELECT VERSION()")[0][0]
+            flag = "mariadb" in version.lower()
+        return bool(flag)
+
+    def get_schema_names(self, connection: Any) -> list[str]:
+        rows = self._fetch(
+            connection, "SELECT schema_name FROM information_schema.schemata ORDER BY schema_name"
+        )
+        return [row[0] for row in rows]
+
+    def get_table_names(self, connection: Any, schema: str | None = None) -> list[str]:
+        schema = self._schema_or_default(connection, schema)
+        rows = self._fetch(
+            connection, _TABLES, schema=schema, kind="BASE TABLE", kind2="SYSTEM VERSIONED"
+        )
+        return [row[0] for row in rows]
+
+    def get_view_names(self, connection: Any, schema: str | None = None) -> list[str]:
+        schema = self._schema_or_default(connection, schema)
+        rows = self._fetch(connection, _TABLES, schema=schema, kind="VIEW", kind2="VIEW")
+        return [row[0] for row in rows]
+
+    def has_table(self, connection: Any, table_name: str, schema: str | None = None) -> bool:
+        rows = self._fetch(
+            connection,
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE table_schema = :schema AND table_name = :table",
+            **self._table_params(connection, table_name, schema),
+        )
+        return bool(rows)
+
+    def _table_params(self, connection: Any, table_name: str, schema: str | None) -> ReflectedDict:
+        return {"table": table_name, "schema": self._schema_or_default(connection, schema)}
+
+    def _json_columns(self, connection: Any, params: ReflectedDict) -> set[str]:
+        """Columns MariaDB made JSON (LONGTEXT checked by json_valid)."""
+        found = set()
+        for _, clause in self._fetch(connection, _CHECKS_MARIADB, **params):
+            match = _JSON_CHECK.match(clause)
+            if match:
+                found.add(match.group("column").replace("``", "`"))
+        return found
+
+    def get_columns(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        params = self._table_params(connection, table_name, schema)
+        mariadb = self._is_mariadb(connection)
+        json_columns = self._json_columns(connection, params) if mariadb else set()
+        columns = []
+        for name, spec, nullable, default, raw_extra, comment, generated in self._fetch(
+            connection, _COLUMNS, **params
+        ):
+            extra = (raw_extra or "").lower()
+            column: ReflectedDict = {
+                "name": name,
+                "type": sqltypes.JSON() if name in json_columns else self._column_type(spec),
+                "nullable": nullable == "YES",
+                "default": None,
+                "autoincrement": "auto_increment" in extra,
+                "comment": comment or None,
+            }
+            if "generated" in extra and generated:
+                column["computed"] = {
+                    "sqltext": _portable(generated),
+                    "persisted": "stored" in extra,
+                }
+            else:
+                column["default"] = _default_sql(default, spec, extra, mariadb)
+            columns.append(column)
+        return columns
+
+    def _column_type(self, spec: str) -> Any:
+        name, args, _ = parse_type_string(spec)
+        if name == "enum":
+            return sqltypes.Enum(*parse_quoted_labels(spec[spec.index("(") :]))
+        if name == "set":
+            return mytypes.SET(*parse_quoted_labels(spec[spec.index("(") :]))
+        if name == "tinyint" and args == ["1"]:
+            return sqltypes.Boolean()
+        if name in ("datetime", "timestamp", "time", "float", "double", "year") or name.endswith(
+            "int"
+        ):
+            args = []
+        return self._resolve_type(name, args)
+
+    def get_pk_constraint(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> ReflectedDict:
+        params = self._table_params(connection, table_name, schema)
+        rows = self._fetch(connection, _KEY_COLUMNS, name="PRIMARY", **params)
+        return {"name": None, "constrained_columns": [row[1] for row in rows]}
+
+    def get_foreign_keys(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        params = self._table_params(connection, table_name, schema)
+        found: dict[str, ReflectedDict] = {}
+        for name, local, ref_schema, ref_table, remote, upd, dele in self._fetch(
+            connection, _FOREIGN_KEYS, **params
+        ):
+            fk = found.get(name)
+            if fk is None:
+                options = {"onupdate": upd, "ondelete": dele}
+                fk = found[name] = {
+                    "name": name,
+                    "constrained_columns": [],
+                    "referred_schema": self._referred_schema(connection, schema, ref_schema),
+                    "referred_table": ref_table,
+                    "referred_columns": [],
+                    "options": {k: v for k, v in options.items() if v not in _FK_NO_ACTION},
+                }
+            fk["constrained_columns"].append(local)
+            fk["referred_columns"].append(remote)
+        return list(found.values())
+
+    def get_indexes(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        params = self._table_params(connection, table_name, schema)
+        unique_constraints = {row[0] for row in self._fetch(connection, _UNIQUE_NAMES, **params)}
+        found: dict[str, ReflectedDict] = {}
+        for name, non_unique, column, sub_part in self._fetch(connection, _INDEXES, **params):
+            index = found.get(name)
+            if index is None:
+                index = found[name] = {
+                    "name": name,
+                    "unique": not non_unique,
+                    "column_names": [],
+                    "dialect_options": {},
+                }
+                if name in unique_constraints:
+                    index["duplicates_constraint"] = name
+            index["column_names"].append(column)
+            if sub_part is not None:
+                index["dialect_options"].setdefault("mysql_length", {})[column] = sub_part
+        return list(found.values())
+
+    def get_unique_constraints(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        return [
+            {"name": index["name"], "column_names": index["column_names"]}
+            for index in self.get_indexes(connection, table_name, schema)
+            if index.get("duplicates_constraint")
+        ]
+
+    def get_check_constraints(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        params = self._table_params(connection, table_name, schema)
+        mariadb = self._is_mariadb(connection)
+        return [
+            {"name": name, "sqltext": _portable(clause)}
+            for name, clause in self._fetch(
+                connection, _CHECKS_MARIADB if mariadb else _CHECKS, **params
+            )
+            if not (mariadb and _JSON_CHECK.match(clause))
+        ]
+
+    def get_table_comment(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> ReflectedDict:
+        rows = self._fetch(
+            connection,
+            "SELECT table_comment FROM information_schema.tables "
+            "WHERE table_schema = :schema AND table_name = :table",
+            **self._table_params(connection, table_name, schema),
+        )
+        return {"text": rows[0][0] or None if rows else None}
+
+
+def _default_sql(default: str | None, spec: str, extra: str, mariadb: bool) -> str | None:
+    """A column default as SQL text.
+
+    MariaDB reports defaults as SQL (``'abc'``, ``NULL``, ``current_timestamp()``); MySQL
+    reports literals unquoted and marks expressions with ``DEFAULT_GENERATED``.
+    """
+    if default is None:
+        return None
+    if mariadb:
+        return None if default == "NULL" else default
+    if "default_generated" in extra or _CURRENT_TIMESTAMP.match(default):
+        return default
+    if re.match(r"^-?\d+(\.\d+)?$", default) and not spec.lower().startswith(("enum", "set")):
+        return default
+    return "'" + default.replace("'", "''") + "'"
+
+
+def _portable(sql: str) -> str:
+    """``sql`` with backquotes removed from plain identifiers (```n` > 0`` -> ``n > 0``)."""
+    return _QUOTED_NAME.sub(lambda m: m.group(1) or m.group(2), sql)

@@ -1,0 +1,47 @@
+"""The PostgreSQL dialect: compiler, types, DDL and reflection (driver-independent)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from athanor.dialects.postgresql import types as pg_types
+from athanor.dialects.postgresql.compiler import (
+    PostgreSQLCompiler,
+    PostgreSQLIdentifierPreparer,
+)
+from athanor.dialects.postgresql.ddl import PostgreSQLDDLCompiler, PostgreSQLTypeCompiler
+from athanor.dialects.postgresql.reflection import PostgreSQLReflection
+from athanor.engine.default import DefaultDialect
+
+
+class PostgreSQLDialect(PostgreSQLReflection, DefaultDialect):
+    """PostgreSQL: RETURNING everywhere, single-row inserts fetch their key with RETURNING."""
+
+    name: ClassVar[str] = "postgresql"
+    default_paramstyle: ClassVar[str] = "pyformat"
+    statement_compiler: ClassVar[type] = PostgreSQLCompiler
+    ddl_compiler: ClassVar[type] = PostgreSQLDDLCompiler
+    type_compiler: ClassVar[type] = PostgreSQLTypeCompiler
+    preparer: ClassVar[type] = PostgreSQLIdentifierPreparer
+    colspecs: ClassVar[dict[type, type]] = pg_types.colspecs
+    supports_returning: ClassVar[bool] = True
+    insert_returning: ClassVar[bool] = True
+    update_returning: ClassVar[bool] = True
+    delete_returning: ClassVar[bool] = True
+    implicit_returning_pk: ClassVar[bool] = True
+    supports_multivalues_insert: ClassVar[bool] = True
+    supports_native_boolean: ClassVar[bool] = True
+    supports_native_enum: ClassVar[bool] = True
+    supports_native_uuid: ClassVar[bool] = True
+    supports_sequences: ClassVar[bool] = True
+    native_decimal: ClassVar[bool] = True
+    returns_native_bytes: ClassVar[bool] = True
+    max_bind_params: ClassVar[int] = 32767
+    insertmanyvalues_page_size: ClassVar[int] = 1000
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.identifier_preparer = self.preparer(self)
+
+
+dialect = PostgreSQLDialect

@@ -1,0 +1,87 @@
+"""PostgreSQL's differences from the generic SQL compiler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from athanor import exc
+from athanor.sql.compiler import RESERVED_WORDS, IdentifierPreparer, SQLCompiler
+
+PG_RESERVED = RESERVED_WORDS | frozenset(
+    [
+        "concurrently",
+        "current_catalog",
+        "current_schema",
+        "freeze",
+        "ilike",
+        "isnull",
+        "notnull",
+        "overlaps",
+        "similar",
+        "verbose",
+    ]
+)
+
+
+class PostgreSQLIdentifierPreparer(IdentifierPreparer):
+    """PostgreSQL quoting; standard-conforming strings, no NUL characters."""
+
+    reserved_words = PG_RESERVED
+
+    def format_binary_literal(self, value: bytes) -> str:
+        return "'\\x" + bytes(value).hex() + "'::bytea"
+
+
+class PostgreSQLCompiler(SQLCompiler):
+    """PostgreSQL: ILIKE, DISTINCT ON, sequences, richer FOR UPDATE."""
+
+    def visit_ilike_op_binary(self, binary: Any, **kw: Any) -> str:
+        return (
+            f"{self.process(binary.left, **kw)} ILIKE {self.process(binary.right, **kw)}"
+            + self._escape_clause(binary)
+        )
+
+    def visit_not_ilike_op_binary(self, binary: Any, **kw: Any) -> str:
+        return (
+            f"{self.process(binary.left, **kw)} NOT ILIKE {self.process(binary.right, **kw)}"
+            + self._escape_clause(binary)
+        )
+
+    def distinct_clause(self, select: Any, **kw: Any) -> str:
+        if select._distinct_on:
+            return (
+                "DISTINCT ON ("
+                + ", ".join(self.process(c, **kw) for c in select._distinct_on)
+                + ") "
+            )
+        return "DISTINCT "
+
+    def visit_next_value(self, element: Any, **kw: Any) -> str:
+        seq = element.sequence
+        name = self.preparer.quote(seq.name)
+        if seq.schema:
+            name = self.preparer.quote_schema(seq.schema) + "." + name
+        return "nextval(" + self.preparer.quote_literal(name) + ")"
+
+    def for_update_clause(self, select: Any, **kw: Any) -> str:
+        fu = select._for_update
+        assert fu is not None
+        if fu.read:
+            text = " FOR KEY SHARE" if fu.key_share else " FOR SHARE"
+        else:
+            text = " FOR NO KEY UPDATE" if fu.key_share else " FOR UPDATE"
+        tables = list(fu.of_tables) + [c.table for c in fu.of_cols if c.table is not None]
+        if tables:
+            names = dict.fromkeys(self._from_name(t) for t in tables)
+            text += " OF " + ", ".join(names)
+        if fu.nowait:
+            text += " NOWAIT"
+        if fu.skip_locked:
+            text += " SKIP LOCKED"
+        return text
+
+    def cast_type(self, type_: Any) -> str:
+        try:
+            return super().cast_type(type_)
+        except exc.CompileError:
+            return "TEXT"

@@ -1,0 +1,381 @@
+"""Schema reflection for PostgreSQL through ``pg_catalog``, mixed into the PostgreSQL dialect."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+from athanor.dialects.postgresql import types as pgtypes
+from athanor.engine.reflection import DialectReflection, ReflectedDict, parse_type_string
+from athanor.sql import types as sqltypes
+
+ischema_names: dict[str, Any] = {
+    "integer": sqltypes.Integer,
+    "bigint": sqltypes.BigInteger,
+    "smallint": sqltypes.SmallInteger,
+    "character varying": sqltypes.String,
+    "character": sqltypes.CHAR,
+    "text": sqltypes.Text,
+    "boolean": sqltypes.Boolean,
+    "real": sqltypes.Float,
+    "double precision": sqltypes.Double,
+    "numeric": sqltypes.Numeric,
+    "date": sqltypes.Date,
+    "timestamp": sqltypes.DateTime,
+    "timestamp without time zone": sqltypes.DateTime,
+    "timestamp with time zone": sqltypes.DateTime,
+    "time": sqltypes.Time,
+    "time without time zone": sqltypes.Time,
+    "time with time zone": sqltypes.Time,
+    "interval": sqltypes.Interval,
+    "bytea": sqltypes.LargeBinary,
+    "json": sqltypes.JSON,
+    "jsonb": pgtypes.JSONB,
+    "uuid": sqltypes.Uuid,
+    "inet": pgtypes.INET,
+    "cidr": pgtypes.CIDR,
+    "macaddr": pgtypes.MACADDR,
+    "tsvector": pgtypes.TSVECTOR,
+}
+"""PostgreSQL type name (as ``format_type`` spells it) -> athanor type class."""
+
+# The table's oid from its name and schema, as a scalar subquery usable in every query below.
+_TABLE_OID = (
+    "(SELECT c.oid FROM pg_catalog.pg_class c "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relname = :table AND n.nspname = :schema)"
+)
+
+_COLUMNS = f"""
+SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
+       pg_catalog.col_description(a.attrelid, a.attnum), t.typtype, t.typname, tn.nspname,
+       t.oid, pg_catalog.format_type(t.typbasetype, t.typtypmod), t.typnotnull,
+       s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, s.seqcache
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
+LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_depend dep ON a.attidentity <> '' AND dep.refobjid = a.attrelid
+     AND dep.refobjsubid = a.attnum AND dep.classid = CAST('pg_catalog.pg_class' AS regclass)
+     AND dep.deptype = 'i'
+LEFT JOIN pg_catalog.pg_sequence s ON s.seqrelid = dep.objid
+WHERE a.attrelid = {_TABLE_OID} AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+
+_ENUM_LABELS = """
+SELECT e.enumlabel FROM pg_catalog.pg_enum e WHERE e.enumtypid = :oid ORDER BY e.enumsortorder
+"""
+
+# Key columns of every constraint of one kind, one row per column in key order.
+_CONSTRAINT_COLUMNS = f"""
+SELECT con.conname, a.attname
+FROM pg_catalog.pg_constraint con
+CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+WHERE con.conrelid = {_TABLE_OID} AND con.contype = :kind
+ORDER BY con.conname, k.ord
+"""
+
+_FOREIGN_KEYS = f"""
+SELECT con.conname, la.attname, rn.nspname, rc.relname, ra.attname,
+       con.confupdtype, con.confdeltype, con.condeferrable, con.condeferred
+FROM pg_catalog.pg_constraint con
+CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(local, remote, ord)
+JOIN pg_catalog.pg_attribute la ON la.attrelid = con.conrelid AND la.attnum = k.local
+JOIN pg_catalog.pg_class rc ON rc.oid = con.confrelid
+JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+JOIN pg_catalog.pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.remote
+WHERE con.conrelid = {_TABLE_OID} AND con.contype = 'f'
+ORDER BY con.conname, k.ord
+"""
+
+_INDEXES = f"""
+SELECT ic.relname, i.indisunique, k.ord, a.attname,
+       pg_catalog.pg_get_indexdef(i.indexrelid, CAST(k.ord AS int), true),
+       k.ord > i.indnkeyatts, pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
+       am.amname, con.conname
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+CROSS JOIN LATERAL unnest(CAST(i.indkey AS int2[])) WITH ORDINALITY AS k(attnum, ord)
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = i.indexrelid
+     AND con.contype IN ('u', 'x') AND con.conrelid = i.indrelid
+WHERE i.indrelid = {_TABLE_OID} AND NOT i.indisprimary
+ORDER BY ic.relname, k.ord
+"""
+
+_CHECKS = f"""
+SELECT con.conname, pg_catalog.pg_get_constraintdef(con.oid, true)
+FROM pg_catalog.pg_constraint con
+WHERE con.conrelid = {_TABLE_OID} AND con.contype = 'c'
+ORDER BY con.conname
+"""
+
+_RELATIONS = """
+SELECT c.relname FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = :schema AND strpos(:kinds, CAST(c.relkind AS text)) > 0 AND NOT c.relispartition
+ORDER BY c.relname
+"""
+
+
+class _ColumnRow(NamedTuple):
+    """One row of the column query above."""
+
+    name: str
+    spec: str
+    notnull: bool
+    default: str | None
+    identity: str
+    generated: str
+    comment: str | None
+    typtype: str
+    typname: str
+    typschema: str
+    type_oid: int
+    base_spec: str
+    typnotnull: bool
+    seqstart: int | None
+    seqincrement: int | None
+    seqmin: int | None
+    seqmax: int | None
+    seqcycle: bool | None
+    seqcache: int | None
+
+
+_FK_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+_CHECK_DEF = re.compile(r"^CHECK \((?P<body>.*)\)(?P<flags>(?: NO INHERIT| NOT VALID)*)$", re.S)
+# A string literal cast to a type, e.g. 'x'::character varying: the cast is dropped so the
+# default can be re-created on another database.
+_CAST_LITERAL = re.compile(r"^(?P<literal>'(?:[^']|'')*'|-?\d+(?:\.\d+)?)::[\w .\"\[\]]+$", re.S)
+
+
+class PostgreSQLReflection(DialectReflection):
+    """Reflection methods of the PostgreSQL dialect (queries on ``pg_catalog``)."""
+
+    ischema_names = ischema_names
+
+    def get_default_schema_name(self, connection: Any) -> str:
+        value: str = self._fetch(connection, "SELECT current_schema()")[0][0]
+        return value
+
+    def get_schema_names(self, connection: Any) -> list[str]:
+        rows = self._fetch(
+            connection,
+            "SELECT nspname FROM pg_catalog.pg_namespace WHERE left(nspname, 3) <> 'pg_' "
+            "AND nspname <> 'information_schema' ORDER BY nspname",
+        )
+        return [row[0] for row in rows]
+
+    def _relations(self, connection: Any, schema: str | None, kinds: str) -> list[str]:
+        schema = self._schema_or_default(connection, schema)
+        return [row[0] for row in self._fetch(connection, _RELATIONS, schema=schema, kinds=kinds)]
+
+    def get_table_names(self, connection: Any, schema: str | None = None) -> list[str]:
+        return self._relations(connection, schema, "rp")
+
+    def get_view_names(self, connection: Any, schema: str | None = None) -> list[str]:
+        return self._relations(connection, schema, "vm")
+
+    def get_sequence_names(self, connection: Any, schema: str | None = None) -> list[str]:
+        """Names of the sequences in ``schema``."""
+        return self._relations(connection, schema, "S")
+
+    def has_table(self, connection: Any, table_name: str, schema: str | None = None) -> bool:
+        rows = self._fetch(
+            connection,
+            f"SELECT 1 FROM pg_catalog.pg_class WHERE oid = {_TABLE_OID} "
+            "AND relkind IN ('r', 'p', 'v', 'm', 'f')",
+            table=table_name,
+            schema=self._schema_or_default(connection, schema),
+        )
+        return bool(rows)
+
+    def has_sequence(self, connection: Any, sequence_name: str, schema: str | None = None) -> bool:
+        """Whether a sequence of that name exists in ``schema``."""
+        return sequence_name in self.get_sequence_names(connection, schema)
+
+    def has_type(self, connection: Any, type_name: str, schema: str | None = None) -> bool:
+        """Whether a type (e.g. a native enum) of that name exists in ``schema``."""
+        rows = self._fetch(
+            connection,
+            "SELECT 1 FROM pg_catalog.pg_type t "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE t.typname = :name AND n.nspname = :schema",
+            name=type_name,
+            schema=self._schema_or_default(connection, schema),
+        )
+        return bool(rows)
+
+    def _table_params(self, connection: Any, table_name: str, schema: str | None) -> ReflectedDict:
+        return {"table": table_name, "schema": self._schema_or_default(connection, schema)}
+
+    def get_columns(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        params = self._table_params(connection, table_name, schema)
+        columns = []
+        for raw in self._fetch(connection, _COLUMNS, **params):
+            row = _ColumnRow(*raw)
+            column: ReflectedDict = {
+                "name": row.name,
+                "type": self._column_type(connection, row, row.spec, params["schema"]),
+                "nullable": not row.notnull,
+                "default": None,
+                "autoincrement": False,
+                "comment": row.comment,
+            }
+            if row.generated:
+                column["computed"] = {"sqltext": row.default, "persisted": row.generated == "s"}
+            elif row.identity:
+                column["autoincrement"] = True
+                column["identity"] = {
+                    "always": row.identity == "a",
+                    "start": row.seqstart,
+                    "increment": row.seqincrement,
+                    "minvalue": row.seqmin,
+                    "maxvalue": row.seqmax,
+                    "cycle": row.seqcycle,
+                    "cache": row.seqcache,
+                }
+            elif row.default is not None and row.default.startswith("nextval("):
+                column["autoincrement"] = True
+            else:
+                column["default"] = _literal_default(row.default)
+            columns.append(column)
+        return columns
+
+    def _column_type(
+        self, connection: Any, row: _ColumnRow | None, spec: str, table_schema: str
+    ) -> Any:
+        """The athanor type of a column from ``format_type`` text and its pg_type row."""
+        if spec.endswith("[]"):
+            dimensions = spec.count("[]")
+            item = self._column_type(connection, None, spec[: -2 * dimensions], table_schema)
+            return sqltypes.ARRAY(item, dimensions=dimensions if dimensions > 1 else None)
+        if row is not None and row.typtype == "e":
+            labels = [r[0] for r in self._fetch(connection, _ENUM_LABELS, oid=row.type_oid)]
+            schema = None if row.typschema == table_schema else row.typschema
+            return sqltypes.Enum(*labels, name=row.typname, schema=schema)
+        if row is not None and row.typtype == "d":
+            spec = row.base_spec
+        name, args, rest = parse_type_string(spec)
+        full_name = f"{name} {rest}" if rest else name
+        kw: dict[str, Any] = {}
+        if full_name in ("timestamp with time zone", "time with time zone"):
+            kw["timezone"] = True
+        if name in ("timestamp", "time", "interval"):
+            args = []
+        return self._resolve_type(full_name, args, **kw)
+
+    def get_pk_constraint(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> ReflectedDict:
+        params = self._table_params(connection, table_name, schema)
+        rows = self._fetch(connection, _CONSTRAINT_COLUMNS, kind="p", **params)
+        return {
+            "name": rows[0][0] if rows else None,
+            "constrained_columns": [row[1] for row in rows],
+        }
+
+    def get_unique_constraints(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        params = self._table_params(connection, table_name, schema)
+        found: dict[str, list[str]] = {}
+        for name, column in self._fetch(connection, _CONSTRAINT_COLUMNS, kind="u", **params):
+            found.setdefault(name, []).append(column)
+        return [{"name": name, "column_names": columns} for name, columns in found.items()]
+
+    def get_foreign_keys(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        params = self._table_params(connection, table_name, schema)
+        found: dict[str, ReflectedDict] = {}
+        for row in self._fetch(connection, _FOREIGN_KEYS, **params):
+            name, local, ref_schema, ref_table, remote, upd, dele, deferrable, deferred = row
+            fk = found.get(name)
+            if fk is None:
+                options: dict[str, Any] = {
+                    "onupdate": _FK_ACTIONS[upd],
+                    "ondelete": _FK_ACTIONS[dele],
+                }
+                if deferrable:
+                    options["deferrable"] = True
+                    options["initially"] = "DEFERRED" if deferred else "IMMEDIATE"
+                fk = found[name] = {
+                    "name": name,
+                    "constrained_columns": [],
+                    "referred_schema": self._referred_schema(connection, schema, ref_schema),
+                    "referred_table": ref_table,
+                    "referred_columns": [],
+                    "options": {k: v for k, v in options.items() if v is not None},
+                }
+            fk["constrained_columns"].append(local)
+            fk["referred_columns"].append(remote)
+        return list(found.values())
+
+    def get_indexes(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        params = self._table_params(connection, table_name, schema)
+        found: dict[str, ReflectedDict] = {}
+        for row in self._fetch(connection, _INDEXES, **params):
+            name, unique, _, column, definition, included, where, method, constraint = row
+            index = found.get(name)
+            if index is None:
+                options: dict[str, Any] = {}
+                if where:
+                    options["postgresql_where"] = where
+                if method != "btree":
+                    options["postgresql_using"] = method
+                index = found[name] = {
+                    "name": name,
+                    "unique": unique,
+                    "column_names": [],
+                    "expressions": [],
+                    "include_columns": [],
+                    "dialect_options": options,
+                }
+                if constraint:
+                    index["duplicates_constraint"] = constraint
+            if included:
+                index["include_columns"].append(column)
+            else:
+                index["column_names"].append(column)
+                index["expressions"].append(column if column is not None else definition)
+        for index in found.values():
+            if all(column is not None for column in index["column_names"]):
+                del index["expressions"]
+        return list(found.values())
+
+    def get_check_constraints(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        params = self._table_params(connection, table_name, schema)
+        checks = []
+        for name, definition in self._fetch(connection, _CHECKS, **params):
+            match = _CHECK_DEF.match(definition)
+            sqltext = match.group("body") if match else definition
+            checks.append({"name": name, "sqltext": sqltext})
+        return checks
+
+    def get_table_comment(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> ReflectedDict:
+        params = self._table_params(connection, table_name, schema)
+        rows = self._fetch(
+            connection, f"SELECT pg_catalog.obj_description({_TABLE_OID}, 'pg_class')", **params
+        )
+        return {"text": rows[0][0] if rows else None}
+
+
+def _literal_default(default: str | None) -> str | None:
+    """A column default as SQL, with the cast PostgreSQL adds to plain literals removed."""
+    if default is None:
+        return None
+    match = _CAST_LITERAL.match(default)
+    return match.group("literal") if match else default

@@ -1,0 +1,103 @@
+"""SQLite through aiosqlite (``sqlite+aiosqlite://``), for ``create_async_engine``.
+
+aiosqlite runs a ``sqlite3`` connection in a worker thread; its exceptions are sqlite3's, so
+the adapter only turns its coroutines back into PEP 249 calls.  Everything SQLite-specific
+(explicit BEGIN, isolation pragmas, URL options) is inherited from the pysqlite dialect.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from athanor.dialects.sqlite.pysqlite import PySQLiteDialect
+from athanor.pool import StaticPool
+from athanor.pool.async_adapted_queue_pool import AsyncAdaptedQueuePool
+from athanor.util.async_adapter import (
+    AsyncAdaptedConnection,
+    AsyncAdaptedCursor,
+    AsyncAdaptedDBAPI,
+    AsyncAdaptedDialectMixin,
+    AsyncAdaptedServerSideCursor,
+)
+
+if TYPE_CHECKING:
+    from athanor.pool import Pool
+    from athanor.url import URL
+
+
+class AiosqliteCursor(AsyncAdaptedCursor):
+    """One thread hop to execute (aiosqlite creates the cursor with it), one to fetch."""
+
+    async def _execute(self, operation: str, parameters: Any) -> None:
+        driver = self._connection.driver_connection
+        if parameters is None:
+            cursor = await driver.execute(operation)
+        else:
+            cursor = await driver.execute(operation, parameters)
+        self._driver_cursor = cursor
+        self._after_execute(cursor)
+        if self.description is not None and not self.server_side:
+            self._rows = deque(await cursor.fetchall())
+
+
+class AiosqliteServerSideCursor(AsyncAdaptedServerSideCursor, AiosqliteCursor):
+    """Rows are fetched from the worker thread in chunks instead of all at once."""
+
+
+class AiosqliteConnection(AsyncAdaptedConnection):
+    """An aiosqlite connection; transactions are begun explicitly by the dialect."""
+
+    cursor_class = AiosqliteCursor
+    server_side_cursor_class = AiosqliteServerSideCursor
+
+    async def _open_cursor(self, server_side: bool) -> Any:
+        return await self.driver_connection.cursor()
+
+    def _terminate(self) -> None:
+        # Abort a statement still running in the worker thread (sqlite3's interrupt() is
+        # meant to be called from another thread), then queue the close behind it.
+        raw = getattr(self.driver_connection, "_connection", None)
+        if raw is not None:
+            raw.interrupt()
+        self.driver_connection.stop()
+
+    async def _set_autocommit(self, value: bool) -> None:
+        """Connections are opened with ``isolation_level=None``; BEGIN comes from the dialect."""
+
+    def create_function(self, *args: Any, **kw: Any) -> None:
+        """Register a SQL function (as ``sqlite3.Connection.create_function``)."""
+        self.await_(self.driver_connection.create_function(*args, **kw))
+
+
+class AiosqliteDBAPI(AsyncAdaptedDBAPI):
+    """aiosqlite presented as a DBAPI module (errors and paramstyle are sqlite3's)."""
+
+    connection_class = AiosqliteConnection
+
+    def __init__(self) -> None:
+        import aiosqlite  # noqa: PLC0415 - optional driver, imported on use
+
+        super().__init__(aiosqlite, "qmark", sqlite3)
+        self.sqlite_version_info = sqlite3.sqlite_version_info
+
+    async def _connect(self, *args: Any, **kw: Any) -> Any:
+        return await self.driver.connect(*args, **kw)
+
+
+class AiosqliteDialect(AsyncAdaptedDialectMixin, PySQLiteDialect):
+    """SQLite with aiosqlite, driven through the greenlet bridge."""
+
+    driver: ClassVar[str] = "aiosqlite"
+    dbapi_module: ClassVar[str] = "aiosqlite"
+    install_extra: ClassVar[str] = "aiosqlite"
+    async_variant: ClassVar[str | None] = None
+    adapter_class = AiosqliteDBAPI
+
+    def get_pool_class(self, url: URL) -> type[Pool]:
+        # A memory database lives in one connection: share it, as the sync dialect does.
+        return StaticPool if self.is_memory_url(url) else AsyncAdaptedQueuePool
+
+
+dialect = AiosqliteDialect

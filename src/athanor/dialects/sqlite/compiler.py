@@ -1,0 +1,124 @@
+"""SQLite's differences from the generic SQL compiler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from athanor import exc
+from athanor.sql.compiler import RESERVED_WORDS, IdentifierPreparer, SQLCompiler
+
+SQLITE_RESERVED = RESERVED_WORDS | frozenset(
+    [
+        "abort",
+        "action",
+        "add",
+        "after",
+        "alter",
+        "attach",
+        "autoincrement",
+        "before",
+        "begin",
+        "by",
+        "cascade",
+        "commit",
+        "conflict",
+        "database",
+        "delete",
+        "detach",
+        "each",
+        "escape",
+        "exclusive",
+        "exists",
+        "explain",
+        "fail",
+        "glob",
+        "if",
+        "ignore",
+        "immediate",
+        "index",
+        "indexed",
+        "insert",
+        "instead",
+        "key",
+        "match",
+        "no",
+        "nothing",
+        "notnull",
+        "of",
+        "plan",
+        "pragma",
+        "query",
+        "raise",
+        "recursive",
+        "regexp",
+        "reindex",
+        "release",
+        "rename",
+        "replace",
+        "restrict",
+        "row",
+        "rollback",
+        "savepoint",
+        "set",
+        "temp",
+        "temporary",
+        "transaction",
+        "trigger",
+        "update",
+        "vacuum",
+        "view",
+        "virtual",
+        "without",
+    ]
+)
+
+
+class SQLiteIdentifierPreparer(IdentifierPreparer):
+    """SQLite quoting; NUL characters in literals are spliced in with ``char(0)``."""
+
+    reserved_words = SQLITE_RESERVED
+
+    def quote_literal(self, value: str) -> str:
+        parts = value.split("\x00")
+        quoted = ["'" + part.replace("'", "''") + "'" for part in parts]
+        return " || char(0) || ".join(quoted) if len(quoted) > 1 else quoted[0]
+
+
+class SQLiteCompiler(SQLCompiler):
+    """SQLite: ``LIMIT -1 OFFSET n``, no locking clauses, ``CURRENT_TIMESTAMP`` for now()."""
+
+    def limit_clause(self, select: Any, **kw: Any) -> str:
+        text = " LIMIT " + (
+            self.process(select._limit, **kw) if select._limit is not None else "-1"
+        )
+        if select._offset is not None:
+            text += " OFFSET " + self.process(select._offset, **kw)
+        return text
+
+    def for_update_clause(self, select: Any, **kw: Any) -> str:
+        return ""
+
+    def visit_now_func(self, func: Any, **kw: Any) -> str:
+        return "CURRENT_TIMESTAMP"
+
+    def visit_char_length_func(self, func: Any, **kw: Any) -> str:
+        return f"length({self.process(func.clause_expr, **kw)})"
+
+    def visit_is_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
+        return f"{self.process(binary.left, **kw)} IS NOT {self.process(binary.right, **kw)}"
+
+    def visit_is_not_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
+        return f"{self.process(binary.left, **kw)} IS {self.process(binary.right, **kw)}"
+
+    def visit_json_getitem_op_binary(self, binary: Any, **kw: Any) -> str:
+        return f"{self.process(binary.left, **kw)} -> {self.process(binary.right, **kw)}"
+
+    def visit_next_value(self, element: Any, **kw: Any) -> str:
+        raise exc.CompileError("SQLite has no sequences")
+
+    def _conflict_target(self, clause: Any, **kw: Any) -> str:
+        if clause.constraint_target is not None:
+            raise exc.CompileError(
+                "SQLite's ON CONFLICT cannot name a constraint; use index_elements=[...]"
+            )
+        return super()._conflict_target(clause, **kw)

@@ -1,0 +1,351 @@
+"""The :class:`Inspector` and the machinery the dialects' reflection queries share.
+
+``athanor.inspect(engine)`` returns an :class:`Inspector`, a database-neutral view of the
+schema: table names, columns with their types mapped back to athanor types, keys, indexes and
+constraints, all as plain dictionaries.  The per-database queries live in
+``dialects/<db>/reflection.py`` as mixins of the dialect; they derive from
+:class:`DialectReflection` here, which gives them parameter binding and type-name parsing.
+:meth:`Inspector.reflect_table` turns the dictionaries into ``Table`` contents, which is what
+``Table(..., autoload_with=)`` and ``MetaData.reflect()`` use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from athanor import exc, inspection
+from athanor.engine.connection import Connection
+from athanor.engine.engine import Engine
+from athanor.sql import schema as sa_schema
+from athanor.sql import types as sqltypes
+from athanor.sql.elements import text
+
+ReflectedDict = dict[str, Any]
+
+_TYPE_NAME = re.compile(r"^\s*(?P<name>[^(]+?)\s*(?:\((?P<args>.*)\)(?P<rest>[^()]*))?$", re.S)
+_QUOTED_LABEL = re.compile(r"'((?:[^']|'')*)'")
+
+
+def parse_type_string(spec: str) -> tuple[str, list[str], str]:
+    """Split a database type spelling into (lower-case name, arguments, trailing words).
+
+    ``"character varying(50)"`` -> ``("character varying", ["50"], "")``;
+    ``"timestamp(3) without time zone"`` -> ``("timestamp", ["3"], "without time zone")``.
+    """
+    match = _TYPE_NAME.match(spec)
+    if match is None:
+        return spec.strip().lower(), [], ""
+    raw_args = match.group("args")
+    args = [arg.strip() for arg in raw_args.split(",")] if raw_args else []
+    return match.group("name").lower(), args, (match.group("rest") or "").strip().lower()
+
+
+def parse_quoted_labels(args: str) -> list[str]:
+    """The labels of a SQL list of quoted strings, ``'a','b''c'`` -> ``["a", "b'c"]``."""
+    return [label.replace("''", "'") for label in _QUOTED_LABEL.findall(args)]
+
+
+def build_type(type_class: Any, args: Sequence[str] = (), **kw: Any) -> Any:
+    """An instance of athanor type ``type_class`` from reflected numeric arguments.
+
+    Lengths go to string and binary types, precision and scale to numeric types; arguments a
+    type cannot take (an ``INT(11)`` display width) are dropped.
+    """
+    numbers = [int(arg) for arg in args if arg.lstrip("-").isdigit()]
+    if issubclass(type_class, sqltypes.Enum):
+        return type_class(*args, **kw)
+    if issubclass(type_class, sqltypes.Float):
+        return type_class(**kw)
+    if issubclass(type_class, sqltypes.Numeric):
+        return type_class(*numbers[:2], **kw)
+    if issubclass(type_class, (sqltypes.String, sqltypes.LargeBinary)) and numbers:
+        return type_class(numbers[0], **kw)
+    return type_class(**kw)
+
+
+class DialectReflection:
+    """Base of the per-database reflection mixins: running bound queries and mapping types."""
+
+    ischema_names: ClassVar[dict[str, Any]] = {}
+    """Lower-case database type name -> athanor type class."""
+
+    default_schema_name: str | None = None
+
+    def _fetch(self, connection: Any, sql: str, **params: Any) -> list[Any]:
+        """Rows of catalog query ``sql``; ``:name`` placeholders are bound from ``params``."""
+        return list(connection.execute(text(sql), params))
+
+    def _resolve_type(self, name: str, args: Sequence[str] = (), **kw: Any) -> Any:
+        """The athanor type for database type ``name`` (``NullType`` with a warning if unknown)."""
+        type_class = self.ischema_names.get(name.lower())
+        if type_class is None:
+            return sqltypes.NullType()
+        return build_type(type_class, args, **kw)
+
+    def _schema_or_default(self, connection: Any, schema: str | None) -> str:
+        if schema is not None:
+            return schema
+        if self.default_schema_name is None:
+            self.default_schema_name = self.get_default_schema_name(connection)
+        assert self.default_schema_name is not None
+        return self.default_schema_name
+
+    def _referred_schema(self, connection: Any, schema: str | None, referred: str) -> str | None:
+        """``referred`` as a foreign key's schema: None when the default one was meant."""
+        if schema is None and referred == self._schema_or_default(connection, None):
+            return None
+        return referred
+
+    def get_default_schema_name(self, connection: Any) -> str:
+        """The schema unqualified names resolve to on this connection."""
+        raise NotImplementedError
+
+
+class Inspector:
+    """Reads tables, columns and constraints of the database behind an Engine or Connection.
+
+    Results are cached for the life of the inspector, as in SQLAlchemy: make a new one
+    (``inspect(engine)``) to see schema changes made afterwards.
+    """
+
+    def __init__(self, bind: Any) -> None:
+        self.bind = bind
+        self.dialect: Any = bind.dialect
+        self._cache: dict[tuple[Any, ...], Any] = {}
+
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        if isinstance(self.bind, Engine):
+            with self.bind.connect() as connection:
+                yield connection
+        else:
+            yield self.bind
+
+    def _call(self, method: str, *args: Any) -> Any:
+        key = (method, *args)
+        if key not in self._cache:
+            with self._connection() as connection:
+                self._cache[key] = getattr(self.dialect, method)(connection, *args)
+        return self._cache[key]
+
+    @property
+    def default_schema_name(self) -> str:
+        """The schema that unqualified table names resolve to."""
+        result: str = self._call("get_default_schema_name")
+        return result
+
+    def clear_cache(self) -> None:
+        """Forget cached results so that schema changes become visible."""
+        self._cache.clear()
+
+    def get_schema_names(self) -> list[str]:
+        """Names of the schemas (PostgreSQL schemas, MySQL databases, SQLite attached files)."""
+        result: list[str] = self._call("get_schema_names")
+        return result
+
+    def get_table_names(self, schema: str | None = None) -> list[str]:
+        """Names of the tables (not views) in ``schema``, sorted."""
+        result: list[str] = self._call("get_table_names", schema)
+        return result
+
+    def get_view_names(self, schema: str | None = None) -> list[str]:
+        """Names of the views in ``schema``, sorted."""
+        result: list[str] = self._call("get_view_names", schema)
+        return result
+
+    def has_table(self, table_name: str, schema: str | None = None) -> bool:
+        """Whether a table or view of that name exists (never cached)."""
+        with self._connection() as connection:
+            return bool(self.dialect.has_table(connection, table_name, schema))
+
+    def get_columns(self, table_name: str, schema: str | None = None) -> list[ReflectedDict]:
+        """Columns: dicts with name, type, nullable, default, autoincrement, comment and,
+        where they apply, computed (sqltext, persisted) and identity."""
+        result: list[ReflectedDict] = self._call("get_columns", table_name, schema)
+        return result
+
+    def get_pk_constraint(self, table_name: str, schema: str | None = None) -> ReflectedDict:
+        """The primary key: ``{"name": ..., "constrained_columns": [...]}``."""
+        result: ReflectedDict = self._call("get_pk_constraint", table_name, schema)
+        return result
+
+    def get_foreign_keys(self, table_name: str, schema: str | None = None) -> list[ReflectedDict]:
+        """Foreign keys: name, constrained_columns, referred_schema, referred_table,
+        referred_columns, options (ondelete, onupdate, deferrable, initially)."""
+        result: list[ReflectedDict] = self._call("get_foreign_keys", table_name, schema)
+        return result
+
+    def get_indexes(self, table_name: str, schema: str | None = None) -> list[ReflectedDict]:
+        """Indexes other than the primary key: name, column_names (None for an expression),
+        expressions, unique, and duplicates_constraint for those backing a unique constraint."""
+        result: list[ReflectedDict] = self._call("get_indexes", table_name, schema)
+        return result
+
+    def get_unique_constraints(
+        self, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        """Unique constraints: name, column_names."""
+        result: list[ReflectedDict] = self._call("get_unique_constraints", table_name, schema)
+        return result
+
+    def get_check_constraints(
+        self, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        """Check constraints: name, sqltext (the condition without ``CHECK (...)``)."""
+        result: list[ReflectedDict] = self._call("get_check_constraints", table_name, schema)
+        return result
+
+    def get_table_comment(self, table_name: str, schema: str | None = None) -> ReflectedDict:
+        """The table's comment: ``{"text": str | None}``."""
+        result: ReflectedDict = self._call("get_table_comment", table_name, schema)
+        return result
+
+    # --- into schema objects ---------------------------------------------------------------
+
+    def reflect_table(
+        self,
+        table: Any,
+        include_columns: Collection[str] | None = None,
+        exclude_columns: Collection[str] = (),
+        resolve_fks: bool = True,
+    ) -> None:
+        """Fill ``table`` (a ``Table`` with a name) from the database.
+
+        Columns already on the table are kept as given; referred tables of foreign keys are
+        reflected into the same MetaData when ``resolve_fks`` is true.
+        """
+        name, schema = table.name, table.schema
+        if not self.has_table(name, schema):
+            raise exc.NoSuchTableError(name if schema is None else f"{schema}.{name}")
+        wanted: Callable[[str], bool] = lambda column: (  # noqa: E731
+            (include_columns is None or column in include_columns) and column not in exclude_columns
+        )
+        for info in self.get_columns(name, schema):
+            if wanted(info["name"]) and info["name"] not in table.c:
+                table.append_column(self._column(info))
+        pk = self.get_pk_constraint(name, schema)
+        pk_columns = [c for c in pk["constrained_columns"] if c in table.c]
+        if pk_columns:
+            table.append_constraint(
+                sa_schema.PrimaryKeyConstraint(*pk_columns, name=pk.get("name"))
+            )
+        for fk in self.get_foreign_keys(name, schema):
+            if all(c in table.c for c in fk["constrained_columns"]):
+                table.append_constraint(self._foreign_key(table, fk, resolve_fks))
+        self._reflect_indexes_and_constraints(table, name, schema)
+        comment = self.get_table_comment(name, schema).get("text")
+        if comment is not None:
+            table.comment = comment
+
+    def _reflect_indexes_and_constraints(self, table: Any, name: str, schema: str | None) -> None:
+        for unique in self.get_unique_constraints(name, schema):
+            if all(c in table.c for c in unique["column_names"]):
+                table.append_constraint(
+                    sa_schema.UniqueConstraint(*unique["column_names"], name=unique["name"])
+                )
+        for check in self.get_check_constraints(name, schema):
+            table.append_constraint(
+                sa_schema.CheckConstraint(text(check["sqltext"]), name=check["name"])
+            )
+        for index in self.get_indexes(name, schema):
+            if index.get("duplicates_constraint"):
+                continue
+            expressions = index.get("expressions") or index["column_names"]
+            columns = index["column_names"]
+            if any(column is not None and column not in table.c for column in columns):
+                continue
+            elements = [
+                column if column is not None else text(expression)
+                for column, expression in zip(columns, expressions, strict=True)
+            ]
+            table.append_constraint(
+                sa_schema.Index(index["name"], *elements, unique=index["unique"])
+            )
+
+    def _column(self, info: ReflectedDict) -> Any:
+        kw: dict[str, Any] = {
+            "nullable": info["nullable"],
+            "comment": info.get("comment"),
+        }
+        if info.get("autoincrement") is not None:
+            kw["autoincrement"] = info["autoincrement"]
+        if info.get("computed"):
+            computed = info["computed"]
+            args: list[Any] = [
+                sa_schema.Computed(computed["sqltext"], persisted=computed.get("persisted"))
+            ]
+        elif info.get("identity"):
+            args = [sa_schema.Identity(**info["identity"])]
+        else:
+            args = []
+            if info.get("default") is not None:
+                kw["server_default"] = text(info["default"])
+        return sa_schema.Column(info["name"], info["type"], *args, **kw)
+
+    def _foreign_key(self, table: Any, fk: ReflectedDict, resolve: bool) -> Any:
+        referred_schema = fk["referred_schema"]
+        if referred_schema is None and table.schema is not None:
+            referred_schema = table.schema
+        referred = fk["referred_table"]
+        prefix = f"{referred_schema}.{referred}" if referred_schema else referred
+        if resolve and prefix not in table.metadata.tables:
+            sa_schema.Table(
+                referred, table.metadata, schema=referred_schema, autoload_with=self.bind
+            )
+        options = fk.get("options", {})
+        return sa_schema.ForeignKeyConstraint(
+            fk["constrained_columns"],
+            [f"{prefix}.{column}" for column in fk["referred_columns"]],
+            name=fk["name"],
+            ondelete=options.get("ondelete"),
+            onupdate=options.get("onupdate"),
+        )
+
+    def reflect_metadata(
+        self,
+        metadata: Any,
+        schema: str | None = None,
+        only: Collection[str] | Callable[[str, Any], bool] | None = None,
+        views: bool = False,
+        extend_existing: bool = False,
+    ) -> None:
+        """Reflect every table (and view, if ``views``) of ``schema`` into ``metadata``.
+
+        ``only`` limits it to the named tables (all must exist) or to those a predicate
+        ``only(name, metadata)`` accepts.  Tables already in ``metadata`` are left alone
+        unless ``extend_existing``.
+        """
+        available = list(self.get_table_names(schema))
+        if views:
+            available += self.get_view_names(schema)
+        if only is None:
+            chosen = available
+        elif callable(only):
+            chosen = [name for name in available if only(name, metadata)]
+        else:
+            missing = [name for name in only if name not in available]
+            if missing:
+                where = f" in schema {schema!r}" if schema else ""
+                raise exc.InvalidRequestError(
+                    f"Could not reflect: requested table(s) not available in the "
+                    f"database{where}: ({', '.join(missing)})"
+                )
+            chosen = [name for name in available if name in only]
+        for name in chosen:
+            key = f"{schema}.{name}" if schema else name
+            if key in metadata.tables and not extend_existing:
+                continue
+            sa_schema.Table(
+                name,
+                metadata,
+                schema=schema,
+                autoload_with=self.bind,
+                extend_existing=extend_existing,
+            )
+
+
+inspection.register(Engine, Inspector)
+inspection.register(Connection, Inspector)

@@ -1,0 +1,818 @@
+"""Results of executing a statement: :class:`Result`, :class:`CursorResult` and their views.
+
+A result reads raw driver tuples from a *source* (a DBAPI cursor, any iterator, or a
+producer of chunks) and turns them into items through a short pipeline of C-level callables
+applied with ``map``: the :class:`~athanor.engine.row.Row` class (when no column needs type
+conversion this is the only step, so rows are built without a Python-level loop per column),
+a column picker for :meth:`Result.columns`, ``itemgetter`` for :meth:`Result.scalars`,
+:class:`~athanor.engine.row.RowMapping` for :meth:`Result.mappings`.
+
+A result and the views made from it (``scalars()``, ``mappings()``, ``columns()``) share one
+source, so fetching from any of them advances all of them and closing one closes all.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import sys
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from itertools import chain, islice
+from operator import attrgetter, itemgetter, length_hint
+from typing import Any, Final, NoReturn, Self
+
+from athanor import exc
+from athanor.engine.row import (
+    AMBIGUOUS,
+    RMKeyView,
+    Row,
+    RowMapping,
+    ambiguous_column_error,
+    no_such_column_error,
+    row_class,
+)
+
+__all__ = [
+    "ChunkedIteratorResult",
+    "CursorResult",
+    "FrozenResult",
+    "MappingResult",
+    "Result",
+    "ResultMetaData",
+    "ScalarResult",
+]
+
+RawRow = Sequence[Any]
+Processor = Callable[[Any], Any]
+
+_CHUNK_SIZE: Final = 2000
+"""Rows fetched per driver call when iterating or fetching everything (unless yield_per)."""
+
+_OPEN: Final = 0
+_EXHAUSTED: Final = 1
+_CLOSED: Final = 2
+
+_NO_BATCH: Final[list[Any]] = []
+"""The (always empty) batch of a source that has not fetched a batch yet."""
+_NO_PENDING: Final[Iterator[Any]] = iter(())
+
+_NO_ITEM: Final = object()
+"""Returned by :meth:`_ResultBase._next_item` when there are no more rows."""
+
+
+def _closed_error() -> exc.ResourceClosedError:
+    return exc.ResourceClosedError("This result is closed; no more rows can be fetched from it")
+
+
+def _no_rows_error() -> exc.ResourceClosedError:
+    return exc.ResourceClosedError(
+        "This result does not return rows (the statement produced none, e.g. an UPDATE "
+        "without RETURNING); it was closed as soon as it was created"
+    )
+
+
+class ResultMetaData:
+    """The shape of a result: column keys, key objects, type processors and the Row class.
+
+    Building one costs a few microseconds; an engine can build it once per compiled statement
+    and pass it to :class:`CursorResult` as ``metadata=`` to skip even that.  Equal shapes
+    share one :class:`~athanor.engine.row.Row` subclass (see
+    :func:`~athanor.engine.row.row_class`).
+    """
+
+    __slots__ = ("key_objects", "keys", "make_row", "processors", "row_class")
+
+    keys: tuple[str, ...]
+    key_objects: tuple[tuple[object, ...], ...]
+    processors: tuple[Processor | None, ...] | None
+    """One converter (or None) per column; None overall when no column needs converting."""
+    row_class: type[Row]
+    make_row: Callable[[RawRow], Row]
+    """Raw driver tuple -> Row, applying the processors."""
+
+    def __init__(
+        self,
+        keys: Sequence[str],
+        processors: Sequence[Processor | None] | None = None,
+        key_objects: Sequence[Sequence[object]] | None = None,
+    ) -> None:
+        self.keys = tuple(keys)
+        self.key_objects = tuple(tuple(objs) for objs in key_objects) if key_objects else ()
+        self.row_class = row_class(self.keys, self.key_objects)
+        if processors is not None and any(p is not None for p in processors):
+            self.processors = tuple(processors)
+            self.make_row = _processing_row_maker(self.row_class, self.processors)
+        else:
+            self.processors = None
+            self.make_row = self.row_class
+
+    def index_for(self, key: object) -> int:
+        """The position of the column named by ``key`` (position, key string or key object)."""
+        if isinstance(key, int):
+            if -len(self.keys) <= key < len(self.keys):
+                return key % len(self.keys)
+            raise IndexError(f"Column index {key} out of range for {len(self.keys)} columns")
+        keymap = self.row_class._keymap
+        if key not in keymap:
+            raise no_such_column_error(key)
+        index = keymap[key]
+        if index is AMBIGUOUS:
+            raise ambiguous_column_error(key)
+        return index
+
+    def processor(self, index: int) -> Processor | None:
+        """The converter of column ``index``, or None."""
+        return None if self.processors is None else self.processors[index]
+
+    def reduced(self, indexes: Sequence[int]) -> ResultMetaData:
+        """The shape of the columns at ``indexes`` only, in that order."""
+        return ResultMetaData(
+            [self.keys[i] for i in indexes],
+            None if self.processors is None else [self.processors[i] for i in indexes],
+            [self.key_objects[i] for i in indexes] if self.key_objects else None,
+        )
+
+    def without_processors(self) -> ResultMetaData:
+        """The same shape for rows whose values are already converted."""
+        if self.processors is None:
+            return self
+        return ResultMetaData(self.keys, None, self.key_objects)
+
+    def key_view(self) -> RMKeyView:
+        """The keys as a set-like view that also answers ``column in keys``."""
+        return RMKeyView(self.keys, self.row_class._keymap)
+
+
+def _processing_row_maker(
+    cls: type[Row], processors: Sequence[Processor | None]
+) -> Callable[[RawRow], Row]:
+    converted = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+
+    def make_row(raw: RawRow) -> Row:
+        values = list(raw)
+        for index, process in converted:
+            values[index] = process(values[index])
+        return cls(values)
+
+    return make_row
+
+
+def _tuple_getter(indexes: Sequence[int]) -> Callable[[RawRow], tuple[Any, ...]]:
+    """A callable picking ``indexes`` out of a raw row, always returning a tuple."""
+    if len(indexes) == 1:
+        (index,) = indexes
+
+        def pick_one(raw: RawRow) -> tuple[Any, ...]:
+            return (raw[index],)
+
+        return pick_one
+    return itemgetter(*indexes)
+
+
+# --- sources: where raw rows come from ---------------------------------------------------
+
+
+class _RowSource:
+    """The raw rows behind a result and its views, with the open/exhausted/closed state.
+
+    Rows fetched in a batch but not yet handed out wait in ``pending`` (an iterator over
+    ``batch``); every way of fetching takes from it first, so iteration, ``fetchone`` and
+    ``fetchmany`` can be mixed freely.  Subclasses implement :meth:`_fetch`.
+    """
+
+    __slots__ = ("_on_close", "_row_logger", "batch", "origin", "pending", "state", "yield_per")
+
+    def __init__(
+        self,
+        origin: Any,
+        on_close: Callable[[], object] | None,
+        row_logger: Callable[[Any], object] | None,
+        yield_per: int | None,
+    ) -> None:
+        self.origin = origin
+        """The cursor, iterator or chunk producer the rows come from."""
+        self.batch: list[RawRow] = _NO_BATCH
+        self.pending: Iterator[RawRow] = _NO_PENDING
+        self.state = _OPEN
+        self.yield_per = yield_per
+        self._on_close = on_close
+        self._row_logger = row_logger
+
+    def _fetch(self, size: int) -> Sequence[RawRow]:
+        """Up to about ``size`` more rows (more is allowed); empty when there are no more."""
+        raise NotImplementedError
+
+    def default_size(self) -> int:
+        """How many rows ``fetchmany()`` returns when no size is given."""
+        return self.yield_per or sys.maxsize
+
+    def _hold(self, rows: Sequence[RawRow]) -> None:
+        self.batch = rows if isinstance(rows, list) else list(rows)
+        self.pending = iter(self.batch)
+
+    def _check_open(self) -> None:
+        if self.state == _CLOSED:
+            raise _closed_error()
+
+    def _fresh(self, size: int) -> Sequence[RawRow]:
+        rows = self._fetch(size)
+        if not rows:
+            self.exhaust()
+        elif self._row_logger is not None:
+            for row in rows:
+                self._row_logger(row)
+        return rows
+
+    def one(self) -> RawRow | None:
+        """The next raw row, or None when there are no more."""
+        row = next(self.pending, None)
+        if row is not None:
+            return row
+        if self.state != _OPEN:
+            self._check_open()
+            return None
+        return self._next_fresh()
+
+    def _next_fresh(self) -> RawRow | None:
+        """The next row from the underlying source, fetched with a batch that is held back."""
+        fresh = self._fresh(self.yield_per or _CHUNK_SIZE)
+        if not fresh:
+            return None
+        self._hold(fresh)
+        return next(self.pending)
+
+    def many(self, size: int) -> list[RawRow]:
+        """Up to ``size`` raw rows."""
+        self._check_open()
+        rows = list(islice(self.pending, size))
+        while len(rows) < size and self.state == _OPEN:
+            wanted = size - len(rows)
+            fresh = self._fresh(max(wanted, self.yield_per or 0))
+            if len(fresh) <= wanted:
+                rows.extend(fresh)
+            else:
+                self._hold(fresh)
+                rows.extend(islice(self.pending, wanted))
+        return rows
+
+    def chunk(self) -> Iterator[RawRow] | None:
+        """An iterator over the next rows for iteration (shared, so positions stay exact)."""
+        if length_hint(self.pending):
+            return self.pending
+        self._check_open()
+        if self.state == _EXHAUSTED:
+            return None
+        fresh = self._fresh(self.yield_per or _CHUNK_SIZE)
+        if not fresh:
+            return None
+        self._hold(fresh)
+        return self.pending
+
+    def rest(self) -> Iterator[Sequence[RawRow]]:
+        """All remaining raw rows, in batches."""
+        self._check_open()
+        held = list(self.pending)
+        if held:
+            yield held
+        size = self.yield_per or _CHUNK_SIZE
+        while self.state == _OPEN:
+            fresh = self._fresh(size)
+            if fresh:
+                yield fresh
+
+    def exhaust(self) -> None:
+        """All rows were read: release the source (``fetch*`` now return nothing)."""
+        if self.state == _OPEN:
+            self.state = _EXHAUSTED
+        self._release()
+
+    def close(self) -> None:
+        """Discard unread rows and release the source; later fetches raise."""
+        self.state = _CLOSED
+        self.batch.clear()
+        self.pending = _NO_PENDING
+        self._release()
+
+    def _release(self) -> None:
+        on_close = self._on_close
+        if on_close is not None:
+            self._on_close = None
+            on_close()
+
+
+class _CursorSource(_RowSource):
+    """Rows from a DBAPI cursor (client-side buffered, or server-side with ``fetchmany``)."""
+
+    __slots__ = ()
+
+    def _fetch(self, size: int) -> Sequence[RawRow]:
+        rows: Sequence[RawRow] = self.origin.fetchmany(size)
+        return rows
+
+    def _next_fresh(self) -> RawRow | None:
+        row: RawRow | None = self.origin.fetchone()
+        if row is None:
+            self.exhaust()
+        elif self._row_logger is not None:
+            self._row_logger(row)
+        return row
+
+    def default_size(self) -> int:
+        return self.yield_per or int(getattr(self.origin, "arraysize", 1))
+
+
+class _ServerCursorSource(_CursorSource):
+    """Rows from a server-side cursor: each fetch is a round trip, so even single rows are
+    fetched a batch (``yield_per`` rows) at a time."""
+
+    __slots__ = ()
+
+    _next_fresh = _RowSource._next_fresh
+
+
+class _IteratorCursor:
+    """An iterator of rows behind the fetch methods of a cursor, for :class:`_CursorSource`."""
+
+    __slots__ = ("_rows",)
+
+    arraysize: Final = sys.maxsize
+    """``fetchmany()`` without a size gives every remaining row."""
+
+    def __init__(self, rows: Iterable[RawRow]) -> None:
+        self._rows = iter(rows)
+
+    def fetchone(self) -> RawRow | None:
+        return next(self._rows, None)
+
+    def fetchmany(self, size: int) -> list[RawRow]:
+        return list(islice(self._rows, size))
+
+
+class _ChunkSource(_RowSource):
+    """Rows from a producer of lists of rows, started with the ``yield_per`` in effect."""
+
+    __slots__ = ("_chunks",)
+
+    _chunks: Iterator[Sequence[RawRow]]
+
+    def _fetch(self, size: int) -> Sequence[RawRow]:
+        if not hasattr(self, "_chunks"):
+            self._chunks = self.origin(self.yield_per)
+        for rows in self._chunks:
+            if rows:
+                return list(rows)  # a copy: closing the result clears its batch
+        return ()
+
+
+class _NoRowsSource(_RowSource):
+    """The source of a result whose statement returns no rows: every fetch raises."""
+
+    __slots__ = ()
+
+    def __init__(self, on_close: Callable[[], object] | None) -> None:
+        super().__init__(None, on_close, None, None)
+        self.close()
+
+    def _check_open(self) -> NoReturn:
+        raise _no_rows_error()
+
+    def one(self) -> NoReturn:
+        raise _no_rows_error()
+
+    def close(self) -> None:
+        self.state = _CLOSED
+        self._release()
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+class _ResultBase:
+    """Fetching, iteration, uniqueness and closing, shared by results and their views.
+
+    Items are produced from raw rows by ``_stages`` (applied in order); when ``unique()`` is
+    on, items whose key was already seen are skipped.
+    """
+
+    __slots__ = ("_seen", "_source", "_stages", "_unique_key")
+
+    _source: _RowSource
+    _stages: tuple[Callable[[Any], Any], ...]
+    _unique_key: Callable[[Any], Hashable] | None
+    _seen: set[Hashable]
+
+    def _default_unique_key(self, item: Any) -> Hashable:
+        return item  # type: ignore[no-any-return]
+
+    def _convert(self, rows: Iterable[RawRow]) -> Iterator[Any]:
+        items: Iterator[Any] = iter(rows)
+        for stage in self._stages:
+            items = map(stage, items)
+        if self._unique_key is not None:
+            items = filter(self._first_seen, items)
+        return items
+
+    def _first_seen(self, item: Any) -> bool:
+        assert self._unique_key is not None
+        key = self._unique_key(item)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+    def _next_item(self) -> Any:
+        source = self._source
+        while True:
+            item: Any = source.one()
+            if item is None:
+                return _NO_ITEM
+            for stage in self._stages:
+                item = stage(item)
+            if self._unique_key is None or self._first_seen(item):
+                return item
+
+    def _next_chunk(self) -> Iterator[Any] | None:
+        rows = self._source.chunk()
+        return None if rows is None else self._convert(rows)
+
+    def _many_items(self, size: int) -> list[Any]:
+        items = list(self._convert(self._source.many(size)))
+        while self._unique_key is not None and len(items) < size:
+            more = self._source.many(size - len(items))
+            if not more:
+                break
+            items.extend(self._convert(more))
+        return items
+
+    def _all_items(self) -> list[Any]:
+        items: list[Any] = []
+        # Rows are tuples the cyclic GC tracks; building many at once would otherwise run
+        # several full collections over a growing heap (most of the cost of a large fetch).
+        gc_was_enabled = gc.isenabled()
+        try:
+            if gc_was_enabled:
+                gc.disable()
+            for rows in self._source.rest():
+                items.extend(self._convert(rows))
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        return items
+
+    def __iter__(self) -> Iterator[Any]:
+        return chain.from_iterable(iter(self._next_chunk, None))
+
+    def __next__(self) -> Any:
+        item = self._next_item()
+        if item is _NO_ITEM:
+            raise StopIteration
+        return item
+
+    def fetchall(self) -> list[Any]:
+        """All remaining rows."""
+        return self._all_items()
+
+    def all(self) -> list[Any]:
+        """All remaining rows (the same as :meth:`fetchall`)."""
+        return self._all_items()
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        """Up to ``size`` more rows (default: ``yield_per``, else the cursor's arraysize)."""
+        return self._many_items(self._source.default_size() if size is None else size)
+
+    def partitions(self, size: int | None = None) -> Iterator[list[Any]]:
+        """Lists of up to ``size`` rows (default: ``yield_per``) until the result is empty."""
+        size = size or self._source.yield_per or _CHUNK_SIZE
+        while True:
+            part = self._many_items(size)
+            if not part:
+                return
+            yield part
+
+    def first(self) -> Any:
+        """The first row (None if there is none); the result is closed afterwards."""
+        try:
+            item = self._next_item()
+        finally:
+            self.close()
+        return None if item is _NO_ITEM else item
+
+    def _only_item(self, required: bool) -> Any:
+        try:
+            item = self._next_item()
+            if item is _NO_ITEM:
+                if required:
+                    raise exc.NoResultFound("Expected exactly one row, but the result is empty")
+                return None
+            if self._next_item() is not _NO_ITEM:
+                raise exc.MultipleResultsFound(
+                    "Expected at most one row, but the result has more than one"
+                )
+            return item
+        finally:
+            self.close()
+
+    def one(self) -> Any:
+        """The only row; NoResultFound if none, MultipleResultsFound if several. Closes."""
+        return self._only_item(required=True)
+
+    def one_or_none(self) -> Any:
+        """The only row or None; MultipleResultsFound if several. Closes the result."""
+        return self._only_item(required=False)
+
+    def unique(self, strategy: Callable[[Any], Hashable] | None = None) -> Self:
+        """Skip rows equal to (or, with ``strategy``, having the same key as) one seen before."""
+        self._unique_key = strategy or self._default_unique_key
+        self._seen = set()
+        return self
+
+    def yield_per(self, num: int) -> Self:
+        """Fetch ``num`` rows per driver call from now on (and make partitions that big)."""
+        self._source.yield_per = num
+        return self
+
+    def close(self) -> None:
+        """Discard remaining rows and release the cursor; further fetching raises."""
+        self._source.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` (or first/one/scalar...) closed the result."""
+        return self._source.state == _CLOSED
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Result(_ResultBase):
+    """Rows of a statement, as :class:`~athanor.engine.row.Row` objects.
+
+    ``Result(keys_or_metadata, rows)`` wraps any iterable of tuples; ``on_close`` is called
+    once, when the rows are exhausted or the result is closed.
+    """
+
+    __slots__ = ("_indexes", "_metadata")
+
+    _metadata: ResultMetaData
+    _indexes: tuple[int, ...] | None
+    """Positions in the raw row of this result's columns, after :meth:`columns`."""
+
+    def __init__(
+        self,
+        metadata: ResultMetaData | Sequence[str],
+        rows: Iterable[RawRow] = (),
+        *,
+        on_close: Callable[[], object] | None = None,
+        row_logger: Callable[[Any], object] | None = None,
+        yield_per: int | None = None,
+    ) -> None:
+        self._setup(
+            _as_metadata(metadata),
+            _CursorSource(_IteratorCursor(rows), on_close, row_logger, yield_per),
+        )
+
+    def _setup(self, metadata: ResultMetaData, source: _RowSource) -> None:
+        self._metadata = metadata
+        self._source = source
+        self._stages = (metadata.make_row,)
+        self._indexes = None
+        self._unique_key = None
+
+    def keys(self) -> RMKeyView:
+        """The column keys (``"name" in result.keys()`` also accepts column objects)."""
+        return self._metadata.key_view()
+
+    def fetchone(self) -> Row | None:
+        """The next row, or None when there are no more."""
+        item = self._next_item()
+        return None if item is _NO_ITEM else item
+
+    def scalar(self) -> Any:
+        """The first column of the first row (None if no row); closes the result."""
+        return self.scalars().first()
+
+    def scalar_one(self) -> Any:
+        """The first column of the only row; raises like :meth:`one`."""
+        return self.scalars().one()
+
+    def scalar_one_or_none(self) -> Any:
+        """The first column of the only row, or None; raises like :meth:`one_or_none`."""
+        return self.scalars().one_or_none()
+
+    def scalars(self, index: object = 0) -> ScalarResult:
+        """A view giving one column (by position, key or column object) instead of rows."""
+        return ScalarResult(self, index)
+
+    def mappings(self) -> MappingResult:
+        """A view giving :class:`~athanor.engine.row.RowMapping` dict-likes instead of rows."""
+        return MappingResult(self)
+
+    def columns(self, *keys: object) -> Self:
+        """A result (sharing this one's rows) with only these columns, in this order."""
+        positions = [self._metadata.index_for(key) for key in keys]
+        reduced = copy.copy(self)
+        reduced._metadata = self._metadata.reduced(positions)
+        raw = positions if self._indexes is None else [self._indexes[i] for i in positions]
+        reduced._indexes = tuple(raw)
+        reduced._stages = (_tuple_getter(raw), reduced._metadata.make_row)
+        if self._unique_key is not None:
+            reduced._seen = set()
+        return reduced
+
+    def _raw_index(self, index: int) -> int:
+        return index if self._indexes is None else self._indexes[index]
+
+    def tuples(self) -> Self:
+        """This result, typed as producing plain tuples (rows already are tuples)."""
+        return self
+
+    @property
+    def t(self) -> Self:
+        """The same as :meth:`tuples`."""
+        return self
+
+    def freeze(self) -> FrozenResult:
+        """Fetch the remaining rows into a :class:`FrozenResult` that can replay them."""
+        return FrozenResult(self)
+
+
+def _as_metadata(metadata: ResultMetaData | Sequence[str]) -> ResultMetaData:
+    return metadata if isinstance(metadata, ResultMetaData) else ResultMetaData(metadata)
+
+
+_NO_ROWS_METADATA: Final = ResultMetaData(())
+
+
+class CursorResult(Result):
+    """The result of executing a statement on a DBAPI cursor.
+
+    Rows are fetched from ``cursor`` in batches (``yield_per`` rows per call when given).
+    With ``is_server_side`` the cursor stays open until the rows are exhausted or the result
+    is closed.  ``on_close`` is called exactly once at that moment: the engine closes the
+    cursor and releases the connection there; the result itself never closes the cursor.
+    ``row_logger`` gets each raw row as it is fetched.  With ``returns_rows=False`` (an
+    UPDATE, DDL, ...) ``on_close`` runs at once and fetching raises ResourceClosedError;
+    ``rowcount``, ``lastrowid`` and ``inserted_primary_key`` still work.
+    """
+
+    __slots__ = ("_inserted_primary_key", "is_server_side", "lastrowid", "returns_rows", "rowcount")
+
+    def __init__(
+        self,
+        cursor: Any,
+        *,
+        keys: Sequence[str] = (),
+        processors: Sequence[Processor | None] | None = None,
+        key_objects: Sequence[Sequence[object]] | None = None,
+        metadata: ResultMetaData | None = None,
+        rowcount: int = -1,
+        lastrowid: Any = None,
+        inserted_primary_key: tuple[Any, ...] | None = None,
+        returns_rows: bool = True,
+        on_close: Callable[[], object] | None = None,
+        row_logger: Callable[[Any], object] | None = None,
+        yield_per: int | None = None,
+        is_server_side: bool = False,
+    ) -> None:
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+        self._inserted_primary_key = inserted_primary_key
+        self.returns_rows = returns_rows
+        self.is_server_side = is_server_side
+        if not returns_rows:
+            self._setup(_NO_ROWS_METADATA, _NoRowsSource(on_close))
+            return
+        if metadata is None:
+            metadata = ResultMetaData(keys, processors, key_objects)
+        # _setup() inlined: this runs once per executed statement.
+        self._metadata = metadata
+        source = _ServerCursorSource if is_server_side else _CursorSource
+        self._source = source(cursor, on_close, row_logger, yield_per)
+        self._stages = (metadata.make_row,)
+        self._indexes = None
+        self._unique_key = None
+
+    @property
+    def is_insert(self) -> bool:
+        """True when the engine reported this as a single-row INSERT with a primary key."""
+        return self._inserted_primary_key is not None
+
+    @property
+    def inserted_primary_key(self) -> tuple[Any, ...]:
+        """The primary key of the row a single-row INSERT created."""
+        if self._inserted_primary_key is None:
+            raise exc.InvalidRequestError(
+                "inserted_primary_key is only available after executing a single-row insert() "
+                "construct"
+            )
+        return self._inserted_primary_key
+
+    def keys(self) -> RMKeyView:
+        """The column keys; raises ResourceClosedError when the statement returns no rows."""
+        if not self.returns_rows:
+            raise _no_rows_error()
+        return super().keys()
+
+    def scalars(self, index: object = 0) -> ScalarResult:
+        """A view giving one column; raises ResourceClosedError when there are no rows."""
+        if not self.returns_rows:
+            raise _no_rows_error()
+        return super().scalars(index)
+
+
+class ChunkedIteratorResult(Result):
+    """A result over rows produced in lists by ``chunks(yield_per)``.
+
+    ``chunks`` is called on the first fetch with the ``yield_per`` then in effect, so a
+    producer (such as an ORM loader) can size its batches to what the caller asked for.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        metadata: ResultMetaData | Sequence[str],
+        chunks: Callable[[int | None], Iterator[Sequence[RawRow]]],
+        *,
+        on_close: Callable[[], object] | None = None,
+        row_logger: Callable[[Any], object] | None = None,
+        yield_per: int | None = None,
+    ) -> None:
+        self._setup(_as_metadata(metadata), _ChunkSource(chunks, on_close, row_logger, yield_per))
+
+
+class ScalarResult(_ResultBase):
+    """A view of a result giving one column's values instead of rows."""
+
+    __slots__ = ()
+
+    def __init__(self, result: Result, index: object = 0) -> None:
+        position = result._metadata.index_for(index)
+        getter: Callable[[Any], Any] = itemgetter(result._raw_index(position))
+        process = result._metadata.processor(position)
+        self._source = result._source
+        self._stages = (getter,) if process is None else (getter, process)
+        self._unique_key = None
+        if result._unique_key is not None:
+            self.unique()
+
+
+_row_of_mapping: Final = attrgetter("_row")
+
+
+class MappingResult(_ResultBase):
+    """A view of a result giving :class:`~athanor.engine.row.RowMapping` objects."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result: Result) -> None:
+        self._result = result
+        self._source = result._source
+        self._stages = (*result._stages, RowMapping)
+        self._unique_key = None
+        if result._unique_key is not None:
+            self.unique()
+
+    def _default_unique_key(self, item: Any) -> Hashable:
+        return _row_of_mapping(item)  # type: ignore[no-any-return]
+
+    def keys(self) -> RMKeyView:
+        """The column keys."""
+        return self._result.keys()
+
+    def fetchone(self) -> RowMapping | None:
+        """The next row as a mapping, or None when there are no more."""
+        item = self._next_item()
+        return None if item is _NO_ITEM else item
+
+    def columns(self, *keys: object) -> MappingResult:
+        """A mapping view with only these columns."""
+        reduced = MappingResult(self._result.columns(*keys))
+        if self._unique_key is not None:
+            reduced.unique(self._unique_key)
+        return reduced
+
+
+class FrozenResult:
+    """The rows of a result, fetched and kept, that can be replayed any number of times.
+
+    Calling it gives a new :class:`Result` over the same rows; ``data`` holds the rows.
+    """
+
+    __slots__ = ("data", "metadata")
+
+    def __init__(self, result: Result) -> None:
+        self.metadata = result._metadata.without_processors()
+        self.data: list[Row] = result.fetchall()
+
+    def with_new_rows(self, rows: Sequence[RawRow]) -> FrozenResult:
+        """A frozen result of the same shape with other rows (already converted)."""
+        frozen = copy.copy(self)
+        frozen.data = list(map(self.metadata.row_class, rows))
+        return frozen
+
+    def __call__(self) -> Result:
+        return Result(self.metadata, self.data)

@@ -1,0 +1,255 @@
+"""Rows of a result: :class:`Row`, a tuple with attribute access, and :class:`RowMapping`.
+
+A row is a real ``tuple`` subclass, so indexing, slicing, unpacking, equality and hashing are
+the C implementations of ``tuple``.  Attribute access (``row.name``) goes through descriptors
+that are defined once per result *shape* on a subclass shared by every row of that shape:
+:func:`row_class` builds (and caches) that subclass, so rows carry no per-row key data.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, Sequence, ValuesView
+from operator import itemgetter
+from typing import Any, ClassVar, NoReturn
+
+from athanor import exc
+
+
+def _find_item_descriptor() -> Callable[[int, str | None], Any]:
+    """The C descriptor ``namedtuple`` uses to read a tuple item without a Python-level call."""
+    try:
+        found: Callable[[int, str | None], Any] = importlib.import_module(
+            "_collections"
+        )._tuplegetter
+    except (ImportError, AttributeError):  # pragma: no cover - other Python implementations
+        return lambda index, doc: property(itemgetter(index), doc=doc)
+    return found
+
+
+_item_descriptor = _find_item_descriptor()
+
+AMBIGUOUS = None
+"""Key map value of a key that names more than one column of a result (indexing a row with
+it fails, so the common path of a lookup needs no check)."""
+
+_ROW_CLASS_CACHE_SIZE = 1000
+
+
+def ambiguous_column_error(key: object) -> exc.InvalidRequestError:
+    """The error raised when ``key`` names more than one column of a result."""
+    return exc.InvalidRequestError(
+        f"Ambiguous column name {key!r}: more than one column of this result has that key; "
+        "use the column's position, or label the columns so that their keys differ"
+    )
+
+
+def no_such_column_error(key: object) -> exc.NoSuchColumnError:
+    """The error raised when a row has no column for ``key``."""
+    return exc.NoSuchColumnError(f"No column named {key!r} in this row")
+
+
+class Row(tuple[Any, ...]):
+    """One result row: a named tuple whose names are the result's column keys.
+
+    ``row.name`` and ``row._mapping["name"]`` (or ``row._mapping[column]``) read by key;
+    everything else (``row[0]``, ``row[1:]``, ``a, b = row``, ``row == (1, "x")``, ``hash``)
+    is plain ``tuple`` behaviour.
+    """
+
+    __slots__ = ()
+
+    _fields: ClassVar[tuple[str, ...]] = ()
+    """The column keys of this row, in column order (duplicates kept)."""
+    _keymap: ClassVar[Mapping[object, int | None]] = {}
+    """Key string or key object -> column position (:data:`AMBIGUOUS` when not unique)."""
+
+    @property
+    def _mapping(self) -> RowMapping:
+        """A read-only mapping view of this row keyed by column key and column object."""
+        return RowMapping(self)
+
+    @property
+    def _t(self) -> tuple[Any, ...]:
+        """This row as a plain tuple."""
+        return tuple(self)
+
+    def _tuple(self) -> tuple[Any, ...]:
+        """This row as a plain tuple."""
+        return tuple(self)
+
+    def _asdict(self) -> dict[str, Any]:
+        """A new dict of column key -> value (a repeated key keeps its last column)."""
+        return dict(zip(self._fields, self, strict=False))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Row classes are made at run time, so pickle by keys; key objects are not kept.
+        return (_unpickle_row, (self._fields, tuple(self)))
+
+
+def _unpickle_row(fields: tuple[str, ...], values: tuple[Any, ...]) -> Row:
+    return row_class(fields)(values)
+
+
+def _ambiguous_property(key: str) -> property:
+    def get(row: Row) -> NoReturn:
+        raise ambiguous_column_error(key)
+
+    return property(get)
+
+
+def build_keymap(
+    keys: Sequence[str], key_objects: Sequence[Sequence[object]] | None = None
+) -> dict[object, int | None]:
+    """Map each key and key object to its column position; keys used twice map to AMBIGUOUS."""
+    keymap: dict[object, int | None] = {}
+    for index, key in enumerate(keys):
+        names: Sequence[object] = (key,)
+        if key_objects is not None and index < len(key_objects):
+            names = (key, *key_objects[index])
+        for name in names:
+            seen = keymap.get(name, index)
+            keymap[name] = index if seen == index else AMBIGUOUS
+    return keymap
+
+
+_row_classes: dict[tuple[object, ...], type[Row]] = {}
+
+
+def row_class(
+    keys: Sequence[str], key_objects: Sequence[Sequence[object]] | None = None
+) -> type[Row]:
+    """The :class:`Row` subclass for results with these keys (and key objects).
+
+    Classes are cached per shape, so results of the same statement share one class and its
+    key map.  A key that names two columns gets a property that raises
+    :class:`~athanor.exc.InvalidRequestError`.  Keys that would hide the ``_``-prefixed Row API
+    (``_mapping``, ``_fields``, ...) and dunder names get no attribute; ``_mapping`` and
+    positions still reach them.
+    """
+    fields = tuple(keys)
+    objects = tuple(tuple(objs) for objs in key_objects) if key_objects else ()
+    cache_key = (fields, objects)
+    cls = _row_classes.get(cache_key)
+    if cls is not None:
+        return cls
+    keymap = build_keymap(fields, objects)
+    namespace: dict[str, Any] = {
+        "__slots__": (),
+        "__module__": __name__,
+        "__doc__": Row.__doc__,
+        "_fields": fields,
+        "_keymap": keymap,
+    }
+    for key in fields:
+        if key.startswith("__") or (key.startswith("_") and hasattr(Row, key)):
+            continue
+        index = keymap[key]
+        namespace[key] = (
+            _ambiguous_property(key) if index is AMBIGUOUS else _item_descriptor(index, None)
+        )
+    cls = type("Row", (Row,), namespace)
+    if len(_row_classes) >= _ROW_CLASS_CACHE_SIZE:
+        _row_classes.clear()  # rare (many distinct shapes); atomic, unlike evicting one by one
+    _row_classes[cache_key] = cls
+    return cls
+
+
+class RowMapping(Mapping[Any, Any]):
+    """A read-only mapping view of a :class:`Row`: ``mapping["name"]``, ``mapping[column]``.
+
+    Iterating gives the column keys, as for a dict; ``len`` is the number of columns.
+    """
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: Row) -> None:
+        self._row = row
+
+    def __getitem__(self, key: object) -> Any:
+        row = self._row
+        try:
+            return row[row._keymap[key]]  # type: ignore[index]
+        except (KeyError, TypeError):
+            if key in row._keymap:
+                raise ambiguous_column_error(key) from None
+            raise no_such_column_error(key) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._row._keymap
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._row._fields)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def keys(self) -> RMKeyView:
+        """The column keys, as a set-like view."""
+        return RMKeyView(self._row._fields, self._row._keymap)
+
+    def values(self) -> ValuesView[Any]:
+        """The row's values, in column order."""
+        return _RowValuesView(self)
+
+    def items(self) -> ItemsView[Any, Any]:
+        """(key, value) pairs in column order."""
+        return _RowItemsView(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return dict(self.items()) == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+
+class _RowValuesView(ValuesView[Any]):
+    _mapping: RowMapping
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._mapping._row)
+
+
+class _RowItemsView(ItemsView[Any, Any]):
+    _mapping: RowMapping
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        row = self._mapping._row
+        return zip(row._fields, row, strict=False)
+
+
+class RMKeyView(KeysView[str]):
+    """The keys of a result or row: iterable in column order, ``in`` also accepts key objects.
+
+    Compares equal to a list (or other sequence) of the same keys in the same order, and to a
+    set of the same keys.
+    """
+
+    __slots__ = ("_keymap", "_keys")
+
+    def __init__(self, keys: Sequence[str], keymap: Mapping[object, int | None]) -> None:
+        self._keys = list(keys)
+        self._keymap = keymap
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keymap
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return self._keys == list(other)
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RMKeyView({self._keys!r})"

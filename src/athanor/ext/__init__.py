@@ -1,0 +1,1 @@
+"""Extensions built on the core: ``athanor.ext.asyncio``."""

@@ -1,0 +1,90 @@
+"""AsyncAdaptedQueuePool: QueuePool for async engines, waiting with asyncio instead of a lock.
+
+The pool logic is QueuePool's; only the waiting differs.  A checkout that must wait parks on
+an asyncio future and awaits it through the greenlet bridge, so other tasks keep running,
+``pool_timeout`` is honoured with ``asyncio.timeout``, and a cancelled waiter leaves the line
+(or hands on the connection it was just given) through QueuePool's own bookkeeping.
+
+Connections whose adapter was terminated (its task was cancelled mid-operation) are
+invalidated when they come back, so the pool never hands out a dead one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import TYPE_CHECKING, Any
+
+from athanor.pool.queue_pool import QueuePool
+from athanor.util.concurrency import await_only
+
+if TYPE_CHECKING:
+    from athanor.pool.base import ConnectionPoolEntry, PoolProxiedConnection
+
+
+class AsyncWaiter:
+    """A checkout waiting in an asyncio task; ``wake`` may come from any thread."""
+
+    __slots__ = ("_future", "_loop", "_thread", "value")
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._future: asyncio.Future[None] = self._loop.create_future()
+        self._thread = threading.get_ident()
+        self.value: ConnectionPoolEntry | None = None
+
+    def wait(self, timeout: float) -> bool:
+        """Await the wake-up through the bridge; False if ``timeout`` seconds pass first."""
+        woken: bool = await_only(self._wait(timeout))
+        return woken
+
+    async def _wait(self, timeout: float) -> bool:
+        try:
+            async with asyncio.timeout(timeout):
+                await self._future
+        except TimeoutError:
+            return False
+        return True
+
+    def wake(self) -> None:
+        """Resolve the future (from the loop's thread directly, else thread-safely)."""
+        if threading.get_ident() == self._thread:
+            self._resolve()
+        else:
+            self._loop.call_soon_threadsafe(self._resolve)
+
+    def _resolve(self) -> None:
+        if not self._future.done():
+            self._future.set_result(None)
+
+
+class AsyncAdaptedQueuePool(QueuePool):
+    """QueuePool whose waits await (the default pool of ``create_async_engine``)."""
+
+    _waiter_class = AsyncWaiter
+
+    def _ping(self, entry: ConnectionPoolEntry, conn: Any) -> Any:
+        try:
+            return super()._ping(entry, conn)
+        except BaseException as error:
+            # Cancelled while pinging: the entry is still ours (a failed reconnect would have
+            # returned it and replaced ``conn``), so give it back; its terminated adapter gets
+            # it invalidated on the way in.
+            if not isinstance(error, Exception) and entry.dbapi_connection is conn:
+                self._give_back(entry)
+            raise
+
+    def _do_return_conn(self, entry: ConnectionPoolEntry) -> None:
+        conn = entry.dbapi_connection
+        if conn is not None and getattr(conn, "terminated", False):
+            entry.invalidate()
+        super()._do_return_conn(entry)
+
+    def _return_leaked(self, proxy: PoolProxiedConnection) -> None:
+        # Garbage collection may run anywhere (outside the bridge, or inside code holding the
+        # pool lock), so nothing may be awaited: close the driver connection at once instead
+        # of a rollback that would need I/O; the entry is then invalidated on return.
+        terminate: Any = getattr(proxy.dbapi_connection, "terminate", None)
+        if terminate is not None:
+            terminate()
+        super()._return_leaked(proxy)

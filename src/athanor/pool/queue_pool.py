@@ -1,0 +1,279 @@
+"""QueuePool: a bounded pool with overflow and fair (first come, first served) waiting.
+
+Idle entries sit in a deque.  A checkout that finds none either opens an overflow
+connection (while ``max_overflow`` allows) or joins a line of waiters.  A returned entry
+goes straight to the first waiter, so nobody can overtake a thread that is already waiting,
+and a freed slot (a connection closed instead of returned, or a failed connect) is handed
+on the same way so the waiter opens the connection itself.
+
+The fast path is one lock acquire/release per checkout and per checkin.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol
+
+from athanor import exc
+from athanor.pool.base import ConnectionPoolEntry, Pool, PoolProxiedConnection
+
+_perf_counter = time.perf_counter
+
+
+class Waiter(Protocol):
+    """One checkout waiting in QueuePool's line.
+
+    The pool sets ``value`` (an entry, or None meaning "a slot is yours: open a
+    connection") and then calls ``wake()``; ``wait(timeout)`` returns True once woken,
+    False when ``timeout`` seconds passed first.  ``wake()`` is called with the pool lock
+    held and must not block.
+    """
+
+    value: ConnectionPoolEntry | None
+
+    def wait(self, timeout: float) -> bool:
+        """Block until woken (True) or ``timeout`` seconds have passed (False)."""
+
+    def wake(self) -> None:
+        """Release the waiting checkout; called at most once."""
+
+
+class ThreadWaiter:
+    """A waiting thread, parked on a lock of its own until the pool releases it."""
+
+    __slots__ = ("_lock", "value")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+        self.value: ConnectionPoolEntry | None = None
+
+    def wait(self, timeout: float) -> bool:
+        """Block on the private lock."""
+        return self._lock.acquire(True, timeout)
+
+    def wake(self) -> None:
+        """Release the private lock."""
+        self._lock.release()
+
+
+class QueuePool(Pool):
+    """Keeps up to ``pool_size`` connections, opens up to ``max_overflow`` more under load
+    (-1: no limit), and makes further checkouts wait up to ``timeout`` seconds, in arrival
+    order, before raising :class:`~athanor.exc.TimeoutError`.  ``pool_size=0`` means no
+    limit at all.  ``use_lifo=True`` reuses the most recently returned connection first
+    (lets idle ones time out server-side); the default reuses the oldest.
+
+    ``_waiter_class`` is the hook for other concurrency models: a factory of
+    :class:`Waiter` objects (the asyncio pool supplies one whose ``wait`` awaits).
+    """
+
+    _waiter_class: ClassVar[type[Waiter]] = ThreadWaiter
+
+    def __init__(
+        self,
+        creator: Callable[..., Any],
+        pool_size: int = 5,
+        max_overflow: int = 10,
+        timeout: float = 30.0,
+        use_lifo: bool = False,
+        **kw: Any,
+    ) -> None:
+        super().__init__(creator, **kw)
+        self._pool_size = pool_size
+        self._max_overflow = max_overflow
+        self._timeout = timeout
+        self._use_lifo = use_lifo
+        unlimited = pool_size <= 0
+        self._overflow = 0 - pool_size
+        self._overflow_limit = sys.maxsize if unlimited or max_overflow == -1 else max_overflow
+        self._idle_limit = sys.maxsize if unlimited else pool_size
+        self._idle: deque[ConnectionPoolEntry] = deque()
+        self._take = self._idle.pop if use_lifo else self._idle.popleft
+        self._waiters: deque[Waiter] = deque()
+
+    def _constructor_args(self) -> dict[str, Any]:
+        args = super()._constructor_args()
+        args.update(
+            pool_size=self._pool_size,
+            max_overflow=self._max_overflow,
+            timeout=self._timeout,
+            use_lifo=self._use_lifo,
+        )
+        return args
+
+    # -- getting an entry ------------------------------------------------------------------
+
+    def connect(self) -> PoolProxiedConnection:
+        """Check out a connection: an idle one, else a new one within ``pool_size +
+        max_overflow``, else the first one returned, waiting up to ``timeout`` seconds."""
+        mutex = self._mutex
+        mutex.acquire()
+        if self._idle:
+            entry = self._take()
+            self._checkouts += 1
+            mutex.release()
+        else:
+            mutex.release()
+            entry = self._do_get()
+        return self._checkout(entry)
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        waiter = self._waiter_class()
+        mutex = self._mutex
+        mutex.acquire()
+        if self._idle:
+            entry = self._take()
+            self._checkouts += 1
+            mutex.release()
+            return entry
+        if self._overflow < self._overflow_limit:
+            self._overflow += 1
+            self._checkouts += 1
+            mutex.release()
+            return self._connect_in_slot()
+        if self._timeout <= 0:
+            self._timeouts += 1
+            checked_out = self._pool_size - len(self._idle) + self._overflow
+            mutex.release()
+            raise self._timeout_error(checked_out)
+        self._waiters.append(waiter)
+        self._waits += 1
+        mutex.release()
+
+        started = _perf_counter()
+        try:
+            woken = waiter.wait(self._timeout)
+        except BaseException:
+            self._abandon(waiter)
+            raise
+        waited = _perf_counter() - started
+
+        mutex.acquire()
+        self._wait_time += waited
+        self._max_wait = max(self._max_wait, waited)
+        if not woken and waiter in self._waiters:
+            self._waiters.remove(waiter)
+            self._timeouts += 1
+            checked_out = self._pool_size - len(self._idle) + self._overflow
+            mutex.release()
+            raise self._timeout_error(checked_out)
+        self._checkouts += 1
+        mutex.release()
+        given = waiter.value
+        return self._connect_in_slot() if given is None else given
+
+    def _connect_in_slot(self) -> ConnectionPoolEntry:
+        try:
+            return ConnectionPoolEntry(self)
+        except BaseException:
+            self._release_slot()
+            raise
+
+    def _abandon(self, waiter: Waiter) -> None:
+        """A waiter was interrupted: leave the line, or pass on what it was just given."""
+        mutex = self._mutex
+        mutex.acquire()
+        if waiter in self._waiters:
+            self._waiters.remove(waiter)
+            mutex.release()
+            return
+        mutex.release()
+        if waiter.value is None:
+            self._release_slot()
+        else:
+            self._do_return_conn(waiter.value)
+
+    def _timeout_error(self, checked_out: int) -> exc.TimeoutError:
+        return exc.TimeoutError(
+            f"QueuePool limit of size {self._pool_size} overflow {self._max_overflow} reached "
+            f"(checked out: {checked_out}); no connection was returned within "
+            f"{self._timeout:.2f} seconds (pool timeout). Return connections promptly "
+            "(close them, or use `with engine.connect()`), or raise pool_size, max_overflow "
+            "or pool_timeout."
+        )
+
+    # -- giving an entry back ---------------------------------------------------------------
+
+    def _do_return_conn(self, entry: ConnectionPoolEntry) -> None:
+        mutex = self._mutex
+        mutex.acquire()
+        if self._waiters:
+            waiter = self._waiters.popleft()
+            waiter.value = entry
+            waiter.wake()
+            mutex.release()
+            return
+        if len(self._idle) < self._idle_limit:
+            self._idle.append(entry)
+            mutex.release()
+            return
+        self._overflow -= 1
+        mutex.release()
+        entry.close()
+
+    def _release_slot(self) -> None:
+        """A connection slot became free without an entry to hand on."""
+        mutex = self._mutex
+        mutex.acquire()
+        if self._waiters:
+            waiter = self._waiters.popleft()
+            waiter.value = None
+            waiter.wake()
+        else:
+            self._overflow -= 1
+        mutex.release()
+
+    # -- maintenance and introspection -------------------------------------------------------
+
+    def dispose(self) -> None:
+        """Close every idle connection; checked-out ones come back and are kept as usual."""
+        idle: list[ConnectionPoolEntry] = []
+        mutex = self._mutex
+        mutex.acquire()
+        while self._idle:
+            idle.append(self._idle.pop())
+        self._overflow -= len(idle)
+        mutex.release()
+        for entry in idle:
+            entry.close()
+        if self._log_info:
+            self._logger.info("Pool disposed. %s", self.status())
+
+    def size(self) -> int:
+        """``pool_size``."""
+        return self._pool_size
+
+    def checkedin(self) -> int:
+        """Idle connections in the pool."""
+        return len(self._idle)
+
+    def overflow(self) -> int:
+        """Connections beyond ``pool_size`` (negative while the pool is filling up)."""
+        return self._overflow if self._pool_size > 0 else 0
+
+    def checkedout(self) -> int:
+        """Connections checked out (including ones being opened right now)."""
+        return self._pool_size - len(self._idle) + self._overflow
+
+    def _occupancy(self) -> tuple[int, int, int, int]:
+        mutex = self._mutex
+        mutex.acquire()
+        idle = len(self._idle)
+        overflow = self._overflow
+        mutex.release()
+        return self._pool_size, self._pool_size - idle + overflow, idle, overflow
+
+    def status(self) -> str:
+        """``Pool size: 5  Connections in pool: 2 Current Overflow: -1 Current Checked out
+        connections: 2`` (the same fields and spacing as SQLAlchemy)."""
+        size, checked_out, idle, _ = self._occupancy()
+        return (
+            f"Pool size: {size}  Connections in pool: {idle} "
+            f"Current Overflow: {self.overflow()} "
+            f"Current Checked out connections: {checked_out}"
+        )

@@ -1,0 +1,1735 @@
+"""The SQL compiler: statement objects to SQL strings and driver parameters.
+
+One generic :class:`SQLCompiler` renders every construct; dialects subclass it to change small
+things (LIMIT syntax, functions, upsert clauses).  Bound parameters are first rendered as
+internal markers, so that the final pass can number them in textual order for any paramstyle
+(``?``, ``%s``, ``:name``, ``%(name)s``, ``$1``), double ``%`` for format-style drivers, expand
+``IN`` lists at execution time and repeat the VALUES group for batched executemany.
+
+:func:`compile_cached` is what the engine calls: it computes the statement's structural cache
+key, reuses a compiled form for identically shaped statements and returns the statement's
+bound parameters so :meth:`Compiled.prepare` can read the new values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
+from typing import Any, ClassVar
+
+from athanor import exc
+from athanor.sql import elements as el
+from athanor.sql import functions as fn
+from athanor.sql import operators
+from athanor.sql import selectable as sel
+from athanor.sql import types as sqltypes
+
+_MARK = "\x00"
+_ROW_START = "["
+_ROW_END = "]"
+
+Step = tuple[str, Any, bool]
+
+
+class Compiled:
+    """A compiled statement: SQL for one dialect plus what is needed to bind values.
+
+    Subclasses (the SQL and DDL compilers) render ``statement`` into :attr:`string` from
+    their ``visit_<name>`` methods.
+    """
+
+    string: str = ""
+    isinsert: bool = False
+    isupdate: bool = False
+    isdelete: bool = False
+    isddl: bool = False
+    returns_rows: bool = False
+    implicit_returning_pk: bool = False
+    result_keys: list[str] = []
+    result_key_objects: list[tuple[object, ...]] = []
+    result_processors: list[Callable[[Any], Any] | None] | None = None
+    positiontup: list[str] | None = None
+
+    def __init__(
+        self,
+        dialect: Any,
+        statement: Any,
+        *,
+        compile_kwargs: Mapping[str, Any] | None = None,
+        **kw: Any,
+    ) -> None:
+        self.dialect = dialect
+        self.statement = statement
+        self.preparer: IdentifierPreparer = dialect.identifier_preparer
+        self.compile_kwargs = dict(compile_kwargs or {})
+        if statement is not None:
+            self.string = self.process(statement, **self.compile_kwargs)
+
+    def process(self, element: Any, **kw: Any) -> str:
+        """Render ``element`` through its ``visit_<__visit_name__>`` method."""
+        try:
+            visit = getattr(self, "visit_" + element.__visit_name__)
+        except AttributeError:
+            raise exc.UnsupportedCompilationError(
+                f"The {self.dialect.name} compiler cannot render {type(element).__name__} "
+                f"({getattr(element, '__visit_name__', '?')})"
+            ) from None
+        result: str = visit(element, **kw)
+        return result
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The statement's own bound values by parameter name."""
+        return {}
+
+    def prepare(
+        self, extracted: Sequence[Any], params: Mapping[str, Any] | None
+    ) -> tuple[str, Any]:
+        """SQL and driver parameters for one execution."""
+        return self.string, _empty_params(self.dialect)
+
+    def prepare_many(
+        self, extracted: Sequence[Any], params_list: Sequence[Mapping[str, Any]]
+    ) -> list[Step]:
+        """Execution steps ``(sql, params, is_executemany)`` for a list of parameter sets."""
+        return [(self.string, _empty_params(self.dialect), False)]
+
+    def inserted_primary_key(
+        self, params_used: Any, lastrowid: Any, returned_row: Any
+    ) -> tuple[Any, ...] | None:
+        """The primary key of the row an INSERT created, or None."""
+        return None
+
+    def __str__(self) -> str:
+        return self.string
+
+
+def _empty_params(dialect: Any) -> Any:
+    return {} if dialect.paramstyle in ("named", "pyformat") else []
+
+
+# --------------------------------------------------------------------------------------
+# identifier quoting
+
+RESERVED_WORDS = frozenset(
+    [
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "authorization",
+        "between",
+        "binary",
+        "both",
+        "case",
+        "cast",
+        "check",
+        "collate",
+        "column",
+        "constraint",
+        "create",
+        "cross",
+        "current_date",
+        "current_role",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "default",
+        "deferrable",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "false",
+        "fetch",
+        "for",
+        "foreign",
+        "freeze",
+        "from",
+        "full",
+        "grant",
+        "group",
+        "having",
+        "ilike",
+        "in",
+        "initially",
+        "inner",
+        "intersect",
+        "into",
+        "is",
+        "isnull",
+        "join",
+        "lateral",
+        "leading",
+        "left",
+        "like",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "natural",
+        "not",
+        "notnull",
+        "null",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "outer",
+        "overlaps",
+        "placing",
+        "primary",
+        "references",
+        "returning",
+        "right",
+        "select",
+        "session_user",
+        "similar",
+        "some",
+        "symmetric",
+        "table",
+        "tablesample",
+        "then",
+        "to",
+        "trailing",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "values",
+        "variadic",
+        "verbose",
+        "when",
+        "where",
+        "window",
+        "with",
+    ]
+)
+"""Words quoted in every dialect (SQL keywords reserved in at least one of the databases)."""
+
+_LEGAL = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+class IdentifierPreparer:
+    """Quotes identifiers and string literals for one dialect."""
+
+    reserved_words: ClassVar[frozenset[str]] = RESERVED_WORDS
+    initial_quote: ClassVar[str] = '"'
+    final_quote: ClassVar[str] = '"'
+
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
+        self._cache: dict[str, str] = {}
+
+    def requires_quotes(self, name: str) -> bool:
+        """Whether ``name`` must be quoted (reserved, mixed case or unusual characters)."""
+        return name.lower() in self.reserved_words or not _LEGAL.match(name)
+
+    def quote_identifier(self, name: str) -> str:
+        """``name`` in identifier quotes, quote characters doubled."""
+        if "\x00" in name:
+            raise exc.CompileError("An identifier cannot contain NUL characters")
+        return (
+            self.initial_quote
+            + name.replace(self.final_quote, self.final_quote * 2)
+            + self.final_quote
+        )
+
+    def quote(self, name: str) -> str:
+        """``name`` quoted if it needs to be."""
+        found = self._cache.get(name)
+        if found is None:
+            found = self.quote_identifier(name) if self.requires_quotes(name) else name
+            self._cache[name] = found
+        return found
+
+    def quote_schema(self, schema: str) -> str:
+        """A schema name, each dotted part quoted as needed."""
+        return ".".join(self.quote(part) for part in schema.split("."))
+
+    def format_table(self, table: Any, use_schema: bool = True) -> str:
+        """A table's name, schema-qualified and quoted."""
+        name = self.quote(table.name)
+        if use_schema and getattr(table, "schema", None):
+            return self.quote_schema(table.schema) + "." + name
+        return name
+
+    def format_column(self, column: Any) -> str:
+        return self.quote(column.name)
+
+    def quote_literal(self, value: str) -> str:
+        """``value`` as a SQL string literal."""
+        if "\x00" in value:
+            raise exc.CompileError(
+                f"{self.dialect.name} string literals cannot contain NUL characters"
+            )
+        return "'" + value.replace("'", "''") + "'"
+
+    def format_binary_literal(self, value: bytes) -> str:
+        """``value`` as a binary literal (``X'0aff'``)."""
+        return "X'" + bytes(value).hex() + "'"
+
+
+# --------------------------------------------------------------------------------------
+# the generic dialect used by str(statement)
+
+
+class _DefaultDialect:
+    """The dialect ``str(stmt)`` compiles for: generic SQL with ``:name`` parameters."""
+
+    name = "default"
+    paramstyle = "named"
+    supports_returning = True
+    insert_returning = True
+    update_returning = True
+    delete_returning = True
+    supports_multivalues_insert = True
+    supports_native_boolean = True
+    supports_native_enum = True
+    supports_sequences = True
+    supports_native_uuid = False
+    native_decimal = False
+    implicit_returning_pk = False
+    max_bind_params = 32766
+    server_version_info = None
+    colspecs: ClassVar[dict[type, type]] = {}
+    json_serializer = None
+    json_deserializer = None
+
+    def __init__(self) -> None:
+        self.identifier_preparer = IdentifierPreparer(self)
+
+    @property
+    def statement_compiler(self) -> type[SQLCompiler]:
+        return SQLCompiler
+
+    @property
+    def ddl_compiler(self) -> Any:
+        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+
+        return ddl.DDLCompiler
+
+    @property
+    def type_compiler(self) -> Any:
+        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+
+        return ddl.TypeCompiler
+
+
+_default: _DefaultDialect | None = None
+
+
+def default_dialect() -> Any:
+    """The shared generic dialect."""
+    global _default
+    if _default is None:
+        _default = _DefaultDialect()
+    return _default
+
+
+# --------------------------------------------------------------------------------------
+# bound parameter slots
+
+
+class _Slot:
+    """One distinct bound parameter of a compiled statement and where its value comes from."""
+
+    __slots__ = (
+        "bind",
+        "default",
+        "empty_in",
+        "expanding",
+        "index",
+        "key",
+        "name",
+        "number",
+        "processor",
+        "required",
+        "tuple_processors",
+        "use_callable",
+        "value",
+    )
+
+    def __init__(self, name: str, key: str, bind: el.BindParameter | None, index: int) -> None:
+        self.name = name
+        self.key = key
+        self.bind = bind
+        self.index = index
+        self.value = bind.value if bind is not None else None
+        self.use_callable = bind is not None and bind.callable is not None
+        self.required = bind.required if bind is not None else False
+        self.expanding = bind.expanding if bind is not None else False
+        self.processor: Callable[[Any], Any] | None = None
+        self.tuple_processors: list[Callable[[Any], Any] | None] | None = None
+        self.default: Any = None
+        self.empty_in = "in"
+        self.number = 0
+
+    def resolve(
+        self, extracted: Sequence[el.BindParameter], params: Mapping[str, Any] | None
+    ) -> Any:
+        if params:
+            if self.key in params:
+                return params[self.key]
+            if self.name in params:
+                return params[self.name]
+        if self.index >= 0:
+            bind = extracted[self.index]
+            value = bind.callable() if bind.callable is not None else bind.value
+            if bind.required and value is None and bind.callable is None:
+                raise exc.StatementError(
+                    f"A value is required for bind parameter {self.key!r}", None, params, None
+                )
+            return value
+        if self.default is not None:
+            return _run_default(self.default, params)
+        if self.required:
+            raise exc.StatementError(
+                f"A value is required for bind parameter {self.key!r}", None, params, None
+            )
+        return self.value
+
+
+def _run_default(default: Any, params: Mapping[str, Any] | None) -> Any:
+    if default.is_callable:
+        if default._takes_context:
+            from athanor.sql.schema import DefaultExecutionContext  # noqa: PLC0415 - avoids an import cycle
+
+            return default.arg(DefaultExecutionContext(params or {}))
+        return default.arg()
+    return default.arg
+
+
+class _VariantParams(list[Any]):
+    """Positional parameters from a per-parameter-keys variant; knows which variant made them."""
+
+    __slots__ = ("compiled",)
+    compiled: SQLCompiler
+
+
+_NAME_CLEAN = re.compile(r"\W")
+
+
+# --------------------------------------------------------------------------------------
+# the compiler
+
+
+class SQLCompiler(Compiled):
+    """Renders SELECT / INSERT / UPDATE / DELETE / text() for a dialect."""
+
+    def __init__(
+        self,
+        dialect: Any,
+        statement: Any,
+        *,
+        compile_kwargs: Mapping[str, Any] | None = None,
+        extracted: Sequence[el.BindParameter] | None = None,
+        column_keys: frozenset[str] | None = None,
+        for_executemany: bool = False,
+    ) -> None:
+        self._slots: list[_Slot] = []
+        self._slot_by_name: dict[str, _Slot] = {}
+        self._slot_by_bind: dict[int, _Slot] = {}
+        self._anon_counters: dict[str, int] = {}
+        self._anon_froms: dict[int, str] = {}
+        self._ctes: dict[str, str] = {}
+        self._ctes_defining: set[str] = set()
+        self._cte_recursive = False
+        self._stack: list[list[sel.FromClause]] = []
+        self._toplevel_done = False
+        self.column_keys = column_keys
+        self.for_executemany = for_executemany
+        self.literal_binds = bool((compile_kwargs or {}).get("literal_binds"))
+        self.result_keys = []
+        self.result_key_objects = []
+        self._result_types: list[sqltypes.TypeEngine] = []
+        self._pk_sources: list[tuple[str, Any]] | None = None
+        self._settable: frozenset[str] = frozenset()
+        self._variants: dict[Any, SQLCompiler] = {}
+        self._batch_sql: dict[int, str] = {}
+        self._has_rows = False
+        if (
+            statement is not None
+            and extracted is None
+            and hasattr(statement, "_generate_cache_key")
+        ):
+            try:
+                extracted = statement._generate_cache_key()[1]
+            except NotImplementedError:
+                extracted = None
+        self._bind_index: dict[int, int] = {}
+        if extracted is not None:
+            for i, bind in enumerate(extracted):
+                self._bind_index.setdefault(id(bind), i)
+        self._extracted_len = len(extracted) if extracted is not None else 0
+        super().__init__(dialect, None, compile_kwargs=compile_kwargs)
+        self.statement = statement
+        if statement is not None:
+            raw = self.process(statement, **self.compile_kwargs)
+            self._finish(raw)
+
+    # --- finishing: markers to paramstyle -------------------------------------------
+
+    def _finish(self, raw: str) -> None:
+        parts = raw.split(_MARK)
+        self._texts = parts[0::2]
+        self._marks = parts[1::2]
+        style = self.dialect.paramstyle
+        self._positional = style not in ("named", "pyformat")
+        if style in ("format", "pyformat"):
+            self._texts = [t.replace("%", "%%") for t in self._texts]
+        self._expanding = any(s.expanding for s in self._slots)
+        self.string, order = self._render(self._texts, self._marks, None)
+        self._order = order
+        if self._positional:
+            self.positiontup = [s.name for s in order]
+        self._plain = all(
+            s.index >= 0 and not s.use_callable and not s.expanding and not s.required
+            for s in self._slots
+        )
+        self._fast = [(s.index, s.processor) for s in (order if self._positional else self._slots)]
+        self._no_procs = all(p is None for _, p in self._fast)
+        self._fast_idx = [i for i, _ in self._fast]
+        self._fast_names = [s.name for s in self._slots]
+        if self._result_types and self.returns_rows:
+            self.result_processors = sqltypes.processors_for(self._result_types, self.dialect)
+        elif self._result_types and self.implicit_returning_pk:
+            self._pk_result_procs = sqltypes.processors_for(self._result_types, self.dialect)
+
+    def _placeholder(self, slot: _Slot, position: int, suffix: str = "") -> str:
+        style = self.dialect.paramstyle
+        if style == "qmark":
+            return "?"
+        if style == "format":
+            return "%s"
+        if style == "numeric_dollar":
+            return f"${position}"
+        if style == "numeric":
+            return f":{position}"
+        if style == "pyformat":
+            return f"%({slot.name}{suffix})s"
+        return f":{slot.name}{suffix}"
+
+    def _render(
+        self, texts: list[str], marks: list[str], expansions: dict[int, int] | None
+    ) -> tuple[str, list[_Slot]]:
+        """Assemble SQL; ``expansions`` maps expanding slot numbers to value counts."""
+        out: list[str] = [texts[0]]
+        order: list[_Slot] = []
+        position = 0
+        for i, mark in enumerate(marks):
+            if mark not in (_ROW_START, _ROW_END):
+                slot = self._slots[int(mark)]
+                if slot.expanding and expansions is not None:
+                    count = expansions[slot.number]
+                    pieces = []
+                    width = len(slot.tuple_processors) if slot.tuple_processors is not None else 0
+                    for n in range(count):
+                        if width:
+                            inner = []
+                            for m in range(width):
+                                position += 1
+                                inner.append(self._placeholder(slot, position, f"_{n + 1}_{m + 1}"))
+                            pieces.append("(" + ", ".join(inner) + ")")
+                        else:
+                            position += 1
+                            pieces.append(self._placeholder(slot, position, f"_{n + 1}"))
+                    if count:
+                        out.append(", ".join(pieces))
+                    else:
+                        out.append(
+                            "NULL) AND (1 != 1" if slot.empty_in == "in" else "NULL) OR (1 = 1"
+                        )
+                else:
+                    position += 1
+                    out.append(self._placeholder(slot, position))
+                order.append(slot)
+            out.append(texts[i + 1])
+        return "".join(out), order
+
+    # --- naming --------------------------------------------------------------------------
+
+    def _anon(self, base: str) -> str:
+        count = self._anon_counters.get(base, 0) + 1
+        self._anon_counters[base] = count
+        return f"{base}_{count}"
+
+    def _bind_slot(self, bind: el.BindParameter) -> _Slot:
+        slot = self._slot_by_bind.get(id(bind))
+        if slot is not None:
+            return slot
+        if bind.unique:
+            base = _NAME_CLEAN.sub("_", bind.key)
+            name = self._anon(base)
+            while name in self._slot_by_name:
+                name = self._anon(base)
+            key = name
+        else:
+            key = bind.key
+            name = _NAME_CLEAN.sub("_", key)
+            existing = self._slot_by_name.get(name)
+            if existing is not None:
+                self._slot_by_bind[id(bind)] = existing
+                return existing
+        if name[:1].isdigit():
+            name = "p" + name
+        slot = _Slot(name, key, bind, self._bind_index.get(id(bind), -1))
+        impl = bind.type.dialect_impl(self.dialect)
+        slot.processor = impl.bind_processor(self.dialect)
+        if bind._tuple_types is not None:
+            slot.tuple_processors = [
+                t.dialect_impl(self.dialect).bind_processor(self.dialect) for t in bind._tuple_types
+            ]
+        slot.number = len(self._slots)
+        self._slots.append(slot)
+        self._slot_by_name[name] = slot
+        self._slot_by_bind[id(bind)] = slot
+        return slot
+
+    def _mark(self, slot: _Slot) -> str:
+        return _MARK + str(slot.number) + _MARK
+
+    def _from_name(self, from_: Any) -> str:
+        if isinstance(from_, sel.Alias):
+            root = from_._root
+            if root.name is not None:
+                return self.preparer.quote(root.name)
+            name = self._anon_froms.get(id(root))
+            if name is None:
+                name = self._anon_froms[id(root)] = self._anon("anon")
+            return name
+        return self.preparer.format_table(from_)
+
+    # --- literals ---------------------------------------------------------------------------
+
+    def render_literal_value(self, value: Any, type_: sqltypes.TypeEngine) -> str:
+        """``value`` as an inline SQL literal of ``type_``, safely quoted."""
+        if value is None:
+            return "NULL"
+        if type_ is sqltypes.NULLTYPE or isinstance(type_, sqltypes.NullType):
+            type_ = sqltypes.type_for_value(value)
+        impl = type_.dialect_impl(self.dialect)
+        render = impl.literal_processor(self.dialect)
+        if render is not None:
+            return render(value)
+        if isinstance(value, bytes | bytearray | memoryview):
+            return self.preparer.format_binary_literal(bytes(value))
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int | float):
+            return sqltypes.Numeric().literal_processor(self.dialect)(value)  # type: ignore[misc]
+        if isinstance(value, str):
+            return self.preparer.quote_literal(value)
+        raise exc.CompileError(
+            f"No literal renderer for value {value!r} of type {type_!r}; "
+            "bind it as a parameter instead of using literal_binds"
+        )
+
+    # --- basic elements ---------------------------------------------------------------------
+
+    def visit_bindparam(
+        self, bind: el.BindParameter, literal_binds: bool = False, _in_op: Any = None, **kw: Any
+    ) -> str:
+        if literal_binds or self.literal_binds:
+            value = bind.effective_value
+            if bind.expanding:
+                items = list(value or ())
+                if not items:
+                    return (
+                        "(NULL) AND (1 != 1)"
+                        if _in_op is not operators.not_in_op
+                        else "(NULL) OR (1 = 1)"
+                    )
+                if bind._tuple_types is not None:
+                    return (
+                        "("
+                        + ", ".join(
+                            "("
+                            + ", ".join(
+                                self.render_literal_value(v, t)
+                                for v, t in zip(item, bind._tuple_types, strict=False)
+                            )
+                            + ")"
+                            for item in items
+                        )
+                        + ")"
+                    )
+                return "(" + ", ".join(self.render_literal_value(v, bind.type) for v in items) + ")"
+            if bind.required and bind.value is None and bind.callable is None:
+                raise exc.CompileError(f"Bind parameter {bind.key!r} has no value to render")
+            return self.render_literal_value(value, bind.type)
+        slot = self._bind_slot(bind)
+        if bind.expanding:
+            if _in_op is operators.not_in_op:
+                slot.empty_in = "not_in"
+            return "(" + self._mark(slot) + ")"
+        return self._mark(slot)
+
+    def visit_column(self, column: el.ColumnClause, include_table: bool = True, **kw: Any) -> str:
+        name = column.name if column.is_literal else self.preparer.quote(column.name)
+        table = column.table
+        if table is None or not include_table:
+            return name
+        if getattr(table, "_is_values_ref", False):
+            return f"VALUES({name})"
+        return self._from_name(table) + "." + name
+
+    def visit_null(self, element: el.Null, **kw: Any) -> str:
+        return "NULL"
+
+    def visit_true(self, element: el.True_, **kw: Any) -> str:
+        return "true"
+
+    def visit_false(self, element: el.False_, **kw: Any) -> str:
+        return "false"
+
+    def visit_collation(self, element: el.CollationClause, **kw: Any) -> str:
+        return self.preparer.quote(element.collation)
+
+    def visit_grouping(self, element: el.Grouping, **kw: Any) -> str:
+        inner = element.element
+        if isinstance(inner, sel._SelectBase):
+            return "(" + self.process(inner, _correlate=True, **_strip(kw)) + ")"
+        return "(" + self.process(inner, **kw) + ")"
+
+    def visit_clauselist(self, element: el.ClauseList, **kw: Any) -> str:
+        sep = (
+            element.operator.sql
+            if element.operator is operators.comma_op
+            else f" {element.operator.sql} "
+        )
+        return sep.join(self.process(c, **kw) for c in element.clauses)
+
+    def visit_boolean_clauselist(self, element: el.BooleanClauseList, **kw: Any) -> str:
+        return f" {element.operator.sql} ".join(self.process(c, **kw) for c in element.clauses)
+
+    def visit_tuple(self, element: el.Tuple, **kw: Any) -> str:
+        return "(" + ", ".join(self.process(c, **kw) for c in element.clauses) + ")"
+
+    def visit_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        op = binary.operator
+        special = getattr(self, f"visit_{op.name}_binary", None)
+        if special is not None:
+            result: str = special(binary, **kw)
+            return result
+        left = self.process(binary.left, **kw)
+        if op is operators.in_op or op is operators.not_in_op:
+            right = self.process(binary.right, _in_op=op, **kw)
+        else:
+            right = self.process(binary.right, **kw)
+        text = f"{left} {op.sql} {right}"
+        if op is operators.not_in_op and getattr(binary.right, "expanding", False):
+            # An empty list expands to "NULL) OR (1 = 1": keep the OR inside parentheses.
+            return f"({text})"
+        return text + self._escape_clause(binary)
+
+    def _escape_clause(self, binary: el.BinaryExpression) -> str:
+        for name, value in binary.modifiers:
+            if name == "escape" and value is not None:
+                return " ESCAPE " + self.preparer.quote_literal(value)
+        return ""
+
+    def visit_ilike_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        return self._lower_like(binary, "LIKE", **kw)
+
+    def visit_not_ilike_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        return self._lower_like(binary, "NOT LIKE", **kw)
+
+    def _lower_like(self, binary: el.BinaryExpression, keyword: str, **kw: Any) -> str:
+        left = self.process(binary.left, **kw)
+        right = self.process(binary.right, **kw)
+        return f"lower({left}) {keyword} lower({right})" + self._escape_clause(binary)
+
+    def visit_between_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        return self._between(binary, "BETWEEN", **kw)
+
+    def visit_not_between_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        return self._between(binary, "NOT BETWEEN", **kw)
+
+    def _between(self, binary: el.BinaryExpression, keyword: str, **kw: Any) -> str:
+        pair = binary.right
+        assert isinstance(pair, el.ClauseList)
+        low, high = pair.clauses
+        left = self.process(binary.left, **kw)
+        return f"{left} {keyword} {self.process(low, **kw)} AND {self.process(high, **kw)}"
+
+    def visit_getitem_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        return f"{self.process(binary.left, **kw)}[{self.process(binary.right, **kw)}]"
+
+    def visit_json_getitem_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        return f"{self.process(binary.left, **kw)} -> {self.process(binary.right, **kw)}"
+
+    def visit_is_distinct_from_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        return (
+            f"{self.process(binary.left, **kw)} IS DISTINCT FROM {self.process(binary.right, **kw)}"
+        )
+
+    def visit_is_not_distinct_from_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        left = self.process(binary.left, **kw)
+        return f"{left} IS NOT DISTINCT FROM {self.process(binary.right, **kw)}"
+
+    def visit_unary(self, unary: el.UnaryExpression, **kw: Any) -> str:
+        inner = self.process(unary.element, **kw)
+        if unary.operator is not None:
+            sep = "" if unary.operator is operators.neg else " "
+            return f"{unary.operator.sql}{sep}{inner}"
+        assert unary.modifier is not None
+        special = getattr(self, f"visit_{unary.modifier.name}_unary", None)
+        if special is not None:
+            result: str = special(unary, inner)
+            return result
+        return f"{inner} {unary.modifier.sql}"
+
+    def visit_label(self, label: el.Label, within_columns_clause: bool = False, **kw: Any) -> str:
+        if within_columns_clause:
+            return (
+                self.process(label.element, **kw)
+                + " AS "
+                + self.preparer.quote(label.name or "anon")
+            )
+        if kw.get("_order_labels") and id(label) in kw["_order_labels"]:
+            return self.preparer.quote(label.name or "anon")
+        return self.process(label.element, **kw)
+
+    def visit_label_reference(self, ref: Any, **kw: Any) -> str:
+        return self.preparer.quote(ref.name)
+
+    def visit_cast(self, cast: el.Cast, **kw: Any) -> str:
+        return f"CAST({self.process(cast.clause, **kw)} AS {self.cast_type(cast.type)})"
+
+    def cast_type(self, type_: sqltypes.TypeEngine) -> str:
+        """The type name used inside CAST (a dialect hook)."""
+        return self.type_name(type_)
+
+    def type_name(self, type_: sqltypes.TypeEngine) -> str:
+        compiler = self.dialect.type_compiler(self.dialect)
+        result: str = compiler.process(type_)
+        return result
+
+    def visit_type_coerce(self, element: el.TypeCoerce, **kw: Any) -> str:
+        return self.process(element.clause, **kw)
+
+    def visit_case(self, case: el.Case, **kw: Any) -> str:
+        parts = ["CASE"]
+        if case.value is not None:
+            parts.append(self.process(case.value, **kw))
+        for cond, result in case.whens:
+            parts.append(f"WHEN {self.process(cond, **kw)} THEN {self.process(result, **kw)}")
+        if case.else_ is not None:
+            parts.append(f"ELSE {self.process(case.else_, **kw)}")
+        parts.append("END")
+        return " ".join(parts)
+
+    def visit_over(self, over: el.Over, **kw: Any) -> str:
+        parts = []
+        if over.partition_by:
+            parts.append(
+                "PARTITION BY " + ", ".join(self.process(c, **kw) for c in over.partition_by)
+            )
+        if over.order_by:
+            parts.append("ORDER BY " + ", ".join(self.process(c, **kw) for c in over.order_by))
+        for word, frame in (("ROWS", over.rows), ("RANGE", over.range_)):
+            if frame is not None:
+                parts.append(
+                    f"{word} BETWEEN {_frame_bound(frame[0], True)} "
+                    f"AND {_frame_bound(frame[1], False)}"
+                )
+        inner = self.process(over.element, **kw)
+        return f"{inner} OVER ({' '.join(parts)})"
+
+    def visit_function(self, func: fn.FunctionElement, **kw: Any) -> str:
+        lname = func.name.lower()
+        special = getattr(self, f"visit_{lname}_func", None)
+        if special is not None and not func.packagenames:
+            result: str = special(func, **kw)
+            return result
+        args = func.clause_expr.clauses
+        if lname in fn.NO_PARENS and not args:
+            return func.name.upper()
+        name = (
+            func.name
+            if re.match(r"^\w+$", func.name)
+            else self.preparer.quote_identifier(func.name)
+        )
+        qualified = ".".join([*(self.preparer.quote(p) for p in func.packagenames), name])
+        return f"{qualified}({self.process(func.clause_expr, **kw)})"
+
+    def visit_funcfilter(self, element: fn.FunctionFilter, **kw: Any) -> str:
+        crit = " AND ".join(self.process(c, **kw) for c in element.criterion)
+        return f"{self.process(element.func, **kw)} FILTER (WHERE {crit})"
+
+    def visit_withingroup(self, element: fn.WithinGroup, **kw: Any) -> str:
+        order = ", ".join(self.process(c, **kw) for c in element.order_by)
+        return f"{self.process(element.func, **kw)} WITHIN GROUP (ORDER BY {order})"
+
+    def visit_next_value(self, element: Any, **kw: Any) -> str:
+        raise exc.CompileError(
+            f"{self.dialect.name} has no sequences (Sequence {element.sequence.name!r})"
+        )
+
+    def visit_textclause(self, clause: el.TextClause, **kw: Any) -> str:
+        if _MARK in clause.text:
+            raise exc.CompileError("text() cannot contain NUL characters")
+
+        def bind(match: re.Match[str]) -> str:
+            return self.process(clause._bindparams[match.group(1)], **kw)
+
+        rendered = el._BIND_RE.sub(bind, clause.text)
+        return rendered.replace("\\:", ":")
+
+    def visit_text_criterion(self, element: el.TextCriterion, **kw: Any) -> str:
+        return self.process(element.clause, **kw)
+
+    def visit_textual_select(self, element: el.TextualSelect, **kw: Any) -> str:
+        if not self._stack and not self._toplevel_done:
+            self._toplevel_done = True
+            self._set_result_columns(
+                [(c.key or f"anon_{i + 1}", c) for i, c in enumerate(element.column_args)]
+            )
+        return self.process(element.element, **kw)
+
+    # --- selects -----------------------------------------------------------------------------
+
+    def _set_result_columns(self, named: list[tuple[str, el.ColumnElement]]) -> None:
+        self.returns_rows = True
+        self.result_keys = [name for name, _ in named]
+        objects: list[tuple[object, ...]] = []
+        for name, col in named:
+            extra: list[object] = [col]
+            if isinstance(col, el.Label):
+                extra.append(col.element)
+            if col.key is not None and col.key != name:
+                extra.append(col.key)
+            objects.append(tuple(extra))
+        self.result_key_objects = objects
+        self._result_types = [col.type for _, col in named]
+
+    def visit_select(self, select: sel.Select, _correlate: bool = False, **kw: Any) -> str:
+        toplevel = not self._stack and not self._toplevel_done
+        if toplevel:
+            self._toplevel_done = True
+        enclosing = self._stack[-1] if (_correlate and self._stack) else None
+        froms = select._froms(enclosing)
+        named = select._named_columns()
+        if toplevel:
+            self._set_result_columns(named)
+        self._stack.append(froms + (enclosing or []))
+        try:
+            text = self._select_body(select, froms, named, kw)
+        finally:
+            self._stack.pop()
+        if toplevel:
+            text = self._with_ctes(text)
+        return text
+
+    def _select_body(
+        self,
+        select: sel.Select,
+        froms: list[sel.FromClause],
+        named: list[tuple[str, el.ColumnElement]],
+        kw: dict[str, Any],
+    ) -> str:
+        kw = _strip(kw)
+        cols = []
+        for name, col in named:
+            if isinstance(col, el.Label):
+                cols.append(self.process(col.element, **kw) + " AS " + self.preparer.quote(name))
+                continue
+            rendered = self.process(col, **kw)
+            natural = col.name if isinstance(col, el.ColumnClause) else None
+            if natural != name:
+                rendered += " AS " + self.preparer.quote(name)
+            cols.append(rendered)
+        parts = ["SELECT "]
+        if select._prefixes:
+            parts.append(" ".join(select._prefixes) + " ")
+        if select._distinct:
+            parts.append(self.distinct_clause(select, **kw))
+        parts.append(", ".join(cols))
+        if froms:
+            parts.append(" FROM " + ", ".join(self.process(f, asfrom=True, **kw) for f in froms))
+        else:
+            parts.append(self.default_from())
+        if select._where:
+            parts.append(" WHERE " + self._criteria(select._where, kw))
+        if select._group_by:
+            labels = {id(c) for _, c in named if isinstance(c, el.Label)}
+            parts.append(
+                " GROUP BY "
+                + ", ".join(self.process(c, _order_labels=labels, **kw) for c in select._group_by)
+            )
+        if select._having:
+            parts.append(" HAVING " + self._criteria(select._having, kw))
+        if select._order_by:
+            labels = {id(c) for _, c in named if isinstance(c, el.Label)}
+            parts.append(self.order_by_clause(select, _order_labels=labels, **kw))
+        if select._limit is not None or select._offset is not None:
+            parts.append(self.limit_clause(select, **kw))
+        if select._for_update is not None:
+            parts.append(self.for_update_clause(select, **kw))
+        if select._suffixes:
+            parts.append(" " + " ".join(select._suffixes))
+        return "".join(parts)
+
+    def _criteria(self, criteria: tuple[el.ColumnElement, ...], kw: dict[str, Any]) -> str:
+        if len(criteria) == 1:
+            return self.process(criteria[0], **kw)
+        return self.process(el.and_(*criteria), **kw)
+
+    def default_from(self) -> str:
+        """FROM text for a SELECT without tables (empty; Oracle-style dialects say DUAL)."""
+        return ""
+
+    def distinct_clause(self, select: sel.Select, **kw: Any) -> str:
+        if select._distinct_on:
+            raise exc.CompileError(f"DISTINCT ON is not supported by {self.dialect.name}")
+        return "DISTINCT "
+
+    def order_by_clause(self, select: Any, **kw: Any) -> str:
+        return " ORDER BY " + ", ".join(self.process(c, **kw) for c in select._order_by)
+
+    def limit_clause(self, select: Any, **kw: Any) -> str:
+        """LIMIT / OFFSET (a dialect hook)."""
+        text = ""
+        if select._limit is not None:
+            text += " LIMIT " + self.process(select._limit, **kw)
+        if select._offset is not None:
+            text += " OFFSET " + self.process(select._offset, **kw)
+        return text
+
+    def for_update_clause(self, select: Any, **kw: Any) -> str:
+        fu = select._for_update
+        assert fu is not None
+        text = " FOR SHARE" if fu.read else " FOR UPDATE"
+        if fu.of_cols or fu.of_tables:
+            names = [self._from_name(t) for t in fu.of_tables] + [
+                self._from_name(c.table) for c in fu.of_cols if c.table is not None
+            ]
+            text += " OF " + ", ".join(dict.fromkeys(names))
+        if fu.nowait:
+            text += " NOWAIT"
+        if fu.skip_locked:
+            text += " SKIP LOCKED"
+        return text
+
+    def visit_compound_select(
+        self, cs: sel.CompoundSelect, _correlate: bool = False, **kw: Any
+    ) -> str:
+        toplevel = not self._stack and not self._toplevel_done
+        if toplevel:
+            self._toplevel_done = True
+            self._set_result_columns(cs._named_columns())
+        self._stack.append(list(self._stack[-1]) if (_correlate and self._stack) else [])
+        try:
+            members = []
+            for s in cs.selects:
+                rendered = self.process(s, _correlate=_correlate, **_strip(kw))
+                if (
+                    isinstance(s, sel.CompoundSelect)
+                    or s._order_by
+                    or s._limit is not None
+                    or s._offset is not None
+                ):
+                    rendered = "(" + rendered + ")"
+                members.append(rendered)
+            text = f" {cs.keyword} ".join(members)
+            if cs._order_by:
+                text += " ORDER BY " + ", ".join(
+                    self.process(c, include_table=False, **_strip(kw)) for c in cs._order_by
+                )
+            if cs._limit is not None or cs._offset is not None:
+                text += self.limit_clause(cs, **_strip(kw))
+        finally:
+            self._stack.pop()
+        if toplevel:
+            text = self._with_ctes(text)
+        return text
+
+    def visit_scalar_select(self, element: sel.ScalarSelect, **kw: Any) -> str:
+        return "(" + self.process(element.element, _correlate=True, **_strip(kw)) + ")"
+
+    def visit_exists(self, element: sel.Exists, **kw: Any) -> str:
+        return "EXISTS (" + self.process(element.element, _correlate=True, **_strip(kw)) + ")"
+
+    # --- FROM objects -------------------------------------------------------------------------
+
+    def visit_table(self, table: Any, asfrom: bool = False, **kw: Any) -> str:
+        return self.preparer.format_table(table)
+
+    def visit_alias(self, alias: sel.Alias, asfrom: bool = False, **kw: Any) -> str:
+        name = self._from_name(alias)
+        if not asfrom:
+            return name
+        inner = self.process(alias.element, asfrom=True, **_strip(kw))
+        return f"{inner} AS {name}"
+
+    def visit_subquery(self, subquery: sel.Subquery, asfrom: bool = False, **kw: Any) -> str:
+        name = self._from_name(subquery)
+        if not asfrom:
+            return name
+        self._stack.append([])
+        try:
+            inner = self.process(subquery.element, **_strip(kw))
+        finally:
+            self._stack.pop()
+        return f"({inner}) AS {name}"
+
+    def visit_cte(self, cte: sel.CTE, asfrom: bool = False, **kw: Any) -> str:
+        name = self._from_name(cte)
+        if name not in self._ctes and name not in self._ctes_defining:
+            self._ctes_defining.add(name)
+            self._stack.append([])
+            try:
+                body = self.process(cte.element, **_strip(kw))
+            finally:
+                self._stack.pop()
+            self._ctes_defining.discard(name)
+            header = name
+            if cte.recursive:
+                self._cte_recursive = True
+                header += "(" + ", ".join(self.preparer.quote(c.name) for c in cte.c) + ")"
+            self._ctes[name] = f"{header} AS ({body})"
+        return name
+
+    def _with_ctes(self, text: str) -> str:
+        if not self._ctes:
+            return text
+        keyword = "WITH RECURSIVE " if self._cte_recursive else "WITH "
+        return keyword + ", ".join(self._ctes.values()) + " " + text
+
+    def visit_join(self, join: sel.Join, asfrom: bool = False, **kw: Any) -> str:
+        kw = _strip(kw)
+        left = self.process(join.left, asfrom=True, **kw)
+        right = self.process(join.right, asfrom=True, **kw)
+        if join.full:
+            keyword = " FULL OUTER JOIN "
+        elif join.isouter:
+            keyword = " LEFT OUTER JOIN "
+        else:
+            keyword = " JOIN "
+        return left + keyword + right + " ON " + self.process(join.onclause, **kw)
+
+    # --- DML ------------------------------------------------------------------------------------
+
+    def _returning_clause(self, stmt: Any, kind: str, **kw: Any) -> str:
+        if not stmt._returning:
+            return ""
+        if not self._dialect_flag(f"{kind}_returning"):
+            raise exc.CompileError(
+                f"{self.dialect.name} (server version {self.dialect.server_version_info}) "
+                f"does not support RETURNING on {kind.upper()} statements"
+            )
+        self.returns_rows = True
+        named = [(c._proxy_name or f"anon_{i + 1}", c) for i, c in enumerate(stmt._returning)]
+        self._set_result_columns(named)
+        return " RETURNING " + ", ".join(self._returning_column(c, name) for name, c in named)
+
+    def _returning_column(self, col: el.ColumnElement, name: str) -> str:
+        if isinstance(col, el.Label):
+            return self.process(col.element) + " AS " + self.preparer.quote(name)
+        return self.process(col)
+
+    def _dialect_flag(self, name: str) -> bool:
+        value = getattr(self.dialect, name, None)
+        if value is None:
+            value = getattr(self.dialect, "supports_returning", False)
+        return bool(value)
+
+    def _default_value(self, col: Any, default: Any, multi: bool = False, **kw: Any) -> str | None:
+        """SQL for a column default in an INSERT/UPDATE, or None to leave the column out."""
+        if default is None or getattr(default, "is_server_default", False):
+            return None
+        if default.is_sequence:
+            if not getattr(self.dialect, "supports_sequences", False):
+                return None
+            return self.process(default.next_value(), **kw)
+        if default.is_clause_element:
+            arg = default.arg
+            if isinstance(arg, sel._SelectBase):
+                arg = arg.scalar_subquery()
+            return self.process(arg, **kw)
+        bind = el.BindParameter(col.key, None, col.type, unique=multi)
+        slot = self._bind_slot(bind)
+        slot.default = default
+        slot.required = False
+        slot.key = col.key
+        return self._mark(slot)
+
+    def _param_bind(self, col: Any) -> el.BindParameter:
+        return el.BindParameter(col.key, None, col.type, required=True)
+
+    def visit_insert(self, stmt: Any, **kw: Any) -> str:
+        self.isinsert = True
+        self._toplevel_done = True
+        kw = _strip(kw)
+        table = stmt.table
+        self._stack.append([table])
+        try:
+            text = self._insert_body(stmt, table, kw)
+        finally:
+            self._stack.pop()
+        return self._with_ctes(text)
+
+    def _insert_body(self, stmt: Any, table: Any, kw: dict[str, Any]) -> str:
+        prep = self.preparer
+        head = "INSERT INTO " + prep.format_table(table)
+        provided: set[str] = set()
+        if stmt._select is not None:
+            names = ", ".join(prep.quote(table.c[k].name) for k in stmt._select_names)
+            body = f" ({names}) " + self.process(stmt._select, **kw)
+            provided.update(stmt._select_names)
+            single_row = False
+        elif stmt._multi_values:
+            rows = stmt._multi_values
+            keys = [c.key for c in table.c if c.key in rows[0] or _has_default(c)]
+            columns = [table.c[k] for k in keys]
+            groups = []
+            for row in rows:
+                values = []
+                for col in columns:
+                    if col.key in row:
+                        values.append(self.process(row[col.key], **kw))
+                    else:
+                        default = self._default_value(col, col.default, multi=True, **kw)
+                        values.append(default if default is not None else "NULL")
+                groups.append("(" + ", ".join(values) + ")")
+            body = (
+                " ("
+                + ", ".join(prep.quote(c.name) for c in columns)
+                + ") VALUES "
+                + ", ".join(groups)
+            )
+            single_row = False
+        else:
+            values_map = stmt._values or {}
+            param_keys = self.column_keys or frozenset()
+            self._settable = frozenset(c.key for c in table.c if c.key not in values_map)
+            column_names: list[str] = []
+            values = []
+            rendered: str | None
+            for col in table.c:
+                if col.key in values_map:
+                    rendered = self.process(values_map[col.key], **kw)
+                    provided.add(col.key)
+                elif col.key in param_keys:
+                    rendered = self._mark(self._bind_slot(self._param_bind(col)))
+                    provided.add(col.key)
+                else:
+                    rendered = self._default_value(col, getattr(col, "default", None), **kw)
+                    if rendered is not None:
+                        provided.add(col.key)
+                if rendered is not None:
+                    column_names.append(prep.quote(col.name))
+                    values.append(rendered)
+            if column_names:
+                body = (
+                    " ("
+                    + ", ".join(column_names)
+                    + ") VALUES "
+                    + _MARK
+                    + _ROW_START
+                    + _MARK
+                    + "("
+                    + ", ".join(values)
+                    + ")"
+                    + _MARK
+                    + _ROW_END
+                    + _MARK
+                )
+            else:
+                body = self.default_values_clause()
+            single_row = True
+        post = ""
+        if stmt._post_values_clause is not None:
+            self._stack.append([table])
+            post = " " + self.process(stmt._post_values_clause, **kw)
+            self._stack.pop()
+        returning = self._returning_clause(stmt, "insert", **kw)
+        if (
+            not returning
+            and single_row
+            and not self.for_executemany
+            and not stmt._inline
+            and getattr(self.dialect, "implicit_returning_pk", False)
+            and getattr(table, "implicit_returning", True)
+            and list(table.primary_key)
+        ):
+            pk = list(table.primary_key)
+            returning = " RETURNING " + ", ".join(self.process(c, include_table=False) for c in pk)
+            self.implicit_returning_pk = True
+            self._result_types = [c.type for c in pk]
+        self._pk_sources = self._primary_key_sources(table, provided)
+        return head + body + post + returning
+
+    def _primary_key_sources(self, table: Any, provided: set[str]) -> list[tuple[str, Any]]:
+        sources: list[tuple[str, Any]] = []
+        autoinc = getattr(table, "autoincrement_column", None)
+        for col in table.primary_key:
+            slot = next((s for s in self._slots if s.key == col.key), None)
+            if slot is not None:
+                sources.append(("param", slot))
+            elif col is autoinc:
+                sources.append(("lastrowid", None))
+            else:
+                sources.append(("none", None))
+        return sources
+
+    def default_values_clause(self) -> str:
+        """An INSERT of a row with only default values (dialect hook)."""
+        return " DEFAULT VALUES"
+
+    def visit_update(self, stmt: Any, **kw: Any) -> str:
+        self.isupdate = True
+        self._toplevel_done = True
+        kw = _strip(kw)
+        table = stmt.table
+        prep = self.preparer
+        values_map = stmt._values or {}
+        param_keys = self.column_keys or frozenset()
+        self._settable = frozenset(c.key for c in table.c if c.key not in values_map)
+        extra_froms = self._dml_extra_froms(stmt)
+        self._stack.append([table, *extra_froms])
+        try:
+            sets = []
+            keys = (
+                list(values_map)
+                if stmt._ordered
+                else [c.key for c in table.c if c.key in values_map]
+            )
+            for key in keys:
+                col = table.c[key]
+                sets.append(f"{prep.quote(col.name)}={self.process(values_map[key], **kw)}")
+            for col in table.c:
+                if col.key in values_map:
+                    continue
+                if col.key in param_keys:
+                    sets.append(
+                        f"{prep.quote(col.name)}={self._mark(self._bind_slot(self._param_bind(col)))}"
+                    )
+                else:
+                    rendered = self._default_value(col, getattr(col, "onupdate", None), **kw)
+                    if rendered is not None:
+                        sets.append(f"{prep.quote(col.name)}={rendered}")
+            if not sets:
+                raise exc.CompileError(f"UPDATE of {table.name!r} has no values to SET")
+            text = self.update_head(table, extra_froms, **kw) + " SET " + ", ".join(sets)
+            text += self.update_from_clause(table, extra_froms, **kw)
+            if stmt._where:
+                text += " WHERE " + self._criteria(stmt._where, kw)
+            text += self._returning_clause(stmt, "update", **kw)
+        finally:
+            self._stack.pop()
+        return self._with_ctes(text)
+
+    def _dml_extra_froms(self, stmt: Any) -> list[sel.FromClause]:
+        froms: list[sel.FromClause] = []
+        for crit in stmt._where:
+            froms.extend(crit._from_objects)
+        seen = {id(stmt.table)}
+        result = []
+        for f in froms:
+            if id(f) not in seen:
+                seen.add(id(f))
+                result.append(f)
+        return result
+
+    def update_head(self, table: Any, extra_froms: list[sel.FromClause], **kw: Any) -> str:
+        return "UPDATE " + self.preparer.format_table(table)
+
+    def update_from_clause(self, table: Any, extra_froms: list[sel.FromClause], **kw: Any) -> str:
+        """``FROM other`` for UPDATE criteria on other tables (PostgreSQL, SQLite)."""
+        if not extra_froms:
+            return ""
+        return " FROM " + ", ".join(self.process(f, asfrom=True, **kw) for f in extra_froms)
+
+    def visit_delete(self, stmt: Any, **kw: Any) -> str:
+        self.isdelete = True
+        self._toplevel_done = True
+        kw = _strip(kw)
+        table = stmt.table
+        extra_froms = self._dml_extra_froms(stmt)
+        self._stack.append([table, *extra_froms])
+        try:
+            text = "DELETE FROM " + self.preparer.format_table(table)
+            text += self.delete_extra_from_clause(table, extra_froms, **kw)
+            if stmt._where:
+                text += " WHERE " + self._criteria(stmt._where, kw)
+            text += self._returning_clause(stmt, "delete", **kw)
+        finally:
+            self._stack.pop()
+        return self._with_ctes(text)
+
+    def delete_extra_from_clause(
+        self, table: Any, extra_froms: list[sel.FromClause], **kw: Any
+    ) -> str:
+        if not extra_froms:
+            return ""
+        return " USING " + ", ".join(self.process(f, asfrom=True, **kw) for f in extra_froms)
+
+    def visit_on_conflict_do_nothing(self, clause: Any, **kw: Any) -> str:
+        return "ON CONFLICT" + self._conflict_target(clause, **kw) + " DO NOTHING"
+
+    def visit_on_conflict_do_update(self, clause: Any, **kw: Any) -> str:
+        sets = []
+        table = self.statement.table
+        for key, value in clause.update_values_to_set:
+            sets.append(f"{self.preparer.quote(table.c[key].name)} = {self.process(value, **kw)}")
+        text = (
+            "ON CONFLICT"
+            + self._conflict_target(clause, **kw)
+            + " DO UPDATE SET "
+            + ", ".join(sets)
+        )
+        if clause.update_whereclause is not None:
+            text += " WHERE " + self.process(clause.update_whereclause, **kw)
+        return text
+
+    def _conflict_target(self, clause: Any, **kw: Any) -> str:
+        if clause.constraint_target is not None:
+            return " ON CONSTRAINT " + self.preparer.quote(clause.constraint_target)
+        if not clause.inferred_target_elements:
+            return ""
+        cols = ", ".join(
+            self.process(c, include_table=False, **kw) for c in clause.inferred_target_elements
+        )
+        text = f" ({cols})"
+        if clause.inferred_target_whereclause is not None:
+            text += " WHERE " + self.process(
+                clause.inferred_target_whereclause, include_table=False, **kw
+            )
+        return text
+
+    # --- execution-time preparation --------------------------------------------------------------
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {
+            s.name: s.value if s.default is None else _run_default(s.default, None)
+            for s in self._slots
+        }
+
+    def _variant(self, params: Mapping[str, Any] | None, many: bool) -> SQLCompiler:
+        if not (self.isinsert or self.isupdate):
+            return self
+        keys = frozenset(self._settable.intersection(params)) if params else frozenset()
+        if not keys and not many:
+            return self
+        variant_key = (keys, many)
+        found = self._variants.get(variant_key)
+        if found is None:
+            found = type(self)(
+                self.dialect,
+                self.statement,
+                compile_kwargs=self.compile_kwargs,
+                column_keys=keys,
+                for_executemany=many,
+            )
+            self._variants[variant_key] = found
+        return found
+
+    def prepare(
+        self, extracted: Sequence[Any], params: Mapping[str, Any] | None
+    ) -> tuple[str, Any]:
+        if params:
+            if self._settable:
+                target = self._variant(params, False)
+                if target is not self:
+                    sql, values = target._prepare_values(extracted, params)
+                    if self._positional:
+                        tagged = _VariantParams(values)
+                        tagged.compiled = target
+                        return sql, tagged
+                    return sql, values
+            return self._prepare_values(extracted, params)
+        if self._plain:
+            if self._no_procs:
+                if self._positional:
+                    return self.string, [extracted[i].value for i in self._fast_idx]
+                return self.string, {
+                    n: extracted[i].value
+                    for n, i in zip(self._fast_names, self._fast_idx, strict=True)
+                }
+            if self._positional:
+                return self.string, [
+                    p(extracted[i].value) if p is not None else extracted[i].value
+                    for i, p in self._fast
+                ]
+        return self._prepare_values(extracted, params)
+
+    def _slot_values(self, extracted: Sequence[Any], params: Mapping[str, Any] | None) -> list[Any]:
+        values = []
+        for slot in self._slots:
+            value = slot.resolve(extracted, params)
+            if slot.expanding:
+                if isinstance(value, str) or not hasattr(value, "__iter__"):
+                    raise exc.StatementError(
+                        f"Parameter {slot.key!r} of an IN clause needs a list of values, "
+                        f"got {value!r}",
+                        None,
+                        None,
+                        None,
+                    )
+                value = list(value)
+                if slot.tuple_processors is not None:
+                    procs = slot.tuple_processors
+                    value = [
+                        tuple(
+                            p(v) if p is not None else v for p, v in zip(procs, item, strict=False)
+                        )
+                        for item in value
+                    ]
+                elif slot.processor is not None:
+                    proc = slot.processor
+                    value = [proc(v) for v in value]
+            elif slot.processor is not None:
+                value = slot.processor(value)
+            values.append(value)
+        return values
+
+    def _prepare_values(
+        self, extracted: Sequence[Any], params: Mapping[str, Any] | None
+    ) -> tuple[str, Any]:
+        values = self._slot_values(extracted, params)
+        if self._expanding:
+            return self._prepare_expanding(values)
+        if self._positional:
+            return self.string, [values[s.number] for s in self._order]
+        return self.string, {s.name: v for s, v in zip(self._slots, values, strict=True)}
+
+    def _prepare_expanding(self, values: list[Any]) -> tuple[str, Any]:
+        counts = {s.number: len(v) for s, v in zip(self._slots, values, strict=True) if s.expanding}
+        sql, order = self._render(self._texts, self._marks, counts)
+        if self._positional:
+            flat: list[Any] = []
+            for slot in order:
+                value = values[slot.number]
+                if slot.expanding:
+                    for item in value:
+                        if slot.tuple_processors is not None:
+                            flat.extend(item)
+                        else:
+                            flat.append(item)
+                else:
+                    flat.append(value)
+            return sql, flat
+        named: dict[str, Any] = {}
+        for slot, value in zip(self._slots, values, strict=True):
+            if slot.expanding:
+                for n, item in enumerate(value):
+                    if slot.tuple_processors is not None:
+                        for m, part in enumerate(item):
+                            named[f"{slot.name}_{n + 1}_{m + 1}"] = part
+                    else:
+                        named[f"{slot.name}_{n + 1}"] = item
+            else:
+                named[slot.name] = value
+        return sql, named
+
+    def prepare_many(
+        self, extracted: Sequence[Any], params_list: Sequence[Mapping[str, Any]]
+    ) -> list[Step]:
+        if not params_list:
+            return [(*self.prepare(extracted, None), False)]
+        target = self._variant(params_list[0], True)
+        if target._expanding:
+            return [(*target.prepare(extracted, p), False) for p in params_list]
+        if (
+            target.isinsert
+            and len(params_list) > 1
+            and not target.returns_rows
+            and _ROW_START in target._marks
+            and getattr(self.dialect, "supports_multivalues_insert", False)
+        ):
+            return target._batched(extracted, params_list)
+        rows = [target._prepare_values(extracted, p)[1] for p in params_list]
+        return [(target.string, rows, True)]
+
+    def _batched(
+        self, extracted: Sequence[Any], params_list: Sequence[Mapping[str, Any]]
+    ) -> list[Step]:
+        start = self._marks.index(_ROW_START)
+        end = self._marks.index(_ROW_END)
+        row_slots = [self._slots[int(m)] for m in self._marks[start + 1 : end]]
+        row_ids = {id(s) for s in row_slots}
+        other_slots = [s for s in self._order if id(s) not in row_ids]
+        per_row = len(row_slots)
+        limit = int(getattr(self.dialect, "max_bind_params", 32766) or 32766)
+        page = int(getattr(self.dialect, "insertmanyvalues_page_size", 1000) or 1000)
+        rows_per_batch = max(1, min(page, (limit - len(other_slots)) // max(per_row, 1)))
+        fixed = {
+            id(s): v
+            for s, v in zip(self._slots, self._slot_values(extracted, params_list[0]), strict=True)
+        }
+        row_values: list[list[Any]] = []
+        for params in params_list:
+            values = []
+            for slot in row_slots:
+                value = slot.resolve(extracted, params)
+                if slot.processor is not None:
+                    value = slot.processor(value)
+                values.append(value)
+            row_values.append(values)
+        steps: list[Step] = []
+        for offset in range(0, len(row_values), rows_per_batch):
+            chunk = row_values[offset : offset + rows_per_batch]
+            sql = self._batch_statement(len(chunk), start, end)
+            if self._positional:
+                before = [fixed[id(s)] for s in self._order_before(start)]
+                after = [fixed[id(s)] for s in self._order_after(end)]
+                flat = before + [v for row in chunk for v in row] + after
+                steps.append((sql, flat, False))
+            else:
+                named = {s.name: fixed[id(s)] for s in other_slots}
+                for n, row in enumerate(chunk):
+                    for slot, value in zip(row_slots, row, strict=True):
+                        named[f"{slot.name}__{n}"] = value
+                steps.append((sql, named, False))
+        return steps
+
+    def _order_before(self, start: int) -> list[_Slot]:
+        return [self._slots[int(m)] for m in self._marks[:start] if m not in (_ROW_START, _ROW_END)]
+
+    def _order_after(self, end: int) -> list[_Slot]:
+        return [
+            self._slots[int(m)] for m in self._marks[end + 1 :] if m not in (_ROW_START, _ROW_END)
+        ]
+
+    def _batch_statement(self, rows: int, start: int, end: int) -> str:
+        found = self._batch_sql.get(rows)
+        if found is not None:
+            return found
+        texts, marks = self._texts, self._marks
+        out = [texts[0]]
+        position = 0
+        for i, mark in enumerate(marks[:start]):
+            position += 1
+            out.append(self._placeholder(self._slots[int(mark)], position))
+            out.append(texts[i + 1])
+        groups = []
+        for n in range(rows):
+            group = [texts[start + 1]]
+            for j, mark in enumerate(marks[start + 1 : end], start=start + 1):
+                position += 1
+                group.append(self._placeholder(self._slots[int(mark)], position, f"__{n}"))
+                group.append(texts[j + 1])
+            groups.append("".join(group))
+        out.append(", ".join(groups))
+        out.append(texts[end + 1])
+        for i, mark in enumerate(marks[end + 1 :], start=end + 1):
+            position += 1
+            out.append(self._placeholder(self._slots[int(mark)], position))
+            out.append(texts[i + 1])
+        sql = "".join(out)
+        self._batch_sql[rows] = sql
+        return sql
+
+    def inserted_primary_key(
+        self, params_used: Any, lastrowid: Any, returned_row: Any
+    ) -> tuple[Any, ...] | None:
+        if isinstance(params_used, _VariantParams):
+            return params_used.compiled.inserted_primary_key(
+                list(params_used), lastrowid, returned_row
+            )
+        if not self.isinsert:
+            return None
+        if self.implicit_returning_pk and returned_row is not None:
+            procs = getattr(self, "_pk_result_procs", None)
+            row = tuple(returned_row)
+            if procs is None:
+                return row
+            return tuple(p(v) if p is not None else v for p, v in zip(procs, row, strict=True))
+        if self._pk_sources is None:
+            return None
+        result = []
+        for kind, slot in self._pk_sources:
+            if kind == "param":
+                if isinstance(params_used, Mapping):
+                    value = params_used.get(slot.name)
+                else:
+                    position = next((i for i, s in enumerate(self._order) if s is slot), None)
+                    value = (
+                        params_used[position]
+                        if position is not None and params_used is not None
+                        else None
+                    )
+                result.append(self._unprocess(slot, value))
+            elif kind == "lastrowid":
+                result.append(lastrowid)
+            else:
+                result.append(None)
+        return tuple(result)
+
+    def _unprocess(self, slot: _Slot, value: Any) -> Any:
+        if slot.processor is None or slot.bind is None:
+            return value
+        proc = slot.bind.type.dialect_impl(self.dialect).result_processor(self.dialect, None)
+        return proc(value) if proc is not None else value
+
+
+def _has_default(col: Any) -> bool:
+    default = getattr(col, "default", None)
+    return default is not None and not getattr(default, "is_server_default", False)
+
+
+_STRIP = ("asfrom", "within_columns_clause", "_order_labels", "include_table", "_in_op")
+
+
+def _strip(kw: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments that apply to a nested statement (position-specific ones removed)."""
+    if not kw:
+        return kw
+    return {k: v for k, v in kw.items() if k not in _STRIP}
+
+
+def _frame_bound(value: int | None, lower: bool) -> str:
+    if value is None:
+        return "UNBOUNDED PRECEDING" if lower else "UNBOUNDED FOLLOWING"
+    if value == 0:
+        return "CURRENT ROW"
+    if value < 0:
+        return f"{-value} PRECEDING"
+    return f"{value} FOLLOWING"
+
+
+# --------------------------------------------------------------------------------------
+# the engine's entry point
+
+
+def compile_cached(
+    statement: Any, dialect: Any, cache: MutableMapping[Any, Any] | None
+) -> tuple[Compiled, Sequence[Any]]:
+    """The compiled form of ``statement`` for ``dialect`` and the statement's bound parameters.
+
+    ``cache`` (owned by the engine) maps structural keys to compiled statements; a newly built
+    statement of a known shape costs a key computation instead of a compile.
+    """
+    if getattr(statement, "is_ddl", False):
+        return dialect.ddl_compiler(dialect, statement), []
+    try:
+        key, extracted = statement._generate_cache_key()
+    except NotImplementedError:
+        return dialect.statement_compiler(dialect, statement), []
+    if cache is None:
+        return dialect.statement_compiler(dialect, statement, extracted=extracted), extracted
+    try:
+        compiled = cache.get(key)
+    except TypeError:
+        return dialect.statement_compiler(dialect, statement, extracted=extracted), extracted
+    if compiled is None:
+        compiled = dialect.statement_compiler(dialect, statement, extracted=extracted)
+        cache[key] = compiled
+    return compiled, extracted
+
+
+def cache_key(statement: Any) -> Hashable:
+    """The structural cache key of ``statement`` (equal for identically shaped statements)."""
+    key: Hashable = statement._generate_cache_key()[0]
+    return key

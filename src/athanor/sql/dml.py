@@ -1,0 +1,442 @@
+"""INSERT, UPDATE and DELETE statements, and the ON CONFLICT clause they share with upserts."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from athanor import exc
+from athanor.sql import types as sqltypes
+from athanor.sql.elements import (
+    BindParameter,
+    ClauseElement,
+    ColumnClause,
+    ColumnElement,
+    KeyContext,
+    _is_literal_value,
+    coerce_column,
+    coerce_where,
+)
+from athanor.sql.selectable import ColumnCollection, FromClause, TableClause, _coerce_from
+
+_D = TypeVar("_D", bound="DMLStatement")
+
+
+class DMLStatement(ClauseElement):
+    """What INSERT, UPDATE and DELETE share: the target table and RETURNING."""
+
+    is_dml = True
+    _returning: tuple[ColumnElement, ...] = ()
+    _return_defaults: bool = False
+
+    def __init__(self, table: Any) -> None:
+        self.table: TableClause = _coerce_table(table)
+
+    def returning(self: _D, *cols: Any) -> _D:
+        """``RETURNING cols`` (tables expand to all their columns)."""
+        new = self._generate()
+        expanded: list[ColumnElement] = []
+        for col in cols:
+            if isinstance(col, FromClause):
+                expanded.extend(col.c)
+            else:
+                expanded.append(coerce_column(col))
+        new._returning = self._returning + tuple(expanded)
+        return new
+
+    def return_defaults(self: _D, *cols: Any, **kw: Any) -> _D:
+        """Ask for server-generated values back (primary keys are always available)."""
+        new = self._generate()
+        new._return_defaults = True
+        return new
+
+    @property
+    def exported_columns(self) -> ColumnCollection:
+        return ColumnCollection((c.key or str(i), c) for i, c in enumerate(self._returning))
+
+    def _returning_key(self, ctx: KeyContext) -> Hashable:
+        return tuple(c._ck(ctx) for c in self._returning)
+
+    @property
+    def entity_description(self) -> dict[str, Any]:
+        return {"name": self.table.name, "table": self.table}
+
+
+def _coerce_table(table: Any) -> TableClause:
+    from_ = _coerce_from(table)
+    if not isinstance(from_, TableClause):
+        raise exc.ArgumentError(f"INSERT/UPDATE/DELETE need a table, got {table!r}")
+    return from_
+
+
+def _column_key(table: TableClause, key: Any) -> str:
+    if isinstance(key, str):
+        if key in table.c:
+            return key
+        for col in table.c:
+            if col.name == key:
+                return col.key  # type: ignore[no-any-return]
+        raise exc.ArgumentError(f"Table {table.name!r} has no column {key!r}")
+    element = key.__clause_element__() if hasattr(key, "__clause_element__") else key
+    if isinstance(element, ColumnClause) and element.table is table:
+        return element.key  # type: ignore[return-value]
+    raise exc.ArgumentError(f"{key!r} is not a column of table {table.name!r}")
+
+
+def _value_element(table: TableClause, key: str, value: Any, unique: bool) -> ColumnElement:
+    if _is_literal_value(value):
+        col = table.c[key]
+        return BindParameter(key, value, col.type, unique=unique)
+    element = value.__clause_element__() if hasattr(value, "__clause_element__") else value
+    from athanor.sql.selectable import ScalarSelect, Select  # noqa: PLC0415 - avoids an import cycle
+
+    if isinstance(element, Select):
+        return ScalarSelect(element)
+    return coerce_column(element)
+
+
+def _normalize_values(
+    table: TableClause, values: Mapping[Any, Any], unique: bool
+) -> dict[str, ColumnElement]:
+    return {
+        (k := _column_key(table, key)): _value_element(table, k, value, unique)
+        for key, value in values.items()
+    }
+
+
+class ValuesBase(DMLStatement):
+    """INSERT and UPDATE: statements with column values."""
+
+    _values: dict[str, ColumnElement] | None = None
+    _multi_values: tuple[dict[str, ColumnElement], ...] = ()
+
+    def _values_key(self, ctx: KeyContext) -> Hashable:
+        single = tuple((k, v._ck(ctx)) for k, v in self._values.items()) if self._values else None
+        multi = tuple(tuple((k, v._ck(ctx)) for k, v in row.items()) for row in self._multi_values)
+        return single, multi
+
+
+class Insert(ValuesBase):
+    """``INSERT INTO table (...) VALUES (...)`` — one row, many rows, or from a SELECT."""
+
+    __visit_name__ = "insert"
+    _select: Any = None
+    _select_names: tuple[str, ...] = ()
+    _post_values_clause: ClauseElement | None = None
+    _inline: bool = False
+    _is_upsert: ClassVar[bool] = False
+
+    def values(self, *args: Any, **kwargs: Any) -> Insert:
+        """Values to insert: keyword arguments, a dict, or a list of dicts (multi-row)."""
+        if self._select is not None:
+            raise exc.InvalidRequestError("This insert() already uses from_select()")
+        new = self._generate()
+        if args:
+            if len(args) > 1 or kwargs:
+                raise exc.ArgumentError("values() takes one dict / list of dicts, or keywords")
+            arg = args[0]
+            if isinstance(arg, list | tuple) and (not arg or isinstance(arg[0], Mapping)):
+                if self._values:
+                    raise exc.InvalidRequestError("Can't add multi-row values to single-row values")
+                new._multi_values = self._multi_values + tuple(
+                    _normalize_values(self.table, row, unique=True) for row in arg
+                )
+                return new
+            if isinstance(arg, list | tuple):
+                arg = dict(zip([c.key for c in self.table.c], arg, strict=False))
+            kwargs = dict(arg)
+        if self._multi_values:
+            raise exc.InvalidRequestError("Can't add single-row values to multi-row values")
+        new._values = {
+            **(self._values or {}),
+            **_normalize_values(self.table, kwargs, unique=False),
+        }
+        return new
+
+    def from_select(
+        self, names: Iterable[Any], select: Any, include_defaults: bool = True
+    ) -> Insert:
+        """``INSERT INTO table (names) SELECT ...``."""
+        if self._values or self._multi_values:
+            raise exc.InvalidRequestError("This insert() already has values()")
+        new = self._generate()
+        new._select_names = tuple(_column_key(self.table, n) for n in names)
+        new._select = select
+        return new
+
+    def inline(self) -> Insert:
+        """Do not fetch server-generated primary keys."""
+        new = self._generate()
+        new._inline = True
+        return new
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return (
+            "INS",
+            self.table._ck(ctx),
+            self._values_key(ctx),
+            self._select._ck(ctx) if self._select is not None else None,
+            self._select_names,
+            self._returning_key(ctx),
+            self._post_values_clause._ck(ctx) if self._post_values_clause is not None else None,
+            self._inline,
+            self._return_defaults,
+        )
+
+
+class _WhereMixin:
+    _where: tuple[ColumnElement, ...] = ()
+
+    def where(self: Any, *criteria: Any) -> Any:
+        """Add WHERE criteria (AND-ed)."""
+        new = self._generate()
+        new._where = self._where + tuple(coerce_where(c) for c in criteria)
+        return new
+
+    filter = where
+
+    def filter_by(self: Any, **kwargs: Any) -> Any:
+        """WHERE ``column == value`` by column key."""
+        return self.where(*[self.table.c[k] == v for k, v in kwargs.items()])
+
+    @property
+    def whereclause(self) -> ColumnElement | None:
+        from athanor.sql.elements import and_  # noqa: PLC0415 - avoids an import cycle
+
+        return and_(*self._where) if self._where else None
+
+
+class Update(_WhereMixin, ValuesBase):
+    """``UPDATE table SET ... WHERE ...``."""
+
+    __visit_name__ = "update"
+    _ordered: bool = False
+
+    def values(self, *args: Any, **kwargs: Any) -> Update:
+        """New column values: keywords or a dict (values may be SQL expressions)."""
+        new = self._generate()
+        if args:
+            if len(args) > 1 or kwargs:
+                raise exc.ArgumentError("values() takes one dict or keywords")
+            kwargs = dict(args[0])
+        new._values = {
+            **(self._values or {}),
+            **_normalize_values(self.table, kwargs, unique=False),
+        }
+        return new
+
+    def ordered_values(self, *pairs: tuple[Any, Any]) -> Update:
+        """Column values in the given SET order."""
+        new = self.values(dict(pairs))
+        new._ordered = True
+        return new
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return (
+            "UPD",
+            self.table._ck(ctx),
+            self._values_key(ctx),
+            tuple(w._ck(ctx) for w in self._where),
+            self._returning_key(ctx),
+        )
+
+
+class Delete(_WhereMixin, DMLStatement):
+    """``DELETE FROM table WHERE ...``."""
+
+    __visit_name__ = "delete"
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return (
+            "DEL",
+            self.table._ck(ctx),
+            tuple(w._ck(ctx) for w in self._where),
+            self._returning_key(ctx),
+        )
+
+
+def insert(table: Any) -> Insert:
+    """``INSERT INTO table``."""
+    return Insert(table)
+
+
+def update(table: Any) -> Update:
+    """``UPDATE table``."""
+    return Update(table)
+
+
+def delete(table: Any) -> Delete:
+    """``DELETE FROM table``."""
+    return Delete(table)
+
+
+# --------------------------------------------------------------------------------------
+# upserts shared by PostgreSQL and SQLite: INSERT ... ON CONFLICT
+
+
+class _ValuesReference(TableClause):
+    """The pseudo-table naming the row proposed for insertion (``excluded`` / MySQL ``VALUES()``).
+
+    One per real table, so its columns key the statement cache by identity.
+    """
+
+    _is_values_ref: ClassVar[bool] = False
+
+    def __init__(self, name: str, source: TableClause) -> None:
+        super().__init__(name, *[ColumnClause(c.name, c.type) for c in source.c])
+        for col, src in zip(self.c, source.c, strict=True):
+            col.key = src.key
+        self.__dict__["_columns"] = ColumnCollection(
+            (src.key, col) for col, src in zip(self.c, source.c, strict=True)
+        )
+
+
+def values_reference(
+    table: TableClause, name: str, cls: type[_ValuesReference] = _ValuesReference
+) -> ColumnCollection:
+    """The columns of the proposed row under pseudo-table ``name``, cached on ``table``."""
+    attr = f"_values_ref_{name}"
+    ref: _ValuesReference | None = table.__dict__.get(attr)
+    if ref is None:
+        ref = cls(name, table)
+        table.__dict__[attr] = ref
+    return ref.c
+
+
+def _conflict_target(
+    table: TableClause, constraint: Any, index_elements: Any, index_where: Any
+) -> tuple[Any, tuple[ColumnElement, ...], ColumnElement | None]:
+    if constraint is not None and index_elements is not None:
+        raise exc.ArgumentError("Give either constraint= or index_elements=, not both")
+    target_name = (
+        constraint
+        if isinstance(constraint, str) or constraint is None
+        else getattr(constraint, "name", None)
+    )
+    if constraint is not None and not isinstance(constraint, str):
+        cols = getattr(constraint, "columns", None)
+        if target_name is None and cols is not None:
+            index_elements = list(cols)
+            target_name = None
+    elements = tuple(
+        table.c[e] if isinstance(e, str) else coerce_column(e) for e in (index_elements or ())
+    )
+    where = coerce_where(index_where) if index_where is not None else None
+    return target_name, elements, where
+
+
+class OnConflictClause(ClauseElement):
+    """The ``ON CONFLICT (target)`` part of an upsert."""
+
+    def __init__(
+        self, table: TableClause, constraint: Any, index_elements: Any, index_where: Any
+    ) -> None:
+        self.constraint_target, self.inferred_target_elements, self.inferred_target_whereclause = (
+            _conflict_target(table, constraint, index_elements, index_where)
+        )
+
+    def _target_key(self, ctx: KeyContext) -> Hashable:
+        return (
+            self.constraint_target,
+            tuple(e._ck(ctx) for e in self.inferred_target_elements),
+            self.inferred_target_whereclause._ck(ctx)
+            if self.inferred_target_whereclause is not None
+            else None,
+        )
+
+
+class OnConflictDoNothing(OnConflictClause):
+    """``ON CONFLICT ... DO NOTHING``."""
+
+    __visit_name__ = "on_conflict_do_nothing"
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("OCDN", self._target_key(ctx))
+
+
+class OnConflictDoUpdate(OnConflictClause):
+    """``ON CONFLICT (target) DO UPDATE SET ... [WHERE ...]``."""
+
+    __visit_name__ = "on_conflict_do_update"
+
+    def __init__(  # noqa: PLR0917 - mirrors the SQLAlchemy signature
+        self,
+        table: TableClause,
+        constraint: Any = None,
+        index_elements: Any = None,
+        index_where: Any = None,
+        set_: Any = None,
+        where: Any = None,
+    ) -> None:
+        super().__init__(table, constraint, index_elements, index_where)
+        if self.constraint_target is None and not self.inferred_target_elements:
+            raise exc.ArgumentError(
+                "on_conflict_do_update() needs constraint= or index_elements= to name the "
+                "conflict target"
+            )
+        if not set_:
+            raise exc.ArgumentError("on_conflict_do_update() needs set_= with the new values")
+        items = set_.items() if isinstance(set_, Mapping) else set_
+        self.update_values_to_set: list[tuple[str, ColumnElement]] = [
+            (k := _column_key(table, key), _value_element(table, k, value, unique=True))
+            for key, value in items
+        ]
+        self.update_whereclause = coerce_where(where) if where is not None else None
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return (
+            "OCDU",
+            self._target_key(ctx),
+            tuple((k, v._ck(ctx)) for k, v in self.update_values_to_set),
+            self.update_whereclause._ck(ctx) if self.update_whereclause is not None else None,
+        )
+
+
+class OnConflictInsert(Insert):
+    """An INSERT that can take ``ON CONFLICT`` (PostgreSQL and SQLite ``insert()``)."""
+
+    _is_upsert = True
+
+    @property
+    def excluded(self) -> ColumnCollection:
+        """The row proposed for insertion (``excluded.<column>``), for use in ``set_``."""
+        return values_reference(self.table, "excluded")
+
+    def on_conflict_do_nothing(
+        self, constraint: Any = None, index_elements: Any = None, index_where: Any = None
+    ) -> OnConflictInsert:
+        """Skip rows that conflict with an existing row."""
+        new = self._generate()
+        new._post_values_clause = OnConflictDoNothing(
+            self.table, constraint, index_elements, index_where
+        )
+        return new
+
+    def on_conflict_do_update(
+        self,
+        constraint: Any = None,
+        index_elements: Any = None,
+        index_where: Any = None,
+        set_: Any = None,
+        where: Any = None,
+    ) -> OnConflictInsert:
+        """Update the existing row instead when the insert conflicts on the target."""
+        new = self._generate()
+        new._post_values_clause = OnConflictDoUpdate(
+            self.table, constraint, index_elements, index_where, set_, where
+        )
+        return new
+
+
+__all__ = [
+    "Delete",
+    "Insert",
+    "OnConflictDoNothing",
+    "OnConflictDoUpdate",
+    "OnConflictInsert",
+    "Update",
+    "delete",
+    "insert",
+    "sqltypes",
+    "update",
+]

@@ -1,0 +1,1468 @@
+"""The building blocks of SQL expressions: columns, bound values, operators, text.
+
+Every construct is an immutable tree of :class:`ClauseElement` objects.  Each element knows
+how to produce its *cache key* (:meth:`ClauseElement._ck`): a hashable value describing its
+structure with bound values left out, while the bound parameters themselves are collected in
+a deterministic order.  Identically shaped statements share one key, so the compiler runs
+once per shape and later executions only read the values of the collected parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from athanor import exc
+from athanor.sql import operators
+from athanor.sql import types as sqltypes
+from athanor.sql.operators import PRECEDENCE_ATOM, Operator
+
+if TYPE_CHECKING:
+    from athanor.sql.compiler import Compiled
+    from athanor.sql.selectable import FromClause
+
+_E = TypeVar("_E", bound="ClauseElement")
+
+
+class KeyContext:
+    """State of one cache-key traversal: the bound parameters found, in order."""
+
+    __slots__ = ("binds", "ords")
+
+    def __init__(self) -> None:
+        self.binds: list[BindParameter] = []
+        self.ords: dict[int, int] | None = None
+
+    def ref(self, element: ClauseElement, define: Callable[[KeyContext], Hashable]) -> Hashable:
+        """Key an anonymous-named element: its full definition once, an ordinal afterwards."""
+        ords = self.ords
+        if ords is None:
+            ords = self.ords = {}
+        found = ords.get(id(element))
+        if found is not None:
+            return ("R", found)
+        ordinal = ords[id(element)] = len(ords)
+        return ("D", ordinal, define(self))
+
+
+class ClauseElement:
+    """Base class of every SQL construct (expressions, statements, DDL)."""
+
+    __visit_name__: ClassVar[str] = "clause"
+    is_ddl: ClassVar[bool] = False
+    is_dml: ClassVar[bool] = False
+    is_select: ClassVar[bool] = False
+    is_selectable: ClassVar[bool] = False
+    is_clause_element: ClassVar[bool] = True
+    _precedence: ClassVar[int] = PRECEDENCE_ATOM
+    _execution_options: Mapping[str, Any] = {}
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        """This element's structural cache key; appends its bound parameters to ``ctx``."""
+        raise NotImplementedError(f"{type(self).__name__} has no cache key")
+
+    def _generate_cache_key(self) -> tuple[Hashable, list[BindParameter]]:
+        """The statement's cache key and its bound parameters in traversal order."""
+        memo: tuple[Hashable, list[BindParameter]] | None = self.__dict__.get("_ck_memo")
+        if memo is None:
+            ctx = KeyContext()
+            memo = (self._ck(ctx), ctx.binds)
+            self.__dict__["_ck_memo"] = memo
+        return memo
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        """The FROM objects this element needs (tables, aliases, joins)."""
+        return []
+
+    def _generate(self: _E) -> _E:
+        """A shallow copy for generative methods (``where``, ``values``, ...)."""
+        new = self.__class__.__new__(self.__class__)
+        state = self.__dict__.copy()
+        state.pop("_ck_memo", None)
+        new.__dict__ = state
+        return new
+
+    def self_group(self, against: Operator | None = None) -> ClauseElement:
+        """This element, in parentheses if needed inside an ``against`` expression."""
+        return self
+
+    def execution_options(self: _E, **options: Any) -> _E:
+        """A copy carrying execution options the engine reads (``stream_results`` ...)."""
+        new = self._generate()
+        new._execution_options = {**self._execution_options, **options}
+        return new
+
+    def get_execution_options(self) -> Mapping[str, Any]:
+        """The execution options set on this statement."""
+        return self._execution_options
+
+    def compile(
+        self,
+        bind: Any = None,
+        dialect: Any = None,
+        *,
+        compile_kwargs: Mapping[str, Any] | None = None,
+    ) -> Compiled:
+        """Compile for ``dialect`` (or ``bind.dialect``; the generic dialect by default)."""
+        from athanor.sql.compiler import default_dialect  # noqa: PLC0415 - avoids an import cycle
+
+        if dialect is None:
+            dialect = bind.dialect if bind is not None else default_dialect()
+        if getattr(self, "is_ddl", False):
+            result: Compiled = dialect.ddl_compiler(
+                dialect, self, compile_kwargs=dict(compile_kwargs or {})
+            )
+            return result
+        compiler_cls = dialect.statement_compiler
+        compiled: Compiled = compiler_cls(dialect, self, compile_kwargs=dict(compile_kwargs or {}))
+        return compiled
+
+    def __str__(self) -> str:
+        return self.compile().string
+
+    def __bool__(self) -> bool:
+        raise TypeError("Boolean value of this clause is not defined")
+
+    def __clause_element__(self) -> ClauseElement:
+        return self
+
+
+# --------------------------------------------------------------------------------------
+# coercion of user arguments
+
+
+def _is_literal_value(value: Any) -> bool:
+    return not hasattr(value, "__clause_element__") and not isinstance(value, ClauseElement)
+
+
+def coerce_element(value: Any) -> ClauseElement:
+    """``value`` as a clause element (via ``__clause_element__`` for ORM attributes)."""
+    if isinstance(value, ClauseElement):
+        return value
+    clause = getattr(value, "__clause_element__", None)
+    if clause is not None:
+        result: ClauseElement = clause()
+        return result
+    raise exc.ArgumentError(f"Expected a SQL expression, got {value!r}")
+
+
+def coerce_column(value: Any, *, role: str = "column expression") -> ColumnElement:
+    """``value`` as a column expression; strings are refused with a hint."""
+    if isinstance(value, ColumnElement):
+        return value
+    clause = getattr(value, "__clause_element__", None)
+    if clause is not None:
+        value = clause()
+        if isinstance(value, ColumnElement):
+            return value
+    if isinstance(value, str):
+        raise exc.ArgumentError(
+            f"Plain string {value!r} given where a {role} is expected; use "
+            f"literal_column({value!r}) or text({value!r}) for SQL, or a Column object"
+        )
+    from athanor.sql.selectable import ScalarSelect, Select  # noqa: PLC0415 - avoids an import cycle
+
+    if isinstance(value, Select):
+        return ScalarSelect(value)
+    if isinstance(value, ScalarSelect):
+        return value
+    raise exc.ArgumentError(f"Expected a {role}, got {value!r}")
+
+
+def coerce_where(value: Any) -> ColumnElement:
+    """A WHERE / HAVING / ON criterion."""
+    if isinstance(value, ColumnElement):
+        return value
+    if isinstance(value, TextClause):
+        return TextCriterion(value)
+    if isinstance(value, bool):
+        return True_() if value else False_()
+    if isinstance(value, str):
+        raise exc.ArgumentError(
+            f"Plain string {value!r} given as a WHERE/ON criterion; wrap SQL in text({value!r})"
+        )
+    return coerce_column(value, role="WHERE/ON criterion")
+
+
+def coerce_bind(
+    value: Any, against: ColumnElement | None, op: Operator | None = None
+) -> ColumnElement:
+    """The right-hand side of ``against <op> value``: a column or a new bound parameter."""
+    if isinstance(value, ColumnElement):
+        return value
+    if not isinstance(value, ClauseElement):
+        clause = getattr(value, "__clause_element__", None)
+        if clause is not None:
+            return coerce_column(clause())
+    if isinstance(value, ClauseElement):
+        from athanor.sql.selectable import FromClause, ScalarSelect, Select  # noqa: PLC0415 - avoids an import cycle
+
+        if isinstance(value, Select):
+            return ScalarSelect(value)
+        if isinstance(value, TextClause):
+            return TextCriterion(value)
+        if isinstance(value, FromClause):
+            raise exc.ArgumentError(
+                f"Cannot compare a column with the table/selectable {value!r}; "
+                "compare with one of its columns (.c.<name>) or use .scalar_subquery()"
+            )
+        raise exc.ArgumentError(f"Cannot use {value!r} as a column expression")
+    if isinstance(value, type) or (callable(value) and not hasattr(value, "__len__")):
+        raise exc.ArgumentError(
+            f"Cannot compare a SQL expression with {value!r}; compare with a plain value "
+            "(number, string, date, ...) or another SQL expression"
+        )
+    if against is None:
+        return BindParameter(None, value, unique=True)
+    bind_type = against.type.coerce_compared_value(op, value)
+    return BindParameter(against._bind_base_name(), value, type_=bind_type, unique=True)
+
+
+# --------------------------------------------------------------------------------------
+# operator mixin
+
+
+class ColumnOperators:
+    """Python operators and methods that build SQL expressions (``col == 5``, ``col.in_()``)."""
+
+    __slots__ = ()
+    __hash__ = object.__hash__
+
+    def operate(self, op: Operator, *other: Any, **kwargs: Any) -> ColumnElement:
+        raise NotImplementedError
+
+    def reverse_operate(self, op: Operator, other: Any, **kwargs: Any) -> ColumnElement:
+        raise NotImplementedError
+
+    def __eq__(self, other: Any) -> ColumnElement:  # type: ignore[override]
+        return self.operate(operators.eq, other)
+
+    def __ne__(self, other: Any) -> ColumnElement:  # type: ignore[override]
+        return self.operate(operators.ne, other)
+
+    def __lt__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.lt, other)
+
+    def __le__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.le, other)
+
+    def __gt__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.gt, other)
+
+    def __ge__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.ge, other)
+
+    def __add__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.add, other)
+
+    def __radd__(self, other: Any) -> ColumnElement:
+        return self.reverse_operate(operators.add, other)
+
+    def __sub__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.sub, other)
+
+    def __rsub__(self, other: Any) -> ColumnElement:
+        return self.reverse_operate(operators.sub, other)
+
+    def __mul__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.mul, other)
+
+    def __rmul__(self, other: Any) -> ColumnElement:
+        return self.reverse_operate(operators.mul, other)
+
+    def __truediv__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.truediv, other)
+
+    def __rtruediv__(self, other: Any) -> ColumnElement:
+        return self.reverse_operate(operators.truediv, other)
+
+    def __mod__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.mod, other)
+
+    def __rmod__(self, other: Any) -> ColumnElement:
+        return self.reverse_operate(operators.mod, other)
+
+    def __neg__(self) -> ColumnElement:
+        return self.operate(operators.neg)
+
+    def __invert__(self) -> ColumnElement:
+        return self.operate(operators.inv)
+
+    def __and__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.and_, other)
+
+    def __or__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.or_, other)
+
+    def __getitem__(self, index: Any) -> ColumnElement:
+        return self.operate(operators.getitem, index)
+
+    def concat(self, other: Any) -> ColumnElement:
+        """``self || other``."""
+        return self.operate(operators.concat_op, other)
+
+    def like(self, other: Any, escape: str | None = None) -> ColumnElement:
+        """``self LIKE other``."""
+        return self.operate(operators.like_op, other, escape=escape)
+
+    def not_like(self, other: Any, escape: str | None = None) -> ColumnElement:
+        """``self NOT LIKE other``."""
+        return self.operate(operators.not_like_op, other, escape=escape)
+
+    def ilike(self, other: Any, escape: str | None = None) -> ColumnElement:
+        """Case-insensitive LIKE (``ILIKE`` on PostgreSQL, ``lower() LIKE lower()`` elsewhere)."""
+        return self.operate(operators.ilike_op, other, escape=escape)
+
+    def not_ilike(self, other: Any, escape: str | None = None) -> ColumnElement:
+        """Case-insensitive NOT LIKE."""
+        return self.operate(operators.not_ilike_op, other, escape=escape)
+
+    notlike = not_like
+    notilike = not_ilike
+
+    def contains(
+        self, other: Any, *, autoescape: bool = False, escape: str | None = None
+    ) -> ColumnElement:
+        """``self LIKE '%' || other || '%'``; ``autoescape`` makes ``%`` and ``_`` literal."""
+        return self.operate(
+            operators.like_op, other, _pattern=("%", "%"), autoescape=autoescape, escape=escape
+        )
+
+    def startswith(
+        self, other: Any, *, autoescape: bool = False, escape: str | None = None
+    ) -> ColumnElement:
+        """``self LIKE other || '%'``."""
+        return self.operate(
+            operators.like_op, other, _pattern=("", "%"), autoescape=autoescape, escape=escape
+        )
+
+    def endswith(
+        self, other: Any, *, autoescape: bool = False, escape: str | None = None
+    ) -> ColumnElement:
+        """``self LIKE '%' || other``."""
+        return self.operate(
+            operators.like_op, other, _pattern=("%", ""), autoescape=autoescape, escape=escape
+        )
+
+    def icontains(
+        self, other: Any, *, autoescape: bool = False, escape: str | None = None
+    ) -> ColumnElement:
+        """Case-insensitive :meth:`contains`."""
+        return self.operate(
+            operators.ilike_op, other, _pattern=("%", "%"), autoescape=autoescape, escape=escape
+        )
+
+    def in_(self, other: Any) -> ColumnElement:
+        """``self IN (...)``: a list (bound as one expanding parameter), a subquery or bindparam."""
+        return self.operate(operators.in_op, other)
+
+    def not_in(self, other: Any) -> ColumnElement:
+        """``self NOT IN (...)``."""
+        return self.operate(operators.not_in_op, other)
+
+    notin_ = not_in
+
+    def between(self, lower: Any, upper: Any, symmetric: bool = False) -> ColumnElement:
+        """``self BETWEEN lower AND upper``."""
+        return self.operate(operators.between_op, lower, upper)
+
+    def is_(self, other: Any) -> ColumnElement:
+        """``self IS other`` (``IS NULL`` for None)."""
+        return self.operate(operators.is_, other)
+
+    def is_not(self, other: Any) -> ColumnElement:
+        """``self IS NOT other``."""
+        return self.operate(operators.is_not, other)
+
+    isnot = is_not
+
+    def is_distinct_from(self, other: Any) -> ColumnElement:
+        """``self IS DISTINCT FROM other``."""
+        return self.operate(operators.is_distinct_from, other)
+
+    def is_not_distinct_from(self, other: Any) -> ColumnElement:
+        """``self IS NOT DISTINCT FROM other``."""
+        return self.operate(operators.is_not_distinct_from, other)
+
+    def asc(self) -> ColumnElement:
+        """``self ASC`` for ORDER BY."""
+        return self.operate(operators.asc_op)
+
+    def desc(self) -> ColumnElement:
+        """``self DESC`` for ORDER BY."""
+        return self.operate(operators.desc_op)
+
+    def nulls_first(self) -> ColumnElement:
+        """``... NULLS FIRST``."""
+        return self.operate(operators.nulls_first_op)
+
+    def nulls_last(self) -> ColumnElement:
+        """``... NULLS LAST``."""
+        return self.operate(operators.nulls_last_op)
+
+    nullsfirst = nulls_first
+    nullslast = nulls_last
+
+    def distinct(self) -> ColumnElement:
+        """``DISTINCT self`` (inside an aggregate: ``count(distinct(x))``)."""
+        return self.operate(operators.distinct_op)
+
+    def collate(self, collation: str) -> ColumnElement:
+        """``self COLLATE collation``."""
+        return self.operate(operators.collate, collation)
+
+    def op(
+        self,
+        opstring: str,
+        precedence: int = 5,
+        is_comparison: bool = False,
+        return_type: Any = None,
+    ) -> Callable[[Any], ColumnElement]:
+        """A function producing ``self <opstring> other`` for any SQL operator."""
+        custom = operators.custom_op(opstring, precedence, is_comparison=is_comparison)
+
+        def apply(other: Any) -> ColumnElement:
+            return self.operate(custom, other, return_type=return_type)
+
+        return apply
+
+    def bool_op(self, opstring: str, precedence: int = 5) -> Callable[[Any], ColumnElement]:
+        """Like :meth:`op` for an operator returning a boolean."""
+        return self.op(opstring, precedence, is_comparison=True)
+
+
+# --------------------------------------------------------------------------------------
+# column elements
+
+
+class ColumnElement(ClauseElement, ColumnOperators):
+    """A SQL expression that has a value and a type (anything usable as a column)."""
+
+    __visit_name__ = "column_element"
+    type: sqltypes.TypeEngine = sqltypes.NULLTYPE
+    key: str | None = None
+    primary_key: bool = False
+    foreign_keys: Any = frozenset()
+    _is_column: ClassVar[bool] = False
+
+    __hash__ = ClauseElement.__hash__
+
+    @property
+    def _proxy_name(self) -> str | None:
+        """The name this expression gets in a subquery's ``.c`` and in result rows."""
+        return None
+
+    def _bind_base_name(self) -> str:
+        return self._proxy_name or "param"
+
+    def __bool__(self) -> bool:
+        raise TypeError("Boolean value of this clause is not defined")
+
+    @property
+    def expression(self) -> ColumnElement:
+        return self
+
+    def label(self, name: str | None) -> Label:
+        """``self AS name``."""
+        return Label(name, self)
+
+    def cast(self, type_: Any) -> Cast:
+        """``CAST(self AS type)``."""
+        return Cast(self, type_)
+
+    def over(
+        self,
+        partition_by: Any = None,
+        order_by: Any = None,
+        rows: tuple[int | None, int | None] | None = None,
+        range_: tuple[int | None, int | None] | None = None,
+    ) -> Over:
+        """A window function call: ``self OVER (PARTITION BY ... ORDER BY ...)``."""
+        return Over(self, partition_by=partition_by, order_by=order_by, rows=rows, range_=range_)
+
+    def self_group(self, against: Operator | None = None) -> ColumnElement:
+        if (
+            against is not None
+            and self._precedence <= against.precedence
+            and self._precedence < PRECEDENCE_ATOM
+        ):
+            return Grouping(self)
+        return self
+
+    def operate(self, op: Operator, *other: Any, **kwargs: Any) -> ColumnElement:
+        return _operate(self, op, other, kwargs)
+
+    def reverse_operate(self, op: Operator, other: Any, **kwargs: Any) -> ColumnElement:
+        left = coerce_bind(other, self, op)
+        return _binary(left, self, op, kwargs.get("return_type"))
+
+
+def _binary(
+    left: ColumnElement,
+    right: ColumnElement,
+    op: Operator,
+    return_type: Any = None,
+    modifiers: tuple[Any, ...] = (),
+) -> BinaryExpression:
+    if return_type is not None:
+        type_ = sqltypes.to_instance(return_type)
+    elif op.comparison:
+        type_ = sqltypes.BOOLEANTYPE
+    elif op is operators.concat_op:
+        type_ = left.type if left.type._is_string else sqltypes.STRINGTYPE
+    else:
+        type_ = left.type._result_type_for(op, right.type)
+    return BinaryExpression(
+        left.self_group(op), right.self_group(op), op, type_, modifiers=modifiers
+    )
+
+
+_LIKE_ESCAPE = "/"
+
+
+def _autoescape(value: str, escape: str) -> str:
+    return (
+        value.replace(escape, escape + escape).replace("%", escape + "%").replace("_", escape + "_")
+    )
+
+
+def _operate(
+    left: ColumnElement, op: Operator, other: tuple[Any, ...], kwargs: dict[str, Any]
+) -> ColumnElement:
+    if not other:
+        if op is operators.inv:
+            return _negate(left)
+        if op is operators.neg:
+            return UnaryExpression(left.self_group(op), operator=op, type_=left.type)
+        if op is operators.distinct_op:
+            return UnaryExpression(left, operator=op, type_=left.type)
+        return UnaryExpression(left, modifier=op, type_=left.type)
+    value = other[0]
+    if op is operators.and_ or op is operators.or_:
+        return BooleanClauseList._construct(op, (left, value))
+    if op is operators.in_op or op is operators.not_in_op:
+        return _in(left, op, value)
+    if op is operators.between_op:
+        lower = coerce_bind(value, left, op)
+        upper = coerce_bind(other[1], left, op)
+        pair = ClauseList(
+            lower.self_group(operators.and_),
+            upper.self_group(operators.and_),
+            operator=operators.and_,
+        )
+        return BinaryExpression(left.self_group(op), pair, op, sqltypes.BOOLEANTYPE)
+    if op is operators.collate:
+        return BinaryExpression(left.self_group(op), CollationClause(str(value)), op, left.type)
+    if op is operators.getitem:
+        index = coerce_bind(value, None)
+        json_like = left.type._is_json
+        return BinaryExpression(
+            left.self_group(op),
+            index,
+            operators.json_getitem_op if json_like else op,
+            left.type if json_like else getattr(left.type, "item_type", sqltypes.NULLTYPE),
+        )
+    if value is None or (isinstance(value, bool) and op in (operators.is_, operators.is_not)):
+        if op is operators.eq or op is operators.is_:
+            return BinaryExpression(
+                left.self_group(op), _null_or_bool(value), operators.is_, sqltypes.BOOLEANTYPE
+            )
+        if op is operators.ne or op is operators.is_not:
+            return BinaryExpression(
+                left.self_group(op), _null_or_bool(value), operators.is_not, sqltypes.BOOLEANTYPE
+            )
+    pattern = kwargs.get("_pattern")
+    if op in _LIKE_OPS:
+        escape = kwargs.get("escape")
+        if pattern is not None:
+            prefix, suffix = pattern
+            if kwargs.get("autoescape"):
+                if not isinstance(value, str):
+                    raise exc.ArgumentError("autoescape=True needs a plain string value")
+                escape = escape or _LIKE_ESCAPE
+                value = _autoescape(value, escape)
+            if isinstance(value, str):
+                value = prefix + value + suffix
+            else:
+                right = coerce_bind(value, left, op)
+                parts: list[ColumnElement] = []
+                if prefix:
+                    parts.append(literal(prefix, sqltypes.STRINGTYPE))
+                parts.append(right)
+                if suffix:
+                    parts.append(literal(suffix, sqltypes.STRINGTYPE))
+                concat = parts[0]
+                for part in parts[1:]:
+                    concat = _binary(concat, part, operators.concat_op)
+                return _binary(left, concat, op, modifiers=(("escape", escape),) if escape else ())
+        right = coerce_bind(value, left, op)
+        return _binary(left, right, op, modifiers=(("escape", escape),) if escape else ())
+    right = coerce_bind(value, left, op)
+    if op is operators.add and left.type._is_string and right.type._is_string:
+        op = operators.concat_op
+    return _binary(left, right, op, kwargs.get("return_type"))
+
+
+_LIKE_OPS = frozenset(
+    {operators.like_op, operators.not_like_op, operators.ilike_op, operators.not_ilike_op}
+)
+
+
+def _null_or_bool(value: Any) -> ColumnElement:
+    if value is None:
+        return Null()
+    return True_() if value else False_()
+
+
+def _in(left: ColumnElement, op: Operator, value: Any) -> ColumnElement:
+    from athanor.sql.selectable import ScalarSelect, Select, Subquery  # noqa: PLC0415 - avoids an import cycle
+
+    if isinstance(value, Select):
+        return BinaryExpression(left.self_group(op), Grouping(value), op, sqltypes.BOOLEANTYPE)
+    if isinstance(value, ScalarSelect):
+        return BinaryExpression(
+            left.self_group(op), Grouping(value.element), op, sqltypes.BOOLEANTYPE
+        )
+    if isinstance(value, Subquery):
+        raise exc.ArgumentError("in_() takes a select(), not a subquery(); pass the select itself")
+    if isinstance(value, BindParameter):
+        if not value.expanding:
+            value = value._with_expanding()
+        return BinaryExpression(left.self_group(op), value, op, sqltypes.BOOLEANTYPE)
+    if isinstance(value, ClauseElement | str) or not isinstance(value, Iterable):
+        raise exc.ArgumentError(
+            f"in_() takes a list of values, a select() or a bindparam(); got {value!r}"
+        )
+    values = list(value)
+    if any(not _is_literal_value(v) for v in values):
+        items = [coerce_bind(v, left, op) for v in values]
+        return BinaryExpression(
+            left.self_group(op), Grouping(ClauseList(*items)), op, sqltypes.BOOLEANTYPE
+        )
+    bind_type = left.type
+    if isinstance(left, Tuple):
+        bind_type = sqltypes.NULLTYPE
+    bind = BindParameter(
+        left._bind_base_name(), values, type_=bind_type, unique=True, expanding=True
+    )
+    if isinstance(left, Tuple):
+        bind._tuple_types = tuple(c.type for c in left.clauses)
+    return BinaryExpression(left.self_group(op), bind, op, sqltypes.BOOLEANTYPE)
+
+
+def _negate(element: ColumnElement) -> ColumnElement:
+    if isinstance(element, BinaryExpression) and element.operator.negate is not None:
+        negated = element.operator.negate
+        assert negated is not None
+        return BinaryExpression(
+            element.left, element.right, negated, element.type, modifiers=element.modifiers
+        )
+    if isinstance(element, UnaryExpression) and element.operator is operators.inv:
+        return element.element
+    if isinstance(element, True_):
+        return False_()
+    if isinstance(element, False_):
+        return True_()
+    return UnaryExpression(
+        element.self_group(operators.inv), operator=operators.inv, type_=sqltypes.BOOLEANTYPE
+    )
+
+
+class ColumnClause(ColumnElement):
+    """A named column, optionally belonging to a table or a selectable (``column("x")``).
+
+    ``is_literal=True`` makes the name raw SQL text (``literal_column("count(*)")``).
+    """
+
+    __visit_name__ = "column"
+    _is_column = True
+
+    def __init__(
+        self,
+        text: str,
+        type_: Any = None,
+        is_literal: bool = False,
+        _selectable: Any = None,
+    ) -> None:
+        self.name = text
+        self.key = text
+        self.type = sqltypes.to_instance(type_)
+        self.is_literal = is_literal
+        self.table: Any = _selectable
+        self._proxied: ColumnElement | None = None
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.name
+
+    def _bind_base_name(self) -> str:
+        return self.key or "param"
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        table = self.table
+        if table is None:
+            return ("CC", self.name, self.is_literal, self.type._ck)
+        if table._stable_identity:
+            return self
+        return ("PC", table._ck_ref(ctx), self.key)
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return [self.table] if self.table is not None else []
+
+    def _make_proxy(self, selectable: Any, name: str | None = None) -> ColumnClause:
+        proxy = ColumnClause(name or self.name, self.type, _selectable=selectable)
+        proxy.key = name or self.key or self.name
+        proxy._proxied = self
+        proxy.primary_key = self.primary_key
+        return proxy
+
+    def __repr__(self) -> str:
+        table = getattr(self.table, "name", None)
+        return f"<Column {table + '.' if table else ''}{self.name}>"
+
+
+def column(text: str, type_: Any = None) -> ColumnClause:
+    """A lightweight column named ``text``, not tied to any table."""
+    return ColumnClause(text, type_)
+
+
+def literal_column(text: str, type_: Any = None) -> ColumnClause:
+    """A column whose SQL is ``text`` as given (not quoted)."""
+    return ColumnClause(text, type_, is_literal=True)
+
+
+_NO_VALUE: Any = object()
+
+
+class BindParameter(ColumnElement):
+    """A value sent to the database as a parameter (``:name`` / ``?`` / ``%s`` / ``$1``).
+
+    ``unique=True`` (what expressions create) means the final name is chosen by the compiler,
+    derived from ``key``; otherwise ``key`` is the parameter name users supply values for.
+    """
+
+    __visit_name__ = "bindparam"
+    _tuple_types: tuple[sqltypes.TypeEngine, ...] | None = None
+
+    def __init__(
+        self,
+        key: str | None,
+        value: Any = _NO_VALUE,
+        type_: Any = None,
+        *,
+        unique: bool = False,
+        required: bool | None = None,
+        callable_: Callable[[], Any] | None = None,
+        expanding: bool = False,
+        literal_execute: bool = False,
+        quote: bool | None = None,
+        isoutparam: bool = False,
+    ) -> None:
+        if required is None:
+            required = value is _NO_VALUE and callable_ is None
+        self.key: str = key or "param"
+        self.unique = unique or key is None
+        self.value = None if value is _NO_VALUE else value
+        self.callable = callable_
+        self.required = required
+        self.expanding = expanding
+        self.literal_execute = literal_execute
+        if type_ is None:
+            if expanding and isinstance(self.value, list | tuple) and self.value:
+                self.type = sqltypes.type_for_value(self.value[0])
+            else:
+                self.type = sqltypes.type_for_value(self.value)
+        else:
+            self.type = sqltypes.to_instance(type_)
+
+    @property
+    def effective_value(self) -> Any:
+        """The value to send: the callable's result when one was given."""
+        if self.callable is not None:
+            return self.callable()
+        return self.value
+
+    def _with_expanding(self) -> BindParameter:
+        new = self._generate()
+        new.expanding = True
+        return new
+
+    def _with_value(self, value: Any) -> BindParameter:
+        new = self._generate()
+        new.value = value
+        new.required = False
+        return new
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        ctx.binds.append(self)
+        return (
+            "B",
+            self.key,
+            self.unique,
+            self.type._ck,
+            self.expanding,
+            self.literal_execute,
+            self.callable is not None,
+            self.required,
+        )
+
+    def __repr__(self) -> str:
+        return f"BindParameter({self.key!r}, {self.value!r}, type_={self.type!r})"
+
+
+def bindparam(  # noqa: PLR0917 - mirrors the SQLAlchemy signature
+    key: str | None,
+    value: Any = _NO_VALUE,
+    type_: Any = None,
+    unique: bool = False,
+    required: bool | None = None,
+    callable_: Callable[[], Any] | None = None,
+    expanding: bool = False,
+    literal_execute: bool = False,
+) -> BindParameter:
+    """A named bound parameter; its value comes from ``value`` or the execute() parameters."""
+    return BindParameter(
+        key,
+        value,
+        type_,
+        unique=unique,
+        required=required,
+        callable_=callable_,
+        expanding=expanding,
+        literal_execute=literal_execute,
+    )
+
+
+def literal(value: Any, type_: Any = None, literal_execute: bool = False) -> BindParameter:
+    """A Python value as a bound parameter usable in expressions."""
+    return BindParameter(None, value, type_, unique=True, literal_execute=literal_execute)
+
+
+class _Constant(ColumnElement):
+    """NULL, TRUE, FALSE."""
+
+    _ck_name: ClassVar[str] = ""
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return self._ck_name
+
+
+class Null(_Constant):
+    """SQL ``NULL``."""
+
+    __visit_name__ = "null"
+    _ck_name = "NULL"
+
+
+class True_(_Constant):  # noqa: N801 - SQL/SQLAlchemy name
+    """SQL ``true`` (``1`` where booleans are not native)."""
+
+    __visit_name__ = "true"
+    _ck_name = "TRUE"
+    type = sqltypes.BOOLEANTYPE
+
+
+class False_(_Constant):  # noqa: N801 - SQL/SQLAlchemy name
+    """SQL ``false`` (``0`` where booleans are not native)."""
+
+    __visit_name__ = "false"
+    _ck_name = "FALSE"
+    type = sqltypes.BOOLEANTYPE
+
+
+def null() -> Null:
+    """SQL ``NULL``."""
+    return Null()
+
+
+def true() -> True_:
+    """SQL ``true``."""
+    return True_()
+
+
+def false() -> False_:
+    """SQL ``false``."""
+    return False_()
+
+
+class CollationClause(ColumnElement):
+    """The collation name after ``COLLATE``."""
+
+    __visit_name__ = "collation"
+
+    def __init__(self, collation: str) -> None:
+        self.collation = collation
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("COLL", self.collation)
+
+
+class BinaryExpression(ColumnElement):
+    """``left <operator> right``."""
+
+    __visit_name__ = "binary"
+
+    def __init__(
+        self,
+        left: ColumnElement,
+        right: ColumnElement,
+        operator: Operator,
+        type_: sqltypes.TypeEngine | None = None,
+        *,
+        modifiers: tuple[Any, ...] = (),
+    ) -> None:
+        self.left = left
+        self.right = right
+        self.operator = operator
+        self.type = type_ or sqltypes.BOOLEANTYPE
+        self.modifiers = modifiers
+
+    @property
+    def _precedence(self) -> int:  # type: ignore[override]
+        return self.operator.precedence
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return (
+            "BX",
+            self.operator.name,
+            self.operator.sql,
+            self.left._ck(ctx),
+            self.right._ck(ctx),
+            self.modifiers,
+        )
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return self.left._from_objects + self.right._from_objects
+
+    def __bool__(self) -> bool:
+        # ``col_a == col_b`` in a boolean context (dict lookups, ``in``) compares identity.
+        if self.operator is operators.eq:
+            return self.left is self.right
+        if self.operator is operators.ne:
+            return self.left is not self.right
+        raise TypeError("Boolean value of this clause is not defined")
+
+    def self_group(self, against: Operator | None = None) -> ColumnElement:
+        if against is not None and (
+            self.operator.precedence < against.precedence
+            or (self.operator.precedence == against.precedence and against not in _ASSOCIATIVE)
+        ):
+            return Grouping(self)
+        return self
+
+
+_ASSOCIATIVE = frozenset(
+    {operators.add, operators.mul, operators.and_, operators.or_, operators.concat_op}
+)
+
+
+class UnaryExpression(ColumnElement):
+    """A prefix operator (``NOT x``, ``-x``, ``DISTINCT x``) or postfix modifier (``x DESC``)."""
+
+    __visit_name__ = "unary"
+
+    def __init__(
+        self,
+        element: ColumnElement,
+        *,
+        operator: Operator | None = None,
+        modifier: Operator | None = None,
+        type_: sqltypes.TypeEngine | None = None,
+    ) -> None:
+        self.element = element
+        self.operator = operator
+        self.modifier = modifier
+        self.type = type_ or element.type
+
+    @property
+    def _precedence(self) -> int:  # type: ignore[override]
+        return (self.operator or self.modifier or operators.inv).precedence
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.element._proxy_name
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        op = self.operator.name if self.operator else None
+        mod = self.modifier.name if self.modifier else None
+        return ("UX", op, mod, self.element._ck(ctx))
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return self.element._from_objects
+
+
+def _order_target(column: Any) -> ColumnElement:
+    if isinstance(column, str):
+        return ColumnClause(column)
+    return coerce_column(column)
+
+
+def asc(column: Any) -> ColumnElement:
+    """``column ASC``."""
+    return _order_target(column).asc()
+
+
+def desc(column: Any) -> ColumnElement:
+    """``column DESC``."""
+    return _order_target(column).desc()
+
+
+def nulls_first(column: Any) -> ColumnElement:
+    """``column NULLS FIRST``."""
+    return _order_target(column).nulls_first()
+
+
+def nulls_last(column: Any) -> ColumnElement:
+    """``column NULLS LAST``."""
+    return _order_target(column).nulls_last()
+
+
+def distinct(expr: Any) -> ColumnElement:
+    """``DISTINCT expr``."""
+    return coerce_column(expr).distinct()
+
+
+def collate(expression: Any, collation: str) -> ColumnElement:
+    """``expression COLLATE collation``."""
+    return coerce_column(expression).collate(collation)
+
+
+def between(expr: Any, lower: Any, upper: Any, symmetric: bool = False) -> ColumnElement:
+    """``expr BETWEEN lower AND upper``."""
+    return coerce_column(expr).between(lower, upper, symmetric)
+
+
+class Grouping(ColumnElement):
+    """Parentheses around an expression."""
+
+    __visit_name__ = "grouping"
+
+    def __init__(self, element: ClauseElement) -> None:
+        self.element = element
+        self.type = getattr(element, "type", sqltypes.NULLTYPE)
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("G", self.element._ck(ctx))
+
+    @property
+    def _proxy_name(self) -> str | None:
+        inner = self.element
+        return inner._proxy_name if isinstance(inner, ColumnElement) else None
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return self.element._from_objects
+
+
+class ClauseList(ColumnElement):
+    """Expressions joined by an operator (a comma by default)."""
+
+    __visit_name__ = "clauselist"
+
+    def __init__(self, *clauses: Any, operator: Operator = operators.comma_op) -> None:
+        self.operator = operator
+        self.clauses: tuple[ColumnElement, ...] = tuple(
+            c if isinstance(c, ColumnElement) else coerce_bind(c, None) for c in clauses
+        )
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("CL", self.operator.name, tuple(c._ck(ctx) for c in self.clauses))
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return [f for c in self.clauses for f in c._from_objects]
+
+    def __iter__(self) -> Iterator[ColumnElement]:
+        return iter(self.clauses)
+
+    def __len__(self) -> int:
+        return len(self.clauses)
+
+
+class BooleanClauseList(ColumnElement):
+    """Criteria joined by AND or OR."""
+
+    __visit_name__ = "boolean_clauselist"
+    type = sqltypes.BOOLEANTYPE
+
+    def __init__(self, operator: Operator, clauses: tuple[ColumnElement, ...]) -> None:
+        self.operator = operator
+        self.clauses = clauses
+
+    @classmethod
+    def _construct(cls, operator: Operator, clauses: Iterable[Any]) -> ColumnElement:
+        flat: list[ColumnElement] = []
+        for clause in clauses:
+            element = coerce_where(clause)
+            if isinstance(element, BooleanClauseList) and element.operator is operator:
+                flat.extend(element.clauses)
+            else:
+                flat.append(element)
+        if not flat:
+            return True_() if operator is operators.and_ else False_()
+        if len(flat) == 1:
+            return flat[0]
+        return cls(operator, tuple(c.self_group(operator) for c in flat))
+
+    @property
+    def _precedence(self) -> int:  # type: ignore[override]
+        return self.operator.precedence
+
+    def self_group(self, against: Operator | None = None) -> ColumnElement:
+        if against is not None and self.operator.precedence < against.precedence:
+            return Grouping(self)
+        return self
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("BL", self.operator.name, tuple(c._ck(ctx) for c in self.clauses))
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return [f for c in self.clauses for f in c._from_objects]
+
+
+def and_(*clauses: Any) -> ColumnElement:
+    """``a AND b AND ...``."""
+    return BooleanClauseList._construct(operators.and_, clauses)
+
+
+def or_(*clauses: Any) -> ColumnElement:
+    """``a OR b OR ...``."""
+    return BooleanClauseList._construct(operators.or_, clauses)
+
+
+def not_(clause: Any) -> ColumnElement:
+    """``NOT clause`` (or the negated operator, ``!=`` for ``=``)."""
+    return _negate(coerce_where(clause))
+
+
+class Tuple(ClauseList):
+    """``(a, b, ...)`` as one value (``tuple_(a, b).in_([(1, 2), (3, 4)])``)."""
+
+    __visit_name__ = "tuple"
+
+    def __init__(self, *clauses: Any, types: Sequence[Any] | None = None) -> None:
+        super().__init__(*clauses)
+        self.type = sqltypes.NULLTYPE
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("TU", tuple(c._ck(ctx) for c in self.clauses))
+
+
+def tuple_(*clauses: Any, types: Sequence[Any] | None = None) -> Tuple:
+    """A SQL tuple of expressions."""
+    return Tuple(
+        *(coerce_column(c) if not _is_literal_value(c) else c for c in clauses), types=types
+    )
+
+
+class Label(ColumnElement):
+    """``element AS name`` in a column list; just ``name`` where a reference is enough."""
+
+    __visit_name__ = "label"
+
+    def __init__(self, name: str | None, element: Any, type_: Any = None) -> None:
+        self.element = coerce_column(element)
+        self.name = name
+        self.key = name
+        self.type = sqltypes.to_instance(type_) if type_ is not None else self.element.type
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.name
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("L", self.name, self.element._ck(ctx))
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return self.element._from_objects
+
+
+class Cast(ColumnElement):
+    """``CAST(expression AS type)``."""
+
+    __visit_name__ = "cast"
+
+    def __init__(self, expression: Any, type_: Any) -> None:
+        self.type = sqltypes.to_instance(type_)
+        self.clause = (
+            coerce_bind(expression, None)
+            if _is_literal_value(expression)
+            else coerce_column(expression)
+        )
+        if isinstance(self.clause, BindParameter) and self.clause.type is sqltypes.NULLTYPE:
+            self.clause.type = self.type
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.clause._proxy_name
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("CAST", self.type._ck, self.clause._ck(ctx))
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return self.clause._from_objects
+
+
+def cast(expression: Any, type_: Any) -> Cast:
+    """``CAST(expression AS type)``."""
+    return Cast(expression, type_)
+
+
+class TypeCoerce(ColumnElement):
+    """``expression`` treated as ``type_`` in Python only; the SQL is unchanged."""
+
+    __visit_name__ = "type_coerce"
+
+    def __init__(self, expression: Any, type_: Any) -> None:
+        self.type = sqltypes.to_instance(type_)
+        if _is_literal_value(expression):
+            self.clause: ColumnElement = BindParameter(None, expression, self.type, unique=True)
+        else:
+            self.clause = coerce_column(expression)
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.clause._proxy_name
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("TC", self.type._ck, self.clause._ck(ctx))
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return self.clause._from_objects
+
+
+def type_coerce(expression: Any, type_: Any) -> TypeCoerce:
+    """Treat ``expression`` as ``type_`` for Python-side conversion without a SQL CAST."""
+    return TypeCoerce(expression, type_)
+
+
+class Case(ColumnElement):
+    """``CASE WHEN ... THEN ... ELSE ... END``."""
+
+    __visit_name__ = "case"
+
+    def __init__(self, *whens: Any, value: Any = None, else_: Any = None) -> None:
+        pairs: list[tuple[Any, Any]]
+        if len(whens) == 1 and isinstance(whens[0], Mapping):
+            pairs = list(whens[0].items())
+        else:
+            pairs = [tuple(w) for w in whens]
+        if not pairs:
+            raise exc.ArgumentError("case() needs at least one WHEN (condition, result) pair")
+        self.value = coerce_bind(value, None) if value is not None else None
+        self.whens: list[tuple[ColumnElement, ColumnElement]] = []
+        for condition, result in pairs:
+            cond = (
+                coerce_bind(condition, self.value)
+                if self.value is not None
+                else coerce_where(condition)
+            )
+            self.whens.append((cond, coerce_bind(result, None)))
+        self.else_ = coerce_bind(else_, None) if else_ is not None else None
+        result_types = [r.type for _, r in self.whens if r.type is not sqltypes.NULLTYPE]
+        self.type = result_types[0] if result_types else sqltypes.NULLTYPE
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return (
+            "CASE",
+            self.value._ck(ctx) if self.value is not None else None,
+            tuple((c._ck(ctx), r._ck(ctx)) for c, r in self.whens),
+            self.else_._ck(ctx) if self.else_ is not None else None,
+        )
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        found: list[FromClause] = []
+        for cond, result in self.whens:
+            found += cond._from_objects + result._from_objects
+        return found
+
+
+def case(*whens: Any, value: Any = None, else_: Any = None) -> Case:
+    """A CASE expression from ``(condition, result)`` pairs, or a dict with ``value=``."""
+    return Case(*whens, value=value, else_=else_)
+
+
+class Over(ColumnElement):
+    """A window function: ``fn OVER (PARTITION BY ... ORDER BY ... ROWS ...)``."""
+
+    __visit_name__ = "over"
+
+    def __init__(
+        self,
+        element: ColumnElement,
+        partition_by: Any = None,
+        order_by: Any = None,
+        rows: tuple[int | None, int | None] | None = None,
+        range_: tuple[int | None, int | None] | None = None,
+    ) -> None:
+        self.element = element
+        self.type = element.type
+        self.partition_by = _column_list(partition_by)
+        self.order_by = _column_list(order_by)
+        self.rows = rows
+        self.range_ = range_
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.element._proxy_name
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return (
+            "OVER",
+            self.element._ck(ctx),
+            tuple(c._ck(ctx) for c in self.partition_by),
+            tuple(c._ck(ctx) for c in self.order_by),
+            self.rows,
+            self.range_,
+        )
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return self.element._from_objects
+
+
+def over(
+    element: ColumnElement,
+    partition_by: Any = None,
+    order_by: Any = None,
+    rows: Any = None,
+    range_: Any = None,
+) -> Over:
+    """``element OVER (...)``."""
+    return Over(element, partition_by, order_by, rows, range_)
+
+
+def _column_list(value: Any) -> tuple[ColumnElement, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return tuple(coerce_column(v) for v in value)
+    return (coerce_column(value),)
+
+
+# --------------------------------------------------------------------------------------
+# text()
+
+_BIND_RE = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+
+
+class TextClause(ClauseElement):
+    """Literal SQL text with ``:name`` bound parameters (``\\:`` for a literal colon)."""
+
+    __visit_name__ = "textclause"
+    is_select = False
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._bindparams: dict[str, BindParameter] = {
+            name: BindParameter(name, required=True) for name in _BIND_RE.findall(text)
+        }
+
+    def bindparams(self, *binds: BindParameter, **values: Any) -> TextClause:
+        """Give values or types to the text's parameters."""
+        new = self._generate()
+        params = dict(self._bindparams)
+        for bind in binds:
+            if bind.key not in params:
+                raise exc.ArgumentError(f"This text() has no bind parameter named {bind.key!r}")
+            params[bind.key] = bind
+        for name, value in values.items():
+            if name not in params:
+                raise exc.ArgumentError(f"This text() has no bind parameter named {name!r}")
+            params[name] = params[name]._with_value(value)
+        new._bindparams = params
+        return new
+
+    def columns(self, *cols: Any, **types: Any) -> TextualSelect:
+        """Declare the result columns of this text (names, types) so rows convert values."""
+        columns: list[ColumnElement] = [
+            c if isinstance(c, ColumnElement) else ColumnClause(c) for c in cols
+        ]
+        columns.extend(ColumnClause(name, type_) for name, type_ in types.items())
+        return TextualSelect(self, columns)
+
+    def self_group(self, against: Operator | None = None) -> ClauseElement:
+        return self
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("T", self.text, tuple(b._ck(ctx) for b in self._bindparams.values()))
+
+    def __and__(self, other: Any) -> ColumnElement:
+        return and_(self, other)
+
+    def __or__(self, other: Any) -> ColumnElement:
+        return or_(self, other)
+
+    def __repr__(self) -> str:
+        return f"text({self.text!r})"
+
+
+def text(text: str) -> TextClause:
+    """A SQL string with ``:name`` parameters; values are always bound, never interpolated."""
+    return TextClause(text)
+
+
+class TextCriterion(ColumnElement):
+    """A :class:`TextClause` used as a boolean criterion."""
+
+    __visit_name__ = "text_criterion"
+    type = sqltypes.BOOLEANTYPE
+    _precedence = 0
+
+    def __init__(self, clause: TextClause) -> None:
+        self.clause = clause
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("TCR", self.clause._ck(ctx))
+
+    def self_group(self, against: Operator | None = None) -> ColumnElement:
+        return Grouping(self) if against is not None else self
+
+
+class TextualSelect(ClauseElement):
+    """``text(...).columns(...)``: literal SQL whose result columns are known."""
+
+    __visit_name__ = "textual_select"
+    is_select = True
+    is_selectable = True
+
+    def __init__(self, text: TextClause, columns: list[ColumnElement]) -> None:
+        self.element = text
+        self.column_args = columns
+
+    @property
+    def selected_columns(self) -> Any:
+        from athanor.sql.selectable import ColumnCollection  # noqa: PLC0415 - avoids an import cycle
+
+        return ColumnCollection((c.key or str(i), c) for i, c in enumerate(self.column_args))
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("TS", self.element._ck(ctx), tuple(c._ck(ctx) for c in self.column_args))
+
+    def subquery(self, name: str | None = None) -> Any:
+        """This text as a named subquery in FROM."""
+        from athanor.sql.selectable import Subquery  # noqa: PLC0415 - avoids an import cycle
+
+        return Subquery(self, name)
+
+    alias = subquery
+
+    def cte(self, name: str | None = None, recursive: bool = False) -> Any:
+        """This text as a common table expression."""
+        from athanor.sql.selectable import CTE  # noqa: PLC0415 - avoids an import cycle
+
+        return CTE(self, name, recursive=recursive)
+
+    def bindparams(self, *binds: BindParameter, **values: Any) -> TextualSelect:
+        """Give values or types to the text's parameters."""
+        return TextualSelect(self.element.bindparams(*binds, **values), self.column_args)

@@ -1,0 +1,226 @@
+"""SQL functions: ``func.count()``, ``func.lower(x)``, ``func.now()``, ``func.anything(...)``.
+
+``func.<name>`` builds a call of any SQL function; well-known names get their return type
+(``count`` -> Integer, ``now`` -> DateTime, ``lower`` -> String, ``sum`` -> the argument's
+type) so results convert correctly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any, ClassVar
+
+from athanor.sql import types as sqltypes
+from athanor.sql.elements import (
+    ClauseList,
+    ColumnElement,
+    KeyContext,
+    coerce_bind,
+    coerce_where,
+    literal_column,
+)
+from athanor.sql.operators import Operator
+
+
+class FunctionElement(ColumnElement):
+    """A call of a SQL function: ``name(arg, ...)``."""
+
+    __visit_name__ = "function"
+
+    def __init__(
+        self, name: str, *args: Any, type_: Any = None, packagenames: tuple[str, ...] = ()
+    ) -> None:
+        self.name = name
+        self.packagenames = packagenames
+        self.clause_expr = ClauseList(*[coerce_bind(a, None) for a in args])
+        self.type = sqltypes.to_instance(type_) if type_ is not None else self._default_type()
+
+    def _default_type(self) -> sqltypes.TypeEngine:
+        rule = _RETURN_TYPES.get(self.name.lower())
+        if rule is None:
+            return sqltypes.NULLTYPE
+        if rule == "first_arg":
+            clauses = self.clause_expr.clauses
+            return clauses[0].type if clauses else sqltypes.NULLTYPE
+        result: sqltypes.TypeEngine = rule
+        return result
+
+    @property
+    def clauses(self) -> ClauseList:
+        return self.clause_expr
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.name
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("FN", self.name, self.packagenames, self.clause_expr._ck(ctx), self.type._ck)
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return self.clause_expr._from_objects
+
+    def filter(self, *criteria: Any) -> FunctionFilter:
+        """``fn(...) FILTER (WHERE criteria)``."""
+        return FunctionFilter(self, *criteria)
+
+    def within_group(self, *order_by: Any) -> ColumnElement:
+        """``fn(...) WITHIN GROUP (ORDER BY ...)``."""
+        return WithinGroup(self, *order_by)
+
+    def select(self) -> Any:
+        """``SELECT fn(...)``."""
+        from athanor.sql.selectable import Select  # noqa: PLC0415 - avoids an import cycle
+
+        return Select(self)
+
+    def self_group(self, against: Operator | None = None) -> ColumnElement:
+        return self
+
+    def alias(self, name: str | None = None) -> Any:
+        """The function as a FROM object (table-valued functions)."""
+        from athanor.sql.selectable import Alias  # noqa: PLC0415 - avoids an import cycle
+
+        return Alias(_FunctionFrom(self), name)
+
+    def table_valued(self, *names: str) -> Any:
+        return self.alias()
+
+
+class _FunctionFrom(ColumnElement):
+    def __init__(self, fn: FunctionElement) -> None:
+        self.fn = fn
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return self.fn._ck(ctx)
+
+
+class FunctionFilter(ColumnElement):
+    """``aggregate FILTER (WHERE ...)``."""
+
+    __visit_name__ = "funcfilter"
+
+    def __init__(self, func: FunctionElement, *criteria: Any) -> None:
+        self.func = func
+        self.criterion = [coerce_where(c) for c in criteria]
+        self.type = func.type
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.func.name
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("FF", self.func._ck(ctx), tuple(c._ck(ctx) for c in self.criterion))
+
+
+class WithinGroup(ColumnElement):
+    """``fn(...) WITHIN GROUP (ORDER BY ...)``."""
+
+    __visit_name__ = "withingroup"
+
+    def __init__(self, func: FunctionElement, *order_by: Any) -> None:
+        from athanor.sql.elements import _column_list  # noqa: PLC0415 - avoids an import cycle
+
+        self.func = func
+        self.order_by = _column_list(list(order_by))
+        self.type = func.type
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("WG", self.func._ck(ctx), tuple(c._ck(ctx) for c in self.order_by))
+
+
+class Count(FunctionElement):
+    """``count(expr)``; ``count()`` is ``count(*)``."""
+
+    def __init__(self, expression: Any = None, **kw: Any) -> None:
+        if expression is None:
+            expression = literal_column("*")
+        super().__init__("count", expression, type_=sqltypes.INTEGERTYPE)
+
+
+_RETURN_TYPES: dict[str, Any] = {
+    "count": sqltypes.INTEGERTYPE,
+    "char_length": sqltypes.INTEGERTYPE,
+    "length": sqltypes.INTEGERTYPE,
+    "row_number": sqltypes.INTEGERTYPE,
+    "rank": sqltypes.INTEGERTYPE,
+    "dense_rank": sqltypes.INTEGERTYPE,
+    "ntile": sqltypes.INTEGERTYPE,
+    "percent_rank": sqltypes.Float(),
+    "cume_dist": sqltypes.Float(),
+    "random": sqltypes.Float(),
+    "now": sqltypes.DateTime(),
+    "current_timestamp": sqltypes.DateTime(),
+    "localtimestamp": sqltypes.DateTime(),
+    "localtime": sqltypes.DateTime(),
+    "sysdate": sqltypes.DateTime(),
+    "current_date": sqltypes.Date(),
+    "current_time": sqltypes.Time(),
+    "lower": sqltypes.STRINGTYPE,
+    "upper": sqltypes.STRINGTYPE,
+    "concat": sqltypes.STRINGTYPE,
+    "trim": sqltypes.STRINGTYPE,
+    "ltrim": sqltypes.STRINGTYPE,
+    "rtrim": sqltypes.STRINGTYPE,
+    "substr": sqltypes.STRINGTYPE,
+    "substring": sqltypes.STRINGTYPE,
+    "replace": sqltypes.STRINGTYPE,
+    "current_user": sqltypes.STRINGTYPE,
+    "session_user": sqltypes.STRINGTYPE,
+    "user": sqltypes.STRINGTYPE,
+    "group_concat": sqltypes.STRINGTYPE,
+    "string_agg": sqltypes.STRINGTYPE,
+    "sum": "first_arg",
+    "min": "first_arg",
+    "max": "first_arg",
+    "coalesce": "first_arg",
+    "abs": "first_arg",
+    "nullif": "first_arg",
+    "avg": sqltypes.Numeric(),
+}
+
+NO_PARENS = frozenset(
+    {
+        "current_timestamp",
+        "current_date",
+        "current_time",
+        "localtime",
+        "localtimestamp",
+        "current_user",
+        "session_user",
+        "user",
+    }
+)
+"""SQL-standard functions written without parentheses (``CURRENT_TIMESTAMP``)."""
+
+_CLASSES: dict[str, type[FunctionElement]] = {"count": Count}
+
+
+class _FunctionGenerator:
+    """``func.<name>(...)``; dotted names become package-qualified calls."""
+
+    _names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, names: tuple[str, ...] = ()) -> None:
+        self.__names = names
+
+    def __getattr__(self, name: str) -> _FunctionGenerator:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name.endswith("_"):
+            name = name[:-1]
+        return _FunctionGenerator((*self.__names, name))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> FunctionElement:
+        if not self.__names:
+            raise TypeError("func needs a function name: func.count(), func.lower(x), ...")
+        *packages, name = self.__names
+        if not packages:
+            cls = _CLASSES.get(name.lower())
+            if cls is not None:
+                return cls(*args, **kwargs)
+        return FunctionElement(name, *args, type_=kwargs.get("type_"), packagenames=tuple(packages))
+
+
+func = _FunctionGenerator()
+"""Builds SQL function calls: ``func.count(t.c.id)``, ``func.now()``, ``func.my_fn(x)``."""

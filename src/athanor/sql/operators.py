@@ -1,0 +1,105 @@
+"""SQL operators: their SQL spelling, precedence and negation.
+
+Each operator is a small :class:`Operator` object shared by every expression that uses it; the
+compiler renders ``left <sql> right`` from it, and expressions use the precedence to decide
+where parentheses are needed.
+"""
+
+from __future__ import annotations
+
+
+class Operator:
+    """One SQL operator: how it is written and how tightly it binds."""
+
+    __slots__ = ("comparison", "name", "negate_name", "precedence", "sql")
+
+    def __init__(
+        self,
+        name: str,
+        sql: str,
+        precedence: int,
+        *,
+        comparison: bool = False,
+        negate: str | None = None,
+    ) -> None:
+        self.name = name
+        self.sql = sql
+        self.precedence = precedence
+        self.comparison = comparison
+        self.negate_name = negate
+
+    @property
+    def negate(self) -> Operator | None:
+        """The operator meaning NOT (this), when SQL has one (``=`` -> ``!=``)."""
+        return BY_NAME[self.negate_name] if self.negate_name else None
+
+    def __repr__(self) -> str:
+        return f"<Operator {self.name}>"
+
+
+# Precedence: higher binds tighter.
+_P_OR, _P_AND, _P_NOT, _P_CMP, _P_ADD, _P_MUL, _P_UNARY, _P_COLLATE = 2, 3, 4, 5, 7, 8, 9, 10
+
+eq = Operator("eq", "=", _P_CMP, comparison=True, negate="ne")
+ne = Operator("ne", "!=", _P_CMP, comparison=True, negate="eq")
+lt = Operator("lt", "<", _P_CMP, comparison=True, negate="ge")
+le = Operator("le", "<=", _P_CMP, comparison=True, negate="gt")
+gt = Operator("gt", ">", _P_CMP, comparison=True, negate="le")
+ge = Operator("ge", ">=", _P_CMP, comparison=True, negate="lt")
+is_ = Operator("is_", "IS", _P_CMP, comparison=True, negate="is_not")
+is_not = Operator("is_not", "IS NOT", _P_CMP, comparison=True, negate="is_")
+is_distinct_from = Operator(
+    "is_distinct_from", "IS DISTINCT FROM", _P_CMP, comparison=True, negate="is_not_distinct_from"
+)
+is_not_distinct_from = Operator(
+    "is_not_distinct_from",
+    "IS NOT DISTINCT FROM",
+    _P_CMP,
+    comparison=True,
+    negate="is_distinct_from",
+)
+in_op = Operator("in_op", "IN", _P_CMP, comparison=True, negate="not_in_op")
+not_in_op = Operator("not_in_op", "NOT IN", _P_CMP, comparison=True, negate="in_op")
+like_op = Operator("like_op", "LIKE", _P_CMP, comparison=True, negate="not_like_op")
+not_like_op = Operator("not_like_op", "NOT LIKE", _P_CMP, comparison=True, negate="like_op")
+ilike_op = Operator("ilike_op", "ILIKE", _P_CMP, comparison=True, negate="not_ilike_op")
+not_ilike_op = Operator("not_ilike_op", "NOT ILIKE", _P_CMP, comparison=True, negate="ilike_op")
+between_op = Operator("between_op", "BETWEEN", _P_CMP, comparison=True, negate="not_between_op")
+not_between_op = Operator(
+    "not_between_op", "NOT BETWEEN", _P_CMP, comparison=True, negate="between_op"
+)
+add = Operator("add", "+", _P_ADD)
+sub = Operator("sub", "-", _P_ADD)
+mul = Operator("mul", "*", _P_MUL)
+truediv = Operator("truediv", "/", _P_MUL)
+mod = Operator("mod", "%", _P_MUL)
+concat_op = Operator("concat_op", "||", _P_ADD)
+and_ = Operator("and_", "AND", _P_AND)
+or_ = Operator("or_", "OR", _P_OR)
+comma_op = Operator("comma_op", ", ", 0)
+collate = Operator("collate", "COLLATE", _P_COLLATE)
+json_getitem_op = Operator("json_getitem_op", "->", _P_COLLATE)
+getitem = Operator("getitem", "[]", _P_COLLATE)
+
+# Unary operators (prefix or postfix modifiers).
+inv = Operator("inv", "NOT", _P_NOT)
+neg = Operator("neg", "-", _P_UNARY)
+distinct_op = Operator("distinct_op", "DISTINCT", _P_UNARY)
+exists = Operator("exists", "EXISTS", _P_UNARY)
+asc_op = Operator("asc_op", "ASC", 0)
+desc_op = Operator("desc_op", "DESC", 0)
+nulls_first_op = Operator("nulls_first_op", "NULLS FIRST", 0)
+nulls_last_op = Operator("nulls_last_op", "NULLS LAST", 0)
+
+BY_NAME: dict[str, Operator] = {
+    value.name: value for value in list(globals().values()) if isinstance(value, Operator)
+}
+
+
+def custom_op(sql: str, precedence: int = _P_CMP, *, is_comparison: bool = False) -> Operator:
+    """An operator written as ``sql`` (``column.op("@>")(other)``)."""
+    return Operator("custom:" + sql, sql, precedence, comparison=is_comparison)
+
+
+PRECEDENCE_ATOM = 100
+"""Precedence of things that never need parentheses (columns, literals, function calls)."""

@@ -1,0 +1,1192 @@
+"""FROM-clause objects and SELECT statements.
+
+Tables, joins, aliases, subqueries and CTEs are :class:`FromClause` objects with a ``.c``
+collection of columns; :class:`Select` and :class:`CompoundSelect` build queries from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from typing import Any, ClassVar, NamedTuple, TypeVar
+
+from athanor import exc
+from athanor.sql import operators
+from athanor.sql import types as sqltypes
+from athanor.sql.elements import (
+    BindParameter,
+    ClauseElement,
+    ColumnClause,
+    ColumnElement,
+    KeyContext,
+    Label,
+    TextClause,
+    _column_list,
+    and_,
+    coerce_column,
+    coerce_element,
+    coerce_where,
+    literal_column,
+)
+from athanor.sql.operators import Operator
+
+_S = TypeVar("_S", bound="ClauseElement")
+
+
+class ForUpdate(NamedTuple):
+    """The options of ``with_for_update()``."""
+
+    nowait: bool
+    read: bool
+    skip_locked: bool
+    key_share: bool
+    of_cols: tuple[ColumnElement, ...]
+    of_tables: tuple[FromClause, ...]
+
+
+LABEL_STYLE_NONE = 0
+LABEL_STYLE_TABLENAME_PLUS_COL = 1
+LABEL_STYLE_DISAMBIGUATE_ONLY = 2
+LABEL_STYLE_DEFAULT = LABEL_STYLE_DISAMBIGUATE_ONLY
+
+
+class ColumnCollection:
+    """An ordered collection of columns, reachable by key (``t.c.name``, ``t.c["name"]``)."""
+
+    __slots__ = ("_index", "_list")
+
+    def __init__(self, items: Iterable[tuple[str, ColumnElement]] = ()) -> None:
+        self._list: list[tuple[str, ColumnElement]] = []
+        self._index: dict[str, ColumnElement] = {}
+        for key, col in items:
+            self.add(col, key)
+
+    def add(self, column: ColumnElement, key: str | None = None) -> None:
+        """Append ``column`` under ``key`` (its ``.key`` by default); a key appears once."""
+        key = key if key is not None else column.key
+        if key is None:
+            raise exc.ArgumentError(f"Column {column!r} has no key")
+        if key in self._index:
+            self._list = [(k, column if k == key else c) for k, c in self._list]
+        else:
+            self._list.append((key, column))
+        self._index[key] = column
+
+    def remove(self, column: ColumnElement) -> None:
+        """Remove ``column``."""
+        self._list = [(k, c) for k, c in self._list if c is not column]
+        self._index = dict(self._list)
+
+    def __getattr__(self, key: str) -> ColumnElement:
+        try:
+            return self._index[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __getitem__(self, key: str | int | slice | tuple[Any, ...]) -> Any:
+        if isinstance(key, str):
+            return self._index[key]
+        if isinstance(key, int):
+            return self._list[key][1]
+        if isinstance(key, slice):
+            return ColumnCollection(self._list[key])
+        return ColumnCollection((k, self[k]) for k in key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The column under ``key``, or ``default``."""
+        return self._index.get(key, default)
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            return item in self._index
+        return any(c is item for _, c in self._list)
+
+    def contains_column(self, column: ColumnElement) -> bool:
+        """Whether ``column`` itself is in the collection."""
+        return any(c is column for _, c in self._list)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([c for _, c in self._list])
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __bool__(self) -> bool:
+        return bool(self._list)
+
+    def keys(self) -> list[str]:
+        """Column keys in order."""
+        return [k for k, _ in self._list]
+
+    def values(self) -> list[Any]:
+        """Columns in order."""
+        return [c for _, c in self._list]
+
+    def items(self) -> list[tuple[str, Any]]:
+        """``(key, column)`` pairs in order."""
+        return list(self._list)
+
+    def as_readonly(self) -> ColumnCollection:
+        return self
+
+    def __repr__(self) -> str:
+        return f"ColumnCollection({', '.join(self.keys())})"
+
+
+def _base_column(col: ColumnElement) -> ColumnElement:
+    while isinstance(col, ColumnClause) and col._proxied is not None:
+        col = col._proxied
+    return col
+
+
+class FromClause(ClauseElement):
+    """Something that can appear in FROM: a table, join, alias, subquery or CTE."""
+
+    __visit_name__ = "fromclause"
+    is_selectable = True
+    _stable_identity: ClassVar[bool] = False
+    named_with_column: ClassVar[bool] = False
+    name: str | None = None
+    schema: str | None = None
+
+    @property
+    def c(self) -> ColumnCollection:
+        """The columns of this FROM object."""
+        cols: ColumnCollection | None = self.__dict__.get("_columns")
+        if cols is None:
+            cols = self.__dict__["_columns"] = self._populate_columns()
+        return cols
+
+    @property
+    def columns(self) -> ColumnCollection:
+        return self.c
+
+    def _populate_columns(self) -> ColumnCollection:
+        return ColumnCollection()
+
+    @property
+    def primary_key(self) -> list[ColumnElement]:
+        """The primary key columns."""
+        return [c for c in self.c if c.primary_key]
+
+    @property
+    def foreign_keys(self) -> list[Any]:
+        """Foreign keys of the columns."""
+        return [fk for c in self.c for fk in _base_column(c).foreign_keys]
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return [self]
+
+    @property
+    def _hide_froms(self) -> list[FromClause]:
+        """FROM objects this one replaces (a join hides its two sides)."""
+        return []
+
+    @property
+    def _tables(self) -> list[FromClause]:
+        """The individual tables/aliases/subqueries making up this FROM object."""
+        return [self]
+
+    def _ck_ref(self, ctx: KeyContext) -> Hashable:
+        if self._stable_identity:
+            return self
+        return ctx.ref(self, self._ck_def)
+
+    def _ck_def(self, ctx: KeyContext) -> Hashable:
+        raise NotImplementedError
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return self._ck_ref(ctx)
+
+    def corresponding_column(self, column: ColumnElement) -> ColumnElement | None:
+        """The column of this FROM that is, or derives from, ``column``."""
+        target = _base_column(column)
+        for col in self.c:
+            if col is column:
+                return col
+        for col in self.c:
+            if _base_column(col) is target:
+                found: ColumnElement = col
+                return found
+        return None
+
+    def join(
+        self, right: Any, onclause: Any = None, isouter: bool = False, full: bool = False
+    ) -> Join:
+        """``self JOIN right ON onclause`` (ON inferred from foreign keys when omitted)."""
+        return Join(self, right, onclause, isouter=isouter, full=full)
+
+    def outerjoin(self, right: Any, onclause: Any = None, full: bool = False) -> Join:
+        """``self LEFT OUTER JOIN right``."""
+        return Join(self, right, onclause, isouter=True, full=full)
+
+    def alias(self, name: str | None = None, flat: bool = False) -> Alias:
+        """This FROM object under another name (``AS name``)."""
+        return Alias(self, name)
+
+    def select(self) -> Select:
+        """``SELECT * FROM self``."""
+        return Select(self)
+
+    def subquery(self, name: str | None = None) -> Alias:
+        return self.alias(name)
+
+    def self_group(self, against: Operator | None = None) -> ClauseElement:
+        return self
+
+
+class TableClause(FromClause):
+    """A table known by name and columns only (``table("t", column("a"))``)."""
+
+    __visit_name__ = "table"
+    _stable_identity = True
+    named_with_column = True
+
+    name: str
+
+    def __init__(self, name: str, *columns: ColumnClause, schema: str | None = None) -> None:
+        self.name = name
+        self.schema = schema
+        self.__dict__["_columns"] = ColumnCollection()
+        for col in columns:
+            self.append_column(col)
+
+    def append_column(self, column: ColumnClause) -> None:
+        """Add ``column`` to this table."""
+        column.table = self
+        self.c.add(column)
+
+    @property
+    def fullname(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    @property
+    def description(self) -> str:
+        return self.name
+
+    def insert(self) -> Any:
+        """``INSERT INTO self``."""
+        from athanor.sql.dml import Insert  # noqa: PLC0415 - avoids an import cycle
+
+        return Insert(self)
+
+    def update(self) -> Any:
+        """``UPDATE self``."""
+        from athanor.sql.dml import Update  # noqa: PLC0415 - avoids an import cycle
+
+        return Update(self)
+
+    def delete(self) -> Any:
+        """``DELETE FROM self``."""
+        from athanor.sql.dml import Delete  # noqa: PLC0415 - avoids an import cycle
+
+        return Delete(self)
+
+    def __repr__(self) -> str:
+        return f"table({self.fullname!r})"
+
+
+def table(name: str, *columns: ColumnClause, schema: str | None = None) -> TableClause:
+    """A lightweight table for statements, without MetaData."""
+    return TableClause(name, *columns, schema=schema)
+
+
+class Join(FromClause):
+    """``left [LEFT OUTER | FULL OUTER] JOIN right ON onclause``."""
+
+    __visit_name__ = "join"
+
+    def __init__(
+        self,
+        left: Any,
+        right: Any,
+        onclause: Any = None,
+        isouter: bool = False,
+        full: bool = False,
+    ) -> None:
+        self.left = _coerce_from(left)
+        self.right = _coerce_from(right)
+        self.onclause = (
+            coerce_where(onclause)
+            if onclause is not None
+            else join_condition(self.left, self.right)
+        )
+        self.isouter = isouter
+        self.full = full
+
+    def _ck_def(self, ctx: KeyContext) -> Hashable:
+        return (
+            "J",
+            self.left._ck(ctx),
+            self.right._ck(ctx),
+            self.onclause._ck(ctx),
+            self.isouter,
+            self.full,
+        )
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return self._ck_def(ctx)
+
+    def _populate_columns(self) -> ColumnCollection:
+        cols = ColumnCollection()
+        for side in (self.left, self.right):
+            for col in side.c:
+                prefix = getattr(getattr(col, "table", None), "name", None)
+                cols.add(col, f"{prefix}_{col.key}" if prefix else col.key)
+        return cols
+
+    @property
+    def _hide_froms(self) -> list[FromClause]:
+        found: list[FromClause] = []
+        for side in (self.left, self.right):
+            found.append(side)
+            found.extend(side._hide_froms)
+        return found
+
+    @property
+    def _tables(self) -> list[FromClause]:
+        return self.left._tables + self.right._tables
+
+    def __repr__(self) -> str:
+        return f"<Join {self.left!r} {self.right!r}>"
+
+
+def join(
+    left: Any, right: Any, onclause: Any = None, isouter: bool = False, full: bool = False
+) -> Join:
+    """``left JOIN right``."""
+    return Join(left, right, onclause, isouter=isouter, full=full)
+
+
+def outerjoin(left: Any, right: Any, onclause: Any = None, full: bool = False) -> Join:
+    """``left LEFT OUTER JOIN right``."""
+    return Join(left, right, onclause, isouter=True, full=full)
+
+
+def _coerce_from(value: Any) -> FromClause:
+    element = coerce_element(value)
+    if isinstance(element, FromClause):
+        return element
+    if isinstance(element, Select):
+        raise exc.ArgumentError(
+            "A select() cannot be used directly as a FROM object; call .subquery() on it first"
+        )
+    raise exc.ArgumentError(f"Expected a table, alias, subquery or join; got {value!r}")
+
+
+def _fk_pairs(
+    referencing: FromClause, referenced: FromClause
+) -> dict[Any, list[tuple[ColumnElement, ColumnElement]]]:
+    """Foreign keys of ``referencing`` pointing into ``referenced``, grouped by constraint."""
+    pairs: dict[Any, list[tuple[ColumnElement, ColumnElement]]] = {}
+    for col in referencing.c:
+        for fk in _base_column(col).foreign_keys:
+            try:
+                target = fk.column
+            except exc.NoReferenceError:
+                continue
+            found = referenced.corresponding_column(target)
+            if found is not None:
+                pairs.setdefault(fk.constraint or fk, []).append((found, col))
+    return pairs
+
+
+def _describe(from_: FromClause) -> str:
+    return repr(getattr(from_, "name", None) or from_)
+
+
+def join_condition(left: FromClause, right: FromClause) -> ColumnElement:
+    """The ON clause joining ``left`` and ``right`` through their foreign keys."""
+    candidates = list(reversed(left._tables)) if isinstance(left, Join) else [left]
+    for part in candidates:
+        pairs = _fk_pairs(right, part) or _fk_pairs(part, right)
+        if not pairs:
+            continue
+        if len(pairs) > 1:
+            raise exc.AmbiguousForeignKeysError(
+                f"Can't determine the join between {_describe(part)} and {_describe(right)}: "
+                f"there are {len(pairs)} foreign key paths between them; "
+                "pass the ON clause explicitly, e.g. a.join(b, a.c.x == b.c.y)"
+            )
+        (columns,) = pairs.values()
+        return and_(*[a == b for a, b in columns])
+    names = " / ".join(_describe(p) for p in candidates)
+    raise exc.NoForeignKeysError(
+        f"Can't find any foreign key relationship between {names} and {_describe(right)}; "
+        "add a ForeignKey to one of the tables or pass the ON clause explicitly, "
+        "e.g. a.join(b, a.c.x == b.c.y)"
+    )
+
+
+class Alias(FromClause):
+    """A FROM object under another name: ``element AS name``."""
+
+    __visit_name__ = "alias"
+    named_with_column = True
+
+    def __init__(self, element: Any, name: str | None = None) -> None:
+        self.element = element
+        self.name = name
+        self._root: Alias = self
+
+    @property
+    def original(self) -> Any:
+        return self.element
+
+    def _ck_def(self, ctx: KeyContext) -> Hashable:
+        return (self.__visit_name__, self.name, self.element._ck(ctx), self._extra_key())
+
+    def _extra_key(self) -> Hashable:
+        return None
+
+    def _populate_columns(self) -> ColumnCollection:
+        cols = ColumnCollection()
+        element = self.element
+        if isinstance(element, FromClause):
+            for col in element.c:
+                assert isinstance(col, ColumnClause)
+                cols.add(col._make_proxy(self), col.key)
+        else:
+            for key, col in _selected_names(element):
+                proxy = ColumnClause(key, col.type, _selectable=self)
+                proxy._proxied = col
+                proxy.primary_key = getattr(col, "primary_key", False)
+                cols.add(proxy, key)
+        return cols
+
+    @property
+    def _tables(self) -> list[FromClause]:
+        return [self]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name or '(anonymous)'}>"
+
+
+class Subquery(Alias):
+    """A SELECT in FROM: ``(SELECT ...) AS name``."""
+
+    __visit_name__ = "subquery"
+
+
+class CTE(Alias):
+    """A common table expression: ``WITH name AS (SELECT ...)``."""
+
+    __visit_name__ = "cte"
+
+    def __init__(
+        self,
+        element: Any,
+        name: str | None = None,
+        recursive: bool = False,
+        nesting: bool = False,
+    ) -> None:
+        super().__init__(element, name)
+        self.recursive = recursive
+
+    def _extra_key(self) -> Hashable:
+        return self.recursive
+
+    def _compound(self, keyword: str, other: Any) -> CTE:
+        new = CTE(CompoundSelect(keyword, self.element, other), self.name, recursive=self.recursive)
+        new._root = self._root
+        new.__dict__["_columns"] = self.c
+        for col in self.c:
+            col.table = new
+        return new
+
+    def union(self, other: Any) -> CTE:
+        """The CTE body ``UNION`` ``other`` (for recursive CTEs)."""
+        return self._compound("UNION", other)
+
+    def union_all(self, other: Any) -> CTE:
+        """The CTE body ``UNION ALL`` ``other`` (for recursive CTEs)."""
+        return self._compound("UNION ALL", other)
+
+
+def _selected_names(element: Any) -> list[tuple[str, ColumnElement]]:
+    """``(name, column)`` for the result columns of a SELECT-like element, names made unique."""
+    if isinstance(element, Select):
+        return element._named_columns()
+    if isinstance(element, CompoundSelect):
+        return (
+            element.selects[0]._named_columns()
+            if isinstance(element.selects[0], Select)
+            else _selected_names(element.selects[0])
+        )
+    if hasattr(element, "column_args"):
+        return [(c.key or f"anon_{i + 1}", c) for i, c in enumerate(element.column_args)]
+    raise exc.ArgumentError(f"{element!r} has no result columns")
+
+
+class _SelectBase(ClauseElement):
+    """What SELECT and compound SELECT share: ORDER BY, LIMIT, subqueries, CTEs."""
+
+    is_select = True
+    is_selectable = True
+    _order_by: tuple[ColumnElement, ...] = ()
+    _limit: ColumnElement | None = None
+    _offset: ColumnElement | None = None
+    _for_update: ForUpdate | None = None
+
+    def _named_columns(self) -> list[tuple[str, ColumnElement]]:
+        raise NotImplementedError
+
+    @property
+    def selected_columns(self) -> ColumnCollection:
+        """The result columns, keyed by name."""
+        return ColumnCollection(self._named_columns())
+
+    exported_columns = selected_columns
+
+    def order_by(self: _S, *clauses: Any) -> _S:
+        """Add ORDER BY criteria; ``order_by(None)`` removes them."""
+        new = self._generate()
+        if len(clauses) == 1 and clauses[0] is None:
+            new._order_by = ()  # type: ignore[attr-defined]
+        else:
+            new._order_by = self._order_by + tuple(new._resolve_named(c) for c in clauses)  # type: ignore[attr-defined]
+        return new
+
+    def _resolve_named(self, clause: Any) -> ColumnElement:
+        if isinstance(clause, str):
+            for name, col in self._named_columns():
+                if name == clause:
+                    return _LabelReference(name, col)
+            raise exc.CompileError(
+                f"Can't resolve label reference {clause!r} for ORDER BY / GROUP BY; "
+                "use a column object or literal_column()"
+            )
+        return coerce_column(clause)
+
+    def limit(self: _S, limit: Any) -> _S:
+        """``LIMIT n`` (None removes it)."""
+        new = self._generate()
+        new._limit = _limit_value(limit, "limit")  # type: ignore[attr-defined]
+        return new
+
+    def offset(self: _S, offset: Any) -> _S:
+        """``OFFSET n`` (None removes it)."""
+        new = self._generate()
+        new._offset = _limit_value(offset, "offset")  # type: ignore[attr-defined]
+        return new
+
+    def slice(self: _S, start: int, stop: int) -> _S:
+        """LIMIT/OFFSET for the Python slice ``[start:stop]``."""
+        new: _S = self.offset(start or None)  # type: ignore[attr-defined]
+        return new.limit(max(stop - start, 0))  # type: ignore[attr-defined,no-any-return]
+
+    def with_for_update(
+        self: _S,
+        *,
+        nowait: bool = False,
+        read: bool = False,
+        of: Any = None,
+        skip_locked: bool = False,
+        key_share: bool = False,
+    ) -> _S:
+        """``FOR UPDATE`` (``FOR SHARE`` with ``read=True``) locking."""
+        new = self._generate()
+        of_cols = _column_list(of) if of is not None and not isinstance(of, FromClause) else ()
+        of_tables = (of,) if isinstance(of, FromClause) else ()
+        new._for_update = ForUpdate(nowait, read, skip_locked, key_share, of_cols, of_tables)  # type: ignore[attr-defined]
+        return new
+
+    def _for_update_key(self, ctx: KeyContext) -> Hashable:
+        fu = self._for_update
+        if fu is None:
+            return None
+        return (fu[:4], tuple(c._ck(ctx) for c in fu[4]), tuple(t._ck(ctx) for t in fu[5]))
+
+    def subquery(self, name: str | None = None) -> Subquery:
+        """This SELECT as a FROM object: ``(SELECT ...) AS name``."""
+        return Subquery(self, name)
+
+    def alias(self, name: str | None = None, flat: bool = False) -> Subquery:
+        return self.subquery(name)
+
+    def cte(self, name: str | None = None, recursive: bool = False, nesting: bool = False) -> CTE:
+        """This SELECT as a common table expression (``WITH name AS (...)``)."""
+        return CTE(self, name, recursive=recursive)
+
+    def scalar_subquery(self) -> ScalarSelect:
+        """This one-column SELECT as a value: ``(SELECT ...)``."""
+        return ScalarSelect(self)
+
+    as_scalar = scalar_subquery
+
+    def label(self, name: str | None) -> Label:
+        """The scalar subquery labelled ``name``."""
+        return self.scalar_subquery().label(name)
+
+    def exists(self) -> Exists:
+        """``EXISTS (SELECT ...)``."""
+        return Exists(self)
+
+    def union(self, *others: Any) -> CompoundSelect:
+        """``self UNION other ...``."""
+        return CompoundSelect("UNION", self, *others)
+
+    def union_all(self, *others: Any) -> CompoundSelect:
+        """``self UNION ALL other ...``."""
+        return CompoundSelect("UNION ALL", self, *others)
+
+    def intersect(self, *others: Any) -> CompoundSelect:
+        """``self INTERSECT other ...``."""
+        return CompoundSelect("INTERSECT", self, *others)
+
+    def intersect_all(self, *others: Any) -> CompoundSelect:
+        """``self INTERSECT ALL other ...``."""
+        return CompoundSelect("INTERSECT ALL", self, *others)
+
+    def except_(self, *others: Any) -> CompoundSelect:
+        """``self EXCEPT other ...``."""
+        return CompoundSelect("EXCEPT", self, *others)
+
+    def except_all(self, *others: Any) -> CompoundSelect:
+        """``self EXCEPT ALL other ...``."""
+        return CompoundSelect("EXCEPT ALL", self, *others)
+
+    def self_group(self, against: Operator | None = None) -> ClauseElement:
+        return self
+
+
+class _LabelReference(ColumnElement):
+    """A reference by name to a labelled result column (``order_by("total")``)."""
+
+    __visit_name__ = "label_reference"
+
+    def __init__(self, name: str, element: ColumnElement) -> None:
+        self.name = name
+        self.element = element
+        self.type = element.type
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("LR", self.name)
+
+
+def _limit_value(value: Any, name: str) -> ColumnElement | None:
+    if value is None:
+        return None
+    if isinstance(value, ColumnElement):
+        return value
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise exc.ArgumentError(f"{name}() needs an integer, got {value!r}") from None
+    return BindParameter(name, number, sqltypes.INTEGERTYPE, unique=True)
+
+
+class Select(_SelectBase):
+    """A SELECT statement, built generatively: ``select(t).where(...).order_by(...)``."""
+
+    __visit_name__ = "select"
+    _where: tuple[ColumnElement, ...] = ()
+    _having: tuple[ColumnElement, ...] = ()
+    _group_by: tuple[ColumnElement, ...] = ()
+    _from_obj: tuple[FromClause, ...] = ()
+    _distinct: bool = False
+    _distinct_on: tuple[ColumnElement, ...] = ()
+    _correlate: tuple[FromClause, ...] | None = None
+    _correlate_except: tuple[FromClause, ...] | None = None
+    _prefixes: tuple[str, ...] = ()
+    _suffixes: tuple[str, ...] = ()
+    _label_style: int = LABEL_STYLE_DEFAULT
+
+    def __init__(self, *entities: Any) -> None:
+        if len(entities) == 1 and isinstance(entities[0], list | tuple):
+            entities = tuple(entities[0])
+        self._raw_columns: tuple[ClauseElement, ...] = tuple(_coerce_entity(e) for e in entities)
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        key: tuple[Hashable, ...] = (
+            "SEL",
+            tuple([c._ck(ctx) for c in self._raw_columns]),
+            tuple([w._ck(ctx) for w in self._where]),
+        )
+        if self._from_obj:
+            key += ("F", tuple([f._ck(ctx) for f in self._from_obj]))
+        if self._order_by:
+            key += ("O", tuple([c._ck(ctx) for c in self._order_by]))
+        if self._limit is not None:
+            key += ("L", self._limit._ck(ctx))
+        if self._offset is not None:
+            key += ("OF", self._offset._ck(ctx))
+        if self._group_by:
+            key += ("G", tuple([c._ck(ctx) for c in self._group_by]))
+        if self._having:
+            key += ("H", tuple([c._ck(ctx) for c in self._having]))
+        if self._distinct:
+            key += ("D", tuple([c._ck(ctx) for c in self._distinct_on]))
+        if self._for_update is not None:
+            key += ("FU", self._for_update_key(ctx))
+        if self._correlate is not None or self._correlate_except is not None:
+            key += (
+                "C",
+                tuple(f._ck(ctx) for f in self._correlate or ()),
+                None
+                if self._correlate_except is None
+                else tuple(f._ck(ctx) for f in self._correlate_except),
+            )
+        if self._prefixes or self._suffixes or self._label_style != LABEL_STYLE_DEFAULT:
+            key += ("P", self._prefixes, self._suffixes, self._label_style)
+        return key
+
+    # --- columns -----------------------------------------------------------------------
+
+    def _all_columns(self) -> list[ColumnElement]:
+        cols: list[ColumnElement] = []
+        for raw in self._raw_columns:
+            if isinstance(raw, FromClause):
+                cols.extend(raw.c)
+            else:
+                assert isinstance(raw, ColumnElement)
+                cols.append(raw)
+        return cols
+
+    def _named_columns(self) -> list[tuple[str, ColumnElement]]:
+        memo: list[tuple[str, ColumnElement]] | None = self.__dict__.get("_named_memo")
+        if memo is not None:
+            return memo
+        named: list[tuple[str, ColumnElement]] = []
+        seen: set[str] = set()
+        tablename_plus_col = self._label_style == LABEL_STYLE_TABLENAME_PLUS_COL
+        for position, col in enumerate(self._all_columns()):
+            name = col._proxy_name
+            if name is None:
+                name = f"anon_{position + 1}"
+            elif tablename_plus_col and isinstance(col, ColumnClause) and col.table is not None:
+                table_name = getattr(col.table, "name", None)
+                if table_name:
+                    name = f"{table_name}_{name}"
+            if name in seen:
+                base, counter = name, 1
+                while f"{base}_{counter}" in seen:
+                    counter += 1
+                name = f"{base}_{counter}"
+            seen.add(name)
+            named.append((name, col))
+        self.__dict__["_named_memo"] = named
+        return named
+
+    def _generate(self: _S) -> _S:
+        new = super()._generate()
+        new.__dict__.pop("_named_memo", None)
+        return new
+
+    @property
+    def column_descriptions(self) -> list[dict[str, Any]]:
+        """Name, type and expression of each result column."""
+        return [{"name": n, "type": c.type, "expr": c} for n, c in self._named_columns()]
+
+    def add_columns(self, *entities: Any) -> Select:
+        """More result columns."""
+        new = self._generate()
+        new._raw_columns = self._raw_columns + tuple(_coerce_entity(e) for e in entities)
+        return new
+
+    def column(self, column: Any) -> Select:
+        return self.add_columns(column)
+
+    def with_only_columns(self, *entities: Any, maintain_column_froms: bool = False) -> Select:
+        """The same statement with other result columns."""
+        new = self._generate()
+        if maintain_column_froms:
+            new._from_obj = self._from_obj + tuple(
+                f for f in self.columns_clause_froms if f not in self._from_obj
+            )
+        new._raw_columns = tuple(_coerce_entity(e) for e in entities)
+        return new
+
+    def set_label_style(self, style: int) -> Select:
+        """How result columns are named (``LABEL_STYLE_TABLENAME_PLUS_COL`` -> ``table_col``)."""
+        new = self._generate()
+        new._label_style = style
+        return new
+
+    def get_label_style(self) -> int:
+        return self._label_style
+
+    # --- FROM ----------------------------------------------------------------------------
+
+    @property
+    def columns_clause_froms(self) -> list[FromClause]:
+        """FROM objects implied by the result columns."""
+        return _unique([f for c in self._raw_columns for f in c._from_objects])
+
+    def _froms(self, enclosing: Sequence[FromClause] | None = None) -> list[FromClause]:
+        froms = list(self._from_obj)
+        for element in self._raw_columns:
+            froms.extend(element._from_objects)
+        for crit in self._where:
+            froms.extend(crit._from_objects)
+        froms = _unique(froms)
+        hidden = {id(h) for f in froms for h in f._hide_froms}
+        froms = [f for f in froms if id(f) not in hidden]
+        if enclosing:
+            if self._correlate is not None:
+                drop = {id(f) for f in self._correlate}
+            elif self._correlate_except is not None:
+                keep = {id(f) for f in self._correlate_except}
+                drop = {id(f) for f in enclosing if id(f) not in keep}
+            else:
+                drop = {id(f) for f in enclosing}
+                drop |= {id(h) for f in enclosing for h in f._hide_froms}
+            remaining = [f for f in froms if id(f) not in drop]
+            if remaining or self._correlate is not None or self._correlate_except is not None:
+                froms = remaining
+            elif froms:
+                raise exc.InvalidRequestError(
+                    "A subquery returned no FROM clauses after auto-correlating all of them "
+                    "to the enclosing query; use correlate() / correlate_except() to say which "
+                    "tables the subquery reads itself"
+                )
+        return froms
+
+    def get_final_froms(self) -> list[FromClause]:
+        """The FROM objects this SELECT renders."""
+        return self._froms()
+
+    @property
+    def froms(self) -> list[FromClause]:
+        return self._froms()
+
+    def select_from(self, *froms: Any) -> Select:
+        """Add FROM objects explicitly."""
+        new = self._generate()
+        new._from_obj = self._from_obj + tuple(_coerce_from(f) for f in froms)
+        return new
+
+    def _join_left(self) -> FromClause:
+        if self._from_obj:
+            return self._from_obj[-1]
+        inferred = self._froms()
+        if not inferred:
+            raise exc.InvalidRequestError(
+                "This select() has no FROM object to join from; use select_from() or join_from()"
+            )
+        return inferred[0]
+
+    def join(
+        self, target: Any, onclause: Any = None, *, isouter: bool = False, full: bool = False
+    ) -> Select:
+        """JOIN ``target`` to the last FROM object (ON inferred from foreign keys if omitted)."""
+        left = self._join_left()
+        return self._replace_from(left, Join(left, target, onclause, isouter=isouter, full=full))
+
+    def outerjoin(self, target: Any, onclause: Any = None, *, full: bool = False) -> Select:
+        """LEFT OUTER JOIN ``target``."""
+        return self.join(target, onclause, isouter=True, full=full)
+
+    def join_from(
+        self,
+        from_: Any,
+        target: Any,
+        onclause: Any = None,
+        *,
+        isouter: bool = False,
+        full: bool = False,
+    ) -> Select:
+        """``from_ JOIN target`` added to FROM."""
+        left = _coerce_from(from_)
+        return self._replace_from(left, Join(left, target, onclause, isouter=isouter, full=full))
+
+    def outerjoin_from(
+        self, from_: Any, target: Any, onclause: Any = None, *, full: bool = False
+    ) -> Select:
+        """``from_ LEFT OUTER JOIN target`` added to FROM."""
+        return self.join_from(from_, target, onclause, isouter=True, full=full)
+
+    def _replace_from(self, old: FromClause, new_from: FromClause) -> Select:
+        new = self._generate()
+        if any(f is old for f in self._from_obj):
+            new._from_obj = tuple(new_from if f is old else f for f in self._from_obj)
+        else:
+            new._from_obj = (*self._from_obj, new_from)
+        return new
+
+    def correlate(self, *froms: Any) -> Select:
+        """Take these FROM objects from the enclosing query (``correlate(None)``: none)."""
+        new = self._generate()
+        if froms == (None,):
+            new._correlate = ()
+        else:
+            new._correlate = (self._correlate or ()) + tuple(_coerce_from(f) for f in froms)
+        return new
+
+    def correlate_except(self, *froms: Any) -> Select:
+        """Correlate every enclosing FROM except these."""
+        new = self._generate()
+        new._correlate_except = tuple(_coerce_from(f) for f in froms if f is not None)
+        return new
+
+    # --- criteria ------------------------------------------------------------------------
+
+    def where(self, *criteria: Any) -> Select:
+        """Add WHERE criteria, joined with AND."""
+        new = self._generate()
+        new._where = self._where + tuple(coerce_where(c) for c in criteria)
+        return new
+
+    filter = where
+
+    def filter_by(self, **kwargs: Any) -> Select:
+        """WHERE ``column == value`` for columns of the last FROM object, by key."""
+        source = self._join_left()
+        if isinstance(source, Join):
+            source = source.right
+        crit = []
+        for key, value in kwargs.items():
+            col = source.c.get(key)
+            if col is None:
+                raise exc.InvalidRequestError(f"{_describe(source)} has no column {key!r}")
+            crit.append(col == value)
+        return self.where(*crit)
+
+    @property
+    def whereclause(self) -> ColumnElement | None:
+        """The WHERE criteria as one expression, or None."""
+        return and_(*self._where) if self._where else None
+
+    def having(self, *criteria: Any) -> Select:
+        """Add HAVING criteria."""
+        new = self._generate()
+        new._having = self._having + tuple(coerce_where(c) for c in criteria)
+        return new
+
+    def group_by(self, *clauses: Any) -> Select:
+        """Add GROUP BY expressions; ``group_by(None)`` removes them."""
+        new = self._generate()
+        if len(clauses) == 1 and clauses[0] is None:
+            new._group_by = ()
+        else:
+            new._group_by = self._group_by + tuple(self._resolve_named(c) for c in clauses)
+        return new
+
+    def distinct(self, *on: Any) -> Select:
+        """``SELECT DISTINCT`` (``DISTINCT ON (...)`` on PostgreSQL when columns are given)."""
+        new = self._generate()
+        new._distinct = True
+        new._distinct_on = self._distinct_on + tuple(coerce_column(c) for c in on)
+        return new
+
+    def prefix_with(self, *prefixes: str) -> Select:
+        """Text after SELECT (``prefix_with("SQL_NO_CACHE")``)."""
+        new = self._generate()
+        new._prefixes = self._prefixes + tuple(str(p) for p in prefixes)
+        return new
+
+    def suffix_with(self, *suffixes: str) -> Select:
+        """Text at the end of the statement."""
+        new = self._generate()
+        new._suffixes = self._suffixes + tuple(str(s) for s in suffixes)
+        return new
+
+    def __repr__(self) -> str:
+        return f"<Select {self}>"
+
+
+def _unique(froms: Iterable[FromClause]) -> list[FromClause]:
+    seen: set[int] = set()
+    result = []
+    for f in froms:
+        if id(f) not in seen:
+            seen.add(id(f))
+            result.append(f)
+    return result
+
+
+def _coerce_entity(entity: Any) -> ClauseElement:
+    if isinstance(entity, ColumnElement | FromClause):
+        return entity
+    clause = getattr(entity, "__clause_element__", None)
+    if clause is not None:
+        element: ClauseElement = clause()
+        return element
+    if isinstance(entity, TextClause):
+        raise exc.ArgumentError(
+            "text() cannot be a select() column; use literal_column() for a SQL fragment"
+        )
+    if isinstance(entity, str):
+        raise exc.ArgumentError(
+            f"Plain string {entity!r} given as a select() column; use "
+            f"literal_column({entity!r}) for SQL or column({entity!r}) for a column name"
+        )
+    if isinstance(entity, Select):
+        return ScalarSelect(entity)
+    raise exc.ArgumentError(f"Cannot select {entity!r}: expected a column, table or expression")
+
+
+def select(*entities: Any) -> Select:
+    """``SELECT`` the given columns, tables or expressions."""
+    return Select(*entities)
+
+
+class CompoundSelect(_SelectBase):
+    """``a UNION b``, ``a INTERSECT b``, ``a EXCEPT b`` (and the ``ALL`` forms)."""
+
+    __visit_name__ = "compound_select"
+
+    def __init__(self, keyword: str, *selects: Any) -> None:
+        self.keyword = keyword
+        self.selects: tuple[_SelectBase, ...] = tuple(selects)
+        for s in self.selects:
+            if not isinstance(s, _SelectBase):
+                raise exc.ArgumentError(f"{keyword} takes select() statements, got {s!r}")
+
+    def _named_columns(self) -> list[tuple[str, ColumnElement]]:
+        return self.selects[0]._named_columns()
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return (
+            "CS",
+            self.keyword,
+            tuple(s._ck(ctx) for s in self.selects),
+            tuple(c._ck(ctx) for c in self._order_by),
+            self._limit._ck(ctx) if self._limit is not None else None,
+            self._offset._ck(ctx) if self._offset is not None else None,
+        )
+
+
+def union(*selects: Any) -> CompoundSelect:
+    """``s1 UNION s2 ...``."""
+    return CompoundSelect("UNION", *selects)
+
+
+def union_all(*selects: Any) -> CompoundSelect:
+    """``s1 UNION ALL s2 ...``."""
+    return CompoundSelect("UNION ALL", *selects)
+
+
+def intersect(*selects: Any) -> CompoundSelect:
+    """``s1 INTERSECT s2 ...``."""
+    return CompoundSelect("INTERSECT", *selects)
+
+
+def intersect_all(*selects: Any) -> CompoundSelect:
+    """``s1 INTERSECT ALL s2 ...``."""
+    return CompoundSelect("INTERSECT ALL", *selects)
+
+
+def except_(*selects: Any) -> CompoundSelect:
+    """``s1 EXCEPT s2 ...``."""
+    return CompoundSelect("EXCEPT", *selects)
+
+
+def except_all(*selects: Any) -> CompoundSelect:
+    """``s1 EXCEPT ALL s2 ...``."""
+    return CompoundSelect("EXCEPT ALL", *selects)
+
+
+class ScalarSelect(ColumnElement):
+    """A one-column SELECT used as a value: ``(SELECT ...)``."""
+
+    __visit_name__ = "scalar_select"
+
+    def __init__(self, element: _SelectBase) -> None:
+        self.element = element
+        named = element._named_columns()
+        self.type = named[0][1].type if len(named) == 1 else sqltypes.NULLTYPE
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("SS", self.element._ck(ctx))
+
+    def where(self, *criteria: Any) -> ScalarSelect:
+        """Add WHERE criteria to the inner SELECT."""
+        assert isinstance(self.element, Select)
+        return ScalarSelect(self.element.where(*criteria))
+
+    def correlate(self, *froms: Any) -> ScalarSelect:
+        assert isinstance(self.element, Select)
+        return ScalarSelect(self.element.correlate(*froms))
+
+    def self_group(self, against: Operator | None = None) -> ColumnElement:
+        return self
+
+
+class Exists(ColumnElement):
+    """``EXISTS (SELECT ...)``."""
+
+    __visit_name__ = "exists"
+    type = sqltypes.BOOLEANTYPE
+
+    def __init__(self, element: Any = None) -> None:
+        if element is None:
+            element = Select(literal_column("*"))
+        elif not isinstance(element, _SelectBase):
+            element = Select(element)
+        self.element: _SelectBase = element
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("EX", self.element._ck(ctx))
+
+    def _select(self) -> Select:
+        assert isinstance(self.element, Select)
+        return self.element
+
+    def where(self, *criteria: Any) -> Exists:
+        """Add WHERE criteria to the inner SELECT."""
+        return Exists(self._select().where(*criteria))
+
+    def select_from(self, *froms: Any) -> Exists:
+        return Exists(self._select().select_from(*froms))
+
+    def correlate(self, *froms: Any) -> Exists:
+        return Exists(self._select().correlate(*froms))
+
+    def correlate_except(self, *froms: Any) -> Exists:
+        return Exists(self._select().correlate_except(*froms))
+
+    def select(self) -> Select:
+        """``SELECT EXISTS (...)``."""
+        return Select(self)
+
+
+def exists(*args: Any) -> Exists:
+    """``EXISTS (SELECT ...)``: ``exists().where(...)`` or ``exists(select(...))``."""
+    if len(args) == 1 and isinstance(args[0], _SelectBase):
+        return Exists(args[0])
+    return Exists(Select(*args) if args else None)
+
+
+def lateral(selectable: Any, name: str | None = None) -> Subquery:
+    """A subquery in FROM (LATERAL is rendered as a plain subquery)."""
+    return Subquery(selectable, name)
+
+
+def alias(selectable: Any, name: str | None = None) -> Alias:
+    """``selectable AS name``."""
+    return selectable.alias(name)  # type: ignore[no-any-return]
+
+
+__all__ = [
+    "CTE",
+    "LABEL_STYLE_DEFAULT",
+    "LABEL_STYLE_DISAMBIGUATE_ONLY",
+    "LABEL_STYLE_NONE",
+    "LABEL_STYLE_TABLENAME_PLUS_COL",
+    "Alias",
+    "ColumnCollection",
+    "CompoundSelect",
+    "Exists",
+    "FromClause",
+    "Join",
+    "ScalarSelect",
+    "Select",
+    "Subquery",
+    "TableClause",
+    "alias",
+    "except_",
+    "except_all",
+    "exists",
+    "intersect",
+    "intersect_all",
+    "join",
+    "join_condition",
+    "lateral",
+    "operators",
+    "outerjoin",
+    "select",
+    "table",
+    "union",
+    "union_all",
+]

@@ -1,0 +1,909 @@
+"""Column types: how Python values travel to and from each database.
+
+A type object says what a column holds (``String(50)``, ``DateTime(timezone=True)``) and
+how values convert.  Conversion is per dialect: :meth:`TypeEngine.dialect_impl` swaps in the
+dialect's own subclass (from ``dialect.colspecs``) and the processors it returns are ``None``
+wherever the driver already hands back the right Python type, so rows cost nothing extra.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import json
+import pickle
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from athanor import exc
+
+Processor = Callable[[Any], Any]
+_T = TypeVar("_T", bound="TypeEngine")
+
+
+class TypeEngine:
+    """Base class of every type."""
+
+    python_type_: ClassVar[type | None] = None
+    _is_string: ClassVar[bool] = False
+    _is_numeric: ClassVar[bool] = False
+    _is_json: ClassVar[bool] = False
+    hashable: ClassVar[bool] = True
+    should_evaluate_none: ClassVar[bool] = False
+
+    @property
+    def python_type(self) -> type:
+        """The Python type of values of this type."""
+        if self.python_type_ is None:
+            raise NotImplementedError(f"{type(self).__name__} has no Python type")
+        return self.python_type_
+
+    @property
+    def _type_affinity(self) -> type[TypeEngine]:
+        """The generic class this type belongs to (``VARCHAR`` -> ``String``)."""
+        for cls in type(self).__mro__:
+            if cls.__module__ == __name__ and cls in _GENERIC:
+                return cls
+        return type(self)
+
+    # --- cache keys and copies ------------------------------------------------------
+
+    @property
+    def _ck(self) -> tuple[Any, ...]:
+        """A hashable description of this type, equal for equally configured types."""
+        try:
+            return self.__dict__["_ck_value"]  # type: ignore[no-any-return]
+        except KeyError:
+            items = tuple(
+                sorted((k, _hashable(v)) for k, v in self.__dict__.items() if not k.startswith("_"))
+            )
+            key = (type(self), items)
+            self.__dict__["_ck_value"] = key
+            return key
+
+    def _constructor_state(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def adapt(self, cls: type[_T], **kw: Any) -> _T:
+        """A new instance of ``cls`` configured like this type (used for dialect variants)."""
+        new = cls.__new__(cls)
+        new.__dict__.update(self._constructor_state())
+        new.__dict__.update(kw)
+        return new
+
+    def copy(self: _T) -> _T:
+        """A fresh copy of this type."""
+        return self.adapt(type(self))
+
+    def dialect_impl(self, dialect: Any) -> TypeEngine:
+        """The variant of this type that ``dialect`` uses (from ``dialect.colspecs``)."""
+        cache: dict[Any, TypeEngine] | None = self.__dict__.get("_impls")
+        if cache is None:
+            cache = self.__dict__["_impls"] = {}
+        key = type(dialect)
+        impl = cache.get(key)
+        if impl is None:
+            impl = self._find_impl(dialect)
+            cache[key] = impl
+        return impl
+
+    def _find_impl(self, dialect: Any) -> TypeEngine:
+        colspecs: dict[type, type] = getattr(dialect, "colspecs", None) or {}
+        for cls in type(self).__mro__:
+            target = colspecs.get(cls)
+            if target is not None:
+                if isinstance(self, target):
+                    return self
+                return self.adapt(target)
+        return self
+
+    # --- conversion -----------------------------------------------------------------
+
+    def bind_processor(self, dialect: Any) -> Processor | None:
+        """A function turning a Python value into what the driver accepts, or None."""
+        return None
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        """A function turning a driver value into the Python value, or None."""
+        return None
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        """A function rendering a value as a SQL literal (``literal_binds``), or None."""
+        return None
+
+    def bind_expression(self, bindvalue: Any) -> Any:
+        """A SQL expression wrapping a bound value, or None (used by a few dialect types)."""
+        return None
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine:
+        """The type to bind ``value`` with when it is compared with a value of this type."""
+        return self
+
+    def _result_type_for(self, op: Any, other: TypeEngine) -> TypeEngine:
+        """The type of ``self <op> other`` for arithmetic operators."""
+        if isinstance(self, NullType):
+            return other
+        return self
+
+    def compile(self, dialect: Any = None) -> str:
+        """The DDL name of this type for ``dialect`` (the generic one by default)."""
+        if dialect is None:
+            from athanor.sql.compiler import default_dialect  # noqa: PLC0415 - avoids an import cycle
+
+            dialect = default_dialect()
+        compiler = dialect.type_compiler(dialect)
+        result: str = compiler.process(self)
+        return result
+
+    def __str__(self) -> str:
+        return self.compile()
+
+    def __repr__(self) -> str:
+        state = self._constructor_state()
+        args = ", ".join(f"{k}={v!r}" for k, v in state.items() if v is not None)
+        return f"{type(self).__name__}({args})"
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    if isinstance(value, TypeEngine):
+        return value._ck
+    try:
+        hash(value)
+    except TypeError:
+        return id(value)
+    return value
+
+
+def to_instance(type_: TypeEngine | type[TypeEngine] | None) -> TypeEngine:
+    """``type_`` as an instance (``Integer`` -> ``Integer()``, None -> ``NullType()``)."""
+    if type_ is None:
+        return NULLTYPE
+    if isinstance(type_, type):
+        return type_()
+    return type_
+
+
+class NullType(TypeEngine):
+    """The type of a value whose type is unknown; values pass through untouched."""
+
+    _isnull = True
+
+
+class Integer(TypeEngine):
+    """An integer (``INTEGER``)."""
+
+    python_type_: ClassVar[type | None] = int
+    _is_numeric = True
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        return lambda value: str(int(value))
+
+    def _result_type_for(self, op: Any, other: TypeEngine) -> TypeEngine:
+        if isinstance(other, Numeric | Float):
+            return other
+        return self
+
+
+class SmallInteger(Integer):
+    """A small integer (``SMALLINT``)."""
+
+
+class BigInteger(Integer):
+    """A big integer (``BIGINT``)."""
+
+
+class Numeric(TypeEngine):
+    """A fixed-precision number, returned as :class:`decimal.Decimal` by default."""
+
+    python_type_: ClassVar[type | None] = decimal.Decimal
+    _is_numeric = True
+
+    def __init__(
+        self,
+        precision: int | None = None,
+        scale: int | None = None,
+        decimal_return_scale: int | None = None,
+        asdecimal: bool = True,
+    ) -> None:
+        self.precision = precision
+        self.scale = scale
+        self.decimal_return_scale = decimal_return_scale
+        self.asdecimal = asdecimal
+
+    @property
+    def python_type(self) -> type:
+        return decimal.Decimal if self.asdecimal else float
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        def render(value: Any) -> str:
+            if isinstance(value, float | int | decimal.Decimal) and not isinstance(value, bool):
+                text = str(value)
+                if text.lower() in ("nan", "inf", "-inf", "infinity", "-infinity"):
+                    raise exc.CompileError(f"Cannot render {value!r} as a SQL literal")
+                return text
+            raise exc.CompileError(f"Cannot render {value!r} as a numeric literal")
+
+        return render
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        if self.asdecimal:
+            return None if getattr(dialect, "native_decimal", False) else _to_decimal
+        return _decimal_to_float
+
+    def _result_type_for(self, op: Any, other: TypeEngine) -> TypeEngine:
+        return self
+
+
+def _to_decimal(value: Any) -> Any:
+    if value is None or isinstance(value, decimal.Decimal):
+        return value
+    return decimal.Decimal(str(value))
+
+
+def _decimal_to_float(value: Any) -> Any:
+    if value is None or isinstance(value, float):
+        return value
+    return float(value)
+
+
+class Float(Numeric):
+    """A floating point number, returned as ``float`` by default."""
+
+    python_type_: ClassVar[type | None] = float
+
+    def __init__(
+        self,
+        precision: int | None = None,
+        asdecimal: bool = False,
+        decimal_return_scale: int | None = None,
+    ) -> None:
+        self.precision = precision
+        self.asdecimal = asdecimal
+        self.decimal_return_scale = decimal_return_scale
+        self.scale = None
+
+    @property
+    def python_type(self) -> type:
+        return decimal.Decimal if self.asdecimal else float
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        return _to_decimal if self.asdecimal else None
+
+
+class Double(Float):
+    """A double precision floating point number."""
+
+
+class Boolean(TypeEngine):
+    """True / False; stored as a native BOOLEAN or a small integer."""
+
+    python_type_: ClassVar[type | None] = bool
+
+    def __init__(self, create_constraint: bool = False, name: str | None = None) -> None:
+        self.create_constraint = create_constraint
+        self.name = name
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        native = getattr(dialect, "supports_native_boolean", False)
+
+        def render(value: Any) -> str:
+            if native:
+                return "true" if value else "false"
+            return "1" if value else "0"
+
+        return render
+
+
+def _to_bool(value: Any) -> Any:
+    return value if value is None else bool(value)
+
+
+class String(TypeEngine):
+    """A string of at most ``length`` characters (``VARCHAR``)."""
+
+    python_type_: ClassVar[type | None] = str
+    _is_string = True
+
+    def __init__(self, length: int | None = None, collation: str | None = None) -> None:
+        self.length = length
+        self.collation = collation
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        preparer = getattr(dialect, "identifier_preparer", None)
+        quote = preparer.quote_literal if preparer is not None else _quote_string_literal
+        return lambda value: quote(str(value))
+
+
+def _quote_string_literal(value: str) -> str:
+    if "\x00" in value:
+        raise exc.CompileError("A string literal cannot contain NUL characters")
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Text(String):
+    """A string of unbounded length (``TEXT``)."""
+
+
+class Unicode(String):
+    """A string that may hold any Unicode text."""
+
+
+class UnicodeText(Text):
+    """Unbounded Unicode text."""
+
+
+class Date(TypeEngine):
+    """A calendar date (``datetime.date``)."""
+
+    python_type_: ClassVar[type | None] = dt.date
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        return lambda value: _quote_string_literal(value.isoformat())
+
+
+class DateTime(TypeEngine):
+    """A date and time, optionally with a time zone (``datetime.datetime``)."""
+
+    python_type_: ClassVar[type | None] = dt.datetime
+
+    def __init__(self, timezone: bool = False) -> None:
+        self.timezone = timezone
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        return lambda value: _quote_string_literal(value.isoformat(sep=" "))
+
+
+class Time(TypeEngine):
+    """A time of day (``datetime.time``)."""
+
+    python_type_: ClassVar[type | None] = dt.time
+
+    def __init__(self, timezone: bool = False) -> None:
+        self.timezone = timezone
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        return lambda value: _quote_string_literal(value.isoformat())
+
+
+class Interval(TypeEngine):
+    """A duration (``datetime.timedelta``); a date-time offset from the epoch where not native."""
+
+    python_type_: ClassVar[type | None] = dt.timedelta
+    epoch: ClassVar[dt.datetime] = dt.datetime(1970, 1, 1)
+
+    def __init__(
+        self,
+        native: bool = True,
+        second_precision: int | None = None,
+        day_precision: int | None = None,
+    ) -> None:
+        self.native = native
+        self.second_precision = second_precision
+        self.day_precision = day_precision
+
+
+class LargeBinary(TypeEngine):
+    """Binary data (``bytes``)."""
+
+    python_type_: ClassVar[type | None] = bytes
+
+    def __init__(self, length: int | None = None) -> None:
+        self.length = length
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        return None if getattr(dialect, "returns_native_bytes", False) else _to_bytes
+
+
+def _to_bytes(value: Any) -> Any:
+    if value is None or type(value) is bytes:
+        return value
+    return bytes(value)
+
+
+class JSON(TypeEngine):
+    """A JSON document; Python dicts, lists, strings, numbers, booleans and None."""
+
+    python_type_: ClassVar[type | None] = dict
+    _is_json = True
+    hashable = False
+
+    def __init__(self, none_as_null: bool = False) -> None:
+        self.none_as_null = none_as_null
+
+    def bind_processor(self, dialect: Any) -> Processor | None:
+        dumps = getattr(dialect, "json_serializer", None) or json.dumps
+        none_as_null = self.none_as_null
+
+        def process(value: Any) -> Any:
+            if value is None and none_as_null:
+                return None
+            return dumps(value)
+
+        return process
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        loads = getattr(dialect, "json_deserializer", None) or json.loads
+
+        def process(value: Any) -> Any:
+            if isinstance(value, str | bytes):
+                return loads(value)
+            return value
+
+        return process
+
+
+class Uuid(TypeEngine):
+    """A UUID; native where the database has one, else 32 hex characters."""
+
+    python_type_: ClassVar[type | None] = uuid.UUID
+
+    def __init__(self, as_uuid: bool = True, native_uuid: bool = True) -> None:
+        self.as_uuid = as_uuid
+        self.native_uuid = native_uuid
+
+    def bind_processor(self, dialect: Any) -> Processor | None:
+        if getattr(dialect, "supports_native_uuid", False) and self.native_uuid:
+            if self.as_uuid:
+                return None
+            return lambda v: v if v is None else uuid.UUID(str(v))
+
+        def process(value: Any) -> Any:
+            if value is None:
+                return None
+            if not isinstance(value, uuid.UUID):
+                value = uuid.UUID(str(value))
+            return value.hex
+
+        return process
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        as_uuid = self.as_uuid
+        if as_uuid and self.native_uuid and getattr(dialect, "supports_native_uuid", False):
+            return None
+
+        def process(value: Any) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, uuid.UUID):
+                return value if as_uuid else str(value)
+            if isinstance(value, bytes):
+                value = uuid.UUID(bytes=value) if len(value) == 16 else uuid.UUID(value.decode())
+            else:
+                value = uuid.UUID(value)
+            return value if as_uuid else str(value)
+
+        return process
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        native = getattr(dialect, "supports_native_uuid", False) and self.native_uuid
+        return lambda v: _quote_string_literal(str(v) if native else uuid.UUID(str(v)).hex)
+
+
+class Enum(String):
+    """One of a fixed set of strings, or members of a Python :class:`enum.Enum` class.
+
+    Members are stored by name; native ENUM types are used where the database has them.
+    """
+
+    def __init__(
+        self,
+        *enums: Any,
+        name: str | None = None,
+        native_enum: bool = True,
+        create_constraint: bool = False,
+        length: int | None = None,
+        values_callable: Callable[[type[enum.Enum]], list[str]] | None = None,
+        validate_strings: bool = False,
+        schema: str | None = None,
+        inherit_schema: bool = False,
+        metadata: Any = None,
+    ) -> None:
+        self.enum_class: type[enum.Enum] | None = None
+        if len(enums) == 1 and isinstance(enums[0], type) and issubclass(enums[0], enum.Enum):
+            self.enum_class = enums[0]
+            members = list(self.enum_class.__members__.values())
+            values = (
+                values_callable(self.enum_class) if values_callable else [m.name for m in members]
+            )
+            self._object_lookup = dict(zip(values, members, strict=True))
+            self._value_lookup = {m: v for v, m in self._object_lookup.items()}
+            self.enums = tuple(values)
+            if name is None:
+                name = self.enum_class.__name__.lower()
+        else:
+            self.enums = tuple(str(e) for e in enums)
+            self._object_lookup = {}
+            self._value_lookup = {}
+        self.name = name
+        self.native_enum = native_enum
+        self.create_constraint = create_constraint
+        self.validate_strings = validate_strings
+        self.schema = schema
+        self.values_callable = values_callable
+        self.inherit_schema = inherit_schema
+        self.metadata = metadata
+        longest = max((len(e) for e in self.enums), default=0)
+        super().__init__(length=length if length is not None else longest)
+
+    @property
+    def python_type(self) -> type:
+        return self.enum_class if self.enum_class is not None else str
+
+    def adapt(self, cls: type[_T], **kw: Any) -> _T:
+        new = super().adapt(cls, **kw)
+        new.__dict__["_object_lookup"] = self._object_lookup
+        new.__dict__["_value_lookup"] = self._value_lookup
+        return new
+
+    def _db_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if self._value_lookup:
+            found = self._value_lookup.get(value)
+            if found is not None:
+                return found
+            if isinstance(value, str) and value in self._object_lookup:
+                return value
+            raise exc.StatementError(
+                f"{value!r} is not among the defined enum values of {self.name!r}; "
+                f"possible values: {', '.join(self.enums)}",
+                None,
+                None,
+                None,
+            )
+        if self.validate_strings and value not in self.enums:
+            raise exc.StatementError(
+                f"{value!r} is not among the defined enum values; "
+                f"possible values: {', '.join(self.enums)}",
+                None,
+                None,
+                None,
+            )
+        return value
+
+    def bind_processor(self, dialect: Any) -> Processor | None:
+        if not self._value_lookup and not self.validate_strings:
+            return None
+        return self._db_value
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        if not self._object_lookup:
+            return None
+        lookup = self._object_lookup
+        return lambda value: value if value is None else lookup.get(value, value)
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        parent = super().literal_processor(dialect)
+        assert parent is not None
+        return lambda value: parent(self._db_value(value))
+
+
+class PickleType(LargeBinary):
+    """Any picklable Python object, stored as binary."""
+
+    python_type_: ClassVar[type | None] = object
+
+    def bind_processor(self, dialect: Any) -> Processor | None:
+        return lambda value: value if value is None else pickle.dumps(value)
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        return lambda value: value if value is None else pickle.loads(bytes(value))
+
+
+class ARRAY(TypeEngine):
+    """An array of ``item_type`` (PostgreSQL)."""
+
+    python_type_: ClassVar[type | None] = list
+    hashable = False
+
+    def __init__(
+        self,
+        item_type: TypeEngine | type[TypeEngine],
+        as_tuple: bool = False,
+        dimensions: int | None = None,
+        zero_indexes: bool = False,
+    ) -> None:
+        self.item_type = to_instance(item_type)
+        self.as_tuple = as_tuple
+        self.dimensions = dimensions
+        self.zero_indexes = zero_indexes
+
+
+class TypeDecorator(TypeEngine):
+    """Base for user types that add Python-side conversion around an existing type.
+
+    Subclasses set ``impl`` to a type (class or instance) and override
+    :meth:`process_bind_param` / :meth:`process_result_value`.
+    """
+
+    impl: ClassVar[Any] = NullType
+    cache_ok: ClassVar[bool | None] = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        impl_cls = self.impl if isinstance(self.impl, type) else type(self.impl)
+        self.impl_instance: TypeEngine = (
+            impl_cls(*args, **kwargs)
+            if (args or kwargs) or isinstance(self.impl, type)
+            else self.impl
+        )
+
+    @property
+    def python_type(self) -> type:
+        return self.impl_instance.python_type
+
+    @property
+    def _type_affinity(self) -> type[TypeEngine]:
+        return self.impl_instance._type_affinity
+
+    @property
+    def _ck(self) -> tuple[Any, ...]:
+        if self.cache_ok is False:
+            return (type(self), id(self))
+        return (type(self), self.impl_instance._ck)
+
+    def load_dialect_impl(self, dialect: Any) -> TypeEngine:
+        """The type this decorator stores values as on ``dialect`` (``impl`` by default)."""
+        return self.impl_instance
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        """Convert a Python value before it is sent to the database."""
+        return value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        """Convert a value read from the database."""
+        return value
+
+    def process_literal_param(self, value: Any, dialect: Any) -> Any:
+        """Convert a value before it is rendered inline as a literal."""
+        return self.process_bind_param(value, dialect)
+
+    def _impl_for(self, dialect: Any) -> TypeEngine:
+        return self.load_dialect_impl(dialect).dialect_impl(dialect)
+
+    def dialect_impl(self, dialect: Any) -> TypeEngine:
+        return self
+
+    def bind_processor(self, dialect: Any) -> Processor | None:
+        inner = self._impl_for(dialect).bind_processor(dialect)
+        overridden = type(self).process_bind_param is not TypeDecorator.process_bind_param
+        if not overridden:
+            return inner
+        process_param = self.process_bind_param
+        if inner is None:
+            return lambda value: process_param(value, dialect)
+        return lambda value: inner(process_param(value, dialect))
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        inner = self._impl_for(dialect).result_processor(dialect, coltype)
+        overridden = type(self).process_result_value is not TypeDecorator.process_result_value
+        if not overridden:
+            return inner
+        process_value = self.process_result_value
+        if inner is None:
+            return lambda value: process_value(value, dialect)
+        return lambda value: process_value(inner(value), dialect)
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        inner = self._impl_for(dialect).literal_processor(dialect)
+        if inner is None:
+            return None
+        process = self.process_literal_param
+        return lambda value: inner(process(value, dialect))
+
+    def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine:
+        return self
+
+    def copy(self: _T) -> _T:
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self._constructor_state())
+        return new
+
+
+class UserDefinedType(TypeEngine):
+    """Base for types whose DDL is given by ``get_col_spec()``."""
+
+    def get_col_spec(self, **kw: Any) -> str:
+        raise NotImplementedError
+
+
+# Upper-case SQL standard names.
+class INTEGER(Integer):
+    """``INTEGER``."""
+
+
+INT = INTEGER
+
+
+class SMALLINT(SmallInteger):
+    """``SMALLINT``."""
+
+
+class BIGINT(BigInteger):
+    """``BIGINT``."""
+
+
+class NUMERIC(Numeric):
+    """``NUMERIC``."""
+
+
+class DECIMAL(Numeric):
+    """``DECIMAL``."""
+
+
+class FLOAT(Float):
+    """``FLOAT``."""
+
+
+class REAL(Float):
+    """``REAL``."""
+
+
+class DOUBLE(Double):
+    """``DOUBLE``."""
+
+
+class DOUBLE_PRECISION(Double):  # noqa: N801 - SQL/SQLAlchemy name
+    """``DOUBLE PRECISION``."""
+
+
+class VARCHAR(String):
+    """``VARCHAR``."""
+
+
+class NVARCHAR(Unicode):
+    """``NVARCHAR``."""
+
+
+class CHAR(String):
+    """``CHAR``."""
+
+
+class NCHAR(Unicode):
+    """``NCHAR``."""
+
+
+class TEXT(Text):
+    """``TEXT``."""
+
+
+class CLOB(Text):
+    """``CLOB``."""
+
+
+class BOOLEAN(Boolean):
+    """``BOOLEAN``."""
+
+
+class DATE(Date):
+    """``DATE``."""
+
+
+class DATETIME(DateTime):
+    """``DATETIME``."""
+
+
+class TIMESTAMP(DateTime):
+    """``TIMESTAMP``."""
+
+
+class TIME(Time):
+    """``TIME``."""
+
+
+class BLOB(LargeBinary):
+    """``BLOB``."""
+
+
+class BINARY(LargeBinary):
+    """``BINARY``."""
+
+
+class VARBINARY(LargeBinary):
+    """``VARBINARY``."""
+
+
+class UUID(Uuid):
+    """``UUID``."""
+
+
+_GENERIC: frozenset[type] = frozenset(
+    {
+        Integer,
+        SmallInteger,
+        BigInteger,
+        Numeric,
+        Float,
+        Double,
+        Boolean,
+        String,
+        Text,
+        Unicode,
+        UnicodeText,
+        Date,
+        DateTime,
+        Time,
+        Interval,
+        LargeBinary,
+        JSON,
+        Uuid,
+        Enum,
+        PickleType,
+        ARRAY,
+        NullType,
+    }
+)
+
+NULLTYPE = NullType()
+BOOLEANTYPE = Boolean()
+INTEGERTYPE = Integer()
+STRINGTYPE = String()
+
+_PYTHON_TYPES: dict[type, TypeEngine] = {
+    int: INTEGERTYPE,
+    float: Float(),
+    bool: BOOLEANTYPE,
+    str: STRINGTYPE,
+    bytes: LargeBinary(),
+    decimal.Decimal: Numeric(),
+    dt.datetime: DateTime(),
+    dt.date: Date(),
+    dt.time: Time(),
+    dt.timedelta: Interval(),
+    uuid.UUID: Uuid(),
+    dict: JSON(),
+    type(None): NULLTYPE,
+}
+
+
+def type_for_value(value: Any) -> TypeEngine:
+    """The type to bind a plain Python value with when nothing else says."""
+    found = _PYTHON_TYPES.get(type(value))
+    if found is not None:
+        return found
+    if isinstance(value, enum.Enum):
+        return NULLTYPE
+    for py_type, type_ in _PYTHON_TYPES.items():
+        if isinstance(value, py_type):
+            return type_
+    return NULLTYPE
+
+
+def _epoch_offset(value: Any) -> Any:
+    return value if value is None else Interval.epoch + value
+
+
+def _epoch_delta(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value - Interval.epoch
+
+
+class _EpochInterval(Interval):
+    """An interval stored as a date-time offset from 1970-01-01 (databases without INTERVAL)."""
+
+    def bind_processor(self, dialect: Any) -> Processor | None:
+        return _epoch_offset
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        return _epoch_delta
+
+
+class _IntBoolean(Boolean):
+    """A boolean the driver returns as 0/1."""
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        return _to_bool
+
+
+def processors_for(types: Sequence[TypeEngine], dialect: Any) -> list[Processor | None] | None:
+    """Result processors for a row of ``types`` on ``dialect``, or None if none is needed."""
+    procs = [t.dialect_impl(dialect).result_processor(dialect, None) for t in types]
+    return procs if any(p is not None for p in procs) else None

@@ -1,0 +1,405 @@
+"""PEP 249 shaped wrappers around asyncio drivers, driven through the greenlet bridge.
+
+Each async driver module (``dialects/postgresql/asyncpg.py``, ``dialects/sqlite/aiosqlite.py``,
+...) subclasses the three classes here and fills in a few coroutine hooks; the engine and pool
+then use the result exactly like a synchronous DBAPI module.  Every blocking method awaits
+through :func:`athanor.util.concurrency.await_only`.
+
+Cancellation safety lives here, once for every driver: if the task is cancelled (or the
+greenlet is killed) while a driver call is pending, the driver connection is terminated on the
+spot, so no server session is left idle in a transaction, and every later call on the adapter
+raises the driver's ``InterfaceError`` whose message contains :data:`TERMINATED_MESSAGE` (the
+dialects report it as a disconnect), except ``rollback()`` and ``close()``, which have
+nothing left to do; the async pool discards terminated connections when they come back.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any, ClassVar, cast
+
+from athanor.exc import NoSuchModuleError
+from athanor.util.concurrency import GREENLET_MISSING_MESSAGE, await_only, greenlet_available
+
+TERMINATED_MESSAGE = "connection was terminated because its task was cancelled mid-operation"
+
+_PEP249_ERRORS = (
+    "Error",
+    "Warning",
+    "InterfaceError",
+    "DatabaseError",
+    "DataError",
+    "OperationalError",
+    "IntegrityError",
+    "InternalError",
+    "ProgrammingError",
+    "NotSupportedError",
+)
+
+
+def _close_awaitable(awaitable: Awaitable[Any]) -> None:
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()
+
+
+class AsyncAdaptedDBAPI:
+    """Stands in for a PEP 249 driver module: ``paramstyle``, exception classes, ``connect``.
+
+    Subclasses set ``connection_class`` and implement :meth:`_connect`; drivers whose
+    exceptions already carry PEP 249 names pass them in ``errors``, others (asyncpg) build
+    their own classes and override :meth:`translate_error`.
+    """
+
+    apilevel = "2.0"
+    threadsafety = 1
+    connection_class: ClassVar[type[AsyncAdaptedConnection]]
+
+    Error: type[Exception]
+    Warning: type[Exception]
+    InterfaceError: type[Exception]
+    DatabaseError: type[Exception]
+    DataError: type[Exception]
+    OperationalError: type[Exception]
+    IntegrityError: type[Exception]
+    InternalError: type[Exception]
+    ProgrammingError: type[Exception]
+    NotSupportedError: type[Exception]
+
+    def __init__(self, driver: Any, paramstyle: str, errors: Any) -> None:
+        self.driver = driver
+        self.paramstyle = paramstyle
+        for name in _PEP249_ERRORS:
+            setattr(self, name, getattr(errors, name))
+
+    def connect(self, *args: Any, **kw: Any) -> AsyncAdaptedConnection:
+        """Open a driver connection (awaiting through the bridge) and wrap it.
+
+        ``async_creator_fn`` (a coroutine function) replaces the driver's own connect call.
+        """
+        creator: Callable[..., Awaitable[Any]] | None = kw.pop("async_creator_fn", None)
+        settings = self.connection_class.pop_settings(kw)
+        awaitable = creator(*args, **kw) if creator is not None else self._connect(*args, **kw)
+        try:
+            driver_connection = await_only(awaitable)
+        except Exception as error:
+            translated = self.translate_error(error)
+            if translated is error:
+                raise
+            raise translated from error
+        connection = self.connection_class(self, driver_connection, **settings)
+        connection.on_connect()
+        return connection
+
+    async def _connect(self, *args: Any, **kw: Any) -> Any:
+        """Open one driver connection (override per driver)."""
+        raise NotImplementedError
+
+    def translate_error(self, error: Exception) -> Exception:
+        """Map a driver exception to one of this module's PEP 249 classes (identity here)."""
+        return error
+
+
+class AsyncAdaptedConnection:
+    """A PEP 249 connection over an asyncio driver connection.
+
+    Per driver: :meth:`_open_cursor` (a native driver cursor), :meth:`_commit`,
+    :meth:`_rollback`, :meth:`_close`, :meth:`_terminate`, :meth:`_set_autocommit`.
+    """
+
+    cursor_class: ClassVar[type[AsyncAdaptedCursor]]
+    server_side_cursor_class: ClassVar[type[AsyncAdaptedServerSideCursor]]
+
+    def __init__(self, dbapi: AsyncAdaptedDBAPI, driver_connection: Any) -> None:
+        self.dbapi = dbapi
+        self.driver_connection = driver_connection
+        self.terminated = False
+        self._autocommit = False
+
+    @classmethod
+    def pop_settings(cls, kw: dict[str, Any]) -> dict[str, Any]:
+        """Remove adapter-level connect arguments from ``kw`` (none by default)."""
+        return {}
+
+    def on_connect(self) -> None:
+        """Per-driver setup run right after connecting (codecs, ...)."""
+
+    def await_(self, awaitable: Awaitable[Any]) -> Any:
+        """Await a driver call; translate its errors; terminate on cancellation."""
+        if self.terminated:
+            _close_awaitable(awaitable)
+            raise self.dbapi.InterfaceError(TERMINATED_MESSAGE)
+        try:
+            return await_only(awaitable)
+        except Exception as error:
+            translated = self.dbapi.translate_error(error)
+            if translated is error:
+                raise
+            raise translated from error
+        except BaseException:
+            self.terminate()
+            raise
+
+    def execute(self, operation: str, parameters: Any = None) -> AsyncAdaptedCursor:
+        """Shortcut (as sqlite3 has): a new cursor that ran ``operation``."""
+        cursor = self.cursor()
+        cursor.execute(operation, parameters)
+        return cursor
+
+    def cursor(self, server_side: bool = False) -> AsyncAdaptedCursor:
+        """A buffered cursor, or with ``server_side=True`` one that streams rows."""
+        if server_side:
+            return self.server_side_cursor_class(self)
+        return self.cursor_class(self)
+
+    def commit(self) -> None:
+        """Commit the current transaction."""
+        self.await_(self._commit())
+
+    def rollback(self) -> None:
+        """Roll back the current transaction (nothing to do once terminated: the server has)."""
+        if not self.terminated:
+            self.await_(self._rollback())
+
+    def close(self) -> None:
+        """Close the driver connection (a terminated connection is already closed)."""
+        if not self.terminated:
+            self.terminated = True
+            try:
+                await_only(self._close())
+            except BaseException:
+                self._terminate()
+                raise
+
+    def terminate(self) -> None:
+        """Close the driver connection at once without awaiting (GC, cancellation)."""
+        if not self.terminated:
+            self.terminated = True
+            self._terminate()
+
+    @property
+    def autocommit(self) -> bool:
+        """Whether each statement commits on its own (PEP 249 extension used by dialects)."""
+        return self._autocommit
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        self.await_(self._set_autocommit(value))
+        self._autocommit = value
+
+    async def _open_cursor(self, server_side: bool) -> Any:
+        raise NotImplementedError
+
+    async def _commit(self) -> None:
+        await self.driver_connection.commit()
+
+    async def _rollback(self) -> None:
+        await self.driver_connection.rollback()
+
+    async def _close(self) -> None:
+        await self.driver_connection.close()
+
+    def _terminate(self) -> None:
+        raise NotImplementedError
+
+    async def _set_autocommit(self, value: bool) -> None:
+        raise NotImplementedError
+
+
+class AsyncAdaptedCursor:
+    """A buffered PEP 249 cursor: ``execute`` runs the statement and fetches every row.
+
+    Fetching from the buffer then needs no further awaits.  The default hooks drive a native
+    driver cursor (aiosqlite, aiomysql, asyncmy, psycopg); asyncpg overrides :meth:`_execute`.
+    """
+
+    server_side = False
+    arraysize = 1
+
+    def __init__(self, connection: AsyncAdaptedConnection) -> None:
+        self._connection = connection
+        self.description: Sequence[Sequence[Any]] | None = None
+        self.rowcount = -1
+        self.lastrowid: Any = None
+        self._rows: deque[Any] = deque()
+        self._driver_cursor: Any = None
+
+    def execute(self, operation: str, parameters: Any = None) -> None:
+        """Run one statement (parameters in the module's ``paramstyle``)."""
+        self._connection.await_(self._execute(operation, parameters))
+
+    def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
+        """Run one statement once per parameter set."""
+        self._connection.await_(self._executemany(operation, seq_of_parameters))
+
+    async def _execute(self, operation: str, parameters: Any) -> None:
+        cursor = self._driver_cursor
+        if cursor is None:
+            cursor = self._driver_cursor = await self._connection._open_cursor(self.server_side)
+        if parameters is None:
+            await cursor.execute(operation)
+        else:
+            await cursor.execute(operation, parameters)
+        self._after_execute(cursor)
+        if self.description is not None and not self.server_side:
+            self._rows = deque(await cursor.fetchall())
+
+    async def _executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
+        cursor = self._driver_cursor
+        if cursor is None:
+            cursor = self._driver_cursor = await self._connection._open_cursor(False)
+        await cursor.executemany(operation, seq_of_parameters)
+        self._after_execute(cursor)
+
+    def _after_execute(self, cursor: Any) -> None:
+        self.description = cursor.description
+        self.rowcount = cursor.rowcount
+        self.lastrowid = getattr(cursor, "lastrowid", None)
+
+    def fetchone(self) -> Any:
+        """The next row, or None."""
+        rows = self._rows
+        return rows.popleft() if rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        """Up to ``size`` (default ``arraysize``) further rows."""
+        if size is None:
+            size = self.arraysize
+        rows = self._rows
+        popleft = rows.popleft
+        return [popleft() for _ in range(min(size, len(rows)))]
+
+    def fetchall(self) -> list[Any]:
+        """Every remaining row."""
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            row = self.fetchone()
+            if row is None:
+                return
+            yield row
+
+    def close(self) -> None:
+        """Release the buffered rows (the driver cursor holds nothing more)."""
+        self._rows.clear()
+        self._driver_cursor = None
+
+    def setinputsizes(self, *sizes: Any) -> None:
+        """PEP 249 no-op."""
+
+    def setoutputsize(self, size: Any, column: Any = None) -> None:
+        """PEP 249 no-op."""
+
+
+class AsyncAdaptedServerSideCursor(AsyncAdaptedCursor):
+    """A streaming cursor: rows stay on the server (or in the driver) until fetched.
+
+    Subclasses may override :meth:`_fetch` and :meth:`_close_cursor` when the driver's
+    cursor is not PEP 249 shaped (asyncpg).
+    """
+
+    server_side = True
+    prefetch = 64
+    """How many rows ``fetchone`` pulls per round trip."""
+
+    def fetchone(self) -> Any:
+        """The next row, or None; refills the local buffer ``prefetch`` rows at a time."""
+        rows = self._rows
+        if not rows:
+            rows.extend(self._connection.await_(self._fetch(self.prefetch)))
+            if not rows:
+                return None
+        return rows.popleft()
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        """Up to ``size`` further rows, from the buffer first, then the driver."""
+        if size is None:
+            size = self.arraysize
+        result = super().fetchmany(size)
+        if len(result) < size:
+            result.extend(self._connection.await_(self._fetch(size - len(result))))
+        return result
+
+    def fetchall(self) -> list[Any]:
+        """Every remaining row."""
+        result = super().fetchall()
+        result.extend(self._connection.await_(self._fetch(None)))
+        return result
+
+    def close(self) -> None:
+        """Close the driver cursor (releasing the server-side portal)."""
+        self._rows.clear()
+        if self._driver_cursor is not None and not self._connection.terminated:
+            self._connection.await_(self._close_cursor())
+        self._driver_cursor = None
+
+    async def _fetch(self, size: int | None) -> Sequence[Any]:
+        cursor = self._driver_cursor
+        if cursor is None:
+            return ()
+        if size is None:
+            rows: Sequence[Any] = await cursor.fetchall()
+        else:
+            rows = await cursor.fetchmany(size)
+        return rows
+
+    async def _close_cursor(self) -> None:
+        await self._driver_cursor.close()
+
+
+_ADAPTED_MODULES: dict[Callable[[], AsyncAdaptedDBAPI], AsyncAdaptedDBAPI] = {}
+
+
+class AsyncAdaptedDialectMixin:
+    """Dialect behaviour shared by every driver dialect built on these adapters.
+
+    Put it first in the bases: ``class AsyncpgDialect(AsyncAdaptedDialectMixin,
+    PostgreSQLDialect)``, and set ``adapter_class``.
+    """
+
+    is_async: ClassVar[bool] = True
+    supports_server_side_cursors: ClassVar[bool] = True
+    adapter_class: ClassVar[Callable[[], AsyncAdaptedDBAPI]]
+    name: ClassVar[str]
+    driver: ClassVar[str]
+    install_extra: ClassVar[str]
+
+    @classmethod
+    def import_dbapi(cls) -> Any:
+        """The adapter module (one per process), or an error naming the extra to install."""
+        if not greenlet_available():
+            raise NoSuchModuleError(GREENLET_MISSING_MESSAGE)
+        adapted = _ADAPTED_MODULES.get(cls.adapter_class)
+        if adapted is None:
+            try:
+                adapted = cls.adapter_class()
+            except ImportError as error:
+                raise NoSuchModuleError(
+                    f"The {cls.driver} driver for {cls.name} is not installed ({error}); "
+                    f"install it with: pip install 'athanor[{cls.install_extra}]'"
+                ) from error
+            _ADAPTED_MODULES[cls.adapter_class] = adapted
+        return adapted
+
+    def create_cursor(self, dbapi_connection: Any, server_side: bool) -> Any:
+        """A buffered cursor, or a streaming one for ``stream_results``."""
+        return dbapi_connection.cursor(server_side=server_side)
+
+    def get_driver_connection(self, dbapi_connection: Any) -> Any:
+        """The asyncio driver's own connection object."""
+        return dbapi_connection.driver_connection
+
+    def is_disconnect(
+        self, error: BaseException, dbapi_connection: Any = None, cursor: Any = None
+    ) -> bool:
+        """A connection terminated after a cancellation is dead; else ask the database dialect."""
+        if dbapi_connection is not None and getattr(dbapi_connection, "terminated", False):
+            return True
+        if TERMINATED_MESSAGE in str(error):
+            return True
+        result: bool = cast(Any, super()).is_disconnect(error, dbapi_connection, cursor)
+        return result

@@ -1,0 +1,109 @@
+"""The greenlet bridge: synchronous athanor code driving asyncio drivers.
+
+The engine, pool and ORM are written once, synchronously.  ``greenlet_spawn(fn)`` runs ``fn``
+in a child greenlet from inside a coroutine; whenever the synchronous code needs the result of
+an awaitable (a driver call) it calls ``await_only(awaitable)``, which hands the awaitable to the
+coroutine, lets the event loop await it, and resumes the synchronous code with its result or
+exception.  No thread is involved, so contextvars and cancellation behave as in plain asyncio.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from contextvars import copy_context
+from typing import Any, TypeVar
+
+from athanor.exc import MissingGreenlet
+
+try:
+    import greenlet as _greenlet_module
+except ImportError:  # pragma: no cover - exercised by monkeypatching in tests
+    _greenlet_module = None
+
+_T = TypeVar("_T")
+
+GREENLET_MISSING_MESSAGE = (
+    "athanor's asyncio support needs the 'greenlet' package, which is not installed; "
+    "install it with: pip install 'athanor[asyncio]'"
+)
+
+MISSING_GREENLET_MESSAGE = (
+    "a database call that must be awaited was made from plain synchronous code, outside "
+    "athanor's async bridge (for example the sync API of an async engine used directly, or an "
+    "attribute lazy-loading outside an await). What to do: use the awaitable API "
+    "(await conn.execute(...)); run synchronous code with await conn.run_sync(fn) or "
+    "await session.run_sync(fn); load relationships up front with selectinload(...) or "
+    "await obj.awaitable_attrs.<name>; and make sure the 'asyncio' extra is installed "
+    "(pip install 'athanor[asyncio]')"
+)
+
+
+if _greenlet_module is not None:
+    getcurrent = _greenlet_module.getcurrent
+
+    class _BridgeGreenlet(_greenlet_module.greenlet):  # type: ignore[misc]
+        """A greenlet running synchronous code on behalf of a coroutine (its parent)."""
+
+else:  # pragma: no cover - greenlet missing
+
+    class _BridgeGreenlet:  # type: ignore[no-redef]
+        """Placeholder so ``isinstance`` checks work when greenlet is not installed."""
+
+    def getcurrent() -> Any:
+        """Without greenlet there is no bridge to be inside of."""
+        return None
+
+
+def greenlet_available() -> bool:
+    """Whether the greenlet package is importable (the ``asyncio`` extra is installed)."""
+    return _greenlet_module is not None
+
+
+def require_greenlet() -> None:
+    """Raise an error naming the extra to install when greenlet is missing."""
+    if _greenlet_module is None:
+        raise ImportError(GREENLET_MISSING_MESSAGE)
+
+
+def in_greenlet() -> bool:
+    """True when running inside ``greenlet_spawn`` (``await_only`` will work here)."""
+    return isinstance(getcurrent(), _BridgeGreenlet)
+
+
+def await_only(awaitable: Awaitable[_T]) -> _T:
+    """Wait for ``awaitable`` from synchronous code running under ``greenlet_spawn``.
+
+    Outside the bridge this raises :class:`athanor.exc.MissingGreenlet` explaining what to do;
+    the awaitable is closed so no "never awaited" warning follows.
+    """
+    current = getcurrent()
+    if not isinstance(current, _BridgeGreenlet):
+        close = getattr(awaitable, "close", None)
+        if close is not None:
+            close()
+        raise MissingGreenlet(MISSING_GREENLET_MESSAGE)
+    result: _T = current.parent.switch(awaitable)
+    return result
+
+
+async def greenlet_spawn(fn: Callable[..., _T], *args: Any, **kw: Any) -> _T:
+    """Run synchronous ``fn(*args, **kw)`` so that its ``await_only`` calls await here.
+
+    Exceptions (including ``asyncio.CancelledError`` delivered to this task while a driver
+    call is pending) are thrown into the synchronous code at the ``await_only`` that was
+    waiting, so its ``try/finally`` and error handling run as they would in sync code.
+    """
+    if _greenlet_module is None:
+        raise ImportError(GREENLET_MISSING_MESSAGE)
+    child = _BridgeGreenlet(fn, getcurrent())
+    child.gr_context = copy_context()
+    result: Any = child.switch(*args, **kw)
+    while not child.dead:
+        try:
+            value = await result
+        except BaseException:
+            result = child.throw(*sys.exc_info())
+        else:
+            result = child.switch(value)
+    return result  # type: ignore[no-any-return]

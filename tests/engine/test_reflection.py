@@ -1,0 +1,366 @@
+"""Reflection (``inspect(engine)``, ``MetaData.reflect``, ``autoload_with``) on every database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from athanor import exc
+from athanor.engine import Engine, create_engine
+from athanor.engine.reflection import Inspector, parse_quoted_labels, parse_type_string
+from athanor.inspection import inspect
+from athanor.sql import types as sqltypes
+from athanor.sql.elements import text
+from athanor.sql.schema import (
+    CheckConstraint,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    MetaData,
+    Table,
+    UniqueConstraint,
+)
+from backends import Backend
+
+
+@pytest.fixture
+def engine(backend: Backend) -> Iterator[Engine]:
+    eng = create_engine(backend.url)
+    yield eng
+    eng.dispose()
+
+
+def make_schema(engine: Engine) -> MetaData:
+    metadata = MetaData()
+    Table(
+        "users",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("username", sqltypes.String(50), nullable=False, unique=True),
+        Column("email", sqltypes.String(100), comment="where to write"),
+        Column("status", sqltypes.String(10), nullable=False, server_default="new"),
+        Column("age", sqltypes.Integer),
+        CheckConstraint("age >= 0", name="ck_users_age"),
+        comment="people",
+    )
+    orders = Table(
+        "orders",
+        metadata,
+        Column("id", sqltypes.BigInteger, primary_key=True),
+        Column("user_id", sqltypes.Integer, nullable=False),
+        Column("code", sqltypes.String(20)),
+        Column("qty", sqltypes.Integer),
+        ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_orders_user", ondelete="CASCADE"),
+        UniqueConstraint("code", "qty", name="uq_orders_code_qty"),
+    )
+    Index("ix_orders_qty", orders.c.qty)
+    Index("ix_orders_code_u", orders.c.code, unique=True)
+    metadata.create_all(engine)
+    return metadata
+
+
+class TestInspector:
+    def test_inspect_returns_an_inspector(self, engine: Engine) -> None:
+        assert isinstance(inspect(engine), Inspector)
+        with engine.connect() as conn:
+            assert isinstance(inspect(conn), Inspector)
+
+    def test_unknown_objects(self) -> None:
+        with pytest.raises(exc.NoInspectionAvailable):
+            inspect(object())
+        assert inspect(object(), raiseerr=False) is None
+
+    def test_table_and_view_names(self, engine: Engine, backend: Backend) -> None:
+        make_schema(engine)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE VIEW adults AS SELECT id FROM users WHERE age >= 18"))
+        insp = inspect(engine)
+        assert insp.get_table_names() == ["orders", "users"]
+        assert insp.get_view_names() == ["adults"]
+        assert insp.has_table("users") and insp.has_table("adults")
+        assert not insp.has_table("nope")
+        assert insp.default_schema_name in insp.get_schema_names()
+
+    def test_columns(self, engine: Engine, backend: Backend) -> None:
+        make_schema(engine)
+        columns = {c["name"]: c for c in inspect(engine).get_columns("users")}
+        assert list(columns) == ["id", "username", "email", "status", "age"]
+        assert type(columns["id"]["type"]) is sqltypes.Integer
+        assert columns["id"]["autoincrement"] is True
+        assert columns["id"]["nullable"] is False
+        username = columns["username"]
+        assert type(username["type"]) is sqltypes.String and username["type"].length == 50
+        assert username["nullable"] is False
+        assert columns["email"]["nullable"] is True
+        assert columns["status"]["default"] == "'new'"
+        assert columns["age"]["default"] is None
+        if backend.name != "sqlite":
+            assert columns["email"]["comment"] == "where to write"
+            assert inspect(engine).get_table_comment("users") == {"text": "people"}
+
+    def test_keys_and_constraints(self, engine: Engine, backend: Backend) -> None:
+        make_schema(engine)
+        insp = inspect(engine)
+        assert insp.get_pk_constraint("orders")["constrained_columns"] == ["id"]
+        [fk] = insp.get_foreign_keys("orders")
+        assert fk["name"] == "fk_orders_user"
+        assert fk["constrained_columns"] == ["user_id"]
+        assert (fk["referred_schema"], fk["referred_table"]) == (None, "users")
+        assert fk["referred_columns"] == ["id"]
+        assert fk["options"]["ondelete"] == "CASCADE"
+        uniques = {u["name"]: u["column_names"] for u in insp.get_unique_constraints("orders")}
+        assert uniques["uq_orders_code_qty"] == ["code", "qty"]
+        indexes = {ix["name"]: ix for ix in insp.get_indexes("orders")}
+        # MySQL has no unique index apart from a unique constraint, and indexes foreign keys
+        assert set(indexes) - {"fk_orders_user", "uq_orders_code_qty"} == {
+            "ix_orders_qty",
+            "ix_orders_code_u",
+        }
+        assert indexes["ix_orders_qty"]["column_names"] == ["qty"]
+        assert indexes["ix_orders_code_u"]["unique"] is True
+        assert indexes["ix_orders_qty"]["unique"] is False
+        checks = {c["name"]: c["sqltext"] for c in insp.get_check_constraints("users")}
+        assert "age" in checks["ck_users_age"] and "0" in checks["ck_users_age"]
+
+    def test_no_such_table(self, engine: Engine) -> None:
+        with pytest.raises(exc.NoSuchTableError):
+            Table("missing", MetaData(), autoload_with=engine)
+
+
+ALL_TYPES: list[tuple[str, Any]] = [
+    ("i", sqltypes.Integer()),
+    ("bi", sqltypes.BigInteger()),
+    ("si", sqltypes.SmallInteger()),
+    ("s", sqltypes.String(40)),
+    ("tx", sqltypes.Text()),
+    ("b", sqltypes.Boolean()),
+    ("f", sqltypes.Float()),
+    ("d", sqltypes.Double()),
+    ("n", sqltypes.Numeric(12, 3)),
+    ("dt", sqltypes.Date()),
+    ("ts", sqltypes.DateTime()),
+    ("tm", sqltypes.Time()),
+    ("bin", sqltypes.LargeBinary()),
+    ("js", sqltypes.JSON()),
+    ("e", sqltypes.Enum("one", "two", name="numbers")),
+]
+
+
+def test_every_type_reflects_back(engine: Engine, backend: Backend) -> None:
+    metadata = MetaData()
+    Table(
+        "typed",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        *[Column(name, type_) for name, type_ in ALL_TYPES],
+    )
+    metadata.create_all(engine)
+    found = {c["name"]: c["type"] for c in inspect(engine).get_columns("typed")}
+    expected: dict[str, type] = {
+        "i": sqltypes.Integer,
+        "bi": sqltypes.BigInteger,
+        "si": sqltypes.SmallInteger,
+        "s": sqltypes.String,
+        "tx": sqltypes.Text,
+        "b": sqltypes.Boolean,
+        "n": sqltypes.Numeric,
+        "dt": sqltypes.Date,
+        "ts": sqltypes.DateTime,
+        "tm": sqltypes.Time,
+        "js": sqltypes.JSON,
+        "e": sqltypes.Enum if backend.name != "sqlite" else sqltypes.String,
+    }
+    for name, type_class in expected.items():
+        assert type(found[name]) is type_class, (name, found[name])
+    assert isinstance(found["f"], sqltypes.Float)
+    assert isinstance(found["bin"], sqltypes.LargeBinary)  # LONGBLOB on MySQL
+    assert type(found["d"]) is sqltypes.Double
+    assert found["s"].length == 40
+    assert (found["n"].precision, found["n"].scale) == (12, 3)
+    if backend.name != "sqlite":
+        assert found["e"].enums == ("one", "two")
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_types(engine: Engine) -> None:
+    from athanor.dialects.postgresql.types import JSONB
+
+    metadata = MetaData()
+    Table(
+        "pg",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("tz", sqltypes.DateTime(timezone=True)),
+        Column("u", sqltypes.Uuid()),
+        Column("iv", sqltypes.Interval()),
+        Column("arr", sqltypes.ARRAY(sqltypes.Integer)),
+        Column("jb", JSONB()),
+    )
+    metadata.create_all(engine)
+    found = {c["name"]: c for c in inspect(engine).get_columns("pg")}
+    assert found["tz"]["type"].timezone is True
+    assert isinstance(found["u"]["type"], sqltypes.Uuid)
+    assert isinstance(found["iv"]["type"], sqltypes.Interval)
+    assert isinstance(found["arr"]["type"], sqltypes.ARRAY)
+    assert type(found["arr"]["type"].item_type) is sqltypes.Integer
+    assert isinstance(found["jb"]["type"], JSONB)
+    assert found["id"]["identity"]["always"] is False
+    assert found["id"]["default"] is None
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_expression_and_partial_indexes(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id serial PRIMARY KEY, name varchar(20), n int)"))
+        conn.execute(text("CREATE INDEX ix_lower ON t (lower(name)) WHERE n > 1"))
+    [ix] = inspect(engine).get_indexes("t")
+    assert ix["column_names"] == [None]
+    assert ix["expressions"] == ["lower(name::text)"]
+    assert ix["dialect_options"]["postgresql_where"] == "n > 1"
+    [column] = [c for c in inspect(engine).get_columns("t") if c["name"] == "id"]
+    assert column["autoincrement"] is True and column["default"] is None
+
+
+@pytest.mark.backends("sqlite")
+def test_sqlite_expression_index_and_named_constraints(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                'CREATE TABLE t (id INTEGER PRIMARY KEY, "Name" VARCHAR(20) '
+                'CONSTRAINT ck_len CHECK (length("Name") > 1), p INTEGER '
+                'CONSTRAINT fk_p REFERENCES t, CONSTRAINT uq_name UNIQUE ("Name"))'
+            )
+        )
+        conn.execute(text('CREATE INDEX ix_lower ON t (lower("Name"), p)'))
+    insp = inspect(engine)
+    [ix] = insp.get_indexes("t")
+    assert ix["column_names"] == [None, "p"]
+    assert ix["expressions"] == ['lower("Name")', "p"]
+    assert insp.get_check_constraints("t") == [{"name": "ck_len", "sqltext": 'length("Name") > 1'}]
+    assert insp.get_unique_constraints("t") == [{"name": "uq_name", "column_names": ["Name"]}]
+    [fk] = insp.get_foreign_keys("t")
+    assert fk["name"] == "fk_p" and fk["referred_columns"] == ["id"]
+
+
+def test_seed_003_metadata_reflect(engine: Engine) -> None:
+    make_schema(engine)
+    metadata = MetaData()
+    metadata.reflect(bind=engine)
+    users = metadata.tables["users"]
+    assert set(metadata.tables) == {"users", "orders"}
+    assert [c.name for c in users.columns] == ["id", "username", "email", "status", "age"]
+    assert [c.name for c in users.primary_key.columns] == ["id"]
+    orders = metadata.tables["orders"]
+    [fk] = orders.foreign_key_constraints
+    assert fk.referred_table is users
+    with engine.begin() as conn:
+        conn.execute(users.insert().values(username="ann", email="a@x"))
+        row = conn.execute(users.select()).one()
+    assert (row.id, row.username, row.status) == (1, "ann", "new")
+
+
+def test_reflect_only_and_autoload_with(engine: Engine) -> None:
+    make_schema(engine)
+    metadata = MetaData()
+    metadata.reflect(bind=engine, only=["users"])
+    assert set(metadata.tables) == {"users"}
+    with pytest.raises(exc.InvalidRequestError, match="nope"):
+        MetaData().reflect(bind=engine, only=["users", "nope"])
+    orders = Table("orders", MetaData(), autoload_with=engine)
+    assert "users" in orders.metadata.tables  # referred table reflected too
+    assert "ix_orders_qty" in {ix.name for ix in orders.indexes}
+
+
+def test_reflect_then_recreate_on_sqlite(engine: Engine, tmp_path: Path) -> None:
+    make_schema(engine)
+    metadata = MetaData()
+    metadata.reflect(bind=engine)
+    target = create_engine(f"sqlite:///{tmp_path / 'copy.db'}")
+    try:
+        metadata.create_all(target)
+        insp = inspect(target)
+        assert insp.get_table_names() == ["orders", "users"]
+        assert [fk["referred_table"] for fk in insp.get_foreign_keys("orders")] == ["users"]
+        users = metadata.tables["users"]
+        with target.begin() as conn:
+            conn.execute(users.insert().values(username="bo"))
+            assert conn.execute(text("SELECT id, status FROM users")).one() == (1, "new")
+    finally:
+        target.dispose()
+
+
+@pytest.mark.backends("sqlite")
+def test_reflect_sqlite_then_recreate_on_servers(engine: Engine, server_databases: Any) -> None:
+    """Reflect on SQLite and re-create on PostgreSQL and MariaDB (if reachable)."""
+    make_schema(engine)
+    metadata = MetaData()
+    metadata.reflect(bind=engine)
+    for name in ("postgresql", "mysql"):
+        try:
+            url, _ = server_databases.get(name)
+        except BaseException:  # server not available: skipped there
+            continue
+        target = create_engine(url)
+        try:
+            metadata.drop_all(target)
+            metadata.create_all(target)
+            assert set(inspect(target).get_table_names()) >= {"users", "orders"}
+            metadata.drop_all(target)
+        finally:
+            target.dispose()
+
+
+def test_type_string_parsing() -> None:
+    assert parse_type_string("character varying(50)") == ("character varying", ["50"], "")
+    assert parse_type_string("timestamp(3) without time zone") == (
+        "timestamp",
+        ["3"],
+        "without time zone",
+    )
+    assert parse_type_string("NUMERIC(10, 2)") == ("numeric", ["10", "2"], "")
+    assert parse_quoted_labels("('a','b''c','')") == ["a", "b'c", ""]
+
+
+# Names a user could give: letters in any case, digits, spaces, quotes of every kind, unicode.
+identifiers = st.text(
+    alphabet=st.sampled_from(list("abcXYZ019 _'\"`%:?$-éß中")), min_size=1, max_size=12
+).filter(lambda name: name.strip() == name and name[0] not in "0123456789")
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(table_name=identifiers, column_name=identifiers, comment=st.text(max_size=20))
+def test_arbitrary_names_and_comments_round_trip(
+    engine: Engine, backend: Backend, table_name: str, column_name: str, comment: str
+) -> None:
+    comment = comment.replace("\x00", "")
+    metadata = MetaData()
+    Table(
+        table_name,
+        metadata,
+        Column(column_name, sqltypes.Integer, primary_key=True, comment=comment or None),
+        Column("value", sqltypes.String(20), server_default=comment[:20].replace("\\", "")),
+    )
+    metadata.create_all(engine)
+    try:
+        insp = inspect(engine)
+        assert table_name in insp.get_table_names()
+        columns = insp.get_columns(table_name)
+        assert [c["name"] for c in columns] == [column_name, "value"]
+        if backend.name != "sqlite" and comment:
+            assert columns[0]["comment"] == comment
+        reflected = MetaData()
+        reflected.reflect(bind=engine)
+        table = reflected.tables[table_name]
+        with engine.begin() as conn:
+            conn.execute(table.insert().values({column_name: 7}))
+            found = conn.execute(table.select().where(table.c[column_name] == 7)).one()
+            assert found == (7, comment[:20].replace("\\", ""))
+    finally:
+        metadata.drop_all(engine)

@@ -1,0 +1,132 @@
+"""The structural statement cache: keys ignore values, extraction order, and the cost of keys."""
+
+from __future__ import annotations
+
+import timeit
+
+from athanor.dialects import postgresql, sqlite
+from athanor.sql import (
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+)
+from athanor.sql.compiler import cache_key, compile_cached
+
+metadata = MetaData()
+t = Table(
+    "customer",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255)),
+    Column("description", String(255)),
+)
+child = Table(
+    "child",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cid", ForeignKey("customer.id")),
+)
+
+
+def test_same_shape_same_key_different_values() -> None:
+    a = select(t).where(t.c.id == 5)
+    b = select(t).where(t.c.id == 6)
+    assert cache_key(a) == cache_key(b)
+    assert cache_key(a) != cache_key(select(t).where(t.c.id > 5))
+    assert cache_key(a) != cache_key(select(t).where(t.c.name == "x"))
+    assert cache_key(select(t).limit(1)) != cache_key(select(t))
+
+
+def test_cached_compile_reuses_and_extracts_new_values() -> None:
+    cache: dict[object, object] = {}
+    dialect = sqlite.dialect()
+    first, extracted = compile_cached(select(t).where(t.c.id == 5), dialect, cache)
+    second, extracted2 = compile_cached(select(t).where(t.c.id == 6), dialect, cache)
+    assert first is second
+    assert len(cache) == 1
+    assert first.prepare(extracted2, None)[1] == [6]
+    assert first.prepare(extracted, None)[1] == [5]
+
+
+def test_extraction_order_follows_structure_not_render_order() -> None:
+    cte = select(t.c.id).where(t.c.name == "in-cte").cte("c")
+    stmt = select(cte.c.id).where(cte.c.id > 3).limit(2)
+    cache: dict[object, object] = {}
+    dialect = sqlite.dialect()
+    compiled, extracted = compile_cached(stmt, dialect, cache)
+    assert compiled.prepare(extracted, None)[1] == ["in-cte", 3, 2]
+    cte2 = select(t.c.id).where(t.c.name == "other").cte("c")
+    stmt2 = select(cte2.c.id).where(cte2.c.id > 9).limit(7)
+    again, extracted2 = compile_cached(stmt2, dialect, cache)
+    assert again is compiled
+    assert again.prepare(extracted2, None)[1] == ["other", 9, 7]
+
+
+def test_anonymous_aliases_of_different_tables_do_not_collide() -> None:
+    a = select(t.alias().c.id)
+    b = select(child.alias().c.id)
+    assert cache_key(a) != cache_key(b)
+    c = select(t.alias().c.id)
+    assert cache_key(a) == cache_key(c)
+
+
+def test_explicit_bindparam_names_are_part_of_the_key() -> None:
+    assert cache_key(select(t).where(t.c.id == bindparam("a"))) != cache_key(
+        select(t).where(t.c.id == bindparam("b"))
+    )
+
+
+def test_text_is_cached_by_its_text() -> None:
+    assert cache_key(text("select :x")) == cache_key(text("select :x"))
+    assert cache_key(text("select :x")) != cache_key(text("select :y"))
+
+
+def test_in_list_length_does_not_change_the_key() -> None:
+    assert cache_key(select(t).where(t.c.id.in_([1]))) == cache_key(
+        select(t).where(t.c.id.in_([1, 2, 3]))
+    )
+
+
+def test_literal_types_change_the_key() -> None:
+    assert cache_key(select(literal(1))) != cache_key(select(literal("1")))
+
+
+def test_insert_values_shape_is_cached() -> None:
+    cache: dict[object, object] = {}
+    dialect = postgresql.dialect()
+    c1, _ = compile_cached(insert(t).values(name="a"), dialect, cache)
+    c2, e2 = compile_cached(insert(t).values(name="b"), dialect, cache)
+    assert c1 is c2
+    assert c2.prepare(e2, None)[1] == {"name": "b"}
+
+
+def test_functions_are_keyed_by_name() -> None:
+    assert cache_key(select(func.max(t.c.id))) != cache_key(select(func.min(t.c.id)))
+
+
+def test_key_is_much_cheaper_than_compiling() -> None:
+    dialect = sqlite.dialect()
+
+    def build() -> object:
+        return select(t).where(t.c.id == 5)
+
+    def key() -> object:
+        return build()._generate_cache_key()  # type: ignore[attr-defined]
+
+    def compile_() -> object:
+        return dialect.statement_compiler(dialect, build())
+
+    n = 2000
+    build_time = min(timeit.repeat(build, number=n, repeat=5))
+    key_time = min(timeit.repeat(key, number=n, repeat=5)) - build_time
+    compile_time = min(timeit.repeat(compile_, number=n, repeat=5)) - build_time
+    assert key_time * 5 < compile_time

@@ -1,0 +1,263 @@
+"""create_all / drop_all and the DDL constructs on the real databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from athanor import exc
+from athanor.engine import Engine, create_engine
+from athanor.engine.reflection import Inspector  # noqa: F401  (registers inspect(engine))
+from athanor.inspection import inspect
+from athanor.sql import types as sqltypes
+from athanor.sql.ddl import CreateTable, DropTable, create_all, drop_all
+from athanor.sql.elements import text
+from athanor.sql.schema import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    Table,
+    UniqueConstraint,
+)
+from backends import Backend
+
+
+@pytest.fixture
+def engine(backend: Backend) -> Iterator[Engine]:
+    eng = create_engine(backend.url)
+    yield eng
+    eng.dispose()
+
+
+def tables_in(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def chain(metadata: MetaData) -> tuple[Table, Table, Table]:
+    """Three tables where each refers to the previous one, declared in reverse order."""
+    c = Table(
+        "c",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("b_id", sqltypes.Integer, ForeignKey("b.id")),
+    )
+    b = Table(
+        "b",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("a_id", sqltypes.Integer, ForeignKey("a.id")),
+    )
+    a = Table(
+        "a",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("name", sqltypes.String(30), nullable=False, server_default="x"),
+    )
+    return a, b, c
+
+
+def test_create_all_in_foreign_key_order_and_drop_all(engine: Engine) -> None:
+    metadata = MetaData()
+    chain(metadata)
+    create_all(metadata, engine)
+    assert tables_in(engine) == {"a", "b", "c"}
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO a (id) VALUES (1)"))
+        conn.execute(text("INSERT INTO b (id, a_id) VALUES (1, 1)"))
+        conn.execute(text("INSERT INTO c (id, b_id) VALUES (1, 1)"))
+        assert conn.execute(text("SELECT name FROM a")).scalar() == "x"
+    drop_all(metadata, engine)
+    assert tables_in(engine) == set()
+
+
+def test_checkfirst(engine: Engine) -> None:
+    metadata = MetaData()
+    chain(metadata)
+    create_all(metadata, engine)
+    create_all(metadata, engine)  # existing tables are skipped
+    with pytest.raises(exc.DBAPIError):
+        create_all(metadata, engine, checkfirst=False)
+    drop_all(metadata, engine)
+    drop_all(metadata, engine)  # missing tables are skipped
+    with pytest.raises(exc.DBAPIError):
+        drop_all(metadata, engine, checkfirst=False)
+
+
+def test_create_all_subset_and_on_a_connection(engine: Engine) -> None:
+    metadata = MetaData()
+    a, b, _ = chain(metadata)
+    with engine.connect() as conn:
+        create_all(metadata, conn, tables=[b, a])
+        conn.commit()
+    assert tables_in(engine) == {"a", "b"}
+
+
+def test_foreign_key_cycle(engine: Engine, backend: Backend) -> None:
+    metadata = MetaData()
+    Table(
+        "dept",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("head_id", sqltypes.Integer, ForeignKey("emp.id")),
+    )
+    Table(
+        "emp",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("dept_id", sqltypes.Integer, ForeignKey("dept.id")),
+    )
+    create_all(metadata, engine)
+    assert tables_in(engine) == {"dept", "emp"}
+    insp = inspect(engine)
+    assert [fk["referred_table"] for fk in insp.get_foreign_keys("dept")] == ["emp"]
+    assert [fk["referred_table"] for fk in insp.get_foreign_keys("emp")] == ["dept"]
+    drop_all(metadata, engine)
+    assert tables_in(engine) == set()
+
+
+def test_table_create_drop_via_constructs(engine: Engine) -> None:
+    t = Table(
+        "solo",
+        MetaData(),
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("v", sqltypes.Integer),
+        CheckConstraint("v > 0", name="ck_solo_v"),
+    )
+    with engine.begin() as conn:
+        conn.execute(CreateTable(t))
+        conn.execute(text("INSERT INTO solo (v) VALUES (1)"))
+        conn.execute(text("INSERT INTO solo (v) VALUES (2)"))
+        ids = [row[0] for row in conn.execute(text("SELECT id FROM solo ORDER BY id"))]
+    assert ids == [1, 2]  # autoincrement primary key
+    # a CHECK violation is an IntegrityError, except on MariaDB (OperationalError 4025)
+    with pytest.raises(exc.DatabaseError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO solo (v) VALUES (-1)"))
+    with engine.begin() as conn:
+        conn.execute(DropTable(t))
+    assert tables_in(engine) == set()
+
+
+def test_unique_and_indexes_are_created(engine: Engine) -> None:
+    metadata = MetaData()
+    t = Table(
+        "people",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("email", sqltypes.String(100), unique=True),
+        Column("a", sqltypes.Integer),
+        Column("b", sqltypes.Integer),
+        UniqueConstraint("a", "b", name="uq_people_ab"),
+    )
+    Index("ix_people_a", t.c.a)
+    create_all(metadata, engine)
+    insp = inspect(engine)
+    indexes = {ix["name"]: ix for ix in insp.get_indexes("people")}
+    assert indexes["ix_people_a"]["column_names"] == ["a"]
+    uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints("people")}
+    assert {("email",), ("a", "b")} <= uniques
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO people (email, a, b) VALUES ('x', 1, 1)"))
+    with pytest.raises(exc.IntegrityError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO people (email, a, b) VALUES ('x', 2, 2)"))
+
+
+def test_enum_native_and_check(engine: Engine, backend: Backend) -> None:
+    metadata = MetaData()
+    Table(
+        "shirts",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("size", sqltypes.Enum("S", "M", "L", name="shirt_size", create_constraint=True)),
+        Column("fit", sqltypes.Enum("slim", "loose", name="shirt_fit")),
+    )
+    Table(
+        "pants",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("size", sqltypes.Enum("S", "M", "L", name="shirt_size", create_constraint=True)),
+    )
+    create_all(metadata, engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO shirts (size, fit) VALUES ('M', 'slim')"))
+    with pytest.raises(exc.DBAPIError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO shirts (size) VALUES ('XXL')"))
+    if backend.name == "postgresql":
+        with engine.connect() as conn:
+            labels = conn.execute(
+                text(
+                    "SELECT enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid "
+                    "WHERE t.typname = 'shirt_size' ORDER BY enumsortorder"
+                )
+            ).fetchall()
+        assert [row[0] for row in labels] == ["S", "M", "L"]
+    columns = {c["name"]: c for c in inspect(engine).get_columns("shirts")}
+    if backend.name == "sqlite":
+        assert type(columns["size"]["type"]) is sqltypes.String
+    else:
+        assert columns["size"]["type"].enums == ("S", "M", "L")
+    drop_all(metadata, engine)
+    if backend.name == "postgresql":
+        with engine.connect() as conn:
+            left = conn.execute(text("SELECT count(*) FROM pg_type WHERE typname LIKE 'shirt%'"))
+            assert left.scalar() == 0
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_schema_sequence_and_comments(engine: Engine) -> None:
+    from athanor.sql.schema import Sequence
+
+    with engine.begin() as conn:
+        conn.execute(text("CREATE SCHEMA test_schema_ddl"))
+    metadata = MetaData()
+    Table(
+        "items",
+        metadata,
+        Column("id", sqltypes.Integer, Sequence("item_seq", start=100), primary_key=True),
+        Column("label", sqltypes.String(20), comment="shown to users"),
+        schema="test_schema_ddl",
+        comment="things",
+    )
+    create_all(metadata, engine)
+    insp = inspect(engine)
+    assert insp.get_table_names(schema="test_schema_ddl") == ["items"]
+    assert insp.get_table_comment("items", schema="test_schema_ddl") == {"text": "things"}
+    label = [c for c in insp.get_columns("items", schema="test_schema_ddl") if c["name"] == "label"]
+    assert label[0]["comment"] == "shown to users"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT nextval('item_seq')")).scalar() == 100
+    drop_all(metadata, engine)
+    assert inspect(engine).get_table_names(schema="test_schema_ddl") == []
+
+
+def test_seed_002_create_all(engine: Engine) -> None:
+    metadata = MetaData()
+    users = Table(
+        "users",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("username", sqltypes.String(50), unique=True, nullable=False),
+        Column("email", sqltypes.String(100), nullable=False),
+        Column("age", sqltypes.Integer),
+    )
+    metadata.create_all(engine)
+    with engine.connect() as conn:
+        result = conn.execute(
+            users.insert().values(username="john_doe", email="john@example.com", age=30)
+        )
+        conn.commit()
+        assert result.inserted_primary_key[0] == 1
+    users.drop(engine)
+    users.create(engine)
+    assert tables_in(engine) == {"users"}
+
+
+def test_metadata_methods(engine: Engine) -> None:
+    metadata = MetaData()
+    chain(metadata)
+    metadata.create_all(engine)
+    assert tables_in(engine) == {"a", "b", "c"}
+    metadata.drop_all(engine)
+    assert tables_in(engine) == set()

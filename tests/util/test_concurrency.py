@@ -1,0 +1,186 @@
+"""The greenlet bridge: sync code awaiting through greenlet_spawn / await_only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import warnings
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from athanor import exc
+from athanor.util import concurrency
+from athanor.util.concurrency import await_only, greenlet_spawn, in_greenlet
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
+
+
+async def _echo(value: Any, delay: float = 0) -> Any:
+    await asyncio.sleep(delay)
+    return value
+
+
+async def _fail(message: str) -> None:
+    await asyncio.sleep(0)
+    raise ValueError(message)
+
+
+def test_spawn_passes_arguments_and_returns_result() -> None:
+    def add(a: int, b: int, *, scale: int) -> int:
+        return (a + b) * scale
+
+    assert asyncio.run(greenlet_spawn(add, 2, 3, scale=10)) == 50
+
+
+def test_await_only_returns_awaited_values_in_order() -> None:
+    def collect() -> list[Any]:
+        return [await_only(_echo(i, 0.001)) for i in range(5)]
+
+    assert asyncio.run(greenlet_spawn(collect)) == [0, 1, 2, 3, 4]
+
+
+@given(st.lists(st.integers(), max_size=30))
+def test_any_sequence_of_awaits_round_trips(values: list[int]) -> None:
+    def collect() -> list[int]:
+        return [await_only(_echo(v)) for v in values]
+
+    assert asyncio.run(greenlet_spawn(collect)) == values
+
+
+def test_awaitable_errors_raise_inside_sync_code() -> None:
+    seen: list[str] = []
+
+    def sync_code() -> str:
+        try:
+            await_only(_fail("boom"))
+        except ValueError as error:
+            seen.append(str(error))
+        return "recovered"
+
+    assert asyncio.run(greenlet_spawn(sync_code)) == "recovered"
+    assert seen == ["boom"]
+
+
+def test_sync_errors_propagate_to_the_awaiting_coroutine() -> None:
+    def sync_code() -> None:
+        await_only(_echo(1))
+        raise KeyError("from sync")
+
+    with pytest.raises(KeyError, match="from sync"):
+        asyncio.run(greenlet_spawn(sync_code))
+
+
+def test_in_greenlet() -> None:
+    assert not in_greenlet()
+
+    async def main() -> tuple[bool, bool]:
+        return in_greenlet(), await greenlet_spawn(in_greenlet)
+
+    assert asyncio.run(main()) == (False, True)
+
+
+def test_await_only_outside_bridge_says_what_to_do() -> None:
+    coroutine = _echo(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(exc.MissingGreenlet) as raised:
+            await_only(coroutine)
+    message = str(raised.value)
+    for hint in ("run_sync", "selectinload", "awaitable_attrs", "athanor[asyncio]"):
+        assert hint in message
+    assert coroutine.cr_frame is None, "the coroutine must be closed, not left unawaited"
+
+
+def test_await_only_from_plain_coroutine_is_refused() -> None:
+    async def main() -> None:
+        await_only(_echo(1))
+
+    with pytest.raises(exc.MissingGreenlet):
+        asyncio.run(main())
+
+
+def test_cancellation_is_raised_at_the_pending_await_and_finally_runs() -> None:
+    events: list[str] = []
+
+    def sync_code() -> None:
+        try:
+            await_only(asyncio.sleep(10))
+        except asyncio.CancelledError:
+            events.append("cancelled inside")
+            raise
+        finally:
+            events.append("finally")
+
+    async def main() -> None:
+        task = asyncio.ensure_future(greenlet_spawn(sync_code))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert events == ["cancelled inside", "finally"]
+
+
+def test_wait_for_timeout_reaches_sync_code() -> None:
+    cleaned: list[bool] = []
+
+    def slow() -> None:
+        try:
+            await_only(asyncio.sleep(5))
+        finally:
+            cleaned.append(True)
+
+    async def main() -> None:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(greenlet_spawn(slow), 0.02)
+
+    asyncio.run(main())
+    assert cleaned == [True]
+
+
+def test_context_variables_are_visible_in_sync_code() -> None:
+    async def main() -> str:
+        request_id.set("abc")
+        return await greenlet_spawn(request_id.get)
+
+    assert asyncio.run(main()) == "abc"
+
+
+def test_nested_spawn_through_await_only() -> None:
+    def inner() -> int:
+        return int(await_only(_echo(20)))
+
+    def outer() -> int:
+        return int(await_only(greenlet_spawn(inner))) + 1
+
+    assert asyncio.run(greenlet_spawn(outer)) == 21
+
+
+def test_many_tasks_interleave() -> None:
+    def worker(n: int) -> int:
+        total = 0
+        for i in range(10):
+            total += await_only(_echo(i, 0.0005 * (n % 3)))
+        return total + n
+
+    async def main() -> list[int]:
+        return await asyncio.gather(*(greenlet_spawn(worker, n) for n in range(50)))
+
+    assert asyncio.run(main()) == [45 + n for n in range(50)]
+
+
+def test_missing_greenlet_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(concurrency, "_greenlet_module", None)
+    assert not concurrency.greenlet_available()
+    with pytest.raises(ImportError, match=r"athanor\[asyncio\]"):
+        concurrency.require_greenlet()
+
+    async def main() -> None:
+        await greenlet_spawn(int)
+
+    with pytest.raises(ImportError, match="greenlet"):
+        asyncio.run(main())
