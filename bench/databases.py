@@ -279,7 +279,7 @@ class PostgreSQLDatabase(Database):
             ).fetchone()
             if found is None:
                 conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-        self.admin.execute("SET lock_timeout = '10s'")
+        self.admin.execute("SET lock_timeout = '3s'")
 
     def _create_table_sql(self) -> str:
         return (
@@ -360,7 +360,7 @@ class MySQLDatabase(Database):
             )
         finally:
             conn.close()
-        self.admin.cursor().execute("SET SESSION lock_wait_timeout = 10")
+        self.admin.cursor().execute("SET SESSION lock_wait_timeout = 3")
 
     def _create_table_sql(self) -> str:
         return (

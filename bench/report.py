@@ -16,6 +16,12 @@ from bench.runner import ImplResult, ScenarioResult
 IMPL_TITLES = {"raw": "raw", "athanor": "athanor", "sqlalchemy": "SQLAlchemy"}
 RATIOS = (("athanor", "raw"), ("athanor", "sqlalchemy"), ("sqlalchemy", "raw"))
 RATIO_TITLES = ("ath/raw", "ath/SA", "SA/raw")
+METRIC_TITLES = {
+    "ops_per_s": "throughput, ops/s",
+    "p50_wait_us": "checkout wait p50, µs",
+    "p99_wait_us": "checkout wait p99, µs",
+    "max_wait_us": "checkout wait max, µs",
+}
 
 
 def seconds(value: float) -> str:
@@ -117,7 +123,7 @@ def _metric_lines(results: list[ScenarioResult]) -> list[str]:
                 else f"{IMPL_TITLES[name]} n/a"
                 for name in result.impls
             )
-            lines.append(f"{result.scenario.name} {key}: {values}")
+            lines.append(f"{result.scenario.name} {METRIC_TITLES.get(key, key)}: {values}")
     return lines
 
 

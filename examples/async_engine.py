@@ -38,15 +38,23 @@ async def main(async_database_url: str) -> list[object]:
         cursor.close()
 
     async with engine.begin() as conn:
-        await conn.execute(text("CREATE TABLE IF NOT EXISTS visits (id INTEGER PRIMARY KEY, page VARCHAR(50))"))
-        await conn.execute(text("INSERT INTO visits (id, page) VALUES (:id, :page)"), {"id": 1, "page": "/"})
+        await conn.execute(
+            text("CREATE TABLE IF NOT EXISTS visits (id INTEGER PRIMARY KEY, page VARCHAR(50))")
+        )
+        await conn.execute(
+            text("INSERT INTO visits (id, page) VALUES (:id, :page)"), {"id": 1, "page": "/"}
+        )
 
     async with engine.connect() as conn:
         result = await conn.execute(text("SELECT page FROM visits WHERE id = :id"), {"id": 1})
         seen.append(result.scalar())
         if backend.startswith("postgres"):
-            seen.append((await conn.execute(text("SELECT current_setting('app.tenant_id')"))).scalar())
-            seen.append((await conn.execute(text("SELECT current_setting('application_name')"))).scalar())
+            seen.append(
+                (await conn.execute(text("SELECT current_setting('app.tenant_id')"))).scalar()
+            )
+            seen.append(
+                (await conn.execute(text("SELECT current_setting('application_name')"))).scalar()
+            )
     print(seen)
     await engine.dispose()
     return seen

@@ -56,7 +56,10 @@ def main(database_url: str) -> None:
         conn.execute(text("CREATE TABLE shared (x INTEGER)"))
         conn.execute(text("INSERT INTO shared VALUES (1)"))
     with engine.connect() as conn:
-        print("in-memory rows seen by another connection:", conn.execute(text("SELECT count(*) FROM shared")).scalar())
+        print(
+            "in-memory rows seen by another connection:",
+            conn.execute(text("SELECT count(*) FROM shared")).scalar(),
+        )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,9 @@ def main(path: str) -> None:
     for thread in threads:
         thread.join()
     with engine.connect() as conn:
-        print("notes written from threads:", conn.execute(text("SELECT count(*) FROM notes")).scalar())
+        print(
+            "notes written from threads:", conn.execute(text("SELECT count(*) FROM notes")).scalar()
+        )
     engine.dispose()
 
     memory = create_engine("sqlite:///:memory:", future=True)

@@ -16,14 +16,13 @@ from athanor.engine import (
     create_engine,
     make_url,
 )
-from athanor.engine import reflection as _reflection  # registers inspect() for engines
 from athanor.inspection import inspect
 from athanor.sql import *  # noqa: F403
 from athanor.sql import __all__ as _sql_names
 
 __version__ = "0.1.0"
 
-__all__ = [
+__all__ = [  # noqa: PLE0604
     "URL",
     "Connection",
     "CursorResult",
@@ -39,5 +38,3 @@ __all__ = [
     "pool",
     *_sql_names,
 ]
-
-del _reflection

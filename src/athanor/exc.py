@@ -117,7 +117,7 @@ class NoInspectionAvailable(InvalidRequestError):
     """``inspect()`` was given an object it knows nothing about."""
 
 
-class TimeoutError(AthanorError, builtins.TimeoutError):  # noqa: A001
+class TimeoutError(AthanorError, builtins.TimeoutError):
     """No pooled connection became free within ``pool_timeout`` seconds."""
 
 

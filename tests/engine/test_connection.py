@@ -201,3 +201,21 @@ def test_raw_connection(engine) -> None:
     finally:
         raw.close()
     assert engine.pool.checkedout() == 0
+
+
+def test_percent_sign_in_compiled_sql_without_parameters(engine) -> None:
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT '100%'")).scalar() == "100%"
+        assert conn.execute(text("SELECT '50%' AS p WHERE 1 = :one"), {"one": 1}).scalar() == "50%"
+
+
+def test_percent_in_quoted_identifiers(engine) -> None:
+    from athanor import Column, Integer, MetaData, Table, insert, select
+
+    weird = Table("100% table", MetaData(), Column("50% col", Integer, primary_key=True))
+    weird.create(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(weird).values({"50% col": 3}))
+    with engine.connect() as conn:
+        assert conn.execute(select(weird)).scalar_one() == 3
+        assert conn.scalar(select(weird.c["50% col"])) == 3

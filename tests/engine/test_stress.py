@@ -1,4 +1,4 @@
-"""Many threads on a small pool through the engine: nothing leaks, nothing is shared, no data lost."""
+"""Many threads on a small pool through the engine: no leak, no sharing, no lost data."""
 
 from __future__ import annotations
 
@@ -84,9 +84,8 @@ def test_threads_hammering_a_small_pool(backend) -> None:
 @pytest.mark.backends("postgresql", "mysql")
 def test_exhausted_pool_times_out_with_a_clear_message(backend) -> None:
     engine = athanor.create_engine(backend.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
-    with engine.connect():
-        with pytest.raises(exc.TimeoutError) as caught:
-            engine.connect()
+    with engine.connect(), pytest.raises(exc.TimeoutError) as caught:
+        engine.connect()
     message = str(caught.value)
     assert "size 1" in message or "Pool size: 1" in message or "pool_size" in message
     assert engine.pool.checkedout() == 0

@@ -275,6 +275,7 @@ def test_cancelled_transaction_leaves_no_session(backend: Backend) -> None:
         async def main(work: Callable[[], None] = work) -> None:
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(greenlet_spawn(work), 0.3)
+            await asyncio.sleep(0.5)  # the application goes on: the background close runs
 
         asyncio.run(main())
         deadline = time.monotonic() + 5

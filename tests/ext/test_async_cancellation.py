@@ -8,18 +8,23 @@ import time
 from typing import Any
 
 import pytest
-from backends import Backend
 
 from athanor.ext.asyncio import AsyncEngine, create_async_engine
 from athanor.sql.elements import text
+from backends import Backend
 
 APP = "athanor-cancel-test"
 
+pytestmark = pytest.mark.usefixtures("async_driver")
+
 
 def _engine(backend: Backend, **kw: Any) -> AsyncEngine:
-    if backend.name == "postgresql":
+    url = backend.async_url()
+    if url.startswith("postgresql+asyncpg"):
         kw["connect_args"] = {"server_settings": {"application_name": APP}}
-    return create_async_engine(backend.async_url(), **kw)
+    elif url.startswith("postgresql"):
+        kw["connect_args"] = {"application_name": APP}
+    return create_async_engine(url, **kw)
 
 
 def _server_sleep(backend: Backend, seconds: float) -> str | None:
@@ -80,9 +85,7 @@ def test_random_cancellations_under_load(backend: Backend) -> None:
                 await asyncio.sleep(rng.uniform(0, 0.01))
                 rng.choice(tasks).cancel()
             outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-            cancelled = sum(
-                isinstance(o, (asyncio.CancelledError, TimeoutError)) for o in outcomes
-            )
+            cancelled = sum(isinstance(o, (asyncio.CancelledError, TimeoutError)) for o in outcomes)
             unexpected = [
                 o
                 for o in outcomes
@@ -94,14 +97,16 @@ def test_random_cancellations_under_load(backend: Backend) -> None:
             checked_out = engine.pool.checkedout()
             async with engine.connect() as conn:
                 committed = await conn.scalar(text("SELECT count(*) FROM hits"))
-            return cancelled, checked_out, 100 - cancelled - committed
+            return cancelled, checked_out, committed
         finally:
             await engine.dispose()
 
-    cancelled, checked_out, lost = asyncio.run(main())
+    cancelled, checked_out, committed = asyncio.run(main())
     assert cancelled > 10, "the test must actually cancel work"
     assert checked_out == 0
-    assert lost == 0, "every job that finished committed its row"
+    # Every job that finished committed its row; a job cancelled while its COMMIT was already
+    # on the wire (or during the cleanup after it) may have committed too.
+    assert 100 - cancelled <= committed <= 100
     if backend.name != "sqlite":
         deadline = time.monotonic() + 5
         while _open_transactions(backend) and time.monotonic() < deadline:

@@ -8,13 +8,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from backends import Backend
 
 from athanor import event, exc
 from athanor.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from athanor.pool import NullPool, QueuePool, StaticPool
 from athanor.pool.async_adapted_queue_pool import AsyncAdaptedQueuePool
 from athanor.sql.elements import text
+from backends import Backend
+
+pytestmark = pytest.mark.usefixtures("async_driver")
 
 
 def run(backend: Backend, body: Callable[[AsyncEngine], Awaitable[Any]], **kw: Any) -> Any:
@@ -249,7 +251,11 @@ def test_errors_are_wrapped_like_sync(backend: Backend) -> None:
                 await conn.execute(text("INSERT INTO items (id, name, grp) VALUES (1, 'x', 0)"))
             assert raised.value.orig is not None
             await conn.rollback()
-            with pytest.raises(exc.ProgrammingError if backend.name != "sqlite" else exc.DBAPIError):
+            # The class the database's driver reports, as with the sync drivers.
+            bad_column = {"postgresql": exc.ProgrammingError}.get(
+                backend.name, exc.OperationalError
+            )
+            with pytest.raises(bad_column):
                 await conn.execute(text("SELECT no_such_column FROM items"))
 
     run(backend, body)
@@ -322,16 +328,15 @@ def test_sync_use_says_what_to_do(backend: Backend) -> None:
     assert engine.pool.checkedout() == 0
 
 
-def test_sync_driver_is_refused_and_async_driver_refused_by_create_engine(
-    backend: Backend,
-) -> None:
+def test_sync_urls_map_to_async_drivers_and_back(backend: Backend) -> None:
     from athanor.engine import create_engine
 
     with pytest.raises(exc.ArgumentError, match="create_async_engine"):
         create_engine(backend.async_url())
-    if backend.name == "sqlite":
-        with pytest.raises(exc.ArgumentError, match="aiosqlite"):
-            create_async_engine("sqlite+pysqlite:///x.db")
+    expected = {"sqlite": "aiosqlite", "postgresql": "psycopg_async", "mysql": "asyncmy"}
+    engine = create_async_engine(backend.url)
+    assert engine.driver == expected[backend.name]
+    assert engine.sync_engine.dialect.is_async
 
 
 def test_dispose_closes_pooled_connections(backend: Backend) -> None:
@@ -346,8 +351,10 @@ def test_dispose_closes_pooled_connections(backend: Backend) -> None:
     assert run(backend, body) == (1, 0)
 
 
-def test_raw_connection_and_invalidate(backend: Backend) -> None:
+def test_raw_connection_and_invalidate(backend: Backend, async_driver: str) -> None:
     driver_modules = {"sqlite": "aiosqlite", "postgresql": "asyncpg", "mysql": "asyncmy"}
+    if async_driver == "other-driver":
+        driver_modules = {"postgresql": "psycopg", "mysql": "aiomysql"}
 
     async def body(engine: AsyncEngine) -> None:
         async with engine.connect() as conn:
@@ -375,3 +382,14 @@ def test_execution_options_isolation_level(backend: Backend) -> None:
     level, restored = run(backend, body)
     assert level == "AUTOCOMMIT"
     assert restored != "AUTOCOMMIT"
+
+
+def test_stream_in_autocommit_mode(backend: Backend) -> None:
+    async def body(engine: AsyncEngine) -> list[int]:
+        await _make_items(engine, rows=50)
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            result = await conn.stream(text("SELECT id FROM items ORDER BY id"))
+            return [row.id async for row in result]
+
+    assert run(backend, body) == list(range(1, 51))

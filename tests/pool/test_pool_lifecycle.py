@@ -434,6 +434,8 @@ def test_proxy_forwards_to_the_dbapi_connection(creator: Creator, db_path: str) 
     entry = conn._connection_record
     conn.close()
     assert not entry.in_use
+    assert conn.info == {}
+    assert not conn.is_detached
     conn.close()
     assert pool.checkedout() == 0
     with pytest.raises(exc.InvalidRequestError, match="closed"):
@@ -477,6 +479,8 @@ def test_a_garbage_collected_connection_returns_with_a_warning(
     creator: Creator, db_path: str
 ) -> None:
     pool = QueuePool(creator, pool_size=1, max_overflow=0, timeout=0.5)
+    states: list[PoolResetState] = []
+    event.listen(pool, "reset", lambda dbapi_connection, record, state: states.append(state))
     with pytest.warns(exc.ConnectionLeakWarning) as caught:
         leak_one(pool)
         gc.collect()
@@ -485,6 +489,7 @@ def test_a_garbage_collected_connection_returns_with_a_warning(
     assert caught[0].lineno == LEAK_LINE
     assert pool.checkedout() == 0
     assert count_rows(db_path) == 0
+    assert [state.asyncio_safe for state in states] == [False]
     pool.connect().close()
 
 
@@ -511,5 +516,17 @@ def test_leak_site_skips_athanor_frames(creator: Creator) -> None:
     line = take.__code__.co_firstlineno + 1
     with pytest.warns(exc.ConnectionLeakWarning, match=rf"test_pool_lifecycle.py:{line} in take"):
         take()
+        gc.collect()
+    assert pool.checkedout() == 0
+
+
+def test_checkout_without_a_python_caller(creator: Creator) -> None:
+    import greenlet
+
+    pool = QueuePool(creator, pool_size=1, max_overflow=0, timeout=0.5)
+    conn = greenlet.greenlet(pool.connect).switch()
+    assert conn._origin_code is None
+    with pytest.warns(exc.ConnectionLeakWarning, match="unknown location"):
+        del conn
         gc.collect()
     assert pool.checkedout() == 0

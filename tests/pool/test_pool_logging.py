@@ -26,7 +26,6 @@ def test_echo_true_logs_the_connection_lifecycle_at_info(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="athanor")
     pool = QueuePool(creator, pool_size=1, echo=True)
-    pool._logger.propagate = True
     conn = pool.connect()
     conn.close()
     pool.dispose()

@@ -338,3 +338,4 @@ def test_recreate_builds_an_empty_twin(creator: Creator) -> None:
     )
     assert twin.checkedin() == 0
     assert twin.stats().connects == 0
+    assert twin.timeout() == 7

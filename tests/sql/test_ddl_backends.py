@@ -261,3 +261,49 @@ def test_metadata_methods(engine: Engine) -> None:
     assert tables_in(engine) == {"a", "b", "c"}
     metadata.drop_all(engine)
     assert tables_in(engine) == set()
+
+
+def test_create_all_and_reflect_through_async_run_sync(backend: Backend) -> None:
+    """The asyncio idiom: ``await conn.run_sync(metadata.create_all)`` and reflection."""
+    import asyncio
+
+    from athanor.ext.asyncio import create_async_engine
+
+    metadata = MetaData()
+    chain(metadata)
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        engine = create_async_engine(backend.async_url())
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+            async with engine.connect() as conn:
+                names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+                reflected = MetaData()
+                await conn.run_sync(reflected.reflect)
+            async with engine.begin() as conn:
+                await conn.run_sync(metadata.drop_all)
+            return names, sorted(reflected.tables)
+        finally:
+            await engine.dispose()
+
+    names, reflected = asyncio.run(scenario())
+    assert names == ["a", "b", "c"]
+    assert reflected == ["a", "b", "c"]
+
+
+@pytest.mark.backends("postgresql")
+def test_tables_sharing_an_enum_type_create_and_drop_one_by_one(engine: Engine) -> None:
+    metadata = MetaData()
+    size = sqltypes.Enum("S", "M", name="size")
+    shirts = Table("shirts", metadata, Column("size", size))
+    hats = Table("hats", metadata, Column("size", size))
+    shirts.create(engine)
+    hats.create(engine)  # the type exists already: not created again
+    hats.drop(engine)  # shirts still uses the type: it stays
+    count = text("SELECT count(*) FROM pg_type WHERE typname = 'size'")
+    with engine.connect() as conn:
+        assert conn.execute(count).scalar() == 1
+    shirts.drop(engine)
+    with engine.connect() as conn:
+        assert conn.execute(count).scalar() == 0

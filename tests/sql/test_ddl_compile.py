@@ -446,6 +446,11 @@ class TestNamingConventions:
         ix = Index(None, t.c.a)
         assert constraint_name(ix) == "ix_orders_a"
 
+    def test_enum_check_follows_the_convention(self) -> None:
+        m = MetaData(naming_convention={"ck": "ck_%(table_name)s_%(constraint_name)s"})
+        t = Table("t", m, Column("s", sqltypes.Enum("a", name="st", create_constraint=True)))
+        assert "CONSTRAINT ck_t_st CHECK (s IN ('a'))" in ddl(CreateTable(t), lite)
+
     def test_long_names_are_shortened_with_a_hash(self) -> None:
         m = MetaData(naming_convention={"uq": "uq_%(table_name)s_%(column_0N_name)s"})
         columns = [Column("c" * 20 + str(i), sqltypes.Integer) for i in range(5)]
@@ -465,6 +470,8 @@ class TestOtherStatements:
         seq = Sequence("seq_x", start=5, increment=2)
         assert ddl(CreateSequence(seq), pg) == "CREATE SEQUENCE seq_x START WITH 5 INCREMENT BY 2"
         assert ddl(DropSequence(seq), pg) == "DROP SEQUENCE seq_x"
+        big = Sequence("s2", data_type=sqltypes.BigInteger, nomaxvalue=True, cycle=True)
+        assert ddl(CreateSequence(big), pg) == "CREATE SEQUENCE s2 AS BIGINT NO MAXVALUE CYCLE"
         with pytest.raises(exc.CompileError):
             ddl(CreateSequence(seq), my)
 

@@ -4,6 +4,7 @@ from athanor.engine.connection import Connection, ExceptionContext
 from athanor.engine.create import create_engine
 from athanor.engine.default import DefaultDialect
 from athanor.engine.engine import Engine, OptionEngine
+from athanor.engine.reflection import Inspector
 from athanor.engine.result import (
     CursorResult,
     FrozenResult,
@@ -23,6 +24,7 @@ __all__ = [
     "Engine",
     "ExceptionContext",
     "FrozenResult",
+    "Inspector",
     "MappingResult",
     "NestedTransaction",
     "OptionEngine",

@@ -14,8 +14,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc
-from athanor.engine.result import CursorResult
-from athanor.engine.transaction import NestedTransaction, RootTransaction, Transaction
+from athanor.engine.result import CursorResult, ResultMetaData
+from athanor.engine.transaction import NestedTransaction, RootTransaction
 from athanor.sql.compiler import compile_cached
 from athanor.sql.elements import ClauseElement
 
@@ -77,6 +77,7 @@ class Connection:
         self._invalidated = False
         self._isolation_changed = False
         self._begin_pending = False
+        self._transaction_ended = False
         self._autocommit = engine._autocommit
         self._echo = engine.logger.isEnabledFor(logging.INFO)
         self._dispatch = engine.dispatch
@@ -193,6 +194,7 @@ class Connection:
         if self._echo:
             self.engine.logger.info("BEGIN (implicit)")
         self._begin_pending = self.dialect.requires_explicit_begin and not self._autocommit
+        self._transaction_ended = False
         transaction = RootTransaction(self)
         self._transaction = transaction
         return transaction
@@ -338,11 +340,10 @@ class Connection:
                 statement, multiparams, params = fn(self, statement, multiparams, params, options)
             parameters = _join_params(multiparams, params)
         dialect = self.dialect
-        compiled, extracted = compile_cached(
-            statement,
-            dialect,
-            self.engine._compiled_cache if options.get("compiled_cache", True) is not None else None,
-        )
+        cache = self.engine._compiled_cache
+        if options and "compiled_cache" in options and options["compiled_cache"] is None:
+            cache = None
+        compiled, extracted = compile_cached(statement, dialect, cache)
         if parameters is None or isinstance(parameters, Mapping):
             sql, driver_params = compiled.prepare(extracted, parameters)
             result = self._run(compiled, sql, driver_params, options, parameters)
@@ -417,11 +418,16 @@ class Connection:
                 "This connection's transaction failed earlier; call rollback() before running "
                 "more statements"
             )
-        server_side = bool(options.get("stream_results")) and (
-            self.dialect.supports_server_side_cursors
+        server_side = (
+            bool(options)
+            and bool(options.get("stream_results"))
+            and self.dialect.supports_server_side_cursors
         )
         try:
-            cursor = self.dialect.create_cursor(proxied.dbapi_connection, server_side)
+            if server_side:
+                cursor = self.dialect.create_cursor(proxied.dbapi_connection, True)
+            else:
+                cursor = proxied.dbapi_connection.cursor()
         except self.dialect.dbapi_error as error:
             raise self._handle_error(error, None, None, None) from error
         return cursor, server_side
@@ -448,6 +454,7 @@ class Connection:
             if driver_params:
                 dialect.do_execute(cursor, sql, driver_params)
             else:
+                # The compiler escapes "%" only in statements that carry parameters.
                 dialect.do_execute_no_params(cursor, sql)
         except BaseException as error:
             self._close_cursor_quietly(cursor)
@@ -476,7 +483,8 @@ class Connection:
         returned: list[Any] = []
         description = None
         try:
-            for sql, driver_params, is_many in steps:
+            for step_sql, step_params, is_many in steps:
+                sql, driver_params = step_sql, step_params
                 if dispatch.before_cursor_execute:
                     for fn in dispatch.before_cursor_execute:
                         sql, driver_params = fn(self, cursor, sql, driver_params, compiled, is_many)
@@ -502,13 +510,10 @@ class Connection:
         finally:
             self._close_cursor_quietly(cursor)
         if description is None:
-            return CursorResult(None, keys=(), rowcount=rowcount, returns_rows=False)
-        keys, processors, key_objects = _result_shape(compiled, description)
+            return CursorResult(None, rowcount=rowcount, returns_rows=False)
         return CursorResult(
             _ListCursor(returned, description),
-            keys=keys,
-            processors=processors,
-            key_objects=key_objects,
+            metadata=_result_metadata(compiled, description),
             rowcount=rowcount,
         )
 
@@ -536,25 +541,21 @@ class Connection:
             cursor.close()
             return CursorResult(
                 None,
-                keys=(),
                 rowcount=rowcount,
                 lastrowid=lastrowid,
                 inserted_primary_key=inserted_primary_key,
                 returns_rows=False,
             )
-        keys, processors, key_objects = _result_shape(compiled, description)
-        row_logger = self.engine._row_logger if self.engine._echo_rows else None
+        engine = self.engine
         return CursorResult(
             cursor,
-            keys=keys,
-            processors=processors,
-            key_objects=key_objects,
+            metadata=_result_metadata(compiled, description),
             rowcount=cursor.rowcount,
-            lastrowid=getattr(cursor, "lastrowid", None),
-            inserted_primary_key=inserted_primary_key,
             on_close=cursor.close,
-            row_logger=row_logger,
-            yield_per=options.get("yield_per") or options.get("max_row_buffer"),
+            row_logger=engine._row_logger if engine._echo_rows else None,
+            yield_per=(options.get("yield_per") or options.get("max_row_buffer"))
+            if options
+            else None,
             is_server_side=server_side,
         )
 
@@ -562,7 +563,7 @@ class Connection:
     def _close_cursor_quietly(cursor: Any) -> None:
         try:
             cursor.close()
-        except Exception:  # noqa: BLE001 - the cursor may belong to a dead connection
+        except Exception:
             return
 
     # --- errors -----------------------------------------------------------------------
@@ -581,7 +582,7 @@ class Connection:
     def _handle_error(
         self, error: BaseException, statement: str | None, params: Any, cursor: Any
     ) -> BaseException:
-        """Wrap a driver error; on a disconnect invalidate this connection and the older pooled ones."""
+        """Wrap a driver error; a disconnect invalidates this and the older pooled connections."""
         proxied = self._proxied
         dbapi_connection = proxied.dbapi_connection if proxied is not None else None
         is_disconnect = self.dialect.is_disconnect(error, dbapi_connection, cursor)
@@ -663,7 +664,9 @@ class Connection:
             self._nested_transaction = None
             self._proxied = None
             if proxied is not None:
-                proxied.close()
+                # When this Connection ended its last transaction itself, the pool need not
+                # roll back again on return.
+                proxied._checkin(self._transaction_ended)
 
     def __enter__(self) -> Connection:
         return self
@@ -703,15 +706,19 @@ class _ListCursor:
         self._rows = iter(())
 
 
-def _result_shape(
-    compiled: Any, description: Sequence[Sequence[Any]]
-) -> tuple[Sequence[str], Any, Any]:
-    """Keys, processors and key objects for a result, from the compiled statement if it fits."""
+def _result_metadata(compiled: Any, description: Sequence[Sequence[Any]]) -> ResultMetaData:
+    """The result's shape: the compiled statement's columns (cached on it) when they match the
+    cursor, else the cursor's column names (``text()`` without ``columns()``)."""
     if compiled is not None:
+        metadata: ResultMetaData | None = getattr(compiled, "_result_metadata", None)
+        if metadata is not None and len(metadata.keys) == len(description):
+            return metadata
         keys = compiled.result_keys
         if keys and len(keys) == len(description):
-            return keys, compiled.result_processors, compiled.result_key_objects
-    return [column[0] for column in description], None, None
+            metadata = ResultMetaData(keys, compiled.result_processors, compiled.result_key_objects)
+            compiled._result_metadata = metadata
+            return metadata
+    return ResultMetaData([column[0] for column in description])
 
 
 def _split_params(parameters: ExecuteParams) -> tuple[list[Mapping[str, Any]], Mapping[str, Any]]:

@@ -64,7 +64,7 @@ def _unknown_argument(name: str) -> TypeError:
 
 
 def create_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """Create an :class:`Engine` for ``url``; the arguments mirror SQLAlchemy's ``create_engine``."""
+    """Create an :class:`Engine` for ``url``; arguments as SQLAlchemy's ``create_engine``."""
     return _build_engine(url, kwargs, is_async=False)
 
 

@@ -239,7 +239,9 @@ class DefaultDialect:
 
     # --- errors ------------------------------------------------------------------------
 
-    def is_disconnect(self, error: BaseException, dbapi_connection: Any = None, cursor: Any = None) -> bool:
+    def is_disconnect(
+        self, error: BaseException, dbapi_connection: Any = None, cursor: Any = None
+    ) -> bool:
         """Tell whether ``error`` means the connection is dead and must be discarded."""
         return False
 

@@ -1,4 +1,4 @@
-"""``Engine``: the per-process factory of connections, holding the dialect, the pool and the caches."""
+"""``Engine``: the per-process connection factory holding the dialect, the pool and caches."""
 
 from __future__ import annotations
 
@@ -268,7 +268,7 @@ class OptionEngine(Engine):
             for fn in self.dispatch.set_engine_execution_options:
                 fn(self, options)
 
-    @property  # type: ignore[override]
+    @property
     def pool(self) -> Pool:
         return self._parent.pool
 

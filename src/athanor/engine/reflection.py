@@ -103,6 +103,12 @@ class DialectReflection:
         """The schema unqualified names resolve to on this connection."""
         raise NotImplementedError
 
+    def get_table_options(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> ReflectedDict:
+        """Dialect keyword options of the table (``mysql_engine``, ``sqlite_autoincrement``)."""
+        return {}
+
 
 class Inspector:
     """Reads tables, columns and constraints of the database behind an Engine or Connection.
@@ -156,6 +162,22 @@ class Inspector:
         result: list[str] = self._call("get_view_names", schema)
         return result
 
+    def has_schema(self, schema: str) -> bool:
+        """Whether a schema of that name exists."""
+        return schema in self.get_schema_names()
+
+    def get_sequence_names(self, schema: str | None = None) -> list[str]:
+        """Names of the sequences in ``schema`` (empty where the database has none)."""
+        if not hasattr(self.dialect, "get_sequence_names"):
+            return []
+        result: list[str] = self._call("get_sequence_names", schema)
+        return result
+
+    def get_view_definition(self, view_name: str, schema: str | None = None) -> str | None:
+        """The SELECT behind a view (SQLite: its whole CREATE VIEW statement)."""
+        result: str | None = self._call("get_view_definition", view_name, schema)
+        return result
+
     def has_table(self, table_name: str, schema: str | None = None) -> bool:
         """Whether a table or view of that name exists (never cached)."""
         with self._connection() as connection:
@@ -196,6 +218,11 @@ class Inspector:
     ) -> list[ReflectedDict]:
         """Check constraints: name, sqltext (the condition without ``CHECK (...)``)."""
         result: list[ReflectedDict] = self._call("get_check_constraints", table_name, schema)
+        return result
+
+    def get_table_options(self, table_name: str, schema: str | None = None) -> ReflectedDict:
+        """Dialect keyword options of the table, as ``Table(..., mysql_engine="InnoDB")``."""
+        result: ReflectedDict = self._call("get_table_options", table_name, schema)
         return result
 
     def get_table_comment(self, table_name: str, schema: str | None = None) -> ReflectedDict:
@@ -239,6 +266,8 @@ class Inspector:
         comment = self.get_table_comment(name, schema).get("text")
         if comment is not None:
             table.comment = comment
+        for option, value in self.get_table_options(name, schema).items():
+            table.dialect_kwargs.setdefault(option, value)
 
     def _reflect_indexes_and_constraints(self, table: Any, name: str, schema: str | None) -> None:
         for unique in self.get_unique_constraints(name, schema):
@@ -248,7 +277,7 @@ class Inspector:
                 )
         for check in self.get_check_constraints(name, schema):
             table.append_constraint(
-                sa_schema.CheckConstraint(text(check["sqltext"]), name=check["name"])
+                sa_schema.CheckConstraint(_sql(check["sqltext"]), name=check["name"])
             )
         for index in self.get_indexes(name, schema):
             if index.get("duplicates_constraint"):
@@ -258,11 +287,12 @@ class Inspector:
             if any(column is not None and column not in table.c for column in columns):
                 continue
             elements = [
-                column if column is not None else text(expression)
+                column if column is not None else _sql(expression)
                 for column, expression in zip(columns, expressions, strict=True)
             ]
+            options = index.get("dialect_options", {})
             table.append_constraint(
-                sa_schema.Index(index["name"], *elements, unique=index["unique"])
+                sa_schema.Index(index["name"], *elements, unique=index["unique"], **options)
             )
 
     def _column(self, info: ReflectedDict) -> Any:
@@ -275,14 +305,14 @@ class Inspector:
         if info.get("computed"):
             computed = info["computed"]
             args: list[Any] = [
-                sa_schema.Computed(computed["sqltext"], persisted=computed.get("persisted"))
+                sa_schema.Computed(_sql(computed["sqltext"]), persisted=computed.get("persisted"))
             ]
         elif info.get("identity"):
             args = [sa_schema.Identity(**info["identity"])]
         else:
             args = []
             if info.get("default") is not None:
-                kw["server_default"] = text(info["default"])
+                kw["server_default"] = _sql(info["default"])
         return sa_schema.Column(info["name"], info["type"], *args, **kw)
 
     def _foreign_key(self, table: Any, fk: ReflectedDict, resolve: bool) -> Any:
@@ -345,6 +375,11 @@ class Inspector:
                 autoload_with=self.bind,
                 extend_existing=extend_existing,
             )
+
+
+def _sql(sql: str) -> Any:
+    """Reflected SQL as a ``text()`` whose colons are not taken for bound parameters."""
+    return text(sql.replace(":", "\\:"))
 
 
 inspection.register(Engine, Inspector)

@@ -81,6 +81,7 @@ class RootTransaction(Transaction):
             self.is_active = False
             connection._transaction = None
             connection._begin_pending = False
+            connection._transaction_ended = True
 
     def rollback(self) -> None:
         if not (self.is_active or self._deactivated):
@@ -95,6 +96,7 @@ class RootTransaction(Transaction):
             self._deactivated = False
             connection._transaction = None
             connection._begin_pending = False
+            connection._transaction_ended = True
 
 
 class NestedTransaction(Transaction):

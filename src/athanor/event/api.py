@@ -1,4 +1,4 @@
-"""The public event functions, named as in SQLAlchemy: ``listen``, ``listens_for``, ``remove``, ``contains``."""
+"""The public event functions: ``listen``, ``listens_for``, ``remove`` and ``contains``."""
 
 from __future__ import annotations
 

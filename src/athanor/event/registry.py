@@ -13,6 +13,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from athanor.exc import InvalidRequestError
+
 Listener = Callable[..., Any]
 
 _lock = threading.RLock()
@@ -29,7 +31,11 @@ class Dispatch:
     def refresh(self, cls: type[EventTarget]) -> None:
         """Recompute each event's tuple from class-level and instance-level listeners."""
         for name in cls._event_signatures:
-            merged = [wrapped for klass in reversed(cls.__mro__) for wrapped in _class_listeners(klass, name)]
+            merged = [
+                wrapped
+                for klass in reversed(cls.__mro__)
+                for wrapped in _class_listeners(klass, name)
+            ]
             merged.extend(wrapped for _, wrapped in self._instance.get(name, ()))
             setattr(self, name, tuple(merged))
 
@@ -63,7 +69,7 @@ class EventTarget:
 
     @classmethod
     def _event_redirect(cls, target: Any, identifier: str) -> Any:
-        """Return the object that really carries ``identifier`` (an engine hands pool events to its pool)."""
+        """The object that really fires ``identifier`` (an engine hands pool events to its pool)."""
         return target
 
     @classmethod
@@ -82,8 +88,6 @@ def _resolve(target: Any, identifier: str) -> tuple[Any, type[EventTarget]]:
     if not issubclass(resolved_class, EventTarget):
         raise _no_events(target)
     if identifier not in resolved_class._event_signatures:
-        from athanor.exc import InvalidRequestError
-
         known = ", ".join(sorted(resolved_class._event_signatures))
         raise InvalidRequestError(
             f"No such event {identifier!r} for target {target!r}; events available: {known}"
@@ -92,8 +96,6 @@ def _resolve(target: Any, identifier: str) -> tuple[Any, type[EventTarget]]:
 
 
 def _no_events(target: Any) -> Exception:
-    from athanor.exc import InvalidRequestError
-
     return InvalidRequestError(
         f"{target!r} does not fire events; listen on an Engine, a Pool, or their classes"
     )
@@ -162,8 +164,6 @@ def remove_listener(target: Any, identifier: str, fn: Listener) -> None:
                 del bucket[index]
                 break
         else:
-            from athanor.exc import InvalidRequestError
-
             raise InvalidRequestError(f"No listener {fn!r} for event {identifier!r} on {target!r}")
         _refresh_affected(resolved)
 

@@ -28,8 +28,15 @@ class AsyncWaiter:
     __slots__ = ("_future", "_loop", "_thread", "value")
 
     def __init__(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._future: asyncio.Future[None] = self._loop.create_future()
+        # Outside a running loop (sync code misusing an async engine) there is no future;
+        # wait() then fails in await_only with the explanation of what to do.
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._future: asyncio.Future[None] | None = (
+            None if self._loop is None else self._loop.create_future()
+        )
         self._thread = threading.get_ident()
         self.value: ConnectionPoolEntry | None = None
 
@@ -39,6 +46,7 @@ class AsyncWaiter:
         return woken
 
     async def _wait(self, timeout: float) -> bool:
+        assert self._future is not None
         try:
             async with asyncio.timeout(timeout):
                 await self._future
@@ -48,14 +56,17 @@ class AsyncWaiter:
 
     def wake(self) -> None:
         """Resolve the future (from the loop's thread directly, else thread-safely)."""
+        if self._loop is None:
+            return
         if threading.get_ident() == self._thread:
             self._resolve()
         else:
             self._loop.call_soon_threadsafe(self._resolve)
 
     def _resolve(self) -> None:
-        if not self._future.done():
-            self._future.set_result(None)
+        future = self._future
+        if future is not None and not future.done():
+            future.set_result(None)
 
 
 class AsyncAdaptedQueuePool(QueuePool):

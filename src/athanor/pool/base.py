@@ -283,7 +283,11 @@ class PoolProxiedConnection:
     _connection_record: ConnectionPoolEntry | None
 
     def __init__(
-        self, dbapi_connection: Any, entry: ConnectionPoolEntry, pool: Pool, origin: Any
+        self,
+        dbapi_connection: Any,
+        entry: ConnectionPoolEntry,
+        pool: Pool,
+        origin: FrameType | None,
     ) -> None:
         self.dbapi_connection = dbapi_connection
         self._connection_record = entry
@@ -322,13 +326,14 @@ class PoolProxiedConnection:
 
     @property
     def info(self) -> dict[Any, Any]:
-        """User data living as long as the physical connection (a private copy once detached)."""
+        """User data living as long as the physical connection (a private copy once detached,
+        an empty throwaway dict once closed)."""
         entry = self._connection_record
         if entry is not None:
             return entry.info
-        if self._detached_info is None:
-            self._detached_info = {}
-        return self._detached_info
+        if self._detached_info is not None:
+            return self._detached_info
+        return {}
 
     @property
     def record_info(self) -> dict[Any, Any] | None:
@@ -659,7 +664,11 @@ class Pool(EventTarget):
                 conn = self._ping(entry, conn)
         entry.in_use = True
         # The checkout site, for leak warnings: the first frame outside athanor.
-        frame: FrameType | None = _getframe(2)
+        frame: FrameType | None
+        try:
+            frame = _getframe(2)
+        except ValueError:  # called with no Python caller (e.g. as a greenlet's run)
+            frame = None
         while frame is not None:
             filename = frame.f_code.co_filename
             internal = _internal_files.get(filename)

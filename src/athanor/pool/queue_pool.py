@@ -1,10 +1,14 @@
-"""QueuePool: a bounded pool with overflow and fair (first come, first served) waiting.
+"""QueuePool: a bounded pool with overflow and fair, bounded-wait queueing.
 
 Idle entries sit in a deque.  A checkout that finds none either opens an overflow
-connection (while ``max_overflow`` allows) or joins a line of waiters.  A returned entry
-goes straight to the first waiter, so nobody can overtake a thread that is already waiting,
-and a freed slot (a connection closed instead of returned, or a failed connect) is handed
-on the same way so the waiter opens the connection itself.
+connection (while ``max_overflow`` allows) or joins a line of waiters, served first come,
+first served.  When an entry comes back while threads wait, the first waiter is woken to
+take it; a thread that is running anyway may take it first (that keeps the GIL-bound fast
+path free of thread switches).  Once any waiter has waited ``_starvation_wait`` seconds,
+returned entries are handed to the waiters directly, in order, until the line is short
+again, so no waiter is overtaken for longer than that.  (The same idea as Go's
+``sync.Mutex`` starvation mode.)  Waits end with :class:`~athanor.exc.TimeoutError` only
+when, at the deadline, nothing is idle and no connection may be opened.
 
 The fast path is one lock acquire/release per checkout and per checkin.
 """
@@ -25,12 +29,13 @@ _perf_counter = time.perf_counter
 
 
 class Waiter(Protocol):
-    """One checkout waiting in QueuePool's line.
+    """One checkout waiting in QueuePool's line (a new object for every wait).
 
-    The pool sets ``value`` (an entry, or None meaning "a slot is yours: open a
-    connection") and then calls ``wake()``; ``wait(timeout)`` returns True once woken,
-    False when ``timeout`` seconds passed first.  ``wake()`` is called with the pool lock
-    held and must not block.
+    The pool sets ``value`` (an entry handed over, or None meaning "something is free: try
+    again at the head of the line") and then calls ``wake()``; ``wait(timeout)`` is called
+    once and returns True once woken, False when ``timeout`` seconds passed first.
+    ``wake()`` may come from any thread, is called with the pool lock held and must not
+    block.
     """
 
     value: ConnectionPoolEntry | None
@@ -64,15 +69,20 @@ class ThreadWaiter:
 class QueuePool(Pool):
     """Keeps up to ``pool_size`` connections, opens up to ``max_overflow`` more under load
     (-1: no limit), and makes further checkouts wait up to ``timeout`` seconds, in arrival
-    order, before raising :class:`~athanor.exc.TimeoutError`.  ``pool_size=0`` means no
-    limit at all.  ``use_lifo=True`` reuses the most recently returned connection first
-    (lets idle ones time out server-side); the default reuses the oldest.
+    order (see the module docstring), before raising :class:`~athanor.exc.TimeoutError`.
+    ``pool_size=0`` means no limit at all.  ``use_lifo=True`` reuses the most recently
+    returned connection first (lets idle ones time out server-side); the default reuses
+    the oldest.
 
     ``_waiter_class`` is the hook for other concurrency models: a factory of
     :class:`Waiter` objects (the asyncio pool supplies one whose ``wait`` awaits).
     """
 
     _waiter_class: ClassVar[type[Waiter]] = ThreadWaiter
+    _starvation_wait: ClassVar[float] = 0.05
+    """Seconds a waiter may be overtaken by running threads before returned connections are
+    handed to waiters directly, in order: long enough that bursts run without a thread
+    switch per checkout, short enough to bound any waiter's extra delay."""
 
     def __init__(
         self,
@@ -95,6 +105,8 @@ class QueuePool(Pool):
         self._idle: deque[ConnectionPoolEntry] = deque()
         self._take = self._idle.pop if use_lifo else self._idle.popleft
         self._waiters: deque[Waiter] = deque()
+        self._starving = False
+        self._woken = False
 
     def _constructor_args(self) -> dict[str, Any]:
         args = super()._constructor_args()
@@ -123,49 +135,120 @@ class QueuePool(Pool):
         return self._checkout(entry)
 
     def _do_get(self) -> ConnectionPoolEntry:
-        waiter = self._waiter_class()
+        """The slow path of :meth:`connect`: open a connection or wait in line."""
         mutex = self._mutex
-        mutex.acquire()
-        if self._idle:
-            entry = self._take()
-            self._checkouts += 1
+        started = deadline = 0.0
+        retrying = False
+        while True:
+            waiter = self._waiter_class()
+            mutex.acquire()
+            if self._idle:
+                entry = self._take()
+                self._served(started)
+                self._wake_next()
+                mutex.release()
+                return entry
+            if self._overflow < self._overflow_limit and (retrying or not self._starving):
+                self._overflow += 1
+                self._served(started)
+                mutex.release()
+                return self._connect_in_slot()
+            now = _perf_counter()
+            if not started:
+                started = now
+                deadline = now + self._timeout
+                self._waits += 1
+            if now >= deadline:
+                self._timeouts += 1
+                self._wait_time += now - started
+                checked_out = self._pool_size - len(self._idle) + self._overflow
+                mutex.release()
+                raise self._timeout_error(checked_out)
+            if retrying:
+                # woken but overtaken: back to the head of the line
+                if now - started > self._starvation_wait:
+                    self._starving = True
+                self._waiters.appendleft(waiter)
+            else:
+                self._waiters.append(waiter)
             mutex.release()
-            return entry
-        if self._overflow < self._overflow_limit:
-            self._overflow += 1
-            self._checkouts += 1
+            handed = self._wait_in_line(waiter, started, deadline)
+            if handed is not None:
+                return handed
+            retrying = True
+
+    def _wait_in_line(
+        self, waiter: Waiter, started: float, deadline: float
+    ) -> ConnectionPoolEntry | None:
+        """Sleep until handed an entry (returned), woken to try again at the head of the
+        line, or out of time (both None; after a timeout the caller's last attempt raises
+        unless something is free).  Past ``_starvation_wait`` seconds of waiting the pool
+        switches to direct handoff, so nobody overtakes this waiter any more."""
+        mutex = self._mutex
+        until = min(deadline, started + self._starvation_wait)
+        while True:
+            patience = until - _perf_counter()
+            try:
+                woken = waiter.wait(max(patience, 0.0))
+            except BaseException:
+                self._abandon(waiter)
+                raise
+            mutex.acquire()
+            if woken or waiter not in self._waiters:
+                break
+            now = _perf_counter()
+            if now >= deadline:
+                self._waiters.remove(waiter)
+                if not self._waiters:
+                    self._starving = False
+                mutex.release()
+                return None
+            # still waiting after _starvation_wait: stop newcomers overtaking, and keep this
+            # waiter's place in line with a fresh waiter object (a woken-up one is spent)
+            self._starving = True
+            until = deadline
             mutex.release()
-            return self._connect_in_slot()
-        if self._timeout <= 0:
-            self._timeouts += 1
-            checked_out = self._pool_size - len(self._idle) + self._overflow
+            replacement = self._waiter_class()
+            mutex.acquire()
+            if waiter not in self._waiters:
+                break
+            self._waiters[self._waiters.index(waiter)] = replacement
             mutex.release()
-            raise self._timeout_error(checked_out)
-        self._waiters.append(waiter)
-        self._waits += 1
+            waiter = replacement
+        entry = waiter.value
+        if entry is None:
+            self._woken = False
+            mutex.release()
+            return None
+        if _perf_counter() - started < self._starvation_wait:
+            self._starving = False
+        self._served(started)
         mutex.release()
+        return entry
 
-        started = _perf_counter()
-        try:
-            woken = waiter.wait(self._timeout)
-        except BaseException:
-            self._abandon(waiter)
-            raise
-        waited = _perf_counter() - started
-
-        mutex.acquire()
-        self._wait_time += waited
-        self._max_wait = max(self._max_wait, waited)
-        if not woken and waiter in self._waiters:
-            self._waiters.remove(waiter)
-            self._timeouts += 1
-            checked_out = self._pool_size - len(self._idle) + self._overflow
-            mutex.release()
-            raise self._timeout_error(checked_out)
+    def _served(self, started: float) -> None:
+        """Count a checkout (called with the lock held)."""
         self._checkouts += 1
-        mutex.release()
-        given = waiter.value
-        return self._connect_in_slot() if given is None else given
+        if started:
+            waited = _perf_counter() - started
+            self._wait_time += waited
+            if waited > self._max_wait:  # noqa: PLR1730 - max() would allocate under the lock
+                self._max_wait = waited
+
+    def _wake_next(self) -> None:
+        """Wake the first waiter if something is free and nobody is already on the way
+        (called with the lock held)."""
+        if (
+            self._waiters
+            and not self._woken
+            and (self._idle or self._overflow < self._overflow_limit)
+        ):
+            waiter = self._waiters.popleft()
+            waiter.value = None
+            self._woken = True
+            if not self._waiters:
+                self._starving = False
+            waiter.wake()
 
     def _connect_in_slot(self) -> ConnectionPoolEntry:
         try:
@@ -180,13 +263,17 @@ class QueuePool(Pool):
         mutex.acquire()
         if waiter in self._waiters:
             self._waiters.remove(waiter)
+            if not self._waiters:
+                self._starving = False
+            mutex.release()
+            return
+        if waiter.value is None:
+            self._woken = False
+            self._wake_next()
             mutex.release()
             return
         mutex.release()
-        if waiter.value is None:
-            self._release_slot()
-        else:
-            self._do_return_conn(waiter.value)
+        self._do_return_conn(waiter.value)
 
     def _timeout_error(self, checked_out: int) -> exc.TimeoutError:
         return exc.TimeoutError(
@@ -202,10 +289,17 @@ class QueuePool(Pool):
     def _do_return_conn(self, entry: ConnectionPoolEntry) -> None:
         mutex = self._mutex
         mutex.acquire()
-        if self._waiters:
-            waiter = self._waiters.popleft()
-            waiter.value = entry
-            waiter.wake()
+        waiters = self._waiters
+        if waiters:
+            if self._starving:
+                waiter = waiters.popleft()
+                waiter.value = entry
+                if not waiters:
+                    self._starving = False
+                waiter.wake()
+            else:
+                self._idle.append(entry)
+                self._wake_next()
             mutex.release()
             return
         if len(self._idle) < self._idle_limit:
@@ -220,12 +314,8 @@ class QueuePool(Pool):
         """A connection slot became free without an entry to hand on."""
         mutex = self._mutex
         mutex.acquire()
-        if self._waiters:
-            waiter = self._waiters.popleft()
-            waiter.value = None
-            waiter.wake()
-        else:
-            self._overflow -= 1
+        self._overflow -= 1
+        self._wake_next()
         mutex.release()
 
     # -- maintenance and introspection -------------------------------------------------------
@@ -247,6 +337,10 @@ class QueuePool(Pool):
     def size(self) -> int:
         """``pool_size``."""
         return self._pool_size
+
+    def timeout(self) -> float:
+        """``timeout``: seconds a checkout waits before raising."""
+        return self._timeout
 
     def checkedin(self) -> int:
         """Idle connections in the pool."""

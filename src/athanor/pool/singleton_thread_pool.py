@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from athanor.pool.base import ConnectionPoolEntry, Pool, PoolProxiedConnection
@@ -16,7 +17,11 @@ class _ThreadProxy(PoolProxiedConnection):
     __slots__ = ("__weakref__", "_depth")
 
     def __init__(
-        self, dbapi_connection: Any, entry: ConnectionPoolEntry, pool: Pool, origin: Any
+        self,
+        dbapi_connection: Any,
+        entry: ConnectionPoolEntry,
+        pool: Pool,
+        origin: FrameType | None,
     ) -> None:
         super().__init__(dbapi_connection, entry, pool, origin)
         self._depth = 1

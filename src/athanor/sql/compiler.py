@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from athanor import exc
@@ -484,7 +486,10 @@ class SQLCompiler(Compiled):
         self._marks = parts[1::2]
         style = self.dialect.paramstyle
         self._positional = style not in ("named", "pyformat")
-        if style in ("format", "pyformat"):
+        # Format-style drivers read % only when given parameters (the engine passes none for a
+        # statement without any), so % is doubled exactly when the statement has parameters.
+        self._percent_doubled = style in ("format", "pyformat") and bool(self._slots)
+        if self._percent_doubled:
             self._texts = [t.replace("%", "%%") for t in self._texts]
         self._expanding = any(s.expanding for s in self._slots)
         self.string, order = self._render(self._texts, self._marks, None)
@@ -1519,6 +1524,8 @@ class SQLCompiler(Compiled):
                             flat.append(item)
                 else:
                     flat.append(value)
+            if not flat and self._percent_doubled:
+                sql = sql.replace("%%", "%")
             return sql, flat
         named: dict[str, Any] = {}
         for slot, value in zip(self._slots, values, strict=True):
@@ -1531,6 +1538,8 @@ class SQLCompiler(Compiled):
                         named[f"{slot.name}_{n + 1}"] = item
             else:
                 named[slot.name] = value
+        if not named and self._percent_doubled:
+            sql = sql.replace("%%", "%")
         return sql, named
 
     def prepare_many(
@@ -1568,15 +1577,7 @@ class SQLCompiler(Compiled):
             id(s): v
             for s, v in zip(self._slots, self._slot_values(extracted, params_list[0]), strict=True)
         }
-        row_values: list[list[Any]] = []
-        for params in params_list:
-            values = []
-            for slot in row_slots:
-                value = slot.resolve(extracted, params)
-                if slot.processor is not None:
-                    value = slot.processor(value)
-                values.append(value)
-            row_values.append(values)
+        row_values = _row_values(row_slots, extracted, params_list)
         steps: list[Step] = []
         for offset in range(0, len(row_values), rows_per_batch):
             chunk = row_values[offset : offset + rows_per_batch]
@@ -1584,15 +1585,23 @@ class SQLCompiler(Compiled):
             if self._positional:
                 before = [fixed[id(s)] for s in self._order_before(start)]
                 after = [fixed[id(s)] for s in self._order_after(end)]
-                flat = before + [v for row in chunk for v in row] + after
+                flat = before + list(chain.from_iterable(chunk)) + after
                 steps.append((sql, flat, False))
             else:
                 named = {s.name: fixed[id(s)] for s in other_slots}
-                for n, row in enumerate(chunk):
-                    for slot, value in zip(row_slots, row, strict=True):
-                        named[f"{slot.name}__{n}"] = value
+                names = self._row_names(row_slots, len(chunk))
+                for row_names, row in zip(names, chunk, strict=False):
+                    named.update(zip(row_names, row, strict=True))
                 steps.append((sql, named, False))
         return steps
+
+    def _row_names(self, row_slots: list[_Slot], rows: int) -> list[list[str]]:
+        """Parameter names of each VALUES group of a batch (``name__0``, ``name__1`` ...)."""
+        names: list[list[str]] | None = self.__dict__.get("_row_name_cache")
+        if names is None or len(names) < rows:
+            names = [[f"{s.name}__{n}" for s in row_slots] for n in range(rows)]
+            self.__dict__["_row_name_cache"] = names
+        return names
 
     def _order_before(self, start: int) -> list[_Slot]:
         return [self._slots[int(m)] for m in self._marks[:start] if m not in (_ROW_START, _ROW_END)]
@@ -1672,6 +1681,39 @@ class SQLCompiler(Compiled):
             return value
         proc = slot.bind.type.dialect_impl(self.dialect).result_processor(self.dialect, None)
         return proc(value) if proc is not None else value
+
+
+def _row_values(
+    slots: list[_Slot], extracted: Sequence[Any], params_list: Sequence[Mapping[str, Any]]
+) -> list[Sequence[Any]]:
+    """The values of one VALUES group per parameter set (the executemany hot loop)."""
+    if all(s.index < 0 and s.default is None and s.required for s in slots):
+        getter = itemgetter(*[s.key for s in slots])
+        try:
+            if len(slots) == 1:
+                rows: list[Sequence[Any]] = [(getter(p),) for p in params_list]
+            else:
+                rows = [getter(p) for p in params_list]
+        except KeyError as missing:
+            raise exc.StatementError(
+                f"A value is required for bind parameter {missing}; every parameter set of an "
+                "executemany must have the keys of the first one",
+                None,
+                None,
+                None,
+            ) from None
+    else:
+        rows = [[slot.resolve(extracted, p) for slot in slots] for p in params_list]
+    procs = [(i, s.processor) for i, s in enumerate(slots) if s.processor is not None]
+    if procs:
+        converted: list[Sequence[Any]] = []
+        for row in rows:
+            values = list(row)
+            for i, proc in procs:
+                values[i] = proc(values[i])
+            converted.append(values)
+        return converted
+    return rows
 
 
 def _has_default(col: Any) -> bool:

@@ -554,7 +554,7 @@ class DDLCompiler(Compiled):
             return self.visit_check_constraint(constraint, table)
         return ""
 
-    def _prefix(self, constraint: Any, table: Any) -> str:
+    def _prefix(self, constraint: Any) -> str:
         name = self.constraint_name(constraint)
         return f"CONSTRAINT {self.quote(name)} " if name else ""
 
@@ -565,7 +565,7 @@ class DDLCompiler(Compiled):
         columns = list(constraint.columns) if constraint is not None else []
         if not columns or self.primary_key_inline(table):
             return ""
-        return f"{self._prefix(constraint, table)}PRIMARY KEY ({self._column_names(columns)})"
+        return f"{self._prefix(constraint)}PRIMARY KEY ({self._column_names(columns)})"
 
     def primary_key_inline(self, table: Any) -> bool:
         """Whether the primary key was rendered on its column (SQLite AUTOINCREMENT)."""
@@ -576,13 +576,13 @@ class DDLCompiler(Compiled):
         remote = [element.column for element in constraint.elements]
         referred = remote[0].table
         text = (
-            f"{self._prefix(constraint, table)}FOREIGN KEY ({self._column_names(local)}) "
+            f"{self._prefix(constraint)}FOREIGN KEY ({self._column_names(local)}) "
             f"REFERENCES {self.format_referred_table(referred)} ({self._column_names(remote)})"
         )
         if constraint.ondelete:
-            text += f" ON DELETE {_fk_action(constraint.ondelete)}"
+            text += f" ON DELETE {_keyword(constraint.ondelete)}"
         if constraint.onupdate:
-            text += f" ON UPDATE {_fk_action(constraint.onupdate)}"
+            text += f" ON UPDATE {_keyword(constraint.onupdate)}"
         text += self.foreign_key_deferrability(constraint)
         return text
 
@@ -603,11 +603,11 @@ class DDLCompiler(Compiled):
         columns = list(constraint.columns)
         if not columns:
             return ""
-        return f"{self._prefix(constraint, table)}UNIQUE ({self._column_names(columns)})"
+        return f"{self._prefix(constraint)}UNIQUE ({self._column_names(columns)})"
 
     def visit_check_constraint(self, constraint: Any, table: Any) -> str:
         sqltext = self.render_expression(constraint.sqltext)
-        return f"{self._prefix(constraint, table)}CHECK ({sqltext})"
+        return f"{self._prefix(constraint)}CHECK ({sqltext})"
 
     def type_constraints(self, table: Any) -> list[str]:
         """CHECK constraints that non-native Enum and Boolean columns ask for
@@ -626,7 +626,7 @@ class DDLCompiler(Compiled):
                 condition = f"{self.quote(column.name)} IN (0, 1)"
             else:
                 continue
-            name = type_.name
+            name = _type_check_name(table, column, type_.name)
             prefix = f"CONSTRAINT {self.quote(name)} " if name else ""
             rendered.append(f"{prefix}CHECK ({condition})")
         return rendered
@@ -761,10 +761,6 @@ def is_plain_default(sql: str) -> bool:
     return _PLAIN_DEFAULT.match(sql.strip()) is not None
 
 
-def _fk_action(action: str) -> str:
-    return _keyword(action)
-
-
 _KEYWORDS = frozenset(
     {"CASCADE", "RESTRICT", "SET NULL", "SET DEFAULT", "NO ACTION", "DEFERRED", "IMMEDIATE"}
 )
@@ -776,6 +772,20 @@ def _keyword(value: str) -> str:
     if upper not in _KEYWORDS:
         raise exc.CompileError(f"Unexpected SQL phrase {value!r} in a foreign key clause")
     return upper
+
+
+def _type_check_name(table: Any, column: Any, name: str | None) -> str | None:
+    """The name of an Enum/Boolean CHECK: the type's name, through the MetaData's "ck"
+    naming convention when it has one using only table, column and constraint names."""
+    convention = getattr(table.metadata, "naming_convention", None) or {}
+    template = convention.get("ck")
+    if name is None or template is None:
+        return name
+    tokens = {"table_name": table.name, "constraint_name": name, "column_0_name": column.name}
+    try:
+        return str(template % tokens)
+    except KeyError:
+        return name
 
 
 def _impl(type_: Any, dialect: Any) -> Any:
@@ -816,12 +826,22 @@ def is_foreign_key(constraint: Any) -> bool:
     return constraint_kind(constraint) == "fk"
 
 
+_KIND_ORDER = {"fk": 0, "uq": 1, "ck": 2}
+
+
+def _constraint_sort_key(constraint: Any) -> tuple[int, str, tuple[str, ...], str]:
+    columns = tuple(str(column.name) for column in getattr(constraint, "columns", ()))
+    condition = str(getattr(getattr(constraint, "sqltext", None), "text", ""))
+    kind = _KIND_ORDER.get(constraint_kind(constraint), 3)
+    return kind, constraint.name or "", columns, condition
+
+
 def sorted_constraints(table: Any) -> list[Any]:
-    """The table's constraints other than the primary key, in a stable order."""
+    """The table's constraints other than the primary key, in an order that does not change
+    from run to run (foreign keys, unique, check; then by name and columns)."""
     primary = table.primary_key
     constraints = [c for c in table.constraints if c is not primary and constraint_kind(c) != "pk"]
-    order = {"fk": 0, "uq": 1, "ck": 2}
-    return sorted(constraints, key=lambda c: order.get(constraint_kind(c), 3))
+    return sorted(constraints, key=_constraint_sort_key)
 
 
 def constraint_name(constraint: Any, max_length: int = 63) -> str | None:
@@ -935,7 +955,7 @@ def _cycles(graph: Mapping[int, set[int]]) -> list[set[int]]:
 
 
 def _foreign_keys(table: Any) -> list[Any]:
-    return [c for c in table.constraints if is_foreign_key(c)]
+    return [c for c in sorted_constraints(table) if is_foreign_key(c)]
 
 
 def _referred_table(fk: Any) -> Any:
@@ -983,8 +1003,9 @@ def _sequences(tables: Iterable[Any]) -> list[Any]:
 def create_all(
     metadata: Any, bind: Any, tables: Iterable[Any] | None = None, checkfirst: bool = True
 ) -> None:
-    """Create ``metadata``'s tables (or ``tables``), their indexes, and the enum types and
-    sequences they use, in foreign-key order; with ``checkfirst`` existing ones are skipped."""
+    """Create ``metadata``'s tables (or ``tables``) and their indexes in foreign-key order,
+    with ``checkfirst`` skipping existing tables.  Enum types and sequences the tables use are
+    shared objects: they are created only if missing, whatever ``checkfirst`` says."""
     with _connection(bind) as conn:
         dialect = conn.dialect
         compiler = dialect.ddl_compiler
@@ -994,11 +1015,11 @@ def create_all(
         ordered, deferred = sort_tables(wanted, can_alter=compiler.supports_alter)
         if compiler.supports_native_enum_types:
             for enum_type in _native_enums(ordered, dialect):
-                if not (checkfirst and dialect.has_type(conn, enum_type.name, enum_type.schema)):
+                if not dialect.has_type(conn, enum_type.name, enum_type.schema):
                     conn.execute(CreateEnumType(enum_type))
         if compiler.supports_sequences:
             for sequence in _sequences(ordered):
-                if not (checkfirst and dialect.has_sequence(conn, sequence.name, sequence.schema)):
+                if not dialect.has_sequence(conn, sequence.name, sequence.schema):
                     conn.execute(CreateSequence(sequence))
         for table in ordered:
             inline = [fk for fk in _foreign_keys(table) if fk not in deferred]
@@ -1022,8 +1043,9 @@ def _sorted_indexes(table: Any) -> list[Any]:
 def drop_all(
     metadata: Any, bind: Any, tables: Iterable[Any] | None = None, checkfirst: bool = True
 ) -> None:
-    """Drop ``metadata``'s tables (or ``tables``) in reverse foreign-key order, then the enum
-    types and sequences they used; with ``checkfirst`` missing ones are skipped."""
+    """Drop ``metadata``'s tables (or ``tables``) in reverse foreign-key order, with
+    ``checkfirst`` skipping missing ones, then the enum types no other table still uses and
+    the sequences they used."""
     with _connection(bind) as conn:
         dialect = conn.dialect
         compiler = dialect.ddl_compiler
@@ -1037,11 +1059,14 @@ def drop_all(
             conn.execute(DropTable(table))
         if compiler.supports_native_enum_types:
             for enum_type in _native_enums(ordered, dialect):
-                if not checkfirst or dialect.has_type(conn, enum_type.name, enum_type.schema):
+                name, schema = enum_type.name, enum_type.schema
+                if dialect.has_type(conn, name, schema) and not dialect.is_type_in_use(
+                    conn, name, schema
+                ):
                     conn.execute(DropEnumType(enum_type))
         if compiler.supports_sequences:
             for sequence in _sequences(ordered):
-                if not checkfirst or dialect.has_sequence(conn, sequence.name, sequence.schema):
+                if dialect.has_sequence(conn, sequence.name, sequence.schema):
                     conn.execute(DropSequence(sequence))
 
 

@@ -76,11 +76,16 @@ class ClauseElement:
         """The FROM objects this element needs (tables, aliases, joins)."""
         return []
 
+    _memo_keys: ClassVar[tuple[str, ...]] = ("_ck_memo",)
+
     def _generate(self: _E) -> _E:
         """A shallow copy for generative methods (``where``, ``values``, ...)."""
-        new = self.__class__.__new__(self.__class__)
+        cls = self.__class__
+        new = cls.__new__(cls)
         state = self.__dict__.copy()
-        state.pop("_ck_memo", None)
+        for key in self._memo_keys:
+            if key in state:
+                del state[key]
         new.__dict__ = state
         return new
 
@@ -449,6 +454,11 @@ class ColumnElement(ClauseElement, ColumnOperators):
 
     __hash__ = ClauseElement.__hash__
 
+    def __eq__(self, other: Any) -> ColumnElement:  # type: ignore[override]
+        if type(other) in _SIMPLE_VALUES and self._precedence == PRECEDENCE_ATOM:
+            return _compare_value(self, operators.eq, other)
+        return _operate(self, operators.eq, (other,), {})
+
     @property
     def _proxy_name(self) -> str | None:
         """The name this expression gets in a subquery's ``.c`` and in result rows."""
@@ -528,9 +538,46 @@ def _autoescape(value: str, escape: str) -> str:
     )
 
 
+def _compare_value(left: ColumnElement, op: Operator, value: Any) -> BinaryExpression:
+    """``left <op> value`` for a plain int/str/float: the hot path, built without coercion."""
+    bind = object.__new__(BindParameter)
+    bind.__dict__ = {
+        "key": left._bind_base_name(),
+        "unique": True,
+        "value": value,
+        "callable": None,
+        "required": False,
+        "expanding": False,
+        "literal_execute": False,
+        "type": left.type.coerce_compared_value(op, value),
+    }
+    binary = object.__new__(BinaryExpression)
+    binary.__dict__ = {
+        "left": left,
+        "right": bind,
+        "operator": op,
+        "type": sqltypes.BOOLEANTYPE,
+        "modifiers": (),
+    }
+    return binary
+
+
+_SIMPLE_COMPARISONS = frozenset(
+    {operators.eq, operators.ne, operators.lt, operators.le, operators.gt, operators.ge}
+)
+_SIMPLE_VALUES = frozenset({int, str, float})
+
+
 def _operate(
     left: ColumnElement, op: Operator, other: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> ColumnElement:
+    if (
+        op in _SIMPLE_COMPARISONS
+        and len(other) == 1
+        and type(other[0]) in _SIMPLE_VALUES
+        and left._precedence == PRECEDENCE_ATOM
+    ):
+        return _compare_value(left, op, other[0])
     if not other:
         if op is operators.inv:
             return _negate(left)
@@ -798,16 +845,14 @@ class BindParameter(ColumnElement):
 
     def _ck(self, ctx: KeyContext) -> Hashable:
         ctx.binds.append(self)
-        return (
-            "B",
-            self.key,
-            self.unique,
-            self.type._ck,
-            self.expanding,
-            self.literal_execute,
-            self.callable is not None,
-            self.required,
+        flags = (
+            self.unique
+            | self.expanding << 1
+            | self.literal_execute << 2
+            | (self.callable is not None) << 3
+            | self.required << 4
         )
+        return ("B", self.key, self.type._ck, flags)
 
     def __repr__(self) -> str:
         return f"BindParameter({self.key!r}, {self.value!r}, type_={self.type!r})"

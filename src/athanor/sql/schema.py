@@ -366,6 +366,27 @@ class Column(ColumnClause):
         for arg in args_list:
             self._attach_arg(arg)
 
+    _type: sqltypes.TypeEngine
+
+    @property
+    def type(self) -> sqltypes.TypeEngine:
+        """The column's type; a typeless foreign key column takes the referenced column's type."""
+        type_ = self._type
+        if type_._isnull and self.foreign_keys:
+            for fk in self.foreign_keys:
+                try:
+                    target_type: sqltypes.TypeEngine = fk.column.type
+                except exc.NoReferenceError:
+                    continue
+                if not target_type._isnull:
+                    type_ = self._type = target_type.copy()
+                    break
+        return type_
+
+    @type.setter
+    def type(self, value: sqltypes.TypeEngine) -> None:
+        self._type = value
+
     def _set_default(self, default: Any) -> None:
         if isinstance(default, Sequence | DefaultGenerator):
             self.default = default
@@ -827,7 +848,7 @@ class ForeignKey(SchemaItem):
         if table is None:
             raise exc.NoReferencedTableError(
                 f"Foreign key on column {parent_table.name}."
-                f"{self.parent.name if self.parent else '?'} "
+                f"{self.parent.name if self.parent is not None else '?'} "
                 f"refers to table {key!r}, which is not in this MetaData; define that Table first "
                 "(or reflect it)",
                 key,
@@ -1089,6 +1110,7 @@ class Table(TableClause):
     def _apply_kwargs(self, kwargs: dict[str, Any], extend: bool) -> None:
         autoload_with = kwargs.pop("autoload_with", None)
         include_columns = kwargs.pop("include_columns", None)
+        kwargs.pop("schema", None)
         for flag in (
             "extend_existing",
             "keep_existing",

@@ -50,9 +50,11 @@ LABEL_STYLE_DEFAULT = LABEL_STYLE_DISAMBIGUATE_ONLY
 
 
 class ColumnCollection:
-    """An ordered collection of columns, reachable by key (``t.c.name``, ``t.c["name"]``)."""
+    """An ordered collection of columns, reachable by key (``t.c.name``, ``t.c["name"]``).
 
-    __slots__ = ("_index", "_list")
+    Columns whose key is a plain identifier are also stored as instance attributes, so
+    ``t.c.name`` is an ordinary attribute lookup.
+    """
 
     def __init__(self, items: Iterable[tuple[str, ColumnElement]] = ()) -> None:
         self._list: list[tuple[str, ColumnElement]] = []
@@ -70,13 +72,23 @@ class ColumnCollection:
         else:
             self._list.append((key, column))
         self._index[key] = column
+        self._publish(key, column)
+
+    def _publish(self, key: str, column: ColumnElement) -> None:
+        if key.isidentifier() and not hasattr(type(self), key) and not key.startswith("_"):
+            self.__dict__[key] = column
 
     def remove(self, column: ColumnElement) -> None:
         """Remove ``column``."""
+        for key, col in self._list:
+            if col is column:
+                self.__dict__.pop(key, None)
         self._list = [(k, c) for k, c in self._list if c is not column]
         self._index = dict(self._list)
 
     def __getattr__(self, key: str) -> ColumnElement:
+        if key.startswith("__") or key in ("_index", "_list"):
+            raise AttributeError(key)
         try:
             return self._index[key]
         except KeyError:
@@ -691,11 +703,12 @@ class Select(_SelectBase):
     _prefixes: tuple[str, ...] = ()
     _suffixes: tuple[str, ...] = ()
     _label_style: int = LABEL_STYLE_DEFAULT
+    _memo_keys = ("_ck_memo", "_named_memo")
 
     def __init__(self, *entities: Any) -> None:
         if len(entities) == 1 and isinstance(entities[0], list | tuple):
             entities = tuple(entities[0])
-        self._raw_columns: tuple[ClauseElement, ...] = tuple(_coerce_entity(e) for e in entities)
+        self._raw_columns: tuple[ClauseElement, ...] = tuple([_coerce_entity(e) for e in entities])
 
     def _ck(self, ctx: KeyContext) -> Hashable:
         key: tuple[Hashable, ...] = (
@@ -767,11 +780,6 @@ class Select(_SelectBase):
             named.append((name, col))
         self.__dict__["_named_memo"] = named
         return named
-
-    def _generate(self: _S) -> _S:
-        new = super()._generate()
-        new.__dict__.pop("_named_memo", None)
-        return new
 
     @property
     def column_descriptions(self) -> list[dict[str, Any]]:
@@ -924,7 +932,10 @@ class Select(_SelectBase):
     def where(self, *criteria: Any) -> Select:
         """Add WHERE criteria, joined with AND."""
         new = self._generate()
-        new._where = self._where + tuple(coerce_where(c) for c in criteria)
+        if len(criteria) == 1 and isinstance(criteria[0], ColumnElement):
+            new._where = (*self._where, criteria[0])
+        else:
+            new._where = self._where + tuple([coerce_where(c) for c in criteria])
         return new
 
     filter = where

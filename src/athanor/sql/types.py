@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import functools
 import json
 import pickle
 import uuid
@@ -31,6 +32,7 @@ class TypeEngine:
     _is_numeric: ClassVar[bool] = False
     _is_json: ClassVar[bool] = False
     hashable: ClassVar[bool] = True
+    _isnull: ClassVar[bool] = False
     should_evaluate_none: ClassVar[bool] = False
 
     @property
@@ -50,18 +52,13 @@ class TypeEngine:
 
     # --- cache keys and copies ------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def _ck(self) -> tuple[Any, ...]:
         """A hashable description of this type, equal for equally configured types."""
-        try:
-            return self.__dict__["_ck_value"]  # type: ignore[no-any-return]
-        except KeyError:
-            items = tuple(
-                sorted((k, _hashable(v)) for k, v in self.__dict__.items() if not k.startswith("_"))
-            )
-            key = (type(self), items)
-            self.__dict__["_ck_value"] = key
-            return key
+        items = tuple(
+            sorted((k, _hashable(v)) for k, v in self.__dict__.items() if not k.startswith("_"))
+        )
+        return (type(self), items)
 
     def _constructor_state(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
@@ -172,7 +169,7 @@ def to_instance(type_: TypeEngine | type[TypeEngine] | None) -> TypeEngine:
 class NullType(TypeEngine):
     """The type of a value whose type is unknown; values pass through untouched."""
 
-    _isnull = True
+    _isnull: ClassVar[bool] = True
 
 
 class Integer(TypeEngine):
@@ -641,7 +638,7 @@ class TypeDecorator(TypeEngine):
     def _type_affinity(self) -> type[TypeEngine]:
         return self.impl_instance._type_affinity
 
-    @property
+    @functools.cached_property
     def _ck(self) -> tuple[Any, ...]:
         if self.cache_ok is False:
             return (type(self), id(self))

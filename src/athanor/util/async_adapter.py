@@ -6,8 +6,9 @@ then use the result exactly like a synchronous DBAPI module.  Every blocking met
 through :func:`athanor.util.concurrency.await_only`.
 
 Cancellation safety lives here, once for every driver: if the task is cancelled (or the
-greenlet is killed) while a driver call is pending, the driver connection is terminated on the
-spot, so no server session is left idle in a transaction, and every later call on the adapter
+greenlet is killed) while a driver call is pending, the adapter is marked terminated and its
+driver connection closed in the background, so no server session is left idle in a
+transaction, and every later call on the adapter
 raises the driver's ``InterfaceError`` whose message contains :data:`TERMINATED_MESSAGE` (the
 dialects report it as a disconnect), except ``rollback()`` and ``close()``, which have
 nothing left to do; the async pool discards terminated connections when they come back.
@@ -15,6 +16,7 @@ nothing left to do; the async pool discards terminated connections when they com
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, ClassVar, cast
@@ -23,6 +25,11 @@ from athanor.exc import NoSuchModuleError
 from athanor.util.concurrency import GREENLET_MISSING_MESSAGE, await_only, greenlet_available
 
 TERMINATED_MESSAGE = "connection was terminated because its task was cancelled mid-operation"
+INTERRUPTED_CLOSE_TIMEOUT = 10.0
+"""Seconds a background close after a cancellation may take before the connection is cut."""
+
+_closing_tasks: set[asyncio.Task[None]] = set()
+"""Background closes in progress (referenced so they are not garbage-collected midway)."""
 
 _PEP249_ERRORS = (
     "Error",
@@ -173,10 +180,41 @@ class AsyncAdaptedConnection:
                 raise
 
     def terminate(self) -> None:
-        """Close the driver connection at once without awaiting (GC, cancellation)."""
+        """Close the driver connection at once without awaiting (garbage collection)."""
         if not self.terminated:
             self.terminated = True
             self._terminate()
+
+    def _interrupted(self) -> None:
+        """A driver call was cancelled: the adapter is unusable from now on.
+
+        The driver connection is closed in the background (the driver may first need to
+        cancel the running statement on the server, which an abrupt close would prevent);
+        without a running loop, or if that close fails, it is terminated outright.
+        """
+        if self.terminated:
+            return
+        self.terminated = True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._terminate()
+            return
+        task = loop.create_task(self._close_after_interrupt())
+        _closing_tasks.add(task)
+        task.add_done_callback(_closing_tasks.discard)
+
+    async def _close_after_interrupt(self) -> None:
+        try:
+            async with asyncio.timeout(INTERRUPTED_CLOSE_TIMEOUT):
+                await self._close_interrupted()
+        except BaseException:
+            self._terminate()
+            raise
+
+    async def _close_interrupted(self) -> None:
+        """Close after a cancelled call (override when a plain close would wait too long)."""
+        await self._close()
 
     @property
     def autocommit(self) -> bool:

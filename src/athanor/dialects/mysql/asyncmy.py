@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.dialects.mysql.base import MySQLDialect
-
 from athanor.dialects.mysql.pymysql import PyMySQLDialect
 from athanor.pool.async_adapted_queue_pool import AsyncAdaptedQueuePool
 from athanor.util.async_adapter import (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from athanor.dialects.mysql import types as mysql_types
@@ -38,16 +39,26 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
         self.identifier_preparer = self.preparer(self)
         self.is_mariadb: bool | None = None
 
-    def initialize(self, dbapi_connection: Any) -> None:
-        """Learn the server version and whether it is MariaDB (which has RETURNING)."""
+    def _version_string(self, dbapi_connection: Any) -> str:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("SELECT VERSION()")
             row = cursor.fetchone()
         finally:
             cursor.close()
-        self.is_mariadb = "mariadb" in str(row[0]).lower() if row else False
+        return str(row[0]) if row else ""
+
+    def initialize(self, dbapi_connection: Any) -> None:
+        """Learn the server version and whether it is MariaDB (which has RETURNING)."""
+        self.is_mariadb = "mariadb" in self._version_string(dbapi_connection).lower()
         super().initialize(dbapi_connection)
+
+    def get_server_version_info(self, dbapi_connection: Any) -> tuple[int, ...] | None:
+        """``(10, 11, 6)`` from ``SELECT VERSION()`` (``10.11.6-MariaDB-1``)."""
+        match = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", self._version_string(dbapi_connection))
+        if match is None:
+            return None
+        return tuple(int(part) for part in match.groups() if part is not None)
 
     @property
     def supports_returning(self) -> bool:  # type: ignore[override]

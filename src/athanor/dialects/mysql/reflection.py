@@ -131,12 +131,28 @@ class MySQLReflection(DialectReflection):
         value: str = self._fetch(connection, "SELECT DATABASE()")[0][0]
         return value
 
+    _reflected_mariadb: bool | None = None
+
     def _is_mariadb(self, connection: Any) -> bool:
+        """Whether the server is MariaDB (the dialect learns it on connect; asked if not)."""
         flag = getattr(self, "is_mariadb", None)
         if flag is None:
-            version: str = self._fetch(connection, "SELECT VERSION()")[0][0]
-            flag = "mariadb" in version.lower()
+            if self._reflected_mariadb is None:
+                version: str = self._fetch(connection, "SELECT VERSION()")[0][0]
+                self._reflected_mariadb = "mariadb" in version.lower()
+            flag = self._reflected_mariadb
         return bool(flag)
+
+    def get_view_definition(
+        self, connection: Any, view_name: str, schema: str | None = None
+    ) -> str | None:
+        rows = self._fetch(
+            connection,
+            "SELECT view_definition FROM information_schema.views "
+            "WHERE table_schema = :schema AND table_name = :table",
+            **self._table_params(connection, view_name, schema),
+        )
+        return rows[0][0] if rows else None
 
     def get_schema_names(self, connection: Any) -> list[str]:
         rows = self._fetch(
@@ -293,6 +309,25 @@ class MySQLReflection(DialectReflection):
             )
             if not (mariadb and _JSON_CHECK.match(clause))
         ]
+
+    def get_table_options(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> ReflectedDict:
+        rows = self._fetch(
+            connection,
+            "SELECT engine, table_collation FROM information_schema.tables "
+            "WHERE table_schema = :schema AND table_name = :table",
+            **self._table_params(connection, table_name, schema),
+        )
+        if not rows or rows[0][0] is None:
+            return {}
+        engine, collation = rows[0][0], rows[0][1]
+        options = {"mysql_engine": engine}
+        if collation:
+            # a collation name starts with its character set: utf8mb4_general_ci
+            options["mysql_charset"] = collation.split("_", 1)[0]
+            options["mysql_collate"] = collation
+        return options
 
     def get_table_comment(
         self, connection: Any, table_name: str, schema: str | None = None

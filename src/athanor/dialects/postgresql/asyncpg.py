@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.dialects.postgresql.base import PostgreSQLDialect
-
 from athanor.engine.default import ConnectArgs
 from athanor.pool.async_adapted_queue_pool import AsyncAdaptedQueuePool
 from athanor.util.async_adapter import (
@@ -149,9 +148,10 @@ class AsyncpgCursor(AsyncAdaptedCursor):
         await connection._begin_if_needed()
         prepared, self.description = await connection._prepare(operation)
         args = parameters or ()
-        if self.server_side:
+        if self.server_side and not connection.autocommit:
             self._driver_cursor = await prepared.cursor(*args)
             return
+        # (asyncpg cursors live in a transaction; in autocommit mode rows are buffered.)
         self._rows = deque(await prepared.fetch(*args))
         self.rowcount = _rowcount(prepared.get_statusmsg())
 

@@ -166,6 +166,9 @@ class PostgreSQLDDLCompiler(DDLCompiler):
     def visit_create_sequence(self, create: CreateSequence, **kw: Any) -> str:
         sequence = create.element
         options = _sequence_options(sequence)
+        data_type = getattr(sequence, "data_type", None)
+        if data_type is not None:
+            options = f"AS {self.type_compiler.process(data_type)} {options}".strip()
         name = self.format_named_type(sequence.name, sequence.schema)
         exists = "IF NOT EXISTS " if create.if_not_exists else ""
         return f"CREATE SEQUENCE {exists}{name}{' ' + options if options else ''}"
@@ -189,6 +192,8 @@ def _sequence_options(sequence: Any) -> str:
         value = getattr(sequence, attribute, None)
         if value is not None:
             parts.append(f"{phrase} {int(value)}")
+        elif attribute in ("minvalue", "maxvalue") and getattr(sequence, f"no{attribute}", None):
+            parts.append(f"NO {phrase}")
     if getattr(sequence, "cycle", None):
         parts.append("CYCLE")
     return " ".join(parts)

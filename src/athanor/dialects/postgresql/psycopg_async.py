@@ -44,7 +44,10 @@ class PsycopgAsyncConnection(AsyncAdaptedConnection):
 
     async def _open_cursor(self, server_side: bool) -> Any:
         if server_side:
-            return self.driver_connection.cursor(name=f"athanor_ac{next(_cursor_names)}")
+            # WITH HOLD lets the cursor outlive its statement's implicit transaction.
+            return self.driver_connection.cursor(
+                name=f"athanor_ac{next(_cursor_names)}", withhold=self.autocommit
+            )
         return self.driver_connection.cursor()
 
     def _terminate(self) -> None:

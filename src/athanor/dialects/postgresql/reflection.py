@@ -48,8 +48,10 @@ _TABLE_OID = (
 
 _COLUMNS = f"""
 SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
-       pg_catalog.col_description(a.attrelid, a.attnum), t.typtype, t.typname, tn.nspname,
+       pg_catalog.pg_get_expr(d.adbin, d.adrelid), CAST(a.attidentity AS text),
+       CAST(a.attgenerated AS text),
+       pg_catalog.col_description(a.attrelid, a.attnum), CAST(t.typtype AS text), t.typname,
+       tn.nspname,
        t.oid, pg_catalog.format_type(t.typbasetype, t.typtypmod), t.typnotnull,
        s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, s.seqcache
 FROM pg_catalog.pg_attribute a
@@ -74,13 +76,14 @@ SELECT con.conname, a.attname
 FROM pg_catalog.pg_constraint con
 CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
 JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-WHERE con.conrelid = {_TABLE_OID} AND con.contype = :kind
+WHERE con.conrelid = {_TABLE_OID} AND CAST(con.contype AS text) = :kind
 ORDER BY con.conname, k.ord
 """
 
 _FOREIGN_KEYS = f"""
 SELECT con.conname, la.attname, rn.nspname, rc.relname, ra.attname,
-       con.confupdtype, con.confdeltype, con.condeferrable, con.condeferred
+       CAST(con.confupdtype AS text), CAST(con.confdeltype AS text),
+       con.condeferrable, con.condeferred
 FROM pg_catalog.pg_constraint con
 CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(local, remote, ord)
 JOIN pg_catalog.pg_attribute la ON la.attrelid = con.conrelid AND la.attnum = k.local
@@ -148,9 +151,17 @@ class _ColumnRow(NamedTuple):
 
 _FK_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 _CHECK_DEF = re.compile(r"^CHECK \((?P<body>.*)\)(?P<flags>(?: NO INHERIT| NOT VALID)*)$", re.S)
-# A string literal cast to a type, e.g. 'x'::character varying: the cast is dropped so the
-# default can be re-created on another database.
-_CAST_LITERAL = re.compile(r"^(?P<literal>'(?:[^']|'')*'|-?\d+(?:\.\d+)?)::[\w .\"\[\]]+$", re.S)
+# Casts PostgreSQL adds when it prints an expression: after literals (``(0)::numeric``,
+# ``'x'::text``) and on string columns compared with text (``name::text``).  String literals
+# are matched whole first, so nothing inside them is touched.
+_TYPE_NAME_SQL = r"[a-z_]+(?: [a-z_]+)*(?:\(\d+\))?"
+_PRINTED_CASTS = re.compile(
+    rf"(?P<string>'(?:[^']|'')*')(?:::{_TYPE_NAME_SQL})?"
+    rf"|\((?P<grouped>-?(?:'(?:[^']|'')*'|\d+(?:\.\d+)?))\)::{_TYPE_NAME_SQL}"
+    rf"|(?P<number>(?<![\w.])\d+(?:\.\d+)?)::{_TYPE_NAME_SQL}"
+    r'|(?P<name>(?<![\w."])(?:[a-z_][a-z0-9_$]*|"(?:[^"]|"")+"))'
+    r"::(?:text|character varying|bpchar)\b"
+)
 
 
 class PostgreSQLReflection(DialectReflection):
@@ -184,6 +195,16 @@ class PostgreSQLReflection(DialectReflection):
         """Names of the sequences in ``schema``."""
         return self._relations(connection, schema, "S")
 
+    def get_view_definition(
+        self, connection: Any, view_name: str, schema: str | None = None
+    ) -> str | None:
+        rows = self._fetch(
+            connection,
+            f"SELECT pg_catalog.pg_get_viewdef({_TABLE_OID}, true)",
+            **self._table_params(connection, view_name, schema),
+        )
+        return rows[0][0] if rows else None
+
     def has_table(self, connection: Any, table_name: str, schema: str | None = None) -> bool:
         rows = self._fetch(
             connection,
@@ -205,6 +226,23 @@ class PostgreSQLReflection(DialectReflection):
             "SELECT 1 FROM pg_catalog.pg_type t "
             "JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
             "WHERE t.typname = :name AND n.nspname = :schema",
+            name=type_name,
+            schema=self._schema_or_default(connection, schema),
+        )
+        return bool(rows)
+
+    def is_type_in_use(self, connection: Any, type_name: str, schema: str | None = None) -> bool:
+        """Whether a column of some table or view (still) has the type, or an array of it."""
+        rows = self._fetch(
+            connection,
+            "SELECT 1 FROM pg_catalog.pg_attribute a "
+            "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid AND c.relkind <> 'c' "
+            "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+            "LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem "
+            "JOIN pg_catalog.pg_namespace n "
+            "ON n.oid = CASE WHEN t.typname = :name THEN t.typnamespace ELSE e.typnamespace END "
+            "WHERE (t.typname = :name OR e.typname = :name) AND n.nspname = :schema "
+            "AND NOT a.attisdropped LIMIT 1",
             name=type_name,
             schema=self._schema_or_default(connection, schema),
         )
@@ -244,7 +282,9 @@ class PostgreSQLReflection(DialectReflection):
             elif row.default is not None and row.default.startswith("nextval("):
                 column["autoincrement"] = True
             else:
-                column["default"] = _literal_default(row.default)
+                column["default"] = (
+                    _without_literal_casts(row.default) if row.default is not None else None
+                )
             columns.append(column)
         return columns
 
@@ -329,7 +369,7 @@ class PostgreSQLReflection(DialectReflection):
             if index is None:
                 options: dict[str, Any] = {}
                 if where:
-                    options["postgresql_where"] = where
+                    options["postgresql_where"] = _without_literal_casts(where)
                 if method != "btree":
                     options["postgresql_using"] = method
                 index = found[name] = {
@@ -346,10 +386,14 @@ class PostgreSQLReflection(DialectReflection):
                 index["include_columns"].append(column)
             else:
                 index["column_names"].append(column)
-                index["expressions"].append(column if column is not None else definition)
+                index["expressions"].append(
+                    column if column is not None else _without_literal_casts(definition)
+                )
         for index in found.values():
             if all(column is not None for column in index["column_names"]):
                 del index["expressions"]
+            if index["include_columns"]:
+                index["dialect_options"]["postgresql_include"] = index["include_columns"]
         return list(found.values())
 
     def get_check_constraints(
@@ -360,7 +404,7 @@ class PostgreSQLReflection(DialectReflection):
         for name, definition in self._fetch(connection, _CHECKS, **params):
             match = _CHECK_DEF.match(definition)
             sqltext = match.group("body") if match else definition
-            checks.append({"name": name, "sqltext": sqltext})
+            checks.append({"name": name, "sqltext": _without_literal_casts(sqltext)})
         return checks
 
     def get_table_comment(
@@ -373,9 +417,8 @@ class PostgreSQLReflection(DialectReflection):
         return {"text": rows[0][0] if rows else None}
 
 
-def _literal_default(default: str | None) -> str | None:
-    """A column default as SQL, with the cast PostgreSQL adds to plain literals removed."""
-    if default is None:
-        return None
-    match = _CAST_LITERAL.match(default)
-    return match.group("literal") if match else default
+def _without_literal_casts(sql: str) -> str:
+    """``sql`` without the casts PostgreSQL writes when it prints an expression
+    (``n > (0)::numeric`` -> ``n > 0``, ``name::text`` -> ``name``), so that the expression
+    also runs elsewhere."""
+    return _PRINTED_CASTS.sub(lambda m: next(g for g in m.groups() if g is not None), sql)

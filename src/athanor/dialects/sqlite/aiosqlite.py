@@ -63,6 +63,9 @@ class AiosqliteConnection(AsyncAdaptedConnection):
             raw.interrupt()
         self.driver_connection.stop()
 
+    async def _close_interrupted(self) -> None:
+        self._terminate()
+
     async def _set_autocommit(self, value: bool) -> None:
         """Connections are opened with ``isolation_level=None``; BEGIN comes from the dialect."""
 

@@ -177,6 +177,11 @@ class SQLiteReflection(DialectReflection):
     def get_view_names(self, connection: Any, schema: str | None = None) -> list[str]:
         return self._names(connection, schema, "view")
 
+    def get_view_definition(
+        self, connection: Any, view_name: str, schema: str | None = None
+    ) -> str | None:
+        return self._table_sql(connection, view_name, schema)
+
     def has_table(self, connection: Any, table_name: str, schema: str | None = None) -> bool:
         return self._table_sql(connection, table_name, schema) is not None
 
@@ -381,6 +386,14 @@ class SQLiteReflection(DialectReflection):
             for name, item, position in _named_constraints(sql, "CHECK")
             if position + 1 < len(item) and item[position + 1][0] == "("
         ]
+
+    def get_table_options(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> ReflectedDict:
+        sql = self._table_sql(connection, table_name, schema) or ""
+        if any(token[0].upper() == "AUTOINCREMENT" for token in _tokens(sql)):
+            return {"sqlite_autoincrement": True}
+        return {}
 
     def get_table_comment(
         self, connection: Any, table_name: str, schema: str | None = None

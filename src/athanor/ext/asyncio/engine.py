@@ -321,10 +321,9 @@ class AsyncConnection:
         execution_options: Mapping[str, Any] | None = None,
     ) -> CursorResult:
         """Run a statement; the returned result is fully buffered (use :meth:`stream` to stream)."""
-        result = await self._run(
-            self._sync().execute, statement, parameters, execution_options=execution_options
+        return await self._run(
+            _buffered, self._sync().execute, statement, parameters, execution_options
         )
-        return _buffered(result)
 
     async def exec_driver_sql(
         self,
@@ -333,10 +332,9 @@ class AsyncConnection:
         execution_options: Mapping[str, Any] | None = None,
     ) -> CursorResult:
         """Run a SQL string as given, parameters in the driver's own style (buffered result)."""
-        result = await self._run(
-            self._sync().exec_driver_sql, statement, parameters, execution_options
+        return await self._run(
+            _buffered, self._sync().exec_driver_sql, statement, parameters, execution_options
         )
-        return _buffered(result)
 
     async def scalar(
         self,
@@ -415,8 +413,15 @@ class AsyncConnection:
         return f"<AsyncConnection {self.sync_connection!r}>"
 
 
-def _buffered(result: CursorResult) -> CursorResult:
-    """Results of ``execute()`` must not need I/O later; a streaming one is refused."""
+def _buffered(
+    execute: Callable[..., CursorResult],
+    statement: Any,
+    parameters: Any,
+    execution_options: Mapping[str, Any] | None,
+) -> CursorResult:
+    """Run ``execute`` in the bridge; its result must not need I/O later, so a streaming
+    (server-side cursor) result is closed and refused."""
+    result = execute(statement, parameters, execution_options=execution_options)
     if result.is_server_side:
         result.close()
         raise exc.InvalidRequestError(

@@ -1,0 +1,302 @@
+"""SELECT / INSERT / UPDATE / DELETE behaviour on every database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from athanor import exc
+from athanor.engine import Engine, create_engine
+from athanor.sql import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+    union_all,
+    update,
+)
+from backends import Backend
+
+
+@pytest.fixture
+def engine(backend: Backend) -> Iterator[Engine]:
+    eng = create_engine(backend.url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def schema(engine: Engine) -> tuple[Table, Table]:
+    metadata = MetaData()
+    users = Table(
+        "users",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(50), nullable=False),
+        Column("age", Integer),
+        Column("created", DateTime, default=lambda: dt.datetime(2024, 1, 2, 3, 4, 5)),
+    )
+    posts = Table(
+        "posts",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("user_id", ForeignKey("users.id")),
+        Column("title", String(100)),
+    )
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            users.insert(),
+            [
+                {"name": n, "age": a}
+                for n, a in [("ann", 30), ("bob", 20), ("cy", None), ("di", 41)]
+            ],
+        )
+        conn.execute(
+            posts.insert(),
+            [{"user_id": u, "title": f"p{u}{i}"} for u in (1, 1, 2, 4) for i in range(1)],
+        )
+    return users, posts
+
+
+def test_seed_core_example(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, _ = schema
+    with engine.connect() as conn:
+        result = conn.execute(users.insert().values(name="john_doe", age=30))
+        conn.commit()
+        new_id = result.inserted_primary_key[0]
+        assert new_id == 5
+        rows = conn.execute(select(users).where(users.c.age > 25).order_by(users.c.id)).all()
+        assert [(r.name, r.age) for r in rows] == [("ann", 30), ("di", 41), ("john_doe", 30)]
+        assert rows[0].created == dt.datetime(2024, 1, 2, 3, 4, 5)
+
+
+def test_inserted_primary_key_forms(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, _ = schema
+    with engine.begin() as conn:
+        assert conn.execute(users.insert(), {"name": "e"}).inserted_primary_key == (5,)
+        assert conn.execute(users.insert().values(id=50, name="f")).inserted_primary_key == (50,)
+        assert conn.execute(users.insert(), {"id": 60, "name": "g"}).inserted_primary_key == (60,)
+
+
+def test_join_group_having_order(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, posts = schema
+    count = func.count(posts.c.id)
+    stmt = (
+        select(users.c.name, count.label("n"))
+        .select_from(users.outerjoin(posts))
+        .group_by(users.c.id, users.c.name)
+        .having(count > 0)
+        .order_by(users.c.name)
+    )
+    with engine.connect() as conn:
+        assert conn.execute(stmt).all() == [("ann", 2), ("bob", 1), ("di", 1)]
+
+
+def test_in_empty_not_in_empty_and_tuples(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, _ = schema
+    with engine.connect() as conn:
+        ids = lambda stmt: sorted(conn.execute(stmt).scalars().all())  # noqa: E731
+        assert ids(select(users.c.id).where(users.c.id.in_([1, 3, 99]))) == [1, 3]
+        assert ids(select(users.c.id).where(users.c.id.in_([]))) == []
+        assert ids(select(users.c.id).where(users.c.id.not_in([]))) == [1, 2, 3, 4]
+        assert ids(select(users.c.id).where(~users.c.id.in_([]), users.c.id < 3)) == [1, 2]
+        with pytest.raises(exc.StatementError, match="'x'"):
+            conn.execute(select(users.c.id).where(users.c.id.in_(bindparam("x"))))
+        stmt = select(users.c.id).where(users.c.id.in_(bindparam("ids")))
+        assert sorted(conn.execute(stmt, {"ids": [2, 4]}).scalars()) == [2, 4]
+        stmt = select(users.c.id).where(
+            tuple_(users.c.id, users.c.name).in_([(1, "ann"), (2, "x")])
+        )
+        assert ids(stmt) == [1]
+
+
+def test_null_handling_case_cast(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, _ = schema
+    kind = case((users.c.age == None, "unknown"), (users.c.age < 25, "young"), else_="old")  # noqa: E711
+    stmt = select(users.c.name, kind.label("kind"), cast(users.c.age, String(10))).order_by(
+        users.c.id
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    assert [(r.name, r.kind) for r in rows] == [
+        ("ann", "old"),
+        ("bob", "young"),
+        ("cy", "unknown"),
+        ("di", "old"),
+    ]
+    assert rows[0][2] == "30"
+
+
+def test_subqueries_exists_and_correlation(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, posts = schema
+    has_posts = exists().where(posts.c.user_id == users.c.id)
+    counted = select(func.count(posts.c.id)).where(posts.c.user_id == users.c.id).scalar_subquery()
+    with engine.connect() as conn:
+        assert conn.execute(select(users.c.name).where(~has_posts)).scalars().all() == ["cy"]
+        rows = conn.execute(select(users.c.name, counted.label("c")).order_by(users.c.id)).all()
+        assert [r.c for r in rows] == [2, 1, 0, 1]
+        sq = select(posts.c.user_id, func.count().label("n")).group_by(posts.c.user_id).subquery()
+        joined = select(users.c.name, sq.c.n).join(sq, users.c.id == sq.c.user_id)
+        assert sorted(conn.execute(joined).all()) == [("ann", 2), ("bob", 1), ("di", 1)]
+
+
+def test_recursive_cte(engine: Engine, backend: Backend) -> None:
+    metadata = MetaData()
+    tree = Table(
+        "tree",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("parent_id", ForeignKey("tree.id")),
+    )
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            tree.insert(),
+            [
+                {"id": 1, "parent_id": None},
+                {"id": 2, "parent_id": 1},
+                {"id": 3, "parent_id": 2},
+                {"id": 4, "parent_id": None},
+            ],
+        )
+        rec = select(tree.c.id).where(tree.c.id == 1).cte("r", recursive=True)
+        rec = rec.union_all(select(tree.c.id).join(rec, tree.c.parent_id == rec.c.id))
+        assert sorted(conn.execute(select(rec.c.id)).scalars()) == [1, 2, 3]
+
+
+def test_window_functions_and_unions(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, posts = schema
+    with engine.connect() as conn:
+        ranked = select(
+            users.c.name, func.row_number().over(order_by=users.c.name.desc()).label("rn")
+        ).order_by(users.c.name)
+        assert [r.rn for r in conn.execute(ranked)] == [4, 3, 2, 1]
+        both = union_all(select(users.c.id), select(posts.c.id)).subquery()
+        assert conn.execute(select(func.count()).select_from(both)).scalar() == 8
+
+
+def test_like_family(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, _ = schema
+    with engine.connect() as conn:
+        names = lambda crit: sorted(conn.execute(select(users.c.name).where(crit)).scalars())  # noqa: E731
+        assert names(users.c.name.like("%n%")) == ["ann"]
+        assert names(users.c.name.ilike("%N%")) == ["ann"]
+        assert names(users.c.name.startswith("b")) == ["bob"]
+        assert names(users.c.name.endswith("y")) == ["cy"]
+        assert names(users.c.name.contains("_", autoescape=True)) == []
+
+
+def test_limit_offset(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, _ = schema
+    with engine.connect() as conn:
+        base = select(users.c.id).order_by(users.c.id)
+        assert conn.execute(base.limit(2)).scalars().all() == [1, 2]
+        assert conn.execute(base.limit(2).offset(1)).scalars().all() == [2, 3]
+        assert conn.execute(base.offset(3)).scalars().all() == [4]
+
+
+def test_update_with_correlated_subquery_and_delete(
+    engine: Engine, schema: tuple[Table, Table]
+) -> None:
+    users, posts = schema
+    counted = select(func.count(posts.c.id)).where(posts.c.user_id == users.c.id).scalar_subquery()
+    with engine.begin() as conn:
+        assert conn.execute(update(users).values(age=counted)).rowcount == 4
+        assert conn.execute(select(users.c.age).order_by(users.c.id)).scalars().all() == [
+            2,
+            1,
+            0,
+            1,
+        ]
+        conn.execute(delete(posts))
+        assert conn.execute(delete(users).where(users.c.age > 0)).rowcount == 3
+        assert conn.execute(select(users.c.name)).scalars().all() == ["cy"]
+
+
+def test_update_executemany_with_bindparams(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, _ = schema
+    stmt = update(users).where(users.c.id == bindparam("b_id")).values(name=bindparam("b_name"))
+    with engine.begin() as conn:
+        conn.execute(stmt, [{"b_id": 1, "b_name": "A"}, {"b_id": 2, "b_name": "B"}])
+        assert conn.execute(select(users.c.name).order_by(users.c.id)).scalars().all()[:2] == [
+            "A",
+            "B",
+        ]
+
+
+def test_batched_executemany_insert(engine: Engine, backend: Backend) -> None:
+    metadata = MetaData()
+    t = Table(
+        "many",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20)),
+        Column("n", Integer, default=5),
+    )
+    metadata.create_all(engine)
+    rows = [{"name": f"r{i}"} for i in range(2500)]
+    with engine.begin() as conn:
+        conn.execute(insert(t), rows)
+        assert conn.execute(select(func.count(), func.sum(t.c.n)).select_from(t)).one() == (
+            2500,
+            12500,
+        )
+        assert conn.execute(select(t.c.name).where(t.c.id == 2500)).scalar() == "r2499"
+
+
+def test_returning_where_supported(
+    engine: Engine, backend: Backend, schema: tuple[Table, Table]
+) -> None:
+    users, _ = schema
+    with engine.begin() as conn:
+        stmt = insert(users).values(name="r", age=1).returning(users.c.id, users.c.name)
+        if not engine.dialect.insert_returning:
+            with pytest.raises(exc.CompileError, match="RETURNING"):
+                conn.execute(stmt)
+            return
+        row = conn.execute(stmt).one()
+        assert (row.id, row.name) == (5, "r")
+        deleted = (
+            conn.execute(delete(users).where(users.c.id == 5).returning(users.c.name))
+            .scalars()
+            .all()
+        )
+        assert deleted == ["r"]
+
+
+def test_text_with_bindparams_and_columns(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, _ = schema
+    with engine.connect() as conn:
+        stmt = text("SELECT id, created FROM users WHERE name = :n").columns(
+            users.c.id, users.c.created
+        )
+        row = conn.execute(stmt, {"n": "bob"}).one()
+        assert row.created == dt.datetime(2024, 1, 2, 3, 4, 5)
+        assert (
+            conn.execute(
+                text(
+                    "SELECT :x || 'a'"
+                    if engine.dialect.name != "mysql"
+                    else "SELECT concat(:x, 'a')"
+                ).bindparams(x="b")
+            ).scalar()
+            == "ba"
+        )
+        assert conn.execute(select(literal(5) + 1)).scalar() == 6
