@@ -55,11 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Ctx(db, impl, scale)
     if scenario.is_async:
         loop = asyncio.new_event_loop()
-        run = loop.run_until_complete(body(ctx))  # type: ignore[arg-type]
+        run = loop.run_until_complete(body(ctx))
         gc.collect()
         method = _reset_peak()
         before = _status_kib("VmRSS")
-        loop.run_until_complete(run())  # type: ignore[arg-type]
+        loop.run_until_complete(run())
     else:
         run = body(ctx)
         gc.collect()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import ModuleType
 from typing import Any
@@ -27,6 +27,7 @@ Run = Callable[[], Metrics]
 AsyncRun = Callable[[], Awaitable[Metrics]]
 Body = Callable[["Ctx"], Run]
 AsyncBody = Callable[["Ctx"], Awaitable[AsyncRun]]
+AnyBody = Callable[["Ctx"], Any]  # a Body, or an AsyncBody in an is_async scenario
 
 # What the customer table must hold before each timed run.
 EMPTY = "empty"  # emptied before every run of every implementation
@@ -55,16 +56,8 @@ FULL = Scale("full", 100_000, 100_000, 10_000, 10_000, 100_000, 1_000)
 
 
 def larger(scale: Scale) -> Scale:
-    """``scale`` with the load scenarios reading 500,000 rows."""
-    return Scale(
-        f"{scale.name}+large",
-        scale.rows,
-        500_000,
-        scale.selects,
-        scale.single_inserts,
-        scale.pool_cycles,
-        scale.thread_cycles,
-    )
+    """``scale`` with the load and select scenarios on a 500,000-row table."""
+    return replace(scale, name=f"{scale.name}+large", load_rows=500_000)
 
 
 class Library:
@@ -212,17 +205,36 @@ class Scenario:
     doc: str
     ops: Callable[[Scale], int]
     data: str
-    raw: Body | AsyncBody | None = None
-    lib: Body | AsyncBody | None = None
-    overrides: Mapping[str, Body | AsyncBody] = field(default_factory=dict)
+    raw: AnyBody | None = None
+    lib: AnyBody | None = None
+    overrides: Mapping[str, AnyBody] = field(default_factory=dict)
     databases: tuple[str, ...] = ("sqlite", "postgresql", "mysql")
     is_async: bool = False
     memory: bool = False  # also measure peak memory, one subprocess per implementation
+    # Upper bounds on ratios ("athanor/raw", "athanor/sqlalchemy"), one number or one per
+    # database; DEFAULT_TARGETS apply to every scenario.
+    targets: Mapping[str, float | Mapping[str, float]] = field(default_factory=dict)
+    # Metrics (e.g. "p99_wait_us") where athanor's median must be below SQLAlchemy's.
+    lower_metrics: tuple[str, ...] = ()
 
-    def body_for(self, impl: Implementation) -> Body | AsyncBody | None:
+    def body_for(self, impl: Implementation) -> AnyBody | None:
         if impl.name in self.overrides:
             return self.overrides[impl.name]
         return self.raw if impl.name == "raw" else self.lib
+
+    def targets_for(self, database: str) -> dict[str, float]:
+        """The ratio bounds that apply on ``database``."""
+        bounds = dict(DEFAULT_TARGETS)
+        for ratio, bound in self.targets.items():
+            if isinstance(bound, Mapping):
+                if database in bound:
+                    bounds[ratio] = bound[database]
+            else:
+                bounds[ratio] = bound
+        return bounds
+
+
+DEFAULT_TARGETS = {"athanor/sqlalchemy": 1.0}  # issue 6: every athanor/SQLAlchemy below 1.0
 
 
 SCENARIOS: dict[str, Scenario] = {}

@@ -55,7 +55,7 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in ("SQLAlchemy", "athanor", "psycopg", "psycopg-binary", "PyMySQL", "asyncpg"):
         try:
             versions[package] = metadata.version(package)
@@ -76,7 +76,7 @@ def _rows(results: list[ScenarioResult]) -> tuple[list[str], list[list[str]]]:
     header = ["scenario", "n", *IMPL_TITLES.values(), *RATIO_TITLES]
     rows = []
     for result in results:
-        impls = [cell(result.impls[name]) for name in IMPL_TITLES if name in result.impls]
+        impls = [cell(result.impls[name]) if name in result.impls else "—" for name in IMPL_TITLES]
         ratios = [ratio(result.ratio(a, b)) for a, b in RATIOS]
         rows.append([result.scenario.name, f"{result.ops:,}", *impls, *ratios])
     return header, rows
@@ -127,6 +127,45 @@ def _metric_lines(results: list[ScenarioResult]) -> list[str]:
     return lines
 
 
+def _target_lines(results: list[ScenarioResult]) -> list[str]:
+    """A count of the issue-6 targets athanor met, then each missed one and by how much."""
+    met = 0
+    missed = []
+    for result in results:
+        if result.impls.get("athanor") is None or result.impls["athanor"].median is None:
+            continue
+        name = result.scenario.name
+        for label, bound in result.scenario.targets_for(result.database).items():
+            top, bottom = label.split("/")
+            value = result.ratio(top, bottom)
+            if value is None:
+                continue
+            if value <= bound:
+                met += 1
+            else:
+                missed.append(
+                    f"{name}: {label} {value:.2f}x, target {bound:.2f}x "
+                    f"(missed by {(value / bound - 1) * 100:.0f}%)"
+                )
+        for metric in result.scenario.lower_metrics:
+            ours = result.impls["athanor"].median_metrics().get(metric)
+            peer = result.impls.get("sqlalchemy")
+            theirs = None if peer is None else peer.median_metrics().get(metric)
+            if ours is None or theirs is None:
+                continue
+            if ours < theirs:
+                met += 1
+            else:
+                title = METRIC_TITLES.get(metric, metric)
+                missed.append(
+                    f"{name}: {title} athanor {ours:,.0f} vs SQLAlchemy {theirs:,.0f}, "
+                    "target: lower"
+                )
+    if not met and not missed:
+        return []
+    return [f"issue 6 targets: {met} of {met + len(missed)} met", *missed]
+
+
 def _failure_lines(results: list[ScenarioResult]) -> list[str]:
     """One line per distinct error and implementation, naming the scenarios it hit."""
     grouped: dict[tuple[str, str], list[str]] = {}
@@ -171,6 +210,10 @@ def render(title: str, results: list[ScenarioResult], markdown: bool = False) ->
     header, mem_rows = _memory_rows(results)
     if mem_rows:
         out += ["", *table(header, mem_rows)]
+    targets = _target_lines(results)
+    if targets:
+        out += ["", targets[0] + (":" if len(targets) > 1 else "")]
+        out += [("- " if markdown else "  ") + t for t in targets[1:]]
     failures = _failure_lines(results)
     if failures:
         out += ["", *[("- " if markdown else "") + f for f in failures]]

@@ -16,7 +16,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import databases
-from bench.registry import FULL, QUICK, Implementation, all_scenarios, larger
+from bench.registry import FULL, QUICK, Implementation, Scenario, all_scenarios, larger
 from bench.report import machine, render
 from bench.runner import Plan, Runner, ScenarioResult, filter_scenarios
 
@@ -42,8 +42,23 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", metavar="PATH", help="write every timing to PATH")
     parser.add_argument("--markdown", metavar="PATH", help="write the tables as Markdown")
     parser.add_argument("--no-memory", action="store_true", help="skip peak memory subprocesses")
+    parser.add_argument(
+        "--profile",
+        metavar="IMPL",
+        help="instead of timing, run each chosen scenario once for IMPL under cProfile and "
+        "print the functions taking the most time",
+    )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     return parser.parse_args(argv)
+
+
+def _profile(runner: Runner, db: databases.Database, todo: list[Scenario], name: str) -> None:
+    impl = next((i for i in runner.impls if i.name == name), None) or Implementation.load(name)
+    if impl.error is not None:
+        raise SystemExit(f"{name}: not available ({impl.error})")
+    for scenario in todo:
+        print(f"\n== profile: {name}, {db.name}, {scenario.name} ==", flush=True)
+        print(runner.profile(db, scenario, impl, top=30), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
                 descriptions[name] = db.describe()
             except Exception as error:
                 print(f"\n== {name}: database not available ({error}) ==", flush=True)
+                continue
+            if args.profile:
+                try:
+                    _profile(runner, db, todo, args.profile)
+                finally:
+                    db.close()
                 continue
             try:
                 results = runner.run_database(db, todo)

@@ -28,8 +28,7 @@ from bench.databases import Database
 from bench.registry import (
     EMPTY,
     LOADED,
-    AsyncBody,
-    Body,
+    AnyBody,
     Ctx,
     Implementation,
     Scale,
@@ -98,6 +97,8 @@ class ScenarioResult:
     reps: int = 0
 
     def ratio(self, top: str, bottom: str) -> float | None:
+        if top not in self.impls or bottom not in self.impls:
+            return None
         a, b = self.impls[top].median, self.impls[bottom].median
         return a / b if a is not None and b is not None and b > 0 else None
 
@@ -203,7 +204,7 @@ class Runner:
                     if (impl.name, r.error) not in self._reported:
                         self._reported.add((impl.name, r.error))
                         self.say(f"  {scenario.name} {impl.name}: {r.error}")
-                    db.recover()
+                    self._recover(db)
                     continue
                 if round_no > 0:  # round 0 warms up
                     r.times.append(seconds)
@@ -220,6 +221,13 @@ class Runner:
             self._measure_memory(db, scenario, active, result)
         self.say(f"  {db.name} {scenario.name}: " + self._summary(result))
         return result
+
+    def _recover(self, db: Database) -> None:
+        """Clean up after a failed run; if even that fails, the next data reset will say so."""
+        try:
+            db.recover()
+        except Exception as error:
+            self.say(f"  {db.name}: recovery failed ({describe_error(error)})")
 
     def _summary(self, result: ScenarioResult) -> str:
         parts = []
@@ -244,7 +252,7 @@ class Runner:
                 if attempt == 2:
                     raise
                 self.say(f"  {db.name}: recovering the database ({describe_error(error)})")
-                db.recover()
+                self._recover(db)
 
     def _once(
         self, db: Database, scenario: Scenario, impl: Implementation
@@ -261,7 +269,7 @@ class Runner:
         else:
             with alarm(self.plan.timeout_s):
                 try:
-                    run = body(ctx)  # type: ignore[arg-type]
+                    run = body(ctx)
                     gc.collect()
                     began = perf_counter()
                     metrics = run()
@@ -276,17 +284,52 @@ class Runner:
                 raise AssertionError(f"table holds {got} rows after the run, expected {wanted}")
         return seconds, metrics
 
-    async def _async_once(
-        self, ctx: Ctx, body: Body | AsyncBody
-    ) -> tuple[float, dict[str, float] | None]:
+    async def _async_once(self, ctx: Ctx, body: AnyBody) -> tuple[float, dict[str, float] | None]:
         try:
-            run = await body(ctx)  # type: ignore[misc]
+            run = await body(ctx)
             gc.collect()
             began = perf_counter()
             metrics = await run()
             return perf_counter() - began, metrics
         finally:
             await ctx.acleanup()
+
+    def profile(self, db: Database, scenario: Scenario, impl: Implementation, top: int) -> str:
+        """One run of ``scenario`` by ``impl`` under cProfile: the ``top`` functions by own time."""
+        import cProfile
+        import io
+        import pstats
+
+        self._prepare_data(db, scenario)
+        ctx = Ctx(db, impl, self.plan.scale)
+        body = scenario.body_for(impl)
+        if body is None:
+            return "(no body for this implementation)"
+        profiler = cProfile.Profile()
+        if scenario.is_async:
+
+            async def profiled() -> None:
+                try:
+                    run = await body(ctx)
+                    profiler.enable()
+                    await run()
+                    profiler.disable()
+                finally:
+                    await ctx.acleanup()
+
+            self.loop.run_until_complete(profiled())
+        else:
+            try:
+                run = body(ctx)
+                profiler.runcall(run)
+            finally:
+                ctx.cleanup()
+        if scenario.data == EMPTY:
+            db.state = None
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.strip_dirs().sort_stats("tottime").print_stats(top)
+        return out.getvalue()
 
     def _measure_memory(
         self,

@@ -15,7 +15,7 @@ from bench.databases import (
     customer_dicts,
     customer_tuples,
 )
-from bench.registry import EMPTY, LOADED, Ctx, Run, Scenario, register
+from bench.registry import EMPTY, LOADED, Body, Ctx, Run, Scenario, register
 
 
 def expect(got: int, wanted: int) -> None:
@@ -69,26 +69,27 @@ register(
         data=EMPTY,
         raw=raw_bulk_insert,
         lib=core_bulk_insert,
+        targets={"athanor/raw": 1.2},
     )
 )
 
 
 # -- load --------------------------------------------------------------------------------------
-def _raw_fetchall(ctx: Ctx) -> tuple[Any, int]:
+def _raw_load_setup(ctx: Ctx) -> tuple[Any, int]:
     return ctx.raw_connection(), ctx.scale.load_rows
 
 
 def _raw_rows(conn: Any) -> list[Any]:
     cur = conn.cursor()
     cur.execute(SELECT_ALL_SQL)
-    rows = cur.fetchall()
+    rows: list[Any] = cur.fetchall()
     cur.close()
     conn.rollback()
     return rows
 
 
 def raw_load_tuples(ctx: Ctx) -> Run:
-    conn, n = _raw_fetchall(ctx)
+    conn, n = _raw_load_setup(ctx)
 
     def run() -> None:
         expect(len(_raw_rows(conn)), n)
@@ -108,7 +109,7 @@ def core_load_rows(ctx: Ctx) -> Run:
 
 
 def raw_load_index(ctx: Ctx) -> Run:
-    conn, n = _raw_fetchall(ctx)
+    conn, n = _raw_load_setup(ctx)
 
     def run() -> None:
         rows = _raw_rows(conn)
@@ -146,7 +147,7 @@ def core_load_mappings(ctx: Ctx) -> Run:
 
 
 def raw_load_objects(ctx: Ctx) -> Run:
-    conn, n = _raw_fetchall(ctx)
+    conn, n = _raw_load_setup(ctx)
 
     def run() -> None:
         objects = [SimpleCustomer(row[0], row[1], row[2]) for row in _raw_rows(conn)]
@@ -168,7 +169,7 @@ def core_load_objects(ctx: Ctx) -> Run:
 
 
 def raw_load_stream(ctx: Ctx) -> Run:
-    conn, n = _raw_fetchall(ctx)
+    conn, n = _raw_load_setup(ctx)
     size = ctx.scale.yield_per
 
     def run() -> None:
@@ -204,7 +205,9 @@ def core_load_stream(ctx: Ctx) -> Run:
     return run
 
 
-def _load(name: str, doc: str, raw: Any, lib: Any, *, memory: bool = False) -> None:
+def _load(
+    name: str, doc: str, raw: Body, lib: Body, *, memory: bool = False, vs_raw: float | None = None
+) -> None:
     register(
         Scenario(
             name,
@@ -215,6 +218,7 @@ def _load(name: str, doc: str, raw: Any, lib: Any, *, memory: bool = False) -> N
             raw=raw,
             lib=lib,
             memory=memory,
+            targets={} if vs_raw is None else {"athanor/raw": vs_raw},
         )
     )
 
@@ -231,6 +235,7 @@ _load(
     raw_load_index,
     core_load_attrs,
     memory=True,
+    vs_raw=1.3,
 )
 _load(
     "load.fetchall_mappings",
@@ -312,6 +317,7 @@ register(
         data=LOADED,
         raw=raw_select_pk,
         lib=core_select_pk_new,
+        targets={"athanor/raw": {"sqlite": 3.0, "postgresql": 1.5, "mysql": 1.5}},
     )
 )
 register(

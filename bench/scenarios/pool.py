@@ -62,6 +62,7 @@ register(
         data=ANY,
         raw=raw_queue_cycles,
         lib=engine_connect_cycles,
+        targets={"athanor/sqlalchemy": 0.5},
     )
 )
 register(
@@ -73,6 +74,7 @@ register(
         data=ANY,
         raw=raw_queue_cycles,
         lib=pool_connect_cycles,
+        targets={"athanor/sqlalchemy": 0.5},
     )
 )
 
@@ -161,5 +163,7 @@ register(
         data=ANY,
         raw=raw_contended,
         lib=engine_contended,
+        targets={"athanor/sqlalchemy": 0.5},
+        lower_metrics=("p99_wait_us",),
     )
 )

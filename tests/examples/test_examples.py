@@ -73,3 +73,18 @@ def test_async_engine(backend, capsys: pytest.CaptureFixture[str]) -> None:
     if backend.name == "postgresql":
         expected += ["", "myapp"]
     assert seen == expected
+
+
+def test_core_quickstart(backend, capsys: pytest.CaptureFixture[str]) -> None:
+    found = load("core_quickstart").main(backend.url)
+    assert found == [("john_doe", 30)]
+    out = capsys.readouterr().out
+    assert "Inserted user with id: 1" in out
+    assert "User: john_doe, Age: 30" in out
+
+
+def test_reflection(backend, capsys: pytest.CaptureFixture[str]) -> None:
+    assert load("reflection").main(backend.url) == ["legacy", "reflected"]
+    out = capsys.readouterr().out
+    assert "columns: ['id', 'username']" in out
+    assert "inspector sees: ['users']" in out

@@ -393,3 +393,52 @@ def test_stream_in_autocommit_mode(backend: Backend) -> None:
             return [row.id async for row in result]
 
     assert run(backend, body) == list(range(1, 51))
+
+
+def test_seed_engine_arguments(backend: Backend) -> None:
+    """The seeds' async engine recipes (pool knobs, pre-ping, recycle, future) work as given."""
+
+    async def body(engine: AsyncEngine) -> tuple[Any, str]:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE seed (id INTEGER PRIMARY KEY, v VARCHAR(10))"))
+            await conn.execute(text("INSERT INTO seed (id, v) VALUES (1, 'x')"))
+        async with engine.connect() as conn:
+            value = (await conn.execute(text("SELECT v FROM seed"))).scalar()
+        return value, engine.pool.status()
+
+    value, status = run(
+        backend,
+        body,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=30,
+        pool_recycle=1800,
+        pool_pre_ping=True,
+        future=True,
+        echo=False,
+    )
+    assert value == "x"
+    assert status.startswith("Pool size: 10  Connections in pool: 1")
+
+
+def test_async_engine_from_config(backend: Backend) -> None:
+    from athanor.ext.asyncio import async_engine_from_config
+
+    config = {
+        "app.url": backend.async_url(),
+        "app.pool_size": "3",
+        "app.pool_pre_ping": "true",
+        "other.ignored": "1",
+    }
+
+    async def main() -> tuple[int, Any]:
+        engine = async_engine_from_config(config, prefix="app.", max_overflow=0)
+        try:
+            async with engine.connect() as conn:
+                return engine.pool.size(), await conn.scalar(text("SELECT 3"))
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(main()) == (3, 3)
+    with pytest.raises(exc.ArgumentError, match=r"app\.url"):
+        async_engine_from_config({}, prefix="app.")

@@ -138,9 +138,9 @@ def test_leaked_connection_is_terminated_not_awaited(tmp_path: Path) -> None:
         pool = _pool(tmp_path, pool_size=1, max_overflow=0)
         conn = await _in_bridge(pool.connect)
         adapter = conn.dbapi_connection
-        del conn
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", exc.ConnectionLeakWarning)
+            del conn
             gc.collect()
         await asyncio.sleep(0.05)
         terminated = adapter.terminated

@@ -245,3 +245,14 @@ def test_seed_mini_lab_ping_table(backend: Backend) -> None:
     count, version = run(backend, body, pool_pre_ping=True, pool_size=10, max_overflow=20)
     assert count == 1
     assert version.startswith("PostgreSQL")
+
+
+def test_driver_sql_with_named_parameters_is_refused_clearly(backend: Backend) -> None:
+    async def body(engine: AsyncEngine) -> None:
+        async with engine.connect() as conn:
+            with pytest.raises(exc.ProgrammingError, match=r"positional parameters \(\$1"):
+                await conn.exec_driver_sql("SELECT $1::int", {"x": 1})
+            await conn.rollback()
+            assert (await conn.exec_driver_sql("SELECT $1::int", (5,))).scalar() == 5
+
+    run(backend, body)

@@ -240,12 +240,13 @@ def test_executemany_named_paramstyle_batches() -> None:
     assert not many
 
 
-def test_executemany_with_returning_is_plain_executemany() -> None:
+def test_executemany_with_returning_is_batched_with_returning() -> None:
     compiled, extracted = compile_cached(insert(users).returning(users.c.id), PG, None)
     steps = compiled.prepare_many(extracted, [{"name": "a"}, {"name": "b"}])
     assert len(steps) == 1
-    assert steps[0][2] is True
-    assert len(steps[0][1]) == 2
+    sql, _, many = steps[0]
+    assert sql.endswith("(%(name__1)s, %(age__1)s, %(created__1)s) RETURNING users.id")
+    assert not many
 
 
 def test_callable_default_with_context() -> None:

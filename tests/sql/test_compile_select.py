@@ -509,3 +509,35 @@ def test_selected_columns_and_subquery_columns() -> None:
 def test_desc_function_form_and_order_by_label() -> None:
     stmt = select(users.c.name.label("nm")).order_by(desc("nm"))
     assert sql(stmt) == "SELECT users.name AS nm FROM users ORDER BY nm DESC"
+
+
+def test_anonymous_names_avoid_explicit_bindparam_names() -> None:
+    stmt = select(users.c.id).where(users.c.id == 5, users.c.age == bindparam("id_1"))
+    compiled = stmt.compile()
+    assert compiled.string.endswith("WHERE users.id = :id_2 AND users.age = :id_1")
+    _, extracted = stmt._generate_cache_key()
+    assert compiled.prepare(extracted, {"id_1": 9})[1] == {"id_2": 5, "id_1": 9}
+
+
+def test_json_index_per_dialect() -> None:
+    from athanor.sql import JSON
+
+    docs = Table("docs", MetaData(), Column("doc", JSON))
+    stmt = select(docs.c.doc["a"], docs.c.doc[0]["b"].as_string(), docs.c.doc["n"].as_integer())
+    assert sql(stmt, PG) == (
+        "SELECT docs.doc -> %(param_1)s AS anon_1, ((docs.doc -> %(param_2)s) ->> %(param_3)s) "
+        "AS anon_2, CAST((docs.doc ->> %(param_4)s) AS INTEGER) AS anon_3 FROM docs"
+    )
+    compiled = stmt.compile(dialect=MYSQL)
+    assert compiled.string == (
+        "SELECT JSON_EXTRACT(docs.doc, %s) AS anon_1, JSON_UNQUOTE(JSON_EXTRACT("
+        "(JSON_EXTRACT(docs.doc, %s)), %s)) AS anon_2, "
+        "CAST(JSON_UNQUOTE(JSON_EXTRACT(docs.doc, %s)) AS SIGNED) AS anon_3 FROM docs"
+    )
+    _, extracted = stmt._generate_cache_key()
+    assert compiled.prepare(extracted, None)[1] == ['$."a"', "$[0]", '$."b"', '$."n"']
+
+
+def test_text_fragments_in_order_by_and_where() -> None:
+    stmt = select(users.c.id).where(text("age > 3")).order_by(text("name DESC"))
+    assert sql(stmt) == "SELECT users.id FROM users WHERE age > 3 ORDER BY name DESC"

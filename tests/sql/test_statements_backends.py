@@ -10,6 +10,7 @@ import pytest
 from athanor import exc
 from athanor.engine import Engine, create_engine
 from athanor.sql import (
+    JSON,
     Column,
     DateTime,
     ForeignKey,
@@ -22,8 +23,10 @@ from athanor.sql import (
     cast,
     delete,
     exists,
+    extract,
     func,
     insert,
+    label,
     literal,
     select,
     text,
@@ -281,6 +284,16 @@ def test_returning_where_supported(
         assert deleted == ["r"]
 
 
+def test_extract_and_label(engine: Engine, schema: tuple[Table, Table]) -> None:
+    users, _ = schema
+    stmt = select(extract("year", users.c.created), label("who", users.c.name)).where(
+        users.c.id == 1
+    )
+    with engine.connect() as conn:
+        row = conn.execute(stmt).one()
+    assert (int(row.year), row.who) == (2024, "ann")
+
+
 def test_text_with_bindparams_and_columns(engine: Engine, schema: tuple[Table, Table]) -> None:
     users, _ = schema
     with engine.connect() as conn:
@@ -300,3 +313,25 @@ def test_text_with_bindparams_and_columns(engine: Engine, schema: tuple[Table, T
             == "ba"
         )
         assert conn.execute(select(literal(5) + 1)).scalar() == 6
+
+
+def test_json_elements(engine: Engine, backend: Backend) -> None:
+    metadata = MetaData()
+    docs = Table("docs", metadata, Column("id", Integer, primary_key=True), Column("doc", JSON))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            docs.insert().values(id=1, doc={"name": "x'y", "n": 7, "tags": ["a", "b"], "f": 1.5})
+        )
+        row = conn.execute(
+            select(
+                docs.c.doc["name"].as_string(),
+                docs.c.doc["n"].as_integer(),
+                docs.c.doc["tags"],
+                docs.c.doc["tags"][1].as_string(),
+                docs.c.doc["f"].as_float(),
+            )
+        ).one()
+        assert tuple(row) == ("x'y", 7, ["a", "b"], "b", 1.5)
+        found = conn.execute(select(docs.c.id).where(docs.c.doc["n"].as_integer() == 7)).scalar()
+        assert found == 1

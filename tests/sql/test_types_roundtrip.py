@@ -178,7 +178,7 @@ CASES: list[Case] = [
 
 
 @pytest.mark.parametrize(("name", "type_", "strategy", "same"), CASES, ids=[c[0] for c in CASES])
-def test_type_round_trip(  # noqa: PLR0917 - pytest parameters
+def test_type_round_trip(
     engine: Engine,
     backend: Backend,
     name: str,

@@ -184,3 +184,13 @@ def test_missing_greenlet_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> No
 
     with pytest.raises(ImportError, match="greenlet"):
         asyncio.run(main())
+
+
+def test_create_async_engine_without_greenlet_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from athanor.ext.asyncio import create_async_engine
+
+    monkeypatch.setattr(concurrency, "_greenlet_module", None)
+    with pytest.raises(ImportError, match=r"pip install 'athanor\[asyncio\]'"):
+        create_async_engine("sqlite+aiosqlite://")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,7 @@ class Connection:
         self._isolation_changed = False
         self._begin_pending = False
         self._transaction_ended = False
+        self._spare_cursor: Any = None
         self._autocommit = engine._autocommit
         self._echo = engine.logger.isEnabledFor(logging.INFO)
         self._dispatch = engine.dispatch
@@ -427,7 +429,11 @@ class Connection:
             if server_side:
                 cursor = self.dialect.create_cursor(proxied.dbapi_connection, True)
             else:
-                cursor = proxied.dbapi_connection.cursor()
+                cursor = self._spare_cursor
+                if cursor is None:
+                    cursor = proxied.dbapi_connection.cursor()
+                else:
+                    self._spare_cursor = None
         except self.dialect.dbapi_error as error:
             raise self._handle_error(error, None, None, None) from error
         return cursor, server_side
@@ -525,6 +531,20 @@ class Connection:
         options: Mapping[str, Any],
         driver_params: Any,
     ) -> CursorResult:
+        engine = self.engine
+        if compiled is not None and not server_side:
+            known: ResultMetaData | None = getattr(compiled, "_result_metadata", None)
+            if known is not None and not compiled.isinsert:
+                # A compiled statement whose row shape is already known: reading
+                # cursor.description again would only cost time (psycopg builds it anew).
+                return CursorResult(
+                    cursor,
+                    metadata=known,
+                    rowcount=cursor.rowcount,
+                    on_close=partial(self._release_cursor, cursor),
+                    row_logger=engine._row_logger if engine._echo_rows else None,
+                    yield_per=options.get("yield_per") if options else None,
+                )
         description = cursor.description
         inserted_primary_key = None
         if compiled is not None and compiled.isinsert:
@@ -538,7 +558,7 @@ class Connection:
         if description is None:
             rowcount = cursor.rowcount
             lastrowid = getattr(cursor, "lastrowid", None)
-            cursor.close()
+            self._release_cursor(cursor)
             return CursorResult(
                 None,
                 rowcount=rowcount,
@@ -546,18 +566,30 @@ class Connection:
                 inserted_primary_key=inserted_primary_key,
                 returns_rows=False,
             )
-        engine = self.engine
         return CursorResult(
             cursor,
             metadata=_result_metadata(compiled, description),
             rowcount=cursor.rowcount,
-            on_close=cursor.close,
+            on_close=cursor.close if server_side else partial(self._release_cursor, cursor),
             row_logger=engine._row_logger if engine._echo_rows else None,
             yield_per=(options.get("yield_per") or options.get("max_row_buffer"))
             if options
             else None,
             is_server_side=server_side,
         )
+
+    def _release_cursor(self, cursor: Any) -> None:
+        """Keep one finished cursor for the next statement; creating cursors is not free."""
+        if self._spare_cursor is None and self._proxied is not None and not self._closed:
+            self._spare_cursor = cursor
+        else:
+            self._close_cursor_quietly(cursor)
+
+    def _drop_spare_cursor(self) -> None:
+        spare = self._spare_cursor
+        if spare is not None:
+            self._spare_cursor = None
+            self._close_cursor_quietly(spare)
 
     @staticmethod
     def _close_cursor_quietly(cursor: Any) -> None:
@@ -622,6 +654,7 @@ class Connection:
         proxied = self._proxied
         if proxied is None:
             return
+        self._drop_spare_cursor()
         self._proxied = None
         self._invalidated = True
         if self._transaction is not None:
@@ -635,6 +668,7 @@ class Connection:
         proxied = self._proxied
         if proxied is None:
             return
+        self._drop_spare_cursor()
         self._proxied = None
         self._invalidated = True
         if self._transaction is not None:
@@ -654,6 +688,7 @@ class Connection:
         self._closed = True
         transaction = self._transaction
         proxied = self._proxied
+        self._drop_spare_cursor()
         try:
             if transaction is not None:
                 transaction.close()

@@ -217,7 +217,7 @@ RESERVED_WORDS = frozenset(
 )
 """Words quoted in every dialect (SQL keywords reserved in at least one of the databases)."""
 
-_LEGAL = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_LEGAL = re.compile(r"[a-z_][a-z0-9_$]*\Z")
 
 
 class IdentifierPreparer:
@@ -315,13 +315,13 @@ class _DefaultDialect:
 
     @property
     def ddl_compiler(self) -> Any:
-        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql import ddl
 
         return ddl.DDLCompiler
 
     @property
     def type_compiler(self) -> Any:
-        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql import ddl
 
         return ddl.TypeCompiler
 
@@ -403,7 +403,7 @@ class _Slot:
 def _run_default(default: Any, params: Mapping[str, Any] | None) -> Any:
     if default.is_callable:
         if default._takes_context:
-            from athanor.sql.schema import DefaultExecutionContext  # noqa: PLC0415 - avoids an import cycle
+            from athanor.sql.schema import DefaultExecutionContext
 
             return default.arg(DefaultExecutionContext(params or {}))
         return default.arg()
@@ -457,7 +457,6 @@ class SQLCompiler(Compiled):
         self._settable: frozenset[str] = frozenset()
         self._variants: dict[Any, SQLCompiler] = {}
         self._batch_sql: dict[int, str] = {}
-        self._has_rows = False
         if (
             statement is not None
             and extracted is None
@@ -468,10 +467,17 @@ class SQLCompiler(Compiled):
             except NotImplementedError:
                 extracted = None
         self._bind_index: dict[int, int] = {}
+        # Names generated for anonymous parameters avoid the names users chose and the
+        # column keys DML statements bind by.
+        self._reserved_names: set[str] = set()
         if extracted is not None:
             for i, bind in enumerate(extracted):
                 self._bind_index.setdefault(id(bind), i)
-        self._extracted_len = len(extracted) if extracted is not None else 0
+                if not bind.unique:
+                    self._reserved_names.add(bind.key)
+        table = getattr(statement, "table", None) if getattr(statement, "is_dml", False) else None
+        if table is not None:
+            self._reserved_names.update(c.key for c in table.c)
         super().__init__(dialect, None, compile_kwargs=compile_kwargs)
         self.statement = statement
         if statement is not None:
@@ -563,9 +569,14 @@ class SQLCompiler(Compiled):
     # --- naming --------------------------------------------------------------------------
 
     def _anon(self, base: str) -> str:
-        count = self._anon_counters.get(base, 0) + 1
+        count = self._anon_counters.get(base, 0)
+        while True:
+            count += 1
+            name = f"{base}_{count}"
+            if name not in self._reserved_names:
+                break
         self._anon_counters[base] = count
-        return f"{base}_{count}"
+        return name
 
     def _bind_slot(self, bind: el.BindParameter) -> _Slot:
         slot = self._slot_by_bind.get(id(bind))
@@ -770,7 +781,13 @@ class SQLCompiler(Compiled):
         return f"{self.process(binary.left, **kw)}[{self.process(binary.right, **kw)}]"
 
     def visit_json_getitem_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
-        return f"{self.process(binary.left, **kw)} -> {self.process(binary.right, **kw)}"
+        left = self.process(binary.left, **kw)
+        right = self.process(binary.right, **kw)
+        as_type = getattr(binary, "as_type", None)
+        if as_type is None:
+            return f"{left} -> {right}"
+        text = f"({left} ->> {right})"
+        return text if as_type._is_string else f"CAST({text} AS {self.cast_type(as_type)})"
 
     def visit_is_distinct_from_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
         return (
@@ -818,6 +835,9 @@ class SQLCompiler(Compiled):
         compiler = self.dialect.type_compiler(self.dialect)
         result: str = compiler.process(type_)
         return result
+
+    def visit_extract(self, element: el.Extract, **kw: Any) -> str:
+        return f"EXTRACT({element.field} FROM {self.process(element.expr, **kw)})"
 
     def visit_type_coerce(self, element: el.TypeCoerce, **kw: Any) -> str:
         return self.process(element.clause, **kw)
@@ -1553,7 +1573,6 @@ class SQLCompiler(Compiled):
         if (
             target.isinsert
             and len(params_list) > 1
-            and not target.returns_rows
             and _ROW_START in target._marks
             and getattr(self.dialect, "supports_multivalues_insert", False)
         ):

@@ -6,7 +6,6 @@ from collections.abc import Hashable, Iterable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 from athanor import exc
-from athanor.sql import types as sqltypes
 from athanor.sql.elements import (
     BindParameter,
     ClauseElement,
@@ -88,7 +87,7 @@ def _value_element(table: TableClause, key: str, value: Any, unique: bool) -> Co
         col = table.c[key]
         return BindParameter(key, value, col.type, unique=unique)
     element = value.__clause_element__() if hasattr(value, "__clause_element__") else value
-    from athanor.sql.selectable import ScalarSelect, Select  # noqa: PLC0415 - avoids an import cycle
+    from athanor.sql.selectable import ScalarSelect, Select
 
     if isinstance(element, Select):
         return ScalarSelect(element)
@@ -201,7 +200,7 @@ class _WhereMixin:
 
     @property
     def whereclause(self) -> ColumnElement | None:
-        from athanor.sql.elements import and_  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql.elements import and_
 
         return and_(*self._where) if self._where else None
 
@@ -359,7 +358,7 @@ class OnConflictDoUpdate(OnConflictClause):
 
     __visit_name__ = "on_conflict_do_update"
 
-    def __init__(  # noqa: PLR0917 - mirrors the SQLAlchemy signature
+    def __init__(
         self,
         table: TableClause,
         constraint: Any = None,
@@ -437,6 +436,5 @@ __all__ = [
     "Update",
     "delete",
     "insert",
-    "sqltypes",
     "update",
 ]

@@ -111,7 +111,7 @@ class ClauseElement:
         compile_kwargs: Mapping[str, Any] | None = None,
     ) -> Compiled:
         """Compile for ``dialect`` (or ``bind.dialect``; the generic dialect by default)."""
-        from athanor.sql.compiler import default_dialect  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql.compiler import default_dialect
 
         if dialect is None:
             dialect = bind.dialect if bind is not None else default_dialect()
@@ -162,12 +162,14 @@ def coerce_column(value: Any, *, role: str = "column expression") -> ColumnEleme
         value = clause()
         if isinstance(value, ColumnElement):
             return value
+    if isinstance(value, TextClause):
+        return TextCriterion(value)
     if isinstance(value, str):
         raise exc.ArgumentError(
             f"Plain string {value!r} given where a {role} is expected; use "
             f"literal_column({value!r}) or text({value!r}) for SQL, or a Column object"
         )
-    from athanor.sql.selectable import ScalarSelect, Select  # noqa: PLC0415 - avoids an import cycle
+    from athanor.sql.selectable import ScalarSelect, Select
 
     if isinstance(value, Select):
         return ScalarSelect(value)
@@ -202,7 +204,7 @@ def coerce_bind(
         if clause is not None:
             return coerce_column(clause())
     if isinstance(value, ClauseElement):
-        from athanor.sql.selectable import FromClause, ScalarSelect, Select  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql.selectable import FromClause, ScalarSelect, Select
 
         if isinstance(value, Select):
             return ScalarSelect(value)
@@ -603,13 +605,18 @@ def _operate(
     if op is operators.collate:
         return BinaryExpression(left.self_group(op), CollationClause(str(value)), op, left.type)
     if op is operators.getitem:
-        index = coerce_bind(value, None)
-        json_like = left.type._is_json
+        if left.type._is_json:
+            index = (
+                BindParameter(None, value, sqltypes.JSONPathElement(), unique=True)
+                if _is_literal_value(value)
+                else coerce_bind(value, None)
+            )
+            return JSONIndex(left.self_group(op), index, left.type)
         return BinaryExpression(
             left.self_group(op),
-            index,
-            operators.json_getitem_op if json_like else op,
-            left.type if json_like else getattr(left.type, "item_type", sqltypes.NULLTYPE),
+            coerce_bind(value, None),
+            op,
+            getattr(left.type, "item_type", sqltypes.NULLTYPE),
         )
     if value is None or (isinstance(value, bool) and op in (operators.is_, operators.is_not)):
         if op is operators.eq or op is operators.is_:
@@ -664,7 +671,7 @@ def _null_or_bool(value: Any) -> ColumnElement:
 
 
 def _in(left: ColumnElement, op: Operator, value: Any) -> ColumnElement:
-    from athanor.sql.selectable import ScalarSelect, Select, Subquery  # noqa: PLC0415 - avoids an import cycle
+    from athanor.sql.selectable import ScalarSelect, Select, Subquery
 
     if isinstance(value, Select):
         return BinaryExpression(left.self_group(op), Grouping(value), op, sqltypes.BOOLEANTYPE)
@@ -858,7 +865,7 @@ class BindParameter(ColumnElement):
         return f"BindParameter({self.key!r}, {self.value!r}, type_={self.type!r})"
 
 
-def bindparam(  # noqa: PLR0917 - mirrors the SQLAlchemy signature
+def bindparam(
     key: str | None,
     value: Any = _NO_VALUE,
     type_: Any = None,
@@ -1000,6 +1007,48 @@ class BinaryExpression(ColumnElement):
         return self
 
 
+class JSONIndex(BinaryExpression):
+    """``json_column[key]``: an element of a JSON document (``->`` / ``JSON_EXTRACT``).
+
+    The result is JSON; :meth:`as_string`, :meth:`as_integer`, :meth:`as_float` give the
+    element as a plain SQL value instead.
+    """
+
+    def __init__(
+        self,
+        left: ColumnElement,
+        right: ColumnElement,
+        json_type: sqltypes.TypeEngine,
+        as_type: sqltypes.TypeEngine | None = None,
+    ) -> None:
+        super().__init__(left, right, operators.json_getitem_op, as_type or json_type)
+        self.json_type = json_type
+        self.as_type = as_type
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        as_key = self.as_type._ck if self.as_type is not None else None
+        return ("JX", self.left._ck(ctx), self.right._ck(ctx), as_key)
+
+    def _as(self, type_: sqltypes.TypeEngine) -> JSONIndex:
+        return JSONIndex(self.left, self.right, self.json_type, type_)
+
+    def as_string(self) -> JSONIndex:
+        """The element as text (``->>``)."""
+        return self._as(sqltypes.STRINGTYPE)
+
+    def as_integer(self) -> JSONIndex:
+        """The element as an integer."""
+        return self._as(sqltypes.INTEGERTYPE)
+
+    def as_float(self) -> JSONIndex:
+        """The element as a float."""
+        return self._as(sqltypes.Float())
+
+    def as_json(self) -> JSONIndex:
+        """The element as JSON (the default)."""
+        return JSONIndex(self.left, self.right, self.json_type)
+
+
 _ASSOCIATIVE = frozenset(
     {operators.add, operators.mul, operators.and_, operators.or_, operators.concat_op}
 )
@@ -1065,6 +1114,10 @@ def nulls_first(column: Any) -> ColumnElement:
 def nulls_last(column: Any) -> ColumnElement:
     """``column NULLS LAST``."""
     return _order_target(column).nulls_last()
+
+
+nullsfirst = nulls_first
+nullslast = nulls_last
 
 
 def distinct(expr: Any) -> ColumnElement:
@@ -1191,7 +1244,7 @@ class Tuple(ClauseList):
 
     __visit_name__ = "tuple"
 
-    def __init__(self, *clauses: Any, types: Sequence[Any] | None = None) -> None:
+    def __init__(self, *clauses: Any) -> None:
         super().__init__(*clauses)
         self.type = sqltypes.NULLTYPE
 
@@ -1200,10 +1253,16 @@ class Tuple(ClauseList):
 
 
 def tuple_(*clauses: Any, types: Sequence[Any] | None = None) -> Tuple:
-    """A SQL tuple of expressions."""
-    return Tuple(
-        *(coerce_column(c) if not _is_literal_value(c) else c for c in clauses), types=types
-    )
+    """A SQL tuple of expressions; ``types`` types its plain-value members."""
+    members: list[Any] = []
+    for i, clause in enumerate(clauses):
+        if not _is_literal_value(clause):
+            members.append(coerce_column(clause))
+        elif types is not None and i < len(types):
+            members.append(literal(clause, types[i]))
+        else:
+            members.append(clause)
+    return Tuple(*members)
 
 
 class Label(ColumnElement):
@@ -1227,6 +1286,40 @@ class Label(ColumnElement):
     @property
     def _from_objects(self) -> list[FromClause]:
         return self.element._from_objects
+
+
+def label(name: str, element: Any, type_: Any = None) -> Label:
+    """``element AS name``."""
+    return Label(name, element, type_)
+
+
+class Extract(ColumnElement):
+    """``EXTRACT(field FROM expr)``: a part (year, month, day, hour ...) of a date/time value."""
+
+    __visit_name__ = "extract"
+    type = sqltypes.INTEGERTYPE
+
+    def __init__(self, field: str, expr: Any) -> None:
+        self.field = field.lower()
+        if not self.field.isidentifier():
+            raise exc.ArgumentError(f"extract() needs a field name such as 'year', got {field!r}")
+        self.expr = coerce_column(expr)
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("EXTRACT", self.field, self.expr._ck(ctx))
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.field
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return self.expr._from_objects
+
+
+def extract(field: str, expr: Any) -> Extract:
+    """``EXTRACT(field FROM expr)``."""
+    return Extract(field, expr)
 
 
 class Cast(ColumnElement):
@@ -1458,7 +1551,7 @@ def text(text: str) -> TextClause:
 
 
 class TextCriterion(ColumnElement):
-    """A :class:`TextClause` used as a boolean criterion."""
+    """A :class:`TextClause` used as an expression (a WHERE criterion, an ORDER BY term)."""
 
     __visit_name__ = "text_criterion"
     type = sqltypes.BOOLEANTYPE
@@ -1487,7 +1580,7 @@ class TextualSelect(ClauseElement):
 
     @property
     def selected_columns(self) -> Any:
-        from athanor.sql.selectable import ColumnCollection  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql.selectable import ColumnCollection
 
         return ColumnCollection((c.key or str(i), c) for i, c in enumerate(self.column_args))
 
@@ -1496,7 +1589,7 @@ class TextualSelect(ClauseElement):
 
     def subquery(self, name: str | None = None) -> Any:
         """This text as a named subquery in FROM."""
-        from athanor.sql.selectable import Subquery  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql.selectable import Subquery
 
         return Subquery(self, name)
 
@@ -1504,7 +1597,7 @@ class TextualSelect(ClauseElement):
 
     def cte(self, name: str | None = None, recursive: bool = False) -> Any:
         """This text as a common table expression."""
-        from athanor.sql.selectable import CTE  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql.selectable import CTE
 
         return CTE(self, name, recursive=recursive)
 

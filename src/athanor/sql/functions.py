@@ -70,29 +70,12 @@ class FunctionElement(ColumnElement):
 
     def select(self) -> Any:
         """``SELECT fn(...)``."""
-        from athanor.sql.selectable import Select  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql.selectable import Select
 
         return Select(self)
 
     def self_group(self, against: Operator | None = None) -> ColumnElement:
         return self
-
-    def alias(self, name: str | None = None) -> Any:
-        """The function as a FROM object (table-valued functions)."""
-        from athanor.sql.selectable import Alias  # noqa: PLC0415 - avoids an import cycle
-
-        return Alias(_FunctionFrom(self), name)
-
-    def table_valued(self, *names: str) -> Any:
-        return self.alias()
-
-
-class _FunctionFrom(ColumnElement):
-    def __init__(self, fn: FunctionElement) -> None:
-        self.fn = fn
-
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return self.fn._ck(ctx)
 
 
 class FunctionFilter(ColumnElement):
@@ -119,7 +102,7 @@ class WithinGroup(ColumnElement):
     __visit_name__ = "withingroup"
 
     def __init__(self, func: FunctionElement, *order_by: Any) -> None:
-        from athanor.sql.elements import _column_list  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql.elements import _column_list
 
         self.func = func
         self.order_by = _column_list(list(order_by))

@@ -136,7 +136,7 @@ class Sequence(DefaultGenerator):
 
     is_sequence = True
 
-    def __init__(  # noqa: PLR0917 - mirrors the SQLAlchemy signature
+    def __init__(
         self,
         name: str,
         start: int | None = None,
@@ -193,13 +193,13 @@ class Sequence(DefaultGenerator):
 
     def create(self, bind: Any, checkfirst: bool = True) -> None:
         """``CREATE SEQUENCE`` on ``bind``."""
-        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql import ddl
 
         _run_ddl(bind, ddl.CreateSequence(self))
 
     def drop(self, bind: Any, checkfirst: bool = True) -> None:
         """``DROP SEQUENCE`` on ``bind``."""
-        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql import ddl
 
         _run_ddl(bind, ddl.DropSequence(self))
 
@@ -231,7 +231,7 @@ class NextValue(ColumnElement):
 class Identity(SchemaItem):
     """``GENERATED {ALWAYS | BY DEFAULT} AS IDENTITY`` for a column."""
 
-    def __init__(  # noqa: PLR0917 - mirrors the SQLAlchemy signature
+    def __init__(
         self,
         always: bool = False,
         on_null: bool | None = None,
@@ -672,7 +672,7 @@ class ForeignKeyConstraint(ColumnCollectionConstraint):
 
     _convention_key = "fk"
 
-    def __init__(  # noqa: PLR0917 - mirrors the SQLAlchemy signature
+    def __init__(
         self,
         columns: Iterable[Any],
         refcolumns: Iterable[Any],
@@ -763,7 +763,7 @@ class ForeignKeyConstraint(ColumnCollectionConstraint):
 class ForeignKey(SchemaItem):
     """A column's reference to another table's column (``ForeignKey("users.id")``)."""
 
-    def __init__(  # noqa: PLR0917 - mirrors the SQLAlchemy signature
+    def __init__(
         self,
         column: Any,
         _constraint: ForeignKeyConstraint | None = None,
@@ -937,13 +937,13 @@ class Index(SchemaItem):
 
     def create(self, bind: Any, checkfirst: bool = False) -> None:
         """``CREATE INDEX`` on ``bind``."""
-        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql import ddl
 
         _run_ddl(bind, ddl.CreateIndex(self))
 
     def drop(self, bind: Any, checkfirst: bool = False) -> None:
         """``DROP INDEX`` on ``bind``."""
-        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql import ddl
 
         _run_ddl(bind, ddl.DropIndex(self))
 
@@ -1130,7 +1130,7 @@ class Table(TableClause):
             raise TypeError(f"Table got unexpected argument(s): {', '.join(unknown)}")
         self.dialect_kwargs.update(kwargs)
         if autoload_with is not None:
-            from athanor.inspection import inspect  # noqa: PLC0415 - avoids an import cycle
+            from athanor.inspection import inspect
 
             inspect(autoload_with).reflect_table(self, include_columns=include_columns)
 
@@ -1231,13 +1231,13 @@ class Table(TableClause):
 
     def create(self, bind: Any, checkfirst: bool = False) -> None:
         """``CREATE TABLE`` (and its indexes) on ``bind``."""
-        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql import ddl
 
         ddl.create_all(self.metadata, bind, tables=[self], checkfirst=checkfirst)
 
     def drop(self, bind: Any, checkfirst: bool = False) -> None:
         """``DROP TABLE`` on ``bind``."""
-        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql import ddl
 
         ddl.drop_all(self.metadata, bind, tables=[self], checkfirst=checkfirst)
 
@@ -1336,7 +1336,7 @@ class MetaData:
         self, bind: Any, tables: Iterable[Table] | None = None, checkfirst: bool = True
     ) -> None:
         """CREATE every table (in dependency order) that does not exist yet."""
-        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql import ddl
 
         ddl.create_all(
             self, bind, tables=list(tables) if tables is not None else None, checkfirst=checkfirst
@@ -1346,13 +1346,13 @@ class MetaData:
         self, bind: Any, tables: Iterable[Table] | None = None, checkfirst: bool = True
     ) -> None:
         """DROP every table (in reverse dependency order) that exists."""
-        from athanor.sql import ddl  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql import ddl
 
         ddl.drop_all(
             self, bind, tables=list(tables) if tables is not None else None, checkfirst=checkfirst
         )
 
-    def reflect(  # noqa: PLR0917 - mirrors the SQLAlchemy signature
+    def reflect(
         self,
         bind: Any,
         schema: str | None = None,
@@ -1364,7 +1364,7 @@ class MetaData:
         **dialect_kwargs: Any,
     ) -> None:
         """Load Table definitions for the tables of a live database."""
-        from athanor.inspection import inspect  # noqa: PLC0415 - avoids an import cycle
+        from athanor.inspection import inspect
 
         inspect(bind).reflect_metadata(self, schema=schema, only=only, views=views)
 

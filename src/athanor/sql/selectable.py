@@ -278,19 +278,19 @@ class TableClause(FromClause):
 
     def insert(self) -> Any:
         """``INSERT INTO self``."""
-        from athanor.sql.dml import Insert  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql.dml import Insert
 
         return Insert(self)
 
     def update(self) -> Any:
         """``UPDATE self``."""
-        from athanor.sql.dml import Update  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql.dml import Update
 
         return Update(self)
 
     def delete(self) -> Any:
         """``DELETE FROM self``."""
-        from athanor.sql.dml import Delete  # noqa: PLC0415 - avoids an import cycle
+        from athanor.sql.dml import Delete
 
         return Delete(self)
 
@@ -991,9 +991,6 @@ class Select(_SelectBase):
         new = self._generate()
         new._suffixes = self._suffixes + tuple(str(s) for s in suffixes)
         return new
-
-    def __repr__(self) -> str:
-        return f"<Select {self}>"
 
 
 def _unique(froms: Iterable[FromClause]) -> list[FromClause]:

@@ -127,7 +127,7 @@ class TypeEngine:
     def compile(self, dialect: Any = None) -> str:
         """The DDL name of this type for ``dialect`` (the generic one by default)."""
         if dialect is None:
-            from athanor.sql.compiler import default_dialect  # noqa: PLC0415 - avoids an import cycle
+            from athanor.sql.compiler import default_dialect
 
             dialect = default_dialect()
         compiler = dialect.type_compiler(dialect)
@@ -433,6 +433,28 @@ class JSON(TypeEngine):
             return value
 
         return process
+
+
+class JSONPathElement(TypeEngine):
+    """The key or index of a JSON element; a JSON path (``$."key"``) where dialects want one."""
+
+    def bind_processor(self, dialect: Any) -> Processor | None:
+        if not getattr(dialect, "json_index_as_path", False):
+            return None
+        return _json_path
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        preparer = getattr(dialect, "identifier_preparer", None)
+        quote = preparer.quote_literal if preparer is not None else _quote_string_literal
+        if getattr(dialect, "json_index_as_path", False):
+            return lambda value: quote(_json_path(value))
+        return lambda value: str(int(value)) if isinstance(value, int) else quote(str(value))
+
+
+def _json_path(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"$[{value}]"
+    return "$." + json.dumps(str(value))
 
 
 class Uuid(TypeEngine):

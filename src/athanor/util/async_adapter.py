@@ -8,15 +8,16 @@ through :func:`athanor.util.concurrency.await_only`.
 Cancellation safety lives here, once for every driver: if the task is cancelled (or the
 greenlet is killed) while a driver call is pending, the adapter is marked terminated and its
 driver connection closed in the background, so no server session is left idle in a
-transaction, and every later call on the adapter
-raises the driver's ``InterfaceError`` whose message contains :data:`TERMINATED_MESSAGE` (the
-dialects report it as a disconnect), except ``rollback()`` and ``close()``, which have
-nothing left to do; the async pool discards terminated connections when they come back.
+transaction.  Every later call on the adapter raises the driver's ``InterfaceError`` whose
+message contains :data:`TERMINATED_MESSAGE` (the dialects report it as a disconnect), except
+``rollback()`` and ``close()``, which have nothing left to do; the async pool discards
+terminated connections when they come back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, ClassVar, cast
@@ -43,6 +44,14 @@ _PEP249_ERRORS = (
     "ProgrammingError",
     "NotSupportedError",
 )
+
+
+async def wait_for_background_closes(timeout: float = INTERRUPTED_CLOSE_TIMEOUT) -> None:
+    """Wait until connections interrupted by cancellations (on this loop) are closed."""
+    loop = asyncio.get_running_loop()
+    pending = [task for task in _closing_tasks if task.get_loop() is loop]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)
 
 
 def _close_awaitable(awaitable: Awaitable[Any]) -> None:
@@ -96,7 +105,7 @@ class AsyncAdaptedDBAPI:
                 raise
             raise translated from error
         connection = self.connection_class(self, driver_connection, **settings)
-        connection.on_connect()
+        connection.connect_args = (args, kw, creator)
         return connection
 
     async def _connect(self, *args: Any, **kw: Any) -> Any:
@@ -123,14 +132,14 @@ class AsyncAdaptedConnection:
         self.driver_connection = driver_connection
         self.terminated = False
         self._autocommit = False
+        self.connect_args: tuple[tuple[Any, ...], dict[str, Any], Any] = ((), {}, None)
+        """What opened this connection: (args, kwargs, async creator or None)."""
+        self._streams: weakref.WeakSet[AsyncAdaptedServerSideCursor] = weakref.WeakSet()
 
     @classmethod
     def pop_settings(cls, kw: dict[str, Any]) -> dict[str, Any]:
         """Remove adapter-level connect arguments from ``kw`` (none by default)."""
         return {}
-
-    def on_connect(self) -> None:
-        """Per-driver setup run right after connecting (codecs, ...)."""
 
     def await_(self, awaitable: Awaitable[Any]) -> Any:
         """Await a driver call; translate its errors; terminate on cancellation."""
@@ -145,7 +154,7 @@ class AsyncAdaptedConnection:
                 raise
             raise translated from error
         except BaseException:
-            self.terminate()
+            self._interrupted()
             raise
 
     def execute(self, operation: str, parameters: Any = None) -> AsyncAdaptedCursor:
@@ -157,21 +166,34 @@ class AsyncAdaptedConnection:
     def cursor(self, server_side: bool = False) -> AsyncAdaptedCursor:
         """A buffered cursor, or with ``server_side=True`` one that streams rows."""
         if server_side:
-            return self.server_side_cursor_class(self)
+            cursor = self.server_side_cursor_class(self)
+            self._streams.add(cursor)
+            return cursor
         return self.cursor_class(self)
+
+    def _close_streams(self) -> None:
+        """Close server-side cursors left open, before the transaction that holds them ends."""
+        for cursor in list(self._streams):
+            cursor.close()
 
     def commit(self) -> None:
         """Commit the current transaction."""
+        if self._streams:
+            self._close_streams()
         self.await_(self._commit())
 
     def rollback(self) -> None:
         """Roll back the current transaction (nothing to do once terminated: the server has)."""
         if not self.terminated:
+            if self._streams:
+                self._close_streams()
             self.await_(self._rollback())
 
     def close(self) -> None:
         """Close the driver connection (a terminated connection is already closed)."""
         if not self.terminated:
+            if self._streams:
+                self._close_streams()
             self.terminated = True
             try:
                 await_only(self._close())
@@ -371,9 +393,11 @@ class AsyncAdaptedServerSideCursor(AsyncAdaptedCursor):
     def close(self) -> None:
         """Close the driver cursor (releasing the server-side portal)."""
         self._rows.clear()
-        if self._driver_cursor is not None and not self._connection.terminated:
-            self._connection.await_(self._close_cursor())
-        self._driver_cursor = None
+        connection = self._connection
+        connection._streams.discard(self)
+        cursor, self._driver_cursor = self._driver_cursor, None
+        if cursor is not None and not connection.terminated:
+            connection.await_(self._close_cursor(cursor))
 
     async def _fetch(self, size: int | None) -> Sequence[Any]:
         cursor = self._driver_cursor
@@ -385,8 +409,8 @@ class AsyncAdaptedServerSideCursor(AsyncAdaptedCursor):
             rows = await cursor.fetchmany(size)
         return rows
 
-    async def _close_cursor(self) -> None:
-        await self._driver_cursor.close()
+    async def _close_cursor(self, cursor: Any) -> None:
+        await cursor.close()
 
 
 _ADAPTED_MODULES: dict[Callable[[], AsyncAdaptedDBAPI], AsyncAdaptedDBAPI] = {}

@@ -18,10 +18,12 @@ class AiomysqlConnection(AsyncmyConnection):
     """An aiomysql connection behind PyMySQL's connection interface."""
 
     async def _open_cursor(self, server_side: bool) -> Any:
-        driver = self.dbapi.driver
         if server_side:
-            return await self.driver_connection.cursor(driver.SSCursor)
-        return await self.driver_connection.cursor()
+            return await self.driver_connection.cursor(self.dbapi.driver.SSCursor)
+        return await self._driver_cursor_of(self.driver_connection)
+
+    async def _driver_cursor_of(self, driver_connection: Any) -> Any:
+        return await driver_connection.cursor()
 
     @property
     def open(self) -> bool:
@@ -35,8 +37,8 @@ class AiomysqlDBAPI(AsyncAdaptedDBAPI):
     connection_class: ClassVar[type[AsyncAdaptedConnection]] = AiomysqlConnection
 
     def __init__(self) -> None:
-        import aiomysql  # noqa: PLC0415 - optional driver, imported on use
-        import pymysql.err  # noqa: PLC0415 - optional driver, imported on use
+        import aiomysql
+        import pymysql.err
 
         super().__init__(aiomysql, "format", pymysql.err)
         self.err = pymysql.err

@@ -47,13 +47,34 @@ class AsyncmyConnection(AsyncAdaptedConnection):
     async def _open_cursor(self, server_side: bool) -> Any:
         if server_side:
             return self.driver_connection.cursor(self.dbapi.driver.cursors.SSCursor)
-        return self.driver_connection.cursor()
+        return await self._driver_cursor_of(self.driver_connection)
 
     async def _close(self) -> None:
         await self.driver_connection.ensure_closed()
 
     def _terminate(self) -> None:
         self.driver_connection.close()
+
+    async def _close_interrupted(self) -> None:
+        # Closing the socket does not stop a running statement on a MySQL server; ask it to,
+        # from a second connection, as PostgreSQL drivers do with a cancel request.
+        thread_id = self.driver_connection.thread_id()
+        self._terminate()
+        args, kw, creator = self.connect_args
+        side = await (
+            creator(*args, **kw) if creator is not None else self.dbapi._connect(*args, **kw)
+        )
+        try:
+            cursor = await self._driver_cursor_of(side)
+            try:
+                await cursor.execute(f"KILL QUERY {int(thread_id)}")
+            except self.dbapi.Error:
+                pass  # the session already ended
+        finally:
+            await side.ensure_closed()
+
+    async def _driver_cursor_of(self, driver_connection: Any) -> Any:
+        return driver_connection.cursor()
 
     async def _set_autocommit(self, value: bool) -> None:
         await self.driver_connection.autocommit(value)
@@ -78,9 +99,9 @@ class AsyncmyDBAPI(AsyncAdaptedDBAPI):
     connection_class: ClassVar[type[AsyncAdaptedConnection]] = AsyncmyConnection
 
     def __init__(self) -> None:
-        import asyncmy  # noqa: PLC0415 - optional driver, imported on use
-        import asyncmy.cursors  # noqa: PLC0415 - optional driver, imported on use
-        import asyncmy.errors  # noqa: PLC0415 - optional driver, imported on use
+        import asyncmy
+        import asyncmy.cursors
+        import asyncmy.errors
 
         super().__init__(asyncmy, "format", asyncmy.errors)
         self.err = asyncmy.errors

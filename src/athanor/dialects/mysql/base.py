@@ -33,6 +33,7 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
     update_returning: ClassVar[bool] = False
     max_bind_params: ClassVar[int] = 65535
     insertmanyvalues_page_size: ClassVar[int] = 1000
+    json_index_as_path: ClassVar[bool] = True
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

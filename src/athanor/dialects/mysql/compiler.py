@@ -228,9 +228,13 @@ class MySQLCompiler(SQLCompiler):
         return f"{self.process(binary.left, **kw)} <=> {self.process(binary.right, **kw)}"
 
     def visit_json_getitem_op_binary(self, binary: Any, **kw: Any) -> str:
-        return (
-            f"JSON_EXTRACT({self.process(binary.left, **kw)}, {self.process(binary.right, **kw)})"
-        )
+        left = self.process(binary.left, **kw)
+        extract = f"JSON_EXTRACT({left}, {self.process(binary.right, **kw)})"
+        as_type = getattr(binary, "as_type", None)
+        if as_type is None:
+            return extract
+        text = f"JSON_UNQUOTE({extract})"
+        return text if as_type._is_string else f"CAST({text} AS {self.cast_type(as_type)})"
 
     def visit_nulls_first_op_unary(self, unary: Any, inner: str) -> str:
         return self._nulls_order(unary, inner, "IS NOT NULL")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.dialects.postgresql.base import PostgreSQLDialect
@@ -144,6 +144,10 @@ class AsyncpgCursor(AsyncAdaptedCursor):
     _connection: AsyncpgConnection
 
     async def _execute(self, operation: str, parameters: Any) -> None:
+        if isinstance(parameters, Mapping):
+            raise ProgrammingError(
+                "asyncpg takes positional parameters ($1, $2, ...): pass a tuple or list"
+            )
         connection = self._connection
         await connection._begin_if_needed()
         prepared, self.description = await connection._prepare(operation)
@@ -180,9 +184,8 @@ class AsyncpgServerSideCursor(AsyncAdaptedServerSideCursor, AsyncpgCursor):
             if len(chunk) < _FETCH_ALL_CHUNK:
                 return collected
 
-    async def _close_cursor(self) -> None:
-        # The portal is closed by the server at the end of the transaction.
-        self._driver_cursor = None
+    async def _close_cursor(self, cursor: Any) -> None:
+        """Nothing to send: the server closes the portal when the transaction ends."""
 
 
 class AsyncpgConnection(AsyncAdaptedConnection):
@@ -289,7 +292,7 @@ class AsyncpgDBAPI(AsyncAdaptedDBAPI):
     connection_class = AsyncpgConnection
 
     def __init__(self) -> None:
-        import asyncpg  # noqa: PLC0415 - optional driver, imported on use
+        import asyncpg
 
         super().__init__(asyncpg, "numeric_dollar", sys.modules[__name__])
         self._postgres_error: type[Exception] = asyncpg.PostgresError

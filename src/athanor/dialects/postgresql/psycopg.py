@@ -33,7 +33,7 @@ class PsycopgDialect(PostgreSQLDialect):
     dbapi_module: ClassVar[str] = "psycopg"
     install_extra: ClassVar[str] = "postgresql"
     async_variant: ClassVar[str | None] = "postgresql.psycopg_async"
-    default_paramstyle: ClassVar[str] = "pyformat"
+    default_paramstyle: ClassVar[str] = "format"
     supports_server_side_cursors: ClassVar[bool] = True
 
     def create_connect_args(self, url: URL) -> ConnectArgs:

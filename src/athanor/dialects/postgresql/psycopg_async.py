@@ -96,7 +96,7 @@ class PsycopgAsyncDBAPI(AsyncAdaptedDBAPI):
     connection_class = PsycopgAsyncConnection
 
     def __init__(self) -> None:
-        import psycopg  # noqa: PLC0415 - optional driver, imported on use
+        import psycopg
 
         super().__init__(psycopg, "pyformat", psycopg)
         self.pq = psycopg.pq

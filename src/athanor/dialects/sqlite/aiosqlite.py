@@ -55,16 +55,20 @@ class AiosqliteConnection(AsyncAdaptedConnection):
     async def _open_cursor(self, server_side: bool) -> Any:
         return await self.driver_connection.cursor()
 
-    def _terminate(self) -> None:
+    def _interrupt(self) -> None:
         # Abort a statement still running in the worker thread (sqlite3's interrupt() is
-        # meant to be called from another thread), then queue the close behind it.
+        # meant to be called from another thread) so that the close queued behind it runs.
         raw = getattr(self.driver_connection, "_connection", None)
         if raw is not None:
             raw.interrupt()
+
+    def _terminate(self) -> None:
+        self._interrupt()
         self.driver_connection.stop()
 
     async def _close_interrupted(self) -> None:
-        self._terminate()
+        self._interrupt()
+        await self._close()
 
     async def _set_autocommit(self, value: bool) -> None:
         """Connections are opened with ``isolation_level=None``; BEGIN comes from the dialect."""
@@ -80,7 +84,7 @@ class AiosqliteDBAPI(AsyncAdaptedDBAPI):
     connection_class = AiosqliteConnection
 
     def __init__(self) -> None:
-        import aiosqlite  # noqa: PLC0415 - optional driver, imported on use
+        import aiosqlite
 
         super().__init__(aiosqlite, "qmark", sqlite3)
         self.sqlite_version_info = sqlite3.sqlite_version_info

@@ -73,6 +73,20 @@ SQLITE_RESERVED = RESERVED_WORDS | frozenset(
 )
 
 
+_STRFTIME = {
+    "year": "%Y",
+    "month": "%m",
+    "day": "%d",
+    "hour": "%H",
+    "minute": "%M",
+    "second": "%S",
+    "doy": "%j",
+    "dow": "%w",
+    "week": "%W",
+    "epoch": "%s",
+}
+
+
 class SQLiteIdentifierPreparer(IdentifierPreparer):
     """SQLite quoting; NUL characters in literals are spliced in with ``char(0)``."""
 
@@ -98,6 +112,12 @@ class SQLiteCompiler(SQLCompiler):
     def for_update_clause(self, select: Any, **kw: Any) -> str:
         return ""
 
+    def visit_extract(self, element: Any, **kw: Any) -> str:
+        code = _STRFTIME.get(element.field)
+        if code is None:
+            raise exc.CompileError(f"SQLite cannot extract {element.field!r}")
+        return f"CAST(STRFTIME('{code}', {self.process(element.expr, **kw)}) AS INTEGER)"
+
     def visit_now_func(self, func: Any, **kw: Any) -> str:
         return "CURRENT_TIMESTAMP"
 
@@ -109,9 +129,6 @@ class SQLiteCompiler(SQLCompiler):
 
     def visit_is_not_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
         return f"{self.process(binary.left, **kw)} IS {self.process(binary.right, **kw)}"
-
-    def visit_json_getitem_op_binary(self, binary: Any, **kw: Any) -> str:
-        return f"{self.process(binary.left, **kw)} -> {self.process(binary.right, **kw)}"
 
     def visit_next_value(self, element: Any, **kw: Any) -> str:
         raise exc.CompileError("SQLite has no sequences")

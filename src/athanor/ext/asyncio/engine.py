@@ -19,6 +19,7 @@ from athanor.engine.create import _build_engine
 from athanor.ext.asyncio.result import AsyncResult, AsyncScalarResult
 from athanor.pool import QueuePool
 from athanor.pool.async_adapted_queue_pool import AsyncAdaptedQueuePool
+from athanor.util.async_adapter import wait_for_background_closes
 from athanor.util.concurrency import greenlet_spawn, require_greenlet
 
 if TYPE_CHECKING:
@@ -125,8 +126,13 @@ class AsyncEngine:
             yield connection
 
     async def dispose(self, close: bool = True) -> None:
-        """Close the pooled connections (``close=False``: forget them, e.g. after fork)."""
+        """Close the pooled connections (``close=False``: forget them, e.g. after fork).
+
+        Also waits for connections being closed in the background after a cancellation.
+        """
         await greenlet_spawn(self.sync_engine.dispose, close)
+        if close:
+            await wait_for_background_closes()
 
     async def raw_connection(self) -> Any:
         """A pooled DBAPI connection (the adapter), checked out through the bridge."""
