@@ -45,6 +45,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         metavar="IMPL",
+        choices=IMPLEMENTATIONS,
         help="instead of timing, run each chosen scenario once for IMPL under cProfile and "
         "print the functions taking the most time",
     )
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         plan.max_reps, plan.budget_s, plan.timeout_s = 3, 1.0, 30.0
     names = args.impl.split(",") if args.impl else list(IMPLEMENTATIONS)
+    unknown = set(names) - set(IMPLEMENTATIONS)
+    if unknown:
+        raise SystemExit(f"unknown implementation {', '.join(sorted(unknown))}")
     impls = [Implementation.load(name) for name in names]
     for impl in impls:
         if impl.error:
@@ -142,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps(payload, indent=1) + "\n")
     if args.markdown:
         head = (
-            f"Measured {info['date']} on {info['cpus']} CPUs ({info['cpu']}), "
+            f"Measured {info['date']} (athanor at `{info['git']}`) on {info['cpus']} CPUs "
+            f"({info['cpu']}), "
             f"Python {info['python']}, scale `{scale.name}`, load average "
             f"{info['load_average'][0]:.2f} at start, {info['load_average_end'][0]:.2f} at end; "
             f"{elapsed:.0f} s.\n\n"

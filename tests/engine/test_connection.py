@@ -219,3 +219,54 @@ def test_percent_in_quoted_identifiers(engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(weird)).scalar_one() == 3
         assert conn.scalar(select(weird.c["50% col"])) == 3
+
+
+def test_leaked_connection_returns_to_pool_with_a_warning_naming_the_checkout(engine) -> None:
+    import gc
+    import warnings
+
+    def leak() -> None:
+        conn = engine.connect()
+        conn.execute(text("SELECT 1"))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        leak()
+        gc.collect()
+    assert engine.pool.checkedout() == 0
+    messages = [str(w.message) for w in caught if issubclass(w.category, exc.ConnectionLeakWarning)]
+    assert messages, "expected a ConnectionLeakWarning"
+    assert "test_connection.py" in messages[0]
+
+
+def test_engine_level_execution_options(backend) -> None:
+    engine = athanor.create_engine(
+        backend.url, execution_options={"isolation_level": "AUTOCOMMIT"}
+    )
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TABLE auto_t (x INTEGER)"))
+        conn.execute(text("INSERT INTO auto_t VALUES (1)"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM auto_t")).scalar() == 1
+    engine.dispose()
+
+
+@pytest.mark.backends("postgresql")
+def test_stream_results_uses_a_server_side_cursor_on_postgresql(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO items (id, name) VALUES (:id, 'x')"), [{"id": i} for i in range(10)]
+        )
+    with engine.connect() as conn:
+        result = conn.execute(
+            text("SELECT id FROM items ORDER BY id"),
+            execution_options={"stream_results": True, "yield_per": 2},
+        )
+        first = result.fetchone()
+        open_cursors = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_cursors WHERE name LIKE 'athanor%%'"
+        ).scalar()
+        rest = result.all()
+    assert first is not None and first.id == 0
+    assert open_cursors == 1
+    assert [row.id for row in rest] == list(range(1, 10))

@@ -282,3 +282,34 @@ def test_cancelled_transaction_leaves_no_session(backend: Backend) -> None:
         while _sessions(backend, app) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _sessions(backend, app) == []
+
+
+@pytest.mark.backends("mysql")
+def test_cancelled_mysql_statement_is_killed_on_the_server(backend: Backend) -> None:
+    for name in DRIVERS["mysql"]:
+        d = Driver(backend, name)
+        holder: dict[str, Any] = {}
+
+        def work(d: Driver = d, holder: dict[str, Any] = holder) -> None:
+            conn = d.connect()
+            cursor = conn.cursor()
+            cursor.execute("SELECT CONNECTION_ID()")
+            holder["thread"] = cursor.fetchone()[0]
+            cursor.execute("SELECT SLEEP(5)")
+
+        async def main(work: Callable[[], None] = work) -> None:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(greenlet_spawn(work), 0.3)
+            await asyncio.sleep(0.3)  # the application goes on: the background close runs
+
+        asyncio.run(main())
+        raw = backend.raw_connect()
+        try:
+            cur = raw.cursor()
+            cur.execute(
+                "SELECT count(*) FROM information_schema.processlist WHERE id = %s",
+                (holder["thread"],),
+            )
+            assert cur.fetchone()[0] == 0, name
+        finally:
+            raw.close()

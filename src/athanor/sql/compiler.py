@@ -33,6 +33,9 @@ _ROW_END = "]"
 Step = tuple[str, Any, bool]
 
 
+_TYPE_ARGUMENTS = re.compile(r"\([^)]*\)")
+
+
 class Compiled:
     """A compiled statement: SQL for one dialect plus what is needed to bind values.
 
@@ -515,19 +518,35 @@ class SQLCompiler(Compiled):
         elif self._result_types and self.implicit_returning_pk:
             self._pk_result_procs = sqltypes.processors_for(self._result_types, self.dialect)
 
-    def _placeholder(self, slot: _Slot, position: int, suffix: str = "") -> str:
+    def _placeholder(
+        self, slot: _Slot, position: int, suffix: str = "", element: int | None = None
+    ) -> str:
         style = self.dialect.paramstyle
         if style == "qmark":
-            return "?"
-        if style == "format":
-            return "%s"
-        if style == "numeric_dollar":
-            return f"${position}"
-        if style == "numeric":
-            return f":{position}"
-        if style == "pyformat":
-            return f"%({slot.name}{suffix})s"
-        return f":{slot.name}{suffix}"
+            mark = "?"
+        elif style == "format":
+            mark = "%s"
+        elif style == "numeric_dollar":
+            mark = f"${position}"
+        elif style == "numeric":
+            mark = f":{position}"
+        elif style == "pyformat":
+            mark = f"%({slot.name}{suffix})s"
+        else:
+            mark = f":{slot.name}{suffix}"
+        if getattr(self.dialect, "render_bind_cast", False) and slot.bind is not None:
+            return mark + self._bind_cast(slot.bind, element)
+        return mark
+
+    def _bind_cast(self, bind: el.BindParameter, element: int | None) -> str:
+        """``::TYPE`` after a placeholder, for drivers that type parameters from the SQL alone
+        (asyncpg).  Lengths and precisions are left out so a cast never truncates or rounds."""
+        type_ = bind.type
+        if element is not None and bind._tuple_types is not None:
+            type_ = bind._tuple_types[element]
+        if type_ is sqltypes.NULLTYPE or isinstance(type_, sqltypes.NullType):
+            return ""
+        return "::" + _TYPE_ARGUMENTS.sub("", self.type_name(type_))
 
     def _render(
         self, texts: list[str], marks: list[str], expansions: dict[int, int] | None
@@ -548,7 +567,9 @@ class SQLCompiler(Compiled):
                             inner = []
                             for m in range(width):
                                 position += 1
-                                inner.append(self._placeholder(slot, position, f"_{n + 1}_{m + 1}"))
+                                inner.append(
+                                    self._placeholder(slot, position, f"_{n + 1}_{m + 1}", m)
+                                )
                             pieces.append("(" + ", ".join(inner) + ")")
                         else:
                             position += 1

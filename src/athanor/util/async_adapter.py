@@ -121,7 +121,8 @@ class AsyncAdaptedConnection:
     """A PEP 249 connection over an asyncio driver connection.
 
     Per driver: :meth:`_open_cursor` (a native driver cursor), :meth:`_commit`,
-    :meth:`_rollback`, :meth:`_close`, :meth:`_terminate`, :meth:`_set_autocommit`.
+    :meth:`_rollback`, :meth:`_close`, :meth:`_terminate`, :meth:`_set_autocommit`, and
+    :meth:`_close_interrupted` when a cancelled statement needs stopping on the server.
     """
 
     cursor_class: ClassVar[type[AsyncAdaptedCursor]]

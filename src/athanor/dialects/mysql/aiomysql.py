@@ -20,9 +20,9 @@ class AiomysqlConnection(AsyncmyConnection):
     async def _open_cursor(self, server_side: bool) -> Any:
         if server_side:
             return await self.driver_connection.cursor(self.dbapi.driver.SSCursor)
-        return await self._driver_cursor_of(self.driver_connection)
+        return await self._plain_cursor(self.driver_connection)
 
-    async def _driver_cursor_of(self, driver_connection: Any) -> Any:
+    async def _plain_cursor(self, driver_connection: Any) -> Any:
         return await driver_connection.cursor()
 
     @property

@@ -7,6 +7,7 @@ arguments, FOUND_ROWS, disconnect codes) is inherited.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -47,7 +48,7 @@ class AsyncmyConnection(AsyncAdaptedConnection):
     async def _open_cursor(self, server_side: bool) -> Any:
         if server_side:
             return self.driver_connection.cursor(self.dbapi.driver.cursors.SSCursor)
-        return await self._driver_cursor_of(self.driver_connection)
+        return await self._plain_cursor(self.driver_connection)
 
     async def _close(self) -> None:
         await self.driver_connection.ensure_closed()
@@ -65,15 +66,14 @@ class AsyncmyConnection(AsyncAdaptedConnection):
             creator(*args, **kw) if creator is not None else self.dbapi._connect(*args, **kw)
         )
         try:
-            cursor = await self._driver_cursor_of(side)
-            try:
+            cursor = await self._plain_cursor(side)
+            with contextlib.suppress(self.dbapi.Error):  # the session may have ended already
                 await cursor.execute(f"KILL QUERY {int(thread_id)}")
-            except self.dbapi.Error:
-                pass  # the session already ended
         finally:
             await side.ensure_closed()
 
-    async def _driver_cursor_of(self, driver_connection: Any) -> Any:
+    async def _plain_cursor(self, driver_connection: Any) -> Any:
+        """A buffered driver cursor on ``driver_connection`` (a coroutine for aiomysql)."""
         return driver_connection.cursor()
 
     async def _set_autocommit(self, value: bool) -> None:
