@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from athanor import MetaData, create_engine, inspect, insert, select, text
+from athanor import MetaData, create_engine, insert, inspect, select, text
 
 
 def main(database_url: str) -> list[str]:

@@ -119,9 +119,7 @@ class Backend:
             if self.name == "postgresql":
                 cur.execute("DROP SCHEMA IF EXISTS public CASCADE")
                 cur.execute("CREATE SCHEMA public")
-                cur.execute(
-                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'test\\_schema%%'"
-                )
+                cur.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'test\\_schema%%'")
                 for (schema,) in cur.fetchall():
                     cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
             else:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from backends import (
     BACKEND_NAMES,
     IN_CI,

@@ -240,9 +240,7 @@ def test_leaked_connection_returns_to_pool_with_a_warning_naming_the_checkout(en
 
 
 def test_engine_level_execution_options(backend) -> None:
-    engine = athanor.create_engine(
-        backend.url, execution_options={"isolation_level": "AUTOCOMMIT"}
-    )
+    engine = athanor.create_engine(backend.url, execution_options={"isolation_level": "AUTOCOMMIT"})
     with engine.connect() as conn:
         conn.execute(text("CREATE TABLE auto_t (x INTEGER)"))
         conn.execute(text("INSERT INTO auto_t VALUES (1)"))

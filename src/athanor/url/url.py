@@ -59,7 +59,7 @@ class URL:
     _hash: int | None
 
     # Positional parameters mirror SQLAlchemy's URL, so positional calls keep working.
-    def __init__(  # noqa: PLR0917
+    def __init__(
         self,
         drivername: str,
         username: str | None = None,
@@ -88,7 +88,7 @@ class URL:
         setattr_(self, "_hash", None)
 
     @classmethod
-    def create(  # noqa: PLR0917
+    def create(
         cls,
         drivername: str,
         username: str | None = None,
@@ -131,7 +131,7 @@ class URL:
     def __repr__(self) -> str:
         return self.render_as_string()
 
-    def set(  # noqa: PLR0917
+    def set(
         self,
         drivername: str | None = None,
         username: str | None = None,

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.backends("postgresql")
 def test_casts_are_rendered_without_lengths() -> None:
     dialect = AsyncpgDialect()
     items = sa.table("items", sa.column("name", sa.String(3)), sa.column("price", sa.Numeric(5, 2)))
-    compiled = sa.select(items).where(items.c.name == "x", items.c.price > 1).compile(
-        dialect=dialect
+    compiled = (
+        sa.select(items).where(items.c.name == "x", items.c.price > 1).compile(dialect=dialect)
     )
     assert "$1::VARCHAR" in str(compiled)
     assert "$2::NUMERIC" in str(compiled)
