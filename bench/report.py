@@ -21,6 +21,7 @@ METRIC_TITLES = {
     "ops_per_s": "throughput, ops/s",
     "p50_wait_us": "checkout wait p50, µs",
     "p99_wait_us": "checkout wait p99, µs",
+    "p999_wait_us": "checkout wait p99.9, µs",
     "max_wait_us": "checkout wait max, µs",
 }
 

@@ -155,6 +155,7 @@ class Runner:
         self.log = log
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reported: set[tuple[str, str]] = set()
+        self._previous = ""  # the implementation that ran last, blamed for leftover locks
 
     def say(self, text: str) -> None:
         print(text, file=self.log, flush=True)
@@ -251,7 +252,10 @@ class Runner:
             except Exception as error:
                 if attempt == 2:
                     raise
-                self.say(f"  {db.name}: recovering the database ({describe_error(error)})")
+                self.say(
+                    f"  {db.name}: recovering the database after the {self._previous} run "
+                    f"({describe_error(error)})"
+                )
                 self._recover(db)
 
     def _once(
@@ -259,6 +263,7 @@ class Runner:
     ) -> tuple[float, dict[str, float] | None]:
         """Prepare, time and clean up one run (all under the timeout); check the work done."""
         self._prepare_data(db, scenario)
+        self._previous = impl.name
         ctx = Ctx(db, impl, self.plan.scale)
         body = scenario.body_for(impl)
         assert body is not None

@@ -116,6 +116,7 @@ def _contended(ctx: Ctx, cycle: Callable[[list[float]], None]) -> Run:
             "ops_per_s": len(merged) / elapsed,
             "p50_wait_us": merged[len(merged) // 2] * 1e6,
             "p99_wait_us": merged[min(len(merged) - 1, int(len(merged) * 0.99))] * 1e6,
+            "p999_wait_us": merged[min(len(merged) - 1, int(len(merged) * 0.999))] * 1e6,
             "max_wait_us": merged[-1] * 1e6,
         }
 
