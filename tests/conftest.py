@@ -95,3 +95,18 @@ def backend(
     yield chosen
     for clean in chosen.cleaners:
         clean()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show how many behaviour tests ran on each database, so a skipped server cannot hide."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in BACKEND_NAMES}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            params = report.nodeid.rpartition("[")[2].rstrip("]").split("-")
+            for name in BACKEND_NAMES:
+                if name in params:
+                    counts[name][outcome] = counts[name].get(outcome, 0) + 1
+    terminalreporter.section("tests per database")
+    for name, by_outcome in counts.items():
+        summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(by_outcome.items()))
+        terminalreporter.write_line(f"{name}: {summary or 'none'}")
