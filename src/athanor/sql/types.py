@@ -507,7 +507,8 @@ class Uuid(TypeEngine):
 class Enum(String):
     """One of a fixed set of strings, or members of a Python :class:`enum.Enum` class.
 
-    Members are stored by name; native ENUM types are used where the database has them.
+    Members are stored by name; native ENUM types are used where the database has them, and
+    elsewhere a CHECK constraint keeps other strings out (``create_constraint=False`` drops it).
     """
 
     def __init__(
@@ -515,7 +516,7 @@ class Enum(String):
         *enums: Any,
         name: str | None = None,
         native_enum: bool = True,
-        create_constraint: bool = False,
+        create_constraint: bool = True,
         length: int | None = None,
         values_callable: Callable[[type[enum.Enum]], list[str]] | None = None,
         validate_strings: bool = False,
