@@ -268,3 +268,19 @@ def test_stream_results_uses_a_server_side_cursor_on_postgresql(engine) -> None:
     assert first is not None and first.id == 0
     assert open_cursors == 1
     assert [row.id for row in rest] == list(range(1, 10))
+
+
+@pytest.mark.backends("mysql")
+def test_mysql_return_to_pool_rolls_back_open_transactions_only(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'uncommitted')"))
+        raw = conn.connection.dbapi_connection
+        assert raw.server_status & 1  # a transaction is open on the server
+    assert count(engine) == 0
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    raw_pooled = engine.raw_connection()
+    try:
+        assert not raw_pooled.dbapi_connection.server_status & 1
+    finally:
+        raw_pooled.close()

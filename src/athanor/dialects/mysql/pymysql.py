@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 DISCONNECT_CODES = frozenset({2006, 2013, 2014, 2045, 2055, 4031, 1927})
 _INT_OPTIONS = ("connect_timeout", "read_timeout", "write_timeout", "client_flag", "port")
 _BOOL_OPTIONS = ("local_infile", "autocommit", "ssl_disabled", "ssl_verify_cert")
+_SERVER_STATUS_IN_TRANS = 1
+"""The protocol's SERVER_STATUS_IN_TRANS flag."""
 
 
 class PyMySQLDialect(MySQLDialect):
@@ -43,6 +45,13 @@ class PyMySQLDialect(MySQLDialect):
 
         params["client_flag"] = params.get("client_flag", 0) | CLIENT.FOUND_ROWS
         return [], params
+
+    def do_rollback(self, dbapi_connection: Any) -> None:
+        # The server reports in every reply whether a transaction is open; when none is, a
+        # ROLLBACK would be a wasted round trip (this runs on every return to the pool).
+        status = getattr(dbapi_connection, "server_status", None)
+        if status is None or status & _SERVER_STATUS_IN_TRANS:
+            dbapi_connection.rollback()
 
     def do_ping(self, dbapi_connection: Any) -> bool:
         dbapi_connection.ping(reconnect=False)
