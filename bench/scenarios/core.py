@@ -282,8 +282,9 @@ def raw_select_pk(ctx: Ctx) -> Run:
     return run
 
 
-def core_select_pk_new(ctx: Ctx) -> Run:
-    sa, customer, engine, ids = ctx.lib.sa, ctx.customer, ctx.engine(), primary_keys(ctx)
+def core_select_pk_new(ctx: Ctx, **engine_kwargs: Any) -> Run:
+    sa, customer, ids = ctx.lib.sa, ctx.customer, primary_keys(ctx)
+    engine = ctx.engine(**engine_kwargs)
 
     def run() -> None:
         with engine.connect() as conn:
@@ -292,6 +293,10 @@ def core_select_pk_new(ctx: Ctx) -> Run:
                 _i, _n, _d = row.id, row.name, row.description
 
     return run
+
+
+def core_select_pk_new_uncached(ctx: Ctx) -> Run:
+    return core_select_pk_new(ctx, query_cache_size=0)
 
 
 def core_select_pk_reused(ctx: Ctx) -> Run:
@@ -318,6 +323,18 @@ register(
         raw=raw_select_pk,
         lib=core_select_pk_new,
         targets={"athanor/raw": {"sqlite": 3.0, "postgresql": 1.5, "mysql": 1.5}},
+    )
+)
+register(
+    Scenario(
+        "select.pk_new_statement_uncached",
+        "select",
+        "select.pk_new_statement with the compiled-statement cache turned off "
+        "(query_cache_size=0): what the cache saves",
+        ops=lambda s: s.selects,
+        data=LOADED,
+        raw=raw_select_pk,
+        lib=core_select_pk_new_uncached,
     )
 )
 register(
