@@ -145,7 +145,9 @@ def test_arbitrary_strings_survive_insert_select_where_like(
             conn.execute(table.insert(), [{"id": 2, "s": "other", "k": "other"}])
             assert conn.execute(select(table.c.s).where(table.c.id == 1)).scalar_one() == value
             found = conn.execute(select(table.c.id).where(table.c.s == value)).scalars().all()
-            assert 1 in found
+            # Only our two rows exist; MySQL collations may also match "other" case- or
+            # pad-insensitively, so row 2 is allowed, row 1 is required.
+            assert 1 in found and set(found) <= {1, 2}
             if value and not (backend.name == "sqlite" and "\x00" in value):
                 # (SQLite's LIKE stops reading a pattern at NUL, a database limitation.)
                 hits = (
@@ -163,7 +165,7 @@ def test_arbitrary_strings_survive_insert_select_where_like(
                     .scalars()
                     .all()
                 )
-                assert 1 in prefix
+                assert 1 in prefix and set(prefix) <= {1, 2}
             literal_row = conn.execute(
                 select(literal(value, Text)),
             ).scalar_one()

@@ -143,7 +143,7 @@ class Connection:
         try:
             return self.dialect.get_isolation_level(self.connection.dbapi_connection)
         except self.dialect.dbapi_error as error:
-            raise self._wrap(error, None, None, None) from error
+            raise self._handle_error(error, None, None, None) from error
 
     # --- execution options ------------------------------------------------------------
 
@@ -174,7 +174,7 @@ class Connection:
         try:
             self.dialect.set_isolation_level(dbapi_connection, normalized)
         except self.dialect.dbapi_error as error:
-            raise self._wrap(error, None, None, None) from error
+            raise self._handle_error(error, None, None, None) from error
         self._isolation_changed = True
         self._autocommit = normalized == "AUTOCOMMIT"
 
@@ -599,17 +599,6 @@ class Connection:
             return
 
     # --- errors -----------------------------------------------------------------------
-
-    def _wrap(
-        self, error: BaseException, statement: str | None, params: Any, cursor: Any
-    ) -> exc.StatementError:
-        return exc.DBAPIError.instance(
-            statement,
-            params,
-            error,
-            self.dialect.dbapi_error,
-            hide_parameters=self.engine.hide_parameters,
-        )
 
     def _handle_error(
         self, error: BaseException, statement: str | None, params: Any, cursor: Any

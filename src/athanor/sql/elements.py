@@ -1322,7 +1322,22 @@ def extract(field: str, expr: Any) -> Extract:
     return Extract(field, expr)
 
 
-class Cast(ColumnElement):
+class _TypedWrapper(ColumnElement):
+    """An expression seen through another type (CAST or type_coerce): the name and FROM
+    objects are those of the wrapped clause."""
+
+    clause: ColumnElement
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.clause._proxy_name
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return self.clause._from_objects
+
+
+class Cast(_TypedWrapper):
     """``CAST(expression AS type)``."""
 
     __visit_name__ = "cast"
@@ -1337,16 +1352,8 @@ class Cast(ColumnElement):
         if isinstance(self.clause, BindParameter) and self.clause.type is sqltypes.NULLTYPE:
             self.clause.type = self.type
 
-    @property
-    def _proxy_name(self) -> str | None:
-        return self.clause._proxy_name
-
     def _ck(self, ctx: KeyContext) -> Hashable:
         return ("CAST", self.type._ck, self.clause._ck(ctx))
-
-    @property
-    def _from_objects(self) -> list[FromClause]:
-        return self.clause._from_objects
 
 
 def cast(expression: Any, type_: Any) -> Cast:
@@ -1354,7 +1361,7 @@ def cast(expression: Any, type_: Any) -> Cast:
     return Cast(expression, type_)
 
 
-class TypeCoerce(ColumnElement):
+class TypeCoerce(_TypedWrapper):
     """``expression`` treated as ``type_`` in Python only; the SQL is unchanged."""
 
     __visit_name__ = "type_coerce"
@@ -1366,16 +1373,8 @@ class TypeCoerce(ColumnElement):
         else:
             self.clause = coerce_column(expression)
 
-    @property
-    def _proxy_name(self) -> str | None:
-        return self.clause._proxy_name
-
     def _ck(self, ctx: KeyContext) -> Hashable:
         return ("TC", self.type._ck, self.clause._ck(ctx))
-
-    @property
-    def _from_objects(self) -> list[FromClause]:
-        return self.clause._from_objects
 
 
 def type_coerce(expression: Any, type_: Any) -> TypeCoerce:
