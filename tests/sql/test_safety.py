@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from athanor.dialects import mysql, postgresql, sqlite
@@ -138,6 +138,7 @@ def test_arbitrary_strings_survive_insert_select_where_like(
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
     @given(value=_strings(backend))
+    @example(value="E")  # matches 'other' under MySQL's case-insensitive collation
     def check(value: str) -> None:
         with engine.begin() as conn:
             conn.execute(table.delete())
@@ -157,7 +158,11 @@ def test_arbitrary_strings_survive_insert_select_where_like(
                     .scalars()
                     .all()
                 )
-                assert hits == [1] or (value in "other" and sorted(hits) == [1, 2])
+                # Row 1 must match; row 2 ("other") must match when value is a substring of it,
+                # and may match under case- or accent-insensitive collations (MySQL, SQLite LIKE).
+                assert 1 in hits and set(hits) <= {1, 2}
+                if value in "other":
+                    assert 2 in hits
                 prefix = (
                     conn.execute(
                         select(table.c.id).where(table.c.s.startswith(value, autoescape=True))
