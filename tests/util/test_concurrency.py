@@ -194,3 +194,86 @@ def test_create_async_engine_without_greenlet_names_the_extra(
     monkeypatch.setattr(concurrency, "_greenlet_module", None)
     with pytest.raises(ImportError, match=r"pip install 'athanor\[asyncio\]'"):
         create_async_engine("sqlite+aiosqlite://")
+
+
+def test_bridge_aware_lock_serialises_tasks_without_blocking_the_loop() -> None:
+    lock = concurrency.BridgeAwareLock()
+    inside: list[int] = []
+    overlaps: list[int] = []
+    ticks: list[int] = []
+
+    def critical(i: int) -> None:
+        with lock:
+            if inside:
+                overlaps.append(i)
+            inside.append(i)
+            await_only(asyncio.sleep(0.01))
+            inside.remove(i)
+
+    async def ticker() -> None:
+        for n in range(5):
+            ticks.append(n)
+            await asyncio.sleep(0.005)
+
+    async def main() -> None:
+        async with asyncio.timeout(30):
+            await asyncio.gather(ticker(), *(greenlet_spawn(critical, i) for i in range(10)))
+
+    asyncio.run(main())
+    assert overlaps == []
+    assert ticks == [0, 1, 2, 3, 4]  # the loop kept running while tasks queued for the lock
+    assert not lock.locked()
+
+
+def test_bridge_aware_lock_is_shared_by_threads_and_tasks() -> None:
+    import threading
+
+    lock = concurrency.BridgeAwareLock()
+    order: list[str] = []
+    lock.acquire()  # held by this thread while a task and another thread queue up
+
+    def in_task() -> None:
+        with lock:
+            order.append("task")
+
+    def in_thread() -> None:
+        with lock:
+            order.append("thread")
+
+    loop_thread = threading.Thread(target=lambda: asyncio.run(greenlet_spawn(in_task)))
+    loop_thread.start()
+    while not lock._waiters:
+        threading.Event().wait(0.001)
+    other = threading.Thread(target=in_thread)
+    other.start()
+    while len(lock._waiters) < 2:
+        threading.Event().wait(0.001)
+    lock.release()
+    loop_thread.join(30)
+    other.join(30)
+    assert order == ["task", "thread"]  # handed over in arrival order
+    assert not lock.locked()
+
+
+def test_bridge_aware_lock_waiter_cancelled_after_hand_over_passes_it_on() -> None:
+    lock = concurrency.BridgeAwareLock()
+    got: list[str] = []
+
+    def take(name: str) -> None:
+        with lock:
+            got.append(name)
+
+    async def main() -> None:
+        lock.acquire()
+        first = asyncio.ensure_future(greenlet_spawn(take, "cancelled"))
+        second = asyncio.ensure_future(greenlet_spawn(take, "second"))
+        await asyncio.sleep(0.01)
+        lock.release()  # hands the lock to the first waiter, then it is cancelled
+        first.cancel()
+        async with asyncio.timeout(30):
+            await asyncio.gather(first, second, return_exceptions=True)
+        assert first.cancelled()
+
+    asyncio.run(main())
+    assert got == ["second"]
+    assert not lock.locked()

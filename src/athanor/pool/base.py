@@ -31,6 +31,7 @@ from athanor import exc
 from athanor.event import EventTarget, listen
 from athanor.pool.origin import _internal_files, classify_file, line_of
 from athanor.pool.stats import PoolStats
+from athanor.util.concurrency import BridgeAwareLock
 
 _monotonic = time.monotonic
 _getframe = sys._getframe
@@ -503,7 +504,7 @@ class Pool(EventTarget):
             )
         self._init_dispatch()
         self._mutex = threading.RLock()
-        self._first_connect_lock = threading.Lock()
+        self._first_connect_lock = BridgeAwareLock()
         self._first_connect_done = False
         self._reset_on_return = _RESET_CHOICES[reset_on_return]
         self._recycle = recycle

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from athanor.pool.base import ConnectionPoolEntry, Pool
+from athanor.util.concurrency import BridgeAwareLock
 
 
 class StaticPool(Pool):
@@ -19,7 +19,7 @@ class StaticPool(Pool):
     def __init__(self, creator: Callable[..., Any], **kw: Any) -> None:
         super().__init__(creator, **kw)
         self._entry: ConnectionPoolEntry | None = None
-        self._create_lock = threading.Lock()
+        self._create_lock = BridgeAwareLock()
 
     def _do_get(self) -> ConnectionPoolEntry:
         entry = self._entry

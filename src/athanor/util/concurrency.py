@@ -9,10 +9,14 @@ exception.  No thread is involved, so contextvars and cancellation behave as in 
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from contextvars import copy_context
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
 
 from athanor.exc import MissingGreenlet
 
@@ -113,3 +117,117 @@ async def greenlet_spawn(fn: Callable[..., _T], *args: Any, **kw: Any) -> _T:
         else:
             result = child.switch(value)
     return result  # type: ignore[no-any-return]
+
+
+class _Waiter(Protocol):
+    def wait(self) -> None: ...
+
+    def wake(self) -> bool: ...
+
+
+class _ThreadWaiter:
+    """A thread parked on a lock of its own until the holder hands over."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def wait(self) -> None:
+        self._lock.acquire()
+
+    def wake(self) -> bool:
+        self._lock.release()
+        return True
+
+
+class _TaskWaiter:
+    """A bridged task awaiting a future (from any thread, the hand-over resolves it)."""
+
+    __slots__ = ("_future", "_loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._future: asyncio.Future[None] = loop.create_future()
+
+    def wait(self) -> None:
+        await_only(self._future)
+
+    def wake(self) -> bool:
+        try:
+            self._loop.call_soon_threadsafe(self._resolve)
+        except RuntimeError:  # the waiter's loop is closed: nobody is left to wake
+            return False
+        return True
+
+    def _resolve(self) -> None:
+        if not self._future.done():
+            self._future.set_result(None)
+
+
+class BridgeAwareLock:
+    """A mutex for code that runs both in threads and in asyncio tasks through the bridge.
+
+    A ``threading.Lock`` held across an ``await_only`` blocks the event loop's thread as soon
+    as a second task of that loop asks for it, and then nothing can resume the holder.  Here
+    a task waits by awaiting (so timeouts and cancellation work) and a thread by blocking;
+    ``release`` hands the lock to the longest waiter directly.  Not re-entrant.
+    """
+
+    __slots__ = ("_locked", "_mutex", "_waiters")
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._locked = False
+        self._waiters: deque[_Waiter] = deque()
+
+    def acquire(self) -> None:
+        """Take the lock, waiting in line (awaiting inside the bridge) while it is held."""
+        with self._mutex:
+            if not self._locked:
+                self._locked = True
+                return
+            waiter = self._new_waiter()
+            self._waiters.append(waiter)
+        try:
+            waiter.wait()
+        except BaseException:
+            with self._mutex:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                    raise
+            self.release()  # interrupted just after the lock was handed over: pass it on
+            raise
+
+    @staticmethod
+    def _new_waiter() -> _Waiter:
+        if in_greenlet():
+            try:
+                return _TaskWaiter(asyncio.get_running_loop())
+            except RuntimeError:  # a bridge driven by something other than asyncio
+                pass
+        return _ThreadWaiter()
+
+    def release(self) -> None:
+        """Hand the lock to the first waiter still reachable, or free it."""
+        with self._mutex:
+            while self._waiters:
+                if self._waiters.popleft().wake():
+                    return
+            self._locked = False
+
+    def locked(self) -> bool:
+        """Whether someone holds the lock."""
+        return self._locked
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.release()
