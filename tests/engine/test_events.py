@@ -169,3 +169,56 @@ def test_engine_disposed_event(engine) -> None:
 def test_unknown_event_name_is_refused(engine) -> None:
     with pytest.raises(exc.InvalidRequestError, match="No such event 'bogus'"):
         event.listen(engine, "bogus", lambda: None)
+
+
+def test_listener_on_an_option_engine_fires_only_for_it(backend) -> None:
+    engine = athanor.create_engine(backend.url)
+    tagged = engine.execution_options(logging_token="reports")
+    seen: list[tuple[str, str]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def on_parent(conn, cursor, statement, parameters, context, executemany):
+        seen.append(("parent", statement))
+
+    @event.listens_for(tagged, "before_cursor_execute")
+    def on_option(conn, cursor, statement, parameters, context, executemany):
+        seen.append(("option", statement))
+
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1 AS from_parent"))
+    assert seen == [("parent", "SELECT 1 AS from_parent")]
+
+    seen.clear()
+    with tagged.connect() as conn:
+        conn.execute(text("SELECT 2 AS from_option"))
+    # the parent's listeners run on its option engines too, first
+    assert seen == [("parent", "SELECT 2 AS from_option"), ("option", "SELECT 2 AS from_option")]
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def added_later(conn, cursor, statement, parameters, context, executemany):
+        seen.append(("later", statement))
+
+    seen.clear()
+    event.remove(engine, "before_cursor_execute", on_parent)
+    with tagged.connect() as conn:
+        conn.execute(text("SELECT 3 AS again"))
+    assert seen == [("later", "SELECT 3 AS again"), ("option", "SELECT 3 AS again")]
+    assert event.contains(tagged, "before_cursor_execute", on_option)
+    assert not event.contains(engine, "before_cursor_execute", on_option)
+    engine.dispose()
+
+
+def test_nested_option_engines_inherit_their_whole_chain() -> None:
+    engine = athanor.create_engine("sqlite://")
+    first = engine.execution_options(a=1)
+    second = first.execution_options(b=2)
+    seen: list[str] = []
+    event.listen(engine, "engine_connect", lambda conn: seen.append("engine"))
+    event.listen(first, "engine_connect", lambda conn: seen.append("first"))
+    event.listen(second, "engine_connect", lambda conn: seen.append("second"))
+    second.connect().close()
+    assert seen == ["engine", "first", "second"]
+    seen.clear()
+    first.connect().close()
+    assert seen == ["engine", "first"]
+    assert second.get_execution_options() == {"a": 1, "b": 2}

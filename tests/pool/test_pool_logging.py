@@ -31,12 +31,13 @@ def test_echo_true_logs_the_connection_lifecycle_at_info(
     pool.dispose()
     info = messages(caplog, logging.INFO)
     assert any(m.startswith("Created new connection") for m in info)
-    assert any(m.endswith("checked out from pool") for m in info)
-    assert any(m.endswith("being returned to pool") for m in info)
     assert any(m.startswith("Closing connection") for m in info)
     assert any(m.startswith("Pool disposed. Pool size: 1") for m in info)
-    assert pool._logger.name.startswith("athanor.pool.QueuePool.0x")
-    assert pool._logger.level == logging.INFO
+    # checkouts and checkins are DEBUG detail, logged only with echo="debug"
+    assert messages(caplog, logging.DEBUG) == []
+    assert not any("checked out" in m or "returned to pool" in m for m in info)
+    assert pool._logger.name == "athanor.pool.impl.QueuePool"
+    assert logging.getLogger("athanor.pool.impl.QueuePool").level == logging.NOTSET
     assert not pool._log_debug
 
 
@@ -48,7 +49,9 @@ def test_echo_debug_adds_reset_detail(creator: Creator, caplog: pytest.LogCaptur
     debug = messages(caplog, logging.DEBUG)
     assert any(m.endswith("rollback-on-return") for m in debug)
     assert any(m.startswith("Pool pre-ping on connection") for m in debug)
-    assert pool._logger.name == "athanor.pool.QueuePool.reports"
+    assert any(m.endswith("checked out from pool") for m in debug)
+    assert any(m.endswith("being returned to pool") for m in debug)
+    assert pool._logger.name == "athanor.pool.impl.QueuePool.reports"
 
 
 def test_invalidation_is_logged_with_its_reason(
@@ -69,7 +72,7 @@ def test_no_echo_and_no_logging_configuration_logs_nothing(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="athanor")
     pool = QueuePool(creator, pool_size=1)
-    assert pool._logger.name == "athanor.pool"
+    assert pool._logger.name == "athanor.pool.impl.QueuePool"
     assert not pool._log_info
     pool.connect().close()
     assert messages(caplog, logging.INFO) == []
@@ -78,20 +81,38 @@ def test_no_echo_and_no_logging_configuration_logs_nothing(
 def test_logger_configured_before_the_pool_is_honoured(
     creator: Creator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="athanor.pool")
+    caplog.set_level(logging.DEBUG, logger="athanor.pool")
     pool = QueuePool(creator, pool_size=1)
     assert pool._log_info
     pool.connect().close()
-    assert any(m.endswith("checked out from pool") for m in messages(caplog, logging.INFO))
+    assert any(m.endswith("checked out from pool") for m in messages(caplog, logging.DEBUG))
 
 
 def test_echo_can_be_switched_later(creator: Creator, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="athanor")
     pool = QueuePool(creator, pool_size=1, logging_name="late")
-    pool._logger.setLevel(logging.WARNING)
-    pool.echo = False
     pool.connect().close()
     assert messages(caplog, logging.INFO) == []
     pool.echo = True
-    pool.connect().close()
-    assert any(m.endswith("checked out from pool") for m in messages(caplog, logging.INFO))
+    pool.connect().invalidate()
+    assert any("nvalidate connection" in m for m in messages(caplog, logging.INFO))
+    pool.echo = False
+    caplog.clear()
+    pool.connect().invalidate()
+    assert messages(caplog, logging.INFO) == []
+
+
+def test_echo_is_per_pool(creator: Creator, caplog: pytest.LogCaptureFixture) -> None:
+    loud = QueuePool(creator, pool_size=1, echo=True)
+    quiet = QueuePool(creator, pool_size=1)
+    quiet.connect().invalidate()
+    quiet.dispose()
+    assert messages(caplog, logging.INFO) == []
+    loud.connect().invalidate()
+    loud.dispose()
+    info = messages(caplog, logging.INFO)
+    assert any("nvalidate connection" in m for m in info)
+    assert any(m.startswith("Pool disposed") for m in info)
+    # the shared logger's level is untouched, so a third pool stays quiet too
+    caplog.clear()
+    QueuePool(creator, pool_size=1).connect().invalidate()
+    assert messages(caplog, logging.INFO) == []

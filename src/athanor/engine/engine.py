@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from athanor.engine.connection import Connection
 from athanor.event import EventTarget
 from athanor.pool import Pool, PoolProxiedConnection
+from athanor.util.log import Echo, EchoLogger
 
 if TYPE_CHECKING:
     from athanor.engine.default import DefaultDialect
@@ -76,27 +76,6 @@ class CompiledCache(dict[Any, Any]):
         super().__setitem__(key, value)
 
 
-def _echo_flag_to_level(echo: bool | str | None) -> int | None:
-    if echo == "debug":
-        return logging.DEBUG
-    if echo:
-        return logging.INFO
-    return None
-
-
-def _ensure_echo_handler(logger: logging.Logger, echo: bool | str | None) -> None:
-    """``echo=True`` shows log lines on stdout even when the application set up no logging."""
-    level = _echo_flag_to_level(echo)
-    if level is None:
-        return
-    logger.setLevel(level)
-    if not any(getattr(handler, "_athanor_echo", False) for handler in logger.handlers):
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        handler._athanor_echo = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
-
-
 class Engine(EventTarget):
     """Connects to one database through one pool; create it once per process and share it."""
 
@@ -109,7 +88,7 @@ class Engine(EventTarget):
         url: URL,
         *,
         logging_name: str | None = None,
-        echo: bool | str | None = None,
+        echo: Echo = None,
         hide_parameters: bool = False,
         query_cache_size: int = 500,
         execution_options: Mapping[str, Any] | None = None,
@@ -119,9 +98,6 @@ class Engine(EventTarget):
         self.url = url
         self.logging_name = logging_name
         self.hide_parameters = hide_parameters
-        self.logger = logging.getLogger(
-            "athanor.engine.Engine" + (f".{logging_name}" if logging_name else "")
-        )
         self._compiled_cache: CompiledCache | None = (
             CompiledCache(query_cache_size) if query_cache_size > 0 else None
         )
@@ -133,14 +109,21 @@ class Engine(EventTarget):
     # --- logging ------------------------------------------------------------------------
 
     @property
-    def echo(self) -> bool | str | None:
-        """``True`` logs SQL, ``"debug"`` also rows; setting it configures the logger."""
-        return self._echo
+    def echo(self) -> Echo:
+        """``True`` logs this engine's SQL at INFO, ``"debug"`` also rows at DEBUG.
+
+        It applies to this engine only and may be changed at any time; connections opened
+        afterwards follow the new value.  Other engines log only as the logging
+        configuration of ``athanor.engine`` says.
+        """
+        return self.logger.echo
 
     @echo.setter
-    def echo(self, value: bool | str | None) -> None:
-        self._echo = value
-        _ensure_echo_handler(self.logger, value)
+    def echo(self, value: Echo) -> None:
+        name = "athanor.engine.Engine"
+        if self.logging_name:
+            name += f".{self.logging_name}"
+        self.logger = EchoLogger(name, value)
 
     @property
     def _echo_rows(self) -> bool:
@@ -248,7 +231,11 @@ class Engine(EventTarget):
 
 
 class OptionEngine(Engine):
-    """An engine view with extra execution options; shares the pool, dialect and listeners."""
+    """An engine view with extra execution options, sharing the pool and dialect.
+
+    The parent's listeners (also those added later) fire for it too; listeners added to the
+    option engine fire only for the option engine.
+    """
 
     def __init__(self, parent: Engine, options: Mapping[str, Any]) -> None:
         if "isolation_level" in options:
@@ -258,12 +245,11 @@ class OptionEngine(Engine):
         self.url = parent.url
         self.logging_name = parent.logging_name
         self.hide_parameters = parent.hide_parameters
-        self.logger = parent.logger
         self._compiled_cache = parent._compiled_cache
         self._execution_options = {**parent._execution_options, **options}
         self._autocommit = parent._autocommit
-        self._echo = parent._echo
-        self.dispatch = parent.dispatch
+        self.echo = parent.echo
+        self._init_dispatch(parent)
         if self.dispatch.set_engine_execution_options:
             for fn in self.dispatch.set_engine_execution_options:
                 fn(self, options)

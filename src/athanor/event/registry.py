@@ -21,12 +21,24 @@ _lock = threading.RLock()
 
 
 class Dispatch:
-    """The merged listeners of one target instance, one tuple attribute per event name."""
+    """The merged listeners of one target instance, one tuple attribute per event name.
 
-    def __init__(self, target: EventTarget) -> None:
+    A dispatch made with a ``parent`` (an engine's ``execution_options()`` copy) also runs
+    the parent's instance listeners, first; its own listeners never reach the parent.
+    """
+
+    def __init__(self, target: EventTarget, parent: Dispatch | None = None) -> None:
         self._target_ref = weakref.ref(target)
         self._instance: dict[str, list[tuple[Listener, Listener]]] = {}
+        self._parent = parent
+        self._children: weakref.WeakSet[Dispatch] = weakref.WeakSet()
+        if parent is not None:
+            parent._children.add(self)
         self.refresh(type(target))
+
+    def _instance_listeners(self, name: str) -> list[Listener]:
+        inherited = self._parent._instance_listeners(name) if self._parent is not None else []
+        return inherited + [wrapped for _, wrapped in self._instance.get(name, ())]
 
     def refresh(self, cls: type[EventTarget]) -> None:
         """Recompute each event's tuple from class-level and instance-level listeners."""
@@ -36,8 +48,12 @@ class Dispatch:
                 for klass in reversed(cls.__mro__)
                 for wrapped in _class_listeners(klass, name)
             ]
-            merged.extend(wrapped for _, wrapped in self._instance.get(name, ()))
+            merged.extend(self._instance_listeners(name))
             setattr(self, name, tuple(merged))
+        for child in list(self._children):
+            target = child._target_ref()
+            if target is not None:
+                child.refresh(type(target))
 
     def __getattr__(self, name: str) -> tuple[Listener, ...]:
         raise AttributeError(f"no event named {name!r}")
@@ -61,9 +77,9 @@ class EventTarget:
         super().__init_subclass__(**kwargs)
         cls._live_instances = weakref.WeakSet()
 
-    def _init_dispatch(self) -> None:
-        """Create this instance's dispatch; call from ``__init__``."""
-        self.dispatch = Dispatch(self)
+    def _init_dispatch(self, parent: EventTarget | None = None) -> None:
+        """Create this instance's dispatch, joined to ``parent``'s; call from ``__init__``."""
+        self.dispatch = Dispatch(self, parent.dispatch if parent is not None else None)
         with _lock:
             type(self)._live_instances.add(self)
 

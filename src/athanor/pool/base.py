@@ -32,6 +32,7 @@ from athanor.event import EventTarget, listen
 from athanor.pool.origin import _internal_files, classify_file, line_of
 from athanor.pool.stats import PoolStats
 from athanor.util.concurrency import BridgeAwareLock
+from athanor.util.log import Echo, EchoLogger
 
 _monotonic = time.monotonic
 _getframe = sys._getframe
@@ -213,8 +214,8 @@ class ConnectionPoolEntry:
         pool._count("_invalidations")
         if pool._log_info:
             pool._logger.info(
-                "%sinvalidate connection %r (reason: %s)",
-                "Soft " if soft else "",
+                "%s connection %r (reason: %s)",
+                "Soft invalidate" if soft else "Invalidate",
                 conn,
                 "none given" if e is None else f"{type(e).__name__}: {e}",
             )
@@ -440,22 +441,6 @@ def _creator_takes_entry(creator: Callable[..., Any]) -> bool:
     return not required and len(positional) == 1 and positional[0].name == "connection_record"
 
 
-_default_handler: logging.Handler | None = None
-
-
-def _ensure_handler(logger: logging.Logger) -> None:
-    """Give echo output somewhere to go when logging is not configured at all."""
-    global _default_handler
-    if logger.hasHandlers():
-        return
-    if _default_handler is None:
-        _default_handler = logging.StreamHandler(sys.stdout)
-        _default_handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-        )
-    logger.addHandler(_default_handler)
-
-
 class Pool(EventTarget):
     """Base of all pools: checkout (:meth:`connect`), checkin, reset on return, recycle,
     pre-ping, invalidation, leak detection, events and logging.
@@ -481,7 +466,7 @@ class Pool(EventTarget):
 
     _reset_fn: Callable[[Any], None] | None
     _invoke_creator: Callable[[ConnectionPoolEntry], Any]
-    _logger: logging.Logger
+    _logger: EchoLogger
     _log_info: bool
     _log_debug: bool
 
@@ -490,7 +475,7 @@ class Pool(EventTarget):
         creator: Callable[..., Any],
         *,
         recycle: float = -1,
-        echo: bool | str | None = False,
+        echo: Echo = False,
         logging_name: str | None = None,
         reset_on_return: bool | str | None = "rollback",
         events: Sequence[tuple[Callable[..., Any], str]] | None = None,
@@ -558,23 +543,19 @@ class Pool(EventTarget):
             self._reset_fn = getattr(dialect, f"do_{action}")
 
     @property
-    def echo(self) -> bool | str | None:
-        """``True`` logs checkouts, checkins, connects and closes at INFO; ``"debug"`` adds
-        DEBUG detail.  Whether logging is on is decided when this is set (at construction):
-        configure the ``athanor.pool`` logger first, or set ``echo`` again afterwards."""
-        return self._echo
+    def echo(self) -> Echo:
+        """``True`` logs this pool's connects, invalidations, closes and disposal at INFO;
+        ``"debug"`` also checkouts, checkins and resets at DEBUG.  Other pools are not affected.
+        Whether to log is decided when this is set (at construction): configure the
+        ``athanor.pool`` logger first, or set ``echo`` again afterwards."""
+        return self._logger.echo
 
     @echo.setter
-    def echo(self, value: bool | str | None) -> None:
-        self._echo = value
-        name = "athanor.pool"
-        if value or self.logging_name:
-            suffix = self.logging_name or hex(id(self))
-            name = f"athanor.pool.{type(self).__name__}.{suffix}"
-        logger = logging.getLogger(name)
-        if value:
-            logger.setLevel(logging.DEBUG if value == "debug" else logging.INFO)
-            _ensure_handler(logger)
+    def echo(self, value: Echo) -> None:
+        name = f"athanor.pool.impl.{type(self).__name__}"
+        if self.logging_name:
+            name += f".{self.logging_name}"
+        logger = EchoLogger(name, value)
         self._logger = logger
         self._log_info = logger.isEnabledFor(logging.INFO)
         self._log_debug = logger.isEnabledFor(logging.DEBUG)
@@ -583,7 +564,7 @@ class Pool(EventTarget):
         """Keyword arguments that rebuild this pool (used by :meth:`recreate`)."""
         return {
             "recycle": self._recycle,
-            "echo": self._echo,
+            "echo": self.echo,
             "logging_name": self.logging_name,
             "reset_on_return": self._reset_on_return,
             "dialect": self._dialect,
@@ -681,8 +662,8 @@ class Pool(EventTarget):
         proxy = self._proxy_class(conn, entry, self, frame)
         if self.dispatch.checkout:
             self._fire_checkout(proxy, entry)
-        if self._log_info:
-            self._logger.info("Connection %r checked out from pool", proxy.dbapi_connection)
+        if self._log_debug:
+            self._logger.debug("Connection %r checked out from pool", proxy.dbapi_connection)
         return proxy
 
     def _replace_connection(self, entry: ConnectionPoolEntry) -> Any:
@@ -793,8 +774,8 @@ class Pool(EventTarget):
             if dispatch.checkin:
                 for fn in dispatch.checkin:
                     fn(conn, entry)
-            if self._log_info:
-                self._logger.info("Connection %r being returned to pool", conn)
+            if self._log_debug:
+                self._logger.debug("Connection %r being returned to pool", conn)
         finally:
             entry.in_use = False
             self._do_return_conn(entry)
