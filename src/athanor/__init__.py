@@ -14,6 +14,7 @@ from athanor.engine import (
     Row,
     RowMapping,
     create_engine,
+    engine_from_config,
     make_url,
 )
 from athanor.inspection import inspect
@@ -31,6 +32,7 @@ __all__ = [  # noqa: PLE0604
     "Row",
     "RowMapping",
     "create_engine",
+    "engine_from_config",
     "event",
     "exc",
     "inspect",

@@ -284,3 +284,40 @@ def test_mysql_return_to_pool_rolls_back_open_transactions_only(engine) -> None:
         assert not raw_pooled.dbapi_connection.server_status & 1
     finally:
         raw_pooled.close()
+
+
+def test_missing_bind_value_shows_the_sql_and_the_parameters_given(engine) -> None:
+    with engine.connect() as conn, pytest.raises(exc.StatementError) as caught:
+        conn.execute(
+            text("INSERT INTO items (id, name) VALUES (:id, :name)"), {"id": 7, "nmae": "typo"}
+        )
+    message = str(caught.value)
+    assert "A value is required for bind parameter 'name'" in message
+    assert "[SQL: INSERT INTO items (id, name) VALUES (" in message
+    assert "[parameters: {'id': 7, 'nmae': 'typo'}]" in message
+
+
+def test_missing_bind_value_in_an_executemany_names_the_sql_of_those_columns(engine) -> None:
+    items = athanor.Table(
+        "items",
+        athanor.MetaData(),
+        athanor.Column("id", athanor.Integer, primary_key=True),
+        athanor.Column("name", athanor.String(50)),
+    )
+    with engine.connect() as conn, pytest.raises(exc.StatementError) as caught:
+        conn.execute(items.insert(), [{"id": 1, "name": "a"}, {"id": 2}])
+    message = str(caught.value)
+    assert "bind parameter 'name'" in message
+    assert "[SQL: INSERT INTO items (id, name) VALUES (" in message
+    assert "{'id': 2}" in message
+
+
+def test_missing_bind_value_masks_values_with_hide_parameters(backend) -> None:
+    engine = athanor.create_engine(backend.url, hide_parameters=True)
+    with engine.connect() as conn, pytest.raises(exc.StatementError) as caught:
+        conn.execute(text("SELECT :a AS a, :b AS b"), {"a": "hunter2-secret"})
+    message = str(caught.value)
+    assert "[SQL: SELECT " in message
+    assert "[SQL parameters hidden due to hide_parameters=True]" in message
+    assert "hunter2-secret" not in message
+    engine.dispose()

@@ -63,7 +63,7 @@ def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None
     from athanor.dialects.postgresql.psycopg import PsycopgDialect
 
     monkeypatch.setattr(PsycopgDialect, "dbapi_module", "athanor_no_such_driver_module")
-    with pytest.raises(exc.NoSuchModuleError, match=r"pip install 'athanor\[postgresql\]'"):
+    with pytest.raises(exc.NoSuchModuleError, match=r"pip install 'athanor-db\[postgresql\]'"):
         athanor.create_engine("postgresql://u@h/db")
 
 
@@ -110,3 +110,75 @@ def test_execution_options_engine_shares_the_pool(tmp_path) -> None:
     assert autocommit.pool is engine.pool
     assert autocommit.get_execution_options()["isolation_level"] == "AUTOCOMMIT"
     assert "isolation_level" not in engine.get_execution_options()
+
+
+@pytest.mark.backends("postgresql")
+def test_asyncpg_server_settings_with_psycopg_is_a_dbapi_error_naming_it(backend) -> None:
+    engine = athanor.create_engine(
+        backend.url, connect_args={"server_settings": {"application_name": "myapp"}}
+    )
+    with pytest.raises(exc.DBAPIError, match=r'"server_settings".*asyncpg.*application_name'):
+        engine.connect()
+    engine.dispose()
+
+
+def test_engine_from_config_coerces_ini_strings() -> None:
+    config = {
+        "sqlalchemy.url": "sqlite:///:memory:",
+        "sqlalchemy.echo": "debug",
+        "sqlalchemy.echo_pool": "false",
+        "sqlalchemy.pool_pre_ping": "True",
+        "sqlalchemy.hide_parameters": "yes",
+        "sqlalchemy.query_cache_size": "0",
+        "sqlalchemy.isolation_level": "SERIALIZABLE",
+        "alembic.script_location": "migrations",
+    }
+    engine = athanor.engine_from_config(config)
+    assert engine.echo == "debug"
+    assert engine.pool.echo is False
+    assert engine.pool._pre_ping is True
+    assert engine.hide_parameters is True
+    assert engine._compiled_cache is None
+    with engine.connect() as conn:
+        assert conn.get_isolation_level() == "SERIALIZABLE"
+    engine.dispose()
+
+
+def test_engine_from_config_sizes_the_pool_from_strings(tmp_path) -> None:
+    engine = athanor.engine_from_config(
+        {
+            "db.url": f"sqlite:///{tmp_path}/app.db",
+            "db.pool_size": "3",
+            "db.max_overflow": "7",
+            "db.pool_timeout": "2.5",
+            "db.pool_recycle": "3600",
+            "db.pool_use_lifo": "on",
+            "db.echo": "0",
+        },
+        prefix="db.",
+    )
+    assert engine.pool.size() == 3
+    assert engine.pool._max_overflow == 7
+    assert engine.pool._timeout == 2.5
+    assert engine.pool._recycle == 3600
+    assert engine.echo is False
+
+
+def test_engine_from_config_keyword_arguments_override_the_file() -> None:
+    engine = athanor.engine_from_config(
+        {"sqlalchemy.url": "sqlite://", "sqlalchemy.echo": "true"}, echo=False, future=True
+    )
+    assert engine.echo is False
+
+
+def test_engine_from_config_explains_bad_values_and_a_missing_url() -> None:
+    with pytest.raises(exc.ArgumentError, match=r"sqlalchemy.pool_size = 'ten'.*whole number"):
+        athanor.engine_from_config(
+            {"sqlalchemy.url": "sqlite:///x.db", "sqlalchemy.pool_size": "ten"}
+        )
+    with pytest.raises(exc.ArgumentError, match=r"sqlalchemy.echo = 'maybe'.*expected one of"):
+        athanor.engine_from_config({"sqlalchemy.url": "sqlite://", "sqlalchemy.echo": "maybe"})
+    with pytest.raises(exc.ArgumentError, match=r"set sqlalchemy.url"):
+        athanor.engine_from_config({"sqlalchemy.echo": "true"})
+    with pytest.raises(TypeError, match=r"'pool_sise'"):
+        athanor.engine_from_config({"sqlalchemy.url": "sqlite://", "sqlalchemy.pool_sise": "1"})

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from athanor.exc import ArgumentError
+from athanor.exc import ArgumentError, NoSuchModuleError
 from athanor.url import URL, make_url, mask_password_in_text
 
 PG = "postgresql+psycopg://app:s3cr%40t@db.example:5432/appdb?sslmode=require&opt=a&opt=b"
@@ -169,9 +169,13 @@ def test_difference_update_query() -> None:
 @pytest.mark.parametrize(
     ("text", "backend_name", "driver"),
     [
-        ("postgresql://h/d", "postgresql", ""),
+        ("postgresql://h/d", "postgresql", "psycopg"),
+        ("postgres://h/d", "postgres", "psycopg"),
         ("postgresql+asyncpg://h/d", "postgresql", "asyncpg"),
-        ("mariadb://h/d", "mariadb", ""),
+        ("mariadb://h/d", "mariadb", "pymysql"),
+        ("mysql://h/d", "mysql", "pymysql"),
+        ("sqlite:///x.db", "sqlite", "pysqlite"),
+        ("sqlite://", "sqlite", "pysqlite"),
         ("mariadb+pymysql://h/d", "mariadb", "pymysql"),
         ("sqlite+aiosqlite://", "sqlite", "aiosqlite"),
     ],
@@ -180,6 +184,11 @@ def test_backend_and_driver_names(text: str, backend_name: str, driver: str) -> 
     url = make_url(text)
     assert url.get_backend_name() == backend_name
     assert url.get_driver_name() == driver
+
+
+def test_driver_name_of_an_unknown_database_names_the_known_ones() -> None:
+    with pytest.raises(NoSuchModuleError, match="known databases: mysql, postgresql"):
+        make_url("oracle://h/d").get_driver_name()
 
 
 def test_str_and_repr_mask_the_password() -> None:

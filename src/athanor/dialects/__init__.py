@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from athanor import exc
+from athanor.url.url import canonical_backend
 
 if TYPE_CHECKING:
     from athanor.engine.default import DefaultDialect
@@ -27,9 +28,6 @@ _REGISTRY: dict[str, str] = {
 }
 """``backend.driver`` -> module whose ``dialect`` attribute is the dialect class."""
 
-DEFAULT_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg", "mysql": "pymysql"}
-BACKEND_ALIASES = {"mariadb": "mysql", "postgres": "postgresql"}
-
 
 def register(key: str, module: str) -> None:
     """Make ``backend.driver`` load the ``dialect`` class of ``module`` (third-party drivers)."""
@@ -38,14 +36,8 @@ def register(key: str, module: str) -> None:
 
 def resolve_key(url: URL) -> str:
     """The registry key (``"postgresql.psycopg"``) a URL names, with defaults applied."""
-    backend = url.get_backend_name()
-    backend = BACKEND_ALIASES.get(backend, backend)
-    if backend not in DEFAULT_DRIVERS:
-        known = ", ".join(sorted(DEFAULT_DRIVERS) + sorted(BACKEND_ALIASES))
-        raise exc.NoSuchModuleError(
-            f"Unknown database {url.get_backend_name()!r} in URL; known databases: {known}"
-        )
-    driver = url.get_driver_name() or DEFAULT_DRIVERS[backend]
+    backend = canonical_backend(url)
+    driver = url.get_driver_name()
     key = f"{backend}.{driver}"
     if key not in _REGISTRY:
         drivers = sorted(k.split(".", 1)[1] for k in _REGISTRY if k.startswith(backend + "."))

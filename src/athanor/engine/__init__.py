@@ -1,7 +1,7 @@
 """The engine layer: ``create_engine``, ``Engine``, ``Connection``, transactions and results."""
 
 from athanor.engine.connection import Connection, ExceptionContext
-from athanor.engine.create import create_engine
+from athanor.engine.create import create_engine, engine_from_config
 from athanor.engine.default import DefaultDialect
 from athanor.engine.engine import Engine, OptionEngine
 from athanor.engine.reflection import Inspector
@@ -35,5 +35,6 @@ __all__ = [
     "ScalarResult",
     "Transaction",
     "create_engine",
+    "engine_from_config",
     "make_url",
 ]

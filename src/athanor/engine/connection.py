@@ -346,16 +346,30 @@ class Connection:
         if options and "compiled_cache" in options and options["compiled_cache"] is None:
             cache = None
         compiled, extracted = compile_cached(statement, dialect, cache)
+        if parameters is not None and not isinstance(parameters, Mapping):
+            if not parameters:
+                raise exc.ArgumentError("execute() got an empty list of parameter sets")
+            if len(parameters) == 1:
+                parameters = parameters[0]
+        try:
+            if parameters is None or isinstance(parameters, Mapping):
+                sql, driver_params = compiled.prepare(extracted, parameters)
+            else:
+                steps = compiled.prepare_many(extracted, parameters)
+        except exc.StatementError as error:
+            if error.statement is None:
+                # Missing values are found while binding: show what was run and with what.
+                if parameters is None or isinstance(parameters, Mapping):
+                    error.statement = compiled.sql_for(parameters)
+                else:
+                    error.statement = compiled.sql_for(parameters[0], many=True)
+                error.params = parameters
+                error.hide_parameters = self.engine.hide_parameters
+            raise
         if parameters is None or isinstance(parameters, Mapping):
-            sql, driver_params = compiled.prepare(extracted, parameters)
             result = self._run(compiled, sql, driver_params, options, parameters)
-        elif len(parameters) == 1:
-            sql, driver_params = compiled.prepare(extracted, parameters[0])
-            result = self._run(compiled, sql, driver_params, options, parameters[0])
-        elif not parameters:
-            raise exc.ArgumentError("execute() got an empty list of parameter sets")
         else:
-            result = self._run_many(compiled, compiled.prepare_many(extracted, parameters), options)
+            result = self._run_many(compiled, steps, options)
         if dispatch.after_execute:
             multiparams, params = _split_params(parameters)
             for fn in dispatch.after_execute:

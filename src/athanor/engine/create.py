@@ -68,6 +68,88 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
     return _build_engine(url, kwargs, is_async=False)
 
 
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+        raise ValueError(f"expected one of {', '.join(_TRUE_WORDS + _FALSE_WORDS)}")
+    return bool(value)
+
+
+def _as_int(value: Any) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError("expected a number of seconds") from None
+
+
+def _as_echo(value: Any) -> bool | str:
+    if isinstance(value, str) and value.strip().lower() == "debug":
+        return "debug"
+    return _as_bool(value)
+
+
+_TRUE_WORDS = ("true", "yes", "on", "y", "t", "1")
+_FALSE_WORDS = ("false", "no", "off", "n", "f", "0")
+
+# How engine_from_config turns ini-file strings into create_engine arguments.
+_CONFIG_TYPES: dict[str, Callable[[Any], Any]] = {
+    "echo": _as_echo,
+    "echo_pool": _as_echo,
+    "future": _as_bool,
+    "hide_parameters": _as_bool,
+    "pool_pre_ping": _as_bool,
+    "pool_use_lifo": _as_bool,
+    "pool_size": _as_int,
+    "max_overflow": _as_int,
+    "query_cache_size": _as_int,
+    "pool_timeout": _as_float,
+    "pool_recycle": _as_float,
+}
+
+
+def engine_from_config(
+    configuration: Mapping[str, Any], prefix: str = "sqlalchemy.", **kwargs: Any
+) -> Engine:
+    """Create an engine from a configuration dict, as read from an ini file.
+
+    Keys starting with ``prefix`` are used without it: ``<prefix>url`` is the URL, the others
+    are :func:`create_engine` arguments, with strings such as ``"10"`` or ``"true"``
+    converted for the numeric and boolean ones.  ``kwargs`` override the configuration.
+    """
+    options: dict[str, Any] = {
+        key[len(prefix) :]: value for key, value in configuration.items() if key.startswith(prefix)
+    }
+    for name, value in options.items():
+        coerce = _CONFIG_TYPES.get(name)
+        if coerce is None or not isinstance(value, str):
+            continue
+        try:
+            options[name] = coerce(value)
+        except ValueError as error:
+            raise exc.ArgumentError(
+                f"Configuration value {prefix}{name} = {value!r} is not valid: {error}"
+            ) from None
+    options.update(kwargs)
+    if "url" not in options:
+        raise exc.ArgumentError(
+            f"engine_from_config() needs a URL: set {prefix}url in the configuration "
+            f"or pass url=..."
+        )
+    url = options.pop("url")
+    return create_engine(url, **options)
+
+
 def _build_engine(url: str | URL, kwargs: dict[str, Any], *, is_async: bool) -> Engine:
     """Shared by ``create_engine`` and ``create_async_engine``: only the dialect lookup differs."""
     for name in kwargs:

@@ -105,6 +105,10 @@ class Compiled:
         """The primary key of the row an INSERT created, or None."""
         return None
 
+    def sql_for(self, params: Mapping[str, Any] | None, many: bool = False) -> str:
+        """The SQL run for parameter set ``params`` (shown in errors about those values)."""
+        return self.string
+
     def __str__(self) -> str:
         return self.string
 
@@ -1461,6 +1465,9 @@ class SQLCompiler(Compiled):
             s.name: s.value if s.default is None else _run_default(s.default, None)
             for s in self._slots
         }
+
+    def sql_for(self, params: Mapping[str, Any] | None, many: bool = False) -> str:
+        return self._variant(params, many).string
 
     def _variant(self, params: Mapping[str, Any] | None, many: bool) -> SQLCompiler:
         if not (self.isinsert or self.isupdate):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn, Self
 from urllib.parse import quote, quote_plus, unquote
 
-from athanor.exc import ArgumentError
+from athanor.exc import ArgumentError, NoSuchModuleError
 from athanor.url.query import (
     QueryInput,
     QueryValue,
@@ -191,11 +191,10 @@ class URL:
         return self.drivername.partition("+")[0]
 
     def get_driver_name(self) -> str:
-        """The explicit driver (``"asyncpg"`` in ``postgresql+asyncpg``), else ``""``.
-
-        The default driver of a bare backend name is the dialect registry's business.
-        """
-        return self.drivername.partition("+")[2]
+        """The driver: ``"asyncpg"`` in ``postgresql+asyncpg``, or the database's default
+        driver for a bare name (``"pysqlite"``, ``"psycopg"``, ``"pymysql"``)."""
+        driver = self.drivername.partition("+")[2]
+        return driver or DEFAULT_DRIVERS[canonical_backend(self)]
 
     def render_as_string(self, hide_password: bool = True) -> str:
         """Render the URL as a string, with the password as ``***`` unless told otherwise."""
@@ -249,6 +248,24 @@ class URL:
             if key is not None and value is not None and value != "":
                 args[key] = value
         return args
+
+
+DEFAULT_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg", "mysql": "pymysql"}
+"""The driver a URL without ``+driver`` uses, per database."""
+BACKEND_ALIASES = {"mariadb": "mysql", "postgres": "postgresql"}
+
+
+def canonical_backend(url: URL) -> str:
+    """The database a URL names, aliases resolved (``mariadb`` is ``mysql``); an unknown name
+    raises :class:`~athanor.exc.NoSuchModuleError` listing the known ones."""
+    backend = url.get_backend_name()
+    backend = BACKEND_ALIASES.get(backend, backend)
+    if backend not in DEFAULT_DRIVERS:
+        known = ", ".join(sorted(DEFAULT_DRIVERS) + sorted(BACKEND_ALIASES))
+        raise NoSuchModuleError(
+            f"Unknown database {url.get_backend_name()!r} in URL; known databases: {known}"
+        )
+    return backend
 
 
 def make_url(name_or_url: str | URL) -> URL:

@@ -45,6 +45,13 @@ class PsycopgDialect(PostgreSQLDialect):
         return [], params
 
     def connect(self, *cargs: Any, **cparams: Any) -> Any:
+        if "server_settings" in cparams:
+            # psycopg would report only the bad name; say what to use instead.
+            raise self.dbapi.ProgrammingError(
+                'invalid connection option "server_settings": it is an asyncpg argument; '
+                "with psycopg pass libpq parameters instead, e.g. "
+                "connect_args={'application_name': 'myapp', 'options': '-c timezone=UTC'}"
+            )
         return self.dbapi.connect(*cargs, **cparams)
 
     def get_server_version_info(self, dbapi_connection: Any) -> tuple[int, ...]:
