@@ -22,6 +22,7 @@ from athanor.sql.schema import (
     Table,
     UniqueConstraint,
 )
+from athanor.sql.selectable import select
 from backends import Backend
 
 
@@ -307,3 +308,69 @@ def test_tables_sharing_an_enum_type_create_and_drop_one_by_one(engine: Engine) 
     shirts.drop(engine)
     with engine.connect() as conn:
         assert conn.execute(count).scalar() == 0
+
+
+def test_index_create_and_drop_honour_checkfirst(engine: Engine) -> None:
+    metadata = MetaData()
+    table = Table(
+        "ix_checked",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("code", sqltypes.String(20)),
+    )
+    table.create(engine)
+    index = Index("ix_checked_code", table.c.code)
+
+    def index_names() -> set[str]:
+        return {ix["name"] for ix in inspect(engine).get_indexes("ix_checked")}
+
+    index.create(engine)
+    assert inspect(engine).has_index("ix_checked", "ix_checked_code")
+    index.create(engine, checkfirst=True)  # already there: nothing to do
+    with pytest.raises(exc.DBAPIError):
+        index.create(engine)
+    assert index_names() == {"ix_checked_code"}
+    index.drop(engine)
+    assert index_names() == set()
+    assert not inspect(engine).has_index("ix_checked", "ix_checked_code")
+    index.drop(engine, checkfirst=True)  # already gone: nothing to do
+    with pytest.raises(exc.DBAPIError):
+        index.drop(engine)
+    index.create(engine, checkfirst=True)
+    assert index_names() == {"ix_checked_code"}
+    assert not inspect(engine).has_index("no_such_table", "ix_checked_code")
+
+
+def _sequences_supported(engine: Engine) -> bool:
+    with engine.connect():
+        return bool(engine.dialect.supports_sequences)
+
+
+def test_sequence_create_and_drop_honour_checkfirst(engine: Engine, backend: Backend) -> None:
+    from athanor.sql.schema import Sequence
+
+    sequence = Sequence("checked_seq", start=10)
+    supported = _sequences_supported(engine)
+    # PostgreSQL and MariaDB 10.3+ have sequences; the test servers are new enough
+    assert supported == (backend.name in ("postgresql", "mysql"))
+    sequence.create(engine)  # checkfirst=True is the default for sequences
+    sequence.create(engine, checkfirst=True)
+    if not supported:
+        # SQLite: declaring a sequence is harmless, nothing is created or dropped
+        sequence.drop(engine)
+        sequence.drop(engine, checkfirst=False)
+        assert inspect(engine).get_sequence_names() == []
+        return
+    assert inspect(engine).has_sequence("checked_seq")
+    assert inspect(engine).get_sequence_names() == ["checked_seq"]
+    with pytest.raises(exc.DBAPIError):
+        sequence.create(engine, checkfirst=False)
+    with engine.connect() as conn:
+        assert conn.execute(select(sequence.next_value())).scalar() == 10
+        assert conn.scalar(select(sequence.next_value())) == 11
+    sequence.drop(engine)
+    assert not inspect(engine).has_sequence("checked_seq")
+    sequence.drop(engine, checkfirst=True)
+    with pytest.raises(exc.DBAPIError):
+        sequence.drop(engine, checkfirst=False)
+    assert inspect(engine).get_table_names() == []

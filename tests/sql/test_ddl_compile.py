@@ -473,7 +473,24 @@ class TestOtherStatements:
         big = Sequence("s2", data_type=sqltypes.BigInteger, nomaxvalue=True, cycle=True)
         assert ddl(CreateSequence(big), pg) == "CREATE SEQUENCE s2 AS BIGINT NO MAXVALUE CYCLE"
         with pytest.raises(exc.CompileError):
-            ddl(CreateSequence(seq), my)
+            ddl(CreateSequence(seq), lite)
+
+    def test_sequence_on_mariadb_and_mysql(self) -> None:
+        seq = Sequence("seq_x", start=5, increment=2)
+        mariadb = MySQLDialect()
+        mariadb.is_mariadb, mariadb.server_version_info = True, (10, 11, 6)
+        assert ddl(CreateSequence(seq), mariadb) == (
+            "CREATE SEQUENCE seq_x START WITH 5 INCREMENT BY 2"
+        )
+        assert ddl(DropSequence(seq, if_exists=True), mariadb) == "DROP SEQUENCE IF EXISTS seq_x"
+        assert ddl(seq.next_value(), mariadb) == "NEXT VALUE FOR seq_x"
+        for no_sequences in ((False, (8, 0, 36)), (True, (10, 2, 44))):
+            mysql = MySQLDialect()
+            mysql.is_mariadb, mysql.server_version_info = no_sequences
+            with pytest.raises(exc.CompileError, match="no sequences"):
+                ddl(CreateSequence(seq), mysql)
+            with pytest.raises(exc.CompileError, match=r"MariaDB 10\.3"):
+                ddl(seq.next_value(), mysql)
 
     def test_add_and_drop_constraint(self) -> None:
         m = MetaData()

@@ -109,6 +109,33 @@ class DialectReflection:
         """Dialect keyword options of the table (``mysql_engine``, ``sqlite_autoincrement``)."""
         return {}
 
+    def has_table(self, connection: Any, table_name: str, schema: str | None = None) -> bool:
+        """Whether a table or view of that name exists."""
+        raise NotImplementedError
+
+    def get_indexes(
+        self, connection: Any, table_name: str, schema: str | None = None
+    ) -> list[ReflectedDict]:
+        """The table's indexes other than the primary key."""
+        raise NotImplementedError
+
+    def has_index(
+        self, connection: Any, table_name: str, index_name: str, schema: str | None = None
+    ) -> bool:
+        """Whether table ``table_name`` exists and has an index named ``index_name``."""
+        if not self.has_table(connection, table_name, schema):
+            return False
+        indexes = self.get_indexes(connection, table_name, schema)
+        return any(index["name"] == index_name for index in indexes)
+
+    def get_sequence_names(self, connection: Any, schema: str | None = None) -> list[str]:
+        """Names of the sequences in ``schema`` (none where the database has no sequences)."""
+        return []
+
+    def has_sequence(self, connection: Any, sequence_name: str, schema: str | None = None) -> bool:
+        """Whether a sequence of that name exists in ``schema``."""
+        return sequence_name in self.get_sequence_names(connection, schema)
+
 
 class Inspector:
     """Reads tables, columns and constraints of the database behind an Engine or Connection.
@@ -168,10 +195,18 @@ class Inspector:
 
     def get_sequence_names(self, schema: str | None = None) -> list[str]:
         """Names of the sequences in ``schema`` (empty where the database has none)."""
-        if not hasattr(self.dialect, "get_sequence_names"):
-            return []
         result: list[str] = self._call("get_sequence_names", schema)
         return result
+
+    def has_sequence(self, sequence_name: str, schema: str | None = None) -> bool:
+        """Whether a sequence of that name exists (never cached)."""
+        with self._connection() as connection:
+            return bool(self.dialect.has_sequence(connection, sequence_name, schema))
+
+    def has_index(self, table_name: str, index_name: str, schema: str | None = None) -> bool:
+        """Whether the table has an index of that name (never cached)."""
+        with self._connection() as connection:
+            return bool(self.dialect.has_index(connection, table_name, index_name, schema))
 
     def get_view_definition(self, view_name: str, schema: str | None = None) -> str | None:
         """The SELECT behind a view (SQLite: its whole CREATE VIEW statement)."""

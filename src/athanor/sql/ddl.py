@@ -713,10 +713,46 @@ class DDLCompiler(Compiled):
         return "CONSTRAINT"
 
     def visit_create_sequence(self, create: CreateSequence, **kw: Any) -> str:
-        raise exc.UnsupportedCompilationError(f"{self.dialect.name} has no sequences")
+        if not self.dialect.supports_sequences:
+            raise exc.UnsupportedCompilationError(f"{self.dialect.name} has no sequences")
+        sequence = create.element
+        name = self.format_named_type(sequence.name, sequence.schema)
+        exists = "IF NOT EXISTS " if create.if_not_exists else ""
+        clauses = [self.sequence_data_type(sequence), self.sequence_options(sequence)]
+        return f"CREATE SEQUENCE {exists}{name}" + "".join(f" {c}" for c in clauses if c)
 
     def visit_drop_sequence(self, drop: DropSequence, **kw: Any) -> str:
-        raise exc.UnsupportedCompilationError(f"{self.dialect.name} has no sequences")
+        if not self.dialect.supports_sequences:
+            raise exc.UnsupportedCompilationError(f"{self.dialect.name} has no sequences")
+        sequence = drop.element
+        exists = "IF EXISTS " if drop.if_exists else ""
+        return f"DROP SEQUENCE {exists}{self.format_named_type(sequence.name, sequence.schema)}"
+
+    def sequence_data_type(self, sequence: Any) -> str:
+        """``AS <type>`` for a sequence given a ``data_type``, where the database has it."""
+        return ""
+
+    @staticmethod
+    def sequence_options(sequence: Any) -> str:
+        """``START WITH 1 INCREMENT BY 1 ...`` for an Identity or Sequence."""
+        parts = []
+        for attribute, phrase in (
+            ("start", "START WITH"),
+            ("increment", "INCREMENT BY"),
+            ("minvalue", "MINVALUE"),
+            ("maxvalue", "MAXVALUE"),
+            ("cache", "CACHE"),
+        ):
+            value = getattr(sequence, attribute, None)
+            if value is not None:
+                parts.append(f"{phrase} {int(value)}")
+            elif attribute in ("minvalue", "maxvalue") and getattr(
+                sequence, f"no{attribute}", None
+            ):
+                parts.append(f"NO {phrase}")
+        if getattr(sequence, "cycle", None):
+            parts.append("CYCLE")
+        return " ".join(parts)
 
     def visit_create_enum_type(self, create: CreateEnumType, **kw: Any) -> str:
         raise exc.UnsupportedCompilationError(f"{self.dialect.name} has no named enum types")
@@ -866,6 +902,50 @@ def _connection(bind: Any) -> Iterator[Any]:
     else:
         with bind.begin() as connection:
             yield connection
+
+
+def create_index(index: Any, bind: Any, checkfirst: bool = False) -> None:
+    """``CREATE INDEX`` for ``index``; with ``checkfirst`` nothing happens if it exists."""
+    with _connection(bind) as conn:
+        if not (checkfirst and _index_exists(conn, index)):
+            conn.execute(CreateIndex(index))
+
+
+def drop_index(index: Any, bind: Any, checkfirst: bool = False) -> None:
+    """``DROP INDEX`` for ``index``; with ``checkfirst`` nothing happens if it is missing."""
+    with _connection(bind) as conn:
+        if not checkfirst or _index_exists(conn, index):
+            conn.execute(DropIndex(index))
+
+
+def _index_exists(conn: Any, index: Any) -> bool:
+    dialect = conn.dialect
+    name = constraint_name(index, dialect.ddl_compiler.max_identifier_length)
+    return bool(dialect.has_index(conn, index.table.name, name, index.table.schema))
+
+
+def create_sequence(sequence: Any, bind: Any, checkfirst: bool = True) -> None:
+    """``CREATE SEQUENCE`` where the database has sequences (elsewhere nothing happens, so
+    code that declares one runs everywhere); with ``checkfirst`` only if it is missing."""
+    with _connection(bind) as conn:
+        dialect = conn.dialect
+        if not dialect.supports_sequences:
+            return
+        if checkfirst and dialect.has_sequence(conn, sequence.name, sequence.schema):
+            return
+        conn.execute(CreateSequence(sequence))
+
+
+def drop_sequence(sequence: Any, bind: Any, checkfirst: bool = True) -> None:
+    """``DROP SEQUENCE`` where the database has sequences; with ``checkfirst`` only if it
+    exists."""
+    with _connection(bind) as conn:
+        dialect = conn.dialect
+        if not dialect.supports_sequences:
+            return
+        if checkfirst and not dialect.has_sequence(conn, sequence.name, sequence.schema):
+            return
+        conn.execute(DropSequence(sequence))
 
 
 def sort_tables(tables: Sequence[Any], can_alter: bool = True) -> tuple[list[Any], list[Any]]:

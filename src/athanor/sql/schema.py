@@ -192,27 +192,21 @@ class Sequence(DefaultGenerator):
         return NextValue(self)
 
     def create(self, bind: Any, checkfirst: bool = True) -> None:
-        """``CREATE SEQUENCE`` on ``bind``."""
+        """``CREATE SEQUENCE`` on ``bind`` unless it exists (``checkfirst``); databases
+        without sequences (SQLite, MySQL) skip it."""
         from athanor.sql import ddl
 
-        _run_ddl(bind, ddl.CreateSequence(self))
+        ddl.create_sequence(self, bind, checkfirst)
 
     def drop(self, bind: Any, checkfirst: bool = True) -> None:
-        """``DROP SEQUENCE`` on ``bind``."""
+        """``DROP SEQUENCE`` on ``bind`` if it exists (``checkfirst``); databases without
+        sequences skip it."""
         from athanor.sql import ddl
 
-        _run_ddl(bind, ddl.DropSequence(self))
+        ddl.drop_sequence(self, bind, checkfirst)
 
     def __repr__(self) -> str:
         return f"Sequence({self.name!r})"
-
-
-def _run_ddl(bind: Any, statement: ClauseElement) -> None:
-    if hasattr(bind, "begin") and not hasattr(bind, "commit"):
-        with bind.begin() as conn:
-            conn.execute(statement)
-    else:
-        bind.execute(statement)
 
 
 class NextValue(ColumnElement):
@@ -936,16 +930,16 @@ class Index(SchemaItem):
         return list(self.columns)
 
     def create(self, bind: Any, checkfirst: bool = False) -> None:
-        """``CREATE INDEX`` on ``bind``."""
+        """``CREATE INDEX`` on ``bind``; with ``checkfirst`` only if it does not exist."""
         from athanor.sql import ddl
 
-        _run_ddl(bind, ddl.CreateIndex(self))
+        ddl.create_index(self, bind, checkfirst)
 
     def drop(self, bind: Any, checkfirst: bool = False) -> None:
-        """``DROP INDEX`` on ``bind``."""
+        """``DROP INDEX`` on ``bind``; with ``checkfirst`` only if it exists."""
         from athanor.sql import ddl
 
-        _run_ddl(bind, ddl.DropIndex(self))
+        ddl.drop_index(self, bind, checkfirst)
 
     def __repr__(self) -> str:
         return f"Index({self.name!r})"

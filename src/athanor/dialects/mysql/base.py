@@ -26,7 +26,6 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
     supports_native_boolean: ClassVar[bool] = False
     supports_native_enum: ClassVar[bool] = True
     supports_native_uuid: ClassVar[bool] = False
-    supports_sequences: ClassVar[bool] = False
     native_decimal: ClassVar[bool] = True
     returns_native_bytes: ClassVar[bool] = True
     implicit_returning_pk: ClassVar[bool] = False
@@ -70,6 +69,17 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
         return bool(self.is_mariadb and version is not None and tuple(version[:2]) >= (10, 5))
 
     insert_returning = delete_returning = supports_returning
+
+    @property
+    def supports_sequences(self) -> bool:  # type: ignore[override]
+        """CREATE SEQUENCE and ``NEXT VALUE FOR``: MariaDB 10.3+ (assumed until connected).
+
+        Column defaults never use them here: ids come from AUTO_INCREMENT, as on MySQL.
+        """
+        if self.is_mariadb is None:
+            return True
+        version = self.server_version_info
+        return bool(self.is_mariadb and version is not None and tuple(version[:2]) >= (10, 3))
 
 
 dialect = MySQLDialect

@@ -250,7 +250,20 @@ class MySQLCompiler(SQLCompiler):
         return f"{self.process(base)} {test}, {inner}"
 
     def visit_next_value(self, element: Any, **kw: Any) -> str:
-        raise exc.CompileError("MySQL has no sequences")
+        sequence = element.sequence
+        if not self.dialect.supports_sequences:
+            raise exc.CompileError(
+                f"MySQL has no sequences (Sequence {sequence.name!r}); MariaDB 10.3+ has them"
+            )
+        name = self.preparer.quote(sequence.name)
+        if sequence.schema:
+            name = f"{self.preparer.quote(sequence.schema)}.{name}"
+        return f"NEXT VALUE FOR {name}"
+
+    def _default_value(self, col: Any, default: Any, multi: bool = False, **kw: Any) -> str | None:
+        if default is not None and default.is_sequence:
+            return None  # AUTO_INCREMENT generates the column's values (see supports_sequences)
+        return super()._default_value(col, default, multi, **kw)
 
     def cast_type(self, type_: Any) -> str:
         if isinstance(type_, sqltypes.Numeric) and not isinstance(type_, sqltypes.Float):

@@ -172,6 +172,12 @@ class MySQLReflection(DialectReflection):
         rows = self._fetch(connection, _TABLES, schema=schema, kind="VIEW", kind2="VIEW")
         return [row[0] for row in rows]
 
+    def get_sequence_names(self, connection: Any, schema: str | None = None) -> list[str]:
+        """Names of the sequences in ``schema`` (MariaDB 10.3+; none on MySQL)."""
+        schema = self._schema_or_default(connection, schema)
+        rows = self._fetch(connection, _TABLES, schema=schema, kind="SEQUENCE", kind2="SEQUENCE")
+        return [row[0] for row in rows]
+
     def has_table(self, connection: Any, table_name: str, schema: str | None = None) -> bool:
         rows = self._fetch(
             connection,

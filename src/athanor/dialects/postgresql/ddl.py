@@ -18,10 +18,8 @@ from athanor import exc
 from athanor.sql import types as sqltypes
 from athanor.sql.ddl import (
     CreateEnumType,
-    CreateSequence,
     DDLCompiler,
     DropEnumType,
-    DropSequence,
     TypeCompiler,
     dialect_options,
 )
@@ -114,7 +112,7 @@ class PostgreSQLDDLCompiler(DDLCompiler):
         identity = getattr(column, "identity", None)
         if identity is not None:
             always = "ALWAYS" if identity.always else "BY DEFAULT"
-            options = _sequence_options(identity)
+            options = self.sequence_options(identity)
             return f"GENERATED {always} AS IDENTITY{f' ({options})' if options else ''}"
         if (
             column.table.autoincrement_column is column
@@ -163,37 +161,7 @@ class PostgreSQLDDLCompiler(DDLCompiler):
         exists = "IF EXISTS " if drop.if_exists else ""
         return f"DROP TYPE {exists}{self.format_named_type(type_.name, type_.schema)}"
 
-    def visit_create_sequence(self, create: CreateSequence, **kw: Any) -> str:
-        sequence = create.element
-        options = _sequence_options(sequence)
-        data_type = getattr(sequence, "data_type", None)
-        if data_type is not None:
-            options = f"AS {self.type_compiler.process(data_type)} {options}".strip()
-        name = self.format_named_type(sequence.name, sequence.schema)
-        exists = "IF NOT EXISTS " if create.if_not_exists else ""
-        return f"CREATE SEQUENCE {exists}{name}{' ' + options if options else ''}"
-
-    def visit_drop_sequence(self, drop: DropSequence, **kw: Any) -> str:
-        sequence = drop.element
-        exists = "IF EXISTS " if drop.if_exists else ""
-        return f"DROP SEQUENCE {exists}{self.format_named_type(sequence.name, sequence.schema)}"
-
-
-def _sequence_options(sequence: Any) -> str:
-    """``START WITH 1 INCREMENT BY 1 ...`` for an Identity or Sequence."""
-    parts = []
-    for attribute, phrase in (
-        ("start", "START WITH"),
-        ("increment", "INCREMENT BY"),
-        ("minvalue", "MINVALUE"),
-        ("maxvalue", "MAXVALUE"),
-        ("cache", "CACHE"),
-    ):
-        value = getattr(sequence, attribute, None)
-        if value is not None:
-            parts.append(f"{phrase} {int(value)}")
-        elif attribute in ("minvalue", "maxvalue") and getattr(sequence, f"no{attribute}", None):
-            parts.append(f"NO {phrase}")
-    if getattr(sequence, "cycle", None):
-        parts.append("CYCLE")
-    return " ".join(parts)
+    def sequence_data_type(self, sequence: Any) -> str:
+        if sequence.data_type is None:
+            return ""
+        return f"AS {self.type_compiler.process(sequence.data_type)}"

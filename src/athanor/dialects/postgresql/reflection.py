@@ -215,10 +215,6 @@ class PostgreSQLReflection(DialectReflection):
         )
         return bool(rows)
 
-    def has_sequence(self, connection: Any, sequence_name: str, schema: str | None = None) -> bool:
-        """Whether a sequence of that name exists in ``schema``."""
-        return sequence_name in self.get_sequence_names(connection, schema)
-
     def has_type(self, connection: Any, type_name: str, schema: str | None = None) -> bool:
         """Whether a type (e.g. a native enum) of that name exists in ``schema``."""
         rows = self._fetch(
