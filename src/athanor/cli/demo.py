@@ -2,48 +2,83 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 import athanor
 from athanor import (
     Column,
+    Engine,
     Integer,
     MetaData,
     String,
     Table,
     create_engine,
     event,
+    exc,
     func,
     insert,
+    inspect,
     select,
     text,
 )
 
+DEMO_TABLE = "demo_users"
 
-def run_demo(url: str, out: TextIO) -> int:
-    """Create a table, write and read rows, and show what the pool did; returns 0 on success."""
 
+def run_demo(url: str, out: TextIO, err: TextIO) -> int:
+    """Create a table, write and read rows, and show what the pool did; returns 0 on success.
+
+    The demo works only in a table it creates itself: if ``demo_users`` already exists it
+    stops (exit status 1) and leaves it alone.
+    """
+    engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    connects: list[int] = []
+    event.listen(engine, "connect", lambda dbapi_connection, record: connects.append(1))
+    try:
+        if inspect(engine).has_table(DEMO_TABLE):
+            print(
+                f"athanor demo: error: a table named {DEMO_TABLE} already exists in "
+                f"{engine.url}; the demo only works in a table it creates itself. Point --url "
+                f"at another database, or drop {DEMO_TABLE} yourself if it is a leftover.",
+                file=err,
+            )
+            return 1
+        return _tour(engine, connects, out)
+    except exc.AthanorError as error:
+        print(f"athanor demo: error: {error}", file=err)
+        return 1
+    finally:
+        engine.dispose()
+
+
+def _tour(engine: Engine, connects: list[int], out: TextIO) -> int:
     def say(line: str = "") -> None:
         print(line, file=out)
 
-    engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
     say(f"athanor {athanor.__version__}: {engine!r}")
-    connects: list[int] = []
-    event.listen(engine, "connect", lambda dbapi_connection, record: connects.append(1))
 
     metadata = MetaData()
     users = Table(
-        "demo_users",
+        DEMO_TABLE,
         metadata,
         Column("id", Integer, primary_key=True),
         Column("username", String(50), unique=True, nullable=False),
         Column("email", String(100), nullable=False),
         Column("age", Integer),
     )
-    metadata.drop_all(engine)
-    metadata.create_all(engine)
-    say("created table demo_users")
+    users.create(engine)  # fails, rather than adopting it, if the table appeared meanwhile
+    say(f"created table {DEMO_TABLE}")
+    try:
+        _use_table(engine, users, say)
+    finally:
+        users.drop(engine)
+    say(f"physical connections opened: {len(connects)}")
+    say("done")
+    return 0
 
+
+def _use_table(engine: Engine, users: Table, say: Callable[[str], None]) -> None:
     with engine.connect() as conn:
         result = conn.execute(
             insert(users).values(username="john_doe", email="john@example.com", age=30)
@@ -72,8 +107,3 @@ def run_demo(url: str, out: TextIO) -> int:
 
     say(f"pool status after: {engine.pool.status()}")
     say(f"pool stats: {engine.pool.stats()}")
-    say(f"physical connections opened: {len(connects)}")
-    metadata.drop_all(engine)
-    engine.dispose()
-    say("done")
-    return 0

@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "demo":
         from athanor.cli.demo import run_demo
 
-        return run_demo(arguments.url, out=sys.stdout)
+        return run_demo(arguments.url, out=sys.stdout, err=sys.stderr)
     parser.print_usage(sys.stderr)
     print("athanor: error: choose a command, e.g. 'athanor demo'", file=sys.stderr)
     return 2
