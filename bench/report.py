@@ -58,7 +58,7 @@ def machine() -> dict[str, Any]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     versions: dict[str, str | None] = {}
-    for package in ("SQLAlchemy", "athanor", "psycopg", "psycopg-binary", "PyMySQL", "asyncpg"):
+    for package in ("SQLAlchemy", "athanor-db", "psycopg", "psycopg-binary", "PyMySQL", "asyncpg"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -89,7 +89,7 @@ def test_await_only_outside_bridge_says_what_to_do() -> None:
         with pytest.raises(exc.MissingGreenlet) as raised:
             await_only(coroutine)
     message = str(raised.value)
-    for hint in ("run_sync", "selectinload", "awaitable_attrs", "athanor[asyncio]"):
+    for hint in ("run_sync", "selectinload", "awaitable_attrs", "athanor-db[asyncio]"):
         assert hint in message
     assert coroutine.cr_frame is None, "the coroutine must be closed, not left unawaited"
 
@@ -176,7 +176,7 @@ def test_many_tasks_interleave() -> None:
 def test_missing_greenlet_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(concurrency, "_greenlet_module", None)
     assert not concurrency.greenlet_available()
-    with pytest.raises(ImportError, match=r"athanor\[asyncio\]"):
+    with pytest.raises(ImportError, match=r"athanor-db\[asyncio\]"):
         concurrency.require_greenlet()
 
     async def main() -> None:
@@ -192,7 +192,7 @@ def test_create_async_engine_without_greenlet_names_the_extra(
     from athanor.ext.asyncio import create_async_engine
 
     monkeypatch.setattr(concurrency, "_greenlet_module", None)
-    with pytest.raises(ImportError, match=r"pip install 'athanor\[asyncio\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'athanor-db\[asyncio\]'"):
         create_async_engine("sqlite+aiosqlite://")
 
 

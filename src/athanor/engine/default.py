@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor import exc
+from athanor.util.install import pip_install
 
 if TYPE_CHECKING:
     from athanor.pool import Pool
@@ -29,7 +30,7 @@ class DefaultDialect:
     dbapi_module: ClassVar[str] = ""
     """Import name of the driver module, e.g. ``"psycopg"``."""
     install_extra: ClassVar[str] = ""
-    """The ``pip install 'athanor[extra]'`` extra that brings the driver."""
+    """The ``pip install 'athanor-db[extra]'`` extra that brings the driver."""
     is_async: ClassVar[bool] = False
     async_variant: ClassVar[str | None] = None
     """Registry key of the async flavour of this driver, for ``create_async_engine``."""
@@ -93,7 +94,7 @@ class DefaultDialect:
         except ImportError as error:
             raise exc.NoSuchModuleError(
                 f"The {cls.driver} driver for {cls.name} is not installed "
-                f"({error}); install it with: pip install 'athanor[{cls.install_extra}]'"
+                f"({error}); install it with: {pip_install(cls.install_extra)}"
             ) from error
 
     @property

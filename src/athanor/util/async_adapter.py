@@ -24,6 +24,7 @@ from typing import Any, ClassVar, cast
 
 from athanor.exc import NoSuchModuleError
 from athanor.util.concurrency import GREENLET_MISSING_MESSAGE, await_only, greenlet_available
+from athanor.util.install import pip_install
 
 TERMINATED_MESSAGE = "connection was terminated because its task was cancelled mid-operation"
 INTERRUPTED_CLOSE_TIMEOUT = 10.0
@@ -443,7 +444,7 @@ class AsyncAdaptedDialectMixin:
             except ImportError as error:
                 raise NoSuchModuleError(
                     f"The {cls.driver} driver for {cls.name} is not installed ({error}); "
-                    f"install it with: pip install 'athanor[{cls.install_extra}]'"
+                    f"install it with: {pip_install(cls.install_extra)}"
                 ) from error
             _ADAPTED_MODULES[cls.adapter_class] = adapted
         return adapted

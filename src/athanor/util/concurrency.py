@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 from athanor.exc import MissingGreenlet
+from athanor.util.install import pip_install
 
 try:
     import greenlet as _greenlet_module
@@ -29,7 +30,7 @@ _T = TypeVar("_T")
 
 GREENLET_MISSING_MESSAGE = (
     "athanor's asyncio support needs the 'greenlet' package, which is not installed; "
-    "install it with: pip install 'athanor[asyncio]'"
+    f"install it with: {pip_install('asyncio')}"
 )
 
 MISSING_GREENLET_MESSAGE = (
@@ -39,7 +40,7 @@ MISSING_GREENLET_MESSAGE = (
     "(await conn.execute(...)); run synchronous code with await conn.run_sync(fn) or "
     "await session.run_sync(fn); load relationships up front with selectinload(...) or "
     "await obj.awaitable_attrs.<name>; and make sure the 'asyncio' extra is installed "
-    "(pip install 'athanor[asyncio]')"
+    f"({pip_install('asyncio')})"
 )
 
 
