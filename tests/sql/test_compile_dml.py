@@ -190,6 +190,7 @@ def test_update_executemany_with_bindparams() -> None:
             "UPDATE users SET name=?, updated=CURRENT_TIMESTAMP WHERE users.id = ?",
             [["a", 1], ["b", 2]],
             True,
+            None,
         )
     ]
 
@@ -207,7 +208,7 @@ def test_executemany_insert_is_batched_into_multi_row_values() -> None:
     rows = [{"name": f"u{i}"} for i in range(5)]
     steps = compiled.prepare_many(extracted, rows)
     assert len(steps) == 1
-    sql, params, many = steps[0]
+    sql, params, many, _ = steps[0]
     assert not many
     assert sql == (
         "INSERT INTO users (name, age, created) VALUES (?, ?, ?), (?, ?, ?), (?, ?, ?), "
@@ -223,15 +224,15 @@ def test_executemany_batches_respect_bind_limit() -> None:
     compiled, extracted = compile_cached(insert(users), small, None)
     rows = [{"id": i, "name": "n"} for i in range(1000)]
     steps = compiled.prepare_many(extracted, rows)
-    assert all(len(params) <= 999 for _, params, _ in steps)
-    assert sum(len(params) for _, params, _ in steps) == 4000
+    assert all(len(params) <= 999 for _, params, _, _ in steps)
+    assert sum(len(params) for _, params, _, _ in steps) == 4000
     assert len(steps) == 5
 
 
 def test_executemany_named_paramstyle_batches() -> None:
     compiled, extracted = compile_cached(insert(users), PG, None)
     steps = compiled.prepare_many(extracted, [{"name": "a"}, {"name": "b"}])
-    sql, params, many = steps[0]
+    sql, params, many, _ = steps[0]
     assert sql == (
         "INSERT INTO users (name, age, created) VALUES (%(name__0)s, %(age__0)s, %(created__0)s), "
         "(%(name__1)s, %(age__1)s, %(created__1)s)"
@@ -244,7 +245,7 @@ def test_executemany_with_returning_is_batched_with_returning() -> None:
     compiled, extracted = compile_cached(insert(users).returning(users.c.id), PG, None)
     steps = compiled.prepare_many(extracted, [{"name": "a"}, {"name": "b"}])
     assert len(steps) == 1
-    sql, _, many = steps[0]
+    sql, _, many, _ = steps[0]
     assert sql.endswith("(%(name__1)s, %(age__1)s, %(created__1)s) RETURNING users.id")
     assert not many
 
@@ -265,3 +266,59 @@ def test_callable_default_with_context() -> None:
 def test_values_unknown_column_is_an_error() -> None:
     with pytest.raises(exc.ArgumentError, match="no column 'nope'"):
         insert(users).values(nope=1)
+
+
+MYSQL_8 = mysql.dialect()
+MYSQL_8.is_mariadb = False  # MySQL proper: no RETURNING, only the last row id
+
+generated = Table(
+    "generated",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("name", String(20)),
+    Column("qty", Integer, server_default="7"),
+    Column("tag", String(5), default="x"),
+)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "returning"),
+    [(PG, " RETURNING id, qty, tag"), (SQLITE, " RETURNING id, qty, tag"), (MYSQL_8, "")],
+)
+def test_return_defaults_renders_generated_columns(dialect: Any, returning: str) -> None:
+    compiled = insert(generated).values(name="a").return_defaults().compile(dialect=dialect)
+    assert compiled.string.endswith(")" + returning)
+    assert not compiled.returns_rows
+    if returning:
+        assert compiled.returned_defaults_keys == ("id", "qty", "tag")
+        assert compiled.returned_pk_positions == (0,)
+
+
+def test_return_defaults_named_columns_and_supplemental() -> None:
+    stmt = insert(generated).return_defaults(generated.c.qty, supplemental_cols=[generated.c.name])
+    compiled = stmt.values(name="a").compile(dialect=PG)
+    assert compiled.string.endswith(" RETURNING generated.name, id, qty")
+    assert compiled.returns_rows and compiled.result_keys == ["name"]
+    assert compiled.returned_defaults_keys == ("id", "qty")
+
+
+def test_returning_sort_by_parameter_order_adds_the_key() -> None:
+    stmt = insert(generated).returning(generated.c.name, sort_by_parameter_order=True)
+    compiled, extracted = compile_cached(stmt, PG, None)
+    assert compiled.string.endswith(" RETURNING generated.name, id")
+    assert compiled.result_keys == ["name"]
+    steps = compiled.prepare_many(extracted, [{"name": "a"}, {"name": "b"}])
+    assert len(steps) == 1 and steps[0][0].endswith("RETURNING generated.name, id")
+
+
+def test_return_defaults_changes_the_cache_key() -> None:
+    base = insert(generated).values(name="a")
+    keys = {
+        base._generate_cache_key()[0],
+        base.return_defaults()._generate_cache_key()[0],
+        base.return_defaults(generated.c.qty)._generate_cache_key()[0],
+        base.return_defaults(sort_by_parameter_order=True)._generate_cache_key()[0],
+        base.returning(generated.c.id)._generate_cache_key()[0],
+        base.returning(generated.c.id, sort_by_parameter_order=True)._generate_cache_key()[0],
+    }
+    assert len(keys) == 6

@@ -1,6 +1,7 @@
 """The engine layer: ``create_engine``, ``Engine``, ``Connection``, transactions and results."""
 
 from athanor.engine.connection import Connection, ExceptionContext
+from athanor.engine.context import ExecutionContext
 from athanor.engine.create import create_engine, engine_from_config
 from athanor.engine.default import DefaultDialect
 from athanor.engine.engine import Engine, OptionEngine
@@ -23,6 +24,7 @@ __all__ = [
     "DefaultDialect",
     "Engine",
     "ExceptionContext",
+    "ExecutionContext",
     "FrozenResult",
     "Inspector",
     "MappingResult",

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc
+from athanor.engine.context import ExecutionContext
 from athanor.engine.result import CursorResult, ResultMetaData
 from athanor.engine.transaction import NestedTransaction, RootTransaction
 from athanor.sql.compiler import compile_cached
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from athanor.pool import PoolProxiedConnection
 
 _EMPTY: Mapping[str, Any] = {}
+Step = tuple[str, Any, bool, "list[tuple[Any, ...]] | None"]
 _savepoint_ids = itertools.count(1)
 
 ExecuteParams = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
@@ -46,6 +48,7 @@ class ExceptionContext:
         athanor_exception: exc.StatementError | None,
         is_disconnect: bool,
         is_pre_ping: bool = False,
+        execution_context: ExecutionContext | None = None,
     ) -> None:
         self.connection = connection
         self.engine = engine
@@ -59,7 +62,7 @@ class ExceptionContext:
         self.is_disconnect = is_disconnect
         self.invalidate_pool_on_disconnect = True
         self.is_pre_ping = is_pre_ping
-        self.execution_context = None
+        self.execution_context = execution_context
 
 
 class Connection:
@@ -330,11 +333,18 @@ class Connection:
         """
         if not isinstance(statement, ClauseElement):
             raise exc.ObjectNotExecutableError(statement)
-        options = (
-            {**self._execution_options, **execution_options}
-            if execution_options
-            else self._execution_options
-        )
+        statement_options = statement._execution_options
+        options: Mapping[str, Any]
+        if statement_options:
+            options = {
+                **self._execution_options,
+                **statement_options,
+                **(execution_options or {}),
+            }
+        elif execution_options:
+            options = {**self._execution_options, **execution_options}
+        else:
+            options = self._execution_options
         dispatch = self._dispatch
         if dispatch.before_execute:
             multiparams, params = _split_params(parameters)
@@ -367,9 +377,13 @@ class Connection:
                 error.hide_parameters = self.engine.hide_parameters
             raise
         if parameters is None or isinstance(parameters, Mapping):
-            result = self._run(compiled, sql, driver_params, options, parameters)
+            context = ExecutionContext(
+                self, compiled, statement, _one_set(parameters), options, False
+            )
+            result = self._run(context, sql, driver_params)
         else:
-            result = self._run_many(compiled, steps, options)
+            context = ExecutionContext(self, compiled, statement, parameters, options, True)
+            result = self._run_many(context, steps)
         if dispatch.after_execute:
             multiparams, params = _split_params(parameters)
             for fn in dispatch.after_execute:
@@ -419,9 +433,12 @@ class Connection:
             and isinstance(parameters[0], (Mapping, tuple, list))
         ):
             if len(parameters) > 1:
-                return self._run_many(None, [(statement, parameters, True)], options)
+                context = ExecutionContext(self, None, statement, (), options, True)
+                return self._run_many(context, [(statement, parameters, True, None)])
             parameters = parameters[0]
-        return self._run(None, statement, parameters, options, None)
+        return self._run(
+            ExecutionContext(self, None, statement, (), options, False), statement, parameters
+        )
 
     def _cursor_for(self, options: Mapping[str, Any]) -> tuple[Any, bool]:
         proxied = self._proxied
@@ -452,19 +469,16 @@ class Connection:
             raise self._handle_error(error, None, None, None) from error
         return cursor, server_side
 
-    def _run(
-        self,
-        compiled: Any,
-        sql: str,
-        driver_params: Any,
-        options: Mapping[str, Any],
-        user_params: Mapping[str, Any] | None,
-    ) -> CursorResult:
+    def _run(self, context: ExecutionContext, sql: str, driver_params: Any) -> CursorResult:
+        options = context.execution_options
         cursor, server_side = self._cursor_for(options)
+        context.cursor = cursor
         dispatch = self._dispatch
         if dispatch.before_cursor_execute:
             for fn in dispatch.before_cursor_execute:
-                sql, driver_params = fn(self, cursor, sql, driver_params, compiled, False)
+                sql, driver_params = fn(self, cursor, sql, driver_params, context, False)
+        context.statement = sql
+        context.parameters = driver_params
         if self._begin_pending:
             self._emit_pending_begin(sql)
         if self._echo:
@@ -479,35 +493,36 @@ class Connection:
         except BaseException as error:
             self._close_cursor_quietly(cursor)
             if isinstance(error, dialect.dbapi_error):
-                raise self._handle_error(error, sql, driver_params, cursor) from error
+                raise self._handle_error(error, sql, driver_params, cursor, context) from error
             raise
         if dispatch.after_cursor_execute:
             for fn in dispatch.after_cursor_execute:
-                fn(self, cursor, sql, driver_params, compiled, False)
+                fn(self, cursor, sql, driver_params, context, False)
         try:
-            return self._make_result(compiled, cursor, server_side, options, driver_params)
+            return self._make_result(context, cursor, server_side, driver_params)
         except dialect.dbapi_error as error:
             self._close_cursor_quietly(cursor)
-            raise self._handle_error(error, sql, driver_params, cursor) from error
+            raise self._handle_error(error, sql, driver_params, cursor, context) from error
 
-    def _run_many(
-        self,
-        compiled: Any,
-        steps: Sequence[tuple[str, Any, bool]],
-        options: Mapping[str, Any],
-    ) -> CursorResult:
+    def _run_many(self, context: ExecutionContext, steps: Sequence[Step]) -> CursorResult:
         cursor, _ = self._cursor_for(_EMPTY)
+        context.cursor = cursor
+        compiled = context.compiled
+        reads_returning = compiled is not None and compiled.returned_width > 0
         dialect = self.dialect
         dispatch = self._dispatch
         rowcount = 0
         returned: list[Any] = []
+        param_pks: list[tuple[Any, ...] | None] | None = [] if compiled is not None else None
         description = None
         try:
-            for step_sql, step_params, is_many in steps:
+            for step_sql, step_params, is_many, step_pks in steps:
                 sql, driver_params = step_sql, step_params
                 if dispatch.before_cursor_execute:
                     for fn in dispatch.before_cursor_execute:
-                        sql, driver_params = fn(self, cursor, sql, driver_params, compiled, is_many)
+                        sql, driver_params = fn(self, cursor, sql, driver_params, context, is_many)
+                context.statement = sql
+                context.parameters = driver_params
                 if self._begin_pending:
                     self._emit_pending_begin(sql)
                 if self._echo:
@@ -518,37 +533,55 @@ class Connection:
                     else:
                         dialect.do_execute(cursor, sql, driver_params)
                 except dialect.dbapi_error as error:
-                    raise self._handle_error(error, sql, driver_params, cursor) from error
+                    raise self._handle_error(error, sql, driver_params, cursor, context) from error
                 if dispatch.after_cursor_execute:
                     for fn in dispatch.after_cursor_execute:
-                        fn(self, cursor, sql, driver_params, compiled, is_many)
+                        fn(self, cursor, sql, driver_params, context, is_many)
                 if cursor.description is not None:
                     description = cursor.description
-                    returned.extend(cursor.fetchall())
+                    rows = cursor.fetchall()
+                    if reads_returning:
+                        rows = _in_parameter_order(compiled, rows, step_pks)
+                    returned.extend(rows)
+                if param_pks is not None:
+                    if step_pks is None:
+                        param_pks = None
+                    else:
+                        param_pks.extend(step_pks)
                 if cursor.rowcount is not None and cursor.rowcount >= 0:
                     rowcount += cursor.rowcount
         finally:
             self._close_cursor_quietly(cursor)
-        if description is None:
-            return CursorResult(None, rowcount=rowcount, returns_rows=False)
+        context.rowcount = rowcount
+        if reads_returning and description is not None:
+            context._returned_rows = returned
+        elif compiled is not None and compiled.isinsert:
+            context._pk_rows = (
+                list(param_pks)
+                if param_pks is not None
+                else [None] * len(context.compiled_parameters)
+            )
+        if description is None or (compiled is not None and not compiled.returns_rows):
+            return CursorResult(None, rowcount=rowcount, returns_rows=False, context=context)
+        if compiled is not None and compiled.returns_hidden:
+            width = len(compiled.result_keys)
+            returned = [row[:width] for row in returned if row is not None]
         return CursorResult(
             _ListCursor(returned, description),
             metadata=_result_metadata(compiled, description),
             rowcount=rowcount,
+            context=context,
         )
 
     def _make_result(
-        self,
-        compiled: Any,
-        cursor: Any,
-        server_side: bool,
-        options: Mapping[str, Any],
-        driver_params: Any,
+        self, context: ExecutionContext, cursor: Any, server_side: bool, driver_params: Any
     ) -> CursorResult:
         engine = self.engine
+        compiled = context.compiled
+        options = context.execution_options
         if compiled is not None and not server_side:
             known: ResultMetaData | None = getattr(compiled, "_result_metadata", None)
-            if known is not None and not compiled.isinsert:
+            if known is not None and not compiled.isinsert and not compiled.returns_hidden:
                 # A compiled statement whose row shape is already known: reading
                 # cursor.description again would only cost time (psycopg builds it anew).
                 return CursorResult(
@@ -558,20 +591,46 @@ class Connection:
                     on_close=partial(self._release_cursor, cursor),
                     row_logger=engine._row_logger if engine._echo_rows else None,
                     yield_per=options.get("yield_per") if options else None,
+                    context=context,
                 )
         description = cursor.description
         inserted_primary_key = None
-        if compiled is not None and compiled.isinsert:
-            returned_row = None
-            if compiled.implicit_returning_pk and description is not None:
-                returned_row = cursor.fetchone()
-                description = None
-            inserted_primary_key = compiled.inserted_primary_key(
-                driver_params, getattr(cursor, "lastrowid", None), returned_row
-            )
-        if description is None:
+        if compiled is not None and compiled.returns_hidden and description is not None:
+            # The engine reads RETURNING itself (primary key, defaults); the columns asked for
+            # with returning() / supplemental_cols come first in each row.
+            raw_rows = cursor.fetchall()
+            context._returned_rows = list(raw_rows)
             rowcount = cursor.rowcount
-            lastrowid = getattr(cursor, "lastrowid", None)
+            if compiled.isinsert:
+                inserted_primary_key = compiled.inserted_primary_key(
+                    driver_params, None, raw_rows[0] if raw_rows else None
+                )
+                context._pk_rows = [inserted_primary_key]
+            self._release_cursor(cursor)
+            if not compiled.returns_rows:
+                return CursorResult(
+                    None,
+                    rowcount=rowcount,
+                    inserted_primary_key=inserted_primary_key,
+                    returns_rows=False,
+                    context=context,
+                )
+            width = len(compiled.result_keys)
+            return CursorResult(
+                _ListCursor([row[:width] for row in raw_rows], description),
+                metadata=_result_metadata(compiled, description[:width]),
+                rowcount=rowcount,
+                inserted_primary_key=inserted_primary_key,
+                context=context,
+            )
+        if compiled is not None and compiled.isinsert:
+            inserted_primary_key = compiled.inserted_primary_key(
+                driver_params, getattr(cursor, "lastrowid", None), None
+            )
+            context._pk_rows = [inserted_primary_key]
+        if description is None:
+            rowcount = context.rowcount = cursor.rowcount
+            lastrowid = context.lastrowid = getattr(cursor, "lastrowid", None)
             self._release_cursor(cursor)
             return CursorResult(
                 None,
@@ -579,6 +638,7 @@ class Connection:
                 lastrowid=lastrowid,
                 inserted_primary_key=inserted_primary_key,
                 returns_rows=False,
+                context=context,
             )
         return CursorResult(
             cursor,
@@ -590,6 +650,8 @@ class Connection:
             if options
             else None,
             is_server_side=server_side,
+            inserted_primary_key=inserted_primary_key,
+            context=context,
         )
 
     def _release_cursor(self, cursor: Any) -> None:
@@ -615,7 +677,12 @@ class Connection:
     # --- errors -----------------------------------------------------------------------
 
     def _handle_error(
-        self, error: BaseException, statement: str | None, params: Any, cursor: Any
+        self,
+        error: BaseException,
+        statement: str | None,
+        params: Any,
+        cursor: Any,
+        context: ExecutionContext | None = None,
     ) -> BaseException:
         """Wrap a driver error; a disconnect invalidates this and the older pooled connections."""
         proxied = self._proxied
@@ -631,7 +698,7 @@ class Connection:
         )
         final: BaseException = wrapped
         if self._dispatch.handle_error:
-            context = ExceptionContext(
+            error_context = ExceptionContext(
                 self,
                 self.engine,
                 self.dialect,
@@ -641,12 +708,13 @@ class Connection:
                 error,
                 wrapped,
                 is_disconnect,
+                execution_context=context,
             )
             for fn in self._dispatch.handle_error:
-                replacement = fn(context)
+                replacement = fn(error_context)
                 if replacement is not None:
-                    final = context.chained_exception = replacement
-            is_disconnect = context.is_disconnect
+                    final = error_context.chained_exception = replacement
+            is_disconnect = error_context.is_disconnect
             if isinstance(wrapped, exc.DBAPIError):
                 wrapped.connection_invalidated = is_disconnect
         if is_disconnect:
@@ -757,6 +825,34 @@ def _result_metadata(compiled: Any, description: Sequence[Sequence[Any]]) -> Res
             compiled._result_metadata = metadata
             return metadata
     return ResultMetaData([column[0] for column in description])
+
+
+def _one_set(parameters: Mapping[str, Any] | None) -> Sequence[Mapping[str, Any]]:
+    return (parameters,) if parameters else ()
+
+
+def _in_parameter_order(
+    compiled: Any, rows: list[Any], step_pks: list[tuple[Any, ...]] | None
+) -> list[Any]:
+    """RETURNING rows of one step, put in the order of its parameter sets when asked to.
+
+    Rows are matched by the primary key the parameters gave, else sorted by the autoincrement
+    key (which increases in VALUES order); a row the database did not return (a skipped
+    conflict) is None.
+    """
+    if not compiled.sort_by_parameter_order or (len(rows) <= 1 and step_pks is None):
+        return rows
+    positions = compiled.returned_pk_positions
+    if step_pks is not None:
+        by_key = {compiled.returned_values(row, positions): row for row in rows}
+        return [by_key.get(tuple(pk)) for pk in step_pks]
+    if len(positions) == 1:
+        (position,) = positions
+        return sorted(rows, key=lambda row: row[position])
+    raise exc.InvalidRequestError(
+        "Cannot return rows in parameter order: the primary key is neither given in the "
+        "parameters nor a single autoincrement column"
+    )
 
 
 def _split_params(parameters: ExecuteParams) -> tuple[list[Mapping[str, Any]], Mapping[str, Any]]:

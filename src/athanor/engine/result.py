@@ -658,7 +658,14 @@ class CursorResult(Result):
     ``rowcount``, ``lastrowid`` and ``inserted_primary_key`` still work.
     """
 
-    __slots__ = ("_inserted_primary_key", "is_server_side", "lastrowid", "returns_rows", "rowcount")
+    __slots__ = (
+        "_inserted_primary_key",
+        "context",
+        "is_server_side",
+        "lastrowid",
+        "returns_rows",
+        "rowcount",
+    )
 
     def __init__(
         self,
@@ -676,7 +683,10 @@ class CursorResult(Result):
         row_logger: Callable[[Any], object] | None = None,
         yield_per: int | None = None,
         is_server_side: bool = False,
+        context: Any = None,
     ) -> None:
+        self.context = context
+        """The :class:`~athanor.engine.context.ExecutionContext` of the execution (or None)."""
         self.rowcount = rowcount
         self.lastrowid = lastrowid
         self._inserted_primary_key = inserted_primary_key
@@ -709,6 +719,38 @@ class CursorResult(Result):
                 "construct"
             )
         return self._inserted_primary_key
+
+    @property
+    def inserted_primary_key_rows(self) -> list[tuple[Any, ...] | None]:
+        """The primary key of each row an INSERT created, one per parameter set.
+
+        Keys come from RETURNING when the statement fetched them (``return_defaults()``, or a
+        ``returning()`` that includes them), else from the parameters; a key that is not known
+        (an autoincrement value of an executemany without RETURNING) is None.
+        """
+        context = self.context
+        if context is None or not context.isinsert:
+            raise exc.InvalidRequestError(
+                "inserted_primary_key_rows is only available after executing an insert() construct"
+            )
+        rows: list[tuple[Any, ...] | None] = context.inserted_primary_key_rows
+        return rows
+
+    @property
+    def returned_defaults_rows(self) -> list[Row | None] | None:
+        """The values ``return_defaults()`` fetched, one Row per parameter set (None when the
+        statement did not use ``return_defaults()`` or the database has no RETURNING for it)."""
+        context = self.context
+        if context is None:
+            return None
+        rows: list[Row | None] | None = context.returned_default_rows
+        return rows
+
+    @property
+    def returned_defaults(self) -> Row | None:
+        """The ``return_defaults()`` values of a single-row INSERT or UPDATE, as one Row."""
+        rows = self.returned_defaults_rows
+        return rows[0] if rows else None
 
     def keys(self) -> RMKeyView:
         """The column keys; raises ResourceClosedError when the statement returns no rows."""

@@ -25,12 +25,16 @@ from athanor.sql import functions as fn
 from athanor.sql import operators
 from athanor.sql import selectable as sel
 from athanor.sql import types as sqltypes
+from athanor.sql.plugin import plugin_of
 
 _MARK = "\x00"
 _ROW_START = "["
 _ROW_END = "]"
 
-Step = tuple[str, Any, bool]
+Step = tuple[str, Any, bool, "list[tuple[Any, ...]] | None"]
+"""One execution of an executemany: SQL, driver parameters, whether to use the driver's
+executemany, and the primary key (as bound) of each parameter set the step covers, when the
+parameters supply it (None otherwise)."""
 
 
 _TYPE_ARGUMENTS = re.compile(r"\([^)]*\)")
@@ -50,6 +54,18 @@ class Compiled:
     isddl: bool = False
     returns_rows: bool = False
     implicit_returning_pk: bool = False
+    returned_pk_positions: tuple[int, ...] | None = None
+    """Where the primary key sits in each RETURNING row (DML with hidden RETURNING columns)."""
+    returned_defaults_positions: tuple[int, ...] = ()
+    returned_defaults_keys: tuple[str, ...] = ()
+    returned_width: int = 0
+    """How many columns the RETURNING clause renders (visible ones first, then hidden ones)."""
+    returned_processors: list[Callable[[Any], Any] | None] | None = None
+    returns_hidden: bool = False
+    """True when RETURNING carries columns the engine reads itself (primary key, defaults)."""
+    sort_by_parameter_order: bool = False
+    plan: Any = None
+    """What a compile plugin attached (an ORM loading plan); None for Core statements."""
     result_keys: list[str] = []
     result_key_objects: list[tuple[object, ...]] = []
     result_processors: list[Callable[[Any], Any] | None] | None = None
@@ -97,7 +113,7 @@ class Compiled:
         self, extracted: Sequence[Any], params_list: Sequence[Mapping[str, Any]]
     ) -> list[Step]:
         """Execution steps ``(sql, params, is_executemany)`` for a list of parameter sets."""
-        return [(self.string, _empty_params(self.dialect), False)]
+        return [(self.string, _empty_params(self.dialect), False, None)]
 
     def inserted_primary_key(
         self, params_used: Any, lastrowid: Any, returned_row: Any
@@ -460,6 +476,7 @@ class SQLCompiler(Compiled):
         self.result_keys = []
         self.result_key_objects = []
         self._result_types: list[sqltypes.TypeEngine] = []
+        self._returned_types: list[sqltypes.TypeEngine] = []
         self._pk_sources: list[tuple[str, Any]] | None = None
         self._settable: frozenset[str] = frozenset()
         self._variants: dict[Any, SQLCompiler] = {}
@@ -473,6 +490,7 @@ class SQLCompiler(Compiled):
                 extracted = statement._generate_cache_key()[1]
             except NotImplementedError:
                 extracted = None
+        self._extracted = extracted
         self._bind_index: dict[int, int] = {}
         # Names generated for anonymous parameters avoid the names users chose and the
         # column keys DML statements bind by.
@@ -519,8 +537,8 @@ class SQLCompiler(Compiled):
         self._fast_names = [s.name for s in self._slots]
         if self._result_types and self.returns_rows:
             self.result_processors = sqltypes.processors_for(self._result_types, self.dialect)
-        elif self._result_types and self.implicit_returning_pk:
-            self._pk_result_procs = sqltypes.processors_for(self._result_types, self.dialect)
+        if self._returned_types:
+            self.returned_processors = sqltypes.processors_for(self._returned_types, self.dialect)
 
     def _placeholder(
         self, slot: _Slot, position: int, suffix: str = "", element: int | None = None
@@ -1169,18 +1187,54 @@ class SQLCompiler(Compiled):
 
     # --- DML ------------------------------------------------------------------------------------
 
-    def _returning_clause(self, stmt: Any, kind: str, **kw: Any) -> str:
-        if not stmt._returning:
+    def _returning_clause(self, stmt: Any, kind: str, implicit_pk: bool = False) -> str:
+        """The RETURNING clause: the columns asked for, then hidden ones the engine reads.
+
+        Hidden columns are the primary key (to know ``inserted_primary_key`` and to match rows
+        to parameter sets) and the server-generated values of ``return_defaults()``.
+        """
+        visible = list(stmt._returning or stmt._supplemental_returning)
+        hidden: list[el.ColumnElement] = []
+        table = stmt.table
+        pk = list(table.primary_key) if kind == "insert" else []
+        if stmt._return_defaults:
+            hidden = pk + list(stmt._return_defaults_columns or _generated_columns(table, kind))
+        elif stmt._sort_by_parameter_order or (implicit_pk and not visible):
+            hidden = pk
+        if not visible and not hidden:
             return ""
         if not self._dialect_flag(f"{kind}_returning"):
-            raise exc.CompileError(
-                f"{self.dialect.name} (server version {self.dialect.server_version_info}) "
-                f"does not support RETURNING on {kind.upper()} statements"
+            if stmt._returning or stmt._supplemental_returning:
+                raise exc.CompileError(
+                    f"{self.dialect.name} (server version {self.dialect.server_version_info}) "
+                    f"does not support RETURNING on {kind.upper()} statements"
+                )
+            return ""
+        named = [(c._proxy_name or f"anon_{i + 1}", c) for i, c in enumerate(visible)]
+        if named:
+            self._set_result_columns(named)
+        seen = {id(c) for c in visible}
+        columns = list(visible)
+        for col in hidden:
+            if id(col) not in seen:
+                seen.add(id(col))
+                columns.append(col)
+        position = {id(c): i for i, c in enumerate(columns)}
+        self.returned_width = len(columns)
+        self.returns_hidden = len(columns) > len(visible)
+        self.sort_by_parameter_order = stmt._sort_by_parameter_order
+        if pk and all(id(c) in position for c in pk):
+            self.returned_pk_positions = tuple(position[id(c)] for c in pk)
+        if stmt._return_defaults:
+            generated = list(dict.fromkeys(hidden))
+            self.returned_defaults_positions = tuple(position[id(c)] for c in generated)
+            self.returned_defaults_keys = tuple(
+                c.key or f"anon_{i + 1}" for i, c in enumerate(generated)
             )
-        self.returns_rows = True
-        named = [(c._proxy_name or f"anon_{i + 1}", c) for i, c in enumerate(stmt._returning)]
-        self._set_result_columns(named)
-        return " RETURNING " + ", ".join(self._returning_column(c, name) for name, c in named)
+        self._returned_types = [c.type for c in columns]
+        rendered = [self._returning_column(c, name) for name, c in named]
+        rendered += [self.process(c, include_table=False) for c in columns[len(visible) :]]
+        return " RETURNING " + ", ".join(rendered)
 
     def _returning_column(self, col: el.ColumnElement, name: str) -> str:
         if isinstance(col, el.Label):
@@ -1302,20 +1356,18 @@ class SQLCompiler(Compiled):
             self._stack.append([table])
             post = " " + self.process(stmt._post_values_clause, **kw)
             self._stack.pop()
-        returning = self._returning_clause(stmt, "insert", **kw)
-        if (
-            not returning
-            and single_row
+        implicit_pk = (
+            single_row
             and not self.for_executemany
             and not stmt._inline
             and getattr(self.dialect, "implicit_returning_pk", False)
             and getattr(table, "implicit_returning", True)
-            and list(table.primary_key)
-        ):
-            pk = list(table.primary_key)
-            returning = " RETURNING " + ", ".join(self.process(c, include_table=False) for c in pk)
-            self.implicit_returning_pk = True
-            self._result_types = [c.type for c in pk]
+            and bool(table.primary_key)
+        )
+        returning = self._returning_clause(stmt, "insert", implicit_pk)
+        self.implicit_returning_pk = (
+            self.returned_pk_positions is not None and not self.returns_rows
+        )
         self._pk_sources = self._primary_key_sources(table, provided)
         return head + body + post + returning
 
@@ -1374,7 +1426,7 @@ class SQLCompiler(Compiled):
             text += self.update_from_clause(table, extra_froms, **kw)
             if stmt._where:
                 text += " WHERE " + self._criteria(stmt._where, kw)
-            text += self._returning_clause(stmt, "update", **kw)
+            text += self._returning_clause(stmt, "update")
         finally:
             self._stack.pop()
         return self._with_ctes(text)
@@ -1412,7 +1464,7 @@ class SQLCompiler(Compiled):
             text += self.delete_extra_from_clause(table, extra_froms, **kw)
             if stmt._where:
                 text += " WHERE " + self._criteria(stmt._where, kw)
-            text += self._returning_clause(stmt, "delete", **kw)
+            text += self._returning_clause(stmt, "delete")
         finally:
             self._stack.pop()
         return self._with_ctes(text)
@@ -1482,6 +1534,7 @@ class SQLCompiler(Compiled):
                 self.dialect,
                 self.statement,
                 compile_kwargs=self.compile_kwargs,
+                extracted=self._extracted,
                 column_keys=keys,
                 for_executemany=many,
             )
@@ -1594,19 +1647,60 @@ class SQLCompiler(Compiled):
         self, extracted: Sequence[Any], params_list: Sequence[Mapping[str, Any]]
     ) -> list[Step]:
         if not params_list:
-            return [(*self.prepare(extracted, None), False)]
+            return [(*self.prepare(extracted, None), False, None)]
         target = self._variant(params_list[0], True)
-        if target._expanding:
-            return [(*target.prepare(extracted, p), False) for p in params_list]
-        if (
+        batchable = (
             target.isinsert
             and len(params_list) > 1
             and _ROW_START in target._marks
             and getattr(self.dialect, "supports_multivalues_insert", False)
-        ):
+        )
+        one_by_one = target._expanding or (
+            target.returned_width > 0 and not (batchable and target._batch_sentinel() is not None)
+        )
+        if batchable and not one_by_one:
             return target._batched(extracted, params_list)
+        steps: list[Step] = []
+        if one_by_one:
+            # RETURNING with a driver executemany gives no rows on most drivers, and IN lists
+            # change the SQL per parameter set: run each parameter set on its own.
+            for p in params_list:
+                sql, values = target._prepare_values(extracted, p)
+                steps.append((sql, values, False, target._param_pks([values])))
+            return steps
         rows = [target._prepare_values(extracted, p)[1] for p in params_list]
-        return [(target.string, rows, True)]
+        return [(target.string, rows, True, target._param_pks(rows))]
+
+    def _batch_sentinel(self) -> str | None:
+        """How rows of a multi-row INSERT ... RETURNING are put back in parameter order:
+        ``"params"`` (matched by a primary key the parameters give), ``"autoincrement"`` (sorted
+        by an autoincrement key, which increases in VALUES order), ``"none"`` when the order
+        does not matter, or None when only one row at a time can keep it."""
+        if not self.sort_by_parameter_order:
+            return "none"
+        if self.returned_pk_positions is None or self._pk_sources is None:
+            return None
+        if all(kind == "param" for kind, _ in self._pk_sources):
+            return "params"
+        if [kind for kind, _ in self._pk_sources] == ["lastrowid"]:
+            return "autoincrement"
+        return None
+
+    def _param_pks(self, driver_rows: Sequence[Any]) -> list[tuple[Any, ...]] | None:
+        """The primary key of each parameter set as bound, when the parameters supply it."""
+        if not self.isinsert or not self._pk_sources:
+            return None
+        if any(kind != "param" for kind, _ in self._pk_sources):
+            return None
+        slots = [slot for _, slot in self._pk_sources]
+        if self._positional:
+            order = [s.number for s in self._order]
+            if any(s.number not in order for s in slots):
+                return None
+            getter = _tuple_getter_at([order.index(s.number) for s in slots])
+        else:
+            getter = _tuple_getter_at([s.name for s in slots])
+        return self._python_keys([getter(row) for row in driver_rows])
 
     def _batched(
         self, extracted: Sequence[Any], params_list: Sequence[Mapping[str, Any]]
@@ -1625,21 +1719,31 @@ class SQLCompiler(Compiled):
             for s, v in zip(self._slots, self._slot_values(extracted, params_list[0]), strict=True)
         }
         row_values = _row_values(row_slots, extracted, params_list)
+        pk_getter = None
+        if self._pk_sources:
+            pk_slots = [slot for kind, slot in self._pk_sources if kind == "param"]
+            if len(pk_slots) == len(self._pk_sources) and all(id(s) in row_ids for s in pk_slots):
+                pk_getter = _tuple_getter_at([row_slots.index(s) for s in pk_slots])
         steps: list[Step] = []
         for offset in range(0, len(row_values), rows_per_batch):
             chunk = row_values[offset : offset + rows_per_batch]
             sql = self._batch_statement(len(chunk), start, end)
+            pks = (
+                self._python_keys([pk_getter(row) for row in chunk])
+                if pk_getter is not None
+                else None
+            )
             if self._positional:
                 before = [fixed[id(s)] for s in self._order_before(start)]
                 after = [fixed[id(s)] for s in self._order_after(end)]
                 flat = before + list(chain.from_iterable(chunk)) + after
-                steps.append((sql, flat, False))
+                steps.append((sql, flat, False, pks))
             else:
                 named = {s.name: fixed[id(s)] for s in other_slots}
                 names = self._row_names(row_slots, len(chunk))
                 for row_names, row in zip(names, chunk, strict=False):
                     named.update(zip(row_names, row, strict=True))
-                steps.append((sql, named, False))
+                steps.append((sql, named, False, pks))
         return steps
 
     def _row_names(self, row_slots: list[_Slot], rows: int) -> list[list[str]]:
@@ -1696,12 +1800,8 @@ class SQLCompiler(Compiled):
             )
         if not self.isinsert:
             return None
-        if self.implicit_returning_pk and returned_row is not None:
-            procs = getattr(self, "_pk_result_procs", None)
-            row = tuple(returned_row)
-            if procs is None:
-                return row
-            return tuple(p(v) if p is not None else v for p, v in zip(procs, row, strict=True))
+        if returned_row is not None and self.returned_pk_positions is not None:
+            return self.returned_values(returned_row, self.returned_pk_positions)
         if self._pk_sources is None:
             return None
         result = []
@@ -1723,10 +1823,37 @@ class SQLCompiler(Compiled):
                 result.append(None)
         return tuple(result)
 
-    def _unprocess(self, slot: _Slot, value: Any) -> Any:
+    def _python_keys(self, bound: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Primary keys as the parameters bound them, back in Python form."""
+        assert self._pk_sources is not None
+        procs = [self._unprocessor(slot) for _, slot in self._pk_sources]
+        if all(p is None for p in procs):
+            return bound
+        return [
+            tuple(v if p is None else p(v) for p, v in zip(procs, key, strict=True))
+            for key in bound
+        ]
+
+    def _unprocessor(self, slot: _Slot) -> Callable[[Any], Any] | None:
         if slot.processor is None or slot.bind is None:
-            return value
-        proc = slot.bind.type.dialect_impl(self.dialect).result_processor(self.dialect, None)
+            return None
+        proc: Callable[[Any], Any] | None = slot.bind.type.dialect_impl(
+            self.dialect
+        ).result_processor(self.dialect, None)
+        return proc
+
+    def returned_values(self, raw: Sequence[Any], positions: Sequence[int]) -> tuple[Any, ...]:
+        """The converted values at ``positions`` of a raw RETURNING row."""
+        procs = self.returned_processors
+        if procs is None:
+            return tuple(raw[i] for i in positions)
+        return tuple(
+            raw[i] if procs[i] is None else procs[i](raw[i])  # type: ignore[misc]
+            for i in positions
+        )
+
+    def _unprocess(self, slot: _Slot, value: Any) -> Any:
+        proc = self._unprocessor(slot)
         return proc(value) if proc is not None else value
 
 
@@ -1761,6 +1888,27 @@ def _row_values(
             converted.append(values)
         return converted
     return rows
+
+
+def _generated_columns(table: Any, kind: str) -> list[Any]:
+    """Columns whose values an INSERT (or UPDATE) generates when not given: defaults of any
+    kind, Python-side ones included, so ``return_defaults()`` reports everything it set."""
+    if kind == "insert":
+        return [c for c in table.c if _has_default(c) or getattr(c, "server_default", None)]
+    return [
+        c
+        for c in table.c
+        if getattr(c, "onupdate", None) is not None
+        or getattr(c, "server_onupdate", None) is not None
+    ]
+
+
+def _tuple_getter_at(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """A callable picking ``keys`` (positions or names) out of a row, always as a tuple."""
+    if len(keys) == 1:
+        (key,) = keys
+        return lambda row: (row[key],)
+    return itemgetter(*keys)
 
 
 def _has_default(col: Any) -> bool:
@@ -1805,17 +1953,47 @@ def compile_cached(
     try:
         key, extracted = statement._generate_cache_key()
     except NotImplementedError:
-        return dialect.statement_compiler(dialect, statement), []
+        return compile_statement(statement, dialect, None), []
     if cache is None:
-        return dialect.statement_compiler(dialect, statement, extracted=extracted), extracted
+        return compile_statement(statement, dialect, extracted), extracted
     try:
         compiled = cache.get(key)
     except TypeError:
-        return dialect.statement_compiler(dialect, statement, extracted=extracted), extracted
+        return compile_statement(statement, dialect, extracted), extracted
     if compiled is None:
-        compiled = dialect.statement_compiler(dialect, statement, extracted=extracted)
+        compiled = compile_statement(statement, dialect, extracted)
         cache[key] = compiled
     return compiled, extracted
+
+
+def compile_statement(
+    statement: Any,
+    dialect: Any,
+    extracted: Sequence[Any] | None,
+    compile_kwargs: Mapping[str, Any] | None = None,
+) -> Compiled:
+    """Compile ``statement`` (through its compile plugin, if it has one) for ``dialect``.
+
+    ``extracted`` are the statement's bound parameters in cache-key order; the compiled form
+    reads later statements' values by those positions.
+    """
+    plugin = plugin_of(statement)
+    if plugin is None:
+        compiled: Compiled = dialect.statement_compiler(
+            dialect, statement, extracted=extracted, compile_kwargs=compile_kwargs
+        )
+        return compiled
+    if extracted is None:
+        try:
+            extracted = statement._generate_cache_key()[1]
+        except NotImplementedError:
+            extracted = None
+    translated = plugin.translate(statement, dialect)
+    compiled = dialect.statement_compiler(
+        dialect, translated.statement, extracted=extracted, compile_kwargs=compile_kwargs
+    )
+    compiled.plan = translated.plan
+    return compiled
 
 
 def cache_key(statement: Any) -> Hashable:

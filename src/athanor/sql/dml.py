@@ -27,26 +27,59 @@ class DMLStatement(ClauseElement):
     is_dml = True
     _returning: tuple[ColumnElement, ...] = ()
     _return_defaults: bool = False
+    _return_defaults_columns: tuple[ColumnElement, ...] = ()
+    _supplemental_returning: tuple[ColumnElement, ...] = ()
+    _sort_by_parameter_order: bool = False
 
     def __init__(self, table: Any) -> None:
         self.table: TableClause = _coerce_table(table)
 
-    def returning(self: _D, *cols: Any) -> _D:
-        """``RETURNING cols`` (tables expand to all their columns)."""
+    def _get_compile_plugin(self) -> Any:
+        return self._compile_plugin or self.table._compile_plugin
+
+    def returning(self: _D, *cols: Any, sort_by_parameter_order: bool = False) -> _D:
+        """``RETURNING cols`` (tables expand to all their columns).
+
+        With ``sort_by_parameter_order=True`` an executemany returns its rows in the order of
+        the parameter sets, also when the rows are inserted in multi-row batches.
+        """
+        if self._return_defaults:
+            raise exc.InvalidRequestError(
+                "return_defaults() is already configured on this statement; use "
+                "return_defaults(supplemental_cols=...) to fetch more columns with it"
+            )
         new = self._generate()
-        expanded: list[ColumnElement] = []
-        for col in cols:
-            if isinstance(col, FromClause):
-                expanded.extend(col.c)
-            else:
-                expanded.append(coerce_column(col))
-        new._returning = self._returning + tuple(expanded)
+        new._returning = self._returning + _expand_columns(cols)
+        new._sort_by_parameter_order = self._sort_by_parameter_order or sort_by_parameter_order
         return new
 
-    def return_defaults(self: _D, *cols: Any, **kw: Any) -> _D:
-        """Ask for server-generated values back (primary keys are always available)."""
+    def return_defaults(
+        self: _D,
+        *cols: Any,
+        supplemental_cols: Iterable[Any] | None = None,
+        sort_by_parameter_order: bool = False,
+    ) -> _D:
+        """Fetch server-generated values (primary key, server and SQL defaults) with RETURNING.
+
+        They are read with ``result.returned_defaults`` / ``returned_defaults_rows`` and
+        ``inserted_primary_key(_rows)``; the result itself has no rows unless
+        ``supplemental_cols`` are given.  ``cols`` limits the fetched defaults to those columns.
+        On a database without RETURNING for this statement, only the primary key of a single-row
+        INSERT is known (from the driver's last row id).
+        """
+        if self._returning:
+            raise exc.InvalidRequestError(
+                "RETURNING is already configured on this statement; return_defaults() cannot "
+                "be combined with returning()"
+            )
         new = self._generate()
         new._return_defaults = True
+        new._return_defaults_columns = self._return_defaults_columns + _expand_columns(cols)
+        if supplemental_cols is not None:
+            new._supplemental_returning = self._supplemental_returning + _expand_columns(
+                tuple(supplemental_cols)
+            )
+        new._sort_by_parameter_order = self._sort_by_parameter_order or sort_by_parameter_order
         return new
 
     @property
@@ -54,11 +87,27 @@ class DMLStatement(ClauseElement):
         return ColumnCollection((c.key or str(i), c) for i, c in enumerate(self._returning))
 
     def _returning_key(self, ctx: KeyContext) -> Hashable:
-        return tuple(c._ck(ctx) for c in self._returning)
+        return (
+            tuple(c._ck(ctx) for c in self._returning),
+            self._return_defaults,
+            tuple(c._ck(ctx) for c in self._return_defaults_columns),
+            tuple(c._ck(ctx) for c in self._supplemental_returning),
+            self._sort_by_parameter_order,
+        )
 
     @property
     def entity_description(self) -> dict[str, Any]:
         return {"name": self.table.name, "table": self.table}
+
+
+def _expand_columns(cols: tuple[Any, ...]) -> tuple[ColumnElement, ...]:
+    expanded: list[ColumnElement] = []
+    for col in cols:
+        if isinstance(col, FromClause):
+            expanded.extend(col.c)
+        else:
+            expanded.append(coerce_column(col))
+    return tuple(expanded)
 
 
 def _coerce_table(table: Any) -> TableClause:
@@ -179,7 +228,6 @@ class Insert(ValuesBase):
             self._returning_key(ctx),
             self._post_values_clause._ck(ctx) if self._post_values_clause is not None else None,
             self._inline,
-            self._return_defaults,
         )
 
 

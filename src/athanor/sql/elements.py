@@ -57,6 +57,9 @@ class ClauseElement:
     is_clause_element: ClassVar[bool] = True
     _precedence: ClassVar[int] = PRECEDENCE_ATOM
     _execution_options: Mapping[str, Any] = {}
+    _compile_plugin: Any = None
+    """A :class:`~athanor.sql.plugin.CompilePlugin` that translates this statement when it
+    is compiled (see :mod:`athanor.sql.plugin`)."""
 
     def _ck(self, ctx: KeyContext) -> Hashable:
         """This element's structural cache key; appends its bound parameters to ``ctx``."""
@@ -67,7 +70,10 @@ class ClauseElement:
         memo: tuple[Hashable, list[BindParameter]] | None = self.__dict__.get("_ck_memo")
         if memo is None:
             ctx = KeyContext()
-            memo = (self._ck(ctx), ctx.binds)
+            key = self._ck(ctx)
+            if self._compile_plugin is not None:
+                key = (key, self._compile_plugin)
+            memo = (key, ctx.binds)
             self.__dict__["_ck_memo"] = memo
         return memo
 
@@ -92,6 +98,16 @@ class ClauseElement:
     def self_group(self, against: Operator | None = None) -> ClauseElement:
         """This element, in parentheses if needed inside an ``against`` expression."""
         return self
+
+    def _get_compile_plugin(self) -> Any:
+        """The compile plugin of this statement (its own, or one its elements ask for)."""
+        return self._compile_plugin
+
+    def _with_compile_plugin(self: _E, plugin: Any) -> _E:
+        """A copy compiled through ``plugin`` (see :mod:`athanor.sql.plugin`)."""
+        new = self._generate()
+        new._compile_plugin = plugin
+        return new
 
     def execution_options(self: _E, **options: Any) -> _E:
         """A copy carrying execution options the engine reads (``stream_results`` ...)."""
@@ -120,9 +136,9 @@ class ClauseElement:
                 dialect, self, compile_kwargs=dict(compile_kwargs or {})
             )
             return result
-        compiler_cls = dialect.statement_compiler
-        compiled: Compiled = compiler_cls(dialect, self, compile_kwargs=dict(compile_kwargs or {}))
-        return compiled
+        from athanor.sql.compiler import compile_statement
+
+        return compile_statement(self, dialect, None, compile_kwargs)
 
     def __str__(self) -> str:
         return self.compile().string

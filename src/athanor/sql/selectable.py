@@ -710,6 +710,15 @@ class Select(_SelectBase):
             entities = tuple(entities[0])
         self._raw_columns: tuple[ClauseElement, ...] = tuple([_coerce_entity(e) for e in entities])
 
+    def _get_compile_plugin(self) -> Any:
+        if self._compile_plugin is not None:
+            return self._compile_plugin
+        for element in self._raw_columns:
+            plugin = element._compile_plugin
+            if plugin is not None:
+                return plugin
+        return None
+
     def _ck(self, ctx: KeyContext) -> Hashable:
         key: tuple[Hashable, ...] = (
             "SEL",
