@@ -18,7 +18,7 @@ from athanor import exc
 from athanor.engine.context import ExecutionContext
 from athanor.engine.result import CursorResult, ResultMetaData
 from athanor.engine.transaction import NestedTransaction, RootTransaction
-from athanor.sql.compiler import compile_cached
+from athanor.sql.compiler import compile_cached, result_key_objects
 from athanor.sql.elements import ClauseElement
 
 if TYPE_CHECKING:
@@ -581,7 +581,12 @@ class Connection:
         options = context.execution_options
         if compiled is not None and not server_side:
             known: ResultMetaData | None = getattr(compiled, "_result_metadata", None)
-            if known is not None and not compiled.isinsert and not compiled.returns_hidden:
+            if (
+                known is not None
+                and not compiled.isinsert
+                and not compiled.returns_hidden
+                and not compiled.keys_by_statement
+            ):
                 # A compiled statement whose row shape is already known: reading
                 # cursor.description again would only cost time (psycopg builds it anew).
                 return CursorResult(
@@ -640,9 +645,13 @@ class Connection:
                 returns_rows=False,
                 context=context,
             )
+        if compiled is not None and compiled.keys_by_statement:
+            metadata = _statement_metadata(compiled, context.invoked_statement, description)
+        else:
+            metadata = _result_metadata(compiled, description)
         return CursorResult(
             cursor,
-            metadata=_result_metadata(compiled, description),
+            metadata=metadata,
             rowcount=cursor.rowcount,
             on_close=cursor.close if server_side else partial(self._release_cursor, cursor),
             row_logger=engine._row_logger if engine._echo_rows else None,
@@ -825,6 +834,21 @@ def _result_metadata(compiled: Any, description: Sequence[Sequence[Any]]) -> Res
             compiled._result_metadata = metadata
             return metadata
     return ResultMetaData([column[0] for column in description])
+
+
+def _statement_metadata(
+    compiled: Any, statement: Any, description: Sequence[Sequence[Any]]
+) -> ResultMetaData:
+    """The result shape keyed by ``statement``'s own column objects (see
+    ``Compiled.keys_by_statement``)."""
+    if not hasattr(statement, "_named_columns"):
+        return _result_metadata(compiled, description)
+    named = statement._named_columns()
+    if len(named) != len(description):
+        return _result_metadata(compiled, description)
+    return ResultMetaData(
+        compiled.result_keys, compiled.result_processors, result_key_objects(named), by_shape=False
+    )
 
 
 def _one_set(parameters: Mapping[str, Any] | None) -> Sequence[Mapping[str, Any]]:

@@ -80,7 +80,7 @@ class ResultMetaData:
     :func:`~athanor.engine.row.row_class`).
     """
 
-    __slots__ = ("key_objects", "keys", "make_row", "processors", "row_class")
+    __slots__ = ("by_shape", "key_objects", "keys", "make_row", "processors", "row_class")
 
     keys: tuple[str, ...]
     key_objects: tuple[tuple[object, ...], ...]
@@ -95,10 +95,12 @@ class ResultMetaData:
         keys: Sequence[str],
         processors: Sequence[Processor | None] | None = None,
         key_objects: Sequence[Sequence[object]] | None = None,
+        by_shape: bool = True,
     ) -> None:
         self.keys = tuple(keys)
         self.key_objects = tuple(tuple(objs) for objs in key_objects) if key_objects else ()
-        self.row_class = row_class(self.keys, self.key_objects)
+        self.by_shape = by_shape
+        self.row_class = row_class(self.keys, self.key_objects, by_shape)
         if processors is not None and any(p is not None for p in processors):
             self.processors = tuple(processors)
             self.make_row = _processing_row_maker(self.row_class, self.processors)
@@ -130,13 +132,14 @@ class ResultMetaData:
             [self.keys[i] for i in indexes],
             None if self.processors is None else [self.processors[i] for i in indexes],
             [self.key_objects[i] for i in indexes] if self.key_objects else None,
+            self.by_shape,
         )
 
     def without_processors(self) -> ResultMetaData:
         """The same shape for rows whose values are already converted."""
         if self.processors is None:
             return self
-        return ResultMetaData(self.keys, None, self.key_objects)
+        return ResultMetaData(self.keys, None, self.key_objects, self.by_shape)
 
     def key_view(self) -> RMKeyView:
         """The keys as a set-like view that also answers ``column in keys``."""

@@ -9,7 +9,16 @@ that are defined once per result *shape* on a subclass shared by every row of th
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, Sequence, ValuesView
+from collections.abc import (
+    Callable,
+    Hashable,
+    ItemsView,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
 from operator import itemgetter
 from typing import Any, ClassVar, NoReturn
 
@@ -98,17 +107,57 @@ def _ambiguous_property(key: str) -> property:
     return property(get)
 
 
+def _stand_in(key: object) -> Hashable | None:
+    """The structural stand-in of a key object (see :class:`KeyMap`), or None."""
+    method = getattr(key, "_result_stand_in", None)
+    if method is None:
+        return None
+    found: Hashable | None = method()
+    return found
+
+
+class KeyMap(dict[object, int | None]):
+    """Key string or key object -> column position, resolving equally shaped columns too.
+
+    A compiled statement (and its row class) is shared by every statement of the same shape,
+    so the column objects of a new ``alias()`` or subquery are not the ones the map was built
+    from.  Such objects have a structural stand-in (equal for the same column of equally
+    shaped statements) that the map also holds; an exact lookup stays a plain dict access.
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, key: object) -> int | None:
+        stand_in = _stand_in(key)
+        if stand_in is None:
+            raise KeyError(key)
+        return dict.__getitem__(self, stand_in)
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        stand_in = _stand_in(key)
+        return stand_in is not None and dict.__contains__(self, stand_in)
+
+
 def build_keymap(
-    keys: Sequence[str], key_objects: Sequence[Sequence[object]] | None = None
-) -> dict[object, int | None]:
-    """Map each key and key object to its column position; keys used twice map to AMBIGUOUS."""
-    keymap: dict[object, int | None] = {}
+    keys: Sequence[str],
+    key_objects: Sequence[Sequence[object]] | None = None,
+    by_shape: bool = True,
+) -> KeyMap:
+    """Map each key and key object (and, ``by_shape``, its stand-in) to its column position;
+    keys used twice map to AMBIGUOUS."""
+    keymap = KeyMap()
     for index, key in enumerate(keys):
-        names: Sequence[object] = (key,)
+        names: list[object] = [key]
         if key_objects is not None and index < len(key_objects):
-            names = (key, *key_objects[index])
-        for name in names:
-            seen = keymap.get(name, index)
+            for obj in key_objects[index]:
+                names.append(obj)
+                stand_in = _stand_in(obj) if by_shape else None
+                if stand_in is not None:
+                    names.append(stand_in)
+        for name in dict.fromkeys(names):
+            seen = dict.get(keymap, name, index)
             keymap[name] = index if seen == index else AMBIGUOUS
     return keymap
 
@@ -117,7 +166,9 @@ _row_classes: dict[tuple[object, ...], type[Row]] = {}
 
 
 def row_class(
-    keys: Sequence[str], key_objects: Sequence[Sequence[object]] | None = None
+    keys: Sequence[str],
+    key_objects: Sequence[Sequence[object]] | None = None,
+    by_shape: bool = True,
 ) -> type[Row]:
     """The :class:`Row` subclass for results with these keys (and key objects).
 
@@ -125,15 +176,16 @@ def row_class(
     key map.  A key that names two columns gets a property that raises
     :class:`~athanor.exc.InvalidRequestError`.  Keys that would hide the ``_``-prefixed Row API
     (``_mapping``, ``_fields``, ...) and dunder names get no attribute; ``_mapping`` and
-    positions still reach them.
+    positions still reach them.  ``by_shape`` also maps each key object's structural stand-in
+    (see :class:`KeyMap`).
     """
     fields = tuple(keys)
     objects = tuple(tuple(objs) for objs in key_objects) if key_objects else ()
-    cache_key = (fields, objects)
+    cache_key = (fields, objects, by_shape)
     cls = _row_classes.get(cache_key)
     if cls is not None:
         return cls
-    keymap = build_keymap(fields, objects)
+    keymap = build_keymap(fields, objects, by_shape)
     namespace: dict[str, Any] = {
         "__slots__": (),
         "__module__": __name__,

@@ -69,6 +69,10 @@ class Compiled:
     result_keys: list[str] = []
     result_key_objects: list[tuple[object, ...]] = []
     result_processors: list[Callable[[Any], Any] | None] | None = None
+    keys_by_statement: bool = False
+    """True when result columns of an equally shaped statement cannot be told apart by shape
+    (a self-join of two anonymous aliases): each execution then keys rows by its own
+    statement's column objects."""
     positiontup: list[str] | None = None
 
     def __init__(
@@ -465,6 +469,7 @@ class SQLCompiler(Compiled):
         self._slot_by_bind: dict[int, _Slot] = {}
         self._anon_counters: dict[str, int] = {}
         self._anon_froms: dict[int, str] = {}
+        self._anon_shapes: set[Hashable] = set()
         self._ctes: dict[str, str] = {}
         self._ctes_defining: set[str] = set()
         self._cte_recursive = False
@@ -664,6 +669,11 @@ class SQLCompiler(Compiled):
             name = self._anon_froms.get(id(root))
             if name is None:
                 name = self._anon_froms[id(root)] = self._anon("anon")
+                if not self.keys_by_statement:
+                    # Two anonymous FROMs of one shape: their columns' stand-ins are equal.
+                    shape = root._ck_ref(el.KeyContext())
+                    self.keys_by_statement = shape in self._anon_shapes
+                    self._anon_shapes.add(shape)
             return name
         return self.preparer.format_table(from_)
 
@@ -969,16 +979,11 @@ class SQLCompiler(Compiled):
     def _set_result_columns(self, named: list[tuple[str, el.ColumnElement]]) -> None:
         self.returns_rows = True
         self.result_keys = [name for name, _ in named]
-        objects: list[tuple[object, ...]] = []
-        for name, col in named:
-            extra: list[object] = [col]
-            if isinstance(col, el.Label):
-                extra.append(col.element)
-            if col.key is not None and col.key != name:
-                extra.append(col.key)
-            objects.append(tuple(extra))
-        self.result_key_objects = objects
+        self.result_key_objects = result_key_objects(named)
         self._result_types = [col.type for _, col in named]
+        stand_ins = [col._result_stand_in() for _, col in named]
+        found = [key for key in stand_ins if key is not None]
+        self.keys_by_statement = len(set(found)) < len(found)
 
     def visit_select(self, select: sel.Select, _correlate: bool = False, **kw: Any) -> str:
         toplevel = not self._stack and not self._toplevel_done
@@ -1901,6 +1906,20 @@ def _generated_columns(table: Any, kind: str) -> list[Any]:
         if getattr(c, "onupdate", None) is not None
         or getattr(c, "server_onupdate", None) is not None
     ]
+
+
+def result_key_objects(named: Sequence[tuple[str, el.ColumnElement]]) -> list[tuple[object, ...]]:
+    """The objects that name each result column besides its key: the column (or label), a
+    label's inner expression, and the column's own key where the result renamed it."""
+    objects: list[tuple[object, ...]] = []
+    for name, col in named:
+        extra: list[object] = [col]
+        if isinstance(col, el.Label):
+            extra.append(col.element)
+        if col.key is not None and col.key != name:
+            extra.append(col.key)
+        objects.append(tuple(extra))
+    return objects
 
 
 def _tuple_getter_at(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:

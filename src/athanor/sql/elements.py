@@ -482,6 +482,15 @@ class ColumnElement(ClauseElement, ColumnOperators):
         """The name this expression gets in a subquery's ``.c`` and in result rows."""
         return None
 
+    def _result_stand_in(self) -> Hashable | None:
+        """This expression's structure, as a result key: a statement of the same shape reuses
+        a cached compiled form, whose result rows then find this expression by it."""
+        try:
+            key = self._ck(KeyContext())
+        except NotImplementedError:
+            return None
+        return None if key is self else ("stand-in", key)
+
     def _bind_base_name(self) -> str:
         return self._proxy_name or "param"
 
@@ -769,6 +778,12 @@ class ColumnClause(ColumnElement):
 
     def _bind_base_name(self) -> str:
         return self.key or "param"
+
+    def _result_stand_in(self) -> Hashable | None:
+        table = self.table
+        if table is not None and table._stable_identity:
+            return None
+        return super()._result_stand_in()
 
     def _ck(self, ctx: KeyContext) -> Hashable:
         table = self.table
