@@ -1,4 +1,5 @@
-"""Entry point of the ``athanor`` command: ``athanor --version``, ``athanor demo``."""
+"""Entry point of the ``athanor`` command: ``athanor --version``, ``athanor demo``,
+``athanor migrate ...``."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="sqlite:///athanor_demo.db",
         help="database URL to run the tour on (default: sqlite:///athanor_demo.db)",
     )
+    from athanor.migrate.cli import add_parser
+
+    add_parser(commands)
     return parser
 
 
@@ -36,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from athanor.cli.demo import run_demo
 
         return run_demo(arguments.url, out=sys.stdout, err=sys.stderr)
+    if arguments.command == "migrate":
+        from athanor.migrate.cli import run
+
+        return run(arguments)
     parser.print_usage(sys.stderr)
     print("athanor: error: choose a command, e.g. 'athanor demo'", file=sys.stderr)
     return 2
