@@ -310,4 +310,3 @@ def _source(impl: Any, spec: ColumnSpec) -> str:
     assert spec.source is not None
     column = impl.quote(spec.source)
     return f"CAST({column} AS {impl.type_sql(spec.type)})" if spec.cast else column
-
