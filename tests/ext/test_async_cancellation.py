@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from athanor.ext.asyncio import AsyncEngine, create_async_engine
 from athanor.sql.elements import text
+from athanor.util.async_adapter import wait_for_background_closes
 from backends import Backend
 
 APP = "athanor-cancel-test"
@@ -93,7 +95,9 @@ def test_random_cancellations_under_load(backend: Backend) -> None:
                 and not isinstance(o, (asyncio.CancelledError, TimeoutError))
             ]
             assert unexpected == []
-            await asyncio.sleep(0.05)
+            # a cancelled query's connection keeps its slot until its server session is ended
+            await wait_for_background_closes()
+            await asyncio.sleep(0)
             checked_out = engine.pool.checkedout()
             async with engine.connect() as conn:
                 committed = await conn.scalar(text("SELECT count(*) FROM hits"))
@@ -135,6 +139,8 @@ def test_cancelled_query_connection_is_replaced(backend: Backend) -> None:
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(hold(), 0.2)
             assert time.monotonic() - started < 3
+            await wait_for_background_closes()
+            await asyncio.sleep(0)
             checked_out = engine.pool.checkedout()
             async with engine.connect() as conn:
                 value = await conn.scalar(text("SELECT 42"))
@@ -172,3 +178,95 @@ def test_cancelled_checkout_waiter_leaves_the_line(backend: Backend) -> None:
             await engine.dispose()
 
     assert asyncio.run(main()) == (1, 0)
+
+
+class _SessionSampler:
+    """Counts, from a thread of its own, this test database's sessions on the MySQL server
+    (information_schema.processlist) and keeps the highest count seen."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._raw = backend.raw_connect()
+        self._database = backend.database
+        self._stop = threading.Event()
+        self.peak = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def count(self) -> int:
+        cur = self._raw.cursor()
+        cur.execute(
+            "SELECT count(*) FROM information_schema.processlist "
+            "WHERE db = %s AND id <> CONNECTION_ID()",
+            (self._database,),
+        )
+        return int(cur.fetchone()[0])
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak = max(self.peak, self.count())
+
+    def __enter__(self) -> _SessionSampler:
+        deadline = time.monotonic() + 30
+        while self.count() and time.monotonic() < deadline:  # earlier tests' sessions ending
+            time.sleep(0.05)
+        cur = self._raw.cursor()
+        cur.execute(
+            "SELECT id, command, time, state, info FROM information_schema.processlist "
+            "WHERE db = %s AND id <> CONNECTION_ID()",
+            (self._database,),
+        )
+        assert self.count() == 0, f"sessions of another test are still open: {cur.fetchall()}"
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._raw.close()
+
+
+@pytest.mark.backends("mysql")
+def test_cancellation_storm_keeps_server_sessions_within_the_pool(backend: Backend) -> None:
+    """Every cancelled MySQL query is killed from a side connection: that side channel is
+    one reused connection, and a cancelled session keeps its pool slot until it is gone, so
+    the server never sees more than pool_size + max_overflow + a small constant sessions."""
+    pool_size, max_overflow, side_channels = 5, 10, 1
+    rng = random.Random(99)
+
+    async def main() -> tuple[int, int, list[BaseException], int, int]:
+        engine = _engine(backend, pool_size=pool_size, max_overflow=max_overflow)
+
+        async def op(timeout: float, sleep: float) -> None:
+            async with engine.connect() as conn:
+                async with asyncio.timeout(timeout):
+                    await conn.exec_driver_sql(f"SELECT SLEEP({sleep:.3f})")
+
+        async def client() -> list[BaseException | None]:
+            outcomes: list[BaseException | None] = []
+            for _ in range(3):
+                try:
+                    await op(rng.uniform(0.001, 0.02), rng.uniform(0, 0.03))
+                    outcomes.append(None)
+                except Exception as error:
+                    outcomes.append(error)
+            return outcomes
+
+        try:
+            with _SessionSampler(backend) as sampler:
+                async with asyncio.timeout(240):
+                    results = await asyncio.gather(*(client() for _ in range(200)))
+                    await wait_for_background_closes()
+                    await asyncio.sleep(0)
+            outcomes = [o for r in results for o in r]
+            timed_out = sum(isinstance(o, TimeoutError) for o in outcomes)
+            failures = [o for o in outcomes if o is not None and not isinstance(o, TimeoutError)]
+            return sampler.peak, timed_out, failures, engine.pool.checkedout(), len(outcomes)
+        finally:
+            await engine.dispose()
+
+    peak, timed_out, failures, checked_out, total = asyncio.run(main())
+    assert total == 600
+    assert timed_out > 100, "the load must actually cancel queries"
+    assert failures == [], "only the timeouts may fail (no 'Too many connections')"
+    assert peak <= pool_size + max_overflow + side_channels + 2
+    assert checked_out == 0
+    assert _open_transactions(backend) == 0

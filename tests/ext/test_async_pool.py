@@ -16,6 +16,7 @@ import pytest
 from athanor import exc
 from athanor.dialects.sqlite.aiosqlite import AiosqliteDialect
 from athanor.pool.async_adapted_queue_pool import AsyncAdaptedQueuePool
+from athanor.util.async_adapter import wait_for_background_closes
 from athanor.util.concurrency import await_only, greenlet_spawn
 
 
@@ -122,6 +123,9 @@ def test_cancelled_during_pre_ping_gives_the_connection_back(tmp_path: Path) -> 
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(_in_bridge(pool.connect), 0.1)
         dialect.do_ping = original  # type: ignore[method-assign]
+        # the interrupted connection keeps its slot until its background close is over
+        await wait_for_background_closes()
+        await asyncio.sleep(0)
         after_cancel = pool.checkedout()
         fresh = await _in_bridge(pool.connect)
         replaced = fresh.dbapi_connection is not adapter

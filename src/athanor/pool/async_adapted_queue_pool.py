@@ -6,13 +6,15 @@ an asyncio future and awaits it through the greenlet bridge, so other tasks keep
 (or hands on the connection it was just given) through QueuePool's own bookkeeping.
 
 Connections whose adapter was terminated (its task was cancelled mid-operation) are
-invalidated when they come back, so the pool never hands out a dead one.
+invalidated when they come back, so the pool never hands out a dead one; their slot stays
+taken until the adapter's background close has ended the server session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from athanor.pool.queue_pool import QueuePool
@@ -85,10 +87,28 @@ class AsyncAdaptedQueuePool(QueuePool):
                 self._give_back(entry)
             raise
 
+    _adapters: weakref.WeakKeyDictionary[ConnectionPoolEntry, Any] | None = None
+    """The adapter each entry connected last (kept after invalidation), made on first use."""
+
+    def _on_connect(self, conn: Any, entry: ConnectionPoolEntry) -> None:
+        if self._adapters is None:
+            self._adapters = weakref.WeakKeyDictionary()
+        self._adapters[entry] = conn
+        super()._on_connect(conn, entry)
+
     def _do_return_conn(self, entry: ConnectionPoolEntry) -> None:
         conn = entry.dbapi_connection
         if conn is not None and getattr(conn, "terminated", False):
             entry.invalidate()
+        adapters = self._adapters
+        closing: asyncio.Task[None] | None = getattr(
+            None if adapters is None else adapters.get(entry), "background_close", None
+        )
+        if closing is not None and not closing.done():
+            # The server session lives until that close ends it: keep the slot taken until
+            # then, so the server never holds more of our sessions than the pool allows.
+            closing.add_done_callback(lambda _: QueuePool._do_return_conn(self, entry))
+            return
         super()._do_return_conn(entry)
 
     def _return_leaked(self, proxy: PoolProxiedConnection) -> None:

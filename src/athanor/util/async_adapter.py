@@ -133,6 +133,8 @@ class AsyncAdaptedConnection:
         self.dbapi = dbapi
         self.driver_connection = driver_connection
         self.terminated = False
+        self.background_close: asyncio.Task[None] | None = None
+        """After a cancellation: the close still running on the server's side, if any."""
         self._autocommit = False
         self.connect_args: tuple[tuple[Any, ...], dict[str, Any], Any] = ((), {}, None)
         """What opened this connection: (args, kwargs, async creator or None)."""
@@ -224,7 +226,7 @@ class AsyncAdaptedConnection:
         except RuntimeError:
             self._terminate()
             return
-        task = loop.create_task(self._close_after_interrupt())
+        task = self.background_close = loop.create_task(self._close_after_interrupt())
         _closing_tasks.add(task)
         task.add_done_callback(_closing_tasks.discard)
 
@@ -232,9 +234,11 @@ class AsyncAdaptedConnection:
         try:
             async with asyncio.timeout(INTERRUPTED_CLOSE_TIMEOUT):
                 await self._close_interrupted()
-        except BaseException:
+        except BaseException as error:
             self._terminate()
-            raise
+            if not isinstance(error, Exception):
+                raise
+            # nobody awaits this task: the connection is cut, which is all that is left to do
 
     async def _close_interrupted(self) -> None:
         """Close after a cancelled call (override when a plain close would wait too long)."""

@@ -22,7 +22,8 @@ class AiomysqlConnection(AsyncmyConnection):
             return await self.driver_connection.cursor(self.dbapi.driver.SSCursor)
         return await self._plain_cursor(self.driver_connection)
 
-    async def _plain_cursor(self, driver_connection: Any) -> Any:
+    @staticmethod
+    async def _plain_cursor(driver_connection: Any) -> Any:
         return await driver_connection.cursor()
 
     @property

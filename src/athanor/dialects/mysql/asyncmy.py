@@ -7,7 +7,8 @@ arguments, FOUND_ROWS, disconnect codes) is inherited.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -57,22 +58,15 @@ class AsyncmyConnection(AsyncAdaptedConnection):
         self.driver_connection.close()
 
     async def _close_interrupted(self) -> None:
-        # Closing the socket does not stop a running statement on a MySQL server; ask it to,
-        # from a second connection, as PostgreSQL drivers do with a cancel request.
+        # Closing the socket does not stop a running statement on a MySQL server: the session
+        # lives on until the statement ends.  End it through the kill channel, which reuses
+        # one side connection per server and loop however many tasks are cancelled.
         thread_id = self.driver_connection.thread_id()
         self._terminate()
-        args, kw, creator = self.connect_args
-        side = await (
-            creator(*args, **kw) if creator is not None else self.dbapi._connect(*args, **kw)
-        )
-        try:
-            cursor = await self._plain_cursor(side)
-            with contextlib.suppress(self.dbapi.Error):  # the session may have ended already
-                await cursor.execute(f"KILL QUERY {int(thread_id)}")
-        finally:
-            await side.ensure_closed()
+        await kill_channel(self).kill(thread_id)
 
-    async def _plain_cursor(self, driver_connection: Any) -> Any:
+    @staticmethod
+    async def _plain_cursor(driver_connection: Any) -> Any:
         """A buffered driver cursor on ``driver_connection`` (a coroutine for aiomysql)."""
         return driver_connection.cursor()
 
@@ -91,6 +85,79 @@ class AsyncmyConnection(AsyncAdaptedConnection):
     def open(self) -> bool:
         """False once the connection is closed, terminated or lost."""
         return not self.terminated and bool(self.driver_connection.connected)
+
+
+UNKNOWN_THREAD = 1094
+"""MySQL error: no session with that id (it ended before the KILL arrived)."""
+
+
+class KillChannel:
+    """One side connection to a server, per event loop, that ends interrupted sessions.
+
+    ``KILL`` requests take turns on the single connection, so cancelling many tasks at once
+    never opens more than one extra connection.  It is opened on demand, reused while
+    requests are queued, and closed as soon as none are, so it never outlives its loop.
+    """
+
+    def __init__(self, connection: AsyncmyConnection) -> None:
+        self._dbapi = connection.dbapi
+        self._connect_args = connection.connect_args
+        self._plain_cursor = connection._plain_cursor
+        self._lock = asyncio.Lock()
+        self._queued = 0
+        self._side: Any = None
+
+    async def kill(self, thread_id: int) -> None:
+        """End session ``thread_id`` (its statement and its transaction) on the server."""
+        self._queued += 1
+        try:
+            async with self._lock:
+                await self._kill(thread_id)
+                if self._queued == 1:
+                    await self._close_side()
+        finally:
+            self._queued -= 1
+
+    async def _kill(self, thread_id: int) -> None:
+        try:
+            if self._side is None:
+                args, kw, creator = self._connect_args
+                connect = creator if creator is not None else self._dbapi._connect
+                self._side = await connect(*args, **kw)
+            cursor = await self._plain_cursor(self._side)
+            await cursor.execute(f"KILL {int(thread_id)}")
+        except self._dbapi.Error as error:
+            if not (error.args and error.args[0] == UNKNOWN_THREAD):
+                await self._close_side()  # no server, or a broken side connection
+        except BaseException:
+            side, self._side = self._side, None  # interrupted midway: unusable now
+            if side is not None:
+                side.close()
+            raise
+
+    async def _close_side(self) -> None:
+        side, self._side = self._side, None
+        if side is not None:
+            try:
+                await side.ensure_closed()
+            except Exception:
+                side.close()
+
+
+_kill_channels: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, KillChannel]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def kill_channel(connection: AsyncmyConnection) -> KillChannel:
+    """The running loop's kill channel for the server and driver ``connection`` uses."""
+    args, kw, creator = connection.connect_args
+    key = repr((type(connection.dbapi).__name__, args, sorted(kw.items()), creator))
+    channels = _kill_channels.setdefault(asyncio.get_running_loop(), {})
+    channel = channels.get(key)
+    if channel is None:
+        channel = channels[key] = KillChannel(connection)
+    return channel
 
 
 class AsyncmyDBAPI(AsyncAdaptedDBAPI):
