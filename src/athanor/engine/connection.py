@@ -12,20 +12,23 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from athanor import exc
 from athanor.engine.context import ExecutionContext
-from athanor.engine.result import CursorResult, ResultMetaData
+from athanor.engine.result import CursorResult, ResultMetaData, ScalarResult
 from athanor.engine.transaction import NestedTransaction, RootTransaction
 from athanor.sql.compiler import compile_cached, result_key_objects
 from athanor.sql.elements import ClauseElement
+from athanor.sql.selectable import TypedReturnsRows
+from athanor.util.typevars import TP
 
 if TYPE_CHECKING:
     from athanor.engine.default import DefaultDialect
     from athanor.engine.engine import Engine
     from athanor.pool import PoolProxiedConnection
 
+_T = TypeVar("_T")
 _EMPTY: Mapping[str, Any] = {}
 Step = tuple[str, Any, bool, "list[tuple[Any, ...]] | None"]
 _savepoint_ids = itertools.count(1)
@@ -320,16 +323,33 @@ class Connection:
 
     # --- execution --------------------------------------------------------------------
 
+    @overload
     def execute(
         self,
-        statement: Any,
+        statement: TypedReturnsRows[TP],
         parameters: ExecuteParams = None,
         *,
         execution_options: Mapping[str, Any] | None = None,
-    ) -> CursorResult:
+    ) -> CursorResult[TP]: ...
+    @overload
+    def execute(
+        self,
+        statement: ClauseElement,
+        parameters: ExecuteParams = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> CursorResult[Any]: ...
+    def execute(
+        self,
+        statement: ClauseElement,
+        parameters: ExecuteParams = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> CursorResult[Any]:
         """Run a statement (``select()``, ``insert()``, ``text()``, DDL...) and return its result.
 
-        ``parameters`` is a dict for one execution or a list of dicts for executemany.
+        ``parameters`` is a dict for one execution or a list of dicts for executemany.  Type
+        checkers see typed rows for a typed ``select()``, and reject non-statements.
         """
         if not isinstance(statement, ClauseElement):
             raise exc.ObjectNotExecutableError(statement)
@@ -390,9 +410,25 @@ class Connection:
                 fn(self, statement, multiparams, params, options, result)
         return result
 
+    @overload
     def scalar(
         self,
-        statement: Any,
+        statement: TypedReturnsRows[tuple[_T, *tuple[Any, ...]]],
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> _T | None: ...
+    @overload
+    def scalar(
+        self,
+        statement: ClauseElement,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> Any: ...
+    def scalar(
+        self,
+        statement: ClauseElement,
         parameters: Mapping[str, Any] | None = None,
         *,
         execution_options: Mapping[str, Any] | None = None,
@@ -400,13 +436,29 @@ class Connection:
         """Run a statement and return the first column of its first row (or None)."""
         return self.execute(statement, parameters, execution_options=execution_options).scalar()
 
+    @overload
     def scalars(
         self,
-        statement: Any,
+        statement: TypedReturnsRows[tuple[_T, *tuple[Any, ...]]],
         parameters: Mapping[str, Any] | None = None,
         *,
         execution_options: Mapping[str, Any] | None = None,
-    ) -> Any:
+    ) -> ScalarResult[_T]: ...
+    @overload
+    def scalars(
+        self,
+        statement: ClauseElement,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> ScalarResult[Any]: ...
+    def scalars(
+        self,
+        statement: ClauseElement,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> ScalarResult[Any]:
         """Run a statement and return a ScalarResult of its first column."""
         return self.execute(statement, parameters, execution_options=execution_options).scalars()
 

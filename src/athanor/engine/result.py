@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from itertools import chain, islice
 from operator import attrgetter, itemgetter, length_hint
-from typing import Any, Final, NoReturn, Self
+from typing import Any, Final, Generic, NoReturn, Self, TypeVar, overload
 
 from athanor import exc
 from athanor.engine.row import (
@@ -31,6 +31,7 @@ from athanor.engine.row import (
     no_such_column_error,
     row_class,
 )
+from athanor.util.typevars import TP, T
 
 __all__ = [
     "ChunkedIteratorResult",
@@ -390,7 +391,12 @@ class _NoRowsSource(_RowSource):
 # --- results -------------------------------------------------------------------------------
 
 
-class _ResultBase:
+_R = TypeVar("_R")
+"""The item type of a result or view: ``Row[...]``, a scalar, ``RowMapping``."""
+_T1 = TypeVar("_T1")
+
+
+class _ResultBase(Generic[_R]):
     """Fetching, iteration, uniqueness and closing, shared by results and their views.
 
     Items are produced from raw rows by ``_stages`` (applied in order); when ``unique()`` is
@@ -462,28 +468,28 @@ class _ResultBase:
                 gc.enable()
         return items
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[_R]:
         return chain.from_iterable(iter(self._next_chunk, None))
 
-    def __next__(self) -> Any:
-        item = self._next_item()
+    def __next__(self) -> _R:
+        item: _R = self._next_item()
         if item is _NO_ITEM:
             raise StopIteration
         return item
 
-    def fetchall(self) -> list[Any]:
+    def fetchall(self) -> list[_R]:
         """All remaining rows."""
         return self._all_items()
 
-    def all(self) -> list[Any]:
+    def all(self) -> list[_R]:
         """All remaining rows (the same as :meth:`fetchall`)."""
         return self._all_items()
 
-    def fetchmany(self, size: int | None = None) -> list[Any]:
+    def fetchmany(self, size: int | None = None) -> list[_R]:
         """Up to ``size`` more rows (default: ``yield_per``, else the cursor's arraysize)."""
         return self._many_items(self._source.default_size() if size is None else size)
 
-    def partitions(self, size: int | None = None) -> Iterator[list[Any]]:
+    def partitions(self, size: int | None = None) -> Iterator[list[_R]]:
         """Lists of up to ``size`` rows (default: ``yield_per``) until the result is empty."""
         size = size or self._source.yield_per or _CHUNK_SIZE
         while True:
@@ -492,7 +498,7 @@ class _ResultBase:
                 return
             yield part
 
-    def first(self) -> Any:
+    def first(self) -> _R | None:
         """The first row (None if there is none); the result is closed afterwards."""
         try:
             item = self._next_item()
@@ -515,13 +521,15 @@ class _ResultBase:
         finally:
             self.close()
 
-    def one(self) -> Any:
+    def one(self) -> _R:
         """The only row; NoResultFound if none, MultipleResultsFound if several. Closes."""
-        return self._only_item(required=True)
+        item: _R = self._only_item(required=True)
+        return item
 
-    def one_or_none(self) -> Any:
+    def one_or_none(self) -> _R | None:
         """The only row or None; MultipleResultsFound if several. Closes the result."""
-        return self._only_item(required=False)
+        item: _R | None = self._only_item(required=False)
+        return item
 
     def unique(self, strategy: Callable[[Any], Hashable] | None = None) -> Self:
         """Skip rows equal to (or, with ``strategy``, having the same key as) one seen before."""
@@ -550,8 +558,11 @@ class _ResultBase:
         self.close()
 
 
-class Result(_ResultBase):
+class Result(_ResultBase[Row[TP]], Generic[TP]):
     """Rows of a statement, as :class:`~athanor.engine.row.Row` objects.
+
+    For type checkers ``Result[tuple[int, str]]`` gives ``Row[tuple[int, str]]`` rows
+    (``conn.execute(select(id_col, name_col))`` is typed so where the columns are).
 
     ``Result(keys_or_metadata, rows)`` wraps any iterable of tuples; ``on_close`` is called
     once, when the rows are exhausted or the result is closed.
@@ -588,24 +599,40 @@ class Result(_ResultBase):
         """The column keys (``"name" in result.keys()`` also accepts column objects)."""
         return self._metadata.key_view()
 
-    def fetchone(self) -> Row | None:
+    def fetchone(self) -> Row[TP] | None:
         """The next row, or None when there are no more."""
         item = self._next_item()
         return None if item is _NO_ITEM else item
 
+    @overload
+    def scalar(self: Result[tuple[_T1, *tuple[Any, ...]]]) -> _T1 | None: ...
+    @overload
+    def scalar(self) -> Any: ...
     def scalar(self) -> Any:
         """The first column of the first row (None if no row); closes the result."""
-        return self.scalars().first()
+        return self.scalars(0).first()
 
+    @overload
+    def scalar_one(self: Result[tuple[_T1, *tuple[Any, ...]]]) -> _T1: ...
+    @overload
+    def scalar_one(self) -> Any: ...
     def scalar_one(self) -> Any:
         """The first column of the only row; raises like :meth:`one`."""
-        return self.scalars().one()
+        return self.scalars(0).one()
 
+    @overload
+    def scalar_one_or_none(self: Result[tuple[_T1, *tuple[Any, ...]]]) -> _T1 | None: ...
+    @overload
+    def scalar_one_or_none(self) -> Any: ...
     def scalar_one_or_none(self) -> Any:
         """The first column of the only row, or None; raises like :meth:`one_or_none`."""
-        return self.scalars().one_or_none()
+        return self.scalars(0).one_or_none()
 
-    def scalars(self, index: object = 0) -> ScalarResult:
+    @overload
+    def scalars(self: Result[tuple[_T1, *tuple[Any, ...]]]) -> ScalarResult[_T1]: ...
+    @overload
+    def scalars(self, index: object) -> ScalarResult[Any]: ...
+    def scalars(self, index: object = 0) -> ScalarResult[Any]:
         """A view giving one column (by position, key or column object) instead of rows."""
         return ScalarResult(self, index)
 
@@ -649,7 +676,7 @@ def _as_metadata(metadata: ResultMetaData | Sequence[str]) -> ResultMetaData:
 _NO_ROWS_METADATA: Final = ResultMetaData(())
 
 
-class CursorResult(Result):
+class CursorResult(Result[TP]):
     """The result of executing a statement on a DBAPI cursor.
 
     Rows are fetched from ``cursor`` in batches (``yield_per`` rows per call when given).
@@ -761,14 +788,18 @@ class CursorResult(Result):
             raise _no_rows_error()
         return super().keys()
 
-    def scalars(self, index: object = 0) -> ScalarResult:
+    @overload
+    def scalars(self: CursorResult[tuple[_T1, *tuple[Any, ...]]]) -> ScalarResult[_T1]: ...
+    @overload
+    def scalars(self, index: object) -> ScalarResult[Any]: ...
+    def scalars(self, index: object = 0) -> ScalarResult[Any]:
         """A view giving one column; raises ResourceClosedError when there are no rows."""
         if not self.returns_rows:
             raise _no_rows_error()
-        return super().scalars(index)
+        return ScalarResult(self, index)
 
 
-class ChunkedIteratorResult(Result):
+class ChunkedIteratorResult(Result[TP]):
     """A result over rows produced in lists by ``chunks(yield_per)``.
 
     ``chunks`` is called on the first fetch with the ``yield_per`` then in effect, so a
@@ -789,12 +820,12 @@ class ChunkedIteratorResult(Result):
         self._setup(_as_metadata(metadata), _ChunkSource(chunks, on_close, row_logger, yield_per))
 
 
-class ScalarResult(_ResultBase):
+class ScalarResult(_ResultBase[T]):
     """A view of a result giving one column's values instead of rows."""
 
     __slots__ = ()
 
-    def __init__(self, result: Result, index: object = 0) -> None:
+    def __init__(self, result: Result[Any], index: object = 0) -> None:
         position = result._metadata.index_for(index)
         getter: Callable[[Any], Any] = itemgetter(result._raw_index(position))
         process = result._metadata.processor(position)
@@ -808,12 +839,12 @@ class ScalarResult(_ResultBase):
 _row_of_mapping: Final = attrgetter("_row")
 
 
-class MappingResult(_ResultBase):
+class MappingResult(_ResultBase[RowMapping]):
     """A view of a result giving :class:`~athanor.engine.row.RowMapping` objects."""
 
     __slots__ = ("_result",)
 
-    def __init__(self, result: Result) -> None:
+    def __init__(self, result: Result[Any]) -> None:
         self._result = result
         self._source = result._source
         self._stages = (*result._stages, RowMapping)
@@ -849,9 +880,9 @@ class FrozenResult:
 
     __slots__ = ("data", "metadata")
 
-    def __init__(self, result: Result) -> None:
+    def __init__(self, result: Result[Any]) -> None:
         self.metadata = result._metadata.without_processors()
-        self.data: list[Row] = result.fetchall()
+        self.data: list[Row[Any]] = result.fetchall()
 
     def with_new_rows(self, rows: Sequence[RawRow]) -> FrozenResult:
         """A frozen result of the same shape with other rows (already converted)."""
@@ -859,5 +890,5 @@ class FrozenResult:
         frozen.data = list(map(self.metadata.row_class, rows))
         return frozen
 
-    def __call__(self) -> Result:
+    def __call__(self) -> Result[Any]:
         return Result(self.metadata, self.data)

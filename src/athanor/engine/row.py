@@ -20,9 +20,10 @@ from collections.abc import (
     ValuesView,
 )
 from operator import itemgetter
-from typing import Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, cast
 
 from athanor import exc
+from athanor.util.typevars import TP
 
 
 def _find_item_descriptor() -> Callable[[int, str | None], Any]:
@@ -58,12 +59,13 @@ def no_such_column_error(key: object) -> exc.NoSuchColumnError:
     return exc.NoSuchColumnError(f"No column named {key!r} in this row")
 
 
-class Row(tuple[Any, ...]):
+class Row(tuple[Any, ...], Generic[TP]):
     """One result row: a named tuple whose names are the result's column keys.
 
     ``row.name`` and ``row._mapping["name"]`` (or ``row._mapping[column]``) read by key;
     everything else (``row[0]``, ``row[1:]``, ``a, b = row``, ``row == (1, "x")``, ``hash``)
-    is plain ``tuple`` behaviour.
+    is plain ``tuple`` behaviour.  For type checkers ``Row[tuple[int, str]]`` is a row of an
+    int and a str column; ``row._t`` / ``row._tuple()`` give that tuple type.
     """
 
     __slots__ = ()
@@ -79,17 +81,21 @@ class Row(tuple[Any, ...]):
         return RowMapping(self)
 
     @property
-    def _t(self) -> tuple[Any, ...]:
+    def _t(self) -> TP:
         """This row as a plain tuple."""
-        return tuple(self)
+        return cast(TP, tuple(self))
 
-    def _tuple(self) -> tuple[Any, ...]:
+    def _tuple(self) -> TP:
         """This row as a plain tuple."""
-        return tuple(self)
+        return cast(TP, tuple(self))
 
     def _asdict(self) -> dict[str, Any]:
         """A new dict of column key -> value (a repeated key keeps its last column)."""
         return dict(zip(self._fields, self, strict=False))
+
+    if TYPE_CHECKING:
+        # Column keys become attributes of each result shape's Row class at run time.
+        def __getattr__(self, name: str) -> Any: ...
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Row classes are made at run time, so pickle by keys; key objects are not kept.

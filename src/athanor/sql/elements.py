@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from athanor import exc
 from athanor.sql import operators
 from athanor.sql import types as sqltypes
 from athanor.sql.operators import PRECEDENCE_ATOM, Operator
+from athanor.util.typevars import T, T_co
 
 if TYPE_CHECKING:
     from athanor.sql.compiler import Compiled
@@ -460,8 +461,12 @@ class ColumnOperators:
 # column elements
 
 
-class ColumnElement(ClauseElement, ColumnOperators):
-    """A SQL expression that has a value and a type (anything usable as a column)."""
+class ColumnElement(ClauseElement, ColumnOperators, Generic[T_co]):
+    """A SQL expression that has a value and a type (anything usable as a column).
+
+    For type checkers ``ColumnElement[int]`` is an expression of int values; selecting it
+    types the rows (``select(col)`` is a ``Select[tuple[int]]``).
+    """
 
     __visit_name__ = "column_element"
     type: sqltypes.TypeEngine = sqltypes.NULLTYPE
@@ -501,11 +506,11 @@ class ColumnElement(ClauseElement, ColumnOperators):
     def expression(self) -> ColumnElement:
         return self
 
-    def label(self, name: str | None) -> Label:
+    def label(self, name: str | None) -> Label[T_co]:
         """``self AS name``."""
         return Label(name, self)
 
-    def cast(self, type_: Any) -> Cast:
+    def cast(self, type_: sqltypes.TypeArg[T]) -> Cast[T]:
         """``CAST(self AS type)``."""
         return Cast(self, type_)
 
@@ -749,7 +754,7 @@ def _negate(element: ColumnElement) -> ColumnElement:
     )
 
 
-class ColumnClause(ColumnElement):
+class ColumnClause(ColumnElement[T_co]):
     """A named column, optionally belonging to a table or a selectable (``column("x")``).
 
     ``is_literal=True`` makes the name raw SQL text (``literal_column("count(*)")``).
@@ -809,7 +814,11 @@ class ColumnClause(ColumnElement):
         return f"<Column {table + '.' if table else ''}{self.name}>"
 
 
-def column(text: str, type_: Any = None) -> ColumnClause:
+@overload
+def column(text: str, type_: sqltypes.TypeArg[T]) -> ColumnClause[T]: ...
+@overload
+def column(text: str, type_: None = None) -> ColumnClause[Any]: ...
+def column(text: str, type_: Any = None) -> ColumnClause[Any]:
     """A lightweight column named ``text``, not tied to any table."""
     return ColumnClause(text, type_)
 
@@ -822,7 +831,7 @@ def literal_column(text: str, type_: Any = None) -> ColumnClause:
 _NO_VALUE: Any = object()
 
 
-class BindParameter(ColumnElement):
+class BindParameter(ColumnElement[T_co]):
     """A value sent to the database as a parameter (``:name`` / ``?`` / ``%s`` / ``$1``).
 
     ``unique=True`` (what expressions create) means the final name is chosen by the compiler,
@@ -919,7 +928,13 @@ def bindparam(
     )
 
 
-def literal(value: Any, type_: Any = None, literal_execute: bool = False) -> BindParameter:
+@overload
+def literal(
+    value: Any, type_: sqltypes.TypeArg[T], literal_execute: bool = False
+) -> BindParameter[T]: ...
+@overload
+def literal(value: T, type_: None = None, literal_execute: bool = False) -> BindParameter[T]: ...
+def literal(value: Any, type_: Any = None, literal_execute: bool = False) -> BindParameter[Any]:
     """A Python value as a bound parameter usable in expressions."""
     return BindParameter(None, value, type_, unique=True, literal_execute=literal_execute)
 
@@ -1296,7 +1311,7 @@ def tuple_(*clauses: Any, types: Sequence[Any] | None = None) -> Tuple:
     return Tuple(*members)
 
 
-class Label(ColumnElement):
+class Label(ColumnElement[T_co]):
     """``element AS name`` in a column list; just ``name`` where a reference is enough."""
 
     __visit_name__ = "label"
@@ -1319,7 +1334,11 @@ class Label(ColumnElement):
         return self.element._from_objects
 
 
-def label(name: str, element: Any, type_: Any = None) -> Label:
+@overload
+def label(name: str, element: ColumnElement[T], type_: None = None) -> Label[T]: ...
+@overload
+def label(name: str, element: Any, type_: Any = None) -> Label[Any]: ...
+def label(name: str, element: Any, type_: Any = None) -> Label[Any]:
     """``element AS name``."""
     return Label(name, element, type_)
 
@@ -1353,7 +1372,7 @@ def extract(field: str, expr: Any) -> Extract:
     return Extract(field, expr)
 
 
-class _TypedWrapper(ColumnElement):
+class _TypedWrapper(ColumnElement[T_co]):
     """An expression seen through another type (CAST or type_coerce): the name and FROM
     objects are those of the wrapped clause."""
 
@@ -1368,7 +1387,7 @@ class _TypedWrapper(ColumnElement):
         return self.clause._from_objects
 
 
-class Cast(_TypedWrapper):
+class Cast(_TypedWrapper[T_co]):
     """``CAST(expression AS type)``."""
 
     __visit_name__ = "cast"
@@ -1387,12 +1406,12 @@ class Cast(_TypedWrapper):
         return ("CAST", self.type._ck, self.clause._ck(ctx))
 
 
-def cast(expression: Any, type_: Any) -> Cast:
+def cast(expression: Any, type_: sqltypes.TypeArg[T]) -> Cast[T]:
     """``CAST(expression AS type)``."""
     return Cast(expression, type_)
 
 
-class TypeCoerce(_TypedWrapper):
+class TypeCoerce(_TypedWrapper[T_co]):
     """``expression`` treated as ``type_`` in Python only; the SQL is unchanged."""
 
     __visit_name__ = "type_coerce"
@@ -1408,7 +1427,7 @@ class TypeCoerce(_TypedWrapper):
         return ("TC", self.type._ck, self.clause._ck(ctx))
 
 
-def type_coerce(expression: Any, type_: Any) -> TypeCoerce:
+def type_coerce(expression: Any, type_: sqltypes.TypeArg[T]) -> TypeCoerce[T]:
     """Treat ``expression`` as ``type_`` for Python-side conversion without a SQL CAST."""
     return TypeCoerce(expression, type_)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect as _pyinspect
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, overload
 
 from athanor import exc
 from athanor.sql import types as sqltypes
@@ -23,6 +23,7 @@ from athanor.sql.elements import (
     text,
 )
 from athanor.sql.selectable import ColumnCollection, TableClause
+from athanor.util.typevars import T
 
 BLANK_SCHEMA: Any = object()
 
@@ -280,11 +281,22 @@ class Computed(FetchedValue):
 _AUTO = "auto"
 
 
-class Column(ColumnClause):
-    """A table column: name, type, keys, defaults and constraints."""
+class Column(ColumnClause[T]):
+    """A table column: name, type, keys, defaults and constraints.
+
+    For type checkers ``Column("id", Integer)`` is a ``Column[int]``.
+    """
 
     __visit_name__ = "column"
 
+    @overload
+    def __init__(
+        self, name: str, type_: sqltypes.TypeArg[T], /, *args: Any, **kwargs: Any
+    ) -> None: ...
+    @overload
+    def __init__(self, type_: sqltypes.TypeArg[T], /, *args: Any, **kwargs: Any) -> None: ...
+    @overload
+    def __init__(self, *args: Any, **kwargs: Any) -> None: ...
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         args_list = list(args)
         name: str | None = None

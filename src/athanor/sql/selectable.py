@@ -7,7 +7,7 @@ collection of columns; :class:`Select` and :class:`CompoundSelect` build queries
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from typing import Any, ClassVar, NamedTuple, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar, overload
 
 from athanor import exc
 from athanor.sql import operators
@@ -28,8 +28,20 @@ from athanor.sql.elements import (
     literal_column,
 )
 from athanor.sql.operators import Operator
+from athanor.util.typevars import TP
 
 _S = TypeVar("_S", bound="ClauseElement")
+T0 = TypeVar("T0")
+T1 = TypeVar("T1")
+T2 = TypeVar("T2")
+T3 = TypeVar("T3")
+T4 = TypeVar("T4")
+T5 = TypeVar("T5")
+
+
+class TypedReturnsRows(ClauseElement, Generic[TP]):
+    """A statement whose rows have the tuple type ``TP`` for type checkers: executing it
+    gives a ``CursorResult[TP]``."""
 
 
 class ForUpdate(NamedTuple):
@@ -688,7 +700,7 @@ def _limit_value(value: Any, name: str) -> ColumnElement | None:
     return BindParameter(name, number, sqltypes.INTEGERTYPE, unique=True)
 
 
-class Select(_SelectBase):
+class Select(_SelectBase, TypedReturnsRows[TP]):
     """A SELECT statement, built generatively: ``select(t).where(...).order_by(...)``."""
 
     __visit_name__ = "select"
@@ -814,7 +826,7 @@ class Select(_SelectBase):
         new._raw_columns = tuple(_coerce_entity(e) for e in entities)
         return new
 
-    def set_label_style(self, style: int) -> Select:
+    def set_label_style(self, style: int) -> Self:
         """How result columns are named (``LABEL_STYLE_TABLENAME_PLUS_COL`` -> ``table_col``)."""
         new = self._generate()
         new._label_style = style
@@ -867,7 +879,7 @@ class Select(_SelectBase):
     def froms(self) -> list[FromClause]:
         return self._froms()
 
-    def select_from(self, *froms: Any) -> Select:
+    def select_from(self, *froms: Any) -> Self:
         """Add FROM objects explicitly."""
         new = self._generate()
         new._from_obj = self._from_obj + tuple(_coerce_from(f) for f in froms)
@@ -885,12 +897,12 @@ class Select(_SelectBase):
 
     def join(
         self, target: Any, onclause: Any = None, *, isouter: bool = False, full: bool = False
-    ) -> Select:
+    ) -> Self:
         """JOIN ``target`` to the last FROM object (ON inferred from foreign keys if omitted)."""
         left = self._join_left()
         return self._replace_from(left, Join(left, target, onclause, isouter=isouter, full=full))
 
-    def outerjoin(self, target: Any, onclause: Any = None, *, full: bool = False) -> Select:
+    def outerjoin(self, target: Any, onclause: Any = None, *, full: bool = False) -> Self:
         """LEFT OUTER JOIN ``target``."""
         return self.join(target, onclause, isouter=True, full=full)
 
@@ -902,18 +914,18 @@ class Select(_SelectBase):
         *,
         isouter: bool = False,
         full: bool = False,
-    ) -> Select:
+    ) -> Self:
         """``from_ JOIN target`` added to FROM."""
         left = _coerce_from(from_)
         return self._replace_from(left, Join(left, target, onclause, isouter=isouter, full=full))
 
     def outerjoin_from(
         self, from_: Any, target: Any, onclause: Any = None, *, full: bool = False
-    ) -> Select:
+    ) -> Self:
         """``from_ LEFT OUTER JOIN target`` added to FROM."""
         return self.join_from(from_, target, onclause, isouter=True, full=full)
 
-    def _replace_from(self, old: FromClause, new_from: FromClause) -> Select:
+    def _replace_from(self, old: FromClause, new_from: FromClause) -> Self:
         new = self._generate()
         if any(f is old for f in self._from_obj):
             new._from_obj = tuple(new_from if f is old else f for f in self._from_obj)
@@ -921,7 +933,7 @@ class Select(_SelectBase):
             new._from_obj = (*self._from_obj, new_from)
         return new
 
-    def correlate(self, *froms: Any) -> Select:
+    def correlate(self, *froms: Any) -> Self:
         """Take these FROM objects from the enclosing query (``correlate(None)``: none)."""
         new = self._generate()
         if froms == (None,):
@@ -930,7 +942,7 @@ class Select(_SelectBase):
             new._correlate = (self._correlate or ()) + tuple(_coerce_from(f) for f in froms)
         return new
 
-    def correlate_except(self, *froms: Any) -> Select:
+    def correlate_except(self, *froms: Any) -> Self:
         """Correlate every enclosing FROM except these."""
         new = self._generate()
         new._correlate_except = tuple(_coerce_from(f) for f in froms if f is not None)
@@ -938,7 +950,7 @@ class Select(_SelectBase):
 
     # --- criteria ------------------------------------------------------------------------
 
-    def where(self, *criteria: Any) -> Select:
+    def where(self, *criteria: Any) -> Self:
         """Add WHERE criteria, joined with AND."""
         new = self._generate()
         if len(criteria) == 1 and isinstance(criteria[0], ColumnElement):
@@ -949,7 +961,7 @@ class Select(_SelectBase):
 
     filter = where
 
-    def filter_by(self, **kwargs: Any) -> Select:
+    def filter_by(self, **kwargs: Any) -> Self:
         """WHERE ``column == value`` for columns of the last FROM object, by key."""
         source = self._join_left()
         if isinstance(source, Join):
@@ -967,13 +979,13 @@ class Select(_SelectBase):
         """The WHERE criteria as one expression, or None."""
         return and_(*self._where) if self._where else None
 
-    def having(self, *criteria: Any) -> Select:
+    def having(self, *criteria: Any) -> Self:
         """Add HAVING criteria."""
         new = self._generate()
         new._having = self._having + tuple(coerce_where(c) for c in criteria)
         return new
 
-    def group_by(self, *clauses: Any) -> Select:
+    def group_by(self, *clauses: Any) -> Self:
         """Add GROUP BY expressions; ``group_by(None)`` removes them."""
         new = self._generate()
         if len(clauses) == 1 and clauses[0] is None:
@@ -982,20 +994,20 @@ class Select(_SelectBase):
             new._group_by = self._group_by + tuple(self._resolve_named(c) for c in clauses)
         return new
 
-    def distinct(self, *on: Any) -> Select:
+    def distinct(self, *on: Any) -> Self:
         """``SELECT DISTINCT`` (``DISTINCT ON (...)`` on PostgreSQL when columns are given)."""
         new = self._generate()
         new._distinct = True
         new._distinct_on = self._distinct_on + tuple(coerce_column(c) for c in on)
         return new
 
-    def prefix_with(self, *prefixes: str) -> Select:
+    def prefix_with(self, *prefixes: str) -> Self:
         """Text after SELECT (``prefix_with("SQL_NO_CACHE")``)."""
         new = self._generate()
         new._prefixes = self._prefixes + tuple(str(p) for p in prefixes)
         return new
 
-    def suffix_with(self, *suffixes: str) -> Select:
+    def suffix_with(self, *suffixes: str) -> Self:
         """Text at the end of the statement."""
         new = self._generate()
         new._suffixes = self._suffixes + tuple(str(s) for s in suffixes)
@@ -1033,8 +1045,49 @@ def _coerce_entity(entity: Any) -> ClauseElement:
     raise exc.ArgumentError(f"Cannot select {entity!r}: expected a column, table or expression")
 
 
-def select(*entities: Any) -> Select:
-    """``SELECT`` the given columns, tables or expressions."""
+@overload
+def select(entity0: ColumnElement[T0], /) -> Select[tuple[T0]]: ...
+@overload
+def select(entity0: ColumnElement[T0], entity1: ColumnElement[T1], /) -> Select[tuple[T0, T1]]: ...
+@overload
+def select(
+    entity0: ColumnElement[T0], entity1: ColumnElement[T1], entity2: ColumnElement[T2], /
+) -> Select[tuple[T0, T1, T2]]: ...
+@overload
+def select(
+    entity0: ColumnElement[T0],
+    entity1: ColumnElement[T1],
+    entity2: ColumnElement[T2],
+    entity3: ColumnElement[T3],
+    /,
+) -> Select[tuple[T0, T1, T2, T3]]: ...
+@overload
+def select(
+    entity0: ColumnElement[T0],
+    entity1: ColumnElement[T1],
+    entity2: ColumnElement[T2],
+    entity3: ColumnElement[T3],
+    entity4: ColumnElement[T4],
+    /,
+) -> Select[tuple[T0, T1, T2, T3, T4]]: ...
+@overload
+def select(
+    entity0: ColumnElement[T0],
+    entity1: ColumnElement[T1],
+    entity2: ColumnElement[T2],
+    entity3: ColumnElement[T3],
+    entity4: ColumnElement[T4],
+    entity5: ColumnElement[T5],
+    /,
+) -> Select[tuple[T0, T1, T2, T3, T4, T5]]: ...
+@overload
+def select(*entities: Any) -> Select[Any]: ...
+def select(*entities: Any) -> Select[Any]:
+    """``SELECT`` the given columns, tables or expressions.
+
+    For type checkers, selecting up to six typed column expressions gives a typed
+    ``Select[tuple[...]]`` (and typed rows when executed); anything else is ``Select[Any]``.
+    """
     return Select(*entities)
 
 

@@ -16,15 +16,16 @@ import json
 import pickle
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from athanor import exc
+from athanor.util.typevars import N, T
 
 Processor = Callable[[Any], Any]
-_T = TypeVar("_T", bound="TypeEngine")
+_TE = TypeVar("_TE", bound="TypeEngine[Any]")
 
 
-class TypeEngine:
+class TypeEngine(Generic[T]):
     """Base class of every type."""
 
     python_type_: ClassVar[type | None] = None
@@ -63,14 +64,14 @@ class TypeEngine:
     def _constructor_state(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
-    def adapt(self, cls: type[_T], **kw: Any) -> _T:
+    def adapt(self, cls: type[_TE], **kw: Any) -> _TE:
         """A new instance of ``cls`` configured like this type (used for dialect variants)."""
         new = cls.__new__(cls)
         new.__dict__.update(self._constructor_state())
         new.__dict__.update(kw)
         return new
 
-    def copy(self: _T) -> _T:
+    def copy(self: _TE) -> _TE:
         """A fresh copy of this type."""
         return self.adapt(type(self))
 
@@ -157,6 +158,10 @@ def _hashable(value: Any) -> Any:
     return value
 
 
+TypeArg = TypeEngine[T] | type[TypeEngine[T]]
+"""A type given as an instance or a class (``String(50)`` or ``Integer``)."""
+
+
 def to_instance(type_: TypeEngine | type[TypeEngine] | None) -> TypeEngine:
     """``type_`` as an instance (``Integer`` -> ``Integer()``, None -> ``NullType()``)."""
     if type_ is None:
@@ -166,13 +171,13 @@ def to_instance(type_: TypeEngine | type[TypeEngine] | None) -> TypeEngine:
     return type_
 
 
-class NullType(TypeEngine):
+class NullType(TypeEngine[None]):
     """The type of a value whose type is unknown; values pass through untouched."""
 
     _isnull: ClassVar[bool] = True
 
 
-class Integer(TypeEngine):
+class Integer(TypeEngine[int]):
     """An integer (``INTEGER``)."""
 
     python_type_: ClassVar[type | None] = int
@@ -195,7 +200,7 @@ class BigInteger(Integer):
     """A big integer (``BIGINT``)."""
 
 
-class Numeric(TypeEngine):
+class Numeric(TypeEngine[N]):
     """A fixed-precision number, returned as :class:`decimal.Decimal` by default."""
 
     python_type_: ClassVar[type | None] = decimal.Decimal
@@ -249,7 +254,7 @@ def _decimal_to_float(value: Any) -> Any:
     return float(value)
 
 
-class Float(Numeric):
+class Float(Numeric[float]):
     """A floating point number, returned as ``float`` by default."""
 
     python_type_: ClassVar[type | None] = float
@@ -277,7 +282,7 @@ class Double(Float):
     """A double precision floating point number."""
 
 
-class Boolean(TypeEngine):
+class Boolean(TypeEngine[bool]):
     """True / False; stored as a native BOOLEAN or a small integer."""
 
     python_type_: ClassVar[type | None] = bool
@@ -301,7 +306,7 @@ def _to_bool(value: Any) -> Any:
     return value if value is None else bool(value)
 
 
-class String(TypeEngine):
+class String(TypeEngine[str]):
     """A string of at most ``length`` characters (``VARCHAR``)."""
 
     python_type_: ClassVar[type | None] = str
@@ -335,7 +340,7 @@ class UnicodeText(Text):
     """Unbounded Unicode text."""
 
 
-class Date(TypeEngine):
+class Date(TypeEngine[dt.date]):
     """A calendar date (``datetime.date``)."""
 
     python_type_: ClassVar[type | None] = dt.date
@@ -344,7 +349,7 @@ class Date(TypeEngine):
         return lambda value: _quote_string_literal(value.isoformat())
 
 
-class DateTime(TypeEngine):
+class DateTime(TypeEngine[dt.datetime]):
     """A date and time, optionally with a time zone (``datetime.datetime``)."""
 
     python_type_: ClassVar[type | None] = dt.datetime
@@ -356,7 +361,7 @@ class DateTime(TypeEngine):
         return lambda value: _quote_string_literal(value.isoformat(sep=" "))
 
 
-class Time(TypeEngine):
+class Time(TypeEngine[dt.time]):
     """A time of day (``datetime.time``)."""
 
     python_type_: ClassVar[type | None] = dt.time
@@ -368,7 +373,7 @@ class Time(TypeEngine):
         return lambda value: _quote_string_literal(value.isoformat())
 
 
-class Interval(TypeEngine):
+class Interval(TypeEngine[dt.timedelta]):
     """A duration (``datetime.timedelta``); a date-time offset from the epoch where not native."""
 
     python_type_: ClassVar[type | None] = dt.timedelta
@@ -385,7 +390,7 @@ class Interval(TypeEngine):
         self.day_precision = day_precision
 
 
-class LargeBinary(TypeEngine):
+class LargeBinary(TypeEngine[bytes]):
     """Binary data (``bytes``)."""
 
     python_type_: ClassVar[type | None] = bytes
@@ -403,7 +408,7 @@ def _to_bytes(value: Any) -> Any:
     return bytes(value)
 
 
-class JSON(TypeEngine):
+class JSON(TypeEngine[Any]):
     """A JSON document; Python dicts, lists, strings, numbers, booleans and None."""
 
     python_type_: ClassVar[type | None] = dict
@@ -435,7 +440,7 @@ class JSON(TypeEngine):
         return process
 
 
-class JSONPathElement(TypeEngine):
+class JSONPathElement(TypeEngine[Any]):
     """The key or index of a JSON element; a JSON path (``$."key"``) where dialects want one."""
 
     def bind_processor(self, dialect: Any) -> Processor | None:
@@ -457,7 +462,7 @@ def _json_path(value: Any) -> str:
     return "$." + json.dumps(str(value))
 
 
-class Uuid(TypeEngine):
+class Uuid(TypeEngine[uuid.UUID]):
     """A UUID; native where the database has one, else 32 hex characters."""
 
     python_type_: ClassVar[type | None] = uuid.UUID
@@ -555,7 +560,7 @@ class Enum(String):
     def python_type(self) -> type:
         return self.enum_class if self.enum_class is not None else str
 
-    def adapt(self, cls: type[_T], **kw: Any) -> _T:
+    def adapt(self, cls: type[_TE], **kw: Any) -> _TE:
         new = super().adapt(cls, **kw)
         new.__dict__["_object_lookup"] = self._object_lookup
         new.__dict__["_value_lookup"] = self._value_lookup
@@ -616,7 +621,7 @@ class PickleType(LargeBinary):
         return lambda value: value if value is None else pickle.loads(bytes(value))
 
 
-class ARRAY(TypeEngine):
+class ARRAY(TypeEngine[list[Any]]):
     """An array of ``item_type`` (PostgreSQL)."""
 
     python_type_: ClassVar[type | None] = list
@@ -635,7 +640,7 @@ class ARRAY(TypeEngine):
         self.zero_indexes = zero_indexes
 
 
-class TypeDecorator(TypeEngine):
+class TypeDecorator(TypeEngine[T]):
     """Base for user types that add Python-side conversion around an existing type.
 
     Subclasses set ``impl`` to a type (class or instance) and override
@@ -719,13 +724,13 @@ class TypeDecorator(TypeEngine):
     def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine:
         return self
 
-    def copy(self: _T) -> _T:
+    def copy(self: _TE) -> _TE:
         new = type(self).__new__(type(self))
         new.__dict__.update(self._constructor_state())
         return new
 
 
-class UserDefinedType(TypeEngine):
+class UserDefinedType(TypeEngine[T]):
     """Base for types whose DDL is given by ``get_col_spec()``."""
 
     def get_col_spec(self, **kw: Any) -> str:
@@ -748,11 +753,11 @@ class BIGINT(BigInteger):
     """``BIGINT``."""
 
 
-class NUMERIC(Numeric):
+class NUMERIC(Numeric[decimal.Decimal]):
     """``NUMERIC``."""
 
 
-class DECIMAL(Numeric):
+class DECIMAL(Numeric[decimal.Decimal]):
     """``DECIMAL``."""
 
 
