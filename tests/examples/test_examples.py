@@ -88,3 +88,19 @@ def test_reflection(backend, capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "columns: ['id', 'username']" in out
     assert "inspector sees: ['users']" in out
+
+
+def test_orm_declarative_as_written_names_the_mistake_and_fix(backend) -> None:
+    message = load("orm_declarative").as_written(backend.url)
+    assert message.startswith("NoForeignKeysError")
+    assert "User.posts" in message and "Post.author" in message
+    assert "'users'" in message and "'posts'" in message
+    assert "ForeignKey('users.id')" in message and "foreign_keys=" in message
+
+
+def test_orm_declarative_crud(backend, capsys: pytest.CaptureFixture[str]) -> None:
+    seen = load("orm_declarative").main(backend.url)
+    assert seen == ["found jane_doe age 28", "age now 29", "post by jane_doe", "users left 0"]
+    assert (
+        "Found user: <User(username=jane_doe, email=jane@example.com)>" in capsys.readouterr().out
+    )

@@ -112,6 +112,8 @@ def _expand_columns(cols: tuple[Any, ...]) -> tuple[ColumnElement, ...]:
 
 def _coerce_table(table: Any) -> TableClause:
     from_ = _coerce_from(table)
+    # A mapped class coerces to an entity clause that names its table for DML.
+    from_ = getattr(from_, "_dml_table", from_)
     if not isinstance(from_, TableClause):
         raise exc.ArgumentError(f"INSERT/UPDATE/DELETE need a table, got {table!r}")
     return from_

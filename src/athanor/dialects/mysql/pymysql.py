@@ -49,8 +49,12 @@ class PyMySQLDialect(MySQLDialect):
     def do_rollback(self, dbapi_connection: Any) -> None:
         # The server reports in every reply whether a transaction is open; when none is, a
         # ROLLBACK would be a wasted round trip (this runs on every return to the pool).
+        # PyMySQL only updates server_status from OK packets: after a statement that returned
+        # rows (a SELECT, INSERT ... RETURNING) or failed, the flag may be stale: roll back then.
         status = getattr(dbapi_connection, "server_status", None)
-        if status is None or status & _SERVER_STATUS_IN_TRANS:
+        last = getattr(dbapi_connection, "_result", None)
+        unsure = last is None or bool(getattr(last, "field_count", 0))
+        if status is None or unsure or status & _SERVER_STATUS_IN_TRANS:
             dbapi_connection.rollback()
 
     def do_ping(self, dbapi_connection: Any) -> bool:

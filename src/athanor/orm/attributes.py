@@ -1,0 +1,529 @@
+"""Instrumented attributes: the class-level descriptors of mapped classes.
+
+``User.name`` is an :class:`InstrumentedAttribute`: at class level a SQL expression
+(``User.name == "x"``), on instances a data descriptor whose read is one ``__dict__`` lookup
+when the value is loaded.  Writes go through an *impl* that records the committed value (for
+history and the flush), keeps both sides of a relationship in step (back_populates/backref)
+and cascades new related objects into the owner's session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from athanor import exc as sa_exc
+from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, instance_state
+from athanor.orm.state import HISTORY_BLANK, History, InstanceState
+from athanor.sql.elements import ClauseElement, ColumnElement, ColumnOperators, Label
+
+if TYPE_CHECKING:
+    from athanor.orm.interfaces import MapperProperty
+    from athanor.orm.mapper import Mapper
+    from athanor.orm.relationships import RelationshipProperty
+
+_T = TypeVar("_T")
+
+
+class QueryableAttribute(ColumnOperators, Generic[_T]):
+    """A mapped attribute at class level: usable in SQL expressions and as a select() entity."""
+
+    is_attribute = True
+
+    def __init__(
+        self, class_: type, key: str, prop: MapperProperty, impl: AttributeImpl | None
+    ) -> None:
+        self.class_ = class_
+        self.key = key
+        self.prop = prop
+        self.impl = impl
+
+    __hash__ = object.__hash__
+
+    @property
+    def parent(self) -> Mapper:
+        """The mapper of the class this attribute belongs to."""
+        return self.prop.parent
+
+    @property
+    def mapper(self) -> Mapper:
+        """For a relationship, the mapper of the related class."""
+        mapper: Mapper = self.prop.mapper  # type: ignore[attr-defined]
+        return mapper
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        return self.prop.info
+
+    @property
+    def expression(self) -> ColumnElement:
+        """The SQL expression of this attribute."""
+        element = self.__clause_element__()
+        assert isinstance(element, ColumnElement)
+        return element
+
+    def __clause_element__(self) -> ClauseElement:
+        return self.prop._clause_element(self)
+
+    def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
+        return self.prop._comparator_operate(self, op, *other, **kwargs)
+
+    def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> ColumnElement:
+        return self.expression.reverse_operate(op, other, **kwargs)
+
+    def label(self, name: str | None) -> Label:
+        """``attribute AS name``."""
+        return self.expression.label(name)
+
+    def cast(self, type_: Any) -> ColumnElement:
+        return self.expression.cast(type_)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        comparator = self.prop._comparator_for(self)
+        if comparator is not None and hasattr(comparator, name):
+            return getattr(comparator, name)
+        raise AttributeError(
+            f"Neither {type(self).__name__!r} object nor its comparator for "
+            f"{self.class_.__name__}.{self.key} has an attribute {name!r}"
+        )
+
+    def __repr__(self) -> str:
+        return f"{self.class_.__name__}.{self.key}"
+
+    def __str__(self) -> str:
+        return f"{self.class_.__name__}.{self.key}"
+
+    @property
+    def property(self) -> MapperProperty:
+        """The MapperProperty (ColumnProperty, RelationshipProperty ...) behind this attribute."""
+        return self.prop
+
+
+class InstrumentedAttribute(QueryableAttribute[_T]):
+    """The descriptor placed on a mapped class for every mapped attribute."""
+
+    def __get__(self, instance: Any, owner: Any) -> Any:
+        if instance is None:
+            return self
+        dict_ = instance.__dict__
+        try:
+            return dict_[self.key]
+        except KeyError:
+            assert self.impl is not None
+            return self.impl.get_missing(instance, dict_)
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        assert self.impl is not None
+        self.impl.set(instance, value, None)
+
+    def __delete__(self, instance: Any) -> None:
+        assert self.impl is not None
+        self.impl.delete(instance)
+
+
+# --- implementations ----------------------------------------------------------------------------
+
+
+class AttributeImpl:
+    """How one mapped attribute reads, writes and tracks history."""
+
+    collection = False
+    uses_objects = False
+
+    def __init__(self, key: str, prop: MapperProperty) -> None:
+        self.key = key
+        self.prop = prop
+        self.validator: Callable[[Any, str, Any], Any] | None = None
+        self.listeners: dict[str, list[Callable[..., Any]]] = {}
+
+    def _fire(self, name: str, state: InstanceState, value: Any, *extra: Any) -> Any:
+        for fn in self.listeners.get(name, ()):
+            result = fn(state.object, value, *extra)
+            if getattr(fn, "_sa_retval", False):
+                value = result
+        return value
+
+    def get_missing(self, instance: Any, dict_: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def set(self, instance: Any, value: Any, initiator: AttributeImpl | None) -> None:
+        raise NotImplementedError
+
+    def delete(self, instance: Any) -> None:
+        self.set(instance, None, None)
+
+    def history(self, state: InstanceState, dict_: dict[str, Any]) -> History:
+        raise NotImplementedError
+
+
+class ScalarAttributeImpl(AttributeImpl):
+    """A column-backed attribute."""
+
+    def get_missing(self, instance: Any, dict_: dict[str, Any]) -> Any:
+        state: InstanceState | None = dict_.get(STATE_KEY)
+        if state is None or state.key is None:
+            if self.listeners.get("init_scalar"):
+                return self._fire("init_scalar", instance_state(instance), None, dict_)
+            return None
+        from athanor.orm.loading import load_scalar_attributes
+
+        load_scalar_attributes(state, instance, self.key)
+        return dict_.get(self.key)
+
+    def set(self, instance: Any, value: Any, initiator: AttributeImpl | None) -> None:
+        dict_ = instance.__dict__
+        state = dict_.get(STATE_KEY)
+        if state is None:
+            state = instance_state(instance)
+        if self.validator is not None:
+            value = self.validator(instance, self.key, value)
+        old = dict_.get(self.key, NO_VALUE)
+        if self.listeners:
+            value = self._fire("set", state, value, old, initiator)
+        committed = state.committed_state
+        if self.key not in committed:
+            committed[self.key] = old
+        dict_[self.key] = value
+        if not state.modified:
+            state._modified_event(instance)
+
+    def delete(self, instance: Any) -> None:
+        dict_ = instance.__dict__
+        state = instance_state(instance)
+        if self.key not in dict_ and state.key is None:
+            raise AttributeError(self.key)
+        old = dict_.pop(self.key, NO_VALUE)
+        state.committed_state.setdefault(self.key, old)
+        dict_[self.key] = None
+        state._modified_event(instance)
+
+    def history(self, state: InstanceState, dict_: dict[str, Any]) -> History:
+        current = dict_.get(self.key, NO_VALUE)
+        original = state.committed_state.get(self.key, NO_VALUE)
+        if self.key not in state.committed_state:
+            return HISTORY_BLANK if current is NO_VALUE else History([], [current], [])
+        if current is NO_VALUE:
+            return History([], [], [] if original is NO_VALUE else [original])
+        if original is not NO_VALUE and _same(original, current):
+            return History([], [current], [])
+        return History([current], [], [] if original in (NO_VALUE, None) else [original])
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:
+        return False
+
+
+class _RelationshipImpl(AttributeImpl):
+    uses_objects = True
+    prop: RelationshipProperty
+
+    @property
+    def reverse(self) -> Any:
+        reverse = self.prop._reverse_property
+        return None if reverse is None else reverse.impl
+
+    def _cascade_into_session(self, state: InstanceState, value: Any) -> None:
+        if state.session_id is None or "save-update" not in self.prop.cascade:
+            return
+        session = _sessions.get(state.session_id)
+        if session is not None:
+            session._save_or_update_cascade(value)
+
+
+class ScalarObjectAttributeImpl(_RelationshipImpl):
+    """A many-to-one or one-to-one relationship holding one object or None."""
+
+    def get_missing(self, instance: Any, dict_: dict[str, Any]) -> Any:
+        state = instance_state(instance)
+        if state.key is None:
+            value = self.prop._load_pending_scalar(state, instance)
+        else:
+            value = self.prop._lazy_load(state, instance)
+        return value
+
+    def set(self, instance: Any, value: Any, initiator: AttributeImpl | None) -> None:
+        dict_ = instance.__dict__
+        state = instance_state(instance)
+        if value is not None:
+            instance_state(value)
+        if self.validator is not None and initiator is None:
+            value = self.validator(instance, self.key, value)
+        old = dict_.get(self.key, NO_VALUE)
+        if old is NO_VALUE and state.key is not None:
+            old = self.prop._passive_current(state, instance)
+        if self.listeners:
+            value = self._fire("set", state, value, old, initiator)
+        committed = state.committed_state
+        if self.key not in committed:
+            committed[self.key] = old
+        dict_[self.key] = value
+        state._modified_event(instance)
+        if old is value:
+            return
+        reverse = self.reverse
+        if reverse is not None:
+            if old is not None and old is not NO_VALUE:
+                reverse.remove_backref(old, instance, self)
+            if value is not None and initiator is not reverse:
+                reverse.append_backref(value, instance, self)
+        if value is not None and initiator is None:
+            self._cascade_into_session(state, value)
+
+    def append_backref(self, target: Any, value: Any, initiator: AttributeImpl) -> None:
+        if target.__dict__.get(self.key, NO_VALUE) is not value:
+            self.set(target, value, initiator)
+
+    def remove_backref(self, target: Any, value: Any, initiator: AttributeImpl) -> None:
+        current = target.__dict__.get(self.key, NO_VALUE)
+        if current is NO_VALUE:
+            current = self.prop._passive_current(instance_state(target), target)
+        if current is value or current is NO_VALUE:
+            self.set(target, None, initiator)
+
+    def history(self, state: InstanceState, dict_: dict[str, Any]) -> History:
+        current = dict_.get(self.key, NO_VALUE)
+        if self.key not in state.committed_state:
+            if current is NO_VALUE:
+                return HISTORY_BLANK
+            return History([], [current], []) if current is not None else History([], [None], [])
+        original = state.committed_state[self.key]
+        if original is current:
+            return History([], [current], [])
+        return History(
+            [current] if current is not NO_VALUE else [],
+            [],
+            [original] if original is not NO_VALUE and original is not None else [],
+        )
+
+
+class CollectionAttributeImpl(_RelationshipImpl):
+    """A one-to-many or many-to-many relationship holding a collection."""
+
+    collection = True
+
+    def __init__(self, key: str, prop: MapperProperty, factory: Callable[[], Any]) -> None:
+        super().__init__(key, prop)
+        self.factory = factory
+
+    def _adapt(self, state: InstanceState, items: Iterable[Any]) -> Any:
+        from athanor.orm.collections import adapt_collection
+
+        return adapt_collection(self, state, items)
+
+    def get_missing(self, instance: Any, dict_: dict[str, Any]) -> Any:
+        state = instance_state(instance)
+        if state.key is None:
+            collection = self._adapt(state, ())
+            dict_[self.key] = collection
+            return collection
+        items = self.prop._lazy_load(state, instance)
+        return self.set_committed(state, dict_, items)
+
+    def set_committed(
+        self, state: InstanceState, dict_: dict[str, Any], items: Iterable[Any]
+    ) -> Any:
+        """Store ``items`` as the loaded collection (no history), adding pending backref appends."""
+        collection = self._adapt(state, items)
+        dict_[self.key] = collection
+        pending = state.pending_appends
+        if pending and self.key in pending:
+            for item in pending.pop(self.key):
+                if not collection._sa_contains(item):
+                    collection._sa_append_loaded(item)
+        return collection
+
+    def current(self, instance: Any) -> Any:
+        dict_ = instance.__dict__
+        found = dict_.get(self.key, NO_VALUE)
+        if found is NO_VALUE:
+            found = self.get_missing(instance, dict_)
+        return found
+
+    def _before_change(self, state: InstanceState, collection: Any) -> None:
+        if self.key not in state.committed_state:
+            state.committed_state[self.key] = list(collection._sa_items())
+        if not state.modified:
+            obj = state.object
+            if obj is not None:
+                state._modified_event(obj)
+
+    def fire_append(self, state: InstanceState, item: Any, initiator: AttributeImpl | None) -> Any:
+        """Called by the collection before ``item`` is added; returns the item to add."""
+        if item is None:
+            raise sa_exc.ArgumentError(
+                f"Cannot add None to the collection {self.prop}; collections hold objects"
+            )
+        instance_state(item)
+        obj = state.object
+        if self.validator is not None and initiator is None:
+            item = self.validator(obj, self.key, item)
+        if self.listeners:
+            item = self._fire("append", state, item, initiator)
+        reverse = self.reverse
+        if reverse is not None and initiator is not reverse:
+            reverse.append_backref(item, obj, self)
+        if initiator is None:
+            self._cascade_into_session(state, item)
+        return item
+
+    def fire_remove(self, state: InstanceState, item: Any, initiator: AttributeImpl | None) -> None:
+        """Called by the collection after ``item`` was removed."""
+        if self.listeners:
+            self._fire("remove", state, item, initiator)
+        reverse = self.reverse
+        if reverse is not None and initiator is not reverse:
+            reverse.remove_backref(item, state.object, self)
+
+    def set(self, instance: Any, value: Any, initiator: AttributeImpl | None) -> None:
+        if value is None:
+            raise sa_exc.ArgumentError(
+                f"Cannot set the collection {self.prop} to None; assign an empty collection"
+            )
+        state = instance_state(instance)
+        new_items = list(value.values()) if isinstance(value, dict) else list(value)
+        old = self.current(instance)
+        old_items = list(old._sa_items())
+        new_ids = {id(x) for x in new_items}
+        old_ids = {id(x) for x in old_items}
+        self._before_change(state, old)
+        for item in old_items:
+            if id(item) not in new_ids:
+                self.fire_remove(state, item, initiator)
+        added = []
+        for item in new_items:
+            if id(item) not in old_ids:
+                added.append(self.fire_append(state, item, initiator))
+        collection = self._adapt(state, ())
+        collection._sa_fill(new_items if not added else [x for x in new_items])
+        instance.__dict__[self.key] = collection
+
+    def delete(self, instance: Any) -> None:
+        self.set(instance, [], None)
+
+    def append_backref(self, target: Any, value: Any, initiator: AttributeImpl) -> None:
+        dict_ = target.__dict__
+        collection = dict_.get(self.key, NO_VALUE)
+        state = instance_state(target)
+        if collection is NO_VALUE:
+            if state.key is None:
+                collection = self.get_missing(target, dict_)
+            else:
+                pending = state.pending_appends
+                if pending is None:
+                    pending = state.pending_appends = {}
+                pending.setdefault(self.key, []).append(value)
+                return
+        if not collection._sa_contains(value):
+            collection._sa_append(value, initiator)
+
+    def remove_backref(self, target: Any, value: Any, initiator: AttributeImpl) -> None:
+        dict_ = target.__dict__
+        collection = dict_.get(self.key, NO_VALUE)
+        if collection is NO_VALUE:
+            pending = instance_state(target).pending_appends
+            if pending and self.key in pending:
+                pending[self.key] = [x for x in pending[self.key] if x is not value]
+            return
+        if collection._sa_contains(value):
+            collection._sa_remove(value, initiator)
+
+    def history(self, state: InstanceState, dict_: dict[str, Any]) -> History:
+        current = dict_.get(self.key, NO_VALUE)
+        items = [] if current is NO_VALUE else list(current._sa_items())
+        if self.key not in state.committed_state:
+            return History([], items, []) if current is not NO_VALUE else HISTORY_BLANK
+        original = state.committed_state[self.key]
+        original = [] if original is NO_VALUE else original
+        original_ids = {id(x) for x in original}
+        current_ids = {id(x) for x in items}
+        return History(
+            [x for x in items if id(x) not in original_ids],
+            [x for x in items if id(x) in original_ids],
+            [x for x in original if id(x) not in current_ids],
+        )
+
+
+# --- public helpers -------------------------------------------------------------------------
+
+
+def _impl(obj: Any, key: str) -> AttributeImpl:
+    state = instance_state(obj)
+    prop = state.mapper._props.get(key)
+    impl = getattr(prop, "impl", None)
+    if impl is None:
+        raise sa_exc.InvalidRequestError(
+            f"{type(obj).__name__} has no instrumented attribute {key!r}"
+        )
+    return impl  # type: ignore[no-any-return]
+
+
+def attribute_history(obj: Any, key: str) -> History:
+    """The :class:`History` of attribute ``key`` of ``obj`` (nothing is loaded)."""
+    state = instance_state(obj)
+    return _impl(obj, key).history(state, obj.__dict__)
+
+
+def get_history(obj: Any, key: str, passive: Any = None) -> History:
+    """The :class:`History` of attribute ``key`` of ``obj``."""
+    return attribute_history(obj, key)
+
+
+def set_committed_value(instance: Any, key: str, value: Any) -> None:
+    """Set an attribute as if loaded from the database: no history, no events."""
+    state = instance_state(instance)
+    impl = _impl(instance, key)
+    if isinstance(impl, CollectionAttributeImpl):
+        impl.set_committed(state, instance.__dict__, value or ())
+    else:
+        instance.__dict__[key] = value
+    state.committed_state.pop(key, None)
+
+
+def flag_modified(instance: Any, key: str) -> None:
+    """Mark attribute ``key`` changed so the next flush writes it (after in-place mutation)."""
+    state = instance_state(instance)
+    impl = _impl(instance, key)
+    if key not in instance.__dict__:
+        raise sa_exc.InvalidRequestError(
+            f"Can't flag attribute {key!r} modified; it is not present in the object state"
+        )
+    state.committed_state.setdefault(
+        key, NO_VALUE if not impl.collection else list(instance.__dict__[key])
+    )
+    state._modified_event(instance)
+
+
+def flag_dirty(instance: Any) -> None:
+    """Mark ``instance`` dirty so flush events see it, without changing any attribute."""
+    instance_state(instance)._modified_event(instance)
+
+
+def set_attribute(instance: Any, key: str, value: Any) -> None:
+    """Set an attribute with the same bookkeeping as ``setattr``."""
+    _impl(instance, key).set(instance, value, None)
+
+
+def get_attribute(instance: Any, key: str) -> Any:
+    """Read an attribute, loading it if needed."""
+    return getattr(instance, key)
+
+
+def del_attribute(instance: Any, key: str) -> None:
+    """Delete an attribute's value (it becomes None and is written on flush)."""
+    _impl(instance, key).delete(instance)
+
+
+def init_collection(obj: Any, key: str) -> Any:
+    """An empty collection installed as attribute ``key`` of ``obj``."""
+    impl = _impl(obj, key)
+    assert isinstance(impl, CollectionAttributeImpl)
+    collection = impl._adapt(instance_state(obj), ())
+    obj.__dict__[key] = collection
+    return collection

@@ -1,0 +1,144 @@
+"""Names shared by every ORM module: ``Mapped``, sentinels, and the way from an object to its state.
+
+An instance's state lives in ``obj.__dict__["_sa_instance_state"]`` (web frameworks skip keys
+starting with ``_sa`` when they serialise objects); attribute values live in ``obj.__dict__``
+under their attribute names, so reading a loaded attribute is one dict lookup.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from athanor.orm import exc as orm_exc
+
+if TYPE_CHECKING:
+    from athanor.orm.attributes import InstrumentedAttribute
+    from athanor.orm.mapper import Mapper
+    from athanor.orm.session import Session
+    from athanor.orm.state import InstanceState
+
+_T = TypeVar("_T")
+
+STATE_KEY = "_sa_instance_state"
+MAPPER_KEY = "__mapper__"
+
+
+class _Symbol:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __reduce__(self) -> str:
+        return self.name
+
+
+NO_VALUE: Any = _Symbol("NO_VALUE")
+"""An attribute that has no value in ``__dict__`` (never set, or expired)."""
+
+NEVER_SET = NO_VALUE
+
+
+class Mapped(Generic[_T]):
+    """The annotation of a mapped attribute: ``name: Mapped[str] = mapped_column(...)``.
+
+    At class level the attribute becomes an :class:`InstrumentedAttribute` (a SQL expression);
+    on instances it is the plain value.
+    """
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, instance: None, owner: Any) -> InstrumentedAttribute[_T]: ...
+
+        @overload
+        def __get__(self, instance: object, owner: Any) -> _T: ...
+
+        def __get__(self, instance: object | None, owner: Any) -> Any: ...
+
+        def __set__(self, instance: Any, value: Any) -> None: ...
+
+        def __delete__(self, instance: Any) -> None: ...
+
+
+class WriteOnlyMapped(Mapped[_T]):
+    """The annotation of a ``lazy="write_only"`` collection."""
+
+    __slots__ = ()
+
+
+class DynamicMapped(Mapped[_T]):
+    """The annotation of a ``lazy="dynamic"`` collection."""
+
+    __slots__ = ()
+
+
+_sessions: weakref.WeakValueDictionary[int, Session] = weakref.WeakValueDictionary()
+"""Open sessions by their ``hash_key``; an instance state names its session by that key."""
+
+
+def instance_state(obj: Any) -> InstanceState:
+    """The state of a mapped instance, created on first use; raises for unmapped objects."""
+    try:
+        state: InstanceState = obj.__dict__[STATE_KEY]
+    except KeyError:
+        return _new_state(obj)
+    except AttributeError:
+        raise orm_exc.UnmappedInstanceError(obj) from None
+    if state.obj is None:
+        state.obj = weakref.ref(obj)
+    return state
+
+
+def _new_state(obj: Any) -> InstanceState:
+    mapper: Mapper | None = getattr(type(obj), MAPPER_KEY, None)
+    if mapper is None or (mapper.class_ is not type(obj) and not isinstance(obj, mapper.class_)):
+        raise orm_exc.UnmappedInstanceError(obj)
+    mapper = mapper._for_class(type(obj))
+    from athanor.orm.state import InstanceState
+
+    state = InstanceState(obj, mapper)
+    obj.__dict__[STATE_KEY] = state
+    return state
+
+
+def instance_dict(obj: Any) -> dict[str, Any]:
+    """The dict holding an instance's attribute values."""
+    return obj.__dict__  # type: ignore[no-any-return]
+
+
+def object_mapper(instance: Any) -> Mapper:
+    """The mapper of a mapped instance; raises UnmappedInstanceError otherwise."""
+    return instance_state(instance).mapper
+
+
+def class_mapper(class_: type, configure: bool = True) -> Mapper:
+    """The mapper of a mapped class; raises UnmappedClassError otherwise."""
+    mapper: Mapper | None = getattr(class_, MAPPER_KEY, None) if isinstance(class_, type) else None
+    if mapper is None:
+        raise orm_exc.UnmappedClassError(class_)
+    mapper = mapper._for_class(class_)
+    if configure:
+        mapper._check_configure()
+    return mapper
+
+
+def _mapper_or_none(entity: Any) -> Mapper | None:
+    if isinstance(entity, type):
+        found: Mapper | None = getattr(entity, MAPPER_KEY, None)
+        return None if found is None else found._for_class(entity)
+    from athanor.orm.mapper import Mapper
+
+    return entity if isinstance(entity, Mapper) else None
+
+
+def state_str(state: InstanceState) -> str:
+    """``<User at 0x...>`` for messages."""
+    obj = state.obj() if state.obj is not None else None
+    return f"<{state.class_.__name__} at 0x{id(obj):x}>"

@@ -1,0 +1,683 @@
+"""Declarative mapping: ``DeclarativeBase``, ``declarative_base()``, ``registry``.
+
+A declarative class lists its columns as ``Mapped[...]`` annotations (types and nullability
+come from the annotation) or as ``Column``/``mapped_column()`` attributes; the registry builds
+its ``Table`` in the registry's ``MetaData`` and maps the class.  Relationship targets named as
+strings are resolved against the registry when the mappers are configured.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import inspect
+import sys
+import types
+import typing
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, ForwardRef, TypeVar
+
+from athanor import exc as sa_exc
+from athanor.orm import exc as orm_exc
+from athanor.orm.base import NO_VALUE, Mapped
+from athanor.orm.interfaces import MapperProperty
+from athanor.orm.mapper import Mapper, _all_registries
+from athanor.orm.properties import ColumnProperty, MappedColumn
+from athanor.orm.relationships import RelationshipProperty
+from athanor.sql import types as sqltypes
+from athanor.sql.schema import Column, MetaData, Table
+
+_T = TypeVar("_T")
+
+_DEFAULT_TYPES: dict[Any, Any] = {
+    int: sqltypes.Integer,
+    str: sqltypes.String,
+    bool: sqltypes.Boolean,
+    float: sqltypes.Float,
+    decimal.Decimal: sqltypes.Numeric,
+    datetime.datetime: sqltypes.DateTime,
+    datetime.date: sqltypes.Date,
+    datetime.time: sqltypes.Time,
+    datetime.timedelta: sqltypes.Interval,
+    bytes: sqltypes.LargeBinary,
+    uuid.UUID: sqltypes.Uuid,
+    dict: sqltypes.JSON,
+    list: sqltypes.JSON,
+}
+
+
+class _Forward:
+    """A name in a string annotation that is not defined yet (a class declared later)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self) -> None:
+        return None
+
+    def __or__(self, other: Any) -> Any:
+        return typing.Optional[self]  # noqa: UP045 - builds a typing object at runtime
+
+    def __ror__(self, other: Any) -> Any:
+        return typing.Optional[self]  # noqa: UP045
+
+    def __getitem__(self, item: Any) -> _Forward:
+        return self
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class _Namespace(dict[str, Any]):
+    def __missing__(self, key: str) -> Any:
+        if key in vars(typing):
+            return vars(typing)[key]
+        import builtins
+
+        if hasattr(builtins, key):
+            return getattr(builtins, key)
+        return _Forward(key)
+
+
+def _evaluate(annotation: Any, cls: type) -> Any:
+    if not isinstance(annotation, str):
+        return annotation
+    module = sys.modules.get(cls.__module__)
+    namespace = _Namespace(vars(module) if module is not None else {})
+    namespace.update({k: v for k, v in vars(cls).items() if not k.startswith("__")})
+    namespace[cls.__name__] = cls
+    namespace.setdefault("Mapped", Mapped)
+    try:
+        return eval(annotation, namespace)
+    except Exception:
+        return _Forward(annotation)
+
+
+class _Annotation:
+    """What a ``Mapped[...]`` annotation says: the inner type, Optional, and collection kind."""
+
+    def __init__(self, inner: Any, optional: bool, collection: Any, mapped: bool) -> None:
+        self.inner = inner
+        self.optional = optional
+        self.collection = collection
+        self.mapped = mapped
+
+    @property
+    def target_name(self) -> Any:
+        inner = self.inner
+        if isinstance(inner, _Forward):
+            return inner.name
+        if isinstance(inner, ForwardRef):
+            return inner.__forward_arg__
+        if isinstance(inner, str):
+            return inner
+        return inner
+
+
+def _parse_annotation(annotation: Any, cls: type) -> _Annotation | None:
+    annotation = _evaluate(annotation, cls)
+    origin = typing.get_origin(annotation)
+    mapped = False
+    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapped):
+        mapped = True
+        (annotation,) = typing.get_args(annotation)
+    elif annotation is Mapped or (isinstance(annotation, type) and issubclass(annotation, Mapped)):
+        return _Annotation(None, False, None, True)
+    elif origin is ClassVar or annotation is ClassVar:
+        return None
+    if isinstance(annotation, str):
+        annotation = _evaluate(annotation, cls)
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(members) < len(typing.get_args(annotation))
+        annotation = members[0] if len(members) == 1 else typing.Union[tuple(members)]  # noqa: UP007
+        origin = typing.get_origin(annotation)
+    collection: Any = None
+    if origin in (list, set, frozenset, dict) or annotation in (list, set):
+        args = typing.get_args(annotation)
+        if origin is not None and args:
+            collection = origin
+            annotation = args[-1]
+    if isinstance(annotation, str):
+        annotation = _evaluate(annotation, cls)
+    return _Annotation(annotation, optional, collection, mapped)
+
+
+def _type_for(ann: _Annotation, type_map: Mapping[Any, Any], where: str) -> Any:
+    inner = ann.inner
+    if inner in type_map:
+        found = type_map[inner]
+        return found() if isinstance(found, type) else found
+    origin = typing.get_origin(inner)
+    if origin is not None and origin in type_map:
+        found = type_map[origin]
+        return found() if isinstance(found, type) else found
+    if origin is typing.Literal:
+        return sqltypes.Enum(*typing.get_args(inner), native_enum=False)
+    if isinstance(inner, type):
+        if issubclass(inner, enum.Enum):
+            return sqltypes.Enum(inner)
+        for base in inner.__mro__[1:]:
+            if base in type_map:
+                found = type_map[base]
+                return found() if isinstance(found, type) else found
+    return None
+
+
+class registry:  # noqa: N801 - SQLAlchemy's name
+    """A set of mapped classes sharing a MetaData and a namespace for string class names."""
+
+    def __init__(
+        self,
+        *,
+        metadata: MetaData | None = None,
+        class_registry: dict[str, Any] | None = None,
+        type_annotation_map: Mapping[Any, Any] | None = None,
+        constructor: Callable[..., None] | None = None,
+    ) -> None:
+        self.metadata = metadata if metadata is not None else MetaData()
+        self._class_registry: dict[str, Any] = class_registry if class_registry is not None else {}
+        self.type_annotation_map: dict[Any, Any] = dict(_DEFAULT_TYPES)
+        if type_annotation_map:
+            self.update_type_annotation_map(type_annotation_map)
+        self.constructor = constructor if constructor is not None else _default_constructor
+        self._mappers: list[Mapper] = []
+        self._new_mappers = False
+        _all_registries.add(self)
+
+    def update_type_annotation_map(self, type_annotation_map: Mapping[Any, Any]) -> None:
+        """Add Python type -> SQL type entries used for ``Mapped[...]`` annotations."""
+        self.type_annotation_map.update(type_annotation_map)
+
+    @property
+    def mappers(self) -> frozenset[Mapper]:
+        return frozenset(self._mappers)
+
+    def _add_mapper(self, mapper: Mapper) -> None:
+        self._mappers.append(mapper)
+        cls = mapper.class_
+        self._class_registry[cls.__name__] = cls
+        self._class_registry[f"{cls.__module__}.{cls.__name__}"] = cls
+
+    def configure(self, cascade: bool = False) -> None:
+        """Configure every mapper now (instead of on first use)."""
+        from athanor.orm.mapper import _configure_registry
+
+        _configure_registry(self)
+
+    def dispose(self, cascade: bool = False) -> None:
+        """Unmap every class of this registry."""
+        for mapper in self._mappers:
+            for key in mapper._props:
+                if key in mapper.class_.__dict__:
+                    delattr(mapper.class_, key)
+            if "__mapper__" in mapper.class_.__dict__:
+                delattr(mapper.class_, "__mapper__")
+        self._mappers.clear()
+        self._class_registry.clear()
+        self._new_mappers = False
+
+    def _resolve_name(self, name: str, prop: Any, what: str) -> Any:
+        namespace = _ResolveNamespace(self)
+        try:
+            return eval(name, namespace)
+        except NameError as error:
+            raise sa_exc.InvalidRequestError(
+                f"When configuring relationship {prop}: the {what} {name!r} names something "
+                f"that is not a mapped class of this registry or a table of its MetaData "
+                f"({error}); check the spelling, and that the class is imported before the "
+                "mappers are used"
+            ) from error
+
+    # --- mapping -----------------------------------------------------------------------------
+
+    def map_imperatively(self, class_: type, local_table: Any = None, **kw: Any) -> Mapper:
+        """Map ``class_`` to ``local_table`` (``properties={...}`` for relationships)."""
+        return Mapper(class_, local_table, registry=self, **kw)
+
+    def mapped(self, cls: type[_T]) -> type[_T]:
+        """Class decorator: map a declarative class with this registry."""
+        _map_declaratively(self, cls)
+        if "__init__" not in cls.__dict__:
+            cls.__init__ = self.constructor  # type: ignore[method-assign]
+        return cls
+
+    def mapped_as_dataclass(self, cls: type[_T] | None = None, **kw: Any) -> Any:
+        """Class decorator: make a dataclass of a declarative class and map it."""
+
+        def decorate(klass: type[_T]) -> type[_T]:
+            _apply_dataclass(klass, kw)
+            _map_declaratively(self, klass)
+            return klass
+
+        return decorate if cls is None else decorate(cls)
+
+    def generate_base(
+        self,
+        mapper: Any = None,
+        cls: type = object,
+        name: str = "Base",
+        metaclass: type = type,
+    ) -> Any:
+        """A declarative base class using this registry (what ``declarative_base()`` returns)."""
+        bases = cls if isinstance(cls, tuple) else (cls,)
+        namespace: dict[str, Any] = {
+            "registry": self,
+            "metadata": self.metadata,
+            "__init__": self.constructor,
+            "__abstract__": True,
+        }
+        if metaclass is type:
+            metaclass = DeclarativeMeta
+        return metaclass(name, bases, namespace)
+
+    def as_declarative_base(self, **kw: Any) -> Callable[[type], Any]:
+        def decorate(cls: type) -> Any:
+            kw["cls"] = cls
+            kw["name"] = cls.__name__
+            return self.generate_base(**kw)
+
+        return decorate
+
+
+class _ResolveNamespace(dict[str, Any]):
+    def __init__(self, reg: registry) -> None:
+        super().__init__()
+        self.reg = reg
+
+    def __missing__(self, key: str) -> Any:
+        found = self.reg._class_registry.get(key)
+        if found is not None:
+            return found
+        table = self.reg.metadata.tables.get(key)
+        if table is not None:
+            return table
+        import athanor
+        import athanor.orm
+
+        for module in (athanor, athanor.orm):
+            if hasattr(module, key):
+                return getattr(module, key)
+        import builtins
+
+        if hasattr(builtins, key):
+            return getattr(builtins, key)
+        raise NameError(f"name {key!r} is not defined")
+
+
+def _default_constructor(self: Any, **kwargs: Any) -> None:
+    """Set each keyword argument as an attribute (only mapped or existing attributes)."""
+    cls = type(self)
+    mapper = getattr(cls, "__mapper__", None)
+    if mapper is not None:
+        mapper._check_configure()
+    for key, value in kwargs.items():
+        if not hasattr(cls, key):
+            raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
+        setattr(self, key, value)
+
+
+def _ordered_names(cls: type, annotations: dict[str, Any]) -> list[str]:
+    dict_keys = [k for k in vars(cls) if not (k.startswith("__") and k.endswith("__"))]
+    dict_set = set(dict_keys)
+    ordered: list[str] = []
+    seen: set[str] = set()
+    position = 0
+    for name in annotations:
+        if name in dict_set:
+            while position < len(dict_keys):
+                key = dict_keys[position]
+                position += 1
+                if key not in seen:
+                    ordered.append(key)
+                    seen.add(key)
+                if key == name:
+                    break
+        if name not in seen:
+            ordered.append(name)
+            seen.add(name)
+    for key in dict_keys:
+        if key not in seen:
+            ordered.append(key)
+            seen.add(key)
+    return ordered
+
+
+def _is_mapped_class(cls: type) -> bool:
+    return "__mapper__" in cls.__dict__
+
+
+def _mapping_sources(cls: type) -> list[type]:
+    """The class itself plus its mixins and abstract bases (not mapped, not a declarative base)."""
+    sources = []
+    for klass in reversed(cls.__mro__):
+        if klass is object or klass is cls:
+            continue
+        if _is_mapped_class(klass) or klass.__dict__.get("_sa_declarative_base"):
+            continue
+        if klass.__module__ in ("athanor.orm.decl_api", "typing", "abc"):
+            continue
+        sources.append(klass)
+    sources.append(cls)
+    return sources
+
+
+def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
+    if cls.__dict__.get("__abstract__", False):
+        return None
+    for base in cls.__mro__[1:]:
+        if _is_mapped_class(base):
+            raise sa_exc.InvalidRequestError(
+                f"Class {cls.__name__!r} extends the mapped class {base.__name__!r}; inheritance "
+                "mapping is not supported yet"
+            )
+    table: Table | None = cls.__dict__.get("__table__")
+    tablename = getattr(cls, "__tablename__", None)
+    if callable(tablename):
+        tablename = tablename()
+    if table is None and tablename is None:
+        raise sa_exc.InvalidRequestError(
+            f"Class {cls.__name__!r} does not have a __table__ or __tablename__ specified; add "
+            f'__tablename__ = "{cls.__name__.lower()}s"'
+        )
+    columns: list[tuple[int, int, Column]] = []
+    properties: dict[str, Any] = {}
+    type_map = reg.type_annotation_map
+    for source in _mapping_sources(cls):
+        annotations = dict(inspect.get_annotations(source))
+        is_mixin = source is not cls
+        for name in _ordered_names(source, annotations):
+            value = source.__dict__.get(name, NO_VALUE)
+            if isinstance(value, classmethod | staticmethod) or name.startswith("__"):
+                continue
+            if hasattr(value, "__sa_declared_attr__"):
+                value = value.fget(cls)
+            ann = _parse_annotation(annotations[name], cls) if name in annotations else None
+            if value is NO_VALUE:
+                if ann is None or not ann.mapped:
+                    continue
+                value = MappedColumn()
+            if isinstance(value, Column):
+                value = value._copy() if is_mixin else value
+                if value.name is None or value.name == "":
+                    value.name = name
+                value.key = name
+                columns.append((0, len(columns), value))
+                properties[name] = ColumnProperty(value)
+            elif isinstance(value, MappedColumn):
+                mc = value._copy() if is_mixin else value
+                col = mc.column
+                if not col.name:
+                    col.name = name
+                col.key = name
+                if ann is not None and ann.inner is not None and not mc.explicit_type:
+                    type_ = _type_for(ann, type_map, f"{cls.__name__}.{name}")
+                    if type_ is not None:
+                        col.type = type_
+                    elif not col.foreign_keys:
+                        raise orm_exc.MappedAnnotationError(
+                            f"Could not find a SQL type for the annotation {annotations[name]!r} "
+                            f"of {cls.__name__}.{name}; pass a type to mapped_column() or add it "
+                            "to the registry's type_annotation_map"
+                        )
+                elif ann is None and col.type._isnull and not col.foreign_keys:
+                    raise orm_exc.MappedAnnotationError(
+                        f"{cls.__name__}.{name} = mapped_column() has no type; annotate it as "
+                        "Mapped[<type>] or pass a type to mapped_column()"
+                    )
+                if mc.user_nullable is NO_VALUE and not col.primary_key and ann is not None:
+                    col.nullable = ann.optional
+                columns.append((mc.sort_order, len(columns), col))
+                properties[name] = mc.to_property()
+            elif isinstance(value, RelationshipProperty):
+                if is_mixin:
+                    continue
+                if ann is not None and ann.inner is not None:
+                    if value.argument is None:
+                        value.argument = ann.target_name
+                    if ann.collection is not None:
+                        value._annotation_uselist = True
+                        value._annotation_collection = ann.collection
+                        if value.uselist is None:
+                            value.uselist = True
+                    elif value.uselist is None and ann.mapped:
+                        value._annotation_uselist = False
+                if value.argument is None:
+                    raise sa_exc.ArgumentError(
+                        f"relationship {cls.__name__}.{name} has no target class; pass it "
+                        f'(relationship("Other")) or annotate Mapped["Other"]'
+                    )
+                properties[name] = value
+            elif isinstance(value, MapperProperty):
+                properties[name] = value
+    if table is None:
+        assert tablename is not None
+        table_args = getattr(cls, "__table_args__", None)
+        if callable(table_args) and not isinstance(table_args, tuple | dict):
+            table_args = table_args()
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        if isinstance(table_args, dict):
+            kwargs = dict(table_args)
+        elif isinstance(table_args, tuple):
+            if table_args and isinstance(table_args[-1], dict):
+                kwargs = dict(table_args[-1])
+                args = list(table_args[:-1])
+            else:
+                args = list(table_args)
+        ordered = [c for _, _, c in sorted(columns, key=lambda item: (item[0], item[1]))]
+        table = Table(tablename, reg.metadata, *ordered, *args, **kwargs)
+    mapper_args = getattr(cls, "__mapper_args__", None) or {}
+    if callable(mapper_args):
+        mapper_args = mapper_args()
+    mapper_args = dict(mapper_args)
+    for key in ("version_id_col", "primary_key", "polymorphic_on"):
+        value = mapper_args.get(key)
+        if value is not None:
+            mapper_args[key] = _column_of(value, properties)
+    cls.__table__ = table  # type: ignore[attr-defined]
+    return Mapper(cls, table, properties=properties, registry=reg, **mapper_args)
+
+
+def _column_of(value: Any, properties: dict[str, Any]) -> Any:
+    if isinstance(value, list | tuple):
+        return [_column_of(v, properties) for v in value]
+    if isinstance(value, MappedColumn):
+        return value.column
+    if isinstance(value, ColumnProperty):
+        return value.columns[0]
+    if isinstance(value, str) and value in properties:
+        prop = properties[value]
+        return prop.columns[0] if isinstance(prop, ColumnProperty) else prop
+    return value
+
+
+class declared_attr:  # noqa: N801 - SQLAlchemy's name
+    """Mark a mixin method as producing a mapped attribute per class (``@declared_attr``)."""
+
+    __sa_declared_attr__ = True
+
+    def __init__(self, fn: Callable[[Any], Any]) -> None:
+        self.fget = fn
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, instance: Any, owner: Any) -> Any:
+        return self.fget(owner)
+
+    @classmethod
+    def directive(cls, fn: Callable[[Any], Any]) -> declared_attr:
+        return cls(fn)
+
+    cascading = directive
+
+
+class DeclarativeMeta(type):
+    """The metaclass of ``declarative_base()`` classes: maps each subclass when it is created."""
+
+    def __init__(
+        cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kw: Any
+    ) -> None:
+        super().__init__(name, bases, namespace, **kw)
+        reg = cls.__dict__.get("registry")
+        if isinstance(reg, registry) and "__abstract__" in namespace:
+            cls._sa_declarative_base = True
+            return
+        reg = getattr(cls, "registry", None)
+        if isinstance(reg, registry):
+            _map_declaratively(reg, cls)
+
+
+def declarative_base(
+    *,
+    metadata: MetaData | None = None,
+    mapper: Any = None,
+    cls: Any = object,
+    name: str = "Base",
+    class_registry: dict[str, Any] | None = None,
+    type_annotation_map: Mapping[Any, Any] | None = None,
+    constructor: Callable[..., None] | None = None,
+    metaclass: type = DeclarativeMeta,
+) -> Any:
+    """A base class for declarative models (the pre-2.0 spelling of ``DeclarativeBase``)."""
+    reg = registry(
+        metadata=metadata,
+        class_registry=class_registry,
+        type_annotation_map=type_annotation_map,
+        constructor=constructor,
+    )
+    return reg.generate_base(mapper=mapper, cls=cls, name=name, metaclass=metaclass)
+
+
+class _DeclarativeRoot:
+    """What DeclarativeBase and DeclarativeBaseNoMeta share."""
+
+    registry: ClassVar[registry]
+    metadata: ClassVar[MetaData]
+    __mapper__: ClassVar[Mapper]
+    __table__: ClassVar[Any]
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        if not cls.__dict__.get("_sa_root"):
+            if any(b.__dict__.get("_sa_root") for b in cls.__bases__):
+                _setup_base(cls)
+            elif not cls.__dict__.get("_sa_declarative_base"):
+                _map_declaratively(cls.registry, cls)
+        super().__init_subclass__(**kw)
+
+    def __init__(self, **kwargs: Any) -> None:
+        _default_constructor(self, **kwargs)
+
+
+class DeclarativeBase(_DeclarativeRoot):
+    """Subclass this once to make the base of your models (``class Base(DeclarativeBase)``).
+
+    The base gets a ``registry`` and ``metadata`` (override either, or ``type_annotation_map``,
+    as class attributes); every subclass with a ``__tablename__`` or ``__table__`` is mapped.
+    """
+
+    _sa_root = True
+
+
+class DeclarativeBaseNoMeta(_DeclarativeRoot):
+    """The same as :class:`DeclarativeBase` (athanor's bases never use a metaclass)."""
+
+    _sa_root = True
+
+
+def _setup_base(cls: type) -> None:
+    reg = cls.__dict__.get("registry")
+    if not isinstance(reg, registry):
+        reg = registry(
+            metadata=cls.__dict__.get("metadata"),
+            type_annotation_map=cls.__dict__.get("type_annotation_map"),
+        )
+        cls.registry = reg  # type: ignore[attr-defined]
+    elif cls.__dict__.get("type_annotation_map"):
+        reg.update_type_annotation_map(cls.__dict__["type_annotation_map"])
+    cls.metadata = reg.metadata  # type: ignore[attr-defined]
+    cls._sa_declarative_base = True  # type: ignore[attr-defined]
+
+
+class MappedAsDataclass:
+    """Mixin: make each mapped class a dataclass (``__init__``, ``__repr__``, ``__eq__``)."""
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        options: dict[str, Any] = {
+            k: kw.pop(k)
+            for k in (
+                "init",
+                "repr",
+                "eq",
+                "order",
+                "unsafe_hash",
+                "match_args",
+                "kw_only",
+                "dataclass_callable",
+            )
+            if k in kw
+        }
+        declares_base = any(b.__dict__.get("_sa_root") for b in cls.__bases__)
+        if not declares_base and not cls.__dict__.get("__abstract__", False):
+            _apply_dataclass(cls, options)
+        super().__init_subclass__(**kw)
+
+
+def _apply_dataclass(cls: type, options: dict[str, Any]) -> None:
+    annotations = inspect.get_annotations(cls)
+    originals: dict[str, Any] = {}
+    for name, annotation in list(annotations.items()):
+        ann = _parse_annotation(annotation, cls)
+        if ann is None or not ann.mapped:
+            continue
+        value = cls.__dict__.get(name, NO_VALUE)
+        field_kw: dict[str, Any] = {}
+        source: Any = value
+        if isinstance(value, MappedColumn):
+            if value.dataclass_init is not NO_VALUE:
+                field_kw["init"] = value.dataclass_init
+            if value.default is not NO_VALUE:
+                field_kw["default"] = value.default
+            elif value.default_factory is not None:
+                field_kw["default_factory"] = value.default_factory
+            for opt, attr in (
+                ("repr", "dataclass_repr"),
+                ("compare", "dataclass_compare"),
+                ("kw_only", "dataclass_kw_only"),
+            ):
+                if getattr(value, attr) is not NO_VALUE:
+                    field_kw[opt] = getattr(value, attr)
+        elif isinstance(value, RelationshipProperty):
+            dc = getattr(value, "_dataclass_kw", {})
+            field_kw.update(dc)
+            if (
+                "default" not in field_kw
+                and "default_factory" not in field_kw
+                and field_kw.get("init", True)
+            ):
+                if ann.collection is not None:
+                    field_kw["default_factory"] = ann.collection
+                else:
+                    field_kw["default"] = None
+        elif value is not NO_VALUE and not isinstance(value, MapperProperty | Column):
+            field_kw["default"] = value
+        if (
+            field_kw.get("init", True) is False
+            and "default" not in field_kw
+            and "default_factory" not in field_kw
+        ):
+            field_kw["default"] = None
+        originals[name] = source
+        setattr(cls, name, dataclasses.field(**field_kw))
+    callable_ = options.pop("dataclass_callable", dataclasses.dataclass)
+    callable_(cls, **options)
+    for name, source in originals.items():
+        if source is NO_VALUE:
+            if name in cls.__dict__:
+                delattr(cls, name)
+        else:
+            setattr(cls, name, source)

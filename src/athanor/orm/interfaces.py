@@ -1,0 +1,74 @@
+"""The base of every mapped attribute definition (columns, relationships, synonyms)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from athanor import exc as sa_exc
+from athanor.sql.elements import ClauseElement, ColumnElement
+
+if TYPE_CHECKING:
+    from athanor.orm.attributes import AttributeImpl, QueryableAttribute
+    from athanor.orm.mapper import Mapper
+
+
+class MapperProperty:
+    """One mapped attribute of a mapper: how it is stored, loaded, compared and flushed."""
+
+    key: str
+    parent: Mapper
+    impl: AttributeImpl | None = None
+    is_column = False
+    is_relationship = False
+    is_synonym = False
+    doc: str | None = None
+
+    def __init__(self, info: dict[Any, Any] | None = None) -> None:
+        self._info = info
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        """A dict for user data about this attribute."""
+        if self._info is None:
+            self._info = {}
+        return self._info
+
+    @property
+    def class_attribute(self) -> QueryableAttribute[Any]:
+        """The class-level attribute (``User.name``)."""
+        attr: QueryableAttribute[Any] = getattr(self.parent.class_, self.key)
+        return attr
+
+    def set_parent(self, mapper: Mapper, key: str) -> None:
+        """Attach to ``mapper`` under ``key``."""
+        self.parent = mapper
+        self.key = key
+
+    def instrument(self, class_: type) -> None:
+        """Put the descriptor for this attribute on ``class_``."""
+
+    def post_configure(self) -> None:
+        """Resolve late arguments once every mapper of the registry exists."""
+
+    def _clause_element(self, attr: QueryableAttribute[Any]) -> ClauseElement:
+        raise sa_exc.InvalidRequestError(
+            f"{attr} is not a SQL expression; it cannot be used where a column is expected"
+        )
+
+    def _comparator_for(self, attr: QueryableAttribute[Any]) -> Any:
+        return None
+
+    def _comparator_operate(
+        self, attr: QueryableAttribute[Any], op: Any, *other: Any, **kw: Any
+    ) -> ColumnElement:
+        element = self._clause_element(attr)
+        assert isinstance(element, ColumnElement)
+        return element.operate(op, *other, **kw)
+
+    def __repr__(self) -> str:
+        parent = getattr(self, "parent", None)
+        owner = parent.class_.__name__ if parent is not None else "?"
+        return f"{owner}.{getattr(self, 'key', '?')}"
+
+    def __str__(self) -> str:
+        return self.__repr__()

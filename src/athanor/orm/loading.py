@@ -1,0 +1,303 @@
+"""Turning rows into objects: loading plans for ORM selects, and loads by primary key.
+
+``select(User, Address.email)`` keeps its entities until execution; the plan built once per
+statement shape says which columns of the driver row feed which mapper.  Each execution
+makes one row function that builds objects straight from driver tuples: an identity-map
+lookup by a tuple key, then ``cls.__new__`` plus one ``__dict__.update`` for new objects.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+from athanor.engine.result import ChunkedIteratorResult, CursorResult, Result, ResultMetaData
+from athanor.orm import exc as orm_exc
+from athanor.orm.base import STATE_KEY, state_str
+from athanor.orm.mapper import EntityClause, Mapper
+from athanor.orm.state import InstanceState
+from athanor.sql.elements import BindParameter, ColumnElement, and_
+from athanor.sql.selectable import FromClause, Select, select
+
+if TYPE_CHECKING:
+    from athanor.orm.session import Session
+
+_CHUNK = 1000
+_new_state = InstanceState.__new__
+_plans: dict[Hashable, LoadingPlan] = {}
+_MAX_PLANS = 500
+
+
+def is_orm_statement(statement: Any) -> bool:
+    """Whether ``statement`` selects at least one mapped entity."""
+    if not isinstance(statement, Select):
+        return False
+    return any(isinstance(raw, EntityClause) for raw in statement._raw_columns)
+
+
+def plan_for(statement: Select) -> LoadingPlan:
+    """The loading plan of ``statement``, cached by statement shape."""
+    key = statement._generate_cache_key()[0]
+    plan = _plans.get(key)
+    if plan is None:
+        if len(_plans) >= _MAX_PLANS:
+            _plans.clear()
+        plan = _plans[key] = LoadingPlan(statement)
+    return plan
+
+
+class LoadingPlan:
+    """Which columns of a result row feed which mapper, for one statement shape."""
+
+    def __init__(self, statement: Select) -> None:
+        self.parts: list[tuple[Mapper | None, int, int]] = []
+        keys: list[str] = []
+        named = statement._named_columns()
+        position = 0
+        for raw in statement._raw_columns:
+            if isinstance(raw, EntityClause):
+                count = len(raw.c)
+                self.parts.append((raw.mapper, position, count))
+                keys.append(raw.mapper.class_.__name__)
+            elif isinstance(raw, FromClause):
+                count = len(raw.c)
+                for offset in range(count):
+                    self.parts.append((None, position + offset, 1))
+                    keys.append(named[position + offset][0])
+            else:
+                count = 1
+                self.parts.append((None, position, 1))
+                keys.append(named[position][0])
+            position += count
+        self.metadata = ResultMetaData(keys)
+        self.single_entity = len(self.parts) == 1 and self.parts[0][0] is not None
+
+    def result(self, session: Session, cursor_result: CursorResult, options: Any) -> Result:
+        """The ORM result over ``cursor_result`` for ``session``."""
+        processors = cursor_result._metadata.processors
+        populate_existing = bool(options and options.get("populate_existing"))
+        makers: list[Callable[[Sequence[Any]], Any]] = []
+        for mapper, start, count in self.parts:
+            if mapper is None:
+                makers.append(_column_getter(start, processors))
+            else:
+                makers.append(
+                    instance_loader(session, mapper, start, count, processors, populate_existing)
+                )
+        if len(makers) == 1:
+            (only,) = makers
+
+            def row_fn(row: Sequence[Any]) -> tuple[Any, ...]:
+                return (only(row),)
+        else:
+            all_makers = tuple(makers)
+
+            def row_fn(row: Sequence[Any]) -> tuple[Any, ...]:
+                return tuple([make(row) for make in all_makers])
+
+        source = cursor_result._source
+
+        def chunks(yield_per: int | None) -> Iterator[list[tuple[Any, ...]]]:
+            if yield_per:
+                while True:
+                    batch = source.many(yield_per)
+                    if not batch:
+                        return
+                    yield list(map(row_fn, batch))
+            else:
+                for rows in source.rest():
+                    yield list(map(row_fn, rows))
+
+        yield_per = options.get("yield_per") if options else None
+        return ChunkedIteratorResult(
+            self.metadata, chunks, on_close=source.close, yield_per=yield_per
+        )
+
+
+def _column_getter(index: int, processors: Sequence[Any] | None) -> Callable[[Sequence[Any]], Any]:
+    process = processors[index] if processors is not None else None
+    if process is None:
+
+        def get(row: Sequence[Any]) -> Any:
+            return row[index]
+
+        return get
+
+    def get_processed(row: Sequence[Any]) -> Any:
+        value = row[index]
+        return None if value is None else process(value)
+
+    return get_processed
+
+
+def instance_loader(
+    session: Session,
+    mapper: Mapper,
+    start: int,
+    count: int,
+    processors: Sequence[Any] | None,
+    populate_existing: bool = False,
+) -> Callable[[Sequence[Any]], Any]:
+    """A function making (or finding) the ``mapper`` instance in columns ``start:start+count``."""
+    cls = mapper.class_
+    identity_class = mapper._identity_class
+    keys = mapper._load_keys
+    end = start + count
+    pk_positions = [start + keys.index(k) for k in mapper._pk_keys]
+    procs = None
+    if processors is not None:
+        procs = [
+            (i - start, p) for i, p in enumerate(processors[start:end], start) if p is not None
+        ]
+        procs = procs or None
+    identity_map = session.identity_map
+    id_dict = identity_map._dict
+    callback = identity_map._callback
+    keyed_ref = weakref.KeyedRef
+    ref = weakref.ref
+    session_id = session.hash_key
+    new_object: Any = object.__new__ if cls.__new__ is object.__new__ else cls.__new__  # type: ignore[comparison-overlap]
+    load_listeners = mapper._listeners.get("load")
+    single_pk = pk_positions[0] if len(pk_positions) == 1 else None
+
+    def load(row: Sequence[Any]) -> Any:
+        if single_pk is not None:
+            pk_value = row[single_pk]
+            if pk_value is None:
+                return None
+            key = (identity_class, (pk_value,), None)
+        else:
+            ident = tuple([row[i] for i in pk_positions])
+            if all(v is None for v in ident):
+                return None
+            key = (identity_class, ident, None)
+        found = id_dict.get(key)
+        if found is not None:
+            obj = found()
+            if obj is not None:
+                state: InstanceState = obj.__dict__[STATE_KEY]
+                if state.expired or populate_existing:
+                    _populate_existing(obj, state, keys, row[start:end], procs, populate_existing)
+                return obj
+        values: Any = row[start:end] if start or end != len(row) else row
+        if procs is not None:
+            values = list(values)
+            for i, process in procs:
+                value = values[i]
+                if value is not None:
+                    values[i] = process(value)
+        obj = new_object(cls)
+        d = obj.__dict__
+        d.update(zip(keys, values, strict=False))
+        state = _new_state(InstanceState)
+        state.obj = ref(obj)
+        state.mapper = mapper
+        state.key = key
+        state.session_id = session_id
+        state.committed_state = {}
+        state.modified = False
+        state.expired = False
+        state.deleted = False
+        state.pending_appends = None
+        state._info = None
+        d[STATE_KEY] = state
+        id_dict[key] = keyed_ref(obj, callback, key)
+        if load_listeners:
+            for fn in load_listeners:
+                fn(obj, None)
+        return obj
+
+    return load
+
+
+def _populate_existing(
+    obj: Any,
+    state: InstanceState,
+    keys: Sequence[str],
+    values: Sequence[Any],
+    procs: Any,
+    overwrite: bool,
+) -> None:
+    converted = list(values)
+    if procs is not None:
+        for i, process in procs:
+            if converted[i] is not None:
+                converted[i] = process(converted[i])
+    d = obj.__dict__
+    if overwrite:
+        for key in state.mapper._relationship_keys:
+            d.pop(key, None)
+        state._commit_all()
+    for key, value in zip(keys, converted, strict=True):
+        if overwrite or key not in d:
+            d[key] = value
+    if not overwrite:
+        state.expired = any(k not in d for k in state.mapper._attribute_keys if k in keys)
+
+
+def _pk_statement(mapper: Mapper) -> tuple[Select, list[str]]:
+    cached: tuple[Select, list[str]] | None = mapper.__dict__.get("_pk_stmt")
+    if cached is None:
+        names = [f"pk_{i}" for i in range(len(mapper.primary_key))]
+        crit = [
+            c == BindParameter(n, None, c.type)
+            for c, n in zip(mapper.primary_key, names, strict=True)
+        ]
+        cached = (select(mapper._entity).where(and_(*crit)), names)
+        mapper.__dict__["_pk_stmt"] = cached
+    return cached
+
+
+def load_on_pk(
+    session: Session, mapper: Mapper, ident: tuple[Any, ...], options: Any = None
+) -> Any:
+    """The ``mapper`` object with primary key ``ident`` loaded from the database (or None)."""
+    stmt, names = _pk_statement(mapper)
+    params = dict(zip(names, ident, strict=True))
+    return session.execute(stmt, params, execution_options=options).scalars().first()
+
+
+def load_scalar_attributes(state: InstanceState, instance: Any, key: str | None) -> None:
+    """Load the unloaded column attributes of a persistent object (one SELECT by key)."""
+    from athanor.orm.strategies import detached_error
+
+    session = state.session
+    if session is None:
+        raise detached_error(state, key or "?", "attribute refresh operation")
+    mapper = state.mapper
+    d = instance.__dict__
+    wanted = [(k, c) for k, c in mapper._load_columns if k not in d]
+    if key is not None and key not in d and all(k != key for k, _ in wanted):
+        prop = mapper._props[key]
+        columns = getattr(prop, "columns", None)
+        if columns:
+            group = getattr(prop, "group", None)
+            extra = [
+                p
+                for p in mapper._column_props
+                if p.key not in d and (p.key == key or (group is not None and p.group == group))
+            ]
+            wanted += [
+                (p.key, p.columns[0].label(p.key) if p.is_expression else p.columns[0])
+                for p in extra
+            ]
+    if not wanted:
+        return
+    assert state.key is not None
+    cols: list[ColumnElement] = [c for _, c in wanted]
+    crit = [c == v for c, v in zip(mapper.primary_key, state.key[1], strict=True)]
+    stmt = select(*cols).where(and_(*crit))
+    row = session.execute(stmt).first()
+    if row is None:
+        raise orm_exc.ObjectDeletedError(
+            f"Instance {state_str(state)} has been deleted, or its row is otherwise not present"
+        )
+    for (k, _), value in zip(wanted, row, strict=True):
+        if k not in d:
+            d[k] = value
+    state.expired = any(k not in d for k, _ in mapper._load_columns)
+
+
+_ = islice

@@ -1,0 +1,218 @@
+"""The legacy ``session.query(...)`` API, built on ``select()``.
+
+A :class:`Query` wraps a Select and runs it through its session, so it shares the ORM loading
+path, autoflush and identity map with 2.0-style ``session.execute(select(...))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from athanor import exc as sa_exc
+from athanor.orm.base import _mapper_or_none
+from athanor.sql.functions import func
+from athanor.sql.selectable import Select, select
+
+if TYPE_CHECKING:
+    from athanor.orm.session import Session
+
+_T = TypeVar("_T")
+
+
+class Query(Generic[_T]):
+    """A generative ORM query (``session.query(User).filter_by(name="x").first()``)."""
+
+    def __init__(self, entities: Any, session: Session | None = None) -> None:
+        if not isinstance(entities, list | tuple):
+            entities = (entities,)
+        self.session = session
+        self._entities = tuple(entities)
+        self._statement: Select = select(*entities)
+        self._options: dict[str, Any] = {}
+        self._params: dict[str, Any] = {}
+
+    def _copy(self, statement: Select | None = None) -> Query[_T]:
+        new = Query.__new__(Query)
+        new.__dict__.update(self.__dict__)
+        if statement is not None:
+            new._statement = statement
+        return new
+
+    @property
+    def statement(self) -> Select:
+        """The Select this query runs."""
+        return self._statement
+
+    def subquery(self, name: str | None = None) -> Any:
+        return self._statement.subquery(name)
+
+    def with_session(self, session: Session) -> Query[_T]:
+        new = self._copy()
+        new.session = session
+        return new
+
+    # --- building ------------------------------------------------------------------------------
+
+    def filter(self, *criteria: Any) -> Query[_T]:
+        return self._copy(self._statement.where(*criteria))
+
+    where = filter
+
+    def filter_by(self, **kwargs: Any) -> Query[_T]:
+        mapper = self._last_mapper()
+        if mapper is None:
+            return self._copy(self._statement.filter_by(**kwargs))
+        crit = []
+        for key, value in kwargs.items():
+            attr = getattr(mapper.class_, key, None)
+            if attr is None or key not in mapper._props:
+                raise sa_exc.InvalidRequestError(
+                    f"Entity namespace for {mapper.class_.__name__!r} has no property {key!r}"
+                )
+            crit.append(attr == value)
+        return self.filter(*crit)
+
+    def _last_mapper(self) -> Any:
+        for entity in reversed(self._join_targets() or self._entities):
+            mapper = _mapper_or_none(entity)
+            if mapper is not None:
+                return mapper
+        return None
+
+    def _join_targets(self) -> tuple[Any, ...]:
+        return tuple(self.__dict__.get("_joined", ()))
+
+    def order_by(self, *clauses: Any) -> Query[_T]:
+        return self._copy(self._statement.order_by(*clauses))
+
+    def group_by(self, *clauses: Any) -> Query[_T]:
+        return self._copy(self._statement.group_by(*clauses))
+
+    def having(self, *criteria: Any) -> Query[_T]:
+        return self._copy(self._statement.having(*criteria))
+
+    def limit(self, limit: Any) -> Query[_T]:
+        return self._copy(self._statement.limit(limit))
+
+    def offset(self, offset: Any) -> Query[_T]:
+        return self._copy(self._statement.offset(offset))
+
+    def slice(self, start: int, stop: int) -> Query[_T]:
+        return self._copy(self._statement.slice(start, stop))
+
+    def distinct(self, *on: Any) -> Query[_T]:
+        return self._copy(self._statement.distinct(*on))
+
+    def join(
+        self, target: Any, onclause: Any = None, *, isouter: bool = False, full: bool = False
+    ) -> Query[_T]:
+        new = self._copy(self._statement.join(target, onclause, isouter=isouter, full=full))
+        new.__dict__["_joined"] = (*self._join_targets(), target)
+        return new
+
+    def outerjoin(self, target: Any, onclause: Any = None, *, full: bool = False) -> Query[_T]:
+        return self.join(target, onclause, isouter=True, full=full)
+
+    def select_from(self, *froms: Any) -> Query[_T]:
+        return self._copy(self._statement.select_from(*froms))
+
+    def add_columns(self, *columns: Any) -> Query[_T]:
+        new = self._copy(self._statement.add_columns(*columns))
+        new._entities = self._entities + columns
+        return new
+
+    def with_entities(self, *entities: Any) -> Query[Any]:
+        new = self._copy(self._statement.with_only_columns(*entities))
+        new._entities = entities
+        return new
+
+    def options(self, *options: Any) -> Query[_T]:
+        return self._copy()
+
+    def execution_options(self, **options: Any) -> Query[_T]:
+        new = self._copy()
+        new._options = {**self._options, **options}
+        return new
+
+    def populate_existing(self) -> Query[_T]:
+        return self.execution_options(populate_existing=True)
+
+    def params(self, *args: Any, **kw: Any) -> Query[_T]:
+        new = self._copy()
+        new._params = {**self._params, **(args[0] if args else {}), **kw}
+        return new
+
+    def with_for_update(self, **kw: Any) -> Query[_T]:
+        return self._copy(self._statement.with_for_update(**kw))
+
+    # --- running -------------------------------------------------------------------------------
+
+    def _session(self) -> Session:
+        if self.session is None:
+            raise sa_exc.InvalidRequestError(
+                "This Query is not bound to a Session; use session.query(...) or .with_session()"
+            )
+        return self.session
+
+    def _execute(self, statement: Select | None = None) -> Any:
+        return self._session().execute(
+            statement if statement is not None else self._statement,
+            self._params or None,
+            execution_options=self._options or None,
+        )
+
+    def _rows(self, result: Any) -> Any:
+        if len(self._entities) == 1 and _mapper_or_none(self._entities[0]) is not None:
+            return result.scalars()
+        if len(self._entities) == 1 and not isinstance(self._entities[0], type):
+            return result
+        return result
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows(self._execute()))
+
+    def all(self) -> list[Any]:
+        """Every result (objects for a single entity, rows otherwise)."""
+        return list(self._rows(self._execute()).all())
+
+    def first(self) -> Any:
+        """The first result or None (adds LIMIT 1)."""
+        return self._rows(self._execute(self._statement.limit(1))).first()
+
+    def one(self) -> Any:
+        """Exactly one result; raises NoResultFound / MultipleResultsFound otherwise."""
+        return self._rows(self._execute()).one()
+
+    def one_or_none(self) -> Any:
+        """One result or None; raises MultipleResultsFound for more."""
+        return self._rows(self._execute()).one_or_none()
+
+    def scalar(self) -> Any:
+        """The first column of the only result (or None)."""
+        row = self._execute().one_or_none()
+        return None if row is None else row[0]
+
+    def get(self, ident: Any) -> Any:
+        """The object with primary key ``ident`` (``session.get()``)."""
+        mapper = self._last_mapper()
+        return self._session().get(mapper.class_, ident)
+
+    def count(self) -> int:
+        """How many rows this query returns."""
+        stmt = select(func.count()).select_from(self._statement.subquery())
+        return int(self._session().execute(stmt, self._params or None).scalar() or 0)
+
+    def exists(self) -> Any:
+        return self._statement.exists()
+
+    def __getitem__(self, item: Any) -> Any:
+        if isinstance(item, slice):
+            start, stop = item.start or 0, item.stop
+            if stop is None:
+                return list(self.offset(start))
+            return list(self.slice(start, stop))
+        return next(iter(self.slice(item, item + 1)))
+
+    def __str__(self) -> str:
+        return str(self._statement)

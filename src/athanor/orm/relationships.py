@@ -1,0 +1,717 @@
+"""``relationship()``: links between mapped classes, their join conditions and lazy loading.
+
+Join conditions are worked out when the mappers are configured (after every class of the
+registry exists, so targets may be named as strings).  A relationship with no foreign-key
+path between its tables fails there with a message that names the relationship, both tables
+and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from athanor import exc as sa_exc
+from athanor.orm.attributes import (
+    CollectionAttributeImpl,
+    InstrumentedAttribute,
+    QueryableAttribute,
+    ScalarObjectAttributeImpl,
+)
+from athanor.orm.base import NO_VALUE, _mapper_or_none
+from athanor.orm.collections import collection_factory
+from athanor.orm.interfaces import MapperProperty
+from athanor.orm.state import InstanceState
+from athanor.sql import operators
+from athanor.sql.elements import (
+    BinaryExpression,
+    BindParameter,
+    BooleanClauseList,
+    ClauseElement,
+    ColumnElement,
+    Grouping,
+    UnaryExpression,
+    and_,
+    coerce_column,
+)
+from athanor.sql.schema import Column, Table
+
+if TYPE_CHECKING:
+    from athanor.orm.mapper import Mapper
+
+ONETOMANY = "ONETOMANY"
+MANYTOONE = "MANYTOONE"
+MANYTOMANY = "MANYTOMANY"
+
+_CASCADES = {
+    "save-update",
+    "merge",
+    "delete",
+    "delete-orphan",
+    "expunge",
+    "refresh-expire",
+    "all",
+    "none",
+}
+_LAZY = {
+    "select",
+    True,
+    "raise",
+    "raise_on_sql",
+    "noload",
+    "write_only",
+    "dynamic",
+    "joined",
+    "selectin",
+    "subquery",
+    "immediate",
+    False,
+    None,
+}
+
+
+class CascadeOptions(frozenset[str]):
+    """The parsed ``cascade=`` of a relationship (``"all"`` expanded)."""
+
+    def __new__(cls, spec: str | Sequence[str]) -> CascadeOptions:
+        names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec)]
+        names = [n for n in names if n]
+        unknown = [n for n in names if n not in _CASCADES]
+        if unknown:
+            raise sa_exc.ArgumentError(
+                f"Invalid cascade option(s) {', '.join(map(repr, unknown))}; valid options: "
+                f"{', '.join(sorted(_CASCADES))}"
+            )
+        values = set(names)
+        if "all" in values:
+            values |= {"save-update", "merge", "delete", "expunge", "refresh-expire"}
+            values.discard("all")
+        values.discard("none")
+        if "delete-orphan" in values and "delete" not in values:
+            raise sa_exc.ArgumentError(
+                "cascade 'delete-orphan' needs 'delete' too; use cascade='all, delete-orphan'"
+            )
+        return super().__new__(cls, values)
+
+    @property
+    def delete(self) -> bool:
+        return "delete" in self
+
+    @property
+    def delete_orphan(self) -> bool:
+        return "delete-orphan" in self
+
+
+class _Backref:
+    def __init__(self, name: str, kwargs: dict[str, Any]) -> None:
+        self.name = name
+        self.kwargs = kwargs
+
+
+def backref(name: str, **kwargs: Any) -> Any:
+    """A ``backref=`` with arguments for the relationship created on the other class."""
+    return _Backref(name, kwargs)
+
+
+class RelationshipProperty(MapperProperty):
+    """A mapped link from one class to another (or to itself)."""
+
+    is_relationship = True
+    _dependency_processor = None
+
+    def __init__(
+        self,
+        argument: Any = None,
+        secondary: Any = None,
+        *,
+        uselist: bool | None = None,
+        collection_class: Any = None,
+        primaryjoin: Any = None,
+        secondaryjoin: Any = None,
+        back_populates: str | None = None,
+        backref: Any = None,
+        foreign_keys: Any = None,
+        remote_side: Any = None,
+        order_by: Any = False,
+        cascade: str = "save-update, merge",
+        passive_deletes: bool | str = False,
+        passive_updates: bool = True,
+        viewonly: bool = False,
+        post_update: bool = False,
+        lazy: Any = "select",
+        single_parent: bool = False,
+        innerjoin: bool = False,
+        info: dict[Any, Any] | None = None,
+        doc: str | None = None,
+        overlaps: str | None = None,
+        active_history: bool = False,
+        sync_backref: bool | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(info)
+        self._dataclass_kw = {
+            name: kw.pop(name)
+            for name in ("init", "repr", "default", "default_factory", "compare", "kw_only")
+            if name in kw
+        }
+        for name in (
+            "join_depth",
+            "distinct_target_key",
+            "omit_join",
+            "query_class",
+            "enable_typechecks",
+            "cascade_backrefs",
+            "comparator_factory",
+            "bake_queries",
+        ):
+            kw.pop(name, None)
+        if kw:
+            raise TypeError(f"relationship() got unexpected argument(s): {', '.join(kw)}")
+        if lazy not in _LAZY:
+            raise sa_exc.ArgumentError(
+                f"Unknown lazy={lazy!r}; use 'select', 'raise', 'raise_on_sql', 'noload', "
+                "'write_only', 'dynamic', 'joined' or 'selectin'"
+            )
+        if back_populates and backref:
+            raise sa_exc.ArgumentError("relationship() takes back_populates or backref, not both")
+        self.argument = argument
+        self.secondary = secondary
+        self.uselist = uselist
+        self.collection_class = collection_class
+        self.primaryjoin_arg = primaryjoin
+        self.secondaryjoin_arg = secondaryjoin
+        self.back_populates = back_populates
+        self.backref = backref
+        self.foreign_keys_arg = foreign_keys
+        self.remote_side_arg = remote_side
+        self.order_by_arg = order_by
+        self.cascade = CascadeOptions("" if viewonly else cascade)
+        self.passive_deletes = passive_deletes
+        self.passive_updates = passive_updates
+        self.viewonly = viewonly
+        self.post_update = post_update
+        self.lazy = "select" if lazy is True else "noload" if lazy is False else lazy
+        self.single_parent = single_parent
+        self.innerjoin = innerjoin
+        self.doc = doc
+        self.overlaps = overlaps
+        self.active_history = active_history
+        self._reverse_property: RelationshipProperty | None = None
+        self._configured = False
+        self.direction: str | None = None
+        self.mapper: Mapper
+        self.target: Any = None
+        self.pairs: list[tuple[ColumnElement, ColumnElement]] = []
+        self.secondary_parent_pairs: list[tuple[ColumnElement, ColumnElement]] = []
+        self.secondary_target_pairs: list[tuple[ColumnElement, ColumnElement]] = []
+        self.primaryjoin: ColumnElement | None = None
+        self.secondaryjoin: ColumnElement | None = None
+        self.order_by: list[ColumnElement] | bool = False
+        self._annotation_uselist: bool | None = None
+        self._annotation_collection: Any = None
+
+    # --- instrumentation -------------------------------------------------------------------
+
+    def instrument(self, class_: type) -> None:
+        setattr(class_, self.key, InstrumentedAttribute(class_, self.key, self, None))
+
+    def _comparator_for(self, attr: QueryableAttribute[Any]) -> Any:
+        return _RelationshipComparator(self)
+
+    def _clause_element(self, attr: QueryableAttribute[Any]) -> ClauseElement:
+        self.parent._check_configure()
+        assert self.primaryjoin is not None
+        return self.primaryjoin
+
+    def _comparator_operate(
+        self, attr: QueryableAttribute[Any], op: Any, *other: Any, **kw: Any
+    ) -> ColumnElement:
+        return _RelationshipComparator(self).operate(op, *other)
+
+    # --- configuration ---------------------------------------------------------------------
+
+    def _resolve(self, value: Any, what: str) -> Any:
+        if isinstance(value, str):
+            registry = self.parent.registry
+            if registry is None:
+                raise sa_exc.InvalidRequestError(
+                    f"relationship {self}: {what} {value!r} is a name, but the mapper has no "
+                    "registry to look it up in; pass the class itself"
+                )
+            return registry._resolve_name(value, self, what)
+        if (
+            callable(value)
+            and not isinstance(value, type | ClauseElement | Table)
+            and not hasattr(value, "__clause_element__")
+        ):
+            return value()
+        return value
+
+    def _columns(self, value: Any, what: str) -> list[ColumnElement]:
+        value = self._resolve(value, what)
+        if value is None:
+            return []
+        if not isinstance(value, list | tuple | set | frozenset):
+            value = [value]
+        return [coerce_column(_column_of(self._resolve(v, what))) for v in value]
+
+    def post_configure(self) -> None:
+        if self._configured:
+            return
+        target = self._resolve(self.argument, "target class")
+        mapper = _mapper_or_none(target)
+        if mapper is None:
+            raise sa_exc.ArgumentError(
+                f"relationship {self} needs a mapped class as its target, got {target!r}"
+            )
+        self.mapper = mapper
+        self.target = mapper.local_table
+        secondary = self._resolve(self.secondary, "secondary table")
+        if isinstance(secondary, str):
+            secondary = self.parent.local_table.metadata.tables.get(secondary)
+        self.secondary = secondary
+        self._foreign_keys = set(self._columns(self.foreign_keys_arg, "foreign_keys"))
+        self._remote_side = set(self._columns(self.remote_side_arg, "remote_side"))
+        primaryjoin = self._resolve(self.primaryjoin_arg, "primaryjoin")
+        secondaryjoin = self._resolve(self.secondaryjoin_arg, "secondaryjoin")
+        self._setup_join(
+            None if primaryjoin is None else coerce_column(primaryjoin),
+            None if secondaryjoin is None else coerce_column(secondaryjoin),
+        )
+        order_by = self.order_by_arg
+        if order_by is not False and order_by is not None:
+            self.order_by = self._columns(order_by, "order_by")
+        if self.uselist is None:
+            self.uselist = self.direction != MANYTOONE
+        if self.uselist:
+            self.collection_class = self.collection_class or self._annotation_collection
+            impl: Any = CollectionAttributeImpl(
+                self.key, self, collection_factory(self.collection_class)
+            )
+        else:
+            impl = ScalarObjectAttributeImpl(self.key, self)
+        self.impl = impl
+        getattr(self.parent.class_, self.key).impl = impl
+        self._configured = True
+        self._setup_reverse()
+
+    def _setup_reverse(self) -> None:
+        if self.back_populates:
+            other = self.mapper._props.get(self.back_populates)
+            if not isinstance(other, RelationshipProperty):
+                raise sa_exc.InvalidRequestError(
+                    f"relationship {self} has back_populates={self.back_populates!r}, but "
+                    f"{self.mapper.class_.__name__} has no relationship of that name; add "
+                    f"{self.back_populates} = relationship(back_populates={self.key!r}) "
+                    f"to {self.mapper.class_.__name__}"
+                )
+            self._reverse_property = other
+            other._reverse_property = self
+        elif self.backref:
+            name, kwargs = (
+                (self.backref.name, dict(self.backref.kwargs))
+                if isinstance(self.backref, _Backref)
+                else (self.backref, {})
+            )
+            if name in self.mapper._props:
+                raise sa_exc.ArgumentError(
+                    f"Error creating backref {name!r} on relationship {self}: "
+                    f"{self.mapper.class_.__name__} already has a property of that name"
+                )
+            if self.secondary is not None:
+                kwargs.setdefault("secondary", self.secondary)
+                if self.secondaryjoin is not None and self.primaryjoin_arg is not None:
+                    kwargs.setdefault("primaryjoin", self.secondaryjoin)
+                    kwargs.setdefault("secondaryjoin", self.primaryjoin)
+            elif self.primaryjoin_arg is not None:
+                kwargs.setdefault("primaryjoin", self.primaryjoin)
+            if self._foreign_keys and "foreign_keys" not in kwargs:
+                kwargs["foreign_keys"] = list(self._foreign_keys)
+            if (
+                self.parent.local_table is self.target
+                and "remote_side" not in kwargs
+                and self.direction == ONETOMANY
+            ):
+                kwargs["remote_side"] = [p for p, _ in self.pairs]
+            kwargs.setdefault("viewonly", self.viewonly)
+            other = RelationshipProperty(self.parent.class_, back_populates=self.key, **kwargs)
+            self.mapper._add_property(name, other)
+            self._reverse_property = other
+            other.post_configure()
+
+    def _fk_pairs(
+        self, referencing: Any, referenced: Any
+    ) -> list[tuple[ColumnElement, ColumnElement]]:
+        """(referenced column, foreign key column) pairs from ``referencing`` to ``referenced``."""
+        pairs = []
+        for col in referencing.c:
+            if self._foreign_keys and col not in self._foreign_keys:
+                continue
+            for fk in getattr(col, "foreign_keys", ()):
+                try:
+                    target = fk.column
+                except sa_exc.NoReferenceError:
+                    continue
+                if target.table is referenced:
+                    pairs.append((target, col))
+        if not pairs and self._foreign_keys:
+            pk = list(referenced.primary_key)
+            declared = [c for c in self._foreign_keys if getattr(c, "table", None) is referencing]
+            if len(pk) == 1 and len(declared) == 1:
+                pairs.append((pk[0], declared[0]))
+        return pairs
+
+    def _no_path_error(self, left: Any, right: Any, via: str = "") -> sa_exc.NoForeignKeysError:
+        pk = list(left.primary_key)
+        target_col = f"{left.name}.{pk[0].name}" if len(pk) == 1 else f"{left.name}.<key>"
+        if self.back_populates:
+            other = f" (and {self.mapper.class_.__name__}.{self.back_populates})"
+        else:
+            other = ""
+        return sa_exc.NoForeignKeysError(
+            f"Could not determine the join condition of relationship {self}{other}: there are no "
+            f"foreign keys linking the tables {left.name!r} and {right.name!r}{via}. Give the "
+            f"referencing column a foreign key, e.g. mapped_column(ForeignKey({target_col!r})) "
+            f"on the column of {right.name!r} that points at {left.name!r}, or pass "
+            "foreign_keys=[...] (and primaryjoin=... if the tables have no foreign key at all) "
+            "to relationship()"
+        )
+
+    def _setup_join(
+        self, primaryjoin: ColumnElement | None, secondaryjoin: ColumnElement | None
+    ) -> None:
+        parent_table = self.parent.local_table
+        target_table = self.target
+        if self.secondary is not None:
+            self.direction = MANYTOMANY
+            secondary = self.secondary
+            if primaryjoin is not None:
+                self.secondary_parent_pairs = _eq_pairs(primaryjoin, parent_table, secondary)
+            else:
+                self.secondary_parent_pairs = self._fk_pairs(secondary, parent_table)
+            if secondaryjoin is not None:
+                self.secondary_target_pairs = _eq_pairs(secondaryjoin, target_table, secondary)
+            else:
+                self.secondary_target_pairs = self._fk_pairs(secondary, target_table)
+                if parent_table is target_table and primaryjoin is None:
+                    raise sa_exc.AmbiguousForeignKeysError(
+                        f"relationship {self} joins {parent_table.name!r} to itself through "
+                        f"{secondary.name!r}; pass primaryjoin= and secondaryjoin= to say which "
+                        "column of the secondary table points at the parent and which at the child"
+                    )
+            if not self.secondary_parent_pairs:
+                raise self._no_path_error(
+                    parent_table, secondary, f" (via secondary {secondary.name!r})"
+                )
+            if not self.secondary_target_pairs:
+                raise self._no_path_error(
+                    target_table, secondary, f" (via secondary {secondary.name!r})"
+                )
+            self.primaryjoin = (
+                primaryjoin
+                if primaryjoin is not None
+                else and_(*[p == s for p, s in self.secondary_parent_pairs])
+            )
+            self.secondaryjoin = (
+                secondaryjoin
+                if secondaryjoin is not None
+                else and_(*[t == s for t, s in self.secondary_target_pairs])
+            )
+            return
+        if primaryjoin is not None:
+            self._setup_from_primaryjoin(primaryjoin)
+            return
+        one_to_many = self._fk_pairs(target_table, parent_table)
+        many_to_one = (
+            self._fk_pairs(parent_table, target_table) if parent_table is not target_table else []
+        )
+        if parent_table is target_table:
+            if not one_to_many:
+                raise self._no_path_error(parent_table, target_table)
+            remote = self._remote_side
+            if remote and all(any(r is ref for ref, _ in one_to_many) for r in remote):
+                self.direction = MANYTOONE
+                self.pairs = [(fk, ref) for ref, fk in one_to_many]
+            else:
+                self.direction = ONETOMANY
+                self.pairs = list(one_to_many)
+        elif one_to_many and many_to_one:
+            raise sa_exc.AmbiguousForeignKeysError(
+                f"Could not determine the join condition of relationship {self}: "
+                f"{parent_table.name!r} and {target_table.name!r} have foreign keys pointing at "
+                "each other; pass foreign_keys=[...] to say which columns this relationship uses"
+            )
+        elif one_to_many:
+            self._check_single_path(one_to_many, target_table, parent_table)
+            self.direction = ONETOMANY
+            self.pairs = list(one_to_many)
+        elif many_to_one:
+            self._check_single_path(many_to_one, parent_table, target_table)
+            self.direction = MANYTOONE
+            self.pairs = [(fk, ref) for ref, fk in many_to_one]
+        elif self._guess_one_to_many():
+            raise self._no_path_error(parent_table, target_table)
+        else:
+            raise self._no_path_error(target_table, parent_table)
+        self.primaryjoin = and_(*[p == t for p, t in self.pairs])
+
+    def _guess_one_to_many(self) -> bool:
+        return bool(self._annotation_uselist) or self.uselist is True
+
+    def _check_single_path(
+        self, pairs: list[tuple[ColumnElement, ColumnElement]], referencing: Any, referenced: Any
+    ) -> None:
+        fk_cols = {id(fk) for _, fk in pairs}
+        if len(fk_cols) > len({id(ref) for ref, _ in pairs}):
+            names = ", ".join(sorted(f"{referencing.name}.{fk.name}" for _, fk in pairs))  # type: ignore[attr-defined]
+            raise sa_exc.AmbiguousForeignKeysError(
+                f"Could not determine the join condition of relationship {self}: there are "
+                f"several foreign key paths from {referencing.name!r} to {referenced.name!r} "
+                f"({names}); pass foreign_keys=[...] naming the column this relationship uses"
+            )
+
+    def _setup_from_primaryjoin(self, primaryjoin: ColumnElement) -> None:
+        parent_table = self.parent.local_table
+        target_table = self.target
+        pairs: list[tuple[ColumnElement, ColumnElement]] = []
+        direction = None
+        for first, second in _binary_eqs(primaryjoin):
+            left, right = first, second
+            lt, rt = getattr(left, "table", None), getattr(right, "table", None)
+            if parent_table is target_table:
+                remote = self._remote_side
+                if any(left is r for r in remote) or (
+                    not remote and _is_foreign(left, right, self._foreign_keys)
+                ):
+                    left, right = right, left
+                pairs.append((left, right))
+                if direction is None:
+                    local_is_fk = _is_foreign(left, right, self._foreign_keys)
+                    direction = MANYTOONE if local_is_fk else ONETOMANY
+                continue
+            if lt is target_table and rt is parent_table:
+                left, right = right, left
+                lt, rt = rt, lt
+            if lt is parent_table and rt is target_table:
+                pairs.append((left, right))
+                if direction is None:
+                    direction = (
+                        MANYTOONE if _is_foreign(left, right, self._foreign_keys) else ONETOMANY
+                    )
+        if not pairs:
+            raise sa_exc.ArgumentError(
+                f"relationship {self}: the primaryjoin {primaryjoin} compares no column of "
+                f"{parent_table.name!r} with a column of {target_table.name!r}"
+            )
+        self.direction = direction
+        self.pairs = pairs
+        self.primaryjoin = primaryjoin
+
+    @property
+    def sync_pairs(self) -> list[tuple[ColumnElement, ColumnElement]]:
+        """(source, destination) column pairs copied on flush (referenced -> foreign key)."""
+        if self.direction == MANYTOONE:
+            return [(t, p) for p, t in self.pairs]
+        return list(self.pairs)
+
+    @property
+    def local_columns(self) -> list[ColumnElement]:
+        if self.direction == MANYTOMANY:
+            return [p for p, _ in self.secondary_parent_pairs]
+        return [p for p, _ in self.pairs]
+
+    @property
+    def remote_side(self) -> list[ColumnElement]:
+        if self.direction == MANYTOMANY:
+            return [s for _, s in self.secondary_parent_pairs + self.secondary_target_pairs]
+        return [t for _, t in self.pairs]
+
+    @property
+    def entity(self) -> Mapper:
+        return self.mapper
+
+    @property
+    def class_(self) -> type:
+        return self.mapper.class_
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def _parent_values(self, state: InstanceState, instance: Any) -> list[Any] | None:
+        mapper = self.parent
+        d = instance.__dict__
+        cols = self.local_columns
+        values = []
+        for col in cols:
+            key = mapper._col_to_key.get(col)
+            if key is None:
+                return None
+            if key not in d:
+                if state.key is None:
+                    return None
+                getattr(instance, key)
+            values.append(d.get(key))
+        return values
+
+    def _identity_of_target(self, values: list[Any]) -> Any:
+        """The target's identity key when the foreign key values name its primary key."""
+        pk = self.mapper.primary_key
+        refs = [t for _, t in self.pairs]
+        if len(refs) != len(pk):
+            return None
+        ordered = []
+        for col in pk:
+            for (_, t), v in zip(self.pairs, values, strict=True):
+                if t is col:
+                    ordered.append(v)
+                    break
+            else:
+                return None
+        return self.mapper._identity_key(tuple(ordered))
+
+    def _passive_current(self, state: InstanceState, instance: Any) -> Any:
+        """The current many-to-one target if it is known without SQL, else NO_VALUE."""
+        if self.direction != MANYTOONE or state.session_id is None:
+            return NO_VALUE
+        values = self._parent_values_no_load(instance)
+        if values is None:
+            return NO_VALUE
+        if all(v is None for v in values):
+            return None
+        key = self._identity_of_target(values)
+        session = state.session
+        if key is None or session is None:
+            return NO_VALUE
+        found = session.identity_map.get_object(key)
+        return NO_VALUE if found is None else found
+
+    def _parent_values_no_load(self, instance: Any) -> list[Any] | None:
+        d = instance.__dict__
+        values = []
+        for col in self.local_columns:
+            key = self.parent._col_to_key.get(col)
+            if key is None or key not in d:
+                return None
+            values.append(d[key])
+        return values
+
+    def _load_pending_scalar(self, state: InstanceState, instance: Any) -> Any:
+        return None
+
+    def _lazy_load(self, state: InstanceState, instance: Any) -> Any:
+        from athanor.orm.strategies import lazy_load
+
+        return lazy_load(self, state, instance)
+
+
+def relationship(argument: Any = None, secondary: Any = None, **kw: Any) -> Any:
+    """A mapped link to another class: many-to-one, one-to-many, one-to-one or many-to-many.
+
+    The target may be a class, a class name as a string (resolved when the mappers are
+    configured) or a callable returning one.  Directions come from the foreign keys between
+    the tables (or ``foreign_keys=`` / ``primaryjoin=``).
+    """
+    return RelationshipProperty(argument, secondary, **kw)
+
+
+def dynamic_loader(argument: Any = None, **kw: Any) -> Any:
+    """A ``lazy="dynamic"`` relationship."""
+    kw["lazy"] = "dynamic"
+    return RelationshipProperty(argument, **kw)
+
+
+def _column_of(value: Any) -> Any:
+    from athanor.orm.properties import ColumnProperty, MappedColumn
+
+    if isinstance(value, MappedColumn):
+        return value.column
+    if isinstance(value, ColumnProperty):
+        return value.columns[0]
+    return value
+
+
+def _is_foreign(col: ColumnElement, other: ColumnElement, declared: set[ColumnElement]) -> bool:
+    if declared:
+        return col in declared
+    return any(getattr(fk, "column", None) is other for fk in getattr(col, "foreign_keys", ()))
+
+
+def _binary_eqs(expr: ColumnElement) -> list[tuple[ColumnElement, ColumnElement]]:
+    found: list[tuple[ColumnElement, ColumnElement]] = []
+    if isinstance(expr, Grouping):
+        return _binary_eqs(expr.element)  # type: ignore[arg-type]
+    if isinstance(expr, BooleanClauseList) and expr.operator is operators.and_:
+        for clause in expr.clauses:
+            found.extend(_binary_eqs(clause))
+    elif (
+        isinstance(expr, BinaryExpression)
+        and expr.operator is operators.eq
+        and isinstance(expr.left, Column)
+        and isinstance(expr.right, Column)
+    ):
+        found.append((expr.left, expr.right))
+    return found
+
+
+def _eq_pairs(
+    expr: ColumnElement, table: Any, secondary: Any
+) -> list[tuple[ColumnElement, ColumnElement]]:
+    pairs = []
+    for first, second in _binary_eqs(expr):
+        left, right = first, second
+        if getattr(left, "table", None) is secondary:
+            left, right = right, left
+        if getattr(left, "table", None) is table and getattr(right, "table", None) is secondary:
+            pairs.append((left, right))
+    return pairs
+
+
+def replace_columns(
+    expr: ClauseElement, replace: Callable[[ColumnElement], ColumnElement | None]
+) -> Any:
+    """A copy of ``expr`` with columns swapped by ``replace`` (None keeps a column)."""
+    if isinstance(expr, Column):
+        found = replace(expr)
+        return expr if found is None else found
+    if isinstance(expr, BinaryExpression):
+        new = expr._generate()
+        new.left = replace_columns(expr.left, replace)
+        new.right = replace_columns(expr.right, replace)
+        return new
+    if isinstance(expr, BooleanClauseList):
+        new_list = expr._generate()
+        new_list.clauses = tuple(replace_columns(c, replace) for c in expr.clauses)
+        return new_list
+    if isinstance(expr, Grouping | UnaryExpression):
+        new_el = expr._generate()
+        new_el.element = replace_columns(expr.element, replace)
+        return new_el
+    return expr
+
+
+class _RelationshipComparator:
+    """SQL comparisons on a relationship (``Post.author == user``, ``User.posts.any(...)``)."""
+
+    def __init__(self, prop: RelationshipProperty) -> None:
+        self.prop = prop
+
+    def operate(self, op: Any, *other: Any) -> ColumnElement:
+        prop = self.prop
+        prop.parent._check_configure()
+        if op in (operators.eq, operators.ne) and prop.direction == MANYTOONE:
+            (value,) = other
+            if value is None:
+                crit = and_(*[p.is_(None) for p, _ in prop.pairs])
+            else:
+                target = value.__dict__
+                tm = prop.mapper
+                crit = and_(
+                    *[
+                        p == BindParameter(None, target.get(tm._col_to_key[t]), p.type, unique=True)
+                        for p, t in prop.pairs
+                    ]
+                )
+            return crit if op is operators.eq else ~crit
+        raise sa_exc.InvalidRequestError(
+            f"Comparing the relationship {prop} with {op} is not supported yet; compare its "
+            "columns instead"
+        )

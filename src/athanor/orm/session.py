@@ -1,0 +1,1187 @@
+"""The Session: a unit of work, an identity map and a transaction over one or more engines.
+
+A session begins its transaction on first use (``autobegin``), flushes pending changes before
+queries (``autoflush``), and expires every object on commit so the next access reloads it
+(``expire_on_commit``).  A flush that fails rolls the database transaction back at once and
+leaves the session refusing work until ``rollback()`` (``PendingRollbackError``), so nothing
+half-written is ever committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from athanor import exc as sa_exc
+from athanor.engine.connection import Connection
+from athanor.engine.engine import Engine
+from athanor.event.registry import EventTarget
+from athanor.orm import exc as orm_exc
+from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, class_mapper, instance_state, state_str
+from athanor.orm.loading import is_orm_statement, load_on_pk, load_scalar_attributes, plan_for
+from athanor.orm.mapper import EntityClause, Mapper
+from athanor.orm.state import IdentityMap, InstanceState
+from athanor.orm.unitofwork import UOWTransaction, _update_statement
+from athanor.sql.dml import DMLStatement, insert
+from athanor.sql.elements import ClauseElement
+from athanor.sql.selectable import Select
+
+if TYPE_CHECKING:
+    from athanor.engine.transaction import Transaction
+    from athanor.orm.query import Query
+
+_T = TypeVar("_T")
+_counter = itertools.count(1)
+
+ACTIVE = "active"
+DEACTIVE = "deactive"
+CLOSED = "closed"
+
+_SESSION_EVENTS: dict[str, tuple[str, ...]] = {
+    "before_flush": ("session", "flush_context", "instances"),
+    "after_flush": ("session", "flush_context"),
+    "after_flush_postexec": ("session", "flush_context"),
+    "after_begin": ("session", "transaction", "connection"),
+    "before_commit": ("session",),
+    "after_commit": ("session",),
+    "after_rollback": ("session",),
+    "after_soft_rollback": ("session", "previous_transaction"),
+    "before_attach": ("session", "instance"),
+    "after_attach": ("session", "instance"),
+    "after_transaction_create": ("session", "transaction"),
+    "after_transaction_end": ("session", "transaction"),
+    "transient_to_pending": ("session", "instance"),
+    "pending_to_transient": ("session", "instance"),
+    "pending_to_persistent": ("session", "instance"),
+    "persistent_to_deleted": ("session", "instance"),
+    "deleted_to_detached": ("session", "instance"),
+    "persistent_to_detached": ("session", "instance"),
+    "detached_to_persistent": ("session", "instance"),
+    "loaded_as_persistent": ("session", "instance"),
+    "deleted_to_persistent": ("session", "instance"),
+    "persistent_to_transient": ("session", "instance"),
+    "do_orm_execute": ("orm_execute_state",),
+    "after_bulk_update": ("update_context",),
+    "after_bulk_delete": ("delete_context",),
+}
+
+
+class UnboundExecutionError(sa_exc.InvalidRequestError):
+    """The session has no engine to run a statement on."""
+
+
+class SessionTransaction:
+    """A session's transaction (``session.begin()``) or savepoint (``session.begin_nested()``)."""
+
+    def __init__(
+        self,
+        session: Session,
+        parent: SessionTransaction | None = None,
+        nested: bool = False,
+        origin: str = "autobegin",
+    ) -> None:
+        self.session = session
+        self.parent = parent
+        self.nested = nested
+        self.origin = origin
+        self._state = ACTIVE
+        self._failure: BaseException | None = None
+        self._connections: dict[Any, tuple[Connection, Transaction | None, bool]] = {}
+        self._savepoints: dict[Any, Transaction] = {}
+        self._new: dict[InstanceState, Any] = {}
+        self._deleted: dict[InstanceState, Any] = {}
+        self._added: dict[InstanceState, Any] = {}
+        if nested:
+            root = self._root
+            for bind, (conn, _, _) in list(root._connections.items()):
+                self._savepoints[bind] = conn.begin_nested()
+        session._fire("after_transaction_create", session, self)
+
+    @property
+    def _root(self) -> SessionTransaction:
+        tx = self
+        while tx.parent is not None:
+            tx = tx.parent
+        return tx
+
+    @property
+    def is_active(self) -> bool:
+        return self._state == ACTIVE
+
+    def _connection_for_bind(self, bind: Any) -> Connection:
+        root = self._root
+        entry = root._connections.get(bind)
+        if entry is not None:
+            return entry[0]
+        if isinstance(bind, Engine):
+            conn = bind.connect()
+            owned = True
+        elif isinstance(bind, Connection):
+            conn = bind
+            owned = False
+        else:
+            raise UnboundExecutionError(f"Cannot use {bind!r} as a Session bind")
+        trans = None if conn.in_transaction() else conn.begin()
+        root._connections[bind] = (conn, trans, owned)
+        tx: SessionTransaction | None = self
+        chain = []
+        while tx is not None and tx.nested:
+            chain.append(tx)
+            tx = tx.parent
+        for nested in reversed(chain):
+            nested._savepoints[bind] = conn.begin_nested()
+        self.session._fire("after_begin", self.session, self, conn)
+        return conn
+
+    def connection(self, bind: Any = None) -> Connection:
+        return self._connection_for_bind(bind if bind is not None else self.session.get_bind())
+
+    # --- ending --------------------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Commit (flushing first); for a savepoint, release it."""
+        session = self.session
+        if self._state == DEACTIVE:
+            raise session._pending_rollback_error(self)
+        if self._state != ACTIVE:
+            raise sa_exc.InvalidRequestError("This transaction is already closed")
+        if self.nested:
+            session.flush()
+            if self._state == DEACTIVE:
+                raise session._pending_rollback_error(self)
+            for sp in self._savepoints.values():
+                sp.commit()
+            parent = self.parent
+            assert parent is not None
+            parent._new.update(self._new)
+            parent._deleted.update(self._deleted)
+            parent._added.update(self._added)
+            self._end()
+            return
+        while session._transaction is not None and session._transaction is not self:
+            session._transaction.commit()
+        session._fire("before_commit", session)
+        session.flush()
+        for _, trans, _ in self._connections.values():
+            if trans is not None and trans.is_active:
+                trans.commit()
+        self._close_connections()
+        for state, _ in list(self._deleted.items()):
+            state.session_id = None
+        self._new.clear()
+        self._deleted.clear()
+        self._end()
+        if session.expire_on_commit:
+            session._expire_everything()
+        session._fire("after_commit", session)
+
+    def rollback(self, _capture: BaseException | None = None) -> None:
+        """Roll back (to the savepoint), restoring the session's objects to match."""
+        session = self.session
+        if self._state == CLOSED:
+            return
+        if self.nested:
+            if self._state == ACTIVE:
+                for sp in self._savepoints.values():
+                    if sp.is_active:
+                        sp.rollback()
+            for state in self._added:
+                if state.key is None and session._new.pop(state, None) is not None:
+                    state.session_id = None
+            self._restore()
+            self._end()
+            session._fire("after_soft_rollback", session, self)
+            return
+        while session._transaction is not None and session._transaction is not self:
+            session._transaction._restore()
+            session._transaction._end()
+        for _, trans, _ in self._connections.values():
+            if trans is not None and (trans.is_active or trans._deactivated):
+                with contextlib.suppress(Exception):
+                    trans.rollback()
+        self._close_connections()
+        self._restore()
+        for state, obj in list(session._new.items()):
+            state.session_id = None
+            session._fire("pending_to_transient", session, obj)
+        session._new.clear()
+        session._deleted.clear()
+        self._end()
+        session._fire("after_rollback", session)
+        session._fire("after_soft_rollback", session, self)
+
+    def _restore(self) -> None:
+        session = self.session
+        for state, obj in self._new.items():
+            if state.key is not None:
+                session.identity_map.discard(state.key, obj)
+            state.key = None
+            state.session_id = None
+            state.deleted = False
+        for state, obj in self._deleted.items():
+            state.deleted = False
+            if state.key is not None:
+                session.identity_map.add(state.key, obj)
+                state.session_id = session.hash_key
+        for state in list(session._deleted):
+            if state.key is not None:
+                session._deleted.pop(state, None)
+        self._new.clear()
+        self._deleted.clear()
+        session._expire_everything()
+
+    def _flush_failed(self, error: BaseException) -> None:
+        """A flush failed: roll the database back now; require rollback() before more work."""
+        if self.nested:
+            for sp in self._savepoints.values():
+                if sp.is_active:
+                    with contextlib.suppress(Exception):
+                        sp.rollback()
+        else:
+            for _, trans, _ in self._connections.values():
+                if trans is not None and (trans.is_active or trans._deactivated):
+                    with contextlib.suppress(Exception):
+                        trans.rollback()
+            self._close_connections()
+        self._state = DEACTIVE
+        self._failure = error
+
+    def _close_connections(self) -> None:
+        for conn, _, owned in self._connections.values():
+            if owned:
+                conn.close()
+        self._connections.clear()
+
+    def _end(self) -> None:
+        self._state = CLOSED
+        session = self.session
+        if session._transaction is self:
+            session._transaction = self.parent
+        session._fire("after_transaction_end", session, self)
+
+    def close(self) -> None:
+        if self._state != CLOSED:
+            self.rollback()
+
+    def __enter__(self) -> SessionTransaction:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._state == CLOSED:
+            return
+        if exc_type is None:
+            try:
+                self.commit()
+            except BaseException:
+                if self._state != CLOSED:
+                    self.rollback()
+                raise
+        else:
+            self.rollback()
+
+
+class Session(EventTarget):
+    """Manages persistence operations for ORM-mapped objects (``with Session(engine) as s:``)."""
+
+    _event_signatures = _SESSION_EVENTS
+
+    def __init__(
+        self,
+        bind: Any = None,
+        *,
+        autoflush: bool = True,
+        future: bool = True,
+        expire_on_commit: bool = True,
+        autobegin: bool = True,
+        twophase: bool = False,
+        binds: Mapping[Any, Any] | None = None,
+        enable_baked_queries: bool = True,
+        info: dict[Any, Any] | None = None,
+        query_cls: Any = None,
+        autocommit: bool = False,
+        join_transaction_mode: str = "conservative_savepoint",
+        close_resets_only: bool = True,
+    ) -> None:
+        if autocommit:
+            raise sa_exc.ArgumentError(
+                "autocommit=True is not supported (it was removed in SQLAlchemy 2.0); use "
+                "the default autobegin behaviour and call commit()"
+            )
+        self.bind = bind
+        self.autoflush = autoflush
+        self.expire_on_commit = expire_on_commit
+        self.autobegin = autobegin
+        self.twophase = twophase
+        self._binds: dict[Any, Any] = {}
+        if binds:
+            for key, value in binds.items():
+                self._binds[_bind_key(key)] = value
+        self.info: dict[Any, Any] = dict(info) if info else {}
+        self._query_cls = query_cls
+        self.hash_key = next(_counter)
+        _sessions[self.hash_key] = self
+        self.identity_map = IdentityMap()
+        self._new: dict[InstanceState, Any] = {}
+        self._deleted: dict[InstanceState, Any] = {}
+        self._transaction: SessionTransaction | None = None
+        self._flushing = False
+        self._init_dispatch()
+
+    def _fire(self, name: str, *args: Any) -> None:
+        for fn in getattr(self.dispatch, name):
+            fn(*args)
+
+    # --- context management -------------------------------------------------------------------
+
+    def __enter__(self: _T) -> _T:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- binds and connections ----------------------------------------------------------------
+
+    def get_bind(
+        self, mapper: Any = None, *, clause: Any = None, bind: Any = None, **kw: Any
+    ) -> Any:
+        """The engine or connection for ``mapper`` / ``clause``: ``binds=`` first, then ``bind``."""
+        if bind is not None:
+            return bind
+        if self._binds:
+            if mapper is not None:
+                mapper_obj = mapper if isinstance(mapper, Mapper) else class_mapper(mapper)
+                for key in (mapper_obj.class_, mapper_obj.local_table):
+                    found = self._binds.get(key)
+                    if found is not None:
+                        return found
+                for klass in mapper_obj.class_.__mro__:
+                    found = self._binds.get(klass)
+                    if found is not None:
+                        return found
+            if clause is not None:
+                for table in _tables_of(clause):
+                    found = self._binds.get(table)
+                    if found is not None:
+                        return found
+        if self.bind is not None:
+            return self.bind
+        raise UnboundExecutionError(
+            "This Session is not bound to an engine or connection; create it with "
+            "Session(engine) or sessionmaker(bind=engine), or pass binds={Model: engine}"
+        )
+
+    def _connection_for_bind(self, bind: Any) -> Connection:
+        tx = self._transaction
+        if tx is None:
+            tx = self._autobegin_t()
+        elif tx._state != ACTIVE:
+            raise self._pending_rollback_error(tx)
+        return tx._connection_for_bind(bind)
+
+    def connection(
+        self, bind_arguments: Mapping[str, Any] | None = None, execution_options: Any = None
+    ) -> Connection:
+        """The Connection of this session's transaction (beginning it if needed)."""
+        bind = self.get_bind(**(bind_arguments or {}))
+        conn = self._connection_for_bind(bind)
+        if execution_options:
+            conn = conn.execution_options(**execution_options)
+        return conn
+
+    def _autobegin_t(self) -> SessionTransaction:
+        if not self.autobegin:
+            raise sa_exc.InvalidRequestError(
+                "Autobegin is disabled on this Session; call session.begin() first"
+            )
+        self._transaction = SessionTransaction(self)
+        return self._transaction
+
+    def _pending_rollback_error(self, tx: SessionTransaction) -> sa_exc.PendingRollbackError:
+        failing = tx
+        while failing is not None and failing._failure is None:
+            failing = failing.parent  # type: ignore[assignment]
+        original = failing._failure if failing is not None else None
+        return sa_exc.PendingRollbackError(
+            "This Session's transaction has been rolled back due to a previous exception "
+            "during flush. To begin a new transaction with this Session, first issue "
+            f"Session.rollback(). Original exception was: {original}"
+        )
+
+    def _check_active(self) -> None:
+        tx = self._transaction
+        if tx is not None and tx._state != ACTIVE:
+            raise self._pending_rollback_error(tx)
+
+    # --- transactions -------------------------------------------------------------------------
+
+    def begin(self) -> SessionTransaction:
+        """Begin a transaction explicitly (``with session.begin():`` commits at the end)."""
+        if self._transaction is not None:
+            raise sa_exc.InvalidRequestError(
+                "A transaction is already begun on this Session; use begin_nested() for a "
+                "SAVEPOINT, or commit()/rollback() first"
+            )
+        self._transaction = SessionTransaction(self, origin="begin")
+        return self._transaction
+
+    def begin_nested(self) -> SessionTransaction:
+        """A SAVEPOINT (``with session.begin_nested():`` releases it, or rolls back to it)."""
+        self._check_active()
+        if self._transaction is None:
+            self._autobegin_t()
+        self.flush()
+        self._transaction = SessionTransaction(
+            self, parent=self._transaction, nested=True, origin="begin_nested"
+        )
+        return self._transaction
+
+    def commit(self) -> None:
+        """Flush, then commit the transaction (the outermost one); expires objects by default."""
+        tx = self._transaction
+        if tx is None:
+            tx = self._autobegin_t()
+        tx._root.commit()
+
+    def rollback(self) -> None:
+        """Roll back the whole transaction; the session works again afterwards."""
+        tx = self._transaction
+        if tx is None:
+            return
+        tx._root.rollback()
+
+    def close(self) -> None:
+        """Release the connection (rolling back), and detach every object."""
+        self.expunge_all()
+        tx = self._transaction
+        if tx is not None:
+            tx._root.rollback()
+        self._transaction = None
+
+    def reset(self) -> None:
+        """The same as :meth:`close`."""
+        self.close()
+
+    def invalidate(self) -> None:
+        """Invalidate the connections in use (for a connection known to be broken), then close."""
+        tx = self._transaction
+        if tx is not None:
+            for conn, _, _ in tx._root._connections.values():
+                with contextlib.suppress(Exception):
+                    conn.invalidate()
+        self.close()
+
+    def in_transaction(self) -> bool:
+        return self._transaction is not None
+
+    def in_nested_transaction(self) -> bool:
+        return self._transaction is not None and self._transaction.nested
+
+    def get_transaction(self) -> SessionTransaction | None:
+        return None if self._transaction is None else self._transaction._root
+
+    def get_nested_transaction(self) -> SessionTransaction | None:
+        tx = self._transaction
+        return tx if tx is not None and tx.nested else None
+
+    @property
+    def is_active(self) -> bool:
+        tx = self._transaction
+        return tx is None or tx._state == ACTIVE
+
+    # --- statements ----------------------------------------------------------------------------
+
+    def execute(
+        self,
+        statement: Any,
+        params: Any = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+        bind_arguments: Mapping[str, Any] | None = None,
+        **kw: Any,
+    ) -> Any:
+        """Run a statement; ``select(User)`` gives User objects, Core statements give rows."""
+        if not isinstance(statement, ClauseElement):
+            raise sa_exc.ObjectNotExecutableError(statement)
+        self._check_active()
+        if is_orm_statement(statement):
+            options = statement._execution_options
+            if execution_options:
+                options = {**options, **execution_options}
+            if self.autoflush and not self._flushing and (options.get("autoflush", True)):
+                self._autoflush()
+            assert isinstance(statement, Select)
+            entity = next(raw for raw in statement._raw_columns if isinstance(raw, EntityClause))
+            bind = self.get_bind(entity.mapper, **(bind_arguments or {}))
+            conn = self._connection_for_bind(bind)
+            result = conn.execute(statement, params, execution_options=execution_options)
+            return plan_for(statement).result(self, result, options)
+        if self.autoflush and not self._flushing and isinstance(statement, Select | DMLStatement):
+            self._autoflush()
+        bind = self.get_bind(clause=statement, **(bind_arguments or {}))
+        conn = self._connection_for_bind(bind)
+        return conn.execute(statement, params, execution_options=execution_options)
+
+    def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:
+        """Run a statement and return its first column (ORM objects for ``select(User)``)."""
+        return self.execute(statement, params, **kw).scalars()
+
+    def scalar(self, statement: Any, params: Any = None, **kw: Any) -> Any:
+        """Run a statement and return the first column of the first row."""
+        return self.execute(statement, params, **kw).scalar()
+
+    def query(self, *entities: Any, **kw: Any) -> Query[Any]:
+        """A legacy :class:`Query` for ``entities``."""
+        from athanor.orm.query import Query
+
+        cls = self._query_cls or Query
+        query: Query[Any] = cls(entities, self)
+        return query
+
+    # --- flushing ------------------------------------------------------------------------------
+
+    def _autoflush(self) -> None:
+        if self._new or self._deleted or self.identity_map._modified:
+            try:
+                self.flush()
+            except sa_exc.StatementError as error:
+                error.add_detail(
+                    "raised as a result of Query-invoked autoflush; consider using a "
+                    "session.no_autoflush block if this flush is occurring prematurely"
+                ) if hasattr(error, "add_detail") else None
+                raise
+
+    @property
+    @contextlib.contextmanager
+    def no_autoflush(self) -> Iterator[Session]:
+        """A block in which queries do not flush first."""
+        previous = self.autoflush
+        self.autoflush = False
+        try:
+            yield self
+        finally:
+            self.autoflush = previous
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        """Write pending changes to the database (inside the transaction, without committing)."""
+        if self._flushing:
+            raise sa_exc.InvalidRequestError("Session is already flushing")
+        if not (self._new or self._deleted or self.identity_map._modified):
+            return
+        self._check_active()
+        self._flushing = True
+        try:
+            self._flush(objects)
+        finally:
+            self._flushing = False
+
+    def _flush(self, objects: Sequence[Any] | None) -> None:
+        if self.dispatch.before_flush:
+            self._fire("before_flush", self, None, objects)
+        uow = UOWTransaction(self)
+        uow.collect()
+        if not (uow.saves or uow.deletes or uow.secondary_ops or uow.secondary_parent_deletes):
+            for state in list(self.identity_map._modified):
+                state._commit_all()
+            self.identity_map._modified.clear()
+            return
+        tx = self._transaction
+        if tx is None:
+            tx = self._autobegin_t()
+        try:
+            uow.execute()
+            if self.dispatch.after_flush:
+                self._fire("after_flush", self, uow)
+        except BaseException as error:
+            uow.undo()
+            tx._flush_failed(error)
+            raise
+        identity_map = self.identity_map
+        for state, obj, _ in uow.inserted:
+            assert state.key is not None
+            identity_map.add(state.key, obj)
+            self._new.pop(state, None)
+            state._commit_all()
+            tx._new[state] = obj
+            if self.dispatch.pending_to_persistent:
+                self._fire("pending_to_persistent", self, obj)
+        for state in uow.updated:
+            state._commit_all()
+        for state, obj in uow.deleted:
+            if state.key is not None:
+                identity_map.discard(state.key, obj)
+            self._deleted.pop(state, None)
+            state.deleted = True
+            state._commit_all()
+            tx._deleted[state] = obj
+            if self.dispatch.persistent_to_deleted:
+                self._fire("persistent_to_deleted", self, obj)
+        for state in list(uow.saves):
+            state._commit_all()
+        for obj, keys in uow.expire_after:
+            for key in keys:
+                obj.__dict__.pop(key, None)
+            obj.__dict__[STATE_KEY].expired = True
+        identity_map._modified.clear()
+        if self.dispatch.after_flush_postexec:
+            self._fire("after_flush_postexec", self, uow)
+
+    # --- objects -------------------------------------------------------------------------------
+
+    def add(self, instance: Any, _warn: bool = True) -> None:
+        """Place an object in the session; it is INSERTed (or UPDATEd) at the next flush."""
+        state = instance_state(instance)
+        state.mapper._check_configure()
+        self._save_or_update_state(state, instance)
+
+    def add_all(self, instances: Iterable[Any]) -> None:
+        """Add each object of ``instances``."""
+        for instance in instances:
+            self.add(instance)
+
+    def _save_or_update_cascade(self, instance: Any) -> None:
+        state = instance_state(instance)
+        if state.session_id == self.hash_key:
+            return
+        self._save_or_update_state(state, instance)
+
+    def _save_or_update_state(self, state: InstanceState, instance: Any) -> None:
+        if state.session_id == self.hash_key:
+            if state in self._deleted:
+                self._deleted.pop(state)
+            return
+        if state.session_id is not None:
+            other = _sessions.get(state.session_id)
+            if other is not None:
+                raise sa_exc.InvalidRequestError(
+                    f"Object {state_str(state)} is already attached to session "
+                    f"{state.session_id} (this is {self.hash_key}); expunge it from the other "
+                    "session first, or use session.merge(obj) to copy its state into this one"
+                )
+        if self.dispatch.before_attach:
+            self._fire("before_attach", self, instance)
+        if state.key is None:
+            self._new[state] = instance
+            state.session_id = self.hash_key
+            if self._transaction is not None:
+                self._transaction._added[state] = instance
+            if self.dispatch.transient_to_pending:
+                self._fire("transient_to_pending", self, instance)
+        else:
+            if state.deleted:
+                raise sa_exc.InvalidRequestError(
+                    f"Instance {state_str(state)} has been deleted; use make_transient() to "
+                    "insert it again as a new row"
+                )
+            existing = self.identity_map.get_object(state.key)
+            if existing is not None and existing is not instance:
+                raise sa_exc.InvalidRequestError(
+                    f"Can't attach instance {state_str(state)}; another instance with key "
+                    f"{state.key} is already present in this session; use session.merge(obj)"
+                )
+            self.identity_map.add(state.key, instance)
+            state.session_id = self.hash_key
+            if state.modified:
+                self.identity_map._modified[state] = instance
+            if self.dispatch.detached_to_persistent:
+                self._fire("detached_to_persistent", self, instance)
+        if self.dispatch.after_attach:
+            self._fire("after_attach", self, instance)
+        self._cascade(state, instance, "save-update", self._save_or_update_cascade)
+
+    def _cascade(
+        self, state: InstanceState, instance: Any, cascade: str, fn: Any, load: bool = False
+    ) -> None:
+        d = instance.__dict__
+        for rel in state.mapper._relationships:
+            if cascade not in rel.cascade:
+                continue
+            if rel.key in d:
+                value = d[rel.key]
+            elif load and state.key is not None:
+                value = getattr(instance, rel.key)
+            else:
+                continue
+            if value is None:
+                continue
+            items = list(value._sa_items()) if rel.uselist else [value]
+            for item in items:
+                fn(item)
+
+    def delete(self, instance: Any) -> None:
+        """Mark an object for deletion at the next flush (cascading along ``delete`` cascades)."""
+        state = instance_state(instance)
+        if state.key is None:
+            raise sa_exc.InvalidRequestError(f"Instance {state_str(state)} is not persisted")
+        if state.session_id != self.hash_key:
+            self._save_or_update_state(state, instance)
+        if state in self._deleted:
+            return
+        self._deleted[state] = instance
+        self._cascade(state, instance, "delete", self._delete_cascade, load=True)
+
+    def _delete_cascade(self, instance: Any) -> None:
+        state = instance_state(instance)
+        if state.key is None:
+            if state.session_id == self.hash_key:
+                self.expunge(instance)
+            return
+        self.delete(instance)
+
+    def get(
+        self,
+        entity: Any,
+        ident: Any,
+        *,
+        options: Any = None,
+        populate_existing: bool = False,
+        with_for_update: Any = None,
+        identity_token: Any = None,
+        execution_options: Any = None,
+        bind_arguments: Any = None,
+    ) -> Any:
+        """The object with primary key ``ident``: from the identity map (no SQL) or loaded."""
+        mapper = entity.__dict__.get("__mapper__") if isinstance(entity, type) else None
+        if mapper is None:
+            mapper = class_mapper(entity) if not isinstance(entity, Mapper) else entity
+        elif mapper.registry is not None and mapper.registry._new_mappers:
+            mapper._check_configure()
+        if type(ident) is not tuple:
+            ident = _normalize_ident(mapper, ident)
+        obj = self.identity_map.get_object((mapper._identity_class, ident, None))
+        if obj is not None and not populate_existing and with_for_update is None:
+            state = obj.__dict__[STATE_KEY]
+            if state.expired:
+                try:
+                    load_scalar_attributes(state, obj, None)
+                except orm_exc.ObjectDeletedError:
+                    return None
+            if state in self._deleted:
+                return None
+            return obj
+        if len(ident) != len(mapper.primary_key):
+            raise sa_exc.InvalidRequestError(
+                f"Incorrect number of values in identifier formed from argument {ident!r}; "
+                f"{mapper.class_.__name__} has {len(mapper.primary_key)} primary key column(s)"
+            )
+        if any(v is None for v in ident):
+            return None
+        opts = dict(execution_options or {})
+        if populate_existing:
+            opts["populate_existing"] = True
+        if self.autoflush and not self._flushing:
+            self._autoflush()
+        return load_on_pk(self, mapper, ident, opts or None)
+
+    def get_one(self, entity: Any, ident: Any, **kw: Any) -> Any:
+        """Like :meth:`get` but raises NoResultFound when there is no such row."""
+        found = self.get(entity, ident, **kw)
+        if found is None:
+            raise sa_exc.NoResultFound(f"No row was found when one was required ({ident!r})")
+        return found
+
+    def refresh(
+        self,
+        instance: Any,
+        attribute_names: Iterable[str] | None = None,
+        with_for_update: Any = None,
+    ) -> None:
+        """Reload an object's attributes from the database now."""
+        state = instance_state(instance)
+        if state.session_id != self.hash_key or state.key is None:
+            raise sa_exc.InvalidRequestError(
+                f"Could not refresh instance {state_str(state)}: it is not persistent in this "
+                "session"
+            )
+        self.identity_map._modified.pop(state, None)
+        state._expire(instance.__dict__, None if attribute_names is None else list(attribute_names))
+        try:
+            load_scalar_attributes(state, instance, None)
+        except orm_exc.ObjectDeletedError as error:
+            raise sa_exc.InvalidRequestError(
+                f"Could not refresh instance {state_str(state)}"
+            ) from error
+
+    def expire(self, instance: Any, attribute_names: Iterable[str] | None = None) -> None:
+        """Make attributes load again from the database on next access."""
+        state = instance_state(instance)
+        if attribute_names is None:
+            self.identity_map._modified.pop(state, None)
+        state._expire(instance.__dict__, None if attribute_names is None else list(attribute_names))
+
+    def expire_all(self) -> None:
+        """Expire every object in the session."""
+        self._expire_everything()
+
+    def _expire_everything(self) -> None:
+        for obj in self.identity_map.values():
+            obj.__dict__[STATE_KEY]._expire(obj.__dict__)
+        self.identity_map._modified.clear()
+
+    def expunge(self, instance: Any) -> None:
+        """Remove an object from the session (it becomes detached, or transient if pending)."""
+        state = instance_state(instance)
+        if state.session_id != self.hash_key:
+            raise sa_exc.InvalidRequestError(
+                f"Instance {state_str(state)} is not present in this Session"
+            )
+        self._expunge_state(state, instance)
+        self._cascade(state, instance, "expunge", self._expunge_cascade)
+
+    def _expunge_cascade(self, instance: Any) -> None:
+        state = instance_state(instance)
+        if state.session_id == self.hash_key:
+            self.expunge(instance)
+
+    def _expunge_state(self, state: InstanceState, instance: Any) -> None:
+        self._new.pop(state, None)
+        self._deleted.pop(state, None)
+        self.identity_map._modified.pop(state, None)
+        if state.key is not None:
+            self.identity_map.discard(state.key, instance)
+        state.session_id = None
+
+    def expunge_all(self) -> None:
+        """Remove every object from the session."""
+        for obj in self.identity_map.values():
+            obj.__dict__[STATE_KEY].session_id = None
+        for state in list(self._new) + list(self._deleted):
+            state.session_id = None
+        if self._transaction is not None:
+            tx: SessionTransaction | None = self._transaction
+            while tx is not None:
+                for state in tx._deleted:
+                    state.session_id = None
+                tx = tx.parent
+        self.identity_map.clear()
+        self._new.clear()
+        self._deleted.clear()
+
+    def merge(self, instance: Any, load: bool = True, options: Any = None) -> Any:
+        """Copy the state of ``instance`` onto the session's object with the same identity."""
+        return self._merge(instance, load, {})
+
+    def _merge(self, instance: Any, load: bool, seen: dict[int, Any]) -> Any:
+        if id(instance) in seen:
+            return seen[id(instance)]
+        state = instance_state(instance)
+        mapper = state.mapper
+        mapper._check_configure()
+        if state.session_id == self.hash_key:
+            return instance
+        d = instance.__dict__
+        key = state.key
+        if key is None:
+            pk = tuple(d.get(k) for k in mapper._pk_keys)
+            if all(v is not None for v in pk):
+                key = mapper._identity_key(pk)
+        merged = None
+        if key is not None:
+            merged = self.identity_map.get_object(key)
+            if merged is None and load:
+                merged = self.get(mapper.class_, key[1])
+        if merged is None:
+            merged = object.__new__(mapper.class_)
+            instance_state(merged)
+            self.add(merged)
+        seen[id(instance)] = merged
+        for prop_key in mapper._column_keys:
+            if prop_key in d:
+                setattr(merged, prop_key, d[prop_key])
+        for rel in mapper._relationships:
+            if "merge" not in rel.cascade or rel.key not in d:
+                continue
+            value = d[rel.key]
+            if rel.uselist:
+                setattr(merged, rel.key, [self._merge(v, load, seen) for v in value])
+            else:
+                setattr(merged, rel.key, None if value is None else self._merge(value, load, seen))
+        return merged
+
+    def is_modified(self, instance: Any, include_collections: bool = True) -> bool:
+        """Whether any attribute of ``instance`` has a net change."""
+        state = instance_state(instance)
+        d = instance.__dict__
+        for key in state.committed_state:
+            prop = state.mapper._props.get(key)
+            impl = getattr(prop, "impl", None)
+            if impl is None or (impl.collection and not include_collections):
+                continue
+            if impl.history(state, d).has_changes():
+                return True
+        return False
+
+    @property
+    def new(self) -> list[Any]:
+        """Objects added and not flushed yet."""
+        return list(self._new.values())
+
+    @property
+    def dirty(self) -> list[Any]:
+        """Persistent objects with attribute changes not flushed yet."""
+        return [
+            obj
+            for state, obj in self.identity_map._modified.items()
+            if state not in self._deleted and self.is_modified(obj)
+        ]
+
+    @property
+    def deleted(self) -> list[Any]:
+        """Objects marked for deletion and not flushed yet."""
+        return list(self._deleted.values())
+
+    def __contains__(self, instance: Any) -> bool:
+        state = instance_state(instance)
+        return state.session_id == self.hash_key and (
+            state in self._new or (state.key is not None and state.key in self.identity_map)
+        )
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self._new.values()) + self.identity_map.values())
+
+    def enable_relationship_loading(self, obj: Any) -> None:
+        raise NotImplementedError("enable_relationship_loading() is not supported")
+
+    # --- bulk operations -----------------------------------------------------------------------
+
+    def bulk_insert_mappings(
+        self,
+        mapper: Any,
+        mappings: Iterable[Mapping[str, Any]],
+        return_defaults: bool = False,
+        render_nulls: bool = False,
+    ) -> None:
+        """INSERT rows given as dicts of attribute values, without creating objects."""
+        mapper = mapper if isinstance(mapper, Mapper) else class_mapper(mapper)
+        rows = list(mappings)
+        if not rows:
+            return
+        conn = self._connection_for_bind(self.get_bind(mapper))
+        table = mapper.local_table
+        translate = _key_translation(mapper)
+        for group in _shape_groups(rows):
+            params = (
+                group
+                if translate is None
+                else [{translate.get(k, k): v for k, v in r.items()} for r in group]
+            )
+            if return_defaults:
+                missing = [c for c in mapper.primary_key if c.key not in params[0]]
+                if missing and getattr(conn.dialect, "insert_returning", False):
+                    result = conn.execute(insert(table).returning(*missing), params)
+                    for row, returned in zip(group, result.all(), strict=True):
+                        if isinstance(row, dict):
+                            for col, value in zip(missing, returned, strict=True):
+                                row[mapper._col_to_key[col]] = value
+                    continue
+            conn.execute(insert(table), params if len(params) > 1 else params[0])
+
+    def bulk_update_mappings(self, mapper: Any, mappings: Iterable[Mapping[str, Any]]) -> None:
+        """UPDATE rows given as dicts holding the primary key and the changed values."""
+        mapper = mapper if isinstance(mapper, Mapper) else class_mapper(mapper)
+        rows = list(mappings)
+        if not rows:
+            return
+        conn = self._connection_for_bind(self.get_bind(mapper))
+        pk_keys = mapper._pk_keys
+        for group in _shape_groups(rows):
+            params = []
+            for row in group:
+                missing = [k for k in pk_keys if k not in row]
+                if missing:
+                    raise sa_exc.InvalidRequestError(
+                        f"bulk_update_mappings() row {dict(row)!r} lacks the primary key "
+                        f"attribute(s) {', '.join(missing)}"
+                    )
+                p = {
+                    mapper._props[k].columns[0].key: v
+                    for k, v in row.items()
+                    if k not in pk_keys and k in mapper._props
+                }
+                for i, k in enumerate(pk_keys):
+                    p[f"pk__{i}"] = row[k]
+                params.append(p)
+            columns = tuple(sorted(k for k in params[0] if not k.startswith("pk__")))
+            if not columns:
+                continue
+            stmt = _update_statement(mapper, columns, False)
+            conn.execute(stmt, params if len(params) > 1 else params[0])
+
+    def bulk_save_objects(
+        self,
+        objects: Iterable[Any],
+        return_defaults: bool = False,
+        update_changed_only: bool = True,
+        preserve_order: bool = True,
+    ) -> None:
+        """INSERT new objects and UPDATE changed persistent ones, without session bookkeeping."""
+        inserts: dict[Mapper, list[dict[str, Any]]] = {}
+        updates: dict[Mapper, list[dict[str, Any]]] = {}
+        for obj in objects:
+            state = instance_state(obj)
+            mapper = state.mapper
+            d = obj.__dict__
+            if state.key is None:
+                row = {k: d[k] for k in mapper._column_keys if k in d}
+                inserts.setdefault(mapper, []).append(row)
+            else:
+                keys = (
+                    [k for k in mapper._column_keys if k in state.committed_state]
+                    if update_changed_only
+                    else [k for k in mapper._column_keys if k in d]
+                )
+                row = {k: d[k] for k in keys if k in d}
+                for k in mapper._pk_keys:
+                    row[k] = state.key[1][mapper._pk_keys.index(k)]
+                updates.setdefault(mapper, []).append(row)
+                state._commit_all()
+        for mapper, rows in inserts.items():
+            self.bulk_insert_mappings(mapper, rows, return_defaults=return_defaults)
+        for mapper, rows in updates.items():
+            self.bulk_update_mappings(mapper, rows)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.hash_key}>"
+
+
+def _normalize_ident(mapper: Mapper, ident: Any) -> tuple[Any, ...]:
+    if isinstance(ident, Mapping):
+        try:
+            return tuple(ident[k] for k in mapper._pk_keys)
+        except KeyError as error:
+            raise sa_exc.InvalidRequestError(
+                f"Incomplete primary key dictionary {dict(ident)!r}: needs "
+                f"{', '.join(mapper._pk_keys)}"
+            ) from error
+    if isinstance(ident, list):
+        return tuple(ident)
+    return (ident,)
+
+
+def _bind_key(key: Any) -> Any:
+    if isinstance(key, Mapper):
+        return key.class_
+    return key
+
+
+def _tables_of(clause: Any) -> list[Any]:
+    if isinstance(clause, DMLStatement):
+        return [clause.table]
+    if isinstance(clause, Select):
+        found: list[Any] = []
+        for f in clause.get_final_froms():
+            found.extend(getattr(f, "_hide_froms", []))
+            found.append(f)
+        return found
+    return []
+
+
+def _key_translation(mapper: Mapper) -> dict[str, str] | None:
+    mapping = {k: str(c.key) for k, c in mapper._table_columns if k != c.key}
+    return mapping or None
+
+
+def _shape_groups(rows: list[Any]) -> Iterator[list[Any]]:
+    start = 0
+    while start < len(rows):
+        shape = rows[start].keys()
+        end = start + 1
+        while end < len(rows) and rows[end].keys() == shape:
+            end += 1
+        yield rows[start:end]
+        start = end
+
+
+class sessionmaker:  # noqa: N801 - SQLAlchemy's name
+    """A factory of configured Sessions (``SessionLocal = sessionmaker(bind=engine)``)."""
+
+    def __init__(
+        self,
+        bind: Any = None,
+        *,
+        class_: type[Session] = Session,
+        autoflush: bool = True,
+        expire_on_commit: bool = True,
+        info: dict[Any, Any] | None = None,
+        **kw: Any,
+    ) -> None:
+        kw.pop("future", None)
+        kw["bind"] = bind
+        kw["autoflush"] = autoflush
+        kw["expire_on_commit"] = expire_on_commit
+        if info is not None:
+            kw["info"] = info
+        self.kw = kw
+        self.class_ = type(class_.__name__, (class_,), {})
+
+    @classmethod
+    def _event_redirect(cls, target: Any, identifier: str) -> Any:
+        return target.class_ if isinstance(target, sessionmaker) else Session
+
+    def __call__(self, **local_kw: Any) -> Any:
+        for key, value in self.kw.items():
+            if key == "info" and "info" in local_kw:
+                local_kw["info"] = {**value, **local_kw["info"]}
+            else:
+                local_kw.setdefault(key, value)
+        return self.class_(**local_kw)
+
+    def configure(self, **new_kw: Any) -> None:
+        """Change the arguments of sessions made from now on."""
+        self.kw.update(new_kw)
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Session]:
+        """A new session with a transaction that commits at the end of the block."""
+        with self() as session, session.begin():
+            yield session
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kw.items())
+        return f"{type(self).__name__}(class_={self.class_.__name__!r}, {args})"
+
+
+def object_session(instance: Any) -> Session | None:
+    """The session ``instance`` belongs to, or None."""
+    return instance_state(instance).session
+
+
+def make_transient(instance: Any) -> None:
+    """Make ``instance`` transient: no session, no identity (it INSERTs again if added)."""
+    state = instance_state(instance)
+    session = state.session
+    if session is not None:
+        session._expunge_state(state, instance)
+    state.key = None
+    state.deleted = False
+    state.session_id = None
+
+
+def make_transient_to_detached(instance: Any) -> None:
+    """Give a transient ``instance`` the identity of its primary key, as if it were loaded."""
+    state = instance_state(instance)
+    if state.session_id is not None or state.key is not None:
+        raise sa_exc.InvalidRequestError("Given object must be transient")
+    state.key = state.mapper.identity_key_from_instance(instance)
+    state._commit_all()
+
+
+def close_all_sessions() -> None:
+    """Close every session in memory."""
+    for session in list(_sessions.values()):
+        session.close()
+
+
+_ = NO_VALUE

@@ -1,0 +1,387 @@
+"""Instance state: which session an object belongs to, its identity, and its changes since load.
+
+One small :class:`InstanceState` per mapped object, stored in the object's ``__dict__`` under
+``_sa_instance_state``.  It holds the object weakly; the session's :class:`IdentityMap` holds
+persistent objects weakly too, except modified ones, which it keeps alive until they are
+flushed.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions
+
+Dict = dict
+
+if TYPE_CHECKING:
+    from athanor.orm.mapper import Mapper
+    from athanor.orm.session import Session
+
+IdentityKey = tuple[type, tuple[Any, ...], Any]
+
+
+class History(NamedTuple):
+    """What changed in one attribute since it was loaded: added, unchanged and deleted values."""
+
+    added: list[Any]
+    unchanged: list[Any]
+    deleted: list[Any]
+
+    def has_changes(self) -> bool:
+        """Whether anything was added or deleted."""
+        return bool(self.added or self.deleted)
+
+    def empty(self) -> bool:
+        """Whether the attribute has no value and no changes."""
+        return not (self.added or self.unchanged or self.deleted)
+
+    def non_deleted(self) -> list[Any]:
+        """Added plus unchanged values."""
+        return self.added + self.unchanged
+
+    def non_added(self) -> list[Any]:
+        """Unchanged plus deleted values."""
+        return self.unchanged + self.deleted
+
+    def sum(self) -> list[Any]:
+        """Every value the history mentions."""
+        return self.added + self.unchanged + self.deleted
+
+
+HISTORY_BLANK = History([], [], [])
+
+
+class InstanceState:
+    """The ORM's bookkeeping for one mapped object (``athanor.inspect(obj)`` returns it)."""
+
+    __slots__ = (
+        "__weakref__",
+        "_info",
+        "committed_state",
+        "deleted",
+        "expired",
+        "key",
+        "mapper",
+        "modified",
+        "obj",
+        "pending_appends",
+        "session_id",
+    )
+
+    def __init__(self, obj: Any, mapper: Mapper) -> None:
+        self.obj: weakref.ref[Any] | None = weakref.ref(obj)
+        self.mapper = mapper
+        self.key: IdentityKey | None = None
+        self.session_id: int | None = None
+        self.committed_state: Dict[str, Any] = {}
+        self.modified = False
+        self.expired = False
+        self.deleted = False
+        self.pending_appends: Dict[str, list[Any]] | None = None
+        self._info: Dict[Any, Any] | None = None
+
+    # --- pickling: the weak reference to the object is restored on first use -----------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "mapper_class": self.mapper.class_,
+            "key": self.key,
+            "committed_state": self.committed_state,
+            "expired": self.expired,
+            "info": self._info,
+        }
+
+    def __setstate__(self, data: dict[str, Any]) -> None:
+        from athanor.orm.base import class_mapper
+
+        self.obj = None
+        self.mapper = class_mapper(data["mapper_class"], configure=False)
+        self.key = data["key"]
+        self.session_id = None
+        self.committed_state = data["committed_state"]
+        self.modified = False
+        self.expired = data["expired"]
+        self.deleted = False
+        self.pending_appends = None
+        self._info = data["info"]
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def class_(self) -> type:
+        """The mapped class."""
+        return self.mapper.class_
+
+    @property
+    def transient(self) -> bool:
+        """Not in a session and never saved."""
+        return self.key is None and self.session_id is None
+
+    @property
+    def pending(self) -> bool:
+        """Added to a session, not flushed yet."""
+        return self.key is None and self.session_id is not None
+
+    @property
+    def persistent(self) -> bool:
+        """In a session with a database identity."""
+        return self.key is not None and self.session_id is not None and not self.deleted
+
+    @property
+    def was_deleted(self) -> bool:
+        """Deleted by a flush (the object may since have been detached)."""
+        return self.deleted
+
+    @property
+    def detached(self) -> bool:
+        """Has a database identity but belongs to no session."""
+        return self.key is not None and self.session_id is None
+
+    @property
+    def has_identity(self) -> bool:
+        """Whether the object has a database identity."""
+        return self.key is not None
+
+    @property
+    def identity_key(self) -> IdentityKey | None:
+        """``(class, primary key tuple, identity token)`` or None."""
+        return self.key
+
+    @property
+    def identity(self) -> tuple[Any, ...] | None:
+        """The primary key tuple, or None before the first flush."""
+        return None if self.key is None else self.key[1]
+
+    @property
+    def session(self) -> Session | None:
+        """The session the object belongs to, or None."""
+        return None if self.session_id is None else _sessions.get(self.session_id)
+
+    @property
+    def async_session(self) -> Any:
+        """The AsyncSession proxying the owning session, if any."""
+        session = self.session
+        return None if session is None else getattr(session, "_proxied_by", None)
+
+    @property
+    def object(self) -> Any:
+        """The mapped object (None if it was garbage collected)."""
+        return None if self.obj is None else self.obj()
+
+    @property
+    def dict(self) -> Dict[str, Any]:
+        """The object's ``__dict__``."""
+        obj = self.object
+        found: Dict[str, Any] = {} if obj is None else obj.__dict__
+        return found
+
+    @property
+    def info(self) -> Dict[Any, Any]:
+        """A dict for user data attached to this state."""
+        if self._info is None:
+            self._info = {}
+        return self._info
+
+    @property
+    def mapper_class(self) -> type:
+        return self.mapper.class_
+
+    @property
+    def attrs(self) -> _AttributeStates:
+        """Per-attribute views: ``inspect(obj).attrs.name.history``."""
+        return _AttributeStates(self)
+
+    @property
+    def unloaded(self) -> set[str]:
+        """Names of attributes with no loaded value."""
+        d = self.dict
+        return {key for key in self.mapper._attribute_keys if key not in d}
+
+    @property
+    def expired_attributes(self) -> set[str]:
+        """Names of attributes that will load on next access (the same as :attr:`unloaded`)."""
+        return self.unloaded if self.key is not None else set()
+
+    @property
+    def unmodified(self) -> set[str]:
+        """Names of loaded attributes without changes."""
+        d = self.dict
+        return {k for k in self.mapper._attribute_keys if k in d and k not in self.committed_state}
+
+    # --- change tracking ----------------------------------------------------------------------
+
+    def _modified_event(self, obj: Any) -> None:
+        """Note that ``obj`` changed: its session keeps it alive until the next flush."""
+        if not self.modified:
+            self.modified = True
+            if self.session_id is not None and self.key is not None:
+                session = _sessions.get(self.session_id)
+                if session is not None:
+                    session.identity_map._modified[self] = obj
+
+    def _commit_all(self) -> None:
+        """Forget the changes: the current values are now the database's."""
+        self.committed_state = {}
+        self.modified = False
+        self.expired = False
+        self.pending_appends = None
+
+    def _expire(self, dict_: Dict[str, Any], keys: Any = None) -> None:
+        """Drop loaded values (all mapped attributes, or ``keys``) so they load again on access."""
+        attribute_keys = self.mapper._attribute_keys
+        if keys is None:
+            for key in attribute_keys:
+                dict_.pop(key, None)
+            self.committed_state = {}
+            self.modified = False
+            self.pending_appends = None
+        else:
+            for key in keys:
+                dict_.pop(key, None)
+                self.committed_state.pop(key, None)
+        self.expired = True
+
+    def _history(self, key: str) -> History:
+        from athanor.orm.attributes import attribute_history
+
+        obj = self.object
+        if obj is None:
+            return HISTORY_BLANK
+        return attribute_history(obj, key)
+
+    def __repr__(self) -> str:
+        status = (
+            "transient"
+            if self.transient
+            else "pending"
+            if self.pending
+            else "deleted"
+            if self.deleted
+            else "persistent"
+            if self.persistent
+            else "detached"
+        )
+        return f"<InstanceState of {self.mapper.class_.__name__} {status} key={self.key}>"
+
+
+class AttributeState:
+    """One attribute of one object: its value, loaded value and history."""
+
+    __slots__ = ("key", "state")
+
+    def __init__(self, state: InstanceState, key: str) -> None:
+        self.state = state
+        self.key = key
+
+    @property
+    def value(self) -> Any:
+        """The current value (loads it if needed)."""
+        return getattr(self.state.object, self.key)
+
+    @property
+    def loaded_value(self) -> Any:
+        """The value in ``__dict__``, or NO_VALUE when not loaded."""
+        return self.state.dict.get(self.key, NO_VALUE)
+
+    @property
+    def history(self) -> History:
+        """Changes since the value was loaded (does not load anything)."""
+        return self.state._history(self.key)
+
+    def load_history(self) -> History:
+        """The history, loading the value first if needed."""
+        getattr(self.state.object, self.key)
+        return self.state._history(self.key)
+
+
+class _AttributeStates:
+    __slots__ = ("_state",)
+
+    def __init__(self, state: InstanceState) -> None:
+        self._state = state
+
+    def __getattr__(self, key: str) -> AttributeState:
+        if key not in self._state.mapper._attribute_keys:
+            raise AttributeError(f"{self._state.class_.__name__} has no mapped attribute {key!r}")
+        return AttributeState(self._state, key)
+
+    def __getitem__(self, key: str) -> AttributeState:
+        return self.__getattr__(key)
+
+    def __iter__(self) -> Iterator[AttributeState]:
+        return (AttributeState(self._state, k) for k in self._state.mapper._attribute_keys)
+
+    def __len__(self) -> int:
+        return len(self._state.mapper._attribute_keys)
+
+    def keys(self) -> list[str]:
+        return list(self._state.mapper._attribute_keys)
+
+
+class IdentityMap:
+    """One object per database identity in a session, held weakly unless it has changes."""
+
+    __slots__ = ("__weakref__", "_callback", "_dict", "_modified")
+
+    def __init__(self) -> None:
+        self._dict: Dict[IdentityKey, weakref.KeyedRef[Any, IdentityKey]] = {}
+        self._modified: Dict[InstanceState, Any] = {}
+        selfref = weakref.ref(self)
+
+        def remove(ref: weakref.KeyedRef[Any, IdentityKey]) -> None:
+            owner = selfref()
+            if owner is not None and owner._dict.get(ref.key) is ref:
+                del owner._dict[ref.key]
+
+        self._callback = remove
+
+    def add(self, key: IdentityKey, obj: Any) -> None:
+        self._dict[key] = weakref.KeyedRef(obj, self._callback, key)
+
+    def get_object(self, key: IdentityKey) -> Any:
+        ref = self._dict.get(key)
+        return None if ref is None else ref()
+
+    def discard(self, key: IdentityKey, obj: Any = None) -> None:
+        ref = self._dict.get(key)
+        if ref is not None and (obj is None or ref() is obj):
+            del self._dict[key]
+
+    def __contains__(self, key: object) -> bool:
+        ref = self._dict.get(key)  # type: ignore[call-overload]
+        return ref is not None and ref() is not None
+
+    def __getitem__(self, key: IdentityKey) -> Any:
+        obj = self.get_object(key)
+        if obj is None:
+            raise KeyError(key)
+        return obj
+
+    def get(self, key: IdentityKey, default: Any = None) -> Any:
+        obj = self.get_object(key)
+        return default if obj is None else obj
+
+    def __len__(self) -> int:
+        return sum(1 for ref in list(self._dict.values()) if ref() is not None)
+
+    def keys(self) -> list[IdentityKey]:
+        return [k for k, ref in list(self._dict.items()) if ref() is not None]
+
+    def values(self) -> list[Any]:
+        return [obj for ref in list(self._dict.values()) if (obj := ref()) is not None]
+
+    def items(self) -> list[tuple[IdentityKey, Any]]:
+        return [(k, obj) for k, ref in list(self._dict.items()) if (obj := ref()) is not None]
+
+    def __iter__(self) -> Iterator[IdentityKey]:
+        return iter(self.keys())
+
+    def all_states(self) -> list[InstanceState]:
+        return [obj.__dict__[STATE_KEY] for obj in self.values()]
+
+    def clear(self) -> None:
+        self._dict.clear()
+        self._modified.clear()

@@ -1,0 +1,113 @@
+"""Loader strategies for relationships: lazy loading (``lazy="select"``) and its variants.
+
+A lazy load runs one SELECT built once per relationship with bound parameters for the
+parent's key values; a many-to-one whose target is already in the identity map needs no SQL.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from athanor import exc as sa_exc
+from athanor.orm import exc as orm_exc
+from athanor.orm.base import state_str
+from athanor.orm.relationships import MANYTOMANY, MANYTOONE, RelationshipProperty, replace_columns
+from athanor.orm.state import InstanceState
+from athanor.sql.elements import BindParameter, ColumnElement, and_
+
+if TYPE_CHECKING:
+    from athanor.sql.selectable import Select
+
+
+def detached_error(state: InstanceState, key: str, action: str) -> orm_exc.DetachedInstanceError:
+    """The error for loading ``key`` of an object that belongs to no session."""
+    return orm_exc.DetachedInstanceError(
+        f"Instance {state_str(state)} is not bound to a Session; {action} of attribute "
+        f"{key!r} cannot proceed. The object left its session (closed, or expunged) before "
+        f"{key!r} was loaded (commit() expires every attribute unless the session was made with "
+        "expire_on_commit=False). Fix: load what you need while the session is open (an eager "
+        f"loader such as selectinload({state.class_.__name__}.{key}) for relationships), create "
+        "the session with expire_on_commit=False, keep the session open, or attach the object "
+        "again with session.add(obj) / session.merge(obj)"
+    )
+
+
+def _lazy_statement(prop: RelationshipProperty) -> tuple[Select, list[str]]:
+    cached: tuple[Select, list[str]] | None = prop.__dict__.get("_lazy_stmt")
+    if cached is not None:
+        return cached
+    from athanor.sql.selectable import select
+
+    entity = prop.mapper._entity
+    names: list[str] = []
+    binds: dict[Any, BindParameter] = {}
+    if prop.direction == MANYTOMANY:
+        assert prop.secondaryjoin is not None
+        crit = []
+        for i, (_, sec) in enumerate(prop.secondary_parent_pairs):
+            name = f"lazy_{i}"
+            names.append(name)
+            crit.append(sec == BindParameter(name, None, sec.type))
+        stmt = select(entity).join(prop.secondary, prop.secondaryjoin).where(and_(*crit))
+        names_local = names
+    else:
+        local = prop.local_columns
+        for i, col in enumerate(local):
+            name = f"lazy_{i}"
+            names.append(name)
+            binds[col] = BindParameter(name, None, col.type)
+
+        def swap(col: ColumnElement) -> ColumnElement | None:
+            return binds.get(col)
+
+        assert prop.primaryjoin is not None
+        stmt = select(entity).where(replace_columns(prop.primaryjoin, swap))
+        names_local = names
+    if prop.order_by:
+        stmt = stmt.order_by(*prop.order_by)  # type: ignore[misc]
+    elif prop.mapper._order_by_default is not None:
+        stmt = stmt.order_by(*prop.mapper._order_by_default)
+    result = (stmt, names_local)
+    prop.__dict__["_lazy_stmt"] = result
+    return result
+
+
+def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -> Any:
+    """The value of relationship ``prop`` for ``instance``, loaded now."""
+    lazy = prop.lazy
+    if lazy == "noload":
+        return [] if prop.uselist else None
+    if lazy == "raise":
+        raise sa_exc.InvalidRequestError(
+            f"{prop} is not available due to lazy='raise'; load it with an eager loader "
+            f"(selectinload({prop}) / joinedload({prop})) in the query"
+        )
+    if lazy == "write_only":
+        raise sa_exc.InvalidRequestError(
+            f"{prop} is a write-only collection (lazy='write_only'); use "
+            f"obj.{prop.key}.select() to read it, .add() / .remove() to change it"
+        )
+    session = state.session
+    if session is None:
+        raise detached_error(state, prop.key, "lazy load operation")
+    values = prop._parent_values(state, instance)
+    if values is None or all(v is None for v in values):
+        return [] if prop.uselist else None
+    if prop.direction == MANYTOONE:
+        key = prop._identity_of_target(values)
+        if key is not None:
+            found = session.identity_map.get_object(key)
+            if found is not None:
+                return found
+    if lazy == "raise_on_sql":
+        raise sa_exc.InvalidRequestError(
+            f"{prop} is not available due to lazy='raise_on_sql' (loading it needs SQL); load "
+            f"it with an eager loader such as selectinload({prop})"
+        )
+    stmt, names = _lazy_statement(prop)
+    params = dict(zip(names, values, strict=True))
+    result = session.execute(stmt, params)
+    items = result.scalars().all()
+    if prop.uselist:
+        return items
+    return items[0] if items else None

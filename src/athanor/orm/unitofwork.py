@@ -1,0 +1,611 @@
+"""The unit of work: writing a session's new, changed and deleted objects in a safe order.
+
+Mappers are sorted by their dependencies (many-to-one targets first) with ``graphlib``; rows of
+a self-referential table are sorted parents first.  Per mapper, INSERTs of the same shape go out
+as one executemany (a multi-row ``INSERT ... RETURNING`` where the database has RETURNING, so
+generated keys and server defaults come back in one round trip), UPDATEs are grouped by the
+columns they change, DELETEs are batched.  Foreign keys are copied from parent objects to
+children just before the children are written.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from athanor import exc as sa_exc
+from athanor.orm import exc as orm_exc
+from athanor.orm.attributes import _same
+from athanor.orm.base import NO_VALUE, STATE_KEY
+from athanor.orm.relationships import MANYTOMANY, MANYTOONE, ONETOMANY, RelationshipProperty
+from athanor.orm.state import InstanceState
+from athanor.sql.dml import delete, insert, update
+from athanor.sql.elements import BindParameter, and_
+from athanor.sql.schema import DefaultExecutionContext
+
+if TYPE_CHECKING:
+    from athanor.engine.connection import Connection
+    from athanor.orm.mapper import Mapper
+    from athanor.orm.session import Session
+
+
+def _fire(mapper: Mapper, name: str, connection: Any, obj: Any) -> None:
+    for fn in mapper._listeners.get(name, ()):
+        fn(mapper, connection, obj)
+
+
+class UOWTransaction:
+    """One flush: the objects to write, the order to write them in, and what was written."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.saves: dict[InstanceState, Any] = {}
+        self.deletes: dict[InstanceState, Any] = {}
+        self.fk_sync: dict[InstanceState, list[tuple[RelationshipProperty, Any]]] = {}
+        self.secondary_ops: dict[tuple[Any, str], dict[tuple[int, int], dict[str, Any]]] = {}
+        self.secondary_parent_deletes: list[tuple[RelationshipProperty, Any]] = []
+        self.inserted: list[tuple[InstanceState, Any, list[str]]] = []
+        self.updated: list[InstanceState] = []
+        self.deleted: list[tuple[InstanceState, Any]] = []
+        self.expire_after: list[tuple[Any, list[str]]] = []
+
+    # --- collecting ---------------------------------------------------------------------------
+
+    def collect(self) -> None:
+        session = self.session
+        for state, obj in list(session._new.items()):
+            self.saves[state] = obj
+        for state, obj in list(session.identity_map._modified.items()):
+            if state not in session._deleted:
+                self.saves[state] = obj
+        for state, obj in list(session._deleted.items()):
+            self.deletes[state] = obj
+        for state, obj in list(self.saves.items()):
+            self._cascade_saves(state, obj)
+        for state, obj in list(self.deletes.items()):
+            self._prepare_delete(state, obj)
+        for state, obj in list(self.saves.items()):
+            self._collection_changes(state, obj)
+
+    def _cascade_saves(self, state: InstanceState, obj: Any) -> None:
+        d = obj.__dict__
+        for rel in state.mapper._relationships:
+            if rel.viewonly or "save-update" not in rel.cascade or rel.key not in d:
+                continue
+            value = d[rel.key]
+            items = list(value._sa_items()) if rel.uselist else ([] if value is None else [value])
+            for item in items:
+                child = item.__dict__.get(STATE_KEY)
+                if child is None or child.session_id is None:
+                    self.session._save_or_update_cascade(item)
+                    child = item.__dict__[STATE_KEY]
+                    if child.key is None:
+                        self.saves[child] = item
+                        self._cascade_saves(child, item)
+
+    def _prepare_delete(self, state: InstanceState, obj: Any) -> None:
+        d = obj.__dict__
+        for rel in state.mapper._relationships:
+            if rel.viewonly:
+                continue
+            if rel.direction == MANYTOMANY:
+                self.secondary_parent_deletes.append((rel, obj))
+                continue
+            if rel.direction != ONETOMANY or rel.cascade.delete or rel.passive_deletes:
+                continue
+            value = d[rel.key] if rel.key in d else getattr(obj, rel.key)
+            items = list(value._sa_items()) if rel.uselist else ([] if value is None else [value])
+            for item in items:
+                child = item.__dict__[STATE_KEY]
+                if child in self.deletes:
+                    continue
+                self.saves.setdefault(child, item)
+                self.fk_sync.setdefault(child, []).append((rel, None))
+
+    def _collection_changes(self, state: InstanceState, obj: Any) -> None:
+        d = obj.__dict__
+        for rel in state.mapper._relationships:
+            if rel.viewonly or rel.direction == MANYTOONE or rel.key not in state.committed_state:
+                continue
+            history = rel.impl.history(state, d)  # type: ignore[union-attr]
+            if rel.direction == ONETOMANY:
+                for item in history.added:
+                    child = item.__dict__[STATE_KEY]
+                    if child not in self.deletes:
+                        self.saves.setdefault(child, item)
+                        self.fk_sync.setdefault(child, []).append((rel, obj))
+                for item in history.deleted:
+                    child = item.__dict__[STATE_KEY]
+                    if child in self.deletes or any(
+                        src is not None for _, src in self.fk_sync.get(child, ())
+                    ):
+                        continue
+                    if rel.cascade.delete_orphan:
+                        if child.key is not None:
+                            self.deletes[child] = item
+                            self.session._deleted[child] = item
+                            self._prepare_delete(child, item)
+                        self.saves.pop(child, None)
+                        self.session._new.pop(child, None)
+                    else:
+                        self.saves.setdefault(child, item)
+                        self.fk_sync.setdefault(child, []).append((rel, None))
+            else:
+                reverse = rel._reverse_property
+                for item in history.added:
+                    self._secondary(rel, reverse, obj, item, "insert")
+                for item in history.deleted:
+                    self._secondary(rel, reverse, obj, item, "delete")
+
+    def _secondary(
+        self, rel: RelationshipProperty, reverse: Any, parent: Any, child: Any, kind: str
+    ) -> None:
+        if reverse is not None and id(reverse) < id(rel):
+            rel, parent, child = reverse, child, parent
+        ops = self.secondary_ops.setdefault((rel, kind), {})
+        ops[(id(parent), id(child))] = {"parent": parent, "child": child}
+
+    # --- ordering -----------------------------------------------------------------------------
+
+    def _mapper_order(self, mappers: Iterable[Mapper]) -> list[Mapper]:
+        involved = set(mappers)
+        sorter: graphlib.TopologicalSorter[Any] = graphlib.TopologicalSorter()
+        by_table = {m.local_table: m for m in involved}
+        for mapper in involved:
+            sorter.add(mapper)
+            for fk in mapper.local_table.foreign_keys:
+                try:
+                    target = fk.column.table
+                except sa_exc.NoReferenceError:
+                    continue
+                other = by_table.get(target)
+                if other is not None and other is not mapper and not fk.use_alter:
+                    sorter.add(mapper, other)
+            for rel in mapper._relationships:
+                if rel.viewonly or rel.post_update or rel.mapper is mapper:
+                    continue
+                if rel.mapper not in involved:
+                    continue
+                if rel.direction == MANYTOONE:
+                    sorter.add(mapper, rel.mapper)
+                elif rel.direction == ONETOMANY:
+                    sorter.add(rel.mapper, mapper)
+        try:
+            return list(sorter.static_order())
+        except graphlib.CycleError as error:
+            cycle = " -> ".join(str(m.class_.__name__) for m in error.args[1])
+            raise sa_exc.CircularDependencyError(
+                f"Circular dependency between mappers {cycle}: rows of these tables depend on "
+                "each other; set post_update=True on one of the relationships in the cycle so "
+                "its foreign key is written by a second UPDATE"
+            ) from None
+
+    def _row_levels(self, mapper: Mapper, states: list[InstanceState]) -> list[list[InstanceState]]:
+        self_refs = [
+            r
+            for r in mapper._relationships
+            if r.mapper is mapper
+            and not r.viewonly
+            and not r.post_update
+            and r.direction != MANYTOMANY
+        ]
+        if not self_refs or len(states) < 2:
+            return [states]
+        members = {id(s): s for s in states}
+        sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter()
+        for state in states:
+            sorter.add(id(state))
+            d = self.saves.get(state, self.deletes.get(state)).__dict__
+            for rel in self_refs:
+                value = d.get(rel.key)
+                if value is None or value is NO_VALUE:
+                    continue
+                items = list(value._sa_items()) if rel.uselist else [value]
+                for item in items:
+                    other = item.__dict__.get(STATE_KEY)
+                    if other is None or id(other) not in members or other is state:
+                        continue
+                    if rel.direction == MANYTOONE:
+                        sorter.add(id(state), id(other))
+                    else:
+                        sorter.add(id(other), id(state))
+        levels: list[list[InstanceState]] = []
+        try:
+            sorter.prepare()
+        except graphlib.CycleError:
+            raise sa_exc.CircularDependencyError(
+                f"Rows of {mapper.class_.__name__} reference each other in a cycle; set "
+                "post_update=True on the self-referential relationship"
+            ) from None
+        while sorter.is_active():
+            ready = sorter.get_ready()
+            levels.append([members[i] for i in ready])
+            sorter.done(*ready)
+        order = {id(s): n for n, s in enumerate(states)}
+        return [sorted(level, key=lambda s: order[id(s)]) for level in levels]
+
+    # --- execution ----------------------------------------------------------------------------
+
+    def execute(self) -> None:
+        mappers = {s.mapper for s in self.saves} | {s.mapper for s in self.deletes}
+        for rel, _ in self.secondary_ops:
+            mappers.add(rel.parent)
+        order = self._mapper_order(mappers)
+        for mapper in order:
+            states = [s for s in self.saves if s.mapper is mapper and s not in self.deletes]
+            if states:
+                self._save(mapper, states)
+        self._run_secondary()
+        for mapper in reversed(order):
+            states = [s for s in self.deletes if s.mapper is mapper]
+            if states:
+                self._delete(mapper, states)
+
+    def _connection(self, mapper: Mapper) -> Connection:
+        return self.session._connection_for_bind(self.session.get_bind(mapper))
+
+    def _sync(self, state: InstanceState, obj: Any) -> None:
+        d = obj.__dict__
+        mapper = state.mapper
+        for rel in mapper._relationships:
+            if rel.direction != MANYTOONE or rel.viewonly or rel.post_update:
+                continue
+            if rel.key not in state.committed_state and not (state.key is None and rel.key in d):
+                continue
+            target = d.get(rel.key)
+            if target is NO_VALUE:
+                continue
+            self._copy_keys(state, obj, rel, target, reverse=True)
+        for rel, source in self.fk_sync.get(state, ()):
+            self._copy_keys(state, obj, rel, source, reverse=False)
+
+    def _copy_keys(
+        self, state: InstanceState, obj: Any, rel: RelationshipProperty, source: Any, reverse: bool
+    ) -> None:
+        dest_mapper = state.mapper
+        source_mapper = rel.mapper if reverse else rel.parent
+        for src_col, dst_col in rel.sync_pairs:
+            dst_key = dest_mapper._col_to_key.get(dst_col)
+            if dst_key is None:
+                continue
+            if source is None:
+                if dst_col.primary_key:
+                    continue
+                value = None
+            else:
+                src_key = source_mapper._col_to_key[src_col]
+                sd = source.__dict__
+                value = sd[src_key] if src_key in sd else getattr(source, src_key)
+            _set_value(state, obj.__dict__, dst_key, value)
+
+    def _save(self, mapper: Mapper, states: list[InstanceState]) -> None:
+        inserts = [s for s in states if s.key is None]
+        updates = [s for s in states if s.key is not None]
+        connection = self._connection(mapper)
+        for level in self._row_levels(mapper, inserts) if inserts else ():
+            rows = []
+            for state in level:
+                obj = self.saves[state]
+                self._sync(state, obj)
+                _fire(mapper, "before_insert", connection, obj)
+                rows.append((state, obj))
+            self._emit_inserts(connection, mapper, rows)
+            for _, obj in rows:
+                _fire(mapper, "after_insert", connection, obj)
+        if updates:
+            rows = []
+            for state in updates:
+                obj = self.saves[state]
+                self._sync(state, obj)
+                rows.append((state, obj))
+            self._emit_updates(connection, mapper, rows)
+
+    def _insert_params(self, mapper: Mapper, state: InstanceState, obj: Any) -> dict[str, Any]:
+        d = obj.__dict__
+        params: dict[str, Any] = {}
+        vcol = mapper.version_id_col
+        for key, col in mapper._table_columns:
+            if key in d:
+                value = d[key]
+                if value is None and (col.primary_key or col.server_default is not None):
+                    continue
+                params[col.key] = value
+                continue
+            if vcol is not None and col is vcol:
+                value = d[key] = mapper.version_id_generator(None)
+                params[col.key] = value
+                continue
+            default = col.default
+            if default is None or default.is_sequence or default.is_clause_element:
+                continue
+            if default.is_callable:
+                arg = default.arg
+                value = arg(DefaultExecutionContext(params)) if default._takes_context else arg()
+            else:
+                value = default.arg
+            d[key] = value
+            params[col.key] = value
+        return params
+
+    def _emit_inserts(
+        self, connection: Connection, mapper: Mapper, rows: list[tuple[InstanceState, Any]]
+    ) -> None:
+        table = mapper.local_table
+        dialect = connection.dialect
+        can_return = bool(getattr(dialect, "insert_returning", False))
+        prepared = [(s, o, self._insert_params(mapper, s, o)) for s, o in rows]
+        start = 0
+        while start < len(prepared):
+            shape = tuple(prepared[start][2])
+            end = start + 1
+            while end < len(prepared) and tuple(prepared[end][2]) == shape:
+                end += 1
+            group = prepared[start:end]
+            start = end
+            present = set(shape)
+            missing_pk = [c for c in mapper.primary_key if c.key not in present]
+            fetch = [
+                c
+                for c in table.c
+                if c.key not in present
+                and c not in missing_pk
+                and (
+                    c.server_default is not None
+                    or (
+                        c.default is not None
+                        and (c.default.is_clause_element or c.default.is_sequence)
+                    )
+                )
+            ]
+            wanted = missing_pk + fetch
+            params = [p for _, _, p in group]
+            if wanted and can_return:
+                stmt = insert(table).returning(*wanted)
+                result = connection.execute(stmt, params if len(params) > 1 else params[0])
+                returned = result.all()
+                if len(returned) != len(group):
+                    raise orm_exc.FlushError(
+                        f"INSERT into {table.name!r} returned {len(returned)} rows for "
+                        f"{len(group)} objects"
+                    )
+                for (state, obj, _), row in zip(group, returned, strict=True):
+                    generated = []
+                    for col, value in zip(wanted, row, strict=True):
+                        key = mapper._col_to_key.get(col)
+                        if key is not None:
+                            obj.__dict__[key] = value
+                            generated.append(key)
+                    self._inserted_row(mapper, state, obj, generated)
+            elif missing_pk:
+                for state, obj, row_params in group:
+                    result = connection.execute(insert(table), row_params)
+                    pk = result.inserted_primary_key
+                    generated = []
+                    for col, value in zip(mapper.primary_key, pk, strict=True):
+                        key = mapper._col_to_key[col]
+                        if key not in obj.__dict__ or obj.__dict__[key] is None:
+                            obj.__dict__[key] = value
+                            generated.append(key)
+                    self._inserted_row(mapper, state, obj, generated)
+            else:
+                connection.execute(insert(table), params if len(params) > 1 else params[0])
+                for state, obj, _ in group:
+                    self._inserted_row(mapper, state, obj, [])
+
+    def _inserted_row(
+        self, mapper: Mapper, state: InstanceState, obj: Any, generated: list[str]
+    ) -> None:
+        d = obj.__dict__
+        for key, col in mapper._table_columns:
+            if key not in d and col.server_default is None and col.default is None:
+                d[key] = None
+        pk = tuple(d.get(k) for k in mapper._pk_keys)
+        if any(v is None for v in pk):
+            raise orm_exc.FlushError(
+                f"Instance {state_str_safe(state)} has a NULL identity key after INSERT; give "
+                "its primary key a value or make it autoincrement"
+            )
+        state.key = mapper._identity_key(pk)
+        self.inserted.append((state, obj, generated))
+
+    def _emit_updates(
+        self, connection: Connection, mapper: Mapper, rows: list[tuple[InstanceState, Any]]
+    ) -> None:
+        table = mapper.local_table
+        vcol = mapper.version_id_col
+        vkey = mapper._col_to_key.get(vcol) if vcol is not None else None
+        groups: dict[tuple[Any, ...], list[tuple[InstanceState, Any, dict[str, Any]]]] = {}
+        for state, obj in rows:
+            d = obj.__dict__
+            committed = state.committed_state
+            changed: dict[str, Any] = {}
+            for key, col in mapper._table_columns:
+                if key in committed and key != vkey:
+                    new = d.get(key, NO_VALUE)
+                    if new is NO_VALUE:
+                        continue
+                    old = committed[key]
+                    if old is NO_VALUE or not _same(old, new):
+                        changed[col.key] = new
+            if not changed and not mapper._listeners.get("before_update"):
+                self.updated.append(state)
+                continue
+            _fire(mapper, "before_update", connection, obj)
+            for key, col in mapper._table_columns:
+                if key in committed and key != vkey and col.key not in changed:
+                    new = d.get(key, NO_VALUE)
+                    old = committed[key]
+                    if new is not NO_VALUE and (old is NO_VALUE or not _same(old, new)):
+                        changed[col.key] = new
+            if not changed:
+                self.updated.append(state)
+                continue
+            expire = []
+            for key, col in mapper._table_columns:
+                onupdate = col.onupdate
+                if onupdate is None or col.key in changed:
+                    continue
+                if onupdate.is_clause_element or onupdate.is_sequence:
+                    expire.append(key)
+                    continue
+                arg = onupdate.arg
+                value = (
+                    (arg(DefaultExecutionContext(changed)) if onupdate._takes_context else arg())
+                    if onupdate.is_callable
+                    else arg
+                )
+                d[key] = value
+                changed[col.key] = value
+            old_version = None
+            if vcol is not None and vkey is not None:
+                old_version = committed.get(vkey, d.get(vkey, NO_VALUE))
+                if old_version is NO_VALUE:
+                    old_version = getattr(obj, vkey)
+                new_version = mapper.version_id_generator(old_version)
+                changed[vcol.key] = new_version
+                d[vkey] = new_version
+            params = dict(changed)
+            assert state.key is not None
+            for i, value in enumerate(state.key[1]):
+                params[f"pk__{i}"] = value
+            if vcol is not None:
+                params["ver__old"] = old_version
+            if expire:
+                self.expire_after.append((obj, expire))
+            shape = (tuple(sorted(changed)), vcol is not None)
+            groups.setdefault(shape, []).append((state, obj, params))
+        for (columns, versioned), group in groups.items():
+            stmt = _update_statement(mapper, columns, versioned)
+            batch = [p for _, _, p in group]
+            result = connection.execute(stmt, batch if len(batch) > 1 else batch[0])
+            if (
+                result.rowcount is not None
+                and result.rowcount >= 0
+                and result.rowcount != len(group)
+            ):
+                raise orm_exc.StaleDataError(
+                    f"UPDATE statement on table {table.name!r} expected to update {len(group)} "
+                    f"row(s); {result.rowcount} were matched. The row was deleted or (with a "
+                    "version_id_col) changed by another transaction since it was loaded"
+                )
+            for state, obj, _ in group:
+                self.updated.append(state)
+                _fire(mapper, "after_update", connection, obj)
+
+    def _run_secondary(self) -> None:
+        for rel, obj in self.secondary_parent_deletes:
+            d = obj.__dict__
+            crit = []
+            for parent_col, sec_col in rel.secondary_parent_pairs:
+                key = rel.parent._col_to_key[parent_col]
+                crit.append(sec_col == d.get(key))
+            connection = self._connection(rel.parent)
+            connection.execute(delete(rel.secondary).where(and_(*crit)))
+        for kind in ("delete", "insert"):
+            for (rel, op_kind), pairs in self.secondary_ops.items():
+                if op_kind != kind or not pairs:
+                    continue
+                rows = []
+                for pair in pairs.values():
+                    parent, child = pair["parent"], pair["child"]
+                    row: dict[str, Any] = {}
+                    for parent_col, sec_col in rel.secondary_parent_pairs:
+                        row[sec_col.key] = _value_of(rel.parent, parent, parent_col)
+                    for target_col, sec_col in rel.secondary_target_pairs:
+                        row[sec_col.key] = _value_of(rel.mapper, child, target_col)
+                    rows.append(row)
+                connection = self._connection(rel.parent)
+                if kind == "insert":
+                    connection.execute(insert(rel.secondary), rows if len(rows) > 1 else rows[0])
+                else:
+                    cols = [c for _, c in rel.secondary_parent_pairs + rel.secondary_target_pairs]
+                    stmt = delete(rel.secondary).where(
+                        and_(*[c == BindParameter(f"k__{c.key}", None, c.type) for c in cols])
+                    )
+                    connection.execute(stmt, [{f"k__{k}": v for k, v in r.items()} for r in rows])
+
+    def _delete(self, mapper: Mapper, states: list[InstanceState]) -> None:
+        connection = self._connection(mapper)
+        table = mapper.local_table
+        vcol = mapper.version_id_col
+        vkey = mapper._col_to_key.get(vcol) if vcol is not None else None
+        persistent = [s for s in states if s.key is not None]
+        for level in reversed(self._row_levels(mapper, persistent)) if persistent else ():
+            params = []
+            for state in level:
+                obj = self.deletes[state]
+                _fire(mapper, "before_delete", connection, obj)
+                assert state.key is not None
+                row = {f"pk__{i}": v for i, v in enumerate(state.key[1])}
+                if vkey is not None:
+                    current = state.committed_state.get(vkey, obj.__dict__.get(vkey, NO_VALUE))
+                    if current is NO_VALUE:
+                        current = getattr(obj, vkey)
+                    row["ver__old"] = current
+                params.append(row)
+            crit = [
+                c == BindParameter(f"pk__{i}", None, c.type)
+                for i, c in enumerate(mapper.primary_key)
+            ]
+            if vcol is not None:
+                crit.append(vcol == BindParameter("ver__old", None, vcol.type))
+            result = connection.execute(
+                delete(table).where(and_(*crit)), params if len(params) > 1 else params[0]
+            )
+            if (
+                vcol is not None
+                and result.rowcount is not None
+                and 0 <= result.rowcount != len(params)
+            ):
+                raise orm_exc.StaleDataError(
+                    f"DELETE statement on table {table.name!r} expected to delete {len(params)} "
+                    f"row(s); {result.rowcount} were matched (changed or deleted by another "
+                    "transaction since it was loaded)"
+                )
+            for state in level:
+                obj = self.deletes[state]
+                self.deleted.append((state, obj))
+                _fire(mapper, "after_delete", connection, obj)
+
+    def undo(self) -> None:
+        """After a failed flush: forget keys this flush gave to objects that were pending."""
+        for state, obj, generated in self.inserted:
+            state.key = None
+            for key in generated:
+                obj.__dict__.pop(key, None)
+
+
+def _update_statement(mapper: Mapper, columns: tuple[str, ...], versioned: bool) -> Any:
+    cache: dict[Any, Any] = mapper.__dict__.setdefault("_update_stmts", {})
+    stmt = cache.get((columns, versioned))
+    if stmt is None:
+        table = mapper.local_table
+        crit = [
+            c == BindParameter(f"pk__{i}", None, c.type) for i, c in enumerate(mapper.primary_key)
+        ]
+        if versioned and mapper.version_id_col is not None:
+            vcol = mapper.version_id_col
+            crit.append(vcol == BindParameter("ver__old", None, vcol.type))
+        values = {key: BindParameter(key, None, table.c[key].type) for key in columns}
+        stmt = cache[(columns, versioned)] = update(table).where(and_(*crit)).values(values)
+    return stmt
+
+
+def _value_of(mapper: Mapper, obj: Any, col: Any) -> Any:
+    key = mapper._col_to_key[col]
+    d = obj.__dict__
+    return d[key] if key in d else getattr(obj, key)
+
+
+def _set_value(state: InstanceState, d: dict[str, Any], key: str, value: Any) -> None:
+    old = d.get(key, NO_VALUE)
+    if old is not NO_VALUE and _same(old, value):
+        return
+    if state.key is not None and key not in state.committed_state:
+        state.committed_state[key] = old
+    d[key] = value
+
+
+def state_str_safe(state: InstanceState) -> str:
+    return f"<{state.class_.__name__}>"

@@ -1,0 +1,300 @@
+"""Session basics on every database: CRUD, identity map, autoflush, expiry, failures."""
+
+from __future__ import annotations
+
+import gc
+import pickle
+
+import pytest
+
+from athanor import exc, inspect, select, text
+from athanor.orm import Session, sessionmaker
+from athanor.orm.exc import DetachedInstanceError
+from orm.orm_models import Node, Post, StatementLog, User
+
+
+def count_rows(engine, table: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar())
+
+
+def test_add_commit_get_update_delete(engine) -> None:
+    with Session(engine) as session:
+        user = User(username="ada", age=36)
+        session.add(user)
+        assert inspect(user).pending
+        session.commit()
+        assert inspect(user).persistent
+        assert user.id is not None
+        assert user.status == "new"
+        assert user.created is not None
+        user_id = user.id
+    with Session(engine) as session:
+        found = session.get(User, user_id)
+        assert found is not None and found.username == "ada" and found.age == 36
+        found.age = 37
+        session.commit()
+    with Session(engine) as session:
+        assert session.scalars(select(User.age).where(User.id == user_id)).one() == 37
+        session.delete(session.get(User, user_id))
+        session.commit()
+        assert session.get(User, user_id) is None
+    assert count_rows(engine, "users") == 0
+
+
+def test_identity_map_returns_same_object_without_sql(engine, sql_log: StatementLog) -> None:
+    with Session(engine) as session:
+        session.add(User(username="ada"))
+        session.commit()
+        user = session.scalars(select(User).where(User.username == "ada")).one()
+        sql_log.clear()
+        assert session.get(User, user.id) is user
+        assert sql_log.statements == []
+        assert session.scalars(select(User)).one() is user
+
+
+def test_identity_map_is_weak_for_unmodified_objects(engine) -> None:
+    with Session(engine) as session:
+        session.add(User(username="ada"))
+        session.commit()
+        session.scalars(select(User)).all()
+        gc.collect()
+        assert len(session.identity_map) == 0
+        user = session.scalars(select(User)).one()
+        user.age = 5
+        key = inspect(user).key
+        del user
+        gc.collect()
+        assert key in session.identity_map
+        session.commit()
+    with Session(engine) as session:
+        assert session.scalars(select(User.age)).one() == 5
+
+
+def test_query_filter_by_first_and_repository_queries(engine) -> None:
+    with Session(engine) as session:
+        session.add_all([User(username=f"u{i}", age=i) for i in range(5)])
+        session.commit()
+        assert session.query(User).filter_by(username="u3").first().age == 3
+        assert session.query(User).filter(User.id == -1).first() is None
+        assert [u.username for u in session.query(User).order_by(User.age.desc()).limit(2)] == [
+            "u4",
+            "u3",
+        ]
+        assert session.query(User).count() == 5
+        assert session.query(User).filter(User.age > 3).one().username == "u4"
+        with pytest.raises(exc.MultipleResultsFound):
+            session.query(User).filter(User.age > 2).one_or_none()
+        rows = session.query(User.username, User.age).filter(User.age < 2).order_by(User.age).all()
+        assert [tuple(r) for r in rows] == [("u0", 0), ("u1", 1)]
+
+
+def test_autoflush_before_query(engine) -> None:
+    with Session(engine) as session:
+        session.add(User(username="pending"))
+        assert session.scalars(select(User).where(User.username == "pending")).one().id
+        with session.no_autoflush:
+            session.add(User(username="later"))
+            assert session.scalars(select(User).where(User.username == "later")).first() is None
+        session.rollback()
+    assert count_rows(engine, "users") == 0
+
+
+def test_expire_on_commit_reloads(engine) -> None:
+    with Session(engine) as session:
+        user = User(username="ada", age=1)
+        session.add(user)
+        session.commit()
+        assert "age" not in user.__dict__
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE users SET age = 2"))
+        assert user.age == 2
+
+
+def test_detached_expired_attribute_names_attribute_and_fixes(engine) -> None:
+    with Session(engine) as session:
+        user = User(username="ada")
+        session.add(user)
+        session.commit()
+    with pytest.raises(DetachedInstanceError) as caught:
+        _ = user.username
+    message = str(caught.value)
+    assert "'username'" in message
+    assert "expire_on_commit=False" in message
+    maker = sessionmaker(bind=engine, expire_on_commit=False)
+    with maker() as session:
+        other = User(username="bob")
+        session.add(other)
+        session.commit()
+    assert other.username == "bob"
+    with pytest.raises(DetachedInstanceError, match="posts"):
+        _ = other.posts
+
+
+def test_failed_flush_rolls_back_and_requires_rollback(engine) -> None:
+    with Session(engine) as session:
+        session.add(User(username="dup"))
+        session.commit()
+        session.add(User(username="fine"))
+        session.flush()
+        session.add(User(username="dup"))
+        with pytest.raises(exc.IntegrityError):
+            session.commit()
+        with pytest.raises(exc.PendingRollbackError, match="rollback"):
+            session.execute(select(User))
+        with pytest.raises(exc.PendingRollbackError):
+            session.add(User(username="x"))
+            session.flush()
+        session.rollback()
+        assert [u.username for u in session.scalars(select(User))] == ["dup"]
+        session.add(User(username="after"))
+        session.commit()
+    assert count_rows(engine, "users") == 2
+
+
+def test_begin_context_and_nested_savepoint(engine) -> None:
+    with Session(engine) as session:
+        with session.begin():
+            session.add(User(username="outer"))
+        assert count_rows(engine, "users") == 1
+        session.add(User(username="kept"))
+        try:
+            with session.begin_nested():
+                session.add(User(username="outer"))
+        except exc.IntegrityError:
+            pass
+        session.commit()
+    with Session(engine) as session:
+        assert sorted(session.scalars(select(User.username))) == ["kept", "outer"]
+    maker = sessionmaker(bind=engine)
+    with maker.begin() as session:
+        session.add(User(username="third"))
+    assert count_rows(engine, "users") == 3
+
+
+def test_rollback_makes_pending_transient_and_restores_deleted(engine) -> None:
+    with Session(engine) as session:
+        user = User(username="ada")
+        session.add(user)
+        session.commit()
+        new = User(username="new")
+        session.add(new)
+        session.flush()
+        session.delete(user)
+        session.flush()
+        assert inspect(user).deleted
+        session.rollback()
+        assert inspect(new).transient
+        assert inspect(user).persistent
+        assert user.username == "ada"
+
+
+def test_relationships_back_populates_in_memory_and_flush_order(engine) -> None:
+    user = User(username="ada")
+    post = Post(title="p1", author=user)
+    assert user.posts == [post]
+    second = Post(title="p2")
+    user.posts.append(second)
+    assert second.author is user
+    with Session(engine) as session:
+        session.add(post)
+        assert user in session and second in session
+        session.commit()
+        assert post.user_id == user.id == second.user_id
+    with Session(engine) as session:
+        loaded = session.get(User, user.id)
+        assert [p.title for p in loaded.posts] == ["p1", "p2"]
+        moved = loaded.posts[0]
+        other = User(username="bob")
+        moved.author = other
+        assert moved not in loaded.posts and other.posts == [moved]
+        session.commit()
+        assert moved.user_id == other.id
+
+
+def test_lazy_load_one_select_and_many_to_one_from_identity_map(
+    engine, sql_log: StatementLog
+) -> None:
+    with Session(engine) as session:
+        session.add(User(username="ada", posts=[Post(title="a"), Post(title="b")]))
+        session.commit()
+    with Session(engine) as session:
+        user = session.scalars(select(User)).one()
+        sql_log.clear()
+        assert len(user.posts) == 2
+        assert len(sql_log.selects) == 1
+        sql_log.clear()
+        assert all(p.author is user for p in user.posts)
+        assert sql_log.statements == []
+
+
+def test_removing_child_nulls_foreign_key(engine) -> None:
+    with Session(engine) as session:
+        user = User(username="ada", posts=[Post(title="a")])
+        session.add(user)
+        session.commit()
+        post = user.posts[0]
+        user.posts.remove(post)
+        assert post.author is None
+        session.commit()
+        assert post.user_id is None
+        assert count_rows(engine, "posts") == 1
+
+
+def test_deleting_parent_nulls_children_foreign_keys(engine) -> None:
+    with Session(engine) as session:
+        session.add(User(username="ada", posts=[Post(title="a"), Post(title="b")]))
+        session.commit()
+        session.delete(session.scalars(select(User)).one())
+        session.commit()
+        assert session.scalars(select(Post.user_id)).all() == [None, None]
+
+
+def test_self_referential_rows_insert_parents_first(engine) -> None:
+    root = Node(name="root")
+    child = Node(name="child", parent=root)
+    grandchild = Node(name="grandchild", parent=child)
+    with Session(engine) as session:
+        session.add_all([grandchild, child, root])
+        session.commit()
+        assert grandchild.parent_id == child.id and child.parent_id == root.id
+    with Session(engine) as session:
+        loaded = session.scalars(select(Node).where(Node.name == "root")).one()
+        assert [c.name for c in loaded.children] == ["child"]
+        assert loaded.children[0].children[0].parent.parent is loaded
+
+
+def test_many_rows_batched_insert_keeps_keys_in_order(engine) -> None:
+    users = [User(username=f"user{i:03d}", age=i) for i in range(250)]
+    with Session(engine) as session:
+        session.add_all(users)
+        session.commit()
+        ids = [u.id for u in users]
+        assert ids == sorted(ids) and len(set(ids)) == 250
+        by_id = dict(session.execute(select(User.id, User.age)).all())
+        assert all(by_id[u.id] == int(u.username[4:]) for u in users)
+
+
+def test_detached_object_pickles(engine) -> None:
+    maker = sessionmaker(bind=engine, expire_on_commit=False)
+    with maker() as session:
+        user = User(username="ada", age=3)
+        session.add(user)
+        session.commit()
+    copy = pickle.loads(pickle.dumps(user))
+    assert copy.username == "ada" and inspect(copy).detached
+    with maker() as session:
+        merged = session.merge(copy)
+        merged.age = 4
+        session.commit()
+        assert session.get(User, user.id).age == 4
+
+
+def test_instance_state_lives_under_sa_key_only(engine) -> None:
+    maker = sessionmaker(bind=engine, expire_on_commit=False)
+    with maker() as session:
+        user = User(username="ada", age=3)
+        session.add(user)
+        session.commit()
+    public = {k: v for k, v in vars(user).items() if not k.startswith("_sa")}
+    assert set(public) == {"id", "username", "email", "age", "created", "status"}
