@@ -729,8 +729,12 @@ class Session(EventTarget):
             self._save_or_update_state(state, instance)
         if state in self._deleted:
             return
+        related: list[Any] = []
+        with self.no_autoflush:
+            self._cascade(state, instance, "delete", related.append, load=True)
         self._deleted[state] = instance
-        self._cascade(state, instance, "delete", self._delete_cascade, load=True)
+        for item in related:
+            self._delete_cascade(item)
 
     def _delete_cascade(self, instance: Any) -> None:
         state = instance_state(instance)
@@ -980,7 +984,8 @@ class Session(EventTarget):
             if return_defaults:
                 missing = [c for c in mapper.primary_key if c.key not in params[0]]
                 if missing and getattr(conn.dialect, "insert_returning", False):
-                    result = conn.execute(insert(table).returning(*missing), params)
+                    stmt = insert(table).returning(*missing, sort_by_parameter_order=True)
+                    result = conn.execute(stmt, params)
                     for row, returned in zip(group, result.all(), strict=True):
                         if isinstance(row, dict):
                             for col, value in zip(missing, returned, strict=True):

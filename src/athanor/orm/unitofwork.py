@@ -361,7 +361,7 @@ class UOWTransaction:
             wanted = missing_pk + fetch
             params = [p for _, _, p in group]
             if wanted and can_return:
-                stmt = insert(table).returning(*wanted)
+                stmt = insert(table).returning(*wanted, sort_by_parameter_order=True)
                 result = connection.execute(stmt, params if len(params) > 1 else params[0])
                 returned = result.all()
                 if len(returned) != len(group):
