@@ -94,9 +94,34 @@ def test_insert_without_values_compiles_per_parameter_keys() -> None:
 
 
 def test_insert_default_values_forms() -> None:
+    """Executed without parameters, an INSERT of no values inserts a row of defaults."""
     t = Table("only_pk", MetaData(), Column("id", Integer, primary_key=True))
-    assert str(insert(t)) == "INSERT INTO only_pk DEFAULT VALUES"
-    assert insert(t).compile(dialect=MYSQL).string == "INSERT INTO only_pk () VALUES ()"
+    assert compile_cached(insert(t), SQLITE, None)[0].string == "INSERT INTO only_pk DEFAULT VALUES"
+    assert compile_cached(insert(t), MYSQL, None)[0].string == "INSERT INTO only_pk () VALUES ()"
+
+
+def test_str_of_insert_and_update_without_values_shows_every_column() -> None:
+    accounts = Table(
+        "user_account",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("name", String(30)),
+        Column("fullname", String),
+    )
+    assert str(insert(accounts)) == (
+        "INSERT INTO user_account (id, name, fullname) VALUES (:id, :name, :fullname)"
+    )
+    assert insert(accounts).compile(dialect=PG).string == (
+        "INSERT INTO user_account (id, name, fullname) "
+        "VALUES (%(id)s, %(name)s, %(fullname)s) RETURNING id"
+    )
+    assert str(update(accounts)) == (
+        "UPDATE user_account SET id=:id, name=:name, fullname=:fullname"
+    )
+    # Given values, only those (and columns with defaults) are rendered.
+    assert str(insert(accounts).values(name="x")) == (
+        "INSERT INTO user_account (name) VALUES (:name)"
+    )
 
 
 def test_insert_sequence_on_postgresql() -> None:

@@ -1272,6 +1272,15 @@ class SQLCompiler(Compiled):
         slot.key = col.key
         return self._mark(slot)
 
+    def _param_keys(self, table: Any, values_map: Mapping[str, Any]) -> frozenset[str]:
+        """Columns bound as parameters: those the execution's parameters name; compiled
+        without parameters (``str(insert(t))``), a statement without values binds them all."""
+        if self.column_keys is not None:
+            return self.column_keys
+        if values_map:
+            return frozenset()
+        return frozenset(c.key for c in table.c)
+
     def _param_bind(self, col: Any) -> el.BindParameter:
         return el.BindParameter(col.key, None, col.type, required=True)
 
@@ -1319,7 +1328,7 @@ class SQLCompiler(Compiled):
             single_row = False
         else:
             values_map = stmt._values or {}
-            param_keys = self.column_keys or frozenset()
+            param_keys = self._param_keys(table, values_map)
             self._settable = frozenset(c.key for c in table.c if c.key not in values_map)
             column_names: list[str] = []
             values = []
@@ -1400,7 +1409,7 @@ class SQLCompiler(Compiled):
         table = stmt.table
         prep = self.preparer
         values_map = stmt._values or {}
-        param_keys = self.column_keys or frozenset()
+        param_keys = self._param_keys(table, values_map)
         self._settable = frozenset(c.key for c in table.c if c.key not in values_map)
         extra_froms = self._dml_extra_froms(stmt)
         self._stack.append([table, *extra_froms])
@@ -1990,28 +1999,32 @@ def compile_statement(
     dialect: Any,
     extracted: Sequence[Any] | None,
     compile_kwargs: Mapping[str, Any] | None = None,
+    column_keys: frozenset[str] | None = frozenset(),
 ) -> Compiled:
     """Compile ``statement`` (through its compile plugin, if it has one) for ``dialect``.
 
     ``extracted`` are the statement's bound parameters in cache-key order; the compiled form
-    reads later statements' values by those positions.
+    reads later statements' values by those positions.  ``column_keys`` are the columns an
+    INSERT/UPDATE binds as parameters (None: all of them, for display).
     """
     plugin = plugin_of(statement)
-    if plugin is None:
-        compiled: Compiled = dialect.statement_compiler(
-            dialect, statement, extracted=extracted, compile_kwargs=compile_kwargs
-        )
-        return compiled
-    if extracted is None:
-        try:
-            extracted = statement._generate_cache_key()[1]
-        except NotImplementedError:
-            extracted = None
-    translated = plugin.translate(statement, dialect)
-    compiled = dialect.statement_compiler(
-        dialect, translated.statement, extracted=extracted, compile_kwargs=compile_kwargs
+    if plugin is not None:
+        translated = plugin.translate(statement, dialect)
+        if extracted is None:
+            try:
+                extracted = statement._generate_cache_key()[1]
+            except NotImplementedError:
+                extracted = None
+        statement = translated.statement
+    compiled: Compiled = dialect.statement_compiler(
+        dialect,
+        statement,
+        extracted=extracted,
+        compile_kwargs=compile_kwargs,
+        column_keys=column_keys,
     )
-    compiled.plan = translated.plan
+    if plugin is not None:
+        compiled.plan = translated.plan
     return compiled
 
 

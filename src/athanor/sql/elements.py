@@ -139,7 +139,7 @@ class ClauseElement:
             return result
         from athanor.sql.compiler import compile_statement
 
-        return compile_statement(self, dialect, None, compile_kwargs)
+        return compile_statement(self, dialect, None, compile_kwargs, column_keys=None)
 
     def __str__(self) -> str:
         return self.compile().string
