@@ -120,7 +120,8 @@ def test_and_or_not_grouping() -> None:
 def test_operators_and_python_precedence() -> None:
     expr = (users.c.age + 1) * 2 - users.c.age / 3
     assert sql(select(expr.label("x"))) == (
-        "SELECT (users.age + :age_1) * :param_1 - users.age / :age_2 AS x FROM users"
+        "SELECT (users.age + :age_1) * :param_1 - users.age / CAST(:age_2 AS NUMERIC) AS x "
+        "FROM users"
     )
     assert sql(select(users.c.id).where(~(users.c.age == 5))) == (
         "SELECT users.id FROM users WHERE users.age != :age_1"

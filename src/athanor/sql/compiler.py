@@ -502,7 +502,7 @@ class SQLCompiler(Compiled):
         self._reserved_names: set[str] = set()
         if extracted is not None:
             for i, bind in enumerate(extracted):
-                self._bind_index.setdefault(id(bind), i)
+                self._bind_index.setdefault(id(bind.__dict__.get("_original", bind)), i)
                 if not bind.unique:
                     self._reserved_names.add(bind.key)
         table = getattr(statement, "table", None) if getattr(statement, "is_dml", False) else None
@@ -851,10 +851,99 @@ class SQLCompiler(Compiled):
         left = self.process(binary.left, **kw)
         return f"{left} IS NOT DISTINCT FROM {self.process(binary.right, **kw)}"
 
+    # --- arithmetic, bitwise, regular expressions, full text -----------------------------
+
+    def visit_truediv_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        left = self.process(binary.left, **kw)
+        right = self.process(binary.right, **kw)
+        if _is_integer(binary.left) and _is_integer(binary.right):
+            right = self.true_divisor(right)
+        return f"{left} / {right}"
+
+    def true_divisor(self, right: str) -> str:
+        """The divisor of an integer ``/``, made non-integer so the division is true division
+        as in Python (a dialect hook; MySQL's ``/`` already is)."""
+        return f"CAST({right} AS NUMERIC)"
+
+    def visit_floordiv_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        left = self.process(binary.left, **kw)
+        right = self.process(binary.right, **kw)
+        if _is_integer(binary.left) and _is_integer(binary.right):
+            return self.integer_floor(f"{left} / {self.true_divisor(right)}", binary.type)
+        return self.floor(f"{left} / {right}")
+
+    def floor(self, quotient: str) -> str:
+        """The floor of ``quotient``, rounding towards minus infinity as Python's ``//``."""
+        return f"FLOOR({quotient})"
+
+    def integer_floor(self, quotient: str, type_: sqltypes.TypeEngine) -> str:
+        """The floor of a true ``quotient`` of integers, as an integer."""
+        return f"CAST({self.floor(quotient)} AS {self.cast_type(type_)})"
+
+    def visit_bitwise_xor_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        left = self.process(binary.left, **kw)
+        return f"{left} {self.bitwise_xor_sql} {self.process(binary.right, **kw)}"
+
+    bitwise_xor_sql = "^"
+
+    def visit_regexp_match_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        return self.regexp_match(binary, False, **kw)
+
+    def visit_not_regexp_match_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        return self.regexp_match(binary, True, **kw)
+
+    def regexp_match(self, binary: el.BinaryExpression, negated: bool, **kw: Any) -> str:
+        """``x REGEXP pattern`` (a dialect hook)."""
+        left = self.process(binary.left, **kw)
+        pattern = self.regexp_pattern(self.process(binary.right, **kw), regexp_flags(binary))
+        return f"{left} {'NOT ' if negated else ''}REGEXP {pattern}"
+
+    def regexp_pattern(self, pattern: str, flags: str | None) -> str:
+        """``pattern`` with inline ``(?flags)`` in front when there are flags."""
+        if not flags:
+            return pattern
+        return f"CONCAT({self.preparer.quote_literal('(?' + flags + ')')}, {pattern})"
+
+    def visit_regexp_replace_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        pair = binary.right
+        assert isinstance(pair, el.ClauseList)
+        pattern, replacement = (self.process(c, **kw) for c in pair.clauses)
+        return self.regexp_replace(
+            self.process(binary.left, **kw), pattern, replacement, regexp_flags(binary)
+        )
+
+    def regexp_replace(self, value: str, pattern: str, replacement: str, flags: str | None) -> str:
+        """``REGEXP_REPLACE(value, pattern, replacement)``, replacing every match (a dialect
+        hook; PostgreSQL's ``"g"`` flag is the default here, so it is dropped)."""
+        inline = flags.replace("g", "") if flags else None
+        return f"REGEXP_REPLACE({value}, {self.regexp_pattern(pattern, inline)}, {replacement})"
+
+    def visit_match_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        return self.full_text_match(
+            self.process(binary.left, **kw), self.process(binary.right, **kw)
+        )
+
+    def visit_not_match_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
+        match = self.full_text_match(
+            self.process(binary.left, **kw), self.process(binary.right, **kw)
+        )
+        return f"NOT ({match})"
+
+    def full_text_match(self, column: str, query: str) -> str:
+        """A full-text search condition (a dialect hook)."""
+        return f"{column} MATCH {query}"
+
+    def visit_collection_aggregate(self, element: el.CollectionAggregate, **kw: Any) -> str:
+        assert element.operator is not None
+        inner = self.process(element.element, **kw)
+        if not isinstance(element.element, el.Grouping):
+            inner = f"({inner})"
+        return f"{element.operator.sql} {inner}"
+
     def visit_unary(self, unary: el.UnaryExpression, **kw: Any) -> str:
         inner = self.process(unary.element, **kw)
         if unary.operator is not None:
-            sep = "" if unary.operator is operators.neg else " "
+            sep = "" if unary.operator in (operators.neg, operators.bitwise_not_op) else " "
             return f"{unary.operator.sql}{sep}{inner}"
         assert unary.modifier is not None
         special = getattr(self, f"visit_{unary.modifier.name}_unary", None)
@@ -1527,8 +1616,13 @@ class SQLCompiler(Compiled):
 
     @property
     def params(self) -> dict[str, Any]:
+        extracted = self._extracted
         return {
-            s.name: s.value if s.default is None else _run_default(s.default, None)
+            s.name: _run_default(s.default, None)
+            if s.default is not None
+            else extracted[s.index].value
+            if s.index >= 0 and extracted is not None
+            else s.value
             for s in self._slots
         }
 
@@ -1929,6 +2023,25 @@ def result_key_objects(named: Sequence[tuple[str, el.ColumnElement]]) -> list[tu
             extra.append(col.key)
         objects.append(tuple(extra))
     return objects
+
+
+def _is_integer(element: el.ColumnElement) -> bool:
+    return isinstance(element.type, sqltypes.Integer)
+
+
+_FLAGS = re.compile(r"[a-zA-Z]+")
+
+
+def regexp_flags(binary: el.BinaryExpression) -> str | None:
+    """The regular-expression flags of a regexp_match / regexp_replace, checked."""
+    for name, value in binary.modifiers:
+        if name == "flags" and value:
+            if not isinstance(value, str) or not _FLAGS.fullmatch(value):
+                raise exc.CompileError(
+                    f"Regular expression flags must be letters such as 'i', got {value!r}"
+                )
+            return value
+    return None
 
 
 def _tuple_getter_at(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:

@@ -58,6 +58,7 @@ class ClauseElement:
     is_clause_element: ClassVar[bool] = True
     _precedence: ClassVar[int] = PRECEDENCE_ATOM
     _execution_options: Mapping[str, Any] = {}
+    _bind_overrides: Mapping[str, Any] = {}
     _compile_plugin: Any = None
     """A :class:`~athanor.sql.plugin.CompilePlugin` that translates this statement when it
     is compiled (see :mod:`athanor.sql.plugin`)."""
@@ -74,7 +75,10 @@ class ClauseElement:
             key = self._ck(ctx)
             if self._compile_plugin is not None:
                 key = (key, self._compile_plugin)
-            memo = (key, ctx.binds)
+            binds = ctx.binds
+            if self._bind_overrides:
+                binds = [_overridden(b, self._bind_overrides) for b in binds]
+            memo = (key, binds)
             self.__dict__["_ck_memo"] = memo
         return memo
 
@@ -108,6 +112,21 @@ class ClauseElement:
         """A copy compiled through ``plugin`` (see :mod:`athanor.sql.plugin`)."""
         new = self._generate()
         new._compile_plugin = plugin
+        return new
+
+    def params(self: _E, *optionaldict: Mapping[str, Any], **kwargs: Any) -> _E:
+        """A copy whose named bound parameters (``bindparam("x")``, ``text(":x")``) take these
+        values: ``stmt.params(x=5)`` or ``stmt.params({"x": 5})``.
+
+        The values apply when this statement is executed or compiled itself, not when it is
+        embedded in another statement.
+        """
+        values: dict[str, Any] = {}
+        for mapping in optionaldict:
+            values.update(mapping)
+        values.update(kwargs)
+        new = self._generate()
+        new._bind_overrides = {**self._bind_overrides, **values}
         return new
 
     def execution_options(self: _E, **options: Any) -> _E:
@@ -149,6 +168,16 @@ class ClauseElement:
 
     def __clause_element__(self) -> ClauseElement:
         return self
+
+
+def _overridden(bind: BindParameter, values: Mapping[str, Any]) -> BindParameter:
+    """``bind`` with the value ``params()`` gave its name; the copy remembers its original,
+    which is what a compiled statement knows."""
+    if bind.unique or bind.key not in values:
+        return bind
+    copy = bind._with_value(values[bind.key])
+    copy.__dict__["_original"] = bind.__dict__.get("_original", bind)
+    return copy
 
 
 # --------------------------------------------------------------------------------------
@@ -302,6 +331,12 @@ class ColumnOperators:
     def __rtruediv__(self, other: Any) -> ColumnElement:
         return self.reverse_operate(operators.truediv, other)
 
+    def __floordiv__(self, other: Any) -> ColumnElement:
+        return self.operate(operators.floordiv, other)
+
+    def __rfloordiv__(self, other: Any) -> ColumnElement:
+        return self.reverse_operate(operators.floordiv, other)
+
     def __mod__(self, other: Any) -> ColumnElement:
         return self.operate(operators.mod, other)
 
@@ -326,6 +361,58 @@ class ColumnOperators:
     def concat(self, other: Any) -> ColumnElement:
         """``self || other``."""
         return self.operate(operators.concat_op, other)
+
+    def bitwise_and(self, other: Any) -> ColumnElement:
+        """``self & other``, bit by bit."""
+        return self.operate(operators.bitwise_and_op, other)
+
+    def bitwise_or(self, other: Any) -> ColumnElement:
+        """``self | other``, bit by bit."""
+        return self.operate(operators.bitwise_or_op, other)
+
+    def bitwise_xor(self, other: Any) -> ColumnElement:
+        """Exclusive or, bit by bit (``#`` on PostgreSQL, ``^`` on MySQL)."""
+        return self.operate(operators.bitwise_xor_op, other)
+
+    def bitwise_not(self) -> ColumnElement:
+        """``~self``: every bit inverted."""
+        return self.operate(operators.bitwise_not_op)
+
+    def bitwise_lshift(self, other: Any) -> ColumnElement:
+        """``self << other``."""
+        return self.operate(operators.bitwise_lshift_op, other)
+
+    def bitwise_rshift(self, other: Any) -> ColumnElement:
+        """``self >> other``."""
+        return self.operate(operators.bitwise_rshift_op, other)
+
+    def regexp_match(self, pattern: Any, flags: str | None = None) -> ColumnElement:
+        """True where ``self`` matches the regular expression ``pattern``.
+
+        ``flags`` (e.g. ``"i"`` for case-insensitive) are inline regular-expression flags;
+        SQLite gets a ``REGEXP`` function backed by Python's :mod:`re` on each connection.
+        """
+        return self.operate(operators.regexp_match_op, pattern, flags=flags)
+
+    def regexp_replace(
+        self, pattern: Any, replacement: Any, flags: str | None = None
+    ) -> ColumnElement:
+        """``self`` with matches of ``pattern`` replaced by ``replacement`` (``\\1`` refers to
+        a group); PostgreSQL replaces the first match only unless ``flags`` has ``"g"``."""
+        return self.operate(operators.regexp_replace_op, pattern, replacement, flags=flags)
+
+    def match(self, other: Any, **kwargs: Any) -> ColumnElement:
+        """Full-text match: ``@@ plainto_tsquery()`` on PostgreSQL, ``MATCH () AGAINST ()``
+        on MySQL (which needs a FULLTEXT index), ``MATCH`` on an SQLite FTS table."""
+        return self.operate(operators.match_op, other)
+
+    def any_(self) -> ColumnElement:
+        """``ANY (self)`` for an array or subquery: ``5 == col.any_()``."""
+        return self.operate(operators.any_op)
+
+    def all_(self) -> ColumnElement:
+        """``ALL (self)`` for an array or subquery."""
+        return self.operate(operators.all_op)
 
     def like(self, other: Any, escape: str | None = None) -> ColumnElement:
         """``self LIKE other``."""
@@ -613,8 +700,10 @@ def _operate(
     if not other:
         if op is operators.inv:
             return _negate(left)
-        if op is operators.neg:
+        if op is operators.neg or op is operators.bitwise_not_op:
             return UnaryExpression(left.self_group(op), operator=op, type_=left.type)
+        if op is operators.any_op or op is operators.all_op:
+            return CollectionAggregate(left, op)
         if op is operators.distinct_op:
             return UnaryExpression(left, operator=op, type_=left.type)
         return UnaryExpression(left, modifier=op, type_=left.type)
@@ -632,6 +721,17 @@ def _operate(
             operator=operators.and_,
         )
         return BinaryExpression(left.self_group(op), pair, op, sqltypes.BOOLEANTYPE)
+    if op is operators.regexp_replace_op:
+        pair = ClauseList(coerce_bind(value, left, op), coerce_bind(other[1], left, op))
+        flags = kwargs.get("flags")
+        return BinaryExpression(
+            left, pair, op, left.type, modifiers=(("flags", flags),) if flags else ()
+        )
+    if op is operators.regexp_match_op:
+        flags = kwargs.get("flags")
+        return _binary(
+            left, coerce_bind(value, left, op), op, modifiers=(("flags", flags),) if flags else ()
+        )
     if op is operators.collate:
         return BinaryExpression(left.self_group(op), CollationClause(str(value)), op, left.type)
     if op is operators.getitem:
@@ -1134,6 +1234,46 @@ class UnaryExpression(ColumnElement):
     @property
     def _from_objects(self) -> list[FromClause]:
         return self.element._from_objects
+
+
+class CollectionAggregate(UnaryExpression):
+    """``ANY (expr)`` / ``ALL (expr)`` over an array or a subquery; compared with a value it
+    goes on the right: ``5 == any_(col)`` renders ``:param = ANY (col)``."""
+
+    __visit_name__ = "collection_aggregate"
+
+    def __init__(self, element: Any, operator: Operator) -> None:
+        element = coerce_column(element)
+        from athanor.sql.selectable import ScalarSelect
+
+        inner = element.element if isinstance(element, ScalarSelect) else None
+        super().__init__(
+            Grouping(inner) if inner is not None else element.self_group(operator),
+            operator=operator,
+            type_=getattr(element.type, "item_type", element.type),
+        )
+
+    def operate(self, op: Operator, *other: Any, **kwargs: Any) -> ColumnElement:
+        mirrored = operators.MIRRORED.get(op)
+        if mirrored is None or len(other) != 1:
+            return super().operate(op, *other, **kwargs)
+        value = coerce_bind(other[0], self, mirrored)
+        return BinaryExpression(value.self_group(mirrored), self, mirrored, sqltypes.BOOLEANTYPE)
+
+    def __eq__(self, other: Any) -> ColumnElement:  # type: ignore[override]
+        return self.operate(operators.eq, other)
+
+    __hash__ = UnaryExpression.__hash__
+
+
+def any_(expr: Any) -> CollectionAggregate:
+    """``ANY (expr)``: compare a value with any element of an array or any row of a subquery."""
+    return CollectionAggregate(expr, operators.any_op)
+
+
+def all_(expr: Any) -> CollectionAggregate:
+    """``ALL (expr)``: compare a value with every element of an array or row of a subquery."""
+    return CollectionAggregate(expr, operators.all_op)
 
 
 def _order_target(column: Any) -> ColumnElement:

@@ -38,7 +38,18 @@ class Operator:
 
 
 # Precedence: higher binds tighter.
-_P_OR, _P_AND, _P_NOT, _P_CMP, _P_ADD, _P_MUL, _P_UNARY, _P_COLLATE = 2, 3, 4, 5, 7, 8, 9, 10
+_P_OR, _P_AND, _P_NOT, _P_CMP, _P_BIT, _P_ADD, _P_MUL, _P_UNARY, _P_COLLATE = (
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    9,
+    10,
+)
+_P_ATOM = 100
 
 eq = Operator("eq", "=", _P_CMP, comparison=True, negate="ne")
 ne = Operator("ne", "!=", _P_CMP, comparison=True, negate="eq")
@@ -72,8 +83,23 @@ add = Operator("add", "+", _P_ADD)
 sub = Operator("sub", "-", _P_ADD)
 mul = Operator("mul", "*", _P_MUL)
 truediv = Operator("truediv", "/", _P_MUL)
+floordiv = Operator("floordiv", "/", _P_MUL)
 mod = Operator("mod", "%", _P_MUL)
 concat_op = Operator("concat_op", "||", _P_ADD)
+bitwise_and_op = Operator("bitwise_and_op", "&", _P_BIT)
+bitwise_or_op = Operator("bitwise_or_op", "|", _P_BIT)
+bitwise_xor_op = Operator("bitwise_xor_op", "^", _P_BIT)
+bitwise_lshift_op = Operator("bitwise_lshift_op", "<<", _P_BIT)
+bitwise_rshift_op = Operator("bitwise_rshift_op", ">>", _P_BIT)
+regexp_match_op = Operator(
+    "regexp_match_op", "REGEXP", _P_CMP, comparison=True, negate="not_regexp_match_op"
+)
+not_regexp_match_op = Operator(
+    "not_regexp_match_op", "NOT REGEXP", _P_CMP, comparison=True, negate="regexp_match_op"
+)
+regexp_replace_op = Operator("regexp_replace_op", "REGEXP_REPLACE", _P_ATOM)
+match_op = Operator("match_op", "MATCH", _P_CMP, comparison=True, negate="not_match_op")
+not_match_op = Operator("not_match_op", "NOT MATCH", _P_CMP, comparison=True, negate="match_op")
 and_ = Operator("and_", "AND", _P_AND)
 or_ = Operator("or_", "OR", _P_OR)
 comma_op = Operator("comma_op", ", ", 0)
@@ -85,6 +111,9 @@ getitem = Operator("getitem", "[]", _P_COLLATE)
 inv = Operator("inv", "NOT", _P_NOT)
 neg = Operator("neg", "-", _P_UNARY)
 distinct_op = Operator("distinct_op", "DISTINCT", _P_UNARY)
+bitwise_not_op = Operator("bitwise_not_op", "~", _P_UNARY)
+any_op = Operator("any_op", "ANY", _P_UNARY)
+all_op = Operator("all_op", "ALL", _P_UNARY)
 exists = Operator("exists", "EXISTS", _P_UNARY)
 asc_op = Operator("asc_op", "ASC", 0)
 desc_op = Operator("desc_op", "DESC", 0)
@@ -96,10 +125,14 @@ BY_NAME: dict[str, Operator] = {
 }
 
 
+MIRRORED: dict[Operator, Operator] = {eq: eq, ne: ne, lt: gt, gt: lt, le: ge, ge: le}
+"""``a <op> b`` is ``b <mirror> a``: comparisons turned around (``5 = ANY (x)``)."""
+
+
 def custom_op(sql: str, precedence: int = _P_CMP, *, is_comparison: bool = False) -> Operator:
     """An operator written as ``sql`` (``column.op("@>")(other)``)."""
     return Operator("custom:" + sql, sql, precedence, comparison=is_comparison)
 
 
-PRECEDENCE_ATOM = 100
+PRECEDENCE_ATOM = _P_ATOM
 """Precedence of things that never need parentheses (columns, literals, function calls)."""

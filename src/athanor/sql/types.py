@@ -189,6 +189,8 @@ class Integer(TypeEngine[int]):
     def _result_type_for(self, op: Any, other: TypeEngine) -> TypeEngine:
         if isinstance(other, Numeric | Float):
             return other
+        if getattr(op, "name", None) == "truediv" and isinstance(other, Integer):
+            return Numeric()  # 5 / 2 is 2.5, as in Python
         return self
 
 

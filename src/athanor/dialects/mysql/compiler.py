@@ -224,6 +224,23 @@ class MySQLCompiler(SQLCompiler):
     def visit_is_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
         return f"NOT ({self.process(binary.left, **kw)} <=> {self.process(binary.right, **kw)})"
 
+    def true_divisor(self, right: str) -> str:
+        return right  # MySQL's / is true division already
+
+    def integer_floor(self, quotient: str, type_: Any) -> str:
+        return f"CAST({self.floor(quotient)} AS SIGNED)"
+
+    def regexp_pattern(self, pattern: str, flags: str | None) -> str:
+        # REGEXP follows the column's collation, case-insensitive by default; without the
+        # "i" flag a match is case-sensitive, as on the other databases.
+        inline = flags or ""
+        if "i" not in inline:
+            inline = inline + "-i"
+        return f"CONCAT({self.preparer.quote_literal('(?' + inline + ')')}, {pattern})"
+
+    def full_text_match(self, column: str, query: str) -> str:
+        return f"MATCH ({column}) AGAINST ({query} IN BOOLEAN MODE)"
+
     def visit_is_not_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
         return f"{self.process(binary.left, **kw)} <=> {self.process(binary.right, **kw)}"
 

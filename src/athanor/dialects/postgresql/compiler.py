@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from athanor import exc
-from athanor.sql.compiler import RESERVED_WORDS, IdentifierPreparer, SQLCompiler
+from athanor.sql.compiler import RESERVED_WORDS, IdentifierPreparer, SQLCompiler, regexp_flags
 
 PG_RESERVED = RESERVED_WORDS | frozenset(
     [
@@ -46,6 +46,33 @@ class PostgreSQLCompiler(SQLCompiler):
             f"{self.process(binary.left, **kw)} NOT ILIKE {self.process(binary.right, **kw)}"
             + self._escape_clause(binary)
         )
+
+    bitwise_xor_sql = "#"
+
+    def regexp_match(self, binary: Any, negated: bool, **kw: Any) -> str:
+        left = self.process(binary.left, **kw)
+        pattern = self.process(binary.right, **kw)
+        flags = regexp_flags(binary)
+        operator = "!~" if negated else "~"
+        if flags == "i":
+            return f"{left} {operator}* {pattern}"
+        return f"{left} {operator} {self.regexp_pattern(pattern, flags)}"
+
+    def regexp_pattern(self, pattern: str, flags: str | None) -> str:
+        if not flags:
+            return pattern
+        return f"({self.preparer.quote_literal('(?' + flags + ')')} || {pattern})"
+
+    def regexp_replace(self, value: str, pattern: str, replacement: str, flags: str | None) -> str:
+        if not flags:
+            return f"REGEXP_REPLACE({value}, {pattern}, {replacement})"
+        return (
+            f"REGEXP_REPLACE({value}, {pattern}, {replacement}, "
+            f"{self.preparer.quote_literal(flags)})"
+        )
+
+    def full_text_match(self, column: str, query: str) -> str:
+        return f"{column} @@ plainto_tsquery({query})"
 
     def distinct_clause(self, select: Any, **kw: Any) -> str:
         if select._distinct_on:

@@ -127,6 +127,42 @@ class SQLiteCompiler(SQLCompiler):
     def visit_is_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
         return f"{self.process(binary.left, **kw)} IS NOT {self.process(binary.right, **kw)}"
 
+    def true_divisor(self, right: str) -> str:
+        return f"CAST({right} AS REAL)"
+
+    def floor(self, quotient: str) -> str:
+        # FLOOR() exists only where SQLite was built with its math functions.
+        return f"(CAST({quotient} AS INTEGER) - ({quotient} < CAST({quotient} AS INTEGER)))"
+
+    def integer_floor(self, quotient: str, type_: Any) -> str:
+        return self.floor(quotient)
+
+    def visit_bitwise_xor_op_binary(self, binary: Any, **kw: Any) -> str:
+        left = self.process(binary.left, **kw)
+        right = self.process(binary.right, **kw)
+        return f"(({left} | {right}) - ({left} & {right}))"
+
+    def regexp_pattern(self, pattern: str, flags: str | None) -> str:
+        if not flags:
+            return pattern
+        return f"({self.preparer.quote_literal('(?' + flags + ')')} || {pattern})"
+
+    def regexp_replace(self, value: str, pattern: str, replacement: str, flags: str | None) -> str:
+        # regexp_replace() is a function the dialect adds to each connection.
+        inline = flags.replace("g", "") if flags else None
+        return f"regexp_replace({value}, {self.regexp_pattern(pattern, inline)}, {replacement})"
+
+    def visit_not_match_op_binary(self, binary: Any, **kw: Any) -> str:
+        raise exc.CompileError(
+            "SQLite full-text tables cannot negate MATCH; select the rowids that match and "
+            "use not_in() on them instead"
+        )
+
+    def visit_collection_aggregate(self, element: Any, **kw: Any) -> str:
+        raise exc.CompileError(
+            "SQLite has no ANY / ALL; compare with in_() or an EXISTS subquery instead"
+        )
+
     def visit_is_not_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
         return f"{self.process(binary.left, **kw)} IS {self.process(binary.right, **kw)}"
 

@@ -7,7 +7,9 @@ handling would otherwise delay or skip them, e.g. around DDL).
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.dialects.sqlite.base import SQLiteDialect
@@ -72,6 +74,13 @@ class PySQLiteDialect(SQLiteDialect):
     def get_server_version_info(self, dbapi_connection: Any) -> tuple[int, ...]:
         return sqlite3.sqlite_version_info
 
+    def on_connect(self, dbapi_connection: Any) -> None:
+        """Add ``REGEXP`` and ``regexp_replace()`` (Python's :mod:`re`), which SQLite
+        declares but does not implement, for ``regexp_match()`` / ``regexp_replace()``."""
+        super().on_connect(dbapi_connection)
+        dbapi_connection.create_function("regexp", 2, _regexp, deterministic=True)
+        dbapi_connection.create_function("regexp_replace", 3, _regexp_replace, deterministic=True)
+
     def do_begin(self, dbapi_connection: Any) -> None:
         dbapi_connection.execute("BEGIN")
 
@@ -98,6 +107,24 @@ class PySQLiteDialect(SQLiteDialect):
         return isinstance(error, sqlite3.ProgrammingError) and any(
             message in str(error).lower() for message in _DISCONNECT_MESSAGES
         )
+
+
+@lru_cache(maxsize=256)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _regexp(pattern: str | None, value: Any) -> bool | None:
+    """``value REGEXP pattern`` (SQLite calls ``regexp(pattern, value)``); NULL stays NULL."""
+    if pattern is None or value is None:
+        return None
+    return _pattern(pattern).search(str(value)) is not None
+
+
+def _regexp_replace(value: Any, pattern: str | None, replacement: str | None) -> str | None:
+    if value is None or pattern is None or replacement is None:
+        return None
+    return _pattern(pattern).sub(replacement, str(value))
 
 
 dialect = PySQLiteDialect
