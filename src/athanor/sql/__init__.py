@@ -6,6 +6,7 @@ select, Table, Column, Integer``); ``athanor`` re-exports it.
 
 from athanor.sql import types
 from athanor.sql.compiler import Compiled, IdentifierPreparer, SQLCompiler, compile_cached
+from athanor.sql.ddl import DDL
 from athanor.sql.expression import (
     CTE,
     Alias,
@@ -180,6 +181,7 @@ __all__ = [
     "CTE",
     "DATE",
     "DATETIME",
+    "DDL",
     "DECIMAL",
     "DOUBLE",
     "DOUBLE_PRECISION",

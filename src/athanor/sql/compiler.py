@@ -1244,6 +1244,41 @@ class SQLCompiler(Compiled):
             self._stack.pop()
         return f"({inner}) AS {name}"
 
+    def visit_lateral(self, lateral: sel.Lateral, asfrom: bool = False, **kw: Any) -> str:
+        name = self._from_name(lateral)
+        if not asfrom:
+            return name
+        # Correlates to the enclosing FROM list, which is on top of the stack.
+        inner = self.process(lateral.element, _correlate=True, **_strip(kw))
+        return f"{self.lateral_keyword()} ({inner}) AS {name}"
+
+    def lateral_keyword(self) -> str:
+        """``LATERAL`` (a dialect hook, for databases without it)."""
+        return "LATERAL"
+
+    def visit_table_valued_alias(
+        self, alias: sel.TableValuedAlias, asfrom: bool = False, **kw: Any
+    ) -> str:
+        name = self._from_name(alias)
+        if not asfrom:
+            return name
+        text = self.process(alias.element, **_strip(kw))
+        if alias.with_ordinality:
+            text += " WITH ORDINALITY"
+        text += " AS " + name
+        if alias.render_derived_columns:
+            parts = []
+            for col in alias.c:
+                part = self.preparer.quote(col.name)
+                if alias.with_types:
+                    part += " " + self.type_name(col.type)
+                parts.append(part)
+            text += "(" + ", ".join(parts) + ")"
+        return text
+
+    def visit_table_valued_column(self, element: sel.TableValuedColumn, **kw: Any) -> str:
+        return self._from_name(element.scalar_alias)
+
     def visit_cte(self, cte: sel.CTE, asfrom: bool = False, **kw: Any) -> str:
         name = self._from_name(cte)
         if name not in self._ctes and name not in self._ctes_defining:

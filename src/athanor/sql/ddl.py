@@ -204,9 +204,56 @@ class DDL(DDLElement):
         self.context = dict(context or {})
         self.target = target
 
+    _dialect_filter: str | tuple[str, ...] | None = None
+    _condition: Callable[..., bool] | None = None
+    _state: Any = None
+
     def against(self, target: Any) -> DDL:
         """A copy of this statement bound to table ``target`` for ``%(table)s`` substitution."""
-        return DDL(self.statement, self.context, target)
+        new = DDL(self.statement, self.context, target)
+        new._dialect_filter, new._condition, new._state = (
+            self._dialect_filter,
+            self._condition,
+            self._state,
+        )
+        return new
+
+    def execute_if(
+        self,
+        dialect: str | Iterable[str] | None = None,
+        callable_: Callable[..., bool] | None = None,
+        state: Any = None,
+    ) -> DDL:
+        """A copy that, used as a DDL event listener, runs only on ``dialect`` (a name or
+        names, e.g. ``"postgresql"``) and when ``callable_(ddl, target, bind, state=state,
+        **kw)`` is true."""
+        new = self.against(self.target)
+        new._dialect_filter = (
+            dialect if dialect is None or isinstance(dialect, str) else tuple(dialect)
+        )
+        new._condition = callable_
+        new._state = state
+        return new
+
+    def _should_execute(self, target: Any, bind: Any, **kw: Any) -> bool:
+        wanted = self._dialect_filter
+        if wanted is not None:
+            names = (wanted,) if isinstance(wanted, str) else wanted
+            if bind.dialect.name not in names:
+                return False
+        condition = self._condition
+        return condition is None or bool(condition(self, target, bind, state=self._state, **kw))
+
+    def __call__(self, target: Any, bind: Any, **kw: Any) -> None:
+        """Run as a DDL event listener: execute on ``bind`` against ``target`` (a Table
+        fills ``%(table)s``), if :meth:`execute_if` allows it."""
+        if self._should_execute(target, bind, **kw):
+            bound = self.against(target) if _is_table(target) else self
+            bind.execute(bound)
+
+
+def _is_table(target: Any) -> bool:
+    return getattr(target, "named_with_column", False) and hasattr(target, "c")
 
 
 # --- compilers -------------------------------------------------------------------------
@@ -1080,12 +1127,25 @@ def _sequences(tables: Iterable[Any]) -> list[Any]:
     return found
 
 
+def _fire(target: Any, event: str, conn: Any, **kw: Any) -> None:
+    """Run ``target``'s ``event`` listeners (DDL events of a Table or a MetaData)."""
+    for fn in getattr(target.dispatch, event):
+        fn(target, conn, **kw)
+
+
 def create_all(
-    metadata: Any, bind: Any, tables: Iterable[Any] | None = None, checkfirst: bool = True
+    metadata: Any,
+    bind: Any,
+    tables: Iterable[Any] | None = None,
+    checkfirst: bool = True,
+    metadata_events: bool = True,
 ) -> None:
     """Create ``metadata``'s tables (or ``tables``) and their indexes in foreign-key order,
     with ``checkfirst`` skipping existing tables.  Enum types and sequences the tables use are
-    shared objects: they are created only if missing, whatever ``checkfirst`` says."""
+    shared objects: they are created only if missing, whatever ``checkfirst`` says.
+
+    The MetaData's ``before_create`` / ``after_create`` events (unless ``metadata_events`` is
+    False, as for ``Table.create()``) surround the whole, each table's its own CREATE."""
     with _connection(bind) as conn:
         dialect = conn.dialect
         compiler = dialect.ddl_compiler
@@ -1093,6 +1153,8 @@ def create_all(
         if checkfirst:
             wanted = [t for t in wanted if not dialect.has_table(conn, t.name, t.schema)]
         ordered, deferred = sort_tables(wanted, can_alter=compiler.supports_alter)
+        if metadata_events:
+            _fire(metadata, "before_create", conn, tables=ordered, checkfirst=checkfirst)
         if compiler.supports_native_enum_types:
             for enum_type in _native_enums(ordered, dialect):
                 if not dialect.has_type(conn, enum_type.name, enum_type.schema):
@@ -1102,6 +1164,7 @@ def create_all(
                 if not dialect.has_sequence(conn, sequence.name, sequence.schema):
                     conn.execute(CreateSequence(sequence))
         for table in ordered:
+            _fire(table, "before_create", conn, checkfirst=checkfirst)
             inline = [fk for fk in _foreign_keys(table) if fk not in deferred]
             conn.execute(CreateTable(table, include_foreign_key_constraints=inline))
             if compiler.supports_comments and not compiler.inline_comments:
@@ -1112,8 +1175,11 @@ def create_all(
                         conn.execute(SetColumnComment(column))
             for index in _sorted_indexes(table):
                 conn.execute(CreateIndex(index))
+            _fire(table, "after_create", conn, checkfirst=checkfirst)
         for fk in deferred:
             conn.execute(AddConstraint(fk))
+        if metadata_events:
+            _fire(metadata, "after_create", conn, tables=ordered, checkfirst=checkfirst)
 
 
 def _sorted_indexes(table: Any) -> list[Any]:
@@ -1121,11 +1187,15 @@ def _sorted_indexes(table: Any) -> list[Any]:
 
 
 def drop_all(
-    metadata: Any, bind: Any, tables: Iterable[Any] | None = None, checkfirst: bool = True
+    metadata: Any,
+    bind: Any,
+    tables: Iterable[Any] | None = None,
+    checkfirst: bool = True,
+    metadata_events: bool = True,
 ) -> None:
     """Drop ``metadata``'s tables (or ``tables``) in reverse foreign-key order, with
     ``checkfirst`` skipping missing ones, then the enum types no other table still uses and
-    the sequences they used."""
+    the sequences they used; ``before_drop`` / ``after_drop`` fire as in :func:`create_all`."""
     with _connection(bind) as conn:
         dialect = conn.dialect
         compiler = dialect.ddl_compiler
@@ -1133,10 +1203,14 @@ def drop_all(
         if checkfirst:
             wanted = [t for t in wanted if dialect.has_table(conn, t.name, t.schema)]
         ordered, deferred = sort_tables(wanted, can_alter=compiler.supports_alter)
+        if metadata_events:
+            _fire(metadata, "before_drop", conn, tables=ordered, checkfirst=checkfirst)
         for fk in deferred:
             conn.execute(DropConstraint(_named_for_drop(conn, dialect, fk)))
         for table in reversed(ordered):
+            _fire(table, "before_drop", conn, checkfirst=checkfirst)
             conn.execute(DropTable(table))
+            _fire(table, "after_drop", conn, checkfirst=checkfirst)
         if compiler.supports_native_enum_types:
             for enum_type in _native_enums(ordered, dialect):
                 name, schema = enum_type.name, enum_type.schema
@@ -1148,6 +1222,8 @@ def drop_all(
             for sequence in _sequences(ordered):
                 if dialect.has_sequence(conn, sequence.name, sequence.schema):
                     conn.execute(DropSequence(sequence))
+        if metadata_events:
+            _fire(metadata, "after_drop", conn, tables=ordered, checkfirst=checkfirst)
 
 
 def _named_for_drop(conn: Any, dialect: Any, fk: Any) -> Any:

@@ -68,6 +68,28 @@ class FunctionElement(ColumnElement):
         """``fn(...) WITHIN GROUP (ORDER BY ...)``."""
         return WithinGroup(self, *order_by)
 
+    def table_valued(
+        self, *names: Any, name: str | None = None, with_ordinality: str | None = None
+    ) -> Any:
+        """This function as a FROM object with columns ``names`` (strings or ``column()``
+        objects with types): ``SELECT anon_1.value FROM json_each(...) AS anon_1``.
+
+        ``with_ordinality="n"`` adds ``WITH ORDINALITY`` and a column ``n`` (PostgreSQL).
+        """
+        from athanor.sql.elements import ColumnClause
+        from athanor.sql.selectable import TableValuedAlias
+
+        columns = [n if isinstance(n, ColumnClause) else ColumnClause(str(n)) for n in names]
+        return TableValuedAlias(self, columns, name, with_ordinality)
+
+    def column_valued(self, name: str | None = None) -> ColumnElement:
+        """This set-returning function as one column: ``SELECT anon_1 FROM
+        generate_series(1, 3) AS anon_1`` (PostgreSQL)."""
+        from athanor.sql.selectable import TableValuedAlias
+
+        column: ColumnElement = TableValuedAlias(self, [], name).column
+        return column
+
     def select(self) -> Any:
         """``SELECT fn(...)``."""
         from athanor.sql.selectable import Select

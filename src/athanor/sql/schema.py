@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any, overload
 
 from athanor import exc
+from athanor.event import EventTarget
 from athanor.sql import types as sqltypes
 from athanor.sql.elements import (
     ClauseElement,
@@ -1052,10 +1053,23 @@ def _token_value(col: Column, attr: str) -> str:
 # Table and MetaData
 
 
-class Table(TableClause):
-    """A table in a :class:`MetaData`: ``Table("users", metadata, Column(...), ...)``."""
+_DDL_EVENTS: dict[str, tuple[str, ...]] = {
+    "before_create": ("target", "connection"),
+    "after_create": ("target", "connection"),
+    "before_drop": ("target", "connection"),
+    "after_drop": ("target", "connection"),
+}
+
+
+class Table(EventTarget, TableClause):
+    """A table in a :class:`MetaData`: ``Table("users", metadata, Column(...), ...)``.
+
+    Fires ``before_create`` / ``after_create`` / ``before_drop`` / ``after_drop`` around its
+    DDL, with ``(table, connection, **kw)``; a ``DDL(...)`` statement is such a listener.
+    """
 
     __visit_name__ = "table"
+    _event_signatures = _DDL_EVENTS
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Table:
         if len(args) >= 2 and isinstance(args[1], MetaData):
@@ -1097,6 +1111,7 @@ class Table(TableClause):
         elif schema is BLANK_SCHEMA:
             schema = None
         super().__init__(name, schema=schema)
+        self._init_dispatch()
         self.metadata = metadata
         self.constraints: set[Constraint] = set()
         self.indexes: set[Index] = set()
@@ -1239,13 +1254,17 @@ class Table(TableClause):
         """``CREATE TABLE`` (and its indexes) on ``bind``."""
         from athanor.sql import ddl
 
-        ddl.create_all(self.metadata, bind, tables=[self], checkfirst=checkfirst)
+        ddl.create_all(
+            self.metadata, bind, tables=[self], checkfirst=checkfirst, metadata_events=False
+        )
 
     def drop(self, bind: Any, checkfirst: bool = False) -> None:
         """``DROP TABLE`` on ``bind``."""
         from athanor.sql import ddl
 
-        ddl.drop_all(self.metadata, bind, tables=[self], checkfirst=checkfirst)
+        ddl.drop_all(
+            self.metadata, bind, tables=[self], checkfirst=checkfirst, metadata_events=False
+        )
 
     def to_metadata(self, metadata: MetaData, schema: Any = None, name: str | None = None) -> Table:
         """A copy of this table in another MetaData."""
@@ -1295,8 +1314,14 @@ class Table(TableClause):
         return f"Table({self.name!r}, {', '.join(repr(c) for c in self.c)}, schema={self.schema!r})"
 
 
-class MetaData:
-    """A collection of Table definitions, with an optional default schema and naming rules."""
+class MetaData(EventTarget):
+    """A collection of Table definitions, with an optional default schema and naming rules.
+
+    Fires ``before_create`` / ``after_create`` around ``create_all()`` and ``before_drop`` /
+    ``after_drop`` around ``drop_all()``, with ``(metadata, connection, tables=..., **kw)``.
+    """
+
+    _event_signatures = _DDL_EVENTS
 
     def __init__(
         self,
@@ -1305,6 +1330,7 @@ class MetaData:
         naming_convention: Mapping[str, str] | None = None,
         info: dict[str, Any] | None = None,
     ) -> None:
+        self._init_dispatch()
         self.schema = schema
         self.naming_convention: dict[str, str] = dict(
             naming_convention or DEFAULT_NAMING_CONVENTION

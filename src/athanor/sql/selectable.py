@@ -492,6 +492,105 @@ class Subquery(Alias):
     __visit_name__ = "subquery"
 
 
+class Lateral(Subquery):
+    """``LATERAL (SELECT ...) AS name``: its SELECT correlates to the FROM objects beside it."""
+
+    __visit_name__ = "lateral"
+
+
+class TableValuedAlias(Alias):
+    """A table-valued function in FROM: ``json_each(x) AS anon_1`` with named columns.
+
+    ``render_derived()`` names the columns after the alias (``AS anon_1(value, ordinality)``),
+    which PostgreSQL needs for functions returning scalars, such as ``generate_series``.
+    """
+
+    __visit_name__ = "table_valued_alias"
+
+    def __init__(
+        self,
+        element: Any,
+        columns: Sequence[ColumnClause],
+        name: str | None = None,
+        with_ordinality: str | None = None,
+        render_derived: bool = False,
+        with_types: bool = False,
+    ) -> None:
+        super().__init__(element, name)
+        self._column_args = tuple(columns)
+        self.with_ordinality = with_ordinality
+        self.render_derived_columns = render_derived
+        self.with_types = with_types
+
+    def _populate_columns(self) -> ColumnCollection:
+        cols = ColumnCollection()
+        for arg in self._column_args:
+            col = ColumnClause(arg.name, arg.type, _selectable=self)
+            cols.add(col, arg.name)
+        if self.with_ordinality:
+            cols.add(
+                ColumnClause(self.with_ordinality, sqltypes.INTEGERTYPE, _selectable=self),
+                self.with_ordinality,
+            )
+        return cols
+
+    def _extra_key(self) -> Hashable:
+        return (
+            tuple((c.name, c.type._ck) for c in self._column_args),
+            self.with_ordinality,
+            self.render_derived_columns,
+            self.with_types,
+        )
+
+    def render_derived(self, name: str | None = None, with_types: bool = False) -> Any:
+        """A copy that names its columns after the alias: ``AS name(col, ...)``."""
+        return TableValuedAlias(
+            self.element,
+            self._column_args,
+            name if name is not None else self.name,
+            self.with_ordinality,
+            True,
+            with_types,
+        )
+
+    def alias(self, name: str | None = None, flat: bool = False) -> Any:
+        """A copy under the name ``name``."""
+        return TableValuedAlias(
+            self.element,
+            self._column_args,
+            name,
+            self.with_ordinality,
+            self.render_derived_columns,
+            self.with_types,
+        )
+
+    @property
+    def column(self) -> ColumnElement:
+        """The alias itself as a column (a function returning scalars: ``SELECT anon_1``)."""
+        return TableValuedColumn(self)
+
+
+class TableValuedColumn(ColumnElement):
+    """A table-valued function's single result, selected by the alias name (``column_valued``)."""
+
+    __visit_name__ = "table_valued_column"
+
+    def __init__(self, scalar_alias: TableValuedAlias) -> None:
+        self.scalar_alias = scalar_alias
+        self.type = scalar_alias.element.type
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.scalar_alias.name or self.scalar_alias.element.name
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("TVC", self.scalar_alias._ck(ctx))
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return [self.scalar_alias]
+
+
 class CTE(Alias):
     """A common table expression: ``WITH name AS (SELECT ...)``."""
 
@@ -627,6 +726,11 @@ class _SelectBase(ClauseElement):
 
     def alias(self, name: str | None = None, flat: bool = False) -> Subquery:
         return self.subquery(name)
+
+    def lateral(self, name: str | None = None) -> Lateral:
+        """This SELECT as ``LATERAL (SELECT ...) AS name`` in FROM: it may refer to the FROM
+        objects listed before it (PostgreSQL, MySQL 8)."""
+        return Lateral(self, name)
 
     def cte(self, name: str | None = None, recursive: bool = False, nesting: bool = False) -> CTE:
         """This SELECT as a common table expression (``WITH name AS (...)``)."""
@@ -1218,9 +1322,12 @@ def exists(*args: Any) -> Exists:
     return Exists(Select(*args) if args else None)
 
 
-def lateral(selectable: Any, name: str | None = None) -> Subquery:
-    """A subquery in FROM (LATERAL is rendered as a plain subquery)."""
-    return Subquery(selectable, name)
+def lateral(selectable: Any, name: str | None = None) -> Lateral:
+    """``LATERAL (SELECT ...) AS name``: a subquery that may refer to the FROM objects before
+    it (PostgreSQL, MySQL 8)."""
+    if isinstance(selectable, _SelectBase):
+        return selectable.lateral(name)
+    raise exc.ArgumentError(f"lateral() takes a select(), got {selectable!r}")
 
 
 def alias(selectable: Any, name: str | None = None) -> Alias:
@@ -1240,10 +1347,13 @@ __all__ = [
     "Exists",
     "FromClause",
     "Join",
+    "Lateral",
     "ScalarSelect",
     "Select",
     "Subquery",
     "TableClause",
+    "TableValuedAlias",
+    "TableValuedColumn",
     "alias",
     "except_",
     "except_all",

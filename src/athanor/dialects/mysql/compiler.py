@@ -224,6 +224,14 @@ class MySQLCompiler(SQLCompiler):
     def visit_is_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
         return f"NOT ({self.process(binary.left, **kw)} <=> {self.process(binary.right, **kw)})"
 
+    def lateral_keyword(self) -> str:
+        if getattr(self.dialect, "is_mariadb", False):
+            raise exc.CompileError(
+                "MariaDB has no LATERAL subqueries (MySQL 8.0.14+ has); use a correlated "
+                "scalar subquery or a join"
+            )
+        return "LATERAL"
+
     def true_divisor(self, right: str) -> str:
         return right  # MySQL's / is true division already
 

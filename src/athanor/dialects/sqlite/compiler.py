@@ -152,6 +152,11 @@ class SQLiteCompiler(SQLCompiler):
         inline = flags.replace("g", "") if flags else None
         return f"regexp_replace({value}, {self.regexp_pattern(pattern, inline)}, {replacement})"
 
+    def lateral_keyword(self) -> str:
+        raise exc.CompileError(
+            "SQLite has no LATERAL subqueries; use a correlated scalar subquery or a join"
+        )
+
     def visit_not_match_op_binary(self, binary: Any, **kw: Any) -> str:
         raise exc.CompileError(
             "SQLite full-text tables cannot negate MATCH; select the rowids that match and "
