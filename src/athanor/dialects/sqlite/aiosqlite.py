@@ -90,7 +90,12 @@ class AiosqliteDBAPI(AsyncAdaptedDBAPI):
         self.sqlite_version_info = sqlite3.sqlite_version_info
 
     async def _connect(self, *args: Any, **kw: Any) -> Any:
-        return await self.driver.connect(*args, **kw)
+        connection = self.driver.connect(*args, **kw)
+        # The worker thread must not keep the process alive at exit when an engine is never
+        # disposed (aiosqlite >= 0.20 keeps it in ``_thread``; before, the connection is it).
+        worker = getattr(connection, "_thread", connection)
+        worker.daemon = True
+        return await connection
 
 
 class AiosqliteDialect(AsyncAdaptedDialectMixin, PySQLiteDialect):
