@@ -6,6 +6,7 @@ import pytest
 
 import athanor
 from athanor import exc
+from athanor.ext.asyncio import create_async_engine
 from athanor.pool import NullPool, QueuePool, SingletonThreadPool, StaticPool
 
 
@@ -182,3 +183,35 @@ def test_engine_from_config_explains_bad_values_and_a_missing_url() -> None:
         athanor.engine_from_config({"sqlalchemy.echo": "true"})
     with pytest.raises(TypeError, match=r"'pool_sise'"):
         athanor.engine_from_config({"sqlalchemy.url": "sqlite://", "sqlalchemy.pool_sise": "1"})
+
+
+@pytest.mark.parametrize(
+    ("url", "suggested"),
+    [
+        ("mysql+pymysql://u@h/db", "mysql+asyncmy:// or mysql+aiomysql://"),
+        ("mysql://u@h/db", "mysql+asyncmy:// or mysql+aiomysql://"),
+        ("mariadb://u@h/db", "mysql+asyncmy:// or mysql+aiomysql://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("sqlite+pysqlite:///app.db", "sqlite+aiosqlite://"),
+    ],
+)
+def test_sync_only_drivers_are_refused_by_create_async_engine(url: str, suggested: str) -> None:
+    """No silent switch to another driver: the URL must name an async one."""
+    with pytest.raises(exc.ArgumentError) as caught:
+        create_async_engine(url)
+    message = str(caught.value)
+    assert "synchronous" in message
+    assert suggested in message
+    assert f"{url.split(':', 1)[0]}://" in message
+
+
+@pytest.mark.parametrize("url", ["postgresql://u@h/db", "postgresql+psycopg://u@h/db"])
+def test_psycopg_urls_use_psycopgs_own_async_mode(url: str) -> None:
+    engine = create_async_engine(url)
+    assert engine.driver == "psycopg_async"
+    assert engine.sync_engine.dialect.is_async
+
+
+def test_unsupported_driver_names_the_available_ones() -> None:
+    with pytest.raises(exc.NoSuchModuleError, match=r"'psycopg2'.*asyncpg, psycopg"):
+        create_async_engine("postgresql+psycopg2://u@h/db")

@@ -198,8 +198,9 @@ def _dialect_class_for(url: URL, *, is_async: bool) -> type[DefaultDialect]:
     if is_async and not dialect_class.is_async:
         if dialect_class.async_variant is None:
             raise exc.ArgumentError(
-                f"The {dialect_class.driver} driver is not async; create_async_engine() needs an "
-                f"async driver such as {_async_examples(dialect_class.name)}"
+                f"create_async_engine() needs an async driver, but {url.drivername}:// uses "
+                f"{dialect_class.driver}, which is synchronous; name an async driver in the URL "
+                f"instead: {_async_examples(dialect_class.name)}"
             )
         dialect_class = load_dialect_class(dialect_class.async_variant)
     elif not is_async and dialect_class.is_async:

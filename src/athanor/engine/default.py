@@ -33,7 +33,8 @@ class DefaultDialect:
     """The ``pip install 'athanor-db[extra]'`` extra that brings the driver."""
     is_async: ClassVar[bool] = False
     async_variant: ClassVar[str | None] = None
-    """Registry key of the async flavour of this driver, for ``create_async_engine``."""
+    """Registry key of this same driver's async mode (psycopg 3 has one), which
+    ``create_async_engine`` uses; None for sync-only drivers, which it rejects."""
 
     paramstyle: str = "named"
     default_paramstyle: ClassVar[str] = "named"

@@ -25,7 +25,6 @@ class PyMySQLDialect(MySQLDialect):
     driver: ClassVar[str] = "pymysql"
     dbapi_module: ClassVar[str] = "pymysql"
     install_extra: ClassVar[str] = "mysql"
-    async_variant: ClassVar[str | None] = "mysql.asyncmy"
     default_paramstyle: ClassVar[str] = "format"
     supports_server_side_cursors: ClassVar[bool] = True
 

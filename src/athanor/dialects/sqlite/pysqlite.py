@@ -35,7 +35,6 @@ class PySQLiteDialect(SQLiteDialect):
     driver: ClassVar[str] = "pysqlite"
     dbapi_module: ClassVar[str] = "sqlite3"
     install_extra: ClassVar[str] = ""
-    async_variant: ClassVar[str | None] = "sqlite.aiosqlite"
     default_paramstyle: ClassVar[str] = "qmark"
     requires_explicit_begin: ClassVar[bool] = True
     isolation_levels: ClassVar[tuple[str, ...]] = ("SERIALIZABLE", "READ UNCOMMITTED", "AUTOCOMMIT")
