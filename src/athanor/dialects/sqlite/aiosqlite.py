@@ -73,6 +73,11 @@ class AiosqliteConnection(AsyncAdaptedConnection):
     async def _set_autocommit(self, value: bool) -> None:
         """Connections are opened with ``isolation_level=None``; BEGIN comes from the dialect."""
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (sqlite3's attribute; read without a thread hop)."""
+        return bool(self.driver_connection.in_transaction)
+
     def create_function(self, *args: Any, **kw: Any) -> None:
         """Register a SQL function (as ``sqlite3.Connection.create_function``)."""
         self.await_(self.driver_connection.create_function(*args, **kw))

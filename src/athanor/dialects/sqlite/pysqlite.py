@@ -81,7 +81,11 @@ class PySQLiteDialect(SQLiteDialect):
         dbapi_connection.create_function("regexp_replace", 3, _regexp_replace, deterministic=True)
 
     def do_begin(self, dbapi_connection: Any) -> None:
-        dbapi_connection.execute("BEGIN")
+        # A memory database's connection is shared by every Connection of a thread
+        # (SingletonThreadPool) or of the engine (StaticPool): the second one joins the
+        # transaction the first began, as with sqlite3's own implicit transactions.
+        if not dbapi_connection.in_transaction:
+            dbapi_connection.execute("BEGIN")
 
     def statement_needs_transaction(self, sql: str) -> bool:
         # Pragmas such as journal_mode cannot run inside a transaction.
