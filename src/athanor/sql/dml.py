@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from athanor import exc
 from athanor.sql.elements import (
     BindParameter,
+    CacheAttrs,
     ClauseElement,
     ColumnClause,
     ColumnElement,
@@ -19,6 +20,15 @@ from athanor.sql.elements import (
 from athanor.sql.selectable import ColumnCollection, FromClause, TableClause, _coerce_from
 
 _D = TypeVar("_D", bound="DMLStatement")
+
+
+_RETURNING_ATTRS: CacheAttrs = (
+    ("_returning", "elements"),
+    ("_return_defaults", "plain"),
+    ("_return_defaults_columns", "elements"),
+    ("_supplemental_returning", "elements"),
+    ("_sort_by_parameter_order", "plain"),
+)
 
 
 class DMLStatement(ClauseElement):
@@ -86,15 +96,6 @@ class DMLStatement(ClauseElement):
     def exported_columns(self) -> ColumnCollection:
         return ColumnCollection((c.key or str(i), c) for i, c in enumerate(self._returning))
 
-    def _returning_key(self, ctx: KeyContext) -> Hashable:
-        return (
-            tuple(c._ck(ctx) for c in self._returning),
-            self._return_defaults,
-            tuple(c._ck(ctx) for c in self._return_defaults_columns),
-            tuple(c._ck(ctx) for c in self._supplemental_returning),
-            self._sort_by_parameter_order,
-        )
-
     @property
     def entity_description(self) -> dict[str, Any]:
         return {"name": self.table.name, "table": self.table}
@@ -160,11 +161,6 @@ class ValuesBase(DMLStatement):
     _values: dict[str, ColumnElement] | None = None
     _multi_values: tuple[dict[str, ColumnElement], ...] = ()
 
-    def _values_key(self, ctx: KeyContext) -> Hashable:
-        single = tuple((k, v._ck(ctx)) for k, v in self._values.items()) if self._values else None
-        multi = tuple(tuple((k, v._ck(ctx)) for k, v in row.items()) for row in self._multi_values)
-        return single, multi
-
 
 class Insert(ValuesBase):
     """``INSERT INTO table (...) VALUES (...)`` — one row, many rows, or from a SELECT."""
@@ -220,17 +216,16 @@ class Insert(ValuesBase):
         new._inline = True
         return new
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return (
-            "INS",
-            self.table._ck(ctx),
-            self._values_key(ctx),
-            self._select._ck(ctx) if self._select is not None else None,
-            self._select_names,
-            self._returning_key(ctx),
-            self._post_values_clause._ck(ctx) if self._post_values_clause is not None else None,
-            self._inline,
-        )
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("table", "element"),
+        ("_values", "element_map"),
+        ("_multi_values", "element_maps"),
+        ("_select", "element"),
+        ("_select_names", "plain"),
+        ("_post_values_clause", "element"),
+        ("_inline", "plain"),
+        *_RETURNING_ATTRS,
+    )
 
 
 class _WhereMixin:
@@ -280,14 +275,13 @@ class Update(_WhereMixin, ValuesBase):
         new._ordered = True
         return new
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return (
-            "UPD",
-            self.table._ck(ctx),
-            self._values_key(ctx),
-            tuple(w._ck(ctx) for w in self._where),
-            self._returning_key(ctx),
-        )
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("table", "element"),
+        ("_values", "element_map"),
+        ("_ordered", "plain"),
+        ("_where", "elements"),
+        *_RETURNING_ATTRS,
+    )
 
 
 class Delete(_WhereMixin, DMLStatement):
@@ -295,13 +289,11 @@ class Delete(_WhereMixin, DMLStatement):
 
     __visit_name__ = "delete"
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return (
-            "DEL",
-            self.table._ck(ctx),
-            tuple(w._ck(ctx) for w in self._where),
-            self._returning_key(ctx),
-        )
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("table", "element"),
+        ("_where", "elements"),
+        *_RETURNING_ATTRS,
+    )
 
 
 def insert(table: Any) -> Insert:

@@ -47,8 +47,106 @@ class KeyContext:
         return ("D", ordinal, define(self))
 
 
+KeyPart = str | Callable[[Any, KeyContext], Hashable]
+"""How one declared attribute enters a cache key: a kind name from :data:`KEY_KINDS`, or a
+function ``(value, ctx) -> hashable`` for a structure of its own."""
+
+CacheAttrs = tuple[tuple[str, KeyPart], ...]
+"""A construct's declared identity: ``(attribute, kind)`` pairs."""
+
+KEY_KINDS: dict[str, str] = {
+    "plain": "{v}",
+    "type": "{v}._ck",
+    "operator": "({v}.name, {v}.sql)",
+    "element": "(None if {v} is None else {v}._ck(ctx))",
+    "elements": "(tuple([c._ck(ctx) for c in {v}]) if {v} else ())",
+    "element_map": "(None if not {v} else tuple([(k, e._ck(ctx)) for k, e in {v}.items()]))",
+    "element_maps": "tuple([tuple([(k, e._ck(ctx)) for k, e in m.items()]) for m in {v}])",
+}
+"""The kinds of declared attributes: a value used as it is (hashable), a type, an operator, a
+clause element (or None), a sequence of them, a mapping of names to them, and a sequence of
+such mappings (multi-row VALUES)."""
+
+_CHILD_KINDS = frozenset({"element", "elements", "element_map", "element_maps"})
+
+
+def _key_function(cls: type, attrs: CacheAttrs) -> Any:
+    """Generate ``cls._ck`` from its declared attributes (as fast as a hand-written one)."""
+    namespace: dict[str, Any] = {}
+    parts = []
+    loads: list[str] = []
+    for index, (name, kind) in enumerate(attrs):
+        value = f"_{index}"
+        loads.append(f"    {value} = self.{name}\n")
+        if callable(kind):
+            namespace[f"_part_{index}"] = kind
+            parts.append(f"_part_{index}({value}, ctx)")
+        else:
+            parts.append(KEY_KINDS[kind].format(v=value))
+    source = (
+        "def _ck(self, ctx):\n"
+        + "".join(loads)
+        + "    return (self.__class__, "
+        + ", ".join(parts)
+        + ")\n"
+    )
+    exec(source, namespace)
+    function = namespace["_ck"]
+    function.__qualname__ = f"{cls.__qualname__}._ck"
+    function.__doc__ = "The cache key, derived from the declared ``_cache_attrs``."
+    return function
+
+
+def _optional_type_key(type_: Any, ctx: KeyContext) -> Hashable:
+    return None if type_ is None else type_._ck
+
+
+def _optional_operator_key(operator: Operator | None, ctx: KeyContext) -> Hashable:
+    return None if operator is None else (operator.name, operator.sql)
+
+
+def _pairs_key(pairs: Sequence[tuple[ClauseElement, ClauseElement]], ctx: KeyContext) -> Hashable:
+    return tuple((a._ck(ctx), b._ck(ctx)) for a, b in pairs)
+
+
 class ClauseElement:
-    """Base class of every SQL construct (expressions, statements, DDL)."""
+    """Base class of every SQL construct (expressions, statements, DDL).
+
+    A construct declares what makes up its identity in ``_cache_attrs``: ``(attribute, kind)``
+    pairs (see :data:`KEY_KINDS`).  Its cache key (``_ck``) and its children
+    (:meth:`get_children`) derive from that list, and generative methods copy the instance, so
+    an attribute a builder method sets but the list misses is a bug a test finds.
+    """
+
+    _cache_attrs: ClassVar[CacheAttrs | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        attrs = cls.__dict__.get("_cache_attrs")
+        if attrs is not None:
+            if "_ck" in cls.__dict__:
+                raise TypeError(f"{cls.__name__} declares _cache_attrs and also defines _ck")
+            cls._ck = _key_function(cls, attrs)  # type: ignore[method-assign]
+
+    def get_children(self) -> list[ClauseElement]:
+        """The clause elements directly inside this one, from its declared attributes."""
+        children: list[ClauseElement] = []
+        for name, kind in self._cache_attrs or ():
+            if kind not in _CHILD_KINDS:
+                continue
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if kind == "element":
+                children.append(value)
+            elif kind == "elements":
+                children.extend(value)
+            elif kind == "element_map":
+                children.extend(value.values())
+            else:
+                for mapping in value:
+                    children.extend(mapping.values())
+        return children
 
     __visit_name__: ClassVar[str] = "clause"
     is_ddl: ClassVar[bool] = False
@@ -1094,8 +1192,7 @@ class CollationClause(ColumnElement):
     def __init__(self, collation: str) -> None:
         self.collation = collation
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("COLL", self.collation)
+    _cache_attrs: ClassVar[CacheAttrs] = (("collation", "plain"),)
 
 
 class BinaryExpression(ColumnElement):
@@ -1122,15 +1219,13 @@ class BinaryExpression(ColumnElement):
     def _precedence(self) -> int:  # type: ignore[override]
         return self.operator.precedence
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return (
-            "BX",
-            self.operator.name,
-            self.operator.sql,
-            self.left._ck(ctx),
-            self.right._ck(ctx),
-            self.modifiers,
-        )
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("operator", "operator"),
+        ("left", "element"),
+        ("right", "element"),
+        ("modifiers", "plain"),
+        ("type", "type"),
+    )
 
     @property
     def _from_objects(self) -> list[FromClause]:
@@ -1171,9 +1266,12 @@ class JSONIndex(BinaryExpression):
         self.json_type = json_type
         self.as_type = as_type
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        as_key = self.as_type._ck if self.as_type is not None else None
-        return ("JX", self.left._ck(ctx), self.right._ck(ctx), as_key)
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("left", "element"),
+        ("right", "element"),
+        ("json_type", "type"),
+        ("as_type", _optional_type_key),
+    )
 
     def _as(self, type_: sqltypes.TypeEngine) -> JSONIndex:
         return JSONIndex(self.left, self.right, self.json_type, type_)
@@ -1226,10 +1324,12 @@ class UnaryExpression(ColumnElement):
     def _proxy_name(self) -> str | None:
         return self.element._proxy_name
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        op = self.operator.name if self.operator else None
-        mod = self.modifier.name if self.modifier else None
-        return ("UX", op, mod, self.element._ck(ctx))
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("operator", _optional_operator_key),
+        ("modifier", _optional_operator_key),
+        ("element", "element"),
+        ("type", "type"),
+    )
 
     @property
     def _from_objects(self) -> list[FromClause]:
@@ -1330,8 +1430,7 @@ class Grouping(ColumnElement):
         self.element = element
         self.type = getattr(element, "type", sqltypes.NULLTYPE)
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("G", self.element._ck(ctx))
+    _cache_attrs: ClassVar[CacheAttrs] = (("element", "element"),)
 
     @property
     def _proxy_name(self) -> str | None:
@@ -1354,8 +1453,7 @@ class ClauseList(ColumnElement):
             c if isinstance(c, ColumnElement) else coerce_bind(c, None) for c in clauses
         )
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("CL", self.operator.name, tuple(c._ck(ctx) for c in self.clauses))
+    _cache_attrs: ClassVar[CacheAttrs] = (("operator", "operator"), ("clauses", "elements"))
 
     @property
     def _from_objects(self) -> list[FromClause]:
@@ -1402,8 +1500,7 @@ class BooleanClauseList(ColumnElement):
             return Grouping(self)
         return self
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("BL", self.operator.name, tuple(c._ck(ctx) for c in self.clauses))
+    _cache_attrs: ClassVar[CacheAttrs] = (("operator", "operator"), ("clauses", "elements"))
 
     @property
     def _from_objects(self) -> list[FromClause]:
@@ -1434,8 +1531,7 @@ class Tuple(ClauseList):
         super().__init__(*clauses)
         self.type = sqltypes.NULLTYPE
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("TU", tuple(c._ck(ctx) for c in self.clauses))
+    _cache_attrs: ClassVar[CacheAttrs] = (("clauses", "elements"),)
 
 
 def tuple_(*clauses: Any, types: Sequence[Any] | None = None) -> Tuple:
@@ -1466,8 +1562,11 @@ class Label(ColumnElement[T_co]):
     def _proxy_name(self) -> str | None:
         return self.name
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("L", self.name, self.element._ck(ctx))
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("name", "plain"),
+        ("element", "element"),
+        ("type", "type"),
+    )
 
     @property
     def _from_objects(self) -> list[FromClause]:
@@ -1495,8 +1594,7 @@ class Extract(ColumnElement):
             raise exc.ArgumentError(f"extract() needs a field name such as 'year', got {field!r}")
         self.expr = coerce_column(expr)
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("EXTRACT", self.field, self.expr._ck(ctx))
+    _cache_attrs: ClassVar[CacheAttrs] = (("field", "plain"), ("expr", "element"))
 
     @property
     def _proxy_name(self) -> str | None:
@@ -1542,8 +1640,7 @@ class Cast(_TypedWrapper[T_co]):
         if isinstance(self.clause, BindParameter) and self.clause.type is sqltypes.NULLTYPE:
             self.clause.type = self.type
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("CAST", self.type._ck, self.clause._ck(ctx))
+    _cache_attrs: ClassVar[CacheAttrs] = (("type", "type"), ("clause", "element"))
 
 
 def cast(expression: Any, type_: sqltypes.TypeArg[T]) -> Cast[T]:
@@ -1563,8 +1660,7 @@ class TypeCoerce(_TypedWrapper[T_co]):
         else:
             self.clause = coerce_column(expression)
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("TC", self.type._ck, self.clause._ck(ctx))
+    _cache_attrs: ClassVar[CacheAttrs] = (("type", "type"), ("clause", "element"))
 
 
 def type_coerce(expression: Any, type_: sqltypes.TypeArg[T]) -> TypeCoerce[T]:
@@ -1598,13 +1694,12 @@ class Case(ColumnElement):
         result_types = [r.type for _, r in self.whens if r.type is not sqltypes.NULLTYPE]
         self.type = result_types[0] if result_types else sqltypes.NULLTYPE
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return (
-            "CASE",
-            self.value._ck(ctx) if self.value is not None else None,
-            tuple((c._ck(ctx), r._ck(ctx)) for c, r in self.whens),
-            self.else_._ck(ctx) if self.else_ is not None else None,
-        )
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("value", "element"),
+        ("whens", _pairs_key),
+        ("else_", "element"),
+        ("type", "type"),
+    )
 
     @property
     def _from_objects(self) -> list[FromClause]:
@@ -1643,15 +1738,13 @@ class Over(ColumnElement):
     def _proxy_name(self) -> str | None:
         return self.element._proxy_name
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return (
-            "OVER",
-            self.element._ck(ctx),
-            tuple(c._ck(ctx) for c in self.partition_by),
-            tuple(c._ck(ctx) for c in self.order_by),
-            self.rows,
-            self.range_,
-        )
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("element", "element"),
+        ("partition_by", "elements"),
+        ("order_by", "elements"),
+        ("rows", "plain"),
+        ("range_", "plain"),
+    )
 
     @property
     def _from_objects(self) -> list[FromClause]:

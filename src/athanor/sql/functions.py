@@ -7,14 +7,13 @@ type) so results convert correctly.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any, ClassVar
 
 from athanor.sql import types as sqltypes
 from athanor.sql.elements import (
+    CacheAttrs,
     ClauseList,
     ColumnElement,
-    KeyContext,
     coerce_bind,
     coerce_where,
     literal_column,
@@ -53,8 +52,12 @@ class FunctionElement(ColumnElement):
     def _proxy_name(self) -> str | None:
         return self.name
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("FN", self.name, self.packagenames, self.clause_expr._ck(ctx), self.type._ck)
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("name", "plain"),
+        ("packagenames", "plain"),
+        ("clause_expr", "element"),
+        ("type", "type"),
+    )
 
     @property
     def _from_objects(self) -> list[Any]:
@@ -114,8 +117,7 @@ class FunctionFilter(ColumnElement):
     def _proxy_name(self) -> str | None:
         return self.func.name
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("FF", self.func._ck(ctx), tuple(c._ck(ctx) for c in self.criterion))
+    _cache_attrs: ClassVar[CacheAttrs] = (("func", "element"), ("criterion", "elements"))
 
 
 class WithinGroup(ColumnElement):
@@ -130,8 +132,7 @@ class WithinGroup(ColumnElement):
         self.order_by = _column_list(list(order_by))
         self.type = func.type
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("WG", self.func._ck(ctx), tuple(c._ck(ctx) for c in self.order_by))
+    _cache_attrs: ClassVar[CacheAttrs] = (("func", "element"), ("order_by", "elements"))
 
 
 class Count(FunctionElement):

@@ -14,6 +14,7 @@ from athanor.sql import operators
 from athanor.sql import types as sqltypes
 from athanor.sql.elements import (
     BindParameter,
+    CacheAttrs,
     ClauseElement,
     ColumnClause,
     ColumnElement,
@@ -641,6 +642,16 @@ def _selected_names(element: Any) -> list[tuple[str, ColumnElement]]:
     raise exc.ArgumentError(f"{element!r} has no result columns")
 
 
+def _for_update_key(fu: ForUpdate | None, ctx: KeyContext) -> Hashable:
+    if fu is None:
+        return None
+    return (fu[:4], tuple(c._ck(ctx) for c in fu[4]), tuple(t._ck(ctx) for t in fu[5]))
+
+
+def _optional_elements_key(elements: Sequence[ClauseElement] | None, ctx: KeyContext) -> Hashable:
+    return None if elements is None else tuple(e._ck(ctx) for e in elements)
+
+
 class _SelectBase(ClauseElement):
     """What SELECT and compound SELECT share: ORDER BY, LIMIT, subqueries, CTEs."""
 
@@ -713,12 +724,6 @@ class _SelectBase(ClauseElement):
         of_tables = (of,) if isinstance(of, FromClause) else ()
         new._for_update = ForUpdate(nowait, read, skip_locked, key_share, of_cols, of_tables)  # type: ignore[attr-defined]
         return new
-
-    def _for_update_key(self, ctx: KeyContext) -> Hashable:
-        fu = self._for_update
-        if fu is None:
-            return None
-        return (fu[:4], tuple(c._ck(ctx) for c in fu[4]), tuple(t._ck(ctx) for t in fu[5]))
 
     def subquery(self, name: str | None = None) -> Subquery:
         """This SELECT as a FROM object: ``(SELECT ...) AS name``."""
@@ -835,39 +840,24 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
                 return plugin
         return None
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        key: tuple[Hashable, ...] = (
-            "SEL",
-            tuple([c._ck(ctx) for c in self._raw_columns]),
-            tuple([w._ck(ctx) for w in self._where]),
-        )
-        if self._from_obj:
-            key += ("F", tuple([f._ck(ctx) for f in self._from_obj]))
-        if self._order_by:
-            key += ("O", tuple([c._ck(ctx) for c in self._order_by]))
-        if self._limit is not None:
-            key += ("L", self._limit._ck(ctx))
-        if self._offset is not None:
-            key += ("OF", self._offset._ck(ctx))
-        if self._group_by:
-            key += ("G", tuple([c._ck(ctx) for c in self._group_by]))
-        if self._having:
-            key += ("H", tuple([c._ck(ctx) for c in self._having]))
-        if self._distinct:
-            key += ("D", tuple([c._ck(ctx) for c in self._distinct_on]))
-        if self._for_update is not None:
-            key += ("FU", self._for_update_key(ctx))
-        if self._correlate is not None or self._correlate_except is not None:
-            key += (
-                "C",
-                tuple(f._ck(ctx) for f in self._correlate or ()),
-                None
-                if self._correlate_except is None
-                else tuple(f._ck(ctx) for f in self._correlate_except),
-            )
-        if self._prefixes or self._suffixes or self._label_style != LABEL_STYLE_DEFAULT:
-            key += ("P", self._prefixes, self._suffixes, self._label_style)
-        return key
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("_raw_columns", "elements"),
+        ("_where", "elements"),
+        ("_from_obj", "elements"),
+        ("_order_by", "elements"),
+        ("_limit", "element"),
+        ("_offset", "element"),
+        ("_group_by", "elements"),
+        ("_having", "elements"),
+        ("_distinct", "plain"),
+        ("_distinct_on", "elements"),
+        ("_for_update", _for_update_key),
+        ("_correlate", _optional_elements_key),
+        ("_correlate_except", _optional_elements_key),
+        ("_prefixes", "plain"),
+        ("_suffixes", "plain"),
+        ("_label_style", "plain"),
+    )
 
     # --- columns -----------------------------------------------------------------------
 
@@ -1210,15 +1200,14 @@ class CompoundSelect(_SelectBase):
     def _named_columns(self) -> list[tuple[str, ColumnElement]]:
         return self.selects[0]._named_columns()
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return (
-            "CS",
-            self.keyword,
-            tuple(s._ck(ctx) for s in self.selects),
-            tuple(c._ck(ctx) for c in self._order_by),
-            self._limit._ck(ctx) if self._limit is not None else None,
-            self._offset._ck(ctx) if self._offset is not None else None,
-        )
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("keyword", "plain"),
+        ("selects", "elements"),
+        ("_order_by", "elements"),
+        ("_limit", "element"),
+        ("_offset", "element"),
+        ("_for_update", _for_update_key),
+    )
 
 
 def union(*selects: Any) -> CompoundSelect:
