@@ -179,7 +179,7 @@ def test_engine_from_config_explains_bad_values_and_a_missing_url() -> None:
         )
     with pytest.raises(exc.ArgumentError, match=r"sqlalchemy.echo = 'maybe'.*expected one of"):
         athanor.engine_from_config({"sqlalchemy.url": "sqlite://", "sqlalchemy.echo": "maybe"})
-    with pytest.raises(exc.ArgumentError, match=r"set sqlalchemy.url"):
+    with pytest.raises(exc.ArgumentError, match=r"set sqlalchemy\.url"):
         athanor.engine_from_config({"sqlalchemy.echo": "true"})
     with pytest.raises(TypeError, match=r"'pool_sise'"):
         athanor.engine_from_config({"sqlalchemy.url": "sqlite://", "sqlalchemy.pool_sise": "1"})

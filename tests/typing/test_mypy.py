@@ -85,7 +85,7 @@ def test_row_types_are_inferred_from_the_selected_columns(diagnostics) -> None:
 
 def test_mistakes_are_type_errors(diagnostics) -> None:
     wanted = expected(BAD, "error")
-    assert len(wanted) == 4
+    assert len(wanted) == 6
     reported = {
         line: sorted(
             entry.rsplit("[", 1)[1].rstrip("]") for entry in entries if entry.startswith("error:")

@@ -28,6 +28,7 @@ from athanor import (
     select,
     text,
 )
+from athanor.ext.asyncio import AsyncConnection
 
 user_id = Column("id", Integer, primary_key=True)
 user_name = Column("name", String(50), nullable=False)
@@ -61,6 +62,21 @@ def expressions(conn: Connection) -> None:
     reveal_type(as_text)  # revealed: athanor.engine.row.Row[tuple[str, float]]
     labelled = conn.execute(select(user_name.label("n"))).one()
     reveal_type(labelled)  # revealed: athanor.engine.row.Row[tuple[str]]
+
+
+async def async_rows(conn: AsyncConnection) -> None:
+    result = await conn.execute(select(user_id, user_name))
+    reveal_type(result)  # revealed: athanor.engine.result.CursorResult[tuple[int, str]]
+    ids = await conn.scalars(select(user_id))
+    reveal_type(ids.all())  # revealed: list[int]
+    name = await conn.scalar(select(user_name))
+    reveal_type(name)  # revealed: str | None
+    async with conn.stream(select(created, balance)) as stream:
+        async for row in stream:
+            reveal_type(row._t)  # revealed: tuple[datetime.datetime, decimal.Decimal]
+    streamed = await conn.stream(select(user_id))
+    reveal_type(await streamed.scalars().all())  # revealed: list[int]
+    reveal_type(await streamed.fetchone())  # revealed: athanor.engine.row.Row[tuple[int]] | None
 
 
 def untyped_code_still_passes(conn: Connection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from athanor import Column, Connection, Integer, String, select
+from athanor.ext.asyncio import AsyncConnection
 
 user_id = Column("id", Integer, primary_key=True)
 user_name = Column("name", String(50))
@@ -15,3 +16,9 @@ def mistakes(conn: Connection) -> None:
     number: int = row._t[1]  # error: assignment
     name: str = conn.execute(select(user_id)).scalar_one()  # error: assignment
     print(number, name)
+
+
+async def async_mistakes(conn: AsyncConnection) -> None:
+    await conn.execute(123)  # error: call-overload
+    count: str = await conn.scalar(select(user_id))  # error: assignment
+    print(count)

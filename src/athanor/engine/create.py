@@ -127,6 +127,16 @@ def engine_from_config(
     are :func:`create_engine` arguments, with strings such as ``"10"`` or ``"true"``
     converted for the numeric and boolean ones.  ``kwargs`` override the configuration.
     """
+    url, options = config_options(configuration, prefix, kwargs)
+    return create_engine(url, **options)
+
+
+def config_options(
+    configuration: Mapping[str, Any], prefix: str, overrides: Mapping[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """The URL and the engine arguments that ``prefix``-ed configuration keys give, with
+    ini-file strings converted and ``overrides`` applied (shared by the sync and async
+    ``engine_from_config``)."""
     options: dict[str, Any] = {
         key[len(prefix) :]: value for key, value in configuration.items() if key.startswith(prefix)
     }
@@ -140,14 +150,13 @@ def engine_from_config(
             raise exc.ArgumentError(
                 f"Configuration value {prefix}{name} = {value!r} is not valid: {error}"
             ) from None
-    options.update(kwargs)
+    options.update(overrides)
     if "url" not in options:
         raise exc.ArgumentError(
-            f"engine_from_config() needs a URL: set {prefix}url in the configuration "
-            f"or pass url=..."
+            f"No database URL in the configuration: set {prefix}url, or pass url=..."
         )
     url = options.pop("url")
-    return create_engine(url, **options)
+    return url, options
 
 
 def _build_engine(url: str | URL, kwargs: dict[str, Any], *, is_async: bool) -> Engine:

@@ -11,16 +11,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 
 from athanor import exc
 from athanor.engine import Engine
-from athanor.engine.create import _build_engine
+from athanor.engine.create import _build_engine, config_options
 from athanor.ext.asyncio.result import AsyncResult, AsyncScalarResult
 from athanor.pool import QueuePool
 from athanor.pool.async_adapted_queue_pool import AsyncAdaptedQueuePool
+from athanor.sql.elements import ClauseElement
+from athanor.sql.selectable import TypedReturnsRows
 from athanor.util.async_adapter import wait_for_background_closes
 from athanor.util.concurrency import greenlet_spawn, require_greenlet
+from athanor.util.typevars import TP
 
 if TYPE_CHECKING:
     from athanor.engine import Connection, CursorResult, ScalarResult
@@ -69,35 +72,10 @@ def create_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
 def async_engine_from_config(
     configuration: Mapping[str, Any], prefix: str = "sqlalchemy.", **kwargs: Any
 ) -> AsyncEngine:
-    """Create an :class:`AsyncEngine` from ``prefix``-ed keys of a configuration dict.
-
-    ``<prefix>url`` is the URL; other keys become keyword arguments (values that look like
-    integers, floats or booleans are converted), overridden by ``kwargs``.
-    """
-    options: dict[str, Any] = {}
-    for key, value in configuration.items():
-        if key.startswith(prefix):
-            options[key[len(prefix) :]] = _coerce_config_value(value)
-    options.update(kwargs)
-    try:
-        url = options.pop("url")
-    except KeyError:
-        raise exc.ArgumentError(f"configuration has no {prefix}url key") from None
+    """Create an :class:`AsyncEngine` from ``prefix``-ed keys of a configuration dict, as
+    :func:`~athanor.engine_from_config` does for a sync engine (same string conversions)."""
+    url, options = config_options(configuration, prefix, kwargs)
     return create_async_engine(url, **options)
-
-
-def _coerce_config_value(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    lowered = value.strip().lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for convert in (int, float):
-        try:
-            return convert(value)
-        except ValueError:
-            continue
-    return value
 
 
 class AsyncEngine:
@@ -319,13 +297,29 @@ class AsyncConnection:
 
     # --- execution --------------------------------------------------------------------
 
+    @overload
     async def execute(
         self,
-        statement: Any,
+        statement: TypedReturnsRows[TP],
         parameters: Any = None,
         *,
         execution_options: Mapping[str, Any] | None = None,
-    ) -> CursorResult:
+    ) -> CursorResult[TP]: ...
+    @overload
+    async def execute(
+        self,
+        statement: ClauseElement,
+        parameters: Any = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> CursorResult[Any]: ...
+    async def execute(
+        self,
+        statement: ClauseElement,
+        parameters: Any = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> CursorResult[Any]:
         """Run a statement; the returned result is fully buffered (use :meth:`stream` to stream)."""
         return await self._run(
             _buffered, self._sync().execute, statement, parameters, execution_options
@@ -342,9 +336,25 @@ class AsyncConnection:
             _buffered, self._sync().exec_driver_sql, statement, parameters, execution_options
         )
 
+    @overload
     async def scalar(
         self,
-        statement: Any,
+        statement: TypedReturnsRows[tuple[_T, *tuple[Any, ...]]],
+        parameters: Any = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> _T | None: ...
+    @overload
+    async def scalar(
+        self,
+        statement: ClauseElement,
+        parameters: Any = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> Any: ...
+    async def scalar(
+        self,
+        statement: ClauseElement,
         parameters: Any = None,
         *,
         execution_options: Mapping[str, Any] | None = None,
@@ -353,24 +363,56 @@ class AsyncConnection:
         result = await self.execute(statement, parameters, execution_options=execution_options)
         return result.scalar()
 
+    @overload
     async def scalars(
         self,
-        statement: Any,
+        statement: TypedReturnsRows[tuple[_T, *tuple[Any, ...]]],
         parameters: Any = None,
         *,
         execution_options: Mapping[str, Any] | None = None,
-    ) -> ScalarResult:
+    ) -> ScalarResult[_T]: ...
+    @overload
+    async def scalars(
+        self,
+        statement: ClauseElement,
+        parameters: Any = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> ScalarResult[Any]: ...
+    async def scalars(
+        self,
+        statement: ClauseElement,
+        parameters: Any = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> ScalarResult[Any]:
         """The values of the first column, as a (buffered) ScalarResult."""
         result = await self.execute(statement, parameters, execution_options=execution_options)
-        return result.scalars()
+        return result.scalars(0)
 
+    @overload
     def stream(
         self,
-        statement: Any,
+        statement: TypedReturnsRows[TP],
         parameters: Any = None,
         *,
         execution_options: Mapping[str, Any] | None = None,
-    ) -> _StartableResult[AsyncResult]:
+    ) -> _StartableResult[AsyncResult[TP]]: ...
+    @overload
+    def stream(
+        self,
+        statement: ClauseElement,
+        parameters: Any = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> _StartableResult[AsyncResult[Any]]: ...
+    def stream(
+        self,
+        statement: ClauseElement,
+        parameters: Any = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> _StartableResult[AsyncResult[Any]]:
         """Run a statement with a server-side cursor; rows arrive as they are iterated.
 
         ``result = await conn.stream(stmt)`` or ``async with conn.stream(stmt) as result``
