@@ -1,5 +1,5 @@
 """The scenario suites; importing this package registers every scenario."""
 
-from bench.scenarios import aio, core, pool
+from bench.scenarios import aio, core, orm, pool
 
-__all__ = ["aio", "core", "pool"]
+__all__ = ["aio", "core", "orm", "pool"]

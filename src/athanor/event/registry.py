@@ -34,13 +34,13 @@ class Dispatch:
         self._children: weakref.WeakSet[Dispatch] = weakref.WeakSet()
         if parent is not None:
             parent._children.add(self)
-        self.refresh(type(target))
+        self._refresh(type(target))
 
     def _instance_listeners(self, name: str) -> list[Listener]:
         inherited = self._parent._instance_listeners(name) if self._parent is not None else []
         return inherited + [wrapped for _, wrapped in self._instance.get(name, ())]
 
-    def refresh(self, cls: type[EventTarget]) -> None:
+    def _refresh(self, cls: type[EventTarget]) -> None:
         """Recompute each event's tuple from class-level and instance-level listeners."""
         for name in cls._event_signatures:
             merged = [
@@ -53,7 +53,7 @@ class Dispatch:
         for child in list(self._children):
             target = child._target_ref()
             if target is not None:
-                child.refresh(type(target))
+                child._refresh(type(target))
 
     def __getattr__(self, name: str) -> tuple[Listener, ...]:
         raise AttributeError(f"no event named {name!r}")
@@ -197,12 +197,12 @@ def has_listener(target: Any, identifier: str, fn: Listener) -> bool:
 
 def _refresh_affected(resolved: Any) -> None:
     if not isinstance(resolved, type):
-        resolved.dispatch.refresh(type(resolved))
+        resolved.dispatch._refresh(type(resolved))
         return
     for klass in _all_subclasses(resolved):
         for instance in list(klass._live_instances):
             if type(instance) is klass:
-                instance.dispatch.refresh(klass)
+                instance.dispatch._refresh(klass)
 
 
 def _all_subclasses(cls: type[EventTarget]) -> list[type[EventTarget]]:

@@ -46,8 +46,9 @@ from athanor.orm.decl_api import (
     declared_attr,
     registry,
 )
+from athanor.orm.events import AttributeEvents, InstanceEvents, MapperEvents, SessionEvents
 from athanor.orm.interfaces import MapperProperty
-from athanor.orm.mapper import Mapper, clear_mappers, configure_mappers
+from athanor.orm.mapper import Mapper, clear_mappers, configure_mappers, validates
 from athanor.orm.properties import (
     ColumnProperty,
     MappedColumn,
@@ -73,6 +74,7 @@ from athanor.orm.session import (
 from athanor.orm.state import AttributeState, History, IdentityMap, InstanceState
 
 __all__ = [
+    "AttributeEvents",
     "AttributeState",
     "ColumnProperty",
     "DeclarativeBase",
@@ -81,6 +83,7 @@ __all__ = [
     "DynamicMapped",
     "History",
     "IdentityMap",
+    "InstanceEvents",
     "InstanceState",
     "InstrumentedAttribute",
     "InstrumentedList",
@@ -90,11 +93,13 @@ __all__ = [
     "MappedAsDataclass",
     "MappedColumn",
     "Mapper",
+    "MapperEvents",
     "MapperProperty",
     "Query",
     "QueryableAttribute",
     "RelationshipProperty",
     "Session",
+    "SessionEvents",
     "SessionTransaction",
     "SynonymProperty",
     "WriteOnlyMapped",
@@ -136,4 +141,5 @@ __all__ = [
     "set_attribute",
     "set_committed_value",
     "synonym",
+    "validates",
 ]

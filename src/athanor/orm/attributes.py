@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from athanor import exc as sa_exc
+from athanor.event.registry import EventTarget
 from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, instance_state
+from athanor.orm.events import ATTRIBUTE_EVENTS, adapt_attribute_listener
 from athanor.orm.state import HISTORY_BLANK, History, InstanceState
 from athanor.sql.elements import ClauseElement, ColumnElement, ColumnOperators, Label
 
@@ -101,8 +103,22 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
         return self.prop
 
 
-class InstrumentedAttribute(QueryableAttribute[_T]):
+class InstrumentedAttribute(QueryableAttribute[_T], EventTarget):
     """The descriptor placed on a mapped class for every mapped attribute."""
+
+    _event_signatures = ATTRIBUTE_EVENTS
+
+    def __init__(
+        self, class_: type, key: str, prop: MapperProperty, impl: AttributeImpl | None
+    ) -> None:
+        super().__init__(class_, key, prop, impl)
+        self._init_dispatch()
+        if impl is not None:
+            impl.dispatch = self.dispatch
+
+    @classmethod
+    def _adapt_listener(cls, identifier: str, fn: Any, retval: bool) -> Any:
+        return adapt_attribute_listener(identifier, fn, retval)
 
     def __get__(self, instance: Any, owner: Any) -> Any:
         if instance is None:
@@ -126,6 +142,16 @@ class InstrumentedAttribute(QueryableAttribute[_T]):
 # --- implementations ----------------------------------------------------------------------------
 
 
+class _NoDispatch:
+    """The dispatch of an attribute nobody can listen to: every event has no listeners."""
+
+    def __getattr__(self, name: str) -> tuple[()]:
+        return ()
+
+
+_NO_DISPATCH = _NoDispatch()
+
+
 class AttributeImpl:
     """How one mapped attribute reads, writes and tracks history."""
 
@@ -136,13 +162,11 @@ class AttributeImpl:
         self.key = key
         self.prop = prop
         self.validator: Callable[[Any, str, Any], Any] | None = None
-        self.listeners: dict[str, list[Callable[..., Any]]] = {}
+        self.dispatch: Any = _NO_DISPATCH
 
     def _fire(self, name: str, state: InstanceState, value: Any, *extra: Any) -> Any:
-        for fn in self.listeners.get(name, ()):
-            result = fn(state.object, value, *extra)
-            if getattr(fn, "_sa_retval", False):
-                value = result
+        for fn in getattr(self.dispatch, name):
+            value = fn(state.object, value, *extra)
         return value
 
     def get_missing(self, instance: Any, dict_: dict[str, Any]) -> Any:
@@ -164,7 +188,7 @@ class ScalarAttributeImpl(AttributeImpl):
     def get_missing(self, instance: Any, dict_: dict[str, Any]) -> Any:
         state: InstanceState | None = dict_.get(STATE_KEY)
         if state is None or state.key is None:
-            if self.listeners.get("init_scalar"):
+            if self.dispatch.init_scalar:
                 return self._fire("init_scalar", instance_state(instance), None, dict_)
             return None
         from athanor.orm.loading import load_scalar_attributes
@@ -180,7 +204,7 @@ class ScalarAttributeImpl(AttributeImpl):
         if self.validator is not None:
             value = self.validator(instance, self.key, value)
         old = dict_.get(self.key, NO_VALUE)
-        if self.listeners:
+        if self.dispatch.set:
             value = self._fire("set", state, value, old, initiator)
         committed = state.committed_state
         if self.key not in committed:
@@ -258,7 +282,7 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
         old = dict_.get(self.key, NO_VALUE)
         if old is NO_VALUE and state.key is not None:
             old = self.prop._passive_current(state, instance)
-        if self.listeners:
+        if self.dispatch.set:
             value = self._fire("set", state, value, old, initiator)
         committed = state.committed_state
         if self.key not in committed:
@@ -364,7 +388,7 @@ class CollectionAttributeImpl(_RelationshipImpl):
         obj = state.object
         if self.validator is not None and initiator is None:
             item = self.validator(obj, self.key, item)
-        if self.listeners:
+        if self.dispatch.append:
             item = self._fire("append", state, item, initiator)
         reverse = self.reverse
         if reverse is not None and initiator is not reverse:
@@ -375,11 +399,17 @@ class CollectionAttributeImpl(_RelationshipImpl):
 
     def fire_remove(self, state: InstanceState, item: Any, initiator: AttributeImpl | None) -> None:
         """Called by the collection after ``item`` was removed."""
-        if self.listeners:
+        if self.dispatch.remove:
             self._fire("remove", state, item, initiator)
         reverse = self.reverse
         if reverse is not None and initiator is not reverse:
             reverse.remove_backref(item, state.object, self)
+        if self.prop.cascade.delete_orphan:
+            item_state = instance_state(item)
+            if item_state.key is None and item_state.session_id is not None:
+                session = _sessions.get(item_state.session_id)
+                if session is not None and item_state in session._new:
+                    session.expunge(item)
 
     def set(self, instance: Any, value: Any, initiator: AttributeImpl | None) -> None:
         if value is None:

@@ -316,6 +316,8 @@ def _default_constructor(self: Any, **kwargs: Any) -> None:
     mapper = getattr(cls, "__mapper__", None)
     if mapper is not None:
         mapper._check_configure()
+        for fn in mapper.dispatch.init:
+            fn(self, (), kwargs)
     for key, value in kwargs.items():
         if not hasattr(cls, key):
             raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")

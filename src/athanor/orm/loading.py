@@ -159,7 +159,7 @@ def instance_loader(
     ref = weakref.ref
     session_id = session.hash_key
     new_object: Any = object.__new__ if cls.__new__ is object.__new__ else cls.__new__  # type: ignore[comparison-overlap]
-    load_listeners = mapper._listeners.get("load")
+    load_listeners = mapper.dispatch.load
     single_pk = pk_positions[0] if len(pk_positions) == 1 else None
 
     def load(row: Sequence[Any]) -> Any:

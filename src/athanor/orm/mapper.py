@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
 from athanor import inspection
+from athanor.event.registry import EventTarget
 from athanor.orm import exc as orm_exc
 from athanor.orm.base import MAPPER_KEY, STATE_KEY, instance_state
+from athanor.orm.events import MAPPER_EVENTS
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.properties import ColumnProperty, SynonymProperty
 from athanor.orm.relationships import RelationshipProperty
@@ -94,8 +96,10 @@ class _EntityHook:
         return lambda: entity
 
 
-class Mapper:
+class Mapper(EventTarget):
     """The mapping of one class to one table (``inspect(User)`` returns it)."""
+
+    _event_signatures = MAPPER_EVENTS
 
     def __init__(
         self,
@@ -144,7 +148,7 @@ class Mapper:
         self._props: dict[str, MapperProperty] = {}
         self._configured = False
         self._configure_failed: BaseException | None = None
-        self._listeners: dict[str, list[Callable[..., Any]]] = {}
+        self._init_dispatch()
         self.validators: dict[str, Callable[..., Any]] = {}
         self._order_by_default = None if order_by is None else list(order_by)
         self._exclude = set(exclude_properties or ())
@@ -195,6 +199,9 @@ class Mapper:
         self.version_id_generator = version_id_generator
         self._setup_derived()
         setattr(class_, MAPPER_KEY, self)
+        if "_event_redirect" not in class_.__dict__:
+            class_._event_redirect = classmethod(_redirect_to_mapper)  # type: ignore[attr-defined]
+        _instrument_init(class_)
         if "__clause_element__" not in class_.__dict__:
             class_.__clause_element__ = _EntityHook()  # type: ignore[attr-defined]
         if registry is not None:
@@ -365,9 +372,6 @@ class Mapper:
     def identity_key_from_row(self, row: Any, identity_token: Any = None) -> IdentityKey:
         return (self._identity_class, tuple(row[c] for c in self.primary_key), identity_token)
 
-    def _listen(self, name: str, fn: Callable[..., Any]) -> None:
-        self._listeners.setdefault(name, []).append(fn)
-
     def __repr__(self) -> str:
         return f"<Mapper {self.class_.__name__}({self.local_table.name})>"
 
@@ -405,6 +409,50 @@ class _PropertyView:
 
     def items(self) -> list[tuple[str, Any]]:
         return list(self._props.items())
+
+
+def _redirect_to_mapper(cls: type, target: Any, identifier: str) -> Any:
+    mapper = target.__dict__.get(MAPPER_KEY) if isinstance(target, type) else None
+    if mapper is None:
+        mapper = getattr(target if isinstance(target, type) else type(target), MAPPER_KEY)
+    return mapper
+
+
+def _instrument_init(cls: type) -> None:
+    """Wrap a class's own ``__init__`` so construction configures mappers and fires ``init``."""
+    original = cls.__dict__.get("__init__")
+    if original is None or getattr(original, "_sa_wrapped", False):
+        return
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+        mapper = type(self).__dict__.get(MAPPER_KEY) or getattr(type(self), MAPPER_KEY)
+        mapper._check_configure()
+        if mapper.dispatch.init:
+            for fn in mapper.dispatch.init:
+                fn(self, args, kwargs)
+        original(self, *args, **kwargs)
+
+    __init__._sa_wrapped = True  # type: ignore[attr-defined]
+    __init__.__wrapped__ = original  # type: ignore[attr-defined]
+    __init__.__doc__ = original.__doc__
+    cls.__init__ = __init__  # type: ignore[misc]
+
+
+def validates(
+    *names: str, include_removes: bool = False, include_backrefs: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a method ``(self, key, value) -> value`` run whenever the named attributes are
+    set (or appended to, for collections); raise in it to refuse a value."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.__sa_validators__ = names  # type: ignore[attr-defined]
+        fn.__sa_validation_opts__ = {  # type: ignore[attr-defined]
+            "include_removes": include_removes,
+            "include_backrefs": include_backrefs,
+        }
+        return fn
+
+    return wrap
 
 
 def _next_version(value: Any) -> int:

@@ -9,7 +9,7 @@ from athanor import exc as sa_exc
 from athanor.orm.attributes import InstrumentedAttribute, ScalarAttributeImpl
 from athanor.orm.base import NO_VALUE
 from athanor.orm.interfaces import MapperProperty
-from athanor.sql.elements import ClauseElement, ColumnElement, coerce_column
+from athanor.sql.elements import ClauseElement, ColumnElement, ColumnOperators, coerce_column
 from athanor.sql.schema import Column
 
 if TYPE_CHECKING:
@@ -70,8 +70,23 @@ class ColumnProperty(MapperProperty):
         return self.columns[0]
 
 
-class MappedColumn:
-    """What ``mapped_column()`` returns: a Column under construction plus mapping options."""
+class MappedColumn(ColumnOperators):
+    """What ``mapped_column()`` returns: a Column under construction plus mapping options.
+
+    Inside the class body it is already usable in SQL expressions (``column_property(first +
+    " " + last)``); they refer to the column it builds.
+    """
+
+    __hash__ = object.__hash__
+
+    def __clause_element__(self) -> Column:
+        return self.column
+
+    def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
+        return self.column.operate(op, *other, **kwargs)
+
+    def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> ColumnElement:
+        return self.column.reverse_operate(op, other, **kwargs)
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         self.deferred: bool = kw.pop("deferred", False)

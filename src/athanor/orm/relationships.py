@@ -291,7 +291,9 @@ class RelationshipProperty(MapperProperty):
         else:
             impl = ScalarObjectAttributeImpl(self.key, self)
         self.impl = impl
-        getattr(self.parent.class_, self.key).impl = impl
+        attr = getattr(self.parent.class_, self.key)
+        attr.impl = impl
+        impl.dispatch = attr.dispatch
         self._configured = True
         self._setup_reverse()
 

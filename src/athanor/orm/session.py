@@ -459,6 +459,10 @@ class Session(EventTarget):
         """Roll back the whole transaction; the session works again afterwards."""
         tx = self._transaction
         if tx is None:
+            for state in self._new:
+                state.session_id = None
+            self._new.clear()
+            self._deleted.clear()
             return
         tx._root.rollback()
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def _fire(mapper: Mapper, name: str, connection: Any, obj: Any) -> None:
-    for fn in mapper._listeners.get(name, ()):
+    for fn in getattr(mapper.dispatch, name):
         fn(mapper, connection, obj)
 
 
@@ -428,7 +428,7 @@ class UOWTransaction:
                     old = committed[key]
                     if old is NO_VALUE or not _same(old, new):
                         changed[col.key] = new
-            if not changed and not mapper._listeners.get("before_update"):
+            if not changed and not mapper.dispatch.before_update:
                 self.updated.append(state)
                 continue
             _fire(mapper, "before_update", connection, obj)

@@ -579,7 +579,7 @@ class Pool(EventTarget):
         new.dispatch._instance = {
             name: list(entries) for name, entries in self.dispatch._instance.items()
         }
-        new.dispatch.refresh(type(new))
+        new.dispatch._refresh(type(new))
         return new
 
     # -- what subclasses provide -------------------------------------------------------------

@@ -1,0 +1,166 @@
+"""``hybrid_property`` and ``hybrid_method``: one definition for Python and SQL.
+
+On an instance the function runs on the object's values; on the class it runs on the
+class-level attributes and so builds a SQL expression (or the ``.expression`` variant is used
+where Python and SQL need different code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+_T = TypeVar("_T")
+
+HYBRID_PROPERTY = "HYBRID_PROPERTY"
+HYBRID_METHOD = "HYBRID_METHOD"
+
+
+class hybrid_method(Generic[_T]):  # noqa: N801 - SQLAlchemy's name
+    """A method usable on instances (Python) and on the class (SQL expression)."""
+
+    is_attribute = True
+    extension_type = HYBRID_METHOD
+
+    def __init__(self, func: Callable[..., Any], expr: Callable[..., Any] | None = None) -> None:
+        self.func = func
+        self.expr = expr or func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, instance: Any, owner: Any) -> Any:
+        if instance is None:
+            return self.expr.__get__(owner, owner.__class__)
+        return self.func.__get__(instance, owner)
+
+    def expression(self, expr: Callable[..., Any]) -> hybrid_method[_T]:
+        """Use ``expr`` on the class instead of the instance-level function."""
+        self.expr = expr
+        return self
+
+    @property
+    def inplace(self) -> hybrid_method[_T]:
+        return self
+
+
+class hybrid_property(Generic[_T]):  # noqa: N801 - SQLAlchemy's name
+    """A property usable on instances (Python value) and on the class (SQL expression)."""
+
+    is_attribute = True
+    extension_type = HYBRID_PROPERTY
+
+    def __init__(
+        self,
+        fget: Callable[[Any], Any],
+        fset: Callable[[Any, Any], None] | None = None,
+        fdel: Callable[[Any], None] | None = None,
+        expr: Callable[[Any], Any] | None = None,
+        custom_comparator: Any = None,
+        update_expr: Callable[[Any, Any], Any] | None = None,
+    ) -> None:
+        self.fget = fget
+        self.fset = fset
+        self.fdel = fdel
+        self.expr = expr
+        self.custom_comparator = custom_comparator
+        self.update_expr = update_expr
+        self.__doc__ = fget.__doc__
+        self.__name__ = getattr(fget, "__name__", "hybrid")
+
+    def __set_name__(self, owner: Any, name: str) -> None:
+        self.__name__ = name
+
+    def __get__(self, instance: Any, owner: Any) -> Any:
+        if instance is None:
+            if self.custom_comparator is not None:
+                return self.custom_comparator(owner)
+            if self.expr is not None:
+                return self.expr(owner)
+            return self.fget(owner)
+        return self.fget(instance)
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        if self.fset is None:
+            raise AttributeError(f"can't set attribute {self.__name__!r}")
+        self.fset(instance, value)
+
+    def __delete__(self, instance: Any) -> None:
+        if self.fdel is None:
+            raise AttributeError(f"can't delete attribute {self.__name__!r}")
+        self.fdel(instance)
+
+    def _copy(self, **kw: Any) -> hybrid_property[_T]:
+        values = {
+            "fget": self.fget,
+            "fset": self.fset,
+            "fdel": self.fdel,
+            "expr": self.expr,
+            "custom_comparator": self.custom_comparator,
+            "update_expr": self.update_expr,
+        }
+        values.update(kw)
+        new = hybrid_property[_T](**values)
+        new.__name__ = self.__name__
+        return new
+
+    def getter(self, fget: Callable[[Any], Any]) -> hybrid_property[_T]:
+        return self._copy(fget=fget)
+
+    def setter(self, fset: Callable[[Any, Any], None]) -> hybrid_property[_T]:
+        """Add a setter (``@name.setter``)."""
+        return self._copy(fset=fset)
+
+    def deleter(self, fdel: Callable[[Any], None]) -> hybrid_property[_T]:
+        return self._copy(fdel=fdel)
+
+    def expression(self, expr: Callable[[Any], Any]) -> hybrid_property[_T]:
+        """Use ``expr(cls)`` for the class-level (SQL) form (``@name.expression``)."""
+        return self._copy(expr=expr)
+
+    def comparator(self, comparator: Any) -> hybrid_property[_T]:
+        return self._copy(custom_comparator=comparator)
+
+    def update_expression(self, meth: Callable[[Any, Any], Any]) -> hybrid_property[_T]:
+        return self._copy(update_expr=meth)
+
+    @property
+    def inplace(self) -> _InPlace[_T]:
+        """Modify this hybrid in place (``@name.inplace.setter``), for typing tools."""
+        return _InPlace(self)
+
+
+class _InPlace(Generic[_T]):
+    def __init__(self, attr: hybrid_property[_T]) -> None:
+        self.attr = attr
+
+    def _set(self, **kw: Any) -> hybrid_property[_T]:
+        for key, value in kw.items():
+            setattr(self.attr, key, value)
+        return self.attr
+
+    def getter(self, fget: Callable[[Any], Any]) -> hybrid_property[_T]:
+        return self._set(fget=fget)
+
+    def setter(self, fset: Callable[[Any, Any], None]) -> hybrid_property[_T]:
+        return self._set(fset=fset)
+
+    def deleter(self, fdel: Callable[[Any], None]) -> hybrid_property[_T]:
+        return self._set(fdel=fdel)
+
+    def expression(self, expr: Callable[[Any], Any]) -> hybrid_property[_T]:
+        return self._set(expr=expr)
+
+    def comparator(self, comparator: Any) -> hybrid_property[_T]:
+        return self._set(custom_comparator=comparator)
+
+    def update_expression(self, meth: Callable[[Any, Any], Any]) -> hybrid_property[_T]:
+        return self._set(update_expr=meth)
+
+
+class Comparator:
+    """Base for custom hybrid comparators (``@name.comparator``)."""
+
+    def __init__(self, expression: Any) -> None:
+        self.expression = expression
+
+    def __clause_element__(self) -> Any:
+        return self.expression

@@ -1,0 +1,84 @@
+"""ORM events: what mappers, instances, attributes and sessions fire, with their arguments.
+
+Listen as with Core events: ``event.listen(User, "before_insert", fn)`` (or on ``Mapper`` for
+every mapper), ``event.listen(User.email, "set", fn, retval=True)``, and
+``event.listen(session_or_Session_or_sessionmaker, "before_flush", fn)``.  A target nobody
+listens to pays one empty-tuple check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+MAPPER_EVENTS: dict[str, tuple[str, ...]] = {
+    "before_insert": ("mapper", "connection", "target"),
+    "after_insert": ("mapper", "connection", "target"),
+    "before_update": ("mapper", "connection", "target"),
+    "after_update": ("mapper", "connection", "target"),
+    "before_delete": ("mapper", "connection", "target"),
+    "after_delete": ("mapper", "connection", "target"),
+    "mapper_configured": ("mapper", "class_"),
+    "before_mapper_configured": ("mapper", "class_"),
+    "instrument_class": ("mapper", "class_"),
+    # instance events, fired by the mapper of the instance's class
+    "init": ("target", "args", "kwargs"),
+    "init_failure": ("target", "args", "kwargs"),
+    "load": ("target", "context"),
+    "refresh": ("target", "context", "attrs"),
+    "refresh_flush": ("target", "flush_context", "attrs"),
+    "expire": ("target", "attrs"),
+}
+
+ATTRIBUTE_EVENTS: dict[str, tuple[str, ...]] = {
+    "set": ("target", "value", "oldvalue", "initiator"),
+    "append": ("target", "value", "initiator"),
+    "remove": ("target", "value", "initiator"),
+    "init_scalar": ("target", "value", "dict_"),
+    "init_collection": ("target", "collection", "collection_adapter"),
+    "modified": ("target", "initiator"),
+}
+
+_RETURNS_VALUE = {"set", "append", "init_scalar"}
+
+
+def adapt_attribute_listener(
+    identifier: str, fn: Callable[..., Any], retval: bool
+) -> Callable[..., Any]:
+    """Make every ``set``/``append`` listener return the value to store (its own or the input)."""
+    if identifier not in _RETURNS_VALUE or retval:
+        return fn
+
+    def keep_value(target: Any, value: Any, *args: Any) -> Any:
+        fn(target, value, *args)
+        return value
+
+    return keep_value
+
+
+class MapperEvents:
+    """Names and arguments of mapper events (``before_insert(mapper, connection, target)`` ...)."""
+
+    events = MAPPER_EVENTS
+
+
+class InstanceEvents:
+    """Names and arguments of instance events (``load(target, context)`` ...)."""
+
+    events = {k: MAPPER_EVENTS[k] for k in ("init", "load", "refresh", "expire")}
+
+
+class AttributeEvents:
+    """Names and arguments of attribute events (``set(target, value, oldvalue, initiator)`` ...)."""
+
+    events = ATTRIBUTE_EVENTS
+
+
+class SessionEvents:
+    """Names and arguments of session events (``before_flush(session, context, instances)``)."""
+
+    @property
+    def events(self) -> dict[str, tuple[str, ...]]:
+        from athanor.orm.session import _SESSION_EVENTS
+
+        return _SESSION_EVENTS
