@@ -101,11 +101,13 @@ def _new_state(obj: Any) -> InstanceState:
     if mapper is None or (mapper.class_ is not type(obj) and not isinstance(obj, mapper.class_)):
         raise orm_exc.UnmappedInstanceError(obj)
     mapper = mapper._for_class(type(obj))
-    from athanor.orm.state import InstanceState
-
-    state = InstanceState(obj, mapper)
+    state: InstanceState = _state_factory(obj, mapper)
     obj.__dict__[STATE_KEY] = state
     return state
+
+
+_state_factory: Any = None
+"""The InstanceState class (set by athanor.orm.state, which imports this module)."""
 
 
 def instance_dict(obj: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, ForwardRef, TypeVar
 
 from athanor import exc as sa_exc
 from athanor.orm import exc as orm_exc
-from athanor.orm.base import NO_VALUE, Mapped
+from athanor.orm.base import NO_VALUE, Mapped, instance_state
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, _all_registries
 from athanor.orm.properties import ColumnProperty, MappedColumn
@@ -218,6 +218,10 @@ class registry:  # noqa: N801 - SQLAlchemy's name
                     delattr(mapper.class_, key)
             if "__mapper__" in mapper.class_.__dict__:
                 delattr(mapper.class_, "__mapper__")
+        from athanor.orm.session import _ready_mappers
+
+        for mapper in self._mappers:
+            _ready_mappers.pop(mapper.class_, None)
         self._mappers.clear()
         self._class_registry.clear()
         self._new_mappers = False
@@ -314,11 +318,27 @@ def _default_constructor(self: Any, **kwargs: Any) -> None:
     """Set each keyword argument as an attribute (only mapped or existing attributes)."""
     cls = type(self)
     mapper = getattr(cls, "__mapper__", None)
-    if mapper is not None:
-        mapper._check_configure()
-        for fn in mapper.dispatch.init:
-            fn(self, (), kwargs)
+    if mapper is None:
+        for key, value in kwargs.items():
+            if not hasattr(cls, key):
+                raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
+            setattr(self, key, value)
+        return
+    mapper._check_configure()
+    for fn in mapper.dispatch.init:
+        fn(self, (), kwargs)
+    state = instance_state(self)
+    d = self.__dict__
+    committed = state.committed_state
+    plain = mapper._plain_scalar_impls
     for key, value in kwargs.items():
+        impl = plain.get(key)
+        if impl is not None and impl.validator is None and not impl.dispatch.set:
+            # A column attribute nobody validates or listens to: the same bookkeeping as
+            # ScalarAttributeImpl.set for a new object, without the call.
+            committed.setdefault(key, d.get(key, NO_VALUE))
+            d[key] = value
+            continue
         if not hasattr(cls, key):
             raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
         setattr(self, key, value)
@@ -454,6 +474,14 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                         f"relationship {cls.__name__}.{name} has no target class; pass it "
                         f'(relationship("Other")) or annotate Mapped["Other"]'
                     )
+                properties[name] = value
+            elif isinstance(value, ColumnProperty):
+                for element in value.columns:
+                    if isinstance(element, Column) and element.table is None:
+                        if not element.name:
+                            element.name = name
+                        element.key = name
+                        columns.append((0, len(columns), element))
                 properties[name] = value
             elif isinstance(value, MapperProperty):
                 properties[name] = value

@@ -17,6 +17,7 @@ from athanor import exc as sa_exc
 from athanor import inspection
 from athanor.event.registry import EventTarget
 from athanor.orm import exc as orm_exc
+from athanor.orm.attributes import ScalarAttributeImpl
 from athanor.orm.base import MAPPER_KEY, STATE_KEY, instance_state
 from athanor.orm.events import MAPPER_EVENTS
 from athanor.orm.interfaces import MapperProperty
@@ -253,6 +254,12 @@ class Mapper(EventTarget):
             (p.key, p.columns[0]) for p in self._column_props if not p.is_expression
         ]
         self._pk_keys = tuple(self._col_to_key[c] for c in getattr(self, "primary_key", ()))
+        self._none_default_keys = tuple(
+            k for k, c in self._table_columns if c.server_default is None and c.default is None
+        )
+        self._plain_scalar_impls = {
+            p.key: p.impl for p in self._column_props if type(p.impl) is ScalarAttributeImpl
+        }
         self._entity = EntityClause(self)
         self.__dict__.pop("_flush_plan", None)
 

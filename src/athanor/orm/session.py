@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -374,6 +375,12 @@ class Session(EventTarget):
             if clause is not None:
                 for table in _tables_of(clause):
                     found = self._binds.get(table)
+                    if found is None:
+                        for key, value in self._binds.items():
+                            key_mapper = getattr(key, "__mapper__", None)
+                            if key_mapper is not None and key_mapper.local_table is table:
+                                found = value
+                                break
                     if found is not None:
                         return found
         if self.bind is not None:
@@ -613,16 +620,19 @@ class Session(EventTarget):
             tx._flush_failed(error)
             raise
         identity_map = self.identity_map
+        id_dict = identity_map._dict
+        callback = identity_map._callback
+        keyed_ref = weakref.KeyedRef
+        new = self._new
+        tx_new = tx._new
         for state, obj, _ in uow.inserted:
-            assert state.key is not None
-            identity_map.add(state.key, obj)
-            self._new.pop(state, None)
-            state._commit_all()
-            tx._new[state] = obj
-            if self.dispatch.pending_to_persistent:
+            ident_key = state.key
+            id_dict[ident_key] = keyed_ref(obj, callback, ident_key)  # type: ignore[index]
+            del new[state]
+            tx_new[state] = obj
+        if self.dispatch.pending_to_persistent:
+            for _, obj, _ in uow.inserted:
                 self._fire("pending_to_persistent", self, obj)
-        for state in uow.updated:
-            state._commit_all()
         for state, obj in uow.deleted:
             if state.key is not None:
                 identity_map.discard(state.key, obj)
@@ -632,8 +642,9 @@ class Session(EventTarget):
             tx._deleted[state] = obj
             if self.dispatch.persistent_to_deleted:
                 self._fire("persistent_to_deleted", self, obj)
-        for state in list(uow.saves):
-            state._commit_all()
+        for state in uow.saves:
+            if state.committed_state or state.modified or state.pending_appends is not None:
+                state._commit_all()
         for obj, keys in uow.expire_after:
             for key in keys:
                 obj.__dict__.pop(key, None)
@@ -714,7 +725,7 @@ class Session(EventTarget):
                 continue
             if rel.key in d:
                 value = d[rel.key]
-            elif load and state.key is not None:
+            elif load and state.key is not None and not rel.passive_deletes:
                 value = getattr(instance, rel.key)
             else:
                 continue
@@ -761,11 +772,24 @@ class Session(EventTarget):
         bind_arguments: Any = None,
     ) -> Any:
         """The object with primary key ``ident``: from the identity map (no SQL) or loaded."""
-        mapper = entity.__dict__.get("__mapper__") if isinstance(entity, type) else None
+        mapper = _ready_mappers.get(entity)
+        if mapper is not None and type(ident) in _SCALAR_IDENTS:
+            # The common case, kept short: a configured class and a single-column key.
+            ref = self.identity_map._dict.get((mapper._identity_class, (ident,), None))
+            if ref is not None and not populate_existing and with_for_update is None:
+                obj = ref()
+                if obj is not None:
+                    state = obj.__dict__[STATE_KEY]
+                    if not state.expired and not (self._deleted and state in self._deleted):
+                        return obj
         if mapper is None:
-            mapper = class_mapper(entity) if not isinstance(entity, Mapper) else entity
-        elif mapper.registry is not None and mapper.registry._new_mappers:
-            mapper._check_configure()
+            mapper = entity.__dict__.get("__mapper__") if isinstance(entity, type) else None
+            if mapper is None:
+                mapper = class_mapper(entity) if not isinstance(entity, Mapper) else entity
+            else:
+                mapper._check_configure()
+            if isinstance(entity, type) and mapper.class_ is entity:
+                _ready_mappers[entity] = mapper
         if type(ident) is not tuple:
             ident = _normalize_ident(mapper, ident)
         obj = self.identity_map.get_object((mapper._identity_class, ident, None))
@@ -1063,6 +1087,11 @@ class Session(EventTarget):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.hash_key}>"
+
+
+_SCALAR_IDENTS = frozenset({int, str})
+_ready_mappers: dict[Any, Mapper] = {}
+"""Configured mappers by class, for the identity-map fast path of :meth:`Session.get`."""
 
 
 def _normalize_ident(mapper: Mapper, ident: Any) -> tuple[Any, ...]:

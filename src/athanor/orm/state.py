@@ -12,6 +12,7 @@ import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from athanor.orm import base
 from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions
 
 Dict = dict
@@ -265,6 +266,9 @@ class InstanceState:
             else "detached"
         )
         return f"<InstanceState of {self.mapper.class_.__name__} {status} key={self.key}>"
+
+
+base._state_factory = InstanceState
 
 
 class AttributeState:

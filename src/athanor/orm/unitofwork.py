@@ -61,11 +61,12 @@ class UOWTransaction:
                 self.saves[state] = obj
         for state, obj in list(session._deleted.items()):
             self.deletes[state] = obj
-        for state, obj in list(self.saves.items()):
+        related = [(s, o) for s, o in self.saves.items() if s.mapper._relationships]
+        for state, obj in related:
             self._cascade_saves(state, obj)
         for state, obj in list(self.deletes.items()):
             self._prepare_delete(state, obj)
-        for state, obj in list(self.saves.items()):
+        for state, obj in [(s, o) for s, o in self.saves.items() if s.mapper._relationships]:
             self._collection_changes(state, obj)
 
     def _cascade_saves(self, state: InstanceState, obj: Any) -> None:
@@ -236,6 +237,7 @@ class UOWTransaction:
             states = [s for s in self.saves if s.mapper is mapper and s not in self.deletes]
             if states:
                 self._save(mapper, states)
+        self._post_updates()
         self._run_secondary()
         for mapper in reversed(order):
             states = [s for s in self.deletes if s.mapper is mapper]
@@ -258,7 +260,40 @@ class UOWTransaction:
                 continue
             self._copy_keys(state, obj, rel, target, reverse=True)
         for rel, source in self.fk_sync.get(state, ()):
-            self._copy_keys(state, obj, rel, source, reverse=False)
+            if not rel.post_update:
+                self._copy_keys(state, obj, rel, source, reverse=False)
+
+    def _post_updates(self) -> None:
+        """Write foreign keys of ``post_update=True`` relationships with a second UPDATE."""
+        for state, obj in self.saves.items():
+            if state in self.deletes:
+                continue
+            mapper = state.mapper
+            d = obj.__dict__
+            before = {k: d.get(k, NO_VALUE) for k, _ in mapper._table_columns}
+            for rel in mapper._relationships:
+                if not rel.post_update or rel.direction != MANYTOONE or rel.viewonly:
+                    continue
+                if rel.key in state.committed_state or rel.key in d:
+                    target = d.get(rel.key)
+                    if target is not NO_VALUE:
+                        self._copy_keys(state, obj, rel, target, reverse=True)
+            for rel, source in self.fk_sync.get(state, ()):
+                if rel.post_update:
+                    self._copy_keys(state, obj, rel, source, reverse=False)
+            changed = {
+                col.key: d[k]
+                for k, col in mapper._table_columns
+                if k in d and before[k] is not d[k] and not col.primary_key
+            }
+            if not changed:
+                continue
+            assert state.key is not None
+            params = dict(changed)
+            for i, value in enumerate(state.key[1]):
+                params[f"pk__{i}"] = value
+            stmt = _update_statement(mapper, tuple(sorted(changed)), False)
+            self._connection(mapper).execute(stmt, params)
 
     def _copy_keys(
         self, state: InstanceState, obj: Any, rel: RelationshipProperty, source: Any, reverse: bool
@@ -285,14 +320,19 @@ class UOWTransaction:
         connection = self._connection(mapper)
         for level in self._row_levels(mapper, inserts) if inserts else ():
             rows = []
+            sync = bool(mapper._relationships or self.fk_sync)
+            fire = bool(mapper.dispatch.before_insert)
             for state in level:
                 obj = self.saves[state]
-                self._sync(state, obj)
-                _fire(mapper, "before_insert", connection, obj)
+                if sync:
+                    self._sync(state, obj)
+                if fire:
+                    _fire(mapper, "before_insert", connection, obj)
                 rows.append((state, obj))
             self._emit_inserts(connection, mapper, rows)
-            for _, obj in rows:
-                _fire(mapper, "after_insert", connection, obj)
+            if mapper.dispatch.after_insert:
+                for _, obj in rows:
+                    _fire(mapper, "after_insert", connection, obj)
         if updates:
             rows = []
             for state in updates:
@@ -397,11 +437,11 @@ class UOWTransaction:
         self, mapper: Mapper, state: InstanceState, obj: Any, generated: list[str]
     ) -> None:
         d = obj.__dict__
-        for key, col in mapper._table_columns:
-            if key not in d and col.server_default is None and col.default is None:
+        for key in mapper._none_default_keys:
+            if key not in d:
                 d[key] = None
-        pk = tuple(d.get(k) for k in mapper._pk_keys)
-        if any(v is None for v in pk):
+        pk = tuple([d.get(k) for k in mapper._pk_keys])
+        if None in pk:
             raise orm_exc.FlushError(
                 f"Instance {state_str_safe(state)} has a NULL identity key after INSERT; give "
                 "its primary key a value or make it autoincrement"
