@@ -104,3 +104,42 @@ def test_orm_declarative_crud(backend, capsys: pytest.CaptureFixture[str]) -> No
     assert (
         "Found user: <User(username=jane_doe, email=jane@example.com)>" in capsys.readouterr().out
     )
+
+
+# --- tutorial 002 §5, Variations and Pitfalls; tutorial 000 §15.7 (examples/orm_patterns.py)
+def test_session_scope_with_pool_events(backend) -> None:
+    seen = load("orm_patterns").session_scope(backend.url)
+    assert seen["age"] == 29 and seen["users"] == 1 and seen["duplicate rolled back"] == 1
+    assert seen["tags"] == [] and seen["created_at set"]
+    assert seen["connect"] >= 1 and seen["checkout"] >= 4 and seen["checked out now"] == 0
+
+
+def test_repository_pattern(backend) -> None:
+    assert load("orm_patterns").repository(backend.url) == [
+        "created id True",
+        "email new@example.com",
+        "after delete None",
+    ]
+
+
+def test_bulk_operations(backend) -> None:
+    assert load("orm_patterns").bulk(backend.url) == (10000, [31, 32])
+
+
+def test_read_replica_router(backend) -> None:
+    assert load("orm_patterns").read_replica(backend.url, backend.url) == ["new_user"]
+
+
+def test_pitfalls(backend) -> None:
+    assert load("orm_patterns").pitfalls(backend.url) == {
+        "without commit": 0,
+        "with commit": 1,
+        "identity map after close": 0,
+        "duplicate": "IntegrityError",
+        "users": 2,
+    }
+
+
+def test_session_per_request(backend) -> None:
+    found = load("orm_patterns").per_request(backend.url)
+    assert found == [{"id": found[0]["id"], "username": "ada"}, None, 0, 1]

@@ -305,3 +305,19 @@ def test_inspect_states_history_merge_refresh_expunge(backend) -> None:
 
 
 _ = MetaData
+
+
+def test_unsized_string_fails_at_mysql_ddl_naming_the_column() -> None:
+    from athanor.dialects import mysql
+    from athanor.schema import CreateTable
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Page(Base):
+        __tablename__ = "pages"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        content: Mapped[str]
+
+    with pytest.raises(exc.CompileError, match="'pages', column 'content'"):
+        CreateTable(Page.__table__).compile(dialect=mysql.dialect())
