@@ -216,6 +216,8 @@ class Scenario:
     targets: Mapping[str, float | Mapping[str, float]] = field(default_factory=dict)
     # Metrics (e.g. "p99_wait_us") where athanor's median must be below SQLAlchemy's.
     lower_metrics: tuple[str, ...] = ()
+    # Upper bounds on athanor's median of a metric (e.g. "us_per_call": 1.0).
+    metric_bounds: Mapping[str, float] = field(default_factory=dict)
 
     def body_for(self, impl: Implementation) -> AnyBody | None:
         if impl.name in self.overrides:

@@ -23,6 +23,7 @@ METRIC_TITLES = {
     "p99_wait_us": "checkout wait p99, µs",
     "p999_wait_us": "checkout wait p99.9, µs",
     "max_wait_us": "checkout wait max, µs",
+    "us_per_call": "µs per call",
 }
 
 
@@ -46,6 +47,11 @@ def cell(r: ImplResult) -> str:
 
 def ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}x"
+
+
+def number(value: float) -> str:
+    """A metric value: whole numbers when large, three significant digits when small."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def machine() -> dict[str, Any]:
@@ -132,7 +138,7 @@ def _metric_lines(results: list[ScenarioResult]) -> list[str]:
             continue
         for key in keys:
             values = ", ".join(
-                f"{IMPL_TITLES[name]} {per_impl[name][key]:,.0f}"
+                f"{IMPL_TITLES[name]} {number(per_impl[name][key])}"
                 if key in per_impl[name]
                 else f"{IMPL_TITLES[name]} n/a"
                 for name in result.impls
@@ -174,6 +180,18 @@ def _target_lines(results: list[ScenarioResult]) -> list[str]:
                 missed.append(
                     f"{name}: {title} athanor {ours:,.0f} vs SQLAlchemy {theirs:,.0f}, "
                     "target: lower"
+                )
+        for metric, bound in result.scenario.metric_bounds.items():
+            ours = result.impls["athanor"].median_metrics().get(metric)
+            if ours is None:
+                continue
+            if ours <= bound:
+                met += 1
+            else:
+                title = METRIC_TITLES.get(metric, metric)
+                missed.append(
+                    f"{name}: {title} {ours:.3g}, target {bound:.3g} "
+                    f"(missed by {(ours / bound - 1) * 100:.0f}%)"
                 )
     if not met and not missed:
         return []

@@ -1,5 +1,6 @@
-"""ORM scenarios (issue 10): unit-of-work inserts, bulk mappings, one object per session, and
-``session.get()`` from the identity map, against the raw driver and SQLAlchemy's ORM.
+"""ORM scenarios (issues 10 and 11): unit-of-work inserts, bulk mappings, one object per
+session, ``session.get()`` from the identity map, loading objects and columns, and selects by
+key, against the raw driver and SQLAlchemy's ORM.
 
 Library bodies use only the SQLAlchemy 2.x ORM API through ``ctx.lib.orm``; the mapped class is
 made once per library on the same ``customer`` table as the Core scenarios.
@@ -7,11 +8,21 @@ made once per library on the same ``customer`` table as the Core scenarios.
 
 from __future__ import annotations
 
+from time import perf_counter
 from typing import Any
 
 from bench.databases import customer_dicts
 from bench.registry import EMPTY, LOADED, Ctx, Run, Scenario, register
-from bench.scenarios.core import expect, raw_bulk_insert, raw_single_inserts
+from bench.scenarios.core import (
+    expect,
+    primary_keys,
+    raw_bulk_insert,
+    raw_load_objects,
+    raw_select_pk,
+    raw_single_inserts,
+)
+
+SELECT_TWO_SQL = "SELECT customer.id, customer.name FROM customer"
 
 _models: dict[str, Any] = {}
 
@@ -24,7 +35,7 @@ def customer_class(ctx: Ctx) -> Any:
         return found
     sa, orm = lib.sa, lib.orm
 
-    class Base(orm.DeclarativeBase):
+    class Base(orm.DeclarativeBase):  # type: ignore[name-defined,misc]
         pass
 
     class Customer(Base):
@@ -48,7 +59,6 @@ def orm_add_all(ctx: Ctx) -> Run:
             objects = [customer(name=r["name"], description=r["description"]) for r in rows]
             session.add_all(objects)
             session.commit()
-            expect(sum(1 for o in objects if o.__dict__.get("id") is not None or True), len(rows))
 
     return run
 
@@ -126,14 +136,21 @@ register(
 )
 
 
+def per_call(began: float, calls: int) -> dict[str, float]:
+    """The time since ``began`` per call, in µs, as a metric for the report."""
+    return {"us_per_call": (perf_counter() - began) / calls * 1e6}
+
+
 def raw_dict_get(ctx: Ctx) -> Run:
     cache = {1: object()}
     n = ctx.scale.selects * 100
 
-    def run() -> None:
+    def run() -> dict[str, float]:
+        began = perf_counter()
         get = cache.get
         for _ in range(n):
             get(1)
+        return per_call(began, n)
 
     return run
 
@@ -146,11 +163,13 @@ def orm_get_identity_map(ctx: Ctx) -> Run:
     n = ctx.scale.selects * 100
 
     def run() -> dict[str, float]:
+        began = perf_counter()
         get = session.get
         for _ in range(n):
             get(customer, 1)
+        metrics = per_call(began, n)
         assert kept is not None
-        return {}
+        return metrics
 
     return run
 
@@ -166,5 +185,107 @@ register(
         raw=raw_dict_get,
         lib=orm_get_identity_map,
         targets={"athanor/sqlalchemy": 0.5},
+        metric_bounds={"us_per_call": 1.0},
+    )
+)
+
+
+# -- issue 11: loading and selecting -------------------------------------------------------
+def orm_load_objects(ctx: Ctx) -> Run:
+    customer, engine = customer_class(ctx), ctx.engine()
+    select, session_cls, n = ctx.lib.sa.select, ctx.lib.orm.Session, ctx.scale.load_rows
+
+    def run() -> None:
+        with session_cls(engine) as session:
+            objects = session.scalars(select(customer)).all()
+            expect(len(objects), n)
+
+    return run
+
+
+register(
+    Scenario(
+        "orm.load_objects",
+        "load",
+        "session.scalars(select(Customer)).all() (raw: fetchall into plain __slots__ objects)",
+        ops=lambda s: s.load_rows,
+        data=LOADED,
+        raw=raw_load_objects,
+        lib=orm_load_objects,
+        memory=True,
+        targets={"athanor/raw": 2.5},
+    )
+)
+
+
+def raw_load_two_columns(ctx: Ctx) -> Run:
+    conn, n = ctx.raw_connection(), ctx.scale.load_rows
+
+    def run() -> None:
+        cur = conn.cursor()
+        cur.execute(SELECT_TWO_SQL)
+        rows = cur.fetchall()
+        cur.close()
+        conn.rollback()
+        for row in rows:
+            _i, _n = row[0], row[1]
+        expect(len(rows), n)
+
+    return run
+
+
+def orm_load_two_columns(ctx: Ctx) -> Run:
+    customer, engine = customer_class(ctx), ctx.engine()
+    select, session_cls, n = ctx.lib.sa.select, ctx.lib.orm.Session, ctx.scale.load_rows
+
+    def run() -> None:
+        with session_cls(engine) as session:
+            rows = session.execute(select(customer.id, customer.name)).all()
+        for row in rows:
+            _i, _n = row.id, row.name
+        expect(len(rows), n)
+
+    return run
+
+
+register(
+    Scenario(
+        "orm.load_two_columns",
+        "load",
+        "session.execute(select(Customer.id, Customer.name)).all(), both columns read "
+        "(raw: fetchall of the same two columns as tuples)",
+        ops=lambda s: s.load_rows,
+        data=LOADED,
+        raw=raw_load_two_columns,
+        lib=orm_load_two_columns,
+        targets={"athanor/raw": 1.3},
+    )
+)
+
+
+def orm_select_pk_new(ctx: Ctx) -> Run:
+    customer, engine, ids = customer_class(ctx), ctx.engine(), primary_keys(ctx)
+    select, session_cls = ctx.lib.sa.select, ctx.lib.orm.Session
+
+    def run() -> None:
+        with session_cls(engine) as session:
+            for ident in ids:
+                c = session.scalars(select(customer).where(customer.id == ident)).one()
+                _i, _n, _d = c.id, c.name, c.description
+
+    return run
+
+
+register(
+    Scenario(
+        "orm.select_pk_new_statement",
+        "select",
+        "session.scalars(select(Customer).where(Customer.id == i)).one(), a new statement "
+        "each time in one session (raw: execute + fetchone)",
+        ops=lambda s: s.selects,
+        data=LOADED,
+        raw=raw_select_pk,
+        lib=orm_select_pk_new,
+        targets={"athanor/raw": {"sqlite": 4.0, "postgresql": 2.0, "mysql": 2.0}},
     )
 )
