@@ -1,7 +1,8 @@
 """The databases the benchmark runs on: how to reach them, the schema, and the data states.
 
 Everything here uses the raw drivers only, so the harness works whether or not athanor does.
-Each server database gets a private ``athanor_bench`` database; SQLite a file on tmpfs when
+Each server database gets a private ``athanor_bench`` database (``ATHANOR_BENCH_DATABASE``
+names another, so runs that share a server keep apart); SQLite a file on tmpfs when
 the machine has one (a file commit there costs microseconds, not a disk flush, so the
 single-insert scenario measures the library and not the disk).
 """
@@ -9,6 +10,7 @@ single-insert scenario measures the library and not the disk).
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -17,7 +19,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-BENCH_DATABASE = "athanor_bench"
+
+def _bench_database() -> str:
+    name = os.environ.get("ATHANOR_BENCH_DATABASE", "athanor_bench")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", name):
+        raise SystemExit(
+            f"ATHANOR_BENCH_DATABASE={name!r}: use letters, digits and underscores "
+            "(it names a database and the SQLite directory)"
+        )
+    return name
+
+
+BENCH_DATABASE = _bench_database()
 NAMES = ("sqlite", "postgresql", "mysql")
 DEFAULT_SERVER_URLS = {
     "postgresql": "postgresql://postgres@127.0.0.1:5432/test",
