@@ -196,3 +196,17 @@ def iter_names(selected: str | None) -> Iterator[str]:
         if name not in BACKEND_NAMES:
             raise ValueError(f"unknown backend {name!r}; choose from {', '.join(BACKEND_NAMES)}")
         yield name
+
+
+def open_backend(name: str, server_databases: Any, directory: Path) -> Iterator[Backend]:
+    """Body of a fixture yielding backend ``name`` (emptied first, cleaned up after);
+    ``server_databases`` is the session fixture of that name."""
+    if name == "sqlite":
+        chosen = sqlite_backend(directory)
+    else:
+        url, database = server_databases.get(name)
+        chosen = Backend(name, url, database)
+    chosen.reset()
+    yield chosen
+    for clean in chosen.cleaners:
+        clean()

@@ -20,7 +20,7 @@ from backends import (
     create_session_database,
     drop_session_database,
     iter_names,
-    sqlite_backend,
+    open_backend,
 )
 
 
@@ -45,7 +45,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 class _ServerDatabases:
-    """This session's private databases on the servers, created on first use."""
+    """This session's private databases on the servers, created on first use (``get(name)``
+    returns the url and database name)."""
 
     def __init__(self) -> None:
         self.created: dict[str, tuple[str, str]] = {}
@@ -85,16 +86,7 @@ def backend(
     request: pytest.FixtureRequest, server_databases: _ServerDatabases, tmp_path: Path
 ) -> Iterator[Backend]:
     """The database this test runs on, empty at the start of the test."""
-    name: str = request.param
-    if name == "sqlite":
-        chosen = sqlite_backend(tmp_path)
-    else:
-        url, database = server_databases.get(name)
-        chosen = Backend(name, url, database)
-    chosen.reset()
-    yield chosen
-    for clean in chosen.cleaners:
-        clean()
+    yield from open_backend(request.param, server_databases, tmp_path)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -252,9 +252,12 @@ class Connection:
             self._transaction.commit()
 
     def rollback(self) -> None:
-        """Roll back the transaction in progress, if any (also clears a failed state)."""
+        """Roll back the transaction in progress (also clears a failed state), and any the
+        driver began on its own, e.g. for ``get_isolation_level()``."""
         if self._transaction is not None:
             self._transaction.rollback()
+            return
+        self._driver_rollback()
 
     def _commit_impl(self) -> None:
         if self._dispatch.commit:
@@ -273,6 +276,9 @@ class Connection:
                 fn(self)
         if self._echo:
             self.engine.logger.info("ROLLBACK")
+        self._driver_rollback()
+
+    def _driver_rollback(self) -> None:
         proxied = self._proxied
         if proxied is None:
             return

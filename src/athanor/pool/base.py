@@ -108,7 +108,8 @@ class PoolResetState:
     """Passed to ``reset`` listeners: why and how the connection is being reset."""
 
     transaction_was_reset: bool
-    """The caller (the engine's Connection) already ended the transaction."""
+    """The caller (the engine's Connection) already ended its transaction; the pool still
+    resets, which costs nothing when the driver reports no transaction open."""
     terminate_only: bool
     """The connection is about to be closed rather than reused."""
     asyncio_safe: bool
@@ -374,8 +375,8 @@ class PoolProxiedConnection:
         self.dbapi_connection = None
 
     def _checkin(self, transaction_was_reset: bool) -> None:
-        """Return to the pool; ``transaction_was_reset=True`` (the engine already ended the
-        transaction) skips the rollback but still fires ``reset`` listeners."""
+        """Return to the pool; ``transaction_was_reset=True`` says the engine already ended
+        its transaction (``reset`` listeners see it; the reset itself still runs)."""
         entry = self._connection_record
         if entry is not None:
             self._connection_record = None
@@ -748,8 +749,8 @@ class Pool(EventTarget):
         transaction_was_reset: bool,
         asyncio_safe: bool = True,
     ) -> None:
-        """Reset ``conn`` (unless the caller already ended its transaction), fire ``reset``
-        and ``checkin``, and give ``entry`` back to the pool whatever happens."""
+        """Reset ``conn``, fire ``reset`` and ``checkin``, and give ``entry`` back to the pool
+        whatever happens."""
         dispatch = self.dispatch
         try:
             if conn is not None:
@@ -758,8 +759,11 @@ class Pool(EventTarget):
                         state = PoolResetState(transaction_was_reset, False, asyncio_safe)
                         for fn in dispatch.reset:
                             fn(conn, entry, state)
+                    # Even when the caller says it ended the transaction, reset: the driver
+                    # may have begun another since (psycopg after get_isolation_level()).
+                    # Dialects skip the round trip when the driver proves nothing is open.
                     reset = self._reset_fn
-                    if reset is not None and not transaction_was_reset:
+                    if reset is not None:
                         if self._log_debug:
                             self._logger.debug(
                                 "Connection %r %s-on-return", conn, self._reset_on_return

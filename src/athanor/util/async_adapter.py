@@ -135,6 +135,8 @@ class AsyncAdaptedConnection:
         self.terminated = False
         self.background_close: asyncio.Task[None] | None = None
         """After a cancellation: the close still running on the server's side, if any."""
+        self.transaction_may_be_open = False
+        """A statement ran since the last commit or rollback (see :meth:`_in_transaction`)."""
         self._autocommit = False
         self.connect_args: tuple[tuple[Any, ...], dict[str, Any], Any] = ((), {}, None)
         """What opened this connection: (args, kwargs, async creator or None)."""
@@ -185,13 +187,21 @@ class AsyncAdaptedConnection:
         if self._streams:
             self._close_streams()
         self.await_(self._commit())
+        self.transaction_may_be_open = False
 
     def rollback(self) -> None:
-        """Roll back the current transaction (nothing to do once terminated: the server has)."""
-        if not self.terminated:
+        """Roll back the current transaction; nothing to do once terminated (the server has)
+        or when the driver shows no transaction open (every return to the pool asks)."""
+        if not self.terminated and self._in_transaction():
             if self._streams:
                 self._close_streams()
             self.await_(self._rollback())
+            self.transaction_may_be_open = False
+
+    def _in_transaction(self) -> bool:
+        """Whether a transaction may be open on the server: by default, whether a statement
+        ran since the last commit or rollback; drivers that track it answer exactly."""
+        return self.transaction_may_be_open
 
     def close(self) -> None:
         """Close the driver connection (a terminated connection is already closed)."""
@@ -293,11 +303,15 @@ class AsyncAdaptedCursor:
 
     def execute(self, operation: str, parameters: Any = None) -> None:
         """Run one statement (parameters in the module's ``paramstyle``)."""
-        self._connection.await_(self._execute(operation, parameters))
+        connection = self._connection
+        connection.transaction_may_be_open = True
+        connection.await_(self._execute(operation, parameters))
 
     def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
         """Run one statement once per parameter set."""
-        self._connection.await_(self._executemany(operation, seq_of_parameters))
+        connection = self._connection
+        connection.transaction_may_be_open = True
+        connection.await_(self._executemany(operation, seq_of_parameters))
 
     async def _execute(self, operation: str, parameters: Any) -> None:
         cursor = self._driver_cursor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.dialects.mysql.base import MySQLDialect
@@ -15,8 +16,32 @@ if TYPE_CHECKING:
 DISCONNECT_CODES = frozenset({2006, 2013, 2014, 2045, 2055, 4031, 1927})
 _INT_OPTIONS = ("connect_timeout", "read_timeout", "write_timeout", "client_flag", "port")
 _BOOL_OPTIONS = ("local_infile", "autocommit", "ssl_disabled", "ssl_verify_cert")
-_SERVER_STATUS_IN_TRANS = 1
-"""The protocol's SERVER_STATUS_IN_TRANS flag."""
+
+
+@functools.cache
+def tracked_connection_class(base: type) -> type:
+    """PyMySQL's connection class extended to remember whether any statement ran since the
+    last COMMIT or ROLLBACK, which tells exactly when a ROLLBACK on return can be skipped."""
+
+    class TrackedConnection(base):  # type: ignore[misc]
+        transaction_may_be_open = False
+        """A statement ran since the last COMMIT/ROLLBACK, so InnoDB may hold a transaction
+        (a plain SELECT opens one and leaves the server's in-transaction flag clear)."""
+
+        def query(self, sql: Any, unbuffered: bool = False) -> int:
+            self.transaction_may_be_open = True
+            result: int = super().query(sql, unbuffered)
+            return result
+
+        def commit(self) -> None:
+            super().commit()
+            self.transaction_may_be_open = False
+
+        def rollback(self) -> None:
+            super().rollback()
+            self.transaction_may_be_open = False
+
+    return TrackedConnection
 
 
 class PyMySQLDialect(MySQLDialect):
@@ -45,15 +70,16 @@ class PyMySQLDialect(MySQLDialect):
         params["client_flag"] = params.get("client_flag", 0) | CLIENT.FOUND_ROWS
         return [], params
 
+    def connect(self, *cargs: Any, **cparams: Any) -> Any:
+        connections = getattr(self.dbapi, "connections", None)
+        if connections is None:  # the async drivers' adapters, a stand-in from ``module=``
+            return self.dbapi.connect(*cargs, **cparams)
+        return tracked_connection_class(connections.Connection)(*cargs, **cparams)
+
     def do_rollback(self, dbapi_connection: Any) -> None:
-        # The server reports in every reply whether a transaction is open; when none is, a
-        # ROLLBACK would be a wasted round trip (this runs on every return to the pool).
-        # PyMySQL only updates server_status from OK packets: after a statement that returned
-        # rows (a SELECT, INSERT ... RETURNING) or failed, the flag may be stale: roll back then.
-        status = getattr(dbapi_connection, "server_status", None)
-        last = getattr(dbapi_connection, "_result", None)
-        unsure = last is None or bool(getattr(last, "field_count", 0))
-        if status is None or unsure or status & _SERVER_STATUS_IN_TRANS:
+        # Skipped (this runs on every return to the pool) only when no statement ran since
+        # the last COMMIT or ROLLBACK; connections made elsewhere always roll back.
+        if getattr(dbapi_connection, "transaction_may_be_open", True):
             dbapi_connection.rollback()
 
     def do_ping(self, dbapi_connection: Any) -> bool:

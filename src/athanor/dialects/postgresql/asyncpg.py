@@ -257,6 +257,9 @@ class AsyncpgConnection(AsyncAdaptedConnection):
         if self.driver_connection.is_in_transaction():
             await self.driver_connection.execute("ROLLBACK")
 
+    def _in_transaction(self) -> bool:
+        return bool(self.driver_connection.is_in_transaction())
+
     async def _close(self) -> None:
         await self.driver_connection.close()
 

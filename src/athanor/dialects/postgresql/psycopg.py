@@ -92,6 +92,9 @@ class PsycopgDialect(PostgreSQLDialect):
         return str(value).upper()
 
     def reset_isolation_level(self, dbapi_connection: Any) -> None:
+        # psycopg refuses to change the mode inside a transaction, and one may have been begun
+        # behind the engine's back (get_isolation_level()); rollback() is free when idle.
+        dbapi_connection.rollback()
         dbapi_connection.autocommit = False
         dbapi_connection.isolation_level = None
         if self.isolation_level is not None:

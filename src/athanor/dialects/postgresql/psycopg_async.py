@@ -53,6 +53,10 @@ class PsycopgAsyncConnection(AsyncAdaptedConnection):
     def _terminate(self) -> None:
         self.driver_connection.pgconn.finish()
 
+    def _in_transaction(self) -> bool:
+        # pq.TransactionStatus.IDLE is 0
+        return bool(self.driver_connection.info.transaction_status)
+
     async def _set_autocommit(self, value: bool) -> None:
         await self.driver_connection.set_autocommit(value)
 

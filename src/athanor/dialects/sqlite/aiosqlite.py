@@ -78,6 +78,9 @@ class AiosqliteConnection(AsyncAdaptedConnection):
         """Whether a transaction is open (sqlite3's attribute; read without a thread hop)."""
         return bool(self.driver_connection.in_transaction)
 
+    def _in_transaction(self) -> bool:
+        return self.in_transaction
+
     def create_function(self, *args: Any, **kw: Any) -> None:
         """Register a SQL function (as ``sqlite3.Connection.create_function``)."""
         self.await_(self.driver_connection.create_function(*args, **kw))

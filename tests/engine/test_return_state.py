@@ -1,0 +1,319 @@
+"""A connection goes back to the pool with no transaction, no snapshot and no locks, on every
+driver (sync and async), checked on real tables with non-autocommit connections and in the
+server's own view of its sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from athanor import create_engine, text
+from athanor.engine import Engine
+from athanor.ext.asyncio import create_async_engine
+from athanor.util.concurrency import greenlet_spawn
+from backends import Backend, iter_names, open_backend
+
+T = TypeVar("T")
+
+DRIVERS = (
+    ("sqlite", "pysqlite", False),
+    ("sqlite", "aiosqlite", True),
+    ("postgresql", "psycopg", False),
+    ("postgresql", "psycopg_async", True),
+    ("postgresql", "asyncpg", True),
+    ("mysql", "pymysql", False),
+    ("mysql", "asyncmy", True),
+    ("mysql", "aiomysql", True),
+)
+LOCK_TIMEOUT = 3
+"""Seconds another session waits for a lock before failing (a leaked lock fails fast)."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "target" in metafunc.fixturenames:
+        chosen = set(iter_names(metafunc.config.getoption("--backends")))
+        marker = metafunc.definition.get_closest_marker("backends")
+        if marker is not None:
+            chosen &= set(marker.args)
+        drivers = [d for d in DRIVERS if d[0] in chosen]
+        metafunc.parametrize("driver", drivers, ids=[f"{d[0]}-{d[1]}" for d in drivers])
+
+
+class Target:
+    """One driver on its database: runs a sync body against an engine (inside the greenlet
+    bridge for async drivers) and watches the server from a separate plain connection."""
+
+    def __init__(self, backend: Backend, driver: str, is_async: bool) -> None:
+        self.backend = backend
+        self.driver = driver
+        self.is_async = is_async
+        self.url = f"{backend.name}+{driver}" + backend.url[backend.url.index(":") :]
+
+    def run(self, body: Callable[[Engine], T], **engine_kw: Any) -> T:
+        """``body(engine)`` on a fresh engine, disposed afterwards."""
+        if not self.is_async:
+            engine = create_engine(self.url, **engine_kw)
+            try:
+                return body(engine)
+            finally:
+                engine.dispose()
+
+        async def main() -> T:
+            engine = create_async_engine(self.url, **engine_kw)
+            try:
+                return await greenlet_spawn(body, engine.sync_engine)
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(main())
+
+    def run_many(self, body: Callable[[Engine, int], None], workers: int, **kw: Any) -> None:
+        """``body(engine, n)`` for n in range(workers), as threads or as asyncio tasks."""
+        if not self.is_async:
+            engine = create_engine(self.url, **kw)
+            errors: list[BaseException] = []
+
+            def work(n: int) -> None:
+                try:
+                    body(engine, n)
+                except BaseException as error:
+                    errors.append(error)
+
+            threads = [threading.Thread(target=work, args=(n,)) for n in range(workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            engine.dispose()
+            if errors:
+                raise errors[0]
+            return
+
+        async def main() -> None:
+            engine = create_async_engine(self.url, **kw)
+            try:
+                async with engine.connect():  # first connect first: this test is not about it
+                    pass
+                await asyncio.gather(
+                    *(greenlet_spawn(body, engine.sync_engine, n) for n in range(workers))
+                )
+            finally:
+                await engine.dispose()
+
+        asyncio.run(main())
+
+    def observer(self) -> Any:
+        """A plain autocommit connection of another session, waiting at most LOCK_TIMEOUT
+        seconds for any lock."""
+        if self.backend.is_sqlite:
+            return sqlite3.connect(
+                self.backend.database, timeout=LOCK_TIMEOUT, isolation_level=None
+            )
+        conn = self.backend.raw_connect()
+        cursor = conn.cursor()
+        if self.backend.name == "postgresql":
+            cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}s'")
+        else:
+            cursor.execute(
+                f"SET SESSION innodb_lock_wait_timeout = {LOCK_TIMEOUT}, "
+                f"lock_wait_timeout = {LOCK_TIMEOUT}"
+            )
+        cursor.close()
+        return conn
+
+    def other_session(self, *statements: str) -> None:
+        """Run ``statements`` in another session; raises if a lock held them up too long."""
+        conn = self.observer()
+        try:
+            cursor = conn.cursor()
+            for statement in statements:
+                cursor.execute(statement)
+            cursor.close()
+        finally:
+            conn.close()
+
+    def open_transactions(self) -> int:
+        """Sessions on the test database, other than the observer, inside a transaction
+        (for SQLite: 1 if another connection holds a lock that blocks a writer)."""
+        if self.backend.is_sqlite:
+            try:
+                self.other_session("BEGIN EXCLUSIVE", "COMMIT")
+            except sqlite3.OperationalError:
+                return 1
+            return 0
+        conn = self.observer()
+        try:
+            cursor = conn.cursor()
+            if self.backend.name == "postgresql":
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%%'"
+                )
+            else:
+                cursor.execute(
+                    "SELECT count(*) FROM information_schema.innodb_trx t "
+                    "JOIN information_schema.processlist p ON p.id = t.trx_mysql_thread_id "
+                    "WHERE p.db = DATABASE() AND p.id <> CONNECTION_ID()"
+                )
+            return int(cursor.fetchone()[0])
+        finally:
+            conn.close()
+
+    def lock_row_sql(self) -> str:
+        """A statement that locks row 1 of ``items`` until the transaction ends."""
+        if self.backend.is_sqlite:
+            return "UPDATE items SET qty = qty WHERE id = 1"
+        return "SELECT qty FROM items WHERE id = 1 FOR UPDATE"
+
+    def write_row_sql(self) -> str:
+        return "UPDATE items SET qty = qty + 1 WHERE id = 1"
+
+
+@pytest.fixture
+def target(
+    driver: tuple[str, str, bool], server_databases: Any, tmp_path: Path
+) -> Iterator[Target]:
+    name, driver_name, is_async = driver
+    for backend in open_backend(name, server_databases, tmp_path):
+        conn = backend.raw_connect()
+        cursor = conn.cursor()
+        cursor.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, owner INTEGER, qty INTEGER)")
+        cursor.execute("INSERT INTO items VALUES (1, 0, 10)")
+        cursor.close()
+        conn.close()
+        yield Target(backend, driver_name, is_async)
+
+
+def count(conn: Any) -> int:
+    return int(conn.execute(text("SELECT count(*) FROM items")).scalar())
+
+
+def test_select_only_checkout_leaves_no_transaction_and_no_snapshot(target: Target) -> None:
+    def body(engine: Engine) -> tuple[int, int, int]:
+        with engine.connect() as conn:
+            before = count(conn)
+        open_after_close = target.open_transactions()
+        target.other_session("INSERT INTO items VALUES (2, 0, 20)")
+        with engine.connect() as conn:
+            after = count(conn)
+        return before, open_after_close, after
+
+    before, open_after_close, after = target.run(body, pool_size=1, max_overflow=0)
+    assert open_after_close == 0
+    assert (before, after) == (1, 2)
+
+
+def test_ddl_from_another_session_is_not_blocked_after_a_read(target: Target) -> None:
+    def body(engine: Engine) -> int:
+        with engine.connect() as conn:
+            count(conn)
+        target.other_session("ALTER TABLE items ADD COLUMN note VARCHAR(20)")
+        with engine.connect() as conn:
+            return len(conn.execute(text("SELECT * FROM items")).keys())
+
+    assert target.run(body, pool_size=1, max_overflow=0) == 4
+
+
+@pytest.mark.parametrize("release", ["close", "rollback", "raw_close"])
+def test_row_locks_are_released(target: Target, release: str) -> None:
+    def body(engine: Engine) -> int:
+        if release == "raw_close":
+            raw = engine.raw_connection()
+            cursor = raw.cursor()
+            cursor.execute(target.lock_row_sql())
+            cursor.close()
+            raw.close()
+        else:
+            conn = engine.connect()
+            conn.execute(text(target.lock_row_sql())).close()
+            if release == "rollback":
+                conn.rollback()
+                target.other_session(target.write_row_sql())
+            conn.close()
+        target.other_session(target.write_row_sql())
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT qty FROM items WHERE id = 1")).scalar())
+
+    expected = 12 if release == "rollback" else 11
+    assert target.run(body, pool_size=1, max_overflow=0) == expected
+
+
+@pytest.mark.backends("mysql")
+@pytest.mark.parametrize("lock", ["FOR UPDATE", "LOCK IN SHARE MODE"])
+def test_mysql_locking_reads_are_released_on_close(target: Target, lock: str) -> None:
+    def body(engine: Engine) -> int:
+        with engine.connect() as conn:
+            conn.execute(text(f"SELECT qty FROM items WHERE id = 1 {lock}")).close()
+        target.other_session("TRUNCATE TABLE items")
+        return target.open_transactions()
+
+    assert target.run(body, pool_size=1, max_overflow=0) == 0
+
+
+def test_no_transaction_left_after_asking_the_isolation_level(target: Target) -> None:
+    def body(engine: Engine) -> tuple[int, int]:
+        with engine.connect() as conn:
+            count(conn)
+            conn.commit()
+            conn.get_isolation_level()
+        after_close = target.open_transactions()
+        with engine.connect() as conn:
+            conn.get_isolation_level()
+            conn.rollback()
+            after_rollback = target.open_transactions()
+        return after_close, after_rollback
+
+    assert target.run(body, pool_size=1, max_overflow=0) == (0, 0)
+
+
+def test_isolation_level_and_autocommit_are_reset(target: Target) -> None:
+    def body(engine: Engine) -> tuple[str, str, str, int]:
+        with engine.connect() as conn:
+            default = conn.get_isolation_level()
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(text("INSERT INTO items VALUES (2, 0, 20)"))
+            autocommit = conn.get_isolation_level()
+        with engine.connect() as conn:
+            restored = conn.get_isolation_level()
+            conn.execute(text("INSERT INTO items VALUES (3, 0, 30)"))
+            conn.rollback()
+            rows = count(conn)
+        return default, autocommit, restored, rows
+
+    default, autocommit, restored, rows = target.run(body, pool_size=1, max_overflow=0)
+    if not target.backend.is_sqlite:  # SQLite reports its pragma-based level either way
+        assert autocommit == "AUTOCOMMIT"
+    assert restored == default != "AUTOCOMMIT"
+    assert rows == 2  # the AUTOCOMMIT insert stayed, the transactional one was rolled back
+    assert target.open_transactions() == 0
+
+
+def test_threads_read_their_own_committed_rows(target: Target) -> None:
+    rounds = 4
+    stale: list[tuple[int, int, int]] = []
+
+    def body(engine: Engine, n: int) -> None:
+        owner = n + 1
+        for i in range(rounds):
+            with engine.begin() as conn:
+                conn.execute(
+                    text("INSERT INTO items (id, owner, qty) VALUES (:id, :owner, 0)"),
+                    {"id": owner * 100 + i, "owner": owner},
+                )
+            with engine.connect() as conn:
+                seen = conn.execute(
+                    text("SELECT count(*) FROM items WHERE owner = :owner"), {"owner": owner}
+                ).scalar()
+            if seen != i + 1:
+                stale.append((owner, i + 1, int(seen)))
+
+    target.run_many(body, 32, pool_size=4, max_overflow=4, pool_timeout=60)
+    assert stale == []
+    assert target.open_transactions() == 0
