@@ -7,7 +7,6 @@ set of classes whatever the database or driver.  The original exception stays on
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -117,8 +116,12 @@ class NoInspectionAvailable(InvalidRequestError):
     """``inspect()`` was given an object it knows nothing about."""
 
 
-class TimeoutError(AthanorError, builtins.TimeoutError):
-    """No pooled connection became free within ``pool_timeout`` seconds."""
+class TimeoutError(AthanorError):
+    """No pooled connection became free within ``pool_timeout`` seconds.
+
+    Deliberately not a subclass of the built-in ``TimeoutError``, which is
+    ``asyncio.TimeoutError``: ``except asyncio.TimeoutError`` around ``wait_for`` must not
+    swallow pool exhaustion."""
 
 
 class DisconnectionError(AthanorError):

@@ -190,3 +190,28 @@ def test_await_only_helper_is_what_waits(tmp_path: Path) -> None:
         return count
 
     assert asyncio.run(main()) == 0
+
+
+def test_a_returned_connection_goes_to_the_waiter_not_to_the_returning_task(
+    tmp_path: Path,
+) -> None:
+    async def main() -> tuple[bool, type[BaseException] | None]:
+        pool = _pool(tmp_path, pool_size=1, max_overflow=0, timeout=0.2)
+        holder = await _in_bridge(pool.connect)
+        raw = holder.dbapi_connection
+        waiter = asyncio.ensure_future(_in_bridge(pool.connect))
+        while pool.stats().waits < 1:
+            await asyncio.sleep(0.001)
+        await _in_bridge(holder.close)
+        failure: type[BaseException] | None = None
+        try:
+            await _in_bridge(pool.connect)  # the returning task asks again at once
+        except exc.TimeoutError as error:
+            failure = type(error)
+        handed = await waiter
+        same = handed.dbapi_connection is raw
+        await _in_bridge(handed.close)
+        await _in_bridge(pool.dispose)
+        return same, failure
+
+    assert asyncio.run(main()) == (True, exc.TimeoutError)

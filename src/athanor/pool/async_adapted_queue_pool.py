@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class AsyncWaiter:
     """A checkout waiting in an asyncio task; ``wake`` may come from any thread."""
 
-    __slots__ = ("_future", "_loop", "_thread", "value")
+    __slots__ = ("_future", "_loop", "_thread", "handed", "value")
 
     def __init__(self) -> None:
         # Outside a running loop (sync code misusing an async engine) there is no future;
@@ -41,6 +41,7 @@ class AsyncWaiter:
         )
         self._thread = threading.get_ident()
         self.value: ConnectionPoolEntry | None = None
+        self.handed = False
 
     def wait(self, timeout: float) -> bool:
         """Await the wake-up through the bridge; False if ``timeout`` seconds pass first."""

@@ -1,16 +1,15 @@
-"""QueuePool: a bounded pool with overflow and fair, bounded-wait queueing.
+"""QueuePool: a bounded pool with overflow and first-come, first-served waiting.
 
 Idle entries sit in a deque.  A checkout that finds none either opens an overflow
-connection (while ``max_overflow`` allows) or joins a line of waiters, served first come,
-first served.  When an entry comes back while threads wait, the first waiter is woken to
-take it; a thread that is running anyway may take it first (that keeps the GIL-bound fast
-path free of thread switches).  Once any waiter has waited ``_starvation_wait`` seconds,
-returned entries are handed to the waiters directly, in order, until the line is short
-again, so no waiter is overtaken for longer than that.  (The same idea as Go's
-``sync.Mutex`` starvation mode.)  Waits end with :class:`~athanor.exc.TimeoutError` only
-when, at the deadline, nothing is idle and no connection may be opened.
+connection (while ``max_overflow`` allows) or joins a line of waiters.  A connection that
+comes back while checkouts wait is handed straight to the first of them, and a connection
+slot that frees up (a failed connect) is handed on the same way; idle entries exist only
+while nobody waits, so a newcomer can never overtake a waiter and no waiter waits longer
+than the connections ahead of it take.  A waiter that gives up (timeout, interruption,
+cancellation) leaves the line, or passes on what it was handed in the meantime.
 
-The fast path is one lock acquire/release per checkout and per checkin.
+The fast path is one lock acquire/release per checkout and per checkin.  Only
+``pool_size`` connections are kept idle: an overflow connection is closed when it returns.
 """
 
 from __future__ import annotations
@@ -31,14 +30,15 @@ _perf_counter = time.perf_counter
 class Waiter(Protocol):
     """One checkout waiting in QueuePool's line (a new object for every wait).
 
-    The pool sets ``value`` (an entry handed over, or None meaning "something is free: try
-    again at the head of the line") and then calls ``wake()``; ``wait(timeout)`` is called
-    once and returns True once woken, False when ``timeout`` seconds passed first.
+    The pool sets ``handed`` and ``value`` (the entry handed over, or None for a free
+    connection slot the waiter is to fill) and then calls ``wake()``; ``wait(timeout)`` is
+    called once and returns True once woken, False when ``timeout`` seconds passed first.
     ``wake()`` may come from any thread, is called with the pool lock held and must not
     block.
     """
 
     value: ConnectionPoolEntry | None
+    handed: bool
 
     def wait(self, timeout: float) -> bool:
         """Block until woken (True) or ``timeout`` seconds have passed (False)."""
@@ -50,12 +50,13 @@ class Waiter(Protocol):
 class ThreadWaiter:
     """A waiting thread, parked on a lock of its own until the pool releases it."""
 
-    __slots__ = ("_lock", "value")
+    __slots__ = ("_lock", "handed", "value")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._lock.acquire()
         self.value: ConnectionPoolEntry | None = None
+        self.handed = False
 
     def wait(self, timeout: float) -> bool:
         """Block on the private lock."""
@@ -79,10 +80,6 @@ class QueuePool(Pool):
     """
 
     _waiter_class: ClassVar[type[Waiter]] = ThreadWaiter
-    _starvation_wait: ClassVar[float] = 0.05
-    """Seconds a waiter may be overtaken by running threads before returned connections are
-    handed to waiters directly, in order: long enough that bursts run without a thread
-    switch per checkout, short enough to bound any waiter's extra delay."""
 
     def __init__(
         self,
@@ -105,8 +102,6 @@ class QueuePool(Pool):
         self._idle: deque[ConnectionPoolEntry] = deque()
         self._take = self._idle.pop if use_lifo else self._idle.popleft
         self._waiters: deque[Waiter] = deque()
-        self._starving = False
-        self._woken = False
 
     def _constructor_args(self) -> dict[str, Any]:
         args = super()._constructor_args()
@@ -136,119 +131,56 @@ class QueuePool(Pool):
 
     def _do_get(self) -> ConnectionPoolEntry:
         """The slow path of :meth:`connect`: open a connection or wait in line."""
+        waiter = self._waiter_class()  # allocated outside the lock (see Pool's docstring)
         mutex = self._mutex
-        started = deadline = 0.0
-        retrying = False
-        while True:
-            waiter = self._waiter_class()
-            mutex.acquire()
+        mutex.acquire()
+        if not self._waiters:
             if self._idle:
                 entry = self._take()
-                self._served(started)
-                self._wake_next()
+                self._checkouts += 1
                 mutex.release()
                 return entry
-            if self._overflow < self._overflow_limit and (retrying or not self._starving):
+            if self._overflow < self._overflow_limit:
                 self._overflow += 1
-                self._served(started)
+                self._checkouts += 1
                 mutex.release()
                 return self._connect_in_slot()
-            now = _perf_counter()
-            if not started:
-                started = now
-                deadline = now + self._timeout
-                self._waits += 1
-            if now >= deadline:
-                self._timeouts += 1
-                self._wait_time += now - started
-                checked_out = self._pool_size - len(self._idle) + self._overflow
-                mutex.release()
-                raise self._timeout_error(checked_out)
-            if retrying:
-                # woken but overtaken: back to the head of the line
-                if now - started > self._starvation_wait:
-                    self._starving = True
-                self._waiters.appendleft(waiter)
-            else:
-                self._waiters.append(waiter)
-            mutex.release()
-            handed = self._wait_in_line(waiter, started, deadline)
-            if handed is not None:
-                return handed
-            retrying = True
-
-    def _wait_in_line(
-        self, waiter: Waiter, started: float, deadline: float
-    ) -> ConnectionPoolEntry | None:
-        """Sleep until handed an entry (returned), woken to try again at the head of the
-        line, or out of time (both None; after a timeout the caller's last attempt raises
-        unless something is free).  Past ``_starvation_wait`` seconds of waiting the pool
-        switches to direct handoff, so nobody overtakes this waiter any more."""
-        mutex = self._mutex
-        until = min(deadline, started + self._starvation_wait)
-        while True:
-            patience = until - _perf_counter()
-            try:
-                woken = waiter.wait(max(patience, 0.0))
-            except BaseException:
-                self._abandon(waiter)
-                raise
-            mutex.acquire()
-            if woken or waiter not in self._waiters:
-                break
-            now = _perf_counter()
-            if now >= deadline:
-                self._waiters.remove(waiter)
-                if not self._waiters:
-                    self._starving = False
-                mutex.release()
-                return None
-            # still waiting after _starvation_wait: stop newcomers overtaking, and keep this
-            # waiter's place in line with a fresh waiter object (a woken-up one is spent)
-            self._starving = True
-            until = deadline
-            mutex.release()
-            replacement = self._waiter_class()
-            mutex.acquire()
-            if waiter not in self._waiters:
-                break
-            self._waiters[self._waiters.index(waiter)] = replacement
-            mutex.release()
-            waiter = replacement
-        entry = waiter.value
-        if entry is None:
-            self._woken = False
-            mutex.release()
-            return None
-        if _perf_counter() - started < self._starvation_wait:
-            self._starving = False
-        self._served(started)
+        self._waiters.append(waiter)
+        self._waits += 1
         mutex.release()
-        return entry
-
-    def _served(self, started: float) -> None:
-        """Count a checkout (called with the lock held)."""
+        started = _perf_counter()
+        try:
+            woken = waiter.wait(self._timeout)
+        except BaseException:
+            self._abandon(waiter)
+            raise
+        mutex.acquire()
+        waited = _perf_counter() - started
+        self._wait_time += waited
+        if waited > self._max_wait:  # noqa: PLR1730 - max() would allocate under the lock
+            self._max_wait = waited
+        if not (woken or waiter.handed):
+            self._waiters.remove(waiter)
+            self._timeouts += 1
+            checked_out = self._pool_size - len(self._idle) + self._overflow
+            mutex.release()
+            raise self._timeout_error(checked_out)
         self._checkouts += 1
-        if started:
-            waited = _perf_counter() - started
-            self._wait_time += waited
-            if waited > self._max_wait:  # noqa: PLR1730 - max() would allocate under the lock
-                self._max_wait = waited
+        mutex.release()
+        handed = waiter.value
+        return self._connect_in_slot() if handed is None else handed
 
-    def _wake_next(self) -> None:
-        """Wake the first waiter if something is free and nobody is already on the way
-        (called with the lock held)."""
-        if (
-            self._waiters
-            and not self._woken
-            and (self._idle or self._overflow < self._overflow_limit)
-        ):
-            waiter = self._waiters.popleft()
-            waiter.value = None
-            self._woken = True
-            if not self._waiters:
-                self._starving = False
-            waiter.wake()
+    def _hand_over(self, entry: ConnectionPoolEntry | None) -> bool:
+        """Give ``entry`` (None: a free connection slot) to the first waiter, if any (called
+        with the lock held)."""
+        waiters = self._waiters
+        if not waiters:
+            return False
+        waiter = waiters.popleft()
+        waiter.value = entry
+        waiter.handed = True
+        waiter.wake()
+        return True
 
     def _connect_in_slot(self) -> ConnectionPoolEntry:
         try:
@@ -258,22 +190,18 @@ class QueuePool(Pool):
             raise
 
     def _abandon(self, waiter: Waiter) -> None:
-        """A waiter was interrupted: leave the line, or pass on what it was just given."""
+        """A waiter was interrupted: leave the line, or pass on what it was just handed."""
         mutex = self._mutex
         mutex.acquire()
-        if waiter in self._waiters:
+        if not waiter.handed:
             self._waiters.remove(waiter)
-            if not self._waiters:
-                self._starving = False
             mutex.release()
-            return
-        if waiter.value is None:
-            self._woken = False
-            self._wake_next()
+        elif waiter.value is None:
             mutex.release()
-            return
-        mutex.release()
-        self._do_return_conn(waiter.value)
+            self._release_slot()
+        else:
+            mutex.release()
+            self._do_return_conn(waiter.value)
 
     def _timeout_error(self, checked_out: int) -> exc.TimeoutError:
         return exc.TimeoutError(
@@ -289,17 +217,8 @@ class QueuePool(Pool):
     def _do_return_conn(self, entry: ConnectionPoolEntry) -> None:
         mutex = self._mutex
         mutex.acquire()
-        waiters = self._waiters
-        if waiters:
-            if self._starving:
-                waiter = waiters.popleft()
-                waiter.value = entry
-                if not waiters:
-                    self._starving = False
-                waiter.wake()
-            else:
-                self._idle.append(entry)
-                self._wake_next()
+        if self._waiters:
+            self._hand_over(entry)
             mutex.release()
             return
         if len(self._idle) < self._idle_limit:
@@ -311,11 +230,11 @@ class QueuePool(Pool):
         entry.close()
 
     def _release_slot(self) -> None:
-        """A connection slot became free without an entry to hand on."""
+        """A connection slot became free without an entry: the first waiter fills it."""
         mutex = self._mutex
         mutex.acquire()
-        self._overflow -= 1
-        self._wake_next()
+        if not self._hand_over(None):
+            self._overflow -= 1
         mutex.release()
 
     # -- maintenance and introspection -------------------------------------------------------
