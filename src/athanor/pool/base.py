@@ -18,6 +18,7 @@ from __future__ import annotations
 import inspect
 import logging
 import operator
+import os
 import sys
 import threading
 import time
@@ -26,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any, ClassVar, Protocol
+from weakref import WeakSet
 
 from athanor import exc
 from athanor.event import EventTarget, listen
@@ -136,6 +138,7 @@ class ConnectionPoolEntry:
 
     __slots__ = (
         "__weakref__",
+        "_generation",
         "_info",
         "_pool",
         "_record_info",
@@ -154,6 +157,8 @@ class ConnectionPoolEntry:
     in_use: bool
     """The entry is checked out."""
     _recycle_at: float | None
+    _generation: int
+    """The pool's generation when the entry was made; an older one came from a parent process."""
     _info: dict[Any, Any] | None
     _record_info: dict[Any, Any] | None
 
@@ -164,6 +169,7 @@ class ConnectionPoolEntry:
         self.fresh = False
         self.in_use = False
         self._recycle_at = None
+        self._generation = pool._generation
         self._info = None
         self._record_info = None
         if connect:
@@ -424,6 +430,45 @@ class PoolProxiedConnection:
         pool._give_back(entry)
 
 
+_live_pools: WeakSet[Pool] = WeakSet()
+"""Every pool of this process, for :func:`_after_fork_in_child`."""
+
+
+def _after_fork_in_child() -> None:
+    for pool in list(_live_pools):
+        pool._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _forget(entry: ConnectionPoolEntry) -> None:
+    """Drop an entry's connection inherited through fork() without a word to the server.
+
+    The driver may still say goodbye when the object is freed (libpq sends Terminate), so its
+    socket, where it exposes one through ``fileno()``, is pointed at /dev/null in this process
+    first; the parent's copy of the socket is untouched.
+    """
+    conn = entry.dbapi_connection
+    entry.dbapi_connection = None
+    entry._info = None
+    fileno = getattr(conn, "fileno", None)
+    if fileno is None:
+        return
+    try:
+        fd = fileno()
+    except Exception:
+        return
+    if not isinstance(fd, int) or fd < 0:
+        return
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def _creator_takes_entry(creator: Callable[..., Any]) -> bool:
     """Whether ``creator`` wants the ConnectionPoolEntry: one required positional parameter,
     or a single optional one named ``connection_record``."""
@@ -491,6 +536,9 @@ class Pool(EventTarget):
         self._init_dispatch()
         self._mutex = threading.RLock()
         self._first_connect_lock = BridgeAwareLock()
+        self._pid = os.getpid()
+        self._generation = 0
+        _live_pools.add(self)
         self._first_connect_done = False
         self._reset_on_return = _RESET_CHOICES[reset_on_return]
         self._recycle = recycle
@@ -751,6 +799,11 @@ class Pool(EventTarget):
     ) -> None:
         """Reset ``conn``, fire ``reset`` and ``checkin``, and give ``entry`` back to the pool
         whatever happens."""
+        if entry._generation != self._generation:
+            # checked out before this process was forked: the parent's, leave it alone
+            entry.in_use = False
+            _forget(entry)
+            return
         dispatch = self.dispatch
         try:
             if conn is not None:
@@ -783,6 +836,22 @@ class Pool(EventTarget):
         finally:
             entry.in_use = False
             self._do_return_conn(entry)
+
+    def _after_fork(self) -> None:
+        """In a child process: drop the connections inherited from the parent without closing
+        them (closing would end the parent's sessions), so the child opens its own."""
+        if self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
+        self._mutex = threading.RLock()  # another thread of the parent may have held it
+        self._generation += 1
+        for entry in self._forget_idle():
+            _forget(entry)
+
+    def _forget_idle(self) -> list[ConnectionPoolEntry]:
+        """Take every idle entry out of the pool's bookkeeping (after a fork); pools whose
+        connections are not shared with a server (SQLite memory) keep theirs."""
+        return []
 
     def _give_back(self, entry: ConnectionPoolEntry) -> None:
         """Return an entry without reset or events (a checkout that did not complete)."""

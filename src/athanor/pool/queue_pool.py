@@ -239,6 +239,13 @@ class QueuePool(Pool):
 
     # -- maintenance and introspection -------------------------------------------------------
 
+    def _forget_idle(self) -> list[ConnectionPoolEntry]:
+        idle = list(self._idle)
+        self._idle.clear()
+        self._waiters.clear()
+        self._overflow = 0 - self._pool_size
+        return idle
+
     def dispose(self) -> None:
         """Close every idle connection; checked-out ones come back and are kept as usual."""
         idle: list[ConnectionPoolEntry] = []
