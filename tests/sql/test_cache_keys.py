@@ -24,11 +24,13 @@ from athanor.sql import (
     String,
     Table,
     delete,
+    exists,
     func,
     insert,
     label,
     literal_column,
     select,
+    text,
     update,
 )
 from athanor.sql.compiler import compile_cached
@@ -77,6 +79,33 @@ SELECT_STEPS: dict[str, Step] = {
     "label": lambda s: s.with_only_columns((t.c.a + "x").label("y")),
     "column_type": lambda s: s.with_only_columns(literal_column("1", Integer)),
     "set_label_style": lambda s: s.set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL),
+    "text_where": lambda s: s.where(text("ck_t.b > 1")),
+    "exists": lambda s: s.where(exists(select(u.c.id).where(u.c.t_id == t.c.id))),
+    "scalar_subquery": lambda s: s.add_columns(select(func.count(u.c.id)).scalar_subquery()),
+    "cte": lambda s: s.select_from(select(u.c.id).cte("c")),
+    "cte_recursive": lambda s: s.select_from(select(u.c.id).cte("c", recursive=True)),
+    "subquery": lambda s: s.select_from(select(u.c.id).subquery("c")),
+    "table_valued": lambda s: s.select_from(func.json_each(t.c.a).table_valued("value")),
+    "table_valued_derived": lambda s: s.select_from(
+        func.json_each(t.c.a).table_valued("value").render_derived()
+    ),
+}
+
+UPSERT_STEPS: dict[str, Step] = {
+    "values": lambda s: s.values(a="x"),
+    "do_nothing": lambda s: s.on_conflict_do_nothing(),
+    "do_nothing_target": lambda s: s.on_conflict_do_nothing(index_elements=["id"]),
+    "do_update": lambda s: s.on_conflict_do_update(index_elements=["id"], set_={"a": "y"}),
+    "do_update_b": lambda s: s.on_conflict_do_update(index_elements=["id"], set_={"b": 1}),
+    "do_update_where": lambda s: s.on_conflict_do_update(
+        index_elements=["id"], set_={"a": "y"}, where=t.c.b > 1
+    ),
+}
+
+DUPLICATE_STEPS: dict[str, Step] = {
+    "values": lambda s: s.values(a="x"),
+    "duplicate_a": lambda s: s.on_duplicate_key_update(a="y"),
+    "duplicate_b": lambda s: s.on_duplicate_key_update(b=1),
 }
 
 UPDATE_STEPS: dict[str, Step] = {
@@ -115,6 +144,8 @@ BASES: dict[str, tuple[Callable[[], Any], dict[str, Step]]] = {
     "update": (lambda: update(t), UPDATE_STEPS),
     "insert": (lambda: insert(t), INSERT_STEPS),
     "delete": (lambda: delete(t), DELETE_STEPS),
+    "upsert": (lambda: postgresql.insert(t), UPSERT_STEPS),
+    "duplicate": (lambda: mysql.insert(t), DUPLICATE_STEPS),
 }
 
 # Attributes that are not part of a statement's identity: memos, execution options, values

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from athanor import exc
@@ -109,6 +109,11 @@ def _expand_columns(cols: tuple[Any, ...]) -> tuple[ColumnElement, ...]:
         else:
             expanded.append(coerce_column(col))
     return tuple(expanded)
+
+
+def named_elements_key(pairs: Sequence[tuple[str, ColumnElement]], ctx: KeyContext) -> Hashable:
+    """The key of ``(column key, value)`` pairs in their order (SET lists of upserts)."""
+    return tuple((name, value._ck(ctx)) for name, value in pairs)
 
 
 def _coerce_table(table: Any) -> TableClause:
@@ -376,23 +381,17 @@ class OnConflictClause(ClauseElement):
             _conflict_target(table, constraint, index_elements, index_where)
         )
 
-    def _target_key(self, ctx: KeyContext) -> Hashable:
-        return (
-            self.constraint_target,
-            tuple(e._ck(ctx) for e in self.inferred_target_elements),
-            self.inferred_target_whereclause._ck(ctx)
-            if self.inferred_target_whereclause is not None
-            else None,
-        )
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("constraint_target", "plain"),
+        ("inferred_target_elements", "elements"),
+        ("inferred_target_whereclause", "element"),
+    )
 
 
 class OnConflictDoNothing(OnConflictClause):
     """``ON CONFLICT ... DO NOTHING``."""
 
     __visit_name__ = "on_conflict_do_nothing"
-
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("OCDN", self._target_key(ctx))
 
 
 class OnConflictDoUpdate(OnConflictClause):
@@ -424,13 +423,11 @@ class OnConflictDoUpdate(OnConflictClause):
         ]
         self.update_whereclause = coerce_where(where) if where is not None else None
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return (
-            "OCDU",
-            self._target_key(ctx),
-            tuple((k, v._ck(ctx)) for k, v in self.update_values_to_set),
-            self.update_whereclause._ck(ctx) if self.update_whereclause is not None else None,
-        )
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        *OnConflictClause._cache_attrs,
+        ("update_values_to_set", named_elements_key),
+        ("update_whereclause", "element"),
+    )
 
 
 class OnConflictInsert(Insert):

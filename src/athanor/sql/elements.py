@@ -1,10 +1,16 @@
 """The building blocks of SQL expressions: columns, bound values, operators, text.
 
-Every construct is an immutable tree of :class:`ClauseElement` objects.  Each element knows
-how to produce its *cache key* (:meth:`ClauseElement._ck`): a hashable value describing its
-structure with bound values left out, while the bound parameters themselves are collected in
-a deterministic order.  Identically shaped statements share one key, so the compiler runs
-once per shape and later executions only read the values of the collected parameters.
+Every construct is an immutable tree of :class:`ClauseElement` objects.  Each element has a
+*cache key* (:meth:`ClauseElement._ck`): a hashable value describing its structure with bound
+values left out, while the bound parameters themselves are collected in a deterministic order.
+Identically shaped statements share one key, so the compiler runs once per shape and later
+executions only read the values of the collected parameters.
+
+Constructs declare the attributes that make up their identity in ``_cache_attrs`` (see
+:data:`KEY_KINDS`); the key and :meth:`ClauseElement.get_children` derive from that list.
+Only the leaves with identity rules of their own write ``_ck`` by hand: bound parameters
+(which are collected, not keyed by value), columns (keyed by their table's identity), tables
+(stable identity) and constants.
 """
 
 from __future__ import annotations
@@ -124,9 +130,12 @@ class ClauseElement:
         super().__init_subclass__(**kwargs)
         attrs = cls.__dict__.get("_cache_attrs")
         if attrs is not None:
-            if "_ck" in cls.__dict__:
-                raise TypeError(f"{cls.__name__} declares _cache_attrs and also defines _ck")
-            cls._ck = _key_function(cls, attrs)  # type: ignore[method-assign]
+            # A FROM object is keyed by reference (its definition once per statement, then an
+            # ordinal), so what the declaration gives is its definition.
+            target = "_ck_def" if hasattr(cls, "_ck_ref") else "_ck"
+            if target in cls.__dict__:
+                raise TypeError(f"{cls.__name__} declares _cache_attrs and also defines {target}")
+            setattr(cls, target, _key_function(cls, attrs))
 
     def get_children(self) -> list[ClauseElement]:
         """The clause elements directly inside this one, from its declared attributes."""
@@ -1814,8 +1823,7 @@ class TextClause(ClauseElement):
     def self_group(self, against: Operator | None = None) -> ClauseElement:
         return self
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("T", self.text, tuple(b._ck(ctx) for b in self._bindparams.values()))
+    _cache_attrs: ClassVar[CacheAttrs] = (("text", "plain"), ("_bindparams", "element_map"))
 
     def __and__(self, other: Any) -> ColumnElement:
         return and_(self, other)
@@ -1842,8 +1850,7 @@ class TextCriterion(ColumnElement):
     def __init__(self, clause: TextClause) -> None:
         self.clause = clause
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("TCR", self.clause._ck(ctx))
+    _cache_attrs: ClassVar[CacheAttrs] = (("clause", "element"),)
 
     def self_group(self, against: Operator | None = None) -> ColumnElement:
         return Grouping(self) if against is not None else self
@@ -1866,8 +1873,7 @@ class TextualSelect(ClauseElement):
 
         return ColumnCollection((c.key or str(i), c) for i, c in enumerate(self.column_args))
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("TS", self.element._ck(ctx), tuple(c._ck(ctx) for c in self.column_args))
+    _cache_attrs: ClassVar[CacheAttrs] = (("element", "element"), ("column_args", "elements"))
 
     def subquery(self, name: str | None = None) -> Any:
         """This text as a named subquery in FROM."""

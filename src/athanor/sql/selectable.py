@@ -163,6 +163,10 @@ def _base_column(col: ColumnElement) -> ColumnElement:
     return col
 
 
+def _named_types_key(columns: Sequence[ColumnClause], ctx: KeyContext) -> Hashable:
+    return tuple((c.name, c.type._ck) for c in columns)
+
+
 class FromClause(ClauseElement):
     """Something that can appear in FROM: a table, join, alias, subquery or CTE."""
 
@@ -339,15 +343,13 @@ class Join(FromClause):
         self.isouter = isouter
         self.full = full
 
-    def _ck_def(self, ctx: KeyContext) -> Hashable:
-        return (
-            "J",
-            self.left._ck(ctx),
-            self.right._ck(ctx),
-            self.onclause._ck(ctx),
-            self.isouter,
-            self.full,
-        )
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("left", "element"),
+        ("right", "element"),
+        ("onclause", "element"),
+        ("isouter", "plain"),
+        ("full", "plain"),
+    )
 
     def _ck(self, ctx: KeyContext) -> Hashable:
         return self._ck_def(ctx)
@@ -458,11 +460,7 @@ class Alias(FromClause):
     def original(self) -> Any:
         return self.element
 
-    def _ck_def(self, ctx: KeyContext) -> Hashable:
-        return (self.__visit_name__, self.name, self.element._ck(ctx), self._extra_key())
-
-    def _extra_key(self) -> Hashable:
-        return None
+    _cache_attrs: ClassVar[CacheAttrs] = (("name", "plain"), ("element", "element"))
 
     def _populate_columns(self) -> ColumnCollection:
         cols = ColumnCollection()
@@ -535,13 +533,14 @@ class TableValuedAlias(Alias):
             )
         return cols
 
-    def _extra_key(self) -> Hashable:
-        return (
-            tuple((c.name, c.type._ck) for c in self._column_args),
-            self.with_ordinality,
-            self.render_derived_columns,
-            self.with_types,
-        )
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("name", "plain"),
+        ("element", "element"),
+        ("_column_args", _named_types_key),
+        ("with_ordinality", "plain"),
+        ("render_derived_columns", "plain"),
+        ("with_types", "plain"),
+    )
 
     def render_derived(self, name: str | None = None, with_types: bool = False) -> Any:
         """A copy that names its columns after the alias: ``AS name(col, ...)``."""
@@ -584,8 +583,7 @@ class TableValuedColumn(ColumnElement):
     def _proxy_name(self) -> str | None:
         return self.scalar_alias.name or self.scalar_alias.element.name
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("TVC", self.scalar_alias._ck(ctx))
+    _cache_attrs: ClassVar[CacheAttrs] = (("scalar_alias", "element"),)
 
     @property
     def _from_objects(self) -> list[FromClause]:
@@ -607,8 +605,11 @@ class CTE(Alias):
         super().__init__(element, name)
         self.recursive = recursive
 
-    def _extra_key(self) -> Hashable:
-        return self.recursive
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("name", "plain"),
+        ("element", "element"),
+        ("recursive", "plain"),
+    )
 
     def _compound(self, keyword: str, other: Any) -> CTE:
         new = CTE(CompoundSelect(keyword, self.element, other), self.name, recursive=self.recursive)
@@ -793,8 +794,7 @@ class _LabelReference(ColumnElement):
         self.element = element
         self.type = element.type
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("LR", self.name)
+    _cache_attrs: ClassVar[CacheAttrs] = (("name", "plain"),)
 
 
 def _limit_value(value: Any, name: str) -> ColumnElement | None:
@@ -1250,8 +1250,7 @@ class ScalarSelect(ColumnElement):
         named = element._named_columns()
         self.type = named[0][1].type if len(named) == 1 else sqltypes.NULLTYPE
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("SS", self.element._ck(ctx))
+    _cache_attrs: ClassVar[CacheAttrs] = (("element", "element"),)
 
     def where(self, *criteria: Any) -> ScalarSelect:
         """Add WHERE criteria to the inner SELECT."""
@@ -1279,8 +1278,7 @@ class Exists(ColumnElement):
             element = Select(element)
         self.element: _SelectBase = element
 
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("EX", self.element._ck(ctx))
+    _cache_attrs: ClassVar[CacheAttrs] = (("element", "element"),)
 
     def _select(self) -> Select:
         assert isinstance(self.element, Select)

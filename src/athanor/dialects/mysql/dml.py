@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from athanor import exc
 from athanor.sql import dml
-from athanor.sql.elements import ClauseElement, ColumnElement, KeyContext
+from athanor.sql.elements import CacheAttrs, ClauseElement, ColumnElement
 from athanor.sql.selectable import ColumnCollection
 
 
@@ -21,12 +21,10 @@ class OnDuplicateClause(ClauseElement):
     """``ON DUPLICATE KEY UPDATE col = value, ...``."""
 
     __visit_name__ = "on_duplicate_key_update"
+    _cache_attrs: ClassVar[CacheAttrs] = (("update", dml.named_elements_key),)
 
     def __init__(self, table: Any, update: list[tuple[str, ColumnElement]]) -> None:
         self.update = update
-
-    def _ck(self, ctx: KeyContext) -> Hashable:
-        return ("ODKU", tuple((k, v._ck(ctx)) for k, v in self.update))
 
 
 class Insert(dml.Insert):
