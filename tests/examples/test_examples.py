@@ -143,3 +143,27 @@ def test_pitfalls(backend) -> None:
 def test_session_per_request(backend) -> None:
     found = load("orm_patterns").per_request(backend.url)
     assert found == [{"id": found[0]["id"], "username": "ada"}, None, 0, 1]
+
+
+def test_query_optimization_statement_counts(backend, capsys: pytest.CaptureFixture[str]) -> None:
+    counts = load("query_optimization").main(backend.url)
+    users = 4
+    assert counts == {
+        "lazy": 1 + users,
+        "joinedload": 1,
+        "selectinload": 2,
+        "subqueryload": 2,
+        "aggregate": 1,
+        "pitfall_bad": 1 + users,
+        "pitfall_good": 2,
+    }
+    out = capsys.readouterr().out
+    assert "user3 has 7 posts" in out and "user0 has 0 posts" in out
+    assert "user2: 6 posts\nuser3: 7 posts\n" in out
+
+
+def test_query_optimization_n_plus_one_report(backend) -> None:
+    report = load("query_optimization").n_plus_one_report(backend.url)
+    assert report.startswith("N+1 queries: User.posts was lazy-loaded")
+    assert "query_optimization.py:" in report
+    assert "selectinload(User.posts)" in report

@@ -184,7 +184,16 @@ class _RowSource:
     ``fetchmany`` can be mixed freely.  Subclasses implement :meth:`_fetch`.
     """
 
-    __slots__ = ("_on_close", "_row_logger", "batch", "origin", "pending", "state", "yield_per")
+    __slots__ = (
+        "_on_close",
+        "_row_logger",
+        "batch",
+        "origin",
+        "pending",
+        "state",
+        "uniquing",
+        "yield_per",
+    )
 
     def __init__(
         self,
@@ -199,6 +208,8 @@ class _RowSource:
         self.pending: Iterator[RawRow] = _NO_PENDING
         self.state = _OPEN
         self.yield_per = yield_per
+        self.uniquing = False
+        """Whether ``unique()`` was called on the result or a view of it."""
         self._on_close = on_close
         self._row_logger = row_logger
 
@@ -535,6 +546,7 @@ class _ResultBase(Generic[_R]):
         """Skip rows equal to (or, with ``strategy``, having the same key as) one seen before."""
         self._unique_key = strategy or self._default_unique_key
         self._seen = set()
+        self._source.uniquing = True
         return self
 
     def yield_per(self, num: int) -> Self:

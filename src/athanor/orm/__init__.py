@@ -49,6 +49,7 @@ from athanor.orm.decl_api import (
 from athanor.orm.events import AttributeEvents, InstanceEvents, MapperEvents, SessionEvents
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, clear_mappers, configure_mappers, validates
+from athanor.orm.n_plus_one import NPlusOneError, NPlusOneWarning
 from athanor.orm.properties import (
     ColumnProperty,
     MappedColumn,
@@ -72,6 +73,17 @@ from athanor.orm.session import (
     sessionmaker,
 )
 from athanor.orm.state import AttributeState, History, IdentityMap, InstanceState
+from athanor.orm.strategy_options import (
+    Load,
+    defaultload,
+    immediateload,
+    joinedload,
+    lazyload,
+    noload,
+    raiseload,
+    selectinload,
+    subqueryload,
+)
 
 __all__ = [
     "AttributeEvents",
@@ -89,12 +101,15 @@ __all__ = [
     "InstrumentedList",
     "InstrumentedSet",
     "KeyFuncDict",
+    "Load",
     "Mapped",
     "MappedAsDataclass",
     "MappedColumn",
     "Mapper",
     "MapperEvents",
     "MapperProperty",
+    "NPlusOneError",
+    "NPlusOneWarning",
     "Query",
     "QueryableAttribute",
     "RelationshipProperty",
@@ -116,6 +131,7 @@ __all__ = [
     "configure_mappers",
     "declarative_base",
     "declared_attr",
+    "defaultload",
     "deferred",
     "del_attribute",
     "dynamic_loader",
@@ -124,22 +140,29 @@ __all__ = [
     "flag_modified",
     "get_attribute",
     "get_history",
+    "immediateload",
     "init_collection",
     "instance_state",
+    "joinedload",
     "keyfunc_mapping",
+    "lazyload",
     "make_transient",
     "make_transient_to_detached",
     "mapped_collection",
     "mapped_column",
+    "noload",
     "object_mapper",
     "object_session",
     "query_expression",
+    "raiseload",
     "registry",
     "relationship",
     "scoped_session",
+    "selectinload",
     "sessionmaker",
     "set_attribute",
     "set_committed_value",
+    "subqueryload",
     "synonym",
     "validates",
 ]

@@ -80,6 +80,12 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
     def cast(self, type_: Any) -> ColumnElement:
         return self.expression.cast(type_)
 
+    def _orm_join_target(self) -> list[tuple[Any, Any]] | None:
+        """For a relationship, the joins (target, ON clause) ``select(...).join(this)`` makes."""
+        if not getattr(self.prop, "is_relationship", False):
+            return None
+        return self.prop._join_target()  # type: ignore[attr-defined,no-any-return]
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)

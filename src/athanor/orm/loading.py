@@ -14,9 +14,11 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from athanor.engine.result import ChunkedIteratorResult, CursorResult, Result, ResultMetaData
+from athanor.orm import eager
 from athanor.orm import exc as orm_exc
 from athanor.orm.base import STATE_KEY, state_str
 from athanor.orm.mapper import EntityClause, Mapper
+from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.state import InstanceState
 from athanor.sql.elements import BindParameter, ColumnElement, and_
 from athanor.sql.selectable import FromClause, Select, select
@@ -73,18 +75,46 @@ class LoadingPlan:
             position += count
         self.metadata = ResultMetaData(keys)
         self.single_entity = len(self.parts) == 1 and self.parts[0][0] is not None
+        self.trees: list[tuple[int, dict[Any, eager.Node]]] = []
+        self.join_steps: list[eager.JoinStep] = []
+        self.overrides: dict[Any, str] = {}
+        self.lazy_options: dict[Any, list[Any]] = {}
+        self.requires_unique = False
+        limited = statement._limit is not None or statement._offset is not None
+        for index, (mapper, _, _) in enumerate(self.parts):
+            if mapper is None:
+                continue
+            nodes = eager.build_tree(mapper, statement._with_options)
+            if nodes:
+                position = eager.plan_joins(nodes, None, position, limited, self.join_steps)
+                self.trees.append((index, nodes))
+                self.overrides.update(eager.access_overrides(nodes))
+                self.lazy_options.update(eager.lazy_options(nodes))
+                self.requires_unique |= eager.has_joined_collection(nodes)
 
-    def result(self, session: Session, cursor_result: CursorResult, options: Any) -> Result:
-        """The ORM result over ``cursor_result`` for ``session``."""
+    def executed(self, statement: Select) -> Select:
+        """What runs for ``statement``: with the JOINs and columns of joined eager loads."""
+        return eager.apply_joins(statement, self.join_steps) if self.join_steps else statement
+
+    def result(
+        self, session: Session, cursor_result: CursorResult, options: Any, statement: Select
+    ) -> Result:
+        """The ORM result of ``statement`` over ``cursor_result`` for ``session``."""
         processors = cursor_result._metadata.processors
         populate_existing = bool(options and options.get("populate_existing"))
+        mode = session._n_plus_one
+        context = None
+        if self.overrides or self.lazy_options or mode:
+            context = LoadContext(self.overrides, self.lazy_options, mode)
         makers: list[Callable[[Sequence[Any]], Any]] = []
         for mapper, start, count in self.parts:
             if mapper is None:
                 makers.append(_column_getter(start, processors))
             else:
                 makers.append(
-                    instance_loader(session, mapper, start, count, processors, populate_existing)
+                    instance_loader(
+                        session, mapper, start, count, processors, populate_existing, context
+                    )
                 )
         if len(makers) == 1:
             (only,) = makers
@@ -98,22 +128,67 @@ class LoadingPlan:
                 return tuple([make(row) for make in all_makers])
 
         source = cursor_result._source
+        finish = self._eager_loader(session, processors, context, statement) if self.trees else None
 
-        def chunks(yield_per: int | None) -> Iterator[list[tuple[Any, ...]]]:
+        def batches(yield_per: int | None) -> Iterator[Sequence[Any]]:
             if yield_per:
                 while True:
                     batch = source.many(yield_per)
                     if not batch:
                         return
-                    yield list(map(row_fn, batch))
+                    yield batch
             else:
-                for rows in source.rest():
-                    yield list(map(row_fn, rows))
+                yield from source.rest()
+
+        def chunks(yield_per: int | None) -> Iterator[list[tuple[Any, ...]]]:
+            if self.requires_unique:
+                eager.check_unique(True, result._source.uniquing)
+            for rows in batches(yield_per):
+                built = list(map(row_fn, rows))
+                if context is not None:
+                    context.objects += len(built)
+                if finish is not None:
+                    finish(rows, built)
+                yield built
 
         yield_per = options.get("yield_per") if options else None
-        return ChunkedIteratorResult(
+        result = ChunkedIteratorResult(
             self.metadata, chunks, on_close=source.close, yield_per=yield_per
         )
+        return result
+
+    def _eager_loader(
+        self,
+        session: Session,
+        processors: Sequence[Any] | None,
+        context: LoadContext | None,
+        statement: Select,
+    ) -> Callable[[Sequence[Any], list[tuple[Any, ...]]], None]:
+        """Per batch of rows: fill joined eager loads from the rows, then run the others."""
+
+        def make_loader(
+            session: Session, mapper: Mapper, start: int, count: int, procs: Any
+        ) -> Callable[[Sequence[Any]], Any]:
+            return instance_loader(session, mapper, start, count, procs, False, context)
+
+        levels = [
+            (index, nodes, eager.JoinedRows(session, nodes, processors, make_loader))
+            for index, nodes in self.trees
+        ]
+
+        def finish(rows: Sequence[Any], built: list[tuple[Any, ...]]) -> None:
+            for index, nodes, joined in levels:
+                objects = list(
+                    {id(o): o for o in (b[index] for b in built) if o is not None}.values()
+                )
+                if joined.entries:
+                    for raw, item in zip(rows, built, strict=True):
+                        if item[index] is not None:
+                            joined.row(item[index], raw)
+                    joined.finish(session)
+                eager.post_load(session, objects, nodes, statement)
+
+        return finish
 
 
 def _column_getter(index: int, processors: Sequence[Any] | None) -> Callable[[Sequence[Any]], Any]:
@@ -139,6 +214,7 @@ def instance_loader(
     count: int,
     processors: Sequence[Any] | None,
     populate_existing: bool = False,
+    context: LoadContext | None = None,
 ) -> Callable[[Sequence[Any]], Any]:
     """A function making (or finding) the ``mapper`` instance in columns ``start:start+count``."""
     cls = mapper.class_
@@ -202,6 +278,7 @@ def instance_loader(
         state.deleted = False
         state.pending_appends = None
         state._info = None
+        state.load_context = context
         d[STATE_KEY] = state
         id_dict[key] = keyed_ref(obj, callback, key)
         if load_listeners:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from athanor import exc as sa_exc
 from athanor.orm.base import _mapper_or_none
+from athanor.orm.loading import plan_for
 from athanor.sql.functions import func
 from athanor.sql.selectable import Select, select
 
@@ -128,7 +129,8 @@ class Query(Generic[_T]):
         return new
 
     def options(self, *options: Any) -> Query[_T]:
-        return self._copy()
+        """Loader options (``selectinload(User.posts)``) for the objects this query loads."""
+        return self._copy(self._statement.options(*options))
 
     def execution_options(self, **options: Any) -> Query[_T]:
         new = self._copy()
@@ -163,10 +165,10 @@ class Query(Generic[_T]):
         )
 
     def _rows(self, result: Any) -> Any:
+        if plan_for(self._statement).requires_unique:
+            result = result.unique()
         if len(self._entities) == 1 and _mapper_or_none(self._entities[0]) is not None:
             return result.scalars()
-        if len(self._entities) == 1 and not isinstance(self._entities[0], type):
-            return result
         return result
 
     def __iter__(self) -> Iterator[Any]:

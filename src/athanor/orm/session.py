@@ -24,6 +24,7 @@ from athanor.orm import exc as orm_exc
 from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, class_mapper, instance_state, state_str
 from athanor.orm.loading import is_orm_statement, load_on_pk, load_scalar_attributes, plan_for
 from athanor.orm.mapper import EntityClause, Mapper
+from athanor.orm.n_plus_one import session_mode
 from athanor.orm.state import IdentityMap, InstanceState
 from athanor.orm.unitofwork import UOWTransaction, _update_statement
 from athanor.sql.dml import DMLStatement, insert
@@ -310,7 +311,9 @@ class Session(EventTarget):
         autocommit: bool = False,
         join_transaction_mode: str = "conservative_savepoint",
         close_resets_only: bool = True,
+        n_plus_one: str | None = None,
     ) -> None:
+        """``n_plus_one="warn" | "log" | "raise"`` reports repeated lazy loads (see README)."""
         if autocommit:
             raise sa_exc.ArgumentError(
                 "autocommit=True is not supported (it was removed in SQLAlchemy 2.0); use "
@@ -334,6 +337,7 @@ class Session(EventTarget):
         self._deleted: dict[InstanceState, Any] = {}
         self._transaction: SessionTransaction | None = None
         self._flushing = False
+        self._n_plus_one = session_mode(n_plus_one)
         self._init_dispatch()
 
     def _fire(self, name: str, *args: Any) -> None:
@@ -537,8 +541,10 @@ class Session(EventTarget):
             entity = next(raw for raw in statement._raw_columns if isinstance(raw, EntityClause))
             bind = self.get_bind(entity.mapper, **(bind_arguments or {}))
             conn = self._connection_for_bind(bind)
-            result = conn.execute(statement, params, execution_options=execution_options)
-            return plan_for(statement).result(self, result, options)
+            plan = plan_for(statement)
+            run = plan.executed(statement)
+            result = conn.execute(run, params, execution_options=execution_options)
+            return plan.result(self, result, options, statement)
         if self.autoflush and not self._flushing and isinstance(statement, Select | DMLStatement):
             self._autoflush()
         bind = self.get_bind(clause=statement, **(bind_arguments or {}))

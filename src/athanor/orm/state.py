@@ -65,6 +65,7 @@ class InstanceState:
         "deleted",
         "expired",
         "key",
+        "load_context",
         "mapper",
         "modified",
         "obj",
@@ -83,6 +84,8 @@ class InstanceState:
         self.deleted = False
         self.pending_appends: Dict[str, list[Any]] | None = None
         self._info: Dict[Any, Any] | None = None
+        self.load_context: Any = None
+        """What the query that loaded this object asked of attribute access (raiseload, N+1)."""
 
     # --- pickling: the weak reference to the object is restored on first use -----------------
 
@@ -108,6 +111,7 @@ class InstanceState:
         self.deleted = False
         self.pending_appends = None
         self._info = data["info"]
+        self.load_context = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 

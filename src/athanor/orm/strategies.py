@@ -75,12 +75,15 @@ def _lazy_statement(prop: RelationshipProperty) -> tuple[Select, list[str]]:
 def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -> Any:
     """The value of relationship ``prop`` for ``instance``, loaded now."""
     lazy = prop.lazy
+    context = state.load_context
+    if context is not None:
+        lazy = context.overrides.get(prop, lazy)
     if lazy == "noload":
         return [] if prop.uselist else None
     if lazy == "raise":
         raise sa_exc.InvalidRequestError(
-            f"{prop} is not available due to lazy='raise'; load it with an eager loader "
-            f"(selectinload({prop}) / joinedload({prop})) in the query"
+            f"{prop} is not available due to lazy='raise' or raiseload(); load it with an "
+            f"eager loader (selectinload({prop}) / joinedload({prop})) in the query"
         )
     if lazy == "write_only":
         raise sa_exc.InvalidRequestError(
@@ -105,9 +108,13 @@ def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -
             f"it with an eager loader such as selectinload({prop})"
         )
     stmt, names = _lazy_statement(prop)
+    if context is not None and prop in context.lazy_options:
+        stmt = stmt.options(*context.lazy_options[prop])
     params = dict(zip(names, values, strict=True))
     result = session.execute(stmt, params)
     items = result.scalars().all()
+    if context is not None:
+        context.lazy_loaded(prop)
     if prop.uselist:
         return items
     return items[0] if items else None

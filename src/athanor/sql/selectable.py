@@ -653,6 +653,10 @@ def _optional_elements_key(elements: Sequence[ClauseElement] | None, ctx: KeyCon
     return None if elements is None else tuple(e._ck(ctx) for e in elements)
 
 
+def _options_key(options: Sequence[Any], ctx: KeyContext) -> Hashable:
+    return tuple([o._ck(ctx) for o in options]) if options else ()
+
+
 class _SelectBase(ClauseElement):
     """What SELECT and compound SELECT share: ORDER BY, LIMIT, subqueries, CTEs."""
 
@@ -824,6 +828,7 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
     _prefixes: tuple[str, ...] = ()
     _suffixes: tuple[str, ...] = ()
     _label_style: int = LABEL_STYLE_DEFAULT
+    _with_options: tuple[Any, ...] = ()
     _memo_keys = ("_ck_memo", "_named_memo")
 
     def __init__(self, *entities: Any) -> None:
@@ -857,7 +862,14 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         ("_prefixes", "plain"),
         ("_suffixes", "plain"),
         ("_label_style", "plain"),
+        ("_with_options", _options_key),
     )
+
+    def options(self, *options: Any) -> Self:
+        """Loader options the ORM applies when it runs this select (``selectinload(...)``)."""
+        new = self._generate()
+        new._with_options = self._with_options + options
+        return new
 
     # --- columns -----------------------------------------------------------------------
 
@@ -993,8 +1005,13 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         self, target: Any, onclause: Any = None, *, isouter: bool = False, full: bool = False
     ) -> Self:
         """JOIN ``target`` to the last FROM object (ON inferred from foreign keys if omitted)."""
-        left = self._join_left()
-        return self._replace_from(left, Join(left, target, onclause, isouter=isouter, full=full))
+        new = self
+        for step_target, step_on in _along(target, onclause):
+            left = new._join_left()
+            new = new._replace_from(
+                left, Join(left, step_target, step_on, isouter=isouter, full=full)
+            )
+        return new
 
     def outerjoin(self, target: Any, onclause: Any = None, *, full: bool = False) -> Self:
         """LEFT OUTER JOIN ``target``."""
@@ -1010,8 +1027,10 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         full: bool = False,
     ) -> Self:
         """``from_ JOIN target`` added to FROM."""
+        (target, onclause), *more = _along(target, onclause)
         left = _coerce_from(from_)
-        return self._replace_from(left, Join(left, target, onclause, isouter=isouter, full=full))
+        new = self._replace_from(left, Join(left, target, onclause, isouter=isouter, full=full))
+        return new.join(*more[0], isouter=isouter, full=full) if more else new
 
     def outerjoin_from(
         self, from_: Any, target: Any, onclause: Any = None, *, full: bool = False
@@ -1106,6 +1125,15 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         new = self._generate()
         new._suffixes = self._suffixes + tuple(str(s) for s in suffixes)
         return new
+
+
+def _along(target: Any, onclause: Any) -> list[tuple[Any, Any]]:
+    """``join(User.posts)``: an ORM relationship attribute gives the joins (target, ON) to make."""
+    hook = getattr(target, "_orm_join_target", None)
+    if hook is None or onclause is not None:
+        return [(target, onclause)]
+    found: list[tuple[Any, Any]] | None = hook()
+    return [(target, onclause)] if found is None else found
 
 
 def _unique(froms: Iterable[FromClause]) -> list[FromClause]:

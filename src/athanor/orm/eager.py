@@ -1,0 +1,409 @@
+"""Eager loading: the strategies a query's loader options and ``relationship(lazy=...)`` ask for.
+
+A statement's loader options and the mappers' eager defaults become a tree of
+:class:`Node` per selected entity, built once per statement shape.  ``joined`` nodes add
+LEFT OUTER JOINs and the target's columns to the statement and are filled from each row;
+``selectin`` and ``subquery`` nodes run one more SELECT per batch of parents (IN lists of at
+most :data:`IN_CHUNK` keys) or per query; ``immediate`` nodes lazy-load per parent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from athanor import exc as sa_exc
+from athanor.orm.attributes import set_committed_value
+from athanor.orm.base import STATE_KEY
+from athanor.orm.relationships import (
+    MANYTOMANY,
+    MANYTOONE,
+    RelationshipProperty,
+    replace_columns,
+)
+from athanor.orm.strategy_options import Load
+from athanor.sql.elements import ColumnElement, and_, or_
+from athanor.sql.selectable import Select, select
+
+if TYPE_CHECKING:
+    from athanor.orm.mapper import Mapper
+    from athanor.orm.session import Session
+
+IN_CHUNK = 500
+"""Most parent keys in one ``selectin`` IN list; more parents take more SELECTs."""
+
+_LAZY_TO_STRATEGY = {
+    "joined": "joined",
+    "selectin": "selectin",
+    "subquery": "subquery",
+    "immediate": "immediate",
+    "noload": "noload",
+    "raise": "raise",
+    "raise_on_sql": "raise_on_sql",
+}
+_AT_ACCESS = frozenset({"raise", "raise_on_sql"})
+
+
+class Node:
+    """How one relationship of a level of loaded objects is loaded, and what loads below it."""
+
+    def __init__(self, prop: RelationshipProperty, strategy: str) -> None:
+        self.prop = prop
+        self.strategy = strategy
+        self.innerjoin = prop.innerjoin
+        self.suboptions: list[Load] = []
+        self.children: dict[RelationshipProperty, Node] = {}
+        self.alias: Any = None
+        self.start = 0
+        self.count = 0
+
+
+def default_strategy(prop: RelationshipProperty) -> str:
+    """The strategy ``relationship(lazy=...)`` gives ``prop`` ("select" for lazy loading)."""
+    return _LAZY_TO_STRATEGY.get(prop.lazy, "select")
+
+
+class Origin:
+    """Marks the statement of an eager load of ``prop``, so eager defaults do not loop back."""
+
+    links = ()
+
+    def __init__(self, prop: RelationshipProperty) -> None:
+        self.prop = prop
+
+    def _ck(self, ctx: Any) -> Hashable:
+        return ("ORIGIN", self.prop)
+
+
+def _came_along(prop: RelationshipProperty, path: tuple[RelationshipProperty, ...]) -> bool:
+    return prop in path or prop._reverse_property in path
+
+
+def build_tree(
+    mapper: Mapper, options: Sequence[Any], path: tuple[RelationshipProperty, ...] = ()
+) -> dict[RelationshipProperty, Node]:
+    """The nodes for objects of ``mapper``: options first, then the mapper's eager defaults."""
+    nodes: dict[RelationshipProperty, Node] = {}
+    for option in options:
+        if isinstance(option, Origin):
+            path = (*path, option.prop)
+            continue
+        prop, strategy, kw = option.links[0]
+        if not issubclass(mapper.class_, prop.parent.class_):
+            continue
+        node = nodes.get(prop)
+        if node is None:
+            node = nodes[prop] = Node(prop, default_strategy(prop))
+        if strategy != "default":
+            node.strategy = strategy
+            node.innerjoin = dict(kw).get("innerjoin", prop.innerjoin)
+        if len(option.links) > 1:
+            rest = Load.__new__(Load)
+            rest.links = option.links[1:]
+            node.suboptions.append(rest)
+    for prop in mapper._relationships:
+        if prop not in nodes and prop.lazy in _LAZY_TO_STRATEGY and not _came_along(prop, path):
+            nodes[prop] = Node(prop, default_strategy(prop))
+    for node in nodes.values():
+        if node.strategy == "joined":
+            node.children = build_tree(node.prop.mapper, node.suboptions, (*path, node.prop))
+    return nodes
+
+
+def _target_columns(node: Node) -> list[ColumnElement] | None:
+    columns = []
+    for _, col in node.prop.mapper._load_columns:
+        found = node.alias.corresponding_column(col)
+        if found is None:
+            return None
+        columns.append(found)
+    return columns
+
+
+JoinStep = tuple[Any, ColumnElement, bool, Sequence[ColumnElement], Sequence[ColumnElement]]
+"""One JOIN a joined eager load adds: target, ON clause, outer or not, columns, ORDER BY."""
+
+
+def plan_joins(
+    nodes: dict[RelationshipProperty, Node],
+    parent_alias: Any,
+    position: int,
+    limited: bool,
+    steps: list[JoinStep],
+) -> int:
+    """Append the JOINs of the ``joined`` nodes (recursively) to ``steps``; place their columns.
+
+    Returns the next free column position.  A joined collection under LIMIT/OFFSET is
+    loaded with ``selectin`` instead, so the limit still counts parents.
+    """
+    for node in nodes.values():
+        if node.strategy != "joined":
+            continue
+        prop = node.prop
+        if limited and prop.uselist:
+            node.strategy = "selectin"
+            continue
+        node.alias = prop.target.alias()
+        columns = _target_columns(node)
+        if columns is None:
+            node.strategy = "selectin"
+            continue
+
+        def local(col: ColumnElement) -> ColumnElement:
+            found = None if parent_alias is None else parent_alias.corresponding_column(col)
+            return col if found is None else found
+
+        isouter = not node.innerjoin
+        if prop.direction == MANYTOMANY:
+            sec = prop.secondary.alias()
+            parent_on = and_(
+                *[local(p) == sec.corresponding_column(s) for p, s in prop.secondary_parent_pairs]
+            )
+            steps.append((sec, parent_on, isouter, (), ()))
+            onclause = and_(
+                *[
+                    node.alias.corresponding_column(t) == sec.corresponding_column(s)
+                    for t, s in prop.secondary_target_pairs
+                ]
+            )
+        else:
+            onclause = and_(
+                *[local(p) == node.alias.corresponding_column(t) for p, t in prop.pairs]
+            )
+        by = prop.order_by if isinstance(prop.order_by, list) else prop.mapper._order_by_default
+        alias = node.alias
+        order = [
+            replace_columns(c, lambda col, a=alias: a.corresponding_column(col))  # type: ignore[misc]
+            for c in by or ()
+        ]
+        steps.append((alias, onclause, isouter, columns, order))
+        node.start, node.count = position, len(columns)
+        position = plan_joins(node.children, node.alias, position + len(columns), limited, steps)
+    return position
+
+
+def apply_joins(statement: Select, steps: Sequence[JoinStep]) -> Select:
+    """``statement`` with the JOINs and columns of joined eager loads."""
+    order: list[ColumnElement] = []
+    for target, onclause, isouter, columns, child_order in steps:
+        statement = statement.join(target, onclause, isouter=isouter)
+        if columns:
+            statement = statement.add_columns(*columns)
+        order.extend(child_order)
+    return statement.order_by(*order) if order else statement
+
+
+def has_joined_collection(nodes: dict[RelationshipProperty, Node]) -> bool:
+    """Whether a joined eager load of a collection repeats parent rows."""
+    return any(
+        n.strategy == "joined" and (n.prop.uselist or has_joined_collection(n.children))
+        for n in nodes.values()
+    )
+
+
+def access_overrides(nodes: dict[RelationshipProperty, Node]) -> dict[Any, str]:
+    """Strategies that act when an attribute is accessed (``raiseload``)."""
+    return {prop: n.strategy for prop, n in nodes.items() if n.strategy in _AT_ACCESS}
+
+
+def lazy_options(nodes: dict[RelationshipProperty, Node]) -> dict[Any, list[Load]]:
+    """Options further along a path, for lazy loads (``defaultload(A.b).selectinload(...)``)."""
+    return {
+        prop: n.suboptions for prop, n in nodes.items() if n.strategy == "select" and n.suboptions
+    }
+
+
+class JoinedRows:
+    """Fills ``joined`` relationships of one level from the rows of one execution."""
+
+    def __init__(
+        self,
+        session: Session,
+        nodes: dict[RelationshipProperty, Node],
+        processors: Sequence[Any] | None,
+        make_loader: Callable[..., Callable[[Sequence[Any]], Any]],
+    ) -> None:
+        self.entries: list[tuple[Node, Callable[[Sequence[Any]], Any], JoinedRows | None]] = []
+        for node in nodes.values():
+            if node.strategy != "joined":
+                continue
+            loader = make_loader(session, node.prop.mapper, node.start, node.count, processors)
+            below = JoinedRows(session, node.children, processors, make_loader)
+            self.entries.append((node, loader, below if below.entries else None))
+        self.collected: dict[tuple[int, int], tuple[Any, list[Any], set[int]]] = {}
+        self.skipped: set[tuple[int, int]] = set()
+        self.touched: dict[tuple[int, int], tuple[Node, tuple[Any, list[Any], set[int]]]] = {}
+        self.children: dict[Node, list[Any]] = {}
+
+    def row(self, parent: Any, raw: Sequence[Any]) -> None:
+        """Take the joined objects of ``parent`` from one raw row."""
+        for node, loader, below in self.entries:
+            child = loader(raw)
+            if below is not None and child is not None:
+                below.row(child, raw)
+            key = (id(parent), id(node))
+            if key in self.skipped:
+                continue
+            entry = self.collected.get(key)
+            if entry is None:
+                if node.prop.key in parent.__dict__:
+                    self.skipped.add(key)
+                    continue
+                entry = self.collected[key] = (parent, [], set())
+                self.touched[key] = (node, entry)
+            if child is not None and id(child) not in entry[2]:
+                entry[2].add(id(child))
+                entry[1].append(child)
+                self.touched[key] = (node, entry)
+                self.children.setdefault(node, []).append(child)
+
+    def finish(self, session: Session) -> None:
+        """Store the values collected from a batch of rows; run the post-loads below them."""
+        for node, (parent, items, _) in self.touched.values():
+            value: Any = items if node.prop.uselist else (items[0] if items else None)
+            set_committed_value(parent, node.prop.key, value)
+        self.touched = {}
+        for node, _, below in self.entries:
+            children = self.children.pop(node, [])
+            if below is not None:
+                below.finish(session)
+            if children:
+                post_load(session, children, node.children, None)
+
+
+def post_load(
+    session: Session,
+    objects: Sequence[Any],
+    nodes: dict[RelationshipProperty, Node],
+    statement: Select | None,
+) -> None:
+    """Run the strategies that need more SQL (or none) for freshly loaded ``objects``."""
+    for prop, node in nodes.items():
+        strategy = node.strategy
+        if strategy in ("joined", "select") or strategy in _AT_ACCESS:
+            continue
+        key = prop.key
+        todo = [o for o in objects if o is not None and key not in o.__dict__]
+        if not todo:
+            continue
+        if strategy == "noload":
+            for obj in todo:
+                set_committed_value(obj, key, [] if prop.uselist else None)
+        elif strategy == "immediate":
+            for obj in todo:
+                getattr(obj, key)
+        elif strategy == "selectin":
+            _selectin(session, prop, todo, node.suboptions)
+        elif strategy == "subquery" and statement is not None:
+            _subquery(session, prop, todo, node.suboptions, statement)
+        else:
+            _selectin(session, prop, todo, node.suboptions)
+
+
+def _remote_key(prop: RelationshipProperty) -> list[ColumnElement]:
+    if prop.direction == MANYTOMANY:
+        return [s for _, s in prop.secondary_parent_pairs]
+    return [t for _, t in prop.pairs]
+
+
+def _base_select(prop: RelationshipProperty, options: Sequence[Load]) -> Select:
+    stmt = select(prop.mapper._entity, *_remote_key(prop))
+    if prop.direction == MANYTOMANY:
+        stmt = stmt.join(prop.secondary, prop.secondaryjoin)
+    if prop.order_by:
+        stmt = stmt.order_by(*prop.order_by)  # type: ignore[misc]
+    elif prop.mapper._order_by_default is not None:
+        stmt = stmt.order_by(*prop.mapper._order_by_default)
+    return stmt.options(Origin(prop), *options)
+
+
+def _keys_of(prop: RelationshipProperty, objects: Sequence[Any]) -> list[tuple[Any, ...] | None]:
+    keys: list[tuple[Any, ...] | None] = []
+    for obj in objects:
+        values = prop._parent_values(obj.__dict__[STATE_KEY], obj)
+        keys.append(None if values is None or all(v is None for v in values) else tuple(values))
+    return keys
+
+
+def _assign(
+    prop: RelationshipProperty,
+    objects: Sequence[Any],
+    keys: Sequence[tuple[Any, ...] | None],
+    found: dict[tuple[Any, ...], list[Any]],
+) -> None:
+    for obj, key in zip(objects, keys, strict=True):
+        items = found.get(key, []) if key is not None else []
+        value: Any = items if prop.uselist else (items[0] if items else None)
+        set_committed_value(obj, prop.key, value)
+
+
+def _collect(result: Any, found: dict[tuple[Any, ...], list[Any]]) -> None:
+    for row in result.unique(_row_identity):
+        found.setdefault(tuple(row[1:]), []).append(row[0])
+
+
+def _row_identity(row: Any) -> Hashable:
+    return (id(row[0]), *row[1:])
+
+
+def _selectin(
+    session: Session, prop: RelationshipProperty, objects: Sequence[Any], options: Sequence[Load]
+) -> None:
+    keys = _keys_of(prop, objects)
+    found: dict[tuple[Any, ...], list[Any]] = {}
+    wanted = list(dict.fromkeys(k for k in keys if k is not None))
+    if prop.direction == MANYTOONE:
+        remaining = []
+        for key in wanted:
+            identity = prop._identity_of_target(list(key))
+            hit = None if identity is None else session.identity_map.get_object(identity)
+            if hit is None:
+                remaining.append(key)
+            else:
+                found[key] = [hit]
+        wanted = remaining
+    if not wanted:
+        _assign(prop, objects, keys, found)
+        return
+    base = _base_select(prop, options)
+    remote = _remote_key(prop)
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        if len(remote) == 1:
+            crit = remote[0].in_([k[0] for k in chunk])
+        else:
+            crit = or_(*[and_(*[c == v for c, v in zip(remote, k, strict=True)]) for k in chunk])
+        _collect(session.execute(base.where(crit)), found)
+    _assign(prop, objects, keys, found)
+
+
+def _subquery(
+    session: Session,
+    prop: RelationshipProperty,
+    objects: Sequence[Any],
+    options: Sequence[Load],
+    statement: Select,
+) -> None:
+    local = prop.local_columns
+    inner = statement.with_only_columns(*[c.label(f"key_{i}") for i, c in enumerate(local)])
+    if inner._limit is None and inner._offset is None:
+        inner = inner.order_by(None).distinct()
+    inner._with_options = ()
+    parents = inner.subquery()
+    remote = _remote_key(prop)
+    base = _base_select(prop, options)
+    onclause = and_(*[r == parents.c[f"key_{i}"] for i, r in enumerate(remote)])
+    found: dict[tuple[Any, ...], list[Any]] = {}
+    _collect(session.execute(base.join(parents, onclause)), found)
+    _assign(prop, objects, _keys_of(prop, objects), found)
+
+
+def check_unique(requires: bool, unique_requested: bool) -> None:
+    """2.0-style results with joined eager collections must be uniquified by the caller."""
+    if requires and not unique_requested:
+        raise sa_exc.InvalidRequestError(
+            "The unique() method must be invoked on this Result, as it contains results that "
+            "include joined eager loads against collections (each parent row repeats once per "
+            "child); call session.execute(stmt).unique() / session.scalars(stmt).unique(), or "
+            "use selectinload() instead of joinedload()"
+        )
