@@ -5,6 +5,7 @@ the same names as ``sqlalchemy.orm``.
 """
 
 from athanor.orm import exc
+from athanor.orm.aliased import AliasedClass, aliased
 from athanor.orm.attributes import (
     InstrumentedAttribute,
     QueryableAttribute,
@@ -86,6 +87,7 @@ from athanor.orm.strategy_options import (
 )
 
 __all__ = [
+    "AliasedClass",
     "AttributeEvents",
     "AttributeState",
     "ColumnProperty",
@@ -118,6 +120,7 @@ __all__ = [
     "SessionTransaction",
     "SynonymProperty",
     "WriteOnlyMapped",
+    "aliased",
     "attribute_history",
     "attribute_keyed_dict",
     "attribute_mapped_collection",

@@ -80,11 +80,13 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
     def cast(self, type_: Any) -> ColumnElement:
         return self.expression.cast(type_)
 
-    def _orm_join_target(self) -> list[tuple[Any, Any]] | None:
+    def _orm_join_target(self, target: Any = None) -> list[tuple[Any, Any]] | None:
         """For a relationship, the joins (target, ON clause) ``select(...).join(this)`` makes."""
         if not getattr(self.prop, "is_relationship", False):
             return None
-        return self.prop._join_target()  # type: ignore[attr-defined,no-any-return]
+        from athanor.orm.aliased import relationship_joins
+
+        return relationship_joins(self.prop, None, target)  # type: ignore[arg-type]
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):

@@ -137,6 +137,10 @@ class Query(Generic[_T]):
         new._options = {**self._options, **options}
         return new
 
+    def yield_per(self, count: int) -> Query[_T]:
+        """Fetch rows and build objects ``count`` at a time while iterating."""
+        return self.execution_options(yield_per=count)
+
     def populate_existing(self) -> Query[_T]:
         return self.execution_options(populate_existing=True)
 
@@ -204,6 +208,67 @@ class Query(Generic[_T]):
         """How many rows this query returns."""
         stmt = select(func.count()).select_from(self._statement.subquery())
         return int(self._session().execute(stmt, self._params or None).scalar() or 0)
+
+    def _bulk_target(self, action: str) -> Any:
+        mapper = _mapper_or_none(self._entities[0]) if self._entities else None
+        if mapper is None:
+            raise sa_exc.InvalidRequestError(
+                f"Query.{action}() needs a query of one mapped class, e.g. "
+                f"session.query(User).filter(...).{action}(...)"
+            )
+        return mapper
+
+    def update(self, values: dict[Any, Any], synchronize_session: Any = "auto") -> int:
+        """UPDATE every row this query matches in one statement; returns the matched count.
+
+        Objects of the class already in the session get the changed attributes expired (they
+        reload on next access) unless ``synchronize_session=False``.
+        """
+        from athanor.sql.dml import update
+
+        mapper = self._bulk_target("update")
+        columns: dict[Any, Any] = {}
+        keys = []
+        for name, value in values.items():
+            key: str = name if isinstance(name, str) else getattr(name, "key", "")
+            prop = mapper._props.get(key)
+            if prop is None or not getattr(prop, "columns", None):
+                raise sa_exc.InvalidRequestError(
+                    f"Query.update(): {mapper.class_.__name__} has no column attribute {name!r}"
+                )
+            columns[prop.columns[0]] = value
+            keys.append(key)
+        session = self._session()
+        stmt = update(mapper.local_table).where(*self._statement._where).values(columns)
+        result = session.execute(stmt, self._params or None)
+        if synchronize_session is not False:
+            for obj in list(session.identity_map.values()):
+                if isinstance(obj, mapper.class_):
+                    session.expire(obj, keys)
+        return int(result.rowcount)
+
+    def delete(self, synchronize_session: Any = "auto") -> int:
+        """DELETE every row this query matches in one statement; returns the matched count.
+
+        Objects of those rows already in the session are expunged from it unless
+        ``synchronize_session=False`` (their keys are fetched first).
+        """
+        from athanor.sql.dml import delete
+
+        mapper = self._bulk_target("delete")
+        session = self._session()
+        where = self._statement._where
+        doomed = []
+        if synchronize_session is not False:
+            keys = session.execute(select(*mapper.primary_key).where(*where), self._params or None)
+            for row in keys.all():
+                found = session.identity_map.get_object(mapper._identity_key(tuple(row)))
+                if found is not None:
+                    doomed.append(found)
+        result = session.execute(delete(mapper.local_table).where(*where), self._params or None)
+        for obj in doomed:
+            session.expunge(obj)
+        return int(result.rowcount)
 
     def exists(self) -> Any:
         return self._statement.exists()

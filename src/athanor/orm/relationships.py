@@ -599,18 +599,6 @@ class RelationshipProperty(MapperProperty):
     def _load_pending_scalar(self, state: InstanceState, instance: Any) -> Any:
         return None
 
-    def _join_target(self) -> list[tuple[Any, ColumnElement]]:
-        """The joins ``select(Parent).join(Parent.rel)`` makes: (target, ON clause) pairs."""
-        self.parent._check_configure()
-        assert self.primaryjoin is not None
-        if self.secondary is not None:
-            assert self.secondaryjoin is not None
-            return [
-                (self.secondary, self.primaryjoin),
-                (self.mapper._entity, self.secondaryjoin),
-            ]
-        return [(self.mapper._entity, self.primaryjoin)]
-
     def _lazy_load(self, state: InstanceState, instance: Any) -> Any:
         from athanor.orm.strategies import lazy_load
 

@@ -1128,11 +1128,17 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
 
 
 def _along(target: Any, onclause: Any) -> list[tuple[Any, Any]]:
-    """``join(User.posts)``: an ORM relationship attribute gives the joins (target, ON) to make."""
-    hook = getattr(target, "_orm_join_target", None)
-    if hook is None or onclause is not None:
-        return [(target, onclause)]
-    found: list[tuple[Any, Any]] | None = hook()
+    """``join(User.posts)``, ``join(alias, User.posts)``: an ORM relationship attribute gives
+    the joins (target, ON clause) to make."""
+    found: list[tuple[Any, Any]] | None = None
+    if onclause is not None:
+        hook = getattr(onclause, "_orm_join_target", None)
+        if hook is not None:
+            found = hook(target)
+    else:
+        hook = getattr(target, "_orm_join_target", None)
+        if hook is not None:
+            found = hook()
     return [(target, onclause)] if found is None else found
 
 

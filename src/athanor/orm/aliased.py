@@ -1,0 +1,143 @@
+"""``aliased(User)``: a mapped class under another name in one statement (self-joins, two roles).
+
+The aliased class hands out the alias's columns for its column attributes and relationship
+attributes whose joins start (or end) at the alias; ``select(ua)`` loads ``User`` objects
+into the same identity map as ``select(User)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from athanor import exc as sa_exc
+from athanor.orm.base import _mapper_or_none
+from athanor.orm.mapper import EntityClause, Mapper
+from athanor.orm.relationships import MANYTOMANY, RelationshipProperty
+from athanor.sql.elements import ColumnElement, KeyContext, and_
+from athanor.sql.selectable import Alias, ColumnCollection
+
+
+class AliasedEntity(EntityClause, Alias):
+    """The FROM object of an aliased class: ``users AS users_1``, loading ``User`` objects."""
+
+    __visit_name__ = "alias"
+
+    def __init__(self, mapper: Mapper, name: str | None) -> None:
+        super().__init__(mapper)
+        self.element = mapper.local_table
+        self._root = Alias(mapper.local_table, name)
+        self.name = name
+
+    def _populate_columns(self) -> ColumnCollection:
+        cols = ColumnCollection()
+        for key, col in self.mapper._load_columns:
+            found = self._root.corresponding_column(col)
+            if found is None:
+                raise sa_exc.ArgumentError(
+                    f"aliased({self.mapper.class_.__name__}): the SQL expression attribute "
+                    f"{key!r} cannot be aliased yet; alias a mapping of plain columns"
+                )
+            cols.add(found, key)
+        return cols
+
+    @property
+    def _hide_froms(self) -> list[Any]:
+        return [self._root]
+
+    def _ck(self, ctx: KeyContext) -> Any:
+        return self
+
+    def adapt(self, col: ColumnElement) -> ColumnElement:
+        """The alias's column for a column of the mapped table (others unchanged)."""
+        found = self._root.corresponding_column(col)
+        return col if found is None else found
+
+    def __repr__(self) -> str:
+        return f"<aliased {self.mapper.class_.__name__} {self.name or '(anonymous)'}>"
+
+
+def relationship_joins(
+    prop: RelationshipProperty, source: AliasedEntity | None, target: Any
+) -> list[tuple[Any, ColumnElement]]:
+    """The (target, ON) joins along ``prop`` from ``source`` (or the parent) to ``target``."""
+    prop.parent._check_configure()
+    target_entity = prop.mapper._entity if target is None else _entity_of(target)
+
+    def near(col: ColumnElement) -> ColumnElement:
+        return col if source is None else source.adapt(col)
+
+    def far(col: ColumnElement) -> ColumnElement:
+        if isinstance(target_entity, AliasedEntity):
+            return target_entity.adapt(col)
+        return col
+
+    if prop.direction == MANYTOMANY:
+        return [
+            (prop.secondary, and_(*[near(p) == s for p, s in prop.secondary_parent_pairs])),
+            (target_entity, and_(*[far(t) == s for t, s in prop.secondary_target_pairs])),
+        ]
+    return [(target_entity, and_(*[near(p) == far(t) for p, t in prop.pairs]))]
+
+
+def _entity_of(target: Any) -> Any:
+    if isinstance(target, AliasedClass):
+        return target._entity
+    mapper = _mapper_or_none(target)
+    return target if mapper is None else mapper._entity
+
+
+class _AliasedRelationship:
+    """``ua.posts``: a relationship attribute whose joins start at the alias."""
+
+    def __init__(self, prop: RelationshipProperty, source: AliasedEntity) -> None:
+        self.prop = prop
+        self.source = source
+
+    def _orm_join_target(self, target: Any = None) -> list[tuple[Any, ColumnElement]]:
+        return relationship_joins(self.prop, self.source, target)
+
+    def __clause_element__(self) -> ColumnElement:
+        ((_, onclause),) = relationship_joins(self.prop, self.source, None)[-1:]
+        return onclause
+
+
+class AliasedClass:
+    """A mapped class under an alias; attributes give the alias's columns (``ua.username``)."""
+
+    def __init__(self, entity: Any, name: str | None = None) -> None:
+        mapper = _mapper_or_none(entity)
+        if mapper is None:
+            raise sa_exc.ArgumentError(f"aliased() needs a mapped class, got {entity!r}")
+        mapper._check_configure()
+        self._entity = AliasedEntity(mapper, name)
+        self._mapper = mapper
+
+    def __clause_element__(self) -> AliasedEntity:
+        return self._entity
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        mapper = self.__dict__["_mapper"]
+        prop = mapper._props.get(key)
+        if isinstance(prop, RelationshipProperty):
+            return _AliasedRelationship(prop, self._entity)
+        col = self._entity.c.get(key)
+        if col is None:
+            raise AttributeError(
+                f"aliased({mapper.class_.__name__}) has no column attribute {key!r}"
+            )
+        return col
+
+    def __repr__(self) -> str:
+        return repr(self._entity)
+
+
+def aliased(element: Any, alias: Any = None, name: str | None = None, flat: bool = False) -> Any:
+    """``element`` (a mapped class) under an alias, to use it twice in one statement."""
+    if alias is not None:
+        raise sa_exc.ArgumentError(
+            "aliased(cls, selectable) is not supported yet; alias the class itself "
+            "(aliased(cls) or aliased(cls, name=...))"
+        )
+    return AliasedClass(element, name)
