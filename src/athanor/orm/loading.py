@@ -338,7 +338,7 @@ def load_on_pk(
 
 def load_scalar_attributes(state: InstanceState, instance: Any, key: str | None) -> None:
     """Load the unloaded column attributes of a persistent object (one SELECT by key)."""
-    from athanor.orm.strategies import detached_error
+    from athanor.orm.strategies import detached_error, require_async_bridge
 
     session = state.session
     if session is None:
@@ -363,6 +363,7 @@ def load_scalar_attributes(state: InstanceState, instance: Any, key: str | None)
     if not wanted:
         return
     assert state.key is not None
+    require_async_bridge(session, state, key or wanted[0][0], relationship=False)
     cols: list[ColumnElement] = [c for _, c in wanted]
     crit = [c == v for c, v in zip(mapper.primary_key, state.key[1], strict=True)]
     stmt = select(*cols).where(and_(*crit))

@@ -14,6 +14,7 @@ from athanor.orm.base import state_str
 from athanor.orm.relationships import MANYTOMANY, MANYTOONE, RelationshipProperty, replace_columns
 from athanor.orm.state import InstanceState
 from athanor.sql.elements import BindParameter, ColumnElement, and_
+from athanor.util.concurrency import in_greenlet
 
 if TYPE_CHECKING:
     from athanor.sql.selectable import Select
@@ -29,6 +30,34 @@ def detached_error(state: InstanceState, key: str, action: str) -> orm_exc.Detac
         f"loader such as selectinload({state.class_.__name__}.{key}) for relationships), create "
         "the session with expire_on_commit=False, keep the session open, or attach the object "
         "again with session.add(obj) / session.merge(obj)"
+    )
+
+
+def require_async_bridge(session: Any, state: InstanceState, key: str, relationship: bool) -> None:
+    """Refuse, before any I/O, to load ``key`` with an async engine from outside the bridge
+    (plain attribute access in async code), naming the attribute and the ways to load it."""
+    bind = session.get_bind(state.mapper)
+    if not getattr(bind.dialect, "is_async", False) or in_greenlet():
+        return
+    name = f"{state.class_.__name__}.{key}"
+    if relationship:
+        what = f"Lazy load of relationship {name!r}"
+        fixes = (
+            f"load it in the query with selectinload({name}), read it with "
+            f"'await obj.awaitable_attrs.{key}' (mix AsyncAttrs into the base class), or map "
+            'it with lazy="raise" to catch such access early'
+        )
+    else:
+        what = f"Loading expired attribute {name!r}"
+        fixes = (
+            f"reload it with 'await session.refresh(obj)', read it with "
+            f"'await obj.awaitable_attrs.{key}', or make the session with "
+            "expire_on_commit=False so commit() does not expire it"
+        )
+    raise sa_exc.MissingGreenlet(
+        f"{what} of {state_str(state)} needs a query, and in asyncio code plain attribute "
+        f"access cannot wait for one: {fixes}; code that relies on implicit loading can run "
+        "under 'await session.run_sync(fn)'"
     )
 
 
@@ -107,6 +136,7 @@ def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -
             f"{prop} is not available due to lazy='raise_on_sql' (loading it needs SQL); load "
             f"it with an eager loader such as selectinload({prop})"
         )
+    require_async_bridge(session, state, prop.key, relationship=True)
     stmt, names = _lazy_statement(prop)
     if context is not None and prop in context.lazy_options:
         stmt = stmt.options(*context.lazy_options[prop])

@@ -1,4 +1,5 @@
-"""asyncio support: ``create_async_engine`` and the awaitable engine, connection and results.
+"""asyncio support: ``create_async_engine``, the awaitable engine, connection and results, and
+``AsyncSession`` (the ORM Session driven through the same bridge).
 
 The synchronous engine does the work; async drivers are adapted to it through the greenlet
 bridge (``athanor.util.concurrency``), so behaviour matches ``create_engine`` exactly.
@@ -12,14 +13,26 @@ from athanor.ext.asyncio.engine import (
     create_async_engine,
 )
 from athanor.ext.asyncio.result import AsyncMappingResult, AsyncResult, AsyncScalarResult
+from athanor.ext.asyncio.scoping import async_scoped_session
+from athanor.ext.asyncio.session import (
+    AsyncAttrs,
+    AsyncSession,
+    AsyncSessionTransaction,
+    async_sessionmaker,
+)
 
 __all__ = [
+    "AsyncAttrs",
     "AsyncConnection",
     "AsyncEngine",
     "AsyncMappingResult",
     "AsyncResult",
     "AsyncScalarResult",
+    "AsyncSession",
+    "AsyncSessionTransaction",
     "AsyncTransaction",
     "async_engine_from_config",
+    "async_scoped_session",
+    "async_sessionmaker",
     "create_async_engine",
 ]
