@@ -75,6 +75,12 @@ def test_async_engine(backend, capsys: pytest.CaptureFixture[str]) -> None:
     assert seen == expected
 
 
+def test_async_orm(backend) -> None:
+    import asyncio
+
+    assert asyncio.run(load("async_orm").main(backend.async_url())) == ["async_user has 1 posts"]
+
+
 def test_core_quickstart(backend, capsys: pytest.CaptureFixture[str]) -> None:
     found = load("core_quickstart").main(backend.url)
     assert found == [("john_doe", 30)]
