@@ -106,7 +106,8 @@ def test_burst_of_tasks_on_a_fresh_and_on_a_disposed_engine(backend: Backend, ta
         assert log[:2] == ["first_connect started", "first_connect done"]
         assert log.count("first_connect started") == 1
         assert set(log[2:]) == {"connect"}
-        assert 1 <= len(log) - 2 <= min(tasks, 15)
+        connects = len(log) - 2  # at least one, never more than the pool's 5 + 10 slots
+        assert 0 < connects <= min(tasks, 15)
 
 
 @pytest.mark.usefixtures("async_driver")
