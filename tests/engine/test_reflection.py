@@ -279,6 +279,47 @@ def test_reflect_only_and_autoload_with(engine: Engine) -> None:
     assert "ix_orders_qty" in {ix.name for ix in orders.indexes}
 
 
+def test_reflecting_an_existing_table_again_adds_nothing_twice(engine: Engine) -> None:
+    make_schema(engine)
+    metadata = MetaData()
+    first = Table("orders", metadata, autoload_with=engine)
+    shape = (
+        sorted(str(ix.name) for ix in first.indexes),
+        sorted(type(c).__name__ for c in first.constraints),
+        len(first.foreign_keys),
+    )
+    again = Table("orders", metadata, autoload_with=engine)
+    extended = Table("orders", metadata, autoload_with=engine, extend_existing=True)
+    assert again is first and extended is first
+    assert (
+        sorted(str(ix.name) for ix in first.indexes),
+        sorted(type(c).__name__ for c in first.constraints),
+        len(first.foreign_keys),
+    ) == shape
+
+
+def test_unique_indexed_column_is_one_unique_index(engine: Engine) -> None:
+    metadata = MetaData()
+    table = Table(
+        "handles",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("handle", sqltypes.String(30), unique=True, index=True),
+    )
+    assert not [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+    assert [(ix.name, ix.unique) for ix in table.indexes] == [("ix_handles_handle", True)]
+    metadata.create_all(engine)
+    inspector = inspect(engine)
+    # MySQL reports a unique index both as an index and as a unique constraint.
+    unique_names = {ix["name"] for ix in inspector.get_indexes("handles") if ix["unique"]}
+    unique_names |= {uq["name"] for uq in inspector.get_unique_constraints("handles")}
+    assert unique_names == {"ix_handles_handle"}
+    with engine.begin() as conn:
+        conn.execute(table.insert().values(handle="a"))
+        with pytest.raises(exc.IntegrityError):
+            conn.execute(table.insert().values(handle="a"))
+
+
 def test_reflect_then_recreate_on_sqlite(engine: Engine, tmp_path: Path) -> None:
     make_schema(engine)
     metadata = MetaData()

@@ -296,7 +296,7 @@ class Inspector:
             )
         for fk in self.get_foreign_keys(name, schema):
             if all(c in table.c for c in fk["constrained_columns"]):
-                table.append_constraint(self._foreign_key(table, fk, resolve_fks))
+                _append_if_new(table, self._foreign_key(table, fk, resolve_fks))
         self._reflect_indexes_and_constraints(table, name, schema)
         comment = self.get_table_comment(name, schema).get("text")
         if comment is not None:
@@ -307,12 +307,12 @@ class Inspector:
     def _reflect_indexes_and_constraints(self, table: Any, name: str, schema: str | None) -> None:
         for unique in self.get_unique_constraints(name, schema):
             if all(c in table.c for c in unique["column_names"]):
-                table.append_constraint(
-                    sa_schema.UniqueConstraint(*unique["column_names"], name=unique["name"])
+                _append_if_new(
+                    table, sa_schema.UniqueConstraint(*unique["column_names"], name=unique["name"])
                 )
         for check in self.get_check_constraints(name, schema):
-            table.append_constraint(
-                sa_schema.CheckConstraint(_sql(check["sqltext"]), name=check["name"])
+            _append_if_new(
+                table, sa_schema.CheckConstraint(_sql(check["sqltext"]), name=check["name"])
             )
         for index in self.get_indexes(name, schema):
             if index.get("duplicates_constraint"):
@@ -326,8 +326,8 @@ class Inspector:
                 for column, expression in zip(columns, expressions, strict=True)
             ]
             options = index.get("dialect_options", {})
-            table.append_constraint(
-                sa_schema.Index(index["name"], *elements, unique=index["unique"], **options)
+            _append_if_new(
+                table, sa_schema.Index(index["name"], *elements, unique=index["unique"], **options)
             )
 
     def _column(self, info: ReflectedDict) -> Any:
@@ -419,3 +419,31 @@ def _sql(sql: str) -> Any:
 
 inspection.register(Engine, Inspector)
 inspection.register(Connection, Inspector)
+
+
+def _identity(item: Any) -> tuple[Any, ...]:
+    """What makes a reflected constraint or index the same as one the table already has."""
+    if isinstance(item, sa_schema.CheckConstraint):
+        return (sa_schema.CheckConstraint, str(item.sqltext))
+    if isinstance(item, sa_schema.Index):
+        return (sa_schema.Index, tuple(str(e) for e in item.expressions), bool(item.unique))
+    shape = tuple(c.name for c in item.columns)
+    if isinstance(item, sa_schema.ForeignKeyConstraint):
+        shape += tuple(fk._colspec for fk in item.elements)
+    return (type(item), shape)
+
+
+def _append_if_new(table: Any, item: Any) -> None:
+    """Add a reflected constraint or index unless the table already has it (by name or shape).
+
+    Reflecting into a table that already exists in the MetaData (``autoload_with`` twice, or
+    ``extend_existing=True``) must not add the same index or constraint a second time.
+    """
+    present = table.indexes if isinstance(item, sa_schema.Index) else table.constraints
+    name = item.name
+    for existing in present:
+        if (name is not None and existing.name == name and type(existing) is type(item)) or (
+            _identity(existing) == _identity(item)
+        ):
+            return
+    table.append_constraint(item)

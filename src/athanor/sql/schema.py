@@ -471,12 +471,13 @@ class Column(ColumnClause[T]):
         self.table = table
         if isinstance(self.default, Sequence):
             self.default._set_table(table)
-        if self.unique:
-            table.append_constraint(UniqueConstraint(self.key, _column_flag=True))
         if self.index:
+            # index=True with unique=True means one unique index, not an index plus a constraint.
             table.append_constraint(
                 Index(None, self.key, unique=bool(self.unique), _column_flag=True)
             )
+        elif self.unique:
+            table.append_constraint(UniqueConstraint(self.key, _column_flag=True))
         for fk in list(self.foreign_keys):
             if fk.constraint is None:
                 fkc = ForeignKeyConstraint(
