@@ -7,10 +7,15 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from athanor.migrate import Config
+from athanor.migrate.operations import Operations
+from athanor.migrate.runtime import MigrationContext
 
 
 @dataclass
@@ -82,3 +87,19 @@ def init_project(root: Path, url: str) -> Project:
     ini = root / "athanor.ini"
     ini.write_text(ini.read_text().replace(f"= {root / 'migrations'}", "= migrations"))
     return Project(root, url)
+
+
+@contextmanager
+def operations(url: str) -> Iterator[tuple[Operations, Any]]:
+    """``op`` on a connection to ``url``, outside any revision, committed at the end."""
+    from athanor import create_engine
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection=connection)
+            with Operations.context(context) as op:
+                yield op, connection
+            connection.commit()
+    finally:
+        engine.dispose()

@@ -265,6 +265,10 @@ class MigrationImpl:
         """``(acquire, release)`` SQL for an advisory lock named ``key``, where there is one."""
         return None
 
+    def lock_taken(self, result: Any) -> bool:
+        """Whether the acquire statement's result means the lock is held."""
+        return True
+
     def lock_parameters(self, key: str) -> dict[str, Any]:
         """Bound parameters of the lock statements."""
         return {"key": key}

@@ -68,6 +68,14 @@ def _sql(value: str) -> Any:
     return text(value.replace(":", "\\:"))
 
 
+def _default_arg(default: Any) -> Any:
+    """What a server default (a string, ``text()``, expression or ``DefaultClause``) puts
+    after DEFAULT, or None; clauses are tested by identity, as they have no truth value."""
+    if default is None or default is False:
+        return None
+    return getattr(default, "arg", default)
+
+
 class TableRebuild:
     """A table's definition as plain, editable lists (read from the database)."""
 
@@ -138,13 +146,12 @@ class TableRebuild:
         raise CommandError(f"Table {self.name!r} has no column {name!r}")
 
     def add_column(self, column: Any) -> None:
-        server_default = getattr(column.server_default, "arg", None)
         self.columns.append(
             ColumnSpec(
                 column.name,
                 column.type,
                 nullable=column.nullable,
-                server_default=server_default,
+                server_default=_default_arg(column.server_default),
                 comment=column.comment,
             )
         )
@@ -179,8 +186,7 @@ class TableRebuild:
         if change.changes("nullable"):
             spec.nullable = bool(change.nullable)
         if change.changes("server_default"):
-            default = change.server_default
-            spec.server_default = getattr(default, "arg", default) if default else None
+            spec.server_default = _default_arg(change.server_default)
         if change.changes("comment"):
             spec.comment = change.comment
         if change.changes("new_column_name"):

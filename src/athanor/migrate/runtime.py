@@ -220,8 +220,13 @@ class MigrationContext:
             return
         acquire, release = statements
         params = self.impl.lock_parameters(f"athanor_migrate:{self.version_table_name}")
-        self.connection.execute(text(acquire), params)
+        result = self.connection.execute(text(acquire), params).scalar()
         self.connection.commit()
+        if not self.impl.lock_taken(result):
+            raise CommandError(
+                f"Could not take the migration lock {params} (the database answered "
+                f"{result!r}); another migration may be running"
+            )
         try:
             yield
         finally:

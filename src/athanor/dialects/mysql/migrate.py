@@ -11,6 +11,8 @@ from athanor import exc
 from athanor.dialects.migrate import ColumnChange, MigrationImpl
 from athanor.sql import schema
 
+LOCK_TIMEOUT_SECONDS = 365 * 24 * 3600
+
 
 class MySQLMigrationImpl(MigrationImpl):
     """MySQL and MariaDB."""
@@ -75,7 +77,12 @@ class MySQLMigrationImpl(MigrationImpl):
         return True
 
     def lock_statements(self, key: str) -> tuple[str, str] | None:
-        return ("SELECT GET_LOCK(:key, -1)", "SELECT RELEASE_LOCK(:key)")
+        """MariaDB returns NULL for a negative (infinite) timeout, so wait up to a year."""
+        return (f"SELECT GET_LOCK(:key, {LOCK_TIMEOUT_SECONDS})", "SELECT RELEASE_LOCK(:key)")
+
+    def lock_taken(self, result: Any) -> bool:
+        """``GET_LOCK`` answers 1 when it has the lock, 0 on timeout and NULL on error."""
+        return bool(result == 1)
 
     def lock_parameters(self, key: str) -> dict[str, Any]:
         return {"key": key[:64]}
