@@ -165,6 +165,16 @@ class Target:
         finally:
             conn.close()
 
+    def count_elsewhere(self) -> int:
+        """Rows of ``items`` that another session sees (committed ones)."""
+        conn = self.observer()
+        try:
+            cursor = conn.cursor()
+            cursor.execute("SELECT count(*) FROM items")
+            return int(cursor.fetchone()[0])
+        finally:
+            conn.close()
+
     def lock_row_sql(self) -> str:
         """A statement that locks row 1 of ``items`` until the transaction ends."""
         if self.backend.is_sqlite:
@@ -317,3 +327,172 @@ def test_threads_read_their_own_committed_rows(target: Target) -> None:
     target.run_many(body, 32, pool_size=4, max_overflow=4, pool_timeout=60)
     assert stale == []
     assert target.open_transactions() == 0
+
+
+# --- pool_reset_on_return="discard": nothing a checkout set reaches the next one ---------------
+
+SESSION_SETUP = {
+    "postgresql": (
+        "SET athanor.probe = 'leaked'",
+        "SET search_path TO public, pg_catalog",
+        "CREATE TEMPORARY TABLE probe_tmp (x INTEGER)",
+        "PREPARE probe_stmt AS SELECT 1",
+    ),
+    "mysql": (
+        "SET @probe = 'leaked'",
+        "SET SESSION sql_mode = 'ANSI'",
+        "CREATE TEMPORARY TABLE probe_tmp (x INTEGER)",
+    ),
+    "sqlite": (
+        "CREATE TEMPORARY TABLE probe_tmp (x INTEGER)",
+        "CREATE TEMPORARY VIEW probe_view AS SELECT * FROM probe_tmp",
+    ),
+}
+SESSION_STATE = {
+    "postgresql": "SELECT coalesce(current_setting('athanor.probe', true), ''), "
+    "current_setting('search_path'), "
+    "(SELECT count(*) FROM pg_prepared_statements WHERE name = 'probe_stmt')",
+    "mysql": "SELECT @probe, @@session.sql_mode",
+    "sqlite": "SELECT count(*) FROM sqlite_temp_master WHERE name = 'probe_view'",
+}
+
+
+def physical_session(conn: Any) -> Any:
+    """The server's id of the session (SQLite: the driver connection object's id)."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    if name == "mysql":
+        return conn.execute(text("SELECT CONNECTION_ID()")).scalar()
+    return id(conn.connection.driver_connection)
+
+
+def session_state(conn: Any) -> tuple[Any, ...]:
+    """The probed session variables, and whether the temporary table is there."""
+    state = tuple(conn.execute(text(SESSION_STATE[conn.dialect.name])).one())
+    try:
+        conn.execute(text("SELECT count(*) FROM probe_tmp")).scalar()
+    except Exception:
+        conn.rollback()
+        return (*state, False)
+    return (*state, True)
+
+
+@pytest.mark.parametrize("reset", ["discard", "rollback"])
+def test_discard_resets_the_session_of_the_same_connection(target: Target, reset: str) -> None:
+    def body(engine: Engine) -> dict[str, Any]:
+        with engine.connect() as conn:
+            first = physical_session(conn)
+            fresh = session_state(conn)
+            isolation = conn.get_isolation_level()
+            conn.rollback()
+            for statement in SESSION_SETUP[target.backend.name]:
+                conn.execute(text(statement))
+            conn.commit()
+            changed = session_state(conn)
+        with engine.connect() as conn:
+            second = physical_session(conn)
+            after = session_state(conn)
+            conn.rollback()
+            # the connection still behaves as configured: not autocommit, same isolation
+            conn.execute(text("INSERT INTO items VALUES (2, 0, 20)"))
+            seen_elsewhere = target.count_elsewhere()
+            conn.rollback()
+            rows = count(conn)
+            level = conn.get_isolation_level()
+        return {
+            "same": first == second,
+            "fresh": fresh,
+            "changed": changed,
+            "after": after,
+            "seen_elsewhere": seen_elsewhere,
+            "rows": rows,
+            "isolation": (isolation, level),
+        }
+
+    seen = target.run(body, pool_size=1, max_overflow=0, pool_reset_on_return=reset)
+    assert seen["same"]
+    assert seen["changed"] != seen["fresh"]
+    assert seen["changed"][-1] is True
+    assert seen["after"] == (seen["fresh"] if reset == "discard" else seen["changed"])
+    assert seen["seen_elsewhere"] == 1  # the insert waits for a commit: autocommit is off
+    assert seen["rows"] == 1
+    assert seen["isolation"][1] == seen["isolation"][0] != "AUTOCOMMIT"
+
+
+SESSION_ISOLATION = {
+    "postgresql": "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+    "mysql": "SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+}
+
+
+@pytest.mark.backends("postgresql", "mysql")
+@pytest.mark.parametrize("configured", [None, "READ COMMITTED", "AUTOCOMMIT"])
+def test_discard_keeps_the_engine_isolation_level(target: Target, configured: str | None) -> None:
+    def body(engine: Engine) -> tuple[str, str]:
+        with engine.connect() as conn:
+            before = conn.get_isolation_level()
+            conn.rollback()
+            conn.execute(text(SESSION_ISOLATION[target.backend.name]))
+            conn.commit()
+        with engine.connect() as conn:
+            return before, conn.get_isolation_level()
+
+    engine_kw: dict[str, Any] = {"pool_size": 1, "max_overflow": 0}
+    if configured is not None:
+        engine_kw["isolation_level"] = configured
+    before, after = target.run(body, pool_reset_on_return="discard", **engine_kw)
+    assert after == before == (configured or before)
+
+
+@pytest.mark.backends("mysql")
+def test_discard_restores_the_driver_session_setup(target: Target) -> None:
+    """COM_RESET_CONNECTION returns charset and sql_mode to the server's defaults; the driver's
+    connect-time choices (``charset``, ``sql_mode``, ``init_command``) come back after it."""
+    query = "SELECT @@character_set_client, @@collation_connection, @@sql_mode, @probe"
+
+    def body(engine: Engine) -> tuple[Any, Any]:
+        with engine.connect() as conn:
+            configured = tuple(conn.execute(text(query)).one())
+            conn.execute(text("SET NAMES latin1"))
+            conn.execute(text("SET SESSION sql_mode = ''"))
+            conn.execute(text("SET @probe = 'changed'"))
+        with engine.connect() as conn:
+            return configured, tuple(conn.execute(text(query)).one())
+
+    connect_args = {"sql_mode": "ANSI_QUOTES", "init_command": "SET @probe = 'init'"}
+    configured, after = target.run(
+        body,
+        pool_size=1,
+        max_overflow=0,
+        pool_reset_on_return="discard",
+        connect_args=connect_args,
+    )
+    assert configured[0] == "utf8mb4"
+    assert configured[2:] == ("ANSI_QUOTES", "init")
+    assert after == configured
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_discard_drops_the_driver_statement_caches(target: Target) -> None:
+    """The reset deallocates server-side prepared statements; statements the driver cached
+    (asyncpg's and psycopg's, asyncmy's with ``stmt_cache_size``) must not be reused."""
+
+    def body(engine: Engine) -> list[int]:
+        seen = []
+        for _ in range(8):
+            with engine.connect() as conn:
+                query = text("SELECT count(*) FROM items WHERE id > :low")
+                seen.append(int(conn.execute(query, {"low": 0}).scalar()))
+                conn.get_isolation_level()
+        return seen
+
+    connect_args = {"stmt_cache_size": 10} if target.driver == "asyncmy" else {}
+    seen = target.run(
+        body,
+        pool_size=1,
+        max_overflow=0,
+        pool_reset_on_return="discard",
+        connect_args=connect_args,
+    )
+    assert seen == [1] * 8

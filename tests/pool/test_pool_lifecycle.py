@@ -79,8 +79,15 @@ def test_no_reset_still_fires_the_reset_event(creator: Creator, setting: Any, ev
 
 
 def test_invalid_reset_on_return_is_rejected(creator: Creator) -> None:
-    with pytest.raises(exc.ArgumentError, match="reset_on_return"):
+    with pytest.raises(exc.ArgumentError, match="'rollback', 'commit', 'discard' or None"):
         QueuePool(creator, reset_on_return="sometimes")
+
+
+def test_discard_needs_a_dialect(creator: Creator) -> None:
+    with pytest.raises(exc.ArgumentError, match="pool_reset_on_return='discard'"):
+        QueuePool(creator, reset_on_return="discard")
+    with pytest.raises(exc.ArgumentError, match="needs the dialect"):
+        QueuePool(creator, reset_on_return="discard", dialect=DefaultPoolDialect())
 
 
 def test_a_caller_that_says_it_reset_still_gets_an_open_transaction_rolled_back(

@@ -165,6 +165,21 @@ class DefaultDialect:
     def do_rollback(self, dbapi_connection: Any) -> None:
         dbapi_connection.rollback()
 
+    def do_discard(self, dbapi_connection: Any) -> None:
+        """``pool_reset_on_return="discard"``: roll back, reset the session to the state of a
+        new connection (:meth:`reset_session`), then re-apply the engine's isolation level,
+        so nothing one checkout set (variables, temporary tables, prepared statements)
+        reaches the next."""
+        self.do_rollback(dbapi_connection)
+        self.reset_session(dbapi_connection)
+        if self.isolation_level is not None:
+            self.set_isolation_level(dbapi_connection, self.isolation_level)
+
+    def reset_session(self, dbapi_connection: Any) -> None:
+        """The database's full session reset, outside any transaction, leaving the connection
+        as the driver and the dialect set it up when it connected (isolation level aside)."""
+        raise NotImplementedError(f"{self.name} has no session reset")
+
     def do_close(self, dbapi_connection: Any) -> None:
         dbapi_connection.close()
 

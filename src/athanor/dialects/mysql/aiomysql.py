@@ -26,6 +26,10 @@ class AiomysqlConnection(AsyncmyConnection):
     async def _plain_cursor(driver_connection: Any) -> Any:
         return await driver_connection.cursor()
 
+    def _session_setup(self) -> tuple[str | None, str | None, str | None, str | None]:
+        driver = self.driver_connection
+        return driver.charset, None, driver.sql_mode, driver.init_command
+
     @property
     def open(self) -> bool:
         """False once the connection is closed, terminated or lost."""

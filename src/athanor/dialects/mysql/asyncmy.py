@@ -13,7 +13,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.dialects.mysql.base import MySQLDialect
-from athanor.dialects.mysql.pymysql import PyMySQLDialect
+from athanor.dialects.mysql.pymysql import (
+    COM_RESET_CONNECTION,
+    PyMySQLDialect,
+    session_setup_statements,
+)
 from athanor.pool.async_adapted_queue_pool import AsyncAdaptedQueuePool
 from athanor.util.async_adapter import (
     AsyncAdaptedConnection,
@@ -69,6 +73,30 @@ class AsyncmyConnection(AsyncAdaptedConnection):
     async def _plain_cursor(driver_connection: Any) -> Any:
         """A buffered driver cursor on ``driver_connection`` (a coroutine for aiomysql)."""
         return driver_connection.cursor()
+
+    def _session_setup(self) -> tuple[str | None, str | None, str | None, str | None]:
+        """The driver's connect-time session settings: charset, collation, ``sql_mode``
+        and ``init_command``."""
+        driver = self.driver_connection
+        return driver.character_set_name(), None, driver._sql_mode, driver._init_command
+
+    async def _reset_connection(self) -> None:
+        driver = self.driver_connection
+        await driver._execute_command(COM_RESET_CONNECTION, b"")
+        await driver._read_ok_packet()
+        # Server-side prepared statements are gone: so are the ids the driver cached.
+        statements = getattr(driver, "_stmt_cache", None)
+        if statements is not None:
+            statements.clear()
+        for statement in session_setup_statements(driver, *self._session_setup()):
+            await driver.query(statement)
+        await driver.autocommit(self._autocommit)
+
+    def reset_connection(self) -> None:
+        """``COM_RESET_CONNECTION`` through the driver's protocol layer (it has no method for
+        it), then the session setup the driver did when it connected, and autocommit mode."""
+        self.await_(self._reset_connection())
+        self.transaction_may_be_open = False
 
     async def _set_autocommit(self, value: bool) -> None:
         await self.driver_connection.autocommit(value)

@@ -60,6 +60,11 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
             return None
         return tuple(int(part) for part in match.groups() if part is not None)
 
+    def reset_session(self, dbapi_connection: Any) -> None:
+        """``COM_RESET_CONNECTION``, sent by the driver's connection (which then restores
+        its character set, ``sql_mode``, ``init_command`` and autocommit mode)."""
+        dbapi_connection.reset_connection()
+
     @property
     def supports_returning(self) -> bool:  # type: ignore[override]
         """RETURNING on INSERT and DELETE: MariaDB 10.5+ (assumed until connected)."""

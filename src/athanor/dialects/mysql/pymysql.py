@@ -18,6 +18,33 @@ _INT_OPTIONS = ("connect_timeout", "read_timeout", "write_timeout", "client_flag
 _BOOL_OPTIONS = ("local_infile", "autocommit", "ssl_disabled", "ssl_verify_cert")
 
 
+COM_RESET_CONNECTION = 0x1F
+"""The protocol command that resets a session without reconnecting (MySQL 5.7+, MariaDB
+10.2.4+): rollback, temporary tables, user variables, prepared statements and locks go, and
+session variables, autocommit and the character set return to the server's defaults."""
+
+
+def session_setup_statements(
+    driver_connection: Any,
+    charset: str | None,
+    collation: str | None,
+    sql_mode: str | None,
+    init_command: str | None,
+) -> list[str]:
+    """The statements that give a reset session back what the driver set up after its
+    handshake (its character set, the ``sql_mode`` and ``init_command`` connect arguments);
+    the driver's own autocommit mode is restored separately."""
+    statements = []
+    if charset:
+        names = f"SET NAMES {charset}"
+        statements.append(f"{names} COLLATE {collation}" if collation else names)
+    if sql_mode is not None:
+        statements.append(f"SET sql_mode = {driver_connection.escape(sql_mode)}")
+    if init_command is not None:
+        statements.append(init_command)
+    return statements
+
+
 @functools.cache
 def tracked_connection_class(base: type) -> type:
     """PyMySQL's connection class extended to remember whether any statement ran since the
@@ -39,6 +66,19 @@ def tracked_connection_class(base: type) -> type:
 
         def rollback(self) -> None:
             super().rollback()
+            self.transaction_may_be_open = False
+
+        def reset_connection(self) -> None:
+            """``COM_RESET_CONNECTION`` (PyMySQL has no method for it), then the session
+            setup PyMySQL did when it connected, autocommit mode included."""
+            self._execute_command(COM_RESET_CONNECTION, b"")
+            self._read_ok_packet()
+            for statement in session_setup_statements(
+                self, self.charset, self.collation, self.sql_mode, self.init_command
+            ):
+                super().query(statement)
+            if self.autocommit_mode is not None:
+                self.autocommit(self.autocommit_mode)
             self.transaction_may_be_open = False
 
     return TrackedConnection

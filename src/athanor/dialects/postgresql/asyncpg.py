@@ -235,6 +235,18 @@ class AsyncpgConnection(AsyncAdaptedConnection):
                 statements.popitem(last=False)
         return entry
 
+    async def _discard(self) -> None:
+        driver = self.driver_connection
+        await driver.execute("DISCARD ALL")  # simple protocol: not prepared, not cached
+        # The server deallocated every prepared statement: forget ours and asyncpg's.
+        self._statements.clear()
+        await driver.reload_schema_state()
+
+    def discard(self) -> None:
+        """``DISCARD ALL`` (outside a transaction), then drop the prepared statements cached
+        here and in asyncpg, all of which the server has just deallocated."""
+        self.await_(self._discard())
+
     def await_(self, awaitable: Any) -> Any:
         """As the base class, and forget cached statements the server no longer knows."""
         try:
@@ -391,6 +403,9 @@ class AsyncpgDialect(AsyncAdaptedDialectMixin, PostgreSQLDialect):
     def reset_isolation_level(self, dbapi_connection: Any) -> None:
         level = self.isolation_level or self.default_isolation_level or "READ COMMITTED"
         self.set_isolation_level(dbapi_connection, level)
+
+    def reset_session(self, dbapi_connection: Any) -> None:
+        dbapi_connection.discard()
 
     def do_ping(self, dbapi_connection: Any) -> bool:
         dbapi_connection.await_(dbapi_connection.driver_connection.fetchval("SELECT 1"))

@@ -43,5 +43,20 @@ class PostgreSQLDialect(PostgreSQLReflection, DefaultDialect):
         super().__init__(**kwargs)
         self.identifier_preparer = self.preparer(self)
 
+    def reset_session(self, dbapi_connection: Any) -> None:
+        """``DISCARD ALL`` (settings, temporary tables, prepared statements, advisory locks,
+        LISTEN): PostgreSQL refuses it inside a transaction, so it runs in autocommit mode.
+        Settings given at connect time (libpq ``options``) are defaults and survive it."""
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("DISCARD ALL")
+            finally:
+                cursor.close()
+        finally:
+            dbapi_connection.autocommit = autocommit
+
 
 dialect = PostgreSQLDialect

@@ -35,6 +35,24 @@ class SQLiteDialect(SQLiteReflection, DefaultDialect):
         super().__init__(**kwargs)
         self.identifier_preparer = self.preparer(self)
 
+    def reset_session(self, dbapi_connection: Any) -> None:
+        """SQLite keeps no session variables or prepared statements visible to SQL, so the
+        reset drops what a session leaves behind in its connection: the temporary tables,
+        views and triggers.  Pragmas and attached databases stay (connect listeners set
+        them up and the next checkout relies on them)."""
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(
+                "SELECT type, name FROM sqlite_temp_master "
+                "WHERE type IN ('trigger', 'view', 'table') ORDER BY type"
+            )
+            quote = self.identifier_preparer.quote_identifier
+            for kind, name in cursor.fetchall():
+                # IF EXISTS: a trigger goes with its table, whichever is dropped first
+                cursor.execute(f"DROP {kind.upper()} IF EXISTS temp.{quote(name)}")
+        finally:
+            cursor.close()
+
     @property
     def supports_returning(self) -> bool:  # type: ignore[override]
         """RETURNING exists from SQLite 3.35 (assumed when the version is not known yet)."""
