@@ -221,53 +221,37 @@ class Query(Generic[_T]):
     def update(self, values: dict[Any, Any], synchronize_session: Any = "auto") -> int:
         """UPDATE every row this query matches in one statement; returns the matched count.
 
-        Objects of the class already in the session get the changed attributes expired (they
-        reload on next access) unless ``synchronize_session=False``.
+        Objects of the class already in the session are kept in step as
+        ``synchronize_session`` says ("auto", "evaluate", "fetch" or False).
         """
         from athanor.sql.dml import update
 
         mapper = self._bulk_target("update")
-        columns: dict[Any, Any] = {}
-        keys = []
-        for name, value in values.items():
-            key: str = name if isinstance(name, str) else getattr(name, "key", "")
-            prop = mapper._props.get(key)
-            if prop is None or not getattr(prop, "columns", None):
+        for name in values:
+            key = name if isinstance(name, str) else getattr(name, "key", "")
+            if not getattr(mapper._props.get(key), "columns", None):
                 raise sa_exc.InvalidRequestError(
                     f"Query.update(): {mapper.class_.__name__} has no column attribute {name!r}"
                 )
-            columns[prop.columns[0]] = value
-            keys.append(key)
-        session = self._session()
-        stmt = update(mapper.local_table).where(*self._statement._where).values(columns)
-        result = session.execute(stmt, self._params or None)
-        if synchronize_session is not False:
-            for obj in list(session.identity_map.values()):
-                if isinstance(obj, mapper.class_):
-                    session.expire(obj, keys)
-        return int(result.rowcount)
+        stmt = update(mapper.class_).where(*self._statement._where).values(values)
+        return self._bulk_run(stmt, synchronize_session)
 
     def delete(self, synchronize_session: Any = "auto") -> int:
         """DELETE every row this query matches in one statement; returns the matched count.
 
-        Objects of those rows already in the session are expunged from it unless
-        ``synchronize_session=False`` (their keys are fetched first).
+        Objects of those rows already in the session become deleted (detached at commit)
+        unless ``synchronize_session=False``.
         """
         from athanor.sql.dml import delete
 
         mapper = self._bulk_target("delete")
-        session = self._session()
-        where = self._statement._where
-        doomed = []
-        if synchronize_session is not False:
-            keys = session.execute(select(*mapper.primary_key).where(*where), self._params or None)
-            for row in keys.all():
-                found = session.identity_map.get_object(mapper._identity_key(tuple(row)))
-                if found is not None:
-                    doomed.append(found)
-        result = session.execute(delete(mapper.local_table).where(*where), self._params or None)
-        for obj in doomed:
-            session.expunge(obj)
+        return self._bulk_run(
+            delete(mapper.class_).where(*self._statement._where), synchronize_session
+        )
+
+    def _bulk_run(self, statement: Any, synchronize_session: Any) -> int:
+        options = {**self._options, "synchronize_session": synchronize_session}
+        result = self._session().execute(statement, self._params or None, execution_options=options)
         return int(result.rowcount)
 
     def exists(self) -> Any:

@@ -22,11 +22,12 @@ from athanor.engine.engine import Engine
 from athanor.event.registry import EventTarget
 from athanor.orm import exc as orm_exc
 from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, class_mapper, instance_state, state_str
+from athanor.orm.bulk_persistence import execute_orm_dml, shape_groups, update_rows_by_primary_key
 from athanor.orm.loading import is_orm_statement, load_on_pk, load_scalar_attributes, plan_for
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import session_mode
 from athanor.orm.state import IdentityMap, InstanceState
-from athanor.orm.unitofwork import UOWTransaction, _update_statement
+from athanor.orm.unitofwork import UOWTransaction
 from athanor.sql.dml import DMLStatement, insert
 from athanor.sql.elements import ClauseElement
 from athanor.sql.selectable import Select
@@ -547,6 +548,11 @@ class Session(EventTarget):
             return plan.result(self, result, options, statement)
         if self.autoflush and not self._flushing and isinstance(statement, Select | DMLStatement):
             self._autoflush()
+        if isinstance(statement, DMLStatement) and statement._entity is not None:
+            options = statement._execution_options
+            if execution_options:
+                options = {**options, **execution_options}
+            return execute_orm_dml(self, statement, params, options, bind_arguments)
         bind = self.get_bind(clause=statement, **(bind_arguments or {}))
         conn = self._connection_for_bind(bind)
         return conn.execute(statement, params, execution_options=execution_options)
@@ -640,14 +646,7 @@ class Session(EventTarget):
             for _, obj, _ in uow.inserted:
                 self._fire("pending_to_persistent", self, obj)
         for state, obj in uow.deleted:
-            if state.key is not None:
-                identity_map.discard(state.key, obj)
-            self._deleted.pop(state, None)
-            state.deleted = True
-            state._commit_all()
-            tx._deleted[state] = obj
-            if self.dispatch.persistent_to_deleted:
-                self._fire("persistent_to_deleted", self, obj)
+            self._row_deleted(tx, state, obj)
         for state in uow.saves:
             if state.committed_state or state.modified or state.pending_appends is not None:
                 state._commit_all()
@@ -658,6 +657,18 @@ class Session(EventTarget):
         identity_map._modified.clear()
         if self.dispatch.after_flush_postexec:
             self._fire("after_flush_postexec", self, uow)
+
+    def _row_deleted(self, tx: SessionTransaction, state: InstanceState, obj: Any) -> None:
+        """The row of ``obj`` is gone: the object is deleted now and detached at commit."""
+        if state.key is not None:
+            self.identity_map.discard(state.key, obj)
+        self.identity_map._modified.pop(state, None)
+        self._deleted.pop(state, None)
+        state.deleted = True
+        state._commit_all()
+        tx._deleted[state] = obj
+        if self.dispatch.persistent_to_deleted:
+            self._fire("persistent_to_deleted", self, obj)
 
     # --- objects -------------------------------------------------------------------------------
 
@@ -1009,7 +1020,7 @@ class Session(EventTarget):
         conn = self._connection_for_bind(self.get_bind(mapper))
         table = mapper.local_table
         translate = _key_translation(mapper)
-        for group in _shape_groups(rows):
+        for group in shape_groups(rows):
             params = (
                 group
                 if translate is None
@@ -1034,29 +1045,7 @@ class Session(EventTarget):
         if not rows:
             return
         conn = self._connection_for_bind(self.get_bind(mapper))
-        pk_keys = mapper._pk_keys
-        for group in _shape_groups(rows):
-            params = []
-            for row in group:
-                missing = [k for k in pk_keys if k not in row]
-                if missing:
-                    raise sa_exc.InvalidRequestError(
-                        f"bulk_update_mappings() row {dict(row)!r} lacks the primary key "
-                        f"attribute(s) {', '.join(missing)}"
-                    )
-                p = {
-                    mapper._props[k].columns[0].key: v
-                    for k, v in row.items()
-                    if k not in pk_keys and k in mapper._props
-                }
-                for i, k in enumerate(pk_keys):
-                    p[f"pk__{i}"] = row[k]
-                params.append(p)
-            columns = tuple(sorted(k for k in params[0] if not k.startswith("pk__")))
-            if not columns:
-                continue
-            stmt = _update_statement(mapper, columns, False)
-            conn.execute(stmt, params if len(params) > 1 else params[0])
+        update_rows_by_primary_key(conn, mapper, rows, "bulk_update_mappings()")
 
     def bulk_save_objects(
         self,
@@ -1135,17 +1124,6 @@ def _tables_of(clause: Any) -> list[Any]:
 def _key_translation(mapper: Mapper) -> dict[str, str] | None:
     mapping = {k: str(c.key) for k, c in mapper._table_columns if k != c.key}
     return mapping or None
-
-
-def _shape_groups(rows: list[Any]) -> Iterator[list[Any]]:
-    start = 0
-    while start < len(rows):
-        shape = rows[start].keys()
-        end = start + 1
-        while end < len(rows) and rows[end].keys() == shape:
-            end += 1
-        yield rows[start:end]
-        start = end
 
 
 class sessionmaker:  # noqa: N801 - SQLAlchemy's name

@@ -40,9 +40,16 @@ class DMLStatement(ClauseElement):
     _return_defaults_columns: tuple[ColumnElement, ...] = ()
     _supplemental_returning: tuple[ColumnElement, ...] = ()
     _sort_by_parameter_order: bool = False
+    _entity: FromClause | None = None
+    """The mapped entity the statement was made for (``insert(User)``), for ORM execution."""
+    _returning_raw: tuple[ClauseElement, ...] = ()
+    """What ``returning()`` was given (entities unexpanded), for ORM results."""
 
     def __init__(self, table: Any) -> None:
-        self.table: TableClause = _coerce_table(table)
+        from_ = _coerce_from(table)
+        self.table: TableClause = _coerce_table(from_)
+        if from_ is not self.table:
+            self._entity = from_
 
     def _get_compile_plugin(self) -> Any:
         return self._compile_plugin or self.table._compile_plugin
@@ -60,6 +67,7 @@ class DMLStatement(ClauseElement):
             )
         new = self._generate()
         new._returning = self._returning + _expand_columns(cols)
+        new._returning_raw = self._returning_raw + tuple(_returning_element(c) for c in cols)
         new._sort_by_parameter_order = self._sort_by_parameter_order or sort_by_parameter_order
         return new
 
@@ -101,13 +109,20 @@ class DMLStatement(ClauseElement):
         return {"name": self.table.name, "table": self.table}
 
 
+def _returning_element(col: Any) -> ClauseElement:
+    element = col.__clause_element__() if hasattr(col, "__clause_element__") else col
+    return element if isinstance(element, FromClause) else coerce_column(element)
+
+
 def _expand_columns(cols: tuple[Any, ...]) -> tuple[ColumnElement, ...]:
     expanded: list[ColumnElement] = []
     for col in cols:
-        if isinstance(col, FromClause):
-            expanded.extend(col.c)
+        element = _returning_element(col)
+        if isinstance(element, FromClause):
+            expanded.extend(element.c)
         else:
-            expanded.append(coerce_column(col))
+            assert isinstance(element, ColumnElement)
+            expanded.append(element)
     return tuple(expanded)
 
 

@@ -1,0 +1,358 @@
+"""ORM-enabled INSERT, UPDATE and DELETE: ``insert(User)`` & co. run through a Session.
+
+- ``session.execute(insert(User), [dicts])`` is a bulk INSERT: the dicts use attribute names,
+  rows go out as executemany batches and no objects are made; with ``.returning(User)`` the
+  rows come back as objects placed in the identity map.  Upserts from the dialect packages work
+  the same way.
+- ``session.execute(update(User), [dicts])`` is a bulk UPDATE by primary key.
+- ``update(User).where(...)`` / ``delete(User).where(...)`` keep the objects already in the
+  session right according to the ``synchronize_session`` execution option: ``"evaluate"``
+  (run the WHERE clause in Python over the identity map), ``"fetch"`` (learn the matched keys
+  with RETURNING, or a SELECT first where the database has no RETURNING for the statement),
+  ``"auto"`` (evaluate when the criteria and the loaded attributes allow it, else fetch; the
+  default) or ``False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from athanor import exc as sa_exc
+from athanor.engine.result import ChunkedIteratorResult, CursorResult, Result
+from athanor.orm.base import STATE_KEY
+from athanor.orm.evaluator import Evaluator, UnevaluatableError, UnloadedAttribute, evaluator
+from athanor.orm.loading import LoadingPlan, plan_for
+from athanor.orm.mapper import EntityClause, Mapper
+from athanor.orm.unitofwork import _update_statement
+from athanor.sql.dml import Delete, DMLStatement, Insert, Update
+from athanor.sql.elements import and_
+from athanor.sql.selectable import select
+
+if TYPE_CHECKING:
+    from athanor.engine.connection import Connection
+    from athanor.orm.session import Session
+
+SYNCHRONIZE_MODES = ("auto", "evaluate", "fetch", False)
+
+
+def execute_orm_dml(
+    session: Session,
+    statement: DMLStatement,
+    params: Any,
+    options: Mapping[str, Any],
+    bind_arguments: Mapping[str, Any] | None,
+) -> Any:
+    """Run an INSERT/UPDATE/DELETE made for a mapped class, keeping the session in step."""
+    entity = statement._entity
+    assert isinstance(entity, EntityClause)
+    mapper = entity.mapper
+    bind = session.get_bind(mapper, clause=statement, **(bind_arguments or {}))
+    conn = session._connection_for_bind(bind)
+    many = isinstance(params, list | tuple)
+    if isinstance(statement, Insert):
+        return _insert(session, conn, mapper, statement, params, options)
+    if isinstance(statement, Update) and many:
+        return _update_by_primary_key(session, conn, mapper, statement, params, options)
+    assert isinstance(statement, Update | Delete)
+    return _update_or_delete(session, conn, mapper, statement, params, options)
+
+
+def _returning_plan(statement: DMLStatement) -> tuple[LoadingPlan, Any] | None:
+    """The loading plan for ``returning(User, ...)``, or None when it returns no entity."""
+    raw = statement._returning_raw
+    if not any(isinstance(r, EntityClause) for r in raw):
+        return None
+    shape = select(*raw)
+    return plan_for(shape), shape
+
+
+def column_params(mapper: Mapper, row: Mapping[str, Any], what: str) -> dict[str, Any]:
+    """``row`` keyed by attribute names re-keyed by the table's column keys."""
+    table_columns = mapper.local_table.c
+    translated: dict[str, Any] = {}
+    for key, value in row.items():
+        prop = mapper._props.get(key)
+        columns = getattr(prop, "columns", None)
+        if columns and not prop.is_expression:  # type: ignore[union-attr]
+            translated[columns[0].key] = value
+        elif key in table_columns:
+            translated[key] = value
+        else:
+            raise sa_exc.InvalidRequestError(
+                f"{what}: {mapper.class_.__name__} has no column attribute {key!r} "
+                f"(parameter dict {dict(row)!r})"
+            )
+    return translated
+
+
+def shape_groups(rows: Sequence[Mapping[str, Any]]) -> Iterator[Sequence[Mapping[str, Any]]]:
+    """Runs of consecutive rows with the same keys (each run is one executemany)."""
+    start = 0
+    while start < len(rows):
+        shape = rows[start].keys()
+        end = start + 1
+        while end < len(rows) and rows[end].keys() == shape:
+            end += 1
+        yield rows[start:end]
+        start = end
+
+
+def _insert(
+    session: Session,
+    conn: Connection,
+    mapper: Mapper,
+    statement: Insert,
+    params: Any,
+    options: Mapping[str, Any],
+) -> Any:
+    returning = _returning_plan(statement)
+    if not isinstance(params, list | tuple):
+        single = None if params is None else column_params(mapper, params, "insert()")
+        result = conn.execute(statement, single, execution_options=options)
+        if returning is None:
+            return result
+        plan, shape = returning
+        return plan.result(session, result, options, shape)
+    rows = [column_params(mapper, row, "insert()") for row in params]
+    if returning is not None:
+        statement = statement._generate()
+        statement._sort_by_parameter_order = True
+    results = [
+        conn.execute(statement, group if len(group) > 1 else group[0], execution_options=options)
+        for group in shape_groups(rows)
+    ]
+    if returning is None:
+        return results[-1] if len(results) == 1 else _no_rows(sum(r.rowcount for r in results))
+    plan, shape = returning
+    built = [plan.result(session, r, options, shape) for r in results]
+    if len(built) == 1:
+        return built[0]
+    return _chain(plan, built)
+
+
+def _chain(plan: LoadingPlan, results: list[Result]) -> Result:
+    """One result over the rows of several ORM results (a bulk insert of mixed-key dicts)."""
+
+    def chunks(yield_per: int | None) -> Iterator[list[tuple[Any, ...]]]:
+        for result in results:
+            yield [tuple(row) for row in result]
+
+    return ChunkedIteratorResult(plan.metadata, chunks)
+
+
+def update_rows_by_primary_key(
+    conn: Connection, mapper: Mapper, rows: Sequence[Mapping[str, Any]], what: str
+) -> int:
+    """UPDATE each row (attribute-keyed dicts holding the primary key); returns rows matched."""
+    pk_keys = mapper._pk_keys
+    matched = 0
+    for group in shape_groups(rows):
+        params = []
+        for row in group:
+            missing = [k for k in pk_keys if k not in row]
+            if missing:
+                raise sa_exc.InvalidRequestError(
+                    f"{what}: row {dict(row)!r} lacks the primary key attribute(s) "
+                    f"{', '.join(missing)}"
+                )
+            p = column_params(mapper, {k: v for k, v in row.items() if k not in pk_keys}, what)
+            for i, k in enumerate(pk_keys):
+                p[f"pk__{i}"] = row[k]
+            params.append(p)
+        columns = tuple(sorted(k for k in params[0] if not k.startswith("pk__")))
+        if not columns:
+            continue
+        stmt = _update_statement(mapper, columns, False)
+        result = conn.execute(stmt, params if len(params) > 1 else params[0])
+        matched += max(result.rowcount, 0)
+    return matched
+
+
+def _update_by_primary_key(
+    session: Session,
+    conn: Connection,
+    mapper: Mapper,
+    statement: Update,
+    params: Sequence[Mapping[str, Any]],
+    options: Mapping[str, Any],
+) -> Any:
+    if statement._where or statement._values or statement._returning:
+        raise sa_exc.InvalidRequestError(
+            "Bulk UPDATE by primary key (update(User) with a list of parameter dicts) takes no "
+            "where(), values() or returning(); each dict holds the primary key and the new "
+            "values.  For one UPDATE with criteria, pass a single dict or none."
+        )
+    sync = _synchronize_mode(options)
+    matched = update_rows_by_primary_key(conn, mapper, params, "update()")
+    if sync is not False:
+        identity_map = session.identity_map
+        pk_keys = mapper._pk_keys
+        for row in params:
+            obj = identity_map.get_object(mapper._identity_key(tuple(row[k] for k in pk_keys)))
+            if obj is not None:
+                _set_committed(obj, {k: v for k, v in row.items() if k not in pk_keys})
+    return _no_rows(matched)
+
+
+def _no_rows(rowcount: int) -> CursorResult:
+    """A result without rows reporting ``rowcount`` (for work done in several statements)."""
+    return CursorResult(None, returns_rows=False, rowcount=rowcount)
+
+
+def _synchronize_mode(options: Mapping[str, Any]) -> Any:
+    sync = options.get("synchronize_session", "auto")
+    if sync not in SYNCHRONIZE_MODES:
+        raise sa_exc.ArgumentError(
+            f"synchronize_session must be 'auto', 'evaluate', 'fetch' or False, got {sync!r}"
+        )
+    return sync
+
+
+def _set_committed(obj: Any, values: Mapping[str, Any]) -> None:
+    """Give ``obj`` the database's new ``values`` (as loaded, not as pending changes)."""
+    d = obj.__dict__
+    state = d[STATE_KEY]
+    for key, value in values.items():
+        d[key] = value
+        state.committed_state.pop(key, None)
+
+
+def _candidates(session: Session, mapper: Mapper) -> list[Any]:
+    cls = mapper.class_
+    return [
+        obj
+        for obj in session.identity_map.values()
+        if isinstance(obj, cls) and not obj.__dict__[STATE_KEY].deleted
+    ]
+
+
+def _update_or_delete(
+    session: Session,
+    conn: Connection,
+    mapper: Mapper,
+    statement: Update | Delete,
+    params: Any,
+    options: Mapping[str, Any],
+) -> Any:
+    sync = _synchronize_mode(options)
+    binds: Mapping[str, Any] = params or {}
+    is_update = isinstance(statement, Update)
+    columns, values = _set_values(mapper, statement) if isinstance(statement, Update) else ({}, {})
+    criteria = None
+    if sync in ("auto", "evaluate"):
+        try:
+            criteria = evaluator(mapper, and_(*statement._where), binds)
+        except UnevaluatableError as error:
+            if sync == "evaluate":
+                raise sa_exc.InvalidRequestError(
+                    f"Could not evaluate current criteria in Python: {error}. Specify 'fetch' "
+                    "or False for the synchronize_session execution option."
+                ) from error
+            sync = "fetch"
+    setters = {key: _value_evaluator(mapper, element, binds) for key, element in values.items()}
+    matched: list[Any] = []
+    unknown: list[Any] = []
+    if criteria is not None:
+        for obj in _candidates(session, mapper):
+            try:
+                if criteria(obj.__dict__):
+                    matched.append(obj)
+            except UnloadedAttribute:
+                unknown.append(obj)
+        if unknown and sync == "auto":
+            matched, unknown, sync = [], [], "fetch"
+    returning = _returning_plan(statement)
+    fetch_returning = (
+        sync == "fetch"
+        and not statement._returning
+        and bool(getattr(conn.dialect, "update_returning" if is_update else "delete_returning"))
+    )
+    if sync == "fetch" and not fetch_returning:
+        keys = conn.execute(select(*mapper.primary_key).where(*statement._where), params)
+        matched = _objects_by_key(session, mapper, keys.all())
+    new_values = [_computed(obj, setters) for obj in matched]
+    run = statement
+    if fetch_returning:
+        fetched_keys = list(columns)
+        run = statement.returning(*mapper.primary_key, *columns.values())
+    result = conn.execute(run, params, execution_options=options)
+    if fetch_returning:
+        rows = result.all()
+        result.rowcount = len(rows)
+        width = len(mapper.primary_key)
+        matched = _objects_by_key(session, mapper, [row[:width] for row in rows])
+        by_key = {tuple(row[:width]): row[width:] for row in rows}
+        new_values = [
+            dict(zip(fetched_keys, by_key[obj.__dict__[STATE_KEY].key[1]], strict=True))
+            for obj in matched
+        ]
+    if is_update:
+        for obj, computed in zip(matched, new_values, strict=True):
+            _set_committed(obj, computed)
+            stale = [k for k in values if k not in computed]
+            if stale:
+                obj.__dict__[STATE_KEY]._expire(obj.__dict__, stale)
+        for obj in unknown:
+            obj.__dict__[STATE_KEY]._expire(obj.__dict__, list(values))
+    else:
+        _mark_deleted(session, matched)
+        for obj in unknown:
+            obj.__dict__[STATE_KEY]._expire(obj.__dict__)
+    if returning is not None:
+        plan, shape = returning
+        return plan.result(session, result, {**options, "populate_existing": True}, shape)
+    return result
+
+
+def _set_values(mapper: Mapper, statement: Update) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The statement's SET columns and values, both keyed by attribute name."""
+    table = mapper.local_table
+    columns: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    for column_key, value in (statement._values or {}).items():
+        column = table.c[column_key]
+        key = mapper._col_to_key.get(column, column_key)
+        columns[key] = column
+        values[key] = value
+    return columns, values
+
+
+def _value_evaluator(mapper: Mapper, element: Any, binds: Mapping[str, Any]) -> Evaluator | None:
+    try:
+        return evaluator(mapper, element, binds)
+    except UnevaluatableError:
+        return None
+
+
+def _computed(obj: Any, setters: Mapping[str, Evaluator | None]) -> dict[str, Any]:
+    """The new values of ``obj``'s attributes that Python can compute (the rest expire)."""
+    d = obj.__dict__
+    computed: dict[str, Any] = {}
+    for key, setter in setters.items():
+        if setter is None:
+            continue
+        try:
+            computed[key] = setter(d)
+        except UnloadedAttribute:
+            continue
+    return computed
+
+
+def _objects_by_key(session: Session, mapper: Mapper, rows: Sequence[Any]) -> list[Any]:
+    found = []
+    for row in rows:
+        obj = session.identity_map.get_object(mapper._identity_key(tuple(row)))
+        if obj is not None and not obj.__dict__[STATE_KEY].deleted:
+            found.append(obj)
+    return found
+
+
+def _mark_deleted(session: Session, objects: list[Any]) -> None:
+    tx = session._transaction
+    assert tx is not None
+    for obj in objects:
+        session._row_deleted(tx, obj.__dict__[STATE_KEY], obj)
+
+
+__all__ = ["SYNCHRONIZE_MODES", "execute_orm_dml", "update_rows_by_primary_key"]
