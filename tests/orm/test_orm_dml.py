@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from athanor import bindparam, delete, exc, func, insert, inspect, select, update
 from athanor.dialects import mysql, postgresql, sqlite
@@ -306,3 +308,52 @@ def test_orm_dml_autoflushes_pending_changes(engine: Any) -> None:
         session.execute(update(User).where(User.age == 40).values(email="flushed"))
         assert users[0].email == "flushed"
         assert session.scalar(select(User.email).where(User.id == users[0].id)) == "flushed"
+
+
+_AGES = [None, 0, 1, 2, 3, 5, 8, 13]
+
+
+def _criteria() -> st.SearchStrategy[Any]:
+    value = st.sampled_from([0, 1, 2, 3, 5, 8, 13])
+    leaf = st.one_of(
+        st.builds(lambda v: User.age == v, value),
+        st.builds(lambda v: User.age != v, value),
+        st.builds(lambda v: User.age < v, value),
+        st.builds(lambda v: User.age >= v, value),
+        st.builds(lambda v: User.age + 1 > v, value),
+        st.builds(User.age.in_, st.lists(value, min_size=1, max_size=3)),
+        st.builds(User.age.not_in, st.lists(value, min_size=1, max_size=3)),
+        st.builds(User.age.between, value, value),
+        st.just(User.age == None),  # noqa: E711
+        st.just(User.age != None),  # noqa: E711
+    )
+    return st.recursive(
+        leaf,
+        lambda inner: st.one_of(
+            st.builds(lambda a, b: a & b, inner, inner),
+            st.builds(lambda a, b: a | b, inner, inner),
+            st.builds(lambda a: ~a, inner),
+        ),
+        max_leaves=4,
+    )
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_evaluate_matches_the_database(engine: Any, data: st.DataObject) -> None:
+    with Session(engine) as session:
+        if not session.scalar(select(func.count()).select_from(User)):
+            session.execute(insert(User), [{"username": f"e{a}", "age": a} for a in _AGES])
+            session.commit()
+        users = session.scalars(select(User)).all()
+        criteria = data.draw(_criteria())
+        in_db = set(session.scalars(select(User.id).where(criteria)).all())
+        session.execute(
+            update(User).where(criteria).values(email="hit"),
+            execution_options={"synchronize_session": "evaluate"},
+        )
+        in_python = {u.id for u in users if u.__dict__.get("email") == "hit"}
+        assert in_python == in_db, str(criteria)
+        session.rollback()

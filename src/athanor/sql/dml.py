@@ -24,6 +24,7 @@ _D = TypeVar("_D", bound="DMLStatement")
 
 _RETURNING_ATTRS: CacheAttrs = (
     ("_returning", "elements"),
+    ("_returning_raw", "elements"),
     ("_return_defaults", "plain"),
     ("_return_defaults_columns", "elements"),
     ("_supplemental_returning", "elements"),
