@@ -332,6 +332,8 @@ class Operations:
         **kw: Any,
     ) -> None:
         """``DROP INDEX`` (MySQL needs ``table_name``)."""
+        if table_name is not None:
+            self._keep_foreign_key_index(index_name, table_name, schema)
         table = Table(table_name or "_unknown", MetaData(), schema=schema)
         index = Index(index_name, **kw)
         table.append_constraint(index)
@@ -445,7 +447,43 @@ class Operations:
         kind = _KINDS.get((type_ or "").lower().replace("_", ""))
         if kind is None and self.impl.needs_constraint_kind():
             kind = self._constraint_kind(constraint_name, table_name, schema)
+        if kind == "uq":
+            self._keep_foreign_key_index(constraint_name, table_name, schema)
         self._run(self.impl.drop_constraint(constraint_name, table_name, schema, kind))
+        if kind == "fk" and self.impl.foreign_keys_create_indexes:
+            self._drop_implied_index(constraint_name, table_name, schema)
+
+    def _keep_foreign_key_index(self, name: str, table_name: str, schema: str | None) -> None:
+        """MySQL refuses to drop the only index a foreign key can use (it dropped the one it
+        made for the key when this one was added): give the key its own index back first,
+        named after the key as MySQL names it."""
+        inspector = self._inspector()
+        if inspector is None or not self.impl.foreign_keys_create_indexes:
+            return
+        indexes = {
+            i["name"]: tuple(i["column_names"]) for i in inspector.get_indexes(table_name, schema)
+        }
+        dropped = indexes.pop(name, None)
+        if dropped is None:
+            return
+        others = [
+            *indexes.values(),
+            tuple(inspector.get_pk_constraint(table_name, schema)["constrained_columns"]),
+        ]
+        for fk in inspector.get_foreign_keys(table_name, schema):
+            columns = tuple(fk["constrained_columns"])
+            width = len(columns)
+            if dropped[:width] == columns and all(o[:width] != columns for o in others):
+                self.create_index(fk["name"], table_name, list(columns), schema)
+
+    def _drop_implied_index(self, name: str, table_name: str, schema: str | None) -> None:
+        """MySQL keeps the index it made for a foreign key (named after the key) when the key
+        goes; drop it too, so that dropping and re-creating the key leaves no index behind."""
+        inspector = self._inspector()
+        if inspector is not None and any(
+            index["name"] == name for index in inspector.get_indexes(table_name, schema)
+        ):
+            self.drop_index(name, table_name, schema)
 
     def _constraint_kind(self, name: str, table_name: str, schema: str | None) -> str | None:
         inspector = self._inspector()

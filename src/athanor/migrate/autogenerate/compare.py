@@ -122,6 +122,9 @@ class Comparer:
             and name in names
             and self._object_ok(t, name, "table", True, model_tables.get(name))
         }
+        if self.impl.foreign_keys_create_indexes:
+            for name, table in db_tables.items():
+                _forget_implied_indexes(table, model_tables.get(name))
         ops: list[MigrateOp] = []
         for old, new in self.options.renames.tables.items():
             if old not in db_tables:
@@ -283,20 +286,21 @@ class Comparer:
                 and name not in model_indexes
             ):
                 del db_indexes[name]
+        present: set[str] = set()
         for cols, constraint in list(db_uniques.items()):
-            if constraint.name in model_indexes and model_indexes[constraint.name].unique:
+            index = model_indexes.get(constraint.name)
+            if index is not None and index.unique:
                 del db_uniques[cols]
-        if self.impl.foreign_keys_create_indexes:
-            fk_columns = {columns_of(fk, db) for fk in db.foreign_key_constraints}
-            for name, index in list(db_indexes.items()):
-                if name not in model_indexes and columns_of(index, db) in fk_columns:
-                    del db_indexes[name]
+                if constraint.name not in db_indexes and columns_of(index, model) == cols:
+                    present.add(constraint.name)
         for name, index in db_indexes.items():
             other = model_indexes.get(name)
             changed = other is None or self._index_differs(index, other, columns_of)
             if changed and self._object_ok(index, name, "index", True, other):
                 ops_drop.append(DropIndexOp(index))
         for name, index in model_indexes.items():
+            if name in present:
+                continue
             other = db_indexes.get(name)
             changed = other is None or self._index_differs(other, index, columns_of)
             if changed and self._object_ok(index, name, "index", False, other):
@@ -362,6 +366,19 @@ class Comparer:
             for value in (constraint.ondelete, constraint.onupdate)
         )
         return local, referred, remote, actions
+
+
+def _forget_implied_indexes(db: Table, model: Table | None) -> None:
+    """Leave out of the reflected table the indexes the database made by itself for its
+    foreign keys (MySQL), unless the models declare an index of that name."""
+    declared = {index.name for index in model.indexes} if model is not None else set()
+    fk_columns = {tuple(c.name for c in fk.columns) for fk in db.foreign_key_constraints}
+    fk_names = {fk.name for fk in db.foreign_key_constraints}
+    for index in list(db.indexes):
+        if index.name in declared or index.unique:
+            continue
+        if index.name in fk_names or tuple(c.name for c in index.columns) in fk_columns:
+            db.indexes.discard(index)
 
 
 def _impl_type(type_: Any, dialect: Any) -> Any:
