@@ -288,11 +288,11 @@ class Comparer:
                 del db_indexes[name]
         present: set[str] = set()
         for cols, constraint in list(db_uniques.items()):
-            index = model_indexes.get(constraint.name)
-            if index is not None and index.unique:
+            unique_index = model_indexes.get(str(constraint.name))
+            if unique_index is not None and unique_index.unique:
                 del db_uniques[cols]
-                if constraint.name not in db_indexes and columns_of(index, model) == cols:
-                    present.add(constraint.name)
+                if constraint.name not in db_indexes and columns_of(unique_index, model) == cols:
+                    present.add(str(constraint.name))
         for name, index in db_indexes.items():
             other = model_indexes.get(name)
             changed = other is None or self._index_differs(index, other, columns_of)
