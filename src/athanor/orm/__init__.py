@@ -77,13 +77,18 @@ from athanor.orm.state import AttributeState, History, IdentityMap, InstanceStat
 from athanor.orm.strategy_options import (
     Load,
     defaultload,
+    defer,
     immediateload,
     joinedload,
     lazyload,
+    load_only,
     noload,
     raiseload,
     selectinload,
     subqueryload,
+    undefer,
+    undefer_group,
+    with_expression,
 )
 
 __all__ = [
@@ -135,6 +140,7 @@ __all__ = [
     "declarative_base",
     "declared_attr",
     "defaultload",
+    "defer",
     "deferred",
     "del_attribute",
     "dynamic_loader",
@@ -149,6 +155,7 @@ __all__ = [
     "joinedload",
     "keyfunc_mapping",
     "lazyload",
+    "load_only",
     "make_transient",
     "make_transient_to_detached",
     "mapped_collection",
@@ -167,5 +174,8 @@ __all__ = [
     "set_committed_value",
     "subqueryload",
     "synonym",
+    "undefer",
+    "undefer_group",
     "validates",
+    "with_expression",
 ]

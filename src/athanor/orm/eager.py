@@ -56,6 +56,9 @@ class Node:
         self.alias: Any = None
         self.start = 0
         self.count = 0
+        self.keys: tuple[str, ...] | None = None
+        """The attributes a joined load fills when column options change the default set."""
+        self.overrides: dict[Any, str] = {}
 
 
 def default_strategy(prop: RelationshipProperty) -> str:
@@ -88,6 +91,8 @@ def build_tree(
         if isinstance(option, Origin):
             path = (*path, option.prop)
             continue
+        if not option.links:
+            continue
         prop, strategy, kw = option.links[0]
         if not issubclass(mapper.class_, prop.parent.class_):
             continue
@@ -97,9 +102,10 @@ def build_tree(
         if strategy != "default":
             node.strategy = strategy
             node.innerjoin = dict(kw).get("innerjoin", prop.innerjoin)
-        if len(option.links) > 1:
+        if len(option.links) > 1 or option.columns:
             rest = Load.__new__(Load)
             rest.links = option.links[1:]
+            rest.columns = option.columns
             node.suboptions.append(rest)
     for prop in mapper._relationships:
         if prop not in nodes and prop.lazy in _LAZY_TO_STRATEGY and not _came_along(prop, path):
@@ -111,8 +117,16 @@ def build_tree(
 
 
 def _target_columns(node: Node) -> list[ColumnElement] | None:
+    from athanor.orm.loading import entity_columns
+
+    mapper = node.prop.mapper
+    chosen = entity_columns(mapper._entity, node.suboptions)
+    load = mapper._load_columns if chosen is None else chosen[0]
+    if chosen is not None:
+        node.keys = tuple(k for k, _ in load)
+        node.overrides = chosen[1]
     columns = []
-    for _, col in node.prop.mapper._load_columns:
+    for _, col in load:
         found = node.alias.corresponding_column(col)
         if found is None:
             return None
@@ -202,8 +216,12 @@ def has_joined_collection(nodes: dict[RelationshipProperty, Node]) -> bool:
 
 
 def access_overrides(nodes: dict[RelationshipProperty, Node]) -> dict[Any, str]:
-    """Strategies that act when an attribute is accessed (``raiseload``)."""
-    return {prop: n.strategy for prop, n in nodes.items() if n.strategy in _AT_ACCESS}
+    """Strategies that act when an attribute is accessed (``raiseload``, also of columns)."""
+    found = {prop: n.strategy for prop, n in nodes.items() if n.strategy in _AT_ACCESS}
+    for node in nodes.values():
+        found.update(node.overrides)
+        found.update(access_overrides(node.children))
+    return found
 
 
 def lazy_options(nodes: dict[RelationshipProperty, Node]) -> dict[Any, list[Load]]:
@@ -227,7 +245,9 @@ class JoinedRows:
         for node in nodes.values():
             if node.strategy != "joined":
                 continue
-            loader = make_loader(session, node.prop.mapper, node.start, node.count, processors)
+            loader = make_loader(
+                session, node.prop.mapper, node.start, node.count, processors, node.keys
+            )
             below = JoinedRows(session, node.children, processors, make_loader)
             self.entries.append((node, loader, below if below.entries else None))
         self.collected: dict[tuple[int, int], tuple[Any, list[Any], set[int]]] = {}

@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from athanor import exc as sa_exc
 from athanor.engine.result import ChunkedIteratorResult, CursorResult, Result, ResultMetaData
 from athanor.orm import eager
 from athanor.orm import exc as orm_exc
@@ -20,6 +21,7 @@ from athanor.orm.base import STATE_KEY, state_str
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.state import InstanceState
+from athanor.orm.strategy_options import Load
 from athanor.sql.elements import BindParameter, ColumnElement, and_
 from athanor.sql.selectable import FromClause, Select, select
 
@@ -54,34 +56,43 @@ class LoadingPlan:
     """Which columns of a result row feed which mapper, for one statement shape."""
 
     def __init__(self, statement: Select) -> None:
-        self.parts: list[tuple[Mapper | None, int, int]] = []
+        self.parts: list[tuple[Mapper | None, int, int, tuple[str, ...] | None]] = []
         keys: list[str] = []
         named = statement._named_columns()
         position = 0
+        self.overrides: dict[Any, str] = {}
+        self.custom_columns = False
         for raw in statement._raw_columns:
             if isinstance(raw, EntityClause):
+                chosen = entity_columns(raw, statement._with_options)
+                load_keys = None
                 count = len(raw.c)
-                self.parts.append((raw.mapper, position, count))
+                if chosen is not None:
+                    self.custom_columns = True
+                    columns, raising = chosen
+                    load_keys = tuple(k for k, _ in columns)
+                    count = len(columns)
+                    self.overrides.update(raising)
+                self.parts.append((raw.mapper, position, count, load_keys))
                 keys.append(raw.mapper.class_.__name__)
             elif isinstance(raw, FromClause):
                 count = len(raw.c)
                 for offset in range(count):
-                    self.parts.append((None, position + offset, 1))
+                    self.parts.append((None, position + offset, 1, None))
                     keys.append(named[position + offset][0])
             else:
                 count = 1
-                self.parts.append((None, position, 1))
+                self.parts.append((None, position, 1, None))
                 keys.append(named[position][0])
             position += count
         self.metadata = ResultMetaData(keys)
         self.single_entity = len(self.parts) == 1 and self.parts[0][0] is not None
         self.trees: list[tuple[int, dict[Any, eager.Node]]] = []
         self.join_steps: list[eager.JoinStep] = []
-        self.overrides: dict[Any, str] = {}
         self.lazy_options: dict[Any, list[Any]] = {}
         self.requires_unique = False
         limited = statement._limit is not None or statement._offset is not None
-        for index, (mapper, _, _) in enumerate(self.parts):
+        for index, (mapper, _, _, _) in enumerate(self.parts):
             if mapper is None:
                 continue
             nodes = eager.build_tree(mapper, statement._with_options)
@@ -93,7 +104,9 @@ class LoadingPlan:
                 self.requires_unique |= eager.has_joined_collection(nodes)
 
     def executed(self, statement: Select) -> Select:
-        """What runs for ``statement``: with the JOINs and columns of joined eager loads."""
+        """What runs for ``statement``: with its column options and joined eager loads."""
+        if self.custom_columns:
+            statement = _with_entity_columns(statement)
         return eager.apply_joins(statement, self.join_steps) if self.join_steps else statement
 
     def result(
@@ -107,13 +120,20 @@ class LoadingPlan:
         if self.overrides or self.lazy_options or mode:
             context = LoadContext(self.overrides, self.lazy_options, mode)
         makers: list[Callable[[Sequence[Any]], Any]] = []
-        for mapper, start, count in self.parts:
+        for mapper, start, count, load_keys in self.parts:
             if mapper is None:
                 makers.append(_column_getter(start, processors))
             else:
                 makers.append(
                     instance_loader(
-                        session, mapper, start, count, processors, populate_existing, context
+                        session,
+                        mapper,
+                        start,
+                        count,
+                        processors,
+                        populate_existing,
+                        context,
+                        load_keys,
                     )
                 )
         if len(makers) == 1:
@@ -167,9 +187,14 @@ class LoadingPlan:
         """Per batch of rows: fill joined eager loads from the rows, then run the others."""
 
         def make_loader(
-            session: Session, mapper: Mapper, start: int, count: int, procs: Any
+            session: Session,
+            mapper: Mapper,
+            start: int,
+            count: int,
+            procs: Any,
+            load_keys: tuple[str, ...] | None,
         ) -> Callable[[Sequence[Any]], Any]:
-            return instance_loader(session, mapper, start, count, procs, False, context)
+            return instance_loader(session, mapper, start, count, procs, False, context, load_keys)
 
         levels = [
             (index, nodes, eager.JoinedRows(session, nodes, processors, make_loader))
@@ -189,6 +214,85 @@ class LoadingPlan:
                 eager.post_load(session, objects, nodes, statement)
 
         return finish
+
+
+def entity_columns(
+    entity: EntityClause, options: Sequence[Any]
+) -> tuple[list[tuple[str, ColumnElement]], dict[Any, str]] | None:
+    """The (attribute, column) pairs ``entity`` loads under the column options in ``options``.
+
+    Returns None when no option changes the mapper's default set; otherwise also the column
+    properties that raise when accessed unloaded (``defer(..., raiseload=True)``).
+    """
+    mapper = entity.mapper
+    directives = [
+        d
+        for option in options
+        if isinstance(option, Load) and not option.links
+        for d in option.columns
+        if d[0] == "undefer_group" or issubclass(mapper.class_, d[1][0].parent.class_)
+    ]
+    if not directives:
+        return None
+    props = mapper._column_props
+    load = {p: not p.deferred for p in props}
+    raising: dict[Any, str] = {}
+    expressions: dict[Any, ColumnElement] = {}
+    for kind, chosen, arg in directives:
+        if kind == "load_only":
+            for p in props:
+                load[p] = p in chosen
+                if arg and p not in chosen:
+                    raising[p] = "raise"
+        elif kind == "undefer_group":
+            for p in props:
+                if p.group == arg:
+                    load[p] = True
+        else:
+            for p in chosen:
+                load[p] = kind != "defer"
+                if kind == "defer" and arg:
+                    raising[p] = "raise"
+                elif kind == "expression":
+                    expressions[p] = arg
+    pk = set(mapper.primary_key)
+    columns: list[tuple[str, ColumnElement]] = []
+    adapt = getattr(entity, "adapt", None)
+    for p in props:
+        col = p.columns[0]
+        if col in pk:
+            raising.pop(p, None)
+        elif not load[p] or (p.is_query_expression and p.deferred and p not in expressions):
+            continue
+        if p in expressions:
+            columns.append((p.key, expressions[p].label(p.key)))
+        elif p.is_expression:
+            columns.append((p.key, col.label(p.key)))
+        else:
+            columns.append((p.key, adapt(col) if adapt is not None else col))
+    return columns, raising
+
+
+def _with_entity_columns(statement: Select) -> Select:
+    """``statement`` with each entity replaced by the columns its options choose."""
+    raws: list[Any] = []
+    entities: list[Any] = []
+    for raw in statement._raw_columns:
+        chosen = (
+            entity_columns(raw, statement._with_options) if isinstance(raw, EntityClause) else None
+        )
+        if chosen is None:
+            raws.append(raw)
+        else:
+            raws.extend(col for _, col in chosen[0])
+            entities.append(raw)
+    new = statement._generate()
+    new._raw_columns = tuple(raws)
+    new._from_obj = (
+        tuple(e for e in entities if all(e is not f for f in statement._from_obj))
+        + statement._from_obj
+    )
+    return new
 
 
 def _column_getter(index: int, processors: Sequence[Any] | None) -> Callable[[Sequence[Any]], Any]:
@@ -215,11 +319,16 @@ def instance_loader(
     processors: Sequence[Any] | None,
     populate_existing: bool = False,
     context: LoadContext | None = None,
+    load_keys: Sequence[str] | None = None,
 ) -> Callable[[Sequence[Any]], Any]:
-    """A function making (or finding) the ``mapper`` instance in columns ``start:start+count``."""
+    """A function making (or finding) the ``mapper`` instance in columns ``start:start+count``.
+
+    ``load_keys`` names the attributes those columns hold when a query's column options
+    changed them from the mapper's default set.
+    """
     cls = mapper.class_
     identity_class = mapper._identity_class
-    keys = mapper._load_keys
+    keys = mapper._load_keys if load_keys is None else load_keys
     end = start + count
     pk_positions = [start + keys.index(k) for k in mapper._pk_keys]
     procs = None
@@ -345,6 +454,20 @@ def load_scalar_attributes(state: InstanceState, instance: Any, key: str | None)
         raise detached_error(state, key or "?", "attribute refresh operation")
     mapper = state.mapper
     d = instance.__dict__
+    if key is not None and key not in d:
+        prop = mapper._props[key]
+        context = state.load_context
+        if getattr(prop, "raiseload", False) or (
+            context is not None and context.overrides.get(prop) == "raise"
+        ):
+            raise sa_exc.InvalidRequestError(
+                f"'{mapper.class_.__name__}.{key}' is not available due to raiseload=True; "
+                f"load it with the query (undefer({mapper.class_.__name__}.{key}) or "
+                "load_only(...) naming it)"
+            )
+        if getattr(prop, "is_query_expression", False) and getattr(prop, "deferred", False):
+            d[key] = None
+            return
     wanted = [(k, c) for k, c in mapper._load_columns if k not in d]
     if key is not None and key not in d and all(k != key for k, _ in wanted):
         prop = mapper._props[key]

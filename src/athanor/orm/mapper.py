@@ -24,6 +24,7 @@ from athanor.orm.interfaces import MapperProperty
 from athanor.orm.properties import ColumnProperty, SynonymProperty
 from athanor.orm.relationships import RelationshipProperty
 from athanor.sql.elements import ColumnElement, KeyContext, Label
+from athanor.sql.plugin import CompilePlugin, Translation
 from athanor.sql.schema import Column
 from athanor.sql.selectable import ColumnCollection, FromClause
 
@@ -39,6 +40,16 @@ class _State:
     new_mappers = False
 
 
+class _OrmCompilePlugin(CompilePlugin):
+    """Compiles ``select(User, ...)``: entity columns, column options and joined eager loads."""
+
+    def translate(self, statement: Any, dialect: Any) -> Translation:
+        from athanor.orm.loading import plan_for
+
+        plan = plan_for(statement)
+        return Translation(plan.executed(statement), plan)
+
+
 class EntityClause(FromClause):
     """A mapped class inside a statement: renders as its table, keeps the class for loading.
 
@@ -49,6 +60,7 @@ class EntityClause(FromClause):
     __visit_name__ = "table"
     _stable_identity = True
     named_with_column = True
+    _compile_plugin = _OrmCompilePlugin()
 
     def __init__(self, mapper: Mapper) -> None:
         self.mapper = mapper

@@ -22,6 +22,8 @@ class ColumnProperty(MapperProperty):
     """An attribute backed by one column (or a SQL expression, for ``column_property``)."""
 
     is_column = True
+    is_query_expression = False
+    """True for ``query_expression()`` attributes (filled only by ``with_expression()``)."""
 
     def __init__(
         self,
@@ -160,11 +162,12 @@ def deferred(column: Any, *more: Any, group: str | None = None, **kw: Any) -> An
 
 
 def query_expression(default_expr: Any = None, **kw: Any) -> Any:
-    """An attribute filled per query by ``with_expression()`` (None otherwise)."""
+    """An attribute filled per query by ``with_expression()`` (else ``default_expr`` or None)."""
     from athanor.sql.elements import null
 
     prop = ColumnProperty(default_expr if default_expr is not None else null(), **kw)
-    prop.deferred = True
+    prop.deferred = default_expr is None
+    prop.is_query_expression = True
     return prop
 
 

@@ -543,8 +543,7 @@ class Session(EventTarget):
             bind = self.get_bind(entity.mapper, **(bind_arguments or {}))
             conn = self._connection_for_bind(bind)
             plan = plan_for(statement)
-            run = plan.executed(statement)
-            result = conn.execute(run, params, execution_options=execution_options)
+            result = conn.execute(statement, params, execution_options=execution_options)
             return plan.result(self, result, options, statement)
         if self.autoflush and not self._flushing and isinstance(statement, Select | DMLStatement):
             self._autoflush()

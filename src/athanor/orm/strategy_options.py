@@ -1,9 +1,11 @@
-"""Loader options: how a query loads relationships (``.options(selectinload(User.posts))``).
+"""Loader options: how a query loads relationships and columns (``.options(...)``).
 
 An option is a path of links, each a relationship and the strategy for it; chaining
-(``selectinload(User.posts).joinedload(Post.tags)``) appends links.  The loading plan of a
-statement turns its options, merged with the ``relationship(lazy=...)`` defaults, into a tree
-(see :mod:`athanor.orm.eager`).
+(``selectinload(User.posts).joinedload(Post.tags)``) appends links.  Column directives
+(``defer``, ``undefer``, ``undefer_group``, ``load_only``, ``with_expression``) apply to the
+entity at the end of the path (``selectinload(User.posts).load_only(Post.title)``).  The
+loading plan of a statement turns its options, merged with the ``relationship(lazy=...)``
+defaults, into a tree (see :mod:`athanor.orm.eager`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from collections.abc import Hashable
 from typing import Any
 
 from athanor import exc as sa_exc
+from athanor.orm.properties import ColumnProperty
 from athanor.orm.relationships import RelationshipProperty
+from athanor.sql.elements import coerce_column
 
 STRATEGIES = frozenset(
     {"joined", "selectin", "subquery", "immediate", "select", "noload", "raise", "raise_on_sql"}
@@ -30,11 +34,27 @@ def _prop_of(attr: Any) -> RelationshipProperty:
     return prop
 
 
+ColumnDirective = tuple[str, tuple[ColumnProperty, ...], Any]
+"""``(kind, column properties, argument)``: ``("defer", (prop,), raiseload)`` and so on."""
+
+
+def _column_prop_of(attr: Any, option: str) -> ColumnProperty:
+    prop = getattr(attr, "prop", None)
+    if not isinstance(prop, ColumnProperty):
+        raise sa_exc.ArgumentError(
+            f"{option}() takes column attributes such as User.name; got {attr!r}"
+        )
+    prop.parent._check_configure()
+    return prop
+
+
 class Load:
     """A loader option: a path of (relationship, strategy) links, built by chaining.
 
     ``Load(User).selectinload(User.posts)`` and ``selectinload(User.posts)`` are the same.
     """
+
+    columns: tuple[ColumnDirective, ...] = ()
 
     def __init__(self, entity: Any = None) -> None:
         self.links: tuple[tuple[RelationshipProperty, str, tuple[tuple[str, Any], ...]], ...] = ()
@@ -48,9 +68,54 @@ class Load:
                     f"Loader option path {self}: {prop} does not belong to "
                     f"{previous.mapper.class_.__name__}, the target of {previous}"
                 )
+        if self.columns:
+            raise sa_exc.ArgumentError(
+                f"Loader option {self}: a relationship option can't follow column options"
+            )
         new = Load.__new__(Load)
         new.links = (*self.links, (prop, strategy, tuple(sorted(kw.items()))))
         return new
+
+    def _column_option(self, kind: str, props: tuple[ColumnProperty, ...], arg: Any) -> Load:
+        if self.links:
+            target = self.links[-1][0].mapper.class_
+            for prop in props:
+                if not issubclass(target, prop.parent.class_):
+                    raise sa_exc.ArgumentError(
+                        f"Loader option {self}: {prop} does not belong to {target.__name__}, "
+                        f"the target of {self.links[-1][0]}"
+                    )
+        new = Load.__new__(Load)
+        new.links = self.links
+        new.columns = (*self.columns, (kind, props, arg))
+        return new
+
+    def defer(self, attr: Any, *, raiseload: bool = False) -> Load:
+        """Leave column ``attr`` out of the SELECT; it loads on access (or raises)."""
+        return self._column_option("defer", (_column_prop_of(attr, "defer"),), raiseload)
+
+    def undefer(self, attr: Any) -> Load:
+        """Load a deferred column ``attr`` with the object."""
+        return self._column_option("undefer", (_column_prop_of(attr, "undefer"),), None)
+
+    def undefer_group(self, name: str) -> Load:
+        """Load the deferred columns of group ``name`` with the object."""
+        return self._column_option("undefer_group", (), name)
+
+    def load_only(self, *attrs: Any, raiseload: bool = False) -> Load:
+        """Load only these columns (and the primary key); the others defer (or raise)."""
+        props = tuple(_column_prop_of(a, "load_only") for a in attrs)
+        return self._column_option("load_only", props, raiseload)
+
+    def with_expression(self, attr: Any, expression: Any) -> Load:
+        """Fill the ``query_expression()`` attribute ``attr`` with ``expression`` in this query."""
+        prop = _column_prop_of(attr, "with_expression")
+        if not prop.is_query_expression:
+            raise sa_exc.ArgumentError(
+                f"with_expression() needs an attribute mapped with query_expression(); {prop} "
+                "is not one"
+            )
+        return self._column_option("expression", (prop,), coerce_column(expression))
 
     def joinedload(self, attr: Any, *, innerjoin: bool = False) -> Load:
         """Load ``attr`` in the same SELECT with a LEFT OUTER (or inner) JOIN."""
@@ -85,10 +150,18 @@ class Load:
         return self._then(attr, "default")
 
     def _ck(self, ctx: Any) -> Hashable:
-        return ("LOAD", self.links)
+        if not self.columns:
+            return ("LOAD", self.links)
+        directives = tuple(
+            (kind, props, arg._ck(ctx) if kind == "expression" else arg)
+            for kind, props, arg in self.columns
+        )
+        return ("LOAD", self.links, directives)
 
     def __repr__(self) -> str:
-        return ".".join(f"{strategy}load({prop})" for prop, strategy, _ in self.links)
+        parts = [f"{strategy}load({prop})" for prop, strategy, _ in self.links]
+        parts += [f"{kind}({', '.join(map(str, props))})" for kind, props, _ in self.columns]
+        return ".".join(parts)
 
 
 def joinedload(attr: Any, *, innerjoin: bool = False) -> Load:
@@ -129,3 +202,28 @@ def raiseload(attr: Any, *, sql_only: bool = False) -> Load:
 def defaultload(attr: Any) -> Load:
     """Keep ``attr``'s strategy while chaining options for its target's relationships."""
     return Load().defaultload(attr)
+
+
+def defer(attr: Any, *, raiseload: bool = False) -> Load:
+    """Leave column ``attr`` out of the SELECT; it loads on access (``raiseload``: raises)."""
+    return Load().defer(attr, raiseload=raiseload)
+
+
+def undefer(attr: Any) -> Load:
+    """Load the deferred column ``attr`` with the object."""
+    return Load().undefer(attr)
+
+
+def undefer_group(name: str) -> Load:
+    """Load the deferred columns of group ``name`` with the object."""
+    return Load().undefer_group(name)
+
+
+def load_only(*attrs: Any, raiseload: bool = False) -> Load:
+    """Load only the given columns (plus the primary key); the others load on access."""
+    return Load().load_only(*attrs, raiseload=raiseload)
+
+
+def with_expression(attr: Any, expression: Any) -> Load:
+    """Fill the ``query_expression()`` attribute ``attr`` with a SQL expression in this query."""
+    return Load().with_expression(attr, expression)

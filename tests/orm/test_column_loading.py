@@ -1,0 +1,239 @@
+"""Column loading: deferred columns, defer/undefer/load_only options, raiseload on columns,
+query_expression/with_expression and column_property with a correlated subquery."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from athanor import ForeignKey, String, Text, create_engine, exc, func, select
+from athanor.orm import (
+    DeclarativeBase,
+    Load,
+    Mapped,
+    Session,
+    column_property,
+    defer,
+    deferred,
+    joinedload,
+    load_only,
+    mapped_column,
+    query_expression,
+    relationship,
+    selectinload,
+    undefer,
+    undefer_group,
+    with_expression,
+)
+from orm.orm_models import StatementLog
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    text: Mapped[str] = mapped_column(String(100))
+    extra: Mapped[str | None] = mapped_column(String(100))
+    article: Mapped[Article] = relationship(back_populates="comments")
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str | None] = mapped_column(String(200), deferred=True, deferred_group="text")
+    body: Mapped[str | None] = mapped_column(Text, deferred=True, deferred_group="text")
+    secret: Mapped[str | None] = mapped_column(String(50), deferred=True, deferred_raiseload=True)
+    rating: Mapped[int] = mapped_column(default=0)
+    notes = deferred(mapped_column(String(50), nullable=True).column)
+    score: Mapped[int | None] = query_expression()
+    comments: Mapped[list[Comment]] = relationship(back_populates="article", order_by="Comment.id")
+    comment_count = column_property(
+        select(func.count(Comment.id)).where(Comment.article_id == id).scalar_subquery()
+    )
+
+
+@pytest.fixture
+def db(backend: Any) -> Iterator[tuple[Any, StatementLog]]:
+    engine = create_engine(backend.url)
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        for i in range(3):
+            article = Article(
+                title=f"t{i}", summary=f"s{i}", body=f"b{i}", secret=f"x{i}", rating=i, notes="n"
+            )
+            article.comments = [Comment(text=f"c{i}{j}", extra="e") for j in range(i)]
+            session.add(article)
+        session.commit()
+    yield engine, StatementLog(engine)
+    engine.dispose()
+
+
+def _sql(stmt: Any) -> str:
+    return str(stmt.compile()).replace("\n", " ")
+
+
+def test_compile_default_leaves_deferred_columns_out() -> None:
+    sql = _sql(select(Article))
+    assert "articles.title" in sql and "articles.rating" in sql
+    for name in ("summary", "body", "secret", "notes", "score"):
+        assert f"articles.{name}" not in sql
+    assert "count(comments.id)" in sql.lower()
+
+
+def test_compile_options() -> None:
+    assert "articles.body" in _sql(select(Article).options(undefer(Article.body)))
+    grouped = _sql(select(Article).options(undefer_group("text")))
+    assert "articles.summary" in grouped and "articles.body" in grouped
+    only = _sql(select(Article).options(load_only(Article.title)))
+    assert only.startswith("SELECT articles.id, articles.title FROM articles")
+    deferred_sql = _sql(select(Article).options(defer(Article.rating), defer(Article.title)))
+    assert "articles.rating" not in deferred_sql and "articles.title" not in deferred_sql
+    expr = _sql(select(Article).options(with_expression(Article.score, Article.rating * 10)))
+    assert "articles.rating * " in expr and " AS score" in expr
+
+
+def test_deferred_column_loads_on_access_with_one_select(db: Any) -> None:
+    engine, log = db
+    with Session(engine) as session:
+        articles = session.scalars(select(Article).order_by(Article.id)).all()
+        log.clear()
+        assert articles[1].body == "b1"
+        assert len(log.selects) == 1
+        assert "summary" in articles[1].__dict__  # the group came along
+        assert articles[1].summary == "s1" and len(log.selects) == 1
+        assert articles[1].notes == "n" and len(log.selects) == 2
+
+
+def test_deferred_raiseload_mapping_and_undefer(db: Any) -> None:
+    engine, _ = db
+    with Session(engine) as session:
+        article = session.scalars(select(Article).where(Article.id == 1)).one()
+        with pytest.raises(exc.InvalidRequestError, match=r"Article\.secret' is not available"):
+            article.secret  # noqa: B018
+        other = session.scalars(
+            select(Article).where(Article.id == 2).options(undefer(Article.secret))
+        ).one()
+        assert other.secret == "x1"
+
+
+def test_load_only_and_defer_options(db: Any) -> None:
+    engine, log = db
+    with Session(engine) as session:
+        articles = session.scalars(
+            select(Article).options(load_only(Article.title)).order_by(Article.id)
+        ).all()
+        assert [a.title for a in articles] == ["t0", "t1", "t2"]
+        assert "rating" not in articles[0].__dict__
+        log.clear()
+        assert articles[0].rating == 0
+        assert len(log.selects) == 1
+    with Session(engine) as session:
+        article = session.scalars(
+            select(Article).options(defer(Article.rating, raiseload=True)).limit(1)
+        ).one()
+        with pytest.raises(exc.InvalidRequestError, match="raiseload=True"):
+            article.rating  # noqa: B018
+        strict = session.scalars(
+            select(Article).where(Article.id == 2).options(load_only(Article.title, raiseload=True))
+        ).one()
+        assert strict.title == "t1"
+        with pytest.raises(exc.InvalidRequestError, match=r"Article\.body"):
+            strict.body  # noqa: B018
+
+
+def test_query_expression_with_expression(db: Any) -> None:
+    engine, log = db
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(Article)
+            .options(with_expression(Article.score, Article.rating * 10 + 1))
+            .order_by(Article.id)
+        ).all()
+        assert [a.score for a in rows] == [1, 11, 21]
+    with Session(engine) as session:
+        again = session.scalars(
+            select(Article)
+            .options(with_expression(Article.score, Article.rating * 100))
+            .order_by(Article.id)
+        ).all()
+        assert [a.score for a in again] == [0, 100, 200]  # new bound values, same statement shape
+        plain = session.scalars(select(Article).where(Article.id == 1)).one()
+        log.clear()
+        assert plain is again[0]
+        session.expire(plain)
+        assert plain.title == "t0"
+        log.clear()
+        assert plain.score is None
+        assert log.selects == []
+    with pytest.raises(exc.ArgumentError, match="query_expression"):
+        with_expression(Article.title, func.upper(Article.title))
+
+
+def test_column_property_correlated_subquery(db: Any) -> None:
+    engine, log = db
+    with Session(engine) as session:
+        articles = session.scalars(select(Article).order_by(Article.id)).all()
+        assert [a.comment_count for a in articles] == [0, 1, 2]
+        assert len(log.selects) == 1
+        busy = session.scalars(select(Article.title).where(Article.comment_count > 1)).all()
+        assert busy == ["t2"]
+
+
+def test_column_options_along_relationships(db: Any) -> None:
+    engine, log = db
+    with Session(engine) as session:
+        log.clear()
+        articles = session.scalars(
+            select(Article)
+            .options(selectinload(Article.comments).load_only(Comment.text))
+            .order_by(Article.id)
+        ).all()
+        assert len(log.selects) == 2
+        assert "comments.extra" not in log.selects[1]
+        comment = articles[2].comments[0]
+        assert comment.text == "c20" and "extra" not in comment.__dict__
+    with Session(engine) as session:
+        log.clear()
+        articles = (
+            session.scalars(
+                select(Article)
+                .options(joinedload(Article.comments).defer(Comment.extra, raiseload=True))
+                .order_by(Article.id)
+            )
+            .unique()
+            .all()
+        )
+        assert len(log.selects) == 1 and "extra" not in log.selects[0].split("FROM")[0]
+        assert [c.text for c in articles[2].comments] == ["c20", "c21"]
+        with pytest.raises(exc.InvalidRequestError, match=r"Comment\.extra"):
+            articles[2].comments[0].extra  # noqa: B018
+    with Session(engine) as session:
+        article = session.scalars(
+            select(Article).where(Article.id == 2).options(Load(Article).undefer(Article.body))
+        ).one()
+        assert "body" in article.__dict__
+
+
+def test_legacy_query_options(db: Any) -> None:
+    engine, _ = db
+    with Session(engine) as session:
+        article = (
+            session.query(Article).options(load_only(Article.title)).filter_by(title="t1").one()
+        )
+        assert "rating" not in article.__dict__ and article.rating == 1
+
+
+def test_bad_column_options() -> None:
+    with pytest.raises(exc.ArgumentError, match="column attributes"):
+        defer(Article.comments)
+    with pytest.raises(exc.ArgumentError, match="does not belong to Comment"):
+        selectinload(Article.comments).defer(Article.body)
