@@ -103,3 +103,29 @@ def operations(url: str) -> Iterator[tuple[Operations, Any]]:
             connection.commit()
     finally:
         engine.dispose()
+
+
+ATTRIBUTES_ENV_PY = """
+from athanor import create_engine, pool
+from athanor.migrate import context
+
+config = context.config
+engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+try:
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection, target_metadata=config.attributes["target_metadata"]
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+finally:
+    engine.dispose()
+"""
+
+
+def attributes_project(root: Path, url: str) -> Project:
+    """A project whose env.py takes the models from ``config.attributes["target_metadata"]``,
+    so that in-process tests can change them between commands."""
+    project = init_project(root, url)
+    (root / "migrations" / "env.py").write_text(ATTRIBUTES_ENV_PY)
+    return project

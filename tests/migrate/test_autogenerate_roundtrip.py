@@ -19,24 +19,7 @@ from hypothesis import strategies as st
 import athanor as sa
 from athanor.dialects.migrate import migration_impl
 from athanor.migrate import command
-from migrate.migrate_project import init_project
-
-ENV_PY = """
-from athanor import create_engine, pool
-from athanor.migrate import context
-
-config = context.config
-engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
-try:
-    with engine.connect() as connection:
-        context.configure(
-            connection=connection, target_metadata=config.attributes["target_metadata"]
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-finally:
-    engine.dispose()
-"""
+from migrate.migrate_project import attributes_project
 
 TYPES = {
     "int": sa.Integer,
@@ -321,8 +304,7 @@ def reflect(url: str) -> dict[str, Any]:
 def test_autogenerate_round_trip(backend, models: dict[str, TableSpec]) -> None:
     backend.reset()
     with tempfile.TemporaryDirectory() as directory:
-        project = init_project(Path(directory), backend.url)
-        (project.root / "migrations" / "env.py").write_text(ENV_PY)
+        project = attributes_project(Path(directory), backend.url)
         config = project.config()
         config.attributes["target_metadata"] = build(start())
         command.revision(config, "start", autogenerate=True, rev_id="start")

@@ -167,6 +167,7 @@ def _dispatch(config: Config, arguments: argparse.Namespace) -> None:
             rev_id=arguments.rev_id,
             depends_on=arguments.depends_on,
             renames=arguments.rename,
+            confirm_renames=_ask_rename if sys.stdin.isatty() else None,
         )
     elif name in ("upgrade", "downgrade"):
         getattr(command, name)(config, arguments.revision, sql=arguments.sql, tag=arguments.tag)
@@ -190,6 +191,15 @@ def _dispatch(config: Config, arguments: argparse.Namespace) -> None:
         )
     elif name == "check":
         command.check(config)
+
+
+def _ask_rename(kind: str, old: str, new: str) -> bool:
+    """Ask on the terminal whether a probable rename is one (the answer defaults to no)."""
+    try:
+        answer = input(f"Is {kind} {old} renamed to {new} (keeping its data)? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def run(arguments: argparse.Namespace) -> int:

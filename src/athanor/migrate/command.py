@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -232,9 +232,12 @@ def revision(
     depends_on: Sequence[str] | str | None = None,
     renames: Sequence[str] = (),
     process_revision_directives: Any = None,
+    confirm_renames: Callable[[str, str, str], bool] | None = None,
 ) -> Revision | None:
     """Write a new revision file; with ``autogenerate`` its operations are the differences
-    between ``target_metadata`` and the database."""
+    between ``target_metadata`` and the database.  ``renames`` (``"users.fullname:name"``,
+    ``"old_table:new_table"``) and the probable renames ``confirm_renames(kind, old, new)``
+    accepts become renames instead of a drop and an add."""
     script = _script(config)
     labels = [branch_label] if isinstance(branch_label, str) else list(branch_label or [])
     dependencies = [depends_on] if isinstance(depends_on, str) else list(depends_on or [])
@@ -257,6 +260,7 @@ def revision(
         rev_id=rev_id,
         renames=renames,
         process_revision_directives=process_revision_directives,
+        confirm_renames=confirm_renames,
     )
 
 

@@ -3,7 +3,7 @@ compare them (:mod:`.compare`), then write the revision (:mod:`.ops`) or report.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from athanor.migrate.autogenerate.compare import CompareOptions, Comparer, Renames
@@ -15,11 +15,15 @@ from athanor.migrate.runtime import MigrationContext
 from athanor.migrate.script import ScriptDirectory
 from athanor.migrate.util import CheckFailed, CommandError
 
+Confirm = Callable[[str, str, str], bool]
 
-def compare_metadata(
-    context: MigrationContext, metadata: Any, renames: Sequence[str] = ()
-) -> list[Any]:
-    """The operations that would make the database of ``context`` match ``metadata``."""
+
+def _comparer(
+    context: MigrationContext,
+    metadata: Any,
+    renames: Sequence[str] = (),
+    confirm: Confirm | None = None,
+) -> Comparer:
     opts = context.opts
     options = CompareOptions(
         include_object=opts.get("include_object"),
@@ -27,12 +31,24 @@ def compare_metadata(
         compare_type=opts.get("compare_type", True),
         compare_server_default=opts.get("compare_server_default", True),
         renames=Renames.parse(renames),
+        confirm=confirm,
     )
-    return Comparer(context, metadata, options).compare()
+    return Comparer(context, metadata, options)
+
+
+def compare_metadata(
+    context: MigrationContext, metadata: Any, renames: Sequence[str] = ()
+) -> list[Any]:
+    """The operations that would make the database of ``context`` match ``metadata``."""
+    return _comparer(context, metadata, renames).compare()
 
 
 def _compare_in_env(
-    config: Config, script: ScriptDirectory, renames: Sequence[str], require_head: bool
+    config: Config,
+    script: ScriptDirectory,
+    renames: Sequence[str],
+    require_head: bool,
+    confirm: Confirm | None = None,
 ) -> tuple[list[Any], MigrationContext]:
     found: list[tuple[list[Any], MigrationContext]] = []
 
@@ -50,7 +66,11 @@ def _compare_in_env(
                 "No target_metadata: set 'target_metadata = Base.metadata' in env.py (or "
                 "'target_metadata = myapp.models:Base.metadata' in the ini file)"
             )
-        found.append((compare_metadata(context, metadata, renames), context))
+        comparer = _comparer(context, metadata, renames, confirm)
+        found.append((comparer.compare(), context))
+        for line in comparer.notes:
+            config.print_stdout(f"  {line}")
+        context.opts["autogenerate_notes"] = comparer.notes
         return []
 
     run_env(config, script, fn)
@@ -70,13 +90,16 @@ def autogenerate_revision(
     rev_id: str | None,
     renames: Sequence[str],
     process_revision_directives: Any = None,
+    confirm_renames: Confirm | None = None,
 ) -> Revision | None:
-    """Write a revision whose upgrade() makes the database match the models."""
-    ops, context = _compare_in_env(config, script, renames, require_head=True)
+    """Write a revision whose upgrade() makes the database match the models; probable renames
+    not confirmed (``confirm_renames``, ``--rename``) are noted as comments in upgrade()."""
+    ops, context = _compare_in_env(config, script, renames, True, confirm_renames)
     upgrade = OpList(ops)
     migration = MigrationScript(
         rev_id, message, upgrade, upgrade.reverse(), head, splice, branch_labels, depends_on
     )
+    migration.notes = list(context.opts.get("autogenerate_notes") or [])
     directives = [migration]
     hook = context.opts.get("process_revision_directives") or process_revision_directives
     if hook is not None:
@@ -86,7 +109,7 @@ def autogenerate_revision(
         return None
     migration = directives[0]
     renderer = Renderer(context.impl, context.opts.get("render_item"))
-    upgrades = render_ops(migration.upgrade_ops, renderer)
+    upgrades = render_ops(migration.upgrade_ops, renderer, migration.notes)
     downgrades = render_ops(migration.downgrade_ops, renderer)
     body = upgrades + downgrades
     imports = ["import athanor as sa"] if "sa." in body or migration.upgrade_ops.is_empty() else []

@@ -9,7 +9,6 @@ database made up do not matter), indexes and check constraints by name.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,7 +70,13 @@ class CompareOptions:
     compare_server_default: Any = True
     include_schemas: bool = False
     renames: Renames = field(default_factory=Renames)
-    report: Callable[[str], None] = lambda line: print(line, file=sys.stderr)
+    confirm: Callable[[str, str, str], bool] | None = None
+    """Asked ``(kind, old, new)`` for each probable rename (``"column", "users.fullname",
+    "display_name"``); True makes it a rename, as ``--rename`` would."""
+
+
+class _Restart(Exception):
+    """A probable rename was confirmed: compare again with it."""
 
 
 class Comparer:
@@ -83,6 +88,10 @@ class Comparer:
         self.metadata = metadata
         self.options = options
         self.version_table = context.version_table_name
+        self.notes: list[str] = []
+        """Probable renames that were not confirmed, for the revision file and the output."""
+        self._declined: set[tuple[str, str, str]] = set()
+        self._reflected: dict[str, Table] | None = None
 
     # --- filters ----------------------------------------------------------------------------
 
@@ -99,17 +108,51 @@ class Comparer:
     # --- entry ------------------------------------------------------------------------------
 
     def compare(self) -> list[MigrateOp]:
-        from athanor.engine.reflection import Inspector
+        """The operations, after asking about probable renames (see ``confirm``)."""
+        while True:
+            self.notes = []
+            try:
+                return self._compare()
+            except _Restart:
+                continue
 
-        inspector = Inspector(self.context.connection)
-        reflected = MetaData()
-        names = [
-            name
-            for name in inspector.get_table_names()
-            if name != self.version_table and self._name_ok(name, "table", {"schema_name": None})
-        ]
-        for name in names:
-            Table(name, reflected, autoload_with=self.context.connection)
+    def _reflect(self) -> dict[str, Table]:
+        if self._reflected is None:
+            from athanor.engine.reflection import Inspector
+
+            inspector = Inspector(self.context.connection)
+            reflected = MetaData()
+            names = [
+                name
+                for name in inspector.get_table_names()
+                if name != self.version_table
+                and self._name_ok(name, "table", {"schema_name": None})
+            ]
+            for name in names:
+                Table(name, reflected, autoload_with=self.context.connection)
+            self._reflected = {name: reflected.tables[name] for name in names}
+        return self._reflected
+
+    def _probable_rename(self, kind: str, old: str, new: str, flag: str) -> None:
+        """Ask about a probable rename; a confirmed one restarts the comparison with it,
+        another is noted with the ``--rename`` that would keep the data."""
+        key = (kind, old, new)
+        confirm = self.options.confirm
+        if key not in self._declined and confirm is not None:
+            if confirm(kind, old, new):
+                if kind == "table":
+                    self.options.renames.tables[old] = new
+                else:
+                    table, _, column = old.partition(".")
+                    self.options.renames.columns[(table, column)] = new
+                raise _Restart
+            self._declined.add(key)
+        self.notes.append(
+            f"Probable rename of {kind} {old} to {new}: this revision drops one and adds the "
+            f"other, losing its data; to keep it, use --rename {flag}"
+        )
+
+    def _compare(self) -> list[MigrateOp]:
         model_tables = {
             t.name: t
             for t in self.metadata.tables.values()
@@ -117,10 +160,8 @@ class Comparer:
         }
         db_tables = {
             name: t
-            for name, t in reflected.tables.items()
-            if t.schema is None
-            and name in names
-            and self._object_ok(t, name, "table", True, model_tables.get(name))
+            for name, t in self._reflect().items()
+            if t.schema is None and self._object_ok(t, name, "table", True, model_tables.get(name))
         }
         if self.impl.foreign_keys_create_indexes:
             for name, table in db_tables.items():
@@ -147,12 +188,8 @@ class Comparer:
     def _report_table_renames(self, added: list[Table], removed: list[Table]) -> None:
         for new in added:
             for old in removed:
-                if [c.name for c in new.columns] == [c.name for c in old.columns]:
-                    self.options.report(
-                        f"Probable rename of table {old.name!r} to {new.name!r}: the revision "
-                        f"drops one and creates the other, losing data; to keep it, use "
-                        f"--rename {old.name}:{new.name}"
-                    )
+                if {c.name for c in new.columns} == {c.name for c in old.columns}:
+                    self._probable_rename("table", old.name, new.name, f"{old.name}:{new.name}")
 
     # --- one table --------------------------------------------------------------------------
 
@@ -203,11 +240,8 @@ class Comparer:
         for new in added:
             for old in dropped:
                 if self._types_differ(old, new) is False:
-                    self.options.report(
-                        f"Probable rename of column {table}.{old.name} to {new.name}: the "
-                        f"revision drops one and adds the other, losing data; to keep it, use "
-                        f"--rename {table}.{old.name}:{new.name}"
-                    )
+                    source = f"{table}.{old.name}"
+                    self._probable_rename("column", source, new.name, f"{source}:{new.name}")
 
     def _compare_column(self, table: str, model: Column, db: Column) -> AlterColumnOp:
         alter = AlterColumnOp(table, model.name)

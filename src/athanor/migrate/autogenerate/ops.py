@@ -7,7 +7,8 @@ and rendered as the Python of a revision file (``op.add_column('users', sa.Colum
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -397,11 +398,25 @@ class MigrationScript:
     branch_label: list[str] | None = None
     depends_on: list[str] | None = None
     imports: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    """Remarks for the reader (probable renames), written as comments atop upgrade()."""
 
 
-def render_ops(ops: OpList, renderer: Renderer) -> str:
-    """The body of ``upgrade()`` / ``downgrade()``."""
+def render_ops(ops: OpList, renderer: Renderer, notes: Sequence[str] = ()) -> str:
+    """The body of ``upgrade()`` / ``downgrade()``, with ``notes`` as comments first."""
+    comments = [
+        line
+        for note in notes
+        for line in textwrap.wrap(
+            note,
+            92,
+            initial_indent="# ",
+            subsequent_indent="#   ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    ]
     lines = [line for op in ops.ops for line in op.render(renderer)]
     if not lines:
-        return "    pass"
-    return "\n".join("    " + line for line in lines)
+        lines = ["pass"]
+    return "\n".join("    " + line for line in comments + lines)
