@@ -150,6 +150,10 @@ class DefaultDialect:
         """The driver's own connection object behind ``dbapi_connection``."""
         return dbapi_connection
 
+    def connection_survives_fork(self, dbapi_connection: Any) -> bool:
+        """Whether a forked child may keep using the connection: not a server session."""
+        return False
+
     # --- transactions ------------------------------------------------------------------
 
     def do_begin(self, dbapi_connection: Any) -> None:

@@ -68,6 +68,10 @@ class PoolDialect(Protocol):
     def is_disconnect(self, error: BaseException, dbapi_connection: Any) -> bool:
         """Tell whether ``error`` means the connection is dead."""
 
+    def connection_survives_fork(self, dbapi_connection: Any) -> bool:
+        """Tell whether a forked child may go on using this connection (it has a private
+        database in process memory, as SQLite's ``:memory:``); asked once, at connect."""
+
     def get_driver_connection(self, dbapi_connection: Any) -> Any:
         """The driver's own connection object behind ``dbapi_connection``."""
 
@@ -113,6 +117,10 @@ class DefaultPoolDialect:
         """The DBAPI connection is the driver connection."""
         return dbapi_connection
 
+    def connection_survives_fork(self, dbapi_connection: Any) -> bool:
+        """No: a generic connection is taken to be a session on a server."""
+        return False
+
 
 @dataclass(frozen=True, slots=True)
 class PoolResetState:
@@ -153,6 +161,7 @@ class ConnectionPoolEntry:
         "_pool",
         "_record_info",
         "_recycle_at",
+        "_survives_fork",
         "dbapi_connection",
         "fresh",
         "in_use",
@@ -169,6 +178,8 @@ class ConnectionPoolEntry:
     _recycle_at: float | None
     _generation: int
     """The pool's generation when the entry was made; an older one came from a parent process."""
+    _survives_fork: bool
+    """A forked child keeps the connection (see ``PoolDialect.connection_survives_fork``)."""
     _info: dict[Any, Any] | None
     _record_info: dict[Any, Any] | None
 
@@ -180,6 +191,7 @@ class ConnectionPoolEntry:
         self.in_use = False
         self._recycle_at = None
         self._generation = pool._generation
+        self._survives_fork = False
         self._info = None
         self._record_info = None
         if connect:
@@ -254,6 +266,7 @@ class ConnectionPoolEntry:
         self._info = None
         self.dbapi_connection = conn
         try:
+            self._survives_fork = pool._dialect.connection_survives_fork(conn)
             pool._on_connect(conn, self)
         except BaseException:
             self.dbapi_connection = None
@@ -865,15 +878,24 @@ class Pool(EventTarget):
         if self._pid == os.getpid():
             return
         self._pid = os.getpid()
-        self._mutex = threading.RLock()  # another thread of the parent may have held it
+        # Other threads of the parent may have held these; they do not exist here.
+        self._mutex = threading.RLock()
+        self._first_connect_lock = BridgeAwareLock()
         self._generation += 1
-        for entry in self._forget_idle():
-            _forget(entry)
+        self._checked_out = 0
+        self._drop_inherited()
 
-    def _forget_idle(self) -> list[ConnectionPoolEntry]:
-        """Take every idle entry out of the pool's bookkeeping (after a fork); pools whose
-        connections are not shared with a server (SQLite memory) keep theirs."""
-        return []
+    def _drop_inherited(self) -> None:
+        """Take the entries inherited from the parent out of the pool's bookkeeping, except
+        those :meth:`_keep_inherited` keeps; checked-out ones are forgotten when returned."""
+
+    def _keep_inherited(self, entry: ConnectionPoolEntry) -> bool:
+        """After a fork: adopt ``entry`` if its connection survives forking, else forget it."""
+        if entry._survives_fork and entry.dbapi_connection is not None:
+            entry._generation = self._generation
+            return True
+        _forget(entry)
+        return False
 
     def _give_back(self, entry: ConnectionPoolEntry) -> None:
         """Return an entry without reset or events (a checkout that did not complete)."""

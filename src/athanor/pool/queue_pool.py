@@ -239,12 +239,12 @@ class QueuePool(Pool):
 
     # -- maintenance and introspection -------------------------------------------------------
 
-    def _forget_idle(self) -> list[ConnectionPoolEntry]:
-        idle = list(self._idle)
-        self._idle.clear()
+    def _drop_inherited(self) -> None:
+        kept = [entry for entry in self._idle if self._keep_inherited(entry)]
+        self._idle.clear()  # in place: ``_take`` is bound to this deque
+        self._idle.extend(kept)
         self._waiters.clear()
-        self._overflow = 0 - self._pool_size
-        return idle
+        self._overflow = len(kept) - self._pool_size
 
     def dispose(self) -> None:
         """Close every idle connection; checked-out ones come back and are kept as usual."""

@@ -93,6 +93,14 @@ class SingletonThreadPool(Pool):
         for entry in victims:
             entry.close()
 
+    def _drop_inherited(self) -> None:
+        self._all = {entry for entry in self._all if self._keep_inherited(entry)}
+        ref = getattr(self._local, "entry", None)
+        if ref is None or ref() not in self._all:
+            # This thread's connection was forgotten: its next checkout opens another
+            # (its proxy, if checked out, gives the forgotten one back when closed).
+            self._local = threading.local()
+
     def dispose(self) -> None:
         """Close every connection, in use or not (they reopen when used again)."""
         with self._mutex:

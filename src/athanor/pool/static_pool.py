@@ -37,6 +37,12 @@ class StaticPool(Pool):
         with self._mutex:
             self._checked_out -= 1
 
+    def _drop_inherited(self) -> None:
+        self._create_lock = BridgeAwareLock()
+        entry = self._entry
+        if entry is not None and not self._keep_inherited(entry):
+            self._entry = None
+
     def dispose(self) -> None:
         """Close the shared connection; the next checkout opens a new one."""
         entry, self._entry = self._entry, None

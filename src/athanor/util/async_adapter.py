@@ -55,6 +55,12 @@ async def wait_for_background_closes(timeout: float = INTERRUPTED_CLOSE_TIMEOUT)
         await asyncio.wait(pending, timeout=timeout)
 
 
+def transport_fileno(transport: Any) -> int:
+    """The file descriptor of an asyncio transport's socket; -1 if there is none."""
+    sock = None if transport is None else transport.get_extra_info("socket")
+    return -1 if sock is None else int(sock.fileno())
+
+
 def _close_awaitable(awaitable: Awaitable[Any]) -> None:
     close = getattr(awaitable, "close", None)
     if close is not None:
@@ -214,6 +220,11 @@ class AsyncAdaptedConnection:
             except BaseException:
                 self._terminate()
                 raise
+
+    def fileno(self) -> int:
+        """The socket to the server (-1: none), which a forked child points elsewhere so that
+        dropping its copy of the connection cannot touch the parent's session or event loop."""
+        return -1
 
     def terminate(self) -> None:
         """Close the driver connection at once without awaiting (garbage collection)."""

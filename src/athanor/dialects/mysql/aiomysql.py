@@ -11,7 +11,11 @@ from typing import Any, ClassVar
 from athanor.dialects.mysql.asyncmy import AsyncmyConnection, AsyncmyDialect
 from athanor.engine.default import ConnectArgs
 from athanor.url import URL
-from athanor.util.async_adapter import AsyncAdaptedConnection, AsyncAdaptedDBAPI
+from athanor.util.async_adapter import (
+    AsyncAdaptedConnection,
+    AsyncAdaptedDBAPI,
+    transport_fileno,
+)
 
 
 class AiomysqlConnection(AsyncmyConnection):
@@ -29,6 +33,10 @@ class AiomysqlConnection(AsyncmyConnection):
     def _session_setup(self) -> tuple[str | None, str | None, str | None, str | None]:
         driver = self.driver_connection
         return driver.charset, None, driver.sql_mode, driver.init_command
+
+    def fileno(self) -> int:
+        writer = self.driver_connection._writer
+        return transport_fileno(None if writer is None else writer.transport)
 
     @property
     def open(self) -> bool:

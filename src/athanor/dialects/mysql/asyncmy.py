@@ -25,6 +25,7 @@ from athanor.util.async_adapter import (
     AsyncAdaptedDBAPI,
     AsyncAdaptedDialectMixin,
     AsyncAdaptedServerSideCursor,
+    transport_fileno,
 )
 
 if TYPE_CHECKING:
@@ -60,6 +61,10 @@ class AsyncmyConnection(AsyncAdaptedConnection):
 
     def _terminate(self) -> None:
         self.driver_connection.close()
+
+    def fileno(self) -> int:
+        """The driver's socket (its transport attribute; there is no public accessor)."""
+        return transport_fileno(getattr(self.driver_connection, "_transport", None))
 
     async def _close_interrupted(self) -> None:
         # Closing the socket does not stop a running statement on a MySQL server: the session

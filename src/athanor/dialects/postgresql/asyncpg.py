@@ -27,6 +27,7 @@ from athanor.util.async_adapter import (
     AsyncAdaptedDBAPI,
     AsyncAdaptedDialectMixin,
     AsyncAdaptedServerSideCursor,
+    transport_fileno,
 )
 
 if TYPE_CHECKING:
@@ -274,6 +275,10 @@ class AsyncpgConnection(AsyncAdaptedConnection):
 
     async def _close(self) -> None:
         await self.driver_connection.close()
+
+    def fileno(self) -> int:
+        """asyncpg's socket (its transport is private; asyncpg has no public accessor)."""
+        return transport_fileno(getattr(self.driver_connection, "_transport", None))
 
     def _terminate(self) -> None:
         self.driver_connection.terminate()

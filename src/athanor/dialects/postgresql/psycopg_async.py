@@ -53,6 +53,10 @@ class PsycopgAsyncConnection(AsyncAdaptedConnection):
     def _terminate(self) -> None:
         self.driver_connection.pgconn.finish()
 
+    def fileno(self) -> int:
+        """psycopg's socket."""
+        return int(self.driver_connection.fileno())
+
     def _in_transaction(self) -> bool:
         # pq.TransactionStatus.IDLE is 0
         return bool(self.driver_connection.info.transaction_status)

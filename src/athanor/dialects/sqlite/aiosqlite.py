@@ -115,6 +115,10 @@ class AiosqliteDialect(AsyncAdaptedDialectMixin, PySQLiteDialect):
     async_variant: ClassVar[str | None] = None
     adapter_class = AiosqliteDBAPI
 
+    def connection_survives_fork(self, dbapi_connection: Any) -> bool:
+        """No: the connection lives in a worker thread, which a forked child does not have."""
+        return False
+
     def get_pool_class(self, url: URL) -> type[Pool]:
         # A memory database lives in one connection: share it, as the sync dialect does.
         return StaticPool if self.is_memory_url(url) else AsyncAdaptedQueuePool

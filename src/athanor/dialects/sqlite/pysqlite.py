@@ -80,6 +80,12 @@ class PySQLiteDialect(SQLiteDialect):
         dbapi_connection.create_function("regexp", 2, _regexp, deterministic=True)
         dbapi_connection.create_function("regexp_replace", 3, _regexp_replace, deterministic=True)
 
+    def connection_survives_fork(self, dbapi_connection: Any) -> bool:
+        """A memory database is a private copy in a forked child, which keeps using it (a
+        new connection would see an empty database); a file connection must not be shared."""
+        rows = dbapi_connection.execute("PRAGMA database_list").fetchall()
+        return any(name == "main" and not file for _, name, file in rows)
+
     def do_begin(self, dbapi_connection: Any) -> None:
         # A memory database's connection is shared by every Connection of a thread
         # (SingletonThreadPool) or of the engine (StaticPool): the second one joins the
