@@ -98,3 +98,60 @@ def test_exhausted_pool_times_out_with_a_clear_message(backend) -> None:
     assert "size 1" in message or "Pool size: 1" in message or "pool_size" in message
     assert engine.pool.checkedout() == 0
     engine.dispose()
+
+
+def test_a_burst_leaves_at_most_pool_size_idle(backend) -> None:
+    """Overflow connections are closed when they come back, however the returns interleave
+    with waiters: after a burst of threads the pool keeps at most ``pool_size`` idle ones,
+    and never has more than ``pool_size + max_overflow`` open at once."""
+    connect_args = {"timeout": 60} if backend.is_sqlite else {}
+    engine = athanor.create_engine(
+        backend.url, pool_size=5, max_overflow=10, pool_timeout=60, connect_args=connect_args
+    )
+    guard = threading.Lock()
+    live = {"open": 0, "peak": 0}
+
+    def opened(dbapi_connection: object, record: object) -> None:
+        with guard:
+            live["open"] += 1
+            live["peak"] = max(live["peak"], live["open"])
+
+    def closed(dbapi_connection: object, record: object) -> None:
+        with guard:
+            live["open"] -= 1
+
+    athanor.event.listen(engine.pool, "connect", opened)
+    athanor.event.listen(engine.pool, "close", closed)
+    threads_count = 40
+    start = threading.Barrier(threads_count)
+    errors: list[BaseException] = []
+
+    def burst(index: int) -> None:
+        rng = random.Random(index)
+        try:
+            start.wait()
+            for _ in range(15):
+                with engine.connect() as conn:
+                    conn.execute(text("SELECT 1")).scalar()
+                    if rng.random() < 0.5:
+                        time.sleep(rng.random() / 500)
+                    if rng.random() < 0.2:
+                        conn.rollback()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=burst, args=(i,)) for i in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    stats = engine.pool.stats()
+    assert stats.checked_out == 0
+    assert stats.idle <= 5
+    assert stats.overflow <= 0
+    assert stats.waits > 0  # the burst did saturate the pool
+    assert live["open"] == stats.idle
+    assert live["peak"] <= 15
+    engine.dispose()
+    assert live["open"] == 0
