@@ -76,6 +76,7 @@ from athanor.orm.session import (
 from athanor.orm.state import AttributeState, History, IdentityMap, InstanceState
 from athanor.orm.strategy_options import (
     Load,
+    contains_eager,
     defaultload,
     defer,
     immediateload,
@@ -89,6 +90,7 @@ from athanor.orm.strategy_options import (
     undefer,
     undefer_group,
     with_expression,
+    with_loader_criteria,
 )
 
 __all__ = [
@@ -137,6 +139,7 @@ __all__ = [
     "column_mapped_collection",
     "column_property",
     "configure_mappers",
+    "contains_eager",
     "declarative_base",
     "declared_attr",
     "defaultload",
@@ -178,4 +181,5 @@ __all__ = [
     "undefer_group",
     "validates",
     "with_expression",
+    "with_loader_criteria",
 ]

@@ -61,7 +61,7 @@ def relationship_joins(
 ) -> list[tuple[Any, ColumnElement]]:
     """The (target, ON) joins along ``prop`` from ``source`` (or the parent) to ``target``."""
     prop.parent._check_configure()
-    target_entity = prop.mapper._entity if target is None else _entity_of(target)
+    target_entity = prop.mapper._entity if target is None else entity_of(target)
 
     def near(col: ColumnElement) -> ColumnElement:
         return col if source is None else source.adapt(col)
@@ -79,26 +79,37 @@ def relationship_joins(
     return [(target_entity, and_(*[near(p) == far(t) for p, t in prop.pairs]))]
 
 
-def _entity_of(target: Any) -> Any:
+def entity_of(target: Any) -> Any:
     if isinstance(target, AliasedClass):
         return target._entity
     mapper = _mapper_or_none(target)
     return target if mapper is None else mapper._entity
 
 
-class _AliasedRelationship:
-    """``ua.posts``: a relationship attribute whose joins start at the alias."""
+class RelationshipPath:
+    """A relationship from a given start (``ua.posts``) or to a given target
+    (``User.posts.of_type(pa)``): joins and ``contains_eager`` follow those ends."""
 
-    def __init__(self, prop: RelationshipProperty, source: AliasedEntity) -> None:
+    def __init__(
+        self, prop: RelationshipProperty, source: AliasedEntity | None, target: Any = None
+    ) -> None:
         self.prop = prop
         self.source = source
+        self.target = target
 
     def _orm_join_target(self, target: Any = None) -> list[tuple[Any, ColumnElement]]:
-        return relationship_joins(self.prop, self.source, target)
+        return relationship_joins(self.prop, self.source, target or self.target)
+
+    def of_type(self, target: Any) -> RelationshipPath:
+        """The same relationship, joining to (or eagerly filled from) ``target``."""
+        return RelationshipPath(self.prop, self.source, target)
 
     def __clause_element__(self) -> ColumnElement:
-        ((_, onclause),) = relationship_joins(self.prop, self.source, None)[-1:]
+        ((_, onclause),) = relationship_joins(self.prop, self.source, self.target)[-1:]
         return onclause
+
+    def __repr__(self) -> str:
+        return str(self.prop)
 
 
 class AliasedClass:
@@ -121,7 +132,7 @@ class AliasedClass:
         mapper = self.__dict__["_mapper"]
         prop = mapper._props.get(key)
         if isinstance(prop, RelationshipProperty):
-            return _AliasedRelationship(prop, self._entity)
+            return RelationshipPath(prop, self._entity)
         col = self._entity.c.get(key)
         if col is None:
             raise AttributeError(

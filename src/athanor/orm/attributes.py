@@ -88,6 +88,12 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
 
         return relationship_joins(self.prop, None, target)  # type: ignore[arg-type]
 
+    def of_type(self, entity: Any) -> Any:
+        """This relationship joining to ``entity`` (an ``aliased()`` class) instead."""
+        from athanor.orm.aliased import RelationshipPath
+
+        return RelationshipPath(self.prop, None, entity)  # type: ignore[arg-type]
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)

@@ -21,7 +21,7 @@ from athanor.orm.relationships import (
     RelationshipProperty,
     replace_columns,
 )
-from athanor.orm.strategy_options import Load
+from athanor.orm.strategy_options import Load, LoaderCriteria
 from athanor.sql.elements import ColumnElement, and_, or_
 from athanor.sql.selectable import Select, select
 
@@ -42,6 +42,9 @@ _LAZY_TO_STRATEGY = {
     "raise_on_sql": "raise_on_sql",
 }
 _AT_ACCESS = frozenset({"raise", "raise_on_sql"})
+_AT_ACCESS_OR_LAZY = _AT_ACCESS | {"select", "noload"}
+_FROM_ROWS = frozenset({"joined", "contains"})
+"""Strategies filled from the rows of the query itself (``joinedload``, ``contains_eager``)."""
 
 
 class Node:
@@ -51,11 +54,13 @@ class Node:
         self.prop = prop
         self.strategy = strategy
         self.innerjoin = prop.innerjoin
-        self.suboptions: list[Load] = []
+        self.suboptions: list[Load | LoaderCriteria] = []
         self.children: dict[RelationshipProperty, Node] = {}
         self.alias: Any = None
         self.start = 0
         self.count = 0
+        self.target: Any = None
+        """The entity ``contains_eager`` reads the related objects from (None: the class)."""
         self.keys: tuple[str, ...] | None = None
         """The attributes a joined load fills when column options change the default set."""
         self.overrides: dict[Any, str] = {}
@@ -87,13 +92,17 @@ def build_tree(
 ) -> dict[RelationshipProperty, Node]:
     """The nodes for objects of ``mapper``: options first, then the mapper's eager defaults."""
     nodes: dict[RelationshipProperty, Node] = {}
+    wildcard = None
     for option in options:
         if isinstance(option, Origin):
             path = (*path, option.prop)
             continue
-        if not option.links:
+        if not getattr(option, "links", None):
             continue
         prop, strategy, kw = option.links[0]
+        if isinstance(prop, str):
+            wildcard = strategy
+            continue
         if not issubclass(mapper.class_, prop.parent.class_):
             continue
         node = nodes.get(prop)
@@ -101,17 +110,25 @@ def build_tree(
             node = nodes[prop] = Node(prop, default_strategy(prop))
         if strategy != "default":
             node.strategy = strategy
-            node.innerjoin = dict(kw).get("innerjoin", prop.innerjoin)
+            options_kw = dict(kw)
+            node.innerjoin = options_kw.get("innerjoin", prop.innerjoin)
+            node.target = options_kw.get("alias")
         if len(option.links) > 1 or option.columns:
             rest = Load.__new__(Load)
             rest.links = option.links[1:]
             rest.columns = option.columns
             node.suboptions.append(rest)
     for prop in mapper._relationships:
-        if prop not in nodes and prop.lazy in _LAZY_TO_STRATEGY and not _came_along(prop, path):
+        if prop in nodes:
+            continue
+        if wildcard is not None and (wildcard in _AT_ACCESS_OR_LAZY or not _came_along(prop, path)):
+            nodes[prop] = Node(prop, wildcard)
+        elif prop.lazy in _LAZY_TO_STRATEGY and not _came_along(prop, path):
             nodes[prop] = Node(prop, default_strategy(prop))
+    propagated = [o for o in options if isinstance(o, LoaderCriteria) and o.propagate_to_loaders]
     for node in nodes.values():
-        if node.strategy == "joined":
+        node.suboptions.extend(propagated)
+        if node.strategy in _FROM_ROWS:
             node.children = build_tree(node.prop.mapper, node.suboptions, (*path, node.prop))
     return nodes
 
@@ -134,8 +151,11 @@ def _target_columns(node: Node) -> list[ColumnElement] | None:
     return columns
 
 
-JoinStep = tuple[Any, ColumnElement, bool, Sequence[ColumnElement], Sequence[ColumnElement]]
-"""One JOIN a joined eager load adds: target, ON clause, outer or not, columns, ORDER BY."""
+JoinStep = tuple[
+    Any, ColumnElement | None, bool, Sequence[ColumnElement], Sequence[ColumnElement], Any
+]
+"""One JOIN a joined eager load adds: target, ON clause, outer or not, columns, ORDER BY and
+the mapper of the target (no target and ON clause: only columns, for ``contains_eager``)."""
 
 
 def plan_joins(
@@ -151,6 +171,9 @@ def plan_joins(
     loaded with ``selectin`` instead, so the limit still counts parents.
     """
     for node in nodes.values():
+        if node.strategy == "contains":
+            position = _plan_contained(node, position, limited, steps)
+            continue
         if node.strategy != "joined":
             continue
         prop = node.prop
@@ -173,7 +196,7 @@ def plan_joins(
             parent_on = and_(
                 *[local(p) == sec.corresponding_column(s) for p, s in prop.secondary_parent_pairs]
             )
-            steps.append((sec, parent_on, isouter, (), ()))
+            steps.append((sec, parent_on, isouter, (), (), None))
             onclause = and_(
                 *[
                     node.alias.corresponding_column(t) == sec.corresponding_column(s)
@@ -190,17 +213,47 @@ def plan_joins(
             replace_columns(c, lambda col, a=alias: a.corresponding_column(col))  # type: ignore[misc]
             for c in by or ()
         ]
-        steps.append((alias, onclause, isouter, columns, order))
+        steps.append((alias, onclause, isouter, columns, order, prop.mapper))
         node.start, node.count = position, len(columns)
         position = plan_joins(node.children, node.alias, position + len(columns), limited, steps)
     return position
 
 
+def _plan_contained(node: Node, position: int, limited: bool, steps: list[JoinStep]) -> int:
+    """Place the target columns ``contains_eager`` reads (the query joins the target itself)."""
+    node.alias = node.target if node.target is not None else node.prop.mapper._entity
+    columns = _target_columns(node)
+    if columns is None:
+        raise sa_exc.ArgumentError(
+            f"contains_eager({node.prop}): {node.alias!r} does not have the columns of "
+            f"{node.prop.mapper.class_.__name__}; name the joined alias with alias= or of_type()"
+        )
+    steps.append((None, None, False, columns, (), None))
+    node.start, node.count = position, len(columns)
+    return plan_joins(node.children, node.alias, position + len(columns), limited, steps)
+
+
+def step_with_criteria(step: JoinStep, criteria: Sequence[LoaderCriteria]) -> JoinStep:
+    """``step`` with the loader criteria for its target class added to its ON clause."""
+    target, onclause, isouter, columns, order, mapper = step
+    if mapper is None:
+        return step
+    extra = [
+        replace_columns(c.criteria_for(mapper.class_), target.corresponding_column)
+        for c in criteria
+        if c.propagate_to_loaders and c.applies_to(mapper.class_)
+    ]
+    if not extra:
+        return step
+    return (target, and_(onclause, *extra), isouter, columns, order, mapper)
+
+
 def apply_joins(statement: Select, steps: Sequence[JoinStep]) -> Select:
     """``statement`` with the JOINs and columns of joined eager loads."""
     order: list[ColumnElement] = []
-    for target, onclause, isouter, columns, child_order in steps:
-        statement = statement.join(target, onclause, isouter=isouter)
+    for target, onclause, isouter, columns, child_order, _ in steps:
+        if target is not None:
+            statement = statement.join(target, onclause, isouter=isouter)
         if columns:
             statement = statement.add_columns(*columns)
         order.extend(child_order)
@@ -210,7 +263,7 @@ def apply_joins(statement: Select, steps: Sequence[JoinStep]) -> Select:
 def has_joined_collection(nodes: dict[RelationshipProperty, Node]) -> bool:
     """Whether a joined eager load of a collection repeats parent rows."""
     return any(
-        n.strategy == "joined" and (n.prop.uselist or has_joined_collection(n.children))
+        n.strategy in _FROM_ROWS and (n.prop.uselist or has_joined_collection(n.children))
         for n in nodes.values()
     )
 
@@ -224,7 +277,7 @@ def access_overrides(nodes: dict[RelationshipProperty, Node]) -> dict[Any, str]:
     return found
 
 
-def lazy_options(nodes: dict[RelationshipProperty, Node]) -> dict[Any, list[Load]]:
+def lazy_options(nodes: dict[RelationshipProperty, Node]) -> dict[Any, list[Any]]:
     """Options further along a path, for lazy loads (``defaultload(A.b).selectinload(...)``)."""
     return {
         prop: n.suboptions for prop, n in nodes.items() if n.strategy == "select" and n.suboptions
@@ -243,7 +296,7 @@ class JoinedRows:
     ) -> None:
         self.entries: list[tuple[Node, Callable[[Sequence[Any]], Any], JoinedRows | None]] = []
         for node in nodes.values():
-            if node.strategy != "joined":
+            if node.strategy not in _FROM_ROWS:
                 continue
             loader = make_loader(
                 session, node.prop.mapper, node.start, node.count, processors, node.keys
@@ -300,7 +353,7 @@ def post_load(
     """Run the strategies that need more SQL (or none) for freshly loaded ``objects``."""
     for prop, node in nodes.items():
         strategy = node.strategy
-        if strategy in ("joined", "select") or strategy in _AT_ACCESS:
+        if strategy in _FROM_ROWS or strategy == "select" or strategy in _AT_ACCESS:
             continue
         key = prop.key
         todo = [o for o in objects if o is not None and key not in o.__dict__]
@@ -326,7 +379,7 @@ def _remote_key(prop: RelationshipProperty) -> list[ColumnElement]:
     return [t for _, t in prop.pairs]
 
 
-def _base_select(prop: RelationshipProperty, options: Sequence[Load]) -> Select:
+def _base_select(prop: RelationshipProperty, options: Sequence[Any]) -> Select:
     stmt = select(prop.mapper._entity, *_remote_key(prop))
     if prop.direction == MANYTOMANY:
         stmt = stmt.join(prop.secondary, prop.secondaryjoin)
@@ -367,7 +420,7 @@ def _row_identity(row: Any) -> Hashable:
 
 
 def _selectin(
-    session: Session, prop: RelationshipProperty, objects: Sequence[Any], options: Sequence[Load]
+    session: Session, prop: RelationshipProperty, objects: Sequence[Any], options: Sequence[Any]
 ) -> None:
     keys = _keys_of(prop, objects)
     found: dict[tuple[Any, ...], list[Any]] = {}
@@ -401,7 +454,7 @@ def _subquery(
     session: Session,
     prop: RelationshipProperty,
     objects: Sequence[Any],
-    options: Sequence[Load],
+    options: Sequence[Any],
     statement: Select,
 ) -> None:
     local = prop.local_columns

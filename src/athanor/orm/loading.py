@@ -20,10 +20,11 @@ from athanor.orm import exc as orm_exc
 from athanor.orm.base import STATE_KEY, state_str
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import LoadContext
+from athanor.orm.relationships import replace_columns
 from athanor.orm.state import InstanceState
-from athanor.orm.strategy_options import Load
+from athanor.orm.strategy_options import Load, LoaderCriteria
 from athanor.sql.elements import BindParameter, ColumnElement, and_
-from athanor.sql.selectable import FromClause, Select, select
+from athanor.sql.selectable import FromClause, Join, Select, select
 
 if TYPE_CHECKING:
     from athanor.orm.session import Session
@@ -79,11 +80,11 @@ class LoadingPlan:
                 count = len(raw.c)
                 for offset in range(count):
                     self.parts.append((None, position + offset, 1, None))
-                    keys.append(named[position + offset][0])
+                    keys.append(_result_key(named[position + offset], keys))
             else:
                 count = 1
                 self.parts.append((None, position, 1, None))
-                keys.append(named[position][0])
+                keys.append(_result_key(named[position], keys))
             position += count
         self.metadata = ResultMetaData(keys)
         self.single_entity = len(self.parts) == 1 and self.parts[0][0] is not None
@@ -102,12 +103,27 @@ class LoadingPlan:
                 self.overrides.update(eager.access_overrides(nodes))
                 self.lazy_options.update(eager.lazy_options(nodes))
                 self.requires_unique |= eager.has_joined_collection(nodes)
+        propagated = [c for c in loader_criteria(statement._with_options) if c.propagate_to_loaders]
+        if propagated:
+            for mapper, _, _, _ in self.parts:
+                for prop in mapper._relationships if mapper is not None else ():
+                    self.lazy_options[prop] = [
+                        *self.lazy_options.get(prop, ()),
+                        eager.Origin(prop),
+                        *propagated,
+                    ]
 
     def executed(self, statement: Select) -> Select:
-        """What runs for ``statement``: with its column options and joined eager loads."""
+        """What runs for ``statement``: with its column options, loader criteria and joined
+        eager loads (values that bind parameters carry come from ``statement`` itself)."""
         if self.custom_columns:
             statement = _with_entity_columns(statement)
-        return eager.apply_joins(statement, self.join_steps) if self.join_steps else statement
+        criteria = loader_criteria(statement._with_options)
+        steps = self.join_steps
+        if criteria:
+            statement = apply_loader_criteria(statement, criteria)
+            steps = [eager.step_with_criteria(step, criteria) for step in steps]
+        return eager.apply_joins(statement, steps) if steps else statement
 
     def result(
         self, session: Session, cursor_result: CursorResult, options: Any, statement: Select
@@ -273,6 +289,71 @@ def entity_columns(
     return columns, raising
 
 
+def loader_criteria(options: Sequence[Any]) -> list[LoaderCriteria]:
+    """The ``with_loader_criteria()`` options among ``options``."""
+    return [o for o in options if isinstance(o, LoaderCriteria)]
+
+
+def criteria_for_entity(entity: Any, criteria: Sequence[LoaderCriteria]) -> list[ColumnElement]:
+    """The criteria that apply to FROM object ``entity`` (adapted to it when it is an alias)."""
+    mapper = getattr(entity, "mapper", None)
+    if mapper is None:
+        # A table named by plain columns (select(Post.title)): the class mapped to it.
+        return [
+            o.criteria_for(o.entity)
+            for o in criteria
+            if getattr(getattr(o.entity, "__mapper__", None), "local_table", None) is entity
+        ]
+    adapt = getattr(entity, "adapt", None)
+    found = []
+    for option in criteria:
+        if not option.applies_to(mapper.class_) or (
+            adapt is not None and not option.include_aliases
+        ):
+            continue
+        expr = option.criteria_for(mapper.class_)
+        found.append(expr if adapt is None else replace_columns(expr, adapt))
+    return found
+
+
+def apply_loader_criteria(statement: Select, criteria: Sequence[LoaderCriteria]) -> Select:
+    """``statement`` with loader criteria in the WHERE clause (its entities) and in the ON
+    clauses of joins to the entities they name."""
+    if not any(isinstance(o, eager.Origin) for o in statement._with_options):
+        criteria = [c for c in criteria if not c.loader_only]
+    if not criteria:
+        return statement
+    where: list[ColumnElement] = []
+    seen: set[int] = set()
+
+    def visit(from_: Any) -> Any:
+        if isinstance(from_, Join):
+            left = visit(from_.left)
+            seen.add(id(from_.right))
+            extra = criteria_for_entity(from_.right, criteria)
+            if left is from_.left and not extra:
+                return from_
+            join = from_._generate()
+            join.left = left
+            join.onclause = and_(from_.onclause, *extra)
+            return join
+        if id(from_) not in seen:
+            seen.add(id(from_))
+            where.extend(criteria_for_entity(from_, criteria))
+        return from_
+
+    from_obj = tuple(visit(f) for f in statement._from_obj)
+    for raw in statement._raw_columns:
+        for from_ in raw._from_objects:
+            visit(from_)
+    if not where and from_obj == statement._from_obj:
+        return statement
+    new = statement._generate()
+    new._from_obj = from_obj
+    new._where = statement._where + tuple(where)
+    return new
+
+
 def _with_entity_columns(statement: Select) -> Select:
     """``statement`` with each entity replaced by the columns its options choose."""
     raws: list[Any] = []
@@ -293,6 +374,18 @@ def _with_entity_columns(statement: Select) -> Select:
         + statement._from_obj
     )
     return new
+
+
+def _result_key(named: tuple[str, ColumnElement], taken: list[str]) -> str:
+    """The result key of a plain column: its own name, unless an earlier key has it."""
+    label, column = named
+    name = column._proxy_name or label
+    if name not in taken:
+        return name
+    counter = 1
+    while f"{name}_{counter}" in taken:
+        counter += 1
+    return f"{name}_{counter}"
 
 
 def _column_getter(index: int, processors: Sequence[Any] | None) -> Callable[[Sequence[Any]], Any]:

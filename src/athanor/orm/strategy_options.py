@@ -14,18 +14,33 @@ from collections.abc import Hashable
 from typing import Any
 
 from athanor import exc as sa_exc
+from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.properties import ColumnProperty
 from athanor.orm.relationships import RelationshipProperty
-from athanor.sql.elements import coerce_column
+from athanor.sql.elements import coerce_column, coerce_where
 
 STRATEGIES = frozenset(
-    {"joined", "selectin", "subquery", "immediate", "select", "noload", "raise", "raise_on_sql"}
+    {
+        "joined",
+        "selectin",
+        "subquery",
+        "immediate",
+        "select",
+        "noload",
+        "raise",
+        "raise_on_sql",
+        "contains",
+    }
 )
-"""Strategy names a link may carry; ``"default"`` (``defaultload``) keeps the relationship's own."""
+"""Strategy names a link may carry; ``"default"`` (``defaultload``) keeps the relationship's own.
+``"contains"`` (``contains_eager``) fills the relationship from columns the query selects."""
+
+WILDCARD = "*"
+"""``lazyload("*")``: the strategy for every relationship no other option names."""
 
 
 def _prop_of(attr: Any) -> RelationshipProperty:
-    prop = getattr(attr, "prop", None)
+    prop = None if isinstance(attr, str) else getattr(attr, "prop", None)
     if not isinstance(prop, RelationshipProperty):
         raise sa_exc.ArgumentError(
             f"Loader options take relationship attributes such as User.posts; got {attr!r}"
@@ -57,10 +72,19 @@ class Load:
     columns: tuple[ColumnDirective, ...] = ()
 
     def __init__(self, entity: Any = None) -> None:
-        self.links: tuple[tuple[RelationshipProperty, str, tuple[tuple[str, Any], ...]], ...] = ()
+        self.links: tuple[tuple[Any, str, tuple[tuple[str, Any], ...]], ...] = ()
+        """(relationship property or ``"*"``, strategy, keyword arguments) per step."""
 
     def _then(self, attr: Any, strategy: str, **kw: Any) -> Load:
+        if isinstance(attr, str) and attr == WILDCARD:
+            if strategy in ("default", "contains"):
+                raise sa_exc.ArgumentError(f"'*' can't be used with {strategy} loading")
+            new = Load.__new__(Load)
+            new.links = (*self.links, (WILDCARD, strategy, ()))
+            return new
         prop = _prop_of(attr)
+        if self.links and isinstance(self.links[-1][0], str):
+            raise sa_exc.ArgumentError(f"Loader option {self}: nothing can follow '*'")
         if self.links:
             previous = self.links[-1][0]
             if not issubclass(prop.parent.class_, previous.mapper.class_):
@@ -145,6 +169,16 @@ class Load:
         """Raise when ``attr`` is accessed unloaded (``sql_only``: only when SQL is needed)."""
         return self._then(attr, "raise_on_sql" if sql_only else "raise")
 
+    def contains_eager(self, attr: Any, alias: Any = None) -> Load:
+        """Fill ``attr`` from the columns of its target that the query already joins and selects.
+
+        The target is the related class, ``alias`` or the ``of_type()`` entity of ``attr``.
+        """
+        from athanor.orm.aliased import entity_of
+
+        target = alias if alias is not None else getattr(attr, "target", None)
+        return self._then(attr, "contains", alias=None if target is None else entity_of(target))
+
     def defaultload(self, attr: Any) -> Load:
         """Keep ``attr``'s own strategy; used to reach options further along a path."""
         return self._then(attr, "default")
@@ -199,6 +233,11 @@ def raiseload(attr: Any, *, sql_only: bool = False) -> Load:
     return Load().raiseload(attr, sql_only=sql_only)
 
 
+def contains_eager(attr: Any, alias: Any = None) -> Load:
+    """Fill ``attr`` from the related columns the query joins and selects itself."""
+    return Load().contains_eager(attr, alias)
+
+
 def defaultload(attr: Any) -> Load:
     """Keep ``attr``'s strategy while chaining options for its target's relationships."""
     return Load().defaultload(attr)
@@ -227,3 +266,74 @@ def load_only(*attrs: Any, raiseload: bool = False) -> Load:
 def with_expression(attr: Any, expression: Any) -> Load:
     """Fill the ``query_expression()`` attribute ``attr`` with a SQL expression in this query."""
     return Load().with_expression(attr, expression)
+
+
+class LoaderCriteria:
+    """``with_loader_criteria(Entity, criteria)``: WHERE criteria added wherever the query (and,
+    by default, the relationship loads it starts) selects objects of ``Entity``."""
+
+    def __init__(
+        self,
+        entity: Any,
+        criteria: Any,
+        *,
+        loader_only: bool = False,
+        include_aliases: bool = False,
+        propagate_to_loaders: bool = True,
+    ) -> None:
+        self.entity = entity.class_ if isinstance(entity, Mapper) else entity
+        if not isinstance(self.entity, type):
+            raise sa_exc.ArgumentError(
+                f"with_loader_criteria() takes a mapped class (or a base class / mixin of "
+                f"mapped classes), got {entity!r}"
+            )
+        self.criteria = criteria
+        self.loader_only = loader_only
+        self.include_aliases = include_aliases
+        self.propagate_to_loaders = propagate_to_loaders
+        self._made: dict[type, Any] = {}
+
+    _compile_plugin = EntityClause._compile_plugin
+    """Selects of plain columns carrying this option compile through the ORM too."""
+
+    def applies_to(self, cls: type) -> bool:
+        """Whether objects of mapped class ``cls`` get these criteria."""
+        return issubclass(cls, self.entity)
+
+    def criteria_for(self, cls: type) -> Any:
+        """The criteria for mapped class ``cls`` (a callable gets ``cls`` once and is kept)."""
+        made = self._made.get(cls)
+        if made is None:
+            value = self.criteria(cls) if callable(self.criteria) else self.criteria
+            made = self._made[cls] = coerce_where(value)
+        return made
+
+    def _ck(self, ctx: Any) -> Hashable:
+        flags = (self.loader_only, self.include_aliases, self.propagate_to_loaders)
+        mapped = getattr(self.entity, "__mapper__", None) is not None
+        if mapped or not callable(self.criteria):
+            return ("CRITERIA", self.entity, flags, self.criteria_for(self.entity)._ck(ctx))
+        code = self.criteria.__code__
+        cells = tuple(repr(c.cell_contents) for c in self.criteria.__closure__ or ())
+        return ("CRITERIA", self.entity, flags, code, cells)
+
+    def __repr__(self) -> str:
+        return f"with_loader_criteria({self.entity.__name__})"
+
+
+def with_loader_criteria(
+    entity: Any,
+    where_criteria: Any,
+    loader_only: bool = False,
+    include_aliases: bool = False,
+    propagate_to_loaders: bool = True,
+    track_closure_variables: bool = True,
+) -> LoaderCriteria:
+    """Add ``where_criteria`` (or ``lambda cls: ...``) to every load of ``entity`` objects."""
+    return LoaderCriteria(
+        entity,
+        where_criteria,
+        loader_only=loader_only,
+        include_aliases=include_aliases,
+        propagate_to_loaders=propagate_to_loaders,
+    )

@@ -843,6 +843,10 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
             plugin = element._compile_plugin
             if plugin is not None:
                 return plugin
+        for option in self._with_options:
+            plugin = getattr(option, "_compile_plugin", None)
+            if plugin is not None:
+                return plugin
         return None
 
     _cache_attrs: ClassVar[CacheAttrs] = (
