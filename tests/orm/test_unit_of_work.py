@@ -110,6 +110,50 @@ def test_delete_orphan_and_delete_cascade(engine) -> None:
     assert rows(engine, "SELECT COUNT(*) FROM articles") == [(0,)]
 
 
+def test_child_removed_then_parent_deleted_is_deleted_as_orphan(engine) -> None:
+    """Removing a child and then deleting its parent deletes the child; no NULL foreign key."""
+    with Session(engine) as session:
+        session.add(Article(title="a", comments=[Comment(text="x"), Comment(text="y")]))
+        session.add(Article(title="b", comments=[Comment(text="z")]))
+        session.commit()
+        article = session.scalars(select(Article).where(Article.title == "a")).one()
+        article.comments.remove(article.comments[0])
+        session.delete(article)
+        session.commit()
+    assert rows(engine, "SELECT title FROM articles") == [("b",)]
+    assert rows(engine, "SELECT text FROM comments") == [("z",)]
+
+
+@pytest.mark.parametrize("touched_first", ["old", "new"])
+def test_child_moved_between_loaded_collections_is_kept(engine, touched_first: str) -> None:
+    """A child moved to another parent is not an orphan, whichever parent changed first."""
+    with Session(engine) as session:
+        old, new = Article(title="old", comments=[Comment(text="c")]), Article(title="new")
+        session.add_all([old, new])
+        session.commit()
+        assert new.comments == [] and len(old.comments) == 1
+        (old if touched_first == "old" else new).title += "!"
+        new.comments.append(old.comments[0])
+        session.commit()
+        new_id = new.id
+    assert rows(engine, "SELECT text, article_id FROM comments") == [("c", new_id)]
+
+
+def test_child_moved_by_many_to_one_to_unloaded_parent_is_kept(engine) -> None:
+    """Setting the child's many-to-one to a parent whose collection is unloaded keeps it."""
+    with Session(engine) as session:
+        old, new = Article(title="old", comments=[Comment(text="c")]), Article(title="new")
+        session.add_all([old, new])
+        session.commit()
+        comment = old.comments[0]
+        new_id = new.id
+        session.expire(new)
+        comment.article = new
+        assert old.comments == []
+        session.commit()
+    assert rows(engine, "SELECT text, article_id FROM comments") == [("c", new_id)]
+
+
 def test_version_id_conflict_between_two_sessions(engine) -> None:
     with Session(engine) as setup:
         article = Article(title="v")

@@ -66,8 +66,7 @@ class UOWTransaction:
             self._cascade_saves(state, obj)
         for state, obj in list(self.deletes.items()):
             self._prepare_delete(state, obj)
-        for state, obj in [(s, o) for s, o in self.saves.items() if s.mapper._relationships]:
-            self._collection_changes(state, obj)
+        self._collection_changes()
 
     def _cascade_saves(self, state: InstanceState, obj: Any) -> None:
         d = obj.__dict__
@@ -104,40 +103,77 @@ class UOWTransaction:
                 self.saves.setdefault(child, item)
                 self.fk_sync.setdefault(child, []).append((rel, None))
 
-    def _collection_changes(self, state: InstanceState, obj: Any) -> None:
-        d = obj.__dict__
-        for rel in state.mapper._relationships:
-            if rel.viewonly or rel.direction == MANYTOONE or rel.key not in state.committed_state:
-                continue
-            history = rel.impl.history(state, d)  # type: ignore[union-attr]
-            if rel.direction == ONETOMANY:
-                for item in history.added:
-                    child = item.__dict__[STATE_KEY]
-                    if child not in self.deletes:
-                        self.saves.setdefault(child, item)
-                        self.fk_sync.setdefault(child, []).append((rel, obj))
-                for item in history.deleted:
-                    child = item.__dict__[STATE_KEY]
-                    if child in self.deletes or any(
-                        src is not None for _, src in self.fk_sync.get(child, ())
-                    ):
+    def _collection_changes(self) -> None:
+        """Turn collection histories into foreign-key writes, secondary rows and orphan deletes.
+
+        Collections of objects being deleted count too: a child taken out of a parent that is
+        then deleted is still an orphan.  Additions are gathered before removals are judged, so
+        a child moved to another parent in the same flush is never taken for an orphan.
+        """
+        owners = [(s, o) for s, o in self.saves.items() if s.mapper._relationships]
+        owners += [(s, o) for s, o in self.deletes.items() if s.mapper._relationships]
+        removed: list[tuple[RelationshipProperty, Any]] = []
+        for state, obj in owners:
+            deleting = state in self.deletes
+            d = obj.__dict__
+            for rel in state.mapper._relationships:
+                if (
+                    rel.viewonly
+                    or rel.direction == MANYTOONE
+                    or rel.key not in state.committed_state
+                ):
+                    continue
+                history = rel.impl.history(state, d)  # type: ignore[union-attr]
+                if rel.direction == ONETOMANY:
+                    removed.extend((rel, item) for item in history.deleted)
+                    if deleting:
                         continue
-                    if rel.cascade.delete_orphan:
-                        if child.key is not None:
-                            self.deletes[child] = item
-                            self.session._deleted[child] = item
-                            self._prepare_delete(child, item)
-                        self.saves.pop(child, None)
-                        self.session._new.pop(child, None)
-                    else:
-                        self.saves.setdefault(child, item)
-                        self.fk_sync.setdefault(child, []).append((rel, None))
+                    for item in history.added:
+                        child = item.__dict__[STATE_KEY]
+                        if child not in self.deletes:
+                            self.saves.setdefault(child, item)
+                            self.fk_sync.setdefault(child, []).append((rel, obj))
+                elif not deleting:
+                    reverse = rel._reverse_property
+                    for item in history.added:
+                        self._secondary(rel, reverse, obj, item, "insert")
+                    for item in history.deleted:
+                        self._secondary(rel, reverse, obj, item, "delete")
+        for rel, item in removed:
+            child = item.__dict__[STATE_KEY]
+            if child in self.deletes or self._has_new_parent(rel, child, item):
+                continue
+            if rel.cascade.delete_orphan:
+                self._delete_orphan(child, item)
             else:
-                reverse = rel._reverse_property
-                for item in history.added:
-                    self._secondary(rel, reverse, obj, item, "insert")
-                for item in history.deleted:
-                    self._secondary(rel, reverse, obj, item, "delete")
+                self.saves.setdefault(child, item)
+                self.fk_sync.setdefault(child, []).append((rel, None))
+
+    def _has_new_parent(self, rel: RelationshipProperty, child: InstanceState, item: Any) -> bool:
+        """Whether a child removed from ``rel`` now belongs to another parent that stays."""
+        if any(src is not None for _, src in self.fk_sync.get(child, ())):
+            return True
+        reverse = rel._reverse_property
+        if reverse is None or reverse.direction != MANYTOONE:
+            return False
+        parent = item.__dict__.get(reverse.key)
+        if parent is None or parent is NO_VALUE:
+            return False
+        return parent.__dict__[STATE_KEY] not in self.deletes
+
+    def _delete_orphan(self, child: InstanceState, item: Any) -> None:
+        """Delete a child that lost its parent, cascading like ``Session.delete``."""
+        self.saves.pop(child, None)
+        session = self.session
+        if child.key is None:
+            session._new.pop(child, None)
+            return
+        session.delete(item)
+        for state, obj in list(session._deleted.items()):
+            if state not in self.deletes:
+                self.deletes[state] = obj
+                self.saves.pop(state, None)
+                self._prepare_delete(state, obj)
 
     def _secondary(
         self, rel: RelationshipProperty, reverse: Any, parent: Any, child: Any, kind: str
