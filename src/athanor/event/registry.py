@@ -42,14 +42,12 @@ class Dispatch:
 
     def _refresh(self, cls: type[EventTarget]) -> None:
         """Recompute each event's tuple from class-level and instance-level listeners."""
-        for name in cls._event_signatures:
-            merged = [
-                wrapped
-                for klass in reversed(cls.__mro__)
-                for wrapped in _class_listeners(klass, name)
-            ]
-            merged.extend(self._instance_listeners(name))
-            setattr(self, name, tuple(merged))
+        self.__dict__.update(_class_merged(cls))
+        if self._instance or self._parent is not None:
+            for name in cls._event_signatures:
+                extra = self._instance_listeners(name)
+                if extra:
+                    setattr(self, name, getattr(self, name) + tuple(extra))
         for child in list(self._children):
             target = child._target_ref()
             if target is not None:
@@ -62,8 +60,28 @@ class Dispatch:
 _CLASS_REGISTRY: dict[type[Any], dict[str, list[tuple[Listener, Listener]]]] = {}
 
 
+# Each class's class-level listeners merged along its MRO, per event; cleared on any change.
+_MERGED: dict[type[Any], dict[str, tuple[Listener, ...]]] = {}
+
+
 def _class_listeners(klass: type[Any], name: str) -> list[Listener]:
     return [wrapped for _, wrapped in _CLASS_REGISTRY.get(klass, {}).get(name, ())]
+
+
+def _class_merged(cls: type[EventTarget]) -> dict[str, tuple[Listener, ...]]:
+    merged = _MERGED.get(cls)
+    if merged is None:
+        with _lock:
+            merged = {
+                name: tuple(
+                    wrapped
+                    for klass in reversed(cls.__mro__)
+                    for wrapped in _class_listeners(klass, name)
+                )
+                for name in cls._event_signatures
+            }
+            _MERGED[cls] = merged
+    return merged
 
 
 class EventTarget:
@@ -196,6 +214,7 @@ def has_listener(target: Any, identifier: str, fn: Listener) -> bool:
 
 
 def _refresh_affected(resolved: Any) -> None:
+    _MERGED.clear()
     if not isinstance(resolved, type):
         resolved.dispatch._refresh(type(resolved))
         return
