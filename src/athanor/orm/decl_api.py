@@ -22,7 +22,7 @@ from typing import Any, ClassVar, ForwardRef, TypeVar
 
 from athanor import exc as sa_exc
 from athanor.orm import exc as orm_exc
-from athanor.orm.base import NO_VALUE, Mapped, instance_state
+from athanor.orm.base import NO_VALUE, DynamicMapped, Mapped, WriteOnlyMapped, instance_state
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, _all_registries
 from athanor.orm.properties import ColumnProperty, MappedColumn
@@ -99,11 +99,14 @@ def _evaluate(annotation: Any, cls: type) -> Any:
 class _Annotation:
     """What a ``Mapped[...]`` annotation says: the inner type, Optional, and collection kind."""
 
-    def __init__(self, inner: Any, optional: bool, collection: Any, mapped: bool) -> None:
+    def __init__(
+        self, inner: Any, optional: bool, collection: Any, mapped: bool, lazy: str | None = None
+    ) -> None:
         self.inner = inner
         self.optional = optional
         self.collection = collection
         self.mapped = mapped
+        self.lazy = lazy
 
     @property
     def target_name(self) -> Any:
@@ -117,12 +120,17 @@ class _Annotation:
         return inner
 
 
+_ANNOTATION_LAZY = {WriteOnlyMapped: "write_only", DynamicMapped: "dynamic"}
+
+
 def _parse_annotation(annotation: Any, cls: type) -> _Annotation | None:
     annotation = _evaluate(annotation, cls)
     origin = typing.get_origin(annotation)
     mapped = False
+    lazy = None
     if origin is not None and isinstance(origin, type) and issubclass(origin, Mapped):
         mapped = True
+        lazy = _ANNOTATION_LAZY.get(origin)
         (annotation,) = typing.get_args(annotation)
     elif annotation is Mapped or (isinstance(annotation, type) and issubclass(annotation, Mapped)):
         return _Annotation(None, False, None, True)
@@ -145,7 +153,7 @@ def _parse_annotation(annotation: Any, cls: type) -> _Annotation | None:
             annotation = args[-1]
     if isinstance(annotation, str):
         annotation = _evaluate(annotation, cls)
-    return _Annotation(annotation, optional, collection, mapped)
+    return _Annotation(annotation, optional, collection, mapped, lazy)
 
 
 def _type_for(ann: _Annotation, type_map: Mapping[Any, Any], where: str) -> Any:
@@ -459,6 +467,8 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
             elif isinstance(value, RelationshipProperty):
                 if is_mixin:
                     continue
+                if ann is not None and ann.lazy is not None and value.lazy == "select":
+                    value.lazy = ann.lazy
                 if ann is not None and ann.inner is not None:
                     if value.argument is None:
                         value.argument = ann.target_name

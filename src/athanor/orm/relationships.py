@@ -283,9 +283,13 @@ class RelationshipProperty(MapperProperty):
             self.order_by = self._columns(order_by, "order_by")
         if self.uselist is None:
             self.uselist = self.direction != MANYTOONE
-        if self.uselist:
+        if self.lazy in ("write_only", "dynamic"):
+            from athanor.orm.writeonly import query_collection_impl
+
+            impl: Any = query_collection_impl(self)
+        elif self.uselist:
             self.collection_class = self.collection_class or self._annotation_collection
-            impl: Any = CollectionAttributeImpl(
+            impl = CollectionAttributeImpl(
                 self.key, self, collection_factory(self.collection_class)
             )
         else:

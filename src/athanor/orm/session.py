@@ -28,6 +28,7 @@ from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import session_mode
 from athanor.orm.state import IdentityMap, InstanceState
 from athanor.orm.unitofwork import UOWTransaction
+from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
 from athanor.sql.elements import ClauseElement
 from athanor.sql.selectable import Select
@@ -747,7 +748,10 @@ class Session(EventTarget):
                 continue
             if value is None:
                 continue
-            items = list(value._sa_items()) if rel.uselist else [value]
+            if load and rel.lazy in QUERY_COLLECTIONS:
+                items = value._sa_persisted_items()
+            else:
+                items = list(value._sa_items()) if rel.uselist else [value]
             for item in items:
                 fn(item)
 
@@ -949,7 +953,7 @@ class Session(EventTarget):
             if prop_key in d:
                 setattr(merged, prop_key, d[prop_key])
         for rel in mapper._relationships:
-            if "merge" not in rel.cascade or rel.key not in d:
+            if "merge" not in rel.cascade or rel.key not in d or rel.lazy in QUERY_COLLECTIONS:
                 continue
             value = d[rel.key]
             if rel.uselist:

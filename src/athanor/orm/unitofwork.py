@@ -20,6 +20,7 @@ from athanor.orm.attributes import _same
 from athanor.orm.base import NO_VALUE, STATE_KEY
 from athanor.orm.relationships import MANYTOMANY, MANYTOONE, ONETOMANY, RelationshipProperty
 from athanor.orm.state import InstanceState
+from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import delete, insert, update
 from athanor.sql.elements import BindParameter, and_
 from athanor.sql.schema import DefaultExecutionContext
@@ -95,7 +96,10 @@ class UOWTransaction:
             if rel.direction != ONETOMANY or rel.cascade.delete or rel.passive_deletes:
                 continue
             value = d[rel.key] if rel.key in d else getattr(obj, rel.key)
-            items = list(value._sa_items()) if rel.uselist else ([] if value is None else [value])
+            if rel.lazy in QUERY_COLLECTIONS:
+                items = value._sa_persisted_items()
+            else:
+                items = list(value._sa_items()) if rel.uselist else [] if value is None else [value]
             for item in items:
                 child = item.__dict__[STATE_KEY]
                 if child in self.deletes:
@@ -273,7 +277,8 @@ class UOWTransaction:
             states = [s for s in self.saves if s.mapper is mapper and s not in self.deletes]
             if states:
                 self._save(mapper, states)
-        self._post_updates()
+        if any(rel.post_update for m in mappers for rel in m._relationships):
+            self._post_updates()
         self._run_secondary()
         for mapper in reversed(order):
             states = [s for s in self.deletes if s.mapper is mapper]
@@ -302,9 +307,12 @@ class UOWTransaction:
     def _post_updates(self) -> None:
         """Write foreign keys of ``post_update=True`` relationships with a second UPDATE."""
         for state, obj in self.saves.items():
-            if state in self.deletes:
-                continue
             mapper = state.mapper
+            if state in self.deletes or not (
+                any(rel.post_update for rel in mapper._relationships)
+                or any(rel.post_update for rel, _ in self.fk_sync.get(state, ()))
+            ):
+                continue
             d = obj.__dict__
             before = {k: d.get(k, NO_VALUE) for k, _ in mapper._table_columns}
             for rel in mapper._relationships:

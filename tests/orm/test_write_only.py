@@ -1,0 +1,215 @@
+"""Write-only (``WriteOnlyMapped``) and dynamic (``DynamicMapped``) collections, every database."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from athanor import Column, ForeignKey, String, Table, create_engine, event, func, select, text
+from athanor.exc import InvalidRequestError
+from athanor.orm import (
+    DeclarativeBase,
+    DynamicMapped,
+    Mapped,
+    Session,
+    WriteOnlyMapped,
+    mapped_column,
+    relationship,
+)
+from athanor.orm.query import Query
+from athanor.orm.writeonly import AppenderQuery, WriteOnlyCollection
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+account_tags = Table(
+    "wo_account_tags",
+    Base.metadata,
+    Column("account_id", ForeignKey("wo_accounts.id"), primary_key=True),
+    Column("tag_id", ForeignKey("wo_tags.id"), primary_key=True),
+)
+
+
+class Account(Base):
+    __tablename__ = "wo_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+    entries: WriteOnlyMapped[Entry] = relationship(
+        back_populates="account", cascade="all, delete-orphan", order_by="Entry.amount"
+    )
+    notes: DynamicMapped[Note] = relationship(order_by="Note.id", cascade="all, delete-orphan")
+    tags: Mapped[list[Tag]] = relationship(secondary=account_tags, lazy="write_only")
+
+
+class Entry(Base):
+    __tablename__ = "wo_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amount: Mapped[int]
+    account_id: Mapped[int] = mapped_column(ForeignKey("wo_accounts.id"))
+    account: Mapped[Account] = relationship(back_populates="entries")
+
+
+class Note(Base):
+    __tablename__ = "wo_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(30))
+    account_id: Mapped[int] = mapped_column(ForeignKey("wo_accounts.id"))
+
+
+class Tag(Base):
+    __tablename__ = "wo_tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+
+
+@pytest.fixture
+def engine(backend):
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+def count_statements(engine) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def amounts(session: Session, account: Account) -> list[int]:
+    return [e.amount for e in session.scalars(account.entries.select())]
+
+
+def test_write_only_collection_reads_by_select_and_queues_changes(engine) -> None:
+    with Session(engine) as session:
+        account = Account(name="a", entries=[Entry(amount=3), Entry(amount=1)])
+        other = Account(name="b", entries=[Entry(amount=100)])
+        session.add_all([account, other])
+        session.commit()
+        assert isinstance(account.entries, WriteOnlyCollection)
+        assert amounts(session, account) == [1, 3]
+        with pytest.raises(TypeError, match=r"select\(\)"):
+            list(account.entries)
+        statements = count_statements(engine)
+        extra = Entry(amount=2)
+        account.entries.add(extra)
+        assert statements == []  # nothing is loaded to add an item
+        assert amounts(session, account) == [1, 2, 3]  # autoflush wrote it
+        account.entries.remove(extra)
+        session.commit()
+        assert amounts(session, account) == [1, 3]
+        assert session.scalars(select(func.count()).select_from(Entry)).one() == 3  # orphan gone
+        with pytest.raises(InvalidRequestError, match="add\\(\\)"):
+            account.entries = []
+
+
+def test_write_only_bulk_statements_are_limited_to_the_parent(engine) -> None:
+    with Session(engine) as session:
+        account, other = Account(name="a"), Account(name="b", entries=[Entry(amount=9)])
+        session.add_all([account, other])
+        session.commit()
+        session.execute(account.entries.insert().values(amount=5))
+        session.execute(account.entries.insert().values(amount=6))
+        assert amounts(session, account) == [5, 6]
+        session.execute(account.entries.update().values(amount=Entry.amount + 10))
+        assert amounts(session, account) == [15, 16]
+        assert amounts(session, other) == [9]
+        session.execute(account.entries.delete().where(Entry.amount == 15))
+        session.commit()
+        assert amounts(session, account) == [16]
+        assert amounts(session, other) == [9]
+
+
+def test_write_only_backref_move_and_delete_cascade(engine) -> None:
+    with Session(engine) as session:
+        first, second = Account(name="first"), Account(name="second")
+        session.add_all([first, second])
+        session.commit()
+        entry = Entry(amount=1, account=first)  # the backref queues it on first.entries
+        session.add(entry)
+        Entry(amount=2, account=first)  # cascaded in through the write-only collection
+        session.commit()
+        assert amounts(session, first) == [1, 2]
+        entry.account = second
+        session.commit()
+        assert amounts(session, first) == [2] and amounts(session, second) == [1]
+        session.delete(first)  # the collection is loaded to cascade the delete
+        session.commit()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT amount FROM wo_entries")).all() == [(1,)]
+
+
+def test_write_only_many_to_many(engine) -> None:
+    with Session(engine) as session:
+        red, blue = Tag(name="red"), Tag(name="blue")
+        account, other = Account(name="a", tags=[red]), Account(name="b")
+        other.tags.add(blue)
+        session.add_all([account, other])
+        session.commit()
+        account.tags.add_all([blue])
+        session.flush()
+        stmt = account.tags.select().order_by(Tag.name)
+        assert [t.name for t in session.scalars(stmt)] == ["blue", "red"]
+        account.tags.remove(red)
+        session.commit()
+        assert [t.name for t in session.scalars(account.tags.select())] == ["blue"]
+        assert [t.name for t in session.scalars(other.tags.select())] == ["blue"]
+        with pytest.raises(InvalidRequestError, match="add_all"):
+            account.tags.insert()
+
+
+def test_dynamic_collection_is_a_query_with_append(engine) -> None:
+    with Session(engine) as session:
+        account = Account(name="a")
+        account.notes.append(Note(text="one"))
+        assert [n.text for n in account.notes] == ["one"]  # no session yet: pending items
+        session.add(account)
+        session.commit()
+        notes = account.notes
+        assert isinstance(notes, AppenderQuery) and isinstance(notes, Query)
+        notes.extend([Note(text="two"), Note(text="three")])
+        assert notes.count() == 3  # autoflush before the query
+        assert [n.text for n in notes] == ["one", "two", "three"]
+        filtered = notes.filter(Note.text.startswith("t"))
+        assert [n.text for n in filtered.all()] == ["two", "three"]
+        assert notes.filter_by(text="one").one().text == "one"
+        notes.remove(notes.filter_by(text="two").one())
+        session.commit()
+        assert [n.text for n in account.notes.order_by(None).order_by(Note.text)] == [
+            "one",
+            "three",
+        ]
+        other = Account(name="b", notes=[Note(text="x")])
+        session.add(other)
+        session.commit()
+        assert [n.text for n in other.notes] == ["x"]
+        assert account.notes.count() == 2
+        session.expunge(account)
+    copy = pickle.loads(pickle.dumps(account))
+    assert isinstance(copy.entries, WriteOnlyCollection) and isinstance(copy.notes, AppenderQuery)
+    assert copy.notes.instance is copy
+
+
+def test_query_collections_refuse_many_to_one(engine) -> None:
+    class Local(DeclarativeBase):
+        pass
+
+    class Owner(Local):
+        __tablename__ = "wo_owner"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Pet(Local):
+        __tablename__ = "wo_pet"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        owner_id: Mapped[int] = mapped_column(ForeignKey("wo_owner.id"))
+        owner: Mapped[Owner] = relationship(lazy="write_only")
+
+    with pytest.raises(InvalidRequestError, match="needs a collection"):
+        Local.registry.configure()
