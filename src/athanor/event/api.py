@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from athanor.event.registry import add_listener, has_listener, remove_listener
+from athanor.event.registry import add_listener, has_listener, propagators, remove_listener
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -15,12 +15,16 @@ def listen(target: Any, identifier: str, fn: Callable[..., Any], **options: Any)
 
     Options: ``retval=True`` (the listener's return value replaces the event's arguments where
     the event allows it), ``named=True`` (arguments passed by keyword), ``once=True``,
-    ``insert=True`` (run before existing listeners).
+    ``insert=True`` (run before existing listeners), ``propagate=True`` (on a class: its
+    subclasses, including ones defined later, fire the event too).
     """
     unknown = set(options) - {"retval", "named", "once", "insert", "propagate"}
     if unknown:
         raise TypeError(f"listen() got unexpected option(s): {', '.join(sorted(unknown))}")
-    options.pop("propagate", None)
+    propagate = options.pop("propagate", False)
+    for propagator in propagators:
+        if propagator.listen(target, identifier, fn, propagate, options):
+            return
     add_listener(target, identifier, fn, **options)
 
 
@@ -36,6 +40,9 @@ def listens_for(target: Any, identifier: str, **options: Any) -> Callable[[_F], 
 
 def remove(target: Any, identifier: str, fn: Callable[..., Any]) -> None:
     """Stop calling ``fn`` for ``identifier`` on ``target``."""
+    for propagator in propagators:
+        if propagator.remove(target, identifier, fn):
+            return
     remove_listener(target, identifier, fn)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from athanor.exc import InvalidRequestError
 
@@ -82,6 +82,22 @@ def _class_merged(cls: type[EventTarget]) -> dict[str, tuple[Listener, ...]]:
             }
             _MERGED[cls] = merged
     return merged
+
+
+class Propagator(Protocol):
+    """A higher layer's handling of ``propagate=True`` for the targets it knows (mapped classes)."""
+
+    def listen(
+        self, target: Any, identifier: str, fn: Listener, propagate: bool, options: dict[str, Any]
+    ) -> bool:
+        """Register ``fn`` and return True if ``target`` is one of this layer's."""
+
+    def remove(self, target: Any, identifier: str, fn: Listener) -> bool:
+        """Unregister a listener registered through :meth:`listen`; True if it was one."""
+
+
+propagators: list[Propagator] = []
+"""Consulted by ``event.listen``/``event.remove`` before the plain registry."""
 
 
 class EventTarget:

@@ -458,6 +458,8 @@ def instance_loader(
                 state: InstanceState = obj.__dict__[STATE_KEY]
                 if state.expired or populate_existing:
                     _populate_existing(obj, state, keys, row[start:end], procs, populate_existing)
+                    for fn in mapper.dispatch.refresh:
+                        fn(obj, context, None)
                 return obj
         values: Any = row[start:end] if start or end != len(row) else row
         if procs is not None:
@@ -592,6 +594,8 @@ def load_scalar_attributes(state: InstanceState, instance: Any, key: str | None)
         if k not in d:
             d[k] = value
     state.expired = any(k not in d for k, _ in mapper._load_columns)
+    for fn in mapper.dispatch.refresh:
+        fn(instance, None, {k for k, _ in wanted})
 
 
 _ = islice

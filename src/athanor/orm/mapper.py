@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
 from athanor import inspection
-from athanor.event.registry import EventTarget
+from athanor.event.registry import (
+    EventTarget,
+    Listener,
+    add_listener,
+    has_listener,
+    propagators,
+    remove_listener,
+)
 from athanor.orm import exc as orm_exc
 from athanor.orm.attributes import ScalarAttributeImpl
 from athanor.orm.base import MAPPER_KEY, STATE_KEY, instance_state
@@ -162,6 +169,7 @@ class Mapper(EventTarget):
         self._configured = False
         self._configure_failed: BaseException | None = None
         self._init_dispatch()
+        _propagation.apply(self)
         self.validators: dict[str, Callable[..., Any]] = {}
         self._order_by_default = None if order_by is None else list(order_by)
         self._exclude = set(exclude_properties or ())
@@ -435,6 +443,58 @@ def _redirect_to_mapper(cls: type, target: Any, identifier: str) -> Any:
     if mapper is None:
         mapper = getattr(target if isinstance(target, type) else type(target), MAPPER_KEY)
     return mapper
+
+
+class _MapperEventPropagation:
+    """``propagate=True`` for mapper and instance events on a class: every mapped subclass,
+    mapped now or later, gets the listener (the class itself may be an unmapped base or mixin)."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[type, str, Listener, dict[str, Any]]] = []
+
+    def listen(
+        self, target: Any, identifier: str, fn: Listener, propagate: bool, options: dict[str, Any]
+    ) -> bool:
+        if (
+            not propagate
+            or not isinstance(target, type)
+            or issubclass(target, EventTarget)
+            or identifier not in MAPPER_EVENTS
+        ):
+            return False
+        self.entries.append((target, identifier, fn, dict(options)))
+        for mapper in _mappers_under(target):
+            add_listener(mapper, identifier, fn, **options)
+        return True
+
+    def remove(self, target: Any, identifier: str, fn: Listener) -> bool:
+        for entry in self.entries:
+            if entry[0] is target and entry[1] == identifier and entry[2] is fn:
+                self.entries.remove(entry)
+                for mapper in _mappers_under(target):
+                    if has_listener(mapper, identifier, fn):
+                        remove_listener(mapper, identifier, fn)
+                return True
+        return False
+
+    def apply(self, mapper: Mapper) -> None:
+        """Give a new mapper the propagated listeners of its class's bases."""
+        for target, identifier, fn, options in self.entries:
+            if issubclass(mapper.class_, target):
+                add_listener(mapper, identifier, fn, **options)
+
+
+def _mappers_under(target: type) -> list[Mapper]:
+    return [
+        mapper
+        for reg in list(_all_registries)
+        for mapper in reg._mappers
+        if issubclass(mapper.class_, target)
+    ]
+
+
+_propagation = _MapperEventPropagation()
+propagators.append(_propagation)
 
 
 def _instrument_init(cls: type) -> None:

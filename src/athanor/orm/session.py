@@ -858,7 +858,9 @@ class Session(EventTarget):
                 "session"
             )
         self.identity_map._modified.pop(state, None)
+        cascaded = self._refresh_expire_cascade(state, instance) if attribute_names is None else []
         state._expire(instance.__dict__, None if attribute_names is None else list(attribute_names))
+        self._expire_cascaded(cascaded)
         try:
             load_scalar_attributes(state, instance, None)
         except orm_exc.ObjectDeletedError as error:
@@ -869,9 +871,42 @@ class Session(EventTarget):
     def expire(self, instance: Any, attribute_names: Iterable[str] | None = None) -> None:
         """Make attributes load again from the database on next access."""
         state = instance_state(instance)
+        cascaded = []
         if attribute_names is None:
             self.identity_map._modified.pop(state, None)
+            cascaded = self._refresh_expire_cascade(state, instance)
         state._expire(instance.__dict__, None if attribute_names is None else list(attribute_names))
+        self._expire_cascaded(cascaded)
+
+    def _refresh_expire_cascade(self, state: InstanceState, instance: Any) -> list[Any]:
+        """The objects reached from ``instance`` along ``refresh-expire`` cascades (through
+        loaded relationships only), gathered before expiring unloads them."""
+        found: list[Any] = []
+        seen = {id(instance)}
+        stack = [(state, instance)]
+
+        def visit(item: Any) -> None:
+            if id(item) not in seen:
+                seen.add(id(item))
+                found.append(item)
+                stack.append((instance_state(item), item))
+
+        while stack:
+            current, obj = stack.pop()
+            self._cascade(current, obj, "refresh-expire", visit)
+        return found
+
+    def _expire_cascaded(self, objects: list[Any]) -> None:
+        """Expire cascaded persistent objects of this session; pending ones leave it."""
+        for obj in objects:
+            state = instance_state(obj)
+            if state.session_id != self.hash_key:
+                continue
+            if state.key is not None:
+                self.identity_map._modified.pop(state, None)
+                state._expire(obj.__dict__)
+            elif state in self._new:
+                self.expunge(obj)
 
     def expire_all(self) -> None:
         """Expire every object in the session."""

@@ -248,6 +248,12 @@ class InstanceState:
                 dict_.pop(key, None)
                 self.committed_state.pop(key, None)
         self.expired = True
+        listeners = self.mapper.dispatch.expire
+        if listeners:
+            obj = self.object
+            if obj is not None:
+                for fn in listeners:
+                    fn(obj, None if keys is None else set(keys))
 
     def _history(self, key: str) -> History:
         from athanor.orm.attributes import attribute_history

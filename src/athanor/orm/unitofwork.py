@@ -50,6 +50,7 @@ class UOWTransaction:
         self.updated: list[InstanceState] = []
         self.deleted: list[tuple[InstanceState, Any]] = []
         self.expire_after: list[tuple[Any, list[str]]] = []
+        self.defaulted: dict[InstanceState, list[str]] = {}
 
     # --- collecting ---------------------------------------------------------------------------
 
@@ -389,6 +390,7 @@ class UOWTransaction:
         d = obj.__dict__
         params: dict[str, Any] = {}
         vcol = mapper.version_id_col
+        track: list[str] | None = [] if mapper.dispatch.refresh_flush else None
         for key, col in mapper._table_columns:
             if key in d:
                 value = d[key]
@@ -410,6 +412,10 @@ class UOWTransaction:
                 value = default.arg
             d[key] = value
             params[col.key] = value
+            if track is not None:
+                track.append(key)
+        if track:
+            self.defaulted[state] = track
         return params
 
     def _emit_inserts(
@@ -492,6 +498,12 @@ class UOWTransaction:
             )
         state.key = mapper._identity_key(pk)
         self.inserted.append((state, obj, generated))
+        if mapper.dispatch.refresh_flush:
+            pk_keys = mapper._pk_keys
+            attrs = self.defaulted.pop(state, []) + [k for k in generated if k not in pk_keys]
+            if attrs:
+                for fn in mapper.dispatch.refresh_flush:
+                    fn(obj, self, attrs)
 
     def _emit_updates(
         self, connection: Connection, mapper: Mapper, rows: list[tuple[InstanceState, Any]]
@@ -541,6 +553,8 @@ class UOWTransaction:
                 )
                 d[key] = value
                 changed[col.key] = value
+                if mapper.dispatch.refresh_flush:
+                    self.defaulted.setdefault(state, []).append(key)
             old_version = None
             if vcol is not None and vkey is not None:
                 old_version = committed.get(vkey, d.get(vkey, NO_VALUE))
@@ -575,6 +589,10 @@ class UOWTransaction:
                 )
             for state, obj, _ in group:
                 self.updated.append(state)
+                attrs = self.defaulted.pop(state, None)
+                if attrs:
+                    for fn in mapper.dispatch.refresh_flush:
+                        fn(obj, self, attrs)
                 _fire(mapper, "after_update", connection, obj)
 
     def _run_secondary(self) -> None:

@@ -302,8 +302,8 @@ class Column(ColumnClause[T]):
         args_list = list(args)
         name: str | None = None
         type_: Any = None
-        if args_list and isinstance(args_list[0], str):
-            name = args_list.pop(0)
+        if args_list and (args_list[0] is None or isinstance(args_list[0], str)):
+            name = args_list.pop(0)  # Column(None, Integer): the name comes later
         if args_list and (
             isinstance(args_list[0], sqltypes.TypeEngine)
             or (isinstance(args_list[0], type) and issubclass(args_list[0], sqltypes.TypeEngine))

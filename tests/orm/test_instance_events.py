@@ -1,0 +1,172 @@
+"""Instance events (expire, refresh, refresh_flush), ``propagate=True`` on mapper and instance
+events, and the ``refresh-expire`` cascade, on every database."""
+
+from __future__ import annotations
+
+import pytest
+
+from athanor import ForeignKey, String, create_engine, event, inspect, select, text
+from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Stamped:
+    """An unmapped mixin: listeners on it with propagate=True reach every mapped subclass."""
+
+
+class Folder(Base, Stamped):
+    __tablename__ = "ev_folders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(10), default="plain")
+    code: Mapped[str] = mapped_column(String(10), server_default=text("'srv'"))
+    edits: Mapped[int] = mapped_column(default=0, onupdate=lambda: 99)
+    files: Mapped[list[File]] = relationship(back_populates="folder", cascade="all")
+    links: Mapped[list[Link]] = relationship()
+
+
+class File(Base):
+    __tablename__ = "ev_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+    folder_id: Mapped[int | None] = mapped_column(ForeignKey("ev_folders.id"))
+    folder: Mapped[Folder | None] = relationship(back_populates="files")
+
+
+class Link(Base):
+    __tablename__ = "ev_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(30))
+    folder_id: Mapped[int | None] = mapped_column(ForeignKey("ev_folders.id"))
+
+
+@pytest.fixture
+def engine(backend):
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def calls():
+    seen: list[tuple] = []
+    listeners = {
+        "expire": lambda target, attrs: seen.append(("expire", target, attrs)),
+        "refresh": lambda target, context, attrs: seen.append(("refresh", target, attrs)),
+        "refresh_flush": lambda target, flush_context, attrs: seen.append(
+            ("refresh_flush", target, sorted(attrs))
+        ),
+    }
+    for name, fn in listeners.items():
+        event.listen(Folder, name, fn)
+    yield seen
+    for name, fn in listeners.items():
+        event.remove(Folder, name, fn)
+
+
+def test_expire_and_refresh_events(engine, calls) -> None:
+    with Session(engine) as session:
+        folder = Folder(name="f")
+        session.add(folder)
+        session.flush()
+        calls.clear()
+        session.expire(folder, ["name"])
+        assert calls == [("expire", folder, {"name"})]
+        assert folder.name == "f"  # loading the expired attribute is a refresh
+        assert calls[1] == ("refresh", folder, {"name"})
+        calls.clear()
+        session.refresh(folder)
+        assert calls[0] == ("expire", folder, None)
+        assert calls[1][:2] == ("refresh", folder) and "kind" in calls[1][2]
+        calls.clear()
+        session.execute(select(Folder).execution_options(populate_existing=True)).scalars().all()
+        assert calls == [("refresh", folder, None)]
+        calls.clear()
+        session.commit()  # expire_on_commit expires everything
+        assert calls == [("expire", folder, None)]
+
+
+def test_refresh_flush_reports_defaults_written_by_the_flush(engine, calls) -> None:
+    with Session(engine) as session:
+        folder = Folder(name="f", kind="given")
+        session.add(folder)
+        session.flush()
+        inserted = [c for c in calls if c[0] == "refresh_flush"]
+        assert inserted[0][:2] == ("refresh_flush", folder)
+        assert "edits" in inserted[0][2] and "kind" not in inserted[0][2]
+        assert "id" not in inserted[0][2]
+        calls.clear()
+        folder.name = "g"
+        session.flush()
+        assert calls == [("refresh_flush", folder, ["edits"])]
+        assert folder.edits == 99
+
+
+def test_propagate_reaches_subclasses_mapped_later_and_remove_undoes_it(engine) -> None:
+    inserted: list[object] = []
+    loaded: list[object] = []
+
+    def on_insert(mapper, connection, target) -> None:
+        inserted.append(target)
+
+    def on_load(target, context) -> None:
+        loaded.append(target)
+
+    event.listen(Stamped, "before_insert", on_insert, propagate=True)
+    event.listen(Stamped, "load", on_load, propagate=True)
+    try:
+
+        class Local(DeclarativeBase):
+            pass
+
+        class Note(Local, Stamped):  # mapped after the listeners were registered
+            __tablename__ = "ev_notes"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+        Local.metadata.create_all(engine)
+        with Session(engine) as session:
+            folder, note = Folder(name="f"), Note()
+            session.add_all([folder, note, File(name="x")])
+            session.commit()
+            assert {id(o) for o in inserted} == {id(folder), id(note)}  # no File: not Stamped
+            session.expunge_all()
+            session.scalars(select(Note)).all()
+            assert [type(o) for o in loaded] == [Note]
+    finally:
+        event.remove(Stamped, "before_insert", on_insert)
+        event.remove(Stamped, "load", on_load)
+    with Session(engine) as session:
+        session.add(Folder(name="after"))
+        session.commit()
+    assert len(inserted) == 2
+    with pytest.raises(Exception, match="does not fire events"):
+        event.listen(Stamped, "before_insert", on_insert)  # without propagate: no target
+
+
+def test_refresh_expire_cascade(engine) -> None:
+    with Session(engine) as session:
+        folder = Folder(name="f", files=[File(name="a")], links=[Link(url="u")])
+        session.add(folder)
+        session.commit()
+        file, link = folder.files[0], folder.links[0]
+        assert file.name == "a" and link.url == "u"
+        session.expire(folder)
+        assert inspect(file).expired and "name" not in file.__dict__  # cascade="all"
+        assert not inspect(link).expired and link.__dict__["url"] == "u"  # default cascade
+        assert folder.files == [file] and file.name == "a"
+        pending = File(name="new")
+        folder.files.append(pending)
+        assert pending in session
+        session.refresh(folder)
+        assert "name" not in file.__dict__
+        assert pending not in session  # pending objects leave the session
+        assert [f.name for f in folder.files] == ["a"]
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM ev_files")).scalar() == 1
