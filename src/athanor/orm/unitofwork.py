@@ -389,21 +389,19 @@ class UOWTransaction:
     def _insert_params(self, mapper: Mapper, state: InstanceState, obj: Any) -> dict[str, Any]:
         d = obj.__dict__
         params: dict[str, Any] = {}
-        vcol = mapper.version_id_col
         track: list[str] | None = [] if mapper.dispatch.refresh_flush else None
-        for key, col in mapper._table_columns:
+        for key, col_key, none_skips, default in _insert_plan(mapper):
             if key in d:
                 value = d[key]
-                if value is None and (col.primary_key or col.server_default is not None):
+                if value is None and none_skips:
                     continue
-                params[col.key] = value
+                params[col_key] = value
                 continue
-            if vcol is not None and col is vcol:
+            if default is None:
+                continue
+            if default is _VERSION:
                 value = d[key] = mapper.version_id_generator(None)
-                params[col.key] = value
-                continue
-            default = col.default
-            if default is None or default.is_sequence or default.is_clause_element:
+                params[col_key] = value
                 continue
             if default.is_callable:
                 arg = default.arg
@@ -411,7 +409,7 @@ class UOWTransaction:
             else:
                 value = default.arg
             d[key] = value
-            params[col.key] = value
+            params[col_key] = value
             if track is not None:
                 track.append(key)
         if track:
@@ -433,43 +431,28 @@ class UOWTransaction:
                 end += 1
             group = prepared[start:end]
             start = end
-            present = set(shape)
-            missing_pk = [c for c in mapper.primary_key if c.key not in present]
-            fetch = [
-                c
-                for c in table.c
-                if c.key not in present
-                and c not in missing_pk
-                and (
-                    c.server_default is not None
-                    or (
-                        c.default is not None
-                        and (c.default.is_clause_element or c.default.is_sequence)
-                    )
-                )
-            ]
-            wanted = missing_pk + fetch
+            missing_pk, wanted, plain, returning = _insert_shape(mapper, shape)
             params = [p for _, _, p in group]
             if wanted and can_return:
-                stmt = insert(table).returning(*wanted, sort_by_parameter_order=True)
-                result = connection.execute(stmt, params if len(params) > 1 else params[0])
+                result = connection.execute(returning, params if len(params) > 1 else params[0])
                 returned = result.all()
                 if len(returned) != len(group):
                     raise orm_exc.FlushError(
                         f"INSERT into {table.name!r} returned {len(returned)} rows for "
                         f"{len(group)} objects"
                     )
+                col_keys = [mapper._col_to_key.get(col) for col in wanted]
+                generated = [k for k in col_keys if k is not None]  # shared: never mutated
+                unmapped = len(generated) != len(col_keys)
                 for (state, obj, _), row in zip(group, returned, strict=True):
-                    generated = []
-                    for col, value in zip(wanted, row, strict=True):
-                        key = mapper._col_to_key.get(col)
-                        if key is not None:
-                            obj.__dict__[key] = value
-                            generated.append(key)
+                    values: Any = row
+                    if unmapped:
+                        values = [v for k, v in zip(col_keys, row, strict=True) if k is not None]
+                    obj.__dict__.update(zip(generated, values, strict=True))
                     self._inserted_row(mapper, state, obj, generated)
             elif missing_pk:
                 for state, obj, row_params in group:
-                    result = connection.execute(insert(table), row_params)
+                    result = connection.execute(plain, row_params)
                     pk = result.inserted_primary_key
                     generated = []
                     for col, value in zip(mapper.primary_key, pk, strict=True):
@@ -479,7 +462,7 @@ class UOWTransaction:
                             generated.append(key)
                     self._inserted_row(mapper, state, obj, generated)
             else:
-                connection.execute(insert(table), params if len(params) > 1 else params[0])
+                connection.execute(plain, params if len(params) > 1 else params[0])
                 for state, obj, _ in group:
                     self._inserted_row(mapper, state, obj, [])
 
@@ -490,16 +473,16 @@ class UOWTransaction:
         for key in mapper._none_default_keys:
             if key not in d:
                 d[key] = None
-        pk = tuple([d.get(k) for k in mapper._pk_keys])
+        pk_keys = mapper._pk_keys
+        pk = (d.get(pk_keys[0]),) if len(pk_keys) == 1 else tuple([d.get(k) for k in pk_keys])
         if None in pk:
             raise orm_exc.FlushError(
                 f"Instance {state_str_safe(state)} has a NULL identity key after INSERT; give "
                 "its primary key a value or make it autoincrement"
             )
-        state.key = mapper._identity_key(pk)
+        state.key = (mapper._identity_class, pk, None)
         self.inserted.append((state, obj, generated))
         if mapper.dispatch.refresh_flush:
-            pk_keys = mapper._pk_keys
             attrs = self.defaulted.pop(state, []) + [k for k in generated if k not in pk_keys]
             if attrs:
                 for fn in mapper.dispatch.refresh_flush:
@@ -676,6 +659,58 @@ class UOWTransaction:
             state.key = None
             for key in generated:
                 obj.__dict__.pop(key, None)
+
+
+def _insert_shape(mapper: Mapper, shape: tuple[str, ...]) -> tuple[list[Any], list[Any], Any, Any]:
+    """For INSERTs giving the columns ``shape``: the primary key columns the database makes,
+    every column to read back, the plain INSERT and the ``INSERT ... RETURNING`` (cached)."""
+    cache: dict[tuple[str, ...], Any] = mapper.__dict__.setdefault("_insert_shapes", {})
+    found: tuple[list[Any], list[Any], Any, Any] | None = cache.get(shape)
+    if found is not None:
+        return found
+    table = mapper.local_table
+    present = set(shape)
+    missing_pk = [c for c in mapper.primary_key if c.key not in present]
+    fetch = [
+        c
+        for c in table.c
+        if c.key not in present
+        and c not in missing_pk
+        and (
+            c.server_default is not None
+            or (c.default is not None and (c.default.is_clause_element or c.default.is_sequence))
+        )
+    ]
+    wanted = missing_pk + fetch
+    returning = insert(table).returning(*wanted, sort_by_parameter_order=True) if wanted else None
+    found = cache[shape] = (missing_pk, wanted, insert(table), returning)
+    return found
+
+
+_VERSION: Any = object()
+"""In an insert plan: the column is the mapper's ``version_id_col``."""
+
+
+def _insert_plan(mapper: Mapper) -> list[tuple[str, str, bool, Any]]:
+    """Per column of the mapper's table, what an INSERT needs to know, worked out once:
+    attribute key, column key, whether None means "let the database decide", and the
+    Python-side default (``_VERSION`` for the version counter, None when there is none)."""
+    columns = mapper._table_columns
+    cached = mapper.__dict__.get("_insert_plan")
+    if cached is not None and cached[0] is columns:
+        plan: list[tuple[str, str, bool, Any]] = cached[1]
+        return plan
+    plan = []
+    for key, col in columns:
+        default = col.default
+        if mapper.version_id_col is not None and col is mapper.version_id_col:
+            default = _VERSION
+        elif default is not None and (default.is_sequence or default.is_clause_element):
+            default = None
+        none_skips = bool(col.primary_key or col.server_default is not None)
+        plan.append((key, col.key, none_skips, default))
+    mapper.__dict__["_insert_plan"] = (columns, plan)
+    return plan
 
 
 def _update_statement(mapper: Mapper, columns: tuple[str, ...], versioned: bool) -> Any:
