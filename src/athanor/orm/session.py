@@ -748,7 +748,7 @@ class Session(EventTarget):
                 continue
             if value is None:
                 continue
-            if load and rel.lazy in QUERY_COLLECTIONS:
+            if load and rel.lazy in QUERY_COLLECTIONS and not rel.passive_deletes:
                 items = value._sa_persisted_items()
             else:
                 items = list(value._sa_items()) if rel.uselist else [value]
