@@ -69,6 +69,20 @@ class Tag(Base):
     name: Mapped[str] = mapped_column(String(30))
 
 
+class Ledger(Base):
+    __tablename__ = "wo_ledgers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lines: WriteOnlyMapped[Line] = relationship(cascade="all", passive_deletes=True)
+
+
+class Line(Base):
+    __tablename__ = "wo_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ledger_id: Mapped[int] = mapped_column(ForeignKey("wo_ledgers.id", ondelete="CASCADE"))
+
+
 @pytest.fixture
 def engine(backend):
     eng = create_engine(backend.url)
@@ -144,6 +158,19 @@ def test_write_only_backref_move_and_delete_cascade(engine) -> None:
         session.commit()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT amount FROM wo_entries")).all() == [(1,)]
+
+
+def test_write_only_passive_deletes_loads_nothing(engine) -> None:
+    with Session(engine) as session:
+        ledger = Ledger(lines=[Line(), Line()])
+        session.add(ledger)
+        session.commit()
+        ledger.lines.add(Line())
+        session.flush()
+        statements = count_statements(engine)
+        session.delete(ledger)
+        session.flush()
+        assert not any("wo_lines" in s for s in statements), statements
 
 
 def test_write_only_many_to_many(engine) -> None:
