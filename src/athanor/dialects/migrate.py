@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from athanor import exc
 from athanor.sql import types as sqltypes
-from athanor.sql.ddl import CreateIndex, DDLCompiler, DropIndex
+from athanor.sql.ddl import AddConstraint, CreateIndex, DDLCompiler, DropIndex
 from athanor.sql.elements import text
 
 
@@ -235,6 +235,11 @@ class MigrationImpl:
     def rename_table(self, old: str, new: str, schema: str | None) -> list[str]:
         """``ALTER TABLE old RENAME TO new``."""
         return [f"ALTER TABLE {self.table(old, schema)} RENAME TO {self.quote(new)}"]
+
+    def add_constraint(self, constraint: Any, not_valid: bool = False) -> list[Any]:
+        """``ALTER TABLE ... ADD CONSTRAINT``; ``not_valid`` (skip checking the existing rows)
+        is PostgreSQL's and ignored elsewhere."""
+        return [AddConstraint(constraint)]
 
     def drop_constraint(
         self, name: str, table_name: str, schema: str | None, kind: str | None

@@ -104,6 +104,14 @@ def add_parser(commands: Any) -> None:
 
     sub.add_parser("check", help="exit 1 if the models and the database differ")
 
+    lint = sub.add_parser(
+        "lint",
+        help="flag lock-heavy or breaking operations in pending revisions (exit 1 if any)",
+    )
+    lint.add_argument(
+        "revision", metavar="REV", nargs="?", help="a revision or START:END (default: pending)"
+    )
+
 
 def _add_common(parser: argparse.ArgumentParser, default: Any) -> None:
     """The options accepted before and after the subcommand name."""
@@ -191,6 +199,8 @@ def _dispatch(config: Config, arguments: argparse.Namespace) -> None:
         )
     elif name == "check":
         command.check(config)
+    elif name == "lint":
+        command.lint(config, arguments.revision)
 
 
 def _ask_rename(kind: str, old: str, new: str) -> bool:

@@ -13,7 +13,7 @@ from athanor.migrate.environment import run_env
 from athanor.migrate.revision import Revision, Step
 from athanor.migrate.runtime import MigrationContext
 from athanor.migrate.script import PACKAGE_TEMPLATES, TEMPLATE_NAME, ScriptDirectory
-from athanor.migrate.util import CommandError
+from athanor.migrate.util import CheckFailed, CommandError
 
 
 def init(config: Config, directory: str, template: str = "generic", package: bool = False) -> None:
@@ -292,3 +292,41 @@ def check(config: Config) -> None:
     from athanor.migrate.autogenerate.api import check_database
 
     check_database(config, _script(config))
+
+
+def lint(config: Config, revision: str | None = None) -> None:
+    """Flag operations that lock or rewrite busy tables in the revisions the database has not
+    run yet (or in ``revision``, or a ``START:END`` range), with the safe pattern for each;
+    raises :class:`CheckFailed` (exit status 1) when something is flagged."""
+    from athanor.migrate.lint import Linter
+
+    script = _script(config)
+    revision_map = script.revision_map
+    findings: list[Any] = []
+    linted: list[Revision] = []
+
+    def run(heads: tuple[str, ...], context: MigrationContext) -> list[Step]:
+        if revision is None:
+            steps = revision_map.upgrade_steps(heads, "heads")
+        elif ":" in revision:
+            start, _, end = revision.partition(":")
+            below = () if start in ("", "base") else revision_map.resolve(start, heads)
+            steps = revision_map.upgrade_steps(below, end or "heads")
+        else:
+            steps = []
+            linted.extend(script.get_revision(r) for r in revision_map.resolve(revision, heads))
+        linted.extend(step.revision for step in steps)
+        linter = Linter(context.dialect.name, context.opts.get("target_metadata"))
+        for item in linted:
+            findings.extend(linter.lint(item))
+        return []
+
+    run_env(config, script, run)
+    for finding in findings:
+        config.print_stdout(str(finding))
+    if findings:
+        raise CheckFailed(
+            f"{len(findings)} operation(s) flagged in {len(linted)} revision(s); silence one "
+            "with '# migrate-lint: ignore[RULE]' on its line"
+        )
+    config.print_stdout(f"No problems found in {len(linted)} revision(s).")

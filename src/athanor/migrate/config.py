@@ -25,14 +25,14 @@ class Config:
         file_: str | os.PathLike[str] | None = None,
         ini_section: str | None = None,
         output_buffer: TextIO | None = None,
-        stdout: TextIO = sys.stdout,
+        stdout: TextIO | None = None,
         cmd_opts: Any = None,
         config_args: dict[str, str] | None = None,
         attributes: dict[str, Any] | None = None,
     ) -> None:
         self.config_file_name: str | None = str(file_) if file_ is not None else None
         self.output_buffer = output_buffer
-        self.stdout = stdout
+        self.stdout = stdout if stdout is not None else sys.stdout
         self.cmd_opts = cmd_opts
         self.config_args = dict(config_args or {})
         self.attributes: dict[str, Any] = dict(attributes or {})

@@ -341,12 +341,14 @@ class Operations:
 
     # --- constraints ------------------------------------------------------------------------
 
-    def _add_constraint(self, table: Table, constraint: Any, spec: ConstraintSpec) -> None:
+    def _add_constraint(
+        self, table: Table, constraint: Any, spec: ConstraintSpec, not_valid: bool = False
+    ) -> None:
         if not self.impl.can_alter_constraints:
             self._recreate(table.name, table.schema, lambda t: t.add_constraint(spec))
             return
         table.append_constraint(constraint)
-        self.migration_context.execute(ddl.AddConstraint(constraint))
+        self._run(self.impl.add_constraint(constraint, not_valid))
 
     def create_primary_key(
         self,
@@ -430,7 +432,7 @@ class Operations:
             referred_columns=list(remote_cols),
             options={"ondelete": ondelete, "onupdate": onupdate},
         )
-        self._add_constraint(table, constraint, spec)
+        self._add_constraint(table, constraint, spec, bool(kw.get("postgresql_not_valid")))
 
     def drop_constraint(
         self,

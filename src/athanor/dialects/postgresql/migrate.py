@@ -36,6 +36,14 @@ class PostgreSQLMigrationImpl(MigrationImpl):
         sql = statements[0].compile(dialect=self.dialect).string
         return [sql.replace("DROP INDEX ", "DROP INDEX CONCURRENTLY ", 1)]
 
+    def add_constraint(self, constraint: Any, not_valid: bool = False) -> list[Any]:
+        """``NOT VALID`` adds a foreign key or check without scanning the table; ``ALTER
+        TABLE ... VALIDATE CONSTRAINT`` checks the rows later under a lighter lock."""
+        statements = super().add_constraint(constraint)
+        if not not_valid:
+            return statements
+        return [statements[0].compile(dialect=self.dialect).string + " NOT VALID"]
+
     def lock_statements(self, key: str) -> tuple[str, str] | None:
         return (
             "SELECT pg_advisory_lock(hashtext(:key))",
