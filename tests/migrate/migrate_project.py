@@ -114,7 +114,9 @@ engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.
 try:
     with engine.connect() as connection:
         context.configure(
-            connection=connection, target_metadata=config.attributes["target_metadata"]
+            connection=connection,
+            target_metadata=config.attributes.get("target_metadata"),
+            **config.attributes.get("configure", {}),
         )
         with context.begin_transaction():
             context.run_migrations()

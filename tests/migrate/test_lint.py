@@ -182,11 +182,6 @@ def test_cli_exit_status(backend, tmp_path, capsys) -> None:
     project = attributes_project(tmp_path, backend.url)
     project.write("migrations/versions/base1.py", BASE)
     project.write("migrations/versions/risky2.py", RISKY)
-    (project.root / "migrations" / "env.py").write_text(
-        (project.root / "migrations" / "env.py")
-        .read_text()
-        .replace('config.attributes["target_metadata"]', "None")
-    )
     cwd = os.getcwd()
     os.chdir(project.root)
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -260,8 +259,11 @@ class MigrationImpl:
 
     # --- enums ------------------------------------------------------------------------------
 
-    def add_enum_values(self, name: str, schema: str | None, values: Sequence[str]) -> list[str]:
-        """Statements adding labels to a named enum type (only where those exist)."""
+    def add_enum_value(
+        self, name: str, schema: str | None, value: str, before: str | None, after: str | None
+    ) -> str:
+        """The statement adding a label to a named enum type (only where those exist), placed
+        before or after an existing label (else last)."""
         raise exc.CompileError(f"{self.dialect.name} has no named enum types")
 
     # --- running ----------------------------------------------------------------------------

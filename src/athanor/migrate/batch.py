@@ -183,6 +183,12 @@ class TableRebuild:
         if change.changes("type_"):
             spec.type = sqltypes.to_instance(change.type_)
             spec.cast = True
+            implied = getattr(spec.type, "name", None)
+            if implied and getattr(spec.type, "create_constraint", False):
+                # The new type brings its own CHECK (an Enum's labels): the old one goes.
+                self.constraints = [
+                    c for c in self.constraints if not (c.kind == "ck" and c.name == implied)
+                ]
         if change.changes("nullable"):
             spec.nullable = bool(change.nullable)
         if change.changes("server_default"):

@@ -174,6 +174,10 @@ class Operations:
         """``DROP TABLE``; on PostgreSQL the native enum types only this table used go too."""
         enum_types = self._enum_types_of(table_name, schema)
         self.migration_context.execute(ddl.DropTable(Table(table_name, MetaData(), schema=schema)))
+        self._drop_unused_enum_types(enum_types)
+
+    def _drop_unused_enum_types(self, enum_types: list[tuple[str, str | None]]) -> None:
+        """Drop the native enum types of ``enum_types`` that no column uses any more."""
         connection = self.migration_context.connection
         dialect = self.migration_context.dialect
         for name, type_schema in enum_types:
@@ -182,13 +186,18 @@ class Operations:
                     ddl.DropEnumType(sqltypes.Enum(name=name, schema=type_schema))
                 )
 
-    def _enum_types_of(self, table_name: str, schema: str | None) -> list[tuple[str, str | None]]:
+    def _enum_types_of(
+        self, table_name: str, schema: str | None, column_name: str | None = None
+    ) -> list[tuple[str, str | None]]:
+        """The native enum types the table's columns (or one column) use, on PostgreSQL."""
         inspector = self._inspector()
         if inspector is None or not self.impl.compiler.supports_native_enum_types:
             return []
         found = []
         for column in inspector.get_columns(table_name, schema):
             type_ = column["type"]
+            if column_name is not None and column["name"] != column_name:
+                continue
             if isinstance(type_, sqltypes.Enum) and type_.native_enum and type_.name:
                 found.append((type_.name, type_.schema))
         return found
@@ -212,6 +221,7 @@ class Operations:
         metadata = MetaData()
         table = Table(table_name, metadata, column, schema=schema)
         self._stub_referred(table)
+        self._create_enum_types(table)
         self._run(self.impl.add_column(column))
         for constraint in sorted(table.foreign_key_constraints, key=lambda c: str(c.name)):
             self.migration_context.execute(ddl.AddConstraint(constraint))
@@ -233,7 +243,9 @@ class Operations:
         ):
             self._recreate(table_name, schema, lambda t: t.drop_column(column_name))
             return
+        enum_types = self._enum_types_of(table_name, schema, column_name)
         self._run(self.impl.drop_column(table_name, column_name, schema))
+        self._drop_unused_enum_types(enum_types)
 
     def alter_column(
         self,

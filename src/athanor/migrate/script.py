@@ -64,6 +64,10 @@ class ScriptDirectory:
             beside = Path(config.config_file_name).resolve().parent / location
             if beside.exists():
                 path = beside
+        for entry in reversed((config.get_main_option("prepend_sys_path") or "").split()):
+            resolved = str(Path(entry).resolve())
+            if resolved not in sys.path:
+                sys.path.insert(0, resolved)
         raw_locations = config.get_main_option("version_locations")
         locations = raw_locations.replace(",", " ").split() if raw_locations else None
         return cls(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from athanor.dialects.migrate import MigrationImpl
@@ -14,12 +13,14 @@ class PostgreSQLMigrationImpl(MigrationImpl):
 
     transactional_ddl: ClassVar[bool] = True
 
-    def add_enum_values(self, name: str, schema: str | None, values: Sequence[str]) -> list[str]:
-        target = self.table(name, schema)
-        return [
-            f"ALTER TYPE {target} ADD VALUE IF NOT EXISTS {self.compiler.literal(value)}"
-            for value in values
-        ]
+    def add_enum_value(
+        self, name: str, schema: str | None, value: str, before: str | None, after: str | None
+    ) -> str:
+        literal = self.compiler.literal
+        sql = f"ALTER TYPE {self.table(name, schema)} ADD VALUE IF NOT EXISTS {literal(value)}"
+        if before is not None:
+            return f"{sql} BEFORE {literal(before)}"
+        return f"{sql} AFTER {literal(after)}" if after is not None else sql
 
     def create_index(self, index: Any, if_not_exists: bool = False) -> list[Any]:
         """``postgresql_concurrently=True`` builds the index without blocking writes."""

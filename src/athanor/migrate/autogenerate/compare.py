@@ -16,6 +16,7 @@ from typing import Any
 from athanor.migrate.autogenerate.ops import (
     AddColumnOp,
     AddConstraintOp,
+    AddEnumValueOp,
     AlterColumnOp,
     CreateIndexOp,
     CreateTableOp,
@@ -24,6 +25,7 @@ from athanor.migrate.autogenerate.ops import (
     DropIndexOp,
     DropTableOp,
     MigrateOp,
+    NoteOp,
     RenameTableOp,
     SetTableCommentOp,
 )
@@ -153,6 +155,7 @@ class Comparer:
         )
 
     def _compare(self) -> list[MigrateOp]:
+        self._enum_types_seen: set[tuple[str | None, str]] = set()
         model_tables = {
             t.name: t
             for t in self.metadata.tables.values()
@@ -214,6 +217,7 @@ class Comparer:
             if source not in db_columns:
                 added.append(column)
                 continue
+            ops.extend(self._enum_labels(db_columns[source], column))
             alter = self._compare_column(name, column, db_columns[source])
             if source != column.name:
                 alter.changes = {"new_column_name": column.name, **alter.changes}
@@ -242,6 +246,39 @@ class Comparer:
                 if self._types_differ(old, new) is False:
                     source = f"{table}.{old.name}"
                     self._probable_rename("column", source, new.name, f"{source}:{new.name}")
+
+    def _enum_labels(self, db: Column, model: Column) -> list[MigrateOp]:
+        """``ALTER TYPE ... ADD VALUE`` for labels the models add to a PostgreSQL enum type
+        (once per type); labels removed or reordered are noted, as PostgreSQL can't."""
+        old_type, new_type = db.type, _impl_type(model.type, self.context.dialect)
+        if not (
+            self.impl.compiler.supports_native_enum_types
+            and isinstance(old_type, sqltypes.Enum)
+            and isinstance(new_type, sqltypes.Enum)
+            and new_type.native_enum
+            and new_type.name is not None
+            and old_type.name == new_type.name
+        ):
+            return []
+        key = (new_type.schema, new_type.name)
+        old, new = list(old_type.enums), list(new_type.enums)
+        if key in self._enum_types_seen or old == new:
+            return []
+        self._enum_types_seen.add(key)
+        if [label for label in new if label in old] != old:
+            return [
+                NoteOp(
+                    f"Enum type {new_type.name} changes from {old} to {new}: PostgreSQL can "
+                    "only add labels; recreate the type by hand"
+                )
+            ]
+        ops: list[MigrateOp] = []
+        for position, label in enumerate(new):
+            if label not in old:
+                before = new[position + 1] if position == 0 and old else None
+                after = new[position - 1] if position > 0 else None
+                ops.append(AddEnumValueOp(new_type.name, label, before, after, new_type.schema))
+        return ops
 
     def _compare_column(self, table: str, model: Column, db: Column) -> AlterColumnOp:
         alter = AlterColumnOp(table, model.name)

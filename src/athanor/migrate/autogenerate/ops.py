@@ -373,6 +373,43 @@ class SetTableCommentOp(MigrateOp):
 
 
 @dataclass
+class NoteOp(MigrateOp):
+    """A comment in the revision for what autogenerate cannot do."""
+
+    text: str
+
+    def reverse(self) -> MigrateOp:
+        return self
+
+    def render(self, renderer: Renderer) -> list[str]:
+        return [f"# {self.text}"]
+
+
+@dataclass
+class AddEnumValueOp(MigrateOp):
+    """A label added to a PostgreSQL enum type (``ALTER TYPE ... ADD VALUE``); PostgreSQL
+    cannot drop one, so the downgrade only notes it."""
+
+    type_name: str
+    value: str
+    before: str | None = None
+    after: str | None = None
+    schema: str | None = None
+
+    def reverse(self) -> MigrateOp:
+        return NoteOp(
+            f"PostgreSQL cannot drop the label {self.value!r} of enum type {self.type_name}; "
+            "it stays"
+        )
+
+    def render(self, renderer: Renderer) -> list[str]:
+        sql = renderer.impl.add_enum_value(
+            self.type_name, self.schema, self.value, self.before, self.after
+        )
+        return [f"op.execute({sql!r})"]
+
+
+@dataclass
 class OpList:
     """``upgrade_ops`` / ``downgrade_ops`` of a :class:`MigrationScript`."""
 
@@ -417,6 +454,6 @@ def render_ops(ops: OpList, renderer: Renderer, notes: Sequence[str] = ()) -> st
         )
     ]
     lines = [line for op in ops.ops for line in op.render(renderer)]
-    if not lines:
-        lines = ["pass"]
+    if all(line.startswith("#") for line in lines):
+        lines.append("pass")
     return "\n".join("    " + line for line in comments + lines)

@@ -1,0 +1,114 @@
+"""Enums in migrations: PostgreSQL's named types are created before the columns that use
+them, get labels with ``ALTER TYPE ... ADD VALUE`` and are dropped after the last column that
+used them; MySQL's inline ENUM is altered like any other type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import athanor as sa
+from athanor.migrate import command
+from migrate.migrate_project import attributes_project
+
+
+def models(labels: tuple[str, ...], color: bool = False) -> sa.MetaData:
+    metadata = sa.MetaData()
+    columns = [
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("mood", sa.Enum(*labels, name="mood")),
+    ]
+    if color:
+        columns.append(sa.Column("color", sa.Enum("red", "blue", name="color")))
+    sa.Table("people", metadata, *columns)
+    return metadata
+
+
+def _enum_types(url: str) -> dict[str, list[str]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e "
+                    "ON e.enumtypid = t.oid ORDER BY t.typname, e.enumsortorder"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    found: dict[str, list[str]] = {}
+    for name, label in rows:
+        found.setdefault(name, []).append(label)
+    return found
+
+
+def _revision(config, labels: tuple[str, ...], rev_id: str, color: bool = False) -> str:
+    config.attributes["target_metadata"] = models(labels, color)
+    made = command.revision(config, rev_id, autogenerate=True, rev_id=rev_id)
+    assert made is not None and made.path is not None
+    return Path(made.path).read_text()
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_enum_types(backend, tmp_path: Path) -> None:
+    project = attributes_project(tmp_path, backend.url)
+    config = project.config()
+    first = _revision(config, ("sad", "ok"), "first")
+    assert "sa.Enum('sad', 'ok', name='mood')" in first
+    command.upgrade(config, "head")
+    assert _enum_types(backend.url) == {"mood": ["sad", "ok"]}
+
+    labels = _revision(config, ("meh", "sad", "ok", "happy"), "labels", color=True)
+    upgrade, downgrade = labels.split("def downgrade")
+    assert "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh' BEFORE 'sad'" in upgrade
+    assert "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'happy' AFTER 'ok'" in upgrade
+    assert (
+        "op.add_column('people', sa.Column('color', sa.Enum('red', 'blue', name='color')" in upgrade
+    )
+    assert "# PostgreSQL cannot drop the label 'meh' of enum type mood; it stays" in downgrade
+    command.upgrade(config, "head")
+    assert _enum_types(backend.url) == {
+        "color": ["red", "blue"],
+        "mood": ["meh", "sad", "ok", "happy"],
+    }
+    command.check(config)
+
+    command.downgrade(config, "first")
+    assert _enum_types(backend.url) == {"mood": ["meh", "sad", "ok", "happy"]}
+    command.downgrade(config, "base")
+    assert _enum_types(backend.url) == {}
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_removed_label_is_noted(backend, tmp_path: Path) -> None:
+    project = attributes_project(tmp_path, backend.url)
+    config = project.config()
+    _revision(config, ("sad", "ok"), "first")
+    command.upgrade(config, "head")
+    source = _revision(config, ("ok",), "fewer")
+    assert "Enum type mood changes from ['sad', 'ok'] to ['ok']" in source
+    assert "ADD VALUE" not in source
+    compile(source, "fewer.py", "exec")
+
+
+@pytest.mark.backends("mysql", "sqlite")
+def test_inline_enum_labels_round_trip(backend, tmp_path: Path) -> None:
+    project = attributes_project(tmp_path, backend.url)
+    config = project.config()
+    _revision(config, ("sad", "ok"), "first")
+    command.upgrade(config, "head")
+    source = _revision(config, ("sad", "ok", "happy"), "labels")
+    assert "sa.Enum('sad', 'ok', 'happy', name='mood')" in source.split("def downgrade")[0]
+    command.upgrade(config, "head")
+    command.check(config)
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO people (id, mood) VALUES (1, 'happy')"))
+            conn.execute(sa.text("DELETE FROM people"))
+    finally:
+        engine.dispose()
+    command.downgrade(config, "first")
+    config.attributes["target_metadata"] = models(("sad", "ok"))
+    command.check(config)
