@@ -48,6 +48,18 @@ class Node(Base):
     children: Mapped[list[Node]] = relationship(back_populates="parent")
 
 
+def seed_users_with_posts(session: Any, users: int) -> None:
+    """``users`` users u0, u1, ... with ages 0, 1, ...; user i has i posts named p<i><j>."""
+    from athanor import insert
+
+    session.execute(insert(User), [{"username": f"u{i}", "age": i} for i in range(users)])
+    session.execute(
+        insert(Post),
+        [{"title": f"p{i}{j}", "user_id": i + 1} for i in range(users) for j in range(i)],
+    )
+    session.commit()
+
+
 class StatementLog:
     """SQL statements an engine ran (for asserting how many queries an operation needs)."""
 

@@ -19,18 +19,13 @@ from athanor.orm import (
     selectinload,
     with_loader_criteria,
 )
-from orm.orm_models import Node, Post, StatementLog, User
+from orm.orm_models import Node, Post, StatementLog, User, seed_users_with_posts
 
 
 @pytest.fixture
 def session(engine: Any) -> Any:
     with Session(engine) as session:
-        session.execute(insert(User), [{"username": f"u{i}", "age": i} for i in range(3)])
-        session.execute(
-            insert(Post),
-            [{"title": f"p{i}{j}", "user_id": i + 1} for i in range(3) for j in range(i)],
-        )
-        session.commit()
+        seed_users_with_posts(session, 3)
         yield session
 
 

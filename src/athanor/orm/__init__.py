@@ -27,6 +27,7 @@ from athanor.orm.base import (
     instance_state,
     object_mapper,
 )
+from athanor.orm.bundle import Bundle
 from athanor.orm.collections import (
     InstrumentedList,
     InstrumentedSet,
@@ -97,6 +98,7 @@ __all__ = [
     "AliasedClass",
     "AttributeEvents",
     "AttributeState",
+    "Bundle",
     "ColumnProperty",
     "DeclarativeBase",
     "DeclarativeBaseNoMeta",

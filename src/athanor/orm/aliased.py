@@ -14,7 +14,7 @@ from athanor.orm.base import _mapper_or_none
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.relationships import MANYTOMANY, RelationshipProperty
 from athanor.sql.elements import ColumnElement, KeyContext, and_
-from athanor.sql.selectable import Alias, ColumnCollection
+from athanor.sql.selectable import Alias, ColumnCollection, FromClause
 
 
 class AliasedEntity(EntityClause, Alias):
@@ -54,6 +54,22 @@ class AliasedEntity(EntityClause, Alias):
 
     def __repr__(self) -> str:
         return f"<aliased {self.mapper.class_.__name__} {self.name or '(anonymous)'}>"
+
+
+class SelectableEntity(AliasedEntity):
+    """``aliased(User, subquery)``: a subquery, CTE or union read as ``User`` objects."""
+
+    __visit_name__ = "entity_proxy"
+
+    def __init__(self, mapper: Mapper, selectable: Any) -> None:
+        EntityClause.__init__(self, mapper)
+        self.element = selectable
+        self._root = selectable
+        self.name = getattr(selectable, "name", None)
+        self._proxied_from = selectable
+
+    def __repr__(self) -> str:
+        return f"<aliased {self.mapper.class_.__name__} over {self._root!r}>"
 
 
 def relationship_joins(
@@ -115,12 +131,16 @@ class RelationshipPath:
 class AliasedClass:
     """A mapped class under an alias; attributes give the alias's columns (``ua.username``)."""
 
-    def __init__(self, entity: Any, name: str | None = None) -> None:
+    def __init__(self, entity: Any, name: str | None = None, selectable: Any = None) -> None:
         mapper = _mapper_or_none(entity)
         if mapper is None:
             raise sa_exc.ArgumentError(f"aliased() needs a mapped class, got {entity!r}")
         mapper._check_configure()
-        self._entity = AliasedEntity(mapper, name)
+        self._entity = (
+            AliasedEntity(mapper, name)
+            if selectable is None
+            else SelectableEntity(mapper, selectable)
+        )
         self._mapper = mapper
 
     def __clause_element__(self) -> AliasedEntity:
@@ -145,10 +165,17 @@ class AliasedClass:
 
 
 def aliased(element: Any, alias: Any = None, name: str | None = None, flat: bool = False) -> Any:
-    """``element`` (a mapped class) under an alias, to use it twice in one statement."""
-    if alias is not None:
+    """``element`` (a mapped class) under an alias, to use it twice in one statement.
+
+    With ``alias`` (a subquery, CTE or ``union(...).subquery()`` selecting the class's columns)
+    the class's attributes read that selectable's columns and rows load as objects.
+    """
+    if alias is None:
+        return AliasedClass(element, name)
+    selectable = alias.__clause_element__() if hasattr(alias, "__clause_element__") else alias
+    if not isinstance(selectable, FromClause) or isinstance(selectable, EntityClause):
         raise sa_exc.ArgumentError(
-            "aliased(cls, selectable) is not supported yet; alias the class itself "
-            "(aliased(cls) or aliased(cls, name=...))"
+            f"aliased(cls, selectable) takes a subquery or CTE (select(...).subquery()), got "
+            f"{alias!r}"
         )
-    return AliasedClass(element, name)
+    return AliasedClass(element, name, selectable)

@@ -18,6 +18,7 @@ from athanor.engine.result import ChunkedIteratorResult, CursorResult, Result, R
 from athanor.orm import eager
 from athanor.orm import exc as orm_exc
 from athanor.orm.base import STATE_KEY, state_str
+from athanor.orm.bundle import Bundle
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.relationships import replace_columns
@@ -39,7 +40,7 @@ def is_orm_statement(statement: Any) -> bool:
     """Whether ``statement`` selects at least one mapped entity."""
     if not isinstance(statement, Select):
         return False
-    return any(isinstance(raw, EntityClause) for raw in statement._raw_columns)
+    return any(isinstance(raw, EntityClause | Bundle) for raw in statement._raw_columns)
 
 
 def plan_for(statement: Select) -> LoadingPlan:
@@ -57,7 +58,8 @@ class LoadingPlan:
     """Which columns of a result row feed which mapper, for one statement shape."""
 
     def __init__(self, statement: Select) -> None:
-        self.parts: list[tuple[Mapper | None, int, int, tuple[str, ...] | None]] = []
+        self.parts: list[tuple[Mapper | Bundle | None, int, int, tuple[str, ...] | None]] = []
+        """Per result value: its mapper (or bundle), first column, column count, loaded keys."""
         keys: list[str] = []
         named = statement._named_columns()
         position = 0
@@ -76,6 +78,10 @@ class LoadingPlan:
                     self.overrides.update(raising)
                 self.parts.append((raw.mapper, position, count, load_keys))
                 keys.append(raw.mapper.class_.__name__)
+            elif isinstance(raw, Bundle):
+                count = len(raw.c)
+                self.parts.append((raw, position, count, None))
+                keys.append(str(raw.name))
             elif isinstance(raw, FromClause):
                 count = len(raw.c)
                 for offset in range(count):
@@ -94,7 +100,7 @@ class LoadingPlan:
         self.requires_unique = False
         limited = statement._limit is not None or statement._offset is not None
         for index, (mapper, _, _, _) in enumerate(self.parts):
-            if mapper is None:
+            if not isinstance(mapper, Mapper):
                 continue
             nodes = eager.build_tree(mapper, statement._with_options)
             if nodes:
@@ -106,7 +112,7 @@ class LoadingPlan:
         propagated = [c for c in loader_criteria(statement._with_options) if c.propagate_to_loaders]
         if propagated:
             for mapper, _, _, _ in self.parts:
-                for prop in mapper._relationships if mapper is not None else ():
+                for prop in mapper._relationships if isinstance(mapper, Mapper) else ():
                     self.lazy_options[prop] = [
                         *self.lazy_options.get(prop, ()),
                         eager.Origin(prop),
@@ -139,6 +145,11 @@ class LoadingPlan:
         for mapper, start, count, load_keys in self.parts:
             if mapper is None:
                 makers.append(_column_getter(start, processors))
+            elif isinstance(mapper, Bundle):
+                getters = [_column_getter(start + i, processors) for i in range(count)]
+                makers.append(
+                    mapper.create_row_processor(statement, getters, list(mapper.c.keys()))
+                )
             else:
                 makers.append(
                     instance_loader(

@@ -540,8 +540,13 @@ class Session(EventTarget):
             if self.autoflush and not self._flushing and (options.get("autoflush", True)):
                 self._autoflush()
             assert isinstance(statement, Select)
-            entity = next(raw for raw in statement._raw_columns if isinstance(raw, EntityClause))
-            bind = self.get_bind(entity.mapper, **(bind_arguments or {}))
+            entity = next(
+                (raw for raw in statement._raw_columns if isinstance(raw, EntityClause)), None
+            )
+            if entity is None:
+                bind = self.get_bind(clause=statement, **(bind_arguments or {}))
+            else:
+                bind = self.get_bind(entity.mapper, **(bind_arguments or {}))
             conn = self._connection_for_bind(bind)
             plan = plan_for(statement)
             result = conn.execute(statement, params, execution_options=execution_options)

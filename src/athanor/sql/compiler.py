@@ -1233,6 +1233,10 @@ class SQLCompiler(Compiled):
         inner = self.process(alias.element, asfrom=True, **_strip(kw))
         return f"{inner} AS {name}"
 
+    def visit_entity_proxy(self, element: Any, **kw: Any) -> str:
+        """A FROM object standing for another one (the ORM's ``aliased(User, subquery)``)."""
+        return self.process(element._proxied_from, **kw)
+
     def visit_subquery(self, subquery: sel.Subquery, asfrom: bool = False, **kw: Any) -> str:
         name = self._from_name(subquery)
         if not asfrom:

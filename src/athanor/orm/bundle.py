@@ -1,0 +1,69 @@
+"""``Bundle``: several columns selected as one named value (``select(Bundle("u", User.id, ...))``).
+
+A bundle is a FROM-like element whose columns the SELECT lists in place; its own FROM objects
+are those of its columns, so it never appears in the FROM clause itself.  Each result row
+holds one value for it, a Row keyed by the column names (``row.u.id``); subclasses shape that
+value by overriding :meth:`Bundle.create_row_processor`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from athanor.engine.result import ResultMetaData
+from athanor.sql.elements import ColumnElement, KeyContext, coerce_column
+from athanor.sql.selectable import ColumnCollection, FromClause
+
+RowProcessor = Callable[[Sequence[Any]], Any]
+
+
+class Bundle(FromClause):
+    """A group of columns returned as one value per row, under ``name``."""
+
+    __visit_name__ = "bundle"
+    single_entity = False
+    is_bundle = True
+
+    def __init__(self, name: str, *exprs: Any, single_entity: bool = False) -> None:
+        self.name = name
+        self.exprs: tuple[ColumnElement, ...] = tuple(coerce_column(e) for e in exprs)
+        if not self.exprs:
+            raise ValueError(f"Bundle({name!r}) needs at least one column")
+        self.single_entity = single_entity
+
+    def _populate_columns(self) -> ColumnCollection:
+        cols = ColumnCollection()
+        for expr in self.exprs:
+            cols.add(expr, expr._proxy_name or f"col_{len(cols)}")
+        return cols
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return [f for e in self.exprs for f in e._from_objects]
+
+    def _ck(self, ctx: KeyContext) -> Hashable:
+        return ("BUNDLE", type(self), self.name, tuple(e._ck(ctx) for e in self.exprs))
+
+    def label(self, name: str) -> Bundle:
+        """The same bundle under another name."""
+        new = self._generate()
+        new.name = name
+        return new
+
+    def create_row_processor(
+        self, query: Any, procs: Sequence[RowProcessor], labels: Sequence[str]
+    ) -> RowProcessor:
+        """A function turning a result row into this bundle's value (a Row by default)."""
+        make_row = ResultMetaData(labels).make_row
+
+        def proc(row: Sequence[Any]) -> Any:
+            return make_row([p(row) for p in procs])
+
+        return proc
+
+    def __repr__(self) -> str:
+        return f"Bundle({self.name!r}, {', '.join(map(str, self.exprs))})"
+
+
+__all__ = ["Bundle"]
