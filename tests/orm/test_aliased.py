@@ -85,7 +85,7 @@ def test_aliased_entity_loads_objects_with_loader_options(engine: Any) -> None:
 def test_aliased_rejects_what_it_cannot_do() -> None:
     with pytest.raises(exc.ArgumentError, match="mapped class"):
         aliased(object)
-    with pytest.raises(exc.ArgumentError, match="not supported yet"):
-        aliased(User, select(User).subquery())
+    with pytest.raises(exc.ArgumentError, match="subquery or CTE"):
+        aliased(User, select(User))
     with pytest.raises(AttributeError, match="no column attribute 'nope'"):
         _ = aliased(User).nope
