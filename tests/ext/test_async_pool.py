@@ -15,6 +15,7 @@ import pytest
 
 from athanor import exc
 from athanor.dialects.sqlite.aiosqlite import AiosqliteDialect
+from athanor.pool import queue_pool
 from athanor.pool.async_adapted_queue_pool import AsyncAdaptedQueuePool
 from athanor.util.async_adapter import wait_for_background_closes
 from athanor.util.concurrency import await_only, greenlet_spawn
@@ -192,16 +193,19 @@ def test_await_only_helper_is_what_waits(tmp_path: Path) -> None:
     assert asyncio.run(main()) == 0
 
 
-def test_a_returned_connection_goes_to_the_waiter_not_to_the_returning_task(
-    tmp_path: Path,
+def test_a_returned_connection_goes_to_a_waiter_past_the_window_not_to_the_returning_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(queue_pool, "RETAKE_WINDOW", 0.05)
+
     async def main() -> tuple[bool, type[BaseException] | None]:
-        pool = _pool(tmp_path, pool_size=1, max_overflow=0, timeout=0.2)
+        pool = _pool(tmp_path, pool_size=1, max_overflow=0, timeout=0.3)
         holder = await _in_bridge(pool.connect)
         raw = holder.dbapi_connection
         waiter = asyncio.ensure_future(_in_bridge(pool.connect))
         while pool.stats().waits < 1:
             await asyncio.sleep(0.001)
+        await asyncio.sleep(0.1)
         await _in_bridge(holder.close)
         failure: type[BaseException] | None = None
         try:

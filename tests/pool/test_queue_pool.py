@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from athanor import exc
-from athanor.pool import PoolProxiedConnection, QueuePool
+from athanor.pool import PoolProxiedConnection, QueuePool, queue_pool
 
 Creator = Callable[[], sqlite3.Connection]
 
@@ -130,7 +130,10 @@ def test_fifo_or_lifo_reuse(creator: Creator, use_lifo: bool, expected: int) -> 
     again.close()
 
 
-def test_waiters_are_served_in_arrival_order(creator: Creator) -> None:
+def test_waiters_are_served_in_arrival_order(
+    creator: Creator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queue_pool, "RETAKE_WINDOW", 0.0)  # every waiter is past the window
     pool = QueuePool(creator, pool_size=1, max_overflow=0, timeout=10)
     holder = pool.connect()
     served: list[int] = []
@@ -154,9 +157,10 @@ def test_waiters_are_served_in_arrival_order(creator: Creator) -> None:
     assert pool.stats().max_wait > 0
 
 
-def test_a_waiter_is_handed_the_returned_connection_before_any_newcomer(
-    creator: Creator,
+def test_a_waiter_past_the_window_is_handed_the_returned_connection_before_any_newcomer(
+    creator: Creator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(queue_pool, "RETAKE_WINDOW", 0.05)
     pool = QueuePool(creator, pool_size=1, max_overflow=0, timeout=10)
     holder = pool.connect()
     raw = holder.dbapi_connection
@@ -164,6 +168,7 @@ def test_a_waiter_is_handed_the_returned_connection_before_any_newcomer(
     thread = threading.Thread(target=lambda: got.append(pool.connect()))
     thread.start()
     wait_until(lambda: pool.stats().waits == 1)
+    time.sleep(0.1)
     holder.close()
     pool._timeout = 0.05
     with pytest.raises(exc.TimeoutError):
@@ -171,6 +176,63 @@ def test_a_waiter_is_handed_the_returned_connection_before_any_newcomer(
     thread.join(10)
     assert got[0].dbapi_connection is raw
     got[0].close()
+
+
+def test_within_the_window_the_returning_thread_may_take_its_connection_again(
+    creator: Creator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queue_pool, "RETAKE_WINDOW", 0.3)
+    pool = QueuePool(creator, pool_size=1, max_overflow=0, timeout=10)
+    holder = pool.connect()
+    raw = holder.dbapi_connection
+    waited: list[float] = []
+
+    def waiter() -> None:
+        started = time.monotonic()
+        conn = pool.connect()
+        waited.append(time.monotonic() - started)
+        conn.close()
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    wait_until(lambda: pool.stats().waits == 1)
+    holder.close()
+    again = pool.connect()  # no thread switch: the window is still open
+    assert again.dbapi_connection is raw
+    assert waited == []
+    time.sleep(0.4)
+    again.close()  # the waiter is past the window now: it gets the connection
+    thread.join(10)
+    assert len(waited) == 1
+    assert 0.3 <= waited[0] < 2
+    assert pool.checkedout() == 0
+
+
+def test_a_waiter_reaching_the_window_takes_an_idle_connection(
+    creator: Creator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections returned within the window go idle; the waiter does not sleep on until
+    its timeout but takes one of them when its window ends."""
+    monkeypatch.setattr(queue_pool, "RETAKE_WINDOW", 0.2)
+    pool = QueuePool(creator, pool_size=1, max_overflow=0, timeout=10)
+    holder = pool.connect()
+    waited: list[float] = []
+
+    def waiter() -> None:
+        started = time.monotonic()
+        conn = pool.connect()
+        waited.append(time.monotonic() - started)
+        conn.close()
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    wait_until(lambda: pool.stats().waits == 1)
+    holder.close()
+    thread.join(10)
+    assert len(waited) == 1
+    assert 0.15 <= waited[0] < 2
+    assert pool.checkedout() == 0
+    assert pool.checkedin() == 1
 
 
 def test_a_busy_thread_cannot_starve_a_waiter(creator: Creator) -> None:

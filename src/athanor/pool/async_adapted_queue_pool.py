@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class AsyncWaiter:
     """A checkout waiting in an asyncio task; ``wake`` may come from any thread."""
 
-    __slots__ = ("_future", "_loop", "_thread", "handed", "value")
+    __slots__ = ("_future", "_loop", "_thread", "handed", "since", "value")
 
     def __init__(self) -> None:
         # Outside a running loop (sync code misusing an async engine) there is no future;
@@ -42,6 +42,7 @@ class AsyncWaiter:
         self._thread = threading.get_ident()
         self.value: ConnectionPoolEntry | None = None
         self.handed = False
+        self.since = 0.0
 
     def wait(self, timeout: float) -> bool:
         """Await the wake-up through the bridge; False if ``timeout`` seconds pass first."""
@@ -49,13 +50,11 @@ class AsyncWaiter:
         return woken
 
     async def _wait(self, timeout: float) -> bool:
+        # asyncio.wait leaves the future pending on timeout (awaiting it under a timeout
+        # would cancel it), so the waiter can wait again after the retake window.
         assert self._future is not None
-        try:
-            async with asyncio.timeout(timeout):
-                await self._future
-        except TimeoutError:
-            return False
-        return True
+        done, _ = await asyncio.wait((self._future,), timeout=timeout)
+        return bool(done)
 
     def wake(self) -> None:
         """Resolve the future (from the loop's thread directly, else thread-safely)."""

@@ -2,10 +2,12 @@
 
 Idle entries sit in a deque.  A checkout that finds none either opens an overflow
 connection (while ``max_overflow`` allows) or joins a line of waiters.  A connection that
-comes back while checkouts wait is handed straight to the first of them, and a connection
-slot that frees up (a failed connect) is handed on the same way; idle entries exist only
-while nobody waits, so a newcomer can never overtake a waiter and no waiter waits longer
-than the connections ahead of it take.  A waiter that gives up (timeout, interruption,
+comes back while checkouts wait is handed straight to the first of them once that one has
+waited :data:`RETAKE_WINDOW`; before that it goes back among the idle ones, where the thread
+that returned it usually takes it again at once (no thread switch per checkout), and a
+waiter reaching the window takes an idle connection itself.  So nobody waits longer than the
+window plus the hand-offs ahead of it.  A connection slot that frees up (a failed connect)
+is handed to the first waiter at once.  A waiter that gives up (timeout, interruption,
 cancellation) leaves the line, or passes on what it was handed in the meantime.
 
 The fast path is one lock acquire/release per checkout and per checkin.  Only
@@ -26,19 +28,27 @@ from athanor.pool.base import ConnectionPoolEntry, Pool, PoolProxiedConnection
 
 _perf_counter = time.perf_counter
 
+RETAKE_WINDOW = 0.002
+"""Seconds the first waiting checkout may be overtaken: while it has waited less, returned
+connections stay available to anyone.  Saturated, strict first-come hand-off costs a thread
+switch per checkout and makes every checkout wait; this window lets most checkouts proceed
+at once and still bounds every wait (see BENCHMARKS.md, "Pool fairness")."""
+
 
 class Waiter(Protocol):
     """One checkout waiting in QueuePool's line (a new object for every wait).
 
-    The pool sets ``handed`` and ``value`` (the entry handed over, or None for a free
-    connection slot the waiter is to fill) and then calls ``wake()``; ``wait(timeout)`` is
-    called once and returns True once woken, False when ``timeout`` seconds passed first.
+    The pool sets ``since`` (``time.perf_counter()`` when it joined the line), ``handed``
+    and ``value`` (the entry handed over, or None for a free connection slot the waiter is
+    to fill) and then calls ``wake()``; ``wait(timeout)`` returns True once woken, False
+    when ``timeout`` seconds passed first, and may be called again after False.
     ``wake()`` may come from any thread, is called with the pool lock held and must not
     block.
     """
 
     value: ConnectionPoolEntry | None
     handed: bool
+    since: float
 
     def wait(self, timeout: float) -> bool:
         """Block until woken (True) or ``timeout`` seconds have passed (False)."""
@@ -50,13 +60,14 @@ class Waiter(Protocol):
 class ThreadWaiter:
     """A waiting thread, parked on a lock of its own until the pool releases it."""
 
-    __slots__ = ("_lock", "handed", "value")
+    __slots__ = ("_lock", "handed", "since", "value")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._lock.acquire()
         self.value: ConnectionPoolEntry | None = None
         self.handed = False
+        self.since = 0.0
 
     def wait(self, timeout: float) -> bool:
         """Block on the private lock."""
@@ -69,8 +80,8 @@ class ThreadWaiter:
 
 class QueuePool(Pool):
     """Keeps up to ``pool_size`` connections, opens up to ``max_overflow`` more under load
-    (-1: no limit), and makes further checkouts wait up to ``timeout`` seconds, in arrival
-    order (see the module docstring), before raising :class:`~athanor.exc.TimeoutError`.
+    (-1: no limit), and makes further checkouts wait up to ``timeout`` seconds, served in
+    arrival order (see the module docstring), before raising :class:`~athanor.exc.TimeoutError`.
     ``pool_size=0`` means no limit at all.  ``use_lifo=True`` reuses the most recently
     returned connection first (lets idle ones time out server-side); the default reuses
     the oldest.
@@ -145,12 +156,18 @@ class QueuePool(Pool):
                 self._checkouts += 1
                 mutex.release()
                 return self._connect_in_slot()
+        started = waiter.since = _perf_counter()
         self._waiters.append(waiter)
         self._waits += 1
         mutex.release()
-        started = _perf_counter()
+        timeout = self._timeout
+        claimed = None
         try:
-            woken = waiter.wait(self._timeout)
+            woken = waiter.wait(min(timeout, RETAKE_WINDOW))
+            if not woken and timeout > RETAKE_WINDOW:
+                claimed = self._claim_idle(waiter)
+                if claimed is None:
+                    woken = waiter.wait(timeout - RETAKE_WINDOW)
         except BaseException:
             self._abandon(waiter)
             raise
@@ -159,7 +176,7 @@ class QueuePool(Pool):
         self._wait_time += waited
         if waited > self._max_wait:  # noqa: PLR1730 - max() would allocate under the lock
             self._max_wait = waited
-        if not (woken or waiter.handed):
+        if claimed is None and not (woken or waiter.handed):
             self._waiters.remove(waiter)
             self._timeouts += 1
             checked_out = self._pool_size - len(self._idle) + self._overflow
@@ -167,8 +184,23 @@ class QueuePool(Pool):
             raise self._timeout_error(checked_out)
         self._checkouts += 1
         mutex.release()
+        if claimed is not None:
+            return claimed
         handed = waiter.value
         return self._connect_in_slot() if handed is None else handed
+
+    def _claim_idle(self, waiter: Waiter) -> ConnectionPoolEntry | None:
+        """A waiter at the end of the window: leave the line with an idle entry, if any
+        (returns within the window left them idle) and nothing was handed meanwhile."""
+        mutex = self._mutex
+        mutex.acquire()
+        if waiter.handed or not self._idle:
+            mutex.release()
+            return None
+        self._waiters.remove(waiter)
+        entry = self._take()
+        mutex.release()
+        return entry
 
     def _hand_over(self, entry: ConnectionPoolEntry | None) -> bool:
         """Give ``entry`` (None: a free connection slot) to the first waiter, if any (called
@@ -217,7 +249,11 @@ class QueuePool(Pool):
     def _do_return_conn(self, entry: ConnectionPoolEntry) -> None:
         mutex = self._mutex
         mutex.acquire()
-        if self._waiters:
+        waiters = self._waiters
+        if waiters and (
+            len(self._idle) >= self._idle_limit
+            or _perf_counter() - waiters[0].since >= RETAKE_WINDOW
+        ):
             self._hand_over(entry)
             mutex.release()
             return
