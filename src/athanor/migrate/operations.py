@@ -107,6 +107,14 @@ class Operations:
         for statement in statements:
             self.migration_context.execute(statement)
 
+    def _metadata(self) -> MetaData:
+        """A MetaData with the naming convention of env.py's ``target_metadata``, so that
+        constraints and indexes created without a name get the names the models give them."""
+        convention = getattr(
+            self.migration_context.opts.get("target_metadata"), "naming_convention", None
+        )
+        return MetaData(naming_convention=convention) if convention else MetaData()
+
     def _inspector(self) -> Inspector | None:
         if self.migration_context.as_sql:
             return None
@@ -121,7 +129,7 @@ class Operations:
         """``CREATE TABLE`` with columns and constraints as in ``Table(...)``; also creates
         indexes of ``index=True`` columns, comments and native enum types it needs.
         Returns the ``Table`` (handy for :meth:`bulk_insert`)."""
-        metadata = kw.pop("_metadata", None) or MetaData()
+        metadata = kw.pop("_metadata", None) or self._metadata()
         items = [self._portable(item) for item in columns]
         table = Table(table_name, metadata, *items, **kw)
         self._stub_referred(table)
@@ -218,7 +226,7 @@ class Operations:
         if self.impl.add_column_needs_recreate(column):
             self._recreate(table_name, schema, lambda t: t.add_column(column))
             return
-        metadata = MetaData()
+        metadata = self._metadata()
         table = Table(table_name, metadata, column, schema=schema)
         self._stub_referred(table)
         self._create_enum_types(table)
@@ -328,7 +336,7 @@ class Operations:
     ) -> None:
         """``CREATE [UNIQUE] INDEX`` on columns (names) and expressions (``text()``);
         ``postgresql_where``, ``postgresql_concurrently``, ``mysql_length`` ... as options."""
-        table = _stub_table(MetaData(), table_name, columns, schema)
+        table = _stub_table(self._metadata(), table_name, columns, schema)
         elements = [table.c[c] if isinstance(c, str) else c for c in columns]
         index = Index(index_name, *elements, unique=unique, **kw)
         if index.table is None:
@@ -356,10 +364,11 @@ class Operations:
     def _add_constraint(
         self, table: Table, constraint: Any, spec: ConstraintSpec, not_valid: bool = False
     ) -> None:
+        table.append_constraint(constraint)
         if not self.impl.can_alter_constraints:
+            spec.name = constraint.name
             self._recreate(table.name, table.schema, lambda t: t.add_constraint(spec))
             return
-        table.append_constraint(constraint)
         self._run(self.impl.add_constraint(constraint, not_valid))
 
     def create_primary_key(
@@ -369,7 +378,7 @@ class Operations:
         columns: Sequence[str],
         schema: str | None = None,
     ) -> None:
-        table = _stub_table(MetaData(), table_name, columns, schema)
+        table = _stub_table(self._metadata(), table_name, columns, schema)
         constraint = PrimaryKeyConstraint(*columns, name=constraint_name)
         self._add_constraint(
             table, constraint, ConstraintSpec("pk", constraint_name, list(columns))
@@ -383,7 +392,7 @@ class Operations:
         schema: str | None = None,
         **kw: Any,
     ) -> None:
-        table = _stub_table(MetaData(), table_name, columns, schema)
+        table = _stub_table(self._metadata(), table_name, columns, schema)
         constraint = UniqueConstraint(*columns, name=constraint_name, **kw)
         self._add_constraint(
             table, constraint, ConstraintSpec("uq", constraint_name, list(columns))
@@ -399,7 +408,7 @@ class Operations:
     ) -> None:
         if isinstance(condition, str):
             condition = text(condition)
-        table = _stub_table(MetaData(), table_name, [], schema)
+        table = _stub_table(self._metadata(), table_name, [], schema)
         constraint = CheckConstraint(condition, name=constraint_name, **kw)
         self._add_constraint(
             table, constraint, ConstraintSpec("ck", constraint_name, sqltext=condition)
@@ -421,7 +430,7 @@ class Operations:
         referent_schema: str | None = None,
         **kw: Any,
     ) -> None:
-        metadata = MetaData()
+        metadata = self._metadata()
         table = _stub_table(metadata, source_table, local_cols, source_schema)
         referred = _stub_table(metadata, referent_table, remote_cols, referent_schema)
         prefix = f"{referent_schema}.{referent_table}" if referent_schema else referent_table

@@ -15,7 +15,7 @@ from typing import Any
 from athanor.sql import types as sqltypes
 from athanor.sql.ddl import constraint_kind
 from athanor.sql.elements import TextClause
-from athanor.sql.schema import Column, Index, Table
+from athanor.sql.schema import Column, Index, Table, conv
 
 _DROP_KIND = {"fk": "foreignkey", "uq": "unique", "ck": "check", "pk": "primary"}
 
@@ -60,6 +60,14 @@ class Renderer:
             return f"sa.text({element.text.replace(chr(92) + ':', ':')!r})"
         return f"sa.text({self.impl.expression(element)!r})"
 
+    @staticmethod
+    def name(name: Any) -> str:
+        """A constraint or index name: ``op.f('...')`` for one a naming convention made, so
+        that running the revision does not apply the convention a second time."""
+        if name is None:
+            return "None"
+        return f"op.f({str(name)!r})" if isinstance(name, conv) else repr(str(name))
+
     def server_default(self, default: Any) -> str:
         arg = getattr(default, "arg", default)
         return repr(arg) if isinstance(arg, str) else self.sql(arg)
@@ -84,7 +92,7 @@ class Renderer:
         if custom is not None:
             return custom
         kind = constraint_kind(constraint)
-        name = f", name={constraint.name!r}" if constraint.name else ""
+        name = f", name={self.name(constraint.name)}" if constraint.name else ""
         if kind == "pk":
             columns = [column.name for column in constraint.columns]
             if not columns:
@@ -279,7 +287,7 @@ class CreateIndexOp(MigrateOp):
         ]
         unique = ", unique=True" if index.unique else ""
         return [
-            f"op.create_index({str(index.name)!r}, {table.name!r}, [{', '.join(elements)}]"
+            f"op.create_index({renderer.name(index.name)}, {table.name!r}, [{', '.join(elements)}]"
             f"{unique}{_schema(table.schema)})"
         ]
 
@@ -295,7 +303,7 @@ class DropIndexOp(MigrateOp):
         table = self.index.table
         assert table is not None
         return [
-            f"op.drop_index({str(self.index.name)!r}, table_name={table.name!r}"
+            f"op.drop_index({renderer.name(self.index.name)}, table_name={table.name!r}"
             f"{_schema(table.schema)})"
         ]
 
@@ -311,7 +319,7 @@ class AddConstraintOp(MigrateOp):
         constraint = self.constraint
         table = constraint.table
         kind = constraint_kind(constraint)
-        name = repr(constraint.name) if constraint.name else "None"
+        name = renderer.name(constraint.name)
         schema = _schema(table.schema)
         if kind == "uq":
             columns = _names(c.name for c in constraint.columns)
@@ -348,7 +356,7 @@ class DropConstraintOp(MigrateOp):
         constraint = self.constraint
         table = constraint.table
         kind = _DROP_KIND[constraint_kind(constraint)]
-        name = repr(constraint.name) if constraint.name else "None"
+        name = renderer.name(constraint.name)
         return [
             f"op.drop_constraint({name}, {table.name!r}, type_={kind!r}{_schema(table.schema)})"
         ]

@@ -1,0 +1,90 @@
+"""Smaller commands and options: ``stamp --purge`` over a version table holding unknown
+revisions, the project's own revision template, and a SQLite table recreation asked for with
+``--sql`` (which needs the live table, so it is refused with a clear message)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import athanor as sa
+from athanor.migrate import command
+from athanor.migrate.util import CommandError
+from migrate.migrate_project import Project
+
+ALTER = '''
+"""alter"""
+import athanor as sa
+from athanor.migrate import op
+
+revision = "alter1"
+down_revision = None
+
+
+def upgrade() -> None:
+    op.alter_column("things", "name", nullable=False, existing_type=sa.String(20))
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def _versions(url: str) -> list[str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT version_num FROM alembic_version"))
+            return sorted(row[0] for row in rows)
+    finally:
+        engine.dispose()
+
+
+def test_stamp_purge_replaces_unknown_revisions(project: Project, backend) -> None:
+    config = project.config()
+    command.revision(config, "one", rev_id="one1")
+    command.revision(config, "two", rev_id="two2")
+    command.stamp(config, "one1")
+    engine = sa.create_engine(project.url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO alembic_version (version_num) VALUES ('gone9')"))
+    finally:
+        engine.dispose()
+    assert _versions(project.url) == ["gone9", "one1"]
+    command.stamp(config, "head", purge=True)
+    assert _versions(project.url) == ["two2"]
+    command.stamp(config, "base", purge=True)
+    assert _versions(project.url) == []
+
+
+@pytest.mark.backends("sqlite")
+def test_project_revision_template(project: Project) -> None:
+    template = project.root / "migrations" / "script.py.tmpl"
+    template.write_text(
+        template.read_text().replace(
+            "# revision identifiers",
+            "# Reviewed by: ${message} / ${up_revision}\n# revision identifiers",
+        )
+    )
+    made = command.revision(project.config(), 'say "hi"', rev_id="tmpl1")
+    assert made.path is not None
+    source = Path(made.path).read_text()
+    assert source.startswith('"""say "hi"\n\nRevision ID: tmpl1\nRevises:\nCreate Date: ')
+    assert '# Reviewed by: say "hi" / tmpl1' in source
+    assert "revision = 'tmpl1'\ndown_revision = None" in source
+    compile(source, made.path, "exec")
+    template.write_text(template.read_text() + "${nope}\n")
+    with pytest.raises(CommandError, match=r"Bad revision template .*'nope'"):
+        command.revision(project.config(), "x", rev_id="tmpl2")
+
+
+@pytest.mark.backends("sqlite")
+def test_sqlite_recreate_with_sql_is_refused(project: Project) -> None:
+    project.write("migrations/versions/alter1.py", ALTER)
+    result = project.run("upgrade", "head", "--sql")
+    assert result.returncode == 2
+    assert "needs the table copied into a new one" in result.stderr
+    assert "run it online, not with --sql" in result.stderr
+    assert "Traceback" not in result.stderr
