@@ -115,12 +115,15 @@ def build(specs: dict[str, TableSpec]) -> sa.MetaData:
 # --- random changes ---------------------------------------------------------------------------
 
 
-def extra_table(unique: bool, with_fk: bool = True) -> TableSpec:
+def extra_table(
+    unique: bool, with_fk: bool = True, uniques: dict[str, str] | None = None
+) -> TableSpec:
     return TableSpec(
         "extra",
         [ColumnSpec("parent_id", "int"), ColumnSpec("value", "str40", nullable=False)],
         fks={"fk_extra_parent_id_parent": ("parent_id", "parent")} if with_fk else {},
         indexes={"ix_extra_value": ("value", unique)},
+        uniques=uniques or {},
     )
 
 
@@ -301,6 +304,10 @@ def reflect(url: str) -> dict[str, Any]:
 @example(models=edited(lambda m: m["child"].uniques.update(uq_child_parent_id="parent_id")))
 # MySQL reflects a unique index as a unique constraint.
 @example(models=edited(lambda m: m.update(extra=extra_table(unique=True))))
+# ... and keeps it apart from a unique constraint on the same column.
+@example(
+    models=edited(lambda m: m.update(extra=extra_table(True, uniques={"uq_extra_value": "value"})))
+)
 def test_autogenerate_round_trip(backend, models: dict[str, TableSpec]) -> None:
     backend.reset()
     with tempfile.TemporaryDirectory() as directory:

@@ -244,6 +244,11 @@ class MigrationImpl:
         self, name: str, table_name: str, schema: str | None, kind: str | None
     ) -> list[str]:
         """``ALTER TABLE ... DROP CONSTRAINT name`` (``kind``: pk, fk, uq, ck or None)."""
+        if not name:
+            raise exc.CompileError(
+                f"Dropping a constraint of {table_name} needs its name on {self.dialect.name}; "
+                "pass it to drop_constraint()"
+            )
         return [f"ALTER TABLE {self.table(table_name, schema)} DROP CONSTRAINT {self.quote(name)}"]
 
     def needs_constraint_kind(self) -> bool:

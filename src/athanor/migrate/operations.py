@@ -470,6 +470,8 @@ class Operations:
         kind = _KINDS.get((type_ or "").lower().replace("_", ""))
         if kind is None and self.impl.needs_constraint_kind():
             kind = self._constraint_kind(constraint_name, table_name, schema)
+        if kind == "pk" and constraint_name is None:
+            constraint_name = self._primary_key_name(table_name, schema)
         if kind == "uq":
             self._keep_foreign_key_index(constraint_name, table_name, schema)
         self._run(self.impl.drop_constraint(constraint_name, table_name, schema, kind))
@@ -507,6 +509,14 @@ class Operations:
             index["name"] == name for index in inspector.get_indexes(table_name, schema)
         ):
             self.drop_index(name, table_name, schema)
+
+    def _primary_key_name(self, table_name: str, schema: str | None) -> str | None:
+        """The name the database gave a primary key created without one (None offline)."""
+        inspector = self._inspector()
+        if inspector is None:
+            return None
+        name = inspector.get_pk_constraint(table_name, schema).get("name")
+        return str(name) if name else None
 
     def _constraint_kind(self, name: str, table_name: str, schema: str | None) -> str | None:
         inspector = self._inspector()

@@ -343,13 +343,29 @@ class Comparer:
 
         ops_drop: list[MigrateOp] = []
         ops_add: list[MigrateOp] = []
+        if columns_of(model.primary_key, model) != columns_of(db.primary_key, db):
+            if db.primary_key.columns:
+                ops_drop.append(DropConstraintOp(db.primary_key))
+            if model.primary_key.columns:
+                ops_add.append(AddConstraintOp(model.primary_key))
         model_indexes = {i.name: i for i in model.indexes if i.name}
         db_indexes = {i.name: i for i in db.indexes if i.name}
         model_uniques = {
             columns_of(c, model): c for c in model.constraints if constraint_kind(c) == "uq"
         }
-        db_uniques = {columns_of(c, db): c for c in db.constraints if constraint_kind(c) == "uq"}
-        # A unique index and a unique constraint are the same thing on some databases.
+        # A unique index and a unique constraint are the same thing on some databases: MySQL
+        # reflects the models' unique indexes as unique constraints.
+        present: set[str] = set()
+        db_uniques = {}
+        for constraint in db.constraints:
+            if constraint_kind(constraint) != "uq":
+                continue
+            cols = columns_of(constraint, db)
+            unique_index = model_indexes.get(str(constraint.name))
+            if unique_index is None or not unique_index.unique:
+                db_uniques[cols] = constraint
+            elif constraint.name not in db_indexes and columns_of(unique_index, model) == cols:
+                present.add(str(constraint.name))
         for name, index in list(db_indexes.items()):
             if (
                 index.unique
@@ -357,13 +373,6 @@ class Comparer:
                 and name not in model_indexes
             ):
                 del db_indexes[name]
-        present: set[str] = set()
-        for cols, constraint in list(db_uniques.items()):
-            unique_index = model_indexes.get(str(constraint.name))
-            if unique_index is not None and unique_index.unique:
-                del db_uniques[cols]
-                if constraint.name not in db_indexes and columns_of(unique_index, model) == cols:
-                    present.add(str(constraint.name))
         for name, index in db_indexes.items():
             other = model_indexes.get(name)
             changed = other is None or self._index_differs(index, other, columns_of)

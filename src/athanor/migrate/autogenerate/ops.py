@@ -321,9 +321,10 @@ class AddConstraintOp(MigrateOp):
         kind = constraint_kind(constraint)
         name = renderer.name(constraint.name)
         schema = _schema(table.schema)
-        if kind == "uq":
+        if kind in ("uq", "pk"):
             columns = _names(c.name for c in constraint.columns)
-            return [f"op.create_unique_constraint({name}, {table.name!r}, [{columns}]{schema})"]
+            what = "unique_constraint" if kind == "uq" else "primary_key"
+            return [f"op.create_{what}({name}, {table.name!r}, [{columns}]{schema})"]
         if kind == "ck":
             condition = renderer.sql(constraint.sqltext)
             return [f"op.create_check_constraint({name}, {table.name!r}, {condition}{schema})"]
