@@ -9,6 +9,7 @@ database made up do not matter), indexes and check constraints by name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -218,6 +219,7 @@ class Comparer:
                 added.append(column)
                 continue
             ops.extend(self._enum_labels(db_columns[source], column))
+            ops.extend(self._generated_change(name, db_columns[source], column))
             alter = self._compare_column(name, column, db_columns[source])
             if source != column.name:
                 alter.changes = {"new_column_name": column.name, **alter.changes}
@@ -246,6 +248,27 @@ class Comparer:
                 if self._types_differ(old, new) is False:
                     source = f"{table}.{old.name}"
                     self._probable_rename("column", source, new.name, f"{source}:{new.name}")
+
+    def _generated_change(self, table: str, db: Column, model: Column) -> list[MigrateOp]:
+        """A note when a generated column's expression changes (or a column becomes or stops
+        being generated): databases can't ALTER that, so it is left to the author."""
+        before, after = self._generated_sql(db), self._generated_sql(model)
+        if before == after:
+            return []
+        return [
+            NoteOp(
+                f"Generated column {table}.{model.name} changes from {before or 'a plain column'}"
+                f" to {after or 'a plain column'}: autogenerate does not alter generated "
+                "columns; drop and add the column by hand"
+            )
+        ]
+
+    def _generated_sql(self, column: Column) -> str | None:
+        if column.computed is None:
+            return None
+        sql = re.sub(r"[`\"]", "", self.impl.expression(column.computed.sqltext))
+        normalized: str | None = self.impl.normalize_default(sql)
+        return normalized
 
     def _enum_labels(self, db: Column, model: Column) -> list[MigrateOp]:
         """``ALTER TYPE ... ADD VALUE`` for labels the models add to a PostgreSQL enum type

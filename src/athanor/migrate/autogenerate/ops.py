@@ -78,7 +78,9 @@ class Renderer:
             return custom
         parts = [repr(column.name), self.type(column.type)]
         if column.computed is not None:
-            parts.append(f"sa.Computed({self.sql(column.computed.sqltext)})")
+            persisted = getattr(column.computed, "persisted", None)
+            extra = f", persisted={persisted!r}" if persisted is not None else ""
+            parts.append(f"sa.Computed({self.sql(column.computed.sqltext)}{extra})")
         parts.append(f"nullable={column.nullable!r}")
         if column.server_default is not None and column.computed is None:
             parts.append(f"server_default={self.server_default(column.server_default)}")
