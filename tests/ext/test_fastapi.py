@@ -157,10 +157,12 @@ def test_async_routes_through_test_client(backend: Backend) -> None:
     asyncio.run(setup())
     app = _async_app(async_sessionmaker(engine, expire_on_commit=False))
     with TestClient(app) as client:  # its own event loop, in another thread
-        created = client.post("/users/cy").json()
-        assert client.get(f"/users/{created['id']}").json() == created
-        assert client.get("/count").json() == 1
-        client.portal.call(engine.dispose)
+        try:
+            created = client.post("/users/cy").json()
+            assert client.get(f"/users/{created['id']}").json() == created
+            assert client.get("/count").json() == 1
+        finally:  # the connections belong to the client's loop: close them there
+            client.portal.call(engine.dispose)
 
 
 async def _200_concurrent_counts(app: FastAPI) -> None:
