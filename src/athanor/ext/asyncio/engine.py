@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, TypeVar, overload
 
 from athanor import exc
 from athanor.engine import Engine
@@ -28,16 +28,119 @@ from athanor.util.typevars import TP
 if TYPE_CHECKING:
     from athanor.engine import Connection, CursorResult, ScalarResult
     from athanor.engine.transaction import Transaction
+    from athanor.orm.session import SessionTransaction
     from athanor.url import URL
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+_X = TypeVar("_X", bound="Transaction | SessionTransaction")
 
 _SYNC_USE_MESSAGE = (
     "{name} is asynchronous: use 'async with' / 'await' (for example "
     "'async with engine.connect() as conn: await conn.execute(...)'), or run synchronous code "
     "with 'await conn.run_sync(fn)'"
 )
+
+
+class _AsyncOnly:
+    """Refuses plain ``with``: these objects are used with ``async with`` and ``await``."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> NoReturn:
+        raise TypeError(_SYNC_USE_MESSAGE.format(name=type(self).__name__))
+
+    def __exit__(self, *args: object) -> None:
+        """Never reached: ``__enter__`` refuses synchronous use."""
+
+
+class _Startable(_AsyncOnly):
+    """Begun by ``await obj`` or by ``async with obj``, which also ends it."""
+
+    __slots__ = ()
+
+    async def start(self) -> Self:
+        """Begin (what ``await`` and ``async with`` do)."""
+        raise NotImplementedError
+
+    def _started(self) -> bool:
+        raise NotImplementedError
+
+    async def _end(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        raise NotImplementedError
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        return self.start().__await__()
+
+    async def __aenter__(self) -> Self:
+        if not self._started():
+            await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._end(exc_type, exc_value, traceback)
+
+
+class _TransactionFace(_Startable, Generic[_X]):
+    """An awaitable face over a sync transaction (a Connection's or a Session's); subclasses
+    say how to begin it and how its calls run through the bridge."""
+
+    __slots__ = ("nested", "sync_transaction")
+
+    def __init__(self, nested: bool = False) -> None:
+        self.nested = nested
+        self.sync_transaction: _X | None = None
+
+    def _begin(self) -> Callable[[], _X]:
+        raise NotImplementedError
+
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        raise NotImplementedError
+
+    async def start(self) -> Self:
+        """Emit BEGIN (or SAVEPOINT); done by ``async with`` / ``await``."""
+        if self.sync_transaction is not None:
+            raise exc.InvalidRequestError(f"This {type(self).__name__} is already started")
+        self.sync_transaction = await self._run(self._begin())
+        return self
+
+    def _started(self) -> bool:
+        return self.sync_transaction is not None
+
+    async def _end(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self._run(self._sync().__exit__, exc_type, exc_value, traceback)
+
+    def _sync(self) -> _X:
+        if self.sync_transaction is None:
+            raise exc.InvalidRequestError(f"This {type(self).__name__} is not started")
+        return self.sync_transaction
+
+    @property
+    def is_active(self) -> bool:
+        return self.sync_transaction is not None and self.sync_transaction.is_active
+
+    async def commit(self) -> None:
+        """Commit (or release the savepoint)."""
+        await self._run(self._sync().commit)
+
+    async def rollback(self) -> None:
+        """Roll back (to the savepoint)."""
+        await self._run(self._sync().rollback)
 
 
 def create_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
@@ -78,7 +181,7 @@ def async_engine_from_config(
     return create_async_engine(url, **options)
 
 
-class AsyncEngine:
+class AsyncEngine(_AsyncOnly):
     """An engine whose connections are used with ``async with`` and ``await``."""
 
     __slots__ = ("sync_engine",)
@@ -151,17 +254,11 @@ class AsyncEngine:
     def echo(self, value: Any) -> None:
         self.sync_engine.echo = value
 
-    def __enter__(self) -> NoReturn:
-        raise TypeError(_SYNC_USE_MESSAGE.format(name="AsyncEngine"))
-
-    def __exit__(self, *args: object) -> None:
-        """Never reached: ``__enter__`` refuses synchronous use."""
-
     def __repr__(self) -> str:
         return f"AsyncEngine({self.sync_engine.url!r})"
 
 
-class AsyncConnection:
+class AsyncConnection(_Startable):
     """An awaitable face over :class:`~athanor.engine.Connection`."""
 
     __slots__ = ("engine", "sync_connection", "sync_engine")
@@ -171,34 +268,18 @@ class AsyncConnection:
         self.sync_engine = engine.sync_engine
         self.sync_connection = sync_connection
 
-    async def start(self) -> AsyncConnection:
+    async def start(self) -> Self:
         """Check a connection out of the pool (done by ``async with`` / ``await``)."""
         if self.sync_connection is not None:
             raise exc.InvalidRequestError("This AsyncConnection is already started")
         self.sync_connection = await greenlet_spawn(self.sync_engine.connect)
         return self
 
-    def __await__(self) -> Generator[Any, None, AsyncConnection]:
-        return self.start().__await__()
+    def _started(self) -> bool:
+        return self.sync_connection is not None
 
-    async def __aenter__(self) -> AsyncConnection:
-        if self.sync_connection is None:
-            await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def _end(self, *exc_info: object) -> None:
         await self.close()
-
-    def __enter__(self) -> NoReturn:
-        raise TypeError(_SYNC_USE_MESSAGE.format(name="AsyncConnection"))
-
-    def __exit__(self, *args: object) -> None:
-        """Never reached: ``__enter__`` refuses synchronous use."""
 
     def _sync(self) -> Connection:
         connection = self.sync_connection
@@ -506,15 +587,14 @@ class _StartableResult(Generic[_R]):
             await self._result.close()
 
 
-class AsyncTransaction:
+class AsyncTransaction(_TransactionFace["Transaction"]):
     """An awaitable face over a root transaction or a SAVEPOINT."""
 
-    __slots__ = ("connection", "nested", "sync_transaction")
+    __slots__ = ("connection",)
 
     def __init__(self, connection: AsyncConnection, nested: bool = False) -> None:
+        super().__init__(nested)
         self.connection = connection
-        self.nested = nested
-        self.sync_transaction: Transaction | None = None
 
     @classmethod
     def _wrap(
@@ -524,52 +604,17 @@ class AsyncTransaction:
         transaction.sync_transaction = sync_transaction
         return transaction
 
-    async def start(self) -> AsyncTransaction:
-        """Emit BEGIN (or SAVEPOINT); done by ``async with`` / ``await``."""
-        if self.sync_transaction is not None:
-            raise exc.InvalidRequestError("This AsyncTransaction is already started")
+    def _begin(self) -> Callable[[], Transaction]:
         sync_connection = self.connection._sync()
-        begin = sync_connection.begin_nested if self.nested else sync_connection.begin
-        self.sync_transaction = await self.connection._run(begin)
-        return self
+        return sync_connection.begin_nested if self.nested else sync_connection.begin
 
-    def __await__(self) -> Generator[Any, None, AsyncTransaction]:
-        return self.start().__await__()
-
-    async def __aenter__(self) -> AsyncTransaction:
-        if self.sync_transaction is None:
-            await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.connection._run(self._sync().__exit__, exc_type, exc_value, traceback)
-
-    def _sync(self) -> Transaction:
-        if self.sync_transaction is None:
-            raise exc.InvalidRequestError("This AsyncTransaction is not started")
-        return self.sync_transaction
-
-    @property
-    def is_active(self) -> bool:
-        return self.sync_transaction is not None and self.sync_transaction.is_active
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        return await self.connection._run(fn, *args)
 
     @property
     def is_valid(self) -> bool:
         return self.sync_transaction is not None and self.sync_transaction.is_valid
 
-    async def commit(self) -> None:
-        """Commit (or release the savepoint)."""
-        await self.connection._run(self._sync().commit)
-
-    async def rollback(self) -> None:
-        """Roll back (to the savepoint)."""
-        await self.connection._run(self._sync().rollback)
-
     async def close(self) -> None:
         """Roll back if still active."""
-        await self.connection._run(self._sync().close)
+        await self._run(self._sync().close)

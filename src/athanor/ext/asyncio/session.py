@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 from athanor import exc
 from athanor.engine.result import CursorResult, Result
 from athanor.ext.asyncio.engine import (
-    _SYNC_USE_MESSAGE,
     AsyncConnection,
     AsyncEngine,
+    _AsyncOnly,
     _StartableResult,
+    _TransactionFace,
 )
 from athanor.ext.asyncio.result import AsyncResult, AsyncScalarResult
 from athanor.orm.session import Session, SessionTransaction, sessionmaker
@@ -54,58 +55,24 @@ def _buffered_execute(session: Session, statement: Any, params: Any, kw: dict[st
     return result
 
 
-class AsyncSessionTransaction:
+class AsyncSessionTransaction(_TransactionFace[SessionTransaction]):
     """``session.begin()`` / ``session.begin_nested()``, used with ``async with`` or awaited."""
 
-    __slots__ = ("nested", "session", "sync_transaction")
+    __slots__ = ("session",)
 
     def __init__(self, session: AsyncSession, nested: bool = False) -> None:
+        super().__init__(nested)
         self.session = session
-        self.nested = nested
-        self.sync_transaction: SessionTransaction | None = None
 
-    async def start(self) -> AsyncSessionTransaction:
-        """Begin the transaction (or SAVEPOINT); done by ``async with`` / ``await``."""
+    def _begin(self) -> Callable[[], SessionTransaction]:
         sync = self.session.sync_session
-        begin = sync.begin_nested if self.nested else sync.begin
-        self.sync_transaction = await greenlet_spawn(begin)
-        return self
+        return sync.begin_nested if self.nested else sync.begin
 
-    def __await__(self) -> Iterator[Any]:
-        return self.start().__await__()
-
-    async def __aenter__(self) -> AsyncSessionTransaction:
-        if self.sync_transaction is None:
-            await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await greenlet_spawn(self._sync().__exit__, exc_type, exc_value, traceback)
-
-    def _sync(self) -> SessionTransaction:
-        if self.sync_transaction is None:
-            raise exc.InvalidRequestError("This AsyncSessionTransaction is not started")
-        return self.sync_transaction
-
-    @property
-    def is_active(self) -> bool:
-        return self.sync_transaction is not None and self.sync_transaction.is_active
-
-    async def commit(self) -> None:
-        """Commit (or release the savepoint)."""
-        await greenlet_spawn(self._sync().commit)
-
-    async def rollback(self) -> None:
-        """Roll back (to the savepoint)."""
-        await greenlet_spawn(self._sync().rollback)
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        return await greenlet_spawn(fn, *args)
 
 
-class AsyncSession:
+class AsyncSession(_AsyncOnly):
     """The ORM Session for asyncio code: ``async with AsyncSession(engine) as session``.
 
     Arguments are those of :class:`~athanor.orm.Session`; ``bind``/``binds`` take async
@@ -151,12 +118,6 @@ class AsyncSession:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
-
-    def __enter__(self) -> NoReturn:
-        raise TypeError(_SYNC_USE_MESSAGE.format(name="AsyncSession"))
-
-    def __exit__(self, *args: object) -> None:
-        """Never reached: ``__enter__`` refuses synchronous use."""
 
     # --- transactions -------------------------------------------------------------------------
 
