@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import warnings
+import weakref
 from typing import Any
 
 import pytest
@@ -277,3 +279,30 @@ def test_bridge_aware_lock_waiter_cancelled_after_hand_over_passes_it_on() -> No
     asyncio.run(main())
     assert got == ["second"]
     assert not lock.locked()
+
+
+def test_bridge_greenlets_are_reused_and_keep_nothing_of_a_finished_call() -> None:
+    class Payload:
+        pass
+
+    def make() -> tuple[Any, Payload]:
+        request_id.set("set inside")
+        return concurrency.getcurrent(), Payload()
+
+    async def main() -> None:
+        first, payload = await greenlet_spawn(make)
+        alive = weakref.ref(payload)
+        del payload
+        gc.collect()
+        assert alive() is None  # neither the parked greenlet nor its frame holds the result
+        with pytest.raises(ValueError, match="boom"):
+            await greenlet_spawn(_raise_boom)
+        second, _ = await greenlet_spawn(make)
+        assert second is first  # parked after each call, then reused
+        assert request_id.get() == "none"  # each call ran in a copy of the caller's context
+
+    asyncio.run(main())
+
+
+def _raise_boom() -> None:
+    raise ValueError("boom")

@@ -14,7 +14,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
-from contextvars import copy_context
+from contextvars import Context, copy_context
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -44,11 +44,42 @@ MISSING_GREENLET_MESSAGE = (
 )
 
 
+_DONE = object()
+"""What a bridge greenlet switches to its parent when its call is over."""
+
+
 if _greenlet_module is not None:
     getcurrent = _greenlet_module.getcurrent
+    _GreenletExit = _greenlet_module.GreenletExit
 
     class _BridgeGreenlet(_greenlet_module.greenlet):  # type: ignore[misc]
-        """A greenlet running synchronous code on behalf of a coroutine (its parent)."""
+        """A greenlet running synchronous code on behalf of a coroutine (its parent).
+
+        It is reused: after each call it leaves the call's value (or error) in ``value`` /
+        ``error``, switches :data:`_DONE` to its parent and waits for the next call (making a
+        greenlet costs more than a whole switch round).  Nothing of a finished call stays
+        referenced from its frame while it waits, so results can be garbage-collected.
+        """
+
+        value: Any = None
+        error: BaseException | None = None
+
+        def __init__(self) -> None:
+            super().__init__(self._serve)
+
+        def _serve(
+            self, context: Context, fn: Callable[..., Any], args: tuple[Any, ...], kw: Any
+        ) -> None:
+            while True:
+                try:
+                    self.value = context.run(_call, fn, args, kw)
+                except _GreenletExit:
+                    raise  # the greenlet itself is being discarded
+                except BaseException as error:
+                    self.error = error
+                    del error
+                del context, fn, args, kw
+                context, fn, args, kw = self.parent.switch(_DONE)
 
 else:  # pragma: no cover - greenlet missing
 
@@ -93,9 +124,15 @@ def await_only(awaitable: Awaitable[_T]) -> _T:
 
 
 def _call(fn: Callable[..., _T], args: tuple[Any, ...], kw: dict[str, Any]) -> _T:
-    # A frame of our own at the base of the greenlet: code that inspects its callers with
-    # sys._getframe(n) (the pool records checkout sites) finds a frame there, not a dead end.
+    # A frame of our own near the base of the greenlet: code that inspects its callers with
+    # sys._getframe(n) (the pool records checkout sites) finds frames there, not a dead end.
     return fn(*args, **kw)
+
+
+_IDLE_LIMIT = 32
+"""Idle bridge greenlets kept per thread for reuse."""
+
+_idle = threading.local()
 
 
 async def greenlet_spawn(fn: Callable[..., _T], *args: Any, **kw: Any) -> _T:
@@ -107,17 +144,32 @@ async def greenlet_spawn(fn: Callable[..., _T], *args: Any, **kw: Any) -> _T:
     """
     if _greenlet_module is None:
         raise ImportError(GREENLET_MISSING_MESSAGE)
-    child = _BridgeGreenlet(_call, getcurrent())
-    child.gr_context = copy_context()
-    result: Any = child.switch(fn, args, kw)
-    while not child.dead:
+    try:
+        idle: list[_BridgeGreenlet] = _idle.greenlets
+    except AttributeError:
+        idle = _idle.greenlets = []
+    child = idle.pop() if idle else _BridgeGreenlet()
+    child.parent = getcurrent()
+    result: Any = child.switch(copy_context(), fn, args, kw)
+    while result is not _DONE:
+        if child.dead:  # killed by GreenletExit rather than finished: not reusable
+            return result  # type: ignore[no-any-return]
         try:
             value = await result
         except BaseException:
             result = child.throw(*sys.exc_info())
         else:
             result = child.switch(value)
-    return result  # type: ignore[no-any-return]
+    value, error = child.value, child.error
+    child.value = child.error = None
+    if len(idle) < _IDLE_LIMIT:
+        idle.append(child)
+    if error is not None:
+        try:
+            raise error
+        finally:
+            del error
+    return value  # type: ignore[no-any-return]
 
 
 class _Waiter(Protocol):
