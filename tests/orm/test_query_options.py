@@ -92,6 +92,35 @@ def test_contains_eager_of_type_alias_and_many_to_one(
     assert len(sql_log.statements) == 1
 
 
+def test_contains_eager_without_alias_reads_the_single_joined_alias(
+    session: Session, sql_log: StatementLog
+) -> None:
+    pa = aliased(Post, name="pa")
+    stmt = (
+        select(User)
+        .join(User.posts.of_type(pa))
+        .where(pa.title != "p21")
+        .options(contains_eager(User.posts))
+        .order_by(User.id, pa.id)
+    )
+    assert "posts.title" not in str(stmt), "the real table would pair every user with every post"
+    sql_log.clear()
+    users = session.scalars(stmt).unique().all()
+    assert [u.username for u in users] == ["u1", "u2"]
+    assert _titles(users) == [["p10"], ["p20"]]
+    assert len(sql_log.statements) == 1
+    pb = aliased(Post)
+    twice = select(User).join(User.posts.of_type(pa)).join(User.posts.of_type(pb))
+    with pytest.raises(exc.InvalidRequestError, match=r"2 aliases of Post.*of_type\(alias\)"):
+        session.execute(twice.options(contains_eager(User.posts)))
+    chosen = session.scalars(
+        twice.where(pb.title == "p21")
+        .options(contains_eager(User.posts.of_type(pb)))
+        .execution_options(populate_existing=True)
+    ).unique()
+    assert _titles(chosen) == [["p21"]]
+
+
 def test_of_type_join_and_self_referential_alias(session: Session) -> None:
     pa = aliased(Post)
     names = session.scalars(

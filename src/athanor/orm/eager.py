@@ -23,7 +23,7 @@ from athanor.orm.relationships import (
 )
 from athanor.orm.strategy_options import Load, LoaderCriteria
 from athanor.sql.elements import ColumnElement, and_, or_
-from athanor.sql.selectable import Select, select
+from athanor.sql.selectable import Alias, Join, Select, select
 
 if TYPE_CHECKING:
     from athanor.orm.mapper import Mapper
@@ -217,6 +217,59 @@ def plan_joins(
         node.start, node.count = position, len(columns)
         position = plan_joins(node.children, node.alias, position + len(columns), limited, steps)
     return position
+
+
+def resolve_contained(nodes: dict[RelationshipProperty, Node], froms: Sequence[Any]) -> None:
+    """Point ``contains_eager`` nodes without an alias at what the query joins.
+
+    When the query joins an alias of the target (``join(User.posts.of_type(pa))``) and not
+    its table, reading the table's columns would add the table to FROM and pair every parent
+    with every row; a single joined alias is used instead, several are an error.
+    """
+    for node in nodes.values():
+        if node.strategy != "contains":
+            continue
+        if node.target is None:
+            mapper = node.prop.mapper
+            table = mapper.local_table
+            plain = [
+                f
+                for f in froms
+                if f is table or (getattr(f, "table", None) is table and not isinstance(f, Alias))
+            ]
+            aliases = [
+                f
+                for f in froms
+                if f not in plain
+                and (getattr(f, "mapper", None) is mapper or getattr(f, "element", None) is table)
+            ]
+            if not plain and aliases:
+                if len(aliases) > 1:
+                    name = mapper.class_.__name__
+                    raise sa_exc.InvalidRequestError(
+                        f"contains_eager({node.prop}): the query joins {len(aliases)} aliases "
+                        f"of {name} and not its table; name the one to read, e.g. "
+                        f"contains_eager({node.prop}.of_type(alias)) or "
+                        f"contains_eager({node.prop}, alias=alias)"
+                    )
+                node.target = aliases[0]
+        resolve_contained(node.children, froms)
+
+
+def joined_froms(statement: Select) -> list[Any]:
+    """The FROM objects of ``statement``'s explicit FROM list and joins, joins flattened."""
+    found: list[Any] = []
+
+    def visit(from_: Any) -> None:
+        if isinstance(from_, Join):
+            visit(from_.left)
+            visit(from_.right)
+        else:
+            found.append(from_)
+
+    for from_ in statement._from_obj:
+        visit(from_)
+    return found
 
 
 def _plan_contained(node: Node, position: int, limited: bool, steps: list[JoinStep]) -> int:

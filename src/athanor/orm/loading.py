@@ -11,6 +11,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from itertools import islice
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
@@ -25,7 +26,7 @@ from athanor.orm.relationships import replace_columns
 from athanor.orm.state import InstanceState
 from athanor.orm.strategy_options import Load, LoaderCriteria
 from athanor.sql.elements import BindParameter, ColumnElement, and_
-from athanor.sql.selectable import FromClause, Join, Select, select
+from athanor.sql.selectable import FromClause, FromStatement, Join, Select, select
 
 if TYPE_CHECKING:
     from athanor.orm.session import Session
@@ -104,6 +105,7 @@ class LoadingPlan:
                 continue
             nodes = eager.build_tree(mapper, statement._with_options)
             if nodes:
+                eager.resolve_contained(nodes, eager.joined_froms(statement))
                 position = eager.plan_joins(nodes, None, position, limited, self.join_steps)
                 self.trees.append((index, nodes))
                 self.overrides.update(eager.access_overrides(nodes))
@@ -135,7 +137,7 @@ class LoadingPlan:
         self, session: Session, cursor_result: CursorResult, options: Any, statement: Select
     ) -> Result:
         """The ORM result of ``statement`` over ``cursor_result`` for ``session``."""
-        processors = cursor_result._metadata.processors
+        processors, source = self.row_source(cursor_result)
         populate_existing = bool(options and options.get("populate_existing"))
         mode = session._n_plus_one
         context = None
@@ -174,7 +176,6 @@ class LoadingPlan:
             def row_fn(row: Sequence[Any]) -> tuple[Any, ...]:
                 return tuple([make(row) for make in all_makers])
 
-        source = cursor_result._source
         finish = self._eager_loader(session, processors, context, statement) if self.trees else None
 
         def batches(yield_per: int | None) -> Iterator[Sequence[Any]]:
@@ -203,6 +204,10 @@ class LoadingPlan:
             self.metadata, chunks, on_close=source.close, yield_per=yield_per
         )
         return result
+
+    def row_source(self, cursor_result: CursorResult) -> tuple[Sequence[Any] | None, Any]:
+        """The value processors and the row source this plan reads ``cursor_result`` through."""
+        return cursor_result._metadata.processors, cursor_result._source
 
     def _eager_loader(
         self,
@@ -241,6 +246,147 @@ class LoadingPlan:
                 eager.post_load(session, objects, nodes, statement)
 
         return finish
+
+
+class StatementPlan(LoadingPlan):
+    """The loading plan of ``select(User).from_statement(stmt)`` over one result of ``stmt``.
+
+    Each entity takes the result columns named like its mapped columns (or the very column
+    objects ``text(...).columns(User.id, ...)`` names); columns the rows lack stay unloaded and
+    load on access.  Loads that would change the SQL (``joinedload``, ``subqueryload``) run as
+    ``selectinload`` afterwards.
+    """
+
+    def __init__(self, statement: FromStatement, keys: Sequence[str]) -> None:
+        self.parts = []
+        self.overrides = {}
+        self.custom_columns = False
+        self.trees = []
+        self.join_steps = []
+        self.lazy_options = {}
+        self.requires_unique = False
+        self.positions: list[int] = []
+        selected = _selected_columns(statement.element, len(keys))
+        lowered = [k.lower() for k in keys]
+        result_keys: list[str] = []
+        for raw in statement._raw_columns:
+            start = len(self.positions)
+            if isinstance(raw, EntityClause):
+                mapper = raw.mapper
+                load_keys = []
+                for key, col in mapper._load_columns:
+                    position = _find_column(col, key, keys, lowered, selected, self.positions)
+                    if position is None:
+                        if col in mapper.primary_key:
+                            raise sa_exc.InvalidRequestError(
+                                f"from_statement(): the statement's rows have no column "
+                                f"{getattr(col, 'name', key)!r} for the primary key "
+                                f"{mapper.class_.__name__}.{key}; select it under that name"
+                            )
+                        continue
+                    self.positions.append(position)
+                    load_keys.append(key)
+                self.parts.append((mapper, start, len(load_keys), tuple(load_keys)))
+                result_keys.append(mapper.class_.__name__)
+                self._plan_loads(len(self.parts) - 1, mapper, statement._with_options)
+            elif isinstance(raw, ColumnElement):
+                name = raw._proxy_name or ""
+                position = _find_column(raw, name, keys, lowered, selected, self.positions)
+                if position is None:
+                    raise sa_exc.InvalidRequestError(
+                        f"from_statement(): the statement's rows have no column {name!r}"
+                    )
+                self.positions.append(position)
+                self.parts.append((None, start, 1, None))
+                result_keys.append(_result_key((name, raw), result_keys))
+            else:
+                raise sa_exc.ArgumentError(
+                    f"from_statement() loads mapped classes and columns, not {raw!r}"
+                )
+        self.metadata = ResultMetaData(result_keys)
+        self.single_entity = len(self.parts) == 1 and self.parts[0][0] is not None
+
+    def _plan_loads(self, index: int, mapper: Mapper, options: Sequence[Any]) -> None:
+        nodes = eager.build_tree(mapper, options)
+        if not nodes:
+            return
+        for node in nodes.values():
+            if node.strategy == "contains":
+                raise sa_exc.ArgumentError(
+                    f"contains_eager({node.prop}) cannot read from a from_statement() query; "
+                    f"use selectinload({node.prop}) instead"
+                )
+            if node.strategy in ("joined", "subquery"):
+                node.strategy = "selectin"
+        self.trees.append((index, nodes))
+        self.overrides.update(eager.access_overrides(nodes))
+        self.lazy_options.update(eager.lazy_options(nodes))
+
+    def row_source(self, cursor_result: CursorResult) -> tuple[Sequence[Any] | None, Any]:
+        processors = cursor_result._metadata.processors
+        picked = None if processors is None else [processors[i] for i in self.positions]
+        return picked, _PickedRows(cursor_result._source, self.positions)
+
+
+class _PickedRows:
+    """A row source giving chosen columns of another's rows, in a chosen order."""
+
+    def __init__(self, source: Any, positions: Sequence[int]) -> None:
+        self._source = source
+        self._pick = itemgetter(*positions) if len(positions) > 1 else _one_of(positions)
+        self.close = source.close
+
+    def many(self, size: int) -> list[Any]:
+        return list(map(self._pick, self._source.many(size)))
+
+    def rest(self) -> Iterator[list[Any]]:
+        for batch in self._source.rest():
+            yield list(map(self._pick, batch))
+
+
+def _one_of(positions: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    (index,) = positions
+
+    def pick(row: Sequence[Any]) -> tuple[Any, ...]:
+        return (row[index],)
+
+    return pick
+
+
+def _selected_columns(element: Any, width: int) -> list[Any] | None:
+    """The column objects ``element`` selects, when it names them (one per result column)."""
+    columns = getattr(element, "column_args", None)
+    if columns is None and isinstance(element, Select):
+        columns = element._all_columns()
+    return list(columns) if columns is not None and len(columns) == width else None
+
+
+def _find_column(
+    column: Any,
+    key: str,
+    keys: Sequence[str],
+    lowered: Sequence[str],
+    selected: Sequence[Any] | None,
+    taken: Sequence[int],
+) -> int | None:
+    """The result position of ``column`` (attribute ``key``): the same column object if the
+    statement names it, else the first unused result column with its name or key."""
+    if selected is not None:
+        for position, candidate in enumerate(selected):
+            if candidate is column:
+                return position
+    names = {n.lower() for n in (getattr(column, "name", None), key) if n}
+    found = [i for i, k in enumerate(lowered) if k in names]
+    unused = [i for i in found if i not in taken]
+    return next(iter(unused or found), None)
+
+
+def from_statement_result(
+    session: Session, statement: FromStatement, cursor_result: CursorResult, options: Any
+) -> Result:
+    """The ORM result of ``statement`` over the rows of its inner statement."""
+    plan = StatementPlan(statement, list(cursor_result.keys()))
+    return plan.result(session, cursor_result, options, statement)  # type: ignore[arg-type]
 
 
 def entity_columns(

@@ -161,7 +161,17 @@ class Query(Generic[_T]):
             )
         return self.session
 
+    def from_statement(self, statement: Any) -> Query[_T]:
+        """This query's entities loaded from the rows of ``statement`` (a ``text()`` with
+        ``.columns()`` or a select), matched to mapped columns by name."""
+        new = self._copy()
+        new.__dict__["_from"] = self._statement.from_statement(statement)
+        return new
+
     def _execute(self, statement: Select | None = None) -> Any:
+        from_statement = self.__dict__.get("_from")
+        if from_statement is not None:
+            statement = from_statement
         return self._session().execute(
             statement if statement is not None else self._statement,
             self._params or None,
@@ -169,7 +179,7 @@ class Query(Generic[_T]):
         )
 
     def _rows(self, result: Any) -> Any:
-        if plan_for(self._statement).requires_unique:
+        if "_from" not in self.__dict__ and plan_for(self._statement).requires_unique:
             result = result.unique()
         if len(self._entities) == 1 and _mapper_or_none(self._entities[0]) is not None:
             return result.scalars()

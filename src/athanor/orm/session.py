@@ -23,7 +23,13 @@ from athanor.event.registry import EventTarget
 from athanor.orm import exc as orm_exc
 from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, class_mapper, instance_state, state_str
 from athanor.orm.bulk_persistence import execute_orm_dml, shape_groups, update_rows_by_primary_key
-from athanor.orm.loading import is_orm_statement, load_on_pk, load_scalar_attributes, plan_for
+from athanor.orm.loading import (
+    from_statement_result,
+    is_orm_statement,
+    load_on_pk,
+    load_scalar_attributes,
+    plan_for,
+)
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import session_mode
 from athanor.orm.state import IdentityMap, InstanceState
@@ -31,7 +37,7 @@ from athanor.orm.unitofwork import UOWTransaction
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
 from athanor.sql.elements import ClauseElement
-from athanor.sql.selectable import Select
+from athanor.sql.selectable import FromStatement, Select
 
 if TYPE_CHECKING:
     from athanor.engine.transaction import Transaction
@@ -551,6 +557,10 @@ class Session(EventTarget):
             plan = plan_for(statement)
             result = conn.execute(statement, params, execution_options=execution_options)
             return plan.result(self, result, options, statement)
+        if isinstance(statement, FromStatement):
+            return self._execute_from_statement(
+                statement, params, execution_options, bind_arguments
+            )
         if self.autoflush and not self._flushing and isinstance(statement, Select | DMLStatement):
             self._autoflush()
         if isinstance(statement, DMLStatement) and statement._entity is not None:
@@ -561,6 +571,27 @@ class Session(EventTarget):
         bind = self.get_bind(clause=statement, **(bind_arguments or {}))
         conn = self._connection_for_bind(bind)
         return conn.execute(statement, params, execution_options=execution_options)
+
+    def _execute_from_statement(
+        self,
+        statement: FromStatement,
+        params: Any,
+        execution_options: Mapping[str, Any] | None,
+        bind_arguments: Mapping[str, Any] | None,
+    ) -> Any:
+        options = {**statement.element._execution_options, **(execution_options or {})}
+        if self.autoflush and not self._flushing and options.get("autoflush", True):
+            self._autoflush()
+        mapper = next(
+            (raw.mapper for raw in statement._raw_columns if isinstance(raw, EntityClause)), None
+        )
+        if mapper is None:
+            bind = self.get_bind(clause=statement.element, **(bind_arguments or {}))
+        else:
+            bind = self.get_bind(mapper, **(bind_arguments or {}))
+        conn = self._connection_for_bind(bind)
+        result = conn.execute(statement.element, params, execution_options=execution_options)
+        return from_statement_result(self, statement, result, options)
 
     def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """Run a statement and return its first column (ORM objects for ``select(User)``)."""

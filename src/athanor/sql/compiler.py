@@ -1055,6 +1055,9 @@ class SQLCompiler(Compiled):
     def visit_text_criterion(self, element: el.TextCriterion, **kw: Any) -> str:
         return self.process(element.clause, **kw)
 
+    def visit_from_statement(self, element: sel.FromStatement, **kw: Any) -> str:
+        return self.process(element.element, **kw)
+
     def visit_textual_select(self, element: el.TextualSelect, **kw: Any) -> str:
         if not self._stack and not self._toplevel_done:
             self._toplevel_done = True

@@ -1815,7 +1815,7 @@ class TextClause(ClauseElement):
     def columns(self, *cols: Any, **types: Any) -> TextualSelect:
         """Declare the result columns of this text (names, types) so rows convert values."""
         columns: list[ColumnElement] = [
-            c if isinstance(c, ColumnElement) else ColumnClause(c) for c in cols
+            ColumnClause(c) if isinstance(c, str) else coerce_column(c) for c in cols
         ]
         columns.extend(ColumnClause(name, type_) for name, type_ in types.items())
         return TextualSelect(self, columns)

@@ -875,6 +875,16 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         new._with_options = self._with_options + options
         return new
 
+    def from_statement(self, statement: Any) -> FromStatement:
+        """This select's entities read from the rows of ``statement`` instead (a ``text()``
+        with ``.columns()``, or another select); the ORM matches columns by name."""
+        if not (getattr(statement, "is_select", False) or isinstance(statement, TextClause)):
+            raise exc.ArgumentError(
+                f"from_statement() takes a SELECT (select(...) or text(...).columns(...)), "
+                f"got {statement!r}"
+            )
+        return FromStatement(self._raw_columns, statement, self._with_options)
+
     # --- columns -----------------------------------------------------------------------
 
     def _all_columns(self) -> list[ColumnElement]:
@@ -1221,6 +1231,36 @@ def select(*entities: Any) -> Select[Any]:
     ``Select[tuple[...]]`` (and typed rows when executed); anything else is ``Select[Any]``.
     """
     return Select(*entities)
+
+
+class FromStatement(ClauseElement):
+    """``select(User).from_statement(stmt)``: entities whose rows come from ``stmt``.
+
+    It runs ``stmt`` unchanged; the ORM builds its entities from the result columns named
+    like their mapped columns.
+    """
+
+    __visit_name__ = "from_statement"
+    is_select = True
+
+    def __init__(
+        self, entities: Sequence[ClauseElement], element: Any, options: Sequence[Any] = ()
+    ) -> None:
+        self._raw_columns = tuple(entities)
+        self.element = element
+        self._with_options = tuple(options)
+
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("_raw_columns", "elements"),
+        ("element", "element"),
+        ("_with_options", _options_key),
+    )
+
+    def options(self, *options: Any) -> Self:
+        """Loader options for the entities (``selectinload(...)`` runs after the rows)."""
+        new = self._generate()
+        new._with_options = self._with_options + options
+        return new
 
 
 class CompoundSelect(_SelectBase):
