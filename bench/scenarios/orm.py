@@ -8,11 +8,12 @@ made once per library on the same ``customer`` table as the Core scenarios.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
 from bench.databases import customer_dicts
-from bench.registry import EMPTY, LOADED, Ctx, Run, Scenario, register
+from bench.registry import ANY, EMPTY, LOADED, Ctx, Run, Scenario, register
 from bench.scenarios.core import (
     expect,
     primary_keys,
@@ -289,3 +290,182 @@ register(
         targets={"athanor/raw": {"sqlite": 4.0, "postgresql": 2.0, "mysql": 2.0}},
     )
 )
+
+
+# -- issue 11: eager loading of a one-to-many ------------------------------------------------
+PARENTS, CHILDREN_EACH = 1000, 10
+IN_BATCH = 500  # parent keys per IN list, as both libraries' selectinload use
+_family_models: dict[str, tuple[Any, Any]] = {}
+
+
+def family_tables(ctx: Ctx) -> None:
+    """Create and fill ``bench_parent`` (1,000 rows) and ``bench_child`` (10 per parent)."""
+    if _family_rows(ctx) == PARENTS * CHILDREN_EACH:
+        return
+    cur = ctx.db.admin.cursor()
+    for statement in (
+        "DROP TABLE IF EXISTS bench_child",
+        "DROP TABLE IF EXISTS bench_parent",
+        "CREATE TABLE bench_parent (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL)",
+        "CREATE TABLE bench_child (id INTEGER PRIMARY KEY, "
+        "parent_id INTEGER NOT NULL REFERENCES bench_parent (id), name VARCHAR(50) NOT NULL)",
+        "CREATE INDEX ix_bench_child_parent ON bench_child (parent_id)",
+    ):
+        cur.execute(statement)
+    cur.executemany(
+        ctx.db.sql("INSERT INTO bench_parent (id, name) VALUES (?, ?)"),
+        [(i, f"parent {i}") for i in range(1, PARENTS + 1)],
+    )
+    cur.executemany(
+        ctx.db.sql("INSERT INTO bench_child (id, parent_id, name) VALUES (?, ?, ?)"),
+        [
+            (p * CHILDREN_EACH + c, p + 1, f"child {c} of {p + 1}")
+            for p in range(PARENTS)
+            for c in range(CHILDREN_EACH)
+        ],
+    )
+
+
+def _family_rows(ctx: Ctx) -> int:
+    """How many children the table holds (-1 when it does not exist yet)."""
+    cur = ctx.db.admin.cursor()
+    try:
+        cur.execute("SELECT count(*) FROM bench_child")
+    except Exception:
+        return -1
+    return int(cur.fetchone()[0])
+
+
+def family_classes(ctx: Ctx) -> tuple[Any, Any]:
+    """The library's mapped ``Parent`` (with a ``children`` collection) and ``Child``."""
+    lib = ctx.lib
+    found = _family_models.get(lib.name)
+    if found is not None:
+        return found
+    sa, orm = lib.sa, lib.orm
+
+    class Base(orm.DeclarativeBase):  # type: ignore[name-defined,misc]
+        pass
+
+    class Parent(Base):
+        __tablename__ = "bench_parent"
+
+        id = orm.mapped_column(sa.Integer, primary_key=True)
+        name = orm.mapped_column(sa.String(50))
+        children = orm.relationship("Child")
+
+    class Child(Base):
+        __tablename__ = "bench_child"
+
+        id = orm.mapped_column(sa.Integer, primary_key=True)
+        parent_id = orm.mapped_column(sa.Integer, sa.ForeignKey("bench_parent.id"))
+        name = orm.mapped_column(sa.String(50))
+
+    _family_models[lib.name] = (Parent, Child)
+    return Parent, Child
+
+
+class SimpleParent:
+    __slots__ = ("children", "id", "name")
+
+    def __init__(self, id: int, name: str) -> None:
+        self.id, self.name, self.children = id, name, []
+
+
+class SimpleChild:
+    __slots__ = ("id", "name", "parent_id")
+
+    def __init__(self, id: int, parent_id: int, name: str) -> None:
+        self.id, self.parent_id, self.name = id, parent_id, name
+
+
+def _expect_family(parents: list[Any]) -> None:
+    expect(len(parents), PARENTS)
+    expect(sum(len(p.children) for p in parents), PARENTS * CHILDREN_EACH)
+
+
+def raw_family_selectin(ctx: Ctx) -> Run:
+    family_tables(ctx)
+    conn = ctx.raw_connection()
+    marks = ", ".join([ctx.db.placeholder] * IN_BATCH)
+
+    def run() -> None:
+        cur = conn.cursor()
+        cur.execute("SELECT bench_parent.id, bench_parent.name FROM bench_parent")
+        parents = [SimpleParent(row[0], row[1]) for row in cur.fetchall()]
+        by_id = {p.id: p for p in parents}
+        keys = list(by_id)
+        for i in range(0, len(keys), IN_BATCH):
+            chunk = keys[i : i + IN_BATCH]
+            sql = "SELECT id, parent_id, name FROM bench_child WHERE parent_id IN "
+            placeholders = marks if len(chunk) == IN_BATCH else ", ".join(["?"] * len(chunk))
+            cur.execute(ctx.db.sql(f"{sql}({placeholders})"), chunk)
+            for row in cur.fetchall():
+                by_id[row[1]].children.append(SimpleChild(row[0], row[1], row[2]))
+        cur.close()
+        conn.rollback()
+        _expect_family(parents)
+
+    return run
+
+
+def raw_family_joined(ctx: Ctx) -> Run:
+    family_tables(ctx)
+    conn = ctx.raw_connection()
+
+    def run() -> None:
+        cur = conn.cursor()
+        cur.execute(
+            "SELECT p.id, p.name, c.id, c.parent_id, c.name FROM bench_parent AS p "
+            "LEFT OUTER JOIN bench_child AS c ON p.id = c.parent_id"
+        )
+        by_id: dict[int, SimpleParent] = {}
+        for row in cur.fetchall():
+            parent = by_id.get(row[0])
+            if parent is None:
+                parent = by_id[row[0]] = SimpleParent(row[0], row[1])
+            if row[2] is not None:
+                parent.children.append(SimpleChild(row[2], row[3], row[4]))
+        cur.close()
+        conn.rollback()
+        _expect_family(list(by_id.values()))
+
+    return run
+
+
+def orm_family(option_name: str) -> Callable[[Ctx], Run]:
+    """A library body loading every parent with its children through ``option_name``."""
+
+    def body(ctx: Ctx) -> Run:
+        family_tables(ctx)
+        parent, _child = family_classes(ctx)
+        engine, select, session_cls = ctx.engine(), ctx.lib.sa.select, ctx.lib.orm.Session
+        stmt = select(parent).options(getattr(ctx.lib.orm, option_name)(parent.children))
+
+        def run() -> None:
+            with session_cls(engine) as session:
+                parents = session.scalars(stmt).unique().all()
+                _expect_family(parents)
+
+        return run
+
+    return body
+
+
+for _option, _raw, _how in (
+    ("selectinload", raw_family_selectin, "SELECT parents, then children by IN lists of 500"),
+    ("joinedload", raw_family_joined, "one LEFT OUTER JOIN, parents deduplicated by key"),
+):
+    register(
+        Scenario(
+            f"orm.parents_children_{_option}",
+            "load",
+            f"1,000 parents x 10 children: session.scalars(select(Parent).options("
+            f"{_option}(Parent.children))).unique().all() (raw: {_how})",
+            ops=lambda s: PARENTS * (CHILDREN_EACH + 1),
+            data=ANY,
+            raw=_raw,
+            lib=orm_family(_option),
+            targets={"athanor/sqlalchemy": 0.5},
+        )
+    )

@@ -139,6 +139,9 @@ class LoadingPlan:
         """The ORM result of ``statement`` over ``cursor_result`` for ``session``."""
         processors, source = self.row_source(cursor_result)
         populate_existing = bool(options and options.get("populate_existing"))
+        token = options.get("identity_token") if options else None
+        if token is not None:
+            _check_token(token)
         mode = session._n_plus_one
         context = None
         if self.overrides or self.lazy_options or mode:
@@ -163,6 +166,7 @@ class LoadingPlan:
                         populate_existing,
                         context,
                         load_keys,
+                        token,
                     )
                 )
         if len(makers) == 1:
@@ -176,7 +180,11 @@ class LoadingPlan:
             def row_fn(row: Sequence[Any]) -> tuple[Any, ...]:
                 return tuple([make(row) for make in all_makers])
 
-        finish = self._eager_loader(session, processors, context, statement) if self.trees else None
+        finish = (
+            self._eager_loader(session, processors, context, statement, token)
+            if self.trees
+            else None
+        )
 
         def batches(yield_per: int | None) -> Iterator[Sequence[Any]]:
             if yield_per:
@@ -215,6 +223,7 @@ class LoadingPlan:
         processors: Sequence[Any] | None,
         context: LoadContext | None,
         statement: Select,
+        token: Hashable,
     ) -> Callable[[Sequence[Any], list[tuple[Any, ...]]], None]:
         """Per batch of rows: fill joined eager loads from the rows, then run the others."""
 
@@ -226,7 +235,9 @@ class LoadingPlan:
             procs: Any,
             load_keys: tuple[str, ...] | None,
         ) -> Callable[[Sequence[Any]], Any]:
-            return instance_loader(session, mapper, start, count, procs, False, context, load_keys)
+            return instance_loader(
+                session, mapper, start, count, procs, False, context, load_keys, token
+            )
 
         levels = [
             (index, nodes, eager.JoinedRows(session, nodes, processors, make_loader))
@@ -570,11 +581,13 @@ def instance_loader(
     populate_existing: bool = False,
     context: LoadContext | None = None,
     load_keys: Sequence[str] | None = None,
+    identity_token: Hashable = None,
 ) -> Callable[[Sequence[Any]], Any]:
     """A function making (or finding) the ``mapper`` instance in columns ``start:start+count``.
 
     ``load_keys`` names the attributes those columns hold when a query's column options
-    changed them from the mapper's default set.
+    changed them from the mapper's default set; objects are keyed in the identity map with
+    ``identity_token`` (the ``identity_token`` execution option).
     """
     cls = mapper.class_
     identity_class = mapper._identity_class
@@ -602,12 +615,12 @@ def instance_loader(
             pk_value = row[single_pk]
             if pk_value is None:
                 return None
-            key = (identity_class, (pk_value,), None)
+            key = (identity_class, (pk_value,), identity_token)
         else:
             ident = tuple([row[i] for i in pk_positions])
             if all(v is None for v in ident):
                 return None
-            key = (identity_class, ident, None)
+            key = (identity_class, ident, identity_token)
         found = id_dict.get(key)
         if found is not None:
             obj = found()
@@ -648,6 +661,16 @@ def instance_loader(
         return obj
 
     return load
+
+
+def _check_token(token: Any) -> None:
+    try:
+        hash(token)
+    except TypeError:
+        raise sa_exc.InvalidRequestError(
+            f"identity_token={token!r} cannot key objects in the identity map; "
+            "give a hashable value such as a string"
+        ) from None
 
 
 def _populate_existing(

@@ -831,7 +831,7 @@ class Session(EventTarget):
         mapper = _ready_mappers.get(entity)
         if mapper is not None and type(ident) in _SCALAR_IDENTS:
             # The common case, kept short: a configured class and a single-column key.
-            ref = self.identity_map._dict.get((mapper._identity_class, (ident,), None))
+            ref = self.identity_map._dict.get((mapper._identity_class, (ident,), identity_token))
             if ref is not None and not populate_existing and with_for_update is None:
                 obj = ref()
                 if obj is not None:
@@ -848,7 +848,7 @@ class Session(EventTarget):
                 _ready_mappers[entity] = mapper
         if type(ident) is not tuple:
             ident = _normalize_ident(mapper, ident)
-        obj = self.identity_map.get_object((mapper._identity_class, ident, None))
+        obj = self.identity_map.get_object((mapper._identity_class, ident, identity_token))
         if obj is not None and not populate_existing and with_for_update is None:
             state = obj.__dict__[STATE_KEY]
             if state.expired:
@@ -869,6 +869,8 @@ class Session(EventTarget):
         opts = dict(execution_options or {})
         if populate_existing:
             opts["populate_existing"] = True
+        if identity_token is not None:
+            opts["identity_token"] = identity_token
         if self.autoflush and not self._flushing:
             self._autoflush()
         return load_on_pk(self, mapper, ident, opts or None)

@@ -156,6 +156,11 @@ class InstanceState:
         return self.key
 
     @property
+    def identity_token(self) -> Any:
+        """The ``identity_token`` the object was loaded with (part of its identity key)."""
+        return None if self.key is None else self.key[2]
+
+    @property
     def identity(self) -> tuple[Any, ...] | None:
         """The primary key tuple, or None before the first flush."""
         return None if self.key is None else self.key[1]
