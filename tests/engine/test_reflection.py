@@ -559,3 +559,41 @@ def test_reflected_types_carry_values_here_and_on_sqlite(
             assert {key: found[key] for key in row} == row, target
     finally:
         copy.dispose()
+
+
+def test_reflection_uses_one_connection_and_reads_each_catalog_row_once(
+    engine: Engine, backend: Backend
+) -> None:
+    """``MetaData.reflect`` and ``autoload_with=engine`` (with the referred table) check out
+    one connection for the whole operation, and SQLite's table definition is read once per
+    table, not once per question asked about it."""
+    from athanor import event
+
+    make_schema(engine)
+    checkouts: list[object] = []
+    statements: list[str] = []
+    event.listen(engine.pool, "checkout", lambda *args: checkouts.append(args[0]))
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    metadata = MetaData()
+    metadata.reflect(bind=engine)
+    assert len(checkouts) == 1
+    assert set(metadata.tables) == {"users", "orders"}
+    if backend.is_sqlite:
+        definitions = [s for s in statements if "SELECT sql FROM sqlite_master" in s]
+        assert len(definitions) == 2  # one per table
+    del checkouts[:], statements[:]
+    orders = Table("orders", MetaData(), autoload_with=engine)
+    assert len(checkouts) == 1
+    assert {c.name for c in orders.metadata.tables["users"].columns} >= {"id", "username"}
+    # a later call on the same inspector still answers, on a connection of its own
+    insp = inspect(engine)
+    insp.reflect_table(Table("users", MetaData()))
+    assert insp.get_table_names() == ["orders", "users"]
+    with engine.connect() as conn:  # inspect(conn) keeps to that connection
+        del checkouts[:]
+        Table("orders", MetaData(), autoload_with=conn)
+        assert checkouts == []

@@ -17,7 +17,7 @@ from athanor import create_engine, text
 from athanor.engine import Engine
 from athanor.ext.asyncio import create_async_engine
 from athanor.util.concurrency import greenlet_spawn
-from backends import Backend, iter_names, open_backend
+from backends import Backend, iter_names, open_backend, settled
 
 T = TypeVar("T")
 
@@ -139,14 +139,18 @@ class Target:
             conn.close()
 
     def open_transactions(self) -> int:
-        """Sessions on the test database, other than the observer, inside a transaction
-        (for SQLite: 1 if another connection holds a lock that blocks a writer)."""
+        """Sessions on the test database, other than the observer, inside a transaction, once
+        the server's view has caught up (for SQLite: 1 if another connection holds a lock
+        that blocks a writer)."""
         if self.backend.is_sqlite:
             try:
                 self.other_session("BEGIN EXCLUSIVE", "COMMIT")
             except sqlite3.OperationalError:
                 return 1
             return 0
+        return settled(self._server_transactions, 5)
+
+    def _server_transactions(self) -> int:
         conn = self.observer()
         try:
             cursor = conn.cursor()
@@ -342,6 +346,7 @@ SESSION_SETUP = {
         "SET @probe = 'leaked'",
         "SET SESSION sql_mode = 'ANSI'",
         "CREATE TEMPORARY TABLE probe_tmp (x INTEGER)",
+        "PREPARE probe_stmt FROM 'SELECT 1'",
     ),
     "sqlite": (
         "CREATE TEMPORARY TABLE probe_tmp (x INTEGER)",
@@ -368,14 +373,22 @@ def physical_session(conn: Any) -> Any:
 
 
 def session_state(conn: Any) -> tuple[Any, ...]:
-    """The probed session variables, and whether the temporary table is there."""
+    """The probed session variables, whether the server-side prepared statement is there
+    (MySQL, which has no view of a session's prepared statements), and whether the temporary
+    table is there."""
     state = tuple(conn.execute(text(SESSION_STATE[conn.dialect.name])).one())
+    if conn.dialect.name == "mysql":
+        state = (*state, _works(conn, "EXECUTE probe_stmt"))
+    return (*state, _works(conn, "SELECT count(*) FROM probe_tmp"))
+
+
+def _works(conn: Any, statement: str) -> bool:
     try:
-        conn.execute(text("SELECT count(*) FROM probe_tmp")).scalar()
+        conn.execute(text(statement)).all()
     except Exception:
         conn.rollback()
-        return (*state, False)
-    return (*state, True)
+        return False
+    return True
 
 
 @pytest.mark.parametrize("reset", ["discard", "rollback"])

@@ -21,7 +21,7 @@ from athanor.ext.asyncio import (
 from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from athanor.sql.elements import text
 from athanor.util.async_adapter import wait_for_background_closes
-from backends import Backend
+from backends import Backend, settled
 from ext.test_async_cancellation import _engine, _open_transactions, _server_sleep
 
 pytestmark = pytest.mark.usefixtures("async_driver")
@@ -70,10 +70,7 @@ def run(backend: Backend, body: Callable[[AsyncEngine], Awaitable[Any]], **kw: A
 def _server_transactions_settle(backend: Backend) -> int:
     if backend.name == "sqlite":
         return 0
-    deadline = time.monotonic() + 5
-    while _open_transactions(backend) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return _open_transactions(backend)
+    return settled(lambda: _open_transactions(backend))
 
 
 def test_seed_async_crud(backend: Backend) -> None:

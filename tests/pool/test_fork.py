@@ -194,3 +194,23 @@ def test_a_forked_child_does_not_share_a_sqlite_file_connection(backend: Backend
     with engine.connect() as conn:
         assert conn.connection.driver_connection is inherited
     engine.dispose()
+
+
+@pytest.mark.backends("sqlite")
+def test_connecting_does_not_ask_whether_the_connection_survives_a_fork(backend: Backend) -> None:
+    """Only a forked child needs to know whether a connection holds a memory database, so a
+    new connection in the parent runs no statement for it."""
+    import sqlite3
+
+    statements: list[str] = []
+
+    def creator() -> sqlite3.Connection:
+        conn = sqlite3.connect(backend.database, check_same_thread=False)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    engine = create_engine("sqlite://", creator=creator, poolclass=QueuePool)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT 7")).scalar() == 7
+    engine.dispose()
+    assert statements and not any("database_list" in sql for sql in statements)

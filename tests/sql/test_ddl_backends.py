@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from athanor import exc
+from athanor import event, exc
 from athanor.engine import Engine, create_engine
 from athanor.engine.reflection import Inspector  # noqa: F401  (registers inspect(engine))
 from athanor.inspection import inspect
@@ -374,3 +374,56 @@ def test_sequence_create_and_drop_honour_checkfirst(engine: Engine, backend: Bac
     with pytest.raises(exc.DBAPIError):
         sequence.drop(engine, checkfirst=False)
     assert inspect(engine).get_table_names() == []
+
+
+def test_a_sequence_column_default_generates_the_ids(engine: Engine, backend: Backend) -> None:
+    """Where the database has sequences (PostgreSQL, MariaDB 10.3+) ``create_all`` creates a
+    column's ``Sequence`` and INSERTs take the ids from it; with ``optional=True`` (and on
+    SQLite) the database's own autoincrement generates them."""
+    from athanor.sql.schema import Sequence
+
+    statements: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    metadata = MetaData()
+    tickets = Table(
+        "tickets",
+        metadata,
+        Column("id", sqltypes.Integer, Sequence("ticket_seq", start=500), primary_key=True),
+        Column("label", sqltypes.String(20)),
+    )
+    notes = Table(
+        "notes",
+        metadata,
+        Column("id", sqltypes.Integer, Sequence("note_seq", optional=True), primary_key=True),
+        Column("label", sqltypes.String(20)),
+    )
+    create_all(metadata, engine)
+    supported = _sequences_supported(engine)
+    assert supported == (backend.name != "sqlite")
+    with engine.begin() as conn:
+        one = conn.execute(tickets.insert(), {"label": "one"})
+        conn.execute(tickets.insert(), [{"label": "two"}, {"label": "three"}])
+        note = conn.execute(notes.insert(), {"label": "n"})
+        rows = conn.execute(select(tickets.c.id, tickets.c.label).order_by(tickets.c.id)).all()
+    first = 500 if supported else 1
+    assert one.inserted_primary_key == (first,)
+    assert [tuple(row) for row in rows] == [
+        (first, "one"),
+        (first + 1, "two"),
+        (first + 2, "three"),
+    ]
+    assert note.inserted_primary_key == (1,)
+    if supported:
+        assert sorted(inspect(engine).get_sequence_names()) == ["note_seq", "ticket_seq"]
+        with engine.connect() as conn:  # the sequence itself moved on
+            assert conn.scalar(select(Sequence("ticket_seq").next_value())) == first + 3
+    if backend.name == "mysql":
+        ddl = [s for s in statements if s.startswith("CREATE TABLE")]
+        assert "AUTO_INCREMENT" not in ddl[0] and "AUTO_INCREMENT" in ddl[1]
+    drop_all(metadata, engine)
+    assert inspect(engine).get_sequence_names() == []
+    assert tables_in(engine) == set()

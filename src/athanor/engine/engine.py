@@ -207,10 +207,11 @@ class Engine(EventTarget):
         return self.pool.connect()
 
     def dispose(self, close: bool = True) -> None:
-        """Replace the pool with a fresh one; ``close=False`` leaves inherited connections alone.
+        """Replace the pool with a fresh one, closing the old pool's idle connections;
+        ``close=False`` drops them without closing (another owner may still use them).
 
-        Use ``close=False`` in a child process after ``fork()``: the parent still owns those
-        connections, the child just stops using them.
+        A forked child needs neither: the pool notices the new process and opens its own
+        connections, leaving the parent's untouched.
         """
         if close:
             self.pool.dispose()

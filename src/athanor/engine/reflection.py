@@ -25,6 +25,9 @@ from athanor.sql.elements import text
 
 ReflectedDict = dict[str, Any]
 
+_MEMO_KEY = "athanor.reflection_memo"
+"""``connection.info`` key of the catalog reads shared by one reflection batch."""
+
 _TYPE_NAME = re.compile(r"^\s*(?P<name>[^(]+?)\s*(?:\((?P<args>.*)\)(?P<rest>[^()]*))?$", re.S)
 _QUOTED_LABEL = re.compile(r"'((?:[^']|'')*)'")
 
@@ -77,6 +80,18 @@ class DialectReflection:
     def _fetch(self, connection: Any, sql: str, **params: Any) -> list[Any]:
         """Rows of catalog query ``sql``; ``:name`` placeholders are bound from ``params``."""
         return list(connection.execute(text(sql), params))
+
+    def _fetch_once(self, connection: Any, sql: str, **params: Any) -> list[Any]:
+        """:meth:`_fetch`, read once per reflection batch (``reflect_table`` asks several
+        questions answered by the same catalog row)."""
+        memo: dict[Any, list[Any]] | None = connection.info.get(_MEMO_KEY)
+        if memo is None:
+            return self._fetch(connection, sql, **params)
+        key = (sql, tuple(sorted(params.items())))
+        rows = memo.get(key)
+        if rows is None:
+            rows = memo[key] = self._fetch(connection, sql, **params)
+        return rows
 
     def _resolve_type(self, name: str, args: Sequence[str] = (), **kw: Any) -> Any:
         """The athanor type for database type ``name`` (``NullType`` with a warning if unknown)."""
@@ -148,14 +163,39 @@ class Inspector:
         self.bind = bind
         self.dialect: Any = bind.dialect
         self._cache: dict[tuple[Any, ...], Any] = {}
+        self._held: Any = None
+        """The connection of the batch in progress (see :meth:`_batch`)."""
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
-        if isinstance(self.bind, Engine):
+        if self._held is not None:
+            yield self._held
+        elif isinstance(self.bind, Engine):
             with self.bind.connect() as connection:
                 yield connection
         else:
             yield self.bind
+
+    @contextmanager
+    def _batch(self) -> Iterator[None]:
+        """Answer every question of one operation (``reflect_table``, ``reflect_metadata``)
+        on one connection, reading each catalog row once, instead of a connection per call.
+        """
+        if self._held is not None:
+            yield
+            return
+        with self._connection() as connection:
+            info = connection.info
+            owner = _MEMO_KEY not in info
+            if owner:
+                info[_MEMO_KEY] = {}
+            self._held = connection
+            try:
+                yield
+            finally:
+                self._held = None
+                if owner:
+                    info.pop(_MEMO_KEY, None)
 
     def _call(self, method: str, *args: Any) -> Any:
         key = (method, *args)
@@ -279,6 +319,16 @@ class Inspector:
         Columns already on the table are kept as given; referred tables of foreign keys are
         reflected into the same MetaData when ``resolve_fks`` is true.
         """
+        with self._batch():
+            self._reflect_table(table, include_columns, exclude_columns, resolve_fks)
+
+    def _reflect_table(
+        self,
+        table: Any,
+        include_columns: Collection[str] | None,
+        exclude_columns: Collection[str],
+        resolve_fks: bool,
+    ) -> None:
         name, schema = table.name, table.schema
         if not self.has_table(name, schema):
             raise exc.NoSuchTableError(name if schema is None else f"{schema}.{name}")
@@ -357,9 +407,7 @@ class Inspector:
         referred = fk["referred_table"]
         prefix = f"{referred_schema}.{referred}" if referred_schema else referred
         if resolve and prefix not in table.metadata.tables:
-            sa_schema.Table(
-                referred, table.metadata, schema=referred_schema, autoload_with=self.bind
-            )
+            sa_schema.Table(referred, table.metadata, schema=referred_schema, autoload_with=self)
         options = fk.get("options", {})
         return sa_schema.ForeignKeyConstraint(
             fk["constrained_columns"],
@@ -383,6 +431,17 @@ class Inspector:
         ``only(name, metadata)`` accepts.  Tables already in ``metadata`` are left alone
         unless ``extend_existing``.
         """
+        with self._batch():
+            self._reflect_metadata(metadata, schema, only, views, extend_existing)
+
+    def _reflect_metadata(
+        self,
+        metadata: Any,
+        schema: str | None,
+        only: Collection[str] | Callable[[str, Any], bool] | None,
+        views: bool,
+        extend_existing: bool,
+    ) -> None:
         available = list(self.get_table_names(schema))
         if views:
             available += self.get_view_names(schema)
@@ -404,11 +463,7 @@ class Inspector:
             if key in metadata.tables and not extend_existing:
                 continue
             sa_schema.Table(
-                name,
-                metadata,
-                schema=schema,
-                autoload_with=self.bind,
-                extend_existing=extend_existing,
+                name, metadata, schema=schema, autoload_with=self, extend_existing=extend_existing
             )
 
 
@@ -419,6 +474,7 @@ def _sql(sql: str) -> Any:
 
 inspection.register(Engine, Inspector)
 inspection.register(Connection, Inspector)
+inspection.register(Inspector, lambda inspector: inspector)
 
 
 def _identity(item: Any) -> tuple[Any, ...]:

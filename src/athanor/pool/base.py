@@ -70,7 +70,8 @@ class PoolDialect(Protocol):
 
     def connection_survives_fork(self, dbapi_connection: Any) -> bool:
         """Tell whether a forked child may go on using this connection (it has a private
-        database in process memory, as SQLite's ``:memory:``); asked once, at connect."""
+        database in process memory, as SQLite's ``:memory:``); asked in the child, only about
+        the connections it inherited, so connecting pays nothing for it."""
 
     def get_driver_connection(self, dbapi_connection: Any) -> Any:
         """The driver's own connection object behind ``dbapi_connection``."""
@@ -161,7 +162,6 @@ class ConnectionPoolEntry:
         "_pool",
         "_record_info",
         "_recycle_at",
-        "_survives_fork",
         "dbapi_connection",
         "fresh",
         "in_use",
@@ -178,8 +178,6 @@ class ConnectionPoolEntry:
     _recycle_at: float | None
     _generation: int
     """The pool's generation when the entry was made; an older one came from a parent process."""
-    _survives_fork: bool
-    """A forked child keeps the connection (see ``PoolDialect.connection_survives_fork``)."""
     _info: dict[Any, Any] | None
     _record_info: dict[Any, Any] | None
 
@@ -191,7 +189,6 @@ class ConnectionPoolEntry:
         self.in_use = False
         self._recycle_at = None
         self._generation = pool._generation
-        self._survives_fork = False
         self._info = None
         self._record_info = None
         if connect:
@@ -266,7 +263,6 @@ class ConnectionPoolEntry:
         self._info = None
         self.dbapi_connection = conn
         try:
-            self._survives_fork = pool._dialect.connection_survives_fork(conn)
             pool._on_connect(conn, self)
         except BaseException:
             self.dbapi_connection = None
@@ -891,7 +887,8 @@ class Pool(EventTarget):
 
     def _keep_inherited(self, entry: ConnectionPoolEntry) -> bool:
         """After a fork: adopt ``entry`` if its connection survives forking, else forget it."""
-        if entry._survives_fork and entry.dbapi_connection is not None:
+        conn = entry.dbapi_connection
+        if conn is not None and self._dialect.connection_survives_fork(conn):
             entry._generation = self._generation
             return True
         _forget(entry)

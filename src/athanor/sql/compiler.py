@@ -1388,7 +1388,7 @@ class SQLCompiler(Compiled):
         if default is None or getattr(default, "is_server_default", False):
             return None
         if default.is_sequence:
-            if not getattr(self.dialect, "supports_sequences", False):
+            if default is not col.default or not self._sequence_in_statement(col):
                 return None
             return self.process(default.next_value(), **kw)
         if default.is_clause_element:
@@ -1505,7 +1505,7 @@ class SQLCompiler(Compiled):
             single_row
             and not self.for_executemany
             and not stmt._inline
-            and getattr(self.dialect, "implicit_returning_pk", False)
+            and self._implicit_returning_pk(table)
             and getattr(table, "implicit_returning", True)
             and bool(table.primary_key)
         )
@@ -1516,6 +1516,21 @@ class SQLCompiler(Compiled):
         self._pk_sources = self._primary_key_sources(table, provided)
         return head + body + post + returning
 
+    def _sequence_in_statement(self, col: Any) -> bool:
+        """Whether an INSERT computes ``col`` from its ``Sequence`` default with the
+        sequence's next value (dialect hook)."""
+        default = col.default
+        return bool(
+            default is not None
+            and default.is_sequence
+            and getattr(self.dialect, "supports_sequences", False)
+        )
+
+    def _implicit_returning_pk(self, table: Any) -> bool:
+        """Whether a single-row INSERT into ``table`` reads its primary key back with
+        RETURNING (dialect hook)."""
+        return bool(getattr(self.dialect, "implicit_returning_pk", False))
+
     def _primary_key_sources(self, table: Any, provided: set[str]) -> list[tuple[str, Any]]:
         sources: list[tuple[str, Any]] = []
         autoinc = getattr(table, "autoincrement_column", None)
@@ -1523,7 +1538,7 @@ class SQLCompiler(Compiled):
             slot = next((s for s in self._slots if s.key == col.key), None)
             if slot is not None:
                 sources.append(("param", slot))
-            elif col is autoinc:
+            elif col is autoinc and not self._sequence_in_statement(col):
                 sources.append(("lastrowid", None))
             else:
                 sources.append(("none", None))

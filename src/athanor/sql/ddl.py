@@ -430,7 +430,6 @@ class DDLCompiler(Compiled):
     """Comments are part of CREATE TABLE (MySQL) rather than separate COMMENT ON statements."""
     supports_native_enum_types: ClassVar[bool] = False
     """Named enum types are created before the tables using them (PostgreSQL)."""
-    supports_sequences: ClassVar[bool] = False
     max_identifier_length: ClassVar[int] = 63
 
     def __init__(self, dialect: Any, statement: Any, **kw: Any) -> None:
@@ -1159,7 +1158,7 @@ def create_all(
             for enum_type in _native_enums(ordered, dialect):
                 if not dialect.has_type(conn, enum_type.name, enum_type.schema):
                     conn.execute(CreateEnumType(enum_type))
-        if compiler.supports_sequences:
+        if dialect.supports_sequences:
             for sequence in _sequences(ordered):
                 if not dialect.has_sequence(conn, sequence.name, sequence.schema):
                     conn.execute(CreateSequence(sequence))
@@ -1218,7 +1217,7 @@ def drop_all(
                     conn, name, schema
                 ):
                     conn.execute(DropEnumType(enum_type))
-        if compiler.supports_sequences:
+        if dialect.supports_sequences:
             for sequence in _sequences(ordered):
                 if dialect.has_sequence(conn, sequence.name, sequence.schema):
                     conn.execute(DropSequence(sequence))

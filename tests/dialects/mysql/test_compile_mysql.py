@@ -53,3 +53,30 @@ def test_concat_and_null_safe_comparison() -> None:
     assert sql(select(t.c.id).where(t.c.id.is_not_distinct_from(None))).endswith(
         "WHERE t.id <=> NULL"
     ) or "<=>" in sql(select(t.c.id).where(t.c.id.is_not_distinct_from(1)))
+
+
+def test_sequence_defaults_on_mariadb_and_lightweight_tables() -> None:
+    """On MariaDB (assumed until connected) a Sequence default is ``NEXT VALUE FOR`` and the
+    key comes back with RETURNING; an ``optional`` one leaves the column to AUTO_INCREMENT;
+    an INSERT into a ``table()`` clause, which has no autoincrement column, still compiles."""
+    from athanor.sql import Sequence, column, insert, table
+
+    seq = Table(
+        "s",
+        MetaData(),
+        Column("id", Integer, Sequence("s_seq"), primary_key=True),
+        Column("x", Integer),
+    )
+    optional = Table(
+        "o",
+        MetaData(),
+        Column("id", Integer, Sequence("o_seq", optional=True), primary_key=True),
+        Column("x", Integer),
+    )
+    assert sql(insert(seq).values(x=1)) == (
+        "INSERT INTO s (id, x) VALUES (NEXT VALUE FOR s_seq, %s) RETURNING id"
+    )
+    assert sql(insert(optional).values(x=1)) == "INSERT INTO o (x) VALUES (%s)"
+    assert sql(insert(table("plain", column("x"))).values(x=1)) == (
+        "INSERT INTO plain (x) VALUES (%s)"
+    )

@@ -79,12 +79,24 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
     def supports_sequences(self) -> bool:  # type: ignore[override]
         """CREATE SEQUENCE and ``NEXT VALUE FOR``: MariaDB 10.3+ (assumed until connected).
 
-        Column defaults never use them here: ids come from AUTO_INCREMENT, as on MySQL.
+        There a ``Sequence`` column default generates the column's values (``create_all``
+        creates it, the column has no AUTO_INCREMENT unless the sequence is ``optional``);
+        on MySQL the column uses AUTO_INCREMENT instead.
         """
         if self.is_mariadb is None:
             return True
         version = self.server_version_info
         return bool(self.is_mariadb and version is not None and tuple(version[:2]) >= (10, 3))
+
+    def sequence_generates(self, column: Any) -> bool:
+        """The column's values come from its ``Sequence`` default, not AUTO_INCREMENT."""
+        default = column.default
+        return bool(
+            default is not None
+            and default.is_sequence
+            and not default.optional
+            and self.supports_sequences
+        )
 
 
 dialect = MySQLDialect

@@ -123,6 +123,8 @@ class MySQLDDLCompiler(DDLCompiler):
 
     def column_extra(self, column: Any) -> str | None:
         if column.table.autoincrement_column is column and column.server_default is None:
+            if self.dialect.sequence_generates(column):
+                return None
             return "AUTO_INCREMENT"
         return None
 

@@ -101,7 +101,6 @@ class PostgreSQLDDLCompiler(DDLCompiler):
     """DDL compiler for PostgreSQL."""
 
     supports_native_enum_types: ClassVar[bool] = True
-    supports_sequences: ClassVar[bool] = True
     max_identifier_length: ClassVar[int] = 63
 
     @classmethod

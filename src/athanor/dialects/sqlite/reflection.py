@@ -186,7 +186,7 @@ class SQLiteReflection(DialectReflection):
         return self._table_sql(connection, table_name, schema) is not None
 
     def _table_sql(self, connection: Any, table_name: str, schema: str | None) -> str | None:
-        rows = self._fetch(
+        rows = self._fetch_once(
             connection,
             f"SELECT sql FROM {self._master(schema)} "
             "WHERE type IN ('table', 'view') AND name = :table",

@@ -207,7 +207,8 @@ class AsyncEngine(_AsyncOnly):
             yield connection
 
     async def dispose(self, close: bool = True) -> None:
-        """Close the pooled connections (``close=False``: forget them, e.g. after fork).
+        """Close the pooled connections (``close=False``: forget them without closing; a
+        forked child needs neither, its pool opens connections of its own).
 
         Also waits for connections being closed in the background after a cancellation.
         """
