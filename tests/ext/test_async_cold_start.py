@@ -117,10 +117,15 @@ def test_cold_start_waiters_honour_timeouts_and_cancellation(backend: Backend) -
 
     async def main() -> tuple[int, list[Any]]:
         engine = create_async_engine(backend.async_url())
+        started = asyncio.Event()
+        release = asyncio.Event()
 
         @event.listens_for(engine.sync_engine, "first_connect")
         def slow(dbapi_connection: Any, record: Any) -> None:
-            await_only(asyncio.sleep(0.5))
+            # initialisation lasts until the impatient tasks are done, however slow the
+            # machine: their timeouts cannot race it
+            started.set()
+            await_only(asyncio.wait_for(release.wait(), BURST_DEADLINE))
 
         async def impatient() -> None:
             async with asyncio.timeout(0.1), engine.connect() as conn:
@@ -129,13 +134,15 @@ def test_cold_start_waiters_honour_timeouts_and_cancellation(backend: Backend) -
         try:
             async with asyncio.timeout(BURST_DEADLINE):
                 patient = asyncio.ensure_future(_burst(engine, 5))
-                await asyncio.sleep(0.02)
+                await started.wait()
                 outcomes = await asyncio.gather(
                     *(impatient() for _ in range(5)), return_exceptions=True
                 )
+                release.set()
                 timed_out = sum(isinstance(o, TimeoutError) for o in outcomes)
                 return timed_out, await patient
         finally:
+            release.set()
             await engine.dispose()
 
     timed_out, results = run_or_fail(main)
