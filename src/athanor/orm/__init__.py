@@ -63,7 +63,13 @@ from athanor.orm.properties import (
     synonym,
 )
 from athanor.orm.query import Query
-from athanor.orm.relationships import RelationshipProperty, backref, dynamic_loader, relationship
+from athanor.orm.relationships import (
+    RelationshipProperty,
+    backref,
+    dynamic_loader,
+    relationship,
+    with_parent,
+)
 from athanor.orm.scoping import scoped_session
 from athanor.orm.session import (
     Session,
@@ -93,6 +99,7 @@ from athanor.orm.strategy_options import (
     with_expression,
     with_loader_criteria,
 )
+from athanor.orm.util import identity_key
 
 __all__ = [
     "AliasedClass",
@@ -154,6 +161,7 @@ __all__ = [
     "flag_modified",
     "get_attribute",
     "get_history",
+    "identity_key",
     "immediateload",
     "init_collection",
     "instance_state",
@@ -184,4 +192,5 @@ __all__ = [
     "validates",
     "with_expression",
     "with_loader_criteria",
+    "with_parent",
 ]

@@ -88,6 +88,13 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
 
         return relationship_joins(self.prop, None, target)  # type: ignore[arg-type]
 
+    def contains(self, other: Any, **kw: Any) -> ColumnElement:
+        """For a collection, whether it holds the object ``other``; for a column, LIKE."""
+        if getattr(self.prop, "is_relationship", False):
+            contained: ColumnElement = self.prop._comparator_for(self).contains(other)
+            return contained
+        return super().contains(other, **kw)
+
     def of_type(self, entity: Any) -> Any:
         """This relationship joining to ``entity`` (an ``aliased()`` class) instead."""
         from athanor.orm.aliased import RelationshipPath

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, ForwardRef, TypeVar
 from athanor import exc as sa_exc
 from athanor.orm import exc as orm_exc
 from athanor.orm.base import NO_VALUE, DynamicMapped, Mapped, WriteOnlyMapped, instance_state
+from athanor.orm.decl_intercept import DeclarativeAttributeIntercept
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, _all_registries
 from athanor.orm.properties import ColumnProperty, MappedColumn
@@ -556,11 +557,15 @@ class declared_attr:  # noqa: N801 - SQLAlchemy's name
     cascading = directive
 
 
-class DeclarativeMeta(type):
+class DeclarativeMeta(DeclarativeAttributeIntercept):
     """The metaclass of ``declarative_base()`` classes: maps each subclass when it is created."""
 
     def __init__(
-        cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kw: Any
+        cls,  # noqa: N805 - a metaclass method receives the class
+        name: str,
+        bases: tuple[type, ...],
+        namespace: dict[str, Any],
+        **kw: Any,
     ) -> None:
         super().__init__(name, bases, namespace, **kw)
         reg = cls.__dict__.get("registry")
@@ -613,18 +618,20 @@ class _DeclarativeRoot:
         _default_constructor(self, **kwargs)
 
 
-class DeclarativeBase(_DeclarativeRoot):
+class DeclarativeBase(_DeclarativeRoot, metaclass=DeclarativeAttributeIntercept):
     """Subclass this once to make the base of your models (``class Base(DeclarativeBase)``).
 
     The base gets a ``registry`` and ``metadata`` (override either, or ``type_annotation_map``,
     as class attributes); every subclass with a ``__tablename__`` or ``__table__`` is mapped.
+    Column and relationship attributes assigned to a mapped class later are mapped too.
     """
 
     _sa_root = True
 
 
 class DeclarativeBaseNoMeta(_DeclarativeRoot):
-    """The same as :class:`DeclarativeBase` (athanor's bases never use a metaclass)."""
+    """:class:`DeclarativeBase` without a metaclass: attributes assigned to a mapped class
+    after it was created stay plain class attributes."""
 
     _sa_root = True
 

@@ -21,7 +21,7 @@ from athanor.orm.relationships import (
     RelationshipProperty,
     replace_columns,
 )
-from athanor.orm.strategy_options import Load, LoaderCriteria
+from athanor.orm.strategy_options import Load, LoaderCriteria, expand_options
 from athanor.sql.elements import ColumnElement, and_, or_
 from athanor.sql.selectable import Alias, Join, Select, select
 
@@ -93,7 +93,7 @@ def build_tree(
     """The nodes for objects of ``mapper``: options first, then the mapper's eager defaults."""
     nodes: dict[RelationshipProperty, Node] = {}
     wildcard = None
-    for option in options:
+    for option in expand_options(options):
         if isinstance(option, Origin):
             path = (*path, option.prop)
             continue
@@ -113,10 +113,11 @@ def build_tree(
             options_kw = dict(kw)
             node.innerjoin = options_kw.get("innerjoin", prop.innerjoin)
             node.target = options_kw.get("alias")
-        if len(option.links) > 1 or option.columns:
+        if len(option.links) > 1 or option.columns or option.nested:
             rest = Load.__new__(Load)
             rest.links = option.links[1:]
             rest.columns = option.columns
+            rest.nested = option.nested
             node.suboptions.append(rest)
     for prop in mapper._relationships:
         if prop in nodes:

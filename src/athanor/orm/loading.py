@@ -24,7 +24,7 @@ from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.relationships import replace_columns
 from athanor.orm.state import InstanceState
-from athanor.orm.strategy_options import Load, LoaderCriteria
+from athanor.orm.strategy_options import Load, LoaderCriteria, expand_options
 from athanor.sql.elements import BindParameter, ColumnElement, and_
 from athanor.sql.selectable import FromClause, FromStatement, Join, Select, select
 
@@ -411,7 +411,7 @@ def entity_columns(
     mapper = entity.mapper
     directives = [
         d
-        for option in options
+        for option in expand_options(options)
         if isinstance(option, Load) and not option.links
         for d in option.columns
         if d[0] == "undefer_group" or issubclass(mapper.class_, d[1][0].parent.class_)

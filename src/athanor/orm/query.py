@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from athanor import exc as sa_exc
-from athanor.orm.base import _mapper_or_none
+from athanor.orm.aliased import aliased
+from athanor.orm.base import _mapper_or_none, instance_state
 from athanor.orm.loading import plan_for
+from athanor.orm.relationships import with_parent
 from athanor.sql.functions import func
-from athanor.sql.selectable import Select, select
+from athanor.sql.selectable import Select, select, union, union_all
 
 if TYPE_CHECKING:
     from athanor.orm.session import Session
@@ -179,10 +181,14 @@ class Query(Generic[_T]):
         )
 
     def _rows(self, result: Any) -> Any:
+        """The results as this query hands them out: objects of a single class once each
+        (a join repeating a row gives its object once), otherwise rows."""
+        if self.is_single_entity:
+            if "yield_per" not in self._options:
+                result = result.unique()
+            return result.scalars()
         if "_from" not in self.__dict__ and plan_for(self._statement).requires_unique:
             result = result.unique()
-        if len(self._entities) == 1 and _mapper_or_none(self._entities[0]) is not None:
-            return result.scalars()
         return result
 
     def __iter__(self) -> Iterator[Any]:
@@ -266,6 +272,75 @@ class Query(Generic[_T]):
 
     def exists(self) -> Any:
         return self._statement.exists()
+
+    def scalar_subquery(self) -> Any:
+        """This query as a scalar subquery (one column, one row) for use in expressions."""
+        return self._statement.scalar_subquery()
+
+    def label(self, name: str | None) -> Any:
+        """This query as a scalar subquery labelled ``name``."""
+        return self._statement.label(name)
+
+    def cte(self, name: str | None = None, recursive: bool = False) -> Any:
+        """This query as a common table expression."""
+        return self._statement.cte(name, recursive=recursive)
+
+    def union(self, *queries: Query[Any]) -> Query[_T]:
+        """This query UNION the others, as a query of the same entities."""
+        return self._compound(union, queries)
+
+    def union_all(self, *queries: Query[Any]) -> Query[_T]:
+        """This query UNION ALL the others, as a query of the same entities."""
+        return self._compound(union_all, queries)
+
+    def _compound(self, combine: Any, queries: tuple[Query[Any], ...]) -> Query[_T]:
+        sub = combine(self._statement, *[q._statement for q in queries]).subquery()
+        if self.is_single_entity:
+            return self._copy(select(aliased(self._entities[0], sub)))
+        new = self._copy(select(*sub.c))
+        new._entities = tuple(sub.c)
+        return new
+
+    def with_parent(
+        self, instance: Any, property: Any = None, from_entity: Any = None
+    ) -> Query[_T]:
+        """Only the objects related to ``instance`` (through ``property``, or the one
+        relationship of the instance's class that targets this query's class)."""
+        if property is None:
+            target = self._last_mapper()
+            mapper = instance_state(instance).mapper
+            found = [r for r in mapper._relationships if target is not None and r.mapper is target]
+            if len(found) != 1:
+                raise sa_exc.InvalidRequestError(
+                    f"with_parent(): {mapper.class_.__name__} has {len(found)} relationships to "
+                    "this query's class; name one: with_parent(obj, Parent.children)"
+                )
+            property = found[0]
+        return self.filter(with_parent(instance, property, from_entity))
+
+    @property
+    def column_descriptions(self) -> list[dict[str, Any]]:
+        """Name, type and expression (or class) of each result entity or column."""
+        return self._statement.column_descriptions
+
+    @property
+    def is_single_entity(self) -> bool:
+        """Whether results are objects of one class rather than rows."""
+        return len(self._entities) == 1 and _mapper_or_none(self._entities[0]) is not None
+
+    def get_execution_options(self) -> dict[str, Any]:
+        """The execution options set on this query."""
+        return dict(self._options)
+
+    def prefix_with(self, *prefixes: str) -> Query[_T]:
+        return self._copy(self._statement.prefix_with(*prefixes))
+
+    def suffix_with(self, *suffixes: str) -> Query[_T]:
+        return self._copy(self._statement.suffix_with(*suffixes))
+
+    def tuples(self) -> Query[Any]:
+        """The same query, typed as returning tuples."""
+        return self
 
     def __getitem__(self, item: Any) -> Any:
         if isinstance(item, slice):

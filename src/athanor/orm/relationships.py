@@ -721,3 +721,114 @@ class _RelationshipComparator:
             f"Comparing the relationship {prop} with {op} is not supported yet; compare its "
             "columns instead"
         )
+
+    def any(self, criterion: Any = None, **kwargs: Any) -> ColumnElement:
+        """EXISTS a related row of this collection (matching ``criterion`` and ``attr=value``)."""
+        if not self.prop.uselist:
+            raise sa_exc.InvalidRequestError(
+                f"any() tests a collection; {self.prop} refers to one object, use has()"
+            )
+        return _related_exists(self.prop, criterion, kwargs)
+
+    def has(self, criterion: Any = None, **kwargs: Any) -> ColumnElement:
+        """EXISTS the related object (matching ``criterion`` and ``attr=value``)."""
+        if self.prop.uselist:
+            raise sa_exc.InvalidRequestError(
+                f"has() tests a reference to one object; {self.prop} is a collection, use any()"
+            )
+        return _related_exists(self.prop, criterion, kwargs)
+
+    def contains(self, other: Any) -> ColumnElement:
+        """Whether this collection holds the object ``other``."""
+        prop = self.prop
+        prop.parent._check_configure()
+        if not prop.uselist:
+            raise sa_exc.InvalidRequestError(
+                f"contains() tests a collection; {prop} refers to one object, compare it with =="
+            )
+        if prop.direction == MANYTOMANY:
+            secondary = prop.secondary
+            crit = [p == s for p, s in prop.secondary_parent_pairs]
+            crit += [
+                s == _value_bind(other, prop.mapper, t) for t, s in prop.secondary_target_pairs
+            ]
+            return _exists_from([secondary], crit)
+        return and_(*[p == _value_bind(other, prop.mapper, t) for p, t in prop.pairs])
+
+
+def _value_bind(obj: Any, mapper: Mapper, column: ColumnElement) -> BindParameter:
+    """The current value of ``obj``'s attribute for ``column``, as a bound parameter."""
+    key = mapper._col_to_key.get(column)
+    if key is None:
+        raise sa_exc.ArgumentError(f"{mapper.class_.__name__} has no attribute for {column}")
+    return BindParameter(None, getattr(obj, key), column.type, unique=True)
+
+
+def _exists_from(froms: Sequence[Any], criteria: Sequence[ColumnElement]) -> ColumnElement:
+    """``EXISTS (SELECT 1 FROM froms WHERE criteria)``, correlated to everything else."""
+    from athanor.sql.elements import literal_column
+    from athanor.sql.selectable import select
+
+    stmt = select(literal_column("1")).select_from(*froms).where(*criteria)
+    return stmt.correlate_except(*froms).exists()
+
+
+def _related_exists(
+    prop: RelationshipProperty, criterion: Any, kwargs: dict[str, Any]
+) -> ColumnElement:
+    prop.parent._check_configure()
+    target = prop.mapper.local_table
+    cls = prop.mapper.class_
+    extra = [] if criterion is None else [coerce_column(criterion, role="criterion")]
+    for key, value in kwargs.items():
+        if key not in prop.mapper._props:
+            raise sa_exc.InvalidRequestError(
+                f"{cls.__name__} has no attribute {key!r} (in {prop}.any()/has())"
+            )
+        extra.append(getattr(cls, key) == value)
+    if target is prop.parent.local_table:
+        # Self-referential: the related rows come from an alias so they are not correlated.
+        alias = target.alias()
+        adapt = alias.corresponding_column
+        extra = [replace_columns(e, adapt) for e in extra]
+        target = alias
+    else:
+
+        def adapt(col: ColumnElement) -> ColumnElement:
+            return col
+
+    if prop.direction == MANYTOMANY:
+        secondary = prop.secondary
+        crit = [p == s for p, s in prop.secondary_parent_pairs]
+        crit += [adapt(t) == s for t, s in prop.secondary_target_pairs]
+        return _exists_from([secondary, target], [*crit, *extra])
+    return _exists_from([target], [*[p == adapt(t) for p, t in prop.pairs], *extra])
+
+
+def with_parent(instance: Any, prop: Any, from_entity: Any = None) -> ColumnElement:
+    """Criteria selecting the objects related to ``instance`` through ``prop``
+    (``select(Post).where(with_parent(user, User.posts))``); ``from_entity`` names an alias
+    of the target to apply them to."""
+    from athanor.orm.base import instance_state
+
+    state = instance_state(instance)
+    mapper = state.mapper
+    if isinstance(prop, str):
+        prop = mapper._props.get(prop)
+    prop = getattr(prop, "prop", prop)
+    if not isinstance(prop, RelationshipProperty):
+        raise sa_exc.ArgumentError(
+            f"with_parent() needs a relationship such as User.posts, got {prop!r}"
+        )
+    prop.parent._check_configure()
+    adapt = getattr(getattr(from_entity, "_entity", from_entity), "adapt", None)
+
+    def far(col: ColumnElement) -> ColumnElement:
+        return col if adapt is None else adapt(col)
+
+    if prop.direction == MANYTOMANY:
+        secondary = prop.secondary
+        crit = [s == _value_bind(instance, prop.parent, p) for p, s in prop.secondary_parent_pairs]
+        crit += [far(t) == s for t, s in prop.secondary_target_pairs]
+        return _exists_from([secondary], crit)
+    return and_(*[far(t) == _value_bind(instance, prop.parent, p) for p, t in prop.pairs])

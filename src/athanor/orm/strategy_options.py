@@ -10,7 +10,7 @@ defaults, into a tree (see :mod:`athanor.orm.eager`).
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from athanor import exc as sa_exc
@@ -70,10 +70,35 @@ class Load:
     """
 
     columns: tuple[ColumnDirective, ...] = ()
+    nested: tuple[Load, ...] = ()
+    """Options relative to the end of this path (``selectinload(A.b).options(...)``)."""
 
     def __init__(self, entity: Any = None) -> None:
         self.links: tuple[tuple[Any, str, tuple[tuple[str, Any], ...]], ...] = ()
         """(relationship property or ``"*"``, strategy, keyword arguments) per step."""
+
+    def options(self, *options: Load) -> Load:
+        """Options for the objects at the end of this path, each written from there:
+        ``selectinload(User.posts).options(joinedload(Post.tags), defer(Post.body))``."""
+        target = self.links[-1][0].mapper.class_ if self.links else None
+        for option in options:
+            if not isinstance(option, Load):
+                raise sa_exc.ArgumentError(f"Load.options() takes loader options, got {option!r}")
+            first = option.links[0][0] if option.links else None
+            if (
+                target is not None
+                and isinstance(first, RelationshipProperty)
+                and not issubclass(target, first.parent.class_)
+            ):
+                raise sa_exc.ArgumentError(
+                    f"Loader option {self}.options({option}): {first} does not belong to "
+                    f"{target.__name__}, the target of {self.links[-1][0]}"
+                )
+        new = Load.__new__(Load)
+        new.links = self.links
+        new.columns = self.columns
+        new.nested = (*self.nested, *options)
+        return new
 
     def _then(self, attr: Any, strategy: str, **kw: Any) -> Load:
         if isinstance(attr, str) and attr == WILDCARD:
@@ -184,18 +209,37 @@ class Load:
         return self._then(attr, "default")
 
     def _ck(self, ctx: Any) -> Hashable:
+        nested = tuple(o._ck(ctx) for o in self.nested)
         if not self.columns:
-            return ("LOAD", self.links)
+            return ("LOAD", self.links, nested) if nested else ("LOAD", self.links)
         directives = tuple(
             (kind, props, arg._ck(ctx) if kind == "expression" else arg)
             for kind, props, arg in self.columns
         )
-        return ("LOAD", self.links, directives)
+        return ("LOAD", self.links, directives, nested)
 
     def __repr__(self) -> str:
         parts = [f"{strategy}load({prop})" for prop, strategy, _ in self.links]
         parts += [f"{kind}({', '.join(map(str, props))})" for kind, props, _ in self.columns]
+        if self.nested:
+            parts.append(f"options({', '.join(map(repr, self.nested))})")
         return ".".join(parts)
+
+
+def expand_options(options: Sequence[Any]) -> list[Any]:
+    """``options`` with ``Load(...).options(...)`` groups that have no path of their own
+    replaced by what they hold."""
+    found: list[Any] = []
+    for option in options:
+        if isinstance(option, Load) and option.nested and not option.links:
+            found.extend(expand_options(option.nested))
+            if option.columns:
+                plain = Load.__new__(Load)
+                plain.links, plain.columns = (), option.columns
+                found.append(plain)
+        else:
+            found.append(option)
+    return found
 
 
 def joinedload(attr: Any, *, innerjoin: bool = False) -> Load:

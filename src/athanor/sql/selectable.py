@@ -21,7 +21,6 @@ from athanor.sql.elements import (
     KeyContext,
     Label,
     TextClause,
-    _column_list,
     and_,
     coerce_column,
     coerce_element,
@@ -725,9 +724,18 @@ class _SelectBase(ClauseElement):
     ) -> _S:
         """``FOR UPDATE`` (``FOR SHARE`` with ``read=True``) locking."""
         new = self._generate()
-        of_cols = _column_list(of) if of is not None and not isinstance(of, FromClause) else ()
-        of_tables = (of,) if isinstance(of, FromClause) else ()
-        new._for_update = ForUpdate(nowait, read, skip_locked, key_share, of_cols, of_tables)  # type: ignore[attr-defined]
+        of_cols: list[ColumnElement] = []
+        of_tables: list[FromClause] = []
+        for item in of if isinstance(of, list | tuple) else () if of is None else (of,):
+            hook = getattr(item, "__clause_element__", None)
+            clause = hook() if hook is not None else item
+            if isinstance(clause, FromClause):
+                of_tables.append(clause)
+            else:
+                of_cols.append(coerce_column(clause))
+        new._for_update = ForUpdate(  # type: ignore[attr-defined]
+            nowait, read, skip_locked, key_share, tuple(of_cols), tuple(of_tables)
+        )
         return new
 
     def subquery(self, name: str | None = None) -> Subquery:
@@ -924,8 +932,32 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
 
     @property
     def column_descriptions(self) -> list[dict[str, Any]]:
-        """Name, type and expression of each result column."""
-        return [{"name": n, "type": c.type, "expr": c} for n, c in self._named_columns()]
+        """Name, type and expression of each result column; a mapped class (an entity with a
+        ``mapper``) is one entry naming the class."""
+        named = iter(self._named_columns())
+        found: list[dict[str, Any]] = []
+        for raw in self._raw_columns:
+            mapper = getattr(raw, "mapper", None)
+            if mapper is not None and isinstance(raw, FromClause):
+                for _ in raw.c:
+                    next(named)
+                cls = mapper.class_
+                aliased = raw is not mapper._entity
+                found.append(
+                    {
+                        "name": cls.__name__,
+                        "type": cls,
+                        "aliased": aliased,
+                        "expr": cls,
+                        "entity": cls,
+                    }
+                )
+                continue
+            for _ in raw.c if isinstance(raw, FromClause) else (raw,):
+                name, col = next(named)
+                entity = getattr(getattr(col, "table", None), "entity_namespace", None)
+                found.append({"name": name, "type": col.type, "expr": col, "entity": entity})
+        return found
 
     def add_columns(self, *entities: Any) -> Select:
         """More result columns."""
@@ -972,14 +1004,16 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         hidden = {id(h) for f in froms for h in f._hide_froms}
         froms = [f for f in froms if id(f) not in hidden]
         if enclosing:
+            # A FROM object also stands for what it hides (a mapped class for its table).
             if self._correlate is not None:
                 drop = {id(f) for f in self._correlate}
-            elif self._correlate_except is not None:
-                keep = {id(f) for f in self._correlate_except}
-                drop = {id(f) for f in enclosing if id(f) not in keep}
+                drop |= {id(h) for f in self._correlate for h in f._hide_froms}
             else:
-                drop = {id(f) for f in enclosing}
-                drop |= {id(h) for f in enclosing for h in f._hide_froms}
+                keep: set[int] = set()
+                for f in self._correlate_except or ():
+                    keep |= {id(f), *(id(h) for h in f._hide_froms)}
+                drop = {id(f) for f in enclosing if id(f) not in keep}
+                drop |= {id(h) for f in enclosing for h in f._hide_froms if id(h) not in keep}
             remaining = [f for f in froms if id(f) not in drop]
             if remaining or self._correlate is not None or self._correlate_except is not None:
                 froms = remaining

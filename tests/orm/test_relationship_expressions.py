@@ -1,0 +1,94 @@
+"""Relationship-aware criteria: ``any()``, ``has()``, ``contains()`` and ``with_parent()``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from athanor import exc, select
+from athanor.orm import Session, aliased, with_parent
+from orm.loader_models import Article, LoaderBase, Tag
+from orm.orm_models import Node, Post, User
+
+
+@pytest.fixture
+def session(engine: Any) -> Iterator[Session]:
+    LoaderBase.metadata.create_all(engine)
+    with Session(engine) as session:
+        ann = User(username="ann", posts=[Post(title="hello"), Post(title="bye")])
+        bob = User(username="bob", posts=[Post(title="hello")])
+        session.add_all([ann, bob, User(username="cy")])
+        root = Node(name="root", children=[Node(name="a", children=[Node(name="a1")])])
+        session.add(root)
+        red, blue = Tag(name="red"), Tag(name="blue")
+        session.add_all([Article(title="x", tags=[red, blue]), Article(title="y", tags=[red])])
+        session.add(Article(title="z"))
+        session.commit()
+        yield session
+
+
+def _names(session: Session, stmt: Any) -> list[str]:
+    return sorted(session.scalars(stmt).all())
+
+
+def test_any_and_has(session: Session) -> None:
+    assert _names(session, select(User.username).where(User.posts.any())) == ["ann", "bob"]
+    assert _names(session, select(User.username).where(~User.posts.any())) == ["cy"]
+    bye = select(User.username).where(User.posts.any(Post.title == "bye"))
+    assert _names(session, bye) == ["ann"]
+    assert _names(session, select(User.username).where(User.posts.any(title="hello"))) == [
+        "ann",
+        "bob",
+    ]
+    by_bob = select(Post.title).where(Post.author.has(User.username == "bob"))
+    assert _names(session, by_bob) == ["hello"]
+    objects = session.scalars(select(User).where(User.posts.any(title="bye"))).all()
+    assert [u.username for u in objects] == ["ann"]
+    with pytest.raises(exc.InvalidRequestError, match="use has"):
+        Post.author.any()
+    with pytest.raises(exc.InvalidRequestError, match="use any"):
+        User.posts.has()
+    with pytest.raises(exc.InvalidRequestError, match="no attribute 'nope'"):
+        User.posts.any(nope=1)
+
+
+def test_self_referential_and_many_to_many(session: Session) -> None:
+    with_kids = select(Node.name).where(Node.children.any())
+    assert _names(session, with_kids) == ["a", "root"]
+    assert _names(session, select(Node.name).where(Node.children.any(Node.name == "a1"))) == ["a"]
+    assert _names(session, select(Node.name).where(Node.parent.has(name="root"))) == ["a"]
+    assert _names(session, select(Article.title).where(Article.tags.any())) == ["x", "y"]
+    blue = select(Article.title).where(Article.tags.any(Tag.name == "blue"))
+    assert _names(session, blue) == ["x"]
+    red = session.scalars(select(Tag).where(Tag.name == "red")).one()
+    assert _names(session, select(Article.title).where(Article.tags.contains(red))) == ["x", "y"]
+
+
+def test_contains_and_with_parent(session: Session) -> None:
+    ann = session.scalars(select(User).where(User.username == "ann")).one()
+    post = ann.posts[1]
+    assert _names(session, select(User.username).where(User.posts.contains(post))) == ["ann"]
+    assert _names(session, select(Post.title).where(with_parent(ann, User.posts))) == [
+        "bye",
+        "hello",
+    ]
+    authors = session.scalars(select(User).where(with_parent(post, Post.author))).all()
+    assert authors == [ann]
+    pa = aliased(Post)
+    aliased_titles = select(pa.title).where(with_parent(ann, User.posts, from_entity=pa))
+    assert _names(session, aliased_titles) == ["bye", "hello"]
+    x = session.scalars(select(Article).where(Article.title == "x")).one()
+    assert _names(session, select(Tag.name).where(with_parent(x, Article.tags))) == [
+        "blue",
+        "red",
+    ]
+    assert [p.title for p in session.query(Post).with_parent(ann).order_by(Post.id)] == [
+        "hello",
+        "bye",
+    ]
+    with pytest.raises(exc.ArgumentError, match="needs a relationship"):
+        with_parent(ann, User.username)
+    with pytest.raises(exc.InvalidRequestError, match="contains"):
+        Post.author.contains(ann)
