@@ -1,4 +1,5 @@
-"""Relationship-aware criteria: ``any()``, ``has()``, ``contains()`` and ``with_parent()``."""
+"""Relationship-aware criteria: ``any()``, ``has()``, ``contains()``, ``with_parent()`` and
+``and_()`` criteria on joins and loader options."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from typing import Any
 import pytest
 
 from athanor import exc, select
-from athanor.orm import Session, aliased, with_parent
+from athanor.orm import (
+    Session,
+    aliased,
+    immediateload,
+    joinedload,
+    lazyload,
+    selectinload,
+    subqueryload,
+    with_parent,
+)
 from orm.loader_models import Article, LoaderBase, Tag
 from orm.orm_models import Node, Post, User
 
@@ -92,3 +102,25 @@ def test_contains_and_with_parent(session: Session) -> None:
         with_parent(ann, User.username)
     with pytest.raises(exc.InvalidRequestError, match="contains"):
         Post.author.contains(ann)
+
+
+def test_and_criteria_in_joins_and_loader_options(session: Session) -> None:
+    hello = User.posts.and_(Post.title == "hello")
+    joined = session.scalars(select(User.username).join(hello).order_by(User.username)).all()
+    assert joined == ["ann", "bob"]
+    pa = aliased(Post)
+    bye = select(User.username).join(User.posts.of_type(pa).and_(pa.title == "bye"))
+    assert session.scalars(bye).all() == ["ann"]
+    assert " AND " in str(bye).split(" JOIN ")[1], "the criteria are in the ON clause"
+    many = select(Article.title).join(Article.tags.and_(Tag.name == "blue"))
+    assert session.scalars(many).all() == ["x"]
+    for option in (selectinload, joinedload, subqueryload, lazyload, immediateload):
+        session.expunge_all()
+        users = (
+            session.scalars(select(User).order_by(User.id).options(option(hello))).unique().all()
+        )
+        titles = [[p.title for p in u.posts] for u in users]
+        assert titles == [["hello"], ["hello"], []], option.__name__
+    session.expunge_all()
+    users = session.scalars(select(User).order_by(User.id)).all()
+    assert [len(u.posts) for u in users] == [2, 1, 0], "without the option, every post"

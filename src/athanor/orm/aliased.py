@@ -7,13 +7,14 @@ into the same identity map as ``select(User)``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from athanor import exc as sa_exc
 from athanor.orm.base import _mapper_or_none
 from athanor.orm.mapper import EntityClause, Mapper
-from athanor.orm.relationships import MANYTOMANY, RelationshipProperty
-from athanor.sql.elements import ColumnElement, KeyContext, and_
+from athanor.orm.relationships import MANYTOMANY, RelationshipProperty, replace_columns
+from athanor.sql.elements import ColumnElement, KeyContext, and_, coerce_where
 from athanor.sql.selectable import Alias, ColumnCollection, FromClause
 
 
@@ -73,9 +74,13 @@ class SelectableEntity(AliasedEntity):
 
 
 def relationship_joins(
-    prop: RelationshipProperty, source: AliasedEntity | None, target: Any
+    prop: RelationshipProperty,
+    source: AliasedEntity | None,
+    target: Any,
+    criteria: Sequence[ColumnElement] = (),
 ) -> list[tuple[Any, ColumnElement]]:
-    """The (target, ON) joins along ``prop`` from ``source`` (or the parent) to ``target``."""
+    """The (target, ON) joins along ``prop`` from ``source`` (or the parent) to ``target``,
+    with ``criteria`` on the target (``User.posts.and_(...)``) added to the last ON clause."""
     prop.parent._check_configure()
     target_entity = prop.mapper._entity if target is None else entity_of(target)
 
@@ -87,12 +92,13 @@ def relationship_joins(
             return target_entity.adapt(col)
         return col
 
+    extra = [replace_columns(coerce_where(c), far) for c in criteria]
     if prop.direction == MANYTOMANY:
         return [
             (prop.secondary, and_(*[near(p) == s for p, s in prop.secondary_parent_pairs])),
-            (target_entity, and_(*[far(t) == s for t, s in prop.secondary_target_pairs])),
+            (target_entity, and_(*[far(t) == s for t, s in prop.secondary_target_pairs], *extra)),
         ]
-    return [(target_entity, and_(*[near(p) == far(t) for p, t in prop.pairs]))]
+    return [(target_entity, and_(*[near(p) == far(t) for p, t in prop.pairs], *extra))]
 
 
 def entity_of(target: Any) -> Any:
@@ -107,21 +113,34 @@ class RelationshipPath:
     (``User.posts.of_type(pa)``): joins and ``contains_eager`` follow those ends."""
 
     def __init__(
-        self, prop: RelationshipProperty, source: AliasedEntity | None, target: Any = None
+        self,
+        prop: RelationshipProperty,
+        source: AliasedEntity | None,
+        target: Any = None,
+        criteria: tuple[ColumnElement, ...] = (),
     ) -> None:
         self.prop = prop
         self.source = source
         self.target = target
+        self.criteria = criteria
 
     def _orm_join_target(self, target: Any = None) -> list[tuple[Any, ColumnElement]]:
-        return relationship_joins(self.prop, self.source, target or self.target)
+        return relationship_joins(self.prop, self.source, target or self.target, self.criteria)
 
     def of_type(self, target: Any) -> RelationshipPath:
         """The same relationship, joining to (or eagerly filled from) ``target``."""
-        return RelationshipPath(self.prop, self.source, target)
+        return RelationshipPath(self.prop, self.source, target, self.criteria)
+
+    def and_(self, *criteria: Any) -> RelationshipPath:
+        """The same relationship with ``criteria`` on its target added to the ON clause of a
+        join along it, and to what a loader option with it loads."""
+        extra = tuple(coerce_where(c) for c in criteria)
+        return RelationshipPath(self.prop, self.source, self.target, self.criteria + extra)
 
     def __clause_element__(self) -> ColumnElement:
-        ((_, onclause),) = relationship_joins(self.prop, self.source, self.target)[-1:]
+        ((_, onclause),) = relationship_joins(self.prop, self.source, self.target, self.criteria)[
+            -1:
+        ]
         return onclause
 
     def __repr__(self) -> str:

@@ -95,6 +95,11 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
             return contained
         return super().contains(other, **kw)
 
+    def and_(self, *criteria: Any) -> Any:
+        """This relationship with ``criteria`` on its target, for the ON clause of a join
+        (``join(User.posts.and_(Post.title != ""))``) or what a loader option loads."""
+        return self.of_type(None).and_(*criteria)
+
     def of_type(self, entity: Any) -> Any:
         """This relationship joining to ``entity`` (an ``aliased()`` class) instead."""
         from athanor.orm.aliased import RelationshipPath

@@ -224,7 +224,8 @@ class registry:  # noqa: N801 - SQLAlchemy's name
         for mapper in self._mappers:
             for key in mapper._props:
                 if key in mapper.class_.__dict__:
-                    delattr(mapper.class_, key)
+                    # Past the metaclass, which would unmap the attribute one at a time.
+                    type.__delattr__(mapper.class_, key)
             if "__mapper__" in mapper.class_.__dict__:
                 delattr(mapper.class_, "__mapper__")
         from athanor.orm.session import _ready_mappers

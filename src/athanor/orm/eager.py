@@ -64,6 +64,8 @@ class Node:
         self.keys: tuple[str, ...] | None = None
         """The attributes a joined load fills when column options change the default set."""
         self.overrides: dict[Any, str] = {}
+        self.criteria: tuple[ColumnElement, ...] = ()
+        """Criteria on the target from ``selectinload(User.posts.and_(...))``."""
 
 
 def default_strategy(prop: RelationshipProperty) -> str:
@@ -113,6 +115,12 @@ def build_tree(
             options_kw = dict(kw)
             node.innerjoin = options_kw.get("innerjoin", prop.innerjoin)
             node.target = options_kw.get("alias")
+            node.criteria = options_kw.get("criteria", ())
+            if node.criteria:
+                # Loads that run their own SELECT of the target filter it like this.
+                only = LoaderCriteria(prop.mapper.class_, and_(*node.criteria))
+                only.propagate_to_loaders = False
+                node.suboptions.append(only)
         if len(option.links) > 1 or option.columns or option.nested:
             rest = Load.__new__(Load)
             rest.links = option.links[1:]
@@ -207,6 +215,11 @@ def plan_joins(
         else:
             onclause = and_(
                 *[local(p) == node.alias.corresponding_column(t) for p, t in prop.pairs]
+            )
+        if node.criteria:
+            onclause = and_(
+                onclause,
+                *[replace_columns(c, node.alias.corresponding_column) for c in node.criteria],
             )
         by = prop.order_by if isinstance(prop.order_by, list) else prop.mapper._order_by_default
         alias = node.alias
@@ -334,7 +347,9 @@ def access_overrides(nodes: dict[RelationshipProperty, Node]) -> dict[Any, str]:
 def lazy_options(nodes: dict[RelationshipProperty, Node]) -> dict[Any, list[Any]]:
     """Options further along a path, for lazy loads (``defaultload(A.b).selectinload(...)``)."""
     return {
-        prop: n.suboptions for prop, n in nodes.items() if n.strategy == "select" and n.suboptions
+        prop: n.suboptions
+        for prop, n in nodes.items()
+        if n.strategy in ("select", "immediate") and n.suboptions
     }
 
 
@@ -464,8 +479,15 @@ def _assign(
         set_committed_value(obj, prop.key, value)
 
 
-def _collect(result: Any, found: dict[tuple[Any, ...], list[Any]]) -> None:
-    for row in result.unique(_row_identity):
+def _collect(result: Any, found: dict[tuple[Any, ...], list[Any]], unique: bool = True) -> None:
+    """File each loaded object under its parent key; ``unique`` drops repeated
+    (object, key) rows, which only joins (many-to-many, subqueries) can produce."""
+    rows = result.unique(_row_identity) if unique else result
+    if len(result._metadata.keys) == 2:
+        for obj, key in rows:
+            found.setdefault((key,), []).append(obj)
+        return
+    for row in rows:
         found.setdefault(tuple(row[1:]), []).append(row[0])
 
 
@@ -492,7 +514,10 @@ def _selectin(
     if not wanted:
         _assign(prop, objects, keys, found)
         return
+    from athanor.orm.loading import plan_for
+
     base = _base_select(prop, options)
+    unique = prop.direction == MANYTOMANY or plan_for(base).requires_unique
     remote = _remote_key(prop)
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK]
@@ -500,7 +525,7 @@ def _selectin(
             crit = remote[0].in_([k[0] for k in chunk])
         else:
             crit = or_(*[and_(*[c == v for c, v in zip(remote, k, strict=True)]) for k in chunk])
-        _collect(session.execute(base.where(crit)), found)
+        _collect(session.execute(base.where(crit)), found, unique)
     _assign(prop, objects, keys, found)
 
 

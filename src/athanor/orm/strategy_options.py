@@ -121,6 +121,9 @@ class Load:
             raise sa_exc.ArgumentError(
                 f"Loader option {self}: a relationship option can't follow column options"
             )
+        criteria = getattr(attr, "criteria", ())
+        if criteria:
+            kw["criteria"] = criteria
         new = Load.__new__(Load)
         new.links = (*self.links, (prop, strategy, tuple(sorted(kw.items()))))
         return new
