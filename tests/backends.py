@@ -128,9 +128,13 @@ class Backend:
                     "SELECT table_name, table_type FROM information_schema.tables "
                     "WHERE table_schema = DATABASE()"
                 )
-                for table, kind in cur.fetchall():
-                    what = "VIEW" if kind == "VIEW" else "TABLE"
-                    cur.execute(f"DROP {what} IF EXISTS `{table}`")
+                found: dict[str, list[str]] = {"VIEW": [], "TABLE": []}
+                for table, kind in cur.fetchall():  # sequences are dropped as tables
+                    quoted = "`" + table.replace("`", "``") + "`"
+                    found["VIEW" if kind == "VIEW" else "TABLE"].append(quoted)
+                for what, names in found.items():
+                    if names:
+                        cur.execute(f"DROP {what} IF EXISTS {', '.join(names)}")
                 cur.execute("SET FOREIGN_KEY_CHECKS = 1")
         finally:
             conn.close()
