@@ -21,14 +21,13 @@ import pytest
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
-from athanor import create_engine, exc, func, select
+from athanor import create_engine, event, exc, func, select
 from athanor.engine import Engine
 from athanor.ext.fastapi import session_dependency
 from athanor.orm import Session, sessionmaker
 from athanor.sql.elements import text
-from backends import Backend
-from ext.test_async_cancellation import APP
-from ext.test_async_session import Base, User, _server_transactions_settle
+from backends import Backend, settled
+from ext.test_async_session import Base, User
 
 SLOW_ROUTE_SECONDS = 0.6
 
@@ -38,10 +37,16 @@ def engine(backend: Backend) -> Iterator[Engine]:
     """A sync engine on a pool of 5 + 5 with three users; at teardown it waits for requests
     still running in threads to return their connections, then closes them all, before the
     backend fixture drops the tables (a connection left in a transaction would hold locks)."""
-    connect_args = {"application_name": APP} if backend.name == "postgresql" else {}
-    engine = create_engine(
-        backend.url, pool_size=5, max_overflow=5, pool_timeout=10, connect_args=connect_args
-    )
+    engine = create_engine(backend.url, pool_size=5, max_overflow=5, pool_timeout=10)
+    sessions = _SESSIONS[engine] = set()
+
+    @event.listens_for(engine, "connect")
+    def remember(dbapi_connection: Any, record: Any) -> None:
+        if backend.name == "postgresql":
+            sessions.add(dbapi_connection.info.backend_pid)
+        elif backend.name == "mysql":
+            sessions.add(dbapi_connection.thread_id())
+
     try:
         Base.metadata.create_all(engine)
         with Session(engine) as session:
@@ -51,6 +56,38 @@ def engine(backend: Backend) -> Iterator[Engine]:
     finally:
         _returned(engine)
         engine.dispose()
+        del _SESSIONS[engine]
+
+
+_SESSIONS: dict[Engine, set[int]] = {}
+"""Server session ids of the connections each test engine opened."""
+
+
+def _open_transactions(engine: Engine, backend: Backend) -> int:
+    """Sessions opened by ``engine`` that the server sees inside a transaction (not those of
+    requests an earlier test abandoned, whose threads may still be finishing)."""
+    ids = sorted(_SESSIONS[engine])
+    if backend.is_sqlite or not ids:
+        return 0
+    raw = backend.raw_connect()
+    try:
+        cur = raw.cursor()
+        if backend.name == "postgresql":
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s) "
+                "AND state LIKE 'idle in transaction%%'",
+                (ids,),
+            )
+        else:
+            marks = ", ".join(["%s"] * len(ids))
+            cur.execute(
+                "SELECT count(*) FROM information_schema.innodb_trx "
+                f"WHERE trx_mysql_thread_id IN ({marks})",
+                ids,
+            )
+        return int(cur.fetchone()[0])
+    finally:
+        raw.close()
 
 
 def _returned(engine: Engine, timeout: float = 5.0) -> int:
@@ -108,7 +145,7 @@ async def _concurrent_gets(app: FastAPI, path: str, count: int = 200) -> list[ht
 def _assert_clean(engine: Engine, backend: Backend) -> None:
     assert _returned(engine) == 0
     assert engine.pool.checkedin() <= engine.pool.size()
-    assert _server_transactions_settle(backend) == 0
+    assert settled(lambda: _open_transactions(engine, backend)) == 0
 
 
 @pytest.mark.parametrize("path", ["/helper/sync", "/helper/async"])
