@@ -22,7 +22,15 @@ from typing import Any, ClassVar, ForwardRef, TypeVar
 
 from athanor import exc as sa_exc
 from athanor.orm import exc as orm_exc
-from athanor.orm.base import NO_VALUE, DynamicMapped, Mapped, WriteOnlyMapped, instance_state
+from athanor.orm.base import (
+    NO_VALUE,
+    STATE_KEY,
+    DynamicMapped,
+    Mapped,
+    WriteOnlyMapped,
+    _new_state,
+    instance_state,
+)
 from athanor.orm.decl_intercept import DeclarativeAttributeIntercept
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, _all_registries
@@ -337,8 +345,9 @@ def _default_constructor(self: Any, **kwargs: Any) -> None:
     mapper._check_configure()
     for fn in mapper.dispatch.init:
         fn(self, (), kwargs)
-    state = instance_state(self)
     d = self.__dict__
+    # A new object has no state yet: make it without instance_state()'s KeyError round trip.
+    state = _new_state(self) if STATE_KEY not in d else instance_state(self)
     committed = state.committed_state
     plain = mapper._plain_scalar_impls
     for key, value in kwargs.items():

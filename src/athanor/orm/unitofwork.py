@@ -386,11 +386,21 @@ class UOWTransaction:
                 rows.append((state, obj))
             self._emit_updates(connection, mapper, rows)
 
-    def _insert_params(self, mapper: Mapper, state: InstanceState, obj: Any) -> dict[str, Any]:
+    def _insert_params(
+        self,
+        mapper: Mapper,
+        plan: list[tuple[str, str, bool, Any]],
+        track: bool,
+        state: InstanceState,
+        obj: Any,
+    ) -> dict[str, Any]:
+        """The INSERT parameters of ``obj`` by ``plan`` (``_insert_plan(mapper)``), Python-side
+        defaults set on the object too; with ``track``, the defaulted keys are noted for the
+        ``refresh_flush`` event."""
         d = obj.__dict__
         params: dict[str, Any] = {}
-        track: list[str] | None = [] if mapper.dispatch.refresh_flush else None
-        for key, col_key, none_skips, default in _insert_plan(mapper):
+        defaulted: list[str] | None = [] if track else None
+        for key, col_key, none_skips, default in plan:
             if key in d:
                 value = d[key]
                 if value is None and none_skips:
@@ -410,10 +420,10 @@ class UOWTransaction:
                 value = default.arg
             d[key] = value
             params[col_key] = value
-            if track is not None:
-                track.append(key)
-        if track:
-            self.defaulted[state] = track
+            if defaulted is not None:
+                defaulted.append(key)
+        if defaulted:
+            self.defaulted[state] = defaulted
         return params
 
     def _emit_inserts(
@@ -422,12 +432,15 @@ class UOWTransaction:
         table = mapper.local_table
         dialect = connection.dialect
         can_return = bool(getattr(dialect, "insert_returning", False))
-        prepared = [(s, o, self._insert_params(mapper, s, o)) for s, o in rows]
+        plan, track = _insert_plan(mapper), bool(mapper.dispatch.refresh_flush)
+        prepared = [(s, o, self._insert_params(mapper, plan, track, s, o)) for s, o in rows]
         start = 0
         while start < len(prepared):
-            shape = tuple(prepared[start][2])
+            first = prepared[start][2].keys()
+            shape = tuple(first)
             end = start + 1
-            while end < len(prepared) and tuple(prepared[end][2]) == shape:
+            # Parameters follow the plan's column order, so equal key sets mean equal shapes.
+            while end < len(prepared) and prepared[end][2].keys() == first:
                 end += 1
             group = prepared[start:end]
             start = end
@@ -444,12 +457,14 @@ class UOWTransaction:
                 col_keys = [mapper._col_to_key.get(col) for col in wanted]
                 generated = [k for k in col_keys if k is not None]  # shared: never mutated
                 unmapped = len(generated) != len(col_keys)
-                for (state, obj, _), row in zip(group, returned, strict=True):
+                done = [(state, obj, generated) for state, obj, _ in group]
+                self.inserted.extend(done)
+                for (_, obj, _), row in zip(group, returned, strict=True):
                     values: Any = row
                     if unmapped:
                         values = [v for k, v in zip(col_keys, row, strict=True) if k is not None]
                     obj.__dict__.update(zip(generated, values, strict=True))
-                    self._inserted_row(mapper, state, obj, generated)
+                self._inserted_rows(mapper, done)
             elif missing_pk:
                 for state, obj, row_params in group:
                     result = connection.execute(plain, row_params)
@@ -460,33 +475,43 @@ class UOWTransaction:
                         if key not in obj.__dict__ or obj.__dict__[key] is None:
                             obj.__dict__[key] = value
                             generated.append(key)
-                    self._inserted_row(mapper, state, obj, generated)
+                    self.inserted.append((state, obj, generated))
+                    self._inserted_rows(mapper, [(state, obj, generated)])
             else:
                 connection.execute(plain, params if len(params) > 1 else params[0])
-                for state, obj, _ in group:
-                    self._inserted_row(mapper, state, obj, [])
+                done = [(state, obj, []) for state, obj, _ in group]
+                self.inserted.extend(done)
+                self._inserted_rows(mapper, done)
 
-    def _inserted_row(
-        self, mapper: Mapper, state: InstanceState, obj: Any, generated: list[str]
+    def _inserted_rows(
+        self, mapper: Mapper, rows: list[tuple[InstanceState, Any, list[str]]]
     ) -> None:
-        d = obj.__dict__
-        for key in mapper._none_default_keys:
-            if key not in d:
-                d[key] = None
+        """Give each inserted object (already in ``self.inserted``) its identity key and None
+        for the columns nothing filled in."""
+        none_keys = mapper._none_default_keys
         pk_keys = mapper._pk_keys
-        pk = (d.get(pk_keys[0]),) if len(pk_keys) == 1 else tuple([d.get(k) for k in pk_keys])
-        if None in pk:
-            raise orm_exc.FlushError(
-                f"Instance {state_str_safe(state)} has a NULL identity key after INSERT; give "
-                "its primary key a value or make it autoincrement"
+        single_pk = pk_keys[0] if len(pk_keys) == 1 else None
+        identity_class = mapper._identity_class
+        refresh = mapper.dispatch.refresh_flush
+        for state, obj, generated in rows:
+            d = obj.__dict__
+            for key in none_keys:
+                if key not in d:
+                    d[key] = None
+            pk = (
+                (d.get(single_pk),) if single_pk is not None else tuple([d.get(k) for k in pk_keys])
             )
-        state.key = (mapper._identity_class, pk, None)
-        self.inserted.append((state, obj, generated))
-        if mapper.dispatch.refresh_flush:
-            attrs = self.defaulted.pop(state, []) + [k for k in generated if k not in pk_keys]
-            if attrs:
-                for fn in mapper.dispatch.refresh_flush:
-                    fn(obj, self, attrs)
+            if None in pk:
+                raise orm_exc.FlushError(
+                    f"Instance {state_str_safe(state)} has a NULL identity key after INSERT; give "
+                    "its primary key a value or make it autoincrement"
+                )
+            state.key = (identity_class, pk, None)
+            if refresh:
+                attrs = self.defaulted.pop(state, []) + [k for k in generated if k not in pk_keys]
+                if attrs:
+                    for fn in refresh:
+                        fn(obj, self, attrs)
 
     def _emit_updates(
         self, connection: Connection, mapper: Mapper, rows: list[tuple[InstanceState, Any]]
