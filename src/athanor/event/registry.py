@@ -31,9 +31,13 @@ class Dispatch:
         self._target_ref = weakref.ref(target)
         self._instance: dict[str, list[tuple[Listener, Listener]]] = {}
         self._parent = parent
-        self._children: weakref.WeakSet[Dispatch] = weakref.WeakSet()
+        # Made on the first child only: most targets (sessions, connections) never get one.
+        self._children: weakref.WeakSet[Dispatch] | None = None
         if parent is not None:
-            parent._children.add(self)
+            with _lock:
+                if parent._children is None:
+                    parent._children = weakref.WeakSet()
+                parent._children.add(self)
         self._refresh(type(target))
 
     def _instance_listeners(self, name: str) -> list[Listener]:
@@ -48,7 +52,7 @@ class Dispatch:
                 extra = self._instance_listeners(name)
                 if extra:
                     setattr(self, name, getattr(self, name) + tuple(extra))
-        for child in list(self._children):
+        for child in list(self._children) if self._children is not None else ():
             target = child._target_ref()
             if target is not None:
                 child._refresh(type(target))

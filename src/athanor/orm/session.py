@@ -673,13 +673,13 @@ class Session(EventTarget):
         keyed_ref = weakref.KeyedRef
         new = self._new
         tx_new = tx._new
-        for state, obj, _ in uow.inserted:
+        for state, obj in uow.inserted:
             ident_key = state.key
             id_dict[ident_key] = keyed_ref(obj, callback, ident_key)  # type: ignore[index]
             del new[state]
             tx_new[state] = obj
         if self.dispatch.pending_to_persistent:
-            for _, obj, _ in uow.inserted:
+            for _, obj in uow.inserted:
                 self._fire("pending_to_persistent", self, obj)
         for state, obj in uow.deleted:
             self._row_deleted(tx, state, obj)

@@ -46,7 +46,9 @@ class UOWTransaction:
         self.fk_sync: dict[InstanceState, list[tuple[RelationshipProperty, Any]]] = {}
         self.secondary_ops: dict[tuple[Any, str], dict[tuple[int, int], dict[str, Any]]] = {}
         self.secondary_parent_deletes: list[tuple[RelationshipProperty, Any]] = []
-        self.inserted: list[tuple[InstanceState, Any, list[str]]] = []
+        self.inserted: list[tuple[InstanceState, Any]] = []
+        self.generated: dict[InstanceState, list[str]] = {}
+        """Of inserted objects: the attribute keys the database filled in."""
         self.updated: list[InstanceState] = []
         self.deleted: list[tuple[InstanceState, Any]] = []
         self.expire_after: list[tuple[Any, list[str]]] = []
@@ -192,6 +194,8 @@ class UOWTransaction:
 
     def _mapper_order(self, mappers: Iterable[Mapper]) -> list[Mapper]:
         involved = set(mappers)
+        if len(involved) == 1:
+            return list(involved)
         sorter: graphlib.TopologicalSorter[Any] = graphlib.TopologicalSorter()
         by_table = {m.local_table: m for m in involved}
         for mapper in involved:
@@ -433,19 +437,20 @@ class UOWTransaction:
         dialect = connection.dialect
         can_return = bool(getattr(dialect, "insert_returning", False))
         plan, track = _insert_plan(mapper), bool(mapper.dispatch.refresh_flush)
-        prepared = [(s, o, self._insert_params(mapper, plan, track, s, o)) for s, o in rows]
+        # Parallel to rows (no tuple per object: objects that live through the flush are what
+        # the garbage collector's full passes scan).
+        all_params = [self._insert_params(mapper, plan, track, s, o) for s, o in rows]
         start = 0
-        while start < len(prepared):
-            first = prepared[start][2].keys()
+        while start < len(rows):
+            first = all_params[start].keys()
             shape = tuple(first)
             end = start + 1
             # Parameters follow the plan's column order, so equal key sets mean equal shapes.
-            while end < len(prepared) and prepared[end][2].keys() == first:
+            while end < len(rows) and all_params[end].keys() == first:
                 end += 1
-            group = prepared[start:end]
+            group, params = rows[start:end], all_params[start:end]
             start = end
             missing_pk, wanted, plain, returning = _insert_shape(mapper, shape)
-            params = [p for _, _, p in group]
             if wanted and can_return:
                 result = connection.execute(returning, params if len(params) > 1 else params[0])
                 returned = result.all()
@@ -457,16 +462,16 @@ class UOWTransaction:
                 col_keys = [mapper._col_to_key.get(col) for col in wanted]
                 generated = [k for k in col_keys if k is not None]  # shared: never mutated
                 unmapped = len(generated) != len(col_keys)
-                done = [(state, obj, generated) for state, obj, _ in group]
-                self.inserted.extend(done)
-                for (_, obj, _), row in zip(group, returned, strict=True):
+                self.inserted.extend(group)
+                self.generated.update(dict.fromkeys([state for state, _ in group], generated))
+                for (_, obj), row in zip(group, returned, strict=True):
                     values: Any = row
                     if unmapped:
                         values = [v for k, v in zip(col_keys, row, strict=True) if k is not None]
                     obj.__dict__.update(zip(generated, values, strict=True))
-                self._inserted_rows(mapper, done)
+                self._inserted_rows(mapper, group)
             elif missing_pk:
-                for state, obj, row_params in group:
+                for row_params, (state, obj) in zip(params, group, strict=True):
                     result = connection.execute(plain, row_params)
                     pk = result.inserted_primary_key
                     generated = []
@@ -475,17 +480,15 @@ class UOWTransaction:
                         if key not in obj.__dict__ or obj.__dict__[key] is None:
                             obj.__dict__[key] = value
                             generated.append(key)
-                    self.inserted.append((state, obj, generated))
-                    self._inserted_rows(mapper, [(state, obj, generated)])
+                    self.inserted.append((state, obj))
+                    self.generated[state] = generated
+                    self._inserted_rows(mapper, [(state, obj)])
             else:
                 connection.execute(plain, params if len(params) > 1 else params[0])
-                done = [(state, obj, []) for state, obj, _ in group]
-                self.inserted.extend(done)
-                self._inserted_rows(mapper, done)
+                self.inserted.extend(group)
+                self._inserted_rows(mapper, group)
 
-    def _inserted_rows(
-        self, mapper: Mapper, rows: list[tuple[InstanceState, Any, list[str]]]
-    ) -> None:
+    def _inserted_rows(self, mapper: Mapper, rows: list[tuple[InstanceState, Any]]) -> None:
         """Give each inserted object (already in ``self.inserted``) its identity key and None
         for the columns nothing filled in."""
         none_keys = mapper._none_default_keys
@@ -493,7 +496,7 @@ class UOWTransaction:
         single_pk = pk_keys[0] if len(pk_keys) == 1 else None
         identity_class = mapper._identity_class
         refresh = mapper.dispatch.refresh_flush
-        for state, obj, generated in rows:
+        for state, obj in rows:
             d = obj.__dict__
             for key in none_keys:
                 if key not in d:
@@ -508,7 +511,8 @@ class UOWTransaction:
                 )
             state.key = (identity_class, pk, None)
             if refresh:
-                attrs = self.defaulted.pop(state, []) + [k for k in generated if k not in pk_keys]
+                generated = [k for k in self.generated.get(state, ()) if k not in pk_keys]
+                attrs = self.defaulted.pop(state, []) + generated
                 if attrs:
                     for fn in refresh:
                         fn(obj, self, attrs)
@@ -680,9 +684,9 @@ class UOWTransaction:
 
     def undo(self) -> None:
         """After a failed flush: forget keys this flush gave to objects that were pending."""
-        for state, obj, generated in self.inserted:
+        for state, obj in self.inserted:
             state.key = None
-            for key in generated:
+            for key in self.generated.get(state, ()):
                 obj.__dict__.pop(key, None)
 
 
