@@ -23,7 +23,7 @@ from athanor.orm.bundle import Bundle
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.relationships import replace_columns
-from athanor.orm.state import InstanceState
+from athanor.orm.state import IdentityRef, InstanceState
 from athanor.orm.strategy_options import Load, LoaderCriteria, expand_options
 from athanor.sql.elements import BindParameter, ColumnElement, and_
 from athanor.sql.selectable import FromClause, FromStatement, Join, Select, select
@@ -169,16 +169,21 @@ class LoadingPlan:
                         token,
                     )
                 )
+        build_rows: Callable[[Sequence[Any]], list[tuple[Any, ...]]]
         if len(makers) == 1:
             (only,) = makers
 
-            def row_fn(row: Sequence[Any]) -> tuple[Any, ...]:
-                return (only(row),)
+            def build_rows(rows: Sequence[Any]) -> list[tuple[Any, ...]]:
+                # One entity: no Python call per row beyond its maker.
+                return [(item,) for item in map(only, rows)]
         else:
             all_makers = tuple(makers)
 
             def row_fn(row: Sequence[Any]) -> tuple[Any, ...]:
                 return tuple([make(row) for make in all_makers])
+
+            def build_rows(rows: Sequence[Any]) -> list[tuple[Any, ...]]:
+                return list(map(row_fn, rows))
 
         finish = (
             self._eager_loader(session, processors, context, statement, token)
@@ -200,7 +205,7 @@ class LoadingPlan:
             if self.requires_unique:
                 eager.check_unique(True, result._source.uniquing)
             for rows in batches(yield_per):
-                built = list(map(row_fn, rows))
+                built = build_rows(rows)
                 if context is not None:
                     context.objects += len(built)
                 if finish is not None:
@@ -603,7 +608,6 @@ def instance_loader(
     identity_map = session.identity_map
     id_dict = identity_map._dict
     callback = identity_map._callback
-    keyed_ref = weakref.KeyedRef
     ref = weakref.ref
     session_id = session.hash_key
     new_object: Any = object.__new__ if cls.__new__ is object.__new__ else cls.__new__  # type: ignore[comparison-overlap]
@@ -654,7 +658,9 @@ def instance_loader(
         state._info = None
         state.load_context = context
         d[STATE_KEY] = state
-        id_dict[key] = keyed_ref(obj, callback, key)
+        identity_ref = IdentityRef(obj, callback)
+        identity_ref.key = key
+        id_dict[key] = identity_ref
         if load_listeners:
             for fn in load_listeners:
                 fn(obj, None)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,7 +31,7 @@ from athanor.orm.loading import (
 )
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import session_mode
-from athanor.orm.state import IdentityMap, InstanceState
+from athanor.orm.state import IdentityMap, IdentityRef, InstanceState
 from athanor.orm.unitofwork import UOWTransaction
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
@@ -670,12 +669,12 @@ class Session(EventTarget):
         identity_map = self.identity_map
         id_dict = identity_map._dict
         callback = identity_map._callback
-        keyed_ref = weakref.KeyedRef
         new = self._new
         tx_new = tx._new
         for state, obj in uow.inserted:
-            ident_key = state.key
-            id_dict[ident_key] = keyed_ref(obj, callback, ident_key)  # type: ignore[index]
+            ref = IdentityRef(obj, callback)
+            ref.key = state.key  # type: ignore[assignment]
+            id_dict[ref.key] = ref
             del new[state]
             tx_new[state] = obj
         if self.dispatch.pending_to_persistent:

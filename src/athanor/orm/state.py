@@ -340,17 +340,28 @@ class _AttributeStates:
         return list(self._state.mapper._attribute_keys)
 
 
+class IdentityRef(weakref.ref):  # type: ignore[type-arg]
+    """The identity map's weak reference to an object, carrying the object's identity key.
+
+    Unlike ``weakref.KeyedRef`` it has no Python ``__new__``/``__init__``: making one is a
+    C call, then ``ref.key = key`` (it is made once per loaded or inserted object).
+    """
+
+    __slots__ = ("key",)
+    key: IdentityKey
+
+
 class IdentityMap:
     """One object per database identity in a session, held weakly unless it has changes."""
 
     __slots__ = ("__weakref__", "_callback", "_dict", "_modified")
 
     def __init__(self) -> None:
-        self._dict: Dict[IdentityKey, weakref.KeyedRef[Any, IdentityKey]] = {}
+        self._dict: Dict[IdentityKey, IdentityRef] = {}
         self._modified: Dict[InstanceState, Any] = {}
         selfref = weakref.ref(self)
 
-        def remove(ref: weakref.KeyedRef[Any, IdentityKey]) -> None:
+        def remove(ref: IdentityRef) -> None:
             owner = selfref()
             if owner is not None and owner._dict.get(ref.key) is ref:
                 del owner._dict[ref.key]
@@ -358,7 +369,9 @@ class IdentityMap:
         self._callback = remove
 
     def add(self, key: IdentityKey, obj: Any) -> None:
-        self._dict[key] = weakref.KeyedRef(obj, self._callback, key)
+        ref = IdentityRef(obj, self._callback)
+        ref.key = key
+        self._dict[key] = ref
 
     def get_object(self, key: IdentityKey) -> Any:
         ref = self._dict.get(key)
