@@ -14,7 +14,6 @@ source, so fetching from any of them advances all of them and closing one closes
 from __future__ import annotations
 
 import copy
-import gc
 import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from itertools import chain, islice
@@ -31,6 +30,7 @@ from athanor.engine.row import (
     no_such_column_error,
     row_class,
 )
+from athanor.util.gc_pause import gc_paused
 from athanor.util.typevars import TP, T
 
 __all__ = [
@@ -466,17 +466,9 @@ class _ResultBase(Generic[_R]):
 
     def _all_items(self) -> list[Any]:
         items: list[Any] = []
-        # Rows are tuples the cyclic GC tracks; building many at once would otherwise run
-        # several full collections over a growing heap (most of the cost of a large fetch).
-        gc_was_enabled = gc.isenabled()
-        try:
-            if gc_was_enabled:
-                gc.disable()
+        with gc_paused():  # rows are tuples the cyclic GC tracks
             for rows in self._source.rest():
                 items.extend(self._convert(rows))
-        finally:
-            if gc_was_enabled:
-                gc.enable()
         return items
 
     def __iter__(self) -> Iterator[_R]:

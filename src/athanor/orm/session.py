@@ -37,6 +37,7 @@ from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
 from athanor.sql.elements import ClauseElement
 from athanor.sql.selectable import FromStatement, Select
+from athanor.util.gc_pause import gc_paused
 
 if TYPE_CHECKING:
     from athanor.engine.transaction import Transaction
@@ -641,7 +642,8 @@ class Session(EventTarget):
         self._check_active()
         self._flushing = True
         try:
-            self._flush(objects)
+            with gc_paused():  # a flush of many objects keys each one in the identity map
+                self._flush(objects)
         finally:
             self._flushing = False
 
