@@ -327,3 +327,27 @@ def test_cancelled_flush_leaves_nothing_behind(backend: Backend) -> None:
 
     run(backend, body, pool_size=1, max_overflow=0)
     assert _server_transactions_settle(backend) == 0
+
+
+def test_execute_reads_every_object_before_returning(backend: Backend) -> None:
+    """An ORM result of AsyncSession.execute holds every row already: its connection is back
+    in the pool before the first row is read, and fetchmany / scalars read all objects."""
+
+    async def body(engine: AsyncEngine) -> None:
+        async with AsyncSession(engine) as session:
+            session.add_all(
+                [User(username=f"buf{i}", email=f"buf{i}@example.com") for i in range(5)]
+            )
+            await session.commit()
+        async with AsyncSession(engine) as session:
+            stmt = select(User).where(User.username.like("buf%")).order_by(User.username)
+            result = await session.execute(stmt)
+            await session.close()
+            assert engine.pool.checkedout() == 0
+            first = result.fetchmany(2)
+            rest = result.scalars().all()
+            names = [row[0].username for row in first] + [u.username for u in rest]
+            assert names == [f"buf{i}" for i in range(5)]
+            assert result.fetchone() is None
+
+    run(backend, body)

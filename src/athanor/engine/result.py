@@ -295,6 +295,12 @@ class _RowSource:
             if fresh:
                 yield fresh
 
+    def buffer_all(self) -> None:
+        """Fetch every remaining row now (held in ``pending``) and release the source, so
+        that later fetches do no I/O."""
+        held = [row for rows in self.rest() for row in rows]
+        self._hold(held)
+
     def exhaust(self) -> None:
         """All rows were read: release the source (``fetch*`` now return nothing)."""
         if self.state == _OPEN:

@@ -25,6 +25,7 @@ from athanor.ext.asyncio.engine import (
 from athanor.ext.asyncio.result import AsyncResult, AsyncScalarResult
 from athanor.orm.session import Session, SessionTransaction, sessionmaker
 from athanor.util.concurrency import greenlet_spawn
+from athanor.util.gc_pause import gc_paused
 
 _T = TypeVar("_T")
 _S = TypeVar("_S", bound="AsyncSession")
@@ -51,7 +52,10 @@ def _buffered_execute(session: Session, statement: Any, params: Any, kw: dict[st
             )
         return result
     if isinstance(result, Result):
-        return result.freeze()()
+        # The same result with its raw rows fetched (and objects loaded) now; rows are made
+        # as they are read, outside the bridge.
+        with gc_paused():
+            result._source.buffer_all()
     return result
 
 
