@@ -393,11 +393,13 @@ def _is_mapped_class(cls: type) -> bool:
     return "__mapper__" in cls.__dict__
 
 
-def _mapping_sources(cls: type) -> list[type]:
-    """The class itself plus its mixins and abstract bases (not mapped, not a declarative base)."""
+def _mapping_sources(cls: type, parent: type | None) -> list[type]:
+    """The class itself plus its mixins and abstract bases (not mapped, not a declarative base,
+    not already mapped through the mapped ``parent``)."""
     sources = []
+    inherited = set(parent.__mro__) if parent is not None else set()
     for klass in reversed(cls.__mro__):
-        if klass is object or klass is cls:
+        if klass is object or klass is cls or klass in inherited:
             continue
         if _is_mapped_class(klass) or klass.__dict__.get("_sa_declarative_base"):
             continue
@@ -411,17 +413,25 @@ def _mapping_sources(cls: type) -> list[type]:
 def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
     if cls.__dict__.get("__abstract__", False):
         return None
-    for base in cls.__mro__[1:]:
-        if _is_mapped_class(base):
-            raise sa_exc.InvalidRequestError(
-                f"Class {cls.__name__!r} extends the mapped class {base.__name__!r}; inheritance "
-                "mapping is not supported yet"
-            )
+    parent = next((b for b in cls.__mro__[1:] if _is_mapped_class(b)), None)
+    mapper_args = getattr(cls, "__mapper_args__", None) or {}
+    if callable(mapper_args):
+        mapper_args = mapper_args()
+    mapper_args = dict(mapper_args)
+    if parent is not None and "__mapper_args__" not in cls.__dict__:
+        inherited_args = getattr(parent, "__mapper_args__", None)
+        if not callable(inherited_args) and inherited_args is getattr(cls, "__mapper_args__", None):
+            # Python inheritance handed down the parent's own arguments, not this class's.
+            mapper_args = {}
     table: Table | None = cls.__dict__.get("__table__")
-    tablename = getattr(cls, "__tablename__", None)
+    if parent is not None:
+        tablename = cls.__dict__.get("__tablename__")
+    else:
+        tablename = getattr(cls, "__tablename__", None)
     if callable(tablename):
         tablename = tablename()
-    if table is None and tablename is None:
+    single = parent is not None and table is None and tablename is None
+    if table is None and tablename is None and not single:
         raise sa_exc.InvalidRequestError(
             f"Class {cls.__name__!r} does not have a __table__ or __tablename__ specified; add "
             f'__tablename__ = "{cls.__name__.lower()}s"'
@@ -429,7 +439,7 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
     columns: list[tuple[int, int, Column]] = []
     properties: dict[str, Any] = {}
     type_map = reg.type_annotation_map
-    for source in _mapping_sources(cls):
+    for source in _mapping_sources(cls, parent):
         annotations = dict(inspect.get_annotations(source))
         is_mixin = source is not cls
         for name in _ordered_names(source, annotations):
@@ -472,7 +482,8 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                         "Mapped[<type>] or pass a type to mapped_column()"
                     )
                 if mc.user_nullable is NO_VALUE and not col.primary_key and ann is not None:
-                    col.nullable = ann.optional
+                    # A subclass column in a single-table hierarchy is NULL in other rows.
+                    col.nullable = ann.optional or single
                 columns.append((mc.sort_order, len(columns), col))
                 properties[name] = mc.to_property()
             elif isinstance(value, RelationshipProperty):
@@ -506,7 +517,19 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 properties[name] = value
             elif isinstance(value, MapperProperty):
                 properties[name] = value
-    if table is None:
+    if single:
+        assert parent is not None
+        shared = parent.__table__  # type: ignore[attr-defined]
+        for _, _, col in sorted(columns, key=lambda item: (item[0], item[1])):
+            if col.key in shared.c and shared.c[col.key] is not col:
+                raise sa_exc.ArgumentError(
+                    f"Column {cls.__name__}.{col.key} would replace the column {col.key!r} "
+                    f"already in the table {shared.name!r} shared by {parent.__name__}'s "
+                    "single-table hierarchy; give it another name"
+                )
+            if col.table is None:
+                shared.append_column(col)
+    elif table is None:
         assert tablename is not None
         table_args = getattr(cls, "__table_args__", None)
         if callable(table_args) and not isinstance(table_args, tuple | dict):
@@ -523,14 +546,14 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 args = list(table_args)
         ordered = [c for _, _, c in sorted(columns, key=lambda item: (item[0], item[1]))]
         table = Table(tablename, reg.metadata, *ordered, *args, **kwargs)
-    mapper_args = getattr(cls, "__mapper_args__", None) or {}
-    if callable(mapper_args):
-        mapper_args = mapper_args()
-    mapper_args = dict(mapper_args)
     for key in ("version_id_col", "primary_key", "polymorphic_on"):
         value = mapper_args.get(key)
         if value is not None:
             mapper_args[key] = _column_of(value, properties)
+    if parent is not None:
+        mapper_args.setdefault("inherits", parent)
+        if single:
+            table = parent.__table__  # type: ignore[attr-defined]
     cls.__table__ = table  # type: ignore[attr-defined]
     return Mapper(cls, table, properties=properties, registry=reg, **mapper_args)
 

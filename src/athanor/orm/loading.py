@@ -69,7 +69,7 @@ class LoadingPlan:
         for raw in statement._raw_columns:
             if isinstance(raw, EntityClause):
                 chosen = entity_columns(raw, statement._with_options)
-                load_keys = None
+                load_keys = raw._load_keys
                 count = len(raw.c)
                 if chosen is not None:
                     self.custom_columns = True
@@ -99,6 +99,7 @@ class LoadingPlan:
         self.join_steps: list[eager.JoinStep] = []
         self.lazy_options: dict[Any, list[Any]] = {}
         self.requires_unique = False
+        self.single_inheritance = _mentions_single_table_subclass(statement)
         limited = statement._limit is not None or statement._offset is not None
         for index, (mapper, _, _, _) in enumerate(self.parts):
             if not isinstance(mapper, Mapper):
@@ -126,6 +127,8 @@ class LoadingPlan:
         eager loads (values that bind parameters carry come from ``statement`` itself)."""
         if self.custom_columns:
             statement = _with_entity_columns(statement)
+        if self.single_inheritance:
+            statement = _with_discriminator_criteria(statement)
         criteria = loader_criteria(statement._with_options)
         steps = self.join_steps
         if criteria:
@@ -527,6 +530,72 @@ def apply_loader_criteria(statement: Select, criteria: Sequence[LoaderCriteria])
     return new
 
 
+def nested_statement(statement: Select) -> Select:
+    """An ORM select used inside another statement: limited to the rows of the single-table
+    subclasses it names, like the same select run on its own."""
+    if _mentions_single_table_subclass(statement):
+        return _with_discriminator_criteria(statement)
+    return statement
+
+
+def _single_table_criteria(entity: Any) -> ColumnElement | None:
+    """``discriminator IN (...)`` for an entity of a single-table subclass, else None."""
+    mapper = getattr(entity, "mapper", None)
+    if not isinstance(mapper, Mapper) or not mapper.single or mapper.polymorphic_on is None:
+        return None
+    column = mapper.polymorphic_on
+    adapt = getattr(entity, "adapt", None)
+    if adapt is not None:
+        column = replace_columns(column, adapt)
+    return column.in_(mapper._identities())
+
+
+def _mentions_single_table_subclass(statement: Select) -> bool:
+    def visit(from_: Any) -> bool:
+        if isinstance(from_, Join):
+            return visit(from_.left) or visit(from_.right)
+        return _single_table_criteria(from_) is not None
+
+    return any(visit(f) for f in statement._from_obj) or any(
+        visit(raw) for raw in statement._raw_columns if isinstance(raw, EntityClause)
+    )
+
+
+def _with_discriminator_criteria(statement: Select) -> Select:
+    """``statement`` limited to the rows of the single-table subclasses it selects (WHERE)
+    and joins to (ON), as every query of such a subclass is."""
+    where: list[ColumnElement] = []
+    seen: set[int] = set()
+
+    def visit(from_: Any) -> Any:
+        if isinstance(from_, Join):
+            left = visit(from_.left)
+            seen.add(id(from_.right))
+            extra = _single_table_criteria(from_.right)
+            if left is from_.left and extra is None:
+                return from_
+            join = from_._generate()
+            join.left = left
+            if extra is not None:
+                join.onclause = and_(from_.onclause, extra)
+            return join
+        if id(from_) not in seen:
+            seen.add(id(from_))
+            extra = _single_table_criteria(from_)
+            if extra is not None:
+                where.append(extra)
+        return from_
+
+    from_obj = tuple(visit(f) for f in statement._from_obj)
+    for raw in statement._raw_columns:
+        if isinstance(raw, EntityClause):
+            visit(raw)
+    new = statement._generate()
+    new._from_obj = from_obj
+    new._where = statement._where + tuple(where)
+    return new
+
+
 def _with_entity_columns(statement: Select) -> Select:
     """``statement`` with each entity replaced by the columns its options choose."""
     raws: list[Any] = []
@@ -594,6 +663,87 @@ def instance_loader(
     changed them from the mapper's default set; objects are keyed in the identity map with
     ``identity_token`` (the ``identity_token`` execution option).
     """
+    keys = mapper._load_keys if load_keys is None else load_keys
+    if mapper.polymorphic_map and mapper._polymorphic_key in keys:
+        return _polymorphic_loader(
+            session, mapper, start, count, processors, populate_existing, context, keys
+        )
+    return _plain_loader(
+        session, mapper, start, count, processors, populate_existing, context, load_keys
+    )
+
+
+def _polymorphic_loader(
+    session: Session,
+    mapper: Mapper,
+    start: int,
+    count: int,
+    processors: Sequence[Any] | None,
+    populate_existing: bool,
+    context: LoadContext | None,
+    keys: Sequence[str],
+) -> Callable[[Sequence[Any]], Any]:
+    """The loader of a class with subclasses: each row's discriminator picks the class, whose
+    loader gets the columns among ``keys`` that the class maps."""
+    position = start + list(keys).index(str(mapper._polymorphic_key))
+    process = processors[position] if processors is not None else None
+    loaders: dict[Any, Callable[[Sequence[Any]], Any]] = {}
+
+    def loader_for(target: Mapper) -> Callable[[Sequence[Any]], Any]:
+        props = target._props
+        indices = [start + i for i, k in enumerate(keys) if k in props]
+        target_keys = tuple(keys[i - start] for i in indices)
+        procs = [processors[i] for i in indices] if processors is not None else None
+        load = _plain_loader(
+            session, target, 0, len(indices), procs, populate_existing, context, target_keys
+        )
+        fill = [(i, p) for i, p in enumerate(procs or ()) if p is not None] or None
+
+        def load_target(row: Sequence[Any]) -> Any:
+            values = [row[i] for i in indices]
+            obj = load(values)
+            if obj is not None:
+                d = obj.__dict__
+                if any(k not in d for k in target_keys):
+                    # Found in the identity map, loaded before without this class's columns.
+                    _populate_existing(obj, d[STATE_KEY], target_keys, values, fill, False)
+            return obj
+
+        return load_target
+
+    def load(row: Sequence[Any]) -> Any:
+        value = row[position]
+        if value is not None and process is not None:
+            value = process(value)
+        found = loaders.get(value)
+        if found is None:
+            target = mapper if value is None else mapper.polymorphic_map.get(value)
+            if target is None or not target.isa(mapper):
+                known = ", ".join(repr(k) for k in mapper.polymorphic_map)
+                raise sa_exc.InvalidRequestError(
+                    f"A row of {mapper.class_.__name__} has the discriminator value {value!r}, "
+                    f"which no class {'under' if target is None else 'inheriting'} "
+                    f"{mapper.class_.__name__} maps as its polymorphic_identity (known: "
+                    f"{known}); map a subclass with polymorphic_identity={value!r} or correct "
+                    "the row"
+                )
+            found = loaders[value] = loader_for(target)
+        return found(row)
+
+    return load
+
+
+def _plain_loader(
+    session: Session,
+    mapper: Mapper,
+    start: int,
+    count: int,
+    processors: Sequence[Any] | None,
+    populate_existing: bool = False,
+    context: LoadContext | None = None,
+    load_keys: Sequence[str] | None = None,
+) -> Callable[[Sequence[Any]], Any]:
+    """The loader of one class whose rows need no discriminator."""
     cls = mapper.class_
     identity_class = mapper._identity_class
     keys = mapper._load_keys if load_keys is None else load_keys
@@ -749,7 +899,8 @@ def load_scalar_attributes(state: InstanceState, instance: Any, key: str | None)
         if getattr(prop, "is_query_expression", False) and getattr(prop, "deferred", False):
             d[key] = None
             return
-    wanted = [(k, c) for k, c in mapper._load_columns if k not in d]
+    props = mapper._props
+    wanted = [(k, c) for k, c in mapper._load_columns if k not in d and k in props]
     if key is not None and key not in d and all(k != key for k, _ in wanted):
         prop = mapper._props[key]
         columns = getattr(prop, "columns", None)
@@ -771,6 +922,8 @@ def load_scalar_attributes(state: InstanceState, instance: Any, key: str | None)
     cols: list[ColumnElement] = [c for _, c in wanted]
     crit = [c == v for c, v in zip(mapper.primary_key, state.key[1], strict=True)]
     stmt = select(*cols).where(and_(*crit))
+    if len(mapper._persist_tables) > 1:
+        stmt = stmt.select_from(mapper._entity)
     row = session.execute(stmt).first()
     if row is None:
         raise orm_exc.ObjectDeletedError(
@@ -779,7 +932,7 @@ def load_scalar_attributes(state: InstanceState, instance: Any, key: str | None)
     for (k, _), value in zip(wanted, row, strict=True):
         if k not in d:
             d[k] = value
-    state.expired = any(k not in d for k, _ in mapper._load_columns)
+    state.expired = any(k not in d for k, _ in mapper._load_columns if k in props)
     for fn in mapper.dispatch.refresh:
         fn(instance, None, {k for k, _ in wanted})
 

@@ -8,9 +8,10 @@ attribute keys, column -> attribute maps) so that per-row work does no lookups.
 
 from __future__ import annotations
 
+import copy
 import threading
 import weakref
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
@@ -30,7 +31,7 @@ from athanor.orm.events import MAPPER_EVENTS
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.properties import ColumnProperty, SynonymProperty
 from athanor.orm.relationships import RelationshipProperty
-from athanor.sql.elements import ColumnElement, KeyContext, Label
+from athanor.sql.elements import ColumnElement, KeyContext, Label, and_
 from athanor.sql.plugin import CompilePlugin, Translation
 from athanor.sql.schema import Column
 from athanor.sql.selectable import ColumnCollection, FromClause
@@ -56,6 +57,11 @@ class _OrmCompilePlugin(CompilePlugin):
         plan = plan_for(statement)
         return Translation(plan.executed(statement), plan)
 
+    def translate_nested(self, statement: Any, dialect: Any) -> Any:
+        from athanor.orm.loading import nested_statement
+
+        return nested_statement(statement)
+
 
 class EntityClause(FromClause):
     """A mapped class inside a statement: renders as its table, keeps the class for loading.
@@ -74,6 +80,9 @@ class EntityClause(FromClause):
         self.table = mapper.local_table
         self.name = self.table.name
         self.schema = getattr(self.table, "schema", None)
+        self._load_keys: tuple[str, ...] | None = None
+        """The attribute names of ``c`` when they differ from the mapper's load keys."""
+        self._entity_tables: list[FromClause] = [self.table]
 
     @property
     def fullname(self) -> str:
@@ -91,7 +100,7 @@ class EntityClause(FromClause):
 
     @property
     def _hide_froms(self) -> list[FromClause]:
-        return [self.table]
+        return self._entity_tables
 
     def _ck(self, ctx: KeyContext) -> Hashable:
         return self
@@ -102,6 +111,18 @@ class EntityClause(FromClause):
 
     def __repr__(self) -> str:
         return f"<entity {self.mapper.class_.__name__}>"
+
+
+class JoinedEntityClause(EntityClause):
+    """A joined-table subclass inside a statement: renders as its table joined to every parent
+    table (``employee JOIN manager ON ...``)."""
+
+    __visit_name__ = "entity_proxy"
+
+    def __init__(self, mapper: Mapper) -> None:
+        super().__init__(mapper)
+        self._proxied_from = mapper._inheritance_join()
+        self._entity_tables = list(mapper._persist_tables)
 
 
 class _EntityHook:
@@ -142,29 +163,35 @@ class Mapper(EventTarget):
         batch: bool = True,
         **kw: Any,
     ) -> None:
-        if inherits is not None or kw.get("polymorphic_on") is not None:
-            raise sa_exc.InvalidRequestError(
-                f"Class {class_.__name__!r}: inheritance mapping (a mapped class extending another "
-                "mapped class) is not supported yet"
-            )
+        parent = _parent_mapper(class_, inherits)
+        concrete = bool(kw.get("concrete", False))
+        if parent is not None and not concrete and local_table is None:
+            local_table = parent.local_table
         if local_table is None:
             raise sa_exc.ArgumentError(f"Mapper for {class_.__name__!r} needs a table")
-        self.class_ = class_
-        self.local_table = local_table
+        self.class_: type = class_
+        self.local_table: Any = local_table
         self.persist_selectable = local_table
         self.registry = registry
-        self.inherits = None
+        self.inherits = parent
         self.base_mapper = self
         self.non_primary = False
         self.single = False
-        self.concrete = False
+        self.concrete = concrete
         self.polymorphic_identity = kw.get("polymorphic_identity")
+        self.polymorphic_load = kw.get("polymorphic_load")
+        self.polymorphic_on: ColumnElement | None = None
+        self.polymorphic_map: dict[Any, Mapper] = {}
+        self._persist_tables: tuple[Any, ...] = (local_table,)
+        self.inherit_condition: ColumnElement | None = None
+        self._identity_class = class_
+        self._polymorphic_key: str | None = None
+        self._subclass_mappers: list[Mapper] = []
         self.eager_defaults = eager_defaults
         self.confirm_deleted_rows = confirm_deleted_rows
         self.passive_deletes = passive_deletes
         self.passive_updates = passive_updates
         self.batch = batch
-        self._identity_class = class_
         self._props: dict[str, MapperProperty] = {}
         self._configured = False
         self._configure_failed: BaseException | None = None
@@ -190,7 +217,11 @@ class Mapper(EventTarget):
                 for col in value.columns:
                     table_props[col] = (key, value)
             properties[key] = value
-        for col in local_table.c:
+        inherited = parent is not None and not concrete
+        if inherited:
+            assert parent is not None
+            self._inherit_from(parent, kw.get("polymorphic_on"), kw.get("inherit_condition"))
+        for col in () if self.single else local_table.c:
             if col in table_props:
                 continue
             key = self._column_prefix + col.key
@@ -198,10 +229,30 @@ class Mapper(EventTarget):
                 continue
             if key in properties:
                 continue
+            inherited_prop = self._props.get(key)
+            if isinstance(inherited_prop, ColumnProperty):
+                # The subclass table's copy of a parent column (its key to the parent row).
+                merged = ColumnProperty(*inherited_prop.columns, col)
+                self._add_property(key, merged, configure=False)
+                continue
             self._add_property(key, ColumnProperty(col), configure=False)
         for key, value in properties.items():
+            previous = self._props.get(key)
+            if (
+                inherited
+                and not self.single
+                and isinstance(previous, ColumnProperty)
+                and isinstance(value, ColumnProperty)
+            ):
+                value.columns = [
+                    *(c for c in previous.columns if c not in value.columns),
+                    *value.columns,
+                ]
             self._add_property(key, value, configure=False)
-        if primary_key is not None:
+        if primary_key is None and inherited:
+            assert parent is not None
+            pk = list(parent.primary_key)
+        elif primary_key is not None:
             pk = [
                 c for c in (primary_key if isinstance(primary_key, list | tuple) else [primary_key])
             ]
@@ -214,10 +265,17 @@ class Mapper(EventTarget):
                 "id: Mapped[int] = mapped_column(primary_key=True)"
             )
         self.primary_key: tuple[Column, ...] = tuple(pk)
-        self.version_id_col = version_id_col
+        if inherited and version_id_col is None:
+            assert parent is not None
+            version_id_col = parent.version_id_col
+            version_id_generator = version_id_generator or parent.version_id_generator
+        self.version_id_col: Any = version_id_col
         if version_id_generator is None:
             version_id_generator = _next_version
-        self.version_id_generator = version_id_generator
+        self.version_id_generator: Callable[[Any], Any] = version_id_generator
+        if not inherited:
+            self._setup_polymorphic_on(kw.get("polymorphic_on"))
+        self._register_identity()
         self._setup_derived()
         setattr(class_, MAPPER_KEY, self)
         if "_event_redirect" not in class_.__dict__:
@@ -229,6 +287,121 @@ class Mapper(EventTarget):
             registry._add_mapper(self)
             registry._new_mappers = True
         _State.new_mappers = True
+
+    # --- inheritance -----------------------------------------------------------------------
+
+    def _inherit_from(self, parent: Mapper, polymorphic_on: Any, inherit_condition: Any) -> None:
+        """Take the parent's properties, identity and discriminator; single-table when the
+        subclass has no table of its own, joined-table otherwise."""
+        if polymorphic_on is not None and not _same_discriminator(parent, polymorphic_on):
+            raise sa_exc.ArgumentError(
+                f"Class {self.class_.__name__!r}: polymorphic_on belongs on the base of the "
+                f"hierarchy ({parent.base_mapper.class_.__name__}), not on a subclass"
+            )
+        self.base_mapper = parent.base_mapper
+        self._identity_class = parent._identity_class
+        self.polymorphic_on = parent.polymorphic_on
+        self.polymorphic_map = parent.polymorphic_map
+        self._polymorphic_key = parent._polymorphic_key
+        if self.local_table is parent.local_table:
+            self.single = True
+            self._persist_tables = parent._persist_tables
+        else:
+            self.inherit_condition = (
+                inherit_condition
+                if inherit_condition is not None
+                else _inherit_condition(self, parent)
+            )
+            self._persist_tables = (*parent._persist_tables, self.local_table)
+        self._props.update(parent._props)
+        for ancestor in self.iterate_to_root():
+            if ancestor is not self:
+                ancestor._subclass_mappers.append(self)
+
+    def _setup_polymorphic_on(self, polymorphic_on: Any) -> None:
+        """The discriminator of a hierarchy base: a column, a mapped attribute's name or a SQL
+        expression (then loaded under a label of its own)."""
+        self._polymorphic_key = None
+        if polymorphic_on is None:
+            return
+        if isinstance(polymorphic_on, str):
+            prop = self._props.get(polymorphic_on)
+            if not isinstance(prop, ColumnProperty):
+                raise sa_exc.ArgumentError(
+                    f"Class {self.class_.__name__!r}: polymorphic_on={polymorphic_on!r} names no "
+                    "mapped column; name a column attribute or pass the column itself"
+                )
+            polymorphic_on = prop.columns[0]
+        elif isinstance(polymorphic_on, ColumnProperty):
+            polymorphic_on = polymorphic_on.columns[0]
+        elif hasattr(polymorphic_on, "__clause_element__"):
+            polymorphic_on = polymorphic_on.__clause_element__()
+        self.polymorphic_on = polymorphic_on
+        for prop in self._props.values():
+            if isinstance(prop, ColumnProperty) and polymorphic_on in prop.columns:
+                self._polymorphic_key = prop.key
+                return
+        self._polymorphic_key = _DISCRIMINATOR
+
+    def _register_identity(self) -> None:
+        identity = self.polymorphic_identity
+        if identity is None:
+            return
+        if self.polymorphic_on is None and (self.inherits is not None or self._subclass_mappers):
+            raise sa_exc.ArgumentError(
+                f"Class {self.class_.__name__!r} has polymorphic_identity={identity!r} but the "
+                f"base class {self.base_mapper.class_.__name__!r} has no polymorphic_on; add "
+                '__mapper_args__ = {"polymorphic_on": "type", ...} to the base naming its '
+                "discriminator column"
+            )
+        taken = self.polymorphic_map.get(identity)
+        if taken is not None and taken.class_ is not self.class_:
+            raise sa_exc.ArgumentError(
+                f"Class {self.class_.__name__!r}: polymorphic_identity={identity!r} is already "
+                f"used by {taken.class_.__name__!r}; every class of a hierarchy needs its own"
+            )
+        self.polymorphic_map[identity] = self
+        key = self._polymorphic_key
+        if key is not None and key != _DISCRIMINATOR:
+            add_listener(self, "init", _identity_setter(key, identity))
+
+    def _inheritance_join(self, subclasses: Sequence[Mapper] = ()) -> FromClause:
+        """The tables of this mapper joined along their inherit conditions, then the tables of
+        ``subclasses`` (for ``with_polymorphic``) outer-joined."""
+        chain = list(self.iterate_to_root())[::-1]
+        from_: FromClause = chain[0].local_table
+        for mapper in chain[1:]:
+            if mapper.inherit_condition is not None:
+                from_ = from_.join(mapper.local_table, mapper.inherit_condition)
+        seen = set(self._persist_tables)
+        for sub in subclasses:
+            for mapper in list(sub.iterate_to_root())[::-1]:
+                if mapper.local_table in seen or mapper.inherit_condition is None:
+                    continue
+                seen.add(mapper.local_table)
+                from_ = from_.outerjoin(mapper.local_table, mapper.inherit_condition)
+        return from_
+
+    def iterate_to_root(self) -> Iterator[Mapper]:
+        """This mapper, its parent, and so on up to the base of the hierarchy."""
+        mapper: Mapper | None = self
+        while mapper is not None:
+            yield mapper
+            mapper = mapper.inherits
+
+    def isa(self, other: Mapper) -> bool:
+        """Whether this mapper is ``other`` or inherits from it."""
+        return any(m is other for m in self.iterate_to_root())
+
+    @property
+    def self_and_descendants(self) -> list[Mapper]:
+        """This mapper and every mapper inheriting from it."""
+        return [self, *self._subclass_mappers]
+
+    def _identities(self) -> list[Any]:
+        """The discriminator values of this class and its subclasses."""
+        mappers = self.self_and_descendants
+        return [m.polymorphic_identity for m in mappers if m.polymorphic_identity is not None]
 
     # --- properties ------------------------------------------------------------------------
 
@@ -268,6 +441,9 @@ class Mapper(EventTarget):
                 continue
             col = p.columns[0]
             load.append((p.key, col.label(p.key) if p.is_expression else col))
+        if self._polymorphic_key == _DISCRIMINATOR:
+            assert self.polymorphic_on is not None
+            load.append((_DISCRIMINATOR, self.polymorphic_on.label(_DISCRIMINATOR)))
         self._load_columns = load
         self._load_keys = tuple(k for k, _ in load)
         self._table_columns: list[tuple[str, Any]] = [
@@ -280,11 +456,46 @@ class Mapper(EventTarget):
         self._plain_scalar_impls = {
             p.key: p.impl for p in self._column_props if type(p.impl) is ScalarAttributeImpl
         }
-        self._entity = EntityClause(self)
+        self._entity = (
+            EntityClause(self) if len(self._persist_tables) == 1 else JoinedEntityClause(self)
+        )
+        self._persist_views = (
+            (self,)
+            if len(self._persist_tables) == 1
+            else tuple(self._table_view(t) for t in self._persist_tables)
+        )
         self.__dict__.pop("_flush_plan", None)
+
+    def _table_view(self, table: Any) -> Mapper:
+        """This mapper narrowed to one of its joined-inheritance tables, for flushing the rows
+        of that table: its columns, its primary key, its own statement caches."""
+        view = copy.copy(self)
+        view.__dict__ = {
+            k: v
+            for k, v in self.__dict__.items()
+            if k not in ("_insert_shapes", "_insert_plan", "_update_stmts", "_pk_stmt")
+        }
+        view.local_table = table
+        view.primary_key = tuple(table.primary_key)
+        columns = [
+            (p.key, col)
+            for p in self._column_props
+            if not p.is_expression
+            for col in p.columns
+            if isinstance(col, Column) and col.table is table
+        ]
+        view._table_columns = columns
+        view._pk_keys = tuple(self._col_to_key[c] for c in view.primary_key)
+        keys = {k for k, _ in columns}
+        view._none_default_keys = tuple(k for k in self._none_default_keys if k in keys)
+        if self.version_id_col is not None and self.version_id_col.table is not table:
+            view.version_id_col = None
+        return view
 
     def _post_configure(self) -> None:
         for prop in list(self._props.values()):
+            if prop.parent is not self:
+                continue
             prop.post_configure()
             if prop.impl is not None and prop.key in self.validators:
                 prop.impl.validator = self.validators[prop.key]
@@ -404,6 +615,64 @@ class Mapper(EventTarget):
 
     def __str__(self) -> str:
         return f"Mapper[{self.class_.__name__}({self.local_table.name})]"
+
+
+_DISCRIMINATOR = "_sa_polymorphic_on"
+"""The load key of a discriminator that is a SQL expression rather than a mapped column."""
+
+
+def _parent_mapper(class_: type, inherits: Any) -> Mapper | None:
+    if inherits is None:
+        return None
+    parent = inherits if isinstance(inherits, Mapper) else inherits.__dict__.get(MAPPER_KEY)
+    if not isinstance(parent, Mapper):
+        raise sa_exc.ArgumentError(
+            f"Class {class_.__name__!r}: inherits={inherits!r} is not a mapped class"
+        )
+    return parent
+
+
+def _same_discriminator(parent: Mapper, polymorphic_on: Any) -> bool:
+    """Whether a subclass's ``polymorphic_on`` (often inherited with ``__mapper_args__``)
+    names the discriminator its base already has."""
+    if isinstance(polymorphic_on, str):
+        return polymorphic_on == parent._polymorphic_key
+    if hasattr(polymorphic_on, "__clause_element__"):
+        polymorphic_on = polymorphic_on.__clause_element__()
+    if isinstance(polymorphic_on, ColumnProperty):
+        polymorphic_on = polymorphic_on.columns[0]
+    return bool(polymorphic_on is parent.polymorphic_on)
+
+
+def _inherit_condition(mapper: Mapper, parent: Mapper) -> ColumnElement:
+    """The ON clause joining a joined-table subclass's table to its parent's tables."""
+    table = mapper.local_table
+    pairs = [
+        (fk.parent, fk.column)
+        for fk in table.foreign_keys
+        if any(fk.references(t) for t in parent._persist_tables)
+    ]
+    if not pairs:
+        base = parent.local_table
+        pk = next(iter(base.primary_key), None)
+        target = f"{base.name}.{pk.name}" if pk is not None else f"{base.name}.id"
+        raise sa_exc.ArgumentError(
+            f"Class {mapper.class_.__name__!r} has its own table {table.name!r} but inherits "
+            f"{parent.class_.__name__!r} and {table.name!r} has no foreign key to "
+            f"{base.name!r}; declare its primary key as "
+            f'mapped_column(ForeignKey("{target}"), primary_key=True), or pass '
+            "inherit_condition=... in __mapper_args__ (or use concrete=True for a table of its own)"
+        )
+    return and_(*[child == referenced for child, referenced in pairs])
+
+
+def _identity_setter(key: str, identity: Any) -> Callable[[Any, Any, Any], None]:
+    """An ``init`` listener writing the class's discriminator value on new objects."""
+
+    def set_identity(target: Any, args: Any, kwargs: Any) -> None:
+        setattr(target, key, identity)
+
+    return set_identity
 
 
 class _PropertyView:

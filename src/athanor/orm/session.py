@@ -835,7 +835,9 @@ class Session(EventTarget):
             ref = self.identity_map._dict.get((mapper._identity_class, (ident,), identity_token))
             if ref is not None and not populate_existing and with_for_update is None:
                 obj = ref()
-                if obj is not None:
+                if obj is not None and (
+                    mapper._identity_class is entity or isinstance(obj, entity)
+                ):
                     state = obj.__dict__[STATE_KEY]
                     if not state.expired and not (self._deleted and state in self._deleted):
                         return obj
@@ -850,6 +852,8 @@ class Session(EventTarget):
         if type(ident) is not tuple:
             ident = _normalize_ident(mapper, ident)
         obj = self.identity_map.get_object((mapper._identity_class, ident, identity_token))
+        if obj is not None and not isinstance(obj, mapper.class_):
+            return None
         if obj is not None and not populate_existing and with_for_update is None:
             state = obj.__dict__[STATE_KEY]
             if state.expired:

@@ -50,6 +50,7 @@ class UOWTransaction:
         self.generated: dict[InstanceState, list[str]] = {}
         """Of inserted objects: the attribute keys the database filled in."""
         self.updated: list[InstanceState] = []
+        self.generated_early: dict[InstanceState, list[str]] = {}
         self.deleted: list[tuple[InstanceState, Any]] = []
         self.expire_after: list[tuple[Any, list[str]]] = []
         self.defaulted: dict[InstanceState, list[str]] = {}
@@ -197,26 +198,34 @@ class UOWTransaction:
         if len(involved) == 1:
             return list(involved)
         sorter: graphlib.TopologicalSorter[Any] = graphlib.TopologicalSorter()
-        by_table = {m.local_table: m for m in involved}
+        by_table: dict[Any, list[Mapper]] = {}
+        for m in involved:
+            for table in m._persist_tables:
+                by_table.setdefault(table, []).append(m)
         for mapper in involved:
             sorter.add(mapper)
-            for fk in mapper.local_table.foreign_keys:
-                try:
-                    target = fk.column.table
-                except sa_exc.NoReferenceError:
-                    continue
-                other = by_table.get(target)
-                if other is not None and other is not mapper and not fk.use_alter:
-                    sorter.add(mapper, other)
+            own = mapper._persist_tables
+            for table in own:
+                for fk in table.foreign_keys:
+                    try:
+                        target = fk.column.table
+                    except sa_exc.NoReferenceError:
+                        continue
+                    if fk.use_alter or (target in own and target is not table):
+                        continue
+                    for other in by_table.get(target, ()):
+                        if other is not mapper:
+                            sorter.add(mapper, other)
             for rel in mapper._relationships:
-                if rel.viewonly or rel.post_update or rel.mapper is mapper:
+                if rel.viewonly or rel.post_update or rel.mapper.base_mapper is mapper.base_mapper:
                     continue
-                if rel.mapper not in involved:
-                    continue
-                if rel.direction == MANYTOONE:
-                    sorter.add(mapper, rel.mapper)
-                elif rel.direction == ONETOMANY:
-                    sorter.add(rel.mapper, mapper)
+                for other in involved:
+                    if other is not rel.mapper and not other.isa(rel.mapper):
+                        continue
+                    if rel.direction == MANYTOONE:
+                        sorter.add(mapper, other)
+                    elif rel.direction == ONETOMANY:
+                        sorter.add(other, mapper)
         try:
             return list(sorter.static_order())
         except graphlib.CycleError as error:
@@ -278,10 +287,29 @@ class UOWTransaction:
         for rel, _ in self.secondary_ops:
             mappers.add(rel.parent)
         order = self._mapper_order(mappers)
+        done: set[Mapper] = set()
         for mapper in order:
-            states = [s for s in self.saves if s.mapper is mapper and s not in self.deletes]
-            if states:
-                self._save(mapper, states)
+            if mapper in done:
+                continue
+            if not mapper.base_mapper._subclass_mappers:
+                states = [s for s in self.saves if s.mapper is mapper and s not in self.deletes]
+                if states:
+                    self._save(mapper, states)
+                continue
+            # An inheritance hierarchy: its objects are written in the order they were added,
+            # in runs of one class.
+            family = {m for m in order if m.base_mapper is mapper.base_mapper}
+            done |= family
+            run: list[InstanceState] = []
+            for state in self.saves:
+                if state.mapper not in family or state in self.deletes:
+                    continue
+                if run and run[0].mapper is not state.mapper:
+                    self._save(run[0].mapper, run)
+                    run = []
+                run.append(state)
+            if run:
+                self._save(run[0].mapper, run)
         if any(rel.post_update for m in mappers for rel in m._relationships):
             self._post_updates()
         self._run_secondary()
@@ -378,7 +406,9 @@ class UOWTransaction:
                 if fire:
                     _fire(mapper, "before_insert", connection, obj)
                 rows.append((state, obj))
-            self._emit_inserts(connection, mapper, rows)
+            views = mapper._persist_views
+            for n, view in enumerate(views):
+                self._emit_inserts(connection, view, rows, n == len(views) - 1)
             if mapper.dispatch.after_insert:
                 for _, obj in rows:
                     _fire(mapper, "after_insert", connection, obj)
@@ -388,7 +418,9 @@ class UOWTransaction:
                 obj = self.saves[state]
                 self._sync(state, obj)
                 rows.append((state, obj))
-            self._emit_updates(connection, mapper, rows)
+            views = mapper._persist_views
+            for n, view in enumerate(views):
+                self._emit_updates(connection, view, rows, n == 0, n == len(views) - 1)
 
     def _insert_params(
         self,
@@ -431,8 +463,14 @@ class UOWTransaction:
         return params
 
     def _emit_inserts(
-        self, connection: Connection, mapper: Mapper, rows: list[tuple[InstanceState, Any]]
+        self,
+        connection: Connection,
+        mapper: Mapper,
+        rows: list[tuple[InstanceState, Any]],
+        last: bool = True,
     ) -> None:
+        """INSERT the rows of ``mapper``'s table; ``last`` says whether it is the object's own
+        table (a joined-inheritance parent table comes first and completes nothing)."""
         table = mapper.local_table
         dialect = connection.dialect
         can_return = bool(getattr(dialect, "insert_returning", False))
@@ -462,14 +500,13 @@ class UOWTransaction:
                 col_keys = [mapper._col_to_key.get(col) for col in wanted]
                 generated = [k for k in col_keys if k is not None]  # shared: never mutated
                 unmapped = len(generated) != len(col_keys)
-                self.inserted.extend(group)
-                self.generated.update(dict.fromkeys([state for state, _ in group], generated))
+                self._record_inserted(group, generated, last)
                 for (_, obj), row in zip(group, returned, strict=True):
                     values: Any = row
                     if unmapped:
                         values = [v for k, v in zip(col_keys, row, strict=True) if k is not None]
                     obj.__dict__.update(zip(generated, values, strict=True))
-                self._inserted_rows(mapper, group)
+                self._inserted_rows(mapper, group, last)
             elif missing_pk:
                 for row_params, (state, obj) in zip(params, group, strict=True):
                     result = connection.execute(plain, row_params)
@@ -480,22 +517,43 @@ class UOWTransaction:
                         if key not in obj.__dict__ or obj.__dict__[key] is None:
                             obj.__dict__[key] = value
                             generated.append(key)
-                    self.inserted.append((state, obj))
-                    self.generated[state] = generated
-                    self._inserted_rows(mapper, [(state, obj)])
+                    self._record_inserted([(state, obj)], generated, last)
+                    self._inserted_rows(mapper, [(state, obj)], last)
             else:
                 connection.execute(plain, params if len(params) > 1 else params[0])
-                self.inserted.extend(group)
-                self._inserted_rows(mapper, group)
+                self._record_inserted(group, None, last)
+                self._inserted_rows(mapper, group, last)
 
-    def _inserted_rows(self, mapper: Mapper, rows: list[tuple[InstanceState, Any]]) -> None:
-        """Give each inserted object (already in ``self.inserted``) its identity key and None
-        for the columns nothing filled in."""
+    def _record_inserted(
+        self, group: list[tuple[InstanceState, Any]], generated: list[str] | None, last: bool
+    ) -> None:
+        """Note the inserted objects of ``group`` and the attribute keys the database filled in;
+        keys filled by a joined-inheritance parent table wait for the object's own table."""
+        if not last:
+            if generated:
+                self.generated_early.update(dict.fromkeys([state for state, _ in group], generated))
+            return
+        self.inserted.extend(group)
+        if self.generated_early:
+            for state, _ in group:
+                early = self.generated_early.pop(state, None)
+                if early:
+                    self.generated[state] = early + (generated or [])
+                elif generated:
+                    self.generated[state] = generated
+        elif generated:
+            self.generated.update(dict.fromkeys([state for state, _ in group], generated))
+
+    def _inserted_rows(
+        self, mapper: Mapper, rows: list[tuple[InstanceState, Any]], last: bool = True
+    ) -> None:
+        """Give each inserted object its identity key and None for the columns nothing filled
+        in; on the object's own table (``last``), fire ``refresh_flush``."""
         none_keys = mapper._none_default_keys
         pk_keys = mapper._pk_keys
         single_pk = pk_keys[0] if len(pk_keys) == 1 else None
         identity_class = mapper._identity_class
-        refresh = mapper.dispatch.refresh_flush
+        refresh = mapper.dispatch.refresh_flush if last else None
         for state, obj in rows:
             d = obj.__dict__
             for key in none_keys:
@@ -518,8 +576,15 @@ class UOWTransaction:
                         fn(obj, self, attrs)
 
     def _emit_updates(
-        self, connection: Connection, mapper: Mapper, rows: list[tuple[InstanceState, Any]]
+        self,
+        connection: Connection,
+        mapper: Mapper,
+        rows: list[tuple[InstanceState, Any]],
+        first: bool = True,
+        last: bool = True,
     ) -> None:
+        """UPDATE the changed rows of ``mapper``'s table; ``first``/``last`` say whether this is
+        the first/last table of a joined-inheritance object (events fire once per object)."""
         table = mapper.local_table
         vcol = mapper.version_id_col
         vkey = mapper._col_to_key.get(vcol) if vcol is not None else None
@@ -536,10 +601,11 @@ class UOWTransaction:
                     old = committed[key]
                     if old is NO_VALUE or not _same(old, new):
                         changed[col.key] = new
-            if not changed and not mapper.dispatch.before_update:
+            if not changed and not (first and mapper.dispatch.before_update):
                 self.updated.append(state)
                 continue
-            _fire(mapper, "before_update", connection, obj)
+            if first:
+                _fire(mapper, "before_update", connection, obj)
             for key, col in mapper._table_columns:
                 if key in committed and key != vkey and col.key not in changed:
                     new = d.get(key, NO_VALUE)
@@ -605,7 +671,8 @@ class UOWTransaction:
                 if attrs:
                     for fn in mapper.dispatch.refresh_flush:
                         fn(obj, self, attrs)
-                _fire(mapper, "after_update", connection, obj)
+                if last:
+                    _fire(mapper, "after_update", connection, obj)
 
     def _run_secondary(self) -> None:
         for rel, obj in self.secondary_parent_deletes:
@@ -641,7 +708,6 @@ class UOWTransaction:
 
     def _delete(self, mapper: Mapper, states: list[InstanceState]) -> None:
         connection = self._connection(mapper)
-        table = mapper.local_table
         vcol = mapper.version_id_col
         vkey = mapper._col_to_key.get(vcol) if vcol is not None else None
         persistent = [s for s in states if s.key is not None]
@@ -658,29 +724,33 @@ class UOWTransaction:
                         current = getattr(obj, vkey)
                     row["ver__old"] = current
                 params.append(row)
-            crit = [
-                c == BindParameter(f"pk__{i}", None, c.type)
-                for i, c in enumerate(mapper.primary_key)
-            ]
-            if vcol is not None:
-                crit.append(vcol == BindParameter("ver__old", None, vcol.type))
-            result = connection.execute(
-                delete(table).where(and_(*crit)), params if len(params) > 1 else params[0]
-            )
-            if (
-                vcol is not None
-                and result.rowcount is not None
-                and 0 <= result.rowcount != len(params)
-            ):
-                raise orm_exc.StaleDataError(
-                    f"DELETE statement on table {table.name!r} expected to delete {len(params)} "
-                    f"row(s); {result.rowcount} were matched (changed or deleted by another "
-                    "transaction since it was loaded)"
-                )
+            for view in reversed(mapper._persist_views):
+                self._emit_delete(connection, view, params)
             for state in level:
                 obj = self.deletes[state]
                 self.deleted.append((state, obj))
                 _fire(mapper, "after_delete", connection, obj)
+
+    def _emit_delete(
+        self, connection: Connection, mapper: Mapper, params: list[dict[str, Any]]
+    ) -> None:
+        """DELETE the rows of ``mapper``'s table with the keys (and versions) in ``params``."""
+        table = mapper.local_table
+        vcol = mapper.version_id_col
+        crit = [
+            c == BindParameter(f"pk__{i}", None, c.type) for i, c in enumerate(mapper.primary_key)
+        ]
+        if vcol is not None:
+            crit.append(vcol == BindParameter("ver__old", None, vcol.type))
+        result = connection.execute(
+            delete(table).where(and_(*crit)), params if len(params) > 1 else params[0]
+        )
+        if vcol is not None and result.rowcount is not None and 0 <= result.rowcount != len(params):
+            raise orm_exc.StaleDataError(
+                f"DELETE statement on table {table.name!r} expected to delete {len(params)} "
+                f"row(s); {result.rowcount} were matched (changed or deleted by another "
+                "transaction since it was loaded)"
+            )
 
     def undo(self) -> None:
         """After a failed flush: forget keys this flush gave to objects that were pending."""

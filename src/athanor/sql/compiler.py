@@ -1081,6 +1081,10 @@ class SQLCompiler(Compiled):
         toplevel = not self._stack and not self._toplevel_done
         if toplevel:
             self._toplevel_done = True
+        else:
+            plugin = plugin_of(select)
+            if plugin is not None:
+                select = plugin.translate_nested(select, self.dialect)
         enclosing = self._stack[-1] if (_correlate and self._stack) else None
         froms = select._froms(enclosing)
         named = select._named_columns()

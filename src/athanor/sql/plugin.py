@@ -41,6 +41,11 @@ class CompilePlugin:
         """The Core statement (and the plan) ``statement`` stands for, for ``dialect``."""
         raise NotImplementedError
 
+    def translate_nested(self, statement: Any, dialect: Any) -> Any:
+        """The Core statement ``statement`` stands for inside another statement (a subquery,
+        EXISTS or scalar select), where nothing is loaded from its rows."""
+        return statement
+
 
 def plugin_of(statement: Any) -> CompilePlugin | None:
     """The compile plugin a statement asks for, or None for a plain Core statement."""
