@@ -173,3 +173,30 @@ def test_query_optimization_n_plus_one_report(backend) -> None:
     assert report.startswith("N+1 queries: User.posts was lazy-loaded")
     assert "query_optimization.py:" in report
     assert "selectinload(User.posts)" in report
+
+
+def test_orm_inheritance(backend, capsys: pytest.CaptureFixture[str]) -> None:
+    results = load("orm_inheritance").main(backend.url)
+    assert results["base_then_subclass_columns"] == (
+        [
+            ("Mr. Krabs", "Eugene H. Krabs"),
+            ("SpongeBob", "Krabby Patty Master"),
+            ("Squidward", "Senior Customer Engagement"),
+        ],
+        4,
+    )
+    assert results["managers"] == (["Eugene H. Krabs"], 1)
+    assert results["with_polymorphic"] == (
+        ["Manager('Mr. Krabs')", "Engineer('SpongeBob')", "Engineer('Squidward')"],
+        1,
+    )
+    assert results["selectin_polymorphic"] == (
+        ["Eugene H. Krabs", "Krabby Patty Master", "Senior Customer Engagement"],
+        3,
+    )
+    assert results["of_type_join"] == (["Krusty Krab"], 1)
+    assert results["company_with_employees"] == (
+        ["Manager('Mr. Krabs')", "Engineer('SpongeBob')", "Engineer('Squidward')"],
+        2,
+    )
+    assert "with_polymorphic: [" in capsys.readouterr().out

@@ -20,6 +20,7 @@ class SCompany(SingleBase):
         back_populates="company", order_by="SEmployee.id"
     )
     managers: Mapped[list[SManager]] = relationship(viewonly=True, order_by="SManager.id")
+    engineers: Mapped[list[SEngineer]] = relationship(viewonly=True, order_by="SEngineer.id")
 
 
 class SEmployee(SingleBase):
@@ -67,6 +68,7 @@ class JCompany(JoinedBase):
     employees: Mapped[list[JEmployee]] = relationship(
         back_populates="company", order_by="JEmployee.id"
     )
+    engineers: Mapped[list[JEngineer]] = relationship(viewonly=True, order_by="JEngineer.id")
 
 
 class JEmployee(JoinedBase):

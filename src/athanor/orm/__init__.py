@@ -40,6 +40,8 @@ from athanor.orm.collections import (
     mapped_collection,
 )
 from athanor.orm.decl_api import (
+    AbstractConcreteBase,
+    ConcreteBase,
     DeclarativeBase,
     DeclarativeBaseNoMeta,
     DeclarativeMeta,
@@ -52,6 +54,7 @@ from athanor.orm.events import AttributeEvents, InstanceEvents, MapperEvents, Se
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, clear_mappers, configure_mappers, validates
 from athanor.orm.n_plus_one import NPlusOneError, NPlusOneWarning
+from athanor.orm.polymorphic import selectin_polymorphic, with_polymorphic
 from athanor.orm.properties import (
     ColumnProperty,
     MappedColumn,
@@ -102,11 +105,13 @@ from athanor.orm.strategy_options import (
 from athanor.orm.util import identity_key
 
 __all__ = [
+    "AbstractConcreteBase",
     "AliasedClass",
     "AttributeEvents",
     "AttributeState",
     "Bundle",
     "ColumnProperty",
+    "ConcreteBase",
     "DeclarativeBase",
     "DeclarativeBaseNoMeta",
     "DeclarativeMeta",
@@ -181,6 +186,7 @@ __all__ = [
     "registry",
     "relationship",
     "scoped_session",
+    "selectin_polymorphic",
     "selectinload",
     "sessionmaker",
     "set_attribute",
@@ -193,4 +199,5 @@ __all__ = [
     "with_expression",
     "with_loader_criteria",
     "with_parent",
+    "with_polymorphic",
 ]

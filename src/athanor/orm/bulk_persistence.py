@@ -47,6 +47,18 @@ def execute_orm_dml(
     entity = statement._entity
     assert isinstance(entity, EntityClause)
     mapper = entity.mapper
+    if len(mapper._persist_tables) > 1:
+        raise sa_exc.InvalidRequestError(
+            f"ORM-enabled {type(statement).__name__.lower()}({mapper.class_.__name__}) is not "
+            f"supported: a {mapper.class_.__name__} row spans the tables "
+            f"{', '.join(t.name for t in mapper._persist_tables)}; use session.add() / "
+            "session.delete(), or one statement per table"
+        )
+    if mapper.single and mapper.polymorphic_on is not None and not isinstance(statement, Insert):
+        # Only the rows of this class and its subclasses, as its queries.
+        statement = statement.where(  # type: ignore[attr-defined]
+            mapper.polymorphic_on.in_(mapper._identities())
+        )
     bind = session.get_bind(mapper, clause=statement, **(bind_arguments or {}))
     conn = session._connection_for_bind(bind)
     many = isinstance(params, list | tuple)
@@ -65,6 +77,15 @@ def _returning_plan(statement: DMLStatement) -> tuple[LoadingPlan, Any] | None:
         return None
     shape = select(*raw)
     return plan_for(shape), shape
+
+
+def _discriminator_value(mapper: Mapper) -> tuple[str, Any] | None:
+    """(column key, value) of the discriminator new rows of ``mapper`` get, or None."""
+    key = mapper._polymorphic_key
+    prop = mapper._props.get(key) if key is not None else None
+    if mapper.polymorphic_identity is None or prop is None:
+        return None
+    return str(prop.columns[0].key), mapper.polymorphic_identity  # type: ignore[attr-defined]
 
 
 def column_params(mapper: Mapper, row: Mapping[str, Any], what: str) -> dict[str, Any]:
@@ -107,14 +128,20 @@ def _insert(
     options: Mapping[str, Any],
 ) -> Any:
     returning = _returning_plan(statement)
+    discriminator = _discriminator_value(mapper)
     if not isinstance(params, list | tuple):
         single = None if params is None else column_params(mapper, params, "insert()")
+        if single is not None and discriminator is not None:
+            single.setdefault(*discriminator)
         result = conn.execute(statement, single, execution_options=options)
         if returning is None:
             return result
         plan, shape = returning
         return plan.result(session, result, options, shape)
     rows = [column_params(mapper, row, "insert()") for row in params]
+    if discriminator is not None:
+        for row in rows:
+            row.setdefault(*discriminator)
     if returning is not None:
         statement = statement._generate()
         statement._sort_by_parameter_order = True

@@ -410,8 +410,31 @@ def _mapping_sources(cls: type, parent: type | None) -> list[type]:
     return sources
 
 
+class _PolymorphicUnionRefused:
+    """``select(AbstractConcreteBaseSubclass)``: refused, naming what is missing."""
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        raise sa_exc.InvalidRequestError(
+            f"{owner.__name__} is an AbstractConcreteBase: querying it needs a UNION of the "
+            "tables of its concrete subclasses (a polymorphic union), which is not supported; "
+            "query each concrete subclass, e.g. select(Manager)"
+        )
+
+
+class ConcreteBase:
+    """Mixin for the mapped base of a concrete-table hierarchy (subclasses mapped with
+    ``concrete=True`` to full tables of their own); query each class on its own."""
+
+
+class AbstractConcreteBase(ConcreteBase):
+    """Mixin for an unmapped base of concrete-table classes: its columns and annotations are
+    copied to each subclass, which maps to a full table of its own."""
+
+    __clause_element__ = _PolymorphicUnionRefused()
+
+
 def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
-    if cls.__dict__.get("__abstract__", False):
+    if cls.__dict__.get("__abstract__", False) or AbstractConcreteBase in cls.__bases__:
         return None
     parent = next((b for b in cls.__mro__[1:] if _is_mapped_class(b)), None)
     mapper_args = getattr(cls, "__mapper_args__", None) or {}

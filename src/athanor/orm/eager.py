@@ -21,7 +21,7 @@ from athanor.orm.relationships import (
     RelationshipProperty,
     replace_columns,
 )
-from athanor.orm.strategy_options import Load, LoaderCriteria, expand_options
+from athanor.orm.strategy_options import Load, LoaderCriteria, OfType, expand_options
 from athanor.sql.elements import ColumnElement, and_, or_
 from athanor.sql.selectable import Alias, Join, Select, select
 
@@ -54,7 +54,7 @@ class Node:
         self.prop = prop
         self.strategy = strategy
         self.innerjoin = prop.innerjoin
-        self.suboptions: list[Load | LoaderCriteria] = []
+        self.suboptions: list[Load | LoaderCriteria | OfType] = []
         self.children: dict[RelationshipProperty, Node] = {}
         self.alias: Any = None
         self.start = 0
@@ -121,6 +121,9 @@ def build_tree(
                 only = LoaderCriteria(prop.mapper.class_, and_(*node.criteria))
                 only.propagate_to_loaders = False
                 node.suboptions.append(only)
+            of_type = options_kw.get("of_type")
+            if of_type is not None:
+                node.suboptions.append(OfType(of_type))
         if len(option.links) > 1 or option.columns or option.nested:
             rest = Load.__new__(Load)
             rest.links = option.links[1:]
@@ -220,6 +223,13 @@ def plan_joins(
             onclause = and_(
                 onclause,
                 *[replace_columns(c, node.alias.corresponding_column) for c in node.criteria],
+            )
+        target_mapper = prop.mapper
+        if target_mapper.single and target_mapper.polymorphic_on is not None:
+            # Only the rows of the single-table subclass the relationship targets.
+            discriminator = target_mapper.polymorphic_on.in_(target_mapper._identities())
+            onclause = and_(
+                onclause, replace_columns(discriminator, node.alias.corresponding_column)
             )
         by = prop.order_by if isinstance(prop.order_by, list) else prop.mapper._order_by_default
         alias = node.alias
@@ -449,7 +459,8 @@ def _remote_key(prop: RelationshipProperty) -> list[ColumnElement]:
 
 
 def _base_select(prop: RelationshipProperty, options: Sequence[Any]) -> Select:
-    stmt = select(prop.mapper._entity, *_remote_key(prop))
+    entity = next((o.entity for o in options if isinstance(o, OfType)), prop.mapper._entity)
+    stmt = select(entity, *_remote_key(prop))
     if prop.direction == MANYTOMANY:
         stmt = stmt.join(prop.secondary, prop.secondaryjoin)
     if prop.order_by:

@@ -22,6 +22,7 @@ from athanor.orm.base import STATE_KEY, state_str
 from athanor.orm.bundle import Bundle
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import LoadContext
+from athanor.orm.polymorphic import load_subclass_columns, selectin_targets
 from athanor.orm.relationships import replace_columns
 from athanor.orm.state import IdentityRef, InstanceState
 from athanor.orm.strategy_options import Load, LoaderCriteria, expand_options
@@ -58,6 +59,9 @@ def plan_for(statement: Select) -> LoadingPlan:
 class LoadingPlan:
     """Which columns of a result row feed which mapper, for one statement shape."""
 
+    subclass_loads: Sequence[tuple[int, tuple[Mapper, ...], tuple[str, ...]]] = ()
+    """Per entity with subclasses loaded by SELECT ... IN: its index, them, loaded keys."""
+
     def __init__(self, statement: Select) -> None:
         self.parts: list[tuple[Mapper | Bundle | None, int, int, tuple[str, ...] | None]] = []
         """Per result value: its mapper (or bundle), first column, column count, loaded keys."""
@@ -68,6 +72,8 @@ class LoadingPlan:
         self.custom_columns = False
         for raw in statement._raw_columns:
             if isinstance(raw, EntityClause):
+                if raw.mapper._concrete_mappers:
+                    _refuse_polymorphic_union(raw.mapper)
                 chosen = entity_columns(raw, statement._with_options)
                 load_keys = raw._load_keys
                 count = len(raw.c)
@@ -99,7 +105,14 @@ class LoadingPlan:
         self.join_steps: list[eager.JoinStep] = []
         self.lazy_options: dict[Any, list[Any]] = {}
         self.requires_unique = False
-        self.single_inheritance = _mentions_single_table_subclass(statement)
+        subclass_loads = []
+        for index, (mapper, _, _, load_keys) in enumerate(self.parts):
+            if isinstance(mapper, Mapper) and mapper._subclass_mappers:
+                targets = selectin_targets(mapper, statement._with_options)
+                if targets:
+                    loaded = mapper._load_keys if load_keys is None else load_keys
+                    subclass_loads.append((index, targets, loaded))
+        self.subclass_loads = subclass_loads
         limited = statement._limit is not None or statement._offset is not None
         for index, (mapper, _, _, _) in enumerate(self.parts):
             if not isinstance(mapper, Mapper):
@@ -127,14 +140,14 @@ class LoadingPlan:
         eager loads (values that bind parameters carry come from ``statement`` itself)."""
         if self.custom_columns:
             statement = _with_entity_columns(statement)
-        if self.single_inheritance:
-            statement = _with_discriminator_criteria(statement)
         criteria = loader_criteria(statement._with_options)
         steps = self.join_steps
         if criteria:
             statement = apply_loader_criteria(statement, criteria)
             steps = [eager.step_with_criteria(step, criteria) for step in steps]
-        return eager.apply_joins(statement, steps) if steps else statement
+        if steps:
+            statement = eager.apply_joins(statement, steps)
+        return nested_statement(statement)
 
     def result(
         self, session: Session, cursor_result: CursorResult, options: Any, statement: Select
@@ -193,6 +206,7 @@ class LoadingPlan:
             if self.trees
             else None
         )
+        subclass_loads = self.subclass_loads
 
         def batches(yield_per: int | None) -> Iterator[Sequence[Any]]:
             if yield_per:
@@ -211,6 +225,8 @@ class LoadingPlan:
                 built = build_rows(rows)
                 if context is not None:
                     context.objects += len(built)
+                for index, targets, loaded in subclass_loads:
+                    load_subclass_columns(session, [b[index] for b in built], targets, loaded)
                 if finish is not None:
                     finish(rows, built)
                 yield built
@@ -618,6 +634,19 @@ def _with_entity_columns(statement: Select) -> Select:
     return new
 
 
+def _refuse_polymorphic_union(mapper: Mapper) -> None:
+    """A query of a ConcreteBase with concrete subclasses would need a UNION of their tables."""
+    from athanor.orm.decl_api import ConcreteBase
+
+    if issubclass(mapper.class_, ConcreteBase):
+        names = ", ".join(m.class_.__name__ for m in mapper._concrete_mappers)
+        raise sa_exc.InvalidRequestError(
+            f"select({mapper.class_.__name__}) would load {names} objects too from their own "
+            "tables with a UNION (a polymorphic union), which is not supported; query each "
+            f"concrete class on its own, e.g. select({mapper._concrete_mappers[0].class_.__name__})"
+        )
+
+
 def _result_key(named: tuple[str, ColumnElement], taken: list[str]) -> str:
     """The result key of a plain column: its own name, unless an earlier key has it."""
     label, column = named
@@ -666,10 +695,18 @@ def instance_loader(
     keys = mapper._load_keys if load_keys is None else load_keys
     if mapper.polymorphic_map and mapper._polymorphic_key in keys:
         return _polymorphic_loader(
-            session, mapper, start, count, processors, populate_existing, context, keys
+            session, mapper, start, processors, populate_existing, context, keys, identity_token
         )
     return _plain_loader(
-        session, mapper, start, count, processors, populate_existing, context, load_keys
+        session,
+        mapper,
+        start,
+        count,
+        processors,
+        populate_existing,
+        context,
+        load_keys,
+        identity_token,
     )
 
 
@@ -677,11 +714,11 @@ def _polymorphic_loader(
     session: Session,
     mapper: Mapper,
     start: int,
-    count: int,
     processors: Sequence[Any] | None,
     populate_existing: bool,
     context: LoadContext | None,
     keys: Sequence[str],
+    identity_token: Hashable,
 ) -> Callable[[Sequence[Any]], Any]:
     """The loader of a class with subclasses: each row's discriminator picks the class, whose
     loader gets the columns among ``keys`` that the class maps."""
@@ -695,7 +732,15 @@ def _polymorphic_loader(
         target_keys = tuple(keys[i - start] for i in indices)
         procs = [processors[i] for i in indices] if processors is not None else None
         load = _plain_loader(
-            session, target, 0, len(indices), procs, populate_existing, context, target_keys
+            session,
+            target,
+            0,
+            len(indices),
+            procs,
+            populate_existing,
+            context,
+            target_keys,
+            identity_token,
         )
         fill = [(i, p) for i, p in enumerate(procs or ()) if p is not None] or None
 
@@ -742,6 +787,7 @@ def _plain_loader(
     populate_existing: bool = False,
     context: LoadContext | None = None,
     load_keys: Sequence[str] | None = None,
+    identity_token: Hashable = None,
 ) -> Callable[[Sequence[Any]], Any]:
     """The loader of one class whose rows need no discriminator."""
     cls = mapper.class_

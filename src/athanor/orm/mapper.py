@@ -180,6 +180,13 @@ class Mapper(EventTarget):
         self.concrete = concrete
         self.polymorphic_identity = kw.get("polymorphic_identity")
         self.polymorphic_load = kw.get("polymorphic_load")
+        if self.polymorphic_load not in (None, "inline", "selectin"):
+            raise sa_exc.ArgumentError(
+                f"Class {class_.__name__!r}: polymorphic_load={self.polymorphic_load!r}; use "
+                '"inline" (columns joined into queries of the base) or "selectin" (one more '
+                "SELECT per query of the base)"
+            )
+        self.with_polymorphic = kw.get("with_polymorphic")
         self.polymorphic_on: ColumnElement | None = None
         self.polymorphic_map: dict[Any, Mapper] = {}
         self._persist_tables: tuple[Any, ...] = (local_table,)
@@ -187,6 +194,9 @@ class Mapper(EventTarget):
         self._identity_class = class_
         self._polymorphic_key: str | None = None
         self._subclass_mappers: list[Mapper] = []
+        self._concrete_mappers: list[Mapper] = []
+        if parent is not None and concrete:
+            parent._concrete_mappers.append(self)
         self.eager_defaults = eager_defaults
         self.confirm_deleted_rows = confirm_deleted_rows
         self.passive_deletes = passive_deletes
@@ -347,7 +357,7 @@ class Mapper(EventTarget):
         identity = self.polymorphic_identity
         if identity is None:
             return
-        if self.polymorphic_on is None and (self.inherits is not None or self._subclass_mappers):
+        if self.polymorphic_on is None and not self.concrete and self.inherits is not None:
             raise sa_exc.ArgumentError(
                 f"Class {self.class_.__name__!r} has polymorphic_identity={identity!r} but the "
                 f"base class {self.base_mapper.class_.__name__!r} has no polymorphic_on; add "
@@ -500,7 +510,21 @@ class Mapper(EventTarget):
             if prop.impl is not None and prop.key in self.validators:
                 prop.impl.validator = self.validators[prop.key]
         self._setup_derived()
+        self._setup_polymorphic_entity()
         self._configured = True
+
+    def _setup_polymorphic_entity(self) -> None:
+        """With ``with_polymorphic=`` or ``polymorphic_load="inline"`` subclasses, queries of
+        this class select their columns too."""
+        from athanor.orm.polymorphic import polymorphic_entity, subclass_mappers
+
+        wanted = self.with_polymorphic
+        if isinstance(wanted, tuple):
+            wanted = wanted[0]
+        subs = [] if wanted is None else subclass_mappers(self, wanted, "with_polymorphic")
+        subs += [m for m in self._subclass_mappers if m.polymorphic_load == "inline"]
+        if subs:
+            self._entity = polymorphic_entity(self, list(dict.fromkeys(subs)))
 
     def _check_configure(self) -> None:
         registry = self.registry

@@ -427,6 +427,7 @@ class RelationshipProperty(MapperProperty):
         if primaryjoin is not None:
             self._setup_from_primaryjoin(primaryjoin)
             return
+        parent_table, target_table = self._linked_tables(parent_table, target_table)
         one_to_many = self._fk_pairs(target_table, parent_table)
         many_to_one = (
             self._fk_pairs(parent_table, target_table) if parent_table is not target_table else []
@@ -460,6 +461,20 @@ class RelationshipProperty(MapperProperty):
         else:
             raise self._no_path_error(target_table, parent_table)
         self.primaryjoin = and_(*[p == t for p, t in self.pairs])
+
+    def _linked_tables(self, parent_table: Any, target_table: Any) -> tuple[Any, Any]:
+        """For joined-table inheritance: the tables of the two classes (each class's own table
+        first, then its parents') that a foreign key links, e.g. ``company`` and ``employee``
+        for a relationship to ``Engineer``."""
+        parents = self.parent._persist_tables[::-1]
+        targets = self.mapper._persist_tables[::-1]
+        if len(parents) == 1 and len(targets) == 1:
+            return parent_table, target_table
+        for p in parents:
+            for t in targets:
+                if p is not t and (self._fk_pairs(t, p) or self._fk_pairs(p, t)):
+                    return p, t
+        return parent_table, target_table
 
     def _guess_one_to_many(self) -> bool:
         return bool(self._annotation_uselist) or self.uselist is True

@@ -108,6 +108,11 @@ class Load:
             new.links = (*self.links, (WILDCARD, strategy, ()))
             return new
         prop = _prop_of(attr)
+        target = getattr(attr, "target", None)
+        if target is not None and strategy not in ("contains", "default"):
+            from athanor.orm.aliased import entity_of
+
+            kw["of_type"] = entity_of(target)
         if self.links and isinstance(self.links[-1][0], str):
             raise sa_exc.ArgumentError(f"Loader option {self}: nothing can follow '*'")
         if self.links:
@@ -313,6 +318,20 @@ def load_only(*attrs: Any, raiseload: bool = False) -> Load:
 def with_expression(attr: Any, expression: Any) -> Load:
     """Fill the ``query_expression()`` attribute ``attr`` with a SQL expression in this query."""
     return Load().with_expression(attr, expression)
+
+
+class OfType:
+    """Among the options of a relationship load: the entity to load the related objects as
+    (``selectinload(Company.employees.of_type(with_polymorphic(Employee, "*")))``)."""
+
+    links = ()
+    columns = ()
+
+    def __init__(self, entity: Any) -> None:
+        self.entity = entity
+
+    def _ck(self, ctx: Any) -> Hashable:
+        return ("OF_TYPE", self.entity._ck(ctx))
 
 
 class LoaderCriteria:

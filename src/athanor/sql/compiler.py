@@ -1317,6 +1317,8 @@ class SQLCompiler(Compiled):
         kw = _strip(kw)
         left = self.process(join.left, asfrom=True, **kw)
         right = self.process(join.right, asfrom=True, **kw)
+        if isinstance(getattr(join.right, "_proxied_from", join.right), sel.Join):
+            right = f"({right})"
         if join.full:
             keyword = " FULL OUTER JOIN "
         elif join.isouter:

@@ -1,0 +1,230 @@
+"""Loading the subclasses of an inheritance hierarchy: ``with_polymorphic``,
+``selectin_polymorphic`` and the ``polymorphic_load`` mapper argument.
+
+A query of a base class loads the base's columns; each row's discriminator picks the class.
+Subclass columns then load on access, or up front: ``with_polymorphic`` outer-joins the
+subclass tables into the query itself, ``selectin_polymorphic`` (or ``polymorphic_load=
+"selectin"``) runs one more SELECT per subclass for the objects of a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from athanor import exc as sa_exc
+from athanor.orm.aliased import AliasedClass
+from athanor.orm.base import MAPPER_KEY, _mapper_or_none
+from athanor.orm.mapper import EntityClause, Mapper
+from athanor.sql.elements import ColumnElement, tuple_
+from athanor.sql.selectable import ColumnCollection, FromClause, select
+
+if TYPE_CHECKING:
+    from athanor.orm.session import Session
+
+_IN_CHUNK = 500
+"""Most keys in the IN list of one subclass SELECT."""
+
+
+class PolymorphicEntityClause(EntityClause):
+    """A base class with the tables of some subclasses outer-joined, selecting the columns of
+    all of them (the entity of ``with_polymorphic``)."""
+
+    __visit_name__ = "entity_proxy"
+
+    def __init__(self, mapper: Mapper, subclasses: Sequence[Mapper]) -> None:
+        super().__init__(mapper)
+        self.subclasses = tuple(subclasses)
+        self._proxied_from: FromClause = mapper._inheritance_join(subclasses)
+        tables = list(mapper._persist_tables)
+        for sub in subclasses:
+            tables.extend(t for t in sub._persist_tables if t not in tables)
+        self._entity_tables = tables
+        columns = list(mapper._load_columns)
+        taken = {key: col for key, col in columns}
+        for sub in subclasses:
+            for key, col in sub._load_columns:
+                if key not in sub._props:
+                    continue
+                if key in taken:
+                    if taken[key] is not col and key not in mapper._props:
+                        raise sa_exc.ArgumentError(
+                            f"with_polymorphic({mapper.class_.__name__}, ...): two of the "
+                            f"subclasses map {key!r} to different columns; load one of them "
+                            "with selectin_polymorphic() instead"
+                        )
+                    continue
+                taken[key] = col
+                columns.append((key, col))
+        self._poly_columns = columns
+        self._load_keys = tuple(key for key, _ in columns)
+
+    def _populate_columns(self) -> ColumnCollection:
+        cols = ColumnCollection()
+        for key, col in self._poly_columns:
+            cols.add(col, key)
+        return cols
+
+    def _ck(self, ctx: Any) -> Hashable:
+        return self
+
+    def __repr__(self) -> str:
+        names = ", ".join(m.class_.__name__ for m in self.subclasses)
+        return f"<with_polymorphic {self.mapper.class_.__name__} [{names}]>"
+
+
+def polymorphic_entity(mapper: Mapper, subclasses: Sequence[Mapper]) -> EntityClause:
+    """The (cached) entity of ``mapper`` loading the columns of ``subclasses`` too."""
+    if not subclasses:
+        return mapper._entity
+    cache: dict[tuple[Mapper, ...], EntityClause] = mapper.__dict__.setdefault(
+        "_polymorphic_entities", {}
+    )
+    key = tuple(subclasses)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = PolymorphicEntityClause(mapper, subclasses)
+    return found
+
+
+def subclass_mappers(mapper: Mapper, classes: Any, what: str) -> list[Mapper]:
+    """The mappers ``classes`` names (``"*"``: every subclass), checked to inherit ``mapper``."""
+    if isinstance(classes, str) and classes == "*":
+        return list(mapper._subclass_mappers)
+    found: list[Mapper] = []
+    for cls in classes if isinstance(classes, Iterable) else [classes]:
+        sub = _mapper_or_none(cls)
+        if sub is None or not sub.isa(mapper):
+            raise sa_exc.ArgumentError(
+                f"{what}({mapper.class_.__name__}, [...]): {cls!r} is not a mapped subclass of "
+                f"{mapper.class_.__name__}"
+            )
+        if sub is not mapper and sub not in found:
+            found.append(sub)
+    return found
+
+
+class WithPolymorphic(AliasedClass):
+    """``with_polymorphic(Employee, [Manager, Engineer])``: ``Employee`` loading the subclass
+    columns in the same query; ``wp.Manager.manager_name`` and ``wp.name`` are its columns."""
+
+    def __init__(self, mapper: Mapper, subclasses: Sequence[Mapper]) -> None:
+        self._mapper = mapper
+        self._entity = polymorphic_entity(mapper, subclasses)  # type: ignore[assignment]
+        self._classes = {m.class_.__name__: m.class_ for m in subclasses}
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        found = self.__dict__["_classes"].get(key)
+        if found is not None:
+            return found
+        return getattr(self.__dict__["_mapper"].class_, key)
+
+    @property
+    def entity(self) -> type:
+        return self._mapper.class_
+
+    @property
+    def mapper(self) -> Mapper:
+        return self._mapper
+
+
+def with_polymorphic(
+    base: Any,
+    classes: Any,
+    selectable: Any = False,
+    flat: bool = False,
+    polymorphic_on: Any = None,
+    aliased: bool = False,
+    innerjoin: bool = False,
+) -> WithPolymorphic:
+    """``base`` loading the columns of the subclasses ``classes`` (or ``"*"``) in one query,
+    their tables outer-joined (single-table subclasses need no join)."""
+    mapper = _mapper_or_none(base)
+    if mapper is None:
+        raise sa_exc.ArgumentError(f"with_polymorphic() needs a mapped class, got {base!r}")
+    mapper._check_configure()
+    if aliased or selectable is not False or polymorphic_on is not None or innerjoin:
+        raise sa_exc.ArgumentError(
+            "with_polymorphic(): aliased=, selectable=, polymorphic_on= and innerjoin= are not "
+            "supported; use with_polymorphic(Base, [Sub, ...]) or selectin_polymorphic()"
+        )
+    return WithPolymorphic(mapper, subclass_mappers(mapper, classes, "with_polymorphic"))
+
+
+class SelectinPolymorphic:
+    """The ``selectin_polymorphic(Base, [Sub, ...])`` option: after the query, one SELECT per
+    subclass loads the subclass columns of the objects it returned."""
+
+    _compile_plugin = EntityClause._compile_plugin
+
+    def __init__(self, base: Any, classes: Any) -> None:
+        mapper = _mapper_or_none(base)
+        if mapper is None:
+            raise sa_exc.ArgumentError(f"selectin_polymorphic() needs a mapped class, got {base!r}")
+        mapper._check_configure()
+        self.mapper = mapper
+        self.subclasses = tuple(subclass_mappers(mapper, classes, "selectin_polymorphic"))
+
+    def _ck(self, ctx: Any) -> Hashable:
+        return ("SELECTIN_POLYMORPHIC", self.mapper, self.subclasses)
+
+    def __repr__(self) -> str:
+        names = ", ".join(m.class_.__name__ for m in self.subclasses)
+        return f"selectin_polymorphic({self.mapper.class_.__name__}, [{names}])"
+
+
+def selectin_polymorphic(base: Any, classes: Any) -> SelectinPolymorphic:
+    """Load the columns of subclasses ``classes`` of ``base`` with one SELECT ... IN per
+    subclass after the query (a loader option)."""
+    return SelectinPolymorphic(base, classes)
+
+
+def selectin_targets(mapper: Mapper, options: Sequence[Any]) -> tuple[Mapper, ...]:
+    """The subclasses of ``mapper`` whose columns a query of it loads by SELECT ... IN: from
+    ``selectin_polymorphic`` options and ``polymorphic_load="selectin"`` mappers."""
+    targets = [m for m in mapper._subclass_mappers if m.polymorphic_load == "selectin"]
+    for option in options:
+        if isinstance(option, SelectinPolymorphic) and mapper.isa(option.mapper):
+            targets.extend(m for m in option.subclasses if m.isa(mapper) and m is not mapper)
+    return tuple(dict.fromkeys(targets))
+
+
+def load_subclass_columns(
+    session: Session, objects: Iterable[Any], targets: Sequence[Mapper], loaded: Sequence[str]
+) -> None:
+    """Fill the subclass columns (those not in ``loaded``) of ``objects``: one SELECT per
+    subclass among ``targets`` that the objects belong to."""
+    groups: dict[Mapper, list[Any]] = {}
+    for obj in objects:
+        if obj is None:
+            continue
+        mapper = getattr(type(obj), MAPPER_KEY)
+        for candidate in mapper.iterate_to_root():
+            if candidate in targets:
+                groups.setdefault(candidate, []).append(obj)
+                break
+    taken = set(loaded)
+    for sub, group in groups.items():
+        columns = [(k, c) for k, c in sub._load_columns if k not in taken and k in sub._props]
+        members = [o for o in group if any(k not in o.__dict__ for k, _ in columns)]
+        if not columns or not members:
+            continue
+        pk = list(sub.primary_key)
+        pk_keys = sub._pk_keys
+        by_key = {tuple(o.__dict__[k] for k in pk_keys): o for o in members}
+        keys = list(by_key)
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            match: ColumnElement = (
+                pk[0].in_([k[0] for k in chunk]) if len(pk) == 1 else tuple_(*pk).in_(chunk)
+            )
+            stmt = select(*pk, *[c for _, c in columns]).select_from(sub._entity).where(match)
+            for row in session.execute(stmt):
+                obj = by_key.get(tuple(row[: len(pk)]))
+                if obj is None:
+                    continue
+                d = obj.__dict__
+                for (key, _), value in zip(columns, row[len(pk) :], strict=True):
+                    d.setdefault(key, value)

@@ -1,0 +1,318 @@
+"""Polymorphic loading options (with_polymorphic, selectin_polymorphic, polymorphic_load),
+of_type joins, ORM-enabled DML and concrete-table inheritance, on every database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from athanor import ForeignKey, String, create_engine, delete, insert, or_, select, update
+from athanor import exc as sa_exc
+from athanor.orm import (
+    AbstractConcreteBase,
+    ConcreteBase,
+    DeclarativeBase,
+    Mapped,
+    Session,
+    joinedload,
+    lazyload,
+    mapped_column,
+    selectin_polymorphic,
+    selectinload,
+    with_polymorphic,
+)
+from orm.inheritance_models import SCompany, SEmployee, SEngineer, SManager, SPrincipal
+from orm.orm_models import StatementLog
+from orm.test_inheritance import STYLES, seed
+
+
+@pytest.fixture(params=list(STYLES))
+def m(request: pytest.FixtureRequest) -> Any:
+    return STYLES[request.param]
+
+
+@pytest.fixture
+def engine(backend: Any, m: Any) -> Iterator[Any]:
+    eng = create_engine(backend.url)
+    m.base.metadata.create_all(eng)
+    seed(eng, m)
+    yield eng
+    eng.dispose()
+
+
+def compiled(stmt: Any) -> str:
+    return " ".join(str(stmt).split())
+
+
+def test_with_polymorphic_loads_subclass_columns_in_one_query(engine, m) -> None:
+    wp = with_polymorphic(m.Employee, [m.Manager, m.Engineer])
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        found = session.scalars(select(wp).order_by(wp.id)).all()
+        assert [type(e) for e in found] == [m.Manager, m.Engineer, m.Principal, m.Employee]
+        assert found[0].manager_name == "Eugene"
+        assert [found[1].engineer_info, found[2].engineer_info] == ["fry cook", "cashier"]
+        assert len(log.selects) == 1
+        # Principal was not named: its own column still loads on access.
+        assert found[2].level == 3
+        assert len(log.selects) == 2
+
+
+def test_with_polymorphic_star_and_filtering_on_subclass_columns(engine, m) -> None:
+    wp = with_polymorphic(m.Employee, "*")
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        stmt = (
+            select(wp)
+            .where(
+                or_(
+                    getattr(wp, m.Manager.__name__).manager_name == "Eugene",
+                    getattr(wp, m.Principal.__name__).level == 3,
+                )
+            )
+            .order_by(wp.id)
+        )
+        found = session.scalars(stmt).all()
+        assert [(type(e), e.name) for e in found] == [
+            (m.Manager, "Mr. Krabs"),
+            (m.Principal, "Squidward"),
+        ]
+        assert found[1].level == 3 and found[1].engineer_info == "cashier"
+    assert len(log.selects) == 1
+
+
+def test_with_polymorphic_sql(m) -> None:
+    sql = compiled(select(with_polymorphic(m.Employee, [m.Manager, m.Principal])))
+    if m.single:
+        assert sql == (
+            "SELECT s_employee.id, s_employee.name, s_employee.type, s_employee.company_id, "
+            "s_employee.manager_name, s_employee.engineer_info, s_employee.level FROM s_employee"
+        )
+    else:
+        assert sql == (
+            "SELECT j_employee.id, j_employee.name, j_employee.type, j_employee.company_id, "
+            "j_manager.manager_name, j_engineer.engineer_info, j_principal.level "
+            "FROM j_employee LEFT OUTER JOIN j_manager ON j_manager.id = j_employee.id "
+            "LEFT OUTER JOIN j_engineer ON j_engineer.id = j_employee.id "
+            "LEFT OUTER JOIN j_principal ON j_principal.id = j_engineer.id"
+        )
+
+
+def test_with_polymorphic_refuses_a_class_outside_the_hierarchy(m) -> None:
+    with pytest.raises(sa_exc.ArgumentError, match="is not a mapped subclass of"):
+        with_polymorphic(m.Manager, [m.Engineer])
+
+
+def test_selectin_polymorphic_runs_one_select_per_subclass(engine, m) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        stmt = (
+            select(m.Employee)
+            .options(selectin_polymorphic(m.Employee, [m.Manager, m.Engineer]))
+            .order_by(m.Employee.id)
+        )
+        found = session.scalars(stmt).all()
+        assert len(log.selects) == 3
+        assert found[0].manager_name == "Eugene"
+        assert [found[1].engineer_info, found[2].engineer_info] == ["fry cook", "cashier"]
+        assert len(log.selects) == 3
+    manager_sql = next(s for s in log.selects[1:] if "manager_name" in s)
+    assert " IN (" in manager_sql
+    if not m.single:
+        assert "j_employee JOIN j_manager" in manager_sql
+
+
+def test_of_type_join_to_a_subclass(engine, m) -> None:
+    with Session(engine) as session:
+        stmt = (
+            select(m.Company.name, m.Engineer.name)
+            .join(m.Company.employees.of_type(m.Engineer))
+            .where(m.Engineer.engineer_info == "fry cook")
+        )
+        assert session.execute(stmt).all() == [("Krusty Krab", "SpongeBob")]
+        companies = select(m.Company).join(m.Company.employees.of_type(m.Manager))
+        assert [c.name for c in session.scalars(companies)] == ["Krusty Krab"]
+    sql = compiled(select(m.Company).join(m.Company.employees.of_type(m.Engineer)))
+    if m.single:
+        assert (
+            "JOIN s_employee ON s_company.id = s_employee.company_id AND s_employee.type IN" in sql
+        )
+    else:
+        assert (
+            "JOIN (j_employee JOIN j_engineer ON j_engineer.id = j_employee.id) "
+            "ON j_company.id = j_employee.company_id" in sql
+        )
+
+
+def test_relationship_loaders_return_subclasses(engine, m) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        companies = session.scalars(
+            select(m.Company).options(selectinload(m.Company.employees))
+        ).all()
+        assert [type(e) for e in companies[0].employees] == [
+            m.Manager,
+            m.Engineer,
+            m.Principal,
+            m.Employee,
+        ]
+        assert len(log.selects) == 2
+
+
+def test_selectinload_of_type_with_polymorphic(engine, m) -> None:
+    wp = with_polymorphic(m.Employee, [m.Manager, m.Engineer])
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        stmt = select(m.Company).options(selectinload(m.Company.employees.of_type(wp)))
+        company = session.scalars(stmt).one()
+        assert company.employees[0].manager_name == "Eugene"
+        assert company.employees[2].engineer_info == "cashier"
+    assert len(log.selects) == 2
+
+
+@pytest.mark.parametrize("strategy", ["select", "selectin", "joined"])
+def test_relationship_to_a_subclass_with_each_loader(engine, m, strategy) -> None:
+    option = {"select": lazyload, "selectin": selectinload, "joined": joinedload}[strategy]
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        stmt = select(m.Company).options(option(m.Company.engineers))
+        company = session.scalars(stmt).unique().one()
+        assert [(type(e), e.engineer_info) for e in company.engineers] == [
+            (m.Engineer, "fry cook"),
+            (m.Principal, "cashier"),
+        ]
+    # A joined-table subclass is not joined eagerly: its rows come by SELECT ... IN instead.
+    assert len(log.selects) == (1 if strategy == "joined" and m.single else 2)
+
+
+@pytest.fixture
+def single_engine(backend: Any) -> Iterator[Any]:
+    eng = create_engine(backend.url)
+    SEmployee.metadata.create_all(eng)
+    seed(eng, STYLES["single"])
+    yield eng
+    eng.dispose()
+
+
+def test_orm_dml_on_single_table_subclasses_keeps_to_their_rows(single_engine) -> None:
+    with Session(single_engine) as session:
+        session.execute(update(SEngineer).values(engineer_info="on leave"))
+        session.execute(delete(SManager))
+        session.execute(insert(SManager), [{"name": "Karen", "manager_name": "K"}])
+        session.commit()
+        rows = session.execute(
+            select(SEmployee.name, SEmployee.type, SEmployee.__table__.c.engineer_info).order_by(
+                SEmployee.id
+            )
+        ).all()
+        assert rows == [
+            ("SpongeBob", "engineer", "on leave"),
+            ("Squidward", "principal", "on leave"),
+            ("Plankton", "employee", None),
+            ("Karen", "manager", None),
+        ]
+        assert (
+            type(session.scalars(select(SEmployee).where(SEmployee.name == "Karen")).one())
+            is SManager
+        )
+        assert session.query(SPrincipal).update({"level": 9}) == 1
+        assert session.scalars(select(SCompany)).one().name == "Krusty Krab"
+
+
+def test_orm_dml_on_joined_subclasses_is_refused(m) -> None:
+    if m.single:
+        return
+    with (
+        pytest.raises(sa_exc.InvalidRequestError, match="spans the tables j_employee, j_manager"),
+        Session() as session,
+    ):
+        session.execute(update(m.Manager).values(manager_name="x"))
+
+
+def test_polymorphic_load_mapper_arguments(backend) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Asset(Base):
+        __tablename__ = "inh_asset"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        kind: Mapped[str] = mapped_column(String(20))
+        __mapper_args__ = {"polymorphic_on": kind, "polymorphic_identity": "asset"}
+
+    class Stock(Asset):
+        __tablename__ = "inh_stock"
+        id: Mapped[int] = mapped_column(ForeignKey("inh_asset.id"), primary_key=True)
+        ticker: Mapped[str] = mapped_column(String(10))
+        __mapper_args__ = {"polymorphic_identity": "stock", "polymorphic_load": "inline"}
+
+    class Bond(Asset):
+        __tablename__ = "inh_bond"
+        id: Mapped[int] = mapped_column(ForeignKey("inh_asset.id"), primary_key=True)
+        coupon: Mapped[int]
+        __mapper_args__ = {"polymorphic_identity": "bond", "polymorphic_load": "selectin"}
+
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    with Session(eng) as session:
+        session.add_all([Stock(ticker="ACME"), Bond(coupon=5), Asset(), Bond(coupon=7)])
+        session.commit()
+    log = StatementLog(eng)
+    with Session(eng) as session:
+        found = session.scalars(select(Asset).order_by(Asset.id)).all()
+        assert [type(a) for a in found] == [Stock, Bond, Asset, Bond]
+        assert (found[0].ticker, found[1].coupon, found[3].coupon) == ("ACME", 5, 7)
+    assert len(log.selects) == 2
+    assert "LEFT OUTER JOIN inh_stock" in log.selects[0]
+    assert "inh_bond" in log.selects[1] and " IN (" in log.selects[1]
+    eng.dispose()
+    with pytest.raises(sa_exc.ArgumentError, match=r"polymorphic_load='eager'; use \"inline\""):
+
+        class Option(Asset):
+            __tablename__ = "inh_option"
+            id: Mapped[int] = mapped_column(ForeignKey("inh_asset.id"), primary_key=True)
+            __mapper_args__ = {"polymorphic_identity": "option", "polymorphic_load": "eager"}
+
+
+def test_concrete_classes_query_their_own_tables(backend) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Employee(ConcreteBase, Base):
+        __tablename__ = "inh_c_employee"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(50))
+
+    class Manager(Employee):
+        __tablename__ = "inh_c_manager"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(50))
+        manager_data: Mapped[str] = mapped_column(String(50))
+        __mapper_args__ = {"concrete": True}
+
+    class Person(AbstractConcreteBase, Base):
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(50))
+
+    class Customer(Person):
+        __tablename__ = "inh_c_customer"
+        account: Mapped[str] = mapped_column(String(20))
+
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    assert {c.name for c in Manager.__table__.c} == {"id", "name", "manager_data"}
+    with Session(eng) as session:
+        session.add_all(
+            [Manager(id=1, name="m", manager_data="d"), Customer(id=1, name="c", account="a")]
+        )
+        session.commit()
+    with Session(eng) as session:
+        manager = session.scalars(select(Manager)).one()
+        assert (type(manager), manager.manager_data) == (Manager, "d")
+        assert session.get(Customer, 1).account == "a"
+        with pytest.raises(sa_exc.InvalidRequestError, match="polymorphic union"):
+            session.scalars(select(Employee)).all()
+        with pytest.raises(sa_exc.InvalidRequestError, match="AbstractConcreteBase"):
+            select(Person)
+    eng.dispose()
