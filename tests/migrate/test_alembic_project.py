@@ -179,6 +179,8 @@ def test_alembic_project_runs_with_c(backend, tmp_path: Path) -> None:
 
     up = migrate("upgrade", "head")
     assert up.returncode == 0, up.stderr
+    # The ini's [logger_alembic] (level INFO) governs the migration messages.
+    assert "INFO  [athanor.migrate.runtime] Running upgrade  -> 1975ea83b712" in up.stderr
     check = migrate("check")
     assert check.returncode == 0, check.stdout + check.stderr
     current = migrate("current")
@@ -195,3 +197,35 @@ def test_alembic_project_runs_with_c(backend, tmp_path: Path) -> None:
     down = migrate("downgrade", "base")
     assert down.returncode == 0, down.stderr
     assert migrate("current").stdout.strip() == ""
+
+
+def test_alembic_logger_level_is_honoured(backend, tmp_path: Path) -> None:
+    _write(tmp_path / "alembic.ini", ALEMBIC_INI.replace("level = INFO", "level = WARN"))
+    _write(tmp_path / "alembic" / "env.py", ENV_PY)
+    _write(tmp_path / "alembic" / "versions" / "1975ea83b712_create_accounts.py", REVISION)
+    _write(tmp_path / "models.py", MODELS)
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    environment["DATABASE_URL"] = backend.url
+    command = [sys.executable, "-m", "athanor.cli.main", "migrate", "-c", "alembic.ini"]
+    quiet = subprocess.run(
+        [*command, "upgrade", "head"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    assert quiet.returncode == 0, quiet.stderr
+    assert "Running upgrade" not in quiet.stderr
+    down = subprocess.run(
+        [*command, "downgrade", "base"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    assert down.returncode == 0, down.stderr
+    assert down.stderr == ""

@@ -79,7 +79,7 @@ def test_seed_workflow_end_to_end(project: Project) -> None:
     assert made.returncode == 0, made.stderr
     [revision_file] = project.versions()
     source = revision_file.read_text()
-    assert "op.create_table(\n        'users'," in source
+    assert 'op.create_table(\n        "users",' in source
     assert "from athanor.migrate import op" in source and "import athanor as sa" in source
 
     up = project.run("upgrade", "head")

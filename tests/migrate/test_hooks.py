@@ -52,10 +52,10 @@ def _upgrade_body(project: Project, **configure: Any) -> str:
 
 def test_without_hooks_everything_differs(backend, tmp_path: Path) -> None:
     body = _upgrade_body(_project(backend, tmp_path))
-    assert "op.add_column('items', sa.Column('ignored'" in body
+    assert 'op.add_column("items", sa.Column("ignored"' in body
     assert "type_=sa.String(length=100)" in body
-    assert "server_default='1'" in body
-    assert "op.drop_table('legacy_audit')" in body
+    assert 'server_default="1"' in body
+    assert 'op.drop_table("legacy_audit")' in body
 
 
 def test_include_name_and_include_object(backend, tmp_path: Path) -> None:
@@ -96,7 +96,7 @@ def test_compare_type_and_server_default_hooks(backend, tmp_path: Path) -> None:
         return False
 
     body = _upgrade_body(project, compare_type=compare_type, compare_server_default=compare_default)
-    assert "alter_column('items', 'name'" not in body and "server_default" not in body
+    assert 'alter_column("items", "name"' not in body and "server_default" not in body
     assert ("type", "name", "String", "String(length=100)") in calls
     assert any(c[0] == "default" and c[1] == "qty" and c[3] == "'1'" for c in calls)
     assert "'0'" in str([c for c in calls if c[:2] == ("default", "qty")])
@@ -130,7 +130,7 @@ def test_process_revision_directives_and_render_item(backend, tmp_path: Path, mo
         ]
 
     body = _upgrade_body(project, process_revision_directives=keep_only_adds)
-    assert body.strip().startswith("op.add_column('items'") and "alter_column" not in body
+    assert body.strip().startswith('op.add_column("items"') and "alter_column" not in body
 
     def no_revision(context: Any, revision: Any, directives: list[Any]) -> None:
         directives[:] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import pytest
 
@@ -192,3 +193,98 @@ def test_cli_exit_status(backend, tmp_path, capsys) -> None:
     captured = capsys.readouterr()
     assert "[not-null-without-default]" in captured.out
     assert "silence one with '# migrate-lint: ignore[RULE]'" in captured.err
+
+
+RAW = '''
+"""raw sql"""
+import athanor as sa
+from athanor.migrate import op
+
+revision = "raw2"
+down_revision = "base1"
+
+
+def upgrade() -> None:
+    op.execute("CREATE INDEX ix_users_score ON users (score)")
+    op.execute(sa.text("ALTER TABLE users ADD COLUMN x1 INTEGER NOT NULL"))
+    op.execute("ALTER TABLE users ADD COLUMN x2 INTEGER NOT NULL DEFAULT 0, ADD x3 INTEGER")
+    op.execute("ALTER TABLE users ALTER COLUMN score TYPE BIGINT")
+    op.execute("ALTER TABLE users MODIFY score BIGINT")
+    op.execute("ALTER TABLE users ADD CONSTRAINT fk_t FOREIGN KEY (x1) REFERENCES teams (id)")
+    op.execute("UPDATE users SET score = 0 -- ; CREATE INDEX nope ON users (score)")
+    op.execute("UPDATE users SET fullname = 'a;CREATE INDEX nope ON users (score)'")
+    op.execute("DO $$ BEGIN PERFORM 1; END $$")
+    with op.get_context().autocommit_block():
+        op.create_index("ix_users_fullname", "users", ["fullname"], postgresql_concurrently=True)
+        op.execute("CREATE INDEX CONCURRENTLY ix_users_legacy ON users (legacy)")
+    op.create_index("ix_users_x1", "users", ["x1"], postgresql_concurrently=True)
+
+
+def downgrade() -> None:
+    pass
+'''
+
+_LINE = re.compile(r":(?P<lineno>\d+): (?P<note>note: )?\[(?P<rule>[\w-]+)\] (?P<message>.*)")
+
+
+def test_raw_sql_and_autocommit_block(backend, tmp_path) -> None:
+    project = attributes_project(tmp_path, backend.url)
+    project.write("migrations/versions/base1.py", BASE)
+    path = project.write("migrations/versions/raw2.py", RAW)
+    command.upgrade(_config(project), "base1")
+    lines, flagged = _lint(project)
+    assert flagged
+    source = path.read_text().splitlines()
+    found: dict[tuple[str, str], str] = {}
+    for line in lines:
+        match = _LINE.search(line)
+        assert match is not None, line
+        code = source[int(match["lineno"]) - 1].strip()
+        key = (code, ("note " if match["note"] else "") + match["rule"])
+        found[key] = match["message"]
+    execute = 'op.execute("'
+    expected = {
+        (f'{execute}ALTER TABLE users ALTER COLUMN score TYPE BIGINT")', "type-rewrite"),
+        (f'{execute}ALTER TABLE users MODIFY score BIGINT")', "type-rewrite"),
+        (f'{execute}DO $$ BEGIN PERFORM 1; END $$")', "note raw-sql-unchecked"),
+        (
+            'op.execute(sa.text("ALTER TABLE users ADD COLUMN x1 INTEGER NOT NULL"))',
+            "not-null-without-default",
+        ),
+    }
+    if backend.name == "postgresql":
+        expected |= {
+            (f'{execute}CREATE INDEX ix_users_score ON users (score)")', "index-not-concurrent"),
+            (
+                'op.create_index("ix_users_x1", "users", ["x1"], postgresql_concurrently=True)',
+                "concurrently-in-transaction",
+            ),
+            (
+                f"{execute}ALTER TABLE users ADD CONSTRAINT fk_t FOREIGN KEY (x1) REFERENCES "
+                'teams (id)")',
+                "foreign-key-not-valid",
+            ),
+        }
+    assert set(found) == expected
+    note = found[(f'{execute}DO $$ BEGIN PERFORM 1; END $$")', "note raw-sql-unchecked")]
+    assert "can't tell" in note and "review it by hand" in note
+    if backend.name == "postgresql":
+        for rule in ("index-not-concurrent", "concurrently-in-transaction"):
+            message = next(m for (_, r), m in found.items() if r == rule)
+            assert "with op.get_context().autocommit_block():" in message
+            assert "postgresql_concurrently=True" in message
+
+
+@pytest.mark.backends("sqlite")
+def test_notes_alone_do_not_fail(backend, tmp_path) -> None:
+    project = attributes_project(tmp_path, backend.url)
+    project.write("migrations/versions/base1.py", BASE)
+    project.write(
+        "migrations/versions/raw2.py",
+        RAW.split("def upgrade() -> None:", maxsplit=1)[0]
+        + 'def upgrade() -> None:\n    op.execute("CALL refresh_everything()")\n',
+    )
+    result = project.run("lint")
+    assert result.returncode == 0, result.stderr
+    assert "note: [raw-sql-unchecked]" in result.stdout
+    assert "No problems found in 2 revision(s)." in result.stdout

@@ -92,9 +92,9 @@ def test_autogenerate_writes_op_f(backend, tmp_path: Path) -> None:
     made = command.revision(config, "named", autogenerate=True, rev_id="named")
     assert made is not None and made.path is not None
     source = Path(made.path).read_text()
-    assert "name=op.f('ck_pets_adult')" in source
-    assert "name=op.f('uq_pets_tag')" in source
-    assert "op.create_index(op.f('ix_pets_age'), 'pets', ['age'])" in source
+    assert 'name=op.f("ck_pets_adult")' in source
+    assert 'name=op.f("uq_pets_tag")' in source
+    assert 'op.create_index(op.f("ix_pets_age"), "pets", ["age"])' in source
     command.upgrade(config, "head")
     command.check(config)
     command.downgrade(config, "base")

@@ -40,8 +40,8 @@ def test_primary_key_change(backend, tmp_path: Path) -> None:
     made = command.revision(config, "wider key", autogenerate=True, rev_id="wider")
     assert made is not None and made.path is not None
     source = Path(made.path).read_text()
-    assert "op.create_primary_key(" in source and "['code', 'region']" in source
-    assert "type_='primary'" in source
+    assert "op.create_primary_key(" in source and '["code", "region"]' in source
+    assert 'type_="primary"' in source
     command.upgrade(config, "head")
     assert _primary_key(backend.url) == ["code", "region"]
     command.check(config)

@@ -70,7 +70,7 @@ def test_terminal_session(backend, tmp_path: Path) -> None:
 
     (tmp_path / "models.py").write_text(MODELS_V2)
     drifted = migrate("check", ok=False)
-    assert drifted.returncode == 1 and "op.add_column('users'" in drifted.stderr
+    assert drifted.returncode == 1 and 'op.add_column("users"' in drifted.stderr
     migrate(
         "revision",
         "--autogenerate",
@@ -82,7 +82,7 @@ def test_terminal_session(backend, tmp_path: Path) -> None:
         "users.fullname:display_name",
     )
     source = next((tmp_path / "migrations" / "versions").glob("b2_*.py")).read_text()
-    assert "new_column_name='display_name'" in source and "op.add_column('users'" in source
+    assert 'new_column_name="display_name"' in source and 'op.add_column("users"' in source
     lint = migrate("lint", ok=False)
     assert lint.returncode == 1 and "[rename]" in lint.stdout
     migrate("upgrade", "+1")

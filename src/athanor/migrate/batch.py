@@ -77,14 +77,25 @@ def _default_arg(default: Any) -> Any:
 
 
 class TableRebuild:
-    """A table's definition as plain, editable lists (read from the database)."""
+    """A table's definition as plain, editable lists: reflected from the database
+    (:meth:`reflect`) or taken from a ``Table`` (:meth:`from_table`, ``copy_from=``)."""
 
-    def __init__(self, inspector: Any, name: str, schema: str | None) -> None:
-        if not inspector.has_table(name, schema):
-            raise CommandError(f"Table {name!r} does not exist, so it can't be altered")
+    def __init__(self, name: str, schema: str | None) -> None:
         self.name = name
         self.schema = schema
-        self.columns: list[ColumnSpec] = [
+        self.columns: list[ColumnSpec] = []
+        self.pk_name: str | None = None
+        self.pk: list[str] = []
+        self.constraints: list[ConstraintSpec] = []
+        self.indexes: list[IndexSpec] = []
+
+    @classmethod
+    def reflect(cls, inspector: Any, name: str, schema: str | None) -> TableRebuild:
+        """The table's definition as the database has it now."""
+        if not inspector.has_table(name, schema):
+            raise CommandError(f"Table {name!r} does not exist, so it can't be altered")
+        rebuild = cls(name, schema)
+        rebuild.columns = [
             ColumnSpec(
                 name=info["name"],
                 type=info["type"],
@@ -96,19 +107,18 @@ class TableRebuild:
             for info in inspector.get_columns(name, schema)
         ]
         pk = inspector.get_pk_constraint(name, schema)
-        self.pk_name: str | None = pk.get("name")
-        self.pk: list[str] = list(pk["constrained_columns"])
-        self.constraints: list[ConstraintSpec] = []
+        rebuild.pk_name = pk.get("name")
+        rebuild.pk = list(pk["constrained_columns"])
         for unique in inspector.get_unique_constraints(name, schema):
-            self.constraints.append(
+            rebuild.constraints.append(
                 ConstraintSpec("uq", unique["name"], list(unique["column_names"]))
             )
         for check in inspector.get_check_constraints(name, schema):
-            self.constraints.append(
+            rebuild.constraints.append(
                 ConstraintSpec("ck", check["name"], sqltext=_sql(check["sqltext"]))
             )
         for fk in inspector.get_foreign_keys(name, schema):
-            self.constraints.append(
+            rebuild.constraints.append(
                 ConstraintSpec(
                     "fk",
                     fk["name"],
@@ -119,7 +129,6 @@ class TableRebuild:
                     options=dict(fk.get("options") or {}),
                 )
             )
-        self.indexes: list[IndexSpec] = []
         for index in inspector.get_indexes(name, schema):
             if index.get("duplicates_constraint"):
                 continue
@@ -128,7 +137,7 @@ class TableRebuild:
                 column if column is not None else _sql(expression)
                 for column, expression in zip(index["column_names"], expressions, strict=True)
             ]
-            self.indexes.append(
+            rebuild.indexes.append(
                 IndexSpec(
                     index["name"],
                     elements,
@@ -136,6 +145,42 @@ class TableRebuild:
                     dict(index.get("dialect_options") or {}),
                 )
             )
+        return rebuild
+
+    @classmethod
+    def from_table(cls, table: Table) -> TableRebuild:
+        """The definition ``table`` gives (what the database has, as the caller states it),
+        so the copy-and-move can be rendered without reading the database."""
+        rebuild = cls(table.name, table.schema)
+        for column in table.columns:
+            rebuild.columns.append(
+                ColumnSpec(
+                    column.name,
+                    column.type,
+                    nullable=column.nullable,
+                    server_default=_default_arg(column.server_default),
+                    comment=column.comment,
+                    source=column.name,
+                )
+            )
+            if column.unique and not column.index:
+                rebuild.constraints.append(ConstraintSpec("uq", None, [column.name]))
+        rebuild.pk = [column.name for column in table.primary_key.columns]
+        rebuild.pk_name = table.primary_key.name
+        for constraint in table.constraints:
+            if isinstance(constraint, UniqueConstraint):
+                columns = [column.name for column in constraint.columns]
+                rebuild.constraints.append(ConstraintSpec("uq", constraint.name, columns))
+            elif isinstance(constraint, CheckConstraint):
+                rebuild.constraints.append(
+                    ConstraintSpec("ck", constraint.name, sqltext=constraint.sqltext)
+                )
+            elif isinstance(constraint, ForeignKeyConstraint):
+                rebuild.constraints.append(_foreign_key_spec(constraint.name, constraint.elements))
+        for index in table.indexes:
+            elements = [e.name if isinstance(e, Column) else e for e in index.expressions]
+            rebuild.indexes.append(IndexSpec(str(index.name), elements, bool(index.unique)))
+        return rebuild
 
     # --- edits ------------------------------------------------------------------------------
 
@@ -158,18 +203,7 @@ class TableRebuild:
         if column.primary_key:
             self.pk.append(column.name)
         for fk in column.foreign_keys:
-            referred_schema, referred_table, referred_column = fk._table_and_column()
-            self.constraints.append(
-                ConstraintSpec(
-                    "fk",
-                    fk.name,
-                    [column.name],
-                    referred_table=referred_table,
-                    referred_schema=referred_schema,
-                    referred_columns=[referred_column],
-                    options={"ondelete": fk.ondelete, "onupdate": fk.onupdate},
-                )
-            )
+            self.constraints.append(_foreign_key_spec(fk.name, [fk]))
 
     def drop_column(self, name: str) -> None:
         self.column(name)
@@ -280,6 +314,21 @@ class TableRebuild:
         ]
 
 
+def _foreign_key_spec(name: str | None, elements: Any) -> ConstraintSpec:
+    """A foreign key's spec from its ``ForeignKey`` elements (one per local column)."""
+    targets = [element._table_and_column() for element in elements]
+    first = elements[0]
+    return ConstraintSpec(
+        "fk",
+        name,
+        [element.parent.name for element in elements],
+        referred_table=targets[0][1],
+        referred_schema=targets[0][0],
+        referred_columns=[column for _, _, column in targets],
+        options={"ondelete": first.ondelete, "onupdate": first.onupdate},
+    )
+
+
 def _index_element(table: Table, element: Any) -> Any:
     return table.c[element] if isinstance(element, str) else element
 
@@ -287,16 +336,28 @@ def _index_element(table: Table, element: Any) -> Any:
 Edit = Callable[[TableRebuild], None]
 
 
-def recreate_table(context: Any, table_name: str, schema: str | None, edits: list[Edit]) -> None:
-    """Apply ``edits`` to the table by copy-and-move (see the module docstring)."""
-    if context.as_sql:
+def recreate_table(
+    context: Any,
+    table_name: str,
+    schema: str | None,
+    edits: list[Edit],
+    copy_from: Table | None = None,
+) -> None:
+    """Apply ``edits`` to the table by copy-and-move (see the module docstring); the table's
+    current definition is ``copy_from`` when given, else read from the database."""
+    if copy_from is not None:
+        rebuild = TableRebuild.from_table(copy_from)
+    elif context.as_sql:
         raise CommandError(
             f"Changing table {table_name!r} here needs the table copied into a new one, which "
-            "reads its current definition from the database; run it online, not with --sql"
+            "reads its current definition from the database; with --sql give that "
+            f"definition instead: op.batch_alter_table({table_name!r}, copy_from=sa.Table("
+            f"{table_name!r}, sa.MetaData(), ...columns...)), or run it online"
         )
-    from athanor.engine.reflection import Inspector
+    else:
+        from athanor.engine.reflection import Inspector
 
-    rebuild = TableRebuild(Inspector(context.connection), table_name, schema)
+        rebuild = TableRebuild.reflect(Inspector(context.connection), table_name, schema)
     for edit in edits:
         edit(rebuild)
     impl = context.impl

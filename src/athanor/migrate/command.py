@@ -96,17 +96,32 @@ def stamp(
     tag: str | None = None,
     purge: bool = False,
 ) -> None:
-    """Set the version table to ``revision`` without running any migration (the table
-    then holds exactly the given revisions; ``purge`` is accepted for compatibility)."""
+    """Set the version table to ``revision`` without running any migration.  Each target
+    replaces the current head on its own line of revisions (its ancestors and descendants),
+    so other branches keep their rows; ``base`` clears them.  ``purge`` deletes every row
+    first, which also gets rid of revisions no script knows (otherwise an error)."""
     script = _script(config)
     revision_map = script.revision_map
     targets = [revision] if isinstance(revision, str) else list(revision)
 
     def steps(heads: tuple[str, ...], context: MigrationContext) -> list[Step]:
-        wanted: tuple[str, ...] = ()
+        if not purge:
+            unknown = [head for head in heads if head not in revision_map]
+            if unknown:
+                raise CommandError(
+                    f"The version table holds {', '.join(unknown)}, which no revision file "
+                    "has; use 'stamp --purge REV' to replace every row"
+                )
+        wanted = set() if purge else set(heads)
         for target in targets:
-            wanted += revision_map.resolve(target, heads)
-        context.stamp_heads(revision_map.reduce_heads(wanted))
+            resolved = revision_map.resolve(target, heads)
+            if not resolved:
+                wanted.clear()
+            for rid in resolved:
+                wanted -= revision_map.ancestors([rid], dependencies=False)
+                wanted -= revision_map.descendants([rid], dependencies=False)
+                wanted.add(rid)
+        context.stamp_heads(heads, revision_map.reduce_heads(sorted(wanted)), purge=purge)
         return []
 
     run_env(config, script, steps, as_sql=sql, destination_rev=",".join(targets), tag=tag)
@@ -324,9 +339,10 @@ def lint(config: Config, revision: str | None = None) -> None:
     run_env(config, script, run)
     for finding in findings:
         config.print_stdout(str(finding))
-    if findings:
+    flagged = [finding for finding in findings if not finding.note]
+    if flagged:
         raise CheckFailed(
-            f"{len(findings)} operation(s) flagged in {len(linted)} revision(s); silence one "
+            f"{len(flagged)} operation(s) flagged in {len(linted)} revision(s); silence one "
             "with '# migrate-lint: ignore[RULE]' on its line"
         )
     config.print_stdout(f"No problems found in {len(linted)} revision(s).")

@@ -2,12 +2,14 @@
 busy database, or break the code that is still running, each with the safe pattern.
 
 The revisions' ``upgrade()`` functions run against a recorder instead of the database, so
-only the ``op.*`` calls are seen (not raw SQL in ``op.execute``).  An operation is silenced by a
-comment on its line or the line above: ``# migrate-lint: ignore[rule-id, ...]``, or
-``# migrate-lint: ignore`` for every rule.
+the ``op.*`` calls are seen with their arguments; SQL given to ``op.execute`` is scanned for the
+same patterns on a best-effort basis, with a note (not a failure) for statements the scan
+cannot judge.  An operation is silenced by a comment on its line or the line above:
+``# migrate-lint: ignore[rule-id, ...]``, or ``# migrate-lint: ignore`` for every rule.
 
-Rules: ``index-not-concurrent`` (PostgreSQL), ``not-null-without-default``,
-``type-rewrite``, ``foreign-key-not-valid`` (PostgreSQL), ``rename``, ``drop-mapped``.
+Rules: ``index-not-concurrent`` and ``concurrently-in-transaction`` (PostgreSQL),
+``not-null-without-default``, ``type-rewrite``, ``foreign-key-not-valid`` (PostgreSQL),
+``rename``, ``drop-mapped``; notes: ``raw-sql-unchecked``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Call:
     lineno: int
     table: str | None = None
     """The table of a ``batch_alter_table`` block the call was made in."""
+    autocommit: bool = False
+    """Whether the call was made inside ``op.get_context().autocommit_block()``."""
 
     def arg(self, position: int, name: str, default: Any = None) -> Any:
         """An argument given by position or by keyword."""
@@ -68,9 +72,12 @@ class Finding:
     lineno: int
     rule: str
     message: str
+    note: bool = False
+    """A remark that does not fail the lint (e.g. SQL the scan cannot judge)."""
 
     def __str__(self) -> str:
-        return f"{self.filename}:{self.lineno}: [{self.rule}] {self.message}"
+        kind = "note: " if self.note else ""
+        return f"{self.filename}:{self.lineno}: {kind}[{self.rule}] {self.message}"
 
 
 class _Batch:
@@ -87,18 +94,42 @@ class _Batch:
         return record
 
 
+class _Context:
+    """``op.get_context()`` as the recorder sees it: only ``autocommit_block()``."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._recorder = recorder
+
+    @contextmanager
+    def autocommit_block(self) -> Iterator[None]:
+        self._recorder.autocommit = True
+        try:
+            yield
+        finally:
+            self._recorder.autocommit = False
+
+
 @dataclass
 class Recorder:
     """Stands in for :class:`~athanor.migrate.operations.Operations`: records the calls."""
 
     calls: list[Call] = field(default_factory=list)
+    autocommit: bool = False
 
     def record(
         self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], table: str | None = None
     ) -> None:
         caller = sys._getframe(2)
         self.calls.append(
-            Call(name, args, kwargs, caller.f_code.co_filename, caller.f_lineno, table)
+            Call(
+                name,
+                args,
+                kwargs,
+                caller.f_code.co_filename,
+                caller.f_lineno,
+                table,
+                self.autocommit,
+            )
         )
 
     @staticmethod
@@ -107,6 +138,9 @@ class Recorder:
 
     def get_bind(self) -> None:
         return None
+
+    def get_context(self) -> _Context:
+        return _Context(self)
 
     @contextmanager
     def batch_alter_table(self, table_name: str, *args: Any, **kw: Any) -> Iterator[_Batch]:
@@ -154,12 +188,20 @@ class Linter:
         self.metadata = metadata
 
     def lint(self, revision: Revision) -> list[Finding]:
+        """The findings (and notes) for ``revision``'s upgrade()."""
         findings = []
         for call in record_upgrade(revision):
             for rule, message in self._check(call):
                 if not call.silenced(rule):
                     findings.append(
-                        Finding(revision.revision, call.filename, call.lineno, rule, message)
+                        Finding(
+                            revision.revision,
+                            call.filename,
+                            call.lineno,
+                            rule,
+                            message,
+                            note=rule in NOTES,
+                        )
                     )
         return findings
 
@@ -169,13 +211,29 @@ class Linter:
             yield from check(call)
 
     def _check_create_index(self, call: Call) -> Iterator[tuple[str, str]]:
-        if self.postgresql and not call.kwargs.get("postgresql_concurrently"):
+        what = f"create_index({call.arg(0, 'index_name')!r})"
+        if self.postgresql:
+            yield from self._index_rules(
+                what,
+                call.arg(1, "table_name"),
+                bool(call.kwargs.get("postgresql_concurrently")),
+                call,
+            )
+
+    def _index_rules(
+        self, what: str, table: str | None, concurrently: bool, call: Call
+    ) -> Iterator[tuple[str, str]]:
+        if not concurrently:
             yield (
                 "index-not-concurrent",
-                f"create_index({call.arg(0, 'index_name')!r}) blocks writes to "
-                f"{call.arg(1, 'table_name')} while the index builds; pass "
-                "postgresql_concurrently=True (CONCURRENTLY cannot run inside a transaction, "
-                "so put it in a revision of its own that runs outside one)",
+                f"{what} blocks writes to {table or 'the table'} while the index builds; "
+                f"build it concurrently outside the migration's transaction: {_CONCURRENTLY}",
+            )
+        elif not call.autocommit:
+            yield (
+                "concurrently-in-transaction",
+                f"{what} builds CONCURRENTLY, which PostgreSQL refuses inside a transaction; "
+                f"run it in an autocommit block: {_CONCURRENTLY}",
             )
 
     def _check_add_column(self, call: Call) -> Iterator[tuple[str, str]]:
@@ -258,6 +316,154 @@ class Linter:
         if self.metadata is None:
             return None
         return self.metadata.tables.get(name)
+
+    def _check_execute(self, call: Call) -> Iterator[tuple[str, str]]:
+        sql = _sql_text(call.arg(0, "sqltext"))
+        if sql is None:
+            return
+        for statement in _statements(sql):
+            yield from self._check_statement(statement, call)
+
+    def _check_statement(self, statement: str, call: Call) -> Iterator[tuple[str, str]]:
+        """The rules for one raw SQL statement, judged by its shape only."""
+        short = statement if len(statement) <= 60 else statement[:57] + "..."
+        what = f"op.execute({short!r})"
+        upper = statement.upper()
+        index = _CREATE_INDEX.match(upper)
+        if index is not None:
+            if self.postgresql:
+                yield from self._index_rules(
+                    what,
+                    statement[index.start("table") : index.end("table")],
+                    bool(index.group("concurrently")),
+                    call,
+                )
+            return
+        alter = _ALTER_TABLE.match(upper)
+        if alter is None:
+            if not _SAFE_START.match(upper):
+                yield (
+                    "raw-sql-unchecked",
+                    f"{what}: the lint can't tell whether this statement locks or rewrites "
+                    "a table; review it by hand",
+                )
+            return
+        table = statement[alter.start("table") : alter.end("table")]
+        for clause in _clauses(upper[alter.end() :]):
+            yield from self._check_alter_clause(what, table, clause)
+
+    def _check_alter_clause(self, what: str, table: str, clause: str) -> Iterator[tuple[str, str]]:
+        if (
+            _ADD_COLUMN.match(clause)
+            and "NOT NULL" in clause
+            and not _DEFAULT_OR_KEY.search(clause)
+        ):
+            yield (
+                "not-null-without-default",
+                f"{what} adds a NOT NULL column to {table} without a DEFAULT: it fails on "
+                "a table with rows; add it nullable, backfill it, then set NOT NULL, or "
+                "give it a DEFAULT",
+            )
+        if _TYPE_CHANGE.match(clause):
+            yield (
+                "type-rewrite",
+                f"{what} changes a column type of {table}, which can rewrite the whole table "
+                "under an exclusive lock; add a new column of the new type, backfill it in "
+                "batches, switch the code to it, then drop the old column",
+            )
+        if self.postgresql and _ADD_FOREIGN_KEY.match(clause) and "NOT VALID" not in clause:
+            yield self._fk_message(what)
+
+
+NOTES = frozenset({"raw-sql-unchecked"})
+"""Rules that report a remark without failing the lint."""
+
+_CONCURRENTLY = (
+    "'with op.get_context().autocommit_block(): op.create_index(..., postgresql_concurrently=True)'"
+)
+
+_NAME = r"(?:\"[^\"]+\"|`[^`]+`|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|`[^`]+`|[\w$]+))?"
+_CREATE_INDEX = re.compile(
+    r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?P<concurrently>CONCURRENTLY\s+)?"
+    rf"(?:IF\s+NOT\s+EXISTS\s+)?(?:{_NAME}\s+)?ON\s+(?:ONLY\s+)?(?P<table>{_NAME})"
+)
+_ALTER_TABLE = re.compile(rf"ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>{_NAME})\s+")
+_ADD_COLUMN = re.compile(
+    r"ADD\s+(?:COLUMN\s+)?(?!CONSTRAINT\b|PRIMARY\b|UNIQUE\b|INDEX\b|KEY\b|FOREIGN\b|CHECK\b)"
+)
+_TYPE_CHANGE = re.compile(
+    r"(?:ALTER\s+(?:COLUMN\s+)?\S+\s+(?:SET\s+DATA\s+)?TYPE\b|MODIFY\b|CHANGE\b)"
+)
+_DEFAULT_OR_KEY = re.compile(r"\b(?:DEFAULT|PRIMARY\s+KEY|AUTO_INCREMENT|GENERATED)\b")
+_ADD_FOREIGN_KEY = re.compile(r"ADD\s+(?:CONSTRAINT\s+\S+\s+)?FOREIGN\s+KEY\b")
+_SAFE_START = re.compile(
+    r"(?:SELECT|INSERT|UPDATE|DELETE|WITH|CREATE\s+(?:TABLE|VIEW|OR\s+REPLACE|SEQUENCE|SCHEMA|"
+    r"TYPE|EXTENSION|FUNCTION|TRIGGER)|DROP|COMMENT|GRANT|REVOKE|SET|ANALYZE|VACUUM|"
+    r"RENAME|TRUNCATE)\b"
+)
+
+
+def _sql_text(statement: Any) -> str | None:
+    """The SQL string of what ``op.execute`` was given (a string, ``text()`` or ``DDL()``);
+    None for Core statements, which are built from the models and not raw SQL."""
+    if isinstance(statement, str):
+        return statement
+    for attribute in ("text", "statement"):
+        value = getattr(statement, attribute, None)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _statements(sql: str) -> list[str]:
+    """``sql`` split at semicolons outside quotes, without comments, whitespace collapsed."""
+    statements: list[str] = []
+    current: list[str] = []
+    quote: str | None = None
+    i = 0
+    while i < len(sql):
+        char = sql[i]
+        if quote is not None:
+            current.append(char)
+            if char == quote:
+                quote = None
+        elif char in "'\"`":
+            quote = char
+            current.append(char)
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = len(sql) if end < 0 else end
+            continue
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            i = len(sql) if end < 0 else end + 2
+            current.append(" ")
+            continue
+        elif char == ";":
+            statements.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    statements.append("".join(current))
+    return [" ".join(s.split()) for s in statements if s.strip()]
+
+
+def _clauses(text_: str) -> list[str]:
+    """The comma-separated clauses of an ALTER TABLE, not splitting inside parentheses."""
+    clauses: list[str] = []
+    depth = 0
+    start = 0
+    for i, char in enumerate(text_):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            clauses.append(text_[start:i].strip())
+            start = i + 1
+    clauses.append(text_[start:].strip())
+    return [c for c in clauses if c]
 
 
 def _rewrites(old: Any, new: Any, dialect_name: str) -> bool:

@@ -566,15 +566,27 @@ class Operations:
 
     @contextmanager
     def batch_alter_table(
-        self, table_name: str, schema: str | None = None, recreate: str = "auto", **kw: Any
+        self,
+        table_name: str,
+        schema: str | None = None,
+        recreate: str = "auto",
+        copy_from: Table | None = None,
+        **kw: Any,
     ) -> Iterator[BatchOperations]:
         """Group changes to one table; on exit they are applied with ALTER statements, or by
-        one copy-and-move of the table where needed (``recreate="always"`` forces it)."""
+        one copy-and-move of the table where needed (``recreate="always"`` forces it).
+        ``copy_from`` is the table as it is now, used instead of reading the database (so
+        the copy-and-move can be rendered with ``--sql``)."""
         if recreate not in ("auto", "always", "never"):
             raise CommandError("batch_alter_table(recreate=...) takes 'auto', 'always' or 'never'")
+        if copy_from is not None and copy_from.name != table_name:
+            raise CommandError(
+                f"batch_alter_table({table_name!r}, copy_from=...) got a Table named "
+                f"{copy_from.name!r}; it must describe the table being altered"
+            )
         batch = BatchOperations(self, table_name, schema)
         yield batch
-        batch.flush(recreate)
+        batch.flush(recreate, copy_from)
 
 
 class BatchOperations:
@@ -707,7 +719,7 @@ class BatchOperations:
             ),
         )
 
-    def flush(self, recreate: str) -> None:
+    def flush(self, recreate: str, copy_from: Table | None = None) -> None:
         """Apply the block's changes (see :meth:`Operations.batch_alter_table`)."""
         if not self._edits:
             return
@@ -720,6 +732,7 @@ class BatchOperations:
                 self.table_name,
                 self.schema,
                 [edit for edit, _ in self._edits],
+                copy_from,
             )
             return
         for _, direct in self._edits:

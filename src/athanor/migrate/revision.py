@@ -131,6 +131,10 @@ class RevisionMap:
     def __iter__(self) -> Any:
         return iter(self._order)
 
+    def __contains__(self, rid: object) -> bool:
+        """Whether ``rid`` is the full id of a revision (no prefixes or labels)."""
+        return rid in self._map
+
     def __len__(self) -> int:
         return len(self._map)
 
@@ -174,12 +178,14 @@ class RevisionMap:
                 todo.extend(revision.dependencies)
         return seen
 
-    def descendants(self, ids: Iterable[str]) -> set[str]:
-        """``ids`` and everything that revises or depends on them, transitively."""
+    def descendants(self, ids: Iterable[str], dependencies: bool = True) -> set[str]:
+        """``ids`` and everything that revises (or depends on) them, transitively."""
         wanted = set(ids)
         found = set(wanted)
         for revision in self._order:
-            parents = set(revision.down_revisions) | set(revision.dependencies)
+            parents = set(revision.down_revisions)
+            if dependencies:
+                parents |= set(revision.dependencies)
             if parents & found:
                 found.add(revision.revision)
         return found

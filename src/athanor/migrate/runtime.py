@@ -40,6 +40,28 @@ def dialect_for(url: Any = None, dialect_name: str | None = None) -> Any:
     return load_dialect_class(resolve_key(parsed))()
 
 
+def follow_alembic_logging() -> None:
+    """Let the ``alembic`` logger of an Alembic-style ini (``[logger_alembic]``) govern the
+    migration messages (logged under ``athanor.migrate``) when nothing configured that
+    logger itself: its level and handlers apply, and ``fileConfig()``'s disabling of loggers
+    it does not name is undone for ours."""
+    manager = logging.Logger.manager
+    alembic = manager.loggerDict.get("alembic")
+    if not isinstance(alembic, logging.Logger) or alembic.level == logging.NOTSET:
+        return
+    ours = logging.getLogger("athanor.migrate")
+    if ours.level not in (logging.NOTSET, alembic.level):
+        return
+    ours.setLevel(alembic.level)
+    ours.propagate = alembic.propagate
+    for handler in alembic.handlers:
+        if handler not in ours.handlers:
+            ours.addHandler(handler)
+    for name, logger in list(manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.startswith("athanor.migrate"):
+            logger.disabled = False
+
+
 class MigrationContext:
     """Runs revisions on a connection, or renders them as SQL when ``as_sql``."""
 
@@ -81,6 +103,7 @@ class MigrationContext:
     ) -> MigrationContext:
         """A context on ``connection``, or (offline) for the dialect of ``url``/``dialect_name``."""
         options = dict(opts or {})
+        follow_alembic_logging()
         if connection is not None:
             if not hasattr(connection, "execute") or not hasattr(connection, "dialect"):
                 raise CommandError(
@@ -166,13 +189,16 @@ class MigrationContext:
             statement = text(f"INSERT INTO {table} ({column}) VALUES (:version)")
             self.execute(statement.bindparams(version=added))
 
-    def stamp_heads(self, heads: Sequence[str]) -> None:
-        """Make the version table hold exactly ``heads`` (``stamp --purge``)."""
+    def stamp_heads(self, old: Sequence[str], new: Sequence[str], purge: bool = False) -> None:
+        """Change the version table's rows from ``old`` to ``new``; ``purge`` first deletes
+        every row, including revisions no script knows."""
         self._ensure_version_table()
-        log.info("Stamping the version table to %s", ", ".join(heads) or "base")
-        table = self._version_table
-        self.execute(text(f"DELETE FROM {self.impl.table(table.name, table.schema)}"))
-        self._write_heads((), heads)
+        log.info("Stamping the version table to %s", ", ".join(new) or "base")
+        if purge:
+            table = self._version_table
+            self.execute(text(f"DELETE FROM {self.impl.table(table.name, table.schema)}"))
+            old = ()
+        self._write_heads(old, new)
 
     # --- transactions and locking -----------------------------------------------------------
 
@@ -197,16 +223,51 @@ class MigrationContext:
         with self._advisory_lock():
             if self._external_transaction:
                 yield
-            elif self.whole_run_transaction:
-                with connection.begin():
-                    yield
-            else:
-                try:
-                    yield
-                except BaseException:
-                    connection.rollback()
-                    raise
-                connection.commit()
+                return
+            # Not ``with connection.begin()``: autocommit_block() may end this transaction and
+            # begin another, and whichever is open at the end is the one to commit.
+            if self.whole_run_transaction:
+                connection.begin()
+            try:
+                yield
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+
+    @contextmanager
+    def autocommit_block(self) -> Iterator[None]:
+        """Run the block outside the migration's transaction, in autocommit mode: for
+        statements a transaction refuses, such as ``CREATE INDEX CONCURRENTLY`` on
+        PostgreSQL.  The work of the run so far (version table included) is committed first
+        and a new transaction begins after the block; with ``--sql`` the output shows the
+        ``COMMIT;`` and ``BEGIN;``."""
+        if self.as_sql:
+            if self.whole_run_transaction:
+                self.static_output("COMMIT;")
+            yield
+            if self.whole_run_transaction:
+                self.static_output("BEGIN;")
+            return
+        if self._external_transaction:
+            raise CommandError(
+                "autocommit_block() can't end a transaction env.py began itself; let "
+                "context.begin_transaction() manage the transaction instead"
+            )
+        connection = self.connection
+        connection.commit()
+        level = connection.get_isolation_level()
+        connection.rollback()
+        log.info("Committed the migration transaction; running a block in autocommit mode")
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield
+        finally:
+            # Statements in autocommit mode still open a (no-op) transaction on the Connection.
+            connection.commit()
+            connection.execution_options(isolation_level=level)
+        if self.whole_run_transaction:
+            connection.begin()
 
     @contextmanager
     def _advisory_lock(self) -> Iterator[None]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from string import Template
 
 from athanor.migrate.config import Config
+from athanor.migrate.pysource import string_literal
 from athanor.migrate.revision import Revision, RevisionMap, as_tuple
 from athanor.migrate.util import CommandError
 
@@ -23,12 +24,12 @@ _REVISION_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 def _literal(values: tuple[str, ...]) -> str:
-    """``None``, ``'id'`` or ``('a', 'b')`` as Python source."""
+    """``None``, ``"id"`` or ``("a", "b")`` as Python source."""
     if not values:
         return "None"
     if len(values) == 1:
-        return repr(values[0])
-    return "(" + ", ".join(repr(value) for value in values) + ")"
+        return string_literal(values[0])
+    return "(" + ", ".join(string_literal(value) for value in values) + ")"
 
 
 class ScriptDirectory:
@@ -198,7 +199,7 @@ class ScriptDirectory:
             "up_revision": revid,
             "down_revision": ", ".join(parents),
             "create_date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-            "up_revision_literal": repr(revid),
+            "up_revision_literal": string_literal(revid),
             "down_revision_literal": _literal(parents),
             "branch_labels_literal": _literal(labels),
             "depends_on_literal": _literal(dependencies),

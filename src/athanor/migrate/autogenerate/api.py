@@ -10,6 +10,7 @@ from athanor.migrate.autogenerate.compare import CompareOptions, Comparer, Renam
 from athanor.migrate.autogenerate.ops import MigrationScript, OpList, Renderer, render_ops
 from athanor.migrate.config import Config
 from athanor.migrate.environment import run_env
+from athanor.migrate.pysource import double_quotes
 from athanor.migrate.revision import Revision, Step
 from athanor.migrate.runtime import MigrationContext
 from athanor.migrate.script import ScriptDirectory
@@ -139,7 +140,7 @@ def check_database(config: Config, script: ScriptDirectory) -> None:
         config.print_stdout("No new upgrade operations detected.")
         return
     renderer = Renderer(context.impl, context.opts.get("render_item"))
-    lines = [line for op in ops for line in op.render(renderer)]
+    lines = [double_quotes(line) for op in ops for line in op.render(renderer)]
     raise CheckFailed(
         "New upgrade operations detected:\n" + "\n".join("  " + line for line in lines)
     )

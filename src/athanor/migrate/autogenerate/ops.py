@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from athanor.migrate.pysource import format_statement
 from athanor.sql import types as sqltypes
 from athanor.sql.ddl import constraint_kind
 from athanor.sql.elements import TextClause
@@ -156,8 +157,8 @@ class CreateTableOp(MigrateOp):
             items.append(f"comment={table.comment!r}")
         if table.schema:
             items.append(f"schema={table.schema!r}")
-        body = "".join(f"        {item},\n" for item in items)
-        lines = [f"op.create_table(\n        {table.name!r},\n{body}    )"]
+        # The trailing comma keeps the call one item per line when it is formatted.
+        lines = [f"op.create_table({', '.join([repr(table.name), *items])},)"]
         for index in sorted(table.indexes, key=lambda i: str(i.name)):
             lines.extend(CreateIndexOp(index).render(renderer))
         return lines
@@ -467,4 +468,7 @@ def render_ops(ops: OpList, renderer: Renderer, notes: Sequence[str] = ()) -> st
     lines = [line for op in ops.ops for line in op.render(renderer)]
     if all(line.startswith("#") for line in lines):
         lines.append("pass")
-    return "\n".join("    " + line for line in comments + lines)
+    body = ["    " + line for line in comments]
+    for line in lines:
+        body.extend(["    " + line] if line.startswith("#") else format_statement(line, 4))
+    return "\n".join(body)
