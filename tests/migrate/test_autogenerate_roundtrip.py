@@ -308,6 +308,15 @@ def reflect(url: str) -> dict[str, Any]:
 @example(
     models=edited(lambda m: m.update(extra=extra_table(True, uniques={"uq_extra_value": "value"})))
 )
+# MySQL refuses to change a column a foreign key uses: the key is dropped first.
+@example(
+    models=edited(
+        lambda m: (
+            m["child"].fks.clear(),
+            setattr(m["child"].column("parent_id"), "type", "bigint"),
+        )
+    )
+)
 def test_autogenerate_round_trip(backend, models: dict[str, TableSpec]) -> None:
     backend.reset()
     with tempfile.TemporaryDirectory() as directory:

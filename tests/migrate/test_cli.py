@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import os
+import subprocess
+import sys
+
+import pytest
 
 import athanor as sa
 from migrate.migrate_project import Project, init_project
@@ -16,6 +21,8 @@ Create Date: 2025-12-21
 
 """
 from athanor.migrate import op
+import pytest
+
 import athanor as sa
 
 # revision identifiers
@@ -40,6 +47,8 @@ def downgrade() -> None:
 '''
 
 MODELS = """
+import pytest
+
 import athanor as sa
 
 metadata = sa.MetaData()
@@ -186,3 +195,37 @@ def test_offline_sql_renders_without_connecting(project: Project) -> None:
     assert "CREATE TABLE users" in rendered.stdout
     assert "INSERT INTO alembic_version (version_num) VALUES ('001');" in rendered.stdout
     assert _tables(project.url) == []
+
+
+@pytest.mark.backends("sqlite")
+def test_sql_output_into_a_closed_pipe(project: Project) -> None:
+    """``upgrade head --sql | head -1``: no traceback when the reader stops early."""
+    project.write(
+        "migrations/versions/big1.py",
+        '''
+        """more SQL than a pipe holds"""
+        from athanor.migrate import op
+
+        revision = "big1"
+        down_revision = None
+
+
+        def upgrade() -> None:
+            for number in range(20000):
+                op.execute(f"SELECT {number}")
+        ''',
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment["DATABASE_URL"] = project.url
+    reader = subprocess.run(
+        f"{sys.executable} -m athanor.cli.main migrate upgrade head --sql | head -1",
+        shell=True,
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    assert reader.stdout.strip() in ("BEGIN;", "CREATE TABLE alembic_version (")
+    assert "Traceback" not in reader.stderr and "BrokenPipeError" not in reader.stderr

@@ -81,15 +81,46 @@ def test_postgresql_enum_types(backend, tmp_path: Path) -> None:
 
 
 @pytest.mark.backends("postgresql")
-def test_postgresql_removed_label_is_noted(backend, tmp_path: Path) -> None:
+def test_postgresql_labels_removed_and_reordered(backend, tmp_path: Path) -> None:
+    """The type is renamed aside, created with the new labels, the column converted (its
+    default dropped and set again) and the old type dropped; the downgrade does the same
+    back, and the rows keep their values."""
     project = attributes_project(tmp_path, backend.url)
     config = project.config()
-    _revision(config, ("sad", "ok"), "first")
+    _revision(config, ("sad", "ok", "happy"), "first")
     command.upgrade(config, "head")
-    source = _revision(config, ("ok",), "fewer")
-    assert "Enum type mood changes from ['sad', 'ok'] to ['ok']" in source
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE people ALTER COLUMN mood SET DEFAULT 'ok'"))
+            conn.execute(sa.text("INSERT INTO people (id, mood) VALUES (1, 'happy'), (2, 'ok')"))
+    finally:
+        engine.dispose()
+    source = _revision(config, ("happy", "ok"), "fewer")
+    assert "Enum type mood changes from ['sad', 'ok', 'happy'] to ['happy', 'ok']" in source
+    upgrade = source.split("def downgrade")[0]
+    order = [
+        "ALTER TYPE mood RENAME TO mood_old",
+        "CREATE TYPE mood AS ENUM ('happy', 'ok')",
+        "ALTER TABLE people ALTER COLUMN mood DROP DEFAULT",
+        "ALTER TABLE people ALTER COLUMN mood TYPE mood USING mood::text::mood",
+        "ALTER TABLE people ALTER COLUMN mood SET DEFAULT 'ok'",
+        "DROP TYPE mood_old",
+    ]
+    positions = [upgrade.index(statement) for statement in order]
+    assert positions == sorted(positions)
     assert "ADD VALUE" not in source
-    compile(source, "fewer.py", "exec")
+    command.upgrade(config, "head")
+    assert _enum_types(backend.url) == {"mood": ["happy", "ok"]}
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            rows = conn.execute(sa.text("SELECT id, mood FROM people ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, "happy"), (2, "ok")]
+    command.downgrade(config, "first")
+    assert _enum_types(backend.url) == {"mood": ["sad", "ok", "happy"]}
 
 
 @pytest.mark.backends("mysql", "sqlite")
@@ -112,3 +143,84 @@ def test_inline_enum_labels_round_trip(backend, tmp_path: Path) -> None:
     command.downgrade(config, "first")
     config.attributes["target_metadata"] = models(("sad", "ok"))
     command.check(config)
+
+
+def _switch_models(enum: bool) -> sa.MetaData:
+    metadata = sa.MetaData()
+    kind: sa.types.TypeEngine[str] = (
+        sa.Enum("draft", "live", name="state") if enum else sa.String(10)
+    )
+    sa.Table(
+        "docs",
+        metadata,
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("state", kind),
+    )
+    return metadata
+
+
+def test_column_switches_to_and_from_an_enum(backend, tmp_path: Path) -> None:
+    project = attributes_project(tmp_path, backend.url)
+    config = project.config()
+    config.attributes["target_metadata"] = _switch_models(enum=False)
+    command.revision(config, "plain", autogenerate=True, rev_id="plain")
+    command.upgrade(config, "head")
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO docs (id, state) VALUES (1, 'live')"))
+    finally:
+        engine.dispose()
+    config.attributes["target_metadata"] = _switch_models(enum=True)
+    made = command.revision(config, "to enum", autogenerate=True, rev_id="toenum")
+    assert made is not None and made.path is not None
+    assert 'type_=sa.Enum("draft", "live", name="state")' in Path(made.path).read_text()
+    command.upgrade(config, "head")
+    command.check(config)
+    if backend.name == "postgresql":
+        assert _enum_types(backend.url) == {"state": ["draft", "live"]}
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT state FROM docs")).scalar() == "live"
+            if backend.name != "sqlite":
+                with pytest.raises(sa.exc.DBAPIError), conn.begin_nested():
+                    conn.execute(sa.text("INSERT INTO docs (id, state) VALUES (2, 'gone')"))
+    finally:
+        engine.dispose()
+    command.downgrade(config, "plain")
+    config.attributes["target_metadata"] = _switch_models(enum=False)
+    command.check(config)
+    if backend.name == "postgresql":
+        assert _enum_types(backend.url) == {}
+    engine = sa.create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT state FROM docs")).scalar() == "live"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.backends("mysql")
+def test_mysql_enum_label_removed(backend, tmp_path: Path) -> None:
+    project = attributes_project(tmp_path, backend.url)
+    config = project.config()
+    _revision(config, ("sad", "ok", "happy"), "first")
+    command.upgrade(config, "head")
+    source = _revision(config, ("sad", "ok"), "fewer")
+    assert 'type_=sa.Enum("sad", "ok", name="mood")' in source.split("def downgrade")[0]
+    command.upgrade(config, "head")
+    command.check(config)
+    engine = sa.create_engine(backend.url)
+    try:
+        columns = {c["name"]: c for c in sa.inspect(engine).get_columns("people")}
+    finally:
+        engine.dispose()
+    assert list(columns["mood"]["type"].enums) == ["sad", "ok"]
+    command.downgrade(config, "first")
+    engine = sa.create_engine(backend.url)
+    try:
+        columns = {c["name"]: c for c in sa.inspect(engine).get_columns("people")}
+    finally:
+        engine.dispose()
+    assert list(columns["mood"]["type"].enums) == ["sad", "ok", "happy"]

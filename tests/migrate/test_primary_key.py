@@ -4,10 +4,13 @@ and the downgrade puts the old one back."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import athanor as sa
 from athanor.migrate import command
-from migrate.migrate_project import attributes_project
+from migrate.migrate_project import attributes_project, operations
 
 
 def models(composite: bool) -> sa.MetaData:
@@ -47,3 +50,79 @@ def test_primary_key_change(backend, tmp_path: Path) -> None:
     command.check(config)
     command.downgrade(config, "start")
     assert _primary_key(backend.url) == ["code"]
+
+
+def auto_models(composite: bool) -> sa.MetaData:
+    metadata = sa.MetaData()
+    sa.Table(
+        "pk_items",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("region", sa.String(10), nullable=False, primary_key=composite),
+        sa.Column("amount", sa.Integer()),
+    )
+    return metadata
+
+
+def _autoincrement(url: str) -> dict[str, Any]:
+    engine = sa.create_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        columns = {c["name"]: c.get("autoincrement") for c in inspector.get_columns("pk_items")}
+        key = list(inspector.get_pk_constraint("pk_items")["constrained_columns"])
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM pk_items"))
+            if key == ["id"]:
+                # The id is generated again after the round trip.
+                conn.execute(sa.text("INSERT INTO pk_items (region) VALUES ('eu')"))
+                assert conn.execute(sa.text("SELECT id FROM pk_items")).scalar() is not None
+        return {"key": key, "id": columns["id"]}
+    finally:
+        engine.dispose()
+
+
+def test_auto_increment_primary_key_change(backend, tmp_path: Path) -> None:
+    """MariaDB refuses to drop a primary key whose column is AUTO_INCREMENT: the generated
+    revision takes AUTO_INCREMENT off first, and the downgrade puts it back."""
+    project = attributes_project(tmp_path, backend.url)
+    config = project.config()
+    config.attributes["target_metadata"] = auto_models(composite=False)
+    command.revision(config, "start", autogenerate=True, rev_id="start")
+    command.upgrade(config, "head")
+    before = _autoincrement(backend.url)
+    config.attributes["target_metadata"] = auto_models(composite=True)
+    made = command.revision(config, "wider key", autogenerate=True, rev_id="wider")
+    assert made is not None and made.path is not None
+    source = Path(made.path).read_text()
+    upgrade, downgrade = source.split("def downgrade")
+    if backend.name == "mysql":
+        assert upgrade.index("autoincrement=False") < upgrade.index("op.drop_constraint(")
+        assert downgrade.index("op.create_primary_key(") < downgrade.index("autoincrement=True")
+    else:
+        assert "autoincrement" not in source
+    command.upgrade(config, "head")
+    assert _autoincrement(backend.url)["key"] == ["id", "region"]
+    command.check(config)
+    command.downgrade(config, "start")
+    assert _autoincrement(backend.url) == before
+    config.attributes["target_metadata"] = auto_models(composite=False)
+    command.check(config)
+
+
+@pytest.mark.backends("mysql", "postgresql")
+def test_drop_auto_increment_primary_key_with_op(backend) -> None:
+    engine = sa.create_engine(backend.url)
+    try:
+        auto_models(composite=False).create_all(engine)
+    finally:
+        engine.dispose()
+    with operations(backend.url) as (op, _):
+        op.drop_constraint("pk_items_pkey", "pk_items", type_="primary")
+        op.create_primary_key("pk_items_pkey", "pk_items", ["id", "region"])
+    engine = sa.create_engine(backend.url)
+    try:
+        inspector = sa.inspect(engine)
+        key = inspector.get_pk_constraint("pk_items")["constrained_columns"]
+    finally:
+        engine.dispose()
+    assert key == ["id", "region"]

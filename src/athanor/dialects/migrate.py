@@ -108,6 +108,12 @@ class MigrationImpl:
     """Whether altering a column restates its whole definition (MySQL's MODIFY), so that the
     existing type, nullability, default and comment must be known."""
     current_timestamp_sql: ClassVar[str] = "CURRENT_TIMESTAMP"
+    identity_columns: ClassVar[bool] = False
+    """Whether columns can be made identity columns with ALTER (PostgreSQL), so autogenerate
+    compares ``Identity()``."""
+    autoincrement_needs_key: ClassVar[bool] = False
+    """Whether an auto-increment column must be part of a key (MySQL), so that dropping the
+    primary key needs AUTO_INCREMENT taken off its column first."""
     foreign_keys_create_indexes: ClassVar[bool] = False
     """Whether the database indexes a foreign key's columns by itself (MySQL), so that such
     an index in the database is not a difference from the models."""

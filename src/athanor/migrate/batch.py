@@ -190,15 +190,22 @@ class TableRebuild:
                 return spec
         raise CommandError(f"Table {self.name!r} has no column {name!r}")
 
-    def add_column(self, column: Any) -> None:
-        self.columns.append(
+    def add_column(self, column: Any, before: str | None = None, after: str | None = None) -> None:
+        """Add ``column`` last, or before / after the column named."""
+        position = len(self.columns)
+        if before is not None:
+            position = self.columns.index(self.column(before))
+        elif after is not None:
+            position = self.columns.index(self.column(after)) + 1
+        self.columns.insert(
+            position,
             ColumnSpec(
                 column.name,
                 column.type,
                 nullable=column.nullable,
                 server_default=_default_arg(column.server_default),
                 comment=column.comment,
-            )
+            ),
         )
         if column.primary_key:
             self.pk.append(column.name)
@@ -217,12 +224,16 @@ class TableRebuild:
         if change.changes("type_"):
             spec.type = sqltypes.to_instance(change.type_)
             spec.cast = True
-            implied = getattr(spec.type, "name", None)
-            if implied and getattr(spec.type, "create_constraint", False):
-                # The new type brings its own CHECK (an Enum's labels): the old one goes.
-                self.constraints = [
-                    c for c in self.constraints if not (c.kind == "ck" and c.name == implied)
-                ]
+            # A type's own CHECK (an Enum's labels, named after it) goes with the old type
+            # and comes with the new one.
+            implied = {
+                getattr(type_, "name", None)
+                for type_ in (spec.type, change.existing_type)
+                if getattr(type_, "create_constraint", False)
+            } - {None}
+            self.constraints = [
+                c for c in self.constraints if not (c.kind == "ck" and c.name in implied)
+            ]
         if change.changes("nullable"):
             spec.nullable = bool(change.nullable)
         if change.changes("server_default"):

@@ -240,6 +240,11 @@ def run(arguments: argparse.Namespace) -> int:
             f"athanor migrate: error: {type(error).__name__}: {_first_line(error)}", file=sys.stderr
         )
         return 1
+    except BrokenPipeError:
+        # The reader went away (``upgrade head --sql | head``): stop quietly, and keep the
+        # interpreter from failing again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 

@@ -26,6 +26,7 @@ from athanor.sql.schema import (
     Column,
     DefaultClause,
     ForeignKeyConstraint,
+    Identity,
     Index,
     MetaData,
     PrimaryKeyConstraint,
@@ -297,9 +298,51 @@ class Operations:
         if self.impl.needs_recreate(change):
             self._recreate(table_name, schema, lambda t: t.alter_column(change))
             return
+        if (
+            self.impl.identity_columns
+            and change.changes("server_default")
+            and change.existing_server_default is None
+        ):
+            change.existing_server_default = self._identity_of(table_name, column_name, schema)
         if self.impl.restates_column:
             self._fill_existing(change)
+            if autoincrement is not None and not change.changes("type_"):
+                # AUTO_INCREMENT is part of the column's definition: restate the column.
+                change.type_ = change.existing_type
+        replaced = self._enum_type_change(change)
         self._run(self.impl.alter_column(change))
+        self._drop_unused_enum_types(replaced)
+
+    def _enum_type_change(self, change: ColumnChange) -> list[tuple[str, str | None]]:
+        """For a column becoming a native enum (PostgreSQL): the type is created first and the
+        values converted through text; for one leaving an enum type, that type (returned) is
+        dropped afterwards if no column uses it any more."""
+        if not (self.impl.compiler.supports_native_enum_types and change.changes("type_")):
+            return []
+        new = change.type_
+        column = self.impl.quote(change.column_name)
+        before = self._enum_types_of(change.table_name, change.schema, change.column_name)
+        if isinstance(new, sqltypes.Enum) and new.native_enum and new.name:
+            stub = Table(
+                change.table_name, MetaData(), Column(change.column_name, new), schema=None
+            )
+            self._create_enum_types(stub)
+            if change.using is None:
+                change.using = f"{column}::text::{self.impl.table(new.name, new.schema)}"
+            return [item for item in before if item != (new.name, new.schema)]
+        if before and change.using is None and isinstance(new, sqltypes.String):
+            change.using = f"{column}::text"
+        return before
+
+    def _identity_of(self, table_name: str, column_name: str, schema: str | None) -> Any:
+        """The column's ``Identity`` as the database has it now (None offline or if none)."""
+        inspector = self._inspector()
+        if inspector is None:
+            return None
+        for info in inspector.get_columns(table_name, schema):
+            if info["name"] == column_name and info.get("identity"):
+                return Identity(**info["identity"])
+        return None
 
     def _fill_existing(self, change: ColumnChange) -> None:
         """Read what the column is now, for databases that restate the whole column."""
@@ -472,11 +515,24 @@ class Operations:
             kind = self._constraint_kind(constraint_name, table_name, schema)
         if kind == "pk" and constraint_name is None:
             constraint_name = self._primary_key_name(table_name, schema)
+        if kind == "pk" and self.impl.autoincrement_needs_key:
+            self._drop_autoincrement(table_name, schema)
         if kind == "uq":
             self._keep_foreign_key_index(constraint_name, table_name, schema)
         self._run(self.impl.drop_constraint(constraint_name, table_name, schema, kind))
         if kind == "fk" and self.impl.foreign_keys_create_indexes:
             self._drop_implied_index(constraint_name, table_name, schema)
+
+    def _drop_autoincrement(self, table_name: str, schema: str | None) -> None:
+        """MySQL refuses to drop a primary key whose column is AUTO_INCREMENT (such a column
+        must be a key): take AUTO_INCREMENT off the column first, keeping the rest of it."""
+        inspector = self._inspector()
+        if inspector is None:
+            return
+        primary = inspector.get_pk_constraint(table_name, schema)["constrained_columns"]
+        for info in inspector.get_columns(table_name, schema):
+            if info["name"] in primary and info.get("autoincrement") is True:
+                self.alter_column(table_name, info["name"], schema=schema, autoincrement=False)
 
     def _keep_foreign_key_index(self, name: str, table_name: str, schema: str | None) -> None:
         """MySQL refuses to drop the only index a foreign key can use (it dropped the one it
@@ -601,10 +657,18 @@ class BatchOperations:
     def _add(self, edit: Any, direct: Any) -> None:
         self._edits.append((edit, direct))
 
-    def add_column(self, column: Column, **kw: Any) -> None:
+    def add_column(
+        self,
+        column: Column,
+        insert_before: str | None = None,
+        insert_after: str | None = None,
+        **kw: Any,
+    ) -> None:
+        """Add a column; ``insert_before`` / ``insert_after`` place it when the table is
+        recreated (ALTER TABLE adds columns last)."""
         column = self.operations._portable(column)
         self._add(
-            lambda t: t.add_column(column),
+            lambda t: t.add_column(column, insert_before, insert_after),
             lambda: self.operations.add_column(self.table_name, column, self.schema),
         )
 

@@ -28,6 +28,7 @@ from athanor.migrate.autogenerate.ops import (
     MigrateOp,
     NoteOp,
     RenameTableOp,
+    ReplaceEnumOp,
     SetTableCommentOp,
 )
 from athanor.migrate.util import CommandError
@@ -232,9 +233,13 @@ class Comparer:
             if self._object_ok(column, column.name, "column", True, None):
                 dropped.append(column)
         self._report_column_renames(name, added, dropped)
+        constraints_dropped, constraints_added = self._compare_constraints(model, db, renamed)
         ops.extend(AddColumnOp(name, column) for column in added)
+        # Constraints go before columns change (MySQL refuses to change a column a foreign
+        # key uses) and come after, on the columns as they are then.
+        ops.extend(constraints_dropped)
         ops.extend(alters)
-        ops.extend(self._compare_constraints(model, db, renamed))
+        ops.extend(constraints_added)
         ops.extend(DropColumnOp(name, column) for column in dropped)
         if self.impl.compiler.supports_comments and model.comment != db.comment:
             ops.append(SetTableCommentOp(name, model.comment, db.comment))
@@ -291,9 +296,13 @@ class Comparer:
         if [label for label in new if label in old] != old:
             return [
                 NoteOp(
-                    f"Enum type {new_type.name} changes from {old} to {new}: PostgreSQL can "
-                    "only add labels; recreate the type by hand"
-                )
+                    f"Enum type {new_type.name} changes from {old} to {new}: PostgreSQL can't "
+                    "drop or reorder labels, so the type is replaced and its columns "
+                    "converted; rows holding a dropped label must be changed first"
+                ),
+                ReplaceEnumOp(
+                    new_type.name, old, new, self._enum_columns(old_type), new_type.schema
+                ),
             ]
         ops: list[MigrateOp] = []
         for position, label in enumerate(new):
@@ -302,6 +311,20 @@ class Comparer:
                 after = new[position - 1] if position > 0 else None
                 ops.append(AddEnumValueOp(new_type.name, label, before, after, new_type.schema))
         return ops
+
+    def _enum_columns(self, type_: Any) -> list[tuple[str, str, str | None]]:
+        """The ``(table, column, default)`` of the database's columns of enum ``type_``."""
+        found = []
+        for table in self._reflect().values():
+            for column in table.columns:
+                other = column.type
+                if (
+                    isinstance(other, sqltypes.Enum)
+                    and other.name == type_.name
+                    and other.schema == type_.schema
+                ):
+                    found.append((table.name, column.name, _default_text(column.server_default)))
+        return found
 
     def _compare_column(self, table: str, model: Column, db: Column) -> AlterColumnOp:
         alter = AlterColumnOp(table, model.name)
@@ -317,6 +340,9 @@ class Comparer:
             alter.changes["nullable"] = model.nullable
         if self._defaults_differ(db, model):
             alter.changes["server_default"] = model.server_default
+        if self.impl.identity_columns and _identity_differs(db, model):
+            alter.existing["server_default"] = db.identity
+            alter.changes["server_default"] = model.identity
         if self.impl.compiler.supports_comments and model.comment != db.comment:
             alter.changes["comment"] = model.comment
         return alter
@@ -356,7 +382,10 @@ class Comparer:
 
     def _compare_constraints(
         self, model: Table, db: Table, renamed: dict[str, str]
-    ) -> list[MigrateOp]:
+    ) -> tuple[list[MigrateOp], list[MigrateOp]]:
+        """The constraints and indexes to drop and to add (primary key, indexes, unique,
+        foreign key and check constraints)."""
+
         def columns_of(item: Any, table: Table) -> tuple[str, ...]:
             names = tuple(c.name for c in item.columns)
             if table is db:
@@ -367,10 +396,14 @@ class Comparer:
         ops_drop: list[MigrateOp] = []
         ops_add: list[MigrateOp] = []
         if columns_of(model.primary_key, model) != columns_of(db.primary_key, db):
+            if self.impl.autoincrement_needs_key:
+                ops_drop.extend(self._autoincrement_change(db, model.autoincrement_column, False))
             if db.primary_key.columns:
                 ops_drop.append(DropConstraintOp(db.primary_key))
             if model.primary_key.columns:
                 ops_add.append(AddConstraintOp(model.primary_key))
+            if self.impl.autoincrement_needs_key:
+                ops_add.extend(self._autoincrement_change(db, model.autoincrement_column, True))
         model_indexes = {i.name: i for i in model.indexes if i.name}
         db_indexes = {i.name: i for i in db.indexes if i.name}
         model_uniques = {
@@ -441,7 +474,31 @@ class Comparer:
         for name, constraint in model_checks.items():
             if name not in db_checks:
                 ops_add.append(AddConstraintOp(constraint))
-        return ops_drop + ops_add
+        return ops_drop, ops_add
+
+    @staticmethod
+    def _autoincrement_change(db: Table, model_column: Any, add: bool) -> list[MigrateOp]:
+        """With a changed primary key on MySQL: AUTO_INCREMENT off the database's column
+        (before the key is dropped) or onto the models' one (after the new key exists), so
+        that the downgrade puts it back where it was."""
+        db_column = db.autoincrement_column
+        same = (
+            db_column is not None
+            and model_column is not None
+            and db_column.name == model_column.name
+        )
+        column = model_column if add else db_column
+        if column is None or same:
+            return []
+        reflected = db.c.get(column.name, column)
+        existing = {
+            "type_": reflected.type,
+            "nullable": False,
+            "server_default": None,
+            "comment": reflected.comment,
+            "autoincrement": not add,
+        }
+        return [AlterColumnOp(db.name, column.name, db.schema, {"autoincrement": add}, existing)]
 
     @staticmethod
     def _index_differs(
@@ -482,6 +539,27 @@ def _forget_implied_indexes(db: Table, model: Table | None) -> None:
             continue
         if index.name in fk_names or tuple(c.name for c in index.columns) in fk_columns:
             db.indexes.discard(index)
+
+
+_IDENTITY_OPTIONS = ("start", "increment", "minvalue", "maxvalue", "cache", "cycle")
+
+
+def _identity_differs(db: Column, model: Column) -> bool:
+    """Whether the models add, drop or change an ``Identity()``: the options the model gives
+    are compared (the database fills in the rest); an auto-increment key without an explicit
+    ``Identity()`` is left alone, whether the database made it an identity or a serial."""
+    ours, theirs = model.identity, db.identity
+    if ours is None:
+        autoincrement = model.table is not None and model.table.autoincrement_column is model
+        return theirs is not None and not autoincrement
+    if theirs is None:
+        return True
+    if bool(ours.always) != bool(theirs.always):
+        return True
+    return any(
+        getattr(ours, name) is not None and getattr(ours, name) != getattr(theirs, name)
+        for name in _IDENTITY_OPTIONS
+    )
 
 
 def _impl_type(type_: Any, dialect: Any) -> Any:

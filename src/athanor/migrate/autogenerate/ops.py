@@ -16,7 +16,7 @@ from athanor.migrate.pysource import format_statement
 from athanor.sql import types as sqltypes
 from athanor.sql.ddl import constraint_kind
 from athanor.sql.elements import TextClause
-from athanor.sql.schema import Column, Index, Table, conv
+from athanor.sql.schema import Column, Identity, Index, Table, conv
 
 _DROP_KIND = {"fk": "foreignkey", "uq": "unique", "ck": "check", "pk": "primary"}
 
@@ -70,14 +70,28 @@ class Renderer:
         return f"op.f({str(name)!r})" if isinstance(name, conv) else repr(str(name))
 
     def server_default(self, default: Any) -> str:
+        if isinstance(default, Identity):
+            return self.identity(default)
         arg = getattr(default, "arg", default)
         return repr(arg) if isinstance(arg, str) else self.sql(arg)
+
+    @staticmethod
+    def identity(identity: Identity) -> str:
+        """``sa.Identity(always=..., start=...)`` with the options that are set."""
+        options = [f"always={bool(identity.always)!r}"]
+        for name in ("start", "increment", "minvalue", "maxvalue", "cycle", "cache"):
+            value = getattr(identity, name)
+            if value is not None:
+                options.append(f"{name}={value!r}")
+        return f"sa.Identity({', '.join(options)})"
 
     def column(self, column: Column) -> str:
         custom = self._hook("column", column)
         if custom is not None:
             return custom
         parts = [repr(column.name), self.type(column.type)]
+        if column.identity is not None:
+            parts.append(self.identity(column.identity))
         if column.computed is not None:
             persisted = getattr(column.computed, "persisted", None)
             extra = f", persisted={persisted!r}" if persisted is not None else ""
@@ -252,7 +266,14 @@ class AlterColumnOp(MigrateOp):
 
     def render(self, renderer: Renderer) -> list[str]:
         args = [repr(self.table_name), repr(self.column_name)]
-        for key in ("new_column_name", "type_", "nullable", "server_default", "comment"):
+        for key in (
+            "new_column_name",
+            "type_",
+            "nullable",
+            "server_default",
+            "comment",
+            "autoincrement",
+        ):
             if key in self.changes:
                 args.append(f"{key}={self._value(renderer, key, self.changes[key])}")
         for key in ("type_", "nullable", "server_default", "comment"):
@@ -419,6 +440,28 @@ class AddEnumValueOp(MigrateOp):
             self.type_name, self.schema, self.value, self.before, self.after
         )
         return [f"op.execute({sql!r})"]
+
+
+@dataclass
+class ReplaceEnumOp(MigrateOp):
+    """A PostgreSQL enum type whose labels are removed or reordered, replaced by a new type
+    (see :meth:`~athanor.dialects.postgresql.migrate.PostgreSQLMigrationImpl.
+    replace_enum_type`); ``columns`` are the ``(table, column, default)`` that use it."""
+
+    type_name: str
+    old: list[str]
+    new: list[str]
+    columns: list[tuple[str, str, str | None]]
+    schema: str | None = None
+
+    def reverse(self) -> MigrateOp:
+        return ReplaceEnumOp(self.type_name, self.new, self.old, self.columns, self.schema)
+
+    def render(self, renderer: Renderer) -> list[str]:
+        statements = renderer.impl.replace_enum_type(
+            self.type_name, self.schema, self.new, self.columns
+        )
+        return [f"op.execute({sql!r})" for sql in statements]
 
 
 @dataclass
