@@ -345,7 +345,8 @@ class MigrationContext:
             self._write_heads(heads, new_heads)
             if per_revision:
                 self.connection.commit()
-        except CommandError:
+        except (CommandError, BrokenPipeError):
+            # A closed output pipe (``--sql | head``) is not the revision's failure.
             self._rollback(per_revision)
             raise
         except Exception as error:
