@@ -10,7 +10,7 @@ from flask import Flask, g, jsonify
 
 from athanor import create_engine, func, select
 from athanor.ext.flask import FlaskSession
-from athanor.orm import sessionmaker
+from athanor.orm import Session, sessionmaker
 from backends import Backend
 from ext.test_async_session import Base, Post, User
 
@@ -69,7 +69,7 @@ def test_extension_session_per_request(backend: Backend) -> None:
     engine = _engine(backend)
     app = Flask(__name__)
     db = FlaskSession(app, sessionmaker(bind=engine), commit_on_success=True)
-    seen: list[int] = []
+    seen: list[Session] = []  # kept alive, so no two can share an identity
 
     @app.post("/users/<name>")
     def create(name: str) -> Any:
@@ -77,7 +77,7 @@ def test_extension_session_per_request(backend: Backend) -> None:
         user = User(username=name, email=f"{name}@x", posts=[Post(title="p")])
         db.session.add(user)
         db.session.flush()
-        seen.append(id(db.session()))
+        seen.append(db.session())
         if name.startswith("fail"):
             raise RuntimeError("the view failed after writing")
         return jsonify(user)
@@ -95,7 +95,7 @@ def test_extension_session_per_request(backend: Backend) -> None:
         app.testing = False
         assert client.post("/users/failing").status_code == 500
         assert client.post("/users/fay").status_code == 200
-        assert len(set(seen)) == 3  # a fresh session for each request
+        assert len({id(session) for session in seen}) == 3  # a fresh session for each request
         assert client.get("/count").get_json() == {"users": 2}
 
         def request(_: int) -> int:
