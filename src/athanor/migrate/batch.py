@@ -41,6 +41,18 @@ class ColumnSpec:
     source: str | None = None
     cast: bool = False
 
+    @classmethod
+    def of(cls, column: Column[Any], source: str | None = None) -> ColumnSpec:
+        """The spec of a ``Column`` object, filled from ``source`` (None: a new column)."""
+        return cls(
+            column.name,
+            column.type,
+            nullable=column.nullable,
+            server_default=_default_arg(column.server_default),
+            comment=column.comment,
+            source=source,
+        )
+
 
 @dataclass
 class ConstraintSpec:
@@ -153,16 +165,7 @@ class TableRebuild:
         so the copy-and-move can be rendered without reading the database."""
         rebuild = cls(table.name, table.schema)
         for column in table.columns:
-            rebuild.columns.append(
-                ColumnSpec(
-                    column.name,
-                    column.type,
-                    nullable=column.nullable,
-                    server_default=_default_arg(column.server_default),
-                    comment=column.comment,
-                    source=column.name,
-                )
-            )
+            rebuild.columns.append(ColumnSpec.of(column, source=column.name))
             if column.unique and not column.index:
                 rebuild.constraints.append(ConstraintSpec("uq", None, [column.name]))
         rebuild.pk = [column.name for column in table.primary_key.columns]
@@ -197,16 +200,7 @@ class TableRebuild:
             position = self.columns.index(self.column(before))
         elif after is not None:
             position = self.columns.index(self.column(after)) + 1
-        self.columns.insert(
-            position,
-            ColumnSpec(
-                column.name,
-                column.type,
-                nullable=column.nullable,
-                server_default=_default_arg(column.server_default),
-                comment=column.comment,
-            ),
-        )
+        self.columns.insert(position, ColumnSpec.of(column))
         if column.primary_key:
             self.pk.append(column.name)
         for fk in column.foreign_keys:
