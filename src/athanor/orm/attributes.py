@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from athanor import exc as sa_exc
 from athanor.event.registry import EventTarget
-from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, instance_state
+from athanor.orm.base import MAPPER_KEY, NO_VALUE, STATE_KEY, _sessions, instance_state
 from athanor.orm.events import ATTRIBUTE_EVENTS, adapt_attribute_listener
 from athanor.orm.state import HISTORY_BLANK, History, InstanceState
 from athanor.sql.elements import ClauseElement, ColumnElement, ColumnOperators, Label
@@ -66,6 +66,19 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
 
     def __clause_element__(self) -> ClauseElement:
         return self.prop._clause_element(self)
+
+    def _select_column_element(self) -> ClauseElement:
+        """What ``select(Class.attr)`` selects: for a column of a class inheriting another
+        (single- or joined-table), its column marked with that class, so the query reads the
+        class's rows only (its discriminator values, or its joined tables)."""
+        element = self.__clause_element__()
+        mapper = self.class_.__dict__.get(MAPPER_KEY)
+        if mapper is None or mapper.inherits is None or mapper.concrete:
+            return element
+        if not getattr(self.prop, "is_column", False):
+            return element
+        marked: ClauseElement = mapper._subclass_column(element)
+        return marked
 
     def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
         return self.prop._comparator_operate(self, op, *other, **kwargs)

@@ -20,7 +20,7 @@ from athanor.orm import eager
 from athanor.orm import exc as orm_exc
 from athanor.orm.base import STATE_KEY, state_str
 from athanor.orm.bundle import Bundle
-from athanor.orm.mapper import EntityClause, Mapper
+from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
 from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.polymorphic import load_subclass_columns, selectin_targets
 from athanor.orm.relationships import replace_columns
@@ -549,6 +549,8 @@ def apply_loader_criteria(statement: Select, criteria: Sequence[LoaderCriteria])
 def nested_statement(statement: Select) -> Select:
     """An ORM select used inside another statement: limited to the rows of the single-table
     subclasses it names, like the same select run on its own."""
+    if any(isinstance(raw, SubclassColumn) for raw in statement._raw_columns):
+        statement = _with_subclass_froms(statement)
     if _mentions_single_table_subclass(statement):
         return _with_discriminator_criteria(statement)
     return statement
@@ -575,6 +577,35 @@ def _mentions_single_table_subclass(statement: Select) -> bool:
     return any(visit(f) for f in statement._from_obj) or any(
         visit(raw) for raw in statement._raw_columns if isinstance(raw, EntityClause)
     )
+
+
+def _with_subclass_froms(statement: Select) -> Select:
+    """``statement`` with its subclass attributes (``select(Manager.name)``) as plain columns,
+    reading from their classes' entities: the joined tables of a joined-table subclass, the
+    table of a single-table one (whose discriminator criteria then apply)."""
+    present: set[int] = set()
+
+    def walk(from_: Any) -> None:
+        present.add(id(from_))
+        if isinstance(from_, Join):
+            walk(from_.left)
+            walk(from_.right)
+
+    for from_ in statement._from_obj:
+        walk(from_)
+    raws: list[Any] = []
+    entities: dict[int, EntityClause] = {}
+    for raw in statement._raw_columns:
+        if isinstance(raw, SubclassColumn):
+            raws.append(raw.clause)
+            if id(raw.entity) not in present:
+                entities.setdefault(id(raw.entity), raw.entity)
+        else:
+            raws.append(raw)
+    new = statement._generate()
+    new._raw_columns = tuple(raws)
+    new._from_obj = statement._from_obj + tuple(entities.values())
+    return new
 
 
 def _with_discriminator_criteria(statement: Select) -> Select:

@@ -12,7 +12,7 @@ import copy
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor import exc as sa_exc
 from athanor import inspection
@@ -25,13 +25,13 @@ from athanor.event.registry import (
     remove_listener,
 )
 from athanor.orm import exc as orm_exc
-from athanor.orm.attributes import ScalarAttributeImpl
+from athanor.orm.attributes import InstrumentedAttribute, ScalarAttributeImpl
 from athanor.orm.base import MAPPER_KEY, STATE_KEY, instance_state
 from athanor.orm.events import MAPPER_EVENTS
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.properties import ColumnProperty, SynonymProperty
 from athanor.orm.relationships import RelationshipProperty
-from athanor.sql.elements import ColumnElement, KeyContext, Label, and_
+from athanor.sql.elements import CacheAttrs, ColumnElement, KeyContext, Label, and_
 from athanor.sql.plugin import CompilePlugin, Translation
 from athanor.sql.schema import Column
 from athanor.sql.selectable import ColumnCollection, FromClause
@@ -123,6 +123,36 @@ class JoinedEntityClause(EntityClause):
         super().__init__(mapper)
         self._proxied_from = mapper._inheritance_join()
         self._entity_tables = list(mapper._persist_tables)
+
+
+class SubclassColumn(ColumnElement):
+    """A column selected as an attribute of an inheriting class (``select(Manager.name)``):
+    renders as the column; its FROM object is the class's entity (the joined tables of a
+    joined-table subclass) and the ORM compile step adds a single-table subclass's
+    discriminator criteria, as for ``select(Manager)``."""
+
+    __visit_name__ = "type_coerce"
+    _compile_plugin = EntityClause._compile_plugin
+
+    def __init__(self, clause: ColumnElement, mapper: Mapper) -> None:
+        self.clause = clause
+        self.type = clause.type
+        self.key = clause.key
+        self.mapper = mapper
+
+    _cache_attrs: ClassVar[CacheAttrs] = (("clause", "element"), ("mapper", "plain"))
+
+    @property
+    def entity(self) -> EntityClause:
+        return self.mapper._entity
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.clause._proxy_name
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return [self.mapper._entity]
 
 
 class _EntityHook:
@@ -324,6 +354,14 @@ class Mapper(EventTarget):
             )
             self._persist_tables = (*parent._persist_tables, self.local_table)
         self._props.update(parent._props)
+        for key, prop in parent._props.items():
+            inherited = parent.class_.__dict__.get(key)
+            if isinstance(prop, ColumnProperty) and isinstance(inherited, InstrumentedAttribute):
+                # The subclass's own view of the attribute (same implementation and
+                # listeners), so that select(Sub.attr) knows the class it names.
+                view = copy.copy(inherited)
+                view.class_ = self.class_
+                setattr(self.class_, key, view)
         for ancestor in self.iterate_to_root():
             if ancestor is not self:
                 ancestor._subclass_mappers.append(self)
@@ -391,6 +429,14 @@ class Mapper(EventTarget):
                 seen.add(mapper.local_table)
                 from_ = from_.outerjoin(mapper.local_table, mapper.inherit_condition)
         return from_
+
+    def _subclass_column(self, column: ColumnElement) -> SubclassColumn:
+        """``column`` selected as an attribute of this (inheriting) class."""
+        cache: dict[int, SubclassColumn] = self.__dict__.setdefault("_subclass_columns", {})
+        found = cache.get(id(column))
+        if found is None:
+            found = cache[id(column)] = SubclassColumn(column, self)
+        return found
 
     def iterate_to_root(self) -> Iterator[Mapper]:
         """This mapper, its parent, and so on up to the base of the hierarchy."""

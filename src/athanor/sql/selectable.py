@@ -1203,7 +1203,11 @@ def _unique(froms: Iterable[FromClause]) -> list[FromClause]:
 def _coerce_entity(entity: Any) -> ClauseElement:
     if isinstance(entity, ColumnElement | FromClause):
         return entity
-    clause = getattr(entity, "__clause_element__", None)
+    # An object may select as something richer than its expression (an ORM attribute of a
+    # subclass selects its column marked with the subclass, whose rows the query keeps to).
+    clause = getattr(entity, "_select_column_element", None) or getattr(
+        entity, "__clause_element__", None
+    )
     if clause is not None:
         element: ClauseElement = clause()
         return element
