@@ -9,9 +9,14 @@ from typing import Any
 
 import pytest
 
-from athanor import create_engine, select
+from athanor import ForeignKey, Integer, String, create_engine, select
 from athanor.orm import (
+    DeclarativeBase,
+    Mapped,
     Session,
+    declared_attr,
+    has_inherited_table,
+    mapped_column,
 )
 from orm.test_inheritance import STYLES, seed
 
@@ -60,3 +65,90 @@ def test_column_select_of_a_subclass_sql(m) -> None:
             "SELECT j_employee.name FROM j_employee JOIN j_manager ON j_manager.id = j_employee.id"
         )
         assert compiled(select(m.Employee.name)) == "SELECT j_employee.name FROM j_employee"
+
+
+def test_declared_attr_tablename_of_a_mixin_applies_to_subclasses(backend) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Tablename:
+        @declared_attr.directive
+        def __tablename__(cls) -> str | None:  # noqa: N805 - called with the class
+            return "inh_" + cls.__name__.lower()
+
+    class Person(Tablename, Base):
+        id: Mapped[int] = mapped_column(primary_key=True)
+        kind: Mapped[str] = mapped_column(String(20))
+        __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "person"}
+
+    class Engineer(Person):
+        id: Mapped[int] = mapped_column(ForeignKey("inh_person.id"), primary_key=True)
+        language: Mapped[str] = mapped_column(String(20))
+        __mapper_args__ = {"polymorphic_identity": "engineer"}
+
+    class Manager(Person):
+        __tablename__ = None
+        boss: Mapped[str | None] = mapped_column(String(20))
+        __mapper_args__ = {"polymorphic_identity": "manager"}
+
+    class SingleByDefault:
+        @declared_attr.directive
+        def __tablename__(cls) -> str | None:  # noqa: N805 - called with the class
+            return None if has_inherited_table(cls) else "inh_" + cls.__name__.lower()
+
+    class Animal(SingleByDefault, Base):
+        id: Mapped[int] = mapped_column(primary_key=True)
+        kind: Mapped[str] = mapped_column(String(20))
+        __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "animal"}
+
+    class Dog(Animal):
+        barks: Mapped[bool | None]
+        __mapper_args__ = {"polymorphic_identity": "dog"}
+
+    assert (Engineer.__table__.name, Manager.__table__.name) == ("inh_engineer", "inh_person")
+    assert (Animal.__table__.name, Dog.__table__ is Animal.__table__) == ("inh_animal", True)
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    with Session(eng) as session:
+        session.add_all([Engineer(language="py"), Manager(boss="x"), Dog(barks=True)])
+        session.commit()
+    with Session(eng) as session:
+        found = session.scalars(select(Person).order_by(Person.id)).all()
+        assert [(type(p), p.kind) for p in found] == [(Engineer, "engineer"), (Manager, "manager")]
+        assert found[0].language == "py"
+        assert session.scalars(select(Animal)).one().barks is True
+    eng.dispose()
+
+
+def test_declared_attr_cascading_makes_a_column_per_subclass(backend) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class HasId:
+        @declared_attr.cascading
+        def id(cls) -> Any:  # noqa: N805 - called with the class
+            if has_inherited_table(cls):
+                return mapped_column(ForeignKey("inh_doc.id"), primary_key=True)
+            return mapped_column(Integer, primary_key=True)
+
+    class Document(HasId, Base):
+        __tablename__ = "inh_doc"
+        kind: Mapped[str] = mapped_column(String(20))
+        __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "doc"}
+
+    class Invoice(Document):
+        __tablename__ = "inh_invoice"
+        total: Mapped[int]
+        __mapper_args__ = {"polymorphic_identity": "invoice"}
+
+    assert [c.name for c in Invoice.__table__.c] == ["id", "total"]
+    assert [fk.target_fullname for fk in Invoice.__table__.c.id.foreign_keys] == ["inh_doc.id"]
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    with Session(eng) as session:
+        session.add(Invoice(total=7))
+        session.commit()
+    with Session(eng) as session:
+        invoice = session.scalars(select(Document)).one()
+        assert (type(invoice), invoice.total) == (Invoice, 7)
+    eng.dispose()

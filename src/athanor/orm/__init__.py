@@ -48,6 +48,7 @@ from athanor.orm.decl_api import (
     MappedAsDataclass,
     declarative_base,
     declared_attr,
+    has_inherited_table,
     registry,
 )
 from athanor.orm.events import AttributeEvents, InstanceEvents, MapperEvents, SessionEvents
@@ -166,6 +167,7 @@ __all__ = [
     "flag_modified",
     "get_attribute",
     "get_history",
+    "has_inherited_table",
     "identity_key",
     "immediateload",
     "init_collection",

@@ -393,20 +393,54 @@ def _is_mapped_class(cls: type) -> bool:
     return "__mapper__" in cls.__dict__
 
 
-def _mapping_sources(cls: type, parent: type | None) -> list[type]:
-    """The class itself plus its mixins and abstract bases (not mapped, not a declarative base,
-    not already mapped through the mapped ``parent``)."""
+def _tablename(cls: type, parent: type | None) -> str | None:
+    """The table name of ``cls``: its own ``__tablename__``; for a subclass of a mapped class
+    also a ``@declared_attr`` ``__tablename__`` of a mixin or base, called for ``cls`` (a
+    plain name inherited from the parent is the parent's table: single-table inheritance)."""
+    if "__tablename__" in cls.__dict__:
+        value = cls.__dict__["__tablename__"]
+    elif parent is None:
+        value = getattr(cls, "__tablename__", None)
+    else:
+        value = next(
+            (
+                k.__dict__["__tablename__"]
+                for k in cls.__mro__
+                if isinstance(k.__dict__.get("__tablename__"), declared_attr)
+            ),
+            None,
+        )
+    if isinstance(value, declared_attr):
+        value = value.fget(cls)
+    elif callable(value):
+        value = value()
+    return None if value is None else str(value)
+
+
+def has_inherited_table(cls: type) -> bool:
+    """Whether a class ``cls`` inherits from has a mapped table (for a ``@declared_attr``
+    that differs between the base of a hierarchy and its subclasses)."""
+    return any(getattr(k, "__table__", None) is not None for k in cls.__mro__[1:])
+
+
+def _mapping_sources(cls: type, parent: type | None) -> list[tuple[type, bool]]:
+    """The classes whose attributes ``cls`` maps, each with whether only its
+    ``@declared_attr.cascading`` attributes count: the mixins and abstract bases (not mapped,
+    not a declarative base) not already mapped through the mapped ``parent``, then ``cls``;
+    the classes above ``parent`` hand down their cascading attributes only."""
     sources = []
     inherited = set(parent.__mro__) if parent is not None else set()
     for klass in reversed(cls.__mro__):
-        if klass is object or klass is cls or klass in inherited:
-            continue
-        if _is_mapped_class(klass) or klass.__dict__.get("_sa_declarative_base"):
+        if klass is object or klass is cls or klass.__dict__.get("_sa_declarative_base"):
             continue
         if klass.__module__ in ("athanor.orm.decl_api", "typing", "abc"):
             continue
-        sources.append(klass)
-    sources.append(cls)
+        if klass in inherited:
+            if any(getattr(v, "_cascading", False) for v in vars(klass).values()):
+                sources.append((klass, True))
+        elif not _is_mapped_class(klass):
+            sources.append((klass, False))
+    sources.append((cls, False))
     return sources
 
 
@@ -447,12 +481,7 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
             # Python inheritance handed down the parent's own arguments, not this class's.
             mapper_args = {}
     table: Table | None = cls.__dict__.get("__table__")
-    if parent is not None:
-        tablename = cls.__dict__.get("__tablename__")
-    else:
-        tablename = getattr(cls, "__tablename__", None)
-    if callable(tablename):
-        tablename = tablename()
+    tablename = _tablename(cls, parent)
     single = parent is not None and table is None and tablename is None
     if table is None and tablename is None and not single:
         raise sa_exc.InvalidRequestError(
@@ -462,12 +491,14 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
     columns: list[tuple[int, int, Column]] = []
     properties: dict[str, Any] = {}
     type_map = reg.type_annotation_map
-    for source in _mapping_sources(cls, parent):
+    for source, cascading_only in _mapping_sources(cls, parent):
         annotations = dict(inspect.get_annotations(source))
         is_mixin = source is not cls
         for name in _ordered_names(source, annotations):
             value = source.__dict__.get(name, NO_VALUE)
             if isinstance(value, classmethod | staticmethod) or name.startswith("__"):
+                continue
+            if cascading_only and (not getattr(value, "_cascading", False) or name in cls.__dict__):
                 continue
             if hasattr(value, "__sa_declared_attr__"):
                 value = value.fget(cls)
@@ -606,11 +637,23 @@ class declared_attr:  # noqa: N801 - SQLAlchemy's name
     def __get__(self, instance: Any, owner: Any) -> Any:
         return self.fget(owner)
 
+    _cascading = False
+    """Whether the attribute is made anew for every mapped subclass of a hierarchy (not only
+    for the first mapped class that has the mixin)."""
+
     @classmethod
     def directive(cls, fn: Callable[[Any], Any]) -> declared_attr:
+        """A declarative directive such as ``__tablename__``, ``__table_args__`` or
+        ``__mapper_args__`` computed per class (for a subclass of a mapped class too)."""
         return cls(fn)
 
-    cascading = directive
+    @classmethod
+    def cascading(cls, fn: Callable[[Any], Any]) -> declared_attr:
+        """A column or property made anew for every mapped class of an inheritance hierarchy
+        (e.g. a subclass's primary key that is a foreign key to its parent's table)."""
+        made = cls(fn)
+        made._cascading = True
+        return made
 
 
 class DeclarativeMeta(DeclarativeAttributeIntercept):
