@@ -17,7 +17,9 @@ from athanor.orm import (
     declared_attr,
     has_inherited_table,
     mapped_column,
+    relationship,
 )
+from orm.orm_models import StatementLog
 from orm.test_inheritance import STYLES, seed
 
 
@@ -151,4 +153,81 @@ def test_declared_attr_cascading_makes_a_column_per_subclass(backend) -> None:
     with Session(eng) as session:
         invoice = session.scalars(select(Document)).one()
         assert (type(invoice), invoice.total) == (Invoice, 7)
+    eng.dispose()
+
+
+def _supervision_models(single: bool) -> Any:
+    class Base(DeclarativeBase):
+        pass
+
+    class Employee(Base):
+        __tablename__ = "inh_staff"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(20))
+        kind: Mapped[str] = mapped_column(String(20))
+        supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("inh_staff.id"))
+        supervisor: Mapped[Employee | None] = relationship(
+            remote_side=[id], back_populates="reports"
+        )
+        reports: Mapped[list[Employee]] = relationship(back_populates="supervisor")
+        __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "employee"}
+
+    if single:
+
+        class Manager(Employee):
+            __mapper_args__ = {"polymorphic_identity": "manager"}
+
+        class Engineer(Employee):
+            language: Mapped[str | None] = mapped_column(String(20))
+            __mapper_args__ = {"polymorphic_identity": "engineer"}
+
+    else:
+
+        class Manager(Employee):  # type: ignore[no-redef]
+            __tablename__ = "inh_staff_manager"
+            id: Mapped[int] = mapped_column(ForeignKey("inh_staff.id"), primary_key=True)
+            __mapper_args__ = {"polymorphic_identity": "manager"}
+
+        class Engineer(Employee):  # type: ignore[no-redef]
+            __tablename__ = "inh_staff_engineer"
+            id: Mapped[int] = mapped_column(ForeignKey("inh_staff.id"), primary_key=True)
+            language: Mapped[str | None] = mapped_column(String(20))
+            __mapper_args__ = {"polymorphic_identity": "engineer"}
+
+    return Base, Employee, Manager, Engineer
+
+
+@pytest.mark.parametrize("style", ["single", "joined"])
+def test_rows_of_a_hierarchy_referencing_each_other_flush_in_dependency_order(
+    backend, style
+) -> None:
+    Base, Employee, Manager, Engineer = _supervision_models(style == "single")
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    log = StatementLog(eng)
+    with Session(eng) as session:
+        boss = Employee(name="boss")
+        manager = Manager(name="manager", supervisor=boss)
+        engineer = Engineer(name="engineer", language="py", supervisor=manager)
+        session.add(engineer)  # the others cascade in after it
+        session.commit()
+    inserts = [s for s in log.statements if s.lstrip().upper().startswith("INSERT")]
+    assert inserts and "inh_staff" in inserts[0]
+    with Session(eng) as session:
+        rows = session.execute(
+            select(Employee.name, Employee.kind, Employee.supervisor_id).order_by(Employee.id)
+        ).all()
+        ids = dict(session.execute(select(Employee.name, Employee.id)).tuples().all())
+        assert rows == [
+            ("boss", "employee", None),
+            ("manager", "manager", ids["boss"]),
+            ("engineer", "engineer", ids["manager"]),
+        ]
+        # Deleted in the order given, the referencing rows still go first (expired objects:
+        # their foreign keys load to find out).
+        for name in ("boss", "manager", "engineer"):
+            session.delete(session.scalars(select(Employee).where(Employee.name == name)).one())
+        session.expire_all()
+        session.commit()
+        assert session.scalars(select(Employee)).all() == []
     eng.dispose()

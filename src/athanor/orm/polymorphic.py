@@ -1,5 +1,6 @@
 """Loading the subclasses of an inheritance hierarchy: ``with_polymorphic``,
-``selectin_polymorphic`` and the ``polymorphic_load`` mapper argument.
+``selectin_polymorphic`` and the ``polymorphic_load`` mapper argument; and the order in which
+a flush writes the rows of one hierarchy.
 
 A query of a base class loads the base's columns; each row's discriminator picks the class.
 Subclass columns then load on access, or up front: ``with_polymorphic`` outer-joins the
@@ -9,18 +10,21 @@ subclass tables into the query itself, ``selectin_polymorphic`` (or ``polymorphi
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+import graphlib
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
 from athanor.orm.aliased import AliasedClass
-from athanor.orm.base import MAPPER_KEY, _mapper_or_none
+from athanor.orm.base import MAPPER_KEY, NO_VALUE, STATE_KEY, _mapper_or_none
 from athanor.orm.mapper import EntityClause, Mapper
+from athanor.orm.relationships import MANYTOMANY, MANYTOONE, RelationshipProperty
 from athanor.sql.elements import ColumnElement, tuple_
 from athanor.sql.selectable import ColumnCollection, FromClause, select
 
 if TYPE_CHECKING:
     from athanor.orm.session import Session
+    from athanor.orm.state import InstanceState
 
 _IN_CHUNK = 500
 """Most keys in the IN list of one subclass SELECT."""
@@ -228,3 +232,82 @@ def load_subclass_columns(
                 d = obj.__dict__
                 for (key, _), value in zip(columns, row[len(pk) :], strict=True):
                     d.setdefault(key, value)
+
+
+def hierarchy_runs(
+    states: Sequence[InstanceState], objects: Mapping[InstanceState, Any], deleting: bool = False
+) -> list[list[InstanceState]]:
+    """The objects of one inheritance hierarchy to write, in runs of one class: each row after
+    the rows of the same hierarchy it references (a many-to-one relationship, or a foreign key
+    value, pointing at it), otherwise in the order given.
+
+    Reversed, the runs are the order to delete in; when ``deleting``, the foreign keys of
+    expired objects are loaded to find what they reference.
+    """
+    members = {id(s): s for s in states}
+    by_key = {s.key[1]: s for s in states if s.key is not None}
+    sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter()
+    for state in states:
+        sorter.add(id(state))
+        obj = objects[state]
+        for rel in state.mapper._relationships:
+            if (
+                rel.viewonly
+                or rel.post_update
+                or rel.direction == MANYTOMANY
+                or rel.mapper.base_mapper is not state.mapper.base_mapper
+            ):
+                continue
+            for other in _referenced(rel, obj, by_key, deleting and len(states) > 1):
+                if other is state or id(other) not in members:
+                    continue
+                if rel.direction == MANYTOONE:
+                    sorter.add(id(state), id(other))
+                else:
+                    sorter.add(id(other), id(state))
+    try:
+        sorter.prepare()
+    except graphlib.CycleError:
+        names = sorted({s.mapper.class_.__name__ for s in states})
+        raise sa_exc.CircularDependencyError(
+            f"Rows of {', '.join(names)} reference each other in a cycle; set "
+            "post_update=True on one of the relationships between them"
+        ) from None
+    order = {id(s): n for n, s in enumerate(states)}
+    flat: list[InstanceState] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=order.__getitem__)
+        flat.extend(members[i] for i in ready)
+        sorter.done(*ready)
+    runs: list[list[InstanceState]] = []
+    for state in flat:
+        if runs and runs[-1][0].mapper is state.mapper:
+            runs[-1].append(state)
+        else:
+            runs.append([state])
+    return runs
+
+
+def _referenced(
+    rel: RelationshipProperty, obj: Any, by_key: Mapping[Any, InstanceState], load: bool
+) -> list[InstanceState]:
+    """The states ``rel`` of ``obj`` points at: the loaded related objects, or for an unloaded
+    many-to-one the object its foreign key values name (loaded first if ``load``)."""
+    d = obj.__dict__
+    value = d.get(rel.key, NO_VALUE)
+    if value is not NO_VALUE:
+        if value is None:
+            return []
+        items = list(value._sa_items()) if rel.uselist else [value]
+        return [s for s in (i.__dict__.get(STATE_KEY) for i in items) if s is not None]
+    if rel.direction != MANYTOONE:
+        return []
+    target = rel.mapper
+    pairs = dict(rel.sync_pairs)
+    if set(pairs) != set(target.primary_key):
+        return []
+    keys = [rel.parent._col_to_key.get(pairs[c]) for c in target.primary_key]
+    if any(k is None or (k not in d and not load) for k in keys):
+        return []
+    found = by_key.get(tuple(getattr(obj, k) for k in keys if k is not None))
+    return [] if found is None else [found]

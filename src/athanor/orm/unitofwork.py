@@ -18,6 +18,7 @@ from athanor import exc as sa_exc
 from athanor.orm import exc as orm_exc
 from athanor.orm.attributes import _same
 from athanor.orm.base import NO_VALUE, STATE_KEY
+from athanor.orm.polymorphic import hierarchy_runs
 from athanor.orm.relationships import MANYTOMANY, MANYTOONE, ONETOMANY, RelationshipProperty
 from athanor.orm.state import InstanceState
 from athanor.orm.writeonly import QUERY_COLLECTIONS
@@ -214,7 +215,8 @@ class UOWTransaction:
                     if fk.use_alter or (target in own and target is not table):
                         continue
                     for other in by_table.get(target, ()):
-                        if other is not mapper:
+                        # Rows within one hierarchy are ordered row by row (hierarchy_runs).
+                        if other.base_mapper is not mapper.base_mapper:
                             sorter.add(mapper, other)
             for rel in mapper._relationships:
                 if rel.viewonly or rel.post_update or rel.mapper.base_mapper is mapper.base_mapper:
@@ -297,26 +299,29 @@ class UOWTransaction:
                     self._save(mapper, states)
                 continue
             # An inheritance hierarchy: its objects are written in the order they were added,
-            # in runs of one class.
+            # in runs of one class, rows referenced by others of the hierarchy first.
             family = {m for m in order if m.base_mapper is mapper.base_mapper}
             done |= family
-            run: list[InstanceState] = []
-            for state in self.saves:
-                if state.mapper not in family or state in self.deletes:
-                    continue
-                if run and run[0].mapper is not state.mapper:
-                    self._save(run[0].mapper, run)
-                    run = []
-                run.append(state)
-            if run:
+            states = [s for s in self.saves if s.mapper in family and s not in self.deletes]
+            for run in hierarchy_runs(states, self.saves):
                 self._save(run[0].mapper, run)
         if any(rel.post_update for m in mappers for rel in m._relationships):
             self._post_updates()
         self._run_secondary()
+        done.clear()
         for mapper in reversed(order):
-            states = [s for s in self.deletes if s.mapper is mapper]
-            if states:
-                self._delete(mapper, states)
+            if mapper in done:
+                continue
+            if not mapper.base_mapper._subclass_mappers:
+                states = [s for s in self.deletes if s.mapper is mapper]
+                if states:
+                    self._delete(mapper, states)
+                continue
+            family = {m for m in order if m.base_mapper is mapper.base_mapper}
+            done |= family
+            states = [s for s in self.deletes if s.mapper in family]
+            for run in reversed(hierarchy_runs(states, self.deletes, deleting=True)):
+                self._delete(run[0].mapper, run)
 
     def _connection(self, mapper: Mapper) -> Connection:
         return self.session._connection_for_bind(self.session.get_bind(mapper))
