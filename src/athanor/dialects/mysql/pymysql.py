@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.dialects.mysql.base import MySQLDialect
@@ -81,7 +83,28 @@ def tracked_connection_class(base: type) -> type:
                 self.autocommit(self.autocommit_mode)
             self.transaction_may_be_open = False
 
+        def _create_ssl_ctx(self, ssl_params: Any) -> Any:
+            """PyMySQL's "preferred TLS" mode (no TLS options given) builds a fresh default
+            SSL context on every connect, loading the system CA bundle (~40 ms of CPU); that
+            context has no per-connection settings, so one per process serves them all."""
+            if isinstance(ssl_params, dict) and not ssl_params:
+                return _shared_preferred_tls_context(super()._create_ssl_ctx)
+            return super()._create_ssl_ctx(ssl_params)
+
     return TrackedConnection
+
+
+_preferred_tls_context: Any = None
+_preferred_tls_lock = threading.Lock()
+
+
+def _shared_preferred_tls_context(build: Callable[[dict[str, Any]], Any]) -> Any:
+    """The process-wide context for PyMySQL's preferred-TLS mode, built on first use."""
+    global _preferred_tls_context
+    with _preferred_tls_lock:
+        if _preferred_tls_context is None:
+            _preferred_tls_context = build({})
+        return _preferred_tls_context
 
 
 class PyMySQLDialect(MySQLDialect):
