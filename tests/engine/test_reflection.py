@@ -279,6 +279,21 @@ def test_reflect_only_and_autoload_with(engine: Engine) -> None:
     assert "ix_orders_qty" in {ix.name for ix in orders.indexes}
 
 
+def test_autoload_options_resolve_fks_exclude_columns_and_must_exist(engine: Engine) -> None:
+    make_schema(engine)
+    metadata = MetaData()
+    orders = Table(
+        "orders", metadata, autoload_with=engine, resolve_fks=False, exclude_columns=["code"]
+    )
+    assert set(metadata.tables) == {"orders"}  # users not reflected
+    assert [fk.target_fullname for fk in orders.foreign_keys] == ["users.id"]
+    assert "code" not in orders.c and "qty" in orders.c
+    assert "exclude_columns" not in orders.dialect_kwargs
+    assert Table("orders", metadata, must_exist=True) is orders
+    with pytest.raises(exc.InvalidRequestError, match=r"'users' is not defined.*must_exist"):
+        Table("users", metadata, must_exist=True)
+
+
 def test_reflecting_an_existing_table_again_adds_nothing_twice(engine: Engine) -> None:
     make_schema(engine)
     metadata = MetaData()

@@ -1082,6 +1082,11 @@ class Table(EventTarget, TableClause):
                 schema = None
             key = f"{schema}.{name}" if schema else name
             existing = metadata.tables.get(key)
+            if existing is None and kwargs.get("must_exist"):
+                raise exc.InvalidRequestError(
+                    f"Table {key!r} is not defined in this MetaData (must_exist=True); define "
+                    "it first or drop must_exist"
+                )
             if existing is not None:
                 if kwargs.get("keep_existing"):
                     existing.__dict__["_skip_init"] = True
@@ -1132,12 +1137,13 @@ class Table(EventTarget, TableClause):
     def _apply_kwargs(self, kwargs: dict[str, Any], extend: bool) -> None:
         autoload_with = kwargs.pop("autoload_with", None)
         include_columns = kwargs.pop("include_columns", None)
+        exclude_columns = kwargs.pop("exclude_columns", None) or ()
+        resolve_fks = kwargs.pop("resolve_fks", True)
         kwargs.pop("schema", None)
         for flag in (
             "extend_existing",
             "keep_existing",
             "autoload_replace",
-            "resolve_fks",
             "quote",
             "quote_schema",
             "must_exist",
@@ -1154,7 +1160,12 @@ class Table(EventTarget, TableClause):
         if autoload_with is not None:
             from athanor.inspection import inspect
 
-            inspect(autoload_with).reflect_table(self, include_columns=include_columns)
+            inspect(autoload_with).reflect_table(
+                self,
+                include_columns=include_columns,
+                exclude_columns=exclude_columns,
+                resolve_fks=resolve_fks,
+            )
 
     @property
     def dialect_options(self) -> dict[str, Any]:
