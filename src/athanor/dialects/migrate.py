@@ -114,6 +114,10 @@ class MigrationImpl:
     autoincrement_needs_key: ClassVar[bool] = False
     """Whether an auto-increment column must be part of a key (MySQL), so that dropping the
     primary key needs AUTO_INCREMENT taken off its column first."""
+    schema_scoped_constraint_names: ClassVar[frozenset[str]] = frozenset()
+    """Kinds of constraint (``pk``, ``uq``, ``fk``, ``ck``) whose names must be unique in the
+    whole schema rather than per table; a recreated table adds those after the old one is
+    gone, since both tables exist while the rows are copied."""
     foreign_keys_create_indexes: ClassVar[bool] = False
     """Whether the database indexes a foreign key's columns by itself (MySQL), so that such
     an index in the database is not a difference from the models."""

@@ -266,8 +266,11 @@ class TableRebuild:
 
     # --- building ---------------------------------------------------------------------------
 
-    def build(self, metadata: MetaData, name: str) -> Table:
-        """The new table, as a ``Table`` named ``name`` (referred tables become stubs)."""
+    def build(
+        self, metadata: MetaData, name: str, leave_out: frozenset[str] = frozenset()
+    ) -> Table:
+        """The new table, as a ``Table`` named ``name`` (referred tables become stubs),
+        without the named constraints of the kinds in ``leave_out``."""
         items: list[Any] = [
             Column(
                 spec.name,
@@ -278,9 +281,11 @@ class TableRebuild:
             )
             for spec in self.columns
         ]
-        if self.pk:
+        if self.pk and not (self.pk_name and "pk" in leave_out):
             items.append(PrimaryKeyConstraint(*self.pk, name=self.pk_name))
         for constraint in self.constraints:
+            if constraint.name and constraint.kind in leave_out:
+                continue
             if constraint.kind == "uq":
                 items.append(UniqueConstraint(*constraint.columns, name=constraint.name))
             elif constraint.kind == "ck":
@@ -367,7 +372,8 @@ def recreate_table(
         edit(rebuild)
     impl = context.impl
     temporary = f"_athanor_tmp_{table_name}"
-    new_table = rebuild.build(MetaData(), temporary)
+    added_later = impl.schema_scoped_constraint_names
+    new_table = rebuild.build(MetaData(), temporary, leave_out=added_later)
     context.execute(ddl.CreateTable(new_table))
     copied = [spec for spec in rebuild.columns if spec.source is not None]
     if copied:
@@ -380,8 +386,28 @@ def recreate_table(
     context.execute(ddl.DropTable(Table(table_name, MetaData(), schema=schema)))
     context.execute("".join(impl.rename_table(temporary, table_name, schema)))
     final = rebuild.build(MetaData(), table_name)
+    for constraint in _constraints_of_kinds(final, added_later):
+        context.execute(ddl.AddConstraint(constraint))
     for index in rebuild.build_indexes(final):
         context.execute(ddl.CreateIndex(index))
+
+
+_CONSTRAINT_KINDS = {
+    PrimaryKeyConstraint: "pk",
+    UniqueConstraint: "uq",
+    ForeignKeyConstraint: "fk",
+    CheckConstraint: "ck",
+}
+
+
+def _constraints_of_kinds(table: Table, kinds: frozenset[str]) -> list[Any]:
+    """The named constraints of ``table`` whose kind is in ``kinds``, in a stable order."""
+    found = [
+        constraint
+        for constraint in table.constraints
+        if constraint.name and _CONSTRAINT_KINDS.get(type(constraint)) in kinds
+    ]
+    return sorted(found, key=lambda constraint: str(constraint.name))
 
 
 def _source(impl: Any, spec: ColumnSpec) -> str:

@@ -20,6 +20,7 @@ class MySQLMigrationImpl(MigrationImpl):
     restates_column: ClassVar[bool] = True
     foreign_keys_create_indexes: ClassVar[bool] = True
     autoincrement_needs_key: ClassVar[bool] = True
+    schema_scoped_constraint_names: ClassVar[frozenset[str]] = frozenset({"fk", "ck"})
 
     def alter_column(self, change: ColumnChange) -> list[str]:
         table = self.table(change.table_name, change.schema)

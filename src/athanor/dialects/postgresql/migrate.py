@@ -14,6 +14,7 @@ class PostgreSQLMigrationImpl(MigrationImpl):
 
     transactional_ddl: ClassVar[bool] = True
     identity_columns: ClassVar[bool] = True
+    schema_scoped_constraint_names: ClassVar[frozenset[str]] = frozenset({"pk", "uq"})
 
     def alter_column(self, change: ColumnChange) -> list[str]:
         """A server default that is an ``Identity`` adds, changes or (given None while the
