@@ -114,6 +114,9 @@ class MigrationImpl:
     autoincrement_needs_key: ClassVar[bool] = False
     """Whether an auto-increment column must be part of a key (MySQL), so that dropping the
     primary key needs AUTO_INCREMENT taken off its column first."""
+    places_added_columns: ClassVar[bool] = False
+    """Whether ADD COLUMN can say where the new column goes (MySQL's ``AFTER``/``FIRST``);
+    elsewhere it goes last unless the table is recreated."""
     schema_scoped_constraint_names: ClassVar[frozenset[str]] = frozenset()
     """Kinds of constraint (``pk``, ``uq``, ``fk``, ``ck``) whose names must be unique in the
     whole schema rather than per table; a recreated table adds those after the old one is
@@ -142,12 +145,16 @@ class MigrationImpl:
         """A column's definition as in CREATE TABLE (the column must belong to a table)."""
         return self.compiler.get_column_specification(column)
 
-    def add_column(self, column: Any) -> list[str]:
-        """``ALTER TABLE ... ADD COLUMN`` for ``column`` (attached to its table)."""
+    def add_column(self, column: Any, after: str | None = None, first: bool = False) -> list[str]:
+        """``ALTER TABLE ... ADD COLUMN`` for ``column`` (attached to its table), placed
+        after the column ``after`` or ``first`` where the database can place it."""
         table = column.table
-        return [
-            f"ALTER TABLE {self.table(table.name, table.schema)} ADD {self.column_spec(column)}"
-        ]
+        head = f"ALTER TABLE {self.table(table.name, table.schema)} ADD {self.column_spec(column)}"
+        return [head + self.column_position(after, first)]
+
+    def column_position(self, after: str | None, first: bool) -> str:
+        """The clause that places an added column (only where ``places_added_columns``)."""
+        return ""
 
     def add_column_needs_recreate(self, column: Any) -> bool:
         """Whether adding ``column`` needs the table recreated (SQLite, for keys and

@@ -220,18 +220,32 @@ class Operations:
     # --- columns ----------------------------------------------------------------------------
 
     def add_column(
-        self, table_name: str, column: Column, schema: str | None = None, **kw: Any
+        self,
+        table_name: str,
+        column: Column,
+        schema: str | None = None,
+        *,
+        insert_before: str | None = None,
+        insert_after: str | None = None,
+        **kw: Any,
     ) -> None:
-        """``ALTER TABLE ... ADD COLUMN``, plus its foreign keys and comment."""
+        """``ALTER TABLE ... ADD COLUMN``, plus its foreign keys and comment.
+        ``insert_before`` / ``insert_after`` place the column where the database can say
+        where (MySQL/MariaDB); elsewhere it goes last (a batch recreation places it)."""
         column = self._portable(column)
         if self.impl.add_column_needs_recreate(column):
-            self._recreate(table_name, schema, lambda t: t.add_column(column))
+            self._recreate(
+                table_name, schema, lambda t: t.add_column(column, insert_before, insert_after)
+            )
             return
+        after, first = insert_after, False
+        if insert_before is not None and self.impl.places_added_columns:
+            after, first = self._column_before(table_name, schema, insert_before)
         metadata = self._metadata()
         table = Table(table_name, metadata, column, schema=schema)
         self._stub_referred(table)
         self._create_enum_types(table)
-        self._run(self.impl.add_column(column))
+        self._run(self.impl.add_column(column, after, first))
         for constraint in sorted(table.foreign_key_constraints, key=lambda c: str(c.name)):
             self.migration_context.execute(ddl.AddConstraint(constraint))
         compiler = self.impl.compiler
@@ -566,6 +580,24 @@ class Operations:
         ):
             self.drop_index(name, table_name, schema)
 
+    def _column_before(
+        self, table_name: str, schema: str | None, column_name: str
+    ) -> tuple[str | None, bool]:
+        """Where a column inserted before ``column_name`` goes: (the column it follows, or
+        None and True when it becomes the first)."""
+        inspector = self._inspector()
+        if inspector is None:
+            raise CommandError(
+                f"add_column(..., insert_before={column_name!r}) reads the order of "
+                f"{table_name!r}'s columns from the database; with --sql name the column it "
+                "follows instead: insert_after=..."
+            )
+        names = [column["name"] for column in inspector.get_columns(table_name, schema)]
+        if column_name not in names:
+            raise CommandError(f"Table {table_name!r} has no column {column_name!r}")
+        position = names.index(column_name)
+        return (names[position - 1], False) if position else (None, True)
+
     def _primary_key_name(self, table_name: str, schema: str | None) -> str | None:
         """The name the database gave a primary key created without one (None offline)."""
         inspector = self._inspector()
@@ -665,11 +697,18 @@ class BatchOperations:
         **kw: Any,
     ) -> None:
         """Add a column; ``insert_before`` / ``insert_after`` place it when the table is
-        recreated (ALTER TABLE adds columns last)."""
+        recreated, or by ``AFTER``/``FIRST`` on MySQL/MariaDB (elsewhere ALTER TABLE adds
+        columns last)."""
         column = self.operations._portable(column)
         self._add(
             lambda t: t.add_column(column, insert_before, insert_after),
-            lambda: self.operations.add_column(self.table_name, column, self.schema),
+            lambda: self.operations.add_column(
+                self.table_name,
+                column,
+                self.schema,
+                insert_before=insert_before,
+                insert_after=insert_after,
+            ),
         )
 
     def drop_column(self, column_name: str, **kw: Any) -> None:

@@ -21,6 +21,12 @@ class MySQLMigrationImpl(MigrationImpl):
     foreign_keys_create_indexes: ClassVar[bool] = True
     autoincrement_needs_key: ClassVar[bool] = True
     schema_scoped_constraint_names: ClassVar[frozenset[str]] = frozenset({"fk", "ck"})
+    places_added_columns: ClassVar[bool] = True
+
+    def column_position(self, after: str | None, first: bool) -> str:
+        if first:
+            return " FIRST"
+        return f" AFTER {self.quote(after)}" if after is not None else ""
 
     def alter_column(self, change: ColumnChange) -> list[str]:
         table = self.table(change.table_name, change.schema)
