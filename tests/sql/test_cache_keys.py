@@ -149,8 +149,10 @@ BASES: dict[str, tuple[Callable[[], Any], dict[str, Step]]] = {
 }
 
 # Attributes that are not part of a statement's identity: memos, execution options, values
-# given with params(); the compile plugin is added to the key by _generate_cache_key.
+# given with params(); the compile plugin is added to the key by _generate_cache_key; the
+# objects select() was given (User.name for its column), which only column_descriptions reads.
 NOT_IDENTITY = {
+    "_raw_origins",
     "_ck_memo",
     "_named_memo",
     "_execution_options",

@@ -165,6 +165,10 @@ class AliasedClass:
     def __clause_element__(self) -> AliasedEntity:
         return self._entity
 
+    def _describe(self) -> dict[str, Any]:
+        """This alias's entry in ``select(...).column_descriptions``."""
+        return {**self._entity._describe(), "expr": self, "entity": self}
+
     def __getattr__(self, key: str) -> Any:
         if key.startswith("__"):
             raise AttributeError(key)

@@ -80,6 +80,16 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
         marked: ClauseElement = mapper._subclass_column(element)
         return marked
 
+    def _describe(self) -> dict[str, Any]:
+        """This attribute's entry in ``select(...).column_descriptions``."""
+        return {
+            "name": self.key,
+            "type": getattr(self.__clause_element__(), "type", None),
+            "aliased": False,
+            "expr": self,
+            "entity": self.class_,
+        }
+
     def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
         return self.prop._comparator_operate(self, op, *other, **kwargs)
 

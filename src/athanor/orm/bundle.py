@@ -45,6 +45,17 @@ class Bundle(FromClause):
     def _ck(self, ctx: KeyContext) -> Hashable:
         return ("BUNDLE", type(self), self.name, tuple(e._ck(ctx) for e in self.exprs))
 
+    def _describe(self) -> dict[str, Any]:
+        """This bundle's entry in ``select(...).column_descriptions``: one for all its
+        columns."""
+        return {
+            "name": self.name,
+            "type": type(self),
+            "aliased": False,
+            "expr": self,
+            "entity": None,
+        }
+
     def label(self, name: str) -> Bundle:
         """The same bundle under another name."""
         new = self._generate()

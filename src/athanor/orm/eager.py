@@ -21,7 +21,13 @@ from athanor.orm.relationships import (
     RelationshipProperty,
     replace_columns,
 )
-from athanor.orm.strategy_options import Load, LoaderCriteria, OfType, expand_options
+from athanor.orm.strategy_options import (
+    Load,
+    LoaderCriteria,
+    OfType,
+    expand_options,
+    filters_target,
+)
 from athanor.sql.elements import ColumnElement, and_, or_
 from athanor.sql.selectable import Alias, Join, Select, select
 
@@ -45,6 +51,8 @@ _AT_ACCESS = frozenset({"raise", "raise_on_sql"})
 _AT_ACCESS_OR_LAZY = _AT_ACCESS | {"select", "noload"}
 _FROM_ROWS = frozenset({"joined", "contains"})
 """Strategies filled from the rows of the query itself (``joinedload``, ``contains_eager``)."""
+_OWN_SELECT = frozenset({"selectin", "subquery", "immediate"})
+"""Eager strategies that load with SELECTs of their own."""
 
 
 class Node:
@@ -54,7 +62,7 @@ class Node:
         self.prop = prop
         self.strategy = strategy
         self.innerjoin = prop.innerjoin
-        self.suboptions: list[Load | LoaderCriteria | OfType] = []
+        self.suboptions: list[Load | LoaderCriteria | OfType | Origin] = []
         self.children: dict[RelationshipProperty, Node] = {}
         self.alias: Any = None
         self.start = 0
@@ -85,8 +93,45 @@ class Origin:
         return ("ORIGIN", self.prop)
 
 
-def _came_along(prop: RelationshipProperty, path: tuple[RelationshipProperty, ...]) -> bool:
-    return prop in path or prop._reverse_property in path
+class EagerOff:
+    """Among a statement's options: load no relationship eagerly, whatever the options and
+    ``relationship(lazy=...)`` say (``Query.enable_eagerloads(False)``)."""
+
+    links = ()
+
+    def _ck(self, ctx: Any) -> Hashable:
+        return ("EAGER_OFF",)
+
+
+def _self_referential(prop: RelationshipProperty) -> bool:
+    return issubclass(prop.mapper.class_, prop.parent.class_) or issubclass(
+        prop.parent.class_, prop.mapper.class_
+    )
+
+
+def _default_applies(prop: RelationshipProperty, path: tuple[RelationshipProperty, ...]) -> bool:
+    """Whether ``prop``'s eager default loads at the end of ``path``: not back along the way
+    it came; a self-referential relationship only ``join_depth`` levels deep."""
+    if _self_referential(prop):
+        return prop.join_depth is not None and path.count(prop) < prop.join_depth
+    return prop not in path and prop._reverse_property not in path
+
+
+def _recursion(option: Load, depth: int) -> list[Load]:
+    """For the objects the first link of ``option`` (``selectinload(Node.children,
+    recursion_depth=depth)...``) loads: the same option one level less deep, if any is left."""
+    prop, strategy, kw = option.links[0]
+    if not _self_referential(prop):
+        raise sa_exc.InvalidRequestError(
+            f"recursion_depth option on relationship {prop} not valid: it is not "
+            "self-referential (it does not load objects of its own class)"
+        )
+    if depth == 0:
+        return []
+    again = option._copy()
+    changed = {**dict(kw), "recursion_depth": depth - 1 if depth > 0 else depth}
+    again.links = ((prop, strategy, tuple(sorted(changed.items()))), *option.links[1:])
+    return [again]
 
 
 def build_tree(
@@ -99,6 +144,8 @@ def build_tree(
         if isinstance(option, Origin):
             path = (*path, option.prop)
             continue
+        if isinstance(option, EagerOff):
+            return {}
         if not getattr(option, "links", None):
             continue
         prop, strategy, kw = option.links[0]
@@ -124,6 +171,9 @@ def build_tree(
             of_type = options_kw.get("of_type")
             if of_type is not None:
                 node.suboptions.append(OfType(of_type))
+            depth = options_kw.get("recursion_depth")
+            if depth is not None:
+                node.suboptions.extend(_recursion(option, depth))
         if len(option.links) > 1 or option.columns or option.nested:
             rest = Load.__new__(Load)
             rest.links = option.links[1:]
@@ -133,13 +183,18 @@ def build_tree(
     for prop in mapper._relationships:
         if prop in nodes:
             continue
-        if wildcard is not None and (wildcard in _AT_ACCESS_OR_LAZY or not _came_along(prop, path)):
+        if wildcard is not None and (
+            wildcard in _AT_ACCESS_OR_LAZY or _default_applies(prop, path)
+        ):
             nodes[prop] = Node(prop, wildcard)
-        elif prop.lazy in _LAZY_TO_STRATEGY and not _came_along(prop, path):
+        elif prop.lazy in _LAZY_TO_STRATEGY and _default_applies(prop, path):
             nodes[prop] = Node(prop, default_strategy(prop))
     propagated = [o for o in options if isinstance(o, LoaderCriteria) and o.propagate_to_loaders]
     for node in nodes.values():
         node.suboptions.extend(propagated)
+        if node.strategy in _OWN_SELECT:
+            # The loads it starts keep the way here, so eager defaults do not loop back.
+            node.suboptions.extend(Origin(p) for p in path)
         if node.strategy in _FROM_ROWS:
             node.children = build_tree(node.prop.mapper, node.suboptions, (*path, node.prop))
     return nodes
@@ -512,7 +567,7 @@ def _selectin(
     keys = _keys_of(prop, objects)
     found: dict[tuple[Any, ...], list[Any]] = {}
     wanted = list(dict.fromkeys(k for k in keys if k is not None))
-    if prop.direction == MANYTOONE:
+    if prop.direction == MANYTOONE and not filters_target(prop, options):
         remaining = []
         for key in wanted:
             identity = prop._identity_of_target(list(key))

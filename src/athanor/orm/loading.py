@@ -438,7 +438,7 @@ def entity_columns(
         for option in expand_options(options)
         if isinstance(option, Load) and not option.links
         for d in option.columns
-        if d[0] == "undefer_group" or issubclass(mapper.class_, d[1][0].parent.class_)
+        if _directive_applies(d, mapper.class_)
     ]
     if not directives:
         return None
@@ -446,8 +446,15 @@ def entity_columns(
     load = {p: not p.deferred for p in props}
     raising: dict[Any, str] = {}
     expressions: dict[Any, ColumnElement] = {}
+    # "*" first: the columns other options name win over it whatever the order.
+    directives.sort(key=lambda d: d[0] not in _WILDCARD_KINDS)
     for kind, chosen, arg in directives:
-        if kind == "load_only":
+        if kind in _WILDCARD_KINDS:
+            for p in props:
+                load[p] = kind == "undefer_all"
+                if arg[0]:
+                    raising[p] = "raise"
+        elif kind == "load_only":
             for p in props:
                 load[p] = p in chosen
                 if arg and p not in chosen:
@@ -479,6 +486,17 @@ def entity_columns(
         else:
             columns.append((p.key, adapt(col) if adapt is not None else col))
     return columns, raising
+
+
+_WILDCARD_KINDS = ("defer_all", "undefer_all")
+
+
+def _directive_applies(directive: Any, cls: type) -> bool:
+    """Whether column option ``directive`` is about the columns of mapped class ``cls``."""
+    kind, props, arg = directive
+    if kind in _WILDCARD_KINDS:
+        return arg[1] is None or issubclass(cls, arg[1])
+    return kind == "undefer_group" or issubclass(cls, props[0].parent.class_)
 
 
 def loader_criteria(options: Sequence[Any]) -> list[LoaderCriteria]:

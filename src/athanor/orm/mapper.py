@@ -109,6 +109,18 @@ class EntityClause(FromClause):
     def entity_namespace(self) -> Any:
         return self.mapper.class_
 
+    def _describe(self) -> dict[str, Any]:
+        """This entity's entry in ``select(...).column_descriptions``."""
+        cls = self.mapper.class_
+        aliased = self is not self.mapper._entity
+        return {
+            "name": self.name if aliased else cls.__name__,
+            "type": cls,
+            "aliased": aliased,
+            "expr": self if aliased else cls,
+            "entity": self if aliased else cls,
+        }
+
     def __repr__(self) -> str:
         return f"<entity {self.mapper.class_.__name__}>"
 

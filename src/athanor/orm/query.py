@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from athanor import exc as sa_exc
 from athanor.orm.aliased import aliased
 from athanor.orm.base import _mapper_or_none, instance_state
+from athanor.orm.eager import EagerOff
 from athanor.orm.loading import plan_for
 from athanor.orm.relationships import with_parent
 from athanor.sql.functions import func
@@ -133,6 +134,15 @@ class Query(Generic[_T]):
     def options(self, *options: Any) -> Query[_T]:
         """Loader options (``selectinload(User.posts)``) for the objects this query loads."""
         return self._copy(self._statement.options(*options))
+
+    def enable_eagerloads(self, value: bool) -> Query[_T]:
+        """Whether relationships load eagerly (loader options and ``relationship(lazy=...)``
+        defaults); with False only this query's own SELECT runs, e.g. for a query used as a
+        subquery or counted."""
+        kept = tuple(o for o in self._statement._with_options if not isinstance(o, EagerOff))
+        statement = self._statement._generate()
+        statement._with_options = kept if value else (*kept, EagerOff())
+        return self._copy(statement)
 
     def execution_options(self, **options: Any) -> Query[_T]:
         new = self._copy()

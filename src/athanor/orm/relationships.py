@@ -141,6 +141,7 @@ class RelationshipProperty(MapperProperty):
         lazy: Any = "select",
         single_parent: bool = False,
         innerjoin: bool = False,
+        join_depth: int | None = None,
         info: dict[Any, Any] | None = None,
         doc: str | None = None,
         overlaps: str | None = None,
@@ -155,7 +156,6 @@ class RelationshipProperty(MapperProperty):
             if name in kw
         }
         for name in (
-            "join_depth",
             "distinct_target_key",
             "omit_join",
             "query_class",
@@ -193,6 +193,10 @@ class RelationshipProperty(MapperProperty):
         self.lazy = "select" if lazy is True else "noload" if lazy is False else lazy
         self.single_parent = single_parent
         self.innerjoin = innerjoin
+        self.join_depth = join_depth
+        """How many levels deep an eager default (``lazy="joined"`` / ``"selectin"``) of a
+        self-referential relationship loads; None: such a relationship does not load eagerly
+        on its own."""
         self.doc = doc
         self.overlaps = overlaps
         self.active_history = active_history

@@ -13,6 +13,7 @@ from athanor.orm import exc as orm_exc
 from athanor.orm.base import state_str
 from athanor.orm.relationships import MANYTOMANY, MANYTOONE, RelationshipProperty, replace_columns
 from athanor.orm.state import InstanceState
+from athanor.orm.strategy_options import filters_target
 from athanor.sql.elements import BindParameter, ColumnElement, and_
 from athanor.util.concurrency import in_greenlet
 
@@ -125,7 +126,8 @@ def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -
     values = prop._parent_values(state, instance)
     if values is None or all(v is None for v in values):
         return [] if prop.uselist else None
-    if prop.direction == MANYTOONE:
+    options = context.lazy_options.get(prop, ()) if context is not None else ()
+    if prop.direction == MANYTOONE and not (options and filters_target(prop, options)):
         key = prop._identity_of_target(values)
         if key is not None:
             found = session.identity_map.get_object(key)
@@ -138,8 +140,8 @@ def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -
         )
     require_async_bridge(session, state, prop.key, relationship=True)
     stmt, names = _lazy_statement(prop)
-    if context is not None and prop in context.lazy_options:
-        stmt = stmt.options(*context.lazy_options[prop])
+    if options:
+        stmt = stmt.options(*options)
     params = dict(zip(names, values, strict=True))
     result = session.execute(stmt, params)
     items = result.scalars().all()

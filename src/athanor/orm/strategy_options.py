@@ -73,9 +73,17 @@ class Load:
     nested: tuple[Load, ...] = ()
     """Options relative to the end of this path (``selectinload(A.b).options(...)``)."""
 
+    root: type | None = None
+    """The class of ``Load(User)``: what the path starts from, and what a ``"*"`` column
+    option without a path applies to (None: every entity of the query)."""
+
     def __init__(self, entity: Any = None) -> None:
         self.links: tuple[tuple[Any, str, tuple[tuple[str, Any], ...]], ...] = ()
         """(relationship property or ``"*"``, strategy, keyword arguments) per step."""
+        if entity is not None:
+            from athanor.orm.aliased import entity_of
+
+            self.root = entity_of(entity).mapper.class_
 
     def options(self, *options: Load) -> Load:
         """Options for the objects at the end of this path, each written from there:
@@ -94,17 +102,20 @@ class Load:
                     f"Loader option {self}.options({option}): {first} does not belong to "
                     f"{target.__name__}, the target of {self.links[-1][0]}"
                 )
-        new = Load.__new__(Load)
-        new.links = self.links
-        new.columns = self.columns
+        new = self._copy()
         new.nested = (*self.nested, *options)
+        return new
+
+    def _copy(self) -> Load:
+        new = Load.__new__(Load)
+        new.__dict__.update(self.__dict__)
         return new
 
     def _then(self, attr: Any, strategy: str, **kw: Any) -> Load:
         if isinstance(attr, str) and attr == WILDCARD:
             if strategy in ("default", "contains"):
                 raise sa_exc.ArgumentError(f"'*' can't be used with {strategy} loading")
-            new = Load.__new__(Load)
+            new = self._copy()
             new.links = (*self.links, (WILDCARD, strategy, ()))
             return new
         prop = _prop_of(attr)
@@ -129,7 +140,7 @@ class Load:
         criteria = getattr(attr, "criteria", ())
         if criteria:
             kw["criteria"] = criteria
-        new = Load.__new__(Load)
+        new = self._copy()
         new.links = (*self.links, (prop, strategy, tuple(sorted(kw.items()))))
         return new
 
@@ -142,17 +153,27 @@ class Load:
                         f"Loader option {self}: {prop} does not belong to {target.__name__}, "
                         f"the target of {self.links[-1][0]}"
                     )
-        new = Load.__new__(Load)
-        new.links = self.links
+        new = self._copy()
         new.columns = (*self.columns, (kind, props, arg))
         return new
 
+    def _wildcard_owner(self) -> type | None:
+        """The class a ``"*"`` column option applies to: the end of the path, or the root."""
+        return None if self.links else self.root
+
     def defer(self, attr: Any, *, raiseload: bool = False) -> Load:
-        """Leave column ``attr`` out of the SELECT; it loads on access (or raises)."""
+        """Leave column ``attr`` out of the SELECT; it loads on access (or raises).
+
+        ``defer("*")`` defers every column but the primary key; columns other options name
+        (``undefer``, ``load_only``) still load, whatever the order of the options."""
+        if isinstance(attr, str) and attr == WILDCARD:
+            return self._column_option("defer_all", (), (raiseload, self._wildcard_owner()))
         return self._column_option("defer", (_column_prop_of(attr, "defer"),), raiseload)
 
     def undefer(self, attr: Any) -> Load:
-        """Load a deferred column ``attr`` with the object."""
+        """Load a deferred column ``attr`` (``"*"``: every column) with the object."""
+        if isinstance(attr, str) and attr == WILDCARD:
+            return self._column_option("undefer_all", (), (False, self._wildcard_owner()))
         return self._column_option("undefer", (_column_prop_of(attr, "undefer"),), None)
 
     def undefer_group(self, name: str) -> Load:
@@ -178,17 +199,25 @@ class Load:
         """Load ``attr`` in the same SELECT with a LEFT OUTER (or inner) JOIN."""
         return self._then(attr, "joined", innerjoin=innerjoin)
 
-    def selectinload(self, attr: Any) -> Load:
-        """Load ``attr`` for all loaded parents with a second SELECT ... WHERE key IN (...)."""
-        return self._then(attr, "selectin")
+    def selectinload(self, attr: Any, *, recursion_depth: int | None = None) -> Load:
+        """Load ``attr`` for all loaded parents with a second SELECT ... WHERE key IN (...).
+
+        ``recursion_depth`` (self-referential relationships): load that many more levels
+        below the first, each with one more SELECT (-1: until a level finds nothing)."""
+        if recursion_depth is None:
+            return self._then(attr, "selectin")
+        return self._then(attr, "selectin", recursion_depth=recursion_depth)
 
     def subqueryload(self, attr: Any) -> Load:
         """Load ``attr`` with a second SELECT joined to the original query as a subquery."""
         return self._then(attr, "subquery")
 
-    def immediateload(self, attr: Any) -> Load:
-        """Load ``attr`` with one SELECT per parent as the parents are loaded."""
-        return self._then(attr, "immediate")
+    def immediateload(self, attr: Any, *, recursion_depth: int | None = None) -> Load:
+        """Load ``attr`` with one SELECT per parent as the parents are loaded
+        (``recursion_depth`` as for :meth:`selectinload`)."""
+        if recursion_depth is None:
+            return self._then(attr, "immediate")
+        return self._then(attr, "immediate", recursion_depth=recursion_depth)
 
     def lazyload(self, attr: Any) -> Load:
         """Load ``attr`` when it is first accessed (one SELECT per parent)."""
@@ -255,9 +284,9 @@ def joinedload(attr: Any, *, innerjoin: bool = False) -> Load:
     return Load().joinedload(attr, innerjoin=innerjoin)
 
 
-def selectinload(attr: Any) -> Load:
+def selectinload(attr: Any, *, recursion_depth: int | None = None) -> Load:
     """Load ``attr`` for all loaded parents with one more SELECT ... WHERE key IN (...)."""
-    return Load().selectinload(attr)
+    return Load().selectinload(attr, recursion_depth=recursion_depth)
 
 
 def subqueryload(attr: Any) -> Load:
@@ -265,9 +294,9 @@ def subqueryload(attr: Any) -> Load:
     return Load().subqueryload(attr)
 
 
-def immediateload(attr: Any) -> Load:
+def immediateload(attr: Any, *, recursion_depth: int | None = None) -> Load:
     """Load ``attr`` with one SELECT per parent right after the parents are loaded."""
-    return Load().immediateload(attr)
+    return Load().immediateload(attr, recursion_depth=recursion_depth)
 
 
 def lazyload(attr: Any) -> Load:
@@ -403,3 +432,10 @@ def with_loader_criteria(
         include_aliases=include_aliases,
         propagate_to_loaders=propagate_to_loaders,
     )
+
+
+def filters_target(prop: RelationshipProperty, options: Sequence[Any]) -> bool:
+    """Whether loader criteria among ``options`` filter the objects ``prop`` loads, so an
+    object already in the identity map is not its value without asking the database."""
+    target = prop.mapper.class_
+    return any(isinstance(o, LoaderCriteria) and o.applies_to(target) for o in options)

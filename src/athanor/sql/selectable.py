@@ -838,11 +838,15 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
     _label_style: int = LABEL_STYLE_DEFAULT
     _with_options: tuple[Any, ...] = ()
     _memo_keys = ("_ck_memo", "_named_memo")
+    _raw_origins: tuple[Any, ...] = ()
+    """What the caller passed for each of ``_raw_columns`` (``User.name`` for its column),
+    for :attr:`column_descriptions`."""
 
     def __init__(self, *entities: Any) -> None:
         if len(entities) == 1 and isinstance(entities[0], list | tuple):
             entities = tuple(entities[0])
         self._raw_columns: tuple[ClauseElement, ...] = tuple([_coerce_entity(e) for e in entities])
+        self._raw_origins = entities
 
     def _get_compile_plugin(self) -> Any:
         if self._compile_plugin is not None:
@@ -932,37 +936,44 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
 
     @property
     def column_descriptions(self) -> list[dict[str, Any]]:
-        """Name, type and expression of each result column; a mapped class (an entity with a
-        ``mapper``) is one entry naming the class."""
+        """Per result entity or column: ``name``, ``type``, ``aliased``, ``expr`` (what was
+        selected: the mapped class, attribute or alias itself) and ``entity`` (the class or
+        alias it belongs to, else None).  Objects that describe themselves (the ORM's) provide
+        the entry through ``_column_description()``."""
         named = iter(self._named_columns())
+        origins = self._raw_origins
+        if len(origins) != len(self._raw_columns):
+            origins = self._raw_columns
         found: list[dict[str, Any]] = []
-        for raw in self._raw_columns:
-            mapper = getattr(raw, "mapper", None)
-            if mapper is not None and isinstance(raw, FromClause):
-                for _ in raw.c:
-                    next(named)
-                cls = mapper.class_
-                aliased = raw is not mapper._entity
+        for raw, origin in zip(self._raw_columns, origins, strict=True):
+            columns = list(raw.c) if isinstance(raw, FromClause) else [raw]
+            pairs = [next(named) for _ in columns]
+            describe = None if isinstance(origin, type) else getattr(origin, "_describe", None)
+            if describe is None:
+                describe = getattr(raw, "_describe", None)
+            if describe is not None:
+                found.append(describe())
+                continue
+            for name, col in pairs:
+                from_ = next(iter(col._from_objects), None)
+                entity = getattr(from_, "entity_namespace", None)
+                key = getattr(col, "_proxy_name", None)
                 found.append(
                     {
-                        "name": cls.__name__,
-                        "type": cls,
-                        "aliased": aliased,
-                        "expr": cls,
-                        "entity": cls,
+                        "name": key if isinstance(key, str) else name,
+                        "type": col.type,
+                        "aliased": isinstance(entity, type) and isinstance(from_, Alias),
+                        "expr": col,
+                        "entity": entity if isinstance(entity, type) else None,
                     }
                 )
-                continue
-            for _ in raw.c if isinstance(raw, FromClause) else (raw,):
-                name, col = next(named)
-                entity = getattr(getattr(col, "table", None), "entity_namespace", None)
-                found.append({"name": name, "type": col.type, "expr": col, "entity": entity})
         return found
 
     def add_columns(self, *entities: Any) -> Select:
         """More result columns."""
         new = self._generate()
         new._raw_columns = self._raw_columns + tuple(_coerce_entity(e) for e in entities)
+        new._raw_origins = self._raw_origins + entities
         return new
 
     def column(self, column: Any) -> Select:
@@ -976,6 +987,7 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
                 f for f in self.columns_clause_froms if f not in self._from_obj
             )
         new._raw_columns = tuple(_coerce_entity(e) for e in entities)
+        new._raw_origins = entities
         return new
 
     def set_label_style(self, style: int) -> Self:

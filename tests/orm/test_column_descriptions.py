@@ -1,0 +1,90 @@
+"""``select(...).column_descriptions`` and ``Query.column_descriptions``: one entry per
+selected entity or column, naming what was selected (compile-free, no database)."""
+
+from __future__ import annotations
+
+from athanor import ForeignKey, Integer, String, column, func, select, table
+from athanor.orm import Bundle, DeclarativeBase, Mapped, Session, aliased, mapped_column
+
+
+class DescBase(DeclarativeBase):
+    pass
+
+
+class Author(DescBase):
+    __tablename__ = "desc_authors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column("author_name", String(30))
+
+
+class Book(DescBase):
+    __tablename__ = "desc_books"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("desc_authors.id"))
+
+
+def test_entity_and_mapped_attribute() -> None:
+    name, entity = select(Author.name, Author).column_descriptions
+    assert name == {
+        "name": "name",
+        "type": name["type"],
+        "aliased": False,
+        "expr": Author.name,
+        "entity": Author,
+    }
+    assert isinstance(name["type"], String)
+    assert entity == {
+        "name": "Author",
+        "type": Author,
+        "aliased": False,
+        "expr": Author,
+        "entity": Author,
+    }
+
+
+def test_aliased_entity() -> None:
+    named = aliased(Author, name="a2")
+    anonymous = aliased(Author)
+    first, second = select(named, anonymous).column_descriptions
+    assert first == {"name": "a2", "type": Author, "aliased": True, "expr": named, "entity": named}
+    assert second["expr"] is anonymous and second["entity"] is anonymous
+    assert second["aliased"] is True and second["type"] is Author
+
+
+def test_expressions_and_plain_columns() -> None:
+    t = table("t", column("x"))
+    counted, labelled, plain = select(
+        func.count(Book.id), func.count(Book.id).label("n"), t.c.x
+    ).column_descriptions
+    assert counted["name"] == "count" and isinstance(counted["type"], Integer)
+    assert labelled["name"] == "n" and labelled["aliased"] is False
+    assert plain["name"] == "x" and plain["expr"] is t.c.x and plain["entity"] is None
+
+
+def test_added_and_replaced_columns_keep_their_attributes() -> None:
+    stmt = select(Book).add_columns(Author.id)
+    assert [d["expr"] for d in stmt.column_descriptions] == [Book, Author.id]
+    assert [d["expr"] for d in stmt.with_only_columns(Book.id).column_descriptions] == [Book.id]
+
+
+def test_bundle_is_one_entry() -> None:
+    bundle = Bundle("b", Author.id, Author.name)
+    (entry,) = select(bundle).column_descriptions
+    assert entry["name"] == "b" and entry["expr"] is bundle
+
+
+def test_query_column_descriptions() -> None:
+    named = aliased(Author, name="a2")
+    query = Session().query(Author.id, named)
+    assert query.column_descriptions == [
+        {
+            "name": "id",
+            "type": query.column_descriptions[0]["type"],
+            "aliased": False,
+            "expr": Author.id,
+            "entity": Author,
+        },
+        {"name": "a2", "type": Author, "aliased": True, "expr": named, "entity": named},
+    ]
