@@ -27,7 +27,7 @@ class AliasedEntity(EntityClause, Alias):
         super().__init__(mapper)
         self.element = mapper.local_table
         self._root = Alias(mapper.local_table, name)
-        self.name = name
+        self.name = self.given_name = name
 
     def _populate_columns(self) -> ColumnCollection:
         cols = ColumnCollection()
@@ -62,8 +62,9 @@ class SelectableEntity(AliasedEntity):
 
     __visit_name__ = "entity_proxy"
 
-    def __init__(self, mapper: Mapper, selectable: Any) -> None:
+    def __init__(self, mapper: Mapper, selectable: Any, name: str | None = None) -> None:
         EntityClause.__init__(self, mapper)
+        self.given_name = name
         self.element = selectable
         self._root = selectable
         self.name = getattr(selectable, "name", None)
@@ -158,7 +159,7 @@ class AliasedClass:
         self._entity = (
             AliasedEntity(mapper, name)
             if selectable is None
-            else SelectableEntity(mapper, selectable)
+            else SelectableEntity(mapper, selectable, name)
         )
         self._mapper = mapper
 

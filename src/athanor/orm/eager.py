@@ -48,6 +48,8 @@ _LAZY_TO_STRATEGY = {
     "raise_on_sql": "raise_on_sql",
 }
 _AT_ACCESS = frozenset({"raise", "raise_on_sql"})
+_NOT_LOADABLE = frozenset({"write_only", "dynamic"})
+"""Relationships that are read through queries of their own, never filled by a loader."""
 _AT_ACCESS_OR_LAZY = _AT_ACCESS | {"select", "noload"}
 _FROM_ROWS = frozenset({"joined", "contains"})
 """Strategies filled from the rows of the query itself (``joinedload``, ``contains_eager``)."""
@@ -158,6 +160,12 @@ def build_tree(
         if node is None:
             node = nodes[prop] = Node(prop, default_strategy(prop))
         if strategy != "default":
+            if prop.lazy in _NOT_LOADABLE and strategy not in _AT_ACCESS_OR_LAZY:
+                raise sa_exc.InvalidRequestError(
+                    f"{prop} is a lazy={prop.lazy!r} collection, which queries load no objects "
+                    f"into; read it with obj.{prop.key}.select() (write-only) or by iterating "
+                    "it (dynamic)"
+                )
             node.strategy = strategy
             options_kw = dict(kw)
             node.innerjoin = options_kw.get("innerjoin", prop.innerjoin)
@@ -561,16 +569,25 @@ def _row_identity(row: Any) -> Hashable:
     return (id(row[0]), *row[1:])
 
 
+def _carried(objects: Sequence[Any]) -> tuple[Any, dict[str, Any] | None]:
+    """The ``identity_token`` ``objects`` (of one query) were loaded with, and the execution
+    options that give the objects their eager loads load the same token."""
+    key = objects[0].__dict__[STATE_KEY].key
+    token = key[2] if key is not None else None
+    return token, None if token is None else {"identity_token": token}
+
+
 def _selectin(
     session: Session, prop: RelationshipProperty, objects: Sequence[Any], options: Sequence[Any]
 ) -> None:
     keys = _keys_of(prop, objects)
     found: dict[tuple[Any, ...], list[Any]] = {}
     wanted = list(dict.fromkeys(k for k in keys if k is not None))
+    token, run_options = _carried(objects)
     if prop.direction == MANYTOONE and not filters_target(prop, options):
         remaining = []
         for key in wanted:
-            identity = prop._identity_of_target(list(key))
+            identity = prop._identity_of_target(list(key), token)
             hit = None if identity is None else session.identity_map.get_object(identity)
             if hit is None:
                 remaining.append(key)
@@ -591,7 +608,7 @@ def _selectin(
             crit = remote[0].in_([k[0] for k in chunk])
         else:
             crit = or_(*[and_(*[c == v for c, v in zip(remote, k, strict=True)]) for k in chunk])
-        _collect(session.execute(base.where(crit)), found, unique)
+        _collect(session.execute(base.where(crit), execution_options=run_options), found, unique)
     _assign(prop, objects, keys, found)
 
 
@@ -612,7 +629,8 @@ def _subquery(
     base = _base_select(prop, options)
     onclause = and_(*[r == parents.c[f"key_{i}"] for i, r in enumerate(remote)])
     found: dict[tuple[Any, ...], list[Any]] = {}
-    _collect(session.execute(base.join(parents, onclause)), found)
+    _, run_options = _carried(objects)
+    _collect(session.execute(base.join(parents, onclause), execution_options=run_options), found)
     _assign(prop, objects, _keys_of(prop, objects), found)
 
 

@@ -84,7 +84,7 @@ class LoadingPlan:
                     count = len(columns)
                     self.overrides.update(raising)
                 self.parts.append((raw.mapper, position, count, load_keys))
-                keys.append(raw.mapper.class_.__name__)
+                keys.append(raw._describe()["name"] or raw.mapper.class_.__name__)
             elif isinstance(raw, Bundle):
                 count = len(raw.c)
                 self.parts.append((raw, position, count, None))
@@ -963,10 +963,23 @@ def _pk_statement(mapper: Mapper) -> tuple[Select, list[str]]:
 
 
 def load_on_pk(
-    session: Session, mapper: Mapper, ident: tuple[Any, ...], options: Any = None
+    session: Session,
+    mapper: Mapper,
+    ident: tuple[Any, ...],
+    options: Any = None,
+    loader_options: Sequence[Any] = (),
+    with_for_update: Any = None,
 ) -> Any:
-    """The ``mapper`` object with primary key ``ident`` loaded from the database (or None)."""
+    """The ``mapper`` object with primary key ``ident`` loaded from the database (or None),
+    with ``loader_options`` and ``FOR UPDATE`` (True, or the arguments of
+    ``with_for_update()`` as a dict) when given."""
     stmt, names = _pk_statement(mapper)
+    if loader_options:
+        stmt = stmt.options(*loader_options)
+    if with_for_update is not None and with_for_update is not False:
+        stmt = stmt.with_for_update(
+            **(with_for_update if isinstance(with_for_update, dict) else {})
+        )
     params = dict(zip(names, ident, strict=True))
     return session.execute(stmt, params, execution_options=options).scalars().first()
 

@@ -71,6 +71,8 @@ class EntityClause(FromClause):
     """
 
     __visit_name__ = "table"
+    given_name: str | None = None
+    """``aliased(User, name=...)``: the name rows and ``column_descriptions`` use."""
     _stable_identity = True
     named_with_column = True
     _compile_plugin = _OrmCompilePlugin()
@@ -114,7 +116,7 @@ class EntityClause(FromClause):
         cls = self.mapper.class_
         aliased = self is not self.mapper._entity
         return {
-            "name": self.name if aliased else cls.__name__,
+            "name": self.given_name if aliased else cls.__name__,
             "type": cls,
             "aliased": aliased,
             "expr": self if aliased else cls,

@@ -10,13 +10,22 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from athanor import exc as sa_exc
-from athanor.orm.aliased import aliased
+from athanor.orm.aliased import AliasedClass, aliased
 from athanor.orm.base import _mapper_or_none, instance_state
 from athanor.orm.eager import EagerOff
 from athanor.orm.loading import plan_for
-from athanor.orm.relationships import with_parent
+from athanor.orm.relationships import replace_columns, with_parent
 from athanor.sql.functions import func
-from athanor.sql.selectable import Select, select, union, union_all
+from athanor.sql.selectable import (
+    Select,
+    except_,
+    except_all,
+    intersect,
+    intersect_all,
+    select,
+    union,
+    union_all,
+)
 
 if TYPE_CHECKING:
     from athanor.orm.session import Session
@@ -35,6 +44,11 @@ class Query(Generic[_T]):
         self._statement: Select = select(*entities)
         self._options: dict[str, Any] = {}
         self._params: dict[str, Any] = {}
+
+    def __clause_element__(self) -> Select:
+        """The Select this query runs, where an expression takes a query
+        (``User.id.in_(session.query(Address.user_id))``)."""
+        return self._statement
 
     def _copy(self, statement: Select | None = None) -> Query[_T]:
         new = Query.__new__(Query)
@@ -58,8 +72,20 @@ class Query(Generic[_T]):
 
     # --- building ------------------------------------------------------------------------------
 
+    def _adapted(self, clauses: tuple[Any, ...]) -> tuple[Any, ...]:
+        """``clauses`` written against this query's entities, pointed at the subquery a
+        ``union()`` (or ``intersect()``, ...) of queries selects from."""
+        adapter = self.__dict__.get("_adapter")
+        if adapter is None:
+            return clauses
+        found = []
+        for clause in clauses:
+            element = getattr(clause, "__clause_element__", None)
+            found.append(replace_columns(element() if element else clause, adapter))
+        return tuple(found)
+
     def filter(self, *criteria: Any) -> Query[_T]:
-        return self._copy(self._statement.where(*criteria))
+        return self._copy(self._statement.where(*self._adapted(criteria)))
 
     where = filter
 
@@ -88,13 +114,17 @@ class Query(Generic[_T]):
         return tuple(self.__dict__.get("_joined", ()))
 
     def order_by(self, *clauses: Any) -> Query[_T]:
-        return self._copy(self._statement.order_by(*clauses))
+        return self._copy(self._statement.order_by(*self._adapted(clauses)))
 
     def group_by(self, *clauses: Any) -> Query[_T]:
-        return self._copy(self._statement.group_by(*clauses))
+        return self._copy(self._statement.group_by(*self._adapted(clauses)))
 
     def having(self, *criteria: Any) -> Query[_T]:
-        return self._copy(self._statement.having(*criteria))
+        return self._copy(self._statement.having(*self._adapted(criteria)))
+
+    def correlate(self, *froms: Any) -> Query[_T]:
+        """Correlate to these FROM objects of an enclosing query when used as a subquery."""
+        return self._copy(self._statement.correlate(*froms))
 
     def limit(self, limit: Any) -> Query[_T]:
         return self._copy(self._statement.limit(limit))
@@ -153,6 +183,21 @@ class Query(Generic[_T]):
         """Fetch rows and build objects ``count`` at a time while iterating."""
         return self.execution_options(yield_per=count)
 
+    def autoflush(self, setting: bool) -> Query[_T]:
+        """Whether the session flushes pending changes before this query runs."""
+        return self.execution_options(autoflush=setting)
+
+    def enable_assertions(self, value: bool) -> Query[_T]:
+        """Accepted for compatibility: athanor's Query makes no state assertions to turn off
+        (each method builds on the statement as it stands)."""
+        return self._copy()
+
+    def only_return_tuples(self, value: bool) -> Query[_T]:
+        """With True, a query of one class returns rows (1-tuples) instead of objects."""
+        new = self._copy()
+        new.__dict__["_tuples"] = value
+        return new
+
     def populate_existing(self) -> Query[_T]:
         return self.execution_options(populate_existing=True)
 
@@ -193,7 +238,7 @@ class Query(Generic[_T]):
     def _rows(self, result: Any) -> Any:
         """The results as this query hands them out: objects of a single class once each
         (a join repeating a row gives its object once), otherwise rows."""
-        if self.is_single_entity:
+        if self.is_single_entity and not self.__dict__.get("_tuples"):
             if "yield_per" not in self._options:
                 result = result.unique()
             return result.scalars()
@@ -223,6 +268,11 @@ class Query(Generic[_T]):
     def scalar(self) -> Any:
         """The first column of the only result (or None)."""
         row = self._execute().one_or_none()
+        return None if row is None else row[0]
+
+    def value(self, column: Any) -> Any:
+        """``column`` of the first row this query matches (or None)."""
+        row = self.with_entities(column).first()
         return None if row is None else row[0]
 
     def get(self, ident: Any) -> Any:
@@ -287,6 +337,8 @@ class Query(Generic[_T]):
         """This query as a scalar subquery (one column, one row) for use in expressions."""
         return self._statement.scalar_subquery()
 
+    as_scalar = scalar_subquery
+
     def label(self, name: str | None) -> Any:
         """This query as a scalar subquery labelled ``name``."""
         return self._statement.label(name)
@@ -303,12 +355,32 @@ class Query(Generic[_T]):
         """This query UNION ALL the others, as a query of the same entities."""
         return self._compound(union_all, queries)
 
+    def intersect(self, *queries: Query[Any]) -> Query[_T]:
+        """This query INTERSECT the others, as a query of the same entities."""
+        return self._compound(intersect, queries)
+
+    def intersect_all(self, *queries: Query[Any]) -> Query[_T]:
+        """This query INTERSECT ALL the others, as a query of the same entities."""
+        return self._compound(intersect_all, queries)
+
+    def except_(self, *queries: Query[Any]) -> Query[_T]:
+        """This query EXCEPT the others, as a query of the same entities."""
+        return self._compound(except_, queries)
+
+    def except_all(self, *queries: Query[Any]) -> Query[_T]:
+        """This query EXCEPT ALL the others, as a query of the same entities."""
+        return self._compound(except_all, queries)
+
     def _compound(self, combine: Any, queries: tuple[Query[Any], ...]) -> Query[_T]:
+        """A query of the same entities over ``combine(...)`` of the queries as a subquery;
+        criteria and ordering added later to the entities' columns apply to it."""
         sub = combine(self._statement, *[q._statement for q in queries]).subquery()
         if self.is_single_entity:
-            return self._copy(select(aliased(self._entities[0], sub)))
-        new = self._copy(select(*sub.c))
-        new._entities = tuple(sub.c)
+            new = self._copy(select(aliased(self._entities[0], sub)))
+        else:
+            new = self._copy(select(*sub.c))
+            new._entities = tuple(sub.c)
+        new.__dict__["_adapter"] = sub.corresponding_column
         return new
 
     def with_parent(
@@ -336,7 +408,10 @@ class Query(Generic[_T]):
     @property
     def is_single_entity(self) -> bool:
         """Whether results are objects of one class rather than rows."""
-        return len(self._entities) == 1 and _mapper_or_none(self._entities[0]) is not None
+        if len(self._entities) != 1:
+            return False
+        entity = self._entities[0]
+        return isinstance(entity, AliasedClass) or _mapper_or_none(entity) is not None
 
     def get_execution_options(self) -> dict[str, Any]:
         """The execution options set on this query."""

@@ -577,8 +577,9 @@ class RelationshipProperty(MapperProperty):
             values.append(d.get(key))
         return values
 
-    def _identity_of_target(self, values: list[Any]) -> Any:
-        """The target's identity key when the foreign key values name its primary key."""
+    def _identity_of_target(self, values: list[Any], token: Any = None) -> Any:
+        """The target's identity key when the foreign key values name its primary key
+        (``token``: the ``identity_token`` the parent was loaded with)."""
         pk = self.mapper.primary_key
         refs = [t for _, t in self.pairs]
         if len(refs) != len(pk):
@@ -591,7 +592,7 @@ class RelationshipProperty(MapperProperty):
                     break
             else:
                 return None
-        return self.mapper._identity_key(tuple(ordered))
+        return self.mapper.identity_key_from_primary_key(tuple(ordered), token)
 
     def _passive_current(self, state: InstanceState, instance: Any) -> Any:
         """The current many-to-one target if it is known without SQL, else NO_VALUE."""
@@ -602,7 +603,7 @@ class RelationshipProperty(MapperProperty):
             return NO_VALUE
         if all(v is None for v in values):
             return None
-        key = self._identity_of_target(values)
+        key = self._identity_of_target(values, state.key[2] if state.key else None)
         session = state.session
         if key is None or session is None:
             return NO_VALUE

@@ -878,7 +878,7 @@ class Session(EventTarget):
             opts["identity_token"] = identity_token
         if self.autoflush and not self._flushing:
             self._autoflush()
-        return load_on_pk(self, mapper, ident, opts or None)
+        return load_on_pk(self, mapper, ident, opts or None, options or (), with_for_update)
 
     def get_one(self, entity: Any, ident: Any, **kw: Any) -> Any:
         """Like :meth:`get` but raises NoResultFound when there is no such row."""

@@ -127,8 +127,9 @@ def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -
     if values is None or all(v is None for v in values):
         return [] if prop.uselist else None
     options = context.lazy_options.get(prop, ()) if context is not None else ()
+    token = state.key[2] if state.key is not None else None
     if prop.direction == MANYTOONE and not (options and filters_target(prop, options)):
-        key = prop._identity_of_target(values)
+        key = prop._identity_of_target(values, token)
         if key is not None:
             found = session.identity_map.get_object(key)
             if found is not None:
@@ -143,7 +144,10 @@ def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -
     if options:
         stmt = stmt.options(*options)
     params = dict(zip(names, values, strict=True))
-    result = session.execute(stmt, params)
+    # Related objects of an object loaded with an identity_token share that token.
+    result = session.execute(
+        stmt, params, execution_options=None if token is None else {"identity_token": token}
+    )
     items = result.scalars().all()
     if context is not None:
         context.lazy_loaded(prop)

@@ -910,6 +910,11 @@ def _null_or_bool(value: Any) -> ColumnElement:
 def _in(left: ColumnElement, op: Operator, value: Any) -> ColumnElement:
     from athanor.sql.selectable import ScalarSelect, Select, Subquery
 
+    clause = (
+        None if isinstance(value, ClauseElement) else getattr(value, "__clause_element__", None)
+    )
+    if clause is not None:
+        value = clause()
     if isinstance(value, Select):
         return BinaryExpression(left.self_group(op), Grouping(value), op, sqltypes.BOOLEANTYPE)
     if isinstance(value, ScalarSelect):
