@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from athanor import ForeignKey, String, create_engine, exc, select
+from athanor import ForeignKey, String, create_engine, exc, select, update
 from athanor.orm import (
     DeclarativeBase,
     Load,
@@ -317,3 +317,20 @@ def test_many_to_one_criteria_filter_even_when_targets_are_in_the_session(
         if loader is not lazyload:
             assert all("shop" in sale.__dict__ for sale in sales)
         assert _shops(sales) == EXPECTED_OPEN
+
+
+def test_populate_existing_unloads_deferred_columns_it_did_not_select(engine: Any) -> None:
+    with Session(engine) as session:
+        root = session.get(Folder, 1)
+        assert root.note == "n"
+        session.execute(
+            update(Folder).where(Folder.id == 1).values(note="changed", size=9),
+            execution_options={"synchronize_session": False},
+        )
+        assert root.size == 0
+        session.scalars(
+            select(Folder).where(Folder.id == 1).execution_options(populate_existing=True)
+        ).one()
+        assert root.size == 9
+        assert "note" not in root.__dict__
+        assert root.note == "changed"

@@ -21,6 +21,7 @@ from athanor.orm import (
     immediateload,
     joinedload,
     mapped_column,
+    query_expression,
     relationship,
     selectinload,
     subqueryload,
@@ -40,6 +41,7 @@ class Member(GuideBase):
     loans: Mapped[list[Loan]] = relationship(back_populates="member", order_by="Loan.id")
     history: WriteOnlyMapped[Loan] = relationship(viewonly=True)
     recent: DynamicMapped[Loan] = relationship(viewonly=True)
+    notes: Mapped[list[Note]] = relationship(order_by="Note.id")
 
 
 class Loan(GuideBase):
@@ -191,3 +193,24 @@ def test_identity_token_reaches_selectin_many_to_one(engine: Any) -> None:
         )
         (loan,) = session.scalars(stmt).all()
         assert inspect(loan.__dict__["member"]).identity_token == "west"
+
+
+class Note(GuideBase):
+    __tablename__ = "guide_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    member_id: Mapped[int] = mapped_column(ForeignKey("guide_members.id"))
+    stars: Mapped[int]
+    boosted: Mapped[int | None] = query_expression()
+
+
+def test_with_expression_along_a_selectin_path(engine: Any) -> None:
+    with Session(engine) as session:
+        session.add_all([Note(id=1, member_id=2, stars=3), Note(id=2, member_id=2, stars=4)])
+        session.commit()
+        member = session.scalars(
+            select(Member)
+            .where(Member.id == 2)
+            .options(selectinload(Member.notes).with_expression(Note.boosted, Note.stars * 10))
+        ).one()
+        assert sorted(n.boosted for n in member.__dict__["notes"]) == [30, 40]

@@ -52,6 +52,7 @@ from athanor.orm.decl_api import (
     registry,
 )
 from athanor.orm.events import AttributeEvents, InstanceEvents, MapperEvents, SessionEvents
+from athanor.orm.execute_state import ORMExecuteState
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, clear_mappers, configure_mappers, validates
 from athanor.orm.n_plus_one import NPlusOneError, NPlusOneWarning
@@ -134,6 +135,7 @@ __all__ = [
     "MapperProperty",
     "NPlusOneError",
     "NPlusOneWarning",
+    "ORMExecuteState",
     "Query",
     "QueryableAttribute",
     "RelationshipProperty",

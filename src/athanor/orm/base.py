@@ -23,6 +23,14 @@ _T = TypeVar("_T")
 STATE_KEY = "_sa_instance_state"
 MAPPER_KEY = "__mapper__"
 
+LOAD_KIND = "_orm_load"
+"""Execution option marking a statement the ORM runs to load something for objects it
+already has (``ORMExecuteState.is_relationship_load`` / ``is_column_load``)."""
+RELATIONSHIP_LOAD = {LOAD_KIND: "relationship"}
+"""The execution options of lazy and eager relationship loads."""
+COLUMN_LOAD = {LOAD_KIND: "column"}
+"""The execution options of loads of deferred or expired columns."""
+
 
 class _Symbol:
     __slots__ = ("name",)

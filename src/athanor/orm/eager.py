@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
 from athanor.orm.attributes import set_committed_value
-from athanor.orm.base import STATE_KEY
+from athanor.orm.base import RELATIONSHIP_LOAD, STATE_KEY
 from athanor.orm.relationships import (
     MANYTOMANY,
     MANYTOONE,
@@ -569,12 +569,14 @@ def _row_identity(row: Any) -> Hashable:
     return (id(row[0]), *row[1:])
 
 
-def _carried(objects: Sequence[Any]) -> tuple[Any, dict[str, Any] | None]:
+def _carried(objects: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
     """The ``identity_token`` ``objects`` (of one query) were loaded with, and the execution
-    options that give the objects their eager loads load the same token."""
+    options of a relationship load for them (the objects it loads get the same token)."""
     key = objects[0].__dict__[STATE_KEY].key
     token = key[2] if key is not None else None
-    return token, None if token is None else {"identity_token": token}
+    if token is None:
+        return None, RELATIONSHIP_LOAD
+    return token, {**RELATIONSHIP_LOAD, "identity_token": token}
 
 
 def _selectin(

@@ -18,7 +18,7 @@ from athanor import exc as sa_exc
 from athanor.engine.result import ChunkedIteratorResult, CursorResult, Result, ResultMetaData
 from athanor.orm import eager
 from athanor.orm import exc as orm_exc
-from athanor.orm.base import STATE_KEY, state_str
+from athanor.orm.base import COLUMN_LOAD, STATE_KEY, state_str
 from athanor.orm.bundle import Bundle
 from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
 from athanor.orm.n_plus_one import LoadContext
@@ -68,6 +68,9 @@ class LoadingPlan:
         keys: list[str] = []
         named = statement._named_columns()
         position = 0
+        # Where the current value's names start in ``named``: column options change how
+        # many columns an entity loads, not how many it names.
+        named_at = 0
         self.overrides: dict[Any, str] = {}
         self.custom_columns = False
         for raw in statement._raw_columns:
@@ -93,12 +96,13 @@ class LoadingPlan:
                 count = len(raw.c)
                 for offset in range(count):
                     self.parts.append((None, position + offset, 1, None))
-                    keys.append(_result_key(named[position + offset], keys))
+                    keys.append(_result_key(named[named_at + offset], keys))
             else:
                 count = 1
                 self.parts.append((None, position, 1, None))
-                keys.append(_result_key(named[position], keys))
+                keys.append(_result_key(named[named_at], keys))
             position += count
+            named_at += len(raw.c) if isinstance(raw, FromClause) else 1
         self.metadata = ResultMetaData(keys)
         self.single_entity = len(self.parts) == 1 and self.parts[0][0] is not None
         self.trees: list[tuple[int, dict[Any, eager.Node]]] = []
@@ -941,6 +945,10 @@ def _populate_existing(
     if overwrite:
         for key in state.mapper._relationship_keys:
             d.pop(key, None)
+        # Columns this load leaves out (deferred) go back to unloaded, not kept stale.
+        for key in state.mapper._column_keys:
+            if key not in keys:
+                d.pop(key, None)
         state._commit_all()
     for key, value in zip(keys, converted, strict=True):
         if overwrite or key not in d:
@@ -1032,7 +1040,7 @@ def load_scalar_attributes(state: InstanceState, instance: Any, key: str | None)
     stmt = select(*cols).where(and_(*crit))
     if len(mapper._persist_tables) > 1:
         stmt = stmt.select_from(mapper._entity)
-    row = session.execute(stmt).first()
+    row = session.execute(stmt, execution_options=COLUMN_LOAD).first()
     if row is None:
         raise orm_exc.ObjectDeletedError(
             f"Instance {state_str(state)} has been deleted, or its row is otherwise not present"

@@ -22,6 +22,7 @@ from athanor.event.registry import EventTarget
 from athanor.orm import exc as orm_exc
 from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, class_mapper, instance_state, state_str
 from athanor.orm.bulk_persistence import execute_orm_dml, shape_groups, update_rows_by_primary_key
+from athanor.orm.execute_state import execute_with_listeners
 from athanor.orm.loading import (
     from_statement_result,
     is_orm_statement,
@@ -535,9 +536,25 @@ class Session(EventTarget):
         bind_arguments: Mapping[str, Any] | None = None,
         **kw: Any,
     ) -> Any:
-        """Run a statement; ``select(User)`` gives User objects, Core statements give rows."""
+        """Run a statement; ``select(User)`` gives User objects, Core statements give rows.
+
+        ``do_orm_execute`` listeners see it first (and may change or answer it)."""
         if not isinstance(statement, ClauseElement):
             raise sa_exc.ObjectNotExecutableError(statement)
+        if self.dispatch.do_orm_execute:
+            return execute_with_listeners(
+                self, statement, params, execution_options, bind_arguments
+            )
+        return self._execute_now(statement, params, execution_options, bind_arguments)
+
+    def _execute_now(
+        self,
+        statement: Any,
+        params: Any,
+        execution_options: Mapping[str, Any] | None,
+        bind_arguments: Mapping[str, Any] | None,
+    ) -> Any:
+        """Run ``statement`` (what :meth:`execute` does once its listeners are done)."""
         self._check_active()
         if is_orm_statement(statement):
             options = statement._execution_options

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
 from athanor.orm import exc as orm_exc
-from athanor.orm.base import state_str
+from athanor.orm.base import RELATIONSHIP_LOAD, state_str
 from athanor.orm.relationships import MANYTOMANY, MANYTOONE, RelationshipProperty, replace_columns
 from athanor.orm.state import InstanceState
 from athanor.orm.strategy_options import filters_target
@@ -146,7 +146,11 @@ def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -
     params = dict(zip(names, values, strict=True))
     # Related objects of an object loaded with an identity_token share that token.
     result = session.execute(
-        stmt, params, execution_options=None if token is None else {"identity_token": token}
+        stmt,
+        params,
+        execution_options=RELATIONSHIP_LOAD
+        if token is None
+        else {**RELATIONSHIP_LOAD, "identity_token": token},
     )
     items = result.scalars().all()
     if context is not None:
