@@ -214,3 +214,31 @@ def test_with_expression_along_a_selectin_path(engine: Any) -> None:
             .options(selectinload(Member.notes).with_expression(Note.boosted, Note.stars * 10))
         ).one()
         assert sorted(n.boosted for n in member.__dict__["notes"]) == [30, 40]
+
+
+def test_innerjoin_below_an_outer_join_keeps_parents_without_children(engine: Any) -> None:
+    # Members without loans must survive joinedload(loans).joinedload(member, innerjoin=True).
+    for innerjoin in (True, "unnested"):
+        with Session(engine) as session:
+            stmt = (
+                select(Member)
+                .order_by(Member.id)
+                .options(joinedload(Member.loans).joinedload(Loan.member, innerjoin=innerjoin))
+            )
+            members = session.scalars(stmt).unique().all()
+            assert [len(m.loans) for m in members] == [0, 1, 2, 3]
+
+
+def test_joinedload_from_an_aliased_entity(engine: Any) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        alias = aliased(Member)
+        stmt = select(alias).order_by(alias.id).options(joinedload(alias.loans))
+        members = session.scalars(stmt).unique().all()
+        assert [[loan.title for loan in m.__dict__["loans"]] for m in members] == [
+            [],
+            ["bob-0"],
+            ["cy-0", "cy-1"],
+            ["dee-0", "dee-1", "dee-2"],
+        ]
+        assert len(log.selects) == 1

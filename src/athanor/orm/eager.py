@@ -239,11 +239,14 @@ def plan_joins(
     position: int,
     limited: bool,
     steps: list[JoinStep],
+    outer: bool = False,
 ) -> int:
     """Append the JOINs of the ``joined`` nodes (recursively) to ``steps``; place their columns.
 
     Returns the next free column position.  A joined collection under LIMIT/OFFSET is
-    loaded with ``selectin`` instead, so the limit still counts parents.
+    loaded with ``selectin`` instead, so the limit still counts parents.  Below an outer
+    join (``outer``) an ``innerjoin`` load joins outer too, so parents without the
+    intermediate object are not lost.
     """
     for node in nodes.values():
         if node.strategy == "contains":
@@ -265,7 +268,7 @@ def plan_joins(
             found = None if parent_alias is None else parent_alias.corresponding_column(col)
             return col if found is None else found
 
-        isouter = not node.innerjoin
+        isouter = outer or not node.innerjoin
         if prop.direction == MANYTOMANY:
             sec = prop.secondary.alias()
             parent_on = and_(
@@ -302,7 +305,9 @@ def plan_joins(
         ]
         steps.append((alias, onclause, isouter, columns, order, prop.mapper))
         node.start, node.count = position, len(columns)
-        position = plan_joins(node.children, node.alias, position + len(columns), limited, steps)
+        position = plan_joins(
+            node.children, node.alias, position + len(columns), limited, steps, isouter
+        )
     return position
 
 

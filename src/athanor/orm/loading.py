@@ -66,6 +66,7 @@ class LoadingPlan:
         self.parts: list[tuple[Mapper | Bundle | None, int, int, tuple[str, ...] | None]] = []
         """Per result value: its mapper (or bundle), first column, column count, loaded keys."""
         keys: list[str] = []
+        aliases: list[Any] = []  # per part: the aliased entity it loads from, else None
         named = statement._named_columns()
         position = 0
         # Where the current value's names start in ``named``: column options change how
@@ -87,19 +88,23 @@ class LoadingPlan:
                     count = len(columns)
                     self.overrides.update(raising)
                 self.parts.append((raw.mapper, position, count, load_keys))
+                aliases.append(None if raw is raw.mapper._entity else raw)
                 keys.append(raw._describe()["name"] or raw.mapper.class_.__name__)
             elif isinstance(raw, Bundle):
                 count = len(raw.c)
                 self.parts.append((raw, position, count, None))
+                aliases.append(None)
                 keys.append(str(raw.name))
             elif isinstance(raw, FromClause):
                 count = len(raw.c)
                 for offset in range(count):
                     self.parts.append((None, position + offset, 1, None))
+                    aliases.append(None)
                     keys.append(_result_key(named[named_at + offset], keys))
             else:
                 count = 1
                 self.parts.append((None, position, 1, None))
+                aliases.append(None)
                 keys.append(_result_key(named[named_at], keys))
             position += count
             named_at += len(raw.c) if isinstance(raw, FromClause) else 1
@@ -124,7 +129,9 @@ class LoadingPlan:
             nodes = eager.build_tree(mapper, statement._with_options)
             if nodes:
                 eager.resolve_contained(nodes, eager.joined_froms(statement))
-                position = eager.plan_joins(nodes, None, position, limited, self.join_steps)
+                position = eager.plan_joins(
+                    nodes, aliases[index], position, limited, self.join_steps
+                )
                 self.trees.append((index, nodes))
                 self.overrides.update(eager.access_overrides(nodes))
                 self.lazy_options.update(eager.lazy_options(nodes))
