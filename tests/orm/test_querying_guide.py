@@ -25,6 +25,7 @@ from athanor.orm import (
     relationship,
     selectinload,
     subqueryload,
+    with_loader_criteria,
 )
 from orm.orm_models import StatementLog
 
@@ -242,3 +243,9 @@ def test_joinedload_from_an_aliased_entity(engine: Any) -> None:
             ["dee-0", "dee-1", "dee-2"],
         ]
         assert len(log.selects) == 1
+
+
+def test_query_count_applies_loader_criteria(engine: Any) -> None:
+    with Session(engine) as session:
+        query = session.query(Loan).options(with_loader_criteria(Loan, Loan.id > 30))
+        assert query.count() == len(query.all()) == 4

@@ -13,7 +13,7 @@ from athanor import exc as sa_exc
 from athanor.orm.aliased import AliasedClass, aliased
 from athanor.orm.base import _mapper_or_none, instance_state
 from athanor.orm.eager import EagerOff
-from athanor.orm.loading import plan_for
+from athanor.orm.loading import apply_loader_criteria, loader_criteria, plan_for
 from athanor.orm.relationships import replace_columns, with_parent
 from athanor.sql.functions import func
 from athanor.sql.selectable import (
@@ -281,8 +281,12 @@ class Query(Generic[_T]):
         return self._session().get(mapper.class_, ident)
 
     def count(self) -> int:
-        """How many rows this query returns."""
-        stmt = select(func.count()).select_from(self._statement.subquery())
+        """How many rows this query returns (its loader criteria included)."""
+        inner = self._statement
+        criteria = loader_criteria(inner._with_options)
+        if criteria:
+            inner = apply_loader_criteria(inner, criteria)
+        stmt = select(func.count()).select_from(inner.subquery())
         return int(self._session().execute(stmt, self._params or None).scalar() or 0)
 
     def _bulk_target(self, action: str) -> Any:
