@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -70,6 +72,43 @@ def test_chunked_iterator_result_starts_chunks_with_yield_per() -> None:
     assert asked == [2]
     assert list(result.partitions()) == [[ROWS[1], ROWS[2]]]
     assert closed == [True]
+
+
+@pytest.mark.parametrize("finish", ["all", "one", "close"])
+def test_chunked_result_referred_to_by_its_producer_is_freed_without_the_collector(
+    finish: str,
+) -> None:
+    # The ORM's producers refer back to their result; a consumed or closed result must not
+    # be left in a reference cycle for the cyclic collector.
+    class Marker:
+        """Reachable only through the producer, so it dies with the result."""
+
+    def make() -> tuple[ChunkedIteratorResult, weakref.ref[Marker]]:
+        marker = Marker()
+
+        def chunks(size: int | None) -> Iterator[Sequence[tuple[int, str]]]:
+            assert result is not None and marker is not None
+            yield ROWS[:1]
+
+        result = ChunkedIteratorResult(["id", "name"], chunks)
+        return result, weakref.ref(marker)
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        result, ref = make()
+        if finish == "all":
+            assert result.all() == ROWS[:1]
+        elif finish == "one":
+            assert result.one() == ROWS[0]
+        else:
+            assert result.fetchone() == ROWS[0]
+            result.close()
+        del result
+        assert ref() is None
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def test_chunked_iterator_result_scalars_and_logging() -> None:

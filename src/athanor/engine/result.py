@@ -369,6 +369,11 @@ class _IteratorCursor:
         return list(islice(self._rows, size))
 
 
+def _no_more_chunks(yield_per: int | None) -> Iterator[Sequence[RawRow]]:
+    """The producer of a released chunk source: nothing more."""
+    return iter(())
+
+
 class _ChunkSource(_RowSource):
     """Rows from a producer of lists of rows, started with the ``yield_per`` in effect."""
 
@@ -383,6 +388,15 @@ class _ChunkSource(_RowSource):
             if rows:
                 return list(rows)  # a copy: closing the result clears its batch
         return ()
+
+    def _release(self) -> None:
+        """Also drop the producer: it usually refers back to the result (the ORM's loading
+        closures do), and without this every result would be a reference cycle left to the
+        cyclic garbage collector instead of being freed as soon as it is dropped."""
+        super()._release()
+        self.origin = _no_more_chunks
+        if hasattr(self, "_chunks"):
+            del self._chunks
 
 
 class _NoRowsSource(_RowSource):
