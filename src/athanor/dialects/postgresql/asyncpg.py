@@ -145,13 +145,17 @@ class AsyncpgCursor(AsyncAdaptedCursor):
     _connection: AsyncpgConnection
 
     async def _execute(self, operation: str, parameters: Any) -> None:
-        if isinstance(parameters, Mapping):
+        # (The engine passes tuples: the exact type test spares the ABC check on every call.)
+        if type(parameters) is not tuple and isinstance(parameters, Mapping):
             raise ProgrammingError(
                 "asyncpg takes positional parameters ($1, $2, ...): pass a tuple or list"
             )
         connection = self._connection
-        await connection._begin_if_needed()
-        prepared, self.description = await connection._prepare(operation)
+        # The common case (inside a transaction, statement prepared before) awaits nothing.
+        entry = None if connection._needs_begin() else connection._cached_statement(operation)
+        if entry is None:
+            entry = await connection._begin_and_prepare(operation)
+        prepared, self.description = entry
         args = parameters or ()
         if self.server_side and not connection.autocommit:
             self._driver_cursor = await prepared.cursor(*args)
@@ -161,9 +165,7 @@ class AsyncpgCursor(AsyncAdaptedCursor):
         self.rowcount = _rowcount(prepared.get_statusmsg())
 
     async def _executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
-        connection = self._connection
-        await connection._begin_if_needed()
-        prepared, self.description = await connection._prepare(operation)
+        prepared, self.description = await self._connection._begin_and_prepare(operation)
         await prepared.executemany(seq_of_parameters)
         self.rowcount = -1
 
@@ -213,11 +215,22 @@ class AsyncpgConnection(AsyncAdaptedConnection):
             kw.setdefault("statement_cache_size", 0)
         return {"prepared_statement_cache_size": size}
 
-    async def _prepare(self, operation: str) -> tuple[Any, Any]:
+    def _cached_statement(self, operation: str) -> tuple[Any, Any] | None:
+        """The prepared statement and description cached for ``operation``, if any (checked
+        before awaiting :meth:`_begin_and_prepare`, so a hit costs no coroutine)."""
         statements = self._statements
         entry = statements.get(operation)
         if entry is not None:
             statements.move_to_end(operation)
+        return entry
+
+    async def _begin_and_prepare(self, operation: str) -> tuple[Any, Any]:
+        """``BEGIN`` if a transaction must start, then the prepared statement and description
+        for ``operation`` (prepared on the server and cached unless cached already)."""
+        if self._needs_begin():
+            await self.driver_connection.execute("BEGIN")
+        entry = self._cached_statement(operation)
+        if entry is not None:
             return entry
         if self._cache_size:
             prepared = await self.driver_connection.prepare(operation)
@@ -231,6 +244,7 @@ class AsyncpgConnection(AsyncAdaptedConnection):
         )
         entry = (prepared, description)
         if self._cache_size:
+            statements = self._statements
             statements[operation] = entry
             if len(statements) > self._cache_size:
                 statements.popitem(last=False)
@@ -257,10 +271,9 @@ class AsyncpgConnection(AsyncAdaptedConnection):
                 self._statements.clear()
             raise
 
-    async def _begin_if_needed(self) -> None:
-        driver = self.driver_connection
-        if not self._autocommit and not driver.is_in_transaction():
-            await driver.execute("BEGIN")
+    def _needs_begin(self) -> bool:
+        """Whether a statement must first send ``BEGIN`` (DBAPI transactions are implicit)."""
+        return not self._autocommit and not self.driver_connection.is_in_transaction()
 
     async def _commit(self) -> None:
         if self.driver_connection.is_in_transaction():

@@ -40,9 +40,22 @@ def _sync_bind(bind: Any) -> Any:
     return bind
 
 
-def _buffered_execute(session: Session, statement: Any, params: Any, kw: dict[str, Any]) -> Any:
+def _buffered_execute(
+    session: Session,
+    statement: Any,
+    params: Any,
+    execution_options: Mapping[str, Any] | None,
+    bind_arguments: Mapping[str, Any] | None,
+    kw: dict[str, Any],
+) -> Any:
     """``session.execute`` with every row fetched and turned into objects inside the bridge."""
-    result = session.execute(statement, params, **kw)
+    result = session.execute(
+        statement,
+        params,
+        execution_options=execution_options,
+        bind_arguments=bind_arguments,
+        **kw,
+    )
     if isinstance(result, CursorResult):
         if result.is_server_side:
             result.close()
@@ -192,9 +205,14 @@ class AsyncSession(_AsyncOnly):
         **kw: Any,
     ) -> Result[Any]:
         """Run a statement; the result is fully buffered (use :meth:`stream` to stream)."""
-        options = {"execution_options": execution_options, "bind_arguments": bind_arguments, **kw}
         result: Result[Any] = await greenlet_spawn(
-            _buffered_execute, self.sync_session, statement, params, options
+            _buffered_execute,
+            self.sync_session,
+            statement,
+            params,
+            execution_options,
+            bind_arguments,
+            kw,
         )
         return result
 
