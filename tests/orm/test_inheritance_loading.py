@@ -8,7 +8,17 @@ from typing import Any
 
 import pytest
 
-from athanor import ForeignKey, String, create_engine, delete, insert, or_, select, update
+from athanor import (
+    ForeignKey,
+    String,
+    create_engine,
+    delete,
+    event,
+    insert,
+    or_,
+    select,
+    update,
+)
 from athanor import exc as sa_exc
 from athanor.orm import (
     AbstractConcreteBase,
@@ -316,3 +326,51 @@ def test_concrete_classes_query_their_own_tables(backend) -> None:
         with pytest.raises(sa_exc.InvalidRequestError, match="AbstractConcreteBase"):
             select(Person)
     eng.dispose()
+
+
+def test_polymorphic_rows_make_their_objects_in_row_order(engine, m) -> None:
+    """Rows of one class in a run load together, yet objects (and their ``load`` events)
+    still come in row order across the classes."""
+    with Session(engine) as session:
+        session.add_all(
+            [
+                m.Manager(name="Pearl", manager_name="P"),
+                m.Manager(name="Patrick", manager_name="Q"),
+                m.Engineer(name="Sandy", engineer_info="scientist"),
+            ]
+        )
+        session.commit()
+    loaded: list[str] = []
+
+    def on_load(obj: Any, context: Any) -> None:
+        loaded.append(obj.name)
+
+    event.listen(m.Employee, "load", on_load, propagate=True)
+    try:
+        with Session(engine) as session:
+            found = session.scalars(select(m.Employee).order_by(m.Employee.id)).all()
+    finally:
+        event.remove(m.Employee, "load", on_load)
+    names = [e.name for e in found]
+    assert [type(e) for e in found] == [
+        m.Manager,
+        m.Engineer,
+        m.Principal,
+        m.Employee,
+        m.Manager,
+        m.Manager,
+        m.Engineer,
+    ]
+    assert (
+        loaded
+        == names
+        == [
+            "Mr. Krabs",
+            "SpongeBob",
+            "Squidward",
+            "Plankton",
+            "Pearl",
+            "Patrick",
+            "Sandy",
+        ]
+    )

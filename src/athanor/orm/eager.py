@@ -439,9 +439,11 @@ class JoinedRows:
         session: Session,
         nodes: dict[RelationshipProperty, Node],
         processors: Sequence[Any] | None,
-        make_loader: Callable[..., Callable[[Sequence[Any]], Any]],
+        make_loader: Callable[..., Callable[[Sequence[Sequence[Any]]], list[Any]]],
     ) -> None:
-        self.entries: list[tuple[Node, Callable[[Sequence[Any]], Any], JoinedRows | None]] = []
+        self.entries: list[
+            tuple[Node, Callable[[Sequence[Sequence[Any]]], list[Any]], JoinedRows | None]
+        ] = []
         for node in nodes.values():
             if node.strategy not in _FROM_ROWS:
                 continue
@@ -455,27 +457,51 @@ class JoinedRows:
         self.touched: dict[tuple[int, int], tuple[Node, tuple[Any, list[Any], set[int]]]] = {}
         self.children: dict[Node, list[Any]] = {}
 
-    def row(self, parent: Any, raw: Sequence[Any]) -> None:
-        """Take the joined objects of ``parent`` from one raw row."""
+    def rows(self, parents: Sequence[Any], raws: Sequence[Sequence[Any]]) -> None:
+        """Take the joined objects of ``parents`` from their raw rows (one parent per row;
+        rows without a parent, None, are left out)."""
+        if any(p is None for p in parents):
+            kept = [i for i, p in enumerate(parents) if p is not None]
+            parents = [parents[i] for i in kept]
+            raws = [raws[i] for i in kept]
         for node, loader, below in self.entries:
-            child = loader(raw)
-            if below is not None and child is not None:
-                below.row(child, raw)
-            key = (id(parent), id(node))
-            if key in self.skipped:
-                continue
-            entry = self.collected.get(key)
-            if entry is None:
-                if node.prop.key in parent.__dict__:
-                    self.skipped.add(key)
+            children = loader(raws)
+            if below is not None:
+                below.rows(children, raws)
+            self._collect(node, parents, children)
+
+    def _collect(self, node: Node, parents: Sequence[Any], children: Sequence[Any]) -> None:
+        """File ``children[i]`` under ``parents[i]``; a parent's rows usually come together,
+        so its entry is looked up once per run of rows rather than once per row."""
+        node_id = id(node)
+        attribute = node.prop.key
+        collected, touched, skipped = self.collected, self.touched, self.skipped
+        loaded = self.children.setdefault(node, [])
+        last: Any = None
+        key = (0, 0)
+        entry: tuple[Any, list[Any], set[int]] | None = None
+        for parent, child in zip(parents, children, strict=True):
+            if parent is not last:
+                last = parent
+                key = (id(parent), node_id)
+                entry = None
+                if key in skipped:
                     continue
-                entry = self.collected[key] = (parent, [], set())
-                self.touched[key] = (node, entry)
-            if child is not None and id(child) not in entry[2]:
-                entry[2].add(id(child))
+                entry = collected.get(key)
+                if entry is None:
+                    if attribute in parent.__dict__:
+                        skipped.add(key)
+                        continue
+                    entry = collected[key] = (parent, [], set())
+                    touched[key] = (node, entry)
+            if entry is None or child is None:
+                continue
+            seen = entry[2]
+            if id(child) not in seen:
+                seen.add(id(child))
                 entry[1].append(child)
-                self.touched[key] = (node, entry)
-                self.children.setdefault(node, []).append(child)
+                touched[key] = (node, entry)
+                loaded.append(child)
 
     def finish(self, session: Session) -> None:
         """Store the values collected from a batch of rows; run the post-loads below them."""

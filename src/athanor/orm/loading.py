@@ -8,7 +8,6 @@ lookup by a tuple key, then ``cls.__new__`` plus one ``__dict__.update`` for new
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from itertools import islice
 from operator import itemgetter
@@ -34,6 +33,12 @@ if TYPE_CHECKING:
 
 _CHUNK = 1000
 _new_state = InstanceState.__new__
+_NO_KEY = object()
+
+RowsLoader = Callable[[Sequence[Sequence[Any]]], list[Any]]
+"""Makes one value (an object, None or a column value) per row of a batch, in row order.
+
+Loaders take whole batches so that no Python call is made per row and entity."""
 _plans: dict[Hashable, LoadingPlan] = {}
 _MAX_PLANS = 500
 
@@ -173,14 +178,16 @@ class LoadingPlan:
         context = None
         if self.overrides or self.lazy_options or mode:
             context = LoadContext(self.overrides, self.lazy_options, mode)
-        makers: list[Callable[[Sequence[Any]], Any]] = []
+        makers: list[RowsLoader] = []
         for mapper, start, count, load_keys in self.parts:
             if mapper is None:
-                makers.append(_column_getter(start, processors))
+                makers.append(_each_row(_column_getter(start, processors)))
             elif isinstance(mapper, Bundle):
                 getters = [_column_getter(start + i, processors) for i in range(count)]
                 makers.append(
-                    mapper.create_row_processor(statement, getters, list(mapper.c.keys()))
+                    _each_row(
+                        mapper.create_row_processor(statement, getters, list(mapper.c.keys()))
+                    )
                 )
             else:
                 makers.append(
@@ -201,16 +208,13 @@ class LoadingPlan:
             (only,) = makers
 
             def build_rows(rows: Sequence[Any]) -> list[tuple[Any, ...]]:
-                # One entity: no Python call per row beyond its maker.
-                return [(item,) for item in map(only, rows)]
+                return [(item,) for item in only(rows)]
         else:
             all_makers = tuple(makers)
 
-            def row_fn(row: Sequence[Any]) -> tuple[Any, ...]:
-                return tuple([make(row) for make in all_makers])
-
             def build_rows(rows: Sequence[Any]) -> list[tuple[Any, ...]]:
-                return list(map(row_fn, rows))
+                # Column by column: each maker takes the whole batch, zip pairs them up.
+                return list(zip(*[make(rows) for make in all_makers], strict=True))
 
         finish = (
             self._eager_loader(session, processors, context, statement, token)
@@ -269,7 +273,7 @@ class LoadingPlan:
             count: int,
             procs: Any,
             load_keys: tuple[str, ...] | None,
-        ) -> Callable[[Sequence[Any]], Any]:
+        ) -> RowsLoader:
             return instance_loader(
                 session, mapper, start, count, procs, False, context, load_keys, token
             )
@@ -281,13 +285,10 @@ class LoadingPlan:
 
         def finish(rows: Sequence[Any], built: list[tuple[Any, ...]]) -> None:
             for index, nodes, joined in levels:
-                objects = list(
-                    {id(o): o for o in (b[index] for b in built) if o is not None}.values()
-                )
+                loaded = [b[index] for b in built]
+                objects = list({id(o): o for o in loaded if o is not None}.values())
                 if joined.entries:
-                    for raw, item in zip(rows, built, strict=True):
-                        if item[index] is not None:
-                            joined.row(item[index], raw)
+                    joined.rows(loaded, rows)
                     joined.finish(session)
                 eager.post_load(session, objects, nodes, statement)
 
@@ -722,17 +723,22 @@ def _result_key(named: tuple[str, ColumnElement], taken: list[str]) -> str:
 def _column_getter(index: int, processors: Sequence[Any] | None) -> Callable[[Sequence[Any]], Any]:
     process = processors[index] if processors is not None else None
     if process is None:
-
-        def get(row: Sequence[Any]) -> Any:
-            return row[index]
-
-        return get
+        return itemgetter(index)
 
     def get_processed(row: Sequence[Any]) -> Any:
         value = row[index]
         return None if value is None else process(value)
 
     return get_processed
+
+
+def _each_row(make: Callable[[Sequence[Any]], Any]) -> RowsLoader:
+    """The batch loader calling ``make`` on each row."""
+
+    def make_all(rows: Sequence[Sequence[Any]]) -> list[Any]:
+        return list(map(make, rows))
+
+    return make_all
 
 
 def instance_loader(
@@ -745,8 +751,9 @@ def instance_loader(
     context: LoadContext | None = None,
     load_keys: Sequence[str] | None = None,
     identity_token: Hashable = None,
-) -> Callable[[Sequence[Any]], Any]:
-    """A function making (or finding) the ``mapper`` instance in columns ``start:start+count``.
+) -> RowsLoader:
+    """A function making (or finding) the ``mapper`` instance in columns ``start:start+count``
+    of each row of a batch (None for a row whose primary key columns are all NULL).
 
     ``load_keys`` names the attributes those columns hold when a query's column options
     changed them from the mapper's default set; objects are keyed in the identity map with
@@ -779,14 +786,15 @@ def _polymorphic_loader(
     context: LoadContext | None,
     keys: Sequence[str],
     identity_token: Hashable,
-) -> Callable[[Sequence[Any]], Any]:
+) -> RowsLoader:
     """The loader of a class with subclasses: each row's discriminator picks the class, whose
-    loader gets the columns among ``keys`` that the class maps."""
+    loader gets the columns among ``keys`` that the class maps.  Consecutive rows of one class
+    load as one batch, so objects are still made in row order."""
     position = start + list(keys).index(str(mapper._polymorphic_key))
     process = processors[position] if processors is not None else None
-    loaders: dict[Any, Callable[[Sequence[Any]], Any]] = {}
+    loaders: dict[Any, RowsLoader] = {}
 
-    def loader_for(target: Mapper) -> Callable[[Sequence[Any]], Any]:
+    def loader_for(target: Mapper) -> RowsLoader:
         props = target._props
         indices = [start + i for i, k in enumerate(keys) if k in props]
         target_keys = tuple(keys[i - start] for i in indices)
@@ -804,22 +812,20 @@ def _polymorphic_loader(
         )
         fill = [(i, p) for i, p in enumerate(procs or ()) if p is not None] or None
 
-        def load_target(row: Sequence[Any]) -> Any:
-            values = [row[i] for i in indices]
-            obj = load(values)
-            if obj is not None:
-                d = obj.__dict__
-                if any(k not in d for k in target_keys):
-                    # Found in the identity map, loaded before without this class's columns.
-                    _populate_existing(obj, d[STATE_KEY], target_keys, values, fill, False)
-            return obj
+        def load_target(rows: Sequence[Sequence[Any]]) -> list[Any]:
+            picked = [[row[i] for i in indices] for row in rows]
+            loaded = load(picked)
+            for obj, values in zip(loaded, picked, strict=True):
+                if obj is not None:
+                    d = obj.__dict__
+                    if any(k not in d for k in target_keys):
+                        # Found in the identity map, loaded before without this class's columns.
+                        _populate_existing(obj, d[STATE_KEY], target_keys, values, fill, False)
+            return loaded
 
         return load_target
 
-    def load(row: Sequence[Any]) -> Any:
-        value = row[position]
-        if value is not None and process is not None:
-            value = process(value)
+    def loader_of(value: Any) -> RowsLoader:
         found = loaders.get(value)
         if found is None:
             target = mapper if value is None else mapper.polymorphic_map.get(value)
@@ -833,7 +839,26 @@ def _polymorphic_loader(
                     "the row"
                 )
             found = loaders[value] = loader_for(target)
-        return found(row)
+        return found
+
+    def load(rows: Sequence[Sequence[Any]]) -> list[Any]:
+        loaded: list[Any] = []
+        run: list[Sequence[Any]] = []
+        run_loader: RowsLoader | None = None
+        for row in rows:
+            value = row[position]
+            if value is not None and process is not None:
+                value = process(value)
+            row_loader = loaders.get(value)
+            if row_loader is None or row_loader is not run_loader:
+                if run_loader is not None:
+                    loaded += run_loader(run)
+                    run = []
+                run_loader = loader_of(value)
+            run.append(row)
+        if run_loader is not None:
+            loaded += run_loader(run)
+        return loaded
 
     return load
 
@@ -848,7 +873,7 @@ def _plain_loader(
     context: LoadContext | None = None,
     load_keys: Sequence[str] | None = None,
     identity_token: Hashable = None,
-) -> Callable[[Sequence[Any]], Any]:
+) -> RowsLoader:
     """The loader of one class whose rows need no discriminator."""
     cls = mapper.class_
     identity_class = mapper._identity_class
@@ -864,65 +889,85 @@ def _plain_loader(
     identity_map = session.identity_map
     id_dict = identity_map._dict
     callback = identity_map._callback
-    ref = weakref.ref
     session_id = session.hash_key
     new_object: Any = object.__new__ if cls.__new__ is object.__new__ else cls.__new__  # type: ignore[comparison-overlap]
     load_listeners = mapper.dispatch.load
     single_pk = pk_positions[0] if len(pk_positions) == 1 else None
 
-    def load(row: Sequence[Any]) -> Any:
-        if single_pk is not None:
-            pk_value = row[single_pk]
-            if pk_value is None:
-                return None
-            key = (identity_class, (pk_value,), identity_token)
-        else:
-            ident = tuple([row[i] for i in pk_positions])
-            if all(v is None for v in ident):
-                return None
-            key = (identity_class, ident, identity_token)
-        found = id_dict.get(key)
-        if found is not None:
-            obj = found()
-            if obj is not None:
-                state: InstanceState = obj.__dict__[STATE_KEY]
-                if state.expired or populate_existing:
-                    _populate_existing(obj, state, keys, row[start:end], procs, populate_existing)
-                    for fn in mapper.dispatch.refresh:
-                        fn(obj, context, None)
-                return obj
-        values: Any = row[start:end] if start or end != len(row) else row
-        if procs is not None:
-            values = list(values)
-            for i, process in procs:
-                value = values[i]
-                if value is not None:
-                    values[i] = process(value)
-        obj = new_object(cls)
-        d = obj.__dict__
-        d.update(zip(keys, values, strict=False))
-        state = _new_state(InstanceState)
-        state.obj = ref(obj)
-        state.mapper = mapper
-        state.key = key
-        state.session_id = session_id
-        state.committed_state = {}
-        state.modified = False
-        state.expired = False
-        state.deleted = False
-        state.pending_appends = None
-        state._info = None
-        state.load_context = context
-        d[STATE_KEY] = state
-        identity_ref = IdentityRef(obj, callback)
-        identity_ref.key = key
-        id_dict[key] = identity_ref
-        if load_listeners:
-            for fn in load_listeners:
-                fn(obj, None)
-        return obj
+    # A row with the previous row's key gives the previous row's object without a lookup
+    # (a joined eager load repeats each parent once per child), unless each row must
+    # overwrite the object again.
+    repeats = not populate_existing
 
-    return load
+    def load_rows(rows: Sequence[Sequence[Any]]) -> list[Any]:
+        loaded: list[Any] = []
+        append = loaded.append
+        last_pk: Any = _NO_KEY
+        obj: Any = None
+        for row in rows:
+            if single_pk is not None:
+                pk_value = row[single_pk]
+                if pk_value is None:
+                    append(None)
+                    continue
+                if repeats and pk_value == last_pk:
+                    append(obj)
+                    continue
+                last_pk = pk_value
+                key = (identity_class, (pk_value,), identity_token)
+            else:
+                ident = tuple([row[i] for i in pk_positions])
+                if all(v is None for v in ident):
+                    append(None)
+                    continue
+                key = (identity_class, ident, identity_token)
+            found = id_dict.get(key)
+            if found is not None:
+                obj = found()
+                if obj is not None:
+                    state: InstanceState = obj.__dict__[STATE_KEY]
+                    if state.expired or populate_existing:
+                        _populate_existing(
+                            obj, state, keys, row[start:end], procs, populate_existing
+                        )
+                        for fn in mapper.dispatch.refresh:
+                            fn(obj, context, None)
+                    append(obj)
+                    continue
+            values: Any = row[start:end] if start or end != len(row) else row
+            if procs is not None:
+                values = list(values)
+                for i, process in procs:
+                    value = values[i]
+                    if value is not None:
+                        values[i] = process(value)
+            obj = new_object(cls)
+            d = obj.__dict__
+            # No ``strict=``: parsing a keyword argument costs more than the rest of the call.
+            d.update(zip(keys, values))  # noqa: B905
+            identity_ref = IdentityRef(obj, callback)
+            identity_ref.key = key
+            state = _new_state(InstanceState)
+            state.obj = identity_ref  # the identity map's weak reference serves the state too
+            state.mapper = mapper
+            state.key = key
+            state.session_id = session_id
+            state.committed_state = {}
+            state.modified = False
+            state.expired = False
+            state.deleted = False
+            state.pending_appends = None
+            state._info = None
+            state.load_context = context
+            d[STATE_KEY] = state
+            id_dict[key] = identity_ref
+            if load_listeners:
+                for fn in load_listeners:
+                    fn(obj, None)
+            append(obj)
+        return loaded
+
+    return load_rows
 
 
 def _check_token(token: Any) -> None:
