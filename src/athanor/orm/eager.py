@@ -227,7 +227,12 @@ def _target_columns(node: Node) -> list[ColumnElement] | None:
 
 
 JoinStep = tuple[
-    Any, ColumnElement | None, bool, Sequence[ColumnElement], Sequence[ColumnElement], Any
+    Any,
+    ColumnElement | None,
+    bool,
+    Sequence[ColumnElement],
+    Sequence[ColumnElement],
+    Any,
 ]
 """One JOIN a joined eager load adds: target, ON clause, outer or not, columns, ORDER BY and
 the mapper of the target (no target and ON clause: only columns, for ``contains_eager``)."""
@@ -295,7 +300,8 @@ def plan_joins(
             # Only the rows of the single-table subclass the relationship targets.
             discriminator = target_mapper.polymorphic_on.in_(target_mapper._identities())
             onclause = and_(
-                onclause, replace_columns(discriminator, node.alias.corresponding_column)
+                onclause,
+                replace_columns(discriminator, node.alias.corresponding_column),
             )
         by = prop.order_by if isinstance(prop.order_by, list) else prop.mapper._order_by_default
         alias = node.alias
@@ -468,9 +474,9 @@ class JoinedRows:
             children = loader(raws)
             if below is not None:
                 below.rows(children, raws)
-            self._collect(node, parents, children)
+            self._file(node, parents, children)
 
-    def _collect(self, node: Node, parents: Sequence[Any], children: Sequence[Any]) -> None:
+    def _file(self, node: Node, parents: Sequence[Any], children: Sequence[Any]) -> None:
         """File ``children[i]`` under ``parents[i]``; a parent's rows usually come together,
         so its entry is looked up once per run of rows rather than once per row."""
         node_id = id(node)
@@ -564,19 +570,25 @@ def _base_select(prop: RelationshipProperty, options: Sequence[Any]) -> Select:
     return stmt.options(Origin(prop), *options)
 
 
-def _keys_of(prop: RelationshipProperty, objects: Sequence[Any]) -> list[tuple[Any, ...] | None]:
-    keys: list[tuple[Any, ...] | None] = []
+def _keys_of(prop: RelationshipProperty, objects: Sequence[Any]) -> list[Any]:
+    """Each object's key in the loaded rows (None: no key); a key of one column is its plain
+    value, so rows are grouped without a tuple per row."""
+    single = len(_remote_key(prop)) == 1
+    keys: list[Any] = []
     for obj in objects:
         values = prop._parent_values(obj.__dict__[STATE_KEY], obj)
-        keys.append(None if values is None or all(v is None for v in values) else tuple(values))
+        if values is None or all(v is None for v in values):
+            keys.append(None)
+        else:
+            keys.append(values[0] if single else tuple(values))
     return keys
 
 
 def _assign(
     prop: RelationshipProperty,
     objects: Sequence[Any],
-    keys: Sequence[tuple[Any, ...] | None],
-    found: dict[tuple[Any, ...], list[Any]],
+    keys: Sequence[Any],
+    found: dict[Any, list[Any]],
 ) -> None:
     for obj, key in zip(objects, keys, strict=True):
         items = found.get(key, []) if key is not None else []
@@ -584,13 +596,14 @@ def _assign(
         set_committed_value(obj, prop.key, value)
 
 
-def _collect(result: Any, found: dict[tuple[Any, ...], list[Any]], unique: bool = True) -> None:
-    """File each loaded object under its parent key; ``unique`` drops repeated
-    (object, key) rows, which only joins (many-to-many, subqueries) can produce."""
+def _collect(result: Any, found: dict[Any, list[Any]], unique: bool = True) -> None:
+    """File each loaded object under its parent key (as :func:`_keys_of` makes them);
+    ``unique`` drops repeated (object, key) rows, which only joins (many-to-many,
+    subqueries) can produce."""
     rows = result.unique(_row_identity) if unique else result
     if len(result._metadata.keys) == 2:
         for obj, key in rows:
-            found.setdefault((key,), []).append(obj)
+            found.setdefault(key, []).append(obj)
         return
     for row in rows:
         found.setdefault(tuple(row[1:]), []).append(row[0])
@@ -611,16 +624,20 @@ def _carried(objects: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
 
 
 def _selectin(
-    session: Session, prop: RelationshipProperty, objects: Sequence[Any], options: Sequence[Any]
+    session: Session,
+    prop: RelationshipProperty,
+    objects: Sequence[Any],
+    options: Sequence[Any],
 ) -> None:
     keys = _keys_of(prop, objects)
-    found: dict[tuple[Any, ...], list[Any]] = {}
+    found: dict[Any, list[Any]] = {}
     wanted = list(dict.fromkeys(k for k in keys if k is not None))
     token, run_options = _carried(objects)
+    remote = _remote_key(prop)
     if prop.direction == MANYTOONE and not filters_target(prop, options):
         remaining = []
         for key in wanted:
-            identity = prop._identity_of_target(list(key), token)
+            identity = prop._identity_of_target([key] if len(remote) == 1 else list(key), token)
             hit = None if identity is None else session.identity_map.get_object(identity)
             if hit is None:
                 remaining.append(key)
@@ -634,11 +651,10 @@ def _selectin(
 
     base = _base_select(prop, options)
     unique = prop.direction == MANYTOMANY or plan_for(base).requires_unique
-    remote = _remote_key(prop)
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK]
         if len(remote) == 1:
-            crit = remote[0].in_([k[0] for k in chunk])
+            crit = remote[0].in_(chunk)
         else:
             crit = or_(*[and_(*[c == v for c, v in zip(remote, k, strict=True)]) for k in chunk])
         _collect(session.execute(base.where(crit), execution_options=run_options), found, unique)
@@ -661,7 +677,7 @@ def _subquery(
     remote = _remote_key(prop)
     base = _base_select(prop, options)
     onclause = and_(*[r == parents.c[f"key_{i}"] for i, r in enumerate(remote)])
-    found: dict[tuple[Any, ...], list[Any]] = {}
+    found: dict[Any, list[Any]] = {}
     _, run_options = _carried(objects)
     _collect(session.execute(base.join(parents, onclause), execution_options=run_options), found)
     _assign(prop, objects, _keys_of(prop, objects), found)

@@ -203,19 +203,10 @@ class LoadingPlan:
                         token,
                     )
                 )
-        build_rows: Callable[[Sequence[Any]], list[tuple[Any, ...]]]
-        if len(makers) == 1:
-            (only,) = makers
-
-            def build_rows(rows: Sequence[Any]) -> list[tuple[Any, ...]]:
-                return [(item,) for item in only(rows)]
-        else:
-            all_makers = tuple(makers)
-
-            def build_rows(rows: Sequence[Any]) -> list[tuple[Any, ...]]:
-                # Column by column: each maker takes the whole batch, zip pairs them up.
-                return list(zip(*[make(rows) for make in all_makers], strict=True))
-
+        single = len(makers) == 1
+        # A joined eager collection repeats its parent on consecutive rows, which unique()
+        # (required then) would drop: a single-entity result drops them before making rows.
+        drop_repeats = single and self.requires_unique
         finish = (
             self._eager_loader(session, processors, context, statement, token)
             if self.trees
@@ -237,14 +228,20 @@ class LoadingPlan:
             if self.requires_unique:
                 eager.check_unique(True, result._source.uniquing)
             for rows in batches(yield_per):
-                built = build_rows(rows)
+                # Column by column: each maker takes the whole batch.
+                columns = [make(rows) for make in makers]
                 if context is not None:
-                    context.objects += len(built)
+                    context.objects += len(rows)
                 for index, targets, loaded in subclass_loads:
-                    load_subclass_columns(session, [b[index] for b in built], targets, loaded)
+                    load_subclass_columns(session, columns[index], targets, loaded)
                 if finish is not None:
-                    finish(rows, built)
-                yield built
+                    finish(rows, columns)
+                if not single:
+                    yield list(zip(*columns, strict=True))
+                elif drop_repeats:
+                    yield [(item,) for item in _without_repeats(columns[0])]
+                else:
+                    yield [(item,) for item in columns[0]]
 
         yield_per = options.get("yield_per") if options else None
         result = ChunkedIteratorResult(
@@ -263,8 +260,9 @@ class LoadingPlan:
         context: LoadContext | None,
         statement: Select,
         token: Hashable,
-    ) -> Callable[[Sequence[Any], list[tuple[Any, ...]]], None]:
-        """Per batch of rows: fill joined eager loads from the rows, then run the others."""
+    ) -> Callable[[Sequence[Any], list[list[Any]]], None]:
+        """Per batch of rows: fill joined eager loads from the rows, then run the others
+        (given the rows and, per result column, its values)."""
 
         def make_loader(
             session: Session,
@@ -283,9 +281,9 @@ class LoadingPlan:
             for index, nodes in self.trees
         ]
 
-        def finish(rows: Sequence[Any], built: list[tuple[Any, ...]]) -> None:
+        def finish(rows: Sequence[Any], columns: list[list[Any]]) -> None:
             for index, nodes, joined in levels:
-                loaded = [b[index] for b in built]
+                loaded = columns[index]
                 objects = list({id(o): o for o in loaded if o is not None}.values())
                 if joined.entries:
                     joined.rows(loaded, rows)
@@ -718,6 +716,17 @@ def _result_key(named: tuple[str, ColumnElement], taken: list[str]) -> str:
     while f"{name}_{counter}" in taken:
         counter += 1
     return f"{name}_{counter}"
+
+
+def _without_repeats(items: list[Any]) -> list[Any]:
+    """``items`` without the items that are the very object of the item before them."""
+    kept: list[Any] = []
+    last: Any = _NO_KEY
+    for item in items:
+        if item is not last:
+            kept.append(item)
+            last = item
+    return kept
 
 
 def _column_getter(index: int, processors: Sequence[Any] | None) -> Callable[[Sequence[Any]], Any]:
