@@ -2,8 +2,9 @@
 
 ``select(User, Address.email)`` keeps its entities until execution; the plan built once per
 statement shape says which columns of the driver row feed which mapper.  Each execution
-makes one row function that builds objects straight from driver tuples: an identity-map
-lookup by a tuple key, then ``cls.__new__`` plus one ``__dict__.update`` for new objects.
+makes one loader per entity that builds objects straight from a batch of driver tuples: an
+identity-map lookup by a tuple key, then ``cls.__new__`` plus one ``__dict__.update`` for
+new objects.
 """
 
 from __future__ import annotations
