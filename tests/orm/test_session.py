@@ -7,8 +7,8 @@ import pickle
 
 import pytest
 
-from athanor import exc, inspect, select, text
-from athanor.orm import Session, sessionmaker
+from athanor import String, exc, inspect, select, text
+from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from athanor.orm.exc import DetachedInstanceError
 from orm.orm_models import Node, Post, StatementLog, User
 
@@ -298,3 +298,43 @@ def test_instance_state_lives_under_sa_key_only(engine) -> None:
         session.commit()
     public = {k: v for k, v in vars(user).items() if not k.startswith("_sa")}
     assert set(public) == {"id", "username", "email", "age", "created", "status"}
+
+
+class _EqBase(DeclarativeBase):
+    pass
+
+
+class _AlwaysEqual(_EqBase):
+    """Objects that all compare equal and cannot be hashed (like an ``eq=True`` dataclass)."""
+
+    __tablename__ = "always_equal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(20))
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_states_hash_by_identity_whatever_the_objects_equality(engine) -> None:
+    """An instance state is the weak reference to its object, but unlike a plain weak
+    reference it hashes and compares by identity: unhashable objects that compare equal
+    still get distinct states in the session's bookkeeping."""
+    _EqBase.metadata.create_all(engine)
+    try:
+        with Session(engine) as session:
+            first, second = _AlwaysEqual(name="a"), _AlwaysEqual(name="b")
+            session.add_all([first, second])
+            states = [inspect(first), inspect(second)]
+            assert states[0] != states[1] and len(set(states)) == 2
+            assert states[0]() is first and states[0].obj() is first
+            session.commit()
+            assert sorted(session.scalars(select(_AlwaysEqual.name))) == ["a", "b"]
+            assert session.identity_map._dict[states[1].key] is states[1]
+            del first, second
+            gc.collect()
+            assert len(session.identity_map) == 0
+    finally:
+        _EqBase.metadata.drop_all(engine)

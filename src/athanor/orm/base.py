@@ -99,8 +99,6 @@ def instance_state(obj: Any) -> InstanceState:
         return _new_state(obj)
     except AttributeError:
         raise orm_exc.UnmappedInstanceError(obj) from None
-    if state.obj is None:
-        state.obj = weakref.ref(obj)
     return state
 
 
@@ -115,7 +113,7 @@ def _new_state(obj: Any) -> InstanceState:
 
 
 _state_factory: Any = None
-"""The InstanceState class (set by athanor.orm.state, which imports this module)."""
+"""``athanor.orm.state.new_state`` (set by that module, which imports this one)."""
 
 
 def instance_dict(obj: Any) -> dict[str, Any]:
@@ -150,5 +148,5 @@ def _mapper_or_none(entity: Any) -> Mapper | None:
 
 def state_str(state: InstanceState) -> str:
     """``<User at 0x...>`` for messages."""
-    obj = state.obj() if state.obj is not None else None
+    obj = state()
     return f"<{state.class_.__name__} at 0x{id(obj):x}>"

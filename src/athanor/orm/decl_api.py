@@ -28,14 +28,13 @@ from athanor.orm.base import (
     DynamicMapped,
     Mapped,
     WriteOnlyMapped,
-    _new_state,
-    instance_state,
 )
 from athanor.orm.decl_intercept import DeclarativeAttributeIntercept
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, _all_registries
 from athanor.orm.properties import ColumnProperty, MappedColumn
 from athanor.orm.relationships import RelationshipProperty
+from athanor.orm.state import new_state
 from athanor.sql import types as sqltypes
 from athanor.sql.schema import Column, MetaData, Table
 
@@ -333,7 +332,12 @@ class _ResolveNamespace(dict[str, Any]):
 
 
 def _default_constructor(self: Any, **kwargs: Any) -> None:
-    """Set each keyword argument as an attribute (only mapped or existing attributes)."""
+    """Set each keyword argument as an attribute (only mapped or existing attributes).
+
+    The ``__init__`` of declarative classes; it is made once per new object, so the common
+    case (a configured mapper, column attributes nobody validates or listens to) is kept to
+    plain dict stores.
+    """
     cls = type(self)
     mapper = getattr(cls, "__mapper__", None)
     if mapper is None:
@@ -342,12 +346,20 @@ def _default_constructor(self: Any, **kwargs: Any) -> None:
                 raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
             setattr(self, key, value)
         return
-    mapper._check_configure()
-    for fn in mapper.dispatch.init:
-        fn(self, (), kwargs)
+    registry = mapper.registry
+    if registry is not None and registry._new_mappers:
+        mapper._check_configure()
+    listeners = mapper.dispatch.init
+    if listeners:
+        for fn in listeners:
+            fn(self, (), kwargs)
     d = self.__dict__
-    # A new object has no state yet: make it without instance_state()'s KeyError round trip.
-    state = _new_state(self) if STATE_KEY not in d else instance_state(self)
+    state = d.get(STATE_KEY)
+    if state is None:
+        # A new object has no state yet: make it without instance_state()'s lookups.
+        state = d[STATE_KEY] = new_state(
+            self, mapper if mapper.class_ is cls else mapper._for_class(cls)
+        )
     committed = state.committed_state
     plain = mapper._plain_scalar_impls
     for key, value in kwargs.items():
@@ -355,7 +367,8 @@ def _default_constructor(self: Any, **kwargs: Any) -> None:
         if impl is not None and impl.validator is None and not impl.dispatch.set:
             # A column attribute nobody validates or listens to: the same bookkeeping as
             # ScalarAttributeImpl.set for a new object, without the call.
-            committed.setdefault(key, d.get(key, NO_VALUE))
+            if key not in committed:
+                committed[key] = d.get(key, NO_VALUE)
             d[key] = value
             continue
         if not hasattr(cls, key):
@@ -713,8 +726,7 @@ class _DeclarativeRoot:
                 _map_declaratively(cls.registry, cls)
         super().__init_subclass__(**kw)
 
-    def __init__(self, **kwargs: Any) -> None:
-        _default_constructor(self, **kwargs)
+    __init__ = _default_constructor
 
 
 class DeclarativeBase(_DeclarativeRoot, metaclass=DeclarativeAttributeIntercept):

@@ -24,7 +24,7 @@ from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
 from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.polymorphic import load_subclass_columns, selectin_targets
 from athanor.orm.relationships import replace_columns
-from athanor.orm.state import IdentityRef, InstanceState
+from athanor.orm.state import InstanceState, _make_state, _object_gone
 from athanor.orm.strategy_options import Load, LoaderCriteria, expand_options
 from athanor.sql.elements import BindParameter, ColumnElement, and_
 from athanor.sql.selectable import FromClause, FromStatement, Join, Select, select
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from athanor.orm.session import Session
 
 _CHUNK = 1000
-_new_state = InstanceState.__new__
 _NO_KEY = object()
 
 RowsLoader = Callable[[Sequence[Sequence[Any]]], list[Any]]
@@ -898,7 +897,6 @@ def _plain_loader(
         procs = procs or None
     identity_map = session.identity_map
     id_dict = identity_map._dict
-    callback = identity_map._callback
     session_id = session.hash_key
     new_object: Any = object.__new__ if cls.__new__ is object.__new__ else cls.__new__  # type: ignore[comparison-overlap]
     load_listeners = mapper.dispatch.load
@@ -955,10 +953,7 @@ def _plain_loader(
             d = obj.__dict__
             # No ``strict=``: parsing a keyword argument costs more than the rest of the call.
             d.update(zip(keys, values))  # noqa: B905
-            identity_ref = IdentityRef(obj, callback)
-            identity_ref.key = key
-            state = _new_state(InstanceState)
-            state.obj = identity_ref  # the identity map's weak reference serves the state too
+            state = _make_state(InstanceState, obj, _object_gone)
             state.mapper = mapper
             state.key = key
             state.session_id = session_id
@@ -970,7 +965,7 @@ def _plain_loader(
             state._info = None
             state.load_context = context
             d[STATE_KEY] = state
-            id_dict[key] = identity_ref
+            id_dict[key] = state
             if load_listeners:
                 for fn in load_listeners:
                     fn(obj, None)

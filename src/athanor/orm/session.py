@@ -32,7 +32,7 @@ from athanor.orm.loading import (
 )
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import session_mode
-from athanor.orm.state import IdentityMap, IdentityRef, InstanceState
+from athanor.orm.state import IdentityMap, InstanceState
 from athanor.orm.unitofwork import UOWTransaction
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
@@ -687,13 +687,10 @@ class Session(EventTarget):
             raise
         identity_map = self.identity_map
         id_dict = identity_map._dict
-        callback = identity_map._callback
         new = self._new
         tx_new = tx._new
         for state, obj in uow.inserted:
-            ref = IdentityRef(obj, callback)
-            ref.key = state.key  # type: ignore[assignment]
-            id_dict[ref.key] = ref
+            id_dict[state.key] = state  # type: ignore[index]
             del new[state]
             tx_new[state] = obj
         if self.dispatch.pending_to_persistent:
@@ -728,8 +725,29 @@ class Session(EventTarget):
 
     def add(self, instance: Any, _warn: bool = True) -> None:
         """Place an object in the session; it is INSERTed (or UPDATEd) at the next flush."""
-        state = instance_state(instance)
-        state.mapper._check_configure()
+        try:
+            state: InstanceState = instance.__dict__[STATE_KEY]
+        except (KeyError, AttributeError):
+            state = instance_state(instance)
+        mapper = state.mapper
+        registry = mapper.registry
+        if registry is not None and registry._new_mappers:
+            mapper._check_configure()
+        dispatch = self.dispatch
+        if (
+            state.key is None
+            and state.session_id is None
+            and not mapper._relationships
+            and not (dispatch.before_attach or dispatch.transient_to_pending)
+            and not dispatch.after_attach
+        ):
+            # A new object with nothing to cascade, nobody listening: it just becomes pending.
+            self._new[state] = instance
+            state.session_id = self.hash_key
+            tx = self._transaction
+            if tx is not None:
+                tx._added[state] = instance
+            return
         self._save_or_update_state(state, instance)
 
     def add_all(self, instances: Iterable[Any]) -> None:

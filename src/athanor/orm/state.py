@@ -55,11 +55,36 @@ class History(NamedTuple):
 HISTORY_BLANK = History([], [], [])
 
 
-class InstanceState:
-    """The ORM's bookkeeping for one mapped object (``athanor.inspect(obj)`` returns it)."""
+def _object_gone(state: InstanceState) -> None:
+    """The object of ``state`` was garbage collected: drop it from its session's identity map.
+
+    The state is the weak reference the identity map holds, so this is that reference's
+    callback; an identity map keeps only the objects it holds strongly (modified ones).
+    """
+    session_id = state.session_id
+    if session_id is not None and state.key is not None:
+        session = _sessions.get(session_id)
+        if session is not None:
+            found = session.identity_map._dict
+            if found.get(state.key) is state:
+                del found[state.key]
+
+
+_make_state = weakref.ref.__new__
+"""``_make_state(InstanceState, obj, _object_gone)``: a bare state, one C call (the slots are
+then set by the caller, as :func:`new_state` does)."""
+
+
+class InstanceState(weakref.ref):  # type: ignore[type-arg]
+    """The ORM's bookkeeping for one mapped object (``athanor.inspect(obj)`` returns it).
+
+    The state is itself the weak reference to its object (``state()`` is the object) and
+    the identity map's entry for it, so a mapped object costs the garbage collector three
+    containers (object, ``__dict__``, state) plus its identity key, not five.  Equality and
+    hashing are by identity, not by the referent as for a plain ``weakref.ref``.
+    """
 
     __slots__ = (
-        "__weakref__",
         "_info",
         "committed_state",
         "deleted",
@@ -68,50 +93,49 @@ class InstanceState:
         "load_context",
         "mapper",
         "modified",
-        "obj",
         "pending_appends",
         "session_id",
     )
 
+    mapper: Mapper
+    key: IdentityKey | None
+    session_id: int | None
+    committed_state: Dict[str, Any]
+    modified: bool
+    expired: bool
+    deleted: bool
+    pending_appends: Dict[str, list[Any]] | None
+    _info: Dict[Any, Any] | None
+    load_context: Any
+    """What the query that loaded this object asked of attribute access (raiseload, N+1)."""
+
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+
+    def __new__(cls, obj: Any, mapper: Mapper) -> InstanceState:
+        return new_state(obj, mapper)
+
     def __init__(self, obj: Any, mapper: Mapper) -> None:
-        self.obj: weakref.ref[Any] | None = weakref.ref(obj)
-        self.mapper = mapper
-        self.key: IdentityKey | None = None
-        self.session_id: int | None = None
-        self.committed_state: Dict[str, Any] = {}
-        self.modified = False
-        self.expired = False
-        self.deleted = False
-        self.pending_appends: Dict[str, list[Any]] | None = None
-        self._info: Dict[Any, Any] | None = None
-        self.load_context: Any = None
-        """What the query that loaded this object asked of attribute access (raiseload, N+1)."""
+        """Set up by :meth:`__new__` (``weakref.ref.__init__`` would take ``mapper`` for a
+        callback)."""
 
-    # --- pickling: the weak reference to the object is restored on first use -----------------
+    # --- pickling: the state is rebuilt around the unpickled object ---------------------------
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {
+    def __reduce__(self) -> tuple[Any, ...]:
+        data = {
             "mapper_class": self.mapper.class_,
             "key": self.key,
             "committed_state": self.committed_state,
             "expired": self.expired,
             "info": self._info,
         }
+        return (_unpickle_state, (self(), data))
 
-    def __setstate__(self, data: dict[str, Any]) -> None:
-        from athanor.orm.base import class_mapper
-
-        self.obj = None
-        self.mapper = class_mapper(data["mapper_class"], configure=False)
-        self.key = data["key"]
-        self.session_id = None
-        self.committed_state = data["committed_state"]
-        self.modified = False
-        self.expired = data["expired"]
-        self.deleted = False
-        self.pending_appends = None
-        self._info = data["info"]
-        self.load_context = None
+    @property
+    def obj(self) -> InstanceState:
+        """A callable returning the object (the state itself), as in ``state.obj()``."""
+        return self
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -179,7 +203,7 @@ class InstanceState:
     @property
     def object(self) -> Any:
         """The mapped object (None if it was garbage collected)."""
-        return None if self.obj is None else self.obj()
+        return self()
 
     @property
     def dict(self) -> Dict[str, Any]:
@@ -283,7 +307,35 @@ class InstanceState:
         return f"<InstanceState of {self.mapper.class_.__name__} {status} key={self.key}>"
 
 
-base._state_factory = InstanceState
+def new_state(obj: Any, mapper: Mapper) -> InstanceState:
+    """The state of a new (transient) object of ``mapper``."""
+    state: InstanceState = _make_state(InstanceState, obj, _object_gone)
+    state.mapper = mapper
+    state.key = None
+    state.session_id = None
+    state.committed_state = {}
+    state.modified = False
+    state.expired = False
+    state.deleted = False
+    state.pending_appends = None
+    state._info = None
+    state.load_context = None
+    return state
+
+
+def _unpickle_state(obj: Any, data: dict[str, Any]) -> InstanceState:
+    """A detached object's state, rebuilt around the unpickled ``obj``."""
+    from athanor.orm.base import class_mapper
+
+    state = new_state(obj, class_mapper(data["mapper_class"], configure=False))
+    state.key = data["key"]
+    state.committed_state = data["committed_state"]
+    state.expired = data["expired"]
+    state._info = data["info"]
+    return state
+
+
+base._state_factory = new_state
 
 
 class AttributeState:
@@ -340,38 +392,21 @@ class _AttributeStates:
         return list(self._state.mapper._attribute_keys)
 
 
-class IdentityRef(weakref.ref):  # type: ignore[type-arg]
-    """The identity map's weak reference to an object, carrying the object's identity key.
+class IdentityMap:
+    """One object per database identity in a session, held weakly unless it has changes.
 
-    Unlike ``weakref.KeyedRef`` it has no Python ``__new__``/``__init__``: making one is a
-    C call, then ``ref.key = key`` (it is made once per loaded or inserted object).
+    ``_dict`` maps each identity key to the object's :class:`InstanceState`, which is a
+    weak reference to the object; a collected object's state removes its own entry.
     """
 
-    __slots__ = ("key",)
-    key: IdentityKey
-
-
-class IdentityMap:
-    """One object per database identity in a session, held weakly unless it has changes."""
-
-    __slots__ = ("__weakref__", "_callback", "_dict", "_modified")
+    __slots__ = ("__weakref__", "_dict", "_modified")
 
     def __init__(self) -> None:
-        self._dict: Dict[IdentityKey, IdentityRef] = {}
+        self._dict: Dict[IdentityKey, InstanceState] = {}
         self._modified: Dict[InstanceState, Any] = {}
-        selfref = weakref.ref(self)
-
-        def remove(ref: IdentityRef) -> None:
-            owner = selfref()
-            if owner is not None and owner._dict.get(ref.key) is ref:
-                del owner._dict[ref.key]
-
-        self._callback = remove
 
     def add(self, key: IdentityKey, obj: Any) -> None:
-        ref = IdentityRef(obj, self._callback)
-        ref.key = key
-        self._dict[key] = ref
+        self._dict[key] = obj.__dict__[STATE_KEY]
 
     def get_object(self, key: IdentityKey) -> Any:
         ref = self._dict.get(key)
