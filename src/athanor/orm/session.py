@@ -867,15 +867,16 @@ class Session(EventTarget):
         mapper = _ready_mappers.get(entity)
         if mapper is not None and type(ident) in _SCALAR_IDENTS:
             # The common case, kept short: a configured class and a single-column key.
-            ref = self.identity_map._dict.get((mapper._identity_class, (ident,), identity_token))
-            if ref is not None and not populate_existing and with_for_update is None:
-                obj = ref()
-                if obj is not None and (
-                    mapper._identity_class is entity or isinstance(obj, entity)
+            state = self.identity_map._dict.get((mapper._identity_class, (ident,), identity_token))
+            if state is not None and not state.expired and not populate_existing:
+                obj = state()
+                if (
+                    obj is not None
+                    and with_for_update is None
+                    and (mapper._identity_class is entity or isinstance(obj, entity))
+                    and not (self._deleted and state in self._deleted)
                 ):
-                    state = obj.__dict__[STATE_KEY]
-                    if not state.expired and not (self._deleted and state in self._deleted):
-                        return obj
+                    return obj
         if mapper is None:
             mapper = entity.__dict__.get("__mapper__") if isinstance(entity, type) else None
             if mapper is None:
@@ -991,8 +992,10 @@ class Session(EventTarget):
         self._expire_everything()
 
     def _expire_everything(self) -> None:
-        for obj in self.identity_map.values():
-            obj.__dict__[STATE_KEY]._expire(obj.__dict__)
+        for state in list(self.identity_map._dict.values()):
+            obj = state()
+            if obj is not None:
+                state._expire(obj.__dict__)
         self.identity_map._modified.clear()
 
     def expunge(self, instance: Any) -> None:

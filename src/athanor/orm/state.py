@@ -258,7 +258,8 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
 
     def _commit_all(self) -> None:
         """Forget the changes: the current values are now the database's."""
-        self.committed_state = {}
+        if self.committed_state:
+            self.committed_state = {}
         self.modified = False
         self.expired = False
         self.pending_appends = None
@@ -269,7 +270,8 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
         if keys is None:
             for key in attribute_keys:
                 dict_.pop(key, None)
-            self.committed_state = {}
+            if self.committed_state:
+                self.committed_state = {}
             self.modified = False
             self.pending_appends = None
         else:

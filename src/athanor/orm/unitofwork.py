@@ -55,24 +55,29 @@ class UOWTransaction:
         self.deleted: list[tuple[InstanceState, Any]] = []
         self.expire_after: list[tuple[Any, list[str]]] = []
         self.defaulted: dict[InstanceState, list[str]] = {}
+        self.plain = False
+        """Whether no object of the flush has relationships (no cascades or collections)."""
 
     # --- collecting ---------------------------------------------------------------------------
 
     def collect(self) -> None:
         session = self.session
-        for state, obj in list(session._new.items()):
-            self.saves[state] = obj
+        saves = self.saves
+        saves.update(session._new)
+        deleted = session._deleted
         for state, obj in list(session.identity_map._modified.items()):
-            if state not in session._deleted:
-                self.saves[state] = obj
-        for state, obj in list(session._deleted.items()):
-            self.deletes[state] = obj
-        related = [(s, o) for s, o in self.saves.items() if s.mapper._relationships]
-        for state, obj in related:
-            self._cascade_saves(state, obj)
+            if state not in deleted:
+                saves[state] = obj
+        self.deletes.update(deleted)
+        if any(m._relationships for m in {s.mapper for s in saves}):
+            for state, obj in [(s, o) for s, o in saves.items() if s.mapper._relationships]:
+                self._cascade_saves(state, obj)
+        else:
+            self.plain = not any(s.mapper._relationships for s in self.deletes)
         for state, obj in list(self.deletes.items()):
             self._prepare_delete(state, obj)
-        self._collection_changes()
+        if not self.plain:
+            self._collection_changes()
 
     def _cascade_saves(self, state: InstanceState, obj: Any) -> None:
         d = obj.__dict__
@@ -294,7 +299,10 @@ class UOWTransaction:
             if mapper in done:
                 continue
             if not mapper.base_mapper._subclass_mappers:
-                states = [s for s in self.saves if s.mapper is mapper and s not in self.deletes]
+                if len(order) == 1 and not self.deletes:
+                    states = list(self.saves)
+                else:
+                    states = [s for s in self.saves if s.mapper is mapper and s not in self.deletes]
                 if states:
                     self._save(mapper, states)
                 continue
@@ -400,17 +408,16 @@ class UOWTransaction:
         inserts = [s for s in states if s.key is None]
         updates = [s for s in states if s.key is not None]
         connection = self._connection(mapper)
+        saves = self.saves
         for level in self._row_levels(mapper, inserts) if inserts else ():
-            rows = []
+            rows = [(state, saves[state]) for state in level]
             sync = bool(mapper._relationships or self.fk_sync)
             fire = bool(mapper.dispatch.before_insert)
-            for state in level:
-                obj = self.saves[state]
+            for state, obj in rows if sync or fire else ():
                 if sync:
                     self._sync(state, obj)
                 if fire:
                     _fire(mapper, "before_insert", connection, obj)
-                rows.append((state, obj))
             views = mapper._persist_views
             for n, view in enumerate(views):
                 self._emit_inserts(connection, view, rows, n == len(views) - 1)
@@ -506,11 +513,18 @@ class UOWTransaction:
                 generated = [k for k in col_keys if k is not None]  # shared: never mutated
                 unmapped = len(generated) != len(col_keys)
                 self._record_inserted(group, generated, last)
-                for (_, obj), row in zip(group, returned, strict=True):
-                    values: Any = row
-                    if unmapped:
-                        values = [v for k, v in zip(col_keys, row, strict=True) if k is not None]
-                    obj.__dict__.update(zip(generated, values, strict=True))
+                if len(col_keys) == 1 and not unmapped:
+                    only = generated[0]
+                    for (_, obj), row in zip(group, returned, strict=True):
+                        obj.__dict__[only] = row[0]
+                else:
+                    for (_, obj), row in zip(group, returned, strict=True):
+                        values: Any = row
+                        if unmapped:
+                            values = [
+                                v for k, v in zip(col_keys, row, strict=True) if k is not None
+                            ]
+                        obj.__dict__.update(zip(generated, values, strict=True))
                 self._inserted_rows(mapper, group, last)
             elif missing_pk:
                 for row_params, (state, obj) in zip(params, group, strict=True):
