@@ -24,7 +24,7 @@ from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
 from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.polymorphic import load_subclass_columns, selectin_targets
 from athanor.orm.relationships import replace_columns
-from athanor.orm.state import InstanceState, _make_state, _object_gone
+from athanor.orm.state import InstanceState, new_state
 from athanor.orm.strategy_options import Load, LoaderCriteria, expand_options
 from athanor.sql.elements import BindParameter, ColumnElement, and_
 from athanor.sql.selectable import FromClause, FromStatement, Join, Select, select
@@ -953,18 +953,7 @@ def _plain_loader(
             d = obj.__dict__
             # No ``strict=``: parsing a keyword argument costs more than the rest of the call.
             d.update(zip(keys, values))  # noqa: B905
-            state = _make_state(InstanceState, obj, _object_gone)
-            state.mapper = mapper
-            state.key = key
-            state.session_id = session_id
-            state.committed_state = {}
-            state.modified = False
-            state.expired = False
-            state.deleted = False
-            state.pending_appends = None
-            state._info = None
-            state.load_context = context
-            d[STATE_KEY] = state
+            state = d[STATE_KEY] = new_state(obj, mapper, key, session_id, context)
             id_dict[key] = state
             if load_listeners:
                 for fn in load_listeners:

@@ -309,19 +309,26 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
         return f"<InstanceState of {self.mapper.class_.__name__} {status} key={self.key}>"
 
 
-def new_state(obj: Any, mapper: Mapper) -> InstanceState:
-    """The state of a new (transient) object of ``mapper``."""
+def new_state(
+    obj: Any,
+    mapper: Mapper,
+    key: IdentityKey | None = None,
+    session_id: int | None = None,
+    load_context: Any = None,
+) -> InstanceState:
+    """The state of ``obj``: a new (transient) object of ``mapper``, or with ``key``,
+    ``session_id`` and ``load_context`` one a query just loaded into that session."""
     state: InstanceState = _make_state(InstanceState, obj, _object_gone)
     state.mapper = mapper
-    state.key = None
-    state.session_id = None
+    state.key = key
+    state.session_id = session_id
     state.committed_state = {}
     state.modified = False
     state.expired = False
     state.deleted = False
     state.pending_appends = None
     state._info = None
-    state.load_context = None
+    state.load_context = load_context
     return state
 
 
