@@ -56,7 +56,7 @@ from athanor.orm.execute_state import ORMExecuteState
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, clear_mappers, configure_mappers, validates
 from athanor.orm.n_plus_one import NPlusOneError, NPlusOneWarning
-from athanor.orm.polymorphic import selectin_polymorphic, with_polymorphic
+from athanor.orm.polymorphic import polymorphic_union, selectin_polymorphic, with_polymorphic
 from athanor.orm.properties import (
     ColumnProperty,
     MappedColumn,
@@ -185,6 +185,7 @@ __all__ = [
     "noload",
     "object_mapper",
     "object_session",
+    "polymorphic_union",
     "query_expression",
     "raiseload",
     "registry",

@@ -70,11 +70,17 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
     def _select_column_element(self) -> ClauseElement:
         """What ``select(Class.attr)`` selects: for a column of a class inheriting another
         (single- or joined-table), its column marked with that class, so the query reads the
-        class's rows only (its discriminator values, or its joined tables)."""
+        class's rows only (its discriminator values, or its joined tables); for a class that
+        reads a polymorphic union, marked so that the query reads the union."""
         element = self.__clause_element__()
         mapper = self.class_.__dict__.get(MAPPER_KEY)
-        if mapper is None or mapper.inherits is None or mapper.concrete:
+        if mapper is None:
             return element
+        if mapper.inherits is None or mapper.concrete:
+            # Unless the class reads a polymorphic union (a concrete-table base).
+            entity = mapper._entity
+            if getattr(entity, "selectable", mapper.local_table) is mapper.local_table:
+                return element
         if not getattr(self.prop, "is_column", False):
             return element
         marked: ClauseElement = mapper._subclass_column(element)

@@ -457,27 +457,149 @@ def _mapping_sources(cls: type, parent: type | None) -> list[tuple[type, bool]]:
     return sources
 
 
-class _PolymorphicUnionRefused:
-    """``select(AbstractConcreteBaseSubclass)``: refused, naming what is missing."""
-
-    def __get__(self, instance: Any, owner: type) -> Any:
-        raise sa_exc.InvalidRequestError(
-            f"{owner.__name__} is an AbstractConcreteBase: querying it needs a UNION of the "
-            "tables of its concrete subclasses (a polymorphic union), which is not supported; "
-            "query each concrete subclass, e.g. select(Manager)"
-        )
-
-
 class ConcreteBase:
     """Mixin for the mapped base of a concrete-table hierarchy (subclasses mapped with
-    ``concrete=True`` to full tables of their own); query each class on its own."""
+    ``concrete=True`` to full tables of their own): when mappers are configured, queries of the
+    base read the UNION ALL of every class's table (``polymorphic_union()``, named ``pjoin``)
+    with a discriminator column (``type``, or ``_concrete_discriminator_name``), so
+    ``select(Base)`` returns instances of each class."""
+
+    @classmethod
+    def __declare_first__(cls) -> None:
+        _load_through_union(cls)
+
+
+class _ConfigureOnUse:
+    """``select(AbstractConcreteBaseSubclass)`` before mappers are configured: configure them
+    (mapping the class to its polymorphic union), then hand out the class's entity."""
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is not None:
+            raise AttributeError("__clause_element__")
+        if "__mapper__" not in owner.__dict__:
+            for sub in _all_subclasses(owner):
+                sub_mapper = sub.__dict__.get("__mapper__")
+                if isinstance(sub_mapper, Mapper):
+                    sub_mapper._check_configure()
+                    break
+        if "__mapper__" not in owner.__dict__:
+            raise sa_exc.InvalidRequestError(
+                f"{owner.__name__} is an AbstractConcreteBase with no mapped concrete subclass "
+                "to query; map a subclass with a __tablename__ of its own"
+            )
+        return owner.__dict__["__clause_element__"].__get__(None, owner)
 
 
 class AbstractConcreteBase(ConcreteBase):
     """Mixin for an unmapped base of concrete-table classes: its columns and annotations are
-    copied to each subclass, which maps to a full table of its own."""
+    copied to each subclass, which maps to a full table of its own.  When mappers are
+    configured (first use, or ``registry.configure()``) the base itself is mapped to the UNION
+    ALL of its subclasses' tables, so ``select(Base)`` returns instances of each; with
+    ``strict_attrs = True`` it maps only the attributes it declares."""
 
-    __clause_element__ = _PolymorphicUnionRefused()
+    __clause_element__ = _ConfigureOnUse()
+
+    @classmethod
+    def __declare_first__(cls) -> None:
+        for klass in cls.__mro__:
+            if AbstractConcreteBase in klass.__bases__ and "__mapper__" not in klass.__dict__:
+                _map_abstract_concrete_base(klass)
+        _load_through_union(cls)
+
+
+def _load_through_union(cls: type) -> None:
+    """Make a mapped class with concrete subclasses load through their polymorphic union."""
+    mapper = cls.__dict__.get("__mapper__")
+    if not isinstance(mapper, Mapper) or not mapper._concrete_mappers:
+        return
+    if mapper.with_polymorphic is not None:
+        return
+    name = getattr(cls, "_concrete_discriminator_name", "type")
+    pjoin = _concrete_union(_concrete_members(mapper), name)
+    mapper._set_polymorphic_selectable(pjoin, pjoin.c[name])
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    subs: list[type] = type.__subclasses__(cls)
+    for sub in subs:
+        found.append(sub)
+        found.extend(_all_subclasses(sub))
+    return found
+
+
+def _concrete_members(mapper: Mapper) -> list[Mapper]:
+    """``mapper`` and the concrete-table mappers below it (each one's own table)."""
+    found = [mapper]
+    for sub in mapper._concrete_mappers:
+        found.extend(_concrete_members(sub))
+    return found
+
+
+def _concrete_union(members: list[Mapper], discriminator: str) -> Any:
+    """The ``pjoin`` union of the tables of ``members`` (mappers with a table of their own)."""
+    from athanor.orm.polymorphic import polymorphic_union
+
+    table_map: dict[Any, Any] = {}
+    for member in members:
+        if isinstance(member.local_table, Table) and discriminator in member.local_table.c:
+            raise sa_exc.InvalidRequestError(
+                f"{member.class_.__name__}'s table {member.local_table.name!r} has a column "
+                f"{discriminator!r}, the name of the concrete hierarchy's discriminator; set "
+                '_concrete_discriminator_name = "..." on the base class to another name'
+            )
+        if not isinstance(member.local_table, Table):
+            continue
+        if member.polymorphic_identity is None:
+            raise sa_exc.InvalidRequestError(
+                f"{member.class_.__name__} is part of a concrete-table hierarchy loaded through "
+                "a polymorphic union but has no polymorphic_identity; add __mapper_args__ = "
+                f'{{"polymorphic_identity": "{member.class_.__name__.lower()}", '
+                '"concrete": True}'
+            )
+        table_map[member.polymorphic_identity] = member.local_table
+    return polymorphic_union(table_map, discriminator, "pjoin")
+
+
+def _map_abstract_concrete_base(cls: type) -> None:
+    """Map an ``AbstractConcreteBase`` class to the union of its concrete subclasses' tables
+    and make it their parent."""
+    tops = []
+    for sub in _all_subclasses(cls):
+        mapper = sub.__dict__.get("__mapper__")
+        if isinstance(mapper, Mapper) and mapper.inherits is None and mapper not in tops:
+            tops.append(mapper)
+    if not tops:
+        return
+    members = [m for top in tops for m in _concrete_members(top)]
+    name = getattr(cls, "_concrete_discriminator_name", "type")
+    pjoin = _concrete_union(members, name)
+    include = None
+    if getattr(cls, "strict_attrs", False):
+        include = set()
+        for klass in cls.__mro__:
+            if _is_mapped_class(klass) or klass.__dict__.get("_sa_declarative_base"):
+                continue
+            include |= set(inspect.get_annotations(klass))
+            include |= {k for k, v in vars(klass).items() if isinstance(v, MappedColumn | Column)}
+    base = Mapper(
+        cls,
+        pjoin,
+        registry=tops[0].registry,
+        primary_key=[pjoin.c[c.name] for c in tops[0].primary_key],
+        with_polymorphic=("*", pjoin),
+        polymorphic_on=pjoin.c[name],
+        exclude_properties=[name],
+        include_properties=include,
+    )
+    for member in members:
+        base.polymorphic_map.update(member.polymorphic_map)
+    for member in members:
+        member.polymorphic_map = base.polymorphic_map
+    for top in tops:
+        top.inherits = base
+        top.concrete = True
+        base._concrete_mappers.append(top)
 
 
 def _map_declaratively(reg: registry, cls: type) -> Mapper | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from athanor import exc as sa_exc
 from athanor.orm.attributes import set_committed_value
 from athanor.orm.base import RELATIONSHIP_LOAD, STATE_KEY
+from athanor.orm.polymorphic import entity_alias
 from athanor.orm.relationships import (
     MANYTOMANY,
     MANYTOONE,
@@ -28,7 +29,7 @@ from athanor.orm.strategy_options import (
     expand_options,
     filters_target,
 )
-from athanor.sql.elements import ColumnElement, and_, or_
+from athanor.sql.elements import ColumnElement, Label, and_, or_
 from athanor.sql.selectable import Alias, Join, Select, select
 
 if TYPE_CHECKING:
@@ -213,13 +214,22 @@ def _target_columns(node: Node) -> list[ColumnElement] | None:
 
     mapper = node.prop.mapper
     chosen = entity_columns(mapper._entity, node.suboptions)
-    load = mapper._load_columns if chosen is None else chosen[0]
+    # A class loaded with its subclasses' columns (with_polymorphic, a polymorphic union)
+    # loads them here too.
+    load = getattr(mapper._entity, "_poly_columns", None) or mapper._load_columns
     if chosen is not None:
-        node.keys = tuple(k for k, _ in load)
+        load = chosen[0]
         node.overrides = chosen[1]
+    if load is not mapper._load_columns:
+        node.keys = tuple(k for k, _ in load)
+    alias = node.alias
     columns = []
     for _, col in load:
-        found = node.alias.corresponding_column(col)
+        found = alias.corresponding_column(col)
+        if found is None and isinstance(col, Label):
+            # An expression over the columns (the discriminator of a polymorphic union).
+            inner = replace_columns(col.element, alias.corresponding_column)
+            found = None if inner is col.element else inner.label(col.name)
         if found is None:
             return None
         columns.append(found)
@@ -263,7 +273,7 @@ def plan_joins(
         if limited and prop.uselist:
             node.strategy = "selectin"
             continue
-        node.alias = prop.target.alias()
+        node.alias = entity_alias(prop.mapper, prop.target)
         columns = _target_columns(node)
         if columns is None:
             node.strategy = "selectin"

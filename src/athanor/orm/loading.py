@@ -22,7 +22,7 @@ from athanor.orm.base import COLUMN_LOAD, STATE_KEY, state_str
 from athanor.orm.bundle import Bundle
 from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
 from athanor.orm.n_plus_one import LoadContext
-from athanor.orm.polymorphic import load_subclass_columns, selectin_targets
+from athanor.orm.polymorphic import adapt_to_selectables, load_subclass_columns, selectin_targets
 from athanor.orm.relationships import replace_columns
 from athanor.orm.state import InstanceState, new_state
 from athanor.orm.strategy_options import Load, LoaderCriteria, expand_options
@@ -81,8 +81,6 @@ class LoadingPlan:
         self.custom_columns = False
         for raw in statement._raw_columns:
             if isinstance(raw, EntityClause):
-                if raw.mapper._concrete_mappers:
-                    _refuse_polymorphic_union(raw.mapper)
                 chosen = entity_columns(raw, statement._with_options)
                 load_keys = raw._load_keys
                 count = len(raw.c)
@@ -576,9 +574,11 @@ def apply_loader_criteria(statement: Select, criteria: Sequence[LoaderCriteria])
 
 def nested_statement(statement: Select) -> Select:
     """An ORM select used inside another statement: limited to the rows of the single-table
-    subclasses it names, like the same select run on its own."""
+    subclasses it names, reading the polymorphic unions of the classes that have one, like the
+    same select run on its own."""
     if any(isinstance(raw, SubclassColumn) for raw in statement._raw_columns):
         statement = _with_subclass_froms(statement)
+    statement = adapt_to_selectables(statement)
     if _mentions_single_table_subclass(statement):
         return _with_discriminator_criteria(statement)
     return statement
@@ -691,19 +691,6 @@ def _with_entity_columns(statement: Select) -> Select:
         + statement._from_obj
     )
     return new
-
-
-def _refuse_polymorphic_union(mapper: Mapper) -> None:
-    """A query of a ConcreteBase with concrete subclasses would need a UNION of their tables."""
-    from athanor.orm.decl_api import ConcreteBase
-
-    if issubclass(mapper.class_, ConcreteBase):
-        names = ", ".join(m.class_.__name__ for m in mapper._concrete_mappers)
-        raise sa_exc.InvalidRequestError(
-            f"select({mapper.class_.__name__}) would load {names} objects too from their own "
-            "tables with a UNION (a polymorphic union), which is not supported; query each "
-            f"concrete class on its own, e.g. select({mapper._concrete_mappers[0].class_.__name__})"
-        )
 
 
 def _result_key(named: tuple[str, ColumnElement], taken: list[str]) -> str:

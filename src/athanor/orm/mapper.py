@@ -240,7 +240,9 @@ class Mapper(EventTarget):
         self._subclass_mappers: list[Mapper] = []
         self._concrete_mappers: list[Mapper] = []
         if parent is not None and concrete:
+            # Its rows load through the parent's polymorphic union by discriminator value.
             parent._concrete_mappers.append(self)
+            self.polymorphic_map = parent.polymorphic_map
         self.eager_defaults = eager_defaults
         self.confirm_deleted_rows = confirm_deleted_rows
         self.passive_deletes = passive_deletes
@@ -404,6 +406,14 @@ class Mapper(EventTarget):
                 self._polymorphic_key = prop.key
                 return
         self._polymorphic_key = _DISCRIMINATOR
+
+    def _set_polymorphic_selectable(self, selectable: Any, discriminator: Any) -> None:
+        """Load this class and its subclasses from ``selectable`` (a polymorphic union),
+        telling them apart by its column ``discriminator`` (``ConcreteBase`` sets this up)."""
+        self.with_polymorphic = ("*", selectable)
+        self._setup_polymorphic_on(discriminator)
+        self._setup_derived()
+        self._setup_polymorphic_entity()
 
     def _register_identity(self) -> None:
         identity = self.polymorphic_identity
@@ -576,11 +586,14 @@ class Mapper(EventTarget):
     def _setup_polymorphic_entity(self) -> None:
         """With ``with_polymorphic=`` or ``polymorphic_load="inline"`` subclasses, queries of
         this class select their columns too."""
-        from athanor.orm.polymorphic import polymorphic_entity, subclass_mappers
+        from athanor.orm.polymorphic import SelectableEntity, polymorphic_entity, subclass_mappers
 
         wanted = self.with_polymorphic
         if isinstance(wanted, tuple):
-            wanted = wanted[0]
+            wanted, selectable = (*wanted, None)[:2]
+            if selectable is not None:
+                self._entity = SelectableEntity(self, selectable)
+                return
         subs = [] if wanted is None else subclass_mappers(self, wanted, "with_polymorphic")
         subs += [m for m in self._subclass_mappers if m.polymorphic_load == "inline"]
         if subs:
@@ -912,6 +925,11 @@ def _configure_registry(reg: Registry) -> None:
                     "registry can be used until the mapping is fixed; the original error was: "
                     f"{mapper._configure_failed}"
                 ) from mapper._configure_failed
+        for cls in dict.fromkeys(m.class_ for m in list(reg._mappers)):
+            # Declarative hooks that finish a mapping first (ConcreteBase's union).
+            declare_first = getattr(cls, "__declare_first__", None)
+            if declare_first is not None:
+                declare_first()
         for mapper in list(reg._mappers):
             if mapper._configured:
                 continue

@@ -18,9 +18,23 @@ from athanor import exc as sa_exc
 from athanor.orm.aliased import AliasedClass
 from athanor.orm.base import MAPPER_KEY, NO_VALUE, STATE_KEY, _mapper_or_none
 from athanor.orm.mapper import EntityClause, Mapper
-from athanor.orm.relationships import MANYTOMANY, MANYTOONE, RelationshipProperty
-from athanor.sql.elements import ColumnElement, tuple_
-from athanor.sql.selectable import ColumnCollection, FromClause, select
+from athanor.orm.relationships import (
+    MANYTOMANY,
+    MANYTOONE,
+    RelationshipProperty,
+    replace_columns,
+)
+from athanor.sql.elements import ColumnElement, cast, literal_column, null, tuple_
+from athanor.sql.schema import Column
+from athanor.sql.selectable import (
+    ColumnCollection,
+    FromClause,
+    Join,
+    Select,
+    select,
+    union_all,
+)
+from athanor.sql.types import Integer, String
 
 if TYPE_CHECKING:
     from athanor.orm.session import Session
@@ -75,6 +89,211 @@ class PolymorphicEntityClause(EntityClause):
     def __repr__(self) -> str:
         names = ", ".join(m.class_.__name__ for m in self.subclasses)
         return f"<with_polymorphic {self.mapper.class_.__name__} [{names}]>"
+
+
+class SelectableEntity(EntityClause):
+    """A class whose queries read a selectable holding the rows of its whole hierarchy
+    (``with_polymorphic=("*", selectable)``; for a concrete-table hierarchy the UNION ALL that
+    ``polymorphic_union()`` builds), selecting the columns of every class in it.
+
+    The columns of the class's own table in the rest of the statement (WHERE, ORDER BY, ON
+    clauses) read the selectable's columns of the same name instead.
+    """
+
+    __visit_name__ = "entity_proxy"
+
+    def __init__(self, mapper: Mapper, selectable: FromClause) -> None:
+        super().__init__(mapper)
+        self.selectable = selectable
+        self._proxied_from = selectable
+        self.name = getattr(selectable, "name", None)
+        self._entity_tables = [selectable, mapper.local_table]
+        mappers = [mapper, *(m for m in dict.fromkeys(mapper.polymorphic_map.values()))]
+        columns: list[tuple[str, ColumnElement]] = []
+        taken: set[str] = set()
+        for member in mappers:
+            if not member.isa(mapper):
+                continue
+            for key, col in member._load_columns:
+                found = self._column_for(col)
+                if key in taken or found is None:
+                    continue
+                taken.add(key)
+                columns.append((key, found))
+        self._poly_columns = columns
+        self._load_keys = tuple(key for key, _ in columns)
+
+    def _column_for(self, col: ColumnElement) -> ColumnElement | None:
+        """The selectable's column for a mapped column (by name), the column itself when it
+        is already one of the selectable's (or an expression over it), else None."""
+        selectable = self.selectable
+        if any(f is selectable for f in col._from_objects):
+            return col
+        name = getattr(col, "name", None)
+        if not isinstance(col, Column) or name is None:
+            return None
+        found: ColumnElement | None = selectable.c.get(name)
+        return found
+
+    def _populate_columns(self) -> ColumnCollection:
+        cols = ColumnCollection()
+        for key, col in self._poly_columns:
+            cols.add(col, key)
+        return cols
+
+    def adapt(self, col: ColumnElement) -> ColumnElement:
+        """The selectable's column for a column of the class's own table (others unchanged)."""
+        if isinstance(col, Column) and col.table is self.mapper.local_table:
+            found = self._column_for(col)
+            if found is not None:
+                return found
+        return col
+
+    def _ck(self, ctx: Any) -> Hashable:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<polymorphic {self.mapper.class_.__name__} over {self.name}>"
+
+
+def polymorphic_union(
+    table_map: Mapping[Any, Any],
+    typecolname: str | None,
+    aliasname: str = "p_union",
+    cast_nulls: bool = True,
+) -> FromClause:
+    """The rows of several tables as one subquery: a ``UNION ALL`` of one SELECT per table
+    (``table_map``: discriminator value -> table), each selecting every column name any of the
+    tables has (NULL where it has none, cast to the column's type unless ``cast_nulls`` is
+    False) and, when ``typecolname`` is given, the discriminator value under that name.
+
+    It is what a concrete-table hierarchy's base class queries: ``with_polymorphic=("*", pjoin)``
+    and ``polymorphic_on=pjoin.c.type`` on its mapper (``ConcreteBase`` sets this up).
+    """
+    types: dict[str, Any] = {}
+    for table in table_map.values():
+        for col in table.c:
+            types.setdefault(col.name, col.type)
+    selects = []
+    for value, table in table_map.items():
+        columns: list[ColumnElement] = []
+        for name, type_ in types.items():
+            if name in table.c:
+                columns.append(table.c[name])
+            else:
+                missing = cast(null(), type_) if cast_nulls else null()
+                columns.append(missing.label(name))
+        if typecolname is not None:
+            columns.append(_sql_literal(value).label(typecolname))
+        selects.append(select(*columns).select_from(table))
+    return union_all(*selects).subquery(aliasname)
+
+
+def _sql_literal(value: Any) -> ColumnElement:
+    """A discriminator value written into the SQL (the same in every cached statement)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise sa_exc.ArgumentError(
+            f"polymorphic_union(): discriminator value {value!r} must be a string or an integer"
+        )
+    if isinstance(value, int):
+        return literal_column(str(value), Integer())
+    return literal_column("'" + value.replace("'", "''") + "'", String())
+
+
+def adapt_to_selectables(statement: Select) -> Select:
+    """``statement`` with the columns of each :class:`SelectableEntity`'s own table read from
+    its selectable, wherever they appear (columns, WHERE, ON, ORDER BY, GROUP BY, HAVING)."""
+    entities: list[SelectableEntity] = []
+
+    def walk(from_: Any) -> None:
+        if isinstance(from_, Join):
+            walk(from_.left)
+            walk(from_.right)
+        elif isinstance(from_, SelectableEntity) and from_ not in entities:
+            entities.append(from_)
+
+    for from_ in (*statement._raw_columns, *statement._from_obj):
+        walk(from_)
+    entities = [e for e in entities if e.mapper.local_table is not e.selectable]
+    if not entities:
+        return statement
+
+    def replace(col: ColumnElement) -> ColumnElement | None:
+        for entity in entities:
+            found = entity.adapt(col)
+            if found is not col:
+                return found
+        return None
+
+    def rewrite(from_: Any) -> Any:
+        if not isinstance(from_, Join):
+            return from_
+        join = from_._generate()
+        join.left = rewrite(from_.left)
+        join.right = rewrite(from_.right)
+        join.onclause = replace_columns(from_.onclause, replace)
+        return join
+
+    new = statement._generate()
+    new._raw_columns = tuple(
+        raw if isinstance(raw, FromClause) else replace_columns(raw, replace)
+        for raw in statement._raw_columns
+    )
+    new._from_obj = tuple(rewrite(f) for f in statement._from_obj)
+    for name in ("_where", "_order_by", "_group_by", "_having"):
+        setattr(new, name, tuple(replace_columns(c, replace) for c in getattr(statement, name)))
+    return new
+
+
+def flat_alias(from_: FromClause) -> FromClause:
+    """``from_`` with each of its tables under an alias of its own (a join stays a join of the
+    aliases, its ON clauses reading them): what a self-contained second copy of an entity's
+    tables looks like in one statement."""
+    aliases: list[FromClause] = []
+
+    def corresponding(col: ColumnElement) -> ColumnElement | None:
+        for alias in aliases:
+            found = alias.corresponding_column(col)
+            if found is not None:
+                return found
+        return None
+
+    def build(part: FromClause) -> FromClause:
+        if isinstance(part, Join):
+            left = build(part.left)
+            right = build(part.right)
+            onclause = replace_columns(part.onclause, corresponding)
+            return FlatJoin(left, right, onclause, isouter=part.isouter, full=part.full)
+        alias = part.alias()
+        aliases.append(alias)
+        return alias
+
+    return build(from_)
+
+
+class FlatJoin(Join):
+    """A join of aliased tables whose columns are found table by table (the tables of an
+    inheritance hierarchy share column names such as ``id``)."""
+
+    def corresponding_column(self, column: ColumnElement) -> ColumnElement | None:
+        for side in (self.left, self.right):
+            found = side.corresponding_column(column)
+            if found is not None:
+                return found
+        return None
+
+
+def entity_alias(mapper: Mapper, table: FromClause) -> FromClause:
+    """A fresh copy of what ``mapper``'s objects load from, for one more JOIN to them: an alias
+    of its polymorphic selectable, its joined tables aliased one by one, or ``table``
+    aliased."""
+    entity = mapper._entity
+    if isinstance(entity, SelectableEntity):
+        return entity.selectable.alias()
+    proxied = getattr(entity, "_proxied_from", None)
+    if isinstance(proxied, Join):
+        return flat_alias(proxied)
+    return table.alias()
 
 
 def polymorphic_entity(mapper: Mapper, subclasses: Sequence[Mapper]) -> EntityClause:

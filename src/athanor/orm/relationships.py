@@ -28,6 +28,7 @@ from athanor.sql.elements import (
     BindParameter,
     BooleanClauseList,
     ClauseElement,
+    ColumnClause,
     ColumnElement,
     Grouping,
     UnaryExpression,
@@ -35,6 +36,7 @@ from athanor.sql.elements import (
     coerce_column,
 )
 from athanor.sql.schema import Column, Table
+from athanor.sql.selectable import FromClause
 
 if TYPE_CHECKING:
     from athanor.orm.mapper import Mapper
@@ -694,8 +696,9 @@ def _eq_pairs(
 def replace_columns(
     expr: ClauseElement, replace: Callable[[ColumnElement], ColumnElement | None]
 ) -> Any:
-    """A copy of ``expr`` with columns swapped by ``replace`` (None keeps a column)."""
-    if isinstance(expr, Column):
+    """A copy of ``expr`` with columns swapped by ``replace`` (None keeps a column): table
+    columns and the columns of subqueries and aliases."""
+    if isinstance(expr, ColumnClause) and expr.table is not None:
         found = replace(expr)
         return expr if found is None else found
     if isinstance(expr, BinaryExpression):
@@ -711,7 +714,35 @@ def replace_columns(
         new_el = expr._generate()
         new_el.element = replace_columns(expr.element, replace)
         return new_el
-    return expr
+    return _replace_in_children(expr, replace)
+
+
+def _replace_in_children(
+    expr: ClauseElement, replace: Callable[[ColumnElement], ColumnElement | None]
+) -> Any:
+    """``expr`` (a function, CASE, label, subquery ...) copied with columns swapped in the
+    children its declared attributes name; FROM objects (tables, joins) stay as they are."""
+    if isinstance(expr, FromClause):
+        return expr
+    changed: dict[str, Any] = {}
+    for name, kind in expr._cache_attrs or ():
+        value = getattr(expr, name, None)
+        if kind == "element" and isinstance(value, ClauseElement):
+            new = replace_columns(value, replace)
+            if new is not value:
+                changed[name] = new
+        elif kind == "elements" and isinstance(value, tuple | list) and value:
+            items = [
+                replace_columns(v, replace) if isinstance(v, ClauseElement) else v for v in value
+            ]
+            if any(a is not b for a, b in zip(items, value, strict=True)):
+                changed[name] = type(value)(items)
+    if not changed:
+        return expr
+    copied = expr._generate()
+    for name, value in changed.items():
+        setattr(copied, name, value)
+    return copied
 
 
 class _RelationshipComparator:

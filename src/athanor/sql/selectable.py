@@ -489,6 +489,11 @@ class Subquery(Alias):
 
     __visit_name__ = "subquery"
 
+    def alias(self, name: str | None = None, flat: bool = False) -> Subquery:
+        """The same SELECT in FROM once more, under another name (not an alias of an alias,
+        which SQL has no syntax for)."""
+        return type(self)(self.element, name)
+
 
 class Lateral(Subquery):
     """``LATERAL (SELECT ...) AS name``: its SELECT correlates to the FROM objects beside it."""
