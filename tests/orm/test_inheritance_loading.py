@@ -24,6 +24,7 @@ from athanor.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    aliased,
     joinedload,
     lazyload,
     mapped_column,
@@ -331,3 +332,86 @@ def test_polymorphic_rows_make_their_objects_in_row_order(engine, m) -> None:
             "Sandy",
         ]
     )
+
+
+def test_aliased_joined_subclass_reads_all_its_tables(engine, m) -> None:
+    manager = aliased(m.Manager)
+    flat = aliased(m.Engineer, flat=True)
+    with Session(engine) as session:
+        assert session.scalars(select(manager).where(manager.name == "Mr. Krabs")).all() == [
+            session.scalars(select(m.Manager)).one()
+        ]
+        pairs = (
+            select(m.Employee.name, manager.manager_name)
+            .join(manager, m.Employee.company_id == manager.company_id)
+            .where(m.Employee.id != manager.id)
+            .order_by(m.Employee.id)
+        )
+        assert session.execute(pairs).all() == [
+            ("SpongeBob", "Eugene"),
+            ("Squidward", "Eugene"),
+            ("Plankton", "Eugene"),
+        ]
+        of_type = (
+            select(m.Company.name, flat.name)
+            .join(m.Company.employees.of_type(flat))
+            .where(flat.engineer_info == "cashier")
+        )
+        assert session.execute(of_type).all() == [("Krusty Krab", "Squidward")]
+    if not m.single:
+        sql = compiled(select(flat))
+        assert "FROM j_employee AS " in sql and " JOIN j_engineer AS " in sql
+        assert "j_employee." not in sql and "j_engineer." not in sql
+
+
+@pytest.mark.parametrize("how", ["aliased", "flat", "innerjoin", "selectable"])
+def test_with_polymorphic_arguments(engine, m, how) -> None:
+    sub = [m.Engineer] if how == "innerjoin" else [m.Manager, m.Engineer]
+    kw: dict[str, Any] = {how: True}
+    if how == "selectable":
+        kw = {"selectable": with_polymorphic(m.Employee, sub)._entity._proxied_from}
+    wp = with_polymorphic(m.Employee, sub, **kw)
+    engineer = getattr(wp, m.Engineer.__name__)
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        found = session.scalars(
+            select(wp).where(engineer.engineer_info != "x").order_by(wp.id)
+        ).all()
+        assert [(type(e), e.engineer_info) for e in found] == [
+            (m.Engineer, "fry cook"),
+            (m.Principal, "cashier"),
+        ]
+        assert len(log.selects) == 1
+    sql = compiled(select(wp))
+    if how in ("aliased", "flat"):
+        assert f"{m.Employee.__table__.name} AS " in sql
+    if how == "innerjoin" and not m.single:
+        assert "LEFT OUTER" not in sql and " JOIN j_engineer ON" in sql
+
+
+def test_two_aliased_with_polymorphic_entities_in_one_statement(engine, m) -> None:
+    managers = with_polymorphic(m.Employee, [m.Manager], aliased=True)
+    engineers = with_polymorphic(m.Employee, [m.Engineer], aliased=True)
+    stmt = (
+        select(managers.name, engineers.name)
+        .join(engineers, managers.company_id == engineers.company_id)
+        .where(
+            getattr(managers, m.Manager.__name__).manager_name == "Eugene",
+            getattr(engineers, m.Engineer.__name__).engineer_info == "fry cook",
+        )
+    )
+    with Session(engine) as session:
+        assert session.execute(stmt).all() == [("Mr. Krabs", "SpongeBob")]
+
+
+def test_query_with_polymorphic(engine, m) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        query = session.query(m.Employee).with_polymorphic([m.Manager])
+        assert query.filter(m.Manager.manager_name == "Eugene").one().name == "Mr. Krabs"
+        everyone = session.query(m.Employee).with_polymorphic("*").order_by(m.Employee.id).all()
+        assert [e.name for e in everyone][:2] == ["Mr. Krabs", "SpongeBob"]
+        assert everyone[2].level == 3
+        assert len(log.selects) == 2
+    with pytest.raises(sa_exc.InvalidRequestError, match="needs a query of a mapped class"):
+        Session().query(m.Employee.name).with_polymorphic("*")

@@ -12,10 +12,10 @@ from typing import Any
 
 from athanor import exc as sa_exc
 from athanor.orm.base import _mapper_or_none
-from athanor.orm.mapper import EntityClause, Mapper
+from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
 from athanor.orm.relationships import MANYTOMANY, RelationshipProperty, replace_columns
-from athanor.sql.elements import ColumnElement, KeyContext, and_, coerce_where
-from athanor.sql.selectable import Alias, ColumnCollection, FromClause
+from athanor.sql.elements import ColumnElement, KeyContext, Label, and_, coerce_where
+from athanor.sql.selectable import Alias, ColumnCollection, FromClause, Join
 
 
 class AliasedEntity(EntityClause, Alias):
@@ -72,6 +72,95 @@ class SelectableEntity(AliasedEntity):
 
     def __repr__(self) -> str:
         return f"<aliased {self.mapper.class_.__name__} over {self._root!r}>"
+
+
+def flat_alias(from_: FromClause, name: str | None = None) -> FromClause:
+    """``from_`` with each of its tables under an alias of its own (a join stays a join of the
+    aliases, its ON clauses reading them): what a self-contained second copy of an entity's
+    tables looks like in one statement.  With ``name``, the aliases are ``<name>_<table>``."""
+    aliases: list[FromClause] = []
+
+    def corresponding(col: ColumnElement) -> ColumnElement | None:
+        for alias in aliases:
+            found = alias.corresponding_column(col)
+            if found is not None:
+                return found
+        return None
+
+    def build(part: FromClause) -> FromClause:
+        if isinstance(part, Join):
+            left = build(part.left)
+            right = build(part.right)
+            onclause = replace_columns(part.onclause, corresponding)
+            return FlatJoin(left, right, onclause, isouter=part.isouter, full=part.full)
+        alias = part.alias(None if name is None else f"{name}_{part.name}")
+        aliases.append(alias)
+        return alias
+
+    return build(from_)
+
+
+class FlatJoin(Join):
+    """A join of aliased tables whose columns are found table by table (the tables of an
+    inheritance hierarchy share column names such as ``id``)."""
+
+    def corresponding_column(self, column: ColumnElement) -> ColumnElement | None:
+        for side in (self.left, self.right):
+            found = side.corresponding_column(column)
+            if found is not None:
+                return found
+        return None
+
+
+def adapted_column(from_: FromClause, col: ColumnElement) -> ColumnElement | None:
+    """The column of ``from_`` (an alias or a join of aliases) standing for ``col``; for a
+    labelled expression over columns (a discriminator expression), the expression over
+    ``from_``'s columns under the same label; None when ``from_`` has no such column."""
+    found = from_.corresponding_column(col)
+    if found is None and isinstance(col, Label):
+        inner = replace_columns(col.element, from_.corresponding_column)
+        found = None if inner is col.element else inner.label(col.name)
+    return found
+
+
+class FlatAliasedEntity(AliasedEntity):
+    """``aliased(Manager)`` of a joined-table subclass, or ``with_polymorphic(...,
+    aliased=True)``: the entity's tables each aliased and joined as before (``employee AS
+    employee_1 JOIN manager AS manager_1 ON ...``), loading the same objects."""
+
+    __visit_name__ = "entity_proxy"
+
+    def __init__(self, source: EntityClause, name: str | None) -> None:
+        EntityClause.__init__(self, source.mapper)
+        proxied = getattr(source, "_proxied_from", source.table)
+        join = flat_alias(proxied, name)
+        self.element = join
+        self._root = join  # type: ignore[assignment]  # a join of aliases, not one alias
+        self._proxied_from = join
+        self.name = name
+        self.subclasses = getattr(source, "subclasses", ())
+        columns = getattr(source, "_poly_columns", None) or source.mapper._load_columns
+        adapted: list[tuple[str, ColumnElement]] = []
+        for key, col in columns:
+            found = adapted_column(join, col)
+            if found is None:
+                raise sa_exc.ArgumentError(
+                    f"aliased({self.mapper.class_.__name__}): the attribute {key!r} reads "
+                    "columns outside the class's tables and cannot be aliased"
+                )
+            adapted.append((key, found))
+        self._poly_columns = adapted
+        self._load_keys = tuple(key for key, _ in adapted)
+
+    def _populate_columns(self) -> ColumnCollection:
+        cols = ColumnCollection()
+        for key, col in self._poly_columns:
+            cols.add(col, key)
+        return cols
+
+    @property
+    def _hide_froms(self) -> list[Any]:
+        return [self._root, *self._root._hide_froms]
 
 
 def relationship_joins(
@@ -156,11 +245,14 @@ class AliasedClass:
         if mapper is None:
             raise sa_exc.ArgumentError(f"aliased() needs a mapped class, got {entity!r}")
         mapper._check_configure()
-        self._entity = (
-            AliasedEntity(mapper, name)
-            if selectable is None
-            else SelectableEntity(mapper, selectable, name)
-        )
+        self._entity: AliasedEntity
+        if selectable is not None:
+            self._entity = SelectableEntity(mapper, selectable, name)
+        elif isinstance(getattr(mapper._entity, "_proxied_from", None), Join):
+            # Joined-table tables (or with_polymorphic joins): each table aliased.
+            self._entity = FlatAliasedEntity(mapper._entity, name)
+        else:
+            self._entity = AliasedEntity(mapper, name)
         self._mapper = mapper
 
     def __clause_element__(self) -> AliasedEntity:
@@ -182,6 +274,9 @@ class AliasedClass:
             raise AttributeError(
                 f"aliased({mapper.class_.__name__}) has no column attribute {key!r}"
             )
+        if isinstance(self._entity, FlatAliasedEntity):
+            # Its FROM object is the whole join of aliases, not the one aliased table.
+            return SubclassColumn(col, mapper, self._entity)
         return col
 
     def __repr__(self) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
+from athanor.orm.aliased import adapted_column
 from athanor.orm.attributes import set_committed_value
 from athanor.orm.base import RELATIONSHIP_LOAD, STATE_KEY
 from athanor.orm.polymorphic import entity_alias
@@ -29,7 +30,7 @@ from athanor.orm.strategy_options import (
     expand_options,
     filters_target,
 )
-from athanor.sql.elements import ColumnElement, Label, and_, or_
+from athanor.sql.elements import ColumnElement, and_, or_
 from athanor.sql.selectable import Alias, Join, Select, select
 
 if TYPE_CHECKING:
@@ -225,11 +226,7 @@ def _target_columns(node: Node) -> list[ColumnElement] | None:
     alias = node.alias
     columns = []
     for _, col in load:
-        found = alias.corresponding_column(col)
-        if found is None and isinstance(col, Label):
-            # An expression over the columns (the discriminator of a polymorphic union).
-            inner = replace_columns(col.element, alias.corresponding_column)
-            found = None if inner is col.element else inner.label(col.name)
+        found = adapted_column(alias, col)
         if found is None:
             return None
         columns.append(found)

@@ -140,25 +140,35 @@ class JoinedEntityClause(EntityClause):
 
 
 class SubclassColumn(ColumnElement):
-    """A column selected as an attribute of an inheriting class (``select(Manager.name)``):
-    renders as the column; its FROM object is the class's entity (the joined tables of a
-    joined-table subclass) and the ORM compile step adds a single-table subclass's
-    discriminator criteria, as for ``select(Manager)``."""
+    """A column selected as an attribute of an inheriting class (``select(Manager.name)``)
+    or of an aliased joined-table class: renders as the column; its FROM object is the
+    class's entity (all the joined tables) and the ORM compile step adds a single-table
+    subclass's discriminator criteria, as for ``select(Manager)``."""
 
     __visit_name__ = "type_coerce"
     _compile_plugin = EntityClause._compile_plugin
 
-    def __init__(self, clause: ColumnElement, mapper: Mapper) -> None:
+    def __init__(
+        self, clause: ColumnElement, mapper: Mapper, entity: EntityClause | None = None
+    ) -> None:
         self.clause = clause
         self.type = clause.type
         self.key = clause.key
         self.mapper = mapper
+        self._of_entity = entity
+        """The entity the column belongs to when not the class's own (an aliased class
+        whose tables are each aliased)."""
 
-    _cache_attrs: ClassVar[CacheAttrs] = (("clause", "element"), ("mapper", "plain"))
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("clause", "element"),
+        ("mapper", "plain"),
+        ("_of_entity", "plain"),
+    )
 
     @property
     def entity(self) -> EntityClause:
-        return self.mapper._entity
+        own = self._of_entity
+        return self.mapper._entity if own is None else own
 
     @property
     def _proxy_name(self) -> str | None:
@@ -166,7 +176,7 @@ class SubclassColumn(ColumnElement):
 
     @property
     def _from_objects(self) -> list[FromClause]:
-        return [self.mapper._entity]
+        return [self.entity]
 
 
 class _EntityHook:
@@ -437,9 +447,12 @@ class Mapper(EventTarget):
         if key is not None and key != _DISCRIMINATOR:
             add_listener(self, "init", _identity_setter(key, identity))
 
-    def _inheritance_join(self, subclasses: Sequence[Mapper] = ()) -> FromClause:
+    def _inheritance_join(
+        self, subclasses: Sequence[Mapper] = (), innerjoin: bool = False
+    ) -> FromClause:
         """The tables of this mapper joined along their inherit conditions, then the tables of
-        ``subclasses`` (for ``with_polymorphic``) outer-joined."""
+        ``subclasses`` (for ``with_polymorphic``) outer-joined (inner-joined if
+        ``innerjoin``)."""
         chain = list(self.iterate_to_root())[::-1]
         from_: FromClause = chain[0].local_table
         for mapper in chain[1:]:
@@ -451,7 +464,9 @@ class Mapper(EventTarget):
                 if mapper.local_table in seen or mapper.inherit_condition is None:
                     continue
                 seen.add(mapper.local_table)
-                from_ = from_.outerjoin(mapper.local_table, mapper.inherit_condition)
+                from_ = from_.join(
+                    mapper.local_table, mapper.inherit_condition, isouter=not innerjoin
+                )
         return from_
 
     def _subclass_column(self, column: ColumnElement) -> SubclassColumn:
@@ -586,13 +601,13 @@ class Mapper(EventTarget):
     def _setup_polymorphic_entity(self) -> None:
         """With ``with_polymorphic=`` or ``polymorphic_load="inline"`` subclasses, queries of
         this class select their columns too."""
-        from athanor.orm.polymorphic import SelectableEntity, polymorphic_entity, subclass_mappers
+        from athanor.orm.polymorphic import HierarchyEntity, polymorphic_entity, subclass_mappers
 
         wanted = self.with_polymorphic
         if isinstance(wanted, tuple):
             wanted, selectable = (*wanted, None)[:2]
             if selectable is not None:
-                self._entity = SelectableEntity(self, selectable)
+                self._entity = HierarchyEntity(self, selectable)
                 return
         subs = [] if wanted is None else subclass_mappers(self, wanted, "with_polymorphic")
         subs += [m for m in self._subclass_mappers if m.polymorphic_load == "inline"]

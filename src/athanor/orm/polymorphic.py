@@ -15,7 +15,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
-from athanor.orm.aliased import AliasedClass
+from athanor.orm.aliased import AliasedClass, FlatAliasedEntity, flat_alias
 from athanor.orm.base import MAPPER_KEY, NO_VALUE, STATE_KEY, _mapper_or_none
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.relationships import (
@@ -50,10 +50,13 @@ class PolymorphicEntityClause(EntityClause):
 
     __visit_name__ = "entity_proxy"
 
-    def __init__(self, mapper: Mapper, subclasses: Sequence[Mapper]) -> None:
+    def __init__(
+        self, mapper: Mapper, subclasses: Sequence[Mapper], innerjoin: bool = False
+    ) -> None:
         super().__init__(mapper)
         self.subclasses = tuple(subclasses)
-        self._proxied_from: FromClause = mapper._inheritance_join(subclasses)
+        self.innerjoin = innerjoin
+        self._proxied_from: FromClause = mapper._inheritance_join(subclasses, innerjoin)
         tables = list(mapper._persist_tables)
         for sub in subclasses:
             tables.extend(t for t in sub._persist_tables if t not in tables)
@@ -91,7 +94,7 @@ class PolymorphicEntityClause(EntityClause):
         return f"<with_polymorphic {self.mapper.class_.__name__} [{names}]>"
 
 
-class SelectableEntity(EntityClause):
+class HierarchyEntity(EntityClause):
     """A class whose queries read a selectable holding the rows of its whole hierarchy
     (``with_polymorphic=("*", selectable)``; for a concrete-table hierarchy the UNION ALL that
     ``polymorphic_union()`` builds), selecting the columns of every class in it.
@@ -102,12 +105,15 @@ class SelectableEntity(EntityClause):
 
     __visit_name__ = "entity_proxy"
 
-    def __init__(self, mapper: Mapper, selectable: FromClause) -> None:
+    def __init__(self, mapper: Mapper, selectable: FromClause, adapt_all: bool = False) -> None:
         super().__init__(mapper)
         self.selectable = selectable
+        self._adapt_all = adapt_all
+        """Whether the columns of every class's tables read the selectable (with_polymorphic
+        with selectable=), not only those of the class's own table."""
         self._proxied_from = selectable
         self.name = getattr(selectable, "name", None)
-        self._entity_tables = [selectable, mapper.local_table]
+        self._entity_tables = [selectable, *selectable._hide_froms, mapper.local_table]
         mappers = [mapper, *(m for m in dict.fromkeys(mapper.polymorphic_map.values()))]
         columns: list[tuple[str, ColumnElement]] = []
         taken: set[str] = set()
@@ -129,6 +135,8 @@ class SelectableEntity(EntityClause):
         selectable = self.selectable
         if any(f is selectable for f in col._from_objects):
             return col
+        if isinstance(selectable, Join):
+            return selectable.corresponding_column(col)
         name = getattr(col, "name", None)
         if not isinstance(col, Column) or name is None:
             return None
@@ -143,7 +151,7 @@ class SelectableEntity(EntityClause):
 
     def adapt(self, col: ColumnElement) -> ColumnElement:
         """The selectable's column for a column of the class's own table (others unchanged)."""
-        if isinstance(col, Column) and col.table is self.mapper.local_table:
+        if isinstance(col, Column) and (self._adapt_all or col.table is self.mapper.local_table):
             found = self._column_for(col)
             if found is not None:
                 return found
@@ -201,15 +209,15 @@ def _sql_literal(value: Any) -> ColumnElement:
 
 
 def adapt_to_selectables(statement: Select) -> Select:
-    """``statement`` with the columns of each :class:`SelectableEntity`'s own table read from
+    """``statement`` with the columns of each :class:`HierarchyEntity`'s own table read from
     its selectable, wherever they appear (columns, WHERE, ON, ORDER BY, GROUP BY, HAVING)."""
-    entities: list[SelectableEntity] = []
+    entities: list[HierarchyEntity] = []
 
     def walk(from_: Any) -> None:
         if isinstance(from_, Join):
             walk(from_.left)
             walk(from_.right)
-        elif isinstance(from_, SelectableEntity) and from_ not in entities:
+        elif isinstance(from_, HierarchyEntity) and from_ not in entities:
             entities.append(from_)
 
     for from_ in (*statement._raw_columns, *statement._from_obj):
@@ -245,50 +253,12 @@ def adapt_to_selectables(statement: Select) -> Select:
     return new
 
 
-def flat_alias(from_: FromClause) -> FromClause:
-    """``from_`` with each of its tables under an alias of its own (a join stays a join of the
-    aliases, its ON clauses reading them): what a self-contained second copy of an entity's
-    tables looks like in one statement."""
-    aliases: list[FromClause] = []
-
-    def corresponding(col: ColumnElement) -> ColumnElement | None:
-        for alias in aliases:
-            found = alias.corresponding_column(col)
-            if found is not None:
-                return found
-        return None
-
-    def build(part: FromClause) -> FromClause:
-        if isinstance(part, Join):
-            left = build(part.left)
-            right = build(part.right)
-            onclause = replace_columns(part.onclause, corresponding)
-            return FlatJoin(left, right, onclause, isouter=part.isouter, full=part.full)
-        alias = part.alias()
-        aliases.append(alias)
-        return alias
-
-    return build(from_)
-
-
-class FlatJoin(Join):
-    """A join of aliased tables whose columns are found table by table (the tables of an
-    inheritance hierarchy share column names such as ``id``)."""
-
-    def corresponding_column(self, column: ColumnElement) -> ColumnElement | None:
-        for side in (self.left, self.right):
-            found = side.corresponding_column(column)
-            if found is not None:
-                return found
-        return None
-
-
 def entity_alias(mapper: Mapper, table: FromClause) -> FromClause:
     """A fresh copy of what ``mapper``'s objects load from, for one more JOIN to them: an alias
     of its polymorphic selectable, its joined tables aliased one by one, or ``table``
     aliased."""
     entity = mapper._entity
-    if isinstance(entity, SelectableEntity):
+    if isinstance(entity, HierarchyEntity):
         return entity.selectable.alias()
     proxied = getattr(entity, "_proxied_from", None)
     if isinstance(proxied, Join):
@@ -296,17 +266,20 @@ def entity_alias(mapper: Mapper, table: FromClause) -> FromClause:
     return table.alias()
 
 
-def polymorphic_entity(mapper: Mapper, subclasses: Sequence[Mapper]) -> EntityClause:
-    """The (cached) entity of ``mapper`` loading the columns of ``subclasses`` too."""
+def polymorphic_entity(
+    mapper: Mapper, subclasses: Sequence[Mapper], innerjoin: bool = False
+) -> EntityClause:
+    """The (cached) entity of ``mapper`` loading the columns of ``subclasses`` too (their
+    tables inner-joined if ``innerjoin``, else outer-joined)."""
     if not subclasses:
         return mapper._entity
-    cache: dict[tuple[Mapper, ...], EntityClause] = mapper.__dict__.setdefault(
+    cache: dict[tuple[Any, ...], EntityClause] = mapper.__dict__.setdefault(
         "_polymorphic_entities", {}
     )
-    key = tuple(subclasses)
+    key = (*subclasses, innerjoin)
     found = cache.get(key)
     if found is None:
-        found = cache[key] = PolymorphicEntityClause(mapper, subclasses)
+        found = cache[key] = PolymorphicEntityClause(mapper, subclasses, innerjoin)
     return found
 
 
@@ -331,10 +304,10 @@ class WithPolymorphic(AliasedClass):
     """``with_polymorphic(Employee, [Manager, Engineer])``: ``Employee`` loading the subclass
     columns in the same query; ``wp.Manager.manager_name`` and ``wp.name`` are its columns."""
 
-    def __init__(self, mapper: Mapper, subclasses: Sequence[Mapper]) -> None:
+    def __init__(self, mapper: Mapper, entity: EntityClause, subclasses: Sequence[Mapper]) -> None:
         self._mapper = mapper
-        self._entity = polymorphic_entity(mapper, subclasses)  # type: ignore[assignment]
-        self._classes = {m.class_.__name__: m.class_ for m in subclasses}
+        self._entity = entity  # type: ignore[assignment]
+        self._classes = {m.class_.__name__: _SubclassView(entity, m) for m in subclasses}
 
     def __getattr__(self, key: str) -> Any:
         if key.startswith("__"):
@@ -342,7 +315,7 @@ class WithPolymorphic(AliasedClass):
         found = self.__dict__["_classes"].get(key)
         if found is not None:
             return found
-        return getattr(self.__dict__["_mapper"].class_, key)
+        return _entity_attribute(self, key)
 
     @property
     def entity(self) -> type:
@@ -351,6 +324,31 @@ class WithPolymorphic(AliasedClass):
     @property
     def mapper(self) -> Mapper:
         return self._mapper
+
+
+class _SubclassView(AliasedClass):
+    """``wp.Manager``: a subclass's attributes as columns of a ``with_polymorphic`` entity."""
+
+    def __init__(self, entity: EntityClause, mapper: Mapper) -> None:
+        self._entity = entity  # type: ignore[assignment]
+        self._mapper = mapper
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        return _entity_attribute(self, key)
+
+    def __repr__(self) -> str:
+        return f"<{self._mapper.class_.__name__} in {self._entity!r}>"
+
+
+def _entity_attribute(view: AliasedClass, key: str) -> Any:
+    """Attribute ``key`` of a ``with_polymorphic`` entity (or a subclass view of it): the
+    class's own attribute when the entity reads the mapped tables themselves, else the
+    entity's column (or a relationship starting at the entity)."""
+    if not hasattr(view._entity, "adapt"):
+        return getattr(view._mapper.class_, key)
+    return AliasedClass.__getattr__(view, key)
 
 
 def with_polymorphic(
@@ -363,17 +361,30 @@ def with_polymorphic(
     innerjoin: bool = False,
 ) -> WithPolymorphic:
     """``base`` loading the columns of the subclasses ``classes`` (or ``"*"``) in one query,
-    their tables outer-joined (single-table subclasses need no join)."""
+    their tables outer-joined (inner-joined with ``innerjoin=True``; single-table subclasses
+    need no join).  ``aliased=True`` or ``flat=True`` alias every table, to use the entity
+    twice in one statement; ``selectable=`` names a FROM object (such as a
+    ``polymorphic_union()``) holding the columns of every class, read by column name."""
     mapper = _mapper_or_none(base)
     if mapper is None:
         raise sa_exc.ArgumentError(f"with_polymorphic() needs a mapped class, got {base!r}")
     mapper._check_configure()
-    if aliased or selectable is not False or polymorphic_on is not None or innerjoin:
+    if polymorphic_on is not None:
         raise sa_exc.ArgumentError(
-            "with_polymorphic(): aliased=, selectable=, polymorphic_on= and innerjoin= are not "
-            "supported; use with_polymorphic(Base, [Sub, ...]) or selectin_polymorphic()"
+            "with_polymorphic(polymorphic_on=...) is not supported; name the discriminator "
+            "with polymorphic_on in the base class's __mapper_args__"
         )
-    return WithPolymorphic(mapper, subclass_mappers(mapper, classes, "with_polymorphic"))
+    subclasses = subclass_mappers(mapper, classes, "with_polymorphic")
+    entity: EntityClause
+    if selectable is not False and selectable is not None:
+        if hasattr(selectable, "__clause_element__"):
+            selectable = selectable.__clause_element__()
+        entity = HierarchyEntity(mapper, selectable, adapt_all=True)
+    else:
+        entity = polymorphic_entity(mapper, subclasses, innerjoin)
+    if aliased or flat:
+        entity = FlatAliasedEntity(entity, None)
+    return WithPolymorphic(mapper, entity, subclasses)
 
 
 class SelectinPolymorphic:

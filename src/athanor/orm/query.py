@@ -161,6 +161,38 @@ class Query(Generic[_T]):
         new._entities = entities
         return new
 
+    def with_polymorphic(
+        self,
+        cls_or_mappers: Any,
+        selectable: Any = None,
+        polymorphic_on: Any = None,
+    ) -> Query[_T]:
+        """Load the columns of the subclasses ``cls_or_mappers`` (or ``"*"``) of the query's
+        first entity in the same statement, as ``with_polymorphic()`` does; filters may then
+        name subclass attributes (``Manager.manager_name``)."""
+        from athanor.orm.polymorphic import with_polymorphic
+
+        raws = list(self._statement._raw_columns)
+        for index, raw in enumerate(raws):
+            mapper = getattr(raw, "mapper", None)
+            if mapper is not None and raw is mapper._entity:
+                wp = with_polymorphic(
+                    mapper.class_,
+                    cls_or_mappers,
+                    selectable=False if selectable is None else selectable,
+                    polymorphic_on=polymorphic_on,
+                )
+                raws[index] = wp._entity
+                break
+        else:
+            raise sa_exc.InvalidRequestError(
+                "Query.with_polymorphic() needs a query of a mapped class, such as "
+                "session.query(Employee)"
+            )
+        statement = self._statement._generate()
+        statement._raw_columns = tuple(raws)
+        return self._copy(statement)
+
     def options(self, *options: Any) -> Query[_T]:
         """Loader options (``selectinload(User.posts)``) for the objects this query loads."""
         return self._copy(self._statement.options(*options))

@@ -860,6 +860,12 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
             plugin = element._compile_plugin
             if plugin is not None:
                 return plugin
+        for from_ in self._from_obj:
+            # A class joined into a select of plain columns (its rows may need criteria).
+            for part in (from_, *from_._hide_froms):
+                plugin = part._compile_plugin
+                if plugin is not None:
+                    return plugin
         for option in self._with_options:
             plugin = getattr(option, "_compile_plugin", None)
             if plugin is not None:
