@@ -24,10 +24,12 @@ from athanor.orm.base import STATE_KEY
 from athanor.orm.evaluator import Evaluator, UnevaluatableError, UnloadedAttribute, evaluator
 from athanor.orm.loading import LoadingPlan, plan_for
 from athanor.orm.mapper import EntityClause, Mapper
+from athanor.orm.relationships import replace_columns
 from athanor.orm.unitofwork import _update_statement
 from athanor.sql.dml import Delete, DMLStatement, Insert, Update
-from athanor.sql.elements import and_
-from athanor.sql.selectable import select
+from athanor.sql.elements import BinaryExpression, ColumnElement, and_, tuple_
+from athanor.sql.schema import Column
+from athanor.sql.selectable import FromClause, select
 
 if TYPE_CHECKING:
     from athanor.engine.connection import Connection
@@ -47,13 +49,9 @@ def execute_orm_dml(
     entity = statement._entity
     assert isinstance(entity, EntityClause)
     mapper = entity.mapper
-    if len(mapper._persist_tables) > 1:
-        raise sa_exc.InvalidRequestError(
-            f"ORM-enabled {type(statement).__name__.lower()}({mapper.class_.__name__}) is not "
-            f"supported: a {mapper.class_.__name__} row spans the tables "
-            f"{', '.join(t.name for t in mapper._persist_tables)}; use session.add() / "
-            "session.delete(), or one statement per table"
-        )
+    many = isinstance(params, list | tuple)
+    if len(mapper._persist_tables) > 1 and not (isinstance(statement, Update) and many):
+        statement = _joined_subclass_statement(mapper, statement)
     if mapper.single and mapper.polymorphic_on is not None and not isinstance(statement, Insert):
         # Only the rows of this class and its subclasses, as its queries.
         statement = statement.where(  # type: ignore[attr-defined]
@@ -61,13 +59,93 @@ def execute_orm_dml(
         )
     bind = session.get_bind(mapper, clause=statement, **(bind_arguments or {}))
     conn = session._connection_for_bind(bind)
-    many = isinstance(params, list | tuple)
     if isinstance(statement, Insert):
         return _insert(session, conn, mapper, statement, params, options)
     if isinstance(statement, Update) and many:
         return _update_by_primary_key(session, conn, mapper, statement, params, options)
     assert isinstance(statement, Update | Delete)
     return _update_or_delete(session, conn, mapper, statement, params, options)
+
+
+def _joined_subclass_statement(mapper: Mapper, statement: DMLStatement) -> DMLStatement:
+    """An UPDATE or DELETE of a joined-table subclass as one statement on the subclass's own
+    table (its SET values name that table's columns; a DELETE leaves the parent tables' rows
+    to a ``delete()`` of the parent class or ON DELETE CASCADE): its parent tables' copies of
+    the primary key read as the table's own key columns, and criteria on other parent columns
+    select the keys with a subquery of the parent tables.  An INSERT would need a statement
+    per table: refused."""
+    table = mapper.local_table
+    name = mapper.class_.__name__
+    if isinstance(statement, Insert):
+        raise sa_exc.InvalidRequestError(
+            f"ORM-enabled insert({name}) is not supported: a {name} row spans the tables "
+            f"{', '.join(t.name for t in mapper._persist_tables)}; use session.add_all()"
+        )
+    # Each parent table's copy of the key, by id(), -> the subclass table's own column.
+    own_key: dict[int, ColumnElement] = {id(c): c for c in table.primary_key}
+    pairs = [
+        pair
+        for sub in mapper.iterate_to_root()
+        if sub.inherit_condition is not None
+        for pair in _column_pairs(sub.inherit_condition)
+    ]
+    for a, b in pairs:
+        if id(a) in own_key:
+            own_key.setdefault(id(b), own_key[id(a)])
+        elif id(b) in own_key:
+            own_key.setdefault(id(a), own_key[id(b)])
+
+    def to_own(col: ColumnElement) -> ColumnElement | None:
+        return own_key.get(id(col))
+
+    local: list[ColumnElement] = []
+    parents: list[ColumnElement] = []
+    where: tuple[ColumnElement, ...] = statement._where  # type: ignore[attr-defined]
+    for given in where:
+        criterion = replace_columns(given, to_own)
+        tables = {getattr(c, "table", None) for c in _columns_in(criterion)}
+        tables.discard(None)
+        if tables <= {table}:
+            local.append(criterion)
+        elif table in tables:
+            raise sa_exc.InvalidRequestError(
+                f"{type(statement).__name__.lower()}({name}): the criterion {criterion} mixes "
+                f"columns of {table.name!r} with columns of its parent tables; split it into "
+                "criteria that each name one of them, or update the rows by primary key"
+            )
+        else:
+            parents.append(criterion)
+    if parents:
+        parent_from = mapper.inherits._inheritance_join() if mapper.inherits else table
+        base_key = list(mapper.primary_key)
+        keys = select(*base_key).select_from(parent_from).where(*parents)
+        own = [own_key.get(id(c), c) for c in base_key]
+        match = own[0].in_(keys) if len(own) == 1 else tuple_(*own).in_(keys)
+        local.append(match)
+    new = statement._generate()
+    new._where = tuple(local)  # type: ignore[attr-defined]
+    return new
+
+
+def _column_pairs(condition: ColumnElement) -> list[tuple[Any, Any]]:
+    """The ``a = b`` column pairs of an inherit condition."""
+    clauses = getattr(condition, "clauses", None) or (condition,)
+    return [
+        (c.left, c.right)
+        for c in clauses
+        if isinstance(c, BinaryExpression)
+        and isinstance(c.left, Column)
+        and isinstance(c.right, Column)
+    ]
+
+
+def _columns_in(element: Any) -> list[Any]:
+    """The table columns inside ``element``, outside its subqueries."""
+    if isinstance(element, Column):
+        return [element]
+    if element.is_select or isinstance(element, FromClause):
+        return []
+    return [c for child in element.get_children() for c in _columns_in(child)]
 
 
 def _returning_plan(statement: DMLStatement) -> tuple[LoadingPlan, Any] | None:
@@ -171,7 +249,33 @@ def _chain(plan: LoadingPlan, results: list[Result]) -> Result:
 def update_rows_by_primary_key(
     conn: Connection, mapper: Mapper, rows: Sequence[Mapping[str, Any]], what: str
 ) -> int:
-    """UPDATE each row (attribute-keyed dicts holding the primary key); returns rows matched."""
+    """UPDATE each row (attribute-keyed dicts holding the primary key); returns rows matched.
+
+    A joined-table subclass's rows are updated table by table, each table getting the values
+    of the attributes it holds."""
+    views = mapper._persist_views
+    if len(views) == 1:
+        return _update_table_rows(conn, mapper, rows, what)
+    held = {k for view in views for k, _ in view._table_columns} | set(mapper._pk_keys)
+    for row in rows:
+        unknown = [k for k in row if k not in held]
+        if unknown:
+            raise sa_exc.InvalidRequestError(
+                f"{what}: {mapper.class_.__name__} has no column attribute {unknown[0]!r} "
+                f"(parameter dict {dict(row)!r})"
+            )
+    matched = 0
+    for view in views:
+        keys = {k for k, _ in view._table_columns} | set(mapper._pk_keys)
+        part = [{k: v for k, v in row.items() if k in keys} for row in rows]
+        matched = max(matched, _update_table_rows(conn, view, part, what))
+    return matched
+
+
+def _update_table_rows(
+    conn: Connection, mapper: Mapper, rows: Sequence[Mapping[str, Any]], what: str
+) -> int:
+    """UPDATE the rows of ``mapper``'s table (one table) by primary key."""
     pk_keys = mapper._pk_keys
     matched = 0
     for group in shape_groups(rows):
@@ -295,19 +399,21 @@ def _update_or_delete(
         and not statement._returning
         and bool(getattr(conn.dialect, "update_returning" if is_update else "delete_returning"))
     )
+    # The key columns of the table the statement writes (a joined subclass's own table).
+    key_columns = mapper._persist_views[-1].primary_key
     if sync == "fetch" and not fetch_returning:
-        keys = conn.execute(select(*mapper.primary_key).where(*statement._where), params)
+        keys = conn.execute(select(*key_columns).where(*statement._where), params)
         matched = _objects_by_key(session, mapper, keys.all())
     new_values = [_computed(obj, setters) for obj in matched]
     run = statement
     if fetch_returning:
         fetched_keys = list(columns)
-        run = statement.returning(*mapper.primary_key, *columns.values())
+        run = statement.returning(*key_columns, *columns.values())
     result = conn.execute(run, params, execution_options=options)
     if fetch_returning:
         rows = result.all()
         result.rowcount = len(rows)
-        width = len(mapper.primary_key)
+        width = len(key_columns)
         matched = _objects_by_key(session, mapper, [row[:width] for row in rows])
         by_key = {tuple(row[:width]): row[width:] for row in rows}
         new_values = [
