@@ -19,6 +19,7 @@ from athanor.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    declared_attr,
     joinedload,
     mapped_column,
     polymorphic_union,
@@ -68,6 +69,33 @@ class Engineer(Employee):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("cc_company.id"))
     company: Mapped[Company | None] = relationship(back_populates="employees")
     __mapper_args__ = {"polymorphic_identity": "engineer", "concrete": True}
+
+
+class Shop(Base):
+    __tablename__ = "cc_shop"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    items: Mapped[list[Item]] = relationship(back_populates="shop")
+
+
+class Item(AbstractConcreteBase, Base):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("cc_shop.id"))
+
+    @declared_attr
+    def shop(cls) -> Mapped[Shop]:  # noqa: N805 - called with each class
+        return relationship("Shop", back_populates="items")
+
+
+class Book(Item):
+    __tablename__ = "cc_book"
+    title: Mapped[str] = mapped_column(String(50))
+    __mapper_args__ = {"polymorphic_identity": "book", "concrete": True}
+
+
+class Record(Item):
+    __tablename__ = "cc_record"
+    artist: Mapped[str] = mapped_column(String(50))
+    __mapper_args__ = {"polymorphic_identity": "record", "concrete": True}
 
 
 class Party(AbstractConcreteBase, Base):
@@ -187,6 +215,20 @@ def test_abstract_concrete_base_maps_to_the_union_of_its_subclasses(engine) -> N
         assert pearl is found[1]
     # strict_attrs: only what the base declares is mapped on it.
     assert set(Party.__mapper__.attrs.keys()) == {"id", "name"}
+
+
+def test_relationships_to_and_from_an_abstract_concrete_base(engine) -> None:
+    with Session(engine) as session:
+        session.add(Shop(id=1, items=[Book(id=1, title="Moby"), Record(id=1, artist="Bach")]))
+        session.commit()
+    for option in (None, selectinload, joinedload):
+        with Session(engine) as session:
+            stmt = select(Shop) if option is None else select(Shop).options(option(Shop.items))
+            shop = session.scalars(stmt).unique().one()
+            found = sorted((type(i).__name__, i.id) for i in shop.items)
+            assert found == [("Book", 1), ("Record", 1)]
+            assert session.scalars(select(Record)).one().shop is shop
+            assert len(session.scalars(select(Item).where(Item.shop_id == 1)).all()) == 2
 
 
 def test_ext_declarative_exports_the_same_classes() -> None:

@@ -574,6 +574,15 @@ def _map_abstract_concrete_base(cls: type) -> None:
     members = [m for top in tops for m in _concrete_members(top)]
     name = getattr(cls, "_concrete_discriminator_name", "type")
     pjoin = _concrete_union(members, name)
+    relationships: dict[str, Any] = {}
+    for klass in cls.__mro__:
+        if klass is object or klass.__dict__.get("_sa_declarative_base"):
+            continue
+        for key, value in vars(klass).items():
+            if isinstance(value, declared_attr) and key not in relationships:
+                made = value.fget(cls)
+                if isinstance(made, RelationshipProperty):
+                    relationships[key] = made
     include = None
     if getattr(cls, "strict_attrs", False):
         include = set()
@@ -591,6 +600,7 @@ def _map_abstract_concrete_base(cls: type) -> None:
         polymorphic_on=pjoin.c[name],
         exclude_properties=[name],
         include_properties=include,
+        properties=relationships,
     )
     for member in members:
         base.polymorphic_map.update(member.polymorphic_map)
@@ -635,7 +645,8 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 continue
             if cascading_only and (not getattr(value, "_cascading", False) or name in cls.__dict__):
                 continue
-            if hasattr(value, "__sa_declared_attr__"):
+            declared = hasattr(value, "__sa_declared_attr__")
+            if declared:
                 value = value.fget(cls)
             ann = _parse_annotation(annotations[name], cls) if name in annotations else None
             if value is NO_VALUE:
@@ -676,7 +687,8 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 columns.append((mc.sort_order, len(columns), col))
                 properties[name] = mc.to_property()
             elif isinstance(value, RelationshipProperty):
-                if is_mixin:
+                if is_mixin and not declared:
+                    # A mixin's relationship is made per class by a @declared_attr only.
                     continue
                 if ann is not None and ann.lazy is not None and value.lazy == "select":
                     value.lazy = ann.lazy

@@ -36,7 +36,7 @@ from athanor.sql.elements import (
     coerce_column,
 )
 from athanor.sql.schema import Column, Table
-from athanor.sql.selectable import FromClause
+from athanor.sql.selectable import FromClause, _base_column
 
 if TYPE_CHECKING:
     from athanor.orm.mapper import Mapper
@@ -359,7 +359,8 @@ class RelationshipProperty(MapperProperty):
         for col in referencing.c:
             if self._foreign_keys and col not in self._foreign_keys:
                 continue
-            for fk in getattr(col, "foreign_keys", ()):
+            # A subquery's column (a polymorphic union's) has the foreign keys of its origin.
+            for fk in getattr(_base_column(col), "foreign_keys", ()):
                 try:
                     target = fk.column
                 except sa_exc.NoReferenceError:
