@@ -11,7 +11,13 @@ many SELECT statements it needed:
 - ``select(Manager)``: the ``manager`` table joined to ``employee``;
 - ``with_polymorphic``: subclass tables outer-joined into the one query;
 - ``selectin_polymorphic``: one more ``SELECT ... WHERE id IN (...)`` per subclass;
-- ``join(Company.employees.of_type(Engineer))``: filtering companies on engineer columns.
+- ``join(Company.employees.of_type(Engineer))``: filtering companies on engineer columns;
+- ``select(Manager.name)``: a column of a subclass reads that subclass's rows only;
+- ``joinedload(Company.employees)``: the employees joined in, in one statement.
+
+The vehicles are mapped with concrete-table inheritance (a full table per class, no shared
+table): ``ConcreteBase`` makes ``select(Vehicle)`` read the ``UNION ALL`` of the three tables
+and return each row as the class it came from.
 
 Run: DATABASE_URL=postgresql://postgres@127.0.0.1/test python examples/orm_inheritance.py
 """
@@ -23,9 +29,11 @@ from typing import Any
 
 from athanor import ForeignKey, String, create_engine, event, select
 from athanor.orm import (
+    ConcreteBase,
     DeclarativeBase,
     Mapped,
     Session,
+    joinedload,
     mapped_column,
     relationship,
     selectin_polymorphic,
@@ -81,6 +89,38 @@ class Engineer(Employee):
     __mapper_args__ = {"polymorphic_identity": "engineer"}
 
 
+class Vehicle(ConcreteBase, Base):
+    __tablename__ = "vehicle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+
+    __mapper_args__ = {"polymorphic_identity": "vehicle", "concrete": True}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+class Car(Vehicle):
+    __tablename__ = "car"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    seats: Mapped[int]
+
+    __mapper_args__ = {"polymorphic_identity": "car", "concrete": True}
+
+
+class Boat(Vehicle):
+    __tablename__ = "boat"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    sails: Mapped[int]
+
+    __mapper_args__ = {"polymorphic_identity": "boat", "concrete": True}
+
+
 def main(url: str) -> dict[str, Any]:
     """Create the tables, add a company, run each kind of query; returns {name: (result,
     number of SELECTs)}."""
@@ -104,6 +144,13 @@ def main(url: str) -> dict[str, Any]:
                     Engineer(name="Squidward", engineer_info="Senior Customer Engagement"),
                 ],
             )
+        )
+        session.add_all(
+            [
+                Vehicle(id=1, name="Patty Wagon"),
+                Car(id=1, name="Boatmobile", seats=2),
+                Boat(id=1, name="Flying Dutchman", sails=3),
+            ]
         )
         session.commit()
 
@@ -164,6 +211,19 @@ def main(url: str) -> dict[str, Any]:
             for c in s.scalars(select(Company).options(selectinload(Company.employees)))
             for e in c.employees
         ],
+    )
+    run("manager_names", lambda s: s.scalars(select(Manager.name)).all())
+    run(
+        "company_with_employees_joined",
+        lambda s: [
+            repr(e)
+            for c in s.scalars(select(Company).options(joinedload(Company.employees))).unique()
+            for e in c.employees
+        ],
+    )
+    run(
+        "vehicles",
+        lambda s: [repr(v) for v in s.scalars(select(Vehicle).order_by(Vehicle.name))],
     )
     engine.dispose()
     return results

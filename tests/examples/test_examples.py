@@ -199,4 +199,13 @@ def test_orm_inheritance(backend, capsys: pytest.CaptureFixture[str]) -> None:
         ["Manager('Mr. Krabs')", "Engineer('SpongeBob')", "Engineer('Squidward')"],
         2,
     )
+    assert results["manager_names"] == (["Mr. Krabs"], 1)
+    assert results["company_with_employees_joined"] == (
+        ["Manager('Mr. Krabs')", "Engineer('SpongeBob')", "Engineer('Squidward')"],
+        1,
+    )
+    assert results["vehicles"] == (
+        ["Car('Boatmobile')", "Boat('Flying Dutchman')", "Vehicle('Patty Wagon')"],
+        1,
+    )
     assert "with_polymorphic: [" in capsys.readouterr().out
