@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from athanor import exc as sa_exc
 from athanor.event.registry import EventTarget
-from athanor.orm.base import MAPPER_KEY, NO_VALUE, STATE_KEY, _sessions, instance_state
+from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, instance_state
 from athanor.orm.events import ATTRIBUTE_EVENTS, adapt_attribute_listener
 from athanor.orm.state import HISTORY_BLANK, History, InstanceState
 from athanor.sql.elements import ClauseElement, ColumnElement, ColumnOperators, Label
@@ -31,6 +31,11 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
     """A mapped attribute at class level: usable in SQL expressions and as a select() entity."""
 
     is_attribute = True
+
+    _select_column_element: Callable[[], ClauseElement] | None = None
+    """What ``select(Class.attr)`` selects instead of the bare column, when it differs: set
+    on the column attributes of inheriting classes (and of a class read through a polymorphic
+    union) so that the query reads that class's rows only; see ``Mapper._mark_select_columns``."""
 
     def __init__(
         self, class_: type, key: str, prop: MapperProperty, impl: AttributeImpl | None
@@ -66,25 +71,6 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
 
     def __clause_element__(self) -> ClauseElement:
         return self.prop._clause_element(self)
-
-    def _select_column_element(self) -> ClauseElement:
-        """What ``select(Class.attr)`` selects: for a column of a class inheriting another
-        (single- or joined-table), its column marked with that class, so the query reads the
-        class's rows only (its discriminator values, or its joined tables); for a class that
-        reads a polymorphic union, marked so that the query reads the union."""
-        element = self.__clause_element__()
-        mapper = self.class_.__dict__.get(MAPPER_KEY)
-        if mapper is None:
-            return element
-        if mapper.inherits is None or mapper.concrete:
-            # Unless the class reads a polymorphic union (a concrete-table base).
-            entity = mapper._entity
-            if getattr(entity, "selectable", mapper.local_table) is mapper.local_table:
-                return element
-        if not getattr(self.prop, "is_column", False):
-            return element
-        marked: ClauseElement = mapper._subclass_column(element)
-        return marked
 
     def _describe(self) -> dict[str, Any]:
         """This attribute's entry in ``select(...).column_descriptions``."""

@@ -343,6 +343,8 @@ class Mapper(EventTarget):
             self._setup_polymorphic_on(kw.get("polymorphic_on"))
         self._register_identity()
         self._setup_derived()
+        if inherited:
+            self._mark_select_columns()
         setattr(class_, MAPPER_KEY, self)
         if "_event_redirect" not in class_.__dict__:
             class_._event_redirect = classmethod(_redirect_to_mapper)  # type: ignore[attr-defined]
@@ -424,6 +426,18 @@ class Mapper(EventTarget):
         self._setup_polymorphic_on(discriminator)
         self._setup_derived()
         self._setup_polymorphic_entity()
+        self._mark_select_columns()
+
+    def _mark_select_columns(self) -> None:
+        """Make ``select(Class.attr)`` of this class's column attributes select the column
+        marked with the class (:class:`SubclassColumn`), whose FROM object is the class's
+        entity: the rows of an inheriting class only, or a polymorphic union."""
+        for key, prop in self._props.items():
+            attr = self.class_.__dict__.get(key)
+            if not isinstance(prop, ColumnProperty) or not isinstance(attr, InstrumentedAttribute):
+                continue
+            if attr.class_ is self.class_:
+                attr._select_column_element = _returning(self._subclass_column(prop.columns[0]))
 
     def _register_identity(self) -> None:
         identity = self.polymorphic_identity
@@ -776,6 +790,13 @@ def _inherit_condition(mapper: Mapper, parent: Mapper) -> ColumnElement:
             "inherit_condition=... in __mapper_args__ (or use concrete=True for a table of its own)"
         )
     return and_(*[child == referenced for child, referenced in pairs])
+
+
+def _returning(value: Any) -> Callable[[], Any]:
+    def get() -> Any:
+        return value
+
+    return get
 
 
 def _identity_setter(key: str, identity: Any) -> Callable[[Any, Any, Any], None]:
