@@ -312,8 +312,30 @@ def test_delete_of_a_joined_subclass_deletes_its_own_table_rows(joined_engine) -
             "SpongeBob",
             "Plankton",
         ]
-        with pytest.raises(sa_exc.InvalidRequestError, match="spans the tables j_employee"):
-            session.execute(insert(m.Manager), [{"name": "Karen", "manager_name": "K"}])
+
+
+def test_bulk_insert_of_a_joined_subclass_writes_each_table(joined_engine) -> None:
+    m = STYLES["joined"]
+    log = StatementLog(joined_engine)
+    with Session(joined_engine) as session:
+        rows = [{"name": "Karen", "manager_name": "K"}, {"name": "Pearl", "manager_name": "P"}]
+        assert session.execute(insert(m.Manager), rows).rowcount == 2
+        inserts = [s.split(" (")[0] for s in log.statements if s.startswith("INSERT")]
+        assert inserts[-1] == "INSERT INTO j_manager" and set(inserts) == {
+            "INSERT INTO j_employee",
+            "INSERT INTO j_manager",
+        }
+        made = session.scalars(
+            insert(m.Principal).returning(m.Principal),
+            [{"name": "Gary", "engineer_info": "snail", "level": 1}],
+        ).all()
+        assert [(type(p), p.name, p.level) for p in made] == [(m.Principal, "Gary", 1)]
+        session.commit()
+        found = session.scalars(select(m.Manager).order_by(m.Manager.id)).all()
+        assert [(e.name, e.manager_name) for e in found][-2:] == [("Karen", "K"), ("Pearl", "P")]
+        assert session.get(m.Employee, made[0].id) is made[0]
+        with pytest.raises(sa_exc.InvalidRequestError, match="one INSERT each"):
+            session.execute(insert(m.Manager).values(manager_name="y"))
 
 
 def test_polymorphic_load_mapper_arguments(backend) -> None:
