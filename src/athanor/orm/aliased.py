@@ -152,11 +152,7 @@ class FlatAliasedEntity(AliasedEntity):
         self._poly_columns = adapted
         self._load_keys = tuple(key for key, _ in adapted)
 
-    def _populate_columns(self) -> ColumnCollection:
-        cols = ColumnCollection()
-        for key, col in self._poly_columns:
-            cols.add(col, key)
-        return cols
+    _populate_columns = EntityClause._populate_columns
 
     @property
     def _hide_froms(self) -> list[Any]:

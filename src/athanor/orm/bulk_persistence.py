@@ -98,14 +98,8 @@ def _insert_joined(
     views = mapper._persist_views
     pk_keys = mapper._pk_keys
     data = [dict(row) for row in rows]
-    held = {k for view in views for k, _ in view._table_columns}
+    _check_keys(mapper, data, "insert()")
     for row in data:
-        unknown = [k for k in row if k not in held]
-        if unknown:
-            raise sa_exc.InvalidRequestError(
-                f"insert(): {mapper.class_.__name__} has no column attribute {unknown[0]!r} "
-                f"(parameter dict {row!r})"
-            )
         if discriminator is not None:
             key = mapper._polymorphic_key
             assert key is not None
@@ -333,7 +327,19 @@ def update_rows_by_primary_key(
     views = mapper._persist_views
     if len(views) == 1:
         return _update_table_rows(conn, mapper, rows, what)
-    held = {k for view in views for k, _ in view._table_columns} | set(mapper._pk_keys)
+    _check_keys(mapper, rows, what)
+    matched = 0
+    for view in views:
+        keys = {k for k, _ in view._table_columns} | set(mapper._pk_keys)
+        part = [{k: v for k, v in row.items() if k in keys} for row in rows]
+        matched = max(matched, _update_table_rows(conn, view, part, what))
+    return matched
+
+
+def _check_keys(mapper: Mapper, rows: Sequence[Mapping[str, Any]], what: str) -> None:
+    """Refuse a parameter dict naming an attribute none of ``mapper``'s tables holds."""
+    held = {k for view in mapper._persist_views for k, _ in view._table_columns}
+    held |= set(mapper._pk_keys)
     for row in rows:
         unknown = [k for k in row if k not in held]
         if unknown:
@@ -341,12 +347,6 @@ def update_rows_by_primary_key(
                 f"{what}: {mapper.class_.__name__} has no column attribute {unknown[0]!r} "
                 f"(parameter dict {dict(row)!r})"
             )
-    matched = 0
-    for view in views:
-        keys = {k for k, _ in view._table_columns} | set(mapper._pk_keys)
-        part = [{k: v for k, v in row.items() if k in keys} for row in rows]
-        matched = max(matched, _update_table_rows(conn, view, part, what))
-    return matched
 
 
 def _update_table_rows(

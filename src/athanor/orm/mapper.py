@@ -94,9 +94,13 @@ class EntityClause(FromClause):
     def _dml_table(self) -> Any:
         return self.table
 
+    _poly_columns: list[tuple[str, ColumnElement]] | None = None
+    """The (attribute, column) pairs of an entity loading more or other columns than its
+    mapper's (subclass columns, a polymorphic union's, an aliased join's)."""
+
     def _populate_columns(self) -> ColumnCollection:
         cols = ColumnCollection()
-        for key, col in self.mapper._load_columns:
+        for key, col in self._poly_columns or self.mapper._load_columns:
             cols.add(col, key)
         return cols
 

@@ -27,7 +27,6 @@ from athanor.orm.relationships import (
 from athanor.sql.elements import ColumnElement, cast, literal_column, null, tuple_
 from athanor.sql.schema import Column
 from athanor.sql.selectable import (
-    ColumnCollection,
     FromClause,
     Join,
     Select,
@@ -79,12 +78,6 @@ class PolymorphicEntityClause(EntityClause):
                 columns.append((key, col))
         self._poly_columns = columns
         self._load_keys = tuple(key for key, _ in columns)
-
-    def _populate_columns(self) -> ColumnCollection:
-        cols = ColumnCollection()
-        for key, col in self._poly_columns:
-            cols.add(col, key)
-        return cols
 
     def _ck(self, ctx: Any) -> Hashable:
         return self
@@ -142,12 +135,6 @@ class HierarchyEntity(EntityClause):
             return None
         found: ColumnElement | None = selectable.c.get(name)
         return found
-
-    def _populate_columns(self) -> ColumnCollection:
-        cols = ColumnCollection()
-        for key, col in self._poly_columns:
-            cols.add(col, key)
-        return cols
 
     def adapt(self, col: ColumnElement) -> ColumnElement:
         """The selectable's column for a column of the class's own table (others unchanged)."""
