@@ -27,6 +27,7 @@ from athanor.orm import (
     relationship,
     selectinload,
     subqueryload,
+    with_polymorphic,
 )
 from orm.orm_models import StatementLog
 
@@ -175,6 +176,19 @@ def test_filters_and_order_on_base_attributes_read_the_union(engine) -> None:
         )
         assert session.query(Employee).filter(Employee.name == "Mr. Krabs").one().id == 1
         assert session.scalars(select(Manager)).one().manager_data == "Eugene"
+
+
+def test_with_polymorphic_of_a_concrete_base_reads_its_union(engine) -> None:
+    wp = with_polymorphic(Employee, [Manager, Engineer])
+    with Session(engine) as session:
+        stmt = (
+            select(wp)
+            .join(wp.company)
+            .where(wp.Engineer.engineer_info == "cashier", Company.name == "Krusty Krab")
+        )
+        assert names(session.scalars(stmt)) == [("Engineer", "Squidward")]
+        stmt = select(wp).where(wp.Manager.manager_data == "Eugene")
+        assert names(session.scalars(stmt)) == [("Manager", "Mr. Krabs")]
 
 
 def test_union_sql(engine) -> None:

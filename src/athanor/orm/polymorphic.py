@@ -101,13 +101,14 @@ class HierarchyEntity(EntityClause):
     def __init__(self, mapper: Mapper, selectable: FromClause, adapt_all: bool = False) -> None:
         super().__init__(mapper)
         self.selectable = selectable
-        self._adapt_all = adapt_all
-        """Whether the columns of every class's tables read the selectable (with_polymorphic
-        with selectable=), not only those of the class's own table."""
         self._proxied_from = selectable
         self.name = getattr(selectable, "name", None)
         self._entity_tables = [selectable, *selectable._hide_froms, mapper.local_table]
         mappers = [mapper, *(m for m in dict.fromkeys(mapper.polymorphic_map.values()))]
+        adapted = mappers if adapt_all else [mapper]
+        self._adapted_tables = {id(t) for m in adapted for t in m._persist_tables}
+        """The tables whose columns read the selectable instead: the class's own, or with
+        ``adapt_all`` (with_polymorphic(..., selectable=)) those of every class in it."""
         columns: list[tuple[str, ColumnElement]] = []
         taken: set[str] = set()
         for member in mappers:
@@ -137,8 +138,9 @@ class HierarchyEntity(EntityClause):
         return found
 
     def adapt(self, col: ColumnElement) -> ColumnElement:
-        """The selectable's column for a column of the class's own table (others unchanged)."""
-        if isinstance(col, Column) and (self._adapt_all or col.table is self.mapper.local_table):
+        """The selectable's column for a column of the tables it stands for (others
+        unchanged)."""
+        if isinstance(col, Column) and id(col.table) in self._adapted_tables:
             found = self._column_for(col)
             if found is not None:
                 return found
@@ -363,6 +365,11 @@ def with_polymorphic(
         )
     subclasses = subclass_mappers(mapper, classes, "with_polymorphic")
     entity: EntityClause
+    if selectable is False or selectable is None:
+        own = mapper._entity
+        if isinstance(own, HierarchyEntity):
+            # A concrete hierarchy's base: its union holds every class's columns already.
+            selectable = own.selectable
     if selectable is not False and selectable is not None:
         if hasattr(selectable, "__clause_element__"):
             selectable = selectable.__clause_element__()
