@@ -104,6 +104,27 @@ def test_cursor_events_and_transaction_events(engine) -> None:
     ]
 
 
+@pytest.mark.parametrize("event_name", ["before_cursor_execute", "after_cursor_execute"])
+def test_raising_cursor_listener_closes_its_cursor(engine, event_name) -> None:
+    """A cursor listener that raises ends the statement; its cursor is closed, not leaked,
+    and the connection goes on working."""
+    cursors: list[object] = []
+
+    def refuse(conn, cursor, statement, parameters, context, executemany):
+        cursors.append(cursor)
+        raise RuntimeError("listener refuses")
+
+    event.listen(engine, event_name, refuse, retval=event_name == "before_cursor_execute")
+    with engine.connect() as conn:
+        with pytest.raises(RuntimeError, match="listener refuses"):
+            conn.execute(text("SELECT 1"))
+        event.remove(engine, event_name, refuse)
+        assert conn.execute(text("SELECT 2")).scalar() == 2
+    (cursor,) = cursors
+    with pytest.raises(Exception, match=r"(?i)closed"):
+        cursor.execute("SELECT 3")
+
+
 def test_savepoint_event(engine) -> None:
     names: list[str] = []
     event.listen(engine, "savepoint", lambda conn, name: names.append(name))

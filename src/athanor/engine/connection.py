@@ -532,30 +532,32 @@ class Connection:
         cursor, server_side = self._cursor_for(options)
         context.cursor = cursor
         dispatch = self._dispatch
-        if dispatch.before_cursor_execute:
-            for fn in dispatch.before_cursor_execute:
-                sql, driver_params = fn(self, cursor, sql, driver_params, context, False)
-        context.statement = sql
-        context.parameters = driver_params
-        if self._begin_pending:
-            self._emit_pending_begin(sql)
-        if self._echo:
-            self.engine._log_statement(sql, driver_params)
         dialect = self.dialect
         try:
+            if dispatch.before_cursor_execute:
+                for fn in dispatch.before_cursor_execute:
+                    sql, driver_params = fn(self, cursor, sql, driver_params, context, False)
+            context.statement = sql
+            context.parameters = driver_params
+            if self._begin_pending:
+                self._emit_pending_begin(sql)
+            if self._echo:
+                self.engine._log_statement(sql, driver_params)
             if driver_params:
                 dialect.do_execute(cursor, sql, driver_params)
             else:
                 # The compiler escapes "%" only in statements that carry parameters.
                 dialect.do_execute_no_params(cursor, sql)
+            if dispatch.after_cursor_execute:
+                for fn in dispatch.after_cursor_execute:
+                    fn(self, cursor, sql, driver_params, context, False)
         except BaseException as error:
+            # Whatever failed (a listener, the BEGIN, the statement), the cursor is not
+            # handed to a result, so it is closed here.
             self._close_cursor_quietly(cursor)
             if isinstance(error, dialect.dbapi_error):
                 raise self._handle_error(error, sql, driver_params, cursor, context) from error
             raise
-        if dispatch.after_cursor_execute:
-            for fn in dispatch.after_cursor_execute:
-                fn(self, cursor, sql, driver_params, context, False)
         try:
             return self._make_result(context, cursor, server_side, driver_params)
         except dialect.dbapi_error as error:
