@@ -511,3 +511,38 @@ def test_query_with_polymorphic(engine, m) -> None:
         assert len(log.selects) == 2
     with pytest.raises(sa_exc.InvalidRequestError, match="needs a query of a mapped class"):
         Session().query(m.Employee.name).with_polymorphic("*")
+
+
+def test_joined_subclass_collection_under_limit_is_one_statement(engine, m) -> None:
+    with Session(engine) as session:
+        session.add(
+            m.Company(
+                name="Chum Bucket", employees=[m.Engineer(name="Karen", engineer_info="computer")]
+            )
+        )
+        session.commit()
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        stmt = (
+            select(m.Company)
+            .options(joinedload(m.Company.engineers))
+            .order_by(m.Company.name.desc())
+            .limit(1)
+        )
+        (company,) = session.scalars(stmt).unique().all()
+        assert company.name == "Krusty Krab"
+        assert [e.name for e in company.engineers] == ["SpongeBob", "Squidward"]
+        engineer = (
+            session.scalars(
+                select(m.Engineer)
+                .options(joinedload(m.Engineer.company).joinedload(m.Company.employees))
+                .order_by(m.Engineer.id)
+                .offset(1)
+                .limit(1)
+            )
+            .unique()
+            .one()
+        )
+        assert engineer.name == "Squidward"
+        assert len(engineer.company.employees) == 4
+        assert len(log.selects) == 2

@@ -13,6 +13,7 @@ from athanor import delete, exc, func, select
 from athanor.orm import (
     Load,
     Session,
+    aliased,
     defaultload,
     immediateload,
     joinedload,
@@ -129,11 +130,103 @@ def test_joined_eager_statement_keeps_each_executions_parameters(engine: Any) ->
         assert len(session.scalars(stmt).one().posts) == 6
 
 
-def test_joinedload_with_limit_counts_parents(engine: Any) -> None:
+def test_joinedload_with_limit_counts_parents(engine: Any, sql_log: StatementLog) -> None:
     _seed_users(engine)
     with Session(engine) as session:
+        sql_log.clear()
         users = session.query(User).options(joinedload(User.posts)).order_by(User.id)[1:3]
         assert _graph(users) == EXPECTED[1:3]
+        assert len(sql_log.statements) == 1
+
+
+def test_joinedload_collection_under_limit_is_one_statement(
+    engine: Any, sql_log: StatementLog
+) -> None:
+    _seed_users(engine)
+    with Session(engine) as session:
+        sql_log.clear()
+        stmt = (
+            select(User)
+            .options(joinedload(User.posts))
+            .order_by(User.username.desc())
+            .limit(2)
+            .offset(1)
+        )
+        users = session.scalars(stmt).unique().all()
+        assert _graph(list(users)) == [EXPECTED[2], EXPECTED[1]]
+        (sql,) = sql_log.statements
+        # The limit applies to the users in a subquery, the posts join outside it.
+        assert sql.count("LIMIT") == 1 and ") AS " in sql.split("JOIN")[0]
+
+
+def test_joinedload_under_limit_with_innerjoin_and_expression_order(
+    engine: Any, sql_log: StatementLog
+) -> None:
+    _seed_users(engine)
+    with Session(engine) as session:
+        sql_log.clear()
+        stmt = (
+            select(User)
+            .options(joinedload(User.posts, innerjoin=True))
+            .order_by(func.lower(User.username))
+            .limit(2)
+        )
+        # u0 and u1 are the first two users; the inner join then drops u0, who has no posts.
+        assert _graph(list(session.scalars(stmt).unique())) == [EXPECTED[1]]
+        assert len(sql_log.statements) == 1
+
+
+def test_nested_joinedloads_under_limit(engine: Any, sql_log: StatementLog) -> None:
+    _seed_users(engine)
+    with Session(engine) as session:
+        sql_log.clear()
+        stmt = (
+            select(User)
+            .options(joinedload(User.posts).joinedload(Post.author).joinedload(User.posts))
+            .order_by(User.id)
+            .limit(3)
+        )
+        users = session.scalars(stmt).unique().all()
+        assert _graph(list(users)) == EXPECTED[:3]
+        assert all(p.author is u for u in users for p in u.posts)
+        posts = session.scalars(
+            select(Post)
+            .options(joinedload(Post.author).joinedload(User.posts))
+            .order_by(Post.id.desc())
+            .limit(2)
+        ).unique()
+        assert [(p.title, len(p.author.posts)) for p in posts] == [("p3-8", 9), ("p3-7", 9)]
+        assert len(sql_log.statements) == 2
+
+
+def test_legacy_query_first_and_limit_with_joined_collection(
+    engine: Any, sql_log: StatementLog
+) -> None:
+    _seed_users(engine)
+    with Session(engine) as session:
+        sql_log.clear()
+        query = session.query(User).options(joinedload(User.posts))
+        last = query.order_by(User.id.desc()).first()
+        assert (last.username, len(last.posts)) == ("u3", 9)
+        assert _graph(query.order_by(User.id).limit(2).all()) == EXPECTED[:2]
+        assert len(sql_log.statements) == 2
+
+
+def test_joinedload_under_limit_of_an_aliased_entity(engine: Any, sql_log: StatementLog) -> None:
+    _seed_users(engine)
+    with Session(engine) as session:
+        sql_log.clear()
+        user = aliased(User, name="u")
+        stmt = (
+            select(user, user.username)
+            .options(joinedload(user.posts))
+            .where(user.username != "u0")
+            .order_by(user.id)
+            .limit(1)
+        )
+        ((found, name),) = session.execute(stmt).unique().all()
+        assert (name, [p.title for p in found.posts]) == ("u1", EXPECTED[1][1])
+        assert len(sql_log.statements) == 1
 
 
 def test_selectinload_chunks_large_key_sets(

@@ -249,27 +249,21 @@ def plan_joins(
     nodes: dict[RelationshipProperty, Node],
     parent_alias: Any,
     position: int,
-    limited: bool,
     steps: list[JoinStep],
     outer: bool = False,
 ) -> int:
     """Append the JOINs of the ``joined`` nodes (recursively) to ``steps``; place their columns.
 
-    Returns the next free column position.  A joined collection under LIMIT/OFFSET is
-    loaded with ``selectin`` instead, so the limit still counts parents.  Below an outer
-    join (``outer``) an ``innerjoin`` load joins outer too, so parents without the
-    intermediate object are not lost.
+    Returns the next free column position.  Below an outer join (``outer``) an ``innerjoin``
+    load joins outer too, so parents without the intermediate object are not lost.
     """
     for node in nodes.values():
         if node.strategy == "contains":
-            position = _plan_contained(node, position, limited, steps)
+            position = _plan_contained(node, position, steps)
             continue
         if node.strategy != "joined":
             continue
         prop = node.prop
-        if limited and prop.uselist:
-            node.strategy = "selectin"
-            continue
         node.alias = entity_alias(prop.mapper, prop.target)
         columns = _target_columns(node)
         if columns is None:
@@ -318,9 +312,7 @@ def plan_joins(
         ]
         steps.append((alias, onclause, isouter, columns, order, prop.mapper))
         node.start, node.count = position, len(columns)
-        position = plan_joins(
-            node.children, node.alias, position + len(columns), limited, steps, isouter
-        )
+        position = plan_joins(node.children, node.alias, position + len(columns), steps, isouter)
     return position
 
 
@@ -377,7 +369,7 @@ def joined_froms(statement: Select) -> list[Any]:
     return found
 
 
-def _plan_contained(node: Node, position: int, limited: bool, steps: list[JoinStep]) -> int:
+def _plan_contained(node: Node, position: int, steps: list[JoinStep]) -> int:
     """Place the target columns ``contains_eager`` reads (the query joins the target itself)."""
     node.alias = node.target if node.target is not None else node.prop.mapper._entity
     columns = _target_columns(node)
@@ -388,7 +380,7 @@ def _plan_contained(node: Node, position: int, limited: bool, steps: list[JoinSt
         )
     steps.append((None, None, False, columns, (), None))
     node.start, node.count = position, len(columns)
-    return plan_joins(node.children, node.alias, position + len(columns), limited, steps)
+    return plan_joins(node.children, node.alias, position + len(columns), steps)
 
 
 def step_with_criteria(step: JoinStep, criteria: Sequence[LoaderCriteria]) -> JoinStep:
@@ -416,6 +408,83 @@ def apply_joins(statement: Select, steps: Sequence[JoinStep]) -> Select:
             statement = statement.add_columns(*columns)
         order.extend(child_order)
     return statement.order_by(*order) if order else statement
+
+
+def joins_collection(nodes: dict[RelationshipProperty, Node]) -> bool:
+    """Whether a ``joinedload`` (not a ``contains_eager``) anywhere below loads a collection."""
+    return any(
+        (n.strategy == "joined" and n.prop.uselist)
+        or (n.strategy in _FROM_ROWS and joins_collection(n.children))
+        for n in nodes.values()
+    )
+
+
+def wrap_limited(statement: Select, steps: Sequence[JoinStep]) -> Select:
+    """``statement`` (with LIMIT/OFFSET) as a subquery that the joined eager loads join to.
+
+    The limit then counts parents, not parent-and-child rows, and one statement still loads
+    everything.  The subquery selects the statement's columns and those ``contains_eager``
+    reads, in row order, plus the columns the JOINs and ORDER BY need that it lacks; the
+    enclosing SELECT takes them in the same positions followed by the joined loads' columns.
+    """
+    outside: set[int] = set()
+
+    def place_outside(target: Any) -> None:
+        outside.add(id(target))
+        if isinstance(target, Join):
+            place_outside(target.left)
+            place_outside(target.right)
+
+    for target, *_ in steps:
+        if target is not None:
+            place_outside(target)
+    inner_columns = statement._all_columns()
+    width = len(inner_columns)
+    contained = [col for target, _, _, columns, _, _ in steps if target is None for col in columns]
+    inner_columns += contained
+    extra: list[ColumnElement] = []
+
+    def position(col: ColumnElement) -> int | None:
+        table = getattr(col, "table", None)
+        if table is None or id(table) in outside:
+            return None
+        for index, known in enumerate(inner_columns):
+            if known is col:
+                return index
+        for index, known in enumerate(extra):
+            if known is col:
+                return len(inner_columns) + index
+        extra.append(col)
+        return len(inner_columns) + len(extra) - 1
+
+    def note(col: ColumnElement) -> None:
+        position(col)
+
+    onclauses = [on for _, on, *_ in steps if on is not None]
+    for clause in (*onclauses, *statement._order_by):
+        replace_columns(clause, note)
+    inner = statement.add_columns(*contained, *extra) if contained or extra else statement
+    parents = inner.subquery()
+    exported = list(parents.c)
+
+    def outer(col: ColumnElement) -> ColumnElement | None:
+        index = position(col)
+        return None if index is None else exported[index]
+
+    wrapped = select(*exported[:width]).select_from(parents)
+    order: list[ColumnElement] = [replace_columns(o, outer) for o in statement._order_by]
+    taken = width
+    for target, onclause, isouter, columns, child_order, _ in steps:
+        if target is None:
+            wrapped = wrapped.add_columns(*exported[taken : taken + len(columns)])
+            taken += len(columns)
+            continue
+        assert onclause is not None
+        wrapped = wrapped.join(target, replace_columns(onclause, outer), isouter=isouter)
+        if columns:
+            wrapped = wrapped.add_columns(*columns)
+        order.extend(child_order)
+    return wrapped.order_by(*order) if order else wrapped
 
 
 def has_joined_collection(nodes: dict[RelationshipProperty, Node]) -> bool:

@@ -66,6 +66,9 @@ class LoadingPlan:
 
     subclass_loads: Sequence[tuple[int, tuple[Mapper, ...], tuple[str, ...]]] = ()
     """Per entity with subclasses loaded by SELECT ... IN: its index, them, loaded keys."""
+    wrap_limited = False
+    """Whether the statement runs as a subquery the joined loads join to (LIMIT/OFFSET with a
+    joined collection: the limit then counts parents)."""
 
     def __init__(self, statement: Select) -> None:
         self.parts: list[tuple[Mapper | Bundle | None, int, int, tuple[str, ...] | None]] = []
@@ -125,20 +128,21 @@ class LoadingPlan:
                     loaded = mapper._load_keys if load_keys is None else load_keys
                     subclass_loads.append((index, targets, loaded))
         self.subclass_loads = subclass_loads
-        limited = statement._limit is not None or statement._offset is not None
+        wrap = False
         for index, (mapper, _, _, _) in enumerate(self.parts):
             if not isinstance(mapper, Mapper):
                 continue
             nodes = eager.build_tree(mapper, statement._with_options)
             if nodes:
                 eager.resolve_contained(nodes, eager.joined_froms(statement))
-                position = eager.plan_joins(
-                    nodes, aliases[index], position, limited, self.join_steps
-                )
+                position = eager.plan_joins(nodes, aliases[index], position, self.join_steps)
                 self.trees.append((index, nodes))
                 self.overrides.update(eager.access_overrides(nodes))
                 self.lazy_options.update(eager.lazy_options(nodes))
                 self.requires_unique |= eager.has_joined_collection(nodes)
+                wrap |= eager.joins_collection(nodes)
+        limited = statement._limit is not None or statement._offset is not None
+        self.wrap_limited = wrap and limited
         propagated = [c for c in loader_criteria(statement._with_options) if c.propagate_to_loaders]
         if propagated:
             for mapper, _, _, _ in self.parts:
@@ -159,6 +163,8 @@ class LoadingPlan:
         if criteria:
             statement = apply_loader_criteria(statement, criteria)
             steps = [eager.step_with_criteria(step, criteria) for step in steps]
+        if self.wrap_limited:
+            return eager.wrap_limited(statement, steps)
         if steps:
             statement = eager.apply_joins(statement, steps)
         return nested_statement(statement)
