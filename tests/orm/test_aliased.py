@@ -7,7 +7,16 @@ from typing import Any
 import pytest
 
 from athanor import exc, select
-from athanor.orm import Session, aliased
+from athanor.orm import (
+    Load,
+    Session,
+    aliased,
+    contains_eager,
+    defer,
+    joinedload,
+    load_only,
+    undefer,
+)
 from orm.orm_models import Node, Post, StatementLog, User
 
 
@@ -89,3 +98,69 @@ def test_aliased_rejects_what_it_cannot_do() -> None:
         aliased(User, select(User))
     with pytest.raises(AttributeError, match="no column attribute 'nope'"):
         _ = aliased(User).nope
+
+
+def _compiled(stmt: Any) -> str:
+    return " ".join(str(stmt).split())
+
+
+def test_column_options_on_an_alias_sql() -> None:
+    ua = aliased(User, name="ua")
+    assert _compiled(select(ua).options(load_only(ua.username))) == (
+        "SELECT ua.id, ua.username FROM users AS ua"
+    )
+    both = _compiled(select(User, ua).options(load_only(User.username), defer(ua.email)))
+    # Each option applies to the entity its attributes belong to.
+    assert both.startswith("SELECT users.id, users.username, ua.id AS id_1, ua.username AS")
+    assert "ua.email" not in both and "ua.age" in both
+    assert _compiled(select(User, ua).options(Load(ua).load_only(ua.age))).startswith(
+        "SELECT users.id, users.username, users.email, users.age, users.created, "
+        "users.status, ua.id AS id_1, ua.age AS age_1 FROM"
+    )
+    with pytest.raises(exc.ArgumentError, match="two different aliases"):
+        load_only(ua.username, aliased(User).email)
+
+
+def test_column_options_on_an_alias_load(engine: Any, sql_log: StatementLog) -> None:
+    with Session(engine) as session:
+        _seed_posts(session)
+    ua = aliased(User, name="ua")
+    with Session(engine) as session:
+        sql_log.clear()
+        users = session.scalars(
+            select(ua).options(load_only(ua.username, raiseload=True)).order_by(ua.id)
+        ).all()
+        assert [u.username for u in users] == ["ann", "bob"]
+        assert "email" not in users[0].__dict__ and len(sql_log.statements) == 1
+        with pytest.raises(exc.InvalidRequestError, match="raiseload"):
+            users[0].email  # noqa: B018
+    with Session(engine) as session:
+        sql_log.clear()
+        user = session.scalars(
+            select(ua).options(defer(ua.email), undefer(ua.email), defer(ua.age))
+        ).first()
+        assert "email" in user.__dict__ and "age" not in user.__dict__
+        assert user.age is None and len(sql_log.statements) == 2
+
+
+def test_load_only_with_contains_eager_to_an_alias(engine: Any, sql_log: StatementLog) -> None:
+    with Session(engine) as session:
+        _seed_posts(session)
+    pa = aliased(Post, name="pa")
+    with Session(engine) as session:
+        sql_log.clear()
+        stmt = (
+            select(User)
+            .join(User.posts.of_type(pa))
+            .options(contains_eager(User.posts.of_type(pa)).load_only(pa.title))
+        )
+        (user,) = session.scalars(stmt).unique().all()
+        (post,) = user.posts
+        assert (user.username, post.title) == ("ann", "hello")
+        assert "body" not in post.__dict__
+        assert "pa.body" not in sql_log.statements[0] and len(sql_log.statements) == 1
+        ua = aliased(User, name="ua")
+        stmt = select(ua).options(joinedload(ua.posts).load_only(Post.title), defer(ua.email))
+        found = session.scalars(stmt.order_by(ua.id)).unique().all()
+        assert [len(u.posts) for u in found] == [1, 0]
+        assert "ua.email" not in sql_log.statements[-1]

@@ -27,6 +27,7 @@ class AliasedEntity(EntityClause, Alias):
         super().__init__(mapper)
         self.element = mapper.local_table
         self._root = Alias(mapper.local_table, name)
+        self._root._aliased_entity = self  # type: ignore[attr-defined]
         self.name = self.given_name = name
 
     def _populate_columns(self) -> ColumnCollection:
@@ -67,6 +68,7 @@ class SelectableEntity(AliasedEntity):
         self.given_name = name
         self.element = selectable
         self._root = selectable
+        selectable._aliased_entity = self
         self.name = getattr(selectable, "name", None)
         self._proxied_from = selectable
 
@@ -185,6 +187,18 @@ def relationship_joins(
             (target_entity, and_(*[far(t) == s for t, s in prop.secondary_target_pairs], *extra)),
         ]
     return [(target_entity, and_(*[near(p) == far(t) for p, t in prop.pairs], *extra))]
+
+
+def aliased_attribute(attr: Any) -> tuple[AliasedEntity, str] | None:
+    """The aliased entity and attribute key of a column attribute of an aliased class
+    (``ua.name``), for loader options naming it; None for anything else."""
+    if isinstance(attr, SubclassColumn):
+        entity, column = attr._of_entity, attr.clause
+    else:
+        entity, column = getattr(getattr(attr, "table", None), "_aliased_entity", None), attr
+    if not isinstance(entity, AliasedEntity):
+        return None
+    return next(((entity, key) for key, col in entity.c.items() if col is column), None)
 
 
 def entity_of(target: Any) -> Any:

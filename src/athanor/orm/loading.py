@@ -18,6 +18,7 @@ from athanor import exc as sa_exc
 from athanor.engine.result import ChunkedIteratorResult, CursorResult, Result, ResultMetaData
 from athanor.orm import eager
 from athanor.orm import exc as orm_exc
+from athanor.orm.aliased import AliasedEntity
 from athanor.orm.base import COLUMN_LOAD, STATE_KEY, state_str
 from athanor.orm.bundle import Bundle
 from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
@@ -84,7 +85,7 @@ class LoadingPlan:
         self.custom_columns = False
         for raw in statement._raw_columns:
             if isinstance(raw, EntityClause):
-                chosen = entity_columns(raw, statement._with_options)
+                chosen = entity_columns(raw, statement._with_options, statement._raw_columns)
                 load_keys = raw._load_keys
                 count = len(raw.c)
                 if chosen is not None:
@@ -439,18 +440,33 @@ def from_statement_result(
 
 
 def entity_columns(
-    entity: EntityClause, options: Sequence[Any]
+    entity: EntityClause, options: Sequence[Any], selected: Sequence[Any] = ()
 ) -> tuple[list[tuple[str, ColumnElement]], dict[Any, str]] | None:
     """The (attribute, column) pairs ``entity`` loads under the column options in ``options``.
+
+    Options naming an alias's attributes (``load_only(ua.name)``) apply to that alias only;
+    those naming the class's apply to an alias only when ``selected`` (what the statement
+    selects) has no entity of the class itself for them to mean.
 
     Returns None when no option changes the mapper's default set; otherwise also the column
     properties that raise when accessed unloaded (``defer(..., raiseload=True)``).
     """
     mapper = entity.mapper
+    by_class = not isinstance(entity, AliasedEntity) or not any(
+        isinstance(raw, EntityClause)
+        and not isinstance(raw, AliasedEntity)
+        and (
+            issubclass(raw.mapper.class_, mapper.class_)
+            or issubclass(mapper.class_, raw.mapper.class_)
+        )
+        for raw in selected
+    )
     directives = [
         d
         for option in expand_options(options)
-        if isinstance(option, Load) and not option.links
+        if isinstance(option, Load)
+        and not option.links
+        and (option.alias is entity or (option.alias is None and by_class))
         for d in option.columns
         if _directive_applies(d, mapper.class_)
     ]
@@ -683,7 +699,9 @@ def _with_entity_columns(statement: Select) -> Select:
     entities: list[Any] = []
     for raw in statement._raw_columns:
         chosen = (
-            entity_columns(raw, statement._with_options) if isinstance(raw, EntityClause) else None
+            entity_columns(raw, statement._with_options, statement._raw_columns)
+            if isinstance(raw, EntityClause)
+            else None
         )
         if chosen is None:
             raws.append(raw)

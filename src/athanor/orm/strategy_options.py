@@ -53,14 +53,23 @@ ColumnDirective = tuple[str, tuple[ColumnProperty, ...], Any]
 """``(kind, column properties, argument)``: ``("defer", (prop,), raiseload)`` and so on."""
 
 
-def _column_prop_of(attr: Any, option: str) -> ColumnProperty:
+def _column_prop_of(attr: Any, option: str) -> tuple[ColumnProperty, Any]:
+    """The column property ``attr`` names, and the aliased entity when it is an attribute
+    of an aliased class (``ua.name``), else None."""
+    from athanor.orm.aliased import aliased_attribute
+
     prop = getattr(attr, "prop", None)
+    alias = None
+    found = aliased_attribute(attr) if prop is None else None
+    if found is not None:
+        alias, key = found
+        prop = alias.mapper._props.get(key)
     if not isinstance(prop, ColumnProperty):
         raise sa_exc.ArgumentError(
             f"{option}() takes column attributes such as User.name; got {attr!r}"
         )
     prop.parent._check_configure()
-    return prop
+    return prop, alias
 
 
 class Load:
@@ -77,13 +86,20 @@ class Load:
     """The class of ``Load(User)``: what the path starts from, and what a ``"*"`` column
     option without a path applies to (None: every entity of the query)."""
 
+    alias: Any = None
+    """The aliased entity column options without a path apply to (``Load(ua)``,
+    ``load_only(ua.name)``); None: every entity of their class."""
+
     def __init__(self, entity: Any = None) -> None:
         self.links: tuple[tuple[Any, str, tuple[tuple[str, Any], ...]], ...] = ()
         """(relationship property or ``"*"``, strategy, keyword arguments) per step."""
         if entity is not None:
-            from athanor.orm.aliased import entity_of
+            from athanor.orm.aliased import AliasedEntity, entity_of
 
-            self.root = entity_of(entity).mapper.class_
+            clause = entity_of(entity)
+            self.root = clause.mapper.class_
+            if isinstance(clause, AliasedEntity):
+                self.alias = clause
 
     def options(self, *options: Load) -> Load:
         """Options for the objects at the end of this path, each written from there:
@@ -144,7 +160,19 @@ class Load:
         new.links = (*self.links, (prop, strategy, tuple(sorted(kw.items()))))
         return new
 
-    def _column_option(self, kind: str, props: tuple[ColumnProperty, ...], arg: Any) -> Load:
+    def _column_option(
+        self, kind: str, named: Sequence[tuple[ColumnProperty, Any]], arg: Any
+    ) -> Load:
+        props = tuple(prop for prop, _ in named)
+        alias = self.alias
+        if not self.links:
+            for _, owner in named:
+                if owner is not None and alias is not None and owner is not alias:
+                    raise sa_exc.ArgumentError(
+                        f"Loader option {self}: {kind}() names attributes of two different "
+                        "aliases; give each alias an option of its own"
+                    )
+                alias = owner if owner is not None else alias
         if self.links:
             target = self.links[-1][0].mapper.class_
             for prop in props:
@@ -155,6 +183,7 @@ class Load:
                     )
         new = self._copy()
         new.columns = (*self.columns, (kind, props, arg))
+        new.alias = alias
         return new
 
     def _wildcard_owner(self) -> type | None:
@@ -168,13 +197,13 @@ class Load:
         (``undefer``, ``load_only``) still load, whatever the order of the options."""
         if isinstance(attr, str) and attr == WILDCARD:
             return self._column_option("defer_all", (), (raiseload, self._wildcard_owner()))
-        return self._column_option("defer", (_column_prop_of(attr, "defer"),), raiseload)
+        return self._column_option("defer", [_column_prop_of(attr, "defer")], raiseload)
 
     def undefer(self, attr: Any) -> Load:
         """Load a deferred column ``attr`` (``"*"``: every column) with the object."""
         if isinstance(attr, str) and attr == WILDCARD:
             return self._column_option("undefer_all", (), (False, self._wildcard_owner()))
-        return self._column_option("undefer", (_column_prop_of(attr, "undefer"),), None)
+        return self._column_option("undefer", [_column_prop_of(attr, "undefer")], None)
 
     def undefer_group(self, name: str) -> Load:
         """Load the deferred columns of group ``name`` with the object."""
@@ -182,18 +211,18 @@ class Load:
 
     def load_only(self, *attrs: Any, raiseload: bool = False) -> Load:
         """Load only these columns (and the primary key); the others defer (or raise)."""
-        props = tuple(_column_prop_of(a, "load_only") for a in attrs)
-        return self._column_option("load_only", props, raiseload)
+        named = [_column_prop_of(a, "load_only") for a in attrs]
+        return self._column_option("load_only", named, raiseload)
 
     def with_expression(self, attr: Any, expression: Any) -> Load:
         """Fill the ``query_expression()`` attribute ``attr`` with ``expression`` in this query."""
-        prop = _column_prop_of(attr, "with_expression")
+        prop, alias = _column_prop_of(attr, "with_expression")
         if not prop.is_query_expression:
             raise sa_exc.ArgumentError(
                 f"with_expression() needs an attribute mapped with query_expression(); {prop} "
                 "is not one"
             )
-        return self._column_option("expression", (prop,), coerce_column(expression))
+        return self._column_option("expression", [(prop, alias)], coerce_column(expression))
 
     def joinedload(self, attr: Any, *, innerjoin: bool = False) -> Load:
         """Load ``attr`` in the same SELECT with a LEFT OUTER (or inner) JOIN."""
@@ -253,6 +282,8 @@ class Load:
             (kind, props, arg._ck(ctx) if kind == "expression" else arg)
             for kind, props, arg in self.columns
         )
+        if self.alias is not None:
+            return ("LOAD", self.links, directives, nested, self.alias)
         return ("LOAD", self.links, directives, nested)
 
     def __repr__(self) -> str:
@@ -272,7 +303,7 @@ def expand_options(options: Sequence[Any]) -> list[Any]:
             found.extend(expand_options(option.nested))
             if option.columns:
                 plain = Load.__new__(Load)
-                plain.links, plain.columns = (), option.columns
+                plain.links, plain.columns, plain.alias = (), option.columns, option.alias
                 found.append(plain)
         else:
             found.append(option)
