@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from athanor import exc, insert, select, update
+from athanor import exc, exists, func, insert, select, update
 from athanor.orm import (
     Load,
     Session,
@@ -173,6 +173,51 @@ def test_with_loader_criteria_new_values_same_shape(session: Session) -> None:
             select(Post.title).options(with_loader_criteria(Post, Post.title == title))
         ).all()
         assert found == [title]
+
+
+def test_with_loader_criteria_reaches_subqueries_exists_and_ctes(
+    session: Session, sql_log: StatementLog
+) -> None:
+    hide = with_loader_criteria(Post, Post.title != "p21")
+    counts = select(Post.user_id, func.count(Post.id).label("n")).group_by(Post.user_id).subquery()
+    rows = session.execute(
+        select(User.username, counts.c.n)
+        .join(counts, counts.c.user_id == User.id)
+        .order_by(User.id)
+        .options(hide)
+    ).all()
+    assert [tuple(r) for r in rows] == [("u1", 1), ("u2", 1)]
+    has_hidden_only = select(User.username).where(
+        exists().where(Post.user_id == User.id, Post.title == "p21")
+    )
+    assert session.scalars(has_hidden_only).all() == ["u2"]
+    assert session.scalars(has_hidden_only.options(hide)).all() == []
+    with_posts = select(User.username).where(User.posts.any()).order_by(User.id)
+    assert session.scalars(with_posts.options(with_loader_criteria(Post, Post.id < 0))).all() == []
+    visible = select(Post).cte("visible")
+    titles = session.scalars(select(visible.c.title).order_by(visible.c.title).options(hide)).all()
+    assert titles == ["p10", "p20"]
+    sql_log.clear()
+    session.scalars(
+        select(User)
+        .where(exists().where(Post.user_id == User.id))
+        .options(with_loader_criteria(User, User.age > 1))
+    ).all()
+    # The correlated users row gets the criteria once, outside the EXISTS.
+    assert sql_log.statements[0].count("age >") == 1
+
+
+def test_with_loader_criteria_include_aliases_in_subqueries(session: Session) -> None:
+    pa = aliased(Post)
+    stmt = (
+        select(User.username)
+        .where(select(pa.id).where(pa.user_id == User.id, pa.title == "p21").exists())
+        .order_by(User.id)
+    )
+    hide = with_loader_criteria(Post, Post.title != "p21")
+    assert session.scalars(stmt.options(hide)).all() == ["u2"]
+    hide_aliases = with_loader_criteria(Post, Post.title != "p21", include_aliases=True)
+    assert session.scalars(stmt.options(hide_aliases)).all() == []
 
 
 def test_with_loader_criteria_loader_only_and_bad_entity(session: Session) -> None:

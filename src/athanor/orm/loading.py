@@ -162,10 +162,12 @@ class LoadingPlan:
         criteria = loader_criteria(statement._with_options)
         steps = self.join_steps
         if criteria:
-            statement = apply_loader_criteria(statement, criteria)
             steps = [eager.step_with_criteria(step, criteria) for step in steps]
         if self.wrap_limited:
+            # The subquery is a nested SELECT, which gets the criteria when compiled.
             return eager.wrap_limited(statement, steps)
+        if criteria:
+            statement = apply_loader_criteria(statement, criteria)
         if steps:
             statement = eager.apply_joins(statement, steps)
         return nested_statement(statement)
@@ -536,6 +538,7 @@ def loader_criteria(options: Sequence[Any]) -> list[LoaderCriteria]:
 
 def criteria_for_entity(entity: Any, criteria: Sequence[LoaderCriteria]) -> list[ColumnElement]:
     """The criteria that apply to FROM object ``entity`` (adapted to it when it is an alias)."""
+    entity = getattr(entity, "_aliased_entity", entity)
     mapper = getattr(entity, "mapper", None)
     if mapper is None:
         # A table named by plain columns (select(Post.title)): the class mapped to it.
@@ -556,8 +559,26 @@ def criteria_for_entity(entity: Any, criteria: Sequence[LoaderCriteria]) -> list
     return found
 
 
-def apply_loader_criteria(statement: Select, criteria: Sequence[LoaderCriteria]) -> Select:
-    """``statement`` with loader criteria in the WHERE clause (its entities) and in the ON
+def criteria_everywhere(statement: Select) -> Callable[[Any, Sequence[Any]], Any] | None:
+    """What adds ``statement``'s loader criteria to each SELECT nested in it (subqueries,
+    EXISTS, CTEs), as to the statement itself; None when it has none."""
+    criteria = loader_criteria(statement._with_options)
+    if not criteria:
+        return None
+
+    def nested(select: Any, enclosing: Sequence[Any]) -> Any:
+        if not isinstance(select, Select):
+            return select
+        return apply_loader_criteria(select, criteria, enclosing)
+
+    return nested
+
+
+def apply_loader_criteria(
+    statement: Select, criteria: Sequence[LoaderCriteria], enclosing: Sequence[Any] = ()
+) -> Select:
+    """``statement`` with loader criteria in the WHERE clause (its entities, and the tables
+    only its WHERE clause names, unless they are the ``enclosing`` query's) and in the ON
     clauses of joins to the entities they name."""
     if not any(isinstance(o, eager.Origin) for o in statement._with_options):
         criteria = [c for c in criteria if not c.loader_only]
@@ -586,6 +607,12 @@ def apply_loader_criteria(statement: Select, criteria: Sequence[LoaderCriteria])
     for raw in statement._raw_columns:
         for from_ in raw._from_objects:
             visit(from_)
+    outer = {id(f) for f in enclosing}
+    outer.update(id(h) for f in enclosing for h in f._hide_froms)
+    for crit in statement._where:
+        for from_ in crit._from_objects:
+            if id(from_) not in outer:
+                visit(from_)
     if not where and from_obj == statement._from_obj:
         return statement
     new = statement._generate()

@@ -52,10 +52,10 @@ class _OrmCompilePlugin(CompilePlugin):
     """Compiles ``select(User, ...)``: entity columns, column options and joined eager loads."""
 
     def translate(self, statement: Any, dialect: Any) -> Translation:
-        from athanor.orm.loading import plan_for
+        from athanor.orm.loading import criteria_everywhere, plan_for
 
         plan = plan_for(statement)
-        return Translation(plan.executed(statement), plan)
+        return Translation(plan.executed(statement), plan, criteria_everywhere(statement))
 
     def translate_nested(self, statement: Any, dialect: Any) -> Any:
         from athanor.orm.loading import nested_statement

@@ -463,7 +463,10 @@ class SQLCompiler(Compiled):
         extracted: Sequence[el.BindParameter] | None = None,
         column_keys: frozenset[str] | None = None,
         for_executemany: bool = False,
+        nested: Callable[[Any, Sequence[Any]], Any] | None = None,
     ) -> None:
+        self._nested = nested
+        """Applied to each SELECT nested in the statement (see ``Translation.nested``)."""
         self._slots: list[_Slot] = []
         self._slot_by_name: dict[str, _Slot] = {}
         self._slot_by_bind: dict[int, _Slot] = {}
@@ -1079,13 +1082,15 @@ class SQLCompiler(Compiled):
 
     def visit_select(self, select: sel.Select, _correlate: bool = False, **kw: Any) -> str:
         toplevel = not self._stack and not self._toplevel_done
+        enclosing = self._stack[-1] if (_correlate and self._stack) else None
         if toplevel:
             self._toplevel_done = True
         else:
             plugin = plugin_of(select)
             if plugin is not None:
                 select = plugin.translate_nested(select, self.dialect)
-        enclosing = self._stack[-1] if (_correlate and self._stack) else None
+            if self._nested is not None:
+                select = self._nested(select, enclosing or ())
         froms = select._froms(enclosing)
         named = select._named_columns()
         if toplevel:
@@ -1708,6 +1713,7 @@ class SQLCompiler(Compiled):
                 extracted=self._extracted,
                 column_keys=keys,
                 for_executemany=many,
+                nested=self._nested,
             )
             self._variants[variant_key] = found
         return found
@@ -2184,8 +2190,10 @@ def compile_statement(
     INSERT/UPDATE binds as parameters (None: all of them, for display).
     """
     plugin = plugin_of(statement)
+    nested = None
     if plugin is not None:
         translated = plugin.translate(statement, dialect)
+        nested = translated.nested
         if extracted is None:
             try:
                 extracted = statement._generate_cache_key()[1]
@@ -2198,6 +2206,7 @@ def compile_statement(
         extracted=extracted,
         compile_kwargs=compile_kwargs,
         column_keys=column_keys,
+        nested=nested,
     )
     if plugin is not None:
         compiled.plan = translated.plan

@@ -24,14 +24,19 @@ must be part of its cache key (the elements' ``_ck``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 
 class Translation(NamedTuple):
-    """What a plugin turns a statement into: the Core statement to compile and its plan."""
+    """What a plugin turns a statement into: the Core statement to compile, its plan, and
+    optionally what to do to each SELECT nested inside it (subqueries, EXISTS, CTEs), after
+    that SELECT's own plugin (the ORM adds criteria its options ask for everywhere).  That
+    function gets the SELECT and the FROM objects of the enclosing query it correlates to."""
 
     statement: Any
     plan: Any = None
+    nested: Callable[[Any, Sequence[Any]], Any] | None = None
 
 
 class CompilePlugin:
