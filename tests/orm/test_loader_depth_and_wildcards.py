@@ -15,6 +15,7 @@ from athanor.orm import (
     Load,
     Mapped,
     Session,
+    defaultload,
     defer,
     immediateload,
     joinedload,
@@ -93,6 +94,40 @@ class Sale(TreeBase):
     shop: Mapped[Shop] = relationship()
 
 
+class Library(TreeBase):
+    """The top of a chain of relationships (library, bookcases, books, notes) for ``"*"``."""
+
+    __tablename__ = "libraries"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    bookcases: Mapped[list[Bookcase]] = relationship(order_by="Bookcase.id")
+
+
+class Bookcase(TreeBase):
+    """Its books load with ``selectin`` unless a query says otherwise."""
+
+    __tablename__ = "bookcases"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    books: Mapped[list[Book]] = relationship(lazy="selectin", order_by="Book.id")
+
+
+class Book(TreeBase):
+    __tablename__ = "books"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    bookcase_id: Mapped[int] = mapped_column(ForeignKey("bookcases.id"))
+    notes: Mapped[list[BookNote]] = relationship(order_by="BookNote.id")
+
+
+class BookNote(TreeBase):
+    __tablename__ = "book_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    book_id: Mapped[int] = mapped_column(ForeignKey("books.id"))
+
+
 CHAIN = 6
 """Folders 1..7: each the only child of the one before."""
 
@@ -115,6 +150,13 @@ def engine(backend: Any) -> Iterator[Any]:
         session.add_all([Shop(id=1, name="north"), Shop(id=2, name="south", open=False)])
         session.flush()
         session.add_all([Sale(id=i, shop_id=1 + i % 2) for i in range(1, 7)])
+        session.add_all([Library(id=i) for i in (1, 2)])
+        session.flush()
+        session.add_all([Bookcase(id=i, library_id=1 + i % 2) for i in range(1, 5)])
+        session.flush()
+        session.add_all([Book(id=i, bookcase_id=1 + i % 4) for i in range(1, 9)])
+        session.flush()
+        session.add_all([BookNote(id=i, book_id=i) for i in range(1, 9)])
         session.commit()
     yield eng
     eng.dispose()
@@ -334,3 +376,81 @@ def test_populate_existing_unloads_deferred_columns_it_did_not_select(engine: An
         assert root.size == 9
         assert "note" not in root.__dict__
         assert root.note == "changed"
+
+
+def _library_levels(libraries: Any) -> list[tuple[int, list[tuple[int, list[int]]]]]:
+    """What was loaded below each library, read without SQL (None: not loaded)."""
+    found: list[Any] = []
+    for library in libraries:
+        cases = []
+        for case in library.__dict__.get("bookcases", ()):
+            books = case.__dict__.get("books")
+            notes = None if books is None else [len(b.__dict__.get("notes", [None])) for b in books]
+            cases.append((case.id, notes))
+        found.append((library.id, cases))
+    return found
+
+
+FULL = [(1, [(2, [1, 1]), (4, [1, 1])]), (2, [(1, [1, 1]), (3, [1, 1])])]
+
+
+@pytest.mark.parametrize(
+    ("option", "statements"),
+    [(joinedload("*"), 1), (selectinload("*"), 4), (subqueryload("*"), 4)],
+    ids=["joined", "selectin", "subquery"],
+)
+def test_eager_wildcard_holds_at_every_level(engine: Any, option: Any, statements: int) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        stmt = select(Library).options(option).order_by(Library.id)
+        libraries = session.scalars(stmt).unique().all()
+        assert len(log.selects) == statements
+        assert _library_levels(libraries) == FULL
+
+
+def test_wildcard_below_options_naming_relationships(engine: Any) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        stmt = (
+            select(Library)
+            .options(
+                defaultload(Library.bookcases).defaultload(Bookcase.books).lazyload(Book.notes),
+                joinedload("*"),
+            )
+            .order_by(Library.id)
+        )
+        libraries = session.scalars(stmt).unique().all()
+        assert len(log.selects) == 1
+        case = libraries[0].bookcases[0]
+        assert [b.id for b in case.books] == [1, 5] and "notes" not in case.books[0].__dict__
+    log.clear()
+    with Session(engine) as session:
+        # lazyload("*") also holds for the bookcases the named selectinload brings: their
+        # books (lazy="selectin" by default) load only when accessed.
+        stmt = select(Library).options(lazyload("*"), selectinload(Library.bookcases))
+        libraries = session.scalars(stmt.order_by(Library.id)).all()
+        assert len(log.selects) == 2
+        assert _library_levels(libraries) == [
+            (1, [(2, None), (4, None)]),
+            (2, [(1, None), (3, None)]),
+        ]
+        assert [b.id for b in libraries[0].bookcases[0].books] == [1, 5]
+        assert len(log.selects) == 3
+
+
+def test_wildcard_of_Load_applies_to_its_entity_only(engine: Any) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Bookcase, Book)
+            .join(Book, Bookcase.books)
+            .where(Book.id == 5)
+            .options(Load(Book).raiseload("*"))
+        ).all()
+        ((case, book),) = rows
+        # The bookcase's books keep their own default (selectin): only Book's relationships
+        # raise.
+        assert [b.id for b in case.__dict__["books"]] == [1, 5]
+        with pytest.raises(exc.InvalidRequestError, match="raiseload"):
+            book.notes  # noqa: B018
+        assert len(log.selects) == 2

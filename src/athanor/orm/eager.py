@@ -144,6 +144,7 @@ def build_tree(
     """The nodes for objects of ``mapper``: options first, then the mapper's eager defaults."""
     nodes: dict[RelationshipProperty, Node] = {}
     wildcard = None
+    carried: Load | None = None
     for option in expand_options(options):
         if isinstance(option, Origin):
             path = (*path, option.prop)
@@ -154,7 +155,10 @@ def build_tree(
             continue
         prop, strategy, kw = option.links[0]
         if isinstance(prop, str):
-            wildcard = strategy
+            if option.root is None or issubclass(mapper.class_, option.root):
+                wildcard = strategy
+                carried = Load()
+                carried.links = option.links
             continue
         if not issubclass(mapper.class_, prop.parent.class_):
             continue
@@ -202,6 +206,9 @@ def build_tree(
     propagated = [o for o in options if isinstance(o, LoaderCriteria) and o.propagate_to_loaders]
     for node in nodes.values():
         node.suboptions.extend(propagated)
+        if carried is not None and node.strategy in _FROM_ROWS | _OWN_SELECT:
+            # "*" also holds for the objects eager loads bring, below options naming them.
+            node.suboptions.insert(0, carried)
         if node.strategy in _OWN_SELECT:
             # The loads it starts keep the way here, so eager defaults do not loop back.
             node.suboptions.extend(Origin(p) for p in path)
