@@ -379,9 +379,12 @@ class Connection:
             parameters = _join_params(multiparams, params)
         dialect = self.dialect
         cache = self.engine._compiled_cache
-        if options and "compiled_cache" in options and options["compiled_cache"] is None:
-            cache = None
-        compiled, extracted = compile_cached(statement, dialect, cache)
+        schema_map = None
+        if options:
+            if "compiled_cache" in options and options["compiled_cache"] is None:
+                cache = None
+            schema_map = options.get("schema_translate_map")
+        compiled, extracted = compile_cached(statement, dialect, cache, schema_map)
         if parameters is not None and not isinstance(parameters, Mapping):
             if not parameters:
                 raise exc.ArgumentError("execute() got an empty list of parameter sets")

@@ -13,6 +13,7 @@ bound parameters so :meth:`Compiled.prepare` can read the new values.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
 from itertools import chain
@@ -254,9 +255,19 @@ class IdentifierPreparer:
     initial_quote: ClassVar[str] = '"'
     final_quote: ClassVar[str] = '"'
 
+    schema_map: Mapping[str | None, str | None] | None = None
+    """The ``schema_translate_map`` execution option: schema names rendered under other
+    names (the key None stands for tables without a schema; the value None drops it)."""
+
     def __init__(self, dialect: Any) -> None:
         self.dialect = dialect
         self._cache: dict[str, str] = {}
+
+    def with_schema_map(self, schema_map: Mapping[str | None, str | None]) -> IdentifierPreparer:
+        """This preparer rendering table schemas through ``schema_map``."""
+        new = copy.copy(self)
+        new.schema_map = schema_map
+        return new
 
     def requires_quotes(self, name: str) -> bool:
         """Whether ``name`` must be quoted (reserved, mixed case or unusual characters)."""
@@ -287,9 +298,12 @@ class IdentifierPreparer:
     def format_table(self, table: Any, use_schema: bool = True) -> str:
         """A table's name, schema-qualified and quoted."""
         name = self.quote(table.name)
-        if use_schema and getattr(table, "schema", None):
-            return self.quote_schema(table.schema) + "." + name
-        return name
+        if not use_schema:
+            return name
+        schema = getattr(table, "schema", None)
+        if self.schema_map is not None:
+            schema = self.schema_map.get(schema, schema)
+        return self.quote_schema(schema) + "." + name if schema else name
 
     def format_column(self, column: Any) -> str:
         return self.quote(column.name)
@@ -464,8 +478,10 @@ class SQLCompiler(Compiled):
         column_keys: frozenset[str] | None = None,
         for_executemany: bool = False,
         nested: Callable[[Any, Sequence[Any]], Any] | None = None,
+        schema_map: Mapping[str | None, str | None] | None = None,
     ) -> None:
         self._nested = nested
+        self._schema_map = schema_map
         """Applied to each SELECT nested in the statement (see ``Translation.nested``)."""
         self._slots: list[_Slot] = []
         self._slot_by_name: dict[str, _Slot] = {}
@@ -512,6 +528,8 @@ class SQLCompiler(Compiled):
         if table is not None:
             self._reserved_names.update(c.key for c in table.c)
         super().__init__(dialect, None, compile_kwargs=compile_kwargs)
+        if schema_map is not None:
+            self.preparer = self.preparer.with_schema_map(schema_map)
         self.statement = statement
         if statement is not None:
             raw = self.process(statement, **self.compile_kwargs)
@@ -1714,6 +1732,7 @@ class SQLCompiler(Compiled):
                 column_keys=keys,
                 for_executemany=many,
                 nested=self._nested,
+                schema_map=self._schema_map,
             )
             self._variants[variant_key] = found
         return found
@@ -2151,27 +2170,33 @@ def _frame_bound(value: int | None, lower: bool) -> str:
 
 
 def compile_cached(
-    statement: Any, dialect: Any, cache: MutableMapping[Any, Any] | None
+    statement: Any,
+    dialect: Any,
+    cache: MutableMapping[Any, Any] | None,
+    schema_map: Mapping[str | None, str | None] | None = None,
 ) -> tuple[Compiled, Sequence[Any]]:
     """The compiled form of ``statement`` for ``dialect`` and the statement's bound parameters.
 
     ``cache`` (owned by the engine) maps structural keys to compiled statements; a newly built
-    statement of a known shape costs a key computation instead of a compile.
+    statement of a known shape costs a key computation instead of a compile.  ``schema_map``
+    is the ``schema_translate_map`` execution option (part of the key).
     """
     if getattr(statement, "is_ddl", False):
         return dialect.ddl_compiler(dialect, statement), []
     try:
         key, extracted = statement._generate_cache_key()
     except NotImplementedError:
-        return compile_statement(statement, dialect, None), []
+        return compile_statement(statement, dialect, None, schema_map=schema_map), []
     if cache is None:
-        return compile_statement(statement, dialect, extracted), extracted
+        return compile_statement(statement, dialect, extracted, schema_map=schema_map), extracted
+    if schema_map:
+        key = (key, "schema_translate_map", *sorted(schema_map.items(), key=repr))
     try:
         compiled = cache.get(key)
     except TypeError:
-        return compile_statement(statement, dialect, extracted), extracted
+        return compile_statement(statement, dialect, extracted, schema_map=schema_map), extracted
     if compiled is None:
-        compiled = compile_statement(statement, dialect, extracted)
+        compiled = compile_statement(statement, dialect, extracted, schema_map=schema_map)
         cache[key] = compiled
     return compiled, extracted
 
@@ -2182,6 +2207,7 @@ def compile_statement(
     extracted: Sequence[Any] | None,
     compile_kwargs: Mapping[str, Any] | None = None,
     column_keys: frozenset[str] | None = frozenset(),
+    schema_map: Mapping[str | None, str | None] | None = None,
 ) -> Compiled:
     """Compile ``statement`` (through its compile plugin, if it has one) for ``dialect``.
 
@@ -2207,6 +2233,7 @@ def compile_statement(
         compile_kwargs=compile_kwargs,
         column_keys=column_keys,
         nested=nested,
+        schema_map=schema_map or None,
     )
     if plugin is not None:
         compiled.plan = translated.plan

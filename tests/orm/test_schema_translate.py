@@ -1,0 +1,136 @@
+"""The ``schema_translate_map`` execution option: Core statements, ORM queries, loads and the
+flush render table schemas through the map, on every database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from athanor import (
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
+from athanor.dialects.sqlite.base import SQLiteDialect
+from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
+from athanor.sql.compiler import compile_cached
+from orm.orm_models import StatementLog
+
+
+class TenantBase(DeclarativeBase):
+    pass
+
+
+class Account(TenantBase):
+    """Mapped to schema ``tenant``, which the tests translate to the connection's own."""
+
+    __tablename__ = "st_accounts"
+    __table_args__ = {"schema": "tenant"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+    entries: Mapped[list[Entry]] = relationship(back_populates="account", order_by="Entry.id")
+
+
+class Entry(TenantBase):
+    __tablename__ = "st_entries"
+    __table_args__ = {"schema": "tenant"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("tenant.st_accounts.id"))
+    amount: Mapped[int]
+    account: Mapped[Account] = relationship(back_populates="entries")
+
+
+TO_DEFAULT = {"tenant": None}
+
+
+def _own_schema(backend: Any) -> str:
+    """The name of the schema unqualified tables live in."""
+    return {"sqlite": "main", "postgresql": "public"}.get(backend.name, backend.database)
+
+
+@pytest.fixture
+def engine(backend: Any) -> Iterator[Any]:
+    eng = create_engine(backend.url)
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE st_accounts (id INTEGER PRIMARY KEY, name VARCHAR(30))"))
+        conn.execute(
+            text(
+                "CREATE TABLE st_entries (id INTEGER PRIMARY KEY, account_id INTEGER "
+                "REFERENCES st_accounts (id), amount INTEGER)"
+            )
+        )
+    yield eng
+    eng.dispose()
+
+
+def test_compiled_sql_follows_the_map() -> None:
+    stmt = select(Account.name).where(Account.id == 1)
+    assert "FROM tenant.st_accounts" in str(stmt)
+    dialect = SQLiteDialect()
+    cache: dict[Any, Any] = {}
+    plain, _ = compile_cached(stmt, dialect, cache)
+    moved, _ = compile_cached(stmt, dialect, cache, {"tenant": "other"})
+    dropped, _ = compile_cached(stmt, dialect, cache, TO_DEFAULT)
+    assert "FROM tenant.st_accounts" in plain.string
+    assert "FROM other.st_accounts WHERE other.st_accounts.id" in moved.string
+    assert "FROM st_accounts WHERE st_accounts.id" in dropped.string
+    assert len(cache) == 3
+
+
+def test_session_on_an_engine_with_the_map_queries_and_flushes(engine: Any) -> None:
+    tenant_engine = engine.execution_options(schema_translate_map=TO_DEFAULT)
+    log = StatementLog(engine)
+    with Session(tenant_engine) as session:
+        session.add(Account(id=1, name="ann", entries=[Entry(id=1, amount=5)]))
+        session.add(Account(id=2, name="bob"))
+        session.commit()
+        account = session.get(Account, 1)
+        account.name = "anne"
+        session.add(Entry(id=2, amount=7, account=account))
+        session.delete(session.get(Account, 2))
+        session.commit()
+    with Session(tenant_engine) as session:
+        found = session.scalars(select(Account).options(selectinload(Account.entries))).all()
+        assert [(a.name, [e.amount for e in a.entries]) for a in found] == [("anne", [5, 7])]
+        assert session.get(Entry, 2).account.name == "anne"
+        session.execute(update(Entry).where(Entry.amount > 6).values(amount=8))
+        session.execute(delete(Entry).where(Entry.amount == 5))
+        session.execute(insert(Entry), [{"id": 3, "account_id": 1, "amount": 9}])
+        session.commit()
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, amount FROM st_entries ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(2, 8), (3, 9)]
+    assert log.statements and not any("tenant." in s for s in log.statements)
+
+
+def test_map_on_a_statement_and_on_session_execute(engine: Any, backend: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO st_accounts (id, name) VALUES (1, 'ann')"))
+    own = _own_schema(backend)
+    with Session(engine) as session:
+        stmt = select(Account).execution_options(schema_translate_map=TO_DEFAULT)
+        assert [a.name for a in session.scalars(stmt)] == ["ann"]
+        qualified = {"tenant": own}
+        names = session.scalars(
+            select(Account.name), execution_options={"schema_translate_map": qualified}
+        ).all()
+        assert names == ["ann"]
+    plain = Table("st_accounts", MetaData(), Column("id", Integer), Column("name", String(30)))
+    log = StatementLog(engine)
+    with engine.connect() as conn:
+        mapped = conn.execution_options(schema_translate_map={None: own})
+        assert mapped.execute(select(plain.c.name).where(plain.c.id == 1)).scalar() == "ann"
+    assert f"{own}.st_accounts" in log.statements[-1]
