@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from athanor import ForeignKey, Integer, String, create_engine, select
+from athanor import ForeignKey, Integer, String, create_engine, func, select, update
 from athanor.orm import (
     DeclarativeBase,
     Mapped,
@@ -67,6 +67,38 @@ def test_column_select_of_a_subclass_sql(m) -> None:
             "SELECT j_employee.name FROM j_employee JOIN j_manager ON j_manager.id = j_employee.id"
         )
         assert compiled(select(m.Employee.name)) == "SELECT j_employee.name FROM j_employee"
+
+
+def test_subclass_attributes_inside_functions_and_labels_keep_to_its_rows(engine, m) -> None:
+    with Session(engine) as session:
+        assert session.scalar(select(func.count(m.Manager.id))) == 1
+        assert session.scalar(select(func.count(m.Engineer.id))) == 2
+        assert session.scalar(select(func.max(m.Engineer.name))) == "Squidward"
+        assert session.scalar(select(func.count(m.Employee.id))) == 4
+        labelled = session.scalars(select(m.Engineer.name.label("n")).order_by("n")).all()
+        assert labelled == ["SpongeBob", "Squidward"]
+        assert session.query(func.count(m.Manager.id)).scalar() == 1
+        per_company = (
+            select(func.count(m.Engineer.id))
+            .where(m.Engineer.company_id == m.Company.id)
+            .scalar_subquery()
+        )
+        assert session.execute(select(m.Company.name, per_company)).all() == [("Krusty Krab", 2)]
+
+
+def test_subclass_attributes_inside_functions_sql(m) -> None:
+    sql = compiled(select(func.count(m.Manager.id)).where(m.Manager.name != "x"))
+    if m.single:
+        assert sql == (
+            "SELECT count(s_employee.id) AS count FROM s_employee WHERE s_employee.name != "
+            ":name_1 AND s_employee.type IN (:type_1)"
+        )
+        renamed = update(m.Manager).where(func.lower(m.Manager.name) == "x").values(name="y")
+        assert "FROM" not in compiled(renamed)
+    else:
+        assert sql.startswith(
+            "SELECT count(j_employee.id) AS count FROM j_employee JOIN j_manager ON"
+        )
 
 
 def test_declared_attr_tablename_of_a_mixin_applies_to_subclasses(backend) -> None:

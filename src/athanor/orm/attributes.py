@@ -89,7 +89,10 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
         return self.expression.reverse_operate(op, other, **kwargs)
 
     def label(self, name: str | None) -> Label:
-        """``attribute AS name``."""
+        """``attribute AS name`` (selected as ``select(Class.attr)`` selects it)."""
+        marked = self._select_column_element
+        if marked is not None:
+            return marked().label(name)  # type: ignore[attr-defined, no-any-return]
         return self.expression.label(name)
 
     def cast(self, type_: Any) -> ColumnElement:

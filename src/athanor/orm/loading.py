@@ -652,8 +652,20 @@ def _mentions_single_table_subclass(statement: Select) -> bool:
         return _single_table_criteria(from_) is not None
 
     return any(visit(f) for f in statement._from_obj) or any(
-        visit(raw) for raw in statement._raw_columns if isinstance(raw, EntityClause)
+        visit(entity) for entity in _selected_entities(statement)
     )
+
+
+def _selected_entities(statement: Select) -> list[Any]:
+    """The entities ``statement`` selects, and those its column expressions read
+    (``count(Manager.id)``: a subclass's rows)."""
+    found: list[Any] = []
+    for raw in statement._raw_columns:
+        if isinstance(raw, EntityClause):
+            found.append(raw)
+        elif not isinstance(raw, FromClause):
+            found.extend(f for f in raw._from_objects if isinstance(f, EntityClause))
+    return found
 
 
 def _with_subclass_froms(statement: Select) -> Select:
@@ -711,9 +723,8 @@ def _with_discriminator_criteria(statement: Select) -> Select:
         return from_
 
     from_obj = tuple(visit(f) for f in statement._from_obj)
-    for raw in statement._raw_columns:
-        if isinstance(raw, EntityClause):
-            visit(raw)
+    for entity in _selected_entities(statement):
+        visit(entity)
     new = statement._generate()
     new._from_obj = from_obj
     new._where = statement._where + tuple(where)

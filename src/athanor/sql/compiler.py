@@ -1624,9 +1624,16 @@ class SQLCompiler(Compiled):
         froms: list[sel.FromClause] = []
         for crit in stmt._where:
             froms.extend(crit._from_objects)
-        seen = {id(stmt.table)}
+        table = stmt.table
+        seen = {id(table)}
         result = []
         for f in froms:
+            hidden = f._hide_froms
+            if any(h is table for h in hidden):
+                # Something standing for the target table (an ORM entity): only the other
+                # tables it stands for are extra.
+                froms.extend(h for h in hidden if h is not table)
+                continue
             if id(f) not in seen:
                 seen.add(id(f))
                 result.append(f)

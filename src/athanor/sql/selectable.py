@@ -860,6 +860,12 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
             plugin = element._compile_plugin
             if plugin is not None:
                 return plugin
+            if not isinstance(element, FromClause):
+                # An expression over a column that asks for one (count(Manager.id)).
+                for from_ in element._from_objects:
+                    plugin = from_._compile_plugin
+                    if plugin is not None:
+                        return plugin
         for from_ in self._from_obj:
             # A class joined into a select of plain columns (its rows may need criteria).
             for part in (from_, *from_._hide_froms):
