@@ -295,6 +295,43 @@ def test_update_of_a_joined_subclass_with_criteria(joined_engine, sync) -> None:
             session.execute(mixed.values(manager_name="z"))
 
 
+@pytest.mark.parametrize("sync", ["auto", "fetch", False])
+def test_update_of_a_joined_subclass_setting_parent_table_columns(joined_engine, sync) -> None:
+    m = STYLES["joined"]
+    log = StatementLog(joined_engine)
+    with Session(joined_engine) as session:
+        engineers = session.scalars(select(m.Engineer).order_by(m.Engineer.id)).all()
+        log.clear()
+        stmt = (
+            update(m.Engineer)
+            .where(m.Engineer.engineer_info != "x", m.Engineer.name.like("S%"))
+            .values({m.Engineer.name: m.Employee.name + "!", "engineer_info": "grill"})
+        )
+        result = session.execute(stmt, execution_options={"synchronize_session": sync})
+        assert result.rowcount == 2
+        heads = [s.split(" SET")[0] for s in log.statements if s.startswith("UPDATE")]
+        assert heads == ["UPDATE j_employee", "UPDATE j_engineer"]
+        if sync is not False:
+            # The objects in the session get the new values without another SELECT.
+            assert engineers[0].__dict__["name"] == "SpongeBob!"
+            assert engineers[1].__dict__["engineer_info"] == "grill"
+        else:
+            assert engineers[0].__dict__["name"] == "SpongeBob"
+        session.commit()
+        rows = session.execute(
+            select(m.Engineer.name, m.Engineer.engineer_info).order_by(m.Engineer.id)
+        ).all()
+        assert rows == [("SpongeBob!", "grill"), ("Squidward!", "grill")]
+        assert session.scalars(select(m.Manager.name)).all() == ["Mr. Krabs"]
+        nothing = update(m.Manager).where(m.Manager.name == "nobody").values(name="x")
+        assert session.execute(nothing).rowcount == 0
+        crossing = update(m.Manager).values(name=m.Manager.manager_name)
+        with pytest.raises(sa_exc.InvalidRequestError, match="reads columns of j_manager"):
+            session.execute(crossing)
+    with pytest.raises(sa_exc.CompileError, match=r"run it with Session\.execute"):
+        str(update(m.Manager).values(name="x"))
+
+
 def test_delete_of_a_joined_subclass_deletes_its_own_table_rows(joined_engine) -> None:
     m = STYLES["joined"]
     with Session(joined_engine) as session:

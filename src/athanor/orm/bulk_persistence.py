@@ -26,7 +26,7 @@ from athanor.orm.loading import LoadingPlan, plan_for
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.relationships import replace_columns
 from athanor.orm.unitofwork import _update_statement
-from athanor.sql.dml import Delete, DMLStatement, Insert, Update, insert
+from athanor.sql.dml import Delete, DMLStatement, Insert, Update, insert, update
 from athanor.sql.elements import BinaryExpression, ColumnElement, and_, tuple_
 from athanor.sql.schema import Column
 from athanor.sql.selectable import FromClause, select
@@ -55,6 +55,10 @@ def execute_orm_dml(
         bind = session.get_bind(mapper, clause=statement, **(bind_arguments or {}))
         rows = list(params) if many else [params or {}]
         return _insert_joined(session, session._connection_for_bind(bind), mapper, statement, rows)
+    if joined and isinstance(statement, Update) and statement._other_values and not many:
+        bind = session.get_bind(mapper, clause=statement, **(bind_arguments or {}))
+        conn = session._connection_for_bind(bind)
+        return _update_joined_tables(session, conn, mapper, statement, params, options)
     if joined and not (isinstance(statement, Update) and many):
         statement = _joined_subclass_statement(mapper, statement)
     if mapper.single and mapper.polymorphic_on is not None and not isinstance(statement, Insert):
@@ -196,6 +200,75 @@ def _joined_subclass_statement(mapper: Mapper, statement: DMLStatement) -> DMLSt
     new = statement._generate()
     new._where = tuple(local)  # type: ignore[attr-defined]
     return new
+
+
+def _update_joined_tables(
+    session: Session,
+    conn: Connection,
+    mapper: Mapper,
+    statement: Update,
+    params: Any,
+    options: Mapping[str, Any],
+) -> Any:
+    """``update(Manager).where(...).values(...)`` setting columns of several of a joined-table
+    subclass's tables: the keys of the matching rows are selected first, then each table
+    with values gets an UPDATE of those keys (so criteria on columns being set see the old
+    values, as in one UPDATE)."""
+    name = mapper.class_.__name__
+    if statement._returning:
+        raise sa_exc.InvalidRequestError(
+            f"update({name}) setting columns of several tables returns no rows; select the "
+            "rows afterwards, or update the tables one by one with returning()"
+        )
+    sync = _synchronize_mode(options)
+    tables = {t.name: t for t in mapper._persist_tables}
+    by_table: dict[Any, dict[str, Any]] = {mapper.local_table: dict(statement._values or {})}
+    for qualified, value in (statement._other_values or {}).items():
+        table_name, key = qualified.split(".", 1)
+        by_table.setdefault(tables[table_name], {})[key] = value
+    for table, values in by_table.items():
+        for key, value in values.items():
+            foreign = {c.table for c in _columns_in(value) if c.table is not table}
+            if foreign:
+                raise sa_exc.InvalidRequestError(
+                    f"update({name}): the value for {table.name}.{key} reads columns of "
+                    f"{', '.join(sorted(t.name for t in foreign))}; each table is updated by "
+                    "a statement of its own, whose values can read only that table"
+                )
+    base_key = list(mapper.primary_key)
+    keys = conn.execute(
+        select(*base_key).select_from(mapper._inheritance_join()).where(*statement._where),
+        params,
+    ).all()
+    if not keys:
+        return _no_rows(0)
+    for view in mapper._persist_views:
+        table_values = by_table.get(view.local_table)
+        if not table_values:
+            continue
+        own = list(view.primary_key)
+        for start in range(0, len(keys), _KEY_CHUNK):
+            chunk = [tuple(k) for k in keys[start : start + _KEY_CHUNK]]
+            match = own[0].in_([k[0] for k in chunk]) if len(own) == 1 else tuple_(*own).in_(chunk)
+            conn.execute(update(view.local_table).values(table_values).where(match))
+    if sync is not False:
+        binds: Mapping[str, Any] = params or {}
+        setters = {
+            mapper._col_to_key.get(table.c[key], key): _value_evaluator(mapper, value, binds)
+            for table, values in by_table.items()
+            for key, value in values.items()
+        }
+        for obj in _objects_by_key(session, mapper, keys):
+            computed = _computed(obj, setters)
+            _set_committed(obj, computed)
+            stale = [k for k in setters if k not in computed]
+            if stale:
+                obj.__dict__[STATE_KEY]._expire(obj.__dict__, stale)
+    return _no_rows(len(keys))
+
+
+_KEY_CHUNK = 500
+"""Most keys in the IN list of one UPDATE of a multi-table ORM update."""
 
 
 def _column_pairs(condition: ColumnElement) -> list[tuple[Any, Any]]:

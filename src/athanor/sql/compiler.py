@@ -1578,6 +1578,13 @@ class SQLCompiler(Compiled):
         return " DEFAULT VALUES"
 
     def visit_update(self, stmt: Any, **kw: Any) -> str:
+        if stmt._other_values:
+            names = ", ".join(stmt._other_values)
+            raise exc.CompileError(
+                f"This UPDATE of {stmt.table.name!r} also sets {names}, columns of other "
+                "tables its mapped class spans: run it with Session.execute(), which updates "
+                "each table, or give each table an update() of its own"
+            )
         self.isupdate = True
         self._toplevel_done = True
         kw = _strip(kw)

@@ -155,6 +155,18 @@ def _column_key(table: TableClause, key: Any) -> str:
     raise exc.ArgumentError(f"{key!r} is not a column of table {table.name!r}")
 
 
+def _table_of(key: Any, own: Any, others: Sequence[Any]) -> Any:
+    """Which of ``own`` and ``others`` has the column ``key`` names (``own`` first)."""
+    if isinstance(key, str):
+        for table in (own, *others):
+            if key in table.c or any(col.name == key for col in table.c):
+                return table
+        return own
+    element = key.__clause_element__() if hasattr(key, "__clause_element__") else key
+    found = getattr(element, "table", None)
+    return found if any(found is t for t in others) else own
+
+
 def _value_element(table: TableClause, key: str, value: Any, unique: bool) -> ColumnElement:
     if _is_literal_value(value):
         col = table.c[key]
@@ -276,6 +288,10 @@ class Update(_WhereMixin, ValuesBase):
 
     __visit_name__ = "update"
     _ordered: bool = False
+    _other_values: dict[str, ColumnElement] | None = None
+    """Values for columns of the other tables the statement's entity stands for (the parent
+    tables of a joined-table subclass), keyed ``"<table>.<column key>"``: the ORM writes them
+    with an UPDATE per table."""
 
     def values(self, *args: Any, **kwargs: Any) -> Update:
         """New column values: keywords or a dict (values may be SQL expressions)."""
@@ -284,11 +300,32 @@ class Update(_WhereMixin, ValuesBase):
             if len(args) > 1 or kwargs:
                 raise exc.ArgumentError("values() takes one dict or keywords")
             kwargs = dict(args[0])
+        others = self._other_tables()
+        if others:
+            own: dict[Any, Any] = {}
+            for key, value in kwargs.items():
+                table = _table_of(key, self.table, others)
+                if table is self.table:
+                    own[key] = value
+                else:
+                    k = _column_key(table, key)
+                    new._other_values = {
+                        **(new._other_values or {}),
+                        f"{table.name}.{k}": _value_element(table, k, value, False),
+                    }
+            kwargs = own
         new._values = {
             **(self._values or {}),
             **_normalize_values(self.table, kwargs, unique=False),
         }
         return new
+
+    def _other_tables(self) -> list[Any]:
+        """The tables besides its own that the statement's entity stands for."""
+        entity = self._entity
+        if entity is None:
+            return []
+        return [t for t in entity._hide_froms if t is not self.table and hasattr(t, "c")]
 
     def ordered_values(self, *pairs: tuple[Any, Any]) -> Update:
         """Column values in the given SET order."""
@@ -299,6 +336,7 @@ class Update(_WhereMixin, ValuesBase):
     _cache_attrs: ClassVar[CacheAttrs] = (
         ("table", "element"),
         ("_values", "element_map"),
+        ("_other_values", "element_map"),
         ("_ordered", "plain"),
         ("_where", "elements"),
         *_RETURNING_ATTRS,
