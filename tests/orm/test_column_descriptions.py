@@ -88,3 +88,59 @@ def test_query_column_descriptions() -> None:
         },
         {"name": "a2", "type": Author, "aliased": True, "expr": named, "entity": named},
     ]
+
+
+class Staff(DescBase):
+    __tablename__ = "desc_staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "staff"}
+
+
+class Chef(Staff):
+    """Single-table subclass."""
+
+    dish: Mapped[str | None] = mapped_column(String(20))
+    __mapper_args__ = {"polymorphic_identity": "chef"}
+
+
+class Waiter(Staff):
+    """Joined-table subclass."""
+
+    __tablename__ = "desc_waiters"
+
+    id: Mapped[int] = mapped_column(ForeignKey("desc_staff.id"), primary_key=True)
+    tables: Mapped[int | None]
+    __mapper_args__ = {"polymorphic_identity": "waiter"}
+
+
+def test_attributes_of_an_alias_belong_to_the_alias() -> None:
+    named = aliased(Author, name="a2")
+    column, labelled, counted = select(
+        named.name, named.id.label("n"), func.count(named.id)
+    ).column_descriptions
+    assert column["name"] == "name" and isinstance(column["type"], String)
+    assert (column["aliased"], column["entity"]) == (True, named)
+    assert column["expr"] is named.name
+    assert (labelled["name"], labelled["entity"], labelled["aliased"]) == ("n", named, True)
+    assert (counted["name"], counted["entity"]) == ("count", named)
+    assert isinstance(counted["type"], Integer)
+
+
+def test_inherited_attributes_belong_to_the_subclass() -> None:
+    for cls in (Chef, Waiter):
+        plain, labelled, counted = select(
+            cls.id, cls.id.label("i"), func.count(cls.id)
+        ).column_descriptions
+        assert (plain["expr"], plain["entity"], plain["aliased"]) == (cls.id, cls, False)
+        assert (labelled["name"], labelled["entity"], labelled["aliased"]) == ("i", cls, False)
+        assert (counted["name"], counted["entity"]) == ("count", cls)
+        assert isinstance(counted["type"], Integer)
+    chef = aliased(Chef, name="c")
+    (entry,) = select(chef.dish).column_descriptions
+    assert (entry["name"], entry["aliased"], entry["entity"]) == ("dish", True, chef)
+    waiter = aliased(Waiter, name="w")
+    tables, whole = select(waiter.tables, waiter).column_descriptions
+    assert (tables["name"], tables["aliased"], tables["entity"]) == ("tables", True, waiter)
+    assert whole == {"name": "w", "type": Waiter, "aliased": True, "expr": waiter, "entity": waiter}

@@ -46,8 +46,16 @@ class AliasedEntity(EntityClause, Alias):
     def _hide_froms(self) -> list[Any]:
         return [self._root]
 
+    _aliased_class: Any = None
+    """The ``aliased()`` class handing out this entity, which describes it to users."""
+
     def _ck(self, ctx: KeyContext) -> Any:
         return self
+
+    def _describe(self) -> dict[str, Any]:
+        entry = super()._describe()
+        owner = self._aliased_class
+        return entry if owner is None else {**entry, "expr": owner, "entity": owner}
 
     def adapt(self, col: ColumnElement) -> ColumnElement:
         """The alias's column for a column of the mapped table (others unchanged)."""
@@ -139,7 +147,7 @@ class FlatAliasedEntity(AliasedEntity):
         self.element = join
         self._root = join  # type: ignore[assignment]  # a join of aliases, not one alias
         self._proxied_from = join
-        self.name = name
+        self.name = self.given_name = name
         self.subclasses = getattr(source, "subclasses", ())
         columns = getattr(source, "_poly_columns", None) or source.mapper._load_columns
         adapted: list[tuple[str, ColumnElement]] = []
@@ -263,6 +271,7 @@ class AliasedClass:
             self._entity = FlatAliasedEntity(mapper._entity, name)
         else:
             self._entity = AliasedEntity(mapper, name)
+        self._entity._aliased_class = self
         self._mapper = mapper
 
     def __clause_element__(self) -> AliasedEntity:

@@ -127,6 +127,20 @@ class EntityClause(FromClause):
             "entity": self if aliased else cls,
         }
 
+    def _describe_column(self, name: str, column: ColumnElement) -> dict[str, Any]:
+        """The ``column_descriptions`` entry of ``column`` (an expression over this entity's
+        columns, such as ``count(Manager.id)`` or ``ua.name``): it belongs to this entity."""
+        owner = self._describe()["entity"]
+        # A column of the entity itself is named by its attribute.
+        name = next((key for key, col in self.c.items() if col is column), name)
+        return {
+            "name": name,
+            "type": column.type,
+            "aliased": self is not self.mapper._entity,
+            "expr": column,
+            "entity": owner,
+        }
+
     def __repr__(self) -> str:
         return f"<entity {self.mapper.class_.__name__}>"
 

@@ -973,8 +973,15 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
                 continue
             for name, col in pairs:
                 from_ = next(iter(col._from_objects), None)
-                entity = getattr(from_, "entity_namespace", None)
                 key = getattr(col, "_proxy_name", None)
+                # The columns of an ORM alias belong to the alias's entity, which describes
+                # what it hands out.
+                owner = getattr(from_, "_aliased_entity", from_)
+                describe_column = getattr(owner, "_describe_column", None)
+                if describe_column is not None:
+                    found.append(describe_column(key if isinstance(key, str) else name, col))
+                    continue
+                entity = getattr(from_, "entity_namespace", None)
                 found.append(
                     {
                         "name": key if isinstance(key, str) else name,
