@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from athanor import create_engine
+from orm.inheritance_models import STYLES, seed
 from orm.orm_models import Base, StatementLog
 
 
@@ -22,3 +23,19 @@ def engine(backend: Any) -> Iterator[Any]:
 @pytest.fixture
 def sql_log(engine: Any) -> StatementLog:
     return StatementLog(engine)
+
+
+@pytest.fixture(params=list(STYLES))
+def m(request: pytest.FixtureRequest) -> Any:
+    """The inheritance models in one mapping style (single-table, joined-table)."""
+    return STYLES[request.param]
+
+
+@pytest.fixture
+def seeded_hierarchy(backend: Any, m: Any) -> Iterator[Any]:
+    """An engine whose database holds ``m``'s tables and the rows of ``seed()``."""
+    eng = create_engine(backend.url)
+    m.base.metadata.create_all(eng)
+    seed(eng, m)
+    yield eng
+    eng.dispose()

@@ -1,10 +1,13 @@
 """Models for the inheritance tests: the same company of employees mapped as a single-table
-hierarchy and as a joined-table one."""
+hierarchy and as a joined-table one (:data:`STYLES`), and the rows the tests start from."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 from athanor import ForeignKey, String
-from athanor.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 
 class SingleBase(DeclarativeBase):
@@ -111,3 +114,43 @@ class JPrincipal(JEngineer):
     level: Mapped[int]
 
     __mapper_args__ = {"polymorphic_identity": "principal"}
+
+
+STYLES = {
+    "single": SimpleNamespace(
+        base=SingleBase,
+        Company=SCompany,
+        Employee=SEmployee,
+        Manager=SManager,
+        Engineer=SEngineer,
+        Principal=SPrincipal,
+        single=True,
+    ),
+    "joined": SimpleNamespace(
+        base=JoinedBase,
+        Company=JCompany,
+        Employee=JEmployee,
+        Manager=JManager,
+        Engineer=JEngineer,
+        Principal=JPrincipal,
+        single=False,
+    ),
+}
+"""Each mapping style's classes under the same names (the ``m`` fixture gives one)."""
+
+
+def seed(engine: Any, m: SimpleNamespace) -> None:
+    """One company with a manager, an engineer, a principal and a plain employee."""
+    with Session(engine) as session:
+        session.add(
+            m.Company(
+                name="Krusty Krab",
+                employees=[
+                    m.Manager(name="Mr. Krabs", manager_name="Eugene"),
+                    m.Engineer(name="SpongeBob", engineer_info="fry cook"),
+                    m.Principal(name="Squidward", engineer_info="cashier", level=3),
+                    m.Employee(name="Plankton"),
+                ],
+            )
+        )
+        session.commit()

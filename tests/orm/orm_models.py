@@ -60,6 +60,11 @@ def seed_users_with_posts(session: Any, users: int) -> None:
     session.commit()
 
 
+def compiled(stmt: Any) -> str:
+    """``stmt``'s SQL (default dialect) on one line, for comparing with expected SQL."""
+    return " ".join(str(stmt).split())
+
+
 class StatementLog:
     """SQL statements an engine ran (for asserting how many queries an operation needs)."""
 

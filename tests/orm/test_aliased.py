@@ -17,7 +17,7 @@ from athanor.orm import (
     load_only,
     undefer,
 )
-from orm.orm_models import Node, Post, StatementLog, User
+from orm.orm_models import Node, Post, StatementLog, User, compiled
 
 
 def _tree(engine: Any) -> None:
@@ -100,20 +100,16 @@ def test_aliased_rejects_what_it_cannot_do() -> None:
         _ = aliased(User).nope
 
 
-def _compiled(stmt: Any) -> str:
-    return " ".join(str(stmt).split())
-
-
 def test_column_options_on_an_alias_sql() -> None:
     ua = aliased(User, name="ua")
-    assert _compiled(select(ua).options(load_only(ua.username))) == (
+    assert compiled(select(ua).options(load_only(ua.username))) == (
         "SELECT ua.id, ua.username FROM users AS ua"
     )
-    both = _compiled(select(User, ua).options(load_only(User.username), defer(ua.email)))
+    both = compiled(select(User, ua).options(load_only(User.username), defer(ua.email)))
     # Each option applies to the entity its attributes belong to.
     assert both.startswith("SELECT users.id, users.username, ua.id AS id_1, ua.username AS")
     assert "ua.email" not in both and "ua.age" in both
-    assert _compiled(select(User, ua).options(Load(ua).load_only(ua.age))).startswith(
+    assert compiled(select(User, ua).options(Load(ua).load_only(ua.age))).startswith(
         "SELECT users.id, users.username, users.email, users.age, users.created, "
         "users.status, ua.id AS id_1, ua.age AS age_1 FROM"
     )

@@ -13,46 +13,14 @@ from athanor import String, create_engine, insert, inspect, select, text
 from athanor import exc as sa_exc
 from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column
 from orm.inheritance_models import (
-    JCompany,
-    JEmployee,
-    JEngineer,
-    JManager,
-    JoinedBase,
-    JPrincipal,
+    STYLES,
     SCompany,
     SEmployee,
-    SEngineer,
     SingleBase,
     SManager,
-    SPrincipal,
+    seed,
 )
 from orm.orm_models import StatementLog
-
-STYLES = {
-    "single": SimpleNamespace(
-        base=SingleBase,
-        Company=SCompany,
-        Employee=SEmployee,
-        Manager=SManager,
-        Engineer=SEngineer,
-        Principal=SPrincipal,
-        single=True,
-    ),
-    "joined": SimpleNamespace(
-        base=JoinedBase,
-        Company=JCompany,
-        Employee=JEmployee,
-        Manager=JManager,
-        Engineer=JEngineer,
-        Principal=JPrincipal,
-        single=False,
-    ),
-}
-
-
-@pytest.fixture(params=list(STYLES))
-def m(request: pytest.FixtureRequest) -> SimpleNamespace:
-    return STYLES[request.param]
 
 
 @pytest.fixture
@@ -69,22 +37,6 @@ def single_engine(backend: Any) -> Iterator[Any]:
     SingleBase.metadata.create_all(eng)
     yield eng
     eng.dispose()
-
-
-def seed(engine: Any, m: SimpleNamespace) -> None:
-    with Session(engine) as session:
-        session.add(
-            m.Company(
-                name="Krusty Krab",
-                employees=[
-                    m.Manager(name="Mr. Krabs", manager_name="Eugene"),
-                    m.Engineer(name="SpongeBob", engineer_info="fry cook"),
-                    m.Principal(name="Squidward", engineer_info="cashier", level=3),
-                    m.Employee(name="Plankton"),
-                ],
-            )
-        )
-        session.commit()
 
 
 def test_flush_writes_discriminators_and_base_query_returns_subclasses(engine, m) -> None:

@@ -32,27 +32,21 @@ from athanor.orm import (
     selectinload,
     with_polymorphic,
 )
-from orm.inheritance_models import SCompany, SEmployee, SEngineer, SManager, SPrincipal
-from orm.orm_models import StatementLog
-from orm.test_inheritance import STYLES, seed
-
-
-@pytest.fixture(params=list(STYLES))
-def m(request: pytest.FixtureRequest) -> Any:
-    return STYLES[request.param]
+from orm.inheritance_models import (
+    STYLES,
+    SCompany,
+    SEmployee,
+    SEngineer,
+    SManager,
+    SPrincipal,
+    seed,
+)
+from orm.orm_models import StatementLog, compiled
 
 
 @pytest.fixture
-def engine(backend: Any, m: Any) -> Iterator[Any]:
-    eng = create_engine(backend.url)
-    m.base.metadata.create_all(eng)
-    seed(eng, m)
-    yield eng
-    eng.dispose()
-
-
-def compiled(stmt: Any) -> str:
-    return " ".join(str(stmt).split())
+def engine(seeded_hierarchy: Any) -> Any:
+    return seeded_hierarchy
 
 
 def test_with_polymorphic_loads_subclass_columns_in_one_query(engine, m) -> None:

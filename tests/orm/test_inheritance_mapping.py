@@ -4,7 +4,6 @@ on every database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,26 +18,12 @@ from athanor.orm import (
     mapped_column,
     relationship,
 )
-from orm.orm_models import StatementLog
-from orm.test_inheritance import STYLES, seed
-
-
-@pytest.fixture(params=list(STYLES))
-def m(request: pytest.FixtureRequest) -> Any:
-    return STYLES[request.param]
+from orm.orm_models import StatementLog, compiled
 
 
 @pytest.fixture
-def engine(backend: Any, m: Any) -> Iterator[Any]:
-    eng = create_engine(backend.url)
-    m.base.metadata.create_all(eng)
-    seed(eng, m)
-    yield eng
-    eng.dispose()
-
-
-def compiled(stmt: Any) -> str:
-    return " ".join(str(stmt).split())
+def engine(seeded_hierarchy: Any) -> Any:
+    return seeded_hierarchy
 
 
 def test_column_select_of_a_subclass_keeps_to_its_rows(engine, m) -> None:

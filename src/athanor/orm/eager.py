@@ -360,20 +360,21 @@ def resolve_contained(nodes: dict[RelationshipProperty, Node], froms: Sequence[A
         resolve_contained(node.children, froms)
 
 
+def join_parts(from_: Any) -> list[Any]:
+    """``from_`` and, when it is a join, the joins and FROM objects inside it."""
+    if not isinstance(from_, Join):
+        return [from_]
+    return [from_, *join_parts(from_.left), *join_parts(from_.right)]
+
+
 def joined_froms(statement: Select) -> list[Any]:
     """The FROM objects of ``statement``'s explicit FROM list and joins, joins flattened."""
-    found: list[Any] = []
-
-    def visit(from_: Any) -> None:
-        if isinstance(from_, Join):
-            visit(from_.left)
-            visit(from_.right)
-        else:
-            found.append(from_)
-
-    for from_ in statement._from_obj:
-        visit(from_)
-    return found
+    return [
+        part
+        for from_ in statement._from_obj
+        for part in join_parts(from_)
+        if not isinstance(part, Join)
+    ]
 
 
 def _plan_contained(node: Node, position: int, steps: list[JoinStep]) -> int:
@@ -434,17 +435,9 @@ def wrap_limited(statement: Select, steps: Sequence[JoinStep]) -> Select:
     reads, in row order, plus the columns the JOINs and ORDER BY need that it lacks; the
     enclosing SELECT takes them in the same positions followed by the joined loads' columns.
     """
-    outside: set[int] = set()
-
-    def place_outside(target: Any) -> None:
-        outside.add(id(target))
-        if isinstance(target, Join):
-            place_outside(target.left)
-            place_outside(target.right)
-
-    for target, *_ in steps:
-        if target is not None:
-            place_outside(target)
+    outside = {
+        id(part) for target, *_ in steps if target is not None for part in join_parts(target)
+    }
     inner_columns = statement._all_columns()
     width = len(inner_columns)
     contained = [col for target, _, _, columns, _, _ in steps if target is None for col in columns]

@@ -672,16 +672,7 @@ def _with_subclass_froms(statement: Select) -> Select:
     """``statement`` with its subclass attributes (``select(Manager.name)``) as plain columns,
     reading from their classes' entities: the joined tables of a joined-table subclass, the
     table of a single-table one (whose discriminator criteria then apply)."""
-    present: set[int] = set()
-
-    def walk(from_: Any) -> None:
-        present.add(id(from_))
-        if isinstance(from_, Join):
-            walk(from_.left)
-            walk(from_.right)
-
-    for from_ in statement._from_obj:
-        walk(from_)
+    present = {id(part) for from_ in statement._from_obj for part in eager.join_parts(from_)}
     raws: list[Any] = []
     entities: dict[int, EntityClause] = {}
     for raw in statement._raw_columns:
