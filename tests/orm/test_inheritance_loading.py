@@ -577,3 +577,28 @@ def test_joined_subclass_collection_under_limit_is_one_statement(engine, m) -> N
         assert engineer.name == "Squidward"
         assert len(engineer.company.employees) == 4
         assert len(log.selects) == 2
+
+
+def test_joined_collections_under_limit_of_polymorphic_and_aliased_entities(engine, m) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        wp = with_polymorphic(m.Employee, "*")
+        stmt = (
+            select(wp)
+            .options(joinedload(wp.company).joinedload(m.Company.employees))
+            .order_by(wp.id)
+            .limit(2)
+        )
+        first_two = session.scalars(stmt).unique().all()
+        assert [type(e) for e in first_two] == [m.Manager, m.Engineer]
+        assert len(first_two[0].company.employees) == 4
+        engineer = aliased(m.Engineer, name="e")
+        stmt = (
+            select(engineer)
+            .options(joinedload(engineer.company).joinedload(m.Company.engineers))
+            .order_by(engineer.id.desc())
+            .limit(1)
+        )
+        (last,) = session.scalars(stmt).unique().all()
+        assert last.name == "Squidward" and len(last.company.engineers) == 2
+        assert len(log.selects) == 2
