@@ -18,6 +18,7 @@ from athanor import (
     create_engine,
     delete,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -49,7 +50,7 @@ class Entry(TenantBase):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("tenant.st_accounts.id"))
-    amount: Mapped[int]
+    amount: Mapped[int] = mapped_column(index=True)
     account: Mapped[Account] = relationship(back_populates="entries")
 
 
@@ -64,14 +65,8 @@ def _own_schema(backend: Any) -> str:
 @pytest.fixture
 def engine(backend: Any) -> Iterator[Any]:
     eng = create_engine(backend.url)
-    with eng.begin() as conn:
-        conn.execute(text("CREATE TABLE st_accounts (id INTEGER PRIMARY KEY, name VARCHAR(30))"))
-        conn.execute(
-            text(
-                "CREATE TABLE st_entries (id INTEGER PRIMARY KEY, account_id INTEGER "
-                "REFERENCES st_accounts (id), amount INTEGER)"
-            )
-        )
+    # The tables (and the index) are created through the map too: unqualified.
+    TenantBase.metadata.create_all(eng.execution_options(schema_translate_map=TO_DEFAULT))
     yield eng
     eng.dispose()
 
@@ -134,3 +129,19 @@ def test_map_on_a_statement_and_on_session_execute(engine: Any, backend: Any) ->
         mapped = conn.execution_options(schema_translate_map={None: own})
         assert mapped.execute(select(plain.c.name).where(plain.c.id == 1)).scalar() == "ann"
     assert f"{own}.st_accounts" in log.statements[-1]
+
+
+def test_create_and_drop_all_through_the_map(engine: Any, backend: Any) -> None:
+    tenant_engine = engine.execution_options(schema_translate_map=TO_DEFAULT)
+    assert set(inspect(engine).get_table_names()) >= {"st_accounts", "st_entries"}
+    assert "ix_st_entries_amount" in [i["name"] for i in inspect(engine).get_indexes("st_entries")]
+    log = StatementLog(engine)
+    # The tables exist where the map puts them: nothing to create.
+    TenantBase.metadata.create_all(tenant_engine)
+    assert not any(s.startswith("CREATE") for s in log.statements)
+    TenantBase.metadata.drop_all(tenant_engine)
+    assert [s.split(" (")[0] for s in log.statements if s.startswith("DROP")] == [
+        "DROP TABLE st_entries",
+        "DROP TABLE st_accounts",
+    ]
+    assert not {"st_accounts", "st_entries"} & set(inspect(engine).get_table_names())

@@ -2196,7 +2196,7 @@ def compile_cached(
     is the ``schema_translate_map`` execution option (part of the key).
     """
     if getattr(statement, "is_ddl", False):
-        return dialect.ddl_compiler(dialect, statement), []
+        return dialect.ddl_compiler(dialect, statement, schema_map=schema_map or None), []
     try:
         key, extracted = statement._generate_cache_key()
     except NotImplementedError:

@@ -432,9 +432,23 @@ class DDLCompiler(Compiled):
     """Named enum types are created before the tables using them (PostgreSQL)."""
     max_identifier_length: ClassVar[int] = 63
 
-    def __init__(self, dialect: Any, statement: Any, **kw: Any) -> None:
+    def __init__(
+        self,
+        dialect: Any,
+        statement: Any,
+        schema_map: Mapping[str | None, str | None] | None = None,
+        **kw: Any,
+    ) -> None:
         self.type_compiler: TypeCompiler = dialect.type_compiler(dialect)
+        self.schema_map = schema_map
+        """The ``schema_translate_map`` execution option the statement runs with."""
         super().__init__(dialect, statement, **kw)
+
+    def schema_of(self, schema: str | None) -> str | None:
+        """The schema rendered for ``schema`` (through the ``schema_translate_map``)."""
+        if self.schema_map is None:
+            return schema
+        return self.schema_map.get(schema, schema)
 
     # --- dispatch and helpers ---------------------------------------------------------------
 
@@ -467,10 +481,10 @@ class DDLCompiler(Compiled):
         return result
 
     def format_table(self, table: Any) -> str:
-        name = self.quote(table.name)
-        return f"{self.quote(table.schema)}.{name}" if table.schema else name
+        return self.format_named_type(table.name, table.schema)
 
     def format_named_type(self, name: str, schema: str | None) -> str:
+        schema = self.schema_of(schema)
         return f"{self.quote(schema)}.{self.quote(name)}" if schema else self.quote(name)
 
     def constraint_name(self, constraint: Any) -> str | None:
@@ -722,7 +736,7 @@ class DDLCompiler(Compiled):
 
     def format_index_name(self, index: Any, name: str) -> str:
         schema = index.table.schema if index.table is not None else None
-        return f"{self.quote(schema)}.{self.quote(name)}" if schema else self.quote(name)
+        return self.format_named_type(name, schema)
 
     # --- schemas, constraints, sequences, types, comments ------------------------------------
 
@@ -825,7 +839,8 @@ class DDLCompiler(Compiled):
         context = dict(ddl.context)
         if ddl.target is not None:
             context.setdefault("table", self.quote(ddl.target.name))
-            context.setdefault("schema", self.quote(ddl.target.schema) if ddl.target.schema else "")
+            schema = self.schema_of(ddl.target.schema)
+            context.setdefault("schema", self.quote(schema) if schema else "")
             context.setdefault("fullname", self.format_table(ddl.target))
         return ddl.statement % context
 
@@ -939,6 +954,14 @@ def constraint_name(constraint: Any, max_length: int = 63) -> str | None:
 # --- create_all / drop_all ----------------------------------------------------------------
 
 
+def _schema(conn: Any, element: Any) -> str | None:
+    """The schema ``element`` (a table, sequence or type) is in for ``conn``: its own, or
+    what the connection's ``schema_translate_map`` makes of it."""
+    schema: str | None = element.schema
+    schema_map = conn.get_execution_options().get("schema_translate_map")
+    return schema if not schema_map else schema_map.get(schema, schema)
+
+
 @contextmanager
 def _connection(bind: Any) -> Iterator[Any]:
     """A connection in a transaction: ``bind`` itself if it is a Connection (its transaction,
@@ -967,7 +990,7 @@ def drop_index(index: Any, bind: Any, checkfirst: bool = False) -> None:
 def _index_exists(conn: Any, index: Any) -> bool:
     dialect = conn.dialect
     name = constraint_name(index, dialect.ddl_compiler.max_identifier_length)
-    return bool(dialect.has_index(conn, index.table.name, name, index.table.schema))
+    return bool(dialect.has_index(conn, index.table.name, name, _schema(conn, index.table)))
 
 
 def create_sequence(sequence: Any, bind: Any, checkfirst: bool = True) -> None:
@@ -977,7 +1000,7 @@ def create_sequence(sequence: Any, bind: Any, checkfirst: bool = True) -> None:
         dialect = conn.dialect
         if not dialect.supports_sequences:
             return
-        if checkfirst and dialect.has_sequence(conn, sequence.name, sequence.schema):
+        if checkfirst and dialect.has_sequence(conn, sequence.name, _schema(conn, sequence)):
             return
         conn.execute(CreateSequence(sequence))
 
@@ -989,7 +1012,7 @@ def drop_sequence(sequence: Any, bind: Any, checkfirst: bool = True) -> None:
         dialect = conn.dialect
         if not dialect.supports_sequences:
             return
-        if checkfirst and not dialect.has_sequence(conn, sequence.name, sequence.schema):
+        if checkfirst and not dialect.has_sequence(conn, sequence.name, _schema(conn, sequence)):
             return
         conn.execute(DropSequence(sequence))
 
@@ -1150,17 +1173,17 @@ def create_all(
         compiler = dialect.ddl_compiler
         wanted = _target_tables(metadata, tables)
         if checkfirst:
-            wanted = [t for t in wanted if not dialect.has_table(conn, t.name, t.schema)]
+            wanted = [t for t in wanted if not dialect.has_table(conn, t.name, _schema(conn, t))]
         ordered, deferred = sort_tables(wanted, can_alter=compiler.supports_alter)
         if metadata_events:
             _fire(metadata, "before_create", conn, tables=ordered, checkfirst=checkfirst)
         if compiler.supports_native_enum_types:
             for enum_type in _native_enums(ordered, dialect):
-                if not dialect.has_type(conn, enum_type.name, enum_type.schema):
+                if not dialect.has_type(conn, enum_type.name, _schema(conn, enum_type)):
                     conn.execute(CreateEnumType(enum_type))
         if dialect.supports_sequences:
             for sequence in _sequences(ordered):
-                if not dialect.has_sequence(conn, sequence.name, sequence.schema):
+                if not dialect.has_sequence(conn, sequence.name, _schema(conn, sequence)):
                     conn.execute(CreateSequence(sequence))
         for table in ordered:
             _fire(table, "before_create", conn, checkfirst=checkfirst)
@@ -1200,7 +1223,7 @@ def drop_all(
         compiler = dialect.ddl_compiler
         wanted = _target_tables(metadata, tables)
         if checkfirst:
-            wanted = [t for t in wanted if dialect.has_table(conn, t.name, t.schema)]
+            wanted = [t for t in wanted if dialect.has_table(conn, t.name, _schema(conn, t))]
         ordered, deferred = sort_tables(wanted, can_alter=compiler.supports_alter)
         if metadata_events:
             _fire(metadata, "before_drop", conn, tables=ordered, checkfirst=checkfirst)
@@ -1212,14 +1235,14 @@ def drop_all(
             _fire(table, "after_drop", conn, checkfirst=checkfirst)
         if compiler.supports_native_enum_types:
             for enum_type in _native_enums(ordered, dialect):
-                name, schema = enum_type.name, enum_type.schema
+                name, schema = enum_type.name, _schema(conn, enum_type)
                 if dialect.has_type(conn, name, schema) and not dialect.is_type_in_use(
                     conn, name, schema
                 ):
                     conn.execute(DropEnumType(enum_type))
         if dialect.supports_sequences:
             for sequence in _sequences(ordered):
-                if dialect.has_sequence(conn, sequence.name, sequence.schema):
+                if dialect.has_sequence(conn, sequence.name, _schema(conn, sequence)):
                     conn.execute(DropSequence(sequence))
         if metadata_events:
             _fire(metadata, "after_drop", conn, tables=ordered, checkfirst=checkfirst)
@@ -1232,7 +1255,7 @@ def _named_for_drop(conn: Any, dialect: Any, fk: Any) -> Any:
         return fk
     local = [element.parent.name for element in fk.elements]
     referred = _referred_table(fk)
-    for found in dialect.get_foreign_keys(conn, fk.table.name, fk.table.schema):
+    for found in dialect.get_foreign_keys(conn, fk.table.name, _schema(conn, fk.table)):
         if found["constrained_columns"] == local and found["referred_table"] == referred.name:
             return _NamedConstraint(fk, found["name"])
     raise exc.CompileError(
