@@ -284,9 +284,20 @@ def test_update_of_a_joined_subclass_with_criteria(joined_engine, sync) -> None:
         ).all()
         expected = "fry cook" if sync == "evaluate" else "grill"
         assert rows == [("SpongeBob", expected), ("Squidward", "cashier")]
-        mixed = update(m.Manager).where(or_(m.Manager.manager_name == "x", m.Manager.name == "y"))
+        # A criterion reading both tables: the keys are selected first, then updated.
+        mixed = update(m.Manager).where(
+            or_(m.Manager.manager_name == "x", m.Manager.name == "Mr. Krabs")
+        )
+        result = session.execute(
+            mixed.values(manager_name="z"), execution_options={"synchronize_session": sync}
+        )
+        assert result.rowcount == 1
+        assert session.scalars(select(m.Manager.manager_name)).all() == ["z"]
+        mixed_delete = delete(m.Manager).where(
+            or_(m.Manager.manager_name == "z", m.Manager.name == "y")
+        )
         with pytest.raises(sa_exc.InvalidRequestError, match="mixes columns of 'j_manager'"):
-            session.execute(mixed.values(manager_name="z"))
+            session.execute(mixed_delete)
 
 
 @pytest.mark.parametrize("sync", ["auto", "fetch", False])

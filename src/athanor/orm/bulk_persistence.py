@@ -55,7 +55,7 @@ def execute_orm_dml(
         bind = session.get_bind(mapper, clause=statement, **(bind_arguments or {}))
         rows = list(params) if many else [params or {}]
         return _insert_joined(session, session._connection_for_bind(bind), mapper, statement, rows)
-    if joined and isinstance(statement, Update) and statement._other_values and not many:
+    if joined and isinstance(statement, Update) and not many and _spans_tables(mapper, statement):
         bind = session.get_bind(mapper, clause=statement, **(bind_arguments or {}))
         conn = session._connection_for_bind(bind)
         return _update_joined_tables(session, conn, mapper, statement, params, options)
@@ -156,30 +156,12 @@ def _joined_subclass_statement(mapper: Mapper, statement: DMLStatement) -> DMLSt
             f"by one INSERT each (session.execute(insert({name}), [{{...}}, ...])); "
             "values(), upserts and from_select() would need one statement for all of them"
         )
-    # Each parent table's copy of the key, by id(), -> the subclass table's own column.
-    own_key: dict[int, ColumnElement] = {id(c): c for c in table.primary_key}
-    pairs = [
-        pair
-        for sub in mapper.iterate_to_root()
-        if sub.inherit_condition is not None
-        for pair in _column_pairs(sub.inherit_condition)
-    ]
-    for a, b in pairs:
-        if id(a) in own_key:
-            own_key.setdefault(id(b), own_key[id(a)])
-        elif id(b) in own_key:
-            own_key.setdefault(id(a), own_key[id(b)])
-
-    def to_own(col: ColumnElement) -> ColumnElement | None:
-        return own_key.get(id(col))
-
+    own_key = _own_key(mapper)
     local: list[ColumnElement] = []
     parents: list[ColumnElement] = []
     where: tuple[ColumnElement, ...] = statement._where  # type: ignore[attr-defined]
     for given in where:
-        criterion = replace_columns(given, to_own)
-        tables = {getattr(c, "table", None) for c in _columns_in(criterion)}
-        tables.discard(None)
+        criterion, tables = _criterion_tables(given, own_key)
         if tables <= {table}:
             local.append(criterion)
         elif table in tables:
@@ -202,6 +184,48 @@ def _joined_subclass_statement(mapper: Mapper, statement: DMLStatement) -> DMLSt
     return new
 
 
+def _own_key(mapper: Mapper) -> dict[int, ColumnElement]:
+    """Each of a joined-table subclass's key columns, and each parent table's copy of the key,
+    by id() -> the subclass table's own key column."""
+    own_key: dict[int, ColumnElement] = {id(c): c for c in mapper.local_table.primary_key}
+    pairs = [
+        pair
+        for sub in mapper.iterate_to_root()
+        if sub.inherit_condition is not None
+        for pair in _column_pairs(sub.inherit_condition)
+    ]
+    for a, b in pairs:
+        if id(a) in own_key:
+            own_key.setdefault(id(b), own_key[id(a)])
+        elif id(b) in own_key:
+            own_key.setdefault(id(a), own_key[id(b)])
+    return own_key
+
+
+def _criterion_tables(
+    given: ColumnElement, own_key: dict[int, ColumnElement]
+) -> tuple[ColumnElement, set[Any]]:
+    """``given`` reading the subclass table's key for any copy of it, and the tables it reads."""
+    criterion = replace_columns(given, lambda col: own_key.get(id(col)))
+    tables = {getattr(c, "table", None) for c in _columns_in(criterion)}
+    tables.discard(None)
+    return criterion, tables
+
+
+def _spans_tables(mapper: Mapper, statement: Update) -> bool:
+    """Whether an UPDATE of a joined-table subclass needs a statement per table: it sets a
+    parent table's columns, or one criterion reads its own table and a parent table."""
+    if statement._other_values:
+        return True
+    own_key = _own_key(mapper)
+    table = mapper.local_table
+    for given in statement._where:
+        tables = _criterion_tables(given, own_key)[1]
+        if table in tables and len(tables) > 1:
+            return True
+    return False
+
+
 def _update_joined_tables(
     session: Session,
     conn: Connection,
@@ -211,9 +235,9 @@ def _update_joined_tables(
     options: Mapping[str, Any],
 ) -> Any:
     """``update(Manager).where(...).values(...)`` setting columns of several of a joined-table
-    subclass's tables: the keys of the matching rows are selected first, then each table
-    with values gets an UPDATE of those keys (so criteria on columns being set see the old
-    values, as in one UPDATE)."""
+    subclass's tables, or with criteria mixing them: the keys of the matching rows are
+    selected first, then each table with values gets an UPDATE of those keys (so criteria on
+    columns being set see the old values, as in one UPDATE)."""
     name = mapper.class_.__name__
     if statement._returning:
         raise sa_exc.InvalidRequestError(
