@@ -10,6 +10,8 @@ most :data:`IN_CHUNK` keys) or per query; ``immediate`` nodes lazy-load per pare
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from itertools import repeat
+from operator import is_
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
@@ -534,15 +536,16 @@ class JoinedRows:
             )
             below = JoinedRows(session, node.children, processors, make_loader)
             self.entries.append((node, loader, below if below.entries else None))
-        self.collected: dict[tuple[int, int], tuple[Any, list[Any], set[int]]] = {}
+        self.collected: dict[tuple[int, int], tuple[Any, dict[int, Any]]] = {}
+        """Per (parent, node) being filled: the parent and its related objects by id (in the
+        order first seen; a parent's row repeats once per combination of joined rows)."""
         self.skipped: set[tuple[int, int]] = set()
-        self.touched: dict[tuple[int, int], tuple[Node, tuple[Any, list[Any], set[int]]]] = {}
-        self.children: dict[Node, list[Any]] = {}
+        self.touched: dict[tuple[int, int], tuple[Node, tuple[Any, dict[int, Any]]]] = {}
 
     def rows(self, parents: Sequence[Any], raws: Sequence[Sequence[Any]]) -> None:
         """Take the joined objects of ``parents`` from their raw rows (one parent per row;
         rows without a parent, None, are left out)."""
-        if any(p is None for p in parents):
+        if any(map(is_, parents, repeat(None))):
             kept = [i for i, p in enumerate(parents) if p is not None]
             parents = [parents[i] for i in kept]
             raws = [raws[i] for i in kept]
@@ -558,15 +561,13 @@ class JoinedRows:
         node_id = id(node)
         attribute = node.prop.key
         collected, touched, skipped = self.collected, self.touched, self.skipped
-        loaded = self.children.setdefault(node, [])
         last: Any = None
-        key = (0, 0)
-        entry: tuple[Any, list[Any], set[int]] | None = None
+        items: dict[int, Any] | None = None
         for parent, child in zip(parents, children, strict=True):
             if parent is not last:
                 last = parent
+                items = None
                 key = (id(parent), node_id)
-                entry = None
                 if key in skipped:
                     continue
                 entry = collected.get(key)
@@ -574,27 +575,27 @@ class JoinedRows:
                     if attribute in parent.__dict__:
                         skipped.add(key)
                         continue
-                    entry = collected[key] = (parent, [], set())
-                    touched[key] = (node, entry)
-            if entry is None or child is None:
-                continue
-            seen = entry[2]
-            if id(child) not in seen:
-                seen.add(id(child))
-                entry[1].append(child)
+                    entry = collected[key] = (parent, {})
                 touched[key] = (node, entry)
-                loaded.append(child)
+                items = entry[1]
+            if items is not None and child is not None:
+                items[id(child)] = child
 
     def finish(self, session: Session) -> None:
         """Store the values collected from a batch of rows; run the post-loads below them."""
-        for node, (parent, items, _) in self.touched.values():
-            value: Any = items if node.prop.uselist else (items[0] if items else None)
+        touched, self.touched = self.touched, {}
+        filled: dict[Node, list[Any]] = {}
+        for node, (parent, items) in touched.values():
+            value: Any = list(items.values())
+            if node.children:
+                filled.setdefault(node, []).extend(value)
+            if not node.prop.uselist:
+                value = value[0] if value else None
             set_committed_value(parent, node.prop.key, value)
-        self.touched = {}
         for node, _, below in self.entries:
-            children = self.children.pop(node, [])
             if below is not None:
                 below.finish(session)
+            children = filled.get(node)
             if children:
                 post_load(session, children, node.children, None)
 
@@ -675,18 +676,28 @@ def _assign(
 def _collect(result: Any, found: dict[Any, list[Any]], unique: bool = True) -> None:
     """File each loaded object under its parent key (as :func:`_keys_of` makes them);
     ``unique`` drops repeated (object, key) rows, which only joins (many-to-many,
-    subqueries) can produce."""
-    rows = result.unique(_row_identity) if unique else result
-    if len(result._metadata.keys) == 2:
-        for obj, key in rows:
-            found.setdefault(key, []).append(obj)
-        return
-    for row in rows:
-        found.setdefault(tuple(row[1:]), []).append(row[0])
+    subqueries) can produce.
 
-
-def _row_identity(row: Any) -> Hashable:
-    return (id(row[0]), *row[1:])
+    The result's raw rows are read directly: they are ``(object, key columns...)`` tuples
+    already, and making a row object of each only to unpack it again is most of the cost
+    of filing a child."""
+    if unique:
+        result = result.unique()  # a joined eager collection below requires it
+    seen: set[Hashable] = set()
+    single = len(result._metadata.keys) == 2
+    for rows in result._source.rest():
+        for row in rows:
+            key = row[1] if single else row[1:]
+            if unique:
+                identity = (id(row[0]), key)
+                if identity in seen:
+                    continue
+                seen.add(identity)
+            items = found.get(key)
+            if items is None:
+                found[key] = [row[0]]
+            else:
+                items.append(row[0])
 
 
 def _carried(objects: Sequence[Any]) -> tuple[Any, dict[str, Any]]:

@@ -25,7 +25,7 @@ from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
 from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.polymorphic import adapt_to_selectables, load_subclass_columns, selectin_targets
 from athanor.orm.relationships import replace_columns
-from athanor.orm.state import InstanceState, new_state
+from athanor.orm.state import InstanceState, _make_state, _object_gone
 from athanor.orm.strategy_options import Load, LoaderCriteria, expand_options
 from athanor.sql.elements import BindParameter, ColumnElement, and_
 from athanor.sql.selectable import FromClause, FromStatement, Join, Select, select
@@ -946,6 +946,11 @@ def _plain_loader(
     # (a joined eager load repeats each parent once per child), unless each row must
     # overwrite the object again.
     repeats = not populate_existing
+    lookup = id_dict.get
+    refresh_listeners = mapper.dispatch.refresh
+    # The entity's columns start each row when ``start`` is 0: ``zip`` stops at the last
+    # key, so the row needs no slice.
+    sliced = start != 0
 
     def load_rows(rows: Sequence[Sequence[Any]]) -> list[Any]:
         loaded: list[Any] = []
@@ -958,7 +963,7 @@ def _plain_loader(
                 if pk_value is None:
                     append(None)
                     continue
-                if repeats and pk_value == last_pk:
+                if pk_value == last_pk and repeats:
                     append(obj)
                     continue
                 last_pk = pk_value
@@ -969,7 +974,7 @@ def _plain_loader(
                     append(None)
                     continue
                 key = (identity_class, ident, identity_token)
-            found = id_dict.get(key)
+            found = lookup(key)
             if found is not None:
                 obj = found()
                 if obj is not None:
@@ -978,11 +983,11 @@ def _plain_loader(
                         _populate_existing(
                             obj, state, keys, row[start:end], procs, populate_existing
                         )
-                        for fn in mapper.dispatch.refresh:
+                        for fn in refresh_listeners:
                             fn(obj, context, None)
                     append(obj)
                     continue
-            values: Any = row[start:end] if start or end != len(row) else row
+            values: Any = row[start:end] if sliced else row
             if procs is not None:
                 values = list(values)
                 for i, process in procs:
@@ -993,7 +998,18 @@ def _plain_loader(
             d = obj.__dict__
             # No ``strict=``: parsing a keyword argument costs more than the rest of the call.
             d.update(zip(keys, values))  # noqa: B905
-            state = d[STATE_KEY] = new_state(obj, mapper, key, session_id, context)
+            # The fields ``new_state`` sets, set here: a call per object costs more.
+            state = d[STATE_KEY] = _make_state(InstanceState, obj, _object_gone)
+            state.mapper = mapper
+            state.key = key
+            state.session_id = session_id
+            state.committed_state = {}
+            state.modified = False
+            state.expired = False
+            state.deleted = False
+            state.pending_appends = None
+            state._info = None
+            state.load_context = context
             id_dict[key] = state
             if load_listeners:
                 for fn in load_listeners:

@@ -317,7 +317,10 @@ def new_state(
     load_context: Any = None,
 ) -> InstanceState:
     """The state of ``obj``: a new (transient) object of ``mapper``, or with ``key``,
-    ``session_id`` and ``load_context`` one a query just loaded into that session."""
+    ``session_id`` and ``load_context`` one a query just loaded into that session.
+
+    The loader of :mod:`athanor.orm.loading` sets the same fields itself, without a call per
+    object: a field added here is added there too."""
     state: InstanceState = _make_state(InstanceState, obj, _object_gone)
     state.mapper = mapper
     state.key = key
