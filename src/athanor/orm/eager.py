@@ -600,6 +600,17 @@ class JoinedRows:
                 post_load(session, children, node.children, None)
 
 
+def _runs_after_rows(node: Node) -> bool:
+    strategy = node.strategy
+    return not (strategy in _FROM_ROWS or strategy == "select" or strategy in _AT_ACCESS)
+
+
+def has_post_load(nodes: dict[RelationshipProperty, Node]) -> bool:
+    """Whether :func:`post_load` does anything for ``nodes`` (some load needs its own SQL
+    or none), so callers can skip gathering the objects for it."""
+    return any(_runs_after_rows(node) for node in nodes.values())
+
+
 def post_load(
     session: Session,
     objects: Sequence[Any],
@@ -608,9 +619,9 @@ def post_load(
 ) -> None:
     """Run the strategies that need more SQL (or none) for freshly loaded ``objects``."""
     for prop, node in nodes.items():
-        strategy = node.strategy
-        if strategy in _FROM_ROWS or strategy == "select" or strategy in _AT_ACCESS:
+        if not _runs_after_rows(node):
             continue
+        strategy = node.strategy
         key = prop.key
         todo = [o for o in objects if o is not None and key not in o.__dict__]
         if not todo:

@@ -284,18 +284,24 @@ class LoadingPlan:
             )
 
         levels = [
-            (index, nodes, eager.JoinedRows(session, nodes, processors, make_loader))
+            (
+                index,
+                nodes,
+                eager.JoinedRows(session, nodes, processors, make_loader),
+                eager.has_post_load(nodes),
+            )
             for index, nodes in self.trees
         ]
 
         def finish(rows: Sequence[Any], columns: list[list[Any]]) -> None:
-            for index, nodes, joined in levels:
+            for index, nodes, joined, post_loads in levels:
                 loaded = columns[index]
-                objects = list({id(o): o for o in loaded if o is not None}.values())
                 if joined.entries:
                     joined.rows(loaded, rows)
                     joined.finish(session)
-                eager.post_load(session, objects, nodes, statement)
+                if post_loads:
+                    objects = list({id(o): o for o in loaded if o is not None}.values())
+                    eager.post_load(session, objects, nodes, statement)
 
         return finish
 
