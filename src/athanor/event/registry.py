@@ -27,8 +27,13 @@ class Dispatch:
     the parent's instance listeners, first; its own listeners never reach the parent.
     """
 
-    def __init__(self, target: EventTarget, parent: Dispatch | None = None) -> None:
-        self._target_ref = weakref.ref(target)
+    def __init__(
+        self, target: EventTarget | type[EventTarget], parent: Dispatch | None = None
+    ) -> None:
+        """The dispatch of ``target``; a class as ``target`` makes the dispatch its instances
+        share (``EventTarget._shared_dispatch``)."""
+        cls = target if isinstance(target, type) else type(target)
+        self._target_ref = None if isinstance(target, type) else weakref.ref(target)
         self._instance: dict[str, list[tuple[Listener, Listener]]] = {}
         self._parent = parent
         # Made on the first child only: most targets (sessions, connections) never get one.
@@ -38,7 +43,7 @@ class Dispatch:
                 if parent._children is None:
                     parent._children = weakref.WeakSet()
                 parent._children.add(self)
-        self._refresh(type(target))
+        self._refresh(cls)
 
     def _instance_listeners(self, name: str) -> list[Listener]:
         inherited = self._parent._instance_listeners(name) if self._parent is not None else []
@@ -53,6 +58,7 @@ class Dispatch:
                 if extra:
                     setattr(self, name, getattr(self, name) + tuple(extra))
         for child in list(self._children) if self._children is not None else ():
+            assert child._target_ref is not None
             target = child._target_ref()
             if target is not None:
                 child._refresh(type(target))
@@ -109,6 +115,11 @@ class EventTarget:
 
     _event_signatures: ClassVar[dict[str, tuple[str, ...]]] = {}
     _live_instances: ClassVar[weakref.WeakSet[EventTarget]]
+    _shared_dispatch: ClassVar[bool] = False
+    """Whether instances share one dispatch of their class until they get listeners of their
+    own: for targets made very often and rarely listened to (sessions)."""
+    _class_dispatch: ClassVar[Dispatch]
+    """With ``_shared_dispatch``: the dispatch shared, made by the first instance."""
     dispatch: Dispatch
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -117,9 +128,27 @@ class EventTarget:
 
     def _init_dispatch(self, parent: EventTarget | None = None) -> None:
         """Create this instance's dispatch, joined to ``parent``'s; call from ``__init__``."""
-        self.dispatch = Dispatch(self, parent.dispatch if parent is not None else None)
+        cls = type(self)
+        if parent is None and cls._shared_dispatch:
+            shared: Dispatch | None = cls.__dict__.get("_class_dispatch")
+            if shared is None:
+                with _lock:
+                    shared = Dispatch(cls)
+                    cls._class_dispatch = shared
+            self.dispatch = shared
+            return
+        self.dispatch = Dispatch(self, parent._own_dispatch() if parent is not None else None)
         with _lock:
-            type(self)._live_instances.add(self)
+            cls._live_instances.add(self)
+
+    def _own_dispatch(self) -> Dispatch:
+        """This instance's own dispatch (made now if it shared its class's), for adding
+        instance-level listeners to."""
+        if self.dispatch._target_ref is None:
+            self.dispatch = Dispatch(self)
+            with _lock:
+                type(self)._live_instances.add(self)
+        return self.dispatch
 
     @classmethod
     def _event_redirect(cls, target: Any, identifier: str) -> Any:
@@ -197,7 +226,7 @@ def add_listener(
         if isinstance(resolved, type):
             bucket = _CLASS_REGISTRY.setdefault(resolved, {}).setdefault(identifier, [])
         else:
-            bucket = resolved.dispatch._instance.setdefault(identifier, [])
+            bucket = resolved._own_dispatch()._instance.setdefault(identifier, [])
         if insert:
             bucket.insert(0, entry)
         else:
@@ -239,6 +268,9 @@ def _refresh_affected(resolved: Any) -> None:
         resolved.dispatch._refresh(type(resolved))
         return
     for klass in _all_subclasses(resolved):
+        shared = klass.__dict__.get("_class_dispatch")
+        if shared is not None:
+            shared._refresh(klass)
         for instance in list(klass._live_instances):
             if type(instance) is klass:
                 instance.dispatch._refresh(klass)

@@ -26,6 +26,17 @@ ENV_VAR = "ATHANOR_N_PLUS_ONE"
 MODES = ("warn", "log", "raise")
 logger = logging.getLogger("athanor.orm.n_plus_one")
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+_ENV_KEY = os.environ.encodekey(ENV_VAR)
+
+
+def _env_value() -> str | None:
+    """The environment variable's value, read on every new session; ``os.environ.get`` raises
+    and catches a KeyError when it is unset (the usual case), a cost each session would pay."""
+    data: dict[Any, Any] | None = getattr(os.environ, "_data", None)
+    if data is None:
+        return os.environ.get(ENV_VAR)
+    raw = data.get(_ENV_KEY)
+    return None if raw is None else os.environ.decodevalue(raw)
 
 
 class NPlusOneWarning(sa_exc.AthanorWarning):
@@ -39,7 +50,7 @@ class NPlusOneError(sa_exc.InvalidRequestError):
 def session_mode(value: str | None) -> str | None:
     """The detection mode of a new session: its argument, else the environment variable."""
     if value is None:
-        value = os.environ.get(ENV_VAR) or None
+        value = _env_value() or None
         source = f"environment variable {ENV_VAR}"
     else:
         source = "Session(n_plus_one=...)"

@@ -303,6 +303,7 @@ class Session(EventTarget):
     """Manages persistence operations for ORM-mapped objects (``with Session(engine) as s:``)."""
 
     _event_signatures = _SESSION_EVENTS
+    _shared_dispatch = True
 
     def __init__(
         self,

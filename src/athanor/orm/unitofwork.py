@@ -486,6 +486,9 @@ class UOWTransaction:
         table = mapper.local_table
         dialect = connection.dialect
         can_return = bool(getattr(dialect, "insert_returning", False))
+        # A database that reports an autoincrement key as the cursor's lastrowid gives it
+        # for a one-row INSERT without RETURNING, the cheaper statement.
+        has_lastrowid = not getattr(dialect, "implicit_returning_pk", False)
         plan, track = _insert_plan(mapper), bool(mapper.dispatch.refresh_flush)
         # Parallel to rows (no tuple per object: objects that live through the flush are what
         # the garbage collector's full passes scan).
@@ -500,8 +503,8 @@ class UOWTransaction:
                 end += 1
             group, params = rows[start:end], all_params[start:end]
             start = end
-            missing_pk, wanted, plain, returning = _insert_shape(mapper, shape)
-            if wanted and can_return:
+            missing_pk, wanted, plain, returning, by_lastrowid = _insert_shape(mapper, shape)
+            if wanted and can_return and not (by_lastrowid and has_lastrowid and len(group) == 1):
                 result = connection.execute(returning, params if len(params) > 1 else params[0])
                 returned = result.all()
                 if len(returned) != len(group):
@@ -779,11 +782,15 @@ class UOWTransaction:
                 obj.__dict__.pop(key, None)
 
 
-def _insert_shape(mapper: Mapper, shape: tuple[str, ...]) -> tuple[list[Any], list[Any], Any, Any]:
+def _insert_shape(
+    mapper: Mapper, shape: tuple[str, ...]
+) -> tuple[list[Any], list[Any], Any, Any, bool]:
     """For INSERTs giving the columns ``shape``: the primary key columns the database makes,
-    every column to read back, the plain INSERT and the ``INSERT ... RETURNING`` (cached)."""
+    every column to read back, the plain INSERT, the ``INSERT ... RETURNING`` (cached), and
+    whether the only value to read back is the table's autoincrement key, which a database
+    without implicit RETURNING reports as the cursor's lastrowid."""
     cache: dict[tuple[str, ...], Any] = mapper.__dict__.setdefault("_insert_shapes", {})
-    found: tuple[list[Any], list[Any], Any, Any] | None = cache.get(shape)
+    found: tuple[list[Any], list[Any], Any, Any, bool] | None = cache.get(shape)
     if found is not None:
         return found
     table = mapper.local_table
@@ -801,7 +808,14 @@ def _insert_shape(mapper: Mapper, shape: tuple[str, ...]) -> tuple[list[Any], li
     ]
     wanted = missing_pk + fetch
     returning = insert(table).returning(*wanted, sort_by_parameter_order=True) if wanted else None
-    found = cache[shape] = (missing_pk, wanted, insert(table), returning)
+    by_lastrowid = (
+        not fetch
+        and len(missing_pk) == 1
+        and missing_pk[0] is getattr(table, "autoincrement_column", None)
+        and missing_pk[0].default is None
+        and missing_pk[0].server_default is None
+    )
+    found = cache[shape] = (missing_pk, wanted, insert(table), returning, by_lastrowid)
     return found
 
 

@@ -1,0 +1,181 @@
+"""The cheap paths of a flush and of a session's life, and their fall-backs, on every database:
+one new row keyed by lastrowid, several keyed by one INSERT ... RETURNING, and sessions sharing
+their class's event dispatch until one of them gets a listener of its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.orm.orm_models import StatementLog
+
+from athanor import ForeignKey, String, create_engine, event, select, text
+from athanor.exc import IntegrityError
+from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Plain(Base):
+    __tablename__ = "flush_plain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+
+
+class Stamped(Base):
+    __tablename__ = "flush_stamped"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(10), server_default=text("'new'"))
+
+
+class Named(Base):
+    __tablename__ = "flush_named"
+
+    code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    plain_id: Mapped[int | None] = mapped_column(ForeignKey("flush_plain.id"))
+
+
+@pytest.fixture
+def engine(backend: Any) -> Any:
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+def _inserts(log: StatementLog) -> list[str]:
+    return [s for s in log.statements if s.lstrip().upper().startswith("INSERT")]
+
+
+def _stored(engine: Any, model: Any) -> list[tuple[Any, ...]]:
+    with Session(engine) as session:
+        table = model.__table__
+        return [tuple(r) for r in session.execute(select(table).order_by(*table.primary_key))]
+
+
+def test_one_new_object_gets_its_key_with_or_without_returning(engine: Any, backend: Any) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        first = Plain(name="a")
+        session.add(first)
+        session.flush()
+        key = first.id
+        session.add(Plain(name="b"))
+        session.commit()
+    inserts = _inserts(log)
+    assert len(inserts) == 2
+    # Where the cursor reports the autoincrement key, one row needs no RETURNING.
+    assert [("RETURNING" in s.upper()) for s in inserts] == [backend.name == "postgresql"] * 2
+    assert isinstance(key, int)
+    assert _stored(engine, Plain) == [(key, "a"), (key + 1, "b")]
+
+
+def test_several_new_objects_get_keys_in_order_from_one_statement(engine: Any) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        objects = [Plain(name=f"n{i}") for i in range(5)]
+        session.add_all(objects)
+        session.flush()
+        keys = [o.id for o in objects]
+        session.commit()
+    assert len(_inserts(log)) == 1
+    assert _stored(engine, Plain) == [(k, f"n{i}") for i, k in enumerate(keys)]
+
+
+def test_one_row_with_a_server_default_still_reads_it_back(engine: Any, backend: Any) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        obj = Stamped(name="s")
+        session.add(obj)
+        session.flush()
+        if backend.name != "mysql" or "RETURNING" in _inserts(log)[0].upper():
+            assert obj.__dict__["status"] == "new"
+        assert obj.status == "new"
+        session.commit()
+        assert obj.status == "new"
+    assert _stored(engine, Stamped) == [(obj.id, "s", "new")]
+
+
+def test_one_row_with_a_given_key_is_inserted_as_given(engine: Any) -> None:
+    with Session(engine) as session:
+        parent = Plain(name="p")
+        session.add(parent)
+        session.flush()
+        session.add(Named(code="x1", plain_id=parent.id))
+        session.commit()
+        assert session.get(Named, "x1") is not None
+    assert _stored(engine, Named)[0][0] == "x1"
+
+
+def test_failed_one_row_insert_leaves_the_object_pending_without_a_key(engine: Any) -> None:
+    with Session(engine) as session:
+        session.add(Named(code="dup"))
+        session.commit()
+    with Session(engine) as session:
+        obj = Plain(name="ok")
+        session.add(obj)
+        session.flush()
+        ok_key = obj.id
+        session.commit()
+    session = Session(engine)
+    dup = Named(code="dup")
+    fresh = Plain(name="again")
+    session.add_all([fresh, dup])
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
+    assert "id" not in fresh.__dict__
+    assert fresh not in session
+    session.close()
+    assert _stored(engine, Plain) == [(ok_key, "ok")]
+
+
+def test_sessions_share_dispatch_until_one_listens(engine: Any) -> None:
+    seen: list[str] = []
+    one, two = Session(engine), Session(engine)
+    assert one.dispatch is two.dispatch
+    event.listen(one, "before_commit", lambda s: seen.append("one"))
+    assert one.dispatch is not two.dispatch
+    one.commit()
+    two.commit()
+    assert seen == ["one"]
+    three = Session(engine)
+    three.commit()
+    assert seen == ["one"]
+
+
+def test_class_listener_reaches_sessions_made_before_it(engine: Any) -> None:
+    maker = sessionmaker(engine)
+    seen: list[str] = []
+    early_plain, early_made = Session(engine), maker()
+
+    def plain_listener(session: Session) -> None:
+        seen.append("session")
+
+    def made_listener(session: Session) -> None:
+        seen.append("maker")
+
+    event.listen(Session, "before_commit", plain_listener)
+    event.listen(maker, "before_commit", made_listener)
+    try:
+        early_plain.commit()
+        assert seen == ["session"]
+        seen.clear()
+        early_made.commit()
+        assert seen == ["session", "maker"]
+        seen.clear()
+        event.listen(early_made, "before_commit", lambda s: seen.append("own"))
+        early_made.commit()
+        assert seen == ["session", "maker", "own"]
+    finally:
+        event.remove(Session, "before_commit", plain_listener)
+        event.remove(maker, "before_commit", made_listener)
+    seen.clear()
+    early_plain.commit()
+    maker().commit()
+    assert seen == []
