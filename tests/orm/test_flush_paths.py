@@ -40,6 +40,26 @@ class Named(Base):
     plain_id: Mapped[int | None] = mapped_column(ForeignKey("flush_plain.id"))
 
 
+class Odd(Base):
+    """Attribute keys that differ from column names, and names that need quoting."""
+
+    __tablename__ = "flush_odd"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str | None] = mapped_column("it's a label", String(30))
+    note: Mapped[str | None] = mapped_column("note \\ text", String(30))
+
+
+class Defaulted(Base):
+    __tablename__ = "flush_defaulted"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30), default="unnamed")
+    version: Mapped[int] = mapped_column()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
 @pytest.fixture
 def engine(backend: Any) -> Any:
     eng = create_engine(backend.url)
@@ -179,3 +199,27 @@ def test_class_listener_reaches_sessions_made_before_it(engine: Any) -> None:
     early_plain.commit()
     maker().commit()
     assert seen == []
+
+
+def test_parameters_of_renamed_and_quoted_columns(engine: Any) -> None:
+    with Session(engine) as session:
+        session.add_all([Odd(label="a'b", note="x\\y"), Odd(label=None), Odd(id=50, note="given")])
+        session.commit()
+    stored = _stored(engine, Odd)
+    assert [row[1:] for row in stored] == [("a'b", "x\\y"), (None, None), (None, "given")]
+    assert stored[-1][0] == 50
+
+
+def test_python_defaults_and_version_counter_take_the_general_path(engine: Any) -> None:
+    with Session(engine) as session:
+        objects = [Defaulted(), Defaulted(name="given"), Defaulted()]
+        session.add_all(objects)
+        session.flush()
+        assert [o.__dict__["name"] for o in objects] == ["unnamed", "given", "unnamed"]
+        assert [o.__dict__["version"] for o in objects] == [1, 1, 1]
+        session.commit()
+    assert [row[1:] for row in _stored(engine, Defaulted)] == [
+        ("unnamed", 1),
+        ("given", 1),
+        ("unnamed", 1),
+    ]

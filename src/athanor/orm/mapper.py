@@ -209,6 +209,10 @@ class _EntityHook:
         return lambda: entity
 
 
+_VIEW_OWN_CACHES = ("_insert_shapes", "_insert_plan", "_plain_params", "_update_stmts", "_pk_stmt")
+"""Flush caches a joined-inheritance table view makes for itself (not copied from its mapper)."""
+
+
 class Mapper(EventTarget):
     """The mapping of one class to one table (``inspect(User)`` returns it)."""
 
@@ -597,11 +601,7 @@ class Mapper(EventTarget):
         """This mapper narrowed to one of its joined-inheritance tables, for flushing the rows
         of that table: its columns, its primary key, its own statement caches."""
         view = copy.copy(self)
-        view.__dict__ = {
-            k: v
-            for k, v in self.__dict__.items()
-            if k not in ("_insert_shapes", "_insert_plan", "_update_stmts", "_pk_stmt")
-        }
+        view.__dict__ = {k: v for k, v in self.__dict__.items() if k not in _VIEW_OWN_CACHES}
         view.local_table = table
         view.primary_key = tuple(table.primary_key)
         columns = [

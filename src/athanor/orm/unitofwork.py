@@ -11,7 +11,8 @@ children just before the children are written.
 from __future__ import annotations
 
 import graphlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
     from athanor.engine.connection import Connection
     from athanor.orm.mapper import Mapper
     from athanor.orm.session import Session
+
+
+_mapper_of = attrgetter("mapper")
+_key_of = attrgetter("key")
 
 
 def _fire(mapper: Mapper, name: str, connection: Any, obj: Any) -> None:
@@ -69,7 +74,7 @@ class UOWTransaction:
             if state not in deleted:
                 saves[state] = obj
         self.deletes.update(deleted)
-        if any(m._relationships for m in {s.mapper for s in saves}):
+        if any(m._relationships for m in set(map(_mapper_of, saves))):
             for state, obj in [(s, o) for s, o in saves.items() if s.mapper._relationships]:
                 self._cascade_saves(state, obj)
         else:
@@ -405,12 +410,15 @@ class UOWTransaction:
             _set_value(state, obj.__dict__, dst_key, value)
 
     def _save(self, mapper: Mapper, states: list[InstanceState]) -> None:
-        inserts = [s for s in states if s.key is None]
-        updates = [s for s in states if s.key is not None]
+        if any(map(_key_of, states)):
+            inserts = [s for s in states if s.key is None]
+            updates = [s for s in states if s.key is not None]
+        else:
+            inserts, updates = states, []
         connection = self._connection(mapper)
         saves = self.saves
         for level in self._row_levels(mapper, inserts) if inserts else ():
-            rows = [(state, saves[state]) for state in level]
+            rows = list(zip(level, map(saves.__getitem__, level), strict=True))
             sync = bool(mapper._relationships or self.fk_sync)
             fire = bool(mapper.dispatch.before_insert)
             for state, obj in rows if sync or fire else ():
@@ -492,7 +500,11 @@ class UOWTransaction:
         plan, track = _insert_plan(mapper), bool(mapper.dispatch.refresh_flush)
         # Parallel to rows (no tuple per object: objects that live through the flush are what
         # the garbage collector's full passes scan).
-        all_params = [self._insert_params(mapper, plan, track, s, o) for s, o in rows]
+        plain_params = _plain_params_builder(mapper, plan)
+        if plain_params is not None:
+            all_params = plain_params([obj.__dict__ for _, obj in rows])
+        else:
+            all_params = [self._insert_params(mapper, plan, track, s, o) for s, o in rows]
         start = 0
         while start < len(rows):
             first = all_params[start].keys()
@@ -843,6 +855,36 @@ def _insert_plan(mapper: Mapper) -> list[tuple[str, str, bool, Any]]:
         plan.append((key, col.key, none_skips, default))
     mapper.__dict__["_insert_plan"] = (columns, plan)
     return plan
+
+
+def _plain_params_builder(
+    mapper: Mapper, plan: list[tuple[str, str, bool, Any]]
+) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None:
+    """For a plan without Python-side defaults: a function made for it that turns objects'
+    ``__dict__``s into INSERT parameters (what :meth:`UOWTransaction._insert_params` does, a
+    flush's per-object hot spot, as straight-line code); None when the plan has defaults."""
+    cached = mapper.__dict__.get("_plain_params")
+    if cached is not None and cached[0] is plan:
+        found: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = cached[1]
+        return found
+    found = None
+    if all(default is None for _, _, _, default in plan):
+        # Keys are written as literals (repr), so any column name is safe here.
+        lines = ["def build(dicts):", "    out = []", "    for d in dicts:", "        p = {}"]
+        for key, col_key, none_skips, _ in plan:
+            lines.append(f"        if {key!r} in d:")
+            if none_skips:
+                lines.append(f"            v = d[{key!r}]")
+                lines.append("            if v is not None:")
+                lines.append(f"                p[{col_key!r}] = v")
+            else:
+                lines.append(f"            p[{col_key!r}] = d[{key!r}]")
+        lines += ["        out.append(p)", "    return out"]
+        namespace: dict[str, Any] = {}
+        exec("\n".join(lines), namespace)
+        found = namespace["build"]
+    mapper.__dict__["_plain_params"] = (plan, found)
+    return found
 
 
 def _update_statement(mapper: Mapper, columns: tuple[str, ...], versioned: bool) -> Any:
