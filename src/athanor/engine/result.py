@@ -295,6 +295,16 @@ class _RowSource:
             if fresh:
                 yield fresh
 
+    def next_batch(self) -> Sequence[RawRow]:
+        """The next batch of :meth:`rest` (the rows held back, else one fetch); empty at the
+        end.  A plain call rather than a generator, for consumers that convert each batch."""
+        if length_hint(self.pending):
+            return list(self.pending)
+        if self.state != _OPEN:
+            self._check_open()
+            return ()
+        return self._fresh(self.yield_per or _CHUNK_SIZE)
+
     def buffer_all(self) -> None:
         """Fetch every remaining row now (held in ``pending``) and release the source, so
         that later fetches do no I/O."""
@@ -397,6 +407,46 @@ class _ChunkSource(_RowSource):
         self.origin = _no_more_chunks
         if hasattr(self, "_chunks"):
             del self._chunks
+
+
+def _nothing_converted(rows: Sequence[RawRow]) -> list[RawRow]:
+    """The conversion of a released converting source: nothing."""
+    return []
+
+
+class _ConvertingSource(_RowSource):
+    """The rows of another source (``origin``: a source, or anything with its ``next_batch``
+    and ``many``), each batch turned into result rows by ``convert`` (the ORM makes objects so).
+
+    Batches are ``yield_per`` rows when that is set, else what the origin fetches at once."""
+
+    __slots__ = ("_convert",)
+
+    def __init__(
+        self,
+        origin: Any,
+        convert: Callable[[Sequence[RawRow]], list[RawRow]],
+        on_close: Callable[[], object] | None,
+        yield_per: int | None,
+    ) -> None:
+        super().__init__(origin, on_close, None, yield_per)
+        self._convert = convert
+
+    def _fetch(self, size: int) -> Sequence[RawRow]:
+        origin = self.origin
+        while True:
+            yield_per = self.yield_per
+            rows = origin.many(yield_per) if yield_per else origin.next_batch()
+            if not rows:
+                return ()
+            converted = self._convert(rows)
+            if converted:
+                return converted
+
+    def _release(self) -> None:
+        """Also drop ``convert``: it usually refers back to the result (see _ChunkSource)."""
+        super()._release()
+        self._convert = _nothing_converted
 
 
 class _NoRowsSource(_RowSource):
@@ -843,6 +893,23 @@ class ChunkedIteratorResult(Result[TP]):
     ) -> None:
         self._setup(_as_metadata(metadata), _ChunkSource(chunks, on_close, row_logger, yield_per))
 
+    @classmethod
+    def converting(
+        cls,
+        metadata: ResultMetaData,
+        rows: Any,
+        convert: Callable[[Sequence[RawRow]], list[RawRow]],
+        *,
+        on_close: Callable[[], object] | None = None,
+        yield_per: int | None = None,
+    ) -> ChunkedIteratorResult[Any]:
+        """A result over the batches of the row source ``rows`` (see ``_RowSource.next_batch``),
+        each turned into result rows by ``convert``: the chunks of :meth:`__init__` without a
+        generator per result."""
+        result: ChunkedIteratorResult[Any] = cls.__new__(cls)
+        result._setup(metadata, _ConvertingSource(rows, convert, on_close, yield_per))
+        return result
+
 
 class ScalarResult(_ResultBase[T]):
     """A view of a result giving one column's values instead of rows."""
@@ -850,15 +917,23 @@ class ScalarResult(_ResultBase[T]):
     __slots__ = ()
 
     def __init__(self, result: Result[Any], index: object = 0) -> None:
-        position = result._metadata.index_for(index)
-        getter: Callable[[Any], Any] = itemgetter(result._raw_index(position))
-        process = result._metadata.processor(position)
+        metadata = result._metadata
+        if type(index) is int and index == 0 and result._indexes is None and metadata.keys:
+            # The common ``scalars()``: the first column of an unreduced result.
+            position = 0
+            getter: Callable[[Any], Any] = _first_item
+        else:
+            position = metadata.index_for(index)
+            getter = itemgetter(result._raw_index(position))
+        process = metadata.processor(position)
         self._source = result._source
         self._stages = (getter,) if process is None else (getter, process)
         self._unique_key = None
         if result._unique_key is not None:
             self.unique()
 
+
+_first_item: Final = itemgetter(0)
 
 _row_of_mapping: Final = attrgetter("_row")
 

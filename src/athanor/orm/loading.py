@@ -9,7 +9,7 @@ new objects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from itertools import islice
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -44,11 +44,18 @@ _plans: dict[Hashable, LoadingPlan] = {}
 _MAX_PLANS = 500
 
 
-def is_orm_statement(statement: Any) -> bool:
-    """Whether ``statement`` selects at least one mapped entity."""
+def orm_selection(statement: Any) -> Mapper | Bundle | None:
+    """For a select of mapped entities or bundles: the mapper of its first entity (what a
+    session picks its bind by), else its first bundle; None for any other statement."""
     if not isinstance(statement, Select):
-        return False
-    return any(isinstance(raw, EntityClause | Bundle) for raw in statement._raw_columns)
+        return None
+    bundle = None
+    for raw in statement._raw_columns:
+        if isinstance(raw, EntityClause):
+            return raw.mapper
+        if bundle is None and isinstance(raw, Bundle):
+            bundle = raw
+    return bundle
 
 
 def plan_for(statement: Select) -> LoadingPlan:
@@ -70,6 +77,8 @@ class LoadingPlan:
     wrap_limited = False
     """Whether the statement runs as a subquery the joined loads join to (LIMIT/OFFSET with a
     joined collection: the limit then counts parents)."""
+    _shapes: tuple[Sequence[Any] | None, list[_PlainShape | None]] | None = None
+    """The value processors of the last execution and the loader shapes made for them."""
 
     def __init__(self, statement: Select) -> None:
         self.parts: list[tuple[Mapper | Bundle | None, int, int, tuple[str, ...] | None]] = []
@@ -185,9 +194,14 @@ class LoadingPlan:
         context = None
         if self.overrides or self.lazy_options or mode:
             context = LoadContext(self.overrides, self.lazy_options, mode)
+        shapes = self._shapes
+        if shapes is None or shapes[0] is not processors:
+            shapes = self._shapes = (processors, self._plain_shapes(processors))
         makers: list[RowsLoader] = []
-        for mapper, start, count, load_keys in self.parts:
-            if mapper is None:
+        for (mapper, start, count, load_keys), shape in zip(self.parts, shapes[1], strict=True):
+            if shape is not None and not _is_polymorphic(shape[0], shape[3]):
+                makers.append(_plain_loader(session, shape, populate_existing, context, token))
+            elif mapper is None:
                 makers.append(_each_row(_column_getter(start, processors)))
             elif isinstance(mapper, Bundle):
                 getters = [_column_getter(start + i, processors) for i in range(count)]
@@ -220,41 +234,43 @@ class LoadingPlan:
             else None
         )
         subclass_loads = self.subclass_loads
+        unique_checked = not self.requires_unique
 
-        def batches(yield_per: int | None) -> Iterator[Sequence[Any]]:
-            if yield_per:
-                while True:
-                    batch = source.many(yield_per)
-                    if not batch:
-                        return
-                    yield batch
-            else:
-                yield from source.rest()
-
-        def chunks(yield_per: int | None) -> Iterator[list[tuple[Any, ...]]]:
-            if self.requires_unique:
+        def convert(rows: Sequence[Any]) -> list[Any]:
+            nonlocal unique_checked
+            if not unique_checked:
                 eager.check_unique(True, result._source.uniquing)
-            for rows in batches(yield_per):
-                # Column by column: each maker takes the whole batch.
-                columns = [make(rows) for make in makers]
-                if context is not None:
-                    context.objects += len(rows)
-                for index, targets, loaded in subclass_loads:
-                    load_subclass_columns(session, columns[index], targets, loaded)
-                if finish is not None:
-                    finish(rows, columns)
-                if not single:
-                    yield list(zip(*columns, strict=True))
-                elif drop_repeats:
-                    yield [(item,) for item in _without_repeats(columns[0])]
-                else:
-                    yield [(item,) for item in columns[0]]
+                unique_checked = True
+            # Column by column: each maker takes the whole batch.
+            columns = [make(rows) for make in makers]
+            if context is not None:
+                context.objects += len(rows)
+            for index, targets, loaded in subclass_loads:
+                load_subclass_columns(session, columns[index], targets, loaded)
+            if finish is not None:
+                finish(rows, columns)
+            if not single:
+                return list(zip(*columns, strict=True))
+            if drop_repeats:
+                return [(item,) for item in _without_repeats(columns[0])]
+            return [(item,) for item in columns[0]]
 
         yield_per = options.get("yield_per") if options else None
-        result = ChunkedIteratorResult(
-            self.metadata, chunks, on_close=source.close, yield_per=yield_per
+        result = ChunkedIteratorResult.converting(
+            self.metadata, source, convert, on_close=source.close, yield_per=yield_per
         )
         return result
+
+    def _plain_shapes(self, processors: Sequence[Any] | None) -> list[_PlainShape | None]:
+        """Per part, what its plain (not polymorphic) loader needs that depends only on this
+        plan and the value processors: worked out once, not per execution."""
+        return [
+            None
+            if not isinstance(mapper, Mapper)
+            or _is_polymorphic(mapper, mapper._load_keys if load_keys is None else load_keys)
+            else _plain_shape(mapper, start, count, processors, load_keys)
+            for mapper, start, count, load_keys in self.parts
+        ]
 
     def row_source(self, cursor_result: CursorResult) -> tuple[Sequence[Any] | None, Any]:
         """The value processors and the row source this plan reads ``cursor_result`` through."""
@@ -397,9 +413,8 @@ class _PickedRows:
     def many(self, size: int) -> list[Any]:
         return list(map(self._pick, self._source.many(size)))
 
-    def rest(self) -> Iterator[list[Any]]:
-        for batch in self._source.rest():
-            yield list(map(self._pick, batch))
+    def next_batch(self) -> list[Any]:
+        return list(map(self._pick, self._source.next_batch()))
 
 
 def _one_of(positions: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
@@ -815,21 +830,22 @@ def instance_loader(
     ``identity_token`` (the ``identity_token`` execution option).
     """
     keys = mapper._load_keys if load_keys is None else load_keys
-    if mapper.polymorphic_map and mapper._polymorphic_key in keys:
+    if _is_polymorphic(mapper, keys):
         return _polymorphic_loader(
             session, mapper, start, processors, populate_existing, context, keys, identity_token
         )
     return _plain_loader(
         session,
-        mapper,
-        start,
-        count,
-        processors,
+        _plain_shape(mapper, start, count, processors, load_keys),
         populate_existing,
         context,
-        load_keys,
         identity_token,
     )
+
+
+def _is_polymorphic(mapper: Mapper, keys: Sequence[str]) -> bool:
+    """Whether rows of ``mapper`` loading ``keys`` pick their class by a discriminator."""
+    return bool(mapper.polymorphic_map) and mapper._polymorphic_key in keys
 
 
 def _polymorphic_loader(
@@ -856,13 +872,9 @@ def _polymorphic_loader(
         procs = [processors[i] for i in indices] if processors is not None else None
         load = _plain_loader(
             session,
-            target,
-            0,
-            len(indices),
-            procs,
+            _plain_shape(target, 0, len(indices), procs, target_keys),
             populate_existing,
             context,
-            target_keys,
             identity_token,
         )
         fill = [(i, p) for i, p in enumerate(procs or ()) if p is not None] or None
@@ -918,20 +930,23 @@ def _polymorphic_loader(
     return load
 
 
-def _plain_loader(
-    session: Session,
+_PlainShape = tuple[
+    Mapper, type, Any, Sequence[str], int, int, list[int], Any, Callable[..., Any], int | None
+]
+"""What a plain loader needs besides the session: mapper, class, identity class, loaded keys,
+first and end column, primary key positions, ``(offset, processor)`` pairs (or None), the
+object maker, and the position of a single-column primary key (else None)."""
+
+
+def _plain_shape(
     mapper: Mapper,
     start: int,
     count: int,
     processors: Sequence[Any] | None,
-    populate_existing: bool = False,
-    context: LoadContext | None = None,
-    load_keys: Sequence[str] | None = None,
-    identity_token: Hashable = None,
-) -> RowsLoader:
-    """The loader of one class whose rows need no discriminator."""
+    load_keys: Sequence[str] | None,
+) -> _PlainShape:
+    """The shape of the plain loader of ``mapper`` over columns ``start:start+count``."""
     cls = mapper.class_
-    identity_class = mapper._identity_class
     keys = mapper._load_keys if load_keys is None else load_keys
     end = start + count
     pk_positions = [start + keys.index(k) for k in mapper._pk_keys]
@@ -941,12 +956,37 @@ def _plain_loader(
             (i - start, p) for i, p in enumerate(processors[start:end], start) if p is not None
         ]
         procs = procs or None
+    new_object: Any = object.__new__ if cls.__new__ is object.__new__ else cls.__new__  # type: ignore[comparison-overlap]
+    single_pk = pk_positions[0] if len(pk_positions) == 1 else None
+    return (
+        mapper,
+        cls,
+        mapper._identity_class,
+        keys,
+        start,
+        end,
+        pk_positions,
+        procs,
+        new_object,
+        single_pk,
+    )
+
+
+def _plain_loader(
+    session: Session,
+    shape: _PlainShape,
+    populate_existing: bool = False,
+    context: LoadContext | None = None,
+    identity_token: Hashable = None,
+) -> RowsLoader:
+    """The loader of one class whose rows need no discriminator."""
+    mapper, cls, identity_class, keys, start, end, pk_positions, procs, new_object, single_pk = (
+        shape
+    )
     identity_map = session.identity_map
     id_dict = identity_map._dict
     session_id = session.hash_key
-    new_object: Any = object.__new__ if cls.__new__ is object.__new__ else cls.__new__  # type: ignore[comparison-overlap]
     load_listeners = mapper.dispatch.load
-    single_pk = pk_positions[0] if len(pk_positions) == 1 else None
 
     # A row with the previous row's key gives the previous row's object without a lookup
     # (a joined eager load repeats each parent once per child), unless each row must

@@ -25,9 +25,9 @@ from athanor.orm.bulk_persistence import execute_orm_dml, shape_groups, update_r
 from athanor.orm.execute_state import execute_with_listeners
 from athanor.orm.loading import (
     from_statement_result,
-    is_orm_statement,
     load_on_pk,
     load_scalar_attributes,
+    orm_selection,
     plan_for,
 )
 from athanor.orm.mapper import EntityClause, Mapper
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 _counter = itertools.count(1)
+
+_NO_ARGUMENTS: Mapping[str, Any] = {}
 
 ACTIVE = "active"
 DEACTIVE = "deactive"
@@ -557,20 +559,17 @@ class Session(EventTarget):
     ) -> Any:
         """Run ``statement`` (what :meth:`execute` does once its listeners are done)."""
         self._check_active()
-        if is_orm_statement(statement):
+        selected = orm_selection(statement)
+        if selected is not None:
             options = statement._execution_options
             if execution_options:
                 options = {**options, **execution_options}
             if self.autoflush and not self._flushing and (options.get("autoflush", True)):
                 self._autoflush()
-            assert isinstance(statement, Select)
-            entity = next(
-                (raw for raw in statement._raw_columns if isinstance(raw, EntityClause)), None
-            )
-            if entity is None:
-                bind = self.get_bind(clause=statement, **(bind_arguments or {}))
+            if isinstance(selected, Mapper):
+                bind = self.get_bind(selected, **(bind_arguments or _NO_ARGUMENTS))
             else:
-                bind = self.get_bind(entity.mapper, **(bind_arguments or {}))
+                bind = self.get_bind(clause=statement, **(bind_arguments or _NO_ARGUMENTS))
             conn = self._connection_for_bind(bind)
             plan = plan_for(statement)
             result = conn.execute(statement, params, execution_options=execution_options)
