@@ -308,7 +308,11 @@ class _RowSource:
     def buffer_all(self) -> None:
         """Fetch every remaining row now (held in ``pending``) and release the source, so
         that later fetches do no I/O."""
-        held = [row for rows in self.rest() for row in rows]
+        held: list[RawRow] = []
+        rows = self.next_batch()
+        while rows:
+            held += rows
+            rows = self.next_batch()
         self._hold(held)
 
     def exhaust(self) -> None:
@@ -351,6 +355,17 @@ class _CursorSource(_RowSource):
     def default_size(self) -> int:
         return self.yield_per or int(getattr(self.origin, "arraysize", 1))
 
+    def next_batch(self) -> Sequence[RawRow]:
+        """As for any source; a batch shorter than asked for is the last one, so the cursor
+        is released with it rather than after one more (empty) fetch."""
+        if length_hint(self.pending) or self.state != _OPEN:
+            return super().next_batch()
+        size = self.yield_per or _CHUNK_SIZE
+        rows = self._fresh(size)
+        if len(rows) < size and self.state == _OPEN:
+            self.exhaust()
+        return rows
+
 
 class _ServerCursorSource(_CursorSource):
     """Rows from a server-side cursor: each fetch is a round trip, so even single rows are
@@ -359,6 +374,7 @@ class _ServerCursorSource(_CursorSource):
     __slots__ = ()
 
     _next_fresh = _RowSource._next_fresh
+    next_batch = _RowSource.next_batch
 
 
 class _IteratorCursor:
@@ -415,8 +431,9 @@ def _nothing_converted(rows: Sequence[RawRow]) -> list[RawRow]:
 
 
 class _ConvertingSource(_RowSource):
-    """The rows of another source (``origin``: a source, or anything with its ``next_batch``
-    and ``many``), each batch turned into result rows by ``convert`` (the ORM makes objects so).
+    """The rows of another source (``origin``: a source, or anything with its ``next_batch``,
+    ``many`` and ``state``), each batch turned into result rows by ``convert`` (the ORM makes
+    objects so).
 
     Batches are ``yield_per`` rows when that is set, else what the origin fetches at once."""
 
@@ -440,6 +457,9 @@ class _ConvertingSource(_RowSource):
             if not rows:
                 return ()
             converted = self._convert(rows)
+            if origin.state != _OPEN:
+                self.exhaust()  # that was the last batch: no need to ask again
+                return converted
             if converted:
                 return converted
 

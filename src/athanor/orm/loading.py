@@ -77,6 +77,8 @@ class LoadingPlan:
     wrap_limited = False
     """Whether the statement runs as a subquery the joined loads join to (LIMIT/OFFSET with a
     joined collection: the limit then counts parents)."""
+    plain_single = False
+    """Whether the statement loads one entity and nothing along with it (no eager loads)."""
     _shapes: tuple[Sequence[Any] | None, list[_PlainShape | None]] | None = None
     """The value processors of the last execution and the loader shapes made for them."""
 
@@ -162,6 +164,12 @@ class LoadingPlan:
                         eager.Origin(prop),
                         *propagated,
                     ]
+        self.plain_single = (
+            self.single_entity
+            and isinstance(self.parts[0][0], Mapper)
+            and not self.trees
+            and not subclass_loads
+        )
 
     def executed(self, statement: Select) -> Select:
         """What runs for ``statement``: with its column options, loader criteria and joined
@@ -197,6 +205,19 @@ class LoadingPlan:
         shapes = self._shapes
         if shapes is None or shapes[0] is not processors:
             shapes = self._shapes = (processors, self._plain_shapes(processors))
+        yield_per = options.get("yield_per") if options else None
+        if self.plain_single and context is None:
+            shape = shapes[1][0]
+            if shape is not None and not _is_polymorphic(shape[0], shape[3]):
+                # The common select(User)...: one kind of object, nothing loaded alongside.
+                load = _plain_loader(session, shape, populate_existing, None, token)
+                return ChunkedIteratorResult.converting(
+                    self.metadata,
+                    source,
+                    _one_per_row(load),
+                    on_close=source.close,
+                    yield_per=yield_per,
+                )
         makers: list[RowsLoader] = []
         for (mapper, start, count, load_keys), shape in zip(self.parts, shapes[1], strict=True):
             if shape is not None and not _is_polymorphic(shape[0], shape[3]):
@@ -255,7 +276,6 @@ class LoadingPlan:
                 return [(item,) for item in _without_repeats(columns[0])]
             return [(item,) for item in columns[0]]
 
-        yield_per = options.get("yield_per") if options else None
         result = ChunkedIteratorResult.converting(
             self.metadata, source, convert, on_close=source.close, yield_per=yield_per
         )
@@ -415,6 +435,10 @@ class _PickedRows:
 
     def next_batch(self) -> list[Any]:
         return list(map(self._pick, self._source.next_batch()))
+
+    @property
+    def state(self) -> int:
+        return int(self._source.state)
 
 
 def _one_of(positions: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
@@ -788,6 +812,15 @@ def _without_repeats(items: list[Any]) -> list[Any]:
             kept.append(item)
             last = item
     return kept
+
+
+def _one_per_row(load: RowsLoader) -> Callable[[Sequence[Any]], list[Any]]:
+    """Result rows of one value each, the values ``load`` makes from a batch of rows."""
+
+    def convert(rows: Sequence[Any]) -> list[Any]:
+        return [(item,) for item in load(rows)]
+
+    return convert
 
 
 def _column_getter(index: int, processors: Sequence[Any] | None) -> Callable[[Sequence[Any]], Any]:

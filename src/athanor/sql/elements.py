@@ -65,7 +65,10 @@ KEY_KINDS: dict[str, str] = {
     "type": "{v}._ck",
     "operator": "({v}.name, {v}.sql)",
     "element": "(None if {v} is None else {v}._ck(ctx))",
-    "elements": "(tuple([c._ck(ctx) for c in {v}]) if {v} else ())",
+    "elements": (
+        "(() if not {v} else ({v}[0]._ck(ctx),) if len({v}) == 1"
+        " else tuple([c._ck(ctx) for c in {v}]))"
+    ),
     "element_map": "(None if not {v} else tuple([(k, e._ck(ctx)) for k, e in {v}.items()]))",
     "element_maps": "tuple([tuple([(k, e._ck(ctx)) for k, e in m.items()]) for m in {v}])",
 }
