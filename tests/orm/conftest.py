@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from athanor import create_engine
+from athanor.orm import Session
 from orm.inheritance_models import STYLES, seed
-from orm.orm_models import Base, StatementLog
+from orm.orm_models import Base, StatementLog, seed_users_with_posts
 
 
 @pytest.fixture
@@ -23,6 +24,14 @@ def engine(backend: Any) -> Iterator[Any]:
 @pytest.fixture
 def sql_log(engine: Any) -> StatementLog:
     return StatementLog(engine)
+
+
+@pytest.fixture
+def seeded_session(engine: Any) -> Iterator[Session]:
+    """A session on ``engine`` whose database holds the users u0..u3 and their posts."""
+    with Session(engine) as session:
+        seed_users_with_posts(session, 4)
+        yield session
 
 
 @pytest.fixture(params=list(STYLES))

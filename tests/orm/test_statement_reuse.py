@@ -8,18 +8,9 @@ import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from athanor import create_engine, inspect, select, text, update
 from athanor.orm import Session, load_only
 from orm.orm_models import Base, User, seed_users_with_posts
-
-
-@pytest.fixture
-def session(engine: Any) -> Any:
-    with Session(engine) as session:
-        seed_users_with_posts(session, 4)
-        yield session
 
 
 def _by_name(name: str) -> Any:
@@ -30,23 +21,23 @@ def _set_age_behind_session(session: Session, name: str, age: int) -> None:
     session.execute(update(User.__table__).where(User.__table__.c.username == name).values(age=age))
 
 
-def test_populate_existing_on_and_off_alternately(session: Session) -> None:
-    user = session.scalars(_by_name("u1")).one()
+def test_populate_existing_on_and_off_alternately(seeded_session: Session) -> None:
+    user = seeded_session.scalars(_by_name("u1")).one()
     assert user.age == 1
-    _set_age_behind_session(session, "u1", 41)
-    assert session.scalars(_by_name("u1")).one().age == 1, "the identity map's object wins"
+    _set_age_behind_session(seeded_session, "u1", 41)
+    assert seeded_session.scalars(_by_name("u1")).one().age == 1, "the identity map's object wins"
     refreshing = _by_name("u1").execution_options(populate_existing=True)
-    assert session.scalars(refreshing).one().age == 41
-    _set_age_behind_session(session, "u1", 42)
-    assert session.scalars(_by_name("u1")).one().age == 41, "no refresh without the option"
-    assert session.scalars(refreshing).one().age == 42
-    assert session.scalars(_by_name("u1")).one() is user
+    assert seeded_session.scalars(refreshing).one().age == 41
+    _set_age_behind_session(seeded_session, "u1", 42)
+    assert seeded_session.scalars(_by_name("u1")).one().age == 41, "no refresh without the option"
+    assert seeded_session.scalars(refreshing).one().age == 42
+    assert seeded_session.scalars(_by_name("u1")).one() is user
 
 
-def test_load_only_and_full_loads_of_one_shape_alternately(session: Session) -> None:
-    full = session.scalars(_by_name("u1")).one()
-    narrow = session.scalars(_by_name("u2").options(load_only(User.username))).one()
-    again = session.scalars(_by_name("u3")).one()
+def test_load_only_and_full_loads_of_one_shape_alternately(seeded_session: Session) -> None:
+    full = seeded_session.scalars(_by_name("u1")).one()
+    narrow = seeded_session.scalars(_by_name("u2").options(load_only(User.username))).one()
+    again = seeded_session.scalars(_by_name("u3")).one()
     assert inspect(full).unloaded == {"posts"}
     assert {"age", "email", "created", "status"} <= inspect(narrow).unloaded
     assert inspect(again).unloaded == {"posts"}
@@ -54,17 +45,17 @@ def test_load_only_and_full_loads_of_one_shape_alternately(session: Session) -> 
     assert narrow.age == 2, "an unloaded column loads on access"
 
 
-def test_identity_tokens_alternating_on_one_shape(session: Session) -> None:
-    plain = session.scalars(_by_name("u1")).one()
-    tokened = session.scalars(_by_name("u1").execution_options(identity_token="t")).one()
-    plain_again = session.scalars(_by_name("u1")).one()
+def test_identity_tokens_alternating_on_one_shape(seeded_session: Session) -> None:
+    plain = seeded_session.scalars(_by_name("u1")).one()
+    tokened = seeded_session.scalars(_by_name("u1").execution_options(identity_token="t")).one()
+    plain_again = seeded_session.scalars(_by_name("u1")).one()
     assert plain_again is plain and tokened is not plain
     assert inspect(plain).key[2] is None
     assert inspect(tokened).key[2] == "t"
 
 
 def test_one_statement_on_two_databases_converts_values_for_each(
-    session: Session, backend: Any, tmp_path: Path
+    seeded_session: Session, backend: Any, tmp_path: Path
 ) -> None:
     """SQLite returns DateTime columns as text that athanor converts; other databases return
     datetimes: the conversions worked out for one database must not serve the other."""
@@ -73,10 +64,10 @@ def test_one_statement_on_two_databases_converts_values_for_each(
     try:
         with Session(other) as other_session:
             seed_users_with_posts(other_session, 2)
-            # A shape of this test and backend alone: its first execution is on ``session``.
+            # A shape of this test and backend alone: it runs on ``seeded_session`` first.
             stmt = _by_name("u1").where(text(f"'{backend.name}' = '{backend.name}'"))
             seen = []
-            for current in (session, other_session, session, other_session):
+            for current in (seeded_session, other_session, seeded_session, other_session):
                 current.expunge_all()
                 seen.append(current.scalars(stmt).one().created)
             assert all(isinstance(value, datetime.datetime) for value in seen), seen
