@@ -17,6 +17,7 @@ from athanor.event.registry import EventTarget
 from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, instance_state
 from athanor.orm.events import ATTRIBUTE_EVENTS, adapt_attribute_listener
 from athanor.orm.state import HISTORY_BLANK, History, InstanceState
+from athanor.sql import operators
 from athanor.sql.elements import ClauseElement, ColumnElement, ColumnOperators, Label
 
 if TYPE_CHECKING:
@@ -84,6 +85,10 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
 
     def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
         return self.prop._comparator_operate(self, op, *other, **kwargs)
+
+    def __eq__(self, other: Any) -> ColumnElement:  # type: ignore[override]
+        # The most common criterion (``User.id == 5``), one call shorter than operate().
+        return self.prop._comparator_operate(self, operators.eq, other)
 
     def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> ColumnElement:
         return self.expression.reverse_operate(op, other, **kwargs)
