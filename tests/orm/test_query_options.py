@@ -17,6 +17,7 @@ from athanor.orm import (
     lazyload,
     raiseload,
     selectinload,
+    subqueryload,
     with_loader_criteria,
 )
 from orm.orm_models import Node, Post, StatementLog, User, seed_users_with_posts
@@ -259,6 +260,22 @@ def test_populate_existing_execution_option(session: Session) -> None:
     ).all()
     assert fresh == users and [u.age for u in users] == [50, 50, 50]
     assert session.query(User).filter_by(id=users[0].id).populate_existing().one() is users[0]
+
+
+@pytest.mark.parametrize("loader", [joinedload, selectinload, subqueryload])
+def test_populate_existing_refreshes_eagerly_loaded_objects(session: Session, loader: Any) -> None:
+    stmt = select(User).where(User.username == "u2").options(loader(User.posts))
+    user = session.scalars(stmt).unique().one()
+    post = user.posts[0]
+    session.execute(update(Post.__table__).values(title="from the database"))
+    with session.no_autoflush:
+        post.title = "unflushed"
+        session.scalars(stmt).unique().one()
+        assert post.title == "unflushed", "without the option loaded objects stay as they are"
+        session.scalars(stmt.execution_options(populate_existing=True)).unique().one()
+    assert user.posts[0] is post
+    assert [p.title for p in user.posts] == ["from the database"] * 2
+    assert post not in session.dirty, "the refresh replaced the pending change"
 
 
 def test_yield_per_partitions(session: Session) -> None:

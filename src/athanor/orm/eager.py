@@ -524,7 +524,9 @@ class JoinedRows:
         nodes: dict[RelationshipProperty, Node],
         processors: Sequence[Any] | None,
         make_loader: Callable[..., Callable[[Sequence[Sequence[Any]]], list[Any]]],
+        populate_existing: bool = False,
     ) -> None:
+        self.populate_existing = populate_existing
         self.entries: list[
             tuple[Node, Callable[[Sequence[Sequence[Any]]], list[Any]], JoinedRows | None]
         ] = []
@@ -534,7 +536,7 @@ class JoinedRows:
             loader = make_loader(
                 session, node.prop.mapper, node.start, node.count, processors, node.keys
             )
-            below = JoinedRows(session, node.children, processors, make_loader)
+            below = JoinedRows(session, node.children, processors, make_loader, populate_existing)
             self.entries.append((node, loader, below if below.entries else None))
         self.collected: dict[tuple[int, int], tuple[Any, dict[int, Any]]] = {}
         """Per (parent, node) being filled: the parent and its related objects by id (in the
@@ -597,7 +599,7 @@ class JoinedRows:
                 below.finish(session)
             children = filled.get(node)
             if children:
-                post_load(session, children, node.children, None)
+                post_load(session, children, node.children, None, self.populate_existing)
 
 
 def _runs_after_rows(node: Node) -> bool:
@@ -616,8 +618,10 @@ def post_load(
     objects: Sequence[Any],
     nodes: dict[RelationshipProperty, Node],
     statement: Select | None,
+    populate_existing: bool = False,
 ) -> None:
-    """Run the strategies that need more SQL (or none) for freshly loaded ``objects``."""
+    """Run the strategies that need more SQL (or none) for freshly loaded ``objects``; with
+    ``populate_existing`` the related objects they load are refreshed as well."""
     for prop, node in nodes.items():
         if not _runs_after_rows(node):
             continue
@@ -633,11 +637,11 @@ def post_load(
             for obj in todo:
                 getattr(obj, key)
         elif strategy == "selectin":
-            _selectin(session, prop, todo, node.suboptions)
+            _selectin(session, prop, todo, node.suboptions, populate_existing)
         elif strategy == "subquery" and statement is not None:
-            _subquery(session, prop, todo, node.suboptions, statement)
+            _subquery(session, prop, todo, node.suboptions, statement, populate_existing)
         else:
-            _selectin(session, prop, todo, node.suboptions)
+            _selectin(session, prop, todo, node.suboptions, populate_existing)
 
 
 def _remote_key(prop: RelationshipProperty) -> list[ColumnElement]:
@@ -711,14 +715,18 @@ def _collect(result: Any, found: dict[Any, list[Any]], unique: bool = True) -> N
                 items.append(row[0])
 
 
-def _carried(objects: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
+def _carried(objects: Sequence[Any], populate_existing: bool = False) -> tuple[Any, dict[str, Any]]:
     """The ``identity_token`` ``objects`` (of one query) were loaded with, and the execution
-    options of a relationship load for them (the objects it loads get the same token)."""
+    options of a relationship load for them (the objects it loads get the same token, and
+    are refreshed when the query refreshed its own)."""
     key = objects[0].__dict__[STATE_KEY].key
     token = key[2] if key is not None else None
-    if token is None:
-        return None, RELATIONSHIP_LOAD
-    return token, {**RELATIONSHIP_LOAD, "identity_token": token}
+    options: dict[str, Any] = RELATIONSHIP_LOAD
+    if token is not None:
+        options = {**options, "identity_token": token}
+    if populate_existing:
+        options = {**options, "populate_existing": True}
+    return token, options
 
 
 def _selectin(
@@ -726,11 +734,12 @@ def _selectin(
     prop: RelationshipProperty,
     objects: Sequence[Any],
     options: Sequence[Any],
+    populate_existing: bool = False,
 ) -> None:
     keys = _keys_of(prop, objects)
     found: dict[Any, list[Any]] = {}
     wanted = list(dict.fromkeys(k for k in keys if k is not None))
-    token, run_options = _carried(objects)
+    token, run_options = _carried(objects, populate_existing)
     remote = _remote_key(prop)
     if prop.direction == MANYTOONE and not filters_target(prop, options):
         remaining = []
@@ -765,6 +774,7 @@ def _subquery(
     objects: Sequence[Any],
     options: Sequence[Any],
     statement: Select,
+    populate_existing: bool = False,
 ) -> None:
     local = prop.local_columns
     inner = statement.with_only_columns(*[c.label(f"key_{i}") for i, c in enumerate(local)])
@@ -776,7 +786,7 @@ def _subquery(
     base = _base_select(prop, options)
     onclause = and_(*[r == parents.c[f"key_{i}"] for i, r in enumerate(remote)])
     found: dict[Any, list[Any]] = {}
-    _, run_options = _carried(objects)
+    _, run_options = _carried(objects, populate_existing)
     _collect(session.execute(base.join(parents, onclause), execution_options=run_options), found)
     _assign(prop, objects, _keys_of(prop, objects), found)
 

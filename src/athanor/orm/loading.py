@@ -250,7 +250,7 @@ class LoadingPlan:
         # (required then) would drop: a single-entity result drops them before making rows.
         drop_repeats = single and self.requires_unique
         finish = (
-            self._eager_loader(session, processors, context, statement, token)
+            self._eager_loader(session, processors, context, statement, token, populate_existing)
             if self.trees
             else None
         )
@@ -303,9 +303,11 @@ class LoadingPlan:
         context: LoadContext | None,
         statement: Select,
         token: Hashable,
+        populate_existing: bool,
     ) -> Callable[[Sequence[Any], list[list[Any]]], None]:
         """Per batch of rows: fill joined eager loads from the rows, then run the others
-        (given the rows and, per result column, its values)."""
+        (given the rows and, per result column, its values).  ``populate_existing`` holds for
+        the related objects too, as for every row the statement loads."""
 
         def make_loader(
             session: Session,
@@ -316,14 +318,14 @@ class LoadingPlan:
             load_keys: tuple[str, ...] | None,
         ) -> RowsLoader:
             return instance_loader(
-                session, mapper, start, count, procs, False, context, load_keys, token
+                session, mapper, start, count, procs, populate_existing, context, load_keys, token
             )
 
         levels = [
             (
                 index,
                 nodes,
-                eager.JoinedRows(session, nodes, processors, make_loader),
+                eager.JoinedRows(session, nodes, processors, make_loader, populate_existing),
                 eager.has_post_load(nodes),
             )
             for index, nodes in self.trees
@@ -337,7 +339,7 @@ class LoadingPlan:
                     joined.finish(session)
                 if post_loads:
                     objects = list({id(o): o for o in loaded if o is not None}.values())
-                    eager.post_load(session, objects, nodes, statement)
+                    eager.post_load(session, objects, nodes, statement, populate_existing)
 
         return finish
 
