@@ -248,6 +248,14 @@ RESERVED_WORDS = frozenset(
 _LEGAL = re.compile(r"[a-z_][a-z0-9_$]*\Z")
 
 
+def translated_schema(
+    schema: str | None, schema_map: Mapping[str | None, str | None] | None
+) -> str | None:
+    """``schema`` as the ``schema_translate_map`` execution option renders it (the key None
+    stands for tables without a schema; the value None drops the schema)."""
+    return schema if not schema_map else schema_map.get(schema, schema)
+
+
 class IdentifierPreparer:
     """Quotes identifiers and string literals for one dialect."""
 
@@ -300,9 +308,7 @@ class IdentifierPreparer:
         name = self.quote(table.name)
         if not use_schema:
             return name
-        schema = getattr(table, "schema", None)
-        if self.schema_map is not None:
-            schema = self.schema_map.get(schema, schema)
+        schema = translated_schema(getattr(table, "schema", None), self.schema_map)
         return self.quote_schema(schema) + "." + name if schema else name
 
     def format_column(self, column: Any) -> str:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from athanor import exc
 from athanor.sql import schema
 from athanor.sql import types as sqltypes
-from athanor.sql.compiler import Compiled
+from athanor.sql.compiler import Compiled, translated_schema
 from athanor.sql.elements import ClauseElement
 
 # --- statements ------------------------------------------------------------------------
@@ -446,9 +446,7 @@ class DDLCompiler(Compiled):
 
     def schema_of(self, schema: str | None) -> str | None:
         """The schema rendered for ``schema`` (through the ``schema_translate_map``)."""
-        if self.schema_map is None:
-            return schema
-        return self.schema_map.get(schema, schema)
+        return translated_schema(schema, self.schema_map)
 
     # --- dispatch and helpers ---------------------------------------------------------------
 
@@ -957,9 +955,9 @@ def constraint_name(constraint: Any, max_length: int = 63) -> str | None:
 def _schema(conn: Any, element: Any) -> str | None:
     """The schema ``element`` (a table, sequence or type) is in for ``conn``: its own, or
     what the connection's ``schema_translate_map`` makes of it."""
-    schema: str | None = element.schema
-    schema_map = conn.get_execution_options().get("schema_translate_map")
-    return schema if not schema_map else schema_map.get(schema, schema)
+    return translated_schema(
+        element.schema, conn.get_execution_options().get("schema_translate_map")
+    )
 
 
 @contextmanager

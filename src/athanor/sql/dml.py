@@ -303,16 +303,16 @@ class Update(_WhereMixin, ValuesBase):
         others = self._other_tables()
         if others:
             own: dict[Any, Any] = {}
+            other: dict[str, ColumnElement] = {}
             for key, value in kwargs.items():
                 table = _table_of(key, self.table, others)
                 if table is self.table:
                     own[key] = value
                 else:
                     k = _column_key(table, key)
-                    new._other_values = {
-                        **(new._other_values or {}),
-                        f"{table.name}.{k}": _value_element(table, k, value, False),
-                    }
+                    other[f"{table.name}.{k}"] = _value_element(table, k, value, False)
+            if other:
+                new._other_values = {**(self._other_values or {}), **other}
             kwargs = own
         new._values = {
             **(self._values or {}),
