@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -351,3 +352,32 @@ def test_execute_reads_every_object_before_returning(backend: Backend) -> None:
             assert result.fetchone() is None
 
     run(backend, body)
+
+
+def test_buffered_objects_log_their_rows_and_follow_yield_per(
+    backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    """All rows are fetched and turned into objects at once inside execute(): each row is
+    still logged under echo="debug", and a yield_per result (converted batch by batch) gives
+    the same objects in the same order."""
+
+    async def body(engine: AsyncEngine) -> None:
+        async with AsyncSession(engine) as session:
+            session.add_all(
+                [User(username=f"logged{i}", email=f"logged{i}@example.com") for i in range(5)]
+            )
+            await session.commit()
+        stmt = select(User).where(User.username.like("logged%")).order_by(User.username)
+        async with AsyncSession(engine) as session:
+            caplog.clear()
+            with caplog.at_level(logging.DEBUG, logger="athanor.engine"):
+                users = (await session.scalars(stmt)).all()
+            logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Row")]
+            assert [u.username for u in users] == [f"logged{i}" for i in range(5)]
+            assert len(logged) == 5
+            assert all(f"logged{i}" in message for i, message in enumerate(logged))
+        async with AsyncSession(engine) as session:
+            result = await session.execute(stmt.execution_options(yield_per=2))
+            assert [u.username for u in result.scalars()] == [f"logged{i}" for i in range(5)]
+
+    run(backend, body, echo="debug")

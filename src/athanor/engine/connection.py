@@ -657,7 +657,9 @@ class Connection:
                     metadata=known,
                     rowcount=cursor.rowcount,
                     on_close=partial(self._release_cursor, cursor),
-                    row_logger=engine._row_logger if engine._echo_rows else None,
+                    # Rows are logged along with statements (DEBUG includes INFO): asking
+                    # the logger is needed only on a connection that logs statements.
+                    row_logger=engine._row_logger if self._echo and engine._echo_rows else None,
                     yield_per=options.get("yield_per") if options else None,
                     context=context,
                 )
@@ -717,7 +719,7 @@ class Connection:
             metadata=metadata,
             rowcount=cursor.rowcount,
             on_close=cursor.close if server_side else partial(self._release_cursor, cursor),
-            row_logger=engine._row_logger if engine._echo_rows else None,
+            row_logger=engine._row_logger if self._echo and engine._echo_rows else None,
             yield_per=(options.get("yield_per") or options.get("max_row_buffer"))
             if options
             else None,

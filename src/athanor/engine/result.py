@@ -244,7 +244,8 @@ class _RowSource:
         if row is not None:
             return row
         if self.state != _OPEN:
-            self._check_open()
+            if self.state == _CLOSED:
+                raise _closed_error()
             return None
         return self._next_fresh()
 
@@ -305,15 +306,19 @@ class _RowSource:
             return ()
         return self._fresh(self.yield_per or _CHUNK_SIZE)
 
-    def buffer_all(self) -> None:
-        """Fetch every remaining row now (held in ``pending``) and release the source, so
-        that later fetches do no I/O."""
+    def take_all(self) -> list[RawRow]:
+        """Every remaining raw row, at once; the source is exhausted (released) afterwards."""
         held: list[RawRow] = []
         rows = self.next_batch()
         while rows:
             held += rows
             rows = self.next_batch()
-        self._hold(held)
+        return held
+
+    def buffer_all(self) -> None:
+        """Fetch every remaining row now (held in ``pending``) and release the source, so
+        that later fetches do no I/O."""
+        self._hold(self.take_all())
 
     def exhaust(self) -> None:
         """All rows were read: release the source (``fetch*`` now return nothing)."""
@@ -323,10 +328,13 @@ class _RowSource:
 
     def close(self) -> None:
         """Discard unread rows and release the source; later fetches raise."""
+        # A source that is no longer open was released when it stopped being so.
+        released = self.state != _OPEN
         self.state = _CLOSED
         self.batch.clear()
         self.pending = _NO_PENDING
-        self._release()
+        if not released:
+            self._release()
 
     def _release(self) -> None:
         on_close = self._on_close
@@ -355,6 +363,17 @@ class _CursorSource(_RowSource):
     def default_size(self) -> int:
         return self.yield_per or int(getattr(self.origin, "arraysize", 1))
 
+    def take_all(self) -> list[RawRow]:
+        """One ``fetchall()`` rather than a loop of batches."""
+        if length_hint(self.pending) or self.state != _OPEN:
+            return super().take_all()
+        rows: list[RawRow] = self.origin.fetchall()
+        if self._row_logger is not None:
+            for row in rows:
+                self._row_logger(row)
+        self.exhaust()
+        return rows
+
     def next_batch(self) -> Sequence[RawRow]:
         """As for any source; a batch shorter than asked for is the last one, so the cursor
         is released with it rather than after one more (empty) fetch."""
@@ -375,6 +394,7 @@ class _ServerCursorSource(_CursorSource):
 
     _next_fresh = _RowSource._next_fresh
     next_batch = _RowSource.next_batch
+    take_all = _RowSource.take_all
 
 
 class _IteratorCursor:
@@ -393,6 +413,9 @@ class _IteratorCursor:
 
     def fetchmany(self, size: int) -> list[RawRow]:
         return list(islice(self._rows, size))
+
+    def fetchall(self) -> list[RawRow]:
+        return list(self._rows)
 
 
 def _no_more_chunks(yield_per: int | None) -> Iterator[Sequence[RawRow]]:
@@ -432,8 +455,8 @@ def _nothing_converted(rows: Sequence[RawRow]) -> list[RawRow]:
 
 class _ConvertingSource(_RowSource):
     """The rows of another source (``origin``: a source, or anything with its ``next_batch``,
-    ``many`` and ``state``), each batch turned into result rows by ``convert`` (the ORM makes
-    objects so).
+    ``many``, ``take_all`` and ``state``), each batch turned into result rows by ``convert``
+    (the ORM makes objects so).
 
     Batches are ``yield_per`` rows when that is set, else what the origin fetches at once."""
 
@@ -462,6 +485,18 @@ class _ConvertingSource(_RowSource):
                 return converted
             if converted:
                 return converted
+
+    def buffer_all(self) -> None:
+        """Without ``yield_per``, every row of the origin converted as one batch (what
+        fetching them all would convert, in fewer steps)."""
+        if self.yield_per or self.state != _OPEN or length_hint(self.pending):
+            super().buffer_all()
+            return
+        rows = self.origin.take_all()
+        converted = self._convert(rows) if rows else []
+        self.exhaust()
+        self.batch = converted
+        self.pending = iter(converted)
 
     def _release(self) -> None:
         """Also drop ``convert``: it usually refers back to the result (see _ChunkSource)."""
@@ -533,9 +568,12 @@ class _ResultBase(Generic[_R]):
     def _next_item(self) -> Any:
         source = self._source
         while True:
-            item: Any = source.one()
+            # A row already fetched is taken without a call into the source.
+            item: Any = next(source.pending, None)
             if item is None:
-                return _NO_ITEM
+                item = source.one()
+                if item is None:
+                    return _NO_ITEM
             for stage in self._stages:
                 item = stage(item)
             if self._unique_key is None or self._first_seen(item):
@@ -945,7 +983,7 @@ class ScalarResult(_ResultBase[T]):
         else:
             position = metadata.index_for(index)
             getter = itemgetter(result._raw_index(position))
-        process = metadata.processor(position)
+        process = None if metadata.processors is None else metadata.processors[position]
         self._source = result._source
         self._stages = (getter,) if process is None else (getter, process)
         self._unique_key = None

@@ -438,6 +438,9 @@ class _PickedRows:
     def next_batch(self) -> list[Any]:
         return list(map(self._pick, self._source.next_batch()))
 
+    def take_all(self) -> list[Any]:
+        return list(map(self._pick, self._source.take_all()))
+
     @property
     def state(self) -> int:
         return int(self._source.state)

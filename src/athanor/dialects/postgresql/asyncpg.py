@@ -145,8 +145,12 @@ class AsyncpgCursor(AsyncAdaptedCursor):
     _connection: AsyncpgConnection
 
     async def _execute(self, operation: str, parameters: Any) -> None:
-        # (The engine passes tuples: the exact type test spares the ABC check on every call.)
-        if type(parameters) is not tuple and isinstance(parameters, Mapping):
+        # (The engine passes lists or tuples: exact type tests spare the ABC check.)
+        if (
+            type(parameters) is not list
+            and type(parameters) is not tuple
+            and isinstance(parameters, Mapping)
+        ):
             raise ProgrammingError(
                 "asyncpg takes positional parameters ($1, $2, ...): pass a tuple or list"
             )
