@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 
 import pytest
 
-from athanor import create_engine, text
+from athanor import create_engine, event, text
 from athanor.engine import Engine
 from athanor.ext.asyncio import create_async_engine
+from athanor.orm import Session
 from athanor.util.concurrency import greenlet_spawn
 from backends import Backend, iter_names, open_backend, settled
 
@@ -330,6 +331,82 @@ def test_threads_read_their_own_committed_rows(target: Target) -> None:
 
     target.run_many(body, 32, pool_size=4, max_overflow=4, pool_timeout=60)
     assert stale == []
+    assert target.open_transactions() == 0
+
+
+NON_DEFAULT_LEVEL = {
+    "sqlite": "READ UNCOMMITTED",
+    "postgresql": "SERIALIZABLE",
+    "mysql": "SERIALIZABLE",
+}
+
+
+@pytest.mark.parametrize("entry", ["connect", "begin"])
+def test_connection_whose_set_up_fails_goes_back_at_once(target: Target, entry: str) -> None:
+    """An ``engine_connect`` listener fails after the engine's isolation level was applied and
+    a row was locked: the caller never gets that Connection to close, so the pooled connection
+    must go back right away (while the error is still referenced), rolled back and reset."""
+    level = NON_DEFAULT_LEVEL[target.backend.name]
+
+    def body(engine: Engine) -> dict[str, Any]:
+        with engine.connect() as conn:
+            default = conn.get_isolation_level()
+        configured = engine.execution_options(isolation_level=level)
+
+        def lock_then_fail(conn: Any) -> None:
+            conn.execute(text(target.lock_row_sql())).close()
+            raise RuntimeError("listener failed")
+
+        event.listen(configured, "engine_connect", lock_then_fail)
+        with pytest.raises(RuntimeError, match="listener failed") as failure:
+            if entry == "connect":
+                configured.connect()
+            else:
+                with configured.begin():
+                    pass
+        checked_out = engine.pool.checkedout()
+        open_transactions = target.open_transactions()
+        target.other_session(target.write_row_sql())
+        with engine.connect() as conn:
+            after = conn.get_isolation_level()
+            qty = conn.execute(text("SELECT qty FROM items WHERE id = 1")).scalar()
+        return {
+            "checked_out": checked_out,
+            "open": open_transactions,
+            "levels": (default, after),
+            "qty": qty,
+            "error": failure.value,  # kept alive to the end: nothing may wait for its release
+        }
+
+    seen = target.run(body, pool_size=1, max_overflow=0, pool_timeout=5)
+    assert seen["checked_out"] == 0
+    assert seen["open"] == 0
+    assert seen["levels"][1] == seen["levels"][0] != level
+    assert seen["qty"] == 11
+
+
+def test_session_whose_begin_fails_returns_its_connection(target: Target) -> None:
+    """A ``begin`` listener fails when a Session starts its transaction: the connection the
+    Session checked out for it is returned, not kept by nobody."""
+
+    def body(engine: Engine) -> tuple[int, int, int]:
+        def fail(conn: Any) -> None:
+            raise RuntimeError("begin refused")
+
+        event.listen(engine, "begin", fail)
+        with Session(engine) as session:
+            errors = []
+            for _ in range(2):
+                with pytest.raises(RuntimeError, match="begin refused") as failure:
+                    session.execute(text("SELECT qty FROM items"))
+                errors.append(failure.value)
+            checked_out = engine.pool.checkedout()
+        event.remove(engine, "begin", fail)
+        with Session(engine) as session:
+            qty = session.execute(text("SELECT qty FROM items WHERE id = 1")).scalar_one()
+        return checked_out, len(errors), qty
+
+    assert target.run(body, pool_size=1, max_overflow=0, pool_timeout=5) == (0, 2, 10)
     assert target.open_transactions() == 0
 
 

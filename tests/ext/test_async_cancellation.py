@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from athanor import event
 from athanor.ext.asyncio import AsyncEngine, create_async_engine
 from athanor.sql.elements import text
 from athanor.util.async_adapter import wait_for_background_closes
+from athanor.util.concurrency import await_only
 from backends import Backend, settled
 
 APP = "athanor-cancel-test"
@@ -267,3 +269,63 @@ def test_cancellation_storm_keeps_server_sessions_within_the_pool(backend: Backe
     assert peak <= pool_size + max_overflow + side_channels + 2
     assert checked_out == 0
     assert _open_transactions(backend) == 0
+
+
+@pytest.mark.parametrize("entry", ["connect", "begin"])
+@pytest.mark.parametrize("where", ["mid-query", "between-calls"])
+def test_task_cancelled_while_its_connection_is_set_up(
+    backend: Backend, entry: str, where: str
+) -> None:
+    """A task cancelled inside an ``engine_connect`` listener, after the engine's isolation
+    level was applied and a row was written: the pooled connection goes back (or, cut off
+    mid-query, is replaced) while the cancelled task is still referenced, with nothing
+    committed and no transaction left open on the server."""
+    sleep_sql = _server_sleep(backend, 5)
+    if where == "mid-query" and sleep_sql is None:
+        pytest.skip("SQLite has no server-side sleep to be cancelled in")
+    level = "READ UNCOMMITTED" if backend.name == "sqlite" else "SERIALIZABLE"
+
+    async def main() -> tuple[int, int, int]:
+        engine = _engine(backend, pool_size=1, max_overflow=0, pool_timeout=5)
+        try:
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql("CREATE TABLE hits (n INTEGER)")
+            configured = engine.execution_options(isolation_level=level)
+            waiting = asyncio.Event()
+
+            @event.listens_for(configured.sync_engine, "engine_connect")
+            def write_then_wait(conn: Any) -> None:
+                conn.execute(text("INSERT INTO hits (n) VALUES (1)"))
+                waiting.set()
+                if where == "mid-query":
+                    conn.exec_driver_sql(sleep_sql)
+                else:
+                    await_only(asyncio.sleep(5))
+
+            async def use() -> None:
+                if entry == "connect":
+                    async with configured.connect():
+                        pass
+                else:
+                    async with configured.begin():
+                        pass
+
+            task = asyncio.ensure_future(use())
+            await asyncio.wait_for(waiting.wait(), 5)
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await wait_for_background_closes()
+            checked_out = engine.pool.checkedout()  # `task` still holds the error
+            async with engine.connect() as conn:
+                rows = await conn.scalar(text("SELECT count(*) FROM hits"))
+                level_after = await conn.get_isolation_level()
+            return checked_out, rows, int(level_after == level)
+        finally:
+            await engine.dispose()
+
+    checked_out, rows, kept_level = asyncio.run(main())
+    assert (checked_out, rows, kept_level) == (0, 0, 0)
+    if backend.name != "sqlite":
+        assert settled(lambda: _open_transactions(backend)) == 0

@@ -89,11 +89,24 @@ class Connection:
         self._autocommit = engine._autocommit
         self._echo = engine.logger.isEnabledFor(logging.INFO)
         self._dispatch = engine.dispatch
-        if engine._execution_options:
-            self._apply_execution_options(engine._execution_options)
-        if self._dispatch.engine_connect:
+        if engine._execution_options or self._dispatch.engine_connect:
+            self._set_up()
+
+    def _set_up(self) -> None:
+        """Apply the engine's execution options and run ``engine_connect`` listeners.
+
+        If either fails (a level the server refuses, a listener's error, a task cancelled
+        meanwhile), the caller never gets this Connection to close: the pooled connection goes
+        back now, rolled back and reset, rather than whenever the error is let go of.
+        """
+        try:
+            if self.engine._execution_options:
+                self._apply_execution_options(self.engine._execution_options)
             for fn in self._dispatch.engine_connect:
                 fn(self)
+        except BaseException:
+            self.close()
+            raise
 
     # --- state -------------------------------------------------------------------------
 
@@ -838,7 +851,7 @@ class Connection:
             if transaction is not None:
                 transaction.close()
             if proxied is not None and self._isolation_changed:
-                self.dialect.reset_isolation_level(proxied.dbapi_connection)
+                self._reset_isolation_level(proxied)
         finally:
             self._transaction = None
             self._nested_transaction = None
@@ -847,6 +860,21 @@ class Connection:
                 # When this Connection ended its last transaction itself, the pool need not
                 # roll back again on return.
                 proxied._checkin(self._transaction_ended)
+
+    def _reset_isolation_level(self, proxied: PoolProxiedConnection) -> None:
+        """Put the engine's isolation level back before the connection returns to the pool.
+
+        A connection that is gone (the server went away, or an async task was cancelled in
+        the middle of a driver call) cannot be reset; it is discarded instead of failing
+        ``close()``, which must not replace the error (or the cancellation) that ended its use.
+        """
+        dbapi_connection = proxied.dbapi_connection
+        try:
+            self.dialect.reset_isolation_level(dbapi_connection)
+        except self.dialect.dbapi_error as error:
+            if not self.dialect.is_disconnect(error, dbapi_connection, None):
+                raise
+            proxied.invalidate(error)
 
     def __enter__(self) -> Connection:
         return self

@@ -137,7 +137,12 @@ class SessionTransaction:
             owned = False
         else:
             raise UnboundExecutionError(f"Cannot use {bind!r} as a Session bind")
-        trans = None if conn.in_transaction() else conn.begin()
+        try:
+            trans = None if conn.in_transaction() else conn.begin()
+        except BaseException:
+            if owned:  # not yet in _connections, so nothing else would return it
+                conn.close()
+            raise
         root._connections[bind] = (conn, trans, owned)
         tx: SessionTransaction | None = self
         chain = []
