@@ -8,11 +8,24 @@ from typing import Any
 
 import pytest
 
-from athanor import ForeignKey, Integer, String, create_engine, func, select, update
+from athanor import (
+    ForeignKey,
+    Integer,
+    String,
+    case,
+    cast,
+    create_engine,
+    distinct,
+    exists,
+    func,
+    select,
+    update,
+)
 from athanor.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    aliased,
     declared_attr,
     has_inherited_table,
     mapped_column,
@@ -84,6 +97,105 @@ def test_subclass_attributes_inside_functions_sql(m) -> None:
         assert sql.startswith(
             "SELECT count(j_employee.id) AS count FROM j_employee JOIN j_manager ON"
         )
+
+
+def test_subclass_attributes_inside_expressions_keep_to_its_rows(engine, m) -> None:
+    """Wherever a subclass's attribute takes part (arithmetic, comparisons, CAST, CASE,
+    DISTINCT, a WHERE criterion, an aliased subclass), the statement reads that class's rows
+    only, as ``select(Subclass.attr)`` does."""
+    with Session(engine) as session:
+
+        def values(stmt: Any) -> list[Any]:
+            return sorted(session.scalars(stmt))
+
+        ids = values(select(m.Engineer.id))
+        assert len(ids) == 2
+        assert values(select(m.Engineer.id + 1)) == [i + 1 for i in ids]
+        assert values(select(100 + m.Engineer.id)) == [100 + i for i in ids]
+        assert values(select(-m.Engineer.id)) == sorted(-i for i in ids)
+        assert values(select((m.Engineer.id + 1).label("n"))) == [i + 1 for i in ids]
+        assert [bool(v) for v in values(select(m.Engineer.name == "SpongeBob"))] == [False, True]
+        assert values(select(cast(m.Engineer.id, String(10)))) == sorted(str(i) for i in ids)
+        assert values(select(m.Engineer.id.cast(String(10)))) == sorted(str(i) for i in ids)
+        assert values(select(case((m.Engineer.id > 0, "yes"), else_="no"))) == ["yes", "yes"]
+        assert values(select(distinct(m.Engineer.name))) == ["SpongeBob", "Squidward"]
+        assert values(select(m.Manager.name.concat("!"))) == ["Mr. Krabs!"]
+        assert values(select(func.coalesce(m.Manager.manager_name, "?"))) == ["Eugene"]
+        # a criterion on a subclass's attribute (SQLAlchemy adds the same restriction)
+        assert values(select(m.Employee.name).where(m.Manager.name != "x")) == ["Mr. Krabs"]
+        assert session.scalar(select(func.count()).where(m.Engineer.id > 0)) == 2
+        assert not session.scalar(select(exists().where(m.Manager.name == "Plankton")))
+        # beside the base class, its table is read once
+        both = session.execute(select(m.Employee, func.lower(m.Manager.name))).all()
+        assert [(e.name, lowered) for e, lowered in both] == [("Mr. Krabs", "mr. krabs")]
+        managers = aliased(m.Manager)
+        assert values(select(managers.name)) == ["Mr. Krabs"]
+        assert values(select(managers.id + 0)) == values(select(m.Manager.id))
+        renamed = session.execute(
+            update(m.Manager).where(m.Manager.name == "Mr. Krabs").values(manager_name="Eu")
+        )
+        assert renamed.rowcount == 1
+        assert values(select(m.Manager.manager_name)) == ["Eu"]
+
+
+def test_subclass_attributes_inside_expressions_sql(m) -> None:
+    sql = compiled(select(m.Manager.id + 1))
+    where = compiled(select(m.Employee.id).where(m.Manager.name == "x"))
+    if m.single:
+        assert sql == (
+            "SELECT s_employee.id + :id_1 AS anon_1 FROM s_employee "
+            "WHERE s_employee.type IN (:type_1)"
+        )
+        assert where == (
+            "SELECT s_employee.id FROM s_employee WHERE s_employee.name = :name_1 "
+            "AND s_employee.type IN (:type_1)"
+        )
+        # ORDER BY alone restricts nothing, as in SQLAlchemy
+        assert compiled(select(m.Employee.id).order_by(m.Manager.name)) == (
+            "SELECT s_employee.id FROM s_employee ORDER BY s_employee.name"
+        )
+    else:
+        assert sql.startswith("SELECT j_employee.id + :id_1 AS anon_1 FROM j_employee JOIN ")
+        assert where.startswith("SELECT j_employee.id FROM j_employee JOIN j_manager ON ")
+
+
+def test_join_condition_written_with_subclass_attributes(backend) -> None:
+    """A relationship whose primaryjoin names a subclass's attributes relates the tables; the
+    subclass's rows still limit what loads through it."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Staff(Base):
+        __tablename__ = "expr_staff"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        kind: Mapped[str] = mapped_column(String(20))
+        __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "staff"}
+
+    class Boss(Staff):
+        memos: Mapped[list[Memo]] = relationship(
+            primaryjoin="Boss.id == Memo.author_id", viewonly=True, order_by="Memo.id"
+        )
+        __mapper_args__ = {"polymorphic_identity": "boss"}
+
+    class Memo(Base):
+        __tablename__ = "expr_memo"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        author_id: Mapped[int] = mapped_column(ForeignKey("expr_staff.id"))
+        author: Mapped[Boss] = relationship(primaryjoin="Memo.author_id == Boss.id", viewonly=True)
+
+    engine = create_engine(backend.url)
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add_all([Boss(id=1), Staff(id=2)])
+        session.flush()
+        session.add_all([Memo(id=1, author_id=1), Memo(id=2, author_id=2)])
+        session.commit()
+        assert [memo.id for memo in session.get(Boss, 1).memos] == [1]
+        joined = session.scalars(select(Memo.id).join(Memo.author)).all()
+        assert joined == [1]
+        assert session.get(Memo, 2).author is None
+    engine.dispose()
 
 
 def test_declared_attr_tablename_of_a_mixin_applies_to_subclasses(backend) -> None:

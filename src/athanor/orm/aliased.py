@@ -293,8 +293,9 @@ class AliasedClass:
             raise AttributeError(
                 f"aliased({mapper.class_.__name__}) has no column attribute {key!r}"
             )
-        if isinstance(self._entity, FlatAliasedEntity):
-            # Its FROM object is the whole join of aliases, not the one aliased table.
+        if isinstance(self._entity, FlatAliasedEntity) or mapper.single:
+            # Its FROM object is the whole join of aliases, not the one aliased table; or the
+            # alias of a single-table subclass, whose rows a query of it keeps to.
             return SubclassColumn(col, mapper, self._entity)
         return col
 

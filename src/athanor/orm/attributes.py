@@ -36,7 +36,9 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
     _select_column_element: Callable[[], ClauseElement] | None = None
     """What ``select(Class.attr)`` selects instead of the bare column, when it differs: set
     on the column attributes of inheriting classes (and of a class read through a polymorphic
-    union) so that the query reads that class's rows only; see ``Mapper._mark_select_columns``."""
+    union) so that the query reads that class's rows only; see ``Mapper._mark_select_columns``.
+    Expressions built from the attribute (``Manager.id + 1``, ``Manager.name == "x"``) use it
+    too, so they restrict the rows the same way."""
 
     def __init__(
         self, class_: type, key: str, prop: MapperProperty, impl: AttributeImpl | None
@@ -84,24 +86,35 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
         }
 
     def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
+        marked = self._select_column_element
+        if marked is not None:
+            return marked().operate(op, *other, **kwargs)  # type: ignore[attr-defined, no-any-return]
         return self.prop._comparator_operate(self, op, *other, **kwargs)
 
     def __eq__(self, other: Any) -> ColumnElement:  # type: ignore[override]
         # The most common criterion (``User.id == 5``), one call shorter than operate().
+        marked = self._select_column_element
+        if marked is not None:
+            return marked().operate(operators.eq, other)  # type: ignore[attr-defined, no-any-return]
         return self.prop._comparator_operate(self, operators.eq, other)
 
     def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> ColumnElement:
-        return self.expression.reverse_operate(op, other, **kwargs)
+        return self._operand().reverse_operate(op, other, **kwargs)
+
+    def _operand(self) -> ColumnElement:
+        """This attribute inside an expression: its column, marked with its class where
+        selecting it would be (see ``_select_column_element``)."""
+        marked = self._select_column_element
+        element = self.expression if marked is None else marked()
+        assert isinstance(element, ColumnElement)
+        return element
 
     def label(self, name: str | None) -> Label:
         """``attribute AS name`` (selected as ``select(Class.attr)`` selects it)."""
-        marked = self._select_column_element
-        if marked is not None:
-            return marked().label(name)  # type: ignore[attr-defined, no-any-return]
-        return self.expression.label(name)
+        return self._operand().label(name)
 
     def cast(self, type_: Any) -> ColumnElement:
-        return self.expression.cast(type_)
+        return self._operand().cast(type_)
 
     def _orm_join_target(self, target: Any = None) -> list[tuple[Any, Any]] | None:
         """For a relationship, the joins (target, ON clause) ``select(...).join(this)`` makes."""

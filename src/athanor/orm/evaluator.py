@@ -74,6 +74,9 @@ def evaluator(mapper: Mapper, element: ClauseElement, params: Mapping[str, Any])
         return evaluator(mapper, element.element, params)
     if isinstance(element, ColumnClause):
         return _attribute(mapper, element)
+    column = getattr(element, "marked_column", None)
+    if column is not None:  # Manager.name in Manager.name == "x" (see SubclassColumn)
+        return evaluator(mapper, column, params)
     if isinstance(element, BindParameter):
         value = element.effective_value
         if not element.unique and element.key in params:

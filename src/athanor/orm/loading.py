@@ -21,10 +21,10 @@ from athanor.orm import exc as orm_exc
 from athanor.orm.aliased import AliasedEntity
 from athanor.orm.base import COLUMN_LOAD, STATE_KEY, state_str
 from athanor.orm.bundle import Bundle
-from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
+from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.polymorphic import adapt_to_selectables, load_subclass_columns, selectin_targets
-from athanor.orm.relationships import replace_columns
+from athanor.orm.relationships import replace_columns, unmarked
 from athanor.orm.state import InstanceState, _make_state, _object_gone
 from athanor.orm.strategy_options import Load, LoaderCriteria, expand_options
 from athanor.sql.elements import BindParameter, ColumnElement, and_
@@ -675,11 +675,10 @@ def nested_statement(statement: Select) -> Select:
     """An ORM select used inside another statement: limited to the rows of the single-table
     subclasses it names, reading the polymorphic unions of the classes that have one, like the
     same select run on its own."""
-    if any(isinstance(raw, SubclassColumn) for raw in statement._raw_columns):
-        statement = _with_subclass_froms(statement)
+    statement, marked = _with_marked_froms(statement)
     statement = adapt_to_selectables(statement)
-    if _mentions_single_table_subclass(statement):
-        return _with_discriminator_criteria(statement)
+    if marked or _mentions_single_table_subclass(statement):
+        return _with_discriminator_criteria(statement, marked)
     return statement
 
 
@@ -702,45 +701,76 @@ def _mentions_single_table_subclass(statement: Select) -> bool:
         return _single_table_criteria(from_) is not None
 
     return any(visit(f) for f in statement._from_obj) or any(
-        visit(entity) for entity in _selected_entities(statement)
+        visit(raw) for raw in statement._raw_columns if isinstance(raw, EntityClause)
     )
 
 
-def _selected_entities(statement: Select) -> list[Any]:
-    """The entities ``statement`` selects, and those its column expressions read
-    (``count(Manager.id)``: a subclass's rows)."""
-    found: list[Any] = []
-    for raw in statement._raw_columns:
-        if isinstance(raw, EntityClause):
-            found.append(raw)
-        elif not isinstance(raw, FromClause):
-            found.extend(f for f in raw._from_objects if isinstance(f, EntityClause))
-    return found
+_MARKABLE = ("_raw_columns", "_where", "_group_by", "_having", "_order_by")
+"""The parts of a select whose columns may be marked with an inheriting class."""
 
 
-def _with_subclass_froms(statement: Select) -> Select:
-    """``statement`` with its subclass attributes (``select(Manager.name)``) as plain columns,
-    reading from their classes' entities: the joined tables of a joined-table subclass, the
-    table of a single-table one (whose discriminator criteria then apply)."""
-    present = {id(part) for from_ in statement._from_obj for part in eager.join_parts(from_)}
-    raws: list[Any] = []
-    entities: dict[int, EntityClause] = {}
-    for raw in statement._raw_columns:
-        if isinstance(raw, SubclassColumn):
-            raws.append(raw.clause)
-            if id(raw.entity) not in present:
-                entities.setdefault(id(raw.entity), raw.entity)
-        else:
-            raws.append(raw)
+def _with_marked_froms(statement: Select) -> tuple[Select, list[EntityClause]]:
+    """``statement`` with the columns marked with inheriting classes (``select(Manager.name)``,
+    ``Manager.id + 1``, ``Manager.name == "x"``: see :class:`SubclassColumn`) as plain
+    columns, and the entities of those classes whose rows it keeps to: the ones named in its
+    columns, WHERE, GROUP BY and HAVING (ORDER BY alone restricts nothing, as in SQLAlchemy).
+
+    An entity joins the FROM list (a joined-table subclass: all its tables, joined) unless
+    the statement reads all its tables already.
+    """
+    present: set[int] = set()
+
+    def read(from_: Any) -> None:
+        present.add(id(from_))
+        present.update(id(h) for h in from_._hide_froms)
+
+    for from_ in statement._from_obj:
+        for part in eager.join_parts(from_):
+            read(part)
+    replaced: dict[str, tuple[Any, ...]] = {}
+    marks: list[Any] = []
+    restricting: list[Any] = []
+    for name in _MARKABLE:
+        items = getattr(statement, name)
+        found: list[Any] = []
+        plain = tuple(c if isinstance(c, FromClause) else unmarked(c, found) for c in items)
+        if found:
+            replaced[name] = plain
+            marks.extend(found)
+            if name != "_order_by":
+                restricting.extend(found)
+        if name == "_raw_columns":
+            for before, item in zip(items, plain, strict=True):
+                if before is item:  # an entity, or an expression without marks
+                    for from_ in [item] if isinstance(item, FromClause) else item._from_objects:
+                        read(from_)
+    if not marks:
+        return statement, []
+    extra: list[Any] = []
+    for entity in _unique(m.entity for m in marks):
+        tables = [f for f in entity._hide_froms if not isinstance(f, Join)]
+        if not all(id(t) in present for t in tables):
+            extra.append(entity)
+            read(entity)
     new = statement._generate()
-    new._raw_columns = tuple(raws)
-    new._from_obj = statement._from_obj + tuple(entities.values())
-    return new
+    for name, items in replaced.items():
+        setattr(new, name, items)
+    new._from_obj = statement._from_obj + tuple(extra)
+    return new, _unique(m.entity for m in restricting)
 
 
-def _with_discriminator_criteria(statement: Select) -> Select:
+def _unique(items: Any) -> list[Any]:
+    """``items`` without repeats (by identity), in order."""
+    found: dict[int, Any] = {}
+    for item in items:
+        found.setdefault(id(item), item)
+    return list(found.values())
+
+
+def _with_discriminator_criteria(statement: Select, marked: Sequence[Any] = ()) -> Select:
     """``statement`` limited to the rows of the single-table subclasses it selects (WHERE)
-    and joins to (ON), as every query of such a subclass is."""
+    and joins to (ON), and of those its columns and criteria were ``marked`` with, as every
+    query of such a subclass is."""
     where: list[ColumnElement] = []
     seen: set[int] = set()
 
@@ -764,7 +794,10 @@ def _with_discriminator_criteria(statement: Select) -> Select:
         return from_
 
     from_obj = tuple(visit(f) for f in statement._from_obj)
-    for entity in _selected_entities(statement):
+    for raw in statement._raw_columns:
+        if isinstance(raw, EntityClause):
+            visit(raw)
+    for entity in marked:
         visit(entity)
     new = statement._generate()
     new._from_obj = from_obj

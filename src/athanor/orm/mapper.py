@@ -184,6 +184,11 @@ class SubclassColumn(ColumnElement):
     )
 
     @property
+    def marked_column(self) -> ColumnElement:
+        """The column itself, without the class (see ``replace_columns``, ``unmarked``)."""
+        return self.clause
+
+    @property
     def entity(self) -> EntityClause:
         own = self._of_entity
         return self.mapper._entity if own is None else own

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from athanor import exc as sa_exc
 from athanor.orm.aliased import AliasedClass, FlatAliasedEntity, flat_alias
 from athanor.orm.base import MAPPER_KEY, NO_VALUE, STATE_KEY, _mapper_or_none
-from athanor.orm.mapper import EntityClause, Mapper
+from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
 from athanor.orm.relationships import (
     MANYTOMANY,
     MANYTOONE,
@@ -336,7 +336,12 @@ def _entity_attribute(view: AliasedClass, key: str) -> Any:
     class's own attribute when the entity reads the mapped tables themselves, else the
     entity's column (or a relationship starting at the entity)."""
     if not hasattr(view._entity, "adapt"):
-        return getattr(view._mapper.class_, key)
+        attr = getattr(view._mapper.class_, key)
+        if getattr(attr, "_select_column_element", None) is not None:
+            # A subclass's column read through the entity, whose rows are the hierarchy's:
+            # marked with the entity rather than with the subclass (see SubclassColumn).
+            return SubclassColumn(attr.expression, view._mapper, view._entity)
+        return attr
     return AliasedClass.__getattr__(view, key)
 
 

@@ -36,7 +36,7 @@ from athanor.sql.elements import (
     coerce_column,
 )
 from athanor.sql.schema import Column, Table
-from athanor.sql.selectable import FromClause, _base_column
+from athanor.sql.selectable import FromClause, _base_column, _SelectBase
 
 if TYPE_CHECKING:
     from athanor.orm.mapper import Mapper
@@ -281,8 +281,8 @@ class RelationshipProperty(MapperProperty):
         primaryjoin = self._resolve(self.primaryjoin_arg, "primaryjoin")
         secondaryjoin = self._resolve(self.secondaryjoin_arg, "secondaryjoin")
         self._setup_join(
-            None if primaryjoin is None else coerce_column(primaryjoin),
-            None if secondaryjoin is None else coerce_column(secondaryjoin),
+            None if primaryjoin is None else unmarked(coerce_column(primaryjoin)),
+            None if secondaryjoin is None else unmarked(coerce_column(secondaryjoin)),
         )
         order_by = self.order_by_arg
         if order_by is not False and order_by is not None:
@@ -715,13 +715,36 @@ def replace_columns(
         new_el = expr._generate()
         new_el.element = replace_columns(expr.element, replace)
         return new_el
-    return _replace_in_children(expr, replace)
+    column = getattr(expr, "marked_column", None)
+    if column is not None:
+        # A column marked with an inheriting class (``Manager.id + 1``): once replaced (by an
+        # alias's column, a bound value) it is the replacement, which the mark no longer fits.
+        new = replace_columns(column, replace)
+        return expr if new is column else new
+    return _with_children(expr, lambda child: replace_columns(child, replace))
 
 
-def _replace_in_children(
-    expr: ClauseElement, replace: Callable[[ColumnElement], ColumnElement | None]
-) -> Any:
-    """``expr`` (a function, CASE, label, subquery ...) copied with columns swapped in the
+def unmarked(expr: ClauseElement, found: list[Any] | None = None) -> Any:
+    """``expr`` with the columns marked with an inheriting class (``Manager.id`` in
+    ``Manager.id + 1``) back to plain columns, outside subqueries (statements of their own);
+    ``found`` collects the marked columns met.
+
+    A relationship's join condition relates tables, whichever class's attributes it was
+    written with (``primaryjoin="Manager.id == Report.manager_id"``); the ORM compile step
+    turns the marks of a statement into FROM objects and criteria this way.
+    """
+    column = getattr(expr, "marked_column", None)
+    if column is not None:
+        if found is not None:
+            found.append(expr)
+        return column
+    if isinstance(expr, _SelectBase):
+        return expr
+    return _with_children(expr, lambda child: unmarked(child, found))
+
+
+def _with_children(expr: ClauseElement, convert: Callable[[ClauseElement], Any]) -> Any:
+    """``expr`` (a function, CASE, label, subquery ...) copied with ``convert`` applied to the
     children its declared attributes name; FROM objects (tables, joins) stay as they are."""
     if isinstance(expr, FromClause):
         return expr
@@ -729,13 +752,12 @@ def _replace_in_children(
     for name, kind in expr._cache_attrs or ():
         value = getattr(expr, name, None)
         if kind == "element" and isinstance(value, ClauseElement):
-            new = replace_columns(value, replace)
+            new = convert(value)
             if new is not value:
                 changed[name] = new
-        elif kind == "elements" and isinstance(value, tuple | list) and value:
-            items = [
-                replace_columns(v, replace) if isinstance(v, ClauseElement) else v for v in value
-            ]
+        elif isinstance(value, tuple | list) and value:
+            # a list of elements, or of pairs of them (a CASE's WHEN ... THEN ...)
+            items = [_convert_item(v, convert) for v in value]
             if any(a is not b for a, b in zip(items, value, strict=True)):
                 changed[name] = type(value)(items)
     if not changed:
@@ -744,6 +766,15 @@ def _replace_in_children(
     for name, value in changed.items():
         setattr(copied, name, value)
     return copied
+
+
+def _convert_item(value: Any, convert: Callable[[ClauseElement], Any]) -> Any:
+    if isinstance(value, ClauseElement):
+        return convert(value)
+    if isinstance(value, tuple) and any(isinstance(v, ClauseElement) for v in value):
+        pair = tuple(convert(v) if isinstance(v, ClauseElement) else v for v in value)
+        return value if all(a is b for a, b in zip(pair, value, strict=True)) else pair
+    return value
 
 
 class _RelationshipComparator:

@@ -309,6 +309,21 @@ def coerce_element(value: Any) -> ClauseElement:
     raise exc.ArgumentError(f"Expected a SQL expression, got {value!r}")
 
 
+def coerce_operand(value: Any) -> Any:
+    """``value`` as it takes part in an expression.
+
+    An object that selects as something richer than its expression (the column attribute of
+    an inheriting ORM class, marked with its class: see ``_select_column_element``) is that
+    inside expressions too, so ``select(cast(Manager.id, String))`` keeps to the class's rows
+    as ``select(Manager.id)`` does.
+    """
+    if not isinstance(value, ClauseElement):
+        marked = getattr(value, "_select_column_element", None)
+        if marked is not None:
+            return marked()
+    return value
+
+
 def coerce_column(value: Any, *, role: str = "column expression") -> ColumnElement:
     """``value`` as a column expression; strings are refused with a hint."""
     if isinstance(value, ColumnElement):
@@ -356,7 +371,9 @@ def coerce_bind(
     if isinstance(value, ColumnElement):
         return value
     if not isinstance(value, ClauseElement):
-        clause = getattr(value, "__clause_element__", None)
+        clause = getattr(value, "_select_column_element", None) or getattr(
+            value, "__clause_element__", None
+        )
         if clause is not None:
             return coerce_column(clause())
     if isinstance(value, ClauseElement):
@@ -1425,17 +1442,17 @@ nullslast = nulls_last
 
 def distinct(expr: Any) -> ColumnElement:
     """``DISTINCT expr``."""
-    return coerce_column(expr).distinct()
+    return coerce_column(coerce_operand(expr)).distinct()
 
 
 def collate(expression: Any, collation: str) -> ColumnElement:
     """``expression COLLATE collation``."""
-    return coerce_column(expression).collate(collation)
+    return coerce_column(coerce_operand(expression)).collate(collation)
 
 
 def between(expr: Any, lower: Any, upper: Any, symmetric: bool = False) -> ColumnElement:
     """``expr BETWEEN lower AND upper``."""
-    return coerce_column(expr).between(lower, upper, symmetric)
+    return coerce_column(coerce_operand(expr)).between(lower, upper, symmetric)
 
 
 class Grouping(ColumnElement):
@@ -1556,7 +1573,7 @@ def tuple_(*clauses: Any, types: Sequence[Any] | None = None) -> Tuple:
     members: list[Any] = []
     for i, clause in enumerate(clauses):
         if not _is_literal_value(clause):
-            members.append(coerce_column(clause))
+            members.append(coerce_column(coerce_operand(clause)))
         elif types is not None and i < len(types):
             members.append(literal(clause, types[i]))
         else:
@@ -1652,7 +1669,7 @@ class Cast(_TypedWrapper[T_co]):
         self.clause = (
             coerce_bind(expression, None)
             if _is_literal_value(expression)
-            else coerce_column(expression)
+            else coerce_column(coerce_operand(expression))
         )
         if isinstance(self.clause, BindParameter) and self.clause.type is sqltypes.NULLTYPE:
             self.clause.type = self.type
@@ -1675,7 +1692,7 @@ class TypeCoerce(_TypedWrapper[T_co]):
         if _is_literal_value(expression):
             self.clause: ColumnElement = BindParameter(None, expression, self.type, unique=True)
         else:
-            self.clause = coerce_column(expression)
+            self.clause = coerce_column(coerce_operand(expression))
 
     _cache_attrs: ClassVar[CacheAttrs] = (("type", "type"), ("clause", "element"))
 

@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 from athanor.sql import types as sqltypes
 from athanor.sql.elements import (
     CacheAttrs,
-    ClauseElement,
     ClauseList,
     ColumnElement,
     coerce_bind,
@@ -20,17 +19,6 @@ from athanor.sql.elements import (
     literal_column,
 )
 from athanor.sql.operators import Operator
-
-
-def _argument(value: Any) -> ColumnElement:
-    """A function argument; an object that selects as something richer than its expression
-    (an ORM attribute of a subclass, see ``_coerce_entity``) is that inside a function too,
-    so ``select(func.count(Manager.id))`` keeps to the subclass's rows."""
-    if not isinstance(value, ClauseElement):
-        marked = getattr(value, "_select_column_element", None)
-        if marked is not None:
-            value = marked()
-    return coerce_bind(value, None)
 
 
 class FunctionElement(ColumnElement):
@@ -43,7 +31,7 @@ class FunctionElement(ColumnElement):
     ) -> None:
         self.name = name
         self.packagenames = packagenames
-        self.clause_expr = ClauseList(*[_argument(a) for a in args])
+        self.clause_expr = ClauseList(*[coerce_bind(a, None) for a in args])
         self.type = sqltypes.to_instance(type_) if type_ is not None else self._default_type()
 
     def _default_type(self) -> sqltypes.TypeEngine:

@@ -866,6 +866,12 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
                     plugin = from_._compile_plugin
                     if plugin is not None:
                         return plugin
+        for criterion in self._where:
+            # A criterion on such a column (Manager.name == "x") restricts the rows as well.
+            for from_ in criterion._from_objects:
+                plugin = from_._compile_plugin
+                if plugin is not None:
+                    return plugin
         for from_ in self._from_obj:
             # A class joined into a select of plain columns (its rows may need criteria).
             for part in (from_, *from_._hide_froms):
@@ -1039,6 +1045,8 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         froms = _unique(froms)
         hidden = {id(h) for f in froms for h in f._hide_froms}
         froms = [f for f in froms if id(f) not in hidden]
+        if len(froms) > 1:
+            froms = _without_covered(froms)
         if enclosing:
             # A FROM object also stands for what it hides (a mapped class for its table).
             if self._correlate is not None:
@@ -1305,6 +1313,15 @@ def select(*entities: Any) -> Select[Any]:
     ``Select[tuple[...]]`` (and typed rows when executed); anything else is ``Select[Any]``.
     """
     return Select(*entities)
+
+
+def _without_covered(froms: list[FromClause]) -> list[FromClause]:
+    """``froms`` less each one standing for tables (an ORM entity) all of which another of
+    them stands for too, with more: a joined-table subclass's entity covers its base's."""
+    parts = [{id(h) for h in f._hide_froms} for f in froms]
+    return [
+        f for f, own in zip(froms, parts, strict=True) if not own or not any(own < o for o in parts)
+    ]
 
 
 class FromStatement(ClauseElement):
