@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from athanor import delete, exc, func, select
+from athanor import delete, exc, func, select, update
 from athanor.orm import (
     Load,
     Session,
@@ -253,13 +253,21 @@ def test_many_to_one_selectin_uses_the_identity_map(engine: Any, sql_log: Statem
         assert {a.username for a in authors} == {"u0", "u1"}
         assert len(sql_log.statements) == 2
         sql_log.statements.clear()
-        again = session.scalars(
+        again = session.scalars(select(Post).options(selectinload(Post.author))).all()
+        assert {p.author.username for p in again} == {"u0", "u1"}
+        assert len(sql_log.statements) == 1, "the authors come from the identity map"
+        session.execute(update(User.__table__).values(username=User.__table__.c.username + "!"))
+        sql_log.statements.clear()
+        refreshed = session.scalars(
             select(Post)
             .options(selectinload(Post.author))
             .execution_options(populate_existing=True)
         ).all()
-        assert {p.author.username for p in again} == {"u0", "u1"}
-        assert len(sql_log.statements) == 1
+        # populate_existing refreshes every object the statement loads, also the authors
+        # already in the identity map (as SQLAlchemy does)
+        assert {p.author.username for p in refreshed} == {"u0!", "u1!"}
+        assert {a.username for a in authors} == {"u0!", "u1!"}
+        assert len(sql_log.statements) == 2
 
 
 def test_many_to_many_strategies(engine: Any, loader_tables: None, sql_log: StatementLog) -> None:

@@ -741,7 +741,8 @@ def _selectin(
     wanted = list(dict.fromkeys(k for k in keys if k is not None))
     token, run_options = _carried(objects, populate_existing)
     remote = _remote_key(prop)
-    if prop.direction == MANYTOONE and not filters_target(prop, options):
+    if prop.direction == MANYTOONE and not populate_existing and not filters_target(prop, options):
+        # Targets already in the session need no query, unless they are to be refreshed.
         remaining = []
         for key in wanted:
             identity = prop._identity_of_target([key] if len(remote) == 1 else list(key), token)
