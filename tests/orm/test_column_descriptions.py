@@ -51,6 +51,7 @@ def test_aliased_entity() -> None:
     assert first == {"name": "a2", "type": Author, "aliased": True, "expr": named, "entity": named}
     assert second["expr"] is anonymous and second["entity"] is anonymous
     assert second["aliased"] is True and second["type"] is Author
+    assert second["name"] is None  # as SQLAlchemy reports an unnamed alias
 
 
 def test_expressions_and_plain_columns() -> None:
@@ -61,6 +62,24 @@ def test_expressions_and_plain_columns() -> None:
     assert counted["name"] == "count" and isinstance(counted["type"], Integer)
     assert labelled["name"] == "n" and labelled["aliased"] is False
     assert plain["name"] == "x" and plain["expr"] is t.c.x and plain["entity"] is None
+
+
+def test_expressions_over_mapped_attributes_belong_to_their_class() -> None:
+    counted, lowered, summed, labelled, anything = select(
+        func.count(Book.id),
+        func.lower(Author.name),
+        Book.id + 1,
+        (Author.id * 2).label("twice"),
+        func.count(),
+    ).column_descriptions
+    assert (counted["name"], counted["entity"], counted["aliased"]) == ("count", Book, False)
+    assert (lowered["name"], lowered["entity"]) == ("lower", Author)
+    assert summed["entity"] is Book
+    assert (labelled["name"], labelled["entity"]) == ("twice", Author)
+    assert anything["entity"] is None
+    # of a single-table hierarchy: the class whose attribute it is
+    base, sub = select(func.count(Staff.id), Chef.id + 1).column_descriptions
+    assert (base["entity"], sub["entity"]) == (Staff, Chef)
 
 
 def test_added_and_replaced_columns_keep_their_attributes() -> None:

@@ -33,7 +33,7 @@ from athanor.orm.properties import ColumnProperty, SynonymProperty
 from athanor.orm.relationships import RelationshipProperty
 from athanor.sql.elements import CacheAttrs, ColumnElement, KeyContext, Label, and_
 from athanor.sql.plugin import CompilePlugin, Translation
-from athanor.sql.schema import Column
+from athanor.sql.schema import Column, Table
 from athanor.sql.selectable import ColumnCollection, FromClause
 
 if TYPE_CHECKING:
@@ -601,6 +601,7 @@ class Mapper(EventTarget):
             else tuple(self._table_view(t) for t in self._persist_tables)
         )
         self.__dict__.pop("_flush_plan", None)
+        self._claim_table()
 
     def _table_view(self, table: Any) -> Mapper:
         """This mapper narrowed to one of its joined-inheritance tables, for flushing the rows
@@ -635,6 +636,18 @@ class Mapper(EventTarget):
         self._setup_polymorphic_entity()
         self._configured = True
 
+    def _claim_table(self) -> None:
+        """Let expressions over this class's own table name the class as their entity
+        (``select(func.count(User.id)).column_descriptions``), unless another class maps
+        that table too (a single-table subclass shares its base's, claiming nothing)."""
+        table = self.local_table
+        parent = self.inherits
+        if not isinstance(table, Table) or (parent is not None and parent.local_table is table):
+            return
+        claimed = table.__dict__.get("_mapped_entity", self._entity)
+        mine = claimed is self._entity or getattr(claimed, "mapper", None) is self
+        table._mapped_entity = self._entity if mine else None  # type: ignore[attr-defined]
+
     def _setup_polymorphic_entity(self) -> None:
         """With ``with_polymorphic=`` or ``polymorphic_load="inline"`` subclasses, queries of
         this class select their columns too."""
@@ -645,11 +658,13 @@ class Mapper(EventTarget):
             wanted, selectable = (*wanted, None)[:2]
             if selectable is not None:
                 self._entity = HierarchyEntity(self, selectable)
+                self._claim_table()
                 return
         subs = [] if wanted is None else subclass_mappers(self, wanted, "with_polymorphic")
         subs += [m for m in self._subclass_mappers if m.polymorphic_load == "inline"]
         if subs:
             self._entity = polymorphic_entity(self, list(dict.fromkeys(subs)))
+            self._claim_table()
 
     def _check_configure(self) -> None:
         registry = self.registry

@@ -981,8 +981,10 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
                 from_ = next(iter(col._from_objects), None)
                 key = getattr(col, "_proxy_name", None)
                 # The columns of an ORM alias belong to the alias's entity, which describes
-                # what it hands out.
-                owner = getattr(from_, "_aliased_entity", from_)
+                # what it hands out; those of a mapped table to its class's.
+                owner = getattr(from_, "_aliased_entity", None)
+                if owner is None:
+                    owner = getattr(from_, "_mapped_entity", from_)
                 describe_column = getattr(owner, "_describe_column", None)
                 if describe_column is not None:
                     found.append(describe_column(key if isinstance(key, str) else name, col))
