@@ -3,20 +3,25 @@ flush render table schemas through the map, on every database."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from athanor import (
+    ARRAY,
     Column,
+    Enum,
     ForeignKey,
     Integer,
     MetaData,
     String,
     Table,
+    cast,
     create_engine,
     delete,
+    func,
     insert,
     inspect,
     select,
@@ -145,3 +150,51 @@ def test_create_and_drop_all_through_the_map(engine: Any, backend: Any) -> None:
         "DROP TABLE st_accounts",
     ]
     assert not {"st_accounts", "st_entries"} & set(inspect(engine).get_table_names())
+
+
+class Mood(enum.Enum):
+    happy = "happy"
+    sad = "sad"
+
+
+def test_enum_types_in_a_schema_follow_the_map(backend: Any) -> None:
+    """A native enum type in the mapped schema (PostgreSQL ``CREATE TYPE tenant.mood``) is
+    created, named in the table and in casts, and dropped where the map puts it; elsewhere
+    enums are column types and the same code runs."""
+    metadata = MetaData()
+    mood = Enum(Mood, name="st_mood", schema="tenant")
+    columns = [Column("id", Integer, primary_key=True), Column("mood", mood)]
+    if backend.name == "postgresql":
+        columns.append(Column("moods", ARRAY(Enum(Mood, name="st_moods", schema="tenant"))))
+    table = Table("st_feelings", metadata, *columns, schema="tenant")
+    engine = create_engine(backend.url)
+    moved = engine.execution_options(schema_translate_map=TO_DEFAULT)
+    log = StatementLog(engine)
+    metadata.create_all(moved)
+    row: dict[str, Any] = {"id": 1, "mood": Mood.sad}
+    if backend.name == "postgresql":
+        row["moods"] = [Mood.happy, Mood.sad]
+    with moved.begin() as conn:
+        conn.execute(insert(table), [row])
+        found = conn.execute(
+            select(table.c.mood, cast("happy", mood)).where(table.c.mood == Mood.sad)
+        ).one()
+        assert tuple(found) == (Mood.sad, Mood.happy)
+        if backend.name == "postgresql":
+            joined = func.array_to_string(table.c.moods, ",")
+            assert conn.execute(select(joined)).scalar_one() == "happy,sad"
+    if backend.name == "postgresql":
+        with engine.connect() as conn:
+            placed = conn.execute(
+                text(
+                    "SELECT t.typname, n.nspname FROM pg_type t JOIN pg_namespace n "
+                    "ON n.oid = t.typnamespace WHERE t.typname LIKE 'st_mood%' ORDER BY 1"
+                )
+            ).all()
+        assert [tuple(p) for p in placed] == [("st_mood", "public"), ("st_moods", "public")]
+        assert all("tenant." not in s for s in log.statements)
+    metadata.drop_all(moved)
+    if backend.name == "postgresql":
+        assert "DROP TYPE st_mood" in log.statements
+    assert "st_feelings" not in inspect(engine).get_table_names()
+    engine.dispose()

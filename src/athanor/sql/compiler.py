@@ -1001,7 +1001,7 @@ class SQLCompiler(Compiled):
         return self.type_name(type_)
 
     def type_name(self, type_: sqltypes.TypeEngine) -> str:
-        compiler = self.dialect.type_compiler(self.dialect)
+        compiler = self.dialect.type_compiler(self.dialect, self._schema_map)
         result: str = compiler.process(type_)
         return result
 

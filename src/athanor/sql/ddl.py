@@ -267,8 +267,13 @@ class TypeCompiler:
     PostgreSQL-only type such as ``JSONB`` falls back to ``JSON`` elsewhere.
     """
 
-    def __init__(self, dialect: Any) -> None:
+    def __init__(
+        self, dialect: Any, schema_map: Mapping[str | None, str | None] | None = None
+    ) -> None:
         self.dialect = dialect
+        self.schema_map = schema_map
+        """The ``schema_translate_map`` the names of types in a schema (PostgreSQL enums)
+        render through."""
 
     def process(self, type_: Any, **kw: Any) -> str:
         """The DDL name of ``type_`` (an instance or a class)."""
@@ -439,7 +444,7 @@ class DDLCompiler(Compiled):
         schema_map: Mapping[str | None, str | None] | None = None,
         **kw: Any,
     ) -> None:
-        self.type_compiler: TypeCompiler = dialect.type_compiler(dialect)
+        self.type_compiler: TypeCompiler = dialect.type_compiler(dialect, schema_map)
         self.schema_map = schema_map
         """The ``schema_translate_map`` execution option the statement runs with."""
         super().__init__(dialect, statement, **kw)
@@ -1123,6 +1128,8 @@ def _native_enums(tables: Iterable[Any], dialect: Any) -> list[Any]:
     for table in tables:
         for column in table.columns:
             type_ = _impl(column.type, dialect)
+            if isinstance(type_, sqltypes.ARRAY):  # an array of enums needs the enum type
+                type_ = _impl(type_.item_type, dialect)
             if isinstance(type_, sqltypes.Enum) and compiler.enum_is_native(type_):
                 schema = type_.schema if type_.schema is not None else table.schema
                 found.setdefault((schema, type_.name), _enum_in_schema(type_, schema))

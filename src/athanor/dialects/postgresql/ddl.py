@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from athanor import exc
 from athanor.sql import types as sqltypes
+from athanor.sql.compiler import translated_schema
 from athanor.sql.ddl import (
     CreateEnumType,
     DDLCompiler,
@@ -91,7 +92,8 @@ class PostgreSQLTypeCompiler(TypeCompiler):
             )
         preparer = self.dialect.identifier_preparer
         name = preparer.quote(type_.name)
-        return f"{preparer.quote(type_.schema)}.{name}" if type_.schema else name
+        schema = translated_schema(type_.schema, self.schema_map)
+        return f"{preparer.quote(schema)}.{name}" if schema else name
 
     def visit_ARRAY(self, type_: Any, **kw: Any) -> str:
         return self.process(type_.item_type) + "[]" * (type_.dimensions or 1)
