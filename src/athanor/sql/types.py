@@ -641,6 +641,31 @@ class ARRAY(TypeEngine[list[Any]]):
         self.dimensions = dimensions
         self.zero_indexes = zero_indexes
 
+    def _each_element(self, proc: Processor) -> Processor:
+        """``proc`` applied to every element of an array value: through all nested lists, or
+        through ``dimensions`` levels of them when that is set (so list-valued elements stay
+        whole)."""
+        levels = self.dimensions
+
+        def walk(value: Any, level: int) -> Any:
+            if value is None:
+                return None
+            deeper = levels is None or level + 1 < levels
+            return [
+                walk(item, level + 1) if deeper and isinstance(item, (list, tuple)) else proc(item)
+                for item in value
+            ]
+
+        return lambda value: walk(value, 0)
+
+    def bind_processor(self, dialect: Any) -> Processor | None:
+        item = self.item_type.dialect_impl(dialect).bind_processor(dialect)
+        return None if item is None else self._each_element(item)
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        item = self.item_type.dialect_impl(dialect).result_processor(dialect, coltype)
+        return None if item is None else self._each_element(item)
+
 
 class TypeDecorator(TypeEngine[T]):
     """Base for user types that add Python-side conversion around an existing type.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import enum
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,17 +13,20 @@ from hypothesis import strategies as st
 
 from athanor.dialects import postgresql
 from athanor.engine import Engine, create_engine
+from athanor.ext.asyncio import create_async_engine
 from athanor.sql import (
     JSON,
     Boolean,
     Column,
     DateTime,
+    Enum,
     Integer,
     MetaData,
     Numeric,
     String,
     Table,
     Uuid,
+    insert,
     select,
 )
 from athanor.sql.types import processors_for
@@ -84,3 +90,65 @@ def test_array_and_jsonb_round_trip(engine: Engine) -> None:
                 assert conn.execute(select(t.c.tags[1])).scalar() == tags[0]
 
     check()
+
+
+class Mood(enum.Enum):
+    happy = "h"
+    sad = "s"
+
+
+LABELS = ("plain", "with space", 'a "quote"', "comma,brace}", "back\\slash", "NULL", "ünï")
+
+
+def test_array_text_form_is_parsed() -> None:
+    text = '{{plain,"with space"},{"a \\"quote\\"",NULL}}'
+    assert postgresql.types.parse_array(text) == [["plain", "with space"], ['a "quote"', None]]
+    assert postgresql.types.parse_array("[0:1]={x,y}") == ["x", "y"]
+    assert postgresql.types.parse_array("{}") == []
+
+
+@pytest.mark.backends("postgresql")
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg_async", "asyncpg"])
+def test_enum_arrays_read_back_as_lists(backend: Backend, driver: str) -> None:
+    """Arrays of named enum types come back as lists of labels (or members of the Python enum)
+    on every driver, whatever the labels hold, with empty arrays, NULL and NULL elements."""
+    metadata = MetaData()
+    table = Table(
+        "pg_enum_arrays",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("labels", postgresql.ARRAY(Enum(*LABELS, name="pg_label"))),
+        Column("moods", postgresql.ARRAY(Enum(Mood, name="pg_mood"))),
+        Column("grid", postgresql.ARRAY(Enum(Mood, name="pg_mood"), dimensions=2)),
+    )
+    rows: list[dict[str, Any]] = [
+        {
+            "id": 1,
+            "labels": [*LABELS, None],
+            "moods": [Mood.sad, None, Mood.happy],
+            "grid": [[Mood.happy, Mood.sad], [None, Mood.happy]],
+        },
+        {"id": 2, "labels": [], "moods": [], "grid": []},
+        {"id": 3, "labels": None, "moods": None, "grid": None},
+    ]
+    query = select(table.c.labels, table.c.moods, table.c.grid).order_by(table.c.id)
+    expected = [(r["labels"], r["moods"], r["grid"]) for r in rows]
+    url = backend.url.replace("postgresql://", f"postgresql+{driver}://", 1)
+    if driver == "psycopg":
+        engine = create_engine(url)
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(insert(table), rows)
+            assert [tuple(r) for r in conn.execute(query)] == expected
+        engine.dispose()
+        return
+
+    async def run() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+            await conn.execute(insert(table), rows)
+            assert [tuple(r) for r in await conn.execute(query)] == expected
+        await engine.dispose()
+
+    asyncio.run(run())

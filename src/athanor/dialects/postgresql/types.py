@@ -64,6 +64,66 @@ class ENUM(sqltypes.Enum):
     """A named PostgreSQL ``ENUM`` type."""
 
 
+def parse_array(text: str) -> list[Any]:
+    """The elements of a PostgreSQL array in its text form (``{a,"b c",NULL}``) as strings and
+    ``None``, with nested lists for more dimensions."""
+    if text.startswith("["):  # explicit bounds: [0:1]={a,b}
+        text = text[text.index("=") + 1 :]
+    pos = 0
+
+    def parse_list() -> list[Any]:
+        nonlocal pos
+        pos += 1  # the opening brace
+        items: list[Any] = []
+        if text[pos] == "}":
+            pos += 1
+            return items
+        while True:
+            if text[pos] == "{":
+                items.append(parse_list())
+            elif text[pos] == '"':
+                pos += 1
+                chars = []
+                while text[pos] != '"':
+                    if text[pos] == "\\":
+                        pos += 1
+                    chars.append(text[pos])
+                    pos += 1
+                pos += 1
+                items.append("".join(chars))
+            else:  # unquoted: no spaces, quotes or backslashes; bare NULL is a null
+                end = pos
+                while text[end] not in ",}":
+                    end += 1
+                word = text[pos:end]
+                items.append(None if word.upper() == "NULL" else word)
+                pos = end
+            pos += 1  # the comma or closing brace after the element
+            if text[pos - 1] == "}":
+                return items
+
+    return parse_list()
+
+
+class _ARRAY(ARRAY):
+    """``ARRAY`` on PostgreSQL. An array of a named enum type has no loader in drivers that do
+    not look types up (psycopg), which hand back its text form; that is parsed here, so every
+    driver gives a list before the elements are converted."""
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        elements = super().result_processor(dialect, coltype)
+        item = self.item_type.dialect_impl(dialect)
+        if not (isinstance(item, sqltypes.Enum) and item.native_enum):
+            return elements
+
+        def process(value: Any) -> Any:
+            if isinstance(value, str):
+                value = parse_array(value)
+            return value if elements is None else elements(value)
+
+        return process
+
+
 class DOUBLE_PRECISION(sqltypes.Double):  # noqa: N801
     """``DOUBLE PRECISION``."""
 
@@ -85,7 +145,7 @@ TEXT = sqltypes.TEXT
 VARCHAR = sqltypes.VARCHAR
 CHAR = sqltypes.CHAR
 
-colspecs: dict[type, type] = {sqltypes.JSON: JSON}
+colspecs: dict[type, type] = {sqltypes.JSON: JSON, ARRAY: _ARRAY}
 """Generic type -> the PostgreSQL variant."""
 
 __all__ = [
