@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.engine.connection import Connection
@@ -196,11 +196,9 @@ class Engine(EventTarget):
         """Check out a connection; use it as a context manager so it goes back to the pool."""
         return Connection(self)
 
-    @contextmanager
-    def begin(self) -> Iterator[Connection]:
+    def begin(self) -> EngineBegin:
         """A connection inside a transaction: committed at the end, rolled back on error."""
-        with self.connect() as connection, connection.begin():
-            yield connection
+        return EngineBegin(self)
 
     def raw_connection(self) -> PoolProxiedConnection:
         """A pooled driver connection without the Connection wrapper; ``close()`` returns it."""
@@ -229,6 +227,41 @@ class Engine(EventTarget):
 
     def __repr__(self) -> str:
         return f"Engine({self.url!r})"
+
+
+class EngineBegin:
+    """What ``engine.begin()`` returns: ``with`` it for a connection in a transaction, which
+    commits when the block ends (rolls back when it raises) and then goes back to the pool.
+
+    A class rather than a generator-based context manager: one transaction per ``with`` is a
+    common pattern, and the generator machinery would be a sizable share of its cost.
+    """
+
+    __slots__ = ("_connection", "_engine", "_transaction")
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def __enter__(self) -> Connection:
+        connection = self._engine.connect()
+        try:
+            self._transaction = connection.begin()
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+        return connection
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            self._transaction.__exit__(exc_type, exc_value, traceback)
+        finally:
+            self._connection.close()
 
 
 class OptionEngine(Engine):
