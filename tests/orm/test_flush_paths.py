@@ -60,6 +60,27 @@ class Defaulted(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class Pet(Base):
+    """A joined-table hierarchy: a flush of one subclass object writes two tables."""
+
+    __tablename__ = "flush_pet"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(30))
+
+    __mapper_args__ = {"polymorphic_on": kind, "polymorphic_identity": "pet"}
+
+
+class Cat(Pet):
+    __tablename__ = "flush_cat"
+
+    id: Mapped[int] = mapped_column(ForeignKey("flush_pet.id"), primary_key=True)
+    lives: Mapped[int] = mapped_column()
+
+    __mapper_args__ = {"polymorphic_identity": "cat"}
+
+
 @pytest.fixture
 def engine(backend: Any) -> Any:
     eng = create_engine(backend.url)
@@ -223,3 +244,84 @@ def test_python_defaults_and_version_counter_take_the_general_path(engine: Any) 
         ("given", 1),
         ("unnamed", 1),
     ]
+
+
+def test_new_rows_of_two_tables_go_parent_table_first_without_relationships(
+    engine: Any,
+) -> None:
+    """Two mappers without relationships: the rows are still ordered by the tables' foreign
+    key (the child object was added first), which a one-mapper flush need not do."""
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        session.add(Named(code="c1", plain_id=7))
+        session.add(Plain(id=7, name="parent"))
+        session.commit()
+    tables = [s.split()[2].strip('"`') for s in _inserts(log)]
+    assert tables == ["flush_plain", "flush_named"]
+    assert _stored(engine, Named) == [("c1", 7)]
+
+
+def test_one_object_of_a_joined_subclass_writes_both_tables(engine: Any) -> None:
+    with Session(engine) as session:
+        cat = Cat(name="tom", lives=9)
+        session.add(cat)
+        session.commit()
+        key = cat.id
+    assert _stored(engine, Pet) == [(key, "cat", "tom")]
+    assert _stored(engine, Cat) == [(key, 9)]
+
+
+def test_mapper_listeners_fire_for_a_one_object_flush(engine: Any) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def before(mapper: Any, connection: Any, target: Any) -> None:
+        seen.append(("before_insert", target.id))
+
+    def after(mapper: Any, connection: Any, target: Any) -> None:
+        seen.append(("after_insert", target.id))
+
+    event.listen(Plain, "before_insert", before)
+    event.listen(Plain, "after_insert", after)
+    try:
+        with Session(engine) as session:
+            obj = Plain(name="heard")
+            session.add(obj)
+            session.commit()
+            key = obj.id
+    finally:
+        event.remove(Plain, "before_insert", before)
+        event.remove(Plain, "after_insert", after)
+    assert seen == [("before_insert", None), ("after_insert", key)]
+
+
+def test_session_transaction_events_of_a_one_object_commit(engine: Any) -> None:
+    """Each transaction event fires once, in order, with its arguments, when listened to."""
+    seen: list[str] = []
+    session = Session(engine)
+    for name in (
+        "after_transaction_create",
+        "after_begin",
+        "before_commit",
+        "after_commit",
+        "after_transaction_end",
+    ):
+        event.listen(session, name, lambda *args, name=name: seen.append(name))
+    with session:
+        session.add(Plain(name="e"))
+        session.commit()
+    assert seen[:3] == ["after_transaction_create", "before_commit", "after_begin"]
+    assert sorted(seen[3:]) == ["after_commit", "after_transaction_end"]
+
+
+def test_a_listener_added_by_before_commit_sees_the_same_commit(engine: Any) -> None:
+    seen: list[str] = []
+    session = Session(engine)
+
+    def add_after_commit(s: Session) -> None:
+        event.listen(s, "after_commit", lambda _s: seen.append("after_commit"))
+
+    event.listen(session, "before_commit", add_after_commit)
+    with session:
+        session.add(Plain(name="late"))
+        session.commit()
+    assert seen == ["after_commit"]

@@ -111,7 +111,8 @@ class SessionTransaction:
             root = self._root
             for bind, (conn, _, _) in list(root._connections.items()):
                 self._savepoints[bind] = conn.begin_nested()
-        session._fire("after_transaction_create", session, self)
+        if session.dispatch.after_transaction_create:
+            session._fire("after_transaction_create", session, self)
 
     @property
     def _root(self) -> SessionTransaction:
@@ -144,14 +145,17 @@ class SessionTransaction:
                 conn.close()
             raise
         root._connections[bind] = (conn, trans, owned)
-        tx: SessionTransaction | None = self
-        chain = []
-        while tx is not None and tx.nested:
-            chain.append(tx)
-            tx = tx.parent
-        for nested in reversed(chain):
-            nested._savepoints[bind] = conn.begin_nested()
-        self.session._fire("after_begin", self.session, self, conn)
+        if self.nested:
+            tx: SessionTransaction | None = self
+            chain = []
+            while tx is not None and tx.nested:
+                chain.append(tx)
+                tx = tx.parent
+            for nested in reversed(chain):
+                nested._savepoints[bind] = conn.begin_nested()
+        session = self.session
+        if session.dispatch.after_begin:
+            session._fire("after_begin", session, self, conn)
         return conn
 
     def connection(self, bind: Any = None) -> Connection:
@@ -181,20 +185,23 @@ class SessionTransaction:
             return
         while session._transaction is not None and session._transaction is not self:
             session._transaction.commit()
-        session._fire("before_commit", session)
+        if session.dispatch.before_commit:
+            session._fire("before_commit", session)
         session.flush()
         for _, trans, _ in self._connections.values():
             if trans is not None and trans.is_active:
                 trans.commit()
         self._close_connections()
-        for state, _ in list(self._deleted.items()):
-            state.session_id = None
+        if self._deleted:
+            for state in self._deleted:
+                state.session_id = None
+            self._deleted.clear()
         self._new.clear()
-        self._deleted.clear()
         self._end()
         if session.expire_on_commit:
             session._expire_everything()
-        session._fire("after_commit", session)
+        if session.dispatch.after_commit:
+            session._fire("after_commit", session)
 
     def rollback(self, _capture: BaseException | None = None) -> None:
         """Roll back (to the savepoint), restoring the session's objects to match."""
@@ -278,7 +285,8 @@ class SessionTransaction:
         session = self.session
         if session._transaction is self:
             session._transaction = self.parent
-        session._fire("after_transaction_end", session, self)
+        if session.dispatch.after_transaction_end:
+            session._fire("after_transaction_end", session, self)
 
     def close(self) -> None:
         if self._state != CLOSED:

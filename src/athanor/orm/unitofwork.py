@@ -295,6 +295,15 @@ class UOWTransaction:
     # --- execution ----------------------------------------------------------------------------
 
     def execute(self) -> None:
+        if self.plain and not self.deletes:
+            # Saves only, of mappers without relationships: nothing to order by dependency,
+            # no secondary rows, no post-updates.  With one mapper outside any inheritance
+            # hierarchy (the common small flush) the general pass below reduces to one _save.
+            states = list(self.saves)
+            mapper = states[0].mapper
+            if not mapper.base_mapper._subclass_mappers and all(s.mapper is mapper for s in states):
+                self._save(mapper, states)
+                return
         mappers = {s.mapper for s in self.saves} | {s.mapper for s in self.deletes}
         for rel, _ in self.secondary_ops:
             mappers.add(rel.parent)
