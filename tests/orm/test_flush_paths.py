@@ -4,6 +4,7 @@ their class's event dispatch until one of them gets a listener of its own."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -11,7 +12,15 @@ from tests.orm.orm_models import StatementLog
 
 from athanor import ForeignKey, String, create_engine, event, select, text
 from athanor.exc import IntegrityError
-from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from athanor.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    object_session,
+    sessionmaker,
+)
+from athanor.orm.base import _sessions
 
 
 class Base(DeclarativeBase):
@@ -325,3 +334,31 @@ def test_a_listener_added_by_before_commit_sees_the_same_commit(engine: Any) -> 
         session.add(Plain(name="late"))
         session.commit()
     assert seen == ["after_commit"]
+
+
+def test_a_session_collected_without_close_leaves_the_registry(engine: Any) -> None:
+    session = Session(engine)
+    obj = Plain(name="kept")
+    session.add(obj)
+    assert object_session(obj) is session
+    key = session.hash_key
+    assert _sessions.get(key) is session
+    del session
+    gc.collect()
+    assert object_session(obj) is None
+    assert _sessions.get(key) is None
+    assert key not in _sessions._refs
+
+
+def test_close_detaches_loaded_pending_and_deleted_objects(engine: Any) -> None:
+    with Session(engine) as session:
+        session.add_all([Plain(id=1, name="a"), Plain(id=2, name="b")])
+        session.commit()
+    session = Session(engine)
+    loaded, doomed = session.get(Plain, 1), session.get(Plain, 2)
+    pending = Plain(name="c")
+    session.add(pending)
+    session.delete(doomed)
+    session.close()
+    assert [object_session(o) for o in (loaded, doomed, pending)] == [None, None, None]
+    assert list(session.identity_map.keys()) == []

@@ -8,6 +8,7 @@ under their attribute names, so reading a loaded attribute is one dict lookup.
 from __future__ import annotations
 
 import weakref
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from athanor.orm import exc as orm_exc
@@ -87,8 +88,32 @@ class DynamicMapped(Mapped[_T]):
     __slots__ = ()
 
 
-_sessions: weakref.WeakValueDictionary[int, Session] = weakref.WeakValueDictionary()
-"""Open sessions by their ``hash_key``; an instance state names its session by that key."""
+class _SessionRegistry:
+    """Open sessions by their ``hash_key``, held weakly; an instance state names its session
+    by that key.
+
+    What a ``WeakValueDictionary`` does, with the work each new session pays (registering,
+    and forgetting it when it is collected) done without Python-level frames.
+    """
+
+    __slots__ = ("_refs",)
+
+    def __init__(self) -> None:
+        self._refs: dict[int, weakref.ref[Session]] = {}
+
+    def __setitem__(self, key: int, session: Session) -> None:
+        # The callback gets the dead reference as pop()'s default: no KeyError, no frame.
+        self._refs[key] = weakref.ref(session, partial(self._refs.pop, key))
+
+    def get(self, key: int | None) -> Session | None:
+        ref = self._refs.get(key)  # type: ignore[arg-type]
+        return None if ref is None else ref()
+
+    def values(self) -> list[Session]:
+        return [s for ref in list(self._refs.values()) if (s := ref()) is not None]
+
+
+_sessions = _SessionRegistry()
 
 
 def instance_state(obj: Any) -> InstanceState:

@@ -1036,9 +1036,12 @@ class Session(EventTarget):
 
     def expunge_all(self) -> None:
         """Remove every object from the session."""
-        for obj in self.identity_map.values():
-            obj.__dict__[STATE_KEY].session_id = None
-        for state in list(self._new) + list(self._deleted):
+        # A copy: an object collected meanwhile takes its state out of the map.
+        for state in list(self.identity_map._dict.values()):
+            state.session_id = None
+        for state in self._new:
+            state.session_id = None
+        for state in self._deleted:
             state.session_id = None
         if self._transaction is not None:
             tx: SessionTransaction | None = self._transaction

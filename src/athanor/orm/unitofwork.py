@@ -249,6 +249,8 @@ class UOWTransaction:
             ) from None
 
     def _row_levels(self, mapper: Mapper, states: list[InstanceState]) -> list[list[InstanceState]]:
+        if len(states) < 2 or not mapper._relationships:
+            return [states]
         self_refs = [
             r
             for r in mapper._relationships
@@ -257,7 +259,7 @@ class UOWTransaction:
             and not r.post_update
             and r.direction != MANYTOMANY
         ]
-        if not self_refs or len(states) < 2:
+        if not self_refs:
             return [states]
         members = {id(s): s for s in states}
         sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter()
