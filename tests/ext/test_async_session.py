@@ -381,3 +381,46 @@ def test_buffered_objects_log_their_rows_and_follow_yield_per(
             assert [u.username for u in result.scalars()] == [f"logged{i}" for i in range(5)]
 
     run(backend, body, echo="debug")
+
+
+def test_scalars_and_scalar_pass_every_argument_on(backend: Backend) -> None:
+    """scalars() and scalar() reach the bridge without execute(): execution options (here
+    populate_existing), bind arguments and parameters still apply, load listeners added after
+    the first select run for the next one, and a from_statement() select loads objects."""
+
+    async def body(engine: AsyncEngine) -> None:
+        async with AsyncSession(engine) as session:
+            session.add(User(username="passed", email="before@example.com"))
+            await session.commit()
+        by_name = select(User).where(User.username == "passed")
+        async with AsyncSession(engine) as session:
+            user = (await session.scalars(by_name)).one()
+            await session.execute(
+                text("UPDATE users SET email = 'after@example.com' WHERE username = 'passed'")
+            )
+            assert (await session.scalars(by_name)).one().email == "before@example.com"
+            refreshed = (
+                await session.scalars(by_name, execution_options={"populate_existing": True})
+            ).one()
+            assert refreshed is user and user.email == "after@example.com"
+            assert (
+                await session.scalar(select(User.email), bind_arguments={"mapper": User})
+                == "after@example.com"
+            )
+            named = text("SELECT * FROM users WHERE username = :name")
+            found = await session.scalars(select(User).from_statement(named), {"name": "passed"})
+            assert found.one() is user
+        loaded: list[str] = []
+
+        def on_load(target: User, context: Any) -> None:
+            loaded.append(target.username)
+
+        event.listen(User, "load", on_load)
+        try:
+            async with AsyncSession(engine) as session:
+                assert (await session.scalars(by_name)).one().username == "passed"
+        finally:
+            event.remove(User, "load", on_load)
+        assert loaded == ["passed"]
+
+    run(backend, body)

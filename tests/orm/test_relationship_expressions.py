@@ -124,3 +124,31 @@ def test_and_criteria_in_joins_and_loader_options(session: Session) -> None:
     session.expunge_all()
     users = session.scalars(select(User).order_by(User.id)).all()
     assert [len(u.posts) for u in users] == [2, 1, 0], "without the option, every post"
+
+
+@pytest.mark.parametrize(
+    "other",
+    [5, "ann", 2.5, None, User.id, Post.user_id, True],
+    ids=["int", "str", "float", "none", "own-column", "other-column", "bool"],
+)
+def test_column_attribute_equality_is_its_column_equality(other: Any) -> None:
+    """``User.x == value`` compares the attribute's column directly; the expression is the
+    one the column makes, for plain values, NULL and other columns alike."""
+    from athanor.sql import operators
+
+    for attribute in (User.id, User.username):
+        expected = attribute.__clause_element__().operate(operators.eq, other)
+        made = attribute == other
+        assert str(made) == str(expected)
+        assert made._generate_cache_key()[0] == expected._generate_cache_key()[0]
+
+
+def test_relationship_equality_still_compares_through_the_relationship() -> None:
+    """Only column attributes take the direct comparison: a many-to-one compared with an
+    object becomes criteria on its foreign key, and a collection refuses ``==``."""
+    ann = User(id=7, username="ann")
+    criterion = Post.author == ann
+    assert "posts.user_id = " in str(criterion)
+    assert list(criterion.compile().params.values()) == [7]
+    with pytest.raises(exc.InvalidRequestError, match=r"User\.posts"):
+        _ = User.posts == ann

@@ -542,3 +542,16 @@ def test_json_index_per_dialect() -> None:
 def test_text_fragments_in_order_by_and_where() -> None:
     stmt = select(users.c.id).where(text("age > 3")).order_by(text("name DESC"))
     assert sql(stmt) == "SELECT users.id FROM users WHERE age > 3 ORDER BY name DESC"
+
+
+def test_select_of_a_class_that_is_not_mapped_is_refused() -> None:
+    """A class selects as what its ``__clause_element__`` hook gives; one without it is not a
+    selectable thing (nor are its instances)."""
+
+    class Plain:
+        pass
+
+    with pytest.raises(exc.ArgumentError, match="Cannot select"):
+        select(Plain)
+    with pytest.raises(exc.ArgumentError, match="Cannot select"):
+        select(Plain())

@@ -420,7 +420,7 @@ class Connection:
             raise
         if parameters is None or isinstance(parameters, Mapping):
             context = ExecutionContext(
-                self, compiled, statement, _one_set(parameters), options, False
+                self, compiled, statement, (parameters,) if parameters else (), options, False
             )
             result = self._run(context, sql, driver_params)
         else:
@@ -942,10 +942,6 @@ def _statement_metadata(
     return ResultMetaData(
         compiled.result_keys, compiled.result_processors, result_key_objects(named), by_shape=False
     )
-
-
-def _one_set(parameters: Mapping[str, Any] | None) -> Sequence[Mapping[str, Any]]:
-    return (parameters,) if parameters else ()
 
 
 def _in_parameter_order(

@@ -53,6 +53,10 @@ _OPEN: Final = 0
 _EXHAUSTED: Final = 1
 _CLOSED: Final = 2
 
+_GC_PAUSE_ROWS: Final = 100
+"""Converting more rows than this at once pauses the cyclic GC (fewer allocate too little for
+a collection to matter, and pausing costs more than converting one row)."""
+
 _NO_BATCH: Final[list[Any]] = []
 """The (always empty) batch of a source that has not fetched a batch yet."""
 _NO_PENDING: Final[Iterator[Any]] = iter(())
@@ -317,8 +321,9 @@ class _RowSource:
 
     def buffer_all(self) -> None:
         """Fetch every remaining row now (held in ``pending``) and release the source, so
-        that later fetches do no I/O."""
-        self._hold(self.take_all())
+        that later fetches do no I/O.  The cyclic GC is paused meanwhile (see gc_paused)."""
+        with gc_paused():
+            self._hold(self.take_all())
 
     def exhaust(self) -> None:
         """All rows were read: release the source (``fetch*`` now return nothing)."""
@@ -469,7 +474,15 @@ class _ConvertingSource(_RowSource):
         on_close: Callable[[], object] | None,
         yield_per: int | None,
     ) -> None:
-        super().__init__(origin, on_close, None, yield_per)
+        # _RowSource.__init__ inlined: this runs once per ORM statement.
+        self.origin = origin
+        self.batch = _NO_BATCH
+        self.pending = _NO_PENDING
+        self.state = _OPEN
+        self.yield_per = yield_per
+        self.uniquing = False
+        self._on_close = on_close
+        self._row_logger = None
         self._convert = convert
 
     def _fetch(self, size: int) -> Sequence[RawRow]:
@@ -493,8 +506,13 @@ class _ConvertingSource(_RowSource):
             super().buffer_all()
             return
         rows = self.origin.take_all()
-        converted = self._convert(rows) if rows else []
-        self.exhaust()
+        if len(rows) > _GC_PAUSE_ROWS:
+            with gc_paused():
+                converted = self._convert(rows)
+        else:
+            converted = self._convert(rows) if rows else []
+        self.state = _EXHAUSTED
+        self._release()
         self.batch = converted
         self.pending = iter(converted)
 
@@ -965,7 +983,12 @@ class ChunkedIteratorResult(Result[TP]):
         each turned into result rows by ``convert``: the chunks of :meth:`__init__` without a
         generator per result."""
         result: ChunkedIteratorResult[Any] = cls.__new__(cls)
-        result._setup(metadata, _ConvertingSource(rows, convert, on_close, yield_per))
+        # _setup() inlined: this runs once per ORM statement.
+        result._metadata = metadata
+        result._source = _ConvertingSource(rows, convert, on_close, yield_per)
+        result._stages = (metadata.make_row,)
+        result._indexes = None
+        result._unique_key = None
         return result
 
 

@@ -92,11 +92,17 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
         return self.prop._comparator_operate(self, op, *other, **kwargs)
 
     def __eq__(self, other: Any) -> ColumnElement:  # type: ignore[override]
-        # The most common criterion (``User.id == 5``), one call shorter than operate().
+        # The most common criterion (``User.id == 5``), without operate()'s calls: a subclass's
+        # attribute compares as its marked column, any other column attribute as its column
+        # (what ColumnProperty._comparator_operate does).
         marked = self._select_column_element
         if marked is not None:
             return marked().operate(operators.eq, other)  # type: ignore[attr-defined, no-any-return]
-        return self.prop._comparator_operate(self, operators.eq, other)
+        prop = self.prop
+        if prop.is_column:
+            result: ColumnElement = prop.columns[0] == other  # type: ignore[attr-defined]
+            return result
+        return prop._comparator_operate(self, operators.eq, other)
 
     def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> ColumnElement:
         return self._operand().reverse_operate(op, other, **kwargs)

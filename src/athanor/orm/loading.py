@@ -208,7 +208,11 @@ class LoadingPlan:
         yield_per = options.get("yield_per") if options else None
         if self.plain_single and context is None:
             shape = shapes[1][0]
-            if shape is not None and not _is_polymorphic(shape[0], shape[3]):
+            # (_is_polymorphic inlined: a class mapped later may have made the shape's mapper
+            # polymorphic.)
+            if shape is not None and not (
+                shape[0].polymorphic_map and shape[0]._polymorphic_key in shape[3]
+            ):
                 # The common select(User)...: one kind of object, nothing loaded alongside.
                 load = _plain_loader(session, shape, populate_existing, None, token)
                 return ChunkedIteratorResult.converting(
@@ -856,7 +860,7 @@ def _one_per_row(load: RowsLoader) -> Callable[[Sequence[Any]], list[Any]]:
     """Result rows of one value each, the values ``load`` makes from a batch of rows."""
 
     def convert(rows: Sequence[Any]) -> list[Any]:
-        return [(item,) for item in load(rows)]
+        return list(zip(load(rows)))  # 1-tuples, made in C
 
     return convert
 

@@ -209,7 +209,9 @@ class _EntityHook:
         if instance is not None:
             raise AttributeError("__clause_element__")
         mapper = owner.__dict__.get(MAPPER_KEY) or getattr(owner, MAPPER_KEY)
-        mapper._check_configure()
+        registry = mapper.registry
+        if registry is not None and registry._new_mappers:
+            mapper._check_configure()  # (its test made here first: this runs per select())
         entity = mapper._entity
         return lambda: entity
 

@@ -126,7 +126,7 @@ class SessionTransaction:
         return self._state == ACTIVE
 
     def _connection_for_bind(self, bind: Any) -> Connection:
-        root = self._root
+        root = self if self.parent is None else self._root
         entry = root._connections.get(bind)
         if entry is not None:
             return entry[0]

@@ -17,7 +17,7 @@ import copy
 import re
 from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
 from itertools import chain
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, ClassVar
 
 from athanor import exc
@@ -39,6 +39,9 @@ parameters supply it (None otherwise)."""
 
 
 _TYPE_ARGUMENTS = re.compile(r"\([^)]*\)")
+
+_bind_value = attrgetter("value")
+"""A bound parameter's value (for a statement whose values need no callable or processor)."""
 
 
 class Compiled:
@@ -1773,12 +1776,11 @@ class SQLCompiler(Compiled):
             return self._prepare_values(extracted, params)
         if self._plain:
             if self._no_procs:
+                # Values picked in C (no comprehension frame): bind objects, then values.
+                values = map(_bind_value, map(extracted.__getitem__, self._fast_idx))
                 if self._positional:
-                    return self.string, [extracted[i].value for i in self._fast_idx]
-                return self.string, {
-                    n: extracted[i].value
-                    for n, i in zip(self._fast_names, self._fast_idx, strict=True)
-                }
+                    return self.string, list(values)
+                return self.string, dict(zip(self._fast_names, values))  # noqa: B905 - equal
             if self._positional:
                 return self.string, [
                     p(extracted[i].value) if p is not None else extracted[i].value

@@ -55,7 +55,8 @@ class KeyContext:
 
 KeyPart = str | Callable[[Any, KeyContext], Hashable]
 """How one declared attribute enters a cache key: a kind name from :data:`KEY_KINDS`, or a
-function ``(value, ctx) -> hashable`` for a structure of its own."""
+function ``(value, ctx) -> hashable`` for a structure of its own (called for a value that is
+not None; None keys as None)."""
 
 CacheAttrs = tuple[tuple[str, KeyPart], ...]
 """A construct's declared identity: ``(attribute, kind)`` pairs."""
@@ -63,18 +64,24 @@ CacheAttrs = tuple[tuple[str, KeyPart], ...]
 KEY_KINDS: dict[str, str] = {
     "plain": "{v}",
     "type": "{v}._ck",
+    "optional_type": "(None if {v} is None else {v}._ck)",
     "operator": "({v}.name, {v}.sql)",
+    "optional_operator": "(None if {v} is None else ({v}.name, {v}.sql))",
     "element": "(None if {v} is None else {v}._ck(ctx))",
     "elements": (
         "(() if not {v} else ({v}[0]._ck(ctx),) if len({v}) == 1"
         " else tuple([c._ck(ctx) for c in {v}]))"
     ),
+    "optional_elements": "(None if {v} is None else tuple([c._ck(ctx) for c in {v}]))",
+    "options": "(() if not {v} else tuple([o._ck(ctx) for o in {v}]))",
     "element_map": "(None if not {v} else tuple([(k, e._ck(ctx)) for k, e in {v}.items()]))",
     "element_maps": "tuple([tuple([(k, e._ck(ctx)) for k, e in m.items()]) for m in {v}])",
 }
-"""The kinds of declared attributes: a value used as it is (hashable), a type, an operator, a
-clause element (or None), a sequence of them, a mapping of names to them, and a sequence of
-such mappings (multi-row VALUES)."""
+"""The kinds of declared attributes: a value used as it is (hashable), a type (or None), an
+operator (or None), a clause element (or None), a sequence of them (or None), a mapping of
+names to them, a sequence of such mappings (multi-row VALUES), and loader options (keyed,
+not children: they are not clause elements).  Each is written out inline
+in the generated key function: a call per attribute would cost more than the key itself."""
 
 _CHILD_KINDS = frozenset({"element", "elements", "element_map", "element_maps"})
 
@@ -89,7 +96,7 @@ def _key_function(cls: type, attrs: CacheAttrs) -> Any:
         loads.append(f"    {value} = self.{name}\n")
         if callable(kind):
             namespace[f"_part_{index}"] = kind
-            parts.append(f"_part_{index}({value}, ctx)")
+            parts.append(f"(None if {value} is None else _part_{index}({value}, ctx))")
         else:
             parts.append(KEY_KINDS[kind].format(v=value))
     source = (
@@ -104,14 +111,6 @@ def _key_function(cls: type, attrs: CacheAttrs) -> Any:
     function.__qualname__ = f"{cls.__qualname__}._ck"
     function.__doc__ = "The cache key, derived from the declared ``_cache_attrs``."
     return function
-
-
-def _optional_type_key(type_: Any, ctx: KeyContext) -> Hashable:
-    return None if type_ is None else type_._ck
-
-
-def _optional_operator_key(operator: Operator | None, ctx: KeyContext) -> Hashable:
-    return None if operator is None else (operator.name, operator.sql)
 
 
 def _pairs_key(pairs: Sequence[tuple[ClauseElement, ClauseElement]], ctx: KeyContext) -> Hashable:
@@ -1304,7 +1303,7 @@ class JSONIndex(BinaryExpression):
         ("left", "element"),
         ("right", "element"),
         ("json_type", "type"),
-        ("as_type", _optional_type_key),
+        ("as_type", "optional_type"),
     )
 
     def _as(self, type_: sqltypes.TypeEngine) -> JSONIndex:
@@ -1359,8 +1358,8 @@ class UnaryExpression(ColumnElement):
         return self.element._proxy_name
 
     _cache_attrs: ClassVar[CacheAttrs] = (
-        ("operator", _optional_operator_key),
-        ("modifier", _optional_operator_key),
+        ("operator", "optional_operator"),
+        ("modifier", "optional_operator"),
         ("element", "element"),
         ("type", "type"),
     )

@@ -7,7 +7,7 @@ collection of columns; :class:`Select` and :class:`CompoundSelect` build queries
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Sequence
-from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar, overload
+from typing import Any, ClassVar, Final, Generic, NamedTuple, Self, TypeVar, overload
 
 from athanor import exc
 from athanor.sql import operators
@@ -647,18 +647,8 @@ def _selected_names(element: Any) -> list[tuple[str, ColumnElement]]:
     raise exc.ArgumentError(f"{element!r} has no result columns")
 
 
-def _for_update_key(fu: ForUpdate | None, ctx: KeyContext) -> Hashable:
-    if fu is None:
-        return None
+def _for_update_key(fu: ForUpdate, ctx: KeyContext) -> Hashable:
     return (fu[:4], tuple(c._ck(ctx) for c in fu[4]), tuple(t._ck(ctx) for t in fu[5]))
-
-
-def _optional_elements_key(elements: Sequence[ClauseElement] | None, ctx: KeyContext) -> Hashable:
-    return None if elements is None else tuple(e._ck(ctx) for e in elements)
-
-
-def _options_key(options: Sequence[Any], ctx: KeyContext) -> Hashable:
-    return tuple([o._ck(ctx) for o in options]) if options else ()
 
 
 class _SelectBase(ClauseElement):
@@ -848,9 +838,9 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
     for :attr:`column_descriptions`."""
 
     def __init__(self, *entities: Any) -> None:
-        if len(entities) == 1 and isinstance(entities[0], list | tuple):
+        if len(entities) == 1 and isinstance(entities[0], _SEQUENCES):
             entities = tuple(entities[0])
-        self._raw_columns: tuple[ClauseElement, ...] = tuple([_coerce_entity(e) for e in entities])
+        self._raw_columns: tuple[ClauseElement, ...] = tuple(map(_coerce_entity, entities))
         self._raw_origins = entities
 
     def _get_compile_plugin(self) -> Any:
@@ -896,12 +886,12 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         ("_distinct", "plain"),
         ("_distinct_on", "elements"),
         ("_for_update", _for_update_key),
-        ("_correlate", _optional_elements_key),
-        ("_correlate_except", _optional_elements_key),
+        ("_correlate", "optional_elements"),
+        ("_correlate_except", "optional_elements"),
         ("_prefixes", "plain"),
         ("_suffixes", "plain"),
         ("_label_style", "plain"),
-        ("_with_options", _options_key),
+        ("_with_options", "options"),
     )
 
     def options(self, *options: Any) -> Self:
@@ -1246,14 +1236,25 @@ def _unique(froms: Iterable[FromClause]) -> list[FromClause]:
     return result
 
 
+# Class tuples made once: ``isinstance(x, A | B)`` builds the union on every call.
+_SEQUENCES: Final = (list, tuple)
+_SELECTABLE_AS_IS: Final = (ColumnElement, FromClause)
+
+
 def _coerce_entity(entity: Any) -> ClauseElement:
-    if isinstance(entity, ColumnElement | FromClause):
+    if isinstance(entity, _SELECTABLE_AS_IS):
         return entity
-    # An object may select as something richer than its expression (an ORM attribute of a
-    # subclass selects its column marked with the subclass, whose rows the query keeps to).
-    clause = getattr(entity, "_select_column_element", None) or getattr(
-        entity, "__clause_element__", None
-    )
+    if isinstance(entity, type):
+        # A mapped class (select(User)): only its hook to ask (a failed attribute lookup on a
+        # class costs more than the rest of this function).
+        clause = getattr(entity, "__clause_element__", None)
+    else:
+        # An object may select as something richer than its expression (an ORM attribute of
+        # a subclass selects its column marked with the subclass, whose rows the query keeps
+        # to).
+        clause = getattr(entity, "_select_column_element", None) or getattr(
+            entity, "__clause_element__", None
+        )
     if clause is not None:
         element: ClauseElement = clause()
         return element
@@ -1346,7 +1347,7 @@ class FromStatement(ClauseElement):
     _cache_attrs: ClassVar[CacheAttrs] = (
         ("_raw_columns", "elements"),
         ("element", "element"),
-        ("_with_options", _options_key),
+        ("_with_options", "options"),
     )
 
     def options(self, *options: Any) -> Self:

@@ -162,12 +162,16 @@ class AsyncAdaptedConnection:
             return await_only(awaitable)
         except Exception as error:
             translated = self.dbapi.translate_error(error)
+            self._driver_error(translated)
             if translated is error:
                 raise
             raise translated from error
         except BaseException:
             self._interrupted()
             raise
+
+    def _driver_error(self, error: Exception) -> None:
+        """Hook: a driver call failed with ``error`` (translated), about to be raised."""
 
     def execute(self, operation: str, parameters: Any = None) -> AsyncAdaptedCursor:
         """Shortcut (as sqlite3 has): a new cursor that ran ``operation``."""

@@ -266,14 +266,10 @@ class AsyncpgConnection(AsyncAdaptedConnection):
         here and in asyncpg, all of which the server has just deallocated."""
         self.await_(self._discard())
 
-    def await_(self, awaitable: Any) -> Any:
-        """As the base class, and forget cached statements the server no longer knows."""
-        try:
-            return super().await_(awaitable)
-        except Error as error:
-            if error.sqlstate in _STATEMENT_GONE_STATES:
-                self._statements.clear()
-            raise
+    def _driver_error(self, error: Exception) -> None:
+        """Forget cached statements the server no longer knows."""
+        if isinstance(error, Error) and error.sqlstate in _STATEMENT_GONE_STATES:
+            self._statements.clear()
 
     def _needs_begin(self) -> bool:
         """Whether a statement must first send ``BEGIN`` (DBAPI transactions are implicit)."""

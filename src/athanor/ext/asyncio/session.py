@@ -25,7 +25,6 @@ from athanor.ext.asyncio.engine import (
 from athanor.ext.asyncio.result import AsyncResult, AsyncScalarResult
 from athanor.orm.session import Session, SessionTransaction, sessionmaker
 from athanor.util.concurrency import greenlet_spawn
-from athanor.util.gc_pause import gc_paused
 
 _T = TypeVar("_T")
 _S = TypeVar("_S", bound="AsyncSession")
@@ -40,22 +39,10 @@ def _sync_bind(bind: Any) -> Any:
     return bind
 
 
-def _buffered_execute(
-    session: Session,
-    statement: Any,
-    params: Any,
-    execution_options: Mapping[str, Any] | None,
-    bind_arguments: Mapping[str, Any] | None,
-    kw: dict[str, Any],
-) -> Any:
-    """``session.execute`` with every row fetched and turned into objects inside the bridge."""
-    result = session.execute(
-        statement,
-        params,
-        execution_options=execution_options,
-        bind_arguments=bind_arguments,
-        **kw,
-    )
+def _buffered_execute(session: Session, statement: Any, params: Any, kw: dict[str, Any]) -> Any:
+    """``session.execute`` (``kw``: its keyword arguments) with every row fetched and turned
+    into objects inside the bridge."""
+    result = session.execute(statement, params, **kw)
     if isinstance(result, CursorResult):
         if result.is_server_side:
             result.close()
@@ -67,8 +54,7 @@ def _buffered_execute(
     if isinstance(result, Result):
         # The same result with its raw rows fetched (and objects loaded) now; rows are made
         # as they are read, outside the bridge.
-        with gc_paused():
-            result._source.buffer_all()
+        result._source.buffer_all()
     return result
 
 
@@ -205,24 +191,24 @@ class AsyncSession(_AsyncOnly):
         **kw: Any,
     ) -> Result[Any]:
         """Run a statement; the result is fully buffered (use :meth:`stream` to stream)."""
+        kw["execution_options"] = execution_options
+        kw["bind_arguments"] = bind_arguments
         result: Result[Any] = await greenlet_spawn(
-            _buffered_execute,
-            self.sync_session,
-            statement,
-            params,
-            execution_options,
-            bind_arguments,
-            kw,
+            _buffered_execute, self.sync_session, statement, params, kw
         )
         return result
 
+    # scalars() and scalar() go to the bridge themselves: awaiting execute() would cost a
+    # coroutine more per statement.
     async def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """The first column's values (ORM objects for ``select(User)``), buffered."""
-        return (await self.execute(statement, params, **kw)).scalars()
+        result = await greenlet_spawn(_buffered_execute, self.sync_session, statement, params, kw)
+        return result.scalars()
 
     async def scalar(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """The first column of the first row, or None."""
-        return (await self.execute(statement, params, **kw)).scalar()
+        result = await greenlet_spawn(_buffered_execute, self.sync_session, statement, params, kw)
+        return result.scalar()
 
     def stream(
         self, statement: Any, params: Any = None, **kw: Any
