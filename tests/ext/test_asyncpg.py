@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import athanor
 from athanor import exc
 from athanor.ext.asyncio import AsyncEngine, create_async_engine
 from athanor.sql.elements import text
@@ -206,6 +207,36 @@ def test_schema_change_clears_stale_statements(backend: Backend) -> None:
             return rows
 
     assert run(backend, body) == [(1, "x")]
+
+
+def test_rowcount_of_every_kind_of_statement_matches_psycopg(backend: Backend) -> None:
+    """Rows a statement returns are counted from the rows themselves, those it only changes
+    from the command tag: both agree with what psycopg reports for the same statements."""
+    statements = [
+        "INSERT INTO counted VALUES (1), (2), (3)",
+        "INSERT INTO counted VALUES (4), (5) RETURNING a",
+        "UPDATE counted SET a = a + 10 WHERE a > 2 RETURNING a",
+        "UPDATE counted SET a = a + 1 WHERE a < 3",
+        "SELECT a FROM counted",
+        "SELECT a FROM counted WHERE a < 0",
+        "DELETE FROM counted WHERE a > 12 RETURNING a",
+        "DELETE FROM counted",
+    ]
+
+    async def body(engine: AsyncEngine) -> list[int]:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("CREATE TEMPORARY TABLE counted (a integer)")
+            return [(await conn.execute(text(sql))).rowcount for sql in statements]
+
+    counts = run(backend, body)
+    assert counts == [3, 2, 3, 2, 5, 0, 3, 2]
+    sync = athanor.create_engine(backend.url)
+    try:
+        with sync.connect() as conn:
+            conn.exec_driver_sql("CREATE TEMPORARY TABLE counted (a integer)")
+            assert [conn.execute(text(sql)).rowcount for sql in statements] == counts
+    finally:
+        sync.dispose()
 
 
 @pytest.mark.parametrize("scheme", ["postgresql+psycopg", "postgresql+psycopg_async"])

@@ -586,9 +586,12 @@ class _ResultBase(Generic[_R]):
     def _next_item(self) -> Any:
         source = self._source
         while True:
-            # A row already fetched is taken without a call into the source.
+            # A row already fetched is taken without a call into the source, and so is the
+            # end of an exhausted one.
             item: Any = next(source.pending, None)
             if item is None:
+                if source.state == _EXHAUSTED:
+                    return _NO_ITEM
                 item = source.one()
                 if item is None:
                     return _NO_ITEM

@@ -1055,25 +1055,49 @@ def _plain_loader(
     identity_token: Hashable = None,
 ) -> RowsLoader:
     """The loader of one class whose rows need no discriminator."""
-    mapper, cls, identity_class, keys, start, end, pk_positions, procs, new_object, single_pk = (
-        shape
+    dispatch = shape[0].dispatch
+    # What the loader needs from this execution, in one tuple that it unpacks per batch: a
+    # closure over each value would make a cell per value on every execution.
+    execution = (
+        session.identity_map._dict,
+        session.hash_key,
+        dispatch.load,
+        dispatch.refresh,
+        populate_existing,
+        context,
+        identity_token,
     )
-    identity_map = session.identity_map
-    id_dict = identity_map._dict
-    session_id = session.hash_key
-    load_listeners = mapper.dispatch.load
-
-    # A row with the previous row's key gives the previous row's object without a lookup
-    # (a joined eager load repeats each parent once per child), unless each row must
-    # overwrite the object again.
-    repeats = not populate_existing
-    lookup = id_dict.get
-    refresh_listeners = mapper.dispatch.refresh
-    # The entity's columns start each row when ``start`` is 0: ``zip`` stops at the last
-    # key, so the row needs no slice.
-    sliced = start != 0
 
     def load_rows(rows: Sequence[Sequence[Any]]) -> list[Any]:
+        (
+            mapper,
+            cls,
+            identity_class,
+            keys,
+            start,
+            end,
+            pk_positions,
+            procs,
+            new_object,
+            single_pk,
+        ) = shape
+        (
+            id_dict,
+            session_id,
+            load_listeners,
+            refresh_listeners,
+            populate_existing,
+            context,
+            identity_token,
+        ) = execution
+        lookup = id_dict.get
+        # A row with the previous row's key gives the previous row's object without a lookup
+        # (a joined eager load repeats each parent once per child), unless each row must
+        # overwrite the object again.
+        repeats = not populate_existing
+        # The entity's columns start each row when ``start`` is 0: ``zip`` stops at the last
+        # key, so the row needs no slice.
+        sliced = start != 0
         loaded: list[Any] = []
         append = loaded.append
         last_pk: Any = _NO_KEY

@@ -165,8 +165,14 @@ class AsyncpgCursor(AsyncAdaptedCursor):
             self._driver_cursor = await prepared.cursor(*args)
             return
         # (asyncpg cursors live in a transaction; in autocommit mode rows are buffered.)
-        self._rows = deque(await prepared.fetch(*args))
-        self.rowcount = _rowcount(prepared.get_statusmsg())
+        rows = await prepared.fetch(*args)
+        self._rows = deque(rows)
+        if self.description is not None:
+            # Every row a statement affects or selects is returned (the count its command tag
+            # gives): no need to ask asyncpg, a checked call, for the tag.
+            self.rowcount = len(rows)
+        else:
+            self.rowcount = _rowcount(prepared.get_statusmsg())
 
     async def _executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
         prepared, self.description = await self._connection._begin_and_prepare(operation)
