@@ -11,6 +11,7 @@ import itertools
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
+from operator import itemgetter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -961,7 +962,7 @@ def _in_parameter_order(
         return [by_key.get(tuple(pk)) for pk in step_pks]
     if len(positions) == 1:
         (position,) = positions
-        return sorted(rows, key=lambda row: row[position])
+        return sorted(rows, key=itemgetter(position))
     raise exc.InvalidRequestError(
         "Cannot return rows in parameter order: the primary key is neither given in the "
         "parameters nor a single autoincrement column"

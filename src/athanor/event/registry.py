@@ -19,6 +19,10 @@ Listener = Callable[..., Any]
 
 _lock = threading.RLock()
 
+generation = 0
+"""Counts listener changes (any target): code that caches a "nobody listens" fact keeps the
+generation it saw and works it out again when this has moved on."""
+
 
 class Dispatch:
     """The merged listeners of one target instance, one tuple attribute per event name.
@@ -263,6 +267,8 @@ def has_listener(target: Any, identifier: str, fn: Listener) -> bool:
 
 
 def _refresh_affected(resolved: Any) -> None:
+    global generation
+    generation += 1
     _MERGED.clear()
     if not isinstance(resolved, type):
         resolved.dispatch._refresh(type(resolved))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from athanor.orm.base import STATE_KEY
+from athanor.orm.base import MAPPER_KEY, instance_state
 from athanor.orm.scoping import scoped_session
 
 
@@ -25,7 +25,7 @@ def _app_context_scope() -> int:
 def mapped_to_dict(obj: Any) -> dict[str, Any]:
     """The loaded column attributes of a mapped object (what a JSON response should hold);
     unloaded and expired attributes are left out rather than loaded."""
-    state = obj.__dict__[STATE_KEY]
+    state = instance_state(obj)
     loaded = obj.__dict__
     return {key: loaded[key] for key in state.mapper._column_keys if key in loaded}
 
@@ -60,7 +60,7 @@ class FlaskSession:
         fallback = app.json.default
 
         def default(o: Any) -> Any:
-            if STATE_KEY in getattr(o, "__dict__", ()):
+            if getattr(type(o), MAPPER_KEY, None) is not None:
                 return mapped_to_dict(o)
             return fallback(o)
 

@@ -128,12 +128,23 @@ def instance_state(obj: Any) -> InstanceState:
 
 
 def _new_state(obj: Any) -> InstanceState:
-    mapper: Mapper | None = getattr(type(obj), MAPPER_KEY, None)
-    if mapper is None or (mapper.class_ is not type(obj) and not isinstance(obj, mapper.class_)):
+    cls = type(obj)
+    mapper: Mapper | None = getattr(cls, MAPPER_KEY, None)
+    if mapper is None:
         raise orm_exc.UnmappedInstanceError(obj)
-    mapper = mapper._for_class(type(obj))
+    if mapper.class_ is not cls:
+        if not isinstance(obj, mapper.class_):
+            raise orm_exc.UnmappedInstanceError(obj)
+        mapper = mapper._for_class(cls)
     state: InstanceState = _state_factory(obj, mapper)
-    obj.__dict__[STATE_KEY] = state
+    d = obj.__dict__
+    if d:
+        # Column values stored before the object had a state (the declarative constructor
+        # stores them as they are) were set since the object was made, as if one by one.
+        state.committed_state = dict.fromkeys(
+            filter(mapper._plain_scalar_impls.__contains__, d), NO_VALUE
+        )
+    d[STATE_KEY] = state
     return state
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, ForwardRef, TypeVar
 
 from athanor import exc as sa_exc
+from athanor.event import registry as event_registry
 from athanor.orm import exc as orm_exc
 from athanor.orm.base import (
     NO_VALUE,
@@ -349,11 +350,21 @@ def _default_constructor(self: Any, **kwargs: Any) -> None:
     registry = mapper.registry
     if registry is not None and registry._new_mappers:
         mapper._check_configure()
+    d = self.__dict__
+    cached = mapper._plain_init
+    if cached[0] != event_registry.generation:
+        cached = mapper._refresh_plain_init()
+    keys = cached[1]
+    if keys is not None and keys.issuperset(kwargs) and STATE_KEY not in d:
+        # A new object given plain column values: they are stored as they are, and the
+        # object's state is made when the ORM first needs it (``instance_state``), which
+        # counts them as set since the object was made.
+        d.update(kwargs)
+        return
     listeners = mapper.dispatch.init
     if listeners:
         for fn in listeners:
             fn(self, (), kwargs)
-    d = self.__dict__
     state = d.get(STATE_KEY)
     if state is None:
         # A new object has no state yet: make it without instance_state()'s lookups.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor import exc as sa_exc
 from athanor import inspection
+from athanor.event import registry as event_registry
 from athanor.event.registry import (
     EventTarget,
     Listener,
@@ -216,6 +217,17 @@ class _EntityHook:
         return lambda: entity
 
 
+class _StateHook:
+    """``obj._sa_instance_state`` of an object whose state is not made yet (the declarative
+    constructor leaves that to the first use): makes it.  Once made, the state in the
+    instance ``__dict__`` answers first."""
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is None:
+            raise AttributeError(STATE_KEY)
+        return instance_state(instance)
+
+
 _VIEW_OWN_CACHES = ("_insert_shapes", "_insert_plan", "_plain_params", "_update_stmts", "_pk_stmt")
 """Flush caches a joined-inheritance table view makes for itself (not copied from its mapper)."""
 
@@ -380,6 +392,8 @@ class Mapper(EventTarget):
         _instrument_init(class_)
         if "__clause_element__" not in class_.__dict__:
             class_.__clause_element__ = _EntityHook()  # type: ignore[attr-defined]
+        if STATE_KEY not in class_.__dict__:
+            setattr(class_, STATE_KEY, _StateHook())
         if registry is not None:
             registry._add_mapper(self)
             registry._new_mappers = True
@@ -594,6 +608,7 @@ class Mapper(EventTarget):
         self._plain_scalar_impls = {
             p.key: p.impl for p in self._column_props if type(p.impl) is ScalarAttributeImpl
         }
+        self._plain_init: tuple[int, frozenset[str] | None] = (-1, None)
         self._entity = (
             EntityClause(self) if len(self._persist_tables) == 1 else JoinedEntityClause(self)
         )
@@ -675,6 +690,21 @@ class Mapper(EventTarget):
 
     def _for_class(self, cls: type) -> Mapper:
         return self
+
+    def _refresh_plain_init(self) -> tuple[int, frozenset[str] | None]:
+        """``(listener generation, keys)``: the attributes the declarative constructor may
+        store straight into a new object's ``__dict__`` (column attributes nobody validates
+        or listens to), or None while ``init`` has listeners; kept in ``_plain_init`` until
+        listeners change."""
+        keys = None
+        if not self.dispatch.init:
+            keys = frozenset(
+                key
+                for key, impl in self._plain_scalar_impls.items()
+                if impl.validator is None and not impl.dispatch.set
+            )
+        found = self._plain_init = (event_registry.generation, keys)
+        return found
 
     # --- public API ------------------------------------------------------------------------
 

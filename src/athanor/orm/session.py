@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import attrgetter, itemgetter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,7 +21,15 @@ from athanor.engine.connection import Connection
 from athanor.engine.engine import Engine
 from athanor.event.registry import EventTarget
 from athanor.orm import exc as orm_exc
-from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, class_mapper, instance_state, state_str
+from athanor.orm.base import (
+    NO_VALUE,
+    STATE_KEY,
+    _new_state,
+    _sessions,
+    class_mapper,
+    instance_state,
+    state_str,
+)
 from athanor.orm.bulk_persistence import execute_orm_dml, shape_groups, update_rows_by_primary_key
 from athanor.orm.execute_state import execute_with_listeners
 from athanor.orm.loading import (
@@ -46,6 +55,8 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 _counter = itertools.count(1)
+_state_of = itemgetter(0)
+_key_of = attrgetter("key")
 
 _NO_ARGUMENTS: Mapping[str, Any] = {}
 
@@ -699,13 +710,17 @@ class Session(EventTarget):
             tx._flush_failed(error)
             raise
         identity_map = self.identity_map
-        id_dict = identity_map._dict
-        new = self._new
-        tx_new = tx._new
-        for state, obj in uow.inserted:
-            id_dict[state.key] = state  # type: ignore[index]
-            del new[state]
-            tx_new[state] = obj
+        inserted = uow.inserted
+        if inserted:
+            states = list(map(_state_of, inserted))
+            identity_map._dict.update(zip(map(_key_of, states), states, strict=True))
+            new = self._new
+            if len(new) == len(inserted):
+                new.clear()  # every pending object was inserted
+            else:
+                for state in states:
+                    del new[state]
+            tx._new.update(inserted)
         if self.dispatch.pending_to_persistent:
             for _, obj in uow.inserted:
                 self._fire("pending_to_persistent", self, obj)
@@ -739,9 +754,12 @@ class Session(EventTarget):
     def add(self, instance: Any, _warn: bool = True) -> None:
         """Place an object in the session; it is INSERTed (or UPDATEd) at the next flush."""
         try:
-            state: InstanceState = instance.__dict__[STATE_KEY]
-        except (KeyError, AttributeError):
-            state = instance_state(instance)
+            d = instance.__dict__
+        except AttributeError:
+            raise orm_exc.UnmappedInstanceError(instance) from None
+        state: InstanceState | None = d.get(STATE_KEY)
+        if state is None:
+            state = _new_state(instance)
         mapper = state.mapper
         registry = mapper.registry
         if registry is not None and registry._new_mappers:
@@ -765,8 +783,12 @@ class Session(EventTarget):
 
     def add_all(self, instances: Iterable[Any]) -> None:
         """Add each object of ``instances``."""
-        for instance in instances:
-            self.add(instance)
+        objects = list(instances)
+        # New objects get their state here (the declarative constructor leaves that to the
+        # first use): no garbage collections over the many objects being made meanwhile.
+        with gc_paused():
+            for instance in objects:
+                self.add(instance)
 
     def _save_or_update_cascade(self, instance: Any) -> None:
         state = instance_state(instance)

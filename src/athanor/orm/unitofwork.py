@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Callable, Iterable
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 _mapper_of = attrgetter("mapper")
 _key_of = attrgetter("key")
+_dict_of = attrgetter("__dict__")
+_state_of = itemgetter(0)
+_object_of = itemgetter(1)
 
 
 def _fire(mapper: Mapper, name: str, connection: Any, obj: Any) -> None:
@@ -306,7 +309,7 @@ class UOWTransaction:
             if not mapper.base_mapper._subclass_mappers and all(s.mapper is mapper for s in states):
                 self._save(mapper, states)
                 return
-        mappers = {s.mapper for s in self.saves} | {s.mapper for s in self.deletes}
+        mappers = set(map(_mapper_of, self.saves)) | set(map(_mapper_of, self.deletes))
         for rel, _ in self.secondary_ops:
             mappers.add(rel.parent)
         order = self._mapper_order(mappers)
@@ -513,37 +516,40 @@ class UOWTransaction:
         # the garbage collector's full passes scan).
         plain_params = _plain_params_builder(mapper, plan)
         if plain_params is not None:
-            all_params = plain_params([obj.__dict__ for _, obj in rows])
+            all_params = plain_params(list(map(_dict_of, map(_object_of, rows))))
         else:
             all_params = [self._insert_params(mapper, plan, track, s, o) for s, o in rows]
+        # Parameters follow the plan's column order, so equal key sets mean equal shapes.
+        shapes = list(map(dict.keys, all_params))
+        one_shape = shapes.count(shapes[0]) == len(shapes)
         start = 0
         while start < len(rows):
-            first = all_params[start].keys()
+            first = shapes[start]
             shape = tuple(first)
-            end = start + 1
-            # Parameters follow the plan's column order, so equal key sets mean equal shapes.
-            while end < len(rows) and all_params[end].keys() == first:
+            end = len(rows) if one_shape else start + 1
+            while end < len(rows) and shapes[end] == first:
                 end += 1
             group, params = rows[start:end], all_params[start:end]
             start = end
-            missing_pk, wanted, plain, returning, by_lastrowid = _insert_shape(mapper, shape)
+            missing_pk, wanted, plain, returning, by_lastrowid, given = _insert_shape(mapper, shape)
             if wanted and can_return and not (by_lastrowid and has_lastrowid and len(group) == 1):
                 result = connection.execute(returning, params if len(params) > 1 else params[0])
-                returned = result.all()
+                col_keys = [mapper._col_to_key.get(col) for col in wanted]
+                generated = [k for k in col_keys if k is not None]  # shared: never mutated
+                only = generated[0] if len(col_keys) == 1 and generated else None
+                # One value read back (a generated key): values, not rows.
+                returned: list[Any] = result.scalars().all() if only else result.all()
                 if len(returned) != len(group):
                     raise orm_exc.FlushError(
                         f"INSERT into {table.name!r} returned {len(returned)} rows for "
                         f"{len(group)} objects"
                     )
-                col_keys = [mapper._col_to_key.get(col) for col in wanted]
-                generated = [k for k in col_keys if k is not None]  # shared: never mutated
-                unmapped = len(generated) != len(col_keys)
                 self._record_inserted(group, generated, last)
-                if len(col_keys) == 1 and not unmapped:
-                    only = generated[0]
-                    for (_, obj), row in zip(group, returned, strict=True):
-                        obj.__dict__[only] = row[0]
+                if only is not None:
+                    for obj, value in zip(map(_object_of, group), returned, strict=True):
+                        obj.__dict__[only] = value
                 else:
+                    unmapped = len(generated) != len(col_keys)
                     for (_, obj), row in zip(group, returned, strict=True):
                         values: Any = row
                         if unmapped:
@@ -551,7 +557,7 @@ class UOWTransaction:
                                 v for k, v in zip(col_keys, row, strict=True) if k is not None
                             ]
                         obj.__dict__.update(zip(generated, values, strict=True))
-                self._inserted_rows(mapper, group, last)
+                self._inserted_rows(mapper, group, last, given.union(generated))
             elif missing_pk:
                 for row_params, (state, obj) in zip(params, group, strict=True):
                     result = connection.execute(plain, row_params)
@@ -563,11 +569,11 @@ class UOWTransaction:
                             obj.__dict__[key] = value
                             generated.append(key)
                     self._record_inserted([(state, obj)], generated, last)
-                    self._inserted_rows(mapper, [(state, obj)], last)
+                    self._inserted_rows(mapper, [(state, obj)], last, given.union(generated))
             else:
                 connection.execute(plain, params if len(params) > 1 else params[0])
                 self._record_inserted(group, None, last)
-                self._inserted_rows(mapper, group, last)
+                self._inserted_rows(mapper, group, last, given)
 
     def _record_inserted(
         self, group: list[tuple[InstanceState, Any]], generated: list[str] | None, last: bool
@@ -576,7 +582,7 @@ class UOWTransaction:
         keys filled by a joined-inheritance parent table wait for the object's own table."""
         if not last:
             if generated:
-                self.generated_early.update(dict.fromkeys([state for state, _ in group], generated))
+                self.generated_early.update(dict.fromkeys(map(_state_of, group), generated))
             return
         self.inserted.extend(group)
         if self.generated_early:
@@ -587,18 +593,31 @@ class UOWTransaction:
                 elif generated:
                     self.generated[state] = generated
         elif generated:
-            self.generated.update(dict.fromkeys([state for state, _ in group], generated))
+            self.generated.update(dict.fromkeys(map(_state_of, group), generated))
 
     def _inserted_rows(
-        self, mapper: Mapper, rows: list[tuple[InstanceState, Any]], last: bool = True
+        self,
+        mapper: Mapper,
+        rows: list[tuple[InstanceState, Any]],
+        last: bool,
+        filled: frozenset[str],
     ) -> None:
         """Give each inserted object its identity key and None for the columns nothing filled
-        in; on the object's own table (``last``), fire ``refresh_flush``."""
-        none_keys = mapper._none_default_keys
+        in (``filled``: the attribute keys the INSERT gave or read back for every object of
+        ``rows``); on the object's own table (``last``), fire ``refresh_flush``."""
+        none_keys = [k for k in mapper._none_default_keys if k not in filled]
         pk_keys = mapper._pk_keys
         single_pk = pk_keys[0] if len(pk_keys) == 1 else None
         identity_class = mapper._identity_class
         refresh = mapper.dispatch.refresh_flush if last else None
+        if single_pk is not None and not none_keys and not refresh:
+            # The common case, one generated or given key per object and nothing else to do.
+            for state, obj in rows:
+                value = obj.__dict__.get(single_pk)
+                if value is None:
+                    raise _null_identity(state)
+                state.key = (identity_class, (value,), None)
+            return
         for state, obj in rows:
             d = obj.__dict__
             for key in none_keys:
@@ -608,10 +627,7 @@ class UOWTransaction:
                 (d.get(single_pk),) if single_pk is not None else tuple([d.get(k) for k in pk_keys])
             )
             if None in pk:
-                raise orm_exc.FlushError(
-                    f"Instance {state_str_safe(state)} has a NULL identity key after INSERT; give "
-                    "its primary key a value or make it autoincrement"
-                )
+                raise _null_identity(state)
             state.key = (identity_class, pk, None)
             if refresh:
                 generated = [k for k in self.generated.get(state, ()) if k not in pk_keys]
@@ -805,15 +821,23 @@ class UOWTransaction:
                 obj.__dict__.pop(key, None)
 
 
+def _null_identity(state: InstanceState) -> orm_exc.FlushError:
+    return orm_exc.FlushError(
+        f"Instance {state_str_safe(state)} has a NULL identity key after INSERT; give "
+        "its primary key a value or make it autoincrement"
+    )
+
+
 def _insert_shape(
     mapper: Mapper, shape: tuple[str, ...]
-) -> tuple[list[Any], list[Any], Any, Any, bool]:
+) -> tuple[list[Any], list[Any], Any, Any, bool, frozenset[str]]:
     """For INSERTs giving the columns ``shape``: the primary key columns the database makes,
-    every column to read back, the plain INSERT, the ``INSERT ... RETURNING`` (cached), and
+    every column to read back, the plain INSERT, the ``INSERT ... RETURNING`` (cached),
     whether the only value to read back is the table's autoincrement key, which a database
-    without implicit RETURNING reports as the cursor's lastrowid."""
+    without implicit RETURNING reports as the cursor's lastrowid, and the attribute keys of
+    the columns given."""
     cache: dict[tuple[str, ...], Any] = mapper.__dict__.setdefault("_insert_shapes", {})
-    found: tuple[list[Any], list[Any], Any, Any, bool] | None = cache.get(shape)
+    found: tuple[list[Any], list[Any], Any, Any, bool, frozenset[str]] | None = cache.get(shape)
     if found is not None:
         return found
     table = mapper.local_table
@@ -838,7 +862,12 @@ def _insert_shape(
         and missing_pk[0].default is None
         and missing_pk[0].server_default is None
     )
-    found = cache[shape] = (missing_pk, wanted, insert(table), returning, by_lastrowid)
+    given = frozenset(
+        k
+        for c, k in mapper._col_to_key.items()
+        if getattr(c, "table", None) is table and c.key in present
+    )
+    found = cache[shape] = (missing_pk, wanted, insert(table), returning, by_lastrowid, given)
     return found
 
 

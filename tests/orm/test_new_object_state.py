@@ -1,0 +1,217 @@
+"""New objects of declarative classes: the constructor stores plain column values as they are
+and leaves the object's state to its first use, unless something must see the values go in
+(validators, ``set`` or ``init`` listeners, relationships, a state already made); on every
+database."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+
+from athanor import ForeignKey, String, create_engine, event, inspect, select
+from athanor.ext.flask import mapped_to_dict
+from athanor.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    validates,
+)
+from athanor.orm.attributes import set_committed_value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "new_state_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(String(30))
+
+
+class Checked(Base):
+    __tablename__ = "new_state_checked"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+
+    @validates("name")
+    def _upper(self, key: str, value: str) -> str:
+        if not value:
+            raise ValueError("empty name")
+        return value.upper()
+
+
+class Owner(Base):
+    __tablename__ = "new_state_owner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+    pets: Mapped[list[Pet]] = relationship(back_populates="owner")
+
+
+class Pet(Base):
+    __tablename__ = "new_state_pet"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("new_state_owner.id"))
+    owner: Mapped[Owner | None] = relationship(back_populates="pets")
+
+
+class Early(Base):
+    """Its own ``__init__`` sets an attribute before the declarative constructor runs."""
+
+    __tablename__ = "new_state_early"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str | None] = mapped_column(String(30))
+
+    def __init__(self, **kw: Any) -> None:
+        self.note = "early"
+        super().__init__(**kw)
+
+
+@pytest.fixture
+def engine(backend: Any) -> Any:
+    eng = create_engine(backend.url)
+    Base.metadata.drop_all(eng)
+    Base.metadata.create_all(eng)
+    yield eng
+    Base.metadata.drop_all(eng)
+    eng.dispose()
+
+
+def _rows(engine: Any, model: Any) -> list[tuple[Any, ...]]:
+    with Session(engine) as session:
+        table = model.__table__
+        return [tuple(r) for r in session.execute(select(table).order_by(table.c.id))]
+
+
+def test_constructed_values_count_as_added_until_flushed(engine: Any) -> None:
+    item = Item(name="a")
+    state = inspect(item)
+    assert item._sa_instance_state is state
+    assert state.transient
+    assert tuple(state.attrs.name.history) == (["a"], [], [])
+    assert tuple(state.attrs.note.history) == ([], [], [])
+    with Session(engine) as session:
+        session.add(item)
+        assert state.pending and session.is_modified(item)
+        session.flush()
+        assert state.persistent and tuple(state.attrs.name.history) == ([], ["a"], [])
+        session.commit()
+        key = item.id
+    assert _rows(engine, Item) == [(key, "a", None)]
+
+
+def test_state_made_on_first_use_counts_constructed_values_as_added(engine: Any) -> None:
+    # Each first use makes the state: an attribute set, a committed value, add().
+    changed = Item(name="a", note="n")
+    changed.name = "b"
+    assert tuple(inspect(changed).attrs.name.history) == (["b"], [], [])
+    assert tuple(inspect(changed).attrs.note.history) == (["n"], [], [])
+    committed = Item(name="c")
+    set_committed_value(committed, "name", "d")
+    assert tuple(inspect(committed).attrs.name.history) == ([], ["d"], [])
+    committed.name = "e"
+    assert tuple(inspect(committed).attrs.name.history) == (["e"], [], ["d"])
+    with Session(engine) as session:
+        session.add_all(iter([changed, committed]))
+        session.commit()
+        ids = [changed.id, committed.id]
+    assert _rows(engine, Item) == sorted([(ids[0], "b", "n"), (ids[1], "e", None)])
+
+
+def test_validators_run_in_the_constructor(engine: Any) -> None:
+    assert Checked(name="abc").name == "ABC"
+    with pytest.raises(ValueError, match="empty name"):
+        Checked(name="")
+    with Session(engine) as session:
+        session.add_all([Checked(name="x"), Checked(name="y")])
+        session.commit()
+    assert [r[1] for r in _rows(engine, Checked)] == ["X", "Y"]
+
+
+def test_listeners_added_or_removed_later_are_seen_by_the_constructor(engine: Any) -> None:
+    seen: list[Any] = []
+
+    def on_set(target: Any, value: Any, old: Any, initiator: Any) -> None:
+        seen.append(("set", value))
+
+    def on_init(target: Any, args: Any, kwargs: Any) -> None:
+        seen.append(("init", dict(kwargs)))
+
+    Item(name="before")
+    event.listen(Item.name, "set", on_set)
+    try:
+        Item(name="during")
+        assert seen == [("set", "during")]
+    finally:
+        event.remove(Item.name, "set", on_set)
+    Item(name="after")
+    assert seen == [("set", "during")]
+    event.listen(Item, "init", on_init)
+    try:
+        Item()
+        Item(name="i")
+    finally:
+        event.remove(Item, "init", on_init)
+    assert seen[1:] == [("init", {}), ("init", {"name": "i"})]
+
+
+def test_relationship_arguments_keep_both_sides_in_step(engine: Any) -> None:
+    owner = Owner(name="o")
+    pet = Pet(name="p", owner=owner)
+    assert owner.pets == [pet]
+    with Session(engine) as session:
+        session.add(pet)
+        session.commit()
+        assert pet.owner_id == owner.id
+        expected = [(pet.id, "p", owner.id)]
+    assert _rows(engine, Pet) == expected
+
+
+def test_values_set_before_the_constructor_are_kept(engine: Any) -> None:
+    obj = Early(name="e")
+    assert tuple(inspect(obj).attrs.name.history) == (["e"], [], [])
+    assert tuple(inspect(obj).attrs.note.history) == (["early"], [], [])
+    with Session(engine) as session:
+        session.add(obj)
+        session.commit()
+        key = obj.id
+    assert _rows(engine, Early) == [(key, "e", "early")]
+
+
+def test_unknown_arguments_are_refused() -> None:
+    with pytest.raises(TypeError, match="'colour' is an invalid keyword argument for Item"):
+        Item(name="a", colour="red")
+
+
+def test_add_all_takes_any_iterable_and_leaves_the_collector_as_it_was(engine: Any) -> None:
+    assert gc.isenabled()
+    with Session(engine) as session:
+        session.add_all(Item(name=f"n{i}") for i in range(3))
+        assert gc.isenabled()
+        assert len(session.new) == 3
+        session.commit()
+    gc.disable()
+    try:
+        with Session(engine) as session:
+            session.add_all([Item(name="x")])
+            session.commit()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert [r[1] for r in _rows(engine, Item)] == ["n0", "n1", "n2", "x"]
+
+
+def test_loaded_columns_of_a_new_object_as_json() -> None:
+    assert mapped_to_dict(Item(name="a")) == {"name": "a"}
