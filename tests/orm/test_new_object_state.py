@@ -215,3 +215,39 @@ def test_add_all_takes_any_iterable_and_leaves_the_collector_as_it_was(engine: A
 
 def test_loaded_columns_of_a_new_object_as_json() -> None:
     assert mapped_to_dict(Item(name="a")) == {"name": "a"}
+
+
+def test_objects_of_several_shapes_in_one_flush(engine: Any) -> None:
+    # Given keys, a missing value and a None key each change the INSERT's columns; the
+    # usual objects around them still get their generated keys in order.
+    objects = [
+        Item(name="a", note="x"),
+        Item(id=100, name="b", note="y"),
+        Item(name="c"),
+        Item(id=None, name="d", note="z"),
+        Item(name="e", note="w"),
+    ]
+    with Session(engine) as session:
+        session.add_all(objects)
+        session.flush()
+        keys = [o.id for o in objects]
+        assert keys[1] == 100 and None not in keys and len(set(keys)) == 5
+        assert objects[2].note is None
+        session.commit()
+    names = ["a", "b", "c", "d", "e"]
+    notes = ["x", "y", None, "z", "w"]
+    assert _rows(engine, Item) == sorted(zip(keys, names, notes, strict=True))
+
+
+def test_commit_expires_every_object_and_close_detaches_them(engine: Any) -> None:
+    with Session(engine) as session:
+        kept = [Item(name=f"k{i}") for i in range(3)]
+        session.add_all([*kept, Item(name="unreferenced")])
+        session.commit()
+        gc.collect()
+        assert all("name" not in o.__dict__ and inspect(o).persistent for o in kept)
+        assert [o.name for o in kept] == ["k0", "k1", "k2"]
+        session.commit()
+        assert inspect(kept[0]).expired
+    assert all(inspect(o).detached for o in kept)
+    assert sorted(r[1] for r in _rows(engine, Item)) == ["k0", "k1", "k2", "unreferenced"]

@@ -41,7 +41,7 @@ from athanor.orm.loading import (
 )
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import session_mode
-from athanor.orm.state import IdentityMap, InstanceState
+from athanor.orm.state import IdentityMap, InstanceState, expire_states
 from athanor.orm.unitofwork import UOWTransaction
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
@@ -1027,10 +1027,7 @@ class Session(EventTarget):
         self._expire_everything()
 
     def _expire_everything(self) -> None:
-        for state in list(self.identity_map._dict.values()):
-            obj = state()
-            if obj is not None:
-                state._expire(obj.__dict__)
+        expire_states(list(self.identity_map._dict.values()))
         self.identity_map._modified.clear()
 
     def expunge(self, instance: Any) -> None:

@@ -9,7 +9,7 @@ flushed.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from athanor.orm import base
@@ -266,25 +266,19 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
 
     def _expire(self, dict_: Dict[str, Any], keys: Any = None) -> None:
         """Drop loaded values (all mapped attributes, or ``keys``) so they load again on access."""
-        attribute_keys = self.mapper._attribute_keys
         if keys is None:
-            for key in attribute_keys:
-                dict_.pop(key, None)
-            if self.committed_state:
-                self.committed_state = {}
-            self.modified = False
-            self.pending_appends = None
-        else:
-            for key in keys:
-                dict_.pop(key, None)
-                self.committed_state.pop(key, None)
+            expire_states((self,))
+            return
+        for key in keys:
+            dict_.pop(key, None)
+            self.committed_state.pop(key, None)
         self.expired = True
         listeners = self.mapper.dispatch.expire
         if listeners:
             obj = self.object
             if obj is not None:
                 for fn in listeners:
-                    fn(obj, None if keys is None else set(keys))
+                    fn(obj, set(keys))
 
     def _history(self, key: str) -> History:
         from athanor.orm.attributes import attribute_history
@@ -307,6 +301,29 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
             else "detached"
         )
         return f"<InstanceState of {self.mapper.class_.__name__} {status} key={self.key}>"
+
+
+def expire_states(states: Iterable[InstanceState]) -> None:
+    """Drop every mapped attribute's value from the objects of ``states`` (and their changes),
+    so that each loads again on access: what a commit does to all of a session's objects, in
+    one loop rather than a call per object."""
+    for state in states:
+        obj = state()
+        if obj is None:
+            continue
+        mapper = state.mapper
+        d = obj.__dict__
+        for key in mapper._attribute_keys:
+            d.pop(key, None)
+        if state.committed_state:
+            state.committed_state = {}
+        state.modified = False
+        state.pending_appends = None
+        state.expired = True
+        listeners = mapper.dispatch.expire
+        if listeners:
+            for fn in listeners:
+                fn(obj, None)
 
 
 def new_state(

@@ -909,17 +909,29 @@ def _plain_params_builder(
         return found
     found = None
     if all(default is None for _, _, _, default in plan):
-        # Keys are written as literals (repr), so any column name is safe here.
-        lines = ["def build(dicts):", "    out = []", "    for d in dicts:", "        p = {}"]
+        # Keys are written as literals (repr), so any column name is safe here.  The usual
+        # object has every plain column's value and none of the columns where None means
+        # "let the database decide" (the generated key): its parameters are one dict display;
+        # any other object goes key by key.
+        lines = ["def one(d):", "    p = {}"]
         for key, col_key, none_skips, _ in plan:
-            lines.append(f"        if {key!r} in d:")
+            lines.append(f"    if {key!r} in d:")
             if none_skips:
-                lines.append(f"            v = d[{key!r}]")
-                lines.append("            if v is not None:")
-                lines.append(f"                p[{col_key!r}] = v")
+                lines.append(f"        v = d[{key!r}]")
+                lines.append("        if v is not None:")
+                lines.append(f"            p[{col_key!r}] = v")
             else:
-                lines.append(f"            p[{col_key!r}] = d[{key!r}]")
-        lines += ["        out.append(p)", "    return out"]
+                lines.append(f"        p[{col_key!r}] = d[{key!r}]")
+        lines.append("    return p")
+        skipping = [key for key, _, none_skips, _ in plan if none_skips]
+        usual = ", ".join(f"{c!r}: d[{k!r}]" for k, c, none_skips, _ in plan if not none_skips)
+        lines += ["def build(dicts):", "    out = []", "    append = out.append"]
+        lines.append("    for d in dicts:")
+        if skipping:
+            lines.append(f"        if {' or '.join(f'{k!r} in d' for k in skipping)}:")
+            lines += ["            append(one(d))", "            continue"]
+        lines += ["        try:", f"            append({{{usual}}})"]
+        lines += ["        except KeyError:", "            append(one(d))", "    return out"]
         namespace: dict[str, Any] = {}
         exec("\n".join(lines), namespace)
         found = namespace["build"]
