@@ -318,8 +318,26 @@ def test_session_transaction_events_of_a_one_object_commit(engine: Any) -> None:
     with session:
         session.add(Plain(name="e"))
         session.commit()
-    assert seen[:3] == ["after_transaction_create", "before_commit", "after_begin"]
-    assert sorted(seen[3:]) == ["after_commit", "after_transaction_end"]
+    assert seen == [
+        "after_transaction_create",
+        "before_commit",
+        "after_begin",
+        "after_commit",
+        "after_transaction_end",
+    ]
+
+
+def test_rollback_events_fire_in_order(engine: Any) -> None:
+    """after_rollback, then after_transaction_end, then after_soft_rollback (SQLAlchemy's order)."""
+    seen: list[str] = []
+    session = Session(engine)
+    for name in ("after_rollback", "after_transaction_end", "after_soft_rollback"):
+        event.listen(session, name, lambda *args, name=name: seen.append(name))
+    with session:
+        session.add(Plain(name="r"))
+        session.flush()
+        session.rollback()
+    assert seen == ["after_rollback", "after_transaction_end", "after_soft_rollback"]
 
 
 def test_a_listener_added_by_before_commit_sees_the_same_commit(engine: Any) -> None:

@@ -208,11 +208,12 @@ class SessionTransaction:
                 state.session_id = None
             self._deleted.clear()
         self._new.clear()
-        self._end()
-        if session.expire_on_commit:
-            session._expire_everything()
+        self._detach()
         if session.dispatch.after_commit:
             session._fire("after_commit", session)
+        if session.expire_on_commit:
+            session._expire_everything()
+        self._announce_end()
 
     def rollback(self, _capture: BaseException | None = None) -> None:
         """Roll back (to the savepoint), restoring the session's objects to match."""
@@ -245,8 +246,9 @@ class SessionTransaction:
             session._fire("pending_to_transient", session, obj)
         session._new.clear()
         session._deleted.clear()
-        self._end()
+        self._detach()
         session._fire("after_rollback", session)
+        self._announce_end()
         session._fire("after_soft_rollback", session, self)
 
     def _restore(self) -> None:
@@ -292,10 +294,19 @@ class SessionTransaction:
         self._connections.clear()
 
     def _end(self) -> None:
+        self._detach()
+        self._announce_end()
+
+    def _detach(self) -> None:
+        """Close this transaction and make its parent (or none) the session's current one."""
         self._state = CLOSED
         session = self.session
         if session._transaction is self:
             session._transaction = self.parent
+
+    def _announce_end(self) -> None:
+        """Fire after_transaction_end: the last event of a transaction, after commit/rollback's."""
+        session = self.session
         if session.dispatch.after_transaction_end:
             session._fire("after_transaction_end", session, self)
 
