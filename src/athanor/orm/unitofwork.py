@@ -300,16 +300,16 @@ class UOWTransaction:
     # --- execution ----------------------------------------------------------------------------
 
     def execute(self) -> None:
-        if self.plain and not self.deletes:
-            # Saves only, of mappers without relationships: nothing to order by dependency,
-            # no secondary rows, no post-updates.  With one mapper outside any inheritance
-            # hierarchy (the common small flush) the general pass below reduces to one _save.
-            states = list(self.saves)
-            mapper = states[0].mapper
-            if not mapper.base_mapper._subclass_mappers and all(s.mapper is mapper for s in states):
-                self._save(mapper, states)
+        mappers = set(map(_mapper_of, self.saves))
+        if self.plain and not self.deletes and len(mappers) == 1:
+            # Saves only, of one mapper without relationships: nothing to order by dependency,
+            # no secondary rows, no post-updates.  Outside any inheritance hierarchy (the
+            # common small flush) the general pass below reduces to one _save.
+            (mapper,) = mappers
+            if not mapper.base_mapper._subclass_mappers:
+                self._save(mapper, list(self.saves))
                 return
-        mappers = set(map(_mapper_of, self.saves)) | set(map(_mapper_of, self.deletes))
+        mappers.update(map(_mapper_of, self.deletes))
         for rel, _ in self.secondary_ops:
             mappers.add(rel.parent)
         order = self._mapper_order(mappers)
