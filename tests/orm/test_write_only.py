@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import pickle
+import weakref
 
 import pytest
 
 from athanor import Column, ForeignKey, String, Table, create_engine, event, func, select, text
 from athanor.exc import InvalidRequestError
+from athanor.ext.asyncio import AsyncSession, create_async_engine
 from athanor.orm import (
     DeclarativeBase,
     DynamicMapped,
@@ -16,6 +20,7 @@ from athanor.orm import (
     WriteOnlyMapped,
     mapped_column,
     relationship,
+    with_parent,
 )
 from athanor.orm.query import Query
 from athanor.orm.writeonly import AppenderQuery, WriteOnlyCollection
@@ -240,3 +245,106 @@ def test_query_collections_refuse_many_to_one(engine) -> None:
 
     with pytest.raises(InvalidRequestError, match="needs a collection"):
         Local.registry.configure()
+
+
+def test_statements_of_a_pending_parent_bind_its_key_after_autoflush(engine) -> None:
+    with Session(engine) as session:
+        account = Account(name="a")
+        account.entries.add(Entry(amount=2))
+        session.add(account)
+        session.add(Entry(amount=1, account=account))  # added separately, through the backref
+        assert account.id is None
+        stmt = account.entries.select()  # built before the flush gives the key
+        assert [e.amount for e in session.scalars(stmt)] == [1, 2]
+        assert account.id is not None
+
+        other = Account(name="b")
+        session.add(other)
+        insert_stmt = other.entries.insert().values(amount=7)
+        update_stmt = other.entries.update().values(amount=Entry.amount + 1)
+        delete_stmt = other.entries.delete().where(Entry.amount == 8)
+        session.execute(insert_stmt)
+        assert amounts(session, other) == [7]
+        session.execute(update_stmt)
+        assert amounts(session, other) == [8]
+        session.execute(delete_stmt)
+        assert amounts(session, other) == [] and amounts(session, account) == [1, 2]
+
+        tagged = Account(name="c")
+        tagged.tags.add(Tag(name="red"))
+        session.add(tagged)
+        assert [t.name for t in session.scalars(tagged.tags.select())] == ["red"]
+
+        noted = Account(name="d")
+        notes = noted.notes  # the query is made while the parent has no key
+        notes.append(Note(text="n"))
+        session.add(noted)
+        assert [n.text for n in noted.notes] == ["n"] and notes.count() == 1
+
+        parent = Account(name="e", entries=[Entry(amount=4)])
+        session.add(parent)
+        crit = with_parent(parent, Account.entries)
+        assert [e.amount for e in session.scalars(select(Entry).where(crit))] == [4]
+        entry = Entry(amount=5, account=Account(name="g"))
+        session.add(entry)
+        by_entry = select(Account.name).where(Account.entries.contains(entry))
+        assert session.scalars(by_entry).all() == ["g"]
+        owner = Account(name="f")
+        session.add(Entry(amount=6, account=owner))
+        by_owner = select(Entry.amount).where(Entry.account == owner)
+        assert session.scalars(by_owner).all() == [6]
+
+
+def test_statements_of_an_object_do_not_keep_it_alive(engine) -> None:
+    with Session(engine) as session:
+        account = Account(name="a", entries=[Entry(amount=1)])
+        session.add(account)
+        session.commit()
+        assert amounts(session, account) == [1]
+        assert session.execute(account.entries.update().values(amount=2)).rowcount == 1
+        session.execute(select(Entry).where(with_parent(account, Account.entries))).all()
+        ref = weakref.ref(account)
+        session.expunge_all()
+        del account
+        gc.collect()
+        assert ref() is None  # the compiled statements in the cache do not hold it
+
+        later = Account(name="b", entries=[Entry(amount=3)])
+        session.add(later)
+        assert amounts(session, later) == [3]  # the cached form binds the new parent's key
+
+
+@pytest.mark.parametrize("how", ["select", "insert", "dynamic"])
+def test_pending_parent_statements_on_async_sessions(backend, how) -> None:
+    async def main() -> list[int]:
+        engine = create_async_engine(backend.async_url())
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+            async with AsyncSession(engine) as session:
+                account = Account(name="a")
+                session.add(account)
+                if how == "select":
+                    account.entries.add(Entry(amount=2))
+                    session.add(Entry(amount=1, account=account))
+                    return [e.amount for e in await session.scalars(account.entries.select())]
+                if how == "insert":
+                    await session.execute(account.entries.insert().values(amount=3))
+                    return [e.amount for e in await session.scalars(account.entries.select())]
+                account.notes.append(Note(text="n"))
+                stmt = select(Note.id).where(with_parent(account, Account.notes))
+                return [len((await session.scalars(stmt)).all())]
+        finally:
+            await engine.dispose()
+
+    expected = {"select": [1, 2], "insert": [3], "dynamic": [1]}[how]
+    assert asyncio.run(main()) == expected
+
+
+def test_compiled_params_show_the_value_read_at_execution(engine) -> None:
+    with Session(engine) as session:
+        account = Account(name="a")
+        session.add(account)
+        stmt = account.entries.select()
+        session.flush()
+        assert list(stmt.compile(engine).params.values()) == [account.id]

@@ -8,6 +8,7 @@ and the fix.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from athanor.orm.attributes import (
     QueryableAttribute,
     ScalarObjectAttributeImpl,
 )
-from athanor.orm.base import NO_VALUE, _mapper_or_none
+from athanor.orm.base import NO_VALUE, _mapper_or_none, instance_state
 from athanor.orm.collections import collection_factory
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.state import InstanceState
@@ -791,14 +792,7 @@ class _RelationshipComparator:
             if value is None:
                 crit = and_(*[p.is_(None) for p, _ in prop.pairs])
             else:
-                target = value.__dict__
-                tm = prop.mapper
-                crit = and_(
-                    *[
-                        p == BindParameter(None, target.get(tm._col_to_key[t]), p.type, unique=True)
-                        for p, t in prop.pairs
-                    ]
-                )
+                crit = and_(*[p == object_value_bind(value, prop.mapper, t) for p, t in prop.pairs])
             return crit if op is operators.eq else ~crit
         raise sa_exc.InvalidRequestError(
             f"Comparing the relationship {prop} with {op} is not supported yet; compare its "
@@ -833,18 +827,51 @@ class _RelationshipComparator:
             secondary = prop.secondary
             crit = [p == s for p, s in prop.secondary_parent_pairs]
             crit += [
-                s == _value_bind(other, prop.mapper, t) for t, s in prop.secondary_target_pairs
+                s == object_value_bind(other, prop.mapper, t)
+                for t, s in prop.secondary_target_pairs
             ]
             return _exists_from([secondary], crit)
-        return and_(*[p == _value_bind(other, prop.mapper, t) for p, t in prop.pairs])
+        return and_(*[p == object_value_bind(other, prop.mapper, t) for p, t in prop.pairs])
 
 
-def _value_bind(obj: Any, mapper: Mapper, column: ColumnElement) -> BindParameter:
-    """The current value of ``obj``'s attribute for ``column``, as a bound parameter."""
+class _ValueAtExecution:
+    """Reads one attribute of an object when the statement using it executes.
+
+    Criteria built from an object (write-only collection statements, ``with_parent()``,
+    comparisons with an object) send its value as it is after the autoflush, so a pending
+    object's new key is what they bind.  The object is held weakly: the compiled-statement
+    cache keeps the parameters it was first compiled with and must not keep the object alive;
+    once the object is gone, the last value read stands.
+    """
+
+    __slots__ = ("key", "last", "ref")
+
+    def __init__(self, obj: Any, key: str) -> None:
+        self.ref = weakref.ref(obj)
+        self.key = key
+        self.last = obj.__dict__.get(key)
+
+    def __call__(self) -> Any:
+        obj = self.ref()
+        if obj is None:
+            return self.last
+        value = obj.__dict__.get(self.key, NO_VALUE)
+        if value is NO_VALUE:
+            # Expired on a persistent object: load it; never set on a new one: NULL.
+            value = getattr(obj, self.key) if instance_state(obj).key is not None else None
+        self.last = value
+        return value
+
+
+def object_value_bind(obj: Any, mapper: Mapper, column: ColumnElement) -> BindParameter:
+    """``obj``'s value of the attribute for ``column`` as a bound parameter, read when the
+    statement executes."""
     key = mapper._col_to_key.get(column)
     if key is None:
         raise sa_exc.ArgumentError(f"{mapper.class_.__name__} has no attribute for {column}")
-    return BindParameter(None, getattr(obj, key), column.type, unique=True)
+    return BindParameter(
+        None, None, column.type, unique=True, callable_=_ValueAtExecution(obj, key)
+    )
 
 
 def _exists_from(froms: Sequence[Any], criteria: Sequence[ColumnElement]) -> ColumnElement:
@@ -892,8 +919,6 @@ def with_parent(instance: Any, prop: Any, from_entity: Any = None) -> ColumnElem
     """Criteria selecting the objects related to ``instance`` through ``prop``
     (``select(Post).where(with_parent(user, User.posts))``); ``from_entity`` names an alias
     of the target to apply them to."""
-    from athanor.orm.base import instance_state
-
     state = instance_state(instance)
     mapper = state.mapper
     if isinstance(prop, str):
@@ -911,7 +936,9 @@ def with_parent(instance: Any, prop: Any, from_entity: Any = None) -> ColumnElem
 
     if prop.direction == MANYTOMANY:
         secondary = prop.secondary
-        crit = [s == _value_bind(instance, prop.parent, p) for p, s in prop.secondary_parent_pairs]
+        crit = [
+            s == object_value_bind(instance, prop.parent, p) for p, s in prop.secondary_parent_pairs
+        ]
         crit += [far(t) == s for t, s in prop.secondary_target_pairs]
         return _exists_from([secondary], crit)
-    return and_(*[far(t) == _value_bind(instance, prop.parent, p) for p, t in prop.pairs])
+    return and_(*[far(t) == object_value_bind(instance, prop.parent, p) for p, t in prop.pairs])

@@ -18,10 +18,16 @@ from athanor import exc as sa_exc
 from athanor.orm.attributes import _RelationshipImpl
 from athanor.orm.base import class_mapper, instance_state, state_str
 from athanor.orm.query import Query
-from athanor.orm.relationships import MANYTOMANY, MANYTOONE, RelationshipProperty, replace_columns
+from athanor.orm.relationships import (
+    MANYTOMANY,
+    MANYTOONE,
+    RelationshipProperty,
+    object_value_bind,
+    replace_columns,
+)
 from athanor.orm.state import HISTORY_BLANK, History
 from athanor.sql.dml import Delete, Insert, Update, delete, insert, update
-from athanor.sql.elements import BindParameter, ColumnElement, and_
+from athanor.sql.elements import ColumnElement, and_
 from athanor.sql.selectable import Select, select
 
 if TYPE_CHECKING:
@@ -162,21 +168,17 @@ class _CollectionWriter(Generic[_T]):
         return (_writer_for, (type(self.instance), self._prop.key, self.instance))
 
     def _criteria(self) -> ColumnElement:
-        """The WHERE clause selecting the parent's rows of the target table."""
+        """The WHERE clause selecting the parent's rows of the target table (its parameters
+        read the parent's key when the statement executes, after the autoflush)."""
         prop, instance = self._prop, self.instance
-        state = instance_state(instance)
-        values = prop._parent_values(state, instance) or [None] * len(prop.local_columns)
         if prop.direction == MANYTOMANY:
             crit = [
-                sec == value
-                for (_, sec), value in zip(prop.secondary_parent_pairs, values, strict=True)
+                sec == object_value_bind(instance, prop.parent, local)
+                for local, sec in prop.secondary_parent_pairs
             ]
             keys = [(target, sec) for target, sec in prop.secondary_target_pairs]
             return and_(*[target.in_(select(sec).where(and_(*crit))) for target, sec in keys])
-        binds = {
-            col: BindParameter(None, value, col.type)
-            for col, value in zip(prop.local_columns, values, strict=True)
-        }
+        binds = {col: object_value_bind(instance, prop.parent, col) for col in prop.local_columns}
         assert prop.primaryjoin is not None
         criteria: ColumnElement = replace_columns(prop.primaryjoin, binds.get)
         return criteria
@@ -248,14 +250,11 @@ class WriteOnlyCollection(_CollectionWriter[_T]):
                 f"{prop}.insert() is for one-to-many collections; for many-to-many, insert the "
                 f"objects and link them with obj.{prop.key}.add_all(objects)"
             )
-        state = instance_state(self.instance)
-        values = prop._parent_values(state, self.instance) or [None] * len(prop.local_columns)
-        by_local = dict(zip(prop.local_columns, values, strict=True))
         row = {}
         for parent_col, child_col in prop.sync_pairs:
             key = prop.mapper._col_to_key.get(child_col)
             if key is not None:
-                row[key] = by_local.get(parent_col)
+                row[key] = object_value_bind(self.instance, prop.parent, parent_col)
         return insert(prop.mapper.class_).values(**row)
 
     def update(self) -> Update:

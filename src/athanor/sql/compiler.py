@@ -1729,7 +1729,7 @@ class SQLCompiler(Compiled):
         return {
             s.name: _run_default(s.default, None)
             if s.default is not None
-            else extracted[s.index].value
+            else extracted[s.index].effective_value
             if s.index >= 0 and extracted is not None
             else s.value
             for s in self._slots
