@@ -204,10 +204,10 @@ class Operations:
             return []
         found = []
         for column in inspector.get_columns(table_name, schema):
-            type_ = column["type"]
+            type_ = ddl.enum_of(column["type"], self.migration_context.dialect)[0]
             if column_name is not None and column["name"] != column_name:
                 continue
-            if isinstance(type_, sqltypes.Enum) and type_.native_enum and type_.name:
+            if type_ is not None and type_.native_enum and type_.name:
                 found.append((type_.name, type_.schema))
         return found
 

@@ -1127,21 +1127,23 @@ def _native_enums(tables: Iterable[Any], dialect: Any) -> list[Any]:
     found: dict[tuple[str | None, str | None], Any] = {}
     for table in tables:
         for column in table.columns:
-            type_ = _impl(column.type, dialect)
-            if isinstance(type_, sqltypes.ARRAY):  # an array of enums needs the enum type
-                type_ = _impl(type_.item_type, dialect)
-            if isinstance(type_, sqltypes.Enum) and compiler.enum_is_native(type_):
-                schema = type_.schema if type_.schema is not None else table.schema
-                found.setdefault((schema, type_.name), _enum_in_schema(type_, schema))
+            type_, _ = enum_of(column.type, dialect)
+            if type_ is not None and compiler.enum_is_native(type_):
+                found.setdefault((type_.schema, type_.name), type_)
     return list(found.values())
 
 
-def _enum_in_schema(type_: Any, schema: str | None) -> Any:
-    if type_.schema == schema:
-        return type_
-    copy = type_.copy()
-    copy.schema = schema
-    return copy
+def enum_of(type_: Any, dialect: Any) -> tuple[Any, int]:
+    """The :class:`~athanor.types.Enum` a column type stores on ``dialect`` and the number of
+    array dimensions around it (0 for a plain enum column), or ``(None, 0)``."""
+    type_ = _impl(type_, dialect)
+    if isinstance(type_, sqltypes.ARRAY):
+        item = _impl(type_.item_type, dialect)
+        if isinstance(item, sqltypes.Enum):
+            return item, type_.dimensions or 1
+    if isinstance(type_, sqltypes.Enum):
+        return type_, 0
+    return None, 0
 
 
 def _sequences(tables: Iterable[Any]) -> list[Any]:

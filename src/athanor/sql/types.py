@@ -87,6 +87,11 @@ class TypeEngine(Generic[T]):
             cache[key] = impl
         return impl
 
+    def _for_table(self, table: Any) -> TypeEngine:
+        """This type as a column of ``table`` uses it: itself, or (for a named type that takes
+        its schema from the table) the type with that schema."""
+        return self
+
     def _find_impl(self, dialect: Any) -> TypeEngine:
         colspecs: dict[type, type] = getattr(dialect, "colspecs", None) or {}
         for cls in type(self).__mro__:
@@ -516,6 +521,8 @@ class Enum(String):
 
     Members are stored by name; native ENUM types are used where the database has them, and
     elsewhere a CHECK constraint keeps other strings out (``create_constraint=False`` drops it).
+    A PostgreSQL type lives in ``schema``; without it, in the owning table's schema when
+    ``inherit_schema=True``, else in the schema of ``metadata`` or of the table's MetaData.
     """
 
     def __init__(
@@ -551,7 +558,7 @@ class Enum(String):
         self.native_enum = native_enum
         self.create_constraint = create_constraint
         self.validate_strings = validate_strings
-        self.schema = schema
+        self.schema = schema if schema is not None or metadata is None else metadata.schema
         self.values_callable = values_callable
         self.inherit_schema = inherit_schema
         self.metadata = metadata
@@ -561,6 +568,27 @@ class Enum(String):
     @property
     def python_type(self) -> type:
         return self.enum_class if self.enum_class is not None else str
+
+    def _for_table(self, table: Any) -> TypeEngine:
+        """The schema of a named (PostgreSQL) enum type: ``schema=`` when given, the owning
+        table's with ``inherit_schema=True``, else the MetaData's (``MetaData(schema=...)``),
+        else none (the database's search path).  The first table sets it on this type; a
+        table that would put it in another schema gets a copy."""
+        from_table = self.__dict__.get("_schema_from_table", False)
+        if self.inherit_schema:
+            schema = table.schema
+        elif self.schema is not None and not from_table:
+            return self
+        else:
+            schema = table.metadata.schema if table.metadata is not None else None
+        if schema == self.schema:
+            return self
+        target = self.copy() if from_table else self
+        target.__dict__.pop("_ck", None)
+        target.__dict__.pop("_impls", None)
+        target.__dict__["_schema_from_table"] = True
+        target.schema = schema
+        return target
 
     def adapt(self, cls: type[_TE], **kw: Any) -> _TE:
         new = super().adapt(cls, **kw)
@@ -641,6 +669,14 @@ class ARRAY(TypeEngine[list[Any]]):
         self.dimensions = dimensions
         self.zero_indexes = zero_indexes
 
+    def _for_table(self, table: Any) -> TypeEngine:
+        item = self.item_type._for_table(table)
+        if item is self.item_type:
+            return self
+        new = self.copy()
+        new.item_type = item
+        return new
+
     def _each_element(self, proc: Processor) -> Processor:
         """``proc`` applied to every element of an array value: through all nested lists, or
         through ``dimensions`` levels of them when that is set (so list-valued elements stay
@@ -698,6 +734,14 @@ class TypeDecorator(TypeEngine[T]):
         if self.cache_ok is False:
             return (type(self), id(self))
         return (type(self), self.impl_instance._ck)
+
+    def _for_table(self, table: Any) -> TypeEngine:
+        impl = self.impl_instance._for_table(table)
+        if impl is self.impl_instance:
+            return self
+        new = self.copy()
+        new.impl_instance = impl
+        return new
 
     def load_dialect_impl(self, dialect: Any) -> TypeEngine:
         """The type this decorator stores values as on ``dialect`` (``impl`` by default)."""

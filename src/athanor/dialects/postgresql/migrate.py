@@ -63,12 +63,13 @@ class PostgreSQLMigrationImpl(MigrationImpl):
         name: str,
         schema: str | None,
         labels: list[str],
-        columns: list[tuple[str, str, str | None]],
+        columns: list[tuple[str, str, str | None, int]],
     ) -> list[str]:
         """The statements giving enum type ``name`` exactly ``labels`` (PostgreSQL cannot drop
         or reorder labels in place): the type is renamed aside, created again, each column
-        ``(table, column, default)`` converted through text (its default dropped and set
-        again), and the old type dropped.  Rows holding a dropped label make it fail."""
+        ``(table, column, default, array dimensions)`` converted through text (its default
+        dropped and set again), and the old type dropped.  Rows holding a dropped label make
+        it fail.  The tables are in the default schema, the type in ``schema``."""
         aside = f"{name}_old"
         type_ref, aside_ref = self.table(name, schema), self.table(aside, schema)
         literal = self.compiler.literal
@@ -76,13 +77,15 @@ class PostgreSQLMigrationImpl(MigrationImpl):
             f"ALTER TYPE {type_ref} RENAME TO {self.quote(aside)}",
             f"CREATE TYPE {type_ref} AS ENUM ({', '.join(literal(v) for v in labels)})",
         ]
-        for table_name, column_name, default in columns:
-            head = f"ALTER TABLE {self.table(table_name, schema)} ALTER COLUMN "
+        for table_name, column_name, default, dimensions in columns:
+            head = f"ALTER TABLE {self.table(table_name, None)} ALTER COLUMN "
             head += self.quote(column_name)
             if default is not None:
                 statements.append(f"{head} DROP DEFAULT")
             column = self.quote(column_name)
-            statements.append(f"{head} TYPE {type_ref} USING {column}::text::{type_ref}")
+            brackets = "[]" * dimensions
+            new_type = f"{type_ref}{brackets}"
+            statements.append(f"{head} TYPE {new_type} USING {column}::text{brackets}::{new_type}")
             if default is not None:
                 statements.append(f"{head} SET DEFAULT {default}")
         statements.append(f"DROP TYPE {aside_ref}")

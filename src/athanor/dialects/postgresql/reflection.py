@@ -53,10 +53,13 @@ SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
        pg_catalog.col_description(a.attrelid, a.attnum), CAST(t.typtype AS text), t.typname,
        tn.nspname,
        t.oid, pg_catalog.format_type(t.typbasetype, t.typtypmod), t.typnotnull,
-       s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, s.seqcache
+       s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, s.seqcache,
+       CAST(et.typtype AS text), et.typname, etn.nspname, et.oid
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
+LEFT JOIN pg_catalog.pg_type et ON CAST(t.typcategory AS text) = 'A' AND et.oid = t.typelem
+LEFT JOIN pg_catalog.pg_namespace etn ON etn.oid = et.typnamespace
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_depend dep ON a.attidentity <> '' AND dep.refobjid = a.attrelid
      AND dep.refobjsubid = a.attnum AND dep.classid = CAST('pg_catalog.pg_class' AS regclass)
@@ -147,6 +150,11 @@ class _ColumnRow(NamedTuple):
     seqmax: int | None
     seqcycle: bool | None
     seqcache: int | None
+    elem_typtype: str | None
+    """The element type's kind, name, schema and oid, for an array."""
+    elem_typname: str | None
+    elem_typschema: str | None
+    elem_oid: int | None
 
 
 _FK_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
@@ -256,7 +264,7 @@ class PostgreSQLReflection(DialectReflection):
             row = _ColumnRow(*raw)
             column: ReflectedDict = {
                 "name": row.name,
-                "type": self._column_type(connection, row, row.spec, params["schema"]),
+                "type": self._column_type(connection, row, row.spec),
                 "nullable": not row.notnull,
                 "default": None,
                 "autoincrement": False,
@@ -284,18 +292,20 @@ class PostgreSQLReflection(DialectReflection):
             columns.append(column)
         return columns
 
-    def _column_type(
-        self, connection: Any, row: _ColumnRow | None, spec: str, table_schema: str
-    ) -> Any:
+    def _column_type(self, connection: Any, row: _ColumnRow | None, spec: str) -> Any:
         """The athanor type of a column from ``format_type`` text and its pg_type row."""
         if spec.endswith("[]"):
             dimensions = spec.count("[]")
-            item = self._column_type(connection, None, spec[: -2 * dimensions], table_schema)
+            if row is not None and row.elem_typtype == "e":
+                assert row.elem_typname is not None and row.elem_typschema is not None
+                item = self._enum_type(
+                    connection, row.elem_oid, row.elem_typname, row.elem_typschema
+                )
+            else:
+                item = self._column_type(connection, None, spec[: -2 * dimensions])
             return sqltypes.ARRAY(item, dimensions=dimensions if dimensions > 1 else None)
         if row is not None and row.typtype == "e":
-            labels = [r[0] for r in self._fetch(connection, _ENUM_LABELS, oid=row.type_oid)]
-            schema = None if row.typschema == table_schema else row.typschema
-            return sqltypes.Enum(*labels, name=row.typname, schema=schema)
+            return self._enum_type(connection, row.type_oid, row.typname, row.typschema)
         if row is not None and row.typtype == "d":
             spec = row.base_spec
         name, args, rest = parse_type_string(spec)
@@ -306,6 +316,14 @@ class PostgreSQLReflection(DialectReflection):
         if name in ("timestamp", "time", "interval"):
             args = []
         return self._resolve_type(full_name, args, **kw)
+
+    def _enum_type(self, connection: Any, oid: Any, name: str, schema: str) -> Any:
+        """A native enum type with its labels; its schema is None when it is the default
+        schema (as for a model's ``Enum`` without ``schema=``)."""
+        labels = [r[0] for r in self._fetch(connection, _ENUM_LABELS, oid=oid)]
+        if schema == self._schema_or_default(connection, None):
+            return sqltypes.Enum(*labels, name=name)
+        return sqltypes.Enum(*labels, name=name, schema=schema)
 
     def get_pk_constraint(
         self, connection: Any, table_name: str, schema: str | None = None

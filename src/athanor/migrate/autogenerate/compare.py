@@ -33,7 +33,7 @@ from athanor.migrate.autogenerate.ops import (
 )
 from athanor.migrate.util import CommandError
 from athanor.sql import types as sqltypes
-from athanor.sql.ddl import _type_check_name, constraint_kind, sort_tables
+from athanor.sql.ddl import _type_check_name, constraint_kind, enum_of, sort_tables
 from athanor.sql.schema import Column, MetaData, Table
 
 _NO_ACTION = {None, "", "NO ACTION", "RESTRICT"}
@@ -278,11 +278,12 @@ class Comparer:
     def _enum_labels(self, db: Column, model: Column) -> list[MigrateOp]:
         """``ALTER TYPE ... ADD VALUE`` for labels the models add to a PostgreSQL enum type
         (once per type); labels removed or reordered are noted, as PostgreSQL can't."""
-        old_type, new_type = db.type, _impl_type(model.type, self.context.dialect)
+        dialect = self.context.dialect
+        old_type, new_type = enum_of(db.type, dialect)[0], enum_of(model.type, dialect)[0]
         if not (
             self.impl.compiler.supports_native_enum_types
-            and isinstance(old_type, sqltypes.Enum)
-            and isinstance(new_type, sqltypes.Enum)
+            and old_type is not None
+            and new_type is not None
             and new_type.native_enum
             and new_type.name is not None
             and old_type.name == new_type.name
@@ -312,18 +313,16 @@ class Comparer:
                 ops.append(AddEnumValueOp(new_type.name, label, before, after, new_type.schema))
         return ops
 
-    def _enum_columns(self, type_: Any) -> list[tuple[str, str, str | None]]:
-        """The ``(table, column, default)`` of the database's columns of enum ``type_``."""
+    def _enum_columns(self, type_: Any) -> list[tuple[str, str, str | None, int]]:
+        """The ``(table, column, default, array dimensions)`` of the database's columns of
+        enum ``type_`` or of arrays of it."""
         found = []
         for table in self._reflect().values():
             for column in table.columns:
-                other = column.type
-                if (
-                    isinstance(other, sqltypes.Enum)
-                    and other.name == type_.name
-                    and other.schema == type_.schema
-                ):
-                    found.append((table.name, column.name, _default_text(column.server_default)))
+                other, dimensions = enum_of(column.type, self.context.dialect)
+                if other is not None and other.name == type_.name and other.schema == type_.schema:
+                    default = _default_text(column.server_default)
+                    found.append((table.name, column.name, default, dimensions))
         return found
 
     def _compare_column(self, table: str, model: Column, db: Column) -> AlterColumnOp:

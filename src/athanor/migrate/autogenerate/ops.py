@@ -45,7 +45,14 @@ class Renderer:
             extra = f", name={type_.name!r}" if type_.name else ""
             if not type_.native_enum:
                 extra += ", native_enum=False"
+            if type_.inherit_schema:
+                extra += ", inherit_schema=True"
+            elif type_.schema is not None:
+                extra += f", schema={type_.schema!r}"
             return f"sa.Enum({labels}{extra})"
+        if isinstance(type_, sqltypes.ARRAY):
+            extra = f", dimensions={type_.dimensions}" if type_.dimensions else ""
+            return f"sa.ARRAY({self.type(type_.item_type)}{extra})"
         text = repr(type_)
         if module.startswith("athanor.dialects."):
             dialect = module.split(".")[2]
@@ -446,12 +453,13 @@ class AddEnumValueOp(MigrateOp):
 class ReplaceEnumOp(MigrateOp):
     """A PostgreSQL enum type whose labels are removed or reordered, replaced by a new type
     (see :meth:`~athanor.dialects.postgresql.migrate.PostgreSQLMigrationImpl.
-    replace_enum_type`); ``columns`` are the ``(table, column, default)`` that use it."""
+    replace_enum_type`); ``columns`` are the ``(table, column, default, array dimensions)``
+    that use it."""
 
     type_name: str
     old: list[str]
     new: list[str]
-    columns: list[tuple[str, str, str | None]]
+    columns: list[tuple[str, str, str | None, int]]
     schema: str | None = None
 
     def reverse(self) -> MigrateOp:
