@@ -868,12 +868,16 @@ def _operate(
                 else coerce_bind(value, None)
             )
             return JSONIndex(left.self_group(op), index, left.type)
-        return BinaryExpression(
-            left.self_group(op),
-            coerce_bind(value, None),
-            op,
-            getattr(left.type, "item_type", sqltypes.NULLTYPE),
+        if isinstance(left.type, sqltypes.ARRAY):
+            value, result_type = left.type._index(value)
+        else:
+            result_type = getattr(left.type, "item_type", sqltypes.NULLTYPE)
+        index = (
+            ClauseList(value.start, value.stop, operator=operators.slice_op)
+            if isinstance(value, slice)
+            else coerce_bind(value, None)
         )
+        return BinaryExpression(left.self_group(op), index, op, result_type)
     if value is None or (isinstance(value, bool) and op in (operators.is_, operators.is_not)):
         if op is operators.eq or op is operators.is_:
             return BinaryExpression(

@@ -106,6 +106,8 @@ comma_op = Operator("comma_op", ", ", 0)
 collate = Operator("collate", "COLLATE", _P_COLLATE)
 json_getitem_op = Operator("json_getitem_op", "->", _P_COLLATE)
 getitem = Operator("getitem", "[]", _P_COLLATE)
+slice_op = Operator("slice_op", ":", 0)
+"""Between the bounds of an array slice, ``array[2 : 3]``."""
 
 # Unary operators (prefix or postfix modifiers).
 inv = Operator("inv", "NOT", _P_NOT)

@@ -677,20 +677,24 @@ class ARRAY(TypeEngine[list[Any]]):
         new.item_type = item
         return new
 
-    def _each_element(self, proc: Processor) -> Processor:
+    def _each_element(self, proc: Processor | None, container: type = list) -> Processor:
         """``proc`` applied to every element of an array value: through all nested lists, or
         through ``dimensions`` levels of them when that is set (so list-valued elements stay
-        whole)."""
+        whole); each level is built as ``container`` (tuples for ``as_tuple=True``)."""
         levels = self.dimensions
 
         def walk(value: Any, level: int) -> Any:
             if value is None:
                 return None
             deeper = levels is None or level + 1 < levels
-            return [
-                walk(item, level + 1) if deeper and isinstance(item, (list, tuple)) else proc(item)
+            return container(
+                walk(item, level + 1)
+                if deeper and isinstance(item, (list, tuple))
+                else item
+                if proc is None
+                else proc(item)
                 for item in value
-            ]
+            )
 
         return lambda value: walk(value, 0)
 
@@ -700,7 +704,28 @@ class ARRAY(TypeEngine[list[Any]]):
 
     def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
         item = self.item_type.dialect_impl(dialect).result_processor(dialect, coltype)
+        if self.as_tuple:
+            return self._each_element(item, tuple)
         return None if item is None else self._each_element(item)
+
+    def _index(self, index: Any) -> tuple[Any, TypeEngine]:
+        """``array[index]``: the index as sent (one more with ``zero_indexes=True``, for both
+        bounds of a slice) and the type of the result: an element, an array of one dimension
+        less, or this type for a slice."""
+        shift = 1 if self.zero_indexes else 0
+        if isinstance(index, slice):
+            if index.start is None or index.stop is None or index.step is not None:
+                raise exc.ArgumentError(
+                    f"An array slice needs both bounds and no step, as in array[1:3]; got {index}"
+                )
+            if shift:
+                index = slice(index.start + shift, index.stop + shift)
+            return index, self
+        if shift:
+            index = index + shift
+        if self.dimensions is not None and self.dimensions > 1:
+            return index, self.adapt(type(self), dimensions=self.dimensions - 1)
+        return index, self.item_type
 
 
 class TypeDecorator(TypeEngine[T]):

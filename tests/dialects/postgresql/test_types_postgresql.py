@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from athanor.dialects import postgresql
 from athanor.engine import Engine, create_engine
+from athanor.exc import ArgumentError
 from athanor.ext.asyncio import create_async_engine
 from athanor.sql import (
     JSON,
@@ -25,6 +26,7 @@ from athanor.sql import (
     Numeric,
     String,
     Table,
+    TypeDecorator,
     Uuid,
     insert,
     select,
@@ -152,3 +154,88 @@ def test_enum_arrays_read_back_as_lists(backend: Backend, driver: str) -> None:
         await engine.dispose()
 
     asyncio.run(run())
+
+
+class MoodName(TypeDecorator[str]):
+    """Stores a mood by its enum type and reads it back upper-cased."""
+
+    impl = Enum(Mood, name="pg_mood_named")
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else Mood[value.lower()]
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else value.name.upper()
+
+
+@pytest.mark.backends("postgresql")
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg_async", "asyncpg"])
+def test_array_options_and_decorated_enum_arrays(backend: Backend, driver: str) -> None:
+    """An array of a TypeDecorator over a native enum reads back through the decorator;
+    ``as_tuple=True`` gives (nested) tuples; ``zero_indexes=True`` shifts indexes and both
+    bounds of slices by one, so ``[0]`` is the first element."""
+    metadata = MetaData()
+    table = Table(
+        "pg_array_options",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("named", postgresql.ARRAY(MoodName())),
+        Column("pair", postgresql.ARRAY(Integer, as_tuple=True, dimensions=2)),
+        Column("flat", postgresql.ARRAY(String(5), as_tuple=True)),
+        Column("zero", postgresql.ARRAY(Integer, zero_indexes=True)),
+        Column("one", postgresql.ARRAY(Integer)),
+    )
+    row = {
+        "id": 1,
+        "named": ["HAPPY", None, "sad"],
+        "pair": [[1, 2], [3, 4]],
+        "flat": ["a", "b"],
+        "zero": [10, 20, 30],
+        "one": [10, 20, 30],
+    }
+    query = select(
+        table.c.named,
+        table.c.pair,
+        table.c.flat,
+        table.c.zero[0],
+        table.c.one[1],
+        table.c.zero[1:2],
+        table.c.one[2:3],
+        table.c.pair[1:1],
+    )
+    expected = (["HAPPY", None, "SAD"], ((1, 2), (3, 4)), ("a", "b"), 10, 10, [20, 30], [20, 30])
+    url = backend.url.replace("postgresql://", f"postgresql+{driver}://", 1)
+
+    def check(found: Any) -> None:
+        assert tuple(found)[:7] == expected
+        assert tuple(found)[7] == ((1, 2),)  # a slice is an array of the same type
+
+    if driver == "psycopg":
+        engine = create_engine(url)
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(insert(table), [row])
+            check(conn.execute(query).one())
+        engine.dispose()
+        return
+
+    async def run() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+            await conn.execute(insert(table), [row])
+            check((await conn.execute(query)).one())
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_array_slices_need_both_bounds() -> None:
+    column = Column("a", postgresql.ARRAY(Integer, zero_indexes=True))
+    assert str(column[0:2].compile(dialect=dialect)) == "a[%(param_1)s : %(param_2)s]"
+    assert column[0:2].compile(dialect=dialect).params == {"param_1": 1, "param_2": 3}
+    with pytest.raises(ArgumentError, match="both bounds"):
+        column[:2]
+    grid = Column("g", postgresql.ARRAY(Integer, dimensions=2))
+    assert grid[1].type.dimensions == 1 and grid[1][2].type._type_affinity is Integer

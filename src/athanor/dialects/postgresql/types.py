@@ -112,7 +112,9 @@ class _ARRAY(ARRAY):
 
     def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
         elements = super().result_processor(dialect, coltype)
-        item = self.item_type.dialect_impl(dialect)
+        item = self.item_type
+        while isinstance(item, sqltypes.TypeDecorator):  # one over an enum is an enum too
+            item = item.load_dialect_impl(dialect)
         if not (isinstance(item, sqltypes.Enum) and item.native_enum):
             return elements
 
