@@ -126,3 +126,75 @@ def test_drop_auto_increment_primary_key_with_op(backend) -> None:
     finally:
         engine.dispose()
     assert key == ["id", "region"]
+
+
+OFFLINE_HEAD = '''
+import athanor as sa
+from athanor.migrate import op
+
+revision = "{revision}"
+down_revision = {down}
+'''
+
+OFFLINE_CREATE = """
+def upgrade() -> None:
+    op.create_table(
+        "pk_items",
+        sa.Column("id", sa.Integer(), primary_key=True, comment="row id"),
+        sa.Column("region", sa.String(10), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("pk_items")
+"""
+
+OFFLINE_WIDEN = """
+def upgrade() -> None:
+    op.drop_constraint("pk_items_pkey", "pk_items", type_="primary")
+    op.create_primary_key("pk_items_pkey", "pk_items", ["id", "region"])
+
+
+def downgrade() -> None:
+    op.drop_constraint("pk_items_pkey", "pk_items", type_="primary")
+    op.create_primary_key("pk_items_pkey", "pk_items", ["id"])
+    op.alter_column("pk_items", "id", existing_type=sa.Integer(), autoincrement=True)
+"""
+
+
+@pytest.mark.backends("mysql")
+def test_drop_auto_increment_primary_key_offline(backend, tmp_path: Path) -> None:
+    """With --sql no database says the key's column is AUTO_INCREMENT, but the run created the
+    table: AUTO_INCREMENT is taken off first (keeping the comment), so MariaDB accepts the
+    script; the script of the downgrade, which puts it back, runs too."""
+    from migrate.migrate_project import init_project
+    from migrate.test_batch_offline import _run_script
+
+    project = init_project(tmp_path, backend.url)
+    project.write(
+        "migrations/versions/create.py",
+        OFFLINE_HEAD.format(revision="create", down=None) + OFFLINE_CREATE,
+    )
+    project.write(
+        "migrations/versions/widen.py",
+        OFFLINE_HEAD.format(revision="widen", down='"create"') + OFFLINE_WIDEN,
+    )
+    result = project.run("upgrade", "head", "--sql")
+    assert result.returncode == 0, result.stderr
+    sql = result.stdout
+    modify = "ALTER TABLE pk_items MODIFY id INTEGER NOT NULL COMMENT 'row id';"
+    assert sql.index(modify) < sql.index("ALTER TABLE pk_items DROP PRIMARY KEY"), sql
+    _run_script(project.url, sql)
+    engine = sa.create_engine(project.url)
+    try:
+        inspector = sa.inspect(engine)
+        assert inspector.get_pk_constraint("pk_items")["constrained_columns"] == ["id", "region"]
+        columns = {c["name"]: c for c in inspector.get_columns("pk_items")}
+        assert columns["id"]["autoincrement"] is False and columns["id"]["comment"] == "row id"
+    finally:
+        engine.dispose()
+
+    result = project.run("downgrade", "widen:create", "--sql")
+    assert result.returncode == 0, result.stderr
+    _run_script(project.url, result.stdout)
+    assert _autoincrement(backend.url) == {"key": ["id"], "id": True}

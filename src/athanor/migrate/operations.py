@@ -136,6 +136,7 @@ class Operations:
         self._stub_referred(table)
         self._create_enum_types(table)
         self.migration_context.execute(ddl.CreateTable(table))
+        self._offline_autoincrement(table_name, table.schema, table.autoincrement_column)
         compiler = self.impl.compiler
         if compiler.supports_comments and not compiler.inline_comments:
             if table.comment is not None:
@@ -179,8 +180,21 @@ class Operations:
                 continue
             self.migration_context.execute(ddl.CreateEnumType(enum_type))
 
+    def _offline_autoincrement(
+        self, table_name: str, schema: str | None, column: Column | None, known: bool = True
+    ) -> None:
+        """Note, with ``--sql``, the table's AUTO_INCREMENT column as this run defines it (or
+        forget the table when ``known`` is False), for dropping its primary key later."""
+        context = self.migration_context
+        if context.as_sql and self.impl.autoincrement_needs_key:
+            if known:
+                context.offline_autoincrement[(schema, table_name)] = column
+            else:
+                context.offline_autoincrement.pop((schema, table_name), None)
+
     def drop_table(self, table_name: str, schema: str | None = None, **kw: Any) -> None:
         """``DROP TABLE``; on PostgreSQL the native enum types only this table used go too."""
+        self._offline_autoincrement(table_name, schema, None, known=False)
         enum_types = self._enum_types_of(table_name, schema)
         self.migration_context.execute(ddl.DropTable(Table(table_name, MetaData(), schema=schema)))
         self._drop_unused_enum_types(enum_types)
@@ -215,6 +229,7 @@ class Operations:
         self, old_table_name: str, new_table_name: str, schema: str | None = None
     ) -> None:
         """``ALTER TABLE old RENAME TO new``."""
+        self._offline_autoincrement(old_table_name, schema, None, known=False)
         self._run(self.impl.rename_table(old_table_name, new_table_name, schema))
 
     # --- columns ----------------------------------------------------------------------------
@@ -326,6 +341,16 @@ class Operations:
         replaced = self._enum_type_change(change)
         self._run(self.impl.alter_column(change))
         self._drop_unused_enum_types(replaced)
+        if autoincrement is not None:
+            type_ = change.final("type_")
+            self._offline_autoincrement(
+                table_name,
+                schema,
+                Column(change.final_name, type_, comment=change.final("comment"))
+                if autoincrement
+                else None,
+                known=not autoincrement or type_ is not None,
+            )
 
     def _enum_type_change(self, change: ColumnChange) -> list[tuple[str, str | None]]:
         """For a column becoming a native enum (PostgreSQL): the type is created first and the
@@ -539,9 +564,23 @@ class Operations:
 
     def _drop_autoincrement(self, table_name: str, schema: str | None) -> None:
         """MySQL refuses to drop a primary key whose column is AUTO_INCREMENT (such a column
-        must be a key): take AUTO_INCREMENT off the column first, keeping the rest of it."""
+        must be a key): take AUTO_INCREMENT off the column first, keeping the rest of it.
+        With ``--sql`` the column is known only if this run defined the table (created it,
+        or altered the column's ``autoincrement``); for another table the key is dropped as
+        written, as there is no database to ask."""
         inspector = self._inspector()
         if inspector is None:
+            column = self.migration_context.offline_autoincrement.get((schema, table_name))
+            if column is not None:
+                self.alter_column(
+                    table_name,
+                    column.name,
+                    schema=schema,
+                    existing_type=column.type,
+                    existing_nullable=False,
+                    existing_comment=column.comment,
+                    autoincrement=False,
+                )
             return
         primary = inspector.get_pk_constraint(table_name, schema)["constrained_columns"]
         for info in inspector.get_columns(table_name, schema):

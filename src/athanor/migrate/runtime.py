@@ -90,6 +90,9 @@ class MigrationContext:
             schema=opts.get("version_table_schema"),
         )
         self._start_heads: tuple[str, ...] = tuple(opts.get("starting_heads") or ())
+        self.offline_autoincrement: dict[tuple[str | None, str], Column | None] = {}
+        """With ``as_sql``: the AUTO_INCREMENT column (None for none) of each table whose
+        definition this run gave, as there is no database to ask (MySQL/MariaDB)."""
         self._external_transaction = False
         self._version_table_exists = False
 
