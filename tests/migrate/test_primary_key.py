@@ -128,13 +128,13 @@ def test_drop_auto_increment_primary_key_with_op(backend) -> None:
     assert key == ["id", "region"]
 
 
-OFFLINE_HEAD = '''
+OFFLINE_HEAD = """
 import athanor as sa
 from athanor.migrate import op
 
 revision = "{revision}"
 down_revision = {down}
-'''
+"""
 
 OFFLINE_CREATE = """
 def upgrade() -> None:

@@ -163,3 +163,17 @@ def test_inherited_attributes_belong_to_the_subclass() -> None:
     tables, whole = select(waiter.tables, waiter).column_descriptions
     assert (tables["name"], tables["aliased"], tables["entity"]) == ("tables", True, waiter)
     assert whole == {"name": "w", "type": Waiter, "aliased": True, "expr": waiter, "entity": waiter}
+
+
+def test_core_columns_of_a_mapped_table_have_no_entity() -> None:
+    books = Book.__table__
+    core, mapped = select(books.c.author_id, Book.author_id).column_descriptions
+    assert core == {
+        "name": "author_id",
+        "type": core["type"],
+        "aliased": False,
+        "expr": books.c.author_id,
+        "entity": None,
+    }
+    assert mapped["entity"] is Book and mapped["expr"] is Book.author_id
+    assert Session().query(books.c.id).column_descriptions[0]["entity"] is None

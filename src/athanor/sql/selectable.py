@@ -971,9 +971,10 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
                 from_ = next(iter(col._from_objects), None)
                 key = getattr(col, "_proxy_name", None)
                 # The columns of an ORM alias belong to the alias's entity, which describes
-                # what it hands out; those of a mapped table to its class's.
+                # what it hands out; expressions over a mapped table's columns to its class's
+                # (a column of the table selected as itself is a Core column of no entity).
                 owner = getattr(from_, "_aliased_entity", None)
-                if owner is None:
+                if owner is None and not (origin is col and getattr(col, "table", None) is from_):
                     owner = getattr(from_, "_mapped_entity", from_)
                 describe_column = getattr(owner, "_describe_column", None)
                 if describe_column is not None:
