@@ -469,7 +469,7 @@ class Column(ColumnClause[T]):
         if self.key is None:
             self.key = self.name
         self.table = table
-        self.type = self.type._for_table(table)
+        self._type = self._type._for_table(table)
         if isinstance(self.default, Sequence):
             self.default._set_table(table)
         if self.index:
