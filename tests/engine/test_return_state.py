@@ -15,8 +15,9 @@ import pytest
 
 from athanor import create_engine, event, text
 from athanor.engine import Engine
+from athanor.exc import IntegrityError
 from athanor.ext.asyncio import create_async_engine
-from athanor.orm import Session
+from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column
 from athanor.util.concurrency import greenlet_spawn
 from backends import Backend, iter_names, open_backend, settled
 
@@ -407,6 +408,46 @@ def test_session_whose_begin_fails_returns_its_connection(target: Target) -> Non
         return checked_out, len(errors), qty
 
     assert target.run(body, pool_size=1, max_overflow=0, pool_timeout=5) == (0, 2, 10)
+    assert target.open_transactions() == 0
+
+
+class _ItemBase(DeclarativeBase):
+    pass
+
+
+class _Item(_ItemBase):
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[int | None] = mapped_column()
+    qty: Mapped[int | None] = mapped_column()
+
+
+def test_failed_one_object_flush_returns_a_clean_connection(target: Target) -> None:
+    """A one-object flush (the INSERT goes straight to the cursor when nobody listens) fails
+    on a duplicate key: the error is the driver's, wrapped with the statement; the transaction
+    is rolled back and the connection goes back holding no transaction and no lock, so another
+    session's write is not blocked and the next one-object commit goes through."""
+
+    def body(engine: Engine) -> tuple[int, int, int]:
+        assert not engine.dispatch.before_cursor_execute and not engine.dispatch.handle_error
+        with Session(engine) as session:
+            session.add(_Item(id=1, owner=1, qty=1))
+            with pytest.raises(IntegrityError) as failure:
+                session.commit()
+            assert "INSERT INTO items" in str(failure.value.statement)
+            session.rollback()
+        open_after = target.open_transactions()
+        target.other_session(target.write_row_sql())
+        with Session(engine) as session:
+            session.add(_Item(id=2, owner=2, qty=5))
+            session.commit()
+            qty = session.get(_Item, 1).qty  # type: ignore[union-attr]
+        return open_after, engine.pool.checkedout(), qty
+
+    open_after, checked_out, qty = target.run(body, pool_size=1, max_overflow=0, pool_timeout=5)
+    assert (open_after, checked_out, qty) == (0, 0, 11)
+    assert target.count_elsewhere() == 2
     assert target.open_transactions() == 0
 
 

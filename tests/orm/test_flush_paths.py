@@ -125,6 +125,76 @@ def test_one_new_object_gets_its_key_with_or_without_returning(engine: Any, back
     assert _stored(engine, Plain) == [(key, "a"), (key + 1, "b")]
 
 
+def test_one_object_flushes_without_listeners_store_what_they_report(engine: Any) -> None:
+    """With no connection event listened to, a one-object INSERT goes straight to the cursor:
+    generated keys, server defaults and given keys come out as on the general path."""
+    assert not engine.dispatch.before_cursor_execute and not engine.dispatch.after_execute
+    with Session(engine) as session:
+        plain = Plain(name="quiet")
+        session.add(plain)
+        session.flush()
+        plain_key = plain.id
+        stamped = Stamped(name="s")
+        session.add(stamped)
+        session.commit()
+        session.add(Named(code="n1", plain_id=plain_key))
+        session.commit()
+        assert session.get(Plain, plain_key) is plain
+        assert (stamped.id, stamped.status) == (1, "new")
+    assert _stored(engine, Plain) == [(plain_key, "quiet")]
+    assert _stored(engine, Stamped) == [(1, "s", "new")]
+    assert _stored(engine, Named) == [("n1", plain_key)]
+
+
+def test_connection_events_fire_for_a_one_object_flush(engine: Any) -> None:
+    """A connection listener sends the one-object INSERT through execute(): each event fires
+    once, with the statement, its execution context and its result."""
+    seen: list[tuple[str, Any]] = []
+
+    def before_execute(conn: Any, clause: Any, multiparams: Any, params: Any, opts: Any) -> None:
+        seen.append(("before_execute", dict(params)))
+
+    def after_execute(conn: Any, clause: Any, mp: Any, p: Any, opts: Any, result: Any) -> None:
+        seen.append(("after_execute", result.context.isinsert))
+
+    def before_cursor(
+        conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: Any
+    ) -> Any:
+        seen.append(("before_cursor_execute", sql.split(maxsplit=1)[0]))
+
+    def after_cursor(conn: Any, cur: Any, sql: str, params: Any, context: Any, many: Any) -> Any:
+        seen.append(("after_cursor_execute", context.isinsert))
+
+    listeners = [
+        ("before_execute", before_execute),
+        ("after_execute", after_execute),
+        ("before_cursor_execute", before_cursor),
+        ("after_cursor_execute", after_cursor),
+    ]
+    for name, fn in listeners:
+        event.listen(engine, name, fn)
+    try:
+        with Session(engine) as session:
+            obj = Plain(name="heard")
+            session.add(obj)
+            session.commit()
+            key = obj.id
+    finally:
+        for name, fn in listeners:
+            event.remove(engine, name, fn)
+    assert seen == [
+        ("before_execute", {"name": "heard"}),
+        ("before_cursor_execute", "INSERT"),
+        ("after_cursor_execute", True),
+        ("after_execute", True),
+        ("before_execute", {}),
+        ("before_cursor_execute", "SELECT"),
+        ("after_cursor_execute", False),
+        ("after_execute", False),
+    ]
+    assert _stored(engine, Plain) == [(key, "heard")]
+
+
 def test_several_new_objects_get_keys_in_order_from_one_statement(engine: Any) -> None:
     log = StatementLog(engine)
     with Session(engine) as session:

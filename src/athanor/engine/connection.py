@@ -27,6 +27,7 @@ from athanor.util.typevars import TP
 if TYPE_CHECKING:
     from athanor.engine.default import DefaultDialect
     from athanor.engine.engine import Engine
+    from athanor.engine.row import Row
     from athanor.pool import PoolProxiedConnection
 
 _T = TypeVar("_T")
@@ -410,14 +411,7 @@ class Connection:
             else:
                 steps = compiled.prepare_many(extracted, parameters)
         except exc.StatementError as error:
-            if error.statement is None:
-                # Missing values are found while binding: show what was run and with what.
-                if parameters is None or isinstance(parameters, Mapping):
-                    error.statement = compiled.sql_for(parameters)
-                else:
-                    error.statement = compiled.sql_for(parameters[0], many=True)
-                error.params = parameters
-                error.hide_parameters = self.engine.hide_parameters
+            self._describe_bind_error(error, compiled, parameters)
             raise
         if parameters is None or isinstance(parameters, Mapping):
             context = ExecutionContext(
@@ -432,6 +426,81 @@ class Connection:
             for fn in dispatch.after_execute:
                 fn(self, statement, multiparams, params, options, result)
         return result
+
+    def _describe_bind_error(
+        self, error: exc.StatementError, compiled: Any, parameters: ExecuteParams
+    ) -> None:
+        """Missing values are found while binding: show what was run and with what."""
+        if error.statement is not None:
+            return
+        if parameters is None or isinstance(parameters, Mapping):
+            error.statement = compiled.sql_for(parameters)
+        else:
+            error.statement = compiled.sql_for(parameters[0], many=True)
+        error.params = parameters
+        error.hide_parameters = self.engine.hide_parameters
+
+    def _insert_row(
+        self, statement: ClauseElement, parameters: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...] | None, Row | None]:
+        """Run a one-row INSERT for the ORM's flush: the inserted primary key and the row its
+        RETURNING gives (None when it returns nothing).
+
+        Straight to the cursor, without an ExecutionContext or a CursorResult, when no
+        connection event listens, nothing is logged and no execution option applies; else
+        through :meth:`execute`, so that listeners see exactly what they always did.
+        """
+        dispatch = self._dispatch
+        if (
+            self._execution_options
+            or statement._execution_options
+            or self._echo
+            or dispatch.before_execute
+            or dispatch.after_execute
+            or dispatch.before_cursor_execute
+            or dispatch.after_cursor_execute
+            or dispatch.handle_error
+        ):
+            return self._insert_row_executed(statement, parameters)
+        dialect = self.dialect
+        compiled, extracted = compile_cached(statement, dialect, self.engine._compiled_cache)
+        if compiled.returns_hidden:  # the engine reads RETURNING itself: the general path
+            return self._insert_row_executed(statement, parameters)
+        try:
+            sql, driver_params = compiled.prepare(extracted, parameters)
+        except exc.StatementError as error:
+            self._describe_bind_error(error, compiled, parameters)
+            raise
+        cursor, _ = self._cursor_for(_EMPTY)
+        try:
+            if self._begin_pending:
+                self._emit_pending_begin(sql)
+            if driver_params:
+                dialect.do_execute(cursor, sql, driver_params)
+            else:
+                dialect.do_execute_no_params(cursor, sql)
+            row = None
+            description = cursor.description
+            if description is not None:
+                raw_rows = cursor.fetchall()
+                if raw_rows:
+                    row = _result_metadata(compiled, description).make_row(raw_rows[0])
+            lastrowid = getattr(cursor, "lastrowid", None)
+        except BaseException as error:
+            self._close_cursor_quietly(cursor)
+            if isinstance(error, dialect.dbapi_error):
+                raise self._handle_error(error, sql, driver_params, cursor) from error
+            raise
+        self._release_cursor(cursor)
+        return compiled.inserted_primary_key(driver_params, lastrowid, None), row
+
+    def _insert_row_executed(
+        self, statement: ClauseElement, parameters: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...] | None, Row | None]:
+        """:meth:`_insert_row` through :meth:`execute` and its result."""
+        result = self.execute(statement, parameters)
+        row = result.first() if result.returns_rows else None
+        return result._inserted_primary_key, row
 
     @overload
     def scalar(

@@ -533,12 +533,17 @@ class UOWTransaction:
             start = end
             missing_pk, wanted, plain, returning, by_lastrowid, given = _insert_shape(mapper, shape)
             if wanted and can_return and not (by_lastrowid and has_lastrowid and len(group) == 1):
-                result = connection.execute(returning, params if len(params) > 1 else params[0])
                 col_keys = [mapper._col_to_key.get(col) for col in wanted]
                 generated = [k for k in col_keys if k is not None]  # shared: never mutated
                 only = generated[0] if len(col_keys) == 1 and generated else None
-                # One value read back (a generated key): values, not rows.
-                returned: list[Any] = result.scalars().all() if only else result.all()
+                returned: list[Any]
+                if len(params) == 1:
+                    _, row = connection._insert_row(returning, params[0])
+                    returned = [] if row is None else [row[0] if only else row]
+                else:
+                    result = connection.execute(returning, params)
+                    # One value read back (a generated key): values, not rows.
+                    returned = result.scalars().all() if only else result.all()
                 if len(returned) != len(group):
                     raise orm_exc.FlushError(
                         f"INSERT into {table.name!r} returned {len(returned)} rows for "
@@ -560,8 +565,8 @@ class UOWTransaction:
                 self._inserted_rows(mapper, group, last, given.union(generated))
             elif missing_pk:
                 for row_params, (state, obj) in zip(params, group, strict=True):
-                    result = connection.execute(plain, row_params)
-                    pk = result.inserted_primary_key
+                    pk, _ = connection._insert_row(plain, row_params)
+                    assert pk is not None  # a compiled INSERT knows where its key comes from
                     generated = []
                     for col, value in zip(mapper.primary_key, pk, strict=True):
                         key = mapper._col_to_key[col]
@@ -571,7 +576,10 @@ class UOWTransaction:
                     self._record_inserted([(state, obj)], generated, last)
                     self._inserted_rows(mapper, [(state, obj)], last, given.union(generated))
             else:
-                connection.execute(plain, params if len(params) > 1 else params[0])
+                if len(params) == 1:
+                    connection._insert_row(plain, params[0])
+                else:
+                    connection.execute(plain, params)
                 self._record_inserted(group, None, last)
                 self._inserted_rows(mapper, group, last, given)
 
