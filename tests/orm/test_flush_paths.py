@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from tests.orm.orm_models import StatementLog
 
-from athanor import ForeignKey, String, create_engine, event, select, text
-from athanor.exc import IntegrityError
+from athanor import ForeignKey, String, create_engine, event, inspect, select, text
+from athanor.exc import IntegrityError, PendingRollbackError
 from athanor.orm import (
     DeclarativeBase,
     Mapped,
@@ -371,6 +371,55 @@ def test_mapper_listeners_fire_for_a_one_object_flush(engine: Any) -> None:
         event.remove(Plain, "before_insert", before)
         event.remove(Plain, "after_insert", after)
     assert seen == [("before_insert", None), ("after_insert", key)]
+
+
+def test_flush_events_of_a_one_object_commit(engine: Any) -> None:
+    """Flush events listened to take a one-object flush through the unit of work: each fires
+    once, in order, and sees the object pending, then persistent."""
+    seen: list[tuple[str, Any]] = []
+    session = Session(engine)
+    obj = Plain(name="flushed")
+
+    def record(name: str) -> Any:
+        return lambda *args: seen.append((name, obj in session.new))
+
+    names = ("before_flush", "after_flush", "pending_to_persistent", "after_flush_postexec")
+    for name in names:
+        event.listen(session, name, record(name))
+    with session:
+        session.add(obj)
+        session.commit()
+        key = obj.id
+    assert seen == [
+        ("before_flush", True),
+        ("after_flush", True),
+        ("pending_to_persistent", False),
+        ("after_flush_postexec", False),
+    ]
+    assert _stored(engine, Plain) == [(key, "flushed")]
+
+
+def test_failed_one_object_flush_rolls_back_and_the_session_works_again(engine: Any) -> None:
+    """A one-object flush without listeners fails: the object stays pending without a key,
+    the session wants rollback() first, and after it the next one-object commit succeeds."""
+    with Session(engine) as session:
+        session.add(Named(code="dup"))
+        session.commit()
+    session = Session(engine)
+    dup = Named(code="dup")
+    session.add(dup)
+    with pytest.raises(IntegrityError):
+        session.flush()
+    assert dup in session.new
+    with pytest.raises(PendingRollbackError):
+        session.commit()
+    session.rollback()
+    assert dup not in session and inspect(dup).key is None
+    assert engine.pool.checkedout() == 0
+    session.add(Named(code="fresh"))
+    session.commit()
+    session.close()
+    assert _stored(engine, Named) == [("dup", None), ("fresh", None)]
 
 
 def test_session_transaction_events_of_a_one_object_commit(engine: Any) -> None:

@@ -42,7 +42,7 @@ from athanor.orm.loading import (
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import session_mode
 from athanor.orm.state import IdentityMap, InstanceState, expire_states
-from athanor.orm.unitofwork import UOWTransaction
+from athanor.orm.unitofwork import UOWTransaction, flush_new_object
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
 from athanor.sql.elements import ClauseElement
@@ -700,7 +700,22 @@ class Session(EventTarget):
             self._flushing = False
 
     def _flush(self, objects: Sequence[Any] | None) -> None:
-        if self.dispatch.before_flush:
+        dispatch = self.dispatch
+        new = self._new
+        if (
+            len(new) == 1
+            and not self._deleted
+            and not self.identity_map._modified
+            and not (
+                dispatch.before_flush
+                or dispatch.after_flush
+                or dispatch.after_flush_postexec
+                or dispatch.pending_to_persistent
+            )
+            and self._flush_new_object(new)
+        ):
+            return
+        if dispatch.before_flush:
             self._fire("before_flush", self, None, objects)
         uow = UOWTransaction(self)
         uow.collect()
@@ -747,6 +762,28 @@ class Session(EventTarget):
         identity_map._modified.clear()
         if self.dispatch.after_flush_postexec:
             self._fire("after_flush_postexec", self, uow)
+
+    def _flush_new_object(self, new: dict[InstanceState, Any]) -> bool:
+        """The flush of one new object and nothing else, when nobody listens: what
+        :meth:`_flush` does, without a unit of work (see :func:`flush_new_object`)."""
+        ((state, obj),) = new.items()
+        tx = self._transaction
+        if tx is None:
+            tx = self._autobegin_t()
+        try:
+            if not flush_new_object(self, state, obj):
+                return False
+        except BaseException as error:
+            tx._flush_failed(error)
+            raise
+        key = state.key
+        assert key is not None  # flush_new_object gave the object its identity
+        self.identity_map._dict[key] = state
+        new.clear()
+        tx._new[state] = obj
+        if state.committed_state or state.modified or state.pending_appends is not None:
+            state._commit_all()
+        return True
 
     def _row_deleted(self, tx: SessionTransaction, state: InstanceState, obj: Any) -> None:
         """The row of ``obj`` is gone: the object is deleted now and detached at commit."""

@@ -506,11 +506,7 @@ class UOWTransaction:
         """INSERT the rows of ``mapper``'s table; ``last`` says whether it is the object's own
         table (a joined-inheritance parent table comes first and completes nothing)."""
         table = mapper.local_table
-        dialect = connection.dialect
-        can_return = bool(getattr(dialect, "insert_returning", False))
-        # A database that reports an autoincrement key as the cursor's lastrowid gives it
-        # for a one-row INSERT without RETURNING, the cheaper statement.
-        has_lastrowid = not getattr(dialect, "implicit_returning_pk", False)
+        can_return = bool(getattr(connection.dialect, "insert_returning", False))
         plan, track = _insert_plan(mapper), bool(mapper.dispatch.refresh_flush)
         # Parallel to rows (no tuple per object: objects that live through the flush are what
         # the garbage collector's full passes scan).
@@ -531,19 +527,21 @@ class UOWTransaction:
                 end += 1
             group, params = rows[start:end], all_params[start:end]
             start = end
-            missing_pk, wanted, plain, returning, by_lastrowid, given = _insert_shape(mapper, shape)
-            if wanted and can_return and not (by_lastrowid and has_lastrowid and len(group) == 1):
+            found = _insert_shape(mapper, shape)
+            missing_pk, wanted, plain, returning, _, given = found
+            if len(group) == 1 or (missing_pk and not (wanted and can_return)):
+                # One INSERT per row: a single row, or keys the cursor reports one at a time.
+                for row_params, one in zip(params, group, strict=True):
+                    generated = _insert_one(connection, mapper, one[1], row_params, found)
+                    self._record_inserted([one], generated, last)
+                    self._inserted_rows(mapper, [one], last, given.union(generated))
+            elif wanted and can_return:
+                result = connection.execute(returning, params)
                 col_keys = [mapper._col_to_key.get(col) for col in wanted]
                 generated = [k for k in col_keys if k is not None]  # shared: never mutated
                 only = generated[0] if len(col_keys) == 1 and generated else None
-                returned: list[Any]
-                if len(params) == 1:
-                    _, row = connection._insert_row(returning, params[0])
-                    returned = [] if row is None else [row[0] if only else row]
-                else:
-                    result = connection.execute(returning, params)
-                    # One value read back (a generated key): values, not rows.
-                    returned = result.scalars().all() if only else result.all()
+                # One value read back (a generated key): values, not rows.
+                returned: list[Any] = result.scalars().all() if only else result.all()
                 if len(returned) != len(group):
                     raise orm_exc.FlushError(
                         f"INSERT into {table.name!r} returned {len(returned)} rows for "
@@ -563,23 +561,8 @@ class UOWTransaction:
                             ]
                         obj.__dict__.update(zip(generated, values, strict=True))
                 self._inserted_rows(mapper, group, last, given.union(generated))
-            elif missing_pk:
-                for row_params, (state, obj) in zip(params, group, strict=True):
-                    pk, _ = connection._insert_row(plain, row_params)
-                    assert pk is not None  # a compiled INSERT knows where its key comes from
-                    generated = []
-                    for col, value in zip(mapper.primary_key, pk, strict=True):
-                        key = mapper._col_to_key[col]
-                        if key not in obj.__dict__ or obj.__dict__[key] is None:
-                            obj.__dict__[key] = value
-                            generated.append(key)
-                    self._record_inserted([(state, obj)], generated, last)
-                    self._inserted_rows(mapper, [(state, obj)], last, given.union(generated))
             else:
-                if len(params) == 1:
-                    connection._insert_row(plain, params[0])
-                else:
-                    connection.execute(plain, params)
+                connection.execute(plain, params)
                 self._record_inserted(group, None, last)
                 self._inserted_rows(mapper, group, last, given)
 
@@ -610,39 +593,20 @@ class UOWTransaction:
         last: bool,
         filled: frozenset[str],
     ) -> None:
-        """Give each inserted object its identity key and None for the columns nothing filled
-        in (``filled``: the attribute keys the INSERT gave or read back for every object of
-        ``rows``); on the object's own table (``last``), fire ``refresh_flush``."""
-        none_keys = [k for k in mapper._none_default_keys if k not in filled]
-        pk_keys = mapper._pk_keys
-        single_pk = pk_keys[0] if len(pk_keys) == 1 else None
-        identity_class = mapper._identity_class
+        """:func:`_key_inserted` for rows of the flush; on the object's own table (``last``),
+        ``refresh_flush`` fires for each object once it has its key."""
         refresh = mapper.dispatch.refresh_flush if last else None
-        if single_pk is not None and not none_keys and not refresh:
-            # The common case, one generated or given key per object and nothing else to do.
-            for state, obj in rows:
-                value = obj.__dict__.get(single_pk)
-                if value is None:
-                    raise _null_identity(state)
-                state.key = (identity_class, (value,), None)
-            return
-        for state, obj in rows:
-            d = obj.__dict__
-            for key in none_keys:
-                if key not in d:
-                    d[key] = None
-            pk = (
-                (d.get(single_pk),) if single_pk is not None else tuple([d.get(k) for k in pk_keys])
-            )
-            if None in pk:
-                raise _null_identity(state)
-            state.key = (identity_class, pk, None)
-            if refresh:
-                generated = [k for k in self.generated.get(state, ()) if k not in pk_keys]
-                attrs = self.defaulted.pop(state, []) + generated
-                if attrs:
-                    for fn in refresh:
-                        fn(obj, self, attrs)
+        _key_inserted(mapper, rows, filled, self._refresh_flushed if refresh else None)
+
+    def _refresh_flushed(self, mapper: Mapper, state: InstanceState, obj: Any) -> None:
+        """Fire ``refresh_flush`` for an inserted object with the attributes this flush set
+        (Python-side defaults) or read back (other than the key)."""
+        pk_keys = mapper._pk_keys
+        generated = [k for k in self.generated.get(state, ()) if k not in pk_keys]
+        attrs = self.defaulted.pop(state, []) + generated
+        if attrs:
+            for fn in mapper.dispatch.refresh_flush:
+                fn(obj, self, attrs)
 
     def _emit_updates(
         self,
@@ -827,6 +791,117 @@ class UOWTransaction:
             state.key = None
             for key in self.generated.get(state, ()):
                 obj.__dict__.pop(key, None)
+
+
+def flush_new_object(session: Session, state: InstanceState, obj: Any) -> bool:
+    """Write a flush whose only change is one new object, without a :class:`UOWTransaction`:
+    its mapper has no relationships, no inheritance, no Python-side defaults or version
+    counter and no insert listeners, so the flush is one INSERT and the object's key.  False
+    (nothing done) when the object needs the general unit of work."""
+    mapper = state.mapper
+    events = mapper.dispatch
+    if (
+        state.key is not None
+        or mapper._relationships
+        or mapper.base_mapper._subclass_mappers
+        or events.before_insert
+        or events.after_insert
+        or events.refresh_flush
+    ):
+        return False
+    build = _plain_params_builder(mapper, _insert_plan(mapper))
+    if build is None:
+        return False
+    (params,) = build([obj.__dict__])
+    found = _insert_shape(mapper, tuple(params))
+    connection = session._connection_for_bind(session.get_bind(mapper))
+    generated = _insert_one(connection, mapper, obj, params, found)
+    try:
+        _key_inserted(mapper, [(state, obj)], found[5].union(generated), None)
+    except BaseException:
+        for key in generated:
+            obj.__dict__.pop(key, None)
+        raise
+    return True
+
+
+def _insert_one(
+    connection: Connection,
+    mapper: Mapper,
+    obj: Any,
+    params: dict[str, Any],
+    found: tuple[list[Any], list[Any], Any, Any, bool, frozenset[str]],
+) -> list[str]:
+    """INSERT one row of ``obj`` with ``params`` (their shape ``found`` by :func:`_insert_shape`)
+    and set what the database generated on the object; returns those attribute keys."""
+    missing_pk, wanted, plain, returning, by_lastrowid, _ = found
+    dialect = connection.dialect
+    # A database that reports an autoincrement key as the cursor's lastrowid gives it for a
+    # one-row INSERT without RETURNING, the cheaper statement.
+    if (
+        wanted
+        and getattr(dialect, "insert_returning", False)
+        and not (by_lastrowid and not getattr(dialect, "implicit_returning_pk", False))
+    ):
+        col_keys = [mapper._col_to_key.get(col) for col in wanted]
+        generated = [k for k in col_keys if k is not None]
+        _, row = connection._insert_row(returning, params)
+        if row is None:
+            raise orm_exc.FlushError(
+                f"INSERT into {mapper.local_table.name!r} returned 0 rows for 1 objects"
+            )
+        values: Any = row
+        if len(generated) != len(col_keys):
+            values = [v for k, v in zip(col_keys, row, strict=True) if k is not None]
+        obj.__dict__.update(zip(generated, values, strict=True))
+        return generated
+    if not missing_pk:
+        connection._insert_row(plain, params)
+        return []
+    pk, _ = connection._insert_row(plain, params)
+    assert pk is not None  # a compiled INSERT knows where its key comes from
+    d = obj.__dict__
+    generated = []
+    for col, value in zip(mapper.primary_key, pk, strict=True):
+        key = mapper._col_to_key[col]
+        if key not in d or d[key] is None:
+            d[key] = value
+            generated.append(key)
+    return generated
+
+
+def _key_inserted(
+    mapper: Mapper,
+    rows: list[tuple[InstanceState, Any]],
+    filled: frozenset[str],
+    refresh: Callable[[Mapper, InstanceState, Any], None] | None,
+) -> None:
+    """Give each inserted object its identity key and None for the columns nothing filled
+    in (``filled``: the attribute keys the INSERT gave or read back for every object of
+    ``rows``); ``refresh`` is called for each object once it has its key."""
+    none_keys = [k for k in mapper._none_default_keys if k not in filled]
+    pk_keys = mapper._pk_keys
+    single_pk = pk_keys[0] if len(pk_keys) == 1 else None
+    identity_class = mapper._identity_class
+    if single_pk is not None and not none_keys and refresh is None:
+        # The common case, one generated or given key per object and nothing else to do.
+        for state, obj in rows:
+            value = obj.__dict__.get(single_pk)
+            if value is None:
+                raise _null_identity(state)
+            state.key = (identity_class, (value,), None)
+        return
+    for state, obj in rows:
+        d = obj.__dict__
+        for key in none_keys:
+            if key not in d:
+                d[key] = None
+        pk = (d.get(single_pk),) if single_pk is not None else tuple([d.get(k) for k in pk_keys])
+        if None in pk:
+            raise _null_identity(state)
+        state.key = (identity_class, pk, None)
+        if refresh is not None:
+            refresh(mapper, state, obj)
 
 
 def _null_identity(state: InstanceState) -> orm_exc.FlushError:
