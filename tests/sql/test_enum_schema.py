@@ -187,3 +187,34 @@ def test_migrations_with_enums_in_another_schema_and_in_arrays(backend, tmp_path
     with engine.connect() as conn:
         assert _types(conn) == []
     engine.dispose()
+
+
+def test_enum_schema_options_on_every_database(backend) -> None:
+    """``inherit_schema=True`` and ``metadata=`` on a table without a schema change nothing:
+    PostgreSQL's types are made in the default schema, MySQL's ENUM and SQLite's CHECK are
+    column definitions, and values round-trip."""
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "moods_everywhere",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("m", _mood(inherit_schema=True)),
+        sa.Column("n", Enum("in", "out", name="mood_n", metadata=sa.MetaData())),
+    )
+    engine = sa.create_engine(backend.url)
+    try:
+        metadata.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.insert(table), [{"id": 1, "m": "happy", "n": "out"}])
+            assert tuple(conn.execute(sa.select(table.c.m, table.c.n)).one()) == ("happy", "out")
+            if backend.name == "postgresql":
+                assert _types(conn) == [("public", "mood"), ("public", "mood_n")]
+        reflected = {c["name"]: c["type"] for c in inspect(engine).get_columns(table.name)}
+        if backend.name != "sqlite":
+            assert isinstance(reflected["m"], Enum) and reflected["m"].schema is None
+        metadata.drop_all(engine)
+        if backend.name == "postgresql":
+            with engine.connect() as conn:
+                assert _types(conn) == []
+    finally:
+        engine.dispose()
