@@ -13,14 +13,15 @@ from athanor.migrate import command
 from migrate.migrate_project import attributes_project, operations
 
 
-def models(composite: bool) -> sa.MetaData:
+def models(composite: bool, name: str | None = None) -> sa.MetaData:
     metadata = sa.MetaData()
     sa.Table(
         "prices",
         metadata,
-        sa.Column("code", sa.String(10), primary_key=True),
-        sa.Column("region", sa.String(10), nullable=False, primary_key=composite),
+        sa.Column("code", sa.String(10)),
+        sa.Column("region", sa.String(10), nullable=False),
         sa.Column("amount", sa.Integer()),
+        sa.PrimaryKeyConstraint("code", *(["region"] if composite else []), name=name),
     )
     return metadata
 
@@ -33,16 +34,21 @@ def _primary_key(url: str) -> list[str]:
         engine.dispose()
 
 
-def test_primary_key_change(backend, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", [None, "PRIMARY"])
+def test_primary_key_change(backend, tmp_path: Path, name: str | None) -> None:
+    """A key named ``PRIMARY`` (the name MySQL reports for every primary key) is created on
+    MySQL/MariaDB too, which refuse that name in DDL: their DDL leaves the name out."""
     project = attributes_project(tmp_path, backend.url)
     config = project.config()
-    config.attributes["target_metadata"] = models(composite=False)
+    config.attributes["target_metadata"] = models(composite=False, name=name)
     command.revision(config, "start", autogenerate=True, rev_id="start")
     command.upgrade(config, "head")
-    config.attributes["target_metadata"] = models(composite=True)
+    config.attributes["target_metadata"] = models(composite=True, name=name)
     made = command.revision(config, "wider key", autogenerate=True, rev_id="wider")
     assert made is not None and made.path is not None
     source = Path(made.path).read_text()
+    rendered_name = "None" if name is None else f'"{name}"'
+    assert f"op.create_primary_key({rendered_name}, " in source
     assert "op.create_primary_key(" in source and '["code", "region"]' in source
     assert 'type_="primary"' in source
     command.upgrade(config, "head")
@@ -128,6 +134,32 @@ def test_drop_auto_increment_primary_key_with_op(backend) -> None:
     assert key == ["id", "region"]
 
 
+@pytest.mark.backends("mysql")
+def test_primary_key_named_primary_with_op(backend) -> None:
+    """``PRIMARY``, the name MySQL reports for every primary key, can be created and dropped."""
+    engine = sa.create_engine(backend.url)
+    metadata = sa.MetaData()
+    sa.Table("pk_plain", metadata, sa.Column("id", sa.Integer, nullable=False))
+    try:
+        metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+    def key() -> list[str]:
+        engine = sa.create_engine(backend.url)
+        try:
+            return list(sa.inspect(engine).get_pk_constraint("pk_plain")["constrained_columns"])
+        finally:
+            engine.dispose()
+
+    with operations(backend.url) as (op, _):
+        op.create_primary_key("PRIMARY", "pk_plain", ["id"])
+    assert key() == ["id"]
+    with operations(backend.url) as (op, _):
+        op.drop_constraint("PRIMARY", "pk_plain", type_="primary")
+    assert key() == []
+
+
 OFFLINE_HEAD = """
 import athanor as sa
 from athanor.migrate import op
@@ -151,22 +183,24 @@ def downgrade() -> None:
 
 OFFLINE_WIDEN = """
 def upgrade() -> None:
-    op.drop_constraint("pk_items_pkey", "pk_items", type_="primary")
-    op.create_primary_key("pk_items_pkey", "pk_items", ["id", "region"])
+    op.drop_constraint("{name}", "pk_items", type_="primary")
+    op.create_primary_key("{name}", "pk_items", ["id", "region"])
 
 
 def downgrade() -> None:
-    op.drop_constraint("pk_items_pkey", "pk_items", type_="primary")
-    op.create_primary_key("pk_items_pkey", "pk_items", ["id"])
+    op.drop_constraint("{name}", "pk_items", type_="primary")
+    op.create_primary_key("{name}", "pk_items", ["id"])
     op.alter_column("pk_items", "id", existing_type=sa.Integer(), autoincrement=True)
 """
 
 
 @pytest.mark.backends("mysql")
-def test_drop_auto_increment_primary_key_offline(backend, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["pk_items_pkey", "PRIMARY"])
+def test_drop_auto_increment_primary_key_offline(backend, tmp_path: Path, name: str) -> None:
     """With --sql no database says the key's column is AUTO_INCREMENT, but the run created the
     table: AUTO_INCREMENT is taken off first (keeping the comment), so MariaDB accepts the
-    script; the script of the downgrade, which puts it back, runs too."""
+    script; the script of the downgrade, which puts it back, runs too.  The key's name is left
+    out (MariaDB refuses ``PRIMARY``, the name it reports)."""
     from migrate.migrate_project import init_project
     from migrate.test_batch_offline import _run_script
 
@@ -177,13 +211,14 @@ def test_drop_auto_increment_primary_key_offline(backend, tmp_path: Path) -> Non
     )
     project.write(
         "migrations/versions/widen.py",
-        OFFLINE_HEAD.format(revision="widen", down='"create"') + OFFLINE_WIDEN,
+        OFFLINE_HEAD.format(revision="widen", down='"create"') + OFFLINE_WIDEN.format(name=name),
     )
     result = project.run("upgrade", "head", "--sql")
     assert result.returncode == 0, result.stderr
     sql = result.stdout
     modify = "ALTER TABLE pk_items MODIFY id INTEGER NOT NULL COMMENT 'row id';"
     assert sql.index(modify) < sql.index("ALTER TABLE pk_items DROP PRIMARY KEY"), sql
+    assert "ALTER TABLE pk_items ADD PRIMARY KEY (id, region);" in sql
     _run_script(project.url, sql)
     engine = sa.create_engine(project.url)
     try:

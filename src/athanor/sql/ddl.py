@@ -436,6 +436,9 @@ class DDLCompiler(Compiled):
     supports_native_enum_types: ClassVar[bool] = False
     """Named enum types are created before the tables using them (PostgreSQL)."""
     max_identifier_length: ClassVar[int] = 63
+    names_primary_keys: ClassVar[bool] = True
+    """A primary key's name is rendered (``CONSTRAINT name PRIMARY KEY``); MySQL names every
+    primary key ``PRIMARY`` and refuses that name in DDL, so there it is left out."""
 
     def __init__(
         self,
@@ -628,7 +631,8 @@ class DDLCompiler(Compiled):
         columns = list(constraint.columns) if constraint is not None else []
         if not columns or self.primary_key_inline(table):
             return ""
-        return f"{self._prefix(constraint)}PRIMARY KEY ({self._column_names(columns)})"
+        prefix = self._prefix(constraint) if self.names_primary_keys else ""
+        return f"{prefix}PRIMARY KEY ({self._column_names(columns)})"
 
     def primary_key_inline(self, table: Any) -> bool:
         """Whether the primary key was rendered on its column (SQLite AUTOINCREMENT)."""

@@ -110,6 +110,7 @@ class MySQLDDLCompiler(DDLCompiler):
 
     inline_comments: ClassVar[bool] = True
     max_identifier_length: ClassVar[int] = 64
+    names_primary_keys: ClassVar[bool] = False
 
     @classmethod
     def enum_is_native(cls, type_: Any) -> bool:
