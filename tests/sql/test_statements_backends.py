@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from types import MappingProxyType
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,7 @@ from athanor.sql import (
     MetaData,
     String,
     Table,
+    TypeDecorator,
     bindparam,
     case,
     cast,
@@ -28,6 +31,7 @@ from athanor.sql import (
     insert,
     label,
     literal,
+    or_,
     select,
     text,
     tuple_,
@@ -96,6 +100,49 @@ def test_inserted_primary_key_forms(engine: Engine, schema: tuple[Table, Table])
         assert conn.execute(users.insert(), {"name": "e"}).inserted_primary_key == (5,)
         assert conn.execute(users.insert().values(id=50, name="f")).inserted_primary_key == (50,)
         assert conn.execute(users.insert(), {"id": 60, "name": "g"}).inserted_primary_key == (60,)
+
+
+class _Shouted(TypeDecorator[str]):
+    """Upper-cases values on their way to the database (a bind processor)."""
+
+    impl = String(50)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else value.upper()
+
+
+def test_parameters_given_by_key_as_dict_or_other_mapping(engine: Engine) -> None:
+    """A dict of parameters is read by key in one step; any other Mapping, a missing key (a
+    column default) and a parameter used twice give the same statements and values."""
+    metadata = MetaData()
+    notes = Table(
+        "keyed_notes",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("word", _Shouted),
+        Column("other", _Shouted),
+        Column("size", Integer, default=7),
+    )
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        first = conn.execute(notes.insert(), {"word": "a", "other": "b", "size": 1})
+        second = conn.execute(
+            notes.insert(), MappingProxyType({"word": "c", "other": "d", "size": 2})
+        )
+        third = conn.execute(notes.insert(), {"word": "e", "other": "f"})
+        keys = [r.inserted_primary_key[0] for r in (first, second, third)]
+        assert keys == [1, 2, 3]
+        shouted = _Shouted()
+        both = or_(
+            notes.c.word == bindparam("w", type_=shouted),
+            notes.c.other == bindparam("w", type_=shouted),
+        )
+        for params in ({"w": "d"}, MappingProxyType({"w": "d"})):
+            found = conn.execute(select(notes.c.id).where(both), params).scalars().all()
+            assert found == [2]
+        rows = conn.execute(select(notes).order_by(notes.c.id)).all()
+    assert [tuple(r) for r in rows] == [(1, "A", "B", 1), (2, "C", "D", 2), (3, "E", "F", 7)]
 
 
 def test_join_group_having_order(engine: Engine, schema: tuple[Table, Table]) -> None:

@@ -76,8 +76,10 @@ class Connection:
     def __init__(self, engine: Engine, proxied: PoolProxiedConnection | None = None) -> None:
         self.engine = engine
         self.dialect: DefaultDialect = engine.dialect
+        # The pool directly rather than engine.raw_connection(): one frame less for the
+        # checkout to walk out of when it looks for the application's line.
         self._proxied: PoolProxiedConnection | None = (
-            proxied if proxied is not None else engine.raw_connection()
+            proxied if proxied is not None else engine.pool.connect()
         )
         self._transaction: RootTransaction | None = None
         self._nested_transaction: NestedTransaction | None = None
@@ -400,29 +402,35 @@ class Connection:
                 cache = None
             schema_map = options.get("schema_translate_map")
         compiled, extracted = compile_cached(statement, dialect, cache, schema_map)
-        if parameters is not None and not isinstance(parameters, Mapping):
-            if not parameters:
-                raise exc.ArgumentError("execute() got an empty list of parameter sets")
-            if len(parameters) == 1:
-                parameters = parameters[0]
+        # One parameter set or many; a dict, the usual case, without the ABC's check.
+        one: Mapping[str, Any] | None = None
+        many: Sequence[Mapping[str, Any]] | None = None
+        if parameters is None or type(parameters) is dict or isinstance(parameters, Mapping):
+            one = parameters
+        elif not parameters:
+            raise exc.ArgumentError("execute() got an empty list of parameter sets")
+        elif len(parameters) == 1 and isinstance(parameters[0], Mapping):
+            one = parameters[0]
+        else:
+            many = parameters
         try:
-            if parameters is None or isinstance(parameters, Mapping):
-                sql, driver_params = compiled.prepare(extracted, parameters)
+            if many is None:
+                sql, driver_params = compiled.prepare(extracted, one)
             else:
-                steps = compiled.prepare_many(extracted, parameters)
+                steps = compiled.prepare_many(extracted, many)
         except exc.StatementError as error:
-            self._describe_bind_error(error, compiled, parameters)
+            self._describe_bind_error(error, compiled, one if many is None else many)
             raise
-        if parameters is None or isinstance(parameters, Mapping):
+        if many is None:
             context = ExecutionContext(
-                self, compiled, statement, (parameters,) if parameters else (), options, False
+                self, compiled, statement, (one,) if one else (), options, False
             )
             result = self._run(context, sql, driver_params)
         else:
-            context = ExecutionContext(self, compiled, statement, parameters, options, True)
+            context = ExecutionContext(self, compiled, statement, many, options, True)
             result = self._run_many(context, steps)
         if dispatch.after_execute:
-            multiparams, params = _split_params(parameters)
+            multiparams, params = _split_params(one if many is None else many)
             for fn in dispatch.after_execute:
                 fn(self, statement, multiparams, params, options, result)
         return result

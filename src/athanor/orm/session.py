@@ -694,28 +694,14 @@ class Session(EventTarget):
         self._check_active()
         self._flushing = True
         try:
-            with gc_paused():  # a flush of many objects keys each one in the identity map
-                self._flush(objects)
+            if not self._flush_new_object():
+                with gc_paused():  # a flush of many objects keys each one in the identity map
+                    self._flush(objects)
         finally:
             self._flushing = False
 
     def _flush(self, objects: Sequence[Any] | None) -> None:
-        dispatch = self.dispatch
-        new = self._new
-        if (
-            len(new) == 1
-            and not self._deleted
-            and not self.identity_map._modified
-            and not (
-                dispatch.before_flush
-                or dispatch.after_flush
-                or dispatch.after_flush_postexec
-                or dispatch.pending_to_persistent
-            )
-            and self._flush_new_object(new)
-        ):
-            return
-        if dispatch.before_flush:
+        if self.dispatch.before_flush:
             self._fire("before_flush", self, None, objects)
         uow = UOWTransaction(self)
         uow.collect()
@@ -763,15 +749,28 @@ class Session(EventTarget):
         if self.dispatch.after_flush_postexec:
             self._fire("after_flush_postexec", self, uow)
 
-    def _flush_new_object(self, new: dict[InstanceState, Any]) -> bool:
-        """The flush of one new object and nothing else, when nobody listens: what
-        :meth:`_flush` does, without a unit of work (see :func:`flush_new_object`)."""
+    def _flush_new_object(self) -> bool:
+        """A flush whose only change is one new object, with no flush event listened to:
+        what :meth:`_flush` does, without a unit of work (see :func:`flush_new_object`);
+        False (nothing done) when it takes the general one."""
+        new = self._new
+        dispatch = self.dispatch
+        if (
+            len(new) != 1
+            or self._deleted
+            or self.identity_map._modified
+            or dispatch.before_flush
+            or dispatch.after_flush
+            or dispatch.after_flush_postexec
+            or dispatch.pending_to_persistent
+        ):
+            return False
         ((state, obj),) = new.items()
         tx = self._transaction
         if tx is None:
             tx = self._autobegin_t()
         try:
-            if not flush_new_object(self, state, obj):
+            if not flush_new_object(tx, state, obj):
                 return False
         except BaseException as error:
             tx._flush_failed(error)

@@ -30,7 +30,7 @@ from athanor.sql.schema import DefaultExecutionContext
 if TYPE_CHECKING:
     from athanor.engine.connection import Connection
     from athanor.orm.mapper import Mapper
-    from athanor.orm.session import Session
+    from athanor.orm.session import Session, SessionTransaction
 
 
 _mapper_of = attrgetter("mapper")
@@ -793,7 +793,7 @@ class UOWTransaction:
                 obj.__dict__.pop(key, None)
 
 
-def flush_new_object(session: Session, state: InstanceState, obj: Any) -> bool:
+def flush_new_object(tx: SessionTransaction, state: InstanceState, obj: Any) -> bool:
     """Write a flush whose only change is one new object, without a :class:`UOWTransaction`:
     its mapper has no relationships, no inheritance, no Python-side defaults or version
     counter and no insert listeners, so the flush is one INSERT and the object's key.  False
@@ -814,7 +814,7 @@ def flush_new_object(session: Session, state: InstanceState, obj: Any) -> bool:
         return False
     (params,) = build([obj.__dict__])
     found = _insert_shape(mapper, tuple(params))
-    connection = session._connection_for_bind(session.get_bind(mapper))
+    connection = tx._connection_for_bind(tx.session.get_bind(mapper))
     generated = _insert_one(connection, mapper, obj, params, found)
     try:
         _key_inserted(mapper, [(state, obj)], found[5].union(generated), None)

@@ -511,6 +511,8 @@ class SQLCompiler(Compiled):
         self._result_types: list[sqltypes.TypeEngine] = []
         self._returned_types: list[sqltypes.TypeEngine] = []
         self._pk_sources: list[tuple[str, Any]] | None = None
+        self._key_is_lastrowid = False
+        """An INSERT whose whole primary key is the cursor's lastrowid."""
         self._settable: frozenset[str] = frozenset()
         self._variants: dict[Any, SQLCompiler] = {}
         self._batch_sql: dict[int, str] = {}
@@ -570,6 +572,14 @@ class SQLCompiler(Compiled):
         self._no_procs = all(p is None for _, p in self._fast)
         self._fast_idx = [i for i, _ in self._fast]
         self._fast_names = [s.name for s in self._slots]
+        # Every value read from the parameters by its key (see _prepare_values): one getter.
+        keyed = order if self._positional else self._slots
+        self._by_key: Callable[[Mapping[str, Any]], Any] | None = (
+            itemgetter(*[s.key for s in keyed]) if keyed and not self._expanding else None
+        )
+        self._by_key_one = len(keyed) == 1
+        procs = [s.processor for s in keyed]
+        self._by_key_procs = procs if any(p is not None for p in procs) else None
         if self._result_types and self.returns_rows:
             self.result_processors = sqltypes.processors_for(self._result_types, self.dialect)
         if self._returned_types:
@@ -1552,6 +1562,7 @@ class SQLCompiler(Compiled):
             self.returned_pk_positions is not None and not self.returns_rows
         )
         self._pk_sources = self._primary_key_sources(table, provided)
+        self._key_is_lastrowid = [kind for kind, _ in self._pk_sources] == ["lastrowid"]
         return head + body + post + returning
 
     def _sequence_in_statement(self, col: Any) -> bool:
@@ -1821,6 +1832,21 @@ class SQLCompiler(Compiled):
     def _prepare_values(
         self, extracted: Sequence[Any], params: Mapping[str, Any] | None
     ) -> tuple[str, Any]:
+        by_key = self._by_key
+        if by_key is not None and type(params) is dict:
+            # The usual parameters give every value by key: picked in C, no slot by slot.
+            try:
+                got = by_key(params)
+            except KeyError:
+                pass
+            else:
+                found = [got] if self._by_key_one else list(got)
+                procs = self._by_key_procs
+                if procs is not None:
+                    found = [v if p is None else p(v) for p, v in zip(procs, found, strict=True)]
+                if self._positional:
+                    return self.string, found
+                return self.string, dict(zip(self._fast_names, found, strict=True))
         values = self._slot_values(extracted, params)
         if self._expanding:
             return self._prepare_expanding(values)
@@ -2012,6 +2038,11 @@ class SQLCompiler(Compiled):
     def inserted_primary_key(
         self, params_used: Any, lastrowid: Any, returned_row: Any
     ) -> tuple[Any, ...] | None:
+        if returned_row is None:
+            # The usual one-row INSERT of an autoincrement key: no parameters to look at.
+            target = params_used.compiled if isinstance(params_used, _VariantParams) else self
+            if target._key_is_lastrowid:
+                return (lastrowid,)
         if isinstance(params_used, _VariantParams):
             return params_used.compiled.inserted_primary_key(
                 list(params_used), lastrowid, returned_row
