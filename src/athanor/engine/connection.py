@@ -34,6 +34,9 @@ _T = TypeVar("_T")
 _EMPTY: Mapping[str, Any] = {}
 Step = tuple[str, Any, bool, "list[tuple[Any, ...]] | None"]
 _savepoint_ids = itertools.count(1)
+_FETCH_AT_ONCE = 100
+"""A client-side result of at most this many rows (its ``rowcount``) is fetched as the
+statement runs; larger ones are fetched in batches as they are read."""
 
 ExecuteParams = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 
@@ -743,15 +746,25 @@ class Connection:
             ):
                 # A compiled statement whose row shape is already known: reading
                 # cursor.description again would only cost time (psycopg builds it anew).
+                rowcount = cursor.rowcount
+                # Rows are logged along with statements (DEBUG includes INFO): asking the
+                # logger is needed only on a connection that logs statements.
+                row_logger = engine._row_logger if self._echo and engine._echo_rows else None
+                yield_per = options.get("yield_per") if options else None
+                if 0 <= rowcount <= _FETCH_AT_ONCE and row_logger is None and yield_per is None:
+                    # A few rows, all in the driver's hands already: taken now, so the
+                    # cursor is free for the next statement and reading them costs less.
+                    rows = cursor.fetchall()
+                    arraysize = cursor.arraysize
+                    self._release_cursor(cursor)
+                    return CursorResult.fetched(known, rows, rowcount, arraysize, context)
                 return CursorResult(
                     cursor,
                     metadata=known,
-                    rowcount=cursor.rowcount,
+                    rowcount=rowcount,
                     on_close=partial(self._release_cursor, cursor),
-                    # Rows are logged along with statements (DEBUG includes INFO): asking
-                    # the logger is needed only on a connection that logs statements.
-                    row_logger=engine._row_logger if self._echo and engine._echo_rows else None,
-                    yield_per=options.get("yield_per") if options else None,
+                    row_logger=row_logger,
+                    yield_per=yield_per,
                     context=context,
                 )
         description = cursor.description

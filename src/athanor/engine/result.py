@@ -322,6 +322,8 @@ class _RowSource:
     def buffer_all(self) -> None:
         """Fetch every remaining row now (held in ``pending``) and release the source, so
         that later fetches do no I/O.  The cyclic GC is paused meanwhile (see gc_paused)."""
+        if self.state != _OPEN:
+            return  # released already: what is left is held (or the source is closed)
         with gc_paused():
             self._hold(self.take_all())
 
@@ -389,6 +391,29 @@ class _CursorSource(_RowSource):
         if len(rows) < size and self.state == _OPEN:
             self.exhaust()
         return rows
+
+
+class _FetchedSource(_RowSource):
+    """Rows fetched all at once when the statement ran: held in ``pending`` from the start,
+    with nothing left to release.  ``fetchmany()`` without a size still gives ``size`` rows
+    (the cursor's ``arraysize``)."""
+
+    __slots__ = ("_size",)
+
+    def __init__(self, rows: Sequence[RawRow], size: int) -> None:
+        # _RowSource.__init__ inlined: this runs once per statement.
+        self.origin = None
+        self.batch = rows if type(rows) is list else list(rows)  # (PyMySQL gives a tuple)
+        self.pending = iter(rows)
+        self.state = _EXHAUSTED
+        self.yield_per = None
+        self.uniquing = False
+        self._on_close = None
+        self._row_logger = None
+        self._size = size
+
+    def default_size(self) -> int:
+        return self.yield_per or self._size
 
 
 class _ServerCursorSource(_CursorSource):
@@ -888,6 +913,32 @@ class CursorResult(Result[TP]):
         self._indexes = None
         self._unique_key = None
 
+    @classmethod
+    def fetched(
+        cls,
+        metadata: ResultMetaData,
+        rows: Sequence[RawRow],
+        rowcount: int,
+        arraysize: int,
+        context: Any,
+    ) -> CursorResult[Any]:
+        """The result of a statement whose rows were all fetched as it ran (the engine does
+        so for a few rows, then reuses the cursor at once); reading it does no I/O."""
+        result: CursorResult[Any] = cls.__new__(cls)
+        # __init__ inlined: this runs once per executed statement.
+        result.context = context
+        result.rowcount = rowcount
+        result.lastrowid = None
+        result._inserted_primary_key = None
+        result.returns_rows = True
+        result.is_server_side = False
+        result._metadata = metadata
+        result._source = _FetchedSource(rows, arraysize)
+        result._stages = (metadata.make_row,)
+        result._indexes = None
+        result._unique_key = None
+        return result
+
     @property
     def is_insert(self) -> bool:
         """True when the engine reported this as a single-row INSERT with a primary key."""
@@ -981,14 +1032,24 @@ class ChunkedIteratorResult(Result[TP]):
         *,
         on_close: Callable[[], object] | None = None,
         yield_per: int | None = None,
+        now: bool = False,
     ) -> ChunkedIteratorResult[Any]:
         """A result over the batches of the row source ``rows`` (see ``_RowSource.next_batch``),
         each turned into result rows by ``convert``: the chunks of :meth:`__init__` without a
-        generator per result."""
+        generator per result.  With ``now`` (for a ``convert`` whose work may as well be done
+        before the first fetch) rows that were all fetched as the statement ran are converted
+        here."""
         result: ChunkedIteratorResult[Any] = cls.__new__(cls)
         # _setup() inlined: this runs once per ORM statement.
         result._metadata = metadata
-        result._source = _ConvertingSource(rows, convert, on_close, yield_per)
+        if now and yield_per is None and type(rows) is _FetchedSource:
+            # Every row is at hand and none was read: converted at once, the result holds
+            # what fetching would have made.
+            result._source = _FetchedSource(convert(rows.batch), sys.maxsize)
+            if on_close is not None:
+                on_close()
+        else:
+            result._source = _ConvertingSource(rows, convert, on_close, yield_per)
         result._stages = (metadata.make_row,)
         result._indexes = None
         result._unique_key = None

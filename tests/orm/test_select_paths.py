@@ -1,0 +1,114 @@
+"""``select(User)`` of a few rows: objects made as the statement runs when nothing watches
+them being made, with the same objects, identity map and result behaviour as objects made
+as rows are fetched; and made as fetched when a ``load`` / ``refresh`` listener is there.
+
+(A statement shape's first execution, and every SELECT on SQLite, whose ``rowcount`` is -1,
+reads rows from the cursor as fetched.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from athanor import event, select
+from athanor.orm import Session
+from orm.orm_models import User
+
+
+def made_at_once(result: Any) -> bool:
+    """Whether the ORM result's objects were all made when the statement ran."""
+    return type(result._source).__name__ == "_FetchedSource"
+
+
+def reads(session: Session, statement: Any) -> list[Any]:
+    result = session.execute(statement)
+    return [
+        result.keys(),
+        [(u.id, u.username, u.age) for u in result.scalars().all()],
+        result.closed,
+    ]
+
+
+STATEMENTS: dict[str, Callable[[], Any]] = {
+    "one": lambda: select(User).where(User.id == 2),
+    "several": lambda: select(User).where(User.age < 3).order_by(User.id),
+    "none": lambda: select(User).where(User.id == -1),
+}
+
+
+@pytest.mark.parametrize("shape", list(STATEMENTS))
+def test_objects_made_at_once_match_objects_made_as_fetched(
+    seeded_session: Session, backend: Any, shape: str
+) -> None:
+    statement = STATEMENTS[shape]
+    session = seeded_session
+    first = reads(session, statement())
+    session.expunge_all()
+    second = session.execute(statement())
+    assert made_at_once(second) is (not backend.is_sqlite)
+    objects = second.scalars().all()
+    assert [first[0], [(u.id, u.username, u.age) for u in objects], second.closed] == first
+    for user in objects:
+        assert session.get(User, user.id) is user
+        assert user in session
+    again = session.scalars(statement()).all()
+    assert all(a is b for a, b in zip(again, objects, strict=True))
+
+
+def test_one_scalar_one_or_none_and_first(seeded_session: Session) -> None:
+    session = seeded_session
+    for _ in range(2):
+        assert session.scalars(select(User).where(User.id == 1)).one().username == "u0"
+        assert session.scalars(select(User).where(User.id == -1)).one_or_none() is None
+        assert session.scalars(select(User).where(User.id == 3)).first().username == "u2"
+        assert session.execute(select(User).where(User.id == 4)).scalar_one().age == 3
+
+
+def test_load_and_refresh_listeners_see_objects_made_as_fetched(
+    seeded_session: Session,
+) -> None:
+    session = seeded_session
+    statement = select(User).where(User.id == 2)
+    session.scalars(statement).one()  # the shape is known from now on
+    session.expunge_all()
+    loaded: list[str] = []
+    refreshed: list[str] = []
+
+    def on_load(target: Any, context: Any) -> None:
+        loaded.append(target.username)
+
+    def on_refresh(target: Any, context: Any, attrs: Any) -> None:
+        refreshed.append(target.username)
+
+    event.listen(User, "load", on_load)
+    try:
+        result = session.scalars(statement)
+        assert loaded == []
+        user = result.one()
+        assert user.username == "u1"
+        assert loaded == ["u1"]
+    finally:
+        event.remove(User, "load", on_load)
+    session.expire(user)
+    event.listen(User, "refresh", on_refresh)
+    try:
+        result = session.scalars(statement)
+        assert refreshed == []
+        assert result.one().username == "u1"
+        assert refreshed == ["u1"]
+    finally:
+        event.remove(User, "refresh", on_refresh)
+
+
+def test_yield_per_makes_objects_per_batch(seeded_session: Session) -> None:
+    session = seeded_session
+    statement = select(User).order_by(User.id)
+    session.scalars(statement).all()
+    session.expunge_all()
+    result = session.execute(statement.execution_options(yield_per=2))
+    assert not made_at_once(result)
+    assert len(session.identity_map) == 0
+    assert [len(p) for p in result.scalars().partitions()] == [2, 2]
