@@ -112,3 +112,26 @@ def test_yield_per_makes_objects_per_batch(seeded_session: Session) -> None:
     assert not made_at_once(result)
     assert len(session.identity_map) == 0
     assert [len(p) for p in result.scalars().partitions()] == [2, 2]
+
+
+def test_bind_choice_for_entity_selects(engine: Any, seeded_session: Session) -> None:
+    """select(User) runs on what get_bind gives: a subclass's override, binds=, or
+    bind_arguments, not only on the session's own bind."""
+    asked: list[Any] = []
+
+    class Routed(Session):
+        def get_bind(self, mapper: Any = None, **kw: Any) -> Any:
+            asked.append(mapper)
+            return super().get_bind(mapper, **kw)
+
+    statement = select(User).where(User.id == 1)
+    with Routed(engine) as routed:
+        assert routed.scalars(statement).one().username == "u0"
+        assert routed.scalars(statement).one().username == "u0"
+    assert [getattr(m, "class_", m) for m in asked] == [User, User]
+    with Session(binds={User: engine}) as by_class:
+        assert by_class.scalars(statement).one().username == "u0"
+    with Session() as unbound:
+        with pytest.raises(Exception, match="not bound"):
+            unbound.scalars(statement).one()
+        assert unbound.scalars(statement, bind_arguments={"bind": engine}).one().age == 0

@@ -252,3 +252,28 @@ def test_equal_keys_mean_equal_sql(first: Any, second: Any) -> None:
     result columns on every dialect (so sharing a compiled form is safe)."""
     if key(first) == key(second):
         assert compiled_forms(first) == compiled_forms(second)
+
+
+def test_select_of_usual_attributes_has_the_short_key() -> None:
+    """A select setting only its columns and WHERE keys those alone (behind a marker); one
+    setting anything else, even back to its default, has the full key, and the two never
+    share a compiled form unless they compile alike."""
+    short = select(t).where(t.c.b == 1)
+    assert key(short)[:2] == (type(short), "~")
+    assert key(select(t).where(t.c.b == 2)) == key(short)
+    assert key(select(t).where(t.c.b > 1))[:2] == (type(short), "~")
+    reset = [
+        short.order_by(t.c.a).order_by(None),
+        short.limit(None),
+        short.offset(None),
+        short.distinct(),
+        short.with_for_update(),
+        short.select_from(t),
+        short.set_label_style(LABEL_STYLE_TABLENAME_PLUS_COL),
+    ]
+    for other in reset:
+        assert key(other)[1] != "~"
+        assert key(other) != key(short)
+    for other in reset[:3]:
+        assert compiled_forms(other) == compiled_forms(short)
+    assert key(short.execution_options(yield_per=5)) == key(short)

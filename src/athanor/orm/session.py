@@ -33,6 +33,7 @@ from athanor.orm.base import (
 from athanor.orm.bulk_persistence import execute_orm_dml, shape_groups, update_rows_by_primary_key
 from athanor.orm.execute_state import execute_with_listeners
 from athanor.orm.loading import (
+    LoadingPlan,
     from_statement_result,
     load_on_pk,
     load_scalar_attributes,
@@ -593,21 +594,43 @@ class Session(EventTarget):
         bind_arguments: Mapping[str, Any] | None,
     ) -> Any:
         """Run ``statement`` (what :meth:`execute` does once its listeners are done)."""
-        self._check_active()
+        tx = self._transaction
+        if tx is not None and tx._state != ACTIVE:
+            raise self._pending_rollback_error(tx)
         selected = orm_selection(statement)
         if selected is not None:
             options = statement._execution_options
             if execution_options:
                 options = {**options, **execution_options}
-            if self.autoflush and not self._flushing and (options.get("autoflush", True)):
+            if (
+                self.autoflush
+                and (self._new or self._deleted or self.identity_map._modified)
+                and not self._flushing
+                and options.get("autoflush", True)
+            ):
                 self._autoflush()
-            if isinstance(selected, Mapper):
-                bind = self.get_bind(selected, **(bind_arguments or _NO_ARGUMENTS))
+            if bind_arguments or self._binds or type(self).get_bind is not Session.get_bind:
+                if isinstance(selected, Mapper):
+                    bind = self.get_bind(selected, **(bind_arguments or _NO_ARGUMENTS))
+                else:
+                    bind = self.get_bind(clause=statement, **(bind_arguments or _NO_ARGUMENTS))
             else:
-                bind = self.get_bind(clause=statement, **(bind_arguments or _NO_ARGUMENTS))
-            conn = self._connection_for_bind(bind)
-            plan = plan_for(statement)
+                bind = self.bind  # (what get_bind gives then; None raises there)
+                if bind is None:
+                    bind = self.get_bind(selected)
+            # The connection of the session's transaction, when there is one for this bind
+            # already (else begun through _connection_for_bind).
+            tx = self._transaction
+            entry = None
+            if tx is not None and tx.parent is None and tx._state == ACTIVE:
+                entry = tx._connections.get(bind)
+            conn = entry[0] if entry is not None else self._connection_for_bind(bind)
             result = conn.execute(statement, params, execution_options=execution_options)
+            # The plan the statement was compiled with (found with the compiled form, not
+            # looked up again by the statement's key).
+            plan = result.context.compiled.plan
+            if not isinstance(plan, LoadingPlan):
+                plan = plan_for(statement)
             return plan.result(self, result, options, statement)
         if isinstance(statement, FromStatement):
             return self._execute_from_statement(

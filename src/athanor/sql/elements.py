@@ -53,6 +53,8 @@ class KeyContext:
         return ("D", ordinal, define(self))
 
 
+_new_key_context = object.__new__
+
 KeyPart = str | Callable[[Any, KeyContext], Hashable]
 """How one declared attribute enters a cache key: a kind name from :data:`KEY_KINDS`, or a
 function ``(value, ctx) -> hashable`` for a structure of its own (called for a value that is
@@ -86,21 +88,42 @@ in the generated key function: a call per attribute would cost more than the key
 _CHILD_KINDS = frozenset({"element", "elements", "element_map", "element_maps"})
 
 
-def _key_function(cls: type, attrs: CacheAttrs) -> Any:
-    """Generate ``cls._ck`` from its declared attributes (as fast as a hand-written one)."""
-    namespace: dict[str, Any] = {}
+def _key_function(cls: type, attrs: CacheAttrs, usual: tuple[str, ...] = ()) -> Any:
+    """Generate ``cls._ck`` from its declared attributes (as fast as a hand-written one).
+
+    ``usual`` names the attributes usually set; while none of the others is set on the
+    instance (all at their class defaults), the key holds the usual ones only, behind a
+    marker that keeps it apart from full keys: smaller to build, hash and compare."""
+    namespace: dict[str, Any] = {"_rare": frozenset(n for n, _ in attrs if n not in usual)}
     parts = []
+    usual_parts = []
     loads: list[str] = []
+    usual_loads: list[str] = []
     for index, (name, kind) in enumerate(attrs):
         value = f"_{index}"
-        loads.append(f"    {value} = self.{name}\n")
+        load = f"{value} = self.{name}\n"
         if callable(kind):
             namespace[f"_part_{index}"] = kind
-            parts.append(f"(None if {value} is None else _part_{index}({value}, ctx))")
+            part = f"(None if {value} is None else _part_{index}({value}, ctx))"
         else:
-            parts.append(KEY_KINDS[kind].format(v=value))
+            part = KEY_KINDS[kind].format(v=value)
+        loads.append("    " + load)
+        parts.append(part)
+        if name in usual:
+            usual_loads.append("        " + load)
+            usual_parts.append(part)
+    short = ""
+    if usual:
+        short = (
+            "    if _rare.isdisjoint(self.__dict__):\n"
+            + "".join(usual_loads)
+            + "        return (self.__class__, '~', "
+            + ", ".join(usual_parts)
+            + ")\n"
+        )
     source = (
         "def _ck(self, ctx):\n"
+        + short
         + "".join(loads)
         + "    return (self.__class__, "
         + ", ".join(parts)
@@ -127,6 +150,8 @@ class ClauseElement:
     """
 
     _cache_attrs: ClassVar[CacheAttrs | None] = None
+    _cache_usual: ClassVar[tuple[str, ...]] = ()
+    """The declared attributes most instances set (see :func:`_key_function`)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -137,7 +162,8 @@ class ClauseElement:
             target = "_ck_def" if hasattr(cls, "_ck_ref") else "_ck"
             if target in cls.__dict__:
                 raise TypeError(f"{cls.__name__} declares _cache_attrs and also defines {target}")
-            setattr(cls, target, _key_function(cls, attrs))
+            usual = cls.__dict__.get("_cache_usual", ())
+            setattr(cls, target, _key_function(cls, attrs, usual))
 
     def get_children(self) -> list[ClauseElement]:
         """The clause elements directly inside this one, from its declared attributes."""
@@ -180,7 +206,9 @@ class ClauseElement:
         """The statement's cache key and its bound parameters in traversal order."""
         memo: tuple[Hashable, list[BindParameter]] | None = self.__dict__.get("_ck_memo")
         if memo is None:
-            ctx = KeyContext()
+            ctx = _new_key_context(KeyContext)  # (no __init__ call: this runs per statement)
+            ctx.binds = []
+            ctx.ords = None
             key = self._ck(ctx)
             if self._compile_plugin is not None:
                 key = (key, self._compile_plugin)

@@ -893,6 +893,7 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         ("_label_style", "plain"),
         ("_with_options", "options"),
     )
+    _cache_usual = ("_raw_columns", "_where")
 
     def options(self, *options: Any) -> Self:
         """Loader options the ORM applies when it runs this select (``selectinload(...)``)."""
