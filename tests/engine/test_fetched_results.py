@@ -137,3 +137,32 @@ def test_many_rows_yield_per_and_logged_rows_are_read_from_the_cursor(
             ]
     finally:
         logging_engine.dispose()
+
+
+def test_one_and_one_or_none_of_rows_at_hand(engine: Any) -> None:
+    """one() / one_or_none() / scalar_one() read the rows held without fetching, with the
+    same answers and errors (and the result closed after) as when they fetch."""
+    by_id = select(people.c.name).where(people.c.id == 2)
+    several = select(people.c.name).where(people.c.id > 1)
+    missing = select(people.c.name).where(people.c.id == 99)
+    with engine.connect() as conn:
+        for _ in range(2):
+            result = conn.execute(by_id)
+            assert result.one() == ("bob",)
+            assert result.closed
+            assert conn.execute(by_id).scalar_one() == "bob"
+            assert conn.execute(by_id).scalars().one_or_none() == "bob"
+            assert conn.execute(missing).one_or_none() is None
+            with pytest.raises(athanor.exc.NoResultFound):
+                conn.execute(missing).scalars().one()
+            result = conn.execute(several)
+            with pytest.raises(athanor.exc.MultipleResultsFound):
+                result.one()
+            assert result.closed
+            with pytest.raises(athanor.exc.MultipleResultsFound):
+                conn.execute(several).scalar_one_or_none()
+            partly_read = conn.execute(several.order_by(people.c.id))
+            assert partly_read.fetchone() == ("bob",)
+            assert partly_read.one() == ("cy",)
+            unique = conn.execute(select(people.c.id * 0).where(people.c.id > 1)).unique()
+            assert unique.scalar_one() == 0

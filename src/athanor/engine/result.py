@@ -684,6 +684,25 @@ class _ResultBase(Generic[_R]):
         return None if item is _NO_ITEM else item
 
     def _only_item(self, required: bool) -> Any:
+        source = self._source
+        if source.state == _EXHAUSTED and self._unique_key is None:
+            # Every row left is held already (fetched as the statement ran, or buffered):
+            # the first two tell, with no fetch to make.
+            pending = source.pending
+            item = next(pending, None)
+            more = item is not None and next(pending, None) is not None
+            self.close()
+            if item is None:
+                if required:
+                    raise exc.NoResultFound("Expected exactly one row, but the result is empty")
+                return None
+            if more:
+                raise exc.MultipleResultsFound(
+                    "Expected at most one row, but the result has more than one"
+                )
+            for stage in self._stages:
+                item = stage(item)
+            return item
         try:
             item = self._next_item()
             if item is _NO_ITEM:
@@ -1032,24 +1051,31 @@ class ChunkedIteratorResult(Result[TP]):
         *,
         on_close: Callable[[], object] | None = None,
         yield_per: int | None = None,
-        now: bool = False,
     ) -> ChunkedIteratorResult[Any]:
         """A result over the batches of the row source ``rows`` (see ``_RowSource.next_batch``),
         each turned into result rows by ``convert``: the chunks of :meth:`__init__` without a
-        generator per result.  With ``now`` (for a ``convert`` whose work may as well be done
-        before the first fetch) rows that were all fetched as the statement ran are converted
-        here."""
+        generator per result."""
         result: ChunkedIteratorResult[Any] = cls.__new__(cls)
         # _setup() inlined: this runs once per ORM statement.
         result._metadata = metadata
-        if now and yield_per is None and type(rows) is _FetchedSource:
-            # Every row is at hand and none was read: converted at once, the result holds
-            # what fetching would have made.
-            result._source = _FetchedSource(convert(rows.batch), sys.maxsize)
-            if on_close is not None:
-                on_close()
-        else:
-            result._source = _ConvertingSource(rows, convert, on_close, yield_per)
+        result._source = _ConvertingSource(rows, convert, on_close, yield_per)
+        result._stages = (metadata.make_row,)
+        result._indexes = None
+        result._unique_key = None
+        return result
+
+    @classmethod
+    def made_now(
+        cls, metadata: ResultMetaData, rows: Any, make: Callable[[Sequence[RawRow]], list[Any]]
+    ) -> ChunkedIteratorResult[Any] | None:
+        """A result of one-value rows, the values ``make`` gives for all of ``rows`` (a row
+        source) at once, when the statement ran fetching every row (else None): for a
+        ``make`` whose work may as well be done before the first fetch."""
+        if type(rows) is not _FetchedSource:
+            return None
+        result: ChunkedIteratorResult[Any] = cls.__new__(cls)
+        result._metadata = metadata
+        result._source = _FetchedSource(list(zip(make(rows.batch))), sys.maxsize)
         result._stages = (metadata.make_row,)
         result._indexes = None
         result._unique_key = None

@@ -216,15 +216,18 @@ class LoadingPlan:
                 # The common select(User)...: one kind of object, nothing loaded alongside.
                 load = _plain_loader(session, shape, populate_existing, None, token)
                 dispatch = shape[0].dispatch
+                if yield_per is None and not (dispatch.load or dispatch.refresh):
+                    # Objects may be made before the first fetch when no listener sees
+                    # them being made.
+                    made = ChunkedIteratorResult.made_now(self.metadata, source, load)
+                    if made is not None:
+                        return made
                 return ChunkedIteratorResult.converting(
                     self.metadata,
                     source,
                     _one_per_row(load),
                     on_close=source.close,
                     yield_per=yield_per,
-                    # Objects may be made before the first fetch when no listener sees them
-                    # being made.
-                    now=not (dispatch.load or dispatch.refresh),
                 )
         makers: list[RowsLoader] = []
         for (mapper, start, count, load_keys), shape in zip(self.parts, shapes[1], strict=True):

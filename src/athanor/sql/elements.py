@@ -813,6 +813,7 @@ def _autoescape(value: str, escape: str) -> str:
 
 def _compare_value(left: ColumnElement, op: Operator, value: Any) -> BinaryExpression:
     """``left <op> value`` for a plain int/str/float: the hot path, built without coercion."""
+    type_ = left.type
     bind = object.__new__(BindParameter)
     bind.__dict__ = {
         "key": left._bind_base_name(),
@@ -822,7 +823,9 @@ def _compare_value(left: ColumnElement, op: Operator, value: Any) -> BinaryExpre
         "required": False,
         "expanding": False,
         "literal_execute": False,
-        "type": left.type.coerce_compared_value(op, value),
+        "type": type_
+        if type(type_).coerce_compared_value is _KEEPS_TYPE
+        else type_.coerce_compared_value(op, value),
     }
     binary = object.__new__(BinaryExpression)
     binary.__dict__ = {
@@ -834,6 +837,9 @@ def _compare_value(left: ColumnElement, op: Operator, value: Any) -> BinaryExpre
     }
     return binary
 
+
+_KEEPS_TYPE = sqltypes.TypeEngine.coerce_compared_value
+"""What a type binds compared values as unless it says otherwise: its own type."""
 
 _SIMPLE_COMPARISONS = frozenset(
     {operators.eq, operators.ne, operators.lt, operators.le, operators.gt, operators.ge}
