@@ -424,3 +424,38 @@ def test_scalars_and_scalar_pass_every_argument_on(backend: Backend) -> None:
         assert loaded == ["passed"]
 
     run(backend, body)
+
+
+def test_entity_selects_by_key_in_one_session(backend: Backend) -> None:
+    """Many (await session.scalars(select(User).where(User.id == i))).one() in one session,
+    rows fetched as each statement runs: the right objects, one per identity, a missing key
+    raising NoResultFound and a load listener still seeing objects made as fetched."""
+
+    async def body(engine: AsyncEngine) -> None:
+        async with AsyncSession(engine) as session:
+            session.add_all([User(username=f"k{i}", email=f"k{i}@x") for i in range(5)])
+            await session.commit()
+            ids = (await session.scalars(select(User.id).order_by(User.id))).all()
+            for _ in range(2):
+                users = [
+                    (await session.scalars(select(User).where(User.id == i))).one() for i in ids
+                ]
+                assert [u.username for u in users] == [f"k{i}" for i in range(5)]
+            again = (await session.scalars(select(User).where(User.id == ids[0]))).one()
+            assert again is users[0]
+            with pytest.raises(exc.NoResultFound):
+                (await session.scalars(select(User).where(User.id == -1))).one()
+            loaded: list[str] = []
+            listener = lambda target, context: loaded.append(target.username)  # noqa: E731
+            event.listen(User, "load", listener)
+            try:
+                del users, again
+                session.expunge_all()
+                result = await session.scalars(select(User).where(User.id == ids[1]))
+                assert loaded == ["k1"]  # buffered: made inside the bridge, as fetched there
+                assert result.one().username == "k1"
+            finally:
+                event.remove(User, "load", listener)
+            await session.rollback()
+
+    run(backend, body)

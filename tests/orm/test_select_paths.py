@@ -135,3 +135,50 @@ def test_bind_choice_for_entity_selects(engine: Any, seeded_session: Session) ->
         with pytest.raises(Exception, match="not bound"):
             unbound.scalars(statement).one()
         assert unbound.scalars(statement, bind_arguments={"bind": engine}).one().age == 0
+
+
+def test_statement_replaced_by_a_before_execute_listener(
+    engine: Any, seeded_session: Session
+) -> None:
+    """A listener may run another statement of the same shape: its rows load as the
+    statement's entity, the replacement taking effect on every execution."""
+
+    def swap(conn: Any, clauseelement: Any, multiparams: Any, params: Any, options: Any) -> Any:
+        if getattr(clauseelement, "_raw_columns", None) and clauseelement._where:
+            clauseelement = select(User).where(User.id == 3)
+        return clauseelement, multiparams, params
+
+    statement = select(User).where(User.id == 1)
+    event.listen(engine, "before_execute", swap, retval=True)
+    try:
+        for _ in range(2):
+            with Session(engine) as session:
+                assert session.scalars(statement).one().username == "u2"
+    finally:
+        event.remove(engine, "before_execute", swap)
+    assert seeded_session.scalars(statement).one().username == "u0"
+
+
+def test_execution_events_fire_once_per_statement_as_ever(
+    engine: Any, backend: Any, seeded_session: Session
+) -> None:
+    """Engine and session events see every entity select, rows fetched at once or not; the
+    objects are the same."""
+    seen: list[str] = []
+    engine_events = ["before_execute", "before_cursor_execute", "after_cursor_execute"]
+    listeners = {name: (lambda *a, _n=name, **k: seen.append(_n)) for name in engine_events}
+    listeners["after_execute"] = lambda *a, **k: seen.append("after_execute")
+    for name, fn in listeners.items():
+        event.listen(engine, name, fn)
+    statement = select(User).where(User.id == 2)
+    try:
+        with Session(engine) as session:
+            event.listen(session, "do_orm_execute", lambda state: seen.append("do_orm_execute"))
+            results = [session.execute(statement) for _ in range(2)]
+            assert made_at_once(results[1]) is (not backend.is_sqlite)
+            users = [r.scalars().one() for r in results]
+    finally:
+        for name, fn in listeners.items():
+            event.remove(engine, name, fn)
+    assert users[0] is users[1] and users[0].username == "u1"
+    assert seen == 2 * ["do_orm_execute", *engine_events, "after_execute"]

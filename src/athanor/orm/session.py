@@ -627,8 +627,10 @@ class Session(EventTarget):
             conn = entry[0] if entry is not None else self._connection_for_bind(bind)
             result = conn.execute(statement, params, execution_options=execution_options)
             # The plan the statement was compiled with (found with the compiled form, not
-            # looked up again by the statement's key).
-            plan = result.context.compiled.plan
+            # looked up again by the statement's key), unless a before_execute listener ran
+            # another statement.
+            context = result.context
+            plan = context.compiled.plan if context.invoked_statement is statement else None
             if not isinstance(plan, LoadingPlan):
                 plan = plan_for(statement)
             return plan.result(self, result, options, statement)
