@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import pickle
+import warnings
 import weakref
 
 import pytest
 
 from athanor import Column, ForeignKey, String, Table, create_engine, event, func, select, text
-from athanor.exc import InvalidRequestError
+from athanor.exc import AthanorWarning, InvalidRequestError
 from athanor.ext.asyncio import AsyncSession, create_async_engine
 from athanor.orm import (
     DeclarativeBase,
@@ -348,3 +349,28 @@ def test_compiled_params_show_the_value_read_at_execution(engine) -> None:
         stmt = account.entries.select()
         session.flush()
         assert list(stmt.compile(engine).params.values()) == [account.id]
+
+
+def test_a_never_flushed_parent_without_autoflush_is_warned_about(engine) -> None:
+    """Without autoflush a pending parent has no key when its statements run: they send NULL
+    and match nothing, and a warning names the object and attribute and says to flush."""
+    never_flushed = r"<Account at 0x[0-9a-f]+>\.id is None .*never flushed.*flush the session"
+    with Session(engine, autoflush=False) as session:
+        account = Account(name="a", entries=[Entry(amount=1)])
+        session.add(account)
+        with pytest.warns(AthanorWarning, match=never_flushed):
+            assert session.scalars(account.entries.select()).all() == []
+        crit = with_parent(account, Account.entries)
+        with pytest.warns(AthanorWarning, match=never_flushed):
+            assert session.scalars(select(Entry.amount).where(crit)).all() == []
+        session.flush()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert amounts(session, account) == [1]
+            assert session.scalars(select(Entry.amount).where(crit)).all() == [1]
+
+    with Session(engine) as session, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        account = Account(name="b", entries=[Entry(amount=2)])
+        session.add(account)
+        assert amounts(session, account) == [2]  # autoflush gave it its key first

@@ -8,6 +8,7 @@ and the fix.
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from athanor.orm.attributes import (
     QueryableAttribute,
     ScalarObjectAttributeImpl,
 )
-from athanor.orm.base import NO_VALUE, _mapper_or_none, instance_state
+from athanor.orm.base import NO_VALUE, _mapper_or_none, instance_state, state_str
 from athanor.orm.collections import collection_factory
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.state import InstanceState
@@ -841,7 +842,9 @@ class _ValueAtExecution:
     comparisons with an object) send its value as it is after the autoflush, so a pending
     object's new key is what they bind.  The object is held weakly: the compiled-statement
     cache keeps the parameters it was first compiled with and must not keep the object alive;
-    once the object is gone, the last value read stands.
+    once the object is gone, the last value read stands.  Reading None is warned about: a
+    comparison with NULL matches no row, which for an object never flushed (autoflush off) is
+    rarely what is meant.
     """
 
     __slots__ = ("key", "last", "ref")
@@ -859,8 +862,23 @@ class _ValueAtExecution:
         if value is NO_VALUE:
             # Expired on a persistent object: load it; never set on a new one: NULL.
             value = getattr(obj, self.key) if instance_state(obj).key is not None else None
+        if value is None:
+            _warn_null_value(obj, self.key)
         self.last = value
         return value
+
+
+def _warn_null_value(obj: Any, key: str) -> None:
+    state = instance_state(obj)
+    hint = ""
+    if state.key is None:
+        hint = "; the object was never flushed (autoflush is off?): flush the session first"
+    warnings.warn(
+        f"{state_str(state)}.{key} is None when a statement built from the object runs, so it "
+        f"sends NULL (a comparison with NULL matches no row){hint}",
+        sa_exc.AthanorWarning,
+        stacklevel=2,
+    )
 
 
 def object_value_bind(obj: Any, mapper: Mapper, column: ColumnElement) -> BindParameter:
