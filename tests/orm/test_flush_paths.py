@@ -137,12 +137,17 @@ def test_one_object_flushes_without_listeners_store_what_they_report(engine: Any
         stamped = Stamped(name="s")
         session.add(stamped)
         session.commit()
+        again = Stamped(name="t")  # a second run of the statement reads rows by a known shape
+        session.add(again)
+        session.flush()
+        assert (again.id, again.status) == (2, "new")
+        session.commit()
         session.add(Named(code="n1", plain_id=plain_key))
         session.commit()
         assert session.get(Plain, plain_key) is plain
         assert (stamped.id, stamped.status) == (1, "new")
     assert _stored(engine, Plain) == [(plain_key, "quiet")]
-    assert _stored(engine, Stamped) == [(1, "s", "new")]
+    assert _stored(engine, Stamped) == [(1, "s", "new"), (2, "t", "new")]
     assert _stored(engine, Named) == [("n1", plain_key)]
 
 

@@ -491,11 +491,15 @@ class Connection:
             else:
                 dialect.do_execute_no_params(cursor, sql)
             row = None
-            description = cursor.description
-            if description is not None:
+            if compiled.returns_rows:
                 raw_rows = cursor.fetchall()
                 if raw_rows:
-                    row = _result_metadata(compiled, description).make_row(raw_rows[0])
+                    # The shape known from an earlier run: psycopg builds the cursor's
+                    # description anew each time it is asked for.
+                    metadata: ResultMetaData | None = getattr(compiled, "_result_metadata", None)
+                    if metadata is None:
+                        metadata = _result_metadata(compiled, cursor.description)
+                    row = metadata.make_row(raw_rows[0])
             lastrowid = getattr(cursor, "lastrowid", None)
         except BaseException as error:
             self._close_cursor_quietly(cursor)
