@@ -21,6 +21,8 @@ from athanor.orm import (
     validates,
 )
 from athanor.orm.attributes import set_committed_value
+from athanor.orm.base import NO_VALUE
+from athanor.orm.exc import UnmappedInstanceError
 
 
 class Base(DeclarativeBase):
@@ -251,3 +253,85 @@ def test_commit_expires_every_object_and_close_detaches_them(engine: Any) -> Non
         assert inspect(kept[0]).expired
     assert all(inspect(o).detached for o in kept)
     assert sorted(r[1] for r in _rows(engine, Item)) == ["k0", "k1", "k2", "unreferenced"]
+
+
+def _pending_view(session: Session, objects: list[Any]) -> list[Any]:
+    """What add_all left: per object its state's fields and attribute histories."""
+    return [
+        (
+            inspect(o).pending,
+            inspect(o).session is session,
+            inspect(o).committed_state,
+            inspect(o).modified,
+            [tuple(inspect(o).attrs[k].history) for k in ("id", "name", "note")],
+        )
+        for o in objects
+    ]
+
+
+def test_add_all_makes_the_same_pending_objects_as_add_with_listeners(engine: Any) -> None:
+    # Without attach listeners add_all makes states in one loop; with one, each object
+    # goes through add(): the objects, their histories and the rows come out the same.
+    def batch() -> list[Any]:
+        stray = Item(name="s")
+        stray.extra = "not mapped"  # an attribute outside the mapping is no column value
+        return [Item(name="a", note="x"), stray, Item(name="c")]
+
+    plain_objects, heard_objects = batch(), batch()
+    heard: list[Any] = []
+    with Session(engine) as plain, Session(engine) as listened:
+        event.listen(listened, "transient_to_pending", lambda s, o: heard.append(o))
+        plain.add_all(plain_objects)
+        listened.add_all(heard_objects)
+        assert heard == heard_objects
+        view = _pending_view(plain, plain_objects)
+        assert view == _pending_view(listened, heard_objects)
+        assert view[1][2] == {"name": NO_VALUE}
+        assert view[0][4] == [([], [], []), (["a"], [], []), (["x"], [], [])]
+        keys = []
+        for session, objects in ((plain, plain_objects), (listened, heard_objects)):
+            session.flush()
+            keys += [o.id for o in objects]
+            session.commit()
+    rows = _rows(engine, Item)
+    assert [r[1:] for r in rows] == [("a", "x"), ("s", None), ("c", None)] * 2
+    assert keys == [r[0] for r in rows]
+
+
+def test_add_all_of_mixed_objects_keeps_their_order(engine: Any) -> None:
+    # Objects that need add() (a state already made, relationships, a validator) between
+    # plain new ones: each is added where it stands, so the rows go in in that order.
+    made = Item(name="made")
+    inspect(made)
+    owner = Owner(name="o", pets=[Pet(name="p")])
+    objects = [Item(name="first"), made, owner, Checked(name="c"), Item(name="last")]
+    with Session(engine) as session:
+        session.add_all(objects)
+        assert list(session.new) == [*objects[:3], owner.pets[0], *objects[3:]]
+        session.commit()
+        assert objects[0].id < made.id < objects[-1].id
+    assert [r[1] for r in _rows(engine, Item)] == ["first", "made", "last"]
+    assert [r[1] for r in _rows(engine, Checked)] == ["C"]
+    assert [r[1] for r in _rows(engine, Pet)] == ["p"]
+
+
+def test_add_all_refuses_an_unmapped_object_and_adds_those_before_it(engine: Any) -> None:
+    first = Item(name="a")
+    with Session(engine) as session:
+        with pytest.raises(UnmappedInstanceError):
+            session.add_all([first, object(), Item(name="b")])
+        assert list(session.new) == [first]
+
+
+def test_objects_added_in_a_savepoint_leave_with_its_rollback(engine: Any) -> None:
+    with Session(engine) as session:
+        before = Item(name="before")
+        session.add_all([before])
+        savepoint = session.begin_nested()
+        inside = [Item(name="in1"), Item(name="in2")]
+        session.add_all(inside)
+        savepoint.rollback()
+        assert all(inspect(o).transient for o in inside)
+        assert inspect(before).persistent
+        session.commit()
+    assert [r[1] for r in _rows(engine, Item)] == ["before"]

@@ -22,6 +22,7 @@ from athanor.engine.engine import Engine
 from athanor.event.registry import EventTarget
 from athanor.orm import exc as orm_exc
 from athanor.orm.base import (
+    MAPPER_KEY,
     NO_VALUE,
     STATE_KEY,
     _new_state,
@@ -42,7 +43,14 @@ from athanor.orm.loading import (
 )
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import session_mode
-from athanor.orm.state import IdentityMap, InstanceState, expire_states
+from athanor.orm.state import (
+    IdentityMap,
+    InstanceState,
+    _make_state,
+    _object_gone,
+    commit_states,
+    expire_states,
+)
 from athanor.orm.unitofwork import UOWTransaction, flush_new_object
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
@@ -763,9 +771,7 @@ class Session(EventTarget):
                 self._fire("pending_to_persistent", self, obj)
         for state, obj in uow.deleted:
             self._row_deleted(tx, state, obj)
-        for state in uow.saves:
-            if state.committed_state or state.modified or state.pending_appends is not None:
-                state._commit_all()
+        commit_states(uow.saves)
         for obj, keys in uow.expire_after:
             for key in keys:
                 obj.__dict__.pop(key, None)
@@ -859,8 +865,60 @@ class Session(EventTarget):
         # New objects get their state here (the declarative constructor leaves that to the
         # first use): no garbage collections over the many objects being made meanwhile.
         with gc_paused():
-            for instance in objects:
+            dispatch = self.dispatch
+            if dispatch.before_attach or dispatch.transient_to_pending or dispatch.after_attach:
+                for instance in objects:
+                    self.add(instance)
+                return
+            self._add_new(objects)
+
+    def _add_new(self, objects: list[Any]) -> None:
+        """:meth:`add` for each of ``objects`` when nobody listens to attach events: a new
+        object without a state yet (as the declarative constructor leaves it) of a class
+        without relationships becomes pending here with a state made in place, which is what
+        :meth:`add` does for it, without the calls; any other object goes through :meth:`add`.
+        """
+        new = self._new
+        tx = self._transaction
+        # Only a savepoint reads what was added during it (to expunge it on rollback).
+        added = tx._added if tx is not None and tx.nested else None
+        session_id = self.hash_key
+        plain_class: type | None = None
+        mapper: Any = None
+        plain_keys: Any = None
+        for instance in objects:
+            cls = type(instance)
+            if cls is not plain_class:
+                mapper = _plain_new_mapper(cls)
+                if mapper is None:
+                    self.add(instance)
+                    continue
+                plain_class, plain_keys = cls, mapper._plain_scalar_impls.keys()
+            d = instance.__dict__
+            if STATE_KEY in d:
                 self.add(instance)
+                continue
+            # The fields new_state() sets, and the values stored before the object had a
+            # state counted as set since it was made (see _new_state).
+            committed = (
+                dict.fromkeys(d, NO_VALUE)
+                if d.keys() <= plain_keys
+                else dict.fromkeys(filter(plain_keys.__contains__, d), NO_VALUE)
+            )
+            state = d[STATE_KEY] = _make_state(InstanceState, instance, _object_gone)
+            state.mapper = mapper
+            state.key = None
+            state.session_id = session_id
+            state.committed_state = committed
+            state.modified = False
+            state.expired = False
+            state.deleted = False
+            state.pending_appends = None
+            state._info = None
+            state.load_context = None
+            new[state] = instance
+            if added is not None:
+                added[state] = instance
 
     def _save_or_update_cascade(self, instance: Any) -> None:
         state = instance_state(instance)
@@ -1433,3 +1491,13 @@ def close_all_sessions() -> None:
 
 
 _ = NO_VALUE
+
+
+def _plain_new_mapper(cls: type) -> Mapper | None:
+    """The mapper of ``cls`` when its new objects need nothing but a state to become pending
+    (mapped by that very class, configured, no relationships to cascade along); else None."""
+    mapper: Mapper | None = getattr(cls, MAPPER_KEY, None)
+    if mapper is None or mapper.class_ is not cls:
+        return None
+    mapper._check_configure()
+    return None if mapper._relationships else mapper

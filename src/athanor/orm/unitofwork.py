@@ -536,6 +536,7 @@ class UOWTransaction:
                     self._record_inserted([one], generated, last)
                     self._inserted_rows(mapper, [one], last, given.union(generated))
             elif wanted and can_return:
+                keys = None
                 result = connection.execute(returning, params)
                 col_keys = [mapper._col_to_key.get(col) for col in wanted]
                 generated = [k for k in col_keys if k is not None]  # shared: never mutated
@@ -549,8 +550,12 @@ class UOWTransaction:
                     )
                 self._record_inserted(group, generated, last)
                 if only is not None:
-                    for obj, value in zip(map(_object_of, group), returned, strict=True):
-                        obj.__dict__[only] = value
+                    # The usual generated value is the key itself, stored with the identity.
+                    if (only,) == mapper._pk_keys:
+                        keys = returned
+                    else:
+                        for obj, value in zip(map(_object_of, group), returned, strict=True):
+                            obj.__dict__[only] = value
                 else:
                     unmapped = len(generated) != len(col_keys)
                     for (_, obj), row in zip(group, returned, strict=True):
@@ -560,7 +565,7 @@ class UOWTransaction:
                                 v for k, v in zip(col_keys, row, strict=True) if k is not None
                             ]
                         obj.__dict__.update(zip(generated, values, strict=True))
-                self._inserted_rows(mapper, group, last, given.union(generated))
+                self._inserted_rows(mapper, group, last, given.union(generated), keys)
             else:
                 connection.execute(plain, params)
                 self._record_inserted(group, None, last)
@@ -592,11 +597,12 @@ class UOWTransaction:
         rows: list[tuple[InstanceState, Any]],
         last: bool,
         filled: frozenset[str],
+        keys: list[Any] | None = None,
     ) -> None:
         """:func:`_key_inserted` for rows of the flush; on the object's own table (``last``),
         ``refresh_flush`` fires for each object once it has its key."""
         refresh = mapper.dispatch.refresh_flush if last else None
-        _key_inserted(mapper, rows, filled, self._refresh_flushed if refresh else None)
+        _key_inserted(mapper, rows, filled, self._refresh_flushed if refresh else None, keys)
 
     def _refresh_flushed(self, mapper: Mapper, state: InstanceState, obj: Any) -> None:
         """Fire ``refresh_flush`` for an inserted object with the attributes this flush set
@@ -875,14 +881,29 @@ def _key_inserted(
     rows: list[tuple[InstanceState, Any]],
     filled: frozenset[str],
     refresh: Callable[[Mapper, InstanceState, Any], None] | None,
+    keys: list[Any] | None = None,
 ) -> None:
     """Give each inserted object its identity key and None for the columns nothing filled
     in (``filled``: the attribute keys the INSERT gave or read back for every object of
-    ``rows``); ``refresh`` is called for each object once it has its key."""
+    ``rows``); ``refresh`` is called for each object once it has its key.  ``keys``: the
+    values of a single-column primary key the database generated, one per row, not yet
+    stored on the objects."""
     none_keys = [k for k in mapper._none_default_keys if k not in filled]
     pk_keys = mapper._pk_keys
     single_pk = pk_keys[0] if len(pk_keys) == 1 else None
     identity_class = mapper._identity_class
+    if keys is not None:
+        assert single_pk is not None
+        if not none_keys and refresh is None:
+            # The commonest case: one loop stores each generated key and makes the identity.
+            for (state, obj), value in zip(rows, keys, strict=True):
+                if value is None:
+                    raise _null_identity(state)
+                obj.__dict__[single_pk] = value
+                state.key = (identity_class, (value,), None)
+            return
+        for obj, value in zip(map(_object_of, rows), keys, strict=True):
+            obj.__dict__[single_pk] = value
     if single_pk is not None and not none_keys and refresh is None:
         # The common case, one generated or given key per object and nothing else to do.
         for state, obj in rows:
