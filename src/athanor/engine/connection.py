@@ -675,6 +675,9 @@ class Connection:
         rowcount = 0
         returned: list[Any] = []
         param_pks: list[tuple[Any, ...] | None] | None = [] if compiled is not None else None
+        steps_of_insert: list[tuple[Any, int]] | None = (
+            [] if compiled is not None and compiled.isinsert and not reads_returning else None
+        )
         description = None
         try:
             for step_sql, step_params, is_many, step_pks in steps:
@@ -711,9 +714,15 @@ class Connection:
                         param_pks.extend(step_pks)
                 if cursor.rowcount is not None and cursor.rowcount >= 0:
                     rowcount += cursor.rowcount
+                if steps_of_insert is not None:
+                    if is_many:
+                        steps_of_insert = None
+                    else:
+                        steps_of_insert.append((cursor.lastrowid, cursor.rowcount))
         finally:
             self._close_cursor_quietly(cursor)
         context.rowcount = rowcount
+        context._insert_steps = steps_of_insert
         if reads_returning and description is not None:
             context._returned_rows = returned
         elif compiled is not None and compiled.isinsert:

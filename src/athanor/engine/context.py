@@ -37,6 +37,7 @@ class ExecutionContext:
     """The state of one statement execution (see the module docstring for the attributes)."""
 
     __slots__ = (
+        "_insert_steps",
         "_pk_rows",
         "_returned_rows",
         "compiled",
@@ -74,6 +75,9 @@ class ExecutionContext:
         self.lastrowid: Any = None
         self._pk_rows: list[tuple[Any, ...] | None] | None = None
         self._returned_rows: list[Sequence[Any] | None] | None = None
+        self._insert_steps: list[tuple[Any, int]] | None = None
+        """Of an executemany INSERT sent as multi-row statements without RETURNING: each
+        statement's ``(cursor.lastrowid, cursor.rowcount)``, in order (None otherwise)."""
 
     @property
     def dialect(self) -> DefaultDialect:

@@ -16,6 +16,7 @@ from athanor import exc
 from athanor.util.install import pip_install
 
 if TYPE_CHECKING:
+    from athanor.engine.connection import Connection
     from athanor.pool import Pool
     from athanor.url import URL
 
@@ -152,6 +153,30 @@ class DefaultDialect:
 
     def connection_survives_fork(self, dbapi_connection: Any) -> bool:
         """Whether a forked child may keep using the connection: not a server session."""
+        return False
+
+    # --- generated keys without RETURNING ------------------------------------------------
+
+    insert_keys_counted: ClassVar[str | None] = None
+    """How the ORM may know the autoincrement keys of many inserted rows without reading
+    them back: ``"first"`` (a multi-row INSERT's ``lastrowid`` is its first row's key, see
+    :meth:`insert_keys_consecutive`), ``"last"`` (it is its last row's, see
+    :meth:`insert_keys_follow`) or None (it reads them back)."""
+
+    def insert_keys_consecutive(self, connection: Connection, table: Any, column: Any) -> bool:
+        """Whether each multi-row INSERT into ``table`` that ``connection`` sends next, leaving
+        every row's ``column`` (the autoincrement key) to the database, gets consecutive keys
+        starting at the cursor's ``lastrowid``; False, the safe answer, unless the dialect
+        can vouch for it."""
+        return False
+
+    def insert_keys_follow(
+        self, connection: Connection, table: Any, column: Any, first: int, count: int
+    ) -> bool:
+        """Right after ``connection`` inserted one row into ``table`` whose generated key
+        ``column`` is ``first``: whether the next ``count`` rows it inserts there, leaving
+        the key to the database, get the keys ``first + 1, first + 2 ...`` in order; False,
+        the safe answer, unless the dialect can vouch for it."""
         return False
 
     # --- transactions ------------------------------------------------------------------

@@ -528,7 +528,22 @@ class UOWTransaction:
             group, params = rows[start:end], all_params[start:end]
             start = end
             found = _insert_shape(mapper, shape)
-            missing_pk, wanted, plain, returning, _, given = found
+            missing_pk, wanted, plain, returning, by_lastrowid, given = found
+            if (
+                by_lastrowid
+                and len(group) >= COUNTED_KEYS_MIN
+                and connection.dialect.insert_keys_counted is not None
+                and len(mapper._pk_keys) == 1
+            ):
+                counted = _insert_counting_keys(connection, mapper, found, params)
+                if counted:
+                    done = group[: len(counted)]
+                    generated = list(mapper._pk_keys)
+                    self._record_inserted(done, generated, last)
+                    self._inserted_rows(mapper, done, last, given.union(generated), counted)
+                    group, params = group[len(counted) :], params[len(counted) :]
+                    if not group:
+                        continue
             if len(group) == 1 or (missing_pk and not (wanted and can_return)):
                 # One INSERT per row: a single row, or keys the cursor reports one at a time.
                 for row_params, one in zip(params, group, strict=True):
@@ -874,6 +889,71 @@ def _insert_one(
             d[key] = value
             generated.append(key)
     return generated
+
+
+COUNTED_KEYS_MIN = 20
+"""Rows of one INSERT shape from which a flush works their generated keys out rather than
+reading them back: for fewer, the dialect's check costs more than it saves."""
+
+
+def _insert_counting_keys(
+    connection: Connection,
+    mapper: Mapper,
+    found: tuple[list[Any], list[Any], Any, Any, bool, frozenset[str]],
+    params: list[dict[str, Any]],
+) -> list[int]:
+    """INSERT rows whose only generated value is their table's autoincrement key (``found``
+    by :func:`_insert_shape`) without RETURNING, where the dialect vouches for the keys the
+    database gives them (``insert_keys_counted``); returns the keys of the rows written, in
+    order: all of them, the first only (the others are left to the caller) or none.
+
+    Cheaper than reading the keys back: the rows go as multi-row INSERTs with nothing to
+    fetch, and the keys are counted from each statement's ``lastrowid``: its first row's
+    key on MySQL/MariaDB; its last row's on SQLite, after a first row inserted alone (with
+    RETURNING: its key is then the one written, even where the table's definition says
+    ``ON CONFLICT IGNORE``).
+    """
+    if connection._execution_options:
+        return []
+    dialect = connection.dialect
+    table = mapper.local_table
+    column = found[0][0]
+    plain = found[2]
+    from_first = dialect.insert_keys_counted == "first"
+    keys: list[int] = []
+    if from_first:
+        if not dialect.insert_keys_consecutive(connection, table, column):
+            return []
+        rest = params
+    elif not getattr(dialect, "insert_returning", False):
+        return []
+    else:
+        _, row = connection._insert_row(found[3], params[0])
+        if row is None:
+            raise orm_exc.FlushError(f"INSERT into {table.name!r} returned 0 rows for 1 objects")
+        first = row[0]
+        if not isinstance(first, int):
+            raise orm_exc.FlushError(
+                f"A row inserted into {table.name!r} has a NULL identity key after INSERT; give "
+                "its primary key a value or make it autoincrement"
+            )
+        keys.append(first)
+        rest = params[1:]
+        if not dialect.insert_keys_follow(connection, table, column, first, len(rest)):
+            return keys
+    steps = connection.execute(plain, rest).context._insert_steps
+    for lastrowid, count in steps or ():
+        if not isinstance(lastrowid, int) or count <= 0:
+            break
+        start = lastrowid if from_first else lastrowid - count + 1
+        if not from_first and start != keys[-1] + 1:
+            break
+        keys.extend(range(start, start + count))
+    if steps is not None and len(keys) == len(params):
+        return keys
+    raise orm_exc.FlushError(
+        f"INSERT into {table.name!r} did not report the keys of its {len(params)} rows as expected"
+    )
 
 
 def _key_inserted(

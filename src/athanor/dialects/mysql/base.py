@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.dialects.mysql import types as mysql_types
 from athanor.dialects.mysql.compiler import MySQLCompiler, MySQLIdentifierPreparer
 from athanor.dialects.mysql.ddl import MySQLDDLCompiler, MySQLTypeCompiler
 from athanor.dialects.mysql.reflection import MySQLReflection
 from athanor.engine.default import DefaultDialect
+
+if TYPE_CHECKING:
+    from athanor.engine.connection import Connection
 
 
 class MySQLDialect(MySQLReflection, DefaultDialect):
@@ -32,6 +35,7 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
     update_returning: ClassVar[bool] = False
     max_bind_params: ClassVar[int] = 65535
     insertmanyvalues_page_size: ClassVar[int] = 1000
+    insert_keys_counted: ClassVar[str | None] = "first"
     json_index_as_path: ClassVar[bool] = True
 
     def __init__(self, **kwargs: Any) -> None:
@@ -52,6 +56,45 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
         """Learn the server version and whether it is MariaDB (which has RETURNING)."""
         self.is_mariadb = "mariadb" in self._version_string(dbapi_connection).lower()
         super().initialize(dbapi_connection)
+
+    def insert_keys_consecutive(self, connection: Connection, table: Any, column: Any) -> bool:
+        """Whether a multi-row INSERT into ``table`` that leaves every row's ``column`` to
+        AUTO_INCREMENT gets the keys ``lastrowid, lastrowid + 1, ...`` in VALUES order.
+
+        The client reports the key of a multi-row INSERT's first row (MySQL manual,
+        "LAST_INSERT_ID()"; MariaDB knowledge base, "mysql_insert_id").  InnoDB gives the
+        rows of a "simple insert" (a plain INSERT whose row count is known up front)
+        consecutive values under ``innodb_autoinc_lock_mode`` 0 ("traditional") and 1
+        ("consecutive"); mode 2 ("interleaved", Galera's and MySQL 8's default) may
+        interleave them with other sessions' (MySQL manual, "AUTO_INCREMENT Handling in
+        InnoDB").  The step between them is ``auto_increment_increment``.  So this holds, by
+        one query here, when the lock mode is 0 or 1, the session's increment is 1, the
+        table is a non-partitioned InnoDB table whose ``column`` is its AUTO_INCREMENT
+        column, and no trigger on it could set a key itself.  The rows of each such INSERT
+        must all leave the key to the database (the flush groups rows by the columns they
+        give, so none gives one).
+        """
+        row = connection.exec_driver_sql(
+            "SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment, t.ENGINE, "
+            "t.CREATE_OPTIONS, (SELECT c.EXTRA FROM information_schema.COLUMNS c WHERE "
+            "c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME AND "
+            "c.COLUMN_NAME = %s), (SELECT COUNT(*) FROM information_schema.TRIGGERS g WHERE "
+            "g.EVENT_OBJECT_SCHEMA = t.TABLE_SCHEMA AND g.EVENT_OBJECT_TABLE = t.TABLE_NAME) "
+            "FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = COALESCE(%s, DATABASE()) "
+            "AND t.TABLE_NAME = %s",
+            (column.name, table.schema, table.name),
+        ).first()
+        if row is None:
+            return False
+        lock_mode, increment, engine, options, extra, triggers = row
+        return (
+            int(lock_mode) in (0, 1)
+            and int(increment) == 1
+            and str(engine).lower() == "innodb"
+            and "partitioned" not in str(options or "").lower()
+            and "auto_increment" in str(extra or "").lower()
+            and not triggers
+        )
 
     def get_server_version_info(self, dbapi_connection: Any) -> tuple[int, ...] | None:
         """``(10, 11, 6)`` from ``SELECT VERSION()`` (``10.11.6-MariaDB-1``)."""

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.dialects.sqlite import types as sqlite_types
 from athanor.dialects.sqlite.compiler import SQLiteCompiler, SQLiteIdentifierPreparer
 from athanor.dialects.sqlite.ddl import SQLiteDDLCompiler, SQLiteTypeCompiler
 from athanor.dialects.sqlite.reflection import SQLiteReflection
 from athanor.engine.default import DefaultDialect
+
+if TYPE_CHECKING:
+    from athanor.engine.connection import Connection
+
+MAX_ROWID = 2**63 - 1
+"""The largest rowid; past it SQLite picks unused rowids at random."""
 
 
 class SQLiteDialect(SQLiteReflection, DefaultDialect):
@@ -30,6 +36,7 @@ class SQLiteDialect(SQLiteReflection, DefaultDialect):
     returns_native_bytes: ClassVar[bool] = True
     implicit_returning_pk: ClassVar[bool] = False
     insertmanyvalues_page_size: ClassVar[int] = 1000
+    insert_keys_counted: ClassVar[str | None] = "last"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -52,6 +59,38 @@ class SQLiteDialect(SQLiteReflection, DefaultDialect):
                 cursor.execute(f"DROP {kind.upper()} IF EXISTS temp.{quote(name)}")
         finally:
             cursor.close()
+
+    def insert_keys_follow(
+        self, connection: Connection, table: Any, column: Any, first: int, count: int
+    ) -> bool:
+        """Right after ``connection`` inserted one row into ``table`` (key ``first``): whether
+        the next ``count`` rows it inserts there, leaving the key to SQLite, get the keys
+        ``first + 1, first + 2 ...`` in order.
+
+        SQLite gives a new row of a rowid table a rowid larger than the table's largest (the
+        largest plus one; AUTOINCREMENT: also above any used before), so the rows of an
+        INSERT get increasing keys in VALUES order, until the largest rowid, 2**63 - 1, is
+        taken: then it picks unused ones at random.  The rows follow ``first`` without a gap
+        when all of this holds, checked by one query here: the row just inserted holds the
+        largest key (``max(column) == first``: ``column`` is the rowid and nothing else is
+        bigger); the keys stay within 2**63 - 1; ``connection`` is inside a transaction, so
+        it keeps the write lock it took with that row and nobody else inserts in between;
+        and neither the table's database nor ``temp`` has a trigger, which could insert into
+        the table in between.  The caller still checks each statement's ``lastrowid`` (its
+        last row's key) and ``rowcount``: increasing keys that end where they should are
+        these keys, and anything else fails the flush.
+        """
+        if first + count > MAX_ROWID or not connection.connection.dbapi_connection.in_transaction:
+            return False
+        quote = self.identifier_preparer.quote
+        schema = quote(table.schema) if table.schema else "main"
+        row = connection.exec_driver_sql(
+            f"SELECT (SELECT max({quote(column.name)}) FROM "
+            f"{self.identifier_preparer.format_table(table)}), EXISTS (SELECT 1 FROM "
+            f"{schema}.sqlite_master WHERE type = 'trigger' UNION ALL SELECT 1 FROM "
+            "temp.sqlite_master WHERE type = 'trigger')"
+        ).first()
+        return row is not None and row[0] == first and not row[1]
 
     @property
     def supports_returning(self) -> bool:  # type: ignore[override]
