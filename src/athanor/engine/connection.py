@@ -718,7 +718,9 @@ class Connection:
                     if is_many:
                         steps_of_insert = None
                     else:
-                        steps_of_insert.append((cursor.lastrowid, cursor.rowcount))
+                        steps_of_insert.append(
+                            (getattr(cursor, "lastrowid", None), cursor.rowcount)
+                        )
         finally:
             self._close_cursor_quietly(cursor)
         context.rowcount = rowcount

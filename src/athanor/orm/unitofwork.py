@@ -511,20 +511,26 @@ class UOWTransaction:
         # Parallel to rows (no tuple per object: objects that live through the flush are what
         # the garbage collector's full passes scan).
         plain_params = _plain_params_builder(mapper, plan)
+        shapes: list[Any] | None = None
         if plain_params is not None:
-            all_params = plain_params(list(map(_dict_of, map(_object_of, rows))))
+            all_params, odd = plain_params(list(map(_dict_of, map(_object_of, rows))))
         else:
             all_params = [self._insert_params(mapper, plan, track, s, o) for s, o in rows]
-        # Parameters follow the plan's column order, so equal key sets mean equal shapes.
-        shapes = list(map(dict.keys, all_params))
-        one_shape = shapes.count(shapes[0]) == len(shapes)
+            odd = True
+        if odd:
+            # Parameters follow the plan's column order, so equal key sets mean equal shapes.
+            shapes = list(map(dict.keys, all_params))
+            if shapes.count(shapes[0]) == len(shapes):
+                shapes = None
         start = 0
         while start < len(rows):
-            first = shapes[start]
-            shape = tuple(first)
-            end = len(rows) if one_shape else start + 1
-            while end < len(rows) and shapes[end] == first:
-                end += 1
+            if shapes is None:  # one shape for all
+                shape, end = tuple(all_params[0]), len(rows)
+            else:
+                first = shapes[start]
+                shape, end = tuple(first), start + 1
+                while end < len(rows) and shapes[end] == first:
+                    end += 1
             group, params = rows[start:end], all_params[start:end]
             start = end
             found = _insert_shape(mapper, shape)
@@ -833,7 +839,7 @@ def flush_new_object(tx: SessionTransaction, state: InstanceState, obj: Any) -> 
     build = _plain_params_builder(mapper, _insert_plan(mapper))
     if build is None:
         return False
-    (params,) = build([obj.__dict__])
+    (params,), _ = build([obj.__dict__])
     found = _insert_shape(mapper, tuple(params))
     connection = tx._connection_for_bind(tx.session.get_bind(mapper))
     generated = _insert_one(connection, mapper, obj, params, found)
@@ -1081,15 +1087,21 @@ def _insert_plan(mapper: Mapper) -> list[tuple[str, str, bool, Any]]:
     return plan
 
 
+ParamsBuilder = Callable[[list[dict[str, Any]]], tuple[list[dict[str, Any]], bool]]
+
+
 def _plain_params_builder(
     mapper: Mapper, plan: list[tuple[str, str, bool, Any]]
-) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None:
+) -> ParamsBuilder | None:
     """For a plan without Python-side defaults: a function made for it that turns objects'
     ``__dict__``s into INSERT parameters (what :meth:`UOWTransaction._insert_params` does, a
-    flush's per-object hot spot, as straight-line code); None when the plan has defaults."""
+    flush's per-object hot spot, as straight-line code) and tells whether any object's
+    parameters may have another shape than the usual one; None when the plan has defaults."""
     cached = mapper.__dict__.get("_plain_params")
     if cached is not None and cached[0] is plan:
-        found: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = cached[1]
+        found: Callable[[list[dict[str, Any]]], tuple[list[dict[str, Any]], bool]] | None = cached[
+            1
+        ]
         return found
     found = None
     if all(default is None for _, _, _, default in plan):
@@ -1109,13 +1121,22 @@ def _plain_params_builder(
         lines.append("    return p")
         skipping = [key for key, _, none_skips, _ in plan if none_skips]
         usual = ", ".join(f"{c!r}: d[{k!r}]" for k, c, none_skips, _ in plan if not none_skips)
-        lines += ["def build(dicts):", "    out = []", "    append = out.append"]
+        lines += ["def build(dicts):", "    out = []", "    append = out.append", "    odd = False"]
         lines.append("    for d in dicts:")
         if skipping:
             lines.append(f"        if {' or '.join(f'{k!r} in d' for k in skipping)}:")
-            lines += ["            append(one(d))", "            continue"]
+            lines += [
+                "            append(one(d))",
+                "            odd = True",
+                "            continue",
+            ]
         lines += ["        try:", f"            append({{{usual}}})"]
-        lines += ["        except KeyError:", "            append(one(d))", "    return out"]
+        lines += [
+            "        except KeyError:",
+            "            append(one(d))",
+            "            odd = True",
+        ]
+        lines.append("    return out, odd")
         namespace: dict[str, Any] = {}
         exec("\n".join(lines), namespace)
         found = namespace["build"]
