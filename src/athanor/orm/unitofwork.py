@@ -65,6 +65,8 @@ class UOWTransaction:
         self.defaulted: dict[InstanceState, list[str]] = {}
         self.plain = False
         """Whether no object of the flush has relationships (no cascades or collections)."""
+        self.save_mappers: set[Mapper] = set()
+        """The mappers of the objects to save, as collected (kept up to date when plain)."""
 
     # --- collecting ---------------------------------------------------------------------------
 
@@ -77,7 +79,8 @@ class UOWTransaction:
             if state not in deleted:
                 saves[state] = obj
         self.deletes.update(deleted)
-        if any(m._relationships for m in set(map(_mapper_of, saves))):
+        self.save_mappers = set(map(_mapper_of, saves))
+        if any(m._relationships for m in self.save_mappers):
             for state, obj in [(s, o) for s, o in saves.items() if s.mapper._relationships]:
                 self._cascade_saves(state, obj)
         else:
@@ -300,7 +303,8 @@ class UOWTransaction:
     # --- execution ----------------------------------------------------------------------------
 
     def execute(self) -> None:
-        mappers = set(map(_mapper_of, self.saves))
+        # Saves of a plain flush are the ones collected; cascades may have added others.
+        mappers = set(self.save_mappers) if self.plain else set(map(_mapper_of, self.saves))
         if self.plain and not self.deletes and len(mappers) == 1:
             # Saves only, of one mapper without relationships: nothing to order by dependency,
             # no secondary rows, no post-updates.  Outside any inheritance hierarchy (the
