@@ -176,6 +176,8 @@ def _value_element(table: TableClause, key: str, value: Any, unique: bool) -> Co
 
     if isinstance(element, Select):
         return ScalarSelect(element)
+    if isinstance(element, BindParameter):
+        return element._typed_as(table.c[key].type)
     return coerce_column(element)
 
 

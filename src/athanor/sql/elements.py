@@ -396,6 +396,8 @@ def coerce_bind(
 ) -> ColumnElement:
     """The right-hand side of ``against <op> value``: a column or a new bound parameter."""
     if isinstance(value, ColumnElement):
+        if against is not None and isinstance(value, BindParameter):
+            return value._typed_as(against.type)
         return value
     if not isinstance(value, ClauseElement):
         clause = getattr(value, "_select_column_element", None) or getattr(
@@ -983,6 +985,12 @@ def _in(left: ColumnElement, op: Operator, value: Any) -> ColumnElement:
     if isinstance(value, BindParameter):
         if not value.expanding:
             value = value._with_expanding()
+        if isinstance(left, Tuple):
+            if value._tuple_types is None and value.type._isnull:
+                value = value._generate()
+                value._tuple_types = tuple(c.type for c in left.clauses)
+        else:
+            value = value._typed_as(left.type)
         return BinaryExpression(left.self_group(op), value, op, sqltypes.BOOLEANTYPE)
     if isinstance(value, ClauseElement | str) or not isinstance(value, Iterable):
         raise exc.ArgumentError(
@@ -1151,6 +1159,16 @@ class BindParameter(ColumnElement[T_co]):
     def _with_expanding(self) -> BindParameter:
         new = self._generate()
         new.expanding = True
+        return new
+
+    def _typed_as(self, type_: sqltypes.TypeEngine) -> BindParameter:
+        """A copy typed ``type_`` when this parameter has no type of its own, else itself: an
+        untyped ``bindparam()`` compared with or assigned to a typed expression binds its
+        values as that expression's type (the given object is left as it is)."""
+        if not self.type._isnull or type_._isnull:
+            return self
+        new = self._generate()
+        new.type = type_
         return new
 
     def _with_value(self, value: Any) -> BindParameter:
