@@ -1067,12 +1067,22 @@ class ColumnClause(ColumnElement[T_co]):
             return None
         return super()._result_stand_in()
 
+    _memo_keys: ClassVar[tuple[str, ...]] = ("_ck_memo", "_ck_token")
+    _ck_token: object = None
+    """This column in a cache key when its table has a fixed identity (see :meth:`_ck_self`)."""
+
+    def _ck_self(self) -> Hashable:
+        """A token standing for this column in cache keys, equal only to itself: comparing
+        keys then never calls the column's ``==``, which builds SQL.  A copy gets its own."""
+        token = self._ck_token = object()
+        return token
+
     def _ck(self, ctx: KeyContext) -> Hashable:
         table = self.table
         if table is None:
             return ("CC", self.name, self.is_literal, self.type._ck)
         if table._stable_identity:
-            return self
+            return self._ck_token or self._ck_self()
         return ("PC", table._ck_ref(ctx), self.key)
 
     @property

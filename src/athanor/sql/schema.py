@@ -430,7 +430,7 @@ class Column(ColumnClause[T]):
     def _ck(self, ctx: KeyContext) -> Hashable:
         if self.table is None:
             return ("CC", self.name, False, self.type._ck)
-        return self
+        return self._ck_token or self._ck_self()
 
     @property
     def _proxy_name(self) -> str | None:
