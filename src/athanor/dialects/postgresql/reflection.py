@@ -54,7 +54,7 @@ SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
        tn.nspname,
        t.oid, pg_catalog.format_type(t.typbasetype, t.typtypmod), t.typnotnull,
        s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcycle, s.seqcache,
-       CAST(et.typtype AS text), et.typname, etn.nspname, et.oid
+       CAST(et.typtype AS text), et.typname, etn.nspname, et.oid, a.attndims
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
@@ -155,6 +155,8 @@ class _ColumnRow(NamedTuple):
     elem_typname: str | None
     elem_typschema: str | None
     elem_oid: int | None
+    ndims: int
+    """The array dimensions the column was declared with (0 where unknown, as in views)."""
 
 
 _FK_ACTIONS = {"a": None, "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
@@ -295,14 +297,17 @@ class PostgreSQLReflection(DialectReflection):
     def _column_type(self, connection: Any, row: _ColumnRow | None, spec: str) -> Any:
         """The athanor type of a column from ``format_type`` text and its pg_type row."""
         if spec.endswith("[]"):
-            dimensions = spec.count("[]")
+            brackets = spec.count("[]")
+            # format_type() spells an array of any dimensions with one "[]"; the declared
+            # dimensions are kept with the column.
+            dimensions = max(brackets, row.ndims if row is not None else 0)
             if row is not None and row.elem_typtype == "e":
                 assert row.elem_typname is not None and row.elem_typschema is not None
                 item = self._enum_type(
                     connection, row.elem_oid, row.elem_typname, row.elem_typschema
                 )
             else:
-                item = self._column_type(connection, None, spec[: -2 * dimensions])
+                item = self._column_type(connection, None, spec[: -2 * brackets])
             return sqltypes.ARRAY(item, dimensions=dimensions if dimensions > 1 else None)
         if row is not None and row.typtype == "e":
             return self._enum_type(connection, row.type_oid, row.typname, row.typschema)
