@@ -1341,7 +1341,13 @@ class BinaryExpression(ColumnElement):
     def self_group(self, against: Operator | None = None) -> ColumnElement:
         if against is not None and (
             self.operator.precedence < against.precedence
-            or (self.operator.precedence == against.precedence and against not in _ASSOCIATIVE)
+            or (
+                self.operator.precedence == against.precedence
+                and against not in _ASSOCIATIVE
+                # ``arr[i][j]`` indexes a multi-dimensional array; ``(arr[i])[j]`` would
+                # index the element ``arr[i]``.
+                and not (against is operators.getitem and self.operator is against)
+            )
         ):
             return Grouping(self)
         return self

@@ -1,4 +1,5 @@
-"""PostgreSQL: reflected ARRAY columns keep the dimensions they were declared with."""
+"""PostgreSQL multi-dimensional arrays: reflection keeps their declared dimensions, and
+chained subscripts index them."""
 
 from __future__ import annotations
 
@@ -75,6 +76,17 @@ def test_autoloaded_table_reads_and_writes_nested_arrays(engine: Engine) -> None
     with engine.begin() as conn:
         conn.execute(grids.insert(), row)
         assert dict(conn.execute(select(grids)).one()._mapping) == row
+
+
+def test_chained_subscripts_index_a_multidimensional_array(engine: Engine) -> None:
+    grids = _model().tables["grids"]
+    element = grids.c.plane[2][1]
+    sql = str(select(element).compile(dialect=engine.dialect))
+    assert sql == "SELECT grids.plane[%s][%s] AS anon_1 FROM grids"
+    with engine.begin() as conn:
+        conn.execute(grids.insert(), {"id": 1, "plane": [[1, 2], [3, 4]], "cube": [[["x", "y"]]]})
+        assert conn.execute(select(element)).scalar_one() == 3
+        assert conn.execute(select(grids.c.cube[1][1][2])).scalar_one() == "y"
 
 
 def test_autogenerate_sees_no_change_in_multidimensional_arrays(engine: Engine) -> None:
