@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import sqlite3
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -533,9 +534,67 @@ def test_checkout_without_a_python_caller(creator: Creator) -> None:
     import greenlet
 
     pool = QueuePool(creator, pool_size=1, max_overflow=0, timeout=0.5)
-    conn = greenlet.greenlet(pool.connect).switch()
-    assert conn._origin_code is None
     with pytest.warns(exc.ConnectionLeakWarning, match="unknown location"):
+        conn = greenlet.greenlet(pool.connect).switch()
+        assert conn._origin_code is None
         del conn
         gc.collect()
     assert pool.checkedout() == 0
+
+
+def test_leak_site_is_not_looked_for_while_leak_warnings_are_filtered_out(
+    creator: Creator,
+) -> None:
+    pool = QueuePool(creator, pool_size=1, max_overflow=0, timeout=0.5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("ignore", exc.ConnectionLeakWarning)
+        conn = pool.connect()
+        assert conn._origin_code is None
+        warnings.simplefilter("always", exc.ConnectionLeakWarning)  # shown at leak time
+        del conn
+        gc.collect()
+    (warning,) = caught
+    assert "its checkout site was not recorded" in str(warning.message)
+    assert pool.checkedout() == 0
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        # the default filters (ResourceWarning ignored) behind a conditional "always"
+        [("always", {"message": "The pooled connection"})],
+        [("always", {"module": ".*test_pool_lifecycle"})],
+        # an unconditional one for a base class decides before the later "ignore"
+        [("ignore", {"category": ResourceWarning}), ("default", {"category": Warning})],
+    ],
+)
+def test_leak_site_is_recorded_whenever_a_filter_could_show_the_warning(
+    creator: Creator, filters: list[tuple[str, dict[str, Any]]]
+) -> None:
+    pool = QueuePool(creator, pool_size=1, max_overflow=0, timeout=0.5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()
+        warnings.simplefilter("ignore", ResourceWarning)
+        for action, options in filters:
+            warnings.filterwarnings(action, **{"category": exc.ConnectionLeakWarning, **options})
+        leak_one(pool)
+        gc.collect()
+    (warning,) = caught
+    assert f"test_pool_lifecycle.py:{LEAK_LINE} in leak_one()" in str(warning.message)
+    assert pool.checkedout() == 0
+
+
+def test_leak_site_follows_filter_changes(creator: Creator) -> None:
+    pool = QueuePool(creator, pool_size=3, max_overflow=0, timeout=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", exc.ConnectionLeakWarning)
+        first = pool.connect()
+        warnings.simplefilter("default", exc.ConnectionLeakWarning)
+        second = pool.connect()
+        warnings.simplefilter("ignore", exc.ConnectionLeakWarning)
+        third = pool.connect()
+    assert first._origin_code is None
+    assert second._origin_code is test_leak_site_follows_filter_changes.__code__
+    assert third._origin_code is None
+    for conn in (first, second, third):
+        conn.close()

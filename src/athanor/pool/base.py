@@ -31,7 +31,7 @@ from weakref import WeakSet
 
 from athanor import exc
 from athanor.event import EventTarget, listen
-from athanor.pool.origin import _internal_files, classify_file, line_of
+from athanor.pool.origin import _internal_files, classify_file, leak_warnings_shown, line_of
 from athanor.pool.stats import PoolStats
 from athanor.util.concurrency import BridgeAwareLock
 from athanor.util.log import Echo, EchoLogger
@@ -41,6 +41,9 @@ _getframe = sys._getframe
 
 _CHECKOUT_ATTEMPTS = 3
 """How many connections a checkout tries when ``checkout`` listeners report disconnects."""
+
+_SITE_NOT_RECORDED = -1
+"""``_origin_lasti`` of a proxy checked out while the warning filters hid leak warnings."""
 
 _leak_warning_registry: dict[Any, Any] = {}
 """``warnings`` registry for leak warnings, so the default filter shows each site once."""
@@ -725,21 +728,26 @@ class Pool(EventTarget):
             else:
                 conn = self._ping(entry, conn)
         entry.in_use = True
-        # The checkout site, for leak warnings: the first frame outside athanor.
-        frame: FrameType | None
-        try:
-            frame = _getframe(2)
-        except ValueError:  # called with no Python caller (e.g. as a greenlet's run)
-            frame = None
-        while frame is not None:
-            filename = frame.f_code.co_filename
-            internal = _internal_files.get(filename)
-            if internal is None:
-                internal = classify_file(filename)
-            if not internal:
-                break
-            frame = frame.f_back
+        # The checkout site, for leak warnings: the first frame outside athanor, looked for
+        # only when a leak warning could be shown.
+        frame: FrameType | None = None
+        recorded = leak_warnings_shown()
+        if recorded:
+            try:
+                frame = _getframe(2)
+            except ValueError:  # called with no Python caller (e.g. as a greenlet's run)
+                frame = None
+            while frame is not None:
+                filename = frame.f_code.co_filename
+                internal = _internal_files.get(filename)
+                if internal is None:
+                    internal = classify_file(filename)
+                if not internal:
+                    break
+                frame = frame.f_back
         proxy = self._proxy_class(conn, entry, self, frame)
+        if not recorded:
+            proxy._origin_lasti = _SITE_NOT_RECORDED
         if self.dispatch.checkout:
             self._fire_checkout(proxy, entry)
         if self._log_debug:
@@ -913,7 +921,13 @@ class Pool(EventTarget):
             self._checkin(entry, conn, False, asyncio_safe=False)
         finally:
             if code is None:
-                message = "A pooled connection checked out at an unknown location"
+                if proxy._origin_lasti == _SITE_NOT_RECORDED:
+                    message = (
+                        "A pooled connection (checked out while ConnectionLeakWarning was "
+                        "filtered out, so its checkout site was not recorded)"
+                    )
+                else:
+                    message = "A pooled connection checked out at an unknown location"
                 filename, lineno = "<unknown>", 0
             else:
                 filename, lineno = code.co_filename, line_of(code, proxy._origin_lasti)
