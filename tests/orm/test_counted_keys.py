@@ -14,7 +14,7 @@ import pytest
 from tests.orm.orm_models import StatementLog
 
 from athanor import Column, Integer, MetaData, String, Table, create_engine, event, select, text
-from athanor.exc import IntegrityError
+from athanor.exc import IntegrityError, InvalidRequestError
 from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column
 from athanor.orm.exc import FlushError
 from athanor.orm.unitofwork import COUNTED_KEYS_MIN
@@ -420,3 +420,59 @@ def test_mysql_trigger_and_other_engines(engine: Any, backend: Any) -> None:
         assert all("RETURNING" in s for s in _inserts(log))
     finally:
         metadata.drop_all(engine)
+
+
+def test_sqlite_random_rowids_fail_the_flush(engine: Any, backend: Any) -> None:
+    """Once the largest rowid is taken SQLite picks the next ones at random, so the keys an
+    INSERT ... RETURNING gives, sorted, are not in VALUES order: the flush fails rather than
+    give objects the keys of other rows."""
+    _sqlite(backend)
+    top = 2**63 - 1
+    with engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO counted_item (id, name) VALUES ({top - 25}, 'high')"))
+    objects = [Item(name=f"end {i}") for i in range(60)]
+    with Session(engine, expire_on_commit=False) as session:
+        session.add_all(objects)
+        with pytest.raises(InvalidRequestError, match="not in the order of its rows"):
+            session.commit()
+    assert _rows(engine, Item.__table__) == {top - 25: "high"}
+    assert all(o.id is None for o in objects)
+
+
+def test_sqlite_ignored_row_fails_a_one_row_flush(engine: Any, backend: Any) -> None:
+    """A row the table's ``ON CONFLICT IGNORE`` skips leaves ``lastrowid`` at the previous
+    row's key: the flush fails instead of giving the object that key."""
+    _sqlite(backend)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE counted_ignore (id INTEGER PRIMARY KEY, name VARCHAR(40), "
+                "UNIQUE (name) ON CONFLICT IGNORE)"
+            )
+        )
+    metadata = MetaData()
+    table = Table(
+        "counted_ignore", metadata, Column("id", Integer, primary_key=True), Column("name", String)
+    )
+    model = _mapped(table)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            session.add(model(name="a"))
+            session.commit()
+            session.add(model(name="b"))
+            session.commit()
+            again = model(name="a")
+            session.add(again)
+            with pytest.raises(FlushError, match="'counted_ignore' did not insert the row"):
+                session.commit()
+            assert again.id is None
+        with engine.begin() as conn:
+            result = conn.execute(table.insert(), {"name": "b"})
+            assert result.rowcount == 0
+            assert result.inserted_primary_key == (None,)
+            result = conn.execute(table.insert(), {"name": "c"})
+            assert result.inserted_primary_key == (3,)
+        assert _rows(engine, table) == {1: "a", 2: "b", 3: "c"}
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE counted_ignore"))

@@ -454,8 +454,9 @@ class Connection:
     def _insert_row(
         self, statement: ClauseElement, parameters: Mapping[str, Any]
     ) -> tuple[tuple[Any, ...] | None, Row | None]:
-        """Run a one-row INSERT for the ORM's flush: the inserted primary key and the row its
-        RETURNING gives (None when it returns nothing).
+        """Run a one-row INSERT for the ORM's flush: the inserted primary key (None when no row
+        was inserted: a conflict the table's definition ignores) and the row its RETURNING
+        gives (None when it returns nothing).
 
         Straight to the cursor, without an ExecutionContext or a CursorResult, when no
         connection event listens, nothing is logged and no execution option applies; else
@@ -501,12 +502,15 @@ class Connection:
                         metadata = _result_metadata(compiled, cursor.description)
                     row = metadata.make_row(raw_rows[0])
             lastrowid = getattr(cursor, "lastrowid", None)
+            skipped = cursor.rowcount == 0
         except BaseException as error:
             self._close_cursor_quietly(cursor)
             if isinstance(error, dialect.dbapi_error):
                 raise self._handle_error(error, sql, driver_params, cursor) from error
             raise
         self._release_cursor(cursor)
+        if skipped:
+            return None, row
         return compiled.inserted_primary_key(driver_params, lastrowid, None), row
 
     def _insert_row_executed(
@@ -515,7 +519,7 @@ class Connection:
         """:meth:`_insert_row` through :meth:`execute` and its result."""
         result = self.execute(statement, parameters)
         row = result.first() if result.returns_rows else None
-        return result._inserted_primary_key, row
+        return (None if result.rowcount == 0 else result._inserted_primary_key), row
 
     @overload
     def scalar(
@@ -705,7 +709,7 @@ class Connection:
                     description = cursor.description
                     rows = cursor.fetchall()
                     if reads_returning:
-                        rows = _in_parameter_order(compiled, rows, step_pks)
+                        rows = _in_parameter_order(self, compiled, rows, step_pks)
                     returned.extend(rows)
                 if param_pks is not None:
                     if step_pks is None:
@@ -813,8 +817,11 @@ class Connection:
                 context=context,
             )
         if compiled is not None and compiled.isinsert:
+            # A row skipped by an ignored conflict leaves lastrowid at an earlier row's key.
             inserted_primary_key = compiled.inserted_primary_key(
-                driver_params, getattr(cursor, "lastrowid", None), None
+                driver_params,
+                getattr(cursor, "lastrowid", None) if cursor.rowcount != 0 else None,
+                None,
             )
             context._pk_rows = [inserted_primary_key]
         if description is None:
@@ -1051,13 +1058,14 @@ def _statement_metadata(
 
 
 def _in_parameter_order(
-    compiled: Any, rows: list[Any], step_pks: list[tuple[Any, ...]] | None
+    connection: Connection, compiled: Any, rows: list[Any], step_pks: list[tuple[Any, ...]] | None
 ) -> list[Any]:
     """RETURNING rows of one step, put in the order of its parameter sets when asked to.
 
     Rows are matched by the primary key the parameters gave, else sorted by the autoincrement
-    key (which increases in VALUES order); a row the database did not return (a skipped
-    conflict) is None.
+    key, which the dialect vouches increases in VALUES order (see
+    :meth:`~athanor.engine.default.DefaultDialect.returned_keys_in_order`); a row the database
+    did not return (a skipped conflict) is None.
     """
     if not compiled.sort_by_parameter_order or (len(rows) <= 1 and step_pks is None):
         return rows
@@ -1067,7 +1075,15 @@ def _in_parameter_order(
         return [by_key.get(tuple(pk)) for pk in step_pks]
     if len(positions) == 1:
         (position,) = positions
-        return sorted(rows, key=itemgetter(position))
+        rows = sorted(rows, key=itemgetter(position))
+        table = compiled.statement.table
+        keys = [row[position] for row in rows]
+        if not connection.dialect.returned_keys_in_order(connection, table, keys):
+            raise exc.InvalidRequestError(
+                f"INSERT into {table.name!r} returned keys not in the order of its rows: "
+                "cannot return its rows in parameter order"
+            )
+        return rows
     raise exc.InvalidRequestError(
         "Cannot return rows in parameter order: the primary key is neither given in the "
         "parameters nor a single autoincrement column"

@@ -179,6 +179,15 @@ class DefaultDialect:
         the safe answer, unless the dialect can vouch for it."""
         return False
 
+    def returned_keys_in_order(self, connection: Connection, table: Any, keys: list[Any]) -> bool:
+        """Whether ``keys``, the autoincrement keys one multi-row INSERT into ``table`` gave
+        its rows, sorted, are in the order of the rows in its VALUES.
+
+        True here: a PostgreSQL sequence or a MySQL/MariaDB AUTO_INCREMENT gives the rows of
+        one statement increasing values as it inserts them one after the other (not always
+        consecutive ones: other sessions may draw values in between)."""
+        return True
+
     # --- transactions ------------------------------------------------------------------
 
     def do_begin(self, dbapi_connection: Any) -> None:

@@ -886,11 +886,14 @@ def _insert_one(
             values = [v for k, v in zip(col_keys, row, strict=True) if k is not None]
         obj.__dict__.update(zip(generated, values, strict=True))
         return generated
-    if not missing_pk:
-        connection._insert_row(plain, params)
-        return []
     pk, _ = connection._insert_row(plain, params)
-    assert pk is not None  # a compiled INSERT knows where its key comes from
+    if pk is None:
+        raise orm_exc.FlushError(
+            f"INSERT into {mapper.local_table.name!r} did not insert the row (a conflict the "
+            "table's definition ignores)"
+        )
+    if not missing_pk:
+        return []
     d = obj.__dict__
     generated = []
     for col, value in zip(mapper.primary_key, pk, strict=True):

@@ -92,6 +92,30 @@ class SQLiteDialect(SQLiteReflection, DefaultDialect):
         ).first()
         return row is not None and row[0] == first and not row[1]
 
+    def returned_keys_in_order(self, connection: Connection, table: Any, keys: list[Any]) -> bool:
+        """Whether ``keys``, the rowids one multi-row INSERT into ``table`` gave, sorted, are in
+        VALUES order: each row gets the largest rowid plus one, until 2**63 - 1 is taken and
+        SQLite picks unused ones at random.  Consecutive keys came one after the other; others
+        (a trigger wrote the table in between, or random rowids) are in order unless the
+        table now holds 2**63 - 1, read with one query."""
+        first, last = keys[0], keys[-1]
+        column = table.autoincrement_column
+        if not isinstance(first, int) or column is None:
+            return True  # not a rowid: nothing to check, as ever
+        if last - first == len(keys) - 1:
+            return True
+        quote = self.identifier_preparer.quote
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(
+                f"SELECT max({quote(column.name)}) "
+                f"FROM {self.identifier_preparer.format_table(table)}"
+            )
+            (largest,) = cursor.fetchone()
+        finally:
+            cursor.close()
+        return bool(largest != MAX_ROWID)
+
     @property
     def supports_returning(self) -> bool:  # type: ignore[override]
         """RETURNING exists from SQLite 3.35 (assumed when the version is not known yet)."""
