@@ -504,3 +504,19 @@ def test_close_detaches_loaded_pending_and_deleted_objects(engine: Any) -> None:
     session.close()
     assert [object_session(o) for o in (loaded, doomed, pending)] == [None, None, None]
     assert list(session.identity_map.keys()) == []
+
+
+def test_commit_ends_the_transaction_and_expires_every_object(engine: Any) -> None:
+    """After commit the session has no transaction, its objects are expired and load again
+    (in a new transaction), and a commit with nothing in the identity map works too."""
+    with Session(engine) as session:
+        session.commit()  # nothing to expire
+        assert not session.in_transaction()
+        obj = Plain(name="kept")
+        session.add(obj)
+        session.commit()
+        assert not session.in_transaction()
+        assert inspect(obj).expired
+        assert "name" not in obj.__dict__
+        assert obj.name == "kept"
+        assert session.in_transaction()

@@ -959,7 +959,8 @@ class Connection:
         self._closed = True
         transaction = self._transaction
         proxied = self._proxied
-        self._drop_spare_cursor()
+        if self._spare_cursor is not None:
+            self._drop_spare_cursor()
         try:
             if transaction is not None:
                 transaction.close()

@@ -75,7 +75,8 @@ class RootTransaction(Transaction):
             raise exc.InvalidRequestError("This transaction is already committed or rolled back")
         connection = self.connection
         try:
-            connection._release_all_savepoints()
+            if connection._nested_transaction is not None:
+                connection._release_all_savepoints()
             connection._commit_impl()
         finally:
             self.is_active = False

@@ -26,7 +26,8 @@ ENV_VAR = "ATHANOR_N_PLUS_ONE"
 MODES = ("warn", "log", "raise")
 logger = logging.getLogger("athanor.orm.n_plus_one")
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
-_ENV_KEY = os.environ.encodekey(ENV_VAR)
+ENV_KEY_BYTES = os.environ.encodekey(ENV_VAR)
+"""The variable's key in ``os.environ._data``."""
 
 
 def _env_value() -> str | None:
@@ -35,7 +36,7 @@ def _env_value() -> str | None:
     data: dict[Any, Any] | None = getattr(os.environ, "_data", None)
     if data is None:
         return os.environ.get(ENV_VAR)
-    raw = data.get(_ENV_KEY)
+    raw = data.get(ENV_KEY_BYTES)
     return None if raw is None else os.environ.decodevalue(raw)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter, itemgetter
 from types import TracebackType
@@ -42,7 +43,7 @@ from athanor.orm.loading import (
     plan_for,
 )
 from athanor.orm.mapper import EntityClause, Mapper
-from athanor.orm.n_plus_one import session_mode
+from athanor.orm.n_plus_one import ENV_KEY_BYTES, session_mode
 from athanor.orm.state import (
     IdentityMap,
     InstanceState,
@@ -159,7 +160,7 @@ class SessionTransaction:
         else:
             raise UnboundExecutionError(f"Cannot use {bind!r} as a Session bind")
         try:
-            trans = None if conn.in_transaction() else conn.begin()
+            trans = None if conn._transaction is not None else conn.begin()
         except BaseException:
             if owned:  # not yet in _connections, so nothing else would return it
                 conn.close()
@@ -217,12 +218,18 @@ class SessionTransaction:
                 state.session_id = None
             self._deleted.clear()
         self._new.clear()
-        self._detach()
+        self._state = CLOSED
+        if session._transaction is self:
+            session._transaction = self.parent
         if session.dispatch.after_commit:
             session._fire("after_commit", session)
         if session.expire_on_commit:
-            session._expire_everything()
-        self._announce_end()
+            identity_map = session.identity_map
+            if identity_map._dict:
+                expire_states(list(identity_map._dict.values()))
+            identity_map._modified.clear()
+        if session.dispatch.after_transaction_end:
+            session._fire("after_transaction_end", session, self)
 
     def rollback(self, _capture: BaseException | None = None) -> None:
         """Roll back (to the savepoint), restoring the session's objects to match."""
@@ -393,8 +400,18 @@ class Session(EventTarget):
         self._deleted: dict[InstanceState, Any] = {}
         self._transaction: SessionTransaction | None = None
         self._flushing = False
-        self._n_plus_one = session_mode(n_plus_one)
-        self._init_dispatch()
+        # The environment is read on every new session; without the call when it is unset.
+        environ = getattr(os.environ, "_data", None)
+        self._n_plus_one = (
+            None
+            if n_plus_one is None and environ is not None and ENV_KEY_BYTES not in environ
+            else session_mode(n_plus_one)
+        )
+        shared = type(self).__dict__.get("_class_dispatch")
+        if shared is None:
+            self._init_dispatch()
+        else:
+            self.dispatch = shared
 
     def _fire(self, name: str, *args: Any) -> None:
         for fn in getattr(self.dispatch, name):
