@@ -34,7 +34,7 @@ _T = TypeVar("_T")
 _EMPTY: Mapping[str, Any] = {}
 Step = tuple[str, Any, bool, "list[tuple[Any, ...]] | None"]
 _savepoint_ids = itertools.count(1)
-_FETCH_AT_ONCE = 100
+FETCH_AT_ONCE = 100
 """A client-side result of at most this many rows (its ``rowcount``) is fetched as the
 statement runs; larger ones are fetched in batches as they are read."""
 
@@ -513,6 +513,52 @@ class Connection:
             return None, row
         return compiled.inserted_primary_key(driver_params, lastrowid, None), row
 
+    def direct_select(
+        self, statement: ClauseElement, parameters: Mapping[str, Any] | None
+    ) -> DirectSelect | None:
+        """A SELECT of a shape run before, ready to go straight to the cursor; None when the
+        general path (:meth:`execute`) must run it.
+
+        The direct path builds no ExecutionContext and, for a few rows, no CursorResult.  It
+        is taken only when nothing could tell the difference: no connection event listens,
+        nothing is logged, no execution option applies, the transaction is begun and active
+        on a live connection, and the compiled statement's row shape is known.
+        """
+        dispatch = self._dispatch
+        transaction = self._transaction
+        if (
+            self._execution_options
+            or statement._execution_options
+            or self._echo
+            or self._proxied is None
+            or transaction is None
+            or transaction._deactivated
+            or self._begin_pending
+            or dispatch.before_execute
+            or dispatch.after_execute
+            or dispatch.before_cursor_execute
+            or dispatch.after_cursor_execute
+            or dispatch.handle_error
+            or not (parameters is None or type(parameters) is dict)
+        ):
+            return None
+        compiled, extracted = compile_cached(statement, self.dialect, self.engine._compiled_cache)
+        metadata: ResultMetaData | None = getattr(compiled, "_result_metadata", None)
+        if (
+            metadata is None
+            or not compiled.returns_rows
+            or compiled.isinsert
+            or compiled.returns_hidden
+            or compiled.keys_by_statement
+        ):
+            return None
+        try:
+            sql, driver_params = compiled.prepare(extracted, parameters)
+        except exc.StatementError as error:
+            self._describe_bind_error(error, compiled, parameters)
+            raise
+        return DirectSelect(self, compiled, metadata, statement, parameters, sql, driver_params)
+
     def _insert_row_executed(
         self, statement: ClauseElement, parameters: Mapping[str, Any]
     ) -> tuple[tuple[Any, ...] | None, Row | None]:
@@ -770,7 +816,7 @@ class Connection:
                 # logger is needed only on a connection that logs statements.
                 row_logger = engine._row_logger if self._echo and engine._echo_rows else None
                 yield_per = options.get("yield_per") if options else None
-                if 0 <= rowcount <= _FETCH_AT_ONCE and row_logger is None and yield_per is None:
+                if 0 <= rowcount <= FETCH_AT_ONCE and row_logger is None and yield_per is None:
                     # A few rows, all in the driver's hands already: taken now, so the
                     # cursor is free for the next statement and reading them costs less.
                     rows = cursor.fetchall()
@@ -1004,6 +1050,146 @@ class Connection:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "invalidated" if self._invalidated else "open"
         return f"<Connection {state} {self.engine!r}>"
+
+
+class DirectSelect:
+    """A SELECT run straight on the cursor (see :meth:`Connection.direct_select`).
+
+    In steps, so that an async caller can await the driver call itself, with no bridge:
+    :meth:`execute` (or :meth:`execute_async`), then :meth:`rows`, or :meth:`result` when
+    there are more rows than are fetched at once.  Errors are wrapped as the general path
+    wraps them (:meth:`failed`).
+    """
+
+    __slots__ = (
+        "compiled",
+        "connection",
+        "cursor",
+        "driver_params",
+        "metadata",
+        "parameters",
+        "sql",
+        "statement",
+    )
+
+    def __init__(
+        self,
+        connection: Connection,
+        compiled: Any,
+        metadata: ResultMetaData,
+        statement: ClauseElement,
+        parameters: Mapping[str, Any] | None,
+        sql: str,
+        driver_params: Any,
+    ) -> None:
+        self.connection = connection
+        self.compiled = compiled
+        self.metadata = metadata
+        self.statement = statement
+        self.parameters = parameters
+        self.sql = sql
+        self.driver_params = driver_params
+        self.cursor: Any = None
+
+    def _open_cursor(self) -> Any:
+        connection = self.connection
+        cursor = connection._spare_cursor
+        if cursor is None:
+            proxied = connection._proxied
+            assert proxied is not None
+            try:
+                cursor = proxied.dbapi_connection.cursor()
+            except connection.dialect.dbapi_error as error:
+                raise connection._handle_error(error, None, None, None) from error
+        else:
+            connection._spare_cursor = None
+        self.cursor = cursor
+        return cursor
+
+    def execute(self) -> None:
+        """Run the statement on the driver."""
+        cursor = self._open_cursor()
+        dialect = self.connection.dialect
+        try:
+            if self.driver_params:
+                dialect.do_execute(cursor, self.sql, self.driver_params)
+            else:
+                dialect.do_execute_no_params(cursor, self.sql)
+        except BaseException as error:
+            failure = self.failed(error)
+            if failure is error:
+                raise
+            raise failure from error
+
+    async def execute_async(self) -> None:
+        """Run the statement on an asyncio driver's adapter, awaited in the caller's task.
+
+        A driver error is raised as it is, for the caller to pass to :meth:`failed` through
+        the bridge (a disconnect's handling may need I/O); anything else (a cancellation)
+        closes the cursor first.
+        """
+        cursor = self._open_cursor()
+        try:
+            await cursor.execute_async(self.sql, self.driver_params or None)
+        except self.connection.dialect.dbapi_error:
+            raise
+        except BaseException as error:
+            self.failed(error)
+            raise
+
+    def failed(self, error: BaseException) -> BaseException:
+        """What to raise for ``error``, raised by the driver call: a driver error wrapped
+        (a disconnect invalidating the connection), anything else as it is.  The cursor is
+        closed."""
+        connection = self.connection
+        cursor, self.cursor = self.cursor, None
+        if cursor is not None:
+            connection._close_cursor_quietly(cursor)
+        if isinstance(error, connection.dialect.dbapi_error):
+            return connection._handle_error(error, self.sql, self.driver_params, cursor)
+        return error
+
+    def rows(self) -> list[Any] | None:
+        """Every row, the cursor released, when the driver reports at most as many as are
+        fetched at once; else None (read them through :meth:`result`)."""
+        cursor = self.cursor
+        rowcount = cursor.rowcount
+        if not 0 <= rowcount <= FETCH_AT_ONCE:
+            return None
+        try:
+            rows: list[Any] = cursor.fetchall()
+        except BaseException as error:
+            failure = self.failed(error)
+            if failure is error:
+                raise
+            raise failure from error
+        self.cursor = None
+        self.connection._release_cursor(cursor)
+        return rows
+
+    def result(self) -> CursorResult:
+        """The general path's result over the executed cursor."""
+        connection = self.connection
+        parameters = self.parameters
+        context = ExecutionContext(
+            connection,
+            self.compiled,
+            self.statement,
+            (parameters,) if parameters else (),
+            connection._execution_options,
+            False,
+        )
+        cursor, self.cursor = self.cursor, None
+        context.cursor = cursor
+        context.statement = self.sql
+        context.parameters = self.driver_params
+        try:
+            return connection._make_result(context, cursor, False, self.driver_params)
+        except connection.dialect.dbapi_error as error:
+            connection._close_cursor_quietly(cursor)
+            raise connection._handle_error(
+                error, self.sql, self.driver_params, cursor, context
+            ) from error
 
 
 class _ListCursor:

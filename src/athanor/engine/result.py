@@ -1073,9 +1073,14 @@ class ChunkedIteratorResult(Result[TP]):
         ``make`` whose work may as well be done before the first fetch."""
         if type(rows) is not _FetchedSource:
             return None
+        return cls.of_values(metadata, make(rows.batch))
+
+    @classmethod
+    def of_values(cls, metadata: ResultMetaData, values: list[Any]) -> ChunkedIteratorResult[Any]:
+        """A result of one-value rows holding ``values`` (nothing left to fetch)."""
         result: ChunkedIteratorResult[Any] = cls.__new__(cls)
         result._metadata = metadata
-        result._source = _FetchedSource(list(zip(make(rows.batch))), sys.maxsize)
+        result._source = _FetchedSource(list(zip(values)), sys.maxsize)
         result._stages = (metadata.make_row,)
         result._indexes = None
         result._unique_key = None

@@ -31,6 +31,7 @@ from athanor.sql.elements import BindParameter, ColumnElement, and_
 from athanor.sql.selectable import FromClause, FromStatement, Join, Select, select
 
 if TYPE_CHECKING:
+    from athanor.engine.connection import DirectSelect
     from athanor.orm.session import Session
 
 _CHUNK = 1000
@@ -202,17 +203,11 @@ class LoadingPlan:
         context = None
         if self.overrides or self.lazy_options or mode:
             context = LoadContext(self.overrides, self.lazy_options, mode)
-        shapes = self._shapes
-        if shapes is None or shapes[0] is not processors:
-            shapes = self._shapes = (processors, self._plain_shapes(processors))
+        shapes = self._shapes_for(processors)
         yield_per = options.get("yield_per") if options else None
         if self.plain_single and context is None:
-            shape = shapes[1][0]
-            # (_is_polymorphic inlined: a class mapped later may have made the shape's mapper
-            # polymorphic.)
-            if shape is not None and not (
-                shape[0].polymorphic_map and shape[0]._polymorphic_key in shape[3]
-            ):
+            shape = _unless_polymorphic(shapes[1][0])
+            if shape is not None:
                 # The common select(User)...: one kind of object, nothing loaded alongside.
                 load = _plain_loader(session, shape, populate_existing, None, token)
                 dispatch = shape[0].dispatch
@@ -292,6 +287,28 @@ class LoadingPlan:
         )
         return result
 
+    def direct_loader(self, session: Session, processors: Sequence[Any] | None) -> Any:
+        """The loader of this plan's objects for rows of the direct path (no execution
+        options), or None when the general result is needed: more than one plain entity,
+        loads alongside, a load context (the N+1 detector), or load/refresh listeners."""
+        if not self.plain_single or self.overrides or self.lazy_options or session._n_plus_one:
+            return None
+        shape = _unless_polymorphic(self._shapes_for(processors)[1][0])
+        if shape is None:
+            return None
+        dispatch = shape[0].dispatch
+        if dispatch.load or dispatch.refresh:
+            return None
+        return _plain_loader(session, shape)
+
+    def _shapes_for(
+        self, processors: Sequence[Any] | None
+    ) -> tuple[Sequence[Any] | None, list[_PlainShape | None]]:
+        shapes = self._shapes
+        if shapes is None or shapes[0] is not processors:
+            shapes = self._shapes = (processors, self._plain_shapes(processors))
+        return shapes
+
     def _plain_shapes(self, processors: Sequence[Any] | None) -> list[_PlainShape | None]:
         """Per part, what its plain (not polymorphic) loader needs that depends only on this
         plan and the value processors: worked out once, not per execution."""
@@ -353,6 +370,37 @@ class LoadingPlan:
                     eager.post_load(session, objects, nodes, statement, populate_existing)
 
         return finish
+
+
+class DirectLoad:
+    """An entity select run straight on the cursor (:class:`DirectSelect`) and loaded by its
+    plan's plain loader, with no CursorResult in between for a few rows."""
+
+    __slots__ = ("load", "plan", "select", "session")
+
+    def __init__(
+        self, session: Session, plan: LoadingPlan, select: DirectSelect, load: RowsLoader
+    ) -> None:
+        self.session = session
+        self.plan = plan
+        self.select = select
+        self.load = load
+
+    def run(self) -> Result:
+        """Run the statement and load its objects."""
+        self.select.execute()
+        return self.finish()
+
+    def finish(self) -> Result:
+        """The ORM result once the statement ran."""
+        select = self.select
+        rows = select.rows()
+        if rows is None:
+            statement: Any = select.statement
+            return self.plan.result(
+                self.session, select.result(), statement._execution_options, statement
+            )
+        return ChunkedIteratorResult.of_values(self.plan.metadata, self.load(rows))
 
 
 class StatementPlan(LoadingPlan):
@@ -1052,6 +1100,14 @@ def _plain_shape(
         new_object,
         single_pk,
     )
+
+
+def _unless_polymorphic(shape: _PlainShape | None) -> _PlainShape | None:
+    """``shape``, unless a class mapped later made its mapper polymorphic (_is_polymorphic
+    inlined)."""
+    if shape is None or (shape[0].polymorphic_map and shape[0]._polymorphic_key in shape[3]):
+        return None
+    return shape
 
 
 def _plain_loader(

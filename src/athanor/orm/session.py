@@ -35,6 +35,7 @@ from athanor.orm.base import (
 from athanor.orm.bulk_persistence import execute_orm_dml, shape_groups, update_rows_by_primary_key
 from athanor.orm.execute_state import execute_with_listeners
 from athanor.orm.loading import (
+    DirectLoad,
     LoadingPlan,
     from_statement_result,
     load_on_pk,
@@ -624,6 +625,10 @@ class Session(EventTarget):
             raise self._pending_rollback_error(tx)
         selected = orm_selection(statement)
         if selected is not None:
+            if execution_options is None and bind_arguments is None:
+                direct = self._direct_select(statement, params)
+                if direct is not None:
+                    return direct.run()
             options = statement._execution_options
             if execution_options:
                 options = {**options, **execution_options}
@@ -673,6 +678,42 @@ class Session(EventTarget):
         bind = self.get_bind(clause=statement, **(bind_arguments or {}))
         conn = self._connection_for_bind(bind)
         return conn.execute(statement, params, execution_options=execution_options)
+
+    def _direct_select(self, statement: Any, params: Any) -> DirectLoad | None:
+        """``select(Entity)`` straight to the cursor and the plain loader, when nothing would
+        tell the difference from :meth:`execute`: no ``do_orm_execute`` listener, no flush
+        due, the session's bind already in its (outermost, active) transaction, no bind
+        chosen per mapper, and no options (see also ``Connection.direct_select`` and
+        ``LoadingPlan.direct_loader``).  None: run it the general way."""
+        tx = self._transaction
+        if (
+            tx is None
+            or tx.parent is not None
+            or tx._state != ACTIVE
+            or type(statement) is not Select
+            or self.dispatch.do_orm_execute
+            or self._binds
+            or type(self).get_bind is not Session.get_bind
+            or (
+                self.autoflush
+                and not self._flushing
+                and (self._new or self._deleted or self.identity_map._modified)
+            )
+        ):
+            return None
+        entry = tx._connections.get(self.bind)
+        if entry is None:
+            return None
+        select = entry[0].direct_select(statement, params)
+        if select is None:
+            return None
+        plan = getattr(select.compiled, "plan", None)
+        if not isinstance(plan, LoadingPlan):
+            return None
+        load = plan.direct_loader(self, select.metadata.processors)
+        if load is None:
+            return None
+        return DirectLoad(self, plan, select, load)
 
     def _execute_from_statement(
         self,

@@ -161,14 +161,36 @@ class AsyncAdaptedConnection:
         try:
             return await_only(awaitable)
         except Exception as error:
-            translated = self.dbapi.translate_error(error)
-            self._driver_error(translated)
+            translated = self._translated(error)
             if translated is error:
                 raise
             raise translated from error
         except BaseException:
             self._interrupted()
             raise
+
+    async def awaited(self, awaitable: Awaitable[Any]) -> Any:
+        """:meth:`await_` for a caller already in a coroutine: awaited directly, not through
+        the bridge, with the same error translation and cancellation handling."""
+        if self.terminated:
+            _close_awaitable(awaitable)
+            raise self.dbapi.InterfaceError(TERMINATED_MESSAGE)
+        try:
+            return await awaitable
+        except Exception as error:
+            translated = self._translated(error)
+            if translated is error:
+                raise
+            raise translated from error
+        except BaseException:
+            self._interrupted()
+            raise
+
+    def _translated(self, error: Exception) -> Exception:
+        """``error`` of a driver call as the PEP 249 exception to raise (hook run)."""
+        translated = self.dbapi.translate_error(error)
+        self._driver_error(translated)
+        return translated
 
     def _driver_error(self, error: Exception) -> None:
         """Hook: a driver call failed with ``error`` (translated), about to be raised."""
@@ -321,6 +343,13 @@ class AsyncAdaptedCursor:
         connection = self._connection
         connection.transaction_may_be_open = True
         connection.await_(self._execute(operation, parameters))
+
+    async def execute_async(self, operation: str, parameters: Any = None) -> None:
+        """:meth:`execute` for a caller in a coroutine, awaiting the driver without the
+        bridge."""
+        connection = self._connection
+        connection.transaction_may_be_open = True
+        await connection.awaited(self._execute(operation, parameters))
 
     def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
         """Run one statement once per parameter set."""

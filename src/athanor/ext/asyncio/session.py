@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from athanor import exc
+from athanor.engine.connection import FETCH_AT_ONCE as _FETCH_AT_ONCE
 from athanor.engine.result import CursorResult, Result
 from athanor.ext.asyncio.engine import (
     AsyncConnection,
@@ -23,6 +24,7 @@ from athanor.ext.asyncio.engine import (
     _TransactionFace,
 )
 from athanor.ext.asyncio.result import AsyncResult, AsyncScalarResult
+from athanor.orm.loading import DirectLoad
 from athanor.orm.session import Session, SessionTransaction, sessionmaker
 from athanor.util.concurrency import greenlet_spawn
 
@@ -55,6 +57,30 @@ def _buffered_execute(session: Session, statement: Any, params: Any, kw: dict[st
         # The same result with its raw rows fetched (and objects loaded) now; rows are made
         # as they are read, outside the bridge.
         result._source.buffer_all()
+    return result
+
+
+async def _run_direct(load: DirectLoad) -> Result[Any]:
+    """Run an entity select of the direct path awaiting the driver in this task, with no
+    bridge; through the bridge only what may need I/O (a driver error's handling, reading
+    more rows than are fetched at once)."""
+    select = load.select
+    if not select.connection.dialect.is_async:
+        result: Result[Any] = await greenlet_spawn(load.run)
+        return result
+    try:
+        await select.execute_async()
+    except select.connection.dialect.dbapi_error as error:
+        raise await greenlet_spawn(select.failed, error) from error
+    if 0 <= select.cursor.rowcount <= _FETCH_AT_ONCE:
+        return load.finish()
+    result = await greenlet_spawn(_buffered_finish, load)
+    return result
+
+
+def _buffered_finish(load: DirectLoad) -> Result[Any]:
+    result = load.finish()
+    result._source.buffer_all()
     return result
 
 
@@ -191,6 +217,10 @@ class AsyncSession(_AsyncOnly):
         **kw: Any,
     ) -> Result[Any]:
         """Run a statement; the result is fully buffered (use :meth:`stream` to stream)."""
+        if execution_options is None and bind_arguments is None and not kw:
+            load = self.sync_session._direct_select(statement, params)
+            if load is not None:
+                return await _run_direct(load)
         kw["execution_options"] = execution_options
         kw["bind_arguments"] = bind_arguments
         result: Result[Any] = await greenlet_spawn(
@@ -202,11 +232,17 @@ class AsyncSession(_AsyncOnly):
     # coroutine more per statement.
     async def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """The first column's values (ORM objects for ``select(User)``), buffered."""
+        load = None if kw else self.sync_session._direct_select(statement, params)
+        if load is not None:
+            return (await _run_direct(load)).scalars()
         result = await greenlet_spawn(_buffered_execute, self.sync_session, statement, params, kw)
         return result.scalars()
 
     async def scalar(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """The first column of the first row, or None."""
+        load = None if kw else self.sync_session._direct_select(statement, params)
+        if load is not None:
+            return (await _run_direct(load)).scalar()
         result = await greenlet_spawn(_buffered_execute, self.sync_session, statement, params, kw)
         return result.scalar()
 
