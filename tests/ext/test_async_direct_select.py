@@ -3,6 +3,7 @@ task with no bridge, with the same objects, errors and disconnect handling as th
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
@@ -20,13 +21,13 @@ pytestmark = pytest.mark.usefixtures("async_driver")
 def awaited_directly(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The SQL of the statements whose driver call was awaited without the bridge."""
     runs: list[str] = []
-    original = DirectSelect.execute_async
+    original = DirectSelect.driver_call
 
-    async def execute_async(self: DirectSelect) -> None:
+    def driver_call(self: DirectSelect) -> Awaitable[None]:
         runs.append(self.sql)
-        await original(self)
+        return original(self)
 
-    monkeypatch.setattr(DirectSelect, "execute_async", execute_async)
+    monkeypatch.setattr(DirectSelect, "driver_call", driver_call)
     return runs
 
 

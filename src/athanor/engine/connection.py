@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from functools import partial
 from operator import itemgetter
 from types import TracebackType
@@ -1056,7 +1056,7 @@ class DirectSelect:
     """A SELECT run straight on the cursor (see :meth:`Connection.direct_select`).
 
     In steps, so that an async caller can await the driver call itself, with no bridge:
-    :meth:`execute` (or :meth:`execute_async`), then :meth:`rows`, or :meth:`result` when
+    :meth:`execute` (or :meth:`driver_call`), then :meth:`rows`, or :meth:`result` when
     there are more rows than are fetched at once.  Errors are wrapped as the general path
     wraps them (:meth:`failed`).
     """
@@ -1121,21 +1121,14 @@ class DirectSelect:
                 raise
             raise failure from error
 
-    async def execute_async(self) -> None:
-        """Run the statement on an asyncio driver's adapter, awaited in the caller's task.
-
-        A driver error is raised as it is, for the caller to pass to :meth:`failed` through
-        the bridge (a disconnect's handling may need I/O); anything else (a cancellation)
-        closes the cursor first.
-        """
-        cursor = self._open_cursor()
-        try:
-            await cursor.execute_async(self.sql, self.driver_params or None)
-        except self.connection.dialect.dbapi_error:
-            raise
-        except BaseException as error:
-            self.failed(error)
-            raise
+    def driver_call(self) -> Awaitable[None]:
+        """The statement's run on an asyncio driver's adapter, to await in the caller's task
+        (no bridge).  Its failure goes to :meth:`failed`, through the bridge for a driver
+        error (a disconnect's handling may need I/O)."""
+        call: Awaitable[None] = self._open_cursor().execute_async(
+            self.sql, self.driver_params or None
+        )
+        return call
 
     def failed(self, error: BaseException) -> BaseException:
         """What to raise for ``error``, raised by the driver call: a driver error wrapped

@@ -169,23 +169,6 @@ class AsyncAdaptedConnection:
             self._interrupted()
             raise
 
-    async def awaited(self, awaitable: Awaitable[Any]) -> Any:
-        """:meth:`await_` for a caller already in a coroutine: awaited directly, not through
-        the bridge, with the same error translation and cancellation handling."""
-        if self.terminated:
-            _close_awaitable(awaitable)
-            raise self.dbapi.InterfaceError(TERMINATED_MESSAGE)
-        try:
-            return await awaitable
-        except Exception as error:
-            translated = self._translated(error)
-            if translated is error:
-                raise
-            raise translated from error
-        except BaseException:
-            self._interrupted()
-            raise
-
     def _translated(self, error: Exception) -> Exception:
         """``error`` of a driver call as the PEP 249 exception to raise (hook run)."""
         translated = self.dbapi.translate_error(error)
@@ -345,11 +328,23 @@ class AsyncAdaptedCursor:
         connection.await_(self._execute(operation, parameters))
 
     async def execute_async(self, operation: str, parameters: Any = None) -> None:
-        """:meth:`execute` for a caller in a coroutine, awaiting the driver without the
-        bridge."""
+        """:meth:`execute` for a caller in a coroutine: the driver awaited without the
+        bridge, with the same error translation and cancellation handling
+        (:meth:`AsyncAdaptedConnection.await_`)."""
         connection = self._connection
+        if connection.terminated:
+            raise connection.dbapi.InterfaceError(TERMINATED_MESSAGE)
         connection.transaction_may_be_open = True
-        await connection.awaited(self._execute(operation, parameters))
+        try:
+            await self._execute(operation, parameters)
+        except Exception as error:
+            translated = connection._translated(error)
+            if translated is error:
+                raise
+            raise translated from error
+        except BaseException:
+            connection._interrupted()
+            raise
 
     def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
         """Run one statement once per parameter set."""

@@ -69,9 +69,12 @@ async def _run_direct(load: DirectLoad) -> Result[Any]:
         result: Result[Any] = await greenlet_spawn(load.run)
         return result
     try:
-        await select.execute_async()
+        await select.driver_call()
     except select.connection.dialect.dbapi_error as error:
         raise await greenlet_spawn(select.failed, error) from error
+    except BaseException as error:
+        select.failed(error)  # (a cancellation: the cursor is closed, nothing else to do)
+        raise
     if 0 <= select.cursor.rowcount <= _FETCH_AT_ONCE:
         return load.finish()
     result = await greenlet_spawn(_buffered_finish, load)
