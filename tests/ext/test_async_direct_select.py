@@ -3,15 +3,19 @@ task with no bridge, with the same objects, errors and disconnect handling as th
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable
 from typing import Any
 
 import pytest
 
-from athanor import event, exc, insert, select, text
+from athanor import Float, bindparam, event, exc, func, insert, select, text
 from athanor.engine.connection import DirectSelect
 from athanor.ext.asyncio import AsyncEngine, AsyncSession
-from backends import Backend
+from athanor.util.async_adapter import wait_for_background_closes
+from backends import Backend, settled
+from ext.test_async_cancellation import APP
 from ext.test_async_session import User, run
 
 pytestmark = pytest.mark.usefixtures("async_driver")
@@ -152,3 +156,73 @@ def test_a_disconnect_invalidates_the_connection_and_the_session_recovers(
 
     run(backend, body)
     assert len(awaited_directly) == 2  # the second select, and the one that failed
+
+
+def _sleeping_or_in_transaction(backend: Backend) -> int:
+    """Server sessions of the test database (other than this probe's) still running a sleep
+    or left inside a transaction."""
+    raw = backend.raw_connect()
+    try:
+        cur = raw.cursor()
+        if backend.name == "postgresql":
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND application_name = %s "
+                "AND (state LIKE 'idle in transaction%%' "
+                "OR (state = 'active' AND query LIKE '%%pg_sleep%%'))",
+                (APP,),
+            )
+        else:
+            cur.execute(
+                "SELECT count(*) FROM information_schema.processlist p "
+                "WHERE p.db = DATABASE() AND p.id <> CONNECTION_ID() "
+                "AND (p.info LIKE '%SLEEP(%' OR p.id IN "
+                "(SELECT trx_mysql_thread_id FROM information_schema.innodb_trx))"
+            )
+        return int(cur.fetchone()[0])
+    finally:
+        raw.close()
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_a_select_cancelled_mid_query_leaves_nothing_behind(
+    backend: Backend, awaited_directly: list[str]
+) -> None:
+    pause = bindparam("pause", type_=Float)
+    if backend.name == "postgresql":
+        slow = select(User).where(User.id == 1, func.pg_sleep(pause).is_not(None))
+    else:
+        slow = select(User).where(User.id == 1, func.sleep(pause) == 0)
+
+    async def body(engine: AsyncEngine) -> None:
+        async with AsyncSession(engine) as session:
+            await session.execute(insert(User), [{"id": 1, "username": "a", "email": "e"}])
+            await session.commit()
+        session = AsyncSession(engine)
+        assert (await session.scalar(select(User).where(User.id == 1))).username == "a"
+        assert (await session.scalar(slow, {"pause": 0})).username == "a"
+        before = len(awaited_directly)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(session.scalar(slow, {"pause": 4}), 0.3)
+        assert time.monotonic() - started < 3, "the query must be interrupted, not waited for"
+        assert len(awaited_directly) == before + 1
+        assert "sleep" in awaited_directly[-1].lower()
+        await session.close()
+        await wait_for_background_closes()
+        deadline = time.monotonic() + 10
+        while engine.pool.checkedout() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert engine.pool.checkedout() == 0
+        assert await asyncio.to_thread(settled, lambda: _sleeping_or_in_transaction(backend)) == 0
+        async with AsyncSession(engine) as session:
+            assert (await session.scalar(select(User).where(User.id == 1))).username == "a"
+            session.add(User(id=2, username="b", email="f"))
+            await session.commit()
+        async with AsyncSession(engine) as session:
+            users = (await session.scalars(select(User).order_by(User.id))).all()
+            assert [(u.id, u.username) for u in users] == [(1, "a"), (2, "b")]
+            await session.execute(text("DELETE FROM users"))
+            await session.commit()
+
+    run(backend, body)
