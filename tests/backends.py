@@ -98,6 +98,19 @@ class Backend:
         """A plain autocommit driver connection to the test database."""
         return raw_connect(self.name, self.url)
 
+    def kill_session(self, session_id: int) -> None:
+        """End a server session from outside (``pg_terminate_backend`` / ``KILL``), as a
+        crash or an administrator would."""
+        admin = self.raw_connect()
+        try:
+            cursor = admin.cursor()
+            if self.name == "postgresql":
+                cursor.execute("SELECT pg_terminate_backend(%s)", (session_id,))
+            else:
+                cursor.execute(f"KILL {int(session_id)}")
+        finally:
+            admin.close()
+
     @property
     def is_sqlite(self) -> bool:
         return self.name == "sqlite"

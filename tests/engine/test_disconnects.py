@@ -15,18 +15,6 @@ def server_id(conn, backend) -> int:
     return int(conn.execute(text(query)).scalar_one())
 
 
-def kill(backend, session_id: int) -> None:
-    admin = backend.raw_connect()
-    try:
-        cursor = admin.cursor()
-        if backend.name == "postgresql":
-            cursor.execute("SELECT pg_terminate_backend(%s)", (session_id,))
-        else:
-            cursor.execute(f"KILL {int(session_id)}")
-    finally:
-        admin.close()
-
-
 def checked_in_session_ids(engine, backend, count: int) -> list[int]:
     """Open ``count`` connections at once, note their server ids, return them to the pool."""
     connections = [engine.connect() for _ in range(count)]
@@ -39,7 +27,7 @@ def checked_in_session_ids(engine, backend, count: int) -> list[int]:
 def test_pre_ping_hides_killed_connections(backend) -> None:
     engine = athanor.create_engine(backend.url, pool_size=3, pool_pre_ping=True)
     for session_id in checked_in_session_ids(engine, backend, 3):
-        kill(backend, session_id)
+        backend.kill_session(session_id)
     for _ in range(3):
         with engine.connect() as conn:
             assert conn.execute(text("SELECT 1")).scalar() == 1
@@ -51,7 +39,7 @@ def test_without_pre_ping_the_error_is_a_wrapped_disconnect_then_recovery(backen
     engine = athanor.create_engine(backend.url, pool_size=2)
     ids = checked_in_session_ids(engine, backend, 2)
     for session_id in ids:
-        kill(backend, session_id)
+        backend.kill_session(session_id)
     with engine.connect() as conn, pytest.raises(exc.DBAPIError) as caught:
         conn.execute(text("SELECT 1"))
     assert caught.value.connection_invalidated is True
@@ -69,7 +57,7 @@ def test_disconnect_inside_a_transaction_needs_rollback_then_reconnects(backend)
     engine = athanor.create_engine(backend.url, pool_size=1)
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
-        kill(backend, server_id(conn, backend))
+        backend.kill_session(server_id(conn, backend))
         with pytest.raises(exc.DBAPIError):
             conn.execute(text("SELECT 1"))
         assert conn.invalidated

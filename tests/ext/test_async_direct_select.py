@@ -137,15 +137,7 @@ def test_a_disconnect_invalidates_the_connection_and_the_session_recovers(
                 assert (await session.scalar(query)) is not None
             pid = "SELECT pg_backend_pid()" if backend.name == "postgresql" else None
             server_id = await session.scalar(text(pid or "SELECT CONNECTION_ID()"))
-            admin = backend.raw_connect()
-            try:
-                cursor = admin.cursor()
-                if backend.name == "postgresql":
-                    cursor.execute("SELECT pg_terminate_backend(%s)", (server_id,))
-                else:
-                    cursor.execute(f"KILL {int(server_id)}")
-            finally:
-                admin.close()
+            backend.kill_session(server_id)
             with pytest.raises(exc.DBAPIError) as caught:
                 await session.scalar(query)
             assert caught.value.connection_invalidated is True

@@ -153,16 +153,7 @@ def test_an_error_from_the_database_is_wrapped_as_on_the_general_path(
 
 def kill(backend: Any, session: Session) -> None:
     query = "SELECT pg_backend_pid()" if backend.name == "postgresql" else "SELECT CONNECTION_ID()"
-    server_id = int(session.execute(text(query)).scalar_one())
-    admin = backend.raw_connect()
-    try:
-        cursor = admin.cursor()
-        if backend.name == "postgresql":
-            cursor.execute("SELECT pg_terminate_backend(%s)", (server_id,))
-        else:
-            cursor.execute(f"KILL {server_id}")
-    finally:
-        admin.close()
+    backend.kill_session(int(session.execute(text(query)).scalar_one()))
 
 
 @pytest.mark.backends("postgresql", "mysql")
