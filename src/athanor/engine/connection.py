@@ -1092,17 +1092,7 @@ class DirectSelect:
         self.cursor: Any = None
 
     def _open_cursor(self) -> Any:
-        connection = self.connection
-        cursor = connection._spare_cursor
-        if cursor is None:
-            proxied = connection._proxied
-            assert proxied is not None
-            try:
-                cursor = proxied.dbapi_connection.cursor()
-            except connection.dialect.dbapi_error as error:
-                raise connection._handle_error(error, None, None, None) from error
-        else:
-            connection._spare_cursor = None
+        cursor, _ = self.connection._cursor_for(_EMPTY)
         self.cursor = cursor
         return cursor
 

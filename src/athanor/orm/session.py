@@ -219,18 +219,12 @@ class SessionTransaction:
                 state.session_id = None
             self._deleted.clear()
         self._new.clear()
-        self._state = CLOSED
-        if session._transaction is self:
-            session._transaction = self.parent
+        self._detach()
         if session.dispatch.after_commit:
             session._fire("after_commit", session)
         if session.expire_on_commit:
-            identity_map = session.identity_map
-            if identity_map._dict:
-                expire_states(list(identity_map._dict.values()))
-            identity_map._modified.clear()
-        if session.dispatch.after_transaction_end:
-            session._fire("after_transaction_end", session, self)
+            session._expire_everything()
+        self._announce_end()
 
     def rollback(self, _capture: BaseException | None = None) -> None:
         """Roll back (to the savepoint), restoring the session's objects to match."""
@@ -1215,8 +1209,10 @@ class Session(EventTarget):
         self._expire_everything()
 
     def _expire_everything(self) -> None:
-        expire_states(list(self.identity_map._dict.values()))
-        self.identity_map._modified.clear()
+        identity_map = self.identity_map
+        if identity_map._dict:
+            expire_states(list(identity_map._dict.values()))
+        identity_map._modified.clear()
 
     def expunge(self, instance: Any) -> None:
         """Remove an object from the session (it becomes detached, or transient if pending)."""
