@@ -156,3 +156,24 @@ def test_password_never_in_logs_or_errors(caplog: pytest.LogCaptureFixture) -> N
     assert "VerySecretPw" not in str(caught.value)
     assert "VerySecretPw" not in repr(engine)
     assert all("VerySecretPw" not in record.getMessage() for record in caplog.records)
+
+
+def test_logging_disable_silences_echo_and_configured_loggers(
+    backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    echoing = athanor.create_engine(backend.url, echo=True)
+    configured = athanor.create_engine(backend.url)
+    with caplog.at_level(logging.INFO, logger="athanor.engine"):
+        logging.disable(logging.INFO)  # after at_level, which lifts a disable it finds
+        try:
+            for engine in (echoing, configured):
+                with engine.connect() as conn:
+                    conn.execute(text("SELECT 'quiet-marker'")).all()
+        finally:
+            logging.disable(logging.NOTSET)
+    assert not any("quiet-marker" in r.getMessage() for r in caplog.records)
+    with caplog.at_level(logging.INFO, logger="athanor.engine"), echoing.connect() as conn:
+        conn.execute(text("SELECT 'loud-marker'")).all()
+    assert any("loud-marker" in r.getMessage() for r in caplog.records)
+    echoing.dispose()
+    configured.dispose()

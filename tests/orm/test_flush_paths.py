@@ -506,6 +506,24 @@ def test_close_detaches_loaded_pending_and_deleted_objects(engine: Any) -> None:
     assert list(session.identity_map.keys()) == []
 
 
+def test_close_without_a_transaction_still_detaches_its_objects(engine: Any) -> None:
+    """close() skips its work only when the session holds nothing: a pending object added
+    before any transaction, and an object kept after the commit, are detached."""
+    session = Session(engine)
+    pending = Plain(name="p")
+    session.add(pending)
+    assert not session.in_transaction()
+    session.close()
+    assert object_session(pending) is None and pending not in session
+    with Session(engine) as session:
+        kept = Plain(name="k")
+        session.add(kept)
+        session.commit()
+        assert not session.in_transaction() and kept in session
+    assert object_session(kept) is None
+    assert list(session.identity_map.keys()) == []
+
+
 def test_commit_ends_the_transaction_and_expires_every_object(engine: Any) -> None:
     """After commit the session has no transaction, its objects are expired and load again
     (in a new transaction), and a commit with nothing in the identity map works too."""

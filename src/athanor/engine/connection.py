@@ -233,11 +233,17 @@ class Connection:
         Deferred to the first statement so that statements which must run outside a transaction
         (SQLite's ``PRAGMA journal_mode=WAL``) still work at the start of ``engine.begin()``.
         """
-        if not self.dialect.statement_needs_transaction(sql):
-            return
+        if self.dialect.statement_needs_transaction(sql):
+            self._emit_begin()
+
+    def _emit_begin(self) -> None:
+        """Send the BEGIN deferred to the transaction's first statement (see above)."""
         self._begin_pending = False
+        proxied = self._proxied
+        if proxied is None:
+            proxied = self.connection
         try:
-            self.dialect.do_begin(self.connection.dbapi_connection)
+            self.dialect.do_begin(proxied.dbapi_connection)
         except self.dialect.dbapi_error as error:
             raise self._handle_error(error, "BEGIN", None, None) from error
 
@@ -285,8 +291,11 @@ class Connection:
                 fn(self)
         if self._echo:
             self.engine.logger.info("COMMIT")
+        proxied = self._proxied
+        if proxied is None:
+            proxied = self.connection
         try:
-            self.dialect.do_commit(self.connection.dbapi_connection)
+            self.dialect.do_commit(proxied.dbapi_connection)
         except self.dialect.dbapi_error as error:
             raise self._handle_error(error, "COMMIT", None, None) from error
 
@@ -486,7 +495,7 @@ class Connection:
         cursor, _ = self._cursor_for(_EMPTY)
         try:
             if self._begin_pending:
-                self._emit_pending_begin(sql)
+                self._emit_begin()  # an INSERT always runs in the transaction
             if driver_params:
                 dialect.do_execute(cursor, sql, driver_params)
             else:
@@ -671,7 +680,7 @@ class Connection:
             else:
                 cursor = self._spare_cursor
                 if cursor is None:
-                    cursor = proxied.dbapi_connection.cursor()
+                    cursor = self._checkout_cursor(proxied)
                 else:
                     self._spare_cursor = None
         except self.dialect.dbapi_error as error:
@@ -900,6 +909,37 @@ class Connection:
             context=context,
         )
 
+    def _checkout_cursor(self, proxied: PoolProxiedConnection) -> Any:
+        """The first cursor of this checkout: the one the physical connection's previous
+        checkout kept (see :meth:`_keep_cursor`) while the dialect finds it still current,
+        else a new one."""
+        dbapi_connection = proxied.dbapi_connection
+        entry = proxied._connection_record
+        kept = None if entry is None else entry.kept_cursor
+        if kept is not None:
+            entry.kept_cursor = None  # type: ignore[union-attr]
+            conn, cursor = kept
+            if conn is dbapi_connection and self.dialect.cursor_current(conn, cursor):
+                return cursor
+            self._close_cursor_quietly(cursor)
+        return dbapi_connection.cursor()
+
+    def _keep_cursor(self, cursor: Any, proxied: PoolProxiedConnection | None) -> None:
+        """At close: leave the spare cursor to the physical connection's next checkout, where
+        the dialect allows it (some drivers build a cursor from several Python objects) and
+        the pool hands the connection to one user at a time; else close it."""
+        entry = None if proxied is None else proxied._connection_record
+        dialect = self.dialect
+        if (
+            entry is not None
+            and dialect.keeps_cursors
+            and proxied._pool.exclusive_checkouts  # type: ignore[union-attr]
+            and dialect.cursor_worth_keeping(cursor)
+        ):
+            entry.kept_cursor = (proxied.dbapi_connection, cursor)  # type: ignore[union-attr]
+        else:
+            self._close_cursor_quietly(cursor)
+
     def _release_cursor(self, cursor: Any) -> None:
         """Keep one finished cursor for the next statement; creating cursors is not free."""
         if self._spare_cursor is None and self._proxied is not None and not self._closed:
@@ -1005,8 +1045,10 @@ class Connection:
         self._closed = True
         transaction = self._transaction
         proxied = self._proxied
-        if self._spare_cursor is not None:
-            self._drop_spare_cursor()
+        spare = self._spare_cursor
+        if spare is not None:
+            self._spare_cursor = None
+            self._keep_cursor(spare, proxied)
         try:
             if transaction is not None:
                 transaction.close()

@@ -49,6 +49,10 @@ class DefaultDialect:
     max_bind_params: ClassVar[int] = 32766
     requires_explicit_begin: ClassVar[bool] = False
     """True when the driver does not start transactions by itself (sqlite3 in autocommit mode)."""
+    keeps_cursors: ClassVar[bool] = False
+    """A finished cursor may serve the physical connection's next checkout (when
+    :meth:`cursor_current` agrees): for drivers whose cursors cost Python work to make and
+    hold nothing on the server once their rows are read."""
 
     isolation_levels: ClassVar[tuple[str, ...]] = (
         "SERIALIZABLE",
@@ -278,6 +282,17 @@ class DefaultDialect:
     def create_cursor(self, dbapi_connection: Any, server_side: bool) -> Any:
         """A cursor; ``server_side`` asks for a streaming cursor where the driver has one."""
         return dbapi_connection.cursor()
+
+    def cursor_current(self, dbapi_connection: Any, cursor: Any) -> bool:
+        """For ``keeps_cursors``: whether a cursor made in an earlier checkout of
+        ``dbapi_connection`` still behaves as a new one would (nothing it copied from the
+        connection when it was made has changed since)."""
+        return True
+
+    def cursor_worth_keeping(self, cursor: Any) -> bool:
+        """For ``keeps_cursors``: whether a finished cursor is kept at all (a kept cursor
+        holds what its last statement left until it runs again)."""
+        return True
 
     def do_execute(self, cursor: Any, statement: str, parameters: Any) -> None:
         cursor.execute(statement, parameters)

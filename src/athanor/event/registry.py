@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from athanor.exc import InvalidRequestError
 
@@ -49,6 +49,11 @@ class Dispatch:
                 parent._children.add(self)
         self._refresh(cls)
 
+    if TYPE_CHECKING:
+        # Each event's tuple is an instance attribute.  No __getattr__ at run time: Python
+        # would route every attribute read through it, and these are read on every operation.
+        def __getattr__(self, name: str) -> tuple[Listener, ...]: ...
+
     def _instance_listeners(self, name: str) -> list[Listener]:
         inherited = self._parent._instance_listeners(name) if self._parent is not None else []
         return inherited + [wrapped for _, wrapped in self._instance.get(name, ())]
@@ -66,9 +71,6 @@ class Dispatch:
             target = child._target_ref()
             if target is not None:
                 child._refresh(type(target))
-
-    def __getattr__(self, name: str) -> tuple[Listener, ...]:
-        raise AttributeError(f"no event named {name!r}")
 
 
 _CLASS_REGISTRY: dict[type[Any], dict[str, list[tuple[Listener, Listener]]]] = {}

@@ -532,7 +532,7 @@ class Session(EventTarget):
         tx = self._transaction
         if tx is None:
             tx = self._autobegin_t()
-        tx._root.commit()
+        (tx if tx.parent is None else tx._root).commit()
 
     def rollback(self) -> None:
         """Roll back the whole transaction; the session works again afterwards."""
@@ -547,8 +547,17 @@ class Session(EventTarget):
 
     def close(self) -> None:
         """Release the connection (rolling back), and detach every object."""
-        self.expunge_all()
         tx = self._transaction
+        identity_map = self.identity_map
+        if (
+            tx is None
+            and not self._new
+            and not self._deleted
+            and not identity_map._dict
+            and not identity_map._modified
+        ):
+            return  # nothing to detach or release (a session closed after its commit)
+        self.expunge_all()
         if tx is not None:
             tx._root.rollback()
         self._transaction = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Callable, Iterable
+from itertools import filterfalse
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -871,8 +872,8 @@ def _insert_one(
     # one-row INSERT without RETURNING, the cheaper statement.
     if (
         wanted
-        and getattr(dialect, "insert_returning", False)
         and not (by_lastrowid and not getattr(dialect, "implicit_returning_pk", False))
+        and getattr(dialect, "insert_returning", False)  # a property on some dialects
     ):
         col_keys = [mapper._col_to_key.get(col) for col in wanted]
         generated = [k for k in col_keys if k is not None]
@@ -981,7 +982,7 @@ def _key_inserted(
     ``rows``); ``refresh`` is called for each object once it has its key.  ``keys``: the
     values of a single-column primary key the database generated, one per row, not yet
     stored on the objects."""
-    none_keys = [k for k in mapper._none_default_keys if k not in filled]
+    none_keys = list(filterfalse(filled.__contains__, mapper._none_default_keys))
     pk_keys = mapper._pk_keys
     single_pk = pk_keys[0] if len(pk_keys) == 1 else None
     identity_class = mapper._identity_class

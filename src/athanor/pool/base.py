@@ -168,6 +168,7 @@ class ConnectionPoolEntry:
         "dbapi_connection",
         "fresh",
         "in_use",
+        "kept_cursor",
         "starttime",
     )
 
@@ -183,6 +184,10 @@ class ConnectionPoolEntry:
     """The pool's generation when the entry was made; an older one came from a parent process."""
     _info: dict[Any, Any] | None
     _record_info: dict[Any, Any] | None
+    kept_cursor: tuple[Any, Any] | None
+    """A finished cursor of the current physical connection left for its next checkout,
+    with that connection (``(dbapi_connection, cursor)``); the engine's Connection puts it
+    here, where the dialect allows it, and forgets it with the connection."""
 
     def __init__(self, pool: Pool, connect: bool = True) -> None:
         self._pool = pool
@@ -194,6 +199,7 @@ class ConnectionPoolEntry:
         self._generation = pool._generation
         self._info = None
         self._record_info = None
+        self.kept_cursor = None
         if connect:
             self._connect()
 
@@ -264,6 +270,7 @@ class ConnectionPoolEntry:
         self._recycle_at = now + recycle if recycle > -1 else None
         self.fresh = True
         self._info = None
+        self.kept_cursor = None
         self.dbapi_connection = conn
         try:
             pool._on_connect(conn, self)
@@ -283,6 +290,7 @@ class ConnectionPoolEntry:
     def _close(self, conn: Any) -> None:
         pool = self._pool
         self._info = None
+        self.kept_cursor = None
         if pool._log_info:
             pool._logger.info("Closing connection %r", conn)
         try:
@@ -445,6 +453,7 @@ class PoolProxiedConnection:
         self._connection_record = None
         entry.dbapi_connection = None
         entry._info = None
+        entry.kept_cursor = None
         pool = self._pool
         if pool.dispatch.detach:
             for fn in pool.dispatch.detach:
@@ -475,6 +484,7 @@ def _forget(entry: ConnectionPoolEntry) -> None:
     conn = entry.dbapi_connection
     entry.dbapi_connection = None
     entry._info = None
+    entry.kept_cursor = None
     fileno = getattr(conn, "fileno", None)
     if fileno is None:
         return
@@ -537,6 +547,8 @@ class Pool(EventTarget):
     }
 
     _proxy_class: ClassVar[type[PoolProxiedConnection]] = PoolProxiedConnection
+    exclusive_checkouts: ClassVar[bool] = True
+    """A checked-out connection has one user until it is returned (not so for StaticPool)."""
 
     _reset_fn: Callable[[Any], None] | None
     _invoke_creator: Callable[[ConnectionPoolEntry], Any]

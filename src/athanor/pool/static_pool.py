@@ -16,6 +16,8 @@ class StaticPool(Pool):
     exclusive, so concurrent users share one transaction.
     """
 
+    exclusive_checkouts = False
+
     def __init__(self, creator: Callable[..., Any], **kw: Any) -> None:
         super().__init__(creator, **kw)
         self._entry: ConnectionPoolEntry | None = None

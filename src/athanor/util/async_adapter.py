@@ -484,6 +484,7 @@ class AsyncAdaptedDialectMixin:
 
     is_async: ClassVar[bool] = True
     supports_server_side_cursors: ClassVar[bool] = True
+    keeps_cursors: ClassVar[bool] = False
     adapter_class: ClassVar[Callable[[], AsyncAdaptedDBAPI]]
     name: ClassVar[str]
     driver: ClassVar[str]

@@ -56,11 +56,10 @@ class EchoLogger:
         return self.logger.name
 
     def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - the logging.Logger name
-        if self.logger.manager.disable >= level:
-            return False
-        if self._level is not None:
-            return level >= self._level
-        return self.logger.isEnabledFor(level)
+        if self._level is None:
+            # The logger checks logging.disable() itself, from its per-level cache.
+            return self.logger.isEnabledFor(level)
+        return level >= self._level and self.logger.manager.disable < level
 
     def _emit(self, level: int, msg: str, args: tuple[Any, ...], exc_info: bool) -> None:
         if self.isEnabledFor(level):

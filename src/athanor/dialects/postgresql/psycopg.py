@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from operator import is_
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.dialects.postgresql.base import PostgreSQLDialect
@@ -24,6 +25,8 @@ _DISCONNECT_MESSAGES = (
     "connection not open",
 )
 _cursor_names = itertools.count(1)
+_IDLE = 0
+"""libpq's ``PQTRANS_IDLE`` (psycopg's ``pq.TransactionStatus.IDLE``): no transaction open."""
 
 
 class PsycopgDialect(PostgreSQLDialect):
@@ -35,6 +38,7 @@ class PsycopgDialect(PostgreSQLDialect):
     async_variant: ClassVar[str | None] = "postgresql.psycopg_async"
     default_paramstyle: ClassVar[str] = "format"
     supports_server_side_cursors: ClassVar[bool] = True
+    keeps_cursors: ClassVar[bool] = True
 
     def create_connect_args(self, url: URL) -> ConnectArgs:
         params: dict[str, Any] = dict(
@@ -68,6 +72,17 @@ class PsycopgDialect(PostgreSQLDialect):
                 (dbapi_connection.pgconn.error_message or b"ping failed").decode(errors="replace")
             )
         return True
+
+    def do_rollback(self, dbapi_connection: Any) -> None:
+        # Every return to the pool asks.  psycopg's rollback() does nothing when libpq reports
+        # no transaction open, but only after its lock and generator; skip them then.  A
+        # connection in a two-phase transaction keeps psycopg's own check (it refuses).
+        if (
+            dbapi_connection.pgconn.transaction_status == _IDLE
+            and getattr(dbapi_connection, "_tpc", None) is None
+        ):
+            return
+        dbapi_connection.rollback()
 
     def set_isolation_level(self, dbapi_connection: Any, level: str) -> None:
         if dbapi_connection.info.transaction_status != self.dbapi.pq.TransactionStatus.IDLE:
@@ -104,6 +119,33 @@ class PsycopgDialect(PostgreSQLDialect):
         if server_side:
             return dbapi_connection.cursor(name=f"athanor_c{next(_cursor_names)}")
         return dbapi_connection.cursor()
+
+    def cursor_worth_keeping(self, cursor: Any) -> bool:
+        # Its last result stays in memory until it runs again: kept only when that is at
+        # most one row of fixed-size values (what a one-row INSERT ... RETURNING leaves).
+        result = cursor.pgresult
+        if result is None or result.ntuples == 0:
+            return True
+        return bool(
+            result.ntuples == 1 and min(map(result.fsize, range(result.nfields)), default=1) > 0
+        )
+
+    def cursor_current(self, dbapi_connection: Any, cursor: Any) -> bool:
+        # A cursor copies the connection's row factory and adapters when it is made.  Those
+        # adapters are copied on write: registering a dumper, loader or type on the
+        # connection replaces the mapping it changes, so the cursor still shares every one
+        # of them only while nothing was registered since.
+        try:
+            mine, theirs = cursor.adapters, dbapi_connection.adapters
+            return bool(
+                cursor.row_factory is dbapi_connection.row_factory
+                and mine.types._registry is theirs.types._registry
+                and all(map(is_, mine._dumpers.values(), theirs._dumpers.values()))
+                and all(map(is_, mine._dumpers_by_oid, theirs._dumpers_by_oid))
+                and all(map(is_, mine._loaders, theirs._loaders))
+            )
+        except AttributeError:  # another psycopg's internals: make a new cursor
+            return False
 
     def is_disconnect(
         self, error: BaseException, dbapi_connection: Any = None, cursor: Any = None

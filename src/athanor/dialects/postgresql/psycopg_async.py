@@ -83,6 +83,11 @@ class PsycopgAsyncConnection(AsyncAdaptedConnection):
         self.await_(self.driver_connection.set_isolation_level(value))
 
     @property
+    def pgconn(self) -> Any:
+        """libpq's connection (its transaction status is read without awaiting)."""
+        return self.driver_connection.pgconn
+
+    @property
     def info(self) -> Any:
         """psycopg's ``ConnectionInfo`` (server version, transaction status)."""
         return self.driver_connection.info
