@@ -781,6 +781,8 @@ class ColumnElement(ClauseElement, ColumnOperators, Generic[T_co]):
 
     def reverse_operate(self, op: Operator, other: Any, **kwargs: Any) -> ColumnElement:
         left = coerce_bind(other, self, op)
+        if op is operators.add and left.type._is_string and self.type._is_string:
+            op = operators.concat_op
         return _binary(left, self, op, kwargs.get("return_type"))
 
 
