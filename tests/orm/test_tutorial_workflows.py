@@ -504,6 +504,22 @@ def test_bulk_update_by_primary_key(session: Session, engine: Any) -> None:
     ]
 
 
+@pytest.mark.parametrize("how", ["execute", "bulk_update_mappings"])
+def test_bulk_update_naming_a_missing_row_raises_stale_data(
+    session: Session, engine: Any, how: str
+) -> None:
+    """A primary key that matches no row is an error, as in a flush (it used to pass
+    silently, leaving the caller to believe every row was written)."""
+    rows = [{"id": 2, "country": "IE"}, {"id": 99, "country": "IE"}]
+    with pytest.raises(orm_exc.StaleDataError, match="expected to update 2 row"):
+        if how == "execute":
+            session.execute(update(Author), rows)
+        else:
+            session.bulk_update_mappings(Author, rows)
+    session.rollback()
+    assert table_rows(engine, "SELECT country FROM lib_authors WHERE id = 2") == [("UK",)]
+
+
 def test_text_with_the_orm(session: Session) -> None:
     rows = session.execute(
         text("SELECT id, name FROM lib_authors WHERE id <= :n ORDER BY id"), {"n": 2}

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
 from athanor.engine.result import ChunkedIteratorResult, CursorResult, Result
+from athanor.orm import exc as orm_exc
 from athanor.orm.base import STATE_KEY
 from athanor.orm.evaluator import Evaluator, UnevaluatableError, UnloadedAttribute, evaluator
 from athanor.orm.loading import LoadingPlan, plan_for
@@ -470,6 +471,12 @@ def _update_table_rows(
             continue
         stmt = _update_statement(mapper, columns, False)
         result = conn.execute(stmt, params if len(params) > 1 else params[0])
+        if 0 <= result.rowcount != len(params):
+            raise orm_exc.StaleDataError(
+                f"{what}: UPDATE statement on table {mapper.local_table.name!r} expected to "
+                f"update {len(params)} row(s); {result.rowcount} were matched (a primary key "
+                "names no row)"
+            )
         matched += max(result.rowcount, 0)
     return matched
 
