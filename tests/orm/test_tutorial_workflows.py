@@ -572,3 +572,32 @@ def test_sessionmaker_begin_and_expire_on_commit(engine: Any) -> None:
         session.commit()
     assert kept.name == "Le Guin"
     assert table_rows(engine, "SELECT COUNT(*) FROM lib_authors") == [(4,)]
+
+
+def test_refresh_loads_the_relationships_it_names(session: Session, engine: Any) -> None:
+    """``refresh(obj, ["books"])`` loads the collection at once (the way to load it in async
+    code) rather than leaving it to load on the next access."""
+    le_guin = session.get_one(Author, 1)
+    assert len(le_guin.books) == 2
+    session.commit()
+    with engine.begin() as conn:
+        conn.execute(insert(Book.__table__).values(title="Tehanu", year=1990, author_id=1))
+    log = StatementLog(engine)
+    session.refresh(le_guin, ["books", "name"])
+    assert "books" in le_guin.__dict__ and "name" in le_guin.__dict__
+    assert [b.title for b in le_guin.__dict__["books"]] == ["Earthsea", "Dispossessed", "Tehanu"]
+    assert len(log.selects) == 2
+
+
+def test_refresh_with_for_update_locks_the_row(session: Session, engine: Any) -> None:
+    le_guin = session.get_one(Author, 1)
+    log = StatementLog(engine)
+    session.refresh(le_guin, with_for_update=True)
+    session.refresh(le_guin, ["country"], with_for_update={"read": True})
+    assert le_guin.name == "Le Guin" and le_guin.country == "US"
+    if engine.dialect.name == "sqlite":
+        assert not any("FOR " in sql.upper() for sql in log.selects)
+    else:
+        assert "FOR UPDATE" in log.selects[0].upper()
+        shared = "FOR SHARE" if engine.dialect.name == "postgresql" else "LOCK IN SHARE MODE"
+        assert shared in log.selects[1].upper()

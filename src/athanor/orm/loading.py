@@ -1294,16 +1294,24 @@ def load_on_pk(
     stmt, names = _pk_statement(mapper)
     if loader_options:
         stmt = stmt.options(*loader_options)
-    if with_for_update is not None and with_for_update is not False:
-        stmt = stmt.with_for_update(
-            **(with_for_update if isinstance(with_for_update, dict) else {})
-        )
     params = dict(zip(names, ident, strict=True))
+    stmt = _locked(stmt, with_for_update)
     return session.execute(stmt, params, execution_options=options).scalars().first()
 
 
-def load_scalar_attributes(state: InstanceState, instance: Any, key: str | None) -> None:
-    """Load the unloaded column attributes of a persistent object (one SELECT by key)."""
+def _locked(stmt: Select, with_for_update: Any) -> Select:
+    """``stmt`` with ``FOR UPDATE`` when ``with_for_update`` asks for it (True, or the
+    arguments of ``with_for_update()`` as a dict)."""
+    if with_for_update is None or with_for_update is False:
+        return stmt
+    return stmt.with_for_update(**(with_for_update if isinstance(with_for_update, dict) else {}))
+
+
+def load_scalar_attributes(
+    state: InstanceState, instance: Any, key: str | None, with_for_update: Any = None
+) -> None:
+    """Load the unloaded column attributes of a persistent object (one SELECT by key, locking
+    the row when ``with_for_update`` asks for it, as :meth:`Session.refresh` may)."""
     from athanor.orm.strategies import detached_error, require_async_bridge
 
     session = state.session
@@ -1347,7 +1355,7 @@ def load_scalar_attributes(state: InstanceState, instance: Any, key: str | None)
     require_async_bridge(session, state, key or wanted[0][0], relationship=False)
     cols: list[ColumnElement] = [c for _, c in wanted]
     crit = [c == v for c, v in zip(mapper.primary_key, state.key[1], strict=True)]
-    stmt = select(*cols).where(and_(*crit))
+    stmt = _locked(select(*cols).where(and_(*crit)), with_for_update)
     if len(mapper._persist_tables) > 1:
         stmt = stmt.select_from(mapper._entity)
     row = session.execute(stmt, execution_options=COLUMN_LOAD).first()

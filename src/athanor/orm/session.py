@@ -1155,7 +1155,9 @@ class Session(EventTarget):
         attribute_names: Iterable[str] | None = None,
         with_for_update: Any = None,
     ) -> None:
-        """Reload an object's attributes from the database now."""
+        """Reload an object's attributes from the database now (the named ones only when
+        ``attribute_names`` is given, relationships among them included), locking its row
+        when ``with_for_update`` asks for it."""
         state = instance_state(instance)
         if state.session_id != self.hash_key or state.key is None:
             raise sa_exc.InvalidRequestError(
@@ -1163,15 +1165,20 @@ class Session(EventTarget):
                 "session"
             )
         self.identity_map._modified.pop(state, None)
-        cascaded = self._refresh_expire_cascade(state, instance) if attribute_names is None else []
-        state._expire(instance.__dict__, None if attribute_names is None else list(attribute_names))
+        names = None if attribute_names is None else list(attribute_names)
+        cascaded = self._refresh_expire_cascade(state, instance) if names is None else []
+        state._expire(instance.__dict__, names)
         self._expire_cascaded(cascaded)
         try:
-            load_scalar_attributes(state, instance, None)
+            load_scalar_attributes(state, instance, None, with_for_update)
         except orm_exc.ObjectDeletedError as error:
             raise sa_exc.InvalidRequestError(
                 f"Could not refresh instance {state_str(state)}"
             ) from error
+        # A relationship named explicitly loads now, so that an async refresh() can load it.
+        for name in names or ():
+            if name in state.mapper._relationship_keys:
+                getattr(instance, name)
 
     def expire(self, instance: Any, attribute_names: Iterable[str] | None = None) -> None:
         """Make attributes load again from the database on next access."""
