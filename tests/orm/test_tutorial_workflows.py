@@ -28,10 +28,12 @@ from athanor.orm import (
     Session,
     aliased,
     contains_eager,
+    immediateload,
     joinedload,
     raiseload,
     selectinload,
     sessionmaker,
+    subqueryload,
     with_parent,
 )
 from athanor.orm import exc as orm_exc
@@ -412,6 +414,39 @@ def test_loader_options(session: Session, engine: Any) -> None:
     strict = session.scalars(select(Author).where(Author.id == 1).options(raiseload("*"))).one()
     with pytest.raises(exc.InvalidRequestError, match="books"):
         _ = strict.books
+
+
+@pytest.mark.parametrize("first", [selectinload, subqueryload, immediateload])
+@pytest.mark.parametrize("second", [selectinload, subqueryload, joinedload])
+def test_chained_loader_reaches_a_collection_loaded_before(
+    session: Session, engine: Any, first: Any, second: Any
+) -> None:
+    """``first(Author.books).second(Book.loans)`` loads the loans of books that were already
+    in ``le_guin.books`` before the query (they used to stay unloaded, so async code got
+    MissingGreenlet from ``book.loans`` after asking for them to be loaded)."""
+    le_guin = session.get_one(Author, 1)
+    assert [b.title for b in le_guin.books] == ["Earthsea", "Dispossessed"]
+    pratchett = session.scalars(
+        select(Author)
+        .where(Author.id < 3)
+        .options(first(Author.books).options(second(Book.loans)))
+        .order_by(Author.id)
+    ).all()[1]
+    log = StatementLog(engine)
+    assert [[x.borrower for x in b.loans] for b in le_guin.books] == [["ann", "bob"], []]
+    assert [[x.borrower for x in b.loans] for b in pratchett.books] == [["cy"]]
+    assert log.selects == []
+
+
+def test_subqueryload_runs_the_statement_again_with_its_parameters(session: Session) -> None:
+    """The subquery load embeds the parent statement, so it needs the values the parent
+    ran with (it used to fail: "A value is required for bind parameter")."""
+    session.expunge_all()
+    (le_guin,) = session.scalars(
+        select(Author).where(Author.name == bindparam("who")).options(subqueryload(Author.books)),
+        {"who": "Le Guin"},
+    ).all()
+    assert [b.title for b in le_guin.__dict__["books"]] == ["Earthsea", "Dispossessed"]
 
 
 def test_orm_update_and_delete_keep_the_session_in_step(session: Session, engine: Any) -> None:

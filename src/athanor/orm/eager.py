@@ -9,7 +9,7 @@ most :data:`IN_CHUNK` keys) or per query; ``immediate`` nodes lazy-load per pare
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from itertools import repeat
 from operator import is_
 from typing import TYPE_CHECKING, Any
@@ -80,6 +80,9 @@ class Node:
         self.overrides: dict[Any, str] = {}
         self.criteria: tuple[ColumnElement, ...] = ()
         """Criteria on the target from ``selectinload(User.posts.and_(...))``."""
+        self.below: dict[RelationshipProperty, Node] | None = None
+        """For a load with a SELECT of its own: the loads its related objects get (what its
+        SELECT would apply), built when some of them were loaded before."""
 
 
 def default_strategy(prop: RelationshipProperty) -> str:
@@ -619,15 +622,20 @@ def post_load(
     nodes: dict[RelationshipProperty, Node],
     statement: Select | None,
     populate_existing: bool = False,
+    params: Mapping[str, Any] | None = None,
 ) -> None:
     """Run the strategies that need more SQL (or none) for freshly loaded ``objects``; with
-    ``populate_existing`` the related objects they load are refreshed as well."""
+    ``populate_existing`` the related objects they load are refreshed as well.  ``params``
+    are the bind values ``statement`` ran with (a subquery load runs it again inside its
+    own SELECT)."""
     for prop, node in nodes.items():
         if not _runs_after_rows(node):
             continue
         strategy = node.strategy
         key = prop.key
         todo = [o for o in objects if o is not None and key not in o.__dict__]
+        if len(todo) < len(objects):
+            _below_loaded(session, objects, node, populate_existing)
         if not todo:
             continue
         if strategy == "noload":
@@ -639,9 +647,34 @@ def post_load(
         elif strategy == "selectin":
             _selectin(session, prop, todo, node.suboptions, populate_existing)
         elif strategy == "subquery" and statement is not None:
-            _subquery(session, prop, todo, node.suboptions, statement, populate_existing)
+            _subquery(session, prop, todo, node.suboptions, statement, populate_existing, params)
         else:
             _selectin(session, prop, todo, node.suboptions, populate_existing)
+
+
+def _below_loaded(
+    session: Session, objects: Sequence[Any], node: Node, populate_existing: bool
+) -> None:
+    """Run ``node``'s chained loaders on the related objects already loaded on ``objects``
+    (``selectinload(A.bs).selectinload(B.cs)`` still loads ``B.cs`` when ``A.bs`` was
+    loaded before the query), a joined one as a ``selectin`` load."""
+    if node.below is None:
+        node.below = build_tree(node.prop.mapper, [Origin(node.prop), *node.suboptions])
+        for below in node.below.values():
+            if below.strategy == "joined":
+                # No rows to fill it from: the objects are there already.
+                below.strategy = "selectin"
+    if not has_post_load(node.below):
+        return
+    key = node.prop.key
+    found: dict[int, Any] = {}
+    for obj in objects:
+        value = obj.__dict__.get(key) if obj is not None else None
+        for related in (value if node.prop.uselist else (value,)) if value is not None else ():
+            if related is not None and related.__dict__[STATE_KEY].key is not None:
+                found[id(related)] = related
+    if found:
+        post_load(session, list(found.values()), node.below, None, populate_existing)
 
 
 def _remote_key(prop: RelationshipProperty) -> list[ColumnElement]:
@@ -776,6 +809,7 @@ def _subquery(
     options: Sequence[Any],
     statement: Select,
     populate_existing: bool = False,
+    params: Mapping[str, Any] | None = None,
 ) -> None:
     local = prop.local_columns
     inner = statement.with_only_columns(*[c.label(f"key_{i}") for i, c in enumerate(local)])
@@ -788,7 +822,10 @@ def _subquery(
     onclause = and_(*[r == parents.c[f"key_{i}"] for i, r in enumerate(remote)])
     found: dict[Any, list[Any]] = {}
     _, run_options = _carried(objects, populate_existing)
-    _collect(session.execute(base.join(parents, onclause), execution_options=run_options), found)
+    _collect(
+        session.execute(base.join(parents, onclause), params, execution_options=run_options),
+        found,
+    )
     _assign(prop, objects, _keys_of(prop, objects), found)
 
 

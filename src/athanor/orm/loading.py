@@ -9,7 +9,7 @@ new objects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from itertools import islice
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -256,7 +256,15 @@ class LoadingPlan:
         # (required then) would drop: a single-entity result drops them before making rows.
         drop_repeats = single and self.requires_unique
         finish = (
-            self._eager_loader(session, processors, context, statement, token, populate_existing)
+            self._eager_loader(
+                session,
+                processors,
+                context,
+                statement,
+                token,
+                populate_existing,
+                _parameters_of(cursor_result),
+            )
             if self.trees
             else None
         )
@@ -332,6 +340,7 @@ class LoadingPlan:
         statement: Select,
         token: Hashable,
         populate_existing: bool,
+        params: Mapping[str, Any] | None,
     ) -> Callable[[Sequence[Any], list[list[Any]]], None]:
         """Per batch of rows: fill joined eager loads from the rows, then run the others
         (given the rows and, per result column, its values).  ``populate_existing`` holds for
@@ -367,9 +376,18 @@ class LoadingPlan:
                     joined.finish(session)
                 if post_loads:
                     objects = list({id(o): o for o in loaded if o is not None}.values())
-                    eager.post_load(session, objects, nodes, statement, populate_existing)
+                    eager.post_load(session, objects, nodes, statement, populate_existing, params)
 
         return finish
+
+
+def _parameters_of(cursor_result: CursorResult) -> Mapping[str, Any] | None:
+    """The bind values a (single) execution ran with, for loads that run its statement again."""
+    context = cursor_result.context
+    if context is None or len(context.compiled_parameters) != 1:
+        return None
+    params: Mapping[str, Any] = context.compiled_parameters[0]
+    return params
 
 
 class DirectLoad:

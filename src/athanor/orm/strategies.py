@@ -102,6 +102,21 @@ def _lazy_statement(prop: RelationshipProperty) -> tuple[Select, list[str]]:
     return result
 
 
+def _joins_a_collection(prop: RelationshipProperty, stmt: Select, has_options: bool) -> bool:
+    """Whether the lazy load ``stmt`` of ``prop`` joins an eager collection (through its
+    options or the target's mapping), so that its rows must be made unique."""
+    if not has_options:
+        known: bool | None = prop.__dict__.get("_lazy_unique")
+        if known is not None:
+            return known
+    from athanor.orm.loading import plan_for
+
+    unique = plan_for(stmt).requires_unique
+    if not has_options:
+        prop.__dict__["_lazy_unique"] = unique
+    return unique
+
+
 def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -> Any:
     """The value of relationship ``prop`` for ``instance``, loaded now."""
     lazy = prop.lazy
@@ -152,6 +167,8 @@ def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -
         if token is None
         else {**RELATIONSHIP_LOAD, "identity_token": token},
     )
+    if _joins_a_collection(prop, stmt, bool(options)):
+        result = result.unique()
     items = result.scalars().all()
     if context is not None:
         context.lazy_loaded(prop)
