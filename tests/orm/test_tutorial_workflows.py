@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from athanor import (
+    ForeignKey,
     bindparam,
     create_engine,
     delete,
@@ -25,12 +26,16 @@ from athanor import (
     update,
 )
 from athanor.orm import (
+    DeclarativeBase,
+    Mapped,
     Session,
     aliased,
     contains_eager,
     immediateload,
     joinedload,
+    mapped_column,
     raiseload,
+    relationship,
     selectinload,
     sessionmaker,
     subqueryload,
@@ -636,3 +641,50 @@ def test_refresh_with_for_update_locks_the_row(session: Session, engine: Any) ->
         assert "FOR UPDATE" in log.selects[0].upper()
         shared = "FOR SHARE" if engine.dialect.name == "postgresql" else "LOCK IN SHARE MODE"
         assert shared in log.selects[1].upper()
+
+
+class BranchBase(DeclarativeBase):
+    pass
+
+
+class Branch(BranchBase):
+    __tablename__ = "lib_branches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rooms: Mapped[list[Room]] = relationship(order_by="Room.id")
+
+
+class Room(BranchBase):
+    """Its desks load with ``joined`` by default, also when its rooms are lazy loaded."""
+
+    __tablename__ = "lib_rooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("lib_branches.id"))
+    desks: Mapped[list[Desk]] = relationship(lazy="joined", order_by="Desk.id")
+
+
+class Desk(BranchBase):
+    __tablename__ = "lib_desks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("lib_rooms.id"))
+
+
+def test_lazy_load_of_objects_with_a_joined_collection(backend: Any) -> None:
+    """Lazy loading ``branch.rooms`` joins each room's desks (``lazy="joined"``); the load
+    makes its rows unique itself (it used to raise "The unique() method must be invoked")."""
+    eng = create_engine(backend.url)
+    try:
+        BranchBase.metadata.create_all(eng)
+        with Session(eng) as session:
+            session.add(Branch(rooms=[Room(desks=[Desk(), Desk()]), Room()]))
+            session.commit()
+        with Session(eng) as session:
+            log = StatementLog(eng)
+            branch = session.get_one(Branch, 1)
+            assert [len(room.desks) for room in branch.rooms] == [2, 0]
+            assert all("desks" in room.__dict__ for room in branch.rooms)
+            assert len(log.selects) == 2
+    finally:
+        eng.dispose()
