@@ -57,6 +57,38 @@ def test_rollback_on_return_by_default(creator: Creator, db_path: str, events: A
     )
 
 
+@pytest.mark.parametrize("action", ["rollback", "commit"])
+def test_reset_calls_an_overriding_dialect_method_else_the_driver(
+    creator: Creator, db_path: str, action: str
+) -> None:
+    """The engine's default dialect resets with the DBAPI method itself; a dialect that
+    overrides the method has it called."""
+    from athanor.engine.default import DefaultDialect
+
+    calls: list[Any] = []
+
+    class Overriding(DefaultDialect):
+        def do_rollback(self, dbapi_connection: Any) -> None:
+            calls.append("rollback")
+            dbapi_connection.rollback()
+
+        def do_commit(self, dbapi_connection: Any) -> None:
+            calls.append("commit")
+            dbapi_connection.commit()
+
+    for dialect, expected in ((DefaultDialect(), []), (Overriding(), [action])):
+        calls.clear()
+        pool = QueuePool(creator, pool_size=1, reset_on_return=action, dialect=dialect)
+        conn = pool.connect()
+        conn.cursor().execute("INSERT INTO t VALUES (1)")
+        raw = conn.dbapi_connection
+        conn.close()
+        assert not raw.in_transaction
+        assert calls == expected
+        pool.dispose()
+    assert count_rows(db_path) == (2 if action == "commit" else 0)
+
+
 @pytest.mark.parametrize("setting", ["commit"])
 def test_commit_on_return(creator: Creator, db_path: str, setting: str) -> None:
     pool = QueuePool(creator, pool_size=1, reset_on_return=setting)

@@ -679,10 +679,12 @@ class Connection:
                 cursor = self.dialect.create_cursor(proxied.dbapi_connection, True)
             else:
                 cursor = self._spare_cursor
-                if cursor is None:
+                if cursor is not None:
+                    self._spare_cursor = None
+                elif self.dialect.keeps_cursors:
                     cursor = self._checkout_cursor(proxied)
                 else:
-                    self._spare_cursor = None
+                    cursor = proxied.dbapi_connection.cursor()
         except self.dialect.dbapi_error as error:
             raise self._handle_error(error, None, None, None) from error
         return cursor, server_side
@@ -910,9 +912,9 @@ class Connection:
         )
 
     def _checkout_cursor(self, proxied: PoolProxiedConnection) -> Any:
-        """The first cursor of this checkout: the one the physical connection's previous
-        checkout kept (see :meth:`_keep_cursor`) while the dialect finds it still current,
-        else a new one."""
+        """The first cursor of this checkout, for a ``keeps_cursors`` dialect: the one the
+        physical connection's previous checkout kept (see :meth:`_keep_cursor`) while the
+        dialect finds it still current, else a new one."""
         dbapi_connection = proxied.dbapi_connection
         entry = proxied._connection_record
         kept = None if entry is None else entry.kept_cursor
@@ -925,16 +927,14 @@ class Connection:
         return dbapi_connection.cursor()
 
     def _keep_cursor(self, cursor: Any, proxied: PoolProxiedConnection | None) -> None:
-        """At close: leave the spare cursor to the physical connection's next checkout, where
-        the dialect allows it (some drivers build a cursor from several Python objects) and
-        the pool hands the connection to one user at a time; else close it."""
+        """At close, for a ``keeps_cursors`` dialect: leave the spare cursor to the physical
+        connection's next checkout (some drivers build a cursor from several Python objects)
+        where the pool hands the connection to one user at a time; else close it."""
         entry = None if proxied is None else proxied._connection_record
-        dialect = self.dialect
         if (
             entry is not None
-            and dialect.keeps_cursors
             and proxied._pool.exclusive_checkouts  # type: ignore[union-attr]
-            and dialect.cursor_worth_keeping(cursor)
+            and self.dialect.cursor_worth_keeping(cursor)
         ):
             entry.kept_cursor = (proxied.dbapi_connection, cursor)  # type: ignore[union-attr]
         else:
@@ -1048,7 +1048,10 @@ class Connection:
         spare = self._spare_cursor
         if spare is not None:
             self._spare_cursor = None
-            self._keep_cursor(spare, proxied)
+            if self.dialect.keeps_cursors:
+                self._keep_cursor(spare, proxied)
+            else:
+                self._close_cursor_quietly(spare)
         try:
             if transaction is not None:
                 transaction.close()

@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor import exc
+from athanor.pool.base import DRIVER_METHOD_CALLS
 from athanor.util.install import pip_install
 
 if TYPE_CHECKING:
@@ -317,3 +318,7 @@ class DefaultDialect:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}+{self.driver}>"
+
+
+# A pool resetting connections with these calls the DBAPI method itself, without their frame.
+DRIVER_METHOD_CALLS.update((DefaultDialect.do_commit, DefaultDialect.do_rollback))

@@ -161,7 +161,7 @@ class SessionTransaction:
         else:
             raise UnboundExecutionError(f"Cannot use {bind!r} as a Session bind")
         try:
-            trans = None if conn._transaction is not None else conn.begin()
+            trans = None if conn._transaction is not None else conn._begin_root()
         except BaseException:
             if owned:  # not yet in _connections, so nothing else would return it
                 conn.close()

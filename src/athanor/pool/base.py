@@ -80,6 +80,11 @@ class PoolDialect(Protocol):
         """The driver's own connection object behind ``dbapi_connection``."""
 
 
+DRIVER_METHOD_CALLS: set[Callable[..., Any]] = set()
+"""Dialect methods ``do_<name>`` that only call the DBAPI connection's ``<name>()``: a pool
+resetting with one of them calls that method itself, without the dialect method's frame."""
+
+
 class DefaultPoolDialect:
     """Calls the DBAPI connection directly; used when a pool is made without a dialect."""
 
@@ -124,6 +129,9 @@ class DefaultPoolDialect:
     def connection_survives_fork(self, dbapi_connection: Any) -> bool:
         """No: a generic connection is taken to be a session on a server."""
         return False
+
+
+DRIVER_METHOD_CALLS.update((DefaultPoolDialect.do_commit, DefaultPoolDialect.do_rollback))
 
 
 @dataclass(frozen=True, slots=True)
@@ -629,9 +637,7 @@ class Pool(EventTarget):
                 "pool needs the dialect: use create_engine(url, pool_reset_on_return='discard'), "
                 "or pass dialect=engine.dialect to the pool"
             )
-        elif getattr(type(dialect), f"do_{action}", None) is getattr(
-            DefaultPoolDialect, f"do_{action}"
-        ):
+        elif getattr(type(dialect), f"do_{action}", None) in DRIVER_METHOD_CALLS:
             # the default just calls the DBAPI method: call it without a Python frame
             self._reset_fn = operator.methodcaller(action)
         else:

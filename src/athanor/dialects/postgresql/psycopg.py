@@ -136,9 +136,10 @@ class PsycopgDialect(PostgreSQLDialect):
         # connection replaces the mapping it changes, so the cursor still shares every one
         # of them only while nothing was registered since.
         try:
-            mine, theirs = cursor.adapters, dbapi_connection.adapters
+            # Read behind psycopg's properties: this runs at every checkout.
+            mine, theirs = cursor._adapters, dbapi_connection._adapters
             return bool(
-                cursor.row_factory is dbapi_connection.row_factory
+                cursor._row_factory is dbapi_connection.row_factory
                 and mine.types._registry is theirs.types._registry
                 and all(map(is_, mine._dumpers.values(), theirs._dumpers.values()))
                 and all(map(is_, mine._dumpers_by_oid, theirs._dumpers_by_oid))
