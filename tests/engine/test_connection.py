@@ -320,3 +320,40 @@ def test_missing_bind_value_masks_values_with_hide_parameters(backend) -> None:
     assert "[SQL parameters hidden due to hide_parameters=True]" in message
     assert "hunter2-secret" not in message
     engine.dispose()
+
+
+def test_a_dialect_overriding_do_commit_is_called(backend, monkeypatch) -> None:
+    """The engine calls the driver's commit() itself only for a do_commit that does just
+    that; a dialect's own do_commit is called, and commits."""
+    from athanor.engine import create as create_module
+
+    real = create_module._dialect_class_for
+    calls: list[object] = []
+
+    def recording_class_for(url, *, is_async):
+        base = real(url, is_async=is_async)
+
+        class Recording(base):
+            def do_commit(self, dbapi_connection) -> None:
+                calls.append(dbapi_connection)
+                super().do_commit(dbapi_connection)
+
+        return Recording
+
+    plain = athanor.create_engine(backend.url)
+    assert plain.dialect._commit_directly
+    monkeypatch.setattr(create_module, "_dialect_class_for", recording_class_for)
+    engine = athanor.create_engine(backend.url)
+    try:
+        assert not engine.dialect._commit_directly
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50))"))
+        with engine.connect() as conn:
+            conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'a')"))
+            conn.commit()
+            driver_connection = conn.connection.dbapi_connection
+        assert calls and calls[-1] is driver_connection
+        assert count(plain) == 1
+    finally:
+        engine.dispose()
+        plain.dispose()

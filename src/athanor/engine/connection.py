@@ -294,9 +294,13 @@ class Connection:
         proxied = self._proxied
         if proxied is None:
             proxied = self.connection
+        dialect = self.dialect
         try:
-            self.dialect.do_commit(proxied.dbapi_connection)
-        except self.dialect.dbapi_error as error:
+            if dialect._commit_directly:
+                proxied.dbapi_connection.commit()
+            else:
+                dialect.do_commit(proxied.dbapi_connection)
+        except dialect.dbapi_error as error:
             raise self._handle_error(error, "COMMIT", None, None) from error
 
     def _rollback_impl(self) -> None:

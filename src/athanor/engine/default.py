@@ -90,6 +90,8 @@ class DefaultDialect:
         self.server_version_info = None
         self.default_isolation_level = None
         self._dbapi = dbapi
+        # Decided once: a do_commit that only calls the driver's commit() is not called.
+        self._commit_directly = type(self).do_commit in DRIVER_METHOD_CALLS
 
     # --- the driver module -------------------------------------------------------------
 

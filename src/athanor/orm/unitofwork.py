@@ -875,8 +875,8 @@ def _insert_one(
         and not (by_lastrowid and not getattr(dialect, "implicit_returning_pk", False))
         and getattr(dialect, "insert_returning", False)  # a property on some dialects
     ):
-        col_keys = [mapper._col_to_key.get(col) for col in wanted]
-        generated = [k for k in col_keys if k is not None]
+        col_keys = list(map(mapper._col_to_key.get, wanted))
+        generated = list(filter(None, col_keys))  # attribute keys are never empty
         _, row = connection._insert_row(returning, params)
         if row is None:
             raise orm_exc.FlushError(
