@@ -13,7 +13,18 @@ from typing import Any
 import pytest
 from tests.orm.orm_models import StatementLog
 
-from athanor import Column, Integer, MetaData, String, Table, create_engine, event, select, text
+from athanor import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+)
 from athanor.exc import IntegrityError, InvalidRequestError
 from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column
 from athanor.orm.exc import FlushError
@@ -163,7 +174,41 @@ def test_a_failed_flush_leaves_no_keys(engine: Any) -> None:
         with pytest.raises(IntegrityError):
             session.commit()
         assert all("id" not in o.__dict__ for o in objects)
+        assert all(inspect(o).key is None and inspect(o).pending for o in objects)
     assert _rows(engine, Item.__table__) == {5: "taken"}
+
+
+def test_a_failed_flush_takes_back_keys_and_defaults_read_back(engine: Any) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        session.add(Stamped(id=5, name="taken"))
+        session.commit()
+    stamped = [Stamped(name=f"s {i}") for i in range(COUNTED_KEYS_MIN + 5)]
+    with Session(engine, expire_on_commit=False) as session:
+        session.add_all([*stamped, Stamped(id=5, name="again")])
+        with pytest.raises(IntegrityError):
+            session.commit()
+        for o in stamped:
+            assert "id" not in o.__dict__ and "status" not in o.__dict__
+            assert inspect(o).key is None
+    assert _rows(engine, Stamped.__table__) == {5: "taken"}
+
+
+def test_refresh_flush_reports_each_object_of_a_multi_row_insert(engine: Any) -> None:
+    seen: list[tuple[str, list[str]]] = []
+
+    def refreshed(target: Any, context: Any, attrs: Any) -> None:
+        seen.append((target.name, sorted(attrs)))
+
+    event.listen(Stamped, "refresh_flush", refreshed)
+    try:
+        objects = [Stamped(name=f"r {i}") for i in range(COUNTED_KEYS_MIN + 5)]
+        with Session(engine, expire_on_commit=False) as session:
+            session.add_all(objects)
+            session.commit()
+    finally:
+        event.remove(Stamped, "refresh_flush", refreshed)
+    assert seen == [(o.name, ["status"]) for o in objects]
+    _check(engine, objects)
 
 
 # --- SQLite guards ----------------------------------------------------------------------------

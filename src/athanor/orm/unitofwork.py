@@ -58,7 +58,12 @@ class UOWTransaction:
         self.secondary_parent_deletes: list[tuple[RelationshipProperty, Any]] = []
         self.inserted: list[tuple[InstanceState, Any]] = []
         self.generated: dict[InstanceState, list[str]] = {}
-        """Of inserted objects: the attribute keys the database filled in."""
+        """Of inserted objects: the attribute keys the database filled in (see also
+        ``generated_runs``)."""
+        self.generated_runs: list[tuple[list[tuple[InstanceState, Any]], list[str]]] = []
+        """Inserted objects that share the keys the database filled in, with those keys: the
+        usual record, one per INSERT rather than one per object; ``generated`` holds objects
+        whose keys differ or that ``refresh_flush`` listeners are told about one by one."""
         self.updated: list[InstanceState] = []
         self.generated_early: dict[InstanceState, list[str]] = {}
         self.deleted: list[tuple[InstanceState, Any]] = []
@@ -615,7 +620,10 @@ class UOWTransaction:
                 elif generated:
                     self.generated[state] = generated
         elif generated:
-            self.generated.update(dict.fromkeys(map(_state_of, group), generated))
+            if group[0][0].mapper.dispatch.refresh_flush:
+                self.generated.update(dict.fromkeys(map(_state_of, group), generated))
+            else:
+                self.generated_runs.append((group, generated))
 
     def _inserted_rows(
         self,
@@ -823,6 +831,11 @@ class UOWTransaction:
             state.key = None
             for key in self.generated.get(state, ()):
                 obj.__dict__.pop(key, None)
+        for group, generated in self.generated_runs:
+            for obj in map(_object_of, group):
+                d = obj.__dict__
+                for key in generated:
+                    d.pop(key, None)
 
 
 def flush_new_object(tx: SessionTransaction, state: InstanceState, obj: Any) -> bool:
