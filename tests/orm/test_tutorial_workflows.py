@@ -262,6 +262,20 @@ def test_string_concatenation_with_the_plain_string_first(session: Session) -> N
     assert titled == ["Mort"]
 
 
+def test_functions_of_plain_values(session: Session) -> None:
+    """``func.count("*")`` (the tutorial's row count) passes ``"*"`` as a parameter whose type
+    the server cannot tell from ``count()`` alone; the statement types it (psycopg sent it
+    untyped: "could not determine data type of parameter")."""
+    assert session.scalar(select(func.count("*")).select_from(Author)) == 3
+    assert session.scalar(select(func.count("*")).select_from(Book).where(Book.year > 1970)) == 2
+    assert session.execute(
+        select(Author.name, func.count("*"))
+        .join(Author.books)
+        .group_by(Author.name)
+        .order_by(Author.name)
+    ).all() == [("Le Guin", 2), ("Pratchett", 1)]
+
+
 def test_joins_outer_joins_and_relationship_criteria(session: Session) -> None:
     assert session.scalars(
         select(Author.name).join(Author.books).where(Book.year < 1970)

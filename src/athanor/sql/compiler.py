@@ -607,11 +607,15 @@ class SQLCompiler(Compiled):
 
     def _bind_cast(self, bind: el.BindParameter, element: int | None) -> str:
         """``::TYPE`` after a placeholder, for drivers that type parameters from the SQL alone
-        (asyncpg).  Lengths and precisions are left out so a cast never truncates or rounds."""
+        (asyncpg, psycopg's server-side binding).  Lengths and precisions are left out so a
+        cast never truncates or rounds."""
         type_ = bind.type
         if element is not None and bind._tuple_types is not None:
             type_ = bind._tuple_types[element]
-        if type_ is sqltypes.NULLTYPE or isinstance(type_, sqltypes.NullType):
+        if type_ is sqltypes.NULLTYPE or isinstance(
+            type_, sqltypes.NullType | sqltypes.JSONPathElement
+        ):
+            # A JSON key or index: text or integer by its value, which the server tells.
             return ""
         return "::" + _TYPE_ARGUMENTS.sub("", self.type_name(type_))
 

@@ -82,7 +82,7 @@ def test_chained_subscripts_index_a_multidimensional_array(engine: Engine) -> No
     grids = _model().tables["grids"]
     element = grids.c.plane[2][1]
     sql = str(select(element).compile(dialect=engine.dialect))
-    assert sql == "SELECT grids.plane[%s][%s] AS anon_1 FROM grids"
+    assert sql == "SELECT grids.plane[%s::INTEGER][%s::INTEGER] AS anon_1 FROM grids"
     with engine.begin() as conn:
         conn.execute(grids.insert(), {"id": 1, "plane": [[1, 2], [3, 4]], "cube": [[["x", "y"]]]})
         assert conn.execute(select(element)).scalar_one() == 3

@@ -39,6 +39,9 @@ class PsycopgDialect(PostgreSQLDialect):
     default_paramstyle: ClassVar[str] = "format"
     supports_server_side_cursors: ClassVar[bool] = True
     keeps_cursors: ClassVar[bool] = True
+    render_bind_cast: ClassVar[bool] = True
+    """psycopg binds on the server, which types a parameter by where it stands; casts type
+    the ambiguous ones (``count(%s)``, ``concat(%s, %s)``) as asyncpg's do."""
 
     def create_connect_args(self, url: URL) -> ConnectArgs:
         params: dict[str, Any] = dict(
