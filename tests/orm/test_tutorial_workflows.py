@@ -702,3 +702,24 @@ def test_lazy_load_of_objects_with_a_joined_collection(backend: Any) -> None:
             assert len(log.selects) == 2
     finally:
         eng.dispose()
+
+
+def test_many_new_objects_with_only_generated_values(backend: Any) -> None:
+    """Enough objects holding nothing but their autoincrement key to take the batched
+    INSERT path are written one ``INSERT ... DEFAULT VALUES`` each (the batch used to fail
+    with "did not report the keys of its rows"), each with its own key."""
+    eng = create_engine(backend.url)
+    try:
+        BranchBase.metadata.create_all(eng)
+        with Session(eng) as session:
+            branches = [Branch(rooms=[Room()]) for _ in range(40)]
+            session.add_all(branches)
+            session.commit()
+            ids = [b.id for b in branches]
+            assert len(set(ids)) == 40
+            assert [b.rooms[0].branch_id for b in branches] == ids
+        assert table_rows(eng, "SELECT COUNT(*), COUNT(DISTINCT branch_id) FROM lib_rooms") == [
+            (40, 40)
+        ]
+    finally:
+        eng.dispose()

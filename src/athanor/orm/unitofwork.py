@@ -940,7 +940,8 @@ def _insert_counting_keys(
     RETURNING: its key is then the one written, even where the table's definition says
     ``ON CONFLICT IGNORE``).
     """
-    if connection._execution_options:
+    if connection._execution_options or not params[0]:
+        # Rows of defaults only are INSERT ... DEFAULT VALUES, one statement per row.
         return []
     dialect = connection.dialect
     table = mapper.local_table
