@@ -104,11 +104,8 @@ def _lazy_statement(prop: RelationshipProperty) -> tuple[Select, list[str]]:
 
 def _joins_a_collection(prop: RelationshipProperty, stmt: Select, has_options: bool) -> bool:
     """Whether the lazy load ``stmt`` of ``prop`` joins an eager collection (through its
-    options or the target's mapping), so that its rows must be made unique."""
-    if not has_options:
-        known: bool | None = prop.__dict__.get("_lazy_unique")
-        if known is not None:
-            return known
+    options or the target's mapping), so that its rows must be made unique; remembered on
+    ``prop`` for its plain lazy statement (``_lazy_unique``)."""
     from athanor.orm.loading import plan_for
 
     unique = plan_for(stmt).requires_unique
@@ -167,7 +164,10 @@ def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -
         if token is None
         else {**RELATIONSHIP_LOAD, "identity_token": token},
     )
-    if _joins_a_collection(prop, stmt, bool(options)):
+    unique = None if options else prop.__dict__.get("_lazy_unique")
+    if unique is None:
+        unique = _joins_a_collection(prop, stmt, bool(options))
+    if unique:
         result = result.unique()
     items = result.scalars().all()
     if context is not None:
