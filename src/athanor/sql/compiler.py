@@ -612,11 +612,10 @@ class SQLCompiler(Compiled):
         type_ = bind.type
         if element is not None and bind._tuple_types is not None:
             type_ = bind._tuple_types[element]
-        if type_ is sqltypes.NULLTYPE or isinstance(
-            type_, sqltypes.NullType | sqltypes.JSONPathElement
-        ):
-            # A JSON key or index: text or integer by its value, which the server tells.
+        if type_ is sqltypes.NULLTYPE or isinstance(type_, sqltypes.NullType):
             return ""
+        if isinstance(type_, sqltypes.JSONPathElement):
+            type_ = sqltypes.Integer() if type_.integer else sqltypes.Text()
         return "::" + _TYPE_ARGUMENTS.sub("", self.type_name(type_))
 
     def _render(

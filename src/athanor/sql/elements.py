@@ -901,7 +901,14 @@ def _operate(
     if op is operators.getitem:
         if left.type._is_json:
             index = (
-                BindParameter(None, value, sqltypes.JSONPathElement(), unique=True)
+                BindParameter(
+                    None,
+                    value,
+                    sqltypes.JSONPathElement(
+                        integer=isinstance(value, int) and not isinstance(value, bool)
+                    ),
+                    unique=True,
+                )
                 if _is_literal_value(value)
                 else coerce_bind(value, None)
             )

@@ -448,7 +448,14 @@ class JSON(TypeEngine[Any]):
 
 
 class JSONPathElement(TypeEngine[Any]):
-    """The key or index of a JSON element; a JSON path (``$."key"``) where dialects want one."""
+    """The key or index of a JSON element; a JSON path (``$."key"``) where dialects want one.
+
+    ``integer`` tells an array index from an object key, for drivers that need the
+    parameter's type written in the SQL (``-> $1::INTEGER`` against ``-> $1::TEXT``).
+    """
+
+    def __init__(self, integer: bool = False) -> None:
+        self.integer = integer
 
     def bind_processor(self, dialect: Any) -> Processor | None:
         if not getattr(dialect, "json_index_as_path", False):

@@ -50,3 +50,37 @@ def test_untyped_literals_and_typed_binds_work(backend) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def test_json_keys_and_array_indexes_are_typed_by_their_value(backend) -> None:
+    metadata = sa.MetaData()
+    docs = sa.Table(
+        "json_paths",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("doc", sa.JSON),
+    )
+    by_key = sa.select(docs.c.doc["items"][1]["name"].as_string())
+    by_index = sa.select(
+        docs.c.doc[0].as_string()
+    )  # same shape as doc["k"], another parameter type
+    compiled = str(by_key.compile(dialect=AsyncpgDialect()))
+    assert "::TEXT" in compiled and "::INTEGER" in compiled
+
+    async def run() -> None:
+        engine = create_async_engine(backend.async_url())
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+                await conn.execute(
+                    sa.insert(docs), [{"id": 1, "doc": {"items": [{"name": "a"}, {"name": "b"}]}}]
+                )
+                assert (await conn.execute(by_key)).scalar() == "b"
+                await conn.execute(sa.update(docs).values(doc=["first", "second"]))
+                assert (await conn.execute(by_index)).scalar() == "first"
+                assert (await conn.execute(sa.select(docs.c.doc["k"]))).scalar() is None
+                await conn.run_sync(metadata.drop_all)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())

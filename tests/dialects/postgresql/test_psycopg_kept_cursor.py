@@ -96,6 +96,20 @@ def test_a_cursor_is_not_current_after_the_row_factory_changed(engine: Engine) -
     assert engine.dialect.cursor_current(dbapi_connection, cursor)
 
 
+def test_a_cursor_class_set_between_checkouts_is_used(engine: Engine) -> None:
+    import psycopg
+
+    entry = _keep_a_cursor(engine)
+    dbapi_connection = entry.kept_cursor[0]
+    dbapi_connection.cursor_factory = psycopg.ClientCursor
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 3")).scalar() == 3
+            assert type(conn._spare_cursor) is psycopg.ClientCursor
+    finally:
+        dbapi_connection.cursor_factory = psycopg.Cursor
+
+
 def test_an_invalidated_connection_forgets_its_kept_cursor(engine: Engine) -> None:
     entry = _keep_a_cursor(engine)
     first = entry.kept_cursor[0]

@@ -134,15 +134,16 @@ class PsycopgDialect(PostgreSQLDialect):
         )
 
     def cursor_current(self, dbapi_connection: Any, cursor: Any) -> bool:
-        # A cursor copies the connection's row factory and adapters when it is made.  Those
-        # adapters are copied on write: registering a dumper, loader or type on the
-        # connection replaces the mapping it changes, so the cursor still shares every one
-        # of them only while nothing was registered since.
+        # A cursor is of the connection's cursor class and copies its row factory and
+        # adapters when it is made.  Those adapters are copied on write: registering a
+        # dumper, loader or type on the connection replaces the mapping it changes, so the
+        # cursor still shares every one of them only while nothing was registered since.
         try:
             # Read behind psycopg's properties: this runs at every checkout.
             mine, theirs = cursor._adapters, dbapi_connection._adapters
             return bool(
-                cursor._row_factory is dbapi_connection.row_factory
+                type(cursor) is dbapi_connection.cursor_factory
+                and cursor._row_factory is dbapi_connection.row_factory
                 and mine.types._registry is theirs.types._registry
                 and all(map(is_, mine._dumpers.values(), theirs._dumpers.values()))
                 and all(map(is_, mine._dumpers_by_oid, theirs._dumpers_by_oid))
