@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from functools import partial
 from operator import itemgetter
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, overload
 
 from athanor import exc
 from athanor.engine.context import ExecutionContext
@@ -917,7 +917,7 @@ class Connection:
 
     def _checkout_cursor(self, proxied: PoolProxiedConnection) -> Any:
         """The first cursor of this checkout, for a ``keeps_cursors`` dialect: the one the
-        physical connection's previous checkout kept (see :meth:`_keep_cursor`) while the
+        physical connection's previous checkout kept (see :meth:`_drop_spare_cursor`) while the
         dialect finds it still current, else a new one."""
         dbapi_connection = proxied.dbapi_connection
         entry = proxied._connection_record
@@ -930,20 +930,6 @@ class Connection:
             self._close_cursor_quietly(cursor)
         return dbapi_connection.cursor()
 
-    def _keep_cursor(self, cursor: Any, proxied: PoolProxiedConnection | None) -> None:
-        """At close, for a ``keeps_cursors`` dialect: leave the spare cursor to the physical
-        connection's next checkout (some drivers build a cursor from several Python objects)
-        where the pool hands the connection to one user at a time; else close it."""
-        entry = None if proxied is None else proxied._connection_record
-        if (
-            entry is not None
-            and proxied._pool.exclusive_checkouts  # type: ignore[union-attr]
-            and self.dialect.cursor_worth_keeping(cursor)
-        ):
-            entry.kept_cursor = (proxied.dbapi_connection, cursor)  # type: ignore[union-attr]
-        else:
-            self._close_cursor_quietly(cursor)
-
     def _release_cursor(self, cursor: Any) -> None:
         """Keep one finished cursor for the next statement; creating cursors is not free."""
         if self._spare_cursor is None and self._proxied is not None and not self._closed:
@@ -951,10 +937,24 @@ class Connection:
         else:
             self._close_cursor_quietly(cursor)
 
-    def _drop_spare_cursor(self) -> None:
+    def _drop_spare_cursor(self, keep_for: PoolProxiedConnection | None = None) -> None:
+        """Close the spare cursor; at close (``keep_for``, the connection going back), a
+        ``keeps_cursors`` dialect's is left to the physical connection's next checkout
+        instead (some drivers build a cursor from several Python objects), where the pool
+        hands the connection to one user at a time."""
         spare = self._spare_cursor
-        if spare is not None:
-            self._spare_cursor = None
+        if spare is None:
+            return
+        self._spare_cursor = None
+        entry = None if keep_for is None else keep_for._connection_record
+        if (
+            entry is not None
+            and self.dialect.keeps_cursors
+            and keep_for._pool.exclusive_checkouts  # type: ignore[union-attr]
+            and self.dialect.cursor_worth_keeping(spare)
+        ):
+            entry.kept_cursor = (keep_for.dbapi_connection, spare)  # type: ignore[union-attr]
+        else:
             self._close_cursor_quietly(spare)
 
     @staticmethod
@@ -1049,13 +1049,7 @@ class Connection:
         self._closed = True
         transaction = self._transaction
         proxied = self._proxied
-        spare = self._spare_cursor
-        if spare is not None:
-            self._spare_cursor = None
-            if self.dialect.keeps_cursors:
-                self._keep_cursor(spare, proxied)
-            else:
-                self._close_cursor_quietly(spare)
+        self._drop_spare_cursor(proxied)
         try:
             if transaction is not None:
                 transaction.close()
@@ -1155,10 +1149,7 @@ class DirectSelect:
             else:
                 dialect.do_execute_no_params(cursor, self.sql)
         except BaseException as error:
-            failure = self.failed(error)
-            if failure is error:
-                raise
-            raise failure from error
+            self._raise_failure(error)
 
     def driver_call(self) -> Awaitable[None]:
         """The statement's run on an asyncio driver's adapter, to await in the caller's task
@@ -1168,6 +1159,13 @@ class DirectSelect:
             self.sql, self.driver_params or None
         )
         return call
+
+    def _raise_failure(self, error: BaseException) -> NoReturn:
+        """Raise what :meth:`failed` makes of ``error``."""
+        failure = self.failed(error)
+        if failure is error:
+            raise error
+        raise failure from error
 
     def failed(self, error: BaseException) -> BaseException:
         """What to raise for ``error``, raised by the driver call: a driver error wrapped
@@ -1191,10 +1189,7 @@ class DirectSelect:
         try:
             rows: list[Any] = cursor.fetchall()
         except BaseException as error:
-            failure = self.failed(error)
-            if failure is error:
-                raise
-            raise failure from error
+            self._raise_failure(error)
         self.cursor = None
         self.connection._release_cursor(cursor)
         return rows
