@@ -33,11 +33,13 @@ class AliasedEntity(EntityClause, Alias):
     def _populate_columns(self) -> ColumnCollection:
         cols = ColumnCollection()
         for key, col in self.mapper._load_columns:
-            found = self._root.corresponding_column(col)
+            # A column_property's expression (a correlated subquery, a sum of columns)
+            # reads the alias's columns instead of the table's.
+            found = adapted_column(self._root, col)
             if found is None:
                 raise sa_exc.ArgumentError(
-                    f"aliased({self.mapper.class_.__name__}): the SQL expression attribute "
-                    f"{key!r} cannot be aliased yet; alias a mapping of plain columns"
+                    f"aliased({self.mapper.class_.__name__}): the attribute {key!r} reads "
+                    "columns outside the class's table and cannot be aliased"
                 )
             cols.add(found, key)
         return cols

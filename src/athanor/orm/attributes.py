@@ -335,9 +335,9 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
     def get_missing(self, instance: Any, dict_: dict[str, Any]) -> Any:
         state = instance_state(instance)
         if state.key is None:
-            value = self.prop._load_pending_scalar(state, instance)
-        else:
-            value = self.prop._lazy_load(state, instance)
+            return self.prop._load_pending_scalar(state, instance)
+        value = self.prop._lazy_load(state, instance)
+        dict_[self.key] = value
         return value
 
     def set(self, instance: Any, value: Any, initiator: AttributeImpl | None) -> None:

@@ -1112,10 +1112,17 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         isouter: bool = False,
         full: bool = False,
     ) -> Self:
-        """``from_ JOIN target`` added to FROM."""
+        """``from_ JOIN target`` added to FROM; when ``from_`` is already part of a join in
+        FROM, that join is extended rather than listed a second time."""
         (target, onclause), *more = _along(target, onclause)
         left = _coerce_from(from_)
-        new = self._replace_from(left, Join(left, target, onclause, isouter=isouter, full=full))
+        if onclause is None:
+            onclause = join_condition(left, _coerce_from(target))
+        holder = next(
+            (f for f in self._from_obj if f is left or any(h is left for h in f._hide_froms)),
+            left,
+        )
+        new = self._replace_from(holder, Join(holder, target, onclause, isouter=isouter, full=full))
         return new.join(*more[0], isouter=isouter, full=full) if more else new
 
     def outerjoin_from(
