@@ -1773,6 +1773,11 @@ class TypeCoerce(_TypedWrapper[T_co]):
             self.clause: ColumnElement = BindParameter(None, expression, self.type, unique=True)
         else:
             self.clause = coerce_column(coerce_operand(expression))
+            if isinstance(self.clause, BindParameter):
+                # type_coerce(bindparam(...), JSON): the value goes in as the new type too.
+                bind = self.clause._generate()
+                bind.type = self.type
+                self.clause = bind
 
     _cache_attrs: ClassVar[CacheAttrs] = (("type", "type"), ("clause", "element"))
 
@@ -1862,7 +1867,11 @@ class Over(ColumnElement):
 
     @property
     def _from_objects(self) -> list[FromClause]:
-        return self.element._from_objects
+        # row_number() reads no table: the window's PARTITION BY / ORDER BY name them.
+        found = list(self.element._from_objects)
+        for col in (*self.partition_by, *self.order_by):
+            found += col._from_objects
+        return found
 
 
 def over(
@@ -1949,7 +1958,7 @@ class TextCriterion(ColumnElement):
     """A :class:`TextClause` used as an expression (a WHERE criterion, an ORDER BY term)."""
 
     __visit_name__ = "text_criterion"
-    type = sqltypes.BOOLEANTYPE
+    type: sqltypes.TypeEngine = sqltypes.BOOLEANTYPE
     _precedence = 0
 
     def __init__(self, clause: TextClause) -> None:
@@ -1959,6 +1968,13 @@ class TextCriterion(ColumnElement):
 
     def self_group(self, against: Operator | None = None) -> ColumnElement:
         return Grouping(self) if against is not None else self
+
+
+class TextColumn(TextCriterion):
+    """A :class:`TextClause` given as a ``select()`` column: its SQL as written, read as a
+    value of no particular type."""
+
+    type = sqltypes.NULLTYPE
 
 
 class TextualSelect(ClauseElement):

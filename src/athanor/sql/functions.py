@@ -119,6 +119,10 @@ class FunctionFilter(ColumnElement):
 
     _cache_attrs: ClassVar[CacheAttrs] = (("func", "element"), ("criterion", "elements"))
 
+    @property
+    def _from_objects(self) -> list[Any]:
+        return [*self.func._from_objects, *(f for c in self.criterion for f in c._from_objects)]
+
 
 class WithinGroup(ColumnElement):
     """``fn(...) WITHIN GROUP (ORDER BY ...)``."""
@@ -133,6 +137,10 @@ class WithinGroup(ColumnElement):
         self.type = func.type
 
     _cache_attrs: ClassVar[CacheAttrs] = (("func", "element"), ("order_by", "elements"))
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return [*self.func._from_objects, *(f for c in self.order_by for f in c._from_objects)]
 
 
 class Count(FunctionElement):

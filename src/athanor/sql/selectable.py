@@ -21,6 +21,7 @@ from athanor.sql.elements import (
     KeyContext,
     Label,
     TextClause,
+    TextColumn,
     and_,
     coerce_column,
     coerce_element,
@@ -1253,6 +1254,8 @@ _SELECTABLE_AS_IS: Final = (ColumnElement, FromClause)
 def _coerce_entity(entity: Any) -> ClauseElement:
     if isinstance(entity, _SELECTABLE_AS_IS):
         return entity
+    if isinstance(entity, TextClause):
+        return TextColumn(entity)
     if isinstance(entity, type):
         # A mapped class (select(User)): only its hook to ask (a failed attribute lookup on a
         # class costs more than the rest of this function).
@@ -1267,10 +1270,6 @@ def _coerce_entity(entity: Any) -> ClauseElement:
     if clause is not None:
         element: ClauseElement = clause()
         return element
-    if isinstance(entity, TextClause):
-        raise exc.ArgumentError(
-            "text() cannot be a select() column; use literal_column() for a SQL fragment"
-        )
     if isinstance(entity, str):
         raise exc.ArgumentError(
             f"Plain string {entity!r} given as a select() column; use "

@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from athanor import exc
+from athanor.sql import operators
 from athanor.sql import types as sqltypes
 from athanor.sql.compiler import RESERVED_WORDS, IdentifierPreparer, SQLCompiler
-from athanor.sql.elements import UnaryExpression
+from athanor.sql.elements import (
+    ClauseList,
+    ColumnClause,
+    UnaryExpression,
+    and_,
+    case,
+    literal_column,
+)
 
 MYSQL_RESERVED = RESERVED_WORDS | frozenset(
     [
@@ -248,6 +256,27 @@ class MySQLCompiler(SQLCompiler):
 
     def visit_is_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
         return f"NOT ({self.process(binary.left, **kw)} <=> {self.process(binary.right, **kw)})"
+
+    def visit_funcfilter(self, element: Any, **kw: Any) -> str:
+        """MySQL and MariaDB have no ``FILTER (WHERE ...)``: an aggregate of one argument
+        reads ``CASE WHEN criteria THEN argument END`` instead, whose NULLs it skips."""
+        func = element.func
+        args = func.clause_expr.clauses
+        if len(args) != 1 or (
+            isinstance(args[0], UnaryExpression) and args[0].operator is operators.distinct_op
+        ):
+            raise exc.CompileError(
+                f"MySQL has no FILTER (WHERE ...) clause, and {func.name}() with these "
+                "arguments cannot be rewritten to one; put case((criteria, value)) inside the "
+                "aggregate instead"
+            )
+        (arg,) = args
+        if isinstance(arg, ColumnClause) and arg.is_literal and arg.name == "*":
+            arg = literal_column("1")
+        rewritten = func._generate()
+        rewritten.clause_expr = ClauseList(case((and_(*element.criterion), arg)))
+        result: str = self.process(rewritten, **kw)
+        return result
 
     def lateral_keyword(self) -> str:
         if getattr(self.dialect, "is_mariadb", False):
