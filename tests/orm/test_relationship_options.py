@@ -12,6 +12,7 @@ from athanor import (
     Table,
     create_engine,
     event,
+    inspect,
     select,
     text,
 )
@@ -172,3 +173,39 @@ def test_registry_mapped_table_and_binds(make_engine) -> None:
         assert session.get_bind(Counter) is engine
         assert session.scalars(select(Counter.n)).one() == 1
     assert len(begun) == 2
+
+
+def test_non_collection_annotation_on_the_one_side_is_one_to_one(make_engine) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Owner(Base):
+        __tablename__ = "o2o_owners"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        badge: Mapped[Badge | None] = relationship(back_populates="owner")
+
+    class Badge(Base):
+        __tablename__ = "o2o_badges"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        owner_id: Mapped[int | None] = mapped_column(ForeignKey("o2o_owners.id"))
+        owner: Mapped[Owner | None] = relationship(back_populates="badge")
+        code: Mapped[str] = mapped_column(String(10))
+
+    engine = make_engine(Base.metadata)
+    with Session(engine) as session:
+        owner = Owner()
+        assert owner.badge is None  # one object or None, not a list
+        owner.badge = Badge(code="b1")
+        session.add(owner)
+        session.commit()
+        session.expire_all()
+        loaded = session.scalars(select(Owner)).one()
+        assert isinstance(loaded.badge, Badge) and loaded.badge.code == "b1"
+        assert loaded.badge.owner is loaded
+        assert not Owner.badge.prop.uselist
+        session.expire_all()
+        badge = session.scalars(select(Owner)).one().badge  # loaded lazily, then replaced
+        session.scalars(select(Owner)).one().badge = None
+        session.commit()
+        assert session.execute(text("SELECT owner_id FROM o2o_badges")).all() == [(None,)]
+        assert inspect(badge).persistent

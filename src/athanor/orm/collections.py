@@ -314,7 +314,10 @@ def attribute_keyed_dict(
     def keyfunc(obj: Any) -> Any:
         return getattr(obj, attr_name)
 
-    return keyed_dict(keyfunc)
+    factory = keyed_dict(keyfunc)
+    # The key's attribute, for whoever builds members from a key (association proxies).
+    factory._sa_key_attr = attr_name  # type: ignore[attr-defined]
+    return factory
 
 
 def column_keyed_dict(column: Any, *, ignore_unpopulated_attribute: bool = False) -> Any:

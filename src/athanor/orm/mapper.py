@@ -759,7 +759,14 @@ class Mapper(EventTarget):
 
     @property
     def all_orm_descriptors(self) -> _PropertyView:
-        return _PropertyView({k: getattr(self.class_, k) for k in self._props})
+        """The mapped attributes, then the extension descriptors (hybrids, association
+        proxies) of the class and its bases, by name."""
+        found = {k: getattr(self.class_, k) for k in self._props}
+        for klass in self.class_.__mro__:
+            for name, value in vars(klass).items():
+                if name not in found and hasattr(value, "extension_type"):
+                    found[name] = value
+        return _PropertyView(found)
 
     @property
     def columns(self) -> ColumnCollection:

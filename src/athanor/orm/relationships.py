@@ -290,7 +290,12 @@ class RelationshipProperty(MapperProperty):
         if order_by is not False and order_by is not None:
             self.order_by = self._columns(order_by, "order_by")
         if self.uselist is None:
-            self.uselist = self.direction != MANYTOONE
+            # ``Mapped["Child"]`` (no collection) on the one-to-many side: one-to-one;
+            # ``WriteOnlyMapped["Child"]`` is a collection all the same.
+            annotated = self._annotation_uselist
+            if annotated is None or self.lazy in ("write_only", "dynamic"):
+                annotated = self.direction != MANYTOONE
+            self.uselist = annotated
         if self.lazy in ("write_only", "dynamic"):
             from athanor.orm.writeonly import query_collection_impl
 

@@ -160,6 +160,8 @@ class UOWTransaction:
                     if deleting:
                         continue
                     for item in history.added:
+                        if item is None:  # a one-to-one set to None: nothing added
+                            continue
                         child = item.__dict__[STATE_KEY]
                         if child not in self.deletes:
                             self.saves.setdefault(child, item)
