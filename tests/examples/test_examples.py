@@ -209,3 +209,12 @@ def test_orm_inheritance(backend, capsys: pytest.CaptureFixture[str]) -> None:
         1,
     )
     assert "with_polymorphic: [" in capsys.readouterr().out
+
+
+def test_association_proxy(backend) -> None:
+    assert load("association_proxy").main(backend.url) == {
+        "bread": {"flour": "500 g", "salt": "10 g", "water": "350 ml"},
+        "pancakes": {"milk": "300 ml", "salt": "1 pinch"},
+        "with salt": ["bread", "pancakes"],
+        "uses milk": ["pancakes"],
+    }
