@@ -23,6 +23,10 @@ generation = 0
 """Counts listener changes (any target): code that caches a "nobody listens" fact keeps the
 generation it saw and works it out again when this has moved on."""
 
+change_hooks: list[Callable[[], None]] = []
+"""Called after every listener change (any target), for what a cached "nobody listens" fact
+put in place and must take back at once rather than at its next use."""
+
 
 class Dispatch:
     """The merged listeners of one target instance, one tuple attribute per event name.
@@ -272,6 +276,8 @@ def _refresh_affected(resolved: Any) -> None:
     global generation
     generation += 1
     _MERGED.clear()
+    for hook in change_hooks:
+        hook()
     if not isinstance(resolved, type):
         resolved.dispatch._refresh(type(resolved))
         return

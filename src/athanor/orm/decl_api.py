@@ -13,6 +13,7 @@ import datetime
 import decimal
 import enum
 import inspect
+import keyword
 import sys
 import types
 import typing
@@ -230,6 +231,7 @@ class registry:  # noqa: N801 - SQLAlchemy's name
     def dispose(self, cascade: bool = False) -> None:
         """Unmap every class of this registry."""
         for mapper in self._mappers:
+            mapper._drop_fast_init()
             for key in mapper._props:
                 if key in mapper.class_.__dict__:
                     # Past the metaclass, which would unmap the attribute one at a time.
@@ -354,6 +356,8 @@ def _default_constructor(self: Any, **kwargs: Any) -> None:
     cached = mapper._plain_init
     if cached[0] != event_registry.generation:
         cached = mapper._refresh_plain_init()
+        if cached[1] is not None and mapper.class_ is cls:
+            _install_fast_init(mapper, cached[1])
     keys = cached[1]
     if keys is not None and keys.issuperset(kwargs) and STATE_KEY not in d:
         # A new object given plain column values: they are stored as they are, and the
@@ -385,6 +389,64 @@ def _default_constructor(self: Any, **kwargs: Any) -> None:
         if not hasattr(cls, key):
             raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
         setattr(self, key, value)
+
+
+_FAST_INIT_NAMES = frozenset(("self", "kw", "d", "p", "_ABSENT", "_cls", "_reg", "_type", "_slow"))
+"""The names the generated constructor's code uses: attributes of these names are passed to
+it through ``**kw``, like attributes that are not identifiers."""
+
+
+def _install_fast_init(mapper: Mapper, plain: frozenset[str]) -> None:
+    """Give ``mapper``'s class a constructor made for its column attributes, when every one of
+    them may be stored as it is (``plain``: nobody validates or listens to them, nobody
+    listens to ``init``) and the class would otherwise run :func:`_default_constructor`.
+
+    Keyword arguments bound to parameters of their own cost a call less than a ``**kwargs``
+    dict; any other case (other keywords, a subclass, an object with values already, mappers
+    to configure) goes to :func:`_default_constructor`.  The mapper takes the constructor back
+    when listeners or its attributes change (``Mapper._drop_fast_init``), and when a subclass
+    is mapped (which would inherit it).
+    """
+    cls = mapper.class_
+    registry = mapper.registry
+    if (
+        registry is None
+        or set(mapper._plain_scalar_impls) != plain
+        or cls.__dict__.get("__init__", _default_constructor) is not _default_constructor
+        or getattr(cls, "__init__", None) is not _default_constructor
+        or any(_is_mapped_class(sub) for sub in _all_subclasses(cls))
+    ):
+        return
+    # Only identifiers become parameter names (and only those the code below leaves alone).
+    names = [
+        key
+        for key in mapper._plain_scalar_impls
+        if key.isidentifier() and not keyword.iskeyword(key) and key not in _FAST_INIT_NAMES
+    ]
+    parameters = "".join(f"{key}=_ABSENT, " for key in names)
+    given = [f"    if {key} is not _ABSENT:" for key in names]
+    lines = [f"def __init__(self, /, *, {parameters}**kw):", "    d = self.__dict__"]
+    lines.append("    if kw or d or _reg._new_mappers or _type(self) is not _cls:")
+    lines.append("        p = {}")
+    for test, key in zip(given, names, strict=True):
+        lines += ["    " + test, f"            p[{key!r}] = {key}"]
+    lines += ["        p.update(kw)", "        return _slow(self, **p)"]
+    for test, key in zip(given, names, strict=True):
+        lines += [test, f"        d[{key!r}] = {key}"]
+    namespace: dict[str, Any] = {
+        "_ABSENT": object(),
+        "_cls": cls,
+        "_reg": registry,
+        "_type": type,
+        "_slow": _default_constructor,
+    }
+    exec("\n".join(lines), namespace)
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = _default_constructor.__module__
+    init.__doc__ = _default_constructor.__doc__
+    init.__signature__ = inspect.signature(_default_constructor)
+    mapper._set_fast_init(init)
 
 
 def _ordered_names(cls: type, annotations: dict[str, Any]) -> list[str]:

@@ -49,6 +49,21 @@ class _State:
     new_mappers = False
 
 
+_fast_init_mappers: weakref.WeakSet[Mapper] = weakref.WeakSet()
+"""The mappers whose class has a generated constructor (``Mapper._set_fast_init``)."""
+_fast_init_lock = threading.Lock()
+
+
+def _drop_fast_inits() -> None:
+    """Take every generated constructor back: they store values without asking listeners,
+    which may just have been added."""
+    for mapper in list(_fast_init_mappers):
+        mapper._drop_fast_init()
+
+
+event_registry.change_hooks.append(_drop_fast_inits)
+
+
 class _OrmCompilePlugin(CompilePlugin):
     """Compiles ``select(User, ...)``: entity columns, column options and joined eager loads."""
 
@@ -386,6 +401,11 @@ class Mapper(EventTarget):
         self._setup_derived()
         if inherited:
             self._mark_select_columns()
+        for base in class_.__mro__[1:]:
+            # A mapped subclass constructs through its base's constructor: not a generated one.
+            found = base.__dict__.get(MAPPER_KEY)
+            if isinstance(found, Mapper):
+                found._drop_fast_init()
         setattr(class_, MAPPER_KEY, self)
         if "_event_redirect" not in class_.__dict__:
             class_._event_redirect = classmethod(_redirect_to_mapper)  # type: ignore[attr-defined]
@@ -609,6 +629,7 @@ class Mapper(EventTarget):
             p.key: p.impl for p in self._column_props if type(p.impl) is ScalarAttributeImpl
         }
         self._plain_init: tuple[int, frozenset[str] | None] = (-1, None)
+        self._drop_fast_init()
         self._entity = (
             EntityClause(self) if len(self._persist_tables) == 1 else JoinedEntityClause(self)
         )
@@ -690,6 +711,32 @@ class Mapper(EventTarget):
 
     def _for_class(self, cls: type) -> Mapper:
         return self
+
+    def _set_fast_init(self, init: Callable[..., None]) -> None:
+        """Make ``init`` (made by the declarative constructor for this mapper's attributes
+        as they are now) the class's ``__init__`` until :meth:`_drop_fast_init`."""
+        cls = self.class_
+        with _fast_init_lock:
+            if "_fast_init" in self.__dict__:  # another thread was first
+                return
+            self.__dict__["_fast_init"] = (init, cls.__dict__.get("__init__"))
+            type.__setattr__(cls, "__init__", init)
+            _fast_init_mappers.add(self)
+
+    def _drop_fast_init(self) -> None:
+        """Put back the ``__init__`` that :meth:`_set_fast_init` replaced, if still in place."""
+        with _fast_init_lock:
+            found = self.__dict__.pop("_fast_init", None)
+            if found is None:
+                return
+            _fast_init_mappers.discard(self)
+            init, replaced = found
+            cls = self.class_
+            if cls.__dict__.get("__init__") is init:
+                if replaced is None:
+                    type.__delattr__(cls, "__init__")
+                else:
+                    type.__setattr__(cls, "__init__", replaced)
 
     def _refresh_plain_init(self) -> tuple[int, frozenset[str] | None]:
         """``(listener generation, keys)``: the attributes the declarative constructor may
