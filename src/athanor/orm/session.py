@@ -947,6 +947,7 @@ class Session(EventTarget):
         plain_class: type | None = None
         mapper: Any = None
         plain_keys: Any = None
+        fromkeys = dict.fromkeys  # a classmethod: looked up once, not bound per object
         for instance in objects:
             cls = type(instance)
             if cls is not plain_class:
@@ -963,9 +964,9 @@ class Session(EventTarget):
             # state counted as set since it was made (see _new_state).
             # A frozenset's issuperset checks a dict's keys in fewer steps than ``keys() <=``.
             committed = (
-                dict.fromkeys(d, NO_VALUE)
+                fromkeys(d, NO_VALUE)
                 if plain_keys.issuperset(d)
-                else dict.fromkeys(filter(plain_keys.__contains__, d), NO_VALUE)
+                else fromkeys(filter(plain_keys.__contains__, d), NO_VALUE)
             )
             state = d[STATE_KEY] = _make_state(InstanceState, instance, _object_gone)
             state.mapper = mapper
