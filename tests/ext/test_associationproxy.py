@@ -25,6 +25,7 @@ from athanor.ext.asyncio import AsyncAttrs, async_sessionmaker, create_async_eng
 from athanor.orm import (
     DeclarativeBase,
     Mapped,
+    MappedAsDataclass,
     Session,
     attribute_keyed_dict,
     mapped_column,
@@ -584,3 +585,29 @@ def test_async_session(backend: Backend) -> None:
         ]
     finally:
         sync_engine.dispose()
+
+
+def test_dataclass_mapping() -> None:
+    class DataBase(MappedAsDataclass, DeclarativeBase):
+        pass
+
+    class Box(DataBase):
+        __tablename__ = "ap_boxes"
+
+        id: Mapped[int] = mapped_column(primary_key=True, init=False)
+        label: Mapped[str] = mapped_column(String(20))
+        items: Mapped[list[BoxItem]] = relationship(default_factory=list)
+        names: AssociationProxy[list[str]] = association_proxy("items", "name")
+
+    class BoxItem(DataBase):
+        __tablename__ = "ap_box_items"
+
+        id: Mapped[int] = mapped_column(primary_key=True, init=False)
+        box_id: Mapped[int | None] = mapped_column(ForeignKey("ap_boxes.id"), init=False)
+        name: Mapped[str] = mapped_column(String(20))
+
+    empty = Box(label="empty")  # the proxy's dataclass default leaves the items alone
+    assert empty.items == [] and empty.names == []
+    full = Box(label="full", names=["pen", "cup"])  # ... and a value given goes through it
+    assert [item.name for item in full.items] == ["pen", "cup"]
+    assert isinstance(full.items[0], BoxItem)
