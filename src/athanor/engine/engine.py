@@ -225,6 +225,21 @@ class Engine(EventTarget):
     def get_execution_options(self) -> Mapping[str, Any]:
         return dict(self._execution_options)
 
+    def update_execution_options(self, **options: Any) -> None:
+        """Add ``options`` to this engine's execution options (for its statements from now
+        on), as ``create_engine(execution_options=...)`` would have set them."""
+        if "isolation_level" in options:
+            self.dialect.normalize_isolation_level(options["isolation_level"])
+        self._execution_options = {**self._execution_options, **options}
+        if self.dispatch.set_engine_execution_options:
+            for fn in self.dispatch.set_engine_execution_options:
+                fn(self, options)
+
+    def clear_compiled_cache(self) -> None:
+        """Forget every compiled statement; statements compile again on their next run."""
+        if self._compiled_cache is not None:
+            self._compiled_cache.clear()
+
     def __repr__(self) -> str:
         return f"Engine({self.url!r})"
 

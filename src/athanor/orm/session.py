@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter, itemgetter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,6 +22,7 @@ from athanor.engine.connection import Connection
 from athanor.engine.engine import Engine
 from athanor.event.registry import EventTarget
 from athanor.orm import exc as orm_exc
+from athanor.orm.attributes import set_committed_value
 from athanor.orm.base import (
     MAPPER_KEY,
     NO_VALUE,
@@ -53,6 +54,7 @@ from athanor.orm.state import (
     commit_states,
     expire_states,
 )
+from athanor.orm.strategies import lazy_load
 from athanor.orm.unitofwork import UOWTransaction, flush_new_object
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
@@ -352,6 +354,8 @@ class Session(EventTarget):
 
     _event_signatures = _SESSION_EVENTS
     _shared_dispatch = True
+    _async_provider: Callable[[], Any] | None = None
+    """A weak reference to the AsyncSession driving this session, if one does."""
 
     def __init__(
         self,
@@ -1177,10 +1181,12 @@ class Session(EventTarget):
             raise sa_exc.InvalidRequestError(
                 f"Could not refresh instance {state_str(state)}"
             ) from error
-        # A relationship named explicitly loads now, so that an async refresh() can load it.
-        for name in names or ():
-            if name in state.mapper._relationship_keys:
-                getattr(instance, name)
+        # A relationship named explicitly loads now (so that an async refresh() can load it),
+        # even one mapped or loaded with lazy="raise"; a write-only one has nothing to load.
+        named = set(names or ())
+        for prop in state.mapper._relationships if named else ():
+            if prop.key in named and prop.lazy not in QUERY_COLLECTIONS:
+                set_committed_value(instance, prop.key, lazy_load(prop, state, instance, True))
 
     def expire(self, instance: Any, attribute_names: Iterable[str] | None = None) -> None:
         """Make attributes load again from the database on next access."""

@@ -114,12 +114,18 @@ def _joins_a_collection(prop: RelationshipProperty, stmt: Select, has_options: b
     return unique
 
 
-def lazy_load(prop: RelationshipProperty, state: InstanceState, instance: Any) -> Any:
-    """The value of relationship ``prop`` for ``instance``, loaded now."""
+def lazy_load(
+    prop: RelationshipProperty, state: InstanceState, instance: Any, named: bool = False
+) -> Any:
+    """The value of relationship ``prop`` for ``instance``, loaded now; ``named``: asked for
+    by name (``session.refresh(obj, ["rel"])``), which loads even a lazy="raise"/"noload"
+    relationship."""
     lazy = prop.lazy
     context = state.load_context
     if context is not None:
         lazy = context.overrides.get(prop, lazy)
+    if named and lazy in ("noload", "raise", "raise_on_sql"):
+        lazy = "select"
     if lazy == "noload":
         return [] if prop.uselist else None
     if lazy == "raise":

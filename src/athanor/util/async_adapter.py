@@ -20,11 +20,13 @@ import asyncio
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from athanor.exc import NoSuchModuleError
 from athanor.util.concurrency import GREENLET_MISSING_MESSAGE, await_only, greenlet_available
 from athanor.util.install import pip_install
+
+_T = TypeVar("_T")
 
 TERMINATED_MESSAGE = "connection was terminated because its task was cancelled mid-operation"
 INTERRUPTED_CLOSE_TIMEOUT = 10.0
@@ -168,6 +170,11 @@ class AsyncAdaptedConnection:
         except BaseException:
             self._interrupted()
             raise
+
+    def run_async(self, fn: Callable[[Any], Awaitable[_T]]) -> _T:
+        """Await ``fn(driver_connection)`` from synchronous code in the bridge, such as a pool
+        ``connect`` listener on ``engine.sync_engine`` registering an asyncpg type codec."""
+        return self.await_(fn(self.driver_connection))  # type: ignore[no-any-return]
 
     def _translated(self, error: Exception) -> Exception:
         """``error`` of a driver call as the PEP 249 exception to raise (hook run)."""

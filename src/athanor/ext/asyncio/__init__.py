@@ -18,7 +18,10 @@ from athanor.ext.asyncio.session import (
     AsyncAttrs,
     AsyncSession,
     AsyncSessionTransaction,
+    async_object_session,
+    async_session,
     async_sessionmaker,
+    close_all_sessions,
 )
 
 __all__ = [
@@ -32,7 +35,10 @@ __all__ = [
     "AsyncSessionTransaction",
     "AsyncTransaction",
     "async_engine_from_config",
+    "async_object_session",
     "async_scoped_session",
+    "async_session",
     "async_sessionmaker",
+    "close_all_sessions",
     "create_async_engine",
 ]

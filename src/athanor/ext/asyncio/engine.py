@@ -227,6 +227,19 @@ class AsyncEngine(_AsyncOnly):
     def get_execution_options(self) -> Mapping[str, Any]:
         return self.sync_engine.get_execution_options()
 
+    def update_execution_options(self, **options: Any) -> None:
+        """Add ``options`` to this engine's execution options."""
+        self.sync_engine.update_execution_options(**options)
+
+    def clear_compiled_cache(self) -> None:
+        """Forget every compiled statement; statements compile again on their next run."""
+        self.sync_engine.clear_compiled_cache()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """This engine (what ``conn.engine`` gives for a connection)."""
+        return self
+
     @property
     def url(self) -> URL:
         return self.sync_engine.url
@@ -538,6 +551,20 @@ class AsyncConnection(_Startable):
         if connection is None or connection.closed:
             return
         await self._run(connection.close)
+
+    async def aclose(self) -> None:
+        """The same as :meth:`close` (the name ``contextlib.aclosing()`` calls)."""
+        await self.close()
+
+    @property
+    def connection(self) -> NoReturn:
+        """Not available: reaching the DBAPI connection may need to reconnect, which only an
+        ``await`` can do; use ``await conn.get_raw_connection()``."""
+        raise exc.InvalidRequestError(
+            "AsyncConnection.connection is not available, as getting the DBAPI connection may "
+            "need to reconnect, which only an await can do; use "
+            "'await conn.get_raw_connection()' instead"
+        )
 
     def __repr__(self) -> str:
         return f"<AsyncConnection {self.sync_connection!r}>"

@@ -8,6 +8,7 @@ own.  Results are buffered inside the bridge, so reading them never needs I/O af
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
@@ -25,7 +26,8 @@ from athanor.ext.asyncio.engine import (
 )
 from athanor.ext.asyncio.result import AsyncResult, AsyncScalarResult
 from athanor.orm.loading import DirectLoad
-from athanor.orm.session import Session, SessionTransaction, sessionmaker
+from athanor.orm.session import Session, SessionTransaction, object_session, sessionmaker
+from athanor.orm.util import identity_key as _identity_key
 from athanor.util.concurrency import greenlet_spawn
 
 _T = TypeVar("_T")
@@ -55,8 +57,16 @@ def _buffered_execute(session: Session, statement: Any, params: Any, kw: dict[st
         return result
     if isinstance(result, Result):
         # The same result with its raw rows fetched (and objects loaded) now; rows are made
-        # as they are read, outside the bridge.
-        result._source.buffer_all()
+        # as they are read, outside the bridge.  A joined eager collection asks for unique(),
+        # which the caller can only call on the result returned: loading may not refuse for
+        # want of it (one entity per row comes without repeats already).
+        source = result._source
+        asked = source.uniquing
+        source.uniquing = True
+        try:
+            source.buffer_all()
+        finally:
+            source.uniquing = asked
     return result
 
 
@@ -129,6 +139,7 @@ class AsyncSession(_AsyncOnly):
         self.sync_session: Session = self.sync_session_class(
             bind=_sync_bind(bind), binds=sync_binds, **kw
         )
+        self.sync_session._async_provider = weakref.ref(self)
 
     @classmethod
     def _event_redirect(cls, target: Any, identifier: str) -> Any:
@@ -181,16 +192,26 @@ class AsyncSession(_AsyncOnly):
         """The same as :meth:`close`."""
         await self.close()
 
+    async def aclose(self) -> None:
+        """The same as :meth:`close` (the name ``contextlib.aclosing()`` calls)."""
+        await self.close()
+
     async def invalidate(self) -> None:
         """Discard the connections in use (known to be broken), then close."""
         await greenlet_spawn(self.sync_session.invalidate)
 
     @classmethod
     async def close_all(cls) -> None:
-        """Close every session in memory."""
-        from athanor.orm.session import close_all_sessions
+        """Close every session in memory (as :func:`close_all_sessions`)."""
+        await close_all_sessions()
 
-        await greenlet_spawn(close_all_sessions)
+    @classmethod
+    def object_session(cls, instance: Any) -> Session | None:
+        """The (sync) Session ``instance`` belongs to, or None; see
+        :func:`async_object_session` for its AsyncSession."""
+        return object_session(instance)
+
+    identity_key = staticmethod(_identity_key)
 
     def in_transaction(self) -> bool:
         return self.sync_session.in_transaction()
@@ -420,6 +441,27 @@ class async_sessionmaker(sessionmaker):  # noqa: N801 - SQLAlchemy's name
         """A new session in a transaction that commits at the end of the block."""
         async with self() as session, session.begin():
             yield session
+
+
+def async_session(session: Session) -> AsyncSession | None:
+    """The AsyncSession whose ``sync_session`` is ``session`` (None for a plain Session, or
+    once that AsyncSession is gone)."""
+    ref = session._async_provider
+    found: AsyncSession | None = None if ref is None else ref()
+    return found
+
+
+def async_object_session(instance: Any) -> AsyncSession | None:
+    """The AsyncSession ``instance`` belongs to, or None."""
+    session = object_session(instance)
+    return None if session is None else async_session(session)
+
+
+async def close_all_sessions() -> None:
+    """Close every session in memory, AsyncSessions included, through the bridge."""
+    from athanor.orm.session import close_all_sessions as close_sync_sessions
+
+    await greenlet_spawn(close_sync_sessions)
 
 
 class _AwaitableAttrs:
