@@ -7,6 +7,7 @@ AsyncSession, several event loops, and the engine-level helpers."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +48,7 @@ from athanor.orm import (
     selectinload,
 )
 from athanor.pool import NullPool
-from backends import Backend
+from backends import Backend, settled
 
 pytestmark = pytest.mark.usefixtures("async_driver")
 
@@ -351,9 +352,30 @@ def test_finding_the_async_session(backend: Backend) -> None:
     _run(backend, scenario)
 
 
+def _server_sessions(backend: Backend) -> int:
+    """Sessions the server has open on the test database, besides the one asking."""
+    raw = backend.raw_connect()
+    try:
+        cur = raw.cursor()
+        if backend.name == "postgresql":
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+        else:
+            cur.execute(
+                "SELECT count(*) FROM information_schema.processlist "
+                "WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+            )
+        return int(cur.fetchone()[0])
+    finally:
+        raw.close()
+
+
 def test_engine_across_event_loops(backend: Backend) -> None:
-    """An engine used by several ``asyncio.run()`` calls: NullPool, or a pool disposed at the
-    end of each loop, as the asyncio documentation advises."""
+    """An engine used by several ``asyncio.run()`` calls: NullPool, a pool disposed at the end
+    of each loop (as the asyncio documentation advises), or a pool left as it is, whose
+    connection of the finished loop is replaced at the next checkout instead of failing."""
     url = backend.async_url()
 
     async def once(engine: AsyncEngine, dispose: bool) -> int:
@@ -368,3 +390,14 @@ def test_engine_across_event_loops(backend: Backend) -> None:
     assert [asyncio.run(once(no_pool, False)) for _ in range(3)] == [3, 3, 3]
     assert [asyncio.run(once(pooled, True)) for _ in range(3)] == [3, 3, 3]
     assert pooled.pool.checkedout() == 0
+
+    kept = create_async_engine(url)
+    assert [asyncio.run(once(kept, False)) for _ in range(3)] == [3, 3, 3]
+    assert kept.pool.checkedout() == 0 and kept.pool.checkedin() == 1
+    if not backend.is_sqlite:
+        gc.collect()  # what a closed loop could not close goes with its objects
+        assert settled(lambda: max(_server_sessions(backend) - 1, 0)) == 0
+    asyncio.run(kept.dispose())
+    if not backend.is_sqlite:
+        gc.collect()
+        assert settled(lambda: _server_sessions(backend)) == 0

@@ -87,6 +87,22 @@ class AsyncAdaptedQueuePool(QueuePool):
                 self._give_back(entry)
             raise
 
+    def _checkout(self, entry: ConnectionPoolEntry) -> PoolProxiedConnection:
+        conn = entry.dbapi_connection
+        in_other_loop = getattr(conn, "in_other_loop", None)
+        if in_other_loop is not None and in_other_loop():
+            # Opened under another event loop (each asyncio.run() has its own, as has each
+            # test of some test runners): unusable here, so it is replaced.
+            if self._log_info:
+                self._logger.info(
+                    "Connection %r replaced at checkout because it was opened in another "
+                    "event loop",
+                    conn,
+                )
+            conn.abandon()
+            entry.close()
+        return super()._checkout(entry)
+
     _adapters: weakref.WeakKeyDictionary[ConnectionPoolEntry, Any] | None = None
     """The adapter each entry connected last (kept after invalidation), made on first use."""
 

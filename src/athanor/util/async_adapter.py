@@ -17,6 +17,7 @@ terminated connections when they come back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -27,6 +28,14 @@ from athanor.util.concurrency import GREENLET_MISSING_MESSAGE, await_only, green
 from athanor.util.install import pip_install
 
 _T = TypeVar("_T")
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
 
 TERMINATED_MESSAGE = "connection was terminated because its task was cancelled mid-operation"
 INTERRUPTED_CLOSE_TIMEOUT = 10.0
@@ -149,6 +158,8 @@ class AsyncAdaptedConnection:
         self.connect_args: tuple[tuple[Any, ...], dict[str, Any], Any] = ((), {}, None)
         """What opened this connection: (args, kwargs, async creator or None)."""
         self._streams: weakref.WeakSet[AsyncAdaptedServerSideCursor] = weakref.WeakSet()
+        self.loop = _running_loop()
+        """The event loop this connection was opened in, the only one it can work in."""
 
     @classmethod
     def pop_settings(cls, kw: dict[str, Any]) -> dict[str, Any]:
@@ -227,6 +238,8 @@ class AsyncAdaptedConnection:
 
     def close(self) -> None:
         """Close the driver connection (a terminated connection is already closed)."""
+        if self.in_other_loop():
+            self.abandon()
         if not self.terminated:
             if self._streams:
                 self._close_streams()
@@ -247,6 +260,21 @@ class AsyncAdaptedConnection:
         if not self.terminated:
             self.terminated = True
             self._terminate()
+
+    def in_other_loop(self) -> bool:
+        """Whether this connection was opened in an event loop other than the running one
+        (an earlier ``asyncio.run()``, say), where its driver's futures and transport live."""
+        loop = self.loop
+        return loop is not None and loop is not _running_loop()
+
+    def abandon(self) -> None:
+        """Give up a connection of another event loop: that loop may be closed, so nothing
+        can be awaited; its socket is closed as far as the driver allows without it."""
+        if not self.terminated:
+            self.terminated = True
+            # A closed loop refuses even that: the socket is then closed when freed.
+            with contextlib.suppress(Exception):
+                self._terminate()
 
     def _interrupted(self) -> None:
         """A driver call was cancelled: the adapter is unusable from now on.
