@@ -216,3 +216,60 @@ def test_update_join_criteria_on_other_table(session: Session, engine: Any) -> N
         (2, 90),
         (3, 100),
     ]
+
+
+def test_update_with_relationship_criteria_and_attribute_keys(
+    session: Session, engine: Any
+) -> None:
+    soup = session.get(Recipe, 1)
+    session.execute(
+        update(Recipe).where(Recipe.chef.has(Chef.name == "Ada")).values({Recipe.minutes: 1})
+    )
+    assert soup is not None and soup.minutes == 1
+    session.execute(delete(Review).where(Review.recipe.has(Recipe.title == "stew")))
+    session.execute(delete(Chef).where(~Chef.recipes.any()))
+    session.commit()
+    assert table_rows(engine, "SELECT name FROM kit_chefs ORDER BY id") == [("Ada",), ("Bo",)]
+    assert table_rows(engine, "SELECT COUNT(*) FROM kit_reviews") == [(2,)]
+    assert table_rows(engine, "SELECT minutes FROM kit_recipes ORDER BY id") == [
+        (1,),
+        (1,),
+        (120,),
+    ]
+
+
+def test_update_evaluates_string_and_in_criteria(session: Session) -> None:
+    recipes = session.scalars(select(Recipe).order_by(Recipe.id)).all()
+    session.execute(
+        update(Recipe)
+        .where(Recipe.title.in_(["soup", "stew"]), Recipe.minutes != 0)
+        .values(title=Recipe.title + "!")
+        .execution_options(synchronize_session="evaluate")
+    )
+    assert [r.title for r in recipes] == ["soup!", "tart", "stew!"]
+    session.execute(
+        update(Recipe)
+        .where(Recipe.minutes.between(20, 100))
+        .values(kind="quick")
+        .execution_options(synchronize_session="evaluate")
+    )
+    assert [r.kind for r in recipes] == ["quick", "quick", "savoury"]
+    # LIKE has no Python equivalent here: "auto" fetches the matched keys instead
+    stmt = update(Recipe).where(Recipe.title.startswith("st")).values(minutes=0)
+    with pytest.raises(exc.InvalidRequestError, match="evaluate"):
+        session.execute(stmt.execution_options(synchronize_session="evaluate"))
+    session.execute(stmt)
+    assert [r.minutes for r in recipes] == [30, 90, 0]
+
+
+def test_insert_values_list_returning_entities(session: Session) -> None:
+    chefs = session.scalars(
+        insert(Chef)
+        .values([{"name": "Mo", "city": "Kiel"}, {"name": "No", "city": None}])
+        .returning(Chef)
+    ).all()
+    assert [c.name for c in chefs] == ["Mo", "No"]
+    assert session.scalars(select(Chef.name).where(Chef.id > 3).order_by(Chef.id)).all() == [
+        "Mo",
+        "No",
+    ]

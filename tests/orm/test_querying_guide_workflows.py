@@ -28,6 +28,7 @@ from athanor.orm import (
     Session,
     aliased,
     contains_eager,
+    defaultload,
     defer,
     joinedload,
     lazyload,
@@ -692,3 +693,147 @@ def test_or_filters_and_scalar_subquery(session: Session) -> None:
         .order_by(Recipe.id)
     )
     assert session.scalars(stmt).all() == ["tart", "stew"]
+
+
+# --- more shapes: LIMIT with eager collections, defaults, mappings --------------------
+
+
+def test_joinedload_collection_with_limit_limits_parents(session: Session) -> None:
+    chefs = (
+        session.scalars(select(Chef).options(joinedload(Chef.recipes)).order_by(Chef.id).limit(1))
+        .unique()
+        .all()
+    )
+    assert [c.name for c in chefs] == ["Ada"]
+    assert [r.title for r in chefs[0].recipes] == ["soup", "tart"]
+    chefs = (
+        session.scalars(
+            select(Chef)
+            .options(joinedload(Chef.recipes))
+            .order_by(Chef.id)
+            .limit(2)
+            .offset(1)
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .all()
+    )
+    assert [(c.name, len(c.recipes)) for c in chefs] == [("Bo", 1), ("Cy", 0)]
+
+
+def test_selectinload_with_yield_per_batches(session: Session) -> None:
+    stmt = (
+        select(Chef)
+        .options(selectinload(Chef.recipes))
+        .order_by(Chef.id)
+        .execution_options(yield_per=2)
+    )
+    result = session.scalars(stmt)
+    seen = [
+        [(c.name, [r.title for r in c.__dict__["recipes"]]) for c in part]
+        for part in result.partitions()
+    ]
+    assert seen == [[("Ada", ["soup", "tart"]), ("Bo", ["stew"])], [("Cy", [])]]
+
+
+def test_defaultload_then_defer(session: Session) -> None:
+    chef = session.scalars(
+        select(Chef)
+        .where(Chef.id == 1)
+        .options(
+            selectinload(Chef.recipes),
+            defaultload(Chef.recipes).undefer(Recipe.method),
+            defaultload(Chef.recipes).defer(Recipe.minutes),
+        )
+    ).one()
+    soup = chef.recipes[0]
+    assert soup.__dict__["method"] == "boil"
+    assert "minutes" not in soup.__dict__ and "story" not in soup.__dict__
+
+
+def test_result_mappings_and_tuples(session: Session) -> None:
+    result = session.execute(select(Chef.name, Chef.city).where(Chef.id < 3).order_by(Chef.id))
+    assert result.mappings().all() == [
+        {"name": "Ada", "city": "Lyon"},
+        {"name": "Bo", "city": "Oslo"},
+    ]
+    row = session.execute(select(Chef, Recipe.title).join(Chef.recipes).limit(1)).mappings().one()
+    assert row["Chef"].name == "Ada" and row["title"] == "soup"
+    assert session.execute(select(Recipe.id, Recipe.title).order_by(Recipe.id)).columns(
+        "title"
+    ).scalars().all() == ["soup", "tart", "stew"]
+
+
+def test_distinct_entities_over_join(session: Session) -> None:
+    chefs = session.scalars(
+        select(Chef).join(Chef.recipes).join(Recipe.reviews).distinct().order_by(Chef.id)
+    ).all()
+    assert [c.name for c in chefs] == ["Ada", "Bo"]
+    assert session.scalar(select(func.count(Chef.id.distinct())).join(Chef.recipes)) == 2
+
+
+def test_populate_existing_refreshes_eager_collections(session: Session) -> None:
+    ada = session.scalars(
+        select(Chef).where(Chef.id == 1).options(selectinload(Chef.recipes))
+    ).one()
+    assert len(ada.recipes) == 2
+    session.execute(text("DELETE FROM kit_reviews"))
+    session.execute(text("DELETE FROM kit_recipes WHERE id = 2"))
+    session.scalars(
+        select(Chef)
+        .where(Chef.id == 1)
+        .options(selectinload(Chef.recipes))
+        .execution_options(populate_existing=True)
+    ).one()
+    assert [r.title for r in ada.recipes] == ["soup"]
+
+
+def test_with_loader_criteria_include_aliases(session: Session) -> None:
+    r = aliased(Recipe)
+    stmt = select(r.title).order_by(r.id)
+    plain = with_loader_criteria(Recipe, Recipe.kind == "sweet")
+    assert session.scalars(stmt.options(plain)).all() == ["soup", "tart", "stew"]
+    wide = with_loader_criteria(Recipe, Recipe.kind == "sweet", include_aliases=True)
+    assert session.scalars(stmt.options(wide)).all() == ["tart"]
+
+
+def test_entity_with_columns_and_exists_correlated_to_entity(session: Session) -> None:
+    reviewed = exists(select(Review.id).join(Review.recipe).where(Recipe.chef_id == Chef.id))
+    rows = session.execute(select(Chef, reviewed.label("reviewed")).order_by(Chef.id)).all()
+    assert [(c.name, bool(flag)) for c, flag in rows] == [
+        ("Ada", True),
+        ("Bo", True),
+        ("Cy", False),
+    ]
+
+
+def test_subquery_of_entity_with_column_property(session: Session) -> None:
+    subq = select(Chef).where(Chef.city.is_not(None)).subquery()
+    c = aliased(Chef, subq)
+    chefs = session.scalars(select(c).order_by(c.id)).all()
+    assert [(x.name, x.recipe_count) for x in chefs] == [("Ada", 2), ("Bo", 1)]
+
+
+def test_deferred_and_query_expression_attributes_of_an_alias(session: Session) -> None:
+    r = aliased(Recipe)
+    # a deferred column of an alias is there to filter on, select and undefer
+    assert session.scalars(select(r.title).where(r.method == "bake")).all() == ["tart"]
+    assert session.scalars(select(r.method).order_by(r.id)).all() == ["boil", "bake", "simmer"]
+    soup = session.scalars(select(r).where(r.id == 1).options(undefer(r.method))).one()
+    assert soup.__dict__["method"] == "boil" and "story" not in soup.__dict__
+    # with_expression() fills a query_expression() through the alias
+    c = aliased(Chef)
+    chefs = session.scalars(
+        select(c).options(with_expression(c.score, c.id * 2)).order_by(c.id)
+    ).all()
+    assert [(x.name, x.score) for x in chefs] == [("Ada", 2), ("Bo", 4), ("Cy", 6)]
+    # two aliases in one statement keep apart
+    c2 = aliased(Chef)
+    rows = session.execute(
+        select(c, c2)
+        .join(c2, c2.id == c.id + 1)
+        .options(with_expression(c2.score, c2.id * 10))
+        .order_by(c.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    assert [(a.name, b.name, b.score) for a, b in rows] == [("Ada", "Bo", 20), ("Bo", "Cy", 30)]

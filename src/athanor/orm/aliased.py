@@ -13,8 +13,9 @@ from typing import Any
 from athanor import exc as sa_exc
 from athanor.orm.base import _mapper_or_none
 from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
+from athanor.orm.properties import ColumnProperty
 from athanor.orm.relationships import MANYTOMANY, RelationshipProperty, replace_columns
-from athanor.sql.elements import ColumnElement, KeyContext, Label, and_, coerce_where
+from athanor.sql.elements import ColumnElement, KeyContext, Label, and_, coerce_where, null
 from athanor.sql.selectable import Alias, ColumnCollection, FromClause, Join
 
 
@@ -64,8 +65,39 @@ class AliasedEntity(EntityClause, Alias):
         found = self._root.corresponding_column(col)
         return col if found is None else found
 
+    def unloaded_attribute(self, prop: ColumnProperty) -> Any:
+        """``alias.attr`` for a column attribute the alias does not load by default (a
+        deferred column, a ``query_expression()``), or None when the alias has no such
+        column; made once per attribute so that loader options naming it find this alias."""
+        made: dict[str, Any] = self.__dict__.setdefault("_unloaded", {})
+        found = made.get(prop.key)
+        if found is None:
+            if prop.is_query_expression:
+                found = AliasedQueryExpression(self, prop.key)
+            else:
+                col = prop.columns[0]
+                found = adapted_column(
+                    self._root, col.label(prop.key) if prop.is_expression else col
+                )
+                if found is None:
+                    return None
+            made[prop.key] = found
+        return found
+
     def __repr__(self) -> str:
         return f"<aliased {self.mapper.class_.__name__} {self.name or '(anonymous)'}>"
+
+
+class AliasedQueryExpression:
+    """``alias.attr`` for a ``query_expression()`` attribute: NULL in SQL until
+    ``with_expression(alias.attr, ...)`` gives it an expression for one query."""
+
+    def __init__(self, entity: AliasedEntity, key: str) -> None:
+        self._alias_and_key = (entity, key)
+        self._expression = null()
+
+    def __clause_element__(self) -> ColumnElement:
+        return self._expression
 
 
 class SelectableEntity(AliasedEntity):
@@ -202,13 +234,19 @@ def relationship_joins(
 def aliased_attribute(attr: Any) -> tuple[AliasedEntity, str] | None:
     """The aliased entity and attribute key of a column attribute of an aliased class
     (``ua.name``), for loader options naming it; None for anything else."""
+    if isinstance(attr, AliasedQueryExpression):
+        return attr._alias_and_key
     if isinstance(attr, SubclassColumn):
         entity, column = attr._of_entity, attr.clause
     else:
         entity, column = getattr(getattr(attr, "table", None), "_aliased_entity", None), attr
     if not isinstance(entity, AliasedEntity):
         return None
-    return next(((entity, key) for key, col in entity.c.items() if col is column), None)
+    unloaded: dict[str, Any] = entity.__dict__.get("_unloaded", {})
+    return next(
+        ((entity, key) for key, col in (*entity.c.items(), *unloaded.items()) if col is column),
+        None,
+    )
 
 
 def entity_of(target: Any) -> Any:
@@ -291,6 +329,10 @@ class AliasedClass:
         if isinstance(prop, RelationshipProperty):
             return RelationshipPath(prop, self._entity)
         col = self._entity.c.get(key)
+        if col is None and isinstance(prop, ColumnProperty):
+            col = self._entity.unloaded_attribute(prop)
+            if isinstance(col, AliasedQueryExpression):
+                return col
         if col is None:
             raise AttributeError(
                 f"aliased({mapper.class_.__name__}) has no column attribute {key!r}"
