@@ -454,3 +454,38 @@ def test_func_generic_and_named_types(conn: Any) -> None:
     stmt = select(func.max(sites.c.name).label("last"), func.min(sites.c.name).label("first"))
     row = conn.execute(stmt).one()
     assert (row.first, row.last) == ("alder", "dune")
+
+
+def test_nested_set_operations(conn: Any) -> None:
+    inner = union(select(sites.c.id), select(samples.c.site_id))
+    assert sorted(conn.execute(union(inner, select(literal(9)))).scalars()) == [1, 2, 3, 4, 9]
+    both = union_all(inner, select(sites.c.id).where(sites.c.id == 1))
+    assert sorted(conn.execute(both).scalars()) == [1, 1, 2, 3, 4]
+    # a member with its own ORDER BY / LIMIT
+    top = select(samples.c.level).order_by(samples.c.level.desc()).limit(1)
+    low = select(samples.c.level).order_by(samples.c.level).limit(1)
+    assert sorted(conn.execute(union_all(top, low)).scalars()) == [7, 20]
+
+
+def test_ctes_in_insert_update_and_delete(conn: Any, backend: Backend) -> None:
+    north = select(sites.c.id).where(sites.c.region == "north").cte("north")
+    conn.execute(
+        insert(samples).from_select(
+            ["site_id", "day", "level"], select(north.c.id, literal(7), literal(0))
+        )
+    )
+    assert conn.execute(
+        select(samples.c.site_id).where(samples.c.day == 7).order_by(samples.c.site_id)
+    ).scalars().all() == [1, 2]
+    update_stmt = update(samples).where(samples.c.site_id.in_(select(north.c.id))).values(tag="n")
+    delete_stmt = delete(samples).where(samples.c.site_id.in_(select(north.c.id)))
+    if backend.name == "mysql":
+        # MariaDB takes WITH before SELECT and INSERT's SELECT only
+        for stmt in (update_stmt, delete_stmt):
+            with pytest.raises(exc.CompileError, match="WITH"):
+                conn.execute(stmt)
+        return
+    conn.execute(update_stmt)
+    assert conn.execute(select(func.count()).where(samples.c.tag == "n")).scalar() == 7
+    conn.execute(delete_stmt)
+    assert conn.execute(select(samples.c.level)).scalars().all() == [20]

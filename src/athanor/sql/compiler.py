@@ -1252,7 +1252,7 @@ class SQLCompiler(Compiled):
                     or s._limit is not None
                     or s._offset is not None
                 ):
-                    rendered = "(" + rendered + ")"
+                    rendered = self.compound_member(rendered)
                 members.append(rendered)
             text = f" {cs.keyword} ".join(members)
             if cs._order_by:
@@ -1266,6 +1266,11 @@ class SQLCompiler(Compiled):
         if toplevel:
             text = self._with_ctes(text)
         return text
+
+    def compound_member(self, rendered: str) -> str:
+        """A UNION / INTERSECT / EXCEPT member that is itself compound or has ORDER BY /
+        LIMIT (a dialect hook, for databases refusing parentheses there)."""
+        return "(" + rendered + ")"
 
     def visit_scalar_select(self, element: sel.ScalarSelect, **kw: Any) -> str:
         return "(" + self.process(element.element, _correlate=True, **_strip(kw)) + ")"
@@ -1351,6 +1356,10 @@ class SQLCompiler(Compiled):
                 header += "(" + ", ".join(self.preparer.quote(c.name) for c in cte.c) + ")"
             self._ctes[name] = f"{header} AS ({body})"
         return name
+
+    ctes_follow_insert = False
+    """Whether an INSERT ... SELECT puts its WITH before the SELECT, after the column list
+    (MySQL, MariaDB), rather than before INSERT."""
 
     def _with_ctes(self, text: str) -> str:
         if not self._ctes:
@@ -1484,7 +1493,11 @@ class SQLCompiler(Compiled):
         provided: set[str] = set()
         if stmt._select is not None:
             names = ", ".join(prep.quote(table.c[k].name) for k in stmt._select_names)
-            body = f" ({names}) " + self.process(stmt._select, **kw)
+            select_sql = self.process(stmt._select, **kw)
+            if self.ctes_follow_insert:
+                select_sql = self._with_ctes(select_sql)
+                self._ctes.clear()
+            body = f" ({names}) " + select_sql
             provided.update(stmt._select_names)
             single_row = False
         elif stmt._multi_values:

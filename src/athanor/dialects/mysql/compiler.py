@@ -257,6 +257,25 @@ class MySQLCompiler(SQLCompiler):
     def visit_is_distinct_from_binary(self, binary: Any, **kw: Any) -> str:
         return f"NOT ({self.process(binary.left, **kw)} <=> {self.process(binary.right, **kw)})"
 
+    ctes_follow_insert = True
+
+    def visit_update(self, stmt: Any, **kw: Any) -> str:
+        text = super().visit_update(stmt, **kw)
+        self._refuse_dml_ctes("UPDATE")
+        return text
+
+    def visit_delete(self, stmt: Any, **kw: Any) -> str:
+        text = super().visit_delete(stmt, **kw)
+        self._refuse_dml_ctes("DELETE")
+        return text
+
+    def _refuse_dml_ctes(self, kind: str) -> None:
+        if self._ctes and getattr(self.dialect, "is_mariadb", False):
+            raise exc.CompileError(
+                f"MariaDB has no WITH (common table expressions) before {kind}; use the "
+                "CTE's SELECT as a subquery (.subquery() instead of .cte()) in the statement"
+            )
+
     def visit_funcfilter(self, element: Any, **kw: Any) -> str:
         """MySQL and MariaDB have no ``FILTER (WHERE ...)``: an aggregate of one argument
         reads ``CASE WHEN criteria THEN argument END`` instead, whose NULLs it skips."""

@@ -152,6 +152,10 @@ class SQLiteCompiler(SQLCompiler):
         inline = flags.replace("g", "") if flags else None
         return f"regexp_replace({value}, {self.regexp_pattern(pattern, inline)}, {replacement})"
 
+    def compound_member(self, rendered: str) -> str:
+        # SQLite refuses a parenthesized member; a subquery reads the same rows.
+        return f"SELECT * FROM ({rendered})"
+
     def lateral_keyword(self) -> str:
         raise exc.CompileError(
             "SQLite has no LATERAL subqueries; use a correlated scalar subquery or a join"
