@@ -837,3 +837,35 @@ def test_deferred_and_query_expression_attributes_of_an_alias(session: Session) 
         .execution_options(populate_existing=True)
     ).all()
     assert [(a.name, b.name, b.score) for a, b in rows] == [("Ada", "Bo", 20), ("Bo", "Cy", 30)]
+
+
+def test_join_along_a_relationship_starts_from_its_parent(session: Session) -> None:
+    # the first FROM (chefs, from the first column) is not the relationship's parent
+    rows = session.execute(
+        select(Chef.name, Recipe.title).join(Recipe.chef).order_by(Recipe.id)
+    ).all()
+    assert rows == [("Ada", "soup"), ("Ada", "tart"), ("Bo", "stew")]
+    rows = session.execute(
+        select(Bundle("chef", Chef.name), Recipe).join(Recipe.chef).order_by(Recipe.id)
+    ).all()
+    assert [(b.name, r.title) for b, r in rows] == [
+        ("Ada", "soup"),
+        ("Ada", "tart"),
+        ("Bo", "stew"),
+    ]
+    r = aliased(Recipe)
+    rows = session.execute(
+        select(Review.stars, Chef.name, r.title)
+        .join(r.chef)
+        .join(Review, Review.recipe_id == r.id)
+        .order_by(Review.id)
+    ).all()
+    assert rows == [(5, "Ada", "soup"), (3, "Ada", "soup"), (4, "Bo", "stew")]
+
+
+def test_collection_compared_with_none(session: Session) -> None:
+    assert session.scalars(select(Chef.name).where(Chef.recipes == None)).all() == ["Cy"]  # noqa: E711
+    assert session.scalars(
+        select(Chef.name).where(Chef.recipes != None).order_by(Chef.id)  # noqa: E711
+    ).all() == ["Ada", "Bo"]
+    assert session.scalars(select(Recipe.title).where(Recipe.reviews == None)).all() == ["tart"]  # noqa: E711

@@ -275,6 +275,9 @@ class RelationshipPath:
     def _orm_join_target(self, target: Any = None) -> list[tuple[Any, ColumnElement]]:
         return relationship_joins(self.prop, self.source, target or self.target, self.criteria)
 
+    def _orm_join_source(self) -> Any:
+        return self.prop.parent._entity if self.source is None else self.source
+
     def of_type(self, target: Any) -> RelationshipPath:
         """The same relationship, joining to (or eagerly filled from) ``target``."""
         return RelationshipPath(self.prop, self.source, target, self.criteria)

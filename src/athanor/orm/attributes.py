@@ -130,6 +130,12 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
 
         return relationship_joins(self.prop, None, target)  # type: ignore[arg-type]
 
+    def _orm_join_source(self) -> Any:
+        """For a relationship, the FROM object a join along it starts from (its parent)."""
+        if not getattr(self.prop, "is_relationship", False):
+            return None
+        return self.prop.parent._entity
+
     def contains(self, other: Any, **kw: Any) -> ColumnElement:
         """For a collection, whether it holds the object ``other``; for a column, LIKE."""
         if getattr(self.prop, "is_relationship", False):

@@ -800,6 +800,11 @@ class _RelationshipComparator:
             else:
                 crit = and_(*[p == object_value_bind(value, prop.mapper, t) for p, t in prop.pairs])
             return crit if op is operators.eq else ~crit
+        if op in (operators.eq, operators.ne) and len(other) == 1 and other[0] is None:
+            # A collection (or a one-to-one kept on the other side) "is None" when no
+            # related row exists.
+            exists = _related_exists(prop, None, {})
+            return ~exists if op is operators.eq else exists
         raise sa_exc.InvalidRequestError(
             f"Comparing the relationship {prop} with {op} is not supported yet; compare its "
             "columns instead"

@@ -1078,7 +1078,13 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         new._from_obj = self._from_obj + tuple(_coerce_from(f) for f in froms)
         return new
 
-    def _join_left(self) -> FromClause:
+    def _join_left(self, source: FromClause | None = None) -> FromClause:
+        if source is not None:
+            # A join along a relationship starts from the FROM object holding its parent.
+            wanted = {id(source), *(id(h) for h in source._hide_froms)}
+            for f in self._from_obj or self._froms():
+                if id(f) in wanted or any(id(h) in wanted for h in f._hide_froms):
+                    return f
         if self._from_obj:
             return self._from_obj[-1]
         inferred = self._froms()
@@ -1093,8 +1099,11 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
     ) -> Self:
         """JOIN ``target`` to the last FROM object (ON inferred from foreign keys if omitted)."""
         new = self
+        hook = getattr(target if onclause is None else onclause, "_orm_join_source", None)
+        source = hook() if hook is not None else None
         for step_target, step_on in _along(target, onclause):
-            left = new._join_left()
+            left = new._join_left(source)
+            source = None
             new = new._replace_from(
                 left, Join(left, step_target, step_on, isouter=isouter, full=full)
             )
