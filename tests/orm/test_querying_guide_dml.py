@@ -273,3 +273,26 @@ def test_insert_values_list_returning_entities(session: Session) -> None:
         "Mo",
         "No",
     ]
+
+
+@pytest.mark.parametrize("sync", ["auto", "fetch"])
+def test_delete_with_other_table_criteria_synchronizes(
+    session: Session, backend: Any, sync: Any
+) -> None:
+    if backend.name == "sqlite":
+        pytest.skip("SQLite's DELETE reads one table")
+    reviews = session.scalars(select(Review).order_by(Review.id)).all()
+    # MariaDB has no RETURNING on DELETE ... USING: the keys are selected first instead
+    session.execute(
+        delete(Review)
+        .where(Review.recipe_id == Recipe.id, Recipe.title == "soup")
+        .execution_options(synchronize_session=sync)
+    )
+    assert [r in session for r in reviews] == [False, False, True]
+    assert session.scalars(select(Review.id)).all() == [3]
+    stmt = delete(Review).where(Review.recipe_id == Recipe.id).returning(Review.id)
+    if backend.name == "mysql":
+        with pytest.raises(exc.CompileError, match="other tables"):
+            session.execute(stmt)
+    else:
+        assert session.scalars(stmt).all() == [3]

@@ -27,7 +27,15 @@ from athanor.orm.loading import LoadingPlan, plan_for
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.relationships import replace_columns
 from athanor.orm.unitofwork import _update_statement
-from athanor.sql.dml import Delete, DMLStatement, Insert, Update, insert, update
+from athanor.sql.dml import (
+    Delete,
+    DMLStatement,
+    Insert,
+    Update,
+    dml_extra_froms,
+    insert,
+    update,
+)
 from athanor.sql.elements import BinaryExpression, ColumnElement, and_, tuple_
 from athanor.sql.schema import Column
 from athanor.sql.selectable import FromClause, select
@@ -575,10 +583,14 @@ def _update_or_delete(
         if unknown and sync == "auto":
             matched, unknown, sync = [], [], "fetch"
     returning = _returning_plan(statement)
+    flag = "update_returning" if is_update else "delete_returning"
     fetch_returning = (
         sync == "fetch"
         and not statement._returning
-        and bool(getattr(conn.dialect, "update_returning" if is_update else "delete_returning"))
+        and bool(getattr(conn.dialect, flag))
+        and (
+            not dml_extra_froms(statement) or bool(getattr(conn.dialect, f"{flag}_multifrom", True))
+        )
     )
     # The key columns of the table the statement writes (a joined subclass's own table).
     key_columns = mapper._persist_views[-1].primary_key

@@ -26,6 +26,7 @@ from athanor.sql import functions as fn
 from athanor.sql import operators
 from athanor.sql import selectable as sel
 from athanor.sql import types as sqltypes
+from athanor.sql.dml import dml_extra_froms
 from athanor.sql.plugin import plugin_of
 
 _MARK = "\x00"
@@ -1383,7 +1384,9 @@ class SQLCompiler(Compiled):
 
     # --- DML ------------------------------------------------------------------------------------
 
-    def _returning_clause(self, stmt: Any, kind: str, implicit_pk: bool = False) -> str:
+    def _returning_clause(
+        self, stmt: Any, kind: str, implicit_pk: bool = False, multifrom: bool = False
+    ) -> str:
         """The RETURNING clause: the columns asked for, then hidden ones the engine reads.
 
         Hidden columns are the primary key (to know ``inserted_primary_key`` and to match rows
@@ -1399,11 +1402,14 @@ class SQLCompiler(Compiled):
             hidden = pk
         if not visible and not hidden:
             return ""
-        if not self._dialect_flag(f"{kind}_returning"):
+        if not self._dialect_flag(f"{kind}_returning") or (
+            multifrom and not self._dialect_flag(f"{kind}_returning_multifrom")
+        ):
             if stmt._returning or stmt._supplemental_returning:
+                reading = " reading other tables" if multifrom else ""
                 raise exc.CompileError(
                     f"{self.dialect.name} (server version {self.dialect.server_version_info}) "
-                    f"does not support RETURNING on {kind.upper()} statements"
+                    f"does not support RETURNING on {kind.upper()} statements{reading}"
                 )
             return ""
         named = [(c._proxy_name or f"anon_{i + 1}", c) for i, c in enumerate(visible)]
@@ -1664,23 +1670,7 @@ class SQLCompiler(Compiled):
         return self._with_ctes(text)
 
     def _dml_extra_froms(self, stmt: Any) -> list[sel.FromClause]:
-        froms: list[sel.FromClause] = []
-        for crit in stmt._where:
-            froms.extend(crit._from_objects)
-        table = stmt.table
-        seen = {id(table)}
-        result = []
-        for f in froms:
-            hidden = f._hide_froms
-            if any(h is table for h in hidden):
-                # Something standing for the target table (an ORM entity): only the other
-                # tables it stands for are extra.
-                froms.extend(h for h in hidden if h is not table)
-                continue
-            if id(f) not in seen:
-                seen.add(id(f))
-                result.append(f)
-        return result
+        return dml_extra_froms(stmt)
 
     def update_head(self, table: Any, extra_froms: list[sel.FromClause], **kw: Any) -> str:
         return "UPDATE " + self.preparer.format_table(table)
@@ -1703,7 +1693,7 @@ class SQLCompiler(Compiled):
             text += self.delete_extra_from_clause(table, extra_froms, **kw)
             if stmt._where:
                 text += " WHERE " + self._criteria(stmt._where, kw)
-            text += self._returning_clause(stmt, "delete")
+            text += self._returning_clause(stmt, "delete", multifrom=bool(extra_froms))
         finally:
             self._stack.pop()
         return self._with_ctes(text)

@@ -533,3 +533,25 @@ __all__ = [
     "insert",
     "update",
 ]
+
+
+def dml_extra_froms(stmt: Any) -> list[Any]:
+    """The tables an UPDATE / DELETE reads besides its own, through its WHERE criteria
+    (``UPDATE ... FROM`` / ``DELETE ... USING`` on the databases that have them)."""
+    froms: list[Any] = []
+    for crit in stmt._where:
+        froms.extend(crit._from_objects)
+    table = stmt.table
+    seen = {id(table)}
+    result = []
+    for f in froms:
+        hidden = f._hide_froms
+        if any(h is table for h in hidden):
+            # Something standing for the target table (an ORM entity): only the other
+            # tables it stands for are extra.
+            froms.extend(h for h in hidden if h is not table)
+            continue
+        if id(f) not in seen:
+            seen.add(id(f))
+            result.append(f)
+    return result

@@ -33,6 +33,8 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
     returns_native_bytes: ClassVar[bool] = True
     implicit_returning_pk: ClassVar[bool] = False
     update_returning: ClassVar[bool] = False
+    delete_returning_multifrom: ClassVar[bool] = False
+    """MariaDB's DELETE ... RETURNING names one table; DELETE ... USING has none."""
     max_bind_params: ClassVar[int] = 65535
     insertmanyvalues_page_size: ClassVar[int] = 1000
     insert_keys_counted: ClassVar[str | None] = "first"
