@@ -869,3 +869,12 @@ def test_collection_compared_with_none(session: Session) -> None:
         select(Chef.name).where(Chef.recipes != None).order_by(Chef.id)  # noqa: E711
     ).all() == ["Ada", "Bo"]
     assert session.scalars(select(Recipe.title).where(Recipe.reviews == None)).all() == ["tart"]  # noqa: E711
+
+
+def test_one_subquery_read_as_two_entities(session: Session) -> None:
+    subq = select(Chef, Recipe).join(Chef.recipes).where(Recipe.kind == "savoury").subquery()
+    chef = aliased(Chef, subq)
+    recipe = aliased(Recipe, subq)
+    rows = session.execute(select(chef, recipe).order_by(recipe.id)).all()
+    assert [(c.name, r.title) for c, r in rows] == [("Ada", "soup"), ("Bo", "stew")]
+    assert rows[0][0] is session.get(Chef, 1) and rows[1][1] is session.get(Recipe, 3)

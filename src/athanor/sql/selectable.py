@@ -1337,10 +1337,13 @@ def select(*entities: Any) -> Select[Any]:
 
 def _without_covered(froms: list[FromClause]) -> list[FromClause]:
     """``froms`` less each one standing for tables (an ORM entity) all of which another of
-    them stands for too, with more: a joined-table subclass's entity covers its base's."""
+    them stands for too, with more (a joined-table subclass's entity covers its base's), or
+    exactly as an earlier one does (two entities read from one subquery)."""
     parts = [{id(h) for h in f._hide_froms} for f in froms]
     return [
-        f for f, own in zip(froms, parts, strict=True) if not own or not any(own < o for o in parts)
+        f
+        for i, (f, own) in enumerate(zip(froms, parts, strict=True))
+        if not own or (not any(own < o for o in parts) and own not in parts[:i])
     ]
 
 
