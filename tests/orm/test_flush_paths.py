@@ -20,7 +20,7 @@ from athanor.orm import (
     object_session,
     sessionmaker,
 )
-from athanor.orm.base import _sessions
+from athanor.orm.base import _SWEEP_MIN, _sessions
 
 
 class Base(DeclarativeBase):
@@ -489,7 +489,26 @@ def test_a_session_collected_without_close_leaves_the_registry(engine: Any) -> N
     gc.collect()
     assert object_session(obj) is None
     assert _sessions.get(key) is None
-    assert key not in _sessions._refs
+    # Its reference goes at the registry's next sweep, which new sessions bring about.
+    for _ in range(2 * _sessions.sweep_at):
+        Session(engine)
+    assert key not in _sessions.refs
+    assert len(_sessions.refs) < _sessions.sweep_at
+
+
+def test_the_registry_sweep_keeps_live_sessions_and_stays_bounded(engine: Any) -> None:
+    kept = Session(engine)
+    obj = Plain(name="kept")
+    kept.add(obj)
+    dead_keys = []
+    for _ in range(10 * _SWEEP_MIN):
+        dead_keys.append(Session(engine).hash_key)
+    assert _sessions.get(kept.hash_key) is kept
+    assert object_session(obj) is kept
+    assert kept in _sessions.values()
+    assert len(_sessions.refs) < _sessions.sweep_at
+    assert len([key for key in dead_keys if key in _sessions.refs]) < _sessions.sweep_at
+    kept.close()
 
 
 def test_close_detaches_loaded_pending_and_deleted_objects(engine: Any) -> None:

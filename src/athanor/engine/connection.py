@@ -955,7 +955,10 @@ class Connection:
         ):
             entry.kept_cursor = (keep_for.dbapi_connection, spare)  # type: ignore[union-attr]
         else:
-            self._close_cursor_quietly(spare)
+            try:  # what _close_cursor_quietly does, on the path of every close()
+                spare.close()
+            except Exception:
+                return
 
     @staticmethod
     def _close_cursor_quietly(cursor: Any) -> None:

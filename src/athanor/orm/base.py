@@ -8,7 +8,6 @@ under their attribute names, so reading a loaded attribute is one dict lookup.
 from __future__ import annotations
 
 import weakref
-from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from athanor.orm import exc as orm_exc
@@ -92,26 +91,38 @@ class _SessionRegistry:
     """Open sessions by their ``hash_key``, held weakly; an instance state names its session
     by that key.
 
-    What a ``WeakValueDictionary`` does, with the work each new session pays (registering,
-    and forgetting it when it is collected) done without Python-level frames.
+    What a ``WeakValueDictionary`` does, for less per new session: a session adds a plain
+    weak reference to :attr:`refs` itself (no callback to make now and to run when it is
+    collected), and :meth:`add` forgets the references of collected sessions whenever
+    ``refs`` has doubled since it last did, so their number stays bounded by the live ones.
     """
 
-    __slots__ = ("_refs",)
+    __slots__ = ("refs", "sweep_at")
 
     def __init__(self) -> None:
-        self._refs: dict[int, weakref.ref[Session]] = {}
+        self.refs: dict[int, weakref.ref[Session]] = {}
+        self.sweep_at = _SWEEP_MIN
 
-    def __setitem__(self, key: int, session: Session) -> None:
-        # The callback gets the dead reference as pop()'s default: no KeyError, no frame.
-        self._refs[key] = weakref.ref(session, partial(self._refs.pop, key))
+    def sweep(self) -> None:
+        """Forget the references of collected sessions (``Session.__init__`` calls it when
+        ``refs`` reaches ``sweep_at``)."""
+        refs = self.refs
+        # A copy, made in one step, to iterate: other threads may add sessions meanwhile.
+        for key, ref in refs.copy().items():
+            if ref() is None:
+                refs.pop(key, None)
+        self.sweep_at = max(_SWEEP_MIN, 2 * len(refs))
 
     def get(self, key: int | None) -> Session | None:
-        ref = self._refs.get(key)  # type: ignore[arg-type]
+        ref = self.refs.get(key)  # type: ignore[arg-type]
         return None if ref is None else ref()
 
     def values(self) -> list[Session]:
-        return [s for ref in list(self._refs.values()) if (s := ref()) is not None]
+        return [s for ref in list(self.refs.values()) if (s := ref()) is not None]
 
+
+_SWEEP_MIN = 64
+"""The fewest references the session registry holds before it looks for dead ones."""
 
 _sessions = _SessionRegistry()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter, itemgetter
 from types import TracebackType
@@ -68,10 +69,13 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 _counter = itertools.count(1)
+_weakref = weakref.ref
 _state_of = itemgetter(0)
 _key_of = attrgetter("key")
 
 _NO_ARGUMENTS: Mapping[str, Any] = {}
+_NO_SAVEPOINTS: dict[Any, Any] = {}
+"""What an outermost SessionTransaction has for ``_savepoints``; only savepoints write theirs."""
 
 ACTIVE = "active"
 DEACTIVE = "deactive"
@@ -113,6 +117,9 @@ class UnboundExecutionError(sa_exc.InvalidRequestError):
 class SessionTransaction:
     """A session's transaction (``session.begin()``) or savepoint (``session.begin_nested()``)."""
 
+    _savepoints: dict[Any, Transaction] = _NO_SAVEPOINTS
+    """A savepoint's SAVEPOINT per bind (its own dict); the outermost transaction has none."""
+
     def __init__(
         self,
         session: Session,
@@ -127,11 +134,11 @@ class SessionTransaction:
         self._state = ACTIVE
         self._failure: BaseException | None = None
         self._connections: dict[Any, tuple[Connection, Transaction | None, bool]] = {}
-        self._savepoints: dict[Any, Transaction] = {}
         self._new: dict[InstanceState, Any] = {}
         self._deleted: dict[InstanceState, Any] = {}
         self._added: dict[InstanceState, Any] = {}
         if nested:
+            self._savepoints = {}
             root = self._root
             for bind, (conn, _, _) in list(root._connections.items()):
                 self._savepoints[bind] = conn.begin_nested()
@@ -224,9 +231,11 @@ class SessionTransaction:
         self._detach()
         if session.dispatch.after_commit:
             session._fire("after_commit", session)
-        if session.expire_on_commit:
+        identity_map = session.identity_map
+        if session.expire_on_commit and (identity_map._dict or identity_map._modified):
             session._expire_everything()
-        self._announce_end()
+        if session.dispatch.after_transaction_end:
+            self._announce_end()
 
     def rollback(self, _capture: BaseException | None = None) -> None:
         """Roll back (to the savepoint), restoring the session's objects to match."""
@@ -392,8 +401,11 @@ class Session(EventTarget):
                 self._binds[_bind_key(key)] = value
         self.info: dict[Any, Any] = dict(info) if info else {}
         self._query_cls = query_cls
-        self.hash_key = next(_counter)
-        _sessions[self.hash_key] = self
+        self.hash_key = key = next(_counter)
+        refs = _sessions.refs
+        refs[key] = _weakref(self)
+        if len(refs) >= _sessions.sweep_at:
+            _sessions.sweep()
         self.identity_map = IdentityMap()
         self._new: dict[InstanceState, Any] = {}
         self._deleted: dict[InstanceState, Any] = {}
@@ -535,7 +547,9 @@ class Session(EventTarget):
         """Flush, then commit the transaction (the outermost one); expires objects by default."""
         tx = self._transaction
         if tx is None:
-            tx = self._autobegin_t()
+            if not self.autobegin:
+                self._autobegin_t()  # raises
+            tx = self._transaction = SessionTransaction(self)
         (tx if tx.parent is None else tx._root).commit()
 
     def rollback(self) -> None:
@@ -789,7 +803,9 @@ class Session(EventTarget):
             raise sa_exc.InvalidRequestError("Session is already flushing")
         if not (self._new or self._deleted or self.identity_map._modified):
             return
-        self._check_active()
+        tx = self._transaction
+        if tx is not None and tx._state != ACTIVE:
+            raise self._pending_rollback_error(tx)
         self._flushing = True
         try:
             if not self._flush_new_object():

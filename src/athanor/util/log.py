@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 Echo = bool | str | None
@@ -38,28 +40,35 @@ def _ensure_output(logger: logging.Logger) -> None:
     logger.addHandler(_default_handler)
 
 
+def _echo_enabled_for(threshold: int, manager: logging.Manager, level: int) -> bool:
+    """Whether ``level`` reaches an echo ``threshold`` (and ``logging.disable()`` allows it)."""
+    return level >= threshold and manager.disable < level
+
+
 class EchoLogger:
     """A named logger whose threshold is the owner's ``echo`` flag when that is set (as with
     SQLAlchemy), and the logging configuration otherwise; the logger's level is never changed."""
 
-    __slots__ = ("_level", "echo", "logger")
+    __slots__ = ("_level", "echo", "isEnabledFor", "logger")
+
+    isEnabledFor: Callable[[int], bool]  # noqa: N815 - the logging.Logger name
+    """Whether a message of the level would be logged: the logger's own method without echo
+    (it checks ``logging.disable()`` itself, from its per-level cache), else the echo level's
+    test; chosen once, as ``echo`` is fixed for the life of this object."""
 
     def __init__(self, name: str, echo: Echo) -> None:
         self.logger = logging.getLogger(name)
         self.echo = echo
         self._level = echo_level(echo)
-        if self._level is not None:
+        if self._level is None:
+            self.isEnabledFor = self.logger.isEnabledFor
+        else:
+            self.isEnabledFor = partial(_echo_enabled_for, self._level, self.logger.manager)
             _ensure_output(self.logger)
 
     @property
     def name(self) -> str:
         return self.logger.name
-
-    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - the logging.Logger name
-        if self._level is None:
-            # The logger checks logging.disable() itself, from its per-level cache.
-            return self.logger.isEnabledFor(level)
-        return level >= self._level and self.logger.manager.disable < level
 
     def _emit(self, level: int, msg: str, args: tuple[Any, ...], exc_info: bool) -> None:
         if self.isEnabledFor(level):
