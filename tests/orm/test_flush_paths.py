@@ -557,3 +557,46 @@ def test_commit_ends_the_transaction_and_expires_every_object(engine: Any) -> No
         assert "name" not in obj.__dict__
         assert obj.name == "kept"
         assert session.in_transaction()
+
+
+def test_one_row_inserts_find_their_compiled_form_by_the_statement(engine: Any) -> None:
+    cache = engine._compiled_cache
+    with Session(engine) as session:
+        session.add(Plain(name="first"))
+        session.commit()
+    (held,) = [
+        entry
+        for entry in cache.by_statement.values()
+        if getattr(entry[0], "table", None) is Plain.__table__
+    ]
+    with Session(engine) as session:
+        session.add(Plain(name="second"))
+        session.commit()
+        names = session.scalars(select(Plain.name).order_by(Plain.id)).all()
+    assert names == ["first", "second"]
+    assert cache.by_statement[id(held[0])] is held  # found again, not compiled again
+
+
+def test_the_statements_found_by_identity_are_bounded(engine: Any) -> None:
+    from athanor import insert
+    from athanor.engine.engine import _BY_STATEMENT_KEPT
+
+    cache = engine._compiled_cache
+    for _ in range(_BY_STATEMENT_KEPT + 5):
+        cache.remember(insert(Plain.__table__), None, [])
+    assert 0 < len(cache.by_statement) <= _BY_STATEMENT_KEPT
+
+
+def test_one_row_inserts_without_a_compiled_cache(backend: Any) -> None:
+    eng = create_engine(backend.url, query_cache_size=0)
+    Base.metadata.create_all(eng)
+    try:
+        for name in ("a", "b"):
+            with Session(eng) as session:
+                session.add(Plain(name=name))
+                session.commit()
+        with Session(eng) as session:
+            assert session.scalars(select(Plain.name).order_by(Plain.id)).all() == ["a", "b"]
+    finally:
+        Base.metadata.drop_all(eng)
+        eng.dispose()

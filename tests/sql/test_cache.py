@@ -139,3 +139,35 @@ def test_key_is_much_cheaper_than_compiling() -> None:
         lambda stmt: dialect.statement_compiler(dialect, stmt), select(t).where(t.c.id == 5)
     )
     assert key_calls * 3 < compile_calls
+
+
+def test_insert_parameters_pick_their_variant_by_names_in_any_order() -> None:
+    dialect = sqlite.dialect()
+    compiled, extracted = compile_cached(insert(t), dialect, {})
+    both = compiled.prepare(extracted, {"name": "a", "description": "b"})
+    swapped = compiled.prepare(extracted, {"description": "b", "name": "a"})
+    one = compiled.prepare(extracted, {"name": "a"})
+    extra = compiled.prepare(extracted, {"name": "a", "unknown": 1})
+    again = compiled.prepare(extracted, {"description": "b", "name": "a"})
+    assert (
+        both[0]
+        == swapped[0]
+        == again[0]
+        == "INSERT INTO customer (name, description) VALUES (?, ?)"
+    )
+    assert list(both[1]) == list(swapped[1]) == list(again[1]) == ["a", "b"]
+    assert one[0] == extra[0] == "INSERT INTO customer (name) VALUES (?)"
+    assert list(one[1]) == list(extra[1]) == ["a"]
+
+
+def test_a_statement_remembers_a_bounded_number_of_parameter_name_orders() -> None:
+    from athanor.sql.compiler import _VARIANT_NAMES_KEPT
+
+    dialect = sqlite.dialect()
+    compiled, extracted = compile_cached(insert(t), dialect, {})
+    for i in range(_VARIANT_NAMES_KEPT + 10):
+        sql, values = compiled.prepare(extracted, {"name": "a", f"extra_{i}": i})
+        assert sql == "INSERT INTO customer (name) VALUES (?)"
+        assert list(values) == ["a"]
+    assert len(compiled._variant_of_names) == _VARIANT_NAMES_KEPT
+    assert len(compiled._variants) == 1

@@ -488,7 +488,14 @@ class Connection:
         ):
             return self._insert_row_executed(statement, parameters)
         dialect = self.dialect
-        compiled, extracted = compile_cached(statement, dialect, self.engine._compiled_cache)
+        cache = self.engine._compiled_cache
+        found = None if cache is None else cache.by_statement.get(id(statement))
+        if found is not None and found[0] is statement:
+            _, compiled, extracted = found
+        else:
+            compiled, extracted = compile_cached(statement, dialect, cache)
+            if cache is not None:
+                cache.remember(statement, compiled, extracted)
         if compiled.returns_hidden:  # the engine reads RETURNING itself: the general path
             return self._insert_row_executed(statement, parameters)
         try:

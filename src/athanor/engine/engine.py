@@ -58,6 +58,10 @@ _ENGINE_EVENTS: dict[str, tuple[str, ...]] = {
 _MAX_LOGGED_PARAMS = 10
 
 
+_BY_STATEMENT_KEPT = 64
+"""How many statements a CompiledCache finds by identity (see ``CompiledCache.by_statement``)."""
+
+
 class CompiledCache(dict[Any, Any]):
     """The engine's compiled-statement cache: a dict bounded to ``capacity`` entries.
 
@@ -68,6 +72,17 @@ class CompiledCache(dict[Any, Any]):
     def __init__(self, capacity: int) -> None:
         super().__init__()
         self.capacity = capacity
+        self.by_statement: dict[int, tuple[Any, Any, Any]] = {}
+        """``id(statement)`` -> ``(statement, compiled, extracted)`` for statements run again
+        as the same object (the ORM's one-row INSERTs): found by identity, without hashing
+        their structural key.  Holding the statement keeps its id from being reused."""
+
+    def remember(self, statement: Any, compiled: Any, extracted: Any) -> None:
+        """Keep ``statement``'s compiled form in :attr:`by_statement` (emptied when full)."""
+        by_statement = self.by_statement
+        if len(by_statement) >= _BY_STATEMENT_KEPT:
+            by_statement.clear()
+        by_statement[id(statement)] = (statement, compiled, extracted)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if len(self) >= self.capacity:

@@ -461,6 +461,11 @@ def _run_default(default: Any, params: Mapping[str, Any] | None) -> Any:
     return default.arg
 
 
+_VARIANT_NAMES_KEPT = 32
+"""How many orders of parameter names a statement remembers its variant for (:meth:`_variant`);
+others work it out each time."""
+
+
 class _VariantParams(list[Any]):
     """Positional parameters from a per-parameter-keys variant; knows which variant made them."""
 
@@ -516,6 +521,7 @@ class SQLCompiler(Compiled):
         """An INSERT whose whole primary key is the cursor's lastrowid."""
         self._settable: frozenset[str] = frozenset()
         self._variants: dict[Any, SQLCompiler] = {}
+        self._variant_of_names: dict[tuple[Any, ...], SQLCompiler] = {}
         self._batch_sql: dict[int, str] = {}
         if (
             statement is not None
@@ -1758,6 +1764,21 @@ class SQLCompiler(Compiled):
     def _variant(self, params: Mapping[str, Any] | None, many: bool) -> SQLCompiler:
         if not (self.isinsert or self.isupdate):
             return self
+        if params:
+            # The same parameter names (in the same order) as an earlier call: its variant,
+            # without working out which of them the statement can set.
+            names = (*params, many)
+            found = self._variant_of_names.get(names)
+            if found is not None:
+                return found
+            found = self._variant_of_keys(params, many)
+            if len(self._variant_of_names) < _VARIANT_NAMES_KEPT:
+                self._variant_of_names[names] = found
+            return found
+        return self._variant_of_keys(params, many)
+
+    def _variant_of_keys(self, params: Mapping[str, Any] | None, many: bool) -> SQLCompiler:
+        """:meth:`_variant` by the parameter keys the statement can set."""
         keys = frozenset(self._settable.intersection(params)) if params else frozenset()
         if not keys and not many:
             return self
@@ -1782,7 +1803,9 @@ class SQLCompiler(Compiled):
     ) -> tuple[str, Any]:
         if params:
             if self._settable:
-                target = self._variant(params, False)
+                target = self._variant_of_names.get((*params, False))
+                if target is None:
+                    target = self._variant(params, False)
                 if target is not self:
                     sql, values = target._prepare_values(extracted, params)
                     if self._positional:
