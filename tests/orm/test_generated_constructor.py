@@ -145,6 +145,42 @@ def test_relationship_synonym_hybrid_and_column_property_keywords(engine: Any) -
         assert session.scalars(select(Aliased.shout)).one() == "t!"
 
 
+class Recorded(Base):
+    """Two hybrids with setters that note the order they are set in."""
+
+    __tablename__ = "gen_ctor_recorded"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(30))
+    setters: list[str] = []
+
+    @hybrid_property
+    def first(self) -> str | None:
+        return self.name
+
+    @first.inplace.setter
+    def _first_setter(self, value: str) -> None:
+        self.setters.append("first")
+
+    @hybrid_property
+    def second(self) -> str | None:
+        return self.name
+
+    @second.inplace.setter
+    def _second_setter(self, value: str) -> None:
+        self.setters.append("second")
+
+
+def test_other_keywords_are_set_in_the_order_given_after_the_columns() -> None:
+    Recorded(name="warm")
+    obj = Recorded(second="2", name="n", first="1")
+    assert Recorded.setters == ["second", "first"]
+    # The state made for the other keywords counts the column values as set.
+    assert _history(obj, "name") == (["n"], [], [])
+    with pytest.raises(TypeError, match="'colour' is an invalid keyword argument for Recorded"):
+        Recorded(name="a", colour="red")
+
+
 def test_listeners_added_after_first_use_are_seen(engine: Any) -> None:
     Plain(name="warm")
     seen: list[Any] = []

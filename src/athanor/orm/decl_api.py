@@ -30,6 +30,7 @@ from athanor.orm.base import (
     DynamicMapped,
     Mapped,
     WriteOnlyMapped,
+    _new_state,
 )
 from athanor.orm.decl_intercept import DeclarativeAttributeIntercept
 from athanor.orm.interfaces import MapperProperty
@@ -391,7 +392,9 @@ def _default_constructor(self: Any, **kwargs: Any) -> None:
         setattr(self, key, value)
 
 
-_FAST_INIT_NAMES = frozenset(("self", "kw", "d", "p", "_ABSENT", "_cls", "_reg", "_type", "_slow"))
+_FAST_INIT_NAMES = frozenset(
+    ("self", "kw", "d", "p", "_ABSENT", "_cls", "_reg", "_type", "_slow", "_other")
+)
 """The names the generated constructor's code uses: attributes of these names are passed to
 it through ``**kw``, like attributes that are not identifiers."""
 
@@ -402,10 +405,11 @@ def _install_fast_init(mapper: Mapper, plain: frozenset[str]) -> None:
     listens to ``init``) and the class would otherwise run :func:`_default_constructor`.
 
     Keyword arguments bound to parameters of their own cost a call less than a ``**kwargs``
-    dict; any other case (other keywords, a subclass, an object with values already, mappers
-    to configure) goes to :func:`_default_constructor`.  The mapper takes the constructor back
-    when listeners or its attributes change (``Mapper._drop_fast_init``), and when a subclass
-    is mapped (which would inherit it).
+    dict; other keywords (relationships, synonyms, hybrids) are set after them by
+    :func:`_set_other_keywords`; any other case (a subclass, an object with values already,
+    mappers to configure) goes to :func:`_default_constructor`.  The mapper takes the
+    constructor back when listeners or its attributes change (``Mapper._drop_fast_init``),
+    and when a subclass is mapped (which would inherit it).
     """
     cls = mapper.class_
     registry = mapper.registry
@@ -426,19 +430,21 @@ def _install_fast_init(mapper: Mapper, plain: frozenset[str]) -> None:
     parameters = "".join(f"{key}=_ABSENT, " for key in names)
     given = [f"    if {key} is not _ABSENT:" for key in names]
     lines = [f"def __init__(self, /, *, {parameters}**kw):", "    d = self.__dict__"]
-    lines.append("    if kw or d or _reg._new_mappers or _type(self) is not _cls:")
+    lines.append("    if d or _reg._new_mappers or _type(self) is not _cls:")
     lines.append("        p = {}")
     for test, key in zip(given, names, strict=True):
         lines += ["    " + test, f"            p[{key!r}] = {key}"]
     lines += ["        p.update(kw)", "        return _slow(self, **p)"]
     for test, key in zip(given, names, strict=True):
         lines += [test, f"        d[{key!r}] = {key}"]
+    lines += ["    if kw:", "        _other(self, kw)"]
     namespace: dict[str, Any] = {
         "_ABSENT": object(),
         "_cls": cls,
         "_reg": registry,
         "_type": type,
         "_slow": _default_constructor,
+        "_other": _set_other_keywords,
     }
     exec("\n".join(lines), namespace)
     init = namespace["__init__"]
@@ -590,6 +596,19 @@ def _load_through_union(cls: type) -> None:
     name = getattr(cls, "_concrete_discriminator_name", "type")
     pjoin = _concrete_union(_concrete_members(mapper), name)
     mapper._set_polymorphic_selectable(pjoin, pjoin.c[name])
+
+
+def _set_other_keywords(obj: Any, kwargs: dict[str, Any]) -> None:
+    """Set the keywords of a generated constructor that are not column attributes, one by one
+    in the order given, as :func:`_default_constructor` does.  The object's state is made
+    first (the column values stored before count as set since the object was made), as
+    setting a relationship, synonym or hybrid usually needs it."""
+    cls = type(obj)
+    _new_state(obj)
+    for key, value in kwargs.items():
+        if not hasattr(cls, key):
+            raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
+        setattr(obj, key, value)
 
 
 def _all_subclasses(cls: type) -> list[type]:
