@@ -3,10 +3,13 @@ workflow tests, with the rows every such test starts from."""
 
 from __future__ import annotations
 
-from athanor import ForeignKey, String, Text, func, select
+from collections.abc import Iterator
+
+from athanor import Engine, ForeignKey, String, Text, create_engine, func, select
 from athanor.orm import (
     DeclarativeBase,
     Mapped,
+    Session,
     column_property,
     deferred,
     mapped_column,
@@ -81,3 +84,14 @@ def kitchen() -> list[Chef]:
         Chef(name="Bo", city="Oslo", recipes=[stew]),
         Chef(name="Cy"),
     ]
+
+
+def kitchen_engine(url: str) -> Iterator[Engine]:
+    """An engine on ``url`` whose database holds :func:`kitchen`'s rows; disposed after."""
+    engine = create_engine(url)
+    KitchenBase.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add_all(kitchen())
+        session.commit()
+    yield engine
+    engine.dispose()

@@ -9,22 +9,16 @@ from typing import Any
 
 import pytest
 
-from athanor import create_engine, delete, exc, insert, select, update
+from athanor import delete, exc, insert, select, update
 from athanor.dialects import mysql, postgresql, sqlite
 from athanor.orm import Session
-from orm.kitchen_models import Chef, KitchenBase, Recipe, Review, kitchen
+from orm.kitchen_models import Chef, Recipe, Review, kitchen_engine
 from orm.library_models import table_rows
 
 
 @pytest.fixture
 def engine(backend: Any) -> Iterator[Any]:
-    eng = create_engine(backend.url)
-    KitchenBase.metadata.create_all(eng)
-    with Session(eng) as s:
-        s.add_all(kitchen())
-        s.commit()
-    yield eng
-    eng.dispose()
+    yield from kitchen_engine(backend.url)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 
 from athanor import (
     and_,
-    create_engine,
     exc,
     exists,
     func,
@@ -41,19 +40,13 @@ from athanor.orm import (
     with_expression,
     with_loader_criteria,
 )
-from orm.kitchen_models import Chef, KitchenBase, Recipe, Review, kitchen
+from orm.kitchen_models import Chef, Recipe, Review, kitchen_engine
 from orm.orm_models import StatementLog
 
 
 @pytest.fixture
 def engine(backend: Any) -> Iterator[Any]:
-    eng = create_engine(backend.url)
-    KitchenBase.metadata.create_all(eng)
-    with Session(eng) as s:
-        s.add_all(kitchen())
-        s.commit()
-    yield eng
-    eng.dispose()
+    yield from kitchen_engine(backend.url)
 
 
 @pytest.fixture
