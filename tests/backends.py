@@ -111,6 +111,25 @@ class Backend:
         finally:
             admin.close()
 
+    def server_sessions(self) -> int:
+        """Sessions the server has open on the test database, other than the one asking."""
+        raw = self.raw_connect()
+        try:
+            cur = raw.cursor()
+            if self.name == "postgresql":
+                cur.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            else:
+                cur.execute(
+                    "SELECT count(*) FROM information_schema.processlist "
+                    "WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+                )
+            return int(cur.fetchone()[0])
+        finally:
+            raw.close()
+
     @property
     def is_sqlite(self) -> bool:
         return self.name == "sqlite"

@@ -25,26 +25,6 @@ SESSION_ID = {"postgresql": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTI
 PAUSE = {"postgresql": "SELECT pg_sleep(0.02)", "mysql": "SELECT SLEEP(0.02)"}
 
 
-def _server_sessions(backend: Backend) -> int:
-    """Sessions the server has open on this test's database, other than the one asking."""
-    raw = backend.raw_connect()
-    try:
-        cur = raw.cursor()
-        if backend.name == "postgresql":
-            cur.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        else:
-            cur.execute(
-                "SELECT count(*) FROM information_schema.processlist "
-                "WHERE db = DATABASE() AND id <> CONNECTION_ID()"
-            )
-        return int(cur.fetchone()[0])
-    finally:
-        raw.close()
-
-
 def _kill(backend: Backend, session_ids: list[int]) -> None:
     """End sessions this test's engine opened, from a plain connection of the test's own."""
     raw = backend.raw_connect()
@@ -122,7 +102,7 @@ def test_a_burst_survives_connections_killed_by_the_server(
                 assert await conn.scalar(text("SELECT 42")) == 42
             idle = pool.checkedin()
             server_during = await asyncio.to_thread(
-                settled, lambda: abs(_server_sessions(backend) - idle)
+                settled, lambda: abs(backend.server_sessions() - idle)
             )
             return {
                 "outcomes": outcomes,
@@ -143,4 +123,4 @@ def test_a_burst_survives_connections_killed_by_the_server(
     assert seen["after_burst"]["overflow"] <= 0
     # the server holds exactly the connections the pool keeps: none leaked, none forgotten
     assert seen["server_minus_idle"] == 0
-    assert settled(lambda: _server_sessions(backend)) == 0
+    assert settled(backend.server_sessions) == 0

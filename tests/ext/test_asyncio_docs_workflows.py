@@ -352,26 +352,6 @@ def test_finding_the_async_session(backend: Backend) -> None:
     _run(backend, scenario)
 
 
-def _server_sessions(backend: Backend) -> int:
-    """Sessions the server has open on the test database, besides the one asking."""
-    raw = backend.raw_connect()
-    try:
-        cur = raw.cursor()
-        if backend.name == "postgresql":
-            cur.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid()"
-            )
-        else:
-            cur.execute(
-                "SELECT count(*) FROM information_schema.processlist "
-                "WHERE db = DATABASE() AND id <> CONNECTION_ID()"
-            )
-        return int(cur.fetchone()[0])
-    finally:
-        raw.close()
-
-
 def test_engine_across_event_loops(backend: Backend) -> None:
     """An engine used by several ``asyncio.run()`` calls: NullPool, a pool disposed at the end
     of each loop (as the asyncio documentation advises), or a pool left as it is, whose
@@ -396,8 +376,8 @@ def test_engine_across_event_loops(backend: Backend) -> None:
     assert kept.pool.checkedout() == 0 and kept.pool.checkedin() == 1
     if not backend.is_sqlite:
         gc.collect()  # what a closed loop could not close goes with its objects
-        assert settled(lambda: max(_server_sessions(backend) - 1, 0)) == 0
+        assert settled(lambda: max(backend.server_sessions() - 1, 0)) == 0
     asyncio.run(kept.dispose())
     if not backend.is_sqlite:
         gc.collect()
-        assert settled(lambda: _server_sessions(backend)) == 0
+        assert settled(backend.server_sessions) == 0
