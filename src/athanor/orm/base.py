@@ -93,7 +93,7 @@ class _SessionRegistry:
 
     What a ``WeakValueDictionary`` does, for less per new session: a session adds a plain
     weak reference to :attr:`refs` itself (no callback to make now and to run when it is
-    collected), and :meth:`add` forgets the references of collected sessions whenever
+    collected), and :meth:`sweep` forgets the references of collected sessions whenever
     ``refs`` has doubled since it last did, so their number stays bounded by the live ones.
     """
 
