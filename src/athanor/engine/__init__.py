@@ -2,16 +2,18 @@
 
 from athanor.engine.connection import Connection, ExceptionContext
 from athanor.engine.context import ExecutionContext
-from athanor.engine.create import create_engine, engine_from_config
+from athanor.engine.create import create_engine, create_pool_from_url, engine_from_config
 from athanor.engine.default import DefaultDialect
 from athanor.engine.engine import Engine, OptionEngine
 from athanor.engine.reflection import Inspector
 from athanor.engine.result import (
+    ChunkedIteratorResult,
     CursorResult,
     FrozenResult,
     MappingResult,
     Result,
     ScalarResult,
+    TupleResult,
 )
 from athanor.engine.row import Row, RowMapping
 from athanor.engine.transaction import NestedTransaction, RootTransaction, Transaction
@@ -19,6 +21,7 @@ from athanor.url import URL, make_url
 
 __all__ = [
     "URL",
+    "ChunkedIteratorResult",
     "Connection",
     "CursorResult",
     "DefaultDialect",
@@ -36,7 +39,9 @@ __all__ = [
     "RowMapping",
     "ScalarResult",
     "Transaction",
+    "TupleResult",
     "create_engine",
+    "create_pool_from_url",
     "engine_from_config",
     "make_url",
 ]

@@ -159,11 +159,92 @@ def config_options(
     return url, options
 
 
+# create_pool_from_url also takes the pool constructor's own names for these arguments.
+_POOL_CONSTRUCTOR_NAMES = {
+    "timeout": "pool_timeout",
+    "recycle": "pool_recycle",
+    "pre_ping": "pool_pre_ping",
+    "use_lifo": "pool_use_lifo",
+    "reset_on_return": "pool_reset_on_return",
+    "logging_name": "pool_logging_name",
+    "echo": "echo_pool",
+    "events": "pool_events",
+}
+_POOL_FROM_URL_ARGUMENTS = frozenset(
+    {
+        "poolclass",
+        "pool_size",
+        "max_overflow",
+        "pool_timeout",
+        "pool_recycle",
+        "pool_pre_ping",
+        "pool_use_lifo",
+        "pool_reset_on_return",
+        "pool_logging_name",
+        "echo_pool",
+        "pool_events",
+        "creator",
+        "connect_args",
+        "module",
+    }
+)
+
+
+def create_pool_from_url(url: str | URL, **kwargs: Any) -> Pool:
+    """A connection pool for ``url`` without an engine around it.
+
+    The pool class is the dialect's default unless ``poolclass=`` names one; the other
+    arguments are ``create_engine``'s pool arguments (``pool_size``, ``max_overflow``,
+    ``pool_recycle``, ``connect_args``, ...) or the pool constructor's names for them
+    (``timeout``, ``recycle``, ``pre_ping``, ``use_lifo``, ``reset_on_return``, ``echo``, ...).
+    """
+    return _build_pool(url, kwargs, is_async=False)
+
+
+def _build_pool(url: str | URL, kwargs: Mapping[str, Any], *, is_async: bool) -> Pool:
+    """Shared by ``create_pool_from_url`` and ``create_async_pool_from_url``."""
+    options: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        engine_name = _POOL_CONSTRUCTOR_NAMES.get(name, name)
+        if engine_name not in _POOL_FROM_URL_ARGUMENTS:
+            close = difflib.get_close_matches(name, sorted(_POOL_FROM_URL_ARGUMENTS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TypeError(
+                f"create_pool_from_url() got an unexpected keyword argument {name!r}{hint}"
+            )
+        options[engine_name] = value
+    parsed, dialect, cargs, cparams = _dialect_for(url, options, is_async=is_async)
+    return _make_pool(parsed, dialect, options, cargs, cparams)
+
+
 def _build_engine(url: str | URL, kwargs: dict[str, Any], *, is_async: bool) -> Engine:
     """Shared by ``create_engine`` and ``create_async_engine``: only the dialect lookup differs."""
     for name in kwargs:
         if name not in _ENGINE_ARGUMENTS:
             raise _unknown_argument(name)
+    parsed, dialect, cargs, cparams = _dialect_for(url, kwargs, is_async=is_async)
+    pool = kwargs.get("pool")
+    if pool is None:
+        pool = _make_pool(parsed, dialect, kwargs, cargs, cparams)
+    elif not isinstance(pool, Pool):
+        raise exc.ArgumentError(f"pool= must be a Pool instance, got {type(pool).__name__}")
+
+    return Engine(
+        pool,
+        dialect,
+        parsed,
+        logging_name=kwargs.get("logging_name"),
+        echo=kwargs.get("echo"),
+        hide_parameters=bool(kwargs.get("hide_parameters", False)),
+        query_cache_size=int(kwargs.get("query_cache_size", 500)),
+        execution_options=kwargs.get("execution_options"),
+    )
+
+
+def _dialect_for(
+    url: str | URL, kwargs: Mapping[str, Any], *, is_async: bool
+) -> tuple[URL, DefaultDialect, list[Any], dict[str, Any]]:
+    """The parsed URL, its dialect and the driver's connect arguments (URL + ``connect_args``)."""
     parsed = make_url(url)
     dialect_class = _dialect_class_for(parsed, is_async=is_async)
     dialect_kwargs: dict[str, Any] = {}
@@ -182,23 +263,7 @@ def _build_engine(url: str | URL, kwargs: dict[str, Any], *, is_async: bool) -> 
             f"{type(connect_args).__name__}"
         )
     cparams.update(connect_args)
-
-    pool = kwargs.get("pool")
-    if pool is None:
-        pool = _make_pool(parsed, dialect, kwargs, cargs, cparams)
-    elif not isinstance(pool, Pool):
-        raise exc.ArgumentError(f"pool= must be a Pool instance, got {type(pool).__name__}")
-
-    return Engine(
-        pool,
-        dialect,
-        parsed,
-        logging_name=kwargs.get("logging_name"),
-        echo=kwargs.get("echo"),
-        hide_parameters=bool(kwargs.get("hide_parameters", False)),
-        query_cache_size=int(kwargs.get("query_cache_size", 500)),
-        execution_options=kwargs.get("execution_options"),
-    )
+    return parsed, dialect, cargs, cparams
 
 
 def _dialect_class_for(url: URL, *, is_async: bool) -> type[DefaultDialect]:

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from itertools import chain, islice
 from operator import attrgetter, itemgetter, length_hint
-from typing import Any, Final, Generic, NoReturn, Self, TypeVar, overload
+from typing import Any, Final, Generic, NoReturn, Self, TypeAlias, TypeVar, overload
 
 from athanor import exc
 from athanor.engine.row import (
@@ -41,6 +41,7 @@ __all__ = [
     "Result",
     "ResultMetaData",
     "ScalarResult",
+    "TupleResult",
 ]
 
 RawRow = Sequence[Any]
@@ -864,6 +865,10 @@ class Result(_ResultBase[Row[TP]], Generic[TP]):
     def freeze(self) -> FrozenResult:
         """Fetch the remaining rows into a :class:`FrozenResult` that can replay them."""
         return FrozenResult(self)
+
+
+TupleResult: TypeAlias = Result
+"""The name type hints use for a result of plain tuples (``result.tuples()``): a Result."""
 
 
 def _as_metadata(metadata: ResultMetaData | Sequence[str]) -> ResultMetaData:

@@ -11,8 +11,14 @@ from athanor.ext.asyncio.engine import (
     AsyncTransaction,
     async_engine_from_config,
     create_async_engine,
+    create_async_pool_from_url,
 )
-from athanor.ext.asyncio.result import AsyncMappingResult, AsyncResult, AsyncScalarResult
+from athanor.ext.asyncio.result import (
+    AsyncMappingResult,
+    AsyncResult,
+    AsyncScalarResult,
+    AsyncTupleResult,
+)
 from athanor.ext.asyncio.scoping import async_scoped_session
 from athanor.ext.asyncio.session import (
     AsyncAttrs,
@@ -34,6 +40,7 @@ __all__ = [
     "AsyncSession",
     "AsyncSessionTransaction",
     "AsyncTransaction",
+    "AsyncTupleResult",
     "async_engine_from_config",
     "async_object_session",
     "async_scoped_session",
@@ -41,4 +48,5 @@ __all__ = [
     "async_sessionmaker",
     "close_all_sessions",
     "create_async_engine",
+    "create_async_pool_from_url",
 ]

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Generic, NoReturn, Self, TypeVar, overloa
 
 from athanor import exc
 from athanor.engine import Engine
-from athanor.engine.create import _build_engine, config_options
+from athanor.engine.create import _build_engine, _build_pool, config_options
 from athanor.ext.asyncio.result import AsyncResult, AsyncScalarResult
-from athanor.pool import QueuePool
+from athanor.pool import Pool, QueuePool
 from athanor.pool.async_adapted_queue_pool import AsyncAdaptedQueuePool
 from athanor.sql.elements import ClauseElement
 from athanor.sql.selectable import TypedReturnsRows
@@ -151,6 +151,18 @@ def create_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     default pool is :class:`~athanor.pool.AsyncAdaptedQueuePool`.  ``async_creator`` (a
     coroutine function returning a driver connection) replaces the driver's connect call.
     """
+    return AsyncEngine(_build_engine(url, _async_arguments(kwargs), is_async=True))
+
+
+def create_async_pool_from_url(url: str | URL, **kwargs: Any) -> Pool:
+    """A pool of async driver connections for ``url`` (for ``create_async_engine(pool=...)``);
+    the arguments are those of :func:`~athanor.create_pool_from_url`, plus ``async_creator``."""
+    return _build_pool(url, _async_arguments(kwargs), is_async=True)
+
+
+def _async_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Check the pool class can wait without blocking and turn ``async_creator`` into the
+    driver connect argument the async dialects read."""
     require_greenlet()
     kwargs = dict(kwargs)
     poolclass = kwargs.get("poolclass")
@@ -169,7 +181,7 @@ def create_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
             **(kwargs.get("connect_args") or {}),
             "async_creator_fn": async_creator,
         }
-    return AsyncEngine(_build_engine(url, kwargs, is_async=True))
+    return kwargs
 
 
 def async_engine_from_config(

@@ -8,7 +8,7 @@ so the sync result's logic (uniqueness, filtering, partitions) is used unchanged
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Generic, Self, TypeVar, overload
+from typing import Any, Generic, Self, TypeAlias, TypeVar, overload
 
 from athanor.engine.row import Row, RowMapping
 from athanor.util.concurrency import greenlet_spawn
@@ -177,6 +177,10 @@ class AsyncResult(_AsyncCommon[Row[TP]], Generic[TP]):
     async def freeze(self) -> Any:
         """A :class:`FrozenResult` holding every remaining row, replayable without I/O."""
         return await greenlet_spawn(self._real_result.freeze)
+
+
+AsyncTupleResult: TypeAlias = AsyncResult
+"""The name type hints use for an async result of plain tuples: an AsyncResult."""
 
 
 class AsyncScalarResult(_AsyncCommon[T]):
