@@ -218,3 +218,13 @@ def test_association_proxy(backend) -> None:
         "with salt": ["bread", "pancakes"],
         "uses milk": ["pancakes"],
     }
+
+
+def test_orm_composites(backend) -> None:
+    example = load("orm_composites")
+    point = example.Point
+    assert example.main(backend.url) == {
+        "first": (point(0, 0), point(1, 1)),
+        "starts at (3, 4)": [2],
+        "ends": [point(1, 1), point(9, 9)],
+    }

@@ -39,6 +39,7 @@ from athanor.orm.collections import (
     keyfunc_mapping,
     mapped_collection,
 )
+from athanor.orm.composite import Composite, CompositeProperty, composite
 from athanor.orm.decl_api import (
     AbstractConcreteBase,
     ConcreteBase,
@@ -53,7 +54,7 @@ from athanor.orm.decl_api import (
 )
 from athanor.orm.events import AttributeEvents, InstanceEvents, MapperEvents, SessionEvents
 from athanor.orm.execute_state import ORMExecuteState
-from athanor.orm.interfaces import MapperProperty
+from athanor.orm.interfaces import MapperProperty, PropComparator
 from athanor.orm.mapper import Mapper, clear_mappers, configure_mappers, validates
 from athanor.orm.n_plus_one import NPlusOneError, NPlusOneWarning
 from athanor.orm.polymorphic import polymorphic_union, selectin_polymorphic, with_polymorphic
@@ -113,6 +114,8 @@ __all__ = [
     "AttributeState",
     "Bundle",
     "ColumnProperty",
+    "Composite",
+    "CompositeProperty",
     "ConcreteBase",
     "DeclarativeBase",
     "DeclarativeBaseNoMeta",
@@ -136,6 +139,7 @@ __all__ = [
     "NPlusOneError",
     "NPlusOneWarning",
     "ORMExecuteState",
+    "PropComparator",
     "Query",
     "QueryableAttribute",
     "RelationshipProperty",
@@ -155,6 +159,7 @@ __all__ = [
     "column_keyed_dict",
     "column_mapped_collection",
     "column_property",
+    "composite",
     "configure_mappers",
     "contains_eager",
     "declarative_base",

@@ -59,6 +59,9 @@ def execute_orm_dml(
     assert isinstance(entity, EntityClause)
     mapper = entity.mapper
     many = isinstance(params, list | tuple)
+    if params and any(p.is_composite for p in mapper._props.values()):
+        expand = _expand_composites
+        params = [expand(mapper, r) for r in params] if many else expand(mapper, params)
     joined = len(mapper._persist_tables) > 1
     if joined and isinstance(statement, Insert) and _plain_insert(statement):
         bind = session.get_bind(mapper, clause=statement, **(bind_arguments or {}))
@@ -83,6 +86,21 @@ def execute_orm_dml(
         return _update_by_primary_key(session, conn, mapper, statement, params, options)
     assert isinstance(statement, Update | Delete)
     return _update_or_delete(session, conn, mapper, statement, params, options)
+
+
+def _expand_composites(mapper: Mapper, row: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A parameter dict with each composite attribute's value given as its column
+    attributes' values."""
+    if not any(getattr(mapper._props.get(k), "is_composite", False) for k in row):
+        return row
+    expanded: dict[str, Any] = {}
+    for key, value in row.items():
+        prop = mapper._props.get(key)
+        if getattr(prop, "is_composite", False):
+            expanded.update(prop._bulk_values(value))  # type: ignore[union-attr]
+        else:
+            expanded[key] = value
+    return expanded
 
 
 def _plain_insert(statement: Insert) -> bool:

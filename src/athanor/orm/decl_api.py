@@ -32,6 +32,7 @@ from athanor.orm.base import (
     WriteOnlyMapped,
     _new_state,
 )
+from athanor.orm.composite import CompositeProperty
 from athanor.orm.decl_intercept import DeclarativeAttributeIntercept
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, _all_registries
@@ -807,6 +808,25 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                             element.name = name
                         element.key = name
                         columns.append((0, len(columns), element))
+                properties[name] = value
+            elif isinstance(value, CompositeProperty):
+                annotated = ann.inner if ann is not None else None
+                for mc, hint in value._declare(cls, name, annotated):
+                    col = mc.column
+                    field = None if hint is None else _parse_annotation(hint, cls)
+                    if field is not None and not mc.explicit_type:
+                        found = _type_for(field, type_map, f"{cls.__name__}.{name}")
+                        col.type = col.type if found is None else found
+                    if col.type._isnull and not col.foreign_keys:
+                        raise orm_exc.MappedAnnotationError(
+                            f"Could not find a SQL type for column {col.name!r} of composite "
+                            f"{cls.__name__}.{name}; pass a type to its mapped_column() or "
+                            "annotate the composite class's field"
+                        )
+                    if mc.user_nullable is NO_VALUE and not col.primary_key and field:
+                        col.nullable = field.optional or single
+                    columns.append((mc.sort_order, len(columns), col))
+                    properties[col.name] = mc.to_property()
                 properties[name] = value
             elif isinstance(value, MapperProperty):
                 properties[name] = value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
-from athanor.sql.elements import ClauseElement, ColumnElement
+from athanor.sql.elements import ClauseElement, ColumnElement, ColumnOperators
 
 if TYPE_CHECKING:
     from athanor.orm.attributes import AttributeImpl, QueryableAttribute
@@ -21,6 +21,7 @@ class MapperProperty:
     is_column = False
     is_relationship = False
     is_synonym = False
+    is_composite = False
     doc: str | None = None
 
     def __init__(self, info: dict[Any, Any] | None = None) -> None:
@@ -72,3 +73,38 @@ class MapperProperty:
 
     def __str__(self) -> str:
         return self.__repr__()
+
+
+class PropComparator(ColumnOperators):
+    """How a mapped attribute builds SQL expressions at class level (``User.name == "x"``).
+
+    Subclasses given as ``comparator_factory=`` redefine operators; ``self.prop`` is the
+    mapped property and ``self.__clause_element__()`` its SQL expression.
+    """
+
+    __hash__ = object.__hash__
+
+    def __init__(
+        self, prop: MapperProperty, parentmapper: Any = None, adapt_to_entity: Any = None
+    ) -> None:
+        self.prop = prop
+        self._parententity = parentmapper
+        self._adapt_to_entity = adapt_to_entity
+
+    @property
+    def property(self) -> MapperProperty:
+        """The mapped property this comparator is for."""
+        return self.prop
+
+    def __clause_element__(self) -> ClauseElement:
+        return self.prop._clause_element(self.prop.class_attribute)
+
+    def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
+        element = self.__clause_element__()
+        assert isinstance(element, ColumnElement)
+        return element.operate(op, *other, **kwargs)
+
+    def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> ColumnElement:
+        element = self.__clause_element__()
+        assert isinstance(element, ColumnElement)
+        return element.reverse_operate(op, other, **kwargs)

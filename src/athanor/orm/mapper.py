@@ -805,6 +805,13 @@ class Mapper(EventTarget):
         )
 
     @property
+    def composites(self) -> _PropertyView:
+        """The composite attributes by name."""
+        return _PropertyView(
+            {k: p for k, p in self._props.items() if getattr(p, "is_composite", False)}
+        )
+
+    @property
     def all_orm_descriptors(self) -> _PropertyView:
         """The mapped attributes, then the extension descriptors (hybrids, association
         proxies) of the class and its bases, by name."""

@@ -181,6 +181,31 @@ def _value_element(table: TableClause, key: str, value: Any, unique: bool) -> Co
     return coerce_column(element)
 
 
+def _expand_attributes(
+    table: TableClause, entity: Any, values: Mapping[Any, Any]
+) -> dict[Any, Any]:
+    """``values`` with each key standing for several columns (an ORM composite attribute,
+    given as the attribute or its name) replaced by one key per column."""
+    namespace = getattr(entity, "entity_namespace", None)
+    expanded: dict[Any, Any] | None = None
+    for key, value in values.items():
+        attr = key
+        if isinstance(key, str):
+            attr = None if namespace is None or key in table.c else getattr(namespace, key, None)
+        split = getattr(type(attr), "_bulk_update_tuples", None)
+        if split is not None and expanded is None:
+            expanded = {}
+            for done, done_value in values.items():
+                if done is key:
+                    break
+                expanded[done] = done_value
+        if expanded is not None:
+            expanded.update(split(attr, value) if split is not None else ((key, value),))
+    if expanded is not None:
+        return expanded
+    return values if isinstance(values, dict) else dict(values)
+
+
 def _normalize_values(
     table: TableClause, values: Mapping[Any, Any], unique: bool
 ) -> dict[str, ColumnElement]:
@@ -220,7 +245,10 @@ class Insert(ValuesBase):
                 if self._values:
                     raise exc.InvalidRequestError("Can't add multi-row values to single-row values")
                 new._multi_values = self._multi_values + tuple(
-                    _normalize_values(self.table, row, unique=True) for row in arg
+                    _normalize_values(
+                        self.table, _expand_attributes(self.table, self._entity, row), unique=True
+                    )
+                    for row in arg
                 )
                 return new
             if isinstance(arg, list | tuple):
@@ -228,6 +256,7 @@ class Insert(ValuesBase):
             kwargs = dict(arg)
         if self._multi_values:
             raise exc.InvalidRequestError("Can't add single-row values to multi-row values")
+        kwargs = _expand_attributes(self.table, self._entity, kwargs)
         new._values = {
             **(self._values or {}),
             **_normalize_values(self.table, kwargs, unique=False),
@@ -302,6 +331,7 @@ class Update(_WhereMixin, ValuesBase):
             if len(args) > 1 or kwargs:
                 raise exc.ArgumentError("values() takes one dict or keywords")
             kwargs = dict(args[0])
+        kwargs = _expand_attributes(self.table, self._entity, kwargs)
         others = self._other_tables()
         if others:
             own: dict[Any, Any] = {}
