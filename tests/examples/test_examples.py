@@ -228,3 +228,11 @@ def test_orm_composites(backend) -> None:
         "starts at (3, 4)": [2],
         "ends": [point(1, 1), point(9, 9)],
     }
+
+
+def test_orm_mutable(backend) -> None:
+    assert load("orm_mutable").main(backend.url) == {
+        "settings": {"theme": "dark", "language": "en"},
+        "history": ["logged in"],
+        "notes": {"a": 1},
+    }

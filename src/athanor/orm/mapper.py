@@ -1102,6 +1102,8 @@ def _configure_registry(reg: Registry) -> None:
                 continue
             try:
                 mapper._post_configure()
+                for fn in mapper.dispatch.mapper_configured:
+                    fn(mapper, mapper.class_)
             except Exception as error:
                 mapper._configure_failed = error
                 raise
