@@ -20,6 +20,11 @@ from athanor.orm.attributes import (
     set_committed_value,
 )
 from athanor.orm.base import (
+    EXT_CONTINUE,
+    EXT_SKIP,
+    EXT_STOP,
+    NO_KEY,
+    NO_VALUE,
     DynamicMapped,
     Mapped,
     WriteOnlyMapped,
@@ -47,15 +52,18 @@ from athanor.orm.decl_api import (
     DeclarativeBaseNoMeta,
     DeclarativeMeta,
     MappedAsDataclass,
+    add_mapped_attribute,
+    as_declarative,
     declarative_base,
+    declarative_mixin,
     declared_attr,
     has_inherited_table,
     registry,
 )
 from athanor.orm.events import AttributeEvents, InstanceEvents, MapperEvents, SessionEvents
 from athanor.orm.execute_state import ORMExecuteState
-from athanor.orm.interfaces import MapperProperty, PropComparator
-from athanor.orm.mapper import Mapper, clear_mappers, configure_mappers, validates
+from athanor.orm.interfaces import MapperProperty, PropComparator, UserDefinedOption
+from athanor.orm.mapper import Mapper, clear_mappers, configure_mappers, reconstructor, validates
 from athanor.orm.n_plus_one import NPlusOneError, NPlusOneWarning
 from athanor.orm.polymorphic import polymorphic_union, selectin_polymorphic, with_polymorphic
 from athanor.orm.properties import (
@@ -67,9 +75,13 @@ from athanor.orm.properties import (
     mapped_column,
     query_expression,
     synonym,
+    synonym_for,
 )
 from athanor.orm.query import Query
 from athanor.orm.relationships import (
+    MANYTOMANY,
+    MANYTOONE,
+    ONETOMANY,
     RelationshipProperty,
     backref,
     dynamic_loader,
@@ -105,11 +117,33 @@ from athanor.orm.strategy_options import (
     with_expression,
     with_loader_criteria,
 )
-from athanor.orm.util import identity_key
+from athanor.orm.strategy_options import LoaderCriteria as LoaderCriteriaOption
+from athanor.orm.util import (
+    create_session,
+    identity_key,
+    join,
+    merge_frozen_result,
+    merge_result,
+    outerjoin,
+    was_deleted,
+)
+from athanor.orm.writeonly import AppenderQuery, WriteOnlyCollection
+
+Relationship = RelationshipProperty
+Synonym = SynonymProperty
 
 __all__ = [
+    "EXT_CONTINUE",
+    "EXT_SKIP",
+    "EXT_STOP",
+    "MANYTOMANY",
+    "MANYTOONE",
+    "NO_KEY",
+    "NO_VALUE",
+    "ONETOMANY",
     "AbstractConcreteBase",
     "AliasedClass",
+    "AppenderQuery",
     "AttributeEvents",
     "AttributeState",
     "Bundle",
@@ -130,6 +164,7 @@ __all__ = [
     "InstrumentedSet",
     "KeyFuncDict",
     "Load",
+    "LoaderCriteriaOption",
     "Mapped",
     "MappedAsDataclass",
     "MappedColumn",
@@ -142,13 +177,19 @@ __all__ = [
     "PropComparator",
     "Query",
     "QueryableAttribute",
+    "Relationship",
     "RelationshipProperty",
     "Session",
     "SessionEvents",
     "SessionTransaction",
+    "Synonym",
     "SynonymProperty",
+    "UserDefinedOption",
+    "WriteOnlyCollection",
     "WriteOnlyMapped",
+    "add_mapped_attribute",
     "aliased",
+    "as_declarative",
     "attribute_history",
     "attribute_keyed_dict",
     "attribute_mapped_collection",
@@ -162,7 +203,9 @@ __all__ = [
     "composite",
     "configure_mappers",
     "contains_eager",
+    "create_session",
     "declarative_base",
+    "declarative_mixin",
     "declared_attr",
     "defaultload",
     "defer",
@@ -179,6 +222,7 @@ __all__ = [
     "immediateload",
     "init_collection",
     "instance_state",
+    "join",
     "joinedload",
     "keyfunc_mapping",
     "lazyload",
@@ -187,12 +231,16 @@ __all__ = [
     "make_transient_to_detached",
     "mapped_collection",
     "mapped_column",
+    "merge_frozen_result",
+    "merge_result",
     "noload",
     "object_mapper",
     "object_session",
+    "outerjoin",
     "polymorphic_union",
     "query_expression",
     "raiseload",
+    "reconstructor",
     "registry",
     "relationship",
     "scoped_session",
@@ -203,9 +251,11 @@ __all__ = [
     "set_committed_value",
     "subqueryload",
     "synonym",
+    "synonym_for",
     "undefer",
     "undefer_group",
     "validates",
+    "was_deleted",
     "with_expression",
     "with_loader_criteria",
     "with_parent",

@@ -50,6 +50,16 @@ NO_VALUE: Any = _Symbol("NO_VALUE")
 
 NEVER_SET = NO_VALUE
 
+NO_KEY: Any = _Symbol("NO_KEY")
+"""The identity key of an object that has none (not persistent)."""
+
+EXT_CONTINUE: Any = _Symbol("EXT_CONTINUE")
+"""What an extension hook returns to let the next one run."""
+EXT_STOP: Any = _Symbol("EXT_STOP")
+"""What an extension hook returns to stop the hooks after it."""
+EXT_SKIP: Any = _Symbol("EXT_SKIP")
+"""What an extension hook returns to skip the default behaviour."""
+
 
 class Mapped(Generic[_T]):
     """The annotation of a mapped attribute: ``name: Mapped[str] = mapped_column(...)``.

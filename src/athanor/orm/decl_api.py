@@ -31,9 +31,10 @@ from athanor.orm.base import (
     Mapped,
     WriteOnlyMapped,
     _new_state,
+    class_mapper,
 )
 from athanor.orm.composite import CompositeProperty
-from athanor.orm.decl_intercept import DeclarativeAttributeIntercept
+from athanor.orm.decl_intercept import DeclarativeAttributeIntercept, add_attribute
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, _all_registries
 from athanor.orm.properties import ColumnProperty, MappedColumn
@@ -954,6 +955,25 @@ def declarative_base(
         constructor=constructor,
     )
     return reg.generate_base(mapper=mapper, cls=cls, name=name, metaclass=metaclass)
+
+
+def as_declarative(**kw: Any) -> Callable[[type], Any]:
+    """Decorate a class to make it a declarative base (with ``declarative_base()``'s
+    keywords ``metadata``, ``class_registry``, ``type_annotation_map``, ``constructor``)."""
+    names = ("metadata", "class_registry", "type_annotation_map", "constructor")
+    reg_kw = {k: kw.pop(k) for k in names if k in kw}
+    return registry(**reg_kw).as_declarative_base(**kw)
+
+
+def declarative_mixin(cls: type[_T]) -> type[_T]:
+    """Mark a class as a declarative mixin (for type checkers; the class is unchanged)."""
+    return cls
+
+
+def add_mapped_attribute(target: type, key: str, attr: Any) -> None:
+    """Map ``attr`` (a column, ``mapped_column()``, ``relationship()`` ...) as attribute
+    ``key`` of the mapped class ``target`` after the class was made."""
+    add_attribute(class_mapper(target), key, attr)
 
 
 class _DeclarativeRoot:

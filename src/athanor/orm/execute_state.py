@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from athanor.orm.base import LOAD_KIND
+from athanor.orm.interfaces import UserDefinedOption
 from athanor.orm.mapper import EntityClause
 from athanor.sql.dml import Delete, DMLStatement, Insert, Update
 from athanor.sql.selectable import FromStatement, Select
@@ -56,6 +57,12 @@ class ORMExecuteState:
     def update_execution_options(self, **options: Any) -> None:
         """Add execution options for this execution."""
         self.local_execution_options.update(options)
+
+    @property
+    def user_defined_options(self) -> list[UserDefinedOption]:
+        """The statement's ``UserDefinedOption`` objects, for listeners to act on."""
+        options = getattr(self.statement, "_with_options", ())
+        return [o for o in options if isinstance(o, UserDefinedOption)]
 
     @property
     def is_select(self) -> bool:

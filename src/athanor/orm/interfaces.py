@@ -108,3 +108,19 @@ class PropComparator(ColumnOperators):
         element = self.__clause_element__()
         assert isinstance(element, ColumnElement)
         return element.reverse_operate(op, other, **kwargs)
+
+
+class UserDefinedOption:
+    """An option for ``select(...).options()`` that the ORM carries without acting on it:
+    its ``payload`` is for ``do_orm_execute`` listeners
+    (``ORMExecuteState.user_defined_options``)."""
+
+    propagate_to_loaders = False
+    """Whether the relationship and column loads of the query's objects carry it too."""
+
+    def __init__(self, payload: Any = None) -> None:
+        self.payload = payload
+
+    def _ck(self, ctx: Any) -> Any:
+        # Loading ignores the option: statements differing only in payloads share a plan.
+        return ("USER_OPTION", type(self))

@@ -578,12 +578,17 @@ class Mapper(EventTarget):
     # --- properties ------------------------------------------------------------------------
 
     def _collect_validators(self) -> None:
+        reconstructor = None
         for klass in reversed(self.class_.__mro__):
             for value in vars(klass).values():
                 names = getattr(value, "__sa_validators__", None)
                 if names:
                     for name in names:
                         self.validators[name] = value
+                if getattr(value, "__sa_reconstructor__", False):
+                    reconstructor = value
+        if reconstructor is not None:
+            add_listener(self, "load", _run_reconstructor(reconstructor))
 
     def _add_property(self, key: str, prop: MapperProperty, configure: bool = True) -> None:
         prop.set_parent(self, key)
@@ -1065,6 +1070,20 @@ def validates(
         return fn
 
     return wrap
+
+
+def reconstructor(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a method run on every instance loaded from the database (``__init__`` is not
+    called then), once its column values are in place."""
+    fn.__sa_reconstructor__ = True  # type: ignore[attr-defined]
+    return fn
+
+
+def _run_reconstructor(method: Callable[[Any], Any]) -> Callable[[Any, Any], None]:
+    def run(target: Any, context: Any) -> None:
+        method(target)
+
+    return run
 
 
 def _next_version(value: Any) -> int:

@@ -237,6 +237,16 @@ def synonym(
     return SynonymProperty(name, map_column, descriptor, comparator_factory, info, doc)
 
 
+def synonym_for(name: str, map_column: bool = False) -> Callable[[Any], Any]:
+    """Decorate a method (or property) as a synonym of attribute ``name`` read through it:
+    ``@synonym_for("_status") @property def status(self): ...`` (queries use ``name``)."""
+
+    def decorate(fn: Any) -> Any:
+        return SynonymProperty(name, map_column=map_column, descriptor=fn)
+
+    return decorate
+
+
 def _check_column(value: Any) -> None:
     if not isinstance(value, ColumnElement):
         raise sa_exc.ArgumentError(f"Expected a column or SQL expression, got {value!r}")

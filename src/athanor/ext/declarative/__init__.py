@@ -5,16 +5,20 @@ from athanor.orm.decl_api import (
     AbstractConcreteBase,
     ConcreteBase,
     DeclarativeMeta,
+    as_declarative,
     declarative_base,
     declared_attr,
     has_inherited_table,
 )
+from athanor.orm.properties import synonym_for
 
 __all__ = [
     "AbstractConcreteBase",
     "ConcreteBase",
     "DeclarativeMeta",
+    "as_declarative",
     "declarative_base",
     "declared_attr",
     "has_inherited_table",
+    "synonym_for",
 ]
