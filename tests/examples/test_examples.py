@@ -236,3 +236,7 @@ def test_orm_mutable(backend) -> None:
         "history": ["logged in"],
         "notes": {"a": 1},
     }
+
+
+def test_orm_ordering_list(backend) -> None:
+    assert load("orm_ordering_list").main(backend.url) == ["1. fix", "2. ship", "3. celebrate"]
