@@ -17,6 +17,7 @@ from athanor.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    aliased,
     composite,
     mapped_column,
     registry,
@@ -91,6 +92,15 @@ class Label(Base):
     qy = mapped_column(Integer)
     at: Mapped[LegacyPoint | None] = composite(LegacyPoint, "px", "py")
     anchor = composite(LegacyPoint, qx, qy)
+
+
+class Marker(Base):
+    """A deferred composite: its columns load together when it is first read."""
+
+    __tablename__ = "composite_markers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[Point] = composite(mapped_column("mx"), mapped_column("my"), deferred=True)
 
 
 @pytest.fixture
@@ -275,3 +285,28 @@ def test_async_session(backend: Any) -> None:
             await engine.dispose()
 
     assert asyncio.run(run()) == [Point(5, 6), Point(1, 2)]
+
+
+def test_aliased_class_compares_its_own_columns(session: Session) -> None:
+    session.add_all(
+        [Vertex(start=Point(0, 0), end=Point(1, 1)), Vertex(start=Point(1, 1), end=Point(2, 2))]
+    )
+    session.commit()
+    nxt = aliased(Vertex)
+    chained = (
+        select(Vertex.id, nxt.id)
+        .join(nxt, Vertex.x2 == nxt.x1)  # type: ignore[attr-defined]
+        .where(nxt.start == Point(1, 1), Vertex.start != nxt.start)
+    )
+    assert session.execute(chained).all() == [(1, 2)]
+
+
+def test_deferred_composite_loads_its_columns_at_once(session: Session, sql_log: Any) -> None:
+    session.add(Marker(at=Point(4, 5)))
+    session.commit()
+    session.expunge_all()
+    marker = session.scalars(select(Marker)).one()
+    assert "mx" not in marker.__dict__
+    sql_log.clear()
+    assert marker.at == Point(4, 5)
+    assert len(sql_log.statements) == 1

@@ -331,6 +331,9 @@ class AliasedClass:
         prop = mapper._props.get(key)
         if isinstance(prop, RelationshipProperty):
             return RelationshipPath(prop, self._entity)
+        if prop is not None and prop.is_composite:
+            keys = prop._attribute_keys()
+            return prop._aliased_comparator([getattr(self, k) for k in keys])
         col = self._entity.c.get(key)
         if col is None and isinstance(prop, ColumnProperty):
             col = self._entity.unloaded_attribute(prop)

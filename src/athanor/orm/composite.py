@@ -40,11 +40,13 @@ class CompositeProperty(MapperProperty):
         are the columns)."""
 
         prop: CompositeProperty
+        _aliased_columns: tuple[ColumnElement, ...] | None = None
 
         @property
         def clauses(self) -> tuple[ColumnElement, ...]:
             """The columns of the composite, in the composite class's order."""
-            return self.prop._columns()
+            aliased = self._aliased_columns
+            return self.prop._columns() if aliased is None else aliased
 
         def __clause_element__(self) -> ClauseList:
             return ClauseList(*self.clauses)
@@ -67,7 +69,14 @@ class CompositeProperty(MapperProperty):
 
         def _compare(self, op: Any, other: Any) -> ColumnElement:
             prop = self.prop
-            values = [None] * len(prop.attrs) if other is None else prop._values_of(other)
+            if isinstance(other, CompositeAttribute):
+                other = other.prop._comparator_for(other)
+            if isinstance(other, CompositeProperty.Comparator):
+                values: Sequence[Any] = other.clauses  # another composite's columns
+            elif other is None:
+                values = [None] * len(prop.attrs)
+            else:
+                values = prop._values_of(other)
             pairs = zip(self.clauses, values, strict=True)
             if op is operators.eq:
                 return and_(*[column == value for column, value in pairs])
@@ -136,8 +145,9 @@ class CompositeProperty(MapperProperty):
                 column.name = names[position]
             column.key = column.name
             if self.deferred:
+                # The columns load together, when the composite is first read.
                 attr.deferred = True
-                attr.deferred_group = self.group
+                attr.deferred_group = self.group or key
                 attr.deferred_raiseload = self.raiseload
             inline.append((attr, hints[position] if hints else None))
         return inline
@@ -242,6 +252,12 @@ class CompositeProperty(MapperProperty):
             comparator = self._comparator = self.comparator_factory(self, self.parent)
         return comparator
 
+    def _aliased_comparator(self, columns: Sequence[ColumnElement]) -> Any:
+        """The comparator of this composite over ``columns`` (those of an aliased class)."""
+        comparator = self.comparator_factory(self, self.parent)
+        comparator._aliased_columns = tuple(columns)
+        return comparator
+
     def _comparator_operate(
         self, attr: QueryableAttribute[Any], op: Any, *other: Any, **kw: Any
     ) -> ColumnElement:
@@ -332,7 +348,7 @@ class CompositeAttribute(QueryableAttribute[Any]):
     def _select_column_element(self) -> Callable[[], ClauseElement]:  # type: ignore[override]
         # select(Vertex.start) selects the columns as one composite value per row; elsewhere
         # (ORDER BY, GROUP BY) the attribute is its list of columns.
-        return lambda: CompositeBundle(self.prop)
+        return lambda: CompositeBundle(self.prop, self.prop._columns())
 
     def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
         return self.prop._comparator_operate(self, op, *other, **kwargs)
@@ -355,8 +371,8 @@ class CompositeBundle(Bundle):
     """What ``select(Vertex.start)`` selects: the composite's columns, returned as one
     composite object per row."""
 
-    def __init__(self, prop: CompositeProperty) -> None:
-        super().__init__(prop.key, *prop._columns())
+    def __init__(self, prop: CompositeProperty, columns: Sequence[ColumnElement]) -> None:
+        super().__init__(prop.key, *columns)
         self.prop = prop
 
     @property
