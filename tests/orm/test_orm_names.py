@@ -20,8 +20,11 @@ from athanor.orm import (
     NO_VALUE,
     ONETOMANY,
     AppenderQuery,
+    CascadeOptions,
+    KeyFuncDict,
     LoaderCriteriaOption,
     Mapped,
+    MappedCollection,
     Relationship,
     RelationshipProperty,
     Session,
@@ -34,11 +37,13 @@ from athanor.orm import (
     create_session,
     declarative_mixin,
     join,
+    mapped_as_dataclass,
     mapped_column,
     merge_frozen_result,
     merge_result,
     outerjoin,
     reconstructor,
+    registry,
     relationship,
     synonym_for,
     was_deleted,
@@ -191,3 +196,17 @@ def test_user_defined_option_reaches_listeners(session: Session) -> None:
 def test_add_mapped_attribute(session: Session) -> None:
     add_mapped_attribute(Book, "title_alias", Synonym("title"))
     assert session.scalars(select(Book.title_alias).order_by(Book.id)).first() == "a1"  # type: ignore[attr-defined]
+
+
+def test_mapped_as_dataclass_function() -> None:
+    reg = registry()
+
+    @mapped_as_dataclass(reg, kw_only=True)
+    class Tag:
+        __tablename__ = "names_tags"
+
+        id: Mapped[int] = mapped_column(primary_key=True, init=False)
+        label: Mapped[str] = mapped_column(String(20), default="none")
+
+    assert repr(Tag(label="x")).endswith("Tag(id=None, label='x')")
+    assert MappedCollection is KeyFuncDict and isinstance(CascadeOptions("all"), frozenset)

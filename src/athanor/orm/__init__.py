@@ -58,6 +58,7 @@ from athanor.orm.decl_api import (
     declarative_mixin,
     declared_attr,
     has_inherited_table,
+    mapped_as_dataclass,
     registry,
 )
 from athanor.orm.events import AttributeEvents, InstanceEvents, MapperEvents, SessionEvents
@@ -82,6 +83,7 @@ from athanor.orm.relationships import (
     MANYTOMANY,
     MANYTOONE,
     ONETOMANY,
+    CascadeOptions,
     RelationshipProperty,
     backref,
     dynamic_loader,
@@ -128,9 +130,11 @@ from athanor.orm.util import (
     was_deleted,
 )
 from athanor.orm.writeonly import AppenderQuery, WriteOnlyCollection
+from athanor.sql.selectable import FromStatement
 
 Relationship = RelationshipProperty
 Synonym = SynonymProperty
+MappedCollection = KeyFuncDict
 
 __all__ = [
     "EXT_CONTINUE",
@@ -147,6 +151,7 @@ __all__ = [
     "AttributeEvents",
     "AttributeState",
     "Bundle",
+    "CascadeOptions",
     "ColumnProperty",
     "Composite",
     "CompositeProperty",
@@ -155,6 +160,7 @@ __all__ = [
     "DeclarativeBaseNoMeta",
     "DeclarativeMeta",
     "DynamicMapped",
+    "FromStatement",
     "History",
     "IdentityMap",
     "InstanceEvents",
@@ -167,6 +173,7 @@ __all__ = [
     "LoaderCriteriaOption",
     "Mapped",
     "MappedAsDataclass",
+    "MappedCollection",
     "MappedColumn",
     "Mapper",
     "MapperEvents",
@@ -229,6 +236,7 @@ __all__ = [
     "load_only",
     "make_transient",
     "make_transient_to_detached",
+    "mapped_as_dataclass",
     "mapped_collection",
     "mapped_column",
     "merge_frozen_result",

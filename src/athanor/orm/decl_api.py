@@ -965,6 +965,12 @@ def as_declarative(**kw: Any) -> Callable[[type], Any]:
     return registry(**reg_kw).as_declarative_base(**kw)
 
 
+def mapped_as_dataclass(registry: registry, cls: type[_T] | None = None, /, **kw: Any) -> Any:
+    """Map ``cls`` with ``registry`` as a dataclass (``registry.mapped_as_dataclass``), as a
+    decorator with or without dataclass keywords."""
+    return registry.mapped_as_dataclass(cls, **kw)
+
+
 def declarative_mixin(cls: type[_T]) -> type[_T]:
     """Mark a class as a declarative mixin (for type checkers; the class is unchanged)."""
     return cls
