@@ -154,8 +154,11 @@ def test_write_only_backref_move_and_delete_cascade(engine) -> None:
         session.commit()
         entry = Entry(amount=1, account=first)  # the backref queues it on first.entries
         session.add(entry)
-        Entry(amount=2, account=first)  # cascaded in through the write-only collection
-        session.commit()
+        session.add(Entry(amount=2, account=first))
+        # the reverse side of the link does not cascade an object into the session
+        Entry(amount=3, account=first)
+        with pytest.warns(AthanorWarning, match="Entry is not in the session"):
+            session.commit()
         assert amounts(session, first) == [1, 2]
         entry.account = second
         session.commit()

@@ -225,8 +225,21 @@ def relationship_joins(
     extra = [replace_columns(coerce_where(c), far) for c in criteria]
     if prop.direction == MANYTOMANY:
         return [
-            (prop.secondary, and_(*[near(p) == s for p, s in prop.secondary_parent_pairs])),
-            (target_entity, and_(*[far(t) == s for t, s in prop.secondary_target_pairs], *extra)),
+            (
+                prop.secondary,
+                and_(
+                    *[near(p) == s for p, s in prop.secondary_parent_pairs],
+                    *[replace_columns(e, near) for e in prop.primary_extra],
+                ),
+            ),
+            (
+                target_entity,
+                and_(
+                    *[far(t) == s for t, s in prop.secondary_target_pairs],
+                    *[replace_columns(e, far) for e in prop.secondary_extra],
+                    *extra,
+                ),
+            ),
         ]
     return [(target_entity, and_(*[near(p) == far(t) for p, t in prop.pairs], *extra))]
 

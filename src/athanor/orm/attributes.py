@@ -356,6 +356,8 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
         old = dict_.get(self.key, NO_VALUE)
         if old is NO_VALUE and state.key is not None:
             old = self.prop._passive_current(state, instance)
+            if old is NO_VALUE:
+                old = self._load_replaced(state, instance)
         if self.dispatch.set:
             value = self._fire("set", state, value, old, initiator)
         committed = state.committed_state
@@ -373,6 +375,19 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
                 reverse.append_backref(value, instance, self)
         if value is not None and initiator is None:
             self._cascade_into_session(state, value)
+
+    def _load_replaced(self, state: InstanceState, instance: Any) -> Any:
+        """The unloaded value a new one replaces, loaded (without autoflush) when the flush
+        needs it: a one-to-one's old child loses its foreign key (or is deleted as an orphan),
+        and ``active_history=True`` asks for it; NO_VALUE when it is not loaded."""
+        prop = self.prop
+        if not prop.loads_replaced:
+            return NO_VALUE
+        session = _sessions.get(state.session_id) if state.session_id is not None else None
+        if session is None:
+            return NO_VALUE
+        with session.no_autoflush:
+            return prop._lazy_load(state, instance)
 
     def append_backref(self, target: Any, value: Any, initiator: AttributeImpl) -> None:
         if target.__dict__.get(self.key, NO_VALUE) is not value:

@@ -10,6 +10,7 @@ most :data:`IN_CHUNK` keys) or per query; ``immediate`` nodes lazy-load per pare
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from functools import partial
 from itertools import repeat
 from operator import is_
 from typing import TYPE_CHECKING, Any
@@ -289,15 +290,22 @@ def plan_joins(
         isouter = outer or not node.innerjoin
         if prop.direction == MANYTOMANY:
             sec = prop.secondary.alias()
+
             parent_on = and_(
-                *[local(p) == sec.corresponding_column(s) for p, s in prop.secondary_parent_pairs]
+                *[local(p) == sec.corresponding_column(s) for p, s in prop.secondary_parent_pairs],
+                *[replace_columns(e, sec.corresponding_column) for e in prop.primary_extra],
             )
             steps.append((sec, parent_on, isouter, (), (), None))
+
             onclause = and_(
                 *[
                     node.alias.corresponding_column(t) == sec.corresponding_column(s)
                     for t, s in prop.secondary_target_pairs
-                ]
+                ],
+                *[
+                    replace_columns(e, partial(_either, first=sec, second=node.alias))
+                    for e in prop.secondary_extra
+                ],
             )
         else:
             onclause = and_(
@@ -688,6 +696,8 @@ def _base_select(prop: RelationshipProperty, options: Sequence[Any]) -> Select:
     stmt = select(entity, *_remote_key(prop))
     if prop.direction == MANYTOMANY:
         stmt = stmt.join(prop.secondary, prop.secondaryjoin)
+        if prop.primary_extra:
+            stmt = stmt.where(*prop.primary_extra)
     if prop.order_by:
         stmt = stmt.order_by(*prop.order_by)  # type: ignore[misc]
     elif prop.mapper._order_by_default is not None:
@@ -838,3 +848,9 @@ def check_unique(requires: bool, unique_requested: bool) -> None:
             "child); call session.execute(stmt).unique() / session.scalars(stmt).unique(), or "
             "use selectinload() instead of joinedload()"
         )
+
+
+def _either(col: ColumnElement, first: Alias, second: Alias) -> ColumnElement | None:
+    """``col``'s counterpart in ``first``, else in ``second`` (None: in neither)."""
+    found: ColumnElement | None = first.corresponding_column(col)
+    return second.corresponding_column(col) if found is None else found

@@ -122,6 +122,7 @@ class RelationshipProperty(MapperProperty):
 
     is_relationship = True
     _dependency_processor = None
+    loads_replaced = False
 
     def __init__(
         self,
@@ -212,6 +213,11 @@ class RelationshipProperty(MapperProperty):
         self.pairs: list[tuple[ColumnElement, ColumnElement]] = []
         self.secondary_parent_pairs: list[tuple[ColumnElement, ColumnElement]] = []
         self.secondary_target_pairs: list[tuple[ColumnElement, ColumnElement]] = []
+        self.primary_extra: list[ColumnElement] = []
+        """A many-to-many's primaryjoin criteria beyond its column pairs (``secondary.c.kind ==
+        "close"``): every load, join and comparison along it applies them as well."""
+        self.secondary_extra: list[ColumnElement] = []
+        """The same for the secondaryjoin."""
         self.primaryjoin: ColumnElement | None = None
         self.secondaryjoin: ColumnElement | None = None
         self.order_by: list[ColumnElement] | bool = False
@@ -308,6 +314,10 @@ class RelationshipProperty(MapperProperty):
         else:
             impl = ScalarObjectAttributeImpl(self.key, self)
         self.impl = impl
+        self.loads_replaced = self.lazy not in ("noload", "raise", "raise_on_sql") and (
+            self.active_history or self.direction != MANYTOONE
+        )
+        """Whether assigning to the unloaded attribute loads the value it replaces first."""
         attr = getattr(self.parent.class_, self.key)
         attr.impl = impl
         impl.dispatch = attr.dispatch
@@ -437,6 +447,8 @@ class RelationshipProperty(MapperProperty):
                 if secondaryjoin is not None
                 else and_(*[t == s for t, s in self.secondary_target_pairs])
             )
+            self.primary_extra = _beyond_pairs(self.primaryjoin, self.secondary_parent_pairs)
+            self.secondary_extra = _beyond_pairs(self.secondaryjoin, self.secondary_target_pairs)
             return
         if primaryjoin is not None:
             self._setup_from_primaryjoin(primaryjoin)
@@ -688,6 +700,20 @@ def _binary_eqs(expr: ColumnElement) -> list[tuple[ColumnElement, ColumnElement]
     return found
 
 
+def _beyond_pairs(
+    expr: ColumnElement, pairs: list[tuple[ColumnElement, ColumnElement]]
+) -> list[ColumnElement]:
+    """The AND-ed criteria of ``expr`` other than the equalities of ``pairs``."""
+    while isinstance(expr, Grouping):
+        expr = expr.element  # type: ignore[assignment]
+    if isinstance(expr, BooleanClauseList) and expr.operator is operators.and_:
+        return [c for clause in expr.clauses for c in _beyond_pairs(clause, pairs)]
+    for left, right in _binary_eqs(expr):
+        if any({id(left), id(right)} == {id(a), id(b)} for a, b in pairs):
+            return []
+    return [expr]
+
+
 def _eq_pairs(
     expr: ColumnElement, table: Any, secondary: Any
 ) -> list[tuple[ColumnElement, ColumnElement]]:
@@ -841,6 +867,7 @@ class _RelationshipComparator:
                 s == object_value_bind(other, prop.mapper, t)
                 for t, s in prop.secondary_target_pairs
             ]
+            crit += prop.primary_extra + prop.secondary_extra
             return _exists_from([secondary], crit)
         return and_(*[p == object_value_bind(other, prop.mapper, t) for p, t in prop.pairs])
 
@@ -939,6 +966,8 @@ def _related_exists(
         secondary = prop.secondary
         crit = [p == s for p, s in prop.secondary_parent_pairs]
         crit += [adapt(t) == s for t, s in prop.secondary_target_pairs]
+        crit += prop.primary_extra
+        crit += [replace_columns(e, adapt) for e in prop.secondary_extra]
         return _exists_from([secondary, target], [*crit, *extra])
     return _exists_from([target], [*[p == adapt(t) for p, t in prop.pairs], *extra])
 
@@ -968,5 +997,7 @@ def with_parent(instance: Any, prop: Any, from_entity: Any = None) -> ColumnElem
             s == object_value_bind(instance, prop.parent, p) for p, s in prop.secondary_parent_pairs
         ]
         crit += [far(t) == s for t, s in prop.secondary_target_pairs]
+        crit += prop.primary_extra
+        crit += [replace_columns(e, far) for e in prop.secondary_extra]
         return _exists_from([secondary], crit)
     return and_(*[far(t) == object_value_bind(instance, prop.parent, p) for p, t in prop.pairs])

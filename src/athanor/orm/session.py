@@ -79,6 +79,9 @@ _NO_SAVEPOINTS: dict[Any, Any] = {}
 
 ACTIVE = "active"
 DEACTIVE = "deactive"
+_JOIN_MODES = ("conservative_savepoint", "create_savepoint", "control_fully", "rollback_only")
+"""The ``join_transaction_mode`` values: how a session uses a connection already in a
+transaction."""
 CLOSED = "closed"
 
 _SESSION_EVENTS: dict[str, tuple[str, ...]] = {
@@ -145,6 +148,10 @@ class SessionTransaction:
         if session.dispatch.after_transaction_create:
             session._fire("after_transaction_create", session, self)
 
+    _rollback_only: list[Transaction] | None = None
+    """Outer transactions of joined connections that a rollback rolls back and a commit
+    leaves alone (``join_transaction_mode="rollback_only"``)."""
+
     @property
     def _root(self) -> SessionTransaction:
         tx = self
@@ -170,7 +177,7 @@ class SessionTransaction:
         else:
             raise UnboundExecutionError(f"Cannot use {bind!r} as a Session bind")
         try:
-            trans = None if conn._transaction is not None else conn._begin_root()
+            trans = self._join(bind, conn) if conn._transaction is not None else conn._begin_root()
         except BaseException:
             if owned:  # not yet in _connections, so nothing else would return it
                 conn.close()
@@ -188,6 +195,25 @@ class SessionTransaction:
         if session.dispatch.after_begin:
             session._fire("after_begin", session, self, conn)
         return conn
+
+    def _join(self, bind: Any, conn: Connection) -> Transaction | None:
+        """The transaction this session ends on ``conn``, which is already in one begun
+        outside the session, as the session's ``join_transaction_mode`` says: a SAVEPOINT of
+        its own, the outer transaction itself, or none to commit (only to roll back)."""
+        mode = self.session.join_transaction_mode
+        if mode == "create_savepoint" or (
+            mode == "conservative_savepoint" and conn._nested_transaction is not None
+        ):
+            return conn.begin_nested()
+        if mode == "control_fully":
+            return conn._transaction
+        outer = conn._transaction
+        assert outer is not None  # only called for a connection in a transaction
+        root = self._root
+        if root._rollback_only is None:
+            root._rollback_only = []
+        root._rollback_only.append(outer)
+        return None
 
     def connection(self, bind: Any = None) -> Connection:
         return self._connection_for_bind(bind if bind is not None else self.session.get_bind())
@@ -237,8 +263,9 @@ class SessionTransaction:
         if session.dispatch.after_transaction_end:
             self._announce_end()
 
-    def rollback(self, _capture: BaseException | None = None) -> None:
-        """Roll back (to the savepoint), restoring the session's objects to match."""
+    def rollback(self, _capture: BaseException | None = None, _closing: bool = False) -> None:
+        """Roll back (to the savepoint), restoring the session's objects to match
+        (``_closing``: for ``Session.close()``, which leaves joined outer transactions be)."""
         session = self.session
         if self._state == CLOSED:
             return
@@ -257,11 +284,7 @@ class SessionTransaction:
         while session._transaction is not None and session._transaction is not self:
             session._transaction._restore()
             session._transaction._end()
-        for _, trans, _ in self._connections.values():
-            if trans is not None and (trans.is_active or trans._deactivated):
-                with contextlib.suppress(Exception):
-                    trans.rollback()
-        self._close_connections()
+        self._rollback_all(joined=not _closing)
         self._restore()
         for state, obj in list(session._new.items()):
             state.session_id = None
@@ -301,19 +324,26 @@ class SessionTransaction:
                     with contextlib.suppress(Exception):
                         sp.rollback()
         else:
-            for _, trans, _ in self._connections.values():
-                if trans is not None and (trans.is_active or trans._deactivated):
-                    with contextlib.suppress(Exception):
-                        trans.rollback()
-            self._close_connections()
+            self._rollback_all()
         self._state = DEACTIVE
         self._failure = error
+
+    def _rollback_all(self, joined: bool = True) -> None:
+        """Roll back every connection's transaction (and, with ``joined``, the joined outer
+        ones of ``rollback_only``), then let the connections go."""
+        outer = (self._rollback_only or ()) if joined else ()
+        for trans in [t for _, t, _ in self._connections.values() if t is not None] + [*outer]:
+            if trans.is_active or trans._deactivated:
+                with contextlib.suppress(Exception):
+                    trans.rollback()
+        self._close_connections()
 
     def _close_connections(self) -> None:
         for conn, _, owned in self._connections.values():
             if owned:
                 conn.close()
         self._connections.clear()
+        self._rollback_only = None
 
     def _end(self) -> None:
         self._detach()
@@ -390,6 +420,12 @@ class Session(EventTarget):
                 "autocommit=True is not supported (it was removed in SQLAlchemy 2.0); use "
                 "the default autobegin behaviour and call commit()"
             )
+        if join_transaction_mode not in _JOIN_MODES:
+            raise sa_exc.ArgumentError(
+                f"join_transaction_mode={join_transaction_mode!r} is not one of "
+                f"{', '.join(map(repr, _JOIN_MODES))}"
+            )
+        self.join_transaction_mode = join_transaction_mode
         self.bind = bind
         self.autoflush = autoflush
         self.expire_on_commit = expire_on_commit
@@ -577,7 +613,7 @@ class Session(EventTarget):
             return  # nothing to detach or release (a session closed after its commit)
         self.expunge_all()
         if tx is not None:
-            tx._root.rollback()
+            tx._root.rollback(_closing=True)
         self._transaction = None
 
     def reset(self) -> None:
@@ -1297,10 +1333,15 @@ class Session(EventTarget):
         self._deleted.clear()
 
     def merge(self, instance: Any, load: bool = True, options: Any = None) -> Any:
-        """Copy the state of ``instance`` onto the session's object with the same identity."""
-        return self._merge(instance, load, {})
+        """Copy the state of ``instance`` onto the session's object with the same identity.
 
-    def _merge(self, instance: Any, load: bool, seen: dict[int, Any]) -> Any:
+        ``load=False`` trusts that ``instance`` (and what it cascades to) matches its row:
+        nothing is loaded or compared, and the copy starts without changes; so ``instance``
+        must be detached or persistent elsewhere, with no unflushed changes.
+        """
+        return self._merge(instance, load, {}, options)
+
+    def _merge(self, instance: Any, load: bool, seen: dict[int, Any], options: Any = None) -> Any:
         if id(instance) in seen:
             return seen[id(instance)]
         state = instance_state(instance)
@@ -1310,7 +1351,20 @@ class Session(EventTarget):
             return instance
         d = instance.__dict__
         key = state.key
-        if key is None:
+        if not load:
+            if key is None:
+                raise sa_exc.InvalidRequestError(
+                    f"merge(load=False) of {state_str(state)}: the object was never flushed "
+                    "(transient), so there is no row it could stand for; flush it first, or "
+                    "merge it with load=True"
+                )
+            if state.modified:
+                raise sa_exc.InvalidRequestError(
+                    f"merge(load=False) of {state_str(state)}: the object has unflushed "
+                    "changes, which load=False would take for the row's values; flush them "
+                    "first, or merge it with load=True"
+                )
+        elif key is None:
             pk = tuple(d.get(k) for k in mapper._pk_keys)
             if all(v is not None for v in pk):
                 key = mapper._identity_key(pk)
@@ -1318,23 +1372,25 @@ class Session(EventTarget):
         if key is not None:
             merged = self.identity_map.get_object(key)
             if merged is None and load:
-                merged = self.get(mapper.class_, key[1])
+                merged = self.get(mapper.class_, key[1], options=options)
         if merged is None:
             merged = object.__new__(mapper.class_)
-            instance_state(merged)
+            instance_state(merged).key = None if load else key
             self.add(merged)
         seen[id(instance)] = merged
+        # load=False: the values are the row's, so they are stored as loaded (no history)
+        assign = setattr if load else set_committed_value
         for prop_key in mapper._column_keys:
             if prop_key in d:
-                setattr(merged, prop_key, d[prop_key])
+                assign(merged, prop_key, d[prop_key])
         for rel in mapper._relationships:
             if "merge" not in rel.cascade or rel.key not in d or rel.lazy in QUERY_COLLECTIONS:
                 continue
             value = d[rel.key]
             if rel.uselist:
-                setattr(merged, rel.key, [self._merge(v, load, seen) for v in value])
+                assign(merged, rel.key, [self._merge(v, load, seen) for v in value])
             else:
-                setattr(merged, rel.key, None if value is None else self._merge(value, load, seen))
+                assign(merged, rel.key, None if value is None else self._merge(value, load, seen))
         return merged
 
     def is_modified(self, instance: Any, include_collections: bool = True) -> bool:

@@ -78,6 +78,7 @@ def _lazy_statement(prop: RelationshipProperty) -> tuple[Select, list[str]]:
             name = f"lazy_{i}"
             names.append(name)
             crit.append(sec == BindParameter(name, None, sec.type))
+        crit += prop.primary_extra
         stmt = select(entity).join(prop.secondary, prop.secondaryjoin).where(and_(*crit))
         names_local = names
     else:

@@ -11,6 +11,7 @@ children just before the children are written.
 from __future__ import annotations
 
 import graphlib
+import warnings
 from collections.abc import Callable, Iterable
 from itertools import filterfalse
 from operator import attrgetter, itemgetter
@@ -106,11 +107,7 @@ class UOWTransaction:
             for item in items:
                 child = item.__dict__.get(STATE_KEY)
                 if child is None or child.session_id is None:
-                    self.session._save_or_update_cascade(item)
-                    child = item.__dict__[STATE_KEY]
-                    if child.key is None:
-                        self.saves[child] = item
-                        self._cascade_saves(child, item)
+                    _warn_not_in_session(item, rel)
 
     def _prepare_delete(self, state: InstanceState, obj: Any) -> None:
         d = obj.__dict__
@@ -144,6 +141,7 @@ class UOWTransaction:
         owners = [(s, o) for s, o in self.saves.items() if s.mapper._relationships]
         owners += [(s, o) for s, o in self.deletes.items() if s.mapper._relationships]
         removed: list[tuple[RelationshipProperty, Any]] = []
+        session_id = self.session.hash_key
         for state, obj in owners:
             deleting = state in self.deletes
             d = obj.__dict__
@@ -163,12 +161,17 @@ class UOWTransaction:
                         if item is None:  # a one-to-one set to None: nothing added
                             continue
                         child = item.__dict__[STATE_KEY]
-                        if child not in self.deletes:
+                        if child.session_id != session_id:
+                            _warn_not_in_session(item, rel)
+                        elif child not in self.deletes:
                             self.saves.setdefault(child, item)
                             self.fk_sync.setdefault(child, []).append((rel, obj))
                 elif not deleting:
                     reverse = rel._reverse_property
                     for item in history.added:
+                        if item.__dict__[STATE_KEY].session_id != session_id:
+                            _warn_not_in_session(item, rel)
+                            continue
                         self._secondary(rel, reverse, obj, item, "insert")
                     for item in history.deleted:
                         self._secondary(rel, reverse, obj, item, "delete")
@@ -1201,3 +1204,15 @@ def _set_value(state: InstanceState, d: dict[str, Any], key: str, value: Any) ->
 
 def state_str_safe(state: InstanceState) -> str:
     return f"<{state.class_.__name__}>"
+
+
+def _warn_not_in_session(item: Any, rel: RelationshipProperty) -> None:
+    """An object added to ``rel`` only through the other side of a bidirectional link (which
+    does not cascade it into the session) is left out of the flush, with this warning."""
+    warnings.warn(
+        f"Object of type {type(item).__name__} is not in the session, so adding it along "
+        f"{rel} is skipped by this flush; session.add() it (the reverse side of a "
+        "bidirectional relationship does not cascade it into the session)",
+        sa_exc.AthanorWarning,
+        stacklevel=4,
+    )

@@ -176,6 +176,7 @@ class _CollectionWriter(Generic[_T]):
                 sec == object_value_bind(instance, prop.parent, local)
                 for local, sec in prop.secondary_parent_pairs
             ]
+            crit += prop.primary_extra + prop.secondary_extra
             keys = [(target, sec) for target, sec in prop.secondary_target_pairs]
             return and_(*[target.in_(select(sec).where(and_(*crit))) for target, sec in keys])
         binds = {col: object_value_bind(instance, prop.parent, col) for col in prop.local_columns}

@@ -1,0 +1,115 @@
+"""Cascades as the ORM guide documents them (save-update along one side of a bidirectional
+link only, delete-orphan on a one-to-one), on every database, asserting on the rows left."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from athanor import Engine, ForeignKey, String, create_engine, func, inspect, select
+from athanor.exc import AthanorWarning
+from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+class CascadeBase(DeclarativeBase):
+    pass
+
+
+class Kiln(CascadeBase):
+    __tablename__ = "cd_kilns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(20))
+    pots: Mapped[list[Pot]] = relationship(back_populates="kiln")
+    manual: Mapped[Manual | None] = relationship(
+        back_populates="kiln", cascade="all, delete-orphan"
+    )
+    badge: Mapped[Badge | None] = relationship(back_populates="kiln")
+
+
+class Pot(CascadeBase):
+    __tablename__ = "cd_pots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    glaze: Mapped[str] = mapped_column(String(20))
+    kiln_id: Mapped[int | None] = mapped_column(ForeignKey("cd_kilns.id"))
+    kiln: Mapped[Kiln | None] = relationship(back_populates="pots")
+
+
+class Manual(CascadeBase):
+    __tablename__ = "cd_manuals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[int]
+    kiln_id: Mapped[int] = mapped_column(ForeignKey("cd_kilns.id"))
+    kiln: Mapped[Kiln] = relationship(back_populates="manual")
+
+
+class Badge(CascadeBase):
+    __tablename__ = "cd_badges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kiln_id: Mapped[int | None] = mapped_column(ForeignKey("cd_kilns.id"))
+    kiln: Mapped[Kiln | None] = relationship(back_populates="badge")
+
+
+@pytest.fixture
+def engine(backend: Any) -> Iterator[Engine]:
+    eng = create_engine(backend.url)
+    CascadeBase.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+def rows(engine: Engine, cls: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(cls)).scalar_one())
+
+
+def test_reverse_side_assignment_does_not_cascade_into_the_session(engine: Engine) -> None:
+    with Session(engine) as session:
+        kiln = Kiln(name="k")
+        session.add(kiln)
+        kept = Pot(glaze="blue")
+        kiln.pots.append(kept)  # the forward side cascades
+        assert kept in session
+        stray = Pot(glaze="red")
+        stray.kiln = kiln  # the reverse side does not, though the pot is in kiln.pots now
+        assert stray in kiln.pots and stray not in session
+        with pytest.warns(AthanorWarning, match="Pot is not in the session"):
+            session.commit()
+        assert inspect(stray).transient
+        assert rows(engine, Pot) == 1
+        assert [p.glaze for p in kiln.pots] == ["blue"]
+        # on an already loaded collection of a persistent parent, the same
+        late = Pot(glaze="green", kiln=kiln)
+        with pytest.warns(AthanorWarning, match="along Kiln.pots"):
+            session.commit()
+        assert inspect(late).transient and rows(engine, Pot) == 1
+        session.add(late)
+        session.commit()
+        assert rows(engine, Pot) == 2
+
+
+def test_one_to_one_replaced_before_it_was_loaded(engine: Engine) -> None:
+    with Session(engine) as session:
+        kiln = Kiln(name="k", manual=Manual(edition=1), badge=Badge())
+        session.add(kiln)
+        session.commit()
+        kiln_id = kiln.id
+    with Session(engine) as session:
+        kiln = session.get_one(Kiln, kiln_id)
+        kiln.manual = Manual(edition=2)  # the old manual, never loaded, is an orphan now
+        kiln.badge = Badge()  # the old badge loses its kiln
+        session.commit()
+        assert rows(engine, Manual) == 1
+        assert kiln.manual is not None and kiln.manual.edition == 2
+        badges = session.execute(select(Badge.id, Badge.kiln_id).order_by(Badge.id)).all()
+        assert [k for _, k in badges] == [None, kiln_id]
+    with Session(engine) as session:
+        kiln = session.get_one(Kiln, kiln_id)
+        kiln.manual = None
+        session.commit()
+        assert rows(engine, Manual) == 0

@@ -1,0 +1,131 @@
+"""Session state management as the ORM guide documents it (merge with load=False, joining a
+session into an outside transaction), on every database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from athanor import Engine, ForeignKey, String, create_engine, event, exc, inspect, select
+from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+class StateBase(DeclarativeBase):
+    pass
+
+
+class Orchard(StateBase):
+    __tablename__ = "sd_orchards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(20))
+    acres: Mapped[int] = mapped_column(default=1)
+    trees: Mapped[list[Tree]] = relationship(back_populates="orchard", order_by="Tree.id")
+
+
+class Tree(StateBase):
+    __tablename__ = "sd_trees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fruit: Mapped[str] = mapped_column(String(20))
+    orchard_id: Mapped[int | None] = mapped_column(ForeignKey("sd_orchards.id"))
+    orchard: Mapped[Orchard | None] = relationship(back_populates="trees")
+
+
+@pytest.fixture
+def engine(backend: Any) -> Iterator[Engine]:
+    eng = create_engine(backend.url)
+    StateBase.metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+def statements(engine: Engine) -> list[str]:
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda c, cur, st, *a: seen.append(st))
+    return seen
+
+
+def names(session: Session) -> list[str]:
+    return list(session.scalars(select(Orchard.name).order_by(Orchard.name)))
+
+
+def test_merge_without_load_trusts_the_object(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        orchard = Orchard(name="north", trees=[Tree(fruit="fig")])
+        session.add(orchard)
+        session.commit()
+    seen = statements(engine)
+    with Session(engine) as session:
+        merged = session.merge(orchard, load=False)
+        assert seen == []  # nothing loaded, nothing compared
+        assert merged is not orchard and inspect(merged).persistent
+        assert merged.trees[0] is not orchard.trees[0] and inspect(merged.trees[0]).persistent
+        assert not session.is_modified(merged) and session.dirty == []
+        session.commit()
+        assert not any(s.lstrip().upper().startswith("UPDATE") for s in seen)
+        assert merged.name == "north"  # expired by the commit, loaded again
+    with pytest.raises(exc.InvalidRequestError, match="never flushed"):
+        Session(engine).merge(Orchard(name="new"), load=False)
+    orchard.name = "changed"
+    with pytest.raises(exc.InvalidRequestError, match="unflushed changes"):
+        Session(engine).merge(orchard, load=False)
+
+
+def test_join_transaction_modes(engine: Engine) -> None:
+    # create_savepoint: the session's commit and rollback work on a SAVEPOINT of its own
+    with engine.connect() as conn:
+        outer = conn.begin()
+        session = Session(bind=conn, join_transaction_mode="create_savepoint")
+        session.add(Orchard(name="kept"))
+        session.commit()
+        session.add(Orchard(name="dropped"))
+        session.flush()
+        session.rollback()
+        assert names(session) == ["kept"] and outer.is_active
+        session.close()
+        outer.rollback()
+    # rollback_only: commit leaves the outer transaction alone, rollback rolls it back
+    with engine.connect() as conn:
+        outer = conn.begin()
+        session = Session(bind=conn, join_transaction_mode="rollback_only")
+        session.add(Orchard(name="a"))
+        session.commit()
+        assert outer.is_active
+        session.add(Orchard(name="b"))
+        session.flush()
+        session.rollback()
+        assert not outer.is_active and not conn.in_transaction()
+    # the default joins a plain transaction the same way, and close() leaves it be
+    with engine.connect() as conn:
+        outer = conn.begin()
+        session = Session(bind=conn)
+        session.add(Orchard(name="c"))
+        session.flush()
+        session.close()
+        assert outer.is_active
+        outer.rollback()
+    # ... and a savepoint with one of its own
+    with engine.connect() as conn:
+        outer = conn.begin()
+        conn.begin_nested()
+        session = Session(bind=conn)
+        session.add(Orchard(name="d"))
+        session.flush()
+        session.rollback()
+        assert outer.is_active and names(session) == []
+        session.close()
+        outer.rollback()
+    # control_fully: the session's commit is the outer transaction's
+    with engine.connect() as conn:
+        outer = conn.begin()
+        session = Session(bind=conn, join_transaction_mode="control_fully")
+        session.add(Orchard(name="e"))
+        session.commit()
+        assert not outer.is_active
+    with Session(engine) as session:
+        assert names(session) == ["e"]
+    with pytest.raises(exc.ArgumentError, match="join_transaction_mode='savepoint'"):
+        Session(engine, join_transaction_mode="savepoint")
