@@ -1,5 +1,6 @@
 """Relationship configuration as the ORM guide documents it (many-to-many with criteria on
-the secondary table, ...), on every database, asserting on the objects each load gives."""
+the secondary table, join conditions marked with foreign() / remote()), on every database,
+asserting on the objects each load gives."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from athanor.orm import (
     Mapped,
     Session,
     aliased,
+    foreign,
     joinedload,
     mapped_column,
     relationship,
+    remote,
     selectinload,
     with_parent,
 )
@@ -99,3 +102,59 @@ def test_secondary_criteria_apply_to_joins_and_comparisons(session: Session) -> 
     assert names(session.scalars(select(Climber).where(Climber.roped.any()))) == ["ann", "bo"]
     rows = session.scalars(select(tied).where(with_parent(ann, Climber.roped, tied)))
     assert names(rows) == ["cy"]
+
+
+class Crag(RelBase):
+    """Routes name their crag by its name, with no foreign key between the tables."""
+
+    __tablename__ = "rd_crags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(20), unique=True)
+    routes: Mapped[list[Route]] = relationship(
+        primaryjoin="Crag.name == foreign(Route.crag_name)",
+        back_populates="crag",
+        order_by="Route.id",
+    )
+
+
+class Route(RelBase):
+    __tablename__ = "rd_routes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crag_name: Mapped[str | None] = mapped_column(String(20))
+    variant_of_id: Mapped[int | None] = mapped_column()
+    crag: Mapped[Crag | None] = relationship(
+        primaryjoin="foreign(Route.crag_name) == remote(Crag.name)", back_populates="routes"
+    )
+    # self-referential, no foreign key: remote() names the parent's side
+    variant_of: Mapped[Route | None] = relationship(
+        primaryjoin=lambda: remote(Route.id) == foreign(Route.variant_of_id),
+        back_populates="variants",
+    )
+    variants: Mapped[list[Route]] = relationship(
+        primaryjoin=lambda: Route.id == foreign(Route.variant_of_id),
+        back_populates="variant_of",
+    )
+
+
+def test_foreign_and_remote_annotations_without_foreign_keys(session: Session) -> None:
+    crag = Crag(name="slab")
+    first = Route()
+    crag.routes.append(first)
+    second = Route(variant_of=first)
+    second.crag = crag
+    session.add_all([crag, second])
+    session.commit()
+    assert (first.crag_name, second.crag_name) == ("slab", "slab")
+    assert second.variant_of_id == first.id
+    session.expire_all()
+    assert crag.routes == [first, second] and first.crag is crag
+    assert second.variant_of is first and first.variants == [second] and first.variant_of is None
+    session.expire_all()
+    loaded = session.scalars(select(Crag).options(selectinload(Crag.routes))).one()
+    assert "routes" in loaded.__dict__ and loaded.routes == [first, second]
+    rows = session.scalars(select(Route).options(joinedload(Route.crag)).order_by(Route.id))
+    assert [r.crag for r in rows] == [crag, crag]
+    assert session.scalars(select(Crag.name).join(Crag.routes).distinct()).all() == ["slab"]
+    assert session.scalars(select(Route).where(Route.variants.any())).all() == [first]

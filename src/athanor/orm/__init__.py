@@ -87,7 +87,9 @@ from athanor.orm.relationships import (
     RelationshipProperty,
     backref,
     dynamic_loader,
+    foreign,
     relationship,
+    remote,
     with_parent,
 )
 from athanor.orm.scoping import scoped_session
@@ -222,6 +224,7 @@ __all__ = [
     "exc",
     "flag_dirty",
     "flag_modified",
+    "foreign",
     "get_attribute",
     "get_history",
     "has_inherited_table",
@@ -251,6 +254,7 @@ __all__ = [
     "reconstructor",
     "registry",
     "relationship",
+    "remote",
     "scoped_session",
     "selectin_polymorphic",
     "selectinload",

@@ -288,10 +288,7 @@ class RelationshipProperty(MapperProperty):
         self._remote_side = set(self._columns(self.remote_side_arg, "remote_side"))
         primaryjoin = self._resolve(self.primaryjoin_arg, "primaryjoin")
         secondaryjoin = self._resolve(self.secondaryjoin_arg, "secondaryjoin")
-        self._setup_join(
-            None if primaryjoin is None else unmarked(coerce_column(primaryjoin)),
-            None if secondaryjoin is None else unmarked(coerce_column(secondaryjoin)),
-        )
+        self._setup_join(self._read_join(primaryjoin), self._read_join(secondaryjoin))
         order_by = self.order_by_arg
         if order_by is not False and order_by is not None:
             self.order_by = self._columns(order_by, "order_by")
@@ -367,6 +364,17 @@ class RelationshipProperty(MapperProperty):
             self.mapper._add_property(name, other)
             self._reverse_property = other
             other.post_configure()
+
+    def _read_join(self, condition: Any) -> ColumnElement | None:
+        """A join condition as plain columns; the columns it marks with ``foreign()`` /
+        ``remote()`` count as given in ``foreign_keys=`` / ``remote_side=``."""
+        if condition is None:
+            return None
+        sides: dict[str, list[ColumnElement]] = {"foreign": [], "remote": []}
+        plain = unmarked(_read_sides(coerce_column(condition), sides))
+        self._foreign_keys.update(unmarked(c) for c in sides["foreign"])
+        self._remote_side.update(unmarked(c) for c in sides["remote"])
+        return plain  # type: ignore[no-any-return]
 
     def _fk_pairs(
         self, referencing: Any, referenced: Any
@@ -665,6 +673,48 @@ def dynamic_loader(argument: Any = None, **kw: Any) -> Any:
     """A ``lazy="dynamic"`` relationship."""
     kw["lazy"] = "dynamic"
     return RelationshipProperty(argument, **kw)
+
+
+class _JoinSide(ColumnElement):
+    """A column of a relationship's join condition marked as its foreign or remote side
+    (what :func:`foreign` and :func:`remote` give); the relationship reads the marks and
+    drops them when it is configured, so they never reach SQL."""
+
+    __visit_name__ = "join_side"
+
+    def __init__(self, element: Any, side: str) -> None:
+        self.element = coerce_column(element)
+        self.side = side
+        self.type = self.element.type
+
+    _cache_attrs = (("element", "element"), ("side", "plain"))
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        return self.element._from_objects
+
+
+def foreign(expr: Any) -> Any:
+    """Mark a column of a ``primaryjoin=`` as the foreign (referencing) side of the link,
+    for join conditions between columns that have no foreign key (as ``foreign_keys=``)."""
+    return _JoinSide(expr, "foreign")
+
+
+def remote(expr: Any) -> Any:
+    """Mark a column of a ``primaryjoin=`` as the remote (related object's) side of the
+    link, e.g. the parent's key of a self-referential many-to-one (as ``remote_side=``)."""
+    return _JoinSide(expr, "remote")
+
+
+def _read_sides(expr: ClauseElement, sides: dict[str, list[ColumnElement]]) -> Any:
+    """``expr`` without its :class:`_JoinSide` marks, the marked columns added to ``sides``."""
+    if isinstance(expr, _JoinSide):
+        inner = _read_sides(expr.element, sides)
+        sides[expr.side].append(inner)
+        return inner
+    if isinstance(expr, _SelectBase):
+        return expr
+    return _with_children(expr, lambda child: _read_sides(child, sides))
 
 
 def _column_of(value: Any) -> Any:
