@@ -116,10 +116,10 @@ def test_given_values_count_as_added_and_missing_ones_stay_unset() -> None:
     Plain(name="warm")
     obj = Plain(note="n", name="a")
     assert obj.__dict__.keys() == {"name", "note"}
-    assert _history(obj, "name") == (["a"], [], [])
-    assert _history(obj, "note") == (["n"], [], [])
+    assert _history(obj, "name") == (["a"], (), ())
+    assert _history(obj, "note") == (["n"], (), ())
     empty = Plain()
-    assert _history(empty, "name") == ([], [], [])
+    assert _history(empty, "name") == ((), (), ())
     assert Plain(id=None, name="b").id is None
 
 
@@ -127,7 +127,7 @@ def test_attribute_names_the_constructor_uses_itself() -> None:
     for _ in range(2):
         obj = Odd(self_="s", type="t", kw="k", d="d", p="p", _cls="c")
         assert (obj.self_, obj.type, obj.kw, obj.d, obj.p, obj._cls) == tuple("stkdpc")
-        assert _history(obj, "kw") == (["k"], [], [])
+        assert _history(obj, "kw") == (["k"], (), ())
 
 
 def test_relationship_synonym_hybrid_and_column_property_keywords(engine: Any) -> None:
@@ -176,7 +176,7 @@ def test_other_keywords_are_set_in_the_order_given_after_the_columns() -> None:
     obj = Recorded(second="2", name="n", first="1")
     assert Recorded.setters == ["second", "first"]
     # The state made for the other keywords counts the column values as set.
-    assert _history(obj, "name") == (["n"], [], [])
+    assert _history(obj, "name") == (["n"], (), ())
     with pytest.raises(TypeError, match="'colour' is an invalid keyword argument for Recorded"):
         Recorded(name="a", colour="red")
 

@@ -102,13 +102,13 @@ def test_constructed_values_count_as_added_until_flushed(engine: Any) -> None:
     state = inspect(item)
     assert item._sa_instance_state is state
     assert state.transient
-    assert tuple(state.attrs.name.history) == (["a"], [], [])
-    assert tuple(state.attrs.note.history) == ([], [], [])
+    assert tuple(state.attrs.name.history) == (["a"], (), ())
+    assert tuple(state.attrs.note.history) == ((), (), ())
     with Session(engine) as session:
         session.add(item)
         assert state.pending and session.is_modified(item)
         session.flush()
-        assert state.persistent and tuple(state.attrs.name.history) == ([], ["a"], [])
+        assert state.persistent and tuple(state.attrs.name.history) == ((), ["a"], ())
         session.commit()
         key = item.id
     assert _rows(engine, Item) == [(key, "a", None)]
@@ -118,13 +118,13 @@ def test_state_made_on_first_use_counts_constructed_values_as_added(engine: Any)
     # Each first use makes the state: an attribute set, a committed value, add().
     changed = Item(name="a", note="n")
     changed.name = "b"
-    assert tuple(inspect(changed).attrs.name.history) == (["b"], [], [])
-    assert tuple(inspect(changed).attrs.note.history) == (["n"], [], [])
+    assert tuple(inspect(changed).attrs.name.history) == (["b"], (), ())
+    assert tuple(inspect(changed).attrs.note.history) == (["n"], (), ())
     committed = Item(name="c")
     set_committed_value(committed, "name", "d")
-    assert tuple(inspect(committed).attrs.name.history) == ([], ["d"], [])
+    assert tuple(inspect(committed).attrs.name.history) == ((), ["d"], ())
     committed.name = "e"
-    assert tuple(inspect(committed).attrs.name.history) == (["e"], [], ["d"])
+    assert tuple(inspect(committed).attrs.name.history) == (["e"], (), ["d"])
     with Session(engine) as session:
         session.add_all(iter([changed, committed]))
         session.commit()
@@ -183,8 +183,8 @@ def test_relationship_arguments_keep_both_sides_in_step(engine: Any) -> None:
 
 def test_values_set_before_the_constructor_are_kept(engine: Any) -> None:
     obj = Early(name="e")
-    assert tuple(inspect(obj).attrs.name.history) == (["e"], [], [])
-    assert tuple(inspect(obj).attrs.note.history) == (["early"], [], [])
+    assert tuple(inspect(obj).attrs.name.history) == (["e"], (), ())
+    assert tuple(inspect(obj).attrs.note.history) == (["early"], (), ())
     with Session(engine) as session:
         session.add(obj)
         session.commit()
@@ -287,7 +287,7 @@ def test_add_all_makes_the_same_pending_objects_as_add_with_listeners(engine: An
         view = _pending_view(plain, plain_objects)
         assert view == _pending_view(listened, heard_objects)
         assert view[1][2] == {"name": NO_VALUE}
-        assert view[0][4] == [([], [], []), (["a"], [], []), (["x"], [], [])]
+        assert view[0][4] == [((), (), ()), (["a"], (), ()), (["x"], (), ())]
         keys = []
         for session, objects in ((plain, plain_objects), (listened, heard_objects)):
             session.flush()

@@ -129,3 +129,29 @@ def test_join_transaction_modes(engine: Engine) -> None:
         assert names(session) == ["e"]
     with pytest.raises(exc.ArgumentError, match="join_transaction_mode='savepoint'"):
         Session(engine, join_transaction_mode="savepoint")
+
+
+def test_history_dirty_and_partial_expire(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.add(Orchard(name="west", acres=3))
+        session.commit()
+        orchard = session.scalars(select(Orchard)).one()
+        # an attribute's history: lists for the values, () for the empty parts
+        assert tuple(inspect(orchard).attrs.name.history) == ((), ["west"], ())
+        orchard.name = "east"
+        assert tuple(inspect(orchard).attrs.name.history) == (["east"], (), ["west"])
+        # dirty is optimistic: set to the same value is in it, with no net change
+        orchard.name = "west"
+        orchard.acres = 3
+        assert session.dirty == [orchard] and not session.is_modified(orchard)
+        # expire / refresh only the attributes named
+        orchard.name = "north"
+        orchard.acres = 9
+        session.expire(orchard, ["name"])
+        assert "name" not in orchard.__dict__ and orchard.acres == 9
+        assert orchard.name == "west"
+        orchard.name = "south"
+        session.refresh(orchard, ["name", "trees"])
+        assert (orchard.name, orchard.acres, orchard.trees) == ("west", 9, [])
+        session.rollback()
+        assert orchard.acres == 3

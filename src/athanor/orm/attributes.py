@@ -301,12 +301,12 @@ class ScalarAttributeImpl(AttributeImpl):
         current = dict_.get(self.key, NO_VALUE)
         original = state.committed_state.get(self.key, NO_VALUE)
         if self.key not in state.committed_state:
-            return HISTORY_BLANK if current is NO_VALUE else History([], [current], [])
+            return HISTORY_BLANK if current is NO_VALUE else History((), [current], ())
         if current is NO_VALUE:
-            return History([], [], [] if original is NO_VALUE else [original])
+            return History((), (), () if original is NO_VALUE else [original])
         if original is not NO_VALUE and _same(original, current):
-            return History([], [current], [])
-        return History([current], [], [] if original in (NO_VALUE, None) else [original])
+            return History((), [current], ())
+        return History([current], (), () if original in (NO_VALUE, None) else [original])
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -405,14 +405,14 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
         if self.key not in state.committed_state:
             if current is NO_VALUE:
                 return HISTORY_BLANK
-            return History([], [current], []) if current is not None else History([], [None], [])
+            return History((), [current], ())
         original = state.committed_state[self.key]
         if original is current:
-            return History([], [current], [])
+            return History((), [current], ())
         return History(
-            [current] if current is not NO_VALUE else [],
-            [],
-            [original] if original is not NO_VALUE and original is not None else [],
+            [current] if current is not NO_VALUE else (),
+            (),
+            [original] if original is not NO_VALUE and original is not None else (),
         )
 
 

@@ -1141,6 +1141,7 @@ def _plain_loader(
     # closure over each value would make a cell per value on every execution.
     execution = (
         session.identity_map._dict,
+        session.identity_map._modified,
         session.hash_key,
         dispatch.load,
         dispatch.refresh,
@@ -1164,6 +1165,7 @@ def _plain_loader(
         ) = shape
         (
             id_dict,
+            modified,
             session_id,
             load_listeners,
             refresh_listeners,
@@ -1209,6 +1211,8 @@ def _plain_loader(
                         _populate_existing(
                             obj, state, keys, row[start:end], procs, populate_existing
                         )
+                        if populate_existing:  # the row's values replaced any change
+                            modified.pop(state, None)
                         for fn in refresh_listeners:
                             fn(obj, context, None)
                     append(obj)

@@ -1222,10 +1222,12 @@ class Session(EventTarget):
                 f"Could not refresh instance {state_str(state)}: it is not persistent in this "
                 "session"
             )
-        self.identity_map._modified.pop(state, None)
         names = None if attribute_names is None else list(attribute_names)
         cascaded = self._refresh_expire_cascade(state, instance) if names is None else []
         state._expire(instance.__dict__, names)
+        if not state.committed_state:  # no change left that the refresh did not replace
+            self.identity_map._modified.pop(state, None)
+            state.modified = False
         self._expire_cascaded(cascaded)
         try:
             load_scalar_attributes(state, instance, None, with_for_update)
@@ -1413,11 +1415,10 @@ class Session(EventTarget):
 
     @property
     def dirty(self) -> list[Any]:
-        """Persistent objects with attribute changes not flushed yet."""
+        """Persistent objects with attributes set or collections changed since the last flush,
+        whether or not a value differs now (:meth:`is_modified` tells net changes)."""
         return [
-            obj
-            for state, obj in self.identity_map._modified.items()
-            if state not in self._deleted and self.is_modified(obj)
+            obj for state, obj in self.identity_map._modified.items() if state not in self._deleted
         ]
 
     @property

@@ -9,7 +9,7 @@ flushed.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from athanor.orm import base
@@ -25,11 +25,12 @@ IdentityKey = tuple[type, tuple[Any, ...], Any]
 
 
 class History(NamedTuple):
-    """What changed in one attribute since it was loaded: added, unchanged and deleted values."""
+    """What changed in one attribute since it was loaded: added, unchanged and deleted values
+    (a part with no values is ``()`` for a single-valued attribute)."""
 
-    added: list[Any]
-    unchanged: list[Any]
-    deleted: list[Any]
+    added: Sequence[Any]
+    unchanged: Sequence[Any]
+    deleted: Sequence[Any]
 
     def has_changes(self) -> bool:
         """Whether anything was added or deleted."""
@@ -41,18 +42,18 @@ class History(NamedTuple):
 
     def non_deleted(self) -> list[Any]:
         """Added plus unchanged values."""
-        return self.added + self.unchanged
+        return [*self.added, *self.unchanged]
 
     def non_added(self) -> list[Any]:
         """Unchanged plus deleted values."""
-        return self.unchanged + self.deleted
+        return [*self.unchanged, *self.deleted]
 
     def sum(self) -> list[Any]:
         """Every value the history mentions."""
-        return self.added + self.unchanged + self.deleted
+        return [*self.added, *self.unchanged, *self.deleted]
 
 
-HISTORY_BLANK = History([], [], [])
+HISTORY_BLANK = History((), (), ())
 
 
 def _object_gone(state: InstanceState) -> None:
