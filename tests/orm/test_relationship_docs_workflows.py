@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from athanor import Column, ForeignKey, String, Table, and_, create_engine, select
+from athanor import Column, ForeignKey, String, Table, and_, create_engine, inspect, select
 from athanor.orm import (
     DeclarativeBase,
     Mapped,
@@ -158,3 +158,52 @@ def test_foreign_and_remote_annotations_without_foreign_keys(session: Session) -
     assert [r.crag for r in rows] == [crag, crag]
     assert session.scalars(select(Crag.name).join(Crag.routes).distinct()).all() == ["slab"]
     assert session.scalars(select(Route).where(Route.variants.any())).all() == [first]
+
+
+class Author(RelBase):
+    """A natural primary key that changes; the pen names follow it in the ORM
+    (``passive_updates=False``), for databases that would not cascade the UPDATE."""
+
+    __tablename__ = "rd_authors"
+
+    handle: Mapped[str] = mapped_column(String(20), primary_key=True)
+    pen_names: Mapped[list[PenName]] = relationship(passive_updates=False, order_by="PenName.id")
+
+
+class PenName(RelBase):
+    __tablename__ = "rd_pen_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_handle: Mapped[str] = mapped_column(String(20), ForeignKey("rd_authors.handle"))
+
+
+def test_changed_primary_key_moves_the_identity(session: Session) -> None:
+    crag = Crag(name="tor")
+    session.add(crag)
+    session.commit()
+    old_id = crag.id
+    crag.id = old_id + 100
+    session.commit()
+    assert inspect(crag).identity == (old_id + 100,)
+    assert session.get(Crag, old_id + 100) is crag and session.get(Crag, old_id) is None
+    crag.id = old_id + 200  # a second change updates the row by its new key
+    crag.name = "tor2"
+    session.commit()
+    session.expire_all()
+    assert session.scalars(select(Crag.id).where(Crag.name == "tor2")).one() == old_id + 200
+
+
+@pytest.mark.backends("sqlite")  # no foreign key enforcement: nothing cascades the UPDATE
+def test_passive_updates_false_carries_a_new_key_to_the_children(session: Session) -> None:
+    session.add(Author(handle="ann", pen_names=[PenName(), PenName()]))
+    session.commit()
+    author = session.get_one(Author, "ann")
+    author.handle = "anne"  # the pen names are not loaded: the flush loads them by "ann"
+    session.commit()
+    assert session.scalars(select(PenName.author_handle)).all() == ["anne", "anne"]
+    loaded = session.get_one(Author, "anne")
+    assert [p.author_handle for p in loaded.pen_names] == ["anne", "anne"]
+    loaded.handle = "annie"  # loaded now: the objects in memory change too
+    session.commit()
+    assert [p.author_handle for p in loaded.pen_names] == ["annie", "annie"]
+    assert session.scalars(select(PenName.author_handle).distinct()).all() == ["annie"]

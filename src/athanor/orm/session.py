@@ -888,6 +888,8 @@ class Session(EventTarget):
                 self._fire("pending_to_persistent", self, obj)
         for state, obj in uow.deleted:
             self._row_deleted(tx, state, obj)
+        for state, obj in uow.rekeyed:
+            self._rekey(state, obj)
         commit_states(uow.saves)
         for obj, keys in uow.expire_after:
             for key in keys:
@@ -931,6 +933,17 @@ class Session(EventTarget):
         if state.committed_state or state.modified or state.pending_appends is not None:
             state._commit_all()
         return True
+
+    def _rekey(self, state: InstanceState, obj: Any) -> None:
+        """The flush changed the primary key of ``obj``: its identity follows."""
+        assert state.key is not None
+        mapper = state.mapper
+        pk = tuple(obj.__dict__.get(k) for k in mapper._pk_keys)
+        key = mapper.identity_key_from_primary_key(pk, state.key[2])
+        if key != state.key:
+            self.identity_map.discard(state.key, obj)
+            state.key = key
+            self.identity_map._dict[key] = state
 
     def _row_deleted(self, tx: SessionTransaction, state: InstanceState, obj: Any) -> None:
         """The row of ``obj`` is gone: the object is deleted now and detached at commit."""

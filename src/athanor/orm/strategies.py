@@ -182,3 +182,12 @@ def lazy_load(
     if prop.uselist:
         return items
     return items[0] if items else None
+
+
+def load_by_values(session: Any, prop: RelationshipProperty, values: list[Any]) -> list[Any]:
+    """The objects ``prop`` relates to a parent whose local columns hold ``values`` (not
+    necessarily the parent's current ones: a flush changing them loads by the old ones)."""
+    stmt, names = _lazy_statement(prop)
+    params = dict(zip(names, values, strict=True))
+    result = session.execute(stmt, params, execution_options=RELATIONSHIP_LOAD)
+    return list(result.scalars().unique())

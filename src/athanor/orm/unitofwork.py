@@ -24,6 +24,7 @@ from athanor.orm.base import NO_VALUE, STATE_KEY
 from athanor.orm.polymorphic import hierarchy_runs
 from athanor.orm.relationships import MANYTOMANY, MANYTOONE, ONETOMANY, RelationshipProperty
 from athanor.orm.state import InstanceState
+from athanor.orm.strategies import load_by_values
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import delete, insert, update
 from athanor.sql.elements import BindParameter, and_
@@ -66,6 +67,8 @@ class UOWTransaction:
         usual record, one per INSERT rather than one per object; ``generated`` holds objects
         whose keys differ or that ``refresh_flush`` listeners are told about one by one."""
         self.updated: list[InstanceState] = []
+        self.rekeyed: list[tuple[InstanceState, Any]] = []
+        """Updated objects whose primary key changed: the session keys them anew."""
         self.generated_early: dict[InstanceState, list[str]] = {}
         self.deleted: list[tuple[InstanceState, Any]] = []
         self.expire_after: list[tuple[Any, list[str]]] = []
@@ -90,6 +93,8 @@ class UOWTransaction:
         if any(m._relationships for m in self.save_mappers):
             for state, obj in [(s, o) for s, o in saves.items() if s.mapper._relationships]:
                 self._cascade_saves(state, obj)
+                if state.key is not None and state.committed_state:
+                    self._carry_key_change(state, obj)
         else:
             self.plain = not any(s.mapper._relationships for s in self.deletes)
         for state, obj in list(self.deletes.items()):
@@ -108,6 +113,33 @@ class UOWTransaction:
                 child = item.__dict__.get(STATE_KEY)
                 if child is None or child.session_id is None:
                     _warn_not_in_session(item, rel)
+
+    def _carry_key_change(self, state: InstanceState, obj: Any) -> None:
+        """``passive_updates=False``: when this flush changes the key a one-to-many's children
+        refer to, each child (loaded now if need be, by the old key) gets the new value, as a
+        database without ON UPDATE CASCADE would not do it."""
+        committed = state.committed_state
+        d = obj.__dict__
+        for rel in state.mapper._relationships:
+            if rel.passive_updates or rel.viewonly or rel.direction != ONETOMANY:
+                continue
+            keys = [state.mapper._col_to_key.get(col) for col, _ in rel.pairs]
+            if not any(k in committed and not _same(committed[k], d.get(k)) for k in keys):
+                continue
+            if rel.key in d:
+                value = d[rel.key]
+                items = list(value._sa_items()) if rel.uselist else [value]
+            else:
+                old = [
+                    _old_value(state, d, col, k)
+                    for (col, _), k in zip(rel.pairs, keys, strict=True)
+                ]
+                items = load_by_values(self.session, rel, old)
+            for item in items:
+                child = None if item is None else item.__dict__[STATE_KEY]
+                if child is not None and child not in self.deletes:
+                    self.saves.setdefault(child, item)
+                    self.fk_sync.setdefault(child, []).append((rel, obj))
 
     def _prepare_delete(self, state: InstanceState, obj: Any) -> None:
         d = obj.__dict__
@@ -667,6 +699,7 @@ class UOWTransaction:
         vcol = mapper.version_id_col
         vkey = mapper._col_to_key.get(vcol) if vcol is not None else None
         groups: dict[tuple[Any, ...], list[tuple[InstanceState, Any, dict[str, Any]]]] = {}
+        key_names = {c.key for c in table.primary_key}
         for state, obj in rows:
             d = obj.__dict__
             committed = state.committed_state
@@ -725,6 +758,8 @@ class UOWTransaction:
                 params[f"pk__{i}"] = value
             if vcol is not None:
                 params["ver__old"] = old_version
+            if not key_names.isdisjoint(changed):
+                self.rekeyed.append((state, obj))
             if expire:
                 self.expire_after.append((obj, expire))
             shape = (tuple(sorted(changed)), vcol is not None)
@@ -1216,3 +1251,13 @@ def _warn_not_in_session(item: Any, rel: RelationshipProperty) -> None:
         sa_exc.AthanorWarning,
         stacklevel=4,
     )
+
+
+def _old_value(state: InstanceState, d: dict[str, Any], column: Any, key: str | None) -> Any:
+    """The value attribute ``key`` (of ``column``) had when loaded: from the history, else,
+    for a primary key column set before it was loaded again, from the identity key."""
+    old = state.committed_state.get(key, d.get(key)) if key is not None else None
+    if old is NO_VALUE and state.key is not None:
+        primary_key = state.mapper.primary_key
+        old = next((v for c, v in zip(primary_key, state.key[1], strict=True) if c is column), None)
+    return old
