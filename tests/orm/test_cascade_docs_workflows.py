@@ -1,5 +1,6 @@
 """Cascades as the ORM guide documents them (save-update along one side of a bidirectional
-link only, delete-orphan on a one-to-one), on every database, asserting on the rows left."""
+link only, delete-orphan on a one-to-one and for new objects), on every database, asserting
+on the rows left."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from athanor import Engine, ForeignKey, String, create_engine, func, inspect, select
 from athanor.exc import AthanorWarning
 from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from athanor.orm import exc as orm_exc
 
 
 class CascadeBase(DeclarativeBase):
@@ -113,3 +115,35 @@ def test_one_to_one_replaced_before_it_was_loaded(engine: Engine) -> None:
         kiln.manual = None
         session.commit()
         assert rows(engine, Manual) == 0
+
+
+class Batch(CascadeBase):
+    __tablename__ = "cd_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # one-directional: the glazes know their batch only by its key
+    glazes: Mapped[list[Glaze]] = relationship(cascade="all, delete-orphan")
+
+
+class Glaze(CascadeBase):
+    __tablename__ = "cd_glazes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("cd_batches.id"))
+
+
+def test_new_orphan_of_a_delete_orphan_parent_is_refused(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.add(Glaze())
+        with pytest.raises(orm_exc.FlushError, match=r"Glaze.* without a parent.*Batch\.glazes"):
+            session.flush()
+        session.rollback()
+        batch = Batch(glazes=[Glaze()])
+        session.add(batch)
+        session.flush()
+        session.add(Glaze(batch_id=batch.id))  # names its parent by key: not an orphan
+        session.commit()
+        assert rows(engine, Glaze) == 2
+        session.add(Manual(edition=1))  # owned through a bidirectional link
+        with pytest.raises(orm_exc.FlushError, match=r"Manual.* without a parent"):
+            session.commit()

@@ -251,6 +251,9 @@ class Mapper(EventTarget):
     """The mapping of one class to one table (``inspect(User)`` returns it)."""
 
     _event_signatures = MAPPER_EVENTS
+    _orphan_parents: tuple[Any, ...] = ()
+    """The ``delete-orphan`` relationships whose target is this mapper: a new object of it
+    must belong to one of them when flushed."""
 
     def __init__(
         self,

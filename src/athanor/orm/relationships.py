@@ -319,6 +319,8 @@ class RelationshipProperty(MapperProperty):
         attr.impl = impl
         impl.dispatch = attr.dispatch
         self._configured = True
+        if self.cascade.delete_orphan:
+            mapper._orphan_parents = (*mapper._orphan_parents, self)
         self._setup_reverse()
 
     def _setup_reverse(self) -> None:

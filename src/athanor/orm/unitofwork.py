@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from athanor import exc as sa_exc
 from athanor.orm import exc as orm_exc
 from athanor.orm.attributes import _same
-from athanor.orm.base import NO_VALUE, STATE_KEY
+from athanor.orm.base import NO_VALUE, STATE_KEY, state_str
 from athanor.orm.polymorphic import hierarchy_runs
 from athanor.orm.relationships import MANYTOMANY, MANYTOONE, ONETOMANY, RelationshipProperty
 from athanor.orm.state import InstanceState
@@ -101,6 +101,8 @@ class UOWTransaction:
             self._prepare_delete(state, obj)
         if not self.plain:
             self._collection_changes()
+        if any(map(_orphan_owners, self.save_mappers)):
+            self._refuse_new_orphans()
 
     def _cascade_saves(self, state: InstanceState, obj: Any) -> None:
         d = obj.__dict__
@@ -216,6 +218,32 @@ class UOWTransaction:
             else:
                 self.saves.setdefault(child, item)
                 self.fk_sync.setdefault(child, []).append((rel, None))
+
+    def _refuse_new_orphans(self) -> None:
+        """A new object of a class that a ``delete-orphan`` relationship owns must be in one
+        such parent's collection (or name its parent) to be inserted."""
+        for state, obj in self.saves.items():
+            if state.key is not None:
+                continue
+            owners = _orphan_owners(state.mapper)
+            if owners and not any(self._has_parent(rel, state, obj) for rel in owners):
+                names = " or ".join(f"{rel}" for rel in owners)
+                raise orm_exc.FlushError(
+                    f"Instance {state_str(state)} is a new object without a parent: it is not "
+                    f"in any {names} collection, whose delete-orphan cascade would delete it "
+                    "right away; add it to a parent's collection before flushing (or drop "
+                    "delete-orphan from the relationship if such objects may stand alone)"
+                )
+
+    def _has_parent(self, rel: RelationshipProperty, state: InstanceState, obj: Any) -> bool:
+        if any(r is rel and src is not None for r, src in self.fk_sync.get(state, ())):
+            return True
+        d = obj.__dict__
+        reverse = rel._reverse_property
+        if reverse is not None and d.get(reverse.key) not in (None, NO_VALUE):
+            return True
+        keys = [state.mapper._col_to_key.get(col) for _, col in rel.sync_pairs]
+        return bool(keys) and all(k is not None and d.get(k) is not None for k in keys)
 
     def _has_new_parent(self, rel: RelationshipProperty, child: InstanceState, item: Any) -> bool:
         """Whether a child removed from ``rel`` now belongs to another parent that stays."""
@@ -880,14 +908,16 @@ class UOWTransaction:
 
 def flush_new_object(tx: SessionTransaction, state: InstanceState, obj: Any) -> bool:
     """Write a flush whose only change is one new object, without a :class:`UOWTransaction`:
-    its mapper has no relationships, no inheritance, no Python-side defaults or version
-    counter and no insert listeners, so the flush is one INSERT and the object's key.  False
-    (nothing done) when the object needs the general unit of work."""
+    its mapper has no relationships (nor a delete-orphan one owning it), no inheritance, no
+    Python-side defaults or version counter and no insert listeners, so the flush is one
+    INSERT and the object's key.  False (nothing done) when the object needs the general unit
+    of work."""
     mapper = state.mapper
     events = mapper.dispatch
     if (
         state.key is not None
         or mapper._relationships
+        or mapper._orphan_parents
         or mapper.base_mapper._subclass_mappers
         or events.before_insert
         or events.after_insert
@@ -1261,3 +1291,12 @@ def _old_value(state: InstanceState, d: dict[str, Any], column: Any, key: str | 
         primary_key = state.mapper.primary_key
         old = next((v for c, v in zip(primary_key, state.key[1], strict=True) if c is column), None)
     return old
+
+
+def _orphan_owners(mapper: Any) -> list[RelationshipProperty]:
+    """The one-to-many ``delete-orphan`` relationships owning objects of ``mapper``."""
+    owners: list[RelationshipProperty] = []
+    while mapper is not None:
+        owners += [rel for rel in mapper._orphan_parents if rel.direction == ONETOMANY]
+        mapper = mapper.inherits
+    return owners
