@@ -3,6 +3,7 @@ session into an outside transaction), on every database."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -155,3 +156,29 @@ def test_history_dirty_and_partial_expire(engine: Engine) -> None:
         assert (orchard.name, orchard.acres, orchard.trees) == ("west", 9, [])
         session.rollback()
         assert orchard.acres == 3
+
+
+def test_async_session_joins_an_outside_transaction(backend: Any, engine: Engine) -> None:
+    from athanor.ext.asyncio import AsyncSession, create_async_engine
+
+    async def main() -> None:
+        async_engine = create_async_engine(backend.async_url())
+        try:
+            async with async_engine.connect() as conn:
+                outer = await conn.begin()
+                session = AsyncSession(bind=conn, join_transaction_mode="create_savepoint")
+                session.add(Orchard(name="kept"))
+                await session.commit()
+                session.add(Orchard(name="dropped"))
+                await session.flush()
+                await session.rollback()
+                assert (await session.scalars(select(Orchard.name))).all() == ["kept"]
+                assert outer.is_active
+                await session.close()
+                await outer.rollback()
+            async with AsyncSession(async_engine) as session:
+                assert (await session.scalars(select(Orchard.name))).all() == []
+        finally:
+            await async_engine.dispose()
+
+    asyncio.run(main())
