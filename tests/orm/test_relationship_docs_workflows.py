@@ -1,6 +1,7 @@
 """Relationship configuration as the ORM guide documents it (many-to-many with criteria on
-the secondary table, join conditions marked with foreign() / remote()), on every database,
-asserting on the objects each load gives."""
+the secondary table, join conditions marked with foreign() / remote(), mutable primary keys,
+collection classes and ordering_list), on every database, asserting on the objects each load
+gives."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from athanor import Column, ForeignKey, String, Table, and_, create_engine, inspect, select
+from athanor.ext.orderinglist import ordering_list
 from athanor.orm import (
     DeclarativeBase,
     Mapped,
@@ -207,3 +209,85 @@ def test_passive_updates_false_carries_a_new_key_to_the_children(session: Sessio
     session.commit()
     assert [p.author_handle for p in loaded.pen_names] == ["annie", "annie"]
     assert session.scalars(select(PenName.author_handle).distinct()).all() == ["annie"]
+
+
+class Playlist(RelBase):
+    __tablename__ = "rd_playlists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    songs: Mapped[list[Song]] = relationship(
+        order_by="Song.slot",
+        collection_class=ordering_list("slot", count_from=1),
+        back_populates="playlist",
+    )
+
+
+class Song(RelBase):
+    __tablename__ = "rd_songs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(20))
+    slot: Mapped[int | None]
+    playlist_id: Mapped[int | None] = mapped_column(ForeignKey("rd_playlists.id"))
+    playlist: Mapped[Playlist | None] = relationship(back_populates="songs")
+
+
+def slots(playlist: Playlist) -> list[tuple[str, int | None]]:
+    return [(s.title, s.slot) for s in playlist.songs]
+
+
+def test_ordering_list_keeps_positions(session: Session) -> None:
+    playlist = Playlist(songs=[Song(title="a"), Song(title="b")])
+    assert slots(playlist) == [("a", 1), ("b", 2)]
+    playlist.songs.insert(0, Song(title="intro"))
+    late = Song(title="outro")
+    late.playlist = playlist  # the backref appends too
+    session.add_all([playlist, late])
+    session.commit()
+    session.expire_all()
+    assert slots(playlist) == [("intro", 1), ("a", 2), ("b", 3), ("outro", 4)]
+    playlist.songs.pop(1)
+    playlist.songs[0] = Song(title="jingle")
+    session.commit()
+    session.expire_all()
+    assert slots(playlist) == [("jingle", 1), ("b", 2), ("outro", 3)]
+    playlist.songs.sort(key=lambda s: s.title)  # list methods of its own: reorder() after
+    playlist.songs.reorder()
+    session.commit()
+    session.expire_all()
+    assert slots(playlist) == [("b", 1), ("jingle", 2), ("outro", 3)]
+
+
+class Stamped(list[Any]):
+    """A collection class of the application's own, overriding append()."""
+
+    def append(self, item: Any) -> None:
+        item.title = item.title.upper()
+        super().append(item)
+
+
+class Album(RelBase):
+    __tablename__ = "rd_albums"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracks: Mapped[list[Track]] = relationship(collection_class=Stamped)
+
+
+class Track(RelBase):
+    __tablename__ = "rd_tracks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(20))
+    album_id: Mapped[int | None] = mapped_column(ForeignKey("rd_albums.id"))
+
+
+def test_collection_class_methods_run_and_report(session: Session) -> None:
+    album = Album()
+    session.add(album)
+    track = Track(title="quiet")
+    album.tracks.append(track)
+    assert isinstance(album.tracks, Stamped) and track.title == "QUIET"
+    assert track in session  # the override's super().append() cascaded it
+    session.commit()
+    session.expire_all()
+    assert [t.title for t in album.tracks] == ["QUIET"]

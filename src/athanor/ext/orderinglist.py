@@ -87,9 +87,15 @@ class OrderingList(InstrumentedList):
             list.append(self, item)
             self._order_entity(len(self) - 1, item, self.reorder_on_append)
 
-    def append(self, entity: Any) -> None:
-        super().append(entity)
+    def _sa_append(self, entity: Any, initiator: Any) -> None:
+        # every append: append(), extend(), and the other side of a bidirectional link
+        super()._sa_append(entity, initiator)
         self._order_entity(len(self) - 1, entity, self.reorder_on_append)
+
+    def _sa_remove(self, entity: Any, initiator: Any) -> None:
+        # a member taken away through the other side of a bidirectional link
+        super()._sa_remove(entity, initiator)
+        self._reorder()
 
     def extend(self, entities: Iterable[Any]) -> None:
         for entity in list(entities):

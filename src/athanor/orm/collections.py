@@ -362,9 +362,11 @@ def collection_factory(collection_class: Any) -> Callable[[], Any]:
             if issubclass(collection_class, base):
                 found = _subclass_cache.get(collection_class)
                 if found is None:
+                    # The class's own methods first: an overridden append() runs, and its
+                    # super().append() reports the change.
                     found = type(
                         f"Instrumented{collection_class.__name__}",
-                        (instrumented, collection_class),
+                        (collection_class, instrumented),
                         {"__slots__": ()},
                     )
                     _subclass_cache[collection_class] = found
