@@ -11,6 +11,7 @@ import pytest
 
 from athanor import Engine, ForeignKey, String, create_engine, event, exc, inspect, select
 from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from athanor.orm import exc as orm_exc
 
 
 class StateBase(DeclarativeBase):
@@ -182,3 +183,28 @@ def test_async_session_joins_an_outside_transaction(backend: Any, engine: Engine
             await async_engine.dispose()
 
     asyncio.run(main())
+
+
+def test_state_transitions_of_one_object(engine: Engine) -> None:
+    with Session(engine) as session:
+        orchard = Orchard(name="south")
+        session.add(orchard)
+        session.expunge(orchard)  # pending -> transient
+        assert inspect(orchard).transient and Session.object_session(orchard) is None
+        session.add(orchard)
+        session.commit()
+        assert Session.object_session(orchard) is session
+        assert Session.identity_key(instance=orchard) == inspect(orchard).identity_key
+        session.delete(orchard)
+        session.flush()
+        assert inspect(orchard).deleted
+        with pytest.raises(exc.InvalidRequestError, match="has been deleted"):
+            session.add(orchard)
+        session.rollback()  # the DELETE is undone: persistent again
+        assert inspect(orchard).persistent and orchard in session
+        session.close()
+        assert inspect(orchard).detached
+        with pytest.raises(orm_exc.DetachedInstanceError, match="not bound to a Session"):
+            _ = orchard.trees
+        session.add(orchard)  # a closed session can be used again
+        assert orchard.trees == []

@@ -479,6 +479,18 @@ class Session(EventTarget):
 
     # --- binds and connections ----------------------------------------------------------------
 
+    @classmethod
+    def object_session(cls, instance: Any) -> Session | None:
+        """The session ``instance`` belongs to, or None (as :func:`object_session`)."""
+        return object_session(instance)
+
+    @classmethod
+    def identity_key(cls, *args: Any, **kwargs: Any) -> Any:
+        """An identity key (as :func:`athanor.orm.util.identity_key`)."""
+        from athanor.orm.util import identity_key
+
+        return identity_key(*args, **kwargs)
+
     def get_bind(
         self, mapper: Any = None, *, clause: Any = None, bind: Any = None, **kw: Any
     ) -> Any:
@@ -1062,6 +1074,11 @@ class Session(EventTarget):
         if state.session_id == self.hash_key:
             if state in self._deleted:
                 self._deleted.pop(state)
+            elif state.deleted:
+                raise sa_exc.InvalidRequestError(
+                    f"Instance {state_str(state)} has been deleted (its DELETE was flushed); "
+                    "use make_transient() to insert it again as a new row"
+                )
             return
         if state.session_id is not None:
             other = _sessions.get(state.session_id)
