@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from athanor import Engine, ForeignKey, String, create_engine, func, inspect, select
-from athanor.exc import AthanorWarning
+from athanor.exc import ArgumentError, AthanorWarning
 from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from athanor.orm import exc as orm_exc
 
@@ -147,3 +147,69 @@ def test_new_orphan_of_a_delete_orphan_parent_is_refused(engine: Engine) -> None
         session.add(Manual(edition=1))  # owned through a bidirectional link
         with pytest.raises(orm_exc.FlushError, match=r"Manual.* without a parent"):
             session.commit()
+
+
+class Palette(CascadeBase):
+    __tablename__ = "cd_palettes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hue: Mapped[str] = mapped_column(String(10))
+
+
+class Studio(CascadeBase):
+    __tablename__ = "cd_studios"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    palette_id: Mapped[int | None] = mapped_column(ForeignKey("cd_palettes.id"))
+    # many-to-one, but each palette belongs to one studio: replaced ones are orphans
+    palette: Mapped[Palette | None] = relationship(cascade="all, delete-orphan", single_parent=True)
+
+
+def test_single_parent_many_to_one_deletes_what_it_replaces(engine: Engine) -> None:
+    with Session(engine) as session:
+        studio = Studio(palette=Palette(hue="ochre"))
+        session.add(studio)
+        session.commit()
+        studio.palette = Palette(hue="teal")  # the unloaded ochre palette is loaded, then goes
+        session.commit()
+        assert session.scalars(select(Palette.hue)).all() == ["teal"]
+        studio.palette = None
+        session.commit()
+        assert rows(engine, Palette) == 0
+
+
+def test_cascade_settings_that_cannot_work_are_refused() -> None:
+    class OwnerBase(DeclarativeBase):
+        pass
+
+    class Owner(OwnerBase):
+        __tablename__ = "cd_owners"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        pets: Mapped[list[Pet]] = relationship(cascade="all", passive_deletes="all")
+
+    class Pet(OwnerBase):
+        __tablename__ = "cd_pets"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        owner_id: Mapped[int | None] = mapped_column(ForeignKey("cd_owners.id"))
+
+    class KeeperBase(DeclarativeBase):
+        pass
+
+    class Keeper(KeeperBase):
+        __tablename__ = "cd_keepers"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Cage(KeeperBase):
+        __tablename__ = "cd_cages"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        keeper_id: Mapped[int | None] = mapped_column(ForeignKey("cd_keepers.id"))
+        keeper: Mapped[Keeper | None] = relationship(cascade="all, delete-orphan")
+
+    try:
+        with pytest.raises(ArgumentError, match=r"Owner\.pets: passive_deletes='all'"):
+            Owner()
+        with pytest.raises(ArgumentError, match=r"Cage\.keeper is many-to-one.*single_parent"):
+            Cage()
+    finally:
+        OwnerBase.registry.dispose()
+        KeeperBase.registry.dispose()

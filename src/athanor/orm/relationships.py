@@ -289,6 +289,7 @@ class RelationshipProperty(MapperProperty):
         primaryjoin = self._resolve(self.primaryjoin_arg, "primaryjoin")
         secondaryjoin = self._resolve(self.secondaryjoin_arg, "secondaryjoin")
         self._setup_join(self._read_join(primaryjoin), self._read_join(secondaryjoin))
+        self._check_cascades()
         order_by = self.order_by_arg
         if order_by is not False and order_by is not None:
             self.order_by = self._columns(order_by, "order_by")
@@ -312,7 +313,7 @@ class RelationshipProperty(MapperProperty):
             impl = ScalarObjectAttributeImpl(self.key, self)
         self.impl = impl
         self.loads_replaced = self.lazy not in ("noload", "raise", "raise_on_sql") and (
-            self.active_history or self.direction != MANYTOONE
+            self.active_history or self.direction != MANYTOONE or self.cascade.delete_orphan
         )
         """Whether assigning to the unloaded attribute loads the value it replaces first."""
         attr = getattr(self.parent.class_, self.key)
@@ -366,6 +367,23 @@ class RelationshipProperty(MapperProperty):
             self.mapper._add_property(name, other)
             self._reverse_property = other
             other.post_configure()
+
+    def _check_cascades(self) -> None:
+        cascade = self.cascade
+        if cascade.delete_orphan and not self.single_parent and self.direction != ONETOMANY:
+            kind = "many-to-one" if self.direction == MANYTOONE else "many-to-many"
+            raise sa_exc.ArgumentError(
+                f"relationship {self} is {kind}, so one {self.mapper.class_.__name__} may have "
+                "several parents through it, and delete-orphan cascade cannot tell when it has "
+                "none left; put the cascade on the one-to-many side, or pass "
+                "single_parent=True to allow one parent at a time"
+            )
+        if self.passive_deletes == "all" and cascade.delete:
+            raise sa_exc.ArgumentError(
+                f"relationship {self}: passive_deletes='all' leaves the related rows alone when "
+                "the parent is deleted, which contradicts its delete cascade; use "
+                "passive_deletes=True (the database deletes them) or drop the delete cascade"
+            )
 
     def _read_join(self, condition: Any) -> ColumnElement | None:
         """A join condition as plain columns; the columns it marks with ``foreign()`` /

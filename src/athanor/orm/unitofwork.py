@@ -180,11 +180,13 @@ class UOWTransaction:
             deleting = state in self.deletes
             d = obj.__dict__
             for rel in state.mapper._relationships:
-                if (
-                    rel.viewonly
-                    or rel.direction == MANYTOONE
-                    or rel.key not in state.committed_state
-                ):
+                if rel.viewonly or rel.key not in state.committed_state:
+                    continue
+                if rel.direction == MANYTOONE:
+                    # single_parent delete-orphan: the object replaced lost its only parent
+                    if rel.cascade.delete_orphan and not deleting:
+                        history = rel.impl.history(state, d)  # type: ignore[union-attr]
+                        removed.extend((rel, item) for item in history.deleted)
                     continue
                 history = rel.impl.history(state, d)  # type: ignore[union-attr]
                 if rel.direction == ONETOMANY:
@@ -213,7 +215,7 @@ class UOWTransaction:
             child = item.__dict__[STATE_KEY]
             if child in self.deletes or self._has_new_parent(rel, child, item):
                 continue
-            if rel.cascade.delete_orphan:
+            if rel.direction == MANYTOONE or rel.cascade.delete_orphan:
                 self._delete_orphan(child, item)
             else:
                 self.saves.setdefault(child, item)
