@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from athanor import Column, ForeignKey, String, Table, and_, create_engine, inspect, select
+from athanor.exc import ArgumentError
 from athanor.ext.orderinglist import ordering_list
 from athanor.orm import (
     DeclarativeBase,
@@ -291,3 +292,36 @@ def test_collection_class_methods_run_and_report(session: Session) -> None:
     session.commit()
     session.expire_all()
     assert [t.title for t in album.tracks] == ["QUIET"]
+
+
+def test_a_join_as_secondary_is_refused_with_a_clear_error() -> None:
+    class JoinBase(DeclarativeBase):
+        pass
+
+    class Port(JoinBase):
+        __tablename__ = "rd_ports"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        dock_id: Mapped[int] = mapped_column(ForeignKey("rd_docks.id"))
+        # naming the classes inside the string no longer recurses into configuration
+        ship: Mapped[Ship] = relationship(
+            secondary="join(Dock, Ship, Dock.ship_id == Ship.id)",
+            primaryjoin="Port.dock_id == Dock.id",
+            secondaryjoin="Ship.id == Dock.ship_id",
+            viewonly=True,
+        )
+
+    class Dock(JoinBase):
+        __tablename__ = "rd_docks"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        ship_id: Mapped[int] = mapped_column(ForeignKey("rd_ships.id"))
+
+    class Ship(JoinBase):
+        __tablename__ = "rd_ships"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    try:
+        with pytest.raises(ArgumentError, match=r"Port\.ship: secondary=.* is not a table"):
+            Port()
+    finally:
+        JoinBase.registry.dispose()
+    assert Dock.__tablename__ and Ship.__tablename__

@@ -49,6 +49,10 @@ class _State:
     new_mappers = False
 
 
+_configuring: dict[Registry, int] = {}
+"""The registries whose mappers are being configured now, with the thread doing it."""
+
+
 _fast_init_mappers: weakref.WeakSet[Mapper] = weakref.WeakSet()
 """The mappers whose class has a generated constructor (``Mapper._set_fast_init``)."""
 _fast_init_lock = threading.Lock()
@@ -1104,8 +1108,20 @@ def configure_mappers() -> None:
 
 
 def _configure_registry(reg: Registry) -> None:
-    if not reg._new_mappers:
+    me = threading.get_ident()
+    if not reg._new_mappers or _configuring.get(reg) == me:
+        # (this thread configures it already: a class used in a relationship's argument,
+        # e.g. in a join(), asks again; its table and columns are there already)
         return
+    with _configure_lock:
+        _configuring[reg] = me
+        try:
+            _configure_mappers_of(reg)
+        finally:
+            del _configuring[reg]
+
+
+def _configure_mappers_of(reg: Registry) -> None:
     with _configure_lock:
         for mapper in list(reg._mappers):
             if mapper._configure_failed is not None:

@@ -38,7 +38,7 @@ from athanor.sql.elements import (
     coerce_column,
 )
 from athanor.sql.schema import Column, Table
-from athanor.sql.selectable import FromClause, _base_column, _SelectBase
+from athanor.sql.selectable import FromClause, Join, _base_column, _SelectBase
 
 if TYPE_CHECKING:
     from athanor.orm.mapper import Mapper
@@ -283,6 +283,15 @@ class RelationshipProperty(MapperProperty):
         secondary = self._resolve(self.secondary, "secondary table")
         if isinstance(secondary, str):
             secondary = self.parent.local_table.metadata.tables.get(secondary)
+        if secondary is not None and (
+            isinstance(secondary, Join) or not isinstance(secondary, FromClause)
+        ):
+            raise sa_exc.ArgumentError(
+                f"relationship {self}: secondary={secondary!r} is not a table; a join or "
+                "other selectable as the secondary is not supported, so map the link through "
+                "one association table (or a viewonly relationship to a class mapped to the "
+                "join)"
+            )
         self.secondary = secondary
         self._foreign_keys = set(self._columns(self.foreign_keys_arg, "foreign_keys"))
         self._remote_side = set(self._columns(self.remote_side_arg, "remote_side"))
