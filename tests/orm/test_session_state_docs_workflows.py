@@ -208,3 +208,43 @@ def test_state_transitions_of_one_object(engine: Engine) -> None:
             _ = orchard.trees
         session.add(orchard)  # a closed session can be used again
         assert orchard.trees == []
+
+
+class Hive(StateBase):
+    __tablename__ = "sd_hives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    colony: Mapped[str] = mapped_column(String(20))
+    frames: Mapped[list[Frame]] = relationship(
+        back_populates="hive", cascade="all, delete-orphan", order_by="Frame.id"
+    )
+
+
+class Frame(StateBase):
+    __tablename__ = "sd_frames"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(20))
+    hive_id: Mapped[int | None] = mapped_column(ForeignKey("sd_hives.id"))
+    hive: Mapped[Hive | None] = relationship(back_populates="frames")
+
+
+def test_merge_builds_the_whole_graph_before_any_flush(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        hive = Hive(colony="a", frames=[Frame(label="one"), Frame(label="two")])
+        session.add(hive)
+        session.commit()
+        hive_id, first_id = hive.id, hive.frames[0].id
+    # a new frame of the detached hive: the hive is loaded while the frame is half made
+    with Session(engine) as session:
+        frame = session.merge(Frame(label="three", hive=hive))
+        assert inspect(frame).pending and frame.hive is session.get(Hive, hive_id)
+        session.commit()
+        assert [f.label for f in frame.hive.frames] == ["one", "two", "three"]
+    # a detached hive whose collection holds only "one": the merge makes the others orphans
+    edited = Hive(id=hive_id, colony="c", frames=[Frame(id=first_id, label="uno")])
+    with Session(engine) as session:
+        merged = session.merge(edited)
+        session.commit()
+        assert [f.label for f in merged.frames] == ["uno"]
+        assert session.scalars(select(Frame.label)).all() == ["uno"]  # "three" too

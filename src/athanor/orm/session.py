@@ -1371,7 +1371,10 @@ class Session(EventTarget):
         nothing is loaded or compared, and the copy starts without changes; so ``instance``
         must be detached or persistent elsewhere, with no unflushed changes.
         """
-        return self._merge(instance, load, {}, options)
+        if self.autoflush and not self._flushing:
+            self._autoflush()
+        with self.no_autoflush:  # what the merge loads must not flush its half-built objects
+            return self._merge(instance, load, {}, options)
 
     def _merge(self, instance: Any, load: bool, seen: dict[int, Any], options: Any = None) -> Any:
         if id(instance) in seen:
