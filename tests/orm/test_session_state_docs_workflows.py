@@ -142,6 +142,7 @@ def test_history_dirty_and_partial_expire(engine: Engine) -> None:
         assert tuple(inspect(orchard).attrs.name.history) == ((), ["west"], ())
         orchard.name = "east"
         assert tuple(inspect(orchard).attrs.name.history) == (["east"], (), ["west"])
+        assert inspect(orchard).unmodified_intersection(["name", "acres"]) == {"acres"}
         # dirty is optimistic: set to the same value is in it, with no net change
         orchard.name = "west"
         orchard.acres = 3

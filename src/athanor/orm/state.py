@@ -246,6 +246,11 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
         d = self.dict
         return {k for k in self.mapper._attribute_keys if k in d and k not in self.committed_state}
 
+    def unmodified_intersection(self, keys: Iterable[str]) -> set[str]:
+        """Those of ``keys`` that name loaded attributes without changes."""
+        d = self.dict
+        return {k for k in keys if k in d and k not in self.committed_state}
+
     # --- change tracking ----------------------------------------------------------------------
 
     def _modified_event(self, obj: Any) -> None:
