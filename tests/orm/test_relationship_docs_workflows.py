@@ -325,3 +325,44 @@ def test_a_join_as_secondary_is_refused_with_a_clear_error() -> None:
     finally:
         JoinBase.registry.dispose()
     assert Dock.__tablename__ and Ship.__tablename__
+
+
+class Gallery(RelBase):
+    """Rows pointing at each other: a gallery's pictures, and its cover among them."""
+
+    __tablename__ = "rd_galleries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cover_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rd_pictures.id", name="fk_rd_gallery_cover", use_alter=True)
+    )
+    pictures: Mapped[list[Picture]] = relationship(
+        primaryjoin="Gallery.id == Picture.gallery_id", order_by="Picture.id"
+    )
+    cover: Mapped[Picture | None] = relationship(
+        primaryjoin="Gallery.cover_id == Picture.id", foreign_keys=[cover_id], post_update=True
+    )
+
+
+class Picture(RelBase):
+    __tablename__ = "rd_pictures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gallery_id: Mapped[int | None] = mapped_column(ForeignKey("rd_galleries.id"))
+
+
+def test_post_update_breaks_the_cycle_on_insert_and_delete(session: Session) -> None:
+    gallery = Gallery()
+    first, second = Picture(), Picture()
+    gallery.pictures = [first, second]
+    gallery.cover = second
+    session.add(gallery)
+    session.commit()
+    session.expire_all()
+    assert gallery.cover is second and second.gallery_id == gallery.id
+    # deleting both sides: the cover is unset by an UPDATE before the DELETEs
+    for obj in (gallery, first, second):
+        session.delete(obj)
+    session.commit()
+    assert session.scalars(select(Picture)).all() == []
+    assert session.scalars(select(Gallery)).all() == []

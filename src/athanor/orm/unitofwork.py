@@ -412,6 +412,8 @@ class UOWTransaction:
         if any(rel.post_update for m in mappers for rel in m._relationships):
             self._post_updates()
         self._run_secondary()
+        if any(rel.post_update for s in self.deletes for rel in s.mapper._relationships):
+            self._unlink_post_updates()
         done.clear()
         for mapper in reversed(order):
             if mapper in done:
@@ -479,6 +481,30 @@ class UOWTransaction:
             for i, value in enumerate(state.key[1]):
                 params[f"pk__{i}"] = value
             stmt = _update_statement(mapper, tuple(sorted(changed)), False)
+            self._connection(mapper).execute(stmt, params)
+
+    def _unlink_post_updates(self) -> None:
+        """Before the DELETEs: an UPDATE sets to NULL the ``post_update=True`` many-to-one
+        foreign keys of the rows to delete, which may point at rows deleted first (the cycle
+        post_update breaks)."""
+        for state, obj in self.deletes.items():
+            if state.key is None:
+                continue
+            mapper = state.mapper
+            d = obj.__dict__
+            columns: list[str] = [
+                str(col.key)
+                for rel in mapper._relationships
+                if rel.post_update and rel.direction == MANYTOONE and not rel.viewonly
+                for col, _ in rel.pairs
+                if d.get(mapper._col_to_key.get(col, ""), NO_VALUE) is not None
+            ]
+            if not columns:
+                continue
+            params: dict[str, Any] = dict.fromkeys(columns)
+            for i, value in enumerate(state.key[1]):
+                params[f"pk__{i}"] = value
+            stmt = _update_statement(mapper, tuple(sorted(columns)), False)
             self._connection(mapper).execute(stmt, params)
 
     def _copy_keys(
