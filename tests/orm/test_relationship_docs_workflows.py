@@ -366,3 +366,37 @@ def test_post_update_breaks_the_cycle_on_insert_and_delete(session: Session) -> 
     session.commit()
     assert session.scalars(select(Picture)).all() == []
     assert session.scalars(select(Gallery)).all() == []
+
+
+class Club(RelBase):
+    __tablename__ = "rd_clubs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    members: Mapped[list[Member]] = relationship(back_populates="club", sync_backref=False)
+    captains: Mapped[list[Member]] = relationship(viewonly=True, back_populates="captain_of")
+
+
+class Member(RelBase):
+    __tablename__ = "rd_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    club_id: Mapped[int | None] = mapped_column(ForeignKey("rd_clubs.id"))
+    club: Mapped[Club | None] = relationship(back_populates="members")
+    captain_of: Mapped[Club | None] = relationship(viewonly=True, back_populates="captains")
+
+
+def test_sync_backref_and_viewonly_sides_are_not_mirrored(session: Session) -> None:
+    club = Club()
+    joined, signed = Member(), Member()
+    session.add_all([club, joined, signed])
+    club.members.append(joined)  # Member.club takes the change (its default)
+    assert joined.club is club
+    signed.club = club  # Club.members does not (sync_backref=False) until loaded again
+    assert signed not in club.members
+    club.captains.append(joined)  # a viewonly side mirrors nothing
+    assert "captain_of" not in joined.__dict__
+    session.commit()
+    assert set(club.members) == {joined, signed}
+    assert set(club.captains) == {joined, signed}  # read from the same foreign key
+    with pytest.raises(ArgumentError, match="viewonly=True, sync_backref=True"):
+        relationship(viewonly=True, sync_backref=True)

@@ -324,8 +324,10 @@ class _RelationshipImpl(AttributeImpl):
 
     @property
     def reverse(self) -> Any:
+        """The other side's attribute, which changes here are mirrored into (None: no other
+        side, or it does not take them: ``sync_backref=False``, or a viewonly side)."""
         reverse = self.prop._reverse_property
-        return None if reverse is None else reverse.impl
+        return None if reverse is None or not reverse.sync_backref else reverse.impl
 
     def _cascade_into_session(self, state: InstanceState, value: Any) -> None:
         if state.session_id is None or "save-update" not in self.prop.cascade:

@@ -205,6 +205,15 @@ class RelationshipProperty(MapperProperty):
         self.doc = doc
         self.overlaps = overlaps
         self.active_history = active_history
+        if sync_backref and viewonly:
+            raise sa_exc.ArgumentError(
+                "relationship(viewonly=True, sync_backref=True): a viewonly relationship is "
+                "not kept in step with the other side; drop one of the two"
+            )
+        self.sync_backref_arg = sync_backref
+        self.sync_backref = sync_backref is not False
+        """Whether changes made through the other side of the link show here at once (set
+        when the link is configured: by default, unless either side is viewonly)."""
         self._reverse_property: RelationshipProperty | None = None
         self._configured = False
         self.direction: str | None = None
@@ -345,6 +354,7 @@ class RelationshipProperty(MapperProperty):
                 )
             self._reverse_property = other
             other._reverse_property = self
+            _settle_sync(self, other)
         elif self.backref:
             name, kwargs = (
                 (self.backref.name, dict(self.backref.kwargs))
@@ -376,6 +386,7 @@ class RelationshipProperty(MapperProperty):
             self.mapper._add_property(name, other)
             self._reverse_property = other
             other.post_configure()
+            _settle_sync(self, other)
 
     def _check_cascades(self) -> None:
         cascade = self.cascade
@@ -744,6 +755,15 @@ def _read_sides(expr: ClauseElement, sides: dict[str, list[ColumnElement]]) -> A
     if isinstance(expr, _SelectBase):
         return expr
     return _with_children(expr, lambda child: _read_sides(child, sides))
+
+
+def _settle_sync(one: RelationshipProperty, other: RelationshipProperty) -> None:
+    """Each side of a link mirrors the other's changes unless it says ``sync_backref=False``
+    or (left at the default) either side is viewonly."""
+    viewonly = one.viewonly or other.viewonly
+    for rel in (one, other):
+        if rel.sync_backref_arg is None:
+            rel.sync_backref = not viewonly
 
 
 def _column_of(value: Any) -> Any:
