@@ -94,15 +94,19 @@ class UOWTransaction:
             for state, obj in [(s, o) for s, o in saves.items() if s.mapper._relationships]:
                 self._cascade_saves(state, obj)
                 if state.key is not None and state.committed_state:
-                    self._carry_key_change(state, obj)
+                    carried = _roles(state.mapper)[1]
+                    if carried:
+                        self._carry_key_change(state, obj, carried)
         else:
             self.plain = not any(s.mapper._relationships for s in self.deletes)
         for state, obj in list(self.deletes.items()):
             self._prepare_delete(state, obj)
         if not self.plain:
             self._collection_changes()
-        if any(map(_orphan_owners, self.save_mappers)):
-            self._refuse_new_orphans()
+        for mapper in self.save_mappers:
+            if _roles(mapper)[0]:
+                self._refuse_new_orphans()
+                break
 
     def _cascade_saves(self, state: InstanceState, obj: Any) -> None:
         d = obj.__dict__
@@ -116,15 +120,15 @@ class UOWTransaction:
                 if child is None or child.session_id is None:
                     _warn_not_in_session(item, rel)
 
-    def _carry_key_change(self, state: InstanceState, obj: Any) -> None:
-        """``passive_updates=False``: when this flush changes the key a one-to-many's children
-        refer to, each child (loaded now if need be, by the old key) gets the new value, as a
-        database without ON UPDATE CASCADE would not do it."""
+    def _carry_key_change(
+        self, state: InstanceState, obj: Any, carried: list[RelationshipProperty]
+    ) -> None:
+        """``passive_updates=False`` (the relationships ``carried``): when this flush changes
+        the key a one-to-many's children refer to, each child (loaded now if need be, by the
+        old key) gets the new value, as a database without ON UPDATE CASCADE would not do."""
         committed = state.committed_state
         d = obj.__dict__
-        for rel in state.mapper._relationships:
-            if rel.passive_updates or rel.viewonly or rel.direction != ONETOMANY:
-                continue
+        for rel in carried:
             keys = [state.mapper._col_to_key.get(col) for col, _ in rel.pairs]
             if not any(k in committed and not _same(committed[k], d.get(k)) for k in keys):
                 continue
@@ -184,7 +188,7 @@ class UOWTransaction:
                     continue
                 if rel.direction == MANYTOONE:
                     # single_parent delete-orphan: the object replaced lost its only parent
-                    if rel.cascade.delete_orphan and not deleting:
+                    if not deleting and "delete-orphan" in rel.cascade:
                         history = rel.impl.history(state, d)  # type: ignore[union-attr]
                         removed.extend((rel, item) for item in history.deleted)
                     continue
@@ -227,7 +231,7 @@ class UOWTransaction:
         for state, obj in self.saves.items():
             if state.key is not None:
                 continue
-            owners = _orphan_owners(state.mapper)
+            owners = _roles(state.mapper)[0]
             if owners and not any(self._has_parent(rel, state, obj) for rel in owners):
                 names = " or ".join(f"{rel}" for rel in owners)
                 raise orm_exc.FlushError(
@@ -755,7 +759,9 @@ class UOWTransaction:
         vcol = mapper.version_id_col
         vkey = mapper._col_to_key.get(vcol) if vcol is not None else None
         groups: dict[tuple[Any, ...], list[tuple[InstanceState, Any, dict[str, Any]]]] = {}
-        key_names = {c.key for c in table.primary_key}
+        key_names: set[str] | None = mapper.__dict__.get("_pk_names")
+        if key_names is None:
+            key_names = mapper.__dict__["_pk_names"] = {str(c.key) for c in table.primary_key}
         for state, obj in rows:
             d = obj.__dict__
             committed = state.committed_state
@@ -1321,10 +1327,22 @@ def _old_value(state: InstanceState, d: dict[str, Any], column: Any, key: str | 
     return old
 
 
-def _orphan_owners(mapper: Any) -> list[RelationshipProperty]:
-    """The one-to-many ``delete-orphan`` relationships owning objects of ``mapper``."""
-    owners: list[RelationshipProperty] = []
-    while mapper is not None:
-        owners += [rel for rel in mapper._orphan_parents if rel.direction == ONETOMANY]
-        mapper = mapper.inherits
-    return owners
+def _roles(mapper: Any) -> tuple[list[RelationshipProperty], list[RelationshipProperty]]:
+    """Of a configured mapper, worked out once: the one-to-many ``delete-orphan``
+    relationships owning its objects, and its one-to-many relationships with
+    ``passive_updates=False``."""
+    found: tuple[list[RelationshipProperty], list[RelationshipProperty]] | None
+    found = mapper.__dict__.get("_uow_roles")
+    if found is None:
+        owners: list[RelationshipProperty] = []
+        base = mapper
+        while base is not None:
+            owners += [rel for rel in base._orphan_parents if rel.direction == ONETOMANY]
+            base = base.inherits
+        carried = [
+            rel
+            for rel in mapper._relationships
+            if not rel.passive_updates and not rel.viewonly and rel.direction == ONETOMANY
+        ]
+        found = mapper.__dict__["_uow_roles"] = (owners, carried)
+    return found
