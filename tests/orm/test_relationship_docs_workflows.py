@@ -400,3 +400,22 @@ def test_sync_backref_and_viewonly_sides_are_not_mirrored(session: Session) -> N
     assert set(club.captains) == {joined, signed}  # read from the same foreign key
     with pytest.raises(ArgumentError, match="viewonly=True, sync_backref=True"):
         relationship(viewonly=True, sync_backref=True)
+
+
+def test_rolled_back_primary_key_change_restores_the_identity(session: Session) -> None:
+    crag = Crag(name="dome")
+    session.add(crag)
+    session.commit()
+    old_id = crag.id
+    crag.id = old_id + 50
+    session.flush()
+    assert session.get(Crag, old_id + 50) is crag
+    session.rollback()
+    assert inspect(crag).identity == (old_id,) and crag.id == old_id
+    assert session.get(Crag, old_id) is crag and crag.name == "dome"
+    with session.begin_nested():
+        crag.id = old_id + 60
+        session.flush()
+        assert inspect(crag).identity == (old_id + 60,)
+    session.rollback()
+    assert inspect(crag).identity == (old_id,) and crag.id == old_id

@@ -148,6 +148,9 @@ class SessionTransaction:
         if session.dispatch.after_transaction_create:
             session._fire("after_transaction_create", session, self)
 
+    _key_switches: list[tuple[InstanceState, Any, Any]] | None = None
+    """Objects whose primary key a flush of this transaction changed, with their old keys
+    (restored on rollback)."""
     _rollback_only: list[Transaction] | None = None
     """Outer transactions of joined connections that a rollback rolls back and a commit
     leaves alone (``join_transaction_mode="rollback_only"``)."""
@@ -238,6 +241,8 @@ class SessionTransaction:
             parent._new.update(self._new)
             parent._deleted.update(self._deleted)
             parent._added.update(self._added)
+            if self._key_switches:
+                parent._key_switches = (parent._key_switches or []) + self._key_switches
             self._end()
             return
         while session._transaction is not None and session._transaction is not self:
@@ -298,6 +303,12 @@ class SessionTransaction:
 
     def _restore(self) -> None:
         session = self.session
+        for state, obj, old in reversed(self._key_switches or ()):
+            if state.key is not None:
+                session.identity_map.discard(state.key, obj)
+            state.key = old
+            session.identity_map._dict[old] = state
+        self._key_switches = None
         for state, obj in self._new.items():
             if state.key is not None:
                 session.identity_map.discard(state.key, obj)
@@ -901,7 +912,7 @@ class Session(EventTarget):
         for state, obj in uow.deleted:
             self._row_deleted(tx, state, obj)
         for state, obj in uow.rekeyed:
-            self._rekey(state, obj)
+            self._rekey(tx, state, obj)
         commit_states(uow.saves)
         for obj, keys in uow.expire_after:
             for key in keys:
@@ -946,16 +957,21 @@ class Session(EventTarget):
             state._commit_all()
         return True
 
-    def _rekey(self, state: InstanceState, obj: Any) -> None:
-        """The flush changed the primary key of ``obj``: its identity follows."""
-        assert state.key is not None
+    def _rekey(self, tx: SessionTransaction, state: InstanceState, obj: Any) -> None:
+        """The flush changed the primary key of ``obj``: its identity follows (and goes back
+        if ``tx`` rolls back)."""
+        old = state.key
+        assert old is not None
         mapper = state.mapper
         pk = tuple(obj.__dict__.get(k) for k in mapper._pk_keys)
-        key = mapper.identity_key_from_primary_key(pk, state.key[2])
-        if key != state.key:
-            self.identity_map.discard(state.key, obj)
+        key = mapper.identity_key_from_primary_key(pk, old[2])
+        if key != old:
+            self.identity_map.discard(old, obj)
             state.key = key
             self.identity_map._dict[key] = state
+            if tx._key_switches is None:
+                tx._key_switches = []
+            tx._key_switches.append((state, obj, old))
 
     def _row_deleted(self, tx: SessionTransaction, state: InstanceState, obj: Any) -> None:
         """The row of ``obj`` is gone: the object is deleted now and detached at commit."""
