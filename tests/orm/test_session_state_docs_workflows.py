@@ -147,6 +147,10 @@ def test_history_dirty_and_partial_expire(engine: Engine) -> None:
         orchard.name = "west"
         orchard.acres = 3
         assert session.dirty == [orchard] and not session.is_modified(orchard)
+        session.expire(orchard)
+        assert inspect(orchard).expired_attributes == {"id", "name", "acres"}
+        assert inspect(orchard).unloaded == {"id", "name", "acres", "trees"}
+        orchard.name = "west"
         # expire / refresh only the attributes named
         orchard.name = "north"
         orchard.acres = 9

@@ -237,8 +237,11 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
 
     @property
     def expired_attributes(self) -> set[str]:
-        """Names of attributes that will load on next access (the same as :attr:`unloaded`)."""
-        return self.unloaded if self.key is not None else set()
+        """Names of the column attributes that will load on next access (relationships,
+        which load on their own, are among :attr:`unloaded` only)."""
+        if self.key is None:
+            return set()
+        return self.unloaded.intersection(self.mapper._column_keys)
 
     @property
     def unmodified(self) -> set[str]:
