@@ -419,3 +419,37 @@ def test_rolled_back_primary_key_change_restores_the_identity(session: Session) 
         assert inspect(crag).identity == (old_id + 60,)
     session.rollback()
     assert inspect(crag).identity == (old_id,) and crag.id == old_id
+
+
+author_genres = Table(
+    "rd_author_genres",
+    RelBase.metadata,
+    Column("author_handle", ForeignKey("rd_authors.handle"), primary_key=True),
+    Column("genre_id", ForeignKey("rd_genres.id"), primary_key=True),
+)
+
+
+class Genre(RelBase):
+    __tablename__ = "rd_genres"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authors: Mapped[list[Author]] = relationship(
+        secondary=author_genres, back_populates="genres", passive_updates=False
+    )
+
+
+Author.genres = relationship(
+    Genre, secondary=author_genres, back_populates="authors", passive_updates=False
+)
+
+
+@pytest.mark.backends("sqlite")  # no foreign key enforcement: nothing cascades the UPDATE
+def test_passive_updates_false_carries_a_new_key_to_association_rows(session: Session) -> None:
+    session.add(Author(handle="bo", genres=[Genre(), Genre()]))
+    session.commit()
+    author = session.get_one(Author, "bo")
+    author.handle = "bob"
+    session.commit()
+    assert session.scalars(select(author_genres.c.author_handle)).all() == ["bob", "bob"]
+    session.expire_all()
+    assert len(session.get_one(Author, "bob").genres) == 2

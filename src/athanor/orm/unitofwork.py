@@ -51,6 +51,10 @@ def _fire(mapper: Mapper, name: str, connection: Any, obj: Any) -> None:
 class UOWTransaction:
     """One flush: the objects to write, the order to write them in, and what was written."""
 
+    secondary_key_changes: list[tuple[RelationshipProperty, list[Any], list[Any]]] | None = None
+    """``passive_updates=False`` many-to-manys whose parent's key this flush changes: the
+    old and new key values the association rows are updated from and to."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
         self.saves: dict[InstanceState, Any] = {}
@@ -129,8 +133,18 @@ class UOWTransaction:
         committed = state.committed_state
         d = obj.__dict__
         for rel in carried:
-            keys = [state.mapper._col_to_key.get(col) for col, _ in rel.pairs]
+            pairs = rel.secondary_parent_pairs if rel.direction == MANYTOMANY else rel.pairs
+            keys = [state.mapper._col_to_key.get(col) for col, _ in pairs]
             if not any(k in committed and not _same(committed[k], d.get(k)) for k in keys):
+                continue
+            if rel.direction == MANYTOMANY:
+                # the association rows name the parent: UPDATE them after the parent's row
+                if self.secondary_key_changes is None:
+                    self.secondary_key_changes = []
+                old = [
+                    _old_value(state, d, col, k) for (col, _), k in zip(pairs, keys, strict=True)
+                ]
+                self.secondary_key_changes.append((rel, old, [d.get(k) for k in keys]))
                 continue
             if rel.key in d:
                 value = d[rel.key]
@@ -850,6 +864,14 @@ class UOWTransaction:
                     _fire(mapper, "after_update", connection, obj)
 
     def _run_secondary(self) -> None:
+        for rel, old, new in self.secondary_key_changes or ():
+            sec_cols = [s for _, s in rel.secondary_parent_pairs]
+            stmt = (
+                update(rel.secondary)
+                .where(and_(*[c == v for c, v in zip(sec_cols, old, strict=True)]))
+                .values({c.key: v for c, v in zip(sec_cols, new, strict=True)})
+            )
+            self._connection(rel.parent).execute(stmt)
         for rel, obj in self.secondary_parent_deletes:
             d = obj.__dict__
             crit = []
@@ -1342,7 +1364,7 @@ def _roles(mapper: Any) -> tuple[list[RelationshipProperty], list[RelationshipPr
         carried = [
             rel
             for rel in mapper._relationships
-            if not rel.passive_updates and not rel.viewonly and rel.direction == ONETOMANY
+            if not rel.passive_updates and not rel.viewonly and rel.direction != MANYTOONE
         ]
         found = mapper.__dict__["_uow_roles"] = (owners, carried)
     return found
