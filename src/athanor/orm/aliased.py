@@ -14,7 +14,12 @@ from athanor import exc as sa_exc
 from athanor.orm.base import _mapper_or_none
 from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
 from athanor.orm.properties import ColumnProperty
-from athanor.orm.relationships import MANYTOMANY, RelationshipProperty, replace_columns
+from athanor.orm.relationships import (
+    MANYTOMANY,
+    RelationshipProperty,
+    _related_exists,
+    replace_columns,
+)
 from athanor.sql.elements import ColumnElement, KeyContext, Label, and_, coerce_where, null
 from athanor.sql.selectable import Alias, ColumnCollection, FromClause, Join
 
@@ -300,6 +305,27 @@ class RelationshipPath:
         join along it, and to what a loader option with it loads."""
         extra = tuple(coerce_where(c) for c in criteria)
         return RelationshipPath(self.prop, self.source, self.target, self.criteria + extra)
+
+    def any(self, criterion: Any = None, **kwargs: Any) -> ColumnElement:
+        """EXISTS a related row of the collection, of the ``of_type()`` target, matching
+        ``criterion`` and ``attr=value``."""
+        return self._exists("any", criterion, kwargs)
+
+    def has(self, criterion: Any = None, **kwargs: Any) -> ColumnElement:
+        """EXISTS the related object, of the ``of_type()`` target, matching ``criterion``
+        and ``attr=value``."""
+        return self._exists("has", criterion, kwargs)
+
+    def _exists(self, name: str, criterion: Any, kwargs: dict[str, Any]) -> ColumnElement:
+        if self.prop.uselist != (name == "any"):
+            other = "has" if name == "any" else "any"
+            raise sa_exc.InvalidRequestError(
+                f"{name}() does not apply to {self.prop}; use {other}()"
+            )
+        crit = [*self.criteria, *([] if criterion is None else [criterion])]
+        return _related_exists(
+            self.prop, and_(*crit) if crit else None, kwargs, self.source, self.target
+        )
 
     def __clause_element__(self) -> ColumnElement:
         ((_, onclause),) = relationship_joins(self.prop, self.source, self.target, self.criteria)[

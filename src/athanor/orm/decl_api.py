@@ -517,6 +517,20 @@ def has_inherited_table(cls: type) -> bool:
     return any(getattr(k, "__table__", None) is not None for k in cls.__mro__[1:])
 
 
+def _overridden(cls: type, source: type, name: str) -> bool:
+    """Whether a class before ``source`` in ``cls``'s MRO (``cls`` itself, or a mixin listed
+    first; not a mapped class, whose attributes are its own mapping's) declares ``name``
+    too, so that its declaration is the one mapped."""
+    for klass in cls.__mro__:
+        if klass is source:
+            return False
+        if klass is not cls and _is_mapped_class(klass):
+            continue
+        if name in klass.__dict__ or name in inspect.get_annotations(klass):
+            return True
+    return False
+
+
 def _mapping_sources(cls: type, parent: type | None) -> list[tuple[type, bool]]:
     """The classes whose attributes ``cls`` maps, each with whether only its
     ``@declared_attr.cascading`` attributes count: the mixins and abstract bases (not mapped,
@@ -678,8 +692,10 @@ def _map_abstract_concrete_base(cls: type) -> None:
                 if isinstance(made, RelationshipProperty):
                     relationships[key] = made
     include = None
+    primary_key = [pjoin.c[c.name] for c in tops[0].primary_key]
     if getattr(cls, "strict_attrs", False):
-        include = set()
+        # The attributes it declares, and the primary key every mapper needs.
+        include = {c.key for c in primary_key}
         for klass in cls.__mro__:
             if _is_mapped_class(klass) or klass.__dict__.get("_sa_declarative_base"):
                 continue
@@ -689,7 +705,7 @@ def _map_abstract_concrete_base(cls: type) -> None:
         cls,
         pjoin,
         registry=tops[0].registry,
-        primary_key=[pjoin.c[c.name] for c in tops[0].primary_key],
+        primary_key=primary_key,
         with_polymorphic=("*", pjoin),
         polymorphic_on=pjoin.c[name],
         exclude_properties=[name],
@@ -728,12 +744,15 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
             f'__tablename__ = "{cls.__name__.lower()}s"'
         )
     columns: list[tuple[int, int, Column]] = []
+    reusing: set[str] = set()
     properties: dict[str, Any] = {}
     type_map = reg.type_annotation_map
     for source, cascading_only in _mapping_sources(cls, parent):
         annotations = dict(inspect.get_annotations(source))
         is_mixin = source is not cls
         for name in _ordered_names(source, annotations):
+            if is_mixin and _overridden(cls, source, name):
+                continue
             value = source.__dict__.get(name, NO_VALUE)
             if isinstance(value, classmethod | staticmethod) or name.startswith("__"):
                 continue
@@ -780,6 +799,8 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                     col.nullable = ann.optional or single
                 columns.append((mc.sort_order, len(columns), col))
                 properties[name] = mc.to_property()
+                if mc.use_existing_column:
+                    reusing.add(name)
             elif isinstance(value, RelationshipProperty):
                 if is_mixin and not declared:
                     # A mixin's relationship is made per class by a @declared_attr only.
@@ -836,10 +857,16 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
         shared = parent.__table__  # type: ignore[attr-defined]
         for _, _, col in sorted(columns, key=lambda item: (item[0], item[1])):
             if col.key in shared.c and shared.c[col.key] is not col:
+                key = str(col.key)
+                if key in reusing:
+                    # mapped_column(use_existing_column=True): map the column already there.
+                    properties[key].columns = [shared.c[key]]
+                    continue
                 raise sa_exc.ArgumentError(
                     f"Column {cls.__name__}.{col.key} would replace the column {col.key!r} "
                     f"already in the table {shared.name!r} shared by {parent.__name__}'s "
-                    "single-table hierarchy; give it another name"
+                    "single-table hierarchy; give it another name, or map that same column "
+                    "with mapped_column(use_existing_column=True)"
                 )
             if col.table is None:
                 shared.append_column(col)

@@ -296,6 +296,7 @@ class Mapper(EventTarget):
         self.single = False
         self.concrete = concrete
         self.polymorphic_identity = kw.get("polymorphic_identity")
+        self.polymorphic_abstract = bool(kw.get("polymorphic_abstract", False))
         self.polymorphic_load = kw.get("polymorphic_load")
         if self.polymorphic_load not in (None, "inline", "selectin"):
             raise sa_exc.ArgumentError(
@@ -463,6 +464,7 @@ class Mapper(EventTarget):
         for ancestor in self.iterate_to_root():
             if ancestor is not self:
                 ancestor._subclass_mappers.append(self)
+        self._install_validators()
 
     def _setup_polymorphic_on(self, polymorphic_on: Any) -> None:
         """The discriminator of a hierarchy base: a column, a mapped attribute's name or a SQL
@@ -511,6 +513,8 @@ class Mapper(EventTarget):
 
     def _register_identity(self) -> None:
         identity = self.polymorphic_identity
+        if self.polymorphic_abstract:
+            add_listener(self, "init", _refuse_abstract)
         if identity is None:
             return
         if self.polymorphic_on is None and not self.concrete and self.inherits is not None:
@@ -597,12 +601,30 @@ class Mapper(EventTarget):
         if reconstructor is not None:
             add_listener(self, "load", _run_reconstructor(reconstructor))
 
+    def _install_validators(self) -> None:
+        """Give each attribute this class validates its validator.  An attribute inherited
+        from a base shares the base's implementation, so a subclass validating it (or
+        validating it differently) makes that implementation pick the validator by the
+        instance's class."""
+        for key, fn in self.validators.items():
+            prop = self._props.get(key)
+            impl = None if prop is None else prop.impl
+            if impl is None or isinstance(impl.validator, _ValidatorByClass):
+                continue
+            if prop is not None and prop.parent is not self:
+                if prop.parent.validators.get(key) is not fn:
+                    impl.validator = _ValidatorByClass()
+            else:
+                impl.validator = fn
+
     def _add_property(self, key: str, prop: MapperProperty, configure: bool = True) -> None:
         prop.set_parent(self, key)
         self._props[key] = prop
         prop.instrument(self.class_)
-        if prop.impl is not None and key in self.validators:
-            prop.impl.validator = self.validators[key]
+        impl = prop.impl
+        validator = self.validators.get(key)
+        if impl is not None and validator and not isinstance(impl.validator, _ValidatorByClass):
+            impl.validator = validator
         if configure:
             self._setup_derived()
 
@@ -680,8 +702,7 @@ class Mapper(EventTarget):
             if prop.parent is not self:
                 continue
             prop.post_configure()
-            if prop.impl is not None and prop.key in self.validators:
-                prop.impl.validator = self.validators[prop.key]
+        self._install_validators()
         self._setup_derived()
         self._setup_polymorphic_entity()
         self._configured = True
@@ -951,6 +972,15 @@ def _identity_setter(key: str, identity: Any) -> Callable[[Any, Any, Any], None]
     return set_identity
 
 
+def _refuse_abstract(target: Any, args: Any, kwargs: Any) -> None:
+    """An ``init`` listener of a ``polymorphic_abstract`` class: only its subclasses are
+    made."""
+    raise sa_exc.InvalidRequestError(
+        f"Can't instantiate class {type(target).__name__!r}: its mapper is marked "
+        "polymorphic_abstract=True; make an object of one of its subclasses instead"
+    )
+
+
 class _PropertyView:
     def __init__(self, props: dict[str, Any]) -> None:
         self._props = props
@@ -1060,6 +1090,16 @@ def _instrument_init(cls: type) -> None:
     __init__.__wrapped__ = original  # type: ignore[attr-defined]
     __init__.__doc__ = original.__doc__
     cls.__init__ = __init__  # type: ignore[misc]
+
+
+class _ValidatorByClass:
+    """The validator of an attribute a hierarchy shares but its classes validate
+    differently: runs the validator of the instance's own class, if it has one."""
+
+    def __call__(self, instance: Any, key: str, value: Any) -> Any:
+        mapper: Mapper | None = getattr(type(instance), MAPPER_KEY, None)
+        fn = None if mapper is None else mapper.validators.get(key)
+        return value if fn is None else fn(instance, key, value)
 
 
 def validates(

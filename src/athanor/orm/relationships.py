@@ -1038,37 +1038,52 @@ def _exists_from(froms: Sequence[Any], criteria: Sequence[ColumnElement]) -> Col
 
 
 def _related_exists(
-    prop: RelationshipProperty, criterion: Any, kwargs: dict[str, Any]
+    prop: RelationshipProperty,
+    criterion: Any,
+    kwargs: dict[str, Any],
+    source: Any = None,
+    target: Any = None,
 ) -> ColumnElement:
+    """EXISTS a row related through ``prop`` (from the aliased ``source``, to ``target`` when
+    given by ``of_type()``) matching the criteria; the related rows come from the target's
+    whole selectable, so a joined-table subclass brings its parent tables along."""
     prop.parent._check_configure()
-    target = prop.mapper.local_table
-    cls = prop.mapper.class_
+    from athanor.orm.aliased import AliasedEntity, entity_of
+
+    mapper = prop.mapper if target is None else _mapper_or_none(target) or prop.mapper
     extra = [] if criterion is None else [coerce_column(criterion, role="criterion")]
     for key, value in kwargs.items():
-        if key not in prop.mapper._props:
+        if key not in mapper._props:
             raise sa_exc.InvalidRequestError(
-                f"{cls.__name__} has no attribute {key!r} (in {prop}.any()/has())"
+                f"{mapper.class_.__name__} has no attribute {key!r} (in {prop}.any()/has())"
             )
-        extra.append(getattr(cls, key) == value)
-    if target is prop.parent.local_table:
+        extra.append(getattr(mapper.class_ if target is None else target, key) == value)
+    entity = entity_of(target) if target is not None else mapper._entity
+    adapt: Callable[[ColumnElement], ColumnElement]
+    if isinstance(entity, AliasedEntity):
+        adapt = entity.adapt
+    elif mapper.local_table is prop.parent.local_table and source is None:
         # Self-referential: the related rows come from an alias so they are not correlated.
-        alias = target.alias()
+        alias = mapper.local_table.alias()
         adapt = alias.corresponding_column
         extra = [replace_columns(e, adapt) for e in extra]
-        target = alias
+        entity = alias
     else:
 
         def adapt(col: ColumnElement) -> ColumnElement:
             return col
 
+    def near(col: ColumnElement) -> ColumnElement:
+        return col if source is None else source.adapt(col)
+
     if prop.direction == MANYTOMANY:
         secondary = prop.secondary
-        crit = [p == s for p, s in prop.secondary_parent_pairs]
+        crit = [near(p) == s for p, s in prop.secondary_parent_pairs]
         crit += [adapt(t) == s for t, s in prop.secondary_target_pairs]
-        crit += prop.primary_extra
+        crit += [replace_columns(e, near) for e in prop.primary_extra]
         crit += [replace_columns(e, adapt) for e in prop.secondary_extra]
-        return _exists_from([secondary, target], [*crit, *extra])
-    return _exists_from([target], [*[p == adapt(t) for p, t in prop.pairs], *extra])
+        return _exists_from([secondary, entity], [*crit, *extra])
+    return _exists_from([entity], [*[near(p) == adapt(t) for p, t in prop.pairs], *extra])
 
 
 def with_parent(instance: Any, prop: Any, from_entity: Any = None) -> ColumnElement:
