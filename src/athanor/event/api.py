@@ -16,11 +16,15 @@ def listen(target: Any, identifier: str, fn: Callable[..., Any], **options: Any)
     Options: ``retval=True`` (the listener's return value replaces the event's arguments where
     the event allows it), ``named=True`` (arguments passed by keyword), ``once=True``,
     ``insert=True`` (run before existing listeners), ``propagate=True`` (on a class: its
-    subclasses, including ones defined later, fire the event too).
+    subclasses, including ones defined later, fire the event too); a target may take options
+    of its own (a mapped attribute: ``active_history=True``).
     """
     unknown = set(options) - {"retval", "named", "once", "insert", "propagate"}
+    own: frozenset[str] = getattr(target, "_listen_options", frozenset())
+    if unknown - own:
+        raise TypeError(f"listen() got unexpected option(s): {', '.join(sorted(unknown - own))}")
     if unknown:
-        raise TypeError(f"listen() got unexpected option(s): {', '.join(sorted(unknown))}")
+        target._apply_listen_options({name: options.pop(name) for name in unknown})
     propagate = options.pop("propagate", False)
     for propagator in propagators:
         if propagator.listen(target, identifier, fn, propagate, options):

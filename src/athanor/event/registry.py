@@ -104,6 +104,12 @@ def _class_merged(cls: type[EventTarget]) -> dict[str, tuple[Listener, ...]]:
     return merged
 
 
+def class_listeners(cls: type[EventTarget], name: str) -> tuple[Listener, ...]:
+    """The listeners of ``name`` registered on ``cls`` (or a base class of it) itself, for
+    events that concern the class as a whole rather than any one of its instances."""
+    return _class_merged(cls)[name]
+
+
 class Propagator(Protocol):
     """A higher layer's handling of ``propagate=True`` for the targets it knows (mapped classes)."""
 

@@ -190,9 +190,16 @@ class InstrumentedAttribute(QueryableAttribute[_T], EventTarget):
         if impl is not None:
             impl.dispatch = self.dispatch
 
+    _listen_options = frozenset({"active_history"})
+
     @classmethod
     def _adapt_listener(cls, identifier: str, fn: Any, retval: bool) -> Any:
         return adapt_attribute_listener(identifier, fn, retval)
+
+    def _apply_listen_options(self, options: dict[str, Any]) -> None:
+        """``active_history=True``: a listener wants the old value, loaded if need be."""
+        if options.get("active_history") and self.impl is not None:
+            self.impl.active_history = True
 
     def __get__(self, instance: Any, owner: Any) -> Any:
         if instance is None:
@@ -237,6 +244,9 @@ class AttributeImpl:
         self.prop = prop
         self.validator: Callable[[Any, str, Any], Any] | None = None
         self.dispatch: Any = _NO_DISPATCH
+        self.active_history: bool = bool(getattr(prop, "active_history", False))
+        """Whether setting the attribute of a persistent object loads its old value first
+        (for its history and the ``set`` event) when it is not loaded."""
 
     def _fire(self, name: str, state: InstanceState, value: Any, *extra: Any) -> Any:
         for fn in getattr(self.dispatch, name):
@@ -278,6 +288,8 @@ class ScalarAttributeImpl(AttributeImpl):
         if self.validator is not None:
             value = self.validator(instance, self.key, value)
         old = dict_.get(self.key, NO_VALUE)
+        if old is NO_VALUE and self.active_history and state.key is not None:
+            old = self.get_missing(instance, dict_)
         if self.dispatch.set:
             value = self._fire("set", state, value, old, initiator)
         committed = state.committed_state
@@ -514,16 +526,20 @@ class CollectionAttributeImpl(_RelationshipImpl):
         new_ids = {id(x) for x in new_items}
         old_ids = {id(x) for x in old_items}
         self._before_change(state, old)
+        # The new collection is in place before the events fire, so that backrefs removing
+        # an object from this side find it gone already; appended objects are what the
+        # append listeners and validator return.
+        collection = self._adapt(state, ())
+        instance.__dict__[self.key] = collection
+        collection._sa_fill(
+            [
+                item if id(item) in old_ids else self.fire_append(state, item, initiator)
+                for item in new_items
+            ]
+        )
         for item in old_items:
             if id(item) not in new_ids:
                 self.fire_remove(state, item, initiator)
-        added = []
-        for item in new_items:
-            if id(item) not in old_ids:
-                added.append(self.fire_append(state, item, initiator))
-        collection = self._adapt(state, ())
-        collection._sa_fill(new_items if not added else [x for x in new_items])
-        instance.__dict__[self.key] = collection
 
     def delete(self, instance: Any) -> None:
         self.set(instance, [], None)

@@ -21,6 +21,9 @@ MAPPER_EVENTS: dict[str, tuple[str, ...]] = {
     "mapper_configured": ("mapper", "class_"),
     "before_mapper_configured": ("mapper", "class_"),
     "instrument_class": ("mapper", "class_"),
+    # once per configuration run, listened to on the Mapper class itself
+    "before_configured": (),
+    "after_configured": (),
     # instance events, fired by the mapper of the instance's class
     "init": ("target", "args", "kwargs"),
     "init_failure": ("target", "args", "kwargs"),

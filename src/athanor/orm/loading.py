@@ -15,7 +15,13 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
-from athanor.engine.result import ChunkedIteratorResult, CursorResult, Result, ResultMetaData
+from athanor.engine.result import (
+    ChunkedIteratorResult,
+    CursorResult,
+    FrozenResult,
+    Result,
+    ResultMetaData,
+)
 from athanor.orm import eager
 from athanor.orm import exc as orm_exc
 from athanor.orm.aliased import AliasedEntity
@@ -1143,7 +1149,7 @@ def _plain_loader(
         session.identity_map._dict,
         session.identity_map._modified,
         session.hash_key,
-        dispatch.load,
+        _load_listeners(dispatch.load, session),
         dispatch.refresh,
         populate_existing,
         context,
@@ -1248,6 +1254,20 @@ def _plain_loader(
         return loaded
 
     return load_rows
+
+
+def _load_listeners(listeners: tuple[Any, ...], session: Session) -> tuple[Any, ...]:
+    """The mapper's ``load`` listeners, then the session's ``loaded_as_persistent`` ones
+    (called alike, with each object a query makes)."""
+    on_session = session.dispatch.loaded_as_persistent
+    if not on_session:
+        return listeners
+
+    def loaded_as_persistent(obj: Any, context: Any) -> None:
+        for fn in on_session:
+            fn(session, obj)
+
+    return (*listeners, loaded_as_persistent)
 
 
 def _check_token(token: Any) -> None:
@@ -1394,3 +1414,25 @@ def load_scalar_attributes(
 
 
 _ = islice
+
+
+def merge_frozen_result(
+    session: Session, statement: Any, frozen_result: FrozenResult, load: bool = True
+) -> FrozenResult:
+    """``frozen_result`` (from ``result.freeze()``, perhaps of another session) with each
+    object it holds merged into ``session``, for a ``do_orm_execute`` listener replaying
+    cached results; ``load=False`` merges without querying (the objects must be clean).
+    ``statement`` is the statement the rows answer, accepted for signature compatibility."""
+    merged: dict[int, Any] = {}
+
+    def merge(value: Any) -> Any:
+        if getattr(type(value), "__mapper__", None) is None:
+            return value
+        found = merged.get(id(value))
+        if found is None:
+            found = merged[id(value)] = session._merge(value, load, {})
+        return found
+
+    with session.no_autoflush:
+        rows = [tuple(merge(value) for value in row) for row in frozen_result.data]
+    return frozen_result.with_new_rows(rows)

@@ -21,6 +21,7 @@ from athanor.event.registry import (
     EventTarget,
     Listener,
     add_listener,
+    class_listeners,
     has_listener,
     propagators,
     remove_listener,
@@ -327,6 +328,8 @@ class Mapper(EventTarget):
         self._configure_failed: BaseException | None = None
         self._init_dispatch()
         _propagation.apply(self)
+        for fn in self.dispatch.instrument_class:
+            fn(self, class_)
         self.validators: dict[str, Callable[..., Any]] = {}
         self._order_by_default = None if order_by is None else list(order_by)
         self._exclude = set(exclude_properties or ())
@@ -1142,12 +1145,31 @@ def configure_mappers() -> None:
     if not _State.new_mappers:
         return
     with _configure_lock:
-        for reg in list(_all_registries):
-            _configure_registry(reg)
+        _configure_registries(list(_all_registries))
         _State.new_mappers = False
 
 
 def _configure_registry(reg: Registry) -> None:
+    _configure_registries([reg])
+
+
+def _configure_registries(registries: list[Registry]) -> None:
+    """Configure the new mappers of ``registries``, between one ``before_configured`` and
+    one ``after_configured`` event."""
+    me = threading.get_ident()
+    pending = [r for r in registries if r._new_mappers and _configuring.get(r) != me]
+    if not pending:
+        return
+    with _configure_lock:
+        for fn in class_listeners(Mapper, "before_configured"):
+            fn()
+        for reg in pending:
+            _configure_one(reg)
+        for fn in class_listeners(Mapper, "after_configured"):
+            fn()
+
+
+def _configure_one(reg: Registry) -> None:
     me = threading.get_ident()
     if not reg._new_mappers or _configuring.get(reg) == me:
         # (this thread configures it already: a class used in a relationship's argument,
@@ -1170,7 +1192,8 @@ def _configure_mappers_of(reg: Registry) -> None:
                     "registry can be used until the mapping is fixed; the original error was: "
                     f"{mapper._configure_failed}"
                 ) from mapper._configure_failed
-        for cls in dict.fromkeys(m.class_ for m in list(reg._mappers)):
+        classes = list(dict.fromkeys(m.class_ for m in list(reg._mappers)))
+        for cls in classes:
             # Declarative hooks that finish a mapping first (ConcreteBase's union).
             declare_first = getattr(cls, "__declare_first__", None)
             if declare_first is not None:
@@ -1179,6 +1202,8 @@ def _configure_mappers_of(reg: Registry) -> None:
             if mapper._configured:
                 continue
             try:
+                for fn in mapper.dispatch.before_mapper_configured:
+                    fn(mapper, mapper.class_)
                 mapper._post_configure()
                 for fn in mapper.dispatch.mapper_configured:
                     fn(mapper, mapper.class_)
@@ -1186,6 +1211,10 @@ def _configure_mappers_of(reg: Registry) -> None:
                 mapper._configure_failed = error
                 raise
         reg._new_mappers = False
+        for cls in classes:
+            declare_last = cls.__dict__.get("__declare_last__")
+            if declare_last is not None:
+                declare_last.__get__(None, cls)()
 
 
 def clear_mappers() -> None:

@@ -257,6 +257,9 @@ class SessionTransaction:
         if self._deleted:
             for state in self._deleted:
                 state.session_id = None
+            if session.dispatch.deleted_to_detached:
+                for obj in list(self._deleted.values()):
+                    session._fire("deleted_to_detached", session, obj)
             self._deleted.clear()
         self._new.clear()
         self._detach()
@@ -309,17 +312,22 @@ class SessionTransaction:
             state.key = old
             session.identity_map._dict[old] = state
         self._key_switches = None
+        dispatch = session.dispatch
         for state, obj in self._new.items():
             if state.key is not None:
                 session.identity_map.discard(state.key, obj)
             state.key = None
             state.session_id = None
             state.deleted = False
+            if dispatch.persistent_to_transient:
+                session._fire("persistent_to_transient", session, obj)
         for state, obj in self._deleted.items():
             state.deleted = False
             if state.key is not None:
                 session.identity_map.add(state.key, obj)
                 state.session_id = session.hash_key
+                if dispatch.deleted_to_persistent:
+                    session._fire("deleted_to_persistent", session, obj)
         for state in list(session._deleted):
             if state.key is not None:
                 session._deleted.pop(state, None)
@@ -1345,7 +1353,16 @@ class Session(EventTarget):
             raise sa_exc.InvalidRequestError(
                 f"Instance {state_str(state)} is not present in this Session"
             )
+        event = (
+            "pending_to_transient"
+            if state in self._new
+            else "deleted_to_detached"
+            if state.deleted or state in self._deleted
+            else "persistent_to_detached"
+        )
         self._expunge_state(state, instance)
+        if getattr(self.dispatch, event):
+            self._fire(event, self, instance)
         self._cascade(state, instance, "expunge", self._expunge_cascade)
 
     def _expunge_cascade(self, instance: Any) -> None:
@@ -1363,6 +1380,9 @@ class Session(EventTarget):
 
     def expunge_all(self) -> None:
         """Remove every object from the session."""
+        dispatch = self.dispatch
+        if dispatch.persistent_to_detached or dispatch.pending_to_transient:
+            self._announce_expunge_all()
         # A copy: an object collected meanwhile takes its state out of the map.
         for state in list(self.identity_map._dict.values()):
             state.session_id = None
@@ -1379,6 +1399,17 @@ class Session(EventTarget):
         self.identity_map.clear()
         self._new.clear()
         self._deleted.clear()
+
+    def _announce_expunge_all(self) -> None:
+        """Fire the transitions :meth:`expunge_all` makes: pending objects become transient,
+        persistent ones detached."""
+        pending = list(self._new.values())
+        persistent = [state.object for state in list(self.identity_map._dict.values())]
+        for obj in pending:
+            self._fire("pending_to_transient", self, obj)
+        for obj in persistent:
+            if obj is not None:
+                self._fire("persistent_to_detached", self, obj)
 
     def merge(self, instance: Any, load: bool = True, options: Any = None) -> Any:
         """Copy the state of ``instance`` onto the session's object with the same identity.

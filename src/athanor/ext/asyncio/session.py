@@ -11,6 +11,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from operator import length_hint
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -25,9 +26,11 @@ from athanor.ext.asyncio.engine import (
     _TransactionFace,
 )
 from athanor.ext.asyncio.result import AsyncResult, AsyncScalarResult
-from athanor.orm.loading import DirectLoad
+from athanor.orm.eager import check_unique
+from athanor.orm.loading import DirectLoad, plan_for
 from athanor.orm.session import Session, SessionTransaction, object_session, sessionmaker
 from athanor.orm.util import identity_key as _identity_key
+from athanor.sql.selectable import Select
 from athanor.util.concurrency import greenlet_spawn
 
 _T = TypeVar("_T")
@@ -59,7 +62,7 @@ def _buffered_execute(session: Session, statement: Any, params: Any, kw: dict[st
         # The same result with its raw rows fetched (and objects loaded) now; rows are made
         # as they are read, outside the bridge.  A joined eager collection asks for unique(),
         # which the caller can only call on the result returned: loading may not refuse for
-        # want of it (one entity per row comes without repeats already).
+        # want of it, so reading rows without it refuses instead, as the sync result does.
         source = result._source
         asked = source.uniquing
         source.uniquing = True
@@ -67,7 +70,30 @@ def _buffered_execute(session: Session, statement: Any, params: Any, kw: dict[st
             source.buffer_all()
         finally:
             source.uniquing = asked
+        if not asked and isinstance(statement, Select) and plan_for(statement).requires_unique:
+            source.pending = _UniqueRequired(source, source.pending)
     return result
+
+
+class _UniqueRequired:
+    """The buffered rows of a result with joined eager collections: reading one before
+    ``unique()`` was called raises the error the sync result raises."""
+
+    __slots__ = ("rows", "source")
+
+    def __init__(self, source: Any, rows: Iterator[Any]) -> None:
+        self.source = source
+        self.rows = rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        check_unique(True, self.source.uniquing)
+        return next(self.rows)
+
+    def __length_hint__(self) -> int:
+        return length_hint(self.rows)
 
 
 async def _run_direct(load: DirectLoad) -> Result[Any]:
