@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from athanor.sql.elements import ColumnElement, ColumnOperators
+
 _T = TypeVar("_T")
 
 HYBRID_PROPERTY = "HYBRID_PROPERTY"
@@ -34,7 +36,7 @@ class hybrid_method(Generic[_T]):  # noqa: N801 - SQLAlchemy's name
 
     def expression(self, expr: Callable[..., Any]) -> hybrid_method[_T]:
         """Use ``expr`` on the class instead of the instance-level function."""
-        self.expr = expr
+        self.expr = _plain(expr)
         return self
 
     @property
@@ -72,10 +74,14 @@ class hybrid_property(Generic[_T]):  # noqa: N801 - SQLAlchemy's name
     def __get__(self, instance: Any, owner: Any) -> Any:
         if instance is None:
             if self.custom_comparator is not None:
-                return self.custom_comparator(owner)
-            if self.expr is not None:
-                return self.expr(owner)
-            return self.fget(owner)
+                found = self.custom_comparator(owner)
+            elif self.expr is not None:
+                found = self.expr(owner)
+            else:
+                found = self.fget(owner)
+            if self.update_expr is not None:
+                return _UpdatableExpression(found, self.update_expr, owner)
+            return found
         return self.fget(instance)
 
     def __set__(self, instance: Any, value: Any) -> None:
@@ -97,7 +103,7 @@ class hybrid_property(Generic[_T]):  # noqa: N801 - SQLAlchemy's name
             "custom_comparator": self.custom_comparator,
             "update_expr": self.update_expr,
         }
-        values.update(kw)
+        values.update({key: _plain(value) for key, value in kw.items()})
         new = hybrid_property[_T](**values)
         new.__name__ = self.__name__
         return new
@@ -134,7 +140,7 @@ class _InPlace(Generic[_T]):
 
     def _set(self, **kw: Any) -> hybrid_property[_T]:
         for key, value in kw.items():
-            setattr(self.attr, key, value)
+            setattr(self.attr, key, _plain(value))
         return self.attr
 
     def getter(self, fget: Callable[[Any], Any]) -> hybrid_property[_T]:
@@ -156,11 +162,64 @@ class _InPlace(Generic[_T]):
         return self._set(update_expr=meth)
 
 
-class Comparator:
-    """Base for custom hybrid comparators (``@name.comparator``)."""
+class Comparator(ColumnOperators, Generic[_T]):
+    """Base for custom hybrid comparators (``@name.comparator``): the operators a subclass
+    does not redefine (or all of them, through its own ``operate()``) apply to
+    ``expression``."""
+
+    __hash__ = object.__hash__
 
     def __init__(self, expression: Any) -> None:
         self.expression = expression
 
     def __clause_element__(self) -> Any:
-        return self.expression
+        expression = self.expression
+        inner = getattr(expression, "__clause_element__", None)
+        return expression if inner is None else inner()
+
+    def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
+        result: ColumnElement = op(self.__clause_element__(), *other, **kwargs)
+        return result
+
+    def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> ColumnElement:
+        result: ColumnElement = op(other, self.__clause_element__(), **kwargs)
+        return result
+
+
+class _UpdatableExpression(ColumnOperators):
+    """The class-level form of a hybrid with an ``update_expression``: its SQL expression,
+    which ``update(...).values({Cls.hybrid: value})`` turns into the column values the
+    update expression gives."""
+
+    __hash__ = object.__hash__
+
+    def __init__(self, expression: Any, update_expr: Callable[[Any, Any], Any], owner: Any):
+        self._expression = expression
+        self._update_expr = update_expr
+        self._owner = owner
+
+    def __clause_element__(self) -> Any:
+        inner = getattr(self._expression, "__clause_element__", None)
+        return self._expression if inner is None else inner()
+
+    def _bulk_update_tuples(self, value: Any) -> list[tuple[Any, Any]]:
+        return list(self._update_expr(self._owner, value))
+
+    def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
+        result: ColumnElement = op(self.__clause_element__(), *other, **kwargs)
+        return result
+
+    def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> ColumnElement:
+        result: ColumnElement = op(other, self.__clause_element__(), **kwargs)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.__clause_element__(), name)
+
+
+def _plain(fn: Any) -> Any:
+    """The function of ``fn``, which may be given as a ``@classmethod`` (the documented
+    spelling of ``.inplace.expression`` and friends, for typing tools)."""
+    return fn.__func__ if isinstance(fn, classmethod | staticmethod) else fn

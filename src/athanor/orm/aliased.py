@@ -167,8 +167,17 @@ def adapted_column(from_: FromClause, col: ColumnElement) -> ColumnElement | Non
     ``from_``'s columns under the same label; None when ``from_`` has no such column."""
     found = from_.corresponding_column(col)
     if found is None and isinstance(col, Label):
-        inner = replace_columns(col.element, from_.corresponding_column)
-        found = None if inner is col.element else inner.label(col.name)
+        read: list[ColumnElement] = []
+
+        def adapt(column: ColumnElement) -> ColumnElement | None:
+            read.append(column)
+            return from_.corresponding_column(column)
+
+        inner = replace_columns(col.element, adapt)
+        if inner is not col.element:
+            found = inner.label(col.name)
+        elif not read:
+            found = col  # reads no column at all (a query_expression's constant default)
     return found
 
 
@@ -265,6 +274,16 @@ def aliased_attribute(attr: Any) -> tuple[AliasedEntity, str] | None:
         ((entity, key) for key, col in (*entity.c.items(), *unloaded.items()) if col is column),
         None,
     )
+
+
+def _hybrid_of(cls: type, key: str) -> Any:
+    """The ``hybrid_property``/``hybrid_method`` named ``key`` of ``cls``, or None."""
+    for klass in cls.__mro__:
+        found = klass.__dict__.get(key)
+        if found is not None:
+            kind = getattr(found, "extension_type", None)
+            return found if kind in ("HYBRID_PROPERTY", "HYBRID_METHOD") else None
+    return None
 
 
 def entity_of(target: Any) -> Any:
@@ -373,6 +392,11 @@ class AliasedClass:
         if prop is not None and prop.is_composite:
             keys = prop._attribute_keys()
             return prop._aliased_comparator([getattr(self, k) for k in keys])
+        if prop is None:
+            hybrid = _hybrid_of(mapper.class_, key)
+            if hybrid is not None:
+                # The hybrid's class-level expression, built from this alias's attributes.
+                return hybrid.__get__(None, self)
         col = self._entity.c.get(key)
         if col is None and isinstance(prop, ColumnProperty):
             col = self._entity.unloaded_attribute(prop)

@@ -1078,6 +1078,13 @@ class MappedAsDataclass:
             )
             if k in kw
         }
+        # Options given to a base class (``class Base(MappedAsDataclass, DeclarativeBase,
+        # kw_only=True)``) hold for its subclasses unless they give their own.
+        if options:
+            options = {**getattr(cls, "_sa_dataclass_options", {}), **options}
+            cls._sa_dataclass_options = options  # type: ignore[attr-defined]
+        else:
+            options = dict(getattr(cls, "_sa_dataclass_options", {}))
         declares_base = any(b.__dict__.get("_sa_root") for b in cls.__bases__)
         if not declares_base and not cls.__dict__.get("__abstract__", False):
             _apply_dataclass(cls, options)

@@ -33,7 +33,14 @@ from athanor.orm.events import MAPPER_EVENTS
 from athanor.orm.interfaces import MapperProperty
 from athanor.orm.properties import ColumnProperty, SynonymProperty
 from athanor.orm.relationships import RelationshipProperty
-from athanor.sql.elements import CacheAttrs, ColumnElement, KeyContext, Label, and_
+from athanor.sql.elements import (
+    CacheAttrs,
+    ColumnElement,
+    ColumnOperators,
+    KeyContext,
+    Label,
+    and_,
+)
 from athanor.sql.plugin import CompilePlugin, Translation
 from athanor.sql.schema import Column, Table
 from athanor.sql.selectable import ColumnCollection, FromClause
@@ -110,6 +117,18 @@ class EntityClause(FromClause):
     @property
     def fullname(self) -> str:
         return str(self.table.fullname)
+
+    def _grouping_columns(self) -> list[ColumnElement]:
+        """The columns ``group_by(Class)`` groups by: the class's table columns it loads
+        (not its SQL-expression attributes)."""
+        return [col for col in self.c if not isinstance(col, Label)]
+
+    def _namespace_attribute(self, key: str) -> Any:
+        """The class attribute ``key`` that ``filter_by(key=...)`` compares when it is not
+        a loaded column (a hybrid, a relationship), or None."""
+        owner = getattr(self, "_aliased_class", None) or self.mapper.class_
+        found = getattr(owner, key, None)
+        return found if isinstance(found, ColumnOperators | ColumnElement) else None
 
     @property
     def _dml_table(self) -> Any:

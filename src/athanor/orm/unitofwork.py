@@ -594,10 +594,10 @@ class UOWTransaction:
         for key, col_key, none_skips, default in plan:
             if key in d:
                 value = d[key]
-                if value is None and none_skips:
+                if value is not None or not none_skips:
+                    params[col_key] = value
                     continue
-                params[col_key] = value
-                continue
+                # None for a column with a default: the default applies, as if unset.
             if default is None:
                 continue
             if default is _VERSION:
@@ -1229,7 +1229,13 @@ def _insert_plan(mapper: Mapper) -> list[tuple[str, str, bool, Any]]:
             default = _VERSION
         elif default is not None and (default.is_sequence or default.is_clause_element):
             default = None
-        none_skips = bool(col.primary_key or col.server_default is not None)
+        # None for a column with a default lets the default apply (an explicit NULL needs
+        # null() or a type that evaluates None).
+        none_skips = bool(
+            col.primary_key
+            or col.server_default is not None
+            or (col.default is not None and not col.type.should_evaluate_none)
+        )
         plan.append((key, col.key, none_skips, default))
     mapper.__dict__["_insert_plan"] = (columns, plan)
     return plan

@@ -1218,13 +1218,49 @@ class SQLCompiler(Compiled):
         return " ORDER BY " + ", ".join(self.process(c, **kw) for c in select._order_by)
 
     def limit_clause(self, select: Any, **kw: Any) -> str:
-        """LIMIT / OFFSET (a dialect hook)."""
+        """LIMIT / OFFSET (a dialect hook); ``fetch()``'s FETCH FIRST."""
+        if select._fetch is not None:
+            return self.fetch_clause(select, **kw)
         text = ""
         if select._limit is not None:
             text += " LIMIT " + self.process(select._limit, **kw)
         if select._offset is not None:
             text += " OFFSET " + self.process(select._offset, **kw)
         return text
+
+    def fetch_clause(self, select: Any, **kw: Any) -> str:
+        """The SQL standard's ``OFFSET n ROWS FETCH FIRST m [PERCENT] ROWS ONLY|WITH TIES``,
+        for ``fetch()`` (a dialect hook: ``fetch_percent``/``fetch_with_ties`` say what the
+        database takes)."""
+        with_ties, percent = select._fetch
+        name = self.dialect.name
+        if percent and not self.fetch_percent:
+            raise exc.CompileError(
+                f"{name} has no FETCH FIRST ... PERCENT; compute the row count and use "
+                "fetch(count) or limit(count)"
+            )
+        if with_ties and not self.fetch_with_ties:
+            raise exc.CompileError(
+                f"{name} has no FETCH FIRST ... WITH TIES here; use fetch(count) without "
+                "with_ties, or filter on a rank window function"
+            )
+        if with_ties and not select._order_by:
+            raise exc.CompileError("fetch(..., with_ties=True) needs an ORDER BY")
+        # Parenthesised where a typed bind parameter is not a plain value in this position.
+        wrap = "({})" if self.fetch_parenthesised else "{}"
+        text = ""
+        if select._offset is not None:
+            text += " OFFSET " + wrap.format(self.process(select._offset, **kw)) + " ROWS"
+        text += " FETCH FIRST " + wrap.format(self.process(select._limit, **kw))
+        text += " PERCENT ROWS" if percent else " ROWS"
+        return text + (" WITH TIES" if with_ties else " ONLY")
+
+    fetch_percent = False
+    """Whether the database takes FETCH FIRST ... PERCENT."""
+    fetch_with_ties = True
+    """Whether the database takes FETCH FIRST ... WITH TIES."""
+    fetch_parenthesised = True
+    """Whether FETCH FIRST and its OFFSET take their counts in parentheses."""
 
     def for_update_clause(self, select: Any, **kw: Any) -> str:
         fu = select._for_update

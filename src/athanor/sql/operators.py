@@ -7,6 +7,8 @@ where parentheses are needed.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class Operator:
     """One SQL operator: how it is written and how tightly it binds."""
@@ -27,6 +29,16 @@ class Operator:
         self.precedence = precedence
         self.comparison = comparison
         self.negate_name = negate
+
+    def __call__(self, left: Any, *other: Any, **kwargs: Any) -> Any:
+        """Apply the operator to SQL operands, as Python's ``operator.eq(a, b)`` does: what a
+        custom comparator's ``operate(op, other)`` calls as ``op(expression, other)``."""
+        operate = getattr(left, "operate", None)
+        if operate is not None:
+            return operate(self, *other, **kwargs)
+        if len(other) == 1 and hasattr(other[0], "reverse_operate"):
+            return other[0].reverse_operate(self, left, **kwargs)
+        raise TypeError(f"{self.name} needs a SQL expression operand, got {left!r}")
 
     @property
     def negate(self) -> Operator | None:

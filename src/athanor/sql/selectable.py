@@ -660,6 +660,8 @@ class _SelectBase(ClauseElement):
     _order_by: tuple[ColumnElement, ...] = ()
     _limit: ColumnElement | None = None
     _offset: ColumnElement | None = None
+    _fetch: tuple[bool, bool] | None = None
+    """Set by :meth:`fetch` (whose count is ``_limit``): its ``(with_ties, percent)``."""
     _for_update: ForUpdate | None = None
 
     def _named_columns(self) -> list[tuple[str, ColumnElement]]:
@@ -693,9 +695,19 @@ class _SelectBase(ClauseElement):
         return coerce_column(clause)
 
     def limit(self: _S, limit: Any) -> _S:
-        """``LIMIT n`` (None removes it)."""
+        """``LIMIT n`` (None removes it); replaces a :meth:`fetch`."""
         new = self._generate()
         new._limit = _limit_value(limit, "limit")  # type: ignore[attr-defined]
+        new._fetch = None  # type: ignore[attr-defined]
+        return new
+
+    def fetch(self: _S, count: Any, with_ties: bool = False, percent: bool = False) -> _S:
+        """``FETCH FIRST count [PERCENT] ROWS ONLY | WITH TIES`` (None removes it); replaces
+        a :meth:`limit`.  Databases without the clause get LIMIT for a plain count, and a
+        CompileError for ``with_ties`` or ``percent`` when they cannot express them."""
+        new = self._generate()
+        new._limit = _limit_value(count, "fetch")  # type: ignore[attr-defined]
+        new._fetch = None if count is None else (bool(with_ties), bool(percent))  # type: ignore[attr-defined]
         return new
 
     def offset(self: _S, offset: Any) -> _S:
@@ -882,6 +894,7 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         ("_order_by", "elements"),
         ("_limit", "element"),
         ("_offset", "element"),
+        ("_fetch", "plain"),
         ("_group_by", "elements"),
         ("_having", "elements"),
         ("_distinct", "plain"),
@@ -1186,6 +1199,11 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         for key, value in kwargs.items():
             col = source.c.get(key)
             if col is None:
+                # A mapped class's other attributes (a hybrid, a relationship) by name.
+                entity = getattr(source, "_mapped_entity", None)
+                lookup = getattr(source if entity is None else entity, "_namespace_attribute", None)
+                col = None if lookup is None else lookup(key)
+            if col is None:
                 raise exc.InvalidRequestError(f"{_describe(source)} has no column {key!r}")
             crit.append(col == value)
         return self.where(*crit)
@@ -1207,8 +1225,19 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         if len(clauses) == 1 and clauses[0] is None:
             new._group_by = ()
         else:
-            new._group_by = self._group_by + tuple(self._resolve_named(c) for c in clauses)
+            new._group_by = self._group_by + tuple(
+                col for c in clauses for col in self._grouping_terms(c)
+            )
         return new
+
+    def _grouping_terms(self, clause: Any) -> list[ColumnElement]:
+        """What GROUP BY ``clause`` groups by: a table, or a mapped class (aliased or not),
+        stands for its columns."""
+        element = clause.__clause_element__() if hasattr(clause, "__clause_element__") else clause
+        if isinstance(element, FromClause):
+            columns = getattr(element, "_grouping_columns", None)
+            return list(columns() if columns is not None else element.c)
+        return [self._resolve_named(clause)]
 
     def distinct(self, *on: Any) -> Self:
         """``SELECT DISTINCT`` (``DISTINCT ON (...)`` on PostgreSQL when columns are given)."""
@@ -1398,6 +1427,7 @@ class CompoundSelect(_SelectBase):
         ("_order_by", "elements"),
         ("_limit", "element"),
         ("_offset", "element"),
+        ("_fetch", "plain"),
         ("_for_update", _for_update_key),
     )
 

@@ -241,7 +241,22 @@ _CAST_NAMES: list[tuple[type, str]] = [
 class MySQLCompiler(SQLCompiler):
     """MySQL: ``LIMIT offset, count``, ``concat()``, ``<=>``, ``VALUES()`` in upserts."""
 
+    fetch_parenthesised = False
+
+    @property
+    def fetch_with_ties(self) -> bool:  # type: ignore[override]
+        """MariaDB 10.6+ takes FETCH FIRST ... WITH TIES; MySQL has no FETCH clause."""
+        dialect = self.dialect
+        version = getattr(dialect, "server_version_info", None)
+        return bool(
+            getattr(dialect, "is_mariadb", False)
+            and version is not None
+            and tuple(version[:2]) >= (10, 6)
+        )
+
     def limit_clause(self, select: Any, **kw: Any) -> str:
+        if select._fetch is not None and any(select._fetch):
+            return self.fetch_clause(select, **kw)
         limit = (
             self.process(select._limit, **kw)
             if select._limit is not None

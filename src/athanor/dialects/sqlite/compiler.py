@@ -102,12 +102,16 @@ class SQLiteCompiler(SQLCompiler):
     """SQLite: ``LIMIT -1 OFFSET n``, no locking clauses, ``CURRENT_TIMESTAMP`` for now()."""
 
     def limit_clause(self, select: Any, **kw: Any) -> str:
+        if select._fetch is not None and any(select._fetch):
+            return self.fetch_clause(select, **kw)
         text = " LIMIT " + (
             self.process(select._limit, **kw) if select._limit is not None else "-1"
         )
         if select._offset is not None:
             text += " OFFSET " + self.process(select._offset, **kw)
         return text
+
+    fetch_with_ties = False
 
     def for_update_clause(self, select: Any, **kw: Any) -> str:
         return ""

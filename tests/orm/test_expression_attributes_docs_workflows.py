@@ -1,0 +1,185 @@
+"""The documentation's "SQL Expressions as Mapped Attributes" and hybrid attribute workflows
+(hybrids with expression, setter, comparator and update expression written as
+``.inplace`` classmethods; hybrids of aliased classes and in ``filter_by()``; column
+properties and query expressions on aliases), plus ``group_by(Entity)``, on every database,
+with a small hotel of their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from athanor import Engine, ForeignKey, String, create_engine, func, select, update
+from athanor.ext.hybrid import Comparator, hybrid_method, hybrid_property
+from athanor.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    aliased,
+    column_property,
+    mapped_column,
+    query_expression,
+    relationship,
+    with_expression,
+)
+from athanor.sql.elements import ColumnElement
+
+
+class HotelBase(DeclarativeBase):
+    pass
+
+
+class Lowered(Comparator[str]):
+    """Compares case-insensitively, every operator through ``operate()``."""
+
+    def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
+        return op(func.lower(self.__clause_element__()), *[func.lower(o) for o in other])
+
+
+class Suite(HotelBase):
+    __tablename__ = "xad_suite"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    floor: Mapped[str] = mapped_column(String(10))
+    wing: Mapped[str] = mapped_column(String(10))
+    width: Mapped[int]
+    depth: Mapped[int]
+    guests: Mapped[list[Guest]] = relationship(back_populates="suite", order_by="Guest.id")
+    remark: Mapped[str | None] = query_expression(default_expr=func.lower("NONE"))
+
+    @hybrid_property
+    def code(self) -> str:
+        return f"{self.floor}-{self.wing}"
+
+    @code.inplace.expression
+    @classmethod
+    def _code_expression(cls) -> ColumnElement:
+        return cls.floor + "-" + cls.wing
+
+    @code.inplace.setter
+    def _code_setter(self, value: str) -> None:
+        self.floor, self.wing = value.split("-", 1)
+
+    @code.inplace.update_expression
+    @classmethod
+    def _code_update(cls, value: str) -> list[tuple[Any, Any]]:
+        floor, wing = value.split("-", 1)
+        return [(cls.floor, floor), (cls.wing, wing)]
+
+    @hybrid_property
+    def area(self) -> int:
+        return self.width * self.depth
+
+    @hybrid_method
+    def larger_than(self, size: int) -> Any:
+        return self.area > size
+
+
+class Guest(HotelBase):
+    __tablename__ = "xad_guest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(20))
+    suite_id: Mapped[int] = mapped_column(ForeignKey("xad_suite.id"))
+    suite: Mapped[Suite] = relationship(back_populates="guests")
+
+    @hybrid_property
+    def handle(self) -> str:
+        return self.name.lower()
+
+    @handle.inplace.comparator
+    @classmethod
+    def _handle_comparator(cls) -> Lowered:
+        return Lowered(cls.name)
+
+
+Suite.guest_count = column_property(  # type: ignore[attr-defined]
+    select(func.count(Guest.id))
+    .where(Guest.suite_id == Suite.id)
+    .correlate_except(Guest)
+    .scalar_subquery(),
+    deferred=True,
+)
+
+
+@pytest.fixture
+def engine(backend: Any) -> Iterator[Engine]:
+    eng = create_engine(backend.url)
+    HotelBase.metadata.create_all(eng)
+    with Session(eng) as session:
+        first = Suite(floor="1", wing="east", width=4, depth=5)
+        first.guests = [Guest(name="Ann"), Guest(name="Bob")]
+        second = Suite(floor="2", wing="west", width=2, depth=2)
+        second.code = "3-north"  # the hybrid's setter
+        session.add_all([first, second])
+        session.commit()
+    yield eng
+    eng.dispose()
+
+
+def test_hybrid_expression_setter_and_method(engine: Engine) -> None:
+    with Session(engine) as session:
+        codes = session.scalars(select(Suite.code).order_by(Suite.id)).all()
+        assert codes == ["1-east", "3-north"]
+        assert session.scalars(select(Suite.id).where(Suite.code == "3-north")).all() == [2]
+        assert session.scalars(select(Suite.id).where(Suite.larger_than(10))).all() == [1]
+        assert session.scalars(select(Suite.id).filter_by(code="1-east")).all() == [1]
+        suite = session.get(Suite, 1)
+        assert suite is not None and (suite.code, suite.area) == ("1-east", 20)
+
+
+def test_custom_comparator_applies_to_every_operator(engine: Engine) -> None:
+    with Session(engine) as session:
+        assert session.scalars(select(Guest.name).where(Guest.handle == "ANN")).all() == ["Ann"]
+        others = session.scalars(select(Guest.name).where(Guest.handle != "ann")).all()
+        assert others == ["Bob"]
+
+
+def test_update_expression_sets_the_columns_the_hybrid_stands_for(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.execute(update(Suite).where(Suite.id == 1).values({Suite.code: "9-south"}))
+        session.execute(update(Suite).where(Suite.id == 2).values(code="8-up"))
+        session.commit()
+        rows = session.execute(select(Suite.floor, Suite.wing).order_by(Suite.id)).all()
+        assert [tuple(r) for r in rows] == [("9", "south"), ("8", "up")]
+
+
+def test_hybrids_column_properties_and_query_expressions_of_an_alias(engine: Engine) -> None:
+    other = aliased(Suite)
+    with Session(engine) as session:
+        rows = session.execute(
+            select(other.code, other.area, other.guest_count).order_by(other.id)
+        ).all()
+        assert [tuple(r) for r in rows] == [("1-east", 20, 2), ("3-north", 4, 0)]
+        bigger = session.scalars(select(other.id).where(other.larger_than(10))).all()
+        assert bigger == [1]
+        suites = session.scalars(select(other).order_by(other.id)).all()
+        assert [s.remark for s in suites] == ["none", "none"]
+        marked = session.scalars(
+            select(Suite)
+            .options(with_expression(Suite.remark, Suite.wing + "!"))
+            .order_by(Suite.id)
+            .execution_options(populate_existing=True)
+        ).all()
+        assert [s.remark for s in marked] == ["east!", "north!"]
+
+
+def test_group_by_an_entity_groups_by_its_columns(engine: Engine) -> None:
+    with Session(engine) as session:
+        stmt = (
+            select(Suite, func.count(Guest.id))
+            .join(Suite.guests)
+            .group_by(Suite)
+            .order_by(Suite.id)
+        )
+        assert [(s.code, n) for s, n in session.execute(stmt)] == [("1-east", 2)]
+        alias = aliased(Suite)
+        by_alias = (
+            select(alias.id, func.count(Guest.id))
+            .join(alias.guests)
+            .group_by(alias)
+            .order_by(alias.id)
+        )
+        assert [tuple(r) for r in session.execute(by_alias)] == [(1, 2)]
