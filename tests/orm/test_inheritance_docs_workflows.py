@@ -14,11 +14,14 @@ from athanor import Engine, ForeignKey, String, create_engine, exc, select
 from athanor.orm import (
     AbstractConcreteBase,
     DeclarativeBase,
+    Load,
     Mapped,
     Session,
     aliased,
     mapped_column,
     relationship,
+    selectin_polymorphic,
+    selectinload,
     validates,
     with_polymorphic,
 )
@@ -290,3 +293,34 @@ def test_abstract_concrete_base_with_strict_attrs_and_redeclared_columns(backend
         assert session.scalars(select(Paper).where(Paper.title == "plan")).one().body == "b"
     assert set(Paper.__mapper__.attrs.keys()) == {"id", "title"}
     eng.dispose()
+
+
+def test_selectin_polymorphic_with_loaders_of_subclass_relationships(engine: Engine) -> None:
+    with Session(engine) as session:
+        found = session.scalars(
+            select(Vehicle)
+            .options(selectin_polymorphic(Vehicle, [Truck, Van]), selectinload(Truck.trailers))
+            .order_by(Vehicle.id)
+        ).all()
+        truck = found[0]
+        assert isinstance(truck, Truck)
+        assert "tonnes" in truck.__dict__ and "trailers" in truck.__dict__
+        assert [t.axles for t in truck.__dict__["trailers"]] == [3]
+        assert found[1].__dict__["seats"] == 2
+
+
+def test_chained_selectin_polymorphic_loads_the_related_subclass_columns(engine: Engine) -> None:
+    with Session(engine) as session:
+        depots = session.scalars(
+            select(Depot)
+            .options(selectinload(Depot.vehicles).selectin_polymorphic([Truck, Van]))
+            .order_by(Depot.id)
+        ).all()
+        loaded = [
+            {k: v.__dict__.get(k) for k in ("tonnes", "seats") if k in v.__dict__}
+            for d in depots
+            for v in d.vehicles
+        ]
+        assert loaded == [{"tonnes": 12}, {"seats": 2}, {}, {"seats": 9}]
+        with pytest.raises(exc.ArgumentError, match="chains after a relationship"):
+            Load(Depot).selectin_polymorphic([Truck])

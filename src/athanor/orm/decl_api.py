@@ -517,6 +517,14 @@ def has_inherited_table(cls: type) -> bool:
     return any(getattr(k, "__table__", None) is not None for k in cls.__mro__[1:])
 
 
+def _expose_mixin_column(cls: type, name: str, column: Column) -> None:
+    """Make the class's copy of a mixin's column its attribute until the class is mapped,
+    so that a ``@declared_attr`` after it can build on ``cls.<name>`` (a column_property
+    adding two mixin columns)."""
+    if name not in cls.__dict__:
+        setattr(cls, name, column)
+
+
 def _overridden(cls: type, source: type, name: str) -> bool:
     """Whether a class before ``source`` in ``cls``'s MRO (``cls`` itself, or a mixin listed
     first; not a mapped class, whose attributes are its own mapping's) declares ``name``
@@ -759,9 +767,13 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
             if cascading_only and (not getattr(value, "_cascading", False) or name in cls.__dict__):
                 continue
             declared = hasattr(value, "__sa_declared_attr__")
+            annotation = annotations.get(name)
             if declared:
+                if annotation is None:
+                    # ``def id(cls) -> Mapped[int]``: the function's return annotation types it.
+                    annotation = inspect.get_annotations(value.fget).get("return")
                 value = value.fget(cls)
-            ann = _parse_annotation(annotations[name], cls) if name in annotations else None
+            ann = _parse_annotation(annotation, cls) if annotation is not None else None
             if value is NO_VALUE:
                 if ann is None or not ann.mapped:
                     continue
@@ -773,6 +785,8 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 value.key = name
                 columns.append((0, len(columns), value))
                 properties[name] = ColumnProperty(value)
+                if is_mixin:
+                    _expose_mixin_column(cls, name, value)
             elif isinstance(value, MappedColumn):
                 mc = value._copy() if is_mixin else value
                 col = mc.column
@@ -785,7 +799,7 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                         col.type = type_
                     elif not col.foreign_keys:
                         raise orm_exc.MappedAnnotationError(
-                            f"Could not find a SQL type for the annotation {annotations[name]!r} "
+                            f"Could not find a SQL type for the annotation {annotation!r} "
                             f"of {cls.__name__}.{name}; pass a type to mapped_column() or add it "
                             "to the registry's type_annotation_map"
                         )
@@ -799,6 +813,8 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                     col.nullable = ann.optional or single
                 columns.append((mc.sort_order, len(columns), col))
                 properties[name] = mc.to_property()
+                if is_mixin:
+                    _expose_mixin_column(cls, name, col)
                 if mc.use_existing_column:
                     reusing.add(name)
             elif isinstance(value, RelationshipProperty):

@@ -65,6 +65,27 @@ def orm_selection(statement: Any) -> Mapper | Bundle | None:
     return bundle
 
 
+def _subclass_trees(
+    mapper: Mapper, targets: Sequence[Mapper], options: Sequence[Any]
+) -> list[tuple[Mapper, dict[Any, Any]]]:
+    """For subclasses of ``mapper`` loaded by SELECT ... IN, the loads of their own
+    relationships (``selectinload(Manager.reports)`` beside ``selectin_polymorphic()``, or
+    a subclass relationship's eager default), each run as a SELECT ... IN of its own."""
+    found = []
+    for sub in targets:
+        nodes = {
+            prop: node
+            for prop, node in eager.build_tree(sub, options).items()
+            if not mapper.isa(prop.parent)
+        }
+        for node in nodes.values():
+            if node.strategy == "joined":
+                node.strategy = "selectin"  # no rows to fill it from
+        if eager.has_post_load(nodes):
+            found.append((sub, nodes))
+    return found
+
+
 def plan_for(statement: Select) -> LoadingPlan:
     """The loading plan of ``statement``, cached by statement shape."""
     key = statement._generate_cache_key()[0]
@@ -79,8 +100,11 @@ def plan_for(statement: Select) -> LoadingPlan:
 class LoadingPlan:
     """Which columns of a result row feed which mapper, for one statement shape."""
 
-    subclass_loads: Sequence[tuple[int, tuple[Mapper, ...], tuple[str, ...]]] = ()
-    """Per entity with subclasses loaded by SELECT ... IN: its index, them, loaded keys."""
+    subclass_loads: Sequence[
+        tuple[int, tuple[Mapper, ...], tuple[str, ...], list[tuple[Mapper, dict[Any, Any]]]]
+    ] = ()
+    """Per entity with subclasses loaded by SELECT ... IN: its index, them, loaded keys, and
+    the loads of those subclasses' own relationships the options or mappings ask for."""
     wrap_limited = False
     """Whether the statement runs as a subquery the joined loads join to (LIMIT/OFFSET with a
     joined collection: the limit then counts parents)."""
@@ -145,7 +169,8 @@ class LoadingPlan:
                 targets = selectin_targets(mapper, statement._with_options)
                 if targets:
                     loaded = mapper._load_keys if load_keys is None else load_keys
-                    subclass_loads.append((index, targets, loaded))
+                    trees = _subclass_trees(mapper, targets, statement._with_options)
+                    subclass_loads.append((index, targets, loaded, trees))
         self.subclass_loads = subclass_loads
         wrap = False
         for index, (mapper, _, _, _) in enumerate(self.parts):
@@ -286,8 +311,12 @@ class LoadingPlan:
             columns = [make(rows) for make in makers]
             if context is not None:
                 context.objects += len(rows)
-            for index, targets, loaded in subclass_loads:
+            for index, targets, loaded, trees in subclass_loads:
                 load_subclass_columns(session, columns[index], targets, loaded)
+                for sub, nodes in trees:
+                    of_sub = [o for o in columns[index] if isinstance(o, sub.class_)]
+                    if of_sub:
+                        eager.post_load(session, of_sub, nodes, None, populate_existing)
             if finish is not None:
                 finish(rows, columns)
             if not single:

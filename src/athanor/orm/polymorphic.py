@@ -417,8 +417,10 @@ def selectin_polymorphic(base: Any, classes: Any) -> SelectinPolymorphic:
 def selectin_targets(mapper: Mapper, options: Sequence[Any]) -> tuple[Mapper, ...]:
     """The subclasses of ``mapper`` whose columns a query of it loads by SELECT ... IN: from
     ``selectin_polymorphic`` options and ``polymorphic_load="selectin"`` mappers."""
+    from athanor.orm.strategy_options import expand_options
+
     targets = [m for m in mapper._subclass_mappers if m.polymorphic_load == "selectin"]
-    for option in options:
+    for option in expand_options(options):
         if isinstance(option, SelectinPolymorphic) and mapper.isa(option.mapper):
             targets.extend(m for m in option.subclasses if m.isa(mapper) and m is not mapper)
     return tuple(dict.fromkeys(targets))

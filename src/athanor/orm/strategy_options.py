@@ -101,11 +101,13 @@ class Load:
             if isinstance(clause, AliasedEntity):
                 self.alias = clause
 
-    def options(self, *options: Load) -> Load:
+    def options(self, *options: Any) -> Load:
         """Options for the objects at the end of this path, each written from there:
         ``selectinload(User.posts).options(joinedload(Post.tags), defer(Post.body))``."""
         target = self.links[-1][0].mapper.class_ if self.links else None
         for option in options:
+            if getattr(option, "subclasses", None) is not None:
+                continue  # selectin_polymorphic(), for the objects this path loads
             if not isinstance(option, Load):
                 raise sa_exc.ArgumentError(f"Load.options() takes loader options, got {option!r}")
             first = option.links[0][0] if option.links else None
@@ -121,6 +123,20 @@ class Load:
         new = self._copy()
         new.nested = (*self.nested, *options)
         return new
+
+    def selectin_polymorphic(self, classes: Any) -> Load:
+        """Load the subclass columns of ``classes`` for the objects at the end of this path
+        with a SELECT ... IN per subclass (``selectin_polymorphic()`` chained)."""
+        if not self.links or isinstance(self.links[-1][0], str):
+            raise sa_exc.ArgumentError(
+                "selectin_polymorphic() chains after a relationship loader option, e.g. "
+                "selectinload(Company.employees).selectin_polymorphic([Manager])"
+            )
+        from athanor.orm.polymorphic import selectin_polymorphic
+
+        prop, _, kw = self.links[-1]
+        target = dict(kw).get("of_type") or prop.mapper.class_
+        return self.options(selectin_polymorphic(target, classes))
 
     def _copy(self) -> Load:
         new = Load.__new__(Load)
