@@ -16,7 +16,9 @@ from athanor.orm import (
     Mapped,
     Mapper,
     Session,
+    UserDefinedOption,
     configure_mappers,
+    flag_modified,
     mapped_column,
     relationship,
     sessionmaker,
@@ -328,3 +330,45 @@ def test_collection_events_on_assignment_fire_once_and_keep_returned_values() ->
         event.remove(Ledger.entries, "remove", on_remove)
     assert log == [("append", 1), ("append", 2), ("remove", 100)]
     assert [e.amount for e in ledger.entries] == [200]
+
+
+def test_modified_and_init_collection_events() -> None:
+    log: list[str] = []
+
+    def on_modified(target: Any, initiator: Any) -> None:
+        log.append("modified")
+
+    def on_init(target: Any, collection: Any, adapter: Any) -> None:
+        log.append(f"init_collection {type(collection).__name__}")
+
+    event.listen(Ledger.owner, "modified", on_modified)
+    event.listen(Ledger.entries, "init_collection", on_init)
+    try:
+        ledger = Ledger(owner="d")
+        assert ledger.entries == []
+        flag_modified(ledger, "owner")
+    finally:
+        event.remove(Ledger.owner, "modified", on_modified)
+        event.remove(Ledger.entries, "init_collection", on_init)
+    assert log == ["init_collection InstrumentedList", "modified"]
+
+
+def test_do_orm_execute_sees_user_options_and_the_lazy_loaded_object(engine: Engine) -> None:
+    class Region(UserDefinedOption):
+        pass
+
+    with Session(engine) as session:
+        session.add(Ledger(owner="e", entries=[Entry(amount=1)]))
+        session.commit()
+    maker = sessionmaker(engine)
+    seen: list[tuple[list[Any], Any]] = []
+
+    @event.listens_for(maker, "do_orm_execute")
+    def record(state: Any) -> None:
+        seen.append(([o.payload for o in state.user_defined_options], state.lazy_loaded_from))
+
+    with maker() as session:
+        ledger = session.scalars(select(Ledger).options(Region("hot"))).one()
+        assert [e.amount for e in ledger.entries] == [1]
+        assert seen[0] == (["hot"], None)
+        assert seen[1][1] is not None and seen[1][1].object is ledger

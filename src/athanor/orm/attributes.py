@@ -442,7 +442,11 @@ class CollectionAttributeImpl(_RelationshipImpl):
     def _adapt(self, state: InstanceState, items: Iterable[Any]) -> Any:
         from athanor.orm.collections import adapt_collection
 
-        return adapt_collection(self, state, items)
+        collection = adapt_collection(self, state, items)
+        if self.dispatch.init_collection:
+            # The collection serves as its own adapter (its ``_sa_`` methods).
+            self._fire("init_collection", state, collection, collection)
+        return collection
 
     def get_missing(self, instance: Any, dict_: dict[str, Any]) -> Any:
         state = instance_state(instance)
@@ -635,6 +639,8 @@ def flag_modified(instance: Any, key: str) -> None:
         key, NO_VALUE if not impl.collection else list(instance.__dict__[key])
     )
     state._modified_event(instance)
+    for fn in impl.dispatch.modified:
+        fn(instance, impl)
 
 
 def flag_dirty(instance: Any) -> None:

@@ -27,6 +27,8 @@ LOAD_KIND = "_orm_load"
 """Execution option marking a statement the ORM runs to load something for objects it
 already has (``ORMExecuteState.is_relationship_load`` / ``is_column_load``)."""
 RELATIONSHIP_LOAD = {LOAD_KIND: "relationship"}
+LAZY_LOADED_FROM = "_orm_lazy_loaded_from"
+"""The execution option naming the state whose relationship a lazy load loads."""
 """The execution options of lazy and eager relationship loads."""
 COLUMN_LOAD = {LOAD_KIND: "column"}
 """The execution options of loads of deferred or expired columns."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from athanor.orm.base import LOAD_KIND
+from athanor.orm.base import LAZY_LOADED_FROM, LOAD_KIND
 from athanor.orm.interfaces import UserDefinedOption
 from athanor.orm.mapper import EntityClause
 from athanor.sql.dml import Delete, DMLStatement, Insert, Update
@@ -99,6 +99,11 @@ class ORMExecuteState:
     def is_relationship_load(self) -> bool:
         """Whether the ORM runs this to load a relationship (lazily or eagerly)."""
         return self.execution_options.get(LOAD_KIND) == "relationship"
+
+    @property
+    def lazy_loaded_from(self) -> Any:
+        """The state of the object whose relationship this statement lazily loads, or None."""
+        return self.execution_options.get(LAZY_LOADED_FROM)
 
     @property
     def is_column_load(self) -> bool:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
 from athanor.orm import exc as orm_exc
-from athanor.orm.base import RELATIONSHIP_LOAD, state_str
+from athanor.orm.base import LAZY_LOADED_FROM, RELATIONSHIP_LOAD, state_str
 from athanor.orm.relationships import MANYTOMANY, MANYTOONE, RelationshipProperty, replace_columns
 from athanor.orm.state import InstanceState
 from athanor.orm.strategy_options import filters_target
@@ -164,13 +164,13 @@ def lazy_load(
         stmt = stmt.options(*options)
     params = dict(zip(names, values, strict=True))
     # Related objects of an object loaded with an identity_token share that token.
-    result = session.execute(
-        stmt,
-        params,
-        execution_options=RELATIONSHIP_LOAD
-        if token is None
-        else {**RELATIONSHIP_LOAD, "identity_token": token},
+    run_options = (
+        RELATIONSHIP_LOAD if token is None else {**RELATIONSHIP_LOAD, "identity_token": token}
     )
+    if session.dispatch.do_orm_execute:
+        # For ORMExecuteState.lazy_loaded_from.
+        run_options = {**run_options, LAZY_LOADED_FROM: state}
+    result = session.execute(stmt, params, execution_options=run_options)
     unique = None if options else prop.__dict__.get("_lazy_unique")
     if unique is None:
         unique = _joins_a_collection(prop, stmt, bool(options))

@@ -7,6 +7,7 @@ from typing import Any
 from athanor import exc as sa_exc
 from athanor.orm.aliased import aliased
 from athanor.orm.base import MAPPER_KEY, class_mapper, instance_state, object_mapper
+from athanor.orm.loading import merge_frozen_result
 from athanor.orm.relationships import with_parent
 from athanor.orm.session import Session, _normalize_ident
 from athanor.sql.selectable import Join
@@ -95,27 +96,9 @@ def _is_mapped_object(value: Any) -> bool:
     return value is not None and getattr(type(value), MAPPER_KEY, None) is not None
 
 
-def merge_frozen_result(
-    session: Session, statement: Any, frozen_result: Any, load: bool = True
-) -> Any:
-    """``frozen_result`` (a ``Result.freeze()`` of an ORM query, say from a cache) with each
-    object merged into ``session``; ``load=False`` trusts the objects' values instead of
-    reading the rows again."""
-    autoflush = session.autoflush
-    session.autoflush = False
-    try:
-        rows = [
-            tuple(session.merge(v, load=load) if _is_mapped_object(v) else v for v in row)
-            for row in frozen_result.data
-        ]
-    finally:
-        session.autoflush = autoflush
-    return frozen_result.with_new_rows(rows)
-
-
 def merge_result(query: Any, iterator: Any, load: bool = True) -> list[Any]:
-    """The legacy form of :func:`merge_frozen_result`: the objects (or rows) of
-    ``iterator`` merged into ``query``'s session."""
+    """The legacy form of :func:`~athanor.orm.loading.merge_frozen_result`: the objects
+    (or rows) of ``iterator`` merged into ``query``'s session."""
     session: Session = query.session
     autoflush = session.autoflush
     session.autoflush = False
