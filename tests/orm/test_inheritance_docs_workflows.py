@@ -324,3 +324,43 @@ def test_chained_selectin_polymorphic_loads_the_related_subclass_columns(engine:
         assert loaded == [{"tonnes": 12}, {"seats": 2}, {}, {"seats": 9}]
         with pytest.raises(exc.ArgumentError, match="chains after a relationship"):
             Load(Depot).selectin_polymorphic([Truck])
+
+
+def test_validates_include_removes_and_include_backrefs() -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    log: list[tuple[str, str, bool]] = []
+
+    class Rack(Base):
+        __tablename__ = "idw_rack"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        bins: Mapped[list[Bin]] = relationship(back_populates="rack")
+
+        @validates("bins", include_removes=True)
+        def _check_bin(self, key: str, item: Bin, is_remove: bool) -> Bin:
+            log.append(("rack", item.label, is_remove))
+            return item
+
+    class Bin(Base):
+        __tablename__ = "idw_bin"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        label: Mapped[str] = mapped_column(String(10))
+        rack_id: Mapped[int | None] = mapped_column(ForeignKey("idw_rack.id"))
+        rack: Mapped[Rack | None] = relationship(back_populates="bins")
+
+        @validates("rack", include_backrefs=False)
+        def _check_rack(self, key: str, rack: Rack | None) -> Rack | None:
+            log.append(("bin", self.label, False))
+            return rack
+
+    rack, first = Rack(), Bin(label="a")
+    first.rack = rack  # the backref append runs the rack's validator too
+    rack.bins.append(Bin(label="b"))  # the backref set skips the bin's validator
+    rack.bins.remove(first)
+    assert log == [
+        ("bin", "a", False),
+        ("rack", "a", False),
+        ("rack", "b", False),
+        ("rack", "a", True),
+    ]

@@ -233,6 +233,30 @@ class _NoDispatch:
 _NO_DISPATCH = _NoDispatch()
 
 
+class Validator:
+    """A ``@validates`` method as attributes run it: on each value set or appended (and,
+    with ``include_removes``, each one removed, with ``is_remove``); changes a backref makes
+    count unless ``include_backrefs=False``."""
+
+    __slots__ = ("backrefs", "fn", "removes")
+
+    def __init__(self, fn: Callable[..., Any], removes: bool = False, backrefs: bool = True):
+        self.fn = fn
+        self.removes = removes
+        self.backrefs = backrefs
+
+    def __call__(self, instance: Any, key: str, value: Any, initiator: Any = None) -> Any:
+        if initiator is not None and not self.backrefs:
+            return value
+        if self.removes:
+            return self.fn(instance, key, value, False)
+        return self.fn(instance, key, value)
+
+    def removed(self, instance: Any, key: str, value: Any, initiator: Any = None) -> None:
+        if self.removes and (initiator is None or self.backrefs):
+            self.fn(instance, key, value, True)
+
+
 class AttributeImpl:
     """How one mapped attribute reads, writes and tracks history."""
 
@@ -242,7 +266,7 @@ class AttributeImpl:
     def __init__(self, key: str, prop: MapperProperty) -> None:
         self.key = key
         self.prop = prop
-        self.validator: Callable[[Any, str, Any], Any] | None = None
+        self.validator: Validator | None = None
         self.dispatch: Any = _NO_DISPATCH
         self.active_history: bool = bool(getattr(prop, "active_history", False))
         """Whether setting the attribute of a persistent object loads its old value first
@@ -365,8 +389,8 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
         state = instance_state(instance)
         if value is not None:
             instance_state(value)
-        if self.validator is not None and initiator is None:
-            value = self.validator(instance, self.key, value)
+        if self.validator is not None:
+            value = self.validator(instance, self.key, value, initiator)
         old = dict_.get(self.key, NO_VALUE)
         if old is NO_VALUE and state.key is not None:
             old = self.prop._passive_current(state, instance)
@@ -493,8 +517,8 @@ class CollectionAttributeImpl(_RelationshipImpl):
             )
         instance_state(item)
         obj = state.object
-        if self.validator is not None and initiator is None:
-            item = self.validator(obj, self.key, item)
+        if self.validator is not None:
+            item = self.validator(obj, self.key, item, initiator)
         if self.dispatch.append:
             item = self._fire("append", state, item, initiator)
         reverse = self.reverse
@@ -506,6 +530,8 @@ class CollectionAttributeImpl(_RelationshipImpl):
 
     def fire_remove(self, state: InstanceState, item: Any, initiator: AttributeImpl | None) -> None:
         """Called by the collection after ``item`` was removed."""
+        if self.validator is not None:
+            self.validator.removed(state.object, self.key, item, initiator)
         if self.dispatch.remove:
             self._fire("remove", state, item, initiator)
         reverse = self.reverse

@@ -27,7 +27,7 @@ from athanor.event.registry import (
     remove_listener,
 )
 from athanor.orm import exc as orm_exc
-from athanor.orm.attributes import InstrumentedAttribute, ScalarAttributeImpl
+from athanor.orm.attributes import InstrumentedAttribute, ScalarAttributeImpl, Validator
 from athanor.orm.base import MAPPER_KEY, STATE_KEY, instance_state
 from athanor.orm.events import MAPPER_EVENTS
 from athanor.orm.interfaces import MapperProperty
@@ -349,7 +349,7 @@ class Mapper(EventTarget):
         _propagation.apply(self)
         for fn in self.dispatch.instrument_class:
             fn(self, class_)
-        self.validators: dict[str, Callable[..., Any]] = {}
+        self.validators: dict[str, Validator] = {}
         self._order_by_default = None if order_by is None else list(order_by)
         self._exclude = set(exclude_properties or ())
         self._include = set(include_properties) if include_properties is not None else None
@@ -616,8 +616,10 @@ class Mapper(EventTarget):
             for value in vars(klass).values():
                 names = getattr(value, "__sa_validators__", None)
                 if names:
+                    opts = value.__sa_validation_opts__
+                    made = Validator(value, opts["include_removes"], opts["include_backrefs"])
                     for name in names:
-                        self.validators[name] = value
+                        self.validators[name] = made
                 if getattr(value, "__sa_reconstructor__", False):
                     reconstructor = value
         if reconstructor is not None:
@@ -634,7 +636,8 @@ class Mapper(EventTarget):
             if impl is None or isinstance(impl.validator, _ValidatorByClass):
                 continue
             if prop is not None and prop.parent is not self:
-                if prop.parent.validators.get(key) is not fn:
+                inherited = prop.parent.validators.get(key)
+                if inherited is None or inherited.fn is not fn.fn:
                     impl.validator = _ValidatorByClass()
             else:
                 impl.validator = fn
@@ -1114,14 +1117,30 @@ def _instrument_init(cls: type) -> None:
     cls.__init__ = __init__  # type: ignore[misc]
 
 
-class _ValidatorByClass:
+class _ValidatorByClass(Validator):
     """The validator of an attribute a hierarchy shares but its classes validate
     differently: runs the validator of the instance's own class, if it has one."""
 
-    def __call__(self, instance: Any, key: str, value: Any) -> Any:
-        mapper: Mapper | None = getattr(type(instance), MAPPER_KEY, None)
-        fn = None if mapper is None else mapper.validators.get(key)
-        return value if fn is None else fn(instance, key, value)
+    def __init__(self) -> None:
+        super().__init__(_no_validation)
+
+    def __call__(self, instance: Any, key: str, value: Any, initiator: Any = None) -> Any:
+        own = _own_validator(instance, key)
+        return value if own is None else own(instance, key, value, initiator)
+
+    def removed(self, instance: Any, key: str, value: Any, initiator: Any = None) -> None:
+        own = _own_validator(instance, key)
+        if own is not None:
+            own.removed(instance, key, value, initiator)
+
+
+def _own_validator(instance: Any, key: str) -> Validator | None:
+    mapper: Mapper | None = getattr(type(instance), MAPPER_KEY, None)
+    return None if mapper is None else mapper.validators.get(key)
+
+
+def _no_validation(instance: Any, key: str, value: Any) -> Any:
+    return value
 
 
 def validates(

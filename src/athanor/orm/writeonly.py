@@ -96,8 +96,8 @@ class QueryCollectionAttributeImpl(_RelationshipImpl):
             )
         state = instance_state(instance)
         instance_state(item)
-        if self.validator is not None and initiator is None:
-            item = self.validator(instance, self.key, item)
+        if self.validator is not None:
+            item = self.validator(instance, self.key, item, initiator)
         if self.dispatch.append:
             item = self._fire("append", state, item, initiator)
         pending = self._queue(instance)
@@ -112,6 +112,8 @@ class QueryCollectionAttributeImpl(_RelationshipImpl):
     def remove(self, instance: Any, item: Any, initiator: Any) -> None:
         """Queue ``item`` for removal at the next flush (with backref)."""
         state = instance_state(instance)
+        if self.validator is not None:
+            self.validator.removed(instance, self.key, item, initiator)
         if self.dispatch.remove:
             self._fire("remove", state, item, initiator)
         pending = self._queue(instance)
