@@ -183,3 +183,15 @@ def test_group_by_an_entity_groups_by_its_columns(engine: Engine) -> None:
             .order_by(alias.id)
         )
         assert [tuple(r) for r in session.execute(by_alias)] == [(1, 2)]
+
+
+def test_hybrids_and_column_properties_are_selected_under_their_names(engine: Engine) -> None:
+    with Session(engine) as session:
+        result = session.execute(
+            select(Suite.code, Suite.area, Suite.guest_count).order_by(Suite.id).limit(1)
+        )
+        assert list(result.keys()) == ["code", "area", "guest_count"]
+        row = result.one()
+        assert (row.code, row.area, row.guest_count) == ("1-east", 20, 2)
+        inner = select(Suite.id, Suite.area).subquery()
+        assert session.scalars(select(inner.c.area).where(inner.c.id == 2)).all() == [4]

@@ -69,7 +69,10 @@ class hybrid_property(Generic[_T]):  # noqa: N801 - SQLAlchemy's name
         self.__name__ = getattr(fget, "__name__", "hybrid")
 
     def __set_name__(self, owner: Any, name: str) -> None:
-        self.__name__ = name
+        # The first name: ``.inplace`` decorators bind the same hybrid to other names after.
+        if not self.__dict__.get("_named"):
+            self.__name__ = name
+            self._named = True
 
     def __get__(self, instance: Any, owner: Any) -> Any:
         if instance is None:
@@ -79,9 +82,9 @@ class hybrid_property(Generic[_T]):  # noqa: N801 - SQLAlchemy's name
                 found = self.expr(owner)
             else:
                 found = self.fget(owner)
-            if self.update_expr is not None:
-                return _UpdatableExpression(found, self.update_expr, owner)
-            return found
+            if self.custom_comparator is not None:
+                return found
+            return _HybridExpression(found, self.__name__, self.update_expr, owner)
         return self.fget(instance)
 
     def __set__(self, instance: Any, value: Any) -> None:
@@ -186,15 +189,22 @@ class Comparator(ColumnOperators, Generic[_T]):
         return result
 
 
-class _UpdatableExpression(ColumnOperators):
-    """The class-level form of a hybrid with an ``update_expression``: its SQL expression,
-    which ``update(...).values({Cls.hybrid: value})`` turns into the column values the
-    update expression gives."""
+class _HybridExpression(ColumnOperators):
+    """The class-level form of a hybrid: its SQL expression, selected under the hybrid's
+    name, which ``update(...).values({Cls.hybrid: value})`` turns into the column values its
+    ``update_expression`` gives."""
 
     __hash__ = object.__hash__
 
-    def __init__(self, expression: Any, update_expr: Callable[[Any, Any], Any], owner: Any):
+    def __init__(
+        self,
+        expression: Any,
+        name: str,
+        update_expr: Callable[[Any, Any], Any] | None,
+        owner: Any,
+    ) -> None:
         self._expression = expression
+        self._selected_name = name
         self._update_expr = update_expr
         self._owner = owner
 
@@ -203,6 +213,9 @@ class _UpdatableExpression(ColumnOperators):
         return self._expression if inner is None else inner()
 
     def _bulk_update_tuples(self, value: Any) -> list[tuple[Any, Any]]:
+        if self._update_expr is None:
+            # Without an update expression, the hybrid's expression must be the column.
+            return [(self.__clause_element__(), value)]
         return list(self._update_expr(self._owner, value))
 
     def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:

@@ -107,6 +107,14 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
     def reverse_operate(self, op: Any, other: Any, **kwargs: Any) -> ColumnElement:
         return self._operand().reverse_operate(op, other, **kwargs)
 
+    @property
+    def _selected_name(self) -> str | None:
+        """The name ``select(Class.attr)`` gives an attribute mapped to a SQL expression
+        (a ``column_property``): its key; None for the rest, named as their column."""
+        if self._select_column_element is None and getattr(self.prop, "is_expression", False):
+            return self.key
+        return None
+
     def _operand(self) -> ColumnElement:
         """This attribute inside an expression: its column, marked with its class where
         selecting it would be (see ``_select_column_element``)."""

@@ -1307,6 +1307,12 @@ def _coerce_entity(entity: Any) -> ClauseElement:
         )
     if clause is not None:
         element: ClauseElement = clause()
+        # An ORM attribute standing for an expression (a column_property, a hybrid) is
+        # selected under its attribute name, as rows name it.
+        name = getattr(entity, "_selected_name", None)
+        named = isinstance(element, Label) and element.name == name
+        if name is not None and isinstance(element, ColumnElement) and not named:
+            return element.label(name)
         return element
     if isinstance(entity, str):
         raise exc.ArgumentError(
