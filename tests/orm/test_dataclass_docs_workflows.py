@@ -132,3 +132,25 @@ def test_none_at_insert_lets_the_column_default_apply(backend: Any) -> None:
         rows = session.execute(select(Barrel.litres, Barrel.made, Barrel.wood)).all()
         assert [tuple(r) for r in rows] == [(50, 7, "oak")]
     eng.dispose()
+
+
+def test_another_dataclass_provider_sees_the_types_inside_mapped() -> None:
+    pydantic = pytest.importorskip("pydantic")
+
+    class Base(
+        MappedAsDataclass,
+        DeclarativeBase,
+        dataclass_callable=pydantic.dataclasses.dataclass,
+    ):
+        pass
+
+    class Label(Base):
+        __tablename__ = "dcw_label"
+        id: Mapped[int] = mapped_column(init=False, primary_key=True)
+        text: Mapped[str] = mapped_column(String(20))
+        size: Mapped[int | None] = mapped_column(default=None)
+
+    assert Label(text="jam").text == "jam"
+    with pytest.raises(pydantic.ValidationError):
+        Label(text=5)  # type: ignore[arg-type]
+    assert Label.__annotations__["text"] == "Mapped[str]"  # restored after the dataclass

@@ -195,3 +195,31 @@ def test_hybrids_and_column_properties_are_selected_under_their_names(engine: En
         assert (row.code, row.area, row.guest_count) == ("1-east", 20, 2)
         inner = select(Suite.id, Suite.area).subquery()
         assert session.scalars(select(inner.c.area).where(inner.c.id == 2)).all() == [4]
+
+
+def test_a_subclass_overrides_a_hybrid_expression() -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Sign(Base):
+        __tablename__ = "xad_sign"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        text: Mapped[str] = mapped_column(String(20))
+        kind: Mapped[str] = mapped_column(String(10))
+        __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "sign"}
+
+        @hybrid_property
+        def shown(self) -> str:
+            return self.text
+
+    class Caution(Sign):
+        __mapper_args__ = {"polymorphic_identity": "warning"}
+
+        @Sign.shown.overrides.expression
+        @classmethod
+        def shown(cls) -> ColumnElement:
+            return func.upper(cls.text)
+
+    assert "upper" in str(select(Caution.shown)).lower()
+    assert "upper" not in str(select(Sign.shown)).lower()
+    assert Caution(text="slow").shown == "slow"

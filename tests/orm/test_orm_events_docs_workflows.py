@@ -372,3 +372,26 @@ def test_do_orm_execute_sees_user_options_and_the_lazy_loaded_object(engine: Eng
         assert [e.amount for e in ledger.entries] == [1]
         assert seen[0] == (["hot"], None)
         assert seen[1][1] is not None and seen[1][1].object is ledger
+
+
+def test_init_failure_fires_when_a_constructor_raises() -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Voucher(Base):
+        __tablename__ = "oev_voucher"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        code: Mapped[str] = mapped_column(String(10))
+
+        def __init__(self, code: str) -> None:
+            if not code:
+                raise ValueError("a voucher needs a code")
+            self.code = code
+
+    log: list[tuple[str, tuple[Any, ...]]] = []
+    event.listen(Voucher, "init", lambda target, args, kwargs: log.append(("init", args)))
+    event.listen(Voucher, "init_failure", lambda target, args, kwargs: log.append(("failed", args)))
+    Voucher("ok")
+    with pytest.raises(ValueError, match="needs a code"):
+        Voucher("")
+    assert log == [("init", ("ok",)), ("init", ("",)), ("failed", ("",))]

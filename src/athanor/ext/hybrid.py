@@ -84,7 +84,7 @@ class hybrid_property(Generic[_T]):  # noqa: N801 - SQLAlchemy's name
                 found = self.fget(owner)
             if self.custom_comparator is not None:
                 return found
-            return _HybridExpression(found, self.__name__, self.update_expr, owner)
+            return _HybridExpression(found, self, owner)
         return self.fget(instance)
 
     def __set__(self, instance: Any, value: Any) -> None:
@@ -130,6 +130,12 @@ class hybrid_property(Generic[_T]):  # noqa: N801 - SQLAlchemy's name
 
     def update_expression(self, meth: Callable[[Any, Any], Any]) -> hybrid_property[_T]:
         return self._copy(update_expr=meth)
+
+    @property
+    def overrides(self) -> hybrid_property[_T]:
+        """This hybrid, for a subclass to redefine a part of it (``@Base.attr.overrides
+        .expression`` makes a copy with the subclass's expression)."""
+        return self
 
     @property
     def inplace(self) -> _InPlace[_T]:
@@ -196,17 +202,14 @@ class _HybridExpression(ColumnOperators):
 
     __hash__ = object.__hash__
 
-    def __init__(
-        self,
-        expression: Any,
-        name: str,
-        update_expr: Callable[[Any, Any], Any] | None,
-        owner: Any,
-    ) -> None:
+    def __init__(self, expression: Any, hybrid: hybrid_property[Any], owner: Any) -> None:
         self._expression = expression
-        self._selected_name = name
-        self._update_expr = update_expr
+        self._selected_name = hybrid.__name__
+        self._update_expr = hybrid.update_expr
         self._owner = owner
+        self.overrides = hybrid
+        """The hybrid itself, for a subclass to redefine a part of it
+        (``@Base.attr.overrides.expression``)."""
 
     def __clause_element__(self) -> Any:
         inner = getattr(self._expression, "__clause_element__", None)

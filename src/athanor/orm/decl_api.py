@@ -1108,8 +1108,11 @@ class MappedAsDataclass:
 
 
 def _apply_dataclass(cls: type, options: dict[str, Any]) -> None:
+    options = dict(options)
     annotations = inspect.get_annotations(cls)
     originals: dict[str, Any] = {}
+    # What another dataclass provider (pydantic's) reads: the types inside Mapped[...].
+    plain_types: dict[str, Any] = {}
     for name, annotation in list(annotations.items()):
         ann = _parse_annotation(annotation, cls)
         if ann is None or not ann.mapped:
@@ -1153,8 +1156,25 @@ def _apply_dataclass(cls: type, options: dict[str, Any]) -> None:
             field_kw["default"] = None
         originals[name] = source
         setattr(cls, name, dataclasses.field(**field_kw))
+        plain_types[name] = (
+            Any
+            if isinstance(value, RelationshipProperty)
+            or ann.inner is None
+            or isinstance(ann.inner, _Forward)
+            else ann.inner | None
+            if ann.optional
+            else ann.inner
+        )
     callable_ = options.pop("dataclass_callable", dataclasses.dataclass)
-    callable_(cls, **options)
+    if callable_ is dataclasses.dataclass:
+        callable_(cls, **options)
+    else:
+        own = dict(annotations)
+        cls.__annotations__ = {**own, **plain_types}
+        try:
+            callable_(cls, **options)
+        finally:
+            cls.__annotations__ = own
     for name, source in originals.items():
         if source is NO_VALUE:
             if name in cls.__dict__:

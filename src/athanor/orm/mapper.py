@@ -1098,7 +1098,8 @@ propagators.append(_propagation)
 
 
 def _instrument_init(cls: type) -> None:
-    """Wrap a class's own ``__init__`` so construction configures mappers and fires ``init``."""
+    """Wrap a class's own ``__init__`` so construction configures mappers and fires ``init``
+    (and ``init_failure`` when the constructor raises)."""
     original = cls.__dict__.get("__init__")
     if original is None or getattr(original, "_sa_wrapped", False):
         return
@@ -1109,7 +1110,15 @@ def _instrument_init(cls: type) -> None:
         if mapper.dispatch.init:
             for fn in mapper.dispatch.init:
                 fn(self, args, kwargs)
-        original(self, *args, **kwargs)
+        if not mapper.dispatch.init_failure:
+            original(self, *args, **kwargs)
+            return
+        try:
+            original(self, *args, **kwargs)
+        except BaseException:
+            for fn in mapper.dispatch.init_failure:
+                fn(self, args, kwargs)
+            raise
 
     __init__._sa_wrapped = True  # type: ignore[attr-defined]
     __init__.__wrapped__ = original  # type: ignore[attr-defined]
