@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from athanor import exc
+from athanor import event, exc
 from athanor.pool import NullPool, PoolProxiedConnection, SingletonThreadPool, StaticPool
 
 Creator = Callable[[], sqlite3.Connection]
@@ -126,6 +126,28 @@ def test_singleton_thread_pool_nested_checkouts_share_a_proxy(
     assert events.names().count("checkin") == 1
     assert pool.checkedout() == 0
     assert isinstance(outer, PoolProxiedConnection)
+
+
+def test_singleton_thread_pool_returns_a_checkout_its_listener_refused(creator: Creator) -> None:
+    pool = SingletonThreadPool(creator)
+    refused: list[bool] = [True]
+
+    def checkout(dbapi_connection: Any, entry: Any, proxy: Any) -> None:
+        if refused[0]:
+            raise RuntimeError("no")
+
+    event.listen(pool, "checkout", checkout)
+    with pytest.raises(RuntimeError, match="no"):
+        pool.connect()
+    assert pool.checkedout() == 0
+    refused[0] = False
+    outer = pool.connect()
+    inner = pool.connect()
+    assert inner is outer
+    inner.close()
+    assert pool.checkedout() == 1
+    outer.close()
+    assert pool.checkedout() == 0
 
 
 def test_singleton_thread_pool_closes_connections_beyond_its_size(

@@ -25,12 +25,13 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any, ClassVar, Protocol
 from weakref import WeakSet
 
 from athanor import exc
 from athanor.event import EventTarget, listen
+from athanor.pool import origin as _origin
 from athanor.pool.origin import _internal_files, classify_file, leak_warnings_shown, line_of
 from athanor.pool.stats import PoolStats
 from athanor.util.concurrency import BridgeAwareLock
@@ -38,6 +39,7 @@ from athanor.util.log import Echo, EchoLogger
 
 _monotonic = time.monotonic
 _getframe = sys._getframe
+_new_object = object.__new__
 
 _CHECKOUT_ATTEMPTS = 3
 """How many connections a checkout tries when ``checkout`` listeners report disconnects."""
@@ -315,6 +317,7 @@ class PoolProxiedConnection:
     ``close()`` resets the connection and returns it; one that is garbage-collected without
     ``close()`` is returned too, with a :class:`~athanor.exc.ConnectionLeakWarning` naming the
     line that checked it out.  Unknown attributes are looked up on the DBAPI connection.
+    Only a pool makes these (in ``Pool._checkout``).
     """
 
     __slots__ = (
@@ -328,24 +331,10 @@ class PoolProxiedConnection:
 
     dbapi_connection: Any
     _connection_record: ConnectionPoolEntry | None
-
-    def __init__(
-        self,
-        dbapi_connection: Any,
-        entry: ConnectionPoolEntry,
-        pool: Pool,
-        origin: FrameType | None,
-    ) -> None:
-        self.dbapi_connection = dbapi_connection
-        self._connection_record = entry
-        self._pool = pool
-        self._detached_info: dict[Any, Any] | None = None
-        if origin is None:
-            self._origin_code = None
-            self._origin_lasti = 0
-        else:
-            self._origin_code = origin.f_code
-            self._origin_lasti = origin.f_lasti
+    _pool: Pool
+    _detached_info: dict[Any, Any] | None
+    _origin_code: CodeType | None
+    _origin_lasti: int
 
     def __repr__(self) -> str:
         return f"<PoolProxiedConnection {self.dbapi_connection!r}>"
@@ -749,7 +738,11 @@ class Pool(EventTarget):
         # The checkout site, for leak warnings: the first frame outside athanor, looked for
         # only when a leak warning could be shown.
         frame: FrameType | None = None
-        recorded = leak_warnings_shown()
+        # leak_warnings_shown()'s answer while the filters are the ones it last looked at,
+        # without its call (this is the checkout hot path).
+        filters, default, recorded = _origin._filters_seen
+        if warnings.filters != filters or warnings.defaultaction != default:  # type: ignore[attr-defined]
+            recorded = leak_warnings_shown()
         if recorded:
             try:
                 frame = _getframe(2)
@@ -763,9 +756,19 @@ class Pool(EventTarget):
                 if not internal:
                     break
                 frame = frame.f_back
-        proxy = self._proxy_class(conn, entry, self, frame)
-        if not recorded:
-            proxy._origin_lasti = _SITE_NOT_RECORDED
+        # The proxy's slots are set here, without an __init__: calling the class would go
+        # through the C type call into __init__, which costs more on every checkout.
+        proxy = _new_object(self._proxy_class)
+        proxy.dbapi_connection = conn
+        proxy._connection_record = entry
+        proxy._pool = self
+        proxy._detached_info = None
+        if frame is None:
+            proxy._origin_code = None
+            proxy._origin_lasti = 0 if recorded else _SITE_NOT_RECORDED
+        else:
+            proxy._origin_code = frame.f_code
+            proxy._origin_lasti = frame.f_lasti
         if self.dispatch.checkout:
             self._fire_checkout(proxy, entry)
         if self._log_debug:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 from athanor.pool.base import ConnectionPoolEntry, Pool, PoolProxiedConnection
@@ -16,23 +15,17 @@ class _ThreadProxy(PoolProxiedConnection):
 
     __slots__ = ("__weakref__", "_depth")
 
-    def __init__(
-        self,
-        dbapi_connection: Any,
-        entry: ConnectionPoolEntry,
-        pool: Pool,
-        origin: FrameType | None,
-    ) -> None:
-        super().__init__(dbapi_connection, entry, pool, origin)
-        self._depth = 1
+    _depth: int
+    """Open checkouts sharing the proxy; set by the pool once the checkout succeeded (a
+    checkout failing in a ``checkout`` listener closes a proxy without it: one checkout)."""
 
     def close(self) -> None:
         """Return the connection once the outermost checkout of the thread closes."""
         self._checkin(False)
 
     def _checkin(self, transaction_was_reset: bool) -> None:
-        self._depth -= 1
-        if self._depth <= 0:
+        self._depth = depth = getattr(self, "_depth", 1) - 1
+        if depth <= 0:
             super()._checkin(transaction_was_reset)
 
 
@@ -65,6 +58,8 @@ class SingletonThreadPool(Pool):
             proxy._depth += 1
             return proxy
         proxy = self._checkout(self._do_get())
+        assert isinstance(proxy, _ThreadProxy)
+        proxy._depth = 1
         self._local.proxy = weakref.ref(proxy)
         return proxy
 
