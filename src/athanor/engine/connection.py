@@ -924,7 +924,7 @@ class Connection:
 
     def _checkout_cursor(self, proxied: PoolProxiedConnection) -> Any:
         """The first cursor of this checkout, for a ``keeps_cursors`` dialect: the one the
-        physical connection's previous checkout kept (see :meth:`_drop_spare_cursor`) while the
+        physical connection's previous checkout kept (see :meth:`close`) while the
         dialect finds it still current, else a new one."""
         dbapi_connection = proxied.dbapi_connection
         entry = proxied._connection_record
@@ -944,28 +944,12 @@ class Connection:
         else:
             self._close_cursor_quietly(cursor)
 
-    def _drop_spare_cursor(self, keep_for: PoolProxiedConnection | None = None) -> None:
-        """Close the spare cursor; at close (``keep_for``, the connection going back), a
-        ``keeps_cursors`` dialect's is left to the physical connection's next checkout
-        instead (some drivers build a cursor from several Python objects), where the pool
-        hands the connection to one user at a time."""
+    def _drop_spare_cursor(self) -> None:
+        """Close the spare cursor (the connection is being discarded)."""
         spare = self._spare_cursor
-        if spare is None:
-            return
-        self._spare_cursor = None
-        entry = None if keep_for is None else keep_for._connection_record
-        if (
-            entry is not None
-            and self.dialect.keeps_cursors
-            and keep_for._pool.exclusive_checkouts  # type: ignore[union-attr]
-            and self.dialect.cursor_worth_keeping(spare)
-        ):
-            entry.kept_cursor = (keep_for.dbapi_connection, spare)  # type: ignore[union-attr]
-        else:
-            try:  # what _close_cursor_quietly does, on the path of every close()
-                spare.close()
-            except Exception:
-                return
+        if spare is not None:
+            self._spare_cursor = None
+            self._close_cursor_quietly(spare)
 
     @staticmethod
     def _close_cursor_quietly(cursor: Any) -> None:
@@ -1059,7 +1043,26 @@ class Connection:
         self._closed = True
         transaction = self._transaction
         proxied = self._proxied
-        self._drop_spare_cursor(proxied)
+        spare = self._spare_cursor
+        if spare is not None:
+            # A ``keeps_cursors`` dialect's spare cursor is left to the physical connection's
+            # next checkout (some drivers build a cursor from several Python objects), where
+            # the pool hands the connection to one user at a time; any other is closed.
+            self._spare_cursor = None
+            dialect = self.dialect
+            if (
+                dialect.keeps_cursors
+                and proxied is not None
+                and (entry := proxied._connection_record) is not None
+                and proxied._pool.exclusive_checkouts
+                and dialect.cursor_worth_keeping(spare)
+            ):
+                entry.kept_cursor = (proxied.dbapi_connection, spare)
+            else:
+                try:  # what _close_cursor_quietly does, without its call on every close()
+                    spare.close()
+                except Exception:
+                    spare = None  # a cursor that fails to close is dropped all the same
         try:
             if transaction is not None:
                 transaction.close()
