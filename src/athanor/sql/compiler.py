@@ -1063,6 +1063,11 @@ class SQLCompiler(Compiled):
         return f"{inner} OVER ({' '.join(parts)})"
 
     def visit_function(self, func: fn.FunctionElement, **kw: Any) -> str:
+        if not func.name:
+            raise exc.CompileError(
+                f"{type(func).__name__} has no SQL function name: give the class a name "
+                "attribute, or render it with a @compiles rule (athanor.ext.compiler)"
+            )
         lname = func.name.lower()
         special = getattr(self, f"visit_{lname}_func", None)
         if special is not None and not func.packagenames:

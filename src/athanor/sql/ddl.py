@@ -23,12 +23,12 @@ from athanor import exc
 from athanor.sql import schema
 from athanor.sql import types as sqltypes
 from athanor.sql.compiler import Compiled, translated_schema
-from athanor.sql.elements import ClauseElement
+from athanor.sql.elements import Executable
 
 # --- statements ------------------------------------------------------------------------
 
 
-class DDLElement(ClauseElement):
+class DDLElement(Executable):
     """Base class of statements that change the schema; compiled by the dialect's DDL compiler."""
 
     is_ddl: ClassVar[bool] = True
@@ -259,6 +259,12 @@ def _is_table(target: Any) -> bool:
 # --- compilers -------------------------------------------------------------------------
 
 
+type_rules: dict[type, dict[str, Callable[..., str]]] = {}
+"""Compilation rules for type classes registered with ``@compiles``
+(:mod:`athanor.ext.compiler`): class -> dialect name (or ``"default"``) -> ``fn(type_,
+type_compiler, **kw)``."""
+
+
 class TypeCompiler:
     """Renders the DDL name of a type (``VARCHAR(50)``) for one dialect.
 
@@ -276,19 +282,32 @@ class TypeCompiler:
         render through."""
 
     def process(self, type_: Any, **kw: Any) -> str:
-        """The DDL name of ``type_`` (an instance or a class)."""
+        """The DDL name of ``type_`` (an instance or a class).
+
+        A rule registered with ``@compiles`` (:data:`type_rules`) for a class in the MRO, for
+        this dialect or for all, counts as that class's ``visit_`` method.
+        """
         type_ = sqltypes.to_instance(type_)
-        if isinstance(type_, sqltypes.TypeDecorator):
-            return self.process(type_.load_dialect_impl(self.dialect), **kw)
-        if isinstance(type_, sqltypes.UserDefinedType):
-            return type_.get_col_spec(**kw)
+        name = self.dialect.name
         for cls in type(type_).__mro__:
+            rules = type_rules.get(cls) if type_rules else None
+            if rules:
+                rule = rules.get(name) or rules.get("default")
+                if rule is not None:
+                    return rule(type_, self, **kw)
             visit: Callable[..., str] | None = getattr(self, f"visit_{cls.__name__}", None)
             if visit is not None:
                 return visit(type_, **kw)
         raise exc.UnsupportedCompilationError(
             f"Compiler {type(self).__name__} can't render type {type(type_).__name__}"
         )
+
+    def visit_TypeDecorator(self, type_: Any, **kw: Any) -> str:
+        return self.process(type_.load_dialect_impl(self.dialect), **kw)
+
+    def visit_UserDefinedType(self, type_: Any, **kw: Any) -> str:
+        result: str = type_.get_col_spec(**kw)
+        return result
 
     @staticmethod
     def _args(name: str, *args: Any) -> str:
@@ -464,6 +483,14 @@ class DDLCompiler(Compiled):
             visit: Callable[..., str] = getattr(self, f"visit_{element.__visit_name__}")
             return visit(element, **kw)
         return self.render_expression(element)
+
+    @property
+    def sql_compiler(self) -> Any:
+        """A statement compiler for this dialect that renders expressions with their values
+        inline (for ``@compiles`` rules of DDL elements)."""
+        return self.dialect.statement_compiler(
+            self.dialect, None, compile_kwargs={"literal_binds": True}, schema_map=self.schema_map
+        )
 
     def render_expression(self, element: Any) -> str:
         """SQL for an expression inside DDL (a server default, a CHECK condition, an index

@@ -12,6 +12,7 @@ from athanor.sql.elements import (
     ClauseElement,
     ColumnClause,
     ColumnElement,
+    Executable,
     KeyContext,
     _is_literal_value,
     coerce_column,
@@ -32,7 +33,7 @@ _RETURNING_ATTRS: CacheAttrs = (
 )
 
 
-class DMLStatement(ClauseElement):
+class DMLStatement(Executable):
     """What INSERT, UPDATE and DELETE share: the target table and RETURNING."""
 
     is_dml = True

@@ -307,6 +307,11 @@ class ClauseElement:
         return self
 
 
+class Executable(ClauseElement):
+    """Base of the statements ``Connection.execute()`` runs (SELECT, DML, DDL, text); a
+    user-defined statement subclasses it and renders through a ``@compiles`` rule."""
+
+
 def _overridden(bind: BindParameter, values: Mapping[str, Any]) -> BindParameter:
     """``bind`` with the value ``params()`` gave its name; the copy remembers its original,
     which is what a compiled statement knows."""
@@ -1899,7 +1904,7 @@ def _column_list(value: Any) -> tuple[ColumnElement, ...]:
 _BIND_RE = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
 
-class TextClause(ClauseElement):
+class TextClause(Executable):
     """Literal SQL text with ``:name`` bound parameters (``\\:`` for a literal colon)."""
 
     __visit_name__ = "textclause"
@@ -1977,7 +1982,7 @@ class TextColumn(TextCriterion):
     type = sqltypes.NULLTYPE
 
 
-class TextualSelect(ClauseElement):
+class TextualSelect(Executable):
     """``text(...).columns(...)``: literal SQL whose result columns are known."""
 
     __visit_name__ = "textual_select"

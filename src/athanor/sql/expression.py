@@ -13,6 +13,7 @@ from athanor.sql.elements import (
     ColumnClause,
     ColumnElement,
     ColumnOperators,
+    Executable,
     Extract,
     False_,
     Grouping,
@@ -54,7 +55,7 @@ from athanor.sql.elements import (
     tuple_,
     type_coerce,
 )
-from athanor.sql.functions import FunctionElement, func
+from athanor.sql.functions import Function, FunctionElement, func
 from athanor.sql.selectable import (
     CTE,
     Alias,
@@ -97,10 +98,12 @@ __all__ = [
     "ColumnOperators",
     "CompoundSelect",
     "Delete",
+    "Executable",
     "Exists",
     "Extract",
     "False_",
     "FromClause",
+    "Function",
     "FunctionElement",
     "Grouping",
     "Insert",

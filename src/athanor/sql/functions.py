@@ -22,17 +22,19 @@ from athanor.sql.operators import Operator
 
 
 class FunctionElement(ColumnElement):
-    """A call of a SQL function: ``name(arg, ...)``."""
+    """A call of a SQL function over ``clauses``: ``name(arg, ...)``.
+
+    Subclasses name the function with a ``name`` class attribute and may give a ``type``
+    class attribute; one rendered some other way registers a rule with ``@compiles``
+    (:mod:`athanor.ext.compiler`) and reads its arguments from :attr:`clauses`.
+    """
 
     __visit_name__ = "function"
+    name: str = ""
+    packagenames: tuple[str, ...] = ()
 
-    def __init__(
-        self, name: str, *args: Any, type_: Any = None, packagenames: tuple[str, ...] = ()
-    ) -> None:
-        self.name = name
-        self.packagenames = packagenames
-        self.clause_expr = ClauseList(*[coerce_bind(a, None) for a in args])
-        self.type = sqltypes.to_instance(type_) if type_ is not None else self._default_type()
+    def __init__(self, *clauses: Any) -> None:
+        self.clause_expr = ClauseList(*[coerce_bind(a, None) for a in clauses])
 
     def _default_type(self) -> sqltypes.TypeEngine:
         rule = _RETURN_TYPES.get(self.name.lower())
@@ -50,7 +52,7 @@ class FunctionElement(ColumnElement):
 
     @property
     def _proxy_name(self) -> str | None:
-        return self.name
+        return self.name or None
 
     _cache_attrs: ClassVar[CacheAttrs] = (
         ("name", "plain"),
@@ -103,6 +105,43 @@ class FunctionElement(ColumnElement):
         return self
 
 
+class Function(FunctionElement):
+    """A call of the SQL function ``name`` (what ``func.<name>(...)`` builds); its return
+    type is ``type_``, or the known one of a well-known function."""
+
+    def __init__(
+        self, name: str, *clauses: Any, type_: Any = None, packagenames: tuple[str, ...] = ()
+    ) -> None:
+        self.name = name
+        self.packagenames = packagenames
+        super().__init__(*clauses)
+        self.type = sqltypes.to_instance(type_) if type_ is not None else self._default_type()
+
+
+class GenericFunction(Function):
+    """A function declared as a class, which ``func.<name>(...)`` then builds:
+    ``class as_utc(GenericFunction): type = DateTime()`` makes ``func.as_utc(x)`` typed.
+
+    The function's name is the ``name`` class attribute, or the class name; ``identifier``
+    (default: the name) is what follows ``func.``.
+    """
+
+    identifier: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__
+        if "identifier" not in cls.__dict__:
+            cls.identifier = cls.name
+        _CLASSES[cls.identifier.lower()] = cls
+
+    def __init__(self, *clauses: Any, type_: Any = None) -> None:
+        if type_ is None and type(self).type is not sqltypes.NULLTYPE:
+            type_ = type(self).type
+        super().__init__(type(self).name, *clauses, type_=type_)
+
+
 class FunctionFilter(ColumnElement):
     """``aggregate FILTER (WHERE ...)``."""
 
@@ -143,7 +182,7 @@ class WithinGroup(ColumnElement):
         return [*self.func._from_objects, *(f for c in self.order_by for f in c._from_objects)]
 
 
-class Count(FunctionElement):
+class Count(Function):
     """``count(expr)``; ``count()`` is ``count(*)``."""
 
     def __init__(self, expression: Any = None, **kw: Any) -> None:
@@ -207,7 +246,7 @@ NO_PARENS = frozenset(
 )
 """SQL-standard functions written without parentheses (``CURRENT_TIMESTAMP``)."""
 
-_CLASSES: dict[str, type[FunctionElement]] = {"count": Count}
+_CLASSES: dict[str, type[Function]] = {"count": Count}
 
 
 class _FunctionGenerator:
@@ -233,7 +272,7 @@ class _FunctionGenerator:
             cls = _CLASSES.get(name.lower())
             if cls is not None:
                 return cls(*args, **kwargs)
-        return FunctionElement(name, *args, type_=kwargs.get("type_"), packagenames=tuple(packages))
+        return Function(name, *args, type_=kwargs.get("type_"), packagenames=tuple(packages))
 
 
 func = _FunctionGenerator()

@@ -18,6 +18,7 @@ from athanor.sql.elements import (
     ClauseElement,
     ColumnClause,
     ColumnElement,
+    Executable,
     KeyContext,
     Label,
     TextClause,
@@ -652,7 +653,7 @@ def _for_update_key(fu: ForUpdate, ctx: KeyContext) -> Hashable:
     return (fu[:4], tuple(c._ck(ctx) for c in fu[4]), tuple(t._ck(ctx) for t in fu[5]))
 
 
-class _SelectBase(ClauseElement):
+class _SelectBase(Executable):
     """What SELECT and compound SELECT share: ORDER BY, LIMIT, subqueries, CTEs."""
 
     is_select = True
@@ -1382,7 +1383,7 @@ def _without_covered(froms: list[FromClause]) -> list[FromClause]:
     ]
 
 
-class FromStatement(ClauseElement):
+class FromStatement(Executable):
     """``select(User).from_statement(stmt)``: entities whose rows come from ``stmt``.
 
     It runs ``stmt`` unchanged; the ORM builds its entities from the result columns named
