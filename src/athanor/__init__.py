@@ -29,15 +29,39 @@ from athanor.engine import (
     engine_from_config,
     make_url,
 )
+from athanor.engine.mock import create_mock_engine
 from athanor.inspection import inspect
+from athanor.pool import (
+    AssertionPool,
+    NullPool,
+    Pool,
+    QueuePool,
+    SingletonThreadPool,
+    StaticPool,
+)
 from athanor.sql import *  # noqa: F403
 from athanor.sql import __all__ as _sql_names
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # The asyncio pool is imported only when asked for (see athanor.pool).
+    if name == "AsyncAdaptedQueuePool":
+        return pool.AsyncAdaptedQueuePool
+    raise AttributeError(f"module 'athanor' has no attribute {name!r}")
+
+
 __all__ = [  # noqa: PLE0604
     "URL",
     "ChunkedIteratorResult",
+    "AssertionPool",
+    "NullPool",
+    "Pool",
+    "QueuePool",
+    "SingletonThreadPool",
+    "StaticPool",
+    "create_mock_engine",
     "Connection",
     "CursorResult",
     "Engine",

@@ -310,3 +310,74 @@ SAWarning = AthanorWarning
 
 class ConnectionLeakWarning(AthanorWarning, ResourceWarning):
     """A pooled connection was garbage-collected without being returned to the pool."""
+
+
+class HasDescriptionCode:
+    """Mixin of errors and warnings that carry a short identifying ``code``."""
+
+    code: str | None = None
+
+    def __init__(self, *args: Any, code: str | None = None, **kw: Any) -> None:
+        if code is not None:
+            self.code = code
+        super().__init__(*args, **kw)
+
+
+class DontWrapMixin:
+    """Mixin for user exceptions that must reach the caller as raised, never wrapped in
+    :class:`StatementError` (raised from a type's bind processing or an event listener)."""
+
+
+class IdentifierError(AthanorError):
+    """A name is too long or otherwise unusable as an identifier in the database."""
+
+
+class UnboundExecutionError(InvalidRequestError):
+    """SQL was to be executed without a connection or engine to run it on."""
+
+
+class IllegalStateChangeError(InvalidRequestError):
+    """An object was asked to change state in a way its current state forbids (for example
+    a Session used by two threads or tasks at once)."""
+
+
+class UnreflectableTableError(InvalidRequestError):
+    """A table exists but cannot be reflected (its definition cannot be read)."""
+
+
+class DuplicateColumnError(ArgumentError):
+    """A column of the same name was added twice to a table or collection."""
+
+
+class ConstraintColumnNotFoundError(ArgumentError):
+    """A constraint names a column the table does not have."""
+
+
+class SADeprecationWarning(HasDescriptionCode, DeprecationWarning):
+    """A deprecated API was used."""
+
+    deprecated_since: str | None = None
+
+
+class Base20DeprecationWarning(SADeprecationWarning):
+    """An API deprecated or legacy under the 2.0 style was used."""
+
+    deprecated_since = "1.4"
+
+
+class LegacyAPIWarning(Base20DeprecationWarning):
+    """A legacy (1.x style) API was used."""
+
+
+class MovedIn20Warning(Base20DeprecationWarning):
+    """An API moved to another place in 2.0 was used from its old one."""
+
+
+class SAPendingDeprecationWarning(PendingDeprecationWarning):
+    """An API that will be deprecated was used."""
+
+    deprecated_since: str | None = None
+
+
+class SATestSuiteWarning(Warning):
+    """A warning from a test suite helper about the tests themselves."""

@@ -13,6 +13,7 @@ from athanor.sql.ddl import (
     DropSchema,
     DropSequence,
     DropTable,
+    ExecutableDDLElement,
 )
 from athanor.sql.schema import (
     BLANK_SCHEMA,
@@ -54,6 +55,7 @@ __all__ = [
     "DropSchema",
     "DropSequence",
     "DropTable",
+    "ExecutableDDLElement",
     "FetchedValue",
     "ForeignKey",
     "ForeignKeyConstraint",

@@ -60,6 +60,7 @@ from athanor.orm.unitofwork import UOWTransaction, flush_new_object
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
 from athanor.sql.elements import ClauseElement
+from athanor.sql.lambdas import StatementLambdaElement
 from athanor.sql.selectable import FromStatement, Select
 from athanor.util.gc_pause import gc_paused
 
@@ -694,6 +695,8 @@ class Session(EventTarget):
         ``do_orm_execute`` listeners see it first (and may change or answer it)."""
         if not isinstance(statement, ClauseElement):
             raise sa_exc.ObjectNotExecutableError(statement)
+        if isinstance(statement, StatementLambdaElement):
+            statement = statement._resolved()
         if self.dispatch.do_orm_execute:
             return execute_with_listeners(
                 self, statement, params, execution_options, bind_arguments

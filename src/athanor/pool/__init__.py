@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from athanor.pool.assertion_pool import AssertionPool
 from athanor.pool.base import (
     ConnectionPoolEntry,
     DefaultPoolDialect,
@@ -22,11 +23,13 @@ from athanor.pool.base import (
 )
 from athanor.pool.null_pool import NullPool
 from athanor.pool.queue_pool import QueuePool, ThreadWaiter, Waiter
+from athanor.pool.reset import ResetStyle, reset_commit, reset_none, reset_rollback
 from athanor.pool.singleton_thread_pool import SingletonThreadPool
 from athanor.pool.static_pool import StaticPool
 from athanor.pool.stats import PoolStats
 
 __all__ = [
+    "AssertionPool",
     "AsyncAdaptedQueuePool",
     "ConnectionPoolEntry",
     "DefaultPoolDialect",
@@ -37,10 +40,14 @@ __all__ = [
     "PoolResetState",
     "PoolStats",
     "QueuePool",
+    "ResetStyle",
     "SingletonThreadPool",
     "StaticPool",
     "ThreadWaiter",
     "Waiter",
+    "reset_commit",
+    "reset_none",
+    "reset_rollback",
 ]
 
 

@@ -296,7 +296,10 @@ class IdentifierPreparer:
         )
 
     def quote(self, name: str) -> str:
-        """``name`` quoted if it needs to be."""
+        """``name`` quoted if it needs to be (always or never for a :class:`quoted_name`
+        that says so)."""
+        if type(name) is not str and getattr(name, "quote", None) is not None:
+            return self.quote_identifier(name) if name.quote else str(name)  # type: ignore[attr-defined]
         found = self._cache.get(name)
         if found is None:
             found = self.quote_identifier(name) if self.requires_quotes(name) else name
@@ -623,7 +626,8 @@ class SQLCompiler(Compiled):
             return ""
         if isinstance(type_, sqltypes.JSONPathElement):
             type_ = sqltypes.Integer() if type_.integer else sqltypes.Text()
-        return "::" + _TYPE_ARGUMENTS.sub("", self.type_name(type_))
+        special: str | None = getattr(type_, "bind_cast_name", None)
+        return "::" + (special or _TYPE_ARGUMENTS.sub("", self.type_name(type_)))
 
     def _render(
         self, texts: list[str], marks: list[str], expansions: dict[int, int] | None
@@ -1019,6 +1023,17 @@ class SQLCompiler(Compiled):
     def visit_cast(self, cast: el.Cast, **kw: Any) -> str:
         return f"CAST({self.process(cast.clause, **kw)} AS {self.cast_type(cast.type)})"
 
+    supports_try_cast: ClassVar[bool] = True
+    """``TRY_CAST`` exists (SQL Server; not SQLite, PostgreSQL, MySQL or MariaDB)."""
+
+    def visit_try_cast(self, cast: el.Cast, **kw: Any) -> str:
+        if not self.supports_try_cast:
+            raise exc.CompileError(
+                f"{self.dialect.name} has no TRY_CAST; use cast(), which fails on a value "
+                "that does not convert, or a CASE testing the value first"
+            )
+        return f"TRY_CAST({self.process(cast.clause, **kw)} AS {self.cast_type(cast.type)})"
+
     def cast_type(self, type_: sqltypes.TypeEngine) -> str:
         """The type name used inside CAST (a dialect hook)."""
         return self.type_name(type_)
@@ -1383,6 +1398,55 @@ class SQLCompiler(Compiled):
                     part += " " + self.type_name(col.type)
                 parts.append(part)
             text += "(" + ", ".join(parts) + ")"
+        return text
+
+    def visit_values(self, element: Any, asfrom: bool = False, **kw: Any) -> str:
+        name = self._from_name(element)
+        if not asfrom:
+            return name
+        return self.values_from(element, self._values_rows(element, _strip(kw)), name)
+
+    def visit_scalar_values(self, element: Any, **kw: Any) -> str:
+        return "(" + self.values_list(self._values_rows(element.values, _strip(kw))) + ")"
+
+    def _values_rows(self, element: Any, kw: dict[str, Any]) -> list[list[str]]:
+        if not element._rows:
+            raise exc.CompileError(
+                f"values() {element.name or ''} has no rows; add them with .data([(...), ...])"
+            )
+        if element.literal_binds:
+            kw = {**kw, "literal_binds": True}
+        return [[self.process(bind, **kw) for bind in row] for row in element._rows]
+
+    def values_list(self, rows: list[list[str]]) -> str:
+        """``VALUES (a, b), (c, d)``: rows as a query (a dialect hook)."""
+        return "VALUES " + ", ".join("(" + ", ".join(row) + ")" for row in rows)
+
+    def values_from(self, element: Any, rows: list[list[str]], name: str) -> str:
+        """A ``values()`` FROM object with its columns named (a dialect hook)."""
+        columns = ", ".join(self.preparer.quote(c.name) for c in element._column_args)
+        return f"({self.values_list(rows)}) AS {name} ({columns})"
+
+    def visit_lambda_element(self, element: Any, **kw: Any) -> str:
+        return self.process(element._resolved(), **kw)
+
+    supports_tablesample: ClassVar[bool] = True
+    """``TABLESAMPLE`` exists (PostgreSQL; not SQLite, MySQL or MariaDB)."""
+
+    def visit_tablesample(self, sample: Any, asfrom: bool = False, **kw: Any) -> str:
+        name = self._from_name(sample)
+        if not asfrom:
+            return name
+        if not self.supports_tablesample:
+            raise exc.CompileError(
+                f"{self.dialect.name} has no TABLESAMPLE; sample with "
+                "ORDER BY random() LIMIT n, or a WHERE condition on random(), instead"
+            )
+        kw = _strip(kw)
+        text = f"{self.process(sample.element, asfrom=True, **kw)} AS {name} TABLESAMPLE "
+        text += self.process(sample.sampling, **kw)
+        if sample.seed is not None:
+            text += f" REPEATABLE ({self.process(sample.seed, **kw)})"
         return text
 
     def visit_table_valued_column(self, element: sel.TableValuedColumn, **kw: Any) -> str:

@@ -35,6 +35,10 @@ class DDLElement(Executable):
     __visit_name__: ClassVar[str] = "ddl"
 
 
+ExecutableDDLElement = DDLElement
+"""SQLAlchemy 2.0's name for :class:`DDLElement`, the base of user-defined DDL statements."""
+
+
 class _SchemaItemDDL(DDLElement):
     """A DDL statement about one schema item (table, index, constraint, sequence ...)."""
 

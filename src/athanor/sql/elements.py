@@ -597,10 +597,53 @@ class ColumnOperators:
     def contains(
         self, other: Any, *, autoescape: bool = False, escape: str | None = None
     ) -> ColumnElement:
-        """``self LIKE '%' || other || '%'``; ``autoescape`` makes ``%`` and ``_`` literal."""
+        """``self LIKE '%' || other || '%'``; ``autoescape`` makes ``%`` and ``_`` literal.
+        For a range or an array: ``self @> other`` (PostgreSQL)."""
         return self.operate(
-            operators.like_op, other, _pattern=("%", "%"), autoescape=autoescape, escape=escape
+            operators.contains_op, other, _pattern=("%", "%"), autoescape=autoescape, escape=escape
         )
+
+    def contained_by(self, other: Any) -> ColumnElement:
+        """``self <@ other``: a range or array inside another (PostgreSQL)."""
+        return self.operate(operators.contained_by_op, other)
+
+    def overlaps(self, other: Any) -> ColumnElement:
+        """``self && other``: ranges or arrays with something in common (PostgreSQL)."""
+        return self.operate(operators.overlap_op, other)
+
+    overlap = overlaps
+
+    def strictly_left_of(self, other: Any) -> ColumnElement:
+        """``self << other``: a range entirely before another (PostgreSQL)."""
+        return self.operate(operators.strictly_left_of_op, other)
+
+    def strictly_right_of(self, other: Any) -> ColumnElement:
+        """``self >> other``: a range entirely after another (PostgreSQL)."""
+        return self.operate(operators.strictly_right_of_op, other)
+
+    def not_extend_right_of(self, other: Any) -> ColumnElement:
+        """``self &< other``: a range not reaching past another's end (PostgreSQL)."""
+        return self.operate(operators.not_extend_right_of_op, other)
+
+    def not_extend_left_of(self, other: Any) -> ColumnElement:
+        """``self &> other``: a range not starting before another (PostgreSQL)."""
+        return self.operate(operators.not_extend_left_of_op, other)
+
+    def adjacent_to(self, other: Any) -> ColumnElement:
+        """``self -|- other``: ranges meeting without overlapping (PostgreSQL)."""
+        return self.operate(operators.adjacent_to_op, other)
+
+    def union(self, other: Any) -> ColumnElement:
+        """``self + other``: the union of two ranges (PostgreSQL)."""
+        return self.operate(operators.add, other)
+
+    def difference(self, other: Any) -> ColumnElement:
+        """``self - other``: a range less another (PostgreSQL)."""
+        return self.operate(operators.sub, other)
+
+    def intersection(self, other: Any) -> ColumnElement:
+        """``self * other``: the intersection of two ranges (PostgreSQL)."""
+        return self.operate(operators.mul, other)
 
     def startswith(
         self, other: Any, *, autoescape: bool = False, escape: str | None = None
@@ -791,6 +834,20 @@ class ColumnElement(ClauseElement, ColumnOperators, Generic[T_co]):
         return _binary(left, self, op, kwargs.get("return_type"))
 
 
+_CONTAINMENT = frozenset(
+    {
+        operators.contains_op,
+        operators.contained_by_op,
+        operators.overlap_op,
+        *operators.RANGE_ONLY,
+    }
+)
+
+
+def _is_range(value: Any) -> bool:
+    return getattr(value, "_is_range_value", False) is True
+
+
 def _binary(
     left: ColumnElement,
     right: ColumnElement,
@@ -877,6 +934,25 @@ def _operate(
             return UnaryExpression(left, operator=op, type_=left.type)
         return UnaryExpression(left, modifier=op, type_=left.type)
     value = other[0]
+    if op in _CONTAINMENT:
+        containment = left.type._containment
+        if op is operators.contains_op and containment is None:
+            op = operators.like_op  # text: LIKE '%' || value || '%'
+        elif containment is None or (containment == "array" and op in operators.RANGE_ONLY):
+            raise exc.ArgumentError(
+                f"The {op.sql} operator needs a PostgreSQL "
+                f"{'range' if op in operators.RANGE_ONLY else 'range or array'} "
+                f"expression on its left, not one of type {left.type!r}"
+            )
+        else:
+            right = coerce_bind(value, None)
+            if isinstance(right, BindParameter) and right.type._isnull:
+                # A range or array on the right takes the left side's type; an element of it
+                # (``range @> 5``) its own.
+                scalar = containment == "range" and op is operators.contains_op
+                if not (scalar and not isinstance(value, list | tuple) and not _is_range(value)):
+                    right = right._typed_as(left.type)
+            return BinaryExpression(left, right, op, sqltypes.BOOLEANTYPE)
     if op is operators.and_ or op is operators.or_:
         return BooleanClauseList._construct(op, (left, value))
     if op is operators.in_op or op is operators.not_in_op:
@@ -966,7 +1042,7 @@ def _operate(
     right = coerce_bind(value, left, op)
     if op is operators.add and left.type._is_string and right.type._is_string:
         op = operators.concat_op
-    return _binary(left, right, op, kwargs.get("return_type"))
+    return _binary(left, right, op, kwargs.get("return_type", op.return_type))
 
 
 _LIKE_OPS = frozenset(
@@ -996,6 +1072,10 @@ def _in(left: ColumnElement, op: Operator, value: Any) -> ColumnElement:
         )
     if isinstance(value, Subquery):
         raise exc.ArgumentError("in_() takes a select(), not a subquery(); pass the select itself")
+    from athanor.sql.values import ScalarValues
+
+    if isinstance(value, ScalarValues):
+        return BinaryExpression(left.self_group(op), value, op, sqltypes.BOOLEANTYPE)
     if isinstance(value, BindParameter):
         if not value.expanding:
             value = value._with_expanding()
@@ -1140,6 +1220,8 @@ class BindParameter(ColumnElement[T_co]):
     """
 
     __visit_name__ = "bindparam"
+    isoutparam: bool = False
+    """An OUT parameter of a stored procedure call (see :func:`outparam`)."""
     _tuple_types: tuple[sqltypes.TypeEngine, ...] | None = None
 
     def __init__(
@@ -1165,6 +1247,8 @@ class BindParameter(ColumnElement[T_co]):
         self.required = required
         self.expanding = expanding
         self.literal_execute = literal_execute
+        if isoutparam:
+            self.isoutparam = True
         if type_ is None:
             if expanding and isinstance(self.value, list | tuple) and self.value:
                 self.type = sqltypes.type_for_value(self.value[0])
@@ -1765,6 +1849,45 @@ class Cast(_TypedWrapper[T_co]):
 def cast(expression: Any, type_: sqltypes.TypeArg[T]) -> Cast[T]:
     """``CAST(expression AS type)``."""
     return Cast(expression, type_)
+
+
+class TryCast(Cast[T_co]):
+    """``TRY_CAST(expression AS type)``: NULL instead of an error for a value that does not
+    convert (SQL Server; other databases raise CompileError)."""
+
+    __visit_name__ = "try_cast"
+
+
+def try_cast(expression: Any, type_: sqltypes.TypeArg[T]) -> TryCast[T]:
+    """``TRY_CAST(expression AS type)`` (SQL Server's; see :class:`TryCast`)."""
+    return TryCast(expression, type_)
+
+
+class quoted_name(str):  # noqa: N801 - SQLAlchemy's name
+    """A name whose quoting is decided: ``quote=True`` always quotes it (keeping its case),
+    ``False`` never does, None quotes it as usual."""
+
+    quote: bool | None
+
+    def __new__(cls, value: str, quote: bool | None = None) -> quoted_name:
+        if isinstance(value, quoted_name) and quote is None:
+            return value
+        self = super().__new__(cls, value)
+        self.quote = quote
+        return self
+
+    def __reduce__(self) -> Any:
+        return quoted_name, (str(self), self.quote)
+
+
+def outparam(key: str, type_: Any = None) -> BindParameter:
+    """An OUT parameter of a stored procedure call, named ``key``."""
+    return BindParameter(key, None, type_, isoutparam=True)
+
+
+def bitwise_not(expression: Any) -> ColumnElement:
+    """``~expression``."""
+    return coerce_column(coerce_operand(expression)).bitwise_not()
 
 
 class TypeCoerce(_TypedWrapper[T_co]):

@@ -277,3 +277,17 @@ class _FunctionGenerator:
 
 func = _FunctionGenerator()
 """Builds SQL function calls: ``func.count(t.c.id)``, ``func.now()``, ``func.my_fn(x)``."""
+
+modifier = _FunctionGenerator()
+"""Builds SQL function calls like :data:`func` (SQLAlchemy's name for calls used as
+modifiers)."""
+
+
+def within_group(element: FunctionElement, *order_by: Any) -> ColumnElement:
+    """``element WITHIN GROUP (ORDER BY ...)`` (ordered-set aggregates)."""
+    return element.within_group(*order_by)
+
+
+def funcfilter(func: FunctionElement, *criterion: Any) -> FunctionFilter:
+    """``func FILTER (WHERE criterion)``."""
+    return func.filter(*criterion)

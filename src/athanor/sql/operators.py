@@ -13,7 +13,7 @@ from typing import Any
 class Operator:
     """One SQL operator: how it is written and how tightly it binds."""
 
-    __slots__ = ("comparison", "name", "negate_name", "precedence", "sql")
+    __slots__ = ("comparison", "name", "negate_name", "precedence", "return_type", "sql")
 
     def __init__(
         self,
@@ -29,6 +29,7 @@ class Operator:
         self.precedence = precedence
         self.comparison = comparison
         self.negate_name = negate
+        self.return_type: object = None
 
     def __call__(self, left: Any, *other: Any, **kwargs: Any) -> Any:
         """Apply the operator to SQL operands, as Python's ``operator.eq(a, b)`` does: what a
@@ -121,6 +122,26 @@ getitem = Operator("getitem", "[]", _P_COLLATE)
 slice_op = Operator("slice_op", ":", 0)
 """Between the bounds of an array slice, ``array[2 : 3]``."""
 
+# Containment and position of ranges and arrays (PostgreSQL); the left side's type says
+# whether it has them (``TypeEngine._containment``).
+contains_op = Operator("contains_op", "@>", _P_CMP, comparison=True)
+contained_by_op = Operator("contained_by_op", "<@", _P_CMP, comparison=True)
+overlap_op = Operator("overlap_op", "&&", _P_CMP, comparison=True)
+strictly_left_of_op = Operator("strictly_left_of_op", "<<", _P_CMP, comparison=True)
+strictly_right_of_op = Operator("strictly_right_of_op", ">>", _P_CMP, comparison=True)
+not_extend_right_of_op = Operator("not_extend_right_of_op", "&<", _P_CMP, comparison=True)
+not_extend_left_of_op = Operator("not_extend_left_of_op", "&>", _P_CMP, comparison=True)
+adjacent_to_op = Operator("adjacent_to_op", "-|-", _P_CMP, comparison=True)
+RANGE_ONLY = frozenset(
+    {
+        strictly_left_of_op,
+        strictly_right_of_op,
+        not_extend_right_of_op,
+        not_extend_left_of_op,
+        adjacent_to_op,
+    }
+)
+
 # Unary operators (prefix or postfix modifiers).
 inv = Operator("inv", "NOT", _P_NOT)
 neg = Operator("neg", "-", _P_UNARY)
@@ -143,9 +164,23 @@ MIRRORED: dict[Operator, Operator] = {eq: eq, ne: ne, lt: gt, gt: lt, le: ge, ge
 """``a <op> b`` is ``b <mirror> a``: comparisons turned around (``5 = ANY (x)``)."""
 
 
-def custom_op(sql: str, precedence: int = _P_CMP, *, is_comparison: bool = False) -> Operator:
-    """An operator written as ``sql`` (``column.op("@>")(other)``)."""
-    return Operator("custom:" + sql, sql, precedence, comparison=is_comparison)
+class custom_op(Operator):  # noqa: N801 - SQLAlchemy's name
+    """An operator written as ``opstring``: ``column.operate(custom_op("@>"), other)``, as
+    ``column.op("@>")(other)`` builds; ``return_type`` is the result's type (Boolean for a
+    comparison, else the left side's)."""
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        opstring: str,
+        precedence: int = _P_CMP,
+        is_comparison: bool = False,
+        return_type: object = None,
+        **kw: object,
+    ) -> None:
+        super().__init__("custom:" + opstring, opstring, precedence, comparison=is_comparison)
+        self.return_type = return_type
 
 
 PRECEDENCE_ATOM = _P_ATOM

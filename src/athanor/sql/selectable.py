@@ -261,6 +261,10 @@ class FromClause(ClauseElement):
     def subquery(self, name: str | None = None) -> Alias:
         return self.alias(name)
 
+    def tablesample(self, sampling: Any, name: str | None = None, seed: Any = None) -> Alias:
+        """This table sampled: see :func:`tablesample`."""
+        return TableSample(self, sampling, name, seed)
+
     def self_group(self, against: Operator | None = None) -> ClauseElement:
         return self
 
@@ -1544,6 +1548,50 @@ def lateral(selectable: Any, name: str | None = None) -> Lateral:
     if isinstance(selectable, _SelectBase):
         return selectable.lateral(name)
     raise exc.ArgumentError(f"lateral() takes a select(), got {selectable!r}")
+
+
+class TableSample(Alias):
+    """``table AS name TABLESAMPLE method(argument) [REPEATABLE (seed)]`` (PostgreSQL): a
+    random sample of a table's rows."""
+
+    __visit_name__ = "tablesample"
+
+    def __init__(
+        self, element: Any, sampling: Any, name: str | None = None, seed: Any = None
+    ) -> None:
+        from athanor.sql.functions import func
+
+        super().__init__(element, name)
+        if not isinstance(sampling, ClauseElement):
+            sampling = func.system(BindParameter("sampling", sampling, unique=True))
+        self.sampling = sampling
+        if seed is not None and not isinstance(seed, ClauseElement):
+            seed = BindParameter("seed", seed, unique=True)
+        self.seed = seed
+
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("name", "plain"),
+        ("element", "element"),
+        ("sampling", "element"),
+        ("seed", "element"),
+    )
+
+
+def tablesample(
+    selectable: Any, sampling: Any, name: str | None = None, seed: Any = None
+) -> TableSample:
+    """``selectable TABLESAMPLE ...``: ``sampling`` is a percentage (``SYSTEM``) or a function
+    such as ``func.bernoulli(10)``; ``seed`` makes the sample repeatable (PostgreSQL)."""
+    return TableSample(selectable, sampling, name, seed)
+
+
+def cte(
+    selectable: Any, name: str | None = None, recursive: bool = False, nesting: bool = False
+) -> CTE:
+    """``selectable`` as a common table expression (``WITH name AS (...)``)."""
+    if not isinstance(selectable, _SelectBase):
+        raise exc.ArgumentError(f"cte() takes a select(), got {selectable!r}")
+    return selectable.cte(name, recursive=recursive, nesting=nesting)
 
 
 def alias(selectable: Any, name: str | None = None) -> Alias:

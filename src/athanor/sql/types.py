@@ -32,6 +32,9 @@ class TypeEngine(Generic[T]):
     _is_string: ClassVar[bool] = False
     _is_numeric: ClassVar[bool] = False
     _is_json: ClassVar[bool] = False
+    _containment: ClassVar[str | None] = None
+    """``"range"`` or ``"array"`` for types with the containment operators (``@>``, ``<@``,
+    ``&&``; ranges also ``<<``, ``>>``, ``&<``, ``&>``, ``-|-``)."""
     hashable: ClassVar[bool] = True
     _isnull: ClassVar[bool] = False
     should_evaluate_none: ClassVar[bool] = False
@@ -663,6 +666,7 @@ class ARRAY(TypeEngine[list[Any]]):
 
     python_type_: ClassVar[type | None] = list
     hashable = False
+    _containment = "array"
 
     def __init__(
         self,

@@ -2,8 +2,12 @@
 
 from athanor.dialects.mysql.base import MySQLDialect, dialect
 from athanor.dialects.mysql.dml import Insert, insert
+from athanor.dialects.mysql.expression import match
 from athanor.dialects.mysql.types import (
+    BIT,
     ENUM,
+    INET4,
+    INET6,
     JSON,
     LONGBLOB,
     LONGTEXT,
@@ -18,6 +22,7 @@ from athanor.dialects.mysql.types import (
 )
 from athanor.sql.types import (
     BIGINT,
+    BINARY,
     BLOB,
     BOOLEAN,
     CHAR,
@@ -27,7 +32,10 @@ from athanor.sql.types import (
     DOUBLE,
     FLOAT,
     INTEGER,
+    NCHAR,
     NUMERIC,
+    NVARCHAR,
+    REAL,
     SMALLINT,
     TEXT,
     TIME,
@@ -38,6 +46,8 @@ from athanor.sql.types import (
 
 __all__ = [
     "BIGINT",
+    "BINARY",
+    "BIT",
     "BLOB",
     "BOOLEAN",
     "CHAR",
@@ -47,6 +57,8 @@ __all__ = [
     "DOUBLE",
     "ENUM",
     "FLOAT",
+    "INET4",
+    "INET6",
     "INTEGER",
     "JSON",
     "LONGBLOB",
@@ -54,7 +66,10 @@ __all__ = [
     "MEDIUMBLOB",
     "MEDIUMINT",
     "MEDIUMTEXT",
+    "NCHAR",
     "NUMERIC",
+    "NVARCHAR",
+    "REAL",
     "SET",
     "SMALLINT",
     "TEXT",
@@ -70,4 +85,5 @@ __all__ = [
     "MySQLDialect",
     "dialect",
     "insert",
+    "match",
 ]

@@ -254,6 +254,23 @@ class MySQLCompiler(SQLCompiler):
             and tuple(version[:2]) >= (10, 6)
         )
 
+    supports_try_cast = False
+    supports_tablesample = False
+
+    def values_list(self, rows: list[list[str]], names: list[str] | None = None) -> str:
+        # MariaDB names VALUES columns after the first row's values and MySQL spells rows
+        # ROW(...); a UNION ALL of one-row SELECTs means the same on both.
+        first = rows[0]
+        if names is not None:
+            first = [f"{value} AS {name}" for value, name in zip(first, names, strict=True)]
+        selects = ["SELECT " + ", ".join(first)]
+        selects.extend("SELECT " + ", ".join(row) for row in rows[1:])
+        return " UNION ALL ".join(selects)
+
+    def values_from(self, element: Any, rows: list[list[str]], name: str) -> str:
+        names = [self.preparer.quote(c.name) for c in element._column_args]
+        return f"({self.values_list(rows, names)}) AS {name}"
+
     def limit_clause(self, select: Any, **kw: Any) -> str:
         if select._fetch is not None and any(select._fetch):
             return self.fetch_clause(select, **kw)
@@ -333,6 +350,12 @@ class MySQLCompiler(SQLCompiler):
         if "i" not in inline:
             inline = inline + "-i"
         return f"CONCAT({self.preparer.quote_literal('(?' + inline + ')')}, {pattern})"
+
+    def visit_mysql_match(self, element: Any, **kw: Any) -> str:
+        columns = ", ".join(self.process(c, **kw) for c in element.columns)
+        against = self.process(element.against, **kw)
+        modifiers = element.modifiers()
+        return f"MATCH ({columns}) AGAINST ({against}{' ' + modifiers if modifiers else ''})"
 
     def full_text_match(self, column: str, query: str) -> str:
         return f"MATCH ({column}) AGAINST ({query} IN BOOLEAN MODE)"

@@ -68,6 +68,15 @@ class MySQLTypeCompiler(TypeCompiler):
     def visit_LargeBinary(self, type_: Any, **kw: Any) -> str:
         return f"BLOB({type_.length})" if type_.length is not None else "LONGBLOB"
 
+    def visit_BIT(self, type_: Any, **kw: Any) -> str:
+        return self._args("BIT", type_.length)
+
+    def visit_INET4(self, type_: Any, **kw: Any) -> str:
+        return "INET4"
+
+    def visit_INET6(self, type_: Any, **kw: Any) -> str:
+        return "INET6"
+
     def visit_TINYINT(self, type_: Any, **kw: Any) -> str:
         return "TINYINT"
 

@@ -129,3 +129,31 @@ __all__ = [
     "MySQLTime",
     "colspecs",
 ]
+
+
+class BIT(sqltypes.TypeEngine[int]):
+    """``BIT(length)``: a bit field, read and written as an int."""
+
+    python_type_ = int
+
+    def __init__(self, length: int | None = None) -> None:
+        self.length = length
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        return lambda value: (
+            int.from_bytes(value, "big") if isinstance(value, bytes | bytearray) else value
+        )
+
+
+class INET4(sqltypes.String):
+    """``INET4`` (MariaDB 10.10+): an IPv4 address, as a string."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+class INET6(sqltypes.String):
+    """``INET6`` (MariaDB 10.5+): an IPv6 (or IPv4-mapped) address, as a string."""
+
+    def __init__(self) -> None:
+        super().__init__()

@@ -35,6 +35,8 @@ class PostgreSQLIdentifierPreparer(IdentifierPreparer):
 class PostgreSQLCompiler(SQLCompiler):
     """PostgreSQL: ILIKE, DISTINCT ON, sequences, richer FOR UPDATE."""
 
+    supports_try_cast = False
+
     def visit_ilike_op_binary(self, binary: Any, **kw: Any) -> str:
         return (
             f"{self.process(binary.left, **kw)} ILIKE {self.process(binary.right, **kw)}"
@@ -48,6 +50,16 @@ class PostgreSQLCompiler(SQLCompiler):
         )
 
     bitwise_xor_sql = "#"
+
+    def visit_array(self, element: Any, **kw: Any) -> str:
+        items = ", ".join(self.process(c, **kw) for c in element.clauses)
+        if element.clauses:
+            return f"ARRAY[{items}]"
+        return f"ARRAY[]::{self.type_name(element.type)}"
+
+    def visit_aggregate_order_by(self, element: Any, **kw: Any) -> str:
+        order = ", ".join(self.process(c, **kw) for c in element.order_by)
+        return f"{self.process(element.target, **kw)} ORDER BY {order}"
 
     def regexp_match(self, binary: Any, negated: bool, **kw: Any) -> str:
         left = self.process(binary.left, **kw)

@@ -94,6 +94,22 @@ class PostgreSQLTypeCompiler(TypeCompiler):
         schema = translated_schema(type_.schema, self.schema_map)
         return f"{preparer.quote(schema)}.{name}" if schema else name
 
+    def visit__Named(self, type_: Any, **kw: Any) -> str:
+        return str(type_.pg_name)
+
+    def visit_BIT(self, type_: Any, **kw: Any) -> str:
+        name = "BIT VARYING" if type_.varying else "BIT"
+        return f"{name}({type_.length})" if type_.length is not None else name
+
+    def visit_HSTORE(self, type_: Any, **kw: Any) -> str:
+        return "HSTORE"
+
+    def visit_AbstractRange(self, type_: Any, **kw: Any) -> str:
+        return str(type_.pg_name)
+
+    def visit_AbstractMultiRange(self, type_: Any, **kw: Any) -> str:
+        return str(type_.pg_name)
+
     def visit_ARRAY(self, type_: Any, **kw: Any) -> str:
         return self.process(type_.item_type) + "[]" * (type_.dimensions or 1)
 

@@ -7,8 +7,9 @@ and JSON, so most types need no result conversion here.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, ClassVar
 
+from athanor import exc
 from athanor.sql import types as sqltypes
 from athanor.sql.types import ARRAY, Processor
 
@@ -126,6 +127,162 @@ class _ARRAY(ARRAY):
         return process
 
 
+class _Named:
+    """A PostgreSQL type rendered by its SQL name, ``pg_name``."""
+
+    pg_name: ClassVar[str] = ""
+
+
+class CITEXT(_Named, sqltypes.Text):
+    """``CITEXT``: text compared case-insensitively (the ``citext`` extension)."""
+
+    pg_name = "CITEXT"
+
+
+class MONEY(_Named, sqltypes.TypeEngine[str]):
+    """``MONEY``; values come back as the server formats them (``'$1.50'``)."""
+
+    pg_name = "MONEY"
+    python_type_ = str
+
+
+class OID(_Named, sqltypes.Integer):
+    """``OID``: an object identifier."""
+
+    pg_name = "OID"
+
+
+class REGCLASS(_Named, sqltypes.TypeEngine[str]):
+    """``REGCLASS``: a table's name standing for its OID."""
+
+    pg_name = "REGCLASS"
+    python_type_ = str
+
+
+class REGCONFIG(_Named, sqltypes.TypeEngine[str]):
+    """``REGCONFIG``: a text search configuration's name."""
+
+    pg_name = "REGCONFIG"
+    python_type_ = str
+
+
+class TSQUERY(_Named, sqltypes.TypeEngine[str]):
+    """``TSQUERY`` (full-text search query)."""
+
+    pg_name = "TSQUERY"
+    python_type_ = str
+
+
+class MACADDR8(_Named, sqltypes.TypeEngine[str]):
+    """``MACADDR8``."""
+
+    pg_name = "MACADDR8"
+    python_type_ = str
+
+
+class JSONPATH(_Named, sqltypes.TypeEngine[str]):
+    """``JSONPATH``."""
+
+    pg_name = "JSONPATH"
+    python_type_ = str
+
+
+class BIT(sqltypes.TypeEngine[str]):
+    """``BIT(length)`` or ``BIT VARYING(length)``; values are strings of 0 and 1."""
+
+    python_type_ = str
+    bind_cast_name = "VARBIT"
+    """Parameters are cast to ``VARBIT`` (any length), which the column's type then takes;
+    a cast to ``BIT`` would mean ``BIT(1)``."""
+
+    def __init__(self, length: int | None = None, varying: bool = False) -> None:
+        self.length = length if length is not None or varying else 1
+        self.varying = varying
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        # asyncpg returns a BitString object; psycopg the text form already.
+        return lambda value: (
+            value if value is None or isinstance(value, str) else value.as_string().replace(" ", "")
+        )
+
+    def bind_processor(self, dialect: Any) -> Processor | None:
+        if dialect.driver != "asyncpg":
+            return None
+        from asyncpg import BitString
+
+        return lambda value: value if value is None else BitString(value)
+
+
+class HSTORE(sqltypes.TypeEngine[dict[str, str | None]]):
+    """``HSTORE``: a map of text keys to text values or None (the ``hstore`` extension).
+
+    Values travel in hstore's text form, which every driver passes through."""
+
+    python_type_ = dict
+    hashable = False
+
+    def bind_processor(self, dialect: Any) -> Processor | None:
+        return lambda value: None if value is None else format_hstore(value)
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
+        return lambda value: (
+            value if value is None or isinstance(value, dict) else parse_hstore(value)
+        )
+
+
+def _hstore_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def format_hstore(value: Any) -> str:
+    """``{"a": "1", "b": None}`` as ``"a"=>"1", "b"=>NULL``."""
+    if not isinstance(value, dict):
+        raise exc.ArgumentError(f"HSTORE values are dicts of str to str or None, not {value!r}")
+    parts = []
+    for key, item in value.items():
+        if not isinstance(key, str) or not (item is None or isinstance(item, str)):
+            raise exc.ArgumentError(
+                f"HSTORE keys and values are strings (values may be None), not {key!r}: {item!r}"
+            )
+        parts.append(_hstore_quote(key) + "=>" + ("NULL" if item is None else _hstore_quote(item)))
+    return ", ".join(parts)
+
+
+def parse_hstore(text: str) -> dict[str, str | None]:
+    """The dict of an hstore's text form (``"a"=>"1", "b"=>NULL``)."""
+    result: dict[str, str | None] = {}
+    pos = 0
+    length = len(text)
+
+    def quoted() -> str:
+        nonlocal pos
+        pos += 1  # opening quote
+        chars = []
+        while text[pos] != '"':
+            if text[pos] == "\\":
+                pos += 1
+            chars.append(text[pos])
+            pos += 1
+        pos += 1
+        return "".join(chars)
+
+    while pos < length:
+        while pos < length and text[pos] in " ,":
+            pos += 1
+        if pos >= length:
+            break
+        key = quoted()
+        pos = text.index("=>", pos) + 2
+        while text[pos] == " ":
+            pos += 1
+        if text[pos] == '"':
+            result[key] = quoted()
+        else:  # NULL
+            result[key] = None
+            pos += 4
+    return result
+
+
 class DOUBLE_PRECISION(sqltypes.Double):  # noqa: N801
     """``DOUBLE PRECISION``."""
 
@@ -146,6 +303,7 @@ BOOLEAN = sqltypes.BOOLEAN
 TEXT = sqltypes.TEXT
 VARCHAR = sqltypes.VARCHAR
 CHAR = sqltypes.CHAR
+FLOAT = sqltypes.FLOAT
 
 colspecs: dict[type, type] = {sqltypes.JSON: JSON, ARRAY: _ARRAY}
 """Generic type -> the PostgreSQL variant."""
@@ -153,25 +311,36 @@ colspecs: dict[type, type] = {sqltypes.JSON: JSON, ARRAY: _ARRAY}
 __all__ = [
     "ARRAY",
     "BIGINT",
+    "BIT",
     "BOOLEAN",
     "BYTEA",
     "CHAR",
     "CIDR",
+    "CITEXT",
     "DATE",
     "DOUBLE_PRECISION",
     "ENUM",
+    "FLOAT",
+    "HSTORE",
     "INET",
     "INTEGER",
     "INTERVAL",
     "JSON",
     "JSONB",
+    "JSONPATH",
     "MACADDR",
+    "MACADDR8",
+    "MONEY",
     "NUMERIC",
+    "OID",
     "REAL",
+    "REGCLASS",
+    "REGCONFIG",
     "SMALLINT",
     "TEXT",
     "TIME",
     "TIMESTAMP",
+    "TSQUERY",
     "TSVECTOR",
     "UUID",
     "VARCHAR",

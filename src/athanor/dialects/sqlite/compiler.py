@@ -101,6 +101,18 @@ class SQLiteIdentifierPreparer(IdentifierPreparer):
 class SQLiteCompiler(SQLCompiler):
     """SQLite: ``LIMIT -1 OFFSET n``, no locking clauses, ``CURRENT_TIMESTAMP`` for now()."""
 
+    supports_try_cast = False
+    supports_tablesample = False
+
+    def values_from(self, element: Any, rows: list[list[str]], name: str) -> str:
+        # SQLite names VALUES columns column1, column2 ... and takes no column list after
+        # the alias, so a SELECT renames them.
+        renamed = ", ".join(
+            f"column{i} AS {self.preparer.quote(c.name)}"
+            for i, c in enumerate(element._column_args, 1)
+        )
+        return f"(SELECT {renamed} FROM ({self.values_list(rows)})) AS {name}"
+
     def limit_clause(self, select: Any, **kw: Any) -> str:
         if select._fetch is not None and any(select._fetch):
             return self.fetch_clause(select, **kw)
