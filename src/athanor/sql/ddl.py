@@ -172,6 +172,24 @@ class DropEnumType(_SchemaItemDDL):
         super().__init__(element, if_exists=if_exists)
 
 
+class CreateDomainType(_SchemaItemDDL):
+    """``CREATE DOMAIN name AS type ...`` for a PostgreSQL ``DOMAIN``."""
+
+    __visit_name__ = "create_domain_type"
+
+    def __init__(self, element: Any, if_not_exists: bool = False) -> None:
+        super().__init__(element, if_not_exists=if_not_exists)
+
+
+class DropDomainType(_SchemaItemDDL):
+    """``DROP DOMAIN name`` (PostgreSQL)."""
+
+    __visit_name__ = "drop_domain_type"
+
+    def __init__(self, element: Any, if_exists: bool = False) -> None:
+        super().__init__(element, if_exists=if_exists)
+
+
 class SetTableComment(_SchemaItemDDL):
     """``COMMENT ON TABLE`` (PostgreSQL) / ``ALTER TABLE ... COMMENT`` (MySQL)."""
 
@@ -457,6 +475,8 @@ class DDLCompiler(Compiled):
     inline_comments: ClassVar[bool] = False
     """Comments are part of CREATE TABLE (MySQL) rather than separate COMMENT ON statements."""
     supports_native_enum_types: ClassVar[bool] = False
+    supports_domains: ClassVar[bool] = False
+    """``DOMAIN`` types used by the tables are created before them (PostgreSQL)."""
     """Named enum types are created before the tables using them (PostgreSQL)."""
     max_identifier_length: ClassVar[int] = 63
     names_primary_keys: ClassVar[bool] = True
@@ -649,7 +669,9 @@ class DDLCompiler(Compiled):
             return self.visit_unique_constraint(constraint, table)
         if kind == "ck":
             return self.visit_check_constraint(constraint, table)
-        return ""
+        # a dialect's own kind of constraint (PostgreSQL's EXCLUDE) names its visit method
+        visit = getattr(self, f"visit_{getattr(constraint, '__visit_name__', '')}", None)
+        return "" if visit is None else str(visit(constraint, table))
 
     def _prefix(self, constraint: Any) -> str:
         name = self.constraint_name(constraint)
@@ -1168,6 +1190,17 @@ def _native_enums(tables: Iterable[Any], dialect: Any) -> list[Any]:
     return list(found.values())
 
 
+def _domains(tables: Iterable[Any]) -> list[Any]:
+    """The ``DOMAIN`` types (with ``create_type`` set) of ``tables``' columns, once each."""
+    found: dict[tuple[str | None, str], Any] = {}
+    for table in tables:
+        for column in table.columns:
+            type_ = column.type
+            if getattr(type_, "_is_domain", False) and type_.create_type:
+                found.setdefault((type_.schema, type_.name), type_)
+    return list(found.values())
+
+
 def enum_of(type_: Any, dialect: Any) -> tuple[Any, int]:
     """The :class:`~athanor.types.Enum` a column type stores on ``dialect`` and the number of
     array dimensions around it (0 for a plain enum column), or ``(None, 0)``."""
@@ -1223,6 +1256,10 @@ def create_all(
             for enum_type in _native_enums(ordered, dialect):
                 if not dialect.has_type(conn, enum_type.name, _schema(conn, enum_type)):
                     conn.execute(CreateEnumType(enum_type))
+        if compiler.supports_domains:
+            for domain in _domains(ordered):
+                if not dialect.has_type(conn, domain.name, _schema(conn, domain)):
+                    conn.execute(CreateDomainType(domain))
         if dialect.supports_sequences:
             for sequence in _sequences(ordered):
                 if not dialect.has_sequence(conn, sequence.name, _schema(conn, sequence)):
@@ -1282,6 +1319,13 @@ def drop_all(
                     conn, name, schema
                 ):
                     conn.execute(DropEnumType(enum_type))
+        if compiler.supports_domains:
+            for domain in _domains(ordered):
+                name, schema = domain.name, _schema(conn, domain)
+                if dialect.has_type(conn, name, schema) and not dialect.is_type_in_use(
+                    conn, name, schema
+                ):
+                    conn.execute(DropDomainType(domain))
         if dialect.supports_sequences:
             for sequence in _sequences(ordered):
                 if dialect.has_sequence(conn, sequence.name, _schema(conn, sequence)):

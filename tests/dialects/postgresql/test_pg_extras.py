@@ -147,3 +147,74 @@ def test_postgresql_only_constructs_are_clear_errors_elsewhere() -> None:
         pg.types.format_hstore({"a": 1})
     with pytest.raises(exc.ArgumentError, match="needs a PostgreSQL range expression"):
         things.c.tags.adjacent_to(["a"])
+
+
+def test_exclude_constraint_refuses_overlapping_rows(backend: Backend) -> None:
+    engine = create_engine(backend.url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+        bookings = Table(
+            "px_bookings",
+            MetaData(),
+            Column("id", Integer, primary_key=True),
+            Column("room", Integer),
+            Column("during", pg.INT4RANGE),
+            pg.ExcludeConstraint(("room", "="), ("during", "&&"), name="px_no_double_booking"),
+        )
+        bookings.create(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                insert(bookings),
+                [
+                    {"id": 1, "room": 1, "during": pg.Range(1, 5)},
+                    {"id": 2, "room": 2, "during": pg.Range(1, 5)},  # another room
+                    {"id": 3, "room": 1, "during": pg.Range(5, 9)},  # adjacent, not overlapping
+                ],
+            )
+        with (
+            pytest.raises(exc.IntegrityError, match="px_no_double_booking"),
+            engine.begin() as conn,
+        ):
+            conn.execute(insert(bookings), [{"id": 4, "room": 1, "during": pg.Range(3, 6)}])
+    finally:
+        engine.dispose()
+    with pytest.raises(exc.ArgumentError, match=r"\(column, operator\) pairs"):
+        pg.ExcludeConstraint("room")  # type: ignore[arg-type]
+
+
+def test_domain_is_created_with_the_tables_and_checks_values(backend: Backend) -> None:
+    positive = pg.DOMAIN(
+        "px_positive", Integer, not_null=True, check="VALUE > 0", constraint_name="px_gt_zero"
+    )
+    code = pg.DOMAIN("px_code", String(3), default="'abc'")
+    metadata_ = MetaData()
+    items = Table(
+        "px_items",
+        metadata_,
+        Column("id", Integer, primary_key=True),
+        Column("qty", positive),
+        Column("code", code),
+    )
+    engine = create_engine(backend.url)
+    try:
+        metadata_.create_all(engine)
+        with engine.begin() as conn:
+            conn.execute(insert(items), [{"id": 1, "qty": 3, "code": "xyz"}])
+            conn.execute(text("INSERT INTO px_items (id, qty) VALUES (2, 1)"))
+            rows = conn.execute(select(items.c.qty, items.c.code).order_by(items.c.id)).all()
+            assert [tuple(r) for r in rows] == [(3, "xyz"), (1, "abc")]
+        with pytest.raises(exc.IntegrityError, match="px_gt_zero"), engine.begin() as conn:
+            conn.execute(insert(items), [{"id": 3, "qty": 0, "code": "a"}])
+        metadata_.drop_all(engine)
+        with engine.connect() as conn:
+            assert not engine.dialect.has_type(conn, "px_positive")
+    finally:
+        engine.dispose()
+    ddl = str(pg.CreateDomainType(positive).compile(dialect=pg.dialect()))
+    assert ddl == (
+        "CREATE DOMAIN px_positive AS INTEGER NOT NULL CONSTRAINT px_gt_zero CHECK (VALUE > 0)"
+    )
+    assert str(pg.DropDomainType(code, if_exists=True).compile(dialect=pg.dialect())) == (
+        "DROP DOMAIN IF EXISTS px_code"
+    )

@@ -2,7 +2,15 @@
 
 from athanor.dialects.postgresql.base import PostgreSQLDialect, dialect
 from athanor.dialects.postgresql.dml import Insert, insert
-from athanor.dialects.postgresql.ext import All, Any, aggregate_order_by, array, array_agg, hstore
+from athanor.dialects.postgresql.ext import (
+    All,
+    Any,
+    ExcludeConstraint,
+    aggregate_order_by,
+    array,
+    array_agg,
+    hstore,
+)
 from athanor.dialects.postgresql.ranges import (
     DATEMULTIRANGE,
     DATERANGE,
@@ -30,6 +38,7 @@ from athanor.dialects.postgresql.types import (
     CIDR,
     CITEXT,
     DATE,
+    DOMAIN,
     DOUBLE_PRECISION,
     ENUM,
     FLOAT,
@@ -57,7 +66,7 @@ from athanor.dialects.postgresql.types import (
     UUID,
     VARCHAR,
 )
-from athanor.sql.ddl import CreateEnumType, DropEnumType
+from athanor.sql.ddl import CreateDomainType, CreateEnumType, DropDomainType, DropEnumType
 
 __all__ = [
     "ARRAY",
@@ -71,6 +80,7 @@ __all__ = [
     "DATE",
     "DATEMULTIRANGE",
     "DATERANGE",
+    "DOMAIN",
     "DOUBLE_PRECISION",
     "ENUM",
     "FLOAT",
@@ -111,8 +121,11 @@ __all__ = [
     "AbstractRange",
     "All",
     "Any",
+    "CreateDomainType",
     "CreateEnumType",
+    "DropDomainType",
     "DropEnumType",
+    "ExcludeConstraint",
     "Insert",
     "PostgreSQLDialect",
     "Range",

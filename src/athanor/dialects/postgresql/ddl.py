@@ -89,6 +89,13 @@ class PostgreSQLTypeCompiler(TypeCompiler):
                 "A native PostgreSQL ENUM type needs a name: Enum(..., name='...'), or pass "
                 "native_enum=False to store it as VARCHAR"
             )
+        return self._named_type(type_)
+
+    def visit_DOMAIN(self, type_: Any, **kw: Any) -> str:
+        return self._named_type(type_)
+
+    def _named_type(self, type_: Any) -> str:
+        """A named type's name, in its schema (through the ``schema_translate_map``)."""
         preparer = self.dialect.identifier_preparer
         name = preparer.quote(type_.name)
         schema = translated_schema(type_.schema, self.schema_map)
@@ -118,6 +125,7 @@ class PostgreSQLDDLCompiler(DDLCompiler):
     """DDL compiler for PostgreSQL."""
 
     supports_native_enum_types: ClassVar[bool] = True
+    supports_domains: ClassVar[bool] = True
     max_identifier_length: ClassVar[int] = 63
 
     @classmethod
@@ -150,6 +158,20 @@ class PostgreSQLDDLCompiler(DDLCompiler):
             text += f" WHERE {self.render_expression(where)}"
         return text
 
+    def visit_exclude_constraint(self, constraint: Any, table: Any) -> str:
+        parts = []
+        for target, operator in constraint._resolved(table):
+            rendered = (
+                self.quote(target.name)
+                if getattr(target, "table", None) is table
+                else f"({self.render_expression(target)})"
+            )
+            parts.append(f"{rendered} WITH {operator}")
+        text = f"{self._prefix(constraint)}EXCLUDE USING {constraint.using} ({', '.join(parts)})"
+        if constraint.where is not None:
+            text += f" WHERE ({self.render_expression(constraint.where)})"
+        return text + self.foreign_key_deferrability(constraint)
+
     def visit_create_index(self, create: Any, **kw: Any) -> str:
         sql = super().visit_create_index(create, **kw)
         using = dialect_options(create.element, "postgresql").get("using")
@@ -162,6 +184,33 @@ class PostgreSQLDDLCompiler(DDLCompiler):
         type_ = create.element
         labels = ", ".join(self.literal(label) for label in type_.enums)
         return f"CREATE TYPE {self.format_named_type(type_.name, type_.schema)} AS ENUM ({labels})"
+
+    def visit_create_domain_type(self, create: Any, **kw: Any) -> str:
+        domain = create.element
+        name = self.format_named_type(domain.name, domain.schema)
+        text = f"CREATE DOMAIN {name} AS {self.type_compiler.process(domain.data_type)}"
+        if domain.collation is not None:
+            text += f" COLLATE {self.quote(domain.collation)}"
+        if domain.default is not None:
+            text += f" DEFAULT {self.render_expression(domain.default)}"
+        # The constraint name goes to the CHECK, or to NOT NULL when there is no CHECK.
+        named = (
+            f" CONSTRAINT {self.quote(domain.constraint_name)}"
+            if domain.constraint_name is not None
+            else ""
+        )
+        if domain.not_null is not None:
+            text += ("" if domain.check is not None else named) + (
+                " NOT NULL" if domain.not_null else " NULL"
+            )
+        if domain.check is not None:
+            text += f"{named} CHECK ({self.render_expression(domain.check)})"
+        return text
+
+    def visit_drop_domain_type(self, drop: Any, **kw: Any) -> str:
+        domain = drop.element
+        exists = "IF EXISTS " if drop.if_exists else ""
+        return f"DROP DOMAIN {exists}{self.format_named_type(domain.name, domain.schema)}"
 
     def visit_drop_enum_type(self, drop: DropEnumType, **kw: Any) -> str:
         type_ = drop.element

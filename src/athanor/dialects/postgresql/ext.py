@@ -21,6 +21,7 @@ from athanor.sql.elements import (
     coerce_column,
 )
 from athanor.sql.functions import Function
+from athanor.sql.schema import Constraint
 
 
 class array(ColumnElement[list[typing.Any]]):  # noqa: N801 - SQLAlchemy's name
@@ -109,3 +110,50 @@ def all_of(
 
 Any = any_of
 All = all_of
+
+
+class ExcludeConstraint(Constraint):
+    """``EXCLUDE USING gist (col WITH &&, ...)``: no two rows may have all these
+    comparisons true (PostgreSQL); ``elements`` are ``(column or name, operator)`` pairs.
+
+    ``using`` is the index method (``gist`` by default), ``where`` limits the rows checked;
+    equality (``=``) on plain columns inside a gist constraint needs the ``btree_gist``
+    extension."""
+
+    __visit_name__ = "exclude_constraint"
+    _convention_key = "excl"
+
+    def __init__(
+        self,
+        *elements: tuple[typing.Any, str],
+        name: str | None = None,
+        deferrable: bool | None = None,
+        initially: str | None = None,
+        using: str = "gist",
+        where: typing.Any = None,
+        **kw: typing.Any,
+    ) -> None:
+        super().__init__(name=name, deferrable=deferrable, initially=initially, **kw)
+        if not elements:
+            raise exc.ArgumentError("ExcludeConstraint() needs (column, operator) pairs")
+        for element in elements:
+            if not (isinstance(element, tuple) and len(element) == 2):
+                raise exc.ArgumentError(
+                    f"ExcludeConstraint() takes (column, operator) pairs such as "
+                    f"(table.c.during, '&&'), not {element!r}"
+                )
+        self.elements = elements
+        self.using = using
+        self.where = where
+
+    def _resolved(self, table: typing.Any) -> list[tuple[typing.Any, str]]:
+        """The pairs with column names looked up in ``table``."""
+        resolved = []
+        for target, operator in self.elements:
+            if isinstance(target, str) and target not in table.c:
+                raise exc.ArgumentError(
+                    f"ExcludeConstraint names column {target!r}, which table "
+                    f"{table.name!r} does not have"
+                )
+            resolved.append((table.c[target] if isinstance(target, str) else target, operator))
+        return resolved

@@ -6,6 +6,7 @@ and JSON, so most types need no result conversion here.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Any, ClassVar
 
@@ -283,6 +284,57 @@ def parse_hstore(text: str) -> dict[str, str | None]:
     return result
 
 
+class DOMAIN(sqltypes.TypeDecorator[Any]):
+    """A PostgreSQL ``DOMAIN``: ``data_type`` under a name, with an optional default,
+    NOT NULL and CHECK (``check``, SQL text or an expression on ``column("value")``).
+    ``create_all()`` creates it before the tables using it (``create_type=False``: it
+    exists already); values convert as ``data_type``'s do."""
+
+    impl = sqltypes.NullType
+    cache_ok = True
+    _is_domain: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        name: str,
+        data_type: Any,
+        *,
+        collation: str | None = None,
+        default: Any = None,
+        constraint_name: str | None = None,
+        not_null: bool | None = None,
+        check: Any = None,
+        create_type: bool = True,
+        schema: str | None = None,
+    ) -> None:
+        self.impl_instance = sqltypes.to_instance(data_type)
+        self.name = name
+        self.data_type = self.impl_instance
+        self.collation = collation
+        self.default = _sql(default)
+        self.constraint_name = constraint_name
+        self.not_null = not_null
+        self.check = _sql(check)
+        self.create_type = create_type
+        self.schema = schema
+
+    def load_dialect_impl(self, dialect: Any) -> sqltypes.TypeEngine:
+        return self.impl_instance
+
+    @functools.cached_property
+    def _ck(self) -> tuple[Any, ...]:
+        return (DOMAIN, self.name, self.schema, self.impl_instance._ck)
+
+
+def _sql(value: Any) -> Any:
+    """A DOMAIN default or check: SQL text as given, an expression or a Python value."""
+    if value is None or not isinstance(value, str):
+        return value
+    from athanor.sql.elements import text
+
+    return text(value)
+
+
 class DOUBLE_PRECISION(sqltypes.Double):  # noqa: N801
     """``DOUBLE PRECISION``."""
 
@@ -318,6 +370,7 @@ __all__ = [
     "CIDR",
     "CITEXT",
     "DATE",
+    "DOMAIN",
     "DOUBLE_PRECISION",
     "ENUM",
     "FLOAT",
