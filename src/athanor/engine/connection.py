@@ -19,7 +19,7 @@ from athanor import exc
 from athanor.engine.context import ExecutionContext
 from athanor.engine.result import CursorResult, ResultMetaData, ScalarResult
 from athanor.engine.transaction import NestedTransaction, RootTransaction
-from athanor.sql.compiler import compile_cached, result_key_objects
+from athanor.sql.compiler import ValueRows, compile_cached, result_key_objects
 from athanor.sql.elements import ClauseElement
 from athanor.sql.selectable import TypedReturnsRows
 from athanor.util.typevars import TP
@@ -405,6 +405,15 @@ class Connection:
         else:
             options = self._execution_options
         dispatch = self._dispatch
+        if type(parameters) is ValueRows and (
+            self._echo
+            or dispatch.before_execute
+            or dispatch.after_execute
+            or dispatch.before_cursor_execute
+            or dispatch.after_cursor_execute
+            or dispatch.handle_error
+        ):
+            parameters = list(parameters)  # what is watched gets the usual list of dicts
         if dispatch.before_execute:
             multiparams, params = _split_params(parameters)
             for fn in dispatch.before_execute:

@@ -911,12 +911,17 @@ class Session(EventTarget):
             states = list(map(_state_of, inserted))
             identity_map._dict.update(zip(map(_key_of, states), states, strict=True))
             new = self._new
-            if len(new) == len(inserted):
-                new.clear()  # every pending object was inserted
-            else:
+            if len(new) != len(inserted):
                 for state in states:
                     del new[state]
-            tx._new.update(inserted)
+                tx._new.update(inserted)
+            elif tx._new:
+                new.clear()  # every pending object was inserted
+                tx._new.update(inserted)
+            else:
+                # Every pending object was inserted, the first in this transaction: the
+                # transaction takes the session's dict of them rather than a copy.
+                tx._new, self._new = new, {}
         if self.dispatch.pending_to_persistent:
             for _, obj in uow.inserted:
                 self._fire("pending_to_persistent", self, obj)

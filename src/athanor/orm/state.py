@@ -326,21 +326,27 @@ def commit_states(states: Iterable[InstanceState]) -> None:
 def expire_states(states: Iterable[InstanceState]) -> None:
     """Drop every mapped attribute's value from the objects of ``states`` (and their changes),
     so that each loads again on access: what a commit does to all of a session's objects, in
-    one loop rather than a call per object."""
+    one loop rather than a call per object (what a mapper says is read once per run of its
+    objects)."""
+    mapper: Mapper | None = None
+    keys: Iterable[str] = ()
+    listeners: Any = None
     for state in states:
         obj = state()
         if obj is None:
             continue
-        mapper = state.mapper
+        if state.mapper is not mapper:
+            mapper = state.mapper
+            keys = mapper._attribute_keys
+            listeners = mapper.dispatch.expire
         d = obj.__dict__
-        for key in mapper._attribute_keys:
+        for key in keys:
             d.pop(key, None)
         if state.committed_state:
             state.committed_state = {}
         state.modified = False
         state.pending_appends = None
         state.expired = True
-        listeners = mapper.dispatch.expire
         if listeners:
             for fn in listeners:
                 fn(obj, None)

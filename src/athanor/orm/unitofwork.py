@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import graphlib
 import warnings
-from collections.abc import Callable, Iterable
-from itertools import filterfalse
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import filterfalse, repeat
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from athanor import exc as sa_exc
 from athanor.orm import exc as orm_exc
@@ -26,6 +26,7 @@ from athanor.orm.relationships import MANYTOMANY, MANYTOONE, ONETOMANY, Relation
 from athanor.orm.state import InstanceState
 from athanor.orm.strategies import load_by_values
 from athanor.orm.writeonly import QUERY_COLLECTIONS
+from athanor.sql.compiler import ValueRows
 from athanor.sql.dml import delete, insert, update
 from athanor.sql.elements import BindParameter, and_
 from athanor.sql.schema import DefaultExecutionContext
@@ -402,7 +403,12 @@ class UOWTransaction:
             # common small flush) the general pass below reduces to one _save.
             (mapper,) = mappers
             if not mapper.base_mapper._subclass_mappers:
-                self._save(mapper, list(self.saves))
+                saves = self.saves
+                if any(map(_key_of, saves)):
+                    self._save(mapper, list(saves))
+                else:
+                    # New objects only (a plain mapper has no rows to order among them).
+                    self._insert_rows(self._connection(mapper), mapper, list(saves.items()))
                 return
         mappers.update(map(_mapper_of, self.deletes))
         for rel, _ in self.secondary_ops:
@@ -553,20 +559,9 @@ class UOWTransaction:
         connection = self._connection(mapper)
         saves = self.saves
         for level in self._row_levels(mapper, inserts) if inserts else ():
-            rows = list(zip(level, map(saves.__getitem__, level), strict=True))
-            sync = bool(mapper._relationships or self.fk_sync)
-            fire = bool(mapper.dispatch.before_insert)
-            for state, obj in rows if sync or fire else ():
-                if sync:
-                    self._sync(state, obj)
-                if fire:
-                    _fire(mapper, "before_insert", connection, obj)
-            views = mapper._persist_views
-            for n, view in enumerate(views):
-                self._emit_inserts(connection, view, rows, n == len(views) - 1)
-            if mapper.dispatch.after_insert:
-                for _, obj in rows:
-                    _fire(mapper, "after_insert", connection, obj)
+            self._insert_rows(
+                connection, mapper, list(zip(level, map(saves.__getitem__, level), strict=True))
+            )
         if updates:
             rows = []
             for state in updates:
@@ -576,6 +571,25 @@ class UOWTransaction:
             views = mapper._persist_views
             for n, view in enumerate(views):
                 self._emit_updates(connection, view, rows, n == 0, n == len(views) - 1)
+
+    def _insert_rows(
+        self, connection: Connection, mapper: Mapper, rows: list[tuple[InstanceState, Any]]
+    ) -> None:
+        """INSERT the new objects of ``rows`` (``(state, object)`` pairs, in the order to
+        write them), with their ``before_insert`` / ``after_insert`` events."""
+        sync = bool(mapper._relationships or self.fk_sync)
+        fire = bool(mapper.dispatch.before_insert)
+        for state, obj in rows if sync or fire else ():
+            if sync:
+                self._sync(state, obj)
+            if fire:
+                _fire(mapper, "before_insert", connection, obj)
+        views = mapper._persist_views
+        for n, view in enumerate(views):
+            self._emit_inserts(connection, view, rows, n == len(views) - 1)
+        if mapper.dispatch.after_insert:
+            for _, obj in rows:
+                _fire(mapper, "after_insert", connection, obj)
 
     def _insert_params(
         self,
@@ -633,14 +647,21 @@ class UOWTransaction:
         # the garbage collector's full passes scan).
         plain_params = _plain_params_builder(mapper, plan)
         shapes: list[Any] | None = None
+        all_params: Sequence[Mapping[str, Any]]
         if plain_params is not None:
-            all_params, odd = plain_params(list(map(_dict_of, map(_object_of, rows))))
+            dicts = list(map(_dict_of, map(_object_of, rows)))
+            plain_values = _plain_values_builder(mapper, plan)
+            value_rows = None if plain_values is None else plain_values(dicts)
+            if value_rows is not None:
+                all_params, odd = value_rows, False
+            else:
+                all_params, odd = plain_params(dicts)
         else:
             all_params = [self._insert_params(mapper, plan, track, s, o) for s, o in rows]
             odd = True
         if odd:
             # Parameters follow the plan's column order, so equal key sets mean equal shapes.
-            shapes = list(map(dict.keys, all_params))
+            shapes = list(map(dict.keys, cast("list[dict[str, Any]]", all_params)))
             if shapes.count(shapes[0]) == len(shapes):
                 shapes = None
         start = 0
@@ -1000,7 +1021,7 @@ def _insert_one(
     connection: Connection,
     mapper: Mapper,
     obj: Any,
-    params: dict[str, Any],
+    params: Mapping[str, Any],
     found: tuple[list[Any], list[Any], Any, Any, bool, frozenset[str]],
 ) -> list[str]:
     """INSERT one row of ``obj`` with ``params`` (their shape ``found`` by :func:`_insert_shape`)
@@ -1053,7 +1074,7 @@ def _insert_counting_keys(
     connection: Connection,
     mapper: Mapper,
     found: tuple[list[Any], list[Any], Any, Any, bool, frozenset[str]],
-    params: list[dict[str, Any]],
+    params: Sequence[Mapping[str, Any]],
 ) -> list[int]:
     """INSERT rows whose only generated value is their table's autoincrement key (``found``
     by :func:`_insert_shape`) without RETURNING, where the dialect vouches for the keys the
@@ -1295,6 +1316,42 @@ def _plain_params_builder(
         exec("\n".join(lines), namespace)
         found = namespace["build"]
     mapper.__dict__["_plain_params"] = (plan, found)
+    return found
+
+
+def _plain_values_builder(
+    mapper: Mapper, plan: list[tuple[str, str, bool, Any]]
+) -> Callable[[list[dict[str, Any]]], ValueRows | None] | None:
+    """For a plan without Python-side defaults: a function turning objects' ``__dict__``s into
+    the INSERT's parameter sets as value rows, each picked in one C call, when every object
+    has the usual shape (every column where None is a value given, none of the others) and
+    None otherwise (:func:`_plain_params_builder` then builds them); None when the plan has
+    defaults or no such column."""
+    cached = mapper.__dict__.get("_plain_values")
+    if cached is not None and cached[0] is plan:
+        found: Callable[[list[dict[str, Any]]], ValueRows | None] | None = cached[1]
+        return found
+    found = None
+    usual = [(key, col_key) for key, col_key, none_skips, _ in plan if not none_skips]
+    if usual and all(default is None for _, _, _, default in plan):
+        col_keys = tuple(col_key for _, col_key in usual)
+        getter = itemgetter(*[key for key, _ in usual])
+        single = len(usual) == 1
+        skipping = [key for key, _, none_skips, _ in plan if none_skips]
+        has = dict.__contains__
+
+        def build(dicts: list[dict[str, Any]]) -> ValueRows | None:
+            for key in skipping:
+                if any(map(has, dicts, repeat(key))):
+                    return None
+            try:
+                values = list(map(getter, dicts))
+            except KeyError:
+                return None
+            return ValueRows(col_keys, [(v,) for v in values] if single else values)
+
+        found = build
+    mapper.__dict__["_plain_values"] = (plan, found)
     return found
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, MutableMapping, Sequence
 from itertools import chain
 from operator import attrgetter, itemgetter
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from athanor import exc
 from athanor.sql import elements as el
@@ -2240,25 +2240,50 @@ class SQLCompiler(Compiled):
         return proc(value) if proc is not None else value
 
 
+class ValueRows(Sequence[Mapping[str, Any]]):
+    """The parameter sets of an executemany as value rows, each in the order of ``keys``:
+    what a flush of many new objects hands to an INSERT without a dict per object.
+
+    It is a sequence of mappings like any other (an item is the set's dict, made when asked
+    for); a multi-row INSERT takes the rows as they are.
+    """
+
+    __slots__ = ("keys", "rows")
+
+    def __init__(self, keys: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        self.keys = keys
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> ValueRows: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | ValueRows:
+        if isinstance(index, slice):
+            return ValueRows(self.keys, self.rows[index])
+        return dict(zip(self.keys, self.rows[index], strict=True))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        keys = self.keys
+        for row in self.rows:
+            yield dict(zip(keys, row, strict=True))
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 def _row_values(
     slots: list[_Slot], extracted: Sequence[Any], params_list: Sequence[Mapping[str, Any]]
 ) -> list[Sequence[Any]]:
     """The values of one VALUES group per parameter set (the executemany hot loop)."""
     if all(s.index < 0 and s.default is None and s.required for s in slots):
-        getter = itemgetter(*[s.key for s in slots])
-        try:
-            if len(slots) == 1:
-                rows: list[Sequence[Any]] = [(getter(p),) for p in params_list]
-            else:
-                rows = [getter(p) for p in params_list]
-        except KeyError as missing:
-            raise exc.StatementError(
-                f"A value is required for bind parameter {missing}; every parameter set of an "
-                "executemany must have the keys of the first one",
-                None,
-                None,
-                None,
-            ) from None
+        if type(params_list) is ValueRows and params_list.keys == tuple(s.key for s in slots):
+            rows: list[Sequence[Any]] = params_list.rows  # type: ignore[assignment]
+        else:
+            rows = _values_by_key(slots, params_list)
     else:
         rows = [[slot.resolve(extracted, p) for slot in slots] for p in params_list]
     procs = [(i, s.processor) for i, s in enumerate(slots) if s.processor is not None]
@@ -2271,6 +2296,25 @@ def _row_values(
             converted.append(values)
         return converted
     return rows
+
+
+def _values_by_key(
+    slots: list[_Slot], params_list: Sequence[Mapping[str, Any]]
+) -> list[Sequence[Any]]:
+    """:func:`_row_values` of slots that each take the parameter of their key."""
+    getter = itemgetter(*[s.key for s in slots])
+    try:
+        if len(slots) == 1:
+            return [(getter(p),) for p in params_list]
+        return [getter(p) for p in params_list]
+    except KeyError as missing:
+        raise exc.StatementError(
+            f"A value is required for bind parameter {missing}; every parameter set of an "
+            "executemany must have the keys of the first one",
+            None,
+            None,
+            None,
+        ) from None
 
 
 def _generated_columns(table: Any, kind: str) -> list[Any]:

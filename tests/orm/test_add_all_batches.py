@@ -1,0 +1,214 @@
+"""A flush of many new objects on every database: their INSERT parameters go to the statement
+as value rows (no dict per object) unless someone watches the connection, the transaction
+takes over the session's record of them, and commit expires them in one loop; each test
+checks the rows written, the objects' state and what listeners saw."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from athanor import String, create_engine, event, insert, inspect, select
+from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column
+from athanor.sql.compiler import ValueRows
+
+MANY = 1000 + 21
+"""More rows than one multi-row INSERT takes, and more than the counted-keys minimum."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "batch_customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(40))
+
+
+class Supplier(Base):
+    __tablename__ = "batch_supplier"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+
+@pytest.fixture
+def engine(backend: Any) -> Iterator[Any]:
+    eng = create_engine(backend.url)
+    Base.metadata.drop_all(eng)
+    Base.metadata.create_all(eng)
+    yield eng
+    Base.metadata.drop_all(eng)
+    eng.dispose()
+
+
+def _stored(engine: Any, model: Any) -> dict[int, tuple[Any, ...]]:
+    table = model.__table__
+    with engine.connect() as conn:
+        return {r[0]: tuple(r[1:]) for r in conn.execute(select(table))}
+
+
+def _customers(n: int, prefix: str = "c") -> list[Customer]:
+    return [Customer(name=f"{prefix}{i}", note=f"note {i}") for i in range(n)]
+
+
+def test_many_objects_get_the_keys_of_their_rows(engine: Any) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        objects = _customers(MANY)
+        session.add_all(objects)
+        session.commit()
+        assert session.get(Customer, objects[-1].id) is objects[-1]
+        assert all(inspect(o).persistent and not inspect(o).modified for o in objects)
+    assert _stored(engine, Customer) == {o.id: (o.name, o.note) for o in objects}
+
+
+def test_a_listener_added_after_a_flush_sees_the_usual_parameter_sets(engine: Any) -> None:
+    """The first flush goes unwatched; a before_cursor_execute listener added afterwards sees
+    the next flush's INSERT with a list of dicts as its parameter sets and each object's
+    values in the driver's parameters, and the rows are written the same."""
+    contexts: dict[int, Any] = {}
+    sent: list[Any] = []
+
+    def before_cursor(
+        conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: Any
+    ) -> Any:
+        if sql.lstrip().upper().startswith("INSERT") and context.executemany:
+            contexts[id(context)] = context
+            sent.extend(params.values() if isinstance(params, dict) else params)
+
+    with Session(engine) as session:
+        first = _customers(MANY, "first")
+        session.add_all(first)
+        session.flush()
+        event.listen(engine, "before_cursor_execute", before_cursor)
+        try:
+            second = _customers(MANY, "second")
+            session.add_all(second)
+            session.flush()
+        finally:
+            event.remove(engine, "before_cursor_execute", before_cursor)
+        keys = [(o.id, o.name, o.note) for o in first + second]
+        session.commit()
+    assert contexts and all(type(c.compiled_parameters) is list for c in contexts.values())
+    sets = [s for c in contexts.values() for s in c.compiled_parameters]
+    expected = [{"name": f"second{i}", "note": f"note {i}"} for i in range(MANY)]
+    # SQLite inserts the first row on its own, before the executemany of the others.
+    assert len(sets) >= MANY - 1 and sets == expected[-len(sets) :]
+    assert "second7" in sent and "note 7" in sent
+    assert _stored(engine, Customer) == {k: (name, note) for k, name, note in keys}
+
+
+def test_objects_of_other_shapes_among_the_usual_ones(engine: Any) -> None:
+    """An object with its key given, one without a note set and one with None as its note
+    take the per-object parameters; every row is written as its object says."""
+    with Session(engine, expire_on_commit=False) as session:
+        objects = _customers(MANY)
+        objects[5] = Customer(id=10_000, name="given", note="k")
+        objects[7] = Customer(name="unset")
+        objects[9] = Customer(name="none", note=None)
+        session.add_all(objects)
+        session.commit()
+    assert objects[5].id == 10_000
+    assert objects[7].note is None
+    assert _stored(engine, Customer) == {o.id: (o.name, o.note) for o in objects}
+
+
+def test_rollback_after_flushes_of_many_objects_makes_them_transient(engine: Any) -> None:
+    """The transaction's record of what it inserted (taken over from the session at the first
+    flush, added to at the second) puts every object back to transient on rollback."""
+    with Session(engine) as session:
+        first, second = _customers(MANY, "a"), _customers(MANY, "b")
+        session.add_all(first)
+        session.flush()
+        session.add_all(second)
+        assert len(session.new) == MANY
+        session.flush()
+        assert not session.new
+        session.rollback()
+        assert all(inspect(o).transient for o in first + second)
+        assert len(session.identity_map) == 0
+        session.add_all(first)
+        session.commit()
+    assert sorted(name for name, _ in _stored(engine, Customer).values()) == sorted(
+        f"a{i}" for i in range(MANY)
+    )
+
+
+def test_savepoint_rollback_forgets_only_its_own_objects(engine: Any) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        outer = _customers(MANY, "outer")
+        session.add_all(outer)
+        session.flush()
+        savepoint = session.begin_nested()
+        inner = _customers(MANY, "inner")
+        session.add_all(inner)
+        session.flush()
+        savepoint.rollback()
+        assert all(inspect(o).transient for o in inner)
+        assert all(inspect(o).persistent for o in outer)
+        session.commit()
+    assert len(_stored(engine, Customer)) == MANY
+
+
+def test_objects_stay_weakly_referenced_after_commit(engine: Any) -> None:
+    with Session(engine) as session:
+        objects = _customers(MANY)
+        session.add_all(objects)
+        session.commit()
+        assert len(session.identity_map) == MANY
+        del objects
+        gc.collect()
+        assert len(session.identity_map) == 0
+        assert not session.identity_map._dict
+
+
+def test_commit_expires_objects_of_two_classes_added_in_turn(engine: Any) -> None:
+    expired: list[tuple[Any, Any]] = []
+
+    def on_expire(target: Any, attrs: Any) -> None:
+        expired.append((target, attrs))
+
+    event.listen(Supplier, "expire", on_expire)
+    try:
+        with Session(engine) as session:
+            objects: list[Any] = []
+            for i in range(MANY // 2):
+                objects += [Customer(name=f"c{i}", note=None), Supplier(name=f"s{i}")]
+            session.add_all(objects)
+            session.commit()
+            assert all(inspect(o).expired and "name" not in o.__dict__ for o in objects)
+            suppliers = [o for o in objects if isinstance(o, Supplier)]
+            assert expired == [(s, None) for s in suppliers]
+            assert [o.name for o in objects[:4]] == ["c0", "s0", "c1", "s1"]
+    finally:
+        event.remove(Supplier, "expire", on_expire)
+
+
+def test_value_rows_as_executemany_parameters(engine: Any) -> None:
+    """Core takes a ValueRows like any list of parameter sets; a listener gets the list of
+    dicts it stands for."""
+    table = Supplier.__table__
+    rows = ValueRows(("name",), [(f"v{i}",) for i in range(30)])
+    assert rows[2] == {"name": "v2"} and list(rows[1:3]) == [{"name": "v1"}, {"name": "v2"}]
+    with engine.begin() as conn:
+        conn.execute(insert(table), rows)
+    seen: list[Any] = []
+
+    def before_execute(conn: Any, clause: Any, multiparams: Any, params: Any, opts: Any) -> None:
+        seen.append(multiparams)
+
+    event.listen(engine, "before_execute", before_execute)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(table), ValueRows(("name",), [("w0",), ("w1",)]))
+    finally:
+        event.remove(engine, "before_execute", before_execute)
+    assert seen == [[{"name": "w0"}, {"name": "w1"}]]
+    names = sorted(name for (name,) in _stored(engine, Supplier).values())
+    assert names == sorted([f"v{i}" for i in range(30)] + ["w0", "w1"])
