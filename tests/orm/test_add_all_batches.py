@@ -212,3 +212,33 @@ def test_value_rows_as_executemany_parameters(engine: Any) -> None:
     assert seen == [[{"name": "w0"}, {"name": "w1"}]]
     names = sorted(name for (name,) in _stored(engine, Supplier).values())
     assert names == sorted([f"v{i}" for i in range(30)] + ["w0", "w1"])
+
+
+def test_pending_objects_of_several_shapes_keep_their_own_history(engine: Any) -> None:
+    """add_all gives each new object the committed state of the values it holds: objects
+    with the usual values, with fewer, with an unmapped attribute too, of two classes in
+    turn; each one's history and the rows written say what it was given."""
+    usual = Customer(name="usual", note="n")
+    fewer = Customer(name="fewer")
+    extra = Customer(name="extra", note="e")
+    extra.unmapped = "not a column"  # type: ignore[attr-defined]
+    supplier = Supplier(name="s")
+    later = Customer(name="later", note="l")
+    with Session(engine, expire_on_commit=False) as session:
+        session.add_all([usual, supplier, fewer, extra, later])
+        for obj in (usual, extra, later):
+            state = inspect(obj)
+            assert set(state.committed_state) == {"name", "note"}
+            assert list(state.attrs.note.history.added) == [obj.note]
+        assert set(inspect(fewer).committed_state) == {"name"}
+        assert not inspect(fewer).attrs.note.history.added
+        assert list(inspect(supplier).attrs.name.history.added) == ["s"]
+        assert inspect(usual).committed_state is not inspect(later).committed_state
+        usual.note = "changed"
+        assert list(inspect(later).attrs.note.history.added) == ["l"]
+        session.commit()
+        assert all(not inspect(o).committed_state for o in (usual, fewer, extra, later))
+    rows = _stored(engine, Customer)
+    assert sorted(rows.values()) == sorted(
+        [("usual", "changed"), ("fewer", None), ("extra", "e"), ("later", "l")]
+    )

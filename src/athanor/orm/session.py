@@ -908,11 +908,13 @@ class Session(EventTarget):
         identity_map = self.identity_map
         inserted = uow.inserted
         if inserted:
-            states = list(map(_state_of, inserted))
-            identity_map._dict.update(zip(map(_key_of, states), states, strict=True))
+            # A loop reads each slot cheaper than attrgetter through map() would.
+            found = identity_map._dict
+            for state, _ in inserted:
+                found[state.key] = state  # type: ignore[index]
             new = self._new
             if len(new) != len(inserted):
-                for state in states:
+                for state, _ in inserted:
                     del new[state]
                 tx._new.update(inserted)
             elif tx._new:
@@ -1059,8 +1061,11 @@ class Session(EventTarget):
         session_id = self.hash_key
         plain_class: type | None = None
         mapper: Any = None
-        plain_keys: Any = None
-        fromkeys = dict.fromkeys  # a classmethod: looked up once, not bound per object
+        # Per class: the keys of the __dict__ of the first new object seen, and the committed
+        # state of an object with those keys, copied for each such object (cheaper than made).
+        usual_of: dict[type, tuple[frozenset[str], dict[str, Any]]] = {}
+        usual_keys: frozenset[str] | None = None
+        usual: dict[str, Any] | None = None
         for instance in objects:
             cls = type(instance)
             if cls is not plain_class:
@@ -1068,19 +1073,22 @@ class Session(EventTarget):
                 if mapper is None:
                     self.add(instance)
                     continue
-                plain_class, plain_keys = cls, frozenset(mapper._plain_scalar_impls)
+                plain_class = cls
+                usual_keys, usual = usual_of.get(cls, (None, None))
             d = instance.__dict__
             if STATE_KEY in d:
                 self.add(instance)
                 continue
             # The fields new_state() sets, and the values stored before the object had a
             # state counted as set since it was made (see _new_state).
-            # A frozenset's issuperset checks a dict's keys in fewer steps than ``keys() <=``.
-            committed = (
-                fromkeys(d, NO_VALUE)
-                if plain_keys.issuperset(d)
-                else fromkeys(filter(plain_keys.__contains__, d), NO_VALUE)
-            )
+            if usual is not None and d.keys() == usual_keys:
+                committed = usual.copy()
+            else:
+                committed = dict.fromkeys(
+                    filter(mapper._plain_scalar_impls.__contains__, d), NO_VALUE
+                )
+                if usual is None:
+                    usual_keys, usual = usual_of[cls] = (frozenset(d), committed.copy())
             state = d[STATE_KEY] = _make_state(InstanceState, instance, _object_gone)
             state.mapper = mapper
             state.key = None

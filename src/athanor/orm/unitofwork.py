@@ -82,6 +82,8 @@ class UOWTransaction:
         """Whether no object of the flush has relationships (no cascades or collections)."""
         self.save_mappers: set[Mapper] = set()
         """The mappers of the objects to save, as collected (kept up to date when plain)."""
+        self.only_new = False
+        """Whether the objects to save, as collected, are all new (pending) ones."""
 
     # --- collecting ---------------------------------------------------------------------------
 
@@ -94,7 +96,9 @@ class UOWTransaction:
             if state not in deleted:
                 saves[state] = obj
         self.deletes.update(deleted)
-        self.save_mappers = set(map(_mapper_of, saves))
+        # Pending objects have no identity: with nothing else to save, every save is an INSERT.
+        self.only_new = len(saves) == len(session._new)
+        self.save_mappers = {state.mapper for state in saves}
         if any(m._relationships for m in self.save_mappers):
             for state, obj in [(s, o) for s, o in saves.items() if s.mapper._relationships]:
                 self._cascade_saves(state, obj)
@@ -403,12 +407,11 @@ class UOWTransaction:
             # common small flush) the general pass below reduces to one _save.
             (mapper,) = mappers
             if not mapper.base_mapper._subclass_mappers:
-                saves = self.saves
-                if any(map(_key_of, saves)):
-                    self._save(mapper, list(saves))
-                else:
+                if self.only_new:
                     # New objects only (a plain mapper has no rows to order among them).
-                    self._insert_rows(self._connection(mapper), mapper, list(saves.items()))
+                    self._insert_rows(self._connection(mapper), mapper, list(self.saves.items()))
+                else:
+                    self._save(mapper, list(self.saves))
                 return
         mappers.update(map(_mapper_of, self.deletes))
         for rel, _ in self.secondary_ops:
