@@ -240,3 +240,11 @@ def test_orm_mutable(backend) -> None:
 
 def test_orm_ordering_list(backend) -> None:
     assert load("orm_ordering_list").main(backend.url) == ["1. fix", "2. ship", "3. celebrate"]
+
+
+def test_automap(backend) -> None:
+    assert load("automap").main(backend.url) == {
+        "classes": ["Author", "ex_book"],
+        "book's author": "Ursula",
+        "author's books": ["The Dispossessed"],
+    }

@@ -335,28 +335,33 @@ class Inspector:
         wanted: Callable[[str], bool] = lambda column: (  # noqa: E731
             (include_columns is None or column in include_columns) and column not in exclude_columns
         )
+        # A column declared before reflection keeps its own attribute key; match it by name.
+        present = {column.name for column in table.columns}
         for info in self.get_columns(name, schema):
-            if wanted(info["name"]) and info["name"] not in table.c:
+            if wanted(info["name"]) and info["name"] not in present:
                 table.append_column(self._column(info))
+                present.add(info["name"])
         pk = self.get_pk_constraint(name, schema)
-        pk_columns = [c for c in pk["constrained_columns"] if c in table.c]
+        pk_columns = [c for c in pk["constrained_columns"] if c in present]
         if pk_columns:
             table.append_constraint(
                 sa_schema.PrimaryKeyConstraint(*pk_columns, name=pk.get("name"))
             )
         for fk in self.get_foreign_keys(name, schema):
-            if all(c in table.c for c in fk["constrained_columns"]):
+            if all(c in present for c in fk["constrained_columns"]):
                 _append_if_new(table, self._foreign_key(table, fk, resolve_fks))
-        self._reflect_indexes_and_constraints(table, name, schema)
+        self._reflect_indexes_and_constraints(table, name, schema, present)
         comment = self.get_table_comment(name, schema).get("text")
         if comment is not None:
             table.comment = comment
         for option, value in self.get_table_options(name, schema).items():
             table.dialect_kwargs.setdefault(option, value)
 
-    def _reflect_indexes_and_constraints(self, table: Any, name: str, schema: str | None) -> None:
+    def _reflect_indexes_and_constraints(
+        self, table: Any, name: str, schema: str | None, present: set[str]
+    ) -> None:
         for unique in self.get_unique_constraints(name, schema):
-            if all(c in table.c for c in unique["column_names"]):
+            if all(c in present for c in unique["column_names"]):
                 _append_if_new(
                     table, sa_schema.UniqueConstraint(*unique["column_names"], name=unique["name"])
                 )
@@ -369,7 +374,7 @@ class Inspector:
                 continue
             expressions = index.get("expressions") or index["column_names"]
             columns = index["column_names"]
-            if any(column is not None and column not in table.c for column in columns):
+            if any(column is not None and column not in present for column in columns):
                 continue
             elements = [
                 column if column is not None else _sql(expression)

@@ -12,6 +12,7 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import functools
 import inspect
 import keyword
 import sys
@@ -347,6 +348,12 @@ def _default_constructor(self: Any, **kwargs: Any) -> None:
     cls = type(self)
     mapper = getattr(cls, "__mapper__", None)
     if mapper is None:
+        if cls in (getattr(cls, "_sa_deferred_mappings", None) or ()):
+            raise sa_exc.InvalidRequestError(
+                f"{cls.__name__} is not mapped yet: its table is read from the database when "
+                "prepare() is called; call prepare() on its base first (e.g. "
+                "Base.prepare(autoload_with=engine) or Reflected.prepare(engine))"
+            )
         for key, value in kwargs.items():
             if not hasattr(cls, key):
                 raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
@@ -912,6 +919,12 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
         if single:
             table = parent.__table__  # type: ignore[attr-defined]
     cls.__table__ = table  # type: ignore[attr-defined]
+    deferred = getattr(cls, "_sa_deferred_mappings", None)
+    if deferred is not None:
+        deferred[cls] = functools.partial(
+            Mapper, cls, table, properties=properties, registry=reg, **mapper_args
+        )
+        return None
     return Mapper(cls, table, properties=properties, registry=reg, **mapper_args)
 
 

@@ -1411,7 +1411,9 @@ class MetaData(EventTarget):
         """Load Table definitions for the tables of a live database."""
         from athanor.inspection import inspect
 
-        inspect(bind).reflect_metadata(self, schema=schema, only=only, views=views)
+        inspect(bind).reflect_metadata(
+            self, schema=schema, only=only, views=views, extend_existing=extend_existing
+        )
 
     def __repr__(self) -> str:
         return "MetaData()"

@@ -1,6 +1,8 @@
 """The pre-2.0 home of ``declarative_base()`` and ``declared_attr`` (now in ``athanor.orm``),
-and of the concrete-table mixins ``ConcreteBase`` and ``AbstractConcreteBase``."""
+of the concrete-table mixins ``ConcreteBase`` and ``AbstractConcreteBase``, and of
+``DeferredReflection``."""
 
+from athanor.ext.declarative.deferred_reflection import DeferredReflection
 from athanor.orm.decl_api import (
     AbstractConcreteBase,
     ConcreteBase,
@@ -16,6 +18,7 @@ __all__ = [
     "AbstractConcreteBase",
     "ConcreteBase",
     "DeclarativeMeta",
+    "DeferredReflection",
     "as_declarative",
     "declarative_base",
     "declared_attr",
