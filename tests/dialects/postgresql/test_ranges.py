@@ -185,10 +185,14 @@ def test_range_operators(engine: Any) -> None:
 
 def test_python_side_range_membership() -> None:
     r = Range(1, 5)
-    assert 1 in r and 4 in r and 5 not in r and 0 not in r
-    assert Range(None, 5, "(]").contains(5) and Range(2, 3) in r
-    assert not Range(empty=True).contains(1) and r.contains(Range(empty=True))
-    assert r.lower_inc and not r.upper_inc and Range(None, 1).lower_inf
+    assert [value in r for value in (0, 1, 4, 5)] == [False, True, True, False]
+    assert Range(None, 5, "(]").contains(5) is True
+    assert (Range(2, 3) in r) is True
+    assert (Range(4, 6) in r) is False
+    assert Range(empty=True).contains(1) is False
+    assert r.contains(Range(empty=True)) is True
+    assert (r.lower_inc, r.upper_inc, r.lower_inf) == (True, False, False)
+    assert Range(None, 1).lower_inf is True
 
 
 def test_bad_range_input_is_a_clear_error(engine: Any) -> None:
