@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Protocol
 from athanor import exc as sa_exc
 from athanor.orm.decl_api import declarative_base as _declarative_base
 from athanor.orm.decl_intercept import add_attribute
-from athanor.orm.mapper import Mapper
+from athanor.orm.mapper import Mapper, _PropertyView
 from athanor.orm.relationships import MANYTOMANY, MANYTOONE, ONETOMANY, relationship
 from athanor.sql.elements import and_
 from athanor.sql.schema import ForeignKeyConstraint, MetaData, Table
@@ -87,49 +87,31 @@ class _GenerateRelationship(Protocol):
     ) -> Any: ...
 
 
-class _Classes:
+class _Classes(_PropertyView):
     """The classes an automap base mapped, by class name: ``Base.classes.users`` or
     ``Base.classes["users"]``; iterating gives the classes."""
 
     def __init__(self) -> None:
-        self._by_name: dict[str, type] = {}
+        super().__init__({})
 
     def __getattr__(self, name: str) -> type:
         try:
-            return self.__dict__["_by_name"][name]  # type: ignore[no-any-return]
+            return self.__dict__["_props"][name]  # type: ignore[no-any-return]
         except KeyError:
             raise AttributeError(self._missing(name)) from None
 
     def __getitem__(self, name: str) -> type:
         try:
-            return self._by_name[name]
+            return self._props[name]  # type: ignore[no-any-return]
         except KeyError:
             raise KeyError(self._missing(name)) from None
 
     def _missing(self, name: str) -> str:
-        known = ", ".join(sorted(self._by_name)) or "none yet; call prepare() first"
+        known = ", ".join(sorted(self._props)) or "none yet; call prepare() first"
         return f"no automapped class named {name!r} (classes: {known})"
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._by_name
-
-    def __iter__(self) -> Iterator[type]:
-        return iter(list(self._by_name.values()))
-
-    def __len__(self) -> int:
-        return len(self._by_name)
-
-    def keys(self) -> list[str]:
-        return list(self._by_name)
-
-    def values(self) -> list[type]:
-        return list(self._by_name.values())
-
-    def items(self) -> list[tuple[str, type]]:
-        return list(self._by_name.items())
-
     def get(self, name: str, default: Any = None) -> Any:
-        return self._by_name.get(name, default)
+        return self._props.get(name, default)
 
 
 class AutomapBase:
@@ -237,7 +219,7 @@ class _Preparation:
         assert deferred is not None
         for declared in list(deferred):
             deferred.pop(declared)()
-            base.classes._by_name[declared.__name__] = declared
+            base.classes._props[declared.__name__] = declared
         links: list[Table] = []
         with self._mapping_immediately():
             for table in list(base.metadata.tables.values()):
@@ -251,9 +233,9 @@ class _Preparation:
                 name = self.classname_for_table(base, table.name, table)
                 metaclass: Any = type(base)
                 made = metaclass(name, (base,), {"__table__": table, "__module__": __name__})
-                base.classes._by_name[name] = made
+                base.classes._props[name] = made
         for mapped in list(base.classes):
-            table = mapped.__mapper__.local_table  # type: ignore[attr-defined]
+            table = mapped.__mapper__.local_table
             for constraint in sorted(table.foreign_key_constraints, key=_first_position):
                 self._many_to_one(mapped, constraint)
         for table in links:
