@@ -57,10 +57,12 @@ def _pool_accepts(poolclass: type[Pool], name: str) -> bool:
     return name in inspect.signature(poolclass).parameters
 
 
-def _unknown_argument(name: str) -> TypeError:
-    close = difflib.get_close_matches(name, sorted(_ENGINE_ARGUMENTS), n=1)
+def _unknown_argument(
+    name: str, known: frozenset[str] = _ENGINE_ARGUMENTS, function: str = "create_engine"
+) -> TypeError:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return TypeError(f"create_engine() got an unexpected keyword argument {name!r}{hint}")
+    return TypeError(f"{function}() got an unexpected keyword argument {name!r}{hint}")
 
 
 def create_engine(url: str | URL, **kwargs: Any) -> Engine:
@@ -207,11 +209,7 @@ def _build_pool(url: str | URL, kwargs: Mapping[str, Any], *, is_async: bool) ->
     for name, value in kwargs.items():
         engine_name = _POOL_CONSTRUCTOR_NAMES.get(name, name)
         if engine_name not in _POOL_FROM_URL_ARGUMENTS:
-            close = difflib.get_close_matches(name, sorted(_POOL_FROM_URL_ARGUMENTS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise TypeError(
-                f"create_pool_from_url() got an unexpected keyword argument {name!r}{hint}"
-            )
+            raise _unknown_argument(name, _POOL_FROM_URL_ARGUMENTS, "create_pool_from_url")
         options[engine_name] = value
     parsed, dialect, cargs, cparams = _dialect_for(url, options, is_async=is_async)
     return _make_pool(parsed, dialect, options, cargs, cparams)
