@@ -9,8 +9,18 @@ from typing import Any
 
 import pytest
 
-from athanor import Engine, ForeignKey, String, create_engine, func, inspect, select
-from athanor.exc import ArgumentError, AthanorWarning
+from athanor import (
+    Column,
+    Engine,
+    ForeignKey,
+    String,
+    Table,
+    create_engine,
+    func,
+    inspect,
+    select,
+)
+from athanor.exc import ArgumentError, AthanorWarning, InvalidRequestError
 from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from athanor.orm import exc as orm_exc
 
@@ -176,6 +186,71 @@ def test_single_parent_many_to_one_deletes_what_it_replaces(engine: Engine) -> N
         studio.palette = None
         session.commit()
         assert rows(engine, Palette) == 0
+
+
+class Brush(CascadeBase):
+    __tablename__ = "cd_brushes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    size: Mapped[int]
+
+
+workshop_brushes = Table(
+    "cd_workshop_brushes",
+    CascadeBase.metadata,
+    Column("workshop_id", ForeignKey("cd_workshops.id"), primary_key=True),
+    Column("brush_id", ForeignKey("cd_brushes.id"), primary_key=True),
+)
+
+
+class Workshop(CascadeBase):
+    __tablename__ = "cd_workshops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # many-to-many through cd_studio_brushes, one owner per brush
+    brushes: Mapped[list[Brush]] = relationship(
+        secondary=workshop_brushes, cascade="all, delete-orphan", single_parent=True
+    )
+
+
+def test_single_parent_many_to_one_refuses_a_second_parent(engine: Engine) -> None:
+    with Session(engine) as session:
+        ochre = Palette(hue="ochre")
+        first = Studio(palette=ochre)
+        first.palette = ochre  # the same parent again is no second parent
+        with pytest.raises(
+            InvalidRequestError, match=r"<Palette at .*Studio\.palette.*single_parent"
+        ):
+            Studio(palette=ochre)
+        first.palette = None  # given up by its parent, the palette may move
+        second = Studio(palette=ochre)
+        session.add_all([first, second])
+        session.commit()
+        assert session.scalars(select(Studio.id).where(Studio.palette_id.is_not(None))).all() == [
+            second.id
+        ]
+        session.expire_all()
+        # loaded from the database, the parent is not known without a query: no refusal
+        loaded = session.scalars(select(Palette)).one()
+        third = Studio(palette=loaded)
+        assert third.palette is loaded
+
+
+def test_single_parent_many_to_many_refuses_a_second_parent(engine: Engine) -> None:
+    with Session(engine) as session:
+        brush = Brush(size=3)
+        first = Workshop(brushes=[brush])
+        with pytest.raises(InvalidRequestError, match=r"<Brush at .*Workshop\.brushes"):
+            Workshop(brushes=[brush])
+        with pytest.raises(InvalidRequestError, match=r"<Brush at .*Workshop\.brushes"):
+            first.brushes.append(brush)  # twice in the same collection
+        first.brushes.remove(brush)
+        second = Workshop(brushes=[brush])
+        session.add_all([first, second])
+        session.commit()
+        with engine.connect() as conn:
+            links = conn.execute(select(workshop_brushes.c.workshop_id)).scalars().all()
+        assert links == [second.id]
 
 
 def test_cascade_settings_that_cannot_work_are_refused() -> None:

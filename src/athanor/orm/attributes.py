@@ -9,12 +9,13 @@ and cascades new related objects into the owner's session.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from athanor import exc as sa_exc
 from athanor.event.registry import EventTarget
-from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, instance_state
+from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, instance_state, state_str
 from athanor.orm.events import ATTRIBUTE_EVENTS, adapt_attribute_listener
 from athanor.orm.state import HISTORY_BLANK, History, InstanceState
 from athanor.sql import operators
@@ -362,9 +363,59 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
+class _SingleParents:
+    """For a ``single_parent=True`` relationship: the parent each related object was last
+    given through it.  An object counts as taken while that parent is alive and still holds
+    it, so expiring or replacing the parent's value frees it; objects loaded from the
+    database are not recorded (their parents are not known without a query)."""
+
+    __slots__ = ("_impl", "_parent_of")
+
+    def __init__(self, impl: _RelationshipImpl) -> None:
+        self._impl = impl
+        self._parent_of: dict[int, tuple[weakref.ref[Any], weakref.ref[Any]]] = {}
+
+    def claim(self, parent: Any, child: Any, initiator: AttributeImpl | None) -> None:
+        """Record ``parent`` as ``child``'s parent; a direct assignment (not one mirrored from
+        the other side of the link) of an object another parent holds is refused."""
+        key = id(child)
+        entry = self._parent_of.get(key)
+        if initiator is None and entry is not None and entry[0]() is child:
+            owner = entry[1]()
+            if owner is not None and self._impl._holds(owner, child):
+                impl = self._impl
+                raise sa_exc.InvalidRequestError(
+                    f"{state_str(instance_state(child))} already belongs to "
+                    f"{state_str(instance_state(owner))} through {impl.prop}, which is "
+                    "single_parent=True: take it away from that parent first (or give this "
+                    "parent a new object)"
+                )
+        parent_of = self._parent_of
+
+        def forget(ref: weakref.ref[Any]) -> None:
+            if parent_of.get(key, (None,))[0] is ref:
+                del parent_of[key]
+
+        parent_of[key] = (weakref.ref(child, forget), weakref.ref(parent))
+
+    def release(self, parent: Any, child: Any) -> None:
+        """``parent`` no longer holds ``child``."""
+        entry = self._parent_of.get(id(child))
+        if entry is not None and entry[0]() is child and entry[1]() is parent:
+            del self._parent_of[id(child)]
+
+
 class _RelationshipImpl(AttributeImpl):
     uses_objects = True
     prop: RelationshipProperty
+
+    def __init__(self, key: str, prop: MapperProperty) -> None:
+        super().__init__(key, prop)
+        self.single_parents = _SingleParents(self) if self.prop.single_parent else None
+
+    def _holds(self, parent: Any, child: Any) -> bool:
+        """Whether ``parent``'s loaded value of this attribute is or contains ``child``."""
+        raise NotImplementedError
 
     @property
     def reverse(self) -> Any:
@@ -404,6 +455,12 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
             old = self.prop._passive_current(state, instance)
             if old is NO_VALUE:
                 old = self._load_replaced(state, instance)
+        single_parents = self.single_parents
+        if single_parents is not None and old is not value:
+            if value is not None:
+                single_parents.claim(instance, value, initiator)
+            if old is not None and old is not NO_VALUE:
+                single_parents.release(instance, old)
         if self.dispatch.set:
             value = self._fire("set", state, value, old, initiator)
         committed = state.committed_state
@@ -434,6 +491,9 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
             return NO_VALUE
         with session.no_autoflush:
             return prop._lazy_load(state, instance)
+
+    def _holds(self, parent: Any, child: Any) -> bool:
+        return parent.__dict__.get(self.key) is child
 
     def append_backref(self, target: Any, value: Any, initiator: AttributeImpl) -> None:
         if target.__dict__.get(self.key, NO_VALUE) is not value:
@@ -502,6 +562,10 @@ class CollectionAttributeImpl(_RelationshipImpl):
                     collection._sa_append_loaded(item)
         return collection
 
+    def _holds(self, parent: Any, child: Any) -> bool:
+        collection = parent.__dict__.get(self.key)
+        return collection is not None and bool(collection._sa_contains(child))
+
     def current(self, instance: Any) -> Any:
         dict_ = instance.__dict__
         found = dict_.get(self.key, NO_VALUE)
@@ -527,6 +591,8 @@ class CollectionAttributeImpl(_RelationshipImpl):
         obj = state.object
         if self.validator is not None:
             item = self.validator(obj, self.key, item, initiator)
+        if self.single_parents is not None:
+            self.single_parents.claim(obj, item, initiator)
         if self.dispatch.append:
             item = self._fire("append", state, item, initiator)
         reverse = self.reverse
@@ -540,6 +606,8 @@ class CollectionAttributeImpl(_RelationshipImpl):
         """Called by the collection after ``item`` was removed."""
         if self.validator is not None:
             self.validator.removed(state.object, self.key, item, initiator)
+        if self.single_parents is not None:
+            self.single_parents.release(state.object, item)
         if self.dispatch.remove:
             self._fire("remove", state, item, initiator)
         reverse = self.reverse
