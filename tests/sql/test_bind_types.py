@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from athanor.engine import Engine, create_engine
+from athanor.exc import StatementError
 from athanor.sql import (
     JSON,
     Column,
@@ -193,3 +194,46 @@ def test_typed_binds_and_literals_keep_their_own_type() -> None:
     assigned = insert(items).values(label=untyped)._values
     assert assigned is not None and isinstance(assigned["label"].type, Tagged)
     assert isinstance(untyped.type, NullType)
+
+
+def test_a_value_its_type_cannot_bind_raises_statement_error_naming_the_parameter(
+    engine: Engine,
+) -> None:
+    row = {**ROWS[0], "label": 5}  # Tagged prefixes a string: an int makes it raise
+    with engine.connect() as conn:
+        with pytest.raises(
+            StatementError,
+            match=r"^Parameter 'label' could not be bound: "
+            r"\(builtins\.TypeError\)",
+        ) as caught:
+            conn.execute(insert(items), row)
+        error = caught.value
+        assert isinstance(error.orig, TypeError)
+        assert error.__cause__ is error.orig
+        assert error.statement is not None and error.statement.startswith("INSERT INTO")
+        assert error.params == row
+        assert "[parameters: " in str(error)
+        # executemany: the parameter set that fails is found wherever it is
+        with pytest.raises(StatementError, match=r"^Parameter 'doc' could not be bound"):
+            conn.execute(insert(items), [ROWS[0], {**ROWS[1], "doc": object()}])
+        with pytest.raises(StatementError, match=r"^Parameter 'doc_1' could not be bound"):
+            conn.execute(select(items.c.id).where(items.c.doc == object()))
+        conn.rollback()
+        # nothing reached the database, and the connection works on
+        assert conn.execute(select(items.c.id)).all() == []
+
+
+def test_hide_parameters_hides_the_values_of_a_parameter_that_cannot_bind(
+    backend: Backend, engine: Engine
+) -> None:
+    quiet = create_engine(backend.url, hide_parameters=True)
+    try:
+        with (
+            quiet.connect() as conn,
+            pytest.raises(StatementError, match="Parameter 'label'") as caught,
+        ):
+            conn.execute(insert(items), {**ROWS[0], "label": 5})
+    finally:
+        quiet.dispose()
+    assert "hidden due to hide_parameters=True" in str(caught.value)
+    assert "'id': 1" not in str(caught.value)

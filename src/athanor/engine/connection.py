@@ -443,9 +443,8 @@ class Connection:
                 sql, driver_params = compiled.prepare(extracted, one)
             else:
                 steps = compiled.prepare_many(extracted, many)
-        except exc.StatementError as error:
-            self._describe_bind_error(error, compiled, one if many is None else many)
-            raise
+        except Exception as error:
+            self._raise_bind_error(error, compiled, extracted, one if many is None else many)
         if many is None:
             context = ExecutionContext(
                 self, compiled, statement, (one,) if one else (), options, False
@@ -460,18 +459,45 @@ class Connection:
                 fn(self, statement, multiparams, params, options, result)
         return result
 
-    def _describe_bind_error(
-        self, error: exc.StatementError, compiled: Any, parameters: ExecuteParams
-    ) -> None:
-        """Missing values are found while binding: show what was run and with what."""
-        if error.statement is not None:
-            return
+    def _raise_bind_error(
+        self, error: Exception, compiled: Any, extracted: Any, parameters: ExecuteParams
+    ) -> NoReturn:
+        """Raise an error raised while binding parameters, a missing value or a type that
+        cannot bind a value (wrapped in a StatementError naming the parameter), with what was
+        run and with what."""
+        if isinstance(error, exc.DontWrapMixin) or (
+            isinstance(error, exc.AthanorError) and not isinstance(error, exc.StatementError)
+        ):
+            raise error
+        sets: Sequence[Mapping[str, Any] | None]
         if parameters is None or isinstance(parameters, Mapping):
-            error.statement = compiled.sql_for(parameters)
+            many, sets = False, [parameters]
         else:
-            error.statement = compiled.sql_for(parameters[0], many=True)
-        error.params = parameters
-        error.hide_parameters = self.engine.hide_parameters
+            many, sets = True, parameters
+        if not isinstance(error, exc.StatementError):
+            failing = next(
+                (
+                    key
+                    for one in sets
+                    if (key := compiled.unbindable_parameter(extracted, one, many)) is not None
+                ),
+                None,
+            )
+            which = "A parameter" if failing is None else f"Parameter {failing!r}"
+            kind = type(error)
+            wrapped = exc.StatementError(
+                f"{which} could not be bound: ({kind.__module__}.{kind.__qualname__}) {error}",
+                compiled.sql_for(sets[0], many=many),
+                parameters,
+                error,
+                self.engine.hide_parameters,
+            )
+            raise wrapped from error
+        if error.statement is None:
+            error.statement = compiled.sql_for(sets[0], many=many)
+            error.params = parameters
+            error.hide_parameters = self.engine.hide_parameters
+        raise error
 
     def _insert_row(
         self, statement: ClauseElement, parameters: Mapping[str, Any]
@@ -509,9 +535,8 @@ class Connection:
             return self._insert_row_executed(statement, parameters)
         try:
             sql, driver_params = compiled.prepare(extracted, parameters)
-        except exc.StatementError as error:
-            self._describe_bind_error(error, compiled, parameters)
-            raise
+        except Exception as error:
+            self._raise_bind_error(error, compiled, extracted, parameters)
         cursor, _ = self._cursor_for(_EMPTY)
         try:
             if self._begin_pending:
@@ -583,9 +608,8 @@ class Connection:
             return None
         try:
             sql, driver_params = compiled.prepare(extracted, parameters)
-        except exc.StatementError as error:
-            self._describe_bind_error(error, compiled, parameters)
-            raise
+        except Exception as error:
+            self._raise_bind_error(error, compiled, extracted, parameters)
         return DirectSelect(self, compiled, metadata, statement, parameters, sql, driver_params)
 
     def _insert_row_executed(

@@ -134,6 +134,13 @@ class Compiled:
         """The SQL run for parameter set ``params`` (shown in errors about those values)."""
         return self.string
 
+    def unbindable_parameter(
+        self, extracted: Sequence[Any], params: Mapping[str, Any] | None, many: bool = False
+    ) -> str | None:
+        """The key of the parameter whose value its type cannot bind (the processor raises),
+        for the error that reports it; None when no single parameter fails on its own."""
+        return None
+
     def __str__(self) -> str:
         return self.string
 
@@ -1866,6 +1873,17 @@ class SQLCompiler(Compiled):
     def sql_for(self, params: Mapping[str, Any] | None, many: bool = False) -> str:
         return self._variant(params, many).string
 
+    def unbindable_parameter(
+        self, extracted: Sequence[Any], params: Mapping[str, Any] | None, many: bool = False
+    ) -> str | None:
+        target = self._variant(params, many)
+        for slot in target._slots:
+            try:
+                target._slot_values(extracted, params, (slot,))
+            except Exception:
+                return slot.key
+        return None
+
     def _variant(self, params: Mapping[str, Any] | None, many: bool) -> SQLCompiler:
         if not (self.isinsert or self.isupdate):
             return self
@@ -1933,9 +1951,14 @@ class SQLCompiler(Compiled):
                 ]
         return self._prepare_values(extracted, params)
 
-    def _slot_values(self, extracted: Sequence[Any], params: Mapping[str, Any] | None) -> list[Any]:
+    def _slot_values(
+        self,
+        extracted: Sequence[Any],
+        params: Mapping[str, Any] | None,
+        slots: Sequence[_Slot] | None = None,
+    ) -> list[Any]:
         values = []
-        for slot in self._slots:
+        for slot in self._slots if slots is None else slots:
             value = slot.resolve(extracted, params)
             if slot.expanding:
                 if isinstance(value, str) or not hasattr(value, "__iter__"):
