@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from athanor import ForeignKey, String, create_engine, event, inspect, select, text
-from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from athanor.orm import (
+    DeclarativeBase,
+    Mapped,
+    QueryContext,
+    Session,
+    mapped_column,
+    relationship,
+)
 
 
 class Base(DeclarativeBase):
@@ -84,7 +91,10 @@ def test_expire_and_refresh_events(engine, calls) -> None:
         calls.clear()
         session.refresh(folder)
         assert calls[0] == ("expire", folder, None)
-        assert calls[1][:2] == ("refresh", folder) and "kind" in calls[1][2]
+        assert calls[1] == ("refresh", folder, None)  # the whole object: no names
+        calls.clear()
+        session.refresh(folder, ["kind"])
+        assert calls[1] == ("refresh", folder, {"kind"})
         calls.clear()
         session.execute(select(Folder).execution_options(populate_existing=True)).scalars().all()
         assert calls == [("refresh", folder, None)]
@@ -107,6 +117,51 @@ def test_refresh_flush_reports_defaults_written_by_the_flush(engine, calls) -> N
         session.flush()
         assert calls == [("refresh_flush", folder, ["edits"])]
         assert folder.edits == 99
+
+
+def test_load_and_refresh_listeners_get_the_query_context(engine) -> None:
+    seen: list[tuple[str, QueryContext]] = []
+
+    def on_load(target, context) -> None:
+        seen.append(("load", context))
+
+    def on_refresh(target, context, attrs) -> None:
+        seen.append(("refresh", context))
+
+    with Session(engine) as session:
+        session.add_all([Folder(name="a", files=[File(name="x")]), Folder(name="b")])
+        session.commit()
+    event.listen(Folder, "load", on_load)
+    event.listen(Folder, "refresh", on_refresh)
+    event.listen(File, "load", on_load)
+    try:
+        with Session(engine) as session:
+            stmt = select(Folder).order_by(Folder.id).execution_options(marker="m")
+            assert len(session.scalars(stmt).all()) == 2
+            (_, first), (_, second) = seen
+            assert first is second, "one context per execution"
+            assert isinstance(first, QueryContext)
+            assert first.session is session and first.query is stmt
+            assert first.execution_options["marker"] == "m"
+            assert first.refresh_state is None and first.populate_existing is False
+            first.attributes["shared"] = 1
+            seen.clear()
+            # a joined load: the related objects get the same context as the parents
+            session.expunge_all()
+            [(folder, _)] = session.execute(
+                select(Folder, File).join(Folder.files).where(File.name == "x")
+            ).all()
+            assert [kind for kind, _ in seen] == ["load", "load"]
+            assert seen[0][1] is seen[1][1] and seen[0][1].attributes == {}
+            seen.clear()
+            session.refresh(folder)
+            [(kind, context)] = seen
+            assert kind == "refresh" and context.refresh_state is inspect(folder)
+            assert context.session is session
+    finally:
+        event.remove(Folder, "load", on_load)
+        event.remove(Folder, "refresh", on_refresh)
+        event.remove(File, "load", on_load)
 
 
 def test_propagate_reaches_subclasses_mapped_later_and_remove_undoes_it(engine) -> None:

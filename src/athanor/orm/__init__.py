@@ -45,6 +45,7 @@ from athanor.orm.collections import (
     mapped_collection,
 )
 from athanor.orm.composite import Composite, CompositeProperty, composite
+from athanor.orm.context import QueryContext
 from athanor.orm.decl_api import (
     AbstractConcreteBase,
     ConcreteBase,
@@ -185,6 +186,7 @@ __all__ = [
     "ORMExecuteState",
     "PropComparator",
     "Query",
+    "QueryContext",
     "QueryableAttribute",
     "Relationship",
     "RelationshipProperty",

@@ -27,6 +27,7 @@ from athanor.orm import exc as orm_exc
 from athanor.orm.aliased import AliasedEntity
 from athanor.orm.base import COLUMN_LOAD, STATE_KEY, state_str
 from athanor.orm.bundle import Bundle
+from athanor.orm.context import QueryContext
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.polymorphic import adapt_to_selectables, load_subclass_columns, selectin_targets
@@ -240,9 +241,19 @@ class LoadingPlan:
             shape = _unless_polymorphic(shapes[1][0])
             if shape is not None:
                 # The common select(User)...: one kind of object, nothing loaded alongside.
-                load = _plain_loader(session, shape, populate_existing, None, token)
                 dispatch = shape[0].dispatch
-                if yield_per is None and not (dispatch.load or dispatch.refresh):
+                listened = bool(dispatch.load or dispatch.refresh)
+                load = _plain_loader(
+                    session,
+                    shape,
+                    populate_existing,
+                    None,
+                    token,
+                    QueryContext(session, statement, options, _parameters_of(cursor_result))
+                    if listened
+                    else None,
+                )
+                if yield_per is None and not listened:
                     # Objects may be made before the first fetch when no listener sees
                     # them being made.
                     made = ChunkedIteratorResult.made_now(self.metadata, source, load)
@@ -255,10 +266,13 @@ class LoadingPlan:
                     on_close=source.close,
                     yield_per=yield_per,
                 )
+        query_context = QueryContext(session, statement, options, _parameters_of(cursor_result))
         makers: list[RowsLoader] = []
         for (mapper, start, count, load_keys), shape in zip(self.parts, shapes[1], strict=True):
             if shape is not None and not _is_polymorphic(shape[0], shape[3]):
-                makers.append(_plain_loader(session, shape, populate_existing, context, token))
+                makers.append(
+                    _plain_loader(session, shape, populate_existing, context, token, query_context)
+                )
             elif mapper is None:
                 makers.append(_each_row(_column_getter(start, processors)))
             elif isinstance(mapper, Bundle):
@@ -280,6 +294,7 @@ class LoadingPlan:
                         context,
                         load_keys,
                         token,
+                        query_context,
                     )
                 )
         single = len(makers) == 1
@@ -294,7 +309,7 @@ class LoadingPlan:
                 statement,
                 token,
                 populate_existing,
-                _parameters_of(cursor_result),
+                query_context,
             )
             if self.trees
             else None
@@ -375,7 +390,7 @@ class LoadingPlan:
         statement: Select,
         token: Hashable,
         populate_existing: bool,
-        params: Mapping[str, Any] | None,
+        query_context: QueryContext,
     ) -> Callable[[Sequence[Any], list[list[Any]]], None]:
         """Per batch of rows: fill joined eager loads from the rows, then run the others
         (given the rows and, per result column, its values).  ``populate_existing`` holds for
@@ -390,7 +405,16 @@ class LoadingPlan:
             load_keys: tuple[str, ...] | None,
         ) -> RowsLoader:
             return instance_loader(
-                session, mapper, start, count, procs, populate_existing, context, load_keys, token
+                session,
+                mapper,
+                start,
+                count,
+                procs,
+                populate_existing,
+                context,
+                load_keys,
+                token,
+                query_context,
             )
 
         levels = [
@@ -402,6 +426,8 @@ class LoadingPlan:
             )
             for index, nodes in self.trees
         ]
+
+        params = query_context.params or None
 
         def finish(rows: Sequence[Any], columns: list[list[Any]]) -> None:
             for index, nodes, joined, post_loads in levels:
@@ -1004,18 +1030,28 @@ def instance_loader(
     context: LoadContext | None = None,
     load_keys: Sequence[str] | None = None,
     identity_token: Hashable = None,
+    query_context: QueryContext | None = None,
 ) -> RowsLoader:
     """A function making (or finding) the ``mapper`` instance in columns ``start:start+count``
     of each row of a batch (None for a row whose primary key columns are all NULL).
 
     ``load_keys`` names the attributes those columns hold when a query's column options
     changed them from the mapper's default set; objects are keyed in the identity map with
-    ``identity_token`` (the ``identity_token`` execution option).
+    ``identity_token`` (the ``identity_token`` execution option); ``query_context`` is what
+    the ``load`` and ``refresh`` listeners are given.
     """
     keys = mapper._load_keys if load_keys is None else load_keys
     if _is_polymorphic(mapper, keys):
         return _polymorphic_loader(
-            session, mapper, start, processors, populate_existing, context, keys, identity_token
+            session,
+            mapper,
+            start,
+            processors,
+            populate_existing,
+            context,
+            keys,
+            identity_token,
+            query_context,
         )
     return _plain_loader(
         session,
@@ -1023,6 +1059,7 @@ def instance_loader(
         populate_existing,
         context,
         identity_token,
+        query_context,
     )
 
 
@@ -1040,6 +1077,7 @@ def _polymorphic_loader(
     context: LoadContext | None,
     keys: Sequence[str],
     identity_token: Hashable,
+    query_context: QueryContext | None,
 ) -> RowsLoader:
     """The loader of a class with subclasses: each row's discriminator picks the class, whose
     loader gets the columns among ``keys`` that the class maps.  Consecutive rows of one class
@@ -1059,6 +1097,7 @@ def _polymorphic_loader(
             populate_existing,
             context,
             identity_token,
+            query_context,
         )
         fill = [(i, p) for i, p in enumerate(procs or ()) if p is not None] or None
 
@@ -1169,6 +1208,7 @@ def _plain_loader(
     populate_existing: bool = False,
     context: LoadContext | None = None,
     identity_token: Hashable = None,
+    query_context: QueryContext | None = None,
 ) -> RowsLoader:
     """The loader of one class whose rows need no discriminator."""
     dispatch = shape[0].dispatch
@@ -1183,6 +1223,7 @@ def _plain_loader(
         populate_existing,
         context,
         identity_token,
+        query_context,
     )
 
     def load_rows(rows: Sequence[Sequence[Any]]) -> list[Any]:
@@ -1207,6 +1248,7 @@ def _plain_loader(
             populate_existing,
             context,
             identity_token,
+            query_context,
         ) = execution
         lookup = id_dict.get
         # A row with the previous row's key gives the previous row's object without a lookup
@@ -1249,7 +1291,7 @@ def _plain_loader(
                         if populate_existing:  # the row's values replaced any change
                             modified.pop(state, None)
                         for fn in refresh_listeners:
-                            fn(obj, context, None)
+                            fn(obj, query_context, None)
                     append(obj)
                     continue
             values: Any = row[start:end] if sliced else row
@@ -1278,7 +1320,7 @@ def _plain_loader(
             id_dict[key] = state
             if load_listeners:
                 for fn in load_listeners:
-                    fn(obj, None)
+                    fn(obj, query_context)
             append(obj)
         return loaded
 
@@ -1379,10 +1421,17 @@ def _locked(stmt: Select, with_for_update: Any) -> Select:
 
 
 def load_scalar_attributes(
-    state: InstanceState, instance: Any, key: str | None, with_for_update: Any = None
+    state: InstanceState,
+    instance: Any,
+    key: str | None,
+    with_for_update: Any = None,
+    whole_object: bool = False,
 ) -> None:
     """Load the unloaded column attributes of a persistent object (one SELECT by key, locking
-    the row when ``with_for_update`` asks for it, as :meth:`Session.refresh` may)."""
+    the row when ``with_for_update`` asks for it, as :meth:`Session.refresh` may).
+
+    ``whole_object``: the object is refreshed as a whole, so the ``refresh`` event says no
+    attribute names (None) rather than the ones loaded."""
     from athanor.orm.strategies import detached_error, require_async_bridge
 
     session = state.session
@@ -1438,8 +1487,12 @@ def load_scalar_attributes(
         if k not in d:
             d[k] = value
     state.expired = any(k not in d for k, _ in mapper._load_columns if k in props)
-    for fn in mapper.dispatch.refresh:
-        fn(instance, None, {k for k, _ in wanted})
+    listeners = mapper.dispatch.refresh
+    if listeners:
+        context = QueryContext(session, stmt, COLUMN_LOAD, None, refresh_state=state)
+        names = None if whole_object else {k for k, _ in wanted}
+        for fn in listeners:
+            fn(instance, context, names)
 
 
 _ = islice

@@ -1300,7 +1300,7 @@ class Session(EventTarget):
             state.modified = False
         self._expire_cascaded(cascaded)
         try:
-            load_scalar_attributes(state, instance, None, with_for_update)
+            load_scalar_attributes(state, instance, None, with_for_update, names is None)
         except orm_exc.ObjectDeletedError as error:
             raise sa_exc.InvalidRequestError(
                 f"Could not refresh instance {state_str(state)}"
