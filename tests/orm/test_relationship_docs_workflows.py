@@ -10,7 +10,17 @@ from typing import Any
 
 import pytest
 
-from athanor import Column, ForeignKey, String, Table, and_, create_engine, inspect, select
+from athanor import (
+    Column,
+    ForeignKey,
+    String,
+    Table,
+    and_,
+    create_engine,
+    event,
+    inspect,
+    select,
+)
 from athanor.exc import ArgumentError
 from athanor.ext.orderinglist import ordering_list
 from athanor.orm import (
@@ -178,6 +188,54 @@ class PenName(RelBase):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     author_handle: Mapped[str] = mapped_column(String(20), ForeignKey("rd_authors.handle"))
+
+
+class Label(RelBase):
+    """A natural primary key that changes; the database carries it into the releases (ON
+    UPDATE CASCADE), so the ORM leaves them to it (``passive_updates=True``, the default)."""
+
+    __tablename__ = "rd_labels"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    releases: Mapped[list[Release]] = relationship(order_by="Release.id")
+
+
+class Release(RelBase):
+    __tablename__ = "rd_releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label_code: Mapped[str | None] = mapped_column(
+        String(20), ForeignKey("rd_labels.code", onupdate="CASCADE")
+    )
+
+
+def test_passive_updates_gives_loaded_children_the_new_key(backend: Any) -> None:
+    engine = create_engine(backend.url)
+    if backend.name == "sqlite":  # SQLite enforces (and cascades) foreign keys when asked
+        event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
+    RelBase.metadata.create_all(engine)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    try:
+        with Session(engine) as session:
+            session.add(Label(code="sun", releases=[Release(id=1), Release(id=2)]))
+            session.commit()
+            label = session.get_one(Label, "sun")
+            loaded = list(label.releases)
+            label.code = "moon"
+            statements.clear()
+            session.flush()
+            assert len(statements) == 1 and statements[0].startswith("UPDATE rd_labels")
+            # the database cascaded the UPDATE; the loaded children show it, unchanged
+            assert [r.__dict__["label_code"] for r in loaded] == ["moon", "moon"]
+            assert not inspect(loaded[0]).attrs.label_code.history.has_changes()
+            assert loaded[0] not in session.dirty
+            session.commit()
+            codes = session.scalars(select(Release.label_code).order_by(Release.id)).all()
+            assert codes == ["moon", "moon"]
+    finally:
+        RelBase.metadata.drop_all(engine, tables=[Release.__table__, Label.__table__])
+        engine.dispose()
 
 
 def test_changed_primary_key_moves_the_identity(session: Session) -> None:

@@ -664,6 +664,27 @@ class RelationshipProperty(MapperProperty):
                 return None
         return self.mapper.identity_key_from_primary_key(tuple(ordered), token)
 
+    def follow_parent_key(self, parent_state: InstanceState, parent: Any) -> None:
+        """The flush changed the key this one-to-many's children refer to, and with
+        ``passive_updates=True`` the database carried it into their rows (ON UPDATE
+        CASCADE): the children loaded in the parent's collection take the new value as
+        their unchanged one.  Children not in a loaded collection are left as they are."""
+        if self.direction != ONETOMANY or not self.passive_updates or self.viewonly:
+            return
+        d = parent.__dict__
+        value = d.get(self.key)
+        if value is None or value is NO_VALUE or self.lazy in ("write_only", "dynamic"):
+            return
+        from_keys = parent_state.mapper._col_to_key
+        new_values = [(child_col, d.get(from_keys.get(col, ""))) for col, child_col in self.pairs]
+        for item in value._sa_items() if self.uselist else (value,):
+            child = instance_state(item)
+            to_keys = child.mapper._col_to_key
+            for child_col, new_value in new_values:
+                key = to_keys.get(child_col)
+                if key is not None and key not in child.committed_state:
+                    item.__dict__[key] = new_value
+
     def _passive_current(self, state: InstanceState, instance: Any) -> Any:
         """The current many-to-one target if it is known without SQL, else NO_VALUE."""
         if self.direction != MANYTOONE or state.session_id is None:

@@ -990,6 +990,8 @@ class Session(EventTarget):
             if tx._key_switches is None:
                 tx._key_switches = []
             tx._key_switches.append((state, obj, old))
+            for rel in mapper._relationships:
+                rel.follow_parent_key(state, obj)
 
     def _row_deleted(self, tx: SessionTransaction, state: InstanceState, obj: Any) -> None:
         """The row of ``obj`` is gone: the object is deleted now and detached at commit."""
