@@ -168,14 +168,38 @@ def test_compares_in_queries(session: Session) -> None:
     assert ids(Vertex.start == Point(3, 4)) == [1]
     assert ids(Vertex.end == Point(3, 4)) == [2]
     assert ids(Vertex.start != Point(3, 4)) == [2]
-    # != is true when any column differs (x equal, y not).
-    assert ids(Vertex.start != Point(3, 5)) == [1, 2]
+    # Each operator applies to every column, ANDed: != holds where every column differs,
+    # so a row with an equal x is not one (what SQLAlchemy renders too).
+    assert ids(Vertex.start != Point(3, 5)) == [2]
+    assert ids(Vertex.start != Point(0, 0)) == [1, 2]
     assert ids(Vertex.start == None) == []  # noqa: E711
+    assert ids(Vertex.start != None) == [1, 2]  # noqa: E711
     assert ids(Vertex.start > Point(2, 2)) == [1]
+    assert ids(Vertex.end < Point(5, 5)) == [2]
+    assert ids(Vertex.end >= Point(3, 4)) == [1, 2]
+    assert ids(Vertex.end <= Point(3, 5)) == [2]
     with pytest.raises(exc.InvalidRequestError, match=r"Vertex.end .*comparator_factory"):
-        Vertex.end < Point(1, 1)  # noqa: B015
+        Vertex.end.in_([Point(1, 1)])
     ordered = session.scalars(select(Vertex.id).order_by(Vertex.end)).all()
     assert list(ordered) == [2, 1]
+
+
+def test_history_of_a_composite_comes_from_its_columns(session: Session) -> None:
+    v = Vertex(start=Point(1, 2), end=Point(3, 4))
+    assert inspect(v).attrs.start.history == ([Point(1, 2)], (), ())  # new: all added
+    session.add(v)
+    session.commit()
+    assert inspect(v).attrs.start.history == ((), (), ())  # expired: nothing loaded
+    assert inspect(v).attrs.start.load_history() == ((), [Point(1, 2)], ())
+    v.start = Point(5, 6)
+    assert inspect(v).attrs.start.history == ([Point(5, 6)], (), [Point(1, 2)])
+    assert inspect(v).attrs.end.history == ((), [Point(3, 4)], ())
+    v.y2 = 9  # one column of the composite
+    assert inspect(v).attrs.end.history == ([Point(3, 9)], (), [Point(3, 4)])
+    session.commit()
+    assert session.execute(select(Vertex.start, Vertex.end)).one() == (Point(5, 6), Point(3, 9))
+    assert v.end == Point(3, 9)
+    assert inspect(v).attrs.end.history == ((), [Point(3, 9)], ())
 
 
 def test_selects_composite_values(session: Session) -> None:

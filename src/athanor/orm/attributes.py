@@ -710,6 +710,9 @@ def _impl(obj: Any, key: str) -> AttributeImpl:
 def attribute_history(obj: Any, key: str) -> History:
     """The :class:`History` of attribute ``key`` of ``obj`` (nothing is loaded)."""
     state = instance_state(obj)
+    prop = state.mapper._props.get(key)
+    if prop is not None and prop.is_composite:
+        return prop.history(state, obj.__dict__)  # type: ignore[attr-defined, no-any-return]
     return _impl(obj, key).history(state, obj.__dict__)
 
 

@@ -17,13 +17,14 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from athanor import exc as sa_exc
-from athanor.orm.attributes import QueryableAttribute
+from athanor.orm.attributes import QueryableAttribute, attribute_history
 from athanor.orm.base import NO_VALUE, instance_state
 from athanor.orm.bundle import Bundle, RowProcessor
 from athanor.orm.interfaces import MapperProperty, PropComparator
 from athanor.orm.properties import ColumnProperty, MappedColumn
+from athanor.orm.state import HISTORY_BLANK, History, InstanceState
 from athanor.sql import operators
-from athanor.sql.elements import ClauseElement, ClauseList, ColumnElement, KeyContext, and_, or_
+from athanor.sql.elements import ClauseElement, ClauseList, ColumnElement, KeyContext, and_
 from athanor.sql.schema import Column
 
 
@@ -34,10 +35,11 @@ class CompositeProperty(MapperProperty):
     is_composite = True
 
     class Comparator(PropComparator):
-        """How a composite attribute compares in SQL: ``==`` and ``!=`` against a value of
-        the composite class (or None) compare every column; subclass it and pass
-        ``comparator_factory=`` for other operators (``self.__clause_element__().clauses``
-        are the columns)."""
+        """How a composite attribute compares in SQL: ``==``, ``!=``, ``<``, ``<=``, ``>``
+        and ``>=`` against a value of the composite class (or None) apply the operator to
+        every column and AND the results, so ``!=`` holds where every column differs; subclass
+        it and pass ``comparator_factory=`` for other meanings or operators
+        (``self.__clause_element__().clauses`` are the columns)."""
 
         prop: CompositeProperty
         _aliased_columns: tuple[ColumnElement, ...] | None = None
@@ -56,10 +58,10 @@ class CompositeProperty(MapperProperty):
             return self.__clause_element__()
 
         def operate(self, op: Any, *other: Any, **kw: Any) -> ColumnElement:
-            if op is operators.eq or op is operators.ne:
+            if op in _OPERATOR_METHODS:
                 return self._compare(op, other[0])
             raise sa_exc.InvalidRequestError(
-                f"{self.prop} is a composite attribute: SQL comparisons other than == and != "
+                f"{self.prop} is a composite attribute: SQL operators other than comparisons "
                 f"({op.name!r} here) need a comparator_factory=... subclass of "
                 "Composite.Comparator defining that operator"
             )
@@ -78,9 +80,7 @@ class CompositeProperty(MapperProperty):
             else:
                 values = prop._values_of(other)
             pairs = zip(self.clauses, values, strict=True)
-            if op is operators.eq:
-                return and_(*[column == value for column, value in pairs])
-            return or_(*[column != value for column, value in pairs])
+            return and_(*[op(column, value) for column, value in pairs])
 
     def __init__(
         self,
@@ -243,6 +243,29 @@ class CompositeProperty(MapperProperty):
         else:
             instance.__dict__[self.key] = value
             _attached(value, instance, self.key)
+
+    def history(self, state: InstanceState, dict_: dict[str, Any]) -> History:
+        """The composite value's history, from its columns' (nothing is loaded): unchanged
+        while no column changed, else the value now added and the value before, built from
+        the columns' values before, deleted."""
+        keys = self._attribute_keys()
+        obj = state.object
+        if obj is None or any(k not in dict_ for k in keys):
+            return HISTORY_BLANK
+        parts = [attribute_history(obj, k) for k in keys]
+        current = self._get(obj)
+        if not any(part.has_changes() for part in parts):
+            return History((), () if current is None else [current], ())
+        before = [
+            part.deleted[0] if part.deleted else part.unchanged[0] if part.unchanged else None
+            for part in parts
+        ]
+        deleted = (
+            ()
+            if state.key is None or all(v is None for v in before)
+            else [self.composite_class(*before)]
+        )
+        return History(() if current is None else [current], (), deleted)
 
     # --- SQL ------------------------------------------------------------------------------
 

@@ -430,7 +430,10 @@ class _AttributeStates:
         self._state = state
 
     def __getattr__(self, key: str) -> AttributeState:
-        if key not in self._state.mapper._attribute_keys:
+        mapper = self._state.mapper
+        if key not in mapper._attribute_keys and not (
+            key in mapper._props and mapper._props[key].is_composite
+        ):
             raise AttributeError(f"{self._state.class_.__name__} has no mapped attribute {key!r}")
         return AttributeState(self._state, key)
 
