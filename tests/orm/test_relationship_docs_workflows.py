@@ -511,3 +511,95 @@ def test_passive_updates_false_carries_a_new_key_to_association_rows(session: Se
     assert session.scalars(select(author_genres.c.author_handle)).all() == ["bob", "bob"]
     session.expire_all()
     assert len(session.get_one(Author, "bob").genres) == 2
+
+
+class Shelf(RelBase):
+    """Viewonly relationships whose join conditions go beyond equal columns."""
+
+    __tablename__ = "rd_shelves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(10))
+    books: Mapped[list[Book]] = relationship(order_by="Book.id")
+    # the key equality plus a condition on the target alone
+    x_books: Mapped[list[Book]] = relationship(
+        primaryjoin=lambda: and_(Shelf.id == foreign(Book.shelf_id), Book.title.like("x%")),
+        viewonly=True,
+        order_by=lambda: Book.id,
+    )
+    # the key equality plus a condition reading the parent's columns too
+    heavy_books: Mapped[list[Book]] = relationship(
+        primaryjoin=lambda: and_(Shelf.id == foreign(Book.shelf_id), Book.pages > Shelf.id * 10),
+        viewonly=True,
+        order_by=lambda: Book.id,
+    )
+    # no equality at all: books on any shelf whose title starts with this shelf's prefix
+    prefixed: Mapped[list[Book]] = relationship(
+        primaryjoin=lambda: remote(foreign(Book.title)).like(Shelf.prefix + "%"),
+        viewonly=True,
+        order_by=lambda: Book.id,
+    )
+
+
+class Book(RelBase):
+    __tablename__ = "rd_books"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[int | None] = mapped_column(ForeignKey("rd_shelves.id"))
+    title: Mapped[str] = mapped_column(String(10))
+    pages: Mapped[int]
+
+
+@pytest.mark.parametrize("key", ["x_books", "heavy_books", "prefixed"])
+def test_viewonly_join_conditions_beyond_equal_columns(session: Session, key: str) -> None:
+    session.add_all(
+        [
+            Shelf(
+                id=1,
+                prefix="x",
+                books=[Book(id=1, title="xa", pages=5), Book(id=2, title="ya", pages=50)],
+            ),
+            Shelf(id=2, prefix="y", books=[Book(id=3, title="xb", pages=30)]),
+        ]
+    )
+    session.commit()
+    expected = {"x_books": [[1], [3]], "heavy_books": [[2], [3]], "prefixed": [[1, 3], [2]]}[key]
+    attr = getattr(Shelf, key)
+    for option in (None, selectinload(attr), joinedload(attr)):
+        session.expunge_all()
+        stmt = select(Shelf).order_by(Shelf.id)
+        shelves = session.scalars(stmt if option is None else stmt.options(option)).unique()
+        assert [[b.id for b in getattr(s, key)] for s in shelves] == expected, option
+    pairs = session.execute(select(Shelf.id, Book.id).join(attr).order_by(Shelf.id, Book.id))
+    assert [list(p) for p in pairs] == [[i + 1, b] for i, ids in enumerate(expected) for b in ids]
+    assert session.scalars(select(Shelf.id).where(attr.any()).order_by(Shelf.id)).all() == [1, 2]
+    first = session.get_one(Shelf, 1)
+    related = session.scalars(select(Book.id).where(with_parent(first, attr)).order_by(Book.id))
+    assert related.all() == expected[0]
+    book = session.get_one(Book, expected[1][0])
+    holding = session.scalars(select(Shelf.id).where(attr.contains(book)).order_by(Shelf.id))
+    assert 2 in holding.all()
+
+
+def test_a_join_condition_without_equal_columns_needs_viewonly() -> None:
+    class LooseBase(DeclarativeBase):
+        pass
+
+    class Rack(LooseBase):
+        __tablename__ = "rd_racks"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        label: Mapped[str] = mapped_column(String(10))
+        items: Mapped[list[Item]] = relationship(
+            primaryjoin=lambda: foreign(Item.code).like(Rack.label + "%")
+        )
+
+    class Item(LooseBase):
+        __tablename__ = "rd_items"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        code: Mapped[str] = mapped_column(String(10))
+
+    try:
+        with pytest.raises(ArgumentError, match=r"Rack\.items: .*viewonly=True"):
+            Rack()
+    finally:
+        LooseBase.registry.dispose()

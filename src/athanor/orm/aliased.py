@@ -255,7 +255,16 @@ def relationship_joins(
                 ),
             ),
         ]
-    return [(target_entity, and_(*[near(p) == far(t) for p, t in prop.pairs], *extra))]
+    return [
+        (
+            target_entity,
+            and_(
+                *[near(p) == far(t) for p, t in prop.pairs],
+                *prop.adapted_extra(near, far),
+                *extra,
+            ),
+        )
+    ]
 
 
 def aliased_attribute(attr: Any) -> tuple[AliasedEntity, str] | None:

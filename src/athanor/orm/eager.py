@@ -309,7 +309,8 @@ def plan_joins(
             )
         else:
             onclause = and_(
-                *[local(p) == node.alias.corresponding_column(t) for p, t in prop.pairs]
+                *[local(p) == node.alias.corresponding_column(t) for p, t in prop.pairs],
+                *prop.adapted_extra(local, node.alias.corresponding_column),
             )
         if node.criteria:
             onclause = and_(
@@ -696,8 +697,8 @@ def _base_select(prop: RelationshipProperty, options: Sequence[Any]) -> Select:
     stmt = select(entity, *_remote_key(prop))
     if prop.direction == MANYTOMANY:
         stmt = stmt.join(prop.secondary, prop.secondaryjoin)
-        if prop.primary_extra:
-            stmt = stmt.where(*prop.primary_extra)
+    if prop.primary_extra:
+        stmt = stmt.where(*prop.primary_extra)
     if prop.order_by:
         stmt = stmt.order_by(*prop.order_by)  # type: ignore[misc]
     elif prop.mapper._order_by_default is not None:
@@ -717,6 +718,17 @@ def _keys_of(prop: RelationshipProperty, objects: Sequence[Any]) -> list[Any]:
         else:
             keys.append(values[0] if single else tuple(values))
     return keys
+
+
+def _one_by_one(prop: RelationshipProperty, objects: Sequence[Any]) -> None:
+    """Load ``prop`` for each of ``objects`` with its own query: its join criteria read the
+    parent's columns (see ``RelationshipProperty.extra_reads_parent``)."""
+    from athanor.orm.strategies import lazy_load
+
+    for obj in objects:
+        state = obj.__dict__[STATE_KEY]
+        if state.key is not None:
+            set_committed_value(obj, prop.key, lazy_load(prop, state, obj, True))
 
 
 def _assign(
@@ -779,12 +791,20 @@ def _selectin(
     options: Sequence[Any],
     populate_existing: bool = False,
 ) -> None:
+    if prop.extra_reads_parent:
+        _one_by_one(prop, objects)
+        return
     keys = _keys_of(prop, objects)
     found: dict[Any, list[Any]] = {}
     wanted = list(dict.fromkeys(k for k in keys if k is not None))
     token, run_options = _carried(objects, populate_existing)
     remote = _remote_key(prop)
-    if prop.direction == MANYTOONE and not populate_existing and not filters_target(prop, options):
+    if (
+        prop.direction == MANYTOONE
+        and not populate_existing
+        and not prop.primary_extra
+        and not filters_target(prop, options)
+    ):
         # Targets already in the session need no query, unless they are to be refreshed.
         remaining = []
         for key in wanted:
@@ -821,6 +841,9 @@ def _subquery(
     populate_existing: bool = False,
     params: Mapping[str, Any] | None = None,
 ) -> None:
+    if prop.extra_reads_parent:
+        _one_by_one(prop, objects)
+        return
     local = prop.local_columns
     inner = statement.with_only_columns(*[c.label(f"key_{i}") for i, c in enumerate(local)])
     if inner._limit is None and inner._offset is None:

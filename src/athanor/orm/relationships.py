@@ -223,10 +223,16 @@ class RelationshipProperty(MapperProperty):
         self.secondary_parent_pairs: list[tuple[ColumnElement, ColumnElement]] = []
         self.secondary_target_pairs: list[tuple[ColumnElement, ColumnElement]] = []
         self.primary_extra: list[ColumnElement] = []
-        """A many-to-many's primaryjoin criteria beyond its column pairs (``secondary.c.kind ==
-        "close"``): every load, join and comparison along it applies them as well."""
+        """The primaryjoin's criteria beyond its column pairs (a many-to-many's
+        ``secondary.c.kind == "close"``, a viewonly one-to-many's ``Child.name.like("x%")``):
+        every load, join and comparison along it applies them as well."""
         self.secondary_extra: list[ColumnElement] = []
         """The same for the secondaryjoin."""
+        self._parent_join_columns: list[ColumnElement] = []
+        self.extra_reads_parent = False
+        """Whether the primaryjoin's criteria beyond the column pairs read a column of the
+        parent (``Child.score > Parent.id * 10``): loading the targets of many parents at
+        once cannot then go by the key columns alone, so each parent loads its own."""
         self.primaryjoin: ColumnElement | None = None
         self.secondaryjoin: ColumnElement | None = None
         self.order_by: list[ColumnElement] | bool = False
@@ -593,14 +599,63 @@ class RelationshipProperty(MapperProperty):
                     direction = (
                         MANYTOONE if _is_foreign(left, right, self._foreign_keys) else ONETOMANY
                     )
-        if not pairs:
-            raise sa_exc.ArgumentError(
-                f"relationship {self}: the primaryjoin {primaryjoin} compares no column of "
-                f"{parent_table.name!r} with a column of {target_table.name!r}"
-            )
-        self.direction = direction
         self.pairs = pairs
         self.primaryjoin = primaryjoin
+        self.primary_extra = _beyond_pairs(primaryjoin, pairs)
+        if not pairs:
+            direction = self._direction_without_pairs(primaryjoin)
+        self.direction = direction
+        self.extra_reads_parent = any(
+            not self._on_target(column)
+            for extra in self.primary_extra
+            for column in _columns_in(extra)
+        )
+
+    def _direction_without_pairs(self, primaryjoin: ColumnElement) -> str:
+        """A viewonly relationship whose primaryjoin equates no columns
+        (``foreign(Child.name).like(Parent.prefix + "%")``): its direction from the side the
+        ``foreign()`` columns are on; its parent's columns in the condition are what it
+        loads by."""
+        columns = _columns_in(primaryjoin)
+        self._parent_join_columns = [c for c in columns if not self._on_target(c)]
+        if (
+            not self.viewonly
+            or not self._parent_join_columns
+            or not any(map(self._on_target, columns))
+        ):
+            parent_table, target_table = self.parent.local_table, self.target
+            raise sa_exc.ArgumentError(
+                f"relationship {self}: the primaryjoin {primaryjoin} compares no column of "
+                f"{parent_table.name!r} with a column of {target_table.name!r}; a condition "
+                "without such an equality is supported for viewonly=True relationships, and "
+                "needs columns of both tables"
+            )
+        foreign_on_target = any(self._on_target(c) for c in self._foreign_keys)
+        return ONETOMANY if foreign_on_target or not self._foreign_keys else MANYTOONE
+
+    def _on_target(self, column: ColumnElement) -> bool:
+        """Whether ``column`` of the primaryjoin is on the target's side (self-referential:
+        marked remote, or a target column of the pairs)."""
+        if self.parent.local_table is self.target:
+            return any(column is c for c in self._remote_side) or any(
+                column is t for _, t in self.pairs
+            )
+        return getattr(column, "table", None) in self.mapper._persist_tables
+
+    def adapted_extra(
+        self,
+        near: Callable[[ColumnElement], ColumnElement | None],
+        far: Callable[[ColumnElement], ColumnElement | None],
+    ) -> list[ColumnElement]:
+        """A one-to-many's or many-to-one's ``primary_extra`` with the parent's columns
+        replaced by ``near`` and the target's by ``far`` (None keeps a column)."""
+        if not self.primary_extra:
+            return []
+
+        def side(column: ColumnElement) -> ColumnElement | None:
+            return far(column) if self._on_target(column) else near(column)
+
+        return [replace_columns(e, side) for e in self.primary_extra]
 
     @property
     def sync_pairs(self) -> list[tuple[ColumnElement, ColumnElement]]:
@@ -613,6 +668,8 @@ class RelationshipProperty(MapperProperty):
     def local_columns(self) -> list[ColumnElement]:
         if self.direction == MANYTOMANY:
             return [p for p, _ in self.secondary_parent_pairs]
+        if not self.pairs:
+            return list(self._parent_join_columns)
         return [p for p, _ in self.pairs]
 
     @property
@@ -820,6 +877,17 @@ def _binary_eqs(expr: ColumnElement) -> list[tuple[ColumnElement, ColumnElement]
     return found
 
 
+def _columns_in(expr: ClauseElement) -> list[ColumnElement]:
+    """The table columns ``expr`` reads, each once, in order."""
+    found: dict[int, ColumnElement] = {}
+
+    def note(column: ColumnElement) -> None:
+        found.setdefault(id(column), column)
+
+    replace_columns(expr, note)
+    return list(found.values())
+
+
 def _beyond_pairs(
     expr: ColumnElement, pairs: list[tuple[ColumnElement, ColumnElement]]
 ) -> list[ColumnElement]:
@@ -989,7 +1057,13 @@ class _RelationshipComparator:
             ]
             crit += prop.primary_extra + prop.secondary_extra
             return _exists_from([secondary], crit)
-        return and_(*[p == object_value_bind(other, prop.mapper, t) for p, t in prop.pairs])
+
+        def bound(column: ColumnElement) -> ColumnElement:
+            return object_value_bind(other, prop.mapper, column)
+
+        return and_(
+            *[p == bound(t) for p, t in prop.pairs], *prop.adapted_extra(lambda c: None, bound)
+        )
 
 
 class _ValueAtExecution:
@@ -1104,7 +1178,9 @@ def _related_exists(
         crit += [replace_columns(e, near) for e in prop.primary_extra]
         crit += [replace_columns(e, adapt) for e in prop.secondary_extra]
         return _exists_from([secondary, entity], [*crit, *extra])
-    return _exists_from([entity], [*[near(p) == adapt(t) for p, t in prop.pairs], *extra])
+    crit = [near(p) == adapt(t) for p, t in prop.pairs]
+    crit += prop.adapted_extra(near, adapt)
+    return _exists_from([entity], [*crit, *extra])
 
 
 def with_parent(instance: Any, prop: Any, from_entity: Any = None) -> ColumnElement:
@@ -1135,4 +1211,8 @@ def with_parent(instance: Any, prop: Any, from_entity: Any = None) -> ColumnElem
         crit += prop.primary_extra
         crit += [replace_columns(e, far) for e in prop.secondary_extra]
         return _exists_from([secondary], crit)
-    return and_(*[far(t) == object_value_bind(instance, prop.parent, p) for p, t in prop.pairs])
+
+    def bound(column: ColumnElement) -> ColumnElement:
+        return object_value_bind(instance, prop.parent, column)
+
+    return and_(*[far(t) == bound(p) for p, t in prop.pairs], *prop.adapted_extra(bound, far))
