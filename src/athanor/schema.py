@@ -33,6 +33,7 @@ from athanor.sql.schema import (
     Sequence,
     Table,
     UniqueConstraint,
+    insert_sentinel,
 )
 
 __all__ = [
@@ -66,4 +67,5 @@ __all__ = [
     "Sequence",
     "Table",
     "UniqueConstraint",
+    "insert_sentinel",
 ]

@@ -3,6 +3,8 @@ events, and the ``refresh-expire`` cascade, on every database."""
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from athanor import ForeignKey, String, create_engine, event, inspect, select, text
@@ -225,3 +227,68 @@ def test_refresh_expire_cascade(engine) -> None:
         assert [f.name for f in folder.files] == ["a"]
         with engine.connect() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM ev_files")).scalar() == 1
+
+
+def test_bulk_replace_sees_the_incoming_list_and_may_change_it(engine) -> None:
+    seen: list[tuple[str, object]] = []
+
+    def on_bulk_replace(target, values, initiator) -> None:
+        seen.append(("bulk_replace", [f.name for f in values]))
+        values.append(File(name="added by listener"))
+
+    def on_append(target, value, initiator) -> None:
+        seen.append(("append", value.name))
+
+    event.listen(Folder.files, "bulk_replace", on_bulk_replace)
+    event.listen(Folder.files, "append", on_append)
+    try:
+        with Session(engine) as session:
+            kept = File(name="kept")
+            folder = Folder(name="f", files=[kept])
+            seen.clear()
+            folder.files = [kept, File(name="new")]
+            # the listener runs first; appends fire for what was not there before
+            assert seen == [
+                ("bulk_replace", ["kept", "new"]),
+                ("append", "new"),
+                ("append", "added by listener"),
+            ]
+            session.add(folder)
+            session.commit()
+            names = session.scalars(select(File.name).order_by(File.name)).all()
+            assert names == ["added by listener", "kept", "new"]
+            seen.clear()
+            folder.files.append(File(name="one"))  # not a bulk replace
+            assert seen == [("append", "one")]
+    finally:
+        event.remove(Folder.files, "bulk_replace", on_bulk_replace)
+        event.remove(Folder.files, "append", on_append)
+
+
+def test_pickle_and_unpickle_events(engine) -> None:
+    seen: list[tuple[str, object, dict]] = []
+
+    def on_pickle(target, state_dict) -> None:
+        seen.append(("pickle", target, state_dict))
+
+    def on_unpickle(target, state_dict) -> None:
+        seen.append(("unpickle", target, state_dict))
+
+    event.listen(Folder, "pickle", on_pickle)
+    event.listen(Folder, "unpickle", on_unpickle)
+    try:
+        with Session(engine) as session:
+            folder = Folder(name="f")
+            session.add(folder)
+            session.commit()
+            folder.name  # noqa: B018 - loaded again before pickling
+            data = pickle.dumps(folder)
+            assert [kind for kind, _, _ in seen] == ["pickle"] and seen[0][1] is folder
+            copy = pickle.loads(data)
+            assert [kind for kind, _, _ in seen] == ["pickle", "unpickle"]
+            assert seen[1][1] is copy and isinstance(seen[1][2], dict)
+            assert copy.name == "f" and inspect(copy).detached
+            assert session.merge(copy) is folder
+    finally:
+        event.remove(Folder, "pickle", on_pickle)
+        event.remove(Folder, "unpickle", on_unpickle)

@@ -8,7 +8,18 @@ import dataclasses
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from athanor import Column, ForeignKey, Integer, String, Table, create_engine, func, select, text
+from athanor import (
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    create_engine,
+    func,
+    inspect,
+    select,
+    text,
+)
 from athanor.exc import InvalidRequestError
 from athanor.orm import (
     DeclarativeBase,
@@ -16,6 +27,7 @@ from athanor.orm import (
     MappedAsDataclass,
     Session,
     mapped_column,
+    orm_insert_sentinel,
     relationship,
 )
 
@@ -67,6 +79,16 @@ class Node(Base):
         order_by="Node.label",
         backref="sources",
     )
+
+
+class Ticket(Base):
+    """A table with an insert sentinel column the ORM does not map."""
+
+    __tablename__ = "mo_tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(20))
+    _sentinel: Mapped[int] = orm_insert_sentinel()
 
 
 @pytest.fixture
@@ -215,3 +237,18 @@ def test_mapped_as_dataclass_field_options(backend) -> None:
             assert [b.title for b in loaded.books] == ["b"]
     finally:
         engine.dispose()
+
+
+def test_orm_insert_sentinel_is_in_the_table_but_not_mapped(engine) -> None:
+    column = Ticket.__table__.c._sentinel
+    assert column._insert_sentinel and column.nullable and isinstance(column.type, Integer)
+    assert "_sentinel" not in list(inspect(Ticket).attrs.keys())
+    with Session(engine) as session:
+        session.add_all([Ticket(title="a"), Ticket(title="b")])
+        session.commit()
+        session.expunge_all()
+        tickets = session.scalars(select(Ticket).order_by(Ticket.id)).all()
+        assert [t.title for t in tickets] == ["a", "b"]
+        assert "_sentinel" not in tickets[0].__dict__
+        stored = session.execute(select(Ticket.__table__.c._sentinel)).scalars().all()
+        assert stored == [None, None]

@@ -29,6 +29,7 @@ from athanor.sql import (
     extract,
     func,
     insert,
+    insert_sentinel,
     label,
     literal,
     or_,
@@ -382,3 +383,36 @@ def test_json_elements(engine: Engine, backend: Backend) -> None:
         assert tuple(row) == ("x'y", 7, ["a", "b"], "b", 1.5)
         found = conn.execute(select(docs.c.id).where(docs.c.doc["n"].as_integer() == 7)).scalar()
         assert found == 1
+
+
+def test_insert_sentinel_column_stays_out_of_select_star(engine: Engine) -> None:
+    metadata = MetaData()
+    notes = Table(
+        "sentinel_notes",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("body", String(20)),
+        insert_sentinel("sentinel", default=7),
+    )
+    sentinel = notes.c.sentinel
+    assert sentinel._insert_sentinel and sentinel.nullable
+    assert isinstance(sentinel.type, Integer)
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            rows = [{"id": 1, "body": "a"}, {"id": 2, "body": "b"}]
+            returned = conn.execute(
+                insert(notes).returning(notes.c.id, sort_by_parameter_order=True), rows
+            )
+            assert returned.scalars().all() == [1, 2]
+            assert [tuple(r) for r in conn.execute(select(notes).order_by(notes.c.id))] == [
+                (1, "a"),
+                (2, "b"),
+            ]
+            # named explicitly it is a column like another; its default filled it in
+            assert conn.execute(select(sentinel)).scalars().all() == [7, 7]
+        shown = insert_sentinel("shown", omit_from_statements=False)
+        assert "shown" in str(select(Table("t2", MetaData(), Column("id", Integer), shown)))
+    finally:
+        metadata.drop_all(engine)

@@ -627,6 +627,8 @@ class CollectionAttributeImpl(_RelationshipImpl):
             )
         state = instance_state(instance)
         new_items = list(value.values()) if isinstance(value, dict) else list(value)
+        for fn in self.dispatch.bulk_replace:
+            fn(instance, new_items, initiator)  # listeners may change the list in place
         old = self.current(instance)
         old_items = list(old._sa_items())
         new_ids = {id(x) for x in new_items}

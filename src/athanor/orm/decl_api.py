@@ -819,7 +819,8 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                     # A subclass column in a single-table hierarchy is NULL in other rows.
                     col.nullable = ann.optional or single
                 columns.append((mc.sort_order, len(columns), col))
-                properties[name] = mc.to_property()
+                if not col._omit_from_statements:  # an insert sentinel is left unmapped
+                    properties[name] = mc.to_property()
                 if is_mixin:
                     _expose_mixin_column(cls, name, col)
                 if mc.use_existing_column:

@@ -31,12 +31,15 @@ MAPPER_EVENTS: dict[str, tuple[str, ...]] = {
     "refresh": ("target", "context", "attrs"),
     "refresh_flush": ("target", "flush_context", "attrs"),
     "expire": ("target", "attrs"),
+    "pickle": ("target", "state_dict"),
+    "unpickle": ("target", "state_dict"),
 }
 
 ATTRIBUTE_EVENTS: dict[str, tuple[str, ...]] = {
     "set": ("target", "value", "oldvalue", "initiator"),
     "append": ("target", "value", "initiator"),
     "remove": ("target", "value", "initiator"),
+    "bulk_replace": ("target", "values", "initiator"),
     "init_scalar": ("target", "value", "dict_"),
     "init_collection": ("target", "collection", "collection_adapter"),
     "modified": ("target", "initiator"),
@@ -68,7 +71,9 @@ class MapperEvents:
 class InstanceEvents:
     """Names and arguments of instance events (``load(target, context)`` ...)."""
 
-    events = {k: MAPPER_EVENTS[k] for k in ("init", "load", "refresh", "expire")}
+    events = {
+        k: MAPPER_EVENTS[k] for k in ("init", "load", "refresh", "expire", "pickle", "unpickle")
+    }
 
 
 class AttributeEvents:

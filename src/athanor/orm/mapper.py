@@ -374,7 +374,7 @@ class Mapper(EventTarget):
             assert parent is not None
             self._inherit_from(parent, kw.get("polymorphic_on"), kw.get("inherit_condition"))
         for col in () if self.single else local_table.c:
-            if col in table_props:
+            if col in table_props or getattr(col, "_omit_from_statements", False):
                 continue
             key = self._column_prefix + col.key
             if key in self._exclude or (self._include is not None and key not in self._include):

@@ -11,6 +11,7 @@ from athanor.orm.base import NO_VALUE
 from athanor.orm.interfaces import MapperProperty
 from athanor.sql.elements import ClauseElement, ColumnElement, ColumnOperators, coerce_column
 from athanor.sql.schema import Column
+from athanor.sql.types import Integer
 
 if TYPE_CHECKING:
     from athanor.orm.attributes import QueryableAttribute
@@ -136,6 +137,27 @@ class MappedColumn(ColumnOperators):
             info=self.info,
             doc=self.doc,
         )
+
+
+def orm_insert_sentinel(
+    name: str | None = None,
+    type_: Any = None,
+    *,
+    default: Any = None,
+    omit_from_statements: bool = True,
+) -> Any:
+    """A declarative class's ``insert_sentinel()`` column: a nullable column
+    (Integer unless ``type_`` says otherwise) marked as the table's insert sentinel, which by
+    default is not mapped as an attribute nor selected."""
+    extra = {} if default is None else {"default": default}
+    return MappedColumn(
+        name,
+        Integer() if type_ is None else type_,
+        nullable=True,
+        insert_sentinel=True,
+        _omit_from_statements=omit_from_statements,
+        **extra,
+    )
 
 
 def mapped_column(*args: Any, **kw: Any) -> Any:

@@ -131,7 +131,10 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
             "expired": self.expired,
             "info": self._info,
         }
-        return (_unpickle_state, (self(), data))
+        obj = self()
+        for fn in self.mapper.dispatch.pickle:
+            fn(obj, data)
+        return (_unpickle_state, (obj, data))
 
     @property
     def obj(self) -> InstanceState:
@@ -387,6 +390,8 @@ def _unpickle_state(obj: Any, data: dict[str, Any]) -> InstanceState:
     state.committed_state = data["committed_state"]
     state.expired = data["expired"]
     state._info = data["info"]
+    for fn in state.mapper.dispatch.unpickle:
+        fn(obj, data)
     return state
 
 

@@ -131,6 +131,7 @@ from athanor.sql.schema import (
     Sequence,
     Table,
     UniqueConstraint,
+    insert_sentinel,
 )
 from athanor.sql.selectable import (
     LABEL_STYLE_DEFAULT,
@@ -341,6 +342,7 @@ __all__ = [
     "func",
     "funcfilter",
     "insert",
+    "insert_sentinel",
     "intersect",
     "intersect_all",
     "join",

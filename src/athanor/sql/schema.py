@@ -326,6 +326,12 @@ class Column(ColumnClause[T]):
         self.info: dict[str, Any] = kwargs.pop("info", None) or {}
         self.quote = kwargs.pop("quote", None)
         self.system = kwargs.pop("system", False)
+        self._insert_sentinel: bool = kwargs.pop("insert_sentinel", False)
+        """Marked as the column that tells the rows of a multi-row INSERT apart
+        (:func:`insert_sentinel`)."""
+        self._omit_from_statements: bool = kwargs.pop("_omit_from_statements", False)
+        """Left out of ``select(table)`` and of the ORM mapping of the table, as an
+        :func:`insert_sentinel` column is by default."""
         self.table: Any = None
         self.foreign_keys: set[ForeignKey] = set()
         self.constraints: set[Constraint] = set()
@@ -536,6 +542,8 @@ class Column(ColumnClause[T]):
             onupdate=getattr(self.onupdate, "arg", None),
             server_default=self.server_default if self.computed is None else None,
             server_onupdate=self.server_onupdate if self.computed is None else None,
+            insert_sentinel=self._insert_sentinel,
+            _omit_from_statements=self._omit_from_statements,
             **self.dialect_kwargs,
         )
         return new
@@ -1419,6 +1427,28 @@ class MetaData(EventTarget):
         return "MetaData()"
 
 
+def insert_sentinel(
+    name: str | None = None,
+    type_: sqltypes.TypeArg[Any] | None = None,
+    *,
+    default: Any = None,
+    omit_from_statements: bool = True,
+) -> Column[Any]:
+    """A nullable column (Integer unless ``type_`` says otherwise) marked as the table's
+    insert sentinel: a column whose values tell the rows of a multi-row INSERT apart, for
+    tables whose primary key cannot.  With ``omit_from_statements`` (the default) it stays
+    out of ``select(table)`` and of the ORM mapping of the table; ``default`` gives it a
+    client-side value for each row."""
+    return Column(
+        name,
+        sqltypes.Integer() if type_ is None else type_,
+        nullable=True,
+        default=default,
+        insert_sentinel=True,
+        _omit_from_statements=omit_from_statements,
+    )
+
+
 def sort_tables(tables: Iterable[Table]) -> list[Table]:
     """``tables`` in foreign-key dependency order (referenced tables first; cycles broken)."""
     pending = sorted(tables, key=lambda t: t.fullname)
@@ -1467,5 +1497,6 @@ __all__ = [
     "TextClause",
     "UniqueConstraint",
     "conv",
+    "insert_sentinel",
     "sort_tables",
 ]

@@ -936,7 +936,8 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         cols: list[ColumnElement] = []
         for raw in self._raw_columns:
             if isinstance(raw, FromClause):
-                cols.extend(raw.c)
+                # a table's insert sentinel stays out of select(table) unless named
+                cols.extend(c for c in raw.c if not getattr(c, "_omit_from_statements", False))
             else:
                 assert isinstance(raw, ColumnElement)
                 cols.append(raw)
