@@ -67,3 +67,35 @@ def test_fetch_is_part_of_the_cache_key() -> None:
         plain.limit(1)._generate_cache_key()[0],
     }
     assert len(keys) == 3
+
+
+def test_with_ties_compiles_before_the_first_connection_tells_the_server(backend: Any) -> None:
+    stmt = select(scores.c.id).order_by(scores.c.points.desc()).fetch(2, with_ties=True)
+    fresh = create_engine(backend.url)
+    try:
+        if not backend.is_sqlite:
+            # not connected yet: the server version is unknown, the server judges the clause
+            assert "WITH TIES" in str(stmt.compile(fresh))
+        meta.create_all(fresh)
+        with fresh.begin() as conn:
+            conn.execute(scores.delete())
+            conn.execute(scores.insert(), [{"id": 1, "points": 5}, {"id": 2, "points": 5}])
+            if backend.is_sqlite:
+                with pytest.raises(exc.CompileError, match="WITH TIES"):
+                    conn.execute(stmt)
+            else:
+                assert sorted(conn.execute(stmt).scalars()) == [1, 2]
+    finally:
+        fresh.dispose()
+
+
+def test_with_ties_is_refused_once_the_server_is_known_to_be_mysql() -> None:
+    engine = create_engine("mysql+pymysql://nobody@127.0.0.1:1/none")
+    stmt = select(scores.c.id).order_by(scores.c.points).fetch(2, with_ties=True)
+    assert "WITH TIES" in str(stmt.compile(engine))
+    engine.dialect.server_version_info = (8, 0, 36)  # what connecting to MySQL 8.0 records
+    with pytest.raises(exc.CompileError, match="WITH TIES"):
+        stmt.compile(engine)
+    engine.dialect.is_mariadb = True
+    engine.dialect.server_version_info = (10, 11, 6)
+    assert "WITH TIES" in str(stmt.compile(engine))

@@ -245,14 +245,14 @@ class MySQLCompiler(SQLCompiler):
 
     @property
     def fetch_with_ties(self) -> bool:  # type: ignore[override]
-        """MariaDB 10.6+ takes FETCH FIRST ... WITH TIES; MySQL has no FETCH clause."""
+        """MariaDB 10.6+ takes FETCH FIRST ... WITH TIES; MySQL has no FETCH clause.  Before
+        the first connection tells which server this is, the clause is rendered and the
+        server judges it."""
         dialect = self.dialect
         version = getattr(dialect, "server_version_info", None)
-        return bool(
-            getattr(dialect, "is_mariadb", False)
-            and version is not None
-            and tuple(version[:2]) >= (10, 6)
-        )
+        if version is None:
+            return True
+        return bool(getattr(dialect, "is_mariadb", False) and tuple(version[:2]) >= (10, 6))
 
     supports_try_cast = False
     supports_tablesample = False
