@@ -198,6 +198,7 @@ class Label(RelBase):
 
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     releases: Mapped[list[Release]] = relationship(order_by="Release.id")
+    pressings: Mapped[list[Pressing]] = relationship(order_by="Pressing.number")
 
 
 class Release(RelBase):
@@ -209,6 +210,18 @@ class Release(RelBase):
     )
 
 
+class Pressing(RelBase):
+    """Keyed by its label's code and a number: the cascaded key changes its identity."""
+
+    __tablename__ = "rd_pressings"
+
+    label_code: Mapped[str] = mapped_column(
+        String(20), ForeignKey("rd_labels.code", onupdate="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(primary_key=True)
+    copies: Mapped[int] = mapped_column(default=0)
+
+
 def test_passive_updates_gives_loaded_children_the_new_key(backend: Any) -> None:
     engine = create_engine(backend.url)
     if backend.name == "sqlite":  # SQLite enforces (and cascades) foreign keys when asked
@@ -218,10 +231,17 @@ def test_passive_updates_gives_loaded_children_the_new_key(backend: Any) -> None
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     try:
         with Session(engine) as session:
-            session.add(Label(code="sun", releases=[Release(id=1), Release(id=2)]))
+            session.add(
+                Label(
+                    code="sun",
+                    releases=[Release(id=1), Release(id=2)],
+                    pressings=[Pressing(number=1)],
+                )
+            )
             session.commit()
             label = session.get_one(Label, "sun")
             loaded = list(label.releases)
+            pressing = label.pressings[0]
             label.code = "moon"
             statements.clear()
             session.flush()
@@ -230,11 +250,18 @@ def test_passive_updates_gives_loaded_children_the_new_key(backend: Any) -> None
             assert [r.__dict__["label_code"] for r in loaded] == ["moon", "moon"]
             assert not inspect(loaded[0]).attrs.label_code.history.has_changes()
             assert loaded[0] not in session.dirty
+            # a child keyed by the cascaded column is known by its new key
+            assert inspect(pressing).identity == ("moon", 1)
+            assert session.get(Pressing, ("moon", 1)) is pressing
             session.commit()
             codes = session.scalars(select(Release.label_code).order_by(Release.id)).all()
             assert codes == ["moon", "moon"]
+            pressing.copies = 500  # updates the row by its new key
+            session.commit()
+            assert session.scalars(select(Pressing.copies)).all() == [500]
     finally:
-        RelBase.metadata.drop_all(engine, tables=[Release.__table__, Label.__table__])
+        tables = [Release.__table__, Pressing.__table__, Label.__table__]
+        RelBase.metadata.drop_all(engine, tables=tables)
         engine.dispose()
 
 

@@ -721,26 +721,35 @@ class RelationshipProperty(MapperProperty):
                 return None
         return self.mapper.identity_key_from_primary_key(tuple(ordered), token)
 
-    def follow_parent_key(self, parent_state: InstanceState, parent: Any) -> None:
+    def follow_parent_key(
+        self, parent_state: InstanceState, parent: Any
+    ) -> list[tuple[InstanceState, Any]]:
         """The flush changed the key this one-to-many's children refer to, and with
         ``passive_updates=True`` the database carried it into their rows (ON UPDATE
         CASCADE): the children loaded in the parent's collection take the new value as
-        their unchanged one.  Children not in a loaded collection are left as they are."""
+        their unchanged one.  Children not in a loaded collection are left as they are.
+        Returns the children whose primary key this changed (their identity follows)."""
         if self.direction != ONETOMANY or not self.passive_updates or self.viewonly:
-            return
+            return []
         d = parent.__dict__
         value = d.get(self.key)
         if value is None or value is NO_VALUE or self.lazy in ("write_only", "dynamic"):
-            return
+            return []
         from_keys = parent_state.mapper._col_to_key
         new_values = [(child_col, d.get(from_keys.get(col, ""))) for col, child_col in self.pairs]
+        rekeyed = []
         for item in value._sa_items() if self.uselist else (value,):
             child = instance_state(item)
-            to_keys = child.mapper._col_to_key
+            mapper = child.mapper
+            changed = False
             for child_col, new_value in new_values:
-                key = to_keys.get(child_col)
+                key = mapper._col_to_key.get(child_col)
                 if key is not None and key not in child.committed_state:
+                    changed |= key in mapper._pk_keys and item.__dict__.get(key) != new_value
                     item.__dict__[key] = new_value
+            if changed and child.key is not None:
+                rekeyed.append((child, item))
+        return rekeyed
 
     def _passive_current(self, state: InstanceState, instance: Any) -> Any:
         """The current many-to-one target if it is known without SQL, else NO_VALUE."""

@@ -991,7 +991,8 @@ class Session(EventTarget):
                 tx._key_switches = []
             tx._key_switches.append((state, obj, old))
             for rel in mapper._relationships:
-                rel.follow_parent_key(state, obj)
+                for child_state, child in rel.follow_parent_key(state, obj):
+                    self._rekey(tx, child_state, child)
 
     def _row_deleted(self, tx: SessionTransaction, state: InstanceState, obj: Any) -> None:
         """The row of ``obj`` is gone: the object is deleted now and detached at commit."""
