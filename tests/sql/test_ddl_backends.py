@@ -11,7 +11,7 @@ from athanor.engine import Engine, create_engine
 from athanor.engine.reflection import Inspector  # noqa: F401  (registers inspect(engine))
 from athanor.inspection import inspect
 from athanor.sql import types as sqltypes
-from athanor.sql.ddl import CreateTable, DropTable, create_all, drop_all
+from athanor.sql.ddl import CreateIndex, CreateTable, DropTable, create_all, drop_all
 from athanor.sql.elements import text
 from athanor.sql.schema import (
     CheckConstraint,
@@ -427,3 +427,33 @@ def test_a_sequence_column_default_generates_the_ids(engine: Engine, backend: Ba
     drop_all(metadata, engine)
     assert inspect(engine).get_sequence_names() == []
     assert tables_in(engine) == set()
+
+
+def test_index_on_ordered_columns_creates_and_reflects_its_ordering(
+    engine: Engine, backend: Backend
+) -> None:
+    metadata = MetaData()
+    table = Table(
+        "ranked",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("score", sqltypes.Integer),
+        Column("seen", sqltypes.Integer),
+    )
+    Index("ix_ranked_score_seen", table.c.score.desc(), table.c.seen.asc())
+    create_all(metadata, engine)
+    reflected = {ix["name"]: ix for ix in inspect(engine).get_indexes("ranked")}
+    assert reflected["ix_ranked_score_seen"]["column_names"] == ["score", "seen"]
+    if backend.name != "postgresql":
+        return
+    assert reflected["ix_ranked_score_seen"]["column_sorting"] == {"score": ("desc",)}
+    Index("ix_ranked_nulls", table.c.seen.nulls_first(), table.c.score.desc().nulls_last()).create(
+        engine
+    )
+    sorting = {ix["name"]: ix.get("column_sorting") for ix in inspect(engine).get_indexes("ranked")}
+    assert sorting["ix_ranked_nulls"] == {"seen": ("nulls_first",), "score": ("desc", "nulls_last")}
+    copy = Table("ranked", MetaData(), autoload_with=engine)
+    rendered = {
+        ix.name: str(CreateIndex(ix).compile(dialect=engine.dialect)) for ix in copy.indexes
+    }
+    assert rendered["ix_ranked_nulls"].endswith("(seen NULLS FIRST, score DESC NULLS LAST)")

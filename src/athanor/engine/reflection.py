@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from athanor import exc, inspection
 from athanor.engine.connection import Connection
 from athanor.engine.engine import Engine
+from athanor.sql import elements
 from athanor.sql import schema as sa_schema
 from athanor.sql import types as sqltypes
 from athanor.sql.elements import text
@@ -376,13 +377,16 @@ class Inspector:
             columns = index["column_names"]
             if any(column is not None and column not in present for column in columns):
                 continue
-            elements = [
-                column if column is not None else _sql(expression)
+            if any(existing.name == index["name"] for existing in table.indexes):
+                continue
+            sorting = index.get("column_sorting", {})
+            indexed = [
+                _sorted(column, expression, sorting.get(expression, ()), table)
                 for column, expression in zip(columns, expressions, strict=True)
             ]
             options = index.get("dialect_options", {})
             _append_if_new(
-                table, sa_schema.Index(index["name"], *elements, unique=index["unique"], **options)
+                table, sa_schema.Index(index["name"], *indexed, unique=index["unique"], **options)
             )
 
     def _column(self, info: ReflectedDict) -> Any:
@@ -470,6 +474,25 @@ class Inspector:
             sa_schema.Table(
                 name, metadata, schema=schema, autoload_with=self, extend_existing=extend_existing
             )
+
+
+_SORT_MODIFIERS: dict[str, Callable[[Any], Any]] = {
+    "desc": elements.desc,
+    "asc": elements.asc,
+    "nulls_first": elements.nulls_first,
+    "nulls_last": elements.nulls_last,
+}
+
+
+def _sorted(column: str | None, expression: str, flags: Sequence[str], table: Any) -> Any:
+    """A reflected index's element: its column's name, or its expression, wrapped in the
+    orderings the database reports for it."""
+    if not flags:
+        return column if column is not None else _sql(expression)
+    element = table.c[column] if column is not None else _sql(expression)
+    for flag in flags:
+        element = _SORT_MODIFIERS[flag](element)
+    return element
 
 
 def _sql(sql: str) -> Any:

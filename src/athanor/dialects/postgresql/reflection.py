@@ -101,7 +101,7 @@ _INDEXES = f"""
 SELECT ic.relname, i.indisunique, k.ord, a.attname,
        pg_catalog.pg_get_indexdef(i.indexrelid, CAST(k.ord AS int), true),
        k.ord > i.indnkeyatts, pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
-       am.amname, con.conname
+       am.amname, con.conname, i.indoption[k.ord - 1]
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam
@@ -383,7 +383,7 @@ class PostgreSQLReflection(DialectReflection):
         params = self._table_params(connection, table_name, schema)
         found: dict[str, ReflectedDict] = {}
         for row in self._fetch(connection, _INDEXES, **params):
-            name, unique, _, column, definition, included, where, method, constraint = row
+            name, unique, _, column, definition, included, where, method, constraint, sort = row
             index = found.get(name)
             if index is None:
                 options: dict[str, Any] = {}
@@ -408,6 +408,9 @@ class PostgreSQLReflection(DialectReflection):
                 index["expressions"].append(
                     column if column is not None else _without_literal_casts(definition)
                 )
+                if sort:
+                    key = column if column is not None else _without_literal_casts(definition)
+                    index.setdefault("column_sorting", {})[key] = _sort_flags(sort)
         for index in found.values():
             if all(column is not None for column in index["column_names"]):
                 del index["expressions"]
@@ -434,6 +437,16 @@ class PostgreSQLReflection(DialectReflection):
             connection, f"SELECT pg_catalog.obj_description({_TABLE_OID}, 'pg_class')", **params
         )
         return {"text": rows[0][0] if rows else None}
+
+
+def _sort_flags(option: int) -> tuple[str, ...]:
+    """An index column's ordering from its ``pg_index.indoption`` bits (1: descending,
+    2: nulls first), naming only what differs from that direction's default null order."""
+    descending, nulls_first = bool(option & 1), bool(option & 2)
+    flags: tuple[str, ...] = ("desc",) if descending else ()
+    if nulls_first != descending:
+        flags += ("nulls_first",) if nulls_first else ("nulls_last",)
+    return flags
 
 
 def _without_literal_casts(sql: str) -> str:
