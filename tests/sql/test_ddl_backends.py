@@ -457,3 +457,26 @@ def test_index_on_ordered_columns_creates_and_reflects_its_ordering(
         ix.name: str(CreateIndex(ix).compile(dialect=engine.dialect)) for ix in copy.indexes
     }
     assert rendered["ix_ranked_nulls"].endswith("(seen NULLS FIRST, score DESC NULLS LAST)")
+
+
+def test_a_table_copied_with_to_metadata_creates_with_its_indexes_and_checks(
+    engine: Engine,
+) -> None:
+    source = Table(
+        "ledger",
+        MetaData(),
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("amount", sqltypes.Integer),
+        Column("memo", sqltypes.String(40)),
+        CheckConstraint("amount > 0", name="ck_ledger_amount"),
+    )
+    Index("ix_ledger_amount_desc", source.c.amount.desc())
+    metadata = MetaData()
+    copy = source.to_metadata(metadata, name="ledger_archive")
+    create_all(metadata, engine)
+    assert tables_in(engine) == {"ledger_archive"}
+    indexes = {ix["name"] for ix in inspect(engine).get_indexes("ledger_archive")}
+    assert "ix_ledger_amount_desc" in indexes
+    # MariaDB reports a failed CHECK as an OperationalError (4025), the others as integrity
+    with pytest.raises(exc.DBAPIError, match=r"ck_ledger_amount|CHECK"), engine.begin() as conn:
+        conn.execute(copy.insert().values(amount=-1, memo="refund"))

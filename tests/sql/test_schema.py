@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from athanor import exc
 from athanor.sql import (
+    BLANK_SCHEMA,
     CheckConstraint,
     Column,
     DateTime,
@@ -159,6 +162,72 @@ def test_to_metadata_copies_table() -> None:
     assert copy is not t and copy.schema == "other"
     assert [c.name for c in copy.c] == ["id", "n"]
     assert copy.c.n.unique
+
+
+def test_to_metadata_moves_same_schema_foreign_keys_and_keeps_their_options() -> None:
+    md = MetaData()
+    Table("shared_t", md, Column("x", Integer, primary_key=True), schema="shared")
+    Table("p", md, Column("id", Integer, primary_key=True), Column("k", Integer), schema="a")
+    child = Table(
+        "c",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("pid", ForeignKey("a.p.id", deferrable=True, initially="DEFERRED")),
+        Column("sx", ForeignKey("shared.shared_t.x")),
+        Column("k", Integer),
+        ForeignKeyConstraint(["pid", "k"], ["a.p.id", "a.p.k"], name="fk_pair", match="FULL"),
+        schema="a",
+        info={"owner": "billing"},
+    )
+
+    def targets(table: Table) -> list[str]:
+        return sorted(fk.target_fullname for fk in table.foreign_keys)
+
+    kept = child.to_metadata(MetaData())
+    assert kept.fullname == "a.c"
+    assert targets(kept) == ["a.p.id", "a.p.id", "a.p.k", "shared.shared_t.x"]
+    moved = child.to_metadata(MetaData(), schema="b")
+    assert targets(moved) == ["b.p.id", "b.p.id", "b.p.k", "shared.shared_t.x"]
+    assert moved.info == {"owner": "billing"}
+    single = next(fk for fk in moved.c.pid.foreign_keys if fk.constraint is None or fk.deferrable)
+    assert (single.deferrable, single.initially) == (True, "DEFERRED")
+    pair = next(c for c in moved.constraints if isinstance(c, ForeignKeyConstraint) and c.name)
+    assert (pair.name, pair.match, len(pair.elements)) == ("fk_pair", "FULL", 2)
+    assert child.to_metadata(MetaData(schema="dflt"), schema=None).fullname == "dflt.c"
+    blank = child.to_metadata(MetaData(schema="dflt"), schema=BLANK_SCHEMA)
+    assert blank.fullname == "c" and "p.id" in targets(blank)
+    chosen = child.to_metadata(
+        MetaData(),
+        schema="z",
+        referred_schema_fn=lambda table, to, constraint, referred: "q" if referred == "a" else None,
+    )
+    assert targets(chosen) == ["q.p.id", "q.p.id", "q.p.k", "shared.shared_t.x"]
+
+
+def test_to_metadata_rebinds_index_and_check_expressions_to_the_copy() -> None:
+    source = Table(
+        "scores", MetaData(), Column("id", Integer, primary_key=True), Column("v", String(10))
+    )
+    Index("ix_scores_v_desc", source.c.v.desc())
+    Index("ix_scores_lower_v", func.lower(source.c.v))
+    source.append_constraint(CheckConstraint(source.c.id > 0, name="ck_scores_id"))
+    copy = source.to_metadata(MetaData(), schema="other")
+    assert len(source.indexes) == 2 and len(copy.indexes) == 2
+    for index in copy.indexes:
+        assert index.table is copy
+        assert {c.table for c in _columns_in(index.expressions)} == {copy}
+    check = next(c for c in copy.constraints if isinstance(c, CheckConstraint))
+    assert {c.table for c in _columns_in([check.sqltext])} == {copy}
+
+
+def _columns_in(elements: list[Any]) -> list[Column]:
+    found: list[Column] = []
+    for element in elements:
+        if isinstance(element, Column):
+            found.append(element)
+        else:
+            found.extend(_columns_in(element.get_children()))
+    return found
 
 
 def test_column_cannot_join_two_tables() -> None:

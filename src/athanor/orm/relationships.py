@@ -38,7 +38,13 @@ from athanor.sql.elements import (
     coerce_column,
 )
 from athanor.sql.schema import Column, Table
-from athanor.sql.selectable import FromClause, Join, _base_column, _SelectBase
+from athanor.sql.selectable import (
+    FromClause,
+    Join,
+    _base_column,
+    _SelectBase,
+    copy_with_children,
+)
 
 if TYPE_CHECKING:
     from athanor.orm.mapper import Mapper
@@ -841,7 +847,7 @@ def _read_sides(expr: ClauseElement, sides: dict[str, list[ColumnElement]]) -> A
         return inner
     if isinstance(expr, _SelectBase):
         return expr
-    return _with_children(expr, lambda child: _read_sides(child, sides))
+    return copy_with_children(expr, lambda child: _read_sides(child, sides))
 
 
 def _settle_sync(one: RelationshipProperty, other: RelationshipProperty) -> None:
@@ -951,7 +957,7 @@ def replace_columns(
         # alias's column, a bound value) it is the replacement, which the mark no longer fits.
         new = replace_columns(column, replace)
         return expr if new is column else new
-    return _with_children(expr, lambda child: replace_columns(child, replace))
+    return copy_with_children(expr, lambda child: replace_columns(child, replace))
 
 
 def unmarked(expr: ClauseElement, found: list[Any] | None = None) -> Any:
@@ -970,41 +976,7 @@ def unmarked(expr: ClauseElement, found: list[Any] | None = None) -> Any:
         return column
     if isinstance(expr, _SelectBase):
         return expr
-    return _with_children(expr, lambda child: unmarked(child, found))
-
-
-def _with_children(expr: ClauseElement, convert: Callable[[ClauseElement], Any]) -> Any:
-    """``expr`` (a function, CASE, label, subquery ...) copied with ``convert`` applied to the
-    children its declared attributes name; FROM objects (tables, joins) stay as they are."""
-    if isinstance(expr, FromClause):
-        return expr
-    changed: dict[str, Any] = {}
-    for name, kind in expr._cache_attrs or ():
-        value = getattr(expr, name, None)
-        if kind == "element" and isinstance(value, ClauseElement):
-            new = convert(value)
-            if new is not value:
-                changed[name] = new
-        elif isinstance(value, tuple | list) and value:
-            # a list of elements, or of pairs of them (a CASE's WHEN ... THEN ...)
-            items = [_convert_item(v, convert) for v in value]
-            if any(a is not b for a, b in zip(items, value, strict=True)):
-                changed[name] = type(value)(items)
-    if not changed:
-        return expr
-    copied = expr._generate()
-    for name, value in changed.items():
-        setattr(copied, name, value)
-    return copied
-
-
-def _convert_item(value: Any, convert: Callable[[ClauseElement], Any]) -> Any:
-    if isinstance(value, ClauseElement):
-        return convert(value)
-    if isinstance(value, tuple) and any(isinstance(v, ClauseElement) for v in value):
-        pair = tuple(convert(v) if isinstance(v, ClauseElement) else v for v in value)
-        return value if all(a is b for a, b in zip(pair, value, strict=True)) else pair
-    return value
+    return copy_with_children(expr, lambda child: unmarked(child, found))
 
 
 class _RelationshipComparator:

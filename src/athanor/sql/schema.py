@@ -23,10 +23,13 @@ from athanor.sql.elements import (
     coerce_where,
     text,
 )
-from athanor.sql.selectable import ColumnCollection, TableClause
+from athanor.sql.selectable import ColumnCollection, TableClause, copy_with_children
 from athanor.util.typevars import T
 
 BLANK_SCHEMA: Any = object()
+"""A ``schema=`` that means no schema, even where the MetaData has one."""
+RETAIN_SCHEMA: Any = object()
+"""``Table.to_metadata(schema=RETAIN_SCHEMA)`` (the default): the copy keeps the schema."""
 
 DEFAULT_NAMING_CONVENTION: dict[str, str] = {"ix": "ix_%(column_0_label)s"}
 
@@ -508,9 +511,9 @@ class Column(ColumnClause[T]):
         """An unattached copy of this column (for use in another table)."""
         return self._copy(**kw)
 
-    def _copy(self, **kw: Any) -> Column:
+    def _copy(self, fk_target: Callable[[ForeignKey], str] | None = None, **kw: Any) -> Column:
         args: list[Any] = [
-            ForeignKey(fk._colspec, name=fk._name, ondelete=fk.ondelete, onupdate=fk.onupdate)
+            fk._copy(fk_target(fk) if fk_target is not None else None)
             for fk in self.foreign_keys
             if fk.constraint is None or len(fk.constraint.elements) == 1
         ]
@@ -832,6 +835,23 @@ class ForeignKey(SchemaItem):
     @property
     def target_fullname(self) -> str:
         return self._colspec
+
+    def _copy(self, colspec: str | None = None) -> ForeignKey:
+        """A copy with the same options, pointing at ``colspec`` when given."""
+        return ForeignKey(
+            colspec or self._colspec,
+            use_alter=self.use_alter,
+            name=self._name,
+            onupdate=self.onupdate,
+            ondelete=self.ondelete,
+            deferrable=self.deferrable,
+            initially=self.initially,
+            link_to_name=self.link_to_name,
+            match=self.match,
+            info=dict(self.info),
+            comment=self.comment,
+            **self.dialect_kwargs,
+        )
 
     def _table_and_column(self) -> tuple[str | None, str, str]:
         parts = self._colspec.split(".")
@@ -1287,52 +1307,117 @@ class Table(EventTarget, TableClause):
             self.metadata, bind, tables=[self], checkfirst=checkfirst, metadata_events=False
         )
 
-    def to_metadata(self, metadata: MetaData, schema: Any = None, name: str | None = None) -> Table:
-        """A copy of this table in another MetaData."""
-        target_schema = (
-            self.schema if schema is None else (None if schema is BLANK_SCHEMA else schema)
-        )
-        args: list[Any] = [c._copy() for c in self.c]
+    def to_metadata(
+        self,
+        metadata: MetaData,
+        schema: Any = RETAIN_SCHEMA,
+        referred_schema_fn: Callable[[Table, Any, ForeignKeyConstraint | None, str | None], Any]
+        | None = None,
+        name: str | None = None,
+    ) -> Table:
+        """A copy of this table, its columns, constraints and indexes in ``metadata``.
+
+        ``schema`` is the copy's schema: ``RETAIN_SCHEMA`` keeps this table's, ``None`` takes
+        ``metadata``'s, ``BLANK_SCHEMA`` none. Foreign keys that pointed into this table's
+        schema point into the new one; ``referred_schema_fn(table, schema, constraint,
+        referred_schema)`` decides instead when given (``None`` or ``RETAIN_SCHEMA`` keeps the
+        referred schema, ``BLANK_SCHEMA`` drops it).
+        """
+        if schema is RETAIN_SCHEMA:
+            target_schema = self.schema
+        elif schema is None:
+            target_schema = metadata.schema
+        else:
+            target_schema = schema
+
+        def fk_target(fk: ForeignKey) -> str:
+            referred_schema, table_name, column_name = fk._table_and_column()
+            if referred_schema_fn is not None:
+                chosen = referred_schema_fn(self, schema, fk.constraint, referred_schema)
+                if chosen is not None and chosen is not RETAIN_SCHEMA:
+                    referred_schema = None if chosen is BLANK_SCHEMA else chosen
+            elif schema is not RETAIN_SCHEMA and referred_schema == self.schema:
+                referred_schema = None if target_schema is BLANK_SCHEMA else target_schema
+            return ".".join(p for p in (referred_schema, table_name, column_name) if p)
+
+        args: list[Any] = [c._copy(fk_target) for c in self.c]
         for constraint in self.constraints:
+            options: dict[str, Any] = {
+                "name": constraint._name,
+                "deferrable": constraint.deferrable,
+                "initially": constraint.initially,
+                "info": dict(constraint.info),
+                "comment": constraint.comment,
+                **constraint.dialect_kwargs,
+            }
             if isinstance(constraint, UniqueConstraint) and not constraint._column_flag:
-                args.append(
-                    UniqueConstraint(*[c.key for c in constraint.columns], name=constraint._name)
-                )
-            elif isinstance(constraint, CheckConstraint):
-                args.append(CheckConstraint(constraint.sqltext, name=constraint._name))
+                args.append(UniqueConstraint(*[c.key for c in constraint.columns], **options))
             elif isinstance(constraint, ForeignKeyConstraint) and len(constraint.elements) > 1:
+                targets = [fk_target(fk) for fk in constraint.elements]
                 args.append(
                     ForeignKeyConstraint(
                         [c.key for c in constraint.columns],
-                        [fk._colspec for fk in constraint.elements],
-                        name=constraint._name,
-                        ondelete=constraint.ondelete,
+                        targets,
                         onupdate=constraint.onupdate,
+                        ondelete=constraint.ondelete,
+                        use_alter=constraint.use_alter,
+                        link_to_name=constraint.link_to_name,
+                        match=constraint.match,
+                        _elements=[
+                            fk._copy(target)
+                            for fk, target in zip(constraint.elements, targets, strict=True)
+                        ],
+                        **options,
                     )
                 )
-        for index in self.indexes:
-            if not index._column_flag:
-                args.append(
-                    Index(
-                        index._name,
-                        *[c.key if isinstance(c, Column) else c for c in index.expressions],
-                        unique=index.unique,
-                        **index.dialect_kwargs,
-                    )
-                )
-        return Table(
+        table = Table(
             name or self.name,
             metadata,
             *args,
             schema=target_schema,
             comment=self.comment,
+            info=dict(self.info),
+            implicit_returning=self.implicit_returning,
+            prefixes=list(self.prefixes),
             **self.dialect_kwargs,
         )
+        for check in [c for c in self.constraints if isinstance(c, CheckConstraint)]:
+            table.append_constraint(
+                CheckConstraint(
+                    _onto_table(check.sqltext, self, table),
+                    name=check._name,
+                    deferrable=check.deferrable,
+                    initially=check.initially,
+                    info=dict(check.info),
+                    comment=check.comment,
+                    **check.dialect_kwargs,
+                )
+            )
+        for index in list(self.indexes):
+            if not index._column_flag:
+                table.append_constraint(
+                    Index(
+                        index._name,
+                        *[_onto_table(e, self, table) for e in index.expressions],
+                        unique=index.unique,
+                        info=dict(index.info),
+                        **index.dialect_kwargs,
+                    )
+                )
+        return table
 
     tometadata = to_metadata
 
     def __repr__(self) -> str:
         return f"Table({self.name!r}, {', '.join(repr(c) for c in self.c)}, schema={self.schema!r})"
+
+
+def _onto_table(expr: Any, source: Table, target: Table) -> Any:
+    """``expr`` with the columns of ``source`` swapped for the same-keyed columns of ``target``
+    (an index or CHECK expression moving with a copied table)."""
+    if isinstance(expr, Column) and expr.table is source:
+        return target.c[expr.name if expr.key is None else expr.key]
+    return copy_with_children(expr, lambda child: _onto_table(child, source, target))
 
 
 class MetaData(EventTarget):
@@ -1479,6 +1564,7 @@ def sort_tables(tables: Iterable[Table]) -> list[Table]:
 
 __all__ = [
     "BLANK_SCHEMA",
+    "RETAIN_SCHEMA",
     "CheckConstraint",
     "Column",
     "ColumnDefault",

@@ -6,7 +6,7 @@ collection of columns; :class:`Select` and :class:`CompoundSelect` build queries
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Final, Generic, NamedTuple, Self, TypeVar, overload
 
 from athanor import exc
@@ -1635,3 +1635,37 @@ __all__ = [
     "union",
     "union_all",
 ]
+
+
+def copy_with_children(expr: ClauseElement, convert: Callable[[ClauseElement], Any]) -> Any:
+    """``expr`` (a function, CASE, label, subquery ...) copied with ``convert`` applied to the
+    children its declared attributes name; FROM objects (tables, joins) stay as they are."""
+    if isinstance(expr, FromClause):
+        return expr
+    changed: dict[str, Any] = {}
+    for name, kind in expr._cache_attrs or ():
+        value = getattr(expr, name, None)
+        if kind == "element" and isinstance(value, ClauseElement):
+            new = convert(value)
+            if new is not value:
+                changed[name] = new
+        elif isinstance(value, tuple | list) and value:
+            # a list of elements, or of pairs of them (a CASE's WHEN ... THEN ...)
+            items = [_converted_item(v, convert) for v in value]
+            if any(a is not b for a, b in zip(items, value, strict=True)):
+                changed[name] = type(value)(items)
+    if not changed:
+        return expr
+    copied = expr._generate()
+    for name, value in changed.items():
+        setattr(copied, name, value)
+    return copied
+
+
+def _converted_item(value: Any, convert: Callable[[ClauseElement], Any]) -> Any:
+    if isinstance(value, ClauseElement):
+        return convert(value)
+    if isinstance(value, tuple) and any(isinstance(v, ClauseElement) for v in value):
+        pair = tuple(convert(v) if isinstance(v, ClauseElement) else v for v in value)
+        return value if all(a is b for a, b in zip(pair, value, strict=True)) else pair
+    return value
