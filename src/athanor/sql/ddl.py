@@ -309,7 +309,7 @@ class TypeCompiler:
         A rule registered with ``@compiles`` (:data:`type_rules`) for a class in the MRO, for
         this dialect or for all, counts as that class's ``visit_`` method.
         """
-        type_ = sqltypes.to_instance(type_)
+        type_ = sqltypes.to_instance(type_)._variant_for(self.dialect)
         name = self.dialect.name
         for cls in type(type_).__mro__:
             rules = type_rules.get(cls) if type_rules else None
@@ -734,7 +734,7 @@ class DDLCompiler(Compiled):
         (``create_constraint=True``)."""
         rendered = []
         for column in table.columns:
-            type_ = _impl(column.type, self.dialect)
+            type_ = stored_type(column.type, self.dialect)
             if not getattr(type_, "create_constraint", False):
                 continue
             if isinstance(type_, sqltypes.Enum) and not self.enum_is_native(type_):
@@ -952,9 +952,11 @@ def _type_check_name(table: Any, column: Any, name: str | None) -> str | None:
         return name
 
 
-def _impl(type_: Any, dialect: Any) -> Any:
+def stored_type(type_: Any, dialect: Any) -> Any:
+    """The type ``type_`` stores as on ``dialect``: its variant there, through decorators."""
+    type_ = type_._variant_for(dialect)
     while isinstance(type_, sqltypes.TypeDecorator):
-        type_ = type_.load_dialect_impl(dialect)
+        type_ = type_.load_dialect_impl(dialect)._variant_for(dialect)
     return type_
 
 
@@ -1211,9 +1213,9 @@ def _domains(tables: Iterable[Any]) -> list[Any]:
 def enum_of(type_: Any, dialect: Any) -> tuple[Any, int]:
     """The :class:`~athanor.types.Enum` a column type stores on ``dialect`` and the number of
     array dimensions around it (0 for a plain enum column), or ``(None, 0)``."""
-    type_ = _impl(type_, dialect)
+    type_ = stored_type(type_, dialect)
     if isinstance(type_, sqltypes.ARRAY):
-        item = _impl(type_.item_type, dialect)
+        item = stored_type(type_.item_type, dialect)
         if isinstance(item, sqltypes.Enum):
             return item, type_.dimensions or 1
     if isinstance(type_, sqltypes.Enum):

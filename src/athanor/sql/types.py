@@ -78,8 +78,45 @@ class TypeEngine(Generic[T]):
         """A fresh copy of this type."""
         return self.adapt(type(self))
 
+    def with_variant(self: _TE, type_: TypeArg[Any], *dialect_names: str) -> _TE:
+        """A copy of this type that is ``type_`` on the named dialects (``"postgresql"``,
+        ``"mysql"``, ``"mariadb"``, ``"sqlite"``): DDL and value conversion there use
+        ``type_``, while SQL operators keep this type's behaviour everywhere."""
+        if not dialect_names:
+            raise exc.ArgumentError(
+                "with_variant() needs the dialect names the variant is for, e.g. "
+                "String().with_variant(Text(), 'postgresql')"
+            )
+        mapping = dict(self.__dict__.get("_variant_mapping", {}))
+        for name in dialect_names:
+            if name in mapping:
+                raise exc.ArgumentError(
+                    f"This type already has a variant for dialect {name!r}; give each dialect "
+                    "name to with_variant() once"
+                )
+            mapping[name] = to_instance(type_)
+        new = self.copy()
+        new.__dict__["_variant_mapping"] = mapping
+        variants = tuple(sorted((name, variant._ck) for name, variant in mapping.items()))
+        new.__dict__["_ck"] = (*new._ck, ("variants", variants))
+        return new
+
+    def _variant_for(self, dialect: Any) -> TypeEngine:
+        """The type to use on ``dialect``: a :meth:`with_variant` variant, or this type."""
+        mapping: dict[str, TypeEngine] | None = self.__dict__.get("_variant_mapping")
+        if not mapping:
+            return self
+        found = mapping.get(dialect.name)
+        if found is None and getattr(dialect, "is_mariadb", False):
+            found = mapping.get("mariadb")
+        return self if found is None else found
+
     def dialect_impl(self, dialect: Any) -> TypeEngine:
         """The variant of this type that ``dialect`` uses (from ``dialect.colspecs``)."""
+        if "_variant_mapping" in self.__dict__:
+            variant = self._variant_for(dialect)
+            if variant is not self:
+                return variant.dialect_impl(dialect)
         cache: dict[Any, TypeEngine] | None = self.__dict__.get("_impls")
         if cache is None:
             cache = self.__dict__["_impls"] = {}
@@ -799,7 +836,8 @@ class TypeDecorator(TypeEngine[T]):
         return self.load_dialect_impl(dialect).dialect_impl(dialect)
 
     def dialect_impl(self, dialect: Any) -> TypeEngine:
-        return self
+        variant = self._variant_for(dialect)
+        return self if variant is self else variant.dialect_impl(dialect)
 
     def bind_processor(self, dialect: Any) -> Processor | None:
         inner = self._impl_for(dialect).bind_processor(dialect)

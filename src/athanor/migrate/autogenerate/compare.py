@@ -33,7 +33,13 @@ from athanor.migrate.autogenerate.ops import (
 )
 from athanor.migrate.util import CommandError
 from athanor.sql import types as sqltypes
-from athanor.sql.ddl import _type_check_name, constraint_kind, enum_of, sort_tables
+from athanor.sql.ddl import (
+    _type_check_name,
+    constraint_kind,
+    enum_of,
+    sort_tables,
+    stored_type,
+)
 from athanor.sql.schema import Column, MetaData, Table
 
 _NO_ACTION = {None, "", "NO ACTION", "RESTRICT"}
@@ -354,7 +360,7 @@ class Comparer:
             verdict = hook(self.context, db, model, db.type, model.type)
             if verdict is not None:
                 return bool(verdict)
-        model_type = _impl_type(model.type, self.context.dialect)
+        model_type = stored_type(model.type, self.context.dialect)
         if isinstance(model_type, sqltypes.NullType) or isinstance(db.type, sqltypes.NullType):
             return False
         if model.table is not None and model.table.autoincrement_column is model:
@@ -561,12 +567,6 @@ def _identity_differs(db: Column, model: Column) -> bool:
     )
 
 
-def _impl_type(type_: Any, dialect: Any) -> Any:
-    while isinstance(type_, sqltypes.TypeDecorator):
-        type_ = type_.load_dialect_impl(dialect)
-    return type_
-
-
 def _both_integers(a: Any, b: Any) -> bool:
     return isinstance(a, sqltypes.Integer) and isinstance(b, sqltypes.Integer)
 
@@ -584,7 +584,7 @@ def _type_check_names(table: Table, dialect: Any) -> set[str]:
     """Names of the CHECK constraints the table's Enum and Boolean types create."""
     names = set()
     for column in table.columns:
-        type_ = _impl_type(column.type, dialect)
+        type_ = stored_type(column.type, dialect)
         name = getattr(type_, "name", None)
         if getattr(type_, "create_constraint", False) and name:
             names.add(name)
