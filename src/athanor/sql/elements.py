@@ -669,6 +669,22 @@ class ColumnOperators:
             operators.ilike_op, other, _pattern=("%", "%"), autoescape=autoescape, escape=escape
         )
 
+    def istartswith(
+        self, other: Any, *, autoescape: bool = False, escape: str | None = None
+    ) -> ColumnElement:
+        """Case-insensitive :meth:`startswith`."""
+        return self.operate(
+            operators.ilike_op, other, _pattern=("", "%"), autoescape=autoescape, escape=escape
+        )
+
+    def iendswith(
+        self, other: Any, *, autoescape: bool = False, escape: str | None = None
+    ) -> ColumnElement:
+        """Case-insensitive :meth:`endswith`."""
+        return self.operate(
+            operators.ilike_op, other, _pattern=("%", ""), autoescape=autoescape, escape=escape
+        )
+
     def in_(self, other: Any) -> ColumnElement:
         """``self IN (...)``: a list (bound as one expanding parameter), a subquery or bindparam."""
         return self.operate(operators.in_op, other)
@@ -700,6 +716,8 @@ class ColumnOperators:
     def is_not_distinct_from(self, other: Any) -> ColumnElement:
         """``self IS NOT DISTINCT FROM other``."""
         return self.operate(operators.is_not_distinct_from, other)
+
+    isnot_distinct_from = is_not_distinct_from
 
     def asc(self) -> ColumnElement:
         """``self ASC`` for ORDER BY."""
