@@ -252,6 +252,11 @@ def test_like_family(engine: Engine, schema: tuple[Table, Table]) -> None:
         assert names(users.c.name.startswith("b")) == ["bob"]
         assert names(users.c.name.endswith("y")) == ["cy"]
         assert names(users.c.name.contains("_", autoescape=True)) == []
+        assert names(users.c.name.istartswith("B")) == ["bob"]
+        assert names(users.c.name.iendswith("Y")) == ["cy"]
+        assert names(users.c.name.iendswith("%", autoescape=True)) == []
+        assert names(users.c.name.icontains("N")) == ["ann"]
+        assert names(users.c.age.isnot_distinct_from(None)) == ["cy"]
 
 
 def test_limit_offset(engine: Engine, schema: tuple[Table, Table]) -> None:
@@ -416,3 +421,37 @@ def test_insert_sentinel_column_stays_out_of_select_star(engine: Engine) -> None
         assert "shown" in str(select(Table("t2", MetaData(), Column("id", Integer), shown)))
     finally:
         metadata.drop_all(engine)
+
+
+def test_prefix_with_for_one_dialect_makes_insert_ignore_duplicates(
+    engine: Engine, schema: tuple[Table, Table], backend: Backend
+) -> None:
+    users, _ = schema
+    duplicate = (
+        insert(users)
+        .prefix_with("OR IGNORE", dialect="sqlite")
+        .prefix_with("IGNORE", dialect="mysql")
+        .values(id=1, name="again")
+    )
+    if backend.name == "postgresql":
+        with pytest.raises(exc.IntegrityError), engine.begin() as conn:
+            conn.execute(duplicate)
+        return
+    with engine.begin() as conn:
+        assert conn.execute(duplicate).rowcount == 0
+        assert conn.execute(select(users.c.name).where(users.c.id == 1)).scalar() == "ann"
+        quiet = (
+            update(users)
+            .prefix_with("LOW_PRIORITY", dialect="mysql")
+            .values(age=31)
+            .where(users.c.id == 1)
+        )
+        assert conn.execute(quiet).rowcount == 1
+        assert (
+            conn.execute(
+                delete(users).prefix_with("QUICK", dialect="mysql").where(users.c.name == "nobody")
+            ).rowcount
+            == 0
+        )
+        hinted = select(users.c.age).prefix_with("SQL_NO_CACHE", dialect="mysql")
+        assert conn.execute(hinted.where(users.c.id == 1)).scalar() == 31

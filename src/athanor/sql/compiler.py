@@ -1196,9 +1196,7 @@ class SQLCompiler(Compiled):
             if natural != name:
                 rendered += " AS " + self.preparer.quote(name)
             cols.append(rendered)
-        parts = ["SELECT "]
-        if select._prefixes:
-            parts.append(" ".join(select._prefixes) + " ")
+        parts = ["SELECT " + self._dialect_words(select._prefixes, " ")]
         if select._distinct:
             parts.append(self.distinct_clause(select, **kw))
         parts.append(", ".join(cols))
@@ -1224,8 +1222,17 @@ class SQLCompiler(Compiled):
         if select._for_update is not None:
             parts.append(self.for_update_clause(select, **kw))
         if select._suffixes:
-            parts.append(" " + " ".join(select._suffixes))
+            parts.append(" " + self._dialect_words(select._suffixes, ""))
         return "".join(parts)
+
+    def _dialect_words(self, entries: tuple[tuple[str, str], ...], after: str) -> str:
+        """The ``prefix_with()`` / ``suffix_with()`` words meant for this dialect, joined,
+        followed by ``after`` when there are any."""
+        names = {"*", self.dialect.name}
+        if getattr(self.dialect, "is_mariadb", False):
+            names.add("mariadb")
+        words = [text for text, dialect in entries if dialect in names]
+        return " ".join(words) + after if words else ""
 
     def _criteria(self, criteria: tuple[el.ColumnElement, ...], kw: dict[str, Any]) -> str:
         if len(criteria) == 1:
@@ -1613,7 +1620,8 @@ class SQLCompiler(Compiled):
 
     def _insert_body(self, stmt: Any, table: Any, kw: dict[str, Any]) -> str:
         prep = self.preparer
-        head = "INSERT INTO " + prep.format_table(table)
+        head = "INSERT " + self._dialect_words(stmt._prefixes, " ") + "INTO "
+        head += prep.format_table(table)
         provided: set[str] = set()
         if stmt._select is not None:
             names = ", ".join(prep.quote(table.c[k].name) for k in stmt._select_names)
@@ -1778,7 +1786,8 @@ class SQLCompiler(Compiled):
                         sets.append(f"{prep.quote(col.name)}={rendered}")
             if not sets:
                 raise exc.CompileError(f"UPDATE of {table.name!r} has no values to SET")
-            text = self.update_head(table, extra_froms, **kw) + " SET " + ", ".join(sets)
+            text = "UPDATE " + self._dialect_words(stmt._prefixes, " ")
+            text += self.update_head(table, extra_froms, **kw) + " SET " + ", ".join(sets)
             text += self.update_from_clause(table, extra_froms, **kw)
             if stmt._where:
                 text += " WHERE " + self._criteria(stmt._where, kw)
@@ -1791,7 +1800,8 @@ class SQLCompiler(Compiled):
         return dml_extra_froms(stmt)
 
     def update_head(self, table: Any, extra_froms: list[sel.FromClause], **kw: Any) -> str:
-        return "UPDATE " + self.preparer.format_table(table)
+        """The UPDATE's target after ``UPDATE`` (MySQL lists the other tables there too)."""
+        return self.preparer.format_table(table)
 
     def update_from_clause(self, table: Any, extra_froms: list[sel.FromClause], **kw: Any) -> str:
         """``FROM other`` for UPDATE criteria on other tables (PostgreSQL, SQLite)."""
@@ -1807,7 +1817,8 @@ class SQLCompiler(Compiled):
         extra_froms = self._dml_extra_froms(stmt)
         self._stack.append([table, *extra_froms])
         try:
-            text = "DELETE FROM " + self.preparer.format_table(table)
+            text = "DELETE " + self._dialect_words(stmt._prefixes, " ") + "FROM "
+            text += self.preparer.format_table(table)
             text += self.delete_extra_from_clause(table, extra_froms, **kw)
             if stmt._where:
                 text += " WHERE " + self._criteria(stmt._where, kw)

@@ -18,12 +18,19 @@ from athanor.sql.elements import (
     coerce_column,
     coerce_where,
 )
-from athanor.sql.selectable import ColumnCollection, FromClause, TableClause, _coerce_from
+from athanor.sql.selectable import (
+    ColumnCollection,
+    FromClause,
+    HasPrefixes,
+    TableClause,
+    _coerce_from,
+)
 
 _D = TypeVar("_D", bound="DMLStatement")
 
 
-_RETURNING_ATTRS: CacheAttrs = (
+_SHARED_DML_ATTRS: CacheAttrs = (
+    ("_prefixes", "plain"),
     ("_returning", "elements"),
     ("_returning_raw", "elements"),
     ("_return_defaults", "plain"),
@@ -33,7 +40,7 @@ _RETURNING_ATTRS: CacheAttrs = (
 )
 
 
-class DMLStatement(Executable):
+class DMLStatement(HasPrefixes, Executable):
     """What INSERT, UPDATE and DELETE share: the target table and RETURNING."""
 
     is_dml = True
@@ -289,7 +296,7 @@ class Insert(ValuesBase):
         ("_select_names", "plain"),
         ("_post_values_clause", "element"),
         ("_inline", "plain"),
-        *_RETURNING_ATTRS,
+        *_SHARED_DML_ATTRS,
     )
 
 
@@ -372,7 +379,7 @@ class Update(_WhereMixin, ValuesBase):
         ("_other_values", "element_map"),
         ("_ordered", "plain"),
         ("_where", "elements"),
-        *_RETURNING_ATTRS,
+        *_SHARED_DML_ATTRS,
     )
 
 
@@ -384,7 +391,7 @@ class Delete(_WhereMixin, DMLStatement):
     _cache_attrs: ClassVar[CacheAttrs] = (
         ("table", "element"),
         ("_where", "elements"),
-        *_RETURNING_ATTRS,
+        *_SHARED_DML_ATTRS,
     )
 
 

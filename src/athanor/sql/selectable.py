@@ -657,6 +657,33 @@ def _for_update_key(fu: ForUpdate, ctx: KeyContext) -> Hashable:
     return (fu[:4], tuple(c._ck(ctx) for c in fu[4]), tuple(t._ck(ctx) for t in fu[5]))
 
 
+class HasPrefixes:
+    """Words right after a statement's keyword (``SELECT SQL_NO_CACHE``,
+    ``INSERT OR IGNORE``), each kept for one dialect or for all."""
+
+    _prefixes: tuple[tuple[str, str], ...] = ()
+
+    def prefix_with(self, *prefixes: Any, dialect: str = "*") -> Self:
+        """Add ``prefixes`` after the keyword; with ``dialect="mysql"`` (a dialect name) only
+        when compiled for that database."""
+        new = self._generate()  # type: ignore[attr-defined]
+        new._prefixes = self._prefixes + tuple((str(p), dialect) for p in prefixes)
+        return new  # type: ignore[no-any-return]
+
+
+class HasSuffixes:
+    """Words at the end of a statement (``... FOR SHARE`` written by hand), each kept for one
+    dialect or for all."""
+
+    _suffixes: tuple[tuple[str, str], ...] = ()
+
+    def suffix_with(self, *suffixes: Any, dialect: str = "*") -> Self:
+        """Add ``suffixes`` at the end; with ``dialect=`` only when compiled for it."""
+        new = self._generate()  # type: ignore[attr-defined]
+        new._suffixes = self._suffixes + tuple((str(p), dialect) for p in suffixes)
+        return new  # type: ignore[no-any-return]
+
+
 class _SelectBase(Executable):
     """What SELECT and compound SELECT share: ORDER BY, LIMIT, subqueries, CTEs."""
 
@@ -834,7 +861,7 @@ def _limit_value(value: Any, name: str) -> ColumnElement | None:
     return BindParameter(name, number, sqltypes.INTEGERTYPE, unique=True)
 
 
-class Select(_SelectBase, TypedReturnsRows[TP]):
+class Select(HasPrefixes, HasSuffixes, _SelectBase, TypedReturnsRows[TP]):
     """A SELECT statement, built generatively: ``select(t).where(...).order_by(...)``."""
 
     __visit_name__ = "select"
@@ -846,8 +873,6 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
     _distinct_on: tuple[ColumnElement, ...] = ()
     _correlate: tuple[FromClause, ...] | None = None
     _correlate_except: tuple[FromClause, ...] | None = None
-    _prefixes: tuple[str, ...] = ()
-    _suffixes: tuple[str, ...] = ()
     _label_style: int = LABEL_STYLE_DEFAULT
     _with_options: tuple[Any, ...] = ()
     _memo_keys = ("_ck_memo", "_named_memo")
@@ -1252,18 +1277,6 @@ class Select(_SelectBase, TypedReturnsRows[TP]):
         new._distinct_on = self._distinct_on + tuple(coerce_column(c) for c in on)
         return new
 
-    def prefix_with(self, *prefixes: str) -> Self:
-        """Text after SELECT (``prefix_with("SQL_NO_CACHE")``)."""
-        new = self._generate()
-        new._prefixes = self._prefixes + tuple(str(p) for p in prefixes)
-        return new
-
-    def suffix_with(self, *suffixes: str) -> Self:
-        """Text at the end of the statement."""
-        new = self._generate()
-        new._suffixes = self._suffixes + tuple(str(s) for s in suffixes)
-        return new
-
 
 def _along(target: Any, onclause: Any) -> list[tuple[Any, Any]]:
     """``join(User.posts)``, ``join(alias, User.posts)``: an ORM relationship attribute gives
@@ -1611,6 +1624,8 @@ __all__ = [
     "CompoundSelect",
     "Exists",
     "FromClause",
+    "HasPrefixes",
+    "HasSuffixes",
     "Join",
     "Lateral",
     "ScalarSelect",

@@ -436,7 +436,7 @@ class MySQLCompiler(SQLCompiler):
         return " () VALUES ()"
 
     def update_head(self, table: Any, extra_froms: list[Any], **kw: Any) -> str:
-        head = "UPDATE " + self.preparer.format_table(table)
+        head = self.preparer.format_table(table)
         if extra_froms:
             head += ", " + ", ".join(self.process(f, asfrom=True, **kw) for f in extra_froms)
         return head
