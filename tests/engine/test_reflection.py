@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from athanor import exc
 from athanor.engine import Engine, create_engine
-from athanor.engine.reflection import Inspector, parse_quoted_labels, parse_type_string
+from athanor.engine.reflection import (
+    Inspector,
+    ObjectKind,
+    ObjectScope,
+    parse_quoted_labels,
+    parse_type_string,
+)
 from athanor.inspection import inspect
 from athanor.sql import types as sqltypes
 from athanor.sql.elements import text
@@ -612,3 +618,82 @@ def test_reflection_uses_one_connection_and_reads_each_catalog_row_once(
         del checkouts[:]
         Table("orders", MetaData(), autoload_with=conn)
         assert checkouts == []
+
+
+def test_sorted_table_and_fkc_names_orders_by_dependency_and_sets_cycles_apart(
+    engine: Engine,
+) -> None:
+    make_schema(engine)
+    order = inspect(engine).get_sorted_table_and_fkc_names()
+    assert order == [("users", []), ("orders", [("orders", "fk_orders_user")]), (None, [])]
+    metadata = MetaData()
+    Table(
+        "nodes",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("edge_id", sqltypes.Integer),
+        ForeignKeyConstraint(["edge_id"], ["edges.id"], name="fk_nodes_edge", use_alter=True),
+    )
+    Table(
+        "edges",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("node_id", sqltypes.Integer),
+        ForeignKeyConstraint(["node_id"], ["nodes.id"], name="fk_edges_node"),
+    )
+    metadata.create_all(engine)
+    cyclic = inspect(engine).get_sorted_table_and_fkc_names()
+    assert [name for name, _ in cyclic][-1] is None
+    assert sorted(cyclic[-1][1]) == [("edges", "fk_edges_node"), ("nodes", "fk_nodes_edge")]
+    assert dict(cyclic[:-1])["nodes"] == [] and dict(cyclic[:-1])["edges"] == []
+    names = [name for name, _ in cyclic[:-1]]
+    assert names.index("users") < names.index("orders")
+
+
+def test_get_multi_methods_answer_for_every_table_or_the_named_ones(
+    engine: Engine, backend: Backend
+) -> None:
+    make_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE VIEW active_users AS SELECT id, username FROM users"))
+        if backend.name == "postgresql":
+            conn.execute(text("CREATE MATERIALIZED VIEW user_ages AS SELECT id, age FROM users"))
+    insp = inspect(engine)
+    columns = insp.get_multi_columns()
+    assert set(columns) == {(None, "users"), (None, "orders")}
+    assert [c["name"] for c in columns[(None, "orders")]] == ["id", "user_id", "code", "qty"]
+    only_orders = insp.get_multi_foreign_keys(filter_names=["orders"])
+    assert [fk["name"] for fk in only_orders[(None, "orders")]] == ["fk_orders_user"]
+    assert insp.get_multi_pk_constraint(filter_names=["users"])[(None, "users")][
+        "constrained_columns"
+    ] == ["id"]
+    assert set(insp.get_multi_indexes(filter_names=["orders"])) == {(None, "orders")}
+    assert (None, "users") in insp.get_multi_check_constraints()
+    assert (None, "orders") in insp.get_multi_unique_constraints()
+    assert insp.get_multi_table_comment(filter_names=["users"])[(None, "users")] == {
+        "text": None if backend.name == "sqlite" else "people"  # SQLite keeps no comments
+    }
+    assert (None, "users") in insp.get_multi_table_options()
+    views = insp.get_multi_columns(kind=ObjectKind.ANY_VIEW)
+    expected = {(None, "active_users")} | (
+        {(None, "user_ages")} if backend.name == "postgresql" else set()
+    )
+    assert set(views) == expected
+    assert insp.get_multi_columns(scope=ObjectScope.TEMPORARY) == {}
+    assert insp.get_view_names() == ["active_users"]
+    assert insp.get_materialized_view_names() == (
+        ["user_ages"] if backend.name == "postgresql" else []
+    )
+    reflected = MetaData()
+    reflected.reflect(engine, views=True)
+    assert set(reflected.tables) == {"users", "orders"} | {name for _, name in expected}
+
+
+def test_reflect_only_without_resolve_fks_leaves_referred_tables_out(engine: Engine) -> None:
+    make_schema(engine)
+    metadata = MetaData()
+    metadata.reflect(engine, only=["orders"], resolve_fks=False)
+    assert set(metadata.tables) == {"orders"}
+    resolved = MetaData()
+    resolved.reflect(engine, only=["orders"])
+    assert set(resolved.tables) == {"orders", "users"}

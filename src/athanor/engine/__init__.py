@@ -5,7 +5,7 @@ from athanor.engine.context import ExecutionContext
 from athanor.engine.create import create_engine, create_pool_from_url, engine_from_config
 from athanor.engine.default import DefaultDialect
 from athanor.engine.engine import Engine, OptionEngine
-from athanor.engine.reflection import Inspector
+from athanor.engine.reflection import Inspector, ObjectKind, ObjectScope
 from athanor.engine.result import (
     ChunkedIteratorResult,
     CursorResult,
@@ -32,6 +32,8 @@ __all__ = [
     "Inspector",
     "MappingResult",
     "NestedTransaction",
+    "ObjectKind",
+    "ObjectScope",
     "OptionEngine",
     "Result",
     "RootTransaction",

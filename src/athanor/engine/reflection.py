@@ -11,10 +11,13 @@ constraints, all as plain dictionaries.  The per-database queries live in
 
 from __future__ import annotations
 
+import graphlib
+import itertools
 import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from enum import Flag, auto
+from typing import Any, ClassVar, TypeVar
 
 from athanor import exc, inspection
 from athanor.engine.connection import Connection
@@ -148,9 +151,34 @@ class DialectReflection:
         """Names of the sequences in ``schema`` (none where the database has no sequences)."""
         return []
 
+    def get_materialized_view_names(self, connection: Any, schema: str | None = None) -> list[str]:
+        """Names of the materialized views in ``schema`` (none where the database has none)."""
+        return []
+
     def has_sequence(self, connection: Any, sequence_name: str, schema: str | None = None) -> bool:
         """Whether a sequence of that name exists in ``schema``."""
         return sequence_name in self.get_sequence_names(connection, schema)
+
+
+class ObjectKind(Flag):
+    """Which relations the ``Inspector.get_multi_*`` methods cover."""
+
+    TABLE = auto()
+    VIEW = auto()
+    MATERIALIZED_VIEW = auto()
+    ANY_VIEW = VIEW | MATERIALIZED_VIEW
+    ANY = TABLE | VIEW | MATERIALIZED_VIEW
+
+
+class ObjectScope(Flag):
+    """Whether the ``Inspector.get_multi_*`` methods cover regular or temporary relations."""
+
+    DEFAULT = auto()
+    TEMPORARY = auto()
+    ANY = DEFAULT | TEMPORARY
+
+
+_Reflected = TypeVar("_Reflected")
 
 
 class Inspector:
@@ -229,6 +257,154 @@ class Inspector:
         """Names of the views in ``schema``, sorted."""
         result: list[str] = self._call("get_view_names", schema)
         return result
+
+    def get_materialized_view_names(self, schema: str | None = None) -> list[str]:
+        """Names of the materialized views in ``schema``, sorted (PostgreSQL; none elsewhere)."""
+        result: list[str] = self._call("get_materialized_view_names", schema)
+        return result
+
+    def get_sorted_table_and_fkc_names(
+        self, schema: str | None = None
+    ) -> list[tuple[str | None, list[tuple[str, str | None]]]]:
+        """The tables of ``schema`` in foreign-key dependency order (referred tables first),
+        each with its ``(table, foreign key name)`` pairs; the foreign keys that close a
+        cycle come last under ``None``, to be created separately (``ALTER TABLE``)."""
+        names = self.get_table_names(schema)
+        foreign_keys = {name: self.get_foreign_keys(name, schema) for name in names}
+        depends = {
+            name: {
+                fk["referred_table"]
+                for fk in foreign_keys[name]
+                if fk["referred_table"] in foreign_keys and fk["referred_table"] != name
+            }
+            for name in names
+        }
+        in_cycles: set[str] = set()
+        """Tables that refer to another one around a cycle: all their foreign keys wait."""
+        while True:
+            try:
+                order = list(graphlib.TopologicalSorter(depends).static_order())
+                break
+            except graphlib.CycleError as cycle:
+                # each name in the reported cycle is referred to by the next one
+                path: list[str] = cycle.args[1]
+                for earlier, later in itertools.pairwise(path):
+                    depends[later].discard(earlier)
+                    in_cycles.add(later)
+        sorted_names: list[tuple[str | None, list[tuple[str, str | None]]]] = [
+            (name, [] if name in in_cycles else [(name, fk["name"]) for fk in foreign_keys[name]])
+            for name in order
+        ]
+        remaining = [
+            (name, fk["name"]) for name in names if name in in_cycles for fk in foreign_keys[name]
+        ]
+        return [*sorted_names, (None, remaining)]
+
+    # --- many tables at once: {(schema, table name): what the single-table method returns} --
+
+    def get_multi_columns(
+        self,
+        schema: str | None = None,
+        filter_names: Collection[str] | None = None,
+        kind: ObjectKind = ObjectKind.TABLE,
+        scope: ObjectScope = ObjectScope.DEFAULT,
+    ) -> dict[tuple[str | None, str], list[ReflectedDict]]:
+        """:meth:`get_columns` of every table (of ``kind``, named in ``filter_names``)."""
+        return self._multi(self.get_columns, schema, filter_names, kind, scope)
+
+    def get_multi_pk_constraint(
+        self,
+        schema: str | None = None,
+        filter_names: Collection[str] | None = None,
+        kind: ObjectKind = ObjectKind.TABLE,
+        scope: ObjectScope = ObjectScope.DEFAULT,
+    ) -> dict[tuple[str | None, str], ReflectedDict]:
+        """:meth:`get_pk_constraint` of every table."""
+        return self._multi(self.get_pk_constraint, schema, filter_names, kind, scope)
+
+    def get_multi_foreign_keys(
+        self,
+        schema: str | None = None,
+        filter_names: Collection[str] | None = None,
+        kind: ObjectKind = ObjectKind.TABLE,
+        scope: ObjectScope = ObjectScope.DEFAULT,
+    ) -> dict[tuple[str | None, str], list[ReflectedDict]]:
+        """:meth:`get_foreign_keys` of every table."""
+        return self._multi(self.get_foreign_keys, schema, filter_names, kind, scope)
+
+    def get_multi_indexes(
+        self,
+        schema: str | None = None,
+        filter_names: Collection[str] | None = None,
+        kind: ObjectKind = ObjectKind.TABLE,
+        scope: ObjectScope = ObjectScope.DEFAULT,
+    ) -> dict[tuple[str | None, str], list[ReflectedDict]]:
+        """:meth:`get_indexes` of every table."""
+        return self._multi(self.get_indexes, schema, filter_names, kind, scope)
+
+    def get_multi_unique_constraints(
+        self,
+        schema: str | None = None,
+        filter_names: Collection[str] | None = None,
+        kind: ObjectKind = ObjectKind.TABLE,
+        scope: ObjectScope = ObjectScope.DEFAULT,
+    ) -> dict[tuple[str | None, str], list[ReflectedDict]]:
+        """:meth:`get_unique_constraints` of every table."""
+        return self._multi(self.get_unique_constraints, schema, filter_names, kind, scope)
+
+    def get_multi_check_constraints(
+        self,
+        schema: str | None = None,
+        filter_names: Collection[str] | None = None,
+        kind: ObjectKind = ObjectKind.TABLE,
+        scope: ObjectScope = ObjectScope.DEFAULT,
+    ) -> dict[tuple[str | None, str], list[ReflectedDict]]:
+        """:meth:`get_check_constraints` of every table."""
+        return self._multi(self.get_check_constraints, schema, filter_names, kind, scope)
+
+    def get_multi_table_comment(
+        self,
+        schema: str | None = None,
+        filter_names: Collection[str] | None = None,
+        kind: ObjectKind = ObjectKind.TABLE,
+        scope: ObjectScope = ObjectScope.DEFAULT,
+    ) -> dict[tuple[str | None, str], ReflectedDict]:
+        """:meth:`get_table_comment` of every table."""
+        return self._multi(self.get_table_comment, schema, filter_names, kind, scope)
+
+    def get_multi_table_options(
+        self,
+        schema: str | None = None,
+        filter_names: Collection[str] | None = None,
+        kind: ObjectKind = ObjectKind.TABLE,
+        scope: ObjectScope = ObjectScope.DEFAULT,
+    ) -> dict[tuple[str | None, str], ReflectedDict]:
+        """:meth:`get_table_options` of every table."""
+        return self._multi(self.get_table_options, schema, filter_names, kind, scope)
+
+    def _multi(
+        self,
+        single: Callable[[str, str | None], _Reflected],
+        schema: str | None,
+        filter_names: Collection[str] | None,
+        kind: ObjectKind,
+        scope: ObjectScope,
+    ) -> dict[tuple[str | None, str], _Reflected]:
+        """``single`` for each relation of ``kind`` in ``schema``, keyed by (schema, name);
+        temporary relations are not listed (``scope`` without DEFAULT finds nothing)."""
+        if ObjectScope.DEFAULT not in scope:
+            return {}
+        names: list[str] = []
+        if ObjectKind.TABLE in kind:
+            names += self.get_table_names(schema)
+        if ObjectKind.VIEW in kind:
+            names += self.get_view_names(schema)
+        if ObjectKind.MATERIALIZED_VIEW in kind:
+            names += self.get_materialized_view_names(schema)
+        if filter_names is not None:
+            names = [name for name in names if name in filter_names]
+        with self._batch():
+            return {(schema, name): single(name, schema) for name in names}
 
     def has_schema(self, schema: str) -> bool:
         """Whether a schema of that name exists."""
@@ -433,15 +609,17 @@ class Inspector:
         only: Collection[str] | Callable[[str, Any], bool] | None = None,
         views: bool = False,
         extend_existing: bool = False,
+        resolve_fks: bool = True,
     ) -> None:
         """Reflect every table (and view, if ``views``) of ``schema`` into ``metadata``.
 
         ``only`` limits it to the named tables (all must exist) or to those a predicate
-        ``only(name, metadata)`` accepts.  Tables already in ``metadata`` are left alone
-        unless ``extend_existing``.
+        ``only(name, metadata)`` accepts; with ``resolve_fks`` the tables their foreign keys
+        refer to come along.  Tables already in ``metadata`` are left alone unless
+        ``extend_existing``.
         """
         with self._batch():
-            self._reflect_metadata(metadata, schema, only, views, extend_existing)
+            self._reflect_metadata(metadata, schema, only, views, extend_existing, resolve_fks)
 
     def _reflect_metadata(
         self,
@@ -450,10 +628,12 @@ class Inspector:
         only: Collection[str] | Callable[[str, Any], bool] | None,
         views: bool,
         extend_existing: bool,
+        resolve_fks: bool,
     ) -> None:
         available = list(self.get_table_names(schema))
         if views:
             available += self.get_view_names(schema)
+            available += self.get_materialized_view_names(schema)
         if only is None:
             chosen = available
         elif callable(only):
@@ -472,7 +652,12 @@ class Inspector:
             if key in metadata.tables and not extend_existing:
                 continue
             sa_schema.Table(
-                name, metadata, schema=schema, autoload_with=self, extend_existing=extend_existing
+                name,
+                metadata,
+                schema=schema,
+                autoload_with=self,
+                extend_existing=extend_existing,
+                resolve_fks=resolve_fks,
             )
 
 

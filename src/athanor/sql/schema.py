@@ -1501,11 +1501,19 @@ class MetaData(EventTarget):
         resolve_fks: bool = True,
         **dialect_kwargs: Any,
     ) -> None:
-        """Load Table definitions for the tables of a live database."""
+        """Load Table definitions for the tables of a live database: those of ``schema`` (this
+        MetaData's own by default), with views when ``views``, limited by ``only`` (names, or a
+        predicate ``only(name, metadata)``); ``resolve_fks`` also loads the tables their
+        foreign keys refer to."""
         from athanor.inspection import inspect
 
         inspect(bind).reflect_metadata(
-            self, schema=schema, only=only, views=views, extend_existing=extend_existing
+            self,
+            schema=self.schema if schema is None else schema,
+            only=only,
+            views=views,
+            extend_existing=extend_existing,
+            resolve_fks=resolve_fks,
         )
 
     def __repr__(self) -> str:

@@ -199,7 +199,10 @@ class PostgreSQLReflection(DialectReflection):
         return self._relations(connection, schema, "rp")
 
     def get_view_names(self, connection: Any, schema: str | None = None) -> list[str]:
-        return self._relations(connection, schema, "vm")
+        return self._relations(connection, schema, "v")
+
+    def get_materialized_view_names(self, connection: Any, schema: str | None = None) -> list[str]:
+        return self._relations(connection, schema, "m")
 
     def get_sequence_names(self, connection: Any, schema: str | None = None) -> list[str]:
         """Names of the sequences in ``schema``."""
