@@ -455,3 +455,27 @@ def test_prefix_with_for_one_dialect_makes_insert_ignore_duplicates(
         )
         hinted = select(users.c.age).prefix_with("SQL_NO_CACHE", dialect="mysql")
         assert conn.execute(hinted.where(users.c.id == 1)).scalar() == 31
+
+
+def test_insert_from_select_adds_python_side_defaults_unless_told_not_to(engine: Engine) -> None:
+    metadata = MetaData()
+    source = Table("source_rows", metadata, Column("a", Integer))
+    target = Table(
+        "copied_rows",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("label", String(10), default="copied"),
+        Column("weight", Integer, default=lambda: 5),
+        Column("note", String(10)),
+    )
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(source), [{"a": 1}, {"a": 2}])
+        conn.execute(insert(target).from_select(["id"], select(source.c.a + 10)))
+        conn.execute(
+            insert(target).from_select(["id"], select(source.c.a + 20), include_defaults=False)
+        )
+        rows = conn.execute(
+            select(target.c.id, target.c.label, target.c.weight).order_by(target.c.id)
+        ).all()
+    assert rows == [(11, "copied", 5), (12, "copied", 5), (21, None, None), (22, None, None)]

@@ -1594,6 +1594,22 @@ class SQLCompiler(Compiled):
         slot.key = col.key
         return self._mark(slot)
 
+    def _select_with_defaults(
+        self, table: Any, select: Any, names: tuple[str, ...], kw: dict[str, Any]
+    ) -> tuple[Any, tuple[str, ...]]:
+        """``INSERT ... FROM SELECT`` with the Python-side defaults (scalars, callables, SQL
+        expressions; not sequences) of the columns the SELECT does not give added to it as
+        further columns (``include_defaults=True``)."""
+        added = []
+        for col in table.c:
+            if col.key not in names and _has_default(col) and not col.default.is_sequence:
+                rendered = self._default_value(col, col.default, **kw)
+                if rendered is not None:
+                    added.append((col.key, el.literal_column(rendered)))
+        if not added:
+            return select, names
+        return select.add_columns(*[c for _, c in added]), names + tuple(k for k, _ in added)
+
     def _param_keys(self, table: Any, values_map: Mapping[str, Any]) -> frozenset[str]:
         """Columns bound as parameters: those the execution's parameters name; compiled
         without parameters (``str(insert(t))``), a statement without values binds them all."""
@@ -1624,13 +1640,16 @@ class SQLCompiler(Compiled):
         head += prep.format_table(table)
         provided: set[str] = set()
         if stmt._select is not None:
-            names = ", ".join(prep.quote(table.c[k].name) for k in stmt._select_names)
-            select_sql = self.process(stmt._select, **kw)
+            select, select_names = stmt._select, stmt._select_names
+            if stmt._include_defaults and isinstance(select, sel.Select):
+                select, select_names = self._select_with_defaults(table, select, select_names, kw)
+            names = ", ".join(prep.quote(table.c[k].name) for k in select_names)
+            select_sql = self.process(select, **kw)
             if self.ctes_follow_insert:
                 select_sql = self._with_ctes(select_sql)
                 self._ctes.clear()
             body = f" ({names}) " + select_sql
-            provided.update(stmt._select_names)
+            provided.update(select_names)
             single_row = False
         elif stmt._multi_values:
             rows = stmt._multi_values

@@ -236,6 +236,7 @@ class Insert(ValuesBase):
     __visit_name__ = "insert"
     _select: Any = None
     _select_names: tuple[str, ...] = ()
+    _include_defaults: bool = True
     _post_values_clause: ClauseElement | None = None
     _inline: bool = False
     _is_upsert: ClassVar[bool] = False
@@ -274,12 +275,14 @@ class Insert(ValuesBase):
     def from_select(
         self, names: Iterable[Any], select: Any, include_defaults: bool = True
     ) -> Insert:
-        """``INSERT INTO table (names) SELECT ...``."""
+        """``INSERT INTO table (names) SELECT ...``; with ``include_defaults`` the Python-side
+        defaults of the other columns are added to the SELECT."""
         if self._values or self._multi_values:
             raise exc.InvalidRequestError("This insert() already has values()")
         new = self._generate()
         new._select_names = tuple(_column_key(self.table, n) for n in names)
         new._select = select
+        new._include_defaults = include_defaults
         return new
 
     def inline(self) -> Insert:
@@ -294,6 +297,7 @@ class Insert(ValuesBase):
         ("_multi_values", "element_maps"),
         ("_select", "element"),
         ("_select_names", "plain"),
+        ("_include_defaults", "plain"),
         ("_post_values_clause", "element"),
         ("_inline", "plain"),
         *_SHARED_DML_ATTRS,
