@@ -18,10 +18,12 @@ from athanor.sql.types import (
     INTEGER,
     JSON,
     NCHAR,
+    NULLTYPE,
     NUMERIC,
     NVARCHAR,
     REAL,
     SMALLINT,
+    STRINGTYPE,
     TEXT,
     TIME,
     TIMESTAMP,
@@ -51,6 +53,7 @@ from athanor.sql.types import (
     UnicodeText,
     UserDefinedType,
     Uuid,
+    to_instance,
 )
 
 __all__ = [
@@ -71,10 +74,12 @@ __all__ = [
     "INTEGER",
     "JSON",
     "NCHAR",
+    "NULLTYPE",
     "NUMERIC",
     "NVARCHAR",
     "REAL",
     "SMALLINT",
+    "STRINGTYPE",
     "TEXT",
     "TIME",
     "TIMESTAMP",
@@ -104,4 +109,5 @@ __all__ = [
     "UnicodeText",
     "UserDefinedType",
     "Uuid",
+    "to_instance",
 ]

@@ -153,3 +153,30 @@ def test_exception_classes_sit_where_sqlalchemy_puts_them() -> None:
     assert issubclass(exc.LegacyAPIWarning, exc.SADeprecationWarning)
     assert issubclass(exc.MovedIn20Warning, DeprecationWarning)
     assert exc.SADeprecationWarning("old", code="b8d9").code == "b8d9"
+
+
+def test_typed_decorators_written_against_the_interface_modules_run(backend: Backend) -> None:
+    from athanor.engine import Dialect as EngineDialect
+    from athanor.engine.interfaces import Dialect
+    from athanor.sql.sqltypes import String as SqlTypesString
+    from athanor.sql.type_api import TypeEngine
+
+    class Upper(TypeDecorator[str]):
+        impl = SqlTypesString(20)
+        cache_ok = True
+
+        def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+            assert isinstance(dialect, Dialect)
+            return None if value is None else value.upper()
+
+        def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+            return String(40) if dialect.name == "postgresql" else String(20)
+
+    assert EngineDialect is Dialect and SqlTypesString is String
+    engine = create_engine(backend.url)
+    try:
+        assert isinstance(engine.dialect, Dialect)
+        with engine.connect() as conn:
+            assert conn.execute(select(literal("abc", Upper()))).scalar() == "ABC"
+    finally:
+        engine.dispose()

@@ -5,6 +5,8 @@ from athanor.engine.context import ExecutionContext
 from athanor.engine.create import create_engine, create_pool_from_url, engine_from_config
 from athanor.engine.default import DefaultDialect
 from athanor.engine.engine import Engine, OptionEngine
+from athanor.engine.interfaces import Dialect
+from athanor.engine.mock import create_mock_engine
 from athanor.engine.reflection import Inspector, ObjectKind, ObjectScope
 from athanor.engine.result import (
     ChunkedIteratorResult,
@@ -25,6 +27,7 @@ __all__ = [
     "Connection",
     "CursorResult",
     "DefaultDialect",
+    "Dialect",
     "Engine",
     "ExceptionContext",
     "ExecutionContext",
@@ -43,6 +46,7 @@ __all__ = [
     "Transaction",
     "TupleResult",
     "create_engine",
+    "create_mock_engine",
     "create_pool_from_url",
     "engine_from_config",
     "make_url",
