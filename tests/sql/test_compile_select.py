@@ -104,6 +104,15 @@ def test_positiontup_for_positional_dialects() -> None:
     compiled = stmt.compile(dialect=SQLITE)
     assert compiled.positiontup == ["age_1", "name_1"]
     assert stmt.compile(dialect=PG).positiontup is None
+    assert compiled.positional and not stmt.compile(dialect=PG).positional
+    assert stmt.compile(dialect=MYSQL).positional
+
+
+def test_construct_params_overrides_the_statement_values_it_binds() -> None:
+    stmt = select(users.c.id).where(users.c.age > 1, users.c.name == bindparam("who", "ann"))
+    compiled = stmt.compile(dialect=PG)
+    assert compiled.construct_params() == {"age_1": 1, "who": "ann"}
+    assert compiled.construct_params({"who": "bob", "unrelated": 3}) == {"age_1": 1, "who": "bob"}
 
 
 def test_and_or_not_grouping() -> None:

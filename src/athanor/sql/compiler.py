@@ -45,6 +45,9 @@ _bind_value = attrgetter("value")
 """A bound parameter's value (for a statement whose values need no callable or processor)."""
 
 
+_POSITIONAL_STYLES = frozenset({"qmark", "format", "numeric", "numeric_dollar"})
+
+
 class Compiled:
     """A compiled statement: SQL for one dialect plus what is needed to bind values.
 
@@ -111,6 +114,21 @@ class Compiled:
     def params(self) -> dict[str, Any]:
         """The statement's own bound values by parameter name."""
         return {}
+
+    def construct_params(
+        self, params: Mapping[str, Any] | None = None, **kw: Any
+    ) -> dict[str, Any]:
+        """The bound values by parameter name, those named in ``params`` replacing the
+        statement's own (names the statement does not bind are left out)."""
+        values = self.params
+        if params:
+            values = {name: params.get(name, value) for name, value in values.items()}
+        return values
+
+    @property
+    def positional(self) -> bool:
+        """Whether the driver takes parameters by position (``?``, ``%s``) rather than name."""
+        return getattr(self.dialect, "paramstyle", "named") in _POSITIONAL_STYLES
 
     def prepare(
         self, extracted: Sequence[Any], params: Mapping[str, Any] | None
