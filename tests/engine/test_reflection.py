@@ -697,3 +697,21 @@ def test_reflect_only_without_resolve_fks_leaves_referred_tables_out(engine: Eng
     resolved = MetaData()
     resolved.reflect(engine, only=["orders"])
     assert set(resolved.tables) == {"orders", "users"}
+
+
+def test_get_enums_lists_postgresql_enum_types_with_their_labels_in_order(
+    engine: Engine, backend: Backend
+) -> None:
+    metadata = MetaData()
+    Table("moods", metadata, Column("mood", sqltypes.Enum("sad", "ok", "happy", name="mood")))
+    metadata.create_all(engine)
+    if backend.name != "postgresql":
+        with pytest.raises(NotImplementedError, match="get_enums"):
+            inspect(engine).get_enums()
+        return
+    schema = inspect(engine).default_schema_name
+    assert inspect(engine).get_enums() == [
+        {"name": "mood", "schema": schema, "visible": True, "labels": ["sad", "ok", "happy"]}
+    ]
+    assert [e["name"] for e in inspect(engine).get_enums("*")] == ["mood"]
+    assert inspect(engine).get_enums("no_such_schema") == []

@@ -263,6 +263,16 @@ class Inspector:
         result: list[str] = self._call("get_materialized_view_names", schema)
         return result
 
+    def get_enums(self, schema: str | None = None) -> list[ReflectedDict]:
+        """PostgreSQL's native enum types of ``schema`` (``"*"`` for all): dicts with name,
+        schema, visible and labels."""
+        if not hasattr(self.dialect, "get_enums"):
+            raise NotImplementedError(
+                f"{self.dialect.name} has no named enum types; get_enums() is for PostgreSQL"
+            )
+        result: list[ReflectedDict] = self._call("get_enums", schema)
+        return result
+
     def get_sorted_table_and_fkc_names(
         self, schema: str | None = None
     ) -> list[tuple[str | None, list[tuple[str, str | None]]]]:

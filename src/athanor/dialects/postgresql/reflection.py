@@ -240,6 +240,25 @@ class PostgreSQLReflection(DialectReflection):
         )
         return bool(rows)
 
+    def get_enums(self, connection: Any, schema: str | None = None) -> list[ReflectedDict]:
+        """The native enum types of ``schema`` (``"*"``: of every schema): name, schema,
+        visible (found without a schema prefix) and labels in their declared order."""
+        rows = self._fetch(
+            connection,
+            "SELECT t.typname, n.nspname, pg_catalog.pg_type_is_visible(t.oid), "
+            "COALESCE((SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) "
+            "FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid), '{}') "
+            "FROM pg_catalog.pg_type t "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE t.typtype = 'e' AND (:schema = '*' OR n.nspname = :schema) "
+            "ORDER BY n.nspname, t.typname",
+            schema="*" if schema == "*" else self._schema_or_default(connection, schema),
+        )
+        return [
+            {"name": name, "schema": nspname, "visible": visible, "labels": list(labels)}
+            for name, nspname, visible, labels in rows
+        ]
+
     def is_type_in_use(self, connection: Any, type_name: str, schema: str | None = None) -> bool:
         """Whether a column of some table or view (still) has the type, or an array of it."""
         rows = self._fetch(
