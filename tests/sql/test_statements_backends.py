@@ -479,3 +479,37 @@ def test_insert_from_select_adds_python_side_defaults_unless_told_not_to(engine:
             select(target.c.id, target.c.label, target.c.weight).order_by(target.c.id)
         ).all()
     assert rows == [(11, "copied", 5), (12, "copied", 5), (21, None, None), (22, None, None)]
+
+
+def test_portable_aggregate_and_random_functions(
+    engine: Engine, schema: tuple[Table, Table], backend: Backend
+) -> None:
+    users, posts = schema
+    with engine.connect() as conn:
+        joined = conn.execute(
+            select(posts.c.user_id, func.aggregate_strings(posts.c.title, " | ").label("titles"))
+            .group_by(posts.c.user_id)
+            .order_by(posts.c.user_id)
+        ).all()
+        shuffled = conn.execute(select(users.c.id).order_by(func.random())).scalars().all()
+        assert sorted(shuffled) == [1, 2, 3, 4]
+        if backend.name == "postgresql":
+            ids = conn.execute(select(func.array_agg(users.c.id))).scalar()
+            assert sorted(ids) == [1, 2, 3, 4]
+            median = select(func.percentile_disc(0.5).within_group(users.c.age))
+            assert conn.execute(median).scalar() == 30
+            per_age = conn.execute(
+                select(users.c.age, func.count())
+                .group_by(func.grouping_sets(users.c.age, tuple_()))
+                .order_by(users.c.age)
+            ).all()
+            assert (None, 4) in per_age and (30, 1) in per_age  # the grand total row
+    titles = {user_id: sorted(value.split(" | ")) for user_id, value in joined}
+    expected: dict[int, list[str]] = {}
+    with engine.connect() as conn:
+        for user_id, title in conn.execute(select(posts.c.user_id, posts.c.title)):
+            expected.setdefault(user_id, []).append(title)
+    assert titles == {k: sorted(v) for k, v in expected.items()}
+    assert type(func.array_agg(users.c.id).type).__name__ == "ARRAY"
+    assert isinstance(func.mode().within_group(users.c.age).type, Integer)
+    assert isinstance(func.aggregate_strings(users.c.name, ",").type, String)

@@ -1102,6 +1102,26 @@ class SQLCompiler(Compiled):
         inner = self.process(over.element, **kw)
         return f"{inner} OVER ({' '.join(parts)})"
 
+    def visit_grouping_sets_func(self, func: fn.FunctionElement, **kw: Any) -> str:
+        return f"GROUPING SETS({self.process(func.clause_expr, **kw)})"
+
+    def visit_aggregate_strings_func(self, func: fn.FunctionElement, **kw: Any) -> str:
+        """``func.aggregate_strings(expr, separator)``: the database's string aggregate, the
+        separator written as a literal (MySQL takes no parameter there)."""
+        args = func.clause_expr.clauses
+        if len(args) != 2:
+            raise exc.ArgumentError(
+                "aggregate_strings() takes the expression and the separator: "
+                "func.aggregate_strings(table.c.name, ', ')"
+            )
+        expr = self.process(args[0], **kw)
+        separator = self.process(args[1], **{**kw, "literal_binds": True})
+        return self.aggregate_strings(expr, separator)
+
+    def aggregate_strings(self, expr: str, separator: str) -> str:
+        """The string aggregate of ``expr`` joined by ``separator`` (dialect hook)."""
+        return f"string_agg({expr}, {separator})"
+
     def visit_function(self, func: fn.FunctionElement, **kw: Any) -> str:
         if not func.name:
             raise exc.CompileError(

@@ -40,9 +40,11 @@ class FunctionElement(ColumnElement):
         rule = _RETURN_TYPES.get(self.name.lower())
         if rule is None:
             return sqltypes.NULLTYPE
+        clauses = self.clause_expr.clauses
         if rule == "first_arg":
-            clauses = self.clause_expr.clauses
             return clauses[0].type if clauses else sqltypes.NULLTYPE
+        if rule == "array_of_first_arg":
+            return sqltypes.ARRAY(clauses[0].type) if clauses else sqltypes.NULLTYPE
         result: sqltypes.TypeEngine = rule
         return result
 
@@ -174,6 +176,8 @@ class WithinGroup(ColumnElement):
         self.func = func
         self.order_by = _column_list(list(order_by))
         self.type = func.type
+        if func.type._isnull and func.name.lower() in _ORDERED_SET_OF_ORDERING and self.order_by:
+            self.type = self.order_by[0].type
 
     _cache_attrs: ClassVar[CacheAttrs] = (("func", "element"), ("order_by", "elements"))
 
@@ -223,6 +227,8 @@ _RETURN_TYPES: dict[str, Any] = {
     "user": sqltypes.STRINGTYPE,
     "group_concat": sqltypes.STRINGTYPE,
     "string_agg": sqltypes.STRINGTYPE,
+    "aggregate_strings": sqltypes.STRINGTYPE,
+    "array_agg": "array_of_first_arg",
     "sum": "first_arg",
     "min": "first_arg",
     "max": "first_arg",
@@ -245,6 +251,9 @@ NO_PARENS = frozenset(
     }
 )
 """SQL-standard functions written without parentheses (``CURRENT_TIMESTAMP``)."""
+
+_ORDERED_SET_OF_ORDERING = frozenset({"mode", "percentile_cont", "percentile_disc"})
+"""Ordered-set aggregates whose result has the type of the ORDER BY expression."""
 
 _CLASSES: dict[str, type[Function]] = {"count": Count}
 

@@ -432,6 +432,12 @@ class MySQLCompiler(SQLCompiler):
             text += " SKIP LOCKED"
         return text
 
+    def visit_random_func(self, func: Any, **kw: Any) -> str:
+        return f"rand({self.process(func.clause_expr, **kw)})"
+
+    def aggregate_strings(self, expr: str, separator: str) -> str:
+        return f"group_concat({expr} SEPARATOR {separator})"
+
     def default_values_clause(self) -> str:
         return " () VALUES ()"
 

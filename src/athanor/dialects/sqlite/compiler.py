@@ -137,6 +137,9 @@ class SQLiteCompiler(SQLCompiler):
     def visit_now_func(self, func: Any, **kw: Any) -> str:
         return "CURRENT_TIMESTAMP"
 
+    def aggregate_strings(self, expr: str, separator: str) -> str:
+        return f"group_concat({expr}, {separator})"
+
     def visit_char_length_func(self, func: Any, **kw: Any) -> str:
         return f"length({self.process(func.clause_expr, **kw)})"
 
