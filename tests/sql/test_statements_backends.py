@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -513,3 +514,36 @@ def test_portable_aggregate_and_random_functions(
     assert type(func.array_agg(users.c.id).type).__name__ == "ARRAY"
     assert isinstance(func.mode().within_group(users.c.age).type, Integer)
     assert isinstance(func.aggregate_strings(users.c.name, ",").type, String)
+
+
+def test_json_paths_typed_elements_and_json_null(engine: Engine) -> None:
+    metadata = MetaData()
+    docs = Table(
+        "json_docs",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("doc", JSON),
+        Column("maybe", JSON(none_as_null=True)),
+    )
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(docs),
+            [
+                {"id": 1, "doc": {"a": {"b": [1, 2]}, "ok": True, "price": "12.50"}, "maybe": None},
+                {"id": 2, "doc": {"a": {"b": [7]}, "ok": False, "price": "3"}, "maybe": JSON.NULL},
+            ],
+        )
+        row = conn.execute(
+            select(
+                docs.c.doc[("a", "b", 1)].as_integer(),
+                docs.c.doc[("a", "b")],
+                docs.c.doc["ok"].as_boolean(),
+                docs.c.doc["price"].as_numeric(10, 2),
+            ).where(docs.c.id == 1)
+        ).one()
+        assert row == (2, [1, 2], True, Decimal("12.50"))
+        flagged = select(docs.c.id).where(docs.c.doc["ok"].as_boolean() == False)  # noqa: E712
+        assert conn.execute(flagged).scalars().all() == [2]
+        sql_null = conn.execute(select(docs.c.id).where(docs.c.maybe.is_(None))).scalars().all()
+        assert sql_null == [1]  # JSON.NULL is stored as the JSON null, not SQL NULL

@@ -650,6 +650,8 @@ class SQLCompiler(Compiled):
         if type_ is sqltypes.NULLTYPE or isinstance(type_, sqltypes.NullType):
             return ""
         if isinstance(type_, sqltypes.JSONPathElement):
+            if type_.path:
+                return "::TEXT[]"
             type_ = sqltypes.Integer() if type_.integer else sqltypes.Text()
         special: str | None = getattr(type_, "bind_cast_name", None)
         return "::" + (special or _TYPE_ARGUMENTS.sub("", self.type_name(type_)))
@@ -915,10 +917,15 @@ class SQLCompiler(Compiled):
     def visit_json_getitem_op_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
         left = self.process(binary.left, **kw)
         right = self.process(binary.right, **kw)
+        arrow = "->"
+        if getattr(binary.right.type, "path", False) and getattr(
+            self.dialect, "json_path_array", False
+        ):
+            arrow, right = "#>", f"CAST({right} AS TEXT[])"
         as_type = getattr(binary, "as_type", None)
         if as_type is None:
-            return f"{left} -> {right}"
-        text = f"({left} ->> {right})"
+            return f"{left} {arrow} {right}"
+        text = f"({left} {arrow}> {right})"
         return text if as_type._is_string else f"CAST({text} AS {self.cast_type(as_type)})"
 
     def visit_is_distinct_from_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:

@@ -765,6 +765,28 @@ class ColumnOperators:
         """Like :meth:`op` for an operator returning a boolean."""
         return self.op(opstring, precedence, is_comparison=True)
 
+    def has_key(self, key: Any) -> ColumnElement:
+        """``self ? key``: a JSONB document with that top-level key (PostgreSQL)."""
+        return self._jsonb_key_test("?", key, sqltypes.STRINGTYPE)
+
+    def has_all(self, keys: Any) -> ColumnElement:
+        """``self ?& keys``: a JSONB document with all of these top-level keys (PostgreSQL)."""
+        return self._jsonb_key_test("?&", keys, sqltypes.ARRAY(sqltypes.Text()))
+
+    def has_any(self, keys: Any) -> ColumnElement:
+        """``self ?| keys``: a JSONB document with any of these top-level keys (PostgreSQL)."""
+        return self._jsonb_key_test("?|", keys, sqltypes.ARRAY(sqltypes.Text()))
+
+    def _jsonb_key_test(self, opstring: str, keys: Any, key_type: Any) -> ColumnElement:
+        type_: sqltypes.TypeEngine = getattr(self, "type", sqltypes.NULLTYPE)
+        if type_._containment != "json":
+            raise exc.ArgumentError(
+                f"The {opstring} operator tests the keys of a PostgreSQL JSONB document; "
+                f"this expression is of type {type_!r}"
+            )
+        other = keys if isinstance(keys, ColumnElement) else Cast(literal(keys, key_type), key_type)
+        return self.bool_op(opstring)(other)
+
 
 # --------------------------------------------------------------------------------------
 # column elements
@@ -956,7 +978,11 @@ def _operate(
         containment = left.type._containment
         if op is operators.contains_op and containment is None:
             op = operators.like_op  # text: LIKE '%' || value || '%'
-        elif containment is None or (containment == "array" and op in operators.RANGE_ONLY):
+        elif (
+            containment is None
+            or (containment == "array" and op in operators.RANGE_ONLY)
+            or (containment == "json" and op not in _JSON_CONTAINMENT)
+        ):
             raise exc.ArgumentError(
                 f"The {op.sql} operator needs a PostgreSQL "
                 f"{'range' if op in operators.RANGE_ONLY else 'range or array'} "
@@ -964,7 +990,10 @@ def _operate(
             )
         else:
             right = coerce_bind(value, None)
-            if isinstance(right, BindParameter) and right.type._isnull:
+            if containment == "json" and not isinstance(value, ClauseElement):
+                # a dict or list is a document to compare with: bind it as the JSONB it meets
+                right = BindParameter(None, value, left.type, unique=True)
+            elif isinstance(right, BindParameter) and right.type._isnull:
                 # A range or array on the right takes the left side's type; an element of it
                 # (``range @> 5``) its own.
                 scalar = containment == "range" and op is operators.contains_op
@@ -1004,7 +1033,8 @@ def _operate(
                     None,
                     value,
                     sqltypes.JSONPathElement(
-                        integer=isinstance(value, int) and not isinstance(value, bool)
+                        integer=isinstance(value, int) and not isinstance(value, bool),
+                        path=isinstance(value, tuple),
                     ),
                     unique=True,
                 )
@@ -1472,8 +1502,8 @@ class BinaryExpression(ColumnElement):
 class JSONIndex(BinaryExpression):
     """``json_column[key]``: an element of a JSON document (``->`` / ``JSON_EXTRACT``).
 
-    The result is JSON; :meth:`as_string`, :meth:`as_integer`, :meth:`as_float` give the
-    element as a plain SQL value instead.
+    The result is JSON; :meth:`as_string`, :meth:`as_integer`, :meth:`as_float`,
+    :meth:`as_numeric` and :meth:`as_boolean` give the element as a plain SQL value instead.
     """
 
     def __init__(
@@ -1509,10 +1539,22 @@ class JSONIndex(BinaryExpression):
         """The element as a float."""
         return self._as(sqltypes.Float())
 
+    def as_boolean(self) -> JSONIndex:
+        """The element as a boolean."""
+        return self._as(sqltypes.Boolean())
+
+    def as_numeric(self, precision: int, scale: int, asdecimal: bool = True) -> JSONIndex:
+        """The element as a ``NUMERIC(precision, scale)`` (a Decimal unless ``asdecimal``
+        is false)."""
+        return self._as(sqltypes.Numeric(precision, scale, asdecimal=asdecimal))
+
     def as_json(self) -> JSONIndex:
         """The element as JSON (the default)."""
         return JSONIndex(self.left, self.right, self.json_type)
 
+
+_JSON_CONTAINMENT = frozenset({operators.contains_op, operators.contained_by_op})
+"""The containment operators a JSONB document has (``@>``, ``<@``)."""
 
 _ASSOCIATIVE = frozenset(
     {operators.add, operators.mul, operators.and_, operators.or_, operators.concat_op}

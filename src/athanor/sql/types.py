@@ -455,6 +455,13 @@ def _to_bytes(value: Any) -> Any:
     return bytes(value)
 
 
+class _JSONNull:
+    """The type of :attr:`JSON.NULL`."""
+
+    def __repr__(self) -> str:
+        return "JSON.NULL"
+
+
 class JSON(TypeEngine[Any]):
     """A JSON document; Python dicts, lists, strings, numbers, booleans and None."""
 
@@ -462,14 +469,21 @@ class JSON(TypeEngine[Any]):
     _is_json = True
     hashable = False
 
+    NULL: ClassVar[object] = _JSONNull()
+    """The JSON ``null`` value, stored as such even with ``none_as_null=True`` (where None
+    means SQL NULL)."""
+
     def __init__(self, none_as_null: bool = False) -> None:
         self.none_as_null = none_as_null
 
     def bind_processor(self, dialect: Any) -> Processor | None:
         dumps = getattr(dialect, "json_serializer", None) or json.dumps
         none_as_null = self.none_as_null
+        json_null = JSON.NULL
 
         def process(value: Any) -> Any:
+            if value is json_null:
+                return "null"
             if value is None and none_as_null:
                 return None
             return dumps(value)
@@ -492,28 +506,47 @@ class JSONPathElement(TypeEngine[Any]):
 
     ``integer`` tells an array index from an object key, for drivers that need the
     parameter's type written in the SQL (``-> $1::INTEGER`` against ``-> $1::TEXT``).
+    ``path`` marks a tuple of keys and indexes (``doc[("a", 0)]``): a text array where the
+    dialect has ``json_path_array`` (PostgreSQL's ``#>``), else a JSON path string.
     """
 
-    def __init__(self, integer: bool = False) -> None:
+    def __init__(self, integer: bool = False, path: bool = False) -> None:
         self.integer = integer
+        self.path = path
+
+    def _converter(self, dialect: Any) -> Processor | None:
+        if self.path:
+            return _text_path if getattr(dialect, "json_path_array", False) else _json_path
+        return _json_path if getattr(dialect, "json_index_as_path", False) else None
 
     def bind_processor(self, dialect: Any) -> Processor | None:
-        if not getattr(dialect, "json_index_as_path", False):
-            return None
-        return _json_path
+        return self._converter(dialect)
 
     def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
         preparer = getattr(dialect, "identifier_preparer", None)
         quote = preparer.quote_literal if preparer is not None else _quote_string_literal
-        if getattr(dialect, "json_index_as_path", False):
-            return lambda value: quote(_json_path(value))
+        convert = self._converter(dialect)
+        if convert is _text_path:
+            return lambda value: quote("{" + ",".join(_text_path(value)) + "}")
+        if convert is not None:
+            return lambda value: quote(convert(value))
         return lambda value: str(int(value)) if isinstance(value, int) else quote(str(value))
 
 
 def _json_path(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"$[{value}]"
-    return "$." + json.dumps(str(value))
+    """A key, an index or a tuple of them as a JSON path: ``$."a"[0]``."""
+    steps = value if isinstance(value, tuple) else (value,)
+    return "$" + "".join(
+        f"[{step}]"
+        if isinstance(step, int) and not isinstance(step, bool)
+        else "." + json.dumps(str(step))
+        for step in steps
+    )
+
+
+def _text_path(value: Any) -> list[str]:
+    """A tuple of keys and indexes as the text array PostgreSQL's ``#>`` takes."""
+    return [str(step) for step in value]
 
 
 class Uuid(TypeEngine[uuid.UUID]):

@@ -239,3 +239,66 @@ def test_array_slices_need_both_bounds() -> None:
         column[:2]
     grid = Column("g", postgresql.ARRAY(Integer, dimensions=2))
     assert grid[1].type.dimensions == 1 and grid[1][2].type._type_affinity is Integer
+
+
+@pytest.mark.backends("postgresql")
+@pytest.mark.parametrize("driver", ["psycopg", "asyncpg"])
+def test_jsonb_key_tests_containment_and_paths(backend: Backend, driver: str) -> None:
+    metadata = MetaData()
+    docs = Table(
+        "pg_jsonb_docs",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("doc", postgresql.JSONB),
+    )
+    sync_engine = create_engine(backend.url)
+    metadata.create_all(sync_engine)
+    with sync_engine.begin() as conn:
+        conn.execute(
+            insert(docs),
+            [
+                {"id": 1, "doc": {"a": 1, "b": {"c": [10, 20]}, "flag": True}},
+                {"id": 2, "doc": {"a": 2, "z": "x"}},
+            ],
+        )
+    sync_engine.dispose()
+    queries = {
+        "has_key": select(docs.c.id).where(docs.c.doc.has_key("z")),
+        "has_all": select(docs.c.id).where(docs.c.doc.has_all(["a", "b"])),
+        "has_any": select(docs.c.id).where(docs.c.doc.has_any(["z", "q"])).order_by(docs.c.id),
+        "contains": select(docs.c.id).where(docs.c.doc.contains({"a": 1})),
+        "contained_by": select(docs.c.id).where(
+            docs.c.doc.contained_by({"a": 2, "z": "x", "more": 0})
+        ),
+        "path": select(docs.c.doc[("b", "c", 1)].as_integer()).where(docs.c.id == 1),
+        "flag": select(docs.c.doc["flag"].as_boolean()).where(docs.c.id == 1),
+    }
+    expected = {
+        "has_key": [2],
+        "has_all": [1],
+        "has_any": [2],
+        "contains": [1],
+        "contained_by": [2],
+        "path": [20],
+        "flag": [True],
+    }
+
+    async def run_async() -> dict[str, list[Any]]:
+        url = backend.url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        async_engine = create_async_engine(url)
+        try:
+            async with async_engine.connect() as conn:
+                return {k: list((await conn.execute(q)).scalars()) for k, q in queries.items()}
+        finally:
+            await async_engine.dispose()
+
+    if driver == "asyncpg":
+        found = asyncio.run(run_async())
+    else:
+        engine = create_engine(backend.url)
+        with engine.connect() as conn:
+            found = {k: list(conn.execute(q).scalars()) for k, q in queries.items()}
+        engine.dispose()
+    assert found == expected
+    with pytest.raises(ArgumentError, match="keys of a PostgreSQL JSONB"):
+        Column("plain", JSON).has_key("a")

@@ -370,6 +370,9 @@ class MySQLCompiler(SQLCompiler):
         if as_type is None:
             return extract
         text = f"JSON_UNQUOTE({extract})"
+        if isinstance(as_type, sqltypes.Boolean):
+            # a JSON true / false reads back as text; CAST('true' AS SIGNED) would be 0
+            return f"CASE {text} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"
         return text if as_type._is_string else f"CAST({text} AS {self.cast_type(as_type)})"
 
     def visit_nulls_first_op_unary(self, unary: Any, inner: str) -> str:

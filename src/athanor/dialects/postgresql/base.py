@@ -19,6 +19,7 @@ class PostgreSQLDialect(PostgreSQLReflection, DefaultDialect):
 
     name: ClassVar[str] = "postgresql"
     default_paramstyle: ClassVar[str] = "pyformat"
+    json_path_array: ClassVar[bool] = True
     statement_compiler: ClassVar[type] = PostgreSQLCompiler
     ddl_compiler: ClassVar[type] = PostgreSQLDDLCompiler
     type_compiler: ClassVar[type] = PostgreSQLTypeCompiler

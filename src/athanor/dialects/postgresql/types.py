@@ -23,7 +23,10 @@ class JSON(sqltypes.JSON):
 
 
 class JSONB(JSON):
-    """``JSONB``: binary JSON, indexable."""
+    """``JSONB``: binary JSON, indexable; ``@>`` / ``<@`` containment (``contains()``,
+    ``contained_by()``) and key tests (``has_key()``, ``has_all()``, ``has_any()``)."""
+
+    _containment = "json"
 
 
 class BYTEA(sqltypes.LargeBinary):
