@@ -480,3 +480,89 @@ def test_a_table_copied_with_to_metadata_creates_with_its_indexes_and_checks(
     # MariaDB reports a failed CHECK as an OperationalError (4025), the others as integrity
     with pytest.raises(exc.DBAPIError, match=r"ck_ledger_amount|CHECK"), engine.begin() as conn:
         conn.execute(copy.insert().values(amount=-1, memo="refund"))
+
+
+def test_table_prefixes_make_a_temporary_table(engine: Engine, backend: Backend) -> None:
+    scratch = Table(
+        "scratch_rows",
+        MetaData(),
+        Column("id", sqltypes.Integer, primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    assert str(CreateTable(scratch).compile(dialect=engine.dialect)).startswith(
+        "CREATE TEMPORARY TABLE scratch_rows"
+    )
+    with engine.connect() as conn:
+        scratch.create(conn)
+        conn.execute(scratch.insert(), [{"id": 1}, {"id": 2}])
+        assert conn.execute(select(scratch.c.id)).scalars().all() == [1, 2]
+        other = create_engine(backend.url)
+        try:
+            assert not inspect(other).has_table("scratch_rows")
+        finally:
+            other.dispose()
+        conn.rollback()
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_index_and_table_options_reach_the_database(engine: Engine) -> None:
+    metadata = MetaData()
+    events = Table(
+        "pg_events",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("code", sqltypes.String(20)),
+        Column("at", sqltypes.Integer, primary_key=True),
+        postgresql_partition_by="RANGE (at)",
+    )
+    metadata.create_all(engine)
+    codes = Table(
+        "pg_codes",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("code", sqltypes.String(20)),
+    )
+    codes.create(engine)
+    Index(
+        "ix_pg_codes_pattern",
+        codes.c.code,
+        postgresql_ops={"code": "text_pattern_ops"},
+        postgresql_with={"fillfactor": 70},
+    ).create(engine)
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    Index("ix_pg_codes_live", codes.c.code, postgresql_concurrently=True).create(autocommit)
+    with engine.connect() as conn:
+        kind = conn.execute(text("SELECT relkind FROM pg_class WHERE relname = 'pg_events'"))
+        assert kind.scalar() == "p"  # partitioned
+        definitions = dict(
+            conn.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'pg_codes'")
+            ).all()
+        )
+    assert "text_pattern_ops" in definitions["ix_pg_codes_pattern"]
+    assert "fillfactor='70'" in definitions["ix_pg_codes_pattern"]
+    assert "ix_pg_codes_live" in definitions
+    assert events.c.at.primary_key
+
+
+@pytest.mark.backends("mysql")
+def test_mysql_index_prefix_and_table_options_reach_the_database(engine: Engine) -> None:
+    metadata = MetaData()
+    notes = Table(
+        "my_notes",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("body", sqltypes.Text),
+        Column("tag", sqltypes.String(20)),
+        mysql_auto_increment="5",
+        mysql_row_format="DYNAMIC",
+    )
+    Index("ix_my_notes_body", notes.c.body, mysql_prefix="FULLTEXT")
+    Index("ix_my_notes_tag", notes.c.tag, mysql_using="BTREE")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        first = conn.execute(notes.insert().values(body="hello world", tag="a"))
+        assert first.inserted_primary_key == (5,)
+        created = conn.execute(text("SHOW CREATE TABLE my_notes")).one()[1]
+    assert "FULLTEXT KEY `ix_my_notes_body`" in created
+    assert "ROW_FORMAT=DYNAMIC" in created

@@ -569,7 +569,10 @@ class DDLCompiler(Compiled):
                 ) from error
         lines.extend(self.create_table_constraints(table, create.include_foreign_key_constraints))
         body = ",\n\t".join(lines)
-        head = f"CREATE TABLE {self._exists_clause(create, False)}{self.format_table(table)}"
+        prefixes = "".join(f"{prefix} " for prefix in getattr(table, "prefixes", ()))
+        head = (
+            f"CREATE {prefixes}TABLE {self._exists_clause(create, False)}{self.format_table(table)}"
+        )
         return f"{head} (\n\t{body}\n){self.post_create_table(table)}"
 
     def visit_drop_table(self, drop: DropTable, **kw: Any) -> str:
@@ -763,13 +766,23 @@ class DDLCompiler(Compiled):
         name = self.constraint_name(index)
         if name is None:
             raise exc.CompileError("CREATE INDEX requires a name; give the Index a name")
-        unique = "UNIQUE " if index.unique else ""
+        before, after = self.index_keywords(index)
         elements = ", ".join(self.index_element(expr, index) for expr in index.expressions)
         return (
-            f"CREATE {unique}INDEX {self._exists_clause(create, False)}"
+            f"CREATE {before}INDEX {after}{self._exists_clause(create, False)}"
             f"{self.format_created_index_name(index, name)} "
-            f"ON {self.format_index_table(index.table)} ({elements}){self.post_create_index(index)}"
+            f"ON {self.format_index_table(index.table)}{self.index_method(index)} ({elements})"
+            f"{self.post_create_index(index)}"
         )
+
+    def index_keywords(self, index: Any) -> tuple[str, str]:
+        """The words before ``INDEX`` (``UNIQUE``, MySQL's ``FULLTEXT``) and right after it
+        (PostgreSQL's ``CONCURRENTLY``), each ending in a space."""
+        return ("UNIQUE " if index.unique else "", "")
+
+    def index_method(self, index: Any) -> str:
+        """`` USING method`` between the table and the column list (PostgreSQL)."""
+        return ""
 
     def index_element(self, expression: Any, index: Any) -> str:
         """One indexed column or expression; expressions get their own parentheses, while an
@@ -795,7 +808,10 @@ class DDLCompiler(Compiled):
         name = self.constraint_name(index)
         if name is None:
             raise exc.CompileError("DROP INDEX requires the index's name")
-        return f"DROP INDEX {self._exists_clause(drop, True)}{self.format_index_name(index, name)}"
+        return (
+            f"DROP INDEX {self.index_keywords(index)[1]}{self._exists_clause(drop, True)}"
+            f"{self.format_index_name(index, name)}"
+        )
 
     def format_index_name(self, index: Any, name: str) -> str:
         schema = index.table.schema if index.table is not None else None

@@ -153,12 +153,24 @@ class MySQLDDLCompiler(DDLCompiler):
         collate = options.get("collate")
         if collate:
             text += f" COLLATE={collate}"
+        for option in ("auto_increment", "row_format", "key_block_size", "stats_persistent"):
+            if options.get(option) is not None:
+                text += f" {option.upper()}={options[option]}"
         if table.comment:
             text += f" COMMENT={self.literal(table.comment)}"
         return text
 
     def literal(self, value: str) -> str:
         return _literal(value)
+
+    def index_keywords(self, index: Any) -> tuple[str, str]:
+        before, after = super().index_keywords(index)
+        prefix = dialect_options(index, "mysql").get("prefix")
+        return (f"{before}{prefix} " if prefix else before), after
+
+    def post_create_index(self, index: Any) -> str:
+        using = dialect_options(index, "mysql").get("using")
+        return f" USING {using}" if using else ""
 
     def index_element(self, expression: Any, index: Any) -> str:
         text = super().index_element(expression, index)

@@ -91,21 +91,6 @@ class PostgreSQLMigrationImpl(MigrationImpl):
         statements.append(f"DROP TYPE {aside_ref}")
         return statements
 
-    def create_index(self, index: Any, if_not_exists: bool = False) -> list[Any]:
-        """``postgresql_concurrently=True`` builds the index without blocking writes."""
-        statements = super().create_index(index, if_not_exists)
-        if not index.dialect_kwargs.get("postgresql_concurrently"):
-            return statements
-        sql = statements[0].compile(dialect=self.dialect).string
-        return [sql.replace(" INDEX ", " INDEX CONCURRENTLY ", 1)]
-
-    def drop_index(self, index: Any, if_exists: bool = False) -> list[Any]:
-        statements = super().drop_index(index, if_exists)
-        if not index.dialect_kwargs.get("postgresql_concurrently"):
-            return statements
-        sql = statements[0].compile(dialect=self.dialect).string
-        return [sql.replace("DROP INDEX ", "DROP INDEX CONCURRENTLY ", 1)]
-
     def add_constraint(self, constraint: Any, not_valid: bool = False) -> list[Any]:
         """``NOT VALID`` adds a foreign key or check without scanning the table; ``ALTER
         TABLE ... VALIDATE CONSTRAINT`` checks the rows later under a lighter lock."""
