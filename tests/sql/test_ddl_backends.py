@@ -16,6 +16,7 @@ from athanor.sql.elements import text
 from athanor.sql.schema import (
     CheckConstraint,
     Column,
+    Computed,
     ForeignKey,
     Index,
     MetaData,
@@ -566,3 +567,18 @@ def test_mysql_index_prefix_and_table_options_reach_the_database(engine: Engine)
         created = conn.execute(text("SHOW CREATE TABLE my_notes")).one()[1]
     assert "FULLTEXT KEY `ix_my_notes_body`" in created
     assert "ROW_FORMAT=DYNAMIC" in created
+
+
+def test_computed_column_without_persisted_creates_and_computes(engine: Engine) -> None:
+    metadata = MetaData()
+    lines = Table(
+        "order_lines",
+        metadata,
+        Column("id", sqltypes.Integer, primary_key=True),
+        Column("qty", sqltypes.Integer),
+        Column("doubled", sqltypes.Integer, Computed("qty * 2")),
+    )
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(lines.insert().values(qty=4))
+        assert conn.execute(select(lines.c.doubled)).scalar() == 8

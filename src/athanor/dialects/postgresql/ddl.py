@@ -162,6 +162,12 @@ class PostgreSQLDDLCompiler(DDLCompiler):
         operator_class = operator_classes.get(name) if name is not None else None
         return f"{text} {operator_class}" if operator_class else text
 
+    def render_computed(self, computed: Any) -> str:
+        # PostgreSQL stores generated columns unless told VIRTUAL (which only 18 and later
+        # know); the keyword is required, so an unset ``persisted`` means STORED.
+        text = f"GENERATED ALWAYS AS ({self.render_expression(computed.sqltext)})"
+        return text + (" VIRTUAL" if computed.persisted is False else " STORED")
+
     def post_create_index(self, index: Any) -> str:
         options = dialect_options(index, "postgresql")
         text = ""
