@@ -28,6 +28,7 @@ from athanor.orm import (
     joinedload,
     lazyload,
     mapped_column,
+    relationship,
     selectin_polymorphic,
     selectinload,
     with_polymorphic,
@@ -173,6 +174,42 @@ def test_selectinload_of_type_with_polymorphic(engine, m) -> None:
         assert company.employees[0].manager_name == "Eugene"
         assert company.employees[2].engineer_info == "cashier"
     assert len(log.selects) == 2
+
+
+@pytest.mark.parametrize("option", [selectinload, joinedload])
+def test_loader_of_type_a_subclass_still_loads_every_related_object(engine, m, option) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        stmt = select(m.Company).options(option(m.Company.employees.of_type(m.Principal)))
+        company = session.scalars(stmt).unique().one()
+        statements = len(log.selects)
+        assert [e.name for e in company.employees] == [
+            "Mr. Krabs",
+            "SpongeBob",
+            "Squidward",
+            "Plankton",
+        ]
+        principal = company.employees[2]
+        # The subclass's columns (its parent's included) came with the load.
+        assert (principal.engineer_info, principal.level) == ("cashier", 3)
+        assert len(log.selects) == statements == (2 if option is selectinload else 1)
+
+
+def test_joinedload_of_type_with_polymorphic_loads_subclass_columns(engine, m) -> None:
+    wp = with_polymorphic(m.Employee, [m.Manager, m.Engineer], flat=True)
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        stmt = select(m.Company).options(joinedload(m.Company.employees.of_type(wp)))
+        company = session.scalars(stmt).unique().one()
+        found = [(type(e), e.__dict__.get("manager_name")) for e in company.employees]
+        assert found == [
+            (m.Manager, "Eugene"),
+            (m.Engineer, None),
+            (m.Principal, None),
+            (m.Employee, None),
+        ]
+        assert company.employees[1].engineer_info == "fry cook"
+    assert len(log.selects) == 1
 
 
 @pytest.mark.parametrize("strategy", ["select", "selectin", "joined"])
@@ -613,3 +650,57 @@ def test_joined_collections_under_limit_of_polymorphic_and_aliased_entities(engi
         (last,) = session.scalars(stmt).unique().all()
         assert last.name == "Squidward" and len(last.company.engineers) == 2
         assert len(log.selects) == 2
+
+
+@pytest.mark.parametrize("style", ["with_polymorphic", "of_type"])
+@pytest.mark.parametrize("option", [selectinload, joinedload])
+def test_loader_option_on_a_subclass_relationship(backend, style, option) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Office(Base):
+        __tablename__ = "inh_office"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        staff: Mapped[list[Staff]] = relationship(order_by="Staff.id")
+
+    class Staff(Base):
+        __tablename__ = "inh_staff"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        office_id: Mapped[int] = mapped_column(ForeignKey("inh_office.id"))
+        kind: Mapped[str] = mapped_column(String(20))
+        __mapper_args__ = {"polymorphic_on": kind, "polymorphic_identity": "staff"}
+
+    class Boss(Staff):
+        __tablename__ = "inh_boss"
+        id: Mapped[int] = mapped_column(ForeignKey("inh_staff.id"), primary_key=True)
+        files: Mapped[list[File]] = relationship(order_by="File.id")
+        __mapper_args__ = {"polymorphic_identity": "boss"}
+
+    class File(Base):
+        __tablename__ = "inh_file"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        boss_id: Mapped[int] = mapped_column(ForeignKey("inh_boss.id"))
+        title: Mapped[str] = mapped_column(String(20))
+
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    with Session(eng) as session:
+        boss = Boss(files=[File(title="budget"), File(title="plan")])
+        session.add(Office(id=1, staff=[boss, Staff()]))
+        session.commit()
+    log = StatementLog(eng)
+    with Session(eng) as session:
+        if style == "with_polymorphic":
+            wp = with_polymorphic(Staff, [Boss])
+            stmt = select(wp).options(option(wp.Boss.files)).order_by(wp.id)
+            people = session.scalars(stmt).unique().all()
+        else:
+            path = selectinload(Office.staff.of_type(Boss))
+            stmt = select(Office).options(path.options(option(Boss.files)))
+            people = session.scalars(stmt).one().staff
+        statements = len(log.selects)
+        assert [type(p) for p in people] == [Boss, Staff]
+        assert [f.title for f in people[0].files] == ["budget", "plan"]
+        assert "files" not in people[1].__dict__
+        assert len(log.selects) == statements
+    eng.dispose()

@@ -16,10 +16,10 @@ from operator import is_
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
-from athanor.orm.aliased import adapted_column
+from athanor.orm.aliased import adapted_column, flat_alias
 from athanor.orm.attributes import set_committed_value
 from athanor.orm.base import RELATIONSHIP_LOAD, STATE_KEY
-from athanor.orm.polymorphic import entity_alias
+from athanor.orm.polymorphic import PolymorphicEntityClause, entity_alias, polymorphic_entity
 from athanor.orm.relationships import (
     MANYTOMANY,
     MANYTOONE,
@@ -81,6 +81,9 @@ class Node:
         self.overrides: dict[Any, str] = {}
         self.criteria: tuple[ColumnElement, ...] = ()
         """Criteria on the target from ``selectinload(User.posts.and_(...))``."""
+        self.only_class: type | None = None
+        """A subclass's relationship (``selectinload(wp.Manager.reports)``): the loaded
+        objects of that class are the ones it loads for."""
         self.below: dict[RelationshipProperty, Node] | None = None
         """For a load with a SELECT of its own: the loads its related objects get (what its
         SELECT would apply), built when some of them were loaded before."""
@@ -166,11 +169,18 @@ def build_tree(
                 carried = Load()
                 carried.links = option.links
             continue
-        if not issubclass(mapper.class_, prop.parent.class_):
-            continue
+        subclass_only = not issubclass(mapper.class_, prop.parent.class_)
+        if subclass_only:
+            if not issubclass(prop.parent.class_, mapper.class_) or strategy == "contains":
+                continue
+            if strategy == "joined":
+                # The subclass's table is not in the rows of its base: a SELECT of its own.
+                strategy = "selectin"
         node = nodes.get(prop)
         if node is None:
             node = nodes[prop] = Node(prop, default_strategy(prop))
+            if subclass_only:
+                node.only_class = prop.parent.class_
         if strategy != "default":
             if prop.lazy in _NOT_LOADABLE and strategy not in _AT_ACCESS_OR_LAZY:
                 raise sa_exc.InvalidRequestError(
@@ -223,14 +233,39 @@ def build_tree(
     return nodes
 
 
-def _target_columns(node: Node) -> list[ColumnElement] | None:
+def loaded_entity(prop: RelationshipProperty, options: Sequence[Any]) -> Any:
+    """What a relationship load selects the related objects as: the target class, or what
+    ``of_type()`` names.  A subclass named there still loads every related object, with that
+    subclass's columns as well (as ``with_polymorphic(Target, [Subclass])`` would)."""
+    wanted = next((o.entity for o in options if isinstance(o, OfType)), None)
+    target = prop.mapper
+    if wanted is None:
+        return target._entity
+    sub = getattr(wanted, "mapper", None)
+    if sub is None or wanted is not sub._entity or not sub.isa(target):
+        return wanted
+    chain = [m for m in sub.iterate_to_root() if m is not target and m.isa(target)]
+    return polymorphic_entity(target, chain[::-1]) if chain else target._entity
+
+
+def _joined_entity(node: Node) -> Any:
+    """The entity a joined eager load reads: :func:`loaded_entity`, with the subclass tables
+    of an ``of_type()`` entity joined afresh (an alias of its own for this JOIN)."""
+    entity = loaded_entity(node.prop, node.suboptions)
+    subclasses = getattr(entity, "subclasses", ())
+    if subclasses and not isinstance(entity, PolymorphicEntityClause):
+        entity = polymorphic_entity(node.prop.mapper, list(subclasses))
+    return entity
+
+
+def _target_columns(node: Node, entity: Any) -> list[ColumnElement] | None:
     from athanor.orm.loading import entity_columns
 
     mapper = node.prop.mapper
-    chosen = entity_columns(mapper._entity, node.suboptions)
-    # A class loaded with its subclasses' columns (with_polymorphic, a polymorphic union)
-    # loads them here too.
-    load = getattr(mapper._entity, "_poly_columns", None) or mapper._load_columns
+    chosen = entity_columns(entity, node.suboptions)
+    # A class loaded with its subclasses' columns (with_polymorphic, a polymorphic union,
+    # of_type()) loads them here too.
+    load = getattr(entity, "_poly_columns", None) or mapper._load_columns
     if chosen is not None:
         load = chosen[0]
         node.overrides = chosen[1]
@@ -277,8 +312,12 @@ def plan_joins(
         if node.strategy != "joined":
             continue
         prop = node.prop
-        node.alias = entity_alias(prop.mapper, prop.target)
-        columns = _target_columns(node)
+        entity = _joined_entity(node)
+        if entity is prop.mapper._entity:
+            node.alias = entity_alias(prop.mapper, prop.target)
+        else:
+            node.alias = flat_alias(entity._proxied_from)
+        columns = _target_columns(node, entity)
         if columns is None:
             node.strategy = "selectin"
             continue
@@ -394,7 +433,7 @@ def joined_froms(statement: Select) -> list[Any]:
 def _plan_contained(node: Node, position: int, steps: list[JoinStep]) -> int:
     """Place the target columns ``contains_eager`` reads (the query joins the target itself)."""
     node.alias = node.target if node.target is not None else node.prop.mapper._entity
-    columns = _target_columns(node)
+    columns = _target_columns(node, node.prop.mapper._entity)
     if columns is None:
         raise sa_exc.ArgumentError(
             f"contains_eager({node.prop}): {node.alias!r} does not have the columns of "
@@ -642,9 +681,11 @@ def post_load(
             continue
         strategy = node.strategy
         key = prop.key
-        todo = [o for o in objects if o is not None and key not in o.__dict__]
-        if len(todo) < len(objects):
-            _below_loaded(session, objects, node, populate_existing)
+        only_class = node.only_class
+        mine = objects if only_class is None else [o for o in objects if isinstance(o, only_class)]
+        todo = [o for o in mine if o is not None and key not in o.__dict__]
+        if len(todo) < len(mine):
+            _below_loaded(session, mine, node, populate_existing)
         if not todo:
             continue
         if strategy == "noload":
@@ -693,8 +734,7 @@ def _remote_key(prop: RelationshipProperty) -> list[ColumnElement]:
 
 
 def _base_select(prop: RelationshipProperty, options: Sequence[Any]) -> Select:
-    entity = next((o.entity for o in options if isinstance(o, OfType)), prop.mapper._entity)
-    stmt = select(entity, *_remote_key(prop))
+    stmt = select(loaded_entity(prop, options), *_remote_key(prop))
     if prop.direction == MANYTOMANY:
         stmt = stmt.join(prop.secondary, prop.secondaryjoin)
     if prop.primary_extra:

@@ -104,7 +104,11 @@ class Load:
     def options(self, *options: Any) -> Load:
         """Options for the objects at the end of this path, each written from there:
         ``selectinload(User.posts).options(joinedload(Post.tags), defer(Post.body))``."""
-        target = self.links[-1][0].mapper.class_ if self.links else None
+        target = None
+        if self.links and not isinstance(self.links[-1][0], str):
+            prop, _, kw = self.links[-1]
+            of_type = dict(kw).get("of_type")
+            target = (prop if of_type is None else of_type).mapper.class_
         for option in options:
             if getattr(option, "subclasses", None) is not None:
                 continue  # selectin_polymorphic(), for the objects this path loads
