@@ -132,11 +132,11 @@ def test_column_options_on_an_alias_load(engine: Any, sql_log: StatementLog) -> 
             users[0].email  # noqa: B018
     with Session(engine) as session:
         sql_log.clear()
-        user = session.scalars(
-            select(ua).options(defer(ua.email), undefer(ua.email), defer(ua.age))
-        ).first()
+        user = session.scalars(select(ua).options(undefer(ua.email), defer(ua.age))).first()
         assert "email" in user.__dict__ and "age" not in user.__dict__
         assert user.age is None and len(sql_log.statements) == 2
+        with pytest.raises(exc.InvalidRequestError, match=r"conflict on User\.email"):
+            session.scalars(select(ua).options(defer(ua.email), undefer(ua.email))).first()
 
 
 def test_load_only_with_contains_eager_to_an_alias(engine: Any, sql_log: StatementLog) -> None:

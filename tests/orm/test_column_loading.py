@@ -150,6 +150,54 @@ def test_load_only_and_defer_options(db: Any) -> None:
             strict.body  # noqa: B018
 
 
+def test_options_naming_one_column_must_agree(db: Any) -> None:
+    engine, _ = db
+    conflicting = [
+        (defer(Article.title), undefer(Article.title)),
+        (undefer(Article.body), defer(Article.body)),
+        (defer(Article.rating), defer(Article.rating, raiseload=True)),
+        (load_only(Article.title), defer(Article.title)),
+    ]
+    with Session(engine) as session:
+        for first, second in conflicting:
+            stmt = select(Article).options(first).options(second)
+            with pytest.raises(exc.InvalidRequestError, match=r"conflict on Article\.\w+"):
+                session.scalars(stmt).all()
+        # Options that agree, and one naming a column another's "*" or "the others" covers.
+        stmt = select(Article).options(
+            defer(Article.rating),
+            defer(Article.rating),
+            load_only(Article.title),
+            undefer(Article.body),
+        )
+        article = session.scalars(stmt.where(Article.id == 1)).one()
+        assert {"title", "body"} <= article.__dict__.keys()
+        assert not {"rating", "summary"} & article.__dict__.keys()
+
+
+def test_two_load_only_options_load_the_columns_of_both(db: Any) -> None:
+    engine, log = db
+    with Session(engine) as session:
+        stmt = select(Article).options(load_only(Article.title), load_only(Article.body))
+        article = session.scalars(stmt.where(Article.id == 2)).one()
+        log.clear()
+        assert (article.title, article.body) == ("t1", "b1")
+        assert log.selects == []
+        assert "rating" not in article.__dict__
+
+
+def test_relationship_options_naming_one_relationship_must_agree(db: Any) -> None:
+    engine, _ = db
+    with Session(engine) as session:
+        stmt = select(Article).options(selectinload(Article.comments), joinedload(Article.comments))
+        with pytest.raises(exc.InvalidRequestError, match=r"selectinload\(\) and joinedload\(\)"):
+            session.scalars(stmt).unique().all()
+        same = select(Article).options(
+            selectinload(Article.comments), selectinload(Article.comments).load_only(Comment.text)
+        )
+        assert len(session.scalars(same).all()) == 3
+
+
 def test_query_expression_with_expression(db: Any) -> None:
     engine, log = db
     with Session(engine) as session:

@@ -62,6 +62,20 @@ _OWN_SELECT = frozenset({"selectin", "subquery", "immediate"})
 """Eager strategies that load with SELECTs of their own."""
 
 
+_OPTION_NAMES = {
+    "joined": "joinedload",
+    "selectin": "selectinload",
+    "subquery": "subqueryload",
+    "immediate": "immediateload",
+    "select": "lazyload",
+    "noload": "noload",
+    "raise": "raiseload",
+    "raise_on_sql": "raiseload(sql_only=True)",
+    "contains": "contains_eager",
+}
+"""The loader option giving each strategy, for messages."""
+
+
 class Node:
     """How one relationship of a level of loaded objects is loaded, and what loads below it."""
 
@@ -154,6 +168,7 @@ def build_tree(
     nodes: dict[RelationshipProperty, Node] = {}
     wildcard = None
     carried: Load | None = None
+    chosen: dict[RelationshipProperty, str] = {}
     for option in expand_options(options):
         if isinstance(option, Origin):
             path = (*path, option.prop)
@@ -182,6 +197,11 @@ def build_tree(
             if subclass_only:
                 node.only_class = prop.parent.class_
         if strategy != "default":
+            if chosen.setdefault(prop, strategy) != strategy:
+                raise sa_exc.InvalidRequestError(
+                    f"Loader options conflict on {prop}: {_OPTION_NAMES[chosen[prop]]}() and "
+                    f"{_OPTION_NAMES[strategy]}() in one statement; keep one of them"
+                )
             if prop.lazy in _NOT_LOADABLE and strategy not in _AT_ACCESS_OR_LAZY:
                 raise sa_exc.InvalidRequestError(
                     f"{prop} is a lazy={prop.lazy!r} collection, which queries load no objects "

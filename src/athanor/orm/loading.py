@@ -666,9 +666,20 @@ def entity_columns(
     load = {p: not p.deferred for p in props}
     raising: dict[Any, str] = {}
     expressions: dict[Any, ColumnElement] = {}
-    # "*" first: the columns other options name win over it whatever the order.
-    directives.sort(key=lambda d: d[0] not in _WILDCARD_KINDS)
+    # The columns an option names win over "*", load_only()'s "the others" and groups,
+    # whatever the order; two options naming one column must agree.
+    named: dict[Any, tuple[bool, bool]] = {}
     for kind, chosen, arg in directives:
+        if kind in ("defer", "undefer", "load_only"):
+            wanted = (kind != "defer", bool(kind == "defer" and arg))
+            for p in chosen:
+                if named.setdefault(p, wanted) != wanted:
+                    raise sa_exc.InvalidRequestError(
+                        f"Loader options conflict on {mapper.class_.__name__}.{p.key}: "
+                        f"{_column_choice(*named[p])} and {_column_choice(*wanted)} in one "
+                        "statement; keep one of them"
+                    )
+    for kind, _, arg in directives:
         if kind in _WILDCARD_KINDS:
             for p in props:
                 load[p] = kind == "undefer_all"
@@ -676,20 +687,25 @@ def entity_columns(
                     raising[p] = "raise"
         elif kind == "load_only":
             for p in props:
-                load[p] = p in chosen
-                if arg and p not in chosen:
-                    raising[p] = "raise"
-        elif kind == "undefer_group":
+                if p not in named:
+                    load[p] = False
+                    if arg:
+                        raising[p] = "raise"
+    for kind, chosen, arg in directives:
+        if kind == "undefer_group":
             for p in props:
-                if p.group == arg:
+                if p.group == arg and p not in named:
                     load[p] = True
-        else:
+        elif kind == "expression":
             for p in chosen:
-                load[p] = kind != "defer"
-                if kind == "defer" and arg:
-                    raising[p] = "raise"
-                elif kind == "expression":
-                    expressions[p] = arg
+                load[p] = True
+                expressions[p] = arg
+    for p, (loaded, raises) in named.items():
+        load[p] = loaded
+        if raises:
+            raising[p] = "raise"
+        else:
+            raising.pop(p, None)
     pk = set(mapper.primary_key)
     columns: list[tuple[str, ColumnElement]] = []
     adapt = getattr(entity, "adapt", None)
@@ -709,6 +725,11 @@ def entity_columns(
 
 
 _WILDCARD_KINDS = ("defer_all", "undefer_all")
+
+
+def _column_choice(loaded: bool, raises: bool) -> str:
+    """How an option loads a column, for messages."""
+    return "undefer()" if loaded else ("defer(raiseload=True)" if raises else "defer()")
 
 
 def _directive_applies(directive: Any, cls: type) -> bool:
