@@ -198,6 +198,37 @@ def test_relationship_options_naming_one_relationship_must_agree(db: Any) -> Non
         assert len(session.scalars(same).all()) == 3
 
 
+def test_a_later_query_fills_in_the_columns_an_object_has_not_loaded(db: Any) -> None:
+    engine, log = db
+    with Session(engine) as session:
+        only_title = select(Article).where(Article.id == 2).options(load_only(Article.title))
+        article = session.scalars(only_title).one()
+        assert "rating" not in article.__dict__
+        session.scalars(select(Article).where(Article.id == 2)).one()
+        session.scalars(select(Article).options(undefer(Article.body)).where(Article.id == 2)).one()
+        log.clear()
+        assert (article.rating, article.body) == (1, "b1")
+        assert log.selects == []
+        # An expired attribute is filled too, next to a change not flushed yet.
+        article.title = "changed"
+        session.expire(article, ["rating"])
+        session.scalars(select(Article).where(Article.id == 2)).one()
+        assert (article.rating, article.title) == (1, "changed")
+        assert len(log.selects) == 1
+
+
+def test_refresh_of_named_deferred_attributes_loads_them(db: Any) -> None:
+    engine, log = db
+    with Session(engine) as session:
+        article = session.get(Article, 3)
+        assert article is not None and "body" not in article.__dict__
+        log.clear()
+        session.refresh(article, ["body", "notes"])
+        assert len(log.selects) == 1
+        assert (article.__dict__["body"], article.__dict__["notes"]) == ("b2", "n")
+        assert "summary" not in article.__dict__
+
+
 def test_query_expression_with_expression(db: Any) -> None:
     engine, log = db
     with Session(engine) as session:

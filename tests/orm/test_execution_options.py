@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from athanor import exc, inspect, select
+from athanor import exc, func, inspect, select
 from athanor.orm import Session
 from orm.orm_models import Post, StatementLog, User, seed_users_with_posts
 
@@ -42,6 +42,11 @@ def test_autoflush_false_on_one_statement(session: Session, sql_log: StatementLo
     stmt = select(User).where(User.username == "pending")
     assert session.scalars(stmt.execution_options(autoflush=False)).all() == []
     assert session.scalars(stmt, execution_options={"autoflush": False}).all() == []
+    assert not any(s.lstrip().upper().startswith("INSERT") for s in sql_log.statements)
+    # A select of columns only (no entity) honours the option as well.
+    counted = select(func.count(User.id)).where(User.username == "pending")
+    assert session.scalar(counted.execution_options(autoflush=False)) == 0
+    assert session.scalar(counted, execution_options={"autoflush": False}) == 0
     assert not any(s.lstrip().upper().startswith("INSERT") for s in sql_log.statements)
     found = session.scalars(stmt).one()
     assert inspect(found).has_identity, "without the option the query flushes first"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from athanor import Engine, ForeignKey, String, create_engine, func, select, update
+from athanor import Engine, ForeignKey, String, create_engine, exc, func, select, update
 from athanor.ext.hybrid import Comparator, hybrid_method, hybrid_property
 from athanor.orm import (
     DeclarativeBase,
@@ -223,3 +223,47 @@ def test_a_subclass_overrides_a_hybrid_expression() -> None:
     assert "upper" in str(select(Caution.shown)).lower()
     assert "upper" not in str(select(Sign.shown)).lower()
     assert Caution(text="slow").shown == "slow"
+
+
+def test_column_property_subquery_in_a_class_body_before_a_related_class_exists(
+    backend: Any,
+) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Visit(Base):
+        __tablename__ = "cb_visit"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        lodger_id: Mapped[int] = mapped_column(ForeignKey("cb_lodger.id"))
+        lodger: Mapped[Lodger] = relationship(back_populates="visits")
+
+    # Visit.lodger names Lodger, which its class body below is still making: the subquery
+    # written there does not configure the mappers yet.
+    class Lodger(Base):
+        __tablename__ = "cb_lodger"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        visits: Mapped[list[Visit]] = relationship(back_populates="lodger")
+        visit_count: Mapped[int] = column_property(
+            select(func.count(Visit.id))
+            .where(Visit.lodger_id == id)
+            .correlate_except(Visit)
+            .scalar_subquery()
+        )
+
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    with Session(eng) as session:
+        session.add(Lodger(id=1, visits=[Visit(id=1), Visit(id=2)]))
+        session.commit()
+        assert session.scalars(select(Lodger.visit_count)).all() == [2]
+
+    class Broken(Base):
+        __tablename__ = "cb_broken"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        other: Mapped[Missing] = relationship()  # type: ignore[name-defined]  # noqa: F821
+
+    # A class that never appears still fails the first query, naming itself.
+    with Session(eng) as session, pytest.raises(exc.InvalidRequestError, match="'Missing'"):
+        session.execute(select(Lodger))
+    Base.registry.dispose()
+    eng.dispose()

@@ -4,6 +4,7 @@ of_type joins, ORM-enabled DML and concrete-table inheritance, on every database
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,10 +22,12 @@ from athanor import (
 )
 from athanor import exc as sa_exc
 from athanor.orm import (
+    Bundle,
     DeclarativeBase,
     Mapped,
     Session,
     aliased,
+    composite,
     joinedload,
     lazyload,
     mapped_column,
@@ -193,6 +196,16 @@ def test_loader_of_type_a_subclass_still_loads_every_related_object(engine, m, o
         # The subclass's columns (its parent's included) came with the load.
         assert (principal.engineer_info, principal.level) == ("cashier", 3)
         assert len(log.selects) == statements == (2 if option is selectinload else 1)
+
+
+def test_subclass_query_fills_in_objects_a_base_query_loaded(engine, m) -> None:
+    log = StatementLog(engine)
+    with Session(engine) as session:
+        employees = session.scalars(select(m.Employee).order_by(m.Employee.id)).all()
+        session.scalars(select(m.Manager)).all()
+        statements = len(log.selects)
+        assert employees[0].manager_name == "Eugene"
+        assert len(log.selects) == statements == 2
 
 
 def test_joinedload_of_type_with_polymorphic_loads_subclass_columns(engine, m) -> None:
@@ -703,4 +716,45 @@ def test_loader_option_on_a_subclass_relationship(backend, style, option) -> Non
         assert [f.title for f in people[0].files] == ["budget", "plan"]
         assert "files" not in people[1].__dict__
         assert len(log.selects) == statements
+    eng.dispose()
+
+
+@dataclass
+class Spot:
+    x: int | None
+    y: int | None
+
+
+def test_composite_and_bundle_of_a_single_table_subclass_keep_to_its_rows(backend) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Figure(Base):
+        __tablename__ = "inh_figure"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        kind: Mapped[str] = mapped_column(String(20))
+        __mapper_args__ = {"polymorphic_on": kind, "polymorphic_identity": "figure"}
+
+    class Dot(Figure):
+        x: Mapped[int | None]
+        y: Mapped[int | None]
+        at: Mapped[Spot] = composite("x", "y")
+        __mapper_args__ = {"polymorphic_identity": "dot"}
+
+    class Box(Figure):
+        __mapper_args__ = {"polymorphic_identity": "box"}
+
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    with Session(eng) as session:
+        session.add_all([Dot(id=1, at=Spot(1, 2)), Box(id=2), Figure(id=3)])
+        session.commit()
+        assert session.scalars(select(Dot.at)).all() == [Spot(1, 2)]
+        rows = session.execute(select(Bundle("b", Box.id, Box.kind))).all()
+        assert [tuple(row.b) for row in rows] == [(2, "box")]
+        assert session.execute(select(Bundle("f", Figure.id)).order_by(Figure.id)).all() == [
+            ((1,),),
+            ((2,),),
+            ((3,),),
+        ]
     eng.dispose()

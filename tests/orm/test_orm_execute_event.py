@@ -9,7 +9,18 @@ from typing import Any
 
 import pytest
 
-from athanor import ForeignKey, String, create_engine, delete, event, func, insert, select, update
+from athanor import (
+    ForeignKey,
+    String,
+    create_engine,
+    delete,
+    event,
+    exc,
+    func,
+    insert,
+    select,
+    update,
+)
 from athanor.orm import (
     DeclarativeBase,
     Mapped,
@@ -142,6 +153,49 @@ def test_listener_flags_orm_dml(engine: Any) -> None:
         (True, False, False, True, [Card]),
         (False, True, False, False, [Card]),
         (False, False, True, False, [Card]),
+    ]
+
+
+def test_listener_reads_load_and_update_delete_options(engine: Any) -> None:
+    seen: list[Any] = []
+    with Session(engine) as session:
+
+        @event.listens_for(session, "do_orm_execute")
+        def record(state: ORMExecuteState) -> None:
+            if state.is_select:
+                options = state.load_options
+                seen.append(
+                    (
+                        options._populate_existing,
+                        options._autoflush,
+                        options._yield_per,
+                        options._identity_token,
+                        options._lazy_loaded_from is not None,
+                    )
+                )
+                with pytest.raises(exc.InvalidRequestError, match="update_delete_options"):
+                    state.update_delete_options  # noqa: B018
+            else:
+                options = state.update_delete_options
+                seen.append((options._synchronize_session, options._dml_strategy))
+                with pytest.raises(exc.InvalidRequestError, match="load_options"):
+                    state.load_options  # noqa: B018
+
+        stmt = select(Board).where(Board.id == 1)
+        board = session.scalars(stmt.execution_options(populate_existing=True)).one()
+        session.scalars(stmt.execution_options(yield_per=5, autoflush=False)).all()
+        assert [c.id for c in board.cards] == [1, 2]
+        session.execute(
+            update(Board).where(Board.id == 2).values(title="x"),
+            execution_options={"synchronize_session": "fetch"},
+        )
+        session.execute(delete(Card).where(Card.id == 3))
+    assert seen == [
+        (True, True, None, None, False),
+        (False, False, 5, None, False),
+        (False, True, None, None, True),
+        ("fetch", "auto"),
+        ("auto", "auto"),
     ]
 
 

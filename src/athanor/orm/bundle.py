@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from athanor.engine.result import ResultMetaData
-from athanor.sql.elements import ColumnElement, KeyContext, coerce_column
+from athanor.sql.elements import ColumnElement, KeyContext, coerce_column, coerce_operand
 from athanor.sql.selectable import ColumnCollection, FromClause
 
 RowProcessor = Callable[[Sequence[Any]], Any]
@@ -27,7 +27,10 @@ class Bundle(FromClause):
 
     def __init__(self, name: str, *exprs: Any, single_entity: bool = False) -> None:
         self.name = name
-        self.exprs: tuple[ColumnElement, ...] = tuple(coerce_column(e) for e in exprs)
+        # (an inheriting class's column attribute as select() takes it: marked with its class)
+        self.exprs: tuple[ColumnElement, ...] = tuple(
+            coerce_column(coerce_operand(e)) for e in exprs
+        )
         if not self.exprs:
             raise ValueError(f"Bundle({name!r}) needs at least one column")
         self.single_entity = single_entity
@@ -41,6 +44,16 @@ class Bundle(FromClause):
     @property
     def _from_objects(self) -> list[FromClause]:
         return [f for e in self.exprs for f in e._from_objects]
+
+    @property
+    def _compile_plugin(self) -> Any:
+        """The compile plugin its columns ask for (those of an inheriting class, which keep
+        the statement to that class's rows), as a select of the columns themselves would."""
+        for from_ in self._from_objects:
+            plugin = from_._compile_plugin
+            if plugin is not None:
+                return plugin
+        return None
 
     def _ck(self, ctx: KeyContext) -> Hashable:
         return ("BUNDLE", type(self), self.name, tuple(e._ck(ctx) for e in self.exprs))

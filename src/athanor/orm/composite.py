@@ -371,7 +371,14 @@ class CompositeAttribute(QueryableAttribute[Any]):
     def _select_column_element(self) -> Callable[[], ClauseElement]:  # type: ignore[override]
         # select(Vertex.start) selects the columns as one composite value per row; elsewhere
         # (ORDER BY, GROUP BY) the attribute is its list of columns.
-        return lambda: CompositeBundle(self.prop, self.prop._columns())
+        # An inheriting class's composite selects its columns marked with the class, as
+        # its column attributes do: select(SingleSub.point) keeps to that class's rows.
+        prop = self.prop
+        parent = prop.parent
+        columns = prop._columns()
+        if parent._marks_select_columns:
+            columns = tuple(parent._subclass_column(c) for c in columns)
+        return lambda: CompositeBundle(prop, columns)
 
     def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
         return self.prop._comparator_operate(self, op, *other, **kwargs)

@@ -250,6 +250,23 @@ class registry:  # noqa: N801 - SQLAlchemy's name
         self._class_registry.clear()
         self._new_mappers = False
 
+    def _names_pending(self) -> bool:
+        """Whether a relationship of a mapper not configured yet names a class (or table)
+        this registry does not know yet, as while the classes are still being declared:
+        configuring now would fail on it, so statements made meanwhile do not try."""
+        namespace = _ResolveNamespace(self)
+        for mapper in self._mappers:
+            if mapper._configured:
+                continue
+            for prop in mapper._props.values():
+                for name in (getattr(prop, "argument", None), getattr(prop, "secondary", None)):
+                    if isinstance(name, str):
+                        try:
+                            eval(name, namespace)
+                        except NameError:
+                            return True
+        return False
+
     def _resolve_name(self, name: str, prop: Any, what: str) -> Any:
         namespace = _ResolveNamespace(self)
         try:

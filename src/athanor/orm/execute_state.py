@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from athanor import exc as sa_exc
 from athanor.orm.base import LAZY_LOADED_FROM, LOAD_KIND
 from athanor.orm.interfaces import UserDefinedOption
 from athanor.orm.mapper import EntityClause
@@ -24,6 +25,47 @@ from athanor.sql.selectable import FromStatement, Select
 if TYPE_CHECKING:
     from athanor.orm.mapper import Mapper
     from athanor.orm.session import Session
+
+
+class LoadOptions:
+    """How a SELECT loads its objects, as its execution options set it up (read by
+    ``do_orm_execute`` listeners through :attr:`ORMExecuteState.load_options`)."""
+
+    __slots__ = (
+        "_autoflush",
+        "_identity_token",
+        "_lazy_loaded_from",
+        "_populate_existing",
+        "_yield_per",
+    )
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self._populate_existing = bool(options.get("populate_existing", False))
+        self._autoflush = bool(options.get("autoflush", True))
+        self._yield_per: int | None = options.get("yield_per")
+        self._identity_token: Any = options.get("identity_token")
+        self._lazy_loaded_from: Any = options.get(LAZY_LOADED_FROM)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name[1:]}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"LoadOptions({shown})"
+
+
+class UpdateDeleteOptions:
+    """How an ORM-enabled UPDATE or DELETE runs, as its execution options set it up (see
+    :attr:`ORMExecuteState.update_delete_options`)."""
+
+    __slots__ = ("_dml_strategy", "_synchronize_session")
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self._synchronize_session: Any = options.get("synchronize_session", "auto")
+        self._dml_strategy: str = options.get("dml_strategy", "auto")
+
+    def __repr__(self) -> str:
+        return (
+            f"UpdateDeleteOptions(synchronize_session={self._synchronize_session!r}, "
+            f"dml_strategy={self._dml_strategy!r})"
+        )
 
 
 class ORMExecuteState:
@@ -57,6 +99,29 @@ class ORMExecuteState:
     def update_execution_options(self, **options: Any) -> None:
         """Add execution options for this execution."""
         self.local_execution_options.update(options)
+
+    @property
+    def load_options(self) -> LoadOptions:
+        """The loading options of a SELECT (``_populate_existing``, ``_autoflush``,
+        ``_yield_per``, ``_identity_token``, ``_lazy_loaded_from``)."""
+        if not self.is_select:
+            raise sa_exc.InvalidRequestError(
+                "load_options are those of a SELECT; this execution runs "
+                f"{type(self.statement).__name__} (see update_delete_options for UPDATE and "
+                "DELETE)"
+            )
+        return LoadOptions(self.execution_options)
+
+    @property
+    def update_delete_options(self) -> UpdateDeleteOptions:
+        """The options of an ORM-enabled UPDATE or DELETE (``_synchronize_session``,
+        ``_dml_strategy``)."""
+        if not (self.is_update or self.is_delete):
+            raise sa_exc.InvalidRequestError(
+                "update_delete_options are those of an UPDATE or DELETE; this execution runs "
+                f"{type(self.statement).__name__} (see load_options for a SELECT)"
+            )
+        return UpdateDeleteOptions(self.execution_options)
 
     @property
     def user_defined_options(self) -> list[UserDefinedOption]:

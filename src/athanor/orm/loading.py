@@ -892,7 +892,7 @@ def _with_marked_froms(statement: Select) -> tuple[Select, list[EntityClause]]:
     for name in _MARKABLE:
         items = getattr(statement, name)
         found: list[Any] = []
-        plain = tuple(c if isinstance(c, FromClause) else unmarked(c, found) for c in items)
+        plain = tuple(_unmarked_item(c, found) for c in items)
         if found:
             replaced[name] = plain
             marks.extend(found)
@@ -916,6 +916,19 @@ def _with_marked_froms(statement: Select) -> tuple[Select, list[EntityClause]]:
         setattr(new, name, items)
     new._from_obj = statement._from_obj + tuple(extra)
     return new, _unique(m.entity for m in restricting)
+
+
+def _unmarked_item(item: Any, found: list[Any]) -> Any:
+    """A select's column, criterion or FROM object with its columns unmarked (see
+    :func:`unmarked`): a Bundle (a composite's columns among them) by its columns."""
+    if isinstance(item, Bundle):
+        exprs = tuple(unmarked(e, found) for e in item.exprs)
+        if all(a is b for a, b in zip(exprs, item.exprs, strict=True)):
+            return item
+        new = item._generate()
+        new.exprs = exprs
+        return new
+    return item if isinstance(item, FromClause) else unmarked(item, found)
 
 
 def _unique(items: Any) -> list[Any]:
@@ -1174,11 +1187,25 @@ def _polymorphic_loader(
 
 
 _PlainShape = tuple[
-    Mapper, type, Any, Sequence[str], int, int, list[int], Any, Callable[..., Any], int | None
+    Mapper,
+    type,
+    Any,
+    Sequence[str],
+    int,
+    int,
+    list[int],
+    Any,
+    Callable[..., Any],
+    int | None,
+    frozenset[str],
+    bool,
+    bool,
 ]
 """What a plain loader needs besides the session: mapper, class, identity class, loaded keys,
 first and end column, primary key positions, ``(offset, processor)`` pairs (or None), the
-object maker, and the position of a single-column primary key (else None)."""
+object maker, the position of a single-column primary key (else None), the loaded keys as a
+set, and whether they leave out some of the mapper's default ones (narrow) or add others
+(wide)."""
 
 
 def _plain_shape(
@@ -1212,6 +1239,9 @@ def _plain_shape(
         procs,
         new_object,
         single_pk,
+        frozenset(keys),
+        not frozenset(mapper._load_keys) <= frozenset(keys),
+        not frozenset(keys) <= frozenset(mapper._load_keys),
     )
 
 
@@ -1259,6 +1289,9 @@ def _plain_loader(
             procs,
             new_object,
             single_pk,
+            key_set,
+            narrow,
+            wide,
         ) = shape
         (
             id_dict,
@@ -1276,6 +1309,9 @@ def _plain_loader(
         # (a joined eager load repeats each parent once per child), unless each row must
         # overwrite the object again.
         repeats = not populate_existing
+        # Objects in the session lack some of these keys only when this load adds keys to the
+        # default set, or when some load of the class left some of the default ones out.
+        check_keys = wide or mapper._narrow_loads
         # The entity's columns start each row when ``start`` is 0: ``zip`` stops at the last
         # key, so the row needs no slice.
         sliced = start != 0
@@ -1304,8 +1340,15 @@ def _plain_loader(
             if found is not None:
                 obj = found()
                 if obj is not None:
-                    state: InstanceState = obj.__dict__[STATE_KEY]
-                    if state.expired or populate_existing:
+                    d = obj.__dict__
+                    state: InstanceState = d[STATE_KEY]
+                    # An object in the session gets the row's values of the attributes it
+                    # has not loaded (expired, deferred, left out by an earlier load).
+                    if (
+                        state.expired
+                        or populate_existing
+                        or (check_keys and not d.keys() >= key_set)
+                    ):
                         _populate_existing(
                             obj, state, keys, row[start:end], procs, populate_existing
                         )
@@ -1343,6 +1386,8 @@ def _plain_loader(
                 for fn in load_listeners:
                     fn(obj, query_context)
             append(obj)
+        if narrow and loaded and not mapper._narrow_loads:
+            mapper._narrow_loads = True
         return loaded
 
     return load_rows
@@ -1447,9 +1492,11 @@ def load_scalar_attributes(
     key: str | None,
     with_for_update: Any = None,
     whole_object: bool = False,
+    names: Sequence[str] | None = None,
 ) -> None:
     """Load the unloaded column attributes of a persistent object (one SELECT by key, locking
-    the row when ``with_for_update`` asks for it, as :meth:`Session.refresh` may).
+    the row when ``with_for_update`` asks for it, as :meth:`Session.refresh` may); ``names``
+    loads those column attributes, deferred ones too, instead of the default set.
 
     ``whole_object``: the object is refreshed as a whole, so the ``refresh`` event says no
     attribute names (None) rather than the ones loaded."""
@@ -1475,7 +1522,14 @@ def load_scalar_attributes(
             d[key] = None
             return
     props = mapper._props
-    wanted = [(k, c) for k, c in mapper._load_columns if k not in d and k in props]
+    if names is not None:
+        wanted = [
+            (p.key, p.columns[0].label(p.key) if p.is_expression else p.columns[0])
+            for p in mapper._column_props
+            if p.key in names and p.key not in d
+        ]
+    else:
+        wanted = [(k, c) for k, c in mapper._load_columns if k not in d and k in props]
     if key is not None and key not in d and all(k != key for k, _ in wanted):
         prop = mapper._props[key]
         columns = getattr(prop, "columns", None)
@@ -1511,9 +1565,9 @@ def load_scalar_attributes(
     listeners = mapper.dispatch.refresh
     if listeners:
         context = QueryContext(session, stmt, COLUMN_LOAD, None, refresh_state=state)
-        names = None if whole_object else {k for k, _ in wanted}
+        reported = None if whole_object else {k for k, _ in wanted}
         for fn in listeners:
-            fn(instance, context, names)
+            fn(instance, context, reported)
 
 
 _ = islice

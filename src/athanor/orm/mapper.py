@@ -82,6 +82,12 @@ class _OrmCompilePlugin(CompilePlugin):
     def translate(self, statement: Any, dialect: Any) -> Translation:
         from athanor.orm.loading import criteria_everywhere, plan_for
 
+        for raw in statement._raw_columns:
+            # A select() made while a relationship named a class not defined yet (in a class
+            # body) left the mappers unconfigured: they are configured by now, or say why.
+            mapper = getattr(raw, "mapper", None)
+            if isinstance(mapper, Mapper):
+                mapper._check_configure()
         plan = plan_for(statement)
         return Translation(plan.executed(statement), plan, criteria_everywhere(statement))
 
@@ -250,8 +256,9 @@ class _EntityHook:
             raise AttributeError("__clause_element__")
         mapper = owner.__dict__.get(MAPPER_KEY) or getattr(owner, MAPPER_KEY)
         registry = mapper.registry
-        if registry is not None and registry._new_mappers:
-            mapper._check_configure()  # (its test made here first: this runs per select())
+        # (its test made here first: this runs per select())
+        if registry is not None and registry._new_mappers and not registry._names_pending():
+            mapper._check_configure()
         entity = mapper._entity
         return lambda: entity
 
@@ -345,6 +352,13 @@ class Mapper(EventTarget):
         self._props: dict[str, MapperProperty] = {}
         self._configured = False
         self._configure_failed: BaseException | None = None
+        self._narrow_loads = False
+        self._marks_select_columns = False
+        """Whether ``select(Class.attr)`` selects this class's columns marked with it (see
+        :meth:`_mark_select_columns`)."""
+        """Whether some query loaded objects of this class without all of its default
+        columns, so that later queries check the objects they find in the session for
+        columns to fill in."""
         self._init_dispatch()
         _propagation.apply(self)
         for fn in self.dispatch.instrument_class:
@@ -526,6 +540,7 @@ class Mapper(EventTarget):
         """Make ``select(Class.attr)`` of this class's column attributes select the column
         marked with the class (:class:`SubclassColumn`), whose FROM object is the class's
         entity: the rows of an inheriting class only, or a polymorphic union."""
+        self._marks_select_columns = True
         for key, prop in self._props.items():
             attr = self.class_.__dict__.get(key)
             if not isinstance(prop, ColumnProperty) or not isinstance(attr, InstrumentedAttribute):

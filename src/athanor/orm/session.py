@@ -759,7 +759,14 @@ class Session(EventTarget):
             return self._execute_from_statement(
                 statement, params, execution_options, bind_arguments
             )
-        if self.autoflush and not self._flushing and isinstance(statement, Select | DMLStatement):
+        if (
+            self.autoflush
+            and not self._flushing
+            and isinstance(statement, Select | DMLStatement)
+            and (execution_options or _NO_ARGUMENTS).get(
+                "autoflush", statement._execution_options.get("autoflush", True)
+            )
+        ):
             self._autoflush()
         if isinstance(statement, DMLStatement) and statement._entity is not None:
             options = statement._execution_options
@@ -1303,7 +1310,7 @@ class Session(EventTarget):
             state.modified = False
         self._expire_cascaded(cascaded)
         try:
-            load_scalar_attributes(state, instance, None, with_for_update, names is None)
+            load_scalar_attributes(state, instance, None, with_for_update, names is None, names)
         except orm_exc.ObjectDeletedError as error:
             raise sa_exc.InvalidRequestError(
                 f"Could not refresh instance {state_str(state)}"
