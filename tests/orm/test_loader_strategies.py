@@ -139,6 +139,24 @@ def test_joinedload_with_limit_counts_parents(engine: Any, sql_log: StatementLog
         assert len(sql_log.statements) == 1
 
 
+def test_joinedload_collection_of_a_grouped_statement(engine: Any, sql_log: StatementLog) -> None:
+    _seed_users(engine, (1, 2, 3))
+    with Session(engine) as session:
+        sql_log.clear()
+        stmt = (
+            select(User)
+            .join(User.posts)
+            .group_by(User.id, User.username, User.age)
+            .having(func.count(Post.id) > 1)
+            .options(joinedload(User.posts))
+            .order_by(User.id)
+        )
+        users = session.scalars(stmt).unique().all()
+        # GROUP BY applies to the users; each keeps all its posts.
+        assert [(u.username, len(u.posts)) for u in users] == [("u1", 2), ("u2", 3)]
+        assert len(sql_log.statements) == 1
+
+
 def test_joinedload_collection_under_limit_is_one_statement(
     engine: Any, sql_log: StatementLog
 ) -> None:

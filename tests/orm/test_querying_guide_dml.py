@@ -44,6 +44,14 @@ def test_insert_returning_entities(session: Session, backend: Any) -> None:
     assert one[0].name == "Hu" and one[1] == one[0].id
 
 
+def test_insert_returning_columns_of_dicts_with_different_keys(session: Session) -> None:
+    rows = [{"name": "Ka"}, {"name": "Lu", "city": "Oslo"}, {"name": "Mo"}]
+    stmt = insert(Chef).returning(Chef.name, Chef.city, sort_by_parameter_order=True)
+    assert session.execute(stmt, rows).all() == [("Ka", None), ("Lu", "Oslo"), ("Mo", None)]
+    rows = [{"name": "Ni", "city": "Bonn"}, {"name": "Ol"}]
+    assert session.scalars(insert(Chef).returning(Chef.name), rows).all() == ["Ni", "Ol"]
+
+
 def test_bulk_insert_list_of_dicts(session: Session, engine: Any) -> None:
     result = session.execute(
         insert(Review),

@@ -422,23 +422,26 @@ def _insert(
         conn.execute(statement, group if len(group) > 1 else group[0], execution_options=options)
         for group in shape_groups(rows)
     ]
+    if len(results) == 1 and returning is None:
+        return results[0]
     if returning is None:
-        return results[-1] if len(results) == 1 else _no_rows(sum(r.rowcount for r in results))
+        if statement._returning_raw:
+            # returning(User.id, ...) of mixed-key dicts: each batch's rows, in order.
+            return _chain(results[0]._metadata, results)
+        return _no_rows(sum(r.rowcount for r in results))
     plan, shape = returning
     built = [plan.result(session, r, options, shape) for r in results]
-    if len(built) == 1:
-        return built[0]
-    return _chain(plan, built)
+    return built[0] if len(built) == 1 else _chain(plan.metadata, built)
 
 
-def _chain(plan: LoadingPlan, results: list[Result]) -> Result:
-    """One result over the rows of several ORM results (a bulk insert of mixed-key dicts)."""
+def _chain(metadata: Any, results: Sequence[Result]) -> Result:
+    """One result over the rows of several results (a bulk insert of mixed-key dicts)."""
 
     def chunks(yield_per: int | None) -> Iterator[list[tuple[Any, ...]]]:
         for result in results:
             yield [tuple(row) for row in result]
 
-    return ChunkedIteratorResult(plan.metadata, chunks)
+    return ChunkedIteratorResult(metadata, chunks)
 
 
 def update_rows_by_primary_key(

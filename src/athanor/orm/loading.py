@@ -186,7 +186,13 @@ class LoadingPlan:
                 self.lazy_options.update(eager.lazy_options(nodes))
                 self.requires_unique |= eager.has_joined_collection(nodes)
                 wrap |= eager.joins_collection(nodes)
-        limited = statement._limit is not None or statement._offset is not None
+        # LIMIT/OFFSET count parents, and GROUP BY groups them: either applies to the
+        # statement before the joined collections add their rows.
+        limited = (
+            statement._limit is not None
+            or statement._offset is not None
+            or bool(statement._group_by)
+        )
         self.wrap_limited = wrap and limited
         propagated = [c for c in loader_criteria(statement._with_options) if c.propagate_to_loaders]
         if propagated:
