@@ -260,11 +260,18 @@ class registry:  # noqa: N801 - SQLAlchemy's name
                 continue
             for prop in mapper._props.values():
                 for name in (getattr(prop, "argument", None), getattr(prop, "secondary", None)):
-                    if isinstance(name, str):
-                        try:
-                            eval(name, namespace)
-                        except NameError:
-                            return True
+                    # Only a (dotted) name: an expression such as "join(A, B, ...)" would
+                    # build clauses of classes, which come back here.
+                    if not isinstance(name, str) or not all(
+                        part.isidentifier() for part in name.split(".")
+                    ):
+                        continue
+                    try:
+                        eval(name, namespace)
+                    except NameError:
+                        return True
+                    except Exception:  # any other error: configuring reports it
+                        continue
         return False
 
     def _resolve_name(self, name: str, prop: Any, what: str) -> Any:
