@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from athanor import exc, select
+from athanor import exc, inspect, select
 from athanor.orm import (
     Load,
     Session,
@@ -160,3 +160,13 @@ def test_load_only_with_contains_eager_to_an_alias(engine: Any, sql_log: Stateme
         found = session.scalars(stmt.order_by(ua.id)).unique().all()
         assert [len(u.posts) for u in found] == [1, 0]
         assert "ua.email" not in sql_log.statements[-1]
+
+
+def test_inspect_an_aliased_class() -> None:
+    ua = aliased(User, name="ua")
+    insp = inspect(ua)
+    assert insp.is_aliased_class and not insp.is_mapper
+    assert insp.entity is ua and insp.class_ is User and insp.mapper is inspect(User)
+    assert insp.name == "ua" and ua.__name__ == "aliased(User)"
+    assert "users AS ua" in compiled(select(insp.selectable))
+    assert insp.with_polymorphic_mappers == []

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from athanor import exc as sa_exc
+from athanor import inspection
 from athanor.orm.base import _mapper_or_none
 from athanor.orm.mapper import EntityClause, Mapper, SubclassColumn
 from athanor.orm.properties import ColumnProperty
@@ -421,8 +422,56 @@ class AliasedClass:
             return SubclassColumn(col, mapper, self._entity)
         return col
 
+    @property
+    def __name__(self) -> str:
+        return f"aliased({self._mapper.class_.__name__})"
+
     def __repr__(self) -> str:
         return repr(self._entity)
+
+
+class AliasedInsp:
+    """What ``inspect(aliased(User))`` gives: the alias's class, mapper, name and the FROM
+    object its columns come from."""
+
+    is_aliased_class = True
+    is_mapper = False
+    is_selectable = False
+    is_clause_element = False
+
+    def __init__(self, alias: AliasedClass) -> None:
+        self.entity = alias
+        """The aliased class itself."""
+
+    @property
+    def mapper(self) -> Mapper:
+        return self.entity._mapper
+
+    @property
+    def class_(self) -> type:
+        return self.mapper.class_
+
+    @property
+    def name(self) -> str | None:
+        return self.entity._entity.name
+
+    @property
+    def selectable(self) -> Any:
+        """The alias (or aliased join) the entity's columns are read from."""
+        return self.entity._entity
+
+    @property
+    def with_polymorphic_mappers(self) -> list[Mapper]:
+        return list(getattr(self.entity._entity, "subclasses", ()))
+
+    def __clause_element__(self) -> AliasedEntity:
+        return self.entity._entity
+
+    def __repr__(self) -> str:
+        return f"<AliasedInsp of {self.entity!r}>"
+
+
+inspection.register(AliasedClass, AliasedInsp)
 
 
 def aliased(element: Any, alias: Any = None, name: str | None = None, flat: bool = False) -> Any:
