@@ -1502,7 +1502,7 @@ def load_scalar_attributes(
 ) -> None:
     """Load the unloaded column attributes of a persistent object (one SELECT by key, locking
     the row when ``with_for_update`` asks for it, as :meth:`Session.refresh` may); ``names``
-    loads those column attributes, deferred ones too, instead of the default set.
+    adds the column attributes it names, deferred ones too.
 
     ``whole_object``: the object is refreshed as a whole, so the ``refresh`` event says no
     attribute names (None) rather than the ones loaded."""
@@ -1528,14 +1528,14 @@ def load_scalar_attributes(
             d[key] = None
             return
     props = mapper._props
+    wanted = [(k, c) for k, c in mapper._load_columns if k not in d and k in props]
     if names is not None:
-        wanted = [
+        default = {k for k, _ in wanted}
+        wanted += [
             (p.key, p.columns[0].label(p.key) if p.is_expression else p.columns[0])
             for p in mapper._column_props
-            if p.key in names and p.key not in d
+            if p.key in names and p.key not in d and p.key not in default
         ]
-    else:
-        wanted = [(k, c) for k, c in mapper._load_columns if k not in d and k in props]
     if key is not None and key not in d and all(k != key for k, _ in wanted):
         prop = mapper._props[key]
         columns = getattr(prop, "columns", None)
