@@ -357,3 +357,90 @@ def test_a_dialect_overriding_do_commit_is_called(backend, monkeypatch) -> None:
     finally:
         engine.dispose()
         plain.dispose()
+
+
+def test_a_dialect_overriding_do_execute_is_called(backend, monkeypatch) -> None:
+    """The engine calls cursor.execute() itself only while do_execute is the default; a
+    dialect's own do_execute sees every statement with parameters."""
+    from athanor.engine import create as create_module
+
+    real = create_module._dialect_class_for
+    seen: list[str] = []
+
+    def recording_class_for(url, *, is_async):
+        base = real(url, is_async=is_async)
+
+        class Recording(base):
+            def do_execute(self, cursor, statement, parameters) -> None:
+                seen.append(statement)
+                super().do_execute(cursor, statement, parameters)
+
+        return Recording
+
+    plain = athanor.create_engine(backend.url)
+    assert plain.dialect._execute_directly
+    monkeypatch.setattr(create_module, "_dialect_class_for", recording_class_for)
+    engine = athanor.create_engine(backend.url)
+    try:
+        assert not engine.dialect._execute_directly
+        items = athanor.table("items", athanor.column("id"), athanor.column("name"))
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50))"))
+            conn.execute(athanor.insert(items), {"id": 1, "name": "a"})
+        assert any(sql.startswith("INSERT INTO items") for sql in seen)
+        with engine.connect() as conn:
+            assert conn.execute(athanor.select(items.c.name)).scalar_one() == "a"
+    finally:
+        engine.dispose()
+        plain.dispose()
+
+
+def _items_table() -> athanor.Table:
+    return athanor.Table(
+        "items",
+        athanor.MetaData(),
+        athanor.Column("id", athanor.Integer, primary_key=True),
+        athanor.Column("name", athanor.String(50)),
+    )
+
+
+def test_a_statement_object_run_again_is_found_by_identity(engine) -> None:
+    """The engine's cache finds a statement object executed again without its structural key;
+    clear_compiled_cache() forgets those too."""
+    items = _items_table()
+    statement = athanor.insert(items)
+    cache = engine._compiled_cache
+    with engine.begin() as conn:
+        first = conn.execute(statement, {"id": 1, "name": "a"})
+        held = cache.by_statement[id(statement)]
+        second = conn.execute(statement, {"id": 2, "name": "b"})
+    assert held[0] is statement
+    assert cache.by_statement[id(statement)] is held
+    assert first.inserted_primary_key == (1,)
+    assert second.inserted_primary_key == (2,)
+    engine.clear_compiled_cache()
+    assert not cache.by_statement
+    assert not cache
+    with engine.begin() as conn:
+        conn.execute(statement, {"id": 3, "name": "c"})
+    assert count(engine) == 3
+
+
+def test_a_row_less_result_reports_and_refuses_rows(engine) -> None:
+    """A statement returning no rows gets a closed result with its counts; fetching raises,
+    unique() and yield_per() do not."""
+    items = _items_table()
+    with engine.begin() as conn:
+        result = conn.execute(athanor.insert(items), {"id": 7, "name": "a"})
+        updated = conn.execute(athanor.update(items).values(name="b"))
+    assert result.returns_rows is False
+    assert result.rowcount == 1
+    assert result.inserted_primary_key == (7,)
+    assert result.context.isinsert
+    assert result.closed
+    assert updated.rowcount == 1
+    assert updated.unique().yield_per(5) is updated
+    with pytest.raises(exc.ResourceClosedError):
+        updated.fetchall()
+    with pytest.raises(exc.ResourceClosedError):
+        result.one()

@@ -227,17 +227,13 @@ class Connection:
         self._transaction = transaction
         return transaction
 
-    def _emit_pending_begin(self, sql: str) -> None:
+    def _emit_begin(self) -> None:
         """Send BEGIN before the transaction's first statement, for drivers that need it.
 
-        Deferred to the first statement so that statements which must run outside a transaction
-        (SQLite's ``PRAGMA journal_mode=WAL``) still work at the start of ``engine.begin()``.
+        Deferred to the first statement that ``statement_needs_transaction`` so that
+        statements which must run outside a transaction (SQLite's ``PRAGMA
+        journal_mode=WAL``) still work at the start of ``engine.begin()``.
         """
-        if self.dialect.statement_needs_transaction(sql):
-            self._emit_begin()
-
-    def _emit_begin(self) -> None:
-        """Send the BEGIN deferred to the transaction's first statement (see above)."""
         self._begin_pending = False
         proxied = self._proxied
         if proxied is None:
@@ -322,8 +318,8 @@ class Connection:
 
     def _run_transaction_sql(self, sql: str) -> None:
         proxied = self.connection
-        if self._begin_pending:
-            self._emit_pending_begin(sql)
+        if self._begin_pending and self.dialect.statement_needs_transaction(sql):
+            self._emit_begin()
         if self._echo:
             self.engine.logger.info(sql)
         cursor = proxied.dbapi_connection.cursor()
@@ -529,8 +525,6 @@ class Connection:
             _, compiled, extracted = found
         else:
             compiled, extracted = compile_cached(statement, dialect, cache)
-            if cache is not None:
-                cache.remember(statement, compiled, extracted)
         if compiled.returns_hidden:  # the engine reads RETURNING itself: the general path
             return self._insert_row_executed(statement, parameters)
         try:
@@ -541,10 +535,12 @@ class Connection:
         try:
             if self._begin_pending:
                 self._emit_begin()  # an INSERT always runs in the transaction
-            if driver_params:
-                dialect.do_execute(cursor, sql, driver_params)
-            else:
+            if not driver_params:
                 dialect.do_execute_no_params(cursor, sql)
+            elif dialect._execute_directly:
+                cursor.execute(sql, driver_params)
+            else:
+                dialect.do_execute(cursor, sql, driver_params)
             row = None
             if compiled.returns_rows:
                 raw_rows = cursor.fetchall()
@@ -745,15 +741,17 @@ class Connection:
                     sql, driver_params = fn(self, cursor, sql, driver_params, context, False)
             context.statement = sql
             context.parameters = driver_params
-            if self._begin_pending:
-                self._emit_pending_begin(sql)
+            if self._begin_pending and dialect.statement_needs_transaction(sql):
+                self._emit_begin()
             if self._echo:
                 self.engine._log_statement(sql, driver_params)
-            if driver_params:
-                dialect.do_execute(cursor, sql, driver_params)
-            else:
+            if not driver_params:
                 # The compiler escapes "%" only in statements that carry parameters.
                 dialect.do_execute_no_params(cursor, sql)
+            elif dialect._execute_directly:
+                cursor.execute(sql, driver_params)
+            else:
+                dialect.do_execute(cursor, sql, driver_params)
             if dispatch.after_cursor_execute:
                 for fn in dispatch.after_cursor_execute:
                     fn(self, cursor, sql, driver_params, context, False)
@@ -792,8 +790,8 @@ class Connection:
                         sql, driver_params = fn(self, cursor, sql, driver_params, context, is_many)
                 context.statement = sql
                 context.parameters = driver_params
-                if self._begin_pending:
-                    self._emit_pending_begin(sql)
+                if self._begin_pending and dialect.statement_needs_transaction(sql):
+                    self._emit_begin()
                 if self._echo:
                     self.engine._log_statement(sql, driver_params, many=is_many)
                 try:
@@ -929,14 +927,7 @@ class Connection:
             rowcount = context.rowcount = cursor.rowcount
             lastrowid = context.lastrowid = getattr(cursor, "lastrowid", None)
             self._release_cursor(cursor)
-            return CursorResult(
-                None,
-                rowcount=rowcount,
-                lastrowid=lastrowid,
-                inserted_primary_key=inserted_primary_key,
-                returns_rows=False,
-                context=context,
-            )
+            return CursorResult.rowless(rowcount, lastrowid, inserted_primary_key, context)
         if compiled is not None and compiled.keys_by_statement:
             metadata = _statement_metadata(compiled, context.invoked_statement, description)
         else:
@@ -1190,10 +1181,12 @@ class DirectSelect:
         cursor = self._open_cursor()
         dialect = self.connection.dialect
         try:
-            if self.driver_params:
-                dialect.do_execute(cursor, self.sql, self.driver_params)
-            else:
+            if not self.driver_params:
                 dialect.do_execute_no_params(cursor, self.sql)
+            elif dialect._execute_directly:
+                cursor.execute(self.sql, self.driver_params)
+            else:
+                dialect.do_execute(cursor, self.sql, self.driver_params)
         except BaseException as error:
             self._raise_failure(error)
 

@@ -92,6 +92,8 @@ class DefaultDialect:
         self._dbapi = dbapi
         # Decided once: a do_commit that only calls the driver's commit() is not called.
         self._commit_directly = type(self).do_commit in DRIVER_METHOD_CALLS
+        # Likewise for do_execute(): the engine calls cursor.execute() itself.
+        self._execute_directly = type(self).do_execute is DefaultDialect.do_execute
 
     # --- the driver module -------------------------------------------------------------
 

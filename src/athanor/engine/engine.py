@@ -74,8 +74,8 @@ class CompiledCache(dict[Any, Any]):
         self.capacity = capacity
         self.by_statement: dict[int, tuple[Any, Any, Any]] = {}
         """``id(statement)`` -> ``(statement, compiled, extracted)`` for statements run again
-        as the same object (the ORM's one-row INSERTs): found by identity, without hashing
-        their structural key.  Holding the statement keeps its id from being reused."""
+        as the same object (built once, executed many times): found by identity, without
+        hashing their structural key.  Holding the statement keeps its id from being reused."""
 
     def remember(self, statement: Any, compiled: Any, extracted: Any) -> None:
         """Keep ``statement``'s compiled form in :attr:`by_statement` (emptied when full)."""
@@ -83,6 +83,11 @@ class CompiledCache(dict[Any, Any]):
         if len(by_statement) >= _BY_STATEMENT_KEPT:
             by_statement.clear()
         by_statement[id(statement)] = (statement, compiled, extracted)
+
+    def clear(self) -> None:
+        """Forget every compiled statement, also those found by identity."""
+        super().clear()
+        self.by_statement.clear()
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if len(self) >= self.capacity:

@@ -549,13 +549,21 @@ class _ConvertingSource(_RowSource):
 
 
 class _NoRowsSource(_RowSource):
-    """The source of a result whose statement returns no rows: every fetch raises."""
+    """The source of a result whose statement returns no rows: every fetch raises.  Made
+    closed: the result has already run its ``on_close``."""
 
     __slots__ = ()
 
-    def __init__(self, on_close: Callable[[], object] | None) -> None:
-        super().__init__(None, on_close, None, None)
-        self.close()
+    def __init__(self) -> None:
+        # _RowSource.__init__ inlined: this runs once per row-less statement.
+        self.origin = None
+        self.batch = _NO_BATCH
+        self.pending = _NO_PENDING
+        self.state = _CLOSED
+        self.yield_per = None
+        self.uniquing = False
+        self._on_close = None
+        self._row_logger = None
 
     def _check_open(self) -> NoReturn:
         raise _no_rows_error()
@@ -876,6 +884,7 @@ def _as_metadata(metadata: ResultMetaData | Sequence[str]) -> ResultMetaData:
 
 
 _NO_ROWS_METADATA: Final = ResultMetaData(())
+_NO_ROWS_STAGES: Final = (_NO_ROWS_METADATA.make_row,)
 
 
 class CursorResult(Result[TP]):
@@ -925,7 +934,9 @@ class CursorResult(Result[TP]):
         self.returns_rows = returns_rows
         self.is_server_side = is_server_side
         if not returns_rows:
-            self._setup(_NO_ROWS_METADATA, _NoRowsSource(on_close))
+            if on_close is not None:
+                on_close()
+            self._setup(_NO_ROWS_METADATA, _NoRowsSource())
             return
         if metadata is None:
             metadata = ResultMetaData(keys, processors, key_objects)
@@ -959,6 +970,31 @@ class CursorResult(Result[TP]):
         result._metadata = metadata
         result._source = _FetchedSource(rows, arraysize)
         result._stages = (metadata.make_row,)
+        result._indexes = None
+        result._unique_key = None
+        return result
+
+    @classmethod
+    def rowless(
+        cls,
+        rowcount: int,
+        lastrowid: Any,
+        inserted_primary_key: tuple[Any, ...] | None,
+        context: Any,
+    ) -> CursorResult[Any]:
+        """The result of a statement that returns no rows (an INSERT without RETURNING, an
+        UPDATE, DDL...), whose cursor the engine has already released."""
+        result: CursorResult[Any] = cls.__new__(cls)
+        # __init__ inlined: this runs once per executed statement.
+        result.context = context
+        result.rowcount = rowcount
+        result.lastrowid = lastrowid
+        result._inserted_primary_key = inserted_primary_key
+        result.returns_rows = False
+        result.is_server_side = False
+        result._metadata = _NO_ROWS_METADATA
+        result._source = _NoRowsSource()
+        result._stages = _NO_ROWS_STAGES
         result._indexes = None
         result._unique_key = None
         return result

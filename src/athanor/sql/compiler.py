@@ -2508,8 +2508,15 @@ def compile_cached(
 
     ``cache`` (owned by the engine) maps structural keys to compiled statements; a newly built
     statement of a known shape costs a key computation instead of a compile.  ``schema_map``
-    is the ``schema_translate_map`` execution option (part of the key).
+    is the ``schema_translate_map`` execution option (part of the key).  A cache that also
+    has ``by_statement`` and ``remember()`` (the engine's) finds a statement run again as
+    the same object by identity, without computing its key.
     """
+    by_statement = None if schema_map else getattr(cache, "by_statement", None)
+    if by_statement is not None:
+        found = by_statement.get(id(statement))
+        if found is not None and found[0] is statement:
+            return found[1], found[2]
     if getattr(statement, "is_ddl", False):
         return dialect.ddl_compiler(dialect, statement, schema_map=schema_map or None), []
     try:
@@ -2527,6 +2534,8 @@ def compile_cached(
     if compiled is None:
         compiled = compile_statement(statement, dialect, extracted, schema_map=schema_map)
         cache[key] = compiled
+    if by_statement is not None:
+        cache.remember(statement, compiled, extracted)  # type: ignore[attr-defined]
     return compiled, extracted
 
 

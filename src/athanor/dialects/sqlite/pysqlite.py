@@ -29,6 +29,13 @@ _QUERY_OPTIONS: dict[str, Any] = {
 }
 
 
+@lru_cache(maxsize=1024)
+def _needs_transaction(sql: str) -> bool:
+    """Whether ``sql`` runs inside the transaction: all but pragmas, some of which
+    (journal_mode) cannot.  Cached, as the same statements come back on every transaction."""
+    return not sql.lstrip()[:6].upper().startswith("PRAGMA")
+
+
 class PySQLiteDialect(SQLiteDialect):
     """The default SQLite dialect."""
 
@@ -93,9 +100,7 @@ class PySQLiteDialect(SQLiteDialect):
         if not dbapi_connection.in_transaction:
             dbapi_connection.execute("BEGIN")
 
-    def statement_needs_transaction(self, sql: str) -> bool:
-        # Pragmas such as journal_mode cannot run inside a transaction.
-        return not sql.lstrip()[:6].upper().startswith("PRAGMA")
+    statement_needs_transaction = staticmethod(_needs_transaction)
 
     def do_ping(self, dbapi_connection: Any) -> bool:
         dbapi_connection.execute("SELECT 1").fetchall()
