@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import sys
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from functools import partial
 from operator import itemgetter
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from athanor.pool import PoolProxiedConnection
 
 _T = TypeVar("_T")
+_new_object = object.__new__
+_getrefcount = sys.getrefcount
 _EMPTY: Mapping[str, Any] = {}
 Step = tuple[str, Any, bool, "list[tuple[Any, ...]] | None"]
 _savepoint_ids = itertools.count(1)
@@ -223,7 +226,11 @@ class Connection:
             self.engine.logger.info("BEGIN (implicit)")
         self._begin_pending = self.dialect.requires_explicit_begin and not self._autocommit
         self._transaction_ended = False
-        transaction = RootTransaction(self)
+        # RootTransaction's __init__ inlined (its slots set here): one per transaction.
+        transaction = _new_object(RootTransaction)
+        transaction.connection = self
+        transaction.is_active = True
+        transaction._deactivated = False
         self._transaction = transaction
         return transaction
 
@@ -280,24 +287,6 @@ class Connection:
             self._transaction.rollback()
             return
         self._driver_rollback()
-
-    def _commit_impl(self) -> None:
-        if self._dispatch.commit:
-            for fn in self._dispatch.commit:
-                fn(self)
-        if self._echo:
-            self.engine.logger.info("COMMIT")
-        proxied = self._proxied
-        if proxied is None:
-            proxied = self.connection
-        dialect = self.dialect
-        try:
-            if dialect._commit_directly:
-                proxied.dbapi_connection.commit()
-            else:
-                dialect.do_commit(proxied.dbapi_connection)
-        except dialect.dbapi_error as error:
-            raise self._handle_error(error, "COMMIT", None, None) from error
 
     def _rollback_impl(self) -> None:
         if self._dispatch.rollback:
@@ -1097,6 +1086,12 @@ class Connection:
             self._nested_transaction = None
             self._proxied = None
             if proxied is not None:
+                if _getrefcount(proxied) == 2:
+                    # Only this frame refers to the proxy (getrefcount's argument is the
+                    # other reference): its pool entry may hand it out again.
+                    entry = proxied._connection_record
+                    if entry is not None:
+                        entry.spare_proxy = proxied
                 # When this Connection ended its last transaction itself, the pool need not
                 # roll back again on return.
                 proxied._checkin(self._transaction_ended)

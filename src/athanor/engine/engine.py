@@ -278,9 +278,11 @@ class EngineBegin:
         self._engine = engine
 
     def __enter__(self) -> Connection:
-        connection = self._engine.connect()
+        # Connection() and _begin_root() rather than engine.connect() and begin(): a new
+        # Connection has no transaction yet, and each frame less counts here.
+        connection = Connection(self._engine)
         try:
-            self._transaction = connection.begin()
+            self._transaction = connection._begin_root()
         except BaseException:
             connection.close()
             raise
@@ -293,8 +295,12 @@ class EngineBegin:
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        transaction = self._transaction
         try:
-            self._transaction.__exit__(exc_type, exc_value, traceback)
+            if exc_type is None and transaction.is_active and not transaction._deactivated:
+                transaction.commit()
+            else:
+                transaction.__exit__(exc_type, exc_value, traceback)
         finally:
             self._connection.close()
 

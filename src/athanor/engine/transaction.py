@@ -77,7 +77,25 @@ class RootTransaction(Transaction):
         try:
             if connection._nested_transaction is not None:
                 connection._release_all_savepoints()
-            connection._commit_impl()
+            # The COMMIT itself, here rather than in a Connection method: one frame less on
+            # every transaction.
+            dispatch = connection._dispatch
+            if dispatch.commit:
+                for fn in dispatch.commit:
+                    fn(connection)
+            if connection._echo:
+                connection.engine.logger.info("COMMIT")
+            proxied = connection._proxied
+            if proxied is None:
+                proxied = connection.connection
+            dialect = connection.dialect
+            try:
+                if dialect._commit_directly:
+                    proxied.dbapi_connection.commit()
+                else:
+                    dialect.do_commit(proxied.dbapi_connection)
+            except dialect.dbapi_error as error:
+                raise connection._handle_error(error, "COMMIT", None, None) from error
         finally:
             self.is_active = False
             connection._transaction = None

@@ -179,6 +179,7 @@ class ConnectionPoolEntry:
         "fresh",
         "in_use",
         "kept_cursor",
+        "spare_proxy",
         "starttime",
     )
 
@@ -198,6 +199,10 @@ class ConnectionPoolEntry:
     """A finished cursor of the current physical connection left for its next checkout,
     with that connection (``(dbapi_connection, cursor)``); the engine's Connection puts it
     here, where the dialect allows it, and forgets it with the connection."""
+    spare_proxy: PoolProxiedConnection | None
+    """A closed proxy of this entry that nothing else refers to, handed out again by the
+    next checkout instead of a new one (no allocation, no finalizer); the engine's
+    Connection leaves it here when it closes, if it holds the only reference."""
 
     def __init__(self, pool: Pool, connect: bool = True) -> None:
         self._pool = pool
@@ -210,6 +215,7 @@ class ConnectionPoolEntry:
         self._info = None
         self._record_info = None
         self.kept_cursor = None
+        self.spare_proxy = None
         if connect:
             self._connect()
 
@@ -758,7 +764,11 @@ class Pool(EventTarget):
                 frame = frame.f_back
         # The proxy's slots are set here, without an __init__: calling the class would go
         # through the C type call into __init__, which costs more on every checkout.
-        proxy = _new_object(self._proxy_class)
+        proxy = entry.spare_proxy
+        if proxy is None:
+            proxy = _new_object(self._proxy_class)
+        else:
+            entry.spare_proxy = None
         proxy.dbapi_connection = conn
         proxy._connection_record = entry
         proxy._pool = self
