@@ -133,3 +133,38 @@ def test_a_raw_connection_is_never_reused_behind_its_holder(engine) -> None:
     finally:
         other.close()
     assert engine.pool.checkedout() == 0
+
+
+def test_nested_connections_of_a_singleton_thread_pool_share_until_the_last_closes() -> None:
+    """A pool's own proxy class keeps its checkin rules: the thread's connection goes back
+    only when its outermost Connection closes."""
+    engine = athanor.create_engine("sqlite://")
+    outer = engine.connect()
+    inner = engine.connect()
+    assert inner.connection is outer.connection
+    inner.close()
+    assert outer.execute(text("SELECT 1")).scalar_one() == 1
+    assert engine.pool.checkedout() == 1
+    outer.close()
+    assert engine.pool.checkedout() == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT 2")).scalar_one() == 2
+    engine.dispose()
+
+
+def test_statement_logging_follows_logging_configuration_changes(engine, caplog) -> None:
+    """Whether a Connection logs its statements is read from the logging configuration at
+    each connect, also after the engine was used with logging off."""
+    import logging
+
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    assert not [r for r in caplog.records if r.name.startswith("athanor.engine")]
+    with caplog.at_level(logging.INFO, logger="athanor.engine"):
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 41"))
+        assert any("SELECT 41" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 42"))
+    assert not any("SELECT 42" in r.getMessage() for r in caplog.records)

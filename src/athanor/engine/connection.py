@@ -20,6 +20,7 @@ from athanor import exc
 from athanor.engine.context import ExecutionContext
 from athanor.engine.result import CursorResult, ResultMetaData, ScalarResult
 from athanor.engine.transaction import NestedTransaction, RootTransaction
+from athanor.pool import PoolProxiedConnection
 from athanor.sql.compiler import ValueRows, compile_cached, result_key_objects
 from athanor.sql.elements import ClauseElement
 from athanor.sql.selectable import TypedReturnsRows
@@ -29,11 +30,11 @@ if TYPE_CHECKING:
     from athanor.engine.default import DefaultDialect
     from athanor.engine.engine import Engine
     from athanor.engine.row import Row
-    from athanor.pool import PoolProxiedConnection
 
 _T = TypeVar("_T")
 _new_object = object.__new__
 _getrefcount = sys.getrefcount
+_INFO = logging.INFO
 _EMPTY: Mapping[str, Any] = {}
 Step = tuple[str, Any, bool, "list[tuple[Any, ...]] | None"]
 _savepoint_ids = itertools.count(1)
@@ -97,7 +98,9 @@ class Connection:
         self._transaction_ended = False
         self._spare_cursor: Any = None
         self._autocommit = engine._autocommit
-        self._echo = engine.logger.isEnabledFor(logging.INFO)
+        logger = engine.logger
+        echo = logger.known_levels.get(_INFO)
+        self._echo = logger.isEnabledFor(_INFO) if echo is None else echo
         self._dispatch = engine.dispatch
         if engine._execution_options or self._dispatch.engine_connect:
             self._set_up()
@@ -1086,15 +1089,22 @@ class Connection:
             self._nested_transaction = None
             self._proxied = None
             if proxied is not None:
-                if _getrefcount(proxied) == 2:
-                    # Only this frame refers to the proxy (getrefcount's argument is the
-                    # other reference): its pool entry may hand it out again.
-                    entry = proxied._connection_record
-                    if entry is not None:
+                # When this Connection ended its last transaction itself, reset listeners
+                # are told so (the pool's reset still runs).
+                entry = proxied._connection_record
+                if entry is None or type(proxied) is not PoolProxiedConnection:
+                    # detached (closed now), or a pool's own proxy class
+                    proxied._checkin(self._transaction_ended)
+                else:
+                    # The plain proxy's _checkin, inlined: this runs once per connection.
+                    conn = proxied.dbapi_connection
+                    proxied._connection_record = None
+                    proxied.dbapi_connection = None
+                    if _getrefcount(proxied) == 2:
+                        # Only this frame refers to the proxy (getrefcount's argument is the
+                        # other reference): its pool entry may hand it out again.
                         entry.spare_proxy = proxied
-                # When this Connection ended its last transaction itself, the pool need not
-                # roll back again on return.
-                proxied._checkin(self._transaction_ended)
+                    proxied._pool._checkin(entry, conn, self._transaction_ended)
 
     def _reset_isolation_level(self, proxied: PoolProxiedConnection) -> None:
         """Put the engine's isolation level back before the connection returns to the pool.

@@ -49,19 +49,28 @@ class EchoLogger:
     """A named logger whose threshold is the owner's ``echo`` flag when that is set (as with
     SQLAlchemy), and the logging configuration otherwise; the logger's level is never changed."""
 
-    __slots__ = ("_level", "echo", "isEnabledFor", "logger")
+    __slots__ = ("_level", "echo", "isEnabledFor", "known_levels", "logger")
 
     isEnabledFor: Callable[[int], bool]  # noqa: N815 - the logging.Logger name
     """Whether a message of the level would be logged: the logger's own method without echo
     (it checks ``logging.disable()`` itself, from its per-level cache), else the echo level's
     test; chosen once, as ``echo`` is fixed for the life of this object."""
+    known_levels: dict[int, bool]
+    """Answers of :meth:`isEnabledFor` known without calling it, by level (a level missing
+    means: call it): without echo, the logger's own cache, which the logging module empties
+    whenever its configuration changes; with echo, always empty.  A per-connection check
+    reads this rather than making a call."""
 
     def __init__(self, name: str, echo: Echo) -> None:
         self.logger = logging.getLogger(name)
         self.echo = echo
         self._level = echo_level(echo)
+        self.known_levels = {}
         if self._level is None:
             self.isEnabledFor = self.logger.isEnabledFor
+            cache = getattr(self.logger, "_cache", None)
+            if type(cache) is dict:
+                self.known_levels = cache
         else:
             self.isEnabledFor = partial(_echo_enabled_for, self._level, self.logger.manager)
             _ensure_output(self.logger)
