@@ -46,6 +46,9 @@ class Dispatch:
         self._parent = parent
         # Made on the first child only: most targets (sessions, connections) never get one.
         self._children: weakref.WeakSet[Dispatch] | None = None
+        self._listened = False
+        """Whether any event of the target has a listener: code with a path for when none
+        does checks this one flag rather than each event it would fire."""
         if parent is not None:
             with _lock:
                 if parent._children is None:
@@ -70,6 +73,7 @@ class Dispatch:
                 extra = self._instance_listeners(name)
                 if extra:
                     setattr(self, name, getattr(self, name) + tuple(extra))
+        self._listened = any(getattr(self, name) for name in cls._event_signatures)
         for child in list(self._children) if self._children is not None else ():
             assert child._target_ref is not None
             target = child._target_ref()

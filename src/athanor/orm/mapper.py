@@ -274,7 +274,14 @@ class _StateHook:
         return instance_state(instance)
 
 
-_VIEW_OWN_CACHES = ("_insert_shapes", "_insert_plan", "_plain_params", "_update_stmts", "_pk_stmt")
+_VIEW_OWN_CACHES = (
+    "_insert_shapes",
+    "_insert_plan",
+    "_plain_params",
+    "_new_object_plan",
+    "_update_stmts",
+    "_pk_stmt",
+)
 """Flush caches a joined-inheritance table view makes for itself (not copied from its mapper)."""
 
 

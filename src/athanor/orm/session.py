@@ -56,7 +56,12 @@ from athanor.orm.state import (
     expire_states,
 )
 from athanor.orm.strategies import lazy_load
-from athanor.orm.unitofwork import UOWTransaction, flush_new_object
+from athanor.orm.unitofwork import (
+    UOWTransaction,
+    flush_new_object,
+    new_object_plan,
+    write_new_object,
+)
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
 from athanor.sql.elements import ClauseElement
@@ -75,6 +80,8 @@ _state_of = itemgetter(0)
 _key_of = attrgetter("key")
 
 _NO_ARGUMENTS: Mapping[str, Any] = {}
+_ENVIRON: dict[Any, Any] | None = getattr(os.environ, "_data", None)
+"""The process environment's own dict (which ``os.environ`` updates in place), if it has one."""
 _NO_SAVEPOINTS: dict[Any, Any] = {}
 """What an outermost SessionTransaction has for ``_savepoints``; only savepoints write theirs."""
 
@@ -416,6 +423,19 @@ class Session(EventTarget):
     _async_provider: Callable[[], Any] | None = None
     """A weak reference to the AsyncSession driving this session, if one does."""
 
+    # The defaults of the constructor's options: a session keeps its own value only for an
+    # option given another one, so the usual session is quick to make.
+    autoflush: bool = True
+    expire_on_commit: bool = True
+    autobegin: bool = True
+    twophase: bool = False
+    join_transaction_mode: str = "conservative_savepoint"
+    _binds: Mapping[Any, Any] = _NO_ARGUMENTS
+    _query_cls: Any = None
+    _transaction: SessionTransaction | None = None
+    _flushing = False
+    _n_plus_one: str | None = None
+
     def __init__(
         self,
         bind: Any = None,
@@ -440,23 +460,28 @@ class Session(EventTarget):
                 "autocommit=True is not supported (it was removed in SQLAlchemy 2.0); use "
                 "the default autobegin behaviour and call commit()"
             )
-        if join_transaction_mode not in _JOIN_MODES:
-            raise sa_exc.ArgumentError(
-                f"join_transaction_mode={join_transaction_mode!r} is not one of "
-                f"{', '.join(map(repr, _JOIN_MODES))}"
-            )
-        self.join_transaction_mode = join_transaction_mode
+        if join_transaction_mode != "conservative_savepoint":
+            if join_transaction_mode not in _JOIN_MODES:
+                raise sa_exc.ArgumentError(
+                    f"join_transaction_mode={join_transaction_mode!r} is not one of "
+                    f"{', '.join(map(repr, _JOIN_MODES))}"
+                )
+            self.join_transaction_mode = join_transaction_mode
         self.bind = bind
-        self.autoflush = autoflush
-        self.expire_on_commit = expire_on_commit
-        self.autobegin = autobegin
-        self.twophase = twophase
-        self._binds: dict[Any, Any] = {}
+        if autoflush is not True:
+            self.autoflush = autoflush
+        if expire_on_commit is not True:
+            self.expire_on_commit = expire_on_commit
+        if autobegin is not True:
+            self.autobegin = autobegin
+        if twophase is not False:
+            self.twophase = twophase
         if binds:
-            for key, value in binds.items():
-                self._binds[_bind_key(key)] = value
-        self.info: dict[Any, Any] = dict(info) if info else {}
-        self._query_cls = query_cls
+            self._binds = {_bind_key(key): value for key, value in binds.items()}
+        if info:
+            self.info = dict(info)
+        if query_cls is not None:
+            self._query_cls = query_cls
         self.hash_key = key = next(_counter)
         refs = _sessions.refs
         refs[key] = _weakref(self)
@@ -465,20 +490,26 @@ class Session(EventTarget):
         self.identity_map = IdentityMap()
         self._new: dict[InstanceState, Any] = {}
         self._deleted: dict[InstanceState, Any] = {}
-        self._transaction: SessionTransaction | None = None
-        self._flushing = False
         # The environment is read on every new session; without the call when it is unset.
-        environ = getattr(os.environ, "_data", None)
-        self._n_plus_one = (
-            None
-            if n_plus_one is None and environ is not None and ENV_KEY_BYTES not in environ
-            else session_mode(n_plus_one)
-        )
+        if n_plus_one is not None or _ENVIRON is None or ENV_KEY_BYTES in _ENVIRON:
+            self._n_plus_one = session_mode(n_plus_one)
         shared = type(self).__dict__.get("_class_dispatch")
         if shared is None:
             self._init_dispatch()
         else:
             self.dispatch = shared
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        """A dict of your own data about this session (made on first use)."""
+        info: dict[Any, Any] | None = self.__dict__.get("_info")
+        if info is None:
+            info = self.__dict__["_info"] = {}
+        return info
+
+    @info.setter
+    def info(self, value: dict[Any, Any]) -> None:
+        self.__dict__["_info"] = value
 
     def _fire(self, name: str, *args: Any) -> None:
         for fn in getattr(self.dispatch, name):
@@ -615,10 +646,70 @@ class Session(EventTarget):
         """Flush, then commit the transaction (the outermost one); expires objects by default."""
         tx = self._transaction
         if tx is None:
+            identity_map = self.identity_map
+            if (
+                not self.dispatch._listened
+                and self.autobegin
+                and not self._deleted
+                and not identity_map._modified
+                and (not self._new or self._commit_new_object())
+            ):
+                # No transaction begun, no session event listened to, and nothing to write
+                # or one new object, now written and committed: the whole transaction,
+                # without a SessionTransaction.
+                if self.expire_on_commit and identity_map._dict:
+                    self._expire_everything()
+                return
             if not self.autobegin:
                 self._autobegin_t()  # raises
             tx = self._transaction = SessionTransaction(self)
         (tx if tx.parent is None else tx._root).commit()
+
+    def _commit_new_object(self) -> bool:
+        """Write the session's one new object (see :func:`new_object_plan`) on a connection
+        of its own and commit; False (nothing done) when it needs the general path.
+
+        A failure leaves the session as the general path would: after a failed INSERT the
+        database transaction is rolled back and the session needs ``rollback()``
+        (``PendingRollbackError``); after a failed COMMIT the transaction, the connection
+        and the written object stay the session's until it rolls back."""
+        new = self._new
+        if len(new) != 1:
+            return False
+        ((state, obj),) = new.items()
+        mapper = state.mapper
+        plan = None if state.key is not None else new_object_plan(mapper)
+        if plan is None:
+            return False
+        bind = self.bind
+        if bind is None or self._binds or type(self).get_bind is not _get_bind:
+            bind = self.get_bind(mapper)
+        if not isinstance(bind, Engine):
+            return False
+        connection: Connection | None = None
+        try:
+            connection = bind.connect()
+            transaction = connection._begin_root()
+            write_new_object(connection, plan, state, obj)
+        except BaseException as error:
+            tx = self._autobegin_t()
+            if connection is not None:
+                if connection._transaction is None:
+                    connection.close()
+                else:
+                    tx._connections[bind] = (connection, connection._transaction, True)
+            tx._flush_failed(error)
+            raise
+        self._new_object_flushed(state)
+        try:
+            transaction.commit()
+            connection.close()
+        except BaseException:
+            tx = self._autobegin_t()
+            tx._connections[bind] = (connection, transaction, True)
+            tx._new[state] = obj
+            raise
+        return True
 
     def rollback(self) -> None:
         """Roll back the whole transaction; the session works again afterwards."""
@@ -973,14 +1064,18 @@ class Session(EventTarget):
         except BaseException as error:
             tx._flush_failed(error)
             raise
-        key = state.key
-        assert key is not None  # flush_new_object gave the object its identity
-        self.identity_map._dict[key] = state
-        new.clear()
+        self._new_object_flushed(state)
         tx._new[state] = obj
+        return True
+
+    def _new_object_flushed(self, state: InstanceState) -> None:
+        """The session's one new object, of ``state``, was written: it is persistent now."""
+        key = state.key
+        assert key is not None  # written with its identity
+        self.identity_map._dict[key] = state
+        self._new.clear()
         if state.committed_state or state.modified or state.pending_appends is not None:
             state._commit_all()
-        return True
 
     def _rekey(self, tx: SessionTransaction, state: InstanceState, obj: Any) -> None:
         """The flush changed the primary key of ``obj``: its identity follows (and goes back
@@ -1748,6 +1843,9 @@ def close_all_sessions() -> None:
 
 
 _ = NO_VALUE
+
+
+_get_bind = Session.get_bind
 
 
 def _plain_new_mapper(cls: type) -> Mapper | None:

@@ -64,7 +64,9 @@ def _object_gone(state: InstanceState) -> None:
     """
     session_id = state.session_id
     if session_id is not None and state.key is not None:
-        session = _sessions.get(session_id)
+        # What _sessions.get() does, without its call: this runs for every object let go of.
+        ref = _sessions.refs.get(session_id)
+        session = None if ref is None else ref()
         if session is not None:
             found = session.identity_map._dict
             if found.get(state.key) is state:

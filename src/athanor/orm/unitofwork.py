@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import graphlib
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import filterfalse, repeat
 from operator import attrgetter, itemgetter
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from athanor import exc as sa_exc
+from athanor.event import registry as event_registry
 from athanor.orm import exc as orm_exc
 from athanor.orm.attributes import _same
 from athanor.orm.base import NO_VALUE, STATE_KEY, state_str
@@ -987,37 +989,139 @@ class UOWTransaction:
 
 
 def flush_new_object(tx: SessionTransaction, state: InstanceState, obj: Any) -> bool:
-    """Write a flush whose only change is one new object, without a :class:`UOWTransaction`:
-    its mapper has no relationships (nor a delete-orphan one owning it), no inheritance, no
-    Python-side defaults or version counter and no insert listeners, so the flush is one
-    INSERT and the object's key.  False (nothing done) when the object needs the general unit
-    of work."""
+    """Write a flush whose only change is one new object, without a :class:`UOWTransaction`
+    (see :func:`new_object_plan`); False (nothing done) when the object needs the general
+    unit of work."""
     mapper = state.mapper
-    events = mapper.dispatch
+    plan = None if state.key is not None else new_object_plan(mapper)
+    if plan is None:
+        return False
+    write_new_object(tx._connection_for_bind(tx.session.get_bind(mapper)), plan, state, obj)
+    return True
+
+
+class NewObjectPlan:
+    """How to write one new object of a mapper without a unit of work, worked out once:
+    its INSERT parameters as a function of the object's ``__dict__`` and, per shape of
+    those parameters, the statement and how the generated values come back
+    (:class:`RowRoute`, for the dialect last written to)."""
+
+    __slots__ = ("columns", "generation", "mapper", "params", "routes")
+
+    def __init__(
+        self, mapper: Mapper, params: Callable[[dict[str, Any]], dict[str, Any]] | None
+    ) -> None:
+        self.mapper = mapper
+        self.columns = mapper._table_columns
+        self.generation = event_registry.generation
+        self.params = params
+        self.routes: tuple[Callable[[], Any] | None, dict[tuple[str, ...], RowRoute]] = (None, {})
+
+
+def new_object_plan(mapper: Mapper) -> NewObjectPlan | None:
+    """The plan for a flush whose only change is one new object of ``mapper``; None when it
+    needs the general unit of work: the mapper has relationships (or a delete-orphan one
+    owning its objects), inheritance, Python-side defaults or a version counter, or insert
+    listeners.  Kept on the mapper until its columns or any listeners change."""
+    if mapper._orphan_parents or mapper.base_mapper._subclass_mappers:
+        return None
+    plan: NewObjectPlan | None = mapper.__dict__.get("_new_object_plan")
     if (
-        state.key is not None
-        or mapper._relationships
-        or mapper._orphan_parents
-        or mapper.base_mapper._subclass_mappers
-        or events.before_insert
-        or events.after_insert
-        or events.refresh_flush
+        plan is None
+        or plan.columns is not mapper._table_columns
+        or plan.generation != event_registry.generation
     ):
-        return False
-    build = _plain_params_builder(mapper, _insert_plan(mapper))
-    if build is None:
-        return False
-    (params,), _ = build([obj.__dict__])
-    found = _insert_shape(mapper, tuple(params))
-    connection = tx._connection_for_bind(tx.session.get_bind(mapper))
-    generated = _insert_one(connection, mapper, obj, params, found)
+        events = mapper.dispatch
+        params = None
+        if not (
+            mapper._relationships
+            or events.before_insert
+            or events.after_insert
+            or events.refresh_flush
+        ):
+            params = _plain_row_builder(mapper, _insert_plan(mapper))
+        plan = mapper.__dict__["_new_object_plan"] = NewObjectPlan(mapper, params)
+    return plan if plan.params is not None else None
+
+
+def write_new_object(
+    connection: Connection, plan: NewObjectPlan, state: InstanceState, obj: Any
+) -> None:
+    """INSERT ``obj``, a new object of ``plan``'s mapper, on ``connection``, and give it its
+    identity key (and None for the columns nothing filled in)."""
+    assert plan.params is not None  # new_object_plan() gives only plans with parameters
+    mapper = plan.mapper
+    d = obj.__dict__
+    params = plan.params(d)
+    dialect = connection.dialect
+    seen, routes = plan.routes
+    if seen is None or seen() is not dialect:
+        routes = {}
+        plan.routes = (weakref.ref(dialect), routes)
+    shape = tuple(params)
+    route = routes.get(shape)
+    if route is None:
+        route = routes[shape] = _row_route(mapper, _insert_shape(mapper, shape), dialect)
+    generated = _write_row(connection, mapper, route, d, params)
     try:
-        _key_inserted(mapper, [(state, obj)], found[5].union(generated), None)
+        for key in route.none_keys:
+            if key not in d:
+                d[key] = None
+        pk_keys = mapper._pk_keys
+        if len(pk_keys) == 1:
+            pk: tuple[Any, ...] = (d.get(pk_keys[0]),)
+        else:
+            pk = tuple([d.get(k) for k in pk_keys])
+        if None in pk:
+            raise _null_identity(state)
+        state.key = (mapper._identity_class, pk, None)
     except BaseException:
         for key in generated:
-            obj.__dict__.pop(key, None)
+            d.pop(key, None)
         raise
-    return True
+
+
+class RowRoute(NamedTuple):
+    """How a one-row INSERT of one shape runs on one dialect (see :func:`_row_route`)."""
+
+    statement: Any
+    returning: bool
+    """Whether the generated values come back as a RETURNING row, else as the inserted
+    primary key (the cursor's lastrowid)."""
+    picks: tuple[tuple[str, int], ...]
+    """Attribute key and position in that row (or key) of each generated value."""
+    generated: list[str]
+    """The attribute keys of ``picks``."""
+    none_keys: tuple[str, ...]
+    """Attribute keys of columns neither given nor generated, which become None."""
+
+
+def _row_route(
+    mapper: Mapper,
+    found: tuple[list[Any], list[Any], Any, Any, bool, frozenset[str]],
+    dialect: Any,
+) -> RowRoute:
+    """How a one-row INSERT of the shape ``found`` (by :func:`_insert_shape`) runs on
+    ``dialect``: with RETURNING for the values the database generates, unless the only one is
+    an autoincrement key the dialect reports as the cursor's lastrowid (the cheaper statement
+    without RETURNING), or the dialect has no INSERT ... RETURNING."""
+    missing_pk, wanted, plain, returning, by_lastrowid, given = found
+    if (
+        wanted
+        and not (by_lastrowid and not getattr(dialect, "implicit_returning_pk", False))
+        and getattr(dialect, "insert_returning", False)  # a property on some dialects
+    ):
+        col_keys = list(map(mapper._col_to_key.get, wanted))
+        picks = tuple((k, i) for i, k in enumerate(col_keys) if k is not None)
+        statement, by_returning = returning, True
+    else:
+        primary_key = list(mapper.primary_key)
+        picks = tuple((mapper._col_to_key[c], primary_key.index(c)) for c in missing_pk)
+        statement, by_returning = plain, False
+    generated = [k for k, _ in picks]
+    filled = given.union(generated)
+    none_keys = tuple(filterfalse(filled.__contains__, mapper._none_default_keys))
+    return RowRoute(statement, by_returning, picks, generated, none_keys)
 
 
 def _insert_one(
@@ -1029,43 +1133,37 @@ def _insert_one(
 ) -> list[str]:
     """INSERT one row of ``obj`` with ``params`` (their shape ``found`` by :func:`_insert_shape`)
     and set what the database generated on the object; returns those attribute keys."""
-    missing_pk, wanted, plain, returning, by_lastrowid, _ = found
-    dialect = connection.dialect
-    # A database that reports an autoincrement key as the cursor's lastrowid gives it for a
-    # one-row INSERT without RETURNING, the cheaper statement.
-    if (
-        wanted
-        and not (by_lastrowid and not getattr(dialect, "implicit_returning_pk", False))
-        and getattr(dialect, "insert_returning", False)  # a property on some dialects
-    ):
-        col_keys = list(map(mapper._col_to_key.get, wanted))
-        generated = list(filter(None, col_keys))  # attribute keys are never empty
-        _, row = connection._insert_row(returning, params)
+    route = _row_route(mapper, found, connection.dialect)
+    return _write_row(connection, mapper, route, obj.__dict__, params)
+
+
+def _write_row(
+    connection: Connection,
+    mapper: Mapper,
+    route: RowRoute,
+    d: dict[str, Any],
+    params: Mapping[str, Any],
+) -> list[str]:
+    """INSERT one row with ``params`` as ``route`` says and store what the database generated
+    in the object's ``d``; returns those attribute keys (``route.generated``, not to mutate)."""
+    pk, row = connection._insert_row(route.statement, params)
+    values: Any
+    if route.returning:
         if row is None:
             raise orm_exc.FlushError(
                 f"INSERT into {mapper.local_table.name!r} returned 0 rows for 1 objects"
             )
-        values: Any = row
-        if len(generated) != len(col_keys):
-            values = [v for k, v in zip(col_keys, row, strict=True) if k is not None]
-        obj.__dict__.update(zip(generated, values, strict=True))
-        return generated
-    pk, _ = connection._insert_row(plain, params)
-    if pk is None:
+        values = row
+    elif pk is None:
         raise orm_exc.FlushError(
             f"INSERT into {mapper.local_table.name!r} did not insert the row (a conflict the "
             "table's definition ignores)"
         )
-    if not missing_pk:
-        return []
-    d = obj.__dict__
-    generated = []
-    for col, value in zip(mapper.primary_key, pk, strict=True):
-        key = mapper._col_to_key[col]
-        if key not in d or d[key] is None:
-            d[key] = value
-            generated.append(key)
-    return generated
+    else:
+        values = pk
+    for key, index in route.picks:
+        d[key] = values[index]
+    return route.generated
 
 
 COUNTED_KEYS_MIN = 20
@@ -1275,13 +1373,26 @@ def _plain_params_builder(
     ``__dict__``s into INSERT parameters (what :meth:`UOWTransaction._insert_params` does, a
     flush's per-object hot spot, as straight-line code) and tells whether any object's
     parameters may have another shape than the usual one; None when the plan has defaults."""
+    return _plain_params_functions(mapper, plan)[0]
+
+
+def _plain_row_builder(
+    mapper: Mapper, plan: list[tuple[str, str, bool, Any]]
+) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """What :func:`_plain_params_builder` gives, for one object's ``__dict__`` at a time."""
+    return _plain_params_functions(mapper, plan)[1]
+
+
+def _plain_params_functions(
+    mapper: Mapper, plan: list[tuple[str, str, bool, Any]]
+) -> tuple[ParamsBuilder | None, Callable[[dict[str, Any]], dict[str, Any]] | None]:
+    """The functions of :func:`_plain_params_builder` and :func:`_plain_row_builder`, made
+    together once per plan."""
     cached = mapper.__dict__.get("_plain_params")
     if cached is not None and cached[0] is plan:
-        found: Callable[[list[dict[str, Any]]], tuple[list[dict[str, Any]], bool]] | None = cached[
-            1
-        ]
+        found: tuple[Any, Any] = cached[1]
         return found
-    found = None
+    found = (None, None)
     if all(default is None for _, _, _, default in plan):
         # Keys are written as literals (repr), so any column name is safe here.  The usual
         # object has every plain column's value and none of the columns where None means
@@ -1299,10 +1410,16 @@ def _plain_params_builder(
         lines.append("    return p")
         skipping = [key for key, _, none_skips, _ in plan if none_skips]
         usual = ", ".join(f"{c!r}: d[{k!r}]" for k, c, none_skips, _ in plan if not none_skips)
+        unusual = " or ".join(f"{k!r} in d" for k in skipping)
+        lines.append("def row(d):")
+        if skipping:
+            lines += [f"    if {unusual}:", "        return one(d)"]
+        lines += ["    try:", f"        return {{{usual}}}", "    except KeyError:"]
+        lines.append("        return one(d)")
         lines += ["def build(dicts):", "    out = []", "    append = out.append", "    odd = False"]
         lines.append("    for d in dicts:")
         if skipping:
-            lines.append(f"        if {' or '.join(f'{k!r} in d' for k in skipping)}:")
+            lines.append(f"        if {unusual}:")
             lines += [
                 "            append(one(d))",
                 "            odd = True",
@@ -1317,7 +1434,7 @@ def _plain_params_builder(
         lines.append("    return out, odd")
         namespace: dict[str, Any] = {}
         exec("\n".join(lines), namespace)
-        found = namespace["build"]
+        found = (namespace["build"], namespace["row"])
     mapper.__dict__["_plain_params"] = (plan, found)
     return found
 
