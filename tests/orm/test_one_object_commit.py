@@ -20,7 +20,12 @@ from athanor import (
     inspect,
     select,
 )
-from athanor.exc import IntegrityError, InvalidRequestError, PendingRollbackError
+from athanor.exc import (
+    ArgumentError,
+    IntegrityError,
+    InvalidRequestError,
+    PendingRollbackError,
+)
 from athanor.orm import (
     DeclarativeBase,
     Mapped,
@@ -298,3 +303,15 @@ def test_session_info_is_made_on_first_use_and_may_be_given(engine: Any) -> None
     assert Session(engine).info == {}
     second.info = {"replaced": 1}
     assert second.info == {"replaced": 1}
+
+
+def test_session_options_apply_and_unknown_ones_are_named(engine: Any) -> None:
+    session = Session(engine, autoflush=False, expire_on_commit=False, autobegin=False)
+    assert (session.autoflush, session.expire_on_commit, session.autobegin) == (False,) * 3
+    plain = Session(engine)
+    assert (plain.autoflush, plain.expire_on_commit, plain.autobegin) == (True,) * 3
+    assert plain.join_transaction_mode == "conservative_savepoint"
+    with pytest.raises(TypeError, match=r"'autoflsh'.*its options are autoflush, "):
+        Session(engine, autoflsh=False)
+    with pytest.raises(ArgumentError, match="join_transaction_mode='sometimes'"):
+        Session(engine, join_transaction_mode="sometimes")

@@ -415,6 +415,24 @@ class SessionTransaction:
             self.rollback()
 
 
+_SESSION_OPTIONS = (
+    "autoflush",
+    "future",
+    "expire_on_commit",
+    "autobegin",
+    "twophase",
+    "binds",
+    "enable_baked_queries",
+    "info",
+    "query_cls",
+    "autocommit",
+    "join_transaction_mode",
+    "close_resets_only",
+    "n_plus_one",
+)
+"""The keyword options of ``Session()`` (see ``Session._set_options``)."""
+
+
 class Session(EventTarget):
     """Manages persistence operations for ORM-mapped objects (``with Session(engine) as s:``)."""
 
@@ -436,9 +454,34 @@ class Session(EventTarget):
     _flushing = False
     _n_plus_one: str | None = None
 
-    def __init__(
+    def __init__(self, bind: Any = None, **options: Any) -> None:
+        """A session on ``bind`` (an Engine or a Connection); the options are those of
+        :meth:`_set_options`, all keyword arguments.
+
+        Options are read by a second method only when given: a session made with none
+        does not pay for the defaults of a dozen keyword parameters."""
+        if options:
+            self._set_options(**options)
+        elif _ENVIRON is None or ENV_KEY_BYTES in _ENVIRON:
+            # The environment is read on every new session; without the call when unset.
+            self._n_plus_one = session_mode(None)
+        self.bind = bind
+        self.hash_key = key = next(_counter)
+        refs = _sessions.refs
+        refs[key] = _weakref(self)
+        if len(refs) >= _sessions.sweep_at:
+            _sessions.sweep()
+        self.identity_map = IdentityMap()
+        self._new: dict[InstanceState, Any] = {}
+        self._deleted: dict[InstanceState, Any] = {}
+        shared = type(self).__dict__.get("_class_dispatch")
+        if shared is None:
+            self._init_dispatch()
+        else:
+            self.dispatch = shared
+
+    def _set_options(
         self,
-        bind: Any = None,
         *,
         autoflush: bool = True,
         future: bool = True,
@@ -453,8 +496,16 @@ class Session(EventTarget):
         join_transaction_mode: str = "conservative_savepoint",
         close_resets_only: bool = True,
         n_plus_one: str | None = None,
+        **unknown: Any,
     ) -> None:
-        """``n_plus_one="warn" | "log" | "raise"`` reports repeated lazy loads (see README)."""
+        """The options of a new session; each left at its default is the class's value.
+
+        ``n_plus_one="warn" | "log" | "raise"`` reports repeated lazy loads (see README)."""
+        if unknown:
+            raise TypeError(
+                f"Session() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                f"its options are {', '.join(_SESSION_OPTIONS)}"
+            )
         if autocommit:
             raise sa_exc.ArgumentError(
                 "autocommit=True is not supported (it was removed in SQLAlchemy 2.0); use "
@@ -467,7 +518,6 @@ class Session(EventTarget):
                     f"{', '.join(map(repr, _JOIN_MODES))}"
                 )
             self.join_transaction_mode = join_transaction_mode
-        self.bind = bind
         if autoflush is not True:
             self.autoflush = autoflush
         if expire_on_commit is not True:
@@ -482,22 +532,8 @@ class Session(EventTarget):
             self.info = dict(info)
         if query_cls is not None:
             self._query_cls = query_cls
-        self.hash_key = key = next(_counter)
-        refs = _sessions.refs
-        refs[key] = _weakref(self)
-        if len(refs) >= _sessions.sweep_at:
-            _sessions.sweep()
-        self.identity_map = IdentityMap()
-        self._new: dict[InstanceState, Any] = {}
-        self._deleted: dict[InstanceState, Any] = {}
-        # The environment is read on every new session; without the call when it is unset.
         if n_plus_one is not None or _ENVIRON is None or ENV_KEY_BYTES in _ENVIRON:
             self._n_plus_one = session_mode(n_plus_one)
-        shared = type(self).__dict__.get("_class_dispatch")
-        if shared is None:
-            self._init_dispatch()
-        else:
-            self.dispatch = shared
 
     @property
     def info(self) -> dict[Any, Any]:
