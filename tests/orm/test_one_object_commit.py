@@ -31,6 +31,7 @@ from athanor.orm import (
     Mapped,
     Session,
     mapped_column,
+    sessionmaker,
 )
 
 
@@ -315,3 +316,19 @@ def test_session_options_apply_and_unknown_ones_are_named(engine: Any) -> None:
         Session(engine, autoflsh=False)
     with pytest.raises(ArgumentError, match="join_transaction_mode='sometimes'"):
         Session(engine, join_transaction_mode="sometimes")
+
+
+def test_sessionmaker_options_reach_its_sessions(engine: Any) -> None:
+    quick = sessionmaker(engine)
+    assert "autoflush=True" in repr(quick) and "expire_on_commit=True" in repr(quick)
+    session = quick()
+    assert (session.autoflush, session.expire_on_commit) == (True, True)
+    assert "autoflush" not in vars(session) and "expire_on_commit" not in vars(session)
+    kept = sessionmaker(engine, expire_on_commit=False)
+    with kept() as session:
+        item = Item(name="kept values")
+        session.add(item)
+        session.commit()
+        assert not inspect(item).expired and item.__dict__["name"] == "kept values"
+    assert kept(expire_on_commit=True).expire_on_commit is True
+    assert quick(autoflush=False).autoflush is False

@@ -159,14 +159,16 @@ def _new_state(obj: Any) -> InstanceState:
         if not isinstance(obj, mapper.class_):
             raise orm_exc.UnmappedInstanceError(obj)
         mapper = mapper._for_class(cls)
-    state: InstanceState = _state_factory(obj, mapper)
     d = obj.__dict__
-    if d:
-        # Column values stored before the object had a state (the declarative constructor
-        # stores them as they are) were set since the object was made, as if one by one.
-        state.committed_state = dict.fromkeys(
-            filter(mapper._plain_scalar_impls.__contains__, d), NO_VALUE
-        )
+    # Column values stored before the object had a state (the declarative constructor
+    # stores them as they are) were set since the object was made, as if one by one.
+    state: InstanceState = _state_factory(
+        obj,
+        mapper,
+        committed=dict.fromkeys(filter(mapper._plain_scalar_impls.__contains__, d), NO_VALUE)
+        if d
+        else {},
+    )
     d[STATE_KEY] = state
     return state
 

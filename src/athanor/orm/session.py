@@ -736,15 +736,21 @@ class Session(EventTarget):
                     tx._connections[bind] = (connection, connection._transaction, True)
             tx._flush_failed(error)
             raise
-        self._new_object_flushed(state)
+        self.identity_map._dict[state.key] = state  # type: ignore[index]
+        new.clear()
         try:
             transaction.commit()
             connection.close()
         except BaseException:
+            state._commit_all()
             tx = self._autobegin_t()
             tx._connections[bind] = (connection, transaction, True)
             tx._new[state] = obj
             raise
+        if not self.expire_on_commit:
+            state._commit_all()
+        # Else the expiry that follows the commit forgets the object's changes, if the object
+        # is still around (nothing else can see them meanwhile: nobody listens).
         return True
 
     def rollback(self) -> None:
@@ -1798,6 +1804,10 @@ def _key_translation(mapper: Mapper) -> dict[str, str] | None:
     return mapping or None
 
 
+_TRUE_BY_DEFAULT = frozenset(("autoflush", "expire_on_commit"))
+"""The options a sessionmaker always holds whose default is True."""
+
+
 class sessionmaker:  # noqa: N801 - SQLAlchemy's name
     """A factory of configured Sessions (``SessionLocal = sessionmaker(bind=engine)``)."""
 
@@ -1828,7 +1838,9 @@ class sessionmaker:  # noqa: N801 - SQLAlchemy's name
         for key, value in self.kw.items():
             if key == "info" and "info" in local_kw:
                 local_kw["info"] = {**value, **local_kw["info"]}
-            else:
+            elif value is not True or key not in _TRUE_BY_DEFAULT:
+                # An option at its default is left out: a Session given no options is
+                # quicker to make.
                 local_kw.setdefault(key, value)
         return self.class_(**local_kw)
 

@@ -363,9 +363,11 @@ def new_state(
     key: IdentityKey | None = None,
     session_id: int | None = None,
     load_context: Any = None,
+    committed: Dict[str, Any] | None = None,
 ) -> InstanceState:
-    """The state of ``obj``: a new (transient) object of ``mapper``, or with ``key``,
-    ``session_id`` and ``load_context`` one a query just loaded into that session.
+    """The state of ``obj``: a new (transient) object of ``mapper`` (with ``committed``, the
+    attributes set since it was made), or with ``key``, ``session_id`` and ``load_context``
+    one a query just loaded into that session.
 
     The loader of :mod:`athanor.orm.loading` sets the same fields itself, without a call per
     object: a field added here is added there too."""
@@ -373,7 +375,7 @@ def new_state(
     state.mapper = mapper
     state.key = key
     state.session_id = session_id
-    state.committed_state = {}
+    state.committed_state = {} if committed is None else committed
     state.modified = False
     state.expired = False
     state.deleted = False
