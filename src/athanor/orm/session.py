@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter, itemgetter
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 from athanor import exc as sa_exc
 from athanor.engine.connection import Connection
@@ -415,22 +415,26 @@ class SessionTransaction:
             self.rollback()
 
 
-_SESSION_OPTIONS = (
-    "autoflush",
-    "future",
-    "expire_on_commit",
-    "autobegin",
-    "twophase",
-    "binds",
-    "enable_baked_queries",
-    "info",
-    "query_cls",
-    "autocommit",
-    "join_transaction_mode",
-    "close_resets_only",
-    "n_plus_one",
-)
-"""The keyword options of ``Session()`` (see ``Session._set_options``)."""
+class SessionOptions(TypedDict, total=False):
+    """The keyword options of ``Session()``, typed for callers; their defaults and meaning
+    are those of ``Session._set_options``."""
+
+    autoflush: bool
+    future: bool
+    expire_on_commit: bool
+    autobegin: bool
+    twophase: bool
+    binds: Mapping[Any, Any] | None
+    enable_baked_queries: bool
+    info: dict[Any, Any] | None
+    query_cls: Any
+    autocommit: bool
+    join_transaction_mode: str
+    close_resets_only: bool
+    n_plus_one: str | None
+
+
+_SESSION_OPTIONS = tuple(SessionOptions.__annotations__)
 
 
 class Session(EventTarget):
@@ -454,7 +458,7 @@ class Session(EventTarget):
     _flushing = False
     _n_plus_one: str | None = None
 
-    def __init__(self, bind: Any = None, **options: Any) -> None:
+    def __init__(self, bind: Any = None, **options: Unpack[SessionOptions]) -> None:
         """A session on ``bind`` (an Engine or a Connection); the options are those of
         :meth:`_set_options`, all keyword arguments.
 
