@@ -547,3 +547,30 @@ def test_json_paths_typed_elements_and_json_null(engine: Engine) -> None:
         assert conn.execute(flagged).scalars().all() == [2]
         sql_null = conn.execute(select(docs.c.id).where(docs.c.maybe.is_(None))).scalars().all()
         assert sql_null == [1]  # JSON.NULL is stored as the JSON null, not SQL NULL
+
+
+def test_column_added_to_table_after_use_is_written(engine: Engine) -> None:
+    full = MetaData()
+    Table(
+        "late_col",
+        full,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20)),
+        Column("note", String(20)),
+    )
+    full.create_all(engine)
+    try:
+        table = Table(
+            "late_col",
+            MetaData(),
+            Column("id", Integer, primary_key=True),
+            Column("name", String(20)),
+        )
+        with engine.begin() as conn:
+            conn.execute(insert(table), {"name": "before"})
+            table.append_column(Column("note", String(20)))
+            conn.execute(insert(table), {"name": "after", "note": "kept"})
+            rows = conn.execute(select(table).order_by(table.c.id)).all()
+        assert [tuple(r) for r in rows] == [(1, "before", None), (2, "after", "kept")]
+    finally:
+        full.drop_all(engine)

@@ -1237,6 +1237,7 @@ class Table(EventTarget, TableClause):
             self.c.remove(existing)
             self._primary_key.columns.remove(existing)
         self.c.add(column, column.key)
+        self._column_version += 1
         column._set_table(self)
         if column.primary_key:
             self._primary_key.columns.add(column, column.key)

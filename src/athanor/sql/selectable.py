@@ -174,6 +174,9 @@ class FromClause(ClauseElement):
     __visit_name__ = "fromclause"
     is_selectable = True
     _stable_identity: ClassVar[bool] = False
+    _column_version = 0
+    """Bumped by each column added to a table, so compiled statements of its earlier
+    column list are not reused for the new one."""
     named_with_column: ClassVar[bool] = False
     name: str | None = None
     schema: str | None = None
@@ -219,7 +222,7 @@ class FromClause(ClauseElement):
 
     def _ck_ref(self, ctx: KeyContext) -> Hashable:
         if self._stable_identity:
-            return self
+            return (self, self._column_version)
         return ctx.ref(self, self._ck_def)
 
     def _ck_def(self, ctx: KeyContext) -> Hashable:
@@ -289,6 +292,7 @@ class TableClause(FromClause):
         """Add ``column`` to this table."""
         column.table = self
         self.c.add(column)
+        self._column_version += 1
 
     @property
     def fullname(self) -> str:
