@@ -335,3 +335,29 @@ def test_objects_added_in_a_savepoint_leave_with_its_rollback(engine: Any) -> No
         assert inspect(before).persistent
         session.commit()
     assert [r[1] for r in _rows(engine, Item)] == ["before"]
+
+
+def test_objects_of_one_shape_get_committed_states_of_their_own() -> None:
+    # The second and later objects with the same keys copy what their mapper keeps for that
+    # shape: a change to one object's history is its own.
+    first, second = Item(name="a", note="n"), Item(name="b", note="m")
+    first_state, second_state = inspect(first), inspect(second)
+    assert first_state.committed_state == second_state.committed_state
+    assert first_state.committed_state is not second_state.committed_state
+    set_committed_value(first, "name", "z")
+    assert tuple(inspect(first).attrs.name.history) == ((), ["z"], ())
+    assert tuple(second_state.attrs.name.history) == (["b"], (), ())
+    assert tuple(inspect(Item(name="c", note="o")).attrs.name.history) == (["c"], (), ())
+
+
+def test_other_keys_in_a_new_objects_dict_are_no_attribute_changes() -> None:
+    # Keys of no column attribute (set on the object before its state) are not history, and
+    # the mapper keeps no shape with such keys (they could come in any number).
+    mapper = inspect(Item)
+    for n in range(100):
+        item = Item(name="a")
+        item.__dict__[f"extra_{n}"] = n
+        state = inspect(item)
+        assert state.committed_state == {"name": NO_VALUE}
+        assert tuple(state.attrs.name.history) == (["a"], (), ())
+    assert not [keys for keys in mapper._fresh_committed if any("extra" in k for k in keys)]

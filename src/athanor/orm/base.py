@@ -151,6 +151,7 @@ def instance_state(obj: Any) -> InstanceState:
 
 
 def _new_state(obj: Any) -> InstanceState:
+    """The state of ``obj``, a mapped object that has none yet, made and stored now."""
     cls = type(obj)
     mapper: Mapper | None = getattr(cls, MAPPER_KEY, None)
     if mapper is None:
@@ -161,20 +162,50 @@ def _new_state(obj: Any) -> InstanceState:
         mapper = mapper._for_class(cls)
     d = obj.__dict__
     # Column values stored before the object had a state (the declarative constructor
-    # stores them as they are) were set since the object was made, as if one by one.
-    state: InstanceState = _state_factory(
-        obj,
-        mapper,
-        committed=dict.fromkeys(filter(mapper._plain_scalar_impls.__contains__, d), NO_VALUE)
-        if d
-        else {},
-    )
+    # stores them as they are) were set since the object was made, as if one by one: the
+    # committed state of such an object is copied from the one its mapper keeps for objects
+    # with those very keys (cheaper than made).
+    if d:
+        keys = tuple(d)
+        usual = mapper._fresh_committed.get(keys)
+        committed = _fresh_committed(mapper, keys) if usual is None else usual.copy()
+    else:
+        committed = {}
+    # The fields new_state() sets, without its call.
+    state: InstanceState = _make_state(_state_class, obj, _object_gone)
+    state.mapper = mapper
+    state.key = None
+    state.session_id = None
+    state.committed_state = committed
+    state.modified = False
+    state.expired = False
+    state.deleted = False
+    state.pending_appends = None
+    state._info = None
+    state.load_context = None
     d[STATE_KEY] = state
     return state
 
 
-_state_factory: Any = None
-"""``athanor.orm.state.new_state`` (set by that module, which imports this one)."""
+def _fresh_committed(mapper: Mapper, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The committed state of a new object of ``mapper`` whose ``__dict__`` has ``keys``: its
+    column attributes among them, as never set before; kept by the mapper for the next such
+    object when every key is one (bounded: other keys could come in any number)."""
+    committed = dict.fromkeys(filter(mapper._plain_scalar_impls.__contains__, keys), NO_VALUE)
+    usual = mapper._fresh_committed
+    if len(committed) == len(keys) and len(usual) < _FRESH_KEYS_MAX:
+        usual[keys] = committed.copy()
+    return committed
+
+
+_FRESH_KEYS_MAX = 32
+"""The most key tuples a mapper keeps the committed state of new objects for."""
+
+_make_state: Any = weakref.ref.__new__
+_state_class: Any = None
+_object_gone: Any = None
+"""``InstanceState`` and its weak reference callback (set by :mod:`athanor.orm.state`, which
+imports this module)."""
 
 
 def instance_dict(obj: Any) -> dict[str, Any]:

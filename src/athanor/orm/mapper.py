@@ -709,6 +709,9 @@ class Mapper(EventTarget):
         self._plain_scalar_impls = {
             p.key: p.impl for p in self._column_props if type(p.impl) is ScalarAttributeImpl
         }
+        self._fresh_committed: dict[tuple[str, ...], dict[str, Any]] = {}
+        """The committed state of a new object per key tuple of its ``__dict__``
+        (see :func:`athanor.orm.base._new_state`)."""
         self._plain_init: tuple[int, frozenset[str] | None] = (-1, None)
         self._drop_fast_init()
         self._entity = (

@@ -1169,13 +1169,11 @@ class Session(EventTarget):
         registry = mapper.registry
         if registry is not None and registry._new_mappers:
             mapper._check_configure()
-        dispatch = self.dispatch
         if (
             state.key is None
             and state.session_id is None
             and not mapper._relationships
-            and not (dispatch.before_attach or dispatch.transient_to_pending)
-            and not dispatch.after_attach
+            and not self.dispatch._listened
         ):
             # A new object with nothing to cascade, nobody listening: it just becomes pending.
             self._new[state] = instance

@@ -62,15 +62,16 @@ def _object_gone(state: InstanceState) -> None:
     The state is the weak reference the identity map holds, so this is that reference's
     callback; an identity map keeps only the objects it holds strongly (modified ones).
     """
-    session_id = state.session_id
-    if session_id is not None and state.key is not None:
-        # What _sessions.get() does, without its call: this runs for every object let go of.
-        ref = _sessions.refs.get(session_id)
-        session = None if ref is None else ref()
+    # What _sessions.get() does, without its call: this runs for every object let go of.
+    # (No session has the key None, and no map holds a state under the key None.)
+    ref = _sessions.refs.get(state.session_id)  # type: ignore[arg-type]
+    if ref is not None:
+        session = ref()
         if session is not None:
             found = session.identity_map._dict
-            if found.get(state.key) is state:
-                del found[state.key]
+            key = state.key
+            if found.get(key) is state:  # type: ignore[arg-type]
+                del found[key]  # type: ignore[arg-type]
 
 
 _make_state = weakref.ref.__new__
@@ -399,7 +400,8 @@ def _unpickle_state(obj: Any, data: dict[str, Any]) -> InstanceState:
     return state
 
 
-base._state_factory = new_state
+base._state_class = InstanceState
+base._object_gone = _object_gone
 
 
 class AttributeState:
