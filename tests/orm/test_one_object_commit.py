@@ -4,6 +4,7 @@ and that listeners, mapper changes and other databases are followed when they co
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from athanor import (
     Column,
+    ForeignKey,
     Integer,
     MetaData,
     String,
@@ -44,6 +46,27 @@ class Item(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(30), unique=True)
+
+
+class DeferredBase(DeclarativeBase):
+    """Tables with a deferred foreign key, which MySQL/MariaDB cannot create."""
+
+
+class Owner(DeferredBase):
+    __tablename__ = "one_commit_owner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Owned(DeferredBase):
+    """Its owner is checked at COMMIT (a deferred foreign key), so a COMMIT can fail."""
+
+    __tablename__ = "one_commit_owned"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(
+        ForeignKey("one_commit_owner.id", deferrable=True, initially="DEFERRED")
+    )
 
 
 @pytest.fixture
@@ -332,3 +355,108 @@ def test_sessionmaker_options_reach_its_sessions(engine: Any) -> None:
         assert not inspect(item).expired and item.__dict__["name"] == "kept values"
     assert kept(expire_on_commit=True).expire_on_commit is True
     assert quick(autoflush=False).autoflush is False
+
+
+# --- the engine's one-row transaction under the one-object commit --------------------------
+
+
+@pytest.mark.backends("sqlite", "postgresql")
+def test_a_commit_the_database_refuses_leaves_the_transaction_to_roll_back(
+    backend: Any,
+) -> None:
+    """No listener anywhere: the COMMIT itself fails (a deferred foreign key), and the
+    session keeps the transaction, its connection and the object until it rolls back."""
+    eng = create_engine(backend.url)
+    if backend.name == "sqlite":
+        event.listen(eng, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
+    DeferredBase.metadata.create_all(eng)
+    session = Session(eng)
+    orphan = Owned(owner_id=404)
+    session.add(orphan)
+    with pytest.raises(IntegrityError) as caught:
+        session.commit()
+    assert "COMMIT" in str(caught.value)
+    assert inspect(orphan).persistent and session.in_transaction()
+    assert eng.pool.checkedout() == 1
+    session.rollback()
+    assert inspect(orphan).transient
+    assert eng.pool.checkedout() == 0
+    with Session(eng) as session:
+        session.add(Owner(id=1))
+        session.commit()
+        session.add(Owned(owner_id=1))
+        session.commit()
+        assert session.scalars(select(Owned.owner_id)).all() == [1]
+    session.close()
+    eng.dispose()
+
+
+def test_listeners_and_logging_added_after_lean_commits_are_served(
+    engine: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Engine and pool listeners, and logging, switched on after one-object commits ran
+    without them, see the next one; the pool counts every checkout either way."""
+    with Session(engine) as session:
+        session.add(Item(name="quiet"))
+        session.commit()
+    seen: list[str] = []
+    checkouts = engine.pool.stats().total_checkouts
+
+    def on_checkout(*args: Any) -> None:
+        seen.append("checkout")
+
+    def on_checkin(*args: Any) -> None:
+        seen.append("checkin")
+
+    def on_commit(conn: Any) -> None:
+        seen.append("commit")
+
+    for target, name, fn in (
+        (engine.pool, "checkout", on_checkout),
+        (engine.pool, "checkin", on_checkin),
+        (engine, "commit", on_commit),
+    ):
+        event.listen(target, name, fn)
+        try:
+            with Session(engine) as session:
+                session.add(Item(name=f"heard {name}"))
+                session.commit()
+        finally:
+            event.remove(target, name, fn)
+    assert seen == ["checkout", "checkin", "commit"]
+    with caplog.at_level(logging.INFO, logger="athanor.engine"), Session(engine) as session:
+        session.add(Item(name="logged"))
+        session.commit()
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(m.startswith("INSERT INTO one_commit_item") for m in messages)
+    assert "COMMIT" in messages
+    caplog.clear()
+    with Session(engine) as session:
+        session.add(Item(name="quiet again"))
+        session.commit()
+    assert not caplog.records
+    assert engine.pool.stats().total_checkouts == checkouts + 5
+    assert engine.pool.checkedout() == 0
+    assert _names(engine) == [
+        "quiet",
+        "heard checkout",
+        "heard checkin",
+        "heard commit",
+        "logged",
+        "quiet again",
+    ]
+
+
+def test_a_stale_connection_is_replaced_at_a_lean_checkout(engine: Any) -> None:
+    """Recycle and invalidation are honoured: the pooled connection is replaced first."""
+    with Session(engine) as session:
+        session.add(Item(name="first"))
+        session.commit()
+    connects = engine.pool.stats().connects
+    with engine.connect() as conn:
+        conn.invalidate()
+    with Session(engine) as session:
+        session.add(Item(name="second"))
+        session.commit()
+    assert engine.pool.stats().connects == connects + 1
+    assert _names(engine) == ["first", "second"]

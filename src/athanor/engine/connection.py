@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from athanor.engine.default import DefaultDialect
     from athanor.engine.engine import Engine
     from athanor.engine.row import Row
+    from athanor.pool.base import ConnectionPoolEntry
 
 _T = TypeVar("_T")
 _new_object = object.__new__
@@ -527,33 +528,14 @@ class Connection:
         try:
             if self._begin_pending:
                 self._emit_begin()  # an INSERT always runs in the transaction
-            if not driver_params:
-                dialect.do_execute_no_params(cursor, sql)
-            elif dialect._execute_directly:
-                cursor.execute(sql, driver_params)
-            else:
-                dialect.do_execute(cursor, sql, driver_params)
-            row = None
-            if compiled.returns_rows:
-                raw_rows = cursor.fetchall()
-                if raw_rows:
-                    # The shape known from an earlier run: psycopg builds the cursor's
-                    # description anew each time it is asked for.
-                    metadata: ResultMetaData | None = getattr(compiled, "_result_metadata", None)
-                    if metadata is None:
-                        metadata = _result_metadata(compiled, cursor.description)
-                    row = metadata.make_row(raw_rows[0])
-            lastrowid = getattr(cursor, "lastrowid", None)
-            skipped = cursor.rowcount == 0
+            inserted = execute_insert(dialect, compiled, cursor, sql, driver_params)
         except BaseException as error:
             self._close_cursor_quietly(cursor)
             if isinstance(error, dialect.dbapi_error):
                 raise self._handle_error(error, sql, driver_params, cursor) from error
             raise
         self._release_cursor(cursor)
-        if skipped:
-            return None, row
-        return compiled.inserted_primary_key(driver_params, lastrowid, None), row
+        return inserted
 
     def direct_select(
         self, statement: ClauseElement, parameters: Mapping[str, Any] | None
@@ -939,19 +921,9 @@ class Connection:
         )
 
     def _checkout_cursor(self, proxied: PoolProxiedConnection) -> Any:
-        """The first cursor of this checkout, for a ``keeps_cursors`` dialect: the one the
-        physical connection's previous checkout kept (see :meth:`close`) while the
-        dialect finds it still current, else a new one."""
-        dbapi_connection = proxied.dbapi_connection
-        entry = proxied._connection_record
-        kept = None if entry is None else entry.kept_cursor
-        if kept is not None:
-            entry.kept_cursor = None  # type: ignore[union-attr]
-            conn, cursor = kept
-            if conn is dbapi_connection and self.dialect.cursor_current(conn, cursor):
-                return cursor
-            self._close_cursor_quietly(cursor)
-        return dbapi_connection.cursor()
+        """The first cursor of this checkout, for a ``keeps_cursors`` dialect (see
+        :func:`entry_cursor`)."""
+        return entry_cursor(self.dialect, proxied._connection_record, proxied.dbapi_connection)
 
     def _release_cursor(self, cursor: Any) -> None:
         """Keep one finished cursor for the next statement; creating cursors is not free."""
@@ -1283,6 +1255,50 @@ class _ListCursor:
 
     def close(self) -> None:
         self._rows = iter(())
+
+
+def entry_cursor(
+    dialect: DefaultDialect, entry: ConnectionPoolEntry | None, dbapi_connection: Any
+) -> Any:
+    """The first cursor of a checkout, for a ``keeps_cursors`` dialect: the one the physical
+    connection's previous checkout kept on its pool ``entry`` (see :meth:`Connection.close`)
+    while the dialect finds it still current, else a new one."""
+    kept = None if entry is None else entry.kept_cursor
+    if kept is not None:
+        entry.kept_cursor = None  # type: ignore[union-attr]
+        conn, cursor = kept
+        if conn is dbapi_connection and dialect.cursor_current(conn, cursor):
+            return cursor
+        Connection._close_cursor_quietly(cursor)
+    return dbapi_connection.cursor()
+
+
+def execute_insert(
+    dialect: DefaultDialect, compiled: Any, cursor: Any, sql: str, driver_params: Any
+) -> tuple[tuple[Any, ...] | None, Row | None]:
+    """Run a prepared one-row INSERT on ``cursor``: the inserted primary key (None when no
+    row was inserted: a conflict the table's definition ignores) and the row its RETURNING
+    gives (None when it returns nothing)."""
+    if not driver_params:
+        dialect.do_execute_no_params(cursor, sql)
+    elif dialect._execute_directly:
+        cursor.execute(sql, driver_params)
+    else:
+        dialect.do_execute(cursor, sql, driver_params)
+    row = None
+    if compiled.returns_rows:
+        raw_rows = cursor.fetchall()
+        if raw_rows:
+            # The shape known from an earlier run: psycopg builds the cursor's description
+            # anew each time it is asked for.
+            metadata: ResultMetaData | None = getattr(compiled, "_result_metadata", None)
+            if metadata is None:
+                metadata = _result_metadata(compiled, cursor.description)
+            row = metadata.make_row(raw_rows[0])
+    if cursor.rowcount == 0:
+        return None, row
+    lastrowid = getattr(cursor, "lastrowid", None)
+    return compiled.inserted_primary_key(driver_params, lastrowid, None), row
 
 
 def _result_metadata(compiled: Any, description: Sequence[Sequence[Any]]) -> ResultMetaData:

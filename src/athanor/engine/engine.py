@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from athanor.engine.connection import Connection
+from athanor.engine.connection import Connection, entry_cursor, execute_insert
+from athanor.engine.transaction import RootTransaction
 from athanor.event import EventTarget
 from athanor.pool import Pool, PoolProxiedConnection
+from athanor.sql.compiler import compile_cached
 from athanor.util.log import Echo, EchoLogger
 
 if TYPE_CHECKING:
     from athanor.engine.default import DefaultDialect
+    from athanor.engine.row import Row
+    from athanor.pool.base import ConnectionPoolEntry
+    from athanor.sql.elements import ClauseElement
     from athanor.url import URL
+
+_INFO = logging.INFO
 
 _ENGINE_EVENTS: dict[str, tuple[str, ...]] = {
     "engine_connect": ("conn",),
@@ -223,6 +231,120 @@ class Engine(EventTarget):
     def raw_connection(self) -> PoolProxiedConnection:
         """A pooled driver connection without the Connection wrapper; ``close()`` returns it."""
         return self.pool.connect()
+
+    # --- one-row transactions without a Connection ---------------------------------------
+
+    def _lean_insert(
+        self, statement: ClauseElement, parameters: Mapping[str, Any]
+    ) -> tuple[ConnectionPoolEntry, tuple[Any, ...] | None, Row | None] | None:
+        """Check out a connection, begin a transaction and run a one-row INSERT in it, with no
+        Connection, proxy, ExecutionContext or result: the pool entry (still checked out, its
+        transaction open, for :meth:`_lean_commit` or :meth:`_lean_rollback`), the inserted
+        primary key and the RETURNING row, as ``Connection._insert_row`` gives them.
+
+        None (nothing done) when something could tell the difference, so the caller takes
+        the general path: an engine or pool listener, logging, execution options, a pool
+        checkout that needs more than taking an idle connection, a statement whose
+        RETURNING the engine reads itself, parameters that do not bind.  A failure is
+        handled as a Connection's would be (wrapped, the connection invalidated on a
+        disconnect), and the connection rolled back and returned before it is raised.
+        """
+        logger = self.logger
+        echo = logger.known_levels.get(_INFO)
+        if (
+            self.dispatch._listened
+            or self._execution_options
+            or statement._execution_options
+            or (logger.isEnabledFor(_INFO) if echo is None else echo)
+        ):
+            return None
+        dialect = self.dialect
+        cache = self._compiled_cache
+        found = None if cache is None else cache.by_statement.get(id(statement))
+        if found is not None and found[0] is statement:
+            _, compiled, extracted = found
+        else:
+            compiled, extracted = compile_cached(statement, dialect, cache)
+        if compiled.returns_hidden:
+            return None
+        try:
+            sql, driver_params = compiled.prepare(extracted, parameters)
+        except Exception:
+            return None  # the general path raises it, saying which parameter
+        entry = self.pool._lean_checkout()
+        if entry is None:
+            return None
+        conn = entry.dbapi_connection
+        cursor = None
+        try:
+            cursor = entry_cursor(dialect, entry, conn) if dialect.keeps_cursors else conn.cursor()
+            if dialect.requires_explicit_begin and not self._autocommit:
+                dialect.do_begin(conn)
+            pk, row = execute_insert(dialect, compiled, cursor, sql, driver_params)
+        except BaseException as error:
+            connection = self._lean_connection(entry)
+            failure: BaseException = error
+            if cursor is not None:
+                connection._close_cursor_quietly(cursor)
+            if isinstance(error, dialect.dbapi_error):
+                failure = connection._handle_error(error, sql, driver_params, cursor)
+            self._end_connection(connection)
+            if failure is error:
+                raise
+            raise failure from error
+        if dialect.keeps_cursors and dialect.cursor_worth_keeping(cursor):
+            entry.kept_cursor = (conn, cursor)
+        else:
+            Connection._close_cursor_quietly(cursor)
+        return entry, pk, row
+
+    def _lean_commit(
+        self, entry: ConnectionPoolEntry
+    ) -> tuple[Connection, RootTransaction, BaseException] | None:
+        """Commit the transaction of :meth:`_lean_insert` and return the connection to the
+        pool: None once done.  A failed COMMIT leaves things as a Connection's would: the
+        connection checked out, without a transaction (the wrapped error said whether it
+        was invalidated); returned are that Connection, its ended transaction and the error
+        for the caller to raise once it has taken them over."""
+        conn = entry.dbapi_connection
+        dialect = self.dialect
+        try:
+            if dialect._commit_directly:
+                conn.commit()
+            else:
+                dialect.do_commit(conn)
+        except BaseException as error:
+            connection = self._lean_connection(entry)
+            transaction = connection._transaction
+            assert transaction is not None
+            transaction._ended()
+            failure: BaseException = error
+            if isinstance(error, dialect.dbapi_error):
+                failure = connection._handle_error(error, "COMMIT", None, None)
+                failure.__cause__ = error
+            return connection, transaction, failure
+        self.pool._lean_checkin(entry)
+        return None
+
+    def _lean_rollback(self, entry: ConnectionPoolEntry) -> None:
+        """Roll back the transaction of :meth:`_lean_insert` and return the connection."""
+        self._end_connection(self._lean_connection(entry))
+
+    def _lean_connection(self, entry: ConnectionPoolEntry) -> Connection:
+        """The Connection a lean checkout of ``entry`` would have been, its transaction begun
+        (for what only a Connection knows how to do: failures)."""
+        connection = Connection(self, self.pool._adopt(entry))
+        connection._begin_root()
+        connection._begin_pending = False
+        return connection
+
+    @staticmethod
+    def _end_connection(connection: Connection) -> None:
+        """Roll back (as a failed flush does: whatever the rollback says, the connection is
+        done with) and close."""
+        with contextlib.suppress(Exception):
+            connection.rollback()
+        connection.close()
 
     def dispose(self, close: bool = True) -> None:
         """Replace the pool with a fresh one, closing the old pool's idle connections;

@@ -97,10 +97,15 @@ class RootTransaction(Transaction):
             except dialect.dbapi_error as error:
                 raise connection._handle_error(error, "COMMIT", None, None) from error
         finally:
-            self.is_active = False
-            connection._transaction = None
-            connection._begin_pending = False
-            connection._transaction_ended = True
+            self._ended()
+
+    def _ended(self) -> None:
+        """The transaction is over (committed, or its COMMIT failed): the connection has none."""
+        self.is_active = False
+        connection = self.connection
+        connection._transaction = None
+        connection._begin_pending = False
+        connection._transaction_ended = True
 
     def rollback(self) -> None:
         if not (self.is_active or self._deactivated):

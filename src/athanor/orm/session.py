@@ -59,8 +59,8 @@ from athanor.orm.strategies import lazy_load
 from athanor.orm.unitofwork import (
     UOWTransaction,
     flush_new_object,
+    insert_new_object,
     new_object_plan,
-    write_new_object,
 )
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.dml import DMLStatement, insert
@@ -726,36 +726,49 @@ class Session(EventTarget):
             bind = self.get_bind(mapper)
         if not isinstance(bind, Engine):
             return False
-        connection: Connection | None = None
         try:
-            connection = bind.connect()
-            transaction = connection._begin_root()
-            write_new_object(connection, plan, state, obj)
+            written = insert_new_object(bind, plan, state, obj)
         except BaseException as error:
-            tx = self._autobegin_t()
-            if connection is not None:
-                if connection._transaction is None:
-                    connection.close()
-                else:
-                    tx._connections[bind] = (connection, connection._transaction, True)
-            tx._flush_failed(error)
+            self._autobegin_t()._flush_failed(error)
             raise
         self.identity_map._dict[state.key] = state  # type: ignore[index]
         new.clear()
-        try:
-            transaction.commit()
-            connection.close()
-        except BaseException:
-            state._commit_all()
-            tx = self._autobegin_t()
-            tx._connections[bind] = (connection, transaction, True)
-            tx._new[state] = obj
-            raise
+        if type(written) is Connection:
+            connection = written
+            transaction = connection._transaction
+            assert transaction is not None
+            try:
+                transaction.commit()
+                connection.close()
+            except BaseException:
+                self._keep_failed_commit(bind, connection, transaction, state, obj)
+                raise
+        else:
+            failed = bind._lean_commit(written)  # type: ignore[arg-type]
+            if failed is not None:
+                connection, transaction, failure = failed
+                self._keep_failed_commit(bind, connection, transaction, state, obj)
+                raise failure
         if not self.expire_on_commit:
             state._commit_all()
         # Else the expiry that follows the commit forgets the object's changes, if the object
         # is still around (nothing else can see them meanwhile: nobody listens).
         return True
+
+    def _keep_failed_commit(
+        self,
+        bind: Engine,
+        connection: Connection,
+        transaction: Transaction,
+        state: InstanceState,
+        obj: Any,
+    ) -> None:
+        """After :meth:`_commit_new_object`'s COMMIT failed: the transaction, the connection
+        and the written object are the session's until it rolls back."""
+        state._commit_all()
+        tx = self._autobegin_t()
+        tx._connections[bind] = (connection, transaction, True)
+        tx._new[state] = obj
 
     def rollback(self) -> None:
         """Roll back the whole transaction; the session works again afterwards."""

@@ -35,8 +35,10 @@ from athanor.sql.schema import DefaultExecutionContext
 
 if TYPE_CHECKING:
     from athanor.engine.connection import Connection
+    from athanor.engine.engine import Engine
     from athanor.orm.mapper import Mapper
     from athanor.orm.session import Session, SessionTransaction
+    from athanor.pool.base import ConnectionPoolEntry
 
 
 _mapper_of = attrgetter("mapper")
@@ -1049,11 +1051,45 @@ def write_new_object(
 ) -> None:
     """INSERT ``obj``, a new object of ``plan``'s mapper, on ``connection``, and give it its
     identity key (and None for the columns nothing filled in)."""
-    assert plan.params is not None  # new_object_plan() gives only plans with parameters
+    params, route = _new_object_row(plan, obj, connection.dialect)
     mapper = plan.mapper
     d = obj.__dict__
-    params = plan.params(d)
-    dialect = connection.dialect
+    _identify_new(mapper, route, state, d, _write_row(connection, mapper, route, d, params))
+
+
+def insert_new_object(
+    engine: Engine, plan: NewObjectPlan, state: InstanceState, obj: Any
+) -> ConnectionPoolEntry | Connection:
+    """:func:`write_new_object` on a connection of ``engine``'s own, in a transaction begun
+    for it and left open: the pool entry of ``Engine._lean_insert`` (to end with
+    ``_lean_commit``) or, where that declines, a Connection.  After a failure the connection
+    is rolled back and returned before the error is raised."""
+    params, route = _new_object_row(plan, obj, engine.dialect)
+    mapper = plan.mapper
+    d = obj.__dict__
+    written = engine._lean_insert(route.statement, params)
+    if written is None:
+        connection = engine.connect()
+        try:
+            connection._begin_root()
+            _identify_new(mapper, route, state, d, _write_row(connection, mapper, route, d, params))
+        except BaseException:
+            engine._end_connection(connection)
+            raise
+        return connection
+    entry, pk, row = written
+    try:
+        _identify_new(mapper, route, state, d, _store_generated(mapper, route, d, pk, row))
+    except BaseException:
+        engine._lean_rollback(entry)
+        raise
+    return entry
+
+
+def _new_object_row(plan: NewObjectPlan, obj: Any, dialect: Any) -> tuple[dict[str, Any], RowRoute]:
+    """The INSERT parameters of ``obj`` and the route of their shape on ``dialect``."""
+    assert plan.params is not None  # new_object_plan() gives only plans with parameters
+    params = plan.params(obj.__dict__)
     seen, routes = plan.routes
     if seen is None or seen() is not dialect:
         routes = {}
@@ -1061,8 +1097,16 @@ def write_new_object(
     shape = tuple(params)
     route = routes.get(shape)
     if route is None:
+        mapper = plan.mapper
         route = routes[shape] = _row_route(mapper, _insert_shape(mapper, shape), dialect)
-    generated = _write_row(connection, mapper, route, d, params)
+    return params, route
+
+
+def _identify_new(
+    mapper: Mapper, route: RowRoute, state: InstanceState, d: dict[str, Any], generated: list[str]
+) -> None:
+    """Give a new object just inserted its identity key, and None to the columns nothing
+    filled in; on failure, forget the ``generated`` values stored in its ``d``."""
     try:
         for key in route.none_keys:
             if key not in d:
@@ -1147,6 +1191,18 @@ def _write_row(
     """INSERT one row with ``params`` as ``route`` says and store what the database generated
     in the object's ``d``; returns those attribute keys (``route.generated``, not to mutate)."""
     pk, row = connection._insert_row(route.statement, params)
+    return _store_generated(mapper, route, d, pk, row)
+
+
+def _store_generated(
+    mapper: Mapper,
+    route: RowRoute,
+    d: dict[str, Any],
+    pk: tuple[Any, ...] | None,
+    row: Any,
+) -> list[str]:
+    """Store what the database generated for a row inserted as ``route`` says (its primary
+    key ``pk`` and RETURNING ``row``) in the object's ``d``; returns those attribute keys."""
     values: Any
     if route.returning:
         if row is None:

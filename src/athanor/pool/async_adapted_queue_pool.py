@@ -87,6 +87,10 @@ class AsyncAdaptedQueuePool(QueuePool):
                 self._give_back(entry)
             raise
 
+    def _lean_checkout(self) -> ConnectionPoolEntry | None:
+        # Checkouts go through _checkout, which replaces connections of other event loops.
+        return None
+
     def _checkout(self, entry: ConnectionPoolEntry) -> PoolProxiedConnection:
         conn = entry.dbapi_connection
         in_other_loop = getattr(conn, "in_other_loop", None)

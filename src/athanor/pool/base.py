@@ -785,6 +785,34 @@ class Pool(EventTarget):
             self._logger.debug("Connection %r checked out from pool", proxy.dbapi_connection)
         return proxy
 
+    def _lean_checkout(self) -> ConnectionPoolEntry | None:
+        """Check out an idle entry for a caller that uses its connection itself, without a
+        proxy, and gives it back with :meth:`_lean_checkin` before returning to its own
+        caller (so it cannot leak); None when the checkout needs what only :meth:`connect`
+        does (no idle entry, pre-ping, checkout/checkin/reset listeners, debug logging, a
+        pool of another kind).
+
+        The engine's one-row transactions use it (see ``Engine._lean_insert``).
+        """
+        return None
+
+    def _lean_checkin(self, entry: ConnectionPoolEntry) -> None:
+        """Give back an entry of :meth:`_lean_checkout`, its transaction ended: reset on
+        return, as every checkin does, and return it."""
+        self._checkin(entry, entry.dbapi_connection, True)
+
+    def _adopt(self, entry: ConnectionPoolEntry) -> PoolProxiedConnection:
+        """A proxy for an entry of :meth:`_lean_checkout`, which becomes an ordinary checkout
+        (for a caller that hands the connection on after all, e.g. after a failure)."""
+        proxy = _new_object(self._proxy_class)
+        proxy.dbapi_connection = entry.dbapi_connection
+        proxy._connection_record = entry
+        proxy._pool = self
+        proxy._detached_info = None
+        proxy._origin_code = None
+        proxy._origin_lasti = 0
+        return proxy
+
     def _replace_connection(self, entry: ConnectionPoolEntry) -> Any:
         if self._log_info and entry.dbapi_connection is not None:
             if entry.starttime < self._invalidate_time:

@@ -27,6 +27,7 @@ from athanor import exc
 from athanor.pool.base import ConnectionPoolEntry, Pool, PoolProxiedConnection
 
 _perf_counter = time.perf_counter
+_monotonic = time.monotonic
 
 RETAKE_WINDOW = 0.002
 """Seconds the first waiting checkout may be overtaken: while it has waited less, returned
@@ -139,6 +140,34 @@ class QueuePool(Pool):
             mutex.release()
             entry = self._do_get()
         return self._checkout(entry)
+
+    def _lean_checkout(self) -> ConnectionPoolEntry | None:
+        dispatch = self.dispatch
+        if (
+            self._pre_ping
+            or self._log_debug
+            or dispatch.checkout
+            or dispatch.checkin
+            or dispatch.reset
+        ):
+            return None
+        mutex = self._mutex
+        mutex.acquire()
+        if not self._idle:
+            mutex.release()
+            return None
+        entry = self._take()
+        self._checkouts += 1
+        mutex.release()
+        recycle_at = entry._recycle_at
+        if (
+            entry.dbapi_connection is None
+            or entry.starttime < self._invalidate_time
+            or (recycle_at is not None and recycle_at < _monotonic())
+        ):
+            self._replace_connection(entry)
+        entry.in_use = True
+        return entry
 
     def _do_get(self) -> ConnectionPoolEntry:
         """The slow path of :meth:`connect`: open a connection or wait in line."""

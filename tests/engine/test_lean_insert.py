@@ -1,0 +1,123 @@
+"""The engine's one-row transaction without a Connection (``Engine._lean_insert`` and its
+ends): what it writes, what it leaves the pool, and when it steps aside for the general path."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from athanor import Column, Integer, MetaData, String, Table, create_engine, event, insert, select
+from athanor.exc import IntegrityError
+
+metadata = MetaData()
+thing = Table(
+    "lean_thing",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(30), unique=True),
+)
+
+
+@pytest.fixture
+def engine(backend: Any) -> Any:
+    eng = create_engine(backend.url)
+    metadata.create_all(eng)
+    with eng.connect():
+        pass  # an idle connection for the lean checkout
+    yield eng
+    eng.dispose()
+
+
+def _insert(engine: Any) -> Any:
+    """An INSERT the lean path takes: one whose RETURNING (where the database has it) is
+    asked for, as the ORM asks, rather than added by the engine."""
+    statement = insert(thing)
+    if engine.dialect.insert_returning:
+        statement = statement.returning(thing.c.id)
+    return statement
+
+
+def _names(engine: Any) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.scalars(select(thing.c.name).order_by(thing.c.id)))
+
+
+def test_insert_then_commit_or_roll_back(engine: Any) -> None:
+    checkouts = engine.pool.stats().total_checkouts
+    written = engine._lean_insert(_insert(engine), {"name": "kept"})
+    assert written is not None
+    entry, pk, row = written
+    assert isinstance(row[0] if row is not None else pk[0], int)
+    assert engine.pool.checkedout() == 1 and entry.in_use
+    assert engine._lean_commit(entry) is None
+    assert engine.pool.checkedout() == 0 and not entry.in_use
+    written = engine._lean_insert(_insert(engine), {"name": "undone"})
+    assert written is not None
+    engine._lean_rollback(written[0])
+    assert engine.pool.checkedout() == 0
+    assert engine.pool.stats().total_checkouts == checkouts + 2
+    assert _names(engine) == ["kept"]
+
+
+def test_a_failed_insert_is_wrapped_and_the_connection_goes_back_clean(engine: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(thing), {"name": "dup"})
+    with pytest.raises(IntegrityError) as caught:
+        engine._lean_insert(_insert(engine), {"name": "dup"})
+    assert "INSERT INTO lean_thing" in str(caught.value)
+    assert caught.value.params is not None
+    assert engine.pool.checkedout() == 0
+    with engine.connect() as conn:
+        assert not conn.in_transaction()
+        assert conn.scalar(select(thing.c.name)) == "dup"
+
+
+def test_it_steps_aside_for_listeners_logging_and_options(
+    engine: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whenever something could see the difference, nothing is done (None) and the caller
+    takes the general path; once it is gone the lean path serves again."""
+
+    def quiet(*args: Any) -> None:
+        return None
+
+    for target, name in (
+        (engine, "commit"),
+        (engine, "before_cursor_execute"),
+        (engine.pool, "checkout"),
+        (engine.pool, "reset"),
+    ):
+        event.listen(target, name, quiet)
+        try:
+            assert engine._lean_insert(_insert(engine), {"name": "x"}) is None
+        finally:
+            event.remove(target, name, quiet)
+    optioned = _insert(engine).execution_options(foo=1)
+    assert engine._lean_insert(optioned, {"name": "x"}) is None
+    assert engine.execution_options(foo=1)._lean_insert(_insert(engine), {"name": "x"}) is None
+    with caplog.at_level(logging.INFO, logger="athanor.engine"):
+        assert engine._lean_insert(_insert(engine), {"name": "x"}) is None
+    assert engine.pool.checkedout() == 0
+    written = engine._lean_insert(_insert(engine), {"name": "served"})
+    assert written is not None
+    assert engine._lean_commit(written[0]) is None
+    assert _names(engine) == ["served"]
+
+
+def test_without_an_idle_connection_it_steps_aside(engine: Any) -> None:
+    with engine.connect():
+        assert engine._lean_insert(_insert(engine), {"name": "x"}) is None
+    assert engine.pool.checkedout() == 0
+
+
+def test_a_connection_replaced_meanwhile_is_reconnected(engine: Any) -> None:
+    connects = engine.pool.stats().connects
+    with engine.connect() as conn:
+        conn.invalidate()
+    written = engine._lean_insert(_insert(engine), {"name": "fresh"})
+    assert written is not None
+    assert engine._lean_commit(written[0]) is None
+    assert engine.pool.stats().connects == connects + 1
+    assert _names(engine) == ["fresh"]
