@@ -459,3 +459,23 @@ def test_entity_selects_by_key_in_one_session(backend: Backend) -> None:
             await session.rollback()
 
     run(backend, body)
+
+
+def test_options_and_binds_reach_the_sync_session(backend: Backend) -> None:
+    # Only the options given are passed on; binds are handed over as the sync engines.
+    async def body(engine: AsyncEngine) -> None:
+        plain = AsyncSession(engine)
+        assert plain.sync_session.bind is engine.sync_engine
+        assert plain.sync_session.expire_on_commit and plain.sync_session.autoflush
+        bound = AsyncSession(binds={User: engine}, expire_on_commit=False)
+        assert bound.sync_session.bind is None
+        assert bound.sync_session.get_bind(User) is engine.sync_engine
+        assert not bound.sync_session.expire_on_commit
+        async with bound:
+            user = User(username="b", email="b@x")
+            bound.add(user)
+            await bound.commit()
+            assert user.username == "b"  # not expired: no load needed
+        await plain.close()
+
+    run(backend, body)

@@ -338,3 +338,69 @@ def test_states_hash_by_identity_whatever_the_objects_equality(engine) -> None:
             assert len(session.identity_map) == 0
     finally:
         _EqBase.metadata.drop_all(engine)
+
+
+def test_objects_marked_for_deletion_are_their_sessions_own(engine) -> None:
+    with Session(engine) as session:
+        session.add_all([User(username="ada"), User(username="bob")])
+        session.commit()
+    with Session(engine) as first, Session(engine) as second, Session(engine) as third:
+        ada = first.scalars(select(User).where(User.username == "ada")).one()
+        bob = second.scalars(select(User).where(User.username == "bob")).one()
+        assert first.deleted == second.deleted == third.deleted == []
+        first.delete(ada)
+        assert first.deleted == [ada] and second.deleted == third.deleted == []
+        second.delete(bob)
+        assert first.deleted == [ada] and second.deleted == [bob] and third.deleted == []
+        second.rollback()
+        assert first.deleted == [ada] and second.deleted == []
+        first.commit()
+        assert first.deleted == second.deleted == third.deleted == []
+    assert count_rows(engine, "users") == 1
+
+
+def test_session_listeners_of_a_class_reach_its_sessions_and_those_below(engine) -> None:
+    # Sessions share their class's dispatch until one gets listeners of its own; a listener
+    # added later on a class reaches the sessions made before and those of its subclasses,
+    # and none of another class.
+    from athanor import event
+
+    factory = sessionmaker(engine)
+    plain, made = Session(engine), factory()
+    seen: list[str] = []
+
+    def on_factory(session: Session) -> None:
+        seen.append("factory")
+
+    def on_every(session: Session) -> None:
+        seen.append("every")
+
+    def on_one(session: Session) -> None:
+        seen.append("one")
+
+    event.listen(factory, "after_commit", on_factory)
+    try:
+        plain.commit()
+        made.commit()
+        assert seen == ["factory"]
+        event.listen(Session, "after_commit", on_every)
+        try:
+            seen.clear()
+            plain.commit()
+            factory().commit()
+            assert sorted(seen) == ["every", "every", "factory"]
+            event.listen(plain, "before_commit", on_one)
+            seen.clear()
+            Session(engine).commit()
+            plain.commit()
+            assert seen == ["every", "one", "every"]
+        finally:
+            event.remove(Session, "after_commit", on_every)
+    finally:
+        event.remove(factory, "after_commit", on_factory)
+    seen.clear()
+    plain.commit()
+    made.commit()
+    assert seen == ["one"]
+    plain.close()
+    made.close()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 from athanor import exc as sa_exc
 from athanor.engine.connection import Connection
 from athanor.engine.engine import Engine
-from athanor.event.registry import EventTarget
+from athanor.event.registry import Dispatch, EventTarget
 from athanor.orm import exc as orm_exc
 from athanor.orm.attributes import set_committed_value
 from athanor.orm.base import (
@@ -82,6 +82,8 @@ _key_of = attrgetter("key")
 _NO_ARGUMENTS: Mapping[str, Any] = {}
 _ENVIRON: dict[Any, Any] | None = getattr(os.environ, "_data", None)
 """The process environment's own dict (which ``os.environ`` updates in place), if it has one."""
+_NO_DELETES: dict[Any, Any] = {}
+"""What a session has for ``_deleted`` until its first delete(): shared by all, never written."""
 _NO_SAVEPOINTS: dict[Any, Any] = {}
 """What an outermost SessionTransaction has for ``_savepoints``; only savepoints write theirs."""
 
@@ -457,6 +459,8 @@ class Session(EventTarget):
     _transaction: SessionTransaction | None = None
     _flushing = False
     _n_plus_one: str | None = None
+    _deleted: dict[InstanceState, Any] = _NO_DELETES
+    """The objects marked for deletion (a dict of the session's own from its first delete())."""
 
     def __init__(self, bind: Any = None, **options: Unpack[SessionOptions]) -> None:
         """A session on ``bind`` (an Engine or a Connection); the options are those of
@@ -477,12 +481,14 @@ class Session(EventTarget):
             _sessions.sweep()
         self.identity_map = IdentityMap()
         self._new: dict[InstanceState, Any] = {}
-        self._deleted: dict[InstanceState, Any] = {}
-        shared = type(self).__dict__.get("_class_dispatch")
-        if shared is None:
-            self._init_dispatch()
-        else:
-            self.dispatch = shared
+        # The dispatch is the class's (see __init_subclass__) until listeners of this very
+        # session give it one of its own.
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give each Session class its own dispatch, shared by its sessions as their
+        ``dispatch``: no per-session store for it."""
+        super().__init_subclass__(**kwargs)
+        cls._class_dispatch = cls.dispatch = Dispatch(cls)
 
     def _set_options(
         self,
@@ -1355,7 +1361,10 @@ class Session(EventTarget):
         related: list[Any] = []
         with self.no_autoflush:
             self._cascade(state, instance, "delete", related.append, load=True)
-        self._deleted[state] = instance
+        deleted = self._deleted
+        if deleted is _NO_DELETES:
+            deleted = self._deleted = {}
+        deleted[state] = instance
         for item in related:
             self._delete_cascade(item)
 
@@ -1909,6 +1918,7 @@ _ = NO_VALUE
 
 
 _get_bind = Session.get_bind
+Session._class_dispatch = Session.dispatch = Dispatch(Session)
 
 
 def _plain_new_mapper(cls: type) -> Mapper | None:
