@@ -347,3 +347,35 @@ def test_return_defaults_changes_the_cache_key() -> None:
         base.returning(generated.c.id, sort_by_parameter_order=True)._generate_cache_key()[0],
     }
     assert len(keys) == 6
+
+
+def test_parameters_of_a_known_shape_bind_as_the_first_time() -> None:
+    """Parameter dicts giving every value, of names seen before, take a kept route: the
+    same SQL and values as the first call, for each order of the names, with their type's
+    conversion, and the primary key still found from them."""
+    compiled, extracted = compile_cached(insert(users), SQLITE, None)
+    when = dt.datetime(2021, 5, 6, 7, 8, 9)
+    stamp = "2021-05-06 07:08:09.000000"
+    sql = "INSERT INTO users (name, age, created) VALUES (?, ?, ?)"
+    for name in ("a", "b"):
+        params = {"name": name, "age": 3, "created": when}
+        assert compiled.prepare(extracted, params) == (sql, [name, 3, stamp])
+        assert compiled.inserted_primary_key(compiled.prepare(extracted, params)[1], 5, None) == (
+            5,
+        )
+    for name in ("c", "d"):
+        params = {"created": when, "age": 4, "name": name}
+        assert compiled.prepare(extracted, params) == (sql, [name, 4, stamp])
+    sql = "INSERT INTO users (id, name, age, created) VALUES (?, ?, ?, ?)"
+    for key in (9, 10):
+        params = {"id": key, "name": "k", "age": 1, "created": when}
+        assert compiled.prepare(extracted, params) == (sql, [key, "k", 1, stamp])
+        assert compiled.inserted_primary_key(compiled.prepare(extracted, params)[1], 3, None) == (
+            key,
+        )
+    assert len(compiled._routes) == 3
+    compiled, extracted = compile_cached(insert(users), PG, None)
+    for name in ("g", "h"):
+        params = {"name": name, "age": 3, "created": when}
+        assert compiled.prepare(extracted, params)[1] == params
+    assert len(compiled._routes) == 1

@@ -238,8 +238,9 @@ class Connection:
         self._transaction = transaction
         return transaction
 
-    def _emit_begin(self) -> None:
-        """Send BEGIN before the transaction's first statement, for drivers that need it.
+    def _emit_begin(self, cursor: Any = None) -> None:
+        """Send BEGIN before the transaction's first statement (on its ``cursor``, if
+        given), for drivers that need it.
 
         Deferred to the first statement that ``statement_needs_transaction`` so that
         statements which must run outside a transaction (SQLite's ``PRAGMA
@@ -250,7 +251,7 @@ class Connection:
         if proxied is None:
             proxied = self.connection
         try:
-            self.dialect.do_begin(proxied.dbapi_connection)
+            self.dialect.do_begin(proxied.dbapi_connection, cursor)
         except self.dialect.dbapi_error as error:
             raise self._handle_error(error, "BEGIN", None, None) from error
 
@@ -527,7 +528,7 @@ class Connection:
         cursor, _ = self._cursor_for(_EMPTY)
         try:
             if self._begin_pending:
-                self._emit_begin()  # an INSERT always runs in the transaction
+                self._emit_begin(cursor)  # an INSERT always runs in the transaction
             inserted = execute_insert(dialect, compiled, cursor, sql, driver_params)
         except BaseException as error:
             self._close_cursor_quietly(cursor)
@@ -696,7 +697,9 @@ class Connection:
                 if cursor is not None:
                     self._spare_cursor = None
                 elif self.dialect.keeps_cursors:
-                    cursor = self._checkout_cursor(proxied)
+                    cursor = entry_cursor(
+                        self.dialect, proxied._connection_record, proxied.dbapi_connection
+                    )
                 else:
                     cursor = proxied.dbapi_connection.cursor()
         except self.dialect.dbapi_error as error:
@@ -716,7 +719,7 @@ class Connection:
             context.statement = sql
             context.parameters = driver_params
             if self._begin_pending and dialect.statement_needs_transaction(sql):
-                self._emit_begin()
+                self._emit_begin(cursor)
             if self._echo:
                 self.engine._log_statement(sql, driver_params)
             if not driver_params:
@@ -765,7 +768,7 @@ class Connection:
                 context.statement = sql
                 context.parameters = driver_params
                 if self._begin_pending and dialect.statement_needs_transaction(sql):
-                    self._emit_begin()
+                    self._emit_begin(cursor)
                 if self._echo:
                     self.engine._log_statement(sql, driver_params, many=is_many)
                 try:
@@ -919,11 +922,6 @@ class Connection:
             inserted_primary_key=inserted_primary_key,
             context=context,
         )
-
-    def _checkout_cursor(self, proxied: PoolProxiedConnection) -> Any:
-        """The first cursor of this checkout, for a ``keeps_cursors`` dialect (see
-        :func:`entry_cursor`)."""
-        return entry_cursor(self.dialect, proxied._connection_record, proxied.dbapi_connection)
 
     def _release_cursor(self, cursor: Any) -> None:
         """Keep one finished cursor for the next statement; creating cursors is not free."""

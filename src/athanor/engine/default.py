@@ -199,8 +199,9 @@ class DefaultDialect:
 
     # --- transactions ------------------------------------------------------------------
 
-    def do_begin(self, dbapi_connection: Any) -> None:
-        """Start a transaction; most drivers begin implicitly, so nothing to do."""
+    def do_begin(self, dbapi_connection: Any, cursor: Any = None) -> None:
+        """Start a transaction; most drivers begin implicitly, so nothing to do.  ``cursor``,
+        when given, is the cursor of the statement about to run, free to send it on."""
 
     def statement_needs_transaction(self, sql: str) -> bool:
         """For ``requires_explicit_begin`` drivers: whether ``sql`` must run inside BEGIN."""

@@ -279,7 +279,7 @@ class Engine(EventTarget):
         try:
             cursor = entry_cursor(dialect, entry, conn) if dialect.keeps_cursors else conn.cursor()
             if dialect.requires_explicit_begin and not self._autocommit:
-                dialect.do_begin(conn)
+                dialect.do_begin(conn, cursor)
             pk, row = execute_insert(dialect, compiled, cursor, sql, driver_params)
         except BaseException as error:
             connection = self._lean_connection(entry)

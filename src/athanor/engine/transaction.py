@@ -97,7 +97,11 @@ class RootTransaction(Transaction):
             except dialect.dbapi_error as error:
                 raise connection._handle_error(error, "COMMIT", None, None) from error
         finally:
-            self._ended()
+            # _ended(), inlined: one frame less on every transaction.
+            self.is_active = False
+            connection._transaction = None
+            connection._begin_pending = False
+            connection._transaction_ended = True
 
     def _ended(self) -> None:
         """The transaction is over (committed, or its COMMIT failed): the connection has none."""

@@ -1078,8 +1078,15 @@ def insert_new_object(
             raise
         return connection
     entry, pk, row = written
+    key = route.key_only
+    values = row if route.returning else pk
     try:
-        _identify_new(mapper, route, state, d, _store_generated(mapper, route, d, pk, row))
+        if key is not None and values is not None and (value := values[0]) is not None:
+            # What _store_generated and _identify_new do for this shape.
+            d[key] = value
+            state.key = (mapper._identity_class, (value,), None)
+        else:
+            _identify_new(mapper, route, state, d, _store_generated(mapper, route, d, pk, row))
     except BaseException:
         engine._lean_rollback(entry)
         raise
@@ -1138,6 +1145,10 @@ class RowRoute(NamedTuple):
     """The attribute keys of ``picks``."""
     none_keys: tuple[str, ...]
     """Attribute keys of columns neither given nor generated, which become None."""
+    key_only: str | None
+    """The attribute key of the primary key when it is a single column, the one value
+    generated (the first of the row or key) and no column becomes None: the object is then
+    written by storing that value and making its identity of it."""
 
 
 def _row_route(
@@ -1165,7 +1176,15 @@ def _row_route(
     generated = [k for k, _ in picks]
     filled = given.union(generated)
     none_keys = tuple(filterfalse(filled.__contains__, mapper._none_default_keys))
-    return RowRoute(statement, by_returning, picks, generated, none_keys)
+    key_only = None
+    if (
+        len(picks) == 1
+        and picks[0][1] == 0
+        and not none_keys
+        and mapper._pk_keys == tuple(generated)
+    ):
+        key_only = generated[0]
+    return RowRoute(statement, by_returning, picks, generated, none_keys, key_only)
 
 
 def _insert_one(

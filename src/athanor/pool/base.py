@@ -921,10 +921,7 @@ class Pool(EventTarget):
                             )
                         reset(conn)
                 except Exception as error:
-                    self._logger.error(
-                        "Exception during reset of connection %r", conn, exc_info=True
-                    )
-                    entry.invalidate(error)
+                    self._reset_failed(entry, conn, error)
                     conn = None
             if dispatch.checkin:
                 for fn in dispatch.checkin:
@@ -934,6 +931,11 @@ class Pool(EventTarget):
         finally:
             entry.in_use = False
             self._do_return_conn(entry)
+
+    def _reset_failed(self, entry: ConnectionPoolEntry, conn: Any, error: Exception) -> None:
+        """The reset on return of ``conn`` raised ``error``: log it and discard the connection."""
+        self._logger.error("Exception during reset of connection %r", conn, exc_info=True)
+        entry.invalidate(error)
 
     def _after_fork(self) -> None:
         """In a child process: drop the connections inherited from the parent without closing

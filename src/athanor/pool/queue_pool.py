@@ -169,6 +169,28 @@ class QueuePool(Pool):
         entry.in_use = True
         return entry
 
+    def _lean_checkin(self, entry: ConnectionPoolEntry) -> None:
+        dispatch = self.dispatch
+        if (
+            self._log_debug
+            or dispatch.reset
+            or dispatch.checkin
+            or entry._generation != self._generation
+        ):
+            super()._lean_checkin(entry)  # what every checkin does, listeners and all
+            return
+        # What Pool._checkin does when nothing listens and nothing is logged.
+        conn = entry.dbapi_connection
+        reset = self._reset_fn
+        try:
+            if reset is not None and conn is not None:
+                reset(conn)
+        except Exception as error:
+            self._reset_failed(entry, conn, error)
+        finally:
+            entry.in_use = False
+            self._do_return_conn(entry)
+
     def _do_get(self) -> ConnectionPoolEntry:
         """The slow path of :meth:`connect`: open a connection or wait in line."""
         waiter = self._waiter_class()  # allocated outside the lock (see Pool's docstring)

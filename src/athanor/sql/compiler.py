@@ -501,6 +501,51 @@ class _VariantParams(list[Any]):
     compiled: SQLCompiler
 
 
+ParamRoute = Callable[[Mapping[str, Any]], tuple[str, Any]]
+"""Turns a parameter dict into the statement to run and the driver's parameters (see
+``SQLCompiler._route_of``)."""
+
+
+def _param_route(
+    sql: str,
+    getter: Callable[[Mapping[str, Any]], Any],
+    one: bool,
+    procs: list[Any] | None,
+    names: list[str] | None,
+    variant: SQLCompiler | None,
+) -> ParamRoute:
+    """The route of a statement whose values ``getter`` reads from the parameters (a single
+    value when ``one``), converted by ``procs``, sent by ``names`` for a named paramstyle and
+    tagged with the ``variant`` that made them when it is not the statement itself (what
+    ``prepare`` gives for the same parameters); the usual shapes without a loop."""
+    if procs is None and not one:
+        if names is not None:
+            return lambda params: (sql, dict(zip(names, getter(params), strict=True)))
+        if variant is None:
+            return lambda params: (sql, list(getter(params)))
+
+        def tagged(params: Mapping[str, Any]) -> tuple[str, Any]:
+            values = _VariantParams(getter(params))
+            values.compiled = variant
+            return sql, values
+
+        return tagged
+
+    def general(params: Mapping[str, Any]) -> tuple[str, Any]:
+        found = [getter(params)] if one else list(getter(params))
+        if procs is not None:
+            found = [v if p is None else p(v) for p, v in zip(procs, found, strict=True)]
+        if names is not None:
+            return sql, dict(zip(names, found, strict=True))
+        if variant is not None:
+            values = _VariantParams(found)
+            values.compiled = variant
+            return sql, values
+        return sql, found
+
+    return general
+
+
 _NAME_CLEAN = re.compile(r"\W")
 
 
@@ -550,6 +595,7 @@ class SQLCompiler(Compiled):
         self._settable: frozenset[str] = frozenset()
         self._variants: dict[Any, SQLCompiler] = {}
         self._variant_of_names: dict[tuple[Any, ...], SQLCompiler] = {}
+        self._routes: dict[tuple[str, ...], ParamRoute] = {}
         self._batch_sql: dict[int, str] = {}
         if (
             statement is not None
@@ -2000,6 +2046,12 @@ class SQLCompiler(Compiled):
         self, extracted: Sequence[Any], params: Mapping[str, Any] | None
     ) -> tuple[str, Any]:
         if params:
+            if type(params) is dict:
+                route = self._routes.get((*params,))
+                if route is None:
+                    route = self._route_of(params)
+                if route is not None:
+                    return route(params)
             if self._settable:
                 target = self._variant_of_names.get((*params, False))
                 if target is None:
@@ -2025,6 +2077,30 @@ class SQLCompiler(Compiled):
                     for i, p in self._fast
                 ]
         return self._prepare_values(extracted, params)
+
+    def _route_of(self, params: dict[str, Any]) -> ParamRoute | None:
+        """How a parameter dict with the names of ``params`` (in their order) becomes the
+        statement and the driver's parameters, where the variant for those names reads every
+        value by its key (see :meth:`_prepare_values`): kept per names, so that later calls
+        only read the values.  None when some value is not read by key."""
+        target = self._variant(params, False) if self._settable else self
+        getter = target._by_key
+        if getter is None or len(self._routes) >= _VARIANT_NAMES_KEPT:
+            return None
+        try:
+            getter(params)
+        except KeyError:
+            return None
+        route = _param_route(
+            target.string,
+            getter,
+            target._by_key_one,
+            target._by_key_procs,
+            None if target._positional else target._fast_names,
+            target if target is not self and target._positional else None,
+        )
+        self._routes[(*params,)] = route
+        return route
 
     def _slot_values(
         self,

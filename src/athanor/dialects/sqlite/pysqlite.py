@@ -93,12 +93,12 @@ class PySQLiteDialect(SQLiteDialect):
         rows = dbapi_connection.execute("PRAGMA database_list").fetchall()
         return any(name == "main" and not file for _, name, file in rows)
 
-    def do_begin(self, dbapi_connection: Any) -> None:
+    def do_begin(self, dbapi_connection: Any, cursor: Any = None) -> None:
         # A memory database's connection is shared by every Connection of a thread
         # (SingletonThreadPool) or of the engine (StaticPool): the second one joins the
         # transaction the first began, as with sqlite3's own implicit transactions.
         if not dbapi_connection.in_transaction:
-            dbapi_connection.execute("BEGIN")
+            (dbapi_connection if cursor is None else cursor).execute("BEGIN")
 
     statement_needs_transaction = staticmethod(_needs_transaction)
 
