@@ -124,7 +124,7 @@ def test_session_methods(backend: Backend) -> None:
             names = (await session.scalars(select(User.username).order_by(User.username))).all()
             assert names == ["alice", "u0", "u1", "u2"]
             alice.email = "changed@x"
-            assert session.dirty == [alice]
+            assert list(session.dirty) == [alice]
             await session.rollback()
             await session.refresh(alice)
             assert alice.email == "a@x"

@@ -127,7 +127,7 @@ def test_loaded_lists_keep_stored_positions(engine: Any) -> None:
     with Session(engine) as session:
         slide = session.scalars(select(Slide).options(selectinload(Slide.bullets))).one()
         assert _positions(slide.bullets) == [(0, "x"), (5, "y"), (9, "z")]
-        assert session.dirty == []
+        assert not session.dirty
         slide.bullets = [slide.bullets[2], Bullet(text="new"), slide.bullets[0]]
         # Members keeping a position keep it (reorder_on_append=False); new ones are numbered.
         assert _positions(slide.bullets) == [(9, "z"), (1, "new"), (0, "x")]

@@ -65,7 +65,7 @@ def test_merge_without_load_trusts_the_object(engine: Engine) -> None:
         assert seen == []  # nothing loaded, nothing compared
         assert merged is not orchard and inspect(merged).persistent
         assert merged.trees[0] is not orchard.trees[0] and inspect(merged.trees[0]).persistent
-        assert not session.is_modified(merged) and session.dirty == []
+        assert not session.is_modified(merged) and not session.dirty
         session.commit()
         assert not any(s.lstrip().upper().startswith("UPDATE") for s in seen)
         assert merged.name == "north"  # expired by the commit, loaded again
@@ -146,7 +146,7 @@ def test_history_dirty_and_partial_expire(engine: Engine) -> None:
         # dirty is optimistic: set to the same value is in it, with no net change
         orchard.name = "west"
         orchard.acres = 3
-        assert session.dirty == [orchard] and not session.is_modified(orchard)
+        assert list(session.dirty) == [orchard] and not session.is_modified(orchard)
         session.expire(orchard)
         assert inspect(orchard).expired_attributes == {"id", "name", "acres"}
         assert inspect(orchard).unloaded == {"id", "name", "acres", "trees"}

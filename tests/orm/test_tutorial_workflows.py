@@ -26,8 +26,11 @@ from athanor import (
     update,
 )
 from athanor.orm import (
+    MANYTOONE,
+    ONETOMANY,
     DeclarativeBase,
     Mapped,
+    RelationshipDirection,
     Session,
     aliased,
     contains_eager,
@@ -42,6 +45,7 @@ from athanor.orm import (
     with_parent,
 )
 from athanor.orm import exc as orm_exc
+from athanor.util import IdentitySet
 from orm.library_models import Author, Book, LibraryBase, Loan, library, table_rows
 from orm.orm_models import StatementLog
 
@@ -609,6 +613,50 @@ def test_reprs(session: Session) -> None:
     assert repr(session.execute(select(Author.id, Author.name).where(Author.id == 3)).one()) == (
         "(3, 'Banks')"
     )
+
+
+class _EqualToEverything:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = object.__hash__
+
+
+def test_new_dirty_and_deleted_are_identity_sets(session_without_loans: Session) -> None:
+    """``session.new``/``dirty``/``deleted`` are IdentitySets: printed as the tutorial shows
+    them, ordered as the objects arrived, compared by identity (an object equal to a member
+    by ``__eq__`` is not in it) and usable with set operators."""
+    session = session_without_loans
+    le_guin, pratchett = session.scalars(select(Author).order_by(Author.id).limit(2)).all()
+    le_guin.country = "XX"
+    pratchett.country = "YY"
+    dirty = session.dirty
+    assert isinstance(dirty, IdentitySet) and len(dirty) == 2
+    assert repr(dirty) == (
+        "IdentitySet([Author(id=1, name='Le Guin'), Author(id=2, name='Pratchett')])"
+    )
+    assert dirty == IdentitySet([pratchett, le_guin]) and dirty != [le_guin, pratchett]
+    assert (dirty - IdentitySet([le_guin])) == IdentitySet([pratchett])
+    assert list(dirty & IdentitySet([pratchett])) == [pratchett]
+    session.add(Author(name="Wolfe"))
+    assert repr(session.new) == "IdentitySet([Author(id=None, name='Wolfe')])"
+    mort = session.get(Book, 3)
+    session.delete(mort)
+    assert mort in session.deleted and _EqualToEverything() not in session.deleted
+    session.flush()
+    assert not session.new and not session.dirty and not session.deleted
+    assert repr(session.new) == "IdentitySet([])"
+
+
+def test_relationship_direction(session: Session) -> None:
+    """``direction`` names which side holds the foreign key, as RelationshipDirection
+    members (also importable as ONETOMANY / MANYTOONE)."""
+    books = inspect(Author).relationships.books
+    author = inspect(Book).relationships.author
+    assert books.direction is RelationshipDirection.ONETOMANY is ONETOMANY
+    assert author.direction is RelationshipDirection.MANYTOONE is MANYTOONE
+    assert (books.direction.name, author.direction.name) == ("ONETOMANY", "MANYTOONE")
+    assert session.get(Book, 1).author is session.get(Author, 1)
 
 
 def test_sessionmaker_begin_and_expire_on_commit(engine: Any) -> None:

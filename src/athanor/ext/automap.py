@@ -20,7 +20,13 @@ from athanor import exc as sa_exc
 from athanor.orm.decl_api import declarative_base as _declarative_base
 from athanor.orm.decl_intercept import add_attribute
 from athanor.orm.mapper import Mapper, _PropertyView
-from athanor.orm.relationships import MANYTOMANY, MANYTOONE, ONETOMANY, relationship
+from athanor.orm.relationships import (
+    MANYTOMANY,
+    MANYTOONE,
+    ONETOMANY,
+    RelationshipDirection,
+    relationship,
+)
 from athanor.sql.elements import and_
 from athanor.sql.schema import ForeignKeyConstraint, MetaData, Table
 
@@ -56,7 +62,7 @@ def name_for_collection_relationship(
 
 def generate_relationship(
     base: type,
-    direction: str,
+    direction: RelationshipDirection,
     return_fn: Callable[..., Any],
     attrname: str,
     local_cls: type,
@@ -78,7 +84,7 @@ class _GenerateRelationship(Protocol):
     def __call__(
         self,
         base: type,
-        direction: str,
+        direction: RelationshipDirection,
         return_fn: Callable[..., Any],
         attrname: str,
         local_cls: type,
@@ -306,8 +312,8 @@ class _Preparation:
 
     def _pair(
         self,
-        one: tuple[type, str, str, type, dict[str, Any]],
-        other: tuple[type, str, str, type, dict[str, Any]],
+        one: tuple[type, str, RelationshipDirection, type, dict[str, Any]],
+        other: tuple[type, str, RelationshipDirection, type, dict[str, Any]],
     ) -> None:
         """Add both sides of a relationship that are not already mapped attributes, linked by
         ``back_populates`` when both are new."""
@@ -317,7 +323,7 @@ class _Preparation:
             mapper: Mapper = local_cls.__mapper__  # type: ignore[attr-defined]
             if mapper.has_property(name):
                 raise sa_exc.ArgumentError(
-                    f"automap would name the {direction.lower()} relationship from "
+                    f"automap would name the {direction.name.lower()} relationship from "
                     f"{local_cls.__name__} to {referred_cls.__name__} {name!r}, but "
                     f"{local_cls.__name__}.{name} is already a column attribute; pass "
                     "name_for_scalar_relationship= or name_for_collection_relationship= to "

@@ -8,6 +8,7 @@ and the fix.
 
 from __future__ import annotations
 
+import enum
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
@@ -49,9 +50,18 @@ from athanor.sql.selectable import (
 if TYPE_CHECKING:
     from athanor.orm.mapper import Mapper
 
-ONETOMANY = "ONETOMANY"
-MANYTOONE = "MANYTOONE"
-MANYTOMANY = "MANYTOMANY"
+
+class RelationshipDirection(enum.Enum):
+    """Which side holds the foreign key: :attr:`RelationshipProperty.direction`."""
+
+    ONETOMANY = 1
+    MANYTOONE = 2
+    MANYTOMANY = 3
+
+
+ONETOMANY = RelationshipDirection.ONETOMANY
+MANYTOONE = RelationshipDirection.MANYTOONE
+MANYTOMANY = RelationshipDirection.MANYTOMANY
 
 _CASCADES = {
     "save-update",
@@ -222,7 +232,7 @@ class RelationshipProperty(MapperProperty):
         when the link is configured: by default, unless either side is viewonly)."""
         self._reverse_property: RelationshipProperty | None = None
         self._configured = False
-        self.direction: str | None = None
+        self.direction: RelationshipDirection | None = None
         self.mapper: Mapper
         self.target: Any = None
         self.pairs: list[tuple[ColumnElement, ColumnElement]] = []
@@ -617,7 +627,7 @@ class RelationshipProperty(MapperProperty):
             for column in _columns_in(extra)
         )
 
-    def _direction_without_pairs(self, primaryjoin: ColumnElement) -> str:
+    def _direction_without_pairs(self, primaryjoin: ColumnElement) -> RelationshipDirection:
         """A viewonly relationship whose primaryjoin equates no columns
         (``foreign(Child.name).like(Parent.prefix + "%")``): its direction from the side the
         ``foreign()`` columns are on; its parent's columns in the condition are what it

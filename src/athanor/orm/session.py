@@ -67,6 +67,7 @@ from athanor.sql.dml import DMLStatement, insert
 from athanor.sql.elements import ClauseElement
 from athanor.sql.lambdas import StatementLambdaElement
 from athanor.sql.selectable import FromStatement, Select
+from athanor.util.collections import IdentitySet
 from athanor.util.gc_pause import gc_paused
 
 if TYPE_CHECKING:
@@ -1676,22 +1677,22 @@ class Session(EventTarget):
         return False
 
     @property
-    def new(self) -> list[Any]:
+    def new(self) -> IdentitySet:
         """Objects added and not flushed yet."""
-        return list(self._new.values())
+        return IdentitySet(self._new.values())
 
     @property
-    def dirty(self) -> list[Any]:
+    def dirty(self) -> IdentitySet:
         """Persistent objects with attributes set or collections changed since the last flush,
         whether or not a value differs now (:meth:`is_modified` tells net changes)."""
-        return [
+        return IdentitySet(
             obj for state, obj in self.identity_map._modified.items() if state not in self._deleted
-        ]
+        )
 
     @property
-    def deleted(self) -> list[Any]:
+    def deleted(self) -> IdentitySet:
         """Objects marked for deletion and not flushed yet."""
-        return list(self._deleted.values())
+        return IdentitySet(self._deleted.values())
 
     def __contains__(self, instance: Any) -> bool:
         state = instance_state(instance)

@@ -31,6 +31,7 @@ from athanor.orm.loading import DirectLoad, plan_for
 from athanor.orm.session import Session, SessionTransaction, object_session, sessionmaker
 from athanor.orm.util import identity_key as _identity_key
 from athanor.sql.selectable import Select
+from athanor.util.collections import IdentitySet
 from athanor.util.concurrency import greenlet_spawn
 
 _T = TypeVar("_T")
@@ -394,15 +395,15 @@ class AsyncSession(_AsyncOnly):
         return self.sync_session.identity_map
 
     @property
-    def new(self) -> list[Any]:
+    def new(self) -> IdentitySet:
         return self.sync_session.new
 
     @property
-    def dirty(self) -> list[Any]:
+    def dirty(self) -> IdentitySet:
         return self.sync_session.dirty
 
     @property
-    def deleted(self) -> list[Any]:
+    def deleted(self) -> IdentitySet:
         return self.sync_session.deleted
 
     @property
