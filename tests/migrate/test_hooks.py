@@ -97,7 +97,7 @@ def test_compare_type_and_server_default_hooks(backend, tmp_path: Path) -> None:
 
     body = _upgrade_body(project, compare_type=compare_type, compare_server_default=compare_default)
     assert 'alter_column("items", "name"' not in body and "server_default" not in body
-    assert ("type", "name", "String", "String(length=100)") in calls
+    assert ("type", "name", "VARCHAR", "String(length=100)") in calls
     assert any(c[0] == "default" and c[1] == "qty" and c[3] == "'1'" for c in calls)
     assert "'0'" in str([c for c in calls if c[:2] == ("default", "qty")])
     assert (

@@ -100,7 +100,7 @@ def test_operations_apply_and_revert(project: Project) -> None:
     schema = _schema(project.url)
     accounts = schema["accounts"]
     assert [c[0] for c in accounts["columns"]] == ["id", "display_name", "score"]
-    assert accounts["columns"][2] == ("score", "Integer", False, True)
+    assert accounts["columns"][2] == ("score", "INTEGER", False, True)
     assert accounts["indexes"] == [("ix_accounts_score", ("score",), False)] or accounts[
         "indexes"
     ] == [

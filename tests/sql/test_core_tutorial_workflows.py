@@ -12,12 +12,19 @@ from typing import Any
 import pytest
 
 from athanor import (
+    ARRAY,
+    Boolean,
     Column,
+    DateTime,
+    Enum,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
+    Uuid,
     and_,
     bindparam,
     case,
@@ -108,6 +115,9 @@ def test_insert_with_subquery_values_wrote_each_row(conn: Any) -> None:
 def test_insert_returning_and_primary_keys(conn: Any, backend: Backend) -> None:
     result = conn.execute(insert(sites).values(name="elm", region="east"))
     assert result.inserted_primary_key == (5,)
+    # a Row named by the primary key columns, as the tutorial shows it
+    key = result.inserted_primary_key
+    assert repr(key) == "(5,)" and key.id == 5 and key._mapping[sites.c.id] == 5
     rows = conn.execute(
         insert(sites).returning(sites.c.id, sites.c.name),
         [{"name": "fir", "region": None}, {"name": "gum", "region": "west"}],
@@ -489,3 +499,75 @@ def test_ctes_in_insert_update_and_delete(conn: Any, backend: Backend) -> None:
     assert conn.execute(select(func.count()).where(samples.c.tag == "n")).scalar() == 7
     conn.execute(delete_stmt)
     assert conn.execute(select(samples.c.level)).scalars().all() == [20]
+
+
+def test_select_of_a_column_subset_by_names(conn: Any) -> None:
+    """``table.c["a", "b"]`` is a column collection; select() takes it for its columns,
+    alone or among other entities, and so do add_columns() and with_only_columns()."""
+    assert conn.execute(select(sites.c["name", "region"]).order_by(sites.c.id)).all()[:2] == [
+        ("alder", "north"),
+        ("birch", "north"),
+    ]
+    stmt = (
+        select(samples.c.level, sites.c["name", "region"])
+        .join_from(samples, sites)
+        .where(samples.c.tag == "c")
+    )
+    row = conn.execute(stmt).one()
+    assert row == (20, "cedar", "south") and row._fields == ("level", "name", "region")
+    widened = select(sites.c.id).add_columns(sites.c["name", "region"]).where(sites.c.id == 4)
+    assert conn.execute(widened).one() == (4, "dune", None)
+    narrowed = widened.with_only_columns(sites.c["region", "name"])
+    assert conn.execute(narrowed).one() == (None, "dune")
+
+
+def test_table_column_and_type_reprs(conn: Any) -> None:
+    """The reprs the tutorial prints for tables and columns: MetaData(), then each column
+    with its type (arguments at their defaults left out), foreign keys, table, and the
+    options that differ from a plain column."""
+    assert (
+        repr(sites.c.name) == "Column('name', String(length=30), table=<ct_sites>, nullable=False)"
+    )
+    assert repr(samples.c.site_id) == (
+        "Column('site_id', Integer(), ForeignKey('ct_sites.id'), table=<ct_samples>, "
+        "nullable=False)"
+    )
+    assert repr(sites) == (
+        "Table('ct_sites', MetaData(), "
+        "Column('id', Integer(), table=<ct_sites>, primary_key=True, nullable=False), "
+        "Column('name', String(length=30), table=<ct_sites>, nullable=False), "
+        "Column('region', String(length=10), table=<ct_sites>), schema=None)"
+    )
+    keyed = Column("lvl", Integer, key="level", comment="daily", server_default="0", default=3)
+    assert repr(keyed) == (
+        "Column('lvl', Integer(), table=None, key='level', default=ColumnDefault(3), "
+        "server_default=DefaultClause('0'), comment='daily')"
+    )
+    assert [repr(t) for t in (Numeric(10, 2), Float(), DateTime(), Boolean(), Uuid())] == [
+        "Numeric(precision=10, scale=2)",
+        "Float()",
+        "DateTime()",
+        "Boolean()",
+        "Uuid()",
+    ]
+    assert repr(DateTime(timezone=True)) == "DateTime(timezone=True)"
+    assert repr(Enum("low", "high", name="grade")) == "Enum('low', 'high', name='grade')"
+    assert repr(ARRAY(String(3), dimensions=2)) == "ARRAY(String(length=3), dimensions=2)"
+    # what the columns hold is what they were declared with, on every database
+    assert conn.execute(select(sites.c["name", "region"]).where(sites.c.id == 3)).one() == (
+        "cedar",
+        "south",
+    )
+
+
+def test_reflected_table_repr(conn: Any) -> None:
+    """A reflected table shows the database's own type names (upper case), as the
+    tutorial's reflection section prints them."""
+    conn.execute(text("CREATE TABLE ct_plain (x INTEGER, y VARCHAR(20) NOT NULL)"))
+    reflected = Table("ct_plain", MetaData(), autoload_with=conn)
+    assert repr(reflected) == (
+        "Table('ct_plain', MetaData(), Column('x', INTEGER(), table=<ct_plain>), "
+        "Column('y', VARCHAR(length=20), table=<ct_plain>, nullable=False), schema=None)"
+    )
+    conn.execute(insert(reflected), [{"x": 1, "y": "one"}])
+    assert conn.execute(select(reflected)).all() == [(1, "one")]

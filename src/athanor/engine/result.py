@@ -1006,13 +1006,20 @@ class CursorResult(Result[TP]):
 
     @property
     def inserted_primary_key(self) -> tuple[Any, ...]:
-        """The primary key of the row a single-row INSERT created."""
-        if self._inserted_primary_key is None:
+        """The primary key of the row a single-row INSERT created: a :class:`Row` named by
+        the table's primary key columns (``result.inserted_primary_key.id``)."""
+        key = self._inserted_primary_key
+        if key is None:
             raise exc.InvalidRequestError(
                 "inserted_primary_key is only available after executing a single-row insert() "
                 "construct"
             )
-        return self._inserted_primary_key
+        table = getattr(getattr(self.context, "compiled", None), "statement", None)
+        table = getattr(table, "table", None)
+        columns = getattr(table, "primary_key", ())
+        if isinstance(key, Row) or len(columns) != len(key):
+            return key
+        return row_class([c.key for c in columns], [[c] for c in columns])(key)
 
     @property
     def inserted_primary_key_rows(self) -> list[tuple[Any, ...] | None]:

@@ -557,10 +557,18 @@ class Column(ColumnClause[T]):
 
     def __repr__(self) -> str:
         parts = [repr(self.name), repr(self.type)]
+        parts.extend(sorted(repr(fk) for fk in self.foreign_keys))
+        parts.append(f"table=<{self.table.name}>" if self.table is not None else "table=None")
+        if self.key != self.name:
+            parts.append(f"key={self.key!r}")
         if self.primary_key:
             parts.append("primary_key=True")
-        table = f"table=<{self.table.name}>" if self.table is not None else "table=None"
-        parts.append(table)
+        if not self.nullable:
+            parts.append("nullable=False")
+        for option in ("onupdate", "default", "server_default", "comment"):
+            value = getattr(self, option)
+            if value is not None:
+                parts.append(f"{option}={value!r}")
         return f"Column({', '.join(parts)})"
 
 
@@ -1410,7 +1418,8 @@ class Table(EventTarget, TableClause):
     tometadata = to_metadata
 
     def __repr__(self) -> str:
-        return f"Table({self.name!r}, {', '.join(repr(c) for c in self.c)}, schema={self.schema!r})"
+        parts = [repr(self.name), repr(self.metadata), *(repr(c) for c in self.c)]
+        return f"Table({', '.join(parts)}, schema={self.schema!r})"
 
 
 def _onto_table(expr: Any, source: Table, target: Table) -> Any:

@@ -887,8 +887,8 @@ class Select(HasPrefixes, HasSuffixes, _SelectBase, TypedReturnsRows[TP]):
     def __init__(self, *entities: Any) -> None:
         if len(entities) == 1 and isinstance(entities[0], _SEQUENCES):
             entities = tuple(entities[0])
-        self._raw_columns: tuple[ClauseElement, ...] = tuple(map(_coerce_entity, entities))
-        self._raw_origins = entities
+        self._raw_columns: tuple[ClauseElement, ...]
+        self._raw_columns, self._raw_origins = _coerce_entities(entities)
 
     def _get_compile_plugin(self) -> Any:
         if self._compile_plugin is not None:
@@ -1045,8 +1045,9 @@ class Select(HasPrefixes, HasSuffixes, _SelectBase, TypedReturnsRows[TP]):
     def add_columns(self, *entities: Any) -> Select:
         """More result columns."""
         new = self._generate()
-        new._raw_columns = self._raw_columns + tuple(_coerce_entity(e) for e in entities)
-        new._raw_origins = self._raw_origins + entities
+        columns, origins = _coerce_entities(entities)
+        new._raw_columns = self._raw_columns + columns
+        new._raw_origins = self._raw_origins + origins
         return new
 
     def column(self, column: Any) -> Select:
@@ -1059,8 +1060,7 @@ class Select(HasPrefixes, HasSuffixes, _SelectBase, TypedReturnsRows[TP]):
             new._from_obj = self._from_obj + tuple(
                 f for f in self.columns_clause_froms if f not in self._from_obj
             )
-        new._raw_columns = tuple(_coerce_entity(e) for e in entities)
-        new._raw_origins = entities
+        new._raw_columns, new._raw_origins = _coerce_entities(entities)
         return new
 
     def set_label_style(self, style: int) -> Self:
@@ -1312,6 +1312,26 @@ _SEQUENCES: Final = (list, tuple)
 _SELECTABLE_AS_IS: Final = (ColumnElement, FromClause)
 
 
+class _ColumnSetGiven(Exception):
+    """A column collection (``table.c["a", "b"]``) among select() entities, to be spread."""
+
+
+def _coerce_entities(
+    entities: tuple[Any, ...],
+) -> tuple[tuple[ClauseElement, ...], tuple[Any, ...]]:
+    """The selectable elements for ``entities`` and the entities they came from; a column
+    collection stands for each of its columns."""
+    try:
+        return tuple(map(_coerce_entity, entities)), entities
+    except _ColumnSetGiven:
+        spread = tuple(
+            item
+            for entity in entities
+            for item in (entity if isinstance(entity, ColumnCollection) else (entity,))
+        )
+        return tuple(map(_coerce_entity, spread)), spread
+
+
 def _coerce_entity(entity: Any) -> ClauseElement:
     if isinstance(entity, _SELECTABLE_AS_IS):
         return entity
@@ -1344,6 +1364,8 @@ def _coerce_entity(entity: Any) -> ClauseElement:
         )
     if isinstance(entity, Select):
         return ScalarSelect(entity)
+    if isinstance(entity, ColumnCollection):
+        raise _ColumnSetGiven
     raise exc.ArgumentError(f"Cannot select {entity!r}: expected a column, table or expression")
 
 

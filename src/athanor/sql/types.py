@@ -12,6 +12,7 @@ import datetime as dt
 import decimal
 import enum
 import functools
+import inspect
 import json
 import pickle
 import uuid
@@ -184,9 +185,53 @@ class TypeEngine(Generic[T]):
         return self.compile()
 
     def __repr__(self) -> str:
+        """The constructor call that builds this type: required arguments by position, the
+        others by keyword and only where they differ from the constructor's defaults."""
         state = self._constructor_state()
-        args = ", ".join(f"{k}={v!r}" for k, v in state.items() if v is not None)
-        return f"{type(self).__name__}({args})"
+        implied = self._implied_arguments()
+        args: list[str] = []
+        for parameter in _init_parameters(type(self)):
+            name = parameter.name
+            if name not in state or name in implied:
+                continue
+            value = state[name]
+            if parameter.kind is parameter.VAR_POSITIONAL:
+                args.extend(repr(v) for v in value)
+            elif parameter.default is parameter.empty:
+                args.append(repr(value))
+            elif not _is_default(value, parameter.default):
+                args.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
+
+    def _implied_arguments(self) -> frozenset[str]:
+        """Constructor arguments whose stored value was derived from the others (left out of
+        the repr)."""
+        return frozenset()
+
+
+_INIT_PARAMETERS: dict[type, tuple[inspect.Parameter, ...]] = {}
+
+
+def _init_parameters(cls: type) -> tuple[inspect.Parameter, ...]:
+    """The named and ``*args`` parameters of the constructor of ``cls``, in order."""
+    found = _INIT_PARAMETERS.get(cls)
+    if found is None:
+        try:
+            signature = inspect.signature(cls)
+        except (TypeError, ValueError):
+            found = ()
+        else:
+            keywords = inspect.Parameter.VAR_KEYWORD
+            found = tuple(p for p in signature.parameters.values() if p.kind is not keywords)
+        _INIT_PARAMETERS[cls] = found
+    return found
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    if value is default:
+        return True
+    plain = (bool, int, float, str, tuple)
+    return type(value) is type(default) and isinstance(value, plain) and value == default
 
 
 def _hashable(value: Any) -> Any:
@@ -648,6 +693,10 @@ class Enum(String):
     @property
     def python_type(self) -> type:
         return self.enum_class if self.enum_class is not None else str
+
+    def _implied_arguments(self) -> frozenset[str]:
+        longest = max((len(e) for e in self.enums), default=0)
+        return frozenset({"length"}) if self.length == longest else frozenset()
 
     def _for_table(self, table: Any) -> TypeEngine:
         """The schema of a named (PostgreSQL) enum type: ``schema=`` when given, the owning
