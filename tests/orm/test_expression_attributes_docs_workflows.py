@@ -95,6 +95,34 @@ class Guest(HotelBase):
         return Lowered(cls.name)
 
 
+class LoweredEquality(Comparator[str]):  # noqa: PLW1641 - unhashable, as users write them
+    """Redefines ``==`` alone (other operators compare the plain column)."""
+
+    def __eq__(self, other: Any) -> ColumnElement:  # type: ignore[override]
+        return func.lower(self.__clause_element__()) == func.lower(other)
+
+
+class Visitor(HotelBase):
+    __tablename__ = "xad_visitor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(20))
+
+    @hybrid_property
+    def nick(self) -> str:
+        return self.name.lower()
+
+    @nick.inplace.comparator
+    @classmethod
+    def _nick_comparator(cls) -> LoweredEquality:
+        return LoweredEquality(cls.name)
+
+    @nick.inplace.update_expression
+    @classmethod
+    def _nick_update(cls, value: str) -> list[tuple[Any, Any]]:
+        return [(cls.name, value.title())]
+
+
 Suite.guest_count = column_property(  # type: ignore[attr-defined]
     select(func.count(Guest.id))
     .where(Guest.suite_id == Suite.id)
@@ -135,6 +163,21 @@ def test_custom_comparator_applies_to_every_operator(engine: Engine) -> None:
         assert session.scalars(select(Guest.name).where(Guest.handle == "ANN")).all() == ["Ann"]
         others = session.scalars(select(Guest.name).where(Guest.handle != "ann")).all()
         assert others == ["Bob"]
+
+
+def test_comparator_hybrid_with_its_own_eq_keys_an_update(engine: Engine) -> None:
+    """A comparator that redefines ``__eq__`` (which makes its class unhashable) still gives
+    a class-level attribute usable as an ``update().values()`` key, and its ``==`` applies."""
+    with Session(engine) as session:
+        session.add_all([Visitor(name="Cy"), Visitor(name="Di")])
+        session.flush()
+        assert session.scalars(select(Visitor.id).where(Visitor.nick == "DI")).all() == [2]
+        assert session.scalars(select(Visitor.name).where(Visitor.nick != "Cy")).all() == ["Di"]
+        assert session.scalars(select(Guest.name).where(Guest.handle.like("a%"))).all() == ["Ann"]
+        session.execute(update(Visitor).where(Visitor.id == 2).values({Visitor.nick: "dora"}))
+        names = session.scalars(select(Visitor.name).order_by(Visitor.id)).all()
+        assert names == ["Cy", "Dora"]
+        assert session.scalars(select(Visitor.nick).where(Visitor.id == 1)).all() == ["Cy"]
 
 
 def test_update_expression_sets_the_columns_the_hybrid_stands_for(engine: Engine) -> None:

@@ -83,7 +83,7 @@ class hybrid_property(Generic[_T]):  # noqa: N801 - SQLAlchemy's name
             else:
                 found = self.fget(owner)
             if self.custom_comparator is not None:
-                return found
+                return _HybridComparison(found, self, owner)
             return _HybridExpression(found, self, owner)
         return self.fget(instance)
 
@@ -195,9 +195,9 @@ class Comparator(ColumnOperators, Generic[_T]):
         return result
 
 
-class _HybridExpression(ColumnOperators):
-    """The class-level form of a hybrid: its SQL expression, selected under the hybrid's
-    name, which ``update(...).values({Cls.hybrid: value})`` turns into the column values its
+class _HybridAccess:
+    """What every class-level form of a hybrid has: selected under the hybrid's name, and
+    turned by ``update(...).values({Cls.hybrid: value})`` into the column values its
     ``update_expression`` gives."""
 
     __hash__ = object.__hash__
@@ -221,6 +221,12 @@ class _HybridExpression(ColumnOperators):
             return [(self.__clause_element__(), value)]
         return list(self._update_expr(self._owner, value))
 
+
+class _HybridExpression(_HybridAccess, ColumnOperators):
+    """The class-level form of a hybrid: its SQL expression."""
+
+    __hash__ = object.__hash__
+
     def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement:
         result: ColumnElement = op(self.__clause_element__(), *other, **kwargs)
         return result
@@ -233,6 +239,35 @@ class _HybridExpression(ColumnOperators):
         if name.startswith("__"):
             raise AttributeError(name)
         return getattr(self.__clause_element__(), name)
+
+
+class _HybridComparison(_HybridAccess):
+    """The class-level form of a hybrid with a custom comparator: Python operators and
+    methods are the comparator's own (a redefined ``__eq__`` applies), while the form stays
+    hashable, as ``update().values()`` keys need."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._expression, name)
+
+
+def _forward_operator(name: str) -> Callable[..., Any]:
+    def forward(self: _HybridComparison, *args: Any) -> Any:
+        return getattr(self._expression, name)(*args)
+
+    forward.__name__ = name
+    return forward
+
+
+# The Python operators ColumnOperators gives SQL meaning to.
+for _name in (
+    *("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"),
+    *("__neg__", "__invert__", "__and__", "__or__", "__getitem__"),
+    *(f"__{op}__" for op in ("add", "sub", "mul", "truediv", "floordiv", "mod")),
+    *(f"__r{op}__" for op in ("add", "sub", "mul", "truediv", "floordiv", "mod")),
+):
+    setattr(_HybridComparison, _name, _forward_operator(_name))
 
 
 def _plain(fn: Any) -> Any:
