@@ -197,7 +197,7 @@ def test_enum_native_and_check(engine: Engine, backend: Backend) -> None:
         assert [row[0] for row in labels] == ["S", "M", "L"]
     columns = {c["name"]: c for c in inspect(engine).get_columns("shirts")}
     if backend.name == "sqlite":
-        assert type(columns["size"]["type"]) is sqltypes.String
+        assert type(columns["size"]["type"]) is sqltypes.VARCHAR
     else:
         assert columns["size"]["type"].enums == ("S", "M", "L")
     drop_all(metadata, engine)

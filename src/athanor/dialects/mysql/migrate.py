@@ -23,6 +23,11 @@ class MySQLMigrationImpl(MigrationImpl):
     schema_scoped_constraint_names: ClassVar[frozenset[str]] = frozenset({"fk", "ck"})
     places_added_columns: ClassVar[bool] = True
 
+    def type_signature(self, type_: Any) -> str:
+        """NUMERIC is stored (and reflected) as DECIMAL."""
+        signature = super().type_signature(type_)
+        return "decimal" + signature[7:] if signature.startswith("numeric") else signature
+
     def column_position(self, after: str | None, first: bool) -> str:
         if first:
             return " FIRST"
