@@ -404,3 +404,34 @@ def test_session_listeners_of_a_class_reach_its_sessions_and_those_below(engine)
     assert seen == ["one"]
     plain.close()
     made.close()
+
+
+def test_close_after_a_query_releases_the_connection_and_detaches(engine) -> None:
+    # Whether or not anything listens, and whether or not the transaction wrote anything,
+    # close() rolls back, returns the connection and leaves every object detached/transient.
+    from athanor import event
+
+    with Session(engine) as session:
+        session.add(User(username="ada"))
+        session.commit()
+    seen: list[str] = []
+    for listening in (False, True):
+        session = Session(engine)
+        if listening:
+            event.listen(session, "after_rollback", lambda s: seen.append("rollback"))
+            event.listen(session, "after_transaction_end", lambda s, t: seen.append("end"))
+        ada = session.scalars(select(User)).one()
+        transaction = session.get_transaction()
+        assert transaction is not None and engine.pool.checkedout() == 1
+        session.close()
+        assert engine.pool.checkedout() == 0
+        assert not transaction.is_active and session.get_transaction() is None
+        assert inspect(ada).detached and ada not in session
+        assert seen == (["rollback", "end"] if listening else [])
+        pending = User(username=f"new{listening}")
+        session.add(pending)
+        session.flush()
+        session.close()
+        assert inspect(pending).transient and pending not in session
+        assert engine.pool.checkedout() == 0
+    assert count_rows(engine, "users") == 1

@@ -78,6 +78,7 @@ _T = TypeVar("_T")
 _counter = itertools.count(1)
 _weakref = weakref.ref
 _state_of = itemgetter(0)
+_transaction_of = itemgetter(1)
 _key_of = attrgetter("key")
 
 _NO_ARGUMENTS: Mapping[str, Any] = {}
@@ -311,9 +312,12 @@ class SessionTransaction:
         session._new.clear()
         session._deleted.clear()
         self._detach()
-        session._fire("after_rollback", session)
+        dispatch = session.dispatch
+        if dispatch.after_rollback:
+            session._fire("after_rollback", session)
         self._announce_end()
-        session._fire("after_soft_rollback", session, self)
+        if dispatch.after_soft_rollback:
+            session._fire("after_soft_rollback", session, self)
 
     def _restore(self) -> None:
         session = self.session
@@ -361,11 +365,16 @@ class SessionTransaction:
     def _rollback_all(self, joined: bool = True) -> None:
         """Roll back every connection's transaction (and, with ``joined``, the joined outer
         ones of ``rollback_only``), then let the connections go."""
-        outer = (self._rollback_only or ()) if joined else ()
-        for trans in [t for _, t, _ in self._connections.values() if t is not None] + [*outer]:
-            if trans.is_active or trans._deactivated:
-                with contextlib.suppress(Exception):
+        transactions = list(map(_transaction_of, self._connections.values()))
+        if joined and self._rollback_only:
+            transactions += self._rollback_only
+        for trans in transactions:
+            if trans is not None and (trans.is_active or trans._deactivated):
+                # Not contextlib.suppress(): an object and two calls per rollback.
+                try:  # noqa: SIM105
                     trans.rollback()
+                except Exception:  # the connections are released below all the same
+                    pass
         self._close_connections()
 
     def _close_connections(self) -> None:
@@ -792,16 +801,22 @@ class Session(EventTarget):
         """Release the connection (rolling back), and detach every object."""
         tx = self._transaction
         identity_map = self.identity_map
-        if (
-            tx is None
-            and not self._new
-            and not self._deleted
-            and not identity_map._dict
-            and not identity_map._modified
-        ):
-            return  # nothing to detach or release (a session closed after its commit)
+        if tx is None:
+            # Else nothing to detach or release (a session closed after its commit).
+            if self._new or self._deleted or identity_map._dict or identity_map._modified:
+                self.expunge_all()
+            return
         self.expunge_all()
-        if tx is not None:
+        if (
+            tx.parent is None
+            and tx._state != CLOSED
+            and not (tx._new or tx._deleted or tx._key_switches)
+            and not self.dispatch._listened
+        ):
+            # Nothing written to restore, nobody listening: what rollback() comes to then.
+            tx._rollback_all(joined=False)
+            tx._state = CLOSED
+        else:
             tx._root.rollback(_closing=True)
         self._transaction = None
 
@@ -1572,7 +1587,8 @@ class Session(EventTarget):
         if dispatch.persistent_to_detached or dispatch.pending_to_transient:
             self._announce_expunge_all()
         # A copy: an object collected meanwhile takes its state out of the map.
-        for state in list(self.identity_map._dict.values()):
+        identity_map = self.identity_map
+        for state in list(identity_map._dict.values()):
             state.session_id = None
         for state in self._new:
             state.session_id = None
@@ -1584,7 +1600,8 @@ class Session(EventTarget):
                 for state in tx._deleted:
                     state.session_id = None
                 tx = tx.parent
-        self.identity_map.clear()
+        identity_map._dict.clear()
+        identity_map._modified.clear()
         self._new.clear()
         self._deleted.clear()
 
