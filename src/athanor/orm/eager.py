@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import partial
 from itertools import repeat
 from operator import is_
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from athanor import exc as sa_exc
 from athanor.orm.aliased import adapted_column, flat_alias
@@ -301,16 +301,20 @@ def _target_columns(node: Node, entity: Any) -> list[ColumnElement] | None:
     return columns
 
 
-JoinStep = tuple[
-    Any,
-    ColumnElement | None,
-    bool,
-    Sequence[ColumnElement],
-    Sequence[ColumnElement],
-    Any,
-]
-"""One JOIN a joined eager load adds: target, ON clause, outer or not, columns, ORDER BY and
-the mapper of the target (no target and ON clause: only columns, for ``contains_eager``)."""
+class JoinStep(NamedTuple):
+    """One JOIN a joined eager load adds (no target and ON clause: only columns, for
+    ``contains_eager``)."""
+
+    target: Any
+    onclause: ColumnElement | None
+    isouter: bool
+    columns: Sequence[ColumnElement]
+    order: Sequence[ColumnElement]
+    mapper: Any
+    """The mapper of the target (None for a many-to-many secondary table)."""
+    host: int | None = None
+    """The step whose target this JOIN nests inside (``LEFT OUTER JOIN (b JOIN c ON ...)``):
+    an ``innerjoin=True`` load below an outer one; None for a JOIN of the statement."""
 
 
 def plan_joins(
@@ -318,12 +322,14 @@ def plan_joins(
     parent_alias: Any,
     position: int,
     steps: list[JoinStep],
-    outer: bool = False,
+    group: int | None = None,
 ) -> int:
     """Append the JOINs of the ``joined`` nodes (recursively) to ``steps``; place their columns.
 
-    Returns the next free column position.  Below an outer join (``outer``) an ``innerjoin``
-    load joins outer too, so parents without the intermediate object are not lost.
+    Returns the next free column position.  ``group`` is the step of the nearest outer JOIN
+    above: an ``innerjoin=True`` load there nests inside that JOIN, so parents without the
+    intermediate object are kept while intermediate objects without a target are dropped;
+    ``innerjoin="unnested"`` joins outer instead.
     """
     for node in nodes.values():
         if node.strategy == "contains":
@@ -346,7 +352,8 @@ def plan_joins(
             found = None if parent_alias is None else parent_alias.corresponding_column(col)
             return col if found is None else found
 
-        isouter = outer or not node.innerjoin
+        host = group if node.innerjoin is True else None
+        isouter = host is None and (group is not None or not node.innerjoin)
         if prop.direction == MANYTOMANY:
             sec = prop.secondary.alias()
 
@@ -354,7 +361,7 @@ def plan_joins(
                 *[local(p) == sec.corresponding_column(s) for p, s in prop.secondary_parent_pairs],
                 *[replace_columns(e, sec.corresponding_column) for e in prop.primary_extra],
             )
-            steps.append((sec, parent_on, isouter, (), (), None))
+            steps.append(JoinStep(sec, parent_on, isouter, (), (), None, host))
 
             onclause = and_(
                 *[
@@ -390,9 +397,10 @@ def plan_joins(
             replace_columns(c, lambda col, a=alias: a.corresponding_column(col))  # type: ignore[misc]
             for c in by or ()
         ]
-        steps.append((alias, onclause, isouter, columns, order, prop.mapper))
+        steps.append(JoinStep(alias, onclause, isouter, columns, order, prop.mapper, host))
         node.start, node.count = position, len(columns)
-        position = plan_joins(node.children, node.alias, position + len(columns), steps, isouter)
+        below = len(steps) - 1 if isouter else group if host is not None else None
+        position = plan_joins(node.children, node.alias, position + len(columns), steps, below)
     return position
 
 
@@ -459,14 +467,14 @@ def _plan_contained(node: Node, position: int, steps: list[JoinStep]) -> int:
             f"contains_eager({node.prop}): {node.alias!r} does not have the columns of "
             f"{node.prop.mapper.class_.__name__}; name the joined alias with alias= or of_type()"
         )
-    steps.append((None, None, False, columns, (), None))
+    steps.append(JoinStep(None, None, False, columns, (), None))
     node.start, node.count = position, len(columns)
     return plan_joins(node.children, node.alias, position + len(columns), steps)
 
 
 def step_with_criteria(step: JoinStep, criteria: Sequence[LoaderCriteria]) -> JoinStep:
     """``step`` with the loader criteria for its target class added to its ON clause."""
-    target, onclause, isouter, columns, order, mapper = step
+    target, mapper = step.target, step.mapper
     if mapper is None:
         return step
     extra = [
@@ -476,13 +484,25 @@ def step_with_criteria(step: JoinStep, criteria: Sequence[LoaderCriteria]) -> Jo
     ]
     if not extra:
         return step
-    return (target, and_(onclause, *extra), isouter, columns, order, mapper)
+    return step._replace(onclause=and_(step.onclause, *extra))
+
+
+def _nested(steps: Sequence[JoinStep]) -> list[Any]:
+    """The FROM object each step joins: its target, with the JOINs nested in it added
+    (None for a step nested in another or one that only adds columns)."""
+    targets = [None if step.host is not None else step.target for step in steps]
+    for step in steps:
+        if step.host is not None:
+            targets[step.host] = Join(targets[step.host], step.target, step.onclause)
+    return targets
 
 
 def apply_joins(statement: Select, steps: Sequence[JoinStep]) -> Select:
     """``statement`` with the JOINs and columns of joined eager loads."""
     order: list[ColumnElement] = []
-    for target, onclause, isouter, columns, child_order, _ in steps:
+    for (_, onclause, isouter, columns, child_order, *_), target in zip(
+        steps, _nested(steps), strict=True
+    ):
         if target is not None:
             statement = statement.join(target, onclause, isouter=isouter)
         if columns:
@@ -513,7 +533,7 @@ def wrap_limited(statement: Select, steps: Sequence[JoinStep]) -> Select:
     }
     inner_columns = statement._all_columns()
     width = len(inner_columns)
-    contained = [col for target, _, _, columns, _, _ in steps if target is None for col in columns]
+    contained = [col for step in steps if step.target is None for col in step.columns]
     inner_columns += contained
     extra: list[ColumnElement] = []
 
@@ -533,7 +553,7 @@ def wrap_limited(statement: Select, steps: Sequence[JoinStep]) -> Select:
     def note(col: ColumnElement) -> None:
         position(col)
 
-    onclauses = [on for _, on, *_ in steps if on is not None]
+    onclauses = [step.onclause for step in steps if step.onclause is not None]
     for clause in (*onclauses, *statement._order_by):
         replace_columns(clause, note)
     inner = statement.add_columns(*contained, *extra) if contained or extra else statement
@@ -547,13 +567,16 @@ def wrap_limited(statement: Select, steps: Sequence[JoinStep]) -> Select:
     wrapped = select(*exported[:width]).select_from(parents)
     order: list[ColumnElement] = [replace_columns(o, outer) for o in statement._order_by]
     taken = width
-    for target, onclause, isouter, columns, child_order, _ in steps:
-        if target is None:
+    for (given, onclause, isouter, columns, child_order, *_), target in zip(
+        steps, _nested(steps), strict=True
+    ):
+        if given is None:
             wrapped = wrapped.add_columns(*exported[taken : taken + len(columns)])
             taken += len(columns)
             continue
-        assert onclause is not None
-        wrapped = wrapped.join(target, replace_columns(onclause, outer), isouter=isouter)
+        if target is not None:
+            assert onclause is not None
+            wrapped = wrapped.join(target, replace_columns(onclause, outer), isouter=isouter)
         if columns:
             wrapped = wrapped.add_columns(*columns)
         order.extend(child_order)
