@@ -126,6 +126,8 @@ class LoadingPlan:
         named_at = 0
         self.overrides: dict[Any, str] = {}
         self.custom_columns = False
+        self.column_choice: dict[Mapper, list[tuple[str, ColumnElement]]] = {}
+        """Per class selected itself (not an alias), the columns its column options chose."""
         for raw in statement._raw_columns:
             if isinstance(raw, EntityClause):
                 chosen = entity_columns(raw, statement._with_options, statement._raw_columns)
@@ -137,6 +139,8 @@ class LoadingPlan:
                     load_keys = tuple(k for k, _ in columns)
                     count = len(columns)
                     self.overrides.update(raising)
+                    if raw is raw.mapper._entity:
+                        self.column_choice[raw.mapper] = columns
                 self.parts.append((raw.mapper, position, count, load_keys))
                 aliases.append(None if raw is raw.mapper._entity else raw)
                 keys.append(raw._describe()["name"] or raw.mapper.class_.__name__)
@@ -239,8 +243,8 @@ class LoadingPlan:
             _check_token(token)
         mode = session._n_plus_one
         context = None
-        if self.overrides or self.lazy_options or mode:
-            context = LoadContext(self.overrides, self.lazy_options, mode)
+        if self.overrides or self.lazy_options or self.column_choice or mode:
+            context = LoadContext(self.overrides, self.lazy_options, mode, self.column_choice)
         shapes = self._shapes_for(processors)
         yield_per = options.get("yield_per") if options else None
         if self.plain_single and context is None:
@@ -501,6 +505,7 @@ class StatementPlan(LoadingPlan):
         self.parts = []
         self.overrides = {}
         self.custom_columns = False
+        self.column_choice = {}
         self.trees = []
         self.join_steps = []
         self.lazy_options = {}
@@ -1528,7 +1533,12 @@ def load_scalar_attributes(
             d[key] = None
             return
     props = mapper._props
-    wanted = [(k, c) for k, c in mapper._load_columns if k not in d and k in props]
+    loads = mapper._load_columns
+    context = state.load_context
+    if context is not None:
+        # The columns the object's query chose (undeferred ones, with_expression values).
+        loads = context.columns.get(mapper, loads)
+    wanted = [(k, c) for k, c in loads if k not in d and k in props]
     if names is not None:
         default = {k for k, _ in wanted}
         wanted += [
@@ -1567,7 +1577,7 @@ def load_scalar_attributes(
     for (k, _), value in zip(wanted, row, strict=True):
         if k not in d:
             d[k] = value
-    state.expired = any(k not in d for k, _ in mapper._load_columns if k in props)
+    state.expired = any(k not in d for k, _ in loads if k in props)
     listeners = mapper.dispatch.refresh
     if listeners:
         context = QueryContext(session, stmt, COLUMN_LOAD, None, refresh_state=state)

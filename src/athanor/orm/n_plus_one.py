@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,16 +80,25 @@ def _user_frame() -> tuple[str, int]:
 
 
 class LoadContext:
-    """Shared by the objects of one query: attribute-access strategies and lazy-load counts."""
+    """Shared by the objects of one query: attribute-access strategies, the columns its column
+    options chose, and lazy-load counts."""
 
-    __slots__ = ("counts", "lazy_options", "mode", "objects", "overrides", "reported")
+    __slots__ = ("columns", "counts", "lazy_options", "mode", "objects", "overrides", "reported")
 
     def __init__(
-        self, overrides: dict[Any, str], lazy_options: dict[Any, list[Any]], mode: str | None
+        self,
+        overrides: dict[Any, str],
+        lazy_options: dict[Any, list[Any]],
+        mode: str | None,
+        columns: Mapping[Any, Sequence[tuple[str, Any]]],
     ) -> None:
         self.overrides = overrides
         self.lazy_options = lazy_options
         self.mode = mode
+        self.columns = columns
+        """Per mapper, the (attribute, column) pairs the query loaded when its column options
+        (``undefer``, ``load_only``, ``with_expression``) changed them: a refresh or a load of
+        expired attributes loads those again."""
         self.counts: dict[RelationshipProperty, int] = {}
         self.reported: set[RelationshipProperty] = set()
         self.objects = 0
