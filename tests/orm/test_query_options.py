@@ -230,6 +230,32 @@ def test_with_loader_criteria_loader_only_and_bad_entity(session: Session) -> No
         with_loader_criteria(Post.title, Post.title != "x")
 
 
+def test_loader_only_criteria_skip_the_statements_joins_but_reach_its_loaders(
+    session: Session, sql_log: StatementLog
+) -> None:
+    option = with_loader_criteria(Post, Post.title != "p20", loader_only=True)
+    joined = select(User.id).join(User.posts).where(User.id == 3).options(option)
+    assert session.scalars(joined).all() == [3, 3]  # the JOIN's ON clause has no criteria
+    session.expunge_all()
+    stmt = select(User).where(User.id == 3).options(joinedload(User.posts), option)
+    assert _titles(session.scalars(stmt).unique().all()) == [["p21"]]
+
+
+def test_loader_criteria_appear_once_for_a_class_and_its_columns(
+    session: Session, sql_log: StatementLog
+) -> None:
+    option = with_loader_criteria(Post, Post.title != "p20")
+    sql_log.clear()
+    rows = session.execute(select(Post, Post.user_id).where(Post.id > 0).options(option)).all()
+    assert len(rows) == 2
+    session.expunge_all()
+    users = session.scalars(
+        select(User).where(User.id == 3).options(selectinload(User.posts), option)
+    ).all()
+    assert _titles(users) == [["p21"]]
+    assert [s.count("posts.title !=") for s in sql_log.selects] == [1, 0, 1]
+
+
 def test_wildcard_loader_options(session: Session, sql_log: StatementLog) -> None:
     user = session.scalars(select(User).options(raiseload("*")).where(User.id == 2)).one()
     with pytest.raises(exc.InvalidRequestError, match="raiseload"):

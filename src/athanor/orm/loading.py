@@ -820,7 +820,9 @@ def apply_loader_criteria(
             return join
         if id(from_) not in seen:
             seen.add(id(from_))
-            where.extend(criteria_for_entity(from_, criteria))
+            # A class and its table (select(User, User.id)) share one criteria object.
+            found = criteria_for_entity(from_, criteria)
+            where.extend(c for c in found if not any(c is known for known in where))
         return from_
 
     from_obj = tuple(visit(f) for f in statement._from_obj)
