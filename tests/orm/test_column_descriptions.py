@@ -92,6 +92,11 @@ def test_bundle_is_one_entry() -> None:
     bundle = Bundle("b", Author.id, Author.name)
     (entry,) = select(bundle).column_descriptions
     assert entry["name"] == "b" and entry["expr"] is bundle
+    # Its entity is that of its first column, a nested bundle's included.
+    assert entry["entity"] is Author
+    nested = Bundle("n", Bundle("inner", Book.id), Author.id)
+    (entry,) = select(nested).column_descriptions
+    assert entry["entity"] is Book and entry["type"] is Bundle
 
 
 def test_query_column_descriptions() -> None:

@@ -53,6 +53,29 @@ def test_bundle_subclass_shapes_the_value(session: Session) -> None:
         Bundle("empty")
 
 
+def test_nested_bundles(session: Session) -> None:
+    inner = Bundle("inner", User.username, User.age)
+    outer = Bundle("outer", User.id, inner)
+    stmt = select(outer).where(User.id == 3)
+    row = session.execute(stmt).one()
+    assert row.outer.id == 3 and row.outer.inner.username == "u2" and row.outer.inner.age == 2
+    assert session.scalars(stmt).one() == (3, ("u2", 2))
+    deep = Bundle("deep", User.id, Bundle("a", Bundle("b", User.age)), single_entity=True)
+    assert session.scalars(select(deep).where(User.id == 2)).one() == (2, ((1,),))
+    # A subclass's create_row_processor gets one function per element, a bundle's included.
+    pair = _Pair("pair", User.id, inner)
+    assert session.scalars(select(pair).where(User.id == 2)).one() == {
+        "id": 2,
+        "inner": ("u1", 1),
+    }
+
+
+def test_bundle_keeps_columns_of_one_name(session: Session) -> None:
+    both = Bundle("both", User.id, Post.id)
+    stmt = select(both).join(User.posts).where(Post.title == "p10")
+    assert session.scalars(stmt).one() == (2, 1)
+
+
 def test_aliased_subquery_and_cte_load_objects(session: Session) -> None:
     older = select(User).where(User.age > 1).subquery()
     ua = aliased(User, older)

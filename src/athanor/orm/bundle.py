@@ -3,7 +3,8 @@
 A bundle is a FROM-like element whose columns the SELECT lists in place; its own FROM objects
 are those of its columns, so it never appears in the FROM clause itself.  Each result row
 holds one value for it, a Row keyed by the column names (``row.u.id``); subclasses shape that
-value by overriding :meth:`Bundle.create_row_processor`.
+value by overriding :meth:`Bundle.create_row_processor`.  A bundle may hold bundles: its value
+then holds theirs (``row.outer.inner.x``), and its ``c`` lists the columns of all of them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from athanor.engine.result import ResultMetaData
 from athanor.sql.elements import ColumnElement, KeyContext, coerce_column, coerce_operand
-from athanor.sql.selectable import ColumnCollection, FromClause
+from athanor.sql.selectable import ColumnCollection, FromClause, describe_column
 
 RowProcessor = Callable[[Sequence[Any]], Any]
 
@@ -28,8 +29,8 @@ class Bundle(FromClause):
     def __init__(self, name: str, *exprs: Any, single_entity: bool = False) -> None:
         self.name = name
         # (an inheriting class's column attribute as select() takes it: marked with its class)
-        self.exprs: tuple[ColumnElement, ...] = tuple(
-            coerce_column(coerce_operand(e)) for e in exprs
+        self.exprs: tuple[ColumnElement | Bundle, ...] = tuple(
+            e if isinstance(e, Bundle) else coerce_column(coerce_operand(e)) for e in exprs
         )
         if not self.exprs:
             raise ValueError(f"Bundle({name!r}) needs at least one column")
@@ -38,7 +39,11 @@ class Bundle(FromClause):
     def _populate_columns(self) -> ColumnCollection:
         cols = ColumnCollection()
         for expr in self.exprs:
-            cols.add(expr, expr._proxy_name or f"col_{len(cols)}")
+            if isinstance(expr, Bundle):
+                for key, col in expr.c.items():
+                    cols.append(col, key)
+            else:
+                cols.append(expr, expr._proxy_name or f"col_{len(cols)}")
         return cols
 
     @property
@@ -60,13 +65,14 @@ class Bundle(FromClause):
 
     def _describe(self) -> dict[str, Any]:
         """This bundle's entry in ``select(...).column_descriptions``: one for all its
-        columns."""
+        columns, of the entity its first column belongs to."""
+        first = next(iter(self.c))
         return {
             "name": self.name,
             "type": type(self),
             "aliased": False,
             "expr": self,
-            "entity": None,
+            "entity": describe_column(str(self.name), first, None)["entity"],
         }
 
     def label(self, name: str) -> Bundle:
@@ -74,6 +80,24 @@ class Bundle(FromClause):
         new = self._generate()
         new.name = name
         return new
+
+    def _row_processor(self, query: Any, getters: Sequence[RowProcessor]) -> RowProcessor:
+        """:meth:`create_row_processor` over one function per element of this bundle, from
+        ``getters`` (one per column of :attr:`c`): a bundle inside it gives its value."""
+        procs: list[RowProcessor] = []
+        labels: list[str] = []
+        at = 0
+        for expr in self.exprs:
+            if isinstance(expr, Bundle):
+                width = len(expr.c)
+                procs.append(expr._row_processor(query, getters[at : at + width]))
+                labels.append(str(expr.name))
+            else:
+                width = 1
+                procs.append(getters[at])
+                labels.append(expr._proxy_name or f"col_{at}")
+            at += width
+        return self.create_row_processor(query, procs, labels)
 
     def create_row_processor(
         self, query: Any, procs: Sequence[RowProcessor], labels: Sequence[str]
@@ -88,6 +112,9 @@ class Bundle(FromClause):
 
     def __repr__(self) -> str:
         return f"Bundle({self.name!r}, {', '.join(map(str, self.exprs))})"
+
+    def __str__(self) -> str:
+        return repr(self)
 
 
 __all__ = ["Bundle"]

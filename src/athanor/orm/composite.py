@@ -407,7 +407,7 @@ class CompositeBundle(Bundle):
 
     @property
     def clauses(self) -> tuple[ColumnElement, ...]:
-        return self.exprs
+        return tuple(self.c)
 
     def _ck(self, ctx: KeyContext) -> Hashable:
         return ("COMPOSITE", id(self.prop), self.name, tuple(e._ck(ctx) for e in self.exprs))

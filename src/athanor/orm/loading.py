@@ -287,11 +287,7 @@ class LoadingPlan:
                 makers.append(_each_row(_column_getter(start, processors)))
             elif isinstance(mapper, Bundle):
                 getters = [_column_getter(start + i, processors) for i in range(count)]
-                makers.append(
-                    _each_row(
-                        mapper.create_row_processor(statement, getters, list(mapper.c.keys()))
-                    )
-                )
+                makers.append(_each_row(mapper._row_processor(statement, getters)))
             else:
                 makers.append(
                     instance_loader(
@@ -935,7 +931,7 @@ def _unmarked_item(item: Any, found: list[Any]) -> Any:
     """A select's column, criterion or FROM object with its columns unmarked (see
     :func:`unmarked`): a Bundle (a composite's columns among them) by its columns."""
     if isinstance(item, Bundle):
-        exprs = tuple(unmarked(e, found) for e in item.exprs)
+        exprs = tuple(_unmarked_item(e, found) for e in item.exprs)
         if all(a is b for a, b in zip(exprs, item.exprs, strict=True)):
             return item
         new = item._generate()

@@ -63,6 +63,28 @@ LABEL_STYLE_DISAMBIGUATE_ONLY = 2
 LABEL_STYLE_DEFAULT = LABEL_STYLE_DISAMBIGUATE_ONLY
 
 
+def describe_column(name: str, col: ColumnElement, origin: Any) -> dict[str, Any]:
+    """The ``column_descriptions`` entry of result column ``col`` (selected as ``origin``)."""
+    from_ = next(iter(col._from_objects), None)
+    # The columns of an ORM alias belong to the alias's entity, which describes what it hands
+    # out; expressions over a mapped table's columns to its class's (a column of the table
+    # selected as itself is a Core column of no entity).
+    owner = getattr(from_, "_aliased_entity", None)
+    if owner is None and not (origin is col and getattr(col, "table", None) is from_):
+        owner = getattr(from_, "_mapped_entity", from_)
+    describe_owned = getattr(owner, "_describe_column", None)
+    if describe_owned is not None:
+        return describe_owned(name, col)  # type: ignore[no-any-return]
+    entity = getattr(from_, "entity_namespace", None)
+    return {
+        "name": name,
+        "type": col.type,
+        "aliased": isinstance(entity, type) and isinstance(from_, Alias),
+        "expr": col,
+        "entity": entity if isinstance(entity, type) else None,
+    }
+
+
 class ColumnCollection:
     """An ordered collection of columns, reachable by key (``t.c.name``, ``t.c["name"]``).
 
@@ -87,6 +109,14 @@ class ColumnCollection:
             self._list.append((key, column))
         self._index[key] = column
         self._publish(key, column)
+
+    def append(self, column: ColumnElement, key: str) -> None:
+        """Append ``column`` under ``key`` even when the key is taken (a result may repeat a
+        name); the key then finds the first column under it."""
+        if key in self._index:
+            self._list.append((key, column))
+        else:
+            self.add(column, key)
 
     def _publish(self, key: str, column: ColumnElement) -> None:
         if key.isidentifier() and not hasattr(type(self), key) and not key.startswith("_"):
@@ -1018,28 +1048,8 @@ class Select(HasPrefixes, HasSuffixes, _SelectBase, TypedReturnsRows[TP]):
                 found.append(describe())
                 continue
             for name, col in pairs:
-                from_ = next(iter(col._from_objects), None)
                 key = getattr(col, "_proxy_name", None)
-                # The columns of an ORM alias belong to the alias's entity, which describes
-                # what it hands out; expressions over a mapped table's columns to its class's
-                # (a column of the table selected as itself is a Core column of no entity).
-                owner = getattr(from_, "_aliased_entity", None)
-                if owner is None and not (origin is col and getattr(col, "table", None) is from_):
-                    owner = getattr(from_, "_mapped_entity", from_)
-                describe_column = getattr(owner, "_describe_column", None)
-                if describe_column is not None:
-                    found.append(describe_column(key if isinstance(key, str) else name, col))
-                    continue
-                entity = getattr(from_, "entity_namespace", None)
-                found.append(
-                    {
-                        "name": key if isinstance(key, str) else name,
-                        "type": col.type,
-                        "aliased": isinstance(entity, type) and isinstance(from_, Alias),
-                        "expr": col,
-                        "entity": entity if isinstance(entity, type) else None,
-                    }
-                )
+                found.append(describe_column(key if isinstance(key, str) else name, col, origin))
         return found
 
     def add_columns(self, *entities: Any) -> Select:
