@@ -3,7 +3,7 @@ selected entity or column, naming what was selected (compile-free, no database).
 
 from __future__ import annotations
 
-from athanor import ForeignKey, Integer, String, column, func, select, table
+from athanor import ForeignKey, Integer, String, column, delete, func, insert, select, table, update
 from athanor.orm import Bundle, DeclarativeBase, Mapped, Session, aliased, mapped_column
 
 
@@ -182,3 +182,52 @@ def test_core_columns_of_a_mapped_table_have_no_entity() -> None:
     }
     assert mapped["entity"] is Book and mapped["expr"] is Book.author_id
     assert Session().query(books.c.id).column_descriptions[0]["entity"] is None
+
+
+class Reviewer(Author):
+    __tablename__ = "desc_reviewers"
+
+    id: Mapped[int] = mapped_column(ForeignKey("desc_authors.id"), primary_key=True)
+    rating: Mapped[int]
+
+
+def test_orm_dml_entity_description() -> None:
+    for stmt in (insert(Author), update(Author), delete(Author)):
+        assert stmt.entity_description == {
+            "name": "Author",
+            "type": Author,
+            "expr": Author,
+            "entity": Author,
+            "table": Author.__table__,
+        }
+    # A joined-table subclass: its own table.
+    assert update(Reviewer).entity_description["table"] is Reviewer.__table__
+    assert insert(Author.__table__).entity_description == {
+        "name": "desc_authors",
+        "table": Author.__table__,
+    }
+
+
+def test_orm_dml_returning_column_descriptions() -> None:
+    assert insert(Author).returning_column_descriptions == []
+    stmt = update(Reviewer).returning(Reviewer.rating, func.lower(Reviewer.name), Reviewer)
+    rating, lowered, whole = stmt.returning_column_descriptions
+    assert rating == {
+        "name": "rating",
+        "type": rating["type"],
+        "aliased": False,
+        "expr": Reviewer.rating,
+        "entity": Reviewer,
+    }
+    assert isinstance(rating["type"], Integer)
+    assert lowered["entity"] is Reviewer and lowered["name"] == "lower"
+    assert whole == {
+        "name": "Reviewer",
+        "type": Reviewer,
+        "aliased": False,
+        "expr": Reviewer,
+        "entity": Reviewer,
+    }
+    author_id = Author.__table__.c.id
+    (core,) = delete(Author.__table__).returning(author_id).returning_column_descriptions
+    assert core == {"name": "id", "type": core["type"], "expr": author_id}

@@ -153,6 +153,7 @@ BASES: dict[str, tuple[Callable[[], Any], dict[str, Step]]] = {
 # objects select() was given (User.name for its column), which only column_descriptions reads.
 NOT_IDENTITY = {
     "_raw_origins",
+    "_returning_origins",
     "_ck_memo",
     "_named_memo",
     "_execution_options",

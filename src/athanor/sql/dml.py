@@ -53,6 +53,9 @@ class DMLStatement(HasPrefixes, Executable):
     """The mapped entity the statement was made for (``insert(User)``), for ORM execution."""
     _returning_raw: tuple[ClauseElement, ...] = ()
     """What ``returning()`` was given (entities unexpanded), for ORM results."""
+    _returning_origins: tuple[Any, ...] = ()
+    """What ``returning()`` was given, as given (mapped classes and attributes), for
+    :attr:`returning_column_descriptions`."""
 
     def __init__(self, table: Any) -> None:
         from_ = _coerce_from(table)
@@ -77,6 +80,7 @@ class DMLStatement(HasPrefixes, Executable):
         new = self._generate()
         new._returning = self._returning + _expand_columns(cols)
         new._returning_raw = self._returning_raw + tuple(_returning_element(c) for c in cols)
+        new._returning_origins = self._returning_origins + cols
         new._sort_by_parameter_order = self._sort_by_parameter_order or sort_by_parameter_order
         return new
 
@@ -115,7 +119,29 @@ class DMLStatement(HasPrefixes, Executable):
 
     @property
     def entity_description(self) -> dict[str, Any]:
-        return {"name": self.table.name, "table": self.table}
+        """The statement's target: its table, and for ``insert(User)`` and the like the mapped
+        class as well (``name``, ``type``, ``expr``, ``entity``)."""
+        describe = getattr(self._entity, "_describe", None)
+        if describe is None:
+            return {"name": self.table.name, "table": self.table}
+        described = describe()
+        return {
+            **{key: described[key] for key in ("name", "type", "expr", "entity")},
+            "table": self.table,
+        }
+
+    @property
+    def returning_column_descriptions(self) -> list[dict[str, Any]]:
+        """Per RETURNING entity or column, its entry as ``select(...).column_descriptions``
+        gives it (``name``, ``type`` and ``expr`` only for a statement on a table)."""
+        from athanor.sql.selectable import select
+
+        if not self._returning_origins:
+            return []
+        found = select(*self._returning_origins).column_descriptions
+        if self._entity is None:
+            return [{key: d[key] for key in ("name", "type", "expr")} for d in found]
+        return found
 
 
 def _returning_element(col: Any) -> ClauseElement:
