@@ -27,6 +27,7 @@ from athanor.orm import (
     undefer_group,
     with_expression,
 )
+from athanor.orm.exc import LoaderStrategyException
 from orm.orm_models import StatementLog
 
 
@@ -314,8 +315,33 @@ def test_legacy_query_options(db: Any) -> None:
         assert "rating" not in article.__dict__ and article.rating == 1
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: load_only(Article.comments),
+        lambda: load_only(Article.title, Article.comments),
+        lambda: defer(Article.comments),
+        lambda: undefer(Article.comments),
+        lambda: Load(Article).load_only(Article.comments),
+        lambda: selectinload(Article.comments).options(load_only(Comment.article)),
+    ],
+)
+def test_column_option_naming_a_relationship_fails_when_run(db: Any, make: Any) -> None:
+    engine, log = db
+    option = make()  # building the option and the statement is fine, as in SQLAlchemy
+    stmt = select(Article).options(option)
+    log.clear()
+    with Session(engine) as session:
+        with pytest.raises(LoaderStrategyException, match=r"Article\.comments|Comment\.article"):
+            session.scalars(stmt).all()
+        with pytest.raises(exc.InvalidRequestError, match="is a relationship"):
+            session.query(Article).options(make()).all()
+        assert log.selects == []
+        assert session.scalars(select(Article).options(load_only(Article.title))).all()
+
+
 def test_bad_column_options() -> None:
     with pytest.raises(exc.ArgumentError, match="column attributes"):
-        defer(Article.comments)
+        defer("title")
     with pytest.raises(exc.ArgumentError, match="does not belong to Comment"):
         selectinload(Article.comments).defer(Article.body)

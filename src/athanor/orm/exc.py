@@ -11,6 +11,7 @@ __all__ = [
     "ConcurrentModificationError",
     "DetachedInstanceError",
     "FlushError",
+    "LoaderStrategyException",
     "MappedAnnotationError",
     "MultipleResultsFound",
     "NoResultFound",
@@ -68,6 +69,11 @@ class UnmappedColumnError(sa_exc.InvalidRequestError):
 
 class MappedAnnotationError(sa_exc.ArgumentError):
     """A ``Mapped[...]`` annotation could not be turned into a column or relationship."""
+
+
+class LoaderStrategyException(sa_exc.InvalidRequestError):
+    """A loader option names an attribute its strategy cannot load (``load_only()`` of a
+    relationship); raised when a statement with the option runs."""
 
 
 class DetachedInstanceError(sa_exc.AthanorError):

@@ -33,7 +33,7 @@ from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.polymorphic import adapt_to_selectables, load_subclass_columns, selectin_targets
 from athanor.orm.relationships import replace_columns, unmarked
 from athanor.orm.state import InstanceState, _make_state, _object_gone
-from athanor.orm.strategy_options import Load, LoaderCriteria, expand_options
+from athanor.orm.strategy_options import Load, LoaderCriteria, check_options, expand_options
 from athanor.sql.elements import BindParameter, ColumnElement, and_
 from athanor.sql.selectable import FromClause, FromStatement, Join, Select, select
 
@@ -115,6 +115,7 @@ class LoadingPlan:
     """The value processors of the last execution and the loader shapes made for them."""
 
     def __init__(self, statement: Select) -> None:
+        check_options(statement._with_options)
         self.parts: list[tuple[Mapper | Bundle | None, int, int, tuple[str, ...] | None]] = []
         """Per result value: its mapper (or bundle), first column, column count, loaded keys."""
         keys: list[str] = []
@@ -498,6 +499,7 @@ class StatementPlan(LoadingPlan):
     """
 
     def __init__(self, statement: FromStatement, keys: Sequence[str]) -> None:
+        check_options(statement._with_options)
         self.parts = []
         self.overrides = {}
         self.custom_columns = False
@@ -742,6 +744,8 @@ def _column_choice(loaded: bool, raises: bool) -> str:
 def _directive_applies(directive: Any, cls: type) -> bool:
     """Whether column option ``directive`` is about the columns of mapped class ``cls``."""
     kind, props, arg = directive
+    if kind == "misused":
+        return False
     if kind in _WILDCARD_KINDS:
         return arg[1] is None or issubclass(cls, arg[1])
     return kind == "undefer_group" or issubclass(cls, props[0].parent.class_)

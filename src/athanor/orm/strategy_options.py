@@ -14,6 +14,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 from athanor import exc as sa_exc
+from athanor.orm import exc as orm_exc
 from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.properties import ColumnProperty
 from athanor.orm.relationships import RelationshipProperty
@@ -53,9 +54,12 @@ ColumnDirective = tuple[str, tuple[ColumnProperty, ...], Any]
 """``(kind, column properties, argument)``: ``("defer", (prop,), raiseload)`` and so on."""
 
 
-def _column_prop_of(attr: Any, option: str) -> tuple[ColumnProperty, Any]:
+def _column_prop_of(
+    attr: Any, option: str
+) -> tuple[ColumnProperty | RelationshipProperty, Any]:
     """The column property ``attr`` names, and the aliased entity when it is an attribute
-    of an aliased class (``ua.name``), else None."""
+    of an aliased class (``ua.name``), else None.  A relationship is returned as well: naming
+    one is an error of the statement that runs the option (see :func:`check_options`)."""
     from athanor.orm.aliased import aliased_attribute
 
     prop = getattr(attr, "prop", None)
@@ -64,7 +68,7 @@ def _column_prop_of(attr: Any, option: str) -> tuple[ColumnProperty, Any]:
     if found is not None:
         alias, key = found
         prop = alias.mapper._props.get(key)
-    if not isinstance(prop, ColumnProperty):
+    if not isinstance(prop, ColumnProperty | RelationshipProperty):
         raise sa_exc.ArgumentError(
             f"{option}() takes column attributes such as User.name; got {attr!r}"
         )
@@ -181,9 +185,23 @@ class Load:
         return new
 
     def _column_option(
-        self, kind: str, named: Sequence[tuple[ColumnProperty, Any]], arg: Any
+        self,
+        kind: str,
+        named: Sequence[tuple[ColumnProperty | RelationshipProperty, Any]],
+        arg: Any,
     ) -> Load:
-        props = tuple(prop for prop, _ in named)
+        misused = [
+            (
+                "misused",
+                (),
+                f"{kind}() takes column attributes such as User.name; {prop} is a "
+                f"relationship: leave it out, or load it with a relationship loader option "
+                f"such as selectinload({prop})",
+            )
+            for prop, _ in named
+            if isinstance(prop, RelationshipProperty)
+        ]
+        props = tuple(prop for prop, _ in named if isinstance(prop, ColumnProperty))
         alias = self.alias
         if not self.links:
             for _, owner in named:
@@ -202,7 +220,7 @@ class Load:
                         f"the target of {self.links[-1][0]}"
                     )
         new = self._copy()
-        new.columns = (*self.columns, (kind, props, arg))
+        new.columns = (*self.columns, *misused, (kind, props, arg))
         new.alias = alias
         return new
 
@@ -237,7 +255,7 @@ class Load:
     def with_expression(self, attr: Any, expression: Any) -> Load:
         """Fill the ``query_expression()`` attribute ``attr`` with ``expression`` in this query."""
         prop, alias = _column_prop_of(attr, "with_expression")
-        if not prop.is_query_expression:
+        if not isinstance(prop, ColumnProperty) or not prop.is_query_expression:
             raise sa_exc.ArgumentError(
                 f"with_expression() needs an attribute mapped with query_expression(); {prop} "
                 "is not one"
@@ -312,6 +330,17 @@ class Load:
         if self.nested:
             parts.append(f"options({', '.join(map(repr, self.nested))})")
         return ".".join(parts)
+
+
+def check_options(options: Sequence[Any]) -> None:
+    """Raise for a loader option of ``options`` that names an attribute its strategy cannot
+    load: the statement carrying it cannot run."""
+    for option in options:
+        if isinstance(option, Load):
+            for kind, _, arg in option.columns:
+                if kind == "misused":
+                    raise orm_exc.LoaderStrategyException(arg)
+            check_options(option.nested)
 
 
 def expand_options(options: Sequence[Any]) -> list[Any]:
