@@ -4,6 +4,7 @@ on the rows left."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -234,6 +235,36 @@ def test_single_parent_many_to_one_refuses_a_second_parent(engine: Engine) -> No
         loaded = session.scalars(select(Palette)).one()
         third = Studio(palette=loaded)
         assert third.palette is loaded
+
+
+def test_single_parent_refuses_a_second_parent_after_the_first_was_collected(
+    engine: Engine,
+) -> None:
+    ochre = Palette(hue="ochre")
+    Studio(palette=ochre)  # a parent that never lets go of it, then is collected
+    brush = Brush(size=3)
+    Workshop(brushes=[brush])
+    gc.collect()
+    with pytest.raises(InvalidRequestError, match=r"earlier Studio, since garbage collected"):
+        Studio(palette=ochre)
+    with pytest.raises(InvalidRequestError, match=r"earlier Workshop, since garbage collected"):
+        Workshop(brushes=[brush])
+    with Session(engine) as session:
+        session.add(Studio(palette=Palette(hue="teal")))
+        session.commit()
+    with Session(engine) as session:
+        # A parent that let go before it was collected frees the object.
+        kept = Palette(hue="umber")
+        first = Studio(palette=kept)
+        first.palette = None
+        del first
+        gc.collect()
+        session.add(Studio(palette=kept))
+        # Loaded from the database, then its loaded parent collected: the parent is not known.
+        loaded = session.scalars(select(Palette).where(Palette.hue == "teal")).one()
+        session.add(Studio(palette=loaded))
+        session.commit()
+        assert session.scalars(select(func.count()).select_from(Studio)).one() == 3
 
 
 def test_single_parent_many_to_many_refuses_a_second_parent(engine: Engine) -> None:

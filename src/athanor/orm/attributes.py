@@ -365,9 +365,10 @@ def _same(a: Any, b: Any) -> bool:
 
 class _SingleParents:
     """For a ``single_parent=True`` relationship: the parent each related object was last
-    given through it.  An object counts as taken while that parent is alive and still holds
-    it, so expiring or replacing the parent's value frees it; objects loaded from the
-    database are not recorded (their parents are not known without a query)."""
+    given through it.  An object counts as taken while that parent still holds it, so
+    expiring or replacing the parent's value frees it, and also once that parent is garbage
+    collected without having let it go; objects loaded from the database are not recorded
+    (their parents are not known without a query)."""
 
     __slots__ = ("_impl", "_parent_of")
 
@@ -382,13 +383,19 @@ class _SingleParents:
         entry = self._parent_of.get(key)
         if initiator is None and entry is not None and entry[0]() is child:
             owner = entry[1]()
-            if owner is not None and self._impl._holds(owner, child):
-                impl = self._impl
+            impl = self._impl
+            if owner is None or impl._holds(owner, child):
+                if owner is None:
+                    holder = (
+                        f"an earlier {impl.prop.parent.class_.__name__}, since garbage collected"
+                    )
+                    fix = "give this parent a new object"
+                else:
+                    holder = state_str(instance_state(owner))
+                    fix = "take it away from that parent first (or give this parent a new object)"
                 raise sa_exc.InvalidRequestError(
-                    f"{state_str(instance_state(child))} already belongs to "
-                    f"{state_str(instance_state(owner))} through {impl.prop}, which is "
-                    "single_parent=True: take it away from that parent first (or give this "
-                    "parent a new object)"
+                    f"{state_str(instance_state(child))} already belongs to {holder}, through "
+                    f"{impl.prop}, which is single_parent=True: {fix}"
                 )
         parent_of = self._parent_of
 

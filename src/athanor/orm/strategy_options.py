@@ -54,9 +54,7 @@ ColumnDirective = tuple[str, tuple[ColumnProperty, ...], Any]
 """``(kind, column properties, argument)``: ``("defer", (prop,), raiseload)`` and so on."""
 
 
-def _column_prop_of(
-    attr: Any, option: str
-) -> tuple[ColumnProperty | RelationshipProperty, Any]:
+def _column_prop_of(attr: Any, option: str) -> tuple[ColumnProperty | RelationshipProperty, Any]:
     """The column property ``attr`` names, and the aliased entity when it is an attribute
     of an aliased class (``ua.name``), else None.  A relationship is returned as well: naming
     one is an error of the statement that runs the option (see :func:`check_options`)."""
