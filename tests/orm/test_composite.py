@@ -189,7 +189,8 @@ def test_history_of_a_composite_comes_from_its_columns(session: Session) -> None
     assert inspect(v).attrs.start.history == ([Point(1, 2)], (), ())  # new: all added
     session.add(v)
     session.commit()
-    assert inspect(v).attrs.start.history == ((), (), ())  # expired: nothing loaded
+    # Expired by the commit: its columns load for the history.
+    assert inspect(v).attrs.start.history == ((), [Point(1, 2)], ())
     assert inspect(v).attrs.start.load_history() == ((), [Point(1, 2)], ())
     v.start = Point(5, 6)
     assert inspect(v).attrs.start.history == ([Point(5, 6)], (), [Point(1, 2)])
@@ -200,6 +201,24 @@ def test_history_of_a_composite_comes_from_its_columns(session: Session) -> None
     assert session.execute(select(Vertex.start, Vertex.end)).one() == (Point(5, 6), Point(3, 9))
     assert v.end == Point(3, 9)
     assert inspect(v).attrs.end.history == ((), [Point(3, 9)], ())
+
+
+def test_history_of_an_expired_composite_loads_its_columns(
+    session: Session, sql_log: Any
+) -> None:
+    session.add(Vertex(start=Point(1, 2), end=Point(3, 4)))
+    session.commit()
+    v = session.scalars(select(Vertex)).one()
+    session.expire(v, ["x1"])
+    sql_log.clear()
+    assert inspect(v).attrs.start.history == ((), [Point(1, 2)], ())
+    assert len(sql_log.selects) == 1 and "y1" not in sql_log.selects[0]
+    session.expire(v)
+    assert inspect(v).attrs.end.history == ((), [Point(3, 4)], ())
+    assert len(sql_log.selects) == 2
+    session.expire(v)
+    session.expunge(v)
+    assert inspect(v).attrs.start.history == ((), (), ())  # detached: nothing to load from
 
 
 def test_selects_composite_values(session: Session) -> None:

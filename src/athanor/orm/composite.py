@@ -245,13 +245,19 @@ class CompositeProperty(MapperProperty):
             _attached(value, instance, self.key)
 
     def history(self, state: InstanceState, dict_: dict[str, Any]) -> History:
-        """The composite value's history, from its columns' (nothing is loaded): unchanged
-        while no column changed, else the value now added and the value before, built from
-        the columns' values before, deleted."""
+        """The composite value's history, from its columns': unchanged while no column
+        changed, else the value now added and the value before, built from the columns' values
+        before, deleted.  Expired columns of a persistent object load first."""
         keys = self._attribute_keys()
         obj = state.object
-        if obj is None or any(k not in dict_ for k in keys):
+        if obj is None:
             return HISTORY_BLANK
+        missing = [k for k in keys if k not in dict_]
+        if missing:
+            if state.key is None or state.session is None:
+                return HISTORY_BLANK
+            for key in missing:
+                getattr(obj, key)
         parts = [attribute_history(obj, k) for k in keys]
         current = self._get(obj)
         if not any(part.has_changes() for part in parts):
