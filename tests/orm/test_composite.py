@@ -203,9 +203,7 @@ def test_history_of_a_composite_comes_from_its_columns(session: Session) -> None
     assert inspect(v).attrs.end.history == ((), [Point(3, 9)], ())
 
 
-def test_history_of_an_expired_composite_loads_its_columns(
-    session: Session, sql_log: Any
-) -> None:
+def test_history_of_an_expired_composite_loads_its_columns(session: Session, sql_log: Any) -> None:
     session.add(Vertex(start=Point(1, 2), end=Point(3, 4)))
     session.commit()
     v = session.scalars(select(Vertex)).one()

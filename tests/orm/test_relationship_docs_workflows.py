@@ -29,13 +29,16 @@ from athanor.orm import (
     Session,
     aliased,
     foreign,
+    immediateload,
     joinedload,
     mapped_column,
     relationship,
     remote,
     selectinload,
+    subqueryload,
     with_parent,
 )
+from orm.orm_models import StatementLog
 
 
 class RelBase(DeclarativeBase):
@@ -547,6 +550,7 @@ class Shelf(RelBase):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     prefix: Mapped[str] = mapped_column(String(10))
+    min_pages: Mapped[int] = mapped_column(default=0)
     books: Mapped[list[Book]] = relationship(order_by="Book.id")
     # the key equality plus a condition on the target alone
     x_books: Mapped[list[Book]] = relationship(
@@ -557,6 +561,12 @@ class Shelf(RelBase):
     # the key equality plus a condition reading the parent's columns too
     heavy_books: Mapped[list[Book]] = relationship(
         primaryjoin=lambda: and_(Shelf.id == foreign(Book.shelf_id), Book.pages > Shelf.id * 10),
+        viewonly=True,
+        order_by=lambda: Book.id,
+    )
+    # the key equality plus a condition reading a parent column that is not in the key
+    long_books: Mapped[list[Book]] = relationship(
+        primaryjoin=lambda: and_(Shelf.id == foreign(Book.shelf_id), Book.pages >= Shelf.min_pages),
         viewonly=True,
         order_by=lambda: Book.id,
     )
@@ -608,6 +618,41 @@ def test_viewonly_join_conditions_beyond_equal_columns(session: Session, key: st
     assert 2 in holding.all()
 
 
+@pytest.mark.parametrize("option", [None, selectinload, subqueryload, joinedload, immediateload])
+def test_join_condition_reading_a_parent_column_beyond_the_key(
+    session: Session, option: Any
+) -> None:
+    session.add_all(
+        [
+            Shelf(
+                id=i,
+                prefix="p",
+                min_pages=10 * i,
+                books=[Book(id=10 * i + j, title="b", pages=15 * j) for j in range(4)],
+            )
+            for i in range(1, 6)
+        ]
+    )
+    session.commit()
+    session.expunge_all()
+    log = StatementLog(session.get_bind())
+    stmt = select(Shelf).order_by(Shelf.id)
+    if option is not None:
+        stmt = stmt.options(option(Shelf.long_books))
+    shelves = session.scalars(stmt).unique().all()
+    # Each shelf's own min_pages decides, not another shelf's (nor every shelf's at once).
+    assert [[b.id for b in s.long_books] for s in shelves] == [
+        [11, 12, 13],
+        [22, 23],
+        [32, 33],
+        [43],
+        [],
+    ]
+    # selectinload and subqueryload load every shelf's books with one more SELECT.
+    expected = {None: 6, immediateload: 6, joinedload: 1}.get(option, 2)
+    assert len(log.selects) == expected
+
+
 def test_a_join_condition_without_equal_columns_needs_viewonly() -> None:
     class LooseBase(DeclarativeBase):
         pass
@@ -630,3 +675,43 @@ def test_a_join_condition_without_equal_columns_needs_viewonly() -> None:
             Rack()
     finally:
         LooseBase.registry.dispose()
+
+
+def test_key_change_carried_to_children_of_a_condition_reading_the_parent(backend: Any) -> None:
+    class CarryBase(DeclarativeBase):
+        pass
+
+    class Bin(CarryBase):
+        __tablename__ = "rd_bins"
+        code: Mapped[str] = mapped_column(String(10), primary_key=True)
+        size: Mapped[str] = mapped_column(String(10))
+        # only the parts of this bin's size; the key moves to them on flush
+        parts: Mapped[list[Part]] = relationship(
+            primaryjoin=lambda: and_(Bin.code == foreign(Part.bin_code), Part.size == Bin.size),
+            passive_updates=False,
+        )
+
+    class Part(CarryBase):
+        __tablename__ = "rd_parts"
+        id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+        bin_code: Mapped[str | None] = mapped_column(String(10))
+        size: Mapped[str] = mapped_column(String(10))
+
+    engine = create_engine(backend.url)
+    CarryBase.metadata.create_all(engine)
+    try:
+        with Session(engine) as session:
+            session.add(Bin(code="a", size="s"))
+            session.add_all(
+                [Part(id=1, bin_code="a", size="s"), Part(id=2, bin_code="a", size="l")]
+            )
+            session.commit()
+            bin_ = session.get_one(Bin, "a")
+            bin_.code = "b"  # its unloaded parts of size "s" load by the old key, then follow
+            session.commit()
+            rows = session.execute(select(Part.id, Part.bin_code).order_by(Part.id)).all()
+            assert [tuple(r) for r in rows] == [(1, "b"), (2, "a")]
+    finally:
+        CarryBase.metadata.drop_all(engine)
+        engine.dispose()
+        CarryBase.registry.dispose()

@@ -776,12 +776,22 @@ def _remote_key(prop: RelationshipProperty) -> list[ColumnElement]:
     return [t for _, t in prop.pairs]
 
 
-def _base_select(prop: RelationshipProperty, options: Sequence[Any]) -> Select:
-    stmt = select(loaded_entity(prop, options), *_remote_key(prop))
-    if prop.direction == MANYTOMANY:
-        stmt = stmt.join(prop.secondary, prop.secondaryjoin)
-    if prop.primary_extra:
-        stmt = stmt.where(*prop.primary_extra)
+def _base_select(prop: RelationshipProperty, options: Sequence[Any], parent: Any = None) -> Select:
+    """The SELECT of ``prop``'s targets, each with the key of its parent: the target's key
+    columns, or with ``parent`` (an alias of the parent class, joined to the targets along
+    ``prop``) that alias's primary key."""
+    entity = loaded_entity(prop, options)
+    if parent is None:
+        stmt = select(entity, *_remote_key(prop))
+        if prop.direction == MANYTOMANY:
+            stmt = stmt.join(prop.secondary, prop.secondaryjoin)
+        if prop.primary_extra:
+            stmt = stmt.where(*prop.primary_extra)
+    else:
+        path = getattr(parent, prop.key)
+        if entity is not prop.mapper._entity:
+            path = path.of_type(entity)
+        stmt = select(entity, *_parent_key(prop, parent)).select_from(parent).join(path)
     if prop.order_by:
         stmt = stmt.order_by(*prop.order_by)  # type: ignore[misc]
     elif prop.mapper._order_by_default is not None:
@@ -803,15 +813,60 @@ def _keys_of(prop: RelationshipProperty, objects: Sequence[Any]) -> list[Any]:
     return keys
 
 
-def _one_by_one(prop: RelationshipProperty, objects: Sequence[Any]) -> None:
-    """Load ``prop`` for each of ``objects`` with its own query: its join criteria read the
-    parent's columns (see ``RelationshipProperty.extra_reads_parent``)."""
-    from athanor.orm.strategies import lazy_load
+def _parent_key(prop: RelationshipProperty, parent: Any) -> list[Any]:
+    """The primary key attributes of ``parent``, an alias of ``prop``'s parent class."""
+    mapper = prop.parent
+    return [getattr(parent, mapper._col_to_key[col]) for col in mapper.primary_key]
 
-    for obj in objects:
-        state = obj.__dict__[STATE_KEY]
-        if state.key is not None:
-            set_committed_value(obj, prop.key, lazy_load(prop, state, obj, True))
+
+def _through_parents(
+    session: Session,
+    prop: RelationshipProperty,
+    objects: Sequence[Any],
+    options: Sequence[Any],
+    populate_existing: bool = False,
+) -> None:
+    """Load ``prop`` for ``objects`` when its join criteria read more of the parent than
+    its key columns (see ``RelationshipProperty.extra_reads_parent``): a SELECT per
+    :data:`IN_CHUNK` parents joins their rows to the targets along ``prop`` and files the
+    targets by the parents' primary keys."""
+    from athanor.orm.aliased import aliased
+    from athanor.orm.loading import plan_for
+
+    parent = aliased(prop.parent.class_)
+    pk = _parent_key(prop, parent)
+    single = len(pk) == 1
+    identities = [obj.__dict__[STATE_KEY].key for obj in objects]
+    keys = [None if i is None else i[1][0] if single else i[1] for i in identities]
+    wanted = list(dict.fromkeys(k for k in keys if k is not None))
+    _, run_options = _carried(objects, populate_existing)
+    base = _base_select(prop, options, parent)
+    found: dict[Any, list[Any]] = {}
+    _run_keyed(session, base, pk, wanted, run_options, plan_for(base).requires_unique, found)
+    _assign(prop, objects, keys, found)
+
+
+def _run_keyed(
+    session: Session,
+    base: Select,
+    columns: Sequence[Any],
+    wanted: Sequence[Any],
+    run_options: Mapping[str, Any],
+    unique: bool,
+    found: dict[Any, list[Any]],
+) -> None:
+    """Run ``base`` for the ``wanted`` values of key ``columns``, :data:`IN_CHUNK` at a
+    time, filing the objects loaded in ``found`` by key."""
+    for start in range(0, len(wanted), IN_CHUNK):
+        crit = _key_in(columns, wanted[start : start + IN_CHUNK])
+        _collect(session.execute(base.where(crit), execution_options=run_options), found, unique)
+
+
+def _key_in(columns: Sequence[Any], keys: Sequence[Any]) -> ColumnElement:
+    """``columns`` (one, or several as a tuple) among ``keys``."""
+    if len(columns) == 1:
+        return columns[0].in_(keys)  # type: ignore[no-any-return]
+    return or_(*[and_(*[c == v for c, v in zip(columns, k, strict=True)]) for k in keys])
 
 
 def _assign(
@@ -875,7 +930,7 @@ def _selectin(
     populate_existing: bool = False,
 ) -> None:
     if prop.extra_reads_parent:
-        _one_by_one(prop, objects)
+        _through_parents(session, prop, objects, options, populate_existing)
         return
     keys = _keys_of(prop, objects)
     found: dict[Any, list[Any]] = {}
@@ -905,13 +960,7 @@ def _selectin(
 
     base = _base_select(prop, options)
     unique = prop.direction == MANYTOMANY or plan_for(base).requires_unique
-    for start in range(0, len(wanted), IN_CHUNK):
-        chunk = wanted[start : start + IN_CHUNK]
-        if len(remote) == 1:
-            crit = remote[0].in_(chunk)
-        else:
-            crit = or_(*[and_(*[c == v for c, v in zip(remote, k, strict=True)]) for k in chunk])
-        _collect(session.execute(base.where(crit), execution_options=run_options), found, unique)
+    _run_keyed(session, base, remote, wanted, run_options, unique, found)
     _assign(prop, objects, keys, found)
 
 
@@ -925,7 +974,7 @@ def _subquery(
     params: Mapping[str, Any] | None = None,
 ) -> None:
     if prop.extra_reads_parent:
-        _one_by_one(prop, objects)
+        _through_parents(session, prop, objects, options, populate_existing)
         return
     local = prop.local_columns
     inner = statement.with_only_columns(*[c.label(f"key_{i}") for i, c in enumerate(local)])

@@ -248,7 +248,11 @@ class RelationshipProperty(MapperProperty):
         self.extra_reads_parent = False
         """Whether the primaryjoin's criteria beyond the column pairs read a column of the
         parent (``Child.score > Parent.id * 10``): loading the targets of many parents at
-        once cannot then go by the key columns alone, so each parent loads its own."""
+        once cannot then go by the key columns alone, so it joins the parents' rows."""
+        self.extra_parent_columns: list[ColumnElement] = []
+        """The parent's columns those criteria read beyond :attr:`local_columns`
+        (``Parent.kind`` in ``Child.kind == Parent.kind``): a lazy load binds their values
+        as well."""
         self.primaryjoin: ColumnElement | None = None
         self.secondaryjoin: ColumnElement | None = None
         self.order_by: list[ColumnElement] | bool = False
@@ -621,11 +625,16 @@ class RelationshipProperty(MapperProperty):
         if not pairs:
             direction = self._direction_without_pairs(primaryjoin)
         self.direction = direction
-        self.extra_reads_parent = any(
-            not self._on_target(column)
-            for extra in self.primary_extra
-            for column in _columns_in(extra)
-        )
+        read = [
+            c for extra in self.primary_extra for c in _columns_in(extra) if not self._on_target(c)
+        ]
+        self.extra_reads_parent = bool(read)
+        local = self.local_columns
+        extra_columns: list[ColumnElement] = []
+        for column in read:
+            if not any(column is c for c in (*local, *extra_columns)):
+                extra_columns.append(column)
+        self.extra_parent_columns = extra_columns
 
     def _direction_without_pairs(self, primaryjoin: ColumnElement) -> RelationshipDirection:
         """A viewonly relationship whose primaryjoin equates no columns
@@ -704,10 +713,15 @@ class RelationshipProperty(MapperProperty):
 
     # --- loading ------------------------------------------------------------------------------
 
-    def _parent_values(self, state: InstanceState, instance: Any) -> list[Any] | None:
+    def _parent_values(
+        self, state: InstanceState, instance: Any, cols: Sequence[ColumnElement] | None = None
+    ) -> list[Any] | None:
+        """The values of ``cols`` (:attr:`local_columns` by default) in ``instance``, loaded
+        if expired; None when one is not a mapped column or a new object lacks it."""
         mapper = self.parent
         d = instance.__dict__
-        cols = self.local_columns
+        if cols is None:
+            cols = self.local_columns
         values = []
         for col in cols:
             key = mapper._col_to_key.get(col)

@@ -82,8 +82,7 @@ def _lazy_statement(prop: RelationshipProperty) -> tuple[Select, list[str]]:
         stmt = select(entity).join(prop.secondary, prop.secondaryjoin).where(and_(*crit))
         names_local = names
     else:
-        local = prop.local_columns
-        for i, col in enumerate(local):
+        for i, col in enumerate([*prop.local_columns, *prop.extra_parent_columns]):
             name = f"lazy_{i}"
             names.append(name)
             binds[col] = BindParameter(name, None, col.type)
@@ -159,6 +158,11 @@ def lazy_load(
             f"it with an eager loader such as selectinload({prop})"
         )
     require_async_bridge(session, state, prop.key, relationship=True)
+    if prop.extra_parent_columns:
+        extra = prop._parent_values(state, instance, prop.extra_parent_columns)
+        if extra is None:
+            return [] if prop.uselist else None
+        values = values + extra
     stmt, names = _lazy_statement(prop)
     if options:
         stmt = stmt.options(*options)
@@ -185,8 +189,9 @@ def lazy_load(
 
 
 def load_by_values(session: Any, prop: RelationshipProperty, values: list[Any]) -> list[Any]:
-    """The objects ``prop`` relates to a parent whose local columns hold ``values`` (not
-    necessarily the parent's current ones: a flush changing them loads by the old ones)."""
+    """The objects ``prop`` relates to a parent whose local columns, then its
+    ``extra_parent_columns``, hold ``values`` (not necessarily the parent's current ones: a
+    flush changing them loads by the old ones)."""
     stmt, names = _lazy_statement(prop)
     params = dict(zip(names, values, strict=True))
     result = session.execute(stmt, params, execution_options=RELATIONSHIP_LOAD)

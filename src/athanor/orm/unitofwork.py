@@ -159,10 +159,9 @@ class UOWTransaction:
                 value = d[rel.key]
                 items = list(value._sa_items()) if rel.uselist else [value]
             else:
-                old = [
-                    _old_value(state, d, col, k)
-                    for (col, _), k in zip(rel.pairs, keys, strict=True)
-                ]
+                by = [*zip((col for col, _ in rel.pairs), keys, strict=True)]
+                by += [(col, state.mapper._col_to_key.get(col)) for col in rel.extra_parent_columns]
+                old = [_old_value(state, d, col, k) for col, k in by]
                 items = load_by_values(self.session, rel, old)
             for item in items:
                 child = None if item is None else item.__dict__[STATE_KEY]

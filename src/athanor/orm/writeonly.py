@@ -181,7 +181,10 @@ class _CollectionWriter(Generic[_T]):
             crit += prop.primary_extra + prop.secondary_extra
             keys = [(target, sec) for target, sec in prop.secondary_target_pairs]
             return and_(*[target.in_(select(sec).where(and_(*crit))) for target, sec in keys])
-        binds = {col: object_value_bind(instance, prop.parent, col) for col in prop.local_columns}
+        binds = {
+            col: object_value_bind(instance, prop.parent, col)
+            for col in [*prop.local_columns, *prop.extra_parent_columns]
+        }
         assert prop.primaryjoin is not None
         criteria: ColumnElement = replace_columns(prop.primaryjoin, binds.get)
         return criteria
