@@ -345,17 +345,21 @@ def test_objects_marked_for_deletion_are_their_sessions_own(engine) -> None:
         session.add_all([User(username="ada"), User(username="bob")])
         session.commit()
     with Session(engine) as first, Session(engine) as second, Session(engine) as third:
+
+        def deleted() -> tuple[list[User], ...]:
+            return list(first.deleted), list(second.deleted), list(third.deleted)
+
         ada = first.scalars(select(User).where(User.username == "ada")).one()
         bob = second.scalars(select(User).where(User.username == "bob")).one()
-        assert first.deleted == second.deleted == third.deleted == []
+        assert deleted() == ([], [], [])
         first.delete(ada)
-        assert first.deleted == [ada] and second.deleted == third.deleted == []
+        assert deleted() == ([ada], [], [])
         second.delete(bob)
-        assert first.deleted == [ada] and second.deleted == [bob] and third.deleted == []
+        assert deleted() == ([ada], [bob], [])
         second.rollback()
-        assert first.deleted == [ada] and second.deleted == []
+        assert deleted() == ([ada], [], [])
         first.commit()
-        assert first.deleted == second.deleted == third.deleted == []
+        assert deleted() == ([], [], [])
     assert count_rows(engine, "users") == 1
 
 
