@@ -37,7 +37,7 @@ odd = Table(
     Column("v6", mysql.INET6()),
     Column("code", mysql.NCHAR(3)),
     Column("raw", mysql.BINARY(4)),
-    Column("ratio", mysql.REAL()),
+    Column("ratio", mysql.REAL(asdecimal=False)),
 )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from athanor import exc
+from athanor.dialects.mysql import types as mytypes
 from athanor.sql.ddl import (
     DDLCompiler,
     DropIndex,
@@ -28,8 +29,53 @@ class MySQLTypeCompiler(TypeCompiler):
     """Type DDL names for MySQL/MariaDB."""
 
     def _collate(self, type_: Any, spec: str) -> str:
+        """``spec`` with the string type's character set options and collation:
+        ``[NATIONAL] VARCHAR(10) [CHARACTER SET cs] [ASCII|UNICODE] [BINARY] [COLLATE c]``."""
+        words = [spec]
+        if isinstance(type_, mytypes._StringOptions):
+            if type_.national:
+                words.insert(0, "NATIONAL")
+            if type_.charset:
+                words.append(f"CHARACTER SET {type_.charset}")
+            words.extend(
+                word
+                for word, given in (
+                    ("ASCII", type_.ascii),
+                    ("UNICODE", type_.unicode),
+                    ("BINARY", type_.binary),
+                )
+                if given
+            )
         collation = getattr(type_, "collation", None)
-        return f"{spec} COLLATE {collation}" if collation else spec
+        if collation:
+            words.append(f"COLLATE {collation}")
+        return " ".join(words)
+
+    def _sign(self, type_: Any, spec: str) -> str:
+        """``spec`` with ``UNSIGNED`` / ``ZEROFILL`` where the numeric type asks for them."""
+        if isinstance(type_, mytypes._NumericOptions):
+            spec += " UNSIGNED" * type_.unsigned + " ZEROFILL" * type_.zerofill
+        return spec
+
+    def _integer(self, name: str, type_: Any) -> str:
+        return self._sign(type_, self._args(name, getattr(type_, "display_width", None)))
+
+    def _fixed_point(self, name: str, type_: Any) -> str:
+        scale = type_.scale if type_.precision is not None else None
+        return self._sign(type_, self._args(name, type_.precision, scale))
+
+    def _floating_point(self, name: str, type_: Any) -> str:
+        """``DOUBLE`` / ``REAL``, with ``(precision, scale)`` when both are given."""
+        if type_.scale is None:
+            return self._sign(type_, name)
+        return self._sign(type_, self._args(name, type_.precision, type_.scale))
+
+    def _fractional(self, name: str, type_: Any, usual: str) -> str:
+        """A temporal type with its ``fsp`` digits of fractional seconds, else ``usual``."""
+        fsp = getattr(type_, "fsp", None)
+        if fsp is None:
+            return usual
+        return self._args(name, fsp or None)
 
     def visit_String(self, type_: Any, **kw: Any) -> str:
         if type_.length is None:
@@ -44,11 +90,43 @@ class MySQLTypeCompiler(TypeCompiler):
     def visit_NVARCHAR(self, type_: Any, **kw: Any) -> str:
         return self.visit_String(type_)
 
+    def visit_NCHAR(self, type_: Any, **kw: Any) -> str:
+        """``NATIONAL CHAR(n)`` for MySQL's own type (whose ``national`` is set), else the
+        generic synonym ``NCHAR(n)``."""
+        national = isinstance(type_, mytypes._StringOptions) and type_.national
+        return self._collate(type_, self._args("CHAR" if national else "NCHAR", type_.length))
+
     def visit_Float(self, type_: Any, **kw: Any) -> str:
         precision = type_.precision
         if precision is not None and precision > 24:
-            return "DOUBLE"
-        return "FLOAT"
+            return self._sign(type_, "DOUBLE")
+        return self._sign(type_, "FLOAT")
+
+    def visit_FLOAT(self, type_: Any, **kw: Any) -> str:
+        if type_.scale is None:
+            return self.visit_Float(type_)
+        return self._floating_point("FLOAT", type_)
+
+    def visit_DOUBLE(self, type_: Any, **kw: Any) -> str:
+        return self._floating_point("DOUBLE", type_)
+
+    def visit_REAL(self, type_: Any, **kw: Any) -> str:
+        return self._floating_point("REAL", type_)
+
+    def visit_DECIMAL(self, type_: Any, **kw: Any) -> str:
+        return self._fixed_point("DECIMAL", type_)
+
+    def visit_NUMERIC(self, type_: Any, **kw: Any) -> str:
+        return self._fixed_point("NUMERIC", type_)
+
+    def visit_INTEGER(self, type_: Any, **kw: Any) -> str:
+        return self._integer("INTEGER", type_)
+
+    def visit_SMALLINT(self, type_: Any, **kw: Any) -> str:
+        return self._integer("SMALLINT", type_)
+
+    def visit_BIGINT(self, type_: Any, **kw: Any) -> str:
+        return self._integer("BIGINT", type_)
 
     def visit_Double(self, type_: Any, **kw: Any) -> str:
         return "DOUBLE"
@@ -62,8 +140,14 @@ class MySQLTypeCompiler(TypeCompiler):
     def visit_Time(self, type_: Any, **kw: Any) -> str:
         return "TIME(6)"
 
+    def visit_TIME(self, type_: Any, **kw: Any) -> str:
+        return self._fractional("TIME", type_, "TIME(6)")
+
+    def visit_DATETIME(self, type_: Any, **kw: Any) -> str:
+        return self._fractional("DATETIME", type_, "DATETIME")
+
     def visit_TIMESTAMP(self, type_: Any, **kw: Any) -> str:
-        return "TIMESTAMP(6)"
+        return self._fractional("TIMESTAMP", type_, "TIMESTAMP(6)")
 
     def visit_LargeBinary(self, type_: Any, **kw: Any) -> str:
         return f"BLOB({type_.length})" if type_.length is not None else "LONGBLOB"
@@ -78,13 +162,16 @@ class MySQLTypeCompiler(TypeCompiler):
         return "INET6"
 
     def visit_TINYINT(self, type_: Any, **kw: Any) -> str:
-        return "TINYINT"
+        return self._integer("TINYINT", type_)
 
     def visit_MEDIUMINT(self, type_: Any, **kw: Any) -> str:
-        return "MEDIUMINT"
+        return self._integer("MEDIUMINT", type_)
 
     def visit_YEAR(self, type_: Any, **kw: Any) -> str:
-        return "YEAR"
+        return self._integer("YEAR", type_)
+
+    def visit_TEXT(self, type_: Any, **kw: Any) -> str:
+        return self._collate(type_, self._args("TEXT", type_.length))
 
     def visit_TINYTEXT(self, type_: Any, **kw: Any) -> str:
         return self._collate(type_, "TINYTEXT")

@@ -55,11 +55,14 @@ ischema_names: dict[str, Any] = {
 """MySQL/MariaDB type name -> athanor type class."""
 
 _COLUMNS = """
-SELECT column_name, column_type, is_nullable, column_default, extra, column_comment,
-       generation_expression
-FROM information_schema.columns
-WHERE table_schema = :schema AND table_name = :table
-ORDER BY ordinal_position
+SELECT c.column_name, c.column_type, c.is_nullable, c.column_default, c.extra, c.column_comment,
+       c.generation_expression, c.character_set_name, c.collation_name, t.table_collation,
+       co.is_default
+FROM information_schema.columns c
+JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+LEFT JOIN information_schema.collations co ON co.collation_name = c.collation_name
+WHERE c.table_schema = :schema AND c.table_name = :table
+ORDER BY c.ordinal_position
 """
 
 _KEY_COLUMNS = """
@@ -206,13 +209,30 @@ class MySQLReflection(DialectReflection):
         mariadb = self._is_mariadb(connection)
         json_columns = self._json_columns(connection, params) if mariadb else set()
         columns = []
-        for name, spec, nullable, default, raw_extra, comment, generated in self._fetch(
-            connection, _COLUMNS, **params
-        ):
+        for (
+            name,
+            spec,
+            nullable,
+            default,
+            raw_extra,
+            comment,
+            generated,
+            charset,
+            collation,
+            table_collation,
+            charset_default,
+        ) in self._fetch(connection, _COLUMNS, **params):
             extra = (raw_extra or "").lower()
+            if name in json_columns:
+                type_ = sqltypes.JSON()
+            else:
+                type_ = self._column_type(
+                    spec,
+                    _charset_options(charset, collation, table_collation, charset_default == "Yes"),
+                )
             column: ReflectedDict = {
                 "name": name,
-                "type": sqltypes.JSON() if name in json_columns else self._column_type(spec),
+                "type": type_,
                 "nullable": nullable == "YES",
                 "default": None,
                 "autoincrement": "auto_increment" in extra,
@@ -228,17 +248,51 @@ class MySQLReflection(DialectReflection):
             columns.append(column)
         return columns
 
-    def _column_type(self, spec: str) -> Any:
-        name, args, _ = parse_type_string(spec)
-        if name == "enum":
-            return sqltypes.Enum(*parse_quoted_labels(spec[spec.index("(") :]))
-        if name == "set":
-            return mytypes.SET(*parse_quoted_labels(spec[spec.index("(") :]))
-        if name == "tinyint" and args == ["1"]:
+    def _column_type(self, spec: str, charset_options: dict[str, Any]) -> Any:
+        """The type of a column from its ``column_type`` spelling (``int(10) unsigned``) and
+        the character set options that differ from the table's.
+
+        Generic types are reported where they render back as the column is; MySQL's own
+        types where the column has more: a display width other than the usual one,
+        ``unsigned``/``zerofill``, a fractional-second precision other than 6, or its own
+        character set or collation.
+        """
+        name, args, rest = parse_type_string(spec)
+        # without arguments the attributes are part of the name: "float unsigned"
+        name, *words = name.split()
+        words += rest.split()
+        sign = {"unsigned": "unsigned" in words, "zerofill": "zerofill" in words}
+        signed = not any(sign.values())
+        if name in ("enum", "set"):
+            labels = parse_quoted_labels(spec[spec.index("(") :])
+            if name == "set":
+                return mytypes.SET(*labels, **charset_options)
+            if charset_options:
+                return mytypes.ENUM(*labels, **charset_options)
+            return sqltypes.Enum(*labels)
+        if name == "tinyint" and args == ["1"] and signed:
             return sqltypes.Boolean()
-        if name in ("datetime", "timestamp", "time", "float", "double", "year") or name.endswith(
-            "int"
-        ):
+        if name in _INTEGERS:
+            width = int(args[0]) if args else None
+            if width == _INTEGERS[name][not signed]:
+                width = None
+            if width is None and signed:
+                return self._resolve_type(name)
+            return _MYSQL_TYPES[name](width, **sign)
+        if name in _FRACTIONAL:
+            fsp = int(args[0]) if args else 0
+            if fsp == 6 and name != "timestamp":
+                return self._resolve_type(name)
+            return _MYSQL_TYPES[name](fsp=fsp if fsp != 6 else None)
+        if name in ("float", "double", "real", "decimal", "numeric"):
+            floating = name in ("float", "double", "real")
+            if signed and not (floating and len(args) == 2):
+                return self._resolve_type(name, [] if floating else args)
+            return _MYSQL_TYPES[name](*(int(arg) for arg in args), **sign)
+        if charset_options and name in _MYSQL_TYPES:
+            length = [int(args[0])] if args and name in ("char", "varchar") else []
+            return _MYSQL_TYPES[name](*length, **charset_options)
+        if name == "year":
             args = []
         return self._resolve_type(name, args)
 
@@ -345,6 +399,61 @@ class MySQLReflection(DialectReflection):
             **self._table_params(connection, table_name, schema),
         )
         return {"text": rows[0][0] or None if rows else None}
+
+
+_INTEGERS = {
+    "tinyint": (4, 3),
+    "smallint": (6, 5),
+    "mediumint": (9, 8),
+    "int": (11, 10),
+    "integer": (11, 10),
+    "bigint": (20, 20),
+}
+"""Integer type -> the display width MariaDB reports when none was asked for (signed,
+unsigned)."""
+
+_FRACTIONAL = ("datetime", "timestamp", "time")
+
+_MYSQL_TYPES: dict[str, Any] = {
+    "tinyint": mytypes.TINYINT,
+    "smallint": mytypes.SMALLINT,
+    "mediumint": mytypes.MEDIUMINT,
+    "int": mytypes.INTEGER,
+    "integer": mytypes.INTEGER,
+    "bigint": mytypes.BIGINT,
+    "datetime": mytypes.DATETIME,
+    "timestamp": mytypes.TIMESTAMP,
+    "time": mytypes.TIME,
+    "float": mytypes.FLOAT,
+    "double": mytypes.DOUBLE,
+    "real": mytypes.REAL,
+    "decimal": mytypes.DECIMAL,
+    "numeric": mytypes.NUMERIC,
+    "char": mytypes.CHAR,
+    "varchar": mytypes.VARCHAR,
+    "tinytext": mytypes.TINYTEXT,
+    "text": mytypes.TEXT,
+    "mediumtext": mytypes.MEDIUMTEXT,
+    "longtext": mytypes.LONGTEXT,
+}
+"""Type name -> the MySQL type reporting what a generic type can't (widths, signs, character
+sets)."""
+
+
+def _charset_options(
+    charset: str | None, collation: str | None, table_collation: str | None, usual: bool
+) -> dict[str, Any]:
+    """A string column's character set and collation where they differ from its table's
+    (a collation name starts with its character set: ``utf8mb4_bin``); the collation is
+    left out when it is the ``usual`` one of a character set the column names."""
+    if collation is None or collation == table_collation:
+        return {}
+    options: dict[str, Any] = {}
+    if charset is not None and charset != (table_collation or "").split("_", 1)[0]:
+        options["charset"] = charset
+    if not (usual and options):
+        options["collation"] = collation
+    return options
 
 
 def _default_sql(default: str | None, spec: str, extra: str, mariadb: bool) -> str | None:

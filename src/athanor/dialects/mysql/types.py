@@ -8,8 +8,9 @@ instant); intervals are stored as a date-time offset from the epoch.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
+from athanor import exc
 from athanor.sql import types as sqltypes
 from athanor.sql.types import Processor
 
@@ -59,24 +60,274 @@ colspecs: dict[type, type] = {
 """Generic type -> the MySQL variant with MySQL's conversions."""
 
 
-class TINYINT(sqltypes.SmallInteger):
-    """MySQL ``TINYINT``."""
+class _NumericOptions:
+    """MySQL's attributes of numeric columns: ``UNSIGNED`` and ``ZEROFILL`` (which the
+    database makes unsigned too, so ``zerofill=True`` implies ``unsigned=True``)."""
+
+    unsigned: bool = False
+    zerofill: bool = False
+
+    def _set_sign(self, unsigned: bool, zerofill: bool) -> None:
+        _set_given(self, unsigned=unsigned or zerofill, zerofill=zerofill)
 
 
-class MEDIUMINT(sqltypes.Integer):
-    """MySQL ``MEDIUMINT``."""
+def _set_given(type_: Any, **options: Any) -> None:
+    """Set the options that differ from their class defaults (a type's repr and cache key
+    then name only what was asked for)."""
+    for name, value in options.items():
+        if value:
+            setattr(type_, name, value)
 
 
-class LONGTEXT(sqltypes.Text):
-    """MySQL ``LONGTEXT``."""
+class _IntegerOptions(_NumericOptions):
+    """An integer column with an optional display width (``INTEGER(11) UNSIGNED``)."""
+
+    display_width: int | None = None
+
+    def __init__(
+        self, display_width: int | None = None, *, unsigned: bool = False, zerofill: bool = False
+    ) -> None:
+        self.display_width = display_width
+        self._set_sign(unsigned, zerofill)
 
 
-class MEDIUMTEXT(sqltypes.Text):
-    """MySQL ``MEDIUMTEXT``."""
+class INTEGER(_IntegerOptions, sqltypes.INTEGER):
+    """MySQL ``INTEGER`` with display width, ``unsigned`` and ``zerofill``."""
 
 
-class TINYTEXT(sqltypes.Text):
-    """MySQL ``TINYTEXT``."""
+class BIGINT(_IntegerOptions, sqltypes.BIGINT):
+    """MySQL ``BIGINT`` with display width, ``unsigned`` and ``zerofill``."""
+
+
+class SMALLINT(_IntegerOptions, sqltypes.SMALLINT):
+    """MySQL ``SMALLINT`` with display width, ``unsigned`` and ``zerofill``."""
+
+
+class TINYINT(_IntegerOptions, sqltypes.SmallInteger):
+    """MySQL ``TINYINT`` with display width, ``unsigned`` and ``zerofill``."""
+
+
+class MEDIUMINT(_IntegerOptions, sqltypes.Integer):
+    """MySQL ``MEDIUMINT`` with display width, ``unsigned`` and ``zerofill``."""
+
+
+class YEAR(sqltypes.Integer):
+    """MySQL ``YEAR``."""
+
+    def __init__(self, display_width: int | None = None) -> None:
+        self.display_width = display_width
+
+
+class _DecimalOptions(_NumericOptions):
+    """``DECIMAL``/``NUMERIC`` with ``unsigned`` and ``zerofill``, returning Decimal."""
+
+    def __init__(
+        self,
+        precision: int | None = None,
+        scale: int | None = None,
+        asdecimal: bool = True,
+        *,
+        unsigned: bool = False,
+        zerofill: bool = False,
+        decimal_return_scale: int | None = None,
+    ) -> None:
+        sqltypes.Numeric.__init__(
+            self,  # type: ignore[arg-type]
+            precision,
+            scale,
+            decimal_return_scale=decimal_return_scale,
+            asdecimal=asdecimal,
+        )
+        self._set_sign(unsigned, zerofill)
+
+
+class DECIMAL(_DecimalOptions, sqltypes.DECIMAL):
+    """MySQL ``DECIMAL(precision, scale)`` with ``unsigned`` and ``zerofill``."""
+
+
+class NUMERIC(_DecimalOptions, sqltypes.NUMERIC):
+    """MySQL ``NUMERIC(precision, scale)`` with ``unsigned`` and ``zerofill``."""
+
+
+class _FloatOptions(_NumericOptions):
+    """A floating point column: ``precision`` and ``scale`` are given together or not at all
+    (``DOUBLE(10, 2)``), as MySQL takes them; ``FLOAT`` also takes a precision alone."""
+
+    asdecimal_default: ClassVar[bool] = True
+    precision_alone: ClassVar[bool] = False
+    """Whether ``precision`` may be given without ``scale``."""
+
+    def __init__(
+        self,
+        precision: int | None = None,
+        scale: int | None = None,
+        asdecimal: bool | None = None,
+        *,
+        unsigned: bool = False,
+        zerofill: bool = False,
+        decimal_return_scale: int | None = None,
+    ) -> None:
+        if (scale is not None and precision is None) or (
+            precision is not None and scale is None and not self.precision_alone
+        ):
+            raise exc.ArgumentError(
+                f"{type(self).__name__} takes precision and scale together or neither, "
+                f"e.g. {type(self).__name__}(10, 2); got precision={precision!r}, "
+                f"scale={scale!r}"
+            )
+        sqltypes.Float.__init__(
+            self,  # type: ignore[arg-type]
+            precision,
+            asdecimal=self.asdecimal_default if asdecimal is None else asdecimal,
+            decimal_return_scale=decimal_return_scale,
+        )
+        self.scale = scale
+        self._set_sign(unsigned, zerofill)
+
+
+class FLOAT(_FloatOptions, sqltypes.FLOAT):
+    """MySQL ``FLOAT``, ``FLOAT(precision)`` or ``FLOAT(precision, scale)``; floats by default."""
+
+    asdecimal_default: ClassVar[bool] = False
+    precision_alone: ClassVar[bool] = True
+
+
+class DOUBLE(_FloatOptions, sqltypes.DOUBLE):
+    """MySQL ``DOUBLE`` or ``DOUBLE(precision, scale)``; Decimal values by default."""
+
+
+class REAL(_FloatOptions, sqltypes.REAL):
+    """MySQL ``REAL`` or ``REAL(precision, scale)``; Decimal values by default."""
+
+
+class _StringOptions:
+    """MySQL's character set options of a string column.
+
+    ``charset`` and ``collation`` name them; ``ascii`` (latin1) and ``unicode`` (ucs2) are
+    shorthands for a character set, ``binary`` asks for the character set's binary collation
+    and ``national`` for the server's national character set.  Options that contradict each
+    other raise :class:`~athanor.exc.ArgumentError`.
+    """
+
+    charset: str | None = None
+    ascii: bool = False
+    unicode: bool = False
+    binary: bool = False
+    national: bool = False
+
+    def _set_charset(
+        self,
+        charset: str | None,
+        ascii: bool,
+        unicode: bool,
+        binary: bool,
+        national: bool,
+    ) -> None:
+        chosen = [
+            name
+            for name, given in (
+                ("charset", charset is not None),
+                ("ascii", ascii),
+                ("unicode", unicode),
+                ("national", national),
+            )
+            if given
+        ]
+        if len(chosen) > 1:
+            raise exc.ArgumentError(
+                f"{type(self).__name__} got {' and '.join(chosen)}, which each choose the "
+                "character set; give one of them"
+            )
+        if binary and getattr(self, "collation", None) is not None:
+            raise exc.ArgumentError(
+                f"{type(self).__name__} got binary=True and collation=...; binary=True means "
+                "the character set's binary collation, so give one of them"
+            )
+        _set_given(
+            self, charset=charset, ascii=ascii, unicode=unicode, binary=binary, national=national
+        )
+
+
+class _CharacterType(_StringOptions):
+    """A string column with MySQL's character set options (``VARCHAR(100) CHARACTER SET
+    utf8mb4 COLLATE utf8mb4_bin``)."""
+
+    national_default: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        length: int | None = None,
+        *,
+        collation: str | None = None,
+        charset: str | None = None,
+        ascii: bool = False,
+        unicode: bool = False,
+        binary: bool = False,
+        national: bool | None = None,
+    ) -> None:
+        sqltypes.String.__init__(self, length, collation)  # type: ignore[arg-type]
+        national = self.national_default if national is None else national
+        self._set_charset(charset, ascii, unicode, binary, national)
+
+
+class VARCHAR(_CharacterType, sqltypes.VARCHAR):
+    """MySQL ``VARCHAR(length)`` with character set options."""
+
+
+class CHAR(_CharacterType, sqltypes.CHAR):
+    """MySQL ``CHAR(length)`` with character set options."""
+
+
+class NVARCHAR(_CharacterType, sqltypes.NVARCHAR):
+    """MySQL ``NATIONAL VARCHAR(length)``."""
+
+    national_default: ClassVar[bool] = True
+
+
+class NCHAR(_CharacterType, sqltypes.NCHAR):
+    """MySQL ``NATIONAL CHAR(length)``."""
+
+    national_default: ClassVar[bool] = True
+
+
+class TEXT(_CharacterType, sqltypes.TEXT):
+    """MySQL ``TEXT`` (``TEXT(length)`` picks the smallest text type holding that many
+    characters) with character set options."""
+
+
+class _SizedText(_CharacterType):
+    """A text type whose size is in its name; it takes no length."""
+
+    def __init__(
+        self,
+        *,
+        collation: str | None = None,
+        charset: str | None = None,
+        ascii: bool = False,
+        unicode: bool = False,
+        binary: bool = False,
+        national: bool | None = None,
+    ) -> None:
+        super().__init__(
+            collation=collation,
+            charset=charset,
+            ascii=ascii,
+            unicode=unicode,
+            binary=binary,
+            national=national,
+        )
+
+
+class LONGTEXT(_SizedText, sqltypes.Text):
+    """MySQL ``LONGTEXT`` with character set options."""
+
+
+class MEDIUMTEXT(_SizedText, sqltypes.Text):
+    """MySQL ``MEDIUMTEXT`` with character set options."""
+
+
+class TINYTEXT(_SizedText, sqltypes.Text):
+    """MySQL ``TINYTEXT`` with character set options."""
 
 
 class LONGBLOB(sqltypes.LargeBinary):
@@ -91,20 +342,66 @@ class TINYBLOB(sqltypes.LargeBinary):
     """MySQL ``TINYBLOB``."""
 
 
-class YEAR(sqltypes.Integer):
-    """MySQL ``YEAR``."""
+class SET(_StringOptions, sqltypes.String):
+    """MySQL ``SET`` of string values, with character set options."""
 
-
-class SET(sqltypes.String):
-    """MySQL ``SET`` of string values."""
-
-    def __init__(self, *values: str, **kw: Any) -> None:
-        super().__init__(length=max((len(v) for v in values), default=0) * max(len(values), 1))
+    def __init__(
+        self,
+        *values: str,
+        collation: str | None = None,
+        charset: str | None = None,
+        ascii: bool = False,
+        unicode: bool = False,
+        binary: bool = False,
+        national: bool = False,
+    ) -> None:
+        longest = max((len(v) for v in values), default=0) * max(len(values), 1)
+        sqltypes.String.__init__(self, length=longest, collation=collation)
         self.values = tuple(values)
+        self._set_charset(charset, ascii, unicode, binary, national)
 
 
-class ENUM(sqltypes.Enum):
-    """MySQL ``ENUM``."""
+class ENUM(_StringOptions, sqltypes.Enum):
+    """MySQL ``ENUM``: the arguments of :class:`~athanor.types.Enum` plus character set
+    options."""
+
+    def __init__(
+        self,
+        *enums: Any,
+        charset: str | None = None,
+        ascii: bool = False,
+        unicode: bool = False,
+        binary: bool = False,
+        national: bool = False,
+        **kw: Any,
+    ) -> None:
+        collation = kw.pop("collation", None)
+        sqltypes.Enum.__init__(self, *enums, **kw)
+        self.collation = collation
+        self._set_charset(charset, ascii, unicode, binary, national)
+
+
+class _FractionalSeconds:
+    """A temporal type with ``fsp``, the digits of fractional seconds it keeps
+    (``DATETIME(6)``); without it the type's usual precision applies."""
+
+    fsp: int | None = None
+
+    def __init__(self, timezone: bool = False, fsp: int | None = None) -> None:
+        self.timezone = timezone
+        self.fsp = fsp
+
+
+class DATETIME(_FractionalSeconds, MySQLDateTime, sqltypes.DATETIME):
+    """MySQL ``DATETIME``, ``DATETIME(fsp)`` with ``fsp`` digits of fractional seconds."""
+
+
+class TIMESTAMP(_FractionalSeconds, MySQLDateTime, sqltypes.TIMESTAMP):
+    """MySQL ``TIMESTAMP(fsp)``; ``TIMESTAMP(6)`` unless ``fsp`` says otherwise."""
+
+
+class TIME(_FractionalSeconds, MySQLTime, sqltypes.TIME):
+    """MySQL ``TIME(fsp)``; ``TIME(6)`` unless ``fsp`` says otherwise."""
 
 
 class JSON(sqltypes.JSON):
@@ -112,17 +409,33 @@ class JSON(sqltypes.JSON):
 
 
 __all__ = [
+    "BIGINT",
+    "CHAR",
+    "DATETIME",
+    "DECIMAL",
+    "DOUBLE",
     "ENUM",
+    "FLOAT",
+    "INTEGER",
     "JSON",
     "LONGBLOB",
     "LONGTEXT",
     "MEDIUMBLOB",
     "MEDIUMINT",
     "MEDIUMTEXT",
+    "NCHAR",
+    "NUMERIC",
+    "NVARCHAR",
+    "REAL",
     "SET",
+    "SMALLINT",
+    "TEXT",
+    "TIME",
+    "TIMESTAMP",
     "TINYBLOB",
     "TINYINT",
     "TINYTEXT",
+    "VARCHAR",
     "YEAR",
     "MySQLDateTime",
     "MySQLInterval",
