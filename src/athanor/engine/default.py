@@ -46,6 +46,11 @@ class DefaultDialect:
     supports_native_boolean: ClassVar[bool] = False
     supports_native_enum: ClassVar[bool] = False
     supports_sequences: ClassVar[bool] = False
+    supports_sane_rowcount: ClassVar[bool] = True
+    """``rowcount`` of an UPDATE or DELETE counts the rows it matched (MySQL connections ask
+    for found rows rather than changed ones)."""
+    supports_sane_multi_rowcount: ClassVar[bool] = True
+    """``rowcount`` of an executemany UPDATE or DELETE adds up every parameter set's rows."""
     supports_server_side_cursors: ClassVar[bool] = False
     max_bind_params: ClassVar[int] = 32766
     requires_explicit_begin: ClassVar[bool] = False

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, islice
 from operator import attrgetter, itemgetter, length_hint
 from typing import Any, Final, Generic, NoReturn, Self, TypeAlias, TypeVar, overload
@@ -30,6 +30,7 @@ from athanor.engine.row import (
     no_such_column_error,
     row_class,
 )
+from athanor.sql.compiler import database_generates
 from athanor.util.gc_pause import gc_paused
 from athanor.util.typevars import TP, T
 
@@ -874,6 +875,59 @@ class Result(_ResultBase[Row[TP]], Generic[TP]):
         """Fetch the remaining rows into a :class:`FrozenResult` that can replay them."""
         return FrozenResult(self)
 
+    def _converted_shape(self) -> ResultMetaData:
+        """The shape of this result's rows (after :meth:`columns`) once converted."""
+        metadata = self._metadata
+        if self._indexes is not None:
+            metadata = metadata.reduced(self._indexes)
+        return metadata.without_processors()
+
+    def merge(self, *others: Result[Any]) -> Result[TP]:
+        """A result giving this result's rows, then those of each of ``others`` in turn.
+
+        Every result must have as many columns as this one, whose keys the merged rows
+        carry; closing the merged result closes them all.
+        """
+        shape = self._converted_shape()
+        for other in others:
+            if len(other.keys()) != len(shape.keys):
+                raise exc.ArgumentError(
+                    f"merge() needs results with the same columns; this one has "
+                    f"{len(shape.keys)} ({', '.join(shape.keys)}), another has "
+                    f"{len(other.keys())} ({', '.join(other.keys())})"
+                )
+        results = (self, *others)
+        rows = (tuple(row) for row in chain.from_iterable(results))
+        return Result(shape, rows, on_close=_closing(results))
+
+    def splice_horizontally(self, other: Result[Any]) -> Result[Any]:
+        """A result whose rows are this result's rows with the columns of ``other``'s row at
+        the same position appended (as many rows as the shorter one has).  Closing it closes
+        both."""
+        left, right = self._converted_shape(), other._converted_shape()
+        shape = ResultMetaData(
+            left.keys + right.keys,
+            None,
+            [*_key_objects(left), *_key_objects(right)],
+            left.by_shape and right.by_shape,
+        )
+        rows = (tuple(mine) + tuple(theirs) for mine, theirs in zip(self, other, strict=False))
+        return Result(shape, rows, on_close=_closing((self, other)))
+
+
+def _closing(results: Sequence[Result[Any]]) -> Callable[[], None]:
+    """A function closing each of ``results``."""
+
+    def close_all() -> None:
+        for result in results:
+            result.close()
+
+    return close_all
+
+
+def _key_objects(metadata: ResultMetaData) -> Sequence[Sequence[object]]:
+    return metadata.key_objects or [()] * len(metadata.keys)
+
 
 TupleResult: TypeAlias = Result
 """The name type hints use for a result of plain tuples (``result.tuples()``): a Result."""
@@ -1058,6 +1112,94 @@ class CursorResult(Result[TP]):
         if not self.returns_rows:
             raise _no_rows_error()
         return super().keys()
+
+    @property
+    def cursor(self) -> Any:
+        """The DBAPI cursor rows are still read from, or None once it is released (the
+        engine releases it when the rows are read, and at once for a statement that
+        returns none or whose rows it fetched as the statement ran)."""
+        source = self._source
+        if type(source) in (_CursorSource, _ServerCursorSource) and source.state == _OPEN:
+            return source.origin
+        return None
+
+    def supports_sane_rowcount(self) -> bool:
+        """Whether ``rowcount`` counts the rows an UPDATE or DELETE matched."""
+        return bool(self._dialect().supports_sane_rowcount)
+
+    def supports_sane_multi_rowcount(self) -> bool:
+        """Whether ``rowcount`` of an executemany UPDATE or DELETE counts every matched row."""
+        return bool(self._dialect().supports_sane_multi_rowcount)
+
+    def _dialect(self) -> Any:
+        """The dialect the statement ran on (the default one's capabilities without one)."""
+        if self.context is None:
+            from athanor.engine.default import DefaultDialect
+
+            return DefaultDialect
+        return self.context.dialect
+
+    def _dml(self, method: str, kinds: tuple[str, ...]) -> Any:
+        """The compiled INSERT (or UPDATE, where ``kinds`` allows) this result came from."""
+        compiled = None if self.context is None else self.context.compiled
+        if compiled is None or not any(getattr(compiled, f"is{kind}") for kind in kinds):
+            names = " or ".join(f"{kind}()" for kind in kinds)
+            raise exc.InvalidRequestError(
+                f"{method} is only available after executing an {names} construct"
+            )
+        return compiled
+
+    def last_inserted_params(self) -> dict[str, Any] | list[dict[str, Any]]:
+        """The parameters of the INSERT: one mapping, or one per parameter set of an
+        executemany (the values given; defaults computed in Python are in
+        :meth:`prefetch_cols`)."""
+        return self._given_params("last_inserted_params()", ("insert",))
+
+    def last_updated_params(self) -> dict[str, Any] | list[dict[str, Any]]:
+        """The parameters of the UPDATE: one mapping, or one per parameter set of an
+        executemany."""
+        return self._given_params("last_updated_params()", ("update",))
+
+    def _given_params(
+        self, method: str, kinds: tuple[str, ...]
+    ) -> dict[str, Any] | list[dict[str, Any]]:
+        self._dml(method, kinds)
+        assert self.context is not None
+        given: Sequence[Mapping[str, Any]] = self.context.compiled_parameters or ({},)
+        own = {
+            key: getattr(value, "value", value)
+            for key, value in (self.context.invoked_statement._values or {}).items()
+        }
+        sets = [{**own, **params} for params in given]
+        return sets if self.context.executemany else sets[0]
+
+    def prefetch_cols(self) -> list[Any]:
+        """The columns of the INSERT or UPDATE whose values were computed in Python (a
+        ``default`` / ``onupdate`` value or function) because the statement did not give
+        them."""
+        return self._defaulted_columns("prefetch_cols()", server=False)
+
+    def postfetch_cols(self) -> list[Any]:
+        """The columns of the INSERT or UPDATE the database filled in (a server default or a
+        SQL expression default) that were not read back with RETURNING."""
+        return self._defaulted_columns("postfetch_cols()", server=True)
+
+    def _defaulted_columns(self, method: str, server: bool) -> list[Any]:
+        compiled = self._dml(method, ("insert", "update"))
+        assert self.context is not None
+        kind = "insert" if compiled.isinsert else "update"
+        statement = self.context.invoked_statement
+        given = set(statement._values or ()).union(*self.context.compiled_parameters)
+        returned = set(compiled.returned_defaults_keys)
+        found = []
+        for column in statement.table.c:
+            if column.key in given or (server and column.key in returned):
+                continue
+            generated = database_generates(column, kind)
+            default = getattr(column, "default" if kind == "insert" else "onupdate", None)
+            if generated if server else (not generated and default is not None):
+                found.append(column)
+        return found
 
     @overload
     def scalars(self: CursorResult[tuple[_T1, *tuple[Any, ...]]]) -> ScalarResult[_T1]: ...

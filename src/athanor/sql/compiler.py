@@ -1613,7 +1613,8 @@ class SQLCompiler(Compiled):
         table = stmt.table
         pk = list(table.primary_key) if kind == "insert" else []
         if stmt._return_defaults:
-            hidden = pk + list(stmt._return_defaults_columns or _generated_columns(table, kind))
+            asked = stmt._return_defaults_columns or table.c
+            hidden = pk + [c for c in asked if database_generates(c, kind)]
         elif stmt._sort_by_parameter_order or (implicit_pk and not visible):
             hidden = pk
         if not visible and not hidden:
@@ -2491,17 +2492,19 @@ def _values_by_key(
         ) from None
 
 
-def _generated_columns(table: Any, kind: str) -> list[Any]:
-    """Columns whose values an INSERT (or UPDATE) generates when not given: defaults of any
-    kind, Python-side ones included, so ``return_defaults()`` reports everything it set."""
+def database_generates(col: Any, kind: str) -> bool:
+    """Whether the database makes ``col``'s value when an INSERT (or UPDATE) leaves it out:
+    a server default or a SQL expression default, the values ``return_defaults()`` reads
+    back; a Python value or function default is computed here and sent as a parameter."""
     if kind == "insert":
-        return [c for c in table.c if _has_default(c) or getattr(c, "server_default", None)]
-    return [
-        c
-        for c in table.c
-        if getattr(c, "onupdate", None) is not None
-        or getattr(c, "server_onupdate", None) is not None
-    ]
+        default, server = getattr(col, "default", None), getattr(col, "server_default", None)
+    else:
+        default, server = getattr(col, "onupdate", None), getattr(col, "server_onupdate", None)
+    if server is not None or getattr(default, "is_server_default", False):
+        return True
+    if default is None:
+        return False
+    return not (getattr(default, "is_scalar", False) or getattr(default, "is_callable", False))
 
 
 def result_key_objects(named: Sequence[tuple[str, el.ColumnElement]]) -> list[tuple[object, ...]]:

@@ -1,0 +1,117 @@
+"""CursorResult's descriptive methods: which defaults were computed where, the parameters
+given, rowcount capabilities, the cursor, and combining results (merge, splice)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from athanor import exc
+from athanor.engine import Engine, create_engine
+from athanor.sql import Column, Integer, MetaData, Table, insert, literal, select, update
+from backends import Backend
+
+metadata = MetaData()
+defaults = Table(
+    "cr_defaults",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("given", Integer),
+    Column("scalar", Integer, default=5),
+    Column("computed", Integer, default=lambda: 7),
+    Column("expression", Integer, default=literal(3) + 1),
+    Column("server", Integer, server_default="9"),
+    Column("touched", Integer, onupdate=11),
+    Column("touched_sql", Integer, onupdate=literal(12) + 0),
+)
+
+
+@pytest.fixture
+def engine(backend: Backend) -> Iterator[Engine]:
+    eng = create_engine(backend.url)
+    metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+def _keys(columns: list[Column]) -> list[str]:
+    return [c.key for c in columns]
+
+
+def test_returned_defaults_hold_only_what_the_database_made(engine: Engine) -> None:
+    with engine.begin() as conn:
+        result = conn.execute(insert(defaults).values(given=1).return_defaults())
+        row = result.returned_defaults
+        if engine.dialect.insert_returning:
+            assert row is not None
+            assert row._mapping == {"id": row.id, "expression": 4, "server": 9}
+        else:
+            assert row is None
+        named = conn.execute(
+            insert(defaults).return_defaults(defaults.c.scalar, defaults.c.server)
+        ).returned_defaults
+        if named is not None:
+            assert set(named._fields) == {"id", "server"}
+        changed = conn.execute(update(defaults).values(given=2).return_defaults())
+        if engine.dialect.update_returning:
+            assert changed.returned_defaults is not None
+            assert changed.returned_defaults._mapping == {"touched_sql": 12}
+        stored = conn.execute(select(defaults.c.scalar, defaults.c.computed)).all()
+    assert set(stored) == {(5, 7)}
+
+
+def test_prefetch_and_postfetch_columns(engine: Engine) -> None:
+    with engine.begin() as conn:
+        inserted = conn.execute(insert(defaults).values(given=2))
+        assert _keys(inserted.prefetch_cols()) == ["scalar", "computed"]
+        assert _keys(inserted.postfetch_cols()) == ["expression", "server"]
+        assert inserted.last_inserted_params() == {"given": 2}
+        many = conn.execute(
+            insert(defaults), [{"given": 3, "scalar": 1}, {"given": 4, "scalar": 1}]
+        )
+        assert _keys(many.prefetch_cols()) == ["computed"]
+        assert many.last_inserted_params() == [
+            {"given": 3, "scalar": 1},
+            {"given": 4, "scalar": 1},
+        ]
+        updated = conn.execute(update(defaults).values(given=5))
+        assert _keys(updated.prefetch_cols()) == ["touched"]
+        assert _keys(updated.postfetch_cols()) == ["touched_sql"]
+        assert updated.last_updated_params() == {"given": 5}
+        assert updated.rowcount == 3
+        selected = conn.execute(select(defaults.c.id))
+        with pytest.raises(exc.InvalidRequestError, match="insert\\(\\) or update\\(\\)"):
+            selected.prefetch_cols()
+        with pytest.raises(exc.InvalidRequestError, match="insert\\(\\)"):
+            updated.last_inserted_params()
+        selected.close()
+
+
+def test_rowcount_capabilities_and_cursor(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(defaults), [{"given": i} for i in range(3)])
+        result = conn.execute(select(defaults.c.id), execution_options={"stream_results": True})
+        assert result.supports_sane_rowcount() and result.supports_sane_multi_rowcount()
+        assert result.cursor is not None and hasattr(result.cursor, "fetchone")
+        result.all()
+        assert result.cursor is None
+
+
+def test_merge_and_splice_horizontally(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(defaults), [{"id": i, "given": i * 10} for i in (1, 2, 3)])
+        ids = select(defaults.c.id).order_by(defaults.c.id)
+        givens = select(defaults.c.given).order_by(defaults.c.id)
+        merged = conn.execute(ids).merge(conn.execute(givens))
+        assert list(merged.keys()) == ["id"]
+        assert merged.scalars().all() == [1, 2, 3, 10, 20, 30]
+        first_two = conn.execute(ids.where(defaults.c.id < 3))
+        spliced = first_two.splice_horizontally(conn.execute(givens))
+        rows = spliced.all()
+        assert rows == [(1, 10), (2, 20)]
+        assert (rows[1].id, rows[1].given) == (2, 20)
+        wide = conn.execute(select(defaults.c.id, defaults.c.given))
+        with pytest.raises(exc.ArgumentError, match="same columns"):
+            wide.merge(conn.execute(ids))
+        wide.close()
