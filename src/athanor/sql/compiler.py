@@ -372,6 +372,7 @@ class _DefaultDialect:
     insert_returning = True
     update_returning = True
     delete_returning = True
+    supports_dml_in_cte = True
     supports_multivalues_insert = True
     supports_native_boolean = True
     supports_native_enum = True
@@ -580,6 +581,8 @@ class SQLCompiler(Compiled):
         self._ctes: dict[str, str] = {}
         self._ctes_defining: set[str] = set()
         self._cte_recursive = False
+        self._in_cte_dml = False
+        """True while a DML statement inside a CTE renders (it gets no WITH of its own)."""
         self._stack: list[list[sel.FromClause]] = []
         self._toplevel_done = False
         self.column_keys = column_keys
@@ -1146,7 +1149,7 @@ class SQLCompiler(Compiled):
             )
         if over.order_by:
             parts.append("ORDER BY " + ", ".join(self.process(c, **kw) for c in over.order_by))
-        for word, frame in (("ROWS", over.rows), ("RANGE", over.range_)):
+        for word, frame in (("ROWS", over.rows), ("RANGE", over.range_), ("GROUPS", over.groups)):
             if frame is not None:
                 parts.append(
                     f"{word} BETWEEN {_frame_bound(frame[0], True)} "
@@ -1265,6 +1268,8 @@ class SQLCompiler(Compiled):
             text = self._select_body(select, froms, named, kw)
         finally:
             self._stack.pop()
+        for cte in select._independent_ctes:
+            self.process(cte, asfrom=True, **_strip(kw))
         if toplevel:
             text = self._with_ctes(text)
         return text
@@ -1292,7 +1297,11 @@ class SQLCompiler(Compiled):
             parts.append(self.distinct_clause(select, **kw))
         parts.append(", ".join(cols))
         if froms:
-            parts.append(" FROM " + ", ".join(self.process(f, asfrom=True, **kw) for f in froms))
+            hints = self._table_hints(select)
+            from_kw = {**kw, "table_hints": hints} if hints else kw
+            parts.append(
+                " FROM " + ", ".join(self.process(f, asfrom=True, **from_kw) for f in froms)
+            )
         else:
             parts.append(self.default_from())
         if select._where:
@@ -1312,18 +1321,24 @@ class SQLCompiler(Compiled):
             parts.append(self.limit_clause(select, **kw))
         if select._for_update is not None:
             parts.append(self.for_update_clause(select, **kw))
-        if select._suffixes:
-            parts.append(" " + self._dialect_words(select._suffixes, ""))
+        suffixes = self._dialect_words(select._suffixes, "")
+        if suffixes:
+            parts.append(" " + suffixes)
         return "".join(parts)
 
     def _dialect_words(self, entries: tuple[tuple[str, str], ...], after: str) -> str:
         """The ``prefix_with()`` / ``suffix_with()`` words meant for this dialect, joined,
         followed by ``after`` when there are any."""
+        names = self._dialect_names()
+        words = [text for text, dialect in entries if dialect in names]
+        return " ".join(words) + after if words else ""
+
+    def _dialect_names(self) -> set[str]:
+        """The names that pick out this dialect in ``dialect=`` arguments (``"*"`` for all)."""
         names = {"*", self.dialect.name}
         if getattr(self.dialect, "is_mariadb", False):
             names.add("mariadb")
-        words = [text for text, dialect in entries if dialect in names]
-        return " ".join(words) + after if words else ""
+        return names
 
     def _criteria(self, criteria: tuple[el.ColumnElement, ...], kw: dict[str, Any]) -> str:
         if len(criteria) == 1:
@@ -1448,15 +1463,37 @@ class SQLCompiler(Compiled):
 
     # --- FROM objects -------------------------------------------------------------------------
 
-    def visit_table(self, table: Any, asfrom: bool = False, **kw: Any) -> str:
-        return self.preparer.format_table(table)
+    def visit_table(
+        self, table: Any, asfrom: bool = False, table_hints: Any = None, **kw: Any
+    ) -> str:
+        text = self.preparer.format_table(table)
+        if asfrom and table_hints and id(table) in table_hints:
+            text += self.table_hint(table_hints[id(table)], text)
+        return text
 
-    def visit_alias(self, alias: sel.Alias, asfrom: bool = False, **kw: Any) -> str:
+    def visit_alias(
+        self, alias: sel.Alias, asfrom: bool = False, table_hints: Any = None, **kw: Any
+    ) -> str:
         name = self._from_name(alias)
         if not asfrom:
             return name
         inner = self.process(alias.element, asfrom=True, **_strip(kw))
-        return f"{inner} AS {name}"
+        text = f"{inner} AS {name}"
+        if table_hints and id(alias) in table_hints:
+            text += self.table_hint(table_hints[id(alias)], name)
+        return text
+
+    def _table_hints(self, select: Any) -> dict[int, str]:
+        """The ``with_hint()`` texts for this dialect, by the id of the FROM object."""
+        names = self._dialect_names()
+        return {id(target): text for target, text, dialect in select._hints if dialect in names}
+
+    def table_hint(self, text: str, name: str) -> str:
+        """What follows a hinted table in FROM (a dialect hook; MySQL writes the hint)."""
+        raise exc.CompileError(
+            f"{self.dialect.name} has no table hints; give with_hint() the dialect it is "
+            f"for (with_hint(table, text, dialect_name='mysql'))"
+        )
 
     def visit_entity_proxy(self, element: Any, **kw: Any) -> str:
         """A FROM object standing for another one (the ORM's ``aliased(User, subquery)``)."""
@@ -1485,6 +1522,10 @@ class SQLCompiler(Compiled):
         """``LATERAL`` (a dialect hook, for databases without it)."""
         return "LATERAL"
 
+    def lateral_function_prefix(self) -> str:
+        """What comes before a lateral table-valued function: ``LATERAL `` (a dialect hook)."""
+        return self.lateral_keyword() + " "
+
     def visit_table_valued_alias(
         self, alias: sel.TableValuedAlias, asfrom: bool = False, **kw: Any
     ) -> str:
@@ -1492,6 +1533,8 @@ class SQLCompiler(Compiled):
         if not asfrom:
             return name
         text = self.process(alias.element, **_strip(kw))
+        if alias.is_lateral:
+            text = self.lateral_function_prefix() + text
         if alias.with_ordinality:
             text += " WITH ORDINALITY"
         text += " AS " + name
@@ -1563,7 +1606,10 @@ class SQLCompiler(Compiled):
             self._ctes_defining.add(name)
             self._stack.append([])
             try:
-                body = self.process(cte.element, **_strip(kw))
+                if getattr(cte.element, "is_dml", False):
+                    body = self._cte_dml(cte.element, kw)
+                else:
+                    body = self.process(cte.element, **_strip(kw))
             finally:
                 self._stack.pop()
             self._ctes_defining.discard(name)
@@ -1573,6 +1619,56 @@ class SQLCompiler(Compiled):
                 header += "(" + ", ".join(self.preparer.quote(c.name) for c in cte.c) + ")"
             self._ctes[name] = f"{header} AS ({body})"
         return name
+
+    _STATEMENT_STATE = (
+        "isinsert",
+        "isupdate",
+        "isdelete",
+        "returns_rows",
+        "result_keys",
+        "result_key_objects",
+        "_result_types",
+        "keys_by_statement",
+        "returned_width",
+        "returns_hidden",
+        "sort_by_parameter_order",
+        "returned_pk_positions",
+        "returned_defaults_positions",
+        "returned_defaults_keys",
+        "_returned_types",
+        "implicit_returning_pk",
+        "_pk_sources",
+        "_key_is_lastrowid",
+        "_settable",
+    )
+    """What rendering a DML statement sets about the statement being compiled."""
+
+    def _cte_dml(self, stmt: Any, kw: dict[str, Any]) -> str:
+        """An INSERT/UPDATE/DELETE inside a CTE: rendered like a statement of its own, while
+        what the compiled statement reports (its kind, result columns) stays the outer one's."""
+        if not self.dialect.supports_dml_in_cte:
+            raise exc.CompileError(
+                f"{self.dialect.name} has no INSERT/UPDATE/DELETE inside WITH; run the "
+                "statement on its own (PostgreSQL supports this)"
+            )
+        saved = {
+            name: self.__dict__[name] for name in self._STATEMENT_STATE if name in self.__dict__
+        }
+        nested, self._in_cte_dml = self._in_cte_dml, True
+        try:
+            return self.process(stmt, **_strip(kw))
+        finally:
+            self._in_cte_dml = nested
+            for name in self._STATEMENT_STATE:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(saved)
+
+    def _statement_ctes(self, stmt: Any, text: str, kw: dict[str, Any]) -> str:
+        """``text`` with the WITH clause of a top-level statement, which also holds the CTEs
+        given to ``add_cte()``."""
+        for cte in stmt._independent_ctes:
+            self.process(cte, asfrom=True, **_strip(kw))
+        return text if self._in_cte_dml else self._with_ctes(text)
 
     ctes_follow_insert = False
     """Whether an INSERT ... SELECT puts its WITH before the SELECT, after the column list
@@ -1724,7 +1820,7 @@ class SQLCompiler(Compiled):
             text = self._insert_body(stmt, table, kw)
         finally:
             self._stack.pop()
-        return self._with_ctes(text)
+        return self._statement_ctes(stmt, text, kw)
 
     def _insert_body(self, stmt: Any, table: Any, kw: dict[str, Any]) -> str:
         prep = self.preparer
@@ -1905,7 +2001,7 @@ class SQLCompiler(Compiled):
             text += self._returning_clause(stmt, "update")
         finally:
             self._stack.pop()
-        return self._with_ctes(text)
+        return self._statement_ctes(stmt, text, kw)
 
     def _dml_extra_froms(self, stmt: Any) -> list[sel.FromClause]:
         return dml_extra_froms(stmt)
@@ -1936,7 +2032,7 @@ class SQLCompiler(Compiled):
             text += self._returning_clause(stmt, "delete", multifrom=bool(extra_froms))
         finally:
             self._stack.pop()
-        return self._with_ctes(text)
+        return self._statement_ctes(stmt, text, kw)
 
     def delete_extra_from_clause(
         self, table: Any, extra_froms: list[sel.FromClause], **kw: Any

@@ -19,8 +19,10 @@ from athanor.sql.elements import (
     coerce_where,
 )
 from athanor.sql.selectable import (
+    CTE,
     ColumnCollection,
     FromClause,
+    HasCTE,
     HasPrefixes,
     TableClause,
     _coerce_from,
@@ -37,10 +39,11 @@ _SHARED_DML_ATTRS: CacheAttrs = (
     ("_return_defaults_columns", "elements"),
     ("_supplemental_returning", "elements"),
     ("_sort_by_parameter_order", "plain"),
+    ("_independent_ctes", "elements"),
 )
 
 
-class DMLStatement(HasPrefixes, Executable):
+class DMLStatement(HasPrefixes, HasCTE, Executable):
     """What INSERT, UPDATE and DELETE share: the target table and RETURNING."""
 
     is_dml = True
@@ -83,6 +86,17 @@ class DMLStatement(HasPrefixes, Executable):
         new._returning_origins = self._returning_origins + cols
         new._sort_by_parameter_order = self._sort_by_parameter_order or sort_by_parameter_order
         return new
+
+    def cte(self, name: str | None = None, recursive: bool = False, nesting: bool = False) -> CTE:
+        """This statement as a common table expression: ``WITH name AS (INSERT ...
+        RETURNING ...) SELECT ... FROM name`` (PostgreSQL).  Its columns are those of
+        ``returning()``."""
+        if not self._returning:
+            raise exc.ArgumentError(
+                f"A {type(self).__name__.upper()} used as a CTE needs returning(...): its "
+                "columns are the ones RETURNING gives"
+            )
+        return CTE(self, name, recursive=recursive)
 
     def return_defaults(
         self: _D,

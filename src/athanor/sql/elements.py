@@ -851,9 +851,12 @@ class ColumnElement(ClauseElement, ColumnOperators, Generic[T_co]):
         order_by: Any = None,
         rows: tuple[int | None, int | None] | None = None,
         range_: tuple[int | None, int | None] | None = None,
+        groups: tuple[int | None, int | None] | None = None,
     ) -> Over:
-        """A window function call: ``self OVER (PARTITION BY ... ORDER BY ...)``."""
-        return Over(self, partition_by=partition_by, order_by=order_by, rows=rows, range_=range_)
+        """A window function call: ``self OVER (PARTITION BY ... ORDER BY ...)``, with a
+        ``ROWS``, ``RANGE`` or ``GROUPS`` frame given as ``(start, end)`` offsets (negative:
+        preceding, 0: current row, None: unbounded)."""
+        return Over(self, partition_by, order_by, rows, range_, groups)
 
     def self_group(self, against: Operator | None = None) -> ColumnElement:
         if (
@@ -2033,13 +2036,21 @@ class Over(ColumnElement):
         order_by: Any = None,
         rows: tuple[int | None, int | None] | None = None,
         range_: tuple[int | None, int | None] | None = None,
+        groups: tuple[int | None, int | None] | None = None,
     ) -> None:
+        given = (("rows", rows), ("range_", range_), ("groups", groups))
+        frames = [name for name, frame in given if frame is not None]
+        if len(frames) > 1:
+            raise exc.ArgumentError(
+                f"over() takes one window frame; got {' and '.join(frames)}, give only one"
+            )
         self.element = element
         self.type = element.type
         self.partition_by = _column_list(partition_by)
         self.order_by = _column_list(order_by)
         self.rows = rows
         self.range_ = range_
+        self.groups = groups
 
     @property
     def _proxy_name(self) -> str | None:
@@ -2051,6 +2062,7 @@ class Over(ColumnElement):
         ("order_by", "elements"),
         ("rows", "plain"),
         ("range_", "plain"),
+        ("groups", "plain"),
     )
 
     @property
@@ -2068,9 +2080,10 @@ def over(
     order_by: Any = None,
     rows: Any = None,
     range_: Any = None,
+    groups: Any = None,
 ) -> Over:
-    """``element OVER (...)``."""
-    return Over(element, partition_by, order_by, rows, range_)
+    """``element OVER (...)`` (see :meth:`ColumnElement.over`)."""
+    return Over(element, partition_by, order_by, rows, range_, groups)
 
 
 def _column_list(value: Any) -> tuple[ColumnElement, ...]:

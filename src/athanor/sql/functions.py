@@ -97,6 +97,11 @@ class FunctionElement(ColumnElement):
         column: ColumnElement = TableValuedAlias(self, [], name).column
         return column
 
+    def alias(self, name: str | None = None) -> Any:
+        """This function in FROM under ``name`` (``unnest(t.data) AS data_view``); its
+        ``.column`` selects the value of a function returning scalars."""
+        return self.table_valued(name=name)
+
     def select(self) -> Any:
         """``SELECT fn(...)``."""
         from athanor.sql.selectable import Select

@@ -13,6 +13,7 @@ from athanor import exc
 from athanor.sql import operators
 from athanor.sql import types as sqltypes
 from athanor.sql.elements import (
+    BinaryExpression,
     BindParameter,
     CacheAttrs,
     ClauseElement,
@@ -558,12 +559,14 @@ class TableValuedAlias(Alias):
         with_ordinality: str | None = None,
         render_derived: bool = False,
         with_types: bool = False,
+        is_lateral: bool = False,
     ) -> None:
         super().__init__(element, name)
         self._column_args = tuple(columns)
         self.with_ordinality = with_ordinality
         self.render_derived_columns = render_derived
         self.with_types = with_types
+        self.is_lateral = is_lateral
 
     def _populate_columns(self) -> ColumnCollection:
         cols = ColumnCollection()
@@ -584,29 +587,33 @@ class TableValuedAlias(Alias):
         ("with_ordinality", "plain"),
         ("render_derived_columns", "plain"),
         ("with_types", "plain"),
+        ("is_lateral", "plain"),
     )
+
+    def _copy(self, name: str | None, **changes: Any) -> TableValuedAlias:
+        options = {
+            "with_ordinality": self.with_ordinality,
+            "render_derived": self.render_derived_columns,
+            "with_types": self.with_types,
+            "is_lateral": self.is_lateral,
+            **changes,
+        }
+        return TableValuedAlias(self.element, self._column_args, name, **options)
 
     def render_derived(self, name: str | None = None, with_types: bool = False) -> Any:
         """A copy that names its columns after the alias: ``AS name(col, ...)``."""
-        return TableValuedAlias(
-            self.element,
-            self._column_args,
-            name if name is not None else self.name,
-            self.with_ordinality,
-            True,
-            with_types,
-        )
+        name = name if name is not None else self.name
+        return self._copy(name, render_derived=True, with_types=with_types)
 
     def alias(self, name: str | None = None, flat: bool = False) -> Any:
         """A copy under the name ``name``."""
-        return TableValuedAlias(
-            self.element,
-            self._column_args,
-            name,
-            self.with_ordinality,
-            self.render_derived_columns,
-            self.with_types,
-        )
+        return self._copy(name)
+
+    def lateral(self, name: str | None = None) -> TableValuedAlias:
+        """A copy written ``LATERAL fn(...) AS name``, whose arguments may refer to the FROM
+        objects before it (PostgreSQL, MySQL 8; SQLite's table-valued functions do so
+        without the keyword)."""
+        return self._copy(name if name is not None else self.name, is_lateral=True)
 
     @property
     def column(self) -> ColumnElement:
@@ -684,6 +691,8 @@ def _selected_names(element: Any) -> list[tuple[str, ColumnElement]]:
         )
     if hasattr(element, "column_args"):
         return [(c.key or f"anon_{i + 1}", c) for i, c in enumerate(element.column_args)]
+    if getattr(element, "is_dml", False):
+        return [(c._proxy_name or f"anon_{i + 1}", c) for i, c in enumerate(element._returning)]
     raise exc.ArgumentError(f"{element!r} has no result columns")
 
 
@@ -716,6 +725,45 @@ class HasSuffixes:
         new = self._generate()  # type: ignore[attr-defined]
         new._suffixes = self._suffixes + tuple((str(p), dialect) for p in suffixes)
         return new  # type: ignore[no-any-return]
+
+
+class HasCTE:
+    """Statements that may carry CTEs of their own, rendered in their WITH clause whether or
+    not the statement refers to them (``add_cte()``)."""
+
+    _independent_ctes: tuple[CTE, ...] = ()
+
+    def add_cte(self, *ctes: CTE, nest_here: bool = False) -> Self:
+        """Render ``ctes`` in this statement's WITH clause even where nothing selects from
+        them: a data-modifying CTE (``insert(...).returning(...).cte()``) runs all the same."""
+        for cte in ctes:
+            if not isinstance(cte, CTE):
+                raise exc.ArgumentError(f"add_cte() takes CTE objects (.cte()), got {cte!r}")
+        new = self._generate()  # type: ignore[attr-defined]
+        new._independent_ctes = self._independent_ctes + ctes
+        return new  # type: ignore[no-any-return]
+
+
+class HasHints:
+    """Optimizer hints: per table (``USE INDEX`` on MySQL) or for the whole statement."""
+
+    _hints: tuple[tuple[Any, str, str], ...] = ()
+
+    def with_hint(self, selectable: Any, text: str, dialect_name: str = "*") -> Self:
+        """Write ``text`` after ``selectable`` in FROM (``t USE INDEX (ix)``) when compiled
+        for ``dialect_name`` (every dialect with ``"*"``); ``%(name)s`` in ``text`` becomes
+        the table's name.  Only databases with table hints (MySQL/MariaDB) take them."""
+        new = self._generate()  # type: ignore[attr-defined]
+        new._hints = (*self._hints, (_coerce_from(selectable), text, dialect_name))
+        return new  # type: ignore[no-any-return]
+
+    def with_statement_hint(self, text: str, dialect_name: str = "*") -> Self:
+        """Write ``text`` at the end of the statement when compiled for ``dialect_name``."""
+        return self.suffix_with(text, dialect=dialect_name)  # type: ignore[attr-defined,no-any-return]
+
+
+def _hints_key(hints: tuple[tuple[Any, str, str], ...], ctx: KeyContext) -> Hashable:
+    return tuple((target._ck(ctx), text, dialect) for target, text, dialect in hints)
 
 
 class _SelectBase(Executable):
@@ -895,7 +943,7 @@ def _limit_value(value: Any, name: str) -> ColumnElement | None:
     return BindParameter(name, number, sqltypes.INTEGERTYPE, unique=True)
 
 
-class Select(HasPrefixes, HasSuffixes, _SelectBase, TypedReturnsRows[TP]):
+class Select(HasPrefixes, HasSuffixes, HasCTE, HasHints, _SelectBase, TypedReturnsRows[TP]):
     """A SELECT statement, built generatively: ``select(t).where(...).order_by(...)``."""
 
     __visit_name__ = "select"
@@ -970,8 +1018,47 @@ class Select(HasPrefixes, HasSuffixes, _SelectBase, TypedReturnsRows[TP]):
         ("_suffixes", "plain"),
         ("_label_style", "plain"),
         ("_with_options", "options"),
+        ("_independent_ctes", "elements"),
+        ("_hints", _hints_key),
     )
     _cache_usual = ("_raw_columns", "_where")
+
+    def reduce_columns(self, only_synonyms: bool = True) -> Select:
+        """The same statement without the result columns that repeat an earlier one: equal to
+        it by the WHERE clause (``a.id = b.id``) or by a foreign key.  With
+        ``only_synonyms`` (the default) a column goes only when it also has the same name."""
+        columns = [col for _, col in self._named_columns()]
+        group = {id(c): id(c) for c in columns}
+
+        def root(key: int) -> int:
+            while group.get(key, key) != key:
+                key = group[key]
+            return key
+
+        def join(a: Any, b: Any) -> None:
+            if id(a) in group and id(b) in group:
+                group[root(id(b))] = root(id(a))
+
+        for criterion in self._where:
+            for clause in getattr(criterion, "clauses", (criterion,)):
+                if isinstance(clause, BinaryExpression) and clause.operator is operators.eq:
+                    join(clause.left, clause.right)
+        for col in columns:
+            for fk in getattr(col, "foreign_keys", ()):
+                join(fk.column, col)
+        kept: list[Any] = []
+        for col in columns:
+            repeats = any(
+                root(id(other)) == root(id(col))
+                and (not only_synonyms or getattr(other, "name", None) == getattr(col, "name", 0))
+                for other in kept
+            )
+            if not repeats:
+                kept.append(col)
+        new = self._generate()
+        new._raw_columns = tuple(kept)
+        new._raw_origins = tuple(kept)
+        return new
 
     def options(self, *options: Any) -> Self:
         """Loader options the ORM applies when it runs this select (``selectinload(...)``)."""

@@ -329,6 +329,10 @@ class MySQLCompiler(SQLCompiler):
         result: str = self.process(rewritten, **kw)
         return result
 
+    def table_hint(self, text: str, name: str) -> str:
+        """``t USE INDEX (ix)``: the hint after the table (``%(name)s`` names it)."""
+        return " " + text.replace("%(name)s", name)
+
     def lateral_keyword(self) -> str:
         if getattr(self.dialect, "is_mariadb", False):
             raise exc.CompileError(

@@ -175,6 +175,10 @@ class SQLiteCompiler(SQLCompiler):
         # SQLite refuses a parenthesized member; a subquery reads the same rows.
         return f"SELECT * FROM ({rendered})"
 
+    def lateral_function_prefix(self) -> str:
+        """Nothing: a table-valued function already sees the FROM objects before it."""
+        return ""
+
     def lateral_keyword(self) -> str:
         raise exc.CompileError(
             "SQLite has no LATERAL subqueries; use a correlated scalar subquery or a join"
