@@ -175,6 +175,17 @@ class SQLiteCompiler(SQLCompiler):
         # SQLite refuses a parenthesized member; a subquery reads the same rows.
         return f"SELECT * FROM ({rendered})"
 
+    def delete_extra_from_clause(self, table: Any, extra_froms: list[Any], **kw: Any) -> str:
+        """SQLite's DELETE reads one table: criteria on others must be subqueries."""
+        if extra_froms:
+            others = ", ".join(getattr(f, "name", None) or repr(f) for f in extra_froms)
+            raise exc.CompileError(
+                f"SQLite's DELETE reads only the table it deletes from, but the WHERE clause "
+                f"of this DELETE FROM {table.name} names {others}; test the other tables in "
+                f"a subquery instead: delete(t).where(t.c.id.in_(select(...)))"
+            )
+        return ""
+
     def lateral_function_prefix(self) -> str:
         """Nothing: a table-valued function already sees the FROM objects before it."""
         return ""

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Callable
 from typing import Any
 
 from athanor.sql import types as sqltypes
 from athanor.sql.types import Processor
+
+
+def _as_stored_literal(to_text: Processor) -> Callable[[Any], str]:
+    """Literals written as the values are stored, so that ``literal_binds`` SQL compares
+    equal to stored text (``'... 01:02:03.000000'``, not ``'... 01:02:03'``)."""
+    return lambda value: sqltypes._quote_string_literal(to_text(value))
 
 
 def _datetime_to_text(value: Any) -> Any:
@@ -35,6 +42,9 @@ class SQLiteDateTime(sqltypes.DateTime):
 
     def bind_processor(self, dialect: Any) -> Processor | None:
         return _datetime_to_text
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        return _as_stored_literal(_datetime_to_text)
 
     def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
         return _text_to_datetime
@@ -62,13 +72,20 @@ def _text_to_time(value: Any) -> Any:
     return dt.time.fromisoformat(value)
 
 
+def _time_to_text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat(timespec="microseconds")
+
+
 class SQLiteTime(sqltypes.Time):
     """``TIME`` stored as ``HH:MM:SS.ffffff[+HH:MM]`` text."""
 
     def bind_processor(self, dialect: Any) -> Processor | None:
-        return lambda v: (
-            v if v is None or isinstance(v, str) else v.isoformat(timespec="microseconds")
-        )
+        return _time_to_text
+
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str] | None:
+        return _as_stored_literal(_time_to_text)
 
     def result_processor(self, dialect: Any, coltype: Any) -> Processor | None:
         return _text_to_time
