@@ -3,6 +3,7 @@
 from athanor.sql.ddl import (
     DDL,
     AddConstraint,
+    CreateColumn,
     CreateIndex,
     CreateSchema,
     CreateSequence,
@@ -14,6 +15,7 @@ from athanor.sql.ddl import (
     DropSequence,
     DropTable,
     ExecutableDDLElement,
+    sort_tables_and_constraints,
 )
 from athanor.sql.schema import (
     BLANK_SCHEMA,
@@ -33,6 +35,7 @@ from athanor.sql.schema import (
     Sequence,
     Table,
     UniqueConstraint,
+    conv,
     insert_sentinel,
 )
 
@@ -45,6 +48,7 @@ __all__ = [
     "ColumnDefault",
     "Computed",
     "Constraint",
+    "CreateColumn",
     "CreateIndex",
     "CreateSchema",
     "CreateSequence",
@@ -67,5 +71,7 @@ __all__ = [
     "Sequence",
     "Table",
     "UniqueConstraint",
+    "conv",
     "insert_sentinel",
+    "sort_tables_and_constraints",
 ]

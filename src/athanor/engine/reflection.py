@@ -155,6 +155,20 @@ class DialectReflection:
         """Names of the materialized views in ``schema`` (none where the database has none)."""
         return []
 
+    def get_temp_table_names(self, connection: Any) -> list[str]:
+        """Names of the temporary tables this connection created."""
+        raise NotImplementedError(
+            f"{getattr(self, 'name', 'this database')} does not list temporary tables; "
+            "get_temp_table_names() works on SQLite and PostgreSQL"
+        )
+
+    def get_temp_view_names(self, connection: Any) -> list[str]:
+        """Names of the temporary views this connection created."""
+        raise NotImplementedError(
+            f"{getattr(self, 'name', 'this database')} does not list temporary views; "
+            "get_temp_view_names() works on SQLite and PostgreSQL"
+        )
+
     def has_sequence(self, connection: Any, sequence_name: str, schema: str | None = None) -> bool:
         """Whether a sequence of that name exists in ``schema``."""
         return sequence_name in self.get_sequence_names(connection, schema)
@@ -261,6 +275,18 @@ class Inspector:
     def get_materialized_view_names(self, schema: str | None = None) -> list[str]:
         """Names of the materialized views in ``schema``, sorted (PostgreSQL; none elsewhere)."""
         result: list[str] = self._call("get_materialized_view_names", schema)
+        return result
+
+    def get_temp_table_names(self) -> list[str]:
+        """Names of the temporary tables of the inspected connection, sorted (SQLite and
+        PostgreSQL; inspect the connection that made them: ``inspect(conn)``)."""
+        result: list[str] = self._call("get_temp_table_names")
+        return result
+
+    def get_temp_view_names(self) -> list[str]:
+        """Names of the temporary views of the inspected connection, sorted (SQLite and
+        PostgreSQL)."""
+        result: list[str] = self._call("get_temp_view_names")
         return result
 
     def get_enums(self, schema: str | None = None) -> list[ReflectedDict]:

@@ -71,6 +71,16 @@ class CreateTable(_SchemaItemDDL):
         )
 
 
+class CreateColumn(_SchemaItemDDL):
+    """One column's definition in ``CREATE TABLE`` (``name TYPE DEFAULT ... NOT NULL``).
+
+    CREATE TABLE renders each column through this element, so an ``@compiles(CreateColumn)``
+    rule can change a column's DDL; a rule returning None leaves the column out.
+    """
+
+    __visit_name__ = "create_column"
+
+
 class DropTable(_SchemaItemDDL):
     """``DROP TABLE``."""
 
@@ -562,11 +572,13 @@ class DDLCompiler(Compiled):
         lines = []
         for column in table.columns:
             try:
-                lines.append(self.get_column_specification(column))
+                line = self.process(CreateColumn(column))
             except exc.CompileError as error:
                 raise type(error)(
                     f"{error} (in table '{table.name}', column '{column.name}')"
                 ) from error
+            if line is not None:
+                lines.append(line)
         lines.extend(self.create_table_constraints(table, create.include_foreign_key_constraints))
         body = ",\n\t".join(lines)
         prefixes = "".join(f"{prefix} " for prefix in getattr(table, "prefixes", ()))
@@ -577,6 +589,9 @@ class DDLCompiler(Compiled):
 
     def visit_drop_table(self, drop: DropTable, **kw: Any) -> str:
         return f"DROP TABLE {self._exists_clause(drop, True)}{self.format_table(drop.element)}"
+
+    def visit_create_column(self, create: CreateColumn, **kw: Any) -> str:
+        return self.get_column_specification(create.element)
 
     def get_column_specification(self, column: Any) -> str:
         """One column of CREATE TABLE: name, type, generated/default, NULL-ness, extras."""
@@ -1140,6 +1155,40 @@ def sort_tables(tables: Sequence[Any], can_alter: bool = True) -> tuple[list[Any
         ordered.extend(ready)
         remaining = [t for t in remaining if id(t) not in placed]
     return ordered, deferred
+
+
+def sort_tables_and_constraints(
+    tables: Iterable[Any],
+    filter_fn: Callable[[Any], bool | None] | None = None,
+    extra_dependencies: Iterable[tuple[Any, Any]] | None = None,
+) -> list[tuple[Any, list[Any]]]:
+    """``(table, foreign keys created with it)`` pairs, each table after those it refers to,
+    then ``(None, foreign keys added afterwards)``: those of cycles and ``use_alter`` ones.
+
+    ``filter_fn(constraint)`` may move a foreign key after the tables (True) or keep it with
+    its table (False); None leaves the choice to the sort.
+    """
+    if extra_dependencies:
+        raise exc.ArgumentError(
+            "sort_tables_and_constraints() does not take extra_dependencies; order the "
+            "tables by foreign keys, or sort the result yourself"
+        )
+    ordered, deferred = sort_tables(list(tables))
+    later = {id(fk) for fk in deferred}
+    if filter_fn is not None:
+        for table in ordered:
+            for fk in _foreign_keys(table):
+                verdict = filter_fn(fk)
+                if verdict is True:
+                    later.add(id(fk))
+                elif verdict is False:
+                    later.discard(id(fk))
+    pairs: list[tuple[Any, list[Any]]] = [
+        (table, [fk for fk in _foreign_keys(table) if id(fk) not in later]) for table in ordered
+    ]
+    afterwards = [fk for table in ordered for fk in _foreign_keys(table) if id(fk) in later]
+    pairs.append((None, afterwards))
+    return pairs
 
 
 def _cycles(graph: Mapping[int, set[int]]) -> list[set[int]]:

@@ -10,6 +10,12 @@ from athanor.dialects.postgresql.ext import (
     array,
     array_agg,
     hstore,
+    phraseto_tsquery,
+    plainto_tsquery,
+    to_tsquery,
+    to_tsvector,
+    ts_headline,
+    websearch_to_tsquery,
 )
 from athanor.dialects.postgresql.ranges import (
     DATEMULTIRANGE,
@@ -135,4 +141,10 @@ __all__ = [
     "dialect",
     "hstore",
     "insert",
+    "phraseto_tsquery",
+    "plainto_tsquery",
+    "to_tsquery",
+    "to_tsvector",
+    "ts_headline",
+    "websearch_to_tsquery",
 ]

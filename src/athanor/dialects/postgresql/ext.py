@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from athanor import exc
-from athanor.dialects.postgresql.types import HSTORE
+from athanor.dialects.postgresql.types import HSTORE, REGCONFIG, TSQUERY, TSVECTOR
 from athanor.sql import operators
 from athanor.sql import types as sqltypes
 from athanor.sql.elements import (
@@ -17,10 +17,12 @@ from athanor.sql.elements import (
     _column_list,
     all_,
     any_,
+    cast,
     coerce_bind,
     coerce_column,
+    literal,
 )
-from athanor.sql.functions import Function
+from athanor.sql.functions import Function, GenericFunction
 from athanor.sql.schema import Constraint
 
 
@@ -157,3 +159,62 @@ class ExcludeConstraint(Constraint):
                 )
             resolved.append((table.c[target] if isinstance(target, str) else target, operator))
         return resolved
+
+
+class _TextSearchFunction(GenericFunction):
+    """A full-text search function whose optional first argument is the text search
+    configuration (``'english'``), sent as ``REGCONFIG`` when it is given as a string."""
+
+    def __init__(self, *args: typing.Any, type_: typing.Any = None) -> None:
+        if self._config_given(args) and isinstance(args[0], str):
+            args = (cast(literal(args[0]), REGCONFIG), *args[1:])
+        super().__init__(*args, type_=type_)
+
+    @staticmethod
+    def _config_given(args: tuple[typing.Any, ...]) -> bool:
+        """Whether the first of ``args`` is the configuration."""
+        return len(args) > 1
+
+
+class to_tsvector(_TextSearchFunction):  # noqa: N801 - SQLAlchemy's name
+    """``to_tsvector([config,] document)``: a ``TSVECTOR``."""
+
+    type = TSVECTOR()
+
+
+class to_tsquery(_TextSearchFunction):  # noqa: N801 - SQLAlchemy's name
+    """``to_tsquery([config,] query)``: a ``TSQUERY``."""
+
+    type = TSQUERY()
+
+
+class plainto_tsquery(_TextSearchFunction):  # noqa: N801 - SQLAlchemy's name
+    """``plainto_tsquery([config,] text)``: a ``TSQUERY`` of the words, ANDed."""
+
+    type = TSQUERY()
+
+
+class phraseto_tsquery(_TextSearchFunction):  # noqa: N801 - SQLAlchemy's name
+    """``phraseto_tsquery([config,] text)``: a ``TSQUERY`` of the words as a phrase."""
+
+    type = TSQUERY()
+
+
+class websearch_to_tsquery(_TextSearchFunction):  # noqa: N801 - SQLAlchemy's name
+    """``websearch_to_tsquery([config,] text)``: a ``TSQUERY`` from web search syntax."""
+
+    type = TSQUERY()
+
+
+class ts_headline(_TextSearchFunction):  # noqa: N801 - SQLAlchemy's name
+    """``ts_headline([config,] document, query [, options])``: the document with the
+    matches marked, as text."""
+
+    type = sqltypes.Text()
+
+    @staticmethod
+    def _config_given(args: tuple[typing.Any, ...]) -> bool:
+        """Four arguments, or three of which the last is the query (not the options)."""
+        return len(args) == 4 or (
+            len(args) == 3 and isinstance(getattr(args[2], "type", None), TSQUERY)
+        )

@@ -127,6 +127,13 @@ WHERE n.nspname = :schema AND strpos(:kinds, CAST(c.relkind AS text)) > 0 AND NO
 ORDER BY c.relname
 """
 
+_TEMP_RELATIONS = """
+SELECT c.relname FROM pg_catalog.pg_class c
+WHERE c.relnamespace = pg_catalog.pg_my_temp_schema()
+  AND strpos(:kinds, CAST(c.relkind AS text)) > 0 AND NOT c.relispartition
+ORDER BY c.relname
+"""
+
 
 class _ColumnRow(NamedTuple):
     """One row of the column query above."""
@@ -203,6 +210,12 @@ class PostgreSQLReflection(DialectReflection):
 
     def get_materialized_view_names(self, connection: Any, schema: str | None = None) -> list[str]:
         return self._relations(connection, schema, "m")
+
+    def get_temp_table_names(self, connection: Any) -> list[str]:
+        return [row[0] for row in self._fetch(connection, _TEMP_RELATIONS, kinds="rp")]
+
+    def get_temp_view_names(self, connection: Any) -> list[str]:
+        return [row[0] for row in self._fetch(connection, _TEMP_RELATIONS, kinds="v")]
 
     def get_sequence_names(self, connection: Any, schema: str | None = None) -> list[str]:
         """Names of the sequences in ``schema``."""

@@ -182,6 +182,12 @@ class SQLiteReflection(DialectReflection):
     ) -> str | None:
         return self._table_sql(connection, view_name, schema)
 
+    def get_temp_table_names(self, connection: Any) -> list[str]:
+        return self._names(connection, "temp", "table")
+
+    def get_temp_view_names(self, connection: Any) -> list[str]:
+        return self._names(connection, "temp", "view")
+
     def has_table(self, connection: Any, table_name: str, schema: str | None = None) -> bool:
         return self._table_sql(connection, table_name, schema) is not None
 
