@@ -8,7 +8,8 @@ instant); intervals are stored as a date-time offset from the epoch.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+import typing
+from typing import Any, ClassVar, TypedDict, Unpack
 
 from athanor import exc
 from athanor.sql import types as sqltypes
@@ -118,44 +119,14 @@ class YEAR(sqltypes.Integer):
         self.display_width = display_width
 
 
-class _DecimalOptions(_NumericOptions):
-    """``DECIMAL``/``NUMERIC`` with ``unsigned`` and ``zerofill``, returning Decimal."""
-
-    def __init__(
-        self,
-        precision: int | None = None,
-        scale: int | None = None,
-        asdecimal: bool = True,
-        *,
-        unsigned: bool = False,
-        zerofill: bool = False,
-        decimal_return_scale: int | None = None,
-    ) -> None:
-        sqltypes.Numeric.__init__(
-            self,  # type: ignore[arg-type]
-            precision,
-            scale,
-            decimal_return_scale=decimal_return_scale,
-            asdecimal=asdecimal,
-        )
-        self._set_sign(unsigned, zerofill)
-
-
-class DECIMAL(_DecimalOptions, sqltypes.DECIMAL):
-    """MySQL ``DECIMAL(precision, scale)`` with ``unsigned`` and ``zerofill``."""
-
-
-class NUMERIC(_DecimalOptions, sqltypes.NUMERIC):
-    """MySQL ``NUMERIC(precision, scale)`` with ``unsigned`` and ``zerofill``."""
-
-
-class _FloatOptions(_NumericOptions):
-    """A floating point column: ``precision`` and ``scale`` are given together or not at all
-    (``DOUBLE(10, 2)``), as MySQL takes them; ``FLOAT`` also takes a precision alone."""
+class _NumberOptions(_NumericOptions):
+    """A fixed or floating point column with ``unsigned`` and ``zerofill``; ``scale`` needs
+    ``precision``, and where MySQL takes them only together (``DOUBLE(10, 2)``) both or
+    neither are given."""
 
     asdecimal_default: ClassVar[bool] = True
-    precision_alone: ClassVar[bool] = False
-    """Whether ``precision`` may be given without ``scale``."""
+    paired: ClassVar[bool] = False
+    """Whether precision and scale come together or not at all."""
 
     def __init__(
         self,
@@ -168,36 +139,58 @@ class _FloatOptions(_NumericOptions):
         decimal_return_scale: int | None = None,
     ) -> None:
         if (scale is not None and precision is None) or (
-            precision is not None and scale is None and not self.precision_alone
+            self.paired and (precision is None) != (scale is None)
         ):
+            name = type(self).__name__
             raise exc.ArgumentError(
-                f"{type(self).__name__} takes precision and scale together or neither, "
-                f"e.g. {type(self).__name__}(10, 2); got precision={precision!r}, "
-                f"scale={scale!r}"
+                f"{name} takes precision and scale together or neither, e.g. {name}(10, 2); "
+                f"got precision={precision!r}, scale={scale!r}"
             )
-        sqltypes.Float.__init__(
+        sqltypes.Numeric.__init__(
             self,  # type: ignore[arg-type]
             precision,
-            asdecimal=self.asdecimal_default if asdecimal is None else asdecimal,
+            scale,
             decimal_return_scale=decimal_return_scale,
+            asdecimal=self.asdecimal_default if asdecimal is None else asdecimal,
         )
-        self.scale = scale
         self._set_sign(unsigned, zerofill)
 
 
-class FLOAT(_FloatOptions, sqltypes.FLOAT):
+class DECIMAL(_NumberOptions, sqltypes.DECIMAL):
+    """MySQL ``DECIMAL(precision, scale)`` with ``unsigned`` and ``zerofill``."""
+
+
+class NUMERIC(_NumberOptions, sqltypes.NUMERIC):
+    """MySQL ``NUMERIC(precision, scale)`` with ``unsigned`` and ``zerofill``."""
+
+
+class FLOAT(_NumberOptions, sqltypes.FLOAT):
     """MySQL ``FLOAT``, ``FLOAT(precision)`` or ``FLOAT(precision, scale)``; floats by default."""
 
     asdecimal_default: ClassVar[bool] = False
-    precision_alone: ClassVar[bool] = True
 
 
-class DOUBLE(_FloatOptions, sqltypes.DOUBLE):
+class DOUBLE(_NumberOptions, sqltypes.DOUBLE):
     """MySQL ``DOUBLE`` or ``DOUBLE(precision, scale)``; Decimal values by default."""
 
+    paired: ClassVar[bool] = True
 
-class REAL(_FloatOptions, sqltypes.REAL):
+
+class REAL(_NumberOptions, sqltypes.REAL):
     """MySQL ``REAL`` or ``REAL(precision, scale)``; Decimal values by default."""
+
+    paired: ClassVar[bool] = True
+
+
+class CharsetOptions(TypedDict, total=False):
+    """The character set keyword arguments of MySQL's string types."""
+
+    collation: str | None
+    charset: str | None
+    ascii: bool
+    unicode: bool
+    binary: bool
+    national: bool
 
 
 class _StringOptions:
@@ -215,14 +208,17 @@ class _StringOptions:
     binary: bool = False
     national: bool = False
 
-    def _set_charset(
-        self,
-        charset: str | None,
-        ascii: bool,
-        unicode: bool,
-        binary: bool,
-        national: bool,
-    ) -> None:
+    national_default: ClassVar[bool] = False
+
+    def _set_charset(self, options: CharsetOptions) -> None:
+        unknown = set(options) - set(CharsetOptions.__annotations__)
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword arguments {sorted(unknown)}"
+            )
+        charset, national = options.get("charset"), options.get("national", self.national_default)
+        ascii, unicode = options.get("ascii", False), options.get("unicode", False)
+        binary = options.get("binary", False)
         chosen = [
             name
             for name, given in (
@@ -238,7 +234,8 @@ class _StringOptions:
                 f"{type(self).__name__} got {' and '.join(chosen)}, which each choose the "
                 "character set; give one of them"
             )
-        if binary and getattr(self, "collation", None) is not None:
+        self.collation = options.get("collation")
+        if binary and self.collation is not None:
             raise exc.ArgumentError(
                 f"{type(self).__name__} got binary=True and collation=...; binary=True means "
                 "the character set's binary collation, so give one of them"
@@ -252,22 +249,9 @@ class _CharacterType(_StringOptions):
     """A string column with MySQL's character set options (``VARCHAR(100) CHARACTER SET
     utf8mb4 COLLATE utf8mb4_bin``)."""
 
-    national_default: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        length: int | None = None,
-        *,
-        collation: str | None = None,
-        charset: str | None = None,
-        ascii: bool = False,
-        unicode: bool = False,
-        binary: bool = False,
-        national: bool | None = None,
-    ) -> None:
-        sqltypes.String.__init__(self, length, collation)  # type: ignore[arg-type]
-        national = self.national_default if national is None else national
-        self._set_charset(charset, ascii, unicode, binary, national)
+    def __init__(self, length: int | None = None, **options: Unpack[CharsetOptions]) -> None:
+        sqltypes.String.__init__(self, length)  # type: ignore[arg-type]
+        self._set_charset(options)
 
 
 class VARCHAR(_CharacterType, sqltypes.VARCHAR):
@@ -298,24 +282,8 @@ class TEXT(_CharacterType, sqltypes.TEXT):
 class _SizedText(_CharacterType):
     """A text type whose size is in its name; it takes no length."""
 
-    def __init__(
-        self,
-        *,
-        collation: str | None = None,
-        charset: str | None = None,
-        ascii: bool = False,
-        unicode: bool = False,
-        binary: bool = False,
-        national: bool | None = None,
-    ) -> None:
-        super().__init__(
-            collation=collation,
-            charset=charset,
-            ascii=ascii,
-            unicode=unicode,
-            binary=binary,
-            national=national,
-        )
+    def __init__(self, **options: Unpack[CharsetOptions]) -> None:
+        super().__init__(None, **options)
 
 
 class LONGTEXT(_SizedText, sqltypes.Text):
@@ -345,40 +313,22 @@ class TINYBLOB(sqltypes.LargeBinary):
 class SET(_StringOptions, sqltypes.String):
     """MySQL ``SET`` of string values, with character set options."""
 
-    def __init__(
-        self,
-        *values: str,
-        collation: str | None = None,
-        charset: str | None = None,
-        ascii: bool = False,
-        unicode: bool = False,
-        binary: bool = False,
-        national: bool = False,
-    ) -> None:
+    def __init__(self, *values: str, **options: Unpack[CharsetOptions]) -> None:
         longest = max((len(v) for v in values), default=0) * max(len(values), 1)
-        sqltypes.String.__init__(self, length=longest, collation=collation)
+        sqltypes.String.__init__(self, length=longest)
         self.values = tuple(values)
-        self._set_charset(charset, ascii, unicode, binary, national)
+        self._set_charset(options)
 
 
 class ENUM(_StringOptions, sqltypes.Enum):
     """MySQL ``ENUM``: the arguments of :class:`~athanor.types.Enum` plus character set
     options."""
 
-    def __init__(
-        self,
-        *enums: Any,
-        charset: str | None = None,
-        ascii: bool = False,
-        unicode: bool = False,
-        binary: bool = False,
-        national: bool = False,
-        **kw: Any,
-    ) -> None:
-        collation = kw.pop("collation", None)
+    def __init__(self, *enums: Any, **kw: Any) -> None:
+        names = CharsetOptions.__annotations__
+        options = {key: kw.pop(key) for key in list(kw) if key in names}
         sqltypes.Enum.__init__(self, *enums, **kw)
-        self.collation = collation
-        self._set_charset(charset, ascii, unicode, binary, national)
+        self._set_charset(typing.cast(CharsetOptions, options))
 
 
 class _FractionalSeconds:
