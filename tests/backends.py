@@ -222,6 +222,18 @@ def _masked(url: str) -> str:
     return url
 
 
+def driver_autocommit(conn: Any) -> bool:
+    """Whether the driver connection under athanor Connection ``conn`` is in autocommit
+    mode (``get_isolation_level()`` reports the database's level, not the mode)."""
+    raw = conn.connection.dbapi_connection
+    flag = getattr(raw, "get_autocommit", None)
+    if callable(flag):
+        return bool(flag())
+    if isinstance(raw, sqlite3.Connection):
+        return raw.isolation_level is None
+    return bool(raw.autocommit)
+
+
 def settled(probe: Callable[[], int], within: float = 10.0) -> int:
     """Poll ``probe`` until it answers 0 or ``within`` seconds pass; return its last answer.
 

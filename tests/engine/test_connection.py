@@ -6,6 +6,7 @@ import pytest
 
 import athanor
 from athanor import exc, text
+from backends import driver_autocommit
 
 
 @pytest.fixture
@@ -142,11 +143,28 @@ def test_closed_connection_refuses_use(engine) -> None:
 def test_isolation_level_execution_option_and_reset(engine, backend) -> None:
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
-        assert conn.get_isolation_level() == "AUTOCOMMIT" or backend.is_sqlite
+        assert driver_autocommit(conn) or backend.is_sqlite
+        assert conn.get_isolation_level() != "AUTOCOMMIT"  # the database's level, not the mode
         conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'auto')"))
     assert count(engine) == 1
     with engine.connect() as conn:
-        assert conn.get_isolation_level() != "AUTOCOMMIT"
+        assert not driver_autocommit(conn) or backend.is_sqlite
+
+
+def test_isolation_level_reports_the_database_level_under_autocommit(engine, backend) -> None:
+    """Like SQLAlchemy: the level is the database's; AUTOCOMMIT is a mode, seen in the
+    execution options (or the engine's isolation_level)."""
+    with engine.connect() as conn:
+        usual = conn.get_isolation_level()
+        conn.rollback()
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        assert conn.get_isolation_level() == usual == conn.default_isolation_level
+        assert conn.get_execution_options()["isolation_level"] == "AUTOCOMMIT"
+    autocommit = athanor.create_engine(backend.url, isolation_level="AUTOCOMMIT")
+    with autocommit.connect() as conn:
+        assert conn.get_isolation_level() == usual
+        assert driver_autocommit(conn)
+    autocommit.dispose()
 
 
 @pytest.mark.backends("postgresql", "mysql")

@@ -19,7 +19,7 @@ from athanor.exc import IntegrityError
 from athanor.ext.asyncio import create_async_engine
 from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column
 from athanor.util.concurrency import greenlet_spawn
-from backends import Backend, iter_names, open_backend, settled
+from backends import Backend, driver_autocommit, iter_names, open_backend, settled
 
 T = TypeVar("T")
 
@@ -295,17 +295,20 @@ def test_isolation_level_and_autocommit_are_reset(target: Target) -> None:
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT")
             conn.execute(text("INSERT INTO items VALUES (2, 0, 20)"))
-            autocommit = conn.get_isolation_level()
+            autocommit = driver_autocommit(conn)
         with engine.connect() as conn:
             restored = conn.get_isolation_level()
+            restored_mode = driver_autocommit(conn)
             conn.execute(text("INSERT INTO items VALUES (3, 0, 30)"))
             conn.rollback()
             rows = count(conn)
-        return default, autocommit, restored, rows
+        return default, autocommit, restored, restored_mode, rows
 
-    default, autocommit, restored, rows = target.run(body, pool_size=1, max_overflow=0)
-    if not target.backend.is_sqlite:  # SQLite reports its pragma-based level either way
-        assert autocommit == "AUTOCOMMIT"
+    default, autocommit, restored, restored_mode, rows = target.run(
+        body, pool_size=1, max_overflow=0
+    )
+    if not target.backend.is_sqlite:  # SQLite's driver runs in autocommit mode throughout
+        assert autocommit and not restored_mode
     assert restored == default != "AUTOCOMMIT"
     assert rows == 2  # the AUTOCOMMIT insert stayed, the transactional one was rolled back
     assert target.open_transactions() == 0
@@ -560,14 +563,17 @@ SESSION_ISOLATION = {
 @pytest.mark.backends("postgresql", "mysql")
 @pytest.mark.parametrize("configured", [None, "READ COMMITTED", "AUTOCOMMIT"])
 def test_discard_keeps_the_engine_isolation_level(target: Target, configured: str | None) -> None:
+    def mode(conn: Any) -> str:
+        return "AUTOCOMMIT" if driver_autocommit(conn) else conn.get_isolation_level()
+
     def body(engine: Engine) -> tuple[str, str]:
         with engine.connect() as conn:
-            before = conn.get_isolation_level()
+            before = mode(conn)
             conn.rollback()
             conn.execute(text(SESSION_ISOLATION[target.backend.name]))
             conn.commit()
         with engine.connect() as conn:
-            return before, conn.get_isolation_level()
+            return before, mode(conn)
 
     engine_kw: dict[str, Any] = {"pool_size": 1, "max_overflow": 0}
     if configured is not None:

@@ -259,7 +259,13 @@ class MigrationContext:
             )
         connection = self.connection
         connection.commit()
-        level = connection.get_isolation_level()
+        # the mode to return to: AUTOCOMMIT is an execution option or the engine's setting,
+        # which get_isolation_level() (the database's level) does not report
+        level = (
+            connection.get_execution_options().get("isolation_level")
+            or connection.dialect.isolation_level
+            or connection.get_isolation_level()
+        )
         connection.rollback()
         log.info("Committed the migration transaction; running a block in autocommit mode")
         connection.execution_options(isolation_level="AUTOCOMMIT")

@@ -157,8 +157,8 @@ class PyMySQLDialect(MySQLDialect):
         super().set_isolation_level(dbapi_connection, level)
 
     def get_isolation_level(self, dbapi_connection: Any) -> str:
-        if dbapi_connection.get_autocommit():
-            return "AUTOCOMMIT"
+        """The database\'s isolation level of the session (in autocommit mode too, as
+        ``Connection.get_isolation_level()`` reports the level, not the mode)."""
         cursor = dbapi_connection.cursor()
         try:
             # MariaDB before 11.1 only knows the older variable name.

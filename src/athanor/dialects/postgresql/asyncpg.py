@@ -417,8 +417,8 @@ class AsyncpgDialect(AsyncAdaptedDialectMixin, PostgreSQLDialect):
             )
 
     def get_isolation_level(self, dbapi_connection: Any) -> str:
-        if dbapi_connection.autocommit:
-            return "AUTOCOMMIT"
+        """The database\'s isolation level of the session (in autocommit mode too, as
+        ``Connection.get_isolation_level()`` reports the level, not the mode)."""
         value = dbapi_connection.await_(
             dbapi_connection.driver_connection.fetchval("SHOW transaction_isolation")
         )

@@ -99,8 +99,8 @@ class PsycopgDialect(PostgreSQLDialect):
         )
 
     def get_isolation_level(self, dbapi_connection: Any) -> str:
-        if dbapi_connection.autocommit:
-            return "AUTOCOMMIT"
+        """The database\'s isolation level of the session (in autocommit mode too, as
+        ``Connection.get_isolation_level()`` reports the level, not the mode)."""
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("SHOW transaction_isolation")
