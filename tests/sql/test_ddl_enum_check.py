@@ -1,4 +1,5 @@
-"""Enum columns refuse unknown strings on every database: native types or a CHECK constraint."""
+"""Enum columns with create_constraint=True refuse unknown strings on every database (native
+types or a CHECK constraint); without it a non-native enum is a plain VARCHAR."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ class Mood(enum.Enum):
     sad = 2
 
 
-def make_table() -> sa.Table:
+def make_table(create_constraint: bool = True, native_enum: bool = True) -> sa.Table:
+    mood = sa.Enum(Mood, create_constraint=create_constraint, native_enum=native_enum)
     return sa.Table(
         "moods",
         sa.MetaData(),
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("mood", sa.Enum(Mood)),
+        sa.Column("mood", mood),
     )
 
 
@@ -31,6 +33,30 @@ def test_sqlite_ddl_has_a_check_constraint() -> None:
     ddl = str(CreateTable(make_table()).compile(dialect=sqlite.dialect()))
     assert "CHECK" in ddl
     assert "'happy'" in ddl and "'sad'" in ddl
+
+
+def test_no_check_constraint_unless_asked() -> None:
+    from athanor.dialects import mysql, sqlite
+
+    default = sa.Table("plain", sa.MetaData(), sa.Column("mood", sa.Enum("a", "b")))
+    assert default.c.mood.type.create_constraint is False
+    assert "CHECK" not in str(CreateTable(default).compile(dialect=sqlite.dialect()))
+    non_native = sa.Enum("a", "b", native_enum=False)
+    other = sa.Table("plain2", sa.MetaData(), sa.Column("mood", non_native))
+    assert "CHECK" not in str(CreateTable(other).compile(dialect=mysql.dialect()))
+
+
+def test_without_the_constraint_the_database_takes_other_strings(backend) -> None:
+    engine = sa.create_engine(backend.url)
+    table = make_table(create_constraint=False, native_enum=False)
+    table.metadata.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO moods (id, mood) VALUES (2, 'angry')"))
+            assert conn.scalar(sa.text("SELECT mood FROM moods")) == "angry"
+    finally:
+        table.metadata.drop_all(engine)
+        engine.dispose()
 
 
 def test_unknown_value_is_rejected_by_the_database(backend) -> None:

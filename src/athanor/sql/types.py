@@ -645,7 +645,8 @@ class Enum(String):
     """One of a fixed set of strings, or members of a Python :class:`enum.Enum` class.
 
     Members are stored by name; native ENUM types are used where the database has them, and
-    elsewhere a CHECK constraint keeps other strings out (``create_constraint=False`` drops it).
+    elsewhere a ``VARCHAR``, with a CHECK constraint keeping other strings out when
+    ``create_constraint=True`` (off by default, as in SQLAlchemy 2).
     A PostgreSQL type lives in ``schema``; without it, in the owning table's schema when
     ``inherit_schema=True``, else in the schema of ``metadata`` or of the table's MetaData.
     """
@@ -655,7 +656,7 @@ class Enum(String):
         *enums: Any,
         name: str | None = None,
         native_enum: bool = True,
-        create_constraint: bool = True,
+        create_constraint: bool = False,
         length: int | None = None,
         values_callable: Callable[[type[enum.Enum]], list[str]] | None = None,
         validate_strings: bool = False,
