@@ -4,7 +4,7 @@
 expression language, schema objects and types.
 """
 
-from athanor import event, exc, pool
+from athanor import event, exc, pool, schema
 from athanor.engine import (
     URL,
     ChunkedIteratorResult,
@@ -86,5 +86,6 @@ __all__ = [  # noqa: PLE0604
     "inspect",
     "make_url",
     "pool",
+    "schema",
     *_sql_names,
 ]

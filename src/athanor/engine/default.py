@@ -48,6 +48,8 @@ class DefaultDialect:
     supports_sequences: ClassVar[bool] = False
     supports_dml_in_cte: ClassVar[bool] = False
     """INSERT/UPDATE/DELETE ... RETURNING may be a CTE of another statement (PostgreSQL)."""
+    supports_arrays: ClassVar[bool] = False
+    """The database has ARRAY types and ``ARRAY[...]`` values (PostgreSQL)."""
     supports_sane_rowcount: ClassVar[bool] = True
     """``rowcount`` of an UPDATE or DELETE counts the rows it matched (MySQL connections ask
     for found rows rather than changed ones)."""

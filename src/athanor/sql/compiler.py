@@ -373,6 +373,7 @@ class _DefaultDialect:
     update_returning = True
     delete_returning = True
     supports_dml_in_cte = True
+    supports_arrays = True
     supports_multivalues_insert = True
     supports_native_boolean = True
     supports_native_enum = True
@@ -403,7 +404,7 @@ class _DefaultDialect:
     def type_compiler(self) -> Any:
         from athanor.sql import ddl
 
-        return ddl.TypeCompiler
+        return ddl.StrTypeCompiler
 
 
 _default: _DefaultDialect | None = None
@@ -1596,6 +1597,16 @@ class SQLCompiler(Compiled):
         if sample.seed is not None:
             text += f" REPEATABLE ({self.process(sample.seed, **kw)})"
         return text
+
+    def visit_array(self, element: Any, **kw: Any) -> str:
+        """``ARRAY[a, b]`` (``postgresql.array()``), where the database has arrays."""
+        if not self.dialect.supports_arrays:
+            raise exc.UnsupportedCompilationError(
+                f"{self.dialect.name} has no arrays; array() needs PostgreSQL"
+            )
+        if not element.clauses:
+            return f"ARRAY[]::{self.type_name(element.type)}"
+        return "ARRAY[" + ", ".join(self.process(c, **kw) for c in element.clauses) + "]"
 
     def visit_table_valued_column(self, element: sel.TableValuedColumn, **kw: Any) -> str:
         return self._from_name(element.scalar_alias)

@@ -437,9 +437,12 @@ class TypeCompiler:
         return "UUID"
 
     def visit_ARRAY(self, type_: Any, **kw: Any) -> str:
-        raise exc.CompileError(
-            f"{self.dialect.name} has no ARRAY type; ARRAY columns need PostgreSQL"
-        )
+        """``INTEGER[]`` where the database has arrays (PostgreSQL, and ``str()``)."""
+        if not self.dialect.supports_arrays:
+            raise exc.CompileError(
+                f"{self.dialect.name} has no ARRAY type; ARRAY columns need PostgreSQL"
+            )
+        return self.process(type_.item_type) + "[]" * (type_.dimensions or 1)
 
     # Upper-case standard names render as written.
     def visit_INTEGER(self, type_: Any, **kw: Any) -> str:
@@ -469,6 +472,14 @@ class TypeCompiler:
 
     def visit_BLOB(self, type_: Any, **kw: Any) -> str:
         return "BLOB"
+
+
+class StrTypeCompiler(TypeCompiler):
+    """Type names for ``str()`` of a statement or type without a dialect: a type no generic
+    rule knows (``JSONPATH``, ``TSVECTOR``) is written by its class name."""
+
+    def visit_TypeEngine(self, type_: Any, **kw: Any) -> str:
+        return type(type_).__name__
 
 
 class DDLCompiler(Compiled):

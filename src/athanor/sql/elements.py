@@ -777,13 +777,42 @@ class ColumnOperators:
         """``self ?| keys``: a JSONB document with any of these top-level keys (PostgreSQL)."""
         return self._jsonb_key_test("?|", keys, sqltypes.ARRAY(sqltypes.Text()))
 
-    def _jsonb_key_test(self, opstring: str, keys: Any, key_type: Any) -> ColumnElement:
+    def path_exists(self, path: Any) -> ColumnElement:
+        """``self @? path``: whether the SQL/JSON path (``'$.tags[*]'``) finds anything in a
+        JSONB document (PostgreSQL)."""
+        return self.bool_op("@?")(self._jsonpath(path, "@?"))
+
+    def path_match(self, path: Any) -> ColumnElement:
+        """``self @@ path``: the outcome of a SQL/JSON path predicate (``'$.age > 30'``) on a
+        JSONB document (PostgreSQL)."""
+        return self.bool_op("@@")(self._jsonpath(path, "@@"))
+
+    def delete_path(self, path: Any) -> ColumnElement:
+        """``self #- path``: the JSONB document without the element at ``path``, a list of
+        keys and positions (PostgreSQL)."""
+        type_ = self._jsonb_type("#-")
+        keys = sqltypes.ARRAY(sqltypes.Text())
+        other = path if isinstance(path, ColumnElement) else Cast(literal(list(path), keys), keys)
+        return self.op("#-", return_type=type_)(other)
+
+    def _jsonb_type(self, opstring: str) -> sqltypes.TypeEngine:
+        """This expression's type, which must be PostgreSQL's JSONB for ``opstring``."""
         type_: sqltypes.TypeEngine = getattr(self, "type", sqltypes.NULLTYPE)
         if type_._containment != "json":
             raise exc.ArgumentError(
-                f"The {opstring} operator tests the keys of a PostgreSQL JSONB document; "
+                f"The {opstring} operator works on PostgreSQL JSONB documents; "
                 f"this expression is of type {type_!r}"
             )
+        return type_
+
+    def _jsonpath(self, path: Any, opstring: str) -> ColumnElement:
+        type_ = self._jsonb_type(opstring)
+        if isinstance(path, ColumnElement):
+            return path
+        return Cast(literal(path, sqltypes.STRINGTYPE), type_._jsonpath_type)
+
+    def _jsonb_key_test(self, opstring: str, keys: Any, key_type: Any) -> ColumnElement:
+        self._jsonb_type(opstring)
         other = keys if isinstance(keys, ColumnElement) else Cast(literal(keys, key_type), key_type)
         return self.bool_op(opstring)(other)
 

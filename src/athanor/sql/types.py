@@ -36,6 +36,9 @@ class TypeEngine(Generic[T]):
     _containment: ClassVar[str | None] = None
     """``"range"`` or ``"array"`` for types with the containment operators (``@>``, ``<@``,
     ``&&``; ranges also ``<<``, ``>>``, ``&<``, ``&>``, ``-|-``)."""
+    _jsonpath_type: ClassVar[Any] = None
+    """The type a SQL/JSON path is cast to for ``path_exists()`` / ``path_match()`` (set by
+    PostgreSQL's JSONB)."""
     hashable: ClassVar[bool] = True
     _isnull: ClassVar[bool] = False
     should_evaluate_none: ClassVar[bool] = False

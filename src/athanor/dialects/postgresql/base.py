@@ -28,6 +28,7 @@ class PostgreSQLDialect(PostgreSQLReflection, DefaultDialect):
     supports_returning: ClassVar[bool] = True
     insert_returning: ClassVar[bool] = True
     supports_dml_in_cte: ClassVar[bool] = True
+    supports_arrays: ClassVar[bool] = True
     update_returning: ClassVar[bool] = True
     delete_returning: ClassVar[bool] = True
     implicit_returning_pk: ClassVar[bool] = True

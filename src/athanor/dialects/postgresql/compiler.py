@@ -51,12 +51,6 @@ class PostgreSQLCompiler(SQLCompiler):
 
     bitwise_xor_sql = "#"
 
-    def visit_array(self, element: Any, **kw: Any) -> str:
-        items = ", ".join(self.process(c, **kw) for c in element.clauses)
-        if element.clauses:
-            return f"ARRAY[{items}]"
-        return f"ARRAY[]::{self.type_name(element.type)}"
-
     def visit_aggregate_order_by(self, element: Any, **kw: Any) -> str:
         order = ", ".join(self.process(c, **kw) for c in element.order_by)
         return f"{self.process(element.target, **kw)} ORDER BY {order}"

@@ -117,9 +117,6 @@ class PostgreSQLTypeCompiler(TypeCompiler):
     def visit_AbstractMultiRange(self, type_: Any, **kw: Any) -> str:
         return str(type_.pg_name)
 
-    def visit_ARRAY(self, type_: Any, **kw: Any) -> str:
-        return self.process(type_.item_type) + "[]" * (type_.dimensions or 1)
-
 
 class PostgreSQLDDLCompiler(DDLCompiler):
     """DDL compiler for PostgreSQL."""

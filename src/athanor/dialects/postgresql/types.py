@@ -24,7 +24,8 @@ class JSON(sqltypes.JSON):
 
 class JSONB(JSON):
     """``JSONB``: binary JSON, indexable; ``@>`` / ``<@`` containment (``contains()``,
-    ``contained_by()``) and key tests (``has_key()``, ``has_all()``, ``has_any()``)."""
+    ``contained_by()``), key tests (``has_key()``, ``has_all()``, ``has_any()``) and
+    SQL/JSON paths (``path_exists()``, ``path_match()``, ``delete_path()``)."""
 
     _containment = "json"
 
@@ -189,6 +190,9 @@ class JSONPATH(_Named, sqltypes.TypeEngine[str]):
 
     pg_name = "JSONPATH"
     python_type_ = str
+
+
+JSONB._jsonpath_type = JSONPATH()
 
 
 class BIT(sqltypes.TypeEngine[str]):
