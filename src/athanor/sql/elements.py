@@ -1563,6 +1563,11 @@ class JSONIndex(BinaryExpression):
         """The element as text (``->>``)."""
         return self._as(sqltypes.STRINGTYPE)
 
+    @property
+    def astext(self) -> JSONIndex:
+        """The element as text: PostgreSQL's name for :meth:`as_string` (``->>``, ``#>>``)."""
+        return self.as_string()
+
     def as_integer(self) -> JSONIndex:
         """The element as an integer."""
         return self._as(sqltypes.INTEGERTYPE)

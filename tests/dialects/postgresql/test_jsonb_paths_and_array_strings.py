@@ -74,5 +74,7 @@ def test_path_operators_run(engine: Engine) -> None:
         assert conn.execute(big).scalars().all() == [1]
         pruned = select(docs.c.body.delete_path(["a", "b"])).where(docs.c.id == 1)
         assert conn.execute(pruned).scalar_one() == {"a": {"c": 2}, "n": 5}
+        text_of = select(docs.c.body["n"].astext, docs.c.body[("a", "c")].astext)
+        assert conn.execute(text_of.where(docs.c.id == 1)).one() == ("5", "2")
         arrays = select(postgresql.array([docs.c.id, 7])).where(docs.c.id == 2)
         assert conn.execute(arrays).scalar_one() == [2, 7]
