@@ -4,6 +4,7 @@ ends): what it writes, what it leaves the pool, and when it steps aside for the 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -121,3 +122,37 @@ def test_a_connection_replaced_meanwhile_is_reconnected(engine: Any) -> None:
     assert engine._lean_commit(written[0]) is None
     assert engine.pool.stats().connects == connects + 1
     assert _names(engine) == ["fresh"]
+
+
+@pytest.mark.backends("sqlite")
+def test_a_reset_that_fails_on_return_discards_the_connection(engine: Any) -> None:
+    """The direct checkin still resets, and a connection whose reset fails is replaced."""
+    connects = engine.pool.stats().connects
+    conn = engine.connect()
+    conn.connection.dbapi_connection.close()  # the rollback on return will raise
+    conn.close()
+    assert engine.pool.checkedout() == 0
+    assert engine.pool.stats().invalidations == 1
+    written = engine._lean_insert(_insert(engine), {"name": "after"})
+    assert written is not None
+    assert engine._lean_commit(written[0]) is None
+    assert engine.pool.stats().connects == connects + 1
+    assert _names(engine) == ["after"]
+
+
+def test_a_returned_connection_goes_to_a_waiting_checkout(backend: Any) -> None:
+    """With every connection out, a checkout waits; the one returned is handed to it."""
+    eng = create_engine(backend.url, pool_size=1, max_overflow=0, pool_timeout=5)
+    got: list[Any] = []
+    holder = eng.connect()
+    waiter = threading.Thread(target=lambda: got.append(eng.connect()))
+    waiter.start()
+    while eng.pool.stats().waits == 0:
+        threading.Event().wait(0.001)
+    holder.close()
+    waiter.join(5)
+    assert got and not got[0].closed
+    assert eng.pool.checkedout() == 1
+    got[0].close()
+    assert eng.pool.checkedout() == 0
+    eng.dispose()

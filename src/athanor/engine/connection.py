@@ -1067,14 +1067,13 @@ class Connection:
                     proxied._checkin(self._transaction_ended)
                 else:
                     # The plain proxy's _checkin, inlined: this runs once per connection.
-                    conn = proxied.dbapi_connection
                     proxied._connection_record = None
                     proxied.dbapi_connection = None
                     if _getrefcount(proxied) == 2:
                         # Only this frame refers to the proxy (getrefcount's argument is the
                         # other reference): its pool entry may hand it out again.
                         entry.spare_proxy = proxied
-                    proxied._pool._checkin(entry, conn, self._transaction_ended)
+                    proxied._pool._checkin_entry(entry, self._transaction_ended)
 
     def _reset_isolation_level(self, proxied: PoolProxiedConnection) -> None:
         """Put the engine's isolation level back before the connection returns to the pool.

@@ -323,7 +323,7 @@ class Engine(EventTarget):
                 failure = connection._handle_error(error, "COMMIT", None, None)
                 failure.__cause__ = error
             return connection, transaction, failure
-        self.pool._lean_checkin(entry)
+        self.pool._checkin_entry(entry, True)
         return None
 
     def _lean_rollback(self, entry: ConnectionPoolEntry) -> None:

@@ -1094,8 +1094,8 @@ def insert_new_object(
 
 def _new_object_row(plan: NewObjectPlan, obj: Any, dialect: Any) -> tuple[dict[str, Any], RowRoute]:
     """The INSERT parameters of ``obj`` and the route of their shape on ``dialect``."""
-    assert plan.params is not None  # new_object_plan() gives only plans with parameters
-    params = plan.params(obj.__dict__)
+    # new_object_plan() gives only plans with parameters
+    params = plan.params(obj.__dict__)  # type: ignore[misc]
     seen, routes = plan.routes
     if seen is None or seen() is not dialect:
         routes = {}

@@ -91,6 +91,11 @@ class AsyncAdaptedQueuePool(QueuePool):
         # Checkouts go through _checkout, which replaces connections of other event loops.
         return None
 
+    def _checkin_entry(self, entry: ConnectionPoolEntry, transaction_was_reset: bool) -> None:
+        # Through _do_return_conn, which invalidates terminated connections and waits for
+        # background closes.
+        self._checkin(entry, entry.dbapi_connection, transaction_was_reset)
+
     def _checkout(self, entry: ConnectionPoolEntry) -> PoolProxiedConnection:
         conn = entry.dbapi_connection
         in_other_loop = getattr(conn, "in_other_loop", None)

@@ -787,7 +787,7 @@ class Pool(EventTarget):
 
     def _lean_checkout(self) -> ConnectionPoolEntry | None:
         """Check out an idle entry for a caller that uses its connection itself, without a
-        proxy, and gives it back with :meth:`_lean_checkin` before returning to its own
+        proxy, and gives it back with :meth:`_checkin_entry` before returning to its own
         caller (so it cannot leak); None when the checkout needs what only :meth:`connect`
         does (no idle entry, pre-ping, checkout/checkin/reset listeners, debug logging, a
         pool of another kind).
@@ -796,10 +796,11 @@ class Pool(EventTarget):
         """
         return None
 
-    def _lean_checkin(self, entry: ConnectionPoolEntry) -> None:
-        """Give back an entry of :meth:`_lean_checkout`, its transaction ended: reset on
-        return, as every checkin does, and return it."""
-        self._checkin(entry, entry.dbapi_connection, True)
+    def _checkin_entry(self, entry: ConnectionPoolEntry, transaction_was_reset: bool) -> None:
+        """Return a checked-out entry whose proxy, if it had one, has let it go (an entry of
+        :meth:`_lean_checkout`, or the engine's Connection closing): :meth:`_checkin` with
+        its connection, which a pool may do more directly when nothing listens."""
+        self._checkin(entry, entry.dbapi_connection, transaction_was_reset)
 
     def _adopt(self, entry: ConnectionPoolEntry) -> PoolProxiedConnection:
         """A proxy for an entry of :meth:`_lean_checkout`, which becomes an ordinary checkout

@@ -169,7 +169,7 @@ class QueuePool(Pool):
         entry.in_use = True
         return entry
 
-    def _lean_checkin(self, entry: ConnectionPoolEntry) -> None:
+    def _checkin_entry(self, entry: ConnectionPoolEntry, transaction_was_reset: bool) -> None:
         dispatch = self.dispatch
         if (
             self._log_debug
@@ -177,9 +177,10 @@ class QueuePool(Pool):
             or dispatch.checkin
             or entry._generation != self._generation
         ):
-            super()._lean_checkin(entry)  # what every checkin does, listeners and all
+            super()._checkin_entry(entry, transaction_was_reset)  # listeners and all
             return
-        # What Pool._checkin does when nothing listens and nothing is logged.
+        # What Pool._checkin and _do_return_conn do when nothing listens, nothing is logged
+        # and no checkout waits: one frame for the whole checkin.
         conn = entry.dbapi_connection
         reset = self._reset_fn
         try:
@@ -189,7 +190,14 @@ class QueuePool(Pool):
             self._reset_failed(entry, conn, error)
         finally:
             entry.in_use = False
-            self._do_return_conn(entry)
+            mutex = self._mutex
+            mutex.acquire()
+            if self._waiters or len(self._idle) >= self._idle_limit:
+                mutex.release()
+                self._do_return_conn(entry)
+            else:
+                self._idle.append(entry)
+                mutex.release()
 
     def _do_get(self) -> ConnectionPoolEntry:
         """The slow path of :meth:`connect`: open a connection or wait in line."""
