@@ -22,7 +22,7 @@ from athanor import exc as sa_exc
 from athanor.event import registry as event_registry
 from athanor.orm import exc as orm_exc
 from athanor.orm.attributes import _same
-from athanor.orm.base import NO_VALUE, STATE_KEY, state_str
+from athanor.orm.base import NO_VALUE, STATE_KEY
 from athanor.orm.polymorphic import hierarchy_runs
 from athanor.orm.relationships import MANYTOMANY, MANYTOONE, ONETOMANY, RelationshipProperty
 from athanor.orm.state import InstanceState
@@ -107,7 +107,7 @@ class UOWTransaction:
             for state, obj in [(s, o) for s, o in saves.items() if s.mapper._relationships]:
                 self._cascade_saves(state, obj)
                 if state.key is not None and state.committed_state:
-                    carried = _roles(state.mapper)[1]
+                    carried = _carried_keys(state.mapper)
                     if carried:
                         self._carry_key_change(state, obj, carried)
         else:
@@ -116,10 +116,6 @@ class UOWTransaction:
             self._prepare_delete(state, obj)
         if not self.plain:
             self._collection_changes()
-        for mapper in self.save_mappers:
-            if _roles(mapper)[0]:
-                self._refuse_new_orphans()
-                break
 
     def _cascade_saves(self, state: InstanceState, obj: Any) -> None:
         d = obj.__dict__
@@ -246,32 +242,6 @@ class UOWTransaction:
             else:
                 self.saves.setdefault(child, item)
                 self.fk_sync.setdefault(child, []).append((rel, None))
-
-    def _refuse_new_orphans(self) -> None:
-        """A new object of a class that a ``delete-orphan`` relationship owns must be in one
-        such parent's collection (or name its parent) to be inserted."""
-        for state, obj in self.saves.items():
-            if state.key is not None:
-                continue
-            owners = _roles(state.mapper)[0]
-            if owners and not any(self._has_parent(rel, state, obj) for rel in owners):
-                names = " or ".join(f"{rel}" for rel in owners)
-                raise orm_exc.FlushError(
-                    f"Instance {state_str(state)} is a new object without a parent: it is not "
-                    f"in any {names} collection, whose delete-orphan cascade would delete it "
-                    "right away; add it to a parent's collection before flushing (or drop "
-                    "delete-orphan from the relationship if such objects may stand alone)"
-                )
-
-    def _has_parent(self, rel: RelationshipProperty, state: InstanceState, obj: Any) -> bool:
-        if any(r is rel and src is not None for r, src in self.fk_sync.get(state, ())):
-            return True
-        d = obj.__dict__
-        reverse = rel._reverse_property
-        if reverse is not None and d.get(reverse.key) not in (None, NO_VALUE):
-            return True
-        keys = [state.mapper._col_to_key.get(col) for _, col in rel.sync_pairs]
-        return bool(keys) and all(k is not None and d.get(k) is not None for k in keys)
 
     def _has_new_parent(self, rel: RelationshipProperty, child: InstanceState, item: Any) -> bool:
         """Whether a child removed from ``rel`` now belongs to another parent that stays."""
@@ -1606,22 +1576,14 @@ def _old_value(state: InstanceState, d: dict[str, Any], column: Any, key: str | 
     return old
 
 
-def _roles(mapper: Any) -> tuple[list[RelationshipProperty], list[RelationshipProperty]]:
-    """Of a configured mapper, worked out once: the one-to-many ``delete-orphan``
-    relationships owning its objects, and its one-to-many relationships with
-    ``passive_updates=False``."""
-    found: tuple[list[RelationshipProperty], list[RelationshipProperty]] | None
-    found = mapper.__dict__.get("_uow_roles")
+def _carried_keys(mapper: Any) -> list[RelationshipProperty]:
+    """Of a configured mapper, worked out once: its one-to-many relationships with
+    ``passive_updates=False`` (which carry a changed primary key to the children)."""
+    found: list[RelationshipProperty] | None = mapper.__dict__.get("_uow_carried")
     if found is None:
-        owners: list[RelationshipProperty] = []
-        base = mapper
-        while base is not None:
-            owners += [rel for rel in base._orphan_parents if rel.direction == ONETOMANY]
-            base = base.inherits
-        carried = [
+        found = mapper.__dict__["_uow_carried"] = [
             rel
             for rel in mapper._relationships
             if not rel.passive_updates and not rel.viewonly and rel.direction != MANYTOONE
         ]
-        found = mapper.__dict__["_uow_roles"] = (owners, carried)
     return found
