@@ -95,6 +95,21 @@ def names(climbers: Any) -> list[str]:
     return [c.name for c in climbers]
 
 
+def test_deleting_an_expired_object_removes_its_secondary_rows(session: Session) -> None:
+    """An object whose attributes and many-to-many collection are not loaded (expired by a
+    commit) is deleted with its rows of the secondary table, on every database (where the
+    left-over rows would break the foreign key, or linger)."""
+    ann = session.scalars(select(Climber).where(Climber.name == "ann")).one()
+    ids = dict(session.execute(select(Climber.name, Climber.id)).tuples().all())
+    session.commit()
+    assert "id" not in ann.__dict__ and "partners" not in ann.__dict__
+    session.delete(ann)
+    session.commit()
+    links = session.execute(select(ties.c.from_id, ties.c.to_id)).all()
+    assert links == [(ids["bo"], ids["cy"])]
+    assert names(session.scalars(select(Climber).order_by(Climber.id))) == ["bo", "cy"]
+
+
 def test_secondary_criteria_apply_to_every_load(session: Session) -> None:
     ann = session.scalars(select(Climber).where(Climber.name == "ann")).one()
     assert names(ann.partners) == ["bo", "cy"]

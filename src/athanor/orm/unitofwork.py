@@ -870,11 +870,11 @@ class UOWTransaction:
             )
             self._connection(rel.parent).execute(stmt)
         for rel, obj in self.secondary_parent_deletes:
-            d = obj.__dict__
-            crit = []
-            for parent_col, sec_col in rel.secondary_parent_pairs:
-                key = rel.parent._col_to_key[parent_col]
-                crit.append(sec_col == d.get(key))
+            # the keys may be expired (a deleted object committed earlier): _value_of loads them
+            crit = [
+                sec_col == _value_of(rel.parent, obj, parent_col)
+                for parent_col, sec_col in rel.secondary_parent_pairs
+            ]
             connection = self._connection(rel.parent)
             connection.execute(delete(rel.secondary).where(and_(*crit)))
         for kind in ("delete", "insert"):
