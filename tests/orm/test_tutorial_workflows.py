@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
 from athanor import (
+    BigInteger,
     ForeignKey,
+    String,
     bindparam,
     create_engine,
     delete,
@@ -30,6 +32,7 @@ from athanor.orm import (
     ONETOMANY,
     DeclarativeBase,
     Mapped,
+    MappedAsDataclass,
     RelationshipDirection,
     Session,
     aliased,
@@ -771,3 +774,44 @@ def test_many_new_objects_with_only_generated_values(backend: Any) -> None:
         ]
     finally:
         eng.dispose()
+
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+name30 = Annotated[str, mapped_column(String(30), nullable=False)]
+
+
+def test_column_declarations_carried_by_annotated_types(backend: Any) -> None:
+    """``Annotated[type, mapped_column(...)]`` types a column and gives its options; a
+    mapped_column() on the attribute adds to or overrides them, also with a
+    type_annotation_map for the inner type and with dataclass mappings."""
+
+    class Base(MappedAsDataclass, DeclarativeBase):
+        type_annotation_map = {int: BigInteger}
+
+    class Shelf(Base):
+        __tablename__ = "tw_shelves"
+
+        id: Mapped[intpk] = mapped_column(init=False)
+        label: Mapped[name30]
+        note: Mapped[name30 | None] = mapped_column(String(50), nullable=True, default=None)
+
+    table = Shelf.__table__  # type: ignore[attr-defined]
+    assert repr(table.c.id) == (
+        "Column('id', BigInteger(), table=<tw_shelves>, primary_key=True, nullable=False)"
+    )
+    assert (
+        repr(table.c.label)
+        == "Column('label', String(length=30), table=<tw_shelves>, nullable=False)"
+    )
+    assert repr(table.c.note) == "Column('note', String(length=50), table=<tw_shelves>)"
+    engine = create_engine(backend.url)
+    Base.metadata.create_all(engine)
+    try:
+        with Session(engine) as session:
+            session.add_all([Shelf(label="top"), Shelf(label="low", note="dusty")])
+            session.commit()
+            rows = session.execute(select(Shelf.id, Shelf.label, Shelf.note).order_by(Shelf.id))
+            assert [tuple(r)[1:] for r in rows] == [("top", None), ("low", "dusty")]
+    finally:
+        Base.metadata.drop_all(engine)
+        engine.dispose()

@@ -114,13 +114,21 @@ class _Annotation:
     """What a ``Mapped[...]`` annotation says: the inner type, Optional, and collection kind."""
 
     def __init__(
-        self, inner: Any, optional: bool, collection: Any, mapped: bool, lazy: str | None = None
+        self,
+        inner: Any,
+        optional: bool,
+        collection: Any,
+        mapped: bool,
+        lazy: str | None = None,
+        column: MappedColumn | None = None,
     ) -> None:
         self.inner = inner
         self.optional = optional
         self.collection = collection
         self.mapped = mapped
         self.lazy = lazy
+        self.column = column
+        """The mapped_column() an ``Annotated[type, mapped_column(...)]`` carries."""
 
     @property
     def target_name(self) -> Any:
@@ -159,6 +167,19 @@ def _parse_annotation(annotation: Any, cls: type) -> _Annotation | None:
         optional = len(members) < len(typing.get_args(annotation))
         annotation = members[0] if len(members) == 1 else typing.Union[tuple(members)]  # noqa: UP007
         origin = typing.get_origin(annotation)
+    column = None
+    if origin is typing.Annotated:
+        carried = [m for m in annotation.__metadata__ if isinstance(m, MappedColumn)]
+        if carried:
+            column = carried[-1]
+            annotation = typing.get_args(annotation)[0]
+            origin = typing.get_origin(annotation)
+            if origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(
+                annotation
+            ):
+                optional = True
+                (annotation,) = [a for a in typing.get_args(annotation) if a is not type(None)]
+                origin = typing.get_origin(annotation)
     collection: Any = None
     if origin in (list, set, frozenset, dict) or annotation in (list, set):
         args = typing.get_args(annotation)
@@ -167,7 +188,7 @@ def _parse_annotation(annotation: Any, cls: type) -> _Annotation | None:
             annotation = args[-1]
     if isinstance(annotation, str):
         annotation = _evaluate(annotation, cls)
-    return _Annotation(annotation, optional, collection, mapped, lazy)
+    return _Annotation(annotation, optional, collection, mapped, lazy, column)
 
 
 def _type_for(ann: _Annotation, type_map: Mapping[Any, Any], where: str) -> Any:
@@ -809,6 +830,8 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 if ann is None or not ann.mapped:
                     continue
                 value = MappedColumn()
+            if ann is not None and ann.column is not None and isinstance(value, MappedColumn):
+                value = value._over(ann.column)
             if isinstance(value, Column):
                 value = value._copy() if is_mixin else value
                 if value.name is None or value.name == "":

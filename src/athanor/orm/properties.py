@@ -92,6 +92,7 @@ class MappedColumn(ColumnOperators):
         return self.column.reverse_operate(op, other, **kwargs)
 
     def __init__(self, *args: Any, **kw: Any) -> None:
+        self._arguments: tuple[tuple[Any, ...], dict[str, Any]] = (args, dict(kw))
         self.deferred: bool = kw.pop("deferred", False)
         self.deferred_group: str | None = kw.pop("deferred_group", None)
         self.deferred_raiseload: bool = kw.pop("deferred_raiseload", False)
@@ -126,6 +127,14 @@ class MappedColumn(ColumnOperators):
         new.__dict__.update(self.__dict__)
         new.column = self.column._copy()
         return new
+
+    def _over(self, base: MappedColumn) -> MappedColumn:
+        """A new mapped_column() with ``base``'s arguments (one an ``Annotated`` type carries)
+        where this one gives none: its positional arguments if it has none, and each keyword
+        it does not give."""
+        args, kw = self._arguments
+        base_args, base_kw = base._arguments
+        return MappedColumn(*(args or base_args), **{**base_kw, **kw})
 
     def to_property(self) -> ColumnProperty:
         return ColumnProperty(
