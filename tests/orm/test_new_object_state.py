@@ -361,3 +361,42 @@ def test_other_keys_in_a_new_objects_dict_are_no_attribute_changes() -> None:
         assert state.committed_state == {"name": NO_VALUE}
         assert tuple(state.attrs.name.history) == (["a"], (), ())
     assert not [keys for keys in mapper._fresh_committed if any("extra" in k for k in keys)]
+
+
+def _unset_fields(state: Any) -> list[str]:
+    from athanor.orm.state import InstanceState
+
+    missing = []
+    for name in InstanceState.__slots__:
+        try:
+            getattr(state, name)
+        except AttributeError:
+            missing.append(name)
+    return missing
+
+
+def test_every_way_of_making_a_state_sets_every_field(engine: Any) -> None:
+    """States are made in four places (the constructor's first use, add_all, the loader and
+    new_state()), each setting the fields itself for speed: none may leave one unset."""
+    from athanor.orm.state import new_state
+
+    with Session(engine) as session:
+        added = Item(name="added")
+        session.add(added)
+        in_batch = Item(name="in batch")
+        session.add_all([in_batch])
+        session.commit()
+        added_id = added.id
+    with Session(engine) as session:
+        loaded = session.get(Item, added_id)
+        assert loaded is not None
+        made_directly = new_state(Item(name="direct"), inspect(Item))
+        states = {
+            "add": inspect(added),
+            "add_all": inspect(in_batch),
+            "loaded": inspect(loaded),
+            "new_state": made_directly,
+        }
+        assert {path: _unset_fields(state) for path, state in states.items()} == {
+            path: [] for path in states
+        }
