@@ -733,20 +733,23 @@ class Session(EventTarget):
         if len(new) != 1:
             return False
         ((state, obj),) = new.items()
-        mapper = state.mapper
-        plan = None if state.key is not None else new_object_plan(mapper)
-        if plan is None:
+        if state.key is not None:
             return False
         bind = self.bind
         if bind is None or self._binds or type(self).get_bind is not _get_bind:
+            mapper = state.mapper
+            if new_object_plan(mapper) is None:
+                return False
             bind = self.get_bind(mapper)
         if not isinstance(bind, Engine):
             return False
         try:
-            written = insert_new_object(bind, plan, state, obj)
+            written = insert_new_object(bind, state, obj)
         except BaseException as error:
             self._autobegin_t()._flush_failed(error)
             raise
+        if written is None:
+            return False
         self.identity_map._dict[state.key] = state  # type: ignore[index]
         new.clear()
         if type(written) is Connection:

@@ -977,7 +977,7 @@ class NewObjectPlan:
     those parameters, the statement and how the generated values come back
     (:class:`RowRoute`, for the dialect last written to)."""
 
-    __slots__ = ("columns", "generation", "mapper", "params", "routes")
+    __slots__ = ("columns", "generation", "last", "mapper", "params", "routes")
 
     def __init__(
         self, mapper: Mapper, params: Callable[[dict[str, Any]], dict[str, Any]] | None
@@ -987,6 +987,9 @@ class NewObjectPlan:
         self.generation = event_registry.generation
         self.params = params
         self.routes: tuple[Callable[[], Any] | None, dict[tuple[str, ...], RowRoute]] = (None, {})
+        self.last: tuple[Callable[[], Any], frozenset[str], RowRoute] | None = None
+        """The dialect, parameter names and route of the last object written: a repeat of
+        them needs no lookup."""
 
 
 def new_object_plan(mapper: Mapper) -> NewObjectPlan | None:
@@ -1027,15 +1030,24 @@ def write_new_object(
 
 
 def insert_new_object(
-    engine: Engine, plan: NewObjectPlan, state: InstanceState, obj: Any
-) -> ConnectionPoolEntry | Connection:
+    engine: Engine, state: InstanceState, obj: Any
+) -> ConnectionPoolEntry | Connection | None:
     """:func:`write_new_object` on a connection of ``engine``'s own, in a transaction begun
     for it and left open: the pool entry of ``Engine._lean_insert`` (to end with
-    ``_lean_commit``) or, where that declines, a Connection.  After a failure the connection
-    is rolled back and returned before the error is raised."""
-    params, route = _new_object_row(plan, obj, engine.dialect)
-    mapper = plan.mapper
+    ``_lean_commit``) or, where that declines, a Connection; None (nothing done) when the
+    object has no plan (see :func:`new_object_plan`).  After a failure the connection is
+    rolled back and returned before the error is raised."""
+    mapper = state.mapper
+    plan = new_object_plan(mapper)
+    if plan is None:
+        return None
     d = obj.__dict__
+    params = plan.params(d)  # type: ignore[misc]
+    last = plan.last
+    if last is not None and params.keys() == last[1] and last[0]() is engine.dialect:
+        route = last[2]
+    else:
+        route = _route_of(plan, params, engine.dialect)
     written = engine._lean_insert(route.statement, params)
     if written is None:
         connection = engine.connect()
@@ -1066,16 +1078,24 @@ def _new_object_row(plan: NewObjectPlan, obj: Any, dialect: Any) -> tuple[dict[s
     """The INSERT parameters of ``obj`` and the route of their shape on ``dialect``."""
     # new_object_plan() gives only plans with parameters
     params = plan.params(obj.__dict__)  # type: ignore[misc]
+    return params, _route_of(plan, params, dialect)
+
+
+def _route_of(plan: NewObjectPlan, params: dict[str, Any], dialect: Any) -> RowRoute:
+    """The route of ``params``' shape on ``dialect``, remembered as the plan's last."""
     seen, routes = plan.routes
     if seen is None or seen() is not dialect:
+        seen = weakref.ref(dialect)
         routes = {}
-        plan.routes = (weakref.ref(dialect), routes)
+        plan.routes = (seen, routes)
     shape = tuple(params)
     route = routes.get(shape)
     if route is None:
         mapper = plan.mapper
         route = routes[shape] = _row_route(mapper, _insert_shape(mapper, shape), dialect)
-    return params, route
+    # The route depends on which columns are given, not on their order.
+    plan.last = (seen, frozenset(shape), route)
+    return route
 
 
 def _identify_new(
