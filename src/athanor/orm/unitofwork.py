@@ -1038,8 +1038,19 @@ def insert_new_object(
     object has no plan (see :func:`new_object_plan`).  After a failure the connection is
     rolled back and returned before the error is raised."""
     mapper = state.mapper
-    plan = new_object_plan(mapper)
-    if plan is None:
+    # What new_object_plan() does, without its call while the mapper's plan is current.
+    plan = mapper.__dict__.get("_new_object_plan")
+    if (
+        plan is None
+        or plan.columns is not mapper._table_columns
+        or plan.generation != event_registry.generation
+        or mapper._orphan_parents
+        or mapper.base_mapper._subclass_mappers
+    ):
+        plan = new_object_plan(mapper)
+        if plan is None:
+            return None
+    elif plan.params is None:
         return None
     d = obj.__dict__
     params = plan.params(d)  # type: ignore[misc]
