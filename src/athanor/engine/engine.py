@@ -276,8 +276,9 @@ class Engine(EventTarget):
             return None
         conn = entry.dbapi_connection
         cursor = None
+        keeps_cursors = dialect.keeps_cursors
         try:
-            cursor = entry_cursor(dialect, entry, conn) if dialect.keeps_cursors else conn.cursor()
+            cursor = entry_cursor(dialect, entry, conn) if keeps_cursors else conn.cursor()
             if dialect.requires_explicit_begin and not self._autocommit:
                 dialect.do_begin(conn, cursor)
             pk, row = execute_insert(dialect, compiled, cursor, sql, driver_params)
@@ -292,10 +293,14 @@ class Engine(EventTarget):
             if failure is error:
                 raise
             raise failure from error
-        if dialect.keeps_cursors and dialect.cursor_worth_keeping(cursor):
+        if keeps_cursors and dialect.cursor_worth_keeping(cursor):
             entry.kept_cursor = (conn, cursor)
         else:
-            Connection._close_cursor_quietly(cursor)
+            # Connection._close_cursor_quietly without its call (or suppress()'s context manager).
+            try:  # noqa: SIM105
+                cursor.close()
+            except Exception:
+                pass
         return entry, pk, row
 
     def _lean_commit(
