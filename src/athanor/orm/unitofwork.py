@@ -1024,8 +1024,19 @@ def write_new_object(
     """INSERT ``obj``, a new object of ``plan``'s mapper, on ``connection``, and give it its
     identity key (and None for the columns nothing filled in)."""
     params, route = _new_object_row(plan, obj, connection.dialect)
-    mapper = plan.mapper
-    d = obj.__dict__
+    _write_routed(connection, plan.mapper, route, state, obj.__dict__, params)
+
+
+def _write_routed(
+    connection: Connection,
+    mapper: Mapper,
+    route: RowRoute,
+    state: InstanceState,
+    d: dict[str, Any],
+    params: dict[str, Any],
+) -> None:
+    """INSERT the new object of ``state`` (its ``__dict__`` ``d``) with ``params`` as
+    ``route`` says, and give it its identity key."""
     _identify_new(mapper, route, state, d, _write_row(connection, mapper, route, d, params))
 
 
@@ -1038,19 +1049,8 @@ def insert_new_object(
     object has no plan (see :func:`new_object_plan`).  After a failure the connection is
     rolled back and returned before the error is raised."""
     mapper = state.mapper
-    # What new_object_plan() does, without its call while the mapper's plan is current.
-    plan = mapper.__dict__.get("_new_object_plan")
-    if (
-        plan is None
-        or plan.columns is not mapper._table_columns
-        or plan.generation != event_registry.generation
-        or mapper._orphan_parents
-        or mapper.base_mapper._subclass_mappers
-    ):
-        plan = new_object_plan(mapper)
-        if plan is None:
-            return None
-    elif plan.params is None:
+    plan = new_object_plan(mapper)
+    if plan is None:
         return None
     d = obj.__dict__
     params = plan.params(d)  # type: ignore[misc]
@@ -1064,7 +1064,7 @@ def insert_new_object(
         connection = engine.connect()
         try:
             connection._begin_root()
-            _identify_new(mapper, route, state, d, _write_row(connection, mapper, route, d, params))
+            _write_routed(connection, mapper, route, state, d, params)
         except BaseException:
             engine._end_connection(connection)
             raise
