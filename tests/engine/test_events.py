@@ -136,6 +136,99 @@ def test_savepoint_event(engine) -> None:
     assert names[0].startswith("athanor_sp_")
 
 
+def _record_statement_events(engine: Engine) -> list[tuple[str, object]]:
+    """Listen to every transaction and statement event of ``engine``; the list the
+    listeners append to, one (event, statement or savepoint name) pair per call."""
+    calls: list[tuple[str, object]] = []
+
+    def before_execute(conn, clause, multiparams, params, options):
+        calls.append(("before_execute", clause))
+
+    def after_execute(conn, clause, multiparams, params, options, result):
+        calls.append(("after_execute", clause))
+
+    def before_cursor(conn, cursor, statement, parameters, context, executemany):
+        assert context is not None and context.cursor is cursor
+        calls.append(("before_cursor_execute", statement))
+
+    def after_cursor(conn, cursor, statement, parameters, context, executemany):
+        calls.append(("after_cursor_execute", statement))
+
+    event.listen(engine, "before_execute", before_execute)
+    event.listen(engine, "after_execute", after_execute)
+    event.listen(engine, "before_cursor_execute", before_cursor)
+    event.listen(engine, "after_cursor_execute", after_cursor)
+    for name in ("begin", "commit", "rollback"):
+        event.listen(engine, name, lambda conn, name=name: calls.append((name, None)))
+    event.listen(engine, "savepoint", lambda conn, sp: calls.append(("savepoint", sp)))
+    for name in ("release_savepoint", "rollback_savepoint"):
+        event.listen(engine, name, lambda conn, sp, ctx, name=name: calls.append((name, sp)))
+    return calls
+
+
+def test_savepoint_statements_fire_the_execution_events(engine) -> None:
+    """SAVEPOINT, RELEASE SAVEPOINT and ROLLBACK TO SAVEPOINT are statements to execution
+    listeners (a query counter or tracer sees them), each after its savepoint event; BEGIN,
+    COMMIT and ROLLBACK fire only their transaction events."""
+    calls = _record_statement_events(engine)
+    with engine.connect() as conn:
+        with conn.begin():
+            kept = conn.begin_nested()
+            kept.commit()
+            undone = conn.begin_nested()
+            undone.rollback()
+        conn.begin_nested()
+        conn.rollback()
+
+    def steps(sql: str, clause_type: type) -> list[tuple[str, object]]:
+        clause = calls[len(expected)][1]
+        assert isinstance(clause, clause_type)
+        assert str(clause) == sql
+        return [
+            ("before_execute", clause),
+            ("before_cursor_execute", sql),
+            ("after_cursor_execute", sql),
+            ("after_execute", clause),
+        ]
+
+    expected: list[tuple[str, object]] = [("begin", None), ("savepoint", kept.name)]
+    expected += steps(f"SAVEPOINT {kept.name}", athanor.SavepointClause)
+    expected.append(("release_savepoint", kept.name))
+    expected += steps(f"RELEASE SAVEPOINT {kept.name}", athanor.ReleaseSavepointClause)
+    expected.append(("savepoint", undone.name))
+    expected += steps(f"SAVEPOINT {undone.name}", athanor.SavepointClause)
+    expected.append(("rollback_savepoint", undone.name))
+    expected += steps(f"ROLLBACK TO SAVEPOINT {undone.name}", athanor.RollbackToSavepointClause)
+    expected += [("commit", None), ("begin", None)]
+    last = calls[len(expected)][1]
+    expected.append(("savepoint", last))
+    expected += steps(f"SAVEPOINT {last}", athanor.SavepointClause)
+    expected.append(("rollback", None))
+    assert calls == expected
+
+
+def test_savepoints_with_execution_listeners_keep_their_effects(engine) -> None:
+    """Run through the general execution path, savepoints still release and roll back what
+    they should on the database."""
+    calls = _record_statement_events(engine)
+    table = athanor.Table(
+        "sp_events", athanor.MetaData(), athanor.Column("id", athanor.Integer, primary_key=True)
+    )
+    table.create(engine)
+    try:
+        with engine.connect() as conn:
+            with conn.begin():
+                with conn.begin_nested():
+                    conn.execute(table.insert(), {"id": 1})
+                with pytest.raises(ZeroDivisionError), conn.begin_nested():
+                    conn.execute(table.insert(), {"id": 2})
+                    raise ZeroDivisionError
+            assert conn.scalars(athanor.select(table.c.id)).all() == [1]
+        assert sum(1 for name, _ in calls if name == "before_cursor_execute") >= 6
+    finally:
+        table.drop(engine)
+
+
 def test_handle_error_listener_sees_the_original_exception(engine) -> None:
     contexts = []
     event.listen(engine, "handle_error", contexts.append)

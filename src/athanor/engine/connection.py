@@ -22,7 +22,13 @@ from athanor.engine.result import CursorResult, ResultMetaData, ScalarResult
 from athanor.engine.transaction import NestedTransaction, RootTransaction
 from athanor.pool import PoolProxiedConnection
 from athanor.sql.compiler import ValueRows, compile_cached, result_key_objects
-from athanor.sql.elements import ClauseElement
+from athanor.sql.elements import (
+    ClauseElement,
+    ReleaseSavepointClause,
+    RollbackToSavepointClause,
+    SavepointClause,
+    _IdentifiedClause,
+)
 from athanor.sql.selectable import TypedReturnsRows
 from athanor.util.typevars import TP
 
@@ -263,7 +269,7 @@ class Connection:
         if self._dispatch.savepoint:
             for fn in self._dispatch.savepoint:
                 fn(self, name)
-        self._run_transaction_sql(self.dialect.savepoint_sql(name))
+        self._run_transaction_sql(SavepointClause(name))
         nested = NestedTransaction(self, name, self._nested_transaction)
         self._nested_transaction = nested
         return nested
@@ -310,7 +316,20 @@ class Connection:
         except self.dialect.dbapi_error as error:
             raise self._handle_error(error, "ROLLBACK", None, None) from error
 
-    def _run_transaction_sql(self, sql: str) -> None:
+    def _run_transaction_sql(self, statement: _IdentifiedClause) -> None:
+        """Run a savepoint statement: through :meth:`execute` when an execution event
+        listens, so that listeners see it like any other statement; else straight to a
+        cursor of its own."""
+        dispatch = self._dispatch
+        if (
+            dispatch.before_execute
+            or dispatch.after_execute
+            or dispatch.before_cursor_execute
+            or dispatch.after_cursor_execute
+        ):
+            self.execute(statement).close()
+            return
+        sql = statement._render(self.dialect.identifier_preparer)
         proxied = self.connection
         if self._begin_pending and self.dialect.statement_needs_transaction(sql):
             self._emit_begin()
@@ -328,13 +347,13 @@ class Connection:
         if self._dispatch.release_savepoint:
             for fn in self._dispatch.release_savepoint:
                 fn(self, name, None)
-        self._run_transaction_sql(self.dialect.release_savepoint_sql(name))
+        self._run_transaction_sql(ReleaseSavepointClause(name))
 
     def _rollback_to_savepoint_impl(self, name: str) -> None:
         if self._dispatch.rollback_savepoint:
             for fn in self._dispatch.rollback_savepoint:
                 fn(self, name, None)
-        self._run_transaction_sql(self.dialect.rollback_to_savepoint_sql(name))
+        self._run_transaction_sql(RollbackToSavepointClause(name))
 
     def _release_all_savepoints(self) -> None:
         while self._nested_transaction is not None:

@@ -19,6 +19,7 @@ from athanor.util.install import pip_install
 if TYPE_CHECKING:
     from athanor.engine.connection import Connection
     from athanor.pool import Pool
+    from athanor.sql.compiler import IdentifierPreparer
     from athanor.url import URL
 
 ConnectArgs = tuple[list[Any], dict[str, Any]]
@@ -76,6 +77,8 @@ class DefaultDialect:
 
     server_version_info: tuple[int, ...] | None
     default_isolation_level: str | None
+    identifier_preparer: IdentifierPreparer
+    """Quotes identifiers for this database; each database's dialect makes its own."""
 
     def __init__(
         self,
@@ -249,15 +252,6 @@ class DefaultDialect:
         finally:
             cursor.close()
         return True
-
-    def savepoint_sql(self, name: str) -> str:
-        return f"SAVEPOINT {name}"
-
-    def rollback_to_savepoint_sql(self, name: str) -> str:
-        return f"ROLLBACK TO SAVEPOINT {name}"
-
-    def release_savepoint_sql(self, name: str) -> str:
-        return f"RELEASE SAVEPOINT {name}"
 
     # --- isolation levels --------------------------------------------------------------
 

@@ -1214,6 +1214,9 @@ class SQLCompiler(Compiled):
             f"{self.dialect.name} has no sequences (Sequence {element.sequence.name!r})"
         )
 
+    def visit_identified_clause(self, clause: el._IdentifiedClause, **kw: Any) -> str:
+        return clause._render(self.preparer)
+
     def visit_textclause(self, clause: el.TextClause, **kw: Any) -> str:
         if _MARK in clause.text:
             raise exc.CompileError("text() cannot contain NUL characters")

@@ -2134,6 +2134,42 @@ def _column_list(value: Any) -> tuple[ColumnElement, ...]:
 _BIND_RE = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
 
+class _IdentifiedClause(Executable):
+    """A transaction statement about one named savepoint; ``begin_nested()`` and its
+    transaction run these, and event listeners see them as the statements they are."""
+
+    _keyword: ClassVar[str]
+    __visit_name__ = "identified_clause"
+
+    def __init__(self, ident: str) -> None:
+        self.ident = ident
+
+    def _render(self, preparer: Any) -> str:
+        """The statement's SQL, the savepoint's name quoted by ``preparer`` if it must be."""
+        ident = self.ident
+        if preparer.requires_quotes(ident):
+            ident = preparer.quote_identifier(ident)
+        return f"{self._keyword} {ident}"
+
+
+class SavepointClause(_IdentifiedClause):
+    """``SAVEPOINT name``."""
+
+    _keyword = "SAVEPOINT"
+
+
+class RollbackToSavepointClause(_IdentifiedClause):
+    """``ROLLBACK TO SAVEPOINT name``."""
+
+    _keyword = "ROLLBACK TO SAVEPOINT"
+
+
+class ReleaseSavepointClause(_IdentifiedClause):
+    """``RELEASE SAVEPOINT name``."""
+
+    _keyword = "RELEASE SAVEPOINT"
+
+
 class TextClause(Executable):
     """Literal SQL text with ``:name`` bound parameters (``\\:`` for a literal colon)."""
 
