@@ -111,8 +111,11 @@ class QueryableAttribute(ColumnOperators, Generic[_T]):
     @property
     def _selected_name(self) -> str | None:
         """The name ``select(Class.attr)`` gives an attribute mapped to a SQL expression
-        (a ``column_property``): its key; None for the rest, named as their column."""
+        (a ``column_property``) or to a column of another name (``mapped_column("db_name")``):
+        its key; None for the rest, named as their column."""
         if self._select_column_element is None and getattr(self.prop, "is_expression", False):
+            return self.key
+        if getattr(self.prop, "is_column", False) and self.prop.columns[0].key != self.key:  # type: ignore[attr-defined]
             return self.key
         return None
 

@@ -804,7 +804,8 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
             f'__tablename__ = "{cls.__name__.lower()}s"'
         )
     columns: list[tuple[int, int, Column]] = []
-    reusing: set[str] = set()
+    reusing: dict[int, str] = {}
+    """By ``id()``, the columns given ``use_existing_column=True`` and their attribute names."""
     properties: dict[str, Any] = {}
     type_map = reg.type_annotation_map
     for source, cascading_only in _mapping_sources(cls, parent):
@@ -834,9 +835,8 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 value = value._over(ann.column)
             if isinstance(value, Column):
                 value = value._copy() if is_mixin else value
-                if value.name is None or value.name == "":
-                    value.name = name
-                value.key = name
+                if not value.name:
+                    value.name = value.key = name
                 columns.append((0, len(columns), value))
                 properties[name] = ColumnProperty(value)
                 if is_mixin:
@@ -845,8 +845,7 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 mc = value._copy() if is_mixin else value
                 col = mc.column
                 if not col.name:
-                    col.name = name
-                col.key = name
+                    col.name = col.key = name
                 if ann is not None and ann.inner is not None and not mc.explicit_type:
                     type_ = _type_for(ann, type_map, f"{cls.__name__}.{name}")
                     if type_ is not None:
@@ -871,7 +870,7 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 if is_mixin:
                     _expose_mixin_column(cls, name, col)
                 if mc.use_existing_column:
-                    reusing.add(name)
+                    reusing[id(col)] = name
             elif isinstance(value, RelationshipProperty):
                 if is_mixin and not declared:
                     # A mixin's relationship is made per class by a @declared_attr only.
@@ -898,8 +897,7 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 for element in value.columns:
                     if isinstance(element, Column) and element.table is None:
                         if not element.name:
-                            element.name = name
-                        element.key = name
+                            element.name = element.key = name
                         columns.append((0, len(columns), element))
                 properties[name] = value
             elif isinstance(value, CompositeProperty):
@@ -929,9 +927,9 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
         for _, _, col in sorted(columns, key=lambda item: (item[0], item[1])):
             if col.key in shared.c and shared.c[col.key] is not col:
                 key = str(col.key)
-                if key in reusing:
+                if id(col) in reusing:
                     # mapped_column(use_existing_column=True): map the column already there.
-                    properties[key].columns = [shared.c[key]]
+                    properties[reusing[id(col)]].columns = [shared.c[key]]
                     continue
                 raise sa_exc.ArgumentError(
                     f"Column {cls.__name__}.{col.key} would replace the column {col.key!r} "

@@ -160,7 +160,11 @@ class DMLStatement(HasPrefixes, HasCTE, Executable):
 
 def _returning_element(col: Any) -> ClauseElement:
     element = col.__clause_element__() if hasattr(col, "__clause_element__") else col
-    return element if isinstance(element, FromClause) else coerce_column(element)
+    if isinstance(element, FromClause):
+        return element
+    # An ORM attribute whose column has another name is returned under the attribute's.
+    name = getattr(col, "_selected_name", None)
+    return coerce_column(element) if name is None else coerce_column(element).label(name)
 
 
 def _expand_columns(cols: tuple[Any, ...]) -> tuple[ColumnElement, ...]:
@@ -232,8 +236,9 @@ def _value_element(table: TableClause, key: str, value: Any, unique: bool) -> Co
 def _expand_attributes(
     table: TableClause, entity: Any, values: Mapping[Any, Any]
 ) -> dict[Any, Any]:
-    """``values`` with each key standing for several columns (an ORM composite attribute,
-    given as the attribute or its name) replaced by one key per column."""
+    """``values`` with each key that names an ORM attribute rather than a column replaced by
+    that attribute (its column may be named otherwise: ``mapped_column("db_name")``), and each
+    key standing for several columns (a composite attribute) replaced by one key per column."""
     namespace = getattr(entity, "entity_namespace", None)
     expanded: dict[Any, Any] | None = None
     for key, value in values.items():
@@ -241,14 +246,18 @@ def _expand_attributes(
         if isinstance(key, str):
             attr = None if namespace is None or key in table.c else getattr(namespace, key, None)
         split = getattr(type(attr), "_bulk_update_tuples", None)
-        if split is not None and expanded is None:
+        renamed = split is None and attr is not key and hasattr(attr, "__clause_element__")
+        if (split is not None or renamed) and expanded is None:
             expanded = {}
             for done, done_value in values.items():
                 if done is key:
                     break
                 expanded[done] = done_value
         if expanded is not None:
-            expanded.update(split(attr, value) if split is not None else ((key, value),))
+            if split is not None:
+                expanded.update(split(attr, value))
+            else:
+                expanded[attr if renamed else key] = value
     if expanded is not None:
         return expanded
     return values if isinstance(values, dict) else dict(values)
@@ -356,8 +365,18 @@ class _WhereMixin:
     filter = where
 
     def filter_by(self: Any, **kwargs: Any) -> Any:
-        """WHERE ``column == value`` by column key."""
-        return self.where(*[self.table.c[k] == v for k, v in kwargs.items()])
+        """WHERE ``column == value`` by column key, or by attribute name for a statement
+        on a mapped class (``update(User).filter_by(name=...)``)."""
+        lookup = getattr(self._entity, "_namespace_attribute", None)
+        crit = []
+        for key, value in kwargs.items():
+            col = None if lookup is None else lookup(key)
+            if col is None:
+                col = self.table.c.get(key)
+            if col is None:
+                raise exc.InvalidRequestError(f"Table {self.table.name!r} has no column {key!r}")
+            crit.append(col == value)
+        return self.where(*crit)
 
     @property
     def whereclause(self) -> ColumnElement | None:
