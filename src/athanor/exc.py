@@ -13,8 +13,20 @@ from typing import Any
 _MAX_PARAM_REPR = 300
 
 
-class AthanorError(Exception):
-    """Base class of every error athanor raises."""
+class HasDescriptionCode:
+    """Mixin of errors and warnings that carry a short identifying ``code``."""
+
+    code: str | None = None
+
+    def __init__(self, *args: Any, code: str | None = None, **kw: Any) -> None:
+        if code is not None:
+            self.code = code
+        super().__init__(*args, **kw)
+
+
+class AthanorError(HasDescriptionCode, Exception):
+    """Base class of every error athanor raises; ``code`` identifies the kind of error where
+    SQLAlchemy gives one the same code (``"xd2s"`` for :class:`MissingGreenlet`), else None."""
 
 
 SQLAlchemyError = AthanorError
@@ -73,6 +85,8 @@ class CompileError(AthanorError):
 
 class UnsupportedCompilationError(CompileError):
     """The dialect cannot render this construct."""
+
+    code = "l7de"
 
 
 class NoReferenceError(InvalidRequestError):
@@ -135,9 +149,7 @@ class InvalidatePoolError(DisconnectionError):
 class AwaitRequired(InvalidRequestError):
     """An async driver was used from plain synchronous code."""
 
-
-class MissingGreenlet(InvalidRequestError):
-    """Database I/O was attempted outside the async bridge (for example a lazy load)."""
+    code = "xd1r"
 
 
 def _render_params(params: object) -> str:
@@ -157,8 +169,9 @@ class StatementError(AthanorError):
         params: Sequence[Any] | Mapping[str, Any] | None,
         orig: BaseException | None,
         hide_parameters: bool = False,
+        code: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, code=code)
         self.statement = statement
         self.params = params
         self.orig = orig
@@ -188,8 +201,27 @@ class StatementError(AthanorError):
         )
 
 
+class MissingGreenlet(InvalidRequestError, StatementError):
+    """Database I/O was attempted outside the async bridge (for example a lazy load).
+
+    Also a :class:`StatementError` whose ``orig`` is itself: depending on the driver,
+    SQLAlchemy raises this error bare or wrapped in a StatementError, and code written for
+    either form catches it."""
+
+    code = "xd2s"
+
+    def __init__(self, message: str = "") -> None:
+        StatementError.__init__(self, message, None, None, None)
+        self.orig = self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.args[0] if self.args else "",))
+
+
 class DBAPIError(StatementError):
     """A driver (DBAPI) exception, wrapped; the driver's own exception is ``.orig``."""
+
+    code = "dbapi"
 
     connection_invalidated: bool
 
@@ -225,6 +257,7 @@ class DBAPIError(StatementError):
                 params,
                 orig,
                 hide_parameters,
+                getattr(orig, "code", None),
             )
         wrapper: type[DBAPIError] = cls
         for klass in type(orig).__mro__:
@@ -258,33 +291,49 @@ class DBAPIError(StatementError):
 class InterfaceError(DBAPIError):
     """The driver reported a problem with its own interface (PEP 249 InterfaceError)."""
 
+    code = "rvf5"
+
 
 class DatabaseError(DBAPIError):
     """The database reported an error (PEP 249 DatabaseError)."""
+
+    code = "4xp6"
 
 
 class DataError(DatabaseError):
     """A value could not be processed: out of range, bad format (PEP 249 DataError)."""
 
+    code = "9h9h"
+
 
 class OperationalError(DatabaseError):
     """The database's operation failed: lost connection, lock timeout (PEP 249)."""
+
+    code = "e3q8"
 
 
 class IntegrityError(DatabaseError):
     """A constraint was violated: unique, foreign key, not null (PEP 249 IntegrityError)."""
 
+    code = "gkpj"
+
 
 class InternalError(DatabaseError):
     """The database hit an internal error (PEP 249 InternalError)."""
+
+    code = "2j85"
 
 
 class ProgrammingError(DatabaseError):
     """Bad SQL, a missing table, a wrong number of parameters (PEP 249 ProgrammingError)."""
 
+    code = "f405"
+
 
 class NotSupportedError(DatabaseError):
     """The database does not support the operation (PEP 249 NotSupportedError)."""
+
+    code = "tw8g"
 
 
 _PEP249_CLASSES: dict[str, type[DBAPIError]] = {
@@ -300,7 +349,7 @@ _PEP249_CLASSES: dict[str, type[DBAPIError]] = {
 }
 
 
-class AthanorWarning(Warning):
+class AthanorWarning(HasDescriptionCode, Warning):
     """Base class of athanor's warnings."""
 
 
@@ -310,17 +359,6 @@ SAWarning = AthanorWarning
 
 class ConnectionLeakWarning(AthanorWarning, ResourceWarning):
     """A pooled connection was garbage-collected without being returned to the pool."""
-
-
-class HasDescriptionCode:
-    """Mixin of errors and warnings that carry a short identifying ``code``."""
-
-    code: str | None = None
-
-    def __init__(self, *args: Any, code: str | None = None, **kw: Any) -> None:
-        if code is not None:
-            self.code = code
-        super().__init__(*args, **kw)
 
 
 class DontWrapMixin:

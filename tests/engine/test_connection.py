@@ -104,6 +104,7 @@ def test_failed_statement_keeps_connection_usable_after_rollback(engine) -> None
         with pytest.raises(exc.IntegrityError) as caught:
             conn.execute(text("INSERT INTO items (id, name) VALUES (1, 'dup')"))
         assert caught.value.orig is not None
+        assert caught.value.code == "gkpj", "the code SQLAlchemy gives an IntegrityError"
         assert "INSERT INTO items" in str(caught.value)
         conn.rollback()
         assert conn.execute(text("SELECT count(*) FROM items")).scalar() == 1
@@ -111,8 +112,9 @@ def test_failed_statement_keeps_connection_usable_after_rollback(engine) -> None
 
 def test_missing_table_error_is_wrapped(engine) -> None:
     # sqlite3 reports a missing table as OperationalError, the server drivers as ProgrammingError.
-    with engine.connect() as conn, pytest.raises((exc.ProgrammingError, exc.OperationalError)):
+    with engine.connect() as conn, pytest.raises((exc.ProgrammingError, exc.OperationalError)) as e:
         conn.execute(text("SELECT * FROM no_such_table"))
+    assert e.value.code == ("f405" if isinstance(e.value, exc.ProgrammingError) else "e3q8")
 
 
 def test_exec_driver_sql_uses_driver_paramstyle(engine, backend) -> None:

@@ -231,6 +231,35 @@ def test_lazy_load_outside_the_bridge_names_the_attribute_and_the_fixes(backend:
     run(backend, body)
 
 
+def test_refused_lazy_load_is_caught_as_sqlalchemy_raises_it(backend: Backend) -> None:
+    """Bare (``except MissingGreenlet``) or as a StatementError whose ``orig`` says why, with
+    the code ``xd2s``: the two forms code written for SQLAlchemy catches."""
+
+    async def body(engine: AsyncEngine) -> None:
+        async with AsyncSession(engine) as session:
+            session.add(User(username="code", email="c@x"))
+            await session.commit()
+            user = (await session.scalars(select(User))).one()
+            try:
+                _ = user.posts
+            except exc.StatementError as wrapped:
+                assert isinstance(wrapped.orig, exc.MissingGreenlet)
+                assert wrapped.code == wrapped.orig.code == "xd2s"
+                assert isinstance(wrapped, exc.InvalidRequestError)
+            else:
+                pytest.fail("a lazy load outside the bridge was not refused")
+            session.expire(user)
+            with pytest.raises(exc.MissingGreenlet) as caught:
+                _ = user.email
+            assert caught.value.code == "xd2s"
+            async with engine.connect() as conn:
+                with pytest.raises(exc.MissingGreenlet) as caught:
+                    conn.sync_connection.execute(text("SELECT 1"))
+                assert caught.value.code == "xd2s"
+
+    run(backend, body)
+
+
 def test_execute_refuses_sync_use_and_stream_results(backend: Backend) -> None:
     async def body(engine: AsyncEngine) -> None:
         async with AsyncSession(engine) as session:

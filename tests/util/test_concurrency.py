@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
+import pickle
 import warnings
 import weakref
 from typing import Any
@@ -94,6 +95,22 @@ def test_await_only_outside_bridge_says_what_to_do() -> None:
     for hint in ("run_sync", "selectinload", "awaitable_attrs", "athanor-db[asyncio]"):
         assert hint in message
     assert coroutine.cr_frame is None, "the coroutine must be closed, not left unawaited"
+
+
+def test_missing_greenlet_is_also_a_statement_error_and_pickles() -> None:
+    """SQLAlchemy raises it bare or wrapped in a StatementError (driver-dependent); it is
+    both, with its own ``orig`` and SQLAlchemy's code for it, and survives pickling."""
+    with pytest.raises(exc.StatementError) as raised:
+        await_only(_echo(1))
+    error = raised.value
+    assert isinstance(error, exc.MissingGreenlet)
+    assert error.orig is error
+    assert (error.code, error.statement, error.params) == ("xd2s", None, None)
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is exc.MissingGreenlet
+    assert (str(copy), copy.orig, copy.code) == (str(error), copy, "xd2s")
+    assert exc.AthanorError("plain").code is None
+    assert exc.InvalidRequestError("coded", code="abc").code == "abc"
 
 
 def test_await_only_from_plain_coroutine_is_refused() -> None:

@@ -79,6 +79,8 @@ class LoaderStrategyException(sa_exc.InvalidRequestError):
 class DetachedInstanceError(sa_exc.AthanorError):
     """An attribute of an object that is not in a Session needed to be loaded."""
 
+    code = "bhk3"
+
 
 class ObjectDeletedError(sa_exc.InvalidRequestError):
     """An expired object's row no longer exists in the database."""
