@@ -242,3 +242,61 @@ def test_pending_objects_of_several_shapes_keep_their_own_history(engine: Any) -
     assert sorted(rows.values()) == sorted(
         [("usual", "changed"), ("fewer", None), ("extra", "e"), ("later", "l")]
     )
+
+
+def test_pending_objects_with_the_usual_keys_in_another_order(engine: Any) -> None:
+    """An object whose ``__dict__`` holds the usual keys in another order gets the same
+    committed state as the usual ones, made for it rather than copied."""
+    usual = Customer(name="usual", note="n")
+    turned = Customer(note="t")
+    turned.__dict__["name"] = "turned"
+    assert list(turned.__dict__) == ["note", "name"]
+    with Session(engine, expire_on_commit=False) as session:
+        session.add_all([usual, turned, Customer(name="after", note="a")])
+        assert inspect(turned).committed_state == inspect(usual).committed_state
+        assert list(inspect(turned).attrs.name.history.added) == ["turned"]
+        session.commit()
+    assert sorted(_stored(engine, Customer).values()) == [
+        ("after", "a"),
+        ("turned", "t"),
+        ("usual", "n"),
+    ]
+
+
+def test_commit_expiry_drops_mapped_values_only_and_tells_each_listener_in_turn(
+    engine: Any,
+) -> None:
+    """Commit drops every mapped value (unmapped attributes stay) from objects of runs
+    nobody listens to and of a listened class alike; a listener is told of each of its
+    objects once that object is expired, and before the next one is."""
+    seen: list[tuple[str, bool, list[bool]]] = []
+    suppliers: list[Any] = []
+
+    def on_expire(target: Any, attrs: Any) -> None:
+        loaded = ["name" in s.__dict__ for s in suppliers]
+        seen.append((target.unmapped, inspect(target).expired, loaded))
+
+    event.listen(Supplier, "expire", on_expire)
+    try:
+        with Session(engine) as session:
+            objects: list[Any] = []
+            for i in range(3):
+                objects += [Customer(name=f"c{i}", note="n"), Customer(name=f"d{i}")]
+                objects.append(Supplier(name=f"s{i}"))
+            suppliers += objects[2::3]
+            for obj in objects:
+                obj.unmapped = obj.name
+            session.add_all(objects)
+            session.commit()
+            assert seen == [
+                ("s0", True, [False, True, True]),
+                ("s1", True, [False, False, True]),
+                ("s2", True, [False, False, False]),
+            ]
+            for obj in objects:
+                state = inspect(obj)
+                assert state.expired and not state.committed_state and not state.modified
+                assert set(obj.__dict__) == {"_sa_instance_state", "unmapped"}
+            assert [o.name for o in objects] == [o.unmapped for o in objects]
+    finally:
+        event.remove(Supplier, "expire", on_expire)

@@ -1248,10 +1248,12 @@ class Session(EventTarget):
         session_id = self.hash_key
         plain_class: type | None = None
         mapper: Any = None
-        # Per class: the keys of the __dict__ of the first new object seen, and the committed
-        # state of an object with those keys, copied for each such object (cheaper than made).
-        usual_of: dict[type, tuple[frozenset[str], dict[str, Any]]] = {}
-        usual_keys: frozenset[str] | None = None
+        # Per class: the keys of the __dict__ of the first new object seen, in order, and the
+        # committed state of an object with those keys, copied for each such object (cheaper
+        # than made).  Keys compare as a tuple: cheaper than as a set, and objects made by one
+        # constructor call store them in the same order.
+        usual_of: dict[type, tuple[tuple[str, ...], dict[str, Any]]] = {}
+        usual_keys: tuple[str, ...] | None = None
         usual: dict[str, Any] | None = None
         for instance in objects:
             cls = type(instance)
@@ -1268,14 +1270,14 @@ class Session(EventTarget):
                 continue
             # The fields new_state() sets, and the values stored before the object had a
             # state counted as set since it was made (see _new_state).
-            if usual is not None and d.keys() == usual_keys:
+            if usual is not None and tuple(d) == usual_keys:
                 committed = usual.copy()
             else:
                 committed = dict.fromkeys(
                     filter(mapper._plain_scalar_impls.__contains__, d), NO_VALUE
                 )
                 if usual is None:
-                    usual_keys, usual = usual_of[cls] = (frozenset(d), committed.copy())
+                    usual_keys, usual = usual_of[cls] = (tuple(d), committed.copy())
             state = d[STATE_KEY] = _make_state(InstanceState, instance, _object_gone)
             state.mapper = mapper
             state.key = None

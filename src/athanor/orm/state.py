@@ -9,7 +9,9 @@ flushed.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from athanor.orm import base
@@ -335,27 +337,49 @@ def expire_states(states: Iterable[InstanceState]) -> None:
     one loop rather than a call per object (what a mapper says is read once per run of its
     objects)."""
     mapper: Mapper | None = None
-    keys: Iterable[str] = ()
+    keys: Sequence[str] = ()
     listeners: Any = None
+    # Of a run of objects nobody listens to the expiry of: their __dicts__, whose values
+    # are then dropped key by key, each key from all of them in one C loop.
+    dicts: list[Dict[str, Any]] = []
     for state in states:
         obj = state()
         if obj is None:
             continue
         if state.mapper is not mapper:
+            if dicts:
+                _drop_keys(dicts, keys)
+                dicts = []
             mapper = state.mapper
             keys = mapper._attribute_keys
             listeners = mapper.dispatch.expire
-        d = obj.__dict__
-        for key in keys:
-            d.pop(key, None)
         if state.committed_state:
             state.committed_state = {}
         state.modified = False
         state.pending_appends = None
         state.expired = True
         if listeners:
+            d = obj.__dict__
+            for key in keys:
+                d.pop(key, None)
             for fn in listeners:
                 fn(obj, None)
+        else:
+            dicts.append(obj.__dict__)
+    if dicts:
+        _drop_keys(dicts, keys)
+
+
+def _drop_keys(dicts: list[Dict[str, Any]], keys: Iterable[str]) -> None:
+    """Remove each of ``keys`` from each of ``dicts`` (where present)."""
+    for key in keys:
+        _consume(map(_pop, dicts, repeat(key), _nones))
+
+
+_pop = dict.pop
+_nones = repeat(None)
+_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
+"""Runs an iterator to its end, keeping nothing."""
 
 
 def new_state(
