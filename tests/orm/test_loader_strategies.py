@@ -24,6 +24,7 @@ from athanor.orm import (
     subqueryload,
 )
 from athanor.orm import eager as eager_module
+from athanor.orm.exc import LoaderStrategyException
 from orm.loader_models import Article, Item, LoaderBase, Shelf, Tag
 from orm.orm_models import Node, Post, StatementLog, User
 
@@ -395,7 +396,34 @@ def test_chained_option_must_follow_the_path() -> None:
     with pytest.raises(exc.ArgumentError, match="does not belong to Post"):
         selectinload(User.posts).selectinload(User.posts)
     with pytest.raises(exc.ArgumentError, match="relationship attributes"):
-        selectinload(User.username)
+        selectinload("username")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [selectinload, joinedload, subqueryload, immediateload, lazyload, noload, raiseload],
+)
+def test_relationship_loader_of_a_column_fails_when_the_statement_runs(
+    engine: Any, make: Any
+) -> None:
+    """As in SQLAlchemy: the option is made, the statement carrying it raises, and a
+    relationship option chained after it raises at once; defaultload() of a column does
+    nothing."""
+    _seed_users(engine, (1,))
+    option = make(User.username)
+    name = make.__name__
+    with Session(engine) as session:
+        with pytest.raises(LoaderStrategyException, match=rf"{name}\(\).*User\.username"):
+            session.scalars(select(User).options(option)).all()
+        with pytest.raises(LoaderStrategyException, match=r"User\.username"):
+            session.query(User).options(Load(User).selectinload(User.username)).all()
+        nested = selectinload(User.posts).options(make(Post.title))
+        with pytest.raises(LoaderStrategyException, match=r"Post\.title"):
+            session.scalars(select(User).options(nested)).all()
+        with pytest.raises(LoaderStrategyException, match=r"User\.username"):
+            option.selectinload(User.posts)
+        loaded = session.scalars(select(User).options(defaultload(User.username))).one()
+        assert loaded.username == "u0"
 
 
 def test_noload_and_raiseload(engine: Any, sql_log: StatementLog) -> None:

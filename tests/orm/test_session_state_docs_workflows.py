@@ -142,7 +142,9 @@ def test_history_dirty_and_partial_expire(engine: Engine) -> None:
         assert tuple(inspect(orchard).attrs.name.history) == ((), ["west"], ())
         orchard.name = "east"
         assert tuple(inspect(orchard).attrs.name.history) == (["east"], (), ["west"])
-        assert inspect(orchard).unmodified_intersection(["name", "acres"]) == {"acres"}
+        assert inspect(orchard).unmodified_intersection(["name", "acres", "no"]) == {"acres"}
+        # unmodified: every mapped attribute without a change, loaded or not
+        assert inspect(orchard).unmodified == {"id", "acres", "trees"}
         # dirty is optimistic: set to the same value is in it, with no net change
         orchard.name = "west"
         orchard.acres = 3
@@ -150,6 +152,7 @@ def test_history_dirty_and_partial_expire(engine: Engine) -> None:
         session.expire(orchard)
         assert inspect(orchard).expired_attributes == {"id", "name", "acres"}
         assert inspect(orchard).unloaded == {"id", "name", "acres", "trees"}
+        assert inspect(orchard).unmodified == {"id", "name", "acres", "trees"}
         orchard.name = "west"
         # expire / refresh only the attributes named
         orchard.name = "north"

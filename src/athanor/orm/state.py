@@ -253,14 +253,12 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
 
     @property
     def unmodified(self) -> set[str]:
-        """Names of loaded attributes without changes."""
-        d = self.dict
-        return {k for k in self.mapper._attribute_keys if k in d and k not in self.committed_state}
+        """Names of the mapped attributes without uncommitted changes, loaded or not."""
+        return set(self.mapper._props).difference(self.committed_state)
 
     def unmodified_intersection(self, keys: Iterable[str]) -> set[str]:
-        """Those of ``keys`` that name loaded attributes without changes."""
-        d = self.dict
-        return {k for k in keys if k in d and k not in self.committed_state}
+        """Those of ``keys`` that name mapped attributes without uncommitted changes."""
+        return set(keys).intersection(self.mapper._props).difference(self.committed_state)
 
     # --- change tracking ----------------------------------------------------------------------
 

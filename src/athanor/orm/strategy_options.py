@@ -36,6 +36,19 @@ STRATEGIES = frozenset(
 """Strategy names a link may carry; ``"default"`` (``defaultload``) keeps the relationship's own.
 ``"contains"`` (``contains_eager``) fills the relationship from columns the query selects."""
 
+_OPTION_NAMES = {
+    "joined": "joinedload",
+    "selectin": "selectinload",
+    "subquery": "subqueryload",
+    "immediate": "immediateload",
+    "select": "lazyload",
+    "noload": "noload",
+    "raise": "raiseload",
+    "raise_on_sql": "raiseload",
+    "contains": "contains_eager",
+}
+"""The loader option function setting each strategy, for messages."""
+
 WILDCARD = "*"
 """``lazyload("*")``: the strategy for every relationship no other option names."""
 
@@ -156,6 +169,9 @@ class Load:
             new = self._copy()
             new.links = (*self.links, (WILDCARD, strategy, ()))
             return new
+        named = getattr(attr, "prop", None)
+        if isinstance(named, ColumnProperty):
+            return self._column_named(named, strategy)
         prop = _prop_of(attr)
         target = getattr(attr, "target", None)
         if target is not None and strategy not in ("contains", "default"):
@@ -172,6 +188,9 @@ class Load:
                     f"{previous.mapper.class_.__name__}, the target of {previous}"
                 )
         if self.columns:
+            for kind, _, arg in self.columns:
+                if kind == "misused":
+                    raise orm_exc.LoaderStrategyException(arg)
             raise sa_exc.ArgumentError(
                 f"Loader option {self}: a relationship option can't follow column options"
             )
@@ -180,6 +199,24 @@ class Load:
             kw["criteria"] = criteria
         new = self._copy()
         new.links = (*self.links, (prop, strategy, tuple(sorted(kw.items()))))
+        return new
+
+    def _column_named(self, prop: ColumnProperty, strategy: str) -> Load:
+        """This option after a relationship loader named column attribute ``prop``: unchanged
+        for ``defaultload()``, else carrying the error a statement running it raises."""
+        new = self._copy()
+        if strategy != "default":
+            option = _OPTION_NAMES[strategy]
+            new.columns = (
+                *self.columns,
+                (
+                    "misused",
+                    (),
+                    f"{option}() loads relationships; {prop} is a column attribute, loaded "
+                    f"with its object: leave it out, or say how it loads with "
+                    f"defer({prop}) or undefer({prop})",
+                ),
+            )
         return new
 
     def _column_option(
@@ -324,7 +361,11 @@ class Load:
 
     def __repr__(self) -> str:
         parts = [f"{strategy}load({prop})" for prop, strategy, _ in self.links]
-        parts += [f"{kind}({', '.join(map(str, props))})" for kind, props, _ in self.columns]
+        parts += [
+            f"{kind}({', '.join(map(str, props))})"
+            for kind, props, _ in self.columns
+            if kind != "misused"
+        ]
         if self.nested:
             parts.append(f"options({', '.join(map(repr, self.nested))})")
         return ".".join(parts)
