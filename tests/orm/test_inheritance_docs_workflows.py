@@ -246,7 +246,9 @@ def test_a_class_attribute_overrides_the_same_name_from_a_mixin() -> None:
         label: Mapped[str] = mapped_column(String(80))
 
     table = Parcel.__table__
-    assert [c.name for c in table.c] == ["note", "id", "label"]
+    assert [c.name for c in table.c] == ["id", "label", "note"], (
+        "the class's own columns, then the mixin's"
+    )
     assert table.c.label.type.length == 80
     assert table.c.note.type.length == 5
 

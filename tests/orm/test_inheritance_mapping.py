@@ -272,7 +272,7 @@ def test_declared_attr_cascading_makes_a_column_per_subclass(backend) -> None:
         total: Mapped[int]
         __mapper_args__ = {"polymorphic_identity": "invoice"}
 
-    assert [c.name for c in Invoice.__table__.c] == ["id", "total"]
+    assert [c.name for c in Invoice.__table__.c] == ["total", "id"]
     assert [fk.target_fullname for fk in Invoice.__table__.c.id.foreign_keys] == ["inh_doc.id"]
     eng = create_engine(backend.url)
     Base.metadata.create_all(eng)

@@ -86,7 +86,7 @@ def test_directives_and_declared_attributes_shape_each_table() -> None:
     assert (Keeper.__tablename__, Enclosure.__tablename__) == ("mxw_keeper", "mxw_enclosure")
     assert [i.name for i in Enclosure.__table__.indexes] == ["ix_mxw_enclosure_keeper"]
     assert Bird.__tablename__ == "mxw_bird"
-    assert [c.name for c in Bird.__table__.c] == ["id", "song"]
+    assert [c.name for c in Bird.__table__.c] == ["song", "id"]
     assert [fk.target_fullname for fk in Bird.__table__.c.id.foreign_keys] == ["mxw_creature.id"]
     assert Bird.__mapper__.polymorphic_identity == "bird"
     assert str(Creature.__table__.c.id.type) == "INTEGER"

@@ -510,29 +510,24 @@ def _install_fast_init(mapper: Mapper, plain: frozenset[str]) -> None:
 
 
 def _ordered_names(cls: type, annotations: dict[str, Any]) -> list[str]:
-    dict_keys = [k for k in vars(cls) if not (k.startswith("__") and k.endswith("__"))]
-    dict_set = set(dict_keys)
+    """The names ``cls`` declares, in the order SQLAlchemy maps them: the class dict and the
+    annotations are each in body order; walk one until a name both hold, then go on in the
+    other (which lists that name in its place), and end with what the other has left."""
+    assigned = [k for k in vars(cls) if not (k.startswith("__") and k.endswith("__"))]
+    shared = set(assigned).intersection(annotations)
+    walks = [iter(assigned), iter(annotations)]
     ordered: list[str] = []
-    seen: set[str] = set()
-    position = 0
-    for name in annotations:
-        if name in dict_set:
-            while position < len(dict_keys):
-                key = dict_keys[position]
-                position += 1
-                if key not in seen:
-                    ordered.append(key)
-                    seen.add(key)
-                if key == name:
-                    break
-        if name not in seen:
+    turn = 0
+    while True:
+        for name in walks[turn]:
+            if name in shared:
+                shared.discard(name)
+                turn = 1 - turn
+                break
             ordered.append(name)
-            seen.add(name)
-    for key in dict_keys:
-        if key not in seen:
-            ordered.append(key)
-            seen.add(key)
-    return ordered
+        else:
+            ordered.extend(walks[1 - turn])
+            return ordered
 
 
 def _is_mapped_class(cls: type) -> bool:
@@ -569,12 +564,14 @@ def has_inherited_table(cls: type) -> bool:
     return any(getattr(k, "__table__", None) is not None for k in cls.__mro__[1:])
 
 
-def _expose_mixin_column(cls: type, name: str, column: Column) -> None:
+def _expose_mixin_column(cls: type, name: str, column: Column, exposed: set[str]) -> None:
     """Make the class's copy of a mixin's column its attribute until the class is mapped,
     so that a ``@declared_attr`` after it can build on ``cls.<name>`` (a column_property
-    adding two mixin columns)."""
+    adding two mixin columns); ``exposed`` collects the names, which the class's own scan
+    then leaves to the mixin's mapping."""
     if name not in cls.__dict__:
         setattr(cls, name, column)
+        exposed.add(name)
 
 
 def _overridden(cls: type, source: type, name: str) -> bool:
@@ -594,8 +591,9 @@ def _overridden(cls: type, source: type, name: str) -> bool:
 def _mapping_sources(cls: type, parent: type | None) -> list[tuple[type, bool]]:
     """The classes whose attributes ``cls`` maps, each with whether only its
     ``@declared_attr.cascading`` attributes count: the mixins and abstract bases (not mapped,
-    not a declarative base) not already mapped through the mapped ``parent``, then ``cls``;
-    the classes above ``parent`` hand down their cascading attributes only."""
+    not a declarative base) not already mapped through the mapped ``parent``, then ``cls``
+    (whose @declared_attr may build on the columns of those before it); the classes above
+    ``parent`` hand down their cascading attributes only."""
     sources = []
     inherited = set(parent.__mro__) if parent is not None else set()
     for klass in reversed(cls.__mro__):
@@ -803,7 +801,10 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
             f"Class {cls.__name__!r} does not have a __table__ or __tablename__ specified; add "
             f'__tablename__ = "{cls.__name__.lower()}s"'
         )
-    columns: list[tuple[int, int, Column]] = []
+    columns: list[tuple[int, tuple[int, int], Column]] = []
+    """Each column with its place in the table: by ``sort_order``, then ``cls``'s own before
+    those of its mixins (in MRO order), then in declaration order."""
+    exposed: set[str] = set()
     reusing: dict[int, str] = {}
     """By ``id()``, the columns given ``use_existing_column=True`` and their attribute names."""
     properties: dict[str, Any] = {}
@@ -811,8 +812,13 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
     for source, cascading_only in _mapping_sources(cls, parent):
         annotations = dict(inspect.get_annotations(source))
         is_mixin = source is not cls
-        for name in _ordered_names(source, annotations):
-            if is_mixin and _overridden(cls, source, name):
+        rank = cls.__mro__.index(source)
+        names = _ordered_names(source, annotations)
+        if is_mixin:
+            # A mixin's @declared_attr columns come after its plain ones.
+            names.sort(key=lambda n: hasattr(source.__dict__.get(n), "__sa_declared_attr__"))
+        for name in names:
+            if _overridden(cls, source, name) if is_mixin else name in exposed:
                 continue
             value = source.__dict__.get(name, NO_VALUE)
             if isinstance(value, classmethod | staticmethod) or name.startswith("__"):
@@ -837,10 +843,10 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 value = value._copy() if is_mixin else value
                 if not value.name:
                     value.name = value.key = name
-                columns.append((0, len(columns), value))
+                columns.append((0, (rank, len(columns)), value))
                 properties[name] = ColumnProperty(value)
                 if is_mixin:
-                    _expose_mixin_column(cls, name, value)
+                    _expose_mixin_column(cls, name, value, exposed)
             elif isinstance(value, MappedColumn):
                 mc = value._copy() if is_mixin else value
                 col = mc.column
@@ -864,11 +870,11 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                 if mc.user_nullable is NO_VALUE and not col.primary_key and ann is not None:
                     # A subclass column in a single-table hierarchy is NULL in other rows.
                     col.nullable = ann.optional or single
-                columns.append((mc.sort_order, len(columns), col))
+                columns.append((mc.sort_order, (rank, len(columns)), col))
                 if not col._omit_from_statements:  # an insert sentinel is left unmapped
                     properties[name] = mc.to_property()
                 if is_mixin:
-                    _expose_mixin_column(cls, name, col)
+                    _expose_mixin_column(cls, name, col, exposed)
                 if mc.use_existing_column:
                     reusing[id(col)] = name
             elif isinstance(value, RelationshipProperty):
@@ -898,7 +904,7 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                     if isinstance(element, Column) and element.table is None:
                         if not element.name:
                             element.name = element.key = name
-                        columns.append((0, len(columns), element))
+                        columns.append((0, (rank, len(columns)), element))
                 properties[name] = value
             elif isinstance(value, CompositeProperty):
                 annotated = ann.inner if ann is not None else None
@@ -916,7 +922,7 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                         )
                     if mc.user_nullable is NO_VALUE and not col.primary_key and field:
                         col.nullable = field.optional or single
-                    columns.append((mc.sort_order, len(columns), col))
+                    columns.append((mc.sort_order, (rank, len(columns)), col))
                     properties[col.name] = mc.to_property()
                 properties[name] = value
             elif isinstance(value, MapperProperty):

@@ -449,6 +449,8 @@ class Mapper(EventTarget):
         if not inherited:
             self._setup_polymorphic_on(kw.get("polymorphic_on"))
         self._register_identity()
+        self._declared_count = len(self._props)
+        """How many of ``_props`` the mapping declared (the rest came later: backrefs)."""
         self._setup_derived()
         if inherited:
             self._mark_select_columns()
@@ -866,32 +868,64 @@ class Mapper(EventTarget):
     def configured(self) -> bool:
         return self._configured
 
+    def _ordered_props(self) -> dict[str, MapperProperty]:
+        """The properties in SQLAlchemy's order: those the class declares that are not
+        table columns (relationships, SQL expressions, synonyms, composites), then those
+        inherited in the parent's order, then the table columns in table order, then those
+        added after the mapping (backrefs)."""
+        props = self._props
+        keys = list(props)
+        parent = None if self.concrete else self.inherits
+        explicit = [
+            k
+            for k in keys[: self._declared_count]
+            if props[k].parent is self and not _is_table_column(props[k])
+        ]
+        ordered = dict.fromkeys(explicit)
+        if parent is not None:
+            ordered.update(dict.fromkeys(k for k in parent._ordered_props() if k in props))
+        for table in self._persist_tables:
+            ordered.update(
+                dict.fromkeys(
+                    key
+                    for key in map(self._col_to_key.get, table.c)
+                    if key is not None and key not in ordered
+                )
+            )
+        ordered.update(dict.fromkeys(keys))
+        return {k: props[k] for k in ordered}
+
+    def _ordered_view(self, kind: type | None = None) -> _PropertyView:
+        """The properties (those of class ``kind``) in :meth:`_ordered_props` order."""
+        ordered = self._ordered_props()
+        if kind is None:
+            return _PropertyView(ordered)
+        return _PropertyView({k: p for k, p in ordered.items() if isinstance(p, kind)})
+
     @property
     def attrs(self) -> _PropertyView:
         """All mapped properties by name."""
         self._check_configure()
-        return _PropertyView(self._props)
+        return self._ordered_view()
 
     @property
     def column_attrs(self) -> _PropertyView:
-        return _PropertyView({p.key: p for p in self._column_props})
+        return self._ordered_view(ColumnProperty)
 
     @property
     def relationships(self) -> _PropertyView:
         self._check_configure()
-        return _PropertyView({p.key: p for p in self._relationships})
+        return self._ordered_view(RelationshipProperty)
 
     @property
     def synonyms(self) -> _PropertyView:
-        return _PropertyView(
-            {k: p for k, p in self._props.items() if isinstance(p, SynonymProperty)}
-        )
+        return self._ordered_view(SynonymProperty)
 
     @property
     def composites(self) -> _PropertyView:
         """The composite attributes by name."""
         return _PropertyView(
-            {k: p for k, p in self._props.items() if getattr(p, "is_composite", False)}
+            {k: p for k, p in self._ordered_props().items() if getattr(p, "is_composite", False)}
         )
 
     @property
@@ -908,7 +942,7 @@ class Mapper(EventTarget):
     @property
     def columns(self) -> ColumnCollection:
         cols = ColumnCollection()
-        for p in self._column_props:
+        for p in self.column_attrs.values():
             cols.add(p.columns[0], p.key)
         return cols
 
@@ -917,7 +951,7 @@ class Mapper(EventTarget):
     @property
     def iterate_properties(self) -> Iterator[MapperProperty]:
         self._check_configure()
-        return iter(self._props.values())
+        return iter(self._ordered_props().values())
 
     def get_property(self, key: str) -> MapperProperty:
         self._check_configure()
@@ -1029,6 +1063,10 @@ def _refuse_abstract(target: Any, args: Any, kwargs: Any) -> None:
         f"Can't instantiate class {type(target).__name__!r}: its mapper is marked "
         "polymorphic_abstract=True; make an object of one of its subclasses instead"
     )
+
+
+def _is_table_column(prop: MapperProperty) -> bool:
+    return isinstance(prop, ColumnProperty) and not prop.is_expression
 
 
 class _PropertyView:

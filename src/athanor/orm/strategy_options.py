@@ -368,7 +368,7 @@ class Load:
         ]
         if self.nested:
             parts.append(f"options({', '.join(map(repr, self.nested))})")
-        return ".".join(parts)
+        return ".".join(parts) or f"Load({'' if self.root is None else self.root.__name__})"
 
 
 def check_options(options: Sequence[Any]) -> None:
