@@ -322,7 +322,6 @@ class Mapper(EventTarget):
             raise sa_exc.ArgumentError(f"Mapper for {class_.__name__!r} needs a table")
         self.class_: type = class_
         self.local_table: Any = local_table
-        self.persist_selectable = local_table
         self.registry = registry
         self.inherits = parent
         self.base_mapper = self
@@ -840,17 +839,54 @@ class Mapper(EventTarget):
 
     # --- public API ------------------------------------------------------------------------
 
+    is_aliased_class = False
+
     @property
-    def mapped_table(self) -> Any:
-        return self.local_table
+    def persist_selectable(self) -> Any:
+        """What the class's rows are written to and read from: its table, or for joined-table
+        inheritance the join of its tables and its ancestors'."""
+        found = self.__dict__.get("_persist_selectable")
+        if found is None:
+            tables = self._persist_tables
+            found = tables[0] if len(tables) == 1 else self._inheritance_join()
+            self._persist_selectable = found
+        return found
+
+    mapped_table = persist_selectable
 
     @property
     def selectable(self) -> Any:
-        return self.local_table
+        """What queries of the class select from: the ``with_polymorphic`` selectable (a
+        polymorphic union) when one is given, else :attr:`persist_selectable`."""
+        wanted = self.with_polymorphic
+        if isinstance(wanted, tuple) and len(wanted) > 1 and wanted[1] is not None:
+            return wanted[1]
+        return self.persist_selectable
 
     @property
     def tables(self) -> list[Any]:
-        return [self.local_table]
+        """The tables the class is mapped to (its ancestors' first)."""
+        return list(self._persist_tables)
+
+    @property
+    def with_polymorphic_mappers(self) -> list[Mapper]:
+        """The subclass mappers queries of this class load with it by default (with the
+        mapper itself first), from ``with_polymorphic``; empty without it."""
+        from athanor.orm.polymorphic import subclass_mappers
+
+        wanted = self.with_polymorphic
+        if wanted is None:
+            return []
+        classes = wanted[0] if isinstance(wanted, tuple) else wanted
+        return [self, *subclass_mappers(self, classes, "with_polymorphic")]
+
+    @property
+    def class_manager(self) -> Any:
+        """The class's instrumented attributes by name (a ``ClassManager``)."""
+        from athanor.orm.instrumentation import ClassManager
+
+        self._check_configure()
+        return ClassManager(self)
 
     @property
     def entity(self) -> type:

@@ -118,6 +118,8 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
     __hash__ = object.__hash__
     __eq__ = object.__eq__
     __ne__ = object.__ne__
+    is_instance = True
+    """What ``inspect()`` gave: the state of a mapped object (not a class or mapper)."""
 
     def __new__(cls, obj: Any, mapper: Mapper) -> InstanceState:
         return new_state(obj, mapper)
@@ -471,7 +473,10 @@ class _AttributeStates:
         return AttributeState(self._state, key)
 
     def __getitem__(self, key: str) -> AttributeState:
-        return self.__getattr__(key)
+        try:
+            return self.__getattr__(key)
+        except AttributeError as error:
+            raise KeyError(key) from error
 
     def __iter__(self) -> Iterator[AttributeState]:
         return (AttributeState(self._state, k) for k in self._state.mapper._attribute_keys)
