@@ -7,6 +7,7 @@ connection goes back to the pool.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import sys
@@ -229,9 +230,6 @@ class Connection:
         return self._begin_root()
 
     def _begin_root(self) -> RootTransaction:
-        if self._dispatch.begin:
-            for fn in self._dispatch.begin:
-                fn(self)
         if self._echo:
             self.engine.logger.info("BEGIN (implicit)")
         self._begin_pending = self.dialect.requires_explicit_begin and not self._autocommit
@@ -242,7 +240,23 @@ class Connection:
         transaction.is_active = True
         transaction._deactivated = False
         self._transaction = transaction
+        if self._dispatch.begin:
+            self._run_begin_listeners()
         return transaction
+
+    def _run_begin_listeners(self) -> None:
+        """Run the ``begin`` listeners of the transaction just begun, which may run
+        statements in it (SQLite's ``BEGIN IMMEDIATE``, say).  If one fails there is no
+        transaction, and whatever a listener began on the driver is rolled back."""
+        try:
+            for fn in self._dispatch.begin:
+                fn(self)
+        except BaseException:
+            self._transaction = None
+            self._begin_pending = False
+            with contextlib.suppress(Exception):
+                self._driver_rollback()
+            raise
 
     def _emit_begin(self, cursor: Any = None) -> None:
         """Send BEGIN before the transaction's first statement (on its ``cursor``, if
@@ -566,7 +580,8 @@ class Connection:
         The direct path builds no ExecutionContext and, for a few rows, no CursorResult.  It
         is taken only when nothing could tell the difference: no connection event listens,
         nothing is logged, no execution option applies, the transaction is begun and active
-        on a live connection, and the compiled statement's row shape is known.
+        on a live connection, no BEGIN must go first, and the compiled statement's row
+        shape is known.
         """
         dispatch = self._dispatch
         transaction = self._transaction
@@ -577,7 +592,6 @@ class Connection:
             or self._proxied is None
             or transaction is None
             or transaction._deactivated
-            or self._begin_pending
             or dispatch.before_execute
             or dispatch.after_execute
             or dispatch.before_cursor_execute
@@ -600,6 +614,8 @@ class Connection:
             sql, driver_params = compiled.prepare(extracted, parameters)
         except Exception as error:
             self._raise_bind_error(error, compiled, extracted, parameters)
+        if self._begin_pending and self.dialect.statement_needs_transaction(sql):
+            return None  # the general path sends the BEGIN first
         return DirectSelect(self, compiled, metadata, statement, parameters, sql, driver_params)
 
     def _insert_row_executed(

@@ -261,6 +261,7 @@ def _dialect_for(
             f"{type(connect_args).__name__}"
         )
     cparams.update(connect_args)
+    dialect.take_connect_args(cparams)
     return parsed, dialect, cargs, cparams
 
 

@@ -141,6 +141,10 @@ class DefaultDialect:
         params.update(url.query)
         return [], params
 
+    def take_connect_args(self, params: dict[str, Any]) -> None:
+        """Remove from the driver's connect arguments (the URL's and ``connect_args``) those
+        that set up the dialect rather than the driver; none by default."""
+
     def connect(self, *cargs: Any, **cparams: Any) -> Any:
         """Open one driver connection."""
         return self.dbapi.connect(*cargs, **cparams)

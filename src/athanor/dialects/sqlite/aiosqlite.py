@@ -73,6 +73,12 @@ class AiosqliteConnection(AsyncAdaptedConnection):
     async def _set_autocommit(self, value: bool) -> None:
         """Connections are opened with ``isolation_level=None``; BEGIN comes from the dialect."""
 
+    def commit(self) -> None:
+        """Commit; nothing to send, and no thread hop, when no transaction is open (one
+        that only read never sent its BEGIN)."""
+        if self.in_transaction or self._streams:
+            super().commit()
+
     @property
     def in_transaction(self) -> bool:
         """Whether a transaction is open (sqlite3's attribute; read without a thread hop)."""

@@ -1,8 +1,21 @@
 """SQLite through the standard library's ``sqlite3`` module.
 
-athanor opens connections in sqlite3's autocommit mode and emits ``BEGIN`` itself, so
-transactions start exactly when the engine says (the module's own implicit transaction
-handling would otherwise delay or skip them, e.g. around DDL).
+athanor opens connections in sqlite3's autocommit mode and emits ``BEGIN`` itself (the
+module's own implicit transactions would skip DDL and SAVEPOINT).  A transaction begins
+lazily: its ``BEGIN`` goes right before its first statement that writes — INSERT, UPDATE,
+DELETE, REPLACE, DDL, SAVEPOINT, a pragma that writes the database, anything not known to
+only read — so DDL, savepoints and all writes are transactional.  Reads before that (SELECT,
+or WITH ... SELECT) run outside it, holding no lock once their rows are fetched: a session
+that has only read does not block other connections' commits, as with sqlite3's own
+transaction handling.  The Connection's transaction, its events and isolation levels are
+the same either way; COMMIT or ROLLBACK of a transaction that never wrote sends nothing.
+
+``connect_args={"autocommit": False}`` (Python 3.12's sqlite3 attribute for transactions
+as PEP 249 has them, accepted on every Python version) begins the transaction at its
+first statement, reads included, so all its reads see one snapshot; an open transaction
+that has read then blocks other connections' commits (in rollback-journal mode) until it
+ends.  A ``begin`` event listener that runs ``BEGIN`` (or ``BEGIN IMMEDIATE``) itself does
+the same, and no second BEGIN is sent.
 """
 
 from __future__ import annotations
@@ -29,11 +42,53 @@ _QUERY_OPTIONS: dict[str, Any] = {
 }
 
 
+_FIRST_KEYWORD = re.compile(r"\s*([A-Za-z]*)")
+_WRITES = re.compile(r"\b(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+_PRAGMA_WRITES = re.compile(
+    r"\s*PRAGMA\s+(?:\w+\s*\.\s*)?"
+    r"(?:(?:user_version|application_id|schema_version)\s*[=(]|incremental_vacuum|optimize)",
+    re.IGNORECASE,
+)
+_READ, _WRITE, _OUTSIDE = 0, 1, 2
+_KINDS = {
+    "SELECT": _READ,
+    "VALUES": _READ,
+    "EXPLAIN": _READ,
+    # The application's own BEGIN, and what SQLite refuses inside a transaction.
+    "BEGIN": _OUTSIDE,
+    "VACUUM": _OUTSIDE,
+    "ATTACH": _OUTSIDE,
+    "DETACH": _OUTSIDE,
+}
+
+
+def _kind(sql: str) -> int:
+    """What ``sql`` does to the transaction: it only reads, it writes (or may: anything not
+    recognised), or it must run outside one.  A pragma writes only when it changes the
+    database file (``user_version = 2``); the others set up the connection, some of which
+    SQLite refuses (``journal_mode``, ``synchronous``) or ignores (``foreign_keys``) in a
+    transaction."""
+    match = _FIRST_KEYWORD.match(sql)
+    keyword = match.group(1).upper() if match else ""
+    if keyword == "WITH":
+        return _WRITE if _WRITES.search(sql) else _READ
+    if keyword == "PRAGMA":
+        return _WRITE if _PRAGMA_WRITES.match(sql) else _OUTSIDE
+    return _KINDS.get(keyword, _WRITE)
+
+
 @lru_cache(maxsize=1024)
-def _needs_transaction(sql: str) -> bool:
-    """Whether ``sql`` runs inside the transaction: all but pragmas, some of which
-    (journal_mode) cannot.  Cached, as the same statements come back on every transaction."""
-    return not sql.lstrip()[:6].upper().startswith("PRAGMA")
+def _begins_at_write(sql: str) -> bool:
+    """Whether the pending BEGIN goes before ``sql``: it writes.  Cached, as the same
+    statements come back on every transaction."""
+    return _kind(sql) == _WRITE
+
+
+@lru_cache(maxsize=1024)
+def _begins_at_any(sql: str) -> bool:
+    """Whether the pending BEGIN goes before ``sql`` when reads too are in the
+    transaction (``autocommit=False``): all but what must run outside one."""
+    return _kind(sql) != _OUTSIDE
 
 
 class PySQLiteDialect(SQLiteDialect):
@@ -100,7 +155,25 @@ class PySQLiteDialect(SQLiteDialect):
         if not dbapi_connection.in_transaction:
             (dbapi_connection if cursor is None else cursor).execute("BEGIN")
 
-    statement_needs_transaction = staticmethod(_needs_transaction)
+    statement_needs_transaction = staticmethod(_begins_at_write)
+
+    def take_connect_args(self, params: dict[str, Any]) -> None:
+        """Take ``autocommit`` (sqlite3's attribute from Python 3.12) out of the driver's
+        arguments: athanor emits BEGIN itself, and ``False`` asks for reads in the
+        transaction too."""
+        if "autocommit" not in params:
+            return
+        autocommit = params.pop("autocommit")
+        if autocommit is False:
+            self.statement_needs_transaction = _begins_at_any
+        elif autocommit != getattr(sqlite3, "LEGACY_TRANSACTION_CONTROL", -1):
+            from athanor import exc
+
+            raise exc.ArgumentError(
+                f"connect_args autocommit={autocommit!r} is not supported: use "
+                "autocommit=False for transactions whose reads see one snapshot, or "
+                'isolation_level="AUTOCOMMIT" for statements that commit one by one'
+            )
 
     def do_ping(self, dbapi_connection: Any) -> bool:
         dbapi_connection.execute("SELECT 1").fetchall()
