@@ -3,8 +3,9 @@ read from the cursor, and the cursor free for the next statement at once.
 
 A compiled statement's first execution reads the cursor's description (its result is read
 from the cursor); later executions of the same shape know the shape, and a result of a few
-rows whose count the driver reports (not SQLite, whose ``rowcount`` is -1 for a SELECT) is
-taken in one ``fetchall()``.
+rows is taken at once: in one ``fetchall()`` when the driver reports their count, else (SQLite,
+whose ``rowcount`` is -1 for a SELECT) in one ``fetchmany()`` of one row more than a few, the
+rows read then being the first of a result read from the cursor when it gives that many.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def test_fetched_results_read_as_cursor_results(engine: Any, backend: Any, shape
         first = conn.execute(statement())
         second = conn.execute(statement())
         assert not fetched(first)  # the shape was not known yet
-        assert fetched(second) is (not backend.is_sqlite)
+        assert fetched(second)
         assert reads(second) == reads(first)
         assert second.context.compiled is first.context.compiled
 
@@ -82,8 +83,7 @@ def test_cursor_is_free_before_the_rows_are_read(engine: Any, backend: Any) -> N
     with engine.connect() as conn:
         conn.execute(select(people)).all()
         results = [conn.execute(select(people).where(people.c.id == i)) for i in (1, 2, 3)]
-        if not backend.is_sqlite:
-            assert conn._spare_cursor is not None
+        assert conn._spare_cursor is not None
         assert [r.one() for r in results] == ROWS
 
 
@@ -115,6 +115,15 @@ def test_many_rows_yield_per_and_logged_rows_are_read_from_the_cursor(
             many = conn.execute(select(people).order_by(people.c.id))
             assert not fetched(many)
             assert len(many.all()) == 1003
+        # Past the rows read at once (101 for a driver that does not count them), the
+        # rest come from the cursor, in order, whichever way they are fetched.
+        ids = select(people.c.id).order_by(people.c.id)
+        conn.execute(ids).all()
+        mixed = conn.execute(ids)
+        assert mixed.fetchone() == (1,)
+        assert [r[0] for r in mixed.fetchmany(150)] == [2, 3, *range(10, 158)]
+        assert [r[0] for r in mixed] == list(range(158, 1010))
+        assert mixed.fetchone() is None
         statement = select(people).where(people.c.id < 4).order_by(people.c.id)
         conn.execute(statement).all()
         per_batch = conn.execute(statement, execution_options={"yield_per": 2})

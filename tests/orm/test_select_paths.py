@@ -2,8 +2,8 @@
 them being made, with the same objects, identity map and result behaviour as objects made
 as rows are fetched; and made as fetched when a ``load`` / ``refresh`` listener is there.
 
-(A statement shape's first execution, and every SELECT on SQLite, whose ``rowcount`` is -1,
-reads rows from the cursor as fetched.)
+(A statement shape's first execution, and one of more rows than are fetched at once, reads
+rows from the cursor as fetched.)
 """
 
 from __future__ import annotations
@@ -41,14 +41,14 @@ STATEMENTS: dict[str, Callable[[], Any]] = {
 
 @pytest.mark.parametrize("shape", list(STATEMENTS))
 def test_objects_made_at_once_match_objects_made_as_fetched(
-    seeded_session: Session, backend: Any, shape: str
+    seeded_session: Session, shape: str
 ) -> None:
     statement = STATEMENTS[shape]
     session = seeded_session
     first = reads(session, statement())
     session.expunge_all()
     second = session.execute(statement())
-    assert made_at_once(second) is (not backend.is_sqlite)
+    assert made_at_once(second)
     objects = second.scalars().all()
     assert [first[0], [(u.id, u.username, u.age) for u in objects], second.closed] == first
     for user in objects:
@@ -160,7 +160,7 @@ def test_statement_replaced_by_a_before_execute_listener(
 
 
 def test_execution_events_fire_once_per_statement_as_ever(
-    engine: Any, backend: Any, seeded_session: Session
+    engine: Any, seeded_session: Session
 ) -> None:
     """Engine and session events see every entity select, rows fetched at once or not; the
     objects are the same."""
@@ -175,7 +175,7 @@ def test_execution_events_fire_once_per_statement_as_ever(
         with Session(engine) as session:
             event.listen(session, "do_orm_execute", lambda state: seen.append("do_orm_execute"))
             results = [session.execute(statement) for _ in range(2)]
-            assert made_at_once(results[1]) is (not backend.is_sqlite)
+            assert made_at_once(results[1])
             users = [r.scalars().one() for r in results]
     finally:
         for name, fn in listeners.items():

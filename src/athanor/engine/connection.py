@@ -47,6 +47,24 @@ _EMPTY: Mapping[str, Any] = {}
 Step = tuple[str, Any, bool, "list[tuple[Any, ...]] | None"]
 _savepoint_ids = itertools.count(1)
 FETCH_AT_ONCE = 100
+
+
+def take_few(cursor: Any) -> tuple[list[Any], bool]:
+    """The rows of an executed cursor read at once, and whether they are all of them.
+
+    A driver that counts a SELECT's rows says whether there are few (at most
+    ``FETCH_AT_ONCE``: all read then); one that does not (``rowcount`` -1: SQLite) is asked
+    for one row more than that, and the rows read are the first of many when it has it.
+    """
+    rowcount = cursor.rowcount
+    if rowcount >= 0:
+        if rowcount > FETCH_AT_ONCE:
+            return [], False
+        return cursor.fetchall(), True
+    rows: list[Any] = cursor.fetchmany(FETCH_AT_ONCE + 1)
+    return rows, len(rows) <= FETCH_AT_ONCE
+
+
 """A client-side result of at most this many rows (its ``rowcount``) is fetched as the
 statement runs; larger ones are fetched in batches as they are read."""
 
@@ -881,14 +899,16 @@ class Connection:
                 # logger is needed only on a connection that logs statements.
                 row_logger = engine._row_logger if self._echo and engine._echo_rows else None
                 yield_per = options.get("yield_per") if options else None
-                if 0 <= rowcount <= FETCH_AT_ONCE and row_logger is None and yield_per is None:
+                head: list[Any] | None = None
+                if row_logger is None and yield_per is None:
                     # A few rows, all in the driver's hands already: taken now, so the
                     # cursor is free for the next statement and reading them costs less.
-                    rows = cursor.fetchall()
-                    arraysize = cursor.arraysize
-                    self._release_cursor(cursor)
-                    return CursorResult.fetched(known, rows, rowcount, arraysize, context)
-                return CursorResult(
+                    head, complete = take_few(cursor)
+                    if complete:
+                        arraysize = cursor.arraysize
+                        self._release_cursor(cursor)
+                        return CursorResult.fetched(known, head, rowcount, arraysize, context)
+                result = CursorResult(
                     cursor,
                     metadata=known,
                     rowcount=rowcount,
@@ -897,6 +917,9 @@ class Connection:
                     yield_per=yield_per,
                     context=context,
                 )
+                if head:
+                    result._source._hold(head)
+                return result
         description = cursor.description
         inserted_primary_key = None
         if compiled is not None and compiled.returns_hidden and description is not None:
@@ -1155,6 +1178,7 @@ class DirectSelect:
         "connection",
         "cursor",
         "driver_params",
+        "head",
         "metadata",
         "parameters",
         "sql",
@@ -1179,6 +1203,8 @@ class DirectSelect:
         self.sql = sql
         self.driver_params = driver_params
         self.cursor: Any = None
+        self.head: list[Any] | None = None
+        """Rows :meth:`rows` read before finding there are more: the first of the result's."""
 
     def _open_cursor(self) -> Any:
         cursor, _ = self.connection._cursor_for(_EMPTY)
@@ -1228,22 +1254,23 @@ class DirectSelect:
         return error
 
     def rows(self) -> list[Any] | None:
-        """Every row, the cursor released, when the driver reports at most as many as are
-        fetched at once; else None (read them through :meth:`result`)."""
+        """Every row, the cursor released, when there are at most as many as are fetched at
+        once (see :func:`take_few`); else None (read them through :meth:`result`)."""
         cursor = self.cursor
-        rowcount = cursor.rowcount
-        if not 0 <= rowcount <= FETCH_AT_ONCE:
-            return None
         try:
-            rows: list[Any] = cursor.fetchall()
+            rows, complete = take_few(cursor)
         except BaseException as error:
             self._raise_failure(error)
+        if not complete:
+            self.head = rows
+            return None
         self.cursor = None
         self.connection._release_cursor(cursor)
         return rows
 
     def result(self) -> CursorResult:
-        """The general path's result over the executed cursor."""
+        """The general path's result over the executed cursor, once :meth:`rows` found more
+        rows than are fetched at once (those it read come first)."""
         connection = self.connection
         parameters = self.parameters
         context = ExecutionContext(
@@ -1258,13 +1285,16 @@ class DirectSelect:
         context.cursor = cursor
         context.statement = self.sql
         context.parameters = self.driver_params
-        try:
-            return connection._make_result(context, cursor, False, self.driver_params)
-        except connection.dialect.dbapi_error as error:
-            connection._close_cursor_quietly(cursor)
-            raise connection._handle_error(
-                error, self.sql, self.driver_params, cursor, context
-            ) from error
+        result = CursorResult(
+            cursor,
+            metadata=self.metadata,
+            rowcount=cursor.rowcount,
+            on_close=partial(connection._release_cursor, cursor),
+            context=context,
+        )
+        if self.head:
+            result._source._hold(self.head)
+        return result
 
 
 class _ListCursor:
