@@ -12,7 +12,7 @@ import pytest
 from athanor import create_engine, event, exc, insert, select, text
 from athanor.orm import Session
 from athanor.orm.loading import DirectLoad
-from orm.orm_models import Base, User
+from orm.orm_models import Base, Post, User
 
 
 @pytest.fixture
@@ -21,9 +21,9 @@ def direct_runs(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     runs: list[Any] = []
     original = DirectLoad.run
 
-    def run(self: DirectLoad) -> Any:
+    def run(self: DirectLoad, scalars: bool = False) -> Any:
         runs.append(self.select.statement)
-        return original(self)
+        return original(self, scalars)
 
     monkeypatch.setattr(DirectLoad, "run", run)
     return runs
@@ -193,3 +193,86 @@ def test_pending_changes_are_flushed_first(engine: Any, direct_runs: list[Any]) 
         session.execute(text("UPDATE users SET age = 1 WHERE username = 'a'"))
         assert session.scalars(populated).first() is user
         assert user.age == 1
+
+
+def test_scalars_of_one_object_read_as_scalars_of_rows(engine: Any, direct_runs: list[Any]) -> None:
+    """``session.scalars()`` / ``scalar()`` of one object, which the direct path holds without
+    a result of rows, reads as the general path's ``scalars()`` view does."""
+    with Session(engine) as session:
+        session.execute(insert(User), [{"username": f"u{i}", "age": i % 2} for i in range(3)])
+        session.commit()
+        by_id = lambda i: select(User).where(User.id == i)  # noqa: E731
+        session.scalars(by_id(1)).all()  # the shape's first run, the general way
+        one = session.scalars(by_id(1))
+        assert len(direct_runs) == 1
+        assert not one.closed
+        user = one.one()
+        assert user.username == "u0" and one.closed
+        with pytest.raises(exc.ResourceClosedError):
+            one.all()
+        assert session.scalars(by_id(1)).all() == [user]
+        assert list(session.scalars(by_id(1))) == [user]
+        assert session.scalars(by_id(1)).unique().fetchmany(5) == [user]
+        assert session.scalars(by_id(1)).first() is user
+        assert session.scalar(by_id(1)) is user
+        assert session.scalar(by_id(-1)) is None
+        assert session.scalars(by_id(-1)).one_or_none() is None
+        with pytest.raises(exc.NoResultFound):
+            session.scalars(by_id(-1)).one()
+        by_age = select(User).where(User.age == 0).order_by(User.id)
+        session.scalars(by_age).all()
+        assert [u.username for u in session.scalars(by_age)] == ["u0", "u2"]
+        with pytest.raises(exc.MultipleResultsFound):
+            session.scalars(by_age).one()
+        assert len(direct_runs) == 11
+
+
+def test_scalars_take_the_general_path_for_listeners_and_options(
+    engine: Any, direct_runs: list[Any]
+) -> None:
+    """A ``do_orm_execute`` listener, execution options and unflushed changes send
+    ``session.scalars()`` the general way; objects in the session keep their unflushed
+    changes either way."""
+    seen: list[Any] = []
+    with Session(engine) as session:
+        session.execute(insert(User), [{"username": "a", "age": 1}])
+        session.commit()
+        by_id = select(User).where(User.id == 1)
+        user = session.scalars(by_id).one()
+        assert session.scalars(by_id).one() is user
+        assert len(direct_runs) == 1
+        with session.no_autoflush:
+            user.age = 7
+            assert session.scalars(by_id).one() is user and user.age == 7
+        assert len(direct_runs) == 2
+        assert session.scalars(by_id).one() is user and user.age == 7  # flushed first
+        assert len(direct_runs) == 2
+        assert session.execute(text("SELECT age FROM users")).scalar_one() == 7
+        fresh = session.scalars(by_id, execution_options={"populate_existing": True}).one()
+        assert fresh is user
+        assert len(direct_runs) == 2
+
+        def listener(state: Any) -> None:
+            seen.append(state.statement)
+
+        event.listen(session, "do_orm_execute", listener)
+        assert session.scalars(by_id).one() is user
+        assert session.scalar(by_id) is user
+        assert len(seen) == 2 and len(direct_runs) == 2
+
+
+def test_scalars_of_an_outer_join_row_without_the_entity(
+    engine: Any, direct_runs: list[Any]
+) -> None:
+    """A row whose entity columns are all NULL (an outer join) gives None, also as the only
+    value of a result of the direct path."""
+    with Session(engine) as session:
+        session.add(Post(title="orphan"))
+        session.commit()
+        statement = select(User).select_from(Post).outerjoin(Post.author)
+        for _ in range(2):
+            result = session.scalars(statement)
+            assert result.all() == [None]
+        assert session.scalars(statement).one() is None
+        assert session.scalar(statement) is None
+        assert len(direct_runs) == 3

@@ -1282,6 +1282,16 @@ class ScalarResult(_ResultBase[T]):
 
     __slots__ = ()
 
+    @classmethod
+    def of_value(cls, value: Any) -> ScalarResult[Any]:
+        """A result holding the one value ``value`` (not None: None ends a result's values;
+        nothing left to fetch), with no result of rows behind it."""
+        result: ScalarResult[Any] = cls.__new__(cls)
+        result._source = _FetchedSource([value], sys.maxsize)
+        result._stages = ()
+        result._unique_key = None
+        return result
+
     def __init__(self, result: Result[Any], index: object = 0) -> None:
         metadata = result._metadata
         if type(index) is int and index == 0 and result._indexes is None and metadata.keys:

@@ -21,6 +21,7 @@ from athanor.engine.result import (
     FrozenResult,
     Result,
     ResultMetaData,
+    ScalarResult,
 )
 from athanor.orm import eager
 from athanor.orm import exc as orm_exc
@@ -472,21 +473,27 @@ class DirectLoad:
         self.select = select
         self.load = load
 
-    def run(self) -> Result:
-        """Run the statement and load its objects."""
+    def run(self, scalars: bool = False) -> Any:
+        """Run the statement and load its objects (see :meth:`finish`)."""
         self.select.execute()
-        return self.finish()
+        return self.finish(scalars)
 
-    def finish(self) -> Result:
-        """The ORM result once the statement ran."""
+    def finish(self, scalars: bool = False) -> Any:
+        """The ORM result once the statement ran, or with ``scalars`` its ``scalars()`` view:
+        for one object, a result holding it alone rather than a view of rows."""
         select = self.select
         rows = select.rows()
         if rows is None:
             statement: Any = select.statement
-            return self.plan.result(
+            result = self.plan.result(
                 self.session, select.result(), statement._execution_options, statement
             )
-        return ChunkedIteratorResult.of_values(self.plan.metadata, self.load(rows))
+        else:
+            objects = self.load(rows)
+            if scalars and len(objects) == 1 and objects[0] is not None:
+                return ScalarResult.of_value(objects[0])
+            result = ChunkedIteratorResult.of_values(self.plan.metadata, objects)
+        return result.scalars() if scalars else result
 
 
 class StatementPlan(LoadingPlan):

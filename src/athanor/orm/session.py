@@ -1011,11 +1011,15 @@ class Session(EventTarget):
 
     def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """Run a statement and return its first column (ORM objects for ``select(User)``)."""
+        if not kw and orm_selection(statement) is not None:
+            direct = self._direct_select(statement, params)
+            if direct is not None:
+                return direct.run(scalars=True)
         return self.execute(statement, params, **kw).scalars()
 
     def scalar(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """Run a statement and return the first column of the first row."""
-        return self.execute(statement, params, **kw).scalar()
+        return self.scalars(statement, params, **kw).first()
 
     def query(self, *entities: Any, **kw: Any) -> Query[Any]:
         """A legacy :class:`Query` for ``entities``."""

@@ -97,14 +97,13 @@ class _UniqueRequired:
         return length_hint(self.rows)
 
 
-async def _run_direct(load: DirectLoad) -> Result[Any]:
+async def _run_direct(load: DirectLoad, scalars: bool = False) -> Any:
     """Run an entity select of the direct path awaiting the driver in this task, with no
     bridge; through the bridge only what may need I/O (a driver error's handling, reading
-    more rows than are fetched at once)."""
+    more rows than are fetched at once).  With ``scalars``: its ``scalars()`` view."""
     select = load.select
     if not select.connection.dialect.is_async:
-        result: Result[Any] = await greenlet_spawn(load.run)
-        return result
+        return await greenlet_spawn(load.run, scalars)
     try:
         await select.driver_call()
     except select.connection.dialect.dbapi_error as error:
@@ -113,13 +112,12 @@ async def _run_direct(load: DirectLoad) -> Result[Any]:
         select.failed(error)  # (a cancellation: the cursor is closed, nothing else to do)
         raise
     if 0 <= select.cursor.rowcount <= _FETCH_AT_ONCE:
-        return load.finish()
-    result = await greenlet_spawn(_buffered_finish, load)
-    return result
+        return load.finish(scalars)
+    return await greenlet_spawn(_buffered_finish, load, scalars)
 
 
-def _buffered_finish(load: DirectLoad) -> Result[Any]:
-    result = load.finish()
+def _buffered_finish(load: DirectLoad, scalars: bool) -> Any:
+    result = load.finish(scalars)
     result._source.buffer_all()
     return result
 
@@ -271,7 +269,8 @@ class AsyncSession(_AsyncOnly):
         if execution_options is None and bind_arguments is None and not kw:
             load = self.sync_session._direct_select(statement, params)
             if load is not None:
-                return await _run_direct(load)
+                direct: Result[Any] = await _run_direct(load)
+                return direct
         kw["execution_options"] = execution_options
         kw["bind_arguments"] = bind_arguments
         result: Result[Any] = await greenlet_spawn(
@@ -285,7 +284,7 @@ class AsyncSession(_AsyncOnly):
         """The first column's values (ORM objects for ``select(User)``), buffered."""
         load = None if kw else self.sync_session._direct_select(statement, params)
         if load is not None:
-            return (await _run_direct(load)).scalars()
+            return await _run_direct(load, scalars=True)
         result = await greenlet_spawn(_buffered_execute, self.sync_session, statement, params, kw)
         return result.scalars()
 
