@@ -9,7 +9,21 @@ from typing import Any
 
 import pytest
 
-from athanor import Column, Integer, MetaData, String, Table, create_engine, event, insert, select
+from athanor import (
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
+from athanor.engine.engine import LeanCommitFailed
 from athanor.exc import IntegrityError
 
 metadata = MetaData()
@@ -155,4 +169,132 @@ def test_a_returned_connection_goes_to_a_waiting_checkout(backend: Any) -> None:
     assert eng.pool.checkedout() == 1
     got[0].close()
     assert eng.pool.checkedout() == 0
+    eng.dispose()
+
+
+# --- the committer: INSERT and COMMIT in one call ------------------------------------------
+
+
+def _committer(engine: Any) -> Any:
+    commit_insert = engine._insert_committer(_insert(engine), {"name": "x"})
+    assert commit_insert is not None
+    return commit_insert
+
+
+def test_a_committer_writes_commits_and_returns_the_connection(engine: Any) -> None:
+    commit_insert = _committer(engine)
+    checkouts = engine.pool.stats().total_checkouts
+    first = commit_insert({"name": "one"})
+    second = commit_insert({"name": "two"})
+    assert isinstance(first[0], int) and second[0] > first[0]
+    assert engine.pool.checkedout() == 0
+    assert engine.pool.stats().total_checkouts == checkouts + 2
+    assert _names(engine) == ["one", "two"]
+
+
+def test_a_committer_steps_aside_for_what_came_after_it_was_made(
+    engine: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever could see the difference and came after the committer was made makes it do
+    nothing (None) for the caller's general path: a listener (even once removed, the
+    committer serves no longer; a new one does), pool debug logging, engine logging, a
+    disposed pool, no idle connection, execution options."""
+
+    def quiet(*args: Any) -> None:
+        return None
+
+    for target, name in ((engine, "commit"), (engine.pool, "checkin")):
+        commit_insert = _committer(engine)
+        event.listen(target, name, quiet)
+        try:
+            assert commit_insert({"name": "x"}) is None
+            assert engine._insert_committer(_insert(engine), {"name": "x"}) is None
+        finally:
+            event.remove(target, name, quiet)
+        assert commit_insert({"name": "x"}) is None
+    commit_insert = _committer(engine)
+    engine.pool.echo = "debug"
+    assert commit_insert({"name": "x"}) is None
+    engine.pool.echo = None
+    with caplog.at_level(logging.INFO, logger="athanor.engine"):
+        assert commit_insert({"name": "x"}) is None
+    assert commit_insert({"name": "served"}) is not None
+    with engine.connect():
+        assert commit_insert({"name": "x"}) is None
+    engine.dispose()
+    with engine.connect():
+        pass
+    assert commit_insert({"name": "x"}) is None
+    assert _committer(engine)({"name": "after dispose"}) is not None
+    commit_insert = _committer(engine)
+    engine.update_execution_options(foo=1)
+    assert commit_insert({"name": "x"}) is None
+    assert engine.pool.checkedout() == 0
+    assert _names(engine) == ["served", "after dispose"]
+
+
+def test_a_committer_s_failed_insert_leaves_nothing_open(engine: Any, backend: Any) -> None:
+    """The INSERT fails: the error is wrapped as a Connection's would be, the transaction is
+    rolled back (the server sees the connection idle, not in a transaction) and the
+    connection is back in the pool."""
+    with engine.begin() as conn:
+        conn.execute(insert(thing), {"name": "dup"})
+        pid = conn.scalar(text("SELECT pg_backend_pid()")) if backend.name == "postgresql" else 0
+    commit_insert = _committer(engine)
+    with pytest.raises(IntegrityError) as caught:
+        commit_insert({"name": "dup"})
+    assert "INSERT INTO lean_thing" in str(caught.value)
+    assert engine.pool.checkedout() == 0
+    if backend.name == "postgresql":
+        observer = create_engine(backend.url)
+        with observer.connect() as conn:
+            state = conn.scalar(
+                text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            )
+        observer.dispose()
+        assert state == "idle"
+    with engine.connect() as conn:
+        assert not conn.in_transaction()
+        assert conn.scalar(select(thing.c.name)) == "dup"
+    assert _committer(engine)({"name": "after"}) is not None
+    assert _names(engine) == ["dup", "after"]
+
+
+@pytest.mark.backends("sqlite", "postgresql")
+def test_a_committer_s_failed_commit_leaves_the_connection_to_the_caller(backend: Any) -> None:
+    """The COMMIT fails (a deferred foreign key): LeanCommitFailed carries the connection,
+    checked out and without a transaction, its ended transaction, the wrapped error and the
+    key the INSERT gave."""
+    eng = create_engine(backend.url)
+    if backend.name == "sqlite":
+        event.listen(eng, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
+    deferred = MetaData()
+    Table("lean_parent", deferred, Column("id", Integer, primary_key=True))
+    child = Table(
+        "lean_child",
+        deferred,
+        Column("id", Integer, primary_key=True),
+        Column(
+            "parent_id",
+            Integer,
+            ForeignKey("lean_parent.id", deferrable=True, initially="DEFERRED"),
+        ),
+    )
+    deferred.create_all(eng)
+    statement = insert(child)
+    if eng.dialect.insert_returning:
+        statement = statement.returning(child.c.id)
+    commit_insert = eng._insert_committer(statement, {"parent_id": 1})
+    assert commit_insert is not None
+    with pytest.raises(LeanCommitFailed) as caught:
+        commit_insert({"parent_id": 404})
+    failed = caught.value
+    assert isinstance(failed.failure, IntegrityError) and "COMMIT" in str(failed.failure)
+    assert isinstance(failed.values[0], int)
+    assert eng.pool.checkedout() == 1 and not failed.connection.in_transaction()
+    failed.connection.close()
+    assert eng.pool.checkedout() == 0
+    with eng.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(child)) == 0
+    deferred.drop_all(eng)
     eng.dispose()

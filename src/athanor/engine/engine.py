@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.engine.connection import Connection, entry_cursor, execute_insert
 from athanor.engine.transaction import RootTransaction
-from athanor.event import EventTarget
+from athanor.event import EventTarget, registry
 from athanor.pool import Pool, PoolProxiedConnection
 from athanor.sql.compiler import compile_cached
 from athanor.util.log import Echo, EchoLogger
@@ -104,6 +105,41 @@ class CompiledCache(dict[Any, Any]):
         super().__setitem__(key, value)
 
 
+class LeanCommitFailed(Exception):
+    """Raised by a function of ``Engine._insert_committer`` whose COMMIT failed: the
+    connection left as a Connection's would be (checked out, its transaction ended), that
+    transaction, the exception to raise for the failure, and the key or row the INSERT gave,
+    for the caller to take over before raising ``failure``."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        transaction: RootTransaction,
+        failure: BaseException,
+        values: Any,
+    ) -> None:
+        super().__init__(connection, transaction, failure, values)
+        self.connection = connection
+        self.transaction = transaction
+        self.failure = failure
+        self.values = values
+
+
+def release_cursor(
+    dialect: DefaultDialect, entry: ConnectionPoolEntry, conn: Any, cursor: Any, keep: bool
+) -> None:
+    """Done with the cursor of a lean statement: kept on the pool ``entry`` for the next
+    checkout when ``keep`` (the dialect ``keeps_cursors``) and it is worth keeping, else
+    closed, quietly (as ``Connection._close_cursor_quietly``)."""
+    if keep and dialect.cursor_worth_keeping(cursor):
+        entry.kept_cursor = (conn, cursor)
+        return
+    try:  # noqa: SIM105 - suppress()'s context manager costs more
+        cursor.close()
+    except Exception:
+        pass
+
+
 class Engine(EventTarget):
     """Connects to one database through one pool; create it once per process and share it."""
 
@@ -131,6 +167,9 @@ class Engine(EventTarget):
         )
         self._execution_options: Mapping[str, Any] = dict(execution_options or {})
         self._autocommit = dialect.isolation_level == "AUTOCOMMIT"
+        self._lean_cache: dict[Any, Any] = {}
+        """What callers of the lean one-row transactions keep for this engine (the ORM: its
+        committer per mapper, see ``athanor.orm.unitofwork.commit_new_object``)."""
         self._init_dispatch()
         self.echo = echo
 
@@ -283,24 +322,11 @@ class Engine(EventTarget):
                 dialect.do_begin(conn, cursor)
             pk, row = execute_insert(dialect, compiled, cursor, sql, driver_params)
         except BaseException as error:
-            connection = self._lean_connection(entry)
-            failure: BaseException = error
-            if cursor is not None:
-                connection._close_cursor_quietly(cursor)
-            if isinstance(error, dialect.dbapi_error):
-                failure = connection._handle_error(error, sql, driver_params, cursor)
-            self._end_connection(connection)
+            failure = self._lean_insert_failed(entry, cursor, error, sql, driver_params)
             if failure is error:
                 raise
             raise failure from error
-        if keeps_cursors and dialect.cursor_worth_keeping(cursor):
-            entry.kept_cursor = (conn, cursor)
-        else:
-            # Connection._close_cursor_quietly without its call (or suppress()'s context manager).
-            try:  # noqa: SIM105
-                cursor.close()
-            except Exception:
-                pass
+        release_cursor(dialect, entry, conn, cursor, keeps_cursors)
         return entry, pk, row
 
     def _lean_commit(
@@ -319,17 +345,150 @@ class Engine(EventTarget):
             else:
                 dialect.do_commit(conn)
         except BaseException as error:
-            connection = self._lean_connection(entry)
-            transaction = connection._transaction
-            assert transaction is not None
-            transaction._ended()
-            failure: BaseException = error
-            if isinstance(error, dialect.dbapi_error):
-                failure = connection._handle_error(error, "COMMIT", None, None)
-                failure.__cause__ = error
-            return connection, transaction, failure
+            return self._lean_commit_failed(entry, error)
         self.pool._checkin_entry(entry, True)
         return None
+
+    def _lean_insert_failed(
+        self,
+        entry: ConnectionPoolEntry,
+        cursor: Any,
+        error: BaseException,
+        sql: str,
+        driver_params: Any,
+    ) -> BaseException:
+        """After a lean INSERT (or what led to it) raised ``error``: what a Connection would
+        do (the error wrapped, the connection invalidated on a disconnect), the transaction
+        rolled back and the connection returned; the exception to raise (``error`` itself
+        when it is not the driver's)."""
+        connection = self._lean_connection(entry)
+        failure: BaseException = error
+        if cursor is not None:
+            connection._close_cursor_quietly(cursor)
+        if isinstance(error, self.dialect.dbapi_error):
+            failure = connection._handle_error(error, sql, driver_params, cursor)
+        self._end_connection(connection)
+        return failure
+
+    def _lean_commit_failed(
+        self, entry: ConnectionPoolEntry, error: BaseException
+    ) -> tuple[Connection, RootTransaction, BaseException]:
+        """After the COMMIT of a lean transaction raised ``error``: the connection as a
+        Connection's would be left (checked out, its transaction ended), that transaction
+        and the exception to raise (wrapped when the driver's, caused by ``error``)."""
+        connection = self._lean_connection(entry)
+        transaction = connection._transaction
+        assert transaction is not None
+        transaction._ended()
+        failure: BaseException = error
+        if isinstance(error, self.dialect.dbapi_error):
+            failure = connection._handle_error(error, "COMMIT", None, None)
+            failure.__cause__ = error
+        return connection, transaction, failure
+
+    def _insert_committer(
+        self, statement: ClauseElement, parameters: Mapping[str, Any]
+    ) -> Callable[[Mapping[str, Any]], Any] | None:
+        """A function running the one-row INSERT ``statement`` as a transaction of its own:
+        :meth:`_lean_insert` and :meth:`_lean_commit` in one frame, with what they look up
+        (compiled statement, parameter order, dialect and pool methods) found once, here,
+        for parameter dicts with the keys of ``parameters`` in their order.  None when no
+        such function can serve now (listeners, pre-ping, a statement whose RETURNING the
+        engine reads itself, parameters that do not bind).
+
+        The function returns the inserted primary key, or the RETURNING row for a statement
+        with RETURNING, once committed and the connection returned; None when it did
+        nothing: something could tell the difference (what :meth:`_lean_insert` declines
+        for), or the INSERT gave no row or a key without its first value (rolled back: the
+        general path reports it).  It serves only while the event registry's generation is
+        the one it was made in: a caller keeps it no longer.  A failed INSERT is raised as
+        from :meth:`_lean_insert`; a failed COMMIT raises :class:`LeanCommitFailed`.
+        """
+        dialect = self.dialect
+        pool = self.pool
+        dispatch = pool.dispatch
+        if (
+            self.dispatch._listened
+            or statement._execution_options
+            or pool._pre_ping
+            or dispatch.checkout
+            or dispatch.checkin
+            or dispatch.reset
+        ):
+            return None
+        compiled, extracted = compile_cached(statement, dialect, self._compiled_cache)
+        if compiled.returns_hidden:
+            return None
+        try:
+            driver_params = compiled.prepare(extracted, parameters)[1]
+        except Exception:
+            return None
+        prepare = compiled.route_for(parameters) or partial(compiled.prepare, extracted)
+        generation = registry.generation
+        engine = self
+        checkout = pool._lean_checkout
+        checkin = pool._checkin_entry
+        keeps_cursors = dialect.keeps_cursors
+        explicit_begin = dialect.requires_explicit_begin and not self._autocommit
+        begin = dialect.do_begin if explicit_begin else None
+        # The usual INSERT of an autoincrement key: executed and its key read here.
+        by_lastrowid = bool(
+            driver_params and dialect._execute_directly and compiled.key_is_lastrowid(driver_params)
+        )
+        returns_rows = compiled.returns_rows
+        commit_directly = dialect._commit_directly
+        do_commit = dialect.do_commit
+
+        def commit_insert(params: Mapping[str, Any]) -> Any:
+            logger = engine.logger
+            echo = logger.known_levels.get(_INFO)
+            if (
+                registry.generation != generation
+                or engine.pool is not pool
+                or pool._log_debug
+                or engine._execution_options
+                or (logger.isEnabledFor(_INFO) if echo is None else echo)
+            ):
+                return None
+            try:
+                sql, driver_params = prepare(params)
+            except Exception:
+                return None  # the general path raises it, saying which parameter
+            entry = checkout()
+            if entry is None:
+                return None
+            conn = entry.dbapi_connection
+            cursor = None
+            try:
+                cursor = entry_cursor(dialect, entry, conn) if keeps_cursors else conn.cursor()
+                if begin is not None:
+                    begin(conn, cursor)
+                if by_lastrowid:
+                    cursor.execute(sql, driver_params)
+                    values: Any = None if cursor.rowcount == 0 else (cursor.lastrowid,)
+                else:
+                    pk, row = execute_insert(dialect, compiled, cursor, sql, driver_params)
+                    values = row if returns_rows else pk
+            except BaseException as error:
+                failure = engine._lean_insert_failed(entry, cursor, error, sql, driver_params)
+                if failure is error:
+                    raise
+                raise failure from error
+            release_cursor(dialect, entry, conn, cursor, keeps_cursors)
+            if values is None or values[0] is None:
+                engine._lean_rollback(entry)
+                return None
+            try:
+                if commit_directly:
+                    conn.commit()
+                else:
+                    do_commit(conn)
+            except BaseException as error:
+                raise LeanCommitFailed(*engine._lean_commit_failed(entry, error), values) from None
+            checkin(entry, True)
+            return values
+
+        return commit_insert
 
     def _lean_rollback(self, entry: ConnectionPoolEntry) -> None:
         """Roll back the transaction of :meth:`_lean_insert` and return the connection."""
@@ -450,6 +609,7 @@ class OptionEngine(Engine):
         self._compiled_cache = parent._compiled_cache
         self._execution_options = {**parent._execution_options, **options}
         self._autocommit = parent._autocommit
+        self._lean_cache = {}
         self.echo = parent.echo
         self._init_dispatch(parent)
         if self.dispatch.set_engine_execution_options:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 from athanor import exc as sa_exc
 from athanor.engine.connection import Connection
-from athanor.engine.engine import Engine
+from athanor.engine.engine import Engine, LeanCommitFailed
 from athanor.event.registry import Dispatch, EventTarget
 from athanor.orm import exc as orm_exc
 from athanor.orm.attributes import set_committed_value
@@ -58,6 +58,7 @@ from athanor.orm.state import (
 from athanor.orm.strategies import lazy_load
 from athanor.orm.unitofwork import (
     UOWTransaction,
+    commit_new_object,
     flush_new_object,
     insert_new_object,
     new_object_plan,
@@ -743,6 +744,25 @@ class Session(EventTarget):
             bind = self.get_bind(mapper)
         if not isinstance(bind, Engine):
             return False
+        try:
+            done: bool | LeanCommitFailed = commit_new_object(bind, state, obj)
+        except LeanCommitFailed as commit_failed:
+            done = commit_failed
+        except BaseException as error:
+            self._autobegin_t()._flush_failed(error)
+            raise
+        if done is True:
+            self.identity_map._dict[state.key] = state  # type: ignore[index]
+            new.clear()
+            if not self.expire_on_commit:
+                state._commit_all()
+            return True
+        if done:
+            # The COMMIT failed (outside the except clause: the failure is raised as is).
+            self.identity_map._dict[state.key] = state  # type: ignore[index]
+            new.clear()
+            self._keep_failed_commit(bind, done.connection, done.transaction, state, obj)
+            raise done.failure
         try:
             written = insert_new_object(bind, state, obj)
         except BaseException as error:

@@ -19,6 +19,7 @@ from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from athanor import exc as sa_exc
+from athanor.engine.engine import Engine, LeanCommitFailed
 from athanor.event import registry as event_registry
 from athanor.orm import exc as orm_exc
 from athanor.orm.attributes import _same
@@ -35,7 +36,6 @@ from athanor.sql.schema import DefaultExecutionContext
 
 if TYPE_CHECKING:
     from athanor.engine.connection import Connection
-    from athanor.engine.engine import Engine
     from athanor.orm.mapper import Mapper
     from athanor.orm.session import Session, SessionTransaction
     from athanor.pool.base import ConnectionPoolEntry
@@ -1038,6 +1038,78 @@ def _write_routed(
     """INSERT the new object of ``state`` (its ``__dict__`` ``d``) with ``params`` as
     ``route`` says, and give it its identity key."""
     _identify_new(mapper, route, state, d, _write_row(connection, mapper, route, d, params))
+
+
+def commit_new_object(engine: Engine, state: InstanceState, obj: Any) -> bool:
+    """INSERT ``obj``, the one new object of its session (of ``state``), and commit, as a
+    transaction of its own through the engine's committer for the object's route (see
+    ``Engine._insert_committer``): True once done, the object given its identity key; False
+    (nothing done) when that does not serve (no plan, see :func:`new_object_plan`; a route
+    that fills more than a single generated key; the committer declines), for
+    :func:`insert_new_object`.
+
+    What it needs is kept in the engine's ``_lean_cache`` per mapper (see
+    :func:`_lean_entry`), valid while the listeners and the mapper's columns are those it
+    was made for.  A failed INSERT is raised as from :func:`insert_new_object`; after a
+    failed COMMIT the object has its identity key and ``LeanCommitFailed`` is raised."""
+    mapper = state.mapper
+    d = obj.__dict__
+    found = engine._lean_cache.get(mapper)
+    if (
+        found is None
+        or found[0] != event_registry.generation
+        or found[1] is not mapper._table_columns
+        or mapper._orphan_parents
+        or mapper.base_mapper._subclass_mappers
+    ):
+        found = _lean_entry(engine, mapper, d)
+        if found is None:
+            return False
+    params = found[2](d)
+    if params.keys() != found[3]:
+        found = _lean_entry(engine, mapper, d)
+        if found is None:
+            return False
+    _, _, _, _, commit_insert, key, identity_class = found
+    if commit_insert is None:
+        return False
+    try:
+        values = commit_insert(params)
+    except LeanCommitFailed as failed:
+        # What _store_generated and _identify_new do for a route of one generated key.
+        value = d[key] = failed.values[0]
+        state.key = (identity_class, (value,), None)
+        raise
+    if values is None:
+        return False
+    value = d[key] = values[0]
+    state.key = (identity_class, (value,), None)
+    return True
+
+
+def _lean_entry(engine: Engine, mapper: Mapper, d: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What :func:`commit_new_object` keeps per mapper in ``engine``'s ``_lean_cache``, made
+    for the parameters of an object whose ``__dict__`` is ``d``: the event generation and
+    the mapper's columns it is valid for, the plan's row builder, the parameter names, the
+    engine's committer (None for a route filling more than its single generated key), that
+    key and the mapper's identity class; None when the mapper has no plan."""
+    plan = new_object_plan(mapper)
+    if plan is None:
+        return None
+    params = plan.params(d)  # type: ignore[misc]
+    route = _route_of(plan, params, engine.dialect)
+    key = route.key_only
+    committer = None if key is None else engine._insert_committer(route.statement, params)
+    found = engine._lean_cache[mapper] = (
+        plan.generation,
+        plan.columns,
+        plan.params,
+        frozenset(params),
+        committer,
+        key,
+        mapper._identity_class,
+    )
+    return found
 
 
 def insert_new_object(

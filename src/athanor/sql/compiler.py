@@ -142,6 +142,17 @@ class Compiled:
         """Execution steps ``(sql, params, is_executemany)`` for a list of parameter sets."""
         return [(self.string, _empty_params(self.dialect), False, None)]
 
+    def route_for(self, params: Mapping[str, Any]) -> ParamRoute | None:
+        """What :meth:`prepare` does with a parameter dict with the names of ``params`` (in
+        their order) once it knows them, as a function of the dict alone; None when there
+        is no such shortcut for them."""
+        return None
+
+    def key_is_lastrowid(self, params_used: Any) -> bool:
+        """Whether the primary key of a one-row INSERT run with ``params_used`` (what
+        :meth:`prepare` gave) is the cursor's lastrowid alone, without RETURNING."""
+        return False
+
     def inserted_primary_key(
         self, params_used: Any, lastrowid: Any, returned_row: Any
     ) -> tuple[Any, ...] | None:
@@ -2453,6 +2464,15 @@ class SQLCompiler(Compiled):
         sql = "".join(out)
         self._batch_sql[rows] = sql
         return sql
+
+    def route_for(self, params: Mapping[str, Any]) -> ParamRoute | None:
+        if type(params) is not dict or not params:
+            return None
+        return self._routes.get((*params,)) or self._route_of(params)
+
+    def key_is_lastrowid(self, params_used: Any) -> bool:
+        target = params_used.compiled if isinstance(params_used, _VariantParams) else self
+        return not self.returns_rows and target._key_is_lastrowid
 
     def inserted_primary_key(
         self, params_used: Any, lastrowid: Any, returned_row: Any
