@@ -426,7 +426,7 @@ class Engine(EventTarget):
         prepare = compiled.route_for(parameters) or partial(compiled.prepare, extracted)
         generation = registry.generation
         engine = self
-        checkout = pool._lean_checkout
+        checkout = pool._take_idle
         checkin = pool._checkin_entry
         keeps_cursors = dialect.keeps_cursors
         explicit_begin = dialect.requires_explicit_begin and not self._autocommit
@@ -474,7 +474,13 @@ class Engine(EventTarget):
                 if failure is error:
                     raise
                 raise failure from error
-            release_cursor(dialect, entry, conn, cursor, keeps_cursors)
+            if keeps_cursors:
+                release_cursor(dialect, entry, conn, cursor, True)
+            else:
+                try:  # noqa: SIM105 - release_cursor() for a dialect keeping none, without its call
+                    cursor.close()
+                except Exception:
+                    pass
             if values is None or values[0] is None:
                 engine._lean_rollback(entry)
                 return None

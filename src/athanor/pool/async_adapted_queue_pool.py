@@ -91,6 +91,9 @@ class AsyncAdaptedQueuePool(QueuePool):
         # Checkouts go through _checkout, which replaces connections of other event loops.
         return None
 
+    def _take_idle(self) -> ConnectionPoolEntry | None:
+        return None
+
     def _checkin_entry(self, entry: ConnectionPoolEntry, transaction_was_reset: bool) -> None:
         # Through _do_return_conn, which invalidates terminated connections and waits for
         # background closes.

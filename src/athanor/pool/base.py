@@ -796,6 +796,13 @@ class Pool(EventTarget):
         """
         return None
 
+    def _take_idle(self) -> ConnectionPoolEntry | None:
+        """:meth:`_lean_checkout` past its checks, for a caller that made them itself (and
+        keeps them made: see ``Engine._insert_committer``): an idle entry, checked out, its
+        connection replaced first when stale; None when there is none (or the pool is of
+        another kind)."""
+        return None
+
     def _checkin_entry(self, entry: ConnectionPoolEntry, transaction_was_reset: bool) -> None:
         """Return a checked-out entry whose proxy, if it had one, has let it go (an entry of
         :meth:`_lean_checkout`, or the engine's Connection closing): :meth:`_checkin` with

@@ -151,6 +151,9 @@ class QueuePool(Pool):
             or dispatch.reset
         ):
             return None
+        return self._take_idle()
+
+    def _take_idle(self) -> ConnectionPoolEntry | None:
         mutex = self._mutex
         mutex.acquire()
         if not self._idle:
