@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -315,3 +317,33 @@ def test_cancelled_mysql_statement_is_killed_on_the_server(backend: Backend) -> 
         # well before the statement's own 60 s are up, the server session is gone
         thread = holder["thread"]
         assert settled(lambda thread=thread: _mysql_session_count(backend, thread), 20) == 0, name
+
+
+def test_terminate_as_the_loop_ends_leaves_no_failing_thread(
+    driver: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection terminated just before its event loop closes (garbage collection, a
+    cancelled task's cleanup) needs nothing from that loop afterwards: no driver thread
+    fails reporting to it, and aiosqlite's worker thread ends with its sqlite3 connection."""
+    thread_errors: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: thread_errors.append(args.exc_value))
+    before = set(threading.enumerate())
+
+    def work() -> Any:
+        conn = driver.connect()
+        conn.cursor().execute("SELECT 1")
+        if driver.driver == "aiosqlite":
+            # The worker is still busy when the loop closes: what it does after must not
+            # need the loop.
+            conn.driver_connection._tx.put_nowait((None, partial(time.sleep, 0.3)))
+        conn.terminate()
+        return conn
+
+    conn = driver.run(work)
+    for thread in set(threading.enumerate()) - before:
+        thread.join(5)
+        assert not thread.is_alive()
+    assert thread_errors == []
+    assert conn.terminated
+    if driver.driver == "aiosqlite":
+        assert conn.driver_connection._connection is None

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 
 from athanor.exc import NoSuchModuleError
@@ -64,6 +64,68 @@ async def wait_for_background_closes(timeout: float = INTERRUPTED_CLOSE_TIMEOUT)
     pending = [task for task in _closing_tasks if task.get_loop() is loop]
     if pending:
         await asyncio.wait(pending, timeout=timeout)
+
+
+_loop_connections: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop,
+    tuple[weakref.WeakSet[AsyncAdaptedConnection], weakref.ref[Any]],
+] = weakref.WeakKeyDictionary()
+"""Per event loop: its open loop-bound connections and the generator that closes them."""
+
+
+def _close_with_loop(connection: AsyncAdaptedConnection, loop: asyncio.AbstractEventLoop) -> None:
+    """Have ``connection`` closed in its own event loop when that loop shuts down.
+
+    A loop shutting down (``asyncio.run()`` and ``asyncio.Runner`` do, before closing it)
+    finalizes the asynchronous generators still suspended: one such generator per loop,
+    kept alive by the loop's connections, closes them there while awaiting still works.
+    Without this, a pooled connection outlives its loop, and whatever meets it later can
+    close its socket only by leaving it to the garbage collector.
+    """
+    if getattr(loop, "_asyncgens_shutdown_called", False):
+        return  # the loop is shutting down already: too late to register
+    try:
+        found = _loop_connections.get(loop)
+    except TypeError:  # a loop class that cannot be weakly referenced: left to the pool
+        return
+    closer = None if found is None else found[1]()
+    if found is None or closer is None:
+        connections: weakref.WeakSet[AsyncAdaptedConnection] = weakref.WeakSet()
+        closer = _close_at_shutdown(connections)
+        # Its first step registers the generator with the running loop and stops at the
+        # yield, without suspending.
+        first_step: Any = closer.__anext__()
+        with contextlib.suppress(StopIteration):
+            first_step.send(None)
+        found = _loop_connections[loop] = (connections, weakref.ref(closer))
+    found[0].add(connection)
+    connection._loop_closer = closer
+
+
+async def _close_at_shutdown(
+    connections: weakref.WeakSet[AsyncAdaptedConnection],
+) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await asyncio.gather(
+            *(_close_at_loop_end(c) for c in list(connections)), return_exceptions=True
+        )
+
+
+async def _close_at_loop_end(connection: AsyncAdaptedConnection) -> None:
+    """Close a connection whose loop is shutting down (it cannot serve another loop); cut it
+    if the close fails or takes too long."""
+    if connection.terminated:
+        return
+    connection.terminated = True
+    try:
+        async with asyncio.timeout(INTERRUPTED_CLOSE_TIMEOUT):
+            await connection._close()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            connection._terminate()
+        raise
 
 
 def transport_fileno(transport: Any) -> int:
@@ -145,6 +207,11 @@ class AsyncAdaptedConnection:
 
     cursor_class: ClassVar[type[AsyncAdaptedCursor]]
     server_side_cursor_class: ClassVar[type[AsyncAdaptedServerSideCursor]]
+    loop_bound: ClassVar[bool] = True
+    """Whether the driver connection works only in the event loop it was opened in (its
+    socket's transport belongs to that loop).  Such a connection is closed as its loop shuts
+    down, and one met in another loop is replaced; others (aiosqlite, whose worker thread
+    answers whichever loop asks) go on serving every loop."""
 
     def __init__(self, dbapi: AsyncAdaptedDBAPI, driver_connection: Any) -> None:
         self.dbapi = dbapi
@@ -158,8 +225,13 @@ class AsyncAdaptedConnection:
         self.connect_args: tuple[tuple[Any, ...], dict[str, Any], Any] = ((), {}, None)
         """What opened this connection: (args, kwargs, async creator or None)."""
         self._streams: weakref.WeakSet[AsyncAdaptedServerSideCursor] = weakref.WeakSet()
-        self.loop = _running_loop()
-        """The event loop this connection was opened in, the only one it can work in."""
+        self.loop = _running_loop() if self.loop_bound else None
+        """The event loop this connection was opened in, the only one it can work in (None
+        when it is not bound to one)."""
+        self._loop_closer: Any = None
+        """What closes this connection when its loop shuts down (see :func:`_close_with_loop`)."""
+        if self.loop is not None:
+            _close_with_loop(self, self.loop)
 
     @classmethod
     def pop_settings(cls, kw: dict[str, Any]) -> dict[str, Any]:

@@ -7,8 +7,10 @@ the adapter only turns its coroutines back into PEP 249 calls.  Everything SQLit
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections import deque
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor.dialects.sqlite.pysqlite import PySQLiteDialect
@@ -46,11 +48,23 @@ class AiosqliteServerSideCursor(AsyncAdaptedServerSideCursor, AiosqliteCursor):
     """Rows are fetched from the worker thread in chunks instead of all at once."""
 
 
+def _close_and_stop(raw: sqlite3.Connection | None) -> object:
+    """Run in aiosqlite's worker thread: close its sqlite3 connection, then end the thread
+    (the value aiosqlite's worker stops at)."""
+    from aiosqlite.core import _STOP_RUNNING_SENTINEL
+
+    if raw is not None:
+        with contextlib.suppress(sqlite3.Error):
+            raw.close()
+    return _STOP_RUNNING_SENTINEL
+
+
 class AiosqliteConnection(AsyncAdaptedConnection):
     """An aiosqlite connection; transactions are begun explicitly by the dialect."""
 
     cursor_class = AiosqliteCursor
     server_side_cursor_class = AiosqliteServerSideCursor
+    loop_bound = False  # each call's future belongs to the loop that makes it
 
     async def _open_cursor(self, server_side: bool) -> Any:
         return await self.driver_connection.cursor()
@@ -63,8 +77,18 @@ class AiosqliteConnection(AsyncAdaptedConnection):
             raw.interrupt()
 
     def _terminate(self) -> None:
+        """Close the sqlite3 connection and end the worker thread without an event loop.
+
+        aiosqlite's own ``stop()`` has the worker report to a future of the current loop,
+        which may be closed by the time the worker gets to it (an ``asyncio.run()`` ending),
+        and the worker thread then fails; nothing needs to hear back from this close.
+        """
         self._interrupt()
-        self.driver_connection.stop()
+        driver = self.driver_connection
+        raw = driver._connection
+        driver._running = False
+        driver._connection = None
+        driver._tx.put_nowait((None, partial(_close_and_stop, raw)))
 
     async def _close_interrupted(self) -> None:
         self._interrupt()
