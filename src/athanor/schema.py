@@ -15,6 +15,7 @@ from athanor.sql.ddl import (
     DropSequence,
     DropTable,
     ExecutableDDLElement,
+    sort_tables,
     sort_tables_and_constraints,
 )
 from athanor.sql.schema import (
@@ -73,5 +74,6 @@ __all__ = [
     "UniqueConstraint",
     "conv",
     "insert_sentinel",
+    "sort_tables",
     "sort_tables_and_constraints",
 ]

@@ -27,7 +27,7 @@ from athanor.sql.ddl import (
     DropSequence,
     DropTable,
     constraint_name,
-    sort_tables,
+    order_for_create,
 )
 from athanor.sql.elements import text
 from athanor.sql.schema import (
@@ -536,7 +536,7 @@ class TestSortTables:
             Column("a_id", sqltypes.Integer, ForeignKey("a.id")),
         )
         a = Table("a", m, Column("id", sqltypes.Integer, primary_key=True))
-        ordered, deferred = sort_tables([c, b, a])
+        ordered, deferred = order_for_create([c, b, a])
         assert ordered == [a, b, c]
         assert deferred == []
 
@@ -555,10 +555,10 @@ class TestSortTables:
             Column("a_id", sqltypes.Integer, ForeignKey("a.id")),
         )
         leaf = Table("leaf", m, Column("a_id", sqltypes.Integer, ForeignKey("a.id")))
-        ordered, deferred = sort_tables([leaf, a, b])
+        ordered, deferred = order_for_create([leaf, a, b])
         assert ordered.index(leaf) > ordered.index(a)
         assert {fk.table.name for fk in deferred} == {"a", "b"}
-        ordered, deferred = sort_tables([leaf, a, b], can_alter=False)
+        ordered, deferred = order_for_create([leaf, a, b], can_alter=False)
         assert deferred == [] and ordered.index(leaf) > ordered.index(a)
 
     def test_self_reference_stays_inline(self) -> None:
@@ -569,7 +569,7 @@ class TestSortTables:
             Column("id", sqltypes.Integer, primary_key=True),
             Column("parent_id", sqltypes.Integer, ForeignKey("node.id")),
         )
-        assert sort_tables([node]) == ([node], [])
+        assert order_for_create([node]) == ([node], [])
         assert "REFERENCES node (id)" in ddl(CreateTable(node), pg)
 
 
@@ -582,7 +582,7 @@ def foreign_key_graphs(draw: st.DrawFn) -> list[list[int]]:
 
 @settings(max_examples=150, deadline=None)
 @given(graph=foreign_key_graphs(), can_alter=st.booleans())
-def test_sort_tables_respects_every_inline_foreign_key(
+def test_order_for_create_respects_every_inline_foreign_key(
     graph: list[list[int]], can_alter: bool
 ) -> None:
     metadata = MetaData()
@@ -594,7 +594,7 @@ def test_sort_tables_respects_every_inline_foreign_key(
         for target in targets:
             table.append_column(Column(f"r{target}", sqltypes.Integer))
             table.append_constraint(ForeignKeyConstraint([f"r{target}"], [f"t{target}.id"]))
-    ordered, deferred = sort_tables(tables, can_alter=can_alter)
+    ordered, deferred = order_for_create(tables, can_alter=can_alter)
     assert sorted(t.name for t in ordered) == sorted(t.name for t in tables)
     position = {table.name: index for index, table in enumerate(ordered)}
     if not can_alter:

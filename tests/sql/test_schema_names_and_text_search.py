@@ -16,6 +16,7 @@ from athanor.schema import (
     CreateColumn,
     CreateTable,
     conv,
+    sort_tables,
     sort_tables_and_constraints,
 )
 from athanor.sql import (
@@ -91,6 +92,62 @@ def test_sort_tables_and_constraints() -> None:
     assert inline_all[-1][1] == []
     with pytest.raises(exc.ArgumentError, match="extra_dependencies"):
         sort_tables_and_constraints([a], extra_dependencies=[(a, b)])
+
+
+def _chain() -> tuple[MetaData, Table, Table, Table, Table]:
+    """Tables a (referred to by b and c), b (by d), c and d, which refers to c as well."""
+    metadata = MetaData()
+    a = Table("a", metadata, Column("id", Integer, primary_key=True))
+    b = Table(
+        "b", metadata, Column("id", Integer, primary_key=True), Column("a_id", ForeignKey("a.id"))
+    )
+    c = Table(
+        "c", metadata, Column("id", Integer, primary_key=True), Column("a_id", ForeignKey("a.id"))
+    )
+    d = Table(
+        "d",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("b_id", ForeignKey("b.id")),
+        Column("c_id", ForeignKey("c.id")),
+    )
+    return metadata, a, b, c, d
+
+
+def test_sort_tables_is_a_list_in_dependency_then_given_order() -> None:
+    """sort_tables() (athanor.schema) returns a list: referred tables first, each round of
+    tables whose references are placed in the order given."""
+    metadata, a, b, c, d = _chain()
+    assert sort_tables([d, c, b, a]) == [a, c, b, d]
+    assert sort_tables([a, b, c, d]) == [a, b, c, d]
+    assert metadata.sorted_tables == [a, b, c, d]
+    assert sort_tables([d, c]) == [c, d]  # tables outside the list do not count
+    skipping_b = sort_tables([d, c, b, a], skip_fn=lambda fk: fk.parent.name == "b_id")
+    assert skipping_b == [a, c, b, d]  # d still comes after c
+    assert sort_tables([d, c, b, a], skip_fn=lambda fk: fk.column.table is a) == [c, b, a, d]
+    assert sort_tables([a, d], extra_dependencies=[(d, a)]) == [d, a]
+
+
+def test_sort_tables_leaves_out_the_foreign_keys_of_a_cycle_with_a_warning() -> None:
+    metadata = MetaData()
+    z = Table("z", metadata, Column("id", Integer, primary_key=True))
+    x = Table(
+        "x",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("y_id", ForeignKey("y.id")),
+        Column("z_id", ForeignKey("z.id")),
+    )
+    y = Table(
+        "y", metadata, Column("id", Integer, primary_key=True), Column("x_id", ForeignKey("x.id"))
+    )
+    w = Table(
+        "w", metadata, Column("id", Integer, primary_key=True), Column("x_id", ForeignKey("x.id"))
+    )
+    with pytest.warns(exc.SAWarning, match=r"Cannot order tables x, y by their foreign keys"):
+        assert sort_tables([w, x, y, z]) == [x, y, z, w]
+    with pytest.warns(exc.SAWarning, match="use_alter"):
+        assert metadata.sorted_tables == [x, y, z, w]
 
 
 @pytest.fixture

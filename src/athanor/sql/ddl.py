@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -1128,8 +1129,9 @@ def drop_sequence(sequence: Any, bind: Any, checkfirst: bool = True) -> None:
         conn.execute(DropSequence(sequence))
 
 
-def sort_tables(tables: Sequence[Any], can_alter: bool = True) -> tuple[list[Any], list[Any]]:
-    """Tables ordered so that each comes after the tables its foreign keys refer to.
+def order_for_create(tables: Sequence[Any], can_alter: bool = True) -> tuple[list[Any], list[Any]]:
+    """Tables ordered so that each comes after the tables its foreign keys refer to, for
+    creating them (dropping them in reverse).
 
     Returns (tables, foreign keys to add after creation).  Foreign keys within a cycle (and
     those marked ``use_alter``) are set aside when ``can_alter``; otherwise the cycle's
@@ -1156,6 +1158,62 @@ def sort_tables(tables: Sequence[Any], can_alter: bool = True) -> tuple[list[Any
                     if can_alter:
                         deferred.extend(edges[(source, target)])
                     depends[source].discard(target)
+    return _in_dependency_order(tables, depends), deferred
+
+
+def sort_tables(
+    tables: Iterable[Any],
+    skip_fn: Callable[[Any], bool | None] | None = None,
+    extra_dependencies: Iterable[tuple[Any, Any]] | None = None,
+) -> list[Any]:
+    """``tables`` ordered so that each comes after the tables its foreign keys refer to, and
+    otherwise in the order given.
+
+    ``skip_fn(foreign_key)`` returning True leaves that foreign key (a ``ForeignKey``) out of
+    the ordering, as ``use_alter=True`` does; ``extra_dependencies`` are ``(parent, child)``
+    pairs of tables ordered as if child referred to parent.  The foreign keys of tables that
+    refer to each other in a cycle cannot be followed: they are left out, with a warning.
+    """
+    tables = list(tables)
+    members = {id(table) for table in tables}
+    fixed: dict[int, set[int]] = {id(table): set() for table in tables}
+    by_foreign_key: dict[int, set[int]] = {id(table): set() for table in tables}
+    for parent, child in extra_dependencies or ():
+        if id(parent) in members and id(child) in members:
+            fixed[id(child)].add(id(parent))
+    for table in tables:
+        for fk in _foreign_keys(table):
+            if getattr(fk, "use_alter", False) or (
+                skip_fn is not None and any(skip_fn(element) for element in fk.elements)
+            ):
+                continue
+            referred = _referred_table(fk)
+            if referred is not None and referred is not table and id(referred) in members:
+                by_foreign_key[id(table)].add(id(referred))
+    depends = {key: fixed[key] | by_foreign_key[key] for key in fixed}
+    cyclic: set[int] = set().union(*_cycles(depends))
+    if cyclic:
+        names = ", ".join(sorted(table.fullname for table in tables if id(table) in cyclic))
+        warnings.warn(
+            f"Cannot order tables {names} by their foreign keys, which refer to each other in "
+            "a cycle: those tables' foreign keys are left out of the order.  Mark one foreign "
+            "key of the cycle use_alter=True to break it.",
+            exc.SAWarning,
+            stacklevel=2,
+        )
+        depends = {
+            key: fixed[key] | (set() if key in cyclic else by_foreign_key[key]) for key in fixed
+        }
+        if _cycles(depends):
+            raise exc.CircularDependencyError(
+                "extra_dependencies given to sort_tables() form a cycle; they cannot be ordered"
+            )
+    return _in_dependency_order(tables, depends)
+
+
+def _in_dependency_order(tables: Sequence[Any], depends: Mapping[int, set[int]]) -> list[Any]:
+    """``tables`` in rounds: each round takes, in the given order, the tables whose
+    dependencies (acyclic, by id) earlier rounds placed."""
     ordered: list[Any] = []
     placed: set[int] = set()
     remaining = list(tables)
@@ -1165,7 +1223,7 @@ def sort_tables(tables: Sequence[Any], can_alter: bool = True) -> tuple[list[Any
             placed.add(id(table))
         ordered.extend(ready)
         remaining = [t for t in remaining if id(t) not in placed]
-    return ordered, deferred
+    return ordered
 
 
 def sort_tables_and_constraints(
@@ -1184,7 +1242,7 @@ def sort_tables_and_constraints(
             "sort_tables_and_constraints() does not take extra_dependencies; order the "
             "tables by foreign keys, or sort the result yourself"
         )
-    ordered, deferred = sort_tables(list(tables))
+    ordered, deferred = order_for_create(list(tables))
     later = {id(fk) for fk in deferred}
     if filter_fn is not None:
         for table in ordered:
@@ -1334,7 +1392,7 @@ def create_all(
         wanted = _target_tables(metadata, tables)
         if checkfirst:
             wanted = [t for t in wanted if not dialect.has_table(conn, t.name, _schema(conn, t))]
-        ordered, deferred = sort_tables(wanted, can_alter=compiler.supports_alter)
+        ordered, deferred = order_for_create(wanted, can_alter=compiler.supports_alter)
         if metadata_events:
             _fire(metadata, "before_create", conn, tables=ordered, checkfirst=checkfirst)
         if compiler.supports_native_enum_types:
@@ -1388,7 +1446,7 @@ def drop_all(
         wanted = _target_tables(metadata, tables)
         if checkfirst:
             wanted = [t for t in wanted if dialect.has_table(conn, t.name, _schema(conn, t))]
-        ordered, deferred = sort_tables(wanted, can_alter=compiler.supports_alter)
+        ordered, deferred = order_for_create(wanted, can_alter=compiler.supports_alter)
         if metadata_events:
             _fire(metadata, "before_drop", conn, tables=ordered, checkfirst=checkfirst)
         for fk in deferred:

@@ -1477,8 +1477,11 @@ class MetaData(EventTarget):
 
     @property
     def sorted_tables(self) -> list[Table]:
-        """Tables ordered so that each comes after the tables it references."""
-        return sort_tables(self.tables.values())
+        """Tables ordered so that each comes after the tables it references, and otherwise
+        by name (see :func:`athanor.schema.sort_tables`)."""
+        from athanor.sql.ddl import sort_tables
+
+        return sort_tables(sorted(self.tables.values(), key=lambda table: table.fullname))
 
     def create_all(
         self, bind: Any, tables: Iterable[Table] | None = None, checkfirst: bool = True
@@ -1552,34 +1555,6 @@ def insert_sentinel(
     )
 
 
-def sort_tables(tables: Iterable[Table]) -> list[Table]:
-    """``tables`` in foreign-key dependency order (referenced tables first; cycles broken)."""
-    pending = sorted(tables, key=lambda t: t.fullname)
-    names = {id(t) for t in pending}
-    deps: dict[int, set[int]] = {}
-    for t in pending:
-        refs: set[int] = set()
-        for fk in t.foreign_keys:
-            try:
-                target = fk.column.table
-            except exc.NoReferenceError:
-                continue
-            if target is not t and id(target) in names and not fk.use_alter:
-                refs.add(id(target))
-        deps[id(t)] = refs
-    ordered: list[Table] = []
-    done: set[int] = set()
-    while pending:
-        ready = [t for t in pending if deps[id(t)] <= done]
-        if not ready:
-            ready = [pending[0]]
-        for t in ready:
-            ordered.append(t)
-            done.add(id(t))
-        pending = [t for t in pending if id(t) not in done]
-    return ordered
-
-
 __all__ = [
     "BLANK_SCHEMA",
     "RETAIN_SCHEMA",
@@ -1602,5 +1577,4 @@ __all__ = [
     "UniqueConstraint",
     "conv",
     "insert_sentinel",
-    "sort_tables",
 ]

@@ -37,7 +37,7 @@ from athanor.sql.ddl import (
     _type_check_name,
     constraint_kind,
     enum_of,
-    sort_tables,
+    order_for_create,
     stored_type,
 )
 from athanor.sql.schema import Column, MetaData, Table
@@ -188,11 +188,11 @@ class Comparer:
         added = [model_tables[n] for n in model_tables if n not in db_tables]
         removed = [db_tables[n] for n in db_tables if n not in model_tables]
         self._report_table_renames(added, removed)
-        for table in sort_tables(added)[0]:
+        for table in order_for_create(added)[0]:
             ops.append(CreateTableOp(table))
         for name in sorted(set(model_tables) & set(db_tables)):
             ops.extend(self._compare_table(model_tables[name], db_tables[name]))
-        for table in reversed(sort_tables(removed)[0]):
+        for table in reversed(order_for_create(removed)[0]):
             ops.append(DropTableOp(table))
         return ops
 
