@@ -169,3 +169,33 @@ def test_column_valued_on_postgresql(engine: Engine, backend: Backend) -> None:
     values = func.generate_series(text("1"), text("3")).column_valued("v")
     with engine.connect() as conn:
         assert conn.scalars(select(values).where(values > 1)).all() == [2, 3]
+
+
+def test_a_function_alias_without_columns_selects_its_value() -> None:
+    """``select(func.f().alias("x"))`` selects the function's value (as ``.column`` does),
+    rather than an empty column list."""
+    series = func.generate_series(1, 3).alias("x")
+    assert list(series.c.keys()) == ["x"]
+    assert str(select(series).compile(dialect=PG)) == (
+        "SELECT x AS x FROM generate_series(%(param_1)s, %(param_2)s) AS x"
+    )
+    anonymous = select(func.f().alias())
+    assert str(anonymous) == "SELECT anon_1 AS f FROM f() AS anon_1"
+    assert list(anonymous.selected_columns.keys()) == ["f"]
+
+
+def test_scalar_table_valued_selects_a_field_of_the_returned_row() -> None:
+    field = func.json_each(text("'{}'")).scalar_table_valued("key", String)
+    assert str(select(field).compile(dialect=PG)) == "SELECT (json_each('{}')).key AS key"
+    assert isinstance(field.type, String)
+
+
+def test_function_alias_and_row_field_on_postgresql(engine: Engine, backend: Backend) -> None:
+    if backend.name != "postgresql":
+        pytest.skip("set-returning functions in FROM and row fields are PostgreSQL's")
+    series = func.generate_series(text("1"), text("3")).alias("x")
+    keys = func.json_each(text('\'{"a": 1, "b": 2}\'::json')).scalar_table_valued("key")
+    with engine.connect() as conn:
+        result = conn.execute(select(series))
+        assert list(result.keys()) == ["x"] and result.scalars().all() == [1, 2, 3]
+        assert conn.scalars(select(keys).order_by(keys)).all() == ["a", "b"]

@@ -1216,6 +1216,9 @@ class SQLCompiler(Compiled):
         crit = " AND ".join(self.process(c, **kw) for c in element.criterion)
         return f"{self.process(element.func, **kw)} FILTER (WHERE {crit})"
 
+    def visit_scalar_function_column(self, element: fn.ScalarFunctionColumn, **kw: Any) -> str:
+        return f"({self.process(element.func, **kw)}).{self.preparer.quote(element.name)}"
+
     def visit_withingroup(self, element: fn.WithinGroup, **kw: Any) -> str:
         order = ", ".join(self.process(c, **kw) for c in element.order_by)
         return f"{self.process(element.func, **kw)} WITHIN GROUP (ORDER BY {order})"

@@ -97,6 +97,11 @@ class FunctionElement(ColumnElement):
         column: ColumnElement = TableValuedAlias(self, [], name).column
         return column
 
+    def scalar_table_valued(self, name: str, type_: Any = None) -> ColumnElement:
+        """The column ``name`` of the row this function returns, ``(fn(...)).name``
+        (PostgreSQL), selected without the function in FROM."""
+        return ScalarFunctionColumn(self, name, type_)
+
     def alias(self, name: str | None = None) -> Any:
         """This function in FROM under ``name`` (``unnest(t.data) AS data_view``); its
         ``.column`` selects the value of a function returning scalars."""
@@ -168,6 +173,31 @@ class FunctionFilter(ColumnElement):
     @property
     def _from_objects(self) -> list[Any]:
         return [*self.func._from_objects, *(f for c in self.criterion for f in c._from_objects)]
+
+
+class ScalarFunctionColumn(ColumnElement):
+    """One column of a function returning a row: ``(fn(...)).name``."""
+
+    __visit_name__ = "scalar_function_column"
+
+    def __init__(self, func: FunctionElement, name: str, type_: Any = None) -> None:
+        self.func = func
+        self.name = name
+        self.type = sqltypes.to_instance(type_)
+
+    @property
+    def _proxy_name(self) -> str | None:
+        return self.name
+
+    _cache_attrs: ClassVar[CacheAttrs] = (
+        ("func", "element"),
+        ("name", "plain"),
+        ("type", "type"),
+    )
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        return self.func._from_objects
 
 
 class WithinGroup(ColumnElement):

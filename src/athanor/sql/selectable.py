@@ -578,6 +578,10 @@ class TableValuedAlias(Alias):
                 ColumnClause(self.with_ordinality, sqltypes.INTEGERTYPE, _selectable=self),
                 self.with_ordinality,
             )
+        if not self._column_args:
+            # No columns named: the function's value itself, as ``.column`` selects it.
+            value = self.column
+            cols.add(value, value._proxy_name)
         return cols
 
     _cache_attrs: ClassVar[CacheAttrs] = (
