@@ -319,6 +319,34 @@ class TestTypes:
         with pytest.raises(exc.CompileError, match="ARRAY"):
             sqltypes.ARRAY(sqltypes.Integer).compile(dialect=my)
 
+    def test_database_types_by_their_own_name_without_a_dialect(self) -> None:
+        """``str(CreateTable(t))`` without a dialect writes a database's own type by its name
+        (a JSONB column is not written as JSON), a generic one as usual."""
+        from athanor.dialects.mysql import types as mysql_types
+        from athanor.dialects.postgresql import types as pg_types
+
+        table = Table(
+            "own_types",
+            MetaData(),
+            Column("doc", pg_types.JSONB),
+            Column("raw", pg_types.BYTEA),
+            Column("span", pg_types.INTERVAL),
+            Column("ratio", pg_types.DOUBLE_PRECISION),
+            Column("flag", mysql_types.TINYINT),
+            Column("body", mysql_types.LONGTEXT),
+            Column("name", sqltypes.String(10)),
+        )
+        lines = [line.strip() for line in str(CreateTable(table)).splitlines()[1:-1]]
+        assert lines == [
+            "doc JSONB,",
+            "raw BYTEA,",
+            "span INTERVAL,",
+            "ratio DOUBLE PRECISION,",
+            "flag TINYINT,",
+            "body LONGTEXT,",
+            "name VARCHAR(10)",
+        ]
+
     def test_dialect_specific_types(self) -> None:
         from athanor.dialects.mysql import types as mysql_types
         from athanor.dialects.postgresql import types as pg_types

@@ -479,6 +479,19 @@ class StrTypeCompiler(TypeCompiler):
     """Type names for ``str()`` of a statement or type without a dialect: a type no generic
     rule knows (``JSONPATH``, ``TSVECTOR``) is written by its class name."""
 
+    def process(self, type_: Any, **kw: Any) -> str:
+        """A database's own type (``JSONB``, ``TINYINT``, ``BYTEA``) by its name rather than
+        the generic type it derives from, which the other databases render it as."""
+        resolved = sqltypes.to_instance(type_)._variant_for(self.dialect)
+        cls = type(resolved)
+        if (
+            cls.__module__.startswith("athanor.dialects.")
+            and getattr(self, f"visit_{cls.__name__}", None) is None
+            and not (type_rules and cls in type_rules)
+        ):
+            return cls.__name__.replace("_", " ")  # DOUBLE_PRECISION
+        return super().process(resolved, **kw)
+
     def visit_TypeEngine(self, type_: Any, **kw: Any) -> str:
         return type(type_).__name__
 
