@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from athanor import exc
 from athanor.sql import types as sqltypes
 from athanor.sql.ddl import AddConstraint, CreateIndex, DDLCompiler, DropIndex
+from athanor.sql.dialect_names import dialect_names
 from athanor.sql.elements import text
 
 
@@ -358,13 +359,16 @@ _IMPLS: dict[str, type[MigrationImpl]] = {}
 
 
 def migration_impl(dialect: Any) -> MigrationImpl:
-    """The :class:`MigrationImpl` of ``dialect``, from ``dialects/<name>/migrate.py``."""
+    """The :class:`MigrationImpl` of ``dialect``, from ``dialects/<name>/migrate.py`` for
+    the first of its names that has one (MariaDB's is MySQL's)."""
     name = dialect.name
     if name not in _IMPLS:
-        try:
-            module = importlib.import_module(f"athanor.dialects.{name}.migrate")
-        except ImportError:
-            _IMPLS[name] = MigrationImpl
-        else:
+        _IMPLS[name] = MigrationImpl
+        for candidate in dialect_names(dialect):
+            try:
+                module = importlib.import_module(f"athanor.dialects.{candidate}.migrate")
+            except ImportError:
+                continue
             _IMPLS[name] = module.impl
+            break
     return _IMPLS[name](dialect)

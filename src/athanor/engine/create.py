@@ -281,6 +281,7 @@ def _dialect_class_for(url: URL, *, is_async: bool) -> type[DefaultDialect]:
             f"The {dialect_class.driver} driver is async; use create_async_engine() from "
             f"athanor.ext.asyncio, or a sync driver such as {_sync_example(dialect_class.name)}"
         )
+    dialect_class = dialect_class.for_url(url)
     dialect_class.import_dbapi()
     return dialect_class
 

@@ -110,6 +110,12 @@ class DefaultDialect:
     # --- the driver module -------------------------------------------------------------
 
     @classmethod
+    def for_url(cls, url: URL) -> type[DefaultDialect]:
+        """The dialect class for ``url``: this one, or a variant for the database the URL
+        names when one driver serves several (MariaDB's URLs on the MySQL drivers)."""
+        return cls
+
+    @classmethod
     def import_dbapi(cls) -> ModuleType:
         """Import the driver module, or say which extra installs it."""
         try:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from athanor import exc
 from athanor.sql import ddl
 from athanor.sql.compiler import Compiled
+from athanor.sql.dialect_names import dialect_names
 from athanor.sql.elements import ClauseElement, KeyContext
 from athanor.sql.types import TypeEngine
 
@@ -46,7 +47,15 @@ class _Rules:
         self.visit_name = f"compiles_{word}_{next(_counter)}"
 
     def dispatch(self, compiler: Any, element: Any, **kw: Any) -> str:
-        rule = self.by_dialect.get(compiler.dialect.name) or self.by_dialect.get("default")
+        by_dialect = self.by_dialect
+        rule = next(
+            (
+                by_dialect[name]
+                for name in (*dialect_names(compiler.dialect), "default")
+                if name in by_dialect
+            ),
+            None,
+        )
         if rule is not None:
             return rule(element, compiler, **kw)
         original = self.own_visit_name or _inherited_visit_name(self.cls)

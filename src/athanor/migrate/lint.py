@@ -481,7 +481,7 @@ def _rewrites(old: Any, new: Any, dialect_name: str) -> bool:
         if old.length is None or new.length < old.length:
             return True
         # MySQL keeps VARCHAR in place only while the length prefix stays one or two bytes.
-        return dialect_name == "mysql" and (old.length <= 255) != (new.length <= 255)
+        return dialect_name in ("mysql", "mariadb") and (old.length <= 255) != (new.length <= 255)
     if (
         dialect_name == "postgresql"
         and isinstance(old, sqltypes.Numeric)

@@ -26,6 +26,7 @@ from athanor.sql import functions as fn
 from athanor.sql import operators
 from athanor.sql import selectable as sel
 from athanor.sql import types as sqltypes
+from athanor.sql.dialect_names import dialect_names
 from athanor.sql.dml import dml_extra_froms
 from athanor.sql.plugin import plugin_of
 
@@ -1353,10 +1354,7 @@ class SQLCompiler(Compiled):
 
     def _dialect_names(self) -> set[str]:
         """The names that pick out this dialect in ``dialect=`` arguments (``"*"`` for all)."""
-        names = {"*", self.dialect.name}
-        if getattr(self.dialect, "is_mariadb", False):
-            names.add("mariadb")
-        return names
+        return {"*", *dialect_names(self.dialect)}
 
     def _criteria(self, criteria: tuple[el.ColumnElement, ...], kw: dict[str, Any]) -> str:
         if len(criteria) == 1:

@@ -24,6 +24,7 @@ from athanor import exc
 from athanor.sql import operators, schema
 from athanor.sql import types as sqltypes
 from athanor.sql.compiler import Compiled, translated_schema
+from athanor.sql.dialect_names import dialect_names
 from athanor.sql.elements import Executable, UnaryExpression
 
 # --- statements ------------------------------------------------------------------------
@@ -272,7 +273,7 @@ class DDL(DDLElement):
         wanted = self._dialect_filter
         if wanted is not None:
             names = (wanted,) if isinstance(wanted, str) else wanted
-            if bind.dialect.name not in names:
+            if not set(names) & set(dialect_names(bind.dialect)):
                 return False
         condition = self._condition
         return condition is None or bool(condition(self, target, bind, state=self._state, **kw))
@@ -321,11 +322,11 @@ class TypeCompiler:
         this dialect or for all, counts as that class's ``visit_`` method.
         """
         type_ = sqltypes.to_instance(type_)._variant_for(self.dialect)
-        name = self.dialect.name
+        names = (*dialect_names(self.dialect), "default")
         for cls in type(type_).__mro__:
             rules = type_rules.get(cls) if type_rules else None
             if rules:
-                rule = rules.get(name) or rules.get("default")
+                rule = next((rules[name] for name in names if name in rules), None)
                 if rule is not None:
                     return rule(type_, self, **kw)
             visit: Callable[..., str] | None = getattr(self, f"visit_{cls.__name__}", None)
@@ -1019,12 +1020,19 @@ def stored_type(type_: Any, dialect: Any) -> Any:
 # --- schema item helpers ------------------------------------------------------------------
 
 
-def dialect_options(item: Any, dialect_name: str) -> dict[str, Any]:
+def dialect_options(item: Any, dialect: Any) -> dict[str, Any]:
     """``<dialect>_<option>=...`` keyword options of a schema item (``postgresql_where``,
-    ``mysql_length``, ``sqlite_autoincrement``), keyed without the prefix."""
+    ``mysql_length``, ``sqlite_autoincrement``) for ``dialect``, keyed without the prefix;
+    under each of the dialect's names, its own name's winning (``mariadb_engine`` over
+    ``mysql_engine`` on MariaDB)."""
     raw = getattr(item, "dialect_kwargs", None) or getattr(item, "kwargs", None) or {}
-    prefix = dialect_name + "_"
-    return {key[len(prefix) :]: value for key, value in raw.items() if key.startswith(prefix)}
+    options: dict[str, Any] = {}
+    for name in reversed(dialect_names(dialect)):
+        prefix = name + "_"
+        options.update(
+            (key[len(prefix) :], value) for key, value in raw.items() if key.startswith(prefix)
+        )
+    return options
 
 
 def constraint_kind(constraint: Any) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from athanor import exc
+from athanor.sql.dialect_names import dialect_names
 from athanor.util.typevars import N, T
 
 Processor = Callable[[Any], Any]
@@ -110,10 +111,11 @@ class TypeEngine(Generic[T]):
         mapping: dict[str, TypeEngine] | None = self.__dict__.get("_variant_mapping")
         if not mapping:
             return self
-        found = mapping.get(dialect.name)
-        if found is None and getattr(dialect, "is_mariadb", False):
-            found = mapping.get("mariadb")
-        return self if found is None else found
+        for name in dialect_names(dialect):
+            found = mapping.get(name)
+            if found is not None:
+                return found
+        return self
 
     def dialect_impl(self, dialect: Any) -> TypeEngine:
         """The variant of this type that ``dialect`` uses (from ``dialect.colspecs``)."""

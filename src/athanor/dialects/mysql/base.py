@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from athanor import exc
 from athanor.dialects.mysql import types as mysql_types
 from athanor.dialects.mysql.compiler import MySQLCompiler, MySQLIdentifierPreparer
 from athanor.dialects.mysql.ddl import MySQLDDLCompiler, MySQLTypeCompiler
@@ -13,6 +14,7 @@ from athanor.engine.default import DefaultDialect
 
 if TYPE_CHECKING:
     from athanor.engine.connection import Connection
+    from athanor.url import URL
 
 
 class MySQLDialect(MySQLReflection, DefaultDialect):
@@ -43,7 +45,16 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.identifier_preparer = self.preparer(self)
-        self.is_mariadb: bool | None = None
+        self.is_mariadb: bool | None = True if self.name == "mariadb" else None
+        """Whether the server is MariaDB: known from a ``mariadb://`` URL, else learnt at the
+        first connection."""
+
+    @classmethod
+    def for_url(cls, url: URL) -> type[DefaultDialect]:
+        """For a ``mariadb://`` URL, this driver's MariaDB dialect, named ``"mariadb"``."""
+        if url.get_backend_name() == "mariadb" and cls.name != "mariadb":
+            return _mariadb_variant(cls)
+        return cls
 
     def _version_string(self, dbapi_connection: Any) -> str:
         cursor = dbapi_connection.cursor()
@@ -56,7 +67,13 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
 
     def initialize(self, dbapi_connection: Any) -> None:
         """Learn the server version and whether it is MariaDB (which has RETURNING)."""
-        self.is_mariadb = "mariadb" in self._version_string(dbapi_connection).lower()
+        version = self._version_string(dbapi_connection)
+        self.is_mariadb = "mariadb" in version.lower()
+        if self.name == "mariadb" and not self.is_mariadb:
+            raise exc.InvalidRequestError(
+                f"The server (version {version}) is MySQL, not MariaDB: connect with a "
+                "mysql:// URL instead of mariadb://"
+            )
         super().initialize(dbapi_connection)
 
     def insert_keys_consecutive(self, connection: Connection, table: Any, column: Any) -> bool:
@@ -142,6 +159,21 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
             and not default.optional
             and self.supports_sequences
         )
+
+
+_mariadb_variants: dict[str, type[MySQLDialect]] = {}
+
+
+def _mariadb_variant(dialect_class: type[MySQLDialect]) -> type[MySQLDialect]:
+    """``dialect_class`` named ``"mariadb"``, as a ``mariadb://`` URL's dialect is: it answers
+    to ``"mariadb"`` first and ``"mysql"`` after (see ``dialect_names()``); one per driver."""
+    key = f"{dialect_class.__module__}.{dialect_class.__qualname__}"
+    variant = _mariadb_variants.get(key)
+    if variant is None:
+        variant = _mariadb_variants[key] = type(
+            f"MariaDB{dialect_class.__name__}", (dialect_class,), {"name": "mariadb"}
+        )
+    return variant
 
 
 dialect = MySQLDialect

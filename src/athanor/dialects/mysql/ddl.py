@@ -233,7 +233,7 @@ class MySQLDDLCompiler(DDLCompiler):
         return text + (" STORED" if computed.persisted else " VIRTUAL")
 
     def post_create_table(self, table: Any) -> str:
-        options = dialect_options(table, "mysql")
+        options = dialect_options(table, self.dialect)
         engine = options.get("engine", "InnoDB")
         charset = options.get("charset", options.get("default_charset", "utf8mb4"))
         text = f" ENGINE={engine} DEFAULT CHARSET={charset}"
@@ -252,16 +252,16 @@ class MySQLDDLCompiler(DDLCompiler):
 
     def index_keywords(self, index: Any) -> tuple[str, str]:
         before, after = super().index_keywords(index)
-        prefix = dialect_options(index, "mysql").get("prefix")
+        prefix = dialect_options(index, self.dialect).get("prefix")
         return (f"{before}{prefix} " if prefix else before), after
 
     def post_create_index(self, index: Any) -> str:
-        using = dialect_options(index, "mysql").get("using")
+        using = dialect_options(index, self.dialect).get("using")
         return f" USING {using}" if using else ""
 
     def index_element(self, expression: Any, index: Any) -> str:
         text = super().index_element(expression, index)
-        lengths = dialect_options(index, "mysql").get("length")
+        lengths = dialect_options(index, self.dialect).get("length")
         name = getattr(expression, "name", None)
         if lengths and name is not None and not text.startswith("("):
             length = lengths.get(name) if isinstance(lengths, dict) else lengths

@@ -145,16 +145,16 @@ class PostgreSQLDDLCompiler(DDLCompiler):
 
     def index_keywords(self, index: Any) -> tuple[str, str]:
         before, _ = super().index_keywords(index)
-        concurrently = dialect_options(index, "postgresql").get("concurrently")
+        concurrently = dialect_options(index, self.dialect).get("concurrently")
         return before, "CONCURRENTLY " if concurrently else ""
 
     def index_method(self, index: Any) -> str:
-        using = dialect_options(index, "postgresql").get("using")
+        using = dialect_options(index, self.dialect).get("using")
         return f" USING {using}" if using else ""
 
     def index_element(self, expression: Any, index: Any) -> str:
         text = super().index_element(expression, index)
-        operator_classes = dialect_options(index, "postgresql").get("ops") or {}
+        operator_classes = dialect_options(index, self.dialect).get("ops") or {}
         name = getattr(expression, "key", None) or getattr(expression, "name", None)
         operator_class = operator_classes.get(name) if name is not None else None
         return f"{text} {operator_class}" if operator_class else text
@@ -166,7 +166,7 @@ class PostgreSQLDDLCompiler(DDLCompiler):
         return text + (" VIRTUAL" if computed.persisted is False else " STORED")
 
     def post_create_index(self, index: Any) -> str:
-        options = dialect_options(index, "postgresql")
+        options = dialect_options(index, self.dialect)
         text = ""
         include = options.get("include")
         if include:
@@ -187,7 +187,7 @@ class PostgreSQLDDLCompiler(DDLCompiler):
         return text
 
     def post_create_table(self, table: Any) -> str:
-        options = dialect_options(table, "postgresql")
+        options = dialect_options(table, self.dialect)
         text = ""
         inherits = options.get("inherits")
         if inherits:

@@ -34,7 +34,7 @@ class SQLiteDDLCompiler(DDLCompiler):
     supports_comments: ClassVar[bool] = False
 
     def _autoincrement_keyword(self, table: Any) -> bool:
-        return bool(dialect_options(table, "sqlite").get("autoincrement"))
+        return bool(dialect_options(table, self.dialect).get("autoincrement"))
 
     def column_type(self, column: Any) -> str:
         if column.table.autoincrement_column is column:
