@@ -141,6 +141,29 @@ class TestInspector:
         with pytest.raises(exc.NoSuchTableError):
             Table("missing", MetaData(), autoload_with=engine)
 
+    def test_questions_about_a_missing_table_raise_no_such_table(self, engine: Engine) -> None:
+        """Each question about one table raises NoSuchTableError for a table that does not
+        exist, as in SQLAlchemy, rather than describing an empty table; the get_multi_*
+        forms leave it out, and an existing table without foreign keys is no error."""
+        make_schema(engine)
+        insp = inspect(engine)
+        for method in (
+            insp.get_columns,
+            insp.get_pk_constraint,
+            insp.get_foreign_keys,
+            insp.get_indexes,
+            insp.get_unique_constraints,
+            insp.get_check_constraints,
+            insp.get_table_comment,
+            insp.get_table_options,
+            insp.get_view_definition,
+        ):
+            with pytest.raises(exc.NoSuchTableError, match="missing_xyz"):
+                method("missing_xyz")
+        assert insp.get_multi_columns(filter_names=["missing_xyz"]) == {}
+        assert insp.get_foreign_keys("users") == []
+        assert insp.get_table_options("users") is not None
+
 
 ALL_TYPES: list[tuple[str, Any]] = [
     ("i", sqltypes.Integer()),

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from enum import Flag, auto
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from athanor import exc, inspection
 from athanor.engine.connection import Connection
@@ -192,9 +192,6 @@ class ObjectScope(Flag):
     ANY = DEFAULT | TEMPORARY
 
 
-_Reflected = TypeVar("_Reflected")
-
-
 class Inspector:
     """Reads tables, columns and constraints of the database behind an Engine or Connection.
 
@@ -246,6 +243,15 @@ class Inspector:
             with self._connection() as connection:
                 self._cache[key] = getattr(self.dialect, method)(connection, *args)
         return self._cache[key]
+
+    def _of_table(self, method: str, table_name: str, schema: str | None) -> Any:
+        """The dialect's ``method`` about one table or view; an empty answer about one that
+        does not exist raises NoSuchTableError rather than passing for an empty table."""
+        result = self._call(method, table_name, schema)
+        empty = not result or (isinstance(result, dict) and not any(result.values()))
+        if empty and not self._call("has_table", table_name, schema):
+            raise exc.NoSuchTableError(table_name if schema is None else f"{schema}.{table_name}")
+        return result
 
     @property
     def default_schema_name(self) -> str:
@@ -346,7 +352,7 @@ class Inspector:
         scope: ObjectScope = ObjectScope.DEFAULT,
     ) -> dict[tuple[str | None, str], list[ReflectedDict]]:
         """:meth:`get_columns` of every table (of ``kind``, named in ``filter_names``)."""
-        return self._multi(self.get_columns, schema, filter_names, kind, scope)
+        return self._multi("get_columns", schema, filter_names, kind, scope)
 
     def get_multi_pk_constraint(
         self,
@@ -356,7 +362,7 @@ class Inspector:
         scope: ObjectScope = ObjectScope.DEFAULT,
     ) -> dict[tuple[str | None, str], ReflectedDict]:
         """:meth:`get_pk_constraint` of every table."""
-        return self._multi(self.get_pk_constraint, schema, filter_names, kind, scope)
+        return self._multi("get_pk_constraint", schema, filter_names, kind, scope)
 
     def get_multi_foreign_keys(
         self,
@@ -366,7 +372,7 @@ class Inspector:
         scope: ObjectScope = ObjectScope.DEFAULT,
     ) -> dict[tuple[str | None, str], list[ReflectedDict]]:
         """:meth:`get_foreign_keys` of every table."""
-        return self._multi(self.get_foreign_keys, schema, filter_names, kind, scope)
+        return self._multi("get_foreign_keys", schema, filter_names, kind, scope)
 
     def get_multi_indexes(
         self,
@@ -376,7 +382,7 @@ class Inspector:
         scope: ObjectScope = ObjectScope.DEFAULT,
     ) -> dict[tuple[str | None, str], list[ReflectedDict]]:
         """:meth:`get_indexes` of every table."""
-        return self._multi(self.get_indexes, schema, filter_names, kind, scope)
+        return self._multi("get_indexes", schema, filter_names, kind, scope)
 
     def get_multi_unique_constraints(
         self,
@@ -386,7 +392,7 @@ class Inspector:
         scope: ObjectScope = ObjectScope.DEFAULT,
     ) -> dict[tuple[str | None, str], list[ReflectedDict]]:
         """:meth:`get_unique_constraints` of every table."""
-        return self._multi(self.get_unique_constraints, schema, filter_names, kind, scope)
+        return self._multi("get_unique_constraints", schema, filter_names, kind, scope)
 
     def get_multi_check_constraints(
         self,
@@ -396,7 +402,7 @@ class Inspector:
         scope: ObjectScope = ObjectScope.DEFAULT,
     ) -> dict[tuple[str | None, str], list[ReflectedDict]]:
         """:meth:`get_check_constraints` of every table."""
-        return self._multi(self.get_check_constraints, schema, filter_names, kind, scope)
+        return self._multi("get_check_constraints", schema, filter_names, kind, scope)
 
     def get_multi_table_comment(
         self,
@@ -406,7 +412,7 @@ class Inspector:
         scope: ObjectScope = ObjectScope.DEFAULT,
     ) -> dict[tuple[str | None, str], ReflectedDict]:
         """:meth:`get_table_comment` of every table."""
-        return self._multi(self.get_table_comment, schema, filter_names, kind, scope)
+        return self._multi("get_table_comment", schema, filter_names, kind, scope)
 
     def get_multi_table_options(
         self,
@@ -416,17 +422,18 @@ class Inspector:
         scope: ObjectScope = ObjectScope.DEFAULT,
     ) -> dict[tuple[str | None, str], ReflectedDict]:
         """:meth:`get_table_options` of every table."""
-        return self._multi(self.get_table_options, schema, filter_names, kind, scope)
+        return self._multi("get_table_options", schema, filter_names, kind, scope)
 
     def _multi(
         self,
-        single: Callable[[str, str | None], _Reflected],
+        method: str,
         schema: str | None,
         filter_names: Collection[str] | None,
         kind: ObjectKind,
         scope: ObjectScope,
-    ) -> dict[tuple[str | None, str], _Reflected]:
-        """``single`` for each relation of ``kind`` in ``schema``, keyed by (schema, name);
+    ) -> dict[tuple[str | None, str], Any]:
+        """The dialect's ``method`` for each relation of ``kind`` in ``schema``, keyed by
+        (schema, name);
         temporary relations are not listed (``scope`` without DEFAULT finds nothing)."""
         if ObjectScope.DEFAULT not in scope:
             return {}
@@ -440,7 +447,7 @@ class Inspector:
         if filter_names is not None:
             names = [name for name in names if name in filter_names]
         with self._batch():
-            return {(schema, name): single(name, schema) for name in names}
+            return {(schema, name): self._call(method, name, schema) for name in names}
 
     def has_schema(self, schema: str) -> bool:
         """Whether a schema of that name exists."""
@@ -461,9 +468,11 @@ class Inspector:
         with self._connection() as connection:
             return bool(self.dialect.has_index(connection, table_name, index_name, schema))
 
-    def get_view_definition(self, view_name: str, schema: str | None = None) -> str | None:
+    def get_view_definition(self, view_name: str, schema: str | None = None) -> str:
         """The SELECT behind a view (SQLite: its whole CREATE VIEW statement)."""
         result: str | None = self._call("get_view_definition", view_name, schema)
+        if result is None:
+            raise exc.NoSuchTableError(view_name if schema is None else f"{schema}.{view_name}")
         return result
 
     def has_table(self, table_name: str, schema: str | None = None) -> bool:
@@ -474,48 +483,48 @@ class Inspector:
     def get_columns(self, table_name: str, schema: str | None = None) -> list[ReflectedDict]:
         """Columns: dicts with name, type, nullable, default, autoincrement, comment and,
         where they apply, computed (sqltext, persisted) and identity."""
-        result: list[ReflectedDict] = self._call("get_columns", table_name, schema)
+        result: list[ReflectedDict] = self._of_table("get_columns", table_name, schema)
         return result
 
     def get_pk_constraint(self, table_name: str, schema: str | None = None) -> ReflectedDict:
         """The primary key: ``{"name": ..., "constrained_columns": [...]}``."""
-        result: ReflectedDict = self._call("get_pk_constraint", table_name, schema)
+        result: ReflectedDict = self._of_table("get_pk_constraint", table_name, schema)
         return result
 
     def get_foreign_keys(self, table_name: str, schema: str | None = None) -> list[ReflectedDict]:
         """Foreign keys: name, constrained_columns, referred_schema, referred_table,
         referred_columns, options (ondelete, onupdate, deferrable, initially)."""
-        result: list[ReflectedDict] = self._call("get_foreign_keys", table_name, schema)
+        result: list[ReflectedDict] = self._of_table("get_foreign_keys", table_name, schema)
         return result
 
     def get_indexes(self, table_name: str, schema: str | None = None) -> list[ReflectedDict]:
         """Indexes other than the primary key: name, column_names (None for an expression),
         expressions, unique, and duplicates_constraint for those backing a unique constraint."""
-        result: list[ReflectedDict] = self._call("get_indexes", table_name, schema)
+        result: list[ReflectedDict] = self._of_table("get_indexes", table_name, schema)
         return result
 
     def get_unique_constraints(
         self, table_name: str, schema: str | None = None
     ) -> list[ReflectedDict]:
         """Unique constraints: name, column_names."""
-        result: list[ReflectedDict] = self._call("get_unique_constraints", table_name, schema)
+        result: list[ReflectedDict] = self._of_table("get_unique_constraints", table_name, schema)
         return result
 
     def get_check_constraints(
         self, table_name: str, schema: str | None = None
     ) -> list[ReflectedDict]:
         """Check constraints: name, sqltext (the condition without ``CHECK (...)``)."""
-        result: list[ReflectedDict] = self._call("get_check_constraints", table_name, schema)
+        result: list[ReflectedDict] = self._of_table("get_check_constraints", table_name, schema)
         return result
 
     def get_table_options(self, table_name: str, schema: str | None = None) -> ReflectedDict:
         """Dialect keyword options of the table, as ``Table(..., mysql_engine="InnoDB")``."""
-        result: ReflectedDict = self._call("get_table_options", table_name, schema)
+        result: ReflectedDict = self._of_table("get_table_options", table_name, schema)
         return result
 
     def get_table_comment(self, table_name: str, schema: str | None = None) -> ReflectedDict:
         """The table's comment: ``{"text": str | None}``."""
-        result: ReflectedDict = self._call("get_table_comment", table_name, schema)
+        result: ReflectedDict = self._of_table("get_table_comment", table_name, schema)
         return result
 
     # --- into schema objects ---------------------------------------------------------------
@@ -543,7 +552,7 @@ class Inspector:
         resolve_fks: bool,
     ) -> None:
         name, schema = table.name, table.schema
-        if not self.has_table(name, schema):
+        if not self._call("has_table", name, schema):
             raise exc.NoSuchTableError(name if schema is None else f"{schema}.{name}")
         wanted: Callable[[str], bool] = lambda column: (  # noqa: E731
             (include_columns is None or column in include_columns) and column not in exclude_columns
