@@ -27,6 +27,7 @@ from athanor.orm.relationships import (
     replace_columns,
 )
 from athanor.orm.strategy_options import (
+    OPTION_NAMES,
     Load,
     LoaderCriteria,
     OfType,
@@ -60,20 +61,6 @@ _FROM_ROWS = frozenset({"joined", "contains"})
 """Strategies filled from the rows of the query itself (``joinedload``, ``contains_eager``)."""
 _OWN_SELECT = frozenset({"selectin", "subquery", "immediate"})
 """Eager strategies that load with SELECTs of their own."""
-
-
-_OPTION_NAMES = {
-    "joined": "joinedload",
-    "selectin": "selectinload",
-    "subquery": "subqueryload",
-    "immediate": "immediateload",
-    "select": "lazyload",
-    "noload": "noload",
-    "raise": "raiseload",
-    "raise_on_sql": "raiseload(sql_only=True)",
-    "contains": "contains_eager",
-}
-"""The loader option giving each strategy, for messages."""
 
 
 class Node:
@@ -199,8 +186,8 @@ def build_tree(
         if strategy != "default":
             if chosen.setdefault(prop, strategy) != strategy:
                 raise sa_exc.InvalidRequestError(
-                    f"Loader options conflict on {prop}: {_OPTION_NAMES[chosen[prop]]}() and "
-                    f"{_OPTION_NAMES[strategy]}() in one statement; keep one of them"
+                    f"Loader options conflict on {prop}: {OPTION_NAMES[chosen[prop]]}() and "
+                    f"{OPTION_NAMES[strategy]}() in one statement; keep one of them"
                 )
             if prop.lazy in _NOT_LOADABLE and strategy not in _AT_ACCESS_OR_LAZY:
                 raise sa_exc.InvalidRequestError(

@@ -36,7 +36,7 @@ STRATEGIES = frozenset(
 """Strategy names a link may carry; ``"default"`` (``defaultload``) keeps the relationship's own.
 ``"contains"`` (``contains_eager``) fills the relationship from columns the query selects."""
 
-_OPTION_NAMES = {
+OPTION_NAMES = {
     "joined": "joinedload",
     "selectin": "selectinload",
     "subquery": "subqueryload",
@@ -206,7 +206,7 @@ class Load:
         for ``defaultload()``, else carrying the error a statement running it raises."""
         new = self._copy()
         if strategy != "default":
-            option = _OPTION_NAMES[strategy]
+            option = OPTION_NAMES[strategy]
             new.columns = (
                 *self.columns,
                 (
