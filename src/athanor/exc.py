@@ -89,6 +89,10 @@ class UnsupportedCompilationError(CompileError):
     code = "l7de"
 
 
+class AmbiguousColumnError(InvalidRequestError):
+    """A key names more than one column of a result (label the columns apart, or use positions)."""
+
+
 class NoReferenceError(InvalidRequestError):
     """A foreign key refers to a table or column that cannot be found."""
 

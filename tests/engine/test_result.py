@@ -368,14 +368,15 @@ def test_ambiguous_columns(conn: Any) -> None:
     row = result.fetchone()
     assert row is not None
     assert (row[0], row[1], row.score) == (1, "ada", 10)
-    with pytest.raises(exc.InvalidRequestError, match="Ambiguous column name 'a'"):
+    with pytest.raises(exc.AmbiguousColumnError, match="Ambiguous column name 'a'"):
         _ = row.a
-    with pytest.raises(exc.InvalidRequestError, match="'a'"):
+    with pytest.raises(exc.AmbiguousColumnError, match="'a'"):
         row._mapping["a"]
-    with pytest.raises(exc.InvalidRequestError, match="'a'"):
+    with pytest.raises(exc.AmbiguousColumnError, match="'a'"):
         result.scalars("a")
-    with pytest.raises(exc.InvalidRequestError, match="'a'"):
+    with pytest.raises(exc.AmbiguousColumnError, match="'a'"):
         result.columns("a")
+    assert issubclass(exc.AmbiguousColumnError, exc.InvalidRequestError)
     assert result.columns(1).fetchone() == ("bob",)
 
 

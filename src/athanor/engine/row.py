@@ -46,9 +46,9 @@ it fails, so the common path of a lookup needs no check)."""
 _ROW_CLASS_CACHE_SIZE = 1000
 
 
-def ambiguous_column_error(key: object) -> exc.InvalidRequestError:
+def ambiguous_column_error(key: object) -> exc.AmbiguousColumnError:
     """The error raised when ``key`` names more than one column of a result."""
-    return exc.InvalidRequestError(
+    return exc.AmbiguousColumnError(
         f"Ambiguous column name {key!r}: more than one column of this result has that key; "
         "use the column's position, or label the columns so that their keys differ"
     )
