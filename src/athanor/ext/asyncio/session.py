@@ -27,7 +27,7 @@ from athanor.ext.asyncio.engine import (
 )
 from athanor.ext.asyncio.result import AsyncResult, AsyncScalarResult
 from athanor.orm.eager import check_unique
-from athanor.orm.loading import DirectLoad, plan_for
+from athanor.orm.loading import DirectLoad, orm_selection, plan_for
 from athanor.orm.session import Session, SessionTransaction, object_session, sessionmaker
 from athanor.orm.util import identity_key as _identity_key
 from athanor.sql.selectable import Select
@@ -95,6 +95,14 @@ class _UniqueRequired:
 
     def __length_hint__(self) -> int:
         return length_hint(self.rows)
+
+
+def _direct_load(session: Session, statement: Any, params: Any, kw: Mapping[str, Any]) -> Any:
+    """The direct load of an entity select with no options (``Session._direct_select``);
+    None for anything else, which takes the general path."""
+    if kw or orm_selection(statement) is None:
+        return None
+    return session._direct_select(statement, params)
 
 
 async def _run_direct(load: DirectLoad, scalars: bool = False) -> Any:
@@ -266,8 +274,8 @@ class AsyncSession(_AsyncOnly):
         **kw: Any,
     ) -> Result[Any]:
         """Run a statement; the result is fully buffered (use :meth:`stream` to stream)."""
-        if execution_options is None and bind_arguments is None and not kw:
-            load = self.sync_session._direct_select(statement, params)
+        if execution_options is None and bind_arguments is None:
+            load = _direct_load(self.sync_session, statement, params, kw)
             if load is not None:
                 direct: Result[Any] = await _run_direct(load)
                 return direct
@@ -282,7 +290,7 @@ class AsyncSession(_AsyncOnly):
     # coroutine more per statement.
     async def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """The first column's values (ORM objects for ``select(User)``), buffered."""
-        load = None if kw else self.sync_session._direct_select(statement, params)
+        load = _direct_load(self.sync_session, statement, params, kw)
         if load is not None:
             return await _run_direct(load, scalars=True)
         result = await greenlet_spawn(_buffered_execute, self.sync_session, statement, params, kw)
@@ -290,7 +298,7 @@ class AsyncSession(_AsyncOnly):
 
     async def scalar(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """The first column of the first row, or None."""
-        load = None if kw else self.sync_session._direct_select(statement, params)
+        load = _direct_load(self.sync_session, statement, params, kw)
         if load is not None:
             return (await _run_direct(load)).scalar()
         result = await greenlet_spawn(_buffered_execute, self.sync_session, statement, params, kw)
