@@ -162,10 +162,27 @@ def test_objects_stay_weakly_referenced_after_commit(engine: Any) -> None:
         session.add_all(objects)
         session.commit()
         assert len(session.identity_map) == MANY
+        key = inspect(objects[0]).key
         del objects
         gc.collect()
         assert len(session.identity_map) == 0
-        assert not session.identity_map._dict
+        assert session.identity_map.get(key) is None
+        assert session.get(Customer, key[1]) is not None  # loaded again, not the dead entry
+
+
+def test_entries_of_collected_objects_are_pruned_as_the_map_grows(engine: Any) -> None:
+    with Session(engine) as session:
+        for round_ in range(4):
+            session.add_all(_customers(MANY, prefix=f"r{round_}-"))
+            session.commit()
+            gc.collect()
+        # A flush prunes the map once it has doubled since the last time: its size stays
+        # within twice the most objects it held alive.
+        assert len(session.identity_map._dict) <= 2 * MANY
+        kept = session.scalars(select(Customer).limit(5)).all()
+        session.identity_map.prune()
+        assert len(session.identity_map._dict) == len(kept)
+        assert all(session.identity_map.get(inspect(o).key) is o for o in kept)
 
 
 def test_commit_expires_objects_of_two_classes_added_in_turn(engine: Any) -> None:

@@ -172,7 +172,7 @@ def _new_state(obj: Any) -> InstanceState:
     else:
         committed = {}
     # The fields new_state() sets, without its call.
-    state: InstanceState = _make_state(_state_class, obj, _object_gone)
+    state: InstanceState = _make_state(_state_class, obj)
     state.mapper = mapper
     state.key = None
     state.session_id = None
@@ -203,9 +203,7 @@ _FRESH_KEYS_MAX = 32
 
 _make_state: Any = weakref.ref.__new__
 _state_class: Any = None
-_object_gone: Any = None
-"""``InstanceState`` and its weak reference callback (set by :mod:`athanor.orm.state`, which
-imports this module)."""
+"""``InstanceState`` (set by :mod:`athanor.orm.state`, which imports this module)."""
 
 
 def instance_dict(obj: Any) -> dict[str, Any]:

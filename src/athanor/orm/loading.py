@@ -33,7 +33,7 @@ from athanor.orm.mapper import EntityClause, Mapper
 from athanor.orm.n_plus_one import LoadContext
 from athanor.orm.polymorphic import adapt_to_selectables, load_subclass_columns, selectin_targets
 from athanor.orm.relationships import replace_columns, unmarked
-from athanor.orm.state import InstanceState, _make_state, _object_gone
+from athanor.orm.state import InstanceState, _make_state
 from athanor.orm.strategy_options import Load, LoaderCriteria, check_options, expand_options
 from athanor.sql.elements import BindParameter, ColumnElement, and_
 from athanor.sql.selectable import FromClause, FromStatement, Join, Select, select
@@ -1283,11 +1283,13 @@ def _plain_loader(
 ) -> RowsLoader:
     """The loader of one class whose rows need no discriminator."""
     dispatch = shape[0].dispatch
+    identity_map = session.identity_map
+    identity_map.prune_if_grown()
     # What the loader needs from this execution, in one tuple that it unpacks per batch: a
     # closure over each value would make a cell per value on every execution.
     execution = (
-        session.identity_map._dict,
-        session.identity_map._modified,
+        identity_map._dict,
+        identity_map._modified,
         session.hash_key,
         _load_listeners(dispatch.load, session),
         dispatch.refresh,
@@ -1390,7 +1392,7 @@ def _plain_loader(
             # No ``strict=``: parsing a keyword argument costs more than the rest of the call.
             d.update(zip(keys, values))  # noqa: B905
             # The fields ``new_state`` sets, set here: a call per object costs more.
-            state = d[STATE_KEY] = _make_state(InstanceState, obj, _object_gone)
+            state = d[STATE_KEY] = _make_state(InstanceState, obj)
             state.mapper = mapper
             state.key = key
             state.session_id = session_id

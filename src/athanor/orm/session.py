@@ -51,7 +51,6 @@ from athanor.orm.state import (
     IdentityMap,
     InstanceState,
     _make_state,
-    _object_gone,
     commit_states,
     expire_states,
 )
@@ -1118,6 +1117,7 @@ class Session(EventTarget):
             found = identity_map._dict
             for state, _ in inserted:
                 found[state.key] = state  # type: ignore[index]
+            identity_map.prune_if_grown()
             new = self._new
             if len(new) != len(inserted):
                 for state, _ in inserted:
@@ -1180,7 +1180,9 @@ class Session(EventTarget):
         """The session's one new object, of ``state``, was written: it is persistent now."""
         key = state.key
         assert key is not None  # written with its identity
-        self.identity_map._dict[key] = state
+        identity_map = self.identity_map
+        identity_map._dict[key] = state
+        identity_map.prune_if_grown()
         self._new.clear()
         if state.committed_state or state.modified or state.pending_appends is not None:
             state._commit_all()
@@ -1302,7 +1304,7 @@ class Session(EventTarget):
                 )
                 if usual is None:
                     usual_keys, usual = usual_of[cls] = (tuple(d), committed.copy())
-            state = d[STATE_KEY] = _make_state(InstanceState, instance, _object_gone)
+            state = d[STATE_KEY] = _make_state(InstanceState, instance)
             state.mapper = mapper
             state.key = None
             state.session_id = session_id
@@ -1615,9 +1617,8 @@ class Session(EventTarget):
         dispatch = self.dispatch
         if dispatch.persistent_to_detached or dispatch.pending_to_transient:
             self._announce_expunge_all()
-        # A copy: an object collected meanwhile takes its state out of the map.
         identity_map = self.identity_map
-        for state in list(identity_map._dict.values()):
+        for state in identity_map._dict.values():
             state.session_id = None
         for state in self._new:
             state.session_id = None

@@ -58,27 +58,9 @@ class History(NamedTuple):
 HISTORY_BLANK = History((), (), ())
 
 
-def _object_gone(state: InstanceState) -> None:
-    """The object of ``state`` was garbage collected: drop it from its session's identity map.
-
-    The state is the weak reference the identity map holds, so this is that reference's
-    callback; an identity map keeps only the objects it holds strongly (modified ones).
-    """
-    # What _sessions.get() does, without its call: this runs for every object let go of.
-    # (No session has the key None, and no map holds a state under the key None.)
-    ref = _sessions.refs.get(state.session_id)  # type: ignore[arg-type]
-    if ref is not None:
-        session = ref()
-        if session is not None:
-            found = session.identity_map._dict
-            key = state.key
-            if found.get(key) is state:  # type: ignore[arg-type]
-                del found[key]  # type: ignore[arg-type]
-
-
 _make_state = weakref.ref.__new__
-"""``_make_state(InstanceState, obj, _object_gone)``: a bare state, one C call (the slots are
-then set by the caller, as :func:`new_state` does)."""
+"""``_make_state(InstanceState, obj)``: a bare state, one C call (the slots are then set by
+the caller, as :func:`new_state` does)."""
 
 
 class InstanceState(weakref.ref):  # type: ignore[type-arg]
@@ -396,7 +378,7 @@ def new_state(
 
     The loader of :mod:`athanor.orm.loading` sets the same fields itself, without a call per
     object: a field added here is added there too."""
-    state: InstanceState = _make_state(InstanceState, obj, _object_gone)
+    state: InstanceState = _make_state(InstanceState, obj)
     state.mapper = mapper
     state.key = key
     state.session_id = session_id
@@ -425,7 +407,6 @@ def _unpickle_state(obj: Any, data: dict[str, Any]) -> InstanceState:
 
 
 base._state_class = InstanceState
-base._object_gone = _object_gone
 
 
 class AttributeState:
@@ -492,14 +473,33 @@ class IdentityMap:
     """One object per database identity in a session, held weakly unless it has changes.
 
     ``_dict`` maps each identity key to the object's :class:`InstanceState`, which is a
-    weak reference to the object; a collected object's state removes its own entry.
+    weak reference to the object.  A collected object's entry stays until :meth:`prune`
+    (every reader treats it as absent): a weak reference callback would cost each object
+    a call when it is collected.
     """
 
-    __slots__ = ("__weakref__", "_dict", "_modified")
+    __slots__ = ("__weakref__", "_dict", "_modified", "_prune_at")
 
     def __init__(self) -> None:
         self._dict: Dict[IdentityKey, InstanceState] = {}
         self._modified: Dict[InstanceState, Any] = {}
+        self._prune_at = _PRUNE_MIN
+        """The size of ``_dict`` from which :meth:`prune_if_grown` prunes it."""
+
+    def prune_if_grown(self) -> None:
+        """:meth:`prune` once the map has doubled since it last did (called where objects
+        are added to it), so that its size stays bounded by twice the live objects'."""
+        if len(self._dict) >= self._prune_at:
+            self.prune()
+
+    def prune(self) -> None:
+        """Forget the entries of collected objects."""
+        found = self._dict
+        # A copy, made in one step, to iterate: other threads may add objects meanwhile.
+        for key, state in found.copy().items():
+            if state() is None and found.get(key) is state:
+                del found[key]
+        self._prune_at = max(_PRUNE_MIN, 2 * len(found))
 
     def add(self, key: IdentityKey, obj: Any) -> None:
         self._dict[key] = obj.__dict__[STATE_KEY]
@@ -548,3 +548,8 @@ class IdentityMap:
     def clear(self) -> None:
         self._dict.clear()
         self._modified.clear()
+        self._prune_at = _PRUNE_MIN
+
+
+_PRUNE_MIN = 64
+"""The fewest entries an identity map holds before it looks for collected objects' ones."""
