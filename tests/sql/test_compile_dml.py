@@ -187,7 +187,7 @@ def test_update_with_onupdate_and_correlated_subquery() -> None:
         )
     )
     assert str(stmt) == (
-        "UPDATE users SET name=:name, age=(SELECT count(posts.id) AS count FROM posts "
+        "UPDATE users SET name=:name, age=(SELECT count(posts.id) AS count_1 FROM posts "
         "WHERE posts.user_id = users.id), updated=now() WHERE users.id = :id_1"
     )
 

@@ -277,18 +277,18 @@ def test_group_by_having_and_func_types() -> None:
     assert type(func.now().type).__name__ == "DateTime"
     assert type(func.lower(users.c.name).type).__name__ == "String"
     assert func.max(posts.c.score).type is posts.c.score.type
-    assert sql(select(func.count())) == "SELECT count(*) AS count"
+    assert sql(select(func.count())) == "SELECT count(*) AS count_1"
 
 
 def test_func_rendering() -> None:
     assert (
-        sql(select(func.current_timestamp())) == 'SELECT CURRENT_TIMESTAMP AS "current_timestamp"'
+        sql(select(func.current_timestamp())) == "SELECT CURRENT_TIMESTAMP AS current_timestamp_1"
     )
-    assert sql(select(func.now()), SQLITE) == "SELECT CURRENT_TIMESTAMP AS now"
-    assert sql(select(func.now()), PG) == "SELECT now() AS now"
-    assert sql(select(func.my_schema.my_fn(1))) == "SELECT my_schema.my_fn(:param_1) AS my_fn"
+    assert sql(select(func.now()), SQLITE) == "SELECT CURRENT_TIMESTAMP AS now_1"
+    assert sql(select(func.now()), PG) == "SELECT now() AS now_1"
+    assert sql(select(func.my_schema.my_fn(1))) == "SELECT my_schema.my_fn(:param_1) AS my_fn_1"
     assert sql(select(func.coalesce(users.c.name, "x"))) == (
-        "SELECT coalesce(users.name, :param_1) AS coalesce FROM users"
+        "SELECT coalesce(users.name, :param_1) AS coalesce_1 FROM users"
     )
 
 
@@ -342,7 +342,7 @@ def test_subquery_and_scalar_subquery_correlation() -> None:
     )
     counted = select(func.count(posts.c.id)).where(posts.c.user_id == users.c.id).scalar_subquery()
     assert sql(select(users.c.name, counted.label("cnt"))) == (
-        "SELECT users.name, (SELECT count(posts.id) AS count FROM posts "
+        "SELECT users.name, (SELECT count(posts.id) AS count_1 FROM posts "
         "WHERE posts.user_id = users.id) AS cnt FROM users"
     )
 
@@ -392,9 +392,9 @@ def test_window_function() -> None:
         func.sum(users.c.age).over(order_by=users.c.id, rows=(None, 0)),
     )
     assert sql(stmt) == (
-        "SELECT row_number() OVER (PARTITION BY users.age ORDER BY users.id DESC) AS row_number, "
+        "SELECT row_number() OVER (PARTITION BY users.age ORDER BY users.id DESC) AS anon_1, "
         "sum(users.age) OVER (ORDER BY users.id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
-        "AS sum FROM users"
+        "AS anon_2 FROM users"
     )
 
 
@@ -412,9 +412,9 @@ def test_case_cast_type_coerce_literals() -> None:
     )
     assert sql(stmt) == (
         "SELECT CASE WHEN users.age < :age_1 THEN :param_1 ELSE :param_2 END AS kind, "
-        "CASE users.id WHEN :id_1 THEN :param_3 END AS anon_2, "
-        "CAST(users.age AS VARCHAR(10)) AS age, users.name AS name, :param_4 AS anon_5, 1 + 1, "
-        "NULL AS anon_7, true AS anon_8, false AS anon_9 FROM users"
+        "CASE users.id WHEN :id_1 THEN :param_3 END AS anon_1, "
+        "CAST(users.age AS VARCHAR(10)) AS age, users.name AS name, :param_4 AS anon_2, 1 + 1, "
+        "NULL AS anon_3, true AS anon_4, false AS anon_5 FROM users"
     )
     assert "CAST(users.age AS CHAR)" in sql(select(cast(users.c.age, String(10))), MYSQL)
     assert "CAST(users.score AS DECIMAL(5, 1))" in sql(

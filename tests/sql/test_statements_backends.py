@@ -345,7 +345,8 @@ def test_extract_and_label(engine: Engine, schema: tuple[Table, Table]) -> None:
     )
     with engine.connect() as conn:
         row = conn.execute(stmt).one()
-    assert (int(row.year), row.who) == (2024, "ann")
+    assert row._fields == ("anon_1", "who")
+    assert (int(row.anon_1), row.who) == (2024, "ann")
 
 
 def test_text_with_bindparams_and_columns(engine: Engine, schema: tuple[Table, Table]) -> None:

@@ -142,6 +142,10 @@ class ResultMetaData:
             self.by_shape,
         )
 
+    def rekeyed(self, keys: Sequence[str]) -> ResultMetaData:
+        """The same columns under other keys."""
+        return ResultMetaData(keys, self.processors, self.key_objects, self.by_shape)
+
     def without_processors(self) -> ResultMetaData:
         """The same shape for rows whose values are already converted."""
         if self.processors is None:
@@ -801,6 +805,13 @@ class Result(_ResultBase[Row[TP]], Generic[TP]):
         self._stages = (metadata.make_row,)
         self._indexes = None
         self._unique_key = None
+
+    def _rekey(self, keys: Sequence[str]) -> None:
+        """Give the columns of this result, not read from yet, other keys (when as many)."""
+        metadata = self._metadata
+        if len(keys) == len(metadata.keys) and tuple(keys) != metadata.keys:
+            self._metadata = metadata.rekeyed(keys)
+            self._stages = (self._metadata.make_row,)
 
     def keys(self) -> RMKeyView:
         """The column keys (``"name" in result.keys()`` also accepts column objects)."""

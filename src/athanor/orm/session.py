@@ -23,7 +23,7 @@ from athanor.engine.connection import Connection
 from athanor.engine.engine import Engine, LeanCommitFailed
 from athanor.event.registry import Dispatch, EventTarget
 from athanor.orm import exc as orm_exc
-from athanor.orm.attributes import set_committed_value
+from athanor.orm.attributes import QueryableAttribute, set_committed_value
 from athanor.orm.base import (
     MAPPER_KEY,
     NO_VALUE,
@@ -123,6 +123,18 @@ _SESSION_EVENTS: dict[str, tuple[str, ...]] = {
     "after_bulk_update": ("update_context",),
     "after_bulk_delete": ("delete_context",),
 }
+
+
+def _reads_mapped(statement: Select) -> bool:
+    """Whether a select reads mapped attributes or the tables of mapped classes (or their
+    aliases), which makes its columns ORM columns."""
+    if any(isinstance(origin, QueryableAttribute) for origin in statement._raw_origins):
+        return True
+    froms = [f for raw in statement._raw_columns for f in raw._from_objects]
+    return any(
+        "_mapped_entity" in vars(f) or "_aliased_entity" in vars(f)
+        for f in (*froms, *statement._from_obj)
+    )
 
 
 class UnboundExecutionError(sa_exc.InvalidRequestError):
@@ -969,7 +981,12 @@ class Session(EventTarget):
             return execute_orm_dml(self, statement, params, options, bind_arguments)
         bind = self.get_bind(clause=statement, **(bind_arguments or {}))
         conn = self._connection_for_bind(bind)
-        return conn.execute(statement, params, execution_options=execution_options)
+        result = conn.execute(statement, params, execution_options=execution_options)
+        if isinstance(statement, Select) and _reads_mapped(statement):
+            # Rows of mapped classes' columns are keyed as the ORM names them (count, not the
+            # count_1 of the SQL), as selected_columns is.
+            result._rekey([names.key for names in statement._result_names()])
+        return result
 
     def _direct_select(self, statement: Any, params: Any) -> DirectLoad | None:
         """``select(Entity)`` straight to the cursor and the plain loader, when nothing would

@@ -847,6 +847,12 @@ class ColumnElement(ClauseElement, ColumnOperators, Generic[T_co]):
         """The name this expression gets in a subquery's ``.c`` and in result rows."""
         return None
 
+    @property
+    def _generated_label(self) -> bool:
+        """Whether selecting this expression names it ``<_proxy_name>_<n>`` in the statement
+        and its result rows (a function: ``count_1``), its subquery key staying ``count``."""
+        return False
+
     def _result_stand_in(self) -> Hashable | None:
         """This expression's structure, as a result key: a statement of the same shape reuses
         a cached compiled form, whose result rows then find this expression by it."""
@@ -1622,7 +1628,9 @@ class UnaryExpression(ColumnElement):
 
     @property
     def _proxy_name(self) -> str | None:
-        return self.element._proxy_name
+        # -t.c.x is still "x", -func.count() anonymous
+        element = self.element
+        return None if element._generated_label else element._proxy_name
 
     _cache_attrs: ClassVar[CacheAttrs] = (
         ("operator", "optional_operator"),
@@ -1736,6 +1744,11 @@ class Grouping(ColumnElement):
     def _proxy_name(self) -> str | None:
         inner = self.element
         return inner._proxy_name if isinstance(inner, ColumnElement) else None
+
+    @property
+    def _generated_label(self) -> bool:
+        inner = self.element
+        return isinstance(inner, ColumnElement) and inner._generated_label
 
     @property
     def _from_objects(self) -> list[FromClause]:
@@ -1897,10 +1910,6 @@ class Extract(ColumnElement):
     _cache_attrs: ClassVar[CacheAttrs] = (("field", "plain"), ("expr", "element"))
 
     @property
-    def _proxy_name(self) -> str | None:
-        return self.field
-
-    @property
     def _from_objects(self) -> list[FromClause]:
         return self.expr._from_objects
 
@@ -1919,6 +1928,10 @@ class _TypedWrapper(ColumnElement[T_co]):
     @property
     def _proxy_name(self) -> str | None:
         return self.clause._proxy_name
+
+    @property
+    def _generated_label(self) -> bool:
+        return self.clause._generated_label
 
     @property
     def _from_objects(self) -> list[FromClause]:
@@ -2085,10 +2098,6 @@ class Over(ColumnElement):
         self.rows = rows
         self.range_ = range_
         self.groups = groups
-
-    @property
-    def _proxy_name(self) -> str | None:
-        return self.element._proxy_name
 
     _cache_attrs: ClassVar[CacheAttrs] = (
         ("element", "element"),

@@ -56,6 +56,10 @@ class FunctionElement(ColumnElement):
     def _proxy_name(self) -> str | None:
         return self.name or None
 
+    @property
+    def _generated_label(self) -> bool:
+        return bool(self.name)
+
     _cache_attrs: ClassVar[CacheAttrs] = (
         ("name", "plain"),
         ("packagenames", "plain"),
@@ -163,10 +167,6 @@ class FunctionFilter(ColumnElement):
         self.func = func
         self.criterion = [coerce_where(c) for c in criteria]
         self.type = func.type
-
-    @property
-    def _proxy_name(self) -> str | None:
-        return self.func.name
 
     _cache_attrs: ClassVar[CacheAttrs] = (("func", "element"), ("criterion", "elements"))
 

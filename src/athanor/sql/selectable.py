@@ -24,6 +24,7 @@ from athanor.sql.elements import (
     Label,
     TextClause,
     TextColumn,
+    UnaryExpression,
     and_,
     coerce_column,
     coerce_element,
@@ -510,8 +511,9 @@ class Alias(FromClause):
                 assert isinstance(col, ColumnClause)
                 cols.add(col._make_proxy(self), col.key)
         else:
-            for key, col in _selected_names(element):
-                proxy = ColumnClause(key, col.type, _selectable=self)
+            for key, _, outer, col in _selected_names(element):
+                proxy = ColumnClause(outer, col.type, _selectable=self)
+                proxy.key = key
                 proxy._proxied = col
                 proxy.primary_key = getattr(col, "primary_key", False)
                 cols.add(proxy, key)
@@ -683,21 +685,102 @@ class CTE(Alias):
         return self._compound("UNION ALL", other)
 
 
-def _selected_names(element: Any) -> list[tuple[str, ColumnElement]]:
-    """``(name, column)`` for the result columns of a SELECT-like element, names made unique."""
-    if isinstance(element, Select):
-        return element._named_columns()
-    if isinstance(element, CompoundSelect):
-        return (
-            element.selects[0]._named_columns()
-            if isinstance(element.selects[0], Select)
-            else _selected_names(element.selects[0])
-        )
+class ColumnNames(NamedTuple):
+    """The names of one result column of a SELECT."""
+
+    key: str
+    """Its key in ``selected_columns`` and a subquery's ``.c`` (unique)."""
+    label: str
+    """The name the SELECT gives it (``count(x) AS count_1``): its result key."""
+    outer: str
+    """The name a subquery's column refers to it by: ``label``, or for a column selected
+    again, the label of its first occurrence."""
+    column: ColumnElement
+
+
+def _name_columns(columns: list[ColumnElement], label_style: int) -> list[ColumnNames]:
+    """Name the result columns of a SELECT as SQLAlchemy does: a column by its own name (a
+    repeat of it ``a__1``, another column of that name ``a_1``), a function ``count_1``, an
+    anonymous label ``x_1`` or ``anon_1``, an explicit label as given."""
+    counters: dict[str, int] = {}
+
+    def generated(base: str) -> str:
+        count = counters[base] = counters.get(base, 0) + 1
+        return f"{base}_{count}"
+
+    found: list[ColumnNames] = []
+    taken: set[str] = set()  # the names of columns and explicit labels so far
+    first_labels: dict[int, str] = {}
+    repeats: dict[str, int] = {}
+    keys: set[str] = set()
+    for col in columns:
+        proxy_name = col._proxy_name
+        outer = None
+        if isinstance(col, Label) and col.name is None:
+            natural = label = generated(col.element._proxy_name or "anon")
+        elif proxy_name is None:
+            natural = label = generated("anon")
+        elif col._generated_label:
+            natural, label = proxy_name, generated(proxy_name)
+        elif isinstance(col, Label):
+            natural = label = proxy_name
+            taken.add(label)
+        else:
+            natural = label = proxy_name
+            if (
+                label_style == LABEL_STYLE_TABLENAME_PLUS_COL
+                and isinstance(col, ColumnClause)
+                and col.table is not None
+                and getattr(col.table, "name", None)
+            ):
+                natural = label = f"{col.table.name}_{natural}"
+            if _never_renamed(col):
+                pass
+            elif label in taken and label_style != LABEL_STYLE_NONE:
+                outer = first_labels.get(id(col))
+                if outer is not None or not isinstance(col, ColumnClause):
+                    # the same column again (or an expression of a taken name): x__1
+                    count = repeats[natural] = repeats.get(natural, 0) + 1
+                    label = f"{natural}__{count}"
+                else:
+                    label = generated(label)
+            else:
+                taken.add(label)
+        first_labels.setdefault(id(col), label)
+        found.append(ColumnNames(_unique_key(natural, keys), label, outer or label, col))
+    return found
+
+
+def _never_renamed(col: ColumnElement) -> bool:
+    """Whether a selected column keeps its own name even when an earlier one has it (and
+    does not make later ones give way): literal SQL, a table-less column, an operator."""
+    if isinstance(col, ColumnClause):
+        return col.is_literal or col.table is None
+    return isinstance(col, UnaryExpression)
+
+
+def _unique_key(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_<n>`` when taken; recorded in ``taken``."""
+    key = name
+    counter = 1
+    while key in taken:
+        key = f"{name}_{counter}"
+        counter += 1
+    taken.add(key)
+    return key
+
+
+def _selected_names(element: Any) -> list[ColumnNames]:
+    """The names of the result columns of a SELECT-like element."""
+    if isinstance(element, _SelectBase):
+        return element._result_names()
     if hasattr(element, "column_args"):
-        return [(c.key or f"anon_{i + 1}", c) for i, c in enumerate(element.column_args)]
-    if getattr(element, "is_dml", False):
-        return [(c._proxy_name or f"anon_{i + 1}", c) for i, c in enumerate(element._returning)]
-    raise exc.ArgumentError(f"{element!r} has no result columns")
+        columns = [(c.key or f"anon_{i + 1}", c) for i, c in enumerate(element.column_args)]
+    elif getattr(element, "is_dml", False):
+        columns = [(c._proxy_name or f"anon_{i + 1}", c) for i, c in enumerate(element._returning)]
+    else:
+        raise exc.ArgumentError(f"{element!r} has no result columns")
+    return [ColumnNames(name, name, name, col) for name, col in columns]
 
 
 def _for_update_key(fu: ForUpdate, ctx: KeyContext) -> Hashable:
@@ -782,13 +865,18 @@ class _SelectBase(Executable):
     """Set by :meth:`fetch` (whose count is ``_limit``): its ``(with_ties, percent)``."""
     _for_update: ForUpdate | None = None
 
-    def _named_columns(self) -> list[tuple[str, ColumnElement]]:
+    def _result_names(self) -> list[ColumnNames]:
         raise NotImplementedError
+
+    def _named_columns(self) -> list[tuple[str, ColumnElement]]:
+        """``(label, column)`` per result column: the name the statement gives it, which is
+        also its result key."""
+        return [(names.label, names.column) for names in self._result_names()]
 
     @property
     def selected_columns(self) -> ColumnCollection:
-        """The result columns, keyed by name."""
-        return ColumnCollection(self._named_columns())
+        """The result columns, keyed by name (a function by its own name: ``count``)."""
+        return ColumnCollection((names.key, names.column) for names in self._result_names())
 
     exported_columns = selected_columns
 
@@ -803,9 +891,10 @@ class _SelectBase(Executable):
 
     def _resolve_named(self, clause: Any) -> ColumnElement:
         if isinstance(clause, str):
-            for name, col in self._named_columns():
-                if name == clause:
-                    return _LabelReference(name, col)
+            # the name the statement gives a column (count_1), or its key (count)
+            for names in self._result_names():
+                if clause in (names.label, names.key):
+                    return _LabelReference(names.label, names.column)
             raise exc.CompileError(
                 f"Can't resolve label reference {clause!r} for ORDER BY / GROUP BY; "
                 "use a column object or literal_column()"
@@ -1093,30 +1182,13 @@ class Select(HasPrefixes, HasSuffixes, HasCTE, HasHints, _SelectBase, TypedRetur
                 cols.append(raw)
         return cols
 
-    def _named_columns(self) -> list[tuple[str, ColumnElement]]:
-        memo: list[tuple[str, ColumnElement]] | None = self.__dict__.get("_named_memo")
-        if memo is not None:
-            return memo
-        named: list[tuple[str, ColumnElement]] = []
-        seen: set[str] = set()
-        tablename_plus_col = self._label_style == LABEL_STYLE_TABLENAME_PLUS_COL
-        for position, col in enumerate(self._all_columns()):
-            name = col._proxy_name
-            if name is None:
-                name = f"anon_{position + 1}"
-            elif tablename_plus_col and isinstance(col, ColumnClause) and col.table is not None:
-                table_name = getattr(col.table, "name", None)
-                if table_name:
-                    name = f"{table_name}_{name}"
-            if name in seen:
-                base, counter = name, 1
-                while f"{base}_{counter}" in seen:
-                    counter += 1
-                name = f"{base}_{counter}"
-            seen.add(name)
-            named.append((name, col))
-        self.__dict__["_named_memo"] = named
-        return named
+    def _result_names(self) -> list[ColumnNames]:
+        memo: list[ColumnNames] | None = self.__dict__.get("_named_memo")
+        if memo is None:
+            memo = self.__dict__["_named_memo"] = _name_columns(
+                self._all_columns(), self._label_style
+            )
+        return memo
 
     @property
     def column_descriptions(self) -> list[dict[str, Any]]:
@@ -1124,7 +1196,7 @@ class Select(HasPrefixes, HasSuffixes, HasCTE, HasHints, _SelectBase, TypedRetur
         selected: the mapped class, attribute or alias itself) and ``entity`` (the class or
         alias it belongs to, else None).  Objects that describe themselves (the ORM's) provide
         the entry through ``_column_description()``."""
-        named = iter(self._named_columns())
+        named = iter(self._result_names())
         origins = self._raw_origins
         if len(origins) != len(self._raw_columns):
             origins = self._raw_columns
@@ -1138,9 +1210,8 @@ class Select(HasPrefixes, HasSuffixes, HasCTE, HasHints, _SelectBase, TypedRetur
             if describe is not None:
                 found.append(describe())
                 continue
-            for name, col in pairs:
-                key = getattr(col, "_proxy_name", None)
-                found.append(describe_column(key if isinstance(key, str) else name, col, origin))
+            for names in pairs:
+                found.append(describe_column(names.key, names.column, origin))
         return found
 
     def add_columns(self, *entities: Any) -> Select:
@@ -1570,8 +1641,8 @@ class CompoundSelect(_SelectBase):
             if not isinstance(s, _SelectBase):
                 raise exc.ArgumentError(f"{keyword} takes select() statements, got {s!r}")
 
-    def _named_columns(self) -> list[tuple[str, ColumnElement]]:
-        return self.selects[0]._named_columns()
+    def _result_names(self) -> list[ColumnNames]:
+        return self.selects[0]._result_names()
 
     _cache_attrs: ClassVar[CacheAttrs] = (
         ("keyword", "plain"),
