@@ -88,14 +88,14 @@ def test_subclass_attributes_inside_functions_sql(m) -> None:
     sql = compiled(select(func.count(m.Manager.id)).where(m.Manager.name != "x"))
     if m.single:
         assert sql == (
-            "SELECT count(s_employee.id) AS count FROM s_employee WHERE s_employee.name != "
+            "SELECT count(s_employee.id) AS count_1 FROM s_employee WHERE s_employee.name != "
             ":name_1 AND s_employee.type IN (:type_1)"
         )
         renamed = update(m.Manager).where(func.lower(m.Manager.name) == "x").values(name="y")
         assert "FROM" not in compiled(renamed)
     else:
         assert sql.startswith(
-            "SELECT count(j_employee.id) AS count FROM j_employee JOIN j_manager ON"
+            "SELECT count(j_employee.id) AS count_1 FROM j_employee JOIN j_manager ON"
         )
 
 

@@ -264,3 +264,18 @@ def test_names_unique_rendered_and_reachable(picks: list[tuple[int, bool]]) -> N
         assert list(row._mapping) == labels
         outer = conn.execute(select(stmt.subquery())).one()
     assert tuple(outer) == tuple(row)
+
+
+def test_returning_keys(engine: Engine) -> None:
+    """RETURNING names its columns as a SELECT does."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            t.insert()
+            .values(id=2, x=5, a="Z")
+            .returning(t.c.id, func.lower(t.c.a), t.c.x + 1, t.c.x, t.c.x)
+        )
+        assert list(result.keys()) == ["id", "lower_1", "anon_1", "x", "x__1"]
+        assert result.one() == (2, "z", 6, 5, 5)
+        result = conn.execute(t.delete().where(t.c.id == 2).returning(t.c.id, literal(7)))
+        assert list(result.keys()) == ["id", "anon_1"]
+        assert result.one() == (2, 7)

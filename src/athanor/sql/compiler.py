@@ -1751,7 +1751,10 @@ class SQLCompiler(Compiled):
                     f"does not support RETURNING on {kind.upper()} statements{reading}"
                 )
             return ""
-        named = [(c._proxy_name or f"anon_{i + 1}", c) for i, c in enumerate(visible)]
+        named = [
+            (names.label, names.column)
+            for names in sel._name_columns(list(visible), sel.LABEL_STYLE_DEFAULT)
+        ]
         if named:
             self._set_result_columns(named)
         seen = {id(c) for c in visible}
@@ -1780,7 +1783,10 @@ class SQLCompiler(Compiled):
     def _returning_column(self, col: el.ColumnElement, name: str) -> str:
         if isinstance(col, el.Label):
             return self.process(col.element) + " AS " + self.preparer.quote(name)
-        return self.process(col)
+        rendered = self.process(col)
+        if name != (col.name if isinstance(col, el.ColumnClause) else None):
+            rendered += " AS " + self.preparer.quote(name)
+        return rendered
 
     def _dialect_flag(self, name: str) -> bool:
         value = getattr(self.dialect, name, None)

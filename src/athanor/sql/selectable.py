@@ -774,13 +774,12 @@ def _selected_names(element: Any) -> list[ColumnNames]:
     """The names of the result columns of a SELECT-like element."""
     if isinstance(element, _SelectBase):
         return element._result_names()
+    if getattr(element, "is_dml", False):
+        return _name_columns(list(element._returning), LABEL_STYLE_DEFAULT)
     if hasattr(element, "column_args"):
         columns = [(c.key or f"anon_{i + 1}", c) for i, c in enumerate(element.column_args)]
-    elif getattr(element, "is_dml", False):
-        columns = [(c._proxy_name or f"anon_{i + 1}", c) for i, c in enumerate(element._returning)]
-    else:
-        raise exc.ArgumentError(f"{element!r} has no result columns")
-    return [ColumnNames(name, name, name, col) for name, col in columns]
+        return [ColumnNames(name, name, name, col) for name, col in columns]
+    raise exc.ArgumentError(f"{element!r} has no result columns")
 
 
 def _for_update_key(fu: ForUpdate, ctx: KeyContext) -> Hashable:

@@ -39,7 +39,7 @@ def test_cast_names() -> None:
     )
     assert sql(stmt) == (
         "SELECT CAST(t.id AS CHAR) AS id, CAST(t.`key` AS SIGNED) AS `key`, "
-        "CAST(t.id AS DECIMAL(8, 2)) AS id_1, CAST(t.`key` AS DATETIME) AS key_1 FROM t"
+        "CAST(t.id AS DECIMAL(8, 2)) AS id__1, CAST(t.`key` AS DATETIME) AS key__1 FROM t"
     )
 
 

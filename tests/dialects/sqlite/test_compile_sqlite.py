@@ -22,7 +22,7 @@ def test_dialect_constructs_without_driver_and_uses_qmark() -> None:
 def test_offset_without_limit_and_now() -> None:
     assert sql(select(t.c.id).offset(5)) == "SELECT t.id FROM t LIMIT -1 OFFSET ?"
     assert sql(select(func.now(), func.char_length(t.c.select))) == (
-        'SELECT CURRENT_TIMESTAMP AS now, length(t."select") AS char_length FROM t'
+        'SELECT CURRENT_TIMESTAMP AS now_1, length(t."select") AS char_length_1 FROM t'
     )
 
 
