@@ -575,3 +575,36 @@ def test_column_added_to_table_after_use_is_written(engine: Engine) -> None:
         assert [tuple(r) for r in rows] == [(1, "before", None), (2, "after", "kept")]
     finally:
         full.drop_all(engine)
+
+
+def test_statements_run_before_a_column_is_added_see_the_column(engine: Engine) -> None:
+    full = MetaData()
+    Table(
+        "late_col2",
+        full,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20)),
+        Column("note", String(20)),
+    )
+    full.create_all(engine)
+    try:
+        table = Table(
+            "late_col2",
+            MetaData(),
+            Column("id", Integer, primary_key=True),
+            Column("name", String(20)),
+        )
+        add = insert(table)
+        query = select(table).where(table.c.id == 1)
+        everything = select(table).order_by(table.c.id)
+        with engine.begin() as conn:
+            conn.execute(add, {"name": "before"})
+            assert conn.execute(query).all() == [(1, "before")]
+            assert conn.execute(everything).all() == [(1, "before")]
+            table.append_column(Column("note", String(20), default="dflt"))
+            conn.execute(add, {"name": "after"})
+            assert conn.execute(query).all() == [(1, "before", None)]
+            assert conn.execute(select(table).where(table.c.id == 1)).all() == [(1, "before", None)]
+            assert conn.execute(everything).all() == [(1, "before", None), (2, "after", "dflt")]
+    finally:
+        full.drop_all(engine)

@@ -14,6 +14,7 @@ from athanor.engine.transaction import RootTransaction
 from athanor.event import EventTarget, registry
 from athanor.pool import Pool, PoolProxiedConnection
 from athanor.sql.compiler import compile_cached
+from athanor.sql.selectable import identity_memos
 from athanor.util.log import Echo, EchoLogger
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ class CompiledCache(dict[Any, Any]):
         """``id(statement)`` -> ``(statement, compiled, extracted)`` for statements run again
         as the same object (built once, executed many times): found by identity, without
         hashing their structural key.  Holding the statement keeps its id from being reused."""
+        identity_memos[id(self)] = self
 
     def remember(self, statement: Any, compiled: Any, extracted: Any) -> None:
         """Keep ``statement``'s compiled form in :attr:`by_statement` (emptied when full)."""

@@ -55,6 +55,17 @@ class KeyContext:
 
 _new_key_context = object.__new__
 
+key_epoch = object()
+"""Replaced whenever a table's columns change: what a statement memoises from its tables
+(its cache key, a SELECT's named columns) is reused only while this is the same object."""
+
+
+def new_key_epoch() -> None:
+    """Make what every statement memoised from its tables stale (a table's columns changed)."""
+    global key_epoch
+    key_epoch = object()
+
+
 KeyPart = str | Callable[[Any, KeyContext], Hashable]
 """How one declared attribute enters a cache key: a kind name from :data:`KEY_KINDS`, or a
 function ``(value, ctx) -> hashable`` for a structure of its own (called for a value that is
@@ -204,19 +215,22 @@ class ClauseElement:
 
     def _generate_cache_key(self) -> tuple[Hashable, list[BindParameter]]:
         """The statement's cache key and its bound parameters in traversal order."""
-        memo: tuple[Hashable, list[BindParameter]] | None = self.__dict__.get("_ck_memo")
-        if memo is None:
-            ctx = _new_key_context(KeyContext)  # (no __init__ call: this runs per statement)
-            ctx.binds = []
-            ctx.ords = None
-            key = self._ck(ctx)
-            if self._compile_plugin is not None:
-                key = (key, self._compile_plugin)
-            binds = ctx.binds
-            if self._bind_overrides:
-                binds = [_overridden(b, self._bind_overrides) for b in binds]
-            memo = (key, binds)
-            self.__dict__["_ck_memo"] = memo
+        found: tuple[object, tuple[Hashable, list[BindParameter]]] | None = self.__dict__.get(
+            "_ck_memo"
+        )
+        if found is not None and found[0] is key_epoch:
+            return found[1]
+        ctx = _new_key_context(KeyContext)  # (no __init__ call: this runs per statement)
+        ctx.binds = []
+        ctx.ords = None
+        key = self._ck(ctx)
+        if self._compile_plugin is not None:
+            key = (key, self._compile_plugin)
+        binds = ctx.binds
+        if self._bind_overrides:
+            binds = [_overridden(b, self._bind_overrides) for b in binds]
+        memo = (key, binds)
+        self.__dict__["_ck_memo"] = (key_epoch, memo)
         return memo
 
     @property

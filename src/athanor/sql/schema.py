@@ -23,7 +23,12 @@ from athanor.sql.elements import (
     coerce_where,
     text,
 )
-from athanor.sql.selectable import ColumnCollection, TableClause, copy_with_children
+from athanor.sql.selectable import (
+    ColumnCollection,
+    TableClause,
+    columns_changed,
+    copy_with_children,
+)
 from athanor.util.typevars import T
 
 BLANK_SCHEMA: Any = object()
@@ -1168,8 +1173,12 @@ class Table(EventTarget, TableClause):
         self.prefixes: list[str] = list(kwargs.pop("prefixes", None) or [])
         self.dialect_kwargs: dict[str, Any] = {}
         metadata._add_table(self)
-        self._init_items(args)
-        self._apply_kwargs(kwargs, extend=False)
+        self._being_built = True
+        try:
+            self._init_items(args)
+            self._apply_kwargs(kwargs, extend=False)
+        finally:
+            del self._being_built
 
     def _apply_kwargs(self, kwargs: dict[str, Any], extend: bool) -> None:
         autoload_with = kwargs.pop("autoload_with", None)
@@ -1245,7 +1254,7 @@ class Table(EventTarget, TableClause):
             self.c.remove(existing)
             self._primary_key.columns.remove(existing)
         self.c.add(column, column.key)
-        self._column_version += 1
+        columns_changed(self)
         column._set_table(self)
         if column.primary_key:
             self._primary_key.columns.add(column, column.key)

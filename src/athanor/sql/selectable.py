@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Final, Generic, NamedTuple, Self, TypeVar, overload
+from weakref import WeakValueDictionary
 
 from athanor import exc
-from athanor.sql import operators
+from athanor.sql import elements, operators
 from athanor.sql import types as sqltypes
 from athanor.sql.elements import (
     BinaryExpression,
@@ -30,9 +31,28 @@ from athanor.sql.elements import (
     coerce_element,
     coerce_where,
     literal_column,
+    new_key_epoch,
 )
 from athanor.sql.operators import Operator
 from athanor.util.typevars import TP
+
+identity_memos: WeakValueDictionary[int, Any] = WeakValueDictionary()
+"""Compiled-statement caches (by ``id()``) that also find statements by identity (with a
+``by_statement`` dict, the engine's): a table gaining a column empties those dicts, so a
+statement run before recompiles under its new cache key instead of reusing SQL that lacks
+the column, at no cost to the lookups themselves."""
+
+
+def columns_changed(table: FromClause) -> None:
+    """Record that ``table`` gained or replaced a column, so that statements built or run
+    before compile again with it (under a new cache key) instead of reusing SQL without it."""
+    table._column_version += 1
+    if table._being_built:
+        return  # no statement can have used it yet
+    new_key_epoch()
+    for memo in list(identity_memos.values()):
+        memo.by_statement.clear()
+
 
 _S = TypeVar("_S", bound="ClauseElement")
 T0 = TypeVar("T0")
@@ -209,6 +229,8 @@ class FromClause(ClauseElement):
     _column_version = 0
     """Bumped by each column added to a table, so compiled statements of its earlier
     column list are not reused for the new one."""
+    _being_built = False
+    """True while the constructor adds the first columns (see :func:`columns_changed`)."""
     named_with_column: ClassVar[bool] = False
     name: str | None = None
     schema: str | None = None
@@ -317,14 +339,16 @@ class TableClause(FromClause):
         self.name = name
         self.schema = schema
         self.__dict__["_columns"] = ColumnCollection()
+        self._being_built = True
         for col in columns:
             self.append_column(col)
+        del self._being_built
 
     def append_column(self, column: ColumnClause) -> None:
         """Add ``column`` to this table."""
         column.table = self
         self.c.add(column)
-        self._column_version += 1
+        columns_changed(self)
 
     @property
     def fullname(self) -> str:
@@ -1182,12 +1206,12 @@ class Select(HasPrefixes, HasSuffixes, HasCTE, HasHints, _SelectBase, TypedRetur
         return cols
 
     def _result_names(self) -> list[ColumnNames]:
-        memo: list[ColumnNames] | None = self.__dict__.get("_named_memo")
-        if memo is None:
-            memo = self.__dict__["_named_memo"] = _name_columns(
-                self._all_columns(), self._label_style
-            )
-        return memo
+        found: tuple[object, list[ColumnNames]] | None = self.__dict__.get("_named_memo")
+        if found is not None and found[0] is elements.key_epoch:
+            return found[1]
+        names = _name_columns(self._all_columns(), self._label_style)
+        self.__dict__["_named_memo"] = (elements.key_epoch, names)
+        return names
 
     @property
     def column_descriptions(self) -> list[dict[str, Any]]:
