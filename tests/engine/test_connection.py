@@ -129,6 +129,26 @@ def test_exec_driver_sql_uses_driver_paramstyle(engine, backend) -> None:
     assert count(engine) == 3
 
 
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ([7, "seven"], r"as a tuple, \(1, 2\) rather than \[1, 2\]"),
+        ([[7, "seven"], [8, "eight"]], r"those of many as a list of tuples"),
+        ("ab", r"a tuple, a dictionary or a list of them, got str"),
+        (iter([(7, "seven")]), r"got list_iterator"),
+    ],
+)
+def test_exec_driver_sql_refuses_what_is_not_parameter_sets(engine, backend, parameters, message):
+    marker = "?" if backend.is_sqlite else "%s"
+    with engine.connect() as conn:
+        with pytest.raises(exc.ArgumentError, match=message):
+            conn.exec_driver_sql(
+                f"INSERT INTO items (id, name) VALUES ({marker}, {marker})", parameters
+            )
+        assert conn.exec_driver_sql("SELECT 1", []).scalar() == 1
+        assert conn.exec_driver_sql("SELECT 1", [()]).scalar() == 1
+
+
 def test_executing_a_plain_string_says_to_use_text(engine) -> None:
     with engine.connect() as conn, pytest.raises(exc.ObjectNotExecutableError, match="text"):
         conn.execute("SELECT 1")  # type: ignore[arg-type]

@@ -104,6 +104,40 @@ def test_cursor_events_and_transaction_events(engine) -> None:
     ]
 
 
+def test_cursor_events_see_positional_parameters_as_tuples(engine, backend) -> None:
+    seen: list[tuple[str, object, bool]] = []
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def before(conn, cursor, statement, parameters, context, executemany):
+        seen.append(("before", parameters, executemany))
+        return statement, parameters
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def after(conn, cursor, statement, parameters, context, executemany):
+        seen.append(("after", parameters, executemany))
+
+    marker = "?" if backend.is_sqlite else "%s"
+    with engine.connect() as conn:
+        conn.exec_driver_sql("CREATE TABLE evt_params (id INTEGER)")
+        conn.exec_driver_sql(f"INSERT INTO evt_params (id) VALUES ({marker})", [(1,), (2,)])
+        seen.clear()
+        conn.exec_driver_sql("SELECT 1")
+        conn.exec_driver_sql(f"SELECT {marker}", (3,))
+        conn.execute(text("SELECT 4"))
+        assert conn.execute(text("SELECT id FROM evt_params WHERE id = :x"), {"x": 2}).all()
+        conn.exec_driver_sql("DROP TABLE evt_params")
+    assert seen[:-2] == [
+        ("before", (), False),
+        ("after", (), False),
+        ("before", (3,), False),
+        ("after", (3,), False),
+        ("before", (), False),
+        ("after", (), False),
+        ("before", (2,), False),
+        ("after", (2,), False),
+    ]
+
+
 @pytest.mark.parametrize("event_name", ["before_cursor_execute", "after_cursor_execute"])
 def test_raising_cursor_listener_closes_its_cursor(engine, event_name) -> None:
     """A cursor listener that raises ends the statement; its cursor is closed, not leaked,

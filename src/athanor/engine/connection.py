@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import reprlib
 import sys
 from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from functools import partial
@@ -713,15 +714,25 @@ class Connection:
             if execution_options
             else self._execution_options
         )
-        if (
-            isinstance(parameters, list)
-            and parameters
-            and isinstance(parameters[0], (Mapping, tuple, list))
-        ):
+        if parameters is None:
+            parameters = ()
+        elif isinstance(parameters, list):
+            if not all(isinstance(one, tuple | Mapping) for one in parameters):
+                raise exc.ArgumentError(
+                    "exec_driver_sql() takes a list only of parameter sets (tuples or "
+                    f"dictionaries, for executemany), got {reprlib.repr(parameters)}: pass the "
+                    "values of one statement as a tuple, (1, 2) rather than [1, 2], and those "
+                    "of many as a list of tuples"
+                )
             if len(parameters) > 1:
                 context = ExecutionContext(self, None, statement, (), options, True)
                 return self._run_many(context, [(statement, parameters, True, None)])
-            parameters = parameters[0]
+            parameters = parameters[0] if parameters else ()
+        elif not isinstance(parameters, tuple | Mapping):
+            raise exc.ArgumentError(
+                "exec_driver_sql() takes parameters as a tuple, a dictionary or a list of "
+                f"them, got {type(parameters).__name__} {reprlib.repr(parameters)}"
+            )
         return self._run(
             ExecutionContext(self, None, statement, (), options, False), statement, parameters
         )
@@ -767,6 +778,7 @@ class Connection:
         dialect = self.dialect
         try:
             if dispatch.before_cursor_execute:
+                driver_params = _as_seen(driver_params, False)
                 for fn in dispatch.before_cursor_execute:
                     sql, driver_params = fn(self, cursor, sql, driver_params, context, False)
             context.statement = sql
@@ -783,8 +795,9 @@ class Connection:
             else:
                 dialect.do_execute(cursor, sql, driver_params)
             if dispatch.after_cursor_execute:
+                seen = _as_seen(driver_params, False)
                 for fn in dispatch.after_cursor_execute:
-                    fn(self, cursor, sql, driver_params, context, False)
+                    fn(self, cursor, sql, seen, context, False)
         except BaseException as error:
             # Whatever failed (a listener, the BEGIN, the statement), the cursor is not
             # handed to a result, so it is closed here.
@@ -816,6 +829,7 @@ class Connection:
             for step_sql, step_params, is_many, step_pks in steps:
                 sql, driver_params = step_sql, step_params
                 if dispatch.before_cursor_execute:
+                    driver_params = _as_seen(driver_params, is_many)
                     for fn in dispatch.before_cursor_execute:
                         sql, driver_params = fn(self, cursor, sql, driver_params, context, is_many)
                 context.statement = sql
@@ -832,8 +846,9 @@ class Connection:
                 except dialect.dbapi_error as error:
                     raise self._handle_error(error, sql, driver_params, cursor, context) from error
                 if dispatch.after_cursor_execute:
+                    seen = _as_seen(driver_params, is_many)
                     for fn in dispatch.after_cursor_execute:
-                        fn(self, cursor, sql, driver_params, context, is_many)
+                        fn(self, cursor, sql, seen, context, is_many)
                 if cursor.description is not None:
                     description = cursor.description
                     rows = cursor.fetchall()
@@ -1424,6 +1439,16 @@ def _in_parameter_order(
         "Cannot return rows in parameter order: the primary key is neither given in the "
         "parameters nor a single autoincrement column"
     )
+
+
+def _as_seen(driver_params: Any, many: bool) -> Any:
+    """``driver_params`` as cursor event listeners see them: a positional set as a tuple
+    (compiled statements build lists), a many-set run as a list of such tuples."""
+    if type(driver_params) is not list:
+        return driver_params
+    if many:
+        return [tuple(one) if type(one) is list else one for one in driver_params]
+    return tuple(driver_params)
 
 
 def _split_params(parameters: ExecuteParams) -> tuple[list[Mapping[str, Any]], Mapping[str, Any]]:
