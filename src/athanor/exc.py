@@ -45,6 +45,11 @@ class InvalidRequestError(AthanorError):
     """The operation is not valid in the current state (closed object, wrong use, ...)."""
 
 
+class NoDBAPILoaded(InvalidRequestError):
+    """The driver module was asked of a dialect that has none: a dialect made only to
+    compile statements (``postgresql.dialect()``) has no driver to connect with."""
+
+
 class ResourceClosedError(InvalidRequestError):
     """The connection, transaction or result was already closed."""
 

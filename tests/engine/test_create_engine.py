@@ -68,6 +68,17 @@ def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None
         athanor.create_engine("postgresql://u@h/db")
 
 
+@pytest.mark.parametrize("name", ["sqlite", "postgresql", "mysql"])
+def test_compile_only_dialect_has_no_driver_module(name: str) -> None:
+    import importlib
+
+    dialect = importlib.import_module(f"athanor.dialects.{name}").dialect()
+    with pytest.raises(exc.NoDBAPILoaded, match="has no driver"):
+        dialect.dbapi  # noqa: B018
+    with pytest.raises(exc.InvalidRequestError, match="cannot connect"):
+        dialect.loaded_dbapi  # noqa: B018
+
+
 def test_engine_repr_masks_the_password() -> None:
     engine = athanor.create_engine("postgresql+psycopg://app:s3cr%40t@localhost:5432/appdb")
     assert "s3cr" not in repr(engine)

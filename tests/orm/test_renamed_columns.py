@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from athanor import ForeignKey, String, delete, insert, inspect, select, update
-from athanor.migrate.autogenerate.api import compare_metadata
+from athanor.migrate.autogenerate import compare_metadata
 from athanor.migrate.autogenerate.ops import DropTableOp
 from athanor.migrate.runtime import MigrationContext
 from athanor.orm import (

@@ -118,6 +118,11 @@ class DefaultDialect:
     @classmethod
     def import_dbapi(cls) -> ModuleType:
         """Import the driver module, or say which extra installs it."""
+        if not cls.dbapi_module:
+            raise exc.NoDBAPILoaded(
+                f"The {cls.name} dialect {cls.__name__} has no driver: it compiles statements "
+                "but cannot connect; name a driver in a URL given to create_engine()"
+            )
         try:
             return importlib.import_module(cls.dbapi_module)
         except ImportError as error:
@@ -132,6 +137,11 @@ class DefaultDialect:
         if self._dbapi is None:
             self._dbapi = self.import_dbapi()
         return self._dbapi
+
+    @property
+    def loaded_dbapi(self) -> ModuleType:
+        """Same as :attr:`dbapi` (SQLAlchemy's name for the module when it must exist)."""
+        return self.dbapi
 
     @property
     def dbapi_error(self) -> type[BaseException]:

@@ -10,7 +10,7 @@ import pytest
 
 from athanor import inspect
 from athanor.engine import Engine, create_engine
-from athanor.migrate.autogenerate.api import compare_metadata
+from athanor.migrate.autogenerate import compare_metadata
 from athanor.migrate.runtime import MigrationContext
 from athanor.sql import ARRAY, Column, Enum, Integer, MetaData, String, Table, select, text
 from backends import Backend
