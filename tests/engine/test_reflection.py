@@ -100,7 +100,11 @@ class TestInspector:
         columns = {c["name"]: c for c in inspect(engine).get_columns("users")}
         assert list(columns) == ["id", "username", "email", "status", "age"]
         # reflected types are the database's own (upper-case) names, as SQLAlchemy's are
-        assert type(columns["id"]["type"]) is sqltypes.INTEGER
+        assert isinstance(columns["id"]["type"], sqltypes.INTEGER)
+        if backend.name == "mysql":  # MariaDB shows a display width, and it is reflected
+            assert repr(columns["id"]["type"]) == "INTEGER(display_width=11)"
+        else:
+            assert type(columns["id"]["type"]) is sqltypes.INTEGER
         assert columns["id"]["autoincrement"] is True
         assert columns["id"]["nullable"] is False
         username = columns["username"]
@@ -211,10 +215,12 @@ def test_every_type_reflects_back(engine: Engine, backend: Backend) -> None:
     for name, type_class in expected.items():
         assert isinstance(found[name], type_class), (name, found[name])
     # each as the database names it (the upper-case type), repr'd as SQLAlchemy shows it
+    widths = (11, 20, 6) if backend.name == "mysql" else ("", "", "")
     assert [repr(found[name]) for name in ("i", "bi", "si", "s", "tx", "n", "dt")] == [
-        "INTEGER()",
-        "BIGINT()",
-        "SMALLINT()",
+        *(
+            f"{name}({'display_width=' if width else ''}{width})"
+            for name, width in zip(("INTEGER", "BIGINT", "SMALLINT"), widths, strict=True)
+        ),
         "VARCHAR(length=40)",
         "TEXT()",
         "DECIMAL(precision=12, scale=3)"
@@ -758,3 +764,57 @@ def test_get_enums_lists_postgresql_enum_types_with_their_labels_in_order(
     ]
     assert [e["name"] for e in inspect(engine).get_enums("*")] == ["mood"]
     assert inspect(engine).get_enums("no_such_schema") == []
+
+
+def test_constraint_details_as_sqlalchemy_gives_them(engine: Engine, backend: Backend) -> None:
+    width = "(3)" if backend.name == "mysql" else ""
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, "
+            "CONSTRAINT uq_ab UNIQUE (a, b), CONSTRAINT ck_a CHECK (a > 0))"
+        )
+        conn.exec_driver_sql(
+            f"CREATE TABLE child (id INTEGER PRIMARY KEY, p1 INTEGER, p2 INTEGER, pa INTEGER, "
+            f"pb INTEGER, tiny SMALLINT{width}, "
+            "CONSTRAINT fk_one FOREIGN KEY (p1) REFERENCES parent (id), "
+            "CONSTRAINT fk_two FOREIGN KEY (p2) REFERENCES parent (id), "
+            "CONSTRAINT fk_three FOREIGN KEY (pa, pb) REFERENCES parent (a, b))"
+        )
+        conn.exec_driver_sql("CREATE VIEW big_a AS SELECT id, a FROM parent WHERE a > 1")
+        if backend.name == "postgresql":
+            conn.exec_driver_sql("COMMENT ON CONSTRAINT ck_a ON parent IS 'positive'")
+    insp = inspect(engine)
+    foreign_keys = [fk["name"] for fk in insp.get_foreign_keys("child")]
+    uniques = insp.get_unique_constraints("parent")
+    checks = insp.get_check_constraints("parent")
+    definition = insp.get_view_definition("big_a")
+    if backend.name == "sqlite":  # in the order they were declared
+        assert foreign_keys == ["fk_one", "fk_two", "fk_three"]
+    else:
+        assert foreign_keys == ["fk_one", "fk_three", "fk_two"]
+    if backend.name == "postgresql":
+        assert uniques == [
+            {
+                "name": "uq_ab",
+                "column_names": ["a", "b"],
+                "comment": None,
+                "dialect_options": {
+                    "postgresql_include": [],
+                    "postgresql_nulls_not_distinct": False,
+                },
+            }
+        ]
+        assert checks == [{"name": "ck_a", "sqltext": "a > 0", "comment": "positive"}]
+        assert all(fk["comment"] is None for fk in insp.get_foreign_keys("child"))
+    else:
+        assert [unique["column_names"] for unique in uniques] == [["a", "b"]]
+        assert "comment" not in checks[0]
+    if backend.name == "postgresql":
+        assert definition.lstrip().startswith("SELECT")
+    else:  # the whole statement, as SQLAlchemy returns it
+        assert definition.startswith("CREATE") and " VIEW " in definition.upper()
+    tiny = {c["name"]: c["type"] for c in insp.get_columns("child")}["tiny"]
+    if backend.name == "mysql":
+        assert (repr(tiny), tiny.display_width) == ("SMALLINT(display_width=3)", 3)
+    else:
+        assert repr(tiny) == "SMALLINT()"

@@ -80,6 +80,7 @@ class DialectReflection:
     """Lower-case database type name -> athanor type class."""
 
     default_schema_name: str | None = None
+    server_version_info: tuple[int, ...] | None = None
 
     def _fetch(self, connection: Any, sql: str, **params: Any) -> list[Any]:
         """Rows of catalog query ``sql``; ``:name`` placeholders are bound from ``params``."""
@@ -469,7 +470,7 @@ class Inspector:
             return bool(self.dialect.has_index(connection, table_name, index_name, schema))
 
     def get_view_definition(self, view_name: str, schema: str | None = None) -> str:
-        """The SELECT behind a view (SQLite: its whole CREATE VIEW statement)."""
+        """The SELECT behind a view (SQLite and MySQL: the whole CREATE VIEW statement)."""
         result: str | None = self._call("get_view_definition", view_name, schema)
         if result is None:
             raise exc.NoSuchTableError(view_name if schema is None else f"{schema}.{view_name}")

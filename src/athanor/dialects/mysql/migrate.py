@@ -5,6 +5,7 @@ lock."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from athanor import exc
@@ -12,6 +13,19 @@ from athanor.dialects.migrate import ColumnChange, MigrationImpl
 from athanor.sql import schema
 
 LOCK_TIMEOUT_SECONDS = 365 * 24 * 3600
+
+_USUAL_WIDTHS = {
+    "tinyint": (4, 3),
+    "smallint": (6, 5),
+    "mediumint": (9, 8),
+    "int": (11, 10),
+    "integer": (11, 10),
+    "bigint": (20, 20),
+}
+"""Integer type -> the display width MariaDB shows when none was asked for (signed,
+unsigned)."""
+
+_INTEGER_WIDTH = re.compile(r"^(tinyint|smallint|mediumint|int|integer|bigint)\((\d+)\)(.*)$")
 
 
 class MySQLMigrationImpl(MigrationImpl):
@@ -24,9 +38,17 @@ class MySQLMigrationImpl(MigrationImpl):
     places_added_columns: ClassVar[bool] = True
 
     def type_signature(self, type_: Any) -> str:
-        """NUMERIC is stored (and reflected) as DECIMAL."""
+        """NUMERIC is stored (and reflected) as DECIMAL; an integer's display width is left
+        out where it is the one the server shows when none was asked for."""
         signature = super().type_signature(type_)
-        return "decimal" + signature[7:] if signature.startswith("numeric") else signature
+        if signature.startswith("numeric"):
+            return "decimal" + signature[7:]
+        match = _INTEGER_WIDTH.match(signature)
+        if match is not None:
+            name, width, rest = match.groups()
+            if _USUAL_WIDTHS[name][rest.startswith(" unsigned")] == int(width):
+                return name + rest
+        return signature
 
     def column_position(self, after: str | None, first: bool) -> str:
         if first:

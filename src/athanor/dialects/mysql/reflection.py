@@ -149,13 +149,20 @@ class MySQLReflection(DialectReflection):
     def get_view_definition(
         self, connection: Any, view_name: str, schema: str | None = None
     ) -> str | None:
-        rows = self._fetch(
+        """The view's whole ``CREATE ... VIEW`` statement, as the server shows it."""
+        params = self._table_params(connection, view_name, schema)
+        if not self._fetch(
             connection,
-            "SELECT view_definition FROM information_schema.views "
+            "SELECT 1 FROM information_schema.views "
             "WHERE table_schema = :schema AND table_name = :table",
-            **self._table_params(connection, view_name, schema),
+            **params,
+        ):
+            return None
+        name = ".".join(
+            "`" + part.replace("`", "``") + "`" for part in (params["schema"], params["table"])
         )
-        return rows[0][0] if rows else None
+        created: str = self._fetch(connection, f"SHOW CREATE VIEW {name}")[0][1]
+        return created
 
     def get_schema_names(self, connection: Any) -> list[str]:
         rows = self._fetch(
@@ -253,7 +260,7 @@ class MySQLReflection(DialectReflection):
         the character set options that differ from the table's.
 
         Generic types are reported where they render back as the column is; MySQL's own
-        types where the column has more: a display width other than the usual one,
+        types where the column has more: a display width (which MariaDB always shows),
         ``unsigned``/``zerofill``, a fractional-second precision other than 6, or its own
         character set or collation.
         """
@@ -273,12 +280,9 @@ class MySQLReflection(DialectReflection):
         if name == "tinyint" and args == ["1"] and signed:
             return sqltypes.Boolean()
         if name in _INTEGERS:
-            width = int(args[0]) if args else None
-            if width == _INTEGERS[name][not signed]:
-                width = None
-            if width is None and signed:
+            if not args and signed:
                 return self._resolve_type(name)
-            return _MYSQL_TYPES[name](width, **sign)
+            return _MYSQL_TYPES[name](int(args[0]) if args else None, **sign)
         if name in _FRACTIONAL:
             fsp = int(args[0]) if args else 0
             if fsp == 6 and name != "timestamp":
@@ -401,16 +405,7 @@ class MySQLReflection(DialectReflection):
         return {"text": rows[0][0] or None if rows else None}
 
 
-_INTEGERS = {
-    "tinyint": (4, 3),
-    "smallint": (6, 5),
-    "mediumint": (9, 8),
-    "int": (11, 10),
-    "integer": (11, 10),
-    "bigint": (20, 20),
-}
-"""Integer type -> the display width MariaDB reports when none was asked for (signed,
-unsigned)."""
+_INTEGERS = ("tinyint", "smallint", "mediumint", "int", "integer", "bigint")
 
 _FRACTIONAL = ("datetime", "timestamp", "time")
 

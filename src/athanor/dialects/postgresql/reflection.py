@@ -83,10 +83,22 @@ WHERE con.conrelid = {_TABLE_OID} AND CAST(con.contype AS text) = :kind
 ORDER BY con.conname, k.ord
 """
 
+_CONSTRAINT_COMMENT = "pg_catalog.obj_description(con.oid, 'pg_constraint')"
+
+_UNIQUES = f"""
+SELECT con.conname, a.attname, k.ord > i.indnkeyatts, {_CONSTRAINT_COMMENT}, {{nulls}}
+FROM pg_catalog.pg_constraint con
+JOIN pg_catalog.pg_index i ON i.indexrelid = con.conindid
+CROSS JOIN LATERAL unnest(CAST(i.indkey AS int2[])) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+WHERE con.conrelid = {_TABLE_OID} AND con.contype = 'u'
+ORDER BY con.conname, k.ord
+"""
+
 _FOREIGN_KEYS = f"""
 SELECT con.conname, la.attname, rn.nspname, rc.relname, ra.attname,
        CAST(con.confupdtype AS text), CAST(con.confdeltype AS text),
-       con.condeferrable, con.condeferred
+       con.condeferrable, con.condeferred, {_CONSTRAINT_COMMENT}
 FROM pg_catalog.pg_constraint con
 CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(local, remote, ord)
 JOIN pg_catalog.pg_attribute la ON la.attrelid = con.conrelid AND la.attnum = k.local
@@ -114,7 +126,7 @@ ORDER BY ic.relname, k.ord
 """
 
 _CHECKS = f"""
-SELECT con.conname, pg_catalog.pg_get_constraintdef(con.oid, true)
+SELECT con.conname, pg_catalog.pg_get_constraintdef(con.oid, true), {_CONSTRAINT_COMMENT}
 FROM pg_catalog.pg_constraint con
 WHERE con.conrelid = {_TABLE_OID} AND con.contype = 'c'
 ORDER BY con.conname
@@ -379,10 +391,28 @@ class PostgreSQLReflection(DialectReflection):
         self, connection: Any, table_name: str, schema: str | None = None
     ) -> list[ReflectedDict]:
         params = self._table_params(connection, table_name, schema)
-        found: dict[str, list[str]] = {}
-        for name, column in self._fetch(connection, _CONSTRAINT_COLUMNS, kind="u", **params):
-            found.setdefault(name, []).append(column)
-        return [{"name": name, "column_names": columns} for name, columns in found.items()]
+        # NULLS NOT DISTINCT came with PostgreSQL 15
+        nulls = "i.indnullsnotdistinct" if (self.server_version_info or ()) >= (15,) else "false"
+        found: dict[str, ReflectedDict] = {}
+        for name, column, included, comment, nulls_not_distinct in self._fetch(
+            connection, _UNIQUES.format(nulls=nulls), **params
+        ):
+            unique = found.get(name)
+            if unique is None:
+                unique = found[name] = {
+                    "name": name,
+                    "column_names": [],
+                    "comment": comment,
+                    "dialect_options": {
+                        "postgresql_include": [],
+                        "postgresql_nulls_not_distinct": nulls_not_distinct,
+                    },
+                }
+            if included:
+                unique["dialect_options"]["postgresql_include"].append(column)
+            else:
+                unique["column_names"].append(column)
+        return list(found.values())
 
     def get_foreign_keys(
         self, connection: Any, table_name: str, schema: str | None = None
@@ -390,7 +420,18 @@ class PostgreSQLReflection(DialectReflection):
         params = self._table_params(connection, table_name, schema)
         found: dict[str, ReflectedDict] = {}
         for row in self._fetch(connection, _FOREIGN_KEYS, **params):
-            name, local, ref_schema, ref_table, remote, upd, dele, deferrable, deferred = row
+            (
+                name,
+                local,
+                ref_schema,
+                ref_table,
+                remote,
+                upd,
+                dele,
+                deferrable,
+                deferred,
+                comment,
+            ) = row
             fk = found.get(name)
             if fk is None:
                 options: dict[str, Any] = {
@@ -407,6 +448,7 @@ class PostgreSQLReflection(DialectReflection):
                     "referred_table": ref_table,
                     "referred_columns": [],
                     "options": {k: v for k, v in options.items() if v is not None},
+                    "comment": comment,
                 }
             fk["constrained_columns"].append(local)
             fk["referred_columns"].append(remote)
@@ -458,10 +500,12 @@ class PostgreSQLReflection(DialectReflection):
     ) -> list[ReflectedDict]:
         params = self._table_params(connection, table_name, schema)
         checks = []
-        for name, definition in self._fetch(connection, _CHECKS, **params):
+        for name, definition, comment in self._fetch(connection, _CHECKS, **params):
             match = _CHECK_DEF.match(definition)
             sqltext = match.group("body") if match else definition
-            checks.append({"name": name, "sqltext": _without_literal_casts(sqltext)})
+            checks.append(
+                {"name": name, "sqltext": _without_literal_casts(sqltext), "comment": comment}
+            )
         return checks
 
     def get_table_comment(

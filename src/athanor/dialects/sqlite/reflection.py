@@ -269,7 +269,7 @@ class SQLiteReflection(DialectReflection):
         rows = self._fetch(
             connection,
             'SELECT id, "table", "from", "to", on_update, on_delete '
-            "FROM pragma_foreign_key_list(:table, :schema) ORDER BY id, seq",
+            "FROM pragma_foreign_key_list(:table, :schema) ORDER BY id DESC, seq",
             table=table_name,
             schema=schema or "main",
         )
