@@ -608,3 +608,54 @@ def test_statements_run_before_a_column_is_added_see_the_column(engine: Engine) 
             assert conn.execute(everything).all() == [(1, "before", None), (2, "after", "dflt")]
     finally:
         full.drop_all(engine)
+
+
+def test_statements_pickle_and_run_after_unpickling(engine: Engine) -> None:
+    import pickle
+
+    metadata = MetaData()
+    parents = Table(
+        "pickled_parent",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20), server_default="anon"),
+    )
+    Table(
+        "pickled_child",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("parent_id", ForeignKey("pickled_parent.id")),
+    )
+    metadata.create_all(engine)
+    try:
+        add = insert(parents).values(name=bindparam("n"))
+        rename = update(parents).where(parents.c.id == bindparam("i")).values(name="renamed")
+        query = (
+            select(parents.c.name, func.count().label("n"))
+            .where(parents.c.id.in_([1, 2, 3]))
+            .group_by(parents.c.name)
+            .order_by(parents.c.name)
+        )
+        remove = delete(parents).where(parents.c.name == "b")
+        raw = text("SELECT count(*) FROM pickled_parent WHERE id > :low").bindparams(low=0)
+        with engine.connect() as conn:  # what was run before pickles as well
+            assert conn.execute(query).all() == []
+        # types remember per-dialect variants, keyed by dialect classes some made at run time
+        query.compile(dialect=create_engine("mariadb+pymysql://u@h/db").dialect)
+        with engine.begin() as conn:
+            for statement, params in [
+                (add, [{"n": "a"}, {"n": "b"}, {"n": "c"}]),
+                (rename, {"i": 3}),
+                (remove, None),
+            ]:
+                conn.execute(pickle.loads(pickle.dumps(statement)), params)
+            assert conn.execute(pickle.loads(pickle.dumps(query))).all() == [
+                ("a", 1),
+                ("renamed", 1),
+            ]
+            assert conn.execute(pickle.loads(pickle.dumps(raw))).scalar() == 2
+        copied = pickle.loads(pickle.dumps(metadata))
+        assert sorted(copied.tables) == ["pickled_child", "pickled_parent"]
+        assert [c.name for c in copied.tables["pickled_parent"].c] == ["id", "name"]
+    finally:
+        metadata.drop_all(engine)

@@ -170,6 +170,17 @@ class EventTarget:
                 type(self)._live_instances.add(self)
         return self.dispatch
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its dispatch: listeners are code, not state (an unpickled table
+        or metadata starts with no listeners of its own, its class's still apply)."""
+        state = self.__dict__.copy()
+        state.pop("dispatch", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_dispatch()
+
     @classmethod
     def _event_redirect(cls, target: Any, identifier: str) -> Any:
         """The object that really fires ``identifier`` (an engine hands pool events to its pool)."""

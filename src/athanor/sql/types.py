@@ -117,6 +117,13 @@ class TypeEngine(Generic[T]):
                 return found
         return self
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the per-dialect variants found so far (found again on use): they
+        are keyed by dialect classes, some of which are made at run time."""
+        state = self.__dict__.copy()
+        state.pop("_impls", None)
+        return state
+
     def dialect_impl(self, dialect: Any) -> TypeEngine:
         """The variant of this type that ``dialect`` uses (from ``dialect.colspecs``)."""
         if "_variant_mapping" in self.__dict__:
