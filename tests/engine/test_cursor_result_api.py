@@ -3,13 +3,25 @@ given, rowcount capabilities, the cursor, and combining results (merge, splice).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 
 from athanor import exc
 from athanor.engine import Engine, create_engine
-from athanor.sql import Column, Integer, MetaData, Table, insert, literal, select, update
+from athanor.sql import (
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    insert,
+    literal,
+    select,
+    update,
+)
 from backends import Backend
 
 metadata = MetaData()
@@ -66,7 +78,7 @@ def test_prefetch_and_postfetch_columns(engine: Engine) -> None:
         inserted = conn.execute(insert(defaults).values(given=2))
         assert _keys(inserted.prefetch_cols()) == ["scalar", "computed"]
         assert _keys(inserted.postfetch_cols()) == ["expression", "server"]
-        assert inserted.last_inserted_params() == {"given": 2}
+        assert inserted.last_inserted_params() == {"given": 2, "scalar": 5, "computed": 7}
         many = conn.execute(
             insert(defaults), [{"given": 3, "scalar": 1}, {"given": 4, "scalar": 1}]
         )
@@ -78,7 +90,7 @@ def test_prefetch_and_postfetch_columns(engine: Engine) -> None:
         updated = conn.execute(update(defaults).values(given=5))
         assert _keys(updated.prefetch_cols()) == ["touched"]
         assert _keys(updated.postfetch_cols()) == ["touched_sql"]
-        assert updated.last_updated_params() == {"given": 5}
+        assert updated.last_updated_params() == {"given": 5, "touched": 11}
         assert updated.rowcount == 3
         selected = conn.execute(select(defaults.c.id))
         with pytest.raises(exc.InvalidRequestError, match="insert\\(\\) or update\\(\\)"):
@@ -86,6 +98,33 @@ def test_prefetch_and_postfetch_columns(engine: Engine) -> None:
         with pytest.raises(exc.InvalidRequestError, match="insert\\(\\)"):
             updated.last_inserted_params()
         selected.close()
+
+
+def test_last_inserted_params_hold_python_defaults_in_python_form(engine: Engine) -> None:
+    stamped = Table(
+        "cr_stamped",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", DateTime, default=lambda: dt.datetime(2024, 1, 2, 3, 4, 5)),
+        Column("day", Date, default=dt.date(2024, 5, 6)),
+    )
+    stamped.create(engine)
+    try:
+        with engine.begin() as conn:
+            result = conn.execute(insert(stamped), {"id": 1})
+            assert result.last_inserted_params() == {
+                "id": 1,
+                "at": dt.datetime(2024, 1, 2, 3, 4, 5),
+                "day": dt.date(2024, 5, 6),
+            }
+            given = conn.execute(insert(stamped).values(id=2, day=dt.date(2020, 1, 1)))
+            assert given.last_inserted_params() == {
+                "id": 2,
+                "at": dt.datetime(2024, 1, 2, 3, 4, 5),
+                "day": dt.date(2020, 1, 1),
+            }
+    finally:
+        stamped.drop(engine)
 
 
 def test_rowcount_capabilities_and_cursor(engine: Engine) -> None:

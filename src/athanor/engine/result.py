@@ -1162,13 +1162,14 @@ class CursorResult(Result[TP]):
 
     def last_inserted_params(self) -> dict[str, Any] | list[dict[str, Any]]:
         """The parameters of the INSERT: one mapping, or one per parameter set of an
-        executemany (the values given; defaults computed in Python are in
-        :meth:`prefetch_cols`)."""
+        executemany; a single INSERT's also has the values of the column defaults computed
+        in Python (see :meth:`prefetch_cols`)."""
         return self._given_params("last_inserted_params()", ("insert",))
 
     def last_updated_params(self) -> dict[str, Any] | list[dict[str, Any]]:
         """The parameters of the UPDATE: one mapping, or one per parameter set of an
-        executemany."""
+        executemany; a single UPDATE's also has the values of its ``onupdate`` defaults
+        computed in Python."""
         return self._given_params("last_updated_params()", ("update",))
 
     def _given_params(
@@ -1182,7 +1183,11 @@ class CursorResult(Result[TP]):
             for key, value in (self.context.invoked_statement._values or {}).items()
         }
         sets = [{**own, **params} for params in given]
-        return sets if self.context.executemany else sets[0]
+        if self.context.executemany:
+            return sets
+        compiled = self.context.compiled
+        assert compiled is not None
+        return {**compiled.defaulted_values(self.context.parameters), **sets[0]}
 
     def prefetch_cols(self) -> list[Any]:
         """The columns of the INSERT or UPDATE whose values were computed in Python (a

@@ -160,6 +160,10 @@ class Compiled:
         """The primary key of the row an INSERT created, or None."""
         return None
 
+    def defaulted_values(self, params_used: Any) -> dict[str, Any]:
+        """The values Python-side column defaults had in a run with ``params_used``."""
+        return {}
+
     def sql_for(self, params: Mapping[str, Any] | None, many: bool = False) -> str:
         """The SQL run for parameter set ``params`` (shown in errors about those values)."""
         return self.string
@@ -2517,6 +2521,30 @@ class SQLCompiler(Compiled):
             else:
                 result.append(None)
         return tuple(result)
+
+    def defaulted_values(self, params_used: Any) -> dict[str, Any]:
+        """The values the Python-side column defaults of this INSERT/UPDATE had, by column
+        key, read back from ``params_used`` (the driver parameters of one run) as the
+        primary key is."""
+        if isinstance(params_used, _VariantParams):
+            return params_used.compiled.defaulted_values(list(params_used))
+        found: dict[str, Any] = {}
+        if not params_used:
+            return found
+        for slot in self._slots:
+            if slot.default is None:
+                continue
+            if isinstance(params_used, Mapping):
+                if slot.name not in params_used:
+                    continue
+                value = params_used[slot.name]
+            else:
+                position = next((i for i, s in enumerate(self._order) if s is slot), None)
+                if position is None or position >= len(params_used):
+                    continue
+                value = params_used[position]
+            found[slot.key] = self._unprocess(slot, value)
+        return found
 
     def _python_keys(self, bound: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Primary keys as the parameters bound them, back in Python form."""
