@@ -674,6 +674,7 @@ class CollectionAttributeImpl(_RelationshipImpl):
                 if pending is None:
                     pending = state.pending_appends = {}
                 pending.setdefault(self.key, []).append(value)
+                state._modified_event(target)
                 return
         if not collection._sa_contains(value):
             collection._sa_append(value, initiator)

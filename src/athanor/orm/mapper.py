@@ -9,6 +9,7 @@ attribute keys, column -> attribute maps) so that per-row work does no lookups.
 from __future__ import annotations
 
 import copy
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -1195,6 +1196,67 @@ def _mappers_under(target: type) -> list[Mapper]:
 _propagation = _MapperEventPropagation()
 propagators.append(_propagation)
 
+_CONFIGURE_EVENTS = ("before_configured", "after_configured")
+
+
+class _ConfigureEventsOfRegistry:
+    """``before_configured``/``after_configured`` listened on a declarative base: they fire
+    around the configuration of that base's registry only.  The ``athanor.orm.mapper`` module
+    stands for ``Mapper`` (every configuration run), as the ``mapper`` name does in SQLAlchemy."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Registry, str, Listener, Listener]] = []
+
+    def listen(
+        self, target: Any, identifier: str, fn: Listener, propagate: bool, options: dict[str, Any]
+    ) -> bool:
+        if identifier not in _CONFIGURE_EVENTS:
+            return False
+        if target is sys.modules[__name__]:
+            add_listener(Mapper, identifier, fn, **options)
+            return True
+        reg = _registry_of_base(target)
+        if reg is None:
+            return False
+        wrapped = event_registry._wrap_once(fn) if options.get("once") else fn
+        entry = (reg, identifier, fn, wrapped)
+        if options.get("insert"):
+            self.entries.insert(0, entry)
+        else:
+            self.entries.append(entry)
+        return True
+
+    def remove(self, target: Any, identifier: str, fn: Listener) -> bool:
+        if identifier not in _CONFIGURE_EVENTS:
+            return False
+        if target is sys.modules[__name__]:
+            remove_listener(Mapper, identifier, fn)
+            return True
+        reg = _registry_of_base(target)
+        for entry in self.entries:
+            if entry[0] is reg and entry[1] == identifier and entry[2] is fn:
+                self.entries.remove(entry)
+                return True
+        return False
+
+    def fire(self, reg: Registry, identifier: str) -> None:
+        """Run the listeners of ``identifier`` listened on the bases of ``reg``."""
+        for entry in list(self.entries):
+            if entry[0] is reg and entry[1] == identifier:
+                entry[3]()
+
+
+def _registry_of_base(target: Any) -> Registry | None:
+    """The registry of a declarative base class (mapped or not), else None."""
+    from athanor.orm.decl_api import registry as registry_class
+
+    reg = getattr(target, "registry", None) if isinstance(target, type) else None
+    return reg if isinstance(reg, registry_class) else None
+
+
+_configure_events = _ConfigureEventsOfRegistry()
+propagators.append(_configure_events)
+
 
 def _instrument_init(cls: type) -> None:
     """Wrap a class's own ``__init__`` so construction configures mappers and fires ``init``
@@ -1310,7 +1372,11 @@ def _configure_registries(registries: list[Registry]) -> None:
         for fn in class_listeners(Mapper, "before_configured"):
             fn()
         for reg in pending:
+            _configure_events.fire(reg, "before_configured")
+        for reg in pending:
             _configure_one(reg)
+        for reg in pending:
+            _configure_events.fire(reg, "after_configured")
         for fn in class_listeners(Mapper, "after_configured"):
             fn()
 

@@ -1107,9 +1107,9 @@ class Session(EventTarget):
             self._flushing = False
 
     def _flush(self, objects: Sequence[Any] | None) -> None:
-        if self.dispatch.before_flush:
-            self._fire("before_flush", self, None, objects)
         uow = UOWTransaction(self)
+        if self.dispatch.before_flush:
+            self._fire("before_flush", self, uow, objects)
         uow.collect()
         if not (uow.saves or uow.deletes or uow.secondary_ops or uow.secondary_parent_deletes):
             for state in list(self.identity_map._modified):

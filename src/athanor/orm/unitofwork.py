@@ -89,6 +89,20 @@ class UOWTransaction:
         self.only_new = False
         """Whether the objects to save, as collected, are all new (pending) ones."""
 
+    _attributes: dict[Any, Any] | None = None
+
+    @property
+    def attributes(self) -> dict[Any, Any]:
+        """A dictionary for flush listeners to keep their own data in for this flush
+        (``before_flush`` to ``after_flush_postexec``); made on first use."""
+        if self._attributes is None:
+            self._attributes = {}
+        return self._attributes
+
+    def is_deleted(self, state: InstanceState) -> bool:
+        """Whether this flush deletes the object of ``state``."""
+        return state in self.deletes
+
     # --- collecting ---------------------------------------------------------------------------
 
     def collect(self) -> None:
@@ -857,8 +871,10 @@ class UOWTransaction:
                 if attrs:
                     for fn in mapper.dispatch.refresh_flush:
                         fn(obj, self, attrs)
-                if last:
-                    _fire(mapper, "after_update", connection, obj)
+        if last and mapper.dispatch.after_update:
+            # every object saved fires it, a changed row or not, once all its UPDATEs ran
+            for _, obj in rows:
+                _fire(mapper, "after_update", connection, obj)
 
     def _run_secondary(self) -> None:
         for rel, old, new in self.secondary_key_changes or ():

@@ -1,0 +1,195 @@
+"""What ORM events are given and when they fire: the flush context of the flush events,
+``before_update``/``after_update`` for objects changed through relationships only, and the
+configuration events on a declarative base."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from athanor import ForeignKey, String, create_engine, event, inspect
+from athanor.orm import (
+    DeclarativeBase,
+    Mapped,
+    Mapper,
+    Session,
+    configure_mappers,
+    mapped_column,
+    relationship,
+)
+from athanor.orm import mapper as mapper_module
+from athanor.orm.unitofwork import UOWTransaction
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Shelf(Base):
+    __tablename__ = "eva_shelves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(20), default="s")
+    books: Mapped[list[Book]] = relationship(back_populates="shelf")
+
+
+class Book(Base):
+    __tablename__ = "eva_books"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[int | None] = mapped_column(ForeignKey("eva_shelves.id"))
+    shelf: Mapped[Shelf | None] = relationship(back_populates="books")
+
+
+@pytest.fixture
+def engine(backend: Any) -> Iterator[Any]:
+    eng = create_engine(backend.url)
+    Base.metadata.create_all(eng)
+    yield eng
+    Base.metadata.drop_all(eng)
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Any) -> Iterator[Session]:
+    with Session(engine) as s:
+        s.add_all([Shelf(id=1), Shelf(id=2), Book(id=1, shelf_id=1)])
+        s.commit()
+        yield s
+
+
+@pytest.mark.backends("sqlite")
+def test_flush_events_share_one_flush_context(session: Session) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def before_flush(s: Session, context: Any, instances: Any) -> None:
+        assert context.session is s and instances is None
+        context.attributes["mark"] = "set before"
+        seen.append(("before_flush", context))
+
+    def after_flush(s: Session, context: Any) -> None:
+        seen.append(("after_flush", context))
+
+    def postexec(s: Session, context: Any) -> None:
+        seen.append(("after_flush_postexec", context))
+
+    event.listen(session, "before_flush", before_flush)
+    event.listen(session, "after_flush", after_flush)
+    event.listen(session, "after_flush_postexec", postexec)
+    session.add(Shelf(id=3))
+    session.flush()
+    assert [name for name, _ in seen] == ["before_flush", "after_flush", "after_flush_postexec"]
+    contexts = {id(context) for _, context in seen}
+    assert len(contexts) == 1
+    context = seen[0][1]
+    assert isinstance(context, UOWTransaction)
+    assert context.attributes == {"mark": "set before"}
+
+
+@pytest.mark.backends("sqlite")
+def test_flush_context_tells_deleted_objects(session: Session) -> None:
+    found: list[bool] = []
+    shelf = session.get(Shelf, 2)
+    book = session.get(Book, 1)
+
+    @event.listens_for(session, "after_flush")
+    def after_flush(s: Session, context: Any) -> None:
+        found.extend([context.is_deleted(inspect(shelf)), context.is_deleted(inspect(book))])
+
+    session.delete(shelf)
+    session.flush()
+    assert found == [True, False]
+
+
+def _update_log(*classes: type) -> list[tuple[str, str, int]]:
+    log: list[tuple[str, str, int]] = []
+    for cls in classes:
+        for name in ("before_update", "after_update"):
+
+            def record(mapper: Any, connection: Any, target: Any, name: str = name) -> None:
+                log.append((name, type(target).__name__, target.id))
+
+            event.listen(cls, name, record)
+    return log
+
+
+@pytest.fixture
+def update_log() -> Iterator[list[tuple[str, str, int]]]:
+    log = _update_log(Shelf, Book)
+    yield log
+    for cls in (Shelf, Book):
+        for name in ("before_update", "after_update"):
+            for fn in list(getattr(cls.__mapper__.dispatch, name)):
+                event.remove(cls, name, fn)
+
+
+def test_update_events_fire_for_relationship_only_changes(
+    session: Session, update_log: list[tuple[str, str, int]]
+) -> None:
+    book = session.get(Book, 1)
+    assert book is not None
+    book.shelf = session.get(Shelf, 2)  # the new shelf's unloaded collection gains the book
+    session.commit()
+    assert update_log == [
+        ("before_update", "Shelf", 2),
+        ("after_update", "Shelf", 2),
+        ("before_update", "Book", 1),
+        ("after_update", "Book", 1),
+    ]
+    update_log.clear()
+    shelf = session.get(Shelf, 1)
+    assert shelf is not None
+    shelf.books.append(Book(id=5))  # the shelf's own row does not change
+    session.commit()
+    assert update_log == [("before_update", "Shelf", 1), ("after_update", "Shelf", 1)]
+
+
+def test_update_events_fire_for_a_value_set_back(
+    session: Session, update_log: list[tuple[str, str, int]]
+) -> None:
+    shelf = session.get(Shelf, 1)
+    assert shelf is not None
+    shelf.label = "other"
+    shelf.label = "s"
+    session.commit()
+    assert update_log == [("before_update", "Shelf", 1), ("after_update", "Shelf", 1)]
+
+
+def test_configure_events_on_a_declarative_base() -> None:
+    calls: list[str] = []
+
+    class Other(DeclarativeBase):
+        pass
+
+    class Unrelated(DeclarativeBase):
+        pass
+
+    def note(name: str) -> Any:
+        return lambda: calls.append(name)
+
+    event.listen(Other, "before_configured", note("before Other"))
+    event.listen(Other, "after_configured", note("after Other"))
+    mapper_before, mapper_after = note("before Mapper"), note("after Mapper")
+    event.listen(Mapper, "before_configured", mapper_before)
+    event.listen(mapper_module, "after_configured", mapper_after)
+    try:
+
+        class Elsewhere(Unrelated):
+            __tablename__ = "eva_elsewhere"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+        configure_mappers()
+        assert calls == ["before Mapper", "after Mapper"]
+        calls.clear()
+
+        class Here(Other):
+            __tablename__ = "eva_here"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+        configure_mappers()
+        assert calls == ["before Mapper", "before Other", "after Other", "after Mapper"]
+    finally:
+        event.remove(Mapper, "before_configured", mapper_before)
+        event.remove(mapper_module, "after_configured", mapper_after)
