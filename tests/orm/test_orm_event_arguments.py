@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from athanor import ForeignKey, String, create_engine, event, inspect
+from athanor import ForeignKey, String, create_engine, event, inspect, select
+from athanor.exc import InvalidRequestError
 from athanor.orm import (
     DeclarativeBase,
     Mapped,
@@ -18,6 +19,7 @@ from athanor.orm import (
     configure_mappers,
     mapped_column,
     relationship,
+    synonym,
 )
 from athanor.orm import mapper as mapper_module
 from athanor.orm.unitofwork import UOWTransaction
@@ -193,3 +195,131 @@ def test_configure_events_on_a_declarative_base() -> None:
     finally:
         event.remove(Mapper, "before_configured", mapper_before)
         event.remove(mapper_module, "after_configured", mapper_after)
+
+
+@pytest.mark.backends("sqlite")
+def test_refresh_event_names_attributes_in_a_frozenset(session: Session) -> None:
+    seen: list[Any] = []
+
+    @event.listens_for(Shelf, "refresh")
+    def refreshed(target: Any, context: Any, attrs: Any) -> None:
+        seen.append(attrs)
+
+    try:
+        shelf = session.get(Shelf, 1)
+        assert shelf is not None
+        session.expire(shelf, ["label"])
+        assert shelf.label == "s"
+        session.refresh(shelf)
+        assert seen == [frozenset({"label"}), None]
+    finally:
+        event.remove(Shelf, "refresh", refreshed)
+
+
+@pytest.mark.backends("sqlite")
+def test_init_failure_fires_for_an_unknown_keyword() -> None:
+    seen: list[tuple[Any, Any]] = []
+
+    @event.listens_for(Shelf, "init_failure")
+    def failed(target: Any, args: Any, kwargs: Any) -> None:
+        seen.append((args, kwargs))
+
+    try:
+        with pytest.raises(TypeError, match="'bogus' is an invalid keyword argument for Shelf"):
+            Shelf(id=4, bogus=1)
+        assert seen == [((), {"id": 4, "bogus": 1})]
+    finally:
+        event.remove(Shelf, "init_failure", failed)
+
+
+def test_deleted_object_is_detached_after_commit(session: Session) -> None:
+    shelf = session.get(Shelf, 2)
+    assert shelf is not None
+    state = inspect(shelf)
+    session.delete(shelf)
+    session.flush()
+    assert (state.deleted, state.was_deleted, state.detached) == (True, True, False)
+    session.commit()
+    assert (state.deleted, state.was_deleted, state.detached) == (False, True, True)
+    assert not state.persistent
+    with pytest.raises(InvalidRequestError, match="has been deleted"):
+        session.add(shelf)
+
+
+def test_deleted_object_rolled_back_is_persistent_again(session: Session) -> None:
+    shelf = session.get(Shelf, 2)
+    assert shelf is not None
+    state = inspect(shelf)
+    session.delete(shelf)
+    session.flush()
+    session.rollback()
+    assert (state.deleted, state.was_deleted, state.persistent) == (False, False, True)
+
+
+@pytest.mark.backends("sqlite")
+def test_synonyms_count_as_unloaded() -> None:
+    class SynBase(DeclarativeBase):
+        pass
+
+    class Named(SynBase):
+        __tablename__ = "eva_named"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(20))
+        title = synonym("name")
+
+    obj = Named(id=1, name="n")
+    assert inspect(obj).unloaded == {"title"}
+
+
+@pytest.mark.backends("sqlite")
+def test_orm_execute_state_of_attribute_loads(session: Session) -> None:
+    seen: list[tuple[str, bool, bool, bool, Any, bool]] = []
+
+    @event.listens_for(session, "do_orm_execute")
+    def observe(state: Any) -> None:
+        kind = "column" if state.is_column_load else "relationship"
+        if not (state.is_column_load or state.is_relationship_load):
+            kind = "query"
+        seen.append(
+            (
+                kind,
+                state.is_orm_statement,
+                state.is_column_load,
+                state.is_relationship_load,
+                state.bind_arguments.get("mapper"),
+                state.bind_arguments["clause"] is state.statement,
+            )
+        )
+
+    shelf = session.get(Shelf, 1)
+    assert shelf is not None
+    assert seen == [("query", True, False, False, Shelf.__mapper__, True)]
+    seen.clear()
+    session.expire(shelf, ["label"])
+    assert shelf.label == "s"
+    assert [b.id for b in shelf.books] == [1]
+    shelves, books = Shelf.__mapper__, Book.__mapper__
+    assert seen == [
+        ("column", True, True, False, shelves, True),
+        ("relationship", True, False, True, books, True),
+    ]
+
+
+@pytest.mark.backends("sqlite")
+def test_orm_execute_bind_arguments_reach_get_bind(engine: Any) -> None:
+    asked: list[Any] = []
+
+    class Picking(Session):
+        def get_bind(self, mapper: Any = None, **kw: Any) -> Any:
+            asked.append(mapper)
+            return super().get_bind(mapper, **kw)
+
+    with Picking(engine) as session:
+
+        @event.listens_for(session, "do_orm_execute")
+        def redirect(state: Any) -> None:
+            assert state.bind_arguments["mapper"] is Shelf.__mapper__
+            state.bind_arguments["mapper"] = Book.__mapper__
+
+        session.scalars(select(Shelf)).all()
+    assert asked == [Book.__mapper__]

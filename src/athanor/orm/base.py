@@ -32,6 +32,9 @@ LAZY_LOADED_FROM = "_orm_lazy_loaded_from"
 """The execution options of lazy and eager relationship loads."""
 COLUMN_LOAD = {LOAD_KIND: "column"}
 """The execution options of loads of deferred or expired columns."""
+LOADED_MAPPER = "_orm_loaded_mapper"
+"""The execution option naming the mapper whose columns a column load loads, given when
+``do_orm_execute`` listeners are there to be told (``ORMExecuteState.bind_mapper``)."""
 
 
 class _Symbol:

@@ -40,7 +40,7 @@ from athanor.orm.interfaces import MapperProperty
 from athanor.orm.mapper import Mapper, _all_registries
 from athanor.orm.properties import ColumnProperty, MappedColumn
 from athanor.orm.relationships import RelationshipProperty
-from athanor.orm.state import new_state
+from athanor.orm.state import InstanceState, new_state
 from athanor.sql import types as sqltypes
 from athanor.sql.schema import Column, MetaData, Table
 
@@ -430,6 +430,24 @@ def _default_constructor(self: Any, **kwargs: Any) -> None:
         state = d[STATE_KEY] = new_state(
             self, mapper if mapper.class_ is cls else mapper._for_class(cls)
         )
+    failure_listeners = mapper.dispatch.init_failure
+    if not failure_listeners:
+        _set_keywords(self, cls, mapper, state, kwargs)
+        return
+    try:
+        _set_keywords(self, cls, mapper, state, kwargs)
+    except BaseException:
+        for fn in failure_listeners:
+            fn(self, (), kwargs)
+        raise
+
+
+def _set_keywords(
+    self: Any, cls: type, mapper: Mapper, state: InstanceState, kwargs: dict[str, Any]
+) -> None:
+    """The declarative constructor's work for a new object with a state: each keyword
+    argument set as an attribute; an unknown name raises TypeError."""
+    d = self.__dict__
     committed = state.committed_state
     plain = mapper._plain_scalar_impls
     for key, value in kwargs.items():

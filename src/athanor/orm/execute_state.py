@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from athanor import exc as sa_exc
-from athanor.orm.base import LAZY_LOADED_FROM, LOAD_KIND
+from athanor.orm.base import LAZY_LOADED_FROM, LOAD_KIND, LOADED_MAPPER
 from athanor.orm.interfaces import UserDefinedOption
 from athanor.orm.mapper import EntityClause
 from athanor.sql.dml import Delete, DMLStatement, Insert, Update
@@ -86,7 +86,16 @@ class ORMExecuteState:
         self.parameters = parameters
         self.local_execution_options: dict[str, Any] = dict(execution_options or {})
         """The options given to ``Session.execute()`` (not those of the statement)."""
-        self.bind_arguments: dict[str, Any] = dict(bind_arguments or {})
+        self.bind_arguments: dict[str, Any] = {"clause": statement}
+        """What the session picks its engine by (``get_bind()``'s arguments): the statement
+        as ``clause``, the :attr:`bind_mapper` of an ORM statement as ``mapper``, then those
+        given to ``execute()``."""
+        mapper = self.bind_mapper
+        if mapper is not None:
+            self.bind_arguments["mapper"] = mapper
+        self._implied = dict(self.bind_arguments)
+        if bind_arguments:
+            self.bind_arguments.update(bind_arguments)
         self._listeners = listeners
         self._next = 0
 
@@ -155,10 +164,11 @@ class ORMExecuteState:
 
     @property
     def is_orm_statement(self) -> bool:
-        """Whether the statement names mapped classes (ORM objects or ORM-enabled DML)."""
+        """Whether the statement names mapped classes (ORM objects or ORM-enabled DML), or
+        is one the ORM runs to load attributes of objects."""
         if isinstance(self.statement, DMLStatement):
             return self.statement._entity is not None
-        return bool(self.all_mappers)
+        return bool(self.all_mappers) or LOAD_KIND in self.execution_options
 
     @property
     def is_relationship_load(self) -> bool:
@@ -183,7 +193,12 @@ class ORMExecuteState:
             mapper = getattr(statement._entity, "mapper", None)
             return [] if mapper is None else [mapper]
         raws = getattr(statement, "_raw_columns", ())
-        return [raw.mapper for raw in raws if isinstance(raw, EntityClause)]
+        found = [raw.mapper for raw in raws if isinstance(raw, EntityClause)]
+        if not found:
+            loaded = self.execution_options.get(LOADED_MAPPER)
+            if loaded is not None:
+                found.append(loaded)
+        return found
 
     @property
     def bind_mapper(self) -> Mapper | None:
@@ -206,7 +221,7 @@ class ORMExecuteState:
             self.statement if statement is None else statement,
             self.parameters if params is None else params,
             options,
-            {**self.bind_arguments, **(bind_arguments or {})},
+            {**self._given_bind_arguments(), **(bind_arguments or {})},
             self._listeners,
         )
         state._next = self._next
@@ -223,8 +238,18 @@ class ORMExecuteState:
             self.statement,
             self.parameters,
             self.local_execution_options or None,
-            self.bind_arguments or None,
+            self._given_bind_arguments() or None,
         )
+
+    def _given_bind_arguments(self) -> dict[str, Any]:
+        """:attr:`bind_arguments` less the implied ones left as they were (the session works
+        those out itself, for the statement that runs)."""
+        implied = self._implied
+        return {
+            key: value
+            for key, value in self.bind_arguments.items()
+            if key not in implied or implied[key] is not value
+        }
 
 
 def execute_with_listeners(

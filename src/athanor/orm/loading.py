@@ -26,7 +26,7 @@ from athanor.engine.result import (
 from athanor.orm import eager
 from athanor.orm import exc as orm_exc
 from athanor.orm.aliased import AliasedEntity
-from athanor.orm.base import COLUMN_LOAD, STATE_KEY, state_str
+from athanor.orm.base import COLUMN_LOAD, LOADED_MAPPER, STATE_KEY, state_str
 from athanor.orm.bundle import Bundle
 from athanor.orm.context import QueryContext
 from athanor.orm.mapper import EntityClause, Mapper
@@ -1580,7 +1580,10 @@ def load_scalar_attributes(
     stmt = _locked(select(*cols).where(and_(*crit)), with_for_update)
     if len(mapper._persist_tables) > 1:
         stmt = stmt.select_from(mapper._entity)
-    row = session.execute(stmt, execution_options=COLUMN_LOAD).first()
+    options: dict[str, Any] = COLUMN_LOAD
+    if session.dispatch.do_orm_execute:
+        options = {**COLUMN_LOAD, LOADED_MAPPER: mapper}
+    row = session.execute(stmt, execution_options=options).first()
     if row is None:
         raise orm_exc.ObjectDeletedError(
             f"Instance {state_str(state)} has been deleted, or its row is otherwise not present"
@@ -1592,7 +1595,7 @@ def load_scalar_attributes(
     listeners = mapper.dispatch.refresh
     if listeners:
         context = QueryContext(session, stmt, COLUMN_LOAD, None, refresh_state=state)
-        reported = None if whole_object else {k for k, _ in wanted}
+        reported = None if whole_object else frozenset(k for k, _ in wanted)
         for fn in listeners:
             fn(instance, context, reported)
 

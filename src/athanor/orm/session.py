@@ -50,6 +50,7 @@ from athanor.orm.n_plus_one import ENV_KEY_BYTES, session_mode
 from athanor.orm.state import (
     IdentityMap,
     InstanceState,
+    _DeletedState,
     _make_state,
     commit_states,
     expire_states,
@@ -281,6 +282,8 @@ class SessionTransaction:
         if self._deleted:
             for state in self._deleted:
                 state.session_id = None
+                state.deleted = False
+                state.__class__ = _DeletedState
             if session.dispatch.deleted_to_detached:
                 for obj in list(self._deleted.values()):
                     session._fire("deleted_to_detached", session, obj)
@@ -938,9 +941,10 @@ class Session(EventTarget):
                 self._autoflush()
             if bind_arguments or self._binds or type(self).get_bind is not Session.get_bind:
                 if isinstance(selected, Mapper):
-                    bind = self.get_bind(selected, **(bind_arguments or _NO_ARGUMENTS))
+                    # bind_arguments may name the mapper or clause itself (do_orm_execute)
+                    bind = self.get_bind(**{"mapper": selected, **(bind_arguments or {})})
                 else:
-                    bind = self.get_bind(clause=statement, **(bind_arguments or _NO_ARGUMENTS))
+                    bind = self.get_bind(**{"clause": statement, **(bind_arguments or {})})
             else:
                 bind = self.bind  # (what get_bind gives then; None raises there)
                 if bind is None:
@@ -979,7 +983,7 @@ class Session(EventTarget):
             if execution_options:
                 options = {**options, **execution_options}
             return execute_orm_dml(self, statement, params, options, bind_arguments)
-        bind = self.get_bind(clause=statement, **(bind_arguments or {}))
+        bind = self.get_bind(**{"clause": statement, **(bind_arguments or {})})
         conn = self._connection_for_bind(bind)
         result = conn.execute(statement, params, execution_options=execution_options)
         if isinstance(statement, Select) and _reads_mapped(statement):
@@ -1370,7 +1374,7 @@ class Session(EventTarget):
             if self.dispatch.transient_to_pending:
                 self._fire("transient_to_pending", self, instance)
         else:
-            if state.deleted:
+            if state.was_deleted:
                 raise sa_exc.InvalidRequestError(
                     f"Instance {state_str(state)} has been deleted; use make_transient() to "
                     "insert it again as a new row"
@@ -1961,6 +1965,7 @@ def make_transient(instance: Any) -> None:
         session._expunge_state(state, instance)
     state.key = None
     state.deleted = False
+    state.__class__ = InstanceState
     state.session_id = None
 
 

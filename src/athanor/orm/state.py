@@ -154,8 +154,12 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
 
     @property
     def was_deleted(self) -> bool:
-        """Deleted by a flush (the object may since have been detached)."""
-        return self.deleted
+        """Deleted by a flush (the object may since have been detached by the commit)."""
+        return self.deleted or self._was_deleted
+
+    _was_deleted = False
+    """Whether a commit detached the object after its DELETE: the class of such a state
+    (:class:`_DeletedState`) says so, so that no other state pays a field for it."""
 
     @property
     def detached(self) -> bool:
@@ -225,7 +229,11 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
     def unloaded(self) -> set[str]:
         """Names of attributes with no loaded value."""
         d = self.dict
-        return {key for key in self.mapper._attribute_keys if key not in d}
+        mapper = self.mapper
+        found = {key for key in mapper._attribute_keys if key not in d}
+        # A synonym has no value of its own: it always counts as unloaded.
+        found.update(mapper.synonyms.keys())
+        return found
 
     @property
     def expired_attributes(self) -> set[str]:
@@ -300,6 +308,13 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
             else "detached"
         )
         return f"<InstanceState of {self.mapper.class_.__name__} {status} key={self.key}>"
+
+
+class _DeletedState(InstanceState):
+    """The state of an object whose DELETE was committed (what a commit turns it into)."""
+
+    __slots__ = ()
+    _was_deleted = True
 
 
 def commit_states(states: Iterable[InstanceState]) -> None:
