@@ -22,6 +22,8 @@ from athanor.orm import (
     synonym,
 )
 from athanor.orm import mapper as mapper_module
+from athanor.orm.attributes import OP_APPEND, OP_REMOVE, OP_REPLACE, AttributeEventToken, Event
+from athanor.orm.collections import CollectionAdapter, collection_adapter
 from athanor.orm.unitofwork import UOWTransaction
 
 
@@ -323,3 +325,81 @@ def test_orm_execute_bind_arguments_reach_get_bind(engine: Any) -> None:
 
         session.scalars(select(Shelf)).all()
     assert asked == [Book.__mapper__]
+
+
+@pytest.mark.backends("sqlite")
+def test_attribute_events_get_an_event_token() -> None:
+    seen: list[tuple[str, str, Any]] = []
+
+    def note(kind: str) -> Any:
+        def record(target: Any, value: Any, *rest: Any) -> None:
+            token = rest[-1]
+            assert isinstance(token, AttributeEventToken)
+            seen.append((kind, token.key, token.op))
+
+        return record
+
+    listened = [
+        (Shelf.label, "set", note("label set")),
+        (Shelf.books, "append", note("books append")),
+        (Shelf.books, "remove", note("books remove")),
+        (Book.shelf, "set", note("shelf set")),
+    ]
+    for attr, name, fn in listened:
+        event.listen(attr, name, fn)
+    try:
+        shelf, book = Shelf(id=7), Book(id=7)
+        shelf.label = "x"
+        shelf.books.append(book)  # the backref sets book.shelf: its token names books
+        shelf.books.remove(book)
+        book.shelf = shelf  # the backref appends to shelf.books: its token names shelf
+        assert seen == [
+            ("label set", "label", OP_REPLACE),
+            ("books append", "books", OP_APPEND),
+            ("shelf set", "books", OP_APPEND),
+            ("books remove", "books", OP_REMOVE),
+            ("shelf set", "books", OP_REMOVE),
+            ("shelf set", "shelf", OP_REPLACE),
+            ("books append", "shelf", OP_REPLACE),
+        ]
+    finally:
+        for attr, name, fn in listened:
+            event.remove(attr, name, fn)
+    assert AttributeEventToken(Shelf.books.impl, OP_APPEND) == Event(Shelf.books.impl, OP_APPEND)
+
+
+@pytest.mark.backends("sqlite")
+def test_collection_events_get_the_collection_adapter() -> None:
+    seen: list[tuple[str, Any, Any]] = []
+
+    def init(target: Any, collection: Any, adapter: Any) -> None:
+        seen.append(("init", collection, adapter))
+
+    def dispose(target: Any, collection: Any, adapter: Any) -> None:
+        seen.append(("dispose", collection, adapter))
+
+    event.listen(Shelf.books, "init_collection", init)
+    event.listen(Shelf.books, "dispose_collection", dispose)
+    try:
+        shelf = Shelf(id=8)
+        first = shelf.books
+        shelf.books = [Book(id=8)]
+        kinds = [kind for kind, _, _ in seen]
+        assert kinds == ["init", "init", "dispose"]
+        for _, collection, adapter in seen:
+            assert isinstance(adapter, CollectionAdapter)
+            assert adapter.data is collection
+            assert adapter.owner_state is inspect(shelf)
+            assert adapter.attr is Shelf.books.impl
+        assert seen[0][1] is first and seen[2][1] is first
+        assert [b.id for b in seen[1][2]] == [8]
+        assert collection_adapter(shelf.books).data is shelf.books  # type: ignore[union-attr]
+        assert collection_adapter([]) is None
+    finally:
+        event.remove(Shelf.books, "init_collection", init)
+        event.remove(Shelf.books, "dispose_collection", dispose)
+
+
+def test_configure_events_refused_on_a_mapped_class() -> None:
+    with pytest.raises(InvalidRequestError, match="before_configured"):
+        event.listen(Shelf, "before_configured", lambda: None)

@@ -7,6 +7,7 @@ the same names as ``sqlalchemy.orm``.
 from athanor.orm import exc
 from athanor.orm.aliased import AliasedClass, aliased
 from athanor.orm.attributes import (
+    AttributeEventToken,
     InstrumentedAttribute,
     QueryableAttribute,
     attribute_history,
@@ -153,6 +154,7 @@ __all__ = [
     "AbstractConcreteBase",
     "AliasedClass",
     "AppenderQuery",
+    "AttributeEventToken",
     "AttributeEvents",
     "AttributeState",
     "Bundle",

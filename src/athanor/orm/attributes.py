@@ -15,7 +15,18 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from athanor import exc as sa_exc
 from athanor.event.registry import EventTarget
-from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions, instance_state, state_str
+from athanor.orm.base import (
+    NO_VALUE,
+    OP_APPEND,
+    OP_BULK_REPLACE,
+    OP_MODIFIED,
+    OP_REMOVE,
+    OP_REPLACE,
+    STATE_KEY,
+    _sessions,
+    instance_state,
+    state_str,
+)
 from athanor.orm.events import ATTRIBUTE_EVENTS, adapt_attribute_listener
 from athanor.orm.state import HISTORY_BLANK, History, InstanceState
 from athanor.sql import operators
@@ -269,6 +280,57 @@ class Validator:
             self.fn(instance, key, value, True)
 
 
+class AttributeEventToken:
+    """The ``initiator`` attribute listeners are given: the attribute whose operation set
+    off the event (``impl``, ``key``) and that operation (``op``: ``OP_APPEND``,
+    ``OP_REMOVE``, ``OP_REPLACE``, ``OP_BULK_REPLACE`` or ``OP_MODIFIED``).  A change a
+    backref makes names the attribute at the other end, so a listener can tell the two
+    apart."""
+
+    __slots__ = ("impl", "op")
+
+    def __init__(self, impl: AttributeImpl, op: Any) -> None:
+        self.impl = impl
+        self.op = op
+
+    @property
+    def key(self) -> str:
+        """The name of the attribute the operation was on."""
+        return self.impl.key
+
+    @property
+    def parent_token(self) -> AttributeImpl:
+        """The attribute the operation was on (the same for each token of it)."""
+        return self.impl
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, AttributeEventToken)
+            and other.impl is self.impl
+            and other.op is self.op
+        )
+
+    def __hash__(self) -> int:
+        return hash((id(self.impl), self.op))
+
+    def __repr__(self) -> str:
+        return f"<AttributeEventToken {self.impl.key} {self.op!r}>"
+
+
+Event = AttributeEventToken
+
+
+def _event_token(
+    impl: AttributeImpl, initiator: AttributeImpl | None, op: Any, backref_op: Any
+) -> AttributeEventToken:
+    """The ``initiator`` listeners of ``impl`` get for ``op``: ``impl``'s own operation, or
+    (``initiator``, a backref's other end) the collection operation that set it off
+    (``backref_op``) or the scalar one (a replace)."""
+    if initiator is None:
+        return AttributeEventToken(impl, op)
+    return AttributeEventToken(initiator, backref_op if initiator.collection else OP_REPLACE)
+
+
 class AttributeImpl:
     """How one mapped attribute reads, writes and tracks history."""
 
@@ -327,7 +389,8 @@ class ScalarAttributeImpl(AttributeImpl):
         if old is NO_VALUE and self.active_history and state.key is not None:
             old = self.get_missing(instance, dict_)
         if self.dispatch.set:
-            value = self._fire("set", state, value, old, initiator)
+            token = _event_token(self, initiator, OP_REPLACE, OP_REPLACE)
+            value = self._fire("set", state, value, old, token)
         committed = state.committed_state
         if self.key not in committed:
             committed[self.key] = old
@@ -472,7 +535,9 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
             if old is not None and old is not NO_VALUE:
                 single_parents.release(instance, old)
         if self.dispatch.set:
-            value = self._fire("set", state, value, old, initiator)
+            op = OP_REMOVE if value is None else OP_APPEND
+            token = _event_token(self, initiator, OP_REPLACE, op)
+            value = self._fire("set", state, value, old, token)
         committed = state.committed_state
         if self.key not in committed:
             committed[self.key] = old
@@ -546,8 +611,9 @@ class CollectionAttributeImpl(_RelationshipImpl):
 
         collection = adapt_collection(self, state, items)
         if self.dispatch.init_collection:
-            # The collection serves as its own adapter (its ``_sa_`` methods).
-            self._fire("init_collection", state, collection, collection)
+            from athanor.orm.collections import CollectionAdapter
+
+            self._fire("init_collection", state, collection, CollectionAdapter(collection))
         return collection
 
     def get_missing(self, instance: Any, dict_: dict[str, Any]) -> Any:
@@ -604,7 +670,8 @@ class CollectionAttributeImpl(_RelationshipImpl):
         if self.single_parents is not None:
             self.single_parents.claim(obj, item, initiator)
         if self.dispatch.append:
-            item = self._fire("append", state, item, initiator)
+            token = _event_token(self, initiator, OP_APPEND, OP_APPEND)
+            item = self._fire("append", state, item, token)
         reverse = self.reverse
         if reverse is not None and initiator is not reverse:
             reverse.append_backref(item, obj, self)
@@ -619,7 +686,7 @@ class CollectionAttributeImpl(_RelationshipImpl):
         if self.single_parents is not None:
             self.single_parents.release(state.object, item)
         if self.dispatch.remove:
-            self._fire("remove", state, item, initiator)
+            self._fire("remove", state, item, _event_token(self, initiator, OP_REMOVE, OP_REMOVE))
         reverse = self.reverse
         if reverse is not None and initiator is not reverse:
             reverse.remove_backref(item, state.object, self)
@@ -637,8 +704,10 @@ class CollectionAttributeImpl(_RelationshipImpl):
             )
         state = instance_state(instance)
         new_items = list(value.values()) if isinstance(value, dict) else list(value)
-        for fn in self.dispatch.bulk_replace:
-            fn(instance, new_items, initiator)  # listeners may change the list in place
+        if self.dispatch.bulk_replace:
+            token = _event_token(self, initiator, OP_BULK_REPLACE, OP_BULK_REPLACE)
+            for fn in self.dispatch.bulk_replace:
+                fn(instance, new_items, token)  # listeners may change the list in place
         old = self.current(instance)
         old_items = list(old._sa_items())
         new_ids = {id(x) for x in new_items}
@@ -658,6 +727,10 @@ class CollectionAttributeImpl(_RelationshipImpl):
         for item in old_items:
             if id(item) not in new_ids:
                 self.fire_remove(state, item, initiator)
+        if self.dispatch.dispose_collection:
+            from athanor.orm.collections import CollectionAdapter
+
+            self._fire("dispose_collection", state, old, CollectionAdapter(old))
 
     def delete(self, instance: Any) -> None:
         self.set(instance, [], None)
@@ -758,7 +831,7 @@ def flag_modified(instance: Any, key: str) -> None:
     )
     state._modified_event(instance)
     for fn in impl.dispatch.modified:
-        fn(instance, impl)
+        fn(instance, AttributeEventToken(impl, OP_MODIFIED))
 
 
 def flag_dirty(instance: Any) -> None:

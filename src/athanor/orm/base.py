@@ -58,6 +58,16 @@ NEVER_SET = NO_VALUE
 NO_KEY: Any = _Symbol("NO_KEY")
 """The identity key of an object that has none (not persistent)."""
 
+OP_APPEND: Any = _Symbol("APPEND")
+"""The operation of an attribute event's ``initiator``: an object added to a collection."""
+OP_REMOVE: Any = _Symbol("REMOVE")
+"""The operation of an attribute event's ``initiator``: an object taken from a collection."""
+OP_REPLACE: Any = _Symbol("REPLACE")
+"""The operation of an attribute event's ``initiator``: a scalar attribute set."""
+OP_BULK_REPLACE: Any = _Symbol("BULK_REPLACE")
+"""The operation of an attribute event's ``initiator``: a whole collection assigned."""
+OP_MODIFIED: Any = _Symbol("MODIFIED")
+"""The operation of an attribute event's ``initiator``: ``flag_modified()``."""
 EXT_CONTINUE: Any = _Symbol("EXT_CONTINUE")
 """What an extension hook returns to let the next one run."""
 EXT_STOP: Any = _Symbol("EXT_STOP")

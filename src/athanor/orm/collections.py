@@ -379,6 +379,58 @@ def collection_factory(collection_class: Any) -> Callable[[], Any]:
     )
 
 
+class CollectionAdapter:
+    """The ORM's side of an instrumented collection (what ``init_collection`` and
+    ``dispose_collection`` listeners get, and :func:`collection_adapter` gives): the
+    collection itself (``data``), its attribute and owner, and changes made with the
+    attribute's events or without them."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, collection: Any) -> None:
+        self.data = collection
+
+    @property
+    def attr(self) -> CollectionAttributeImpl:
+        """The attribute implementation the collection belongs to."""
+        impl: CollectionAttributeImpl = self.data._sa_impl
+        return impl
+
+    @property
+    def owner_state(self) -> InstanceState:
+        """The state of the object owning the collection."""
+        state: InstanceState = self.data._sa_state
+        return state
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.data._sa_items())
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def append_with_event(self, item: Any, initiator: AttributeImpl | None = None) -> None:
+        """Add ``item`` as the collection's own append would (history, events, backref)."""
+        self.data._sa_append(item, initiator)
+
+    def append_without_event(self, item: Any) -> None:
+        """Add ``item`` as loaded from the database: no history, no events."""
+        self.data._sa_append_loaded(item)
+
+    def remove_with_event(self, item: Any, initiator: AttributeImpl | None = None) -> None:
+        """Take ``item`` out as the collection's own remove would."""
+        self.data._sa_remove(item, initiator)
+
+
+def collection_adapter(collection: Any) -> CollectionAdapter | None:
+    """The :class:`CollectionAdapter` of an instrumented collection, else None."""
+    if not isinstance(collection, _Adapter):
+        return None
+    return CollectionAdapter(collection)
+
+
 def adapt_collection(
     impl: CollectionAttributeImpl, state: InstanceState, items: Iterable[Any]
 ) -> Any:

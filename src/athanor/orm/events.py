@@ -42,6 +42,7 @@ ATTRIBUTE_EVENTS: dict[str, tuple[str, ...]] = {
     "bulk_replace": ("target", "values", "initiator"),
     "init_scalar": ("target", "value", "dict_"),
     "init_collection": ("target", "collection", "collection_adapter"),
+    "dispose_collection": ("target", "collection", "collection_adapter"),
     "modified": ("target", "initiator"),
 }
 
@@ -72,7 +73,17 @@ class InstanceEvents:
     """Names and arguments of instance events (``load(target, context)`` ...)."""
 
     events = {
-        k: MAPPER_EVENTS[k] for k in ("init", "load", "refresh", "expire", "pickle", "unpickle")
+        k: MAPPER_EVENTS[k]
+        for k in (
+            "init",
+            "init_failure",
+            "load",
+            "refresh",
+            "refresh_flush",
+            "expire",
+            "pickle",
+            "unpickle",
+        )
     }
 
 

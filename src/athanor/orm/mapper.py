@@ -1218,6 +1218,11 @@ class _ConfigureEventsOfRegistry:
         reg = _registry_of_base(target)
         if reg is None:
             return False
+        if MAPPER_KEY in target.__dict__:
+            raise sa_exc.InvalidRequestError(
+                f"No such event {identifier!r} for target {target!r}: configuration events "
+                "are listened on a declarative base or on Mapper, not on a mapped class"
+            )
         wrapped = event_registry._wrap_once(fn) if options.get("once") else fn
         entry = (reg, identifier, fn, wrapped)
         if options.get("insert"):

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
 
 from athanor import exc as sa_exc
-from athanor.orm.attributes import _RelationshipImpl
-from athanor.orm.base import class_mapper, instance_state, state_str
+from athanor.orm.attributes import _event_token, _RelationshipImpl
+from athanor.orm.base import OP_APPEND, OP_REMOVE, class_mapper, instance_state, state_str
 from athanor.orm.query import Query
 from athanor.orm.relationships import (
     MANYTOMANY,
@@ -99,7 +99,9 @@ class QueryCollectionAttributeImpl(_RelationshipImpl):
         if self.validator is not None:
             item = self.validator(instance, self.key, item, initiator)
         if self.dispatch.append:
-            item = self._fire("append", state, item, initiator)
+            item = self._fire(
+                "append", state, item, _event_token(self, initiator, OP_APPEND, OP_APPEND)
+            )
         pending = self._queue(instance)
         if not _drop(pending.removed, item) and not any(x is item for x in pending.added):
             pending.added.append(item)
@@ -115,7 +117,7 @@ class QueryCollectionAttributeImpl(_RelationshipImpl):
         if self.validator is not None:
             self.validator.removed(instance, self.key, item, initiator)
         if self.dispatch.remove:
-            self._fire("remove", state, item, initiator)
+            self._fire("remove", state, item, _event_token(self, initiator, OP_REMOVE, OP_REMOVE))
         pending = self._queue(instance)
         if not _drop(pending.added, item) and not any(x is item for x in pending.removed):
             pending.removed.append(item)
