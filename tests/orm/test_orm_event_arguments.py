@@ -403,3 +403,89 @@ def test_collection_events_get_the_collection_adapter() -> None:
 def test_configure_events_refused_on_a_mapped_class() -> None:
     with pytest.raises(InvalidRequestError, match="before_configured"):
         event.listen(Shelf, "before_configured", lambda: None)
+
+
+TRANSACTION_EVENTS = (
+    "after_transaction_create",
+    "after_transaction_end",
+    "after_begin",
+    "after_commit",
+    "after_rollback",
+    "after_soft_rollback",
+)
+
+
+def _transaction_log(session: Session) -> list[str]:
+    """The transaction events ``session`` fires, as ``name kind`` (root, nested or -)."""
+    log: list[str] = []
+
+    def listener(name: str) -> Any:
+        def record(s: Session, *args: Any) -> None:
+            tx = args[0] if args else None  # after_commit/after_rollback get none
+            kind = "-" if tx is None else ("nested" if tx.nested else "root")
+            if tx is not None and tx.nested:
+                assert tx.parent is not None
+            elif tx is not None:
+                assert tx.parent is None
+            log.append(f"{name} {kind}")
+
+        return record
+
+    for name in TRANSACTION_EVENTS:
+        event.listen(session, name, listener(name))
+    return log
+
+
+def test_transaction_events_of_savepoints(engine: Any) -> None:
+    with Session(engine) as session:
+        log = _transaction_log(session)
+        session.add(Shelf(id=10))
+        session.flush()
+        savepoint = session.begin_nested()
+        session.add(Shelf(id=11))
+        savepoint.commit()
+        savepoint = session.begin_nested()
+        session.add(Shelf(id=12))
+        session.flush()
+        savepoint.rollback()
+        session.commit()
+        assert log == [
+            "after_transaction_create root",
+            "after_begin root",
+            "after_transaction_create nested",
+            "after_begin nested",
+            "after_commit -",
+            "after_transaction_end nested",
+            "after_transaction_create nested",
+            "after_begin nested",
+            "after_rollback -",
+            "after_transaction_end nested",
+            "after_soft_rollback nested",
+            "after_commit -",
+            "after_transaction_end root",
+        ]
+        assert session.get(Shelf, 11) is not None and session.get(Shelf, 12) is None
+
+
+def test_transaction_events_of_close_and_rollback(engine: Any) -> None:
+    with Session(engine) as session:
+        log = _transaction_log(session)
+        session.add(Shelf(id=13))
+        session.flush()
+        session.rollback()
+        assert log == [
+            "after_transaction_create root",
+            "after_begin root",
+            "after_rollback -",
+            "after_transaction_end root",
+            "after_soft_rollback root",
+        ]
+        log.clear()
+        session.add(Shelf(id=14))
+        session.flush()
+        session.close()  # a close ends the transaction without rollback events
+        assert log == [
+            "after_transaction_create root",
+            "after_begin root",
+            "after_transaction_end root",
+        ]

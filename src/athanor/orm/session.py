@@ -89,6 +89,8 @@ _NO_DELETES: dict[Any, Any] = {}
 """What a session has for ``_deleted`` until its first delete(): shared by all, never written."""
 _NO_SAVEPOINTS: dict[Any, Any] = {}
 """What an outermost SessionTransaction has for ``_savepoints``; only savepoints write theirs."""
+_NO_SAVEPOINT_CHAIN: list[Any] = []
+"""The savepoints a connection new to an outermost transaction begins: none (never written)."""
 
 ACTIVE = "active"
 DEACTIVE = "deactive"
@@ -165,13 +167,15 @@ class SessionTransaction:
         self._new: dict[InstanceState, Any] = {}
         self._deleted: dict[InstanceState, Any] = {}
         self._added: dict[InstanceState, Any] = {}
+        if session.dispatch.after_transaction_create:
+            session._fire("after_transaction_create", session, self)
         if nested:
             self._savepoints = {}
             root = self._root
             for bind, (conn, _, _) in list(root._connections.items()):
                 self._savepoints[bind] = conn.begin_nested()
-        if session.dispatch.after_transaction_create:
-            session._fire("after_transaction_create", session, self)
+                if session.dispatch.after_begin:
+                    session._fire("after_begin", session, self, conn)
 
     _key_switches: list[tuple[InstanceState, Any, Any]] | None = None
     """Objects whose primary key a flush of this transaction changed, with their old keys
@@ -211,17 +215,21 @@ class SessionTransaction:
                 conn.close()
             raise
         root._connections[bind] = (conn, trans, owned)
+        chain: list[SessionTransaction] = _NO_SAVEPOINT_CHAIN
         if self.nested:
             tx: SessionTransaction | None = self
             chain = []
             while tx is not None and tx.nested:
                 chain.append(tx)
                 tx = tx.parent
-            for nested in reversed(chain):
+            chain.reverse()
+            for nested in chain:
                 nested._savepoints[bind] = conn.begin_nested()
         session = self.session
         if session.dispatch.after_begin:
-            session._fire("after_begin", session, self, conn)
+            # the transaction, then each savepoint begun on the new connection, outermost first
+            for begun in (root, *chain):
+                session._fire("after_begin", session, begun, conn)
         return conn
 
     def _join(self, bind: Any, conn: Connection) -> Transaction | None:
@@ -268,6 +276,8 @@ class SessionTransaction:
             parent._added.update(self._added)
             if self._key_switches:
                 parent._key_switches = (parent._key_switches or []) + self._key_switches
+            if session.dispatch.after_commit:
+                session._fire("after_commit", session)
             self._end()
             return
         while session._transaction is not None and session._transaction is not self:
@@ -313,6 +323,8 @@ class SessionTransaction:
                 if state.key is None and session._new.pop(state, None) is not None:
                     state.session_id = None
             self._restore()
+            if session.dispatch.after_rollback:
+                session._fire("after_rollback", session)
             self._end()
             session._fire("after_soft_rollback", session, self)
             return
@@ -328,10 +340,10 @@ class SessionTransaction:
         session._deleted.clear()
         self._detach()
         dispatch = session.dispatch
-        if dispatch.after_rollback:
+        if dispatch.after_rollback and not _closing:
             session._fire("after_rollback", session)
         self._announce_end()
-        if dispatch.after_soft_rollback:
+        if dispatch.after_soft_rollback and not _closing:
             session._fire("after_soft_rollback", session, self)
 
     def _restore(self) -> None:
