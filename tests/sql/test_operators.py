@@ -27,6 +27,8 @@ from athanor.sql import (
     bindparam,
     insert,
     literal,
+    nulls_first,
+    nulls_last,
     select,
     text,
 )
@@ -303,3 +305,23 @@ def test_full_text_match(engine: Engine, backend: Backend) -> None:
                 conn.execute(negated)
         else:
             assert conn.scalars(negated).all() == [2]
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        nums.c.i.desc(),
+        nums.c.i.asc(),
+        nums.c.i.asc().nulls_first(),
+        nulls_last(nums.c.i),
+        nulls_first(nums.c.i.desc()).label("first"),
+    ],
+)
+def test_an_ordering_is_refused_as_a_selected_column(engine: Engine, column: Any) -> None:
+    for dialect in (SQLITE, PG, MYSQL):
+        with pytest.raises(exc.CompileError, match=r"\.order_by\(\)"):
+            select(column).compile(dialect=dialect)
+    with engine.connect() as conn, pytest.raises(exc.CompileError, match="orders rows"):
+        conn.execute(select(nums.c.id, column))
+    with engine.connect() as conn:
+        assert conn.execute(select(nums.c.i).order_by(column)).scalars().all()

@@ -1308,11 +1308,13 @@ class SQLCompiler(Compiled):
         cols = []
         for name, col in named:
             if isinstance(col, el.Label):
+                _refuse_ordering(col.element)
                 cols.append(self.process(col.element, **kw) + " AS " + self.preparer.quote(name))
                 continue
             rendered = self.process(col, **kw)
             natural = col.name if isinstance(col, el.ColumnClause) else None
             if natural != name:
+                _refuse_ordering(col)
                 rendered += " AS " + self.preparer.quote(name)
             cols.append(rendered)
         parts = ["SELECT " + self._dialect_words(select._prefixes, " ")]
@@ -2716,6 +2718,16 @@ def _tuple_getter_at(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
 def _has_default(col: Any) -> bool:
     default = getattr(col, "default", None)
     return default is not None and not getattr(default, "is_server_default", False)
+
+
+def _refuse_ordering(col: el.ColumnElement) -> None:
+    """Refuse ``x DESC`` (or ASC, NULLS FIRST/LAST) as a selected column: it orders rows, it
+    is not a value, and no database takes it in a columns clause."""
+    if isinstance(col, el.UnaryExpression) and col.modifier in operators.ORDERINGS:
+        raise exc.CompileError(
+            f"Cannot select an expression with {col.modifier.sql} applied: it orders rows and is "
+            "not a value; select the expression itself and pass the ordering to .order_by()"
+        )
 
 
 _STRIP = ("asfrom", "within_columns_clause", "_order_labels", "include_table", "_in_op")

@@ -828,7 +828,7 @@ class DDLCompiler(Compiled):
     def index_element(self, expression: Any, index: Any) -> str:
         """One indexed column or expression; expressions get their own parentheses, while an
         ordering (``column.desc()``, ``nulls_last(...)``) follows its element unparenthesised."""
-        if isinstance(expression, UnaryExpression) and expression.modifier in _INDEX_ORDERINGS:
+        if isinstance(expression, UnaryExpression) and expression.modifier in operators.ORDERINGS:
             return f"{self.index_element(expression.element, index)} {expression.modifier.sql}"
         if getattr(expression, "table", None) is not None and hasattr(expression, "name"):
             return self.quote(expression.name)
@@ -977,10 +977,6 @@ def is_plain_default(sql: str) -> bool:
     or already parenthesized, i.e. needs no parentheses where expressions require them."""
     return _PLAIN_DEFAULT.match(sql.strip()) is not None
 
-
-_INDEX_ORDERINGS = frozenset(
-    {operators.asc_op, operators.desc_op, operators.nulls_first_op, operators.nulls_last_op}
-)
 
 _KEYWORDS = frozenset(
     {"CASCADE", "RESTRICT", "SET NULL", "SET DEFAULT", "NO ACTION", "DEFERRED", "IMMEDIATE"}

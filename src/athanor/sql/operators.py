@@ -155,6 +155,9 @@ desc_op = Operator("desc_op", "DESC", 0)
 nulls_first_op = Operator("nulls_first_op", "NULLS FIRST", 0)
 nulls_last_op = Operator("nulls_last_op", "NULLS LAST", 0)
 
+ORDERINGS = frozenset({asc_op, desc_op, nulls_first_op, nulls_last_op})
+"""The postfix modifiers that order rows (ORDER BY, index columns), never values."""
+
 BY_NAME: dict[str, Operator] = {
     value.name: value for value in list(globals().values()) if isinstance(value, Operator)
 }
