@@ -31,6 +31,7 @@ from athanor.sql import (
     nulls_last,
     select,
     text,
+    tuple_,
 )
 from backends import Backend
 
@@ -325,3 +326,52 @@ def test_an_ordering_is_refused_as_a_selected_column(engine: Engine, column: Any
         conn.execute(select(nums.c.id, column))
     with engine.connect() as conn:
         assert conn.execute(select(nums.c.i).order_by(column)).scalars().all()
+
+
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [
+        (SQLITE, "(op_nums.i, op_nums.s) = (?, ?)"),
+        (PG, "(op_nums.i, op_nums.s) = (%(param_1)s, %(param_2)s)"),
+        (MYSQL, "(op_nums.i, op_nums.s) = (%s, %s)"),
+    ],
+)
+def test_a_tuple_comparison_binds_each_member(dialect: Any, expected: str) -> None:
+    comparison = tuple_(nums.c.i, nums.c.s) == (5, "Apple pie")
+    assert sql(comparison, dialect) == expected
+    assert comparison.compile().params == {"param_1": 5, "param_2": "Apple pie"}
+    with pytest.raises(exc.ArgumentError, match="tuple_\\(\\) of 2 expressions with 3 values"):
+        tuple_(nums.c.i, nums.c.s) == (5, "Apple pie", 1)  # noqa: B015
+
+
+def test_tuple_comparisons_run(engine: Engine) -> None:
+    pair = tuple_(nums.c.i, nums.c.s)
+    with engine.connect() as conn:
+        ids = select(nums.c.id).order_by(nums.c.id)
+        assert conn.execute(ids.where(pair == (5, "Apple pie"))).scalars().all() == [1]
+        assert conn.execute(ids.where(pair != (5, "Apple pie"))).scalars().all() == [2, 3]
+        assert conn.execute(ids.where(pair < (5, "Apple pie"))).scalars().all() == [2]
+        matched = select(nums.c.id, pair == (-5, "banana split")).order_by(nums.c.id)
+        assert [(i, bool(m)) for i, m in conn.execute(matched.where(nums.c.id < 3))] == [
+            (1, False),
+            (2, True),
+        ]
+
+
+def test_tuple_in_expands_each_list_through_one_cached_statement(engine: Engine) -> None:
+    pair = tuple_(nums.c.i, nums.c.s)
+    ids = select(nums.c.id).order_by(nums.c.id)
+    by_bind = ids.where(pair.in_(bindparam("pairs", expanding=True)))
+    lists: list[list[tuple[int, str]]] = [
+        [(5, "Apple pie"), (-5, "banana split"), (7, "none")],
+        [(-5, "banana split")],
+        [],
+    ]
+    with engine.connect() as conn:
+        for _ in range(2):
+            found = [conn.execute(by_bind, {"pairs": pairs}).scalars().all() for pairs in lists]
+            assert found == [[1, 2], [2], []]
+            found = [conn.execute(ids.where(pair.in_(pairs))).scalars().all() for pairs in lists]
+            assert found == [[1, 2], [2], []]
+        assert conn.execute(ids.where(pair.not_in([]))).scalars().all() == [1, 2, 3]
+        assert conn.execute(ids.where(pair.not_in(lists[1]))).scalars().all() == [1, 3]

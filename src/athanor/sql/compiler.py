@@ -751,9 +751,7 @@ class SQLCompiler(Compiled):
                     if count:
                         out.append(", ".join(pieces))
                     else:
-                        out.append(
-                            "NULL) AND (1 != 1" if slot.empty_in == "in" else "NULL) OR (1 = 1"
-                        )
+                        out.append(_empty_in(width, slot.empty_in == "in"))
                 else:
                     position += 1
                     out.append(self._placeholder(slot, position))
@@ -859,11 +857,8 @@ class SQLCompiler(Compiled):
             if bind.expanding:
                 items = list(value or ())
                 if not items:
-                    return (
-                        "(NULL) AND (1 != 1)"
-                        if _in_op is not operators.not_in_op
-                        else "(NULL) OR (1 = 1)"
-                    )
+                    width = len(bind._tuple_types or ())
+                    return "(" + _empty_in(width, _in_op is not operators.not_in_op) + ")"
                 if bind._tuple_types is not None:
                     return (
                         "("
@@ -2718,6 +2713,13 @@ def _tuple_getter_at(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
 def _has_default(col: Any) -> bool:
     default = getattr(col, "default", None)
     return default is not None and not getattr(default, "is_server_default", False)
+
+
+def _empty_in(width: int, positive: bool) -> str:
+    """What goes inside ``IN (...)`` for an empty list: a NULL (or a row of ``width`` NULLs,
+    as a tuple's IN needs) and a condition making ``IN`` false and ``NOT IN`` true."""
+    null = "(" + ", ".join(["NULL"] * width) + ")" if width else "NULL"
+    return f"{null}) AND (1 != 1" if positive else f"{null}) OR (1 = 1"
 
 
 def _refuse_ordering(col: el.ColumnElement) -> None:

@@ -442,6 +442,22 @@ def coerce_bind(
             f"Cannot compare a SQL expression with {value!r}; compare with a plain value "
             "(number, string, date, ...) or another SQL expression"
         )
+    if isinstance(against, Tuple) and isinstance(value, tuple | list):
+        members = against.clauses
+        if len(value) != len(members):
+            raise exc.ArgumentError(
+                f"Cannot compare a tuple_() of {len(members)} expressions with "
+                f"{len(value)} values {value!r}"
+            )
+        # one parameter per member, as a row value needs: (a, b) = (?, ?), named param_<n>
+        return Tuple(
+            *(
+                BindParameter(None, v, c.type.coerce_compared_value(op, v), unique=True)
+                if _is_literal_value(v)
+                else coerce_bind(v, c, op)
+                for v, c in zip(value, members, strict=True)
+            )
+        )
     if against is None:
         return BindParameter(None, value, unique=True)
     bind_type = against.type.coerce_compared_value(op, value)
