@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -550,10 +551,13 @@ def test_json_paths_typed_elements_and_json_null(engine: Engine) -> None:
         assert sql_null == [1]  # JSON.NULL is stored as the JSON null, not SQL NULL
 
 
-def test_column_added_to_table_after_use_is_written(engine: Engine) -> None:
+@contextmanager
+def _table_missing_its_last_column(engine: Engine, name: str) -> Iterator[Table]:
+    """A Table of ``id`` and ``name`` over a database table that also has ``note``: the
+    column a test appends later, dropped afterwards."""
     full = MetaData()
     Table(
-        "late_col",
+        name,
         full,
         Column("id", Integer, primary_key=True),
         Column("name", String(20)),
@@ -561,39 +565,24 @@ def test_column_added_to_table_after_use_is_written(engine: Engine) -> None:
     )
     full.create_all(engine)
     try:
-        table = Table(
-            "late_col",
-            MetaData(),
-            Column("id", Integer, primary_key=True),
-            Column("name", String(20)),
+        yield Table(
+            name, MetaData(), Column("id", Integer, primary_key=True), Column("name", String(20))
         )
-        with engine.begin() as conn:
-            conn.execute(insert(table), {"name": "before"})
-            table.append_column(Column("note", String(20)))
-            conn.execute(insert(table), {"name": "after", "note": "kept"})
-            rows = conn.execute(select(table).order_by(table.c.id)).all()
-        assert [tuple(r) for r in rows] == [(1, "before", None), (2, "after", "kept")]
     finally:
         full.drop_all(engine)
 
 
+def test_column_added_to_table_after_use_is_written(engine: Engine) -> None:
+    with _table_missing_its_last_column(engine, "late_col") as table, engine.begin() as conn:
+        conn.execute(insert(table), {"name": "before"})
+        table.append_column(Column("note", String(20)))
+        conn.execute(insert(table), {"name": "after", "note": "kept"})
+        rows = conn.execute(select(table).order_by(table.c.id)).all()
+    assert [tuple(r) for r in rows] == [(1, "before", None), (2, "after", "kept")]
+
+
 def test_statements_run_before_a_column_is_added_see_the_column(engine: Engine) -> None:
-    full = MetaData()
-    Table(
-        "late_col2",
-        full,
-        Column("id", Integer, primary_key=True),
-        Column("name", String(20)),
-        Column("note", String(20)),
-    )
-    full.create_all(engine)
-    try:
-        table = Table(
-            "late_col2",
-            MetaData(),
-            Column("id", Integer, primary_key=True),
-            Column("name", String(20)),
-        )
+    with _table_missing_its_last_column(engine, "late_col2") as table:
         add = insert(table)
         query = select(table).where(table.c.id == 1)
         everything = select(table).order_by(table.c.id)
@@ -606,8 +595,6 @@ def test_statements_run_before_a_column_is_added_see_the_column(engine: Engine) 
             assert conn.execute(query).all() == [(1, "before", None)]
             assert conn.execute(select(table).where(table.c.id == 1)).all() == [(1, "before", None)]
             assert conn.execute(everything).all() == [(1, "before", None), (2, "after", "dflt")]
-    finally:
-        full.drop_all(engine)
 
 
 def test_statements_pickle_and_run_after_unpickling(engine: Engine) -> None:
