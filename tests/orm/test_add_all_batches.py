@@ -317,3 +317,39 @@ def test_commit_expiry_drops_mapped_values_only_and_tells_each_listener_in_turn(
             assert [o.name for o in objects] == [o.unmapped for o in objects]
     finally:
         event.remove(Supplier, "expire", on_expire)
+
+
+def test_a_flush_of_new_objects_keys_them_and_forgets_their_changes(engine: Any) -> None:
+    with Session(engine) as session:
+        kept = Customer(name="kept", note="k")
+        session.add(kept)
+        session.commit()
+        kept.note = "changed"
+        objects = _customers(MANY)
+        session.add_all(objects)
+        session.flush()
+        for obj in (objects[0], objects[-1], kept):
+            state = inspect(obj)
+            assert state.persistent and not state.committed_state and not state.modified
+            assert session.identity_map.get(state.key) is obj
+            assert not state.attrs.note.history.has_changes()
+        session.rollback()
+        assert all(inspect(o).transient for o in (objects[0], objects[-1]))
+        assert kept.note == "k"
+
+
+def test_pending_to_persistent_listeners_see_the_changes_being_written(engine: Any) -> None:
+    seen: list[tuple[bool, list[Any]]] = []
+    session = Session(engine)
+
+    @event.listens_for(session, "pending_to_persistent")
+    def persistent(sess: Any, obj: Any) -> None:
+        state = inspect(obj)
+        seen.append((state.key in sess.identity_map, list(state.attrs.note.history.added)))
+
+    with session:
+        objects = _customers(30)
+        session.add_all(objects)
+        session.flush()
+        assert seen == [(True, [f"note {i}"]) for i in range(30)]
+        assert not any(inspect(o).committed_state for o in objects)

@@ -1145,11 +1145,19 @@ class Session(EventTarget):
             raise
         identity_map = self.identity_map
         inserted = uow.inserted
+        # When the flush only inserted, and nobody is told of each object becoming persistent,
+        # the objects forget their changes in the loop that keys them in the identity map.
+        keyed_and_committed = len(inserted) == len(uow.saves) and not (
+            self.dispatch.pending_to_persistent
+        )
         if inserted:
-            # A loop reads each slot cheaper than attrgetter through map() would.
             found = identity_map._dict
-            for state, _ in inserted:
-                found[state.key] = state  # type: ignore[index]
+            if keyed_and_committed:
+                commit_states(uow.saves, found)
+            else:
+                # A loop reads each slot cheaper than attrgetter through map() would.
+                for state, _ in inserted:
+                    found[state.key] = state  # type: ignore[index]
             identity_map.prune_if_grown()
             new = self._new
             if len(new) != len(inserted):
@@ -1170,7 +1178,8 @@ class Session(EventTarget):
             self._row_deleted(tx, state, obj)
         for state, obj in uow.rekeyed:
             self._rekey(tx, state, obj)
-        commit_states(uow.saves)
+        if not keyed_and_committed:
+            commit_states(uow.saves)
         for obj, keys in uow.expire_after:
             for key in keys:
                 obj.__dict__.pop(key, None)
