@@ -353,3 +353,16 @@ def test_pending_to_persistent_listeners_see_the_changes_being_written(engine: A
         session.flush()
         assert seen == [(True, [f"note {i}"]) for i in range(30)]
         assert not any(inspect(o).committed_state for o in objects)
+
+
+def test_a_map_left_with_collected_objects_only_has_none(engine: Any) -> None:
+    with Session(engine) as session:
+        session.add(Customer(name="gone"))
+        session.commit()
+        gc.collect()
+        assert session.identity_map._dict  # the entry stays until pruned
+        assert not session.identity_map.has_objects()
+        kept = session.scalars(select(Customer)).one()
+        assert session.identity_map.has_objects()
+        session.close()
+        assert inspect(kept).detached

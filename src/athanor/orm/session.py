@@ -303,7 +303,7 @@ class SessionTransaction:
         if session.dispatch.after_commit:
             session._fire("after_commit", session)
         identity_map = session.identity_map
-        if session.expire_on_commit and (identity_map._dict or identity_map._modified):
+        if session.expire_on_commit and (identity_map._modified or identity_map.has_objects()):
             session._expire_everything()
         if session.dispatch.after_transaction_end:
             self._announce_end()
@@ -740,7 +740,7 @@ class Session(EventTarget):
                 # No transaction begun, no session event listened to, and nothing to write
                 # or one new object, now written and committed: the whole transaction,
                 # without a SessionTransaction.
-                if self.expire_on_commit and identity_map._dict:
+                if self.expire_on_commit and identity_map.has_objects():
                     self._expire_everything()
                 return
             if not self.autobegin:
@@ -852,7 +852,7 @@ class Session(EventTarget):
         identity_map = self.identity_map
         if tx is None:
             # Else nothing to detach or release (a session closed after its commit).
-            if self._new or self._deleted or identity_map._dict or identity_map._modified:
+            if self._new or self._deleted or identity_map._modified or identity_map.has_objects():
                 self.expunge_all()
             return
         self.expunge_all()

@@ -507,6 +507,11 @@ class IdentityMap:
         self._prune_at = _PRUNE_MIN
         """The size of ``_dict`` from which :meth:`prune_if_grown` prunes it."""
 
+    def has_objects(self) -> bool:
+        """Whether an object of the map is alive (what ``len()`` says, stopping at the first
+        live one): the entries of collected objects left until :meth:`prune` count for none."""
+        return any(state() is not None for state in self._dict.values())
+
     def prune_if_grown(self) -> None:
         """:meth:`prune` once the map has doubled since it last did (called where objects
         are added to it), so that its size stays bounded by twice the live objects'."""
