@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from athanor import String, create_engine, event, insert, inspect, select
+from athanor import String, create_engine, event, func, insert, inspect, select
 from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column
 from athanor.sql.compiler import ValueRows
 
@@ -183,6 +183,18 @@ def test_entries_of_collected_objects_are_pruned_as_the_map_grows(engine: Any) -
         session.identity_map.prune()
         assert len(session.identity_map._dict) == len(kept)
         assert all(session.identity_map.get(inspect(o).key) is o for o in kept)
+
+
+def test_one_object_commits_in_a_long_lived_session_keep_the_map_small(engine: Any) -> None:
+    # Each commit of a lone new object takes the one-object path: its entry must be pruned
+    # too, or every later commit walks all the collected objects' entries.
+    with Session(engine) as session:
+        for number in range(300):
+            session.add(Customer(name=f"one-{number}"))
+            session.commit()
+            gc.collect()
+        assert len(session.identity_map._dict) <= 64
+        assert session.scalar(select(func.count()).select_from(Customer)) == 300
 
 
 def test_commit_expires_objects_of_two_classes_added_in_turn(engine: Any) -> None:

@@ -777,15 +777,20 @@ class Session(EventTarget):
         except BaseException as error:
             self._autobegin_t()._flush_failed(error)
             raise
+        identity_map = self.identity_map
         if done is True:
-            self.identity_map._dict[state.key] = state  # type: ignore[index]
+            found = identity_map._dict
+            found[state.key] = state  # type: ignore[index]
+            if len(found) >= identity_map._prune_at:
+                identity_map.prune()
             new.clear()
             if not self.expire_on_commit:
                 state._commit_all()
             return True
         if done:
             # The COMMIT failed (outside the except clause: the failure is raised as is).
-            self.identity_map._dict[state.key] = state  # type: ignore[index]
+            identity_map._dict[state.key] = state  # type: ignore[index]
+            identity_map.prune_if_grown()
             new.clear()
             self._keep_failed_commit(bind, done.connection, done.transaction, state, obj)
             raise done.failure
@@ -796,7 +801,8 @@ class Session(EventTarget):
             raise
         if written is None:
             return False
-        self.identity_map._dict[state.key] = state  # type: ignore[index]
+        identity_map._dict[state.key] = state  # type: ignore[index]
+        identity_map.prune_if_grown()
         new.clear()
         if type(written) is Connection:
             connection = written

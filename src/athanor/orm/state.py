@@ -533,6 +533,7 @@ class IdentityMap:
 
     def add(self, key: IdentityKey, obj: Any) -> None:
         self._dict[key] = obj.__dict__[STATE_KEY]
+        self.prune_if_grown()
 
     def get_object(self, key: IdentityKey) -> Any:
         ref = self._dict.get(key)
