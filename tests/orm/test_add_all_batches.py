@@ -192,7 +192,6 @@ def test_one_object_commits_in_a_long_lived_session_keep_the_map_small(engine: A
         for number in range(300):
             session.add(Customer(name=f"one-{number}"))
             session.commit()
-            gc.collect()
         assert len(session.identity_map._dict) <= 64
         assert session.scalar(select(func.count()).select_from(Customer)) == 300
 
