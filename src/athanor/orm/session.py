@@ -779,18 +779,14 @@ class Session(EventTarget):
             raise
         identity_map = self.identity_map
         if done is True:
-            found = identity_map._dict
-            found[state.key] = state  # type: ignore[index]
-            if len(found) >= identity_map._prune_at:
-                identity_map.prune()
+            identity_map.keep(state.key, state)  # type: ignore[arg-type]
             new.clear()
             if not self.expire_on_commit:
                 state._commit_all()
             return True
         if done:
             # The COMMIT failed (outside the except clause: the failure is raised as is).
-            identity_map._dict[state.key] = state  # type: ignore[index]
-            identity_map.prune_if_grown()
+            identity_map.keep(state.key, state)  # type: ignore[arg-type]
             new.clear()
             self._keep_failed_commit(bind, done.connection, done.transaction, state, obj)
             raise done.failure
@@ -801,8 +797,7 @@ class Session(EventTarget):
             raise
         if written is None:
             return False
-        identity_map._dict[state.key] = state  # type: ignore[index]
-        identity_map.prune_if_grown()
+        identity_map.keep(state.key, state)  # type: ignore[arg-type]
         new.clear()
         if type(written) is Connection:
             connection = written
@@ -1228,9 +1223,7 @@ class Session(EventTarget):
         """The session's one new object, of ``state``, was written: it is persistent now."""
         key = state.key
         assert key is not None  # written with its identity
-        identity_map = self.identity_map
-        identity_map._dict[key] = state
-        identity_map.prune_if_grown()
+        self.identity_map.keep(key, state)
         self._new.clear()
         if state.committed_state or state.modified or state.pending_appends is not None:
             state._commit_all()

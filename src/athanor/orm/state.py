@@ -532,8 +532,15 @@ class IdentityMap:
         self._prune_at = max(_PRUNE_MIN, 2 * len(found))
 
     def add(self, key: IdentityKey, obj: Any) -> None:
-        self._dict[key] = obj.__dict__[STATE_KEY]
-        self.prune_if_grown()
+        self.keep(key, obj.__dict__[STATE_KEY])
+
+    def keep(self, key: IdentityKey, state: InstanceState) -> None:
+        """Hold ``state`` under ``key``, pruning collected objects' entries once the map has
+        grown enough (:meth:`prune_if_grown`)."""
+        found = self._dict
+        found[key] = state
+        if len(found) >= self._prune_at:
+            self.prune()
 
     def get_object(self, key: IdentityKey) -> Any:
         ref = self._dict.get(key)
