@@ -527,13 +527,15 @@ def test_close_detaches_loaded_pending_and_deleted_objects(engine: Any) -> None:
 
 def test_close_without_a_transaction_still_detaches_its_objects(engine: Any) -> None:
     """close() skips its work only when the session holds nothing: a pending object added
-    before any transaction, and an object kept after the commit, are detached."""
+    before any connection was used, and an object kept after the commit, are detached."""
     session = Session(engine)
     pending = Plain(name="p")
     session.add(pending)
-    assert not session.in_transaction()
+    assert session.in_transaction()  # add() begins it, without a connection yet
+    assert engine.pool.checkedout() == 0
     session.close()
     assert object_session(pending) is None and pending not in session
+    assert not session.in_transaction()
     with Session(engine) as session:
         kept = Plain(name="k")
         session.add(kept)

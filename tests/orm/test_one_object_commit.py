@@ -137,7 +137,8 @@ def test_an_empty_commit_expires_what_the_session_holds(engine: Any) -> None:
 
 def test_autobegin_false_still_refuses_commit(engine: Any) -> None:
     session = Session(engine, autobegin=False)
-    session.add(Item(name="refused"))
+    with pytest.raises(InvalidRequestError, match="Autobegin is disabled"):
+        session.add(Item(name="refused"))  # add() begins the transaction
     with pytest.raises(InvalidRequestError, match="Autobegin is disabled"):
         session.commit()
     session.close()

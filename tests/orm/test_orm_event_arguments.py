@@ -489,3 +489,41 @@ def test_transaction_events_of_close_and_rollback(engine: Any) -> None:
             "after_begin root",
             "after_transaction_end root",
         ]
+
+
+def test_add_begins_the_transaction_without_a_connection(engine: Any) -> None:
+    with Session(engine) as session:
+        log = _transaction_log(session)
+        session.add(Shelf(id=15))
+        assert log == ["after_transaction_create root"]
+        assert session.in_transaction() and engine.pool.checkedout() == 0
+        session.rollback()
+        assert log == [
+            "after_transaction_create root",
+            "after_rollback -",
+            "after_transaction_end root",
+            "after_soft_rollback root",
+        ]
+        assert not session.in_transaction()
+
+
+def test_add_begins_the_transaction_nobody_listens_to(engine: Any) -> None:
+    with Session(engine) as session:
+        session.add(Shelf(id=16))
+        assert session.in_transaction() and engine.pool.checkedout() == 0
+        with pytest.raises(InvalidRequestError, match="already begun"):
+            session.begin()
+        session.expunge_all()
+        assert session.in_transaction()  # the transaction outlives what was added
+        session.commit()
+        assert not session.in_transaction()
+        session.add(Shelf(id=17))
+        transaction = session.get_transaction()
+        assert transaction is not None and transaction.is_active
+        session.commit()
+        assert not transaction.is_active and not session.in_transaction()
+        session.add_all([Shelf(id=18)])
+        assert session.in_transaction()
+        session.rollback()
+        assert not session.in_transaction()
+        assert session.scalars(select(Shelf.id).order_by(Shelf.id)).all() == [17]

@@ -498,6 +498,10 @@ class Session(EventTarget):
     _n_plus_one: str | None = None
     _deleted: dict[InstanceState, Any] = _NO_DELETES
     """The objects marked for deletion (a dict of the session's own from its first delete())."""
+    _autobegun = False
+    """add() (or delete()) began the transaction while no session event was listened to: the
+    session is in a transaction, whose SessionTransaction is made only when something needs
+    it (a connection, a flush, get_transaction()), so that the usual add-then-commit makes none."""
 
     def __init__(self, bind: Any = None, **options: Unpack[SessionOptions]) -> None:
         """A session on ``bind`` (an Engine or a Connection); the options are those of
@@ -683,8 +687,18 @@ class Session(EventTarget):
             raise sa_exc.InvalidRequestError(
                 "Autobegin is disabled on this Session; call session.begin() first"
             )
+        self._autobegun = False
         self._transaction = SessionTransaction(self)
         return self._transaction
+
+    def _begin_on_attach(self) -> None:
+        """Placing an object in the session begins its transaction (without a connection yet),
+        as SQLAlchemy's does: a SessionTransaction now when session events are listened to,
+        else only the mark of one (see ``_autobegun``)."""
+        if self.dispatch._listened or not self.autobegin:
+            self._autobegin_t()  # raises without autobegin
+        else:
+            self._autobegun = True
 
     def _pending_rollback_error(self, tx: SessionTransaction) -> sa_exc.PendingRollbackError:
         failing = tx
@@ -706,7 +720,7 @@ class Session(EventTarget):
 
     def begin(self) -> SessionTransaction:
         """Begin a transaction explicitly (``with session.begin():`` commits at the end)."""
-        if self._transaction is not None:
+        if self._transaction is not None or self._autobegun:
             raise sa_exc.InvalidRequestError(
                 "A transaction is already begun on this Session; use begin_nested() for a "
                 "SAVEPOINT, or commit()/rollback() first"
@@ -740,12 +754,11 @@ class Session(EventTarget):
                 # No transaction begun, no session event listened to, and nothing to write
                 # or one new object, now written and committed: the whole transaction,
                 # without a SessionTransaction.
+                self._autobegun = False
                 if self.expire_on_commit and identity_map.has_objects():
                     self._expire_everything()
                 return
-            if not self.autobegin:
-                self._autobegin_t()  # raises
-            tx = self._transaction = SessionTransaction(self)
+            tx = self._autobegin_t()
         (tx if tx.parent is None else tx._root).commit()
 
     def _commit_new_object(self) -> bool:
@@ -844,6 +857,7 @@ class Session(EventTarget):
                 state.session_id = None
             self._new.clear()
             self._deleted.clear()
+            self._autobegun = False
             return
         tx._root.rollback()
 
@@ -855,6 +869,7 @@ class Session(EventTarget):
             # Else nothing to detach or release (a session closed after its commit).
             if self._new or self._deleted or identity_map._modified or identity_map.has_objects():
                 self.expunge_all()
+            self._autobegun = False
             return
         self.expunge_all()
         if (
@@ -884,13 +899,16 @@ class Session(EventTarget):
         self.close()
 
     def in_transaction(self) -> bool:
-        return self._transaction is not None
+        return self._transaction is not None or self._autobegun
 
     def in_nested_transaction(self) -> bool:
         return self._transaction is not None and self._transaction.nested
 
     def get_transaction(self) -> SessionTransaction | None:
-        return None if self._transaction is None else self._transaction._root
+        tx = self._transaction
+        if tx is None:
+            return self._autobegin_t() if self._autobegun else None
+        return tx._root
 
     def get_nested_transaction(self) -> SessionTransaction | None:
         tx = self._transaction
@@ -1281,11 +1299,15 @@ class Session(EventTarget):
             and not self.dispatch._listened
         ):
             # A new object with nothing to cascade, nobody listening: it just becomes pending.
-            self._new[state] = instance
-            state.session_id = self.hash_key
             tx = self._transaction
             if tx is not None:
                 tx._added[state] = instance
+            elif self.autobegin:
+                self._autobegun = True
+            else:
+                self._autobegin_t()  # raises
+            self._new[state] = instance
+            state.session_id = self.hash_key
             return
         self._save_or_update_state(state, instance)
 
@@ -1310,6 +1332,9 @@ class Session(EventTarget):
         """
         new = self._new
         tx = self._transaction
+        if tx is None and objects:
+            self._begin_on_attach()
+            tx = self._transaction
         # Only a savepoint reads what was added during it (to expunge it on rollback).
         added = tx._added if tx is not None and tx.nested else None
         session_id = self.hash_key
@@ -1367,6 +1392,8 @@ class Session(EventTarget):
         self._save_or_update_state(state, instance)
 
     def _save_or_update_state(self, state: InstanceState, instance: Any) -> None:
+        if self._transaction is None:
+            self._begin_on_attach()
         if state.session_id == self.hash_key:
             if state in self._deleted:
                 self._deleted.pop(state)
@@ -1444,6 +1471,8 @@ class Session(EventTarget):
             raise sa_exc.InvalidRequestError(f"Instance {state_str(state)} is not persisted")
         if state.session_id != self.hash_key:
             self._save_or_update_state(state, instance)
+        elif self._transaction is None:
+            self._begin_on_attach()
         if state in self._deleted:
             return
         related: list[Any] = []
