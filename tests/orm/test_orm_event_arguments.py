@@ -22,7 +22,14 @@ from athanor.orm import (
     synonym,
 )
 from athanor.orm import mapper as mapper_module
-from athanor.orm.attributes import OP_APPEND, OP_REMOVE, OP_REPLACE, AttributeEventToken, Event
+from athanor.orm.attributes import (
+    OP_APPEND,
+    OP_BULK_REPLACE,
+    OP_REMOVE,
+    OP_REPLACE,
+    AttributeEventToken,
+    Event,
+)
 from athanor.orm.collections import CollectionAdapter, collection_adapter
 from athanor.orm.unitofwork import UOWTransaction
 
@@ -345,6 +352,7 @@ def test_attribute_events_get_an_event_token() -> None:
         (Shelf.books, "remove", note("books remove")),
         (Book.shelf, "set", note("shelf set")),
     ]
+    configure_mappers()  # listeners registered since run after the other side is updated
     for attr, name, fn in listened:
         event.listen(attr, name, fn)
     try:
@@ -355,12 +363,12 @@ def test_attribute_events_get_an_event_token() -> None:
         book.shelf = shelf  # the backref appends to shelf.books: its token names shelf
         assert seen == [
             ("label set", "label", OP_REPLACE),
-            ("books append", "books", OP_APPEND),
             ("shelf set", "books", OP_APPEND),
-            ("books remove", "books", OP_REMOVE),
+            ("books append", "books", OP_APPEND),
             ("shelf set", "books", OP_REMOVE),
-            ("shelf set", "shelf", OP_REPLACE),
+            ("books remove", "books", OP_REMOVE),
             ("books append", "shelf", OP_REPLACE),
+            ("shelf set", "shelf", OP_REPLACE),
         ]
     finally:
         for attr, name, fn in listened:
@@ -527,3 +535,73 @@ def test_add_begins_the_transaction_nobody_listens_to(engine: Any) -> None:
         session.rollback()
         assert not session.in_transaction()
         assert session.scalars(select(Shelf.id).order_by(Shelf.id)).all() == [17]
+
+
+@pytest.mark.backends("sqlite")
+def test_backref_runs_after_listeners_registered_before_configuration() -> None:
+    class LocalBase(DeclarativeBase):
+        pass
+
+    class Rack(LocalBase):
+        __tablename__ = "eva_racks"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        crates: Mapped[list[Crate]] = relationship(back_populates="rack")
+
+    class Crate(LocalBase):
+        __tablename__ = "eva_crates"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        rack_id: Mapped[int | None] = mapped_column(ForeignKey("eva_racks.id"))
+        rack: Mapped[Rack | None] = relationship(back_populates="crates")
+
+    seen: list[tuple[str, bool]] = []
+
+    def note(when: str) -> Any:
+        def record(target: Any, value: Any, initiator: Any) -> None:
+            seen.append((when, value.__dict__.get("rack") is target))
+
+        return record
+
+    early, late = note("early"), note("late")
+    event.listen(Rack.crates, "append", early)
+    configure_mappers()
+    event.listen(Rack.crates, "append", late)
+    rack = Rack(id=1)
+    rack.crates.append(Crate(id=1))
+    assert seen == [("early", False), ("late", True)]
+
+
+@pytest.mark.backends("sqlite")
+def test_bulk_replace_names_its_operation_to_each_event() -> None:
+    seen: list[tuple[str, Any, str, Any]] = []
+
+    def note(kind: str) -> Any:
+        def record(target: Any, value: Any, *rest: Any) -> None:
+            token = rest[-1]
+            item = [b.id for b in value] if isinstance(value, list) else getattr(value, "id", None)
+            seen.append((kind, item, token.key, token.op))
+
+        return record
+
+    listened = [
+        (Shelf.books, "bulk_replace", note("bulk")),
+        (Shelf.books, "append", note("append")),
+        (Shelf.books, "remove", note("remove")),
+        (Book.shelf, "set", note("set")),
+    ]
+    shelf, kept, gone, new = Shelf(id=9), Book(id=1), Book(id=2), Book(id=3)
+    shelf.books.extend([kept, gone])
+    for attr, name, fn in listened:
+        event.listen(attr, name, fn)
+    try:
+        shelf.books = [kept, new]
+        assert seen == [
+            ("bulk", [1, 3], "books", OP_BULK_REPLACE),
+            ("set", 9, "books", OP_BULK_REPLACE),
+            ("append", 3, "books", OP_BULK_REPLACE),
+            ("set", None, "books", OP_BULK_REPLACE),
+            ("remove", 2, "books", OP_BULK_REPLACE),
+        ]
+        assert new.shelf is shelf and gone.shelf is None
+    finally:
+        for attr, name, fn in listened:
+            event.remove(attr, name, fn)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex
 
 from athanor import exc as sa_exc
+from athanor.orm.base import OP_APPEND, OP_REMOVE
 from athanor.orm.collections import InstrumentedList
 
 OrderingFunc = Callable[[int, Any], Any]
@@ -87,14 +88,14 @@ class OrderingList(InstrumentedList):
             list.append(self, item)
             self._order_entity(len(self) - 1, item, self.reorder_on_append)
 
-    def _sa_append(self, entity: Any, initiator: Any) -> None:
+    def _sa_append(self, entity: Any, initiator: Any, op: Any = OP_APPEND) -> None:
         # every append: append(), extend(), and the other side of a bidirectional link
-        super()._sa_append(entity, initiator)
+        super()._sa_append(entity, initiator, op)
         self._order_entity(len(self) - 1, entity, self.reorder_on_append)
 
-    def _sa_remove(self, entity: Any, initiator: Any) -> None:
+    def _sa_remove(self, entity: Any, initiator: Any, op: Any = OP_REMOVE) -> None:
         # a member taken away through the other side of a bidirectional link
-        super()._sa_remove(entity, initiator)
+        super()._sa_remove(entity, initiator, op)
         self._reorder()
 
     def extend(self, entities: Iterable[Any]) -> None:

@@ -486,9 +486,26 @@ class _RelationshipImpl(AttributeImpl):
         super().__init__(key, prop)
         self.single_parents = _SingleParents(self) if self.prop.single_parent else None
 
+    _early_listeners: frozenset[Any] = frozenset()
+    """The append/remove/set listeners registered before the relationship was configured:
+    they run before the other side is updated (the backref), later ones after it, the order
+    SQLAlchemy's backref handler, itself a listener registered at configuration, gives."""
+
     def _holds(self, parent: Any, child: Any) -> bool:
         """Whether ``parent``'s loaded value of this attribute is or contains ``child``."""
         raise NotImplementedError
+
+    def _fire_part(
+        self, name: str, state: InstanceState, value: Any, early: bool, *extra: Any
+    ) -> Any:
+        """Fire the listeners of ``name`` registered before the relationship was configured
+        (``early``) or those registered since (see ``_early_listeners``)."""
+        registered_early = self._early_listeners
+        obj = state.object
+        for fn in getattr(self.dispatch, name):
+            if (fn in registered_early) is early:
+                value = fn(obj, value, *extra)
+        return value
 
     @property
     def reverse(self) -> Any:
@@ -516,7 +533,11 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
         dict_[self.key] = value
         return value
 
-    def set(self, instance: Any, value: Any, initiator: AttributeImpl | None) -> None:
+    def set(
+        self, instance: Any, value: Any, initiator: AttributeImpl | None, op: Any = None
+    ) -> None:
+        """Store ``value``; ``op`` is what ``initiator`` (a backref's other end) did, when the
+        change comes from there."""
         dict_ = instance.__dict__
         state = instance_state(instance)
         if value is not None:
@@ -534,23 +555,30 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
                 single_parents.claim(instance, value, initiator)
             if old is not None and old is not NO_VALUE:
                 single_parents.release(instance, old)
-        if self.dispatch.set:
-            op = OP_REMOVE if value is None else OP_APPEND
+        listened = self.dispatch.set
+        if listened:
+            if op is None:
+                op = OP_REMOVE if value is None else OP_APPEND
             token = _event_token(self, initiator, OP_REPLACE, op)
-            value = self._fire("set", state, value, old, token)
+            value = self._fire_part("set", state, value, True, old, token)
         committed = state.committed_state
         if self.key not in committed:
             committed[self.key] = old
         dict_[self.key] = value
         state._modified_event(instance)
+        if old is not value:
+            reverse = self.reverse
+            if reverse is not None:
+                if old is not None and old is not NO_VALUE:
+                    reverse.remove_backref(old, instance, self)
+                if value is not None and initiator is not reverse:
+                    reverse.append_backref(value, instance, self)
+        if listened:
+            # Listeners registered since configuration see the other side updated; a value
+            # they return replaces the one stored (the other side keeps the first).
+            value = dict_[self.key] = self._fire_part("set", state, value, False, old, token)
         if old is value:
             return
-        reverse = self.reverse
-        if reverse is not None:
-            if old is not None and old is not NO_VALUE:
-                reverse.remove_backref(old, instance, self)
-            if value is not None and initiator is not reverse:
-                reverse.append_backref(value, instance, self)
         if value is not None and initiator is None:
             self._cascade_into_session(state, value)
 
@@ -570,16 +598,24 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
     def _holds(self, parent: Any, child: Any) -> bool:
         return parent.__dict__.get(self.key) is child
 
-    def append_backref(self, target: Any, value: Any, initiator: AttributeImpl) -> None:
+    def append_backref(
+        self, target: Any, value: Any, initiator: AttributeImpl, op: Any = OP_REPLACE
+    ) -> None:
+        """The other side (``initiator``, doing ``op``) took in ``target``: ``target``'s
+        value becomes ``value``."""
         if target.__dict__.get(self.key, NO_VALUE) is not value:
-            self.set(target, value, initiator)
+            self.set(target, value, initiator, op)
 
-    def remove_backref(self, target: Any, value: Any, initiator: AttributeImpl) -> None:
+    def remove_backref(
+        self, target: Any, value: Any, initiator: AttributeImpl, op: Any = OP_REPLACE
+    ) -> None:
+        """The other side (``initiator``, doing ``op``) let go of ``target``: ``target``'s
+        value, if still ``value``, becomes None."""
         current = target.__dict__.get(self.key, NO_VALUE)
         if current is NO_VALUE:
             current = self.prop._passive_current(instance_state(target), target)
         if current is value or current is NO_VALUE:
-            self.set(target, None, initiator)
+            self.set(target, None, initiator, op)
 
     def history(self, state: InstanceState, dict_: dict[str, Any]) -> History:
         current = dict_.get(self.key, NO_VALUE)
@@ -657,8 +693,15 @@ class CollectionAttributeImpl(_RelationshipImpl):
             if obj is not None:
                 state._modified_event(obj)
 
-    def fire_append(self, state: InstanceState, item: Any, initiator: AttributeImpl | None) -> Any:
-        """Called by the collection before ``item`` is added; returns the item to add."""
+    def fire_append(
+        self,
+        state: InstanceState,
+        item: Any,
+        initiator: AttributeImpl | None,
+        op: Any = OP_APPEND,
+    ) -> Any:
+        """Called by the collection before ``item`` is added; returns the item to add.
+        ``op`` is the operation: an append, a bulk replace, or what ``initiator`` did."""
         if item is None:
             raise sa_exc.ArgumentError(
                 f"Cannot add None to the collection {self.prop}; collections hold objects"
@@ -669,27 +712,40 @@ class CollectionAttributeImpl(_RelationshipImpl):
             item = self.validator(obj, self.key, item, initiator)
         if self.single_parents is not None:
             self.single_parents.claim(obj, item, initiator)
-        if self.dispatch.append:
-            token = _event_token(self, initiator, OP_APPEND, OP_APPEND)
-            item = self._fire("append", state, item, token)
+        listened = self.dispatch.append
+        if listened:
+            token = _event_token(self, initiator, op, op)
+            item = self._fire_part("append", state, item, True, token)
         reverse = self.reverse
         if reverse is not None and initiator is not reverse:
-            reverse.append_backref(item, obj, self)
+            reverse.append_backref(item, obj, self, op)
+        if listened:
+            item = self._fire_part("append", state, item, False, token)
         if initiator is None:
             self._cascade_into_session(state, item)
         return item
 
-    def fire_remove(self, state: InstanceState, item: Any, initiator: AttributeImpl | None) -> None:
-        """Called by the collection after ``item`` was removed."""
+    def fire_remove(
+        self,
+        state: InstanceState,
+        item: Any,
+        initiator: AttributeImpl | None,
+        op: Any = OP_REMOVE,
+    ) -> None:
+        """Called by the collection after ``item`` was removed (``op``: see fire_append)."""
         if self.validator is not None:
             self.validator.removed(state.object, self.key, item, initiator)
         if self.single_parents is not None:
             self.single_parents.release(state.object, item)
-        if self.dispatch.remove:
-            self._fire("remove", state, item, _event_token(self, initiator, OP_REMOVE, OP_REMOVE))
+        listened = self.dispatch.remove
+        if listened:
+            token = _event_token(self, initiator, op, op)
+            self._fire_part("remove", state, item, True, token)
         reverse = self.reverse
         if reverse is not None and initiator is not reverse:
-            reverse.remove_backref(item, state.object, self)
+            reverse.remove_backref(item, state.object, self, op)
+        if listened:
+            self._fire_part("remove", state, item, False, token)
         if self.prop.cascade.delete_orphan:
             item_state = instance_state(item)
             if item_state.key is None and item_state.session_id is not None:
@@ -720,13 +776,15 @@ class CollectionAttributeImpl(_RelationshipImpl):
         instance.__dict__[self.key] = collection
         collection._sa_fill(
             [
-                item if id(item) in old_ids else self.fire_append(state, item, initiator)
+                item
+                if id(item) in old_ids
+                else self.fire_append(state, item, initiator, OP_BULK_REPLACE)
                 for item in new_items
             ]
         )
         for item in old_items:
             if id(item) not in new_ids:
-                self.fire_remove(state, item, initiator)
+                self.fire_remove(state, item, initiator, OP_BULK_REPLACE)
         if self.dispatch.dispose_collection:
             from athanor.orm.collections import CollectionAdapter
 
@@ -735,7 +793,11 @@ class CollectionAttributeImpl(_RelationshipImpl):
     def delete(self, instance: Any) -> None:
         self.set(instance, [], None)
 
-    def append_backref(self, target: Any, value: Any, initiator: AttributeImpl) -> None:
+    def append_backref(
+        self, target: Any, value: Any, initiator: AttributeImpl, op: Any = OP_REPLACE
+    ) -> None:
+        """The other side (``initiator``, doing ``op``) took in ``target``: ``value`` joins
+        ``target``'s collection (queued when it is not loaded)."""
         dict_ = target.__dict__
         collection = dict_.get(self.key, NO_VALUE)
         state = instance_state(target)
@@ -750,9 +812,13 @@ class CollectionAttributeImpl(_RelationshipImpl):
                 state._modified_event(target)
                 return
         if not collection._sa_contains(value):
-            collection._sa_append(value, initiator)
+            collection._sa_append(value, initiator, op)
 
-    def remove_backref(self, target: Any, value: Any, initiator: AttributeImpl) -> None:
+    def remove_backref(
+        self, target: Any, value: Any, initiator: AttributeImpl, op: Any = OP_REPLACE
+    ) -> None:
+        """The other side (``initiator``, doing ``op``) let go of ``target``: ``value``
+        leaves ``target``'s collection."""
         dict_ = target.__dict__
         collection = dict_.get(self.key, NO_VALUE)
         if collection is NO_VALUE:
@@ -761,7 +827,7 @@ class CollectionAttributeImpl(_RelationshipImpl):
                 pending[self.key] = [x for x in pending[self.key] if x is not value]
             return
         if collection._sa_contains(value):
-            collection._sa_remove(value, initiator)
+            collection._sa_remove(value, initiator, op)
 
     def history(self, state: InstanceState, dict_: dict[str, Any]) -> History:
         current = dict_.get(self.key, NO_VALUE)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
+from athanor.orm.base import OP_APPEND, OP_REMOVE
+
 if TYPE_CHECKING:
     from athanor.orm.attributes import AttributeImpl, CollectionAttributeImpl
     from athanor.orm.state import InstanceState
@@ -32,11 +34,15 @@ class _Adapter:
     def _sa_before(self) -> None:
         self._sa_impl._before_change(self._sa_state, self)
 
-    def _sa_added(self, item: Any, initiator: AttributeImpl | None = None) -> Any:
-        return self._sa_impl.fire_append(self._sa_state, item, initiator)
+    def _sa_added(
+        self, item: Any, initiator: AttributeImpl | None = None, op: Any = OP_APPEND
+    ) -> Any:
+        return self._sa_impl.fire_append(self._sa_state, item, initiator, op)
 
-    def _sa_removed(self, item: Any, initiator: AttributeImpl | None = None) -> None:
-        self._sa_impl.fire_remove(self._sa_state, item, initiator)
+    def _sa_removed(
+        self, item: Any, initiator: AttributeImpl | None = None, op: Any = OP_REMOVE
+    ) -> None:
+        self._sa_impl.fire_remove(self._sa_state, item, initiator, op)
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
         raise NotImplementedError
@@ -47,17 +53,17 @@ class InstrumentedList(_Adapter, list[Any]):
 
     __slots__ = ("_sa_impl", "_sa_state")
 
-    def _sa_append(self, item: Any, initiator: AttributeImpl | None) -> None:
+    def _sa_append(self, item: Any, initiator: AttributeImpl | None, op: Any = OP_APPEND) -> None:
         self._sa_before()
-        item = self._sa_added(item, initiator)
+        item = self._sa_added(item, initiator, op)
         list.append(self, item)
 
-    def _sa_remove(self, item: Any, initiator: AttributeImpl | None) -> None:
+    def _sa_remove(self, item: Any, initiator: AttributeImpl | None, op: Any = OP_REMOVE) -> None:
         for index, existing in enumerate(self):
             if existing is item:
                 self._sa_before()
                 list.__delitem__(self, index)
-                self._sa_removed(item, initiator)
+                self._sa_removed(item, initiator, op)
                 return
 
     def _sa_append_loaded(self, item: Any) -> None:
@@ -136,15 +142,15 @@ class InstrumentedSet(_Adapter, set[Any]):
     def _sa_contains(self, item: Any) -> bool:
         return set.__contains__(self, item)
 
-    def _sa_append(self, item: Any, initiator: AttributeImpl | None) -> None:
+    def _sa_append(self, item: Any, initiator: AttributeImpl | None, op: Any = OP_APPEND) -> None:
         self._sa_before()
-        set.add(self, self._sa_added(item, initiator))
+        set.add(self, self._sa_added(item, initiator, op))
 
-    def _sa_remove(self, item: Any, initiator: AttributeImpl | None) -> None:
+    def _sa_remove(self, item: Any, initiator: AttributeImpl | None, op: Any = OP_REMOVE) -> None:
         if set.__contains__(self, item):
             self._sa_before()
             set.discard(self, item)
-            self._sa_removed(item, initiator)
+            self._sa_removed(item, initiator, op)
 
     def _sa_append_loaded(self, item: Any) -> None:
         set.add(self, item)
@@ -229,17 +235,17 @@ class KeyFuncDict(_Adapter, dict[Any, Any]):
     def _sa_items(self) -> Iterable[Any]:
         return list(dict.values(self))
 
-    def _sa_append(self, item: Any, initiator: AttributeImpl | None) -> None:
+    def _sa_append(self, item: Any, initiator: AttributeImpl | None, op: Any = OP_APPEND) -> None:
         self._sa_before()
-        item = self._sa_added(item, initiator)
+        item = self._sa_added(item, initiator, op)
         dict.__setitem__(self, self.keyfunc(item), item)
 
-    def _sa_remove(self, item: Any, initiator: AttributeImpl | None) -> None:
+    def _sa_remove(self, item: Any, initiator: AttributeImpl | None, op: Any = OP_REMOVE) -> None:
         for key, value in list(dict.items(self)):
             if value is item:
                 self._sa_before()
                 dict.__delitem__(self, key)
-                self._sa_removed(item, initiator)
+                self._sa_removed(item, initiator, op)
                 return
 
     def _sa_append_loaded(self, item: Any) -> None:

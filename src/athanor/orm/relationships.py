@@ -362,7 +362,8 @@ class RelationshipProperty(MapperProperty):
         """Whether assigning to the unloaded attribute loads the value it replaces first."""
         attr = getattr(self.parent.class_, self.key)
         attr.impl = impl
-        impl.dispatch = attr.dispatch
+        impl.dispatch = dispatch = attr.dispatch
+        impl._early_listeners = frozenset((*dispatch.append, *dispatch.remove, *dispatch.set))
         self._configured = True
         if self.cascade.delete_orphan:
             mapper._orphan_parents = (*mapper._orphan_parents, self)

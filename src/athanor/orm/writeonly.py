@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
 
 from athanor import exc as sa_exc
 from athanor.orm.attributes import _event_token, _RelationshipImpl
-from athanor.orm.base import OP_APPEND, OP_REMOVE, class_mapper, instance_state, state_str
+from athanor.orm.base import (
+    OP_APPEND,
+    OP_REMOVE,
+    OP_REPLACE,
+    class_mapper,
+    instance_state,
+    state_str,
+)
 from athanor.orm.query import Query
 from athanor.orm.relationships import (
     MANYTOMANY,
@@ -88,7 +95,7 @@ class QueryCollectionAttributeImpl(_RelationshipImpl):
         state._modified_event(instance)
         return found
 
-    def append(self, instance: Any, item: Any, initiator: Any) -> None:
+    def append(self, instance: Any, item: Any, initiator: Any, op: Any = OP_APPEND) -> None:
         """Queue ``item`` for addition at the next flush (with backref and cascade)."""
         if item is None:
             raise sa_exc.ArgumentError(
@@ -99,37 +106,35 @@ class QueryCollectionAttributeImpl(_RelationshipImpl):
         if self.validator is not None:
             item = self.validator(instance, self.key, item, initiator)
         if self.dispatch.append:
-            item = self._fire(
-                "append", state, item, _event_token(self, initiator, OP_APPEND, OP_APPEND)
-            )
+            item = self._fire("append", state, item, _event_token(self, initiator, op, op))
         pending = self._queue(instance)
         if not _drop(pending.removed, item) and not any(x is item for x in pending.added):
             pending.added.append(item)
         reverse = self.reverse
         if reverse is not None and initiator is not reverse:
-            reverse.append_backref(item, instance, self)
+            reverse.append_backref(item, instance, self, op)
         if initiator is None:
             self._cascade_into_session(state, item)
 
-    def remove(self, instance: Any, item: Any, initiator: Any) -> None:
+    def remove(self, instance: Any, item: Any, initiator: Any, op: Any = OP_REMOVE) -> None:
         """Queue ``item`` for removal at the next flush (with backref)."""
         state = instance_state(instance)
         if self.validator is not None:
             self.validator.removed(instance, self.key, item, initiator)
         if self.dispatch.remove:
-            self._fire("remove", state, item, _event_token(self, initiator, OP_REMOVE, OP_REMOVE))
+            self._fire("remove", state, item, _event_token(self, initiator, op, op))
         pending = self._queue(instance)
         if not _drop(pending.added, item) and not any(x is item for x in pending.removed):
             pending.removed.append(item)
         reverse = self.reverse
         if reverse is not None and initiator is not reverse:
-            reverse.remove_backref(item, instance, self)
+            reverse.remove_backref(item, instance, self, op)
 
-    def append_backref(self, target: Any, value: Any, initiator: Any) -> None:
-        self.append(target, value, initiator)
+    def append_backref(self, target: Any, value: Any, initiator: Any, op: Any = OP_REPLACE) -> None:
+        self.append(target, value, initiator, op)
 
-    def remove_backref(self, target: Any, value: Any, initiator: Any) -> None:
-        self.remove(target, value, initiator)
+    def remove_backref(self, target: Any, value: Any, initiator: Any, op: Any = OP_REPLACE) -> None:
+        self.remove(target, value, initiator, op)
 
     def set(self, instance: Any, value: Any, initiator: Any) -> None:
         state = instance_state(instance)
