@@ -605,3 +605,42 @@ def test_bulk_replace_names_its_operation_to_each_event() -> None:
     finally:
         for attr, name, fn in listened:
             event.remove(attr, name, fn)
+
+
+def test_refresh_event_names_relationships(session: Session) -> None:
+    seen: list[Any] = []
+
+    @event.listens_for(Shelf, "refresh")
+    def refreshed(target: Any, context: Any, attrs: Any) -> None:
+        seen.append(attrs)
+
+    try:
+        shelf = session.get(Shelf, 1)
+        assert shelf is not None
+        session.refresh(shelf, ["books"])  # read by its key, which the event names too
+        session.refresh(shelf, ["label", "books"])
+        assert [b.id for b in shelf.books] == [1]
+        session.expire(shelf)
+        assert shelf.label == "s"  # the whole object was expired: its relationship too
+        assert seen == [
+            frozenset({"books", "id"}),
+            frozenset({"books", "id", "label"}),
+            frozenset({"books", "id", "label"}),
+        ]
+    finally:
+        event.remove(Shelf, "refresh", refreshed)
+
+
+def test_expired_attributes_of_a_whole_object_name_its_relationships(session: Session) -> None:
+    shelf = session.get(Shelf, 1)
+    assert shelf is not None
+    state = inspect(shelf)
+    assert state.expired_attributes == set()
+    session.expire(shelf, ["label"])
+    assert state.expired_attributes == {"label"}
+    session.expire(shelf, ["books"])  # a relationship expired by name: not listed
+    assert state.expired_attributes == {"label"}
+    session.commit()
+    assert state.expired_attributes == {"id", "label", "books"}
+    assert [b.id for b in shelf.books] == [1]  # loads the columns first, then the books
+    assert state.expired_attributes == set()

@@ -1550,6 +1550,7 @@ def load_scalar_attributes(
         # The columns the object's query chose (undeferred ones, with_expression values).
         loads = context.columns.get(mapper, loads)
     wanted = [(k, c) for k, c in loads if k not in d and k in props]
+    related: frozenset[str] = frozenset()
     if names is not None:
         default = {k for k, _ in wanted}
         wanted += [
@@ -1557,6 +1558,12 @@ def load_scalar_attributes(
             for p in mapper._column_props
             if p.key in names and p.key not in d and p.key not in default
         ]
+        related = mapper._relationship_keys.intersection(names)
+        if related:
+            # Relationships named to Session.refresh() load after the row, which is read
+            # by its primary key all the same (the refresh event names that key too).
+            default = {k for k, _ in wanted}
+            wanted += [(k, c) for k, c in loads if k in mapper._pk_keys and k not in default]
     if key is not None and key not in d and all(k != key for k, _ in wanted):
         prop = mapper._props[key]
         columns = getattr(prop, "columns", None)
@@ -1595,7 +1602,13 @@ def load_scalar_attributes(
     listeners = mapper.dispatch.refresh
     if listeners:
         context = QueryContext(session, stmt, COLUMN_LOAD, None, refresh_state=state)
-        reported = None if whole_object else frozenset(k for k, _ in wanted)
+        loaded = frozenset(k for k, _ in wanted)
+        if key is not None and loaded.issuperset(k for k, _ in loads):
+            # A load of an object expired as a whole reloads its relationships too (on
+            # their next access): the event names them along with the columns, as
+            # SQLAlchemy's does.
+            related = frozenset(k for k in mapper._relationship_keys if k not in d)
+        reported = None if whole_object else loaded.union(related)
         for fn in listeners:
             fn(instance, context, reported)
 

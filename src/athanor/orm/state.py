@@ -237,11 +237,18 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
 
     @property
     def expired_attributes(self) -> set[str]:
-        """Names of the column attributes that will load on next access (relationships,
-        which load on their own, are among :attr:`unloaded` only)."""
+        """Names of the attributes that load again on next access: the unloaded column
+        attributes and, once the whole object was expired (none of the columns its loads
+        fetch is loaded: after a commit or ``expire(obj)``), its unloaded relationships,
+        which SQLAlchemy counts as expired then too."""
         if self.key is None:
             return set()
-        return self.unloaded.intersection(self.mapper._column_keys)
+        d = self.dict
+        mapper = self.mapper
+        found = {key for key in mapper._column_keys if key not in d}
+        if all(key not in d for key, _ in mapper._load_columns):
+            found.update(key for key in mapper._relationship_keys if key not in d)
+        return found
 
     @property
     def unmodified(self) -> set[str]:
