@@ -445,7 +445,9 @@ def test_session_transaction_events_of_a_one_object_commit(engine: Any) -> None:
     assert seen == [
         "after_transaction_create",
         "before_commit",
+        "after_transaction_create",  # the flush's subtransaction
         "after_begin",
+        "after_transaction_end",
         "after_commit",
         "after_transaction_end",
     ]
@@ -461,7 +463,12 @@ def test_rollback_events_fire_in_order(engine: Any) -> None:
         session.add(Plain(name="r"))
         session.flush()
         session.rollback()
-    assert seen == ["after_rollback", "after_transaction_end", "after_soft_rollback"]
+    assert seen == [
+        "after_transaction_end",  # the flush's subtransaction
+        "after_rollback",
+        "after_transaction_end",
+        "after_soft_rollback",
+    ]
 
 
 def test_a_listener_added_by_before_commit_sees_the_same_commit(engine: Any) -> None:

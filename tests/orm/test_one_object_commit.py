@@ -227,10 +227,12 @@ def test_session_listeners_added_after_lean_commits_fire(engine: Any) -> None:
         "after_transaction_create",
         "before_commit",
         "before_flush",
+        "after_transaction_create",  # the flush's subtransaction
         "after_begin",
         "after_flush",
         "pending_to_persistent",
         "after_flush_postexec",
+        "after_transaction_end",
         "after_commit",
         "after_transaction_end",
     ]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from athanor import ForeignKey, String, create_engine, event, inspect, select
-from athanor.exc import InvalidRequestError
+from athanor.exc import IntegrityError, InvalidRequestError
 from athanor.orm import (
     DeclarativeBase,
     Mapped,
@@ -424,17 +424,16 @@ TRANSACTION_EVENTS = (
 
 
 def _transaction_log(session: Session) -> list[str]:
-    """The transaction events ``session`` fires, as ``name kind`` (root, nested or -)."""
+    """The transaction events ``session`` fires, as ``name kind`` (root, nested, sub (a
+    flush's subtransaction) or -)."""
     log: list[str] = []
 
     def listener(name: str) -> Any:
         def record(s: Session, *args: Any) -> None:
             tx = args[0] if args else None  # after_commit/after_rollback get none
-            kind = "-" if tx is None else ("nested" if tx.nested else "root")
-            if tx is not None and tx.nested:
-                assert tx.parent is not None
-            elif tx is not None:
-                assert tx.parent is None
+            kind = "-"
+            if tx is not None:
+                kind = "nested" if tx.nested else "root" if tx.parent is None else "sub"
             log.append(f"{name} {kind}")
 
         return record
@@ -459,13 +458,19 @@ def test_transaction_events_of_savepoints(engine: Any) -> None:
         session.commit()
         assert log == [
             "after_transaction_create root",
+            "after_transaction_create sub",
             "after_begin root",
+            "after_transaction_end sub",
             "after_transaction_create nested",
-            "after_begin nested",
+            "after_transaction_create sub",
+            "after_begin nested",  # its SAVEPOINT begins with its first statement
+            "after_transaction_end sub",
             "after_commit -",
             "after_transaction_end nested",
             "after_transaction_create nested",
+            "after_transaction_create sub",
             "after_begin nested",
+            "after_transaction_end sub",
             "after_rollback -",
             "after_transaction_end nested",
             "after_soft_rollback nested",
@@ -483,7 +488,9 @@ def test_transaction_events_of_close_and_rollback(engine: Any) -> None:
         session.rollback()
         assert log == [
             "after_transaction_create root",
+            "after_transaction_create sub",
             "after_begin root",
+            "after_transaction_end sub",
             "after_rollback -",
             "after_transaction_end root",
             "after_soft_rollback root",
@@ -494,7 +501,9 @@ def test_transaction_events_of_close_and_rollback(engine: Any) -> None:
         session.close()  # a close ends the transaction without rollback events
         assert log == [
             "after_transaction_create root",
+            "after_transaction_create sub",
             "after_begin root",
+            "after_transaction_end sub",
             "after_transaction_end root",
         ]
 
@@ -644,3 +653,46 @@ def test_expired_attributes_of_a_whole_object_name_its_relationships(session: Se
     assert state.expired_attributes == {"id", "label", "books"}
     assert [b.id for b in shelf.books] == [1]  # loads the columns first, then the books
     assert state.expired_attributes == set()
+
+
+def test_an_unused_savepoint_begins_nothing(engine: Any) -> None:
+    with Session(engine) as session:
+        session.connection()
+        log = _transaction_log(session)
+        savepoint = session.begin_nested()
+        assert log == ["after_transaction_create nested"]
+        savepoint.commit()
+        savepoint = session.begin_nested()
+        session.add(Shelf(id=19))
+        savepoint.rollback()
+        assert log == [
+            "after_transaction_create nested",
+            "after_commit -",
+            "after_transaction_end nested",
+            "after_transaction_create nested",
+            "after_rollback -",
+            "after_transaction_end nested",
+            "after_soft_rollback nested",
+        ]
+        assert session.get(Shelf, 19) is None
+
+
+def test_a_failed_flush_tells_of_its_rollback_then(engine: Any) -> None:
+    with Session(engine) as session:
+        session.add(Shelf(id=20))
+        session.commit()
+        log = _transaction_log(session)
+        session.add(Shelf(id=20))
+        with pytest.raises(IntegrityError):
+            session.flush()
+        assert log == [
+            "after_transaction_create root",
+            "after_transaction_create sub",
+            "after_begin root",
+            "after_rollback -",
+            "after_transaction_end sub",
+            "after_soft_rollback sub",
+        ]
+        log.clear()
+        session.rollback()  # the database rolled back already: no second after_rollback
+        assert log == ["after_transaction_end root", "after_soft_rollback root"]

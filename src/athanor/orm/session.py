@@ -89,7 +89,6 @@ _NO_DELETES: dict[Any, Any] = {}
 """What a session has for ``_deleted`` until its first delete(): shared by all, never written."""
 _NO_SAVEPOINTS: dict[Any, Any] = {}
 """What an outermost SessionTransaction has for ``_savepoints``; only savepoints write theirs."""
-_NO_SAVEPOINT_CHAIN: list[Any] = []
 """The savepoints a connection new to an outermost transaction begins: none (never written)."""
 
 ACTIVE = "active"
@@ -170,12 +169,9 @@ class SessionTransaction:
         if session.dispatch.after_transaction_create:
             session._fire("after_transaction_create", session, self)
         if nested:
+            # Its SAVEPOINT on each connection is begun when the connection is first used
+            # in it (as SQLAlchemy's is), with after_begin then.
             self._savepoints = {}
-            root = self._root
-            for bind, (conn, _, _) in list(root._connections.items()):
-                self._savepoints[bind] = conn.begin_nested()
-                if session.dispatch.after_begin:
-                    session._fire("after_begin", session, self, conn)
 
     _key_switches: list[tuple[InstanceState, Any, Any]] | None = None
     """Objects whose primary key a flush of this transaction changed, with their old keys
@@ -199,6 +195,8 @@ class SessionTransaction:
         root = self if self.parent is None else self._root
         entry = root._connections.get(bind)
         if entry is not None:
+            if self.nested and bind not in self._savepoints:
+                self._begin_savepoints(bind, entry[0], ())
             return entry[0]
         if isinstance(bind, Engine):
             conn = bind.connect()
@@ -215,22 +213,29 @@ class SessionTransaction:
                 conn.close()
             raise
         root._connections[bind] = (conn, trans, owned)
-        chain: list[SessionTransaction] = _NO_SAVEPOINT_CHAIN
-        if self.nested:
-            tx: SessionTransaction | None = self
-            chain = []
-            while tx is not None and tx.nested:
-                chain.append(tx)
-                tx = tx.parent
-            chain.reverse()
-            for nested in chain:
-                nested._savepoints[bind] = conn.begin_nested()
+        if self.nested or self.session.dispatch.after_begin:
+            self._begin_savepoints(bind, conn, (root,))
+        return conn
+
+    def _begin_savepoints(
+        self, bind: Any, conn: Connection, begun: tuple[SessionTransaction, ...]
+    ) -> None:
+        """Begin on ``conn`` the SAVEPOINT of this savepoint and of each enclosing one that
+        has none there yet, outermost first; after_begin fires for ``begun`` (the outermost
+        transaction, when ``conn`` is new to it), then for each savepoint begun."""
         session = self.session
         if session.dispatch.after_begin:
-            # the transaction, then each savepoint begun on the new connection, outermost first
-            for begun in (root, *chain):
-                session._fire("after_begin", session, begun, conn)
-        return conn
+            for each in begun:
+                session._fire("after_begin", session, each, conn)
+        chain: list[SessionTransaction] = []
+        tx: SessionTransaction | None = self
+        while tx is not None and tx.nested and bind not in tx._savepoints:
+            chain.append(tx)
+            tx = tx.parent
+        for nested in reversed(chain):
+            nested._savepoints[bind] = conn.begin_nested()
+            if session.dispatch.after_begin:
+                session._fire("after_begin", session, nested, conn)
 
     def _join(self, bind: Any, conn: Connection) -> Transaction | None:
         """The transaction this session ends on ``conn``, which is already in one begun
@@ -264,6 +269,8 @@ class SessionTransaction:
         if self._state != ACTIVE:
             raise sa_exc.InvalidRequestError("This transaction is already closed")
         if self.nested:
+            if session.dispatch.before_commit:
+                session._fire("before_commit", session)
             session.flush()
             if self._state == DEACTIVE:
                 raise session._pending_rollback_error(self)
@@ -322,12 +329,14 @@ class SessionTransaction:
             for state in self._added:
                 if state.key is None and session._new.pop(state, None) is not None:
                     state.session_id = None
+            rolled_back = self._state == DEACTIVE  # by the failed flush, which said so
             self._restore()
-            if session.dispatch.after_rollback:
+            if session.dispatch.after_rollback and not rolled_back:
                 session._fire("after_rollback", session)
             self._end()
             session._fire("after_soft_rollback", session, self)
             return
+        rolled_back = self._state == DEACTIVE  # by the failed flush, which said so
         while session._transaction is not None and session._transaction is not self:
             session._transaction._restore()
             session._transaction._end()
@@ -340,7 +349,7 @@ class SessionTransaction:
         session._deleted.clear()
         self._detach()
         dispatch = session.dispatch
-        if dispatch.after_rollback and not _closing:
+        if dispatch.after_rollback and not _closing and not rolled_back:
             session._fire("after_rollback", session)
         self._announce_end()
         if dispatch.after_soft_rollback and not _closing:
@@ -378,7 +387,8 @@ class SessionTransaction:
         session._expire_everything()
 
     def _flush_failed(self, error: BaseException) -> None:
-        """A flush failed: roll the database back now; require rollback() before more work."""
+        """A flush failed: roll the database back now (after_rollback tells of it then, as
+        SQLAlchemy's does); require rollback() before more work."""
         if self.nested:
             for sp in self._savepoints.values():
                 if sp.is_active:
@@ -388,6 +398,9 @@ class SessionTransaction:
             self._rollback_all()
         self._state = DEACTIVE
         self._failure = error
+        session = self.session
+        if session.dispatch.after_rollback:
+            session._fire("after_rollback", session)
 
     def _rollback_all(self, joined: bool = True) -> None:
         """Roll back every connection's transaction (and, with ``joined``, the joined outer
@@ -1154,13 +1167,23 @@ class Session(EventTarget):
         tx = self._transaction
         if tx is None:
             tx = self._autobegin_t()
+        # The flush runs in a subtransaction of the session's for whoever listens to
+        # transactions beginning and ending (as SQLAlchemy's flush does).
+        dispatch = self.dispatch
+        sub = None
+        if dispatch.after_transaction_create or dispatch.after_transaction_end:
+            sub = SessionTransaction(self, tx, origin="subtransaction")
         try:
             uow.execute()
-            if self.dispatch.after_flush:
+            if dispatch.after_flush:
                 self._fire("after_flush", self, uow)
         except BaseException as error:
             uow.undo()
             tx._flush_failed(error)
+            if sub is not None:
+                sub._end()
+                if dispatch.after_soft_rollback:
+                    self._fire("after_soft_rollback", self, sub)
             raise
         identity_map = self.identity_map
         inserted = uow.inserted
@@ -1204,8 +1227,10 @@ class Session(EventTarget):
                 obj.__dict__.pop(key, None)
             obj.__dict__[STATE_KEY].expired = True
         identity_map._modified.clear()
-        if self.dispatch.after_flush_postexec:
+        if dispatch.after_flush_postexec:
             self._fire("after_flush_postexec", self, uow)
+        if sub is not None:
+            sub._end()
 
     def _flush_new_object(self) -> bool:
         """A flush whose only change is one new object, with no flush event listened to:
@@ -1221,6 +1246,8 @@ class Session(EventTarget):
             or dispatch.after_flush
             or dispatch.after_flush_postexec
             or dispatch.pending_to_persistent
+            or dispatch.after_transaction_create
+            or dispatch.after_transaction_end
         ):
             return False
         ((state, obj),) = new.items()
