@@ -9,7 +9,18 @@ from typing import Any
 
 import pytest
 
-from athanor import ForeignKey, String, create_engine, event, inspect, select
+from athanor import (
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    select,
+)
 from athanor.exc import IntegrityError, InvalidRequestError
 from athanor.orm import (
     DeclarativeBase,
@@ -18,6 +29,7 @@ from athanor.orm import (
     Session,
     configure_mappers,
     mapped_column,
+    registry,
     relationship,
     synonym,
 )
@@ -696,3 +708,32 @@ def test_a_failed_flush_tells_of_its_rollback_then(engine: Any) -> None:
         log.clear()
         session.rollback()  # the database rolled back already: no second after_rollback
         assert log == ["after_transaction_end root", "after_soft_rollback root"]
+
+
+def test_mapper_events_on_a_class_not_mapped_without_propagate() -> None:
+    """Taken, as SQLAlchemy takes them: on a declarative base they never fire; on a plain
+    class they fire once that class is mapped."""
+    seen: list[tuple[str, str]] = []
+
+    class LocalBase(DeclarativeBase):
+        pass
+
+    def note(kind: str) -> Any:
+        return lambda mapper, cls: seen.append((kind, cls.__name__))
+
+    event.listen(LocalBase, "mapper_configured", note("base"))
+    event.listen(LocalBase, "mapper_configured", note("propagated"), propagate=True)
+
+    class Pallet(LocalBase):
+        __tablename__ = "eva_pallets"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Loose:
+        pass
+
+    event.listen(Loose, "mapper_configured", note("loose"))
+    registry().map_imperatively(
+        Loose, Table("eva_loose", MetaData(), Column("id", Integer, primary_key=True))
+    )
+    configure_mappers()
+    assert sorted(seen) == [("loose", "Loose"), ("propagated", "Pallet")]

@@ -1147,23 +1147,29 @@ def _redirect_to_mapper(cls: type, target: Any, identifier: str) -> Any:
 
 class _MapperEventPropagation:
     """``propagate=True`` for mapper and instance events on a class: every mapped subclass,
-    mapped now or later, gets the listener (the class itself may be an unmapped base or mixin)."""
+    mapped now or later, gets the listener (the class itself may be an unmapped base or mixin).
+    Without it, a listener on a class not mapped (yet) waits for that very class to be
+    mapped: on a declarative base or a mixin, it never fires (as in SQLAlchemy)."""
 
     def __init__(self) -> None:
-        self.entries: list[tuple[type, str, Listener, dict[str, Any]]] = []
+        self.entries: list[tuple[type, str, Listener, dict[str, Any], bool]] = []
 
     def listen(
         self, target: Any, identifier: str, fn: Listener, propagate: bool, options: dict[str, Any]
     ) -> bool:
         if (
-            not propagate
-            or not isinstance(target, type)
+            not isinstance(target, type)
             or issubclass(target, EventTarget)
             or identifier not in MAPPER_EVENTS
+            or not (
+                propagate
+                # (configuration events on a base: see _ConfigureEventsOfRegistry)
+                or (target.__dict__.get(MAPPER_KEY) is None and identifier not in _CONFIGURE_EVENTS)
+            )
         ):
             return False
-        self.entries.append((target, identifier, fn, dict(options)))
-        for mapper in _mappers_under(target):
+        self.entries.append((target, identifier, fn, dict(options), propagate))
+        for mapper in _mappers_under(target, propagate):
             add_listener(mapper, identifier, fn, **options)
         return True
 
@@ -1171,25 +1177,28 @@ class _MapperEventPropagation:
         for entry in self.entries:
             if entry[0] is target and entry[1] == identifier and entry[2] is fn:
                 self.entries.remove(entry)
-                for mapper in _mappers_under(target):
+                for mapper in _mappers_under(target, entry[4]):
                     if has_listener(mapper, identifier, fn):
                         remove_listener(mapper, identifier, fn)
                 return True
         return False
 
     def apply(self, mapper: Mapper) -> None:
-        """Give a new mapper the propagated listeners of its class's bases."""
-        for target, identifier, fn, options in self.entries:
-            if issubclass(mapper.class_, target):
+        """Give a new mapper the listeners waiting for its class and those propagated from
+        its class's bases."""
+        cls = mapper.class_
+        for target, identifier, fn, options, propagate in self.entries:
+            if cls is target or (propagate and issubclass(cls, target)):
                 add_listener(mapper, identifier, fn, **options)
 
 
-def _mappers_under(target: type) -> list[Mapper]:
+def _mappers_under(target: type, subclasses: bool = True) -> list[Mapper]:
+    """The mappers of ``target`` and (``subclasses``) of the classes under it."""
     return [
         mapper
         for reg in list(_all_registries)
         for mapper in reg._mappers
-        if issubclass(mapper.class_, target)
+        if mapper.class_ is target or (subclasses and issubclass(mapper.class_, target))
     ]
 
 
