@@ -643,10 +643,21 @@ def test_refresh_event_names_relationships(session: Session) -> None:
         assert [b.id for b in shelf.books] == [1]
         session.expire(shelf)
         assert shelf.label == "s"  # the whole object was expired: its relationship too
+        session.expire(shelf)
+        session.scalars(select(Shelf).where(Shelf.id == 1)).all()  # so for a query's row
+        assert [b.id for b in shelf.books] == [1]
+        session.expire(shelf, ["label"])
+        session.scalars(select(Shelf).where(Shelf.id == 1)).all()
+        session.scalars(
+            select(Shelf).where(Shelf.id == 1).execution_options(populate_existing=True)
+        ).all()
         assert seen == [
             frozenset({"books", "id"}),
             frozenset({"books", "id", "label"}),
             frozenset({"books", "id", "label"}),
+            frozenset({"books", "id", "label"}),
+            frozenset({"label"}),
+            None,
         ]
     finally:
         event.remove(Shelf, "refresh", refreshed)

@@ -1371,13 +1371,22 @@ def _plain_loader(
                         or populate_existing
                         or (check_keys and not d.keys() >= key_set)
                     ):
+                        missing = None
+                        if refresh_listeners and not populate_existing:
+                            missing = frozenset(k for k in keys if k not in d)
                         _populate_existing(
                             obj, state, keys, row[start:end], procs, populate_existing
                         )
                         if populate_existing:  # the row's values replaced any change
                             modified.pop(state, None)
-                        for fn in refresh_listeners:
-                            fn(obj, query_context, None)
+                        if refresh_listeners:
+                            # The row refreshed what the object had not loaded (populate_
+                            # existing: the whole object, which the event names as None).
+                            refreshed = None
+                            if missing is not None:
+                                refreshed = _refreshed(mapper, d, missing, keys)
+                            for fn in refresh_listeners:
+                                fn(obj, query_context, refreshed)
                     append(obj)
                     continue
             values: Any = row[start:end] if sliced else row
@@ -1603,14 +1612,23 @@ def load_scalar_attributes(
     if listeners:
         context = QueryContext(session, stmt, COLUMN_LOAD, None, refresh_state=state)
         loaded = frozenset(k for k, _ in wanted)
-        if key is not None and loaded.issuperset(k for k, _ in loads):
-            # A load of an object expired as a whole reloads its relationships too (on
-            # their next access): the event names them along with the columns, as
-            # SQLAlchemy's does.
-            related = frozenset(k for k in mapper._relationship_keys if k not in d)
+        if key is not None:
+            loaded = _refreshed(mapper, d, loaded, [k for k, _ in loads])
         reported = None if whole_object else loaded.union(related)
         for fn in listeners:
             fn(instance, context, reported)
+
+
+def _refreshed(
+    mapper: Mapper, d: dict[str, Any], loaded: frozenset[str], load_keys: Sequence[str]
+) -> frozenset[str]:
+    """What the refresh event names for a load of the ``loaded`` attributes of an object
+    (of ``__dict__`` ``d``): when they are all the columns its loads fetch (the object was
+    expired as a whole), its relationships not loaded too, which come again on their next
+    access (SQLAlchemy counts them among the expired attributes)."""
+    if not loaded.issuperset(load_keys):
+        return loaded
+    return loaded.union(k for k in mapper._relationship_keys if k not in d)
 
 
 _ = islice
