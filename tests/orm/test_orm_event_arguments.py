@@ -27,6 +27,7 @@ from athanor.orm import (
     Mapped,
     Mapper,
     Session,
+    SessionTransactionOrigin,
     configure_mappers,
     mapped_column,
     registry,
@@ -748,3 +749,25 @@ def test_mapper_events_on_a_class_not_mapped_without_propagate() -> None:
     )
     configure_mappers()
     assert sorted(seen) == [("loose", "Loose"), ("propagated", "Pallet")]
+
+
+def test_transaction_origins_and_begin_nested_without_autobegin(engine: Any) -> None:
+    origins: list[SessionTransactionOrigin] = []
+    with Session(engine, autobegin=False) as session:
+        event.listen(session, "after_transaction_create", lambda s, tx: origins.append(tx.origin))
+        savepoint = session.begin_nested()  # begins the transaction itself, as begin() does
+        session.add(Shelf(id=21))
+        savepoint.commit()
+        session.commit()
+        assert not session.in_transaction()
+    assert origins == [
+        SessionTransactionOrigin.BEGIN,
+        SessionTransactionOrigin.BEGIN_NESTED,
+        SessionTransactionOrigin.SUBTRANSACTION,
+    ]
+    with Session(engine) as session:
+        session.add(Shelf(id=22))
+        transaction = session.get_transaction()
+        assert transaction is not None
+        assert transaction.origin is SessionTransactionOrigin.AUTOBEGIN
+        assert session.get(Shelf, 21) is not None

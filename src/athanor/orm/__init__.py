@@ -100,6 +100,7 @@ from athanor.orm.scoping import scoped_session
 from athanor.orm.session import (
     Session,
     SessionTransaction,
+    SessionTransactionOrigin,
     close_all_sessions,
     make_transient,
     make_transient_to_detached,
@@ -198,6 +199,7 @@ __all__ = [
     "Session",
     "SessionEvents",
     "SessionTransaction",
+    "SessionTransactionOrigin",
     "Synonym",
     "SynonymProperty",
     "UserDefinedOption",

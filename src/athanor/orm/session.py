@@ -14,6 +14,7 @@ import itertools
 import os
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from enum import Enum
 from operator import attrgetter, itemgetter
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
@@ -143,6 +144,19 @@ class UnboundExecutionError(sa_exc.InvalidRequestError):
     """The session has no engine to run a statement on."""
 
 
+class SessionTransactionOrigin(Enum):
+    """What began a :class:`SessionTransaction` (its ``origin``)."""
+
+    AUTOBEGIN = 0
+    """The session's first use (or add()) began it."""
+    BEGIN = 1
+    """``Session.begin()``, or ``begin_nested()`` on a session with none begun."""
+    BEGIN_NESTED = 2
+    """``Session.begin_nested()``: a savepoint."""
+    SUBTRANSACTION = 3
+    """A flush, for whoever listens to transactions beginning and ending."""
+
+
 class SessionTransaction:
     """A session's transaction (``session.begin()``) or savepoint (``session.begin_nested()``)."""
 
@@ -154,7 +168,7 @@ class SessionTransaction:
         session: Session,
         parent: SessionTransaction | None = None,
         nested: bool = False,
-        origin: str = "autobegin",
+        origin: SessionTransactionOrigin = SessionTransactionOrigin.AUTOBEGIN,
     ) -> None:
         self.session = session
         self.parent = parent
@@ -738,17 +752,22 @@ class Session(EventTarget):
                 "A transaction is already begun on this Session; use begin_nested() for a "
                 "SAVEPOINT, or commit()/rollback() first"
             )
-        self._transaction = SessionTransaction(self, origin="begin")
+        self._transaction = SessionTransaction(self, origin=SessionTransactionOrigin.BEGIN)
         return self._transaction
 
     def begin_nested(self) -> SessionTransaction:
         """A SAVEPOINT (``with session.begin_nested():`` releases it, or rolls back to it)."""
         self._check_active()
         if self._transaction is None:
-            self._autobegin_t()
+            # Begun explicitly (so even without autobegin), as begin() would.
+            self._autobegun = False
+            self._transaction = SessionTransaction(self, origin=SessionTransactionOrigin.BEGIN)
         self.flush()
         self._transaction = SessionTransaction(
-            self, parent=self._transaction, nested=True, origin="begin_nested"
+            self,
+            parent=self._transaction,
+            nested=True,
+            origin=SessionTransactionOrigin.BEGIN_NESTED,
         )
         return self._transaction
 
@@ -1172,7 +1191,7 @@ class Session(EventTarget):
         dispatch = self.dispatch
         sub = None
         if dispatch.after_transaction_create or dispatch.after_transaction_end:
-            sub = SessionTransaction(self, tx, origin="subtransaction")
+            sub = SessionTransaction(self, tx, origin=SessionTransactionOrigin.SUBTRANSACTION)
         try:
             uow.execute()
             if dispatch.after_flush:
