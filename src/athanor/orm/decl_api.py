@@ -26,6 +26,7 @@ from athanor import exc as sa_exc
 from athanor.event import registry as event_registry
 from athanor.orm import exc as orm_exc
 from athanor.orm.base import (
+    MAPPER_KEY,
     NO_VALUE,
     STATE_KEY,
     DynamicMapped,
@@ -73,10 +74,10 @@ class _Forward:
         return None
 
     def __or__(self, other: Any) -> Any:
-        return typing.Optional[self]  # noqa: UP045 - builds a typing object at runtime
+        return typing.Union[self, other]  # noqa: UP007 - builds a typing object at runtime
 
     def __ror__(self, other: Any) -> Any:
-        return typing.Optional[self]  # noqa: UP045
+        return typing.Union[other, self]  # noqa: UP007
 
     def __getitem__(self, item: Any) -> _Forward:
         return self
@@ -86,7 +87,30 @@ class _Forward:
 
 
 class _Namespace(dict[str, Any]):
+    """Names a string annotation of ``cls`` may use: its module's, then typing's and builtins'.
+
+    A class mapped in another registry stands for its name: the registry of ``cls`` looks the
+    name up when configuring, so ``Mapped["User"]`` in a class declared inside a function means
+    that registry's ``User``, not a module-level one of another registry."""
+
+    def __init__(self, cls: type) -> None:
+        module = sys.modules.get(cls.__module__)
+        super().__init__(vars(module) if module is not None else {})
+        self.update({k: v for k, v in vars(cls).items() if not k.startswith("__")})
+        self[cls.__name__] = cls
+        self.setdefault("Mapped", Mapped)
+        self.registry = getattr(cls, "registry", None)
+
+    def __getitem__(self, key: str) -> Any:
+        found = super().__getitem__(key)
+        mapper = vars(found).get(MAPPER_KEY) if isinstance(found, type) else None
+        if isinstance(mapper, Mapper) and mapper.registry is not self.registry:
+            return _Forward(key)
+        return found
+
     def __missing__(self, key: str) -> Any:
+        if key == "typing":
+            return typing
         if key in vars(typing):
             return vars(typing)[key]
         import builtins
@@ -97,15 +121,14 @@ class _Namespace(dict[str, Any]):
 
 
 def _evaluate(annotation: Any, cls: type) -> Any:
+    """Evaluate a string annotation (``Mapped["Shelf | None"]`` holds one as a ForwardRef) in
+    the class's module; a name not defined yet becomes a ``_Forward`` the registry resolves."""
+    if isinstance(annotation, ForwardRef):
+        annotation = annotation.__forward_arg__
     if not isinstance(annotation, str):
         return annotation
-    module = sys.modules.get(cls.__module__)
-    namespace = _Namespace(vars(module) if module is not None else {})
-    namespace.update({k: v for k, v in vars(cls).items() if not k.startswith("__")})
-    namespace[cls.__name__] = cls
-    namespace.setdefault("Mapped", Mapped)
     try:
-        return eval(annotation, namespace)
+        return eval(annotation, _Namespace(cls))
     except Exception:
         return _Forward(annotation)
 
@@ -158,8 +181,7 @@ def _parse_annotation(annotation: Any, cls: type) -> _Annotation | None:
         return _Annotation(None, False, None, True)
     elif origin is ClassVar or annotation is ClassVar:
         return None
-    if isinstance(annotation, str):
-        annotation = _evaluate(annotation, cls)
+    annotation = _evaluate(annotation, cls)
     optional = False
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
@@ -186,8 +208,7 @@ def _parse_annotation(annotation: Any, cls: type) -> _Annotation | None:
         if origin is not None and args:
             collection = origin
             annotation = args[-1]
-    if isinstance(annotation, str):
-        annotation = _evaluate(annotation, cls)
+    annotation = _evaluate(annotation, cls)
     return _Annotation(annotation, optional, collection, mapped, lazy, column)
 
 
@@ -903,6 +924,13 @@ def _map_declaratively(reg: registry, cls: type) -> Mapper | None:
                     value.lazy = ann.lazy
                 if ann is not None and ann.inner is not None:
                     if value.argument is None:
+                        if typing.get_origin(ann.inner) in (typing.Union, types.UnionType):
+                            raise sa_exc.ArgumentError(
+                                f"relationship {cls.__name__}.{name} is annotated with "
+                                f"{annotation!r}, a union of several classes; a relationship "
+                                'targets one mapped class: annotate Mapped["Other"] or '
+                                'Mapped["Other | None"], or pass relationship("Other")'
+                            )
                         value.argument = ann.target_name
                     if ann.collection is not None:
                         value._annotation_uselist = True
