@@ -771,3 +771,58 @@ def test_transaction_origins_and_begin_nested_without_autobegin(engine: Any) -> 
         assert transaction is not None
         assert transaction.origin is SessionTransactionOrigin.AUTOBEGIN
         assert session.get(Shelf, 21) is not None
+
+
+@pytest.mark.backends("sqlite")
+def test_after_mapper_constructed_fires_before_configuration() -> None:
+    """Once per mapper, when it holds its properties but is not configured yet: listened on
+    ``Mapper``, on a declarative base with propagate, or on a mapped class for its subclasses."""
+    seen: list[tuple[str, str, bool, bool]] = []
+
+    class ShelfBase(DeclarativeBase):
+        pass
+
+    def note(kind: str) -> Any:
+        def record(mapper: Mapper, cls: type) -> None:
+            seen.append((kind, cls.__name__, "label" in mapper.columns, mapper.configured))
+
+        return record
+
+    on_mapper = note("Mapper")
+    event.listen(Mapper, "after_mapper_constructed", on_mapper)
+    try:
+        event.listen(ShelfBase, "after_mapper_constructed", note("base"), propagate=True)
+        event.listen(ShelfBase, "after_mapper_constructed", note("base only"))
+
+        class Shelf(ShelfBase):
+            __tablename__ = "amc_shelves"
+            id: Mapped[int] = mapped_column(primary_key=True)
+            label: Mapped[str] = mapped_column(String(20))
+
+        event.listen(Shelf, "after_mapper_constructed", note("Shelf"))
+        event.listen(Shelf, "after_mapper_constructed", note("below Shelf"), propagate=True)
+
+        class WallShelf(Shelf):
+            __tablename__ = "amc_wall_shelves"
+            id: Mapped[int] = mapped_column(ForeignKey("amc_shelves.id"), primary_key=True)
+
+        class Loose:
+            pass
+
+        event.listen(Loose, "after_mapper_constructed", note("Loose"))
+        registry().map_imperatively(
+            Loose, Table("amc_loose", MetaData(), Column("id", Integer, primary_key=True))
+        )
+    finally:
+        event.remove(Mapper, "after_mapper_constructed", on_mapper)
+    assert seen == [
+        ("Mapper", "Shelf", True, False),
+        ("base", "Shelf", True, False),
+        ("Mapper", "WallShelf", True, False),
+        ("base", "WallShelf", True, False),
+        ("below Shelf", "WallShelf", True, False),
+        ("Mapper", "Loose", False, False),
+        ("Loose", "Loose", False, False),
+    ]
+    configure_mappers()
+    assert len(seen) == 7

@@ -21,6 +21,8 @@ MAPPER_EVENTS: dict[str, tuple[str, ...]] = {
     "mapper_configured": ("mapper", "class_"),
     "before_mapper_configured": ("mapper", "class_"),
     "instrument_class": ("mapper", "class_"),
+    # the mapper holds its properties; configuration (relationships) comes later
+    "after_mapper_constructed": ("mapper", "class_"),
     # once per configuration run, listened to on the Mapper class itself
     "before_configured": (),
     "after_configured": (),

@@ -471,6 +471,8 @@ class Mapper(EventTarget):
             registry._add_mapper(self)
             registry._new_mappers = True
         _State.new_mappers = True
+        for fn in self.dispatch.after_mapper_constructed:
+            fn(self, class_)
 
     # --- inheritance -----------------------------------------------------------------------
 
