@@ -60,6 +60,14 @@ def test_nested_bundles(session: Session) -> None:
     row = session.execute(stmt).one()
     assert row.outer.id == 3 and row.outer.inner.username == "u2" and row.outer.inner.age == 2
     assert session.scalars(stmt).one() == (3, ("u2", 2))
+    # Its c holds the inner bundle by name, not the inner bundle's columns.
+    assert outer.c.keys() == ["id", "inner"] and outer.c.inner is inner and "age" not in outer.c
+    by_inner = select(outer).where(outer.c.inner.c.age == 1, outer.c.id < 9)
+    assert session.scalars(by_inner).all() == [(2, ("u1", 1))]
+    assert session.execute(select(outer, inner).where(User.id == 2)).one() == (
+        (2, ("u1", 1)),
+        ("u1", 1),
+    )
     deep = Bundle("deep", User.id, Bundle("a", Bundle("b", User.age)), single_entity=True)
     assert session.scalars(select(deep).where(User.id == 2)).one() == (2, ((1,),))
     # A subclass's create_row_processor gets one function per element, a bundle's included.

@@ -4,13 +4,14 @@ A bundle is a FROM-like element whose columns the SELECT lists in place; its own
 are those of its columns, so it never appears in the FROM clause itself.  Each result row
 holds one value for it, a Row keyed by the column names (``row.u.id``); subclasses shape that
 value by overriding :meth:`Bundle.create_row_processor`.  A bundle may hold bundles: its value
-then holds theirs (``row.outer.inner.x``), and its ``c`` lists the columns of all of them.
+then holds theirs (``row.outer.inner.x``), and its ``c`` lists them by name
+(``outer.c.inner.c.x``) while a SELECT lists their columns in place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from athanor.engine.result import ResultMetaData
 from athanor.sql.elements import ColumnElement, KeyContext, coerce_column, coerce_operand
@@ -40,11 +41,17 @@ class Bundle(FromClause):
         cols = ColumnCollection()
         for expr in self.exprs:
             if isinstance(expr, Bundle):
-                for key, col in expr.c.items():
-                    cols.append(col, key)
+                # (held as a column is: the collection serves lookups by key, not SQL)
+                cols.append(cast("ColumnElement", expr), str(expr.name))
             else:
                 cols.append(expr, expr._proxy_name or f"col_{len(cols)}")
         return cols
+
+    @property
+    def _columns_in_place(self) -> list[ColumnElement]:
+        return [
+            c for e in self.exprs for c in (e._columns_in_place if isinstance(e, Bundle) else [e])
+        ]
 
     @property
     def _from_objects(self) -> list[FromClause]:
@@ -66,7 +73,7 @@ class Bundle(FromClause):
     def _describe(self) -> dict[str, Any]:
         """This bundle's entry in ``select(...).column_descriptions``: one for all its
         columns, of the entity its first column belongs to."""
-        first = next(iter(self.c))
+        first = self._columns_in_place[0]
         return {
             "name": self.name,
             "type": type(self),
@@ -83,13 +90,13 @@ class Bundle(FromClause):
 
     def _row_processor(self, query: Any, getters: Sequence[RowProcessor]) -> RowProcessor:
         """:meth:`create_row_processor` over one function per element of this bundle, from
-        ``getters`` (one per column of :attr:`c`): a bundle inside it gives its value."""
+        ``getters`` (one per column it selects): a bundle inside it gives its value."""
         procs: list[RowProcessor] = []
         labels: list[str] = []
         at = 0
         for expr in self.exprs:
             if isinstance(expr, Bundle):
-                width = len(expr.c)
+                width = len(expr._columns_in_place)
                 procs.append(expr._row_processor(query, getters[at : at + width]))
                 labels.append(str(expr.name))
             else:

@@ -147,7 +147,7 @@ class LoadingPlan:
                 aliases.append(None if raw is raw.mapper._entity else raw)
                 keys.append(raw._describe()["name"] or raw.mapper.class_.__name__)
             elif isinstance(raw, Bundle):
-                count = len(raw.c)
+                count = len(raw._columns_in_place)
                 self.parts.append((raw, position, count, None))
                 aliases.append(None)
                 keys.append(str(raw.name))

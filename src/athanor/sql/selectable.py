@@ -247,6 +247,12 @@ class FromClause(ClauseElement):
     def columns(self) -> ColumnCollection:
         return self.c
 
+    @property
+    def _columns_in_place(self) -> list[ColumnElement]:
+        """The columns a SELECT lists for this element: those of ``c`` (an ORM bundle, whose
+        ``c`` holds the bundles inside it, lists their columns instead)."""
+        return list(self.c)
+
     def _populate_columns(self) -> ColumnCollection:
         return ColumnCollection()
 
@@ -1199,7 +1205,11 @@ class Select(HasPrefixes, HasSuffixes, HasCTE, HasHints, _SelectBase, TypedRetur
         for raw in self._raw_columns:
             if isinstance(raw, FromClause):
                 # a table's insert sentinel stays out of select(table) unless named
-                cols.extend(c for c in raw.c if not getattr(c, "_omit_from_statements", False))
+                cols.extend(
+                    c
+                    for c in raw._columns_in_place
+                    if not getattr(c, "_omit_from_statements", False)
+                )
             else:
                 assert isinstance(raw, ColumnElement)
                 cols.append(raw)
@@ -1225,7 +1235,7 @@ class Select(HasPrefixes, HasSuffixes, HasCTE, HasHints, _SelectBase, TypedRetur
             origins = self._raw_columns
         found: list[dict[str, Any]] = []
         for raw, origin in zip(self._raw_columns, origins, strict=True):
-            columns = list(raw.c) if isinstance(raw, FromClause) else [raw]
+            columns = raw._columns_in_place if isinstance(raw, FromClause) else [raw]
             pairs = [next(named) for _ in columns]
             describe = None if isinstance(origin, type) else getattr(origin, "_describe", None)
             if describe is None:
