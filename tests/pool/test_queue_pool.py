@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from athanor import exc
+from athanor import event, exc
 from athanor.pool import PoolProxiedConnection, QueuePool, queue_pool
 
 Creator = Callable[[], sqlite3.Connection]
@@ -65,6 +65,28 @@ def test_overflow_connections_are_closed_when_the_pool_is_full(
     assert pool.overflow() == 0
     assert pool.checkedout() == 0
     assert [closed(raw) for raw in raws] == [False, False, True, True]
+
+
+def test_an_overflow_connection_keeps_its_slot_until_it_is_closed(creator: Creator) -> None:
+    """While a returned overflow connection is being closed, a checkout needing a new
+    connection must not open one: the pool would briefly hold more than its limit."""
+    pool = QueuePool(creator, pool_size=1, max_overflow=1, timeout=0)
+    first, second = pool.connect(), pool.connect()
+    seen: list[Any] = []
+
+    @event.listens_for(pool, "close")
+    def meanwhile(dbapi_connection: Any, record: Any) -> None:
+        seen.append(pool.checkedout())
+        idle = pool.connect()
+        with pytest.raises(exc.TimeoutError):
+            pool.connect()
+        idle.close()
+
+    first.close()
+    second.close()  # the pool is full: closed
+    assert seen == [1]
+    assert (pool.checkedout(), pool.checkedin(), pool.overflow()) == (0, 1, 0)
+    assert pool.stats().connects == 2
 
 
 def test_timeout_error_names_the_limits_and_a_fix(creator: Creator) -> None:

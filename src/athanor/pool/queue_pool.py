@@ -323,9 +323,13 @@ class QueuePool(Pool):
             self._idle.append(entry)
             mutex.release()
             return
-        self._overflow -= 1
         mutex.release()
-        entry.close()
+        # The slot frees up only once the connection is closed: freed first, another
+        # checkout could open its connection meanwhile, one more than the pool allows.
+        try:
+            entry.close()
+        finally:
+            self._release_slot()
 
     def _release_slot(self) -> None:
         """A connection slot became free without an entry: the first waiter fills it."""
