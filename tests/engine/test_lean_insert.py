@@ -233,6 +233,25 @@ def test_a_committer_steps_aside_for_what_came_after_it_was_made(
     assert _names(engine) == ["served", "after dispose"]
 
 
+def test_a_committer_serves_on_after_another_engine_is_made(engine: Any, backend: Any) -> None:
+    """A new engine's pool gets connect-time listeners, which no committer depends on: the
+    committers of other engines keep serving.  Such a listener added later still fires."""
+    commit_insert = _committer(engine)
+    other = create_engine(backend.url)
+    with other.connect():
+        pass
+    other.dispose()
+    assert commit_insert({"name": "after another engine"}) is not None
+    opened: list[Any] = []
+    event.listen(engine, "connect", lambda dbapi_connection, record: opened.append(record))
+    assert commit_insert({"name": "after a connect listener"}) is not None
+    engine.dispose()
+    with engine.connect():
+        pass
+    assert len(opened) == 1
+    assert _names(engine) == ["after another engine", "after a connect listener"]
+
+
 def test_a_committer_s_failed_insert_leaves_nothing_open(engine: Any, backend: Any) -> None:
     """The INSERT fails: the error is wrapped as a Connection's would be, the transaction is
     rolled back (the server sees the connection idle, not in a transaction) and the

@@ -20,12 +20,13 @@ Listener = Callable[..., Any]
 _lock = threading.RLock()
 
 generation = 0
-"""Counts listener changes (any target): code that caches a "nobody listens" fact keeps the
-generation it saw and works it out again when this has moved on."""
+"""Counts listener changes (any target) of the events a cache may cover (all but a class's
+``_uncached_events``): code that caches a "nobody listens" fact keeps the generation it saw
+and works it out again when this has moved on."""
 
 change_hooks: list[Callable[[], None]] = []
-"""Called after every listener change (any target), for what a cached "nobody listens" fact
-put in place and must take back at once rather than at its next use."""
+"""Called after every listener change that moves :data:`generation`, for what a cached
+"nobody listens" fact put in place and must take back at once rather than at its next use."""
 
 
 class Dispatch:
@@ -135,6 +136,11 @@ class EventTarget:
 
     _event_signatures: ClassVar[dict[str, tuple[str, ...]]] = {}
     _live_instances: ClassVar[weakref.WeakSet[EventTarget]]
+    _uncached_events: ClassVar[frozenset[str]] = frozenset()
+    """Events whose listeners are only ever looked up when they fire, never cached as a
+    "nobody listens" fact: adding or removing one leaves :data:`generation` alone, so the
+    listeners every new engine gives its pool do not make others' caches be worked out
+    again.  An event leaves this set as soon as some cache covers it."""
     _shared_dispatch: ClassVar[bool] = False
     """Whether instances share one dispatch of their class until they get listeners of their
     own: for targets made very often and rarely listened to (sessions)."""
@@ -262,12 +268,12 @@ def add_listener(
             bucket.insert(0, entry)
         else:
             bucket.append(entry)
-        _refresh_affected(resolved)
+        _refresh_affected(resolved, resolved_class, identifier)
 
 
 def remove_listener(target: Any, identifier: str, fn: Listener) -> None:
     """Unregister ``fn``; raise ``InvalidRequestError`` if it was never registered."""
-    resolved, _ = _resolve(target, identifier)
+    resolved, resolved_class = _resolve(target, identifier)
     with _lock:
         if isinstance(resolved, type):
             bucket = _CLASS_REGISTRY.get(resolved, {}).get(identifier, [])
@@ -279,7 +285,7 @@ def remove_listener(target: Any, identifier: str, fn: Listener) -> None:
                 break
         else:
             raise InvalidRequestError(f"No listener {fn!r} for event {identifier!r} on {target!r}")
-        _refresh_affected(resolved)
+        _refresh_affected(resolved, resolved_class, identifier)
 
 
 def has_listener(target: Any, identifier: str, fn: Listener) -> bool:
@@ -293,12 +299,13 @@ def has_listener(target: Any, identifier: str, fn: Listener) -> bool:
         return any(original is fn for original, _ in bucket)
 
 
-def _refresh_affected(resolved: Any) -> None:
+def _refresh_affected(resolved: Any, resolved_class: type[EventTarget], identifier: str) -> None:
     global generation
-    generation += 1
     _MERGED.clear()
-    for hook in change_hooks:
-        hook()
+    if identifier not in resolved_class._uncached_events:
+        generation += 1
+        for hook in change_hooks:
+            hook()
     if not isinstance(resolved, type):
         resolved.dispatch._refresh(type(resolved))
         return

@@ -548,6 +548,19 @@ class Pool(EventTarget):
         "detach": ("dbapi_connection", "connection_record"),
         "close_detached": ("dbapi_connection",),
     }
+    _uncached_events: ClassVar[frozenset[str]] = frozenset(
+        (
+            "connect",
+            "first_connect",
+            "invalidate",
+            "soft_invalidate",
+            "close",
+            "detach",
+            "close_detached",
+        )
+    )
+    """Fired by the slow paths (connecting, invalidating, closing), which look their
+    listeners up each time; what the checkout fast paths skip depends on the others."""
 
     _proxy_class: ClassVar[type[PoolProxiedConnection]] = PoolProxiedConnection
     exclusive_checkouts: ClassVar[bool] = True
