@@ -4,6 +4,7 @@ given, rowcount capabilities, the cursor, and combining results (merge, splice).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,7 @@ from athanor.sql import (
     Integer,
     MetaData,
     Table,
+    bindparam,
     insert,
     literal,
     select,
@@ -84,8 +86,18 @@ def test_prefetch_and_postfetch_columns(engine: Engine) -> None:
         )
         assert _keys(many.prefetch_cols()) == ["computed"]
         assert many.last_inserted_params() == [
-            {"given": 3, "scalar": 1},
-            {"given": 4, "scalar": 1},
+            {"given": 3, "scalar": 1, "computed": 7},
+            {"given": 4, "scalar": 1, "computed": 7},
+        ]
+        by_id = conn.execute(
+            update(defaults)
+            .where(defaults.c.id == bindparam("b_id"))
+            .values(given=bindparam("b_given")),
+            [{"b_id": 1, "b_given": 6}, {"b_id": 2, "b_given": 7}],
+        )
+        assert by_id.last_updated_params() == [
+            {"b_id": 1, "b_given": 6, "touched": 11},
+            {"b_id": 2, "b_given": 7, "touched": 11},
         ]
         updated = conn.execute(update(defaults).values(given=5))
         assert _keys(updated.prefetch_cols()) == ["touched"]
@@ -123,8 +135,35 @@ def test_last_inserted_params_hold_python_defaults_in_python_form(engine: Engine
                 "at": dt.datetime(2024, 1, 2, 3, 4, 5),
                 "day": dt.date(2020, 1, 1),
             }
+            for start, statement in (
+                (3, insert(stamped)),
+                (5, insert(stamped).returning(stamped.c.id)),
+            ):
+                many = conn.execute(statement, [{"id": start}, {"id": start + 1}])
+                assert many.last_inserted_params() == [
+                    {"id": key, "at": dt.datetime(2024, 1, 2, 3, 4, 5), "day": dt.date(2024, 5, 6)}
+                    for key in (start, start + 1)
+                ]
     finally:
         stamped.drop(engine)
+
+
+def test_an_executemany_runs_a_default_function_once_per_row(engine: Engine) -> None:
+    counter = itertools.count(1)
+    numbered = Table(
+        "cr_numbered",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("n", Integer, default=lambda: next(counter)),
+    )
+    numbered.create(engine)
+    try:
+        with engine.begin() as conn:
+            many = conn.execute(insert(numbered), [{"id": 1}, {"id": 2}, {"id": 3}])
+            assert many.last_inserted_params() == [{"id": i, "n": i} for i in (1, 2, 3)]
+            assert conn.scalars(select(numbered.c.n).order_by(numbered.c.id)).all() == [1, 2, 3]
+    finally:
+        numbered.drop(engine)
 
 
 def test_rowcount_capabilities_and_cursor(engine: Engine) -> None:

@@ -484,6 +484,41 @@ def test_insert_from_select_adds_python_side_defaults_unless_told_not_to(engine:
     assert rows == [(11, "copied", 5), (12, "copied", 5), (21, None, None), (22, None, None)]
 
 
+def test_a_default_taking_the_context_sees_the_statement_s_own_values(engine: Engine) -> None:
+    """``get_current_parameters()`` holds the row's values by parameter name, also those the
+    statement gives itself (``values(a=5)``, a WHERE clause's), not only those passed to
+    ``execute()``."""
+    seen: list[dict[str, Any]] = []
+
+    def doubled(context: Any) -> int:
+        current = dict(context.get_current_parameters())
+        seen.append(current)
+        return int(current["a"]) * 2
+
+    metadata = MetaData()
+    rows = Table(
+        "ctx_rows",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("a", Integer),
+        Column("label", String(10), default="x"),
+        Column("b", Integer, default=doubled, onupdate=doubled),
+    )
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(rows).values(id=1, a=5))
+        conn.execute(insert(rows), [{"id": 2, "a": 6}, {"id": 3, "a": 7}])
+        conn.execute(update(rows).where(rows.c.id == 1).values(a=8))
+        stored = conn.execute(select(rows.c.id, rows.c.b).order_by(rows.c.id)).all()
+    assert stored == [(1, 16), (2, 12), (3, 14)]
+    assert seen == [
+        {"id": 1, "a": 5, "label": "x", "b": None},
+        {"id": 2, "a": 6, "label": "x", "b": None},
+        {"id": 3, "a": 7, "label": "x", "b": None},
+        {"a": 8, "b": None, "id_1": 1},
+    ]
+
+
 def test_portable_aggregate_and_random_functions(
     engine: Engine, schema: tuple[Table, Table], backend: Backend
 ) -> None:

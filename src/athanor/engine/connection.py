@@ -494,6 +494,7 @@ class Connection:
             result = self._run(context, sql, driver_params)
         else:
             context = ExecutionContext(self, compiled, statement, many, options, True)
+            context._many_steps = steps
             result = self._run_many(context, steps)
         if dispatch.after_execute:
             multiparams, params = _split_params(one if many is None else many)

@@ -38,6 +38,7 @@ class ExecutionContext:
 
     __slots__ = (
         "_insert_steps",
+        "_many_steps",
         "_pk_rows",
         "_returned_rows",
         "compiled",
@@ -52,6 +53,10 @@ class ExecutionContext:
         "rowcount",
         "statement",
     )
+
+    _many_steps: Sequence[Any]
+    """Of an executemany of a compiled statement, the cursor calls it made (what
+    ``compiled.prepare_many()`` gave), set by the connection; unset otherwise."""
 
     def __init__(
         self,

@@ -31,6 +31,7 @@ from athanor.engine.row import (
     row_class,
 )
 from athanor.sql.compiler import database_generates
+from athanor.sql.elements import BindParameter
 from athanor.util.gc_pause import gc_paused
 from athanor.util.typevars import TP, T
 
@@ -1162,8 +1163,8 @@ class CursorResult(Result[TP]):
 
     def last_inserted_params(self) -> dict[str, Any] | list[dict[str, Any]]:
         """The parameters of the INSERT: one mapping, or one per parameter set of an
-        executemany; a single INSERT's also has the values of the column defaults computed
-        in Python (see :meth:`prefetch_cols`)."""
+        executemany, each with the values of the column defaults computed in Python (see
+        :meth:`prefetch_cols`)."""
         return self._given_params("last_inserted_params()", ("insert",))
 
     def last_updated_params(self) -> dict[str, Any] | list[dict[str, Any]]:
@@ -1178,16 +1179,23 @@ class CursorResult(Result[TP]):
         self._dml(method, kinds)
         assert self.context is not None
         given: Sequence[Mapping[str, Any]] = self.context.compiled_parameters or ({},)
+        # The statement's own values (``.values(x=5)``); not a bind the parameters fill in
+        # (``bindparam("b_x")``, given under its own name) nor a SQL expression.
         own = {
-            key: getattr(value, "value", value)
+            key: value.value
             for key, value in (self.context.invoked_statement._values or {}).items()
+            if isinstance(value, BindParameter) and not value.required
         }
         sets = [{**own, **params} for params in given]
-        if self.context.executemany:
-            return sets
         compiled = self.context.compiled
         assert compiled is not None
-        return {**compiled.defaulted_values(self.context.parameters), **sets[0]}
+        if self.context.executemany:
+            steps = getattr(self.context, "_many_steps", None)
+            if steps is None:
+                return sets
+            defaulted = compiled.defaulted_rows(given, steps)
+            return [_with_defaults(p, found) for p, found in zip(sets, defaulted, strict=True)]
+        return _with_defaults(sets[0], compiled.defaulted_values(self.context.parameters))
 
     def prefetch_cols(self) -> list[Any]:
         """The columns of the INSERT or UPDATE whose values were computed in Python (a
@@ -1383,3 +1391,11 @@ class FrozenResult:
 
     def __call__(self) -> Result[Any]:
         return Result(self.metadata, self.data)
+
+
+def _with_defaults(given: dict[str, Any], defaulted: dict[str, Any]) -> dict[str, Any]:
+    """A parameter set followed by the default values of the columns it did not give."""
+    for key, value in defaulted.items():
+        if key not in given:
+            given[key] = value
+    return given

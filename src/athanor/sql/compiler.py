@@ -164,6 +164,12 @@ class Compiled:
         """The values Python-side column defaults had in a run with ``params_used``."""
         return {}
 
+    def defaulted_rows(
+        self, params_list: Sequence[Mapping[str, Any]], steps: Sequence[Step]
+    ) -> list[dict[str, Any]]:
+        """:meth:`defaulted_values` for each parameter set of an executemany run as ``steps``."""
+        return [{} for _ in params_list]
+
     def sql_for(self, params: Mapping[str, Any] | None, many: bool = False) -> str:
         """The SQL run for parameter set ``params`` (shown in errors about those values)."""
         return self.string
@@ -497,6 +503,42 @@ class _Slot:
         return self.value
 
 
+class _ContextDefaultSlot(_Slot):
+    """The slot of a column whose default function takes the execution context: the function
+    sees the statement's values by parameter name, given or its own (``values(x=5)``, a WHERE
+    clause's), not only the parameters given (a class of its own: other slots pay nothing)."""
+
+    __slots__ = ("siblings",)
+
+    siblings: list[_Slot]
+    """The statement's slots."""
+
+    def resolve(
+        self, extracted: Sequence[el.BindParameter], params: Mapping[str, Any] | None
+    ) -> Any:
+        if params and (self.key in params or self.name in params):
+            return super().resolve(extracted, params)
+        return _run_default(self.default, self._current_parameters(extracted, params))
+
+    def _current_parameters(
+        self, extracted: Sequence[el.BindParameter], params: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """The values as the default function sees them: without other default functions'
+        (each runs once per row) or missing ones."""
+        found: dict[str, Any] = {}
+        for slot in self.siblings:
+            if slot is self:
+                found[slot.name] = None  # the value being worked out
+                continue
+            if slot.default is not None and slot.default.is_callable:
+                continue
+            try:
+                found[slot.name] = slot.resolve(extracted, params)
+            except exc.StatementError:
+                continue
+        return found
+
+
 def _run_default(default: Any, params: Mapping[str, Any] | None) -> Any:
     if default.is_callable:
         if default._takes_context:
@@ -771,7 +813,7 @@ class SQLCompiler(Compiled):
         self._anon_counters[base] = count
         return name
 
-    def _bind_slot(self, bind: el.BindParameter) -> _Slot:
+    def _bind_slot(self, bind: el.BindParameter, kind: type[_Slot] = _Slot) -> _Slot:
         slot = self._slot_by_bind.get(id(bind))
         if slot is not None:
             return slot
@@ -790,7 +832,7 @@ class SQLCompiler(Compiled):
                 return existing
         if name[:1].isdigit():
             name = "p" + name
-        slot = _Slot(name, key, bind, self._bind_index.get(id(bind), -1))
+        slot = kind(name, key, bind, self._bind_index.get(id(bind), -1))
         impl = bind.type.dialect_impl(self.dialect)
         slot.processor = impl.bind_processor(self.dialect)
         if bind._tuple_types is not None:
@@ -1809,7 +1851,12 @@ class SQLCompiler(Compiled):
                 arg = arg.scalar_subquery()
             return self.process(arg, **kw)
         bind = el.BindParameter(col.key, None, col.type, unique=multi)
-        slot = self._bind_slot(bind)
+        if default.is_callable and default._takes_context:
+            slot = self._bind_slot(bind, _ContextDefaultSlot)
+            if isinstance(slot, _ContextDefaultSlot):
+                slot.siblings = self._slots
+        else:
+            slot = self._bind_slot(bind)
         slot.default = default
         slot.required = False
         slot.key = col.key
@@ -2396,9 +2443,13 @@ class SQLCompiler(Compiled):
         limit = int(getattr(self.dialect, "max_bind_params", 32766) or 32766)
         page = int(getattr(self.dialect, "insertmanyvalues_page_size", 1000) or 1000)
         rows_per_batch = max(1, min(page, (limit - len(other_slots)) // max(per_row, 1)))
+        # The values outside the VALUES groups, from the first parameter set (the rows'
+        # own are worked out once each below: a default function runs once per row).
         fixed = {
             id(s): v
-            for s, v in zip(self._slots, self._slot_values(extracted, params_list[0]), strict=True)
+            for s, v in zip(
+                other_slots, self._slot_values(extracted, params_list[0], other_slots), strict=True
+            )
         }
         row_values = _row_values(row_slots, extracted, params_list)
         pk_getter = None
@@ -2542,6 +2593,49 @@ class SQLCompiler(Compiled):
                 value = params_used[position]
             found[slot.key] = self._unprocess(slot, value)
         return found
+
+    def defaulted_rows(
+        self, params_list: Sequence[Mapping[str, Any]], steps: Sequence[Step]
+    ) -> list[dict[str, Any]]:
+        """:meth:`defaulted_values` for each parameter set of an executemany that ran as
+        ``steps`` (what :meth:`prepare_many` gave for ``params_list``), in parameter order."""
+        target = self._variant(params_list[0], True)
+        return [
+            found
+            for sql, driver_params, is_many, _ in steps
+            for found in target._defaulted_in_step(sql, driver_params, is_many)
+        ]
+
+    def _defaulted_in_step(
+        self, sql: str, driver_params: Any, is_many: bool
+    ) -> list[dict[str, Any]]:
+        if is_many:
+            return [self.defaulted_values(row) for row in driver_params]
+        if sql == self.string or _ROW_START not in self._marks:
+            return [self.defaulted_values(driver_params)]
+        # A multi-row INSERT (see _batched): its VALUES groups one after another.
+        start = self._marks.index(_ROW_START)
+        end = self._marks.index(_ROW_END)
+        row_slots = [self._slots[int(m)] for m in self._marks[start + 1 : end]]
+        defaulted = [(i, s) for i, s in enumerate(row_slots) if s.default is not None]
+        if self._positional:
+            before = len(self._order_before(start))
+            rows = (len(driver_params) - before - len(self._order_after(end))) // len(row_slots)
+            return [
+                {
+                    s.key: self._unprocess(s, driver_params[before + n * len(row_slots) + i])
+                    for i, s in defaulted
+                }
+                for n in range(rows)
+            ]
+        first = f"{row_slots[0].name}__"
+        rows = 0
+        while f"{first}{rows}" in driver_params:
+            rows += 1
+        return [
+            {s.key: self._unprocess(s, driver_params[f"{s.name}__{n}"]) for _, s in defaulted}
+            for n in range(rows)
+        ]
 
     def _python_keys(self, bound: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Primary keys as the parameters bound them, back in Python form."""
