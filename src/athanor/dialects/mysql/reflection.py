@@ -355,8 +355,13 @@ class MySQLReflection(DialectReflection):
     def get_unique_constraints(
         self, connection: Any, table_name: str, schema: str | None = None
     ) -> list[ReflectedDict]:
+        # A MySQL unique constraint is its index, which SQLAlchemy reports as duplicated.
         return [
-            {"name": index["name"], "column_names": index["column_names"]}
+            {
+                "name": index["name"],
+                "column_names": index["column_names"],
+                "duplicates_index": index["name"],
+            }
             for index in self.get_indexes(connection, table_name, schema)
             if index.get("duplicates_constraint")
         ]
