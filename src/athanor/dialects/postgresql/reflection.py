@@ -238,7 +238,7 @@ class PostgreSQLReflection(DialectReflection):
     ) -> str | None:
         rows = self._fetch(
             connection,
-            f"SELECT pg_catalog.pg_get_viewdef({_TABLE_OID}, true)",
+            f"SELECT pg_catalog.pg_get_viewdef({_TABLE_OID})",
             **self._table_params(connection, view_name, schema),
         )
         return rows[0][0] if rows else None
