@@ -1213,13 +1213,13 @@ class Session(EventTarget):
         )
         if inserted:
             found = identity_map._dict
+            identity_map.make_room(len(inserted))
             if keyed_and_committed:
                 commit_states(uow.saves, found)
             else:
                 # A loop reads each slot cheaper than attrgetter through map() would.
                 for state, _ in inserted:
                     found[state.key] = state  # type: ignore[index]
-            identity_map.prune_if_grown()
             new = self._new
             if len(new) != len(inserted):
                 for state, _ in inserted:

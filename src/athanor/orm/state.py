@@ -529,6 +529,16 @@ class IdentityMap:
         if len(self._dict) >= self._prune_at:
             self.prune()
 
+    def make_room(self, coming: int) -> None:
+        """Before the entries of ``coming`` objects that are alive are added in one go (a
+        flush's inserted objects): what :meth:`prune_if_grown` would do once they are in,
+        without going through them, each of which a prune would find alive."""
+        found = self._dict
+        if len(found) + coming >= self._prune_at:
+            if found:
+                self.prune()
+            self._prune_at = max(self._prune_at, 2 * (len(found) + coming))
+
     def prune(self) -> None:
         """Forget the entries of collected objects."""
         found = self._dict
