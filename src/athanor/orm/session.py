@@ -1192,6 +1192,17 @@ class Session(EventTarget):
         sub = None
         if dispatch.after_transaction_create or dispatch.after_transaction_end:
             sub = SessionTransaction(self, tx, origin=SessionTransactionOrigin.SUBTRANSACTION)
+        identity_map = self.identity_map
+        if (
+            uow.only_new
+            and uow.plain
+            and not uow.deletes
+            and not (dispatch.after_flush or dispatch.pending_to_persistent)
+        ):
+            # Nothing looks at the objects between their INSERT and their entering the
+            # identity map: the flush enters them there itself (UOWTransaction.keyed_into).
+            identity_map.make_room(len(uow.saves))
+            uow.keyed_into = identity_map._dict
         try:
             uow.execute()
             if dispatch.after_flush:
@@ -1204,7 +1215,6 @@ class Session(EventTarget):
                 if dispatch.after_soft_rollback:
                     self._fire("after_soft_rollback", self, sub)
             raise
-        identity_map = self.identity_map
         inserted = uow.inserted
         # When the flush only inserted, and nobody is told of each object becoming persistent,
         # the objects forget their changes in the loop that keys them in the identity map.
@@ -1212,14 +1222,15 @@ class Session(EventTarget):
             self.dispatch.pending_to_persistent
         )
         if inserted:
-            found = identity_map._dict
-            identity_map.make_room(len(inserted))
-            if keyed_and_committed:
-                commit_states(uow.saves, found)
-            else:
-                # A loop reads each slot cheaper than attrgetter through map() would.
-                for state, _ in inserted:
-                    found[state.key] = state  # type: ignore[index]
+            if not uow.keyed_all:  # else keyed and committed by the flush itself
+                found = identity_map._dict
+                identity_map.make_room(len(inserted))
+                if keyed_and_committed:
+                    commit_states(uow.saves, found)
+                else:
+                    # A loop reads each slot cheaper than attrgetter through map() would.
+                    for state, _ in inserted:
+                        found[state.key] = state  # type: ignore[index]
             new = self._new
             if len(new) != len(inserted):
                 for state, _ in inserted:

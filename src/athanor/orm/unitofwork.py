@@ -26,7 +26,7 @@ from athanor.orm.attributes import _same
 from athanor.orm.base import NO_VALUE, STATE_KEY
 from athanor.orm.polymorphic import hierarchy_runs
 from athanor.orm.relationships import MANYTOMANY, MANYTOONE, ONETOMANY, RelationshipProperty
-from athanor.orm.state import InstanceState
+from athanor.orm.state import IdentityKey, InstanceState
 from athanor.orm.strategies import load_by_values
 from athanor.orm.writeonly import QUERY_COLLECTIONS
 from athanor.sql.compiler import ValueRows
@@ -88,6 +88,12 @@ class UOWTransaction:
         """The mappers of the objects to save, as collected (kept up to date when plain)."""
         self.only_new = False
         """Whether the objects to save, as collected, are all new (pending) ones."""
+        self.keyed_into: dict[IdentityKey, InstanceState] | None = None
+        """The session's identity map (its dict), when the session lets the flush enter the
+        objects it inserts there itself: see :meth:`_inserted_rows`."""
+        self.keyed_all = False
+        """Whether every object this flush saves was inserted, entered in ``keyed_into`` and
+        made to forget its changes by the INSERT's own loop (nothing left for the session)."""
 
     _attributes: dict[Any, Any] | None = None
 
@@ -756,9 +762,20 @@ class UOWTransaction:
         keys: list[Any] | None = None,
     ) -> None:
         """:func:`_key_inserted` for rows of the flush; on the object's own table (``last``),
-        ``refresh_flush`` fires for each object once it has its key."""
+        ``refresh_flush`` fires for each object once it has its key.
+
+        When these rows are all the flush saves and nothing can follow them (no
+        ``after_insert`` listener; the session sets :attr:`keyed_into` only for a flush of
+        new objects without relationships or deletes, that nobody listens to), the loop
+        that keys them also enters them in the identity map and commits their state, which
+        the session would otherwise do in a pass of its own over the same objects."""
         refresh = mapper.dispatch.refresh_flush if last else None
-        _key_inserted(mapper, rows, filled, self._refresh_flushed if refresh else None, keys)
+        keyed_into = self.keyed_into
+        if not (last and len(rows) == len(self.saves) and not mapper.dispatch.after_insert):
+            keyed_into = None
+        self.keyed_all = _key_inserted(
+            mapper, rows, filled, self._refresh_flushed if refresh else None, keys, keyed_into
+        )
 
     def _refresh_flushed(self, mapper: Mapper, state: InstanceState, obj: Any) -> None:
         """Fire ``refresh_flush`` for an inserted object with the attributes this flush set
@@ -963,8 +980,12 @@ class UOWTransaction:
             )
 
     def undo(self) -> None:
-        """After a failed flush: forget keys this flush gave to objects that were pending."""
+        """After a failed flush: forget keys this flush gave to objects that were pending (and
+        the identity map entries it made for them)."""
+        keyed_into = self.keyed_into
         for state, obj in self.inserted:
+            if keyed_into is not None and keyed_into.get(state.key) is state:  # type: ignore[arg-type]
+                del keyed_into[state.key]  # type: ignore[arg-type]
             state.key = None
             for key in self.generated.get(state, ()):
                 obj.__dict__.pop(key, None)
@@ -1401,18 +1422,36 @@ def _key_inserted(
     filled: frozenset[str],
     refresh: Callable[[Mapper, InstanceState, Any], None] | None,
     keys: list[Any] | None = None,
-) -> None:
+    keyed_into: dict[IdentityKey, InstanceState] | None = None,
+) -> bool:
     """Give each inserted object its identity key and None for the columns nothing filled
     in (``filled``: the attribute keys the INSERT gave or read back for every object of
     ``rows``); ``refresh`` is called for each object once it has its key.  ``keys``: the
     values of a single-column primary key the database generated, one per row, not yet
-    stored on the objects."""
+    stored on the objects.  With ``keyed_into`` (an identity map's dict), each object may
+    also be entered there and forget its changes (:func:`commit_states`), in the usual
+    case of generated keys: returns whether it was."""
     none_keys = list(filterfalse(filled.__contains__, mapper._none_default_keys))
     pk_keys = mapper._pk_keys
     single_pk = pk_keys[0] if len(pk_keys) == 1 else None
     identity_class = mapper._identity_class
     if keys is not None:
         assert single_pk is not None
+        if not none_keys and refresh is None and keyed_into is not None:
+            # The commonest case of all: one pass over the objects does what a flush and
+            # the session do to each, the same as commit_states() for the state.
+            for (state, obj), value in zip(rows, keys, strict=True):
+                if value is None:
+                    raise _null_identity(state)
+                obj.__dict__[single_pk] = value
+                state.key = identity = (identity_class, (value,), None)
+                keyed_into[identity] = state
+                if state.committed_state or state.modified or state.pending_appends is not None:
+                    state.committed_state = {}
+                    state.modified = False
+                    state.expired = False
+                    state.pending_appends = None
+            return True
         if not none_keys and refresh is None:
             # The commonest case: one loop stores each generated key and makes the identity.
             for (state, obj), value in zip(rows, keys, strict=True):
@@ -1420,7 +1459,7 @@ def _key_inserted(
                     raise _null_identity(state)
                 obj.__dict__[single_pk] = value
                 state.key = (identity_class, (value,), None)
-            return
+            return False
         for obj, value in zip(map(_object_of, rows), keys, strict=True):
             obj.__dict__[single_pk] = value
     if single_pk is not None and not none_keys and refresh is None:
@@ -1430,7 +1469,7 @@ def _key_inserted(
             if value is None:
                 raise _null_identity(state)
             state.key = (identity_class, (value,), None)
-        return
+        return False
     for state, obj in rows:
         d = obj.__dict__
         for key in none_keys:
@@ -1442,6 +1481,7 @@ def _key_inserted(
         state.key = (identity_class, pk, None)
         if refresh is not None:
             refresh(mapper, state, obj)
+    return False
 
 
 def _null_identity(state: InstanceState) -> orm_exc.FlushError:
