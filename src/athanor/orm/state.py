@@ -9,9 +9,7 @@ flushed.
 from __future__ import annotations
 
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from athanor.orm import base
@@ -348,9 +346,10 @@ def expire_states(states: Iterable[InstanceState]) -> None:
     objects)."""
     mapper: Mapper | None = None
     keys: Sequence[str] = ()
+    drop: Callable[[list[Dict[str, Any]]], None] = _no_drop
     listeners: Any = None
     # Of a run of objects nobody listens to the expiry of: their __dicts__, whose values
-    # are then dropped key by key, each key from all of them in one C loop.
+    # are then dropped by the mapper's _dropper(), in one pass over them.
     dicts: list[Dict[str, Any]] = []
     for state in states:
         obj = state()
@@ -358,10 +357,11 @@ def expire_states(states: Iterable[InstanceState]) -> None:
             continue
         if state.mapper is not mapper:
             if dicts:
-                _drop_keys(dicts, keys)
+                drop(dicts)
                 dicts = []
             mapper = state.mapper
             keys = mapper._attribute_keys
+            drop = _dropper(mapper)
             listeners = mapper.dispatch.expire
         if state.committed_state:
             state.committed_state = {}
@@ -377,19 +377,39 @@ def expire_states(states: Iterable[InstanceState]) -> None:
         else:
             dicts.append(obj.__dict__)
     if dicts:
-        _drop_keys(dicts, keys)
+        drop(dicts)
 
 
-def _drop_keys(dicts: list[Dict[str, Any]], keys: Iterable[str]) -> None:
-    """Remove each of ``keys`` from each of ``dicts`` (where present)."""
-    for key in keys:
-        _consume(map(_pop, dicts, repeat(key), _nones))
+def _no_drop(dicts: list[Dict[str, Any]]) -> None:
+    """Where :func:`expire_states` starts, before its first object's mapper gives the
+    function that drops values (nothing to drop yet)."""
 
 
-_pop = dict.pop
-_nones = repeat(None)
-_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
-"""Runs an iterator to its end, keeping nothing."""
+def _dropper(mapper: Mapper) -> Callable[[list[Dict[str, Any]]], None]:
+    r"""A function that removes the values of ``mapper``'s attributes from each of the
+    ``__dict__``\ s it is given (where present), made once per set of attribute keys.
+
+    One pass over the dicts deleting the keys by name, written as straight-line code, where
+    a loop over the keys (or a pass per key) costs several times as much for the many
+    objects a commit expires; a dict without one of the keys goes key by key."""
+    keys = mapper._attribute_keys
+    cached = mapper.__dict__.get("_dropper")
+    if cached is not None and cached[0] is keys:
+        found: Callable[[list[Dict[str, Any]]], None] = cached[1]
+        return found
+    # Keys are written as literals (repr), so any attribute name is safe here.
+    lines = ["def drop(dicts):", "    for d in dicts:", "        try:"]
+    lines += [f"            del d[{key!r}]" for key in keys] or ["            pass"]
+    lines += [
+        "        except KeyError:",
+        "            for key in keys:",
+        "                pop(d, key, None)",
+    ]
+    namespace: dict[str, Any] = {"keys": keys, "pop": dict.pop}
+    exec("\n".join(lines), namespace)
+    found = namespace["drop"]
+    mapper.__dict__["_dropper"] = (keys, found)
+    return found
 
 
 def new_state(
