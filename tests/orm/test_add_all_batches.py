@@ -377,3 +377,37 @@ def test_a_map_left_with_collected_objects_only_has_none(engine: Any) -> None:
         assert session.identity_map.has_objects()
         session.close()
         assert inspect(kept).detached
+
+
+def test_a_flush_of_new_objects_keys_and_commits_each_of_them(engine: Any) -> None:
+    # The INSERT's own loop enters each object in the identity map and forgets its changes.
+    with Session(engine) as session:
+        objects = _customers(MANY)
+        session.add_all(objects)
+        session.flush()
+        assert not session.new
+        for obj in objects:
+            state = inspect(obj)
+            assert state.persistent and not state.modified
+            assert session.identity_map.get(state.key) is obj
+            assert state.key[1] == (obj.id,)
+            assert tuple(state.attrs.name.history) == ((), [obj.name], ())
+        session.rollback()
+        assert all(inspect(o).transient for o in objects)
+        assert len(session.identity_map) == 0
+    assert _stored(engine, Customer) == {}
+
+
+def test_expiry_drops_the_values_an_object_has_and_keeps_its_own_attributes(
+    engine: Any,
+) -> None:
+    with Session(engine) as session:
+        objects = _customers(MANY)
+        session.add_all(objects)
+        session.flush()
+        del objects[0].__dict__["note"]  # one value missing: dropped key by key
+        objects[1].extra = "kept"  # not mapped: stays
+        session.commit()
+        assert all(set(o.__dict__) <= {"_sa_instance_state", "extra"} for o in objects)
+        assert objects[1].extra == "kept"
+        assert objects[0].note == "note 0" and objects[2].note == "note 2"
