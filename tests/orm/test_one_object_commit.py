@@ -111,6 +111,27 @@ def test_a_one_object_commit_leaves_the_object_persistent_and_expired(
     assert _names(engine) == ["kept"]
 
 
+def test_an_object_no_longer_held_is_written_and_not_kept(engine: Any) -> None:
+    """The usual request: the object made, added, committed and dropped; the session keeps
+    nothing of it, and its identity map (made on first use) is the session's own."""
+    with Session(engine) as session:
+        session.add(Item(name="dropped"))
+        session.commit()
+        assert len(session.identity_map) == 0 and not session.new
+        found = session.scalars(select(Item)).one()
+        assert found.name == "dropped"
+        assert session.identity_map is session.identity_map
+        assert list(session.identity_map.values()) == [found]
+        assert session.get(Item, found.id) is found
+    assert engine.pool.checkedout() == 0
+    with Session(engine) as other:
+        other.identity_map = replaced = type(session.identity_map)()
+        again = other.get(Item, found.id)
+        assert again is not found and again.name == "dropped"
+        assert replaced.values() == [again]
+    assert _names(engine) == ["dropped"]
+
+
 def test_expire_on_commit_false_keeps_the_values(engine: Any) -> None:
     with Session(engine, expire_on_commit=False) as session:
         item = Item(name="fresh")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import Enum
 from operator import attrgetter, itemgetter
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, overload
 
 from athanor import exc as sa_exc
 from athanor.engine.connection import Connection
@@ -503,6 +503,27 @@ class SessionOptions(TypedDict, total=False):
 _SESSION_OPTIONS = tuple(SessionOptions.__annotations__)
 
 
+class _IdentityMapOnFirstUse:
+    """``Session.identity_map``: an :class:`IdentityMap` made on first use and stored as the
+    session's own attribute, which Python finds first from then on (this descriptor has no
+    ``__set__``).  A session that writes one new object its caller no longer holds and
+    closes never needs one: the usual request of a web application pays for none."""
+
+    @overload
+    def __get__(self, session: None, owner: type[Any]) -> _IdentityMapOnFirstUse: ...
+
+    @overload
+    def __get__(self, session: Session, owner: type[Any] | None = None) -> IdentityMap: ...
+
+    def __get__(
+        self, session: Session | None, owner: type[Any] | None = None
+    ) -> IdentityMap | _IdentityMapOnFirstUse:
+        if session is None:
+            return self
+        made = session.__dict__["identity_map"] = IdentityMap()
+        return made
+
+
 class Session(EventTarget):
     """Manages persistence operations for ORM-mapped objects (``with Session(engine) as s:``)."""
 
@@ -529,6 +550,9 @@ class Session(EventTarget):
     """add() (or delete()) began the transaction while no session event was listened to: the
     session is in a transaction, whose SessionTransaction is made only when something needs
     it (a connection, a flush, get_transaction()), so that the usual add-then-commit makes none."""
+    identity_map = _IdentityMapOnFirstUse()
+    """The persistent objects of the session by identity key (made on first use: a session's
+    own ``identity_map`` in its ``__dict__`` once there)."""
 
     def __init__(self, bind: Any = None, **options: Unpack[SessionOptions]) -> None:
         """A session on ``bind`` (an Engine or a Connection); the options are those of
@@ -547,7 +571,6 @@ class Session(EventTarget):
         refs[key] = _weakref(self)
         if len(refs) >= _sessions.sweep_at:
             _sessions.sweep()
-        self.identity_map = IdentityMap()
         self._new: dict[InstanceState, Any] = {}
         # The dispatch is the class's (see __init_subclass__) until listeners of this very
         # session give it one of its own.
@@ -775,19 +798,24 @@ class Session(EventTarget):
         """Flush, then commit the transaction (the outermost one); expires objects by default."""
         tx = self._transaction
         if tx is None:
-            identity_map = self.identity_map
+            own = self.__dict__
+            identity_map: IdentityMap | None = own.get("identity_map")  # None: none made yet
             if (
                 not self.dispatch._listened
                 and self.autobegin
                 and not self._deleted
-                and not identity_map._modified
+                and (identity_map is None or not identity_map._modified)
                 and (not self._new or self._commit_new_object())
             ):
                 # No transaction begun, no session event listened to, and nothing to write
                 # or one new object, now written and committed: the whole transaction,
-                # without a SessionTransaction.
+                # without a SessionTransaction.  (The object written may have made the map.)
                 self._autobegun = False
-                if self.expire_on_commit and identity_map.has_objects():
+                if (
+                    self.expire_on_commit
+                    and (identity_map := own.get("identity_map")) is not None
+                    and identity_map.has_objects()
+                ):
                     self._expire_everything()
                 return
             tx = self._autobegin_t()
@@ -822,13 +850,17 @@ class Session(EventTarget):
         except BaseException as error:
             self._autobegin_t()._flush_failed(error)
             raise
-        identity_map = self.identity_map
         if done is True:
-            identity_map.keep(state.key, state)  # type: ignore[arg-type]
             new.clear()
+            # A collected object's entry would count for none (see IdentityMap): the map
+            # gets the object only while its caller still holds it.
+            obj = None
+            if state() is not None:
+                self.identity_map.keep(state.key, state)  # type: ignore[arg-type]
             if not self.expire_on_commit:
                 state._commit_all()
             return True
+        identity_map = self.identity_map
         if done:
             # The COMMIT failed (outside the except clause: the failure is raised as is).
             identity_map.keep(state.key, state)  # type: ignore[arg-type]
@@ -896,10 +928,17 @@ class Session(EventTarget):
     def close(self) -> None:
         """Release the connection (rolling back), and detach every object."""
         tx = self._transaction
-        identity_map = self.identity_map
         if tx is None:
             # Else nothing to detach or release (a session closed after its commit).
-            if self._new or self._deleted or identity_map._modified or identity_map.has_objects():
+            identity_map: IdentityMap | None = self.__dict__.get("identity_map")
+            if (
+                self._new
+                or self._deleted
+                or (
+                    identity_map is not None
+                    and (identity_map._modified or identity_map.has_objects())
+                )
+            ):
                 self.expunge_all()
             self._autobegun = False
             return
