@@ -149,6 +149,19 @@ def update_log() -> Iterator[list[tuple[str, str, int]]]:
                 event.remove(cls, name, fn)
 
 
+@pytest.fixture
+def refresh_log() -> Iterator[list[Any]]:
+    """The attributes each ``refresh`` event of a Shelf names, in order."""
+    seen: list[Any] = []
+
+    def refreshed(target: Any, context: Any, attrs: Any) -> None:
+        seen.append(attrs)
+
+    event.listen(Shelf, "refresh", refreshed)
+    yield seen
+    event.remove(Shelf, "refresh", refreshed)
+
+
 def test_update_events_fire_for_relationship_only_changes(
     session: Session, update_log: list[tuple[str, str, int]]
 ) -> None:
@@ -220,22 +233,15 @@ def test_configure_events_on_a_declarative_base() -> None:
 
 
 @pytest.mark.backends("sqlite")
-def test_refresh_event_names_attributes_in_a_frozenset(session: Session) -> None:
-    seen: list[Any] = []
-
-    @event.listens_for(Shelf, "refresh")
-    def refreshed(target: Any, context: Any, attrs: Any) -> None:
-        seen.append(attrs)
-
-    try:
-        shelf = session.get(Shelf, 1)
-        assert shelf is not None
-        session.expire(shelf, ["label"])
-        assert shelf.label == "s"
-        session.refresh(shelf)
-        assert seen == [frozenset({"label"}), None]
-    finally:
-        event.remove(Shelf, "refresh", refreshed)
+def test_refresh_event_names_attributes_in_a_frozenset(
+    session: Session, refresh_log: list[Any]
+) -> None:
+    shelf = session.get(Shelf, 1)
+    assert shelf is not None
+    session.expire(shelf, ["label"])
+    assert shelf.label == "s"
+    session.refresh(shelf)
+    assert refresh_log == [frozenset({"label"}), None]
 
 
 @pytest.mark.backends("sqlite")
@@ -629,39 +635,30 @@ def test_bulk_replace_names_its_operation_to_each_event() -> None:
             event.remove(attr, name, fn)
 
 
-def test_refresh_event_names_relationships(session: Session) -> None:
-    seen: list[Any] = []
-
-    @event.listens_for(Shelf, "refresh")
-    def refreshed(target: Any, context: Any, attrs: Any) -> None:
-        seen.append(attrs)
-
-    try:
-        shelf = session.get(Shelf, 1)
-        assert shelf is not None
-        session.refresh(shelf, ["books"])  # read by its key, which the event names too
-        session.refresh(shelf, ["label", "books"])
-        assert [b.id for b in shelf.books] == [1]
-        session.expire(shelf)
-        assert shelf.label == "s"  # the whole object was expired: its relationship too
-        session.expire(shelf)
-        session.scalars(select(Shelf).where(Shelf.id == 1)).all()  # so for a query's row
-        assert [b.id for b in shelf.books] == [1]
-        session.expire(shelf, ["label"])
-        session.scalars(select(Shelf).where(Shelf.id == 1)).all()
-        session.scalars(
-            select(Shelf).where(Shelf.id == 1).execution_options(populate_existing=True)
-        ).all()
-        assert seen == [
-            frozenset({"books", "id"}),
-            frozenset({"books", "id", "label"}),
-            frozenset({"books", "id", "label"}),
-            frozenset({"books", "id", "label"}),
-            frozenset({"label"}),
-            None,
-        ]
-    finally:
-        event.remove(Shelf, "refresh", refreshed)
+def test_refresh_event_names_relationships(session: Session, refresh_log: list[Any]) -> None:
+    shelf = session.get(Shelf, 1)
+    assert shelf is not None
+    session.refresh(shelf, ["books"])  # read by its key, which the event names too
+    session.refresh(shelf, ["label", "books"])
+    assert [b.id for b in shelf.books] == [1]
+    session.expire(shelf)
+    assert shelf.label == "s"  # the whole object was expired: its relationship too
+    session.expire(shelf)
+    session.scalars(select(Shelf).where(Shelf.id == 1)).all()  # so for a query's row
+    assert [b.id for b in shelf.books] == [1]
+    session.expire(shelf, ["label"])
+    session.scalars(select(Shelf).where(Shelf.id == 1)).all()
+    session.scalars(
+        select(Shelf).where(Shelf.id == 1).execution_options(populate_existing=True)
+    ).all()
+    assert refresh_log == [
+        frozenset({"books", "id"}),
+        frozenset({"books", "id", "label"}),
+        frozenset({"books", "id", "label"}),
+        frozenset({"books", "id", "label"}),
+        frozenset({"label"}),
+        None,
+    ]
 
 
 def test_expired_attributes_of_a_whole_object_name_its_relationships(session: Session) -> None:
