@@ -151,10 +151,10 @@ def _assert_clean(engine: Engine, backend: Backend) -> None:
 @pytest.mark.parametrize("path", ["/helper/sync", "/helper/async"])
 def test_200_concurrent_requests_complete(engine: Engine, backend: Backend, path: str) -> None:
     app = _app(engine)
-    started = time.monotonic()
     replies = asyncio.run(_concurrent_gets(app, path))
     assert [(r.status_code, r.json()) for r in replies] == [(200, 3)] * 200
-    assert time.monotonic() - started < engine.pool.timeout()  # nobody waited it out
+    stats = engine.pool.stats()  # the pool's own clock: a loaded machine slows the whole run
+    assert stats.timeouts == 0 and stats.max_wait < engine.pool.timeout()  # nobody waited it out
     _assert_clean(engine, backend)
 
 
