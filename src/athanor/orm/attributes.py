@@ -27,6 +27,7 @@ from athanor.orm.base import (
     instance_state,
     state_str,
 )
+from athanor.orm.collections import CollectionAdapter, adapt_collection
 from athanor.orm.events import ATTRIBUTE_EVENTS, adapt_attribute_listener
 from athanor.orm.state import HISTORY_BLANK, History, InstanceState
 from athanor.sql import operators
@@ -643,12 +644,8 @@ class CollectionAttributeImpl(_RelationshipImpl):
         self.factory = factory
 
     def _adapt(self, state: InstanceState, items: Iterable[Any]) -> Any:
-        from athanor.orm.collections import adapt_collection
-
         collection = adapt_collection(self, state, items)
         if self.dispatch.init_collection:
-            from athanor.orm.collections import CollectionAdapter
-
             self._fire("init_collection", state, collection, CollectionAdapter(collection))
         return collection
 
@@ -786,8 +783,6 @@ class CollectionAttributeImpl(_RelationshipImpl):
             if id(item) not in new_ids:
                 self.fire_remove(state, item, initiator, OP_BULK_REPLACE)
         if self.dispatch.dispose_collection:
-            from athanor.orm.collections import CollectionAdapter
-
             self._fire("dispose_collection", state, old, CollectionAdapter(old))
 
     def delete(self, instance: Any) -> None:

@@ -90,7 +90,6 @@ _NO_DELETES: dict[Any, Any] = {}
 """What a session has for ``_deleted`` until its first delete(): shared by all, never written."""
 _NO_SAVEPOINTS: dict[Any, Any] = {}
 """What an outermost SessionTransaction has for ``_savepoints``; only savepoints write theirs."""
-"""The savepoints a connection new to an outermost transaction begins: none (never written)."""
 
 ACTIVE = "active"
 DEACTIVE = "deactive"
@@ -853,7 +852,7 @@ class Session(EventTarget):
         if done is True:
             new.clear()
             # A collected object's entry would count for none (see IdentityMap): the map
-            # gets the object only while its caller still holds it.
+            # gets the object only while its caller still holds it (this frame lets go).
             obj = None
             if state() is not None:
                 self.identity_map.keep(state.key, state)  # type: ignore[arg-type]
@@ -1258,7 +1257,7 @@ class Session(EventTarget):
         # When the flush only inserted, and nobody is told of each object becoming persistent,
         # the objects forget their changes in the loop that keys them in the identity map.
         keyed_and_committed = len(inserted) == len(uow.saves) and not (
-            self.dispatch.pending_to_persistent
+            dispatch.pending_to_persistent
         )
         if inserted:
             if not uow.keyed_all:  # else keyed and committed by the flush itself
@@ -1398,10 +1397,8 @@ class Session(EventTarget):
             tx = self._transaction
             if tx is not None:
                 tx._added[state] = instance
-            elif self.autobegin:
-                self._autobegun = True
             else:
-                self._autobegin_t()  # raises
+                self._begin_on_attach()
             self._new[state] = instance
             state.session_id = self.hash_key
             return
