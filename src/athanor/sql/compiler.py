@@ -731,6 +731,13 @@ class SQLCompiler(Compiled):
     def _placeholder(
         self, slot: _Slot, position: int, suffix: str = "", element: int | None = None
     ) -> str:
+        mark = self._bare_placeholder(slot, position, suffix)
+        if getattr(self.dialect, "render_bind_cast", False) and slot.bind is not None:
+            return mark + self._bind_cast(slot.bind, element)
+        return mark
+
+    def _bare_placeholder(self, slot: _Slot, position: int, suffix: str = "") -> str:
+        """The paramstyle's placeholder for ``slot`` at ``position``, without a cast."""
         style = self.dialect.paramstyle
         if style == "qmark":
             mark = "?"
@@ -744,8 +751,6 @@ class SQLCompiler(Compiled):
             mark = f"%({slot.name}{suffix})s"
         else:
             mark = f":{slot.name}{suffix}"
-        if getattr(self.dialect, "render_bind_cast", False) and slot.bind is not None:
-            return mark + self._bind_cast(slot.bind, element)
         return mark
 
     def _bind_cast(self, bind: el.BindParameter, element: int | None) -> str:
@@ -2457,10 +2462,10 @@ class SQLCompiler(Compiled):
             pk_slots = [slot for kind, slot in self._pk_sources if kind == "param"]
             if len(pk_slots) == len(self._pk_sources) and all(id(s) in row_ids for s in pk_slots):
                 pk_getter = _tuple_getter_at([row_slots.index(s) for s in pk_slots])
+        columnar = self._columnar(start, end)
         steps: list[Step] = []
         for offset in range(0, len(row_values), rows_per_batch):
             chunk = row_values[offset : offset + rows_per_batch]
-            sql = self._batch_statement(len(chunk), start, end)
             pks = (
                 self._python_keys([pk_getter(row) for row in chunk])
                 if pk_getter is not None
@@ -2469,15 +2474,63 @@ class SQLCompiler(Compiled):
             if self._positional:
                 before = [fixed[id(s)] for s in self._order_before(start)]
                 after = [fixed[id(s)] for s in self._order_after(end)]
+                if columnar is not None:
+                    sql, sendable = columnar
+                    columns = [list(values) for values in zip(*chunk, strict=True)]
+                    if all(ok(values) for ok, values in zip(sendable, columns, strict=True)):
+                        steps.append((sql, before + columns + after, False, pks))
+                        continue
                 flat = before + list(chain.from_iterable(chunk)) + after
-                steps.append((sql, flat, False, pks))
+                steps.append((self._batch_statement(len(chunk), start, end), flat, False, pks))
             else:
                 named = {s.name: fixed[id(s)] for s in other_slots}
                 names = self._row_names(row_slots, len(chunk))
                 for row_names, row in zip(names, chunk, strict=False):
                     named.update(zip(row_names, row, strict=True))
-                steps.append((sql, named, False, pks))
+                steps.append((self._batch_statement(len(chunk), start, end), named, False, pks))
         return steps
+
+    def _columnar(
+        self, start: int, end: int
+    ) -> tuple[str, list[Callable[[list[Any]], bool]]] | None:
+        """The batch statement whose row source takes each column of the VALUES group as one
+        array parameter (see :meth:`columnar_rows`), with the test each column's values must
+        pass to be sent so; None when the dialect has no such form, the statement returns rows
+        (whose order a row source need not keep) or the group holds more than placeholders
+        (SQL defaults, bind expressions)."""
+        if "_columnar_form" in self.__dict__:
+            found: tuple[str, list[Callable[[list[Any]], bool]]] | None
+            found = self.__dict__["_columnar_form"]
+            return found
+        texts, marks = self._texts, self._marks
+        slots = [self._slots[int(m)] for m in marks[start + 1 : end]]
+        binds = [s.bind for s in slots if s.bind is not None and not s.expanding]
+        form = None
+        if (
+            self._positional
+            and not self.returned_width
+            and len(binds) == len(slots)
+            and texts[start + 1] == "("
+            and texts[end] == ")"
+            and all(text == ", " for text in texts[start + 2 : end])
+        ):
+            first = len(self._order_before(start)) + 1
+            placeholders = [self._bare_placeholder(s, first + n) for n, s in enumerate(slots)]
+            rows = self.columnar_rows(placeholders, binds)
+            if rows is not None:
+                source, sendable = rows
+                form = (self._around_rows(start, end, lambda p: (source, p + len(slots))), sendable)
+        self.__dict__["_columnar_form"] = form
+        return form
+
+    def columnar_rows(
+        self, placeholders: list[str], binds: list[el.BindParameter]
+    ) -> tuple[str, list[Callable[[list[Any]], bool]]] | None:
+        """Dialect hook: a row source for a multi-row INSERT that binds each column's values
+        as one array (``placeholders`` and ``binds`` in column order), and per column the test
+        that a batch of its values can be sent so; None (here) for the VALUES batches.  One
+        statement with a few parameters parses faster than thousands of placeholders."""
+        return None
 
     def _row_names(self, row_slots: list[_Slot], rows: int) -> list[list[str]]:
         """Parameter names of each VALUES group of a batch (``name__0``, ``name__1`` ...)."""
@@ -2500,29 +2553,44 @@ class SQLCompiler(Compiled):
         if found is not None:
             return found
         texts, marks = self._texts, self._marks
+
+        def values(position: int) -> tuple[str, int]:
+            groups = []
+            for n in range(rows):
+                group = [texts[start + 1]]
+                for j, mark in enumerate(marks[start + 1 : end], start=start + 1):
+                    position += 1
+                    group.append(self._placeholder(self._slots[int(mark)], position, f"__{n}"))
+                    group.append(texts[j + 1])
+                groups.append("".join(group))
+            return "VALUES " + ", ".join(groups), position
+
+        sql = self._around_rows(start, end, values)
+        self._batch_sql[rows] = sql
+        return sql
+
+    def _around_rows(
+        self, start: int, end: int, rows_clause: Callable[[int], tuple[str, int]]
+    ) -> str:
+        """The statement with ``VALUES (...)`` (its group between marks ``start`` and ``end``)
+        replaced by what ``rows_clause`` renders: given the count of placeholders before, it
+        gives the row source's SQL and the count after it."""
+        texts, marks = self._texts, self._marks
         out = [texts[0]]
         position = 0
         for i, mark in enumerate(marks[:start]):
             position += 1
             out.append(self._placeholder(self._slots[int(mark)], position))
             out.append(texts[i + 1])
-        groups = []
-        for n in range(rows):
-            group = [texts[start + 1]]
-            for j, mark in enumerate(marks[start + 1 : end], start=start + 1):
-                position += 1
-                group.append(self._placeholder(self._slots[int(mark)], position, f"__{n}"))
-                group.append(texts[j + 1])
-            groups.append("".join(group))
-        out.append(", ".join(groups))
+        out[-1] = out[-1].removesuffix("VALUES ")
+        rows, position = rows_clause(position)
+        out.append(rows)
         out.append(texts[end + 1])
         for i, mark in enumerate(marks[end + 1 :], start=end + 1):
             position += 1
             out.append(self._placeholder(self._slots[int(mark)], position))
             out.append(texts[i + 1])
-        sql = "".join(out)
-        self._batch_sql[rows] = sql
-        return sql
+        return "".join(out)
 
     def route_for(self, params: Mapping[str, Any]) -> ParamRoute | None:
         if type(params) is not dict or not params:
@@ -2620,6 +2688,14 @@ class SQLCompiler(Compiled):
         defaulted = [(i, s) for i, s in enumerate(row_slots) if s.default is not None]
         if self._positional:
             before = len(self._order_before(start))
+            columnar = self._columnar(start, end)
+            if columnar is not None and sql == columnar[0]:
+                # One array per column (see _columnar).
+                columns = driver_params[before : before + len(row_slots)]
+                return [
+                    {s.key: self._unprocess(s, columns[i][n]) for i, s in defaulted}
+                    for n in range(len(columns[0]))
+                ]
             rows = (len(driver_params) - before - len(self._order_after(end))) // len(row_slots)
             return [
                 {

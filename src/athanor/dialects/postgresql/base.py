@@ -46,6 +46,11 @@ class PostgreSQLDialect(PostgreSQLReflection, DefaultDialect):
         super().__init__(**kwargs)
         self.identifier_preparer = self.preparer(self)
 
+    def array_placeholder(self, placeholder: str) -> str:
+        """The placeholder for an array of a multi-row INSERT's column values (see
+        ``PostgreSQLCompiler.columnar_rows``): the usual one here."""
+        return placeholder
+
     def reset_session(self, dbapi_connection: Any) -> None:
         """``DISCARD ALL`` (settings, temporary tables, prepared statements, advisory locks,
         LISTEN): PostgreSQL refuses it inside a transaction, so it runs in autocommit mode.

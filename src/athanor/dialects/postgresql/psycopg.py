@@ -43,6 +43,11 @@ class PsycopgDialect(PostgreSQLDialect):
     """psycopg binds on the server, which types a parameter by where it stands; casts type
     the ambiguous ones (``count(%s)``, ``concat(%s, %s)``) as asyncpg's do."""
 
+    def array_placeholder(self, placeholder: str) -> str:
+        """``%b``: arrays go in binary, which psycopg writes without quoting each element
+        (several times faster than the text form for an array of strings)."""
+        return placeholder.removesuffix("s") + "b"
+
     def create_connect_args(self, url: URL) -> ConnectArgs:
         params: dict[str, Any] = dict(
             url.translate_connect_args(username="user", database="dbname")
