@@ -1,4 +1,4 @@
-"""A multi-row INSERT without RETURNING sends one array per column on PostgreSQL
+"""A multi-row INSERT without RETURNING sends one array per column through psycopg
 (``INSERT ... SELECT * FROM unnest(...)``) and stores exactly what the VALUES batches store."""
 
 from __future__ import annotations
@@ -219,8 +219,9 @@ def test_values_batches_store_the_same_rows(
     _run_examples(sa.create_engine(backend.url), 15, array_form=False)
 
 
-@pytest.mark.parametrize("driver", ["asyncpg", "psycopg_async"])
-def test_async_drivers_round_trip_as_arrays(backend: Backend, driver: str) -> None:
+@pytest.mark.parametrize(("driver", "array_form"), [("asyncpg", False), ("psycopg_async", True)])
+def test_async_drivers_round_trip(backend: Backend, driver: str, array_form: bool) -> None:
+    """psycopg's async connections send arrays too; asyncpg keeps the VALUES batches."""
     url = backend.url.replace("postgresql://", f"postgresql+{driver}://", 1)
 
     async def run() -> None:
@@ -230,7 +231,7 @@ def test_async_drivers_round_trip_as_arrays(backend: Backend, driver: str) -> No
                 tables = await conn.run_sync(_tables)
             for batch in _async_examples():
                 async with engine.begin() as conn:
-                    await conn.run_sync(_check_both_ways, tables, *batch, True)
+                    await conn.run_sync(_check_both_ways, tables, *batch, array_form)
         finally:
             await engine.dispose()
 
@@ -284,8 +285,10 @@ def test_statement_shapes_per_driver() -> None:
     ]
     assert psycopg_steps[0][1] == [[1, 2], [1, None], ["a", "b"], ["py", "py"]]
     asyncpg_steps = sa.insert(table).compile(dialect=AsyncpgDialect()).prepare_many([], rows)
+    # asyncpg encodes single parameters faster than arrays: VALUES rows.
     assert asyncpg_steps[0][0].endswith(
-        "unnest($1::INTEGER[], $2::INTEGER[], $3::VARCHAR[], $4::VARCHAR[])"
+        "VALUES ($1::INTEGER, $2::INTEGER, $3::VARCHAR, $4::VARCHAR), "
+        "($5::INTEGER, $6::INTEGER, $7::VARCHAR, $8::VARCHAR)"
     )
     # RETURNING keeps the VALUES batches (their rows come back in parameter order).
     returning = sa.insert(table).returning(table.c.id).compile(dialect=PsycopgDialect())

@@ -104,16 +104,14 @@ class PostgreSQLCompiler(SQLCompiler):
     def columnar_rows(
         self, placeholders: list[str], binds: list[el.BindParameter]
     ) -> tuple[str, list[Callable[[list[Any]], bool]]] | None:
-        """``SELECT * FROM unnest($1::INTEGER[], $2::VARCHAR[])``: the rows of a batch in one
-        array per column, cast as a single row's parameter would be.  The server parses a few
-        parameters rather than thousands, and the driver sends each array in one piece."""
+        """``SELECT * FROM unnest(%b::INTEGER[], %b::VARCHAR[])``: the rows of a batch in one
+        array per column, cast as a single row's parameter would be, where the driver's
+        dialect has an array placeholder (psycopg's)."""
         casts = [self._bind_cast(bind, None).removeprefix("::") for bind in binds]
-        if not all(cast in _ARRAY_ELEMENTS for cast in casts):
+        marks = [self.dialect.array_placeholder(mark) for mark in placeholders]
+        if not all(cast in _ARRAY_ELEMENTS for cast in casts) or None in marks:
             return None
-        arrays = ", ".join(
-            f"{self.dialect.array_placeholder(mark)}::{cast}[]"
-            for mark, cast in zip(placeholders, casts, strict=True)
-        )
+        arrays = ", ".join(f"{mark}::{cast}[]" for mark, cast in zip(marks, casts, strict=True))
         return f"SELECT * FROM unnest({arrays})", [_SENDABLE[_ARRAY_ELEMENTS[c]] for c in casts]
 
     def visit_aggregate_order_by(self, element: Any, **kw: Any) -> str:

@@ -43,9 +43,10 @@ class PsycopgDialect(PostgreSQLDialect):
     """psycopg binds on the server, which types a parameter by where it stands; casts type
     the ambiguous ones (``count(%s)``, ``concat(%s, %s)``) as asyncpg's do."""
 
-    def array_placeholder(self, placeholder: str) -> str:
+    def array_placeholder(self, placeholder: str) -> str | None:
         """``%b``: arrays go in binary, which psycopg writes without quoting each element
-        (several times faster than the text form for an array of strings)."""
+        (several times faster than the text form for an array of strings).  The server then
+        parses a few parameters per batch where VALUES rows give it thousands."""
         return placeholder.removesuffix("s") + "b"
 
     def create_connect_args(self, url: URL) -> ConnectArgs:
