@@ -214,6 +214,17 @@ def test_scalars_of_one_object_read_as_scalars_of_rows(engine: Any, direct_runs:
         assert list(session.scalars(by_id(1))) == [user]
         assert session.scalars(by_id(1)).unique().fetchmany(5) == [user]
         assert session.scalars(by_id(1)).first() is user
+        assert session.scalars(by_id(1)).one_or_none() is user
+        for take in ("one", "one_or_none", "first"):
+            taken = session.scalars(by_id(1))
+            assert getattr(taken, take)() is user and taken.closed
+            with pytest.raises(exc.ResourceClosedError):
+                taken.one()
+        closed_first = session.scalars(by_id(1))
+        closed_first.close()
+        assert closed_first.closed
+        with pytest.raises(exc.ResourceClosedError):
+            closed_first.first()
         assert session.scalar(by_id(1)) is user
         assert session.scalar(by_id(-1)) is None
         assert session.scalars(by_id(-1)).one_or_none() is None
@@ -224,7 +235,7 @@ def test_scalars_of_one_object_read_as_scalars_of_rows(engine: Any, direct_runs:
         assert [u.username for u in session.scalars(by_age)] == ["u0", "u2"]
         with pytest.raises(exc.MultipleResultsFound):
             session.scalars(by_age).one()
-        assert len(direct_runs) == 11
+        assert len(direct_runs) == 16
 
 
 def test_scalars_take_the_general_path_for_listeners_and_options(

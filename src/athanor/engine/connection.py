@@ -1222,15 +1222,11 @@ class DirectSelect:
         self.head: list[Any] | None = None
         """Rows :meth:`rows` read before finding there are more: the first of the result's."""
 
-    def _open_cursor(self) -> Any:
-        cursor, _ = self.connection._cursor_for(_EMPTY)
-        self.cursor = cursor
-        return cursor
-
     def execute(self) -> None:
         """Run the statement on the driver."""
-        cursor = self._open_cursor()
-        dialect = self.connection.dialect
+        connection = self.connection
+        cursor = self.cursor = connection._cursor_for(_EMPTY)[0]
+        dialect = connection.dialect
         try:
             if not self.driver_params:
                 dialect.do_execute_no_params(cursor, self.sql)
@@ -1245,9 +1241,8 @@ class DirectSelect:
         """The statement's run on an asyncio driver's adapter, to await in the caller's task
         (no bridge).  Its failure goes to :meth:`failed`, through the bridge for a driver
         error (a disconnect's handling may need I/O)."""
-        call: Awaitable[None] = self._open_cursor().execute_async(
-            self.sql, self.driver_params or None
-        )
+        cursor = self.cursor = self.connection._cursor_for(_EMPTY)[0]
+        call: Awaitable[None] = cursor.execute_async(self.sql, self.driver_params or None)
         return call
 
     def _raise_failure(self, error: BaseException) -> NoReturn:

@@ -1306,14 +1306,12 @@ class ScalarResult(_ResultBase[T]):
 
     __slots__ = ()
 
-    @classmethod
-    def of_value(cls, value: Any) -> ScalarResult[Any]:
+    @staticmethod
+    def of_value(value: Any) -> ScalarResult[Any]:
         """A result holding the one value ``value`` (not None: None ends a result's values;
         nothing left to fetch), with no result of rows behind it."""
-        result: ScalarResult[Any] = cls.__new__(cls)
-        result._source = _FetchedSource([value], sys.maxsize)
-        result._stages = ()
-        result._unique_key = None
+        result = _OneValueResult.__new__(_OneValueResult)
+        result._value = value
         return result
 
     def __init__(self, result: Result[Any], index: object = 0) -> None:
@@ -1332,6 +1330,62 @@ class ScalarResult(_ResultBase[T]):
         if result._unique_key is not None:
             self.unique()
 
+
+_SOURCED: Final = object()
+"""``_OneValueResult._value`` once the value moved into a row source."""
+
+_TAKEN: Final = object()
+"""``_OneValueResult._value`` once ``one()``, ``one_or_none()`` or ``first()`` handed the
+value over, closing the result."""
+
+
+class _OneValueResult(ScalarResult[Any]):
+    """What :meth:`ScalarResult.of_value` makes: ``one()``, ``one_or_none()`` and ``first()``
+    hand the value over with no row source (what a select by primary key is read with);
+    any other use makes the source on first need, holding the value or, once it was
+    taken, closed."""
+
+    __slots__ = ("_value",)
+
+    _value: Any
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for an attribute not set: the result's state, still to be made.
+        value = self._value
+        if value is _SOURCED or name not in _SOURCE_SLOTS:
+            raise AttributeError(name)
+        self._value = _SOURCED
+        source = _FetchedSource([] if value is _TAKEN else [value], sys.maxsize)
+        if value is _TAKEN:
+            source.state = _CLOSED
+        self._source = source
+        self._stages = ()
+        self._unique_key = None
+        return getattr(self, name)
+
+    def one(self) -> Any:
+        value = self._value
+        if value is _SOURCED or value is _TAKEN:
+            return super().one()
+        self._value = _TAKEN
+        return value
+
+    def one_or_none(self) -> Any:
+        value = self._value
+        if value is _SOURCED or value is _TAKEN:
+            return super().one_or_none()
+        self._value = _TAKEN
+        return value
+
+    def first(self) -> Any:
+        value = self._value
+        if value is _SOURCED or value is _TAKEN:
+            return super().first()
+        self._value = _TAKEN
+        return value
+
+
+_SOURCE_SLOTS: Final = frozenset({"_source", "_stages", "_unique_key"})
 
 _first_item: Final = itemgetter(0)
 

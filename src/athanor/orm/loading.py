@@ -359,7 +359,10 @@ class LoadingPlan:
         loads alongside, a load context (the N+1 detector), or load/refresh listeners."""
         if not self.plain_single or self.overrides or self.lazy_options or session._n_plus_one:
             return None
-        shape = _unless_polymorphic(self._shapes_for(processors)[1][0])
+        shapes = self._shapes
+        if shapes is None or shapes[0] is not processors:
+            shapes = self._shapes_for(processors)
+        shape = _unless_polymorphic(shapes[1][0])
         if shape is None:
             return None
         dispatch = shape[0].dispatch
@@ -1291,7 +1294,9 @@ def _plain_loader(
         identity_map._dict,
         identity_map._modified,
         session.hash_key,
-        _load_listeners(dispatch.load, session),
+        _load_listeners(dispatch.load, session)
+        if session.dispatch.loaded_as_persistent
+        else dispatch.load,
         dispatch.refresh,
         populate_existing,
         context,
@@ -1426,10 +1431,8 @@ def _plain_loader(
 
 def _load_listeners(listeners: tuple[Any, ...], session: Session) -> tuple[Any, ...]:
     """The mapper's ``load`` listeners, then the session's ``loaded_as_persistent`` ones
-    (called alike, with each object a query makes)."""
+    (called alike, with each object a query makes), for a session that has some."""
     on_session = session.dispatch.loaded_as_persistent
-    if not on_session:
-        return listeners
 
     def loaded_as_persistent(obj: Any, context: Any) -> None:
         for fn in on_session:

@@ -1544,8 +1544,11 @@ def _coerce_entity(entity: Any) -> ClauseElement:
         return TextColumn(entity)
     if isinstance(entity, type):
         # A mapped class (select(User)): only its hook to ask (a failed attribute lookup on a
-        # class costs more than the rest of this function).
+        # class costs more than the rest of this function), and its entity selected as it is.
         clause = getattr(entity, "__clause_element__", None)
+        if clause is not None:
+            entity_clause: ClauseElement = clause()
+            return entity_clause
     else:
         # An object may select as something richer than its expression (an ORM attribute of
         # a subclass selects its column marked with the subclass, whose rows the query keeps
