@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -26,6 +27,9 @@ PG_RESERVED = RESERVED_WORDS | frozenset(
         "verbose",
     ]
 )
+
+_FIXED_LENGTH_CHAR = re.compile(r"\bN?CHAR\b")
+"""``CHAR``/``NCHAR`` in a cast: without a length PostgreSQL reads them as ``CHAR(1)``."""
 
 _ARRAY_ELEMENTS: dict[str, type] = {
     "INTEGER": int,
@@ -100,6 +104,11 @@ class PostgreSQLCompiler(SQLCompiler):
         )
 
     bitwise_xor_sql = "#"
+
+    def _bind_cast(self, bind: el.BindParameter, element: int | None) -> str:
+        """Fixed-length strings are cast to ``BPCHAR`` (blank-padded, any length): a cast to
+        ``CHAR`` would cut every value to its first character."""
+        return _FIXED_LENGTH_CHAR.sub("BPCHAR", super()._bind_cast(bind, element))
 
     def columnar_rows(
         self, placeholders: list[str], binds: list[el.BindParameter]
