@@ -1,5 +1,5 @@
-"""The engine's one-row transaction without a Connection (``Engine._lean_insert`` and its
-ends): what it writes, what it leaves the pool, and when it steps aside for the general path."""
+"""The engine's one-row transaction without a Connection (``Engine._insert_committer``):
+what it writes, what it leaves the pool, and when it steps aside for the general path."""
 
 from __future__ import annotations
 
@@ -40,13 +40,13 @@ def engine(backend: Any) -> Any:
     eng = create_engine(backend.url)
     metadata.create_all(eng)
     with eng.connect():
-        pass  # an idle connection for the lean checkout
+        pass  # an idle connection for the committer's checkout
     yield eng
     eng.dispose()
 
 
 def _insert(engine: Any) -> Any:
-    """An INSERT the lean path takes: one whose RETURNING (where the database has it) is
+    """An INSERT the committer takes: one whose RETURNING (where the database has it) is
     asked for, as the ORM asks, rather than added by the engine."""
     statement = insert(thing)
     if engine.dialect.insert_returning:
@@ -59,81 +59,87 @@ def _names(engine: Any) -> list[str]:
         return list(conn.scalars(select(thing.c.name).order_by(thing.c.id)))
 
 
-def test_insert_then_commit_or_roll_back(engine: Any) -> None:
+def _committer(engine: Any) -> Any:
+    commit_insert = engine._insert_committer(_insert(engine), {"name": "x"})
+    assert commit_insert is not None
+    return commit_insert
+
+
+def test_accept_sees_the_key_before_the_commit_and_may_undo_it(engine: Any) -> None:
+    """Given ``accept``, the committer hands it the key and the row the INSERT gave while
+    the transaction is still open; what it raises rolls the INSERT back."""
+    commit_insert = _committer(engine)
+    seen: list[Any] = []
+
+    def accept(pk: Any, row: Any) -> None:
+        seen.append((row[0] if row is not None else pk[0], engine.pool.checkedout()))
+
     checkouts = engine.pool.stats().total_checkouts
-    written = engine._lean_insert(_insert(engine), {"name": "kept"})
-    assert written is not None
-    entry, pk, row = written
-    assert isinstance(row[0] if row is not None else pk[0], int)
-    assert engine.pool.checkedout() == 1 and entry.in_use
-    assert engine._lean_commit(entry) is None
-    assert engine.pool.checkedout() == 0 and not entry.in_use
-    written = engine._lean_insert(_insert(engine), {"name": "undone"})
-    assert written is not None
-    engine._lean_rollback(written[0])
+    assert commit_insert({"name": "kept"}, accept) is True
+    ((key, checked_out),) = seen
+    assert isinstance(key, int) and checked_out == 1
+    assert engine.pool.checkedout() == 0
+
+    def refuse(pk: Any, row: Any) -> None:
+        raise LookupError("not this one")
+
+    with pytest.raises(LookupError):
+        commit_insert({"name": "undone"}, refuse)
     assert engine.pool.checkedout() == 0
     assert engine.pool.stats().total_checkouts == checkouts + 2
     assert _names(engine) == ["kept"]
 
 
-def test_a_failed_insert_is_wrapped_and_the_connection_goes_back_clean(engine: Any) -> None:
-    with engine.begin() as conn:
-        conn.execute(insert(thing), {"name": "dup"})
-    with pytest.raises(IntegrityError) as caught:
-        engine._lean_insert(_insert(engine), {"name": "dup"})
-    assert "INSERT INTO lean_thing" in str(caught.value)
-    assert caught.value.params is not None
-    assert engine.pool.checkedout() == 0
-    with engine.connect() as conn:
-        assert not conn.in_transaction()
-        assert conn.scalar(select(thing.c.name)) == "dup"
+def test_a_committer_reuses_its_cursor_but_not_after_a_failure(engine: Any) -> None:
+    """The committer's cursor stays on the pool entry for its next run on that connection;
+    after a failed INSERT it is closed and forgotten, and the next run makes a new one."""
+    commit_insert = _committer(engine)
+    commit_insert({"name": "one"})
+    (entry,) = [e for e in engine.pool._idle if e.kept_cursor is not None]
+    conn, cursor = entry.kept_cursor
+    assert conn is entry.dbapi_connection
+    commit_insert({"name": "two"})
+    assert entry.kept_cursor[1] is cursor
+    with pytest.raises(IntegrityError):
+        commit_insert({"name": "two"})
+    assert entry.kept_cursor is None
+    commit_insert({"name": "three"})
+    assert entry.kept_cursor is not None and entry.kept_cursor[1] is not cursor
+    assert _names(engine) == ["one", "two", "three"]
 
 
-def test_it_steps_aside_for_listeners_logging_and_options(
-    engine: Any, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Whenever something could see the difference, nothing is done (None) and the caller
-    takes the general path; once it is gone the lean path serves again."""
+def test_no_committer_is_made_for_listeners_and_options(engine: Any) -> None:
+    """Whenever something could see the difference from the start, no committer is made and
+    the caller takes the general path; once it is gone a committer serves again."""
 
     def quiet(*args: Any) -> None:
         return None
 
     for target, name in (
-        (engine, "commit"),
         (engine, "before_cursor_execute"),
         (engine.pool, "checkout"),
         (engine.pool, "reset"),
     ):
         event.listen(target, name, quiet)
         try:
-            assert engine._lean_insert(_insert(engine), {"name": "x"}) is None
+            assert engine._insert_committer(_insert(engine), {"name": "x"}) is None
         finally:
             event.remove(target, name, quiet)
     optioned = _insert(engine).execution_options(foo=1)
-    assert engine._lean_insert(optioned, {"name": "x"}) is None
-    assert engine.execution_options(foo=1)._lean_insert(_insert(engine), {"name": "x"}) is None
-    with caplog.at_level(logging.INFO, logger="athanor.engine"):
-        assert engine._lean_insert(_insert(engine), {"name": "x"}) is None
+    assert engine._insert_committer(optioned, {"name": "x"}) is None
+    optioned_engine = engine.execution_options(foo=1)
+    assert optioned_engine._insert_committer(_insert(engine), {"name": "x"})({"name": "x"}) is None
     assert engine.pool.checkedout() == 0
-    written = engine._lean_insert(_insert(engine), {"name": "served"})
-    assert written is not None
-    assert engine._lean_commit(written[0]) is None
+    assert _committer(engine)({"name": "served"}) is not None
     assert _names(engine) == ["served"]
-
-
-def test_without_an_idle_connection_it_steps_aside(engine: Any) -> None:
-    with engine.connect():
-        assert engine._lean_insert(_insert(engine), {"name": "x"}) is None
-    assert engine.pool.checkedout() == 0
 
 
 def test_a_connection_replaced_meanwhile_is_reconnected(engine: Any) -> None:
     connects = engine.pool.stats().connects
+    commit_insert = _committer(engine)
     with engine.connect() as conn:
         conn.invalidate()
-    written = engine._lean_insert(_insert(engine), {"name": "fresh"})
-    assert written is not None
-    assert engine._lean_commit(written[0]) is None
+    assert commit_insert({"name": "fresh"}) is not None
     assert engine.pool.stats().connects == connects + 1
     assert _names(engine) == ["fresh"]
 
@@ -147,9 +153,7 @@ def test_a_reset_that_fails_on_return_discards_the_connection(engine: Any) -> No
     conn.close()
     assert engine.pool.checkedout() == 0
     assert engine.pool.stats().invalidations == 1
-    written = engine._lean_insert(_insert(engine), {"name": "after"})
-    assert written is not None
-    assert engine._lean_commit(written[0]) is None
+    assert _committer(engine)({"name": "after"}) is not None
     assert engine.pool.stats().connects == connects + 1
     assert _names(engine) == ["after"]
 
@@ -170,15 +174,6 @@ def test_a_returned_connection_goes_to_a_waiting_checkout(backend: Any) -> None:
     got[0].close()
     assert eng.pool.checkedout() == 0
     eng.dispose()
-
-
-# --- the committer: INSERT and COMMIT in one call ------------------------------------------
-
-
-def _committer(engine: Any) -> Any:
-    commit_insert = engine._insert_committer(_insert(engine), {"name": "x"})
-    assert commit_insert is not None
-    return commit_insert
 
 
 def test_a_committer_writes_commits_and_returns_the_connection(engine: Any) -> None:

@@ -48,6 +48,17 @@ class Item(Base):
     name: Mapped[str] = mapped_column(String(30), unique=True)
 
 
+class Note(Base):
+    """Its INSERT fills more than the key: a column left unset becomes None, and one comes
+    from a server default."""
+
+    __tablename__ = "one_commit_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str | None] = mapped_column(String(30))
+    rank: Mapped[int] = mapped_column(server_default="7")
+
+
 class DeferredBase(DeclarativeBase):
     """Tables with a deferred foreign key, which MySQL/MariaDB cannot create."""
 
@@ -130,6 +141,30 @@ def test_an_object_no_longer_held_is_written_and_not_kept(engine: Any) -> None:
         assert again is not found and again.name == "dropped"
         assert replaced.values() == [again]
     assert _names(engine) == ["dropped"]
+
+
+def test_an_object_filling_more_than_its_key_is_written_without_a_connection(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's committer writes it too (no Connection is made), the object taking what
+    the database filled in before the COMMIT."""
+    with Session(engine) as session:
+        session.add(Note(text="warm"))  # an idle connection for the committer
+        session.commit()
+
+    def no_connection() -> None:
+        raise AssertionError("the one-object commit made a Connection")
+
+    monkeypatch.setattr(engine, "connect", no_connection)
+    with Session(engine, expire_on_commit=False) as session:
+        note = Note()
+        session.add(note)
+        session.commit()
+        assert inspect(note).persistent and note.text is None
+    monkeypatch.undo()
+    assert engine.pool.checkedout() == 0
+    with Session(engine) as session:
+        assert session.get(Note, note.id).rank == 7
 
 
 def test_expire_on_commit_false_keeps_the_values(engine: Any) -> None:

@@ -9,7 +9,8 @@ from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from athanor.engine.connection import Connection, entry_cursor, execute_insert
+from athanor.engine.connection import Connection, execute_insert
+from athanor.engine.default import DefaultDialect
 from athanor.engine.transaction import RootTransaction
 from athanor.event import EventTarget, registry
 from athanor.pool import Pool, PoolProxiedConnection
@@ -18,8 +19,6 @@ from athanor.sql.selectable import identity_memos
 from athanor.util.log import Echo, EchoLogger
 
 if TYPE_CHECKING:
-    from athanor.engine.default import DefaultDialect
-    from athanor.engine.row import Row
     from athanor.pool.base import ConnectionPoolEntry
     from athanor.sql.elements import ClauseElement
     from athanor.url import URL
@@ -66,6 +65,10 @@ _ENGINE_EVENTS: dict[str, tuple[str, ...]] = {
 }
 
 _MAX_LOGGED_PARAMS = 10
+
+InsertCommitter = Callable[..., Any]
+"""What ``Engine._insert_committer`` gives: ``(params)`` or ``(params, accept)`` runs the
+INSERT as a transaction of its own."""
 
 
 _BY_STATEMENT_KEPT = 64
@@ -127,19 +130,26 @@ class LeanCommitFailed(Exception):
         self.values = values
 
 
-def release_cursor(
-    dialect: DefaultDialect, entry: ConnectionPoolEntry, conn: Any, cursor: Any, keep: bool
-) -> None:
-    """Done with the cursor of a lean statement: kept on the pool ``entry`` for the next
-    checkout when ``keep`` (the dialect ``keeps_cursors``) and it is worth keeping, else
-    closed, quietly (as ``Connection._close_cursor_quietly``)."""
-    if keep and dialect.cursor_worth_keeping(cursor):
-        entry.kept_cursor = (conn, cursor)
-        return
-    try:  # noqa: SIM105 - suppress()'s context manager costs more
-        cursor.close()
-    except Exception:
-        pass
+def _values_by_key(
+    compiled: Any, parameters: Mapping[str, Any], sql: str, driver_params: Any
+) -> Callable[[Mapping[str, Any]], Any] | None:
+    """For an INSERT whose ``compiled.prepare`` gave ``sql`` and ``driver_params`` for
+    ``parameters``: a function of a dict with the same keys giving its positional driver
+    parameters, where those are the dict's values read by key and sent as they are (the
+    usual statement, whose ``route_for`` would wrap them to name the variant that made
+    them), the SQL being ``sql`` for every such dict; None otherwise."""
+    variant = compiled._variant(parameters, False)
+    read = variant._by_key
+    if (
+        not variant._positional
+        or read is None
+        or variant._by_key_one
+        or variant._by_key_procs is not None
+        or variant.string != sql
+        or list(read(parameters)) != list(driver_params)
+    ):
+        return None
+    return read  # type: ignore[no-any-return]
 
 
 class Engine(EventTarget):
@@ -275,82 +285,6 @@ class Engine(EventTarget):
 
     # --- one-row transactions without a Connection ---------------------------------------
 
-    def _lean_insert(
-        self, statement: ClauseElement, parameters: Mapping[str, Any]
-    ) -> tuple[ConnectionPoolEntry, tuple[Any, ...] | None, Row | None] | None:
-        """Check out a connection, begin a transaction and run a one-row INSERT in it, with no
-        Connection, proxy, ExecutionContext or result: the pool entry (still checked out, its
-        transaction open, for :meth:`_lean_commit` or :meth:`_lean_rollback`), the inserted
-        primary key and the RETURNING row, as ``Connection._insert_row`` gives them.
-
-        None (nothing done) when something could tell the difference, so the caller takes
-        the general path: an engine or pool listener, logging, execution options, a pool
-        checkout that needs more than taking an idle connection, a statement whose
-        RETURNING the engine reads itself, parameters that do not bind.  A failure is
-        handled as a Connection's would be (wrapped, the connection invalidated on a
-        disconnect), and the connection rolled back and returned before it is raised.
-        """
-        logger = self.logger
-        echo = logger.known_levels.get(_INFO)
-        if (
-            self.dispatch._listened
-            or self._execution_options
-            or statement._execution_options
-            or (logger.isEnabledFor(_INFO) if echo is None else echo)
-        ):
-            return None
-        dialect = self.dialect
-        cache = self._compiled_cache
-        found = None if cache is None else cache.by_statement.get(id(statement))
-        if found is not None and found[0] is statement:
-            _, compiled, extracted = found
-        else:
-            compiled, extracted = compile_cached(statement, dialect, cache)
-        if compiled.returns_hidden:
-            return None
-        try:
-            sql, driver_params = compiled.prepare(extracted, parameters)
-        except Exception:
-            return None  # the general path raises it, saying which parameter
-        entry = self.pool._lean_checkout()
-        if entry is None:
-            return None
-        conn = entry.dbapi_connection
-        cursor = None
-        keeps_cursors = dialect.keeps_cursors
-        try:
-            cursor = entry_cursor(dialect, entry, conn) if keeps_cursors else conn.cursor()
-            if dialect.requires_explicit_begin and not self._autocommit:
-                dialect.do_begin(conn, cursor)
-            pk, row = execute_insert(dialect, compiled, cursor, sql, driver_params)
-        except BaseException as error:
-            failure = self._lean_insert_failed(entry, cursor, error, sql, driver_params)
-            if failure is error:
-                raise
-            raise failure from error
-        release_cursor(dialect, entry, conn, cursor, keeps_cursors)
-        return entry, pk, row
-
-    def _lean_commit(
-        self, entry: ConnectionPoolEntry
-    ) -> tuple[Connection, RootTransaction, BaseException] | None:
-        """Commit the transaction of :meth:`_lean_insert` and return the connection to the
-        pool: None once done.  A failed COMMIT leaves things as a Connection's would: the
-        connection checked out, without a transaction (the wrapped error said whether it
-        was invalidated); returned are that Connection, its ended transaction and the error
-        for the caller to raise once it has taken them over."""
-        conn = entry.dbapi_connection
-        dialect = self.dialect
-        try:
-            if dialect._commit_directly:
-                conn.commit()
-            else:
-                dialect.do_commit(conn)
-        except BaseException as error:
-            return self._lean_commit_failed(entry, error)
-        self.pool._checkin_entry(entry, True)
-        return None
-
     def _lean_insert_failed(
         self,
         entry: ConnectionPoolEntry,
@@ -390,21 +324,32 @@ class Engine(EventTarget):
 
     def _insert_committer(
         self, statement: ClauseElement, parameters: Mapping[str, Any]
-    ) -> Callable[[Mapping[str, Any]], Any] | None:
-        """A function running the one-row INSERT ``statement`` as a transaction of its own:
-        :meth:`_lean_insert` and :meth:`_lean_commit` in one frame, with what they look up
-        (compiled statement, parameter order, dialect and pool methods) found once, here,
-        for parameter dicts with the keys of ``parameters`` in their order.  None when no
-        such function can serve now (listeners, pre-ping, a statement whose RETURNING the
-        engine reads itself, parameters that do not bind).
+    ) -> InsertCommitter | None:
+        """A function running the one-row INSERT ``statement`` as a transaction of its own,
+        with no Connection, proxy, ExecutionContext or result: checkout, BEGIN, INSERT,
+        COMMIT and checkin in one frame, with what they look up (compiled statement,
+        parameter order, dialect and pool methods) found once, here, for parameter dicts
+        with the keys of ``parameters`` in their order.  None when no such function can
+        serve now (listeners, pre-ping, a statement whose RETURNING the engine reads
+        itself, parameters that do not bind).
 
-        The function returns the inserted primary key, or the RETURNING row for a statement
-        with RETURNING, once committed and the connection returned; None when it did
-        nothing: something could tell the difference (what :meth:`_lean_insert` declines
-        for), or the INSERT gave no row or a key without its first value (rolled back: the
-        general path reports it).  It serves only while the event registry's generation is
-        the one it was made in: a caller keeps it no longer.  A failed INSERT is raised as
-        from :meth:`_lean_insert`; a failed COMMIT raises :class:`LeanCommitFailed`.
+        Called with a parameter dict alone, the function returns the inserted primary key,
+        or the RETURNING row for a statement with RETURNING, once committed and the
+        connection returned; given ``accept`` too, it hands it the key and the row (None
+        when the statement returns none) before the COMMIT, and returns True once
+        committed: what ``accept`` raises rolls the INSERT back and is raised.  It returns
+        None when it did nothing: something could tell the difference (an engine or pool
+        listener, logging, execution options, a pool checkout that needs more than taking
+        an idle connection), or, without ``accept``, the INSERT gave no row or a key
+        without its first value (rolled back: the general path reports it).  It serves
+        only while the event registry's generation is the one it was made in: a caller
+        keeps it no longer.
+
+        A failed INSERT is handled as a Connection's would be (wrapped, the connection
+        invalidated on a disconnect), the connection rolled back and returned before it is
+        raised; a failed COMMIT raises :class:`LeanCommitFailed`.  The function's cursor
+        stays on the pool entry for its next run on that connection (see
+        ``ConnectionPoolEntry.kept_cursor``).
         """
         dialect = self.dialect
         pool = self.pool
@@ -422,15 +367,26 @@ class Engine(EventTarget):
         if compiled.returns_hidden:
             return None
         try:
-            driver_params = compiled.prepare(extracted, parameters)[1]
+            read_sql, driver_params = compiled.prepare(extracted, parameters)
         except Exception:
             return None
+        read = _values_by_key(compiled, parameters, read_sql, driver_params)
         prepare = compiled.route_for(parameters) or partial(compiled.prepare, extracted)
         generation = registry.generation
         engine = self
         checkout = pool._take_idle
         checkin = pool._checkin_entry
-        keeps_cursors = dialect.keeps_cursors
+        dialect_type = type(dialect)
+        current = (
+            None
+            if dialect_type.cursor_current is DefaultDialect.cursor_current
+            else dialect.cursor_current
+        )
+        worth = (
+            None
+            if dialect_type.cursor_worth_keeping is DefaultDialect.cursor_worth_keeping
+            else dialect.cursor_worth_keeping
+        )
         explicit_begin = dialect.requires_explicit_begin and not self._autocommit
         begin = dialect.do_begin if explicit_begin else None
         # The usual INSERT of an autoincrement key: executed and its key read here.
@@ -440,8 +396,11 @@ class Engine(EventTarget):
         returns_rows = compiled.returns_rows
         commit_directly = dialect._commit_directly
         do_commit = dialect.do_commit
+        close_quietly = Connection._close_cursor_quietly
 
-        def commit_insert(params: Mapping[str, Any]) -> Any:
+        def commit_insert(
+            params: Mapping[str, Any], accept: Callable[[Any, Any], None] | None = None
+        ) -> Any:
             logger = engine.logger
             echo = logger.known_levels.get(_INFO)
             if (
@@ -453,39 +412,61 @@ class Engine(EventTarget):
             ):
                 return None
             try:
-                sql, driver_params = prepare(params)
+                if read is not None:
+                    sql = read_sql
+                    driver_params = read(params)
+                else:
+                    sql, driver_params = prepare(params)
             except Exception:
                 return None  # the general path raises it, saying which parameter
             entry = checkout()
             if entry is None:
                 return None
             conn = entry.dbapi_connection
+            kept = entry.kept_cursor
             cursor = None
             try:
-                cursor = entry_cursor(dialect, entry, conn) if keeps_cursors else conn.cursor()
+                if (
+                    kept is not None
+                    and kept[0] is conn
+                    and (current is None or current(conn, kept[1]))
+                ):
+                    cursor = kept[1]
+                else:
+                    if kept is not None:
+                        close_quietly(kept[1])
+                    cursor = conn.cursor()
+                    entry.kept_cursor = (conn, cursor)
                 if begin is not None:
                     begin(conn, cursor)
                 if by_lastrowid:
                     cursor.execute(sql, driver_params)
-                    values: Any = None if cursor.rowcount == 0 else (cursor.lastrowid,)
+                    pk = None if cursor.rowcount == 0 else (cursor.lastrowid,)
+                    row = None
                 else:
                     pk, row = execute_insert(dialect, compiled, cursor, sql, driver_params)
-                    values = row if returns_rows else pk
             except BaseException as error:
+                entry.kept_cursor = None
                 failure = engine._lean_insert_failed(entry, cursor, error, sql, driver_params)
                 if failure is error:
                     raise
                 raise failure from error
-            if keeps_cursors:
-                release_cursor(dialect, entry, conn, cursor, True)
+            if worth is not None and not worth(cursor):
+                entry.kept_cursor = None
+                close_quietly(cursor)
+            values: Any
+            if accept is None:
+                values = row if returns_rows else pk
+                if values is None or values[0] is None:
+                    engine._lean_rollback(entry)
+                    return None
             else:
-                try:  # noqa: SIM105 - release_cursor() for a dialect keeping none, without its call
-                    cursor.close()
-                except Exception:
-                    pass
-            if values is None or values[0] is None:
-                engine._lean_rollback(entry)
-                return None
+                try:
+                    accept(pk, row)
+                except BaseException:
+                    engine._lean_rollback(entry)
+                    raise
+                values = True
             try:
                 if commit_directly:
                     conn.commit()
@@ -499,7 +480,8 @@ class Engine(EventTarget):
         return commit_insert
 
     def _lean_rollback(self, entry: ConnectionPoolEntry) -> None:
-        """Roll back the transaction of :meth:`_lean_insert` and return the connection."""
+        """Roll back the transaction of a function of :meth:`_insert_committer` and return
+        the connection."""
         self._end_connection(self._lean_connection(entry))
 
     def _lean_connection(self, entry: ConnectionPoolEntry) -> Connection:

@@ -867,30 +867,22 @@ class Session(EventTarget):
             self._keep_failed_commit(bind, done.connection, done.transaction, state, obj)
             raise done.failure
         try:
-            written = insert_new_object(bind, state, obj)
+            connection = insert_new_object(bind, state, obj)
         except BaseException as error:
             self._autobegin_t()._flush_failed(error)
             raise
-        if written is None:
+        if connection is None:
             return False
         identity_map.keep(state.key, state)  # type: ignore[arg-type]
         new.clear()
-        if type(written) is Connection:
-            connection = written
-            transaction = connection._transaction
-            assert transaction is not None
-            try:
-                transaction.commit()
-                connection.close()
-            except BaseException:
-                self._keep_failed_commit(bind, connection, transaction, state, obj)
-                raise
-        else:
-            failed = bind._lean_commit(written)  # type: ignore[arg-type]
-            if failed is not None:
-                connection, transaction, failure = failed
-                self._keep_failed_commit(bind, connection, transaction, state, obj)
-                raise failure
+        transaction = connection._transaction
+        assert transaction is not None
+        try:
+            transaction.commit()
+            connection.close()
+        except BaseException:
+            self._keep_failed_commit(bind, connection, transaction, state, obj)
+            raise
         if not self.expire_on_commit:
             state._commit_all()
         # Else the expiry that follows the commit forgets the object's changes, if the object

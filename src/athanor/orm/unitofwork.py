@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from athanor.engine.connection import Connection
     from athanor.orm.mapper import Mapper
     from athanor.orm.session import Session, SessionTransaction
-    from athanor.pool.base import ConnectionPoolEntry
 
 
 _mapper_of = attrgetter("mapper")
@@ -1014,7 +1013,7 @@ class NewObjectPlan:
     those parameters, the statement and how the generated values come back
     (:class:`RowRoute`, for the dialect last written to)."""
 
-    __slots__ = ("columns", "generation", "last", "mapper", "params", "routes")
+    __slots__ = ("columns", "generation", "mapper", "params", "routes")
 
     def __init__(
         self, mapper: Mapper, params: Callable[[dict[str, Any]], dict[str, Any]] | None
@@ -1024,9 +1023,6 @@ class NewObjectPlan:
         self.generation = event_registry.generation
         self.params = params
         self.routes: tuple[Callable[[], Any] | None, dict[tuple[str, ...], RowRoute]] = (None, {})
-        self.last: tuple[Callable[[], Any], frozenset[str], RowRoute] | None = None
-        """The dialect, parameter names and route of the last object written: a repeat of
-        them needs no lookup."""
 
 
 def new_object_plan(mapper: Mapper) -> NewObjectPlan | None:
@@ -1081,9 +1077,8 @@ def commit_new_object(engine: Engine, state: InstanceState, obj: Any) -> bool:
     """INSERT ``obj``, the one new object of its session (of ``state``), and commit, as a
     transaction of its own through the engine's committer for the object's route (see
     ``Engine._insert_committer``): True once done, the object given its identity key; False
-    (nothing done) when that does not serve (no plan, see :func:`new_object_plan`; a route
-    that fills more than a single generated key; the committer declines), for
-    :func:`insert_new_object`.
+    (nothing done) when that does not serve (no plan, see :func:`new_object_plan`; the
+    committer declines), for :func:`insert_new_object`.
 
     What it needs is kept in the engine's ``_lean_cache`` per mapper (see
     :func:`_lean_entry`), valid while the listeners and the mapper's columns are those it
@@ -1107,9 +1102,16 @@ def commit_new_object(engine: Engine, state: InstanceState, obj: Any) -> bool:
         found = _lean_entry(engine, mapper, d)
         if found is None:
             return False
-    _, _, _, _, commit_insert, key, identity_class = found
+    _, _, _, _, commit_insert, key, identity_class, route = found
     if commit_insert is None:
         return False
+    if key is None:
+        # A route filling more than a single generated key: the object takes what the
+        # INSERT gave before the COMMIT (also when that fails).
+        def accept(pk: tuple[Any, ...] | None, row: Any) -> None:
+            _identify_new(mapper, route, state, d, _store_generated(mapper, route, d, pk, row))
+
+        return commit_insert(params, accept) is not None
     try:
         values = commit_insert(params)
     except LeanCommitFailed as failed:
@@ -1128,70 +1130,43 @@ def _lean_entry(engine: Engine, mapper: Mapper, d: dict[str, Any]) -> tuple[Any,
     """What :func:`commit_new_object` keeps per mapper in ``engine``'s ``_lean_cache``, made
     for the parameters of an object whose ``__dict__`` is ``d``: the event generation and
     the mapper's columns it is valid for, the plan's row builder, the parameter names, the
-    engine's committer (None for a route filling more than its single generated key), that
-    key and the mapper's identity class; None when the mapper has no plan."""
+    engine's committer, the attribute of the single generated key (None for a route that
+    fills more), the mapper's identity class and the route; None when the mapper has no
+    plan."""
     plan = new_object_plan(mapper)
     if plan is None:
         return None
     params = plan.params(d)  # type: ignore[misc]
     route = _route_of(plan, params, engine.dialect)
-    key = route.key_only
-    committer = None if key is None else engine._insert_committer(route.statement, params)
     found = engine._lean_cache[mapper] = (
         plan.generation,
         plan.columns,
         plan.params,
         frozenset(params),
-        committer,
-        key,
+        engine._insert_committer(route.statement, params),
+        route.key_only,
         mapper._identity_class,
+        route,
     )
     return found
 
 
-def insert_new_object(
-    engine: Engine, state: InstanceState, obj: Any
-) -> ConnectionPoolEntry | Connection | None:
-    """:func:`write_new_object` on a connection of ``engine``'s own, in a transaction begun
-    for it and left open: the pool entry of ``Engine._lean_insert`` (to end with
-    ``_lean_commit``) or, where that declines, a Connection; None (nothing done) when the
-    object has no plan (see :func:`new_object_plan`).  After a failure the connection is
+def insert_new_object(engine: Engine, state: InstanceState, obj: Any) -> Connection | None:
+    """:func:`write_new_object` on a Connection of ``engine``'s own, in a transaction begun
+    for it and left open, for the caller to commit: the Connection; None (nothing done) when
+    the object has no plan (see :func:`new_object_plan`).  After a failure the connection is
     rolled back and returned before the error is raised."""
-    mapper = state.mapper
-    plan = new_object_plan(mapper)
+    plan = new_object_plan(state.mapper)
     if plan is None:
         return None
-    d = obj.__dict__
-    params = plan.params(d)  # type: ignore[misc]
-    last = plan.last
-    if last is not None and params.keys() == last[1] and last[0]() is engine.dialect:
-        route = last[2]
-    else:
-        route = _route_of(plan, params, engine.dialect)
-    written = engine._lean_insert(route.statement, params)
-    if written is None:
-        connection = engine.connect()
-        try:
-            connection._begin_root()
-            _write_routed(connection, mapper, route, state, d, params)
-        except BaseException:
-            engine._end_connection(connection)
-            raise
-        return connection
-    entry, pk, row = written
-    key = route.key_only
-    values = row if route.returning else pk
+    connection = engine.connect()
     try:
-        if key is not None and values is not None and (value := values[0]) is not None:
-            # What _store_generated and _identify_new do for this shape.
-            d[key] = value
-            state.key = (mapper._identity_class, (value,), None)
-        else:
-            _identify_new(mapper, route, state, d, _store_generated(mapper, route, d, pk, row))
+        connection._begin_root()
+        write_new_object(connection, plan, state, obj)
     except BaseException:
-        engine._lean_rollback(entry)
+        engine._end_connection(connection)
         raise
-    return entry
+    return connection
 
 
 def _new_object_row(plan: NewObjectPlan, obj: Any, dialect: Any) -> tuple[dict[str, Any], RowRoute]:
@@ -1202,7 +1177,7 @@ def _new_object_row(plan: NewObjectPlan, obj: Any, dialect: Any) -> tuple[dict[s
 
 
 def _route_of(plan: NewObjectPlan, params: dict[str, Any], dialect: Any) -> RowRoute:
-    """The route of ``params``' shape on ``dialect``, remembered as the plan's last."""
+    """The route of ``params``' shape on ``dialect``."""
     seen, routes = plan.routes
     if seen is None or seen() is not dialect:
         seen = weakref.ref(dialect)
@@ -1213,8 +1188,6 @@ def _route_of(plan: NewObjectPlan, params: dict[str, Any], dialect: Any) -> RowR
     if route is None:
         mapper = plan.mapper
         route = routes[shape] = _row_route(mapper, _insert_shape(mapper, shape), dialect)
-    # The route depends on which columns are given, not on their order.
-    plan.last = (seen, frozenset(shape), route)
     return route
 
 

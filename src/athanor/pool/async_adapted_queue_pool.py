@@ -87,11 +87,8 @@ class AsyncAdaptedQueuePool(QueuePool):
                 self._give_back(entry)
             raise
 
-    def _lean_checkout(self) -> ConnectionPoolEntry | None:
-        # Checkouts go through _checkout, which replaces connections of other event loops.
-        return None
-
     def _take_idle(self) -> ConnectionPoolEntry | None:
+        # Checkouts go through _checkout, which replaces connections of other event loops.
         return None
 
     def _checkin_entry(self, entry: ConnectionPoolEntry, transaction_was_reset: bool) -> None:

@@ -198,7 +198,8 @@ class ConnectionPoolEntry:
     kept_cursor: tuple[Any, Any] | None
     """A finished cursor of the current physical connection left for its next checkout,
     with that connection (``(dbapi_connection, cursor)``); the engine's Connection puts it
-    here, where the dialect allows it, and forgets it with the connection."""
+    here where the dialect allows it, the engine's one-row INSERT committer (whatever the
+    dialect) for its next run, and the entry forgets it with the connection."""
     spare_proxy: PoolProxiedConnection | None
     """A closed proxy of this entry that nothing else refers to, handed out again by the
     next checkout instead of a new one (no allocation, no finalizer); the engine's
@@ -798,32 +799,23 @@ class Pool(EventTarget):
             self._logger.debug("Connection %r checked out from pool", proxy.dbapi_connection)
         return proxy
 
-    def _lean_checkout(self) -> ConnectionPoolEntry | None:
-        """Check out an idle entry for a caller that uses its connection itself, without a
-        proxy, and gives it back with :meth:`_checkin_entry` before returning to its own
-        caller (so it cannot leak); None when the checkout needs what only :meth:`connect`
-        does (no idle entry, pre-ping, checkout/checkin/reset listeners, debug logging, a
-        pool of another kind).
-
-        The engine's one-row transactions use it (see ``Engine._lean_insert``).
-        """
-        return None
-
     def _take_idle(self) -> ConnectionPoolEntry | None:
-        """:meth:`_lean_checkout` past its checks, for a caller that made them itself (and
-        keeps them made: see ``Engine._insert_committer``): an idle entry, checked out, its
-        connection replaced first when stale; None when there is none (or the pool is of
-        another kind)."""
+        """Check out an idle entry, its connection replaced first when stale, for a caller
+        that uses the connection itself, without a proxy, and gives it back with
+        :meth:`_checkin_entry` before returning to its own caller (so it cannot leak); None
+        when there is none, or the pool is of another kind.  The caller has made sure that
+        nothing needs what only :meth:`connect` does (pre-ping, checkout/checkin/reset
+        listeners, debug logging), and keeps it so: see ``Engine._insert_committer``."""
         return None
 
     def _checkin_entry(self, entry: ConnectionPoolEntry, transaction_was_reset: bool) -> None:
         """Return a checked-out entry whose proxy, if it had one, has let it go (an entry of
-        :meth:`_lean_checkout`, or the engine's Connection closing): :meth:`_checkin` with
+        :meth:`_take_idle`, or the engine's Connection closing): :meth:`_checkin` with
         its connection, which a pool may do more directly when nothing listens."""
         self._checkin(entry, entry.dbapi_connection, transaction_was_reset)
 
     def _adopt(self, entry: ConnectionPoolEntry) -> PoolProxiedConnection:
-        """A proxy for an entry of :meth:`_lean_checkout`, which becomes an ordinary checkout
+        """A proxy for an entry of :meth:`_take_idle`, which becomes an ordinary checkout
         (for a caller that hands the connection on after all, e.g. after a failure)."""
         proxy = _new_object(self._proxy_class)
         proxy.dbapi_connection = entry.dbapi_connection

@@ -141,18 +141,6 @@ class QueuePool(Pool):
             entry = self._do_get()
         return self._checkout(entry)
 
-    def _lean_checkout(self) -> ConnectionPoolEntry | None:
-        dispatch = self.dispatch
-        if (
-            self._pre_ping
-            or self._log_debug
-            or dispatch.checkout
-            or dispatch.checkin
-            or dispatch.reset
-        ):
-            return None
-        return self._take_idle()
-
     def _take_idle(self) -> ConnectionPoolEntry | None:
         mutex = self._mutex
         mutex.acquire()
