@@ -312,3 +312,46 @@ def test_a_committer_s_failed_commit_leaves_the_connection_to_the_caller(backend
         assert conn.scalar(select(func.count()).select_from(child)) == 0
     deferred.drop_all(eng)
     eng.dispose()
+
+
+@pytest.mark.backends("sqlite")
+def test_on_sqlite_an_insert_without_foreign_keys_is_its_own_transaction(backend: Any) -> None:
+    """SQLite runs a statement outside a transaction as one of its own: the committer sends
+    no BEGIN (nor COMMIT) for a table without foreign keys, but keeps them where a deferred
+    foreign key may fail the COMMIT, and when ``accept`` may want the row undone."""
+    eng = create_engine(backend.url)
+    sent: list[str] = []
+    event.listen(eng, "connect", lambda conn, _: conn.set_trace_callback(sent.append))
+    keyed = MetaData()
+    parent = Table(
+        "lean_alone_parent",
+        keyed,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(30)),
+    )
+    child = Table(
+        "lean_alone_child",
+        keyed,
+        Column("id", Integer, primary_key=True),
+        Column("parent_id", Integer, ForeignKey("lean_alone_parent.id")),
+    )
+    keyed.create_all(eng)
+    with eng.connect():
+        pass
+    alone = eng._insert_committer(insert(parent), {"name": "a"})
+    with_key = eng._insert_committer(insert(child), {"parent_id": 1})
+    assert alone is not None and with_key is not None
+
+    def ends(run: Any) -> list[str]:
+        del sent[:]
+        run()
+        return [sql for sql in sent if sql in ("BEGIN", "COMMIT")]
+
+    assert ends(lambda: alone({"name": "b"})) == []
+    assert ends(lambda: alone({"name": "c"}, lambda pk, row: None)) == ["BEGIN", "COMMIT"]
+    assert ends(lambda: with_key({"parent_id": 1})) == ["BEGIN", "COMMIT"]
+    with eng.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(parent)) == 2
+        assert conn.scalar(select(func.count()).select_from(child)) == 1
+    keyed.drop_all(eng)
+    eng.dispose()

@@ -235,6 +235,12 @@ class DefaultDialect:
         """Start a transaction; most drivers begin implicitly, so nothing to do.  ``cursor``,
         when given, is the cursor of the statement about to run, free to send it on."""
 
+    def insert_commits_alone(self, table: Any) -> bool:
+        """For ``requires_explicit_begin`` drivers: whether a one-row INSERT into ``table``,
+        to be committed at once, may run without its BEGIN, the database then running it as
+        a transaction of its own that fails wherever the INSERT or its COMMIT would fail."""
+        return False
+
     def statement_needs_transaction(self, sql: str) -> bool:
         """For ``requires_explicit_begin`` drivers: whether ``sql`` must run inside BEGIN."""
         return True

@@ -326,8 +326,9 @@ class Engine(EventTarget):
         self, statement: ClauseElement, parameters: Mapping[str, Any]
     ) -> InsertCommitter | None:
         """A function running the one-row INSERT ``statement`` as a transaction of its own,
-        with no Connection, proxy, ExecutionContext or result: checkout, BEGIN, INSERT,
-        COMMIT and checkin in one frame, with what they look up (compiled statement,
+        with no Connection, proxy, ExecutionContext or result: checkout, BEGIN (unless the
+        dialect's ``insert_commits_alone`` lets it go), INSERT, COMMIT and checkin in one
+        frame, with what they look up (compiled statement,
         parameter order, dialect and pool methods) found once, here, for parameter dicts
         with the keys of ``parameters`` in their order.  None when no such function can
         serve now (listeners, pre-ping, a statement whose RETURNING the engine reads
@@ -393,6 +394,11 @@ class Engine(EventTarget):
         by_lastrowid = bool(
             driver_params and dialect._execute_directly and compiled.key_is_lastrowid(driver_params)
         )
+        # Without ``accept`` (which may yet want the row undone), such an INSERT goes without
+        # its BEGIN where the database makes it a transaction of its own just as safe.
+        table = getattr(statement, "table", None)
+        alone = by_lastrowid and table is not None and dialect.insert_commits_alone(table)
+        lone_begin = None if alone else begin
         returns_rows = compiled.returns_rows
         commit_directly = dialect._commit_directly
         do_commit = dialect.do_commit
@@ -437,8 +443,8 @@ class Engine(EventTarget):
                         close_quietly(kept[1])
                     cursor = conn.cursor()
                     entry.kept_cursor = (conn, cursor)
-                if begin is not None:
-                    begin(conn, cursor)
+                if (lone_begin if accept is None else begin) is not None:
+                    begin(conn, cursor)  # type: ignore[misc]
                 if by_lastrowid:
                     cursor.execute(sql, driver_params)
                     pk = None if cursor.rowcount == 0 else (cursor.lastrowid,)

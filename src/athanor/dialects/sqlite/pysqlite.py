@@ -157,6 +157,11 @@ class PySQLiteDialect(SQLiteDialect):
 
     statement_needs_transaction = staticmethod(_begins_at_write)
 
+    def insert_commits_alone(self, table: Any) -> bool:
+        # SQLite checks all but deferred foreign keys at the statement: a table with foreign
+        # keys keeps its BEGIN, so that a COMMIT failing on one of them fails as a COMMIT.
+        return not table.foreign_keys
+
     def take_connect_args(self, params: dict[str, Any]) -> None:
         """Take ``autocommit`` (sqlite3's attribute from Python 3.12) out of the driver's
         arguments: athanor emits BEGIN itself, and ``False`` asks for reads in the
