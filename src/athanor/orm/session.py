@@ -662,6 +662,14 @@ class Session(EventTarget):
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if (
+            self._transaction is None
+            and not self._autobegun
+            and not self._new
+            and not self._deleted
+            and "identity_map" not in self.__dict__
+        ):
+            return  # what close() comes to: nothing begun, held or to detach
         self.close()
 
     # --- binds and connections ----------------------------------------------------------------
