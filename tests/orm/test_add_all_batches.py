@@ -245,15 +245,17 @@ def test_value_rows_as_executemany_parameters(engine: Any) -> None:
 def test_pending_objects_of_several_shapes_keep_their_own_history(engine: Any) -> None:
     """add_all gives each new object the committed state of the values it holds: objects
     with the usual values, with fewer, with an unmapped attribute too, of two classes in
-    turn; each one's history and the rows written say what it was given."""
+    turn; each one's history and the rows written say what it was given, and a change to
+    one of the objects that share a committed state is that object's own."""
     usual = Customer(name="usual", note="n")
     fewer = Customer(name="fewer")
+    fewer_too = Customer(name="fewer too")
     extra = Customer(name="extra", note="e")
     extra.unmapped = "not a column"  # type: ignore[attr-defined]
     supplier = Supplier(name="s")
     later = Customer(name="later", note="l")
     with Session(engine, expire_on_commit=False) as session:
-        session.add_all([usual, supplier, fewer, extra, later])
+        session.add_all([usual, supplier, fewer, extra, later, fewer_too])
         for obj in (usual, extra, later):
             state = inspect(obj)
             assert set(state.committed_state) == {"name", "note"}
@@ -261,14 +263,27 @@ def test_pending_objects_of_several_shapes_keep_their_own_history(engine: Any) -
         assert set(inspect(fewer).committed_state) == {"name"}
         assert not inspect(fewer).attrs.note.history.added
         assert list(inspect(supplier).attrs.name.history.added) == ["s"]
-        assert inspect(usual).committed_state is not inspect(later).committed_state
+        # Shared until an attribute not set before changes: that object gets its own copy.
+        assert inspect(usual).committed_state is inspect(later).committed_state
         usual.note = "changed"
         assert list(inspect(later).attrs.note.history.added) == ["l"]
+        assert list(inspect(usual).attrs.note.history.added) == ["changed"]
+        assert inspect(fewer).committed_state is inspect(fewer_too).committed_state
+        fewer_too.note = "set later"
+        assert set(inspect(fewer_too).committed_state) == {"name", "note"}
+        assert set(inspect(fewer).committed_state) == {"name"}
+        assert not inspect(fewer).attrs.note.history.added
         session.commit()
-        assert all(not inspect(o).committed_state for o in (usual, fewer, extra, later))
+        assert all(not inspect(o).committed_state for o in (usual, fewer, extra, later, fewer_too))
     rows = _stored(engine, Customer)
     assert sorted(rows.values()) == sorted(
-        [("usual", "changed"), ("fewer", None), ("extra", "e"), ("later", "l")]
+        [
+            ("usual", "changed"),
+            ("fewer", None),
+            ("extra", "e"),
+            ("later", "l"),
+            ("fewer too", "set later"),
+        ]
     )
 
 

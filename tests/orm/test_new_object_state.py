@@ -114,6 +114,34 @@ def test_constructed_values_count_as_added_until_flushed(engine: Any) -> None:
     assert _rows(engine, Item) == [(key, "a", None)]
 
 
+def test_a_new_object_given_values_is_modified_until_flushed(engine: Any) -> None:
+    # As SQLAlchemy's: a transient or pending object with attribute values set counts as
+    # modified (whichever way its constructor stored them), one without as not; the flush
+    # that inserts it (one object alone, or several) leaves it unmodified.
+    plain, checked, early = Item(name="a"), Checked(name="b"), Early(name="c")
+    empty, later, owner = Item(), Item(), Owner(name="o", pets=[Pet(name="p")])
+    later.name = "d"
+    assert inspect(empty).transient and not inspect(empty).modified
+    made = [plain, checked, early, later, owner, owner.pets[0]]
+    assert all(inspect(o).transient and inspect(o).modified for o in made)
+    with Session(engine) as session:
+        session.add_all([plain, checked, early, later, owner])
+        assert all(inspect(o).pending and inspect(o).modified for o in made)
+        assert not session.dirty
+        session.flush()
+        assert not any(inspect(o).modified for o in made)
+        alone = Item(name="e")
+        session.add(alone)
+        assert inspect(alone).modified
+        session.commit()
+        assert not inspect(alone).modified
+        gone = Item(name="f")
+        session.add(gone)
+        session.expunge(gone)
+        assert inspect(gone).transient and inspect(gone).modified
+    assert [r[1] for r in _rows(engine, Item)] == ["a", "d", "e"]
+
+
 def test_state_made_on_first_use_counts_constructed_values_as_added(engine: Any) -> None:
     # Each first use makes the state: an attribute set, a committed value, add().
     changed = Item(name="a", note="n")
@@ -337,14 +365,17 @@ def test_objects_added_in_a_savepoint_leave_with_its_rollback(engine: Any) -> No
     assert [r[1] for r in _rows(engine, Item)] == ["before"]
 
 
-def test_objects_of_one_shape_get_committed_states_of_their_own() -> None:
-    # The second and later objects with the same keys copy what their mapper keeps for that
-    # shape: a change to one object's history is its own.
+def test_objects_of_one_shape_share_a_committed_state_until_one_changes_it() -> None:
+    # Objects with the same keys share the read-only committed state their mapper keeps for
+    # that shape; a change to one object's history gives it a copy of its own.
     first, second = Item(name="a", note="n"), Item(name="b", note="m")
     first_state, second_state = inspect(first), inspect(second)
-    assert first_state.committed_state == second_state.committed_state
-    assert first_state.committed_state is not second_state.committed_state
+    assert first_state.committed_state is second_state.committed_state
+    with pytest.raises(TypeError):
+        first_state.committed_state["name"] = "written"  # type: ignore[index]
     set_committed_value(first, "name", "z")
+    assert first_state.committed_state is not second_state.committed_state
+    assert set(second_state.committed_state) == {"name", "note"}
     assert tuple(inspect(first).attrs.name.history) == ((), ["z"], ())
     assert tuple(second_state.attrs.name.history) == (["b"], (), ())
     assert tuple(inspect(Item(name="c", note="o")).attrs.name.history) == (["c"], (), ())

@@ -392,9 +392,8 @@ class ScalarAttributeImpl(AttributeImpl):
         if self.dispatch.set:
             token = _event_token(self, initiator, OP_REPLACE, OP_REPLACE)
             value = self._fire("set", state, value, old, token)
-        committed = state.committed_state
-        if self.key not in committed:
-            committed[self.key] = old
+        if self.key not in state.committed_state:
+            state._own_committed()[self.key] = old
         dict_[self.key] = value
         if not state.modified:
             state._modified_event(instance)
@@ -405,7 +404,8 @@ class ScalarAttributeImpl(AttributeImpl):
         if self.key not in dict_ and state.key is None:
             raise AttributeError(self.key)
         old = dict_.pop(self.key, NO_VALUE)
-        state.committed_state.setdefault(self.key, old)
+        if self.key not in state.committed_state:
+            state._own_committed()[self.key] = old
         dict_[self.key] = None
         state._modified_event(instance)
 
@@ -562,9 +562,8 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
                 op = OP_REMOVE if value is None else OP_APPEND
             token = _event_token(self, initiator, OP_REPLACE, op)
             value = self._fire_part("set", state, value, True, old, token)
-        committed = state.committed_state
-        if self.key not in committed:
-            committed[self.key] = old
+        if self.key not in state.committed_state:
+            state._own_committed()[self.key] = old
         dict_[self.key] = value
         state._modified_event(instance)
         if old is not value:
@@ -684,7 +683,7 @@ class CollectionAttributeImpl(_RelationshipImpl):
 
     def _before_change(self, state: InstanceState, collection: Any) -> None:
         if self.key not in state.committed_state:
-            state.committed_state[self.key] = list(collection._sa_items())
+            state._own_committed()[self.key] = list(collection._sa_items())
         if not state.modified:
             obj = state.object
             if obj is not None:
@@ -876,7 +875,8 @@ def set_committed_value(instance: Any, key: str, value: Any) -> None:
         impl.set_committed(state, instance.__dict__, value or ())
     else:
         instance.__dict__[key] = value
-    state.committed_state.pop(key, None)
+    if key in state.committed_state:
+        state._own_committed().pop(key)
 
 
 def flag_modified(instance: Any, key: str) -> None:
@@ -887,9 +887,10 @@ def flag_modified(instance: Any, key: str) -> None:
         raise sa_exc.InvalidRequestError(
             f"Can't flag attribute {key!r} modified; it is not present in the object state"
         )
-    state.committed_state.setdefault(
-        key, NO_VALUE if not impl.collection else list(instance.__dict__[key])
-    )
+    if key not in state.committed_state:
+        state._own_committed()[key] = (
+            NO_VALUE if not impl.collection else list(instance.__dict__[key])
+        )
     state._modified_event(instance)
     for fn in impl.dispatch.modified:
         fn(instance, AttributeEventToken(impl, OP_MODIFIED))

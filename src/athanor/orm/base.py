@@ -8,6 +8,8 @@ under their attribute names, so reading a loaded attribute is one dict lookup.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from athanor.orm import exc as orm_exc
@@ -51,6 +53,10 @@ class _Symbol:
 
 
 NO_VALUE: Any = _Symbol("NO_VALUE")
+NO_CHANGES: Mapping[str, Any] = MappingProxyType({})
+"""The committed state of every object without changes: shared and read-only, so that
+loading or committing an object makes no dict for it (see
+``InstanceState.committed_state``)."""
 """An attribute that has no value in ``__dict__`` (never set, or expired)."""
 
 NEVER_SET = NO_VALUE
@@ -176,21 +182,16 @@ def _new_state(obj: Any) -> InstanceState:
     d = obj.__dict__
     # Column values stored before the object had a state (the declarative constructor
     # stores them as they are) were set since the object was made, as if one by one: the
-    # committed state of such an object is copied from the one its mapper keeps for objects
-    # with those very keys (cheaper than made).
-    if d:
-        keys = tuple(d)
-        usual = mapper._fresh_committed.get(keys)
-        committed = _fresh_committed(mapper, keys) if usual is None else usual.copy()
-    else:
-        committed = {}
+    # committed state of such an object is the one its mapper keeps for objects with those
+    # very keys (shared until changed, see InstanceState.committed_state).
+    committed = _fresh_committed(mapper, tuple(d)) if d else NO_CHANGES
     # The fields new_state() sets, without its call.
     state: InstanceState = _make_state(_state_class, obj)
     state.mapper = mapper
     state.key = None
     state.session_id = None
     state.committed_state = committed
-    state.modified = False
+    state.modified = committed is not NO_CHANGES
     state.expired = False
     state.deleted = False
     state.pending_appends = None
@@ -200,14 +201,21 @@ def _new_state(obj: Any) -> InstanceState:
     return state
 
 
-def _fresh_committed(mapper: Mapper, keys: tuple[str, ...]) -> dict[str, Any]:
+def _fresh_committed(mapper: Mapper, keys: tuple[str, ...]) -> Mapping[str, Any]:
     """The committed state of a new object of ``mapper`` whose ``__dict__`` has ``keys``: its
-    column attributes among them, as never set before; kept by the mapper for the next such
-    object when every key is one (bounded: other keys could come in any number)."""
-    committed = dict.fromkeys(filter(mapper._plain_scalar_impls.__contains__, keys), NO_VALUE)
+    column attributes among them, as never set before (``NO_CHANGES`` for none).  Read-only
+    and kept by the mapper, for every such object, when every key is one (bounded: other
+    keys could come in any number)."""
     usual = mapper._fresh_committed
+    found = usual.get(keys)
+    if found is not None:
+        return found
+    committed = dict.fromkeys(filter(mapper._plain_scalar_impls.__contains__, keys), NO_VALUE)
+    if not committed:
+        return NO_CHANGES
     if len(committed) == len(keys) and len(usual) < _FRESH_KEYS_MAX:
-        usual[keys] = committed.copy()
+        found = usual[keys] = MappingProxyType(committed)
+        return found
     return committed
 
 

@@ -556,7 +556,8 @@ def _set_committed(obj: Any, values: Mapping[str, Any]) -> None:
     state = d[STATE_KEY]
     for key, value in values.items():
         d[key] = value
-        state.committed_state.pop(key, None)
+        if key in state.committed_state:
+            state._own_committed().pop(key)
 
 
 def _candidates(session: Session, mapper: Mapper) -> list[Any]:

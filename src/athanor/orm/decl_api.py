@@ -469,8 +469,9 @@ def _set_keywords(
     """The declarative constructor's work for a new object with a state: each keyword
     argument set as an attribute; an unknown name raises TypeError."""
     d = self.__dict__
-    committed = state.committed_state
+    committed = state._own_committed()
     plain = mapper._plain_scalar_impls
+    stored = False
     for key, value in kwargs.items():
         impl = plain.get(key)
         if impl is not None and impl.validator is None and not impl.dispatch.set:
@@ -479,10 +480,13 @@ def _set_keywords(
             if key not in committed:
                 committed[key] = d.get(key, NO_VALUE)
             d[key] = value
+            stored = True
             continue
         if not hasattr(cls, key):
             raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
         setattr(self, key, value)
+    if stored and not state.modified:
+        state._modified_event(self)
 
 
 _FAST_INIT_NAMES = frozenset(

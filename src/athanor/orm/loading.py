@@ -26,7 +26,7 @@ from athanor.engine.result import (
 from athanor.orm import eager
 from athanor.orm import exc as orm_exc
 from athanor.orm.aliased import AliasedEntity
-from athanor.orm.base import COLUMN_LOAD, LOADED_MAPPER, STATE_KEY, state_str
+from athanor.orm.base import COLUMN_LOAD, LOADED_MAPPER, NO_CHANGES, STATE_KEY, state_str
 from athanor.orm.bundle import Bundle
 from athanor.orm.context import QueryContext
 from athanor.orm.mapper import EntityClause, Mapper
@@ -1410,7 +1410,7 @@ def _plain_loader(
             state.mapper = mapper
             state.key = key
             state.session_id = session_id
-            state.committed_state = {}
+            state.committed_state = NO_CHANGES
             state.modified = False
             state.expired = False
             state.deleted = False

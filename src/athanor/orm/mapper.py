@@ -12,7 +12,7 @@ import copy
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from athanor import exc as sa_exc
@@ -713,7 +713,7 @@ class Mapper(EventTarget):
         self._plain_scalar_impls = {
             p.key: p.impl for p in self._column_props if type(p.impl) is ScalarAttributeImpl
         }
-        self._fresh_committed: dict[tuple[str, ...], dict[str, Any]] = {}
+        self._fresh_committed: dict[tuple[str, ...], Mapping[str, Any]] = {}
         """The committed state of a new object per key tuple of its ``__dict__``
         (see :func:`athanor.orm.base._new_state`)."""
         self._plain_init: tuple[int, frozenset[str] | None] = (-1, None)

@@ -27,8 +27,10 @@ from athanor.orm import exc as orm_exc
 from athanor.orm.attributes import QueryableAttribute, set_committed_value
 from athanor.orm.base import (
     MAPPER_KEY,
+    NO_CHANGES,
     NO_VALUE,
     STATE_KEY,
+    _fresh_committed,
     _new_state,
     _sessions,
     class_mapper,
@@ -1434,12 +1436,12 @@ class Session(EventTarget):
         plain_class: type | None = None
         mapper: Any = None
         # Per class: the keys of the __dict__ of the first new object seen, in order, and the
-        # committed state of an object with those keys, copied for each such object (cheaper
-        # than made).  Keys compare as a tuple: cheaper than as a set, and objects made by one
-        # constructor call store them in the same order.
-        usual_of: dict[type, tuple[tuple[str, ...], dict[str, Any]]] = {}
+        # committed state the mapper keeps for objects with those keys, which each such object
+        # shares (see InstanceState.committed_state).  Keys compare as a tuple: cheaper than
+        # as a set, and objects made by one constructor call store them in the same order.
+        usual_of: dict[type, tuple[tuple[str, ...], Mapping[str, Any]]] = {}
         usual_keys: tuple[str, ...] | None = None
-        usual: dict[str, Any] | None = None
+        usual: Mapping[str, Any] = NO_CHANGES
         for instance in objects:
             cls = type(instance)
             if cls is not plain_class:
@@ -1448,27 +1450,26 @@ class Session(EventTarget):
                     self.add(instance)
                     continue
                 plain_class = cls
-                usual_keys, usual = usual_of.get(cls, (None, None))
+                usual_keys, usual = usual_of.get(cls, (None, NO_CHANGES))
             d = instance.__dict__
             if STATE_KEY in d:
                 self.add(instance)
                 continue
             # The fields new_state() sets, and the values stored before the object had a
             # state counted as set since it was made (see _new_state).
-            if usual is not None and tuple(d) == usual_keys:
-                committed = usual.copy()
+            keys = tuple(d)
+            if keys == usual_keys:
+                committed = usual
             else:
-                committed = dict.fromkeys(
-                    filter(mapper._plain_scalar_impls.__contains__, d), NO_VALUE
-                )
-                if usual is None:
-                    usual_keys, usual = usual_of[cls] = (tuple(d), committed.copy())
+                committed = _fresh_committed(mapper, keys)
+                if usual_keys is None and not isinstance(committed, dict):  # else not to share
+                    usual_keys, usual = usual_of[cls] = (keys, committed)
             state = d[STATE_KEY] = _make_state(InstanceState, instance)
             state.mapper = mapper
             state.key = None
             state.session_id = session_id
             state.committed_state = committed
-            state.modified = False
+            state.modified = committed is not NO_CHANGES
             state.expired = False
             state.deleted = False
             state.pending_appends = None

@@ -9,11 +9,11 @@ flushed.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from athanor.orm import base
-from athanor.orm.base import NO_VALUE, STATE_KEY, _sessions
+from athanor.orm.base import NO_CHANGES, NO_VALUE, STATE_KEY, _sessions
 
 Dict = dict
 
@@ -86,7 +86,11 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
     mapper: Mapper
     key: IdentityKey | None
     session_id: int | None
-    committed_state: Dict[str, Any]
+    committed_state: Mapping[str, Any]
+    """The value each attribute changed since load had before (``NO_VALUE``: none).  It may
+    be shared with other states and read-only (:data:`NO_CHANGES`; for new objects given the
+    same attributes, the one their mapper keeps): :meth:`_own_committed` gives the state a
+    copy of its own to change."""
     modified: bool
     expired: bool
     deleted: bool
@@ -114,7 +118,7 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
         data = {
             "mapper_class": self.mapper.class_,
             "key": self.key,
-            "committed_state": self.committed_state,
+            "committed_state": dict(self.committed_state),
             "expired": self.expired,
             "info": self._info,
         }
@@ -259,6 +263,15 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
 
     # --- change tracking ----------------------------------------------------------------------
 
+    def _own_committed(self) -> Dict[str, Any]:
+        """:attr:`committed_state` to change: the state's own dict, made from the shared one
+        first if need be."""
+        committed = self.committed_state
+        if isinstance(committed, dict):
+            return committed
+        own = self.committed_state = dict(committed)
+        return own
+
     def _modified_event(self, obj: Any) -> None:
         """Note that ``obj`` changed: its session keeps it alive until the next flush."""
         if not self.modified:
@@ -270,8 +283,7 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
 
     def _commit_all(self) -> None:
         """Forget the changes: the current values are now the database's."""
-        if self.committed_state:
-            self.committed_state = {}
+        self.committed_state = NO_CHANGES
         self.modified = False
         self.expired = False
         self.pending_appends = None
@@ -283,7 +295,8 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
             return
         for key in keys:
             dict_.pop(key, None)
-            self.committed_state.pop(key, None)
+            if key in self.committed_state:
+                self._own_committed().pop(key)
         self.expired = True
         listeners = self.mapper.dispatch.expire
         if listeners:
@@ -333,7 +346,7 @@ def commit_states(
         if keyed_into is not None:
             keyed_into[state.key] = state  # type: ignore[index]
         if state.committed_state or state.modified or state.pending_appends is not None:
-            state.committed_state = {}
+            state.committed_state = NO_CHANGES
             state.modified = False
             state.expired = False
             state.pending_appends = None
@@ -363,8 +376,7 @@ def expire_states(states: Iterable[InstanceState]) -> None:
             keys = mapper._attribute_keys
             drop = _dropper(mapper)
             listeners = mapper.dispatch.expire
-        if state.committed_state:
-            state.committed_state = {}
+        state.committed_state = NO_CHANGES
         state.modified = False
         state.pending_appends = None
         state.expired = True
@@ -418,7 +430,7 @@ def new_state(
     key: IdentityKey | None = None,
     session_id: int | None = None,
     load_context: Any = None,
-    committed: Dict[str, Any] | None = None,
+    committed: Mapping[str, Any] = NO_CHANGES,
 ) -> InstanceState:
     """The state of ``obj``: a new (transient) object of ``mapper`` (with ``committed``, the
     attributes set since it was made), or with ``key``, ``session_id`` and ``load_context``
@@ -430,8 +442,8 @@ def new_state(
     state.mapper = mapper
     state.key = key
     state.session_id = session_id
-    state.committed_state = {} if committed is None else committed
-    state.modified = False
+    state.committed_state = committed
+    state.modified = committed is not NO_CHANGES
     state.expired = False
     state.deleted = False
     state.pending_appends = None

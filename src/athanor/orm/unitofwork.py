@@ -159,7 +159,9 @@ class UOWTransaction:
         for rel in carried:
             pairs = rel.secondary_parent_pairs if rel.direction == MANYTOMANY else rel.pairs
             keys = [state.mapper._col_to_key.get(col) for col, _ in pairs]
-            if not any(k in committed and not _same(committed[k], d.get(k)) for k in keys):
+            if not any(
+                k is not None and k in committed and not _same(committed[k], d.get(k)) for k in keys
+            ):
                 continue
             if rel.direction == MANYTOMANY:
                 # the association rows name the parent: UPDATE them after the parent's row
@@ -1678,7 +1680,7 @@ def _set_value(state: InstanceState, d: dict[str, Any], key: str, value: Any) ->
     if old is not NO_VALUE and _same(old, value):
         return
     if state.key is not None and key not in state.committed_state:
-        state.committed_state[key] = old
+        state._own_committed()[key] = old
     d[key] = value
 
 

@@ -91,7 +91,7 @@ class QueryCollectionAttributeImpl(_RelationshipImpl):
             self.get_missing(instance, dict_)
         found = self.pending(state)
         if found is None:
-            found = state.committed_state[self.key] = _Pending()
+            found = state._own_committed()[self.key] = _Pending()
         state._modified_event(instance)
         return found
 
