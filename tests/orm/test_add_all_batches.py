@@ -427,3 +427,45 @@ def test_expiry_drops_the_values_an_object_has_and_keeps_its_own_attributes(
         assert all(set(o.__dict__) <= {"_sa_instance_state", "extra"} for o in objects)
         assert objects[1].extra == "kept"
         assert objects[0].note == "note 0" and objects[2].note == "note 2"
+
+
+class CommitRefused(Exception):
+    pass
+
+
+def test_a_failed_commit_leaves_the_written_objects_flushed(engine: Any) -> None:
+    """The COMMIT after a flush of many new objects and a changed one fails (a connection
+    listener raises): every written object is persistent with its key and values and no
+    changes left, as after a flush, until the session rolls back, which makes the new ones
+    transient again; the commit that follows writes them."""
+    with Session(engine) as session:
+        kept = Customer(name="kept", note="old")
+        session.add(kept)
+        session.commit()
+        assert kept.id is not None  # loaded again
+        objects = _customers(MANY)
+        session.add_all(objects)
+        kept.note = "changed"
+
+        def refuse(conn: Any) -> None:
+            raise CommitRefused("COMMIT refused")
+
+        event.listen(engine, "commit", refuse)
+        try:
+            with pytest.raises(CommitRefused):
+                session.commit()
+        finally:
+            event.remove(engine, "commit", refuse)
+        for obj in [kept, *objects]:
+            state = inspect(obj)
+            assert state.persistent and not state.modified and not state.committed_state
+            assert state.identity == (obj.__dict__["id"],)
+            assert not state.attrs.name.history.has_changes()
+        assert kept.__dict__["note"] == "changed" and objects[3].__dict__["name"] == "c3"
+        assert session.get(Customer, objects[-1].id) is objects[-1]
+        session.rollback()
+        assert all(inspect(o).transient for o in objects)
+        session.add_all(objects)
+        session.commit()
+        assert not inspect(kept).modified and kept.note == "old"
+    assert len(_stored(engine, Customer)) == MANY + 1

@@ -194,6 +194,13 @@ class SessionTransaction:
     _rollback_only: list[Transaction] | None = None
     """Outer transactions of joined connections that a rollback rolls back and a commit
     leaves alone (``join_transaction_mode="rollback_only"``)."""
+    _expiry_follows = False
+    """Whether the flush under way is :meth:`commit`'s, with every object's expiry to follow
+    and no event to tell of anything in between: the flush then leaves the objects it wrote
+    to forget their changes in that expiry (see :attr:`_written`)."""
+    _written: dict[InstanceState, Any] | None = None
+    """The objects written by such a flush, which still hold their changes: they forget them
+    in the expiry after the COMMIT, or here if the COMMIT fails."""
 
     @property
     def _root(self) -> SessionTransaction:
@@ -306,11 +313,22 @@ class SessionTransaction:
             session._transaction.commit()
         if session.dispatch.before_commit:
             session._fire("before_commit", session)
-        session.flush()
-        for _, trans, _ in self._connections.values():
-            if trans is not None and trans.is_active:
-                trans.commit()
-        self._close_connections()
+        self._expiry_follows = session.expire_on_commit and not session.dispatch._listened
+        try:
+            session.flush()
+        finally:
+            self._expiry_follows = False
+        try:
+            for _, trans, _ in self._connections.values():
+                if trans is not None and trans.is_active:
+                    trans.commit()
+            self._close_connections()
+        except BaseException:
+            if self._written is not None:
+                commit_states(self._written)
+            raise
+        finally:
+            self._written = None
         if self._deleted:
             for state in self._deleted:
                 state.session_id = None
@@ -1240,7 +1258,7 @@ class Session(EventTarget):
             and not (dispatch.after_flush or dispatch.pending_to_persistent)
         ):
             # Nothing looks at the objects between their INSERT and their entering the
-            # identity map: the flush enters them there itself (UOWTransaction.keyed_into).
+            # identity map: the INSERTs enter them there (UOWTransaction.keyed_into).
             identity_map.make_room(len(uow.saves))
             uow.keyed_into = identity_map._dict
         try:
@@ -1256,21 +1274,13 @@ class Session(EventTarget):
                     self._fire("after_soft_rollback", self, sub)
             raise
         inserted = uow.inserted
-        # When the flush only inserted, and nobody is told of each object becoming persistent,
-        # the objects forget their changes in the loop that keys them in the identity map.
-        keyed_and_committed = len(inserted) == len(uow.saves) and not (
-            dispatch.pending_to_persistent
-        )
         if inserted:
-            if not uow.keyed_all:  # else keyed and committed by the flush itself
+            if uow.keyed_into is None or not uow.keyed_all:  # else keyed by the INSERTs
                 found = identity_map._dict
                 identity_map.make_room(len(inserted))
-                if keyed_and_committed:
-                    commit_states(uow.saves, found)
-                else:
-                    # A loop reads each slot cheaper than attrgetter through map() would.
-                    for state, _ in inserted:
-                        found[state.key] = state  # type: ignore[index]
+                # A loop reads each slot cheaper than attrgetter through map() would.
+                for state, _ in inserted:
+                    found[state.key] = state  # type: ignore[index]
             new = self._new
             if len(new) != len(inserted):
                 for state, _ in inserted:
@@ -1290,7 +1300,9 @@ class Session(EventTarget):
             self._row_deleted(tx, state, obj)
         for state, obj in uow.rekeyed:
             self._rekey(tx, state, obj)
-        if not keyed_and_committed:
+        if tx._expiry_follows:
+            tx._written = uow.saves
+        else:
             commit_states(uow.saves)
         for obj, keys in uow.expire_after:
             for key in keys:
@@ -1452,15 +1464,15 @@ class Session(EventTarget):
                 plain_class = cls
                 usual_keys, usual = usual_of.get(cls, (None, NO_CHANGES))
             d = instance.__dict__
-            if STATE_KEY in d:
-                self.add(instance)
-                continue
             # The fields new_state() sets, and the values stored before the object had a
             # state counted as set since it was made (see _new_state).
             keys = tuple(d)
-            if keys == usual_keys:
+            if keys == usual_keys:  # (which have no state among them)
                 committed = usual
             else:
+                if STATE_KEY in d:
+                    self.add(instance)
+                    continue
                 committed = _fresh_committed(mapper, keys)
                 if usual_keys is None and not isinstance(committed, dict):  # else not to share
                     usual_keys, usual = usual_of[cls] = (keys, committed)

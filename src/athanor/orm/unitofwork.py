@@ -90,9 +90,8 @@ class UOWTransaction:
         self.keyed_into: dict[IdentityKey, InstanceState] | None = None
         """The session's identity map (its dict), when the session lets the flush enter the
         objects it inserts there itself: see :meth:`_inserted_rows`."""
-        self.keyed_all = False
-        """Whether every object this flush saves was inserted, entered in ``keyed_into`` and
-        made to forget its changes by the INSERT's own loop (nothing left for the session)."""
+        self.keyed_all = True
+        """Whether every object inserted was entered in ``keyed_into`` (when set)."""
 
     _attributes: dict[Any, Any] | None = None
 
@@ -765,16 +764,19 @@ class UOWTransaction:
         """:func:`_key_inserted` for rows of the flush; on the object's own table (``last``),
         ``refresh_flush`` fires for each object once it has its key.
 
-        When these rows are all the flush saves and nothing can follow them (no
-        ``after_insert`` listener; the session sets :attr:`keyed_into` only for a flush of
-        new objects without relationships or deletes, that nobody listens to), the loop
-        that keys them also enters them in the identity map and commits their state, which
-        the session would otherwise do in a pass of its own over the same objects."""
+        When nothing looks at the objects before the flush ends (the session sets
+        :attr:`keyed_into` only for a flush of new objects without relationships or
+        deletes, that nobody listens to; no ``after_insert`` or ``refresh_flush`` listener
+        here), the loop that keys them also enters them in the identity map, which the
+        session would otherwise do in a pass of its own over the same objects (a failed
+        flush takes them out again: :meth:`undo`)."""
         refresh = mapper.dispatch.refresh_flush if last else None
         keyed_into = self.keyed_into
-        if not (last and len(rows) == len(self.saves) and not mapper.dispatch.after_insert):
+        if keyed_into is not None and (refresh or mapper.dispatch.after_insert or not last):
             keyed_into = None
-        self.keyed_all = _key_inserted(
+            if last:
+                self.keyed_all = False
+        _key_inserted(
             mapper, rows, filled, self._refresh_flushed if refresh else None, keys, keyed_into
         )
 
@@ -1398,43 +1400,29 @@ def _key_inserted(
     refresh: Callable[[Mapper, InstanceState, Any], None] | None,
     keys: list[Any] | None = None,
     keyed_into: dict[IdentityKey, InstanceState] | None = None,
-) -> bool:
+) -> None:
     """Give each inserted object its identity key and None for the columns nothing filled
     in (``filled``: the attribute keys the INSERT gave or read back for every object of
     ``rows``); ``refresh`` is called for each object once it has its key.  ``keys``: the
     values of a single-column primary key the database generated, one per row, not yet
-    stored on the objects.  With ``keyed_into`` (an identity map's dict), each object may
-    also be entered there and forget its changes (:func:`commit_states`), in the usual
-    case of generated keys: returns whether it was."""
+    stored on the objects.  With ``keyed_into`` (an identity map's dict), each object is
+    entered there under its key in the same loop."""
     none_keys = list(filterfalse(filled.__contains__, mapper._none_default_keys))
     pk_keys = mapper._pk_keys
     single_pk = pk_keys[0] if len(pk_keys) == 1 else None
     identity_class = mapper._identity_class
     if keys is not None:
         assert single_pk is not None
-        if not none_keys and refresh is None and keyed_into is not None:
-            # The commonest case of all: one pass over the objects does what a flush and
-            # the session do to each, the same as commit_states() for the state.
-            for (state, obj), value in zip(rows, keys, strict=True):
-                if value is None:
-                    raise _null_identity(state)
-                obj.__dict__[single_pk] = value
-                state.key = identity = (identity_class, (value,), None)
-                keyed_into[identity] = state
-                if state.committed_state or state.modified or state.pending_appends is not None:
-                    state.committed_state = {}
-                    state.modified = False
-                    state.expired = False
-                    state.pending_appends = None
-            return True
         if not none_keys and refresh is None:
             # The commonest case: one loop stores each generated key and makes the identity.
             for (state, obj), value in zip(rows, keys, strict=True):
                 if value is None:
                     raise _null_identity(state)
                 obj.__dict__[single_pk] = value
-                state.key = (identity_class, (value,), None)
-            return False
+                state.key = identity = (identity_class, (value,), None)
+                if keyed_into is not None:
+                    keyed_into[identity] = state
+            return
         for obj, value in zip(map(_object_of, rows), keys, strict=True):
             obj.__dict__[single_pk] = value
     if single_pk is not None and not none_keys and refresh is None:
@@ -1443,8 +1431,10 @@ def _key_inserted(
             value = obj.__dict__.get(single_pk)
             if value is None:
                 raise _null_identity(state)
-            state.key = (identity_class, (value,), None)
-        return False
+            state.key = identity = (identity_class, (value,), None)
+            if keyed_into is not None:
+                keyed_into[identity] = state
+        return
     for state, obj in rows:
         d = obj.__dict__
         for key in none_keys:
@@ -1453,10 +1443,11 @@ def _key_inserted(
         pk = (d.get(single_pk),) if single_pk is not None else tuple([d.get(k) for k in pk_keys])
         if None in pk:
             raise _null_identity(state)
-        state.key = (identity_class, pk, None)
+        state.key = identity = (identity_class, pk, None)
+        if keyed_into is not None:
+            keyed_into[identity] = state
         if refresh is not None:
             refresh(mapper, state, obj)
-    return False
 
 
 def _null_identity(state: InstanceState) -> orm_exc.FlushError:
