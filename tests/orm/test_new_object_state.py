@@ -399,6 +399,8 @@ def _unset_fields(state: Any) -> list[str]:
 
     missing = []
     for name in InstanceState.__slots__:
+        if name in InstanceState._set_later:
+            continue
         try:
             getattr(state, name)
         except AttributeError:

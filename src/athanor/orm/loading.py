@@ -1468,6 +1468,7 @@ def _populate_existing(
     if overwrite:
         for key in state.mapper._relationship_keys:
             d.pop(key, None)
+        state._relationships_reset()
         # Columns this load leaves out (deferred) go back to unloaded, not kept stale.
         for key in state.mapper._column_keys:
             if key not in keys:
@@ -1611,6 +1612,8 @@ def load_scalar_attributes(
         if k not in d:
             d[k] = value
     state.expired = any(k not in d for k, _ in loads if k in props)
+    if names is None and not whole_object:
+        state._expired_loaded(key)
     listeners = mapper.dispatch.refresh
     if listeners:
         context = QueryContext(session, stmt, COLUMN_LOAD, None, refresh_state=state)

@@ -71,6 +71,7 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
     """
 
     __slots__ = (
+        "_expired_names",
         "_info",
         "committed_state",
         "deleted",
@@ -96,6 +97,13 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
     deleted: bool
     pending_appends: Dict[str, list[Any]] | None
     _info: Dict[Any, Any] | None
+    _expired_names: Any
+    """What was expired since the expired attributes last loaded on access: the names of
+    :attr:`expired_attributes` (as loaded since or not), :data:`_EVERY_ATTRIBUTE` after the
+    whole object was, None (or left unset, as a new or loaded state leaves it) when none."""
+    _set_later = ("_expired_names",)
+    """The fields the places that make states leave unset (read with a default), so that a
+    loaded object costs no store for what few objects ever use."""
     load_context: Any
     """What the query that loaded this object asked of attribute access (raiseload, N+1)."""
 
@@ -239,18 +247,34 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
 
     @property
     def expired_attributes(self) -> set[str]:
-        """Names of the attributes that load again on next access: the unloaded column
-        attributes and, once the whole object was expired (none of the columns its loads
-        fetch is loaded: after a commit or ``expire(obj)``), its unloaded relationships,
-        which SQLAlchemy counts as expired then too."""
-        if self.key is None:
-            return set()
+        """Names of the attributes expired and not loaded since, as SQLAlchemy counts them:
+        every mapped attribute once the whole object was expired, the column attributes named
+        to a partial expire; none once an expired attribute loaded on access (which loads the
+        expired columns).  A deferred column never loaded is not expired."""
+        names = getattr(self, "_expired_names", None)
+        if names is _EVERY_ATTRIBUTE:
+            names = self.mapper._props
+        elif names is None:
+            if not self.expired:
+                return set()
+            # Expired by a flush that read no server-generated value back: the columns the
+            # object's load fetches that it has not.
+            names = [key for key, _ in self.mapper._load_columns]
         d = self.dict
-        mapper = self.mapper
-        found = {key for key in mapper._column_keys if key not in d}
-        if all(key not in d for key, _ in mapper._load_columns):
-            found.update(key for key in mapper._relationship_keys if key not in d)
-        return found
+        return {key for key in names if key not in d}
+
+    def _expired_loaded(self, key: str | None) -> None:
+        """After ``key`` (None: the whole object, as ``Session.get()`` does) loaded on access:
+        if it was expired, the load fetched the expired columns too, and nothing is expired."""
+        names = getattr(self, "_expired_names", None)
+        if names is not None and (key is None or names is _EVERY_ATTRIBUTE or key in names):
+            self._expired_names = None
+
+    def _relationships_reset(self) -> None:
+        """After a load replacing the object's values (``populate_existing``) unloaded its
+        relationships: they load afresh on access, no longer counting as expired."""
+        if getattr(self, "_expired_names", None) is not None:
+            self._expired_names = self.expired_attributes.difference(self.mapper._relationship_keys)
 
     @property
     def unmodified(self) -> set[str]:
@@ -293,10 +317,15 @@ class InstanceState(weakref.ref):  # type: ignore[type-arg]
         if keys is None:
             expire_states((self,))
             return
+        columns = self.mapper._column_keys
+        names = self.expired_attributes
         for key in keys:
             dict_.pop(key, None)
             if key in self.committed_state:
                 self._own_committed().pop(key)
+            if key in columns:
+                names.add(key)
+        self._expired_names = names
         self.expired = True
         listeners = self.mapper.dispatch.expire
         if listeners:
@@ -375,6 +404,7 @@ def expire_states(states: Iterable[InstanceState]) -> None:
         state.modified = False
         state.pending_appends = None
         state.expired = True
+        state._expired_names = _EVERY_ATTRIBUTE
         if listeners:
             d = obj.__dict__
             for key in keys:
@@ -385,6 +415,10 @@ def expire_states(states: Iterable[InstanceState]) -> None:
             dicts.append(obj.__dict__)
     if dicts:
         drop(dicts)
+
+
+_EVERY_ATTRIBUTE: Any = object()
+"""What :attr:`InstanceState._expired_names` holds once the whole object was expired."""
 
 
 def _no_drop(dicts: list[Dict[str, Any]]) -> None:
