@@ -41,6 +41,7 @@ _ENGINE_ARGUMENTS = frozenset(
         "json_deserializer",
         "module",
         "pool_events",
+        "enable_from_linting",
     }
 )
 
@@ -112,6 +113,7 @@ _CONFIG_TYPES: dict[str, Callable[[Any], Any]] = {
     "hide_parameters": _as_bool,
     "pool_pre_ping": _as_bool,
     "pool_use_lifo": _as_bool,
+    "enable_from_linting": _as_bool,
     "pool_size": _as_int,
     "max_overflow": _as_int,
     "query_cache_size": _as_int,
@@ -221,6 +223,7 @@ def _build_engine(url: str | URL, kwargs: dict[str, Any], *, is_async: bool) -> 
         if name not in _ENGINE_ARGUMENTS:
             raise _unknown_argument(name)
     parsed, dialect, cargs, cparams = _dialect_for(url, kwargs, is_async=is_async)
+    dialect.from_linting = bool(kwargs.get("enable_from_linting", True))
     pool = kwargs.get("pool")
     if pool is None:
         pool = _make_pool(parsed, dialect, kwargs, cargs, cparams)

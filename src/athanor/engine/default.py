@@ -42,6 +42,9 @@ class DefaultDialect:
     paramstyle: str = "named"
     default_paramstyle: ClassVar[str] = "named"
     supports_statement_cache: ClassVar[bool] = True
+    from_linting: bool = False
+    """Warn of a cartesian product in a statement compiled to run (``create_engine``'s
+    ``enable_from_linting``, on by default there)."""
     supports_returning: ClassVar[bool] = False
     supports_multivalues_insert: ClassVar[bool] = True
     supports_native_boolean: ClassVar[bool] = False

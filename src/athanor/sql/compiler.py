@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import re
+import warnings
 from collections.abc import Callable, Hashable, Iterator, Mapping, MutableMapping, Sequence
 from itertools import chain
 from operator import attrgetter, itemgetter
@@ -390,6 +391,7 @@ class _DefaultDialect:
 
     name = "default"
     paramstyle = "named"
+    from_linting = False
     supports_returning = True
     insert_returning = True
     update_returning = True
@@ -627,8 +629,14 @@ class SQLCompiler(Compiled):
         for_executemany: bool = False,
         nested: Callable[[Any, Sequence[Any]], Any] | None = None,
         schema_map: Mapping[str | None, str | None] | None = None,
+        from_linting: bool = False,
     ) -> None:
         self._nested = nested
+        self._from_linting = from_linting
+        """Warn of a SELECT, UPDATE or DELETE whose FROM elements no condition connects (a
+        cartesian product): set when an engine with ``enable_from_linting`` compiles."""
+        self._from_linter: _FromLinter | None = None
+        """The FROM elements of the statement rendering now, when linted."""
         self._schema_map = schema_map
         """Applied to each SELECT nested in the statement (see ``Translation.nested``)."""
         self._slots: list[_Slot] = []
@@ -974,6 +982,10 @@ class SQLCompiler(Compiled):
 
     def visit_binary(self, binary: el.BinaryExpression, **kw: Any) -> str:
         op = binary.operator
+        if op.comparison and self._from_linter is not None:
+            compared = binary.right._from_objects
+            if compared:  # not a comparison with a value
+                self._from_linter.connect(binary.left._from_objects, compared)
         special = getattr(self, f"visit_{op.name}_binary", None)
         if special is not None:
             result: str = special(binary, **kw)
@@ -1329,10 +1341,17 @@ class SQLCompiler(Compiled):
         if toplevel:
             self._set_result_columns(named)
         self._stack.append(froms + (enclosing or []))
+        outer_linter = self._from_linter
+        # One FROM element (a join is one) cannot make a cartesian product.
+        linter = _FromLinter(froms) if self._from_linting and len(froms) > 1 else None
+        self._from_linter = None
         try:
-            text = self._select_body(select, froms, named, kw)
+            text = self._select_body(select, froms, named, kw, linter)
         finally:
             self._stack.pop()
+            self._from_linter = outer_linter
+        if linter is not None:
+            linter.warn(self, "SELECT")
         for cte in select._independent_ctes:
             self.process(cte, asfrom=True, **_strip(kw))
         if toplevel:
@@ -1345,7 +1364,10 @@ class SQLCompiler(Compiled):
         froms: list[sel.FromClause],
         named: list[tuple[str, el.ColumnElement]],
         kw: dict[str, Any],
+        linter: _FromLinter | None = None,
     ) -> str:
+        """The SELECT's text; ``linter`` notes the comparisons of its ON and WHERE clauses,
+        the ones that can join its FROM elements."""
         kw = _strip(kw)
         cols = []
         for name, col in named:
@@ -1363,6 +1385,7 @@ class SQLCompiler(Compiled):
         if select._distinct:
             parts.append(self.distinct_clause(select, **kw))
         parts.append(", ".join(cols))
+        self._from_linter = linter
         if froms:
             hints = self._table_hints(select)
             from_kw = {**kw, "table_hints": hints} if hints else kw
@@ -1373,6 +1396,7 @@ class SQLCompiler(Compiled):
             parts.append(self.default_from())
         if select._where:
             parts.append(" WHERE " + self._criteria(select._where, kw))
+        self._from_linter = None
         if select._group_by:
             labels = {id(c) for _, c in named if isinstance(c, el.Label)}
             parts.append(
@@ -1578,6 +1602,9 @@ class SQLCompiler(Compiled):
         name = self._from_name(lateral)
         if not asfrom:
             return name
+        if self._from_linter is not None:
+            # Joined to the enclosing FROM elements it reads, as if by a condition.
+            self._from_linter.connect([lateral], lateral.element._froms())
         # Correlates to the enclosing FROM list, which is on top of the stack.
         inner = self.process(lateral.element, _correlate=True, **_strip(kw))
         return f"{self.lateral_keyword()} ({inner}) AS {name}"
@@ -1598,6 +1625,9 @@ class SQLCompiler(Compiled):
             return name
         text = self.process(alias.element, **_strip(kw))
         if alias.is_lateral:
+            if self._from_linter is not None:
+                # Joined to the FROM elements its arguments read, as a LATERAL subquery is.
+                self._from_linter.connect([alias], alias.element._from_objects)
             text = self.lateral_function_prefix() + text
         if alias.with_ordinality:
             text += " WITH ORDINALITY"
@@ -2055,6 +2085,8 @@ class SQLCompiler(Compiled):
         self._settable = frozenset(c.key for c in table.c if c.key not in values_map)
         extra_froms = self._dml_extra_froms(stmt)
         self._stack.append([table, *extra_froms])
+        outer_linter = self._from_linter
+        linter = self._dml_linter(table, extra_froms)
         try:
             sets = []
             keys = (
@@ -2086,10 +2118,19 @@ class SQLCompiler(Compiled):
             text += self._returning_clause(stmt, "update")
         finally:
             self._stack.pop()
+            self._from_linter = outer_linter
+        if linter is not None:
+            linter.warn(self, "UPDATE")
         return self._statement_ctes(stmt, text, kw)
 
     def _dml_extra_froms(self, stmt: Any) -> list[sel.FromClause]:
         return dml_extra_froms(stmt)
+
+    def _dml_linter(self, table: Any, extra_froms: list[sel.FromClause]) -> _FromLinter | None:
+        """The linter of an UPDATE or DELETE reading other tables (made current), or None."""
+        linter = _FromLinter([table, *extra_froms]) if self._from_linting and extra_froms else None
+        self._from_linter = linter
+        return linter
 
     def update_head(self, table: Any, extra_froms: list[sel.FromClause], **kw: Any) -> str:
         """The UPDATE's target after ``UPDATE`` (MySQL lists the other tables there too)."""
@@ -2108,6 +2149,8 @@ class SQLCompiler(Compiled):
         table = stmt.table
         extra_froms = self._dml_extra_froms(stmt)
         self._stack.append([table, *extra_froms])
+        outer_linter = self._from_linter
+        linter = self._dml_linter(table, extra_froms)
         try:
             text = "DELETE " + self._dialect_words(stmt._prefixes, " ") + "FROM "
             text += self.preparer.format_table(table)
@@ -2117,6 +2160,9 @@ class SQLCompiler(Compiled):
             text += self._returning_clause(stmt, "delete", multifrom=bool(extra_froms))
         finally:
             self._stack.pop()
+            self._from_linter = outer_linter
+        if linter is not None:
+            linter.warn(self, "DELETE")
         return self._statement_ctes(stmt, text, kw)
 
     def delete_extra_from_clause(
@@ -2912,6 +2958,92 @@ def _strip(kw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in kw.items() if k not in _STRIP}
 
 
+class _FromLinter:
+    """The FROM elements of one SELECT, UPDATE or DELETE and which of them are connected, by
+    a join or by a comparison between their columns (in WHERE, HAVING or an ON clause): any
+    left unconnected multiply the rows by each other, which is rarely meant and is warned of.
+
+    The elements of a join (and what an ORM entity stands for) are counted apart, the join
+    connecting them; the comparisons of a nested SELECT count for that SELECT only.
+    """
+
+    __slots__ = ("elements", "owner", "parent")
+
+    def __init__(self, froms: Sequence[Any]) -> None:
+        self.elements: list[Any] = []
+        self.parent: list[int] = []
+        """For each element, another of its connected group (itself at the group's root)."""
+        self.owner: dict[int, int] = {}
+        """The element (index) standing for each FROM object, by id: itself, the objects
+        it hides (an aliased entity's alias), a join or an entity over its elements."""
+        for from_ in froms:
+            self._add(from_)
+
+    def _add(self, from_: Any) -> int:
+        proxied = getattr(from_, "_proxied_from", None)
+        if proxied is not None:
+            index = self._add(proxied)
+        elif isinstance(from_, sel.Join):
+            index = self._add(from_.left)
+            self._union(index, self._add(from_.right))
+        else:
+            index = len(self.elements)
+            self.elements.append(from_)
+            self.parent.append(index)
+        owner = self.owner
+        owner[id(from_)] = index
+        for hidden in from_._hide_froms:
+            owner.setdefault(id(hidden), index)
+        return index
+
+    def _root(self, index: int) -> int:
+        parent = self.parent
+        while parent[index] != index:
+            parent[index] = index = parent[parent[index]]
+        return index
+
+    def _union(self, first: int, second: int) -> None:
+        self.parent[self._root(first)] = self._root(second)
+
+    def connect(self, left: Sequence[Any], right: Sequence[Any]) -> None:
+        """Note a comparison between the columns of the FROM objects ``left`` and ``right``
+        (those of an enclosing statement are not this one's to connect)."""
+        owner = self.owner
+        for first in left:
+            i = owner.get(id(first))
+            if i is None:
+                continue
+            for second in right:
+                j = owner.get(id(second))
+                if j is not None:
+                    self._union(i, j)
+
+    def warn(self, compiler: SQLCompiler, kind: str) -> None:
+        """Warn if some FROM elements are not connected to the first one, naming them as the
+        statement rendered them."""
+        root = self._root(0)
+        apart = [e for i, e in enumerate(self.elements) if self._root(i) != root]
+        if not apart:
+            return
+        listed = ", ".join(f'"{_lint_name(compiler, e)}"' for e in apart)
+        warnings.warn(
+            f"{kind} statement has a cartesian product between FROM element(s) {listed} and "
+            f'FROM element "{_lint_name(compiler, self.elements[0])}".  Apply join '
+            "condition(s) between each element to resolve.",
+            exc.SAWarning,
+            stacklevel=2,
+        )
+
+
+def _lint_name(compiler: SQLCompiler, from_: Any) -> str:
+    """How the FROM list names ``from_``."""
+    if isinstance(from_, sel.Alias):
+        return compiler._from_name(from_)
+    if isinstance(getattr(from_, "name", None), str):
+        return compiler.preparer.format_table(from_)
+    return str(from_)
+
+
 def _frame_bound(value: int | None, lower: bool) -> str:
     if value is None:
         return "UNBOUNDED PRECEDING" if lower else "UNBOUNDED FOLLOWING"
@@ -2950,21 +3082,34 @@ def compile_cached(
     try:
         key, extracted = statement._generate_cache_key()
     except NotImplementedError:
-        return compile_statement(statement, dialect, None, schema_map=schema_map), []
+        return _compile_to_run(statement, dialect, None, schema_map), []
     if cache is None:
-        return compile_statement(statement, dialect, extracted, schema_map=schema_map), extracted
+        return _compile_to_run(statement, dialect, extracted, schema_map), extracted
     if schema_map:
         key = (key, "schema_translate_map", *sorted(schema_map.items(), key=repr))
     try:
         compiled = cache.get(key)
     except TypeError:
-        return compile_statement(statement, dialect, extracted, schema_map=schema_map), extracted
+        return _compile_to_run(statement, dialect, extracted, schema_map), extracted
     if compiled is None:
-        compiled = compile_statement(statement, dialect, extracted, schema_map=schema_map)
+        compiled = _compile_to_run(statement, dialect, extracted, schema_map)
         cache[key] = compiled
     if by_statement is not None:
         cache.remember(statement, compiled, extracted)  # type: ignore[attr-defined]
     return compiled, extracted
+
+
+def _compile_to_run(
+    statement: Any,
+    dialect: Any,
+    extracted: Sequence[Any] | None,
+    schema_map: Mapping[str | None, str | None] | None,
+) -> Compiled:
+    """:func:`compile_statement` for the engine, which runs what it compiles: the FROM
+    linting of the dialect (``enable_from_linting``) applies, on a cache miss only."""
+    return compile_statement(
+        statement, dialect, extracted, schema_map=schema_map, from_linting=dialect.from_linting
+    )
 
 
 def compile_statement(
@@ -2974,12 +3119,15 @@ def compile_statement(
     compile_kwargs: Mapping[str, Any] | None = None,
     column_keys: frozenset[str] | None = frozenset(),
     schema_map: Mapping[str | None, str | None] | None = None,
+    from_linting: bool = False,
 ) -> Compiled:
     """Compile ``statement`` (through its compile plugin, if it has one) for ``dialect``.
 
     ``extracted`` are the statement's bound parameters in cache-key order; the compiled form
     reads later statements' values by those positions.  ``column_keys`` are the columns an
-    INSERT/UPDATE binds as parameters (None: all of them, for display).
+    INSERT/UPDATE binds as parameters (None: all of them, for display).  ``from_linting``:
+    warn of a cartesian product (as an engine compiling to execute does, unless created with
+    ``enable_from_linting=False``).
     """
     plugin = plugin_of(statement)
     nested = None
@@ -3000,6 +3148,7 @@ def compile_statement(
         column_keys=column_keys,
         nested=nested,
         schema_map=schema_map or None,
+        from_linting=from_linting,
     )
     if plugin is not None:
         compiled.plan = translated.plan
