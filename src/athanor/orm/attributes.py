@@ -569,7 +569,12 @@ class ScalarObjectAttributeImpl(_RelationshipImpl):
         if old is not value:
             reverse = self.reverse
             if reverse is not None:
-                if old is not None and old is not NO_VALUE:
+                # Not back into the collection whose removal of the object this is.
+                if (
+                    old is not None
+                    and old is not NO_VALUE
+                    and (initiator is not reverse or op is not OP_REMOVE)
+                ):
                     reverse.remove_backref(old, instance, self)
                 if value is not None and initiator is not reverse:
                     reverse.append_backref(value, instance, self)

@@ -49,13 +49,17 @@ ATTRIBUTE_EVENTS: dict[str, tuple[str, ...]] = {
 }
 
 _RETURNS_VALUE = {"set", "append", "init_scalar"}
+_PASSES_VALUE = {"remove"}
+"""Events whose listeners are fired in a chain as the value-returning ones are, but whose
+return values mean nothing: each listener is given the removed item, whatever it returns."""
 
 
 def adapt_attribute_listener(
     identifier: str, fn: Callable[..., Any], retval: bool
 ) -> Callable[..., Any]:
-    """Make every ``set``/``append`` listener return the value to store (its own or the input)."""
-    if identifier not in _RETURNS_VALUE or retval:
+    """Make every ``set``/``append`` listener return the value to store (its own or the input)
+    and every ``remove`` listener return the removed item."""
+    if identifier not in _PASSES_VALUE and (identifier not in _RETURNS_VALUE or retval):
         return fn
 
     def keep_value(target: Any, value: Any, *args: Any) -> Any:

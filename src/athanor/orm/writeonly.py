@@ -105,14 +105,20 @@ class QueryCollectionAttributeImpl(_RelationshipImpl):
         instance_state(item)
         if self.validator is not None:
             item = self.validator(instance, self.key, item, initiator)
-        if self.dispatch.append:
-            item = self._fire("append", state, item, _event_token(self, initiator, op, op))
-        pending = self._queue(instance)
-        if not _drop(pending.removed, item) and not any(x is item for x in pending.added):
-            pending.added.append(item)
+        # The other side is set between the listeners registered before the relationship was
+        # configured and those registered since, as for a list collection (fire_append).
+        listened = self.dispatch.append
+        if listened:
+            token = _event_token(self, initiator, op, op)
+            item = self._fire_part("append", state, item, True, token)
         reverse = self.reverse
         if reverse is not None and initiator is not reverse:
             reverse.append_backref(item, instance, self, op)
+        if listened:
+            item = self._fire_part("append", state, item, False, token)
+        pending = self._queue(instance)
+        if not _drop(pending.removed, item) and not any(x is item for x in pending.added):
+            pending.added.append(item)
         if initiator is None:
             self._cascade_into_session(state, item)
 
@@ -121,14 +127,19 @@ class QueryCollectionAttributeImpl(_RelationshipImpl):
         state = instance_state(instance)
         if self.validator is not None:
             self.validator.removed(instance, self.key, item, initiator)
-        if self.dispatch.remove:
-            self._fire("remove", state, item, _event_token(self, initiator, op, op))
         pending = self._queue(instance)
         if not _drop(pending.added, item) and not any(x is item for x in pending.removed):
             pending.removed.append(item)
+        # As in append(): the other side is unset between the early and the later listeners.
+        listened = self.dispatch.remove
+        if listened:
+            token = _event_token(self, initiator, op, op)
+            self._fire_part("remove", state, item, True, token)
         reverse = self.reverse
         if reverse is not None and initiator is not reverse:
             reverse.remove_backref(item, instance, self, op)
+        if listened:
+            self._fire_part("remove", state, item, False, token)
 
     def append_backref(self, target: Any, value: Any, initiator: Any, op: Any = OP_REPLACE) -> None:
         self.append(target, value, initiator, op)
