@@ -836,9 +836,11 @@ class UOWTransaction:
             expire = []
             for key, col in mapper._table_columns:
                 onupdate = col.onupdate
-                if onupdate is None or col.key in changed:
+                if col.key in changed or (onupdate is None and col.server_onupdate is None):
                     continue
-                if onupdate.is_clause_element or onupdate.is_sequence:
+                # the server writes it (a trigger, a computed column, a SQL expression):
+                # its new value is read on next access
+                if onupdate is None or onupdate.is_clause_element or onupdate.is_sequence:
                     expire.append(key)
                     continue
                 arg = onupdate.arg
