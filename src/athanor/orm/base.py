@@ -53,11 +53,12 @@ class _Symbol:
 
 
 NO_VALUE: Any = _Symbol("NO_VALUE")
+"""An attribute that has no value in ``__dict__`` (never set, or expired)."""
+
 NO_CHANGES: Mapping[str, Any] = MappingProxyType({})
 """The committed state of every object without changes: shared and read-only, so that
 loading or committing an object makes no dict for it (see
 ``InstanceState.committed_state``)."""
-"""An attribute that has no value in ``__dict__`` (never set, or expired)."""
 
 NEVER_SET = NO_VALUE
 
