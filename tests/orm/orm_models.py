@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from athanor import DateTime, ForeignKey, String, Text, event, func
@@ -63,6 +65,25 @@ def seed_users_with_posts(session: Any, users: int) -> None:
 def compiled(stmt: Any) -> str:
     """``stmt``'s SQL (default dialect) on one line, for comparing with expected SQL."""
     return " ".join(str(stmt).split())
+
+
+class CommitRefused(Exception):
+    """What a listener raises to stand for a database refusing a COMMIT."""
+
+
+@contextmanager
+def refusing_commits(engine: Any) -> Iterator[None]:
+    """Within the block, every COMMIT on ``engine`` fails with :class:`CommitRefused` (a
+    connection listener raises it)."""
+
+    def refuse(conn: Any) -> None:
+        raise CommitRefused("COMMIT refused")
+
+    event.listen(engine, "commit", refuse)
+    try:
+        yield
+    finally:
+        event.remove(engine, "commit", refuse)
 
 
 class StatementLog:

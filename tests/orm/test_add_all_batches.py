@@ -14,6 +14,7 @@ import pytest
 from athanor import String, create_engine, event, func, insert, inspect, select
 from athanor.orm import DeclarativeBase, Mapped, Session, mapped_column
 from athanor.sql.compiler import ValueRows
+from orm.orm_models import CommitRefused, refusing_commits
 
 MANY = 1000 + 21
 """More rows than one multi-row INSERT takes, and more than the counted-keys minimum."""
@@ -429,10 +430,6 @@ def test_expiry_drops_the_values_an_object_has_and_keeps_its_own_attributes(
         assert objects[0].note == "note 0" and objects[2].note == "note 2"
 
 
-class CommitRefused(Exception):
-    pass
-
-
 def test_a_failed_commit_leaves_the_written_objects_flushed(engine: Any) -> None:
     """The COMMIT after a flush of many new objects and a changed one fails (a connection
     listener raises): every written object is persistent with its key and values and no
@@ -446,16 +443,8 @@ def test_a_failed_commit_leaves_the_written_objects_flushed(engine: Any) -> None
         objects = _customers(MANY)
         session.add_all(objects)
         kept.note = "changed"
-
-        def refuse(conn: Any) -> None:
-            raise CommitRefused("COMMIT refused")
-
-        event.listen(engine, "commit", refuse)
-        try:
-            with pytest.raises(CommitRefused):
-                session.commit()
-        finally:
-            event.remove(engine, "commit", refuse)
+        with refusing_commits(engine), pytest.raises(CommitRefused):
+            session.commit()
         for obj in [kept, *objects]:
             state = inspect(obj)
             assert state.persistent and not state.modified and not state.committed_state

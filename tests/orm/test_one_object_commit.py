@@ -35,6 +35,7 @@ from athanor.orm import (
     mapped_column,
     sessionmaker,
 )
+from orm.orm_models import CommitRefused, refusing_commits
 
 
 class Base(DeclarativeBase):
@@ -86,10 +87,6 @@ def engine(backend: Any) -> Any:
     Base.metadata.create_all(eng)
     yield eng
     eng.dispose()
-
-
-class CommitRefused(Exception):
-    """What a listener raises to stand for a database refusing a COMMIT."""
 
 
 def _names(engine: Any) -> list[str]:
@@ -229,21 +226,13 @@ def test_a_failed_insert_wants_rollback_and_writes_nothing(engine: Any, general:
 def test_a_failed_commit_leaves_the_transaction_to_roll_back(engine: Any, general: bool) -> None:
     """The database refuses the COMMIT (here a connection listener raises): the object keeps
     the key the INSERT gave it until the session rolls back, which undoes the row."""
-
-    def refuse(conn: Any) -> None:
-        raise CommitRefused("COMMIT refused")
-
     session = Session(engine)
     if general:
         _listened(session)
     item = Item(name="unsaved")
     session.add(item)
-    event.listen(engine, "commit", refuse)
-    try:
-        with pytest.raises(CommitRefused):
-            session.commit()
-    finally:
-        event.remove(engine, "commit", refuse)
+    with refusing_commits(engine), pytest.raises(CommitRefused):
+        session.commit()
     assert inspect(item).persistent and session.in_transaction()
     assert engine.pool.checkedout() == 1
     session.rollback()
